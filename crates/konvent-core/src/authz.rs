@@ -1,0 +1,301 @@
+//! Who may do what (DESIGN.md "Who uses it"). Roles are granted with a scope: a
+//! spokesperson speaks for one conference, a moderator leads one room. The web layer asks
+//! these functions for every request; hiding a button is never the only check.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gremien::Abbreviation;
+
+/// The roles of DESIGN.md's table. `public` is the absence of a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Organizer,
+    Moderator,
+    Patron,
+    Member,
+    Spokesperson,
+    FachmkOffice,
+    Participant,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Self::Admin,
+        Self::Organizer,
+        Self::Moderator,
+        Self::Patron,
+        Self::Member,
+        Self::Spokesperson,
+        Self::FachmkOffice,
+        Self::Participant,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Organizer => "organizer",
+            Self::Moderator => "moderator",
+            Self::Patron => "patron",
+            Self::Member => "member",
+            Self::Spokesperson => "spokesperson",
+            Self::FachmkOffice => "fachmk_office",
+            Self::Participant => "participant",
+        }
+    }
+
+    /// Which kind of scope a grant of this role needs; `None` means it is global.
+    pub fn scope_kind(self) -> Option<ScopeKind> {
+        match self {
+            Self::Admin | Self::Member | Self::Participant => None,
+            Self::Organizer => Some(ScopeKind::Event),
+            Self::Moderator => Some(ScopeKind::Room),
+            Self::Patron => Some(ScopeKind::Topic),
+            Self::Spokesperson | Self::FachmkOffice => Some(ScopeKind::Conference),
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| {
+                let known: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}; known roles: {}", known.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    Conference,
+    Event,
+    Room,
+    Topic,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conference => "conference",
+            Self::Event => "event",
+            Self::Room => "room",
+            Self::Topic => "topic",
+        }
+    }
+}
+
+/// What a grant applies to, written `conference:DMK`, `event:3`, `room:12`, `topic:2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Scope {
+    Global,
+    Conference(Abbreviation),
+    Event(i64),
+    Room(i64),
+    Topic(i64),
+}
+
+impl Scope {
+    pub fn kind(&self) -> Option<ScopeKind> {
+        match self {
+            Self::Global => None,
+            Self::Conference(_) => Some(ScopeKind::Conference),
+            Self::Event(_) => Some(ScopeKind::Event),
+            Self::Room(_) => Some(ScopeKind::Room),
+            Self::Topic(_) => Some(ScopeKind::Topic),
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() || s == "global" {
+            return Ok(Self::Global);
+        }
+        let (kind, value) = s.split_once(':').ok_or_else(|| {
+            format!("scope {s:?} must be written KIND:VALUE, e.g. conference:DMK")
+        })?;
+        let id = || {
+            value
+                .parse::<i64>()
+                .map_err(|_| format!("scope {s:?}: {value:?} is not a number"))
+        };
+        match kind {
+            "conference" => Abbreviation::parse(value)
+                .map(Self::Conference)
+                .map_err(|m| format!("scope {s:?}: {m}")),
+            "event" => id().map(Self::Event),
+            "room" => id().map(Self::Room),
+            "topic" => id().map(Self::Topic),
+            _ => Err(format!(
+                "unknown scope kind {kind:?}; use conference, event, room or topic"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Scope {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Scope> for String {
+    fn from(value: Scope) -> Self {
+        value.to_string()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Global => f.write_str("global"),
+            Self::Conference(a) => write!(f, "conference:{a}"),
+            Self::Event(id) => write!(f, "event:{id}"),
+            Self::Room(id) => write!(f, "room:{id}"),
+            Self::Topic(id) => write!(f, "topic:{id}"),
+        }
+    }
+}
+
+/// One role with its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Grant {
+    /// Checks that the scope fits the role (a spokesperson needs a conference, an admin
+    /// needs none).
+    pub fn new(role: Role, scope: Scope) -> Result<Self, String> {
+        if role.scope_kind() != scope.kind() {
+            return Err(match role.scope_kind() {
+                None => format!("role {role} is global and takes no scope"),
+                Some(kind) => format!("role {role} needs a scope {}:…", kind.as_str()),
+            });
+        }
+        Ok(Self { role, scope })
+    }
+}
+
+/// A signed-in account with its grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub display_name: String,
+    pub email: String,
+    pub grants: Vec<Grant>,
+}
+
+/// Everything the server checks before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Create and edit conferences, persons and role assignments; import.
+    EditDirectory,
+    /// Read the audit log of a conference.
+    ReadAuditLog(&'a Abbreviation),
+    /// Invite accounts and change their roles.
+    ManageAccounts,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+
+    /// The conferences this person speaks for or works for.
+    pub fn conferences(&self) -> impl Iterator<Item = &Abbreviation> {
+        self.grants.iter().filter_map(|g| match &g.scope {
+            Scope::Conference(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    pub fn may(&self, action: Action<'_>) -> bool {
+        match action {
+            // Governance data is the office's (FITKO) responsibility: admins only.
+            Action::EditDirectory | Action::ManageAccounts | Action::ReadAuditLog(_) => {
+                self.is_admin()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(grants: Vec<Grant>) -> Principal {
+        Principal {
+            user_id: 1,
+            display_name: "Test".into(),
+            email: "t@example.org".into(),
+            grants,
+        }
+    }
+
+    #[test]
+    fn scopes_round_trip_through_their_written_form() {
+        for s in ["global", "conference:DMK", "event:3", "room:12", "topic:2"] {
+            let scope: Scope = s.parse().expect("valid scope");
+            assert_eq!(scope.to_string(), s);
+        }
+        assert!("conference".parse::<Scope>().is_err());
+        assert!("room:x".parse::<Scope>().is_err());
+        assert!("planet:3".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn a_grant_needs_the_scope_its_role_requires() {
+        let dmk = Scope::Conference(Abbreviation::parse("DMK").expect("valid"));
+        assert!(Grant::new(Role::Spokesperson, dmk.clone()).is_ok());
+        assert!(Grant::new(Role::Spokesperson, Scope::Global).is_err());
+        assert!(Grant::new(Role::Admin, dmk).is_err());
+        assert!(Grant::new(Role::Admin, Scope::Global).is_ok());
+    }
+
+    #[test]
+    fn only_admins_edit_the_directory() {
+        let admin = principal(vec![Grant::new(Role::Admin, Scope::Global).expect("valid")]);
+        assert!(admin.may(Action::EditDirectory));
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+            let scope = match role.scope_kind() {
+                None => Scope::Global,
+                Some(ScopeKind::Conference) => {
+                    Scope::Conference(Abbreviation::parse("IMK").expect("valid"))
+                }
+                Some(ScopeKind::Event) => Scope::Event(1),
+                Some(ScopeKind::Room) => Scope::Room(1),
+                Some(ScopeKind::Topic) => Scope::Topic(1),
+            };
+            let p = principal(vec![Grant::new(role, scope).expect("valid")]);
+            assert!(!p.may(Action::EditDirectory), "{role} must not edit");
+            assert!(
+                !p.may(Action::ManageAccounts),
+                "{role} must not manage accounts"
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Council work with the specialist minister conferences (DESIGN.md G1–G8).
+
+pub mod directory;
+pub mod transfer;
+
+pub use directory::{
+    Abbreviation, AssignmentInput, ConferenceInput, PersonInput, ResolutionNumber, RoleKind,
+};

@@ -1,0 +1,444 @@
+//! Accounts, their grants, sessions, and the single-use links that create accounts
+//! (invitations) or sign people in (sign-in links). Links and session cookies carry a
+//! random token; only its SHA-256 hash is stored.
+
+use jiff::SignedDuration;
+use konvent_core::authz::{Grant, Principal, Role, Scope};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Actor, Change};
+use crate::{Result, Store, StoreError, now_micros};
+
+/// How far back failed sign-ins count for the rate limit.
+pub const SIGN_IN_WINDOW: SignedDuration = SignedDuration::from_mins(15);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Invitation,
+    SignIn,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::SignIn => "sign_in",
+        }
+    }
+}
+
+/// A freshly created link token: give `token` to the person, it is not stored.
+#[derive(Debug, Clone)]
+pub struct LoginToken {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// What an unused, unexpired invitation or sign-in link is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationInfo {
+    pub email: String,
+    pub grant: Option<Grant>,
+    pub expires_at: i64,
+    /// The account the e-mail address already has, if any.
+    pub account_name: Option<String>,
+}
+
+/// An account as the admin pages list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub has_password: bool,
+    pub grants: Vec<Grant>,
+}
+
+/// 32 random bytes, hex-encoded.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    // The OS random source failing is not recoverable for a server that signs people in.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Store {
+    /// Creates a single-use link. For an invitation, `grant` is what the new account gets.
+    pub async fn create_login_token(
+        &self,
+        purpose: TokenPurpose,
+        email: &str,
+        grant: Option<&Grant>,
+        created_by: Option<i64>,
+        valid_for: SignedDuration,
+    ) -> Result<LoginToken> {
+        let token = new_token();
+        let now = now_micros();
+        let expires_at = now.saturating_add(valid_for.as_micros() as i64);
+        sqlx::query(
+            "INSERT INTO login_tokens (token_hash, purpose, email, role, scope, created_by, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(token_hash(&token))
+        .bind(purpose.as_str())
+        .bind(normalize_email(email))
+        .bind(grant.map(|g| g.role.as_str()))
+        .bind(grant.map(|g| g.scope.to_string()))
+        .bind(created_by)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(LoginToken { token, expires_at })
+    }
+
+    /// What a link is for, if it is still valid (not used, not expired).
+    pub async fn login_token_info(
+        &self,
+        purpose: TokenPurpose,
+        token: &str,
+    ) -> Result<Option<InvitationInfo>> {
+        let row: Option<(String, Option<String>, Option<String>, i64, Option<String>)> =
+            sqlx::query_as(
+                "SELECT t.email, t.role, t.scope, t.expires_at, a.display_name \
+                 FROM login_tokens t LEFT JOIN accounts a ON a.email = t.email \
+                 WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL \
+                   AND t.expires_at > $3",
+            )
+            .bind(token_hash(token))
+            .bind(purpose.as_str())
+            .bind(now_micros())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(email, role, scope, expires_at, account_name)| {
+            Ok(InvitationInfo {
+                email,
+                grant: parse_grant(role.as_deref(), scope.as_deref())?,
+                expires_at,
+                account_name,
+            })
+        })
+        .transpose()
+    }
+
+    /// Uses an invitation: creates the account (or, for a known address, adds the
+    /// invited role and sets the password) and marks the link used, all at once.
+    /// Returns the account id.
+    pub async fn redeem_invitation(
+        &self,
+        token: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let (email, role, scope) = consume(&mut tx, TokenPurpose::Invitation, token).await?;
+        let grant = parse_grant(role.as_deref(), scope.as_deref())?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO accounts (email, display_name, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO UPDATE \
+             SET display_name = excluded.display_name, password_hash = excluded.password_hash \
+             RETURNING id",
+        )
+        .bind(&email)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(grant) = grant {
+            insert_grant(&mut tx, id, &grant).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Uses a sign-in link and returns the account it signs in.
+    pub async fn redeem_sign_in_link(&self, token: &str) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let (email, _, _) = consume(&mut tx, TokenPurpose::SignIn, token).await?;
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::InvalidToken)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates an account without password (it signs in by link) or returns the existing
+    /// one, and makes sure it has `grants`.
+    pub async fn ensure_account(
+        &self,
+        email: &str,
+        display_name: &str,
+        grants: &[Grant],
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO accounts (email, display_name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id",
+        )
+        .bind(normalize_email(email))
+        .bind(display_name)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        for grant in grants {
+            insert_grant(&mut tx, id, grant).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The account id and password hash for an address, for signing in.
+    pub async fn password_hash(&self, email: &str) -> Result<Option<(i64, String)>> {
+        let row: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = $1")
+                .bind(normalize_email(email))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
+    }
+
+    /// Notes a failed sign-in under each key (the address, the client).
+    pub async fn record_sign_in_failure(&self, keys: &[&str]) -> Result<()> {
+        let now = now_micros();
+        for key in keys {
+            sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+                .bind(*key)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        // Keep the table small: older failures no longer count.
+        sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(now - SIGN_IN_WINDOW.as_micros() as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins under `key` within [`SIGN_IN_WINDOW`].
+    pub async fn recent_sign_in_failures(&self, key: &str) -> Result<i64> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2")
+                .bind(key)
+                .bind(now_micros() - SIGN_IN_WINDOW.as_micros() as i64)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
+    /// Starts a session and returns its cookie token.
+    pub async fn create_session(
+        &self,
+        account_id: i64,
+        valid_for: SignedDuration,
+    ) -> Result<String> {
+        let token = new_token();
+        let now = now_micros();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash(&token))
+        .bind(account_id)
+        .bind(now)
+        .bind(now.saturating_add(valid_for.as_micros() as i64))
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The signed-in account behind a session cookie, if the session is valid.
+    pub async fn session_principal(&self, token: &str) -> Result<Option<Principal>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash(token))
+        .bind(now_micros())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some((id,)) => self.principal(id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// An account with its grants.
+    pub async fn principal(&self, account_id: i64) -> Result<Option<Principal>> {
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, display_name, email FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((user_id, display_name, email)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            user_id,
+            display_name,
+            email,
+            grants: self.grants(account_id).await?,
+        }))
+    }
+
+    async fn grants(&self, account_id: i64) -> Result<Vec<Grant>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT role, scope FROM grants WHERE account_id = $1 ORDER BY role, scope",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .filter_map(|(r, s)| parse_grant(Some(&r), Some(&s)).transpose())
+            .collect()
+    }
+
+    /// All accounts, by name.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, email, display_name, password_hash FROM accounts ORDER BY display_name, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut accounts = Vec::with_capacity(rows.len());
+        for (id, email, display_name, hash) in rows {
+            accounts.push(Account {
+                id,
+                email,
+                display_name,
+                has_password: hash.is_some(),
+                grants: self.grants(id).await?,
+            });
+        }
+        Ok(accounts)
+    }
+
+    /// Gives an account a role (audited). Granting what it already has changes nothing.
+    pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        exists(&mut tx, account_id).await?;
+        if insert_grant(&mut tx, account_id, grant).await? {
+            audit::record(
+                &mut tx,
+                actor,
+                Change {
+                    conference_id: None,
+                    entity: "account",
+                    entity_id: account_id,
+                    action: "grant_added",
+                    before: None,
+                    after: audit::snapshot(grant),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes a role away (audited).
+    pub async fn remove_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done =
+            sqlx::query("DELETE FROM grants WHERE account_id = $1 AND role = $2 AND scope = $3")
+                .bind(account_id)
+                .bind(grant.role.as_str())
+                .bind(grant.scope.to_string())
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "account",
+                entity_id: account_id,
+                action: "grant_removed",
+                before: audit::snapshot(grant),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+async fn exists(tx: &mut Tx, account_id: i64) -> Result<()> {
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound)
+}
+
+/// Inserts a grant; false when the account already had it.
+async fn insert_grant(tx: &mut Tx, account_id: i64, grant: &Grant) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO grants (account_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(grant.role.as_str())
+    .bind(grant.scope.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks a valid link used and returns (email, role, scope). Fails for an unknown, used
+/// or expired link; the `used_at IS NULL` condition makes the use single even when two
+/// requests race.
+async fn consume(
+    tx: &mut Tx,
+    purpose: TokenPurpose,
+    token: &str,
+) -> Result<(String, Option<String>, Option<String>)> {
+    sqlx::query_as(
+        "UPDATE login_tokens SET used_at = $1 \
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING email, role, scope",
+    )
+    .bind(now_micros())
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::InvalidToken)
+}
+
+fn parse_grant(role: Option<&str>, scope: Option<&str>) -> Result<Option<Grant>> {
+    let Some(role) = role else { return Ok(None) };
+    let role: Role = role.parse().map_err(StoreError::Corrupt)?;
+    let scope: Scope = scope
+        .unwrap_or("global")
+        .parse()
+        .map_err(StoreError::Corrupt)?;
+    Grant::new(role, scope)
+        .map(Some)
+        .map_err(StoreError::Corrupt)
+}

@@ -1,0 +1,42 @@
+//! The store's error type.
+
+use konvent_core::FieldErrors;
+use konvent_core::gremien::transfer::ImportReport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the text says which, in German.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("import refused:\n{0}")]
+    Import(ImportReport),
+    /// An invitation or sign-in link that is unknown, used or expired.
+    #[error("this link is unknown, already used or expired")]
+    InvalidToken,
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot create the data folder: {0}")]
+    DataDir(std::io::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`.
+    pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Self::Conflict(message.to_owned())
+            }
+            _ => Self::Database(err),
+        }
+    }
+}

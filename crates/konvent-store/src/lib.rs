@@ -1,0 +1,142 @@
+//! konvent's database. One [`Store`] over SQLite (embedded, the default) or PostgreSQL,
+//! picked once from the URL at start-up. SQL is written once with `$n` parameters, which
+//! both backends understand; only the migrations differ per backend.
+//!
+//! Every method that changes governance data writes its effect, its audit-log entry and
+//! its event-log entry in one transaction: either all of it is stored or nothing.
+
+mod accounts;
+mod audit;
+mod directory;
+mod error;
+mod events;
+pub mod password;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
+pub use audit::{Actor, AuditEntry};
+pub use directory::{
+    Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
+    PersonDetail, today,
+};
+pub use error::StoreError;
+pub use events::LoggedEvent;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database, cheap to clone (a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) the embedded database `konvent.db` in `data_dir`.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(StoreError::DataDir)?;
+        let path = data_dir.join("konvent.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…` and runs the migrations.
+    #[tracing::instrument(skip(url))]
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(url)?
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Postgres => {
+                pool_options
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Sqlite => {
+                pool_options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers go on while one writer commits; NORMAL
+                            // synchronous is durable against process crashes and, in WAL
+                            // mode, loses at most the last commits on power loss, which
+                            // is the usual trade-off for a server's embedded database.
+                            // busy_timeout makes concurrent writers wait instead of fail.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers once the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when nothing has been stored yet (no conference, no account): `--demo` fills
+    /// only such a database.
+    pub async fn is_empty(&self) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM conferences) + (SELECT COUNT(*) FROM accounts)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n == 0)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: Unix microseconds.
+pub(crate) fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// Converts a stored timestamp back.
+pub fn timestamp(micros: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(micros).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}

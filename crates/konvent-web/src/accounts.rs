@@ -1,0 +1,255 @@
+//! Account administration: invitations (single-use, expiring links) and roles with
+//! their scopes. Admins only.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::SignedDuration;
+use konvent_core::FieldErrors;
+use konvent_core::authz::{Action, Grant, Role, Scope};
+use konvent_store::{Account, TokenPurpose};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::forms::{Field, Kind, attach, choices};
+use crate::i18n::Tr;
+use crate::layout::{Chrome, datetime_de, render};
+
+struct AccountRow {
+    id: i64,
+    name: String,
+    email: String,
+    has_password: bool,
+    grants: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    c: Chrome,
+    accounts: Vec<AccountRow>,
+    invite_fields: Vec<Field>,
+    problems: Vec<String>,
+    created: Option<(String, String)>,
+    role_choices: Vec<crate::forms::Choice>,
+}
+
+fn role_label(t: &Tr, role: Role) -> String {
+    t.get(&format!("account-role-{}", role.as_str().replace('_', "-")))
+}
+
+fn role_options(t: &Tr) -> Vec<(String, String)> {
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str().to_owned(), role_label(t, *r)))
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+fn parse_grant(errors: &mut FieldErrors, role: &str, scope: &str) -> Option<Grant> {
+    let role: Role = role
+        .parse()
+        .map_err(|_| errors.add("role", "invalid-choice", "Bitte aus der Liste wählen."))
+        .ok()?;
+    let scope: Scope = scope
+        .parse()
+        .map_err(|m: String| errors.add("scope", "invalid-scope", m))
+        .ok()?;
+    Grant::new(role, scope)
+        .map_err(|m| errors.add("scope", "invalid-scope", m))
+        .ok()
+}
+
+async fn accounts_page(
+    state: &AppState,
+    ctx: &Ctx,
+    form: &InviteForm,
+    errors: &FieldErrors,
+    created: Option<(String, String)>,
+) -> AppResult<AccountsPage> {
+    let t = ctx.tr();
+    let accounts = state
+        .store
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a: Account| AccountRow {
+            id: a.id,
+            name: a.display_name,
+            email: a.email,
+            has_password: a.has_password,
+            grants: a
+                .grants
+                .iter()
+                .map(|g| {
+                    (
+                        g.role.as_str().to_owned(),
+                        g.scope.to_string(),
+                        role_label(&t, g.role),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let mut invite_fields = vec![
+        Field::new(&t, "email", Kind::Email)
+            .value(&form.email)
+            .required(),
+        Field::new(
+            &t,
+            "role",
+            Kind::Select(choices(role_options(&t), &form.role)),
+        )
+        .required(),
+        Field::text(&t, "scope", &form.scope).hint(t.get("hint-scope")),
+    ];
+    let problems = attach(&t, &mut invite_fields, errors);
+    Ok(AccountsPage {
+        c: Chrome::new(ctx, "", t.get("accounts-title")),
+        accounts,
+        invite_fields,
+        problems,
+        created,
+        role_choices: choices(role_options(&t), ""),
+    })
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    ctx.require(Action::ManageAccounts)?;
+    let page = accounts_page(
+        &state,
+        &ctx,
+        &InviteForm::default(),
+        &FieldErrors::new(),
+        None,
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> AppResult<Response> {
+    let admin = ctx.require(Action::ManageAccounts)?;
+    let mut errors = FieldErrors::new();
+    let email = form.email.trim();
+    if !is_plausible_email(email) {
+        errors.add(
+            "email",
+            "invalid-email",
+            "Bitte eine gültige E-Mail-Adresse angeben.",
+        );
+    }
+    let grant = parse_grant(&mut errors, &form.role, &form.scope);
+    let Some(grant) = grant.filter(|_| errors.is_empty()) else {
+        let page = accounts_page(&state, &ctx, &form, &errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    let hours = i64::from(state.settings.invitation_hours);
+    let token = state
+        .store
+        .create_login_token(
+            TokenPurpose::Invitation,
+            email,
+            Some(&grant),
+            Some(admin.user_id),
+            SignedDuration::from_hours(hours),
+        )
+        .await?;
+    let link = format!("{}/einladung/{}", state.settings.public_base(), token.token);
+    let created = Some((link, datetime_de(token.expires_at)));
+    let page = accounts_page(
+        &state,
+        &ctx,
+        &InviteForm::default(),
+        &FieldErrors::new(),
+        created,
+    )
+    .await?;
+    Ok(render(&page)?.into_response())
+}
+
+/// Rough check only: the address is confirmed by the person using the invitation.
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == ';')
+}
+
+pub async fn add_grant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<GrantForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManageAccounts)?;
+    let mut errors = FieldErrors::new();
+    let grant = parse_grant(&mut errors, &form.role, &form.scope)
+        .ok_or_else(|| AppError::Invalid(errors))?;
+    state.store.add_grant(&ctx.actor()?, id, &grant).await?;
+    Ok(Redirect::to("/admin/konten").into_response())
+}
+
+pub async fn remove_grant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<GrantForm>,
+) -> AppResult<Response> {
+    let admin = ctx.require(Action::ManageAccounts)?;
+    let mut errors = FieldErrors::new();
+    let grant = parse_grant(&mut errors, &form.role, &form.scope)
+        .ok_or_else(|| AppError::Invalid(errors))?;
+    // An admin cannot lock the office out by removing their own admin role.
+    if id == admin.user_id && grant.role == Role::Admin {
+        return Err(AppError::Conflict(
+            "Die eigene Administrationsrolle kann nicht entfernt werden.".to_owned(),
+        ));
+    }
+    state.store.remove_grant(&ctx.actor()?, id, &grant).await?;
+    Ok(Redirect::to("/admin/konten").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plausible_email;
+
+    #[test]
+    fn plausible_emails_are_told_from_typos() {
+        assert!(is_plausible_email("martina.klement@berlin.de"));
+        assert!(!is_plausible_email("martina.klement"));
+        assert!(!is_plausible_email("a@b"));
+        assert!(!is_plausible_email("a b@berlin.de"));
+        assert!(!is_plausible_email("a@b.de, c@d.de"));
+    }
+}

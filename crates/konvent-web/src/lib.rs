@@ -1,0 +1,58 @@
+//! konvent's HTTP side: the router, server-rendered pages (German first), the JSON API,
+//! assets and metrics. `router(state)` builds the app; `serve` runs it on a listener
+//! until the shutdown future resolves.
+
+mod accounts;
+mod assets;
+mod ctx;
+mod directory;
+mod error;
+mod forms;
+mod i18n;
+mod import;
+mod layout;
+mod metrics;
+mod pages;
+mod router;
+mod session;
+pub mod settings;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use konvent_store::Store;
+use tokio::net::TcpListener;
+
+pub use error::AppError;
+pub use router::router;
+pub use settings::Settings;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            metrics: Arc::new(metrics::Metrics::new()),
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,119 @@
+//! Every URL of konvent in one table. German paths for pages (they are what people
+//! see and bookmark), English for the JSON API.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::{AppState, accounts, assets, ctx, directory, import, layout, metrics, pages, session};
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    Router::new()
+        // The three areas.
+        .route("/", get(pages::home))
+        .route("/konvent", get(pages::konvent))
+        .route("/strategie", get(pages::strategie))
+        .route("/gremien", get(pages::gremien))
+        // Directory of conferences (G1, G2).
+        .route("/gremien/konferenzen", get(directory::conferences))
+        .route(
+            "/gremien/konferenzen/neu",
+            get(directory::new_conference).post(directory::create_conference),
+        )
+        .route("/gremien/konferenzen/{abbr}", get(directory::conference))
+        .route(
+            "/gremien/konferenzen/{abbr}/bearbeiten",
+            get(directory::edit_conference).post(directory::update_conference),
+        )
+        .route(
+            "/gremien/konferenzen/{abbr}/rollen/neu",
+            get(directory::new_assignment).post(directory::create_assignment),
+        )
+        .route(
+            "/gremien/konferenzen/{abbr}/protokoll",
+            get(directory::audit),
+        )
+        .route(
+            "/gremien/rollen/{id}/bearbeiten",
+            get(directory::edit_assignment).post(directory::update_assignment),
+        )
+        .route(
+            "/gremien/rollen/{id}/beenden",
+            get(directory::end_assignment_form).post(directory::end_assignment),
+        )
+        .route("/gremien/personen", get(directory::persons))
+        .route(
+            "/gremien/personen/neu",
+            get(directory::new_person).post(directory::create_person),
+        )
+        .route("/gremien/personen/{id}", get(directory::person))
+        .route(
+            "/gremien/personen/{id}/bearbeiten",
+            get(directory::edit_person).post(directory::update_person),
+        )
+        .route("/gremien/import", get(import::form).post(import::upload))
+        .route("/gremien/verzeichnis.csv", get(import::export_csv))
+        .route("/gremien/verzeichnis.xlsx", get(import::export_xlsx))
+        // Signing in and out.
+        .route(
+            "/anmelden",
+            get(session::sign_in_form).post(session::sign_in),
+        )
+        .route("/abmelden", post(session::sign_out))
+        .route(
+            "/anmelden/link/{token}",
+            get(session::link_form).post(session::link_sign_in),
+        )
+        .route(
+            "/einladung/{token}",
+            get(session::invitation_form).post(session::accept_invitation),
+        )
+        .route("/sprache/{lang}", get(session::switch_language))
+        // Accounts (admins).
+        .route("/admin/konten", get(accounts::list))
+        .route("/admin/konten/einladen", post(accounts::invite))
+        .route("/admin/konten/{id}/rollen", post(accounts::add_grant))
+        .route(
+            "/admin/konten/{id}/rollen/entfernen",
+            post(accounts::remove_grant),
+        )
+        // JSON API.
+        .route("/api/v1/openapi.json", get(directory::api::openapi))
+        .route("/api/v1/conferences", get(directory::api::conferences))
+        .route(
+            "/api/v1/conferences/{abbr}",
+            get(directory::api::conference),
+        )
+        .route("/api/v1/persons/{id}", get(directory::api::person))
+        // Operations.
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics::render))
+        .route("/static/{version}/{name}", get(assets::serve))
+        .fallback(not_found)
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn(layout::error_pages))
+        .layer(from_fn_with_state(state.clone(), ctx::context))
+        .layer(from_fn(layout::security_headers))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+        }
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}

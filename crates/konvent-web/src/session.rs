@@ -1,0 +1,358 @@
+//! Signing in (password or single-use link), accepting an invitation, signing out, and
+//! choosing the language.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::SignedDuration;
+use konvent_core::FieldErrors;
+use konvent_store::{InvitationInfo, StoreError, TokenPurpose, password};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx, LANG_COOKIE, SESSION_COOKIE, cookie, set_cookie};
+use crate::error::{AppError, AppResult};
+use crate::forms::{Field, FormPage, Kind, attach};
+use crate::i18n::Lang;
+use crate::layout::{Chrome, render};
+
+/// Only paths on this site are followed after signing in (no open redirect).
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// Starts a session and redirects to `next`.
+async fn start_session(state: &AppState, account_id: i64, next: &str) -> AppResult<Response> {
+    let hours = u64::from(state.settings.session_hours);
+    let token = state
+        .store
+        .create_session(account_id, SignedDuration::from_hours(hours as i64))
+        .await?;
+    let mut response = Redirect::to(next).into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &token,
+            Some(hours * 3600),
+            state.settings.secure_cookies,
+        ),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInQuery {
+    weiter: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    weiter: String,
+}
+
+fn sign_in_page(ctx: &Ctx, email: &str, next: &str, problems: Vec<String>) -> FormPage {
+    let t = ctx.tr();
+    FormPage {
+        c: Chrome::new(ctx, "", t.get("sign-in")),
+        heading: t.get("sign-in"),
+        intro: Some(t.get("sign-in-lead")),
+        problems,
+        action: "/anmelden".into(),
+        multipart: false,
+        hidden: vec![("weiter", next.to_owned())],
+        fields: vec![
+            Field::new(&t, "email", Kind::Email)
+                .value(email)
+                .required()
+                .autocomplete("username"),
+            Field::new(&t, "password", Kind::Password { new: false })
+                .required()
+                .autocomplete("current-password"),
+        ],
+        submit: t.get("sign-in"),
+        cancel: None,
+    }
+}
+
+pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> AppResult<Html<String>> {
+    render(&sign_in_page(
+        &ctx,
+        "",
+        &local_path(q.weiter.as_deref()),
+        vec![],
+    ))
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SignInForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let next = local_path(Some(&form.weiter));
+    let email = form.email.trim().to_lowercase();
+    let email_key = format!("email:{email}");
+    let peer_key = format!("peer:{}", peer.ip());
+    let limit = i64::from(state.settings.sign_in_attempts);
+    if state.store.recent_sign_in_failures(&email_key).await? >= limit
+        || state.store.recent_sign_in_failures(&peer_key).await? >= limit * 4
+    {
+        let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-too-many")]);
+        return Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response());
+    }
+    let stored = state.store.password_hash(&email).await?;
+    let password = form.password;
+    // Verify even for unknown addresses so that timing does not reveal accounts.
+    let (account, hash) = match stored {
+        Some((id, hash)) => (Some(id), hash),
+        None => (None, password::dummy_hash().to_owned()),
+    };
+    let ok = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    match account.filter(|_| ok) {
+        Some(id) => start_session(&state, id, &next).await,
+        None => {
+            state
+                .store
+                .record_sign_in_failure(&[&email_key, &peer_key])
+                .await?;
+            let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-failed")]);
+            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        state.store.delete_session(token).await?;
+    }
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", None, state.settings.secure_cookies),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "link.html")]
+struct LinkPage {
+    c: Chrome,
+    info: Option<InvitationInfo>,
+    action: String,
+}
+
+/// The page behind a sign-in link: one button, so that mail scanners that open links
+/// do not use them up.
+pub async fn link_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let info = state
+        .store
+        .login_token_info(TokenPurpose::SignIn, &token)
+        .await?;
+    let status = if info.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    let page = LinkPage {
+        c: Chrome::new(&ctx, "", ctx.tr().get("sign-in")),
+        info,
+        action: format!("/anmelden/link/{token}"),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn link_sign_in(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    match state.store.redeem_sign_in_link(&token).await {
+        Ok(id) => start_session(&state, id, "/").await,
+        Err(StoreError::InvalidToken) => {
+            let page = LinkPage {
+                c: Chrome::new(&ctx, "", ctx.tr().get("sign-in")),
+                info: None,
+                action: String::new(),
+            };
+            Ok((StatusCode::GONE, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InvitationForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+}
+
+fn invitation_page(
+    ctx: &Ctx,
+    token: &str,
+    info: &InvitationInfo,
+    name: &str,
+    errors: &FieldErrors,
+) -> FormPage {
+    let t = ctx.tr();
+    let mut fields = vec![
+        Field::text(&t, "display_name", name)
+            .required()
+            .autocomplete("name"),
+        Field::new(&t, "password", Kind::Password { new: true })
+            .required()
+            .autocomplete("new-password")
+            .hint(t.get("password-hint")),
+        Field::new(&t, "password_repeat", Kind::Password { new: true })
+            .required()
+            .autocomplete("new-password"),
+    ];
+    let problems = attach(&t, &mut fields, errors);
+    FormPage {
+        c: Chrome::new(ctx, "", t.get("invitation-title")),
+        heading: t.get("invitation-title"),
+        intro: Some(t.with("invitation-lead", &[("email", &info.email)])),
+        problems,
+        action: format!("/einladung/{token}"),
+        multipart: false,
+        hidden: vec![],
+        fields,
+        submit: t.get("invitation-submit"),
+        cancel: None,
+    }
+}
+
+async fn valid_invitation(state: &AppState, token: &str) -> AppResult<InvitationInfo> {
+    state
+        .store
+        .login_token_info(TokenPurpose::Invitation, token)
+        .await?
+        .ok_or_else(|| AppError::BadRequest(invalid_link_message()))
+}
+
+fn invalid_link_message() -> String {
+    "Dieser Link ist unbekannt, wurde schon benutzt oder ist abgelaufen. Bitte fordern Sie \
+     einen neuen an."
+        .to_owned()
+}
+
+pub async fn invitation_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = valid_invitation(&state, &token).await?;
+    let name = info.account_name.clone().unwrap_or_default();
+    render(&invitation_page(
+        &ctx,
+        &token,
+        &info,
+        &name,
+        &FieldErrors::new(),
+    ))
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<InvitationForm>,
+) -> AppResult<Response> {
+    let info = valid_invitation(&state, &token).await?;
+    let mut errors = FieldErrors::new();
+    let name = konvent_core::validation::required_text(
+        &mut errors,
+        "display_name",
+        &form.display_name,
+        200,
+    );
+    if let Err(m) = password::check_rules(&form.password) {
+        errors.add("password", "password-rules", m);
+    } else if form.password != form.password_repeat {
+        errors.add(
+            "password_repeat",
+            "password-mismatch",
+            "Die Passwörter stimmen nicht überein.",
+        );
+    }
+    if !errors.is_empty() {
+        let page = invitation_page(&ctx, &token, &info, &form.display_name, &errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
+    let pw = form.password;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let id = match state.store.redeem_invitation(&token, &name, &hash).await {
+        Ok(id) => id,
+        Err(StoreError::InvalidToken) => return Err(AppError::BadRequest(invalid_link_message())),
+        Err(e) => return Err(e.into()),
+    };
+    start_session(&state, id, "/").await
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    zurueck: Option<String>,
+}
+
+/// Sets the language cookie and goes back to the page the switch was on.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> AppResult<Response> {
+    let lang = Lang::parse(&lang).ok_or(AppError::NotFound)?;
+    let back = local_path(q.zurueck.as_deref());
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (
+                LOCATION,
+                HeaderValue::from_str(&back).unwrap_or(HeaderValue::from_static("/")),
+            ),
+            (
+                SET_COOKIE,
+                set_cookie(
+                    LANG_COOKIE,
+                    lang.code(),
+                    Some(60 * 60 * 24 * 365),
+                    state.settings.secure_cookies,
+                ),
+            ),
+        ],
+    )
+        .into_response())
+}

@@ -1,0 +1,120 @@
+//! The server's settings, layered: defaults in code, then a TOML file, then environment
+//! variables, then command-line flags (the binary applies those last two).
+//! `konvent.example.toml` documents every key with its default; a test keeps them equal.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The commented example configuration, printed by `konvent default-config`.
+pub const EXAMPLE_TOML: &str = include_str!("../../../konvent.example.toml");
+
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Empty: embedded SQLite in `data_dir`.
+    pub database_url: String,
+    /// Base of printed links; empty: `http://` + bind address.
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub session_hours: u32,
+    pub invitation_hours: u32,
+    pub sign_in_link_hours: u32,
+    pub sign_in_attempts: u32,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./konvent-data"),
+            database_url: String::new(),
+            public_url: String::new(),
+            secure_cookies: false,
+            session_hours: 12,
+            invitation_hours: 168,
+            sign_in_link_hours: 24,
+            sign_in_attempts: 5,
+            max_body_bytes: 6 * 1024 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults overridden by a TOML document.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The base URL for links, without a trailing slash.
+    pub fn public_base(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The database URL to connect to: the configured one or SQLite in the data folder.
+    pub fn database(&self) -> Option<&str> {
+        (!self.database_url.is_empty()).then_some(self.database_url.as_str())
+    }
+}
+
+/// Database URLs carry passwords: never print them.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &if self.database_url.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("public_url", &self.public_url)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_hours", &self.session_hours)
+            .field("invitation_hours", &self.invitation_hours)
+            .field("sign_in_link_hours", &self.sign_in_link_hours)
+            .field("sign_in_attempts", &self.sign_in_attempts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_states_exactly_the_defaults() {
+        let parsed = Settings::from_toml(EXAMPLE_TOML).expect("example parses");
+        assert_eq!(parsed, Settings::default());
+        // Every key is written out, not left to the defaults.
+        let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
+        assert_eq!(table.len(), 10);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(Settings::from_toml("bnd = \"0.0.0.0:1\"").is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let s = Settings {
+            database_url: "postgres://u:geheim@db/k".into(),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("geheim"));
+    }
+}

@@ -1,0 +1,331 @@
+//! The command line: `serve`, `default-config`, `admin invite`, `admin sign-in-link`
+//! and `import directory`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::SignedDuration;
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::demo;
+use konvent_core::gremien::transfer::{self, FileKind};
+use konvent_store::{Actor, Store, TokenPurpose};
+use konvent_web::{AppState, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "konvent",
+    version,
+    about = "konvent – Plattform des IT-Planungsrats"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./konvent.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "KONVENT_BIND")]
+        bind: Option<SocketAddr>,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Fill an empty database with the demo data and print a sign-in link for the
+        /// demo admin.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the commented example configuration with all defaults.
+    DefaultConfig,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a single-use invitation link that creates an account with a role.
+    Invite {
+        email: String,
+        /// admin, organizer, moderator, patron, member, spokesperson, fachmk_office, participant
+        #[arg(long)]
+        role: Role,
+        /// For scoped roles: conference:DMK, event:1, room:3, topic:2.
+        #[arg(long)]
+        scope: Option<Scope>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a single-use sign-in link for an existing account.
+    SignInLink {
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the directory of conferences from a CSV or XLSX file. A file with any
+    /// error is refused whole, with a report of row, column and reason.
+    Directory {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// Data folder for the embedded database.
+    #[arg(long, env = "KONVENT_DATA")]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL; empty uses the embedded database.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+/// Defaults, then the configuration file, then environment and flags.
+fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings> {
+    let path = config.map(Path::to_path_buf).or_else(|| {
+        let default = PathBuf::from("konvent.toml");
+        default.exists().then_some(default)
+    });
+    let mut settings = match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Settings::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => Settings::default(),
+    };
+    if let Some(data) = &store.data {
+        settings.data_dir = data.clone();
+    }
+    if let Some(url) = &store.database_url {
+        settings.database_url = url.clone();
+    }
+    if let Ok(url) = std::env::var("KONVENT_PUBLIC_URL") {
+        settings.public_url = url;
+    }
+    if let Ok(flag) = std::env::var("KONVENT_SECURE_COOKIES") {
+        settings.secure_cookies = matches!(flag.as_str(), "1" | "true" | "yes");
+    }
+    Ok(settings)
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = match settings.database() {
+        Some(url) => Store::connect(url).await,
+        None => Store::open_data_dir(&settings.data_dir).await,
+    };
+    store.context("cannot open the database")
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::DefaultConfig => {
+            print!("{}", konvent_web::settings::EXAMPLE_TOML);
+            Ok(())
+        }
+        Command::Serve { bind, store, demo } => {
+            let mut settings = settings(config, &store)?;
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings, demo).await
+        }
+        Command::Admin { command } => match command {
+            AdminCommand::Invite {
+                email,
+                role,
+                scope,
+                store,
+            } => {
+                let settings = settings(config, &store)?;
+                let grant =
+                    Grant::new(role, scope.unwrap_or(Scope::Global)).map_err(anyhow::Error::msg)?;
+                let store = open_store(&settings).await?;
+                let hours = i64::from(settings.invitation_hours);
+                let token = store
+                    .create_login_token(
+                        TokenPurpose::Invitation,
+                        &email,
+                        Some(&grant),
+                        None,
+                        SignedDuration::from_hours(hours),
+                    )
+                    .await?;
+                println!("{}/einladung/{}", settings.public_base(), token.token);
+                Ok(())
+            }
+            AdminCommand::SignInLink { email, store } => {
+                let settings = settings(config, &store)?;
+                let store = open_store(&settings).await?;
+                if store.password_hash(&email).await?.is_none()
+                    && !store
+                        .accounts()
+                        .await?
+                        .iter()
+                        .any(|a| a.email == email.trim().to_lowercase())
+                {
+                    bail!("there is no account for {email}");
+                }
+                println!("{}", sign_in_link(&store, &settings, &email).await?);
+                Ok(())
+            }
+        },
+        Command::Import { command } => match command {
+            ImportCommand::Directory { file, store } => {
+                let settings = settings(config, &store)?;
+                import_directory(&settings, &file).await
+            }
+        },
+    }
+}
+
+async fn sign_in_link(store: &Store, settings: &Settings, email: &str) -> anyhow::Result<String> {
+    let hours = i64::from(settings.sign_in_link_hours);
+    let token = store
+        .create_login_token(
+            TokenPurpose::SignIn,
+            email,
+            None,
+            None,
+            SignedDuration::from_hours(hours),
+        )
+        .await?;
+    Ok(format!(
+        "{}/anmelden/link/{}",
+        settings.public_base(),
+        token.token
+    ))
+}
+
+async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let mut settings = settings;
+    // With port 0 the system picks one: links must name the real one.
+    settings.bind = listener.local_addr()?;
+    if with_demo {
+        if store.is_empty().await? {
+            load_demo(&store).await?;
+            tracing::info!("demo data loaded");
+        }
+        let link = sign_in_link(&store, &settings, demo::ADMIN_EMAIL).await?;
+        println!("Anmeldelink für die Demo-Administration (einmal gültig): {link}");
+    }
+    println!("konvent läuft auf {}", settings.public_base());
+    tracing::info!(settings = ?settings, backend = ?store.backend(), "serving");
+    let state = AppState::new(store.clone(), settings);
+    konvent_web::serve(state, listener, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The demo data of DESIGN.md, through the same import as any file.
+async fn load_demo(store: &Store) -> anyhow::Result<()> {
+    store
+        .import_directory(
+            &Actor::system("Demo-Daten"),
+            &demo::directory_rows(),
+            |_| {},
+        )
+        .await?;
+    let admin = Grant::new(Role::Admin, Scope::Global).map_err(anyhow::Error::msg)?;
+    store
+        .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
+        .await?;
+    Ok(())
+}
+
+async fn import_directory(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.len() > transfer::MAX_FILE_BYTES {
+        bail!("{} is larger than 5 MB", file.display());
+    }
+    let name = file.to_string_lossy();
+    let kind = FileKind::detect(&name, &bytes).context("the file is neither CSV nor XLSX")?;
+    let rows = match transfer::parse(kind, &bytes) {
+        Ok(rows) => rows,
+        Err(report) => bail!("Import abgelehnt, nichts wurde übernommen:\n{report}"),
+    };
+    let store = open_store(settings).await?;
+    let bar = ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} Zeilen ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = store
+        .import_directory(&Actor::system("Import (Kommandozeile)"), &rows, |n| {
+            bar.set_position(n as u64)
+        })
+        .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(s) => {
+            println!(
+                "Import abgeschlossen: {} Konferenzen angelegt, {} geändert; {} Personen angelegt; \
+                 {} Besetzungen angelegt, {} geändert; {} Zeilen ohne Änderung.",
+                s.conferences_created,
+                s.conferences_updated,
+                s.persons_created,
+                s.assignments_created,
+                s.assignments_updated,
+                s.rows_unchanged
+            );
+            Ok(())
+        }
+        Err(konvent_store::StoreError::Import(report)) => {
+            bail!("Import abgelehnt, nichts wurde übernommen:\n{report}")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
