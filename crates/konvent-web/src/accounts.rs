@@ -2,7 +2,7 @@
 //! their scopes. Admins only.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
@@ -12,7 +12,7 @@ use konvent_store::{Account, TokenPurpose};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::ctx::{CsrfForm, Ctx};
+use crate::ctx::{CsrfForm, Ctx, Id};
 use crate::error::{AppError, AppResult};
 use crate::forms::{Field, Kind, attach, choices};
 use crate::i18n::Tr;
@@ -209,7 +209,7 @@ pub fn is_plausible_email(email: &str) -> bool {
 pub async fn add_grant(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(form): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;
@@ -223,7 +223,7 @@ pub async fn add_grant(
 pub async fn remove_grant(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(form): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
     let admin = ctx.require(Action::ManageAccounts)?;

@@ -22,10 +22,6 @@ end = Beenden
 add = Hinzufügen
 remove = Entfernen
 form-problems = Bitte prüfen Sie Ihre Eingaben
-name = Name
-title = Titel
-message-id = Nachricht
-no-such-message = Unbekannter Text
 
 ## Startseite und Bereiche
 home-lead = Die Plattform des IT-Planungsrats für virtuelle Konvente, die Zusammenarbeit mit den Fachministerkonferenzen und den Strategieprozess.

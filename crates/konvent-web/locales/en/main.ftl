@@ -22,10 +22,6 @@ end = End
 add = Add
 remove = Remove
 form-problems = Please check your input
-name = Name
-title = Title
-message-id = Message
-no-such-message = Unknown text
 
 ## Start page and areas
 home-lead = The IT Planning Council's platform for virtual conventions, the collaboration with the specialist minister conferences, and the strategy process.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::ctx::Id;
 use crate::error::AppResult;
 use konvent_store::{Assignment, ConferenceSummary, Person};
 
@@ -53,7 +54,7 @@ struct PersonJson {
 
 pub async fn person(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> AppResult<Json<serde_json::Value>> {
     let detail = state.store.person(id).await?;
     Ok(Json(serde_json::json!(PersonJson {

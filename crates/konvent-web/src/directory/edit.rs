@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Holder, role_label};
 use crate::AppState;
-use crate::ctx::{CsrfForm, Ctx};
+use crate::ctx::{CsrfForm, Ctx, Id};
 use crate::error::{AppError, AppResult};
 use crate::forms::{Field, FormPage, Kind, attach, choices};
 use crate::layout::{Chrome, render};
@@ -277,7 +277,7 @@ pub async fn create_person(
 pub async fn edit_person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let p = state.store.person(id).await?.person;
@@ -300,7 +300,7 @@ pub async fn edit_person(
 pub async fn update_person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
@@ -554,7 +554,7 @@ async fn edit_assignment_context(
 pub async fn edit_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let (a, fc) = edit_assignment_context(&state, &ctx, id).await?;
@@ -568,7 +568,7 @@ pub async fn edit_assignment(
 pub async fn update_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(form): CsrfForm<AssignmentForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
@@ -627,7 +627,7 @@ fn end_page(ctx: &Ctx, a: &Assignment, ends_on: &str) -> FormPage {
 pub async fn end_assignment_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let a = state.store.assignment(id).await?;
@@ -638,7 +638,7 @@ pub async fn end_assignment_form(
 pub async fn end_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(form): CsrfForm<EndForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;

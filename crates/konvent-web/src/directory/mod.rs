@@ -14,7 +14,7 @@ use konvent_core::gremien::RoleKind;
 use konvent_store::Assignment;
 
 use crate::AppState;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Id};
 use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::layout::{Chrome, date_de, render};
@@ -244,7 +244,7 @@ struct PersonPage {
 pub async fn person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let detail = state.store.person(id).await?;

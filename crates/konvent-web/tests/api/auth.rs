@@ -1,0 +1,285 @@
+use jiff::SignedDuration;
+use konvent_core::authz::Role;
+use konvent_store::TokenPurpose;
+
+use crate::helpers::{CSRF, User, grant, spawn_app, text};
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("konvent_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn an_invitation_creates_an_account_with_its_role_once() {
+    let app = spawn_app().await;
+    let token = app
+        .store
+        .create_login_token(
+            TokenPurpose::Invitation,
+            "Sprecherin@Example.org",
+            Some(&grant(Role::Spokesperson)),
+            None,
+            SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("invitation")
+        .token;
+    let visitor = app.visitor();
+    let path = format!("/einladung/{token}");
+    let (status, page) = visitor.get_text(&path).await;
+    assert_eq!(status, 200);
+    assert!(text(&page).contains("sprecherin@example.org"));
+
+    let response = visitor
+        .post(
+            &path,
+            &[
+                ("display_name", "Martina Klement"),
+                ("password", "kurz"),
+                ("password_repeat", "kurz"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(text(&response.text().await.expect("body")).contains("mindestens 12 Zeichen"));
+    let response = visitor
+        .post(
+            &path,
+            &[
+                ("display_name", "Martina Klement"),
+                ("password", "ein-langes-passwort"),
+                ("password_repeat", "ein-anderes-passwort"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+
+    let response = visitor
+        .post(
+            &path,
+            &[
+                ("display_name", "Martina Klement"),
+                ("password", "ein-langes-passwort"),
+                ("password_repeat", "ein-langes-passwort"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let cookie = session_cookie(&response).expect("session cookie");
+    let set_cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let user = User {
+        client: visitor.client.clone(),
+        cookie: format!("konvent_csrf={CSRF}; {cookie}"),
+        base: app.address.clone(),
+    };
+    assert!(text(&user.get_text("/").await.1).contains("Angemeldet als Martina Klement"));
+    let account = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == "sprecherin@example.org")
+        .expect("account");
+    assert_eq!(account.grants, vec![grant(Role::Spokesperson)]);
+
+    // Used once: the link is gone.
+    let (status, _) = visitor.get_text(&path).await;
+    assert_eq!(status, 400);
+    let response = visitor
+        .post(
+            &path,
+            &[
+                ("display_name", "Zweiter Versuch"),
+                ("password", "ein-langes-passwort"),
+                ("password_repeat", "ein-langes-passwort"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let app = spawn_app().await;
+    let token = app
+        .store
+        .create_login_token(
+            TokenPurpose::Invitation,
+            "spaet@example.org",
+            None,
+            None,
+            SignedDuration::from_secs(-1),
+        )
+        .await
+        .expect("token")
+        .token;
+    let (status, body) = app.visitor().get_text(&format!("/einladung/{token}")).await;
+    assert_eq!(status, 400);
+    assert!(text(&body).contains("abgelaufen"));
+}
+
+#[tokio::test]
+async fn a_sign_in_link_signs_in_once_after_a_button_press() {
+    let app = spawn_app().await;
+    app.store
+        .ensure_account("demo@example.org", "Demo", &[grant(Role::Admin)])
+        .await
+        .expect("account");
+    let token = app
+        .store
+        .create_login_token(
+            TokenPurpose::SignIn,
+            "demo@example.org",
+            None,
+            None,
+            SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("token")
+        .token;
+    let visitor = app.visitor();
+    let path = format!("/anmelden/link/{token}");
+    // Opening the link (as a mail scanner would) does not use it up.
+    for _ in 0..2 {
+        let (status, page) = visitor.get_text(&path).await;
+        assert_eq!(status, 200);
+        assert!(text(&page).contains("demo@example.org"));
+    }
+    let response = visitor.post(&path, &[]).await;
+    assert_eq!(response.status(), 303);
+    assert!(session_cookie(&response).is_some());
+    assert_eq!(visitor.post(&path, &[]).await.status(), 410);
+    assert_eq!(visitor.get(&path).await.status(), 410);
+    assert_eq!(visitor.get("/anmelden/link/unbekannt").await.status(), 410);
+}
+
+#[tokio::test]
+async fn signing_in_with_a_password_works_and_failures_are_rate_limited() {
+    let app = spawn_app().await;
+    let token = app
+        .store
+        .create_login_token(
+            TokenPurpose::Invitation,
+            "mitglied@example.org",
+            Some(&grant(Role::Member)),
+            None,
+            SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("token")
+        .token;
+    let hash = konvent_store::password::hash("richtiges-passwort").expect("hash");
+    app.store
+        .redeem_invitation(&token, "Mitglied", &hash)
+        .await
+        .expect("account");
+    let visitor = app.visitor();
+
+    let response = visitor
+        .post(
+            "/anmelden",
+            &[
+                ("email", "mitglied@example.org"),
+                ("password", "richtiges-passwort"),
+                ("weiter", "/gremien"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/gremien");
+    let cookie = session_cookie(&response).expect("session");
+
+    // Signing out ends the session on the server, not only in the browser.
+    let user = User {
+        client: visitor.client.clone(),
+        cookie: format!("konvent_csrf={CSRF}; {cookie}"),
+        base: app.address.clone(),
+    };
+    assert_eq!(user.post("/abmelden", &[]).await.status(), 303);
+    assert!(!text(&user.get_text("/").await.1).contains("Angemeldet als"));
+
+    let response = visitor
+        .post(
+            "/anmelden",
+            &[
+                ("email", "mitglied@example.org"),
+                ("password", "falsch-falsch-falsch"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    assert!(text(&response.text().await.expect("body")).contains("stimmen nicht"));
+    let response = visitor
+        .post(
+            "/anmelden",
+            &[
+                ("email", "niemand@example.org"),
+                ("password", "egal-egal-egal"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 401, "unknown addresses answer the same");
+    for _ in 0..4 {
+        visitor
+            .post(
+                "/anmelden",
+                &[
+                    ("email", "mitglied@example.org"),
+                    ("password", "falsch-falsch-falsch"),
+                ],
+            )
+            .await;
+    }
+    let response = visitor
+        .post(
+            "/anmelden",
+            &[
+                ("email", "mitglied@example.org"),
+                ("password", "richtiges-passwort"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        429,
+        "locked after five failures, even with the right password"
+    );
+    assert!(session_cookie(&response).is_none());
+
+    // After signing in, an open redirect to another site is not followed.
+    let other = app.visitor();
+    let token = app
+        .store
+        .create_login_token(
+            TokenPurpose::Invitation,
+            "zwei@example.org",
+            None,
+            None,
+            SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("token")
+        .token;
+    app.store
+        .redeem_invitation(&token, "Zwei", &hash)
+        .await
+        .expect("account");
+    let response = other
+        .post(
+            "/anmelden",
+            &[
+                ("email", "zwei@example.org"),
+                ("password", "richtiges-passwort"),
+                ("weiter", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(response.headers()["location"], "/");
+}

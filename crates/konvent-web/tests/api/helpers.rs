@@ -1,0 +1,208 @@
+//! `spawn_app()`: a real server on 127.0.0.1:0 with its own SQLite database holding the
+//! demo directory, plus clients signed in with each role.
+
+use std::path::PathBuf;
+
+use jiff::SignedDuration;
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_store::{Actor, Store};
+use konvent_web::{AppState, Settings};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+
+/// The CSRF token every test client sends, as cookie and as form field.
+pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    dir: PathBuf,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A client with a session (or none) and the CSRF cookie.
+pub struct User {
+    pub client: Client,
+    pub cookie: String,
+    pub base: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = std::env::temp_dir().join(format!("konvent-test-{}", konvent_store::new_token()));
+    let store = Store::open_data_dir(&dir).await.expect("store opens");
+    store
+        .import_directory(
+            &Actor::system("Test"),
+            &konvent_core::demo::directory_rows(),
+            |_| {},
+        )
+        .await
+        .expect("demo directory imports");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let settings = Settings {
+        data_dir: dir.clone(),
+        ..Settings::default()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState::new(store.clone(), settings);
+    tokio::spawn(async move {
+        konvent_web::serve(state, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        address,
+        store,
+        dir,
+        _shutdown: tx,
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A grant of `role` with a fitting scope.
+pub fn grant(role: Role) -> Grant {
+    let scope = match role.scope_kind() {
+        None => Scope::Global,
+        Some(konvent_core::authz::ScopeKind::Conference) => {
+            "conference:DMK".parse().expect("scope")
+        }
+        Some(konvent_core::authz::ScopeKind::Event) => Scope::Event(1),
+        Some(konvent_core::authz::ScopeKind::Room) => Scope::Room(1),
+        Some(konvent_core::authz::ScopeKind::Topic) => Scope::Topic(1),
+    };
+    Grant::new(role, scope).expect("valid grant")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A visitor who is not signed in.
+    pub fn visitor(&self) -> User {
+        User {
+            client: client(),
+            cookie: format!("konvent_csrf={CSRF}"),
+            base: self.address.clone(),
+        }
+    }
+
+    /// A signed-in account holding `role`.
+    pub async fn user(&self, role: Role) -> User {
+        let email = format!("{}@test.example", role.as_str());
+        let id = self
+            .store
+            .ensure_account(&email, &format!("Test {}", role.as_str()), &[grant(role)])
+            .await
+            .expect("account");
+        let token = self
+            .store
+            .create_session(id, SignedDuration::from_hours(1))
+            .await
+            .expect("session");
+        User {
+            client: client(),
+            cookie: format!("konvent_csrf={CSRF}; konvent_session={token}"),
+            base: self.address.clone(),
+        }
+    }
+
+    pub async fn admin(&self) -> User {
+        self.user(Role::Admin).await
+    }
+}
+
+impl User {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// Posts a form with the CSRF token.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", CSRF)];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Uploads a file to the import form.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> Response {
+        let form = reqwest::multipart::Form::new().text("csrf", CSRF).part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        self.client
+            .post(format!("{}/gremien/import", self.base))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+}
+
+/// The visible text of an HTML page, tags removed, whitespace collapsed.
+pub fn text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#38;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything the directory holds, to compare before and after a refused change.
+pub async fn snapshot(store: &Store) -> String {
+    let rows = store.directory_rows().await.expect("rows");
+    let persons = store.persons().await.expect("persons");
+    format!("{rows:?}{persons:?}")
+}

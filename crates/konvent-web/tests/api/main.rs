@@ -1,0 +1,9 @@
+//! Integration tests through a real server: every route's happy path, the authorization
+//! matrix, and bad input.
+
+mod auth;
+mod authz;
+mod directory;
+mod helpers;
+mod import;
+mod shell;
