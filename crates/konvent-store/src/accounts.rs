@@ -139,7 +139,7 @@ impl Store {
         display_name: &str,
         password_hash: &str,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (email, role, scope) = consume(&mut tx, TokenPurpose::Invitation, token).await?;
         let grant = parse_grant(role.as_deref(), scope.as_deref())?;
         let (id,): (i64,) = sqlx::query_as(
@@ -163,7 +163,7 @@ impl Store {
 
     /// Uses a sign-in link and returns the account it signs in.
     pub async fn redeem_sign_in_link(&self, token: &str) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (email, _, _) = consume(&mut tx, TokenPurpose::SignIn, token).await?;
         let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
             .bind(&email)
@@ -182,7 +182,7 @@ impl Store {
         display_name: &str,
         grants: &[Grant],
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO accounts (email, display_name, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id",
@@ -334,7 +334,7 @@ impl Store {
 
     /// Gives an account a role (audited). Granting what it already has changes nothing.
     pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         exists(&mut tx, account_id).await?;
         if insert_grant(&mut tx, account_id, grant).await? {
             audit::record(
@@ -357,7 +357,7 @@ impl Store {
 
     /// Takes a role away (audited).
     pub async fn remove_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("DELETE FROM grants WHERE account_id = $1 AND role = $2 AND scope = $3")
                 .bind(account_id)

@@ -340,7 +340,7 @@ impl Store {
 
     #[tracing::instrument(skip(self, actor, input), fields(abbreviation = %input.abbreviation))]
     pub async fn create_conference(&self, actor: &Actor, input: &ConferenceInput) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_conference(&mut tx, input).await?;
         audit::record(
             &mut tx,
@@ -374,7 +374,7 @@ impl Store {
         abbreviation: &str,
         input: &ConferenceInput,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: ConferenceRow = sqlx::query_as(&format!(
             "SELECT {CONFERENCE_COLUMNS} FROM conferences WHERE abbreviation = $1"
         ))
@@ -397,7 +397,7 @@ impl Store {
 
     #[tracing::instrument(skip(self, actor, input))]
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_person(&mut tx, actor, input).await?;
         tx.commit().await?;
         Ok(id)
@@ -405,7 +405,7 @@ impl Store {
 
     #[tracing::instrument(skip(self, actor, input))]
     pub async fn update_person(&self, actor: &Actor, id: i64, input: &PersonInput) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = fetch_person(&mut *tx, id).await?;
         let before = PersonInput {
             name: before.name,
@@ -459,7 +459,7 @@ impl Store {
         abbreviation: &str,
         change: &AssignmentChange,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let conference = conference_id(&mut tx, abbreviation).await?;
         if let Some(person_id) = change.person_id {
             fetch_person(&mut *tx, person_id).await?;
@@ -481,7 +481,7 @@ impl Store {
         id: i64,
         change: &AssignmentChange,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = fetch_assignment(&mut tx, id).await?;
         if let Some(person_id) = change.person_id {
             fetch_person(&mut *tx, person_id).await?;
@@ -532,7 +532,7 @@ impl Store {
     /// Ends an assignment on `ends_on` (it stays in the history).
     #[tracing::instrument(skip(self, actor))]
     pub async fn end_assignment(&self, actor: &Actor, id: i64, ends_on: Date) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         end_assignment_in(&mut tx, actor, id, None, ends_on).await?;
         tx.commit().await?;
         Ok(())
@@ -627,7 +627,7 @@ impl Store {
         }
 
         let mut summary = ImportSummary::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (done, row) in rows.iter().enumerate() {
             apply_import_row(&mut tx, actor, row, &mut summary).await?;
             progress(done + 1);

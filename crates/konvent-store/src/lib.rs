@@ -126,6 +126,17 @@ impl Store {
         Ok(n == 0)
     }
 
+    /// Starts a transaction that will write. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later can
+    /// fail with "database is locked" when another writer got in between, and the busy
+    /// timeout cannot help it. PostgreSQL locks rows as it goes.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -1,0 +1,467 @@
+//! One conformance story for both stores: the directory through a council year, accounts
+//! and links, the event log under concurrent writers, and a refused import. Runs against
+//! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
+//! run in a fresh database that is dropped afterwards).
+
+use std::collections::HashSet;
+
+use jiff::SignedDuration;
+use jiff::civil::date;
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::demo;
+use konvent_core::gremien::{AssignmentInput, ConferenceInput, PersonInput, RoleKind};
+use konvent_store::{Actor, AssignmentChange, Store, StoreError, TokenPurpose};
+
+/// A fresh store per backend, with what it takes to remove it again.
+struct TestStore {
+    name: &'static str,
+    store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+impl TestStore {
+    async fn remove(self) {
+        self.store.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(mut conn) = admin_connection(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+async fn admin_connection(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url).await
+}
+
+/// SQLite always; PostgreSQL when configured, otherwise a visible note.
+async fn stores() -> Vec<TestStore> {
+    let dir = std::env::temp_dir().join(format!(
+        "konvent-conformance-{}",
+        konvent_store::new_token()
+    ));
+    let mut stores = vec![TestStore {
+        name: "sqlite",
+        store: Store::open_data_dir(&dir).await.expect("sqlite store"),
+        cleanup: Cleanup::Dir(dir),
+    }];
+    match std::env::var("KONVENT_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("konvent_test_{}", &konvent_store::new_token()[..16]);
+            let mut conn = admin_connection(&admin_url)
+                .await
+                .expect("PostgreSQL reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database name");
+            let url = format!("{base}/{name}");
+            stores.push(TestStore {
+                name: "postgres",
+                store: Store::connect(&url).await.expect("postgres store"),
+                cleanup: Cleanup::Database { admin_url, name },
+            });
+        }
+        _ => eprintln!(
+            "NOTE: PostgreSQL conformance skipped: KONVENT_TEST_DATABASE_URL is not set \
+             (CI sets it)."
+        ),
+    }
+    stores
+}
+
+fn office() -> Actor {
+    Actor::system("Geschäftsstelle")
+}
+
+async fn snapshot(store: &Store) -> String {
+    format!(
+        "{:?}{:?}",
+        store.directory_rows().await.expect("rows"),
+        store.persons().await.expect("persons")
+    )
+}
+
+#[tokio::test]
+async fn the_directory_goes_through_a_council_year_on_every_backend() {
+    for t in stores().await {
+        council_year(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn council_year(backend: &str, store: &Store) {
+    assert!(store.is_empty().await.expect("empty"), "{backend}");
+    let summary = store
+        .import_directory(&office(), &demo::directory_rows(), |_| {})
+        .await
+        .expect("demo imports");
+    assert_eq!(summary.conferences_created, 13, "{backend}");
+    assert_eq!(
+        summary.persons_created, 11,
+        "{backend}: one person may speak for several"
+    );
+    assert_eq!(summary.assignments_created, 17, "{backend}");
+    assert!(!store.is_empty().await.expect("not empty"));
+
+    // Importing the same again changes nothing.
+    let again = store
+        .import_directory(&office(), &demo::directory_rows(), |_| {})
+        .await
+        .expect("re-import");
+    assert_eq!(again.rows_unchanged, 17, "{backend}");
+
+    // The VMK gets a spokesperson in the summer: the vacancy ends when she starts.
+    let vmk = store.conference("VMK").await.expect("VMK");
+    assert_eq!(vmk.assignments.len(), 1);
+    let vacancy = &vmk.assignments[0];
+    assert!(vacancy.person.is_none(), "{backend}: VMK is N.N.");
+    let erika = store
+        .create_person(
+            &office(),
+            &PersonInput::parse("Erika Mustermann", "", "StS", "Hessen").expect("valid"),
+        )
+        .await
+        .expect("person");
+    let change = AssignmentChange {
+        person_id: Some(erika),
+        function: None,
+        input: AssignmentInput::parse("spokesperson", "2025-07-01", "", "2025/12", "", "")
+            .expect("valid"),
+        replaces: Some(vacancy.id),
+    };
+    store
+        .create_assignment(&office(), "VMK", &change)
+        .await
+        .expect("assigned");
+    let vmk = store.conference("VMK").await.expect("VMK");
+    let today = date(2025, 8, 1);
+    let current: Vec<_> = vmk
+        .assignments
+        .iter()
+        .filter(|a| a.is_current(today))
+        .collect();
+    assert_eq!(current.len(), 1, "{backend}");
+    assert_eq!(
+        current[0].person.as_ref().map(|p| p.name.as_str()),
+        Some("Erika Mustermann")
+    );
+    let ended = vmk
+        .assignments
+        .iter()
+        .find(|a| a.id == vacancy.id)
+        .expect("vacancy kept in history");
+    assert_eq!(ended.ends_on, Some(date(2025, 7, 1)), "{backend}");
+    assert_eq!(
+        ended.legal_basis,
+        RoleKind::Spokesperson.default_legal_basis()
+    );
+
+    // Ending twice, or before the start, is refused.
+    let erikas = vmk
+        .assignments
+        .iter()
+        .find(|a| a.person.is_some())
+        .expect("Erika")
+        .id;
+    assert!(matches!(
+        store
+            .end_assignment(&office(), vacancy.id, date(2025, 9, 1))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .end_assignment(&office(), erikas, date(2025, 6, 1))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store
+            .end_assignment(&office(), 999_999, date(2025, 6, 1))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A conference cannot take another's abbreviation.
+    let clash =
+        ConferenceInput::parse("DMK", "Verkehrsministerkonferenz", "Hessen", "").expect("valid");
+    assert!(
+        matches!(
+            store.update_conference(&office(), "VMK", &clash).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}"
+    );
+    let renamed = ConferenceInput::parse(
+        "VMK",
+        "Verkehrsministerkonferenz",
+        "Hessen",
+        "Geschäftsstelle Bonn",
+    )
+    .expect("valid");
+    store
+        .update_conference(&office(), "VMK", &renamed)
+        .await
+        .expect("updated");
+
+    // The audit log of the VMK tells the whole story, newest first.
+    let audit = store
+        .audit_for_conference(vmk.conference.id)
+        .await
+        .expect("audit");
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|e| (e.entity.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("conference", "updated"),
+            ("assignment", "created"),
+            ("assignment", "ended"),
+            ("person", "created"),
+            ("assignment", "created"),
+            ("conference", "imported"),
+        ],
+        "{backend}"
+    );
+    let update = &audit[0];
+    assert_eq!(update.actor, "Geschäftsstelle");
+    assert_eq!(
+        update
+            .before
+            .as_ref()
+            .and_then(|b| b["office_contact"].as_str()),
+        None
+    );
+    assert_eq!(
+        update
+            .after
+            .as_ref()
+            .and_then(|a| a["office_contact"].as_str()),
+        Some("Geschäftsstelle Bonn")
+    );
+
+    // Every change went into the event log, numbered without gaps.
+    let events = store
+        .events_since("directory", 0, 10_000)
+        .await
+        .expect("events");
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "{backend}"
+    );
+    assert_eq!(
+        events.last().map(|e| e.kind.as_str()),
+        Some("conference_updated")
+    );
+    let tail = store
+        .events_since("directory", seqs.len() as i64 - 2, 10)
+        .await
+        .expect("events");
+    assert_eq!(tail.len(), 2, "{backend}: resume from a sequence");
+
+    // A file with one bad row is refused whole.
+    let before = snapshot(store).await;
+    let mut rows = demo::directory_rows();
+    rows[3].conference = konvent_core::gremien::Abbreviation::parse("XYZ").expect("valid");
+    rows[3].conference_name = None;
+    rows[0].note = Some("geändert".into());
+    match store.import_directory(&office(), &rows, |_| {}).await {
+        Err(StoreError::Import(report)) => {
+            assert_eq!(report.problems.len(), 1);
+            assert_eq!(report.problems[0].row, rows[3].row);
+        }
+        other => panic!("{backend}: expected a refused import, got {other:?}"),
+    }
+    assert_eq!(
+        snapshot(store).await,
+        before,
+        "{backend}: nothing half-imported"
+    );
+}
+
+#[tokio::test]
+async fn accounts_links_and_sessions_behave_alike_on_every_backend() {
+    for t in stores().await {
+        let store = &t.store;
+        let backend = t.name;
+        let spokesperson = Grant::new(
+            Role::Spokesperson,
+            "conference:DMK".parse::<Scope>().expect("scope"),
+        )
+        .expect("grant");
+        let link = store
+            .create_login_token(
+                TokenPurpose::Invitation,
+                "Klement@Berlin.de",
+                Some(&spokesperson),
+                None,
+                SignedDuration::from_hours(1),
+            )
+            .await
+            .expect("invitation");
+        let info = store
+            .login_token_info(TokenPurpose::Invitation, &link.token)
+            .await
+            .expect("info")
+            .expect("valid");
+        assert_eq!(info.email, "klement@berlin.de");
+        assert_eq!(info.grant.as_ref(), Some(&spokesperson));
+        assert!(
+            store
+                .login_token_info(TokenPurpose::SignIn, &link.token)
+                .await
+                .expect("info")
+                .is_none(),
+            "purposes do not mix"
+        );
+
+        let id = store
+            .redeem_invitation(&link.token, "Martina Klement", "hash")
+            .await
+            .expect("redeemed");
+        assert!(
+            matches!(
+                store
+                    .redeem_invitation(&link.token, "Zweimal", "hash")
+                    .await,
+                Err(StoreError::InvalidToken)
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            store
+                .password_hash("KLEMENT@berlin.de")
+                .await
+                .expect("hash"),
+            Some((id, "hash".into()))
+        );
+
+        let session = store
+            .create_session(id, SignedDuration::from_hours(1))
+            .await
+            .expect("session");
+        let principal = store
+            .session_principal(&session)
+            .await
+            .expect("lookup")
+            .expect("signed in");
+        assert_eq!(principal.display_name, "Martina Klement");
+        assert_eq!(principal.grants, vec![spokesperson.clone()]);
+        store.delete_session(&session).await.expect("sign out");
+        assert!(
+            store
+                .session_principal(&session)
+                .await
+                .expect("lookup")
+                .is_none()
+        );
+        let expired = store
+            .create_session(id, SignedDuration::from_secs(-1))
+            .await
+            .expect("session");
+        assert!(
+            store
+                .session_principal(&expired)
+                .await
+                .expect("lookup")
+                .is_none(),
+            "{backend}"
+        );
+
+        let admin = Grant::new(Role::Admin, Scope::Global).expect("grant");
+        store.add_grant(&office(), id, &admin).await.expect("grant");
+        store
+            .add_grant(&office(), id, &admin)
+            .await
+            .expect("granting twice is harmless");
+        assert_eq!(
+            store
+                .principal(id)
+                .await
+                .expect("p")
+                .expect("p")
+                .grants
+                .len(),
+            2
+        );
+        store
+            .remove_grant(&office(), id, &admin)
+            .await
+            .expect("removed");
+        assert!(matches!(
+            store.remove_grant(&office(), id, &admin).await,
+            Err(StoreError::NotFound)
+        ));
+
+        for _ in 0..3 {
+            store
+                .record_sign_in_failure(&["email:x@example.org", "peer:127.0.0.1"])
+                .await
+                .expect("noted");
+        }
+        assert_eq!(
+            store
+                .recent_sign_in_failures("email:x@example.org")
+                .await
+                .expect("count"),
+            3,
+            "{backend}"
+        );
+        assert_eq!(
+            store
+                .recent_sign_in_failures("email:y@example.org")
+                .await
+                .expect("count"),
+            0
+        );
+        t.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_get_unique_gapless_event_numbers_on_every_backend() {
+    for t in stores().await {
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let store = t.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let input = PersonInput::parse(&format!("Person {i}"), "", "", "").expect("valid");
+                store.create_person(&office(), &input).await
+            }));
+        }
+        for task in tasks {
+            task.await.expect("joined").expect("stored");
+        }
+        let events = t
+            .store
+            .events_since("directory", 0, 1000)
+            .await
+            .expect("events");
+        let seqs: HashSet<i64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(events.len(), 24, "{}", t.name);
+        assert_eq!(seqs, (1..=24).collect(), "{}", t.name);
+        t.remove().await;
+    }
+}
