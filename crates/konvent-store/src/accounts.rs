@@ -107,7 +107,7 @@ impl Store {
         purpose: TokenPurpose,
         token: &str,
     ) -> Result<Option<InvitationInfo>> {
-        let row: Option<(String, Option<String>, Option<String>, i64, Option<String>)> =
+        let row: Option<TokenRow> =
             sqlx::query_as(
                 "SELECT t.email, t.role, t.scope, t.expires_at, a.display_name \
                  FROM login_tokens t LEFT JOIN accounts a ON a.email = t.email \
@@ -387,6 +387,9 @@ impl Store {
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// (email, role, scope, expires_at, name of the existing account)
+type TokenRow = (String, Option<String>, Option<String>, i64, Option<String>);
 
 async fn exists(tx: &mut Tx, account_id: i64) -> Result<()> {
     sqlx::query("SELECT 1 FROM accounts WHERE id = $1")

@@ -215,7 +215,7 @@ pub async fn add_grant(
     ctx.require(Action::ManageAccounts)?;
     let mut errors = FieldErrors::new();
     let grant = parse_grant(&mut errors, &form.role, &form.scope)
-        .ok_or_else(|| AppError::Invalid(errors))?;
+        .ok_or(AppError::Invalid(errors))?;
     state.store.add_grant(&ctx.actor()?, id, &grant).await?;
     Ok(Redirect::to("/admin/konten").into_response())
 }
@@ -229,7 +229,7 @@ pub async fn remove_grant(
     let admin = ctx.require(Action::ManageAccounts)?;
     let mut errors = FieldErrors::new();
     let grant = parse_grant(&mut errors, &form.role, &form.scope)
-        .ok_or_else(|| AppError::Invalid(errors))?;
+        .ok_or(AppError::Invalid(errors))?;
     // An admin cannot lock the office out by removing their own admin role.
     if id == admin.user_id && grant.role == Role::Admin {
         return Err(AppError::Conflict(

@@ -217,6 +217,22 @@ where
     }
 }
 
+/// A numeric id from the path; anything else is "not found" (never axum's plain-text
+/// rejection, so pages and the API answer in their own format).
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound)?;
+        raw.parse().map(Id).map_err(|_| AppError::NotFound)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,21 +256,5 @@ mod tests {
         assert!(check_origin(&headers).is_ok());
         headers.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(check_origin(&headers).is_err());
-    }
-}
-
-/// A numeric id from the path; anything else is "not found" (never axum's plain-text
-/// rejection, so pages and the API answer in their own format).
-pub struct Id(pub i64);
-
-impl<S: Send + Sync> FromRequestParts<S> for Id {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| AppError::NotFound)?;
-        raw.parse().map(Id).map_err(|_| AppError::NotFound)
     }
 }
