@@ -107,18 +107,17 @@ impl Store {
         purpose: TokenPurpose,
         token: &str,
     ) -> Result<Option<InvitationInfo>> {
-        let row: Option<TokenRow> =
-            sqlx::query_as(
-                "SELECT t.email, t.role, t.scope, t.expires_at, a.display_name \
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT t.email, t.role, t.scope, t.expires_at, a.display_name \
                  FROM login_tokens t LEFT JOIN accounts a ON a.email = t.email \
                  WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL \
                    AND t.expires_at > $3",
-            )
-            .bind(token_hash(token))
-            .bind(purpose.as_str())
-            .bind(now_micros())
-            .fetch_optional(&self.pool)
-            .await?;
+        )
+        .bind(token_hash(token))
+        .bind(purpose.as_str())
+        .bind(now_micros())
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|(email, role, scope, expires_at, account_name)| {
             Ok(InvitationInfo {
                 email,

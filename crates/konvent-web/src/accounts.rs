@@ -214,8 +214,8 @@ pub async fn add_grant(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;
     let mut errors = FieldErrors::new();
-    let grant = parse_grant(&mut errors, &form.role, &form.scope)
-        .ok_or(AppError::Invalid(errors))?;
+    let grant =
+        parse_grant(&mut errors, &form.role, &form.scope).ok_or(AppError::Invalid(errors))?;
     state.store.add_grant(&ctx.actor()?, id, &grant).await?;
     Ok(Redirect::to("/admin/konten").into_response())
 }
@@ -228,8 +228,8 @@ pub async fn remove_grant(
 ) -> AppResult<Response> {
     let admin = ctx.require(Action::ManageAccounts)?;
     let mut errors = FieldErrors::new();
-    let grant = parse_grant(&mut errors, &form.role, &form.scope)
-        .ok_or(AppError::Invalid(errors))?;
+    let grant =
+        parse_grant(&mut errors, &form.role, &form.scope).ok_or(AppError::Invalid(errors))?;
     // An admin cannot lock the office out by removing their own admin role.
     if id == admin.user_id && grant.role == Role::Admin {
         return Err(AppError::Conflict(

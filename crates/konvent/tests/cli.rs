@@ -42,7 +42,14 @@ impl Drop for TempDir {
 /// Runs `konvent serve --demo` on a free port and returns it with the printed lines.
 fn serve_demo(dir: &TempDir) -> (Child, String, String) {
     let mut child = konvent()
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data", &dir.data()])
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--data",
+            &dir.data(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -58,7 +65,11 @@ fn http_get(base: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     let status = response[9..12].parse().expect("status");
@@ -79,14 +90,20 @@ fn serve_demo_prints_a_sign_in_link_serves_the_directory_and_stops_on_sigterm() 
     assert!(page.contains("Verkehrsministerkonferenz") && page.contains("Martina Klement"));
 
     // Graceful shutdown on SIGTERM.
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "{status:?}");
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "server did not stop");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not stop"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 
@@ -109,20 +126,50 @@ fn default_config_prints_the_commented_example() {
 fn admin_invite_prints_a_link_and_refuses_a_role_without_its_scope() {
     let dir = TempDir::new();
     let out = konvent()
-        .args(["admin", "invite", "klement@berlin.de", "--role", "spokesperson", "--scope", "conference:DMK", "--data", &dir.data()])
+        .args([
+            "admin",
+            "invite",
+            "klement@berlin.de",
+            "--role",
+            "spokesperson",
+            "--scope",
+            "conference:DMK",
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("/einladung/"));
 
     let out = konvent()
-        .args(["admin", "invite", "x@berlin.de", "--role", "spokesperson", "--data", &dir.data()])
+        .args([
+            "admin",
+            "invite",
+            "x@berlin.de",
+            "--role",
+            "spokesperson",
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a scope"));
     let out = konvent()
-        .args(["admin", "invite", "x@berlin.de", "--role", "kaiser", "--data", &dir.data()])
+        .args([
+            "admin",
+            "invite",
+            "x@berlin.de",
+            "--role",
+            "kaiser",
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());
@@ -140,7 +187,13 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
     )
     .expect("write");
     let out = konvent()
-        .args(["import", "directory", &bad.display().to_string(), "--data", &dir.data()])
+        .args([
+            "import",
+            "directory",
+            &bad.display().to_string(),
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());
@@ -154,27 +207,60 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
     )
     .expect("write");
     let out = konvent()
-        .args(["import", "directory", &good.display().to_string(), "--data", &dir.data()])
+        .args([
+            "import",
+            "directory",
+            &good.display().to_string(),
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 Konferenzen angelegt"));
 
     // The unknown conference is refused against the database, nothing is written.
     let unknown = dir.0.join("unknown.csv");
-    std::fs::write(&unknown, "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\nXYZ,Sprecher:in,Max\n").expect("write");
+    std::fs::write(
+        &unknown,
+        "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\nXYZ,Sprecher:in,Max\n",
+    )
+    .expect("write");
     let out = konvent()
-        .args(["import", "directory", &unknown.display().to_string(), "--data", &dir.data()])
+        .args([
+            "import",
+            "directory",
+            &unknown.display().to_string(),
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unbekannte Konferenz „XYZ“"));
     let known = dir.0.join("known.csv");
-    std::fs::write(&known, "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\n").expect("write");
+    std::fs::write(
+        &known,
+        "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\n",
+    )
+    .expect("write");
     let out = konvent()
-        .args(["import", "directory", &known.display().to_string(), "--data", &dir.data()])
+        .args([
+            "import",
+            "directory",
+            &known.display().to_string(),
+            "--data",
+            &dir.data(),
+        ])
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 Personen angelegt"), "the refused file stored nothing: {stdout}");
+    assert!(
+        stdout.contains("1 Personen angelegt"),
+        "the refused file stored nothing: {stdout}"
+    );
 }
