@@ -57,7 +57,7 @@ export async function startServer() {
   delete env.NATS_URL;
 
   const args = ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--data', dataDir];
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
   let stdout = '';
   let stderr = '';

@@ -245,6 +245,15 @@ impl Store {
     ) -> Result<String> {
         let token = new_token();
         let now = now_micros();
+        // Expired sessions and links are of no use: sweep them when a new one starts.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM login_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
+use crate::events::append_event;
 use crate::{Result, Store, StoreError, now_micros};
 
 /// Who makes a change: a signed-in account, or the command line (no account).
@@ -57,11 +58,25 @@ pub(crate) fn snapshot(value: &impl Serialize) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()
 }
 
+/// Writes the audit entry of a change and its event-log entry (`<entity>_<action>`,
+/// with the record's id), in the caller's transaction.
 pub(crate) async fn record(
     tx: &mut Transaction<'static, Any>,
     actor: &Actor,
     change: Change<'_>,
 ) -> Result<()> {
+    let scope = match change.entity {
+        "account" => "accounts",
+        _ => "directory",
+    };
+    let kind = format!("{}_{}", change.entity, change.action);
+    append_event(
+        tx,
+        scope,
+        &kind,
+        &serde_json::json!({ "id": change.entity_id }),
+    )
+    .await?;
     let text = |v: Option<serde_json::Value>| v.map(|v| v.to_string());
     sqlx::query(
         "INSERT INTO audit_log (at, actor_id, actor, conference_id, entity, entity_id, action, \

@@ -355,13 +355,6 @@ impl Store {
             },
         )
         .await?;
-        append_event(
-            &mut tx,
-            SCOPE,
-            "conference_created",
-            &serde_json::json!({ "id": id }),
-        )
-        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -439,13 +432,6 @@ impl Store {
                 },
             )
             .await?;
-            append_event(
-                &mut tx,
-                SCOPE,
-                "person_updated",
-                &serde_json::json!({ "id": id }),
-            )
-            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -516,13 +502,6 @@ impl Store {
                 before: audit::snapshot(&before),
                 after: audit::snapshot(&after),
             },
-        )
-        .await?;
-        append_event(
-            &mut tx,
-            SCOPE,
-            "assignment_updated",
-            &serde_json::json!({ "id": id }),
         )
         .await?;
         tx.commit().await?;
@@ -712,13 +691,6 @@ async fn write_conference(
         },
     )
     .await?;
-    append_event(
-        tx,
-        SCOPE,
-        "conference_updated",
-        &serde_json::json!({ "id": id }),
-    )
-    .await?;
     Ok(true)
 }
 
@@ -759,13 +731,6 @@ async fn insert_person(tx: &mut Tx, actor: &Actor, input: &PersonInput) -> Resul
             before: None,
             after: audit::snapshot(input),
         },
-    )
-    .await?;
-    append_event(
-        tx,
-        SCOPE,
-        "person_created",
-        &serde_json::json!({ "id": id }),
     )
     .await?;
     Ok(id)
@@ -819,13 +784,6 @@ async fn insert_assignment(
         },
     )
     .await?;
-    append_event(
-        tx,
-        SCOPE,
-        "assignment_created",
-        &serde_json::json!({ "id": id }),
-    )
-    .await?;
     Ok(id)
 }
 
@@ -872,13 +830,6 @@ async fn end_assignment_in(
             before: audit::snapshot(&before),
             after: audit::snapshot(&after),
         },
-    )
-    .await?;
-    append_event(
-        tx,
-        SCOPE,
-        "assignment_ended",
-        &serde_json::json!({ "id": id }),
     )
     .await?;
     Ok(())

@@ -18,11 +18,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "konvent.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../static/konvent.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "konvent.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../static/konvent.css"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../static/favicon.svg"),
+    },
+];
 
 /// A short hash over all assets: part of every asset URL.
 pub fn version() -> &'static str {

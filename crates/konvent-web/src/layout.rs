@@ -26,6 +26,7 @@ pub struct Chrome {
     pub csrf: String,
     pub path: String,
     pub css: String,
+    pub icon: String,
 }
 
 impl Chrome {
@@ -39,6 +40,7 @@ impl Chrome {
             csrf: ctx.csrf.clone(),
             path: ctx.path.clone(),
             css: crate::assets::url("konvent.css"),
+            icon: crate::assets::url("favicon.svg"),
         }
     }
 

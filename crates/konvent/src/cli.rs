@@ -177,13 +177,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             AdminCommand::SignInLink { email, store } => {
                 let settings = settings(config, &store)?;
                 let store = open_store(&settings).await?;
-                if store.password_hash(&email).await?.is_none()
-                    && !store
-                        .accounts()
-                        .await?
-                        .iter()
-                        .any(|a| a.email == email.trim().to_lowercase())
-                {
+                let known = email.trim().to_lowercase();
+                if !store.accounts().await?.iter().any(|a| a.email == known) {
                     bail!("there is no account for {email}");
                 }
                 println!("{}", sign_in_link(&store, &settings, &email).await?);
@@ -230,8 +225,20 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
             load_demo(&store).await?;
             tracing::info!("demo data loaded");
         }
-        let link = sign_in_link(&store, &settings, demo::ADMIN_EMAIL).await?;
-        println!("Anmeldelink für die Demo-Administration (einmal gültig): {link}");
+        let has_demo_admin = store
+            .accounts()
+            .await?
+            .iter()
+            .any(|a| a.email == demo::ADMIN_EMAIL);
+        if has_demo_admin {
+            let link = sign_in_link(&store, &settings, demo::ADMIN_EMAIL).await?;
+            println!("Anmeldelink für die Demo-Administration (einmal gültig): {link}");
+        } else {
+            println!(
+                "Die Datenbank enthält schon andere Daten: keine Demo-Daten geladen. \
+                 Für eine Demo einen leeren Datenordner wählen (--data)."
+            );
+        }
     }
     println!("konvent läuft auf {}", settings.public_base());
     tracing::info!(settings = ?settings, backend = ?store.backend(), "serving");

@@ -60,7 +60,8 @@ async fn the_stylesheet_is_served_from_a_versioned_url_and_cached() {
     let app = spawn_app().await;
     let visitor = app.visitor();
     let (_, html) = visitor.get_text("/").await;
-    let start = html.find("/static/").expect("stylesheet link");
+    let marker = "rel=\"stylesheet\" href=\"";
+    let start = html.find(marker).expect("stylesheet link") + marker.len();
     let end = start + html[start..].find('"').expect("end of href");
     let response = visitor.get(&html[start..end]).await;
     assert_eq!(response.status(), 200);

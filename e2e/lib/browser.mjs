@@ -1,0 +1,198 @@
+// Headless Debian Chromium through playwright-core, with three guards on every page:
+// - every request must go to 127.0.0.1 (no third-party hosts),
+// - no console error and no page error (CSP violations are console errors),
+// - every page visited passes axe-core's WCAG 2.1 A/AA rules.
+//
+// The app's Content-Security-Policy stays ENFORCED (no bypassCSP): that is what lets
+// a CSP violation of the app's own markup show up as a console error. axe-core is
+// therefore not added as an inline <script> tag (CSP would block it) but evaluated
+// through the DevTools protocol (page.evaluate), which CSP does not govern.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const ALLOWED_HOST = '127.0.0.1';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/**
+ * A fresh context + page bound to one server, with the guards installed.
+ * Returns a session: { page, context, visit, load, axe, problems, assertClean, close }.
+ */
+export async function openSession(browser, server) {
+  const context = await browser.newContext({
+    baseURL: server.baseURL,
+    locale: 'de-DE',
+    timezoneId: 'Europe/Berlin',
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.setDefaultNavigationTimeout(20_000);
+
+  const problems = [];
+  page.on('request', (req) => {
+    const url = req.url();
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      problems.push({ text: `request to an unparsable URL: ${url}` });
+      return;
+    }
+    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
+    if (u.hostname !== ALLOWED_HOST) {
+      problems.push({ text: `request to a host other than ${ALLOWED_HOST}: ${req.method()} ${url}` });
+    }
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const loc = msg.location();
+      const text = `console error on ${page.url()}: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`;
+      problems.push({ text, consoleText: msg.text(), resourceUrl: loc?.url });
+    } else if (/Content.Security.Policy/i.test(msg.text())) {
+      problems.push({ text: `CSP message on ${page.url()}: ${msg.text()}` });
+    }
+  });
+  page.on('pageerror', (err) => {
+    problems.push({ text: `uncaught page error on ${page.url()}: ${err.message}` });
+  });
+
+  /** Fails (and clears the list) if any guard tripped so far. */
+  function assertClean(where = page.url()) {
+    if (problems.length > 0) {
+      const list = problems.splice(0);
+      assert.fail(`browser problems (at ${where}):\n  - ${list.map((p) => p.text).join('\n  - ')}`);
+    }
+  }
+
+  /** Runs axe-core on the current document; fails listing each violation. */
+  async function axe() {
+    await page.waitForLoadState('load');
+    const hasAxe = await page.evaluate(() => typeof window.axe === 'object');
+    if (!hasAxe) await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(
+      (tags) =>
+        window.axe
+          .run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+          .then((r) =>
+            r.violations.map((v) => ({
+              id: v.id,
+              impact: v.impact,
+              help: v.help,
+              targets: v.nodes.map((n) => n.target.join(' ')),
+            })),
+          ),
+      AXE_TAGS,
+    );
+    if (violations.length > 0) {
+      const lines = violations.map(
+        (v) => `${v.id} (${v.impact}): ${v.help}\n      at ${v.targets.join('\n      at ')}`,
+      );
+      assert.fail(`axe found ${violations.length} WCAG 2.1 AA violation(s) on ${page.url()}:\n  - ${lines.join('\n  - ')}`);
+    }
+  }
+
+  /** Checks a response that led to the current page, then axe and the guards. */
+  async function checkPage(response, { allowStatus } = {}) {
+    assert.ok(response, `no response for ${page.url()}`);
+    const status = response.status();
+    if (allowStatus) {
+      assert.ok(allowStatus(status), `unexpected HTTP ${status} for ${response.url()}`);
+    } else {
+      assert.ok(status < 400, `HTTP ${status} for ${response.url()}`);
+    }
+    await axe();
+    if (status >= 400) {
+      // Chromium logs the expected error status of the document itself as a console
+      // error ("Failed to load resource: ... status of 404"); that one was asked for.
+      const expected = `Failed to load resource: the server responded with a status of ${status}`;
+      for (let i = problems.length - 1; i >= 0; i--) {
+        const p = problems[i];
+        if (p.consoleText?.startsWith(expected) && p.resourceUrl === response.url()) problems.splice(i, 1);
+      }
+    }
+    assertClean();
+    return response;
+  }
+
+  /**
+   * Navigates to path (relative to the server or absolute), asserts status < 400
+   * (or allowStatus(status)), runs axe and the guards. Returns the response.
+   */
+  async function visit(target, opts = {}) {
+    const response = await page.goto(target, { waitUntil: 'load' });
+    return checkPage(response, opts);
+  }
+
+  /**
+   * Performs an action that navigates (a click on a link or a submit button) and
+   * checks the page it lands on like visit(). Returns the final response.
+   */
+  async function load(action, opts = {}) {
+    const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
+    return checkPage(response, opts);
+  }
+
+  async function close() {
+    await context.close();
+  }
+
+  return { page, context, visit, load, axe, problems, assertClean, close };
+}
+
+/**
+ * Selects the single option of a <select> whose visible text satisfies match
+ * (a string = exact after trimming, or a RegExp/function). On failure the error lists
+ * the options that were there.
+ */
+export async function selectOptionByText(select, match, description = String(match)) {
+  const options = await select.locator('option').evaluateAll((els) =>
+    els.map((o) => ({ value: o.value, text: (o.textContent || '').replace(/\s+/g, ' ').trim() })),
+  );
+  const test =
+    typeof match === 'string'
+      ? (t) => t === match
+      : match instanceof RegExp
+        ? (t) => match.test(t)
+        : match;
+  const hits = options.filter((o) => test(o.text));
+  assert.equal(
+    hits.length,
+    1,
+    `expected exactly one option ${description}; options were:\n  ${options.map((o) => JSON.stringify(o.text)).join('\n  ')}`,
+  );
+  await select.selectOption(hits[0].value);
+  return hits[0];
+}
+
+/**
+ * The form control labelled exactly `label`. A required field's label carries the
+ * visible marker " (Pflichtfeld)" after its name (e.g. "Name (Pflichtfeld)"); that
+ * suffix, and only that one, is accepted too.
+ */
+export function field(page, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${escaped}( \\((Pflichtfeld|required)\\))?$`));
+}
