@@ -214,6 +214,12 @@ pub enum Action<'a> {
     ReadAuditLog(&'a Abbreviation),
     /// Invite accounts and change their roles.
     ManageAccounts,
+    /// Create and change council sessions, agendas, resolutions, follow-up meetings.
+    EditCouncil,
+    /// Read confidential decision papers (resolutions not yet published).
+    ReadConfidential,
+    /// File the report of a conference for a session.
+    FileReport(&'a Abbreviation),
 }
 
 impl Principal {
@@ -236,8 +242,19 @@ impl Principal {
     pub fn may(&self, action: Action<'_>) -> bool {
         match action {
             // Governance data is the office's (FITKO) responsibility: admins only.
-            Action::EditDirectory | Action::ManageAccounts | Action::ReadAuditLog(_) => {
+            Action::EditDirectory
+            | Action::ManageAccounts
+            | Action::ReadAuditLog(_)
+            | Action::EditCouncil => self.is_admin(),
+            // The decision papers go to the council's members.
+            Action::ReadConfidential => self.is_admin() || self.has_role(Role::Member),
+            // A spokesperson reports for the conferences they speak for, nobody else's.
+            Action::FileReport(conference) => {
                 self.is_admin()
+                    || self.grants.iter().any(|g| {
+                        g.role == Role::Spokesperson
+                            && g.scope == Scope::Conference(conference.clone())
+                    })
             }
         }
     }
@@ -274,6 +291,34 @@ mod tests {
         assert!(Grant::new(Role::Spokesperson, Scope::Global).is_err());
         assert!(Grant::new(Role::Admin, dmk).is_err());
         assert!(Grant::new(Role::Admin, Scope::Global).is_ok());
+    }
+
+    #[test]
+    fn a_spokesperson_reports_only_for_their_own_conference() {
+        let dmk = Abbreviation::parse("DMK").expect("valid");
+        let imk = Abbreviation::parse("IMK").expect("valid");
+        let p = principal(vec![
+            Grant::new(Role::Spokesperson, Scope::Conference(dmk.clone())).expect("valid"),
+        ]);
+        assert!(p.may(Action::FileReport(&dmk)));
+        assert!(!p.may(Action::FileReport(&imk)));
+        let office = principal(vec![
+            Grant::new(Role::FachmkOffice, Scope::Conference(dmk.clone())).expect("valid"),
+        ]);
+        assert!(!office.may(Action::FileReport(&dmk)));
+    }
+
+    #[test]
+    fn members_and_admins_read_confidential_papers() {
+        let member = principal(vec![
+            Grant::new(Role::Member, Scope::Global).expect("valid"),
+        ]);
+        let participant = principal(vec![
+            Grant::new(Role::Participant, Scope::Global).expect("valid"),
+        ]);
+        assert!(member.may(Action::ReadConfidential));
+        assert!(!member.may(Action::EditCouncil));
+        assert!(!participant.may(Action::ReadConfidential));
     }
 
     #[test]

@@ -245,6 +245,96 @@ pub fn directory_rows() -> Vec<DirectoryRow> {
     rows
 }
 
+/// The council sessions 43 to 48 (FACTS.md; the 43rd introduced "Reporting FachMK").
+/// (number, date, place) — all held by now.
+pub const SESSIONS: [(i64, &str, &str); 6] = [
+    (43, "2024-03-20", "Videokonferenz"),
+    (44, "2024-06-19", "Berlin"),
+    (45, "2024-11-13", "Videokonferenz"),
+    (46, "2025-03-26", "Schwerin"),
+    (47, "2025-06-26", "Berlin"),
+    (48, "2025-11-26", "Videokonferenz"),
+];
+
+/// A resolution of the demo: number, title, Markdown text from the deck, the session
+/// that decided it (where the decks place it), and why it matters for the conferences.
+pub struct DemoResolution {
+    pub number: &'static str,
+    pub title: &'static str,
+    pub body: &'static str,
+    pub session: Option<i64>,
+    pub relevance: &'static str,
+}
+
+/// The four resolutions the decks name, all marked "hohe Relevanz für die FachMK". The
+/// decks do not say in which session 2022/43 and 2023/07 were decided (before the 43rd);
+/// 2024/02 and 2024/15 are placed in the 43rd session, the first of 2024 — an
+/// assumption of the demo, stated in its text.
+pub const RESOLUTIONS: [DemoResolution; 4] = [
+    DemoResolution {
+        number: "2022/43",
+        title: "Fachpolitische Sprecherinnen und Sprecher",
+        body: "Der IT-Planungsrat ernennt aus seinem Mitgliederkreis fachpolitische Sprecher \
+               für die Fachministerkonferenzen.\n\nDer Steuerungskreis erarbeitet mit der FITKO \
+               ein Konzept, das die inhaltliche Zusammenarbeit des IT-Planungsrats mit den \
+               Fachministerkonferenzen strukturiert und die Sprecher bei ihrer Aufgabe unterstützt.",
+        session: None,
+        relevance: "Benennt die fachpolitische Sprecherin oder den Sprecher für diese Konferenz.",
+    },
+    DemoResolution {
+        number: "2023/07",
+        title: "EfA-Mindestanforderungen",
+        body: "Der IT-Planungsrat beschließt das Dokument **Mindestanforderungen an den Betrieb \
+               von „Einer für Alle“-Services** und erklärt, dieses als Richtlinienempfehlung \
+               anzuwenden.\n\n- Beschreibung von Mindestanforderungen, die jeder Betrieb von \
+               EfA-Onlinediensten erfüllen muss, um „EfA-konform“ zu sein\n- Verpflichtung der \
+               Länder untereinander, den Betrieb von EfA-Services nach den hier vereinbarten \
+               Mindestanforderungen umzusetzen",
+        session: None,
+        relevance: "Betrifft den Betrieb der EfA-Onlinedienste im Zuständigkeitsbereich der Fachressorts.",
+    },
+    DemoResolution {
+        number: "2024/02",
+        title: "Föderale Digitalstrategie",
+        body: "Start der Arbeit an einer **föderalen Digitalisierungsstrategie**.\n\n\
+               - Wirkungsorientierung als zentraler Maßstab\n- Partizipationsprozess ist ein \
+               zentraler Bestandteil der Erstellung der Strategie; aktive Beteiligung der FachMK \
+               ist vorgesehen\n- Erste Version soll zur 45. Sitzung des IT-PLR vorliegen\n\n\
+               *Demo: der Sitzung 43 zugeordnet, der ersten Sitzung des Jahres 2024.*",
+        session: Some(43),
+        relevance: "Aktive Beteiligung der Fachministerkonferenzen am Partizipationsprozess.",
+    },
+    DemoResolution {
+        number: "2024/15",
+        title: "Registermodernisierung",
+        body: "Der IT-Planungsrat beschließt die **Konkretisierung des Zielbildes** \
+               Registermodernisierung durch:\n\n- Erprobungsprojekte mit den FachMK\n- Schaffung \
+               der rechtlichen, fachlichen und technischen Rahmenbedingungen\n- Intensivierung der \
+               Zusammenarbeit mit den FachMK im Rahmen einer transparenten Kommunikation\n\n\
+               *Demo: der Sitzung 43 zugeordnet, der ersten Sitzung des Jahres 2024.*",
+        session: Some(43),
+        relevance: "Erprobungsprojekte der Registermodernisierung mit den Fachministerkonferenzen.",
+    },
+];
+
+/// Reports in the demo: (session, conference, no exchange, answer on collaboration).
+pub const REPORTS: [(i64, &str, bool, &str); 4] = [
+    (
+        46,
+        "DMK",
+        false,
+        "Gemeinsame Sitzung der Arbeitsgruppen zur Registermodernisierung; Austausch zu den Zielbildern des Strategiekonvents.",
+    ),
+    (46, "KMK", true, ""),
+    (
+        46,
+        "ASMK",
+        false,
+        "Die ASMK hat die Nachbesprechung zur 45. Sitzung genutzt; ein Impulsvortrag im IT-PLR ist angefragt.",
+    ),
+    (45, "IMK", true, ""),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -238,11 +238,7 @@ impl Store {
     }
 
     /// Starts a session and returns its cookie token.
-    pub async fn create_session(
-        &self,
-        account_id: i64,
-        valid_for: SignedDuration,
-    ) -> Result<String> {
+    pub async fn sign_in(&self, account_id: i64, valid_for: SignedDuration) -> Result<String> {
         let token = new_token();
         let now = now_micros();
         // Expired sessions and links are of no use: sweep them when a new one starts.
@@ -268,7 +264,7 @@ impl Store {
     }
 
     /// The signed-in account behind a session cookie, if the session is valid.
-    pub async fn session_principal(&self, token: &str) -> Result<Option<Principal>> {
+    pub async fn signed_in(&self, token: &str) -> Result<Option<Principal>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
         )
@@ -282,7 +278,7 @@ impl Store {
         }
     }
 
-    pub async fn delete_session(&self, token: &str) -> Result<()> {
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))
             .execute(&self.pool)

@@ -7,6 +7,8 @@
 
 mod accounts;
 mod audit;
+mod council;
+pub mod demo;
 mod directory;
 mod error;
 mod events;
@@ -21,6 +23,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
 pub use audit::{Actor, AuditEntry};
+pub use council::{AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,

@@ -359,34 +359,24 @@ async fn accounts_links_and_sessions_behave_alike_on_every_backend() {
         );
 
         let session = store
-            .create_session(id, SignedDuration::from_hours(1))
+            .sign_in(id, SignedDuration::from_hours(1))
             .await
             .expect("session");
         let principal = store
-            .session_principal(&session)
+            .signed_in(&session)
             .await
             .expect("lookup")
             .expect("signed in");
         assert_eq!(principal.display_name, "Martina Klement");
         assert_eq!(principal.grants, vec![spokesperson.clone()]);
-        store.delete_session(&session).await.expect("sign out");
-        assert!(
-            store
-                .session_principal(&session)
-                .await
-                .expect("lookup")
-                .is_none()
-        );
+        store.sign_out(&session).await.expect("sign out");
+        assert!(store.signed_in(&session).await.expect("lookup").is_none());
         let expired = store
-            .create_session(id, SignedDuration::from_secs(-1))
+            .sign_in(id, SignedDuration::from_secs(-1))
             .await
             .expect("session");
         assert!(
-            store
-                .session_principal(&expired)
-                .await
-                .expect("lookup")
-                .is_none(),
+            store.signed_in(&expired).await.expect("lookup").is_none(),
             "{backend}"
         );
 

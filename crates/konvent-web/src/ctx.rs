@@ -111,14 +111,10 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -
 pub async fn context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let principal = match cookie(headers, SESSION_COOKIE).filter(|t| is_token(t)) {
-        Some(token) => state
-            .store
-            .session_principal(token)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "session lookup failed");
-                None
-            }),
+        Some(token) => state.store.signed_in(token).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }),
         None => None,
     };
     let lang = cookie(headers, LANG_COOKIE)

@@ -3,7 +3,13 @@
 //! (`aria-describedby`, `aria-invalid`), hints, and the value the person typed.
 
 use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
+use konvent_store::StoreError;
+
+use crate::error::{AppError, AppResult};
+use crate::layout::render;
 
 use crate::i18n::{Lang, Tr};
 use crate::layout::Chrome;
@@ -171,4 +177,30 @@ pub fn attach(t: &Tr, fields: &mut [Field], errors: &FieldErrors) -> Vec<String>
         }
     }
     rest
+}
+
+/// Shows a form page; with errors, as 422 so that clients see the refusal.
+pub fn form_response(mut page: FormPage, errors: &FieldErrors) -> AppResult<Response> {
+    let t = page.c.t;
+    page.problems = attach(&t, &mut page.fields, errors);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// Store conflicts and invalid input become messages beside `field` (or their own
+/// fields); other store errors stay errors.
+pub fn store_errors(field: &'static str, err: StoreError) -> Result<FieldErrors, AppError> {
+    match err {
+        StoreError::Conflict(m) => {
+            let mut errors = FieldErrors::new();
+            errors.add(field, "conflict", m);
+            Ok(errors)
+        }
+        StoreError::Invalid(errors) => Ok(errors),
+        other => Err(other.into()),
+    }
 }

@@ -4,13 +4,16 @@
 
 mod accounts;
 mod assets;
+mod council;
 mod ctx;
 mod directory;
 mod error;
 mod forms;
 mod i18n;
+mod ics;
 mod import;
 mod layout;
+mod markdown;
 mod metrics;
 mod pages;
 mod router;

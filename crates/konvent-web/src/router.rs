@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::{AppState, accounts, assets, ctx, directory, import, layout, metrics, pages, session};
+use crate::{
+    AppState, accounts, assets, council, ctx, directory, import, layout, metrics, pages, session,
+};
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
@@ -59,6 +61,61 @@ pub fn router(state: AppState) -> Router {
         .route("/gremien/import", get(import::form).post(import::upload))
         .route("/gremien/verzeichnis.csv", get(import::export_csv))
         .route("/gremien/verzeichnis.xlsx", get(import::export_xlsx))
+        // Council sessions, resolutions, reports, follow-up meetings (G4–G6).
+        .route("/gremien/sitzungen", get(council::sessions))
+        .route(
+            "/gremien/sitzungen/neu",
+            get(council::new_session).post(council::create_session),
+        )
+        .route("/gremien/sitzungen/{n}", get(council::session))
+        .route(
+            "/gremien/sitzungen/{n}/bearbeiten",
+            get(council::edit_session).post(council::update_session),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/tagesordnung",
+            post(council::add_agenda_item),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/tagesordnung/{item}/verschieben",
+            post(council::move_agenda_item),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/tagesordnung/{item}/entfernen",
+            get(council::remove_agenda_item_form).post(council::remove_agenda_item),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/berichte/{abbr}",
+            get(council::report_form).post(council::save_report),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/berichte/{abbr}/kein-austausch",
+            post(council::no_exchange),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/nachbesprechung/bestaetigen",
+            post(council::confirm_follow_up),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/kalender.ics",
+            get(council::feeds::session),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/nachbesprechung.ics",
+            get(council::feeds::follow_up),
+        )
+        .route("/gremien/nachbesprechungen", get(council::follow_ups))
+        .route("/gremien/beschluesse", get(council::resolutions))
+        .route(
+            "/gremien/beschluesse/neu",
+            get(council::new_resolution).post(council::create_resolution),
+        )
+        .route("/gremien/beschluesse/{year}/{nn}", get(council::resolution))
+        .route(
+            "/gremien/beschluesse/{year}/{nn}/bearbeiten",
+            get(council::edit_resolution).post(council::update_resolution),
+        )
+        .route("/calendar.ics", get(council::feeds::all))
         // Signing in and out.
         .route(
             "/anmelden",

@@ -33,7 +33,7 @@ async fn start_session(state: &AppState, account_id: i64, next: &str) -> AppResu
     let hours = u64::from(state.settings.session_hours);
     let token = state
         .store
-        .create_session(account_id, SignedDuration::from_hours(hours as i64))
+        .sign_in(account_id, SignedDuration::from_hours(hours as i64))
         .await?;
     let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(
@@ -146,7 +146,7 @@ pub async fn sign_out(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(token).await?;
+        state.store.sign_out(token).await?;
     }
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(

@@ -26,6 +26,8 @@ pub struct Settings {
     pub sign_in_link_hours: u32,
     pub sign_in_attempts: u32,
     pub max_body_bytes: usize,
+    /// Days from a council session to its follow-up meeting (moved to a working day).
+    pub follow_up_offset_days: i64,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             sign_in_link_hours: 24,
             sign_in_attempts: 5,
             max_body_bytes: 6 * 1024 * 1024,
+            follow_up_offset_days: 21,
         }
     }
 }
@@ -87,6 +90,7 @@ impl fmt::Debug for Settings {
             .field("sign_in_link_hours", &self.sign_in_link_hours)
             .field("sign_in_attempts", &self.sign_in_attempts)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("follow_up_offset_days", &self.follow_up_offset_days)
             .finish()
     }
 }
@@ -101,7 +105,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 10);
+        assert_eq!(table.len(), 11);
     }
 
     #[test]

@@ -222,7 +222,7 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     settings.bind = listener.local_addr()?;
     if with_demo {
         if store.is_empty().await? {
-            load_demo(&store).await?;
+            konvent_store::demo::load(&store, settings.follow_up_offset_days).await?;
             tracing::info!("demo data loaded");
         }
         let has_demo_admin = store
@@ -246,22 +246,6 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     konvent_web::serve(state, listener, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
-    Ok(())
-}
-
-/// The demo data of DESIGN.md, through the same import as any file.
-async fn load_demo(store: &Store) -> anyhow::Result<()> {
-    store
-        .import_directory(
-            &Actor::system("Demo-Daten"),
-            &demo::directory_rows(),
-            |_| {},
-        )
-        .await?;
-    let admin = Grant::new(Role::Admin, Scope::Global).map_err(anyhow::Error::msg)?;
-    store
-        .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
-        .await?;
     Ok(())
 }
 

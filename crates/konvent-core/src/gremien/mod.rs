@@ -1,5 +1,7 @@
 //! Council work with the specialist minister conferences (DESIGN.md G1–G8).
 
+pub mod calendar;
+pub mod council;
 pub mod directory;
 pub mod transfer;
 

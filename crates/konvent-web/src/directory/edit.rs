@@ -3,7 +3,6 @@
 //! the form with the message beside the field and stores nothing.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
@@ -15,34 +14,9 @@ use serde::Deserialize;
 use super::{Holder, role_label};
 use crate::AppState;
 use crate::ctx::{CsrfForm, Ctx, Id};
-use crate::error::{AppError, AppResult};
-use crate::forms::{Field, FormPage, Kind, attach, choices};
-use crate::layout::{Chrome, render};
-
-/// Shows a form page; with errors, as 422 so that clients see the refusal.
-fn form_response(mut page: FormPage, errors: &FieldErrors) -> AppResult<Response> {
-    let t = page.c.t;
-    page.problems = attach(&t, &mut page.fields, errors);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, render(&page)?).into_response())
-}
-
-/// Store conflicts become a message beside `field`.
-fn conflict_on(field: &'static str, err: StoreError) -> Result<FieldErrors, AppError> {
-    match err {
-        StoreError::Conflict(m) => {
-            let mut errors = FieldErrors::new();
-            errors.add(field, "conflict", m);
-            Ok(errors)
-        }
-        StoreError::Invalid(errors) => Ok(errors),
-        other => Err(other.into()),
-    }
-}
+use crate::error::AppResult;
+use crate::forms::{Field, FormPage, Kind, choices, form_response, store_errors};
+use crate::layout::Chrome;
 
 // Conferences ----------------------------------------------------------------------
 
@@ -119,7 +93,7 @@ pub async fn create_conference(
                         .into_response(),
                 );
             }
-            Err(e) => conflict_on("abbreviation", e)?,
+            Err(e) => store_errors("abbreviation", e)?,
         },
         Err(errors) => errors,
     };
@@ -182,7 +156,7 @@ pub async fn update_conference(
                         .into_response(),
                 );
             }
-            Err(e) => conflict_on("abbreviation", e)?,
+            Err(e) => store_errors("abbreviation", e)?,
         },
         Err(errors) => errors,
     };
@@ -527,7 +501,7 @@ pub async fn create_assignment(
                 e.0.iter_mut().for_each(|err| err.field = "replaces");
                 e
             }
-            Err(e) => conflict_on("replaces", e)?,
+            Err(e) => store_errors("replaces", e)?,
         },
         Err(errors) => errors,
     };
@@ -584,7 +558,7 @@ pub async fn update_assignment(
                     Redirect::to(&format!("/gremien/konferenzen/{}", a.conference)).into_response(),
                 );
             }
-            Err(e) => conflict_on("person_id", e)?,
+            Err(e) => store_errors("person_id", e)?,
         },
         Err(errors) => errors,
     };
@@ -652,7 +626,7 @@ pub async fn end_assignment(
                     Redirect::to(&format!("/gremien/konferenzen/{}", a.conference)).into_response(),
                 );
             }
-            Err(e) => errors = conflict_on("ends_on", e)?,
+            Err(e) => errors = store_errors("ends_on", e)?,
         }
     } else if errors.is_empty() {
         errors.add("ends_on", "required", "Bitte ausfüllen.");

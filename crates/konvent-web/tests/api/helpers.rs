@@ -1,11 +1,11 @@
 //! `spawn_app()`: a real server on 127.0.0.1:0 with its own SQLite database holding the
-//! demo directory, plus clients signed in with each role.
+//! demo data, plus clients signed in with each role.
 
 use std::path::PathBuf;
 
 use jiff::SignedDuration;
 use konvent_core::authz::{Grant, Role, Scope};
-use konvent_store::{Actor, Store};
+use konvent_store::Store;
 use konvent_web::{AppState, Settings};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
@@ -36,14 +36,9 @@ pub struct User {
 pub async fn spawn_app() -> TestApp {
     let dir = std::env::temp_dir().join(format!("konvent-test-{}", konvent_store::new_token()));
     let store = Store::open_data_dir(&dir).await.expect("store opens");
-    store
-        .import_directory(
-            &Actor::system("Test"),
-            &konvent_core::demo::directory_rows(),
-            |_| {},
-        )
+    konvent_store::demo::load(&store, 21)
         .await
-        .expect("demo directory imports");
+        .expect("demo data loads");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -114,7 +109,7 @@ impl TestApp {
             .expect("account");
         let token = self
             .store
-            .create_session(id, SignedDuration::from_hours(1))
+            .sign_in(id, SignedDuration::from_hours(1))
             .await
             .expect("session");
         User {

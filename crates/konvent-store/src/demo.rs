@@ -1,0 +1,64 @@
+//! Loads the demo data (DESIGN.md "Demo data") into an empty store: the directory of the
+//! FachMK deck through the ordinary import, sessions 43–48 with their follow-up
+//! meetings, the four resolutions of the decks with their relevance, a few reports, and
+//! the demo admin account.
+
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::demo;
+use konvent_core::gremien::council::{ReportInput, ResolutionInput, SessionInput};
+
+use crate::{Actor, Result, Store, StoreError};
+
+fn invalid(what: String) -> StoreError {
+    StoreError::Corrupt(format!("demo data: {what}"))
+}
+
+pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
+    let actor = Actor::system("Demo-Daten");
+    store
+        .import_directory(&actor, &demo::directory_rows(), |_| {})
+        .await?;
+    for (number, date, place) in demo::SESSIONS {
+        let input = SessionInput::parse(
+            &number.to_string(),
+            date,
+            "10:00",
+            "16:00",
+            place,
+            "",
+            "held",
+        )
+        .map_err(|e| invalid(format!("session {number}: {e}")))?;
+        store
+            .create_session(&actor, &input, follow_up_offset_days)
+            .await?;
+    }
+    let conferences = store.conferences().await?;
+    for r in demo::RESOLUTIONS {
+        let session = r.session.map(|n| n.to_string()).unwrap_or_default();
+        let input = ResolutionInput::parse(r.number, r.title, r.body, "", &session, "published")
+            .map_err(|e| invalid(format!("resolution {}: {e}", r.number)))?;
+        let relevance: Vec<(String, String)> = conferences
+            .iter()
+            .map(|c| (c.abbreviation.clone(), r.relevance.to_owned()))
+            .collect();
+        store
+            .save_resolution(&actor, None, &input, &relevance)
+            .await?;
+    }
+    for (session, conference, no_exchange, answer) in demo::REPORTS {
+        let report = if no_exchange {
+            ReportInput::no_exchange()
+        } else {
+            ReportInput::parse(answer, "", "", "").map_err(|e| invalid(format!("report: {e}")))?
+        };
+        store
+            .file_report(&actor, session, conference, &report)
+            .await?;
+    }
+    let admin = Grant::new(Role::Admin, Scope::Global).map_err(invalid)?;
+    store
+        .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Markdown of resolutions and reports, rendered safely: raw HTML in the source is shown
+//! as text, and links keep only http(s), mailto and relative targets.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
+
+fn safe_link(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:")
+        || lower.starts_with('/')
+        || lower.starts_with('#')
+}
+
+/// HTML for a Markdown text; safe to insert into a page unescaped.
+pub fn to_html(source: &str) -> String {
+    let parser = Parser::new_ext(
+        source,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .map(|event| match event {
+        // Raw HTML becomes visible text, escaped by the renderer.
+        Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe_link(&dest_url) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: CowStr::Borrowed("#"),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image { dest_url, .. }) => {
+            // Images would load from anywhere: show their address as text instead.
+            Event::Text(dest_url)
+        }
+        Event::End(pulldown_cmark::TagEnd::Image) => Event::Text(CowStr::Borrowed("")),
+        other => other,
+    });
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, parser);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_html;
+
+    #[test]
+    fn markdown_is_rendered() {
+        assert_eq!(
+            to_html("**Beschluss**"),
+            "<p><strong>Beschluss</strong></p>\n"
+        );
+        assert!(to_html("- a\n- b").contains("<li>a</li>"));
+    }
+
+    #[test]
+    fn html_in_the_source_is_shown_as_text_never_run() {
+        let html = to_html("<script>alert(1)</script> und <img src=x onerror=alert(1)>");
+        assert!(
+            !html.contains("<script") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn dangerous_links_are_disarmed() {
+        let html = to_html("[klick](javascript:alert(1)) [ok](https://www.it-planungsrat.de)");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("href=\"https://www.it-planungsrat.de\""));
+        assert!(!to_html("![x](https://evil.example/p.png)").contains("<img"));
+    }
+}
