@@ -218,13 +218,24 @@ pub enum Action<'a> {
     EditCouncil,
     /// Read confidential decision papers (resolutions not yet published).
     ReadConfidential,
-    /// File the report of a conference for a session.
-    FileReport(&'a Abbreviation),
+    /// Speak for a conference: file its report for a session, tick off the
+    /// spokesperson's duties.
+    SpeakFor(&'a Abbreviation),
+    /// Work for a conference (spokesperson or its office): submit and follow concerns.
+    WorkFor(&'a Abbreviation),
+    /// Add a group's work result to a workshop.
+    AddWorkResult,
 }
 
 impl Principal {
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
+    }
+
+    fn holds(&self, role: Role, conference: &Abbreviation) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.scope == Scope::Conference(conference.clone()))
     }
 
     pub fn is_admin(&self) -> bool {
@@ -249,13 +260,16 @@ impl Principal {
             // The decision papers go to the council's members.
             Action::ReadConfidential => self.is_admin() || self.has_role(Role::Member),
             // A spokesperson reports for the conferences they speak for, nobody else's.
-            Action::FileReport(conference) => {
-                self.is_admin()
-                    || self.grants.iter().any(|g| {
-                        g.role == Role::Spokesperson
-                            && g.scope == Scope::Conference(conference.clone())
-                    })
+            Action::SpeakFor(conference) => {
+                self.is_admin() || self.holds(Role::Spokesperson, conference)
             }
+            Action::WorkFor(conference) => {
+                self.is_admin()
+                    || self.holds(Role::Spokesperson, conference)
+                    || self.holds(Role::FachmkOffice, conference)
+            }
+            // Workshop groups are whoever takes part: any signed-in account.
+            Action::AddWorkResult => true,
         }
     }
 }
@@ -300,12 +314,12 @@ mod tests {
         let p = principal(vec![
             Grant::new(Role::Spokesperson, Scope::Conference(dmk.clone())).expect("valid"),
         ]);
-        assert!(p.may(Action::FileReport(&dmk)));
-        assert!(!p.may(Action::FileReport(&imk)));
+        assert!(p.may(Action::SpeakFor(&dmk)));
+        assert!(!p.may(Action::SpeakFor(&imk)));
         let office = principal(vec![
             Grant::new(Role::FachmkOffice, Scope::Conference(dmk.clone())).expect("valid"),
         ]);
-        assert!(!office.may(Action::FileReport(&dmk)));
+        assert!(!office.may(Action::SpeakFor(&dmk)));
     }
 
     #[test]

@@ -335,6 +335,21 @@ pub const REPORTS: [(i64, &str, bool, &str); 4] = [
     (45, "IMK", true, ""),
 ];
 
+/// The workshop of the FachMK deck ("Diskussionsfragen für den Workshop").
+pub const WORKSHOP_TITLE: &str = "Workshop: Zusammenarbeit mit den Fachministerkonferenzen";
+pub const WORKSHOP_QUESTIONS: [&str; 4] = [
+    "Wie und mit welchen Maßnahmen stellen Sie die Einbindung der föderalen Fachlichkeit \
+     (außerhalb Ihres eigenen Bundeslandes) sicher? Was war dabei erfolgreich? Was hat nicht \
+     so gut geklappt?",
+    "Welche weiteren Maßnahmen des IT-PLR/FITKO neben den vorgestellten Aktivitäten könnten \
+     die Zusammenarbeit mit den Fachministerkonferenzen stärken – auf der Ebene der \
+     Entscheider:innen, auf der Arbeitsebene?",
+    "Welche zukünftigen Formate für den Dialog mit den Fachministerkonferenzen benötigen wir \
+     neben den vorgestellten Maßnahmen?",
+    "Wer kann im Ökosystem der Fachministerkonferenzen und des IT-PLR jeweils Aufgaben zur \
+     gegenseitigen Einbindung übernehmen?",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

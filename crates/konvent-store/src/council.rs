@@ -559,22 +559,19 @@ impl Store {
         relevance: &[(String, String)],
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let session_id = match input.session_number {
-            Some(n) => Some(
-                session_in(&mut tx, n)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => invalid(
-                            "session_number",
-                            "unknown-session",
-                            "Diese Sitzung gibt es nicht.",
-                        ),
-                        other => other,
-                    })?
-                    .id,
-            ),
+        let session = match input.session_number {
+            Some(n) => Some(session_in(&mut tx, n).await.map_err(|e| match e {
+                StoreError::NotFound => invalid(
+                    "session_number",
+                    "unknown-session",
+                    "Diese Sitzung gibt es nicht.",
+                ),
+                other => other,
+            })?),
             None => None,
         };
+        let session_id = session.as_ref().map(|s| s.id);
+        let session_date = session.as_ref().map(|s| s.date);
         let now = now_micros();
         let links = input.links.join("\n");
         let conflict = "Diese Beschlussnummer ist in diesem Jahr schon vergeben.";
@@ -643,6 +640,7 @@ impl Store {
                 .bind(reason)
                 .execute(&mut *tx)
                 .await?;
+            crate::cooperation::ensure_duties(&mut tx, id, conference, session_date).await?;
         }
         audit::record(
             &mut tx,
@@ -825,7 +823,7 @@ fn invalid(field: &'static str, code: &'static str, message: &str) -> StoreError
     StoreError::Invalid(errors)
 }
 
-async fn insert_agenda_item(
+pub(crate) async fn insert_agenda_item(
     tx: &mut Tx,
     actor: &Actor,
     session_id: i64,

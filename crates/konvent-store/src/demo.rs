@@ -1,7 +1,7 @@
 //! Loads the demo data (DESIGN.md "Demo data") into an empty store: the directory of the
 //! FachMK deck through the ordinary import, sessions 43–48 with their follow-up
-//! meetings, the four resolutions of the decks with their relevance, a few reports, and
-//! the demo admin account.
+//! meetings, the four resolutions of the decks with their relevance (and so the
+//! spokespersons' duties), a few reports, the deck's workshop, and the demo admin account.
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
@@ -56,6 +56,14 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
             .file_report(&actor, session, conference, &report)
             .await?;
     }
+    store
+        .create_workshop(
+            &actor,
+            demo::WORKSHOP_TITLE,
+            None,
+            &demo::WORKSHOP_QUESTIONS,
+        )
+        .await?;
     let admin = Grant::new(Role::Admin, Scope::Global).map_err(invalid)?;
     store
         .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])

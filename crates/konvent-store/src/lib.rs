@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+mod cooperation;
 mod council;
 pub mod demo;
 mod directory;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
 pub use audit::{Actor, AuditEntry};
+pub use cooperation::{Concern, Duty, Workshop, WorkshopQuestion};
 pub use council::{AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,

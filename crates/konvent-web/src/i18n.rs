@@ -138,6 +138,9 @@ mod tests {
         let en = include_str!("../locales/en/main.ftl");
         assert_eq!(ids(de), ids(en));
         assert!(ids(de).len() > 50);
+        let mut unique = ids(de);
+        unique.dedup();
+        assert_eq!(unique.len(), ids(de).len(), "a message id is defined twice");
     }
 
     #[test]

@@ -116,6 +116,30 @@ pub fn router(state: AppState) -> Router {
             get(council::edit_resolution).post(council::update_resolution),
         )
         .route("/calendar.ics", get(council::feeds::all))
+        .route("/gremien/aufgaben", get(council::duties))
+        .route(
+            "/gremien/aufgaben/{id}/erledigt",
+            post(council::set_duty_done),
+        )
+        .route("/gremien/anliegen", get(council::concerns))
+        .route(
+            "/gremien/anliegen/neu",
+            get(council::new_concern).post(council::submit_concern),
+        )
+        .route(
+            "/gremien/anliegen/{id}",
+            get(council::concern).post(council::triage_concern),
+        )
+        .route("/gremien/workshops", get(council::workshops))
+        .route("/gremien/workshops/{id}", get(council::workshop))
+        .route(
+            "/gremien/workshops/{id}/ergebnisse.md",
+            get(council::export_workshop),
+        )
+        .route(
+            "/gremien/workshops/{id}/fragen/{question}/ergebnisse",
+            post(council::add_work_result),
+        )
         // Signing in and out.
         .route(
             "/anmelden",

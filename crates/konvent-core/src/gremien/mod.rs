@@ -1,6 +1,7 @@
 //! Council work with the specialist minister conferences (DESIGN.md G1–G8).
 
 pub mod calendar;
+pub mod cooperation;
 pub mod council;
 pub mod directory;
 pub mod transfer;

@@ -1,6 +1,7 @@
 //! Council sessions with their agendas and reporting status, resolutions and follow-up
 //! meetings (G4–G6), as pages; the calendar feeds (G8) are in `feeds`.
 
+mod cooperation;
 mod edit;
 pub mod feeds;
 mod reports;
@@ -20,6 +21,10 @@ use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::layout::{Chrome, date_de, render};
 
+pub use cooperation::{
+    add_work_result, concern, concerns, duties, export_workshop, new_concern, set_duty_done,
+    submit_concern, triage_concern, workshop, workshops,
+};
 pub use edit::{
     add_agenda_item, confirm_follow_up, create_session, edit_session, move_agenda_item,
     new_session, remove_agenda_item, remove_agenda_item_form, update_session,
@@ -239,7 +244,7 @@ pub async fn session(
             author: report.map(|r| r.author.clone()),
             may_file: abbreviation
                 .as_ref()
-                .is_some_and(|a| ctx.may(Action::FileReport(a))),
+                .is_some_and(|a| ctx.may(Action::SpeakFor(a))),
             abbreviation: c.abbreviation,
             name: c.name,
         });

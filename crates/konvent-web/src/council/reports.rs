@@ -59,7 +59,7 @@ async fn allowed(
     abbr: &str,
 ) -> AppResult<(String, Abbreviation)> {
     let abbreviation = Abbreviation::parse(abbr).map_err(|_| AppError::NotFound)?;
-    ctx.require(Action::FileReport(&abbreviation))?;
+    ctx.require(Action::SpeakFor(&abbreviation))?;
     state.store.session(number).await?;
     let conference = state.store.conference(abbr).await?.conference;
     Ok((conference.name, abbreviation))

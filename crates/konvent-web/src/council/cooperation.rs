@@ -1,0 +1,489 @@
+//! The spokespersons' duties, the conferences' concerns with their triage, and workshops
+//! with their work results (G3, G7).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::FieldErrors;
+use konvent_core::authz::{Action, Principal};
+use konvent_core::gremien::Abbreviation;
+use konvent_core::gremien::cooperation::{
+    ConcernInput, ConcernKind, ConcernStatus, TriageInput, WorkResultInput,
+};
+use konvent_store::{Concern, Duty, Workshop};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx, Id};
+use crate::error::{AppError, AppResult};
+use crate::forms::{Field, FormPage, Kind, attach, choices, form_response, store_errors};
+use crate::layout::{Chrome, date_de, datetime_de, render};
+
+/// The conferences a principal may act for under `action`; `None` means all (admins).
+async fn conferences_for(
+    state: &AppState,
+    principal: &Principal,
+    action: fn(&Abbreviation) -> Action<'_>,
+) -> AppResult<Option<Vec<String>>> {
+    if principal.is_admin() {
+        return Ok(None);
+    }
+    Ok(Some(
+        state
+            .store
+            .conferences()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                Abbreviation::parse(&c.abbreviation).is_ok_and(|a| principal.may(action(&a)))
+            })
+            .map(|c| c.abbreviation)
+            .collect(),
+    ))
+}
+
+fn speak_for(a: &Abbreviation) -> Action<'_> {
+    Action::SpeakFor(a)
+}
+
+fn work_for(a: &Abbreviation) -> Action<'_> {
+    Action::WorkFor(a)
+}
+
+// Duties ----------------------------------------------------------------------------
+
+struct DutyRow {
+    duty: Duty,
+    phase: String,
+    due: String,
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "duties.html")]
+struct DutiesPage {
+    c: Chrome,
+    rows: Vec<DutyRow>,
+    open: usize,
+    filter: String,
+    all: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DutyQuery {
+    konferenz: Option<String>,
+    alle: Option<String>,
+}
+
+/// What is open for the reader: a spokesperson sees their conferences, admins all.
+pub async fn duties(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<DutyQuery>,
+) -> AppResult<Html<String>> {
+    let principal = ctx.signed_in()?;
+    let mine = conferences_for(&state, principal, speak_for).await?;
+    if mine.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::Forbidden);
+    }
+    let t = ctx.tr();
+    let filter = q.konferenz.unwrap_or_default();
+    let all = q.alle.is_some();
+    let rows: Vec<DutyRow> = state
+        .store
+        .duties(mine.as_deref())
+        .await?
+        .into_iter()
+        .filter(|d| filter.is_empty() || d.conference == filter)
+        .filter(|d| all || d.done_at.is_none())
+        .map(|d| DutyRow {
+            phase: t.get(&format!("duty-phase-{}", d.phase.as_str())),
+            due: d.due_on.as_ref().map(date_de).unwrap_or_else(|| "–".into()),
+            done: d.done_at.map(|at| {
+                format!(
+                    "{} ({})",
+                    datetime_de(at),
+                    d.done_by.clone().unwrap_or_default()
+                )
+            }),
+            duty: d,
+        })
+        .collect();
+    let open = rows.iter().filter(|r| r.duty.done_at.is_none()).count();
+    render(&DutiesPage {
+        c: Chrome::new(&ctx, "gremien", t.get("duties-title")),
+        rows,
+        open,
+        filter,
+        all,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DoneForm {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn set_duty_done(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+    CsrfForm(form): CsrfForm<DoneForm>,
+) -> AppResult<Response> {
+    let duty = state.store.duty(id).await?;
+    let conference = Abbreviation::parse(&duty.conference).map_err(|_| AppError::NotFound)?;
+    ctx.require(Action::SpeakFor(&conference))?;
+    state
+        .store
+        .set_duty_done(&ctx.actor()?, id, form.done == "1")
+        .await?;
+    Ok(Redirect::to("/gremien/aufgaben").into_response())
+}
+
+// Concerns --------------------------------------------------------------------------
+
+fn status_label(t: &crate::i18n::Tr, s: ConcernStatus) -> String {
+    t.get(&format!("concern-status-{}", s.as_str()))
+}
+
+fn kind_label(t: &crate::i18n::Tr, k: ConcernKind) -> String {
+    t.get(&format!("concern-kind-{}", k.as_str()))
+}
+
+#[derive(Template)]
+#[template(path = "concerns.html")]
+struct ConcernsPage {
+    c: Chrome,
+    rows: Vec<(Concern, String, String)>,
+}
+
+pub async fn concerns(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let principal = ctx.signed_in()?;
+    let mine = conferences_for(&state, principal, work_for).await?;
+    if mine.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::Forbidden);
+    }
+    let t = ctx.tr();
+    let rows = state
+        .store
+        .concerns(mine.as_deref())
+        .await?
+        .into_iter()
+        .map(|k| {
+            let (kind, status) = (kind_label(&t, k.kind), status_label(&t, k.status));
+            (k, kind, status)
+        })
+        .collect();
+    render(&ConcernsPage {
+        c: Chrome::new(&ctx, "gremien", t.get("concerns-title")),
+        rows,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ConcernForm {
+    #[serde(default)]
+    conference: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn concern_page(state: &AppState, ctx: &Ctx, f: &ConcernForm) -> AppResult<FormPage> {
+    let t = ctx.tr();
+    let principal = ctx.signed_in()?;
+    let mine = conferences_for(state, principal, work_for).await?;
+    let options: Vec<(String, String)> = state
+        .store
+        .conferences()
+        .await?
+        .into_iter()
+        .filter(|c| mine.as_ref().is_none_or(|m| m.contains(&c.abbreviation)))
+        .map(|c| {
+            (
+                c.abbreviation.clone(),
+                format!("{} ({})", c.name, c.abbreviation),
+            )
+        })
+        .collect();
+    if options.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let kinds = ConcernKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), kind_label(&t, *k)));
+    let fields = vec![
+        Field::new(
+            &t,
+            "conference",
+            Kind::Select(choices(options, &f.conference)),
+        )
+        .required(),
+        Field::new(&t, "kind", Kind::Select(choices(kinds, &f.kind))).required(),
+        Field::text(&t, "title", &f.title).required(),
+        Field::new(&t, "body", Kind::Textarea)
+            .value(&f.body)
+            .required(),
+    ];
+    let mut page = FormPage::new(
+        Chrome::new(ctx, "gremien", t.get("concern-new")),
+        "/gremien/anliegen/neu",
+        fields,
+        t.get("concern-submit"),
+    );
+    page.intro = Some(t.get("concern-new-lead"));
+    page.cancel = Some("/gremien/anliegen".into());
+    Ok(page)
+}
+
+pub async fn new_concern(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let form = ConcernForm {
+        kind: ConcernKind::Concern.as_str().into(),
+        ..ConcernForm::default()
+    };
+    form_response(
+        concern_page(&state, &ctx, &form).await?,
+        &FieldErrors::new(),
+    )
+}
+
+pub async fn submit_concern(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ConcernForm>,
+) -> AppResult<Response> {
+    let conference = Abbreviation::parse(&form.conference).map_err(|_| AppError::Forbidden);
+    let conference = match conference {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.signed_in()?;
+            return Err(e);
+        }
+    };
+    ctx.require(Action::WorkFor(&conference))?;
+    match ConcernInput::parse(&form.kind, &form.title, &form.body) {
+        Ok(input) => {
+            let id = state
+                .store
+                .submit_concern(&ctx.actor()?, conference.as_str(), &input)
+                .await?;
+            Ok(Redirect::to(&format!("/gremien/anliegen/{id}")).into_response())
+        }
+        Err(errors) => form_response(concern_page(&state, &ctx, &form).await?, &errors),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "concern.html")]
+struct ConcernPage {
+    c: Chrome,
+    k: Concern,
+    kind: String,
+    status: String,
+    submitted: String,
+    triage: Option<Vec<Field>>,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TriageForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    session_number: String,
+}
+
+async fn concern_view(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    f: Option<&TriageForm>,
+    errors: &FieldErrors,
+) -> AppResult<ConcernPage> {
+    let k = state.store.concern(id).await?;
+    let conference = Abbreviation::parse(&k.conference).map_err(|_| AppError::NotFound)?;
+    ctx.require(Action::WorkFor(&conference))?;
+    let t = ctx.tr();
+    let (triage, problems) = if ctx.may(Action::EditCouncil) {
+        let current = TriageForm {
+            status: k.status.as_str().into(),
+            answer: k.answer.clone().unwrap_or_default(),
+            session_number: k.session_number.map(|n| n.to_string()).unwrap_or_default(),
+        };
+        let f = f.unwrap_or(&current);
+        let statuses = ConcernStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), status_label(&t, *s)));
+        let mut fields = vec![
+            Field::new(&t, "status", Kind::Select(choices(statuses, &f.status))).required(),
+            Field::new(&t, "answer", Kind::Textarea)
+                .value(&f.answer)
+                .hint(t.get("hint-concern-answer")),
+            Field::text(&t, "session_number", &f.session_number)
+                .hint(t.get("hint-concern-session")),
+        ];
+        let problems = attach(&t, &mut fields, errors);
+        (Some(fields), problems)
+    } else {
+        (None, vec![])
+    };
+    Ok(ConcernPage {
+        c: Chrome::new(ctx, "gremien", k.title.clone()),
+        kind: kind_label(&t, k.kind),
+        status: status_label(&t, k.status),
+        submitted: datetime_de(k.created_at),
+        k,
+        triage,
+        problems,
+    })
+}
+
+pub async fn concern(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+) -> AppResult<Html<String>> {
+    render(&concern_view(&state, &ctx, id, None, &FieldErrors::new()).await?)
+}
+
+pub async fn triage_concern(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+    CsrfForm(form): CsrfForm<TriageForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::EditCouncil)?;
+    let errors = match TriageInput::parse(&form.status, &form.answer, &form.session_number) {
+        Ok(triage) => match state.store.triage_concern(&ctx.actor()?, id, &triage).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/gremien/anliegen/{id}")).into_response()),
+            Err(e) => store_errors("status", e)?,
+        },
+        Err(errors) => errors,
+    };
+    let page = concern_view(&state, &ctx, id, Some(&form), &errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+// Workshops ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "workshops.html")]
+struct WorkshopsPage {
+    c: Chrome,
+    list: Vec<(i64, String, String)>,
+}
+
+pub async fn workshops(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let list = state
+        .store
+        .workshops()
+        .await?
+        .into_iter()
+        .map(|(id, title, date)| (id, title, date.as_ref().map(date_de).unwrap_or_default()))
+        .collect();
+    render(&WorkshopsPage {
+        c: Chrome::new(&ctx, "gremien", ctx.tr().get("workshops-title")),
+        list,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "workshop.html")]
+struct WorkshopPage {
+    c: Chrome,
+    w: Workshop,
+    may_add: bool,
+    error: Option<(i64, String)>,
+}
+
+pub async fn workshop(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+) -> AppResult<Html<String>> {
+    let w = state.store.workshop(id).await?;
+    render(&WorkshopPage {
+        c: Chrome::new(&ctx, "gremien", w.title.clone()),
+        may_add: ctx.may(Action::AddWorkResult),
+        w,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResultForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn add_work_result(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, question)): Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<ResultForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::AddWorkResult)?;
+    match WorkResultInput::parse(&form.group, &form.text) {
+        Ok(input) => {
+            state
+                .store
+                .add_work_result(&ctx.actor()?, id, question, &input)
+                .await?;
+            Ok(Redirect::to(&format!("/gremien/workshops/{id}#frage-{question}")).into_response())
+        }
+        Err(errors) => {
+            let w = state.store.workshop(id).await?;
+            let message = errors
+                .0
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            let page = WorkshopPage {
+                c: Chrome::new(&ctx, "gremien", w.title.clone()),
+                may_add: true,
+                w,
+                error: Some((question, message)),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+/// The work results as Markdown, to pass on or print.
+pub async fn export_workshop(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    let w = state.store.workshop(id).await?;
+    let mut md = format!("# {}\n\n", w.title);
+    if let Some(d) = &w.date {
+        md.push_str(&format!("{}\n\n", date_de(d)));
+    }
+    for (i, q) in w.questions.iter().enumerate() {
+        md.push_str(&format!("## {}. {}\n\n", i + 1, q.text));
+        if q.results.is_empty() {
+            md.push_str("_Noch keine Ergebnisse._\n\n");
+        }
+        for (group, text, _) in &q.results {
+            md.push_str(&format!("**{group}:** {text}\n\n"));
+        }
+    }
+    Ok((
+        [
+            (CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"workshop-{id}-ergebnisse.md\""),
+            ),
+        ],
+        md,
+    )
+        .into_response())
+}

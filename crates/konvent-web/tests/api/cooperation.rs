@@ -1,0 +1,246 @@
+//! Duties, concerns and workshops (G3, G7).
+
+use konvent_core::authz::Role;
+
+use crate::helpers::{spawn_app, text};
+
+#[tokio::test]
+async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only() {
+    let app = spawn_app().await;
+    let spokesperson = app.user(Role::Spokesperson).await; // conference:DMK
+    let (status, page) = spokesperson.get_text("/gremien/aufgaben").await;
+    assert_eq!(status, 200);
+    let page = text(&page);
+    assert!(
+        page.contains("Beschluss als Tagesordnungspunkt bei der FachMK vorstellen"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Martina Klement, Markus Richter"),
+        "owners are the DMK's spokespersons"
+    );
+    assert!(!page.contains(" IMK "), "only the DMK's duties");
+    let duties = app.store.duties(None).await.expect("duties");
+    assert_eq!(
+        duties.len(),
+        4 * 13 * 7,
+        "every resolution × relevant conference × task"
+    );
+    let dmk = duties
+        .iter()
+        .find(|d| d.conference == "DMK" && d.resolution == "2024/15")
+        .expect("DMK duty");
+    let imk = duties
+        .iter()
+        .find(|d| d.conference == "IMK")
+        .expect("IMK duty");
+    assert_eq!(
+        dmk.due_on.map(|d| d.to_string()).as_deref(),
+        Some("2024-03-06"),
+        "two weeks before the 43rd session"
+    );
+    assert_eq!(
+        spokesperson
+            .post(
+                &format!("/gremien/aufgaben/{}/erledigt", dmk.id),
+                &[("done", "1")]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert!(
+        app.store
+            .duty(dmk.id)
+            .await
+            .expect("duty")
+            .done_at
+            .is_some()
+    );
+    assert_eq!(
+        spokesperson
+            .post(
+                &format!("/gremien/aufgaben/{}/erledigt", imk.id),
+                &[("done", "1")]
+            )
+            .await
+            .status(),
+        403
+    );
+    assert!(
+        app.store
+            .duty(imk.id)
+            .await
+            .expect("duty")
+            .done_at
+            .is_none()
+    );
+    for role in [Role::Participant, Role::Member, Role::FachmkOffice] {
+        assert_eq!(
+            app.user(role).await.get("/gremien/aufgaben").await.status(),
+            403,
+            "{role}"
+        );
+    }
+    assert_eq!(app.visitor().get("/gremien/aufgaben").await.status(), 303);
+    let (_, all) = app
+        .admin()
+        .await
+        .get_text("/gremien/aufgaben?konferenz=IMK")
+        .await;
+    assert!(text(&all).contains("IMK"));
+}
+
+#[tokio::test]
+async fn a_conference_office_submits_a_concern_and_sees_how_the_office_decided() {
+    let app = spawn_app().await;
+    let office = app.user(Role::FachmkOffice).await; // conference:DMK
+    let form = [
+        ("conference", "DMK"),
+        ("kind", "topic"),
+        ("title", "Registerzugang für die Länder"),
+        ("body", "Bitte in einer der nächsten Sitzungen behandeln."),
+    ];
+    let response = office.post("/gremien/anliegen/neu", &form).await;
+    assert_eq!(response.status(), 303);
+    let path = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(text(&office.get_text(&path).await.1).contains("offen"));
+    // Not for a conference they do not work for; empty forms are refused.
+    let before = app.store.concerns(None).await.expect("concerns").len();
+    assert_eq!(
+        office
+            .post(
+                "/gremien/anliegen/neu",
+                &[
+                    ("conference", "IMK"),
+                    ("kind", "concern"),
+                    ("title", "x"),
+                    ("body", "y")
+                ]
+            )
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        office
+            .post(
+                "/gremien/anliegen/neu",
+                &[
+                    ("conference", "DMK"),
+                    ("kind", "concern"),
+                    ("title", ""),
+                    ("body", "")
+                ]
+            )
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.store.concerns(None).await.expect("concerns").len(),
+        before
+    );
+    assert_eq!(
+        app.user(Role::Participant).await.get(&path).await.status(),
+        403
+    );
+    let other_office = app.user(Role::Spokesperson).await;
+    assert_eq!(
+        other_office.get(&path).await.status(),
+        200,
+        "the DMK's spokesperson follows it too"
+    );
+
+    let admin = app.admin().await;
+    let response = admin
+        .post(&path, &[("status", "declined"), ("answer", "")])
+        .await;
+    assert_eq!(response.status(), 422);
+    let response = admin
+        .post(&path, &[("status", "accepted"), ("session_number", "48")])
+        .await;
+    assert_eq!(response.status(), 303);
+    let (_, page) = office.get_text(&path).await;
+    assert!(
+        text(&page).contains("auf die Tagesordnung genommen – 48. Sitzung des IT-Planungsrats"),
+        "{}",
+        text(&page)
+    );
+    let s48 = app.store.session(48).await.expect("48");
+    let agenda = app.store.agenda(s48.id).await.expect("agenda");
+    assert!(
+        agenda
+            .iter()
+            .any(|a| a.title == "Anliegen der DMK: Registerzugang für die Länder")
+    );
+    // The office cannot decide itself.
+    assert_eq!(
+        office
+            .post(&path, &[("status", "answered"), ("answer", "selbst")])
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn workshop_groups_capture_results_per_question_and_export_them() {
+    let app = spawn_app().await;
+    let (id, _, _) = app.store.workshops().await.expect("workshops")[0].clone();
+    let workshop = app.store.workshop(id).await.expect("workshop");
+    assert_eq!(workshop.questions.len(), 4);
+    let question = workshop.questions[2].id;
+    let path = format!("/gremien/workshops/{id}/fragen/{question}/ergebnisse");
+    let participant = app.user(Role::Participant).await;
+    assert_eq!(
+        participant
+            .post(
+                &path,
+                &[
+                    ("group", "Gruppe A"),
+                    ("text", "Regelmäßige Videokonferenz der Geschäftsstellen")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        participant
+            .post(&path, &[("group", "Gruppe B"), ("text", "")])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.visitor()
+            .post(&path, &[("group", "X"), ("text", "Y")])
+            .await
+            .status(),
+        303
+    );
+    let (_, page) = app
+        .visitor()
+        .get_text(&format!("/gremien/workshops/{id}"))
+        .await;
+    assert!(text(&page).contains("Gruppe A: Regelmäßige Videokonferenz der Geschäftsstellen"));
+    let (status, md) = app
+        .visitor()
+        .get_text(&format!("/gremien/workshops/{id}/ergebnisse.md"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        md.contains("## 3. Welche zukünftigen Formate")
+            && md.contains("**Gruppe A:** Regelmäßige Videokonferenz")
+    );
+    assert_eq!(
+        app.store.workshop(id).await.expect("w").questions[2]
+            .results
+            .len(),
+        1
+    );
+}
