@@ -171,6 +171,13 @@ pub fn router(state: AppState) -> Router {
             get(directory::api::conference),
         )
         .route("/api/v1/persons/{id}", get(directory::api::person))
+        .route("/api/v1/sessions", get(council::api::sessions))
+        .route("/api/v1/sessions/{n}", get(council::api::session))
+        .route("/api/v1/resolutions", get(council::api::resolutions))
+        .route(
+            "/api/v1/resolutions/{year}/{number}",
+            get(council::api::resolution),
+        )
         // Operations.
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))

@@ -1,6 +1,7 @@
 //! Council sessions with their agendas and reporting status, resolutions and follow-up
 //! meetings (G4–G6), as pages; the calendar feeds (G8) are in `feeds`.
 
+pub mod api;
 mod cooperation;
 mod edit;
 pub mod feeds;

@@ -264,7 +264,26 @@ async fn a_confidential_resolution_is_seen_by_members_only() {
             );
         }
         assert_eq!(user.get("/gremien/beschluesse/2026/03").await.status(), 404);
+        for path in [
+            "/api/v1/resolutions",
+            "/api/v1/sessions/48",
+            "/api/v1/resolutions/2026/3",
+        ] {
+            let (_, body) = user.get_text(path).await;
+            assert!(
+                !body.contains("Vertraulicher Entwurf"),
+                "{path} leaks the draft"
+            );
+        }
     }
+    let (status, body) = member.get_text("/api/v1/resolutions/2026/3").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Vertraulicher Entwurf"));
+    let (_, body) = member.get_text("/api/v1/sessions/48").await;
+    assert!(
+        body.contains("Vertraulicher Entwurf"),
+        "members see it in the session's JSON"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,64 @@
+//! The JSON API of the council: sessions with their agendas and reports, resolutions.
+//! Resolutions honour the same visibility as the pages: the public sees published ones.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::visibility;
+use crate::AppState;
+use crate::ctx::{Ctx, Id};
+use crate::error::{AppError, AppResult};
+
+pub async fn sessions(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    Ok(Json(json!({ "data": state.store.sessions().await? })))
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(number): Id,
+) -> AppResult<Json<Value>> {
+    let s = state.store.session(number).await?;
+    let agenda = state.store.agenda(s.id).await?;
+    let reports = state.store.reports(s.id).await?;
+    let follow_up = state.store.follow_up(s.id).await?;
+    let resolutions: Vec<_> = state
+        .store
+        .resolutions(visibility(&ctx))
+        .await?
+        .into_iter()
+        .filter(|r| r.session_number == Some(number))
+        .collect();
+    Ok(Json(json!({
+        "session": s,
+        "agenda": agenda,
+        "reports": reports,
+        "resolutions": resolutions,
+        "follow_up": follow_up,
+    })))
+}
+
+pub async fn resolutions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
+    Ok(Json(
+        json!({ "data": state.store.resolutions(visibility(&ctx)).await? }),
+    ))
+}
+
+pub async fn resolution(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((year, number)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let (year, number) = year
+        .parse::<i64>()
+        .ok()
+        .zip(number.parse::<i64>().ok())
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(json!(
+        state
+            .store
+            .resolution(year, number, visibility(&ctx))
+            .await?
+    )))
+}
