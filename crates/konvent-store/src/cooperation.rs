@@ -273,12 +273,7 @@ impl Store {
         input: &ConcernInput,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let (conference,): (i64,) =
-            sqlx::query_as("SELECT id FROM conferences WHERE abbreviation = $1")
-                .bind(abbreviation)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+        let conference = crate::directory::conference_id(&mut tx, abbreviation).await?;
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO concerns (conference_id, kind, title, body, submitter_id, submitter, status, \

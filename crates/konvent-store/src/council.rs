@@ -622,17 +622,16 @@ impl Store {
             }
         };
         for (abbreviation, reason) in relevance {
-            let conference: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM conferences WHERE abbreviation = $1")
-                    .bind(abbreviation)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((conference,)) = conference else {
-                return Err(invalid(
-                    "relevance",
-                    "unknown-conference",
-                    &format!("Unbekannte Konferenz „{abbreviation}“."),
-                ));
+            let conference = match crate::directory::conference_id(&mut tx, abbreviation).await {
+                Ok(id) => id,
+                Err(StoreError::NotFound) => {
+                    return Err(invalid(
+                        "relevance",
+                        "unknown-conference",
+                        &format!("Unbekannte Konferenz „{abbreviation}“."),
+                    ));
+                }
+                Err(e) => return Err(e),
             };
             sqlx::query("INSERT INTO resolution_relevance (resolution_id, conference_id, reason) VALUES ($1, $2, $3)")
                 .bind(id)
@@ -724,12 +723,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
-        let (conference,): (i64,) =
-            sqlx::query_as("SELECT id FROM conferences WHERE abbreviation = $1")
-                .bind(abbreviation)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+        let conference = crate::directory::conference_id(&mut tx, abbreviation).await?;
         let now = now_micros();
         sqlx::query(
             "INSERT INTO reports (session_id, conference_id, no_exchange, collaboration, perception, \

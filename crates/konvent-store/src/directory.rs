@@ -625,7 +625,8 @@ pub fn today() -> Date {
         .unwrap_or_else(|_| jiff::Zoned::now().date())
 }
 
-async fn conference_id(tx: &mut Tx, abbreviation: &str) -> Result<i64> {
+/// The id of a conference by its abbreviation, inside a transaction.
+pub(crate) async fn conference_id(tx: &mut Tx, abbreviation: &str) -> Result<i64> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conferences WHERE abbreviation = $1")
         .bind(abbreviation)
         .fetch_optional(&mut **tx)
