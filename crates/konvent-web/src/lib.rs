@@ -15,6 +15,7 @@ mod import;
 mod layout;
 mod markdown;
 mod metrics;
+mod oparl;
 mod pages;
 mod router;
 mod session;

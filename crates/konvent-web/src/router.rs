@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
         .route("/static/{version}/{name}", get(assets::serve))
+        .merge(crate::oparl::routes())
         .fallback(not_found)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn(layout::error_pages))

@@ -8,4 +8,5 @@ mod council;
 mod directory;
 mod helpers;
 mod import;
+mod oparl;
 mod shell;
