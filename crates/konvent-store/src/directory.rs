@@ -24,6 +24,8 @@ pub struct Person {
     pub title: Option<String>,
     pub function: Option<String>,
     pub organisation: Option<String>,
+    pub created_at: i64,
+    pub modified_at: i64,
 }
 
 impl Person {
@@ -53,6 +55,8 @@ pub struct Assignment {
     pub appointing_resolution: Option<String>,
     pub legal_basis: String,
     pub note: Option<String>,
+    pub created_at: i64,
+    pub modified_at: i64,
 }
 
 impl Assignment {
@@ -158,7 +162,11 @@ struct PersonRow {
     title: Option<String>,
     function: Option<String>,
     organisation: Option<String>,
+    created_at: i64,
+    modified_at: i64,
 }
+
+const PERSON_COLUMNS: &str = "id, name, title, function, organisation, created_at, modified_at";
 
 impl From<PersonRow> for Person {
     fn from(r: PersonRow) -> Self {
@@ -168,6 +176,8 @@ impl From<PersonRow> for Person {
             title: r.title,
             function: r.function,
             organisation: r.organisation,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
         }
     }
 }
@@ -190,13 +200,18 @@ struct AssignmentRow {
     appointing_resolution: Option<String>,
     legal_basis: String,
     note: Option<String>,
+    created_at: i64,
+    modified_at: i64,
+    person_created_at: Option<i64>,
+    person_modified_at: Option<i64>,
 }
 
 const ASSIGNMENT_SELECT: &str = "SELECT a.id, a.conference_id, c.abbreviation, \
     c.name AS conference_name, a.role, a.person_id, p.name AS person_name, \
     p.title AS person_title, p.function AS person_function, \
     p.organisation AS person_organisation, a.function, a.starts_on, a.ends_on, \
-    a.appointing_resolution, a.legal_basis, a.note \
+    a.appointing_resolution, a.legal_basis, a.note, a.created_at, a.modified_at, \
+    p.created_at AS person_created_at, p.modified_at AS person_modified_at \
     FROM role_assignments a JOIN conferences c ON c.id = a.conference_id \
     LEFT JOIN persons p ON p.id = a.person_id";
 
@@ -219,6 +234,8 @@ impl TryFrom<AssignmentRow> for Assignment {
                 title: r.person_title,
                 function: r.person_function,
                 organisation: r.person_organisation,
+                created_at: r.person_created_at.unwrap_or_default(),
+                modified_at: r.person_modified_at.unwrap_or_default(),
             }),
             _ => None,
         };
@@ -238,6 +255,8 @@ impl TryFrom<AssignmentRow> for Assignment {
             appointing_resolution: r.appointing_resolution,
             legal_basis: r.legal_basis,
             note: r.note,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
         })
     }
 }
@@ -321,9 +340,9 @@ impl Store {
     }
 
     pub async fn persons(&self) -> Result<Vec<Person>> {
-        let rows: Vec<PersonRow> = sqlx::query_as(
-            "SELECT id, name, title, function, organisation FROM persons ORDER BY LOWER(name), id",
-        )
+        let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons ORDER BY LOWER(name), id"
+        ))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -699,12 +718,13 @@ async fn fetch_person<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: i64,
 ) -> Result<Person> {
-    let row: PersonRow =
-        sqlx::query_as("SELECT id, name, title, function, organisation FROM persons WHERE id = $1")
-            .bind(id)
-            .fetch_optional(executor)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    let row: PersonRow = sqlx::query_as(&format!(
+        "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     Ok(row.into())
 }
 

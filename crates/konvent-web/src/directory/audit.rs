@@ -51,7 +51,12 @@ fn changes(t: &Tr, before: Option<&Value>, after: Option<&Value>) -> Vec<(String
     keys.sort();
     keys.dedup();
     keys.into_iter()
-        .filter(|k| !matches!(k.as_str(), "id" | "conference_id"))
+        .filter(|k| {
+            !matches!(
+                k.as_str(),
+                "id" | "conference_id" | "created_at" | "modified_at"
+            )
+        })
         .filter(|k| b.get(*k) != a.get(*k))
         .map(|k| {
             let label = t

@@ -6,8 +6,6 @@
 //! those times are read from the audit log, which records every change to them; an
 //! object without audit entries gets the time the directory was set up.
 
-use std::collections::HashMap;
-
 use konvent_core::gremien::RoleKind;
 use konvent_store::{Assignment, Person, Store, StoreError};
 use serde_json::{Value, json};
@@ -103,26 +101,6 @@ pub fn role_name(role: RoleKind) -> &'static str {
     }
 }
 
-/// First and last change per audited entity ("person" or "assignment", id).
-type Changes = HashMap<(String, i64), (i64, i64)>;
-
-async fn audited_changes(store: &Store, conference_ids: &[i64]) -> Result<Changes, StoreError> {
-    let mut changes = Changes::new();
-    for id in conference_ids {
-        for e in store.audit_for_conference(*id).await? {
-            if e.entity != "person" && e.entity != "assignment" {
-                continue;
-            }
-            let span = changes
-                .entry((e.entity, e.entity_id))
-                .or_insert((e.at, e.at));
-            span.0 = span.0.min(e.at);
-            span.1 = span.1.max(e.at);
-        }
-    }
-    Ok(changes)
-}
-
 pub async fn load(state: &AppState, urls: &Urls) -> Result<Directory, StoreError> {
     let store = &state.store;
     let mut conferences = store.conferences().await?;
@@ -131,19 +109,13 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Directory, StoreError
     let mut persons = store.persons().await?;
     persons.sort_by_key(|p| p.id);
     let origin = origin(store).await?;
-    let ids: Vec<i64> = conferences.iter().map(|c| c.id).collect();
-    let changes = audited_changes(store, &ids).await?;
 
     // Memberships, with their person and conference.
     let mut memberships: Vec<(i64, i64, Item)> = Vec::new();
     for c in &conferences {
         for a in assignments.get(&c.id).into_iter().flatten() {
             if let Some(person) = &a.person {
-                let (created, modified) = changes
-                    .get(&("assignment".to_owned(), a.id))
-                    .copied()
-                    .unwrap_or((c.created_at, c.modified_at));
-                let item = membership(urls, a, person, created, modified);
+                let item = membership(urls, a, person, a.created_at, a.modified_at);
                 memberships.push((person.id, c.id, item));
             }
         }
@@ -187,12 +159,8 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Directory, StoreError
             .filter(|(pid, _, _)| *pid == p.id)
             .map(|(_, _, m)| m)
             .collect();
-        let (created, modified) = changes
-            .get(&("person".to_owned(), p.id))
-            .copied()
-            .unwrap_or((origin, origin));
-        let modified = latest(std::iter::once(modified).chain(own.iter().map(|m| m.modified)));
-        person_items.push(person(urls, p, &own).item(created, modified));
+        let modified = latest(std::iter::once(p.modified_at).chain(own.iter().map(|m| m.modified)));
+        person_items.push(person(urls, p, &own).item(p.created_at, modified));
     }
 
     Ok(Directory {
