@@ -39,6 +39,8 @@ pub struct AgendaItem {
     pub is_reporting: bool,
     pub created_at: i64,
     pub modified_at: i64,
+    /// Set when the item was taken off the agenda (kept for OParl's deleted objects).
+    pub deleted_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -324,17 +326,38 @@ impl Store {
 
     /// The agenda of a session, in order.
     pub async fn agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
-        let rows: Vec<(i64, i64, i64, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, session_id, position, title, is_reporting, created_at, modified_at \
-             FROM agenda_items WHERE session_id = $1 AND deleted_at IS NULL ORDER BY position, id",
-        )
+        self.agenda_items(session_id, false).await
+    }
+
+    /// The items taken off a session's agenda, for open data that reports deletions.
+    pub async fn removed_agenda_items(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
+        self.agenda_items(session_id, true).await
+    }
+
+    async fn agenda_items(&self, session_id: i64, removed: bool) -> Result<Vec<AgendaItem>> {
+        type Row = (i64, i64, i64, String, i64, i64, i64, Option<i64>);
+        let condition = if removed { "IS NOT NULL" } else { "IS NULL" };
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT id, session_id, position, title, is_reporting, created_at, modified_at, \
+             deleted_at FROM agenda_items WHERE session_id = $1 AND deleted_at {condition} \
+             ORDER BY position, id"
+        ))
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
             .map(
-                |(id, session_id, position, title, is_reporting, created_at, modified_at)| {
+                |(
+                    id,
+                    session_id,
+                    position,
+                    title,
+                    is_reporting,
+                    created_at,
+                    modified_at,
+                    deleted_at,
+                )| {
                     AgendaItem {
                         id,
                         session_id,
@@ -343,6 +366,7 @@ impl Store {
                         is_reporting: is_reporting != 0,
                         created_at,
                         modified_at,
+                        deleted_at,
                     }
                 },
             )
@@ -397,6 +421,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            touch_session(&mut tx, session.id).await?;
             audit::record(
                 &mut tx,
                 actor,
@@ -431,6 +456,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        touch_session(&mut tx, session.id).await?;
         audit::record(
             &mut tx,
             actor,
@@ -811,6 +837,16 @@ impl Store {
     }
 }
 
+/// A change to the agenda changes the session (its `modified` time, for open data).
+async fn touch_session(tx: &mut Tx, session_id: i64) -> Result<()> {
+    sqlx::query("UPDATE council_sessions SET modified_at = $1 WHERE id = $2")
+        .bind(now_micros())
+        .bind(session_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn invalid(field: &'static str, code: &'static str, message: &str) -> StoreError {
     let mut errors = konvent_core::FieldErrors::new();
     errors.add(field, code, message);
@@ -842,6 +878,7 @@ pub(crate) async fn insert_agenda_item(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
+    touch_session(tx, session_id).await?;
     audit::record(
         tx,
         actor,

@@ -93,7 +93,8 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
     };
     for s in &sessions {
         let agenda = store.agenda(s.id).await?;
-        session_meeting(urls, s, &agenda, &mut out);
+        let removed = store.removed_agenda_items(s.id).await?;
+        session_meeting(urls, s, &agenda, &removed, &mut out);
     }
     for f in &follow_ups {
         follow_up_meeting(
@@ -118,6 +119,7 @@ fn session_meeting(
     urls: &Urls,
     s: &Session,
     agenda: &[konvent_store::AgendaItem],
+    removed: &[konvent_store::AgendaItem],
     out: &mut Council,
 ) {
     let meeting_url = urls.object(Kind::Meeting, s.id);
@@ -160,6 +162,17 @@ fn session_meeting(
         .item(s.created_at, modified);
     out.meetings.push(meeting);
     out.agenda_items.extend(items);
+    // Items taken off the agenda stay retrievable as deleted objects (OParl 1.1, 2.5).
+    out.agenda_items.extend(removed.iter().map(|a| {
+        let mut item = Obj::new(Kind::AgendaItem, &urls.object(Kind::AgendaItem, a.id))
+            .set("meeting", meeting_url.clone())
+            .set("order", a.position)
+            .set("name", a.title.clone())
+            .set("deleted", true)
+            .item(a.created_at, a.deleted_at.unwrap_or(a.modified_at));
+        item.deleted = true;
+        item
+    }));
     out.locations.extend(location);
 }
 

@@ -505,3 +505,36 @@ async fn time_filters_select_what_changed() {
         .collect();
     assert_eq!(names, vec!["46. Sitzung des IT-Planungsrats"]);
 }
+
+#[tokio::test]
+async fn an_item_taken_off_the_agenda_is_served_as_deleted_unless_omitted() {
+    let app = spawn_app().await;
+    let session = app.store.session(46).await.expect("46");
+    let item = app.store.agenda(session.id).await.expect("agenda")[0].id;
+    let before = app.store.session(46).await.expect("46").modified_at;
+    app.store
+        .remove_agenda_item(&Actor::system("Test"), 46, item)
+        .await
+        .expect("removed");
+    assert!(
+        app.store.session(46).await.expect("46").modified_at > before,
+        "the meeting changed"
+    );
+
+    let url = format!("/oparl/v1/agendaitem/{item}");
+    let (status, _, object) = get(&app, &url).await;
+    assert_eq!(status, 200, "a deleted object stays retrievable");
+    assert_eq!(object["deleted"], json!(true));
+    let listed = |page: &Value| ids(page).iter().any(|id| id.ends_with(&url));
+    let (_, _, all) = get(&app, "/oparl/v1/body/1/agendaitem").await;
+    assert!(listed(&all), "listed as deleted");
+    let (_, _, omitted) = get(&app, "/oparl/v1/body/1/agendaitem?omit_deleted=true").await;
+    assert!(!listed(&omitted), "omit_deleted leaves it out");
+    let (_, _, meeting) = get(&app, &format!("/oparl/v1/meeting/{}", session.id)).await;
+    assert!(
+        meeting["agendaItem"].as_array().is_none_or(|items| items
+            .iter()
+            .all(|i| i["id"].as_str().is_some_and(|id| !id.ends_with(&url)))),
+        "the meeting no longer lists it"
+    );
+}
