@@ -476,19 +476,11 @@ impl Store {
 
     /// Resolutions the reader may see, newest first.
     pub async fn resolutions(&self, visibility: Visibility) -> Result<Vec<Resolution>> {
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM resolutions WHERE deleted_at IS NULL ORDER BY year DESC, number DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut list = Vec::new();
-        for (id,) in ids {
-            let r = self.resolution_by_id(id).await?;
-            if visibility.allows(r.state) {
-                list.push(r);
-            }
-        }
-        Ok(list)
+        let list = self.load_resolutions("", None).await?;
+        Ok(list
+            .into_iter()
+            .filter(|r| visibility.allows(r.state))
+            .collect())
     }
 
     /// A resolution by its number, if the reader may see it (else "not found", so that
@@ -499,23 +491,20 @@ impl Store {
         number: i64,
         visibility: Visibility,
     ) -> Result<Resolution> {
-        let (id,): (i64,) = sqlx::query_as(
-            "SELECT id FROM resolutions WHERE year = $1 AND number = $2 AND deleted_at IS NULL",
-        )
-        .bind(year)
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let r = self.resolution_by_id(id).await?;
-        if visibility.allows(r.state) {
-            Ok(r)
-        } else {
-            Err(StoreError::NotFound)
-        }
+        self.load_resolutions("AND r.year = $1 AND r.number = $2", Some((year, number)))
+            .await?
+            .into_iter()
+            .find(|r| visibility.allows(r.state))
+            .ok_or(StoreError::NotFound)
     }
 
-    async fn resolution_by_id(&self, id: i64) -> Result<Resolution> {
+    /// Resolutions (newest first) with their relevance, in two queries whatever their
+    /// number. `condition` narrows them, binding `number` as `$1`, `$2`.
+    async fn load_resolutions(
+        &self,
+        condition: &str,
+        number: Option<(i64, i64)>,
+    ) -> Result<Vec<Resolution>> {
         type Row = (
             i64,
             i64,
@@ -528,50 +517,69 @@ impl Store {
             i64,
             i64,
         );
-        let row: Row = sqlx::query_as(
+        let sql = format!(
             "SELECT r.id, r.year, r.number, r.title, r.body, r.links, s.number, r.state, \
              r.created_at, r.modified_at FROM resolutions r \
-             LEFT JOIN council_sessions s ON s.id = r.session_id WHERE r.id = $1",
+             LEFT JOIN council_sessions s ON s.id = r.session_id \
+             WHERE r.deleted_at IS NULL {condition} ORDER BY r.year DESC, r.number DESC"
+        );
+        let mut query = sqlx::query_as::<_, Row>(&sql);
+        if let Some((year, nn)) = number {
+            query = query.bind(year).bind(nn);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let relevance: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT v.resolution_id, c.id, c.abbreviation, c.name, v.reason \
+             FROM resolution_relevance v JOIN conferences c ON c.id = v.conference_id \
+             ORDER BY c.name",
         )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        let (id, year, number, title, body, links, session_number, state, created_at, modified_at) =
-            row;
-        let relevance: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT c.id, c.abbreviation, c.name, v.reason FROM resolution_relevance v \
-             JOIN conferences c ON c.id = v.conference_id WHERE v.resolution_id = $1 ORDER BY c.name",
-        )
-        .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(Resolution {
-            id,
-            year,
-            number,
-            title,
-            body,
-            links: links
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            session_number,
-            state: state.parse().map_err(|_| corrupt("state", &state))?,
-            relevance: relevance
-                .into_iter()
-                .map(
-                    |(conference_id, conference, conference_name, reason)| Relevance {
-                        conference_id,
-                        conference,
-                        conference_name,
-                        reason,
-                    },
-                )
-                .collect(),
-            created_at,
-            modified_at,
-        })
+        rows.into_iter()
+            .map(
+                |(
+                    id,
+                    year,
+                    number,
+                    title,
+                    body,
+                    links,
+                    session_number,
+                    state,
+                    created_at,
+                    modified_at,
+                )| {
+                    Ok(Resolution {
+                        id,
+                        year,
+                        number,
+                        title,
+                        body,
+                        links: links
+                            .lines()
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        session_number,
+                        state: state.parse().map_err(|_| corrupt("state", &state))?,
+                        relevance: relevance
+                            .iter()
+                            .filter(|(resolution, ..)| *resolution == id)
+                            .map(|(_, conference_id, conference, conference_name, reason)| {
+                                Relevance {
+                                    conference_id: *conference_id,
+                                    conference: conference.clone(),
+                                    conference_name: conference_name.clone(),
+                                    reason: reason.clone(),
+                                }
+                            })
+                            .collect(),
+                        created_at,
+                        modified_at,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags

@@ -175,6 +175,20 @@ fn admin_invite_prints_a_link_and_refuses_a_role_without_its_scope() {
     assert!(!out.status.success());
 }
 
+/// `konvent import directory FILE` against the data folder of `dir`.
+fn import(dir: &TempDir, file: &std::path::Path) -> std::process::Output {
+    konvent()
+        .args([
+            "import",
+            "directory",
+            &file.display().to_string(),
+            "--data",
+            &dir.data(),
+        ])
+        .output()
+        .expect("runs")
+}
+
 #[test]
 fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one() {
     let dir = TempDir::new();
@@ -186,16 +200,7 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
          XYZ,,Sprecher:in,Max Muster,,\n",
     )
     .expect("write");
-    let out = konvent()
-        .args([
-            "import",
-            "directory",
-            &bad.display().to_string(),
-            "--data",
-            &dir.data(),
-        ])
-        .output()
-        .expect("runs");
+    let out = import(&dir, &bad);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Zeile 2, Spalte „Ende“"), "{err}");
@@ -206,16 +211,7 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
         "Konferenz,Name der Konferenz,Rolle,Person\nVMK,Verkehrsministerkonferenz,Sprecher:in,Erika Mustermann\n",
     )
     .expect("write");
-    let out = konvent()
-        .args([
-            "import",
-            "directory",
-            &good.display().to_string(),
-            "--data",
-            &dir.data(),
-        ])
-        .output()
-        .expect("runs");
+    let out = import(&dir, &good);
     assert!(
         out.status.success(),
         "{}",
@@ -230,16 +226,7 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
         "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\nXYZ,Sprecher:in,Max\n",
     )
     .expect("write");
-    let out = konvent()
-        .args([
-            "import",
-            "directory",
-            &unknown.display().to_string(),
-            "--data",
-            &dir.data(),
-        ])
-        .output()
-        .expect("runs");
+    let out = import(&dir, &unknown);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unbekannte Konferenz „XYZ“"));
     let known = dir.0.join("known.csv");
@@ -248,16 +235,7 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
         "Konferenz,Rolle,Person\nVMK,Sprecher:in,Neue Person\n",
     )
     .expect("write");
-    let out = konvent()
-        .args([
-            "import",
-            "directory",
-            &known.display().to_string(),
-            "--data",
-            &dir.data(),
-        ])
-        .output()
-        .expect("runs");
+    let out = import(&dir, &known);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("1 Personen angelegt"),

@@ -164,11 +164,26 @@ pub fn time_range(start: jiff::civil::Time, end: jiff::civil::Time) -> String {
 
 /// The follow-up's agenda (the session's resolutions flagged as relevant) and its
 /// invitees (offices and contact persons of those conferences).
-pub async fn follow_up_view(
-    state: &AppState,
+/// The directory as the follow-up views need it, read once per page.
+pub struct Directory {
+    conferences: Vec<konvent_store::ConferenceSummary>,
+    assignments: std::collections::HashMap<i64, Vec<konvent_store::Assignment>>,
+}
+
+impl Directory {
+    pub async fn load(state: &AppState) -> AppResult<Self> {
+        Ok(Self {
+            conferences: state.store.conferences().await?,
+            assignments: state.store.assignments_by_conference().await?,
+        })
+    }
+}
+
+pub fn follow_up_view(
+    directory: &Directory,
     f: &FollowUp,
     resolutions: &[Resolution],
-) -> AppResult<FollowUpView> {
+) -> FollowUpView {
     let mut agenda = Vec::new();
     let mut conferences = std::collections::BTreeSet::new();
     for r in resolutions.iter().filter(|r| !r.relevance.is_empty()) {
@@ -176,16 +191,16 @@ pub async fn follow_up_view(
         agenda.push((r.reference(), r.title.clone(), names.join(", ")));
         conferences.extend(r.relevance.iter().map(|v| v.conference_id));
     }
-    let assignments = state.store.assignments_by_conference().await?;
     let today = konvent_store::today();
     let mut invitees = Vec::new();
-    for c in state.store.conferences().await? {
+    for c in &directory.conferences {
         if !conferences.contains(&c.id) {
             continue;
         }
         let mut who: Vec<String> = c.office_contact.iter().cloned().collect();
         who.extend(
-            assignments
+            directory
+                .assignments
                 .get(&c.id)
                 .into_iter()
                 .flatten()
@@ -194,15 +209,15 @@ pub async fn follow_up_view(
                 })
                 .filter_map(|a| a.person.as_ref().map(|p| p.full_name())),
         );
-        invitees.push((c.name, who.join("; ")));
+        invitees.push((c.name.clone(), who.join("; ")));
     }
-    Ok(FollowUpView {
+    FollowUpView {
         date: date_de(&f.date),
         time: time_range(f.start_time, f.end_time),
         confirmed: f.confirmed,
         agenda,
         invitees,
-    })
+    }
 }
 
 pub async fn session(
@@ -224,7 +239,8 @@ pub async fn session(
         agenda.iter().any(|a| a.is_reporting) || has_standard_reporting_item(number);
     let reports = state.store.reports(s.id).await?;
     let mut reporting = Vec::new();
-    for c in state.store.conferences().await? {
+    let directory = Directory::load(&state).await?;
+    for c in &directory.conferences {
         let report = reports.iter().find(|r| r.conference == c.abbreviation);
         let abbreviation = Abbreviation::parse(&c.abbreviation).ok();
         let answers = report
@@ -246,14 +262,15 @@ pub async fn session(
             may_file: abbreviation
                 .as_ref()
                 .is_some_and(|a| ctx.may(Action::SpeakFor(a))),
-            abbreviation: c.abbreviation,
-            name: c.name,
+            abbreviation: c.abbreviation.clone(),
+            name: c.name.clone(),
         });
     }
-    let follow_up = match state.store.follow_up(s.id).await? {
-        Some(f) => Some(follow_up_view(&state, &f, &resolutions).await?),
-        None => None,
-    };
+    let follow_up = state
+        .store
+        .follow_up(s.id)
+        .await?
+        .map(|f| follow_up_view(&directory, &f, &resolutions));
     render(&SessionPage {
         c: Chrome::new(&ctx, "gremien", session_title(&t, number)),
         number,
@@ -286,6 +303,7 @@ struct FollowUpsPage {
 pub async fn follow_ups(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let resolutions = state.store.resolutions(visibility(&ctx)).await?;
+    let directory = Directory::load(&state).await?;
     let mut rows = Vec::new();
     for f in state.store.follow_ups().await? {
         let of_session: Vec<Resolution> = resolutions
@@ -295,7 +313,7 @@ pub async fn follow_ups(State(state): State<AppState>, ctx: Ctx) -> AppResult<Ht
             .collect();
         rows.push(FollowUpRow {
             number: f.session_number,
-            view: follow_up_view(&state, &f, &of_session).await?,
+            view: follow_up_view(&directory, &f, &of_session),
         });
     }
     render(&FollowUpsPage {

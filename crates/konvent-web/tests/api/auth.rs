@@ -4,6 +4,21 @@ use konvent_store::TokenPurpose;
 
 use crate::helpers::{CSRF, User, grant, spawn_app, text};
 
+/// A single-use link's token, as an admin or the command line would create it.
+async fn link(
+    app: &crate::helpers::TestApp,
+    purpose: TokenPurpose,
+    email: &str,
+    grant: Option<&konvent_core::authz::Grant>,
+    valid_for: SignedDuration,
+) -> String {
+    app.store
+        .create_login_token(purpose, email, grant, None, valid_for)
+        .await
+        .expect("link created")
+        .token
+}
+
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
@@ -17,18 +32,14 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 #[tokio::test]
 async fn an_invitation_creates_an_account_with_its_role_once() {
     let app = spawn_app().await;
-    let token = app
-        .store
-        .create_login_token(
-            TokenPurpose::Invitation,
-            "Sprecherin@Example.org",
-            Some(&grant(Role::Spokesperson)),
-            None,
-            SignedDuration::from_hours(1),
-        )
-        .await
-        .expect("invitation")
-        .token;
+    let token = link(
+        &app,
+        TokenPurpose::Invitation,
+        "Sprecherin@Example.org",
+        Some(&grant(Role::Spokesperson)),
+        SignedDuration::from_hours(1),
+    )
+    .await;
     let visitor = app.visitor();
     let path = format!("/einladung/{token}");
     let (status, page) = visitor.get_text(&path).await;
@@ -108,18 +119,14 @@ async fn an_invitation_creates_an_account_with_its_role_once() {
 #[tokio::test]
 async fn an_expired_invitation_is_refused() {
     let app = spawn_app().await;
-    let token = app
-        .store
-        .create_login_token(
-            TokenPurpose::Invitation,
-            "spaet@example.org",
-            None,
-            None,
-            SignedDuration::from_secs(-1),
-        )
-        .await
-        .expect("token")
-        .token;
+    let token = link(
+        &app,
+        TokenPurpose::Invitation,
+        "spaet@example.org",
+        None,
+        SignedDuration::from_secs(-1),
+    )
+    .await;
     let (status, body) = app.visitor().get_text(&format!("/einladung/{token}")).await;
     assert_eq!(status, 400);
     assert!(text(&body).contains("abgelaufen"));
@@ -132,18 +139,14 @@ async fn a_sign_in_link_signs_in_once_after_a_button_press() {
         .ensure_account("demo@example.org", "Demo", &[grant(Role::Admin)])
         .await
         .expect("account");
-    let token = app
-        .store
-        .create_login_token(
-            TokenPurpose::SignIn,
-            "demo@example.org",
-            None,
-            None,
-            SignedDuration::from_hours(1),
-        )
-        .await
-        .expect("token")
-        .token;
+    let token = link(
+        &app,
+        TokenPurpose::SignIn,
+        "demo@example.org",
+        None,
+        SignedDuration::from_hours(1),
+    )
+    .await;
     let visitor = app.visitor();
     let path = format!("/anmelden/link/{token}");
     // Opening the link (as a mail scanner would) does not use it up.
@@ -163,18 +166,14 @@ async fn a_sign_in_link_signs_in_once_after_a_button_press() {
 #[tokio::test]
 async fn signing_in_with_a_password_works_and_failures_are_rate_limited() {
     let app = spawn_app().await;
-    let token = app
-        .store
-        .create_login_token(
-            TokenPurpose::Invitation,
-            "mitglied@example.org",
-            Some(&grant(Role::Member)),
-            None,
-            SignedDuration::from_hours(1),
-        )
-        .await
-        .expect("token")
-        .token;
+    let token = link(
+        &app,
+        TokenPurpose::Invitation,
+        "mitglied@example.org",
+        Some(&grant(Role::Member)),
+        SignedDuration::from_hours(1),
+    )
+    .await;
     let hash = konvent_store::password::hash("richtiges-passwort").expect("hash");
     app.store
         .redeem_invitation(&token, "Mitglied", &hash)
@@ -255,18 +254,14 @@ async fn signing_in_with_a_password_works_and_failures_are_rate_limited() {
 
     // After signing in, an open redirect to another site is not followed.
     let other = app.visitor();
-    let token = app
-        .store
-        .create_login_token(
-            TokenPurpose::Invitation,
-            "zwei@example.org",
-            None,
-            None,
-            SignedDuration::from_hours(1),
-        )
-        .await
-        .expect("token")
-        .token;
+    let token = link(
+        &app,
+        TokenPurpose::Invitation,
+        "zwei@example.org",
+        None,
+        SignedDuration::from_hours(1),
+    )
+    .await;
     app.store
         .redeem_invitation(&token, "Zwei", &hash)
         .await
