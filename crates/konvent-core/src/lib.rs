@@ -5,6 +5,7 @@
 pub mod authz;
 pub mod demo;
 pub mod gremien;
+pub mod konvent;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};

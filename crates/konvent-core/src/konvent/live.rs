@@ -1,0 +1,361 @@
+//! The commands a participant's browser sends over the live WebSocket
+//! (`docs/live-protocol.md`), parsed and checked before anything is stored.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The largest client frame the server reads (16 KiB).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// The longest chat line, announcement, direct message or question, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+/// The longest client command id.
+pub const MAX_ID_CHARS: usize = 64;
+/// Rate limit for what people write: this many per window …
+pub const WRITE_LIMIT: usize = 10;
+/// … of this many milliseconds.
+pub const WRITE_WINDOW_MS: i64 = 10_000;
+/// The longest timer an organizer may start.
+pub const MAX_TIMER_SECONDS: i64 = 3600;
+
+/// One command from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Command {
+    Join {
+        room: String,
+    },
+    Leave,
+    Chat {
+        #[serde(default)]
+        id: Option<String>,
+        text: String,
+    },
+    Announce {
+        #[serde(default)]
+        id: Option<String>,
+        text: String,
+    },
+    Dm {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        to: Option<i64>,
+        #[serde(default)]
+        to_helpdesk: bool,
+        text: String,
+    },
+    Hand {
+        #[serde(default)]
+        id: Option<String>,
+        up: bool,
+    },
+    Floor {
+        #[serde(default)]
+        id: Option<String>,
+        user: Option<i64>,
+    },
+    Agenda {
+        #[serde(default)]
+        id: Option<String>,
+        current: Option<i64>,
+    },
+    Timer {
+        #[serde(default)]
+        id: Option<String>,
+        action: TimerAction,
+        #[serde(default)]
+        seconds: Option<i64>,
+        #[serde(default)]
+        label: Option<String>,
+    },
+    Ask {
+        #[serde(default)]
+        id: Option<String>,
+        text: String,
+        #[serde(default)]
+        anonymous: bool,
+    },
+    Upvote {
+        #[serde(default)]
+        id: Option<String>,
+        question: i64,
+    },
+    Moderate {
+        #[serde(default)]
+        id: Option<String>,
+        question: i64,
+        status: QuestionStatus,
+    },
+    Ping,
+}
+
+impl Command {
+    /// The client's id for this command, echoed in `ack` and `error`.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Chat { id, .. }
+            | Self::Announce { id, .. }
+            | Self::Dm { id, .. }
+            | Self::Hand { id, .. }
+            | Self::Floor { id, .. }
+            | Self::Agenda { id, .. }
+            | Self::Timer { id, .. }
+            | Self::Ask { id, .. }
+            | Self::Upvote { id, .. }
+            | Self::Moderate { id, .. } => id.as_deref(),
+            Self::Join { .. } | Self::Leave | Self::Ping => None,
+        }
+    }
+
+    /// Whether the command writes text that counts against the rate limit.
+    pub fn writes_text(&self) -> bool {
+        matches!(self, Self::Chat { .. } | Self::Dm { .. } | Self::Ask { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerAction {
+    Start,
+    Stop,
+}
+
+/// Where a podium question stands (K13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    Pending,
+    Approved,
+    Answered,
+    Rejected,
+}
+
+impl QuestionStatus {
+    pub const ALL: [QuestionStatus; 4] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Answered,
+        Self::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Answered => "answered",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+impl FromStr for QuestionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unbekannter Status: {s:?}"))
+    }
+}
+
+/// Why a command was refused; `code` is the protocol's error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new("invalid", message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new("forbidden", message)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Parses one text frame. Oversized frames, malformed JSON and unknown commands are
+/// refused with a message that says what was wrong.
+pub fn parse(frame: &str) -> Result<Command, Refusal> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(Refusal::new(
+            "too_large",
+            format!("Nachricht zu groß (höchstens {MAX_FRAME_BYTES} Bytes)"),
+        ));
+    }
+    let command: Command = serde_json::from_str(frame)
+        .map_err(|e| Refusal::new("bad_frame", format!("Nachricht nicht lesbar: {e}")))?;
+    if let Some(id) = command.id()
+        && (id.is_empty() || id.chars().count() > MAX_ID_CHARS)
+    {
+        return Err(Refusal::new(
+            "bad_frame",
+            format!("id muss 1 bis {MAX_ID_CHARS} Zeichen lang sein"),
+        ));
+    }
+    Ok(command)
+}
+
+/// Checks and tidies a text people write: trimmed, 1 to [`MAX_TEXT_CHARS`] characters,
+/// no control characters other than line breaks and tabs.
+pub fn text(value: &str) -> Result<String, Refusal> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Refusal::invalid("Der Text ist leer."));
+    }
+    let chars = value.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(Refusal::invalid(format!(
+            "Der Text ist zu lang ({chars} Zeichen, höchstens {MAX_TEXT_CHARS})."
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Refusal::invalid("Der Text enthält Steuerzeichen."));
+    }
+    Ok(value.replace("\r\n", "\n"))
+}
+
+/// Checks a timer's length.
+pub fn timer_seconds(seconds: Option<i64>) -> Result<i64, Refusal> {
+    let seconds = seconds.unwrap_or(super::PITCH_SECONDS);
+    if (1..=MAX_TIMER_SECONDS).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(Refusal::invalid(format!(
+            "Die Dauer muss zwischen 1 und {MAX_TIMER_SECONDS} Sekunden liegen."
+        )))
+    }
+}
+
+/// A sliding-window rate limit for one person: at most [`WRITE_LIMIT`] writes per
+/// [`WRITE_WINDOW_MS`]. Times are milliseconds from any fixed origin.
+#[derive(Debug, Default, Clone)]
+pub struct RateWindow {
+    recent: VecDeque<i64>,
+}
+
+impl RateWindow {
+    /// Records a write at `now_ms` if the window has room; false when it has none.
+    pub fn try_write(&mut self, now_ms: i64) -> bool {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now_ms - t >= WRITE_WINDOW_MS)
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= WRITE_LIMIT {
+            return false;
+        }
+        self.recent.push_back(now_ms);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_from_the_documented_frames() {
+        assert_eq!(
+            parse(r#"{"t":"chat","id":"m1","text":"Hallo"}"#),
+            Ok(Command::Chat {
+                id: Some("m1".into()),
+                text: "Hallo".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"t":"join","room":"plenum"}"#),
+            Ok(Command::Join {
+                room: "plenum".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"t":"floor","id":"f","user":null}"#),
+            Ok(Command::Floor {
+                id: Some("f".into()),
+                user: None
+            })
+        );
+        assert_eq!(parse(r#"{"t":"ping"}"#), Ok(Command::Ping));
+        assert!(matches!(
+            parse(r#"{"t":"moderate","question":3,"status":"answered"}"#),
+            Ok(Command::Moderate {
+                status: QuestionStatus::Answered,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_unknown_and_oversized_frames_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "{",
+            "null",
+            "[]",
+            r#"{"t":"explode"}"#,
+            r#"{"t":"chat"}"#,
+            r#"{"t":"chat","text":5}"#,
+            r#"{"t":"chat","id":"","text":"x"}"#,
+        ] {
+            let refusal = parse(bad).expect_err(bad);
+            assert_eq!(refusal.code, "bad_frame", "{bad}");
+            assert!(!refusal.message.is_empty());
+        }
+        let long_id = format!(r#"{{"t":"chat","id":"{}","text":"x"}}"#, "i".repeat(65));
+        assert_eq!(parse(&long_id).expect_err("long id").code, "bad_frame");
+        let huge = format!(r#"{{"t":"chat","text":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(parse(&huge).expect_err("huge").code, "too_large");
+    }
+
+    #[test]
+    fn texts_are_trimmed_and_limited() {
+        assert_eq!(text("  Guten Tag \r\n zusammen ").as_deref(), Ok("Guten Tag \n zusammen"));
+        assert!(text("   ").is_err());
+        assert!(text(&"ä".repeat(MAX_TEXT_CHARS)).is_ok());
+        assert!(text(&"ä".repeat(MAX_TEXT_CHARS + 1)).is_err());
+        assert!(text("a\u{0}b").is_err());
+        assert!(text("a\u{1b}[31mb").is_err());
+    }
+
+    #[test]
+    fn the_rate_window_allows_ten_writes_per_ten_seconds() {
+        let mut w = RateWindow::default();
+        for i in 0..10 {
+            assert!(w.try_write(i * 100), "write {i}");
+        }
+        assert!(!w.try_write(1_000));
+        assert!(!w.try_write(9_999));
+        assert!(w.try_write(10_000), "the first write has left the window");
+        assert!(!w.try_write(10_001));
+    }
+
+    #[test]
+    fn timers_default_to_a_five_minute_pitch() {
+        assert_eq!(timer_seconds(None), Ok(300));
+        assert!(timer_seconds(Some(0)).is_err());
+        assert!(timer_seconds(Some(3601)).is_err());
+    }
+}
