@@ -387,3 +387,56 @@ mod tests {
         );
     }
 }
+
+/// The Strategiekonvent 2025 (deck `000_…`, held 20.02.2025, virtual).
+pub const KONVENT_SLUG: &str = "strategiekonvent-2025";
+pub const KONVENT_TITLE: &str = "Strategiekonvent 2025";
+pub const KONVENT_DATE: (i16, i8, i8) = (2025, 2, 20);
+
+/// The house rules of the welcome screen, word for word (K2).
+pub const HOUSE_RULES: &str = "\
+**Chat einblenden** – Hier können Sie Fragen stellen und wichtige Hinweise erhalten.
+
+**Mikrofone stummschalten** – Ab 20 Personen werden die Mikrofone automatisch stummgeschaltet.
+
+**Video einschalten** – Bei Wortbeitrag oder in kleineren Gruppen gerne das Video einschalten.
+
+**Eine Person spricht** – Fragen und Wortmeldungen gerne per Chat und Hand heben adressieren.";
+
+/// The agenda: kind, title, start and end (Berlin wall clock, hour and minute).
+pub const KONVENT_AGENDA: [(&str, &str, (i8, i8), (i8, i8)); 12] = [
+    ("opening", "Öffnung des Raums mit Gelegenheit zur Vernetzung", (12, 0), (12, 50)),
+    ("technical_briefing", "Technische Einweisung", (12, 50), (13, 0)),
+    ("welcome", "Begrüßung sowie Vorstellung der Agenda und Methodik", (13, 0), (13, 15)),
+    ("pitch", "Pitch der Zielbilder durch die Themenpaten", (13, 15), (13, 40)),
+    ("break", "Pause und Orientierung auf der Karte", (13, 40), (13, 50)),
+    ("cafe_round", "Gemeinsame Arbeit an den Zielbildern – Teil 1", (13, 50), (14, 45)),
+    ("break", "Pause und Wechsel in andere Session", (14, 45), (15, 0)),
+    ("cafe_round", "Gemeinsame Arbeit an den Zielbildern – Teil 2", (15, 0), (15, 55)),
+    ("break", "Pause mit Gelegenheit zur Vernetzung", (15, 55), (16, 0)),
+    (
+        "podium",
+        "Podiumsdiskussion mit Lena-Sophie Müller (D21), Malte Spitz (NKR), Florian Theißing (Agora) und Ann Cathrin Riedel (NExT e.V.)",
+        (16, 0),
+        (16, 45),
+    ),
+    ("closing", "Ausblick, Schlussworte und Verabschiedung", (16, 45), (17, 0)),
+    // "Ab 17:00 Uhr": the deck gives no end; two hours are assumed. The lounge stays
+    // open after that too (K15).
+    ("networking", "Vernetzung / virtuelle Party", (17, 0), (19, 0)),
+];
+
+/// Rooms: slug, name, kind, capacity.
+pub const KONVENT_ROOMS: [(&str, &str, &str, i64); 3] = [
+    ("plenum", "Plenum", "plenary", 3000),
+    ("helpdesk", "Info / Help Desk", "helpdesk", 50),
+    ("lounge", "Lounge", "lounge", 1000),
+];
+
+/// The two helpers named in the deck ("Moritz Dittrich und Jürina Hildebrand über den
+/// Chat"), and the moderation (Dr. André Göbel, president of FITKO).
+pub const KONVENT_HELPERS: [(&str, &str); 2] = [
+    ("moritz.dittrich@konvent.example", "Moritz Dittrich"),
+    ("juerina.hildebrand@konvent.example", "Jürina Hildebrand"),
+];
+pub const KONVENT_MODERATOR: (&str, &str) = ("andre.goebel@konvent.example", "Dr. André Göbel");

@@ -13,6 +13,7 @@ pub mod demo;
 mod directory;
 mod error;
 mod events;
+mod live;
 pub mod password;
 
 use std::path::Path;
@@ -32,6 +33,10 @@ pub use directory::{
 };
 pub use error::StoreError;
 pub use events::LoggedEvent;
+pub use live::{
+    Audience, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question, Room,
+    Timer, Who, Written,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -455,3 +455,220 @@ async fn concurrent_writers_get_unique_gapless_event_numbers_on_every_backend() 
         t.remove().await;
     }
 }
+
+#[tokio::test]
+async fn the_live_log_numbers_commits_and_deduplicates_on_every_backend() {
+    for t in stores().await {
+        live_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn live_story(backend: &str, store: &Store) {
+    use konvent_core::konvent::live::QuestionStatus;
+    use konvent_store::{Audience, EventRole, Who};
+
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+    assert_eq!(
+        store.event_agenda(event.id).await.expect("agenda").len(),
+        12
+    );
+    let rooms = store.rooms(event.id).await.expect("rooms");
+    let plenum = rooms.iter().find(|r| r.slug == "plenum").expect("plenum");
+    assert_eq!(
+        plenum.moderator.as_ref().map(|m| m.name.as_str()),
+        Some("Dr. André Göbel")
+    );
+    assert_eq!(store.helpers(event.id).await.expect("helpers").len(), 2);
+
+    let tokens = store
+        .load_test_sessions(event.id, 30)
+        .await
+        .expect("sessions");
+    assert_eq!(tokens.len(), 30);
+    let anna = store
+        .signed_in(&tokens[0])
+        .await
+        .expect("query")
+        .expect("session valid");
+    assert_eq!(
+        store
+            .event_role(event.id, anna.user_id)
+            .await
+            .expect("role"),
+        Some(EventRole::Participant)
+    );
+    let anna = Who::new(anna.user_id, anna.display_name);
+    let bert = store
+        .signed_in(&tokens[1])
+        .await
+        .expect("q")
+        .expect("valid");
+    let bert = Who::new(bert.user_id, bert.display_name);
+
+    // Concurrent chat lines get unique, gapless numbers.
+    let start = store
+        .event(demo::KONVENT_SLUG)
+        .await
+        .expect("event")
+        .last_seq;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let who = if i % 2 == 0 {
+            anna.clone()
+        } else {
+            bert.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            store
+                .post_chat(
+                    event.id,
+                    "plenum",
+                    &who,
+                    Some(&format!("c{i}")),
+                    "Hallo",
+                    "<p>Hallo</p>",
+                )
+                .await
+                .expect("chat")
+                .record
+                .seq
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.expect("task"));
+    }
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        ((start + 1)..=(start + 20)).collect::<Vec<_>>(),
+        "{backend}"
+    );
+
+    // A command re-sent with its client id is not stored twice.
+    let again = store
+        .post_chat(
+            event.id,
+            "plenum",
+            &anna,
+            Some("c0"),
+            "Hallo",
+            "<p>Hallo</p>",
+        )
+        .await
+        .expect("resend");
+    assert!(!again.fresh, "{backend}");
+    assert_eq!(
+        store
+            .live_since(event.id, start, 100)
+            .await
+            .expect("log")
+            .len(),
+        20,
+        "{backend}"
+    );
+
+    // Hands queue in order; the floor takes the speaker off the queue.
+    store
+        .set_hand(event.id, plenum, &bert, true, None)
+        .await
+        .expect("hand");
+    let w = store
+        .set_hand(event.id, plenum, &anna, true, None)
+        .await
+        .expect("hand");
+    assert_eq!(w.record.data["queue"][0]["id"], bert.id, "{backend}");
+    assert_eq!(w.record.data["queue"][1]["id"], anna.id, "{backend}");
+    let moderator = plenum.moderator.clone().expect("moderator");
+    let w = store
+        .give_floor(event.id, plenum, &moderator, Some(&bert), None)
+        .await
+        .expect("floor");
+    assert_eq!(w.record.data["speaker"]["id"], bert.id);
+    assert_eq!(w.record.data["queue"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        store.speaker_queue(plenum.id).await.expect("queue"),
+        vec![anna.clone()]
+    );
+
+    // Direct messages to the help desk are for the staff; to a person, for that person.
+    let dm = store
+        .direct_message(
+            event.id,
+            &anna,
+            None,
+            None,
+            "Ton geht nicht",
+            "<p>Ton geht nicht</p>",
+        )
+        .await
+        .expect("dm")
+        .record;
+    assert_eq!(dm.audience, Audience::Staff);
+    assert!(dm.visible_to(anna.id, false));
+    assert!(!dm.visible_to(bert.id, false));
+    assert!(dm.visible_to(bert.id, true));
+
+    // Questions: pending ones only for staff; anonymous ones without name; one vote each.
+    let q = store
+        .ask(event.id, &anna, "Wie geht es weiter?", true, None)
+        .await
+        .expect("ask")
+        .record;
+    assert_eq!(q.audience, Audience::Staff);
+    assert!(q.data["asker"].is_null());
+    let qid = q.data["id"].as_i64().expect("id");
+    assert!(matches!(
+        store.upvote(event.id, &bert, qid, None).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .moderate_question(event.id, &moderator, qid, QuestionStatus::Approved, None)
+        .await
+        .expect("approve");
+    let voted = store
+        .upvote(event.id, &bert, qid, None)
+        .await
+        .expect("vote");
+    assert_eq!(voted.record.data["votes"], 1);
+    assert!(matches!(
+        store.upvote(event.id, &bert, qid, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .questions(event.id, Some(bert.id), false)
+            .await
+            .expect("q")
+            .len(),
+        1
+    );
+
+    // Feedback: one answer per person, results without names.
+    store
+        .submit_feedback(event.id, anna.id, 5, Some("Sehr gut"))
+        .await
+        .expect("fb");
+    assert!(matches!(
+        store.submit_feedback(event.id, anna.id, 1, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .submit_feedback(event.id, bert.id, 4, None)
+        .await
+        .expect("fb");
+    let results = store.feedback_results(event.id).await.expect("results");
+    assert_eq!(results.answers, 2);
+    assert_eq!(results.ratings, [0, 0, 0, 1, 1]);
+    assert_eq!(results.average(), Some(4.5));
+    assert_eq!(results.comments, vec!["Sehr gut".to_owned()]);
+    assert!(
+        store
+            .has_given_feedback(event.id, anna.id)
+            .await
+            .expect("given")
+    );
+}
