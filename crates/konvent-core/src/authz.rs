@@ -225,6 +225,11 @@ pub enum Action<'a> {
     WorkFor(&'a Abbreviation),
     /// Add a group's work result to a workshop.
     AddWorkResult,
+    /// Run an event (K1–K7, K13, K14): agenda, rooms, announcements, the pitch timer,
+    /// podium questions, feedback results.
+    OrganizeEvent(i64),
+    /// Lead a room of an event: give and take the floor.
+    ModerateRoom { event: i64, room: i64 },
 }
 
 impl Principal {
@@ -236,6 +241,12 @@ impl Principal {
         self.grants
             .iter()
             .any(|g| g.role == role && g.scope == Scope::Conference(conference.clone()))
+    }
+
+    fn holds_scope(&self, role: Role, scope: &Scope) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && &g.scope == scope)
     }
 
     pub fn is_admin(&self) -> bool {
@@ -270,6 +281,13 @@ impl Principal {
             }
             // Workshop groups are whoever takes part: any signed-in account.
             Action::AddWorkResult => true,
+            Action::OrganizeEvent(event) => {
+                self.is_admin() || self.holds_scope(Role::Organizer, &Scope::Event(event))
+            }
+            Action::ModerateRoom { event, room } => {
+                self.may(Action::OrganizeEvent(event))
+                    || self.holds_scope(Role::Moderator, &Scope::Room(room))
+            }
         }
     }
 }
@@ -333,6 +351,26 @@ mod tests {
         assert!(member.may(Action::ReadConfidential));
         assert!(!member.may(Action::EditCouncil));
         assert!(!participant.may(Action::ReadConfidential));
+    }
+
+    #[test]
+    fn organizers_and_moderators_are_scoped_to_their_event_and_room() {
+        let organizer = principal(vec![
+            Grant::new(Role::Organizer, Scope::Event(1)).expect("valid"),
+        ]);
+        assert!(organizer.may(Action::OrganizeEvent(1)));
+        assert!(!organizer.may(Action::OrganizeEvent(2)));
+        assert!(organizer.may(Action::ModerateRoom { event: 1, room: 9 }));
+        assert!(!organizer.may(Action::ModerateRoom { event: 2, room: 9 }));
+        let moderator = principal(vec![Grant::new(Role::Moderator, Scope::Room(3)).expect("valid")]);
+        assert!(moderator.may(Action::ModerateRoom { event: 1, room: 3 }));
+        assert!(!moderator.may(Action::ModerateRoom { event: 1, room: 4 }));
+        assert!(!moderator.may(Action::OrganizeEvent(1)));
+        let participant = principal(vec![
+            Grant::new(Role::Participant, Scope::Global).expect("valid"),
+        ]);
+        assert!(!participant.may(Action::OrganizeEvent(1)));
+        assert!(!participant.may(Action::ModerateRoom { event: 1, room: 3 }));
     }
 
     #[test]

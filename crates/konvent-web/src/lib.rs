@@ -13,6 +13,7 @@ mod i18n;
 mod ics;
 mod import;
 mod layout;
+pub mod live;
 mod markdown;
 mod metrics;
 mod oparl;
@@ -37,11 +38,13 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
+    pub live: Arc<live::Live>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         Self {
+            live: live::Live::new(store.clone()),
             store,
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::new()),

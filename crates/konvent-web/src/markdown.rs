@@ -14,11 +14,21 @@ fn safe_link(url: &str) -> bool {
 
 /// HTML for a Markdown text; safe to insert into a page unescaped.
 pub fn to_html(source: &str) -> String {
-    let parser = Parser::new_ext(
-        source,
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
-    )
-    .map(|event| match event {
+    render(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH, false)
+}
+
+/// Markdown-lite for chat lines and messages: emphasis, code, links and lists; no
+/// headings or tables (a "# " line is a paragraph), no raw HTML, no images.
+pub fn chat_to_html(source: &str) -> String {
+    render(source, Options::ENABLE_STRIKETHROUGH, true)
+}
+
+fn render(source: &str, options: Options, flatten_headings: bool) -> String {
+    let parser = Parser::new_ext(source, options).map(|event| match event {
+        Event::Start(Tag::Heading { .. }) if flatten_headings => Event::Start(Tag::Paragraph),
+        Event::End(pulldown_cmark::TagEnd::Heading(_)) if flatten_headings => {
+            Event::End(pulldown_cmark::TagEnd::Paragraph)
+        }
         // Raw HTML becomes visible text, escaped by the renderer.
         Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
         Event::Start(Tag::Link {
@@ -46,7 +56,26 @@ pub fn to_html(source: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::{chat_to_html, to_html};
+
+    #[test]
+    fn chat_lines_get_markdown_lite_and_never_html() {
+        assert_eq!(chat_to_html("**wichtig**"), "<p><strong>wichtig</strong></p>\n");
+        assert_eq!(chat_to_html("# Laut"), "<p>Laut</p>\n");
+        for attack in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "![x](https://tracker.example/p.gif)",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<svg/onload=alert(1)>",
+        ] {
+            let html = chat_to_html(attack);
+            for bad in ["<script", "<img", "javascript:", "<svg", "<a href=\"j"] {
+                assert!(!html.contains(bad), "{attack} gave {html}");
+            }
+        }
+    }
 
     #[test]
     fn markdown_is_rendered() {

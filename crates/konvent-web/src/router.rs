@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, import, layout, metrics, pages, session,
+    AppState, accounts, assets, council, ctx, directory, import, layout, live, metrics, pages, session,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         // The three areas.
         .route("/", get(pages::home))
         .route("/konvent", get(pages::konvent))
+        .route("/konvent/{event}/live", get(live::socket::upgrade))
         .route("/strategie", get(pages::strategie))
         .route("/gremien", get(pages::gremien))
         // Directory of conferences (G1, G2).

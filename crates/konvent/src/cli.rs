@@ -2,6 +2,7 @@
 //! and `import directory`.
 
 use std::net::SocketAddr;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -73,6 +74,20 @@ enum AdminCommand {
     /// Print a single-use sign-in link for an existing account.
     SignInLink {
         email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// For a rehearsal or load test: create COUNT participants of an event, signed in,
+    /// and print their session tokens (the `konvent_session` cookie), one per line. An
+    /// empty database gets the demo data first; a missing room is created.
+    LoadTestSessions {
+        #[arg(long)]
+        event: String,
+        /// The room they will meet in; created with room for all of them if missing.
+        #[arg(long)]
+        room: Option<String>,
+        #[arg(long)]
+        count: usize,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -182,6 +197,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     bail!("there is no account for {email}");
                 }
                 println!("{}", sign_in_link(&store, &settings, &email).await?);
+                Ok(())
+            }
+            AdminCommand::LoadTestSessions {
+                event,
+                room,
+                count,
+                store,
+            } => {
+                let settings = settings(config, &store)?;
+                let store = open_store(&settings).await?;
+                if store.is_empty().await? {
+                    konvent_store::demo::load(&store, settings.follow_up_offset_days).await?;
+                }
+                let event = store
+                    .event(&event)
+                    .await
+                    .with_context(|| format!("there is no event {event:?}"))?;
+                if let Some(slug) = room {
+                    let rooms = store.rooms(event.id).await?;
+                    let capacity = i64::try_from(count.max(1))?;
+                    match rooms.iter().find(|r| r.slug == slug) {
+                        Some(r) if r.capacity < capacity => bail!(
+                            "room {slug} holds {} people, fewer than {count}",
+                            r.capacity
+                        ),
+                        Some(_) => {}
+                        None => {
+                            if !konvent_core::konvent::valid_slug(&slug) {
+                                bail!("room {slug:?}: use lowercase letters, digits and dashes");
+                            }
+                            store
+                                .create_room(
+                                    event.id,
+                                    &konvent_store::NewRoom {
+                                        name: format!("Lasttest ({slug})"),
+                                        slug,
+                                        kind: konvent_core::konvent::RoomKind::Other,
+                                        capacity,
+                                        moderator_id: None,
+                                    },
+                                )
+                                .await?;
+                        }
+                    }
+                }
+                let tokens = store.load_test_sessions(event.id, count).await?;
+                let mut out = std::io::stdout().lock();
+                for token in tokens {
+                    writeln!(out, "{token}")?;
+                }
                 Ok(())
             }
         },

@@ -1,0 +1,514 @@
+//! The live hub (DESIGN.md "Live hub", "Bus"): which connection is in which event and
+//! room, and the fan-out of committed live-log entries to them.
+//!
+//! A committed entry is serialised once into an `ev` frame; the same bytes are queued on
+//! every connection that may see it. Each connection's queue is bounded: when it is full
+//! the connection is told to close (it resumes from its last sequence), so a client that
+//! stops reading costs at most one full queue. Entries reach the fan-out through a
+//! [`Bus`] (in-process here; a broker when several nodes share events), and a sequencer
+//! per event hands them to connections strictly in sequence order even when the writers
+//! that committed them publish out of order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use konvent_core::konvent::{joins_muted, rule_in_force};
+use konvent_store::{Audience, LiveRecord, Store};
+use serde_json::json;
+use tokio::sync::{Notify, mpsc};
+
+/// How many frames a connection may have waiting before it counts as too slow.
+pub const QUEUE_FRAMES: usize = 1024;
+
+/// How long the sequencer waits for a missing sequence number before it reads it from the
+/// database (a writer that committed and then failed to publish).
+const GAP_WAIT: Duration = Duration::from_millis(250);
+
+/// A committed entry on its way to connections: who may see it, and its frame.
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    pub event_id: i64,
+    pub seq: i64,
+    pub room: Option<Arc<str>>,
+    pub audience: Audience,
+    pub sender_id: Option<i64>,
+    pub recipient_id: Option<i64>,
+    pub frame: Utf8Bytes,
+}
+
+impl Broadcast {
+    pub fn from_record(record: &LiveRecord) -> Self {
+        Self {
+            event_id: record.event_id,
+            seq: record.seq,
+            room: record.room.as_deref().map(Arc::from),
+            audience: record.audience,
+            sender_id: record.sender_id,
+            recipient_id: record.recipient_id,
+            frame: Utf8Bytes::from(ev_frame(record)),
+        }
+    }
+
+    fn visible_to(&self, account: i64, staff: bool) -> bool {
+        match self.audience {
+            Audience::All => true,
+            Audience::Staff => staff || self.sender_id == Some(account),
+            Audience::Direct => {
+                self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
+        }
+    }
+}
+
+/// The `ev` frame of `docs/live-protocol.md`.
+pub fn ev_frame(record: &LiveRecord) -> String {
+    json!({
+        "t": "ev",
+        "seq": record.seq,
+        "at": konvent_store::timestamp(record.at).to_string(),
+        "kind": record.kind,
+        "room": record.room,
+        "data": record.data,
+    })
+    .to_string()
+}
+
+/// Carries committed entries to every node's fan-out. In-process by default; an
+/// implementation over a message broker lets several nodes serve one event, each
+/// calling [`Fanout::deliver`] for what it receives.
+pub trait Bus: Send + Sync + 'static {
+    fn publish(&self, broadcast: Broadcast);
+}
+
+/// The bus of a single node: publishing is delivering.
+pub struct InProcessBus {
+    fanout: Weak<Fanout>,
+}
+
+impl Bus for InProcessBus {
+    fn publish(&self, broadcast: Broadcast) {
+        if let Some(fanout) = self.fanout.upgrade() {
+            fanout.deliver(broadcast);
+        }
+    }
+}
+
+/// What a connection task receives.
+#[derive(Debug, Clone)]
+pub enum Out {
+    /// A frame for this client; `seq` is set for `ev` frames.
+    Frame { seq: Option<i64>, text: Utf8Bytes },
+}
+
+/// One connection as the fan-out sees it.
+struct Conn {
+    tx: mpsc::Sender<Out>,
+    kick: Arc<Notify>,
+    account: i64,
+    staff: bool,
+    room: Option<Arc<str>>,
+}
+
+#[derive(Default)]
+struct RoomPresence {
+    conns: HashSet<u64>,
+    /// Connections per person: people count once however many tabs they have open.
+    people: HashMap<i64, u32>,
+}
+
+struct EventHub {
+    /// The next sequence number to hand out to connections.
+    next: i64,
+    /// Entries that arrived ahead of a missing one.
+    pending: BTreeMap<i64, Broadcast>,
+    gap_check_armed: bool,
+    conns: HashMap<u64, Conn>,
+    rooms: HashMap<Arc<str>, RoomPresence>,
+    mute_threshold: i64,
+}
+
+/// A room's headcount after a change, and whether the microphone rule is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    pub count: i64,
+    pub muted: bool,
+}
+
+/// Why a connection could not join a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinRefusal {
+    Full,
+    Gone,
+}
+
+/// A connection's move into a room: whether it starts muted (K4), the room's presence
+/// after the move, and the room it left with that room's presence.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub muted: bool,
+    pub presence: Presence,
+    pub left: Option<(Arc<str>, Presence)>,
+}
+
+/// The fan-out of one node.
+pub struct Fanout {
+    store: Store,
+    events: Mutex<HashMap<i64, EventHub>>,
+    next_conn: AtomicU64,
+    slow_kicks: AtomicU64,
+}
+
+/// A registered connection: its id, its queue, the signal that it is too slow, and the
+/// last sequence number handed out before it was registered (everything after it
+/// arrives through the queue).
+pub struct Registration {
+    pub id: u64,
+    pub rx: mpsc::Receiver<Out>,
+    pub kick: Arc<Notify>,
+    pub seq: i64,
+}
+
+impl Fanout {
+    pub fn new(store: Store) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            events: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            slow_kicks: AtomicU64::new(0),
+        })
+    }
+
+    pub fn in_process_bus(self: &Arc<Self>) -> Arc<dyn Bus> {
+        Arc::new(InProcessBus {
+            fanout: Arc::downgrade(self),
+        })
+    }
+
+    /// Connections closed because their queue was full, since start.
+    pub fn slow_kicks(&self) -> u64 {
+        self.slow_kicks.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, EventHub>> {
+        // A panic while holding the lock leaves plain maps behind; keep serving.
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes sure the event has a hub, starting its sequencer at the event's current
+    /// sequence number.
+    pub fn ensure_event(&self, event_id: i64, last_seq: i64, mute_threshold: i64) {
+        let mut events = self.lock();
+        let hub = events.entry(event_id).or_insert_with(|| EventHub {
+            next: last_seq + 1,
+            pending: BTreeMap::new(),
+            gap_check_armed: false,
+            conns: HashMap::new(),
+            rooms: HashMap::new(),
+            mute_threshold,
+        });
+        hub.mute_threshold = mute_threshold;
+    }
+
+    /// Registers a connection and, in the same step, puts it into `room` (slug and
+    /// capacity) when one is given: everything after the returned sequence number that
+    /// the connection may see then reaches its queue. A full room leaves it in no room.
+    pub fn register(
+        &self,
+        event_id: i64,
+        account: i64,
+        staff: bool,
+        room: Option<(&str, i64)>,
+    ) -> Option<(Registration, Option<Result<Joined, JoinRefusal>>)> {
+        let mut events = self.lock();
+        let hub = events.get_mut(&event_id)?;
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+        let kick = Arc::new(Notify::new());
+        hub.conns.insert(
+            id,
+            Conn {
+                tx,
+                kick: kick.clone(),
+                account,
+                staff,
+                room: None,
+            },
+        );
+        let joined = room.map(|(slug, capacity)| join_room(hub, id, slug, capacity));
+        let registration = Registration {
+            id,
+            rx,
+            kick,
+            seq: hub.next - 1,
+        };
+        Some((registration, joined))
+    }
+
+    /// Removes a connection; answers the presence of the room it was in.
+    pub fn unregister(&self, event_id: i64, conn: u64) -> Option<(Arc<str>, Presence)> {
+        let mut events = self.lock();
+        let hub = events.get_mut(&event_id)?;
+        let left = leave_room(hub, conn);
+        hub.conns.remove(&conn);
+        left
+    }
+
+    /// Moves a connection into `room` (out of the one it was in), unless the room holds
+    /// `capacity` people already.
+    pub fn join(
+        &self,
+        event_id: i64,
+        conn: u64,
+        room: &str,
+        capacity: i64,
+    ) -> Result<Joined, JoinRefusal> {
+        let mut events = self.lock();
+        let hub = events.get_mut(&event_id).ok_or(JoinRefusal::Gone)?;
+        join_room(hub, conn, room, capacity)
+    }
+
+    /// Takes a connection out of its room.
+    pub fn leave(&self, event_id: i64, conn: u64) -> Option<(Arc<str>, Presence)> {
+        let mut events = self.lock();
+        let hub = events.get_mut(&event_id)?;
+        leave_room(hub, conn)
+    }
+
+    /// The headcount of every room of an event with someone in it.
+    pub fn headcounts(&self, event_id: i64) -> HashMap<String, i64> {
+        let events = self.lock();
+        events
+            .get(&event_id)
+            .map(|hub| {
+                hub.rooms
+                    .iter()
+                    .map(|(k, r)| (k.to_string(), r.people.len() as i64))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the microphone rule is in force in a room right now.
+    pub fn presence(&self, event_id: i64, room: &str) -> Presence {
+        let events = self.lock();
+        events
+            .get(&event_id)
+            .map(|hub| presence_of(hub, room))
+            .unwrap_or(Presence {
+                count: 0,
+                muted: false,
+            })
+    }
+
+    /// Sends an ephemeral frame (presence) to everybody in a room.
+    pub fn to_room(&self, event_id: i64, room: &str, text: Utf8Bytes) {
+        let mut events = self.lock();
+        let Some(hub) = events.get_mut(&event_id) else {
+            return;
+        };
+        let Some(conns) = hub.rooms.get(room).map(|r| r.conns.clone()) else {
+            return;
+        };
+        for id in conns {
+            if let Some(conn) = hub.conns.get(&id) {
+                self.offer(conn, None, &text);
+            }
+        }
+    }
+
+    /// Queues a frame for one connection.
+    pub fn to_conn(&self, event_id: i64, conn: u64, text: Utf8Bytes) {
+        let events = self.lock();
+        if let Some(c) = events.get(&event_id).and_then(|h| h.conns.get(&conn)) {
+            self.offer(c, None, &text);
+        }
+    }
+
+    fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Utf8Bytes) {
+        let out = Out::Frame {
+            seq,
+            text: text.clone(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(out) {
+            // Too slow: tell the connection to close; it resumes from its last seq.
+            conn.kick.notify_one();
+            self.slow_kicks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Hands a committed entry to the connections that may see it, in sequence order.
+    pub fn deliver(self: &Arc<Self>, broadcast: Broadcast) {
+        let event_id = broadcast.event_id;
+        let mut arm_gap_check = false;
+        {
+            let mut events = self.lock();
+            let Some(hub) = events.get_mut(&event_id) else {
+                // Nobody of this event is connected to this node.
+                return;
+            };
+            if broadcast.seq < hub.next {
+                return;
+            }
+            hub.pending.insert(broadcast.seq, broadcast);
+            while let Some(b) = hub.pending.remove(&hub.next) {
+                hub.next += 1;
+                self.fan_out(hub, &b);
+            }
+            if !hub.pending.is_empty() && !hub.gap_check_armed {
+                hub.gap_check_armed = true;
+                arm_gap_check = true;
+            }
+        }
+        if arm_gap_check {
+            let fanout = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(GAP_WAIT).await;
+                fanout.fill_gap(event_id).await;
+            });
+        }
+    }
+
+    /// Reads entries the sequencer still waits for from the database.
+    async fn fill_gap(self: Arc<Self>, event_id: i64) {
+        let (next, until) = {
+            let mut events = self.lock();
+            let Some(hub) = events.get_mut(&event_id) else {
+                return;
+            };
+            hub.gap_check_armed = false;
+            match hub.pending.keys().next() {
+                Some(first) if *first > hub.next => (hub.next, *first),
+                _ => return,
+            }
+        };
+        match self.store.live_since(event_id, next - 1, until - next).await {
+            Ok(records) => {
+                for record in records {
+                    self.deliver(Broadcast::from_record(&record));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, event_id, "live: cannot fill a gap"),
+        }
+    }
+
+    fn fan_out(&self, hub: &EventHub, b: &Broadcast) {
+        match &b.room {
+            Some(room) if b.audience == Audience::All => {
+                if let Some(presence) = hub.rooms.get(room) {
+                    for id in &presence.conns {
+                        if let Some(conn) = hub.conns.get(id) {
+                            self.offer(conn, Some(b.seq), &b.frame);
+                        }
+                    }
+                }
+            }
+            _ => {
+                for conn in hub.conns.values() {
+                    let in_room = match &b.room {
+                        Some(room) => conn.room.as_ref() == Some(room),
+                        None => true,
+                    };
+                    if in_room && b.visible_to(conn.account, conn.staff) {
+                        self.offer(conn, Some(b.seq), &b.frame);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn join_room(
+    hub: &mut EventHub,
+    conn: u64,
+    room: &str,
+    capacity: i64,
+) -> Result<Joined, JoinRefusal> {
+    let Some(c) = hub.conns.get(&conn) else {
+        return Err(JoinRefusal::Gone);
+    };
+    let account = c.account;
+    if c.room.as_deref() == Some(room) {
+        let presence = presence_of(hub, room);
+        return Ok(Joined {
+            muted: presence.muted,
+            presence,
+            left: None,
+        });
+    }
+    let present = hub.rooms.get(room).map_or(0, |r| r.people.len() as i64);
+    let already_here = hub
+        .rooms
+        .get(room)
+        .is_some_and(|r| r.people.contains_key(&account));
+    if !already_here && present >= capacity {
+        return Err(JoinRefusal::Full);
+    }
+    // The microphone rule (K4): from the threshold on, everybody who joins is muted.
+    let muted = if already_here {
+        rule_in_force(present, hub.mute_threshold)
+    } else {
+        joins_muted(present, hub.mute_threshold)
+    };
+    let left = leave_room(hub, conn);
+    let key: Arc<str> = hub
+        .rooms
+        .get_key_value(room)
+        .map(|(k, _)| k.clone())
+        .unwrap_or_else(|| Arc::from(room));
+    let presence = hub.rooms.entry(key.clone()).or_default();
+    presence.conns.insert(conn);
+    *presence.people.entry(account).or_default() += 1;
+    if let Some(c) = hub.conns.get_mut(&conn) {
+        c.room = Some(key);
+    }
+    Ok(Joined {
+        muted,
+        presence: presence_of(hub, room),
+        left,
+    })
+}
+
+fn presence_of(hub: &EventHub, room: &str) -> Presence {
+    let count = hub.rooms.get(room).map_or(0, |r| r.people.len() as i64);
+    Presence {
+        count,
+        muted: rule_in_force(count, hub.mute_threshold),
+    }
+}
+
+fn leave_room(hub: &mut EventHub, conn: u64) -> Option<(Arc<str>, Presence)> {
+    let c = hub.conns.get_mut(&conn)?;
+    let room = c.room.take()?;
+    let account = c.account;
+    if let Some(presence) = hub.rooms.get_mut(&room) {
+        presence.conns.remove(&conn);
+        if let Some(n) = presence.people.get_mut(&account) {
+            *n -= 1;
+            if *n == 0 {
+                presence.people.remove(&account);
+            }
+        }
+        if presence.conns.is_empty() {
+            hub.rooms.remove(&room);
+        }
+    }
+    let p = presence_of(hub, &room);
+    Some((room, p))
+}
+
+/// The `presence` frame.
+pub fn presence_frame(room: &str, p: Presence, threshold: i64) -> Utf8Bytes {
+    Utf8Bytes::from(
+        json!({
+            "t": "presence",
+            "room": room,
+            "count": p.count,
+            "muted": p.muted,
+            "threshold": threshold,
+        })
+        .to_string(),
+    )
+}

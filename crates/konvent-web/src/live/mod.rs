@@ -1,0 +1,385 @@
+//! The live side of an event: the hub (fan-out, bus, sequencer), the WebSocket, and the
+//! commands people send (`docs/live-protocol.md`). Commands go authorize → validate →
+//! store (one transaction with its live-log entry) → bus; the same path serves the
+//! WebSocket and the plain HTML forms that work without JavaScript.
+
+pub mod hub;
+pub mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use jiff::Timestamp;
+use konvent_core::authz::{Action, Principal};
+use konvent_core::konvent::live::{self, Command, Refusal, RateWindow, TimerAction};
+use konvent_core::konvent::{AgendaEntry, RoomKind};
+use konvent_store::{Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
+
+use crate::markdown::chat_to_html;
+use hub::{Broadcast, Bus, Fanout};
+
+/// An event's parts that change rarely (rooms, agenda), cached for the hot path.
+#[derive(Debug, Clone)]
+pub struct EventInfo {
+    pub event: Event,
+    pub agenda: Vec<AgendaEntry>,
+    pub rooms: Vec<Room>,
+}
+
+impl EventInfo {
+    pub fn room(&self, slug: &str) -> Option<&Room> {
+        self.rooms.iter().find(|r| r.slug == slug)
+    }
+}
+
+/// The live state of one node.
+pub struct Live {
+    pub store: Store,
+    pub fanout: Arc<Fanout>,
+    pub bus: Arc<dyn Bus>,
+    infos: RwLock<HashMap<String, Arc<EventInfo>>>,
+    rates: Mutex<HashMap<(i64, i64), RateWindow>>,
+    started: Instant,
+}
+
+impl Live {
+    pub fn new(store: Store) -> Arc<Self> {
+        let fanout = Fanout::new(store.clone());
+        let bus = fanout.in_process_bus();
+        Arc::new(Self {
+            store,
+            fanout,
+            bus,
+            infos: RwLock::new(HashMap::new()),
+            rates: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+        })
+    }
+
+    /// The event's cached parts (read from the store on first use).
+    pub async fn info(&self, slug: &str) -> Result<Arc<EventInfo>, StoreError> {
+        if let Some(info) = self
+            .infos
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(slug)
+        {
+            return Ok(info.clone());
+        }
+        let event = self.store.event(slug).await?;
+        let info = Arc::new(EventInfo {
+            agenda: self.store.event_agenda(event.id).await?,
+            rooms: self.store.rooms(event.id).await?,
+            event,
+        });
+        self.fanout
+            .ensure_event(info.event.id, info.event.last_seq, info.event.mute_threshold);
+        self.infos
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(slug.to_owned(), info.clone());
+        Ok(info)
+    }
+
+    /// Forgets the cached parts after rooms or the agenda changed.
+    pub fn invalidate(&self, slug: &str) {
+        self.infos
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(slug);
+    }
+
+    fn rate_ok(&self, event_id: i64, account: i64) -> bool {
+        let now = self.started.elapsed().as_millis() as i64;
+        let mut rates = self.rates.lock().unwrap_or_else(|e| e.into_inner());
+        if rates.len() > 100_000 {
+            // Old windows of people who went quiet are of no use.
+            rates.retain(|_, w| w.clone().try_write(now));
+        }
+        rates
+            .entry((event_id, account))
+            .or_default()
+            .try_write(now)
+    }
+
+    /// Publishes a committed entry (only fresh ones: a re-sent command was published
+    /// the first time).
+    pub fn publish(&self, written: &Written) {
+        if written.fresh {
+            self.bus.publish(Broadcast::from_record(&written.record));
+        }
+    }
+}
+
+/// Who acts in an event, with what they may do there.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub who: Who,
+    pub email: String,
+    /// Organizer of this event (or admin).
+    pub organizer: bool,
+    /// Organizers and the help desk's helpers: they see messages to the help desk and
+    /// questions waiting for approval.
+    pub staff: bool,
+    principal: Principal,
+}
+
+impl Actor {
+    /// The principal's part in the event, or `None` when it may not enter.
+    pub async fn of(
+        store: &Store,
+        info: &EventInfo,
+        principal: &Principal,
+    ) -> Result<Option<Self>, StoreError> {
+        let event = info.event.id;
+        let organizer = principal.may(Action::OrganizeEvent(event));
+        let role = store.event_role(event, principal.user_id).await?;
+        let moderates = info.rooms.iter().any(|r| moderates(principal, event, r));
+        if !organizer && role.is_none() && !moderates {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            who: Who::new(principal.user_id, principal.display_name.clone()),
+            email: principal.email.clone(),
+            organizer,
+            staff: organizer || role == Some(EventRole::Helper),
+            principal: principal.clone(),
+        }))
+    }
+
+    pub fn moderates(&self, info: &EventInfo, room: &Room) -> bool {
+        moderates(&self.principal, info.event.id, room)
+    }
+}
+
+/// The room's named moderator, a moderator grant for it, or the event's organizers.
+pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
+    room.moderator.as_ref().is_some_and(|m| m.id == principal.user_id)
+        || principal.may(Action::ModerateRoom {
+            event,
+            room: room.id,
+        })
+}
+
+fn refusal(e: StoreError) -> Refusal {
+    match e {
+        StoreError::NotFound => Refusal::invalid("Nicht gefunden."),
+        StoreError::Conflict(m) => Refusal::invalid(m),
+        other => {
+            tracing::error!(error = %other, "live command failed");
+            Refusal::new("internal", "Interner Fehler; bitte erneut versuchen.")
+        }
+    }
+}
+
+fn organizer_only(actor: &Actor) -> Result<(), Refusal> {
+    if actor.organizer {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden(
+            "Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung.",
+        ))
+    }
+}
+
+/// Runs one durable command for `actor` in `room` (the room they are in). Join, leave
+/// and ping belong to the connection and are answered by the socket. On success the
+/// entry is committed and published.
+pub async fn run(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    room: Option<&Room>,
+    command: Command,
+) -> Result<Written, Refusal> {
+    let store = &live.store;
+    let event = info.event.id;
+    let id = command.id().map(str::to_owned);
+    let client_id = id.as_deref();
+    if command.writes_text() && !actor.staff && !live.rate_ok(event, actor.who.id) {
+        return Err(Refusal::new(
+            "rate_limited",
+            "Zu viele Nachrichten in kurzer Zeit; bitte einen Moment warten.",
+        ));
+    }
+    let in_room = || {
+        room.ok_or_else(|| Refusal::new("unknown_room", "Bitte zuerst einen Raum betreten."))
+    };
+    let written = match command {
+        Command::Chat { text, .. } => {
+            let room = in_room()?;
+            let text = live::text(&text)?;
+            store
+                .post_chat(event, &room.slug, &actor.who, client_id, &text, &chat_to_html(&text))
+                .await
+        }
+        Command::Announce { text, .. } => {
+            organizer_only(actor)?;
+            let text = live::text(&text)?;
+            store
+                .announce(event, &actor.who, client_id, &text, &chat_to_html(&text))
+                .await
+        }
+        Command::Dm {
+            to,
+            to_helpdesk,
+            text,
+            ..
+        } => {
+            let text = live::text(&text)?;
+            let recipient = match (to, to_helpdesk) {
+                (_, true) => None,
+                (Some(to), false) => Some(dm_recipient(store, info, actor, to).await?),
+                (None, false) => {
+                    return Err(Refusal::invalid(
+                        "Bitte eine Empfängerin, einen Empfänger oder den Help Desk wählen.",
+                    ));
+                }
+            };
+            store
+                .direct_message(
+                    event,
+                    &actor.who,
+                    recipient.as_ref(),
+                    client_id,
+                    &text,
+                    &chat_to_html(&text),
+                )
+                .await
+        }
+        Command::Hand { up, .. } => {
+            let room = in_room()?;
+            store.set_hand(event, room, &actor.who, up, client_id).await
+        }
+        Command::Floor { user, .. } => {
+            let room = in_room()?;
+            if !actor.moderates(info, room) {
+                return Err(Refusal::forbidden(
+                    "Das Wort erteilt die Moderation dieses Raums.",
+                ));
+            }
+            let speaker = match user {
+                Some(id) => Some(person_in_event(store, info, id).await?),
+                None => None,
+            };
+            store
+                .give_floor(event, room, &actor.who, speaker.as_ref(), client_id)
+                .await
+        }
+        Command::Agenda { current, .. } => {
+            organizer_only(actor)?;
+            let current = match current {
+                None => None,
+                Some(i) => Some(
+                    usize::try_from(i)
+                        .ok()
+                        .filter(|i| *i < info.agenda.len())
+                        .ok_or_else(|| Refusal::invalid("Diesen Programmpunkt gibt es nicht."))?,
+                ),
+            };
+            let item = current.and_then(|i| info.agenda.get(i));
+            store
+                .set_current_item(event, &actor.who, current, item, client_id)
+                .await
+        }
+        Command::Timer {
+            action,
+            seconds,
+            label,
+            ..
+        } => {
+            organizer_only(actor)?;
+            let seconds = live::timer_seconds(seconds)?;
+            let label = match label {
+                Some(l) if !l.trim().is_empty() => live::text(&l)?,
+                _ => "Pitch".to_owned(),
+            };
+            let ends_at = match action {
+                TimerAction::Start => Some(
+                    Timestamp::now()
+                        .checked_add(jiff::SignedDuration::from_secs(seconds))
+                        .map_err(|_| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
+                ),
+                TimerAction::Stop => None,
+            };
+            let timer = Timer {
+                label,
+                seconds,
+                ends_at,
+            };
+            store.set_timer(event, &actor.who, &timer, client_id).await
+        }
+        Command::Ask {
+            text, anonymous, ..
+        } => {
+            let text = live::text(&text)?;
+            store
+                .ask(event, &actor.who, &text, anonymous, client_id)
+                .await
+        }
+        Command::Upvote { question, .. } => {
+            store.upvote(event, &actor.who, question, client_id).await
+        }
+        Command::Moderate {
+            question, status, ..
+        } => {
+            organizer_only(actor)?;
+            store
+                .moderate_question(event, &actor.who, question, status, client_id)
+                .await
+        }
+        Command::Join { .. } | Command::Leave | Command::Ping => {
+            return Err(Refusal::new("bad_frame", "Dieser Befehl gehört zur Verbindung."));
+        }
+    }
+    .map_err(refusal)?;
+    live.publish(&written);
+    Ok(written)
+}
+
+/// Somebody who takes part in the event (for the floor).
+async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who, Refusal> {
+    let principal = store
+        .principal(id)
+        .await
+        .map_err(refusal)?
+        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+    match Actor::of(store, info, &principal).await.map_err(refusal)? {
+        Some(actor) => Ok(actor.who),
+        None => Err(Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil.")),
+    }
+}
+
+/// Participants write to the staff (helpers, organizers, moderators); staff write to
+/// anybody in the event.
+async fn dm_recipient(
+    store: &Store,
+    info: &EventInfo,
+    actor: &Actor,
+    to: i64,
+) -> Result<Who, Refusal> {
+    let principal = store
+        .principal(to)
+        .await
+        .map_err(refusal)?
+        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+    let recipient = Actor::of(store, info, &principal)
+        .await
+        .map_err(refusal)?
+        .ok_or_else(|| Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil."))?;
+    let recipient_is_staff =
+        recipient.staff || info.rooms.iter().any(|r| recipient.moderates(info, r));
+    if actor.staff || recipient_is_staff {
+        Ok(recipient.who)
+    } else {
+        Err(Refusal::forbidden(
+            "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer und die Moderation.",
+        ))
+    }
+}
+
+/// Rooms of a kind, e.g. the help desk.
+pub fn rooms_of(info: &EventInfo, kind: RoomKind) -> impl Iterator<Item = &Room> {
+    info.rooms.iter().filter(move |r| r.kind == kind)
+}

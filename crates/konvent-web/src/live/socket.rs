@@ -1,0 +1,465 @@
+//! The WebSocket of an event (`GET /konvent/{event}/live`): one per participant. It
+//! replays what the client missed since its last sequence number, then forwards the
+//! hub's frames and runs the client's commands.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use konvent_core::konvent::live::{self, Command, MAX_FRAME_BYTES, Refusal};
+use konvent_store::Room;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::hub::{
+    JoinRefusal, Joined, Out, Registration, ev_frame, presence_frame,
+};
+use super::{Actor, EventInfo, Live};
+use crate::AppState;
+use crate::ctx::{Ctx, check_origin};
+
+/// Close code for a client that could not keep up (4000–4999: private use).
+pub const CLOSE_SLOW: u16 = 4008;
+/// Close code for a frame over the size limit (RFC 6455: message too big).
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Replay reads the log in pages of this many entries.
+const REPLAY_PAGE: i64 = 500;
+/// Chat lines a `joined` frame carries.
+const HISTORY: i64 = 50;
+/// Frames written before one flush.
+const BATCH: usize = 64;
+
+#[derive(Debug, Deserialize)]
+pub struct LiveQuery {
+    since: Option<i64>,
+    room: Option<String>,
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(query): Query<LiveQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if check_origin(&headers).is_err() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Verbindungen nur von konvent selbst.",
+        );
+    }
+    let Some(principal) = ctx.principal.as_ref() else {
+        return refuse(StatusCode::UNAUTHORIZED, "sign_in_required", "Bitte anmelden.");
+    };
+    let live = state.live.clone();
+    let info = match live.info(&slug).await {
+        Ok(info) => info,
+        Err(konvent_store::StoreError::NotFound) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Diese Veranstaltung gibt es nicht.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "live: event lookup failed");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Interner Fehler.",
+            );
+        }
+    };
+    let actor = match Actor::of(&live.store, &info, principal).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Sie sind für diese Veranstaltung nicht angemeldet.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "live: access check failed");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Interner Fehler.",
+            );
+        }
+    };
+    if let Some(room) = &query.room
+        && info.room(room).is_none()
+    {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_room",
+            "Diesen Raum gibt es nicht.",
+        );
+    }
+    ws.read_buffer_size(2048)
+        .write_buffer_size(16 * 1024)
+        .max_write_buffer_size(4 * 1024 * 1024)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            Connection::run(live, info, actor, socket, query).await;
+        })
+}
+
+fn text_frame(value: Value) -> Message {
+    Message::Text(Utf8Bytes::from(value.to_string()))
+}
+
+fn error_frame(id: Option<&str>, refusal: &Refusal) -> Message {
+    text_frame(json!({
+        "t": "error",
+        "id": id,
+        "code": refusal.code,
+        "message": refusal.message,
+    }))
+}
+
+struct Connection {
+    live: Arc<Live>,
+    info: Arc<EventInfo>,
+    actor: Actor,
+    socket: WebSocket,
+    conn: u64,
+    room: Option<Room>,
+}
+
+impl Connection {
+    async fn run(
+        live: Arc<Live>,
+        info: Arc<EventInfo>,
+        actor: Actor,
+        socket: WebSocket,
+        query: LiveQuery,
+    ) {
+        let event = info.event.id;
+        let initial = query
+            .room
+            .as_deref()
+            .and_then(|slug| info.room(slug))
+            .cloned();
+        let Some((registration, joined)) = live.fanout.register(
+            event,
+            actor.who.id,
+            actor.staff,
+            initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
+        ) else {
+            return;
+        };
+        let Registration {
+            id: conn,
+            mut rx,
+            kick,
+            seq,
+        } = registration;
+        let mut this = Self {
+            live,
+            info,
+            actor,
+            socket,
+            conn,
+            room: None,
+        };
+        let result = async {
+            this.hello(seq).await?;
+            match (initial, joined) {
+                (Some(room), Some(Ok(joined))) => this.joined(room, joined).await?,
+                (Some(room), Some(Err(_))) => this.refuse_full(&room).await?,
+                _ => {}
+            }
+            this.replay(query.since, seq).await?;
+            this.serve(&mut rx, &kick).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "live connection ended");
+        }
+        let left = this.live.fanout.unregister(event, conn);
+        this.announce_presence(left);
+    }
+
+    async fn hello(&mut self, seq: i64) -> Result<(), axum::Error> {
+        let moderates: Vec<&str> = self
+            .info
+            .rooms
+            .iter()
+            .filter(|r| self.actor.moderates(&self.info, r))
+            .map(|r| r.slug.as_str())
+            .collect();
+        let hello = text_frame(json!({
+            "t": "hello",
+            "seq": seq,
+            "event": self.info.event.slug,
+            "you": {
+                "id": self.actor.who.id,
+                "name": self.actor.who.name,
+                "organizer": self.actor.organizer,
+                "staff": self.actor.staff,
+                "moderates": moderates,
+            },
+        }));
+        self.socket.send(hello).await
+    }
+
+    /// Sends what the client missed: entries after `since` up to `until` that it may see
+    /// (event-wide ones, its room's, its direct messages), in order.
+    async fn replay(&mut self, since: Option<i64>, until: i64) -> Result<(), axum::Error> {
+        if let Some(mut after) = since.filter(|s| *s >= 0) {
+            while after < until {
+                let page = match self
+                    .live
+                    .store
+                    .live_since(self.info.event.id, after, REPLAY_PAGE.min(until - after))
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::error!(error = %e, "live: replay failed");
+                        return self
+                            .socket
+                            .send(Message::Close(Some(CloseFrame {
+                                code: 1011,
+                                reason: "replay failed, please reconnect".into(),
+                            })))
+                            .await;
+                    }
+                };
+                let Some(last) = page.last().map(|r| r.seq) else {
+                    break;
+                };
+                for record in page.iter().filter(|r| r.seq <= until) {
+                    let in_room = match &record.room {
+                        Some(room) => self.room.as_ref().is_some_and(|r| &r.slug == room),
+                        None => true,
+                    };
+                    if in_room && record.visible_to(self.actor.who.id, self.actor.staff) {
+                        self.socket
+                            .feed(Message::Text(Utf8Bytes::from(ev_frame(record))))
+                            .await?;
+                    }
+                }
+                self.socket.flush().await?;
+                after = last;
+            }
+        }
+        self.socket
+            .send(text_frame(json!({ "t": "replayed", "seq": until })))
+            .await
+    }
+
+    async fn serve(
+        &mut self,
+        rx: &mut tokio::sync::mpsc::Receiver<Out>,
+        kick: &tokio::sync::Notify,
+    ) -> Result<(), axum::Error> {
+        loop {
+            tokio::select! {
+                biased;
+                () = kick.notified() => {
+                    let _ = self
+                        .socket
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_SLOW,
+                            reason: "slow consumer: resume from your last seq".into(),
+                        })))
+                        .await;
+                    return Ok(());
+                }
+                out = rx.recv() => {
+                    let Some(Out::Frame { text, .. }) = out else { return Ok(()) };
+                    self.socket.feed(Message::Text(text)).await?;
+                    // Write what else is waiting in one go.
+                    for _ in 1..BATCH {
+                        match rx.try_recv() {
+                            Ok(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
+                            Err(_) => break,
+                        }
+                    }
+                    self.socket.flush().await?;
+                }
+                incoming = self.socket.next() => {
+                    match incoming {
+                        None | Some(Ok(Message::Close(_))) => return Ok(()),
+                        Some(Err(e)) => {
+                            // Over the size limit, or not a valid WebSocket frame: say why.
+                            let reason = if e.to_string().contains("too long")
+                                || e.to_string().contains("Space limit")
+                                || e.to_string().contains("size")
+                            {
+                                (CLOSE_TOO_BIG, format!("frame too large (at most {MAX_FRAME_BYTES} bytes)"))
+                            } else {
+                                (1002, "protocol error".to_owned())
+                            };
+                            let _ = self
+                                .socket
+                                .send(Message::Close(Some(CloseFrame {
+                                    code: reason.0,
+                                    reason: reason.1.into(),
+                                })))
+                                .await;
+                            return Ok(());
+                        }
+                        Some(Ok(Message::Text(text))) => self.command(text.as_str()).await?,
+                        Some(Ok(Message::Binary(_))) => {
+                            let refusal = Refusal::new("bad_frame", "Nur Text-Nachrichten (JSON).");
+                            self.socket.send(error_frame(None, &refusal)).await?;
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn command(&mut self, text: &str) -> Result<(), axum::Error> {
+        let command = match live::parse(text) {
+            Ok(command) => command,
+            Err(refusal) => return self.socket.send(error_frame(None, &refusal)).await,
+        };
+        match command {
+            Command::Ping => self.socket.send(text_frame(json!({ "t": "pong" }))).await,
+            Command::Join { room } => self.join(&room).await,
+            Command::Leave => {
+                let left = self.live.fanout.leave(self.info.event.id, self.conn);
+                self.room = None;
+                self.announce_presence(left);
+                self.socket
+                    .send(text_frame(json!({ "t": "left" })))
+                    .await
+            }
+            command => {
+                let id = command.id().map(str::to_owned);
+                let outcome = super::run(
+                    &self.live,
+                    &self.info,
+                    &self.actor,
+                    self.room.as_ref(),
+                    command,
+                )
+                .await;
+                let frame = match outcome {
+                    Ok(written) => {
+                        text_frame(json!({ "t": "ack", "id": id, "seq": written.record.seq }))
+                    }
+                    Err(refusal) => error_frame(id.as_deref(), &refusal),
+                };
+                self.socket.send(frame).await
+            }
+        }
+    }
+
+    async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
+        let Some(room) = self.info.room(slug).cloned() else {
+            let refusal = Refusal::new("unknown_room", "Diesen Raum gibt es nicht.");
+            return self.socket.send(error_frame(None, &refusal)).await;
+        };
+        match self
+            .live
+            .fanout
+            .join(self.info.event.id, self.conn, &room.slug, room.capacity)
+        {
+            Ok(joined) => self.joined(room, joined).await,
+            Err(JoinRefusal::Full | JoinRefusal::Gone) => self.refuse_full(&room).await,
+        }
+    }
+
+    /// A full room refuses politely and names the others (K9: "offers the others").
+    async fn refuse_full(&mut self, room: &Room) -> Result<(), axum::Error> {
+        let others: Vec<&str> = self
+            .info
+            .rooms
+            .iter()
+            .filter(|r| r.id != room.id)
+            .map(|r| r.name.as_str())
+            .collect();
+        let refusal = Refusal::new(
+            "full",
+            format!(
+                "{} ist leider voll ({} Personen). Andere Räume: {}.",
+                room.name,
+                room.capacity,
+                others.join(", ")
+            ),
+        );
+        self.socket.send(error_frame(None, &refusal)).await
+    }
+
+    /// Answers a successful join with the room's state, and tells both rooms the new
+    /// headcounts.
+    async fn joined(&mut self, room: Room, joined: Joined) -> Result<(), axum::Error> {
+        let event = self.info.event.id;
+        let store = &self.live.store;
+        let chat: Vec<Value> = store
+            .live_recent(event, Some(&room.slug), "chat", HISTORY)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| serde_json::from_str(&ev_frame(r)).ok())
+            .collect();
+        let queue: Vec<Value> = store
+            .speaker_queue(room.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|w| json!({ "id": w.id, "name": w.name }))
+            .collect();
+        // The speaker may have changed since the event was cached.
+        let speaker = store
+            .rooms(event)
+            .await
+            .ok()
+            .and_then(|rooms| rooms.into_iter().find(|r| r.id == room.id))
+            .and_then(|r| r.speaker)
+            .map(|w| json!({ "id": w.id, "name": w.name }));
+        let frame = text_frame(json!({
+            "t": "joined",
+            "room": room.slug,
+            "name": room.name,
+            "muted": joined.muted,
+            "count": joined.presence.count,
+            "threshold": self.info.event.mute_threshold,
+            "moderator": self.actor.moderates(&self.info, &room),
+            "chat": chat,
+            "queue": queue,
+            "speaker": speaker,
+        }));
+        let threshold = self.info.event.mute_threshold;
+        self.live.fanout.to_room(
+            event,
+            &room.slug,
+            presence_frame(&room.slug, joined.presence, threshold),
+        );
+        self.announce_presence(joined.left);
+        self.room = Some(room);
+        self.socket.send(frame).await
+    }
+
+    fn announce_presence(&self, left: Option<(Arc<str>, super::hub::Presence)>) {
+        if let Some((room, presence)) = left {
+            self.live.fanout.to_room(
+                self.info.event.id,
+                &room,
+                presence_frame(&room, presence, self.info.event.mute_threshold),
+            );
+        }
+    }
+}
