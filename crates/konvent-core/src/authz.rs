@@ -362,7 +362,9 @@ mod tests {
         assert!(!organizer.may(Action::OrganizeEvent(2)));
         assert!(organizer.may(Action::ModerateRoom { event: 1, room: 9 }));
         assert!(!organizer.may(Action::ModerateRoom { event: 2, room: 9 }));
-        let moderator = principal(vec![Grant::new(Role::Moderator, Scope::Room(3)).expect("valid")]);
+        let moderator = principal(vec![
+            Grant::new(Role::Moderator, Scope::Room(3)).expect("valid"),
+        ]);
         assert!(moderator.may(Action::ModerateRoom { event: 1, room: 3 }));
         assert!(!moderator.may(Action::ModerateRoom { event: 1, room: 4 }));
         assert!(!moderator.may(Action::OrganizeEvent(1)));

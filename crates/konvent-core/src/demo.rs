@@ -405,25 +405,80 @@ pub const HOUSE_RULES: &str = "\
 
 /// The agenda: kind, title, start and end (Berlin wall clock, hour and minute).
 pub const KONVENT_AGENDA: [(&str, &str, (i8, i8), (i8, i8)); 12] = [
-    ("opening", "Öffnung des Raums mit Gelegenheit zur Vernetzung", (12, 0), (12, 50)),
-    ("technical_briefing", "Technische Einweisung", (12, 50), (13, 0)),
-    ("welcome", "Begrüßung sowie Vorstellung der Agenda und Methodik", (13, 0), (13, 15)),
-    ("pitch", "Pitch der Zielbilder durch die Themenpaten", (13, 15), (13, 40)),
-    ("break", "Pause und Orientierung auf der Karte", (13, 40), (13, 50)),
-    ("cafe_round", "Gemeinsame Arbeit an den Zielbildern – Teil 1", (13, 50), (14, 45)),
-    ("break", "Pause und Wechsel in andere Session", (14, 45), (15, 0)),
-    ("cafe_round", "Gemeinsame Arbeit an den Zielbildern – Teil 2", (15, 0), (15, 55)),
-    ("break", "Pause mit Gelegenheit zur Vernetzung", (15, 55), (16, 0)),
+    (
+        "opening",
+        "Öffnung des Raums mit Gelegenheit zur Vernetzung",
+        (12, 0),
+        (12, 50),
+    ),
+    (
+        "technical_briefing",
+        "Technische Einweisung",
+        (12, 50),
+        (13, 0),
+    ),
+    (
+        "welcome",
+        "Begrüßung sowie Vorstellung der Agenda und Methodik",
+        (13, 0),
+        (13, 15),
+    ),
+    (
+        "pitch",
+        "Pitch der Zielbilder durch die Themenpaten",
+        (13, 15),
+        (13, 40),
+    ),
+    (
+        "break",
+        "Pause und Orientierung auf der Karte",
+        (13, 40),
+        (13, 50),
+    ),
+    (
+        "cafe_round",
+        "Gemeinsame Arbeit an den Zielbildern – Teil 1",
+        (13, 50),
+        (14, 45),
+    ),
+    (
+        "break",
+        "Pause und Wechsel in andere Session",
+        (14, 45),
+        (15, 0),
+    ),
+    (
+        "cafe_round",
+        "Gemeinsame Arbeit an den Zielbildern – Teil 2",
+        (15, 0),
+        (15, 55),
+    ),
+    (
+        "break",
+        "Pause mit Gelegenheit zur Vernetzung",
+        (15, 55),
+        (16, 0),
+    ),
     (
         "podium",
         "Podiumsdiskussion mit Lena-Sophie Müller (D21), Malte Spitz (NKR), Florian Theißing (Agora) und Ann Cathrin Riedel (NExT e.V.)",
         (16, 0),
         (16, 45),
     ),
-    ("closing", "Ausblick, Schlussworte und Verabschiedung", (16, 45), (17, 0)),
+    (
+        "closing",
+        "Ausblick, Schlussworte und Verabschiedung",
+        (16, 45),
+        (17, 0),
+    ),
     // "Ab 17:00 Uhr": the deck gives no end; two hours are assumed. The lounge stays
     // open after that too (K15).
-    ("networking", "Vernetzung / virtuelle Party", (17, 0), (19, 0)),
+    (
+        "networking",
+        "Vernetzung / virtuelle Party",
+        (17, 0),
+        (19, 0),
+    ),
 ];
 
 /// Rooms: slug, name, kind, capacity.

@@ -115,7 +115,9 @@ async fn load_konvent(store: &Store, actor: &Actor) -> Result<i64> {
         .await?;
     let organizer = Grant::new(Role::Organizer, Scope::Event(event)).map_err(invalid)?;
     store.add_grant(actor, moderator, &organizer).await?;
-    store.add_to_event(event, moderator, EventRole::Participant).await?;
+    store
+        .add_to_event(event, moderator, EventRole::Participant)
+        .await?;
     for (email, name) in demo::KONVENT_HELPERS {
         let helper = store.ensure_account(email, name, &[]).await?;
         store.add_to_event(event, helper, EventRole::Helper).await?;

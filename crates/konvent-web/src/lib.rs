@@ -8,6 +8,7 @@ mod council;
 mod ctx;
 mod directory;
 mod error;
+mod events;
 mod forms;
 mod i18n;
 mod ics;

@@ -14,7 +14,11 @@ fn safe_link(url: &str) -> bool {
 
 /// HTML for a Markdown text; safe to insert into a page unescaped.
 pub fn to_html(source: &str) -> String {
-    render(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH, false)
+    render(
+        source,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+        false,
+    )
 }
 
 /// Markdown-lite for chat lines and messages: emphasis, code, links and lists; no
@@ -60,7 +64,10 @@ mod tests {
 
     #[test]
     fn chat_lines_get_markdown_lite_and_never_html() {
-        assert_eq!(chat_to_html("**wichtig**"), "<p><strong>wichtig</strong></p>\n");
+        assert_eq!(
+            chat_to_html("**wichtig**"),
+            "<p><strong>wichtig</strong></p>\n"
+        );
         assert_eq!(chat_to_html("# Laut"), "<p>Laut</p>\n");
         for attack in [
             "<script>alert(1)</script>",

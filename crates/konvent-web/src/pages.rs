@@ -34,19 +34,6 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
 }
 
 #[derive(Template)]
-#[template(path = "area_konvent.html")]
-struct KonventPage {
-    c: Chrome,
-}
-
-pub async fn konvent(ctx: Ctx) -> AppResult<Html<String>> {
-    let title = ctx.tr().get("area-konvent-title");
-    render(&KonventPage {
-        c: Chrome::new(&ctx, "konvent", title),
-    })
-}
-
-#[derive(Template)]
 #[template(path = "area_strategie.html")]
 struct StrategiePage {
     c: Chrome,

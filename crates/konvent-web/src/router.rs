@@ -10,7 +10,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, import, layout, live, metrics, pages, session,
+    AppState, accounts, assets, council, ctx, directory, events, import, layout, live, metrics,
+    pages, session,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -18,8 +19,30 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         // The three areas.
         .route("/", get(pages::home))
-        .route("/konvent", get(pages::konvent))
+        // The live convention (K1–K7, K12–K15).
+        .route("/konvent", get(events::list))
+        .route("/konvent/{event}", get(events::lobby))
         .route("/konvent/{event}/live", get(live::socket::upgrade))
+        .route("/konvent/{event}/anmelden", post(events::register))
+        .route("/konvent/{event}/aktion", post(events::action))
+        .route("/konvent/{event}/raeume", post(events::create_room))
+        .route("/konvent/{event}/raeume/{room}", get(events::room))
+        .route("/konvent/{event}/raeume/{room}/video", get(events::video))
+        .route("/konvent/{event}/organisation", get(events::organize))
+        .route("/konvent/{event}/fragen", get(events::questions))
+        .route("/konvent/{event}/nachrichten", get(events::messages))
+        .route(
+            "/konvent/{event}/feedback",
+            get(events::feedback_form).post(events::submit_feedback),
+        )
+        .route(
+            "/konvent/{event}/feedback/freigabe",
+            post(events::toggle_feedback),
+        )
+        .route(
+            "/konvent/{event}/feedback/ergebnisse",
+            get(events::feedback_results),
+        )
         .route("/strategie", get(pages::strategie))
         .route("/gremien", get(pages::gremien))
         // Directory of conferences (G1, G2).

@@ -28,6 +28,15 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Days from a council session to its follow-up meeting (moved to a working day).
     pub follow_up_offset_days: i64,
+    /// Video rooms (K5): "jitsi", "bigbluebutton", or empty for none.
+    pub video_backend: String,
+    /// Jitsi Meet with token authentication: its address, app id and app secret.
+    pub jitsi_url: String,
+    pub jitsi_app_id: String,
+    pub jitsi_app_secret: String,
+    /// BigBlueButton: the API address (…/bigbluebutton/api) and the shared secret.
+    pub bbb_api_url: String,
+    pub bbb_secret: String,
 }
 
 impl Default for Settings {
@@ -44,6 +53,12 @@ impl Default for Settings {
             sign_in_attempts: 5,
             max_body_bytes: 6 * 1024 * 1024,
             follow_up_offset_days: 21,
+            video_backend: String::new(),
+            jitsi_url: String::new(),
+            jitsi_app_id: String::new(),
+            jitsi_app_secret: String::new(),
+            bbb_api_url: String::new(),
+            bbb_secret: String::new(),
         }
     }
 }
@@ -63,10 +78,38 @@ impl Settings {
         }
     }
 
+    /// The configured video backend, if it is complete.
+    pub fn video(&self) -> Option<Video> {
+        use konvent_core::konvent::video::{BigBlueButton, Jitsi};
+        match self.video_backend.as_str() {
+            "jitsi" if !self.jitsi_url.is_empty() && !self.jitsi_app_secret.is_empty() => {
+                Some(Video::Jitsi(Jitsi {
+                    base_url: self.jitsi_url.trim_end_matches('/').to_owned(),
+                    app_id: self.jitsi_app_id.clone(),
+                    app_secret: self.jitsi_app_secret.clone(),
+                }))
+            }
+            "bigbluebutton" if !self.bbb_api_url.is_empty() && !self.bbb_secret.is_empty() => {
+                Some(Video::BigBlueButton(BigBlueButton {
+                    api_url: self.bbb_api_url.clone(),
+                    secret: self.bbb_secret.clone(),
+                }))
+            }
+            _ => None,
+        }
+    }
+
     /// The database URL to connect to: the configured one or SQLite in the data folder.
     pub fn database(&self) -> Option<&str> {
         (!self.database_url.is_empty()).then_some(self.database_url.as_str())
     }
+}
+
+/// A configured video backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Video {
+    Jitsi(konvent_core::konvent::video::Jitsi),
+    BigBlueButton(konvent_core::konvent::video::BigBlueButton),
 }
 
 /// Database URLs carry passwords: never print them.
@@ -91,7 +134,11 @@ impl fmt::Debug for Settings {
             .field("sign_in_attempts", &self.sign_in_attempts)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("follow_up_offset_days", &self.follow_up_offset_days)
-            .finish()
+            .field("video_backend", &self.video_backend)
+            .field("jitsi_url", &self.jitsi_url)
+            .field("jitsi_app_id", &self.jitsi_app_id)
+            .field("bbb_api_url", &self.bbb_api_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +152,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 11);
+        assert_eq!(table.len(), 17);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The command line: `serve`, `default-config`, `admin invite`, `admin sign-in-link`
 //! and `import directory`.
 
-use std::net::SocketAddr;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};

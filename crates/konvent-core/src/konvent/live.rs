@@ -332,7 +332,10 @@ mod tests {
 
     #[test]
     fn texts_are_trimmed_and_limited() {
-        assert_eq!(text("  Guten Tag \r\n zusammen ").as_deref(), Ok("Guten Tag \n zusammen"));
+        assert_eq!(
+            text("  Guten Tag \r\n zusammen ").as_deref(),
+            Ok("Guten Tag \n zusammen")
+        );
         assert!(text("   ").is_err());
         assert!(text(&"ä".repeat(MAX_TEXT_CHARS)).is_ok());
         assert!(text(&"ä".repeat(MAX_TEXT_CHARS + 1)).is_err());

@@ -285,7 +285,12 @@ mod tests {
         };
         vec![
             item(AgendaKind::Opening, "Öffnung des Raums", (12, 0), (12, 50)),
-            item(AgendaKind::TechnicalBriefing, "Technische Einweisung", (12, 50), (13, 0)),
+            item(
+                AgendaKind::TechnicalBriefing,
+                "Technische Einweisung",
+                (12, 50),
+                (13, 0),
+            ),
             item(AgendaKind::Welcome, "Begrüßung", (13, 0), (13, 15)),
             item(AgendaKind::Pitch, "Pitches", (13, 15), (13, 40)),
             item(AgendaKind::Networking, "Vernetzung", (17, 0), (19, 0)),

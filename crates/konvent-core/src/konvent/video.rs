@@ -269,7 +269,11 @@ mod tests {
             app_id: "konvent".into(),
             app_secret: "geheim".into(),
         };
-        let token = jitsi.token("strategiekonvent-2025-plenum", &user(true, false), 1_740_000_000);
+        let token = jitsi.token(
+            "strategiekonvent-2025-plenum",
+            &user(true, false),
+            1_740_000_000,
+        );
         let parts: Vec<_> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(decode(parts[0])["alg"], "HS256");
@@ -352,6 +356,9 @@ mod tests {
         assert!(query.contains("role=VIEWER"));
         let (params, checksum) = query.rsplit_once("&checksum=").expect("checksum");
         assert_eq!(checksum, bbb.checksum("join", params));
-        assert!(bbb.create_url("k-plenum", "Plenum", true).contains("muteOnStart=true"));
+        assert!(
+            bbb.create_url("k-plenum", "Plenum", true)
+                .contains("muteOnStart=true")
+        );
     }
 }

@@ -384,7 +384,11 @@ impl Fanout {
                 _ => return,
             }
         };
-        match self.store.live_since(event_id, next - 1, until - next).await {
+        match self
+            .store
+            .live_since(event_id, next - 1, until - next)
+            .await
+        {
             Ok(records) => {
                 for record in records {
                     self.deliver(Broadcast::from_record(&record));

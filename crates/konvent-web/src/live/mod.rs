@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
-use konvent_core::konvent::live::{self, Command, Refusal, RateWindow, TimerAction};
+use konvent_core::konvent::live::{self, Command, RateWindow, Refusal, TimerAction};
 use konvent_core::konvent::{AgendaEntry, RoomKind};
 use konvent_store::{Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
@@ -73,8 +73,11 @@ impl Live {
             rooms: self.store.rooms(event.id).await?,
             event,
         });
-        self.fanout
-            .ensure_event(info.event.id, info.event.last_seq, info.event.mute_threshold);
+        self.fanout.ensure_event(
+            info.event.id,
+            info.event.last_seq,
+            info.event.mute_threshold,
+        );
         self.infos
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -97,10 +100,7 @@ impl Live {
             // Old windows of people who went quiet are of no use.
             rates.retain(|_, w| w.clone().try_write(now));
         }
-        rates
-            .entry((event_id, account))
-            .or_default()
-            .try_write(now)
+        rates.entry((event_id, account)).or_default().try_write(now)
     }
 
     /// Publishes a committed entry (only fresh ones: a re-sent command was published
@@ -155,7 +155,9 @@ impl Actor {
 
 /// The room's named moderator, a moderator grant for it, or the event's organizers.
 pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
-    room.moderator.as_ref().is_some_and(|m| m.id == principal.user_id)
+    room.moderator
+        .as_ref()
+        .is_some_and(|m| m.id == principal.user_id)
         || principal.may(Action::ModerateRoom {
             event,
             room: room.id,
@@ -203,15 +205,21 @@ pub async fn run(
             "Zu viele Nachrichten in kurzer Zeit; bitte einen Moment warten.",
         ));
     }
-    let in_room = || {
-        room.ok_or_else(|| Refusal::new("unknown_room", "Bitte zuerst einen Raum betreten."))
-    };
+    let in_room =
+        || room.ok_or_else(|| Refusal::new("unknown_room", "Bitte zuerst einen Raum betreten."));
     let written = match command {
         Command::Chat { text, .. } => {
             let room = in_room()?;
             let text = live::text(&text)?;
             store
-                .post_chat(event, &room.slug, &actor.who, client_id, &text, &chat_to_html(&text))
+                .post_chat(
+                    event,
+                    &room.slug,
+                    &actor.who,
+                    client_id,
+                    &text,
+                    &chat_to_html(&text),
+                )
                 .await
         }
         Command::Announce { text, .. } => {
@@ -330,7 +338,10 @@ pub async fn run(
                 .await
         }
         Command::Join { .. } | Command::Leave | Command::Ping => {
-            return Err(Refusal::new("bad_frame", "Dieser Befehl gehört zur Verbindung."));
+            return Err(Refusal::new(
+                "bad_frame",
+                "Dieser Befehl gehört zur Verbindung.",
+            ));
         }
     }
     .map_err(refusal)?;
@@ -347,7 +358,9 @@ async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who
         .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
     match Actor::of(store, info, &principal).await.map_err(refusal)? {
         Some(actor) => Ok(actor.who),
-        None => Err(Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil.")),
+        None => Err(Refusal::invalid(
+            "Diese Person nimmt nicht an der Veranstaltung teil.",
+        )),
     }
 }
 

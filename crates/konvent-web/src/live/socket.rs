@@ -15,9 +15,7 @@ use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hub::{
-    JoinRefusal, Joined, Out, Registration, ev_frame, presence_frame,
-};
+use super::hub::{JoinRefusal, Joined, Out, Registration, ev_frame, presence_frame};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
@@ -63,7 +61,11 @@ pub async fn upgrade(
         );
     }
     let Some(principal) = ctx.principal.as_ref() else {
-        return refuse(StatusCode::UNAUTHORIZED, "sign_in_required", "Bitte anmelden.");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Bitte anmelden.",
+        );
     };
     let live = state.live.clone();
     let info = match live.info(&slug).await {
@@ -342,9 +344,7 @@ impl Connection {
                 let left = self.live.fanout.leave(self.info.event.id, self.conn);
                 self.room = None;
                 self.announce_presence(left);
-                self.socket
-                    .send(text_frame(json!({ "t": "left" })))
-                    .await
+                self.socket.send(text_frame(json!({ "t": "left" }))).await
             }
             command => {
                 let id = command.id().map(str::to_owned);

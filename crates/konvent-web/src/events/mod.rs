@@ -1,0 +1,1070 @@
+//! The pages of a live convention (K1–K7, K12–K15): the list of events, the lobby with
+//! house rules and agenda, rooms with chat, speaker queue and video, the organizers'
+//! console, podium questions, direct messages to the help desk, and feedback.
+//!
+//! Every page works without JavaScript: forms post to `/konvent/{event}/aktion`, which
+//! runs the same command as the WebSocket. With JavaScript, `live.js` connects to the
+//! live hub and keeps the page current.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
+use konvent_core::konvent::video::{VideoUser, room_name};
+use konvent_core::konvent::{self as core, Phase, RoomKind};
+use konvent_store::{EventRole, LiveRecord, NewRoom, Question, Room, StoreError};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::layout::{Chrome, render};
+use crate::live::{Actor, EventInfo};
+use crate::markdown;
+use crate::settings::Video;
+
+async fn event_info(state: &AppState, slug: &str) -> AppResult<Arc<EventInfo>> {
+    Ok(state.live.info(slug).await?)
+}
+
+/// The signed-in person's part in the event; `None` for visitors and people who are not
+/// registered.
+async fn actor(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResult<Option<Actor>> {
+    match &ctx.principal {
+        Some(p) => Ok(Actor::of(&state.store, info, p).await?),
+        None => Ok(None),
+    }
+}
+
+/// Like [`actor`], but the page needs one: sign in first, or register first.
+async fn require_actor(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResult<Actor> {
+    ctx.signed_in()?;
+    actor(state, ctx, info).await?.ok_or_else(|| {
+        AppError::BadRequest(ctx.tr().with(
+            "event-not-registered",
+            &[("event", info.event.title.as_str())],
+        ))
+    })
+}
+
+fn require_organizer(actor: &Actor) -> AppResult<()> {
+    if actor.organizer {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// "12:50" and a German phrase for the lobby.
+fn phase_line(t: &Tr, info: &EventInfo, now: Timestamp) -> (String, Option<String>) {
+    let agenda = &info.agenda;
+    match core::phase(agenda, now, info.event.current_item) {
+        Phase::Before { soon: true, .. } => (t.get("lobby-soon"), None),
+        Phase::Before { first, .. } => {
+            let with = if t.lang.code() == "de" {
+                first.kind.with_phrase_de()
+            } else {
+                first.kind.with_phrase_en()
+            };
+            (
+                t.with(
+                    "lobby-begins-at",
+                    &[("time", &core::clock(first.starts_at)), ("with", with)],
+                ),
+                None,
+            )
+        }
+        Phase::Running { current, next } => (
+            current
+                .map(|c| t.with("lobby-now", &[("item", &c.title)]))
+                .unwrap_or_default(),
+            next.map(|n| {
+                t.with(
+                    "lobby-next",
+                    &[("time", &core::clock(n.starts_at)), ("item", &n.title)],
+                )
+            }),
+        ),
+        Phase::Over => (t.get("lobby-over"), None),
+        Phase::Unplanned => (t.get("lobby-unplanned"), None),
+    }
+}
+
+// The list of events -----------------------------------------------------------------
+
+struct EventLine {
+    slug: String,
+    title: String,
+    day: String,
+    phase: String,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/events.html")]
+struct EventsPage {
+    c: Chrome,
+    events: Vec<EventLine>,
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let t = ctx.tr();
+    let now = Timestamp::now();
+    let mut events = Vec::new();
+    for event in state.store.events().await? {
+        let info = event_info(&state, &event.slug).await?;
+        events.push(EventLine {
+            day: core::day(event.starts_at),
+            phase: phase_line(&t, &info, now).0,
+            slug: event.slug,
+            title: event.title,
+        });
+    }
+    render(&EventsPage {
+        c: Chrome::new(&ctx, "konvent", t.get("area-konvent-title")),
+        events,
+    })
+}
+
+// The lobby ---------------------------------------------------------------------------
+
+struct AgendaLine {
+    index: usize,
+    time: String,
+    title: String,
+    kind: String,
+    current: bool,
+}
+
+struct RoomLine {
+    slug: String,
+    name: String,
+    kind: String,
+    count: i64,
+    capacity: i64,
+    muted: bool,
+}
+
+struct Message {
+    seq: i64,
+    at: String,
+    from: String,
+    html: String,
+}
+
+fn message(record: &LiveRecord) -> Message {
+    Message {
+        seq: record.seq,
+        at: crate::layout::datetime_de(record.at),
+        from: record.data["from"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        html: record.data["html"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+struct TimerView {
+    label: String,
+    ends_at: String,
+    remaining: String,
+}
+
+fn timer_view(info: &konvent_store::Event, now: Timestamp) -> Option<TimerView> {
+    let timer = info.timer.as_ref()?;
+    let ends_at = timer.ends_at?;
+    let left = (ends_at.as_second() - now.as_second()).max(0);
+    Some(TimerView {
+        label: timer.label.clone(),
+        ends_at: ends_at.to_string(),
+        remaining: format!("{}:{:02}", left / 60, left % 60),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "konvent/lobby.html")]
+struct LobbyPage {
+    c: Chrome,
+    slug: String,
+    day: String,
+    now_line: String,
+    next_line: Option<String>,
+    house_rules: String,
+    agenda: Vec<AgendaLine>,
+    rooms: Vec<RoomLine>,
+    announcements: Vec<Message>,
+    timer: Option<TimerView>,
+    registered: bool,
+    organizer: bool,
+    signed_in: bool,
+    over: bool,
+    feedback_open: bool,
+    live_url: String,
+    script: String,
+}
+
+pub async fn lobby(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let t = ctx.tr();
+    let info = event_info(&state, &slug).await?;
+    // Current item, timer and feedback change during the event: read them fresh.
+    let event = state.store.event(&slug).await?;
+    let now = Timestamp::now();
+    let fresh = EventInfo {
+        event: event.clone(),
+        agenda: info.agenda.clone(),
+        rooms: info.rooms.clone(),
+    };
+    let (now_line, next_line) = phase_line(&t, &fresh, now);
+    let current = match core::phase(&fresh.agenda, now, event.current_item) {
+        Phase::Running {
+            current: Some(c), ..
+        } => fresh.agenda.iter().position(|a| a == c),
+        _ => None,
+    };
+    let actor = actor(&state, &ctx, &info).await?;
+    let counts = state.live.fanout.headcounts(event.id);
+    let rooms = info
+        .rooms
+        .iter()
+        .map(|r| {
+            let count = counts.get(&r.slug).copied().unwrap_or(0);
+            RoomLine {
+                slug: r.slug.clone(),
+                name: r.name.clone(),
+                kind: t.get(&format!("room-kind-{}", r.kind.as_str())),
+                count,
+                capacity: r.capacity,
+                muted: core::rule_in_force(count, event.mute_threshold),
+            }
+        })
+        .collect();
+    let announcements = if actor.is_some() {
+        state
+            .store
+            .live_recent(event.id, None, "announcement", 5)
+            .await?
+            .iter()
+            .rev()
+            .map(message)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&LobbyPage {
+        c: Chrome::new(&ctx, "konvent", event.title.clone()),
+        day: core::day(event.starts_at),
+        now_line,
+        next_line,
+        house_rules: markdown::to_html(&event.house_rules),
+        agenda: fresh
+            .agenda
+            .iter()
+            .enumerate()
+            .map(|(index, a)| AgendaLine {
+                index,
+                time: format!("{}–{}", core::clock(a.starts_at), core::clock(a.ends_at)),
+                title: a.title.clone(),
+                kind: t.get(&format!("agenda-kind-{}", a.kind.as_str())),
+                current: current == Some(index),
+            })
+            .collect(),
+        rooms,
+        announcements,
+        timer: timer_view(&event, now),
+        registered: actor.is_some(),
+        organizer: actor.as_ref().is_some_and(|a| a.organizer),
+        signed_in: ctx.principal.is_some(),
+        over: matches!(
+            core::phase(&fresh.agenda, now, event.current_item),
+            Phase::Over
+        ),
+        feedback_open: event.feedback_open,
+        live_url: format!("/konvent/{}/live", event.slug),
+        script: crate::assets::url("live.js"),
+        slug: event.slug,
+    })
+}
+
+/// Signs the signed-in account up for the event as a participant.
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Redirect> {
+    let principal = ctx.signed_in()?;
+    let info = event_info(&state, &slug).await?;
+    if state
+        .store
+        .event_role(info.event.id, principal.user_id)
+        .await?
+        .is_none()
+    {
+        state
+            .store
+            .add_to_event(info.event.id, principal.user_id, EventRole::Participant)
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/konvent/{slug}")))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Empty {}
+
+// A room --------------------------------------------------------------------------------
+
+struct Person {
+    id: i64,
+    name: String,
+}
+
+struct QueueView {
+    speaker: Option<Person>,
+    queue: Vec<Person>,
+    my_hand_up: bool,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/room.html")]
+struct RoomPage {
+    c: Chrome,
+    slug: String,
+    room: Room,
+    kind: String,
+    chat: Vec<Message>,
+    q: QueueView,
+    moderator: bool,
+    count: i64,
+    capacity: i64,
+    threshold: i64,
+    muted: bool,
+    video: bool,
+    live_url: String,
+    script: String,
+    back: String,
+    other_rooms: Vec<(String, String)>,
+}
+
+pub async fn room(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, room_slug)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let room = fresh_room(&state, &info, &room_slug).await?;
+    let event = info.event.id;
+    let chat = state
+        .store
+        .live_recent(event, Some(&room.slug), "chat", 50)
+        .await?
+        .iter()
+        .map(message)
+        .collect();
+    let queue = state.store.speaker_queue(room.id).await?;
+    let presence = state.live.fanout.presence(event, &room.slug);
+    let threshold = info.event.mute_threshold;
+    let t = ctx.tr();
+    render(&RoomPage {
+        c: Chrome::new(
+            &ctx,
+            "konvent",
+            format!("{} – {}", room.name, info.event.title),
+        ),
+        kind: t.get(&format!("room-kind-{}", room.kind.as_str())),
+        chat,
+        q: QueueView {
+            speaker: room.speaker.as_ref().map(|s| Person {
+                id: s.id,
+                name: s.name.clone(),
+            }),
+            my_hand_up: queue.iter().any(|w| w.id == actor.who.id),
+            queue: queue
+                .into_iter()
+                .map(|w| Person {
+                    id: w.id,
+                    name: w.name,
+                })
+                .collect(),
+        },
+        moderator: actor.moderates(&info, &room),
+        count: presence.count,
+        capacity: room.capacity,
+        threshold,
+        muted: presence.muted,
+        video: state.settings.video().is_some(),
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        back: format!("/konvent/{slug}/raeume/{}", room.slug),
+        other_rooms: info
+            .rooms
+            .iter()
+            .filter(|r| r.id != room.id)
+            .map(|r| (r.slug.clone(), r.name.clone()))
+            .collect(),
+        slug,
+        room,
+    })
+}
+
+/// The room with its current speaker (which the cache does not follow).
+async fn fresh_room(state: &AppState, info: &EventInfo, slug: &str) -> AppResult<Room> {
+    info.room(slug).ok_or(AppError::NotFound)?;
+    state
+        .store
+        .rooms(info.event.id)
+        .await?
+        .into_iter()
+        .find(|r| r.slug == slug)
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "konvent/video.html")]
+struct VideoPage {
+    c: Chrome,
+    back: String,
+    create: Option<String>,
+    join: Option<String>,
+}
+
+/// Opens the room's video: Jitsi with a signed token (a redirect), or BigBlueButton
+/// with signed create and join links; without a configured backend, says so.
+pub async fn video(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, room_slug)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let room = info.room(&room_slug).ok_or(AppError::NotFound)?;
+    let presence = state.live.fanout.presence(info.event.id, &room.slug);
+    let user = VideoUser {
+        id: actor.who.id,
+        name: &actor.who.name,
+        email: &actor.email,
+        moderator: actor.moderates(&info, room),
+        muted: core::rule_in_force(presence.count, info.event.mute_threshold),
+    };
+    let name = room_name(&info.event.slug, &room.slug);
+    match state.settings.video() {
+        Some(Video::Jitsi(jitsi)) => Ok(Redirect::to(&jitsi.join_url(
+            &name,
+            &user,
+            info.event.mute_threshold,
+            Timestamp::now().as_second(),
+        ))
+        .into_response()),
+        Some(Video::BigBlueButton(bbb)) => {
+            // A BBB meeting must be created before anyone joins: moderators get the
+            // signed create link (BBB answers it idempotently) beside the join link.
+            let create = user
+                .moderator
+                .then(|| bbb.create_url(&name, &room.name, user.muted));
+            Ok(render(&VideoPage {
+                c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-title")),
+                back: format!("/konvent/{slug}/raeume/{room_slug}"),
+                create,
+                join: Some(bbb.join_url(&name, &user)),
+            })?
+            .into_response())
+        }
+        None => Ok(render(&VideoPage {
+            c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-missing-title")),
+            back: format!("/konvent/{slug}/raeume/{room_slug}"),
+            create: None,
+            join: None,
+        })?
+        .into_response()),
+    }
+}
+
+// Commands from forms ---------------------------------------------------------------
+
+/// One form for every live command; fields are optional and checked per command.
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    t: String,
+    #[serde(default)]
+    room: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    up: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    seconds: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    anonymous: String,
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    to: String,
+    /// Where to go back to (a path of this event).
+    #[serde(default)]
+    zurueck: String,
+}
+
+fn number(field: &str, value: &str) -> AppResult<i64> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("{field}: keine Zahl")))
+}
+
+impl ActionForm {
+    fn command(&self) -> AppResult<Command> {
+        let id = None;
+        Ok(match self.t.as_str() {
+            "chat" => Command::Chat {
+                id,
+                text: self.text.clone(),
+            },
+            "announce" => Command::Announce {
+                id,
+                text: self.text.clone(),
+            },
+            "dm" => Command::Dm {
+                id,
+                to: (self.to != "helpdesk")
+                    .then(|| number("to", &self.to))
+                    .transpose()?,
+                to_helpdesk: self.to == "helpdesk",
+                text: self.text.clone(),
+            },
+            "hand" => Command::Hand {
+                id,
+                up: self.up == "true",
+            },
+            "floor" => Command::Floor {
+                id,
+                user: (!self.user.is_empty())
+                    .then(|| number("user", &self.user))
+                    .transpose()?,
+            },
+            "agenda" => Command::Agenda {
+                id,
+                current: (!self.current.is_empty())
+                    .then(|| number("current", &self.current))
+                    .transpose()?,
+            },
+            "timer" => Command::Timer {
+                id,
+                action: if self.action == "stop" {
+                    TimerAction::Stop
+                } else {
+                    TimerAction::Start
+                },
+                seconds: (!self.seconds.is_empty())
+                    .then(|| number("seconds", &self.seconds))
+                    .transpose()?,
+                label: Some(self.label.clone()),
+            },
+            "ask" => Command::Ask {
+                id,
+                text: self.text.clone(),
+                anonymous: self.anonymous == "on" || self.anonymous == "true",
+            },
+            "upvote" => Command::Upvote {
+                id,
+                question: number("question", &self.question)?,
+            },
+            "moderate" => Command::Moderate {
+                id,
+                question: number("question", &self.question)?,
+                status: self
+                    .status
+                    .parse::<QuestionStatus>()
+                    .map_err(AppError::BadRequest)?,
+            },
+            other => return Err(AppError::BadRequest(format!("unbekannte Aktion {other:?}"))),
+        })
+    }
+}
+
+/// Runs a command posted from a page (no JavaScript needed) and goes back.
+pub async fn action(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<ActionForm>,
+) -> AppResult<Redirect> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let room = if form.room.is_empty() {
+        None
+    } else {
+        Some(info.room(&form.room).ok_or(AppError::NotFound)?)
+    };
+    let command = form.command()?;
+    crate::live::run(&state.live, &info, &actor, room, command)
+        .await
+        .map_err(|r| match r.code {
+            "forbidden" => AppError::Forbidden,
+            _ => AppError::BadRequest(r.message),
+        })?;
+    let prefix = format!("/konvent/{slug}");
+    let back = if form.zurueck.starts_with(&prefix) && !form.zurueck.contains("//") {
+        form.zurueck
+    } else {
+        prefix
+    };
+    Ok(Redirect::to(&back))
+}
+
+// The organizers' console -------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "konvent/organize.html")]
+struct OrganizePage {
+    c: Chrome,
+    slug: String,
+    agenda: Vec<AgendaLine>,
+    rooms: Vec<RoomLine>,
+    timer: Option<TimerView>,
+    feedback_open: bool,
+    pitch_seconds: i64,
+    room_kinds: Vec<(String, String)>,
+    live_url: String,
+    script: String,
+}
+
+pub async fn organize(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    require_organizer(&actor)?;
+    let event = state.store.event(&slug).await?;
+    let t = ctx.tr();
+    let counts = state.live.fanout.headcounts(event.id);
+    render(&OrganizePage {
+        c: Chrome::new(
+            &ctx,
+            "konvent",
+            t.with("organize-title", &[("event", &event.title)]),
+        ),
+        agenda: info
+            .agenda
+            .iter()
+            .enumerate()
+            .map(|(index, a)| AgendaLine {
+                index,
+                time: format!("{}–{}", core::clock(a.starts_at), core::clock(a.ends_at)),
+                title: a.title.clone(),
+                kind: t.get(&format!("agenda-kind-{}", a.kind.as_str())),
+                current: event.current_item == Some(index),
+            })
+            .collect(),
+        rooms: info
+            .rooms
+            .iter()
+            .map(|r| {
+                let count = counts.get(&r.slug).copied().unwrap_or(0);
+                RoomLine {
+                    slug: r.slug.clone(),
+                    name: r.name.clone(),
+                    kind: t.get(&format!("room-kind-{}", r.kind.as_str())),
+                    count,
+                    capacity: r.capacity,
+                    muted: core::rule_in_force(count, event.mute_threshold),
+                }
+            })
+            .collect(),
+        timer: timer_view(&event, Timestamp::now()),
+        feedback_open: event.feedback_open,
+        pitch_seconds: core::PITCH_SECONDS,
+        room_kinds: RoomKind::ALL
+            .iter()
+            .filter(|k| **k != RoomKind::Table)
+            .map(|k| {
+                (
+                    k.as_str().to_owned(),
+                    t.get(&format!("room-kind-{}", k.as_str())),
+                )
+            })
+            .collect(),
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        slug,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RoomForm {
+    slug: String,
+    name: String,
+    kind: String,
+    capacity: String,
+}
+
+/// Creates a room (organizers).
+pub async fn create_room(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<RoomForm>,
+) -> AppResult<Redirect> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    require_organizer(&actor)?;
+    let mut errors = konvent_core::FieldErrors::new();
+    let room_slug = form.slug.trim().to_owned();
+    if !core::valid_slug(&room_slug) {
+        errors.add(
+            "slug",
+            "slug",
+            "Kurzbezeichnung: Kleinbuchstaben, Ziffern und Bindestriche, höchstens 60 Zeichen.",
+        );
+    }
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.add(
+            "name",
+            "required",
+            "Bitte einen Namen (bis 100 Zeichen) angeben.",
+        );
+    }
+    let kind = form.kind.parse::<RoomKind>();
+    if kind.is_err() {
+        errors.add("kind", "invalid", "Bitte eine Raumart wählen.");
+    }
+    let capacity = form
+        .capacity
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|c| (1..=100_000).contains(c));
+    if capacity.is_none() {
+        errors.add(
+            "capacity",
+            "invalid",
+            "Kapazität: eine Zahl von 1 bis 100000.",
+        );
+    }
+    let (Ok(kind), Some(capacity)) = (kind, capacity) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    state
+        .store
+        .create_room(
+            info.event.id,
+            &NewRoom {
+                slug: room_slug,
+                name,
+                kind,
+                capacity,
+                moderator_id: None,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => other.into(),
+        })?;
+    state.live.invalidate(&slug);
+    Ok(Redirect::to(&format!("/konvent/{slug}/organisation")))
+}
+
+#[derive(Deserialize)]
+pub struct FeedbackToggle {
+    open: String,
+}
+
+pub async fn toggle_feedback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<FeedbackToggle>,
+) -> AppResult<Redirect> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    require_organizer(&actor)?;
+    let written = state
+        .store
+        .set_feedback_open(info.event.id, &actor.who, form.open == "true")
+        .await?;
+    state.live.publish(&written);
+    Ok(Redirect::to(&format!("/konvent/{slug}/organisation")))
+}
+
+// Podium questions ----------------------------------------------------------------------
+
+struct QuestionLine {
+    q: Question,
+    status: String,
+    asker: String,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/questions.html")]
+struct QuestionsPage {
+    c: Chrome,
+    slug: String,
+    questions: Vec<QuestionLine>,
+    organizer: bool,
+    live_url: String,
+    script: String,
+}
+
+pub async fn questions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let t = ctx.tr();
+    let questions = state
+        .store
+        .questions(info.event.id, Some(actor.who.id), actor.staff)
+        .await?
+        .into_iter()
+        .map(|q| QuestionLine {
+            status: t.get(&format!("question-status-{}", q.status.as_str())),
+            asker: q
+                .asker
+                .as_ref()
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| t.get("question-anonymous")),
+            q,
+        })
+        .collect();
+    render(&QuestionsPage {
+        c: Chrome::new(&ctx, "konvent", t.get("questions-title")),
+        questions,
+        organizer: actor.organizer,
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        slug,
+    })
+}
+
+// Direct messages (help desk) -------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "konvent/messages.html")]
+struct MessagesPage {
+    c: Chrome,
+    slug: String,
+    messages: Vec<DmLine>,
+    recipients: Vec<(String, String)>,
+    live_url: String,
+    script: String,
+}
+
+struct DmLine {
+    m: Message,
+    to: String,
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let t = ctx.tr();
+    let records = state
+        .store
+        .direct_messages(info.event.id, actor.who.id, actor.staff, 200)
+        .await?;
+    let helpdesk = t.get("dm-helpdesk");
+    let mut recipients = vec![("helpdesk".to_owned(), helpdesk.clone())];
+    for helper in state.store.helpers(info.event.id).await? {
+        if helper.id != actor.who.id {
+            recipients.push((helper.id.to_string(), helper.name));
+        }
+    }
+    for room in &info.rooms {
+        if let Some(m) = &room.moderator
+            && m.id != actor.who.id
+            && !recipients.iter().any(|(id, _)| *id == m.id.to_string())
+        {
+            recipients.push((m.id.to_string(), m.name.clone()));
+        }
+    }
+    if actor.staff {
+        // Staff answer whoever wrote to them or to the help desk.
+        for r in &records {
+            if let (Some(id), Some(name)) = (r.sender_id, r.data["from"]["name"].as_str())
+                && id != actor.who.id
+                && !recipients.iter().any(|(i, _)| *i == id.to_string())
+            {
+                recipients.push((id.to_string(), name.to_owned()));
+            }
+        }
+    }
+    let messages = records
+        .iter()
+        .map(|r| DmLine {
+            to: r.data["to"]["name"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| helpdesk.clone()),
+            m: message(r),
+        })
+        .collect();
+    render(&MessagesPage {
+        c: Chrome::new(&ctx, "konvent", t.get("dm-title")),
+        messages,
+        recipients,
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        slug,
+    })
+}
+
+// Feedback ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "konvent/feedback.html")]
+struct FeedbackPage {
+    c: Chrome,
+    slug: String,
+    open: bool,
+    given: bool,
+    external: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn feedback_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let event = state.store.event(&slug).await?;
+    feedback_page(&state, &ctx, &event, actor.who.id, None).await
+}
+
+async fn feedback_page(
+    state: &AppState,
+    ctx: &Ctx,
+    event: &konvent_store::Event,
+    account: i64,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
+    render(&FeedbackPage {
+        c: Chrome::new(ctx, "konvent", ctx.tr().get("feedback-title")),
+        open: event.feedback_open,
+        given: state.store.has_given_feedback(event.id, account).await?,
+        external: event.feedback_url.clone(),
+        error,
+        slug: event.slug.clone(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn submit_feedback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<FeedbackForm>,
+) -> AppResult<Response> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let event = state.store.event(&slug).await?;
+    if !event.feedback_open {
+        return Err(AppError::Conflict(ctx.tr().get("feedback-closed")));
+    }
+    let rating = form
+        .rating
+        .parse::<i64>()
+        .ok()
+        .filter(|r| (1..=5).contains(r));
+    let comment = form.comment.trim();
+    let problem = if rating.is_none() {
+        Some(ctx.tr().get("feedback-rating-required"))
+    } else if comment.chars().count() > 4000 {
+        Some(ctx.tr().get("feedback-comment-too-long"))
+    } else {
+        None
+    };
+    if let (Some(rating), None) = (rating, &problem) {
+        let comment = (!comment.is_empty()).then_some(comment);
+        match state
+            .store
+            .submit_feedback(event.id, actor.who.id, rating, comment)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict(_)) => {
+                return Ok(Redirect::to(&format!("/konvent/{slug}/feedback")).into_response());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut page = feedback_page(&state, &ctx, &event, actor.who.id, problem)
+        .await?
+        .into_response();
+    *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+#[derive(Template)]
+#[template(path = "konvent/feedback_results.html")]
+struct FeedbackResultsPage {
+    c: Chrome,
+    slug: String,
+    answers: i64,
+    average: String,
+    bars: Vec<(i64, i64)>,
+    comments: Vec<String>,
+}
+
+pub async fn feedback_results(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    require_organizer(&actor)?;
+    let results = state.store.feedback_results(info.event.id).await?;
+    render(&FeedbackResultsPage {
+        c: Chrome::new(&ctx, "konvent", ctx.tr().get("feedback-results-title")),
+        answers: results.answers,
+        average: results
+            .average()
+            .map(|a| format!("{a:.1}").replace('.', ","))
+            .unwrap_or_else(|| "–".into()),
+        bars: results
+            .ratings
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as i64 + 1, *n))
+            .collect(),
+        comments: results.comments,
+        slug,
+    })
+}

@@ -1,0 +1,349 @@
+// konvent live: keeps an event's pages current over the live WebSocket
+// (docs/live-protocol.md). Pages work without this script; with it, forms marked
+// data-live send their command over the socket instead of reloading the page.
+(function () {
+  "use strict";
+  var status = document.getElementById("live-status");
+  if (!status || !window.WebSocket) return;
+  var de = (document.documentElement.lang || "de") === "de";
+  var T = de ? {
+    connecting: "Verbinde …", live: "Live verbunden.",
+    lost: "Verbindung unterbrochen – neuer Versuch in ", seconds: " s.",
+    slow: "Verbindung zu langsam – verbinde neu …", speaking: "Es spricht: ", nobody: "niemand",
+    muted: "In diesem Raum gilt die Stummschaltung: Wer jetzt eintritt, ist zunächst stummgeschaltet.",
+    open: "Ab einer bestimmten Zahl von Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet.",
+    youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
+    announcement: "Durchsage: ", raise: "Hand heben", lower: "Hand senken", now: "Jetzt: ",
+    votes: " Stimmen", anonymous: "anonym"
+  } : {
+    connecting: "Connecting …", live: "Live.",
+    lost: "Connection lost – retrying in ", seconds: " s.",
+    slow: "Connection too slow – reconnecting …", speaking: "Speaking: ", nobody: "nobody",
+    muted: "Muted mode is in force in this room: whoever joins now starts muted.",
+    open: "From a certain number of people on, microphones are muted automatically on joining.",
+    youMuted: "You joined muted (rule from ", people: " people).",
+    announcement: "Announcement: ", raise: "Raise hand", lower: "Lower hand", now: "Now: ",
+    votes: " votes", anonymous: "anonymous"
+  };
+
+  var event = status.getAttribute("data-event");
+  var liveUrl = status.getAttribute("data-live-url");
+  var roomEl = document.querySelector("[data-room]");
+  var room = roomEl ? roomEl.getAttribute("data-room") : null;
+  var seqKey = "konvent-seq:" + event + ":" + (room || "");
+  var socket = null;
+  var me = null;
+  var backoff = 1000;
+  var pending = {};
+  var counter = 0;
+
+  function lastSeq() {
+    var v = parseInt(sessionStorage.getItem(seqKey) || "", 10);
+    return isNaN(v) ? null : v;
+  }
+  function seen(seq) {
+    var last = lastSeq();
+    if (last === null || seq > last) sessionStorage.setItem(seqKey, String(seq));
+  }
+  function say(text) { status.textContent = text; }
+  function byId(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function timeOf(at) {
+    try {
+      return new Date(at).toLocaleString(de ? "de-DE" : "en-GB", {
+        timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric",
+        hour: "2-digit", minute: "2-digit"
+      });
+    } catch (e) { return at; }
+  }
+  // Server-rendered, sanitised Markdown-lite (the server escapes all HTML).
+  function messageItem(ev, prefix) {
+    var li = el("li");
+    li.setAttribute("data-seq", String(ev.seq));
+    li.appendChild(el("span", "who", prefix || (ev.data.from ? ev.data.from.name : "")));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "meta", timeOf(ev.at)));
+    li.appendChild(document.createTextNode(" "));
+    var body = el("span", "body");
+    body.innerHTML = ev.data.html || "";
+    li.appendChild(body);
+    return li;
+  }
+  function appendOnce(list, item) {
+    if (!list) return;
+    var seq = item.getAttribute("data-seq");
+    if (seq && list.querySelector('[data-seq="' + seq + '"]')) return;
+    list.appendChild(item);
+  }
+
+  function renderQueue(queue, speaker) {
+    var list = byId("queue");
+    if (list) {
+      var moderator = list.getAttribute("data-moderator") === "true";
+      var template = byId("give-floor-template");
+      while (list.firstChild) list.removeChild(list.firstChild);
+      (queue || []).forEach(function (p) {
+        var li = el("li", null, p.name);
+        li.setAttribute("data-user", String(p.id));
+        if (moderator && template) {
+          var form = template.content.firstElementChild.cloneNode(true);
+          form.querySelector('input[name="user"]').value = String(p.id);
+          form.querySelector(".visually-hidden").textContent = ": " + p.name;
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(form);
+          wire(form);
+        }
+        list.appendChild(li);
+      });
+      var empty = byId("queue-empty");
+      if (empty) empty.hidden = (queue || []).length > 0;
+      if (me) {
+        var up = (queue || []).some(function (p) { return p.id === me.id; });
+        var hand = byId("hand-up");
+        var button = byId("hand-button");
+        if (hand && button) {
+          hand.value = up ? "false" : "true";
+          button.textContent = up ? button.getAttribute("data-lower") : button.getAttribute("data-raise");
+        }
+      }
+    }
+    if (speaker !== undefined) {
+      var s = byId("speaker");
+      if (s) s.textContent = speaker ? speaker.name : T.nobody;
+    }
+  }
+
+  function presence(roomSlug, count, muted, threshold) {
+    document.querySelectorAll('[data-count-room="' + roomSlug + '"]').forEach(function (e) {
+      e.textContent = String(count);
+    });
+    var rule = byId("mic-rule");
+    if (rule && roomSlug === room) {
+      rule.textContent = (muted ? T.muted : T.open) + " (" + threshold + ")";
+      rule.classList.toggle("notice-strong", !!muted);
+    }
+  }
+
+  function updateTimer(data) {
+    var box = byId("timer");
+    if (!box) return;
+    if (data.running && data.ends_at) {
+      box.setAttribute("data-ends-at", data.ends_at);
+      box.querySelector(".timer-label").textContent = data.label || "";
+      box.hidden = false;
+      tick();
+    } else {
+      box.removeAttribute("data-ends-at");
+      box.hidden = true;
+    }
+  }
+  function tick() {
+    var box = byId("timer");
+    if (!box || !box.getAttribute("data-ends-at")) return;
+    var left = Math.max(0, Math.round((Date.parse(box.getAttribute("data-ends-at")) - Date.now()) / 1000));
+    var m = Math.floor(left / 60), s = left % 60;
+    box.querySelector(".timer-clock").textContent = m + ":" + (s < 10 ? "0" : "") + s;
+    box.classList.toggle("timer-over", left === 0);
+  }
+  setInterval(tick, 1000);
+
+  function question(data) {
+    var list = byId("questions");
+    if (!list) return;
+    var li = list.querySelector('[data-question="' + data.id + '"]');
+    if (!li) {
+      li = el("li");
+      li.setAttribute("data-question", String(data.id));
+      li.appendChild(el("p", null, data.text));
+      var meta = el("p", "meta");
+      meta.appendChild(el("span", "asker", data.asker ? data.asker.name : T.anonymous));
+      meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(el("span", "votes", String(data.votes)));
+      meta.appendChild(document.createTextNode(T.votes));
+      li.appendChild(meta);
+      list.appendChild(li);
+    } else {
+      var votes = li.querySelector(".votes");
+      if (votes) votes.textContent = String(data.votes);
+    }
+    li.classList.toggle("answered", data.status === "answered");
+    if (data.status === "rejected") li.hidden = true;
+  }
+
+  function onEvent(ev) {
+    seen(ev.seq);
+    var d = ev.data || {};
+    switch (ev.kind) {
+      case "chat":
+        if (ev.room === room) appendOnce(byId("chat-log"), messageItem(ev));
+        break;
+      case "announcement": {
+        var list = byId("announcements");
+        if (list) {
+          var item = messageItem(ev);
+          if (!list.querySelector('[data-seq="' + ev.seq + '"]')) list.insertBefore(item, list.firstChild);
+          var empty = byId("announcements-empty");
+          if (empty) empty.hidden = true;
+        }
+        var banner = byId("announcements-box");
+        if (banner) {
+          banner.textContent = T.announcement + (d.text || "");
+          banner.hidden = false;
+        }
+        break;
+      }
+      case "dm": {
+        var to = d.to ? d.to.name : "Help Desk";
+        appendOnce(byId("dm-log"), messageItem(ev, (d.from ? d.from.name : "") + " → " + to));
+        var none = byId("dm-empty");
+        if (none) none.hidden = true;
+        break;
+      }
+      case "hand":
+        if (ev.room === room) renderQueue(d.queue);
+        break;
+      case "floor":
+        if (ev.room === room) renderQueue(d.queue, d.speaker);
+        break;
+      case "agenda": {
+        var now = byId("agenda-now");
+        if (now && d.item) now.textContent = T.now + d.item.title;
+        document.querySelectorAll("[data-agenda-index]").forEach(function (row) {
+          var current = d.current !== null && row.getAttribute("data-agenda-index") === String(d.current);
+          row.classList.toggle("current", current);
+          if (current) row.setAttribute("aria-current", "step"); else row.removeAttribute("aria-current");
+        });
+        break;
+      }
+      case "timer":
+        updateTimer(d);
+        break;
+      case "question":
+        question(d);
+        break;
+    }
+  }
+
+  function onFrame(msg) {
+    switch (msg.t) {
+      case "hello":
+        me = msg.you;
+        break;
+      case "joined":
+        (msg.chat || []).forEach(onEventChatOnly);
+        renderQueue(msg.queue, msg.speaker);
+        presence(msg.room, msg.count, msg.muted && msg.count >= msg.threshold, msg.threshold);
+        if (msg.muted) say(T.live + " " + T.youMuted + msg.threshold + T.people);
+        break;
+      case "replayed":
+        seen(msg.seq);
+        if (status.textContent === T.connecting) say(T.live);
+        break;
+      case "ev":
+        onEvent(msg);
+        break;
+      case "presence":
+        presence(msg.room, msg.count, msg.muted, msg.threshold);
+        break;
+      case "ack": {
+        var form = pending[msg.id];
+        delete pending[msg.id];
+        if (form) {
+          var text = form.querySelector("textarea");
+          if (text) text.value = "";
+          var err = form.querySelector(".field-error");
+          if (err) err.textContent = "";
+        }
+        break;
+      }
+      case "error": {
+        var f = msg.id ? pending[msg.id] : null;
+        if (msg.id) delete pending[msg.id];
+        var target = f ? f.querySelector(".field-error") : null;
+        if (target) target.textContent = msg.message; else say(msg.message);
+        break;
+      }
+    }
+  }
+  function onEventChatOnly(ev) {
+    if (ev.kind === "chat") appendOnce(byId("chat-log"), messageItem(ev));
+  }
+
+  function connect() {
+    say(T.connecting);
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + liveUrl;
+    var params = [];
+    var last = lastSeq();
+    if (last !== null) params.push("since=" + last);
+    if (room) params.push("room=" + encodeURIComponent(room));
+    if (params.length) url += "?" + params.join("&");
+    socket = new WebSocket(url);
+    socket.onopen = function () { backoff = 1000; };
+    socket.onmessage = function (e) {
+      var msg;
+      try { msg = JSON.parse(e.data); } catch (err) { return; }
+      onFrame(msg);
+    };
+    socket.onclose = function (e) {
+      socket = null;
+      if (e.code === 4008) { say(T.slow); setTimeout(connect, 200); return; }
+      say(T.lost + Math.round(backoff / 1000) + T.seconds);
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    };
+  }
+
+  function commandOf(form) {
+    var data = new FormData(form);
+    var t = data.get("t");
+    var cmd = { t: t, id: "c" + Date.now().toString(36) + "-" + (counter++) };
+    function str(name) { var v = data.get(name); return v === null ? null : String(v); }
+    function num(name) { var v = str(name); return v === null || v === "" ? null : parseInt(v, 10); }
+    switch (t) {
+      case "chat": case "announce": cmd.text = str("text"); break;
+      case "ask": cmd.text = str("text"); cmd.anonymous = data.get("anonymous") === "on"; break;
+      case "dm":
+        cmd.text = str("text");
+        if (str("to") === "helpdesk") cmd.to_helpdesk = true; else cmd.to = num("to");
+        break;
+      case "hand": cmd.up = str("up") === "true"; break;
+      case "floor": cmd.user = num("user"); break;
+      case "agenda": cmd.current = num("current"); break;
+      case "timer":
+        cmd.action = str("action"); cmd.seconds = num("seconds"); cmd.label = str("label");
+        break;
+      case "upvote": cmd.question = num("question"); break;
+      case "moderate": cmd.question = num("question"); cmd.status = str("status"); break;
+      default: return null;
+    }
+    return cmd;
+  }
+
+  function wire(form) {
+    form.addEventListener("submit", function (e) {
+      if (!socket || socket.readyState !== 1) return; // the plain form post still works
+      var cmd = commandOf(form);
+      if (!cmd) return;
+      e.preventDefault();
+      pending[cmd.id] = form;
+      socket.send(JSON.stringify(cmd));
+    });
+    var text = form.querySelector("textarea");
+    if (text && form.getAttribute("data-live") === "chat") {
+      // Enter sends, Shift+Enter makes a new line.
+      text.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && !e.shiftKey) {
+          e.preventDefault();
+          if (form.requestSubmit) form.requestSubmit(); else form.submit();
+        }
+      });
+    }
+  }
+  document.querySelectorAll("form[data-live]").forEach(wire);
+  connect();
+})();
