@@ -10,8 +10,8 @@
     connecting: "Verbinde …", live: "Live verbunden.",
     lost: "Verbindung unterbrochen – neuer Versuch in ", seconds: " s.",
     slow: "Verbindung zu langsam – verbinde neu …", speaking: "Es spricht: ", nobody: "niemand",
-    muted: "In diesem Raum gilt die Stummschaltung: Wer jetzt eintritt, ist zunächst stummgeschaltet.",
-    open: "Ab einer bestimmten Zahl von Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet.",
+    muted: function (n) { return "Hier sind " + n + " oder mehr Personen: Wer jetzt eintritt, ist zunächst stummgeschaltet."; },
+    open: function (n) { return "Ab " + n + " Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet."; },
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
     announcement: "Durchsage: ", raise: "Hand heben", lower: "Hand senken", now: "Jetzt: ",
     votes: " Stimmen", anonymous: "anonym"
@@ -19,8 +19,8 @@
     connecting: "Connecting …", live: "Live.",
     lost: "Connection lost – retrying in ", seconds: " s.",
     slow: "Connection too slow – reconnecting …", speaking: "Speaking: ", nobody: "nobody",
-    muted: "Muted mode is in force in this room: whoever joins now starts muted.",
-    open: "From a certain number of people on, microphones are muted automatically on joining.",
+    muted: function (n) { return n + " or more people are here: whoever joins now starts muted."; },
+    open: function (n) { return "From " + n + " people on, microphones are muted automatically on joining."; },
     youMuted: "You joined muted (rule from ", people: " people).",
     announcement: "Announcement: ", raise: "Raise hand", lower: "Lower hand", now: "Now: ",
     votes: " votes", anonymous: "anonymous"
@@ -124,7 +124,7 @@
     });
     var rule = byId("mic-rule");
     if (rule && roomSlug === room) {
-      rule.textContent = (muted ? T.muted : T.open) + " (" + threshold + ")";
+      rule.textContent = muted ? T.muted(threshold) : T.open(threshold);
       rule.classList.toggle("notice-strong", !!muted);
     }
   }

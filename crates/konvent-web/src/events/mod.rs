@@ -344,7 +344,8 @@ struct RoomPage {
     count: i64,
     capacity: i64,
     threshold: i64,
-    muted: bool,
+    mic_line: String,
+    mic_muted: bool,
     video: bool,
     live_url: String,
     script: String,
@@ -398,7 +399,15 @@ pub async fn room(
         count: presence.count,
         capacity: room.capacity,
         threshold,
-        muted: presence.muted,
+        mic_muted: presence.muted,
+        mic_line: t.with(
+            if presence.muted {
+                "room-muted-now"
+            } else {
+                "room-mic-rule"
+            },
+            &[("threshold", &threshold.to_string())],
+        ),
         video: state.settings.video().is_some(),
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),

@@ -119,6 +119,43 @@ impl TestApp {
         }
     }
 
+    /// A signed-in account `NAME@test.example` holding `role`.
+    pub async fn user_named(&self, role: Role, name: &str) -> User {
+        let id = self
+            .store
+            .ensure_account(&format!("{name}@test.example"), name, &[grant(role)])
+            .await
+            .expect("account");
+        self.session(id).await
+    }
+
+    /// Signs in an account that exists already (e.g. from the demo data).
+    pub async fn sign_in_existing(&self, email: &str) -> User {
+        let id = self
+            .store
+            .accounts()
+            .await
+            .expect("accounts")
+            .into_iter()
+            .find(|a| a.email == email)
+            .expect("account exists")
+            .id;
+        self.session(id).await
+    }
+
+    async fn session(&self, id: i64) -> User {
+        let token = self
+            .store
+            .sign_in(id, SignedDuration::from_hours(1))
+            .await
+            .expect("session");
+        User {
+            client: client(),
+            cookie: format!("konvent_csrf={CSRF}; konvent_session={token}"),
+            base: self.address.clone(),
+        }
+    }
+
     pub async fn admin(&self) -> User {
         self.user(Role::Admin).await
     }

@@ -8,5 +8,6 @@ mod council;
 mod directory;
 mod helpers;
 mod import;
+mod konvent;
 mod oparl;
 mod shell;
