@@ -34,6 +34,11 @@ pub struct User {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = std::env::temp_dir().join(format!("konvent-test-{}", konvent_store::new_token()));
     let store = Store::open_data_dir(&dir).await.expect("store opens");
     konvent_store::demo::load(&store, 21)
@@ -43,10 +48,11 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
-    let settings = Settings {
+    let mut settings = Settings {
         data_dir: dir.clone(),
         ..Settings::default()
     };
+    configure(&mut settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), settings);
     tokio::spawn(async move {

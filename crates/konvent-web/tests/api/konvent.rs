@@ -5,7 +5,7 @@ use konvent_core::authz::Role;
 use konvent_core::demo;
 use konvent_store::{EventRole, Store};
 
-use crate::helpers::{TestApp, User, spawn_app, text};
+use crate::helpers::{TestApp, User, spawn_app, spawn_app_with, text};
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 
@@ -380,4 +380,52 @@ async fn video_says_when_it_is_not_configured() {
     let (status, page) = anna.get_text(&format!("{EVENT}/raeume/plenum/video")).await;
     assert_eq!(status, 200);
     assert!(text(&page).contains("Für diese Installation ist kein Videodienst eingerichtet."));
+}
+
+#[tokio::test]
+async fn video_opens_jitsi_with_a_signed_token_and_the_microphone_rule() {
+    let app = spawn_app_with(|s| {
+        s.video_backend = "jitsi".into();
+        s.jitsi_url = "https://meet.example.org".into();
+        s.jitsi_app_id = "konvent".into();
+        s.jitsi_app_secret = "geheim".into();
+    })
+    .await;
+    let (anna, _) = participant(&app, 1).await;
+    let r = anna.get(&format!("{EVENT}/raeume/plenum/video")).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r.headers()["location"].to_str().expect("ascii").to_owned();
+    assert!(
+        location.starts_with("https://meet.example.org/strategiekonvent-2025-plenum?jwt=ey"),
+        "{location}"
+    );
+    assert!(location.contains("config.startAudioMuted=19"));
+    let (_, room) = anna.get_text(&format!("{EVENT}/raeume/plenum")).await;
+    assert!(text(&room).contains("Videoraum öffnen"));
+}
+
+#[tokio::test]
+async fn video_offers_bigbluebutton_links_with_checksums() {
+    let app = spawn_app_with(|s| {
+        s.video_backend = "bigbluebutton".into();
+        s.bbb_api_url = "https://bbb.example.org/bigbluebutton/api".into();
+        s.bbb_secret = "geheim".into();
+    })
+    .await;
+    let admin = app.admin().await;
+    let (status, page) = admin
+        .get_text(&format!("{EVENT}/raeume/plenum/video"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("https://bbb.example.org/bigbluebutton/api/create?name=Plenum"));
+    assert!(page.contains("https://bbb.example.org/bigbluebutton/api/join?fullName="));
+    assert!(page.contains("role=MODERATOR"));
+    assert!(page.contains("checksum="));
+    let (anna, _) = participant(&app, 1).await;
+    let (_, page) = anna.get_text(&format!("{EVENT}/raeume/plenum/video")).await;
+    assert!(
+        !page.contains("/create?"),
+        "only moderators create the meeting"
+    );
+    assert!(page.contains("role=VIEWER"));
 }
