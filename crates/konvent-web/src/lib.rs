@@ -16,7 +16,7 @@ mod import;
 mod layout;
 pub mod live;
 mod markdown;
-mod metrics;
+pub mod metrics;
 mod oparl;
 mod pages;
 mod router;
@@ -44,11 +44,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
+        let metrics = Arc::new(metrics::Metrics::new());
         Self {
-            live: live::Live::new(store.clone()),
+            live: live::Live::new(store.clone(), metrics.live.clone()),
             store,
             settings: Arc::new(settings),
-            metrics: Arc::new(metrics::Metrics::new()),
+            metrics,
         }
     }
 }

@@ -9,6 +9,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -30,6 +31,16 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram>,
+    pub live: LiveMetrics,
+}
+
+/// What the live hub reports: open connections, frames queued for clients, and clients
+/// closed because they could not keep up.
+#[derive(Clone, Default)]
+pub struct LiveMetrics {
+    pub connections: Gauge,
+    pub deliveries: Counter,
+    pub slow_closes: Counter,
 }
 
 impl Metrics {
@@ -45,10 +56,27 @@ impl Metrics {
             "Time to answer an HTTP request",
             durations.clone(),
         );
+        let live = LiveMetrics::default();
+        registry.register(
+            "live_connections",
+            "Open live WebSocket connections",
+            live.connections.clone(),
+        );
+        registry.register(
+            "live_deliveries",
+            "Frames queued for live clients",
+            live.deliveries.clone(),
+        );
+        registry.register(
+            "live_slow_closes",
+            "Live clients closed because they could not keep up",
+            live.slow_closes.clone(),
+        );
         Self {
             registry,
             requests,
             durations,
+            live,
         }
     }
 }

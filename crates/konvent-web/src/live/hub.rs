@@ -10,13 +10,15 @@
 //! that committed them publish out of order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use konvent_core::konvent::{joins_muted, rule_in_force};
 use konvent_store::{Audience, LiveRecord, Store};
+
+use crate::metrics::LiveMetrics;
 use serde_json::json;
 use tokio::sync::{Notify, mpsc};
 
@@ -107,6 +109,8 @@ pub enum Out {
 struct Conn {
     tx: mpsc::Sender<Out>,
     kick: Arc<Notify>,
+    /// Set once the connection was told to close for being slow.
+    kicked: AtomicBool,
     account: i64,
     staff: bool,
     room: Option<Arc<str>>,
@@ -158,7 +162,7 @@ pub struct Fanout {
     store: Store,
     events: Mutex<HashMap<i64, EventHub>>,
     next_conn: AtomicU64,
-    slow_kicks: AtomicU64,
+    metrics: LiveMetrics,
 }
 
 /// A registered connection: its id, its queue, the signal that it is too slow, and the
@@ -172,12 +176,12 @@ pub struct Registration {
 }
 
 impl Fanout {
-    pub fn new(store: Store) -> Arc<Self> {
+    pub fn new(store: Store, metrics: LiveMetrics) -> Arc<Self> {
         Arc::new(Self {
             store,
             events: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
-            slow_kicks: AtomicU64::new(0),
+            metrics,
         })
     }
 
@@ -189,7 +193,7 @@ impl Fanout {
 
     /// Connections closed because their queue was full, since start.
     pub fn slow_kicks(&self) -> u64 {
-        self.slow_kicks.load(Ordering::Relaxed)
+        self.metrics.slow_closes.get()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, EventHub>> {
@@ -227,11 +231,13 @@ impl Fanout {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
         let kick = Arc::new(Notify::new());
+        self.metrics.connections.inc();
         hub.conns.insert(
             id,
             Conn {
                 tx,
                 kick: kick.clone(),
+                kicked: AtomicBool::new(false),
                 account,
                 staff,
                 room: None,
@@ -252,7 +258,9 @@ impl Fanout {
         let mut events = self.lock();
         let hub = events.get_mut(&event_id)?;
         let left = leave_room(hub, conn);
-        hub.conns.remove(&conn);
+        if hub.conns.remove(&conn).is_some() {
+            self.metrics.connections.dec();
+        }
         left
     }
 
@@ -332,10 +340,18 @@ impl Fanout {
             seq,
             text: text.clone(),
         };
-        if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(out) {
-            // Too slow: tell the connection to close; it resumes from its last seq.
-            conn.kick.notify_one();
-            self.slow_kicks.fetch_add(1, Ordering::Relaxed);
+        match conn.tx.try_send(out) {
+            Ok(()) => {
+                self.metrics.deliveries.inc();
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // Too slow: tell the connection to close; it resumes from its last seq.
+                if !conn.kicked.swap(true, Ordering::Relaxed) {
+                    conn.kick.notify_one();
+                    self.metrics.slow_closes.inc();
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 

@@ -17,6 +17,7 @@ use konvent_core::konvent::{AgendaEntry, RoomKind};
 use konvent_store::{Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
+use crate::metrics::LiveMetrics;
 use hub::{Broadcast, Bus, Fanout};
 
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
@@ -44,8 +45,8 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(store: Store) -> Arc<Self> {
-        let fanout = Fanout::new(store.clone());
+    pub fn new(store: Store, metrics: LiveMetrics) -> Arc<Self> {
+        let fanout = Fanout::new(store.clone(), metrics);
         let bus = fanout.in_process_bus();
         Arc::new(Self {
             store,
