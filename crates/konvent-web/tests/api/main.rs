@@ -9,5 +9,6 @@ mod directory;
 mod helpers;
 mod import;
 mod konvent;
+mod live;
 mod oparl;
 mod shell;
