@@ -532,3 +532,110 @@ pub fn presence_frame(room: &str, p: Presence, threshold: i64) -> Utf8Bytes {
         .to_string(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use konvent_store::Who;
+
+    async fn store() -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("konvent-hub-{}", konvent_store::new_token()));
+        let store = Store::open_data_dir(&dir).await.expect("store");
+        (store, dir)
+    }
+
+    fn broadcast(event_id: i64, seq: i64) -> Broadcast {
+        Broadcast {
+            event_id,
+            seq,
+            room: None,
+            audience: Audience::All,
+            sender_id: None,
+            recipient_id: None,
+            frame: Utf8Bytes::from(format!("{{\"seq\":{seq}}}")),
+        }
+    }
+
+    fn seq_of(out: Out) -> Option<i64> {
+        let Out::Frame { seq, .. } = out;
+        seq
+    }
+
+    #[tokio::test]
+    async fn entries_reach_connections_in_sequence_order_whatever_the_publish_order() {
+        let (store, dir) = store().await;
+        let fanout = Fanout::new(store, LiveMetrics::default());
+        fanout.ensure_event(1, 0, 20);
+        let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
+        fanout.deliver(broadcast(1, 2));
+        fanout.deliver(broadcast(1, 3));
+        assert!(reg.rx.try_recv().is_err(), "2 and 3 wait for 1");
+        fanout.deliver(broadcast(1, 1));
+        fanout.deliver(broadcast(1, 2)); // a duplicate is dropped
+        let got: Vec<_> = std::iter::from_fn(|| reg.rx.try_recv().ok())
+            .filter_map(seq_of)
+            .collect();
+        assert_eq!(got, vec![1, 2, 3]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_told_to_go_once_and_others_get_everything() {
+        let (store, dir) = store().await;
+        let fanout = Fanout::new(store, LiveMetrics::default());
+        fanout.ensure_event(1, 0, 20);
+        let (stalled, _) = fanout.register(1, 1, false, None).expect("registered");
+        let (mut healthy, _) = fanout.register(1, 2, false, None).expect("registered");
+        let mut received = Vec::new();
+        for seq in 1..=(QUEUE_FRAMES as i64 * 3) {
+            fanout.deliver(broadcast(1, seq));
+            while let Ok(out) = healthy.rx.try_recv() {
+                received.extend(seq_of(out));
+            }
+        }
+        assert_eq!(
+            received,
+            (1..=(QUEUE_FRAMES as i64 * 3)).collect::<Vec<_>>()
+        );
+        tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
+            .await
+            .expect("the stalled connection was told to close");
+        assert_eq!(fanout.slow_kicks(), 1, "counted once");
+        assert_eq!(stalled.rx.len(), QUEUE_FRAMES, "its queue stays bounded");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_gap_left_by_a_writer_that_never_published_is_filled_from_the_log() {
+        let (store, dir) = store().await;
+        konvent_store::demo::load(&store, 21).await.expect("demo");
+        let event = store.event("strategiekonvent-2025").await.expect("event");
+        let fanout = Fanout::new(store.clone(), LiveMetrics::default());
+        fanout.ensure_event(event.id, event.last_seq, 20);
+        let (mut reg, joined) = fanout
+            .register(event.id, 1, false, Some(("plenum", 100)))
+            .expect("registered");
+        assert!(matches!(joined, Some(Ok(_))));
+        let who = Who::new(1, "Demo");
+        let first = store
+            .post_chat(event.id, "plenum", &who, None, "eins", "<p>eins</p>")
+            .await
+            .expect("chat");
+        let second = store
+            .post_chat(event.id, "plenum", &who, None, "zwei", "<p>zwei</p>")
+            .await
+            .expect("chat");
+        // Only the second is published; the first writer "died" after its commit.
+        fanout.deliver(Broadcast::from_record(&second.record));
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            let out = tokio::time::timeout(Duration::from_secs(2), reg.rx.recv())
+                .await
+                .expect("filled in time")
+                .expect("open");
+            got.extend(seq_of(out));
+        }
+        assert_eq!(got, vec![first.record.seq, second.record.seq]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
