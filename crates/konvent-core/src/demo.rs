@@ -350,44 +350,6 @@ pub const WORKSHOP_QUESTIONS: [&str; 4] = [
      gegenseitigen Einbindung übernehmen?",
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_demo_directory_has_all_thirteen_boxes_of_the_slide() {
-        let rows = directory_rows();
-        let mut conferences: Vec<_> = rows.iter().map(|r| r.conference.as_str()).collect();
-        conferences.dedup();
-        assert_eq!(conferences.len(), 13);
-        let vmk: Vec<_> = rows
-            .iter()
-            .filter(|r| r.conference.as_str() == "VMK")
-            .collect();
-        assert_eq!(vmk.len(), 1);
-        assert!(vmk[0].person.is_none(), "VMK is N.N.");
-        let dmk = rows
-            .iter()
-            .find(|r| r.conference.as_str() == "DMK")
-            .expect("DMK");
-        assert_eq!(
-            dmk.lead_states.as_deref(),
-            Some("Berlin & Bund (Vorsitz IT-PLR)")
-        );
-        let ejr = rows
-            .iter()
-            .find(|r| r.conference.as_str() == "JuMiKo")
-            .expect("E-Justice-Rat");
-        assert!(ejr.person.is_none());
-        assert!(ejr.note.as_deref().is_some_and(|n| n.contains("44.")));
-        assert!(
-            rows.iter()
-                .all(|r| r.appointing_resolution.map(|n| n.to_string())
-                    == Some("2022/43".to_owned()))
-        );
-    }
-}
-
 /// The Strategiekonvent 2025 (deck `000_…`, held 20.02.2025, virtual).
 pub const KONVENT_SLUG: &str = "strategiekonvent-2025";
 pub const KONVENT_TITLE: &str = "Strategiekonvent 2025";
@@ -403,8 +365,11 @@ pub const HOUSE_RULES: &str = "\
 
 **Eine Person spricht** – Fragen und Wortmeldungen gerne per Chat und Hand heben adressieren.";
 
-/// The agenda: kind, title, start and end (Berlin wall clock, hour and minute).
-pub const KONVENT_AGENDA: [(&str, &str, (i8, i8), (i8, i8)); 12] = [
+/// A Berlin wall-clock time: hour and minute.
+pub type Clock = (i8, i8);
+
+/// The agenda: kind, title, start and end.
+pub const KONVENT_AGENDA: [(&str, &str, Clock, Clock); 12] = [
     (
         "opening",
         "Öffnung des Raums mit Gelegenheit zur Vernetzung",
@@ -495,3 +460,41 @@ pub const KONVENT_HELPERS: [(&str, &str); 2] = [
     ("juerina.hildebrand@konvent.example", "Jürina Hildebrand"),
 ];
 pub const KONVENT_MODERATOR: (&str, &str) = ("andre.goebel@konvent.example", "Dr. André Göbel");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_directory_has_all_thirteen_boxes_of_the_slide() {
+        let rows = directory_rows();
+        let mut conferences: Vec<_> = rows.iter().map(|r| r.conference.as_str()).collect();
+        conferences.dedup();
+        assert_eq!(conferences.len(), 13);
+        let vmk: Vec<_> = rows
+            .iter()
+            .filter(|r| r.conference.as_str() == "VMK")
+            .collect();
+        assert_eq!(vmk.len(), 1);
+        assert!(vmk[0].person.is_none(), "VMK is N.N.");
+        let dmk = rows
+            .iter()
+            .find(|r| r.conference.as_str() == "DMK")
+            .expect("DMK");
+        assert_eq!(
+            dmk.lead_states.as_deref(),
+            Some("Berlin & Bund (Vorsitz IT-PLR)")
+        );
+        let ejr = rows
+            .iter()
+            .find(|r| r.conference.as_str() == "JuMiKo")
+            .expect("E-Justice-Rat");
+        assert!(ejr.person.is_none());
+        assert!(ejr.note.as_deref().is_some_and(|n| n.contains("44.")));
+        assert!(
+            rows.iter()
+                .all(|r| r.appointing_resolution.map(|n| n.to_string())
+                    == Some("2022/43".to_owned()))
+        );
+    }
+}

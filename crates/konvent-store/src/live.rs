@@ -429,30 +429,26 @@ fn queue_json(queue: &[Who]) -> Value {
     Value::Array(queue.iter().map(Who::json).collect())
 }
 
+/// (id, text, author id, author name, anonymous, status, votes)
+type QuestionRow = (i64, String, Option<i64>, Option<String>, i64, String, i64);
+
+const QUESTION_SELECT: &str = "SELECT q.id, q.text, q.author_id, a.display_name, q.anonymous, \
+     q.status, (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id) AS votes \
+     FROM questions q LEFT JOIN accounts a ON a.id = q.author_id";
+
 async fn question(tx: &mut Tx, event_id: i64, id: i64) -> Result<Question> {
-    let row: Option<(i64, String, Option<i64>, Option<String>, i64, String, i64)> = sqlx::query_as(
-        "SELECT q.id, q.text, q.author_id, a.display_name, q.anonymous, q.status, \
-             (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id) \
-             FROM questions q LEFT JOIN accounts a ON a.id = q.author_id \
-             WHERE q.id = $1 AND q.event_id = $2",
-    )
+    let row: Option<QuestionRow> = sqlx::query_as(&format!(
+        "{QUESTION_SELECT} WHERE q.id = $1 AND q.event_id = $2"
+    ))
     .bind(id)
     .bind(event_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let (id, text, author_id, name, anonymous, status, votes) = row.ok_or(StoreError::NotFound)?;
-    question_from(id, text, author_id, name, anonymous, status, votes)
+    question_from(row.ok_or(StoreError::NotFound)?)
 }
 
-fn question_from(
-    id: i64,
-    text: String,
-    author_id: Option<i64>,
-    name: Option<String>,
-    anonymous: i64,
-    status: String,
-    votes: i64,
-) -> Result<Question> {
+fn question_from(row: QuestionRow) -> Result<Question> {
+    let (id, text, author_id, name, anonymous, status, votes) = row;
     Ok(Question {
         id,
         text,
@@ -1231,19 +1227,15 @@ impl Store {
         viewer: Option<i64>,
         staff: bool,
     ) -> Result<Vec<Question>> {
-        let rows: Vec<(i64, String, Option<i64>, Option<String>, i64, String, i64)> =
-            sqlx::query_as(
-                "SELECT q.id, q.text, q.author_id, a.display_name, q.anonymous, q.status, \
-             (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id) AS votes \
-             FROM questions q LEFT JOIN accounts a ON a.id = q.author_id \
-             WHERE q.event_id = $1 ORDER BY votes DESC, q.id",
-            )
-            .bind(event_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<QuestionRow> = sqlx::query_as(&format!(
+            "{QUESTION_SELECT} WHERE q.event_id = $1 ORDER BY votes DESC, q.id"
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::new();
-        for (id, text, author_id, name, anonymous, status, votes) in rows {
-            let q = question_from(id, text, author_id, name, anonymous, status, votes)?;
+        for row in rows {
+            let q = question_from(row)?;
             if staff || q.audience() == Audience::All || (viewer.is_some() && q.author_id == viewer)
             {
                 out.push(q);
