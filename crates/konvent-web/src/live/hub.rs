@@ -25,6 +25,10 @@ use tokio::sync::{Notify, mpsc};
 /// How many frames a connection may have waiting before it counts as too slow.
 pub const QUEUE_FRAMES: usize = 1024;
 
+/// Headcounts go out at most this often per room: a join would otherwise tell every one
+/// of a thousand people in the room, a thousand times over while a room fills.
+pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
+
 /// How long the sequencer waits for a missing sequence number before it reads it from the
 /// database (a writer that committed and then failed to publish).
 const GAP_WAIT: Duration = Duration::from_millis(250);
@@ -132,6 +136,8 @@ struct EventHub {
     conns: HashMap<u64, Conn>,
     rooms: HashMap<Arc<str>, RoomPresence>,
     mute_threshold: i64,
+    /// Rooms whose headcount changed since the last presence tick.
+    presence_dirty: HashSet<Arc<str>>,
 }
 
 /// A room's headcount after a change, and whether the microphone rule is in force.
@@ -163,6 +169,7 @@ pub struct Fanout {
     events: Mutex<HashMap<i64, EventHub>>,
     next_conn: AtomicU64,
     metrics: LiveMetrics,
+    ticking: AtomicBool,
 }
 
 /// A registered connection: its id, its queue, the signal that it is too slow, and the
@@ -182,6 +189,7 @@ impl Fanout {
             events: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             metrics,
+            ticking: AtomicBool::new(false),
         })
     }
 
@@ -203,7 +211,21 @@ impl Fanout {
 
     /// Makes sure the event has a hub, starting its sequencer at the event's current
     /// sequence number.
-    pub fn ensure_event(&self, event_id: i64, last_seq: i64, mute_threshold: i64) {
+    pub fn ensure_event(self: &Arc<Self>, event_id: i64, last_seq: i64, mute_threshold: i64) {
+        if !self.ticking.swap(true, Ordering::Relaxed) {
+            let fanout = Arc::downgrade(self);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(PRESENCE_TICK);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(fanout) = fanout.upgrade() else {
+                        return;
+                    };
+                    fanout.send_presence();
+                }
+            });
+        }
         let mut events = self.lock();
         let hub = events.entry(event_id).or_insert_with(|| EventHub {
             next: last_seq + 1,
@@ -212,6 +234,7 @@ impl Fanout {
             conns: HashMap::new(),
             rooms: HashMap::new(),
             mute_threshold,
+            presence_dirty: HashSet::new(),
         });
         hub.mute_threshold = mute_threshold;
     }
@@ -311,18 +334,29 @@ impl Fanout {
             })
     }
 
-    /// Sends an ephemeral frame (presence) to everybody in a room.
-    pub fn to_room(&self, event_id: i64, room: &str, text: Utf8Bytes) {
+    /// Notes that a room's headcount changed; the next presence tick tells the room.
+    pub fn presence_changed(&self, event_id: i64, room: &str) {
         let mut events = self.lock();
-        let Some(hub) = events.get_mut(&event_id) else {
-            return;
-        };
-        let Some(conns) = hub.rooms.get(room).map(|r| r.conns.clone()) else {
-            return;
-        };
-        for id in conns {
-            if let Some(conn) = hub.conns.get(&id) {
-                self.offer(conn, None, &text);
+        if let Some(hub) = events.get_mut(&event_id) {
+            hub.presence_dirty.insert(Arc::from(room));
+        }
+    }
+
+    /// Sends each changed room its headcount and microphone mode (ephemeral, not logged).
+    pub fn send_presence(&self) {
+        let mut events = self.lock();
+        for hub in events.values_mut() {
+            let dirty: Vec<Arc<str>> = hub.presence_dirty.drain().collect();
+            for room in dirty {
+                let Some(presence) = hub.rooms.get(&room) else {
+                    continue;
+                };
+                let frame = presence_frame(&room, presence_of(hub, &room), hub.mute_threshold);
+                for id in &presence.conns {
+                    if let Some(conn) = hub.conns.get(id) {
+                        self.offer(conn, None, &frame);
+                    }
+                }
             }
         }
     }

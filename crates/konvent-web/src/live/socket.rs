@@ -15,7 +15,7 @@ use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hub::{JoinRefusal, Joined, Out, Registration, ev_frame, presence_frame};
+use super::hub::{JoinRefusal, Joined, Out, Registration, ev_frame};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
@@ -442,24 +442,16 @@ impl Connection {
             "queue": queue,
             "speaker": speaker,
         }));
-        let threshold = self.info.event.mute_threshold;
-        self.live.fanout.to_room(
-            event,
-            &room.slug,
-            presence_frame(&room.slug, joined.presence, threshold),
-        );
+        self.live.fanout.presence_changed(event, &room.slug);
         self.announce_presence(joined.left);
         self.room = Some(room);
         self.socket.send(frame).await
     }
 
+    /// The room somebody left has a new headcount.
     fn announce_presence(&self, left: Option<(Arc<str>, super::hub::Presence)>) {
-        if let Some((room, presence)) = left {
-            self.live.fanout.to_room(
-                self.info.event.id,
-                &room,
-                presence_frame(&room, presence, self.info.event.mute_threshold),
-            );
+        if let Some((room, _)) = left {
+            self.live.fanout.presence_changed(self.info.event.id, &room);
         }
     }
 }
