@@ -309,6 +309,9 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     tracing::info!(settings = ?settings, backend = ?store.backend(), "serving");
     let state = AppState::new(store.clone(), settings);
     konvent_web::serve(state, listener, shutdown_signal()).await?;
+    if let Err(e) = store.checkpoint().await {
+        tracing::warn!(error = %e, "final checkpoint failed");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

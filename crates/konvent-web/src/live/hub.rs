@@ -29,6 +29,11 @@ pub const QUEUE_FRAMES: usize = 1024;
 /// of a thousand people in the room, a thousand times over while a room fills.
 pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
 
+/// Under load, entries are handed to connections at most this often per event, so that
+/// a connection writes several in one system call instead of one each (writing is most
+/// of a broadcast's cost). An entry after a quiet spell goes out at once.
+pub const COALESCE: Duration = Duration::from_millis(10);
+
 /// How long the sequencer waits for a missing sequence number before it reads it from the
 /// database (a writer that committed and then failed to publish).
 const GAP_WAIT: Duration = Duration::from_millis(250);
@@ -138,6 +143,10 @@ struct EventHub {
     mute_threshold: i64,
     /// Rooms whose headcount changed since the last presence tick.
     presence_dirty: HashSet<Arc<str>>,
+    /// Entries in order, waiting for the next flush to connections.
+    outbox: Vec<Broadcast>,
+    last_flush: std::time::Instant,
+    flush_armed: bool,
 }
 
 /// A room's headcount after a change, and whether the microphone rule is in force.
@@ -235,6 +244,9 @@ impl Fanout {
             rooms: HashMap::new(),
             mute_threshold,
             presence_dirty: HashSet::new(),
+            outbox: Vec::new(),
+            last_flush: std::time::Instant::now() - COALESCE,
+            flush_armed: false,
         });
         hub.mute_threshold = mute_threshold;
     }
@@ -405,11 +417,28 @@ impl Fanout {
             hub.pending.insert(broadcast.seq, broadcast);
             while let Some(b) = hub.pending.remove(&hub.next) {
                 hub.next += 1;
-                self.fan_out(hub, &b);
+                hub.outbox.push(b);
             }
             if !hub.pending.is_empty() && !hub.gap_check_armed {
                 hub.gap_check_armed = true;
                 arm_gap_check = true;
+            }
+            if !hub.outbox.is_empty() && !hub.flush_armed {
+                let since = hub.last_flush.elapsed();
+                if since >= COALESCE {
+                    self.flush(hub);
+                } else {
+                    hub.flush_armed = true;
+                    let fanout = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(COALESCE - since).await;
+                        let mut events = fanout.lock();
+                        if let Some(hub) = events.get_mut(&event_id) {
+                            hub.flush_armed = false;
+                            fanout.flush(hub);
+                        }
+                    });
+                }
             }
         }
         if arm_gap_check {
@@ -445,6 +474,16 @@ impl Fanout {
                 }
             }
             Err(e) => tracing::error!(error = %e, event_id, "live: cannot fill a gap"),
+        }
+    }
+
+    /// Hands everything in the outbox to the connections, in order. Several entries in
+    /// one go reach a connection in one wake-up and leave in one write.
+    fn flush(&self, hub: &mut EventHub) {
+        hub.last_flush = std::time::Instant::now();
+        let outbox = std::mem::take(&mut hub.outbox);
+        for b in &outbox {
+            self.fan_out(hub, b);
         }
     }
 
@@ -603,9 +642,11 @@ mod tests {
         let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
         fanout.deliver(broadcast(1, 2));
         fanout.deliver(broadcast(1, 3));
+        tokio::time::sleep(COALESCE * 2).await;
         assert!(reg.rx.try_recv().is_err(), "2 and 3 wait for 1");
         fanout.deliver(broadcast(1, 1));
         fanout.deliver(broadcast(1, 2)); // a duplicate is dropped
+        tokio::time::sleep(COALESCE * 2).await;
         let got: Vec<_> = std::iter::from_fn(|| reg.rx.try_recv().ok())
             .filter_map(seq_of)
             .collect();
@@ -623,9 +664,16 @@ mod tests {
         let mut received = Vec::new();
         for seq in 1..=(QUEUE_FRAMES as i64 * 3) {
             fanout.deliver(broadcast(1, seq));
+            if seq % 256 == 0 {
+                tokio::time::sleep(COALESCE * 2).await;
+            }
             while let Ok(out) = healthy.rx.try_recv() {
                 received.extend(seq_of(out));
             }
+        }
+        tokio::time::sleep(COALESCE * 2).await;
+        while let Ok(out) = healthy.rx.try_recv() {
+            received.extend(seq_of(out));
         }
         assert_eq!(
             received,

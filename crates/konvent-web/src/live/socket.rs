@@ -118,9 +118,7 @@ pub async fn upgrade(
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| async move {
-            Connection::run(live, info, actor, socket, query).await;
-        })
+        .on_upgrade(move |socket| Connection::run(live, info, actor, socket, query))
 }
 
 fn text_frame(value: Value) -> Message {
@@ -182,13 +180,15 @@ impl Connection {
             room: None,
         };
         let result = async {
-            this.hello(seq).await?;
+            // The set-up steps run in boxes of their own: their state (database
+            // queries) would otherwise sit in every idle connection's task for good.
+            Box::pin(this.hello(seq)).await?;
             match (initial, joined) {
-                (Some(room), Some(Ok(joined))) => this.joined(room, joined).await?,
-                (Some(room), Some(Err(_))) => this.refuse_full(&room).await?,
+                (Some(room), Some(Ok(joined))) => Box::pin(this.joined(room, joined)).await?,
+                (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room)).await?,
                 _ => {}
             }
-            this.replay(query.since, seq).await?;
+            Box::pin(this.replay(query.since, seq)).await?;
             this.serve(&mut rx, &kick).await
         }
         .await;
@@ -273,10 +273,14 @@ impl Connection {
         rx: &mut tokio::sync::mpsc::Receiver<Out>,
         kick: &tokio::sync::Notify,
     ) -> Result<(), axum::Error> {
+        // Registered once: a fresh `notified()` per turn would lock the Notify twice per
+        // frame written.
+        let kicked = kick.notified();
+        tokio::pin!(kicked);
         loop {
             tokio::select! {
                 biased;
-                () = kick.notified() => {
+                () = &mut kicked => {
                     let _ = self
                         .socket
                         .send(Message::Close(Some(CloseFrame {
@@ -320,7 +324,9 @@ impl Connection {
                                 .await;
                             return Ok(());
                         }
-                        Some(Ok(Message::Text(text))) => self.command(text.as_str()).await?,
+                        // Boxed: commands wait on the database, idle connections should
+                        // not carry that state.
+                        Some(Ok(Message::Text(text))) => Box::pin(self.command(text.as_str())).await?,
                         Some(Ok(Message::Binary(_))) => {
                             let refusal = Refusal::new("bad_frame", "Nur Text-Nachrichten (JSON).");
                             self.socket.send(error_frame(None, &refusal)).await?;
