@@ -279,11 +279,14 @@ impl Fanout {
             },
         );
         let joined = room.map(|(slug, capacity)| join_room(hub, id, slug, capacity));
+        // Entries waiting in the outbox (the last `outbox.len()` sequence numbers before
+        // `next`) have not reached any connection yet: the next flush hands them to this
+        // one too, so they are not part of what the client must read from the log.
         let registration = Registration {
             id,
             rx,
             kick,
-            seq: hub.next - 1,
+            seq: hub.next - 1 - hub.outbox.len() as i64,
         };
         Some((registration, joined))
     }
@@ -651,6 +654,23 @@ mod tests {
             .filter_map(seq_of)
             .collect();
         assert_eq!(got, vec![1, 2, 3]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_connection_registered_before_a_flush_gets_the_outbox_and_not_the_log() {
+        let (store, dir) = store().await;
+        let fanout = Fanout::new(store, LiveMetrics::default());
+        fanout.ensure_event(1, 0, 20);
+        fanout.deliver(broadcast(1, 1)); // after a quiet spell: out at once
+        fanout.deliver(broadcast(1, 2)); // waits for the next flush
+        let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
+        assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
+        tokio::time::sleep(COALESCE * 2).await;
+        let got: Vec<_> = std::iter::from_fn(|| reg.rx.try_recv().ok())
+            .filter_map(seq_of)
+            .collect();
+        assert_eq!(got, vec![2]);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -30,6 +30,8 @@ const REPLAY_PAGE: i64 = 500;
 const HISTORY: i64 = 50;
 /// Frames written before one flush.
 const BATCH: usize = 64;
+/// How long a client told to go for being slow gets to take the close frame.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Deserialize)]
 pub struct LiveQuery {
@@ -179,17 +181,37 @@ impl Connection {
             conn,
             room: None,
         };
+        // Told to go for being too slow (its queue is full): this wins over whatever
+        // the connection is doing, writing included. A client that stopped reading
+        // leaves writes to its socket pending for good; waiting for them would keep the
+        // connection, its full queue and its place in the room forever.
+        let kicked = kick.notified();
+        tokio::pin!(kicked);
         let result = async {
             // The set-up steps run in boxes of their own: their state (database
             // queries) would otherwise sit in every idle connection's task for good.
-            Box::pin(this.hello(seq)).await?;
-            match (initial, joined) {
-                (Some(room), Some(Ok(joined))) => Box::pin(this.joined(room, joined)).await?,
-                (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room)).await?,
-                _ => {}
+            let set_up = async {
+                Box::pin(this.hello(seq)).await?;
+                match (initial, joined) {
+                    (Some(room), Some(Ok(joined))) => Box::pin(this.joined(room, joined)).await?,
+                    (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room)).await?,
+                    _ => {}
+                }
+                Box::pin(this.replay(query.since, seq)).await
+            };
+            let slow = tokio::select! {
+                biased;
+                () = &mut kicked => true,
+                done = set_up => {
+                    done?;
+                    false
+                }
+            };
+            if slow {
+                this.close_slow().await;
+                return Ok(());
             }
-            Box::pin(this.replay(query.since, seq)).await?;
-            this.serve(&mut rx, &kick).await
+            this.serve(&mut rx, kicked.as_mut()).await
         }
         .await;
         if let Err(e) = result {
@@ -271,68 +293,93 @@ impl Connection {
     async fn serve(
         &mut self,
         rx: &mut tokio::sync::mpsc::Receiver<Out>,
-        kick: &tokio::sync::Notify,
-    ) -> Result<(), axum::Error> {
         // Registered once: a fresh `notified()` per turn would lock the Notify twice per
         // frame written.
-        let kicked = kick.notified();
-        tokio::pin!(kicked);
+        mut kicked: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) -> Result<(), axum::Error> {
         loop {
-            tokio::select! {
+            let slow = tokio::select! {
                 biased;
-                () = &mut kicked => {
-                    let _ = self
-                        .socket
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CLOSE_SLOW,
-                            reason: "slow consumer: resume from your last seq".into(),
-                        })))
-                        .await;
-                    return Ok(());
-                }
-                out = rx.recv() => {
-                    let Some(Out::Frame { text, .. }) = out else { return Ok(()) };
-                    self.socket.feed(Message::Text(text)).await?;
-                    // Write what else is waiting in one go.
-                    for _ in 1..BATCH {
-                        match rx.try_recv() {
-                            Ok(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
-                            Err(_) => break,
-                        }
+                () = &mut kicked => true,
+                go_on = self.step(rx) => {
+                    if !go_on? {
+                        return Ok(());
                     }
-                    self.socket.flush().await?;
+                    false
                 }
-                incoming = self.socket.next() => {
-                    match incoming {
-                        None | Some(Ok(Message::Close(_))) => return Ok(()),
-                        Some(Err(e)) => {
-                            // Over the size limit, or not a valid WebSocket frame: say why.
-                            let reason = if e.to_string().contains("too long")
-                                || e.to_string().contains("Space limit")
-                                || e.to_string().contains("size")
-                            {
-                                (CLOSE_TOO_BIG, format!("frame too large (at most {MAX_FRAME_BYTES} bytes)"))
-                            } else {
-                                (1002, "protocol error".to_owned())
-                            };
-                            let _ = self
-                                .socket
-                                .send(Message::Close(Some(CloseFrame {
-                                    code: reason.0,
-                                    reason: reason.1.into(),
-                                })))
-                                .await;
-                            return Ok(());
-                        }
-                        // Boxed: commands wait on the database, idle connections should
-                        // not carry that state.
-                        Some(Ok(Message::Text(text))) => Box::pin(self.command(text.as_str())).await?,
-                        Some(Ok(Message::Binary(_))) => {
-                            let refusal = Refusal::new("bad_frame", "Nur Text-Nachrichten (JSON).");
-                            self.socket.send(error_frame(None, &refusal)).await?;
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            };
+            if slow {
+                self.close_slow().await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Says goodbye to a client that could not keep up (4008), as far as its socket still
+    /// takes anything: one that stopped reading gets a moment, then the socket is dropped.
+    async fn close_slow(&mut self) {
+        let close = Message::Close(Some(CloseFrame {
+            code: CLOSE_SLOW,
+            reason: "slow consumer: resume from your last seq".into(),
+        }));
+        let _ = tokio::time::timeout(CLOSE_GRACE, self.socket.send(close)).await;
+    }
+
+    /// Writes what the hub queued, or handles what the client sent. `false` when the
+    /// connection is over.
+    async fn step(
+        &mut self,
+        rx: &mut tokio::sync::mpsc::Receiver<Out>,
+    ) -> Result<bool, axum::Error> {
+        tokio::select! {
+            biased;
+            out = rx.recv() => {
+                let Some(Out::Frame { text, .. }) = out else { return Ok(false) };
+                self.socket.feed(Message::Text(text)).await?;
+                // Write what else is waiting in one go.
+                for _ in 1..BATCH {
+                    match rx.try_recv() {
+                        Ok(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
+                        Err(_) => break,
                     }
+                }
+                self.socket.flush().await?;
+                Ok(true)
+            }
+            incoming = self.socket.next() => {
+                match incoming {
+                    None | Some(Ok(Message::Close(_))) => Ok(false),
+                    Some(Err(e)) => {
+                        // Over the size limit, or not a valid WebSocket frame: say why.
+                        let reason = if e.to_string().contains("too long")
+                            || e.to_string().contains("Space limit")
+                            || e.to_string().contains("size")
+                        {
+                            (CLOSE_TOO_BIG, format!("frame too large (at most {MAX_FRAME_BYTES} bytes)"))
+                        } else {
+                            (1002, "protocol error".to_owned())
+                        };
+                        let _ = self
+                            .socket
+                            .send(Message::Close(Some(CloseFrame {
+                                code: reason.0,
+                                reason: reason.1.into(),
+                            })))
+                            .await;
+                        Ok(false)
+                    }
+                    // Boxed: commands wait on the database, idle connections should
+                    // not carry that state.
+                    Some(Ok(Message::Text(text))) => {
+                        Box::pin(self.command(text.as_str())).await?;
+                        Ok(true)
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let refusal = Refusal::new("bad_frame", "Nur Text-Nachrichten (JSON).");
+                        self.socket.send(error_frame(None, &refusal)).await?;
+                        Ok(true)
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(true),
                 }
             }
         }

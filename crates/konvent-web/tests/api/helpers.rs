@@ -16,6 +16,8 @@ pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef01234567
 pub struct TestApp {
     pub address: String,
     pub store: Store,
+    /// The server's state: the live hub and the metrics, for tests that look inside.
+    pub state: AppState,
     dir: PathBuf,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -55,8 +57,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), settings);
+    let server_state = state.clone();
     tokio::spawn(async move {
-        konvent_web::serve(state, listener, async {
+        konvent_web::serve(server_state, listener, async {
             let _ = rx.await;
         })
         .await
@@ -65,6 +68,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address,
         store,
+        state,
         dir,
         _shutdown: tx,
     }
