@@ -22,12 +22,13 @@ const BATCH: usize = 64;
 
 type Peers = Arc<Mutex<HashMap<u64, mpsc::Sender<Utf8Bytes>>>>;
 
-pub async fn serve(bind: &str) -> Result<()> {
+pub async fn serve(bind: &str, nodelay: bool) -> Result<()> {
     let listener = TcpListener::bind(bind).await?;
     let peers: Peers = Arc::default();
     let ids = AtomicU64::new(0);
     loop {
         let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(nodelay)?;
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let peers = peers.clone();
         tokio::spawn(async move {
@@ -41,28 +42,28 @@ pub async fn serve(bind: &str) -> Result<()> {
             };
             let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(QUEUE);
             peers.lock().map(|mut p| p.insert(id, tx)).ok();
-            let (mut sink, mut stream) = ws.split();
+            let mut ws = ws;
             loop {
                 tokio::select! {
                     out = rx.recv() => {
                         let Some(text) = out else {
                             // Dropped by the broadcaster: too slow.
-                            let _ = sink.send(Message::Close(Some(CloseFrame {
+                            let _ = ws.send(Message::Close(Some(CloseFrame {
                                 code: CloseCode::Library(4008),
                                 reason: "slow consumer".into(),
                             }))).await;
                             break;
                         };
-                        if sink.feed(Message::Text(text)).await.is_err() { break; }
+                        if ws.feed(Message::Text(text)).await.is_err() { break; }
                         for _ in 1..BATCH {
                             match rx.try_recv() {
-                                Ok(text) => if sink.feed(Message::Text(text)).await.is_err() { break },
+                                Ok(text) => if ws.feed(Message::Text(text)).await.is_err() { break },
                                 Err(_) => break,
                             }
                         }
-                        if sink.flush().await.is_err() { break; }
+                        if ws.flush().await.is_err() { break; }
                     }
-                    incoming = stream.next() => match incoming {
+                    incoming = ws.next() => match incoming {
                         Some(Ok(Message::Text(text))) => {
                             if let Ok(mut p) = peers.lock() {
                                 // Broadcast; a full queue drops the peer (it is closed).

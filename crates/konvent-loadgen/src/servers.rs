@@ -1,5 +1,5 @@
-//! Starting the servers under test (pinned to core 0) and reading their CPU time and
-//! memory from /proc.
+//! Starting the servers under test (pinned to core 0), reading their CPU time and memory
+//! from /proc, and setting up this process (its core, its open-files limit).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use tokio::process::{Child, Command};
+use std::process::{Child, Command};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -39,6 +40,98 @@ impl fmt::Display for Target {
     }
 }
 
+/// Where the servers run and where the load generator runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Cores {
+    pub server: Option<usize>,
+}
+
+fn taskset() -> bool {
+    std::process::Command::new("taskset")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn online_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Pins this process (all its threads) to `core` and returns the core for the servers,
+/// or `None` when there is no second core or no taskset (then nothing is pinned).
+pub fn pin_self(core: usize, server_core: usize) -> Cores {
+    if online_cores() < 2 || !taskset() {
+        eprintln!(
+            "note: not pinning (needs 2 cores and taskset): server and load generator share the cores"
+        );
+        return Cores { server: None };
+    }
+    let ok = std::process::Command::new("taskset")
+        .args([
+            "-a",
+            "-p",
+            "-c",
+            &core.to_string(),
+            &std::process::id().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("note: taskset could not pin the load generator to core {core}");
+    }
+    Cores {
+        server: Some(server_core),
+    }
+}
+
+/// Raises this process's soft limit of open files to what `clients` sockets need (up to
+/// the hard limit), with util-linux's prlimit. Servers started later inherit it.
+pub fn raise_open_files(clients: usize) -> Result<()> {
+    let need = clients as u64 + 256;
+    let limits = std::fs::read_to_string("/proc/self/limits")?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .context("no open-files limit in /proc/self/limits")?;
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    let soft: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let hard: u64 = match fields.next() {
+        Some("unlimited") => u64::MAX,
+        Some(v) => v.parse().unwrap_or(soft),
+        None => soft,
+    };
+    if soft >= need {
+        return Ok(());
+    }
+    if hard < need {
+        bail!(
+            "{clients} clients need {need} open files; the hard limit is {hard} (raise it with ulimit -Hn)"
+        );
+    }
+    let target = if hard == u64::MAX {
+        need.to_string()
+    } else {
+        hard.to_string()
+    };
+    let ok = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &std::process::id().to_string(),
+            &format!("--nofile={target}:{target}"),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        bail!(
+            "{clients} clients need {need} open files, the soft limit is {soft}: run `ulimit -n {target}` first"
+        );
+    }
+    Ok(())
+}
+
 /// A server under test.
 pub struct Running {
     pub target: Target,
@@ -48,25 +141,7 @@ pub struct Running {
     /// konvent: one session token per client.
     pub tokens: Vec<String>,
     data_dir: Option<PathBuf>,
-}
-
-fn taskset() -> bool {
-    std::path::Path::new("/usr/bin/taskset").exists()
-}
-
-/// Runs this process on one core from now on (the load generator on core 1).
-pub fn pin_self_to_core(core: usize) {
-    if taskset() {
-        let _ = std::process::Command::new("taskset")
-            .args([
-                "-p",
-                "-c",
-                &core.to_string(),
-                &std::process::id().to_string(),
-            ])
-            .stdout(Stdio::null())
-            .status();
-    }
+    ticks: f64,
 }
 
 fn free_port() -> Result<u16> {
@@ -75,19 +150,69 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-/// A command pinned to core 0 when taskset is there.
-fn pinned(program: &str) -> Command {
-    if taskset() {
-        let mut cmd = Command::new("taskset");
-        cmd.args(["-c", "0", program]);
-        cmd
-    } else {
-        Command::new(program)
+/// A command pinned to the servers' core when there is one. taskset execs the program,
+/// so the child's pid is the server's.
+fn pinned(program: &str, cores: Cores) -> Command {
+    match cores.server {
+        Some(core) => {
+            let mut cmd = Command::new("taskset");
+            cmd.args(["-c", &core.to_string(), program]);
+            cmd
+        }
+        None => Command::new(program),
     }
 }
 
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The repository's root (where bench/ is), from the working directory upwards.
+fn repo_root() -> PathBuf {
+    let mut dir = std::env::current_dir().unwrap_or_default();
+    loop {
+        if dir.join("bench/socketio/server.js").exists() {
+            return dir;
+        }
+        if !dir.pop() {
+            return PathBuf::from(".");
+        }
+    }
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1: the status code and the body.
+pub async fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await??;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .context("no HTTP status")?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
 impl Running {
-    pub async fn start(target: Target, clients: usize, konvent: &str) -> Result<Self> {
+    pub async fn start(
+        target: Target,
+        clients: usize,
+        konvent: &str,
+        cores: Cores,
+    ) -> Result<Self> {
         let port = free_port()?;
         let mut tokens = Vec::new();
         let mut data_dir = None;
@@ -112,9 +237,9 @@ impl Running {
                     .env_remove("DATABASE_URL")
                     .env("RUST_LOG", "warn")
                     .output()
-                    .await
-                    .with_context(|| format!("running {konvent}"))?;
+                    .with_context(|| format!("running {konvent} (set KONVENT_BIN or --konvent)"))?;
                 if !out.status.success() {
+                    let _ = std::fs::remove_dir_all(&dir);
                     bail!(
                         "load-test-sessions failed: {}",
                         String::from_utf8_lossy(&out.stderr)
@@ -122,10 +247,18 @@ impl Running {
                 }
                 tokens = String::from_utf8(out.stdout)?
                     .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
                     .map(str::to_owned)
                     .collect();
+                if tokens.len() < clients {
+                    bail!(
+                        "load-test-sessions printed {} tokens for {clients} clients",
+                        tokens.len()
+                    );
+                }
                 data_dir = Some(dir);
-                let mut cmd = pinned(konvent);
+                let mut cmd = pinned(konvent, cores);
                 cmd.args([
                     "serve",
                     "--data",
@@ -139,53 +272,70 @@ impl Running {
             }
             Target::Tokio => {
                 let me = std::env::current_exe()?;
-                let mut cmd = pinned(&me.display().to_string());
+                let mut cmd = pinned(&me.display().to_string(), cores);
                 cmd.args(["baseline-tokio", "--bind", &format!("127.0.0.1:{port}")]);
+                if let Ok(nodelay) = std::env::var("LOADGEN_TOKIO_NODELAY") {
+                    cmd.args(["--nodelay", &nodelay]);
+                }
                 cmd
             }
             Target::SocketIo => {
-                let dir = PathBuf::from("bench/socketio");
-                if !dir.join("node_modules").exists() {
+                let root = repo_root();
+                let dir = root.join("bench/socketio");
+                if !dir.join("node_modules/socket.io").exists() {
                     let status = Command::new("npm")
                         .args(["ci", "--no-audit", "--no-fund"])
                         .current_dir(&dir)
+                        .stdout(Stdio::null())
                         .status()
-                        .await?;
+                        .context("running npm ci in bench/socketio")?;
                     if !status.success() {
                         bail!("npm ci in bench/socketio failed");
                     }
                 }
-                let mut cmd = pinned("node");
-                cmd.args(["bench/socketio/server.js", &port.to_string()]);
+                let mut cmd = pinned("node", cores);
+                cmd.arg(dir.join("server.js")).arg(port.to_string());
                 cmd
             }
         };
         let child = cmd
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
+            .stderr(Stdio::inherit())
             .spawn()
             .with_context(|| format!("starting {target}"))?;
-        let launcher = child.id().context("no pid")?;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if Instant::now() > deadline {
-                bail!("{target} did not start listening");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        // taskset execs the program, so the pid stays the server's.
-        Ok(Self {
+        let pid = child.id();
+        let mut running = Self {
             target,
             port,
             child,
-            pid: launcher,
+            pid,
             tokens,
             data_dir,
-        })
+            ticks: clock_ticks(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = running.child.try_wait() {
+                bail!("{target} exited at start: {status}");
+            }
+            let up = match target {
+                // konvent is ready when /healthz says so.
+                Target::Konvent => http_get(port, "/healthz")
+                    .await
+                    .is_ok_and(|(status, _)| status == 200),
+                _ => tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok(),
+            };
+            if up {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("{target} did not start listening within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(running)
     }
 
     /// Resident memory in KiB.
@@ -199,22 +349,92 @@ impl Running {
             .context("VmRSS not found")
     }
 
-    /// User plus system CPU time in seconds.
+    /// User plus system CPU time of the server (all its threads) in seconds.
     pub fn cpu_seconds(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
-        // Fields after the command name (which may contain spaces) in parentheses.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).context("bad stat")?;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
-        let utime: f64 = fields.get(11).context("utime")?.parse()?;
-        let stime: f64 = fields.get(12).context("stime")?.parse()?;
-        Ok((utime + stime) / 100.0)
+        process_cpu_seconds(self.pid, self.ticks)
     }
 
-    pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+    /// konvent: how many slow clients the hub has closed (its /metrics counter).
+    pub async fn slow_closes(&self) -> Option<u64> {
+        if self.target != Target::Konvent {
+            return None;
+        }
+        let (status, body) = http_get(self.port, "/metrics").await.ok()?;
+        if status != 200 {
+            return None;
+        }
+        body.lines()
+            .filter(|l| l.starts_with("live_slow_closes"))
+            .find_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map(|v| v as u64)
+    }
+
+    pub async fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         if let Some(dir) = self.data_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// User plus system CPU time of a process in seconds (fields 14 and 15 of
+/// /proc/PID/stat, in clock ticks).
+pub fn process_cpu_seconds(pid: u32, ticks: f64) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).context("bad stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    Ok((utime + stime) / ticks)
+}
+
+/// This process's CPU time in seconds.
+pub struct SelfCpu {
+    ticks: f64,
+}
+
+impl Default for SelfCpu {
+    fn default() -> Self {
+        Self {
+            ticks: clock_ticks(),
+        }
+    }
+}
+
+impl SelfCpu {
+    pub fn seconds(&self) -> f64 {
+        process_cpu_seconds(std::process::id(), self.ticks).unwrap_or(0.0)
+    }
+}
+
+/// The kernel's count of packets dropped from the per-core receive backlogs (all cores;
+/// on loopback every packet goes through one) and of TCP segments sent again.
+pub fn kernel_net() -> (u64, u64) {
+    let drops = std::fs::read_to_string("/proc/net/softnet_stat")
+        .map(|s| {
+            s.lines()
+                .filter_map(|l| l.split_whitespace().nth(1))
+                .filter_map(|v| u64::from_str_radix(v, 16).ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let retrans = std::fs::read_to_string("/proc/net/snmp")
+        .ok()
+        .and_then(|s| {
+            let mut tcp = s.lines().filter(|l| l.starts_with("Tcp:"));
+            let names = tcp.next()?;
+            let values = tcp.next()?;
+            let at = names.split_whitespace().position(|n| n == "RetransSegs")?;
+            values.split_whitespace().nth(at)?.parse().ok()
+        })
+        .unwrap_or(0);
+    (drops, retrans)
 }
