@@ -173,8 +173,90 @@ async fn a_server_killed_mid_burst_keeps_every_acknowledged_line() {
 
     // Restart on the same data folder and read the whole log.
     let _server = serve(&data, port);
-    let mut reader = connect(port, &tokens[0], "?room=plenum&since=0").await;
+    let stored = read_log(port, &tokens[0], 0).await;
+    for (id, seq) in &acked {
+        assert_eq!(
+            stored.get(id),
+            Some(&vec![*seq]),
+            "acknowledged line {id} (seq {seq}) is stored exactly once"
+        );
+    }
+    let mut seqs: Vec<i64> = stored.values().flatten().copied().collect();
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "every stored line once, sequence numbers without holes"
+    );
+    let last = seqs.last().copied().unwrap_or(0);
+    eprintln!(
+        "{} lines acknowledged before SIGKILL, {} stored; every acknowledged one kept",
+        acked.len(),
+        stored.len()
+    );
+
+    // Every writer comes back and sends all its lines again, with the same ids (as a
+    // client does with what it has no acknowledgement for): what was stored is
+    // acknowledged with its first sequence number, the rest is stored now.
+    let mut resenders = Vec::new();
+    for (w, token) in tokens.iter().enumerate() {
+        let mut socket = connect(port, token, "?room=plenum").await;
+        resenders.push(tokio::spawn(async move {
+            let mut answers = HashMap::new();
+            for i in 0..LINES {
+                let id = format!("w{w}-{i}");
+                let frame = json!({ "t": "chat", "id": id, "text": format!("Zeile {id}") });
+                socket
+                    .send(Message::Text(frame.to_string().into()))
+                    .await
+                    .expect("sent");
+            }
+            while answers.len() < LINES {
+                let msg = tokio::time::timeout(Duration::from_secs(20), socket.next())
+                    .await
+                    .expect("answers in time")
+                    .expect("open")
+                    .expect("frame");
+                let Message::Text(t) = msg else { continue };
+                let f: Value = serde_json::from_str(t.as_str()).expect("json");
+                if f["t"] == "ack" || f["t"] == "error" {
+                    answers.insert(f["id"].as_str().unwrap_or("").to_owned(), f);
+                }
+            }
+            answers
+        }));
+    }
+    let mut newest = last;
+    for r in resenders {
+        for (id, answer) in r.await.expect("resender") {
+            assert_eq!(answer["t"], "ack", "{id}: {answer}");
+            let seq = answer["seq"].as_i64().expect("seq");
+            newest = newest.max(seq);
+            match stored.get(&id) {
+                Some(first) => assert_eq!(seq, first[0], "{id} acknowledged with its seq"),
+                None => assert!(seq > last, "{id} stored after the restart ({seq})"),
+            }
+        }
+    }
+    let all = read_log(port, &tokens[0], newest).await;
+    assert_eq!(all.len(), WRITERS * LINES, "every line");
+    for (id, seqs) in &all {
+        assert_eq!(seqs.len(), 1, "{id} stored once: {seqs:?}");
+    }
+    let mut seqs: Vec<i64> = all.values().flatten().copied().collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=(WRITERS * LINES) as i64).collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The chat lines of the whole log by line id (`w{writer}-{line}`), with the sequence
+/// numbers they are stored under: the replay from the start, and live entries after it
+/// up to `through` (entries committed a moment before may follow the replay live).
+async fn read_log(port: u16, token: &str, through: i64) -> HashMap<String, Vec<i64>> {
+    let mut reader = connect(port, token, "?room=plenum&since=0").await;
     let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut replayed = false;
+    let mut seen = 0;
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), reader.next())
             .await
@@ -184,7 +266,10 @@ async fn a_server_killed_mid_burst_keeps_every_acknowledged_line() {
         let Message::Text(t) = msg else { continue };
         let f: Value = serde_json::from_str(t.as_str()).expect("json");
         if f["t"] == "replayed" {
-            break;
+            replayed = true;
+        }
+        if f["t"] == "ev" {
+            seen = f["seq"].as_i64().expect("seq");
         }
         if f["t"] == "ev" && f["kind"] == "chat" {
             let text = f["data"]["text"].as_str().unwrap_or("").to_owned();
@@ -193,18 +278,8 @@ async fn a_server_killed_mid_burst_keeps_every_acknowledged_line() {
                 .or_default()
                 .push(f["seq"].as_i64().unwrap_or(0));
         }
+        if replayed && seen >= through {
+            return stored;
+        }
     }
-    for (id, seq) in &acked {
-        assert_eq!(
-            stored.get(id),
-            Some(&vec![*seq]),
-            "acknowledged line {id} (seq {seq}) is stored exactly once"
-        );
-    }
-    eprintln!(
-        "{} lines acknowledged before SIGKILL, {} stored; every acknowledged one kept",
-        acked.len(),
-        stored.len()
-    );
-    let _ = std::fs::remove_dir_all(dir);
 }
