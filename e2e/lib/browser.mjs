@@ -39,14 +39,21 @@ export function launchBrowser() {
 /**
  * A fresh context + page bound to one server, with the guards installed.
  * Returns a session: { page, context, visit, load, axe, problems, assertClean, close }.
+ *
+ * Options: `contextOptions` are passed on to browser.newContext (e.g.
+ * `{ javaScriptEnabled: false }`); `context` opens the page in an existing context
+ * instead (another tab of the same person; close() then closes only that page).
  */
-export async function openSession(browser, server) {
-  const context = await browser.newContext({
-    baseURL: server.baseURL,
-    locale: 'de-DE',
-    timezoneId: 'Europe/Berlin',
-    viewport: { width: 1280, height: 900 },
-  });
+export async function openSession(browser, server, { contextOptions = {}, context: shared } = {}) {
+  const context =
+    shared ??
+    (await browser.newContext({
+      baseURL: server.baseURL,
+      locale: 'de-DE',
+      timezoneId: 'Europe/Berlin',
+      viewport: { width: 1280, height: 900 },
+      ...contextOptions,
+    }));
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.setDefaultNavigationTimeout(20_000);
@@ -64,6 +71,18 @@ export async function openSession(browser, server) {
     if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
     if (u.hostname !== ALLOWED_HOST) {
       problems.push({ text: `request to a host other than ${ALLOWED_HOST}: ${req.method()} ${url}` });
+    }
+  });
+  // WebSockets are not "requests" to Playwright: guard their hosts too.
+  page.on('websocket', (ws) => {
+    let host;
+    try {
+      host = new URL(ws.url()).hostname;
+    } catch {
+      host = null;
+    }
+    if (host !== ALLOWED_HOST) {
+      problems.push({ text: `WebSocket to a host other than ${ALLOWED_HOST}: ${ws.url()}` });
     }
   });
   page.on('console', (msg) => {
@@ -156,7 +175,8 @@ export async function openSession(browser, server) {
   }
 
   async function close() {
-    await context.close();
+    if (shared) await page.close();
+    else await context.close();
   }
 
   return { page, context, visit, load, axe, problems, assertClean, close };

@@ -74,11 +74,21 @@
     li.appendChild(body);
     return li;
   }
+  // Adds a line once, in sequence order: a replay after a longer absence (since= an old
+  // seq) also brings lines older than the last ones the server rendered into the page.
   function appendOnce(list, item) {
     if (!list) return;
     var seq = item.getAttribute("data-seq");
     if (seq && list.querySelector('[data-seq="' + seq + '"]')) return;
-    list.appendChild(item);
+    var n = parseInt(seq, 10), before = null;
+    if (!isNaN(n)) {
+      for (var c = list.lastElementChild; c; c = c.previousElementSibling) {
+        var s = parseInt(c.getAttribute("data-seq"), 10);
+        if (isNaN(s) || s < n) break;
+        before = c;
+      }
+    }
+    list.insertBefore(item, before);
   }
 
   function renderQueue(queue, speaker) {
@@ -251,18 +261,19 @@
         presence(msg.room, msg.count, msg.muted, msg.threshold);
         break;
       case "ack": {
-        var form = pending[msg.id];
+        var sent = pending[msg.id];
         delete pending[msg.id];
-        if (form) {
-          var text = form.querySelector("textarea");
-          if (text) text.value = "";
-          var err = form.querySelector(".field-error");
+        if (sent) {
+          // Only what was sent: whatever was typed meanwhile stays.
+          var text = sent.form.querySelector("textarea");
+          if (text && text.value === sent.text) text.value = "";
+          var err = sent.form.querySelector(".field-error");
           if (err) err.textContent = "";
         }
         break;
       }
       case "error": {
-        var f = msg.id ? pending[msg.id] : null;
+        var f = msg.id && pending[msg.id] ? pending[msg.id].form : null;
         if (msg.id) delete pending[msg.id];
         var target = f ? f.querySelector(".field-error") : null;
         if (target) target.textContent = msg.message; else say(msg.message);
@@ -330,7 +341,8 @@
       var cmd = commandOf(form);
       if (!cmd) return;
       e.preventDefault();
-      pending[cmd.id] = form;
+      var area = form.querySelector("textarea");
+      pending[cmd.id] = { form: form, text: area ? area.value : null };
       socket.send(JSON.stringify(cmd));
     });
     var text = form.querySelector("textarea");
