@@ -34,8 +34,8 @@ pub use directory::{
 pub use error::StoreError;
 pub use events::LoggedEvent;
 pub use live::{
-    Audience, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question, Room,
-    Timer, Who, Written,
+    Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
+    Room, Timer, Who, Written,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -86,8 +86,9 @@ impl Store {
                     .await?
             }
             Backend::Sqlite => {
+                // One writer at a time anyway; four readers keep two cores busy.
                 pool_options
-                    .max_connections(8)
+                    .max_connections(4)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers go on while one writer commits; NORMAL
@@ -98,10 +99,12 @@ impl Store {
                             // Checkpoints do not run inside commits (where a slow
                             // fsync would hold up every live message queued behind
                             // that commit) but from `checkpoint`, called periodically.
+                            // A page cache of 1 MiB per connection (instead of 2) keeps
+                            // the server small; the operating system caches the file.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA wal_autocheckpoint = 0;",
+                                 PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -1024;",
                             )
                             .await?;
                             Ok(())

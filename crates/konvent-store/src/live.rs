@@ -3,6 +3,7 @@
 //! its effect and its live-log entry with the event's next sequence number in one
 //! transaction; the hub broadcasts only what this module has committed.
 
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -161,6 +162,21 @@ impl LiveRecord {
             }
         }
     }
+}
+
+/// Bound parameters per statement in a batch write (SQLite allows 32766).
+const CHAT_BATCH_PARAMS: usize = 2000;
+
+/// A chat line waiting for group commit ([`Store::post_chats`]).
+#[derive(Debug, Clone)]
+pub struct ChatLine {
+    pub event_id: i64,
+    pub room: String,
+    pub from: Who,
+    pub client_id: Option<String>,
+    pub text: String,
+    /// The sanitised rendering of `text`.
+    pub html: String,
 }
 
 /// The result of a live write: the entry, and whether it is new (a command re-sent with
@@ -322,6 +338,19 @@ fn room_from_row(r: RoomRow) -> Result<Room> {
         speaker: sp_id.zip(sp_name).map(|(id, name)| Who { id, name }),
     })
 }
+
+type LiveRowWithClient = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    i64,
+    String,
+);
 
 type LiveRow = (
     i64,
@@ -838,6 +867,223 @@ impl Store {
         .await;
         self.finish_live(owned, result, event_id, from.id, client_id)
             .await
+    }
+
+    /// Several chat lines in one transaction (group commit): one sequence range per
+    /// event, one multi-row insert, one commit. Lines whose client id was already
+    /// committed (or that repeat one in the same batch) return the first entry with
+    /// `fresh = false`. If the batch as a whole fails, every line is tried on its own,
+    /// so one bad line cannot take the others down with it.
+    pub async fn post_chats(&self, lines: &[ChatLine]) -> Vec<Result<Written>> {
+        if lines.is_empty() {
+            return Vec::new();
+        }
+        match self.post_chats_at_once(lines).await {
+            Ok(written) => written.into_iter().map(Ok).collect(),
+            Err(_) => {
+                let mut out = Vec::with_capacity(lines.len());
+                for l in lines {
+                    out.push(
+                        self.post_chat(
+                            l.event_id,
+                            &l.room,
+                            &l.from,
+                            l.client_id.as_deref(),
+                            &l.text,
+                            &l.html,
+                        )
+                        .await,
+                    );
+                }
+                out
+            }
+        }
+    }
+
+    async fn post_chats_at_once(&self, lines: &[ChatLine]) -> Result<Vec<Written>> {
+        let mut tx = self.begin_write().await?;
+        // What was already committed under the lines' client ids.
+        let mut earlier: HashMap<(i64, i64, String), LiveRecord> = HashMap::new();
+        let with_ids: Vec<&ChatLine> = lines.iter().filter(|l| l.client_id.is_some()).collect();
+        for chunk in with_ids.chunks(CHAT_BATCH_PARAMS / 3) {
+            let conditions: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(event_id = ${} AND sender_id = ${} AND client_id = ${})",
+                        3 * i + 1,
+                        3 * i + 2,
+                        3 * i + 3
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT event_id, seq, kind, room, audience, sender_id, recipient_id, data, at, \
+                 client_id FROM live_log WHERE {}",
+                conditions.join(" OR ")
+            );
+            let mut query = sqlx::query_as::<_, LiveRowWithClient>(&sql);
+            for l in chunk {
+                query = query
+                    .bind(l.event_id)
+                    .bind(l.from.id)
+                    .bind(l.client_id.as_deref());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let (event_id, seq, kind, room, audience, sender_id, recipient_id, data, at, cid) =
+                    row;
+                let record = live_from_row((
+                    event_id,
+                    seq,
+                    kind,
+                    room,
+                    audience,
+                    sender_id,
+                    recipient_id,
+                    data,
+                    at,
+                ))?;
+                if let Some(sender) = record.sender_id {
+                    earlier.insert((event_id, sender, cid), record);
+                }
+            }
+        }
+        // Which lines are new, and the sequence numbers they take per event.
+        let mut fresh_per_event: Vec<(i64, i64)> = Vec::new();
+        let mut is_fresh = Vec::with_capacity(lines.len());
+        let mut seen: HashSet<(i64, i64, &str)> = HashSet::new();
+        for l in lines {
+            let fresh = match l.client_id.as_deref() {
+                Some(cid) => {
+                    !earlier.contains_key(&(l.event_id, l.from.id, cid.to_owned()))
+                        && seen.insert((l.event_id, l.from.id, cid))
+                }
+                None => true,
+            };
+            if fresh {
+                match fresh_per_event.iter_mut().find(|(e, _)| *e == l.event_id) {
+                    Some((_, n)) => *n += 1,
+                    None => fresh_per_event.push((l.event_id, 1)),
+                }
+            }
+            is_fresh.push(fresh);
+        }
+        let mut next_seq: HashMap<i64, i64> = HashMap::new();
+        for (event_id, n) in &fresh_per_event {
+            let (last,): (i64,) = sqlx::query_as(
+                "UPDATE events SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
+            )
+            .bind(n)
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            next_seq.insert(*event_id, last - n + 1);
+        }
+        let at = now_micros();
+        let mut records: Vec<Option<LiveRecord>> = Vec::with_capacity(lines.len());
+        for (l, fresh) in lines.iter().zip(&is_fresh) {
+            if !fresh {
+                records.push(None);
+                continue;
+            }
+            let seq = next_seq.get_mut(&l.event_id).ok_or(StoreError::NotFound)?;
+            let record = LiveRecord {
+                event_id: l.event_id,
+                seq: *seq,
+                kind: "chat".to_owned(),
+                room: Some(l.room.clone()),
+                audience: Audience::All,
+                sender_id: Some(l.from.id),
+                recipient_id: None,
+                data: json!({ "id": *seq, "from": l.from.json(), "text": l.text, "html": l.html }),
+                at,
+            };
+            *seq += 1;
+            records.push(Some(record));
+        }
+        let new: Vec<(&ChatLine, &LiveRecord)> = lines
+            .iter()
+            .zip(&records)
+            .filter_map(|(l, r)| r.as_ref().map(|r| (l, r)))
+            .collect();
+        for chunk in new.chunks(CHAT_BATCH_PARAMS / 10) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 10;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9,
+                        b + 10
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO live_log (event_id, seq, kind, room, audience, sender_id, \
+                 recipient_id, client_id, data, at) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (l, r) in chunk {
+                query = query
+                    .bind(r.event_id)
+                    .bind(r.seq)
+                    .bind("chat")
+                    .bind(r.room.as_deref())
+                    .bind(r.audience.as_str())
+                    .bind(r.sender_id)
+                    .bind(None::<i64>)
+                    .bind(l.client_id.as_deref())
+                    .bind(r.data.to_string())
+                    .bind(r.at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        // Repeats inside the batch get the entry of their first copy.
+        let mut out: Vec<Written> = Vec::with_capacity(lines.len());
+        for (i, l) in lines.iter().enumerate() {
+            let written = match &records[i] {
+                Some(record) => Written {
+                    record: record.clone(),
+                    fresh: true,
+                },
+                None => {
+                    let key = (
+                        l.event_id,
+                        l.from.id,
+                        l.client_id.clone().unwrap_or_default(),
+                    );
+                    let record = match earlier.get(&key) {
+                        Some(r) => r.clone(),
+                        None => lines[..i]
+                            .iter()
+                            .zip(&records)
+                            .find(|(o, r)| {
+                                r.is_some()
+                                    && o.event_id == l.event_id
+                                    && o.from.id == l.from.id
+                                    && o.client_id == l.client_id
+                            })
+                            .and_then(|(_, r)| r.clone())
+                            .ok_or(StoreError::NotFound)?,
+                    };
+                    Written {
+                        record,
+                        fresh: false,
+                    }
+                }
+            };
+            out.push(written);
+        }
+        Ok(out)
     }
 
     /// An announcement to every room (K3).

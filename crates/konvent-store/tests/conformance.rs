@@ -571,6 +571,66 @@ async fn live_story(backend: &str, store: &Store) {
         "{backend}"
     );
 
+    // Group commit: one batch, contiguous numbers in line order; a line re-sent from an
+    // earlier commit and a repeat inside the batch are not stored again.
+    let line = |who: &Who, cid: Option<&str>, text: &str| konvent_store::ChatLine {
+        event_id: event.id,
+        room: "plenum".into(),
+        from: who.clone(),
+        client_id: cid.map(str::to_owned),
+        text: text.into(),
+        html: format!("<p>{text}</p>"),
+    };
+    let before = store
+        .event(demo::KONVENT_SLUG)
+        .await
+        .expect("event")
+        .last_seq;
+    let batch = vec![
+        line(&anna, Some("b1"), "eins"),
+        line(&bert, Some("c1"), "schon da"),
+        line(&bert, None, "zwei"),
+        line(&anna, Some("b1"), "eins nochmal"),
+        line(&bert, Some("b1"), "drei"),
+    ];
+    let written: Vec<_> = store
+        .post_chats(&batch)
+        .await
+        .into_iter()
+        .map(|r| r.expect("batch line"))
+        .collect();
+    let fresh: Vec<bool> = written.iter().map(|w| w.fresh).collect();
+    assert_eq!(fresh, [true, false, true, false, true], "{backend}");
+    let seqs: Vec<i64> = written.iter().map(|w| w.record.seq).collect();
+    assert_eq!(seqs[0], before + 1, "{backend}");
+    assert_eq!(seqs[2], before + 2, "{backend}");
+    assert_eq!(
+        seqs[3],
+        before + 1,
+        "{backend}: repeat gets its first entry"
+    );
+    assert_eq!(seqs[4], before + 3, "{backend}");
+    assert!(
+        seqs[1] <= start + 20,
+        "{backend}: earlier line keeps its number"
+    );
+    assert_eq!(written[1].record.data["text"], "Hallo", "{backend}");
+    let logged = store.live_since(event.id, before, 100).await.expect("log");
+    let texts: Vec<&str> = logged
+        .iter()
+        .map(|r| r.data["text"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(texts, ["eins", "zwei", "drei"], "{backend}");
+    assert_eq!(
+        store
+            .event(demo::KONVENT_SLUG)
+            .await
+            .expect("event")
+            .last_seq,
+        before + 3,
+        "{backend}"
+    );
+
     // Hands queue in order; the floor takes the speaker off the queue.
     store
         .set_hand(event.id, plenum, &bert, true, None)

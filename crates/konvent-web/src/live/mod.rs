@@ -3,6 +3,7 @@
 //! store (one transaction with its live-log entry) → bus; the same path serves the
 //! WebSocket and the plain HTML forms that work without JavaScript.
 
+pub mod commit;
 pub mod hub;
 pub mod socket;
 
@@ -14,10 +15,11 @@ use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
 use konvent_core::konvent::live::{self, Command, RateWindow, Refusal, TimerAction};
 use konvent_core::konvent::{AgendaEntry, RoomKind};
-use konvent_store::{Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
+use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
 use crate::metrics::LiveMetrics;
+use commit::ChatCommitter;
 use hub::{Broadcast, Bus, Fanout};
 
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
@@ -39,6 +41,7 @@ pub struct Live {
     pub store: Store,
     pub fanout: Arc<Fanout>,
     pub bus: Arc<dyn Bus>,
+    chats: ChatCommitter,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
     rates: Mutex<HashMap<(i64, i64), RateWindow>>,
     started: Instant,
@@ -49,6 +52,7 @@ impl Live {
         let fanout = Fanout::new(store.clone(), metrics);
         let bus = fanout.in_process_bus();
         Arc::new(Self {
+            chats: ChatCommitter::new(store.clone(), bus.clone()),
             store,
             fanout,
             bus,
@@ -212,16 +216,19 @@ pub async fn run(
         Command::Chat { text, .. } => {
             let room = in_room()?;
             let text = live::text(&text)?;
-            store
-                .post_chat(
-                    event,
-                    &room.slug,
-                    &actor.who,
-                    client_id,
-                    &text,
-                    &chat_to_html(&text),
-                )
+            // Group commit; the committer publishes.
+            return live
+                .chats
+                .post(ChatLine {
+                    event_id: event,
+                    room: room.slug.clone(),
+                    from: actor.who.clone(),
+                    client_id: id,
+                    html: chat_to_html(&text),
+                    text,
+                })
                 .await
+                .map_err(refusal);
         }
         Command::Announce { text, .. } => {
             organizer_only(actor)?;
