@@ -230,6 +230,12 @@ pub enum Action<'a> {
     OrganizeEvent(i64),
     /// Lead a room of an event: give and take the floor.
     ModerateRoom { event: i64, room: i64 },
+    /// Read a focus topic's target-picture versions while they are confidential (S2):
+    /// the council's members, the topic's patron, admins.
+    ReadDraftTargetPicture(i64),
+    /// Consolidate a topic's impulses and write the next target-picture version (S3):
+    /// the project team (admins) and the topic's patron.
+    ConsolidateTopic(i64),
 }
 
 impl Principal {
@@ -287,6 +293,13 @@ impl Principal {
             Action::ModerateRoom { event, room } => {
                 self.may(Action::OrganizeEvent(event))
                     || self.holds_scope(Role::Moderator, &Scope::Room(room))
+            }
+            Action::ReadDraftTargetPicture(topic) => {
+                self.may(Action::ReadConfidential)
+                    || self.holds_scope(Role::Patron, &Scope::Topic(topic))
+            }
+            Action::ConsolidateTopic(topic) => {
+                self.is_admin() || self.holds_scope(Role::Patron, &Scope::Topic(topic))
             }
         }
     }

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod demo;
 pub mod gremien;
 pub mod konvent;
+pub mod strategy;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};

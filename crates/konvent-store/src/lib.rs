@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod live;
 pub mod password;
+mod strategy;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -36,6 +37,10 @@ pub use events::LoggedEvent;
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,
+};
+pub use strategy::{
+    CafeTable, ConnectionPoint, Impulse, NewTable, NewTopic, Pin, Round, SavedGroup, TargetPicture,
+    Topic,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,7 +14,7 @@ use sqlx::{Any, Transaction};
 
 use crate::{Result, Store, StoreError, now_micros, timestamp};
 
-type Tx = Transaction<'static, Any>;
+pub(crate) type Tx = Transaction<'static, Any>;
 
 /// An account as live messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ impl Who {
         }
     }
 
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         json!({ "id": self.id, "name": self.name })
     }
 }
@@ -383,20 +383,20 @@ fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
 }
 
 /// One entry to append.
-struct Entry<'a> {
-    kind: &'a str,
-    room: Option<&'a str>,
-    audience: Audience,
-    sender_id: Option<i64>,
-    recipient_id: Option<i64>,
-    client_id: Option<&'a str>,
+pub(crate) struct Entry<'a> {
+    pub kind: &'a str,
+    pub room: Option<&'a str>,
+    pub audience: Audience,
+    pub sender_id: Option<i64>,
+    pub recipient_id: Option<i64>,
+    pub client_id: Option<&'a str>,
 }
 
 /// Appends to the live log inside `tx`: takes the event's next sequence number (the
 /// counter row stays locked until the transaction ends, so numbers have no gaps and no
 /// duplicates) and stores the entry. `data` receives the sequence number, so entries can
 /// carry it as their id.
-async fn append(
+pub(crate) async fn append(
     tx: &mut Tx,
     event_id: i64,
     entry: Entry<'_>,
@@ -778,7 +778,7 @@ impl Store {
     }
 
     /// The entry a command with this client id already produced, if any.
-    async fn already_written(
+    pub(crate) async fn already_written(
         &self,
         event_id: i64,
         sender: i64,
@@ -806,7 +806,7 @@ impl Store {
 
     /// Finishes one live write: commits `result` or, when it broke the unique client-id
     /// index (two copies of the same command racing), returns the winner's entry.
-    async fn finish_live(
+    pub(crate) async fn finish_live(
         &self,
         tx: Tx,
         result: Result<LiveRecord>,
@@ -1603,7 +1603,7 @@ async fn question_entry(
     append(tx, event_id, entry, |_| q.json()).await
 }
 
-async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> Result<i64> {
+pub(crate) async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> Result<i64> {
     let (position,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rooms WHERE event_id = $1")
         .bind(event_id)
         .fetch_one(&mut **tx)

@@ -732,3 +732,323 @@ async fn live_story(backend: &str, store: &Store) {
             .expect("given")
     );
 }
+
+#[tokio::test]
+async fn the_world_cafe_and_the_strategy_process_behave_alike_on_every_backend() {
+    for t in stores().await {
+        strategy_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn strategy_story(backend: &str, store: &Store) {
+    use konvent_core::strategy::{FollowTarget, PinStatus, RoundStatus, Visibility};
+    use konvent_store::{NewTable, NewTopic, Who};
+
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+    let mut people = Vec::new();
+    for token in store
+        .load_test_sessions(event.id, 4)
+        .await
+        .expect("sessions")
+    {
+        let p = store.signed_in(&token).await.expect("q").expect("valid");
+        people.push(Who::new(p.user_id, p.display_name));
+    }
+    let topic = |slug: &str| NewTopic {
+        slug: slug.into(),
+        title: format!("Thema {slug}"),
+        patron: "Pat Rone".into(),
+        question: "Wie?".into(),
+        guiding_questions: vec!["Wo stehen wir?".into(), "Was fehlt?".into()],
+    };
+    let a = store.create_topic(&topic("test-a")).await.expect("topic");
+    let b = store.create_topic(&topic("test-b")).await.expect("topic");
+    assert!(matches!(
+        store.create_topic(&topic("test-a")).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Two rounds (numbers 3 and 4 next to the demo's), a table per topic, two seats each.
+    let tables = [
+        NewTable {
+            topic_id: a,
+            moderator_id: Some(people[3].id),
+            capacity: 2,
+        },
+        NewTable {
+            topic_id: b,
+            moderator_id: None,
+            capacity: 2,
+        },
+    ];
+    let r3 = store
+        .create_round(event.id, 3, 30, &tables)
+        .await
+        .expect("round");
+    let r4 = store
+        .create_round(event.id, 4, 30, &tables)
+        .await
+        .expect("round");
+    let rounds = store.rounds(event.id).await.expect("rounds");
+    let round3 = rounds.iter().find(|r| r.id == r3).expect("round 3");
+    assert_eq!(round3.tables.len(), 2, "{backend}");
+    let (t3a, t3b) = (round3.tables[0].id, round3.tables[1].id);
+    assert_eq!(round3.tables[0].topic.guiding_questions.len(), 2);
+    let round4 = rounds.iter().find(|r| r.id == r4).expect("round 4");
+    let t4a = round4.tables[0].id;
+    assert_eq!(
+        round3.tables[0].room_slug, round4.tables[0].room_slug,
+        "{backend}: one room per topic"
+    );
+
+    // A full table refuses; changing tables frees the seat.
+    store
+        .take_seat(t3a, people[0].id, false)
+        .await
+        .expect("seat");
+    store
+        .take_seat(t3a, people[1].id, false)
+        .await
+        .expect("seat");
+    store
+        .take_seat(t3a, people[1].id, false)
+        .await
+        .expect("sitting down again where one sits is fine");
+    let full = store.take_seat(t3a, people[2].id, false).await;
+    assert!(
+        matches!(full, Err(StoreError::Conflict(ref m)) if m.contains("voll")),
+        "{backend}"
+    );
+    store
+        .take_seat(t3b, people[1].id, false)
+        .await
+        .expect("move");
+    store
+        .take_seat(t3a, people[2].id, false)
+        .await
+        .expect("now free");
+    assert_eq!(store.seat(r3, people[1].id).await.expect("seat"), Some(t3b));
+    assert_eq!(store.table_people(t3a).await.expect("people").len(), 2);
+
+    // Only one round runs at a time; starting and ending are live entries for everybody.
+    let started = store
+        .set_round(event.id, r3, &people[3], RoundStatus::Running)
+        .await
+        .expect("start");
+    assert_eq!(started.record.kind, "round");
+    assert_eq!(started.record.data["status"], "running");
+    assert!(started.record.data["ends_at"].is_string());
+    assert!(matches!(
+        store
+            .set_round(event.id, r4, &people[3], RoundStatus::Running)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Impulses: live at the table's room, editable by their author, moderated.
+    let first = store
+        .add_impulse(t3a, &people[0], "Register vernetzen", Some("i-1"))
+        .await
+        .expect("impulse");
+    assert_eq!(first.record.kind, "impulse");
+    assert_eq!(first.record.room.as_deref(), Some("test-a"), "{backend}");
+    let again = store
+        .add_impulse(t3a, &people[0], "Register vernetzen", Some("i-1"))
+        .await
+        .expect("re-sent");
+    assert!(!again.fresh, "{backend}");
+    let id = first.record.data["id"].as_i64().expect("id");
+    let second = store
+        .add_impulse(t3a, &people[2], "Die Register vernetzen!", None)
+        .await
+        .expect("impulse");
+    let second_id = second.record.data["id"].as_i64().expect("id");
+    assert!(matches!(
+        store.edit_impulse(id, &people[2], "fremd").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let edited = store
+        .edit_impulse(id, &people[0], "Register modernisieren und vernetzen")
+        .await
+        .expect("edit");
+    assert_eq!(edited.record.data["edited"], true);
+    store
+        .moderate_impulse(second_id, &people[3], false, Some(id))
+        .await
+        .expect("merge");
+    assert_eq!(
+        store.table_impulses(t3a, false).await.expect("list").len(),
+        2
+    );
+    assert_eq!(
+        store.topic_impulses(a).await.expect("topic").len(),
+        1,
+        "{backend}: merged impulse lives on in its target"
+    );
+    store
+        .moderate_impulse(id, &people[3], true, None)
+        .await
+        .expect("hide");
+    assert_eq!(
+        store.table_impulses(t3a, false).await.expect("list").len(),
+        1
+    );
+    store
+        .moderate_impulse(id, &people[3], false, None)
+        .await
+        .expect("show");
+
+    // The summary of round 3 opens round 4's table of the same topic.
+    store
+        .save_summary(t3a, &people[3], "Register sind der Schlüssel.")
+        .await
+        .expect("summary");
+    store
+        .set_round(event.id, r3, &people[3], RoundStatus::Ended)
+        .await
+        .expect("end");
+    let previous = store.previous_summary(t4a).await.expect("previous");
+    assert_eq!(
+        previous,
+        Some((
+            3,
+            "Register sind der Schlüssel.".into(),
+            people[3].name.clone()
+        )),
+        "{backend}"
+    );
+    assert_eq!(store.previous_summary(t3a).await.expect("none"), None);
+
+    // The pinboard: dots once per person, picked up with where.
+    let pin = store
+        .add_pin(
+            event.id,
+            Some(a),
+            &people[1],
+            "Später: Registergesetz",
+            None,
+        )
+        .await
+        .expect("pin");
+    let pin_id = pin.record.data["id"].as_i64().expect("id");
+    for p in &people[..3] {
+        store
+            .vote_pin(event.id, pin_id, p, true)
+            .await
+            .expect("vote");
+    }
+    store
+        .vote_pin(event.id, pin_id, &people[0], true)
+        .await
+        .expect("twice");
+    let (pins, mine) = store.pins(event.id, people[0].id).await.expect("pins");
+    let p = pins.iter().find(|p| p.id == pin_id).expect("pin");
+    assert_eq!(p.votes, 3, "{backend}");
+    assert!(mine.contains(&pin_id));
+    store
+        .decide_pin(
+            event.id,
+            pin_id,
+            &people[3],
+            PinStatus::PickedUp,
+            "Nachbesprechung der 47. Sitzung",
+            None,
+        )
+        .await
+        .expect("pick up");
+    let (pins, _) = store.pins(event.id, people[0].id).await.expect("pins");
+    let p = pins.iter().find(|p| p.id == pin_id).expect("pin");
+    assert_eq!(p.status, PinStatus::PickedUp);
+    assert_eq!(p.outcome, "Nachbesprechung der 47. Sitzung");
+
+    // Connection points.
+    store
+        .follow(people[0].id, FollowTarget::Pin, pin_id, true)
+        .await
+        .expect("follow");
+    store
+        .follow(people[0].id, FollowTarget::Topic, a, true)
+        .await
+        .expect("follow");
+    assert!(matches!(
+        store
+            .follow(people[0].id, FollowTarget::Impulse, 999_999, true)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let mine = store
+        .connection_points(Some(people[0].id))
+        .await
+        .expect("mine");
+    assert_eq!(mine.len(), 2, "{backend}");
+    assert!(mine.iter().any(|c| c.label == "Thema test-a"));
+
+    // Target pictures: a confidential version is invisible unless asked for with rights.
+    store
+        .add_target_picture(
+            a,
+            "Vertraulich: Register",
+            Visibility::Confidential,
+            "Projektteam",
+        )
+        .await
+        .expect("version");
+    assert!(
+        store
+            .target_pictures(a, false)
+            .await
+            .expect("public")
+            .is_empty()
+    );
+    assert_eq!(store.target_pictures(a, true).await.expect("all").len(), 1);
+
+    // Consolidation: a saved group accepted into the draft of version 2.
+    let group = store
+        .save_group(a, "Register vernetzen", &[id], "Projektteam")
+        .await
+        .expect("group");
+    let draft = store
+        .accept_group(a, group, "Projektteam")
+        .await
+        .expect("accept");
+    let versions = store.target_pictures(a, true).await.expect("versions");
+    let v2 = versions.iter().find(|v| v.id == draft).expect("draft");
+    assert_eq!(
+        (v2.version, v2.visibility),
+        (2, Visibility::Draft),
+        "{backend}"
+    );
+    assert!(v2.body.starts_with("Vertraulich: Register"));
+    assert!(
+        v2.body.contains("**Register vernetzen** (aus 1 Impulsen"),
+        "{}",
+        v2.body
+    );
+    let groups = store.saved_groups(a).await.expect("groups");
+    assert_eq!(groups[0].accepted_into, Some(draft));
+    assert_eq!(groups[0].members[0].id, id);
+    assert!(matches!(
+        store.accept_group(a, group, "x").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .target_pictures(a, false)
+            .await
+            .expect("public")
+            .is_empty()
+    );
+    // Published only with a published resolution.
+    assert!(matches!(
+        store
+            .advance_target_picture(draft, Visibility::Published, None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .advance_target_picture(draft, Visibility::Confidential, None)
+        .await
+        .expect("into the decision papers");
+}

@@ -1,0 +1,641 @@
+//! Groups impulses by similarity for the consolidation (S3). German text is normalised
+//! (lower case, words split at anything that is not a letter or digit), stop words are
+//! dropped, the rest is reduced to its Snowball stem; long compounds also count the known
+//! stems they start or end with ("Registermodernisierung" → "regist", "modernisier").
+//!
+//! Two impulses are similar by the cosine of their TF-IDF term vectors. Pairs are joined
+//! from the most similar down, and two groups only join when some term is in every
+//! impulse of both: each group can name the terms its members share, which is what the
+//! project team sees as its explanation. The same input gives the same groups on every
+//! run (ties are broken by position).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Similarity from which two impulses are candidates for one group.
+pub const THRESHOLD: f64 = 0.3;
+/// Terms in more impulses than this share are too common to suggest a pair on their own
+/// (they still count in the similarity of pairs found through other terms).
+const COMMON_SHARE: f64 = 0.05;
+/// …but terms in up to this many impulses always may.
+const COMMON_FLOOR: usize = 50;
+/// Compound parts are only looked for in words at least this long, and are at least
+/// `PART` characters.
+const COMPOUND: usize = 10;
+const PART: usize = 4;
+
+/// One impulse's words as the grouping sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// Stems, sorted and without repeats.
+    pub stems: Vec<String>,
+}
+
+/// A group of impulses (indices into the input) with the terms they all share, shown
+/// with the most frequent written form of each stem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub members: Vec<usize>,
+    pub shared: Vec<String>,
+}
+
+/// German stop words (Snowball's list, plus words that carry no topic in impulses).
+const STOP_WORDS: &[&str] = &[
+    "aber",
+    "alle",
+    "allem",
+    "allen",
+    "aller",
+    "alles",
+    "als",
+    "also",
+    "am",
+    "an",
+    "ander",
+    "andere",
+    "anderem",
+    "anderen",
+    "anderer",
+    "anderes",
+    "anderm",
+    "andern",
+    "anderr",
+    "anders",
+    "auch",
+    "auf",
+    "aus",
+    "bei",
+    "bin",
+    "bis",
+    "bist",
+    "da",
+    "damit",
+    "dann",
+    "der",
+    "den",
+    "des",
+    "dem",
+    "die",
+    "das",
+    "dass",
+    "daß",
+    "derselbe",
+    "derselben",
+    "denselben",
+    "desselben",
+    "demselben",
+    "dieselbe",
+    "dieselben",
+    "dasselbe",
+    "dazu",
+    "dein",
+    "deine",
+    "deinem",
+    "deinen",
+    "deiner",
+    "deines",
+    "denn",
+    "derer",
+    "dessen",
+    "dich",
+    "dir",
+    "du",
+    "dies",
+    "diese",
+    "diesem",
+    "diesen",
+    "dieser",
+    "dieses",
+    "doch",
+    "dort",
+    "durch",
+    "ein",
+    "eine",
+    "einem",
+    "einen",
+    "einer",
+    "eines",
+    "einig",
+    "einige",
+    "einigem",
+    "einigen",
+    "einiger",
+    "einiges",
+    "einmal",
+    "er",
+    "ihn",
+    "ihm",
+    "es",
+    "etwas",
+    "euer",
+    "eure",
+    "eurem",
+    "euren",
+    "eurer",
+    "eures",
+    "für",
+    "gegen",
+    "gewesen",
+    "hab",
+    "habe",
+    "haben",
+    "hat",
+    "hatte",
+    "hatten",
+    "hier",
+    "hin",
+    "hinter",
+    "ich",
+    "mich",
+    "mir",
+    "ihr",
+    "ihre",
+    "ihrem",
+    "ihren",
+    "ihrer",
+    "ihres",
+    "euch",
+    "im",
+    "in",
+    "indem",
+    "ins",
+    "ist",
+    "jede",
+    "jedem",
+    "jeden",
+    "jeder",
+    "jedes",
+    "jene",
+    "jenem",
+    "jenen",
+    "jener",
+    "jenes",
+    "jetzt",
+    "kann",
+    "kein",
+    "keine",
+    "keinem",
+    "keinen",
+    "keiner",
+    "keines",
+    "können",
+    "könnte",
+    "machen",
+    "man",
+    "manche",
+    "manchem",
+    "manchen",
+    "mancher",
+    "manches",
+    "mein",
+    "meine",
+    "meinem",
+    "meinen",
+    "meiner",
+    "meines",
+    "mit",
+    "muss",
+    "musste",
+    "müssen",
+    "nach",
+    "nicht",
+    "nichts",
+    "noch",
+    "nun",
+    "nur",
+    "ob",
+    "oder",
+    "ohne",
+    "sehr",
+    "sein",
+    "seine",
+    "seinem",
+    "seinen",
+    "seiner",
+    "seines",
+    "selbst",
+    "sich",
+    "sie",
+    "ihnen",
+    "sind",
+    "so",
+    "solche",
+    "solchem",
+    "solchen",
+    "solcher",
+    "solches",
+    "soll",
+    "sollte",
+    "sollten",
+    "sondern",
+    "sonst",
+    "über",
+    "um",
+    "und",
+    "uns",
+    "unsere",
+    "unserem",
+    "unseren",
+    "unser",
+    "unseres",
+    "unter",
+    "viel",
+    "vom",
+    "von",
+    "vor",
+    "während",
+    "war",
+    "waren",
+    "warst",
+    "was",
+    "weg",
+    "weil",
+    "weiter",
+    "welche",
+    "welchem",
+    "welchen",
+    "welcher",
+    "welches",
+    "wenn",
+    "werde",
+    "werden",
+    "wie",
+    "wieder",
+    "will",
+    "wir",
+    "wird",
+    "wirst",
+    "wo",
+    "wollen",
+    "wollte",
+    "würde",
+    "würden",
+    "zu",
+    "zum",
+    "zur",
+    "zwar",
+    "zwischen",
+    "mehr",
+    "besser",
+    "endlich",
+    "gibt",
+    "geben",
+    "brauchen",
+    "braucht",
+    "sollen",
+    "statt",
+    "z",
+    "b",
+    "bzw",
+    "usw",
+    "etc",
+    "ja",
+    "nein",
+    "schon",
+    "immer",
+    "gut",
+    "gute",
+    "guten",
+];
+
+/// Turns texts into terms, sharing one stemmer and one vocabulary for compounds.
+pub struct Analyzer {
+    stemmer: Stemmer,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self {
+            stemmer: Stemmer::create(Algorithm::German),
+        }
+    }
+}
+
+impl Analyzer {
+    /// The lower-cased words of `text` that are not stop words, with their stems.
+    pub fn words(&self, text: &str) -> Vec<(String, String)> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .filter(|w| w.chars().count() > 1 && !STOP_WORDS.contains(&w.as_str()))
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+            .map(|w| (self.stemmer.stem(&w).into_owned(), w))
+            .collect()
+    }
+
+    /// Every text's terms: its stems, plus the stems of other texts that a long word of
+    /// it starts or ends with.
+    pub fn terms(&self, texts: &[&str]) -> (Vec<Terms>, HashMap<String, String>) {
+        let words: Vec<Vec<(String, String)>> = texts.iter().map(|t| self.words(t)).collect();
+        // The written form seen most often for each stem (ties: alphabetically first).
+        let mut forms: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
+        for (stem, word) in words.iter().flatten() {
+            *forms
+                .entry(stem.as_str())
+                .or_default()
+                .entry(word.as_str())
+                .or_default() += 1;
+        }
+        let display: HashMap<String, String> = forms
+            .iter()
+            .map(|(stem, counts)| {
+                let best = counts
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map(|(w, _)| (*w).to_owned())
+                    .unwrap_or_default();
+                ((*stem).to_owned(), best)
+            })
+            .collect();
+        let terms = words
+            .iter()
+            .map(|ws| {
+                let mut stems: Vec<String> = Vec::new();
+                for (stem, word) in ws {
+                    stems.push(stem.clone());
+                    if word.chars().count() >= COMPOUND {
+                        stems.extend(self.compound_parts(word, stem, &forms));
+                    }
+                }
+                stems.sort();
+                stems.dedup();
+                Terms { stems }
+            })
+            .collect();
+        (terms, display)
+    }
+
+    /// Known stems that `word` starts or ends with: its first part as a stem of its own,
+    /// its last part stemmed.
+    fn compound_parts(
+        &self,
+        word: &str,
+        stem: &str,
+        known: &HashMap<&str, BTreeMap<&str, usize>>,
+    ) -> Vec<String> {
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        let mut parts = Vec::new();
+        for (i, _) in chars
+            .iter()
+            .skip(PART)
+            .take(chars.len().saturating_sub(2 * PART) + 1)
+        {
+            let (head, tail) = word.split_at(*i);
+            let head = head.trim_end_matches('s');
+            if head.chars().count() >= PART
+                && let Some((known_stem, _)) = known.get_key_value(self.stemmer.stem(head).as_ref())
+                && *known_stem != stem
+            {
+                parts.push((*known_stem).to_owned());
+            }
+            let tail_stem = self.stemmer.stem(tail);
+            if tail.chars().count() >= PART
+                && let Some((known_stem, _)) = known.get_key_value(tail_stem.as_ref())
+                && *known_stem != stem
+            {
+                parts.push((*known_stem).to_owned());
+            }
+        }
+        parts
+    }
+}
+
+/// Groups `texts`; every text is in exactly one group (alone if nothing is similar).
+/// Groups come biggest first, then by their first member.
+pub fn group(texts: &[&str]) -> (Vec<Group>, Vec<Terms>) {
+    let analyzer = Analyzer::default();
+    let (terms, display) = analyzer.terms(texts);
+    let n = texts.len();
+    // Term ids in sorted stem order, document frequencies, weights.
+    let mut vocabulary: Vec<&str> = terms
+        .iter()
+        .flat_map(|t| t.stems.iter().map(String::as_str))
+        .collect();
+    vocabulary.sort_unstable();
+    vocabulary.dedup();
+    let id_of: HashMap<&str, usize> = vocabulary
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, i))
+        .collect();
+    let docs: Vec<Vec<usize>> = terms
+        .iter()
+        .map(|t| t.stems.iter().map(|s| id_of[s.as_str()]).collect())
+        .collect();
+    let mut df = vec![0usize; vocabulary.len()];
+    for d in &docs {
+        for &t in d {
+            df[t] += 1;
+        }
+    }
+    let idf: Vec<f64> = df
+        .iter()
+        .map(|&f| ((1 + n) as f64 / (1 + f) as f64).ln() + 1.0)
+        .collect();
+    let norms: Vec<f64> = docs
+        .iter()
+        .map(|d| d.iter().map(|&t| idf[t] * idf[t]).sum::<f64>().sqrt())
+        .collect();
+    // Candidate pairs through the terms that are not too common.
+    let cap = COMMON_FLOOR.max((n as f64 * COMMON_SHARE) as usize);
+    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); vocabulary.len()];
+    for (i, d) in docs.iter().enumerate() {
+        for &t in d {
+            if df[t] >= 2 && df[t] <= cap {
+                postings[t].push(i);
+            }
+        }
+    }
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    for list in &postings {
+        for (k, &a) in list.iter().enumerate() {
+            for &b in &list[k + 1..] {
+                if !seen.insert((a, b)) {
+                    continue;
+                }
+                let sim = cosine(&docs[a], &docs[b], &idf, norms[a], norms[b]);
+                if sim >= THRESHOLD {
+                    pairs.push((sim, a, b));
+                }
+            }
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    // Join from the most similar down, as long as the groups keep a shared term.
+    let mut parent: Vec<usize> = (0..n).collect();
+    let mut shared: Vec<Vec<usize>> = docs.clone();
+    for (_, a, b) in pairs {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if ra == rb {
+            continue;
+        }
+        let common = intersect(&shared[ra], &shared[rb]);
+        if common.is_empty() {
+            continue;
+        }
+        let (keep, gone) = (ra.min(rb), ra.max(rb));
+        parent[gone] = keep;
+        shared[keep] = common;
+        shared[gone].clear();
+    }
+    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        by_root.entry(r).or_default().push(i);
+    }
+    let mut groups: Vec<Group> = by_root
+        .into_iter()
+        .map(|(r, members)| {
+            let mut words: Vec<(f64, String)> = if members.len() > 1 {
+                shared[r]
+                    .iter()
+                    .map(|&t| {
+                        let stem = vocabulary[t];
+                        (
+                            idf[t],
+                            display
+                                .get(stem)
+                                .cloned()
+                                .unwrap_or_else(|| stem.to_owned()),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            // Most telling first.
+            words.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut shared: Vec<String> = words.into_iter().map(|(_, w)| w).collect();
+            shared.dedup();
+            Group { members, shared }
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.members
+            .len()
+            .cmp(&a.members.len())
+            .then(a.members[0].cmp(&b.members[0]))
+    });
+    (groups, terms)
+}
+
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Both sorted.
+fn intersect(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn cosine(a: &[usize], b: &[usize], idf: &[f64], na: f64, nb: f64) -> f64 {
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    let dot: f64 = intersect(a, b).iter().map(|&t| idf[t] * idf[t]).sum();
+    dot / (na * nb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflections_and_compounds_meet_in_their_stems() {
+        let a = Analyzer::default();
+        let stems = |t: &str| {
+            let (terms, _) = a.terms(&[t, "Register vernetzen", "Modernisierung wagen"]);
+            terms[0].stems.clone()
+        };
+        assert_eq!(stems("Die Register"), stems("Registers"));
+        let compound = stems("Registermodernisierung beschleunigen");
+        assert!(compound.contains(&"regist".to_owned()), "{compound:?}");
+        assert!(compound.contains(&"modernisier".to_owned()), "{compound:?}");
+        assert!(a.words("und die der, 2025!").is_empty());
+    }
+
+    #[test]
+    fn similar_impulses_share_a_group_with_its_shared_terms() {
+        let texts = [
+            "Registermodernisierung beschleunigen",
+            "Die Modernisierung der Register muss schneller gehen",
+            "Cloud-Angebote für Kommunen bündeln",
+            "Register modernisieren und vernetzen",
+            "Eine gemeinsame Cloud für die Kommunen",
+            "Fachkräfte gewinnen",
+        ];
+        let (groups, _) = group(&texts);
+        let register = groups
+            .iter()
+            .find(|g| g.members.contains(&0))
+            .expect("group");
+        assert_eq!(register.members, vec![0, 1, 3]);
+        assert!(
+            register.shared.iter().any(|w| w.starts_with("register")),
+            "{register:?}"
+        );
+        let cloud = groups
+            .iter()
+            .find(|g| g.members.contains(&2))
+            .expect("group");
+        assert_eq!(cloud.members, vec![2, 4]);
+        assert!(
+            groups
+                .iter()
+                .any(|g| g.members == vec![5] && g.shared.is_empty())
+        );
+        assert_eq!(
+            groups.iter().map(|g| g.members.len()).sum::<usize>(),
+            texts.len()
+        );
+    }
+
+    #[test]
+    fn the_same_input_gives_the_same_groups_every_time() {
+        let texts: Vec<String> = (0..300)
+            .map(|i| format!("Impuls {} zu Daten {} und Cloud {}", i % 7, i % 11, i % 5))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let first = group(&refs).0;
+        for _ in 0..3 {
+            assert_eq!(group(&refs).0, first);
+        }
+    }
+
+    #[test]
+    fn every_group_names_a_term_all_its_members_share() {
+        let texts = [
+            "Daten teilen",
+            "Daten schützen",
+            "Schutz der Daten stärken",
+            "Teilen von Wissen",
+        ];
+        let (groups, terms) = group(&texts);
+        let a = Analyzer::default();
+        for g in groups.iter().filter(|g| g.members.len() > 1) {
+            assert!(!g.shared.is_empty());
+            for word in &g.shared {
+                let stem = a.stemmer.stem(word).into_owned();
+                assert!(g.members.iter().all(|&m| terms[m].stems.contains(&stem)));
+            }
+        }
+    }
+}
