@@ -660,6 +660,22 @@ impl Store {
             .collect())
     }
 
+    /// Everybody registered for the event, by name (at most `limit`, for pick lists).
+    pub async fn event_people(&self, event_id: i64, limit: i64) -> Result<Vec<Who>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.id, a.display_name FROM event_people p JOIN accounts a ON a.id = p.account_id \
+             WHERE p.event_id = $1 ORDER BY a.display_name, a.id LIMIT $2",
+        )
+        .bind(event_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| Who { id, name })
+            .collect())
+    }
+
     /// Creates `count` participant accounts for a load test or rehearsal, registers them
     /// for the event and signs each in; returns their session tokens. One transaction.
     pub async fn load_test_sessions(&self, event_id: i64, count: usize) -> Result<Vec<String>> {

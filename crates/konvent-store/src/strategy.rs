@@ -68,6 +68,10 @@ pub struct Round {
 pub struct CafeTable {
     pub id: i64,
     pub round_id: i64,
+    pub event_id: i64,
+    /// The round's number and where it stands.
+    pub round: i64,
+    pub round_status: RoundStatus,
     pub topic: Topic,
     pub room_id: i64,
     pub room_slug: String,
@@ -635,29 +639,35 @@ impl Store {
     }
 
     async fn tables_where(&self, condition: &str, value: i64) -> Result<Vec<CafeTable>> {
-        type Row = (
-            i64,
-            i64,
-            i64,
-            String,
-            Option<i64>,
-            Option<String>,
-            i64,
-            i64,
-            String,
-            Option<String>,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            round_id: i64,
+            event_id: i64,
+            round: i64,
+            round_status: String,
+            room_id: i64,
+            room_slug: String,
+            mod_id: Option<i64>,
+            mod_name: Option<String>,
+            capacity: i64,
+            seated: i64,
+            summary: String,
+            summary_by: Option<String>,
+            tid: i64,
+            slug: String,
+            title: String,
+            patron: String,
+            question: String,
+            questions: String,
+        }
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT c.id, c.round_id, c.room_id, r.slug, c.moderator_id, a.display_name, \
-             c.capacity, (SELECT COUNT(*) FROM table_seats s WHERE s.table_id = c.id), \
-             c.summary, c.summary_by, t.id, t.slug, t.title, t.patron, t.question, \
-             t.guiding_questions FROM cafe_tables c \
+            "SELECT c.id, c.round_id, k.event_id, k.number AS round, k.status AS round_status, \
+             c.room_id, r.slug AS room_slug, c.moderator_id AS mod_id, \
+             a.display_name AS mod_name, c.capacity, \
+             (SELECT COUNT(*) FROM table_seats s WHERE s.table_id = c.id) AS seated, \
+             c.summary, c.summary_by, t.id AS tid, t.slug, t.title, t.patron, t.question, \
+             t.guiding_questions AS questions FROM cafe_tables c \
              JOIN cafe_rounds k ON k.id = c.round_id JOIN rooms r ON r.id = c.room_id \
              JOIN topics t ON t.id = c.topic_id \
              LEFT JOIN accounts a ON a.id = c.moderator_id \
@@ -667,39 +677,23 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(
-                |(
-                    id,
-                    round_id,
-                    room_id,
-                    room_slug,
-                    mod_id,
-                    mod_name,
-                    capacity,
-                    seated,
-                    summary,
-                    summary_by,
-                    tid,
-                    slug,
-                    title,
-                    patron,
-                    question,
-                    questions,
-                )| {
-                    Ok(CafeTable {
-                        id,
-                        round_id,
-                        topic: topic_from((tid, slug, title, patron, question, questions))?,
-                        room_id,
-                        room_slug,
-                        moderator: mod_id.zip(mod_name).map(|(id, name)| Who { id, name }),
-                        capacity,
-                        seated,
-                        summary,
-                        summary_by,
-                    })
-                },
-            )
+            .map(|r| {
+                Ok(CafeTable {
+                    id: r.id,
+                    round_id: r.round_id,
+                    event_id: r.event_id,
+                    round: r.round,
+                    round_status: RoundStatus::from_str(&r.round_status).map_err(corrupt)?,
+                    topic: topic_from((r.tid, r.slug, r.title, r.patron, r.question, r.questions))?,
+                    room_id: r.room_id,
+                    room_slug: r.room_slug,
+                    moderator: r.mod_id.zip(r.mod_name).map(|(id, name)| Who { id, name }),
+                    capacity: r.capacity,
+                    seated: r.seated,
+                    summary: r.summary,
+                    summary_by: r.summary_by,
+                })
+            })
             .collect()
     }
 
@@ -788,9 +782,12 @@ impl Store {
     }
 
     /// Seats `account` at `table_id` for its round (replacing an earlier choice in the
-    /// same round). A full table refuses with [`StoreError::Conflict`].
-    pub async fn take_seat(&self, table_id: i64, account: i64, assigned: bool) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    /// same round); `by` is who did it (the person or an organizer). A full table
+    /// refuses with [`StoreError::Conflict`]. The live entry carries the new headcounts
+    /// of the tables concerned.
+    pub async fn take_seat(&self, table_id: i64, account: i64, by: i64) -> Result<Written> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
         // Takes the table's row lock on PostgreSQL, so two people cannot both get the
         // last seat; SQLite's writer lock does the same.
         let (round_id, capacity): (i64, i64) = sqlx::query_as(
@@ -798,7 +795,7 @@ impl Store {
              RETURNING round_id, capacity",
         )
         .bind(table_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
         let (seated,): (i64,) = sqlx::query_as(
@@ -806,13 +803,20 @@ impl Store {
         )
         .bind(table_id)
         .bind(account)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if seated >= capacity {
             return Err(StoreError::Conflict(
                 "Dieser Tisch ist voll. Bitte wählen Sie einen anderen Tisch.".into(),
             ));
         }
+        let before: Option<(i64,)> = sqlx::query_as(
+            "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
+        )
+        .bind(round_id)
+        .bind(account)
+        .fetch_optional(&mut **tx)
+        .await?;
         sqlx::query(
             "INSERT INTO table_seats (round_id, account_id, table_id, assigned) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (round_id, account_id) \
@@ -821,11 +825,41 @@ impl Store {
         .bind(round_id)
         .bind(account)
         .bind(table_id)
-        .bind(i64::from(assigned))
-        .execute(&mut *tx)
+        .bind(i64::from(by != account))
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut counts = Vec::new();
+        for table in
+            std::iter::once(table_id).chain(before.map(|(t,)| t).filter(|t| *t != table_id))
+        {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM table_seats WHERE table_id = $1")
+                    .bind(table)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            counts.push(json!({ "table": table, "seated": n }));
+        }
+        let (event_id, ..) = table_room(tx, table_id).await?;
+        let entry = Entry {
+            kind: "seat",
+            room: None,
+            audience: Audience::All,
+            sender_id: Some(by),
+            recipient_id: None,
+            client_id: None,
+        };
+        let record = append(
+            tx,
+            event_id,
+            entry,
+            |_| json!({ "account": account, "table": table_id, "tables": counts }),
+        )
+        .await?;
+        owned.commit().await?;
+        Ok(Written {
+            record,
+            fresh: true,
+        })
     }
 
     /// The table `account` sits at in a round.

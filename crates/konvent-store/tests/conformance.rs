@@ -805,28 +805,28 @@ async fn strategy_story(backend: &str, store: &Store) {
 
     // A full table refuses; changing tables frees the seat.
     store
-        .take_seat(t3a, people[0].id, false)
+        .take_seat(t3a, people[0].id, people[0].id)
         .await
         .expect("seat");
     store
-        .take_seat(t3a, people[1].id, false)
+        .take_seat(t3a, people[1].id, people[1].id)
         .await
         .expect("seat");
     store
-        .take_seat(t3a, people[1].id, false)
+        .take_seat(t3a, people[1].id, people[1].id)
         .await
         .expect("sitting down again where one sits is fine");
-    let full = store.take_seat(t3a, people[2].id, false).await;
+    let full = store.take_seat(t3a, people[2].id, people[2].id).await;
     assert!(
         matches!(full, Err(StoreError::Conflict(ref m)) if m.contains("voll")),
         "{backend}"
     );
     store
-        .take_seat(t3b, people[1].id, false)
+        .take_seat(t3b, people[1].id, people[1].id)
         .await
         .expect("move");
     store
-        .take_seat(t3a, people[2].id, false)
+        .take_seat(t3a, people[2].id, people[2].id)
         .await
         .expect("now free");
     assert_eq!(store.seat(r3, people[1].id).await.expect("seat"), Some(t3b));

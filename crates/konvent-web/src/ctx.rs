@@ -213,6 +213,35 @@ where
     }
 }
 
+/// A submitted form as its list of fields (for forms that repeat a field, like ticked
+/// checkboxes), checked like [`CsrfForm`].
+pub struct CsrfPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for CsrfPairs {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        check_origin(req.headers())?;
+        let ctx = req
+            .extensions()
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("context middleware missing".into()))?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| AppError::BadRequest(format!("Formular unvollständig: {e}")))?;
+        let csrf = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        check_csrf(&ctx, csrf)?;
+        Ok(Self(pairs))
+    }
+}
+
 /// A numeric id from the path; anything else is "not found" (never axum's plain-text
 /// rejection, so pages and the API answer in their own format).
 pub struct Id(pub i64);

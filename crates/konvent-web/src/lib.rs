@@ -19,9 +19,11 @@ mod markdown;
 pub mod metrics;
 mod oparl;
 mod pages;
+mod pdf;
 mod router;
 mod session;
 pub mod settings;
+mod strategy;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -34,19 +34,6 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
 }
 
 #[derive(Template)]
-#[template(path = "area_strategie.html")]
-struct StrategiePage {
-    c: Chrome,
-}
-
-pub async fn strategie(ctx: Ctx) -> AppResult<Html<String>> {
-    let title = ctx.tr().get("area-strategie-title");
-    render(&StrategiePage {
-        c: Chrome::new(&ctx, "strategie", title),
-    })
-}
-
-#[derive(Template)]
 #[template(path = "area_gremien.html")]
 struct GremienPage {
     c: Chrome,

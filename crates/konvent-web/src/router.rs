@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, layout, live, metrics,
-    pages, session,
+    pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -43,7 +43,36 @@ pub fn router(state: AppState) -> Router {
             "/konvent/{event}/feedback/ergebnisse",
             get(events::feedback_results),
         )
-        .route("/strategie", get(pages::strategie))
+        .route("/konvent/{event}/cafe", get(events::cafe::cafe))
+        .route("/konvent/{event}/cafe/platz", post(events::cafe::seat))
+        .route(
+            "/konvent/{event}/cafe/tische/{table}",
+            get(events::cafe::table),
+        )
+        .route("/konvent/{event}/pinnwand", get(events::cafe::pinboard))
+        .route("/konvent/{event}/podium", get(events::results::podium))
+        .route(
+            "/konvent/{event}/ergebnisse.md",
+            get(events::results::export_md),
+        )
+        .route(
+            "/konvent/{event}/ergebnisse.csv",
+            get(events::results::export_csv),
+        )
+        .route(
+            "/konvent/{event}/ergebnisse.pdf",
+            get(events::results::export_pdf),
+        )
+        // The strategy process (S1–S4, K16).
+        .route("/strategie", get(strategy::topics))
+        .route("/strategie/themen/{slug}", get(strategy::topic))
+        .route(
+            "/strategie/themen/{slug}/konsolidierung",
+            get(strategy::consolidation::show).post(strategy::consolidation::step),
+        )
+        .route("/strategie/folgen", post(strategy::follow))
+        .route("/strategie/anknuepfungspunkte", get(strategy::points))
+        .route("/meine-ergebnisse", get(strategy::mine))
         .route("/gremien", get(pages::gremien))
         // Directory of conferences (G1, G2).
         .route("/gremien/konferenzen", get(directory::conferences))

@@ -89,6 +89,78 @@ pub enum Command {
         question: i64,
         status: QuestionStatus,
     },
+    /// A World Café impulse at a table (K10).
+    Impulse {
+        #[serde(default)]
+        id: Option<String>,
+        table: i64,
+        text: String,
+    },
+    /// The author changes their impulse while it may still be changed.
+    EditImpulse {
+        #[serde(default)]
+        id: Option<String>,
+        impulse: i64,
+        text: String,
+    },
+    /// The table's moderator hides an impulse (or shows it again) or merges it into
+    /// another.
+    ModerateImpulse {
+        #[serde(default)]
+        id: Option<String>,
+        impulse: i64,
+        #[serde(default)]
+        hidden: bool,
+        #[serde(default)]
+        merge_into: Option<i64>,
+    },
+    /// The table's moderator writes the round's summary (K9).
+    Summary {
+        #[serde(default)]
+        id: Option<String>,
+        table: i64,
+        text: String,
+    },
+    /// Organizers start or end a café round for all tables.
+    Round {
+        #[serde(default)]
+        id: Option<String>,
+        round: i64,
+        running: bool,
+    },
+    /// Take a seat at a table; organizers may seat somebody else (`user`).
+    Seat {
+        #[serde(default)]
+        id: Option<String>,
+        table: i64,
+        #[serde(default)]
+        user: Option<i64>,
+    },
+    /// Park a topic on the pinboard (K11), optionally for a focus topic (its slug).
+    Pin {
+        #[serde(default)]
+        id: Option<String>,
+        text: String,
+        #[serde(default)]
+        topic: Option<String>,
+    },
+    /// A dot vote for a pin, or taking it back.
+    VotePin {
+        #[serde(default)]
+        id: Option<String>,
+        pin: i64,
+        on: bool,
+    },
+    /// Organizers pick a pin up (with where) or close it (with why).
+    DecidePin {
+        #[serde(default)]
+        id: Option<String>,
+        pin: i64,
+        status: String,
+        outcome: String,
+        #[serde(default)]
+        url: Option<String>,
+    },
     Ping,
 }
 
@@ -105,14 +177,31 @@ impl Command {
             | Self::Timer { id, .. }
             | Self::Ask { id, .. }
             | Self::Upvote { id, .. }
-            | Self::Moderate { id, .. } => id.as_deref(),
+            | Self::Moderate { id, .. }
+            | Self::Impulse { id, .. }
+            | Self::EditImpulse { id, .. }
+            | Self::ModerateImpulse { id, .. }
+            | Self::Summary { id, .. }
+            | Self::Round { id, .. }
+            | Self::Seat { id, .. }
+            | Self::Pin { id, .. }
+            | Self::VotePin { id, .. }
+            | Self::DecidePin { id, .. } => id.as_deref(),
             Self::Join { .. } | Self::Leave | Self::Ping => None,
         }
     }
 
     /// Whether the command writes text that counts against the rate limit.
     pub fn writes_text(&self) -> bool {
-        matches!(self, Self::Chat { .. } | Self::Dm { .. } | Self::Ask { .. })
+        matches!(
+            self,
+            Self::Chat { .. }
+                | Self::Dm { .. }
+                | Self::Ask { .. }
+                | Self::Impulse { .. }
+                | Self::EditImpulse { .. }
+                | Self::Pin { .. }
+        )
     }
 }
 

@@ -128,7 +128,7 @@ pub fn text(text: &str, max: usize, what: &str) -> Result<String, String> {
     let n = t.chars().count();
     if n > max {
         return Err(format!(
-            "{what} ist zu lang ({n} Zeichen; höchstens {max})."
+            "Der Text ist zu lang ({n} Zeichen; höchstens {max})."
         ));
     }
     Ok(t.to_owned())

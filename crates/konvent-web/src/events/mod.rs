@@ -6,6 +6,9 @@
 //! runs the same command as the WebSocket. With JavaScript, `live.js` connects to the
 //! live hub and keeps the page current.
 
+pub mod cafe;
+pub mod results;
+
 use std::sync::Arc;
 
 use askama::Template;
@@ -27,7 +30,7 @@ use crate::live::{Actor, EventInfo};
 use crate::markdown;
 use crate::settings::Video;
 
-async fn event_info(state: &AppState, slug: &str) -> AppResult<Arc<EventInfo>> {
+pub(crate) async fn event_info(state: &AppState, slug: &str) -> AppResult<Arc<EventInfo>> {
     Ok(state.live.info(slug).await?)
 }
 
@@ -41,7 +44,11 @@ async fn actor(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResult<Optio
 }
 
 /// Like [`actor`], but the page needs one: sign in first, or register first.
-async fn require_actor(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResult<Actor> {
+pub(crate) async fn require_actor(
+    state: &AppState,
+    ctx: &Ctx,
+    info: &EventInfo,
+) -> AppResult<Actor> {
     ctx.signed_in()?;
     actor(state, ctx, info).await?.ok_or_else(|| {
         AppError::BadRequest(ctx.tr().with(
@@ -51,7 +58,7 @@ async fn require_actor(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResu
     })
 }
 
-fn require_organizer(actor: &Actor) -> AppResult<()> {
+pub(crate) fn require_organizer(actor: &Actor) -> AppResult<()> {
     if actor.organizer {
         Ok(())
     } else {
@@ -525,6 +532,28 @@ pub struct ActionForm {
     status: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    table: String,
+    #[serde(default)]
+    impulse: String,
+    #[serde(default)]
+    hidden: String,
+    #[serde(default)]
+    merge_into: String,
+    #[serde(default)]
+    round: String,
+    #[serde(default)]
+    running: String,
+    #[serde(default)]
+    pin: String,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    topic: String,
     /// Where to go back to (a path of this event).
     #[serde(default)]
     zurueck: String,
@@ -535,6 +564,16 @@ fn number(field: &str, value: &str) -> AppResult<i64> {
         .trim()
         .parse()
         .map_err(|_| AppError::BadRequest(format!("{field}: keine Zahl")))
+}
+
+fn optional_number(field: &str, value: &str) -> AppResult<Option<i64>> {
+    (!value.trim().is_empty())
+        .then(|| number(field, value))
+        .transpose()
+}
+
+fn yes(value: &str) -> bool {
+    matches!(value, "true" | "on" | "1")
 }
 
 impl ActionForm {
@@ -601,6 +640,54 @@ impl ActionForm {
                     .status
                     .parse::<QuestionStatus>()
                     .map_err(AppError::BadRequest)?,
+            },
+            "impulse" => Command::Impulse {
+                id,
+                table: number("table", &self.table)?,
+                text: self.text.clone(),
+            },
+            "edit_impulse" => Command::EditImpulse {
+                id,
+                impulse: number("impulse", &self.impulse)?,
+                text: self.text.clone(),
+            },
+            "moderate_impulse" => Command::ModerateImpulse {
+                id,
+                impulse: number("impulse", &self.impulse)?,
+                hidden: yes(&self.hidden),
+                merge_into: optional_number("merge_into", &self.merge_into)?,
+            },
+            "summary" => Command::Summary {
+                id,
+                table: number("table", &self.table)?,
+                text: self.text.clone(),
+            },
+            "round" => Command::Round {
+                id,
+                round: number("round", &self.round)?,
+                running: yes(&self.running),
+            },
+            "seat" => Command::Seat {
+                id,
+                table: number("table", &self.table)?,
+                user: optional_number("user", &self.user)?,
+            },
+            "pin" => Command::Pin {
+                id,
+                text: self.text.clone(),
+                topic: Some(self.topic.clone()),
+            },
+            "vote_pin" => Command::VotePin {
+                id,
+                pin: number("pin", &self.pin)?,
+                on: yes(&self.on),
+            },
+            "decide_pin" => Command::DecidePin {
+                id,
+                pin: number("pin", &self.pin)?,
+                status: self.status.clone(),
+                outcome: self.outcome.clone(),
+                url: Some(self.url.clone()),
             },
             other => return Err(AppError::BadRequest(format!("unbekannte Aktion {other:?}"))),
         })

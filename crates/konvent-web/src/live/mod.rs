@@ -3,6 +3,7 @@
 //! store (one transaction with its live-log entry) → bus; the same path serves the
 //! WebSocket and the plain HTML forms that work without JavaScript.
 
+pub mod cafe;
 pub mod commit;
 pub mod hub;
 pub mod socket;
@@ -344,6 +345,19 @@ pub async fn run(
             store
                 .moderate_question(event, &actor.who, question, status, client_id)
                 .await
+        }
+        cafe @ (Command::Impulse { .. }
+        | Command::EditImpulse { .. }
+        | Command::ModerateImpulse { .. }
+        | Command::Summary { .. }
+        | Command::Round { .. }
+        | Command::Seat { .. }
+        | Command::Pin { .. }
+        | Command::VotePin { .. }
+        | Command::DecidePin { .. }) => {
+            return cafe::run(live, info, actor, &cafe)
+                .await
+                .inspect(|written| live.publish(written));
         }
         Command::Join { .. } | Command::Leave | Command::Ping => {
             return Err(Refusal::new(

@@ -1,0 +1,340 @@
+//! The World Café of an event (K9, K10): its rounds and tables, choosing a table (a full
+//! one refuses politely and offers the others), the organizers' start and end for all
+//! tables with one timer, and a table's own page: the moderator's guide through welcome,
+//! introduction and guiding questions, the previous round's summary, and the impulses,
+//! live for everybody at the table. Also the pinboard (K11).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use konvent_core::konvent::live::Command;
+use konvent_core::strategy::{FollowTarget, IMPULSE_EDIT_SECONDS, RoundStatus};
+use konvent_store::{CafeTable, Impulse, Pin, Round, Topic, Who};
+use serde::Deserialize;
+
+use super::{event_info, require_actor};
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::layout::{Chrome, render};
+use crate::live::Actor;
+use crate::live::cafe::leads;
+
+fn round_label(t: &Tr, round: &Round) -> String {
+    t.get(&format!("round-status-{}", round.status.as_str()))
+}
+
+struct TableLine {
+    id: i64,
+    topic: String,
+    question: String,
+    moderator: String,
+    seated: i64,
+    capacity: i64,
+    full: bool,
+    mine: bool,
+}
+
+struct RoundView {
+    id: i64,
+    number: i64,
+    status: String,
+    running: bool,
+    ended: bool,
+    ends_at: Option<String>,
+    remaining: String,
+    tables: Vec<TableLine>,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/cafe.html")]
+struct CafePage {
+    c: Chrome,
+    slug: String,
+    rounds: Vec<RoundView>,
+    organizer: bool,
+    people: Vec<Who>,
+    notice: Option<String>,
+    live_url: String,
+    script: String,
+}
+
+async fn cafe_page(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: &str,
+    notice: Option<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(state, slug).await?;
+    let actor = require_actor(state, ctx, &info).await?;
+    let t = ctx.tr();
+    let now = Timestamp::now().as_second();
+    let mut rounds = Vec::new();
+    for round in state.store.rounds(info.event.id).await? {
+        let mine = state.store.seat(round.id, actor.who.id).await?;
+        let left = round
+            .ends_at
+            .map(|e| (e.as_second() - now).max(0))
+            .unwrap_or(0);
+        rounds.push(RoundView {
+            id: round.id,
+            number: round.number,
+            status: round_label(&t, &round),
+            running: round.status == RoundStatus::Running,
+            ended: round.status == RoundStatus::Ended,
+            ends_at: round.ends_at.map(|e| e.to_string()),
+            remaining: format!("{}:{:02}", left / 60, left % 60),
+            tables: round
+                .tables
+                .iter()
+                .map(|table| TableLine {
+                    id: table.id,
+                    topic: table.topic.title.clone(),
+                    question: table.topic.question.clone(),
+                    moderator: table
+                        .moderator
+                        .as_ref()
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default(),
+                    seated: table.seated,
+                    capacity: table.capacity,
+                    full: table.full(),
+                    mine: mine == Some(table.id),
+                })
+                .collect(),
+        });
+    }
+    let people = if actor.organizer {
+        state.store.event_people(info.event.id, 500).await?
+    } else {
+        Vec::new()
+    };
+    render(&CafePage {
+        c: Chrome::new(
+            ctx,
+            "konvent",
+            t.with("cafe-title", &[("event", &info.event.title)]),
+        ),
+        slug: slug.to_owned(),
+        rounds,
+        organizer: actor.organizer,
+        people,
+        notice,
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+    })
+}
+
+pub async fn cafe(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    cafe_page(&state, &ctx, &slug, None).await
+}
+
+#[derive(Deserialize)]
+pub struct SeatForm {
+    table: i64,
+    #[serde(default)]
+    user: String,
+}
+
+/// Takes a seat (or, for organizers, assigns one). A full table answers with the café
+/// page, the reason on top and the tables that still have room.
+pub async fn seat(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<SeatForm>,
+) -> AppResult<Response> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let user = match form.user.trim() {
+        "" => None,
+        u => Some(
+            u.parse()
+                .map_err(|_| AppError::BadRequest("user: keine Zahl".into()))?,
+        ),
+    };
+    let command = Command::Seat {
+        id: None,
+        table: form.table,
+        user,
+    };
+    match crate::live::run(&state.live, &info, &actor, None, command).await {
+        Ok(_) if user.is_some_and(|u| u != actor.who.id) => {
+            Ok(Redirect::to(&format!("/konvent/{slug}/cafe")).into_response())
+        }
+        Ok(_) => Ok(
+            Redirect::to(&format!("/konvent/{slug}/cafe/tische/{}", form.table)).into_response(),
+        ),
+        Err(r) if r.code == "forbidden" => Err(AppError::Forbidden),
+        Err(r) => {
+            let mut response = cafe_page(&state, &ctx, &slug, Some(r.message))
+                .await?
+                .into_response();
+            *response.status_mut() = StatusCode::CONFLICT;
+            Ok(response)
+        }
+    }
+}
+
+// A table -------------------------------------------------------------------------------
+
+struct ImpulseView {
+    id: i64,
+    author: String,
+    text: String,
+    hidden: bool,
+    merged: bool,
+    editable: bool,
+    edited: bool,
+}
+
+fn impulse_view(i: &Impulse, actor: &Actor, now: i64) -> ImpulseView {
+    ImpulseView {
+        id: i.id,
+        author: i.author_name.clone(),
+        text: i.text.clone(),
+        hidden: i.hidden,
+        merged: i.merged_into.is_some(),
+        editable: i.author_id == Some(actor.who.id)
+            && now - i.created_at.as_second() <= IMPULSE_EDIT_SECONDS,
+        edited: i.edited,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "konvent/table.html")]
+struct TablePage {
+    c: Chrome,
+    slug: String,
+    table: CafeTable,
+    topic: Topic,
+    running: bool,
+    seated: bool,
+    leads: bool,
+    previous: Option<(i64, String, String)>,
+    impulses: Vec<ImpulseView>,
+    people: Vec<Who>,
+    following: bool,
+    live_url: String,
+    script: String,
+    back: String,
+}
+
+pub async fn table(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, table_id)): Path<(String, i64)>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let table = state.store.cafe_table(table_id).await?;
+    if table.event_id != info.event.id {
+        return Err(AppError::NotFound);
+    }
+    let leads = leads(&actor, &info, &table);
+    let seated = state.store.seat(table.round_id, actor.who.id).await? == Some(table.id);
+    let now = Timestamp::now().as_second();
+    let impulses = state
+        .store
+        .table_impulses(table.id, leads)
+        .await?
+        .iter()
+        .map(|i| impulse_view(i, &actor, now))
+        .collect();
+    let following = state
+        .store
+        .connection_points(Some(actor.who.id))
+        .await?
+        .iter()
+        .any(|c| c.target == FollowTarget::Topic && c.target_id == table.topic.id);
+    render(&TablePage {
+        c: Chrome::new(
+            &ctx,
+            "konvent",
+            ctx.tr().with(
+                "table-title",
+                &[
+                    ("topic", &table.topic.title),
+                    ("round", &table.round.to_string()),
+                ],
+            ),
+        ),
+        running: table.round_status == RoundStatus::Running,
+        previous: state.store.previous_summary(table.id).await?,
+        people: state.store.table_people(table.id).await?,
+        topic: table.topic.clone(),
+        back: format!("/konvent/{slug}/cafe/tische/{}", table.id),
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        slug,
+        table,
+        seated,
+        leads,
+        impulses,
+        following,
+    })
+}
+
+// The pinboard (K11) ---------------------------------------------------------------------
+
+struct PinView {
+    pin: Pin,
+    status: String,
+    voted: bool,
+    following: bool,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/pinboard.html")]
+struct PinboardPage {
+    c: Chrome,
+    slug: String,
+    pins: Vec<PinView>,
+    topics: Vec<Topic>,
+    organizer: bool,
+    live_url: String,
+    script: String,
+}
+
+pub async fn pinboard(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let t = ctx.tr();
+    let (pins, mine) = state.store.pins(info.event.id, actor.who.id).await?;
+    let followed: Vec<i64> = state
+        .store
+        .connection_points(Some(actor.who.id))
+        .await?
+        .into_iter()
+        .filter(|c| c.target == FollowTarget::Pin)
+        .map(|c| c.target_id)
+        .collect();
+    render(&PinboardPage {
+        c: Chrome::new(&ctx, "konvent", t.get("pinboard-title")),
+        pins: pins
+            .into_iter()
+            .map(|pin| PinView {
+                status: t.get(&format!("pin-status-{}", pin.status.as_str())),
+                voted: mine.contains(&pin.id),
+                following: followed.contains(&pin.id),
+                pin,
+            })
+            .collect(),
+        topics: state.store.topics().await?,
+        organizer: actor.organizer,
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        slug,
+    })
+}

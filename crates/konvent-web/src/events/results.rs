@@ -1,0 +1,398 @@
+//! What an event produced: the podium bundle (K13: per topic the impulses of the day,
+//! grouped and ranked, and the top pinboard entries, on one page for the stage) and the
+//! work results as Markdown, CSV and PDF (summaries, impulses per topic and round,
+//! pinboard, feedback summary). Organizers only; target pictures are not part of it.
+
+use std::fmt::Write as _;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Response};
+use konvent_core::konvent as core;
+use konvent_core::strategy::PinStatus;
+use konvent_core::strategy::grouping::group;
+use konvent_store::{FeedbackResults, Impulse, Pin};
+
+use super::{event_info, require_actor, require_organizer};
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::layout::{Chrome, render};
+
+/// How many groups and pins the podium page shows.
+const PODIUM_GROUPS: usize = 5;
+const PODIUM_PINS: usize = 5;
+
+// The podium bundle ------------------------------------------------------------------
+
+struct PodiumGroup {
+    terms: String,
+    count: usize,
+    examples: Vec<String>,
+}
+
+struct PodiumTopic {
+    title: String,
+    impulses: usize,
+    groups: Vec<PodiumGroup>,
+}
+
+#[derive(Template)]
+#[template(path = "konvent/podium.html")]
+struct PodiumPage {
+    c: Chrome,
+    slug: String,
+    topics: Vec<PodiumTopic>,
+    pins: Vec<Pin>,
+}
+
+/// The impulses worth showing: not hidden, not merged into another.
+fn visible(impulses: Vec<Impulse>) -> Vec<Impulse> {
+    impulses
+        .into_iter()
+        .filter(|i| !i.hidden && i.merged_into.is_none())
+        .collect()
+}
+
+pub async fn podium(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    require_organizer(&actor)?;
+    let impulses = visible(state.store.event_impulses(info.event.id).await?);
+    let mut topics = Vec::new();
+    for topic in state.store.topics().await? {
+        let mine: Vec<&Impulse> = impulses.iter().filter(|i| i.topic_id == topic.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let texts: Vec<&str> = mine.iter().map(|i| i.text.as_str()).collect();
+        let (groups, _) = group(&texts);
+        topics.push(PodiumTopic {
+            title: topic.title,
+            impulses: mine.len(),
+            // Biggest first (the grouping's order); singletons only fill up.
+            groups: groups
+                .into_iter()
+                .take(PODIUM_GROUPS)
+                .map(|g| PodiumGroup {
+                    terms: g.shared.join(", "),
+                    count: g.members.len(),
+                    examples: g
+                        .members
+                        .iter()
+                        .take(2)
+                        .map(|&i| mine[i].text.clone())
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
+    let (pins, _) = state.store.pins(info.event.id, actor.who.id).await?;
+    render(&PodiumPage {
+        c: Chrome::new(
+            &ctx,
+            "konvent",
+            ctx.tr()
+                .with("podium-title", &[("event", &info.event.title)]),
+        ),
+        slug,
+        topics,
+        pins: pins
+            .into_iter()
+            .filter(|p| p.status != PinStatus::Closed)
+            .take(PODIUM_PINS)
+            .collect(),
+    })
+}
+
+// The work results --------------------------------------------------------------------
+
+struct TableResult {
+    topic: String,
+    moderator: String,
+    summary: String,
+    impulses: Vec<(String, String)>,
+}
+
+struct Results {
+    title: String,
+    day: String,
+    rounds: Vec<(i64, Vec<TableResult>)>,
+    pins: Vec<Pin>,
+    feedback: FeedbackResults,
+}
+
+async fn results(state: &AppState, ctx: &Ctx, slug: &str) -> AppResult<Results> {
+    let info = event_info(state, slug).await?;
+    let actor = require_actor(state, ctx, &info).await?;
+    require_organizer(&actor)?;
+    let impulses = visible(state.store.event_impulses(info.event.id).await?);
+    let rounds = state
+        .store
+        .rounds(info.event.id)
+        .await?
+        .into_iter()
+        .map(|round| {
+            let tables = round
+                .tables
+                .into_iter()
+                .map(|t| TableResult {
+                    impulses: impulses
+                        .iter()
+                        .filter(|i| i.table_id == t.id)
+                        .map(|i| (i.author_name.clone(), i.text.clone()))
+                        .collect(),
+                    topic: t.topic.title,
+                    moderator: t.moderator.map(|m| m.name).unwrap_or_default(),
+                    summary: t.summary,
+                })
+                .collect();
+            (round.number, tables)
+        })
+        .collect();
+    let (pins, _) = state.store.pins(info.event.id, actor.who.id).await?;
+    Ok(Results {
+        title: info.event.title.clone(),
+        day: core::day(info.event.starts_at),
+        rounds,
+        pins,
+        feedback: state.store.feedback_results(info.event.id).await?,
+    })
+}
+
+fn pin_status(p: &Pin) -> &'static str {
+    match p.status {
+        PinStatus::Open => "offen",
+        PinStatus::PickedUp => "aufgegriffen",
+        PinStatus::Closed => "geschlossen",
+    }
+}
+
+fn feedback_line(f: &FeedbackResults) -> String {
+    match f.average() {
+        Some(avg) => format!(
+            "{} Antworten, Durchschnitt {} von 5 (Verteilung 1–5: {})",
+            f.answers,
+            format!("{avg:.1}").replace('.', ","),
+            f.ratings
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ),
+        None => "Noch keine Antworten.".to_owned(),
+    }
+}
+
+/// One line of Markdown text: no line breaks, Markdown's own characters escaped.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn markdown(r: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Arbeitsergebnisse – {}\n\n{}\n", md(&r.title), r.day);
+    for (number, tables) in &r.rounds {
+        let _ = writeln!(out, "## World Café – Runde {number}\n");
+        for t in tables {
+            let _ = writeln!(out, "### {}\n", md(&t.topic));
+            if !t.moderator.is_empty() {
+                let _ = writeln!(out, "Moderation: {}\n", md(&t.moderator));
+            }
+            if !t.summary.trim().is_empty() {
+                let _ = writeln!(out, "**Zusammenfassung:** {}\n", md(&t.summary));
+            }
+            let _ = writeln!(out, "Impulse ({}):\n", t.impulses.len());
+            for (author, text) in &t.impulses {
+                let _ = writeln!(out, "- {} ({})", md(text), md(author));
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(out, "## Postkasten & Pinnwand\n");
+    for p in &r.pins {
+        let _ = write!(
+            out,
+            "- {} – {} Stimmen – {}",
+            md(&p.text),
+            p.votes,
+            pin_status(p)
+        );
+        if !p.outcome.is_empty() {
+            let _ = write!(out, ": {}", md(&p.outcome));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "\n## Feedback\n\n{}", feedback_line(&r.feedback));
+    out
+}
+
+fn csv(r: &Results) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    w.write_record([
+        "Art", "Runde", "Thema", "Von", "Text", "Stimmen", "Stand", "Ergebnis",
+    ])
+    .map_err(internal)?;
+    for (number, tables) in &r.rounds {
+        let round = number.to_string();
+        for t in tables {
+            if !t.summary.trim().is_empty() {
+                w.write_record([
+                    "Zusammenfassung",
+                    &round,
+                    &t.topic,
+                    &t.moderator,
+                    &t.summary,
+                    "",
+                    "",
+                    "",
+                ])
+                .map_err(internal)?;
+            }
+            for (author, text) in &t.impulses {
+                w.write_record(["Impuls", &round, &t.topic, author, text, "", "", ""])
+                    .map_err(internal)?;
+            }
+        }
+    }
+    for p in &r.pins {
+        w.write_record([
+            "Pinnwand",
+            "",
+            p.topic.as_ref().map(|t| t.1.as_str()).unwrap_or(""),
+            &p.author_name,
+            &p.text,
+            &p.votes.to_string(),
+            pin_status(p),
+            &p.outcome,
+        ])
+        .map_err(internal)?;
+    }
+    w.write_record([
+        "Feedback",
+        "",
+        "",
+        "",
+        &feedback_line(&r.feedback),
+        "",
+        "",
+        "",
+    ])
+    .map_err(internal)?;
+    w.into_inner()
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn pdf_lines(r: &Results) -> Vec<crate::pdf::Line> {
+    use crate::pdf::Line;
+    let mut lines = vec![
+        Line::title(format!("Arbeitsergebnisse – {}", r.title)),
+        Line::text(r.day.clone()),
+    ];
+    for (number, tables) in &r.rounds {
+        lines.push(Line::heading(format!("World Café – Runde {number}")));
+        for t in tables {
+            lines.push(Line::subheading(t.topic.clone()));
+            if !t.moderator.is_empty() {
+                lines.push(Line::text(format!("Moderation: {}", t.moderator)));
+            }
+            if !t.summary.trim().is_empty() {
+                lines.push(Line::text(format!("Zusammenfassung: {}", t.summary)));
+            }
+            for (author, text) in &t.impulses {
+                lines.push(Line::bullet(format!("{text} ({author})")));
+            }
+        }
+    }
+    lines.push(Line::heading("Postkasten & Pinnwand".into()));
+    for p in &r.pins {
+        let mut s = format!("{} – {} Stimmen – {}", p.text, p.votes, pin_status(p));
+        if !p.outcome.is_empty() {
+            let _ = write!(s, ": {}", p.outcome);
+        }
+        lines.push(Line::bullet(s));
+    }
+    lines.push(Line::heading("Feedback".into()));
+    lines.push(Line::text(feedback_line(&r.feedback)));
+    lines
+}
+
+fn download(body: Vec<u8>, mime: &'static str, name: String) -> Response {
+    (
+        [
+            (CONTENT_TYPE, mime.to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn export_md(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let r = results(&state, &ctx, &slug).await?;
+    Ok(download(
+        markdown(&r).into_bytes(),
+        "text/markdown; charset=utf-8",
+        format!("arbeitsergebnisse-{slug}.md"),
+    ))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let r = results(&state, &ctx, &slug).await?;
+    Ok(download(
+        csv(&r)?,
+        "text/csv; charset=utf-8",
+        format!("arbeitsergebnisse-{slug}.csv"),
+    ))
+}
+
+pub async fn export_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let r = results(&state, &ctx, &slug).await?;
+    Ok(download(
+        crate::pdf::document(&format!("Arbeitsergebnisse – {}", r.title), &pdf_lines(&r)),
+        "application/pdf",
+        format!("arbeitsergebnisse-{slug}.pdf"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_what_people_wrote() {
+        assert_eq!(md("**fett** <b>\nneu"), "\\*\\*fett\\*\\* \\<b\\> neu");
+    }
+}

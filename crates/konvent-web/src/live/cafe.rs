@@ -1,0 +1,285 @@
+//! The World Café's and the pinboard's live commands (K9–K11): impulses at a table,
+//! their moderation, the table's summary, rounds, seats and pins. Same path as every
+//! live command: authorize → validate → commit (with its live-log entry) → publish.
+
+use konvent_core::konvent::live::{Command, Refusal};
+use konvent_core::strategy::{self, PinStatus, RoundStatus};
+use konvent_store::{CafeTable, Written};
+
+use super::{Actor, EventInfo, Live, organizer_only, person_in_event, refusal};
+
+/// Longest outcome note of a pin (where it was taken up, or why it was closed).
+pub const OUTCOME_MAX: usize = 1000;
+/// Longest link to where a pin was taken up.
+pub const URL_MAX: usize = 500;
+
+fn checked(text: &str, max: usize, what: &str) -> Result<String, Refusal> {
+    strategy::text(text, max, what).map_err(Refusal::invalid)
+}
+
+/// The table, if it belongs to this event.
+async fn table_of(live: &Live, info: &EventInfo, table: i64) -> Result<CafeTable, Refusal> {
+    let table = live.store.cafe_table(table).await.map_err(refusal)?;
+    if table.event_id == info.event.id {
+        Ok(table)
+    } else {
+        Err(Refusal::invalid("Diesen Tisch gibt es nicht."))
+    }
+}
+
+/// The table's moderator, a moderator of its room, or an organizer.
+pub fn leads(actor: &Actor, info: &EventInfo, table: &CafeTable) -> bool {
+    actor.organizer
+        || table
+            .moderator
+            .as_ref()
+            .is_some_and(|m| m.id == actor.who.id)
+        || info
+            .room(&table.room_slug)
+            .is_some_and(|room| actor.moderates(info, room))
+}
+
+fn moderator_only(actor: &Actor, info: &EventInfo, table: &CafeTable) -> Result<(), Refusal> {
+    if leads(actor, info, table) {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden(
+            "Das macht die Moderation dieses Tisches.",
+        ))
+    }
+}
+
+/// Runs a café or pinboard command (the caller publishes the entry).
+pub async fn run(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    command: &Command,
+) -> Result<Written, Refusal> {
+    match command {
+        Command::Impulse {
+            id, table, text, ..
+        } => impulse(live, info, actor, *table, text, id.as_deref()).await,
+        Command::EditImpulse { impulse, text, .. } => {
+            edit_impulse(live, info, actor, *impulse, text).await
+        }
+        Command::ModerateImpulse {
+            impulse,
+            hidden,
+            merge_into,
+            ..
+        } => moderate_impulse(live, info, actor, *impulse, *hidden, *merge_into).await,
+        Command::Summary { table, text, .. } => summary(live, info, actor, *table, text).await,
+        Command::Round { round, running, .. } => match organizer_only(actor) {
+            Ok(()) => {
+                let status = if *running {
+                    RoundStatus::Running
+                } else {
+                    RoundStatus::Ended
+                };
+                live.store
+                    .set_round(info.event.id, *round, &actor.who, status)
+                    .await
+                    .map_err(refusal)
+            }
+            Err(e) => Err(e),
+        },
+        Command::Seat { table, user, .. } => seat(live, info, actor, *table, *user).await,
+        Command::Pin {
+            id, text, topic, ..
+        } => pin(live, info, actor, text, topic.as_deref(), id.as_deref()).await,
+        Command::VotePin { pin, on, .. } => live
+            .store
+            .vote_pin(info.event.id, *pin, &actor.who, *on)
+            .await
+            .map_err(refusal),
+        Command::DecidePin {
+            pin,
+            status,
+            outcome,
+            url,
+            ..
+        } => decide_pin(live, info, actor, *pin, status, outcome, url.as_deref()).await,
+        _ => Err(Refusal::new(
+            "bad_frame",
+            "Kein Befehl des World Cafés oder der Pinnwand.",
+        )),
+    }
+}
+
+async fn impulse(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    table: i64,
+    text: &str,
+    client_id: Option<&str>,
+) -> Result<Written, Refusal> {
+    let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
+    let table = table_of(live, info, table).await?;
+    if !leads(actor, info, &table) {
+        if table.round_status != RoundStatus::Running {
+            return Err(Refusal::invalid(
+                "Impulse gibt es, solange die Runde läuft.",
+            ));
+        }
+        let seat = live
+            .store
+            .seat(table.round_id, actor.who.id)
+            .await
+            .map_err(refusal)?;
+        if seat != Some(table.id) {
+            return Err(Refusal::forbidden(
+                "Bitte zuerst an diesem Tisch Platz nehmen.",
+            ));
+        }
+    }
+    live.store
+        .add_impulse(table.id, &actor.who, &text, client_id)
+        .await
+        .map_err(refusal)
+}
+
+async fn edit_impulse(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    impulse: i64,
+    text: &str,
+) -> Result<Written, Refusal> {
+    let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
+    let found = live.store.impulse(impulse).await.map_err(refusal)?;
+    if found.event_id != info.event.id {
+        return Err(Refusal::invalid("Diesen Impuls gibt es nicht."));
+    }
+    live.store
+        .edit_impulse(impulse, &actor.who, &text)
+        .await
+        .map_err(refusal)
+}
+
+async fn moderate_impulse(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    impulse: i64,
+    hidden: bool,
+    merge_into: Option<i64>,
+) -> Result<Written, Refusal> {
+    let found = live.store.impulse(impulse).await.map_err(refusal)?;
+    if found.event_id != info.event.id {
+        return Err(Refusal::invalid("Diesen Impuls gibt es nicht."));
+    }
+    let table = table_of(live, info, found.table_id).await?;
+    moderator_only(actor, info, &table)?;
+    live.store
+        .moderate_impulse(impulse, &actor.who, hidden, merge_into)
+        .await
+        .map_err(refusal)
+}
+
+async fn summary(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    table: i64,
+    text: &str,
+) -> Result<Written, Refusal> {
+    let text = checked(text, strategy::SUMMARY_MAX, "eine Zusammenfassung")?;
+    let table = table_of(live, info, table).await?;
+    moderator_only(actor, info, &table)?;
+    live.store
+        .save_summary(table.id, &actor.who, &text)
+        .await
+        .map_err(refusal)
+}
+
+async fn seat(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    table: i64,
+    user: Option<i64>,
+) -> Result<Written, Refusal> {
+    let table = table_of(live, info, table).await?;
+    if table.round_status == RoundStatus::Ended {
+        return Err(Refusal::invalid("Diese Runde ist schon vorbei."));
+    }
+    let account = match user {
+        Some(other) if other != actor.who.id => {
+            organizer_only(actor)?;
+            person_in_event(&live.store, info, other).await?.id
+        }
+        _ => actor.who.id,
+    };
+    live.store
+        .take_seat(table.id, account, actor.who.id)
+        .await
+        .map_err(refusal)
+}
+
+async fn pin(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    text: &str,
+    topic: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<Written, Refusal> {
+    let text = checked(text, strategy::PIN_MAX, "ein Thema")?;
+    let topic = match topic.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(slug) => Some(
+            live.store
+                .topic(slug)
+                .await
+                .map_err(|_| Refusal::invalid("Dieses Schwerpunktthema gibt es nicht."))?
+                .id,
+        ),
+        None => None,
+    };
+    live.store
+        .add_pin(info.event.id, topic, &actor.who, &text, client_id)
+        .await
+        .map_err(refusal)
+}
+
+async fn decide_pin(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    pin: i64,
+    status: &str,
+    outcome: &str,
+    url: Option<&str>,
+) -> Result<Written, Refusal> {
+    organizer_only(actor)?;
+    let status: PinStatus = status.parse().map_err(Refusal::invalid)?;
+    let what = if status == PinStatus::Closed {
+        "einen Grund"
+    } else {
+        "einen Hinweis, wo es weitergeht,"
+    };
+    let outcome = checked(outcome, OUTCOME_MAX, what)?;
+    let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => None,
+        Some(u) if u.chars().count() > URL_MAX => {
+            return Err(Refusal::invalid("Der Link ist zu lang."));
+        }
+        Some(u)
+            if u.starts_with("https://")
+                || u.starts_with("http://")
+                || (u.starts_with('/') && !u.starts_with("//")) =>
+        {
+            Some(u)
+        }
+        Some(_) => {
+            return Err(Refusal::invalid(
+                "Der Link muss mit https://, http:// oder / beginnen.",
+            ));
+        }
+    };
+    live.store
+        .decide_pin(info.event.id, pin, &actor.who, status, &outcome, url)
+        .await
+        .map_err(refusal)
+}

@@ -1,0 +1,273 @@
+//! Consolidation (S3): the project team and the topic's patron see every impulse of a
+//! topic from all rounds and events, grouped by similarity with the terms each group
+//! shares; they save, merge and split groups, accept groups into the draft of the next
+//! target-picture version, edit the draft, hand it into the decision papers
+//! (confidential) and publish it with the resolution that decided it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::authz::Action;
+use konvent_core::strategy::grouping::group;
+use konvent_core::strategy::{self, Visibility};
+use konvent_store::{Impulse, SavedGroup, StoreError, TargetPicture, Topic};
+
+use crate::AppState;
+use crate::ctx::{CsrfPairs, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::layout::{Chrome, render};
+
+/// Longest group label, in characters.
+pub const LABEL_MAX: usize = 200;
+
+struct Suggestion {
+    members: Vec<Impulse>,
+    shared: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "strategie/consolidation.html")]
+struct ConsolidationPage {
+    c: Chrome,
+    topic: Topic,
+    saved: Vec<SavedGroup>,
+    suggestions: Vec<Suggestion>,
+    singles: Vec<Impulse>,
+    total: usize,
+    draft: Option<TargetPicture>,
+    confidential: Vec<TargetPicture>,
+    resolutions: Vec<(i64, String)>,
+    error: Option<String>,
+}
+
+async fn require(state: &AppState, ctx: &Ctx, slug: &str) -> AppResult<Topic> {
+    let topic = state.store.topic(slug).await?;
+    ctx.require(Action::ConsolidateTopic(topic.id))?;
+    Ok(topic)
+}
+
+async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    topic: Topic,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
+    let saved = state.store.saved_groups(topic.id).await?;
+    let in_saved: std::collections::HashSet<i64> = saved
+        .iter()
+        .flat_map(|g| g.members.iter().map(|m| m.id))
+        .collect();
+    let open: Vec<Impulse> = state
+        .store
+        .topic_impulses(topic.id)
+        .await?
+        .into_iter()
+        .filter(|i| !i.hidden && i.merged_into.is_none() && !in_saved.contains(&i.id))
+        .collect();
+    let texts: Vec<&str> = open.iter().map(|i| i.text.as_str()).collect();
+    let (groups, _) = group(&texts);
+    let mut suggestions = Vec::new();
+    let mut singles = Vec::new();
+    for g in groups {
+        if g.members.len() > 1 {
+            suggestions.push(Suggestion {
+                members: g.members.iter().map(|&i| open[i].clone()).collect(),
+                shared: g.shared,
+            });
+        } else {
+            singles.extend(g.members.iter().map(|&i| open[i].clone()));
+        }
+    }
+    let versions = state.store.target_pictures(topic.id, true).await?;
+    let resolutions = state
+        .store
+        .resolutions(konvent_store::Visibility::Public)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, format!("{} {}", r.reference(), r.title)))
+        .collect();
+    render(&ConsolidationPage {
+        c: Chrome::new(
+            ctx,
+            "strategie",
+            ctx.tr()
+                .with("consolidation-title", &[("topic", &topic.title)]),
+        ),
+        total: open.len() + in_saved.len(),
+        draft: versions
+            .iter()
+            .find(|v| v.visibility == Visibility::Draft)
+            .cloned(),
+        confidential: versions
+            .into_iter()
+            .filter(|v| v.visibility == Visibility::Confidential)
+            .collect(),
+        saved,
+        suggestions,
+        singles,
+        resolutions,
+        error,
+        topic,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let topic = require(&state, &ctx, &slug).await?;
+    page(&state, &ctx, topic, None).await
+}
+
+/// One form for every consolidation step; `aktion` says which.
+#[derive(Default)]
+pub struct StepForm {
+    aktion: String,
+    label: String,
+    /// Impulse ids, comma-separated (from a suggestion) …
+    impulses: String,
+    /// … or ticked one by one.
+    impulse: Vec<i64>,
+    group: Option<i64>,
+    into: Option<i64>,
+    body: String,
+    version: Option<i64>,
+    resolution: Option<i64>,
+}
+
+fn ids(list: &str) -> AppResult<Vec<i64>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| AppError::BadRequest("Impulse: keine Zahl".into()))
+        })
+        .collect()
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfPairs(pairs): CsrfPairs,
+) -> AppResult<Response> {
+    let topic = require(&state, &ctx, &slug).await?;
+    let form = StepForm::from_pairs(pairs);
+    let by = ctx.signed_in()?.display_name.clone();
+    let store = &state.store;
+    let result: Result<(), StoreError> = async {
+        match form.aktion.as_str() {
+            "speichern" => {
+                let mut members = ids(&form.impulses).map_err(bad)?;
+                members.extend(&form.impulse);
+                members.sort_unstable();
+                members.dedup();
+                let label = strategy::text(&form.label, LABEL_MAX, "eine Bezeichnung")
+                    .map_err(StoreError::Conflict)?;
+                store.save_group(topic.id, &label, &members, &by).await?;
+            }
+            "zusammenfuehren" => {
+                let (Some(into), Some(from)) = (form.into, form.group) else {
+                    return Err(StoreError::Conflict(
+                        "Bitte die Gruppe wählen, mit der zusammengeführt wird.".into(),
+                    ));
+                };
+                if into == from {
+                    return Err(StoreError::Conflict(
+                        "Bitte eine andere Gruppe wählen.".into(),
+                    ));
+                }
+                store.merge_groups(topic.id, into, from).await?;
+            }
+            "herausloesen" => {
+                for impulse in &form.impulse {
+                    store.ungroup_impulse(topic.id, *impulse).await?;
+                }
+            }
+            "uebernehmen" => {
+                let group = form.group.ok_or(StoreError::NotFound)?;
+                store.accept_group(topic.id, group, &by).await?;
+            }
+            "entwurf" => {
+                let body = strategy::text(
+                    &form.body,
+                    strategy::TARGET_PICTURE_MAX,
+                    "den Text des Zielbilds",
+                )
+                .map_err(StoreError::Conflict)?;
+                let draft = store.draft_target_picture(topic.id, &by).await?;
+                store.save_draft(draft, &body).await?;
+            }
+            "vertraulich" => {
+                let version = form.version.ok_or(StoreError::NotFound)?;
+                store
+                    .advance_target_picture(version, Visibility::Confidential, None)
+                    .await?;
+            }
+            "veroeffentlichen" => {
+                if !ctx.may(Action::EditCouncil) {
+                    return Err(StoreError::Conflict(
+                        "Veröffentlichen darf die Geschäftsstelle, wenn der IT-Planungsrat \
+                         beschlossen hat."
+                            .into(),
+                    ));
+                }
+                let version = form.version.ok_or(StoreError::NotFound)?;
+                store
+                    .advance_target_picture(version, Visibility::Published, form.resolution)
+                    .await?;
+            }
+            other => {
+                return Err(StoreError::Conflict(format!(
+                    "Unbekannter Schritt {other:?}."
+                )));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/strategie/themen/{}/konsolidierung", topic.slug))
+                .into_response(),
+        ),
+        Err(StoreError::Conflict(message)) => {
+            let mut response = page(&state, &ctx, topic, Some(message))
+                .await?
+                .into_response();
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn bad(e: AppError) -> StoreError {
+    StoreError::Conflict(e.to_string())
+}
+
+impl StepForm {
+    /// Ticked impulses repeat the field `impulse`.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (key, value) in pairs {
+            let number = || value.trim().parse::<i64>().ok();
+            match key.as_str() {
+                "aktion" => form.aktion = value,
+                "label" => form.label = value,
+                "impulses" => form.impulses = value,
+                "impulse" => form.impulse.extend(number()),
+                "group" => form.group = number(),
+                "into" => form.into = number(),
+                "body" => form.body = value,
+                "version" => form.version = number(),
+                "resolution" => form.resolution = number(),
+                _ => {}
+            }
+        }
+        form
+    }
+}

@@ -1,0 +1,420 @@
+//! The strategy process (S1–S4, K16): focus topics with their target-picture versions
+//! (confidential ones only for those who may read decision papers), a readable diff
+//! between versions, the way back to the impulses that shaped a version and forward to
+//! the resolution that published it; connection points; each participant's results.
+
+pub mod consolidation;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, Redirect};
+use konvent_core::authz::Action;
+use konvent_core::strategy::{FollowTarget, Visibility};
+use konvent_store::{SavedGroup, TargetPicture, Topic};
+use serde::Deserialize;
+use similar::{ChangeTag, TextDiff};
+
+use crate::AppState;
+use crate::ctx::{CsrfForm, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::layout::{Chrome, render};
+use crate::markdown;
+
+/// Whether the reader may see a topic's drafts and confidential versions.
+pub fn reads_confidential(ctx: &Ctx, topic: &Topic) -> bool {
+    ctx.may(Action::ReadDraftTargetPicture(topic.id))
+}
+
+fn visibility_label(t: &Tr, v: Visibility) -> String {
+    t.get(&format!("visibility-{}", v.as_str()))
+}
+
+// The topics -------------------------------------------------------------------------
+
+struct TopicLine {
+    slug: String,
+    title: String,
+    patron: String,
+    question: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "strategie/topics.html")]
+struct TopicsPage {
+    c: Chrome,
+    topics: Vec<TopicLine>,
+    signed_in: bool,
+    sees_points: bool,
+}
+
+/// Where a topic's target picture stands for this reader, in one line.
+fn state_line(t: &Tr, versions: &[TargetPicture]) -> String {
+    match versions
+        .iter()
+        .find(|v| v.visibility == Visibility::Published)
+    {
+        Some(v) => t.with(
+            "topic-state-published",
+            &[
+                ("version", &v.version.to_string()),
+                (
+                    "resolution",
+                    v.resolution.as_ref().map(|r| r.1.as_str()).unwrap_or("–"),
+                ),
+            ],
+        ),
+        None => t.get("topic-state-none"),
+    }
+}
+
+pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let t = ctx.tr();
+    let mut lines = Vec::new();
+    for topic in state.store.topics().await? {
+        let versions = state.store.target_pictures(topic.id, false).await?;
+        lines.push(TopicLine {
+            state: state_line(&t, &versions),
+            slug: topic.slug,
+            title: topic.title,
+            patron: topic.patron,
+            question: topic.question,
+        });
+    }
+    render(&TopicsPage {
+        c: Chrome::new(&ctx, "strategie", t.get("area-strategie-title")),
+        topics: lines,
+        signed_in: ctx.principal.is_some(),
+        sees_points: ctx.principal.as_ref().is_some_and(|p| p.is_admin()),
+    })
+}
+
+// One topic --------------------------------------------------------------------------
+
+struct DiffLine {
+    /// "ins", "del" or "same".
+    kind: &'static str,
+    text: String,
+}
+
+struct VersionView {
+    version: i64,
+    visibility: String,
+    public: bool,
+    html: String,
+    by: String,
+    at: String,
+    /// Reference ("2025/07", also its path) and title of the resolution that published it.
+    resolution: Option<(String, String)>,
+    follow_up: Option<(i64, String)>,
+    /// Changes against the version before it (the one the reader may see).
+    diff: Vec<DiffLine>,
+    previous: Option<i64>,
+    groups: Vec<SavedGroup>,
+}
+
+#[derive(Template)]
+#[template(path = "strategie/topic.html")]
+struct TopicPage {
+    c: Chrome,
+    topic: Topic,
+    versions: Vec<VersionView>,
+    confidential_hidden: bool,
+    consolidates: bool,
+    signed_in: bool,
+    following: bool,
+}
+
+/// A line diff of two texts, for people: whole lines added and removed.
+fn diff(old: &str, new: &str) -> Vec<DiffLine> {
+    TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|change| DiffLine {
+            kind: match change.tag() {
+                ChangeTag::Insert => "ins",
+                ChangeTag::Delete => "del",
+                ChangeTag::Equal => "same",
+            },
+            text: change.value().trim_end_matches('\n').to_owned(),
+        })
+        .collect()
+}
+
+pub async fn topic(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let t = ctx.tr();
+    let topic = state.store.topic(&slug).await?;
+    let confidential = reads_confidential(&ctx, &topic);
+    let versions = state.store.target_pictures(topic.id, confidential).await?;
+    let hidden = if confidential {
+        false
+    } else {
+        // Say that more exists without saying what: only the count of later versions.
+        state.store.target_pictures(topic.id, true).await?.len() > versions.len()
+    };
+    let groups = state.store.saved_groups(topic.id).await?;
+    let follow_ups = state.store.follow_ups().await?;
+    let mut views = Vec::new();
+    for (i, v) in versions.iter().enumerate() {
+        let previous = versions.get(i + 1);
+        let follow_up = match &v.resolution {
+            Some((id, ..)) => {
+                let resolution = state
+                    .store
+                    .resolutions(konvent_store::Visibility::Public)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == *id);
+                resolution
+                    .and_then(|r| r.session_number)
+                    .and_then(|n| follow_ups.iter().find(|f| f.session_number == n))
+                    .map(|f| (f.session_number, crate::layout::date_de(&f.date)))
+            }
+            None => None,
+        };
+        views.push(VersionView {
+            version: v.version,
+            visibility: visibility_label(&t, v.visibility),
+            public: v.visibility == Visibility::Published,
+            html: markdown::to_html(&v.body),
+            by: v.created_by.clone(),
+            at: crate::layout::datetime_de(v.modified_at.as_microsecond()),
+            resolution: v
+                .resolution
+                .as_ref()
+                .map(|(_, reference, title)| (reference.clone(), title.clone())),
+            follow_up,
+            diff: previous.map(|p| diff(&p.body, &v.body)).unwrap_or_default(),
+            previous: previous.map(|p| p.version),
+            groups: groups
+                .iter()
+                .filter(|g| g.accepted_into == Some(v.id))
+                .cloned()
+                .collect(),
+        });
+    }
+    let following = match &ctx.principal {
+        Some(p) => state
+            .store
+            .connection_points(Some(p.user_id))
+            .await?
+            .iter()
+            .any(|c| c.target == FollowTarget::Topic && c.target_id == topic.id),
+        None => false,
+    };
+    render(&TopicPage {
+        c: Chrome::new(&ctx, "strategie", topic.title.clone()),
+        consolidates: ctx.may(Action::ConsolidateTopic(topic.id)),
+        signed_in: ctx.principal.is_some(),
+        confidential_hidden: hidden,
+        versions: views,
+        following,
+        topic,
+    })
+}
+
+// Connection points (K16) ---------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct FollowForm {
+    target: String,
+    id: i64,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    zurueck: String,
+}
+
+/// "I want to follow up on this" on a topic, impulse or pin, or taking it back.
+pub async fn follow(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<FollowForm>,
+) -> AppResult<Redirect> {
+    let principal = ctx.signed_in()?;
+    let target: FollowTarget = form.target.parse().map_err(AppError::BadRequest)?;
+    state
+        .store
+        .follow(principal.user_id, target, form.id, form.on == "true")
+        .await?;
+    let back = if form.zurueck.starts_with('/') && !form.zurueck.starts_with("//") {
+        form.zurueck
+    } else {
+        "/meine-ergebnisse".to_owned()
+    };
+    Ok(Redirect::to(&back))
+}
+
+struct PointGroup {
+    label: String,
+    kind: String,
+    people: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "strategie/points.html")]
+struct PointsPage {
+    c: Chrome,
+    groups: Vec<PointGroup>,
+}
+
+/// Who wants to continue where (the project team).
+pub async fn points(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let principal = ctx.signed_in()?;
+    if !principal.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let t = ctx.tr();
+    let mut groups: Vec<PointGroup> = Vec::new();
+    let mut last: Option<(FollowTarget, i64)> = None;
+    for point in state.store.connection_points(None).await? {
+        if last != Some((point.target, point.target_id)) {
+            groups.push(PointGroup {
+                label: point.label.clone(),
+                kind: t.get(&format!("follow-target-{}", point.target.as_str())),
+                people: Vec::new(),
+            });
+            last = Some((point.target, point.target_id));
+        }
+        if let Some(g) = groups.last_mut() {
+            g.people.push(point.account.name);
+        }
+    }
+    groups.sort_by(|a, b| b.people.len().cmp(&a.people.len()));
+    render(&PointsPage {
+        c: Chrome::new(&ctx, "strategie", t.get("points-title")),
+        groups,
+    })
+}
+
+// My results (K16) ------------------------------------------------------------------------
+
+struct MyImpulse {
+    text: String,
+    topic: String,
+    round: i64,
+    fate: String,
+}
+
+struct MyPin {
+    text: String,
+    status: String,
+    outcome: String,
+    url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "strategie/mine.html")]
+struct MinePage {
+    c: Chrome,
+    impulses: Vec<MyImpulse>,
+    pins: Vec<MyPin>,
+    points: Vec<(String, String, String, i64)>,
+    topics: Vec<TopicLine>,
+}
+
+pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let principal = ctx.signed_in()?;
+    let t = ctx.tr();
+    let topics = state.store.topics().await?;
+    let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
+    let mut grouped: Vec<i64> = Vec::new();
+    let mut versions = std::collections::HashMap::new();
+    for topic in &topics {
+        for group in state.store.saved_groups(topic.id).await? {
+            for m in &group.members {
+                match group.accepted_into {
+                    Some(v) => accepted.push((m.id, v)),
+                    None => grouped.push(m.id),
+                }
+            }
+        }
+        // All versions by id for the numbers (a number says nothing confidential).
+        for v in state.store.target_pictures(topic.id, true).await? {
+            versions.insert(v.id, v.version);
+        }
+    }
+    let impulses = state
+        .store
+        .impulses_by(principal.user_id)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let fate = if i.hidden {
+                t.get("fate-hidden")
+            } else if i.merged_into.is_some() {
+                t.get("fate-merged")
+            } else if let Some((_, v)) = accepted.iter().find(|(id, _)| *id == i.id) {
+                t.with(
+                    "fate-accepted",
+                    &[(
+                        "version",
+                        &versions.get(v).copied().unwrap_or(0).to_string(),
+                    )],
+                )
+            } else if grouped.contains(&i.id) {
+                t.get("fate-grouped")
+            } else {
+                t.get("fate-open")
+            };
+            MyImpulse {
+                topic: topics
+                    .iter()
+                    .find(|tp| tp.id == i.topic_id)
+                    .map(|tp| tp.title.clone())
+                    .unwrap_or_default(),
+                round: i.round,
+                text: i.text,
+                fate,
+            }
+        })
+        .collect();
+    let pins = state
+        .store
+        .pins_by(principal.user_id)
+        .await?
+        .into_iter()
+        .map(|p| MyPin {
+            status: t.get(&format!("pin-status-{}", p.status.as_str())),
+            text: p.text,
+            outcome: p.outcome,
+            url: p.outcome_url,
+        })
+        .collect();
+    let points = state
+        .store
+        .connection_points(Some(principal.user_id))
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                t.get(&format!("follow-target-{}", c.target.as_str())),
+                c.label,
+                c.target.as_str().to_owned(),
+                c.target_id,
+            )
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for topic in topics {
+        let versions = state.store.target_pictures(topic.id, false).await?;
+        lines.push(TopicLine {
+            state: state_line(&t, &versions),
+            slug: topic.slug,
+            title: topic.title,
+            patron: topic.patron,
+            question: topic.question,
+        });
+    }
+    render(&MinePage {
+        c: Chrome::new(&ctx, "strategie", t.get("mine-title")),
+        impulses,
+        pins,
+        points,
+        topics: lines,
+    })
+}
