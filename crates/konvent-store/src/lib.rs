@@ -39,8 +39,8 @@ pub use live::{
     Room, Timer, Who, Written,
 };
 pub use strategy::{
-    CafeTable, ConnectionPoint, Impulse, NewTable, NewTopic, Pin, Round, SavedGroup, TargetPicture,
-    Topic,
+    CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
+    TargetPicture, Topic,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -88,6 +88,15 @@ impl CafeTable {
     }
 }
 
+/// An impulse on its way to the store (see [`Store::add_impulses`]).
+#[derive(Debug, Clone)]
+pub struct NewImpulse {
+    pub table_id: i64,
+    pub author: Who,
+    pub text: String,
+    pub client_id: Option<String>,
+}
+
 /// A table of a round as the organizer sets it up.
 #[derive(Debug, Clone)]
 pub struct NewTable {
@@ -981,6 +990,91 @@ impl Store {
         .await;
         self.finish_live(owned, result, event_id, author.id, client_id)
             .await
+    }
+
+    /// Impulses that arrived together, committed in one transaction (group commit), in
+    /// order; each with its live entry. If any of them fails (a re-sent one, a table that
+    /// is gone), every one is tried on its own, so each gets its own answer.
+    pub async fn add_impulses(&self, items: &[NewImpulse]) -> Vec<Result<Written>> {
+        if items.is_empty() {
+            return Vec::new();
+        }
+        match self.add_impulses_at_once(items).await {
+            Ok(written) => written.into_iter().map(Ok).collect(),
+            Err(_) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(
+                        self.add_impulse(i.table_id, &i.author, &i.text, i.client_id.as_deref())
+                            .await,
+                    );
+                }
+                out
+            }
+        }
+    }
+
+    async fn add_impulses_at_once(&self, items: &[NewImpulse]) -> Result<Vec<Written>> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let mut tables: HashMap<i64, (i64, String, i64, i64, i64)> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        let now = now_micros();
+        for item in items {
+            let (event_id, room, topic_id, round, _) = match tables.get(&item.table_id) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = table_room(tx, item.table_id).await?;
+                    tables.insert(item.table_id, t.clone());
+                    t
+                }
+            };
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO impulses (event_id, table_id, topic_id, round, author_id, \
+                 author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id",
+            )
+            .bind(event_id)
+            .bind(item.table_id)
+            .bind(topic_id)
+            .bind(round)
+            .bind(item.author.id)
+            .bind(&item.author.name)
+            .bind(&item.text)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            let impulse = Impulse {
+                id,
+                event_id,
+                table_id: item.table_id,
+                topic_id,
+                round,
+                author_id: Some(item.author.id),
+                author_name: item.author.name.clone(),
+                text: item.text.clone(),
+                hidden: false,
+                merged_into: None,
+                created_at: timestamp(now),
+                edited: false,
+            };
+            let record = impulse_entry(
+                tx,
+                event_id,
+                &room,
+                item.author.id,
+                item.client_id.as_deref(),
+                &impulse,
+                "added",
+            )
+            .await?;
+            out.push(Written {
+                record,
+                fresh: true,
+            });
+        }
+        owned.commit().await?;
+        Ok(out)
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.

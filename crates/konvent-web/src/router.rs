@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}/cafe", get(events::cafe::cafe))
         .route("/konvent/{event}/cafe/platz", post(events::cafe::seat))
         .route(
+            "/konvent/{event}/cafe/runden",
+            post(events::cafe::create_round),
+        )
+        .route(
             "/konvent/{event}/cafe/tische/{table}",
             get(events::cafe::table),
         )

@@ -14,7 +14,10 @@
     open: function (n) { return "Ab " + n + " Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet."; },
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
     announcement: "Durchsage: ", raise: "Hand heben", lower: "Hand senken", now: "Jetzt: ",
-    votes: " Stimmen", anonymous: "anonym"
+    votes: " Stimmen", anonymous: "anonym", edited: "geändert", hidden: "ausgeblendet",
+    merged: "zusammengeführt", round: "Runde ", running: " läuft.", ended: " ist beendet.",
+    reload: " Bitte die Seite neu laden.",
+    pinStatus: { open: "offen", picked_up: "aufgegriffen", closed: "geschlossen" }
   } : {
     connecting: "Connecting …", live: "Live.",
     lost: "Connection lost – retrying in ", seconds: " s.",
@@ -23,7 +26,10 @@
     open: function (n) { return "From " + n + " people on, microphones are muted automatically on joining."; },
     youMuted: "You joined muted (rule from ", people: " people).",
     announcement: "Announcement: ", raise: "Raise hand", lower: "Lower hand", now: "Now: ",
-    votes: " votes", anonymous: "anonymous"
+    votes: " votes", anonymous: "anonymous", edited: "edited", hidden: "hidden",
+    merged: "merged", round: "Round ", running: " is running.", ended: " has ended.",
+    reload: " Please reload the page.",
+    pinStatus: { open: "open", picked_up: "picked up", closed: "closed" }
   };
 
   var event = status.getAttribute("data-event");
@@ -35,6 +41,7 @@
   var me = null;
   var backoff = 1000;
   var pending = {};
+  var replaying = true;
   var counter = 0;
 
   function lastSeq() {
@@ -185,6 +192,71 @@
     if (data.status === "rejected") li.hidden = true;
   }
 
+  // World Café: impulses of this table, its summary, headcounts, rounds, the pinboard.
+  function impulse(ev) {
+    var d = ev.data || {};
+    var list = byId("impulses");
+    if (!list || ev.room !== room || list.getAttribute("data-table") !== String(d.table)) return;
+    var leads = list.getAttribute("data-leads") === "true";
+    var li = list.querySelector('[data-impulse="' + d.id + '"]');
+    if (!li) {
+      if (d.hidden && !leads) return;
+      li = el("li");
+      li.setAttribute("data-impulse", String(d.id));
+      li.setAttribute("data-seq", String(ev.seq));
+      li.appendChild(el("span", "body"));
+      li.appendChild(document.createTextNode(" "));
+      var meta = el("span", "meta");
+      meta.appendChild(el("span", "who", d.author ? d.author.name : ""));
+      meta.appendChild(el("span", "state"));
+      li.appendChild(meta);
+      appendOnce(list, li);
+      var empty = byId("impulses-empty");
+      if (empty) empty.hidden = true;
+    }
+    li.querySelector(".body").textContent = d.text;
+    var state = li.querySelector(".state");
+    if (state) {
+      var parts = [];
+      if (d.edited) parts.push(T.edited);
+      if (d.hidden) parts.push(T.hidden);
+      if (d.merged_into) parts.push(T.merged);
+      state.textContent = parts.length ? " · " + parts.join(" · ") : "";
+    }
+    li.classList.toggle("hidden-impulse", !!d.hidden);
+    li.classList.toggle("merged-impulse", !!d.merged_into);
+    if (d.hidden && !leads) li.parentNode.removeChild(li);
+  }
+  function pin(d) {
+    var list = byId("pins");
+    if (!list) return;
+    var li = list.querySelector('[data-pin="' + d.id + '"]');
+    if (!li) {
+      li = el("li", "pin");
+      li.setAttribute("data-pin", String(d.id));
+      li.appendChild(el("p", "pin-text", d.text));
+      var meta = el("p", "meta");
+      meta.appendChild(document.createTextNode(d.author + (d.topic ? " · " + d.topic : "") + " · "));
+      meta.appendChild(el("span", "votes", String(d.votes)));
+      meta.appendChild(document.createTextNode(T.votes));
+      li.appendChild(meta);
+      list.appendChild(li);
+      var empty = byId("pins-empty");
+      if (empty) empty.hidden = true;
+    }
+    var votes = li.querySelector(".votes");
+    if (votes) votes.textContent = String(d.votes);
+    var status = li.querySelector(".pin-status");
+    if (status) status.textContent = T.pinStatus[d.status] || d.status;
+    var outcome = li.querySelector(".pin-outcome");
+    if (outcome && d.outcome) outcome.textContent = d.outcome;
+  }
+  function typing() {
+    return Array.prototype.some.call(document.querySelectorAll("textarea"), function (t) {
+      return t.value.trim() !== "" && !t.hasAttribute("data-keep");
+    });
+  }
+
   function onEvent(ev) {
     seen(ev.seq);
     var d = ev.data || {};
@@ -236,6 +308,41 @@
       case "question":
         question(d);
         break;
+      case "impulse":
+        impulse(ev);
+        break;
+      case "summary": {
+        var shown = byId("table-summary");
+        var list2 = byId("impulses");
+        if (shown && list2 && list2.getAttribute("data-table") === String(d.table)) shown.textContent = d.text;
+        break;
+      }
+      case "seat":
+        (d.tables || []).forEach(function (t) {
+          document.querySelectorAll('[data-table-count="' + t.table + '"]').forEach(function (e) {
+            e.textContent = String(t.seated);
+          });
+        });
+        break;
+      case "round": {
+        var line = T.round + d.round + (d.status === "running" ? T.running : T.ended);
+        var table = byId("impulses");
+        if (table) {
+          // A table page: its round ending closes the impulse form.
+          if (table.getAttribute("data-round") !== String(d.round)) break;
+          var form = byId("impulse-form");
+          if (form && d.status === "ended") form.hidden = true;
+          say(d.status === "running" ? line + T.reload : line);
+        } else if (document.querySelector("[data-round]")) {
+          // The café page shows the new state (buttons, timer); never over unsent text.
+          if (!replaying && !typing()) { say(line); setTimeout(function () { location.reload(); }, 600); }
+          else say(line + T.reload);
+        }
+        break;
+      }
+      case "pin":
+        pin(d);
+        break;
     }
   }
 
@@ -251,6 +358,7 @@
         if (msg.muted) say(T.live + " " + T.youMuted + msg.threshold + T.people);
         break;
       case "replayed":
+        replaying = false;
         seen(msg.seq);
         if (status.textContent === T.connecting) say(T.live);
         break;
@@ -266,7 +374,7 @@
         if (sent) {
           // Only what was sent: whatever was typed meanwhile stays.
           var text = sent.form.querySelector("textarea");
-          if (text && text.value === sent.text) text.value = "";
+          if (text && text.value === sent.text && !text.hasAttribute("data-keep")) text.value = "";
           var err = sent.form.querySelector(".field-error");
           if (err) err.textContent = "";
         }
@@ -294,7 +402,7 @@
     if (room) params.push("room=" + encodeURIComponent(room));
     if (params.length) url += "?" + params.join("&");
     socket = new WebSocket(url);
-    socket.onopen = function () { backoff = 1000; };
+    socket.onopen = function () { backoff = 1000; replaying = true; };
     socket.onmessage = function (e) {
       var msg;
       try { msg = JSON.parse(e.data); } catch (err) { return; }
@@ -329,6 +437,9 @@
         cmd.action = str("action"); cmd.seconds = num("seconds"); cmd.label = str("label");
         break;
       case "upvote": cmd.question = num("question"); break;
+      case "impulse": case "summary": cmd.table = num("table"); cmd.text = str("text"); break;
+      case "edit_impulse": cmd.impulse = num("impulse"); cmd.text = str("text"); break;
+      case "pin": cmd.text = str("text"); cmd.topic = str("topic"); break;
       case "moderate": cmd.question = num("question"); cmd.status = str("status"); break;
       default: return null;
     }
@@ -346,7 +457,8 @@
       socket.send(JSON.stringify(cmd));
     });
     var text = form.querySelector("textarea");
-    if (text && form.getAttribute("data-live") === "chat") {
+    var live = form.getAttribute("data-live");
+    if (text && (live === "chat" || live === "impulse")) {
       // Enter sends, Shift+Enter makes a new line.
       text.addEventListener("keydown", function (e) {
         if (e.key === "Enter" && !e.shiftKey) {

@@ -2,6 +2,7 @@
 //! topics and their target pictures, café rounds and tables, impulses, the pinboard,
 //! connection points, and the grouping of impulses for consolidation.
 
+pub mod demo;
 pub mod grouping;
 
 use std::fmt;

@@ -685,3 +685,9 @@ consolidation-draft-save = Entwurf speichern
 consolidation-to-papers = Als vertrauliche Fassung in die Beschlussunterlagen geben
 consolidation-resolution = Beschluss
 consolidation-publish = Mit diesem Beschluss veröffentlichen
+
+cafe-new-round = Neue Runde
+cafe-new-round-topics = Tische (ein Tisch je Thema)
+cafe-minutes = Dauer in Minuten
+cafe-capacity = Plätze pro Tisch
+cafe-new-round-button = Runde anlegen

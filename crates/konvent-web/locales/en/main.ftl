@@ -685,3 +685,9 @@ consolidation-draft-save = Save draft
 consolidation-to-papers = Hand into the decision papers as a confidential version
 consolidation-resolution = Resolution
 consolidation-publish = Publish with this resolution
+
+cafe-new-round = New round
+cafe-new-round-topics = Tables (one per topic)
+cafe-minutes = Length in minutes
+cafe-capacity = Seats per table
+cafe-new-round-button = Add round

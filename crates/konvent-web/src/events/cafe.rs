@@ -10,13 +10,15 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use konvent_core::konvent::live::Command;
-use konvent_core::strategy::{FollowTarget, IMPULSE_EDIT_SECONDS, RoundStatus};
-use konvent_store::{CafeTable, Impulse, Pin, Round, Topic, Who};
+use konvent_core::strategy::{
+    FollowTarget, IMPULSE_EDIT_SECONDS, ROUND_MINUTES, RoundStatus, TABLE_CAPACITY,
+};
+use konvent_store::{CafeTable, Impulse, NewTable, Pin, Round, Topic, Who};
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
 use crate::AppState;
-use crate::ctx::{CsrfForm, Ctx};
+use crate::ctx::{CsrfForm, CsrfPairs, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
@@ -57,6 +59,9 @@ struct CafePage {
     rounds: Vec<RoundView>,
     organizer: bool,
     people: Vec<Who>,
+    topics: Vec<Topic>,
+    minutes: i64,
+    capacity: i64,
     notice: Option<String>,
     live_url: String,
     script: String,
@@ -122,6 +127,13 @@ async fn cafe_page(
         rounds,
         organizer: actor.organizer,
         people,
+        topics: if actor.organizer {
+            state.store.topics().await?
+        } else {
+            Vec::new()
+        },
+        minutes: ROUND_MINUTES,
+        capacity: TABLE_CAPACITY,
         notice,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
@@ -138,7 +150,8 @@ pub async fn cafe(
 
 #[derive(Deserialize)]
 pub struct SeatForm {
-    table: i64,
+    /// A string: numbers do not survive the flattened CSRF form.
+    table: String,
     #[serde(default)]
     user: String,
 }
@@ -160,9 +173,14 @@ pub async fn seat(
                 .map_err(|_| AppError::BadRequest("user: keine Zahl".into()))?,
         ),
     };
+    let table: i64 = form
+        .table
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("table: keine Zahl".into()))?;
     let command = Command::Seat {
         id: None,
-        table: form.table,
+        table,
         user,
     };
     match crate::live::run(&state.live, &info, &actor, None, command).await {
@@ -181,6 +199,83 @@ pub async fn seat(
             Ok(response)
         }
     }
+}
+
+/// Organizers add the next round: one table per chosen topic, each led by the moderator
+/// of that topic's table in the round before (if any).
+pub async fn create_round(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    CsrfPairs(pairs): CsrfPairs,
+) -> AppResult<Response> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    super::require_organizer(&actor)?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "topic")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let minutes = field("minutes")
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (5..=240).contains(m));
+    let capacity = field("capacity")
+        .parse::<i64>()
+        .ok()
+        .filter(|c| (2..=500).contains(c));
+    let problem = if chosen.is_empty() {
+        Some("Bitte mindestens ein Thema für die Tische wählen.")
+    } else if minutes.is_none() {
+        Some("Die Dauer muss zwischen 5 und 240 Minuten liegen.")
+    } else if capacity.is_none() {
+        Some("Die Plätze pro Tisch müssen zwischen 2 und 500 liegen.")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let mut response = cafe_page(&state, &ctx, &slug, Some(problem.to_owned()))
+            .await?
+            .into_response();
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    let rounds = state.store.rounds(info.event.id).await?;
+    let last = rounds.last();
+    let mut tables = Vec::new();
+    for topic in state.store.topics().await? {
+        if !chosen.contains(&topic.slug) {
+            continue;
+        }
+        tables.push(NewTable {
+            moderator_id: last
+                .and_then(|r| r.tables.iter().find(|t| t.topic.id == topic.id))
+                .and_then(|t| t.moderator.as_ref().map(|m| m.id)),
+            topic_id: topic.id,
+            capacity: capacity.unwrap_or(TABLE_CAPACITY),
+        });
+    }
+    let number = last.map(|r| r.number).unwrap_or(0) + 1;
+    state
+        .store
+        .create_round(
+            info.event.id,
+            number,
+            minutes.unwrap_or(ROUND_MINUTES),
+            &tables,
+        )
+        .await?;
+    // The round may have opened rooms for new topics.
+    state.live.invalidate(&slug);
+    Ok(Redirect::to(&format!("/konvent/{slug}/cafe")).into_response())
 }
 
 // A table -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 use konvent_core::konvent::live::{Command, Refusal};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
-use konvent_store::{CafeTable, Written};
+use konvent_store::{CafeTable, NewImpulse, Written};
 
 use super::{Actor, EventInfo, Live, organizer_only, person_in_event, refusal};
 
@@ -49,17 +49,21 @@ fn moderator_only(actor: &Actor, info: &EventInfo, table: &CafeTable) -> Result<
     }
 }
 
-/// Runs a café or pinboard command (the caller publishes the entry).
+/// Runs a café or pinboard command and publishes its entry.
 pub async fn run(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
     command: &Command,
 ) -> Result<Written, Refusal> {
-    match command {
-        Command::Impulse {
-            id, table, text, ..
-        } => impulse(live, info, actor, *table, text, id.as_deref()).await,
+    if let Command::Impulse {
+        id, table, text, ..
+    } = command
+    {
+        // Group commit; the committer publishes.
+        return impulse(live, info, actor, *table, text, id.as_deref()).await;
+    }
+    let written = match command {
         Command::EditImpulse { impulse, text, .. } => {
             edit_impulse(live, info, actor, *impulse, text).await
         }
@@ -104,7 +108,9 @@ pub async fn run(
             "bad_frame",
             "Kein Befehl des World Cafés oder der Pinnwand.",
         )),
-    }
+    }?;
+    live.publish(&written);
+    Ok(written)
 }
 
 async fn impulse(
@@ -134,8 +140,13 @@ async fn impulse(
             ));
         }
     }
-    live.store
-        .add_impulse(table.id, &actor.who, &text, client_id)
+    live.impulses
+        .post(NewImpulse {
+            table_id: table.id,
+            author: actor.who.clone(),
+            text,
+            client_id: client_id.map(str::to_owned),
+        })
         .await
         .map_err(refusal)
 }

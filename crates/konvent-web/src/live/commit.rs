@@ -1,71 +1,93 @@
-//! Group commit for chat lines: lines that arrive while a transaction is running wait
+//! Group commit: chat lines and impulses that arrive while a transaction is running wait
 //! for the next one and share it, so a busy room costs one commit per batch rather than
-//! one per line. Each line is still committed before it is published and acknowledged.
+//! one per line. Each is still committed before it is published and acknowledged.
 
 use std::sync::{Arc, OnceLock};
 
-use konvent_store::{ChatLine, Store, StoreError, Written};
+use futures_util::future::BoxFuture;
+use konvent_store::{ChatLine, NewImpulse, Store, StoreError, Written};
 use tokio::sync::{mpsc, oneshot};
 
 use super::hub::{Broadcast, Bus};
 
-/// Lines per transaction at most.
+/// Items per transaction at most.
 const MAX_BATCH: usize = 256;
-/// Lines waiting for a transaction at most; beyond that senders wait their turn.
+/// Items waiting for a transaction at most; beyond that senders wait their turn.
 const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<Written, StoreError>>;
 
-pub struct ChatCommitter {
-    store: Store,
-    bus: Arc<dyn Bus>,
-    queue: OnceLock<mpsc::Sender<(ChatLine, Reply)>>,
+/// Commits a batch in one transaction, one answer per item in order.
+pub type CommitFn<T> =
+    for<'a> fn(&'a Store, &'a [T]) -> BoxFuture<'a, Vec<Result<Written, StoreError>>>;
+
+pub fn chats<'a>(
+    store: &'a Store,
+    lines: &'a [ChatLine],
+) -> BoxFuture<'a, Vec<Result<Written, StoreError>>> {
+    Box::pin(store.post_chats(lines))
 }
 
-impl ChatCommitter {
-    pub fn new(store: Store, bus: Arc<dyn Bus>) -> Self {
+pub fn impulses<'a>(
+    store: &'a Store,
+    items: &'a [NewImpulse],
+) -> BoxFuture<'a, Vec<Result<Written, StoreError>>> {
+    Box::pin(store.add_impulses(items))
+}
+
+pub struct Committer<T> {
+    store: Store,
+    bus: Arc<dyn Bus>,
+    commit: CommitFn<T>,
+    queue: OnceLock<mpsc::Sender<(T, Reply)>>,
+}
+
+impl<T: Send + Sync + 'static> Committer<T> {
+    pub fn new(store: Store, bus: Arc<dyn Bus>, commit: CommitFn<T>) -> Self {
         Self {
             store,
             bus,
+            commit,
             queue: OnceLock::new(),
         }
     }
 
-    /// Commits `line` (together with whatever else is waiting), publishes it and returns
-    /// its entry.
-    pub async fn post(&self, line: ChatLine) -> Result<Written, StoreError> {
+    /// Commits `item` (together with whatever else is waiting), publishes it and
+    /// returns its entry.
+    pub async fn post(&self, item: T) -> Result<Written, StoreError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.store.clone(), self.bus.clone(), rx));
+            tokio::spawn(run(self.store.clone(), self.bus.clone(), self.commit, rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
-        queue
-            .send((line, reply))
-            .await
-            .map_err(|_| StoreError::Conflict("Der Server fährt herunter.".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Conflict("Der Server fährt herunter.".into()))?
+        let gone = || StoreError::Conflict("Der Server fährt herunter.".into());
+        queue.send((item, reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 }
 
-async fn run(store: Store, bus: Arc<dyn Bus>, mut queue: mpsc::Receiver<(ChatLine, Reply)>) {
-    let mut lines = Vec::with_capacity(MAX_BATCH);
+async fn run<T>(
+    store: Store,
+    bus: Arc<dyn Bus>,
+    commit: CommitFn<T>,
+    mut queue: mpsc::Receiver<(T, Reply)>,
+) {
+    let mut items = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
-    while let Some((line, reply)) = queue.recv().await {
-        lines.push(line);
+    while let Some((item, reply)) = queue.recv().await {
+        items.push(item);
         replies.push(reply);
-        while lines.len() < MAX_BATCH {
+        while items.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok((line, reply)) => {
-                    lines.push(line);
+                Ok((item, reply)) => {
+                    items.push(item);
                     replies.push(reply);
                 }
                 Err(_) => break,
             }
         }
-        let results = store.post_chats(&lines).await;
+        let results = commit(&store, &items).await;
         // In sequence order, as the store numbered them.
         for written in results.iter().flatten() {
             if written.fresh {
@@ -73,9 +95,9 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut queue: mpsc::Receiver<(ChatLin
             }
         }
         for (reply, result) in replies.drain(..).zip(results) {
-            // The sender may have gone; its line is committed and published anyway.
+            // The sender may have gone; its item is committed and published anyway.
             let _ = reply.send(result);
         }
-        lines.clear();
+        items.clear();
     }
 }

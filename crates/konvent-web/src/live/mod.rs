@@ -20,7 +20,7 @@ use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, 
 
 use crate::markdown::chat_to_html;
 use crate::metrics::LiveMetrics;
-use commit::ChatCommitter;
+use commit::Committer;
 use hub::{Broadcast, Bus, Fanout};
 
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
@@ -42,7 +42,9 @@ pub struct Live {
     pub store: Store,
     pub fanout: Arc<Fanout>,
     pub bus: Arc<dyn Bus>,
-    chats: ChatCommitter,
+    chats: Committer<ChatLine>,
+    /// Impulses go through their own group commit.
+    pub impulses: Committer<konvent_store::NewImpulse>,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
     rates: Mutex<HashMap<(i64, i64), RateWindow>>,
     started: Instant,
@@ -53,7 +55,8 @@ impl Live {
         let fanout = Fanout::new(store.clone(), metrics);
         let bus = fanout.in_process_bus();
         Arc::new(Self {
-            chats: ChatCommitter::new(store.clone(), bus.clone()),
+            chats: Committer::new(store.clone(), bus.clone(), commit::chats),
+            impulses: Committer::new(store.clone(), bus.clone(), commit::impulses),
             store,
             fanout,
             bus,
@@ -355,9 +358,8 @@ pub async fn run(
         | Command::Pin { .. }
         | Command::VotePin { .. }
         | Command::DecidePin { .. }) => {
-            return cafe::run(live, info, actor, &cafe)
-                .await
-                .inspect(|written| live.publish(written));
+            // Publishes, itself or through the group commit.
+            return cafe::run(live, info, actor, &cafe).await;
         }
         Command::Join { .. } | Command::Leave | Command::Ping => {
             return Err(Refusal::new(

@@ -222,7 +222,8 @@ pub async fn topic(
 #[derive(Deserialize)]
 pub struct FollowForm {
     target: String,
-    id: i64,
+    /// A string: numbers do not survive the flattened CSRF form.
+    id: String,
     #[serde(default)]
     on: String,
     #[serde(default)]
@@ -237,9 +238,14 @@ pub async fn follow(
 ) -> AppResult<Redirect> {
     let principal = ctx.signed_in()?;
     let target: FollowTarget = form.target.parse().map_err(AppError::BadRequest)?;
+    let id: i64 = form
+        .id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("id: keine Zahl".into()))?;
     state
         .store
-        .follow(principal.user_id, target, form.id, form.on == "true")
+        .follow(principal.user_id, target, id, form.on == "true")
         .await?;
     let back = if form.zurueck.starts_with('/') && !form.zurueck.starts_with("//") {
         form.zurueck

@@ -12,3 +12,4 @@ mod konvent;
 mod live;
 mod oparl;
 mod shell;
+mod strategy;
