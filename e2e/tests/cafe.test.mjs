@@ -110,9 +110,9 @@ describe('a World Café with two rounds', () => {
     await chair.load(() => round(chair.page, 3).getByRole('link', { name: 'Datennutzung' }).click());
     await chair.page.getByRole('heading', { name: 'Leitfaden für die Moderation' }).waitFor();
     const summary = 'Runde 3: Vorrang hat ein gemeinsamer Datenkatalog, gepflegt wie ein Register.';
-    await chair.page.getByLabel(/^Zusammenfassung/).fill(summary);
+    await chair.page.getByRole('textbox', { name: /^Zusammenfassung/ }).fill(summary);
     await chair.load(() => chair.page.getByRole('button', { name: 'Zusammenfassung speichern' }).click());
-    assert.equal(await chair.page.getByLabel(/^Zusammenfassung/).inputValue(), summary);
+    assert.equal(await chair.page.getByRole('textbox', { name: /^Zusammenfassung/ }).inputValue(), summary);
     await chair.visit(CAFE);
     await chair.load(() => chair.page.getByRole('button', { name: 'Runde 3 für alle Tische beenden' }).click());
     await chair.load(() => chair.page.getByRole('button', { name: 'Runde anlegen' }).click());

@@ -238,7 +238,10 @@
       var meta = el("p", "meta");
       meta.appendChild(document.createTextNode(d.author + (d.topic ? " · " + d.topic : "") + " · "));
       meta.appendChild(el("span", "votes", String(d.votes)));
-      meta.appendChild(document.createTextNode(T.votes));
+      meta.appendChild(document.createTextNode(T.votes + " · "));
+      meta.appendChild(el("span", "pin-status"));
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "pin-outcome"));
       li.appendChild(meta);
       list.appendChild(li);
       var empty = byId("pins-empty");

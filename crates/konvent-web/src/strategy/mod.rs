@@ -290,7 +290,7 @@ pub async fn points(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
             g.people.push(point.account.name);
         }
     }
-    groups.sort_by(|a, b| b.people.len().cmp(&a.people.len()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.people.len()));
     render(&PointsPage {
         c: Chrome::new(&ctx, "strategie", t.get("points-title")),
         groups,
