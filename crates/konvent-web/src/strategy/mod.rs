@@ -247,7 +247,10 @@ pub async fn follow(
         .store
         .follow(principal.user_id, target, id, form.on == "true")
         .await?;
-    let back = if form.zurueck.starts_with('/') && !form.zurueck.starts_with("//") {
+    let back = if form.zurueck.starts_with('/')
+        && !form.zurueck.starts_with("//")
+        && !form.zurueck.contains('\\')
+    {
         form.zurueck
     } else {
         "/meine-ergebnisse".to_owned()
