@@ -440,6 +440,89 @@ pub(crate) async fn append(
     })
 }
 
+/// Appends several entries of one event in one go: one sequence range, multi-row
+/// inserts. Their data must not depend on the sequence number.
+pub(crate) async fn append_many(
+    tx: &mut Tx,
+    event_id: i64,
+    entries: Vec<(Entry<'_>, Value)>,
+) -> Result<Vec<LiveRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = entries.len() as i64;
+    let (last,): (i64,) = sqlx::query_as(
+        "UPDATE events SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
+    )
+    .bind(n)
+    .bind(event_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let at = now_micros();
+    let records: Vec<(Option<&str>, LiveRecord)> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, (entry, data))| {
+            (
+                entry.client_id,
+                LiveRecord {
+                    event_id,
+                    seq: last - n + 1 + i as i64,
+                    kind: entry.kind.to_owned(),
+                    room: entry.room.map(str::to_owned),
+                    audience: entry.audience,
+                    sender_id: entry.sender_id,
+                    recipient_id: entry.recipient_id,
+                    data,
+                    at,
+                },
+            )
+        })
+        .collect();
+    for chunk in records.chunks(CHAT_BATCH_PARAMS / 10) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 10;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO live_log (event_id, seq, kind, room, audience, sender_id, \
+             recipient_id, client_id, data, at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (client_id, r) in chunk {
+            query = query
+                .bind(r.event_id)
+                .bind(r.seq)
+                .bind(r.kind.as_str())
+                .bind(r.room.as_deref())
+                .bind(r.audience.as_str())
+                .bind(r.sender_id)
+                .bind(r.recipient_id)
+                .bind(*client_id)
+                .bind(r.data.to_string())
+                .bind(r.at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(records.into_iter().map(|(_, r)| r).collect())
+}
+
 async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT a.id, a.display_name FROM hands h JOIN accounts a ON a.id = h.account_id \

@@ -15,7 +15,7 @@ use konvent_core::konvent::RoomKind;
 use konvent_core::strategy::{FollowTarget, PinStatus, RoundStatus, Visibility};
 use serde_json::{Value, json};
 
-use crate::live::{Entry, NewRoom, Tx, append, insert_room};
+use crate::live::{Entry, NewRoom, Tx, append, append_many, insert_room};
 use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,9 @@ impl CafeTable {
         self.seated >= self.capacity
     }
 }
+
+/// Impulses per multi-row insert (8 parameters each; SQLite allows 32766).
+const IMPULSE_BATCH_ROWS: usize = 500;
 
 /// An impulse on its way to the store (see [`Store::add_impulses`]).
 #[derive(Debug, Clone)]
@@ -1018,63 +1021,122 @@ impl Store {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let mut tables: HashMap<i64, (i64, String, i64, i64, i64)> = HashMap::new();
-        let mut out = Vec::with_capacity(items.len());
-        let now = now_micros();
         for item in items {
-            let (event_id, room, topic_id, round, _) = match tables.get(&item.table_id) {
-                Some(t) => t.clone(),
-                None => {
-                    let t = table_room(tx, item.table_id).await?;
-                    tables.insert(item.table_id, t.clone());
-                    t
-                }
-            };
-            let (id,): (i64,) = sqlx::query_as(
+            if !tables.contains_key(&item.table_id) {
+                let t = table_room(tx, item.table_id).await?;
+                tables.insert(item.table_id, t);
+            }
+        }
+        let now = now_micros();
+        // The impulses, several rows per statement; the ids come back with what tells
+        // the rows apart (identical rows are interchangeable).
+        let mut ids: Vec<Option<i64>> = vec![None; items.len()];
+        for (c, chunk) in items.chunks(IMPULSE_BATCH_ROWS).enumerate() {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO impulses (event_id, table_id, topic_id, round, author_id, \
-                 author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 RETURNING id",
-            )
-            .bind(event_id)
-            .bind(item.table_id)
-            .bind(topic_id)
-            .bind(round)
-            .bind(item.author.id)
-            .bind(&item.author.name)
-            .bind(&item.text)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-            let impulse = Impulse {
-                id,
-                event_id,
-                table_id: item.table_id,
-                topic_id,
-                round,
-                author_id: Some(item.author.id),
-                author_name: item.author.name.clone(),
-                text: item.text.clone(),
-                hidden: false,
-                merged_into: None,
-                created_at: timestamp(now),
-                edited: false,
-            };
-            let record = impulse_entry(
-                tx,
-                event_id,
-                &room,
-                item.author.id,
-                item.client_id.as_deref(),
-                &impulse,
-                "added",
-            )
-            .await?;
-            out.push(Written {
-                record,
-                fresh: true,
-            });
+                 author_name, text, created_at) VALUES {} RETURNING id, table_id, author_id, text",
+                values.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
+            for item in chunk {
+                let (event_id, _, topic_id, round, _) = &tables[&item.table_id];
+                query = query
+                    .bind(*event_id)
+                    .bind(item.table_id)
+                    .bind(*topic_id)
+                    .bind(*round)
+                    .bind(item.author.id)
+                    .bind(&item.author.name)
+                    .bind(&item.text)
+                    .bind(now);
+            }
+            let rows = query.fetch_all(&mut **tx).await?;
+            let offset = c * IMPULSE_BATCH_ROWS;
+            for (id, table_id, author_id, text) in rows {
+                let slot = chunk
+                    .iter()
+                    .enumerate()
+                    .position(|(i, item)| {
+                        ids[offset + i].is_none()
+                            && item.table_id == table_id
+                            && item.author.id == author_id
+                            && item.text == text
+                    })
+                    .ok_or_else(|| StoreError::Corrupt("impulse batch: unknown row".into()))?;
+                ids[offset + slot] = Some(id);
+            }
+        }
+        // Their live entries, per event in order.
+        let mut out: Vec<Option<Written>> = vec![None; items.len()];
+        let mut events: Vec<i64> = tables.values().map(|t| t.0).collect();
+        events.sort_unstable();
+        events.dedup();
+        for event in events {
+            let mut which = Vec::new();
+            let mut entries = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let (event_id, room, topic_id, round, _) = &tables[&item.table_id];
+                if *event_id != event {
+                    continue;
+                }
+                let id = ids[i].ok_or_else(|| StoreError::Corrupt("impulse batch".into()))?;
+                let impulse = Impulse {
+                    id,
+                    event_id: *event_id,
+                    table_id: item.table_id,
+                    topic_id: *topic_id,
+                    round: *round,
+                    author_id: Some(item.author.id),
+                    author_name: item.author.name.clone(),
+                    text: item.text.clone(),
+                    hidden: false,
+                    merged_into: None,
+                    created_at: timestamp(now),
+                    edited: false,
+                };
+                let mut data = impulse.json();
+                data["action"] = json!("added");
+                entries.push((
+                    Entry {
+                        kind: "impulse",
+                        room: Some(room.as_str()),
+                        audience: Audience::All,
+                        sender_id: Some(item.author.id),
+                        recipient_id: None,
+                        client_id: item.client_id.as_deref(),
+                    },
+                    data,
+                ));
+                which.push(i);
+            }
+            let records = append_many(tx, event, entries).await?;
+            for (i, record) in which.into_iter().zip(records) {
+                out[i] = Some(Written {
+                    record,
+                    fresh: true,
+                });
+            }
         }
         owned.commit().await?;
-        Ok(out)
+        out.into_iter()
+            .map(|w| w.ok_or_else(|| StoreError::Corrupt("impulse batch".into())))
+            .collect()
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.

@@ -1051,4 +1051,52 @@ async fn strategy_story(backend: &str, store: &Store) {
         .advance_target_picture(draft, Visibility::Confidential, None)
         .await
         .expect("into the decision papers");
+
+    // Group commit: impulses that arrive together share one transaction, in order, with
+    // contiguous sequence numbers; identical ones stay apart.
+    let batch: Vec<konvent_store::NewImpulse> = (0..3)
+        .map(|i| konvent_store::NewImpulse {
+            table_id: t3b,
+            author: people[1].clone(),
+            text: if i < 2 {
+                "Gleich".into()
+            } else {
+                "Anders".into()
+            },
+            client_id: Some(format!("batch-{i}")),
+        })
+        .collect();
+    let written: Vec<_> = store
+        .add_impulses(&batch)
+        .await
+        .into_iter()
+        .map(|w| w.expect("batch impulse"))
+        .collect();
+    let seqs: Vec<i64> = written.iter().map(|w| w.record.seq).collect();
+    assert_eq!(seqs, vec![seqs[0], seqs[0] + 1, seqs[0] + 2], "{backend}");
+    let ids: Vec<i64> = written
+        .iter()
+        .map(|w| w.record.data["id"].as_i64().expect("id"))
+        .collect();
+    assert_ne!(ids[0], ids[1], "{backend}");
+    assert_eq!(written[2].record.data["text"], "Anders", "{backend}");
+    for (w, id) in written.iter().zip(&ids) {
+        assert_eq!(
+            store.impulse(*id).await.expect("stored").text,
+            w.record.data["text"]
+        );
+    }
+    // One of them again (a re-send after a reconnect) with a new one: each gets its own
+    // answer, the re-sent one its first entry.
+    let mut again = batch[..1].to_vec();
+    again.push(konvent_store::NewImpulse {
+        client_id: Some("batch-3".into()),
+        text: "Neu".into(),
+        ..batch[0].clone()
+    });
+    let answers = store.add_impulses(&again).await;
+    let first = answers[0].as_ref().expect("re-sent");
+    assert!(!first.fresh, "{backend}");
+    assert_eq!(first.record.seq, seqs[0], "{backend}");
+    assert!(answers[1].as_ref().expect("new").fresh, "{backend}");
 }

@@ -315,11 +315,7 @@ impl Default for Analyzer {
 impl Analyzer {
     /// The lower-cased words of `text` that are not stop words, with their stems.
     pub fn words(&self, text: &str) -> Vec<(String, String)> {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .filter(|w| w.chars().count() > 1 && !STOP_WORDS.contains(&w.as_str()))
-            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        tokens(text)
             .map(|w| (self.stemmer.stem(&w).into_owned(), w))
             .collect()
     }
@@ -327,7 +323,22 @@ impl Analyzer {
     /// Every text's terms: its stems, plus the stems of other texts that a long word of
     /// it starts or ends with.
     pub fn terms(&self, texts: &[&str]) -> (Vec<Terms>, HashMap<String, String>) {
-        let words: Vec<Vec<(String, String)>> = texts.iter().map(|t| self.words(t)).collect();
+        // Impulses repeat their words: each distinct word is stemmed once.
+        let mut stems: HashMap<String, String> = HashMap::new();
+        let words: Vec<Vec<(String, String)>> = texts
+            .iter()
+            .map(|t| {
+                tokens(t)
+                    .map(|w| {
+                        let stem = stems
+                            .entry(w.clone())
+                            .or_insert_with(|| self.stemmer.stem(&w).into_owned())
+                            .clone();
+                        (stem, w)
+                    })
+                    .collect()
+            })
+            .collect();
         // The written form seen most often for each stem (ties: alphabetically first).
         let mut forms: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
         for (stem, word) in words.iter().flatten() {
@@ -348,6 +359,7 @@ impl Analyzer {
                 ((*stem).to_owned(), best)
             })
             .collect();
+        let mut parts: HashMap<&str, Vec<String>> = HashMap::new();
         let terms = words
             .iter()
             .map(|ws| {
@@ -355,7 +367,10 @@ impl Analyzer {
                 for (stem, word) in ws {
                     stems.push(stem.clone());
                     if word.chars().count() >= COMPOUND {
-                        stems.extend(self.compound_parts(word, stem, &forms));
+                        let found = parts
+                            .entry(word.as_str())
+                            .or_insert_with(|| self.compound_parts(word, stem, &forms));
+                        stems.extend(found.iter().cloned());
                     }
                 }
                 stems.sort();
@@ -399,6 +414,15 @@ impl Analyzer {
         }
         parts
     }
+}
+
+/// The lower-cased words of `text` that are not stop words or numbers.
+fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() > 1 && !STOP_WORDS.contains(&w.as_str()))
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Groups `texts`; every text is in exactly one group (alone if nothing is similar).
@@ -447,14 +471,18 @@ pub fn group(texts: &[&str]) -> (Vec<Group>, Vec<Terms>) {
             }
         }
     }
+    // Each pair once: for every impulse, the later ones sharing an eligible term.
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
-    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
-    for list in &postings {
-        for (k, &a) in list.iter().enumerate() {
-            for &b in &list[k + 1..] {
-                if !seen.insert((a, b)) {
+    let mut last_seen = vec![usize::MAX; n];
+    for (a, d) in docs.iter().enumerate() {
+        for &t in d {
+            let list = &postings[t];
+            let after = list.partition_point(|&b| b <= a);
+            for &b in &list[after..] {
+                if last_seen[b] == a {
                     continue;
                 }
+                last_seen[b] = a;
                 let sim = cosine(&docs[a], &docs[b], &idf, norms[a], norms[b]);
                 if sim >= THRESHOLD {
                     pairs.push((sim, a, b));
@@ -550,7 +578,19 @@ fn cosine(a: &[usize], b: &[usize], idf: &[f64], na: f64, nb: f64) -> f64 {
     if na == 0.0 || nb == 0.0 {
         return 0.0;
     }
-    let dot: f64 = intersect(a, b).iter().map(|&t| idf[t] * idf[t]).sum();
+    // Both sorted: a merge, without allocating.
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += idf[a[i]] * idf[a[i]];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     dot / (na * nb)
 }
 

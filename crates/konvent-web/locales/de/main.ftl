@@ -691,3 +691,10 @@ cafe-new-round-topics = Tische (ein Tisch je Thema)
 cafe-minutes = Dauer in Minuten
 cafe-capacity = Plätze pro Tisch
 cafe-new-round-button = Runde anlegen
+
+walk-title = Vom Impuls zum Zielbild
+walk-topics = Die Schwerpunktthemen und ihre Zielbilder: oben, je Thema mit Leitfragen und Fassungen.
+walk-cafe = Im World Café geben die Teilnehmenden an den Thementischen Impulse:
+walk-pinboard = Was darüber hinausgeht, wird geparkt:
+walk-consolidation = Das Projektteam und die Themenpaten konsolidieren die Impulse (ähnliche sind gruppiert).
+walk-draft = Übernommene Gruppen fließen in den Entwurf der nächsten Fassung; nach dem Beschluss des IT-Planungsrats wird sie veröffentlicht.

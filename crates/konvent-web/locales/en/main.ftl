@@ -691,3 +691,10 @@ cafe-new-round-topics = Tables (one per topic)
 cafe-minutes = Length in minutes
 cafe-capacity = Seats per table
 cafe-new-round-button = Add round
+
+walk-title = From impulse to target picture
+walk-topics = The focus topics and their target pictures: above, each with guiding questions and versions.
+walk-cafe = In the World Café, participants give impulses at the topic tables:
+walk-pinboard = What goes beyond is parked:
+walk-consolidation = The project team and the patrons consolidate the impulses (similar ones are grouped).
+walk-draft = Accepted groups go into the draft of the next version; it is published once the IT planning council has decided.

@@ -45,6 +45,10 @@ struct TopicLine {
 struct TopicsPage {
     c: Chrome,
     topics: Vec<TopicLine>,
+    /// Events (slug, title), for the way from a topic to the café and the pinboard.
+    events: Vec<(String, String)>,
+    /// The first topic the reader may consolidate, if any.
+    consolidates: Option<String>,
     signed_in: bool,
     sees_points: bool,
 }
@@ -72,7 +76,11 @@ fn state_line(t: &Tr, versions: &[TargetPicture]) -> String {
 pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let mut lines = Vec::new();
+    let mut consolidates = None;
     for topic in state.store.topics().await? {
+        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(topic.id)) {
+            consolidates = Some(topic.slug.clone());
+        }
         let versions = state.store.target_pictures(topic.id, false).await?;
         lines.push(TopicLine {
             state: state_line(&t, &versions),
@@ -85,6 +93,14 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
     render(&TopicsPage {
         c: Chrome::new(&ctx, "strategie", t.get("area-strategie-title")),
         topics: lines,
+        events: state
+            .store
+            .events()
+            .await?
+            .into_iter()
+            .map(|e| (e.slug, e.title))
+            .collect(),
+        consolidates,
         signed_in: ctx.principal.is_some(),
         sees_points: ctx.principal.as_ref().is_some_and(|p| p.is_admin()),
     })
