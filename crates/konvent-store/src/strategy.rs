@@ -1022,9 +1022,8 @@ impl Store {
         let tx = &mut owned;
         let mut tables: HashMap<i64, (i64, String, i64, i64, i64)> = HashMap::new();
         for item in items {
-            if !tables.contains_key(&item.table_id) {
-                let t = table_room(tx, item.table_id).await?;
-                tables.insert(item.table_id, t);
+            if let std::collections::hash_map::Entry::Vacant(slot) = tables.entry(item.table_id) {
+                slot.insert(table_room(tx, item.table_id).await?);
             }
         }
         let now = now_micros();
