@@ -16,6 +16,7 @@ mod events;
 mod live;
 pub mod password;
 mod strategy;
+mod venue;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -42,6 +43,7 @@ pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,
 };
+pub use venue::StoredMap;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

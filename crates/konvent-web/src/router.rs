@@ -54,6 +54,11 @@ pub fn router(state: AppState) -> Router {
             get(events::cafe::table),
         )
         .route("/konvent/{event}/pinnwand", get(events::cafe::pinboard))
+        .route("/konvent/{event}/karte", get(events::map::map_page))
+        .route("/konvent/{event}/karte.json", get(events::map::map_json))
+        .route("/konvent/{event}/karte/gehen", post(events::map::goto))
+        .route("/konvent/{event}/karte/import", post(events::map::import))
+        .route("/konvent/{event}/karte/standard", post(events::map::reset))
         .route("/konvent/{event}/podium", get(events::results::podium))
         .route(
             "/konvent/{event}/ergebnisse.md",

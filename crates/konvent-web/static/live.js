@@ -43,6 +43,9 @@
   var pending = {};
   var replaying = true;
   var counter = 0;
+  // Other scripts of a page (the map) listen to frames and send commands through this
+  // connection: window.konventLive.
+  var hooks = [];
 
   function lastSeq() {
     var v = parseInt(sessionStorage.getItem(seqKey) || "", 10);
@@ -350,6 +353,7 @@
   }
 
   function onFrame(msg) {
+    hooks.forEach(function (hook) { hook(msg); });
     switch (msg.t) {
       case "hello":
         me = msg.you;
@@ -472,5 +476,20 @@
     }
   }
   document.querySelectorAll("form[data-live]").forEach(wire);
+  window.konventLive = {
+    // Called with every frame, before this script handles it.
+    listen: function (hook) { hooks.push(hook); },
+    // Sends a command; false when not connected.
+    send: function (cmd) {
+      if (!socket || socket.readyState !== 1) return false;
+      socket.send(JSON.stringify(cmd));
+      return true;
+    },
+    // The room whose chat and speaker queue this page shows (the map changes it).
+    setRoom: function (slug) { room = slug; },
+    nextId: function () { return "c" + Date.now().toString(36) + "-" + (counter++); },
+    say: say,
+    typing: typing
+  };
   connect();
 })();

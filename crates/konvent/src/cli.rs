@@ -102,6 +102,19 @@ enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Make a map drawn in the Tiled editor (JSON, .tmj) an event's venue map. Areas are
+    /// objects with the property `room` (a room's slug) or `pinboard`; a map with any
+    /// problem is refused with all of them, and the event keeps its map.
+    Map {
+        #[arg(long)]
+        event: String,
+        file: PathBuf,
+        /// External tilesets the map names (JSON, .tsj); repeat for several.
+        #[arg(long = "tileset")]
+        tilesets: Vec<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Args)]
@@ -255,8 +268,88 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let settings = settings(config, &store)?;
                 import_directory(&settings, &file).await
             }
+            ImportCommand::Map {
+                event,
+                file,
+                tilesets,
+                store,
+            } => {
+                let settings = settings(config, &store)?;
+                import_map(&settings, &event, &file, &tilesets).await
+            }
         },
     }
+}
+
+async fn import_map(
+    settings: &Settings,
+    event: &str,
+    file: &Path,
+    tilesets: &[PathBuf],
+) -> anyhow::Result<()> {
+    let read = |path: &Path| -> anyhow::Result<Vec<u8>> {
+        let len = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        if len > konvent_core::konvent::map::MAX_FILE_BYTES as u64 {
+            bail!(
+                "{} is larger than the limit of {} bytes",
+                path.display(),
+                konvent_core::konvent::map::MAX_FILE_BYTES
+            );
+        }
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let name = |path: &Path| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let bytes = read(file)?;
+    let mut sets = std::collections::HashMap::new();
+    for path in tilesets {
+        sets.insert(name(path), read(path)?);
+    }
+    let store = open_store(settings).await?;
+    let event = store
+        .event(event)
+        .await
+        .with_context(|| format!("there is no event {event:?}"))?;
+    let rooms: Vec<konvent_core::konvent::map::RoomRef> = store
+        .rooms(event.id)
+        .await?
+        .into_iter()
+        .map(|r| konvent_core::konvent::map::RoomRef {
+            slug: r.slug,
+            name: r.name,
+            kind: r.kind,
+        })
+        .collect();
+    let map = match konvent_core::konvent::map::import_tiled(&name(file), &bytes, &sets, &rooms) {
+        Ok(map) => map,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("- {p}");
+            }
+            bail!(
+                "{} refused: {} problems; the event keeps its map",
+                file.display(),
+                problems.len()
+            );
+        }
+    };
+    let json = serde_json::to_string(&map)?;
+    store
+        .set_venue_map(event.id, None, Some((&map.source, &json)))
+        .await?;
+    println!(
+        "{}: {} × {} tiles, {} areas",
+        map.source,
+        map.width,
+        map.height,
+        map.areas.len()
+    );
+    Ok(())
 }
 
 async fn sign_in_link(store: &Store, settings: &Settings, email: &str) -> anyhow::Result<String> {

@@ -161,6 +161,25 @@ pub enum Command {
         #[serde(default)]
         url: Option<String>,
     },
+    /// Step onto the venue map (K8): the avatar appears at the entrance, or at `at` (where
+    /// it stood before a reconnect) when that is free floor outside every area.
+    /// Positions are ephemeral signals, not logged.
+    EnterMap {
+        #[serde(default)]
+        at: Option<(i64, i64)>,
+    },
+    /// Walk to a tile next to the avatar (a client sends at most 5 per second).
+    Move {
+        x: i64,
+        y: i64,
+    },
+    /// Go straight to an area (the list beside the map: keyboard and screen readers).
+    /// `area` is the room's slug, or `pinnwand`.
+    Goto {
+        #[serde(default)]
+        id: Option<String>,
+        area: String,
+    },
     Ping,
 }
 
@@ -186,8 +205,13 @@ impl Command {
             | Self::Seat { id, .. }
             | Self::Pin { id, .. }
             | Self::VotePin { id, .. }
-            | Self::DecidePin { id, .. } => id.as_deref(),
-            Self::Join { .. } | Self::Leave | Self::Ping => None,
+            | Self::DecidePin { id, .. }
+            | Self::Goto { id, .. } => id.as_deref(),
+            Self::Join { .. }
+            | Self::Leave
+            | Self::Ping
+            | Self::EnterMap { .. }
+            | Self::Move { .. } => None,
         }
     }
 

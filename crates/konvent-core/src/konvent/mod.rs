@@ -3,6 +3,7 @@
 //! commands are in [`live`], video links in [`video`].
 
 pub mod live;
+pub mod map;
 pub mod video;
 
 use std::fmt;

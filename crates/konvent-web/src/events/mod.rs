@@ -7,6 +7,7 @@
 //! live hub and keeps the page current.
 
 pub mod cafe;
+pub mod map;
 pub mod results;
 
 use std::sync::Arc;
@@ -227,6 +228,7 @@ pub async fn lobby(
         event: event.clone(),
         agenda: info.agenda.clone(),
         rooms: info.rooms.clone(),
+        map: info.map.clone(),
     };
     let (now_line, next_line) = phase_line(&t, &fresh, now);
     let current = match core::phase(&fresh.agenda, now, event.current_item) {

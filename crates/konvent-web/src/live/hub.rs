@@ -384,6 +384,22 @@ impl Fanout {
         }
     }
 
+    /// Queues frames for many connections of an event under one lock: each frame for its
+    /// list of connections (the map's position frames, one per area of interest).
+    pub fn to_many(&self, event_id: i64, frames: &[(Vec<u64>, Utf8Bytes)]) {
+        let events = self.lock();
+        let Some(hub) = events.get(&event_id) else {
+            return;
+        };
+        for (conns, text) in frames {
+            for id in conns {
+                if let Some(c) = hub.conns.get(id) {
+                    self.offer(c, None, text);
+                }
+            }
+        }
+    }
+
     fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Utf8Bytes) {
         let out = Out::Frame {
             seq,

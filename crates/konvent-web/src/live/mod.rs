@@ -6,6 +6,7 @@
 pub mod cafe;
 pub mod commit;
 pub mod hub;
+pub mod map;
 pub mod socket;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
 use konvent_core::konvent::live::{self, Command, RateWindow, Refusal, TimerAction};
+use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
 use konvent_core::konvent::{AgendaEntry, RoomKind};
 use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
@@ -29,6 +31,8 @@ pub struct EventInfo {
     pub event: Event,
     pub agenda: Vec<AgendaEntry>,
     pub rooms: Vec<Room>,
+    /// The venue map (K8): the organizer's own, or the one generated from the rooms.
+    pub map: Arc<VenueMap>,
 }
 
 impl EventInfo {
@@ -42,6 +46,8 @@ pub struct Live {
     pub store: Store,
     pub fanout: Arc<Fanout>,
     pub bus: Arc<dyn Bus>,
+    /// Avatars on the venue maps.
+    pub maps: Arc<map::Maps>,
     chats: Committer<ChatLine>,
     /// Impulses go through their own group commit.
     pub impulses: Committer<konvent_store::NewImpulse>,
@@ -55,6 +61,7 @@ impl Live {
         let fanout = Fanout::new(store.clone(), metrics);
         let bus = fanout.in_process_bus();
         Arc::new(Self {
+            maps: map::Maps::new(fanout.clone()),
             chats: Committer::new(store.clone(), bus.clone(), commit::chats),
             impulses: Committer::new(store.clone(), bus.clone(), commit::impulses),
             store,
@@ -77,9 +84,12 @@ impl Live {
             return Ok(info.clone());
         }
         let event = self.store.event(slug).await?;
+        let rooms = self.store.rooms(event.id).await?;
+        let map = Arc::new(venue_map(&self.store, event.id, &rooms).await?);
         let info = Arc::new(EventInfo {
             agenda: self.store.event_agenda(event.id).await?,
-            rooms: self.store.rooms(event.id).await?,
+            rooms,
+            map,
             event,
         });
         self.fanout.ensure_event(
@@ -87,6 +97,7 @@ impl Live {
             info.event.last_seq,
             info.event.mute_threshold,
         );
+        self.maps.ensure(info.event.id, info.map.clone());
         self.infos
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -119,6 +130,39 @@ impl Live {
             self.bus.publish(Broadcast::from_record(&written.record));
         }
     }
+}
+
+/// The rooms as the map sees them.
+pub fn room_refs(rooms: &[Room]) -> Vec<RoomRef> {
+    rooms
+        .iter()
+        .map(|r| RoomRef {
+            slug: r.slug.clone(),
+            name: r.name.clone(),
+            kind: r.kind,
+        })
+        .collect()
+}
+
+/// The event's own map, or the one generated from its rooms. A stored map whose rooms
+/// are gone loses those areas (the rooms were deleted after the upload).
+async fn venue_map(store: &Store, event_id: i64, rooms: &[Room]) -> Result<VenueMap, StoreError> {
+    let refs = room_refs(rooms);
+    if let Some(stored) = store.venue_map(event_id).await? {
+        match serde_json::from_str::<VenueMap>(&stored.map_json) {
+            Ok(mut map) => {
+                map.areas.retain(|a| match &a.target {
+                    AreaTarget::Room { room } => rooms.iter().any(|r| &r.slug == room),
+                    AreaTarget::Pinboard => true,
+                });
+                return Ok(map);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, event_id, "stored venue map unreadable; using the generated one");
+            }
+        }
+    }
+    Ok(generate(&refs))
 }
 
 /// Who acts in an event, with what they may do there.
@@ -361,7 +405,12 @@ pub async fn run(
             // Publishes, itself or through the group commit.
             return cafe::run(live, info, actor, &cafe).await;
         }
-        Command::Join { .. } | Command::Leave | Command::Ping => {
+        Command::Join { .. }
+        | Command::Leave
+        | Command::Ping
+        | Command::EnterMap { .. }
+        | Command::Move { .. }
+        | Command::Goto { .. } => {
             return Err(Refusal::new(
                 "bad_frame",
                 "Dieser Befehl gehört zur Verbindung.",

@@ -16,9 +16,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::hub::{JoinRefusal, Joined, Out, Registration, ev_frame};
+use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
+use konvent_core::konvent::map::AreaTarget;
 
 /// Close code for a client that could not keep up (4000–4999: private use).
 pub const CLOSE_SLOW: u16 = 4008;
@@ -143,6 +145,8 @@ struct Connection {
     socket: WebSocket,
     conn: u64,
     room: Option<Room>,
+    /// Whether the connection's avatar stands on the venue map.
+    on_map: bool,
 }
 
 impl Connection {
@@ -180,6 +184,7 @@ impl Connection {
             socket,
             conn,
             room: None,
+            on_map: false,
         };
         // Told to go for being too slow (its queue is full): this wins over whatever
         // the connection is doing, writing included. A client that stopped reading
@@ -194,7 +199,7 @@ impl Connection {
                 Box::pin(this.hello(seq)).await?;
                 match (initial, joined) {
                     (Some(room), Some(Ok(joined))) => Box::pin(this.joined(room, joined)).await?,
-                    (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room)).await?,
+                    (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room, None)).await?,
                     _ => {}
                 }
                 Box::pin(this.replay(query.since, seq)).await
@@ -217,6 +222,7 @@ impl Connection {
         if let Err(e) = result {
             tracing::debug!(error = %e, "live connection ended");
         }
+        this.live.maps.remove(event, conn);
         let left = this.live.fanout.unregister(event, conn);
         this.announce_presence(left);
     }
@@ -393,11 +399,35 @@ impl Connection {
         match command {
             Command::Ping => self.socket.send(text_frame(json!({ "t": "pong" }))).await,
             Command::Join { room } => self.join(&room).await,
-            Command::Leave => {
-                let left = self.live.fanout.leave(self.info.event.id, self.conn);
-                self.room = None;
-                self.announce_presence(left);
-                self.socket.send(text_frame(json!({ "t": "left" }))).await
+            Command::Leave => self.leave().await,
+            Command::EnterMap { at } => self.enter_map(at).await,
+            Command::Move { x, y } => {
+                match self.live.maps.plan(self.info.event.id, self.conn, x, y) {
+                    Ok(spot) => self.walk_to(spot, None).await,
+                    // Latest value wins: a move over the rate is dropped, the next one counts.
+                    Err(MoveRefusal::TooFast) => Ok(()),
+                    Err(refusal) => self.refuse_move(None, refusal).await,
+                }
+            }
+            Command::Goto { id, area } => {
+                let Some(index) = self
+                    .info
+                    .map
+                    .areas
+                    .iter()
+                    .position(|a| area_key(&a.target) == area)
+                else {
+                    let refusal =
+                        Refusal::new("unknown_area", "Diesen Ort gibt es auf der Karte nicht.");
+                    return self.socket.send(error_frame(id.as_deref(), &refusal)).await;
+                };
+                if self.live.maps.map(self.info.event.id).is_some() && !self.on_map {
+                    self.enter_map(None).await?;
+                }
+                match self.live.maps.spot_in(self.info.event.id, self.conn, index) {
+                    Ok(spot) => self.walk_to(spot, id.as_deref()).await,
+                    Err(refusal) => self.refuse_move(id.as_deref(), refusal).await,
+                }
             }
             command => {
                 let id = command.id().map(str::to_owned);
@@ -420,6 +450,163 @@ impl Connection {
         }
     }
 
+    async fn leave(&mut self) -> Result<(), axum::Error> {
+        let left = self.live.fanout.leave(self.info.event.id, self.conn);
+        self.room = None;
+        self.announce_presence(left);
+        self.socket.send(text_frame(json!({ "t": "left" }))).await
+    }
+
+    /// Steps onto the venue map: the avatar appears, the client learns where.
+    async fn enter_map(&mut self, at: Option<(i64, i64)>) -> Result<(), axum::Error> {
+        let event = self.info.event.id;
+        let Some(spot) = self
+            .live
+            .maps
+            .enter(event, self.conn, &self.actor.who.name, at)
+        else {
+            let refusal = Refusal::new("no_map", "Diese Veranstaltung hat keine Karte.");
+            return self.socket.send(error_frame(None, &refusal)).await;
+        };
+        self.on_map = true;
+        self.you(spot, None).await
+    }
+
+    /// The client's own avatar, as the server has it (after entering, a `goto`, or a
+    /// refused step).
+    async fn you(&mut self, spot: Spot, id: Option<&str>) -> Result<(), axum::Error> {
+        let area = spot
+            .area
+            .and_then(|i| self.info.map.areas.get(i))
+            .map(|a| area_key(&a.target));
+        let frame = text_frame(json!({
+            "t": "you",
+            "avatar": self.conn,
+            "x": spot.x,
+            "y": spot.y,
+            "area": area,
+            "id": id,
+        }));
+        self.socket.send(frame).await
+    }
+
+    async fn refuse_move(
+        &mut self,
+        id: Option<&str>,
+        refusal: MoveRefusal,
+    ) -> Result<(), axum::Error> {
+        let message = match refusal {
+            MoveRefusal::NotOnMap => Refusal::new("not_on_map", "Bitte zuerst die Karte betreten."),
+            MoveRefusal::Blocked => Refusal::new("blocked", "Dort geht es nicht weiter."),
+            MoveRefusal::TooFar => Refusal::new(
+                "too_far",
+                format!("Schritte gehen höchstens {MAX_STEP} Felder weit."),
+            ),
+            MoveRefusal::TooFast => Refusal::new("too_fast", "Zu viele Schritte auf einmal."),
+        };
+        self.socket.send(error_frame(id, &message)).await?;
+        self.correct().await
+    }
+
+    /// Tells the client where its avatar really stands.
+    async fn correct(&mut self) -> Result<(), axum::Error> {
+        if !self.on_map {
+            return Ok(());
+        }
+        match self
+            .live
+            .maps
+            .enter(self.info.event.id, self.conn, &self.actor.who.name, None)
+        {
+            Some(spot) => self.you(spot, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Takes a step that the map allows: walking into an area joins its room (a full one
+    /// refuses, and the avatar stays where it was); walking out of it leaves the room.
+    async fn walk_to(&mut self, spot: Spot, id: Option<&str>) -> Result<(), axum::Error> {
+        let event = self.info.event.id;
+        let target = spot
+            .area
+            .and_then(|i| self.info.map.areas.get(i))
+            .map(|a| a.target.clone());
+        let room_now = self.room.as_ref().map(|r| r.slug.clone());
+        match target {
+            Some(AreaTarget::Room { room }) if room_now.as_deref() != Some(room.as_str()) => {
+                let Some(room) = self.info.room(&room).cloned() else {
+                    return self.correct().await;
+                };
+                if let Err(refusal) = self.take_seat_at(&room).await {
+                    self.socket.send(error_frame(id, &refusal)).await?;
+                    return self.correct().await;
+                }
+                match self
+                    .live
+                    .fanout
+                    .join(event, self.conn, &room.slug, room.capacity)
+                {
+                    Ok(joined) => {
+                        self.live.maps.place(event, self.conn, spot);
+                        self.joined(room, joined).await?;
+                    }
+                    Err(JoinRefusal::Full | JoinRefusal::Gone) => {
+                        self.refuse_full(&room, id).await?;
+                        return self.correct().await;
+                    }
+                }
+            }
+            Some(AreaTarget::Room { .. }) => self.live.maps.place(event, self.conn, spot),
+            _ => {
+                self.live.maps.place(event, self.conn, spot);
+                if room_now.is_some() {
+                    self.leave().await?;
+                }
+            }
+        }
+        self.live.maps.counts_changed(event);
+        if id.is_some() {
+            self.you(spot, id).await?;
+        }
+        Ok(())
+    }
+
+    /// A café table whose round is running seats whoever walks up to it (K9: "Sie begeben
+    /// sich auf der Karte selbstständig zum ausgewählten Thema"); a full table refuses.
+    async fn take_seat_at(&mut self, room: &Room) -> Result<(), Refusal> {
+        if room.kind != konvent_core::konvent::RoomKind::Table {
+            return Ok(());
+        }
+        let rounds = self
+            .live
+            .store
+            .rounds(self.info.event.id)
+            .await
+            .map_err(super::refusal)?;
+        let Some(table) = rounds
+            .iter()
+            .filter(|r| r.status == konvent_core::strategy::RoundStatus::Running)
+            .flat_map(|r| &r.tables)
+            .find(|t| t.room_slug == room.slug)
+        else {
+            return Ok(());
+        };
+        let seat = Command::Seat {
+            id: None,
+            table: table.id,
+            user: None,
+        };
+        super::run(
+            &self.live,
+            &self.info,
+            &self.actor,
+            self.room.as_ref(),
+            seat,
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
         let Some(room) = self.info.room(slug).cloned() else {
             let refusal = Refusal::new("unknown_room", "Diesen Raum gibt es nicht.");
@@ -431,12 +618,12 @@ impl Connection {
             .join(self.info.event.id, self.conn, &room.slug, room.capacity)
         {
             Ok(joined) => self.joined(room, joined).await,
-            Err(JoinRefusal::Full | JoinRefusal::Gone) => self.refuse_full(&room).await,
+            Err(JoinRefusal::Full | JoinRefusal::Gone) => self.refuse_full(&room, None).await,
         }
     }
 
     /// A full room refuses politely and names the others (K9: "offers the others").
-    async fn refuse_full(&mut self, room: &Room) -> Result<(), axum::Error> {
+    async fn refuse_full(&mut self, room: &Room, id: Option<&str>) -> Result<(), axum::Error> {
         let others: Vec<&str> = self
             .info
             .rooms
@@ -453,7 +640,7 @@ impl Connection {
                 others.join(", ")
             ),
         );
-        self.socket.send(error_frame(None, &refusal)).await
+        self.socket.send(error_frame(id, &refusal)).await
     }
 
     /// Answers a successful join with the room's state, and tells both rooms the new

@@ -207,12 +207,21 @@ impl User {
 
     /// Uploads a file to the import form.
     pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> Response {
-        let form = reqwest::multipart::Form::new().text("csrf", CSRF).part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
+        self.upload_files("/gremien/import", &[("file", name, bytes)])
+            .await
+    }
+
+    /// Posts files (field, file name, content) with the CSRF token as a multipart form.
+    pub async fn upload_files(&self, path: &str, files: &[(&str, &str, Vec<u8>)]) -> Response {
+        let mut form = reqwest::multipart::Form::new().text("csrf", CSRF);
+        for (field, name, bytes) in files {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
         self.client
-            .post(format!("{}/gremien/import", self.base))
+            .post(format!("{}{path}", self.base))
             .header("cookie", &self.cookie)
             .multipart(form)
             .send()

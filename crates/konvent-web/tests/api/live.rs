@@ -24,10 +24,10 @@ const WAIT: Duration = Duration::from_secs(10);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-struct Client {
+pub(crate) struct Client {
     ws: Socket,
     /// The `hello` frame.
-    hello: Value,
+    pub(crate) hello: Value,
     /// Frames read while looking for another one (an answer, say), in order: what
     /// `next` returns before reading on.
     backlog: VecDeque<Value>,
@@ -36,7 +36,7 @@ struct Client {
 }
 
 /// The cookie header for a session token.
-fn cookie(token: &str) -> String {
+pub(crate) fn cookie(token: &str) -> String {
     format!("konvent_session={token}")
 }
 
@@ -69,7 +69,7 @@ async fn request(
     Client::start(ws).await
 }
 
-async fn connect(app: &TestApp, cookie: &str, query: &str) -> Client {
+pub(crate) async fn connect(app: &TestApp, cookie: &str, query: &str) -> Client {
     request(app, Some(cookie), query, None)
         .await
         .expect("connected")
@@ -120,7 +120,7 @@ impl Client {
         Ok(client)
     }
 
-    async fn send(&mut self, frame: Value) {
+    pub(crate) async fn send(&mut self, frame: Value) {
         self.ws
             .send(Message::Text(frame.to_string().into()))
             .await
@@ -128,7 +128,7 @@ impl Client {
     }
 
     /// The next JSON frame (from the backlog first).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         match self.backlog.pop_front() {
             Some(f) => f,
             None => self.read().await,
@@ -150,7 +150,7 @@ impl Client {
     }
 
     /// The first frame that matches; the ones before it stay for `next`.
-    async fn until(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn until(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.backlog.iter().position(&matches) {
             return self.backlog.remove(i).expect("in the backlog");
         }
@@ -165,7 +165,7 @@ impl Client {
 
     /// Everything up to the `replayed` frame (which is not included; its `seq` goes to
     /// `self.replayed`).
-    async fn replay(&mut self) -> Vec<Value> {
+    pub(crate) async fn replay(&mut self) -> Vec<Value> {
         let mut frames = Vec::new();
         loop {
             let f = self.next().await;
@@ -194,7 +194,7 @@ impl Client {
     }
 
     /// Everything before the `pong` answering a ping: what the server had queued.
-    async fn drain(&mut self) -> Vec<Value> {
+    pub(crate) async fn drain(&mut self) -> Vec<Value> {
         self.send(json!({ "t": "ping" })).await;
         let mut frames = Vec::new();
         loop {
@@ -207,14 +207,14 @@ impl Client {
     }
 
     /// Sends a command and returns its answer (`ack` or `error`).
-    async fn command(&mut self, frame: Value) -> Value {
+    pub(crate) async fn command(&mut self, frame: Value) -> Value {
         let id = frame["id"].clone();
         self.send(frame).await;
         self.until(|f| (f["t"] == "ack" || f["t"] == "error") && f["id"] == id)
             .await
     }
 
-    async fn chat(&mut self, id: &str, text: &str) -> Value {
+    pub(crate) async fn chat(&mut self, id: &str, text: &str) -> Value {
         self.command(json!({ "t": "chat", "id": id, "text": text }))
             .await
     }
@@ -228,7 +228,7 @@ impl Client {
 }
 
 /// Session tokens of `n` new participants of the demo event, with their account ids.
-async fn participants(app: &TestApp, n: usize) -> Vec<(String, i64)> {
+pub(crate) async fn participants(app: &TestApp, n: usize) -> Vec<(String, i64)> {
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let tokens = app
         .store

@@ -1,0 +1,527 @@
+//! Avatars on the venue map (K8): where everybody stands, and who hears of it.
+//!
+//! Positions are ephemeral signals: they skip the live log. A connection that stepped
+//! onto the map has an avatar; its moves land here at once (latest value wins) and go
+//! out at a fixed tick, batched: the map is cut into square cells, and everybody hears
+//! only of avatars in their own cell and the eight around it (area of interest). All
+//! viewers in one cell share one frame per tick, serialised once. Someone who walks into
+//! a new cell gets a frame of their own with their whole new view (`reset`).
+//!
+//! Frames (`docs/live-protocol.md`):
+//! - `{"t":"pos","m":[[id,x,y],[id,x,y,"Name"],…],"g":[id,…]}` — moves (with the name
+//!   when the avatar is new to this cell's viewers) and avatars gone out of sight;
+//!   with `"reset":true` the whole view (everybody else is out of sight);
+//! - `{"t":"areas","counts":{"plenum":12,…}}` — headcounts of the areas, every second
+//!   when they changed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+use konvent_core::konvent::map::{AreaTarget, VenueMap};
+use serde_json::{Value, json};
+
+use super::hub::Fanout;
+
+/// Positions go out at most this often: at most 10 frames a second per viewer.
+pub const TICK: Duration = Duration::from_millis(100);
+/// Headcounts of the areas go out at most this often.
+pub const COUNTS_EVERY: u32 = 10;
+/// Side of an area-of-interest cell, in tiles.
+pub const CELL: u16 = 8;
+/// A move goes at most this many tiles (in each direction) from the last position;
+/// longer ways are walked step by step, or taken with `goto`.
+pub const MAX_STEP: u16 = 2;
+/// Moves the server takes per avatar and second (clients send at most 5).
+pub const MOVES_PER_SECOND: u32 = 10;
+
+/// Why a move was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveRefusal {
+    /// The connection has no avatar on the map.
+    NotOnMap,
+    /// A wall, or off the map.
+    Blocked,
+    /// Further than [`MAX_STEP`] from the last position.
+    TooFar,
+    /// More than [`MOVES_PER_SECOND`]: dropped without a word (the next one counts).
+    TooFast,
+}
+
+/// Where an avatar stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spot {
+    pub x: u16,
+    pub y: u16,
+    /// Index into the map's areas.
+    pub area: Option<usize>,
+}
+
+struct Avatar {
+    name: Arc<str>,
+    x: u16,
+    y: u16,
+    cell: u32,
+    /// The cell the viewers last heard of (`None`: not announced yet).
+    shown: Option<u32>,
+    dirty: bool,
+    area: Option<usize>,
+    window: Instant,
+    moves: u32,
+}
+
+struct EventMap {
+    map: Arc<VenueMap>,
+    cols: u32,
+    rows: u32,
+    avatars: HashMap<u64, Avatar>,
+    /// Avatars per cell.
+    cells: HashMap<u32, Vec<u64>>,
+    dirty: Vec<u64>,
+    /// Avatars that left, with the cell viewers last saw them in.
+    gone: Vec<(u64, u32)>,
+    counts_dirty: bool,
+}
+
+/// The avatars of every event on this node.
+pub struct Maps {
+    events: Mutex<HashMap<i64, EventMap>>,
+    fanout: Arc<Fanout>,
+    ticking: AtomicBool,
+}
+
+impl Maps {
+    pub fn new(fanout: Arc<Fanout>) -> Arc<Self> {
+        Arc::new(Self {
+            events: Mutex::new(HashMap::new()),
+            fanout,
+            ticking: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, EventMap>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes `map` the event's map. A different map than before sends everybody off it
+    /// (their pages load the new one and step on again).
+    pub fn ensure(self: &Arc<Self>, event_id: i64, map: Arc<VenueMap>) {
+        if !self.ticking.swap(true, Ordering::Relaxed) {
+            let maps = Arc::downgrade(self);
+            tokio::spawn(tick_loop(maps));
+        }
+        let mut events = self.lock();
+        if let Some(current) = events.get(&event_id)
+            && (Arc::ptr_eq(&current.map, &map) || *current.map == *map)
+        {
+            return;
+        }
+        let cols = u32::from(map.width.div_ceil(CELL));
+        let rows = u32::from(map.height.div_ceil(CELL));
+        events.insert(
+            event_id,
+            EventMap {
+                map,
+                cols,
+                rows,
+                avatars: HashMap::new(),
+                cells: HashMap::new(),
+                dirty: Vec::new(),
+                gone: Vec::new(),
+                counts_dirty: true,
+            },
+        );
+    }
+
+    /// The event's map, once [`Maps::ensure`] was called.
+    pub fn map(&self, event_id: i64) -> Option<Arc<VenueMap>> {
+        self.lock().get(&event_id).map(|m| m.map.clone())
+    }
+
+    /// Puts the connection's avatar on the map: at `at` when that is free floor outside
+    /// every area (where it stood before a reconnect), else at the entrance. An avatar
+    /// that is on the map already stays where it is.
+    pub fn enter(
+        &self,
+        event_id: i64,
+        conn: u64,
+        name: &str,
+        at: Option<(i64, i64)>,
+    ) -> Option<Spot> {
+        let mut events = self.lock();
+        let em = events.get_mut(&event_id)?;
+        if let Some(a) = em.avatars.get(&conn) {
+            return Some(Spot {
+                x: a.x,
+                y: a.y,
+                area: a.area,
+            });
+        }
+        let wanted = at.and_then(|(x, y)| Some((u16::try_from(x).ok()?, u16::try_from(y).ok()?)));
+        let (x, y) = match wanted {
+            Some((x, y)) if em.map.walkable(x, y) && em.map.area_at(x, y).is_none() => (x, y),
+            _ => em.map.spawn,
+        };
+        let cell = em.cell_of(x, y);
+        let area = em.map.area_at(x, y);
+        em.avatars.insert(
+            conn,
+            Avatar {
+                name: Arc::from(name),
+                x,
+                y,
+                cell,
+                shown: None,
+                dirty: true,
+                area,
+                window: Instant::now(),
+                moves: 0,
+            },
+        );
+        em.cells.entry(cell).or_default().push(conn);
+        em.dirty.push(conn);
+        em.counts_dirty = true;
+        Some(Spot { x, y, area })
+    }
+
+    /// Checks a step to (x, y): where it would stand. Nothing changes yet; the caller
+    /// joins the area's room first and then calls [`Maps::place`].
+    pub fn plan(&self, event_id: i64, conn: u64, x: i64, y: i64) -> Result<Spot, MoveRefusal> {
+        let mut events = self.lock();
+        let em = events.get_mut(&event_id).ok_or(MoveRefusal::NotOnMap)?;
+        let a = em.avatars.get_mut(&conn).ok_or(MoveRefusal::NotOnMap)?;
+        let now = Instant::now();
+        if now.duration_since(a.window) >= Duration::from_secs(1) {
+            a.window = now;
+            a.moves = 0;
+        }
+        a.moves += 1;
+        if a.moves > MOVES_PER_SECOND {
+            return Err(MoveRefusal::TooFast);
+        }
+        let (Ok(x), Ok(y)) = (u16::try_from(x), u16::try_from(y)) else {
+            return Err(MoveRefusal::Blocked);
+        };
+        if a.x.abs_diff(x) > MAX_STEP || a.y.abs_diff(y) > MAX_STEP {
+            return Err(MoveRefusal::TooFar);
+        }
+        if !em.map.walkable(x, y) {
+            return Err(MoveRefusal::Blocked);
+        }
+        Ok(Spot {
+            x,
+            y,
+            area: em.map.area_at(x, y),
+        })
+    }
+
+    /// A free spot in an area (the list's "go there").
+    pub fn spot_in(&self, event_id: i64, conn: u64, area: usize) -> Result<Spot, MoveRefusal> {
+        let events = self.lock();
+        let em = events.get(&event_id).ok_or(MoveRefusal::NotOnMap)?;
+        if !em.avatars.contains_key(&conn) {
+            return Err(MoveRefusal::NotOnMap);
+        }
+        let taken = |x: u16, y: u16| {
+            em.cells.get(&em.cell_of(x, y)).is_some_and(|ids| {
+                ids.iter()
+                    .any(|id| em.avatars.get(id).is_some_and(|a| a.x == x && a.y == y))
+            })
+        };
+        let (x, y) = em
+            .map
+            .free_tile_in(area, &taken)
+            .ok_or(MoveRefusal::Blocked)?;
+        Ok(Spot {
+            x,
+            y,
+            area: Some(area),
+        })
+    }
+
+    /// Moves the avatar; viewers hear of it at the next tick.
+    pub fn place(&self, event_id: i64, conn: u64, spot: Spot) {
+        let mut events = self.lock();
+        let Some(em) = events.get_mut(&event_id) else {
+            return;
+        };
+        let cell = em.cell_of(spot.x, spot.y);
+        let Some(a) = em.avatars.get_mut(&conn) else {
+            return;
+        };
+        let old_cell = a.cell;
+        if a.area != spot.area {
+            em.counts_dirty = true;
+        }
+        a.x = spot.x;
+        a.y = spot.y;
+        a.area = spot.area;
+        a.cell = cell;
+        if !a.dirty {
+            a.dirty = true;
+            em.dirty.push(conn);
+        }
+        if old_cell != cell {
+            em.unindex(conn, old_cell);
+            em.cells.entry(cell).or_default().push(conn);
+        }
+    }
+
+    /// Takes the connection's avatar off the map.
+    pub fn remove(&self, event_id: i64, conn: u64) {
+        let mut events = self.lock();
+        let Some(em) = events.get_mut(&event_id) else {
+            return;
+        };
+        if let Some(a) = em.avatars.remove(&conn) {
+            em.unindex(conn, a.cell);
+            if let Some(shown) = a.shown {
+                em.gone.push((conn, shown));
+            }
+            em.counts_dirty = true;
+        }
+    }
+
+    /// How many avatars stand in each area (index into the map's areas).
+    pub fn area_counts(&self, event_id: i64) -> Vec<usize> {
+        let events = self.lock();
+        events.get(&event_id).map_or_else(Vec::new, |em| {
+            let mut counts = vec![0; em.map.areas.len()];
+            for a in em.avatars.values() {
+                if let Some(i) = a.area {
+                    counts[i] += 1;
+                }
+            }
+            counts
+        })
+    }
+
+    /// One tick: every event's position frames, then (every [`COUNTS_EVERY`] ticks)
+    /// the areas' headcounts.
+    fn tick(&self, with_counts: bool) {
+        let mut out = Vec::new();
+        let mut counts = Vec::new();
+        {
+            let mut events = self.lock();
+            for (event_id, em) in events.iter_mut() {
+                let frames = em.frames();
+                if !frames.is_empty() {
+                    out.push((*event_id, frames));
+                }
+                if with_counts && em.counts_dirty && !em.avatars.is_empty() {
+                    em.counts_dirty = false;
+                    counts.push((
+                        *event_id,
+                        em.map.clone(),
+                        em.avatars.keys().copied().collect(),
+                    ));
+                }
+            }
+        }
+        for (event_id, frames) in out {
+            self.fanout.to_many(event_id, &frames);
+        }
+        for (event_id, map, viewers) in counts {
+            let frame = self.counts_frame(event_id, &map);
+            self.fanout.to_many(event_id, &[(viewers, frame)]);
+        }
+    }
+
+    /// Headcounts of the areas: a room's people (however they came in) and the avatars
+    /// standing at the pinboard.
+    fn counts_frame(&self, event_id: i64, map: &VenueMap) -> Utf8Bytes {
+        let rooms = self.fanout.headcounts(event_id);
+        let standing = self.area_counts(event_id);
+        let counts: serde_json::Map<String, Value> = map
+            .areas
+            .iter()
+            .enumerate()
+            .map(|(i, area)| match &area.target {
+                AreaTarget::Room { room } => {
+                    (room.clone(), json!(rooms.get(room).copied().unwrap_or(0)))
+                }
+                AreaTarget::Pinboard => (
+                    PINBOARD_KEY.to_owned(),
+                    json!(standing.get(i).copied().unwrap_or(0)),
+                ),
+            })
+            .collect();
+        Utf8Bytes::from(json!({ "t": "areas", "counts": counts }).to_string())
+    }
+
+    /// Sends the headcounts now (after somebody entered or left a room).
+    pub fn counts_changed(&self, event_id: i64) {
+        if let Some(em) = self.lock().get_mut(&event_id) {
+            em.counts_dirty = true;
+        }
+    }
+}
+
+/// The key of the pinboard's area in `goto` and in the headcounts.
+pub const PINBOARD_KEY: &str = "pinnwand";
+
+/// The key of an area: its room's slug, or [`PINBOARD_KEY`].
+pub fn area_key(target: &AreaTarget) -> &str {
+    match target {
+        AreaTarget::Room { room } => room,
+        AreaTarget::Pinboard => PINBOARD_KEY,
+    }
+}
+
+async fn tick_loop(maps: Weak<Maps>) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u32 = 0;
+    loop {
+        tick.tick().await;
+        let Some(maps) = maps.upgrade() else {
+            return;
+        };
+        n = n.wrapping_add(1);
+        maps.tick(n.is_multiple_of(COUNTS_EVERY));
+    }
+}
+
+/// What the viewers of one cell hear in one tick.
+#[derive(Default)]
+struct Delta {
+    moves: Vec<(u64, u16, u16, Option<Arc<str>>)>,
+    gone: Vec<u64>,
+    /// The whole view: whoever is not in `moves` is out of sight.
+    reset: bool,
+}
+
+impl EventMap {
+    fn cell_of(&self, x: u16, y: u16) -> u32 {
+        u32::from(y / CELL) * self.cols + u32::from(x / CELL)
+    }
+
+    fn unindex(&mut self, conn: u64, cell: u32) {
+        if let Some(ids) = self.cells.get_mut(&cell) {
+            ids.retain(|id| *id != conn);
+            if ids.is_empty() {
+                self.cells.remove(&cell);
+            }
+        }
+    }
+
+    /// The cell and its neighbours.
+    fn around(&self, cell: u32) -> impl Iterator<Item = u32> + use<> {
+        let (cols, rows) = (self.cols as i64, self.rows as i64);
+        let (cx, cy) = ((cell as i64) % cols, (cell as i64) / cols);
+        (-1..=1).flat_map(move |dy| {
+            (-1..=1).filter_map(move |dx| {
+                let (x, y) = (cx + dx, cy + dy);
+                (x >= 0 && y >= 0 && x < cols && y < rows).then(|| (y * cols + x) as u32)
+            })
+        })
+    }
+
+    fn near(&self, a: u32, b: u32) -> bool {
+        let (ax, ay) = (a % self.cols, a / self.cols);
+        let (bx, by) = (b % self.cols, b / self.cols);
+        ax.abs_diff(bx) <= 1 && ay.abs_diff(by) <= 1
+    }
+
+    /// This tick's frames: one per cell with viewers and news, one per viewer that
+    /// changed cells.
+    fn frames(&mut self) -> Vec<(Vec<u64>, Utf8Bytes)> {
+        if self.dirty.is_empty() && self.gone.is_empty() {
+            return Vec::new();
+        }
+        let mut deltas: HashMap<u32, Delta> = HashMap::new();
+        let mut changed = Vec::new();
+        for (conn, cell) in std::mem::take(&mut self.gone) {
+            for n in self.around(cell) {
+                if self.cells.contains_key(&n) {
+                    deltas.entry(n).or_default().gone.push(conn);
+                }
+            }
+        }
+        for conn in std::mem::take(&mut self.dirty) {
+            let Some(a) = self.avatars.get_mut(&conn) else {
+                continue;
+            };
+            a.dirty = false;
+            let (prev, cur, x, y, name) = (a.shown, a.cell, a.x, a.y, a.name.clone());
+            a.shown = Some(cur);
+            for n in self.around(cur) {
+                if !self.cells.contains_key(&n) {
+                    continue;
+                }
+                let new_here = prev.is_none_or(|p| !self.near(p, n));
+                deltas.entry(n).or_default().moves.push((
+                    conn,
+                    x,
+                    y,
+                    new_here.then(|| name.clone()),
+                ));
+            }
+            if let Some(p) = prev
+                && p != cur
+            {
+                for n in self.around(p) {
+                    if !self.near(cur, n) && self.cells.contains_key(&n) {
+                        deltas.entry(n).or_default().gone.push(conn);
+                    }
+                }
+            }
+            if prev != Some(cur) {
+                changed.push((conn, cur));
+            }
+        }
+        let mut frames: Vec<(Vec<u64>, Utf8Bytes)> = deltas
+            .into_iter()
+            .filter_map(|(cell, delta)| {
+                let viewers = self.cells.get(&cell)?.clone();
+                Some((viewers, pos_frame(&delta)))
+            })
+            .collect();
+        // After the shared frames, so that they see the view as it is now.
+        frames.extend(
+            changed
+                .into_iter()
+                .map(|(conn, cell)| (vec![conn], self.surroundings(cell))),
+        );
+        frames
+    }
+
+    /// Everybody around `cur`, with names: the whole view of a viewer that changed
+    /// cells (`reset`: whoever is not listed is out of sight). Whoever moved in the same
+    /// tick is where they stand now, so a view never keeps somebody who left it.
+    fn surroundings(&self, cur: u32) -> Utf8Bytes {
+        let mut delta = Delta {
+            reset: true,
+            ..Delta::default()
+        };
+        for n in self.around(cur) {
+            for id in self.cells.get(&n).into_iter().flatten() {
+                if let Some(a) = self.avatars.get(id) {
+                    delta.moves.push((*id, a.x, a.y, Some(a.name.clone())));
+                }
+            }
+        }
+        pos_frame(&delta)
+    }
+}
+
+fn pos_frame(delta: &Delta) -> Utf8Bytes {
+    let moves: Vec<Value> = delta
+        .moves
+        .iter()
+        .map(|(id, x, y, name)| match name {
+            Some(name) => json!([id, x, y, name.as_ref()]),
+            None => json!([id, x, y]),
+        })
+        .collect();
+    let mut frame = json!({ "t": "pos", "m": moves });
+    if !delta.gone.is_empty() {
+        frame["g"] = json!(delta.gone);
+    }
+    if delta.reset {
+        frame["reset"] = json!(true);
+    }
+    Utf8Bytes::from(frame.to_string())
+}
