@@ -7,6 +7,7 @@
 mod baseline;
 mod bench;
 mod clients;
+mod map;
 mod servers;
 
 use std::time::Duration;
@@ -79,6 +80,28 @@ enum Command {
         #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
         konvent: String,
     },
+    /// The venue map (K8): N avatars on a generated 256×256 map, first all standing
+    /// (baseline), then a share of them walking; server CPU and memory, frames and
+    /// bytes per client, and how stale the positions are when they arrive.
+    Map {
+        /// Avatar counts, one run each.
+        #[arg(long, value_delimiter = ',', default_value = "10000")]
+        avatars: Vec<usize>,
+        /// Share of the avatars that walk in the moving phase (0–1).
+        #[arg(long, default_value_t = 0.2)]
+        moving: f64,
+        /// Steps per second per walking avatar (at most 10).
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Seconds of each phase.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Seed of the avatars' places and walks.
+        #[arg(long, default_value_t = 6)]
+        seed: u64,
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
+        konvent: String,
+    },
     /// A short run against konvent that fails only on errors or on lost, duplicated or
     /// out-of-order messages (for CI; latency is printed, not judged).
     Smoke {
@@ -136,6 +159,26 @@ fn main() -> Result<()> {
                 &konvent,
                 cores,
             ))
+        }
+        Command::Map {
+            avatars,
+            moving,
+            rate,
+            seconds,
+            seed,
+            konvent,
+        } => {
+            let options = map::Options {
+                avatars,
+                moving,
+                rate,
+                seconds,
+                seed,
+            };
+            options.check()?;
+            servers::raise_open_files(options.avatars.iter().copied().max().unwrap_or(0))?;
+            let cores = servers::pin_self(1, 0);
+            runtime()?.block_on(map::run(&options, &konvent, cores))
         }
         Command::Smoke {
             konvent,

@@ -213,6 +213,18 @@ impl Running {
         konvent: &str,
         cores: Cores,
     ) -> Result<Self> {
+        Self::start_with_map(target, clients, konvent, cores, None).await
+    }
+
+    /// As [`Running::start`]; konvent first imports `map` (Tiled JSON) as the venue map
+    /// of the load-test event.
+    pub async fn start_with_map(
+        target: Target,
+        clients: usize,
+        konvent: &str,
+        cores: Cores,
+        map: Option<&std::path::Path>,
+    ) -> Result<Self> {
         let port = free_port()?;
         let mut tokens = Vec::new();
         let mut data_dir = None;
@@ -255,6 +267,28 @@ impl Running {
                     bail!(
                         "load-test-sessions printed {} tokens for {clients} clients",
                         tokens.len()
+                    );
+                }
+                if let Some(map) = map {
+                    let out = Command::new(konvent)
+                        .args(["import", "map", "--data", &data, "--event"])
+                        .arg("strategiekonvent-2025")
+                        .arg(map)
+                        .env_remove("DATABASE_URL")
+                        .env("RUST_LOG", "warn")
+                        .output()
+                        .context("running konvent import map")?;
+                    if !out.status.success() {
+                        let _ = std::fs::remove_dir_all(&dir);
+                        bail!(
+                            "konvent import map failed: {}{}",
+                            String::from_utf8_lossy(&out.stdout),
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                    }
+                    eprintln!(
+                        "   map imported: {}",
+                        String::from_utf8_lossy(&out.stdout).trim()
                     );
                 }
                 data_dir = Some(dir);

@@ -14,15 +14,19 @@
   var T = de ? {
     youAreAt: "Sie sind jetzt hier: ", outside: "Sie sind auf dem Weg, in keinem Raum.",
     atPinboard: "Sie stehen an der Pinnwand.", pinboardLink: "Zur Pinnwand",
-    topic: "Thema: ", patron: "Patenschaft: ", people: " Personen", you: "Sie"
+    topic: "Thema: ", patron: "Patenschaft: ", people: " Personen", you: "Sie",
+    at: "bei ", here: "hier", north: " nördlich", south: " südlich", west: " westlich", east: " östlich",
+    tiles: function (n) { return n === 1 ? "1 Feld" : n + " Felder"; }
   } : {
     youAreAt: "You are here now: ", outside: "You are on your way, in no room.",
     atPinboard: "You are at the pinboard.", pinboardLink: "To the pinboard",
-    topic: "Topic: ", patron: "Patron: ", people: " people", you: "You"
+    topic: "Topic: ", patron: "Patron: ", people: " people", you: "You",
+    at: "at ", here: "here", north: " north", south: " south", west: " west", east: " east",
+    tiles: function (n) { return n === 1 ? "1 tile" : n + " tiles"; }
   };
   var TILE = 16;            // pixels per tile on the canvas
   var STEP_MS = 200;        // one step per 200 ms: at most 5 moves a second
-  var VIEW_W = 48, VIEW_H = 32;
+  var VIEW_W = 64, VIEW_H = 40;  // tiles in view; larger maps scroll with the avatar
   var map = null;           // { width, height, rows, areas, spawn }
   var me = null;            // { avatar, x, y }
   var avatars = {};         // id -> { name, x, y, dx, dy }
@@ -110,6 +114,8 @@
     var cam = camera();
     canvas.width = cam.vw * TILE;
     canvas.height = cam.vh * TILE;
+    // The view's place on the map, for tests and tools.
+    canvas.setAttribute("data-view", [cam.x0, cam.y0, cam.vw, cam.vh].join(","));
     for (var y = 0; y < cam.vh; y++) {
       var row = map.rows[cam.y0 + y];
       for (var x = 0; x < cam.vw; x++) {
@@ -145,6 +151,42 @@
     if (!drawing) { drawing = true; window.requestAnimationFrame(draw); }
   }
 
+  // The people in view as a list (names and where they stand), for everybody who does
+  // not see the canvas; refreshed at most twice a second, nearest first.
+  var nearList = document.getElementById("map-near");
+  var nearTitle = document.getElementById("map-near-h");
+  var nearDue = false;
+  function whereIs(a) {
+    var area = areaAt(a.x, a.y);
+    if (area) return T.at + area.name;
+    var parts = [], dx = a.x - me.x, dy = a.y - me.y;
+    if (dy) parts.push(T.tiles(Math.abs(dy)) + (dy < 0 ? T.north : T.south));
+    if (dx) parts.push(T.tiles(Math.abs(dx)) + (dx < 0 ? T.west : T.east));
+    return parts.length ? parts.join(", ") : T.here;
+  }
+  function renderNear() {
+    nearDue = false;
+    if (!nearList || !me) return;
+    var ids = Object.keys(avatars).sort(function (p, q) {
+      var a = avatars[p], b = avatars[q];
+      return (Math.abs(a.x - me.x) + Math.abs(a.y - me.y)) - (Math.abs(b.x - me.x) + Math.abs(b.y - me.y));
+    }).slice(0, 20);
+    while (nearList.firstChild) nearList.removeChild(nearList.firstChild);
+    ids.forEach(function (id) {
+      var a = avatars[id], li = document.createElement("li");
+      li.setAttribute("data-avatar", id);
+      li.setAttribute("data-x", String(a.x));
+      li.setAttribute("data-y", String(a.y));
+      li.textContent = a.name + " – " + whereIs(a);
+      nearList.appendChild(li);
+    });
+    nearList.hidden = ids.length === 0;
+    if (nearTitle) nearTitle.hidden = ids.length === 0;
+  }
+  function near() {
+    if (!nearDue) { nearDue = true; setTimeout(renderNear, 500); }
+  }
+
   function announce(text) { if (where) where.textContent = text; }
   function describe(a) {
     var parts = [a.name];
@@ -169,8 +211,18 @@
     lastStep = now;
     me.x = next.x; me.y = next.y;
     var a = areaAt(me.x, me.y);
-    if (a && a.kind === "pinboard" && lastArea !== a.key) { lastArea = a.key; announce(T.atPinboard); }
+    var board = document.getElementById("map-pinboard");
+    if (a && a.kind === "pinboard" && lastArea !== a.key) {
+      lastArea = a.key;
+      announce(T.atPinboard);
+      if (board) board.hidden = false;
+    } else if (!a && lastArea === "pinnwand") {
+      lastArea = null;
+      announce(T.outside);
+      if (board) board.hidden = true;
+    }
     redraw();
+    near();
   }
   setInterval(walk, 50);
 
@@ -240,8 +292,15 @@
         me.avatar = msg.avatar; me.x = msg.x; me.y = msg.y;
         if (first) { me.dx = me.x; me.dy = me.y; }
         if (msg.id || msg.area !== lastArea) path = [];
+        if (msg.area === "pinnwand" && lastArea !== "pinnwand") {
+          lastArea = "pinnwand";
+          announce(T.atPinboard);
+          var pin = document.getElementById("map-pinboard");
+          if (pin) pin.hidden = false;
+        }
         if (wanted && !msg.area) { var back = wanted; wanted = null; live.send({ t: "goto", id: live.nextId(), area: back }); }
         redraw();
+        near();
         break;
       }
       case "pos":
@@ -257,6 +316,7 @@
         });
         (msg.g || []).forEach(function (id) { delete avatars[id]; });
         redraw();
+        near();
         break;
       case "areas":
         Object.keys(msg.counts || {}).forEach(function (key) {

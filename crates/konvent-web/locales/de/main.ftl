@@ -707,6 +707,7 @@ map-stage-title = Karte der Veranstaltung
 map-roledescription = Karte
 map-help = Mit den Pfeiltasten oder W, A, S, D gehen, oder auf ein Ziel klicken. Die Liste der Orte führt ohne Karte zu jedem Raum.
 map-noscript = Die Karte braucht JavaScript. Alle Orte erreichen Sie über die Liste.
+map-near-title = In Ihrer Nähe
 map-list-title = Orte auf der Karte
 map-topic = Thema
 map-patron = Patenschaft

@@ -707,6 +707,7 @@ map-stage-title = Map of the event
 map-roledescription = map
 map-help = Walk with the arrow keys or W, A, S, D, or click where you want to go. The list of places leads to every room without the map.
 map-noscript = The map needs JavaScript. The list reaches every place.
+map-near-title = Near you
 map-list-title = Places on the map
 map-topic = Topic
 map-patron = Patron

@@ -1,0 +1,181 @@
+// K8: the venue map. Three participants in separate browser contexts open the demo
+// Strategiekonvent's map: they see each other move; one walks to a topic table (keys,
+// then a click on the canvas) and is in its room; another reaches the same table with
+// the keyboard through the list of places; the room's chat connects them. The organizer
+// uploads a broken Tiled map, which is refused with reasons while the map stays.
+// axe-core runs on every page, also after the room panel opened.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { konventBin, startServer } from '../lib/server.mjs';
+
+const SLUG = 'strategiekonvent-2025';
+const EVENT = `/konvent/${SLUG}`;
+const MAP = `${EVENT}/karte`;
+
+function participantTokens(server, count) {
+  const out = execFileSync(
+    konventBin(),
+    ['admin', 'load-test-sessions', '--data', server.dataDir, '--event', SLUG, '--count', String(count)],
+    { env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' } },
+  ).toString();
+  const tokens = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  assert.equal(tokens.length, count, out);
+  return tokens;
+}
+
+async function asParticipant(browser, server, token) {
+  const s = await openSession(browser, server);
+  await s.context.addCookies([
+    { name: 'konvent_session', value: token, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' },
+  ]);
+  return s;
+}
+
+const live = (page) =>
+  page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
+
+/** The people a page lists as near, by avatar id: "x,y". */
+const nearby = (page) =>
+  page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('#map-near li')].map((li) => [
+        li.dataset.avatar,
+        `${li.dataset.x},${li.dataset.y}`,
+      ]),
+    ),
+  );
+
+async function step(page, key, times) {
+  await page.locator('#map-box').focus();
+  for (let i = 0; i < times; i++) {
+    await page.keyboard.press(key);
+    await page.waitForTimeout(260);
+  }
+}
+
+describe('the venue map', () => {
+  let server;
+  let browser;
+  const sessions = [];
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const s of sessions) await s.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  });
+
+  it('people see each other move, walk or go to a table, and meet in its room', { timeout: 180_000 }, async () => {
+    const people = [];
+    for (const token of participantTokens(server, 3)) {
+      const s = await asParticipant(browser, server, token);
+      sessions.push(s);
+      await s.visit(EVENT);
+      // The lobby leads to the map.
+      await s.load(() => s.page.getByRole('link', { name: 'Karte', exact: true }).click());
+      await live(s.page);
+      await s.page.locator('#map-box').waitFor();
+      people.push(s);
+    }
+    const [p1, p2, p3] = people;
+
+    // All three came in at the entrance: each lists the two others near.
+    for (const p of people) {
+      await p.page.waitForFunction(() => document.querySelectorAll('#map-near li').length === 2);
+    }
+
+    // p1 walks a few steps north with the arrow keys; p2 and p3 see it move.
+    const before2 = await nearby(p2.page);
+    await step(p1.page, 'ArrowUp', 3);
+    await p2.page.waitForFunction(
+      (was) =>
+        [...document.querySelectorAll('#map-near li')].some(
+          (li) => was[li.dataset.avatar] && was[li.dataset.avatar] !== `${li.dataset.x},${li.dataset.y}`,
+        ),
+      before2,
+    );
+    const moved = Object.entries(await nearby(p2.page)).filter(([id, at]) => before2[id] !== at);
+    assert.equal(moved.length, 1, 'exactly one person moved');
+    // …and p1 sees p2 when p2 takes a step with W (WASD).
+    const before1 = await nearby(p1.page);
+    await step(p2.page, 'w', 1);
+    await p1.page.waitForFunction(
+      (was) =>
+        [...document.querySelectorAll('#map-near li')].some(
+          (li) => was[li.dataset.avatar] && was[li.dataset.avatar] !== `${li.dataset.x},${li.dataset.y}`,
+        ),
+      before1,
+    );
+
+    // p1 clicks on a topic table on the canvas and walks there (path around walls).
+    const map = await p1.page.evaluate((url) => fetch(url).then((r) => r.json()), `${MAP}.json`);
+    const table = map.areas.find((a) => a.kind === 'table');
+    assert.ok(table, 'the demo map has topic tables');
+    const canvas = p1.page.locator('#map-canvas');
+    const box = await canvas.boundingBox();
+    const [x0, y0, vw, vh] = (await canvas.getAttribute('data-view')).split(',').map(Number);
+    const tx = table.x + Math.floor(table.w / 2);
+    const ty = table.y + Math.floor(table.h / 2);
+    assert.ok(tx >= x0 && tx < x0 + vw && ty >= y0 && ty < y0 + vh, 'the table is in view');
+    await p1.page.mouse.click(
+      box.x + ((tx - x0 + 0.5) * box.width) / vw,
+      box.y + ((ty - y0 + 0.5) * box.height) / vh,
+    );
+    await p1.page.locator('#map-where', { hasText: `Sie sind jetzt hier: ${table.name}` }).waitFor({ timeout: 30_000 });
+    await p1.page.locator('#map-room-name', { hasText: table.name }).waitFor();
+    assert.ok(await p1.page.locator('#map-room').isVisible(), 'the room panel opened');
+    await p1.axe();
+
+    // p3 reaches the same table without the canvas: the list's button, by keyboard.
+    const escaped = table.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const go = p3.page.getByRole('button', { name: new RegExp(`^Hierhin gehen\\s*:\\s*${escaped}$`) });
+    await go.focus();
+    await p3.page.keyboard.press('Enter');
+    await p3.page.locator('#map-where', { hasText: `Sie sind jetzt hier: ${table.name}` }).waitFor();
+    assert.equal(p3.page.url().endsWith('/karte'), true, 'no page change: the map stays');
+    // Both are in the table's room: headcount 2 in the list of p2, who stayed outside.
+    await p2.page.locator(`[data-area-count="${table.key}"]`, { hasText: /^2$/ }).waitFor();
+
+    // The room's chat connects them.
+    const hello = 'Hallo am Tisch – wer moderiert heute?';
+    await p1.page.getByLabel('Nachricht', { exact: true }).fill(hello);
+    await p1.page.getByLabel('Nachricht', { exact: true }).press('Enter');
+    await p3.page.locator('#chat-log li', { hasText: hello }).waitFor();
+    assert.equal(await p2.page.locator('#chat-log li', { hasText: hello }).count(), 0, 'not outside the room');
+    await p3.axe();
+    for (const p of people) p.assertClean();
+  });
+
+  it('refuses a broken Tiled map with its reasons and keeps the map', { timeout: 60_000 }, async () => {
+    const chair = await openSession(browser, server);
+    sessions.push(chair);
+    await chair.visit(server.signInLink);
+    await chair.load(() => chair.page.getByRole('button', { name: 'Anmelden', exact: true }).click());
+    await chair.visit(MAP);
+    const before = await chair.page.evaluate((url) => fetch(url).then((r) => r.text()), `${MAP}.json`);
+    const broken = JSON.stringify({
+      type: 'map', orientation: 'orthogonal', infinite: false, width: 20, height: 10, tilewidth: 32, tileheight: 32,
+      tilesets: [{ firstgid: 1, source: 'fehlt.tsj' }],
+      layers: [
+        { type: 'tilelayer', name: 'Boden', width: 20, height: 10, data: new Array(200).fill(1) },
+        { type: 'objectgroup', name: 'Bereiche', objects: [
+          { name: 'Tisch 9', x: 32, y: 32, width: 128, height: 128, properties: [{ name: 'room', type: 'string', value: 'tisch-9' }] },
+        ] },
+      ],
+    });
+    await chair.page.locator('#karte-file').setInputFiles({ name: 'kaputt.tmj', mimeType: 'application/json', buffer: Buffer.from(broken) });
+    await chair.load(() => chair.page.getByRole('button', { name: 'Karte hochladen' }).click(), { allowStatus: (s) => s === 422 });
+    const problems = chair.page.locator('#map-problems');
+    await problems.getByText('Die bisherige Karte bleibt in Gebrauch.').waitFor();
+    assert.match(await problems.innerText(), /fehlt\.tsj/);
+    assert.match(await problems.innerText(), /tisch-9/);
+    const after = await chair.page.evaluate((url) => fetch(url).then((r) => r.text()), `${MAP}.json`);
+    assert.equal(after, before, 'the map in use is unchanged');
+  });
+});
