@@ -78,7 +78,7 @@ describe('the venue map', () => {
       sessions.push(s);
       await s.visit(EVENT);
       // The lobby leads to the map.
-      await s.load(() => s.page.getByRole('link', { name: 'Karte', exact: true }).click());
+      await s.load(() => s.page.getByRole('link', { name: 'Auf die Karte', exact: true }).click());
       await live(s.page);
       await s.page.locator('#map-box').waitFor();
       people.push(s);

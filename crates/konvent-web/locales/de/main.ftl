@@ -700,6 +700,8 @@ walk-consolidation = Das Projektteam und die Themenpaten konsolidieren die Impul
 walk-draft = Übernommene Gruppen fließen in den Entwurf der nächsten Fassung; nach dem Beschluss des IT-Planungsrats wird sie veröffentlicht.
 
 # Venue map (K8)
+lobby-to-map = Auf die Karte
+lobby-to-map-hint = Dort gehen Sie selbst zu Bühne, Thementischen, Help Desk, Pinnwand und Lounge – oder wählen den Ort aus einer Liste.
 map-title = Karte
 map-short = Karte
 map-lead = Gehen Sie auf der Karte selbstständig zu einem Raum oder Thementisch: Wer einen Bereich betritt, ist in dessen Raum – mit Chat, Wortmeldungen und Video. Alle Orte stehen auch in der Liste.

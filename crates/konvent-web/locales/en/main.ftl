@@ -700,6 +700,8 @@ walk-consolidation = The project team and the patrons consolidate the impulses (
 walk-draft = Accepted groups go into the draft of the next version; it is published once the IT planning council has decided.
 
 # Venue map (K8)
+lobby-to-map = Onto the map
+lobby-to-map-hint = Walk to the stage, the topic tables, the help desk, the pinboard and the lounge yourself, or pick the place from a list.
 map-title = Map
 map-short = Map
 map-lead = Walk on the map to a room or topic table yourself: entering an area puts you in its room, with chat, speaker queue and video. Every place is in the list as well.

@@ -79,6 +79,8 @@ struct EventMap {
     avatars: HashMap<u64, Avatar>,
     /// Avatars per cell.
     cells: HashMap<u32, Vec<u64>>,
+    /// Avatars per tile (`y * width + x`), for free spots.
+    tiles: HashMap<u32, u16>,
     dirty: Vec<u64>,
     /// Avatars that left, with the cell viewers last saw them in.
     gone: Vec<(u64, u32)>,
@@ -128,6 +130,7 @@ impl Maps {
                 rows,
                 avatars: HashMap::new(),
                 cells: HashMap::new(),
+                tiles: HashMap::new(),
                 dirty: Vec::new(),
                 gone: Vec::new(),
                 counts_dirty: true,
@@ -162,8 +165,9 @@ impl Maps {
         let wanted = at.and_then(|(x, y)| Some((u16::try_from(x).ok()?, u16::try_from(y).ok()?)));
         let (x, y) = match wanted {
             Some((x, y)) if em.map.walkable(x, y) && em.map.area_at(x, y).is_none() => (x, y),
-            _ => em.map.spawn,
+            _ => em.free_near_spawn(),
         };
+        em.occupy(x, y);
         let cell = em.cell_of(x, y);
         let area = em.map.area_at(x, y);
         em.avatars.insert(
@@ -224,12 +228,7 @@ impl Maps {
         if !em.avatars.contains_key(&conn) {
             return Err(MoveRefusal::NotOnMap);
         }
-        let taken = |x: u16, y: u16| {
-            em.cells.get(&em.cell_of(x, y)).is_some_and(|ids| {
-                ids.iter()
-                    .any(|id| em.avatars.get(id).is_some_and(|a| a.x == x && a.y == y))
-            })
-        };
+        let taken = |x: u16, y: u16| em.occupied(x, y);
         let (x, y) = em
             .map
             .free_tile_in(area, &taken)
@@ -252,6 +251,7 @@ impl Maps {
             return;
         };
         let old_cell = a.cell;
+        let old = (a.x, a.y);
         if a.area != spot.area {
             em.counts_dirty = true;
         }
@@ -267,6 +267,8 @@ impl Maps {
             em.unindex(conn, old_cell);
             em.cells.entry(cell).or_default().push(conn);
         }
+        em.vacate(old.0, old.1);
+        em.occupy(spot.x, spot.y);
     }
 
     /// Takes the connection's avatar off the map.
@@ -277,6 +279,7 @@ impl Maps {
         };
         if let Some(a) = em.avatars.remove(&conn) {
             em.unindex(conn, a.cell);
+            em.vacate(a.x, a.y);
             if let Some(shown) = a.shown {
                 em.gone.push((conn, shown));
             }
@@ -393,7 +396,62 @@ struct Delta {
     reset: bool,
 }
 
+/// How far from the entrance a newcomer looks for a free tile (tiles searched).
+const SPAWN_SEARCH: usize = 4096;
+
 impl EventMap {
+    fn tile(&self, x: u16, y: u16) -> u32 {
+        u32::from(y) * u32::from(self.map.width) + u32::from(x)
+    }
+
+    fn occupied(&self, x: u16, y: u16) -> bool {
+        self.tiles.contains_key(&self.tile(x, y))
+    }
+
+    fn occupy(&mut self, x: u16, y: u16) {
+        *self.tiles.entry(self.tile(x, y)).or_default() += 1;
+    }
+
+    fn vacate(&mut self, x: u16, y: u16) {
+        let tile = self.tile(x, y);
+        if let Some(n) = self.tiles.get_mut(&tile) {
+            *n -= 1;
+            if *n == 0 {
+                self.tiles.remove(&tile);
+            }
+        }
+    }
+
+    /// The free floor tile outside every area nearest to the entrance: a crowd arriving
+    /// at once spreads out instead of standing on one tile (where everybody would see
+    /// everybody). The entrance itself when nothing is free nearby.
+    fn free_near_spawn(&self) -> (u16, u16) {
+        let map = &self.map;
+        let start = map.spawn;
+        let mut seen = std::collections::HashSet::from([start]);
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some((x, y)) = queue.pop_front() {
+            if !self.occupied(x, y) && map.area_at(x, y).is_none() {
+                return (x, y);
+            }
+            if seen.len() >= SPAWN_SEARCH {
+                break;
+            }
+            let next = [
+                (x.wrapping_add(1), y),
+                (x.wrapping_sub(1), y),
+                (x, y.wrapping_add(1)),
+                (x, y.wrapping_sub(1)),
+            ];
+            for (nx, ny) in next {
+                if map.walkable(nx, ny) && seen.insert((nx, ny)) {
+                    queue.push_back((nx, ny));
+                }
+            }
+        }
+        start
+    }
+
     fn cell_of(&self, x: u16, y: u16) -> u32 {
         u32::from(y / CELL) * self.cols + u32::from(x / CELL)
     }
@@ -524,4 +582,149 @@ fn pos_frame(delta: &Delta) -> Utf8Bytes {
         frame["reset"] = json!(true);
     }
     Utf8Bytes::from(frame.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::LiveMetrics;
+    use konvent_core::konvent::map::Area;
+
+    fn hall(width: u16, height: u16) -> VenueMap {
+        let rows = (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| {
+                        if x == 0 || y == 0 || x == width - 1 || y == height - 1 {
+                            '#'
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        VenueMap {
+            width,
+            height,
+            rows,
+            areas: vec![Area {
+                target: AreaTarget::Room {
+                    room: "plenum".into(),
+                },
+                name: "Bühne".into(),
+                x: 1,
+                y: 1,
+                w: 4,
+                h: 4,
+            }],
+            spawn: (20, 10),
+            source: "test".into(),
+        }
+    }
+
+    async fn maps(map: VenueMap) -> (Arc<Maps>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("konvent-map-{}", konvent_store::new_token()));
+        let store = konvent_store::Store::open_data_dir(&dir)
+            .await
+            .expect("store");
+        let maps = Maps::new(Fanout::new(store, LiveMetrics::default()));
+        maps.ensure(1, Arc::new(map));
+        (maps, dir)
+    }
+
+    #[tokio::test]
+    async fn a_crowd_arriving_at_once_spreads_out_around_the_entrance() {
+        let (maps, dir) = maps(hall(40, 20)).await;
+        let mut spots = std::collections::HashSet::new();
+        for conn in 0..200 {
+            let spot = maps.enter(1, conn, "Gast", None).expect("on the map");
+            assert!(spot.area.is_none(), "nobody arrives inside a room");
+            assert!(spots.insert((spot.x, spot.y)), "one per tile");
+        }
+        assert!(
+            spots.contains(&(20, 10)),
+            "the first stands at the entrance"
+        );
+        // Somebody leaving frees the tile for the next.
+        maps.remove(1, 0);
+        assert_eq!(
+            maps.enter(1, 999, "Gast", None).map(|s| (s.x, s.y)),
+            Some((20, 10))
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn steps_are_checked_against_walls_length_and_rate() {
+        let (maps, dir) = maps(hall(40, 20)).await;
+        maps.enter(1, 7, "Gast", None).expect("on the map");
+        assert_eq!(maps.plan(1, 8, 20, 9), Err(MoveRefusal::NotOnMap));
+        assert_eq!(maps.plan(1, 7, 20, 0), Err(MoveRefusal::TooFar));
+        assert_eq!(maps.plan(1, 7, 23, 10), Err(MoveRefusal::TooFar));
+        assert_eq!(maps.plan(1, 7, -1, 10), Err(MoveRefusal::Blocked));
+        let spot = maps.plan(1, 7, 21, 9).expect("a step");
+        maps.place(1, 7, spot);
+        // Ten a second are taken (the refused ones above count too); then they drop.
+        let mut taken = 4;
+        while maps.plan(1, 7, 21, 10).is_ok() {
+            taken += 1;
+        }
+        assert_eq!(taken, MOVES_PER_SECOND);
+        assert_eq!(maps.plan(1, 7, 21, 10), Err(MoveRefusal::TooFast));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_viewer_that_changes_cells_gets_its_whole_new_view() {
+        let (maps, dir) = maps(hall(60, 20)).await;
+        maps.enter(1, 1, "Anna", Some((10, 10)));
+        maps.enter(1, 2, "Ben", Some((50, 10)));
+        let mut events = maps.lock();
+        let em = events.get_mut(&1).expect("event");
+        let first: Vec<String> = em.frames().iter().map(|(_, f)| f.to_string()).collect();
+        assert!(
+            first
+                .iter()
+                .any(|f| f.contains("\"reset\":true") && f.contains("Anna"))
+        );
+        assert!(
+            !first
+                .iter()
+                .any(|f| f.contains("Anna") && f.contains("Ben")),
+            "40 tiles apart, neither sees the other: {first:?}"
+        );
+        drop(events);
+        // Ben walks over to Anna's cell: a new view for him, with her in it.
+        let spot = Spot {
+            x: 12,
+            y: 10,
+            area: None,
+        };
+        maps.place(1, 2, spot);
+        let mut events = maps.lock();
+        let em = events.get_mut(&1).expect("event");
+        let frames = em.frames();
+        let to_ben: Vec<&str> = frames
+            .iter()
+            .filter(|(conns, _)| conns == &vec![2])
+            .map(|(_, f)| f.as_str())
+            .collect();
+        assert!(
+            to_ben
+                .iter()
+                .any(|f| f.contains("\"reset\":true") && f.contains("Anna"))
+        );
+        let to_anna: Vec<&str> = frames
+            .iter()
+            .filter(|(conns, _)| conns.contains(&1))
+            .map(|(_, f)| f.as_str())
+            .collect();
+        assert!(
+            to_anna.iter().any(|f| f.contains("[2,12,10,\"Ben\"]")),
+            "{to_anna:?}"
+        );
+        drop(events);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
