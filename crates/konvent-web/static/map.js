@@ -250,10 +250,13 @@
   });
 
   // The list's "go there": straight to the area over the live connection.
+  var gotos = {};
   document.querySelectorAll("form[data-goto]").forEach(function (form) {
     form.addEventListener("submit", function (e) {
       var key = form.getAttribute("data-goto");
-      if (live.send({ t: "goto", id: live.nextId(), area: key })) {
+      var id = live.nextId();
+      if (live.send({ t: "goto", id: id, area: key })) {
+        gotos[id] = true;
         e.preventDefault();
         path = [];
       }
@@ -341,9 +344,14 @@
         showRoom(null, null);
         break;
       case "error":
-        path = [];
-        held = null;
-        if (msg.code === "full" || msg.code === "blocked" || msg.code === "too_far" || msg.code === "unknown_area") announce(msg.message);
+        // Refused steps and goes (a full room or table says why); other forms' errors
+        // stay beside their fields.
+        if (!msg.id || gotos[msg.id]) {
+          path = [];
+          held = null;
+          announce(msg.message);
+        }
+        if (msg.id) delete gotos[msg.id];
         break;
       case "ev":
         if (msg.kind === "map" && !live.typing()) setTimeout(function () { location.reload(); }, 300);
