@@ -475,3 +475,54 @@ async fn positions_of_people_far_away_are_not_sent() {
     let west_frames = west.drain().await;
     assert!(!mentions(&west_frames, far), "nor the other way round");
 }
+
+#[tokio::test]
+async fn without_javascript_the_list_leads_to_every_place() {
+    let app = spawn_app().await;
+    let participant = app.user_named(Role::Member, "ohne-skript").await;
+    let account = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == "ohne-skript@test.example")
+        .expect("account")
+        .id;
+    app.store
+        .add_to_event(event_id(&app).await, account, EventRole::Participant)
+        .await
+        .expect("registered");
+    let page = format!("/konvent/{}/karte", demo::KONVENT_SLUG);
+    let (status, html) = participant.get_text(&page).await;
+    assert_eq!(status, 200);
+    let map = current_map(&app).await;
+    assert!(
+        map.areas.len() >= 8,
+        "stage, five tables, help desk, pinboard, lounge"
+    );
+    for area in &map.areas {
+        assert!(html.contains(&area.name), "the list names {}", area.name);
+    }
+    assert_eq!(html.matches("Hierhin gehen").count(), map.areas.len());
+    assert!(html.contains("Patenschaft"), "tables name their patron");
+
+    let go = format!("/konvent/{}/karte/gehen", demo::KONVENT_SLUG);
+    let r = participant.post(&go, &[("area", "lounge")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/konvent/{}/raeume/lounge", demo::KONVENT_SLUG).as_str()
+    );
+    let r = participant.post(&go, &[("area", "pinnwand")]).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/konvent/{}/pinnwand", demo::KONVENT_SLUG).as_str()
+    );
+    let r = participant.post(&go, &[("area", "keller")]).await;
+    assert_eq!(r.status(), 404);
+
+    // Visitors who are not signed in are sent to sign in; the map is no open data.
+    let (status, _) = app.visitor().get_text(&format!("{page}.json")).await;
+    assert_ne!(status, 200);
+}
