@@ -411,8 +411,7 @@ impl Connection {
             }
             Command::Goto { id, area } => {
                 let Some(index) = self
-                    .info
-                    .map
+                    .venue()
                     .areas
                     .iter()
                     .position(|a| area_key(&a.target) == area)
@@ -450,6 +449,15 @@ impl Connection {
         }
     }
 
+    /// The event's map as the hub has it now (the cached event info may be older: the
+    /// organizer replaced the map since this connection opened).
+    fn venue(&self) -> Arc<konvent_core::konvent::map::VenueMap> {
+        self.live
+            .maps
+            .map(self.info.event.id)
+            .unwrap_or_else(|| self.info.map.clone())
+    }
+
     async fn leave(&mut self) -> Result<(), axum::Error> {
         let left = self.live.fanout.leave(self.info.event.id, self.conn);
         self.room = None;
@@ -477,8 +485,8 @@ impl Connection {
     async fn you(&mut self, spot: Spot, id: Option<&str>) -> Result<(), axum::Error> {
         let area = spot
             .area
-            .and_then(|i| self.info.map.areas.get(i))
-            .map(|a| area_key(&a.target));
+            .and_then(|i| self.venue().areas.get(i).cloned())
+            .map(|a| area_key(&a.target).to_owned());
         let frame = text_frame(json!({
             "t": "you",
             "avatar": self.conn,
@@ -529,12 +537,17 @@ impl Connection {
         let event = self.info.event.id;
         let target = spot
             .area
-            .and_then(|i| self.info.map.areas.get(i))
-            .map(|a| a.target.clone());
+            .and_then(|i| self.venue().areas.get(i).cloned())
+            .map(|a| a.target);
         let room_now = self.room.as_ref().map(|r| r.slug.clone());
         match target {
             Some(AreaTarget::Room { room }) if room_now.as_deref() != Some(room.as_str()) => {
-                let Some(room) = self.info.room(&room).cloned() else {
+                // Rooms added since this connection opened are on the map too.
+                let info = match self.live.info(&self.info.event.slug).await {
+                    Ok(info) => info,
+                    Err(_) => self.info.clone(),
+                };
+                let Some(room) = info.room(&room).cloned() else {
                     return self.correct().await;
                 };
                 if let Err(refusal) = self.take_seat_at(&room).await {
