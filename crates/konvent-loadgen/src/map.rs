@@ -9,7 +9,7 @@
 //! position's staleness) in an HDR histogram, so a server or socket that falls behind
 //! shows up as staleness, not as a slower schedule.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -116,7 +116,7 @@ impl Rng {
 
     /// 0..n (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 }
 
@@ -406,6 +406,7 @@ macro_rules! needle {
 
 needle!(M_LIST, br#""m":["#);
 needle!(T_POS, br#""t":"pos""#);
+needle!(RESET, br#""reset":true"#);
 needle!(T_YOU, br#""t":"you""#);
 needle!(T_AREAS, br#""t":"areas""#);
 needle!(T_ERROR, br#""t":"error""#);
@@ -454,6 +455,61 @@ impl Ids {
     }
 }
 
+/// CPU time of all of a process's threads in seconds, from the scheduler's nanosecond
+/// counters (`/proc/PID/task/*/schedstat`, first field): precise enough for an idle
+/// server, where utime+stime in clock ticks of 10 ms often read 0. Threads that ended
+/// are not counted (konvent's runtime threads live as long as the server).
+fn schedstat_seconds(pid: u32) -> Result<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("schedstat");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            ns += text
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Ok(ns as f64 / 1e9)
+}
+
+/// Per core (`cpuN` in /proc/stat): busy and steal time, in clock ticks. The machine
+/// is shared: whatever else runs on the pinned cores shows up here and not in the
+/// server's or the load generator's own time.
+fn cores_busy() -> Vec<(u64, u64)> {
+    std::fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .map(|l| {
+            let v: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .map(|f| f.parse().unwrap_or(0))
+                .collect();
+            let at = |i: usize| v.get(i).copied().unwrap_or(0);
+            // user nice system idle iowait irq softirq steal
+            (at(0) + at(1) + at(2) + at(5) + at(6), at(7))
+        })
+        .collect()
+}
+
+/// Share of a core that other processes used on `core` (busy less `own`), and its steal.
+fn others_on(
+    before: &[(u64, u64)],
+    after: &[(u64, u64)],
+    core: usize,
+    own: f64,
+    wall: f64,
+) -> Option<(f64, f64)> {
+    let (b, a) = (before.get(core)?, after.get(core)?);
+    let ticks = 100.0 * wall;
+    let busy = a.0.saturating_sub(b.0) as f64 / ticks;
+    let steal = a.1.saturating_sub(b.1) as f64 / ticks;
+    Some(((busy - own).max(0.0), steal))
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
@@ -468,6 +524,8 @@ struct Shared {
     matched: AtomicU64,
     unmatched: AtomicU64,
     at_start: AtomicU64,
+    /// Mover entries in `reset` frames (a new view), not timed.
+    in_reset: AtomicU64,
     malformed: AtomicU64,
     errors: AtomicU64,
     blocked: AtomicU64,
@@ -618,6 +676,18 @@ fn record(shared: &Shared, frame: &[u8], now: u64, i: usize) {
     let Some(ids) = shared.ids.get() else {
         return;
     };
+    // A new view lists everybody where they stand, however long ago they stepped
+    // there: not news, so not timed.
+    if has(frame, &RESET) {
+        let mut movers = 0;
+        pos_entries(frame, |id, _, _| {
+            if ids.get(id).is_some() {
+                movers += 1;
+            }
+        });
+        shared.in_reset.fetch_add(movers, Ordering::Relaxed);
+        return;
+    }
     let now_us = now / 1000;
     let (mut matched, mut unmatched, mut start) = (0, 0, 0);
     let Ok(mut h) = shared.hist[i % SHARDS].lock() else {
@@ -672,11 +742,17 @@ pub struct PhaseReport {
     pub name: &'static str,
     pub seconds: f64,
     pub server_cpu: f64,
+    /// Other processes on the server's core and on the load generator's (share of a
+    /// core), and steal on both; `None` when not pinned.
+    pub others: Option<((f64, f64), (f64, f64))>,
     pub loadgen_cpu: f64,
     pub rss_mib: f64,
     pub rss_peak_mib: f64,
     pub pos_fps: Spread,
-    pub busiest: u32,
+    /// The highest per-client `pos` rate over the phase: among movers, among the others.
+    pub pos_fps_max: (f64, f64),
+    /// Most `pos` frames one client read in one second: a mover's, a standing one's.
+    pub busiest: (u32, u32),
     pub frames_fps: f64,
     pub areas_fps: f64,
     pub bytes: Spread,
@@ -687,6 +763,7 @@ pub struct PhaseReport {
     pub matched: u64,
     pub unmatched: u64,
     pub at_start: u64,
+    pub in_reset: u64,
     pub errors: u64,
     pub blocked: u64,
     pub too_far: u64,
@@ -717,6 +794,7 @@ struct Counters {
     matched: u64,
     unmatched: u64,
     at_start: u64,
+    in_reset: u64,
 }
 
 fn counters(clients: &[Client], shared: &Shared) -> Counters {
@@ -738,6 +816,7 @@ fn counters(clients: &[Client], shared: &Shared) -> Counters {
         matched: shared.matched.load(Ordering::Relaxed),
         unmatched: shared.unmatched.load(Ordering::Relaxed),
         at_start: shared.at_start.load(Ordering::Relaxed),
+        in_reset: shared.in_reset.load(Ordering::Relaxed),
     }
 }
 
@@ -819,7 +898,7 @@ pub async fn run(opts: &Options, konvent: &str, cores: Cores) -> Result<()> {
         sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         sh("git", &["rev-parse", "--short", "HEAD"]),
         sh("uname", &["-r"]),
-        std::thread::available_parallelism().map_or(1, usize::from),
+        sh("nproc", &["--all"]),
         cores.server.map_or("–".into(), |c| c.to_string()),
         opts.seconds,
         opts.moving * 100.0,
@@ -842,12 +921,18 @@ async fn measure(
     cores: Cores,
 ) -> Result<Report> {
     let server = Running::start_with_map(Target::Konvent, n, konvent, cores, Some(file)).await?;
-    let result = measure_on(&server, venue, n, opts).await;
+    let result = measure_on(&server, venue, n, opts, cores).await;
     server.stop().await;
     result
 }
 
-async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -> Result<Report> {
+async fn measure_on(
+    server: &Running,
+    venue: &Venue,
+    n: usize,
+    opts: &Options,
+    cores: Cores,
+) -> Result<Report> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = server.rss_kib()?;
     let movers = opts.movers(n);
@@ -862,6 +947,7 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
         matched: AtomicU64::new(0),
         unmatched: AtomicU64::new(0),
         at_start: AtomicU64::new(0),
+        in_reset: AtomicU64::new(0),
         malformed: AtomicU64::new(0),
         errors: AtomicU64::new(0),
         blocked: AtomicU64::new(0),
@@ -914,7 +1000,7 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
     let placed_elsewhere = clients
         .iter()
         .zip(&spots)
-        .filter(|(c, &(x, y))| {
+        .filter(|&(c, &(x, y))| {
             c.state.pos.load(Ordering::Relaxed) != u32::from(x) << 16 | u32::from(y)
         })
         .count();
@@ -973,7 +1059,12 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
         let slow_before = server.slow_closes().await;
         let before = counters(&clients, &shared);
         let me = SelfCpu::default();
-        let (cpu0, me0, t0) = (server.cpu_seconds()?, me.seconds(), Instant::now());
+        let busy0 = cores_busy();
+        let (cpu0, me0, t0) = (
+            schedstat_seconds(server.pid())?,
+            me.seconds(),
+            Instant::now(),
+        );
         shared.recording.store(moving, Ordering::Relaxed);
         let mut peak = server.rss_kib()?;
         let mut steps = 0u64;
@@ -1023,8 +1114,16 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
         }
         let wall = t0.elapsed().as_secs_f64();
         let after = counters(&clients, &shared);
-        let cpu = server.cpu_seconds()? - cpu0;
+        let cpu = schedstat_seconds(server.pid())? - cpu0;
         let loadgen = me.seconds() - me0;
+        let busy1 = cores_busy();
+        let others = cores.server.and_then(|sc| {
+            let lc = if sc == 0 { 1 } else { 0 };
+            Some((
+                others_on(&busy0, &busy1, sc, cpu / wall, wall)?,
+                others_on(&busy0, &busy1, lc, loadgen / wall, wall)?,
+            ))
+        });
         let rss = server.rss_kib()?;
         // Entries still on their way count for staleness, not for the rates.
         if moving {
@@ -1044,15 +1143,26 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
             name,
             seconds: wall,
             server_cpu: cpu / wall,
+            others,
             loadgen_cpu: loadgen / wall,
             rss_mib: rss as f64 / 1024.0,
             rss_peak_mib: peak.max(rss) as f64 / 1024.0,
             pos_fps: Spread::of(per_second(&after.pos, &before.pos, wall)),
-            busiest: clients
-                .iter()
-                .map(|c| c.state.busiest.load(Ordering::Relaxed))
-                .max()
-                .unwrap_or(0),
+            pos_fps_max: {
+                let rates = per_second(&after.pos, &before.pos, wall);
+                let most = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+                (most(&rates[..movers]), most(&rates[movers..]))
+            },
+            busiest: {
+                let most = |range: std::ops::Range<usize>| {
+                    clients[range]
+                        .iter()
+                        .map(|c| c.state.busiest.load(Ordering::Relaxed))
+                        .max()
+                        .unwrap_or(0)
+                };
+                (most(0..movers), most(movers..n))
+            },
             frames_fps: Spread::of(per_second(&after.frames, &before.frames, wall)).mean,
             areas_fps: Spread::of(per_second(&after.areas, &before.areas, wall)).mean,
             bytes: Spread::of(per_second(&after.bytes, &before.bytes, wall)),
@@ -1063,6 +1173,7 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
             matched: done.matched - before.matched,
             unmatched: done.unmatched - before.unmatched,
             at_start: done.at_start - before.at_start,
+            in_reset: done.in_reset - before.in_reset,
             errors: done.errors - before.errors,
             blocked: done.blocked - before.blocked,
             too_far: done.too_far - before.too_far,
@@ -1072,15 +1183,17 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
                 .map(|(b, a)| a.saturating_sub(b)),
         };
         eprintln!(
-            "   {name}: server {:.0} % of a core, loadgen {:.0} %, RSS {:.1} MiB (peak {:.1}), pos frames/s per client mean {:.2} p99 {:.2} max {:.2} (busiest second {}), all frames/s {:.2}, areas/s {:.2}, bytes/s mean {:.0} p99 {:.0} max {:.0}, steps {} (send lag max {:.1} ms), staleness {:?} ms (matched {}, unmatched {}, start {}), errors {} (blocked {}, too far {}), dropped {}, slow closes {:?}, malformed {}",
+            "   {name}: server {:.0} % of a core, loadgen {:.0} %, others on the cores (steal) {:?}, RSS {:.1} MiB (peak {:.1}), pos frames/s per client mean {:.2} p99 {:.2} max {:.2} (busiest second: mover {}, standing {}), all frames/s {:.2}, areas/s {:.2}, bytes/s mean {:.0} p99 {:.0} max {:.0}, steps {} (send lag max {:.1} ms), staleness {:?} ms (matched {}, unmatched {}, start {}, in new views {}), errors {} (blocked {}, too far {}), dropped {}, slow closes {:?}, malformed {}",
             phase.server_cpu * 100.0,
             phase.loadgen_cpu * 100.0,
+            phase.others,
             phase.rss_mib,
             phase.rss_peak_mib,
             phase.pos_fps.mean,
             phase.pos_fps.p99,
             phase.pos_fps.max,
-            phase.busiest,
+            phase.busiest.0,
+            phase.busiest.1,
             phase.frames_fps,
             phase.areas_fps,
             phase.bytes.mean,
@@ -1092,6 +1205,7 @@ async fn measure_on(server: &Running, venue: &Venue, n: usize, opts: &Options) -
             phase.matched,
             phase.unmatched,
             phase.at_start,
+            phase.in_reset,
             phase.errors,
             phase.blocked,
             phase.too_far,
@@ -1118,8 +1232,10 @@ fn ms(v: f64) -> String {
 /// The Markdown tables: one row per N and phase.
 pub fn tables(reports: &[Report]) -> String {
     let mut out = String::new();
-    out.push_str("| avatars | phase | movers, steps sent | server CPU | CPU / baseline | server RSS MiB (peak) | loadgen CPU | `pos` frames/s per client: mean / p99 / max | most `pos` frames in one second | all frames/s per client (`areas`/s) | bytes/s per client: mean / p99 / max |\n");
-    out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| avatars | phase | movers, steps sent | server CPU | CPU / baseline | server RSS MiB (peak) | loadgen CPU | other processes on the server's / loadgen's core (steal) | `pos` frames/s per client: mean / p99 / max | `pos` frames/s, the busiest mover / standing client: over the phase; in one second | all frames/s per client (`areas`/s) | bytes/s per client: mean / p99 / max |\n");
+    out.push_str(
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
     for r in reports {
         let base = r
             .phases
@@ -1134,7 +1250,7 @@ pub fn tables(reports: &[Report]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.1} % | {ratio} | {:.0} ({:.0}) | {:.0} % | {:.2} / {:.2} / {:.2} | {} | {:.2} ({:.2}) | {:.0} / {:.0} / {:.0} |",
+                "| {} | {} | {} | {} % | {ratio} | {:.0} ({:.0}) | {:.0} % | {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2}; {} / {} | {:.2} ({:.2}) | {:.0} / {:.0} / {:.0} |",
                 r.avatars,
                 p.name,
                 if p.name == "moving" {
@@ -1142,14 +1258,28 @@ pub fn tables(reports: &[Report]) -> String {
                 } else {
                     "0, 0".into()
                 },
-                p.server_cpu * 100.0,
+                if p.server_cpu < 0.01 {
+                    format!("{:.2}", p.server_cpu * 100.0)
+                } else {
+                    format!("{:.1}", p.server_cpu * 100.0)
+                },
                 p.rss_mib,
                 p.rss_peak_mib,
                 p.loadgen_cpu * 100.0,
+                p.others.map_or("–".into(), |((s, ss), (l, ls))| format!(
+                    "{:.0} % / {:.0} % ({:.0} / {:.0} %)",
+                    s * 100.0,
+                    l * 100.0,
+                    ss * 100.0,
+                    ls * 100.0
+                )),
                 p.pos_fps.mean,
                 p.pos_fps.p99,
                 p.pos_fps.max,
-                p.busiest,
+                p.pos_fps_max.0,
+                p.pos_fps_max.1,
+                p.busiest.0,
+                p.busiest.1,
                 p.frames_fps,
                 p.areas_fps,
                 p.bytes.mean,
@@ -1159,13 +1289,13 @@ pub fn tables(reports: &[Report]) -> String {
         }
     }
     out.push('\n');
-    out.push_str("| avatars | phase | staleness p50 / p99 / max ms | mover entries timed | not matching a remembered step | send lag max ms | error frames (blocked, too far) | dropped connections (server's slow closes) |\n");
-    out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| avatars | phase | staleness p50 / p99 / max ms | mover entries timed | mover entries in new views (not timed) | not matching a remembered step | send lag max ms | error frames (blocked, too far) | dropped connections (server's slow closes) |\n");
+    out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for r in reports {
         for p in &r.phases {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} ({}, {}) | {} ({}) |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} ({}, {}) | {} ({}) |",
                 r.avatars,
                 p.name,
                 p.staleness.map_or("–".into(), |(a, b, c)| format!(
@@ -1175,6 +1305,7 @@ pub fn tables(reports: &[Report]) -> String {
                     ms(c)
                 )),
                 p.matched,
+                p.in_reset,
                 p.unmatched,
                 if p.name == "moving" {
                     ms(p.send_lag_ms)
@@ -1189,6 +1320,21 @@ pub fn tables(reports: &[Report]) -> String {
             );
         }
     }
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "\n{} avatars: connected in {:.1} s, all on the map after {:.1} s; server RSS {:.0} MiB before connecting; phases of {}.",
+            r.avatars,
+            r.connect_s,
+            r.settle_s,
+            r.rss_before_mib,
+            r.phases
+                .iter()
+                .map(|p| format!("{:.1} s ({})", p.seconds, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     out
 }
 
@@ -1196,6 +1342,7 @@ pub fn tables(reports: &[Report]) -> String {
 mod tests {
     use super::*;
     use serde_json::Value;
+    use std::collections::HashSet;
 
     #[test]
     fn the_generated_map_is_tiled_json_of_the_right_size() {

@@ -372,6 +372,11 @@ impl Running {
         Ok(running)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Resident memory in KiB.
     pub fn rss_kib(&self) -> Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
@@ -398,7 +403,10 @@ impl Running {
             return None;
         }
         body.lines()
-            .filter(|l| l.starts_with("live_slow_closes"))
+            // The registry prefixes its metrics with `konvent_` (older builds did not).
+            .filter(|l| {
+                l.starts_with("live_slow_closes") || l.starts_with("konvent_live_slow_closes")
+            })
             .find_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
             .map(|v| v as u64)
     }

@@ -5,7 +5,8 @@
 //! out at a fixed tick, batched: the map is cut into square cells, and everybody hears
 //! only of avatars in their own cell and the eight around it (area of interest). All
 //! viewers in one cell share one frame per tick, serialised once. Someone who walks into
-//! a new cell gets a frame of their own with their whole new view (`reset`).
+//! a new cell gets, instead, a frame of their own with their whole new view (`reset`):
+//! at most one frame per viewer and tick.
 //!
 //! Frames (`docs/live-protocol.md`):
 //! - `{"t":"pos","m":[[id,x,y],[id,x,y,"Name"],…],"g":[id,…]}` — moves (with the name
@@ -530,11 +531,19 @@ impl EventMap {
                 changed.push((conn, cur));
             }
         }
+        // A viewer that changed cells gets only its new view: at most one frame per tick.
+        let fresh: std::collections::HashSet<u64> = changed.iter().map(|(c, _)| *c).collect();
         let mut frames: Vec<(Vec<u64>, Utf8Bytes)> = deltas
             .into_iter()
             .filter_map(|(cell, delta)| {
-                let viewers = self.cells.get(&cell)?.clone();
-                Some((viewers, pos_frame(&delta)))
+                let viewers: Vec<u64> = self
+                    .cells
+                    .get(&cell)?
+                    .iter()
+                    .copied()
+                    .filter(|c| !fresh.contains(c))
+                    .collect();
+                (!viewers.is_empty()).then(|| (viewers, pos_frame(&delta)))
             })
             .collect();
         // After the shared frames, so that they see the view as it is now.

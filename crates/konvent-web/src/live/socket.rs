@@ -577,7 +577,6 @@ impl Connection {
                 }
             }
         }
-        self.live.maps.counts_changed(event);
         if id.is_some() {
             self.you(spot, id).await?;
         }
@@ -696,6 +695,8 @@ impl Connection {
             "speaker": speaker,
         }));
         self.live.fanout.presence_changed(event, &room.slug);
+        // The map's list shows the room's headcount, however people came in.
+        self.live.maps.counts_changed(event);
         self.announce_presence(joined.left);
         self.room = Some(room);
         self.socket.send(frame).await
@@ -705,6 +706,7 @@ impl Connection {
     fn announce_presence(&self, left: Option<(Arc<str>, super::hub::Presence)>) {
         if let Some((room, _)) = left {
             self.live.fanout.presence_changed(self.info.event.id, &room);
+            self.live.maps.counts_changed(self.info.event.id);
         }
     }
 }
