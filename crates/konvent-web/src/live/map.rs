@@ -28,7 +28,7 @@ use super::hub::Fanout;
 
 /// Positions go out at most this often: at most 10 frames a second per viewer.
 pub const TICK: Duration = Duration::from_millis(100);
-/// Headcounts of the areas go out at most this often.
+/// Headcounts of the areas go out at most every this many ticks (a second).
 pub const COUNTS_EVERY: u32 = 10;
 /// Side of an area-of-interest cell, in tiles.
 pub const CELL: u16 = 8;
@@ -302,9 +302,10 @@ impl Maps {
         })
     }
 
-    /// One tick: every event's position frames, then (every [`COUNTS_EVERY`] ticks)
-    /// the areas' headcounts.
-    fn tick(&self, with_counts: bool) {
+    /// Tick `n`: every event's position frames, then (every [`COUNTS_EVERY`] ticks) the
+    /// areas' headcounts.
+    fn tick(&self, n: u32) {
+        let with_counts = n.is_multiple_of(COUNTS_EVERY);
         let mut out = Vec::new();
         let mut counts = Vec::new();
         {
@@ -384,7 +385,7 @@ async fn tick_loop(maps: Weak<Maps>) {
             return;
         };
         n = n.wrapping_add(1);
-        maps.tick(n.is_multiple_of(COUNTS_EVERY));
+        maps.tick(n);
     }
 }
 
