@@ -731,6 +731,58 @@ async fn live_story(backend: &str, store: &Store) {
             .await
             .expect("given")
     );
+
+    // The venue map (K8): the organizer's own replaces the generated one, with a live
+    // entry; going back removes it, with another.
+    assert_eq!(store.venue_map(event.id).await.expect("map"), None);
+    let before = store
+        .event(demo::KONVENT_SLUG)
+        .await
+        .expect("event")
+        .last_seq;
+    let written = store
+        .set_venue_map(event.id, Some(&anna), Some(("halle.tmj", "{\"width\":3}")))
+        .await
+        .expect("stored");
+    assert_eq!(written.record.kind, "map", "{backend}");
+    assert_eq!(written.record.seq, before + 1, "{backend}");
+    assert_eq!(written.record.data["source"], "halle.tmj");
+    let stored = store
+        .venue_map(event.id)
+        .await
+        .expect("map")
+        .expect("stored map");
+    assert_eq!(
+        (
+            stored.source_name.as_str(),
+            stored.map_json.as_str(),
+            stored.uploaded_by.as_str()
+        ),
+        ("halle.tmj", "{\"width\":3}", anna.name.as_str())
+    );
+    store
+        .set_venue_map(event.id, Some(&anna), Some(("saal.tmj", "{}")))
+        .await
+        .expect("replaced");
+    assert_eq!(
+        store
+            .venue_map(event.id)
+            .await
+            .expect("map")
+            .map(|m| m.source_name),
+        Some("saal.tmj".to_owned())
+    );
+    let back = store
+        .set_venue_map(event.id, None, None)
+        .await
+        .expect("back to the generated map");
+    assert_eq!(back.record.data["source"], serde_json::Value::Null);
+    assert_eq!(back.record.data["by"], "Kommandozeile");
+    assert_eq!(
+        store.venue_map(event.id).await.expect("map"),
+        None,
+        "{backend}"
+    );
 }
 
 #[tokio::test]
