@@ -4,33 +4,14 @@
 // moderator's summary opens the next round at that table, people switch tables, a pin
 // is parked and picked up. axe-core runs on every page.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { asParticipant, participantTokens } from '../lib/participants.mjs';
+import { startServer } from '../lib/server.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
 const CAFE = `${EVENT}/cafe`;
-
-function participantTokens(server, count) {
-  const out = execFileSync(
-    konventBin(),
-    ['admin', 'load-test-sessions', '--data', server.dataDir, '--event', SLUG, '--count', String(count)],
-    { env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' } },
-  ).toString();
-  const tokens = out.split('\n').map((l) => l.trim()).filter(Boolean);
-  assert.equal(tokens.length, count, out);
-  return tokens;
-}
-
-async function asParticipant(browser, server, token) {
-  const s = await openSession(browser, server);
-  await s.context.addCookies([
-    { name: 'konvent_session', value: token, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' },
-  ]);
-  return s;
-}
 
 const live = (page) =>
   page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
@@ -69,7 +50,7 @@ describe('a World Café with two rounds', () => {
     await chair.load(() => chair.page.getByRole('button', { name: 'Runde 3 für alle Tische starten' }).click());
     await round(chair.page, 3).locator('.timer-clock').waitFor();
 
-    const tokens = participantTokens(server, 3);
+    const tokens = participantTokens(server, SLUG, 3);
     const people = [];
     for (const token of tokens) {
       const s = await asParticipant(browser, server, token);

@@ -5,33 +5,14 @@
 // uploads a broken Tiled map, which is refused with reasons while the map stays.
 // axe-core runs on every page, also after the room panel opened.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { asParticipant, participantTokens } from '../lib/participants.mjs';
+import { startServer } from '../lib/server.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
 const MAP = `${EVENT}/karte`;
-
-function participantTokens(server, count) {
-  const out = execFileSync(
-    konventBin(),
-    ['admin', 'load-test-sessions', '--data', server.dataDir, '--event', SLUG, '--count', String(count)],
-    { env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' } },
-  ).toString();
-  const tokens = out.split('\n').map((l) => l.trim()).filter(Boolean);
-  assert.equal(tokens.length, count, out);
-  return tokens;
-}
-
-async function asParticipant(browser, server, token) {
-  const s = await openSession(browser, server);
-  await s.context.addCookies([
-    { name: 'konvent_session', value: token, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' },
-  ]);
-  return s;
-}
 
 const live = (page) =>
   page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
@@ -73,7 +54,7 @@ describe('the venue map', () => {
 
   it('people see each other move, walk or go to a table, and meet in its room', { timeout: 180_000 }, async () => {
     const people = [];
-    for (const token of participantTokens(server, 3)) {
+    for (const token of participantTokens(server, SLUG, 3)) {
       const s = await asParticipant(browser, server, token);
       sessions.push(s);
       await s.visit(EVENT);

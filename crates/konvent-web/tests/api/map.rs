@@ -21,6 +21,25 @@ async fn event_id(app: &TestApp) -> i64 {
     app.store.event(demo::KONVENT_SLUG).await.expect("event").id
 }
 
+/// A signed-in member `NAME@test.example` who takes part in the demo event.
+async fn registered(app: &TestApp, name: &str) -> User {
+    let user = app.user_named(Role::Member, name).await;
+    let account = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == format!("{name}@test.example"))
+        .expect("account")
+        .id;
+    app.store
+        .add_to_event(event_id(app).await, account, EventRole::Participant)
+        .await
+        .expect("registered");
+    user
+}
+
 /// The map the event walks on, as the server has it.
 async fn current_map(app: &TestApp) -> std::sync::Arc<VenueMap> {
     app.state
@@ -304,20 +323,7 @@ async fn a_malformed_tiled_file_is_refused_with_reasons_and_the_old_map_stays() 
     assert_eq!(map_json(&organizer).await, before, "the old map stays");
 
     // A participant may not replace the map.
-    let participant = app.user_named(Role::Member, "teilnehmerin").await;
-    let account = app
-        .store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == "teilnehmerin@test.example")
-        .expect("account")
-        .id;
-    app.store
-        .add_to_event(event_id(&app).await, account, EventRole::Participant)
-        .await
-        .expect("registered");
+    let participant = registered(&app, "teilnehmerin").await;
     let good = tiled_map(
         vec![
             area_object("Bühne", Some("plenum"), 10, 2, 8, 6),
@@ -479,20 +485,7 @@ async fn positions_of_people_far_away_are_not_sent() {
 #[tokio::test]
 async fn without_javascript_the_list_leads_to_every_place() {
     let app = spawn_app().await;
-    let participant = app.user_named(Role::Member, "ohne-skript").await;
-    let account = app
-        .store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == "ohne-skript@test.example")
-        .expect("account")
-        .id;
-    app.store
-        .add_to_event(event_id(&app).await, account, EventRole::Participant)
-        .await
-        .expect("registered");
+    let participant = registered(&app, "ohne-skript").await;
     let page = format!("/konvent/{}/karte", demo::KONVENT_SLUG);
     let (status, html) = participant.get_text(&page).await;
     assert_eq!(status, 200);
