@@ -479,6 +479,9 @@
   window.konventLive = {
     // Called with every frame, before this script handles it.
     listen: function (hook) { hooks.push(hook); },
+    // Whether the connection is open and said hello (a script that starts listening late
+    // has missed that frame).
+    ready: function () { return !!me && !!socket && socket.readyState === 1; },
     // Sends a command; false when not connected.
     send: function (cmd) {
       if (!socket || socket.readyState !== 1) return false;

@@ -359,6 +359,9 @@
     }
   });
 
+  // This script may run after the connection said hello (scripts load one by one).
+  if (live.ready()) live.send({ t: "enter_map" });
+
   fetch(canvas.getAttribute("data-map-url"), { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (m) {
