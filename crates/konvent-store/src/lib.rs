@@ -179,6 +179,18 @@ impl Store {
 }
 
 /// Now, as stored: Unix microseconds.
+/// The `VALUES` part of a multi-row insert: `rows` groups of `cols` numbered
+/// placeholders, `($1, …, $cols), ($cols+1, …)`.
+pub(crate) fn row_placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn now_micros() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }

@@ -481,28 +481,11 @@ pub(crate) async fn append_many(
         })
         .collect();
     for chunk in records.chunks(CHAT_BATCH_PARAMS / 10) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                )
-            })
-            .collect();
+        let values = crate::row_placeholders(chunk.len(), 10);
         let sql = format!(
             "INSERT INTO live_log (event_id, seq, kind, room, audience, sender_id, \
              recipient_id, client_id, data, at) VALUES {}",
-            values.join(", ")
+            values
         );
         let mut query = sqlx::query(&sql);
         for (client_id, r) in chunk {
@@ -1106,28 +1089,11 @@ impl Store {
             .filter_map(|(l, r)| r.as_ref().map(|r| (l, r)))
             .collect();
         for chunk in new.chunks(CHAT_BATCH_PARAMS / 10) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 10;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9,
-                        b + 10
-                    )
-                })
-                .collect();
+            let values = crate::row_placeholders(chunk.len(), 10);
             let sql = format!(
                 "INSERT INTO live_log (event_id, seq, kind, room, audience, sender_id, \
                  recipient_id, client_id, data, at) VALUES {}",
-                values.join(", ")
+                values
             );
             let mut query = sqlx::query(&sql);
             for (l, r) in chunk {

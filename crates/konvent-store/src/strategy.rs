@@ -1031,26 +1031,11 @@ impl Store {
         // the rows apart (identical rows are interchangeable).
         let mut ids: Vec<Option<i64>> = vec![None; items.len()];
         for (c, chunk) in items.chunks(IMPULSE_BATCH_ROWS).enumerate() {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 8;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8
-                    )
-                })
-                .collect();
+            let values = crate::row_placeholders(chunk.len(), 8);
             let sql = format!(
                 "INSERT INTO impulses (event_id, table_id, topic_id, round, author_id, \
                  author_name, text, created_at) VALUES {} RETURNING id, table_id, author_id, text",
-                values.join(", ")
+                values
             );
             let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
             for item in chunk {
