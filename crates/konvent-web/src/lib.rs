@@ -48,7 +48,11 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let metrics = Arc::new(metrics::Metrics::new());
         Self {
-            live: live::Live::new(store.clone(), metrics.live.clone()),
+            live: live::Live::new(
+                store.clone(),
+                metrics.live.clone(),
+                settings.live_writes_per_10s as usize,
+            ),
             store,
             settings: Arc::new(settings),
             metrics,

@@ -37,6 +37,9 @@ pub struct Settings {
     /// BigBlueButton: the API address (…/bigbluebutton/api) and the shared secret.
     pub bbb_api_url: String,
     pub bbb_secret: String,
+    /// Chat lines, questions, messages, impulses and pins one person may write within
+    /// 10 seconds (organizers and helpers are not limited); 0: no limit.
+    pub live_writes_per_10s: u32,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             jitsi_app_secret: String::new(),
             bbb_api_url: String::new(),
             bbb_secret: String::new(),
+            live_writes_per_10s: konvent_core::konvent::live::WRITE_LIMIT as u32,
         }
     }
 }
@@ -138,6 +142,7 @@ impl fmt::Debug for Settings {
             .field("jitsi_url", &self.jitsi_url)
             .field("jitsi_app_id", &self.jitsi_app_id)
             .field("bbb_api_url", &self.bbb_api_url)
+            .field("live_writes_per_10s", &self.live_writes_per_10s)
             .finish_non_exhaustive()
     }
 }
@@ -152,7 +157,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 17);
+        assert_eq!(table.len(), 18);
     }
 
     #[test]

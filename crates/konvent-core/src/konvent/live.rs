@@ -13,7 +13,8 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// The longest client command id.
 pub const MAX_ID_CHARS: usize = 64;
-/// Rate limit for what people write: this many per window …
+/// Rate limit for what people write: by default this many per window (the setting
+/// `live_writes_per_10s`) …
 pub const WRITE_LIMIT: usize = 10;
 /// … of this many milliseconds.
 pub const WRITE_WINDOW_MS: i64 = 10_000;
@@ -360,16 +361,18 @@ pub fn timer_seconds(seconds: Option<i64>) -> Result<i64, Refusal> {
     }
 }
 
-/// A sliding-window rate limit for one person: at most [`WRITE_LIMIT`] writes per
-/// [`WRITE_WINDOW_MS`]. Times are milliseconds from any fixed origin.
+/// A sliding-window rate limit for one person: at most `limit` writes per
+/// [`WRITE_WINDOW_MS`] ([`WRITE_LIMIT`] by default). Times are milliseconds from any
+/// fixed origin.
 #[derive(Debug, Default, Clone)]
 pub struct RateWindow {
     recent: VecDeque<i64>,
 }
 
 impl RateWindow {
-    /// Records a write at `now_ms` if the window has room; false when it has none.
-    pub fn try_write(&mut self, now_ms: i64) -> bool {
+    /// Records a write at `now_ms` if the window has room for one more of `limit`;
+    /// false when it has none.
+    pub fn try_write(&mut self, now_ms: i64, limit: usize) -> bool {
         while self
             .recent
             .front()
@@ -377,7 +380,7 @@ impl RateWindow {
         {
             self.recent.pop_front();
         }
-        if self.recent.len() >= WRITE_LIMIT {
+        if self.recent.len() >= limit {
             return false;
         }
         self.recent.push_back(now_ms);
@@ -460,12 +463,15 @@ mod tests {
     fn the_rate_window_allows_ten_writes_per_ten_seconds() {
         let mut w = RateWindow::default();
         for i in 0..10 {
-            assert!(w.try_write(i * 100), "write {i}");
+            assert!(w.try_write(i * 100, WRITE_LIMIT), "write {i}");
         }
-        assert!(!w.try_write(1_000));
-        assert!(!w.try_write(9_999));
-        assert!(w.try_write(10_000), "the first write has left the window");
-        assert!(!w.try_write(10_001));
+        assert!(!w.try_write(1_000, WRITE_LIMIT));
+        assert!(!w.try_write(9_999, WRITE_LIMIT));
+        assert!(
+            w.try_write(10_000, WRITE_LIMIT),
+            "the first write has left the window"
+        );
+        assert!(!w.try_write(10_001, WRITE_LIMIT));
     }
 
     #[test]

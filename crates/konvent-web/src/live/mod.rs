@@ -53,11 +53,13 @@ pub struct Live {
     pub impulses: Committer<konvent_store::NewImpulse>,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
     rates: Mutex<HashMap<(i64, i64), RateWindow>>,
+    /// Text writes per person within 10 seconds (`live_writes_per_10s`); 0: no limit.
+    writes_per_window: usize,
     started: Instant,
 }
 
 impl Live {
-    pub fn new(store: Store, metrics: LiveMetrics) -> Arc<Self> {
+    pub fn new(store: Store, metrics: LiveMetrics, writes_per_window: usize) -> Arc<Self> {
         let fanout = Fanout::new(store.clone(), metrics);
         let bus = fanout.in_process_bus();
         Arc::new(Self {
@@ -69,6 +71,7 @@ impl Live {
             bus,
             infos: RwLock::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
+            writes_per_window,
             started: Instant::now(),
         })
     }
@@ -114,13 +117,20 @@ impl Live {
     }
 
     fn rate_ok(&self, event_id: i64, account: i64) -> bool {
+        let limit = self.writes_per_window;
+        if limit == 0 {
+            return true;
+        }
         let now = self.started.elapsed().as_millis() as i64;
         let mut rates = self.rates.lock().unwrap_or_else(|e| e.into_inner());
         if rates.len() > 100_000 {
             // Old windows of people who went quiet are of no use.
-            rates.retain(|_, w| w.clone().try_write(now));
+            rates.retain(|_, w| w.clone().try_write(now, limit));
         }
-        rates.entry((event_id, account)).or_default().try_write(now)
+        rates
+            .entry((event_id, account))
+            .or_default()
+            .try_write(now, limit)
     }
 
     /// Publishes a committed entry (only fresh ones: a re-sent command was published
