@@ -248,14 +248,6 @@ async fn measure_on(
         report.reconnected += settle(server, &mut crowd).await?;
     }
 
-    // Message rates: the rate limit of konvent (10 chat lines per 10 s per person) caps
-    // what the senders may send.
-    let max_messages = if target == Target::Konvent {
-        0.9 * (n - crowd.stall_count()) as f64
-    } else {
-        f64::INFINITY
-    };
-
     let mut fixed_ok = None;
     if has(Scenario::Fixed) {
         let rate = opts.rate / n as f64;
@@ -276,11 +268,13 @@ async fn measure_on(
             loadgen_core: phase.loadgen_cpu,
         };
         eprintln!(
-            "   fixed {:.0}/s: achieved {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, lost {}, {:.2} CPU-µs per delivery, server {:.0} % of a core, loadgen {:.0} %; kernel: {} loopback drops, {} retransmits",
+            "   fixed {:.0}/s: achieved {:.0}/s, p50 {:.1} ms, p99 {:.1} ms (ack p50 {:.1}, p99 {:.1}), lost {}, {:.2} CPU-µs per delivery, server {:.0} % of a core, loadgen {:.0} %; kernel: {} loopback drops, {} retransmits",
             opts.rate,
             fixed.achieved,
             fixed.p50,
             fixed.p99,
+            phase.ack_p(50.0),
+            phase.ack_p(99.0),
             fixed.lost,
             fixed.cpu_us,
             fixed.server_core * 100.0,
@@ -316,7 +310,7 @@ async fn measure_on(
                     (l * h).sqrt()
                 }
             };
-            if rate > opts.max_rate || rate / n as f64 > max_messages {
+            if rate > opts.max_rate {
                 stop = format!("search stopped at {rate:.0}/s (the cap)");
                 break;
             }
@@ -331,9 +325,10 @@ async fn measure_on(
             let ok = passes(&phase);
             let net = since(net);
             eprintln!(
-                "   step {rate:.0}/s: achieved {:.0}/s, p99 {:.1} ms, lost {}, dropped {}, loadgen {:.0} % of a core, kernel: {} loopback drops, {} retransmits → {}",
+                "   step {rate:.0}/s: achieved {:.0}/s, p99 {:.1} ms (ack p99 {:.1}), lost {}, dropped {}, loadgen {:.0} % of a core, kernel: {} loopback drops, {} retransmits → {}",
                 phase.achieved(),
                 phase.p(99.0),
+                phase.ack_p(99.0),
                 phase.lost(),
                 phase.dropped,
                 phase.loadgen_cpu * 100.0,

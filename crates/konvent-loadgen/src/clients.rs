@@ -41,6 +41,8 @@ struct Shared {
     /// Per message: the last of those deliveries, ns since `base`.
     last: Vec<AtomicU64>,
     hist: Vec<Mutex<Histogram<u64>>>,
+    /// konvent: per `ack`, µs from the message's intended send time (the commit path).
+    ack_hist: Mutex<Histogram<u64>>,
     /// Messages before this one are no longer recorded in the histograms.
     phase_first: AtomicUsize,
     /// konvent `error` frames.
@@ -62,7 +64,8 @@ impl Shared {
         self.base.elapsed().as_nanos() as u64
     }
 
-    fn arrived(&self, id: usize, shard: usize) {
+    /// Message `id` arrived at a client (`shard`) at `now` (ns since `base`).
+    fn arrived(&self, id: usize, shard: usize, now: u64) {
         let Some(intended) = self.intended.get(id) else {
             return;
         };
@@ -70,7 +73,6 @@ impl Shared {
         if intended == 0 {
             return;
         }
-        let now = self.now_ns();
         if id >= self.phase_first.load(Ordering::Relaxed) {
             let micros = now.saturating_sub(intended) / 1000;
             if let Ok(mut h) = self.hist[shard % SHARDS].lock() {
@@ -79,6 +81,20 @@ impl Shared {
         }
         self.arrivals[id].fetch_add(1, Ordering::Relaxed);
         self.last[id].fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn acked(&self, id: usize) {
+        let intended = self
+            .intended
+            .get(id)
+            .map_or(0, |t| t.load(Ordering::Relaxed));
+        if intended == 0 || id < self.phase_first.load(Ordering::Relaxed) {
+            return;
+        }
+        let micros = self.now_ns().saturating_sub(intended) / 1000;
+        if let Ok(mut h) = self.ack_hist.lock() {
+            h.saturating_record(micros.max(1));
+        }
     }
 }
 
@@ -138,42 +154,89 @@ fn message_id(frame: &[u8]) -> Option<usize> {
     (digits > 0).then_some(id)
 }
 
-/// The `seq` of a konvent `ev` frame.
-fn frame_seq(frame: &[u8]) -> Option<u64> {
-    let at = SEQ.0.find(frame)? + 6;
-    let mut seq = 0u64;
+/// The `seq` of a konvent `ev` frame, and whether it is a chat line: the frame starts
+/// `{"t":"ev","seq":N,"kind":"…"` (docs/live-protocol.md), so its first bytes tell.
+fn ev_head(frame: &[u8]) -> Option<(u64, bool)> {
+    const HEAD: &[u8] = br#"{"t":"ev","seq":"#;
+    const CHAT: &[u8] = br#","kind":"chat""#;
+    let rest = frame.strip_prefix(HEAD)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let seq = rest[..digits]
+        .iter()
+        .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    Some((seq, rest[digits..].starts_with(CHAT)))
+}
+
+/// The message number in the id of a konvent `ack` (`"id":"m123"`).
+fn ack_id(frame: &[u8]) -> Option<usize> {
+    number_after(frame, &ACK_ID).map(|id| id as usize)
+}
+
+/// The decimal number right after `key` (e.g. `"x":`).
+pub(crate) fn number_after(frame: &[u8], key: &Needle) -> Option<u64> {
+    let at = key.0.find(frame)? + key.0.needle().len();
+    let mut value = 0u64;
     let mut digits = 0;
-    for &b in &frame[at..] {
+    for &b in frame.get(at..)? {
         if !b.is_ascii_digit() || digits > 18 {
             break;
         }
-        seq = seq * 10 + u64::from(b - b'0');
+        value = value * 10 + u64::from(b - b'0');
         digits += 1;
     }
-    (digits > 0).then_some(seq)
+    (digits > 0).then_some(value)
 }
 
 /// A substring search built once.
-struct Needle(std::sync::LazyLock<memchr::memmem::Finder<'static>>);
+pub(crate) struct Needle(pub(crate) std::sync::LazyLock<memchr::memmem::Finder<'static>>);
 
 macro_rules! needle {
     ($name:ident, $bytes:expr) => {
-        static $name: Needle = Needle(std::sync::LazyLock::new(|| {
-            memchr::memmem::Finder::new($bytes)
-        }));
+        static $name: $crate::clients::Needle =
+            $crate::clients::Needle(std::sync::LazyLock::new(|| {
+                memchr::memmem::Finder::new($bytes)
+            }));
     };
 }
+pub(crate) use needle;
 
 needle!(LG, b"\"lg ");
-needle!(SEQ, b"\"seq\":");
+needle!(ACK_ID, b"\"id\":\"m");
 needle!(T_JOINED, br#""t":"joined""#);
-needle!(T_EV, br#""t":"ev""#);
 needle!(T_ACK, br#""t":"ack""#);
 needle!(T_ERROR, br#""t":"error""#);
-needle!(KIND_CHAT, br#""kind":"chat""#);
 
-fn contains(frame: &[u8], needle: &Needle) -> bool {
+pub(crate) fn contains(frame: &[u8], needle: &Needle) -> bool {
     needle.0.find(frame).is_some()
+}
+
+/// Reads one konvent message (a line of a frame): counts acks, errors and sequence
+/// numbers out of order; true for a chat line's `ev`.
+fn konvent_message(line: &[u8], shared: &Shared, last_seq: &mut u64) -> bool {
+    if let Some((seq, chat)) = ev_head(line) {
+        if seq <= *last_seq {
+            shared.out_of_order.fetch_add(1, Ordering::Relaxed);
+        }
+        *last_seq = seq;
+        chat
+    } else if contains(line, &T_JOINED) {
+        // `joined` carries old `ev` frames as history.
+        false
+    } else if contains(line, &T_ACK) {
+        shared.acks.fetch_add(1, Ordering::Relaxed);
+        if let Some(id) = ack_id(line) {
+            shared.acked(id);
+        }
+        false
+    } else {
+        if contains(line, &T_ERROR) && shared.errors.fetch_add(1, Ordering::Relaxed) < 5 {
+            eprintln!("error frame: {}", String::from_utf8_lossy(line));
+        }
+        false
+    }
 }
 
 /// For the tokio baseline, which broadcasts what it receives: a frame shaped and sized
@@ -181,7 +244,7 @@ fn contains(frame: &[u8], needle: &Needle) -> bool {
 /// same order, same kind of values; ±2 bytes by the digits of the numbers).
 pub fn ev_like(id: usize) -> String {
     format!(
-        r#"{{"at":"2026-11-23T02:45:52.259363Z","data":{{"from":{{"id":{uid},"name":"Lasttest {uid}"}},"html":"<p>lg {id}</p>\n","id":{id},"text":"lg {id}"}},"kind":"chat","room":"lasttest","seq":{id},"t":"ev"}}"#,
+        r#"{{"t":"ev","seq":{id},"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{{"from":{{"id":{uid},"name":"Lasttest {uid}"}},"html":"<p>lg {id}</p>\n","id":{id},"text":"lg {id}"}}}}"#,
         uid = 1000 + id % 9000,
     )
 }
@@ -282,6 +345,7 @@ impl Crowd {
             arrivals: (0..MAX_MESSAGES).map(|_| AtomicU32::new(0)).collect(),
             last: (0..MAX_MESSAGES).map(|_| AtomicU64::new(0)).collect(),
             hist: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            ack_hist: Mutex::new(histogram()),
             phase_first: AtomicUsize::new(0),
             errors: AtomicU64::new(0),
             acks: AtomicU64::new(0),
@@ -371,48 +435,27 @@ impl Crowd {
                     },
                     msg = ws.next() => match msg {
                         Some(Ok(Message::Text(t))) => {
-                            let bytes = t.as_bytes();
-                            let is_message = match target {
-                                Target::Tokio => true,
-                                Target::SocketIo => {
-                                    if bytes == b"2" {
-                                        // Engine.IO ping.
-                                        let _ = ws.send(Message::Text("3".into())).await;
-                                        continue;
-                                    }
-                                    bytes.starts_with(b"42")
-                                }
-                                Target::Konvent => {
-                                    // `joined` carries old `ev` frames as history.
-                                    if contains(bytes, &T_JOINED) {
-                                        false
-                                    } else if contains(bytes, &T_EV) {
-                                        if let Some(seq) = frame_seq(bytes) {
-                                            if seq <= last_seq {
-                                                shared.out_of_order.fetch_add(1, Ordering::Relaxed);
-                                            }
-                                            last_seq = seq;
-                                        }
-                                        contains(bytes, &KIND_CHAT)
-                                    } else if contains(bytes, &T_ACK) {
-                                        shared.acks.fetch_add(1, Ordering::Relaxed);
-                                        false
-                                    } else if contains(bytes, &T_ERROR) {
-                                        if shared.errors.fetch_add(1, Ordering::Relaxed) < 5 {
-                                            eprintln!("error frame: {}", t.as_str());
-                                        }
-                                        false
+                            if target == Target::SocketIo && t.as_str() == "2" {
+                                // Engine.IO ping.
+                                let _ = ws.send(Message::Text("3".into())).await;
+                                continue;
+                            }
+                            // konvent sends several messages in one frame, one per line;
+                            // they all arrived when the frame did.
+                            let now = shared.now_ns();
+                            for bytes in t.as_bytes().split(|b| *b == b'\n') {
+                                let is_message = match target {
+                                    Target::Tokio => true,
+                                    Target::SocketIo => bytes.starts_with(b"42"),
+                                    Target::Konvent => konvent_message(bytes, &shared, &mut last_seq),
+                                };
+                                if is_message && let Some(id) = message_id(bytes) {
+                                    shared.frame_bytes.store(bytes.len(), Ordering::Relaxed);
+                                    if st.stall_group.load(Ordering::Relaxed) {
+                                        st.stall_frames.fetch_add(1, Ordering::Relaxed);
                                     } else {
-                                        false
+                                        shared.arrived(id, i, now);
                                     }
-                                }
-                            };
-                            if is_message && let Some(id) = message_id(bytes) {
-                                shared.frame_bytes.store(bytes.len(), Ordering::Relaxed);
-                                if st.stall_group.load(Ordering::Relaxed) {
-                                    st.stall_frames.fetch_add(1, Ordering::Relaxed);
-                                } else {
-                                    shared.arrived(id, i);
                                 }
                             }
                         }
@@ -561,6 +604,8 @@ pub struct Phase {
     count: usize,
     expected: usize,
     latency: Histogram<u64>,
+    /// konvent: from the intended send time to the sender's `ack` (µs).
+    ack_latency: Histogram<u64>,
     /// From the first intended send time to the last delivery, seconds.
     pub wall: f64,
     /// Share of a core the load generator used during the phase.
@@ -572,7 +617,7 @@ pub struct Phase {
 impl Phase {
     pub async fn run(crowd: &Crowd, count: usize, rate: f64, drain: Duration) -> Self {
         let shared = crowd.shared.clone();
-        for h in &shared.hist {
+        for h in shared.hist.iter().chain([&shared.ack_hist]) {
             if let Ok(mut h) = h.lock() {
                 h.reset();
             }
@@ -619,6 +664,11 @@ impl Phase {
                 let _ = latency.add(&*h);
             }
         }
+        let ack_latency = shared
+            .ack_hist
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_else(|_| histogram());
         let last = (first..first + count)
             .map(|id| shared.last[id].load(Ordering::Relaxed))
             .max()
@@ -631,6 +681,7 @@ impl Phase {
             count,
             expected,
             latency,
+            ack_latency,
             wall,
             loadgen_cpu,
             dropped: crowd.dropped() - dropped_before,
@@ -674,11 +725,24 @@ impl Phase {
 
     /// Latency percentile in ms (infinite when nothing arrived).
     pub fn p(&self, q: f64) -> f64 {
-        if self.latency.is_empty() {
-            return f64::INFINITY;
-        }
-        self.latency.value_at_quantile(q / 100.0) as f64 / 1000.0
+        quantile_ms(&self.latency, q)
     }
+
+    /// konvent: percentile of the time until the sender's `ack`, in ms (NaN for the
+    /// baselines, which send none).
+    pub fn ack_p(&self, q: f64) -> f64 {
+        if self.ack_latency.is_empty() {
+            return f64::NAN;
+        }
+        quantile_ms(&self.ack_latency, q)
+    }
+}
+
+fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        return f64::INFINITY;
+    }
+    h.value_at_quantile(q / 100.0) as f64 / 1000.0
 }
 
 /// Time until all: `reps` single messages, each sent when the one before has reached
@@ -741,9 +805,15 @@ mod tests {
 
     #[test]
     fn finds_the_message_number_in_every_target_frame() {
-        let konvent = r#"{"at":"2026-11-23T02:45:52.259363Z","data":{"from":{"id":5,"name":"Lasttest 5"},"html":"<p>lg 123</p>\n","id":1,"text":"lg 123"},"kind":"chat","room":"lasttest","seq":77,"t":"ev"}"#;
+        let konvent = r#"{"t":"ev","seq":77,"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{"from":{"id":5,"name":"Lasttest 5"},"html":"<p>lg 123</p>\n","id":1,"text":"lg 123"}}"#;
         assert_eq!(message_id(konvent.as_bytes()), Some(123));
-        assert_eq!(frame_seq(konvent.as_bytes()), Some(77));
+        assert_eq!(ev_head(konvent.as_bytes()), Some((77, true)));
+        assert_eq!(
+            ev_head(br#"{"t":"ev","seq":78,"kind":"hand","room":"lasttest"}"#),
+            Some((78, false))
+        );
+        assert_eq!(ev_head(br#"{"t":"joined","seq":1}"#), None);
+        assert_eq!(ack_id(br#"{"t":"ack","id":"m42","seq":9}"#), Some(42));
         assert_eq!(message_id(ev_like(42).as_bytes()), Some(42));
         assert_eq!(
             message_id(frame_for(Target::SocketIo, 9).as_bytes()),
@@ -754,7 +824,7 @@ mod tests {
 
     #[test]
     fn baseline_frames_are_as_large_as_konvents() {
-        let konvent = r#"{"at":"2026-11-23T02:45:52.259363Z","data":{"from":{"id":5005,"name":"Lasttest 5005"},"html":"<p>lg 123</p>\n","id":123,"text":"lg 123"},"kind":"chat","room":"lasttest","seq":123,"t":"ev"}"#;
+        let konvent = r#"{"t":"ev","seq":123,"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{"from":{"id":5005,"name":"Lasttest 5005"},"html":"<p>lg 123</p>\n","id":123,"text":"lg 123"}}"#;
         assert_eq!(ev_like(123).len(), konvent.len());
         assert_eq!(frame_for(Target::SocketIo, 123).len(), konvent.len());
     }

@@ -232,7 +232,7 @@ async fn compare(
         sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         sh("git", &["rev-parse", "--short", "HEAD"]),
         sh("uname", &["-r"]),
-        std::thread::available_parallelism().map_or(1, usize::from),
+        servers::online_cores(),
         cores.server.map_or("–".into(), |c| c.to_string()),
         options.seconds,
         options.step_seconds,

@@ -26,6 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::clients::{contains, needle, number_after};
 use crate::servers::{Cores, Running, SelfCpu, Target};
 
 /// Side of the benchmark map, in tiles.
@@ -379,31 +380,6 @@ pub fn pos_entries(frame: &[u8], mut each: impl FnMut(u64, u16, u16)) -> Option<
     }
 }
 
-/// The number after `key` (e.g. `"x":`).
-fn number_after(frame: &[u8], key: &Needle) -> Option<u64> {
-    let at = key.0.find(frame)? + key.0.needle().len();
-    let mut v = 0u64;
-    let mut digits = 0;
-    for &c in &frame[at..] {
-        if !c.is_ascii_digit() || digits > 18 {
-            break;
-        }
-        v = v * 10 + u64::from(c - b'0');
-        digits += 1;
-    }
-    (digits > 0).then_some(v)
-}
-
-struct Needle(std::sync::LazyLock<memchr::memmem::Finder<'static>>);
-
-macro_rules! needle {
-    ($name:ident, $bytes:expr) => {
-        static $name: Needle = Needle(std::sync::LazyLock::new(|| {
-            memchr::memmem::Finder::new($bytes)
-        }));
-    };
-}
-
 needle!(M_LIST, br#""m":["#);
 needle!(T_POS, br#""t":"pos""#);
 needle!(RESET, br#""reset":true"#);
@@ -415,10 +391,6 @@ needle!(KEY_X, br#""x":"#);
 needle!(KEY_Y, br#""y":"#);
 needle!(BLOCKED, br#""code":"blocked""#);
 needle!(TOO_FAR, br#""code":"too_far""#);
-
-fn has(frame: &[u8], n: &Needle) -> bool {
-    n.0.find(frame).is_some()
-}
 
 /// Avatar id → mover slot.
 enum Ids {
@@ -616,7 +588,7 @@ fn spawn(i: usize, mut ws: Ws, shared: Arc<Shared>, at: (u16, u16)) -> Client {
                         let b = t.as_bytes();
                         st.frames.fetch_add(1, Ordering::Relaxed);
                         st.bytes.fetch_add(b.len() as u64, Ordering::Relaxed);
-                        if has(b, &T_POS) {
+                        if contains(b, &T_POS) {
                             st.pos_frames.fetch_add(1, Ordering::Relaxed);
                             let now = shared.now_ns();
                             let s = now / 1_000_000_000;
@@ -629,9 +601,9 @@ fn spawn(i: usize, mut ws: Ws, shared: Arc<Shared>, at: (u16, u16)) -> Client {
                             if shared.recording.load(Ordering::Relaxed) {
                                 record(&shared, b, now, i);
                             }
-                        } else if has(b, &T_AREAS) {
+                        } else if contains(b, &T_AREAS) {
                             st.areas.fetch_add(1, Ordering::Relaxed);
-                        } else if has(b, &T_YOU) {
+                        } else if contains(b, &T_YOU) {
                             let x = number_after(b, &KEY_X).unwrap_or(0) as u32;
                             let y = number_after(b, &KEY_Y).unwrap_or(0) as u32;
                             let packed = (x & 0x7FFF) << 16 | (y & 0xFFFF);
@@ -643,10 +615,10 @@ fn spawn(i: usize, mut ws: Ws, shared: Arc<Shared>, at: (u16, u16)) -> Client {
                                 shared.entered.fetch_add(1, Ordering::Relaxed);
                                 shared.last_enter_ns.fetch_max(shared.now_ns(), Ordering::Relaxed);
                             }
-                        } else if has(b, &T_ERROR) {
-                            if has(b, &BLOCKED) {
+                        } else if contains(b, &T_ERROR) {
+                            if contains(b, &BLOCKED) {
                                 shared.blocked.fetch_add(1, Ordering::Relaxed);
-                            } else if has(b, &TOO_FAR) {
+                            } else if contains(b, &TOO_FAR) {
                                 shared.too_far.fetch_add(1, Ordering::Relaxed);
                             }
                             if shared.errors.fetch_add(1, Ordering::Relaxed) < 5 {
@@ -678,7 +650,7 @@ fn record(shared: &Shared, frame: &[u8], now: u64, i: usize) {
     };
     // A new view lists everybody where they stand, however long ago they stepped
     // there: not news, so not timed.
-    if has(frame, &RESET) {
+    if contains(frame, &RESET) {
         let mut movers = 0;
         pos_entries(frame, |id, _, _| {
             if ids.get(id).is_some() {

@@ -411,9 +411,12 @@
     socket = new WebSocket(url);
     socket.onopen = function () { backoff = 1000; replaying = true; };
     socket.onmessage = function (e) {
-      var msg;
-      try { msg = JSON.parse(e.data); } catch (err) { return; }
-      onFrame(msg);
+      // Under load the server sends several messages in one frame, one per line.
+      String(e.data).split("\n").forEach(function (line) {
+        var msg;
+        try { msg = JSON.parse(line); } catch (err) { return; }
+        onFrame(msg);
+      });
     };
     socket.onclose = function (e) {
       socket = null;

@@ -10,7 +10,7 @@
 //! that committed them publish out of order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -22,17 +22,38 @@ use crate::metrics::LiveMetrics;
 use serde_json::json;
 use tokio::sync::{Notify, mpsc};
 
-/// How many frames a connection may have waiting before it counts as too slow.
+/// How many frames a connection may have waiting before it counts as too slow …
 pub const QUEUE_FRAMES: usize = 1024;
+/// … and how many bytes they may hold (a frame larger than this alone is let through).
+/// Frames are shared between connections, so this bounds what one slow client keeps
+/// alive, not a copy of its own.
+pub const QUEUE_BYTES: usize = 1024 * 1024;
 
 /// Headcounts go out at most this often per room: a join would otherwise tell every one
 /// of a thousand people in the room, a thousand times over while a room fills.
 pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
 
-/// Under load, entries are handed to connections at most this often per event, so that
-/// a connection writes several in one system call instead of one each (writing is most
-/// of a broadcast's cost). An entry after a quiet spell goes out at once.
+/// Under load, entries are handed to connections at most this often per event (the
+/// window grows with the audience up to [`MAX_COALESCE`]), so that a connection gets
+/// several in one frame and one system call instead of one each (waking connections
+/// and writing is most of a broadcast's cost). An entry after a quiet spell goes out
+/// at once.
 pub const COALESCE: Duration = Duration::from_millis(10);
+/// The longest coalescing window, for the largest audiences.
+pub const MAX_COALESCE: Duration = Duration::from_millis(25);
+
+/// Entries one frame carries at most (one JSON object per line) …
+const BATCH_ENTRIES: usize = 64;
+/// … and bytes, unless a single entry is larger.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// The coalescing window of an event with `conns` connections: a flush costs a wake-up
+/// and a write per connection, so the window grows with the audience (20 µs per
+/// connection) from [`COALESCE`] up to [`MAX_COALESCE`]; a busy chat in a room of a
+/// thousand then costs 50 writes a second per person rather than 100.
+fn coalesce(conns: usize) -> Duration {
+    Duration::from_micros(20 * conns as u64).clamp(COALESCE, MAX_COALESCE)
+}
 
 /// How long the sequencer waits for a missing sequence number before it reads it from the
 /// database (a writer that committed and then failed to publish).
@@ -63,6 +84,15 @@ impl Broadcast {
         }
     }
 
+    /// Whether a connection may see this entry: in its room (or event-wide), and meant
+    /// for it.
+    fn reaches(&self, conn: &Conn) -> bool {
+        self.room
+            .as_ref()
+            .is_none_or(|room| conn.room.as_ref() == Some(room))
+            && self.visible_to(conn.account, conn.staff)
+    }
+
     fn visible_to(&self, account: i64, staff: bool) -> bool {
         match self.audience {
             Audience::All => true,
@@ -74,17 +104,27 @@ impl Broadcast {
     }
 }
 
-/// The `ev` frame of `docs/live-protocol.md`.
+/// The `ev` frame of `docs/live-protocol.md`. Its keys come in a fixed order, the type
+/// and sequence number first, so a client can dispatch on the frame's first bytes.
 pub fn ev_frame(record: &LiveRecord) -> String {
-    json!({
-        "t": "ev",
-        "seq": record.seq,
-        "at": konvent_store::timestamp(record.at).to_string(),
-        "kind": record.kind,
-        "room": record.room,
-        "data": record.data,
+    #[derive(serde::Serialize)]
+    struct Ev<'a> {
+        t: &'static str,
+        seq: i64,
+        kind: &'a str,
+        room: Option<&'a str>,
+        at: String,
+        data: &'a serde_json::Value,
+    }
+    serde_json::to_string(&Ev {
+        t: "ev",
+        seq: record.seq,
+        kind: &record.kind,
+        room: record.room.as_deref(),
+        at: konvent_store::timestamp(record.at).to_string(),
+        data: &record.data,
     })
-    .to_string()
+    .unwrap_or_default()
 }
 
 /// Carries committed entries to every node's fan-out. In-process by default; an
@@ -114,9 +154,46 @@ pub enum Out {
     Frame { seq: Option<i64>, text: Utf8Bytes },
 }
 
+/// A connection's end of its queue: the frames waiting for it, in order.
+pub struct Inbox {
+    rx: mpsc::Receiver<Out>,
+    /// Bytes of the frames waiting (shared with the fan-out's end).
+    bytes: Arc<AtomicUsize>,
+}
+
+impl Inbox {
+    /// The next frame; `None` when the fan-out let go of the connection.
+    pub async fn recv(&mut self) -> Option<Out> {
+        let out = self.rx.recv().await?;
+        Some(self.taken(out))
+    }
+
+    pub fn try_recv(&mut self) -> Option<Out> {
+        let out = self.rx.try_recv().ok()?;
+        Some(self.taken(out))
+    }
+
+    /// Frames waiting.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    fn taken(&self, out: Out) -> Out {
+        let Out::Frame { text, .. } = &out;
+        self.bytes.fetch_sub(text.len(), Ordering::Relaxed);
+        out
+    }
+}
+
 /// One connection as the fan-out sees it.
 struct Conn {
     tx: mpsc::Sender<Out>,
+    /// Bytes of the frames in its queue.
+    queued: Arc<AtomicUsize>,
     kick: Arc<Notify>,
     /// Set once the connection was told to close for being slow.
     kicked: AtomicBool,
@@ -186,7 +263,7 @@ pub struct Fanout {
 /// arrives through the queue).
 pub struct Registration {
     pub id: u64,
-    pub rx: mpsc::Receiver<Out>,
+    pub rx: Inbox,
     pub kick: Arc<Notify>,
     pub seq: i64,
 }
@@ -245,7 +322,9 @@ impl Fanout {
             mute_threshold,
             presence_dirty: HashSet::new(),
             outbox: Vec::new(),
-            last_flush: std::time::Instant::now() - COALESCE,
+            last_flush: std::time::Instant::now()
+                .checked_sub(MAX_COALESCE)
+                .unwrap_or_else(std::time::Instant::now),
             flush_armed: false,
         });
         hub.mute_threshold = mute_threshold;
@@ -265,12 +344,18 @@ impl Fanout {
         let hub = events.get_mut(&event_id)?;
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let rx = Inbox {
+            rx,
+            bytes: queued.clone(),
+        };
         let kick = Arc::new(Notify::new());
         self.metrics.connections.inc();
         hub.conns.insert(
             id,
             Conn {
                 tx,
+                queued,
                 kick: kick.clone(),
                 kicked: AtomicBool::new(false),
                 account,
@@ -401,6 +486,13 @@ impl Fanout {
     }
 
     fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Utf8Bytes) {
+        let len = text.len();
+        let waiting = conn.queued.fetch_add(len, Ordering::Relaxed);
+        if waiting > 0 && waiting + len > QUEUE_BYTES {
+            conn.queued.fetch_sub(len, Ordering::Relaxed);
+            self.too_slow(conn);
+            return;
+        }
         let out = Out::Frame {
             seq,
             text: text.clone(),
@@ -409,14 +501,20 @@ impl Fanout {
             Ok(()) => {
                 self.metrics.deliveries.inc();
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                // Too slow: tell the connection to close; it resumes from its last seq.
-                if !conn.kicked.swap(true, Ordering::Relaxed) {
-                    conn.kick.notify_one();
-                    self.metrics.slow_closes.inc();
+            Err(e) => {
+                conn.queued.fetch_sub(len, Ordering::Relaxed);
+                if let mpsc::error::TrySendError::Full(_) = e {
+                    self.too_slow(conn);
                 }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Tells a connection whose queue is full to close; it resumes from its last seq.
+    fn too_slow(&self, conn: &Conn) {
+        if !conn.kicked.swap(true, Ordering::Relaxed) {
+            conn.kick.notify_one();
+            self.metrics.slow_closes.inc();
         }
     }
 
@@ -444,13 +542,14 @@ impl Fanout {
             }
             if !hub.outbox.is_empty() && !hub.flush_armed {
                 let since = hub.last_flush.elapsed();
-                if since >= COALESCE {
+                let window = coalesce(hub.conns.len());
+                if since >= window {
                     self.flush(hub);
                 } else {
                     hub.flush_armed = true;
                     let fanout = self.clone();
                     tokio::spawn(async move {
-                        tokio::time::sleep(COALESCE - since).await;
+                        tokio::time::sleep(window - since).await;
                         let mut events = fanout.lock();
                         if let Some(hub) = events.get_mut(&event_id) {
                             hub.flush_armed = false;
@@ -497,39 +596,89 @@ impl Fanout {
     }
 
     /// Hands everything in the outbox to the connections, in order. Several entries in
-    /// one go reach a connection in one wake-up and leave in one write.
+    /// one go reach a connection in one frame (one line each), one wake-up and one write.
     fn flush(&self, hub: &mut EventHub) {
         hub.last_flush = std::time::Instant::now();
         let outbox = std::mem::take(&mut hub.outbox);
-        for b in &outbox {
-            self.fan_out(hub, b);
+        let mut rest = &outbox[..];
+        while !rest.is_empty() {
+            let mut n = 1;
+            let mut bytes = rest[0].frame.len();
+            while n < rest.len()
+                && n < BATCH_ENTRIES
+                && bytes + 1 + rest[n].frame.len() <= BATCH_BYTES
+            {
+                bytes += 1 + rest[n].frame.len();
+                n += 1;
+            }
+            let (batch, tail) = rest.split_at(n);
+            self.fan_out(hub, batch);
+            rest = tail;
         }
     }
 
-    fn fan_out(&self, hub: &EventHub, b: &Broadcast) {
-        match &b.room {
-            Some(room) if b.audience == Audience::All => {
+    /// Offers each connection the entries of `batch` (at most 64) it may see, in one
+    /// frame; connections that see the same entries share the frame's bytes.
+    fn fan_out(&self, hub: &EventHub, batch: &[Broadcast]) {
+        let mut frames: HashMap<u64, Utf8Bytes> = HashMap::new();
+        let mut offer_batch = |conn: &Conn| {
+            let seen = batch
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.reaches(conn))
+                .fold(0u64, |seen, (i, _)| seen | 1 << i);
+            if seen == 0 {
+                return;
+            }
+            let last = &batch[63 - seen.leading_zeros() as usize];
+            let frame = if seen.is_power_of_two() {
+                last.frame.clone()
+            } else {
+                frames
+                    .entry(seen)
+                    .or_insert_with(|| lines(batch, seen))
+                    .clone()
+            };
+            self.offer(conn, Some(last.seq), &frame);
+        };
+        // A room's public entries concern only the people in that room.
+        let room = batch[0].room.as_ref().filter(|room| {
+            batch
+                .iter()
+                .all(|b| b.audience == Audience::All && b.room.as_ref() == Some(*room))
+        });
+        match room {
+            Some(room) => {
                 if let Some(presence) = hub.rooms.get(room) {
                     for id in &presence.conns {
                         if let Some(conn) = hub.conns.get(id) {
-                            self.offer(conn, Some(b.seq), &b.frame);
+                            offer_batch(conn);
                         }
                     }
                 }
             }
-            _ => {
-                for conn in hub.conns.values() {
-                    let in_room = match &b.room {
-                        Some(room) => conn.room.as_ref() == Some(room),
-                        None => true,
-                    };
-                    if in_room && b.visible_to(conn.account, conn.staff) {
-                        self.offer(conn, Some(b.seq), &b.frame);
-                    }
-                }
-            }
+            None => hub.conns.values().for_each(offer_batch),
         }
     }
+}
+
+/// The frames of the entries whose bit is set in `seen`, one per line.
+fn lines(batch: &[Broadcast], seen: u64) -> Utf8Bytes {
+    let mut text = String::with_capacity(
+        batch
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen & 1 << i != 0)
+            .map(|(_, b)| b.frame.len() + 1)
+            .sum(),
+    );
+    for (_, b) in batch.iter().enumerate().filter(|(i, _)| seen & 1 << i != 0) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(b.frame.as_str());
+    }
+    Utf8Bytes::from(text)
 }
 
 fn join_room(
@@ -648,9 +797,32 @@ mod tests {
         }
     }
 
-    fn seq_of(out: Out) -> Option<i64> {
-        let Out::Frame { seq, .. } = out;
-        seq
+    /// An entry whose frame is `size` bytes of JSON.
+    fn sized(event_id: i64, seq: i64, size: usize) -> Broadcast {
+        let head = format!("{{\"seq\":{seq},\"pad\":\"");
+        let pad = "x".repeat(size.saturating_sub(head.len() + 2));
+        Broadcast {
+            frame: Utf8Bytes::from(format!("{head}{pad}\"}}")),
+            ..broadcast(event_id, seq)
+        }
+    }
+
+    /// The `seq` of every message in a frame (one per line).
+    fn seqs_of(out: Out) -> Vec<i64> {
+        let Out::Frame { text, .. } = out;
+        text.as_str()
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+                v["seq"].as_i64().expect("seq")
+            })
+            .collect()
+    }
+
+    fn all_seqs(inbox: &mut Inbox) -> Vec<i64> {
+        std::iter::from_fn(|| inbox.try_recv())
+            .flat_map(seqs_of)
+            .collect()
     }
 
     #[tokio::test]
@@ -662,14 +834,11 @@ mod tests {
         fanout.deliver(broadcast(1, 2));
         fanout.deliver(broadcast(1, 3));
         tokio::time::sleep(COALESCE * 2).await;
-        assert!(reg.rx.try_recv().is_err(), "2 and 3 wait for 1");
+        assert!(reg.rx.try_recv().is_none(), "2 and 3 wait for 1");
         fanout.deliver(broadcast(1, 1));
         fanout.deliver(broadcast(1, 2)); // a duplicate is dropped
         tokio::time::sleep(COALESCE * 2).await;
-        let got: Vec<_> = std::iter::from_fn(|| reg.rx.try_recv().ok())
-            .filter_map(seq_of)
-            .collect();
-        assert_eq!(got, vec![1, 2, 3]);
+        assert_eq!(all_seqs(&mut reg.rx), vec![1, 2, 3]);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -683,10 +852,7 @@ mod tests {
         let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
         assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
         tokio::time::sleep(COALESCE * 2).await;
-        let got: Vec<_> = std::iter::from_fn(|| reg.rx.try_recv().ok())
-            .filter_map(seq_of)
-            .collect();
-        assert_eq!(got, vec![2]);
+        assert_eq!(all_seqs(&mut reg.rx), vec![2]);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -697,29 +863,94 @@ mod tests {
         fanout.ensure_event(1, 0, 20);
         let (stalled, _) = fanout.register(1, 1, false, None).expect("registered");
         let (mut healthy, _) = fanout.register(1, 2, false, None).expect("registered");
+        // Frames of 16 KiB: the stalled queue reaches its byte bound long before its
+        // count of frames.
+        let total = 200;
         let mut received = Vec::new();
-        for seq in 1..=(QUEUE_FRAMES as i64 * 3) {
-            fanout.deliver(broadcast(1, seq));
-            if seq % 256 == 0 {
+        for seq in 1..=total {
+            fanout.deliver(sized(1, seq, 16 * 1024));
+            if seq % 16 == 0 {
                 tokio::time::sleep(COALESCE * 2).await;
             }
-            while let Ok(out) = healthy.rx.try_recv() {
-                received.extend(seq_of(out));
-            }
+            received.extend(all_seqs(&mut healthy.rx));
         }
         tokio::time::sleep(COALESCE * 2).await;
-        while let Ok(out) = healthy.rx.try_recv() {
-            received.extend(seq_of(out));
-        }
-        assert_eq!(
-            received,
-            (1..=(QUEUE_FRAMES as i64 * 3)).collect::<Vec<_>>()
-        );
+        received.extend(all_seqs(&mut healthy.rx));
+        assert_eq!(received, (1..=total).collect::<Vec<_>>());
         tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
             .await
             .expect("the stalled connection was told to close");
         assert_eq!(fanout.slow_kicks(), 1, "counted once");
+        let waiting = stalled.rx.bytes.load(Ordering::Relaxed);
+        assert!(
+            waiting <= QUEUE_BYTES && waiting > QUEUE_BYTES / 2,
+            "its queue stays bounded: {waiting} bytes"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_queue_of_many_small_frames_is_bounded_by_their_count() {
+        let (store, dir) = store().await;
+        let fanout = Fanout::new(store, LiveMetrics::default());
+        fanout.ensure_event(1, 0, 20);
+        let (stalled, _) = fanout.register(1, 1, false, None).expect("registered");
+        for i in 0..QUEUE_FRAMES * 2 {
+            fanout.to_conn(1, stalled.id, Utf8Bytes::from(format!("{{\"n\":{i}}}")));
+        }
+        tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
+            .await
+            .expect("the stalled connection was told to close");
+        assert_eq!(fanout.slow_kicks(), 1);
         assert_eq!(stalled.rx.len(), QUEUE_FRAMES, "its queue stays bounded");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn entries_of_one_flush_share_a_frame_one_per_line_and_only_what_each_may_see() {
+        let (store, dir) = store().await;
+        let fanout = Fanout::new(store, LiveMetrics::default());
+        fanout.ensure_event(1, 0, 20);
+        let (mut anna, _) = fanout
+            .register(1, 1, false, Some(("plenum", 100)))
+            .expect("registered");
+        let (mut ben, _) = fanout
+            .register(1, 2, false, Some(("plenum", 100)))
+            .expect("registered");
+        let (mut carla, _) = fanout
+            .register(1, 3, false, Some(("lounge", 100)))
+            .expect("registered");
+        let (mut helper, _) = fanout.register(1, 4, true, None).expect("registered");
+        let in_room = |seq, room: &str| Broadcast {
+            room: Some(Arc::from(room)),
+            ..broadcast(1, seq)
+        };
+        // After a quiet spell the first entry goes out at once; the rest share a flush.
+        fanout.deliver(in_room(1, "plenum"));
+        fanout.deliver(in_room(2, "plenum"));
+        fanout.deliver(in_room(3, "lounge"));
+        fanout.deliver(Broadcast {
+            audience: Audience::Direct,
+            sender_id: Some(1),
+            recipient_id: Some(4),
+            ..broadcast(1, 4)
+        });
+        fanout.deliver(broadcast(1, 5));
+        fanout.deliver(Broadcast {
+            audience: Audience::Staff,
+            sender_id: Some(2),
+            ..broadcast(1, 6)
+        });
+        tokio::time::sleep(COALESCE * 3).await;
+        let frames = |inbox: &mut Inbox| -> Vec<Vec<i64>> {
+            std::iter::from_fn(|| inbox.try_recv())
+                .map(seqs_of)
+                .collect()
+        };
+        assert_eq!(frames(&mut anna.rx), vec![vec![1], vec![2, 4, 5]]);
+        assert_eq!(frames(&mut ben.rx), vec![vec![1], vec![2, 5, 6]]);
+        assert_eq!(frames(&mut carla.rx), vec![vec![3, 5]]);
+        assert_eq!(frames(&mut helper.rx), vec![vec![4, 5, 6]]);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -751,7 +982,7 @@ mod tests {
                 .await
                 .expect("filled in time")
                 .expect("open");
-            got.extend(seq_of(out));
+            got.extend(seqs_of(out));
         }
         assert_eq!(got, vec![first.record.seq, second.record.seq]);
         let _ = std::fs::remove_dir_all(dir);

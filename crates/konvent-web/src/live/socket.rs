@@ -15,7 +15,7 @@ use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hub::{JoinRefusal, Joined, Out, Registration, ev_frame};
+use super::hub::{Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
 use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
@@ -298,7 +298,7 @@ impl Connection {
 
     async fn serve(
         &mut self,
-        rx: &mut tokio::sync::mpsc::Receiver<Out>,
+        rx: &mut Inbox,
         // Registered once: a fresh `notified()` per turn would lock the Notify twice per
         // frame written.
         mut kicked: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
@@ -333,10 +333,7 @@ impl Connection {
 
     /// Writes what the hub queued, or handles what the client sent. `false` when the
     /// connection is over.
-    async fn step(
-        &mut self,
-        rx: &mut tokio::sync::mpsc::Receiver<Out>,
-    ) -> Result<bool, axum::Error> {
+    async fn step(&mut self, rx: &mut Inbox) -> Result<bool, axum::Error> {
         tokio::select! {
             biased;
             out = rx.recv() => {
@@ -345,8 +342,8 @@ impl Connection {
                 // Write what else is waiting in one go.
                 for _ in 1..BATCH {
                     match rx.try_recv() {
-                        Ok(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
-                        Err(_) => break,
+                        Some(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
+                        None => break,
                     }
                 }
                 self.socket.flush().await?;

@@ -31,6 +31,8 @@ pub(crate) struct Client {
     /// Frames read while looking for another one (an answer, say), in order: what
     /// `next` returns before reading on.
     backlog: VecDeque<Value>,
+    /// The rest of a frame that carried several messages (one per line), not read yet.
+    unread: VecDeque<Value>,
     /// The `seq` of the last `replayed` frame.
     replayed: i64,
 }
@@ -95,16 +97,21 @@ async fn connect_small_buffer(app: &TestApp, cookie: &str, query: &str) -> Clien
     Client::start(ws).await.expect("hello")
 }
 
-/// Parses a text frame; a close frame becomes `{"t":"close","code":…,"reason":…}`.
-fn parse(msg: Message) -> Option<Value> {
+/// Parses a text frame into its messages (one per line; the server puts several into
+/// one frame under load); a close frame becomes `{"t":"close","code":…,"reason":…}`.
+fn parse(msg: Message) -> Vec<Value> {
     match msg {
-        Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("JSON frame")),
-        Message::Close(c) => Some(json!({
+        Message::Text(t) => t
+            .as_str()
+            .split('\n')
+            .map(|line| serde_json::from_str(line).expect("JSON line"))
+            .collect(),
+        Message::Close(c) => vec![json!({
             "t": "close",
             "code": c.as_ref().map(|c| u16::from(c.code)),
             "reason": c.as_ref().map(|c| c.reason.to_string()),
-        })),
-        _ => None,
+        })],
+        _ => Vec::new(),
     }
 }
 
@@ -114,6 +121,7 @@ impl Client {
             ws,
             hello: Value::Null,
             backlog: VecDeque::new(),
+            unread: VecDeque::new(),
             replayed: -1,
         };
         client.hello = client.until(|f| f["t"] == "hello").await;
@@ -135,16 +143,20 @@ impl Client {
         }
     }
 
-    /// The next JSON frame from the socket.
+    /// The next JSON message from the socket.
     async fn read(&mut self) -> Value {
+        if let Some(first) = self.unread.pop_front() {
+            return first;
+        }
         loop {
             let msg = tokio::time::timeout(WAIT, self.ws.next())
                 .await
                 .expect("a frame within the wait")
                 .expect("socket open")
                 .expect("valid frame");
-            if let Some(v) = parse(msg) {
-                return v;
+            self.unread.extend(parse(msg));
+            if let Some(first) = self.unread.pop_front() {
+                return first;
             }
         }
     }
@@ -807,14 +819,15 @@ fn collect_until(mut ws: Socket, stop: &'static str) -> tokio::task::JoinHandle<
                 }
                 Err(_) => return (seqs, json!({ "t": "timeout" }), ws),
             };
-            let Some(f) = parse(msg) else { continue };
-            if f["t"] == "close" {
-                return (seqs, f, ws);
-            }
-            if f["t"] == "ev" {
-                seqs.push(f["seq"].as_i64().expect("seq"));
-                if f["data"]["text"] == stop {
+            for f in parse(msg) {
+                if f["t"] == "close" {
                     return (seqs, f, ws);
+                }
+                if f["t"] == "ev" {
+                    seqs.push(f["seq"].as_i64().expect("seq"));
+                    if f["data"]["text"] == stop {
+                        return (seqs, f, ws);
+                    }
                 }
             }
         }
@@ -843,9 +856,7 @@ async fn a_client_that_stops_reading_is_closed_and_the_others_get_every_frame() 
     let (acks_tx, mut acks) = tokio::sync::mpsc::unbounded_channel::<i64>();
     let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
-            if let Some(f) = parse(msg)
-                && f["t"] == "ack"
-            {
+            for f in parse(msg).into_iter().filter(|f| f["t"] == "ack") {
                 let _ = acks_tx.send(f["seq"].as_i64().expect("seq"));
             }
         }
