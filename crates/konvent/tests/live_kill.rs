@@ -65,6 +65,15 @@ fn serve(data: &str, port: u16) -> Server {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The JSON objects of one text frame: the hub sends what one flush holds as one object
+/// per line.
+fn objects(frame: &str) -> Vec<Value> {
+    frame
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .collect()
+}
+
 async fn connect(port: u16, token: &str, query: &str) -> Socket {
     let mut req = format!("ws://127.0.0.1:{port}/konvent/{EVENT}/live{query}")
         .into_client_request()
@@ -141,13 +150,14 @@ async fn a_server_killed_mid_burst_keeps_every_acknowledged_line() {
                 tokio::time::timeout(Duration::from_secs(10), socket.next()).await
             {
                 let Message::Text(t) = msg else { continue };
-                let f: Value = serde_json::from_str(t.as_str()).expect("json");
-                if f["t"] == "ack" {
-                    acked.insert(
-                        f["id"].as_str().unwrap_or("").to_owned(),
-                        f["seq"].as_i64().unwrap_or(0),
-                    );
-                    acks.fetch_add(1, Ordering::SeqCst);
+                for f in objects(&t) {
+                    if f["t"] == "ack" {
+                        acked.insert(
+                            f["id"].as_str().unwrap_or("").to_owned(),
+                            f["seq"].as_i64().unwrap_or(0),
+                        );
+                        acks.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             }
             acked
@@ -220,9 +230,10 @@ async fn a_server_killed_mid_burst_keeps_every_acknowledged_line() {
                     .expect("open")
                     .expect("frame");
                 let Message::Text(t) = msg else { continue };
-                let f: Value = serde_json::from_str(t.as_str()).expect("json");
-                if f["t"] == "ack" || f["t"] == "error" {
-                    answers.insert(f["id"].as_str().unwrap_or("").to_owned(), f);
+                for f in objects(&t) {
+                    if f["t"] == "ack" || f["t"] == "error" {
+                        answers.insert(f["id"].as_str().unwrap_or("").to_owned(), f);
+                    }
                 }
             }
             answers
@@ -270,19 +281,20 @@ async fn read_log(port: u16, token: &str, through: i64) -> HashMap<String, Vec<i
             .expect("open")
             .expect("frame");
         let Message::Text(t) = msg else { continue };
-        let f: Value = serde_json::from_str(t.as_str()).expect("json");
-        if f["t"] == "replayed" {
-            replayed = true;
-        }
-        if f["t"] == "ev" {
-            seen = f["seq"].as_i64().expect("seq");
-        }
-        if f["t"] == "ev" && f["kind"] == "chat" {
-            let text = f["data"]["text"].as_str().unwrap_or("").to_owned();
-            stored
-                .entry(text.trim_start_matches("Zeile ").to_owned())
-                .or_default()
-                .push(f["seq"].as_i64().unwrap_or(0));
+        for f in objects(&t) {
+            if f["t"] == "replayed" {
+                replayed = true;
+            }
+            if f["t"] == "ev" {
+                seen = f["seq"].as_i64().expect("seq");
+            }
+            if f["t"] == "ev" && f["kind"] == "chat" {
+                let text = f["data"]["text"].as_str().unwrap_or("").to_owned();
+                stored
+                    .entry(text.trim_start_matches("Zeile ").to_owned())
+                    .or_default()
+                    .push(f["seq"].as_i64().unwrap_or(0));
+            }
         }
         if replayed && seen >= through {
             return stored;

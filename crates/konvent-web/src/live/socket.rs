@@ -21,6 +21,7 @@ use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use konvent_core::konvent::map::AreaTarget;
+use tokio::sync::Notify;
 
 /// Close code for a client that could not keep up (4000–4999: private use).
 pub const CLOSE_SLOW: u16 = 4008;
@@ -122,7 +123,16 @@ pub async fn upgrade(
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| Connection::run(live, info, actor, socket, query))
+        .on_upgrade(move |socket| {
+            // Opened before the task's future is made, which then holds only the
+            // result (a connection the hub refused, its event gone, ends at once).
+            let opened = Connection::open(live, info, actor, socket, query);
+            async move {
+                if let Some(opened) = opened {
+                    opened.run().await;
+                }
+            }
+        })
 }
 
 fn text_frame(value: Value) -> Message {
@@ -149,43 +159,32 @@ struct Connection {
     on_map: bool,
 }
 
-impl Connection {
-    async fn run(
-        live: Arc<Live>,
-        info: Arc<EventInfo>,
-        actor: Actor,
-        socket: WebSocket,
-        query: LiveQuery,
-    ) {
-        let event = info.event.id;
-        let initial = query
-            .room
-            .as_deref()
-            .and_then(|slug| info.room(slug))
-            .cloned();
-        let Some((registration, joined)) = live.fanout.register(
-            event,
-            actor.who.id,
-            actor.staff,
-            initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
-        ) else {
-            return;
-        };
-        let Registration {
-            id: conn,
+/// A connection registered with the hub, before its set-up. Built outside the task's
+/// async state machine, which would otherwise keep room for the arguments it was made
+/// from for as long as the connection lives.
+struct Opened {
+    this: Box<Connection>,
+    rx: Inbox,
+    kick: Arc<Notify>,
+    set_up: Box<SetUp>,
+}
+
+/// What the set-up after the upgrade needs: the sequence number at registration, the
+/// room asked for with the outcome of joining it, and where the replay starts.
+struct SetUp {
+    seq: i64,
+    room: Option<(Room, Option<Result<Joined, JoinRefusal>>)>,
+    since: Option<i64>,
+}
+
+impl Opened {
+    async fn run(self) {
+        let Self {
+            mut this,
             mut rx,
             kick,
-            seq,
-        } = registration;
-        let mut this = Self {
-            live,
-            info,
-            actor,
-            socket,
-            conn,
-            room: None,
-            on_map: false,
-        };
+            set_up,
+        } = self;
         // Told to go for being too slow (its queue is full): this wins over whatever
         // the connection is doing, writing included. A client that stopped reading
         // leaves writes to its socket pending for good; waiting for them would keep the
@@ -193,21 +192,12 @@ impl Connection {
         let kicked = kick.notified();
         tokio::pin!(kicked);
         let result = async {
-            // The set-up steps run in boxes of their own: their state (database
-            // queries) would otherwise sit in every idle connection's task for good.
-            let set_up = async {
-                Box::pin(this.hello(seq)).await?;
-                match (initial, joined) {
-                    (Some(room), Some(Ok(joined))) => Box::pin(this.joined(room, joined)).await?,
-                    (Some(room), Some(Err(_))) => Box::pin(this.refuse_full(&room, None)).await?,
-                    _ => {}
-                }
-                Box::pin(this.replay(query.since, seq)).await
-            };
+            // The set-up runs in a box of its own: its state (database queries) would
+            // otherwise sit in every idle connection's task for good.
             let slow = tokio::select! {
                 biased;
                 () = &mut kicked => true,
-                done = set_up => {
+                done = Box::pin(this.set_up(*set_up)) => {
                     done?;
                     false
                 }
@@ -222,9 +212,63 @@ impl Connection {
         if let Err(e) = result {
             tracing::debug!(error = %e, "live connection ended");
         }
-        this.live.maps.remove(event, conn);
-        let left = this.live.fanout.unregister(event, conn);
+        let event = this.info.event.id;
+        this.live.maps.remove(event, this.conn);
+        let left = this.live.fanout.unregister(event, this.conn);
         this.announce_presence(left);
+    }
+}
+
+impl Connection {
+    /// Registers the connection with the hub (in the room asked for, if any).
+    fn open(
+        live: Arc<Live>,
+        info: Arc<EventInfo>,
+        actor: Actor,
+        socket: WebSocket,
+        query: LiveQuery,
+    ) -> Option<Opened> {
+        let initial = query
+            .room
+            .as_deref()
+            .and_then(|slug| info.room(slug))
+            .cloned();
+        let (registration, joined) = live.fanout.register(
+            info.event.id,
+            actor.who.id,
+            actor.staff,
+            initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
+        )?;
+        let Registration { id, rx, kick, seq } = registration;
+        Some(Opened {
+            this: Box::new(Self {
+                live,
+                info,
+                actor,
+                socket,
+                conn: id,
+                room: None,
+                on_map: false,
+            }),
+            rx,
+            kick,
+            set_up: Box::new(SetUp {
+                seq,
+                room: initial.map(|room| (room, joined)),
+                since: query.since,
+            }),
+        })
+    }
+
+    /// Greets the client, answers the room it asked for and replays what it missed.
+    async fn set_up(&mut self, set_up: SetUp) -> Result<(), axum::Error> {
+        self.hello(set_up.seq).await?;
+        match set_up.room {
+            Some((room, Some(Ok(joined)))) => self.joined(room, joined).await?,
+            Some((room, _)) => self.refuse_full(&room, None).await?,
+            None => {}
+        }
+        self.replay(set_up.since, set_up.seq).await
     }
 
     async fn hello(&mut self, seq: i64) -> Result<(), axum::Error> {
