@@ -87,7 +87,9 @@ pub struct Report {
     pub clients: usize,
     pub connect_s: f64,
     pub frame_bytes: usize,
+    /// Anonymous resident memory per idle connection, and all resident memory.
     pub idle_kib: Option<f64>,
+    pub idle_rss_kib: Option<f64>,
     pub tta: Option<(f64, f64, usize)>,
     pub fixed: Option<Fixed>,
     pub saturation: Option<Saturation>,
@@ -188,6 +190,7 @@ async fn measure_on(
     let drain = Duration::from_secs_f64(opts.drain);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = server.rss_kib()?;
+    let anon_before = server.anon_kib()?;
     let stall_count = if has(Scenario::Stall) {
         ((n as f64 * opts.stall_percent / 100.0).round() as usize).max(1)
     } else {
@@ -216,11 +219,16 @@ async fn measure_on(
     tokio::time::sleep(Duration::from_secs(3)).await;
     if has(Scenario::Idle) {
         let rss_idle = server.rss_kib()?;
-        report.idle_kib = Some((rss_idle as f64 - rss_before as f64) / n as f64);
+        let anon_idle = server.anon_kib()?;
+        report.idle_kib = Some((anon_idle as f64 - anon_before as f64) / n as f64);
+        report.idle_rss_kib = Some((rss_idle as f64 - rss_before as f64) / n as f64);
         eprintln!(
-            "   idle: RSS {:.1} → {:.1} MiB, {:.2} KiB per connection",
+            "   idle: RSS {:.1} → {:.1} MiB ({:.2} KiB per connection), anonymous {:.1} → {:.1} MiB ({:.2} KiB per connection)",
             rss_before as f64 / 1024.0,
             rss_idle as f64 / 1024.0,
+            report.idle_rss_kib.unwrap_or_default(),
+            anon_before as f64 / 1024.0,
+            anon_idle as f64 / 1024.0,
             report.idle_kib.unwrap_or_default()
         );
     }
@@ -466,7 +474,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| server | clients | frame B | idle KiB/conn | time to all p50 / p99 ms | {:.0}/s: achieved, p50 / p99 ms, lost | CPU µs/delivery | server core | loadgen core |",
+        "| server | clients | frame B | idle KiB/conn: anonymous (all resident) | time to all p50 / p99 ms | {:.0}/s: achieved, p50 / p99 ms, lost | CPU µs/delivery | server core | loadgen core |",
         opts.rate
     );
     out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -506,7 +514,10 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
             r.target,
             r.clients,
             r.frame_bytes,
-            r.idle_kib.map_or("–".into(), f1),
+            match (r.idle_kib, r.idle_rss_kib) {
+                (Some(anon), Some(all)) => format!("{} ({})", f1(anon), f1(all)),
+                _ => "–".into(),
+            },
         );
     }
     out.push('\n');

@@ -396,15 +396,26 @@ impl Running {
         self.pid
     }
 
-    /// Resident memory in KiB.
+    /// Resident memory in KiB: everything, the binary's mapped code included.
     pub fn rss_kib(&self) -> Result<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// Resident anonymous memory in KiB: heap, stacks and buffers, without the
+    /// executable's and libraries' file pages, which are shared and grow with the code
+    /// that has run, not with the connections.
+    pub fn anon_kib(&self) -> Result<u64> {
+        self.status_kib("RssAnon:")
+    }
+
+    fn status_kib(&self, key: &str) -> Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
-            .context("VmRSS not found")
+            .with_context(|| format!("{key} not found"))
     }
 
     /// User plus system CPU time of the server (all its threads) in seconds.
