@@ -92,9 +92,7 @@ pub struct Report {
     pub clients: usize,
     pub connect_s: f64,
     pub frame_bytes: usize,
-    /// Anonymous resident memory per idle connection, and all resident memory.
-    pub idle_kib: Option<f64>,
-    pub idle_rss_kib: Option<f64>,
+    pub idle: Option<Idle>,
     pub tta: Option<(f64, f64, usize)>,
     pub fixed: Option<Fixed>,
     pub saturation: Option<Saturation>,
@@ -108,6 +106,15 @@ pub struct Report {
     /// The same during the time-to-all and fixed-rate phases.
     pub tta_net: (u64, u64),
     pub fixed_net: (u64, u64),
+}
+
+/// Memory per idle connection in KiB.
+#[derive(Debug, Default, Clone)]
+pub struct Idle {
+    /// Anonymous resident memory (heap, stacks, buffers): the figure judged.
+    pub anon: f64,
+    /// All resident memory, the executable's code pages included.
+    pub all: f64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -225,17 +232,21 @@ async fn measure_on(
     if has(Scenario::Idle) {
         let rss_idle = server.rss_kib()?;
         let anon_idle = server.anon_kib()?;
-        report.idle_kib = Some((anon_idle as f64 - anon_before as f64) / n as f64);
-        report.idle_rss_kib = Some((rss_idle as f64 - rss_before as f64) / n as f64);
+        let per_conn = |before: u64, after: u64| (after as f64 - before as f64) / n as f64;
+        let idle = Idle {
+            anon: per_conn(anon_before, anon_idle),
+            all: per_conn(rss_before, rss_idle),
+        };
         eprintln!(
             "   idle: RSS {:.1} → {:.1} MiB ({:.2} KiB per connection), anonymous {:.1} → {:.1} MiB ({:.2} KiB per connection)",
             rss_before as f64 / 1024.0,
             rss_idle as f64 / 1024.0,
-            report.idle_rss_kib.unwrap_or_default(),
+            idle.all,
             anon_before as f64 / 1024.0,
             anon_idle as f64 / 1024.0,
-            report.idle_kib.unwrap_or_default()
+            idle.anon
         );
+        report.idle = Some(idle);
     }
 
     if has(Scenario::TimeToAll) {
@@ -519,10 +530,9 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
             r.target,
             r.clients,
             r.frame_bytes,
-            match (r.idle_kib, r.idle_rss_kib) {
-                (Some(anon), Some(all)) => format!("{} ({})", f1(anon), f1(all)),
-                _ => "–".into(),
-            },
+            r.idle
+                .as_ref()
+                .map_or("–".into(), |i| format!("{} ({})", f1(i.anon), f1(i.all))),
         );
     }
     out.push('\n');
@@ -604,6 +614,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
                 .find(|r| r.target == t && r.clients == k.clients)
         };
         let Some(t) = find("tokio") else { continue };
+        let idle = |r: &Report| r.idle.as_ref().map_or(f64::NAN, |i| i.anon);
         let sat = |r: &Report| r.saturation.as_ref().map_or(f64::NAN, |s| s.best);
         let cpu = |r: &Report| r.fixed.as_ref().map_or(f64::NAN, |f| f.cpu_us);
         let tta99 = |r: &Report| r.tta.map_or(f64::NAN, |t| t.1);
@@ -616,10 +627,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
             ratios,
             "| {} | {} | {} | {} | {} | {} | {} |",
             k.clients,
-            ratio(
-                k.idle_kib.unwrap_or(f64::NAN),
-                t.idle_kib.unwrap_or(f64::NAN)
-            ),
+            ratio(idle(k), idle(t)),
             ratio(cpu(k), cpu(t)),
             ratio(tta99(k), tta99(t)),
             ratio(sat(k), sat(t)),
