@@ -217,6 +217,7 @@ pub async fn add_grant(
     let grant =
         parse_grant(&mut errors, &form.role, &form.scope).ok_or(AppError::Invalid(errors))?;
     state.store.add_grant(&ctx.actor()?, id, &grant).await?;
+    state.live.account_changed(id);
     Ok(Redirect::to("/admin/konten").into_response())
 }
 
@@ -237,6 +238,8 @@ pub async fn remove_grant(
         ));
     }
     state.store.remove_grant(&ctx.actor()?, id, &grant).await?;
+    // Open live sockets hold the rights they opened with: they reconnect with fewer.
+    state.live.account_changed(id);
     Ok(Redirect::to("/admin/konten").into_response())
 }
 

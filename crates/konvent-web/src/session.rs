@@ -142,11 +142,16 @@ pub struct Empty {}
 
 pub async fn sign_out(
     State(state): State<AppState>,
+    ctx: Ctx,
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.store.sign_out(token).await?;
+    }
+    // The account's live sockets were opened with this session's rights: they close.
+    if let Some(principal) = &ctx.principal {
+        state.live.signed_out(principal.user_id);
     }
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(

@@ -37,8 +37,10 @@ pub struct Settings {
     /// BigBlueButton: the API address (…/bigbluebutton/api) and the shared secret.
     pub bbb_api_url: String,
     pub bbb_secret: String,
-    /// Chat lines, questions, messages, impulses and pins one person may write within
-    /// 10 seconds (organizers and helpers are not limited); 0: no limit.
+    /// Durable live commands one person may send within 10 seconds: every command that
+    /// writes to the event's live log (chat lines, hands, votes, seats, questions,
+    /// upvotes, impulses, pins, messages, …). Organizers and helpers get ten times as
+    /// many. 0: no limit.
     pub live_writes_per_10s: u32,
 }
 

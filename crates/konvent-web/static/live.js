@@ -9,7 +9,8 @@
   var T = de ? {
     connecting: "Verbinde …", live: "Live verbunden.",
     lost: "Verbindung unterbrochen – neuer Versuch in ", seconds: " s.",
-    slow: "Verbindung zu langsam – verbinde neu …", speaking: "Es spricht: ", nobody: "niemand",
+    slow: "Verbindung zu langsam – verbinde neu …", signedOut: "Abgemeldet.",
+    rights: "Ihre Rechte haben sich geändert – verbinde neu …", speaking: "Es spricht: ", nobody: "niemand",
     muted: function (n) { return "Hier sind " + n + " oder mehr Personen: Wer jetzt eintritt, ist zunächst stummgeschaltet."; },
     open: function (n) { return "Ab " + n + " Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet."; },
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
@@ -21,7 +22,8 @@
   } : {
     connecting: "Connecting …", live: "Live.",
     lost: "Connection lost – retrying in ", seconds: " s.",
-    slow: "Connection too slow – reconnecting …", speaking: "Speaking: ", nobody: "nobody",
+    slow: "Connection too slow – reconnecting …", signedOut: "Signed out.",
+    rights: "Your rights have changed – reconnecting …", speaking: "Speaking: ", nobody: "nobody",
     muted: function (n) { return n + " or more people are here: whoever joins now starts muted."; },
     open: function (n) { return "From " + n + " people on, microphones are muted automatically on joining."; },
     youMuted: "You joined muted (rule from ", people: " people).",
@@ -42,6 +44,7 @@
   var backoff = 1000;
   var pending = {};
   var replaying = true;
+  var reloading = false;
   var counter = 0;
   // Other scripts of a page (the map) listen to frames and send commands through this
   // connection: window.konventLive.
@@ -364,6 +367,14 @@
         presence(msg.room, msg.count, msg.muted && msg.count >= msg.threshold, msg.threshold);
         if (msg.muted) say(T.live + " " + T.youMuted + msg.threshold + T.people);
         break;
+      case "reload":
+        // The server's log is behind what this page has seen (a database restored from
+        // a backup): start over from the server's state, without the stale seq.
+        sessionStorage.removeItem(seqKey);
+        reloading = true;
+        say(msg.reason || T.reload);
+        setTimeout(function () { location.reload(); }, 300);
+        break;
       case "replayed":
         replaying = false;
         seen(msg.seq);
@@ -420,6 +431,11 @@
     };
     socket.onclose = function (e) {
       socket = null;
+      if (reloading) return;
+      // Signed out (in this tab or another): the page shows what is left to see.
+      if (e.code === 4001) { say(T.signedOut); location.reload(); return; }
+      // Rights changed: reconnect at once; the server takes the rights anew.
+      if (e.code === 4003) { say(T.rights); setTimeout(connect, 200); return; }
       if (e.code === 4008) { say(T.slow); setTimeout(connect, 200); return; }
       say(T.lost + Math.round(backoff / 1000) + T.seconds);
       setTimeout(connect, backoff);

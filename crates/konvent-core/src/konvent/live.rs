@@ -13,9 +13,14 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// The longest client command id.
 pub const MAX_ID_CHARS: usize = 64;
-/// Rate limit for what people write: by default this many per window (the setting
-/// `live_writes_per_10s`) …
+/// The per-person budget of durable live commands (chat lines, hands, votes, seats,
+/// every command that writes a live-log entry): by default this many per window (the
+/// setting `live_writes_per_10s`) …
 pub const WRITE_LIMIT: usize = 10;
+/// … and for organizers and the help desk's staff, whose moderation comes in bursts
+/// (approving a row of questions), this many times as many. A cap, not an exemption: a
+/// runaway script with an organizer's session cannot fill the disk either.
+pub const STAFF_WRITE_FACTOR: usize = 10;
 /// … of this many milliseconds.
 pub const WRITE_WINDOW_MS: i64 = 10_000;
 /// The longest timer an organizer may start.
@@ -216,16 +221,21 @@ impl Command {
         }
     }
 
-    /// Whether the command writes text that counts against the rate limit.
-    pub fn writes_text(&self) -> bool {
+    /// Whether the command belongs to the connection (rooms, the map, keep-alive) and
+    /// is answered by the socket without a durable write. Every other command is
+    /// durable and counts against the per-person budget (`live_writes_per_10s`): the
+    /// list names the exemptions, so a new command counts unless it is added here.
+    /// (`goto` is here because walking is ephemeral; the seat it takes at a café table
+    /// is a `seat` command of its own and counts.)
+    pub fn belongs_to_connection(&self) -> bool {
         matches!(
             self,
-            Self::Chat { .. }
-                | Self::Dm { .. }
-                | Self::Ask { .. }
-                | Self::Impulse { .. }
-                | Self::EditImpulse { .. }
-                | Self::Pin { .. }
+            Self::Join { .. }
+                | Self::Leave
+                | Self::Ping
+                | Self::EnterMap { .. }
+                | Self::Move { .. }
+                | Self::Goto { .. }
         )
     }
 }
@@ -472,6 +482,33 @@ mod tests {
             "the first write has left the window"
         );
         assert!(!w.try_write(10_001, WRITE_LIMIT));
+    }
+
+    #[test]
+    fn only_the_connection_s_own_commands_are_outside_the_write_budget() {
+        let durable = [
+            r#"{"t":"chat","text":"x"}"#,
+            r#"{"t":"hand","up":true}"#,
+            r#"{"t":"upvote","question":1}"#,
+            r#"{"t":"seat","table":1}"#,
+            r#"{"t":"vote_pin","pin":1,"on":true}"#,
+            r#"{"t":"timer","action":"stop"}"#,
+            r#"{"t":"round","round":1,"running":true}"#,
+        ];
+        for frame in durable {
+            let command = parse(frame).expect(frame);
+            assert!(!command.belongs_to_connection(), "{frame} counts");
+        }
+        for frame in [
+            r#"{"t":"join","room":"plenum"}"#,
+            r#"{"t":"leave"}"#,
+            r#"{"t":"ping"}"#,
+            r#"{"t":"move","x":1,"y":1}"#,
+            r#"{"t":"goto","area":"plenum"}"#,
+        ] {
+            let command = parse(frame).expect(frame);
+            assert!(command.belongs_to_connection(), "{frame} is the connection's");
+        }
     }
 
     #[test]

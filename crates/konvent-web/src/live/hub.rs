@@ -10,7 +10,7 @@
 //! that committed them publish out of order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -192,12 +192,39 @@ impl Inbox {
     }
 }
 
+/// Why the hub tells a connection to close (read by the connection once its `kick`
+/// fires).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Goodbye {
+    /// Its queue is full: it resumes from its last sequence (4008).
+    Slow = 0,
+    /// Its account's grants or event roles changed: it reconnects, and the server
+    /// derives its rights anew (4003).
+    RightsChanged = 1,
+    /// Its account signed out (4001).
+    SignedOut = 2,
+}
+
+impl Goodbye {
+    /// The reason a connection was told to close, as stored by the hub.
+    pub fn of(reason: &AtomicU8) -> Self {
+        match reason.load(Ordering::Acquire) {
+            1 => Self::RightsChanged,
+            2 => Self::SignedOut,
+            _ => Self::Slow,
+        }
+    }
+}
+
 /// One connection as the fan-out sees it.
 struct Conn {
     tx: mpsc::Sender<Out>,
     /// Bytes of the frames in its queue.
     queued: Arc<AtomicUsize>,
     kick: Arc<Notify>,
+    /// Why it was told to close (a [`Goodbye`]); set before `kick` fires.
+    goodbye: Arc<AtomicU8>,
     /// Set once the connection was told to close for being slow.
     kicked: AtomicBool,
     account: i64,
@@ -268,6 +295,8 @@ pub struct Registration {
     pub id: u64,
     pub rx: Inbox,
     pub kick: Arc<Notify>,
+    /// Why `kick` fired ([`Goodbye::of`]).
+    pub goodbye: Arc<AtomicU8>,
     pub seq: i64,
 }
 
@@ -353,6 +382,7 @@ impl Fanout {
             bytes: queued.clone(),
         };
         let kick = Arc::new(Notify::new());
+        let goodbye = Arc::new(AtomicU8::new(Goodbye::Slow as u8));
         self.metrics.connections.inc();
         hub.conns.insert(
             id,
@@ -360,6 +390,7 @@ impl Fanout {
                 tx,
                 queued,
                 kick: kick.clone(),
+                goodbye: goodbye.clone(),
                 kicked: AtomicBool::new(false),
                 account,
                 staff,
@@ -374,6 +405,7 @@ impl Fanout {
             id,
             rx,
             kick,
+            goodbye,
             seq: hub.next - 1 - hub.outbox.len() as i64,
         };
         Some((registration, joined))
@@ -511,6 +543,24 @@ impl Fanout {
                 }
             }
         }
+    }
+
+    /// Tells every connection of `account`, in every event, to close for `why` (not
+    /// [`Goodbye::Slow`]): after a sign-out, or when its rights changed. Answers how many.
+    pub fn close_account(&self, account: i64, why: Goodbye) -> usize {
+        let events = self.lock();
+        let mut closed = 0;
+        for conn in events
+            .values()
+            .flat_map(|hub| hub.conns.values())
+            .filter(|c| c.account == account)
+        {
+            // A sign-out wins over a change of rights; both over being slow.
+            conn.goodbye.fetch_max(why as u8, Ordering::AcqRel);
+            conn.kick.notify_one();
+            closed += 1;
+        }
+        closed
     }
 
     /// Tells a connection whose queue is full to close; it resumes from its last seq.

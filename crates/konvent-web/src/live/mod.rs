@@ -53,7 +53,8 @@ pub struct Live {
     pub impulses: Committer<konvent_store::NewImpulse>,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
     rates: Mutex<HashMap<(i64, i64), RateWindow>>,
-    /// Text writes per person within 10 seconds (`live_writes_per_10s`); 0: no limit.
+    /// Durable commands per person within 10 seconds (`live_writes_per_10s`; staff get
+    /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
     started: Instant,
 }
@@ -116,8 +117,16 @@ impl Live {
             .remove(slug);
     }
 
-    fn rate_ok(&self, event_id: i64, account: i64) -> bool {
-        let limit = self.writes_per_window;
+    /// Counts one durable command of `account` against its budget in the event; false
+    /// when the budget of the last 10 seconds is spent (the command is refused, and
+    /// nothing is read or written for it).
+    fn within_budget(&self, event_id: i64, account: i64, staff: bool) -> bool {
+        let limit = if staff {
+            self.writes_per_window
+                .saturating_mul(live::STAFF_WRITE_FACTOR)
+        } else {
+            self.writes_per_window
+        };
         if limit == 0 {
             return true;
         }
@@ -131,6 +140,26 @@ impl Live {
             .entry((event_id, account))
             .or_default()
             .try_write(now, limit)
+    }
+
+    /// The account signed out: its open sockets, in every event, close with 4001
+    /// ("signed out"). A socket's rights are taken when it opens; without this, a socket
+    /// opened before the sign-out would go on acting for the account.
+    pub fn signed_out(&self, account: i64) {
+        let closed = self.fanout.close_account(account, hub::Goodbye::SignedOut);
+        tracing::debug!(account, closed, "live: sockets closed after sign-out");
+    }
+
+    /// The account's grants or event roles changed: its open sockets close with 4003
+    /// ("rights changed: reconnect"); the client reconnects at once, and the server
+    /// derives its rights anew from the database (a grant taken away no longer lets an
+    /// old socket announce or run the timer). Called by every handler that changes
+    /// grants or a person's part in an event.
+    pub fn account_changed(&self, account: i64) {
+        let closed = self
+            .fanout
+            .close_account(account, hub::Goodbye::RightsChanged);
+        tracing::debug!(account, closed, "live: sockets closed after a change of rights");
     }
 
     /// Publishes a committed entry (only fresh ones: a re-sent command was published
@@ -251,6 +280,13 @@ fn organizer_only(actor: &Actor) -> Result<(), Refusal> {
 /// Runs one durable command for `actor` in `room` (the room they are in). Join, leave
 /// and ping belong to the connection and are answered by the socket. On success the
 /// entry is committed and published.
+///
+/// This is the one way into the live log for every durable command, from the WebSocket
+/// and from the plain forms alike, and every such command counts against the person's
+/// budget first ([`Command::belongs_to_connection`] names the only exemptions): one
+/// participant cannot fill the disk with hands raised and lowered, votes given and taken
+/// back, or seats taken. Toggles over the budget are refused like any other command;
+/// the client's state stays what the last accepted one made it.
 pub async fn run(
     live: &Live,
     info: &EventInfo,
@@ -262,10 +298,11 @@ pub async fn run(
     let event = info.event.id;
     let id = command.id().map(str::to_owned);
     let client_id = id.as_deref();
-    if command.writes_text() && !actor.staff && !live.rate_ok(event, actor.who.id) {
+    if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff)
+    {
         return Err(Refusal::new(
             "rate_limited",
-            "Zu viele Nachrichten in kurzer Zeit; bitte einen Moment warten.",
+            "Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.",
         ));
     }
     let in_room =

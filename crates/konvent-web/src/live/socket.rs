@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,16 +16,24 @@ use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hub::{Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
+use super::hub::{Goodbye, Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
 use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use konvent_core::konvent::map::AreaTarget;
+use std::sync::atomic::AtomicU8;
 use tokio::sync::Notify;
 
 /// Close code for a client that could not keep up (4000–4999: private use).
 pub const CLOSE_SLOW: u16 = 4008;
+/// Close code for the sockets of an account that signed out.
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
+/// Close code for the sockets of an account whose grants or event roles changed: the
+/// client reconnects and gets its rights anew.
+pub const CLOSE_RIGHTS_CHANGED: u16 = 4003;
+/// Close code after a `reload` frame: the client's `since` is ahead of the event's log.
+pub const CLOSE_RELOAD: u16 = 4010;
 /// Close code for a frame over the size limit (RFC 6455: message too big).
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Replay reads the log in pages of this many entries.
@@ -54,10 +63,18 @@ pub async fn upgrade(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
-    Query(query): Query<LiveQuery>,
+    query: Result<Query<LiveQuery>, QueryRejection>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // axum's own rejection is plain text; the protocol promises the JSON error body.
+    let Ok(Query(query)) = query else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "since muss eine Sequenznummer sein (eine ganze Zahl), room ein Raumkürzel.",
+        );
+    };
     if check_origin(&headers).is_err() {
         return refuse(
             StatusCode::FORBIDDEN,
@@ -135,6 +152,20 @@ pub async fn upgrade(
         })
 }
 
+/// The event's last sequence number when `since` lies beyond it. The hub's sequence can
+/// trail the database's for a moment (entries committed, not yet handed out, or on their
+/// way from another node), so the database decides.
+async fn ahead_of_log(live: &Live, info: &EventInfo, since: i64) -> Option<i64> {
+    match live.store.event(&info.event.slug).await {
+        Ok(event) if since > event.last_seq => Some(event.last_seq),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "live: cannot read the event's sequence");
+            None
+        }
+    }
+}
+
 fn text_frame(value: Value) -> Message {
     Message::Text(Utf8Bytes::from(value.to_string()))
 }
@@ -166,6 +197,7 @@ struct Opened {
     this: Box<Connection>,
     rx: Inbox,
     kick: Arc<Notify>,
+    goodbye: Arc<AtomicU8>,
     set_up: Box<SetUp>,
 }
 
@@ -183,12 +215,14 @@ impl Opened {
             mut this,
             mut rx,
             kick,
+            goodbye,
             set_up,
         } = self;
-        // Told to go for being too slow (its queue is full): this wins over whatever
-        // the connection is doing, writing included. A client that stopped reading
-        // leaves writes to its socket pending for good; waiting for them would keep the
-        // connection, its full queue and its place in the room forever.
+        // Told to go for being too slow (its queue is full), or because its account
+        // signed out or its rights changed: this wins over whatever the connection is
+        // doing, writing included. A client that stopped reading leaves writes to its
+        // socket pending for good; waiting for them would keep the connection, its full
+        // queue and its place in the room forever.
         let kicked = kick.notified();
         tokio::pin!(kicked);
         let result = async {
@@ -203,10 +237,10 @@ impl Opened {
                 }
             };
             if slow {
-                this.close_slow().await;
+                this.say_goodbye(Goodbye::of(&goodbye)).await;
                 return Ok(());
             }
-            this.serve(&mut rx, kicked.as_mut()).await
+            this.serve(&mut rx, kicked.as_mut(), &goodbye).await
         }
         .await;
         if let Err(e) = result {
@@ -239,7 +273,13 @@ impl Connection {
             actor.staff,
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
         )?;
-        let Registration { id, rx, kick, seq } = registration;
+        let Registration {
+            id,
+            rx,
+            kick,
+            goodbye,
+            seq,
+        } = registration;
         Some(Opened {
             this: Box::new(Self {
                 live,
@@ -252,6 +292,7 @@ impl Connection {
             }),
             rx,
             kick,
+            goodbye,
             set_up: Box::new(SetUp {
                 seq,
                 room: initial.map(|room| (room, joined)),
@@ -295,8 +336,28 @@ impl Connection {
     }
 
     /// Sends what the client missed: entries after `since` up to `until` that it may see
-    /// (event-wide ones, its room's, its direct messages), in order.
+    /// (event-wide ones, its room's, its direct messages), in order. A client that has
+    /// seen more than the event's log holds (the database was restored from a backup)
+    /// cannot resume: it is told to reload and the socket closes.
     async fn replay(&mut self, since: Option<i64>, until: i64) -> Result<(), axum::Error> {
+        if let Some(since) = since.filter(|s| *s > until)
+            && let Some(last) = ahead_of_log(&self.live, &self.info, since).await
+        {
+            let reload = text_frame(json!({
+                "t": "reload",
+                "seq": last,
+                "reason": "Der Verlauf der Veranstaltung ist kürzer als der, den diese Seite kennt (die Datenbank wurde wiederhergestellt). Bitte die Seite neu laden.",
+            }));
+            self.socket.send(reload).await?;
+            self.socket
+                .send(Message::Close(Some(CloseFrame {
+                    code: CLOSE_RELOAD,
+                    reason: "since is ahead of the event's log: reload".into(),
+                })))
+                .await?;
+            // Ends the connection (its set-up failed on purpose).
+            return Err(axum::Error::new("since ahead of the event's log: told to reload"));
+        }
         if let Some(mut after) = since.filter(|s| *s >= 0) {
             while after < until {
                 let page = match self
@@ -346,6 +407,7 @@ impl Connection {
         // Registered once: a fresh `notified()` per turn would lock the Notify twice per
         // frame written.
         mut kicked: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+        goodbye: &AtomicU8,
     ) -> Result<(), axum::Error> {
         loop {
             let slow = tokio::select! {
@@ -359,18 +421,25 @@ impl Connection {
                 }
             };
             if slow {
-                self.close_slow().await;
+                self.say_goodbye(Goodbye::of(goodbye)).await;
                 return Ok(());
             }
         }
     }
 
-    /// Says goodbye to a client that could not keep up (4008), as far as its socket still
-    /// takes anything: one that stopped reading gets a moment, then the socket is dropped.
-    async fn close_slow(&mut self) {
+    /// Says goodbye to a client the hub told to go: one that could not keep up (4008),
+    /// whose account signed out (4001) or whose rights changed (4003), as far as its
+    /// socket still takes anything: one that stopped reading gets a moment, then the
+    /// socket is dropped.
+    async fn say_goodbye(&mut self, why: Goodbye) {
+        let (code, reason) = match why {
+            Goodbye::Slow => (CLOSE_SLOW, "slow consumer: resume from your last seq"),
+            Goodbye::SignedOut => (CLOSE_SIGNED_OUT, "signed out"),
+            Goodbye::RightsChanged => (CLOSE_RIGHTS_CHANGED, "rights changed: reconnect"),
+        };
         let close = Message::Close(Some(CloseFrame {
-            code: CLOSE_SLOW,
-            reason: "slow consumer: resume from your last seq".into(),
+            code,
+            reason: reason.into(),
         }));
         let _ = tokio::time::timeout(CLOSE_GRACE, self.socket.send(close)).await;
     }

@@ -60,7 +60,7 @@ fn live_request(app: &TestApp, cookie: Option<&str>, query: &str, origin: Option
     req
 }
 
-async fn request(
+pub(crate) async fn request(
     app: &TestApp,
     cookie: Option<&str>,
     query: &str,
@@ -307,7 +307,7 @@ async fn log(app: &TestApp, after: i64) -> Vec<LiveRecord> {
         .expect("log")
 }
 
-async fn log_len(app: &TestApp) -> usize {
+pub(crate) async fn log_len(app: &TestApp) -> usize {
     log(app, 0).await.len()
 }
 
@@ -793,7 +793,7 @@ async fn the_eleventh_line_in_ten_seconds_is_rate_limited() {
     // The limit is per person.
     let mut bert = connect(&app, &people[1].0, "?room=plenum").await;
     assert_eq!(bert.chat("b", "ich darf").await["t"], "ack");
-    // Organizers are not limited.
+    // Organizers have a larger budget (100 per 10 s).
     let admin = app.admin().await.cookie;
     let mut organizer = connect(&app, &admin, "?room=plenum").await;
     for i in 0..15 {

@@ -10,6 +10,7 @@ mod helpers;
 mod import;
 mod konvent;
 mod live;
+mod live_limits;
 mod map;
 mod oparl;
 mod shell;
