@@ -14,6 +14,7 @@ mod directory;
 mod error;
 mod events;
 mod live;
+mod moderation;
 pub mod password;
 mod strategy;
 mod venue;
@@ -38,6 +39,9 @@ pub use events::LoggedEvent;
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,
+};
+pub use moderation::{
+    ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,

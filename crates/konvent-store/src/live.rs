@@ -806,7 +806,8 @@ impl Store {
     }
 
     /// The last `limit` entries of `kinds` for a room (or for the whole event when `room`
-    /// is `None`), oldest first: what a page shows before live updates take over.
+    /// is `None`), oldest first: what a page shows before live updates take over. Removed
+    /// entries (tombstones, see `moderation`) are left out.
     pub async fn live_recent(
         &self,
         event_id: i64,
@@ -816,7 +817,7 @@ impl Store {
     ) -> Result<Vec<LiveRecord>> {
         let rows: Vec<LiveRow> = sqlx::query_as(&format!(
             "{LIVE_SELECT} WHERE event_id = $1 AND kind = $2 AND (room = $3 OR ($3 IS NULL AND room IS NULL)) \
-             ORDER BY seq DESC LIMIT $4"
+             AND data NOT LIKE '%\"redacted\":true%' ORDER BY seq DESC LIMIT $4"
         ))
         .bind(event_id)
         .bind(kind)

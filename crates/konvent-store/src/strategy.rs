@@ -1133,6 +1133,11 @@ impl Store {
                 "Nur wer einen Impuls geschrieben hat, kann ihn ändern.".into(),
             ));
         }
+        if impulse.hidden {
+            return Err(StoreError::Conflict(
+                "Dieser Impuls ist ausgeblendet und kann nicht geändert werden.".into(),
+            ));
+        }
         let age = jiff::Timestamp::now().as_second() - impulse.created_at.as_second();
         if age > konvent_core::strategy::IMPULSE_EDIT_SECONDS {
             return Err(StoreError::Conflict(
@@ -1197,7 +1202,25 @@ impl Store {
         }
         let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
         let impulse = impulse_in(tx, id).await?;
-        let record = impulse_entry(tx, event_id, &room, by.id, None, &impulse, "moderated").await?;
+        let record = if impulse.hidden {
+            // Hidden: its text leaves the live log, and its own entry carries none
+            // (showing it again writes a new entry with the text).
+            crate::moderation::redact(tx, event_id, "impulse", id).await?;
+            let entry = Entry {
+                kind: "impulse",
+                room: Some(&room),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id: None,
+            };
+            let mut data = impulse.json();
+            data["action"] = json!("moderated");
+            let data = crate::moderation::tombstone("impulse", &data);
+            append(tx, event_id, entry, |_| data).await?
+        } else {
+            impulse_entry(tx, event_id, &room, by.id, None, &impulse, "moderated").await?
+        };
         owned.commit().await?;
         Ok(Written {
             record,

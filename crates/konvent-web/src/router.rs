@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}/raeume/{room}", get(events::room))
         .route("/konvent/{event}/raeume/{room}/video", get(events::video))
         .route("/konvent/{event}/organisation", get(events::organize))
+        .route("/konvent/{event}/moderation", get(events::moderation::page))
         .route("/konvent/{event}/fragen", get(events::questions))
         .route("/konvent/{event}/nachrichten", get(events::messages))
         .route(

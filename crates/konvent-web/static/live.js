@@ -45,6 +45,7 @@
   var pending = {};
   var replaying = true;
   var reloading = false;
+  var gone = false;
   var counter = 0;
   // Other scripts of a page (the map) listen to frames and send commands through this
   // connection: window.konventLive.
@@ -178,6 +179,7 @@
   function question(data) {
     var list = byId("questions");
     if (!list) return;
+    if (data.redacted) { removed({ item: "question", id: data.id }); return; }
     var li = list.querySelector('[data-question="' + data.id + '"]');
     if (!li) {
       li = el("li");
@@ -206,7 +208,8 @@
     var leads = list.getAttribute("data-leads") === "true";
     var li = list.querySelector('[data-impulse="' + d.id + '"]');
     if (!li) {
-      if (d.hidden && !leads) return;
+      // A tombstone (the impulse was hidden or removed) has no text to show.
+      if ((d.hidden && !leads) || d.redacted) return;
       li = el("li");
       li.setAttribute("data-impulse", String(d.id));
       li.setAttribute("data-seq", String(ev.seq));
@@ -220,7 +223,7 @@
       var empty = byId("impulses-empty");
       if (empty) empty.hidden = true;
     }
-    li.querySelector(".body").textContent = d.text;
+    if (d.text !== undefined) li.querySelector(".body").textContent = d.text;
     var state = li.querySelector(".state");
     if (state) {
       var parts = [];
@@ -236,6 +239,7 @@
   function pin(d) {
     var list = byId("pins");
     if (!list) return;
+    if (d.redacted) { removed({ item: "pin", id: d.id }); return; }
     var li = list.querySelector('[data-pin="' + d.id + '"]');
     if (!li) {
       li = el("li", "pin");
@@ -260,6 +264,12 @@
     var outcome = li.querySelector(".pin-outcome");
     if (outcome && d.outcome) outcome.textContent = d.outcome;
   }
+  // An item removed by the organizers (K17): its element goes, wherever the page shows it.
+  function removed(d) {
+    var selector = d.item === "chat" ? '#chat-log [data-seq="' + d.id + '"]'
+      : "[data-" + d.item + '="' + d.id + '"]';
+    document.querySelectorAll(selector).forEach(function (e) { e.parentNode.removeChild(e); });
+  }
   function typing() {
     return Array.prototype.some.call(document.querySelectorAll("textarea"), function (t) {
       return t.value.trim() !== "" && !t.hasAttribute("data-keep");
@@ -271,8 +281,17 @@
     var d = ev.data || {};
     switch (ev.kind) {
       case "chat":
-        if (ev.room === room) appendOnce(byId("chat-log"), messageItem(ev));
+        if (d.redacted) removed({ item: "chat", id: ev.seq });
+        else if (ev.room === room) appendOnce(byId("chat-log"), messageItem(ev));
         break;
+      case "removed":
+        removed(d);
+        break;
+      case "chat_lock": {
+        var lock = byId("chat-locked");
+        if (lock && ev.room === room) lock.hidden = !d.locked;
+        break;
+      }
       case "announcement": {
         var list = byId("announcements");
         if (list) {
@@ -395,6 +414,10 @@
           if (text && text.value === sent.text && !text.hasAttribute("data-keep")) text.value = "";
           var err = sent.form.querySelector(".field-error");
           if (err) err.textContent = "";
+          var reason = sent.form.querySelector('input[name="reason"]');
+          if (reason) reason.value = "";
+          var details = sent.form.closest("details");
+          if (details) details.open = false;
         }
         break;
       }
@@ -403,12 +426,14 @@
         if (msg.id) delete pending[msg.id];
         var target = f ? f.querySelector(".field-error") : null;
         if (target) target.textContent = msg.message; else say(msg.message);
+        // Removed from the event: the server closes the socket and refuses a new one.
+        if (msg.code === "removed") gone = true;
         break;
       }
     }
   }
   function onEventChatOnly(ev) {
-    if (ev.kind === "chat") appendOnce(byId("chat-log"), messageItem(ev));
+    if (ev.kind === "chat" && !(ev.data || {}).redacted) appendOnce(byId("chat-log"), messageItem(ev));
   }
 
   function connect() {
@@ -431,7 +456,7 @@
     };
     socket.onclose = function (e) {
       socket = null;
-      if (reloading) return;
+      if (reloading || gone) return;
       // Signed out (in this tab or another): the page shows what is left to see.
       if (e.code === 4001) { say(T.signedOut); location.reload(); return; }
       // Rights changed: reconnect at once; the server takes the rights anew.
@@ -467,6 +492,9 @@
       case "edit_impulse": cmd.impulse = num("impulse"); cmd.text = str("text"); break;
       case "pin": cmd.text = str("text"); cmd.topic = str("topic"); break;
       case "moderate": cmd.question = num("question"); cmd.status = str("status"); break;
+      case "report": case "remove":
+        cmd.item = str("item"); cmd.target = num("target"); cmd.reason = str("reason") || "";
+        break;
       default: return null;
     }
     return cmd;

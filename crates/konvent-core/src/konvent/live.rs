@@ -167,6 +167,71 @@ pub enum Command {
         #[serde(default)]
         url: Option<String>,
     },
+    /// Organizers remove a chat line, an impulse, a pin or a question (K17): `item` is
+    /// `chat`, `impulse`, `pin` or `question`, `target` its id (a chat line's is its seq).
+    Remove {
+        #[serde(default)]
+        id: Option<String>,
+        item: String,
+        target: i64,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Anybody reports a chat line or an impulse to the organizers, with a reason.
+    Report {
+        #[serde(default)]
+        id: Option<String>,
+        item: String,
+        target: i64,
+        reason: String,
+    },
+    /// Organizers dismiss the reports about an item (it stays).
+    DismissReport {
+        #[serde(default)]
+        id: Option<String>,
+        item: String,
+        target: i64,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Organizers mute a person in chat for `minutes`, or for the rest of the event.
+    Mute {
+        #[serde(default)]
+        id: Option<String>,
+        user: i64,
+        #[serde(default)]
+        minutes: Option<i64>,
+        #[serde(default)]
+        reason: String,
+    },
+    Unmute {
+        #[serde(default)]
+        id: Option<String>,
+        user: i64,
+    },
+    /// Organizers remove a person from the event (their sockets close).
+    Expel {
+        #[serde(default)]
+        id: Option<String>,
+        user: i64,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Organizers let a removed person back in.
+    Readmit {
+        #[serde(default)]
+        id: Option<String>,
+        user: i64,
+    },
+    /// Organizers lock a room's chat for participants, or unlock it.
+    LockChat {
+        #[serde(default)]
+        id: Option<String>,
+        room: String,
+        locked: bool,
+        #[serde(default)]
+        reason: String,
+    },
     /// Step onto the venue map (K8): the avatar appears at the entrance, or at `at` (where
     /// it stood before a reconnect) when that is free floor outside every area.
     /// Positions are ephemeral signals, not logged.
@@ -212,6 +277,14 @@ impl Command {
             | Self::Pin { id, .. }
             | Self::VotePin { id, .. }
             | Self::DecidePin { id, .. }
+            | Self::Remove { id, .. }
+            | Self::Report { id, .. }
+            | Self::DismissReport { id, .. }
+            | Self::Mute { id, .. }
+            | Self::Unmute { id, .. }
+            | Self::Expel { id, .. }
+            | Self::Readmit { id, .. }
+            | Self::LockChat { id, .. }
             | Self::Goto { id, .. } => id.as_deref(),
             Self::Join { .. }
             | Self::Leave
@@ -509,6 +582,33 @@ mod tests {
             let command = parse(frame).expect(frame);
             assert!(command.belongs_to_connection(), "{frame} is the connection's");
         }
+    }
+
+    #[test]
+    fn moderation_commands_parse_from_the_documented_frames() {
+        assert_eq!(
+            parse(r#"{"t":"remove","id":"r","item":"chat","target":12,"reason":"Spam"}"#),
+            Ok(Command::Remove {
+                id: Some("r".into()),
+                item: "chat".into(),
+                target: 12,
+                reason: "Spam".into()
+            })
+        );
+        assert!(matches!(
+            parse(r#"{"t":"mute","user":3,"minutes":10}"#),
+            Ok(Command::Mute {
+                user: 3,
+                minutes: Some(10),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(r#"{"t":"lock_chat","room":"plenum","locked":true}"#),
+            Ok(Command::LockChat { locked: true, .. })
+        ));
+        assert!(parse(r#"{"t":"report","item":"impulse","target":4,"reason":"x"}"#)
+            .is_ok_and(|c| !c.belongs_to_connection()));
     }
 
     #[test]

@@ -313,6 +313,8 @@ struct TablePage {
     running: bool,
     seated: bool,
     leads: bool,
+    /// Organizers remove impulses for good (K17).
+    organizer: bool,
     previous: Option<(i64, String, String)>,
     impulses: Vec<ImpulseView>,
     people: Vec<Who>,
@@ -372,6 +374,7 @@ pub async fn table(
         table,
         seated,
         leads,
+        organizer: actor.organizer,
         impulses,
         following,
     })

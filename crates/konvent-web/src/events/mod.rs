@@ -8,6 +8,7 @@
 
 pub mod cafe;
 pub mod map;
+pub mod moderation;
 pub mod results;
 
 use std::sync::Arc;
@@ -312,6 +313,13 @@ pub async fn register(
     let info = event_info(&state, &slug).await?;
     if state
         .store
+        .removed_from_event(info.event.id, principal.user_id)
+        .await?
+    {
+        return Err(AppError::Forbidden);
+    }
+    if state
+        .store
         .event_role(info.event.id, principal.user_id)
         .await?
         .is_none()
@@ -350,6 +358,9 @@ struct RoomPage {
     chat: Vec<Message>,
     q: QueueView,
     moderator: bool,
+    /// Organizers remove chat lines (K17).
+    organizer: bool,
+    chat_locked: bool,
     count: i64,
     capacity: i64,
     threshold: i64,
@@ -405,6 +416,13 @@ pub async fn room(
                 .collect(),
         },
         moderator: actor.moderates(&info, &room),
+        organizer: actor.organizer,
+        chat_locked: state
+            .store
+            .restrictions(event)
+            .await?
+            .locked_rooms
+            .contains(&room.slug),
         count: presence.count,
         capacity: room.capacity,
         threshold,
@@ -556,6 +574,17 @@ pub struct ActionForm {
     url: String,
     #[serde(default)]
     topic: String,
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    reason: String,
+    /// A mute's length; empty: for the rest of the event.
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    locked: String,
     /// Where to go back to (a path of this event).
     #[serde(default)]
     zurueck: String,
@@ -690,6 +719,49 @@ impl ActionForm {
                 status: self.status.clone(),
                 outcome: self.outcome.clone(),
                 url: Some(self.url.clone()),
+            },
+            "remove" => Command::Remove {
+                id,
+                item: self.item.clone(),
+                target: number("target", &self.target)?,
+                reason: self.reason.clone(),
+            },
+            "report" => Command::Report {
+                id,
+                item: self.item.clone(),
+                target: number("target", &self.target)?,
+                reason: self.reason.clone(),
+            },
+            "dismiss_report" => Command::DismissReport {
+                id,
+                item: self.item.clone(),
+                target: number("target", &self.target)?,
+                reason: self.reason.clone(),
+            },
+            "mute" => Command::Mute {
+                id,
+                user: number("user", &self.user)?,
+                minutes: optional_number("minutes", &self.minutes)?,
+                reason: self.reason.clone(),
+            },
+            "unmute" => Command::Unmute {
+                id,
+                user: number("user", &self.user)?,
+            },
+            "expel" => Command::Expel {
+                id,
+                user: number("user", &self.user)?,
+                reason: self.reason.clone(),
+            },
+            "readmit" => Command::Readmit {
+                id,
+                user: number("user", &self.user)?,
+            },
+            "lock_chat" => Command::LockChat {
+                id,
+                room: self.room.clone(),
+                locked: yes(&self.locked),
+                reason: self.reason.clone(),
             },
             other => return Err(AppError::BadRequest(format!("unbekannte Aktion {other:?}"))),
         })

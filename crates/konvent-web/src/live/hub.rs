@@ -436,6 +436,44 @@ impl Fanout {
         join_room(hub, conn, room, capacity)
     }
 
+    /// Ends every connection of `account` to the event (removed from it, K17): each gets
+    /// `last` as its final frame, then the hub lets go of it and its socket closes. The
+    /// rooms they were in get new headcounts. Answers how many connections ended.
+    pub fn close_account(&self, event_id: i64, account: i64, last: Utf8Bytes) -> usize {
+        let mut rooms = Vec::new();
+        let mut closed = 0;
+        {
+            let mut events = self.lock();
+            let Some(hub) = events.get_mut(&event_id) else {
+                return 0;
+            };
+            let ids: Vec<u64> = hub
+                .conns
+                .iter()
+                .filter(|(_, c)| c.account == account)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                if let Some((room, _)) = leave_room(hub, id) {
+                    rooms.push(room);
+                }
+                if let Some(conn) = hub.conns.remove(&id) {
+                    // Queued frames still reach the socket after the sender is gone.
+                    let _ = conn.tx.try_send(Out::Frame {
+                        seq: None,
+                        text: last.clone(),
+                    });
+                    self.metrics.connections.dec();
+                    closed += 1;
+                }
+            }
+        }
+        for room in rooms {
+            self.presence_changed(event_id, &room);
+        }
+        closed
+    }
+
     /// Takes a connection out of its room.
     pub fn leave(&self, event_id: i64, conn: u64) -> Option<(Arc<str>, Presence)> {
         let mut events = self.lock();

@@ -7,6 +7,7 @@ pub mod cafe;
 pub mod commit;
 pub mod hub;
 pub mod map;
+pub mod moderation;
 pub mod socket;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct Live {
     pub impulses: Committer<konvent_store::NewImpulse>,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
     rates: Mutex<HashMap<(i64, i64), RateWindow>>,
+    /// Mutes and chat locks per event (K17).
+    pub moderation: moderation::Cache,
     /// Durable commands per person within 10 seconds (`live_writes_per_10s`; staff get
     /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
@@ -72,6 +75,7 @@ impl Live {
             bus,
             infos: RwLock::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
+            moderation: moderation::Cache::default(),
             writes_per_window,
             started: Instant::now(),
         })
@@ -231,6 +235,10 @@ impl Actor {
         if !organizer && role.is_none() && !moderates {
             return Ok(None);
         }
+        // Removed from the event (K17): out until an organizer lets them back.
+        if !organizer && store.removed_from_event(event, principal.user_id).await? {
+            return Ok(None);
+        }
         Ok(Some(Self {
             who: Who::new(principal.user_id, principal.display_name.clone()),
             email: principal.email.clone(),
@@ -305,6 +313,7 @@ pub async fn run(
             "Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.",
         ));
     }
+    moderation::check_write(live, info, actor, room, &command).await?;
     let in_room =
         || room.ok_or_else(|| Refusal::new("unknown_room", "Bitte zuerst einen Raum betreten."));
     let written = match command {
@@ -451,6 +460,16 @@ pub async fn run(
         | Command::DecidePin { .. }) => {
             // Publishes, itself or through the group commit.
             return cafe::run(live, info, actor, &cafe).await;
+        }
+        moderating @ (Command::Remove { .. }
+        | Command::Report { .. }
+        | Command::DismissReport { .. }
+        | Command::Mute { .. }
+        | Command::Unmute { .. }
+        | Command::Expel { .. }
+        | Command::Readmit { .. }
+        | Command::LockChat { .. }) => {
+            return moderation::run(live, info, actor, moderating).await;
         }
         Command::Join { .. }
         | Command::Leave

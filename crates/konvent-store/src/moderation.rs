@@ -1,0 +1,869 @@
+//! Moderating an event (K17): organizers remove chat lines, impulses, pins and questions,
+//! mute people in chat, remove people from the event, lock a room's chat, and work
+//! through what participants reported. Every action is one transaction with its row in
+//! `moderation_actions` (who, when, what, why) and its live-log entry.
+//!
+//! What was removed or hidden leaves the live log in the same transaction: its earlier
+//! entries keep their place (sequence, kind, room, sender, time) but their data becomes
+//! a tombstone without the text ([`tombstone`]), so every reader of the log (replay after
+//! `since`, the chat history of `joined`, the hub's gap filling, pages and exports) gets
+//! the redacted version. The text stays only in `moderation_actions`, for the organizers.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use serde_json::{Map, Value, json};
+
+use crate::live::{Audience, Entry, Tx, append};
+use crate::{LiveRecord, Result, Room, Store, StoreError, Who, Written, now_micros};
+
+/// The longest reason a report or a moderation action may carry.
+pub const REASON_MAX: usize = 500;
+
+/// What can be removed (and, chat lines and impulses, reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModeratedItem {
+    Chat,
+    Impulse,
+    Pin,
+    Question,
+}
+
+impl ModeratedItem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Impulse => "impulse",
+            Self::Pin => "pin",
+            Self::Question => "question",
+        }
+    }
+
+    /// Whether participants may report it.
+    pub fn reportable(self) -> bool {
+        matches!(self, Self::Chat | Self::Impulse)
+    }
+}
+
+impl FromStr for ModeratedItem {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "chat" => Ok(Self::Chat),
+            "impulse" => Ok(Self::Impulse),
+            "pin" => Ok(Self::Pin),
+            "question" => Ok(Self::Question),
+            other => Err(format!("Unbekannte Art von Beitrag: {other:?}")),
+        }
+    }
+}
+
+/// Who may not write in chat, and which rooms' chat is locked, right now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restrictions {
+    /// Muted accounts, with when the mute ends (`None`: for the rest of the event).
+    pub mutes: HashMap<i64, Option<jiff::Timestamp>>,
+    /// Slugs of the rooms whose chat is locked.
+    pub locked_rooms: HashSet<String>,
+}
+
+/// One moderation action, as the organizers' audit shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModerationAction {
+    pub id: i64,
+    pub at: jiff::Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub item: Option<String>,
+    pub item_id: Option<i64>,
+    pub room: Option<String>,
+    pub person: Option<String>,
+    /// What was removed.
+    pub content: Option<String>,
+    pub reason: String,
+    pub ends_at: Option<jiff::Timestamp>,
+}
+
+/// A reported item waiting in the organizers' queue, with every report about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedItem {
+    pub item: ModeratedItem,
+    pub item_id: i64,
+    pub author: Option<Who>,
+    pub text: String,
+    /// Reporter's name and reason, oldest first.
+    pub reasons: Vec<(String, String)>,
+}
+
+/// A muted person and until when (`None`: for the rest of the event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mute {
+    pub person: Who,
+    pub ends_at: Option<jiff::Timestamp>,
+}
+
+/// An entry's data without what people wrote: ids, author and structure stay, so a
+/// client can find and drop the element; `redacted: true` marks it.
+pub fn tombstone(kind: &str, data: &Value) -> Value {
+    let mut out = Map::new();
+    for key in [
+        "id", "from", "author", "table", "round", "action", "topic", "status",
+    ] {
+        if let Some(v) = data.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    if kind == "impulse" {
+        out.insert("hidden".into(), Value::Bool(true));
+    }
+    out.insert("redacted".into(), Value::Bool(true));
+    Value::Object(out)
+}
+
+/// Replaces the data of every earlier entry of `kind` about item `item_id` with its
+/// [`tombstone`], inside `tx`. Chat lines are found by their sequence number (their id),
+/// the others by the `id` in their data (a text search narrows the rows, the parsed data
+/// decides).
+pub(crate) async fn redact(tx: &mut Tx, event_id: i64, kind: &str, item_id: i64) -> Result<()> {
+    let rows: Vec<(i64, String)> = if kind == "chat" {
+        sqlx::query_as(
+            "SELECT seq, data FROM live_log WHERE event_id = $1 AND kind = 'chat' AND seq = $2",
+        )
+        .bind(event_id)
+        .bind(item_id)
+        .fetch_all(&mut **tx)
+        .await?
+    } else {
+        sqlx::query_as(
+            "SELECT seq, data FROM live_log WHERE event_id = $1 AND kind = $2 \
+             AND (data LIKE $3 OR data LIKE $4)",
+        )
+        .bind(event_id)
+        .bind(kind)
+        .bind(format!("%\"id\":{item_id},%"))
+        .bind(format!("%\"id\":{item_id}}}%"))
+        .fetch_all(&mut **tx)
+        .await?
+    };
+    for (seq, data) in rows {
+        let data: Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if data.get("id").and_then(Value::as_i64) != Some(item_id)
+            || data.get("redacted") == Some(&Value::Bool(true))
+        {
+            continue;
+        }
+        sqlx::query("UPDATE live_log SET data = $1 WHERE event_id = $2 AND seq = $3")
+            .bind(tombstone(kind, &data).to_string())
+            .bind(event_id)
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What one action records.
+struct Action<'a> {
+    action: &'a str,
+    item: Option<&'a str>,
+    item_id: Option<i64>,
+    room: Option<&'a str>,
+    person: Option<&'a Who>,
+    content: Option<&'a str>,
+    reason: &'a str,
+    ends_at: Option<i64>,
+}
+
+impl Action<'_> {
+    fn new(action: &str) -> Action<'_> {
+        Action {
+            action,
+            item: None,
+            item_id: None,
+            room: None,
+            person: None,
+            content: None,
+            reason: "",
+            ends_at: None,
+        }
+    }
+}
+
+async fn record(tx: &mut Tx, event_id: i64, by: &Who, a: Action<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO moderation_actions (event_id, at, actor_id, actor, action, item, item_id, \
+         room, person_id, person, content, reason, ends_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(event_id)
+    .bind(now_micros())
+    .bind(by.id)
+    .bind(&by.name)
+    .bind(a.action)
+    .bind(a.item)
+    .bind(a.item_id)
+    .bind(a.room)
+    .bind(a.person.map(|p| p.id))
+    .bind(a.person.map(|p| p.name.as_str()))
+    .bind(a.content)
+    .bind(a.reason)
+    .bind(a.ends_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The staff's live entry of an action on a person or a report (reasons are for the
+/// staff only).
+async fn staff_entry(
+    tx: &mut Tx,
+    event_id: i64,
+    by: &Who,
+    client_id: Option<&str>,
+    data: Value,
+) -> Result<LiveRecord> {
+    let entry = Entry {
+        kind: "moderation",
+        room: None,
+        audience: Audience::Staff,
+        sender_id: Some(by.id),
+        recipient_id: None,
+        client_id,
+    };
+    append(tx, event_id, entry, |_| data).await
+}
+
+/// An item as it stands: its text, author and room (`None` when it is gone).
+async fn item_now(
+    tx: &mut Tx,
+    event_id: i64,
+    item: ModeratedItem,
+    id: i64,
+) -> Result<Option<(String, Option<Who>, Option<String>)>> {
+    let who = |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
+    Ok(match item {
+        ModeratedItem::Chat => {
+            let row: Option<(Option<String>, String)> = sqlx::query_as(
+                "SELECT room, data FROM live_log WHERE event_id = $1 AND seq = $2 AND kind = 'chat'",
+            )
+            .bind(event_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match row {
+                None => None,
+                Some((room, data)) => {
+                    let data: Value = serde_json::from_str(&data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    if data.get("redacted") == Some(&Value::Bool(true)) {
+                        None
+                    } else {
+                        Some((
+                            data["text"].as_str().unwrap_or_default().to_owned(),
+                            who(
+                                data["from"]["id"].as_i64(),
+                                data["from"]["name"].as_str().map(str::to_owned),
+                            ),
+                            room,
+                        ))
+                    }
+                }
+            }
+        }
+        ModeratedItem::Impulse => {
+            let row: Option<(String, Option<i64>, String, String)> = sqlx::query_as(
+                "SELECT i.text, i.author_id, i.author_name, r.slug FROM impulses i \
+                 JOIN cafe_tables c ON c.id = i.table_id JOIN rooms r ON r.id = c.room_id \
+                 WHERE i.id = $1 AND i.event_id = $2",
+            )
+            .bind(id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|(text, author, name, room)| (text, who(author, Some(name)), Some(room)))
+        }
+        ModeratedItem::Pin => {
+            let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
+                "SELECT text, author_id, author_name FROM pins WHERE id = $1 AND event_id = $2",
+            )
+            .bind(id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|(text, author, name)| (text, who(author, Some(name)), None))
+        }
+        ModeratedItem::Question => {
+            let row: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT q.text, q.author_id, a.display_name FROM questions q \
+                 LEFT JOIN accounts a ON a.id = q.author_id WHERE q.id = $1 AND q.event_id = $2",
+            )
+            .bind(id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|(text, author, name)| (text, who(author, name), None))
+        }
+    })
+}
+
+type ActionRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<i64>,
+);
+
+impl Store {
+    /// Removes an item for everybody: out of the page, the exports and the live log (its
+    /// entries become tombstones); a `removed` entry tells the clients to drop it. The
+    /// text is kept in the moderation log for the organizers.
+    pub async fn remove_item(
+        &self,
+        event_id: i64,
+        by: &Who,
+        item: ModeratedItem,
+        item_id: i64,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            let (content, author, room) = item_now(tx, event_id, item, item_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            match item {
+                ModeratedItem::Chat => {}
+                ModeratedItem::Impulse => {
+                    sqlx::query("UPDATE impulses SET hidden = 1 WHERE id = $1")
+                        .bind(item_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                ModeratedItem::Pin => {
+                    sqlx::query(
+                        "DELETE FROM connection_points WHERE target = 'pin' AND target_id = $1",
+                    )
+                    .bind(item_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query("DELETE FROM pins WHERE id = $1")
+                        .bind(item_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                ModeratedItem::Question => {
+                    sqlx::query("DELETE FROM questions WHERE id = $1")
+                        .bind(item_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            redact(tx, event_id, item.as_str(), item_id).await?;
+            sqlx::query(
+                "UPDATE moderation_reports SET status = 'removed' WHERE event_id = $1 \
+                 AND item = $2 AND item_id = $3 AND status = 'open'",
+            )
+            .bind(event_id)
+            .bind(item.as_str())
+            .bind(item_id)
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("remove");
+            action.item = Some(item.as_str());
+            action.item_id = Some(item_id);
+            action.room = room.as_deref();
+            action.person = author.as_ref();
+            action.content = Some(&content);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let entry = Entry {
+                kind: "removed",
+                room: room.as_deref(),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id,
+            };
+            append(tx, event_id, entry, |_| {
+                json!({ "item": item.as_str(), "id": item_id })
+            })
+            .await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
+    pub async fn mute(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        ends_at: Option<jiff::Timestamp>,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let ends = ends_at.map(|t| t.as_microsecond());
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query(
+                "INSERT INTO event_mutes (event_id, account_id, ends_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .bind(ends)
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("mute");
+            action.person = Some(person);
+            action.reason = reason;
+            action.ends_at = ends;
+            record(tx, event_id, by, action).await?;
+            let data = json!({
+                "action": "mute",
+                "user": person.json(),
+                "until": ends_at.map(|t| t.to_string()),
+                "reason": reason,
+            });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Ends a mute early.
+    pub async fn unmute(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(person.id)
+                .execute(&mut **tx)
+                .await?;
+            let mut action = Action::new("unmute");
+            action.person = Some(person);
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "unmute", "user": person.json() });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Removes a person from the event: their registration goes, and they may not come
+    /// back until an organizer lets them ([`Store::readmit`]).
+    pub async fn expel(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(person.id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM hands WHERE account_id = $1 \
+                 AND room_id IN (SELECT id FROM rooms WHERE event_id = $2)",
+            )
+            .bind(person.id)
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO event_removals (event_id, account_id, at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id, account_id) DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .bind(now_micros())
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("expel");
+            action.person = Some(person);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "expel", "user": person.json(), "reason": reason });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Lets a removed person back in, registered as a participant again.
+    pub async fn readmit(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            let done =
+                sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
+                    .bind(event_id)
+                    .bind(person.id)
+                    .execute(&mut **tx)
+                    .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "Diese Person ist nicht von der Veranstaltung ausgeschlossen.".into(),
+                ));
+            }
+            sqlx::query(
+                "INSERT INTO event_people (event_id, account_id, role) \
+                 VALUES ($1, $2, 'participant') ON CONFLICT (event_id, account_id) DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("readmit");
+            action.person = Some(person);
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "readmit", "user": person.json() });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
+    /// it from a `chat_lock` entry.
+    pub async fn lock_chat(
+        &self,
+        event_id: i64,
+        by: &Who,
+        room: &Room,
+        locked: bool,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            if locked {
+                sqlx::query(
+                    "INSERT INTO room_chat_locks (room_id) VALUES ($1) \
+                     ON CONFLICT (room_id) DO NOTHING",
+                )
+                .bind(room.id)
+                .execute(&mut **tx)
+                .await?;
+            } else {
+                sqlx::query("DELETE FROM room_chat_locks WHERE room_id = $1")
+                    .bind(room.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let mut action = Action::new(if locked { "lock" } else { "unlock" });
+            action.item = Some("room");
+            action.room = Some(&room.slug);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let entry = Entry {
+                kind: "chat_lock",
+                room: Some(&room.slug),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id,
+            };
+            append(tx, event_id, entry, |_| json!({ "locked": locked })).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// A participant reports a chat line or an impulse, with a reason; once per person
+    /// and item. The entry reaches the reporter and the staff.
+    pub async fn report(
+        &self,
+        event_id: i64,
+        by: &Who,
+        item: ModeratedItem,
+        item_id: i64,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if !item.reportable() {
+            return Err(StoreError::Conflict(
+                "Melden lassen sich Chatnachrichten und Impulse.".into(),
+            ));
+        }
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            item_now(tx, event_id, item, item_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO moderation_reports (event_id, item, item_id, reporter_id, reason, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(event_id)
+            .bind(item.as_str())
+            .bind(item_id)
+            .bind(by.id)
+            .bind(reason)
+            .bind(now_micros())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| {
+                StoreError::conflict_on_unique(e, "Sie haben diesen Beitrag schon gemeldet.")
+            })?;
+            let entry = Entry {
+                kind: "report",
+                room: None,
+                audience: Audience::Staff,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id,
+            };
+            append(tx, event_id, entry, |_| {
+                json!({ "report": id, "item": item.as_str(), "id": item_id })
+            })
+            .await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Dismisses the open reports about an item (it stays).
+    pub async fn dismiss_reports(
+        &self,
+        event_id: i64,
+        by: &Who,
+        item: ModeratedItem,
+        item_id: i64,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            let done = sqlx::query(
+                "UPDATE moderation_reports SET status = 'dismissed' WHERE event_id = $1 \
+                 AND item = $2 AND item_id = $3 AND status = 'open'",
+            )
+            .bind(event_id)
+            .bind(item.as_str())
+            .bind(item_id)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let mut action = Action::new("dismiss");
+            action.item = Some(item.as_str());
+            action.item_id = Some(item_id);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "dismiss", "item": item.as_str(), "id": item_id });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// The mutes in force and the locked rooms of an event.
+    pub async fn restrictions(&self, event_id: i64) -> Result<Restrictions> {
+        let mutes: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT account_id, ends_at FROM event_mutes WHERE event_id = $1 \
+             AND (ends_at IS NULL OR ends_at > $2)",
+        )
+        .bind(event_id)
+        .bind(now_micros())
+        .fetch_all(&self.pool)
+        .await?;
+        let locked: Vec<(String,)> = sqlx::query_as(
+            "SELECT r.slug FROM room_chat_locks l JOIN rooms r ON r.id = l.room_id \
+             WHERE r.event_id = $1",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Restrictions {
+            mutes: mutes
+                .into_iter()
+                .map(|(id, ends)| (id, ends.map(crate::timestamp)))
+                .collect(),
+            locked_rooms: locked.into_iter().map(|(s,)| s).collect(),
+        })
+    }
+
+    /// Whether the account was removed from the event (and not let back in).
+    pub async fn removed_from_event(&self, event_id: i64, account_id: i64) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2",
+        )
+        .bind(event_id)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The mutes in force, by name.
+    pub async fn mutes(&self, event_id: i64) -> Result<Vec<Mute>> {
+        let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT a.id, a.display_name, m.ends_at FROM event_mutes m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.event_id = $1 \
+             AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY a.display_name, a.id",
+        )
+        .bind(event_id)
+        .bind(now_micros())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, ends)| Mute {
+                person: Who { id, name },
+                ends_at: ends.map(crate::timestamp),
+            })
+            .collect())
+    }
+
+    /// The people removed from the event, by name.
+    pub async fn removed_people(&self, event_id: i64) -> Result<Vec<Who>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.id, a.display_name FROM event_removals r \
+             JOIN accounts a ON a.id = r.account_id WHERE r.event_id = $1 \
+             ORDER BY a.display_name, a.id",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| Who { id, name })
+            .collect())
+    }
+
+    /// The reported items waiting for a decision, oldest report first.
+    pub async fn report_queue(&self, event_id: i64) -> Result<Vec<ReportedItem>> {
+        let rows: Vec<(String, i64, Option<String>, String)> = sqlx::query_as(
+            "SELECT r.item, r.item_id, a.display_name, r.reason FROM moderation_reports r \
+             LEFT JOIN accounts a ON a.id = r.reporter_id \
+             WHERE r.event_id = $1 AND r.status = 'open' ORDER BY r.id",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut queue: Vec<ReportedItem> = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        for (item, item_id, reporter, reason) in rows {
+            let item = ModeratedItem::from_str(&item).map_err(StoreError::Corrupt)?;
+            let reporter = reporter.unwrap_or_default();
+            if let Some(known) = queue
+                .iter_mut()
+                .find(|q| q.item == item && q.item_id == item_id)
+            {
+                known.reasons.push((reporter, reason));
+                continue;
+            }
+            let (text, author) = match item_now(&mut tx, event_id, item, item_id).await? {
+                Some((text, author, _)) => (text, author),
+                None => (String::new(), None),
+            };
+            queue.push(ReportedItem {
+                item,
+                item_id,
+                author,
+                text,
+                reasons: vec![(reporter, reason)],
+            });
+        }
+        tx.commit().await?;
+        Ok(queue)
+    }
+
+    /// Every moderation action of an event, newest first.
+    pub async fn moderation_log(&self, event_id: i64) -> Result<Vec<ModerationAction>> {
+        let rows: Vec<ActionRow> = sqlx::query_as(
+            "SELECT id, at, actor, action, item, item_id, room, person, content, reason, ends_at \
+             FROM moderation_actions WHERE event_id = $1 ORDER BY at DESC, id DESC LIMIT 1000",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, actor, action, item, item_id, room, person, content, reason, ends)| {
+                    ModerationAction {
+                        id,
+                        at: crate::timestamp(at),
+                        actor,
+                        action,
+                        item,
+                        item_id,
+                        room,
+                        person,
+                        content,
+                        reason,
+                        ends_at: ends.map(crate::timestamp),
+                    }
+                },
+            )
+            .collect())
+    }
+}

@@ -1,0 +1,309 @@
+//! Moderation commands (K17): organizers remove items, mute people in chat, remove people
+//! from the event and let them back, lock a room's chat, and dismiss reports; anybody
+//! reports a chat line or an impulse. Same path as every live command (authorize →
+//! validate → one transaction with its live-log entry → publish), so the plain forms of
+//! the moderation page and the WebSocket behave alike.
+//!
+//! Mutes and chat locks are checked before every write they concern ([`check_write`]);
+//! they are cached per event for [`FRESH`] (this node forgets its copy at once when it
+//! changes them, other nodes follow within that time).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+use konvent_core::konvent::live::{self, Command, Refusal};
+use konvent_store::{ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written};
+use serde_json::json;
+
+use super::{Actor, EventInfo, Live, organizer_only, refusal};
+
+/// How long a node trusts its copy of an event's mutes and locks.
+pub const FRESH: Duration = Duration::from_secs(2);
+/// The longest mute with an end (a week); longer ones are "for the rest of the event".
+pub const MAX_MUTE_MINUTES: i64 = 7 * 24 * 60;
+
+/// Each event's mutes and chat locks, as last read.
+#[derive(Default)]
+pub struct Cache {
+    events: Mutex<HashMap<i64, (Instant, Arc<Restrictions>)>>,
+}
+
+impl Cache {
+    async fn get(&self, store: &Store, event_id: i64) -> Result<Arc<Restrictions>, StoreError> {
+        if let Some((at, r)) = self
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&event_id)
+            && at.elapsed() < FRESH
+        {
+            return Ok(r.clone());
+        }
+        let fresh = Arc::new(store.restrictions(event_id).await?);
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event_id, (Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    fn forget(&self, event_id: i64) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&event_id);
+    }
+}
+
+/// Refuses what a muted person writes (chat, impulses, questions, pins) with when the
+/// mute ends, and participants' chat lines in a locked room. Organizers are never muted;
+/// organizers and the room's moderators write in a locked room.
+pub async fn check_write(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    room: Option<&Room>,
+    command: &Command,
+) -> Result<(), Refusal> {
+    let concerned = matches!(
+        command,
+        Command::Chat { .. }
+            | Command::Impulse { .. }
+            | Command::EditImpulse { .. }
+            | Command::Ask { .. }
+            | Command::Pin { .. }
+    );
+    if !concerned || actor.organizer {
+        return Ok(());
+    }
+    let restrictions = live
+        .moderation
+        .get(&live.store, info.event.id)
+        .await
+        .map_err(refusal)?;
+    if let Some(ends) = restrictions.mutes.get(&actor.who.id) {
+        return Err(Refusal::new(
+            "muted",
+            match ends {
+                Some(t) => format!(
+                    "Sie sind bis {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
+                    crate::layout::datetime_de(t.as_microsecond())
+                ),
+                None => "Sie sind für den Rest der Veranstaltung stummgeschaltet und können \
+                         nichts mehr schreiben."
+                    .to_owned(),
+            },
+        ));
+    }
+    if let (Command::Chat { .. }, Some(room)) = (command, room)
+        && restrictions.locked_rooms.contains(&room.slug)
+        && !actor.moderates(info, room)
+    {
+        return Err(Refusal::new(
+            "locked",
+            "Der Chat dieses Raums ist gesperrt; hier schreiben gerade nur Organisation und \
+             Moderation.",
+        ));
+    }
+    Ok(())
+}
+
+fn item_of(item: &str) -> Result<ModeratedItem, Refusal> {
+    item.parse().map_err(Refusal::invalid)
+}
+
+/// A reason: trimmed, at most [`REASON_MAX`] characters, required when `required`.
+fn reason(value: &str, required: bool) -> Result<String, Refusal> {
+    if value.trim().is_empty() {
+        return if required {
+            Err(Refusal::invalid("Bitte einen Grund angeben."))
+        } else {
+            Ok(String::new())
+        };
+    }
+    let text = live::text(value)?;
+    let chars = text.chars().count();
+    if chars > REASON_MAX {
+        return Err(Refusal::invalid(format!(
+            "Der Grund ist zu lang ({chars} Zeichen, höchstens {REASON_MAX})."
+        )));
+    }
+    Ok(text)
+}
+
+/// The person an action concerns: somebody else, and not an organizer. `registered`:
+/// they must take part in the event now.
+async fn target(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    user: i64,
+    registered: bool,
+) -> Result<Who, Refusal> {
+    if user == actor.who.id {
+        return Err(Refusal::invalid("Das geht nicht mit sich selbst."));
+    }
+    let principal = live
+        .store
+        .principal(user)
+        .await
+        .map_err(refusal)?
+        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+    let who = Who::new(principal.user_id, principal.display_name.clone());
+    if !registered {
+        return Ok(who);
+    }
+    match Actor::of(&live.store, info, &principal)
+        .await
+        .map_err(refusal)?
+    {
+        Some(other) if other.organizer => Err(Refusal::invalid(
+            "Organisatorinnen und Organisatoren lassen sich nicht stummschalten oder ausschließen.",
+        )),
+        Some(other) => Ok(other.who),
+        None => Err(Refusal::invalid(
+            "Diese Person nimmt nicht an der Veranstaltung teil.",
+        )),
+    }
+}
+
+/// Runs a moderation command (or a report) and publishes its entry.
+pub async fn run(
+    live: &Live,
+    info: &EventInfo,
+    actor: &Actor,
+    command: Command,
+) -> Result<Written, Refusal> {
+    let store = &live.store;
+    let event = info.event.id;
+    let client_id = command.id().map(str::to_owned);
+    let cid = client_id.as_deref();
+    if !matches!(command, Command::Report { .. }) {
+        organizer_only(actor)?;
+    }
+    let written = match command {
+        Command::Report {
+            item,
+            target: item_id,
+            reason: why,
+            ..
+        } => {
+            let item = item_of(&item)?;
+            if !item.reportable() {
+                return Err(Refusal::invalid(
+                    "Melden lassen sich Chatnachrichten und Impulse.",
+                ));
+            }
+            let why = reason(&why, true)?;
+            store
+                .report(event, &actor.who, item, item_id, &why, cid)
+                .await
+        }
+        Command::Remove {
+            item,
+            target: item_id,
+            reason: why,
+            ..
+        } => {
+            let item = item_of(&item)?;
+            let why = reason(&why, false)?;
+            store
+                .remove_item(event, &actor.who, item, item_id, &why, cid)
+                .await
+        }
+        Command::DismissReport {
+            item,
+            target: item_id,
+            reason: why,
+            ..
+        } => {
+            let item = item_of(&item)?;
+            let why = reason(&why, false)?;
+            store
+                .dismiss_reports(event, &actor.who, item, item_id, &why, cid)
+                .await
+        }
+        Command::Mute {
+            user,
+            minutes,
+            reason: why,
+            ..
+        } => {
+            let person = target(live, info, actor, user, true).await?;
+            let why = reason(&why, false)?;
+            let ends_at = match minutes {
+                None => None,
+                Some(m) if (1..=MAX_MUTE_MINUTES).contains(&m) => Some(
+                    jiff::Timestamp::now()
+                        .checked_add(jiff::SignedDuration::from_mins(m))
+                        .map_err(|_| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
+                ),
+                Some(_) => {
+                    return Err(Refusal::invalid(format!(
+                        "Die Dauer muss zwischen 1 und {MAX_MUTE_MINUTES} Minuten liegen."
+                    )));
+                }
+            };
+            let written = store
+                .mute(event, &actor.who, &person, ends_at, &why, cid)
+                .await;
+            live.moderation.forget(event);
+            written
+        }
+        Command::Unmute { user, .. } => {
+            let person = target(live, info, actor, user, false).await?;
+            let written = store.unmute(event, &actor.who, &person, cid).await;
+            live.moderation.forget(event);
+            written
+        }
+        Command::Expel {
+            user, reason: why, ..
+        } => {
+            let person = target(live, info, actor, user, true).await?;
+            let why = reason(&why, false)?;
+            let written = store
+                .expel(event, &actor.who, &person, &why, cid)
+                .await
+                .map_err(refusal)?;
+            // Their open connections to this event end now; the upgrade refuses them
+            // from here on.
+            let goodbye = json!({
+                "t": "error",
+                "id": null,
+                "code": "removed",
+                "message": "Sie wurden von der Veranstaltung ausgeschlossen.",
+            });
+            live.fanout
+                .close_account(event, person.id, Utf8Bytes::from(goodbye.to_string()));
+            Ok(written)
+        }
+        Command::Readmit { user, .. } => {
+            let person = target(live, info, actor, user, false).await?;
+            store.readmit(event, &actor.who, &person, cid).await
+        }
+        Command::LockChat {
+            room,
+            locked,
+            reason: why,
+            ..
+        } => {
+            let room = info
+                .room(&room)
+                .ok_or_else(|| Refusal::new("unknown_room", "Diesen Raum gibt es nicht."))?;
+            let why = reason(&why, false)?;
+            let written = store
+                .lock_chat(event, &actor.who, room, locked, &why, cid)
+                .await;
+            live.moderation.forget(event);
+            written
+        }
+        _ => {
+            return Err(Refusal::new("bad_frame", "Kein Befehl der Moderation."));
+        }
+    }
+    .map_err(refusal)?;
+    live.publish(&written);
+    Ok(written)
+}
