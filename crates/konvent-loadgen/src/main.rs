@@ -7,6 +7,7 @@
 mod baseline;
 mod bench;
 mod clients;
+mod flood;
 mod map;
 mod servers;
 
@@ -102,6 +103,23 @@ enum Command {
         #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
         konvent: String,
     },
+    /// One participant floods each durable live command kind for a phase while others
+    /// chat, konvent with its default per-person budget: growth of the database and its
+    /// write-ahead log, and the others' acknowledgement latency against phases without
+    /// the flooder. Prints a Markdown table.
+    Flood {
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/debug/konvent")]
+        konvent: String,
+        /// Participants who chat meanwhile (one line every 2 s each).
+        #[arg(long, default_value_t = 100)]
+        others: usize,
+        /// Seconds of each phase.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// hand, vote_pin, chat, ask, pin, dm (default: all).
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+    },
     /// A short run against konvent that fails only on errors or on lost, duplicated or
     /// out-of-order messages (for CI; latency is printed, not judged).
     Smoke {
@@ -188,6 +206,20 @@ fn main() -> Result<()> {
         } => {
             servers::raise_open_files(clients)?;
             runtime()?.block_on(smoke(&konvent, clients, messages, rate))
+        }
+        Command::Flood {
+            konvent,
+            others,
+            seconds,
+            kinds,
+        } => {
+            servers::raise_open_files(others + 2)?;
+            let options = flood::Options {
+                others,
+                seconds,
+                kinds,
+            };
+            runtime()?.block_on(flood::run(&options, &konvent))
         }
     }
 }

@@ -237,6 +237,22 @@ impl Running {
         cores: Cores,
         map: Option<&std::path::Path>,
     ) -> Result<Self> {
+        // The hub's throughput is measured, not the per-person write limit (10 commands
+        // per 10 s by default), which would cap N clients at N/s.
+        Self::start_configured(target, clients, konvent, cores, map, "live_writes_per_10s = 0\n")
+            .await
+    }
+
+    /// As [`Running::start_with_map`], with `config` as konvent's configuration file
+    /// (empty: the defaults, the per-person write budget included).
+    pub async fn start_configured(
+        target: Target,
+        clients: usize,
+        konvent: &str,
+        cores: Cores,
+        map: Option<&std::path::Path>,
+        config: &str,
+    ) -> Result<Self> {
         let port = free_port()?;
         let mut tokens = Vec::new();
         let mut data_dir = None;
@@ -303,15 +319,13 @@ impl Running {
                         String::from_utf8_lossy(&out.stdout).trim()
                     );
                 }
-                // The hub's throughput is measured, not the per-person write limit
-                // (10 lines per 10 s by default), which would cap N clients at N/s.
-                let config = dir.join("loadgen.toml");
-                std::fs::write(&config, "live_writes_per_10s = 0\n")
+                let config_file = dir.join("loadgen.toml");
+                std::fs::write(&config_file, config)
                     .context("writing the load test's konvent configuration")?;
                 data_dir = Some(dir);
                 let mut cmd = pinned(konvent, cores);
                 cmd.arg("--config")
-                    .arg(&config)
+                    .arg(&config_file)
                     .args([
                         "serve",
                         "--data",
@@ -394,6 +408,11 @@ impl Running {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// konvent's data folder (its SQLite database).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.data_dir.as_deref()
     }
 
     /// Resident memory in KiB: everything, the binary's mapped code included.
