@@ -9,6 +9,7 @@ mod directory;
 mod helpers;
 mod import;
 mod konvent;
+mod leaks;
 mod live;
 mod map;
 mod oparl;
