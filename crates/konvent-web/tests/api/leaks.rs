@@ -46,6 +46,10 @@ enum Viewer {
     OtherSpokesperson,
     /// A spokesperson of the UMK, whom the unpublished resolutions concern.
     OwnSpokesperson,
+    /// The office of the DMK.
+    OtherOffice,
+    /// The office of the UMK.
+    OwnOffice,
     /// The patron of another focus topic than the confidential target picture's.
     OtherPatron,
     /// A member of the council.
@@ -56,11 +60,13 @@ enum Viewer {
 }
 
 impl Viewer {
-    const ALL: [Viewer; 8] = [
+    const ALL: [Viewer; 10] = [
         Viewer::Visitor,
         Viewer::Participant,
         Viewer::OtherSpokesperson,
         Viewer::OwnSpokesperson,
+        Viewer::OtherOffice,
+        Viewer::OwnOffice,
         Viewer::OtherPatron,
         Viewer::Member,
         Viewer::Admin,
@@ -73,6 +79,7 @@ const OUTSIDERS: &[Viewer] = &[
     Viewer::Visitor,
     Viewer::Participant,
     Viewer::OtherSpokesperson,
+    Viewer::OtherOffice,
     Viewer::OtherPatron,
 ];
 
@@ -83,6 +90,8 @@ const NOT_COUNCIL: &[Viewer] = &[
     Viewer::Participant,
     Viewer::OtherSpokesperson,
     Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
     Viewer::OtherPatron,
 ];
 
@@ -102,9 +111,9 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKdecidedResTitle9c1e", what: "title of a decided, unpublished resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKdecidedResBody9c1e", what: "text of a decided, unpublished resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKconfidentialPicture2b8d", what: "confidential target-picture version", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
-    Secret { marker: "LEAKreportAnswer5e0a", what: "a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson] },
-    Secret { marker: "LEAKreportAuthor5e0a", what: "the author of a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson] },
-    Secret { marker: "LEAKdirectMessage3d71", what: "a direct message to the help desk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OtherPatron, Viewer::Member], seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKreportAnswer5e0a", what: "a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson, Viewer::OwnOffice] },
+    Secret { marker: "LEAKreportAuthor5e0a", what: "the author of a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson, Viewer::OwnOffice] },
+    Secret { marker: "LEAKdirectMessage3d71", what: "a direct message to the help desk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OtherOffice, Viewer::OtherPatron, Viewer::Member], seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKpendingQuestion8a44", what: "a pending podium question", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKrejectedQuestion8a44", what: "a rejected podium question", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKhiddenImpulse6f19", what: "a hidden impulse", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer, Viewer::Admin] },
@@ -344,6 +353,22 @@ async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
                 )
                 .await
             }
+            Viewer::OtherOffice => {
+                user_with(
+                    app,
+                    "Leak DMK-Geschäftsstelle",
+                    &[Grant::new(Role::FachmkOffice, conference("DMK")).expect("grant")],
+                )
+                .await
+            }
+            Viewer::OwnOffice => {
+                user_with(
+                    app,
+                    "Leak UMK-Geschäftsstelle",
+                    &[Grant::new(Role::FachmkOffice, conference("UMK")).expect("grant")],
+                )
+                .await
+            }
             Viewer::OtherPatron => {
                 let id = account_id(app, &strategy_demo::patron_email(&topics[1].slug)).await;
                 (id, signed_in(app, id).await)
@@ -403,7 +428,9 @@ fn skipped(path: &str) -> bool {
 
 /// The body as text; an XLSX file unzipped, every XML part inside concatenated.
 fn readable(path: &str, content_type: &str, bytes: &[u8]) -> String {
-    if content_type.contains("spreadsheetml") || path.ends_with(".xlsx") {
+    if content_type.contains("spreadsheetml")
+        || (path.ends_with(".xlsx") && bytes.starts_with(b"PK"))
+    {
         let mut archive =
             zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("the XLSX is a zip file");
         let mut all = String::new();
@@ -707,6 +734,29 @@ async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
         }
         corpora.insert(viewer, corpus);
     }
+
+    // The exports were really read (by those who may export them).
+    let admin = &corpora[&Viewer::Admin];
+    let body = |path: &str| {
+        admin
+            .iter()
+            .find(|(p, _)| p.ends_with(path))
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_default()
+    };
+    assert!(
+        body("/ergebnisse.pdf").starts_with("%PDF"),
+        "the PDF export"
+    );
+    assert!(
+        body("/verzeichnis.xlsx").contains("<worksheet"),
+        "the XLSX export"
+    );
+    assert!(body("/ergebnisse.csv").contains(';') || body("/ergebnisse.csv").contains(','));
+    assert!(
+        body("/calendar.ics").starts_with("BEGIN:VCALENDAR"),
+        "the calendar"
+    );
 
     // Nobody finds what they may not see.
     let mut leaks = Vec::new();
