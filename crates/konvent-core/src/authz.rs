@@ -223,6 +223,10 @@ pub enum Action<'a> {
     SpeakFor(&'a Abbreviation),
     /// Work for a conference (spokesperson or its office): submit and follow concerns.
     WorkFor(&'a Abbreviation),
+    /// Read a conference's informal reports to the council (G4) with their answers and
+    /// author: the council's members, admins, and the conference's own spokespersons and
+    /// office. Everybody else sees at most whether it reported.
+    ReadReport(&'a Abbreviation),
     /// Add a group's work result to a workshop.
     AddWorkResult,
     /// Run an event (K1–K7, K13, K14): agenda, rooms, announcements, the pitch timer,
@@ -284,6 +288,10 @@ impl Principal {
                 self.is_admin()
                     || self.holds(Role::Spokesperson, conference)
                     || self.holds(Role::FachmkOffice, conference)
+            }
+            // Reports are internal to the council and the reporting conference.
+            Action::ReadReport(conference) => {
+                self.may(Action::ReadConfidential) || self.may(Action::WorkFor(conference))
             }
             // Workshop groups are whoever takes part: any signed-in account.
             Action::AddWorkResult => true,
@@ -364,6 +372,35 @@ mod tests {
         assert!(member.may(Action::ReadConfidential));
         assert!(!member.may(Action::EditCouncil));
         assert!(!participant.may(Action::ReadConfidential));
+    }
+
+    #[test]
+    fn reports_reach_members_and_the_reporting_conference_only() {
+        let dmk = Abbreviation::parse("DMK").expect("valid");
+        let imk = Abbreviation::parse("IMK").expect("valid");
+        let with = |role, scope| principal(vec![Grant::new(role, scope).expect("valid")]);
+        let at = |a: &Abbreviation| Scope::Conference(a.clone());
+        for reader in [
+            with(Role::Admin, Scope::Global),
+            with(Role::Member, Scope::Global),
+            with(Role::Spokesperson, at(&dmk)),
+            with(Role::FachmkOffice, at(&dmk)),
+        ] {
+            assert!(reader.may(Action::ReadReport(&dmk)), "{:?}", reader.grants);
+        }
+        for outsider in [
+            with(Role::Spokesperson, at(&imk)),
+            with(Role::FachmkOffice, at(&imk)),
+            with(Role::Participant, Scope::Global),
+            with(Role::Patron, Scope::Topic(1)),
+            with(Role::Organizer, Scope::Event(1)),
+        ] {
+            assert!(
+                !outsider.may(Action::ReadReport(&dmk)),
+                "{:?}",
+                outsider.grants
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,10 @@ use konvent_core::gremien::cooperation::{
 use serde::Serialize;
 use sqlx::FromRow;
 
+use konvent_core::gremien::council::ResolutionState;
+
 use crate::audit::{self, Actor, Change};
+use crate::council::Visibility;
 use crate::{Result, Store, StoreError, now_micros};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -19,8 +22,11 @@ type Tx = sqlx::Transaction<'static, sqlx::Any>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Duty {
     pub id: i64,
-    pub resolution: String,
-    pub resolution_title: String,
+    /// The resolution the duty belongs to, as far as the reader may see it: `None` while
+    /// the resolution is unpublished and the reader may not read decision papers
+    /// ([`Visibility`]); the duty then says only that a resolution in preparation
+    /// concerns the conference, without its number, title or link.
+    pub resolution: Option<DutyResolution>,
     pub conference: String,
     pub conference_name: String,
     pub phase: DutyPhase,
@@ -31,12 +37,20 @@ pub struct Duty {
     pub done_by: Option<String>,
 }
 
+/// A duty's resolution: `2024/15` and its title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DutyResolution {
+    pub reference: String,
+    pub title: String,
+}
+
 #[derive(FromRow)]
 struct DutyRow {
     id: i64,
     year: i64,
     number: i64,
     resolution_title: String,
+    resolution_state: String,
     conference: String,
     conference_name: String,
     phase: String,
@@ -48,17 +62,24 @@ struct DutyRow {
 }
 
 const DUTY_SELECT: &str = "SELECT d.id, r.year, r.number, r.title AS resolution_title, \
-    c.abbreviation AS conference, c.name AS conference_name, d.phase, d.task, d.owner, \
+    r.state AS resolution_state, c.abbreviation AS conference, c.name AS conference_name, d.phase, d.task, d.owner, \
     d.due_on, d.done_at, d.done_by FROM duties d JOIN resolutions r ON r.id = d.resolution_id \
     JOIN conferences c ON c.id = d.conference_id WHERE r.deleted_at IS NULL";
 
-impl TryFrom<DutyRow> for Duty {
-    type Error = StoreError;
-    fn try_from(r: DutyRow) -> Result<Self> {
+impl Duty {
+    /// The duty as `visibility` lets the reader see it: the resolution's number and title
+    /// only if the reader may see the resolution itself (the same rule as its page).
+    fn from_row(r: DutyRow, visibility: Visibility) -> Result<Self> {
+        let state: ResolutionState = r
+            .resolution_state
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("state {:?}", r.resolution_state)))?;
         Ok(Self {
             id: r.id,
-            resolution: format!("{}/{:02}", r.year, r.number),
-            resolution_title: r.resolution_title,
+            resolution: visibility.allows(state).then(|| DutyResolution {
+                reference: format!("{}/{:02}", r.year, r.number),
+                title: r.resolution_title,
+            }),
             conference: r.conference,
             conference_name: r.conference_name,
             phase: r
@@ -206,8 +227,13 @@ pub struct WorkshopQuestion {
 }
 
 impl Store {
-    /// Duties, open ones first by due date; limited to some conferences if given.
-    pub async fn duties(&self, conferences: Option<&[String]>) -> Result<Vec<Duty>> {
+    /// Duties, open ones first by due date; limited to some conferences if given. Those of
+    /// resolutions the reader may not see (`visibility`) come without number and title.
+    pub async fn duties(
+        &self,
+        conferences: Option<&[String]>,
+        visibility: Visibility,
+    ) -> Result<Vec<Duty>> {
         let rows: Vec<DutyRow> = sqlx::query_as(&format!(
             "{DUTY_SELECT} ORDER BY d.done_at IS NOT NULL, d.due_on, c.name, d.position"
         ))
@@ -218,18 +244,18 @@ impl Store {
             if conferences.is_some_and(|only| !only.contains(&row.conference)) {
                 continue;
             }
-            list.push(Duty::try_from(row)?);
+            list.push(Duty::from_row(row, visibility)?);
         }
         Ok(list)
     }
 
-    pub async fn duty(&self, id: i64) -> Result<Duty> {
+    pub async fn duty(&self, id: i64, visibility: Visibility) -> Result<Duty> {
         let row: DutyRow = sqlx::query_as(&format!("{DUTY_SELECT} AND d.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        row.try_into()
+        Duty::from_row(row, visibility)
     }
 
     /// Ticks a duty off (or opens it again).

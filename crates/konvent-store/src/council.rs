@@ -106,7 +106,7 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    fn allows(self, state: ResolutionState) -> bool {
+    pub fn allows(self, state: ResolutionState) -> bool {
         self == Self::Confidential || state.is_public()
     }
 }

@@ -367,6 +367,7 @@ duty-phase-after = nach dem Beschluss
 duty-done = erledigt
 duty-reopen = wieder öffnen
 duty-mark-done = erledigt
+duty-resolution-in-preparation = Ein Beschluss in Vorbereitung (Nummer und Titel folgen mit der Veröffentlichung)
 col-phase = Phase
 col-task = Aufgabe
 col-owner = Verantwortlich

@@ -367,6 +367,7 @@ duty-phase-after = after the decision
 duty-done = done
 duty-reopen = reopen
 duty-mark-done = done
+duty-resolution-in-preparation = A resolution in preparation (number and title follow on publication)
 col-phase = Phase
 col-task = Task
 col-owner = Owner

@@ -1,5 +1,6 @@
 //! The JSON API of the council: sessions with their agendas and reports, resolutions.
-//! Resolutions honour the same visibility as the pages: the public sees published ones.
+//! Resolutions and reports honour the same visibility as the pages: the public sees
+//! published resolutions, and of the reports only whether a conference reported.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,7 +22,7 @@ pub async fn session(
 ) -> AppResult<Json<Value>> {
     let s = state.store.session(number).await?;
     let agenda = state.store.agenda(s.id).await?;
-    let reports = state.store.reports(s.id).await?;
+    let reports = super::reports::visible_reports(&state, &ctx, s.id).await?;
     let follow_up = state.store.follow_up(s.id).await?;
     let resolutions: Vec<_> = state
         .store

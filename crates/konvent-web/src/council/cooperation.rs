@@ -56,6 +56,8 @@ fn work_for(a: &Abbreviation) -> Action<'_> {
 
 struct DutyRow {
     duty: Duty,
+    /// The resolution's number, or "in preparation" when the reader may not see it.
+    resolution: String,
     phase: String,
     due: String,
     done: Option<String>,
@@ -93,12 +95,16 @@ pub async fn duties(
     let all = q.alle.is_some();
     let rows: Vec<DutyRow> = state
         .store
-        .duties(mine.as_deref())
+        .duties(mine.as_deref(), super::visibility(&ctx))
         .await?
         .into_iter()
         .filter(|d| filter.is_empty() || d.conference == filter)
         .filter(|d| all || d.done_at.is_none())
         .map(|d| DutyRow {
+            resolution: match &d.resolution {
+                Some(r) => r.reference.clone(),
+                None => t.get("duty-resolution-in-preparation"),
+            },
             phase: t.get(&format!("duty-phase-{}", d.phase.as_str())),
             due: d.due_on.as_ref().map(date_de).unwrap_or_else(|| "–".into()),
             done: d.done_at.map(|at| {
@@ -133,7 +139,7 @@ pub async fn set_duty_done(
     Id(id): Id,
     CsrfForm(form): CsrfForm<DoneForm>,
 ) -> AppResult<Response> {
-    let duty = state.store.duty(id).await?;
+    let duty = state.store.duty(id, super::visibility(&ctx)).await?;
     let conference = Abbreviation::parse(&duty.conference).map_err(|_| AppError::NotFound)?;
     ctx.require(Action::SpeakFor(&conference))?;
     state

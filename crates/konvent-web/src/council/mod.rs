@@ -74,12 +74,13 @@ struct SessionsPage {
 /// "9 berichtet, 2 kein Austausch, 2 offen"
 async fn reporting_summary(
     state: &AppState,
-    t: &Tr,
+    ctx: &Ctx,
     session: &Session,
     conferences: usize,
 ) -> AppResult<String> {
-    let reports = state.store.reports(session.id).await?;
-    let none = reports.iter().filter(|r| r.input.no_exchange).count();
+    let t = ctx.tr();
+    let reports = reports::visible_reports(state, ctx, session.id).await?;
+    let none = reports.iter().filter(|r| r.status == "none").count();
     let filed = reports.len() - none;
     Ok(t.with(
         "reporting-summary",
@@ -100,7 +101,7 @@ pub async fn sessions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html
     let mut rows = Vec::new();
     for s in state.store.sessions().await? {
         let reporting = if has_standard_reporting_item(s.number) {
-            Some(reporting_summary(&state, &t, &s, conferences).await?)
+            Some(reporting_summary(&state, &ctx, &s, conferences).await?)
         } else {
             None
         };
@@ -237,28 +238,25 @@ pub async fn session(
         .collect();
     let has_reporting =
         agenda.iter().any(|a| a.is_reporting) || has_standard_reporting_item(number);
-    let reports = state.store.reports(s.id).await?;
+    let reports = reports::visible_reports(&state, &ctx, s.id).await?;
     let mut reporting = Vec::new();
     let directory = Directory::load(&state).await?;
     for c in &directory.conferences {
         let report = reports.iter().find(|r| r.conference == c.abbreviation);
         let abbreviation = Abbreviation::parse(&c.abbreviation).ok();
         let answers = report
-            .map(|r| {
-                reports::answers(&r.input)
+            .and_then(|r| r.input.as_ref())
+            .map(|input| {
+                reports::answers(input)
                     .into_iter()
                     .filter_map(|(q, a)| a.map(|a| (q.to_owned(), a.to_owned())))
                     .collect()
             })
             .unwrap_or_default();
         reporting.push(ReportLine {
-            status: match report {
-                None => "open",
-                Some(r) if r.input.no_exchange => "none",
-                Some(_) => "filed",
-            },
+            status: report.map_or("open", |r| r.status),
             answers,
-            author: report.map(|r| r.author.clone()),
+            author: report.and_then(|r| r.author.clone()),
             may_file: abbreviation
                 .as_ref()
                 .is_some_and(|a| ctx.may(Action::SpeakFor(a))),

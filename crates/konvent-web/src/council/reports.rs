@@ -9,7 +9,8 @@ use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::council::{GUIDING_QUESTIONS, ReportInput};
-use serde::Deserialize;
+use konvent_store::Report;
+use serde::{Deserialize, Serialize};
 
 use super::session_title;
 use crate::AppState;
@@ -26,6 +27,62 @@ pub fn answers(r: &ReportInput) -> Vec<(&'static str, Option<&str>)> {
         .zip(values)
         .map(|((_, question), value)| (*question, value.as_deref()))
         .collect()
+}
+
+/// A conference's report as the reader may see it. Reports are internal (G4): everybody
+/// sees whether a conference reported; its answers and who entered them only those who
+/// may read that conference's reports ([`Action::ReadReport`]). Every page, API answer
+/// and export shows reports through [`visible_reports`], so the rule lives here once.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub session_id: i64,
+    pub conference: String,
+    pub conference_name: String,
+    /// `filed`, or `none` (no exchange, no report).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<ReportInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<i64>,
+}
+
+impl ReportView {
+    fn new(ctx: &Ctx, r: Report) -> Self {
+        let readable =
+            Abbreviation::parse(&r.conference).is_ok_and(|a| ctx.may(Action::ReadReport(&a)));
+        let status = if r.input.no_exchange { "none" } else { "filed" };
+        let (input, author, modified_at) = if readable {
+            (Some(r.input), Some(r.author), Some(r.modified_at))
+        } else {
+            (None, None, None)
+        };
+        Self {
+            session_id: r.session_id,
+            conference: r.conference,
+            conference_name: r.conference_name,
+            status,
+            input,
+            author,
+            modified_at,
+        }
+    }
+}
+
+/// The reports filed for a session, as the reader may see them.
+pub async fn visible_reports(
+    state: &AppState,
+    ctx: &Ctx,
+    session_id: i64,
+) -> AppResult<Vec<ReportView>> {
+    Ok(state
+        .store
+        .reports(session_id)
+        .await?
+        .into_iter()
+        .map(|r| ReportView::new(ctx, r))
+        .collect())
 }
 
 #[derive(Deserialize, Default)]

@@ -1,8 +1,10 @@
 //! Duties, concerns and workshops (G3, G7).
 
-use konvent_core::authz::Role;
+use konvent_core::authz::{Grant, Role};
+use konvent_store::Visibility;
 
 use crate::helpers::{spawn_app, text};
+use crate::leaks::{conference, user_with};
 
 #[tokio::test]
 async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only() {
@@ -20,7 +22,11 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
         "owners are the DMK's spokespersons"
     );
     assert!(!page.contains(" IMK "), "only the DMK's duties");
-    let duties = app.store.duties(None).await.expect("duties");
+    let duties = app
+        .store
+        .duties(None, Visibility::Confidential)
+        .await
+        .expect("duties");
     assert_eq!(
         duties.len(),
         4 * 13 * 7,
@@ -28,7 +34,12 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
     );
     let dmk = duties
         .iter()
-        .find(|d| d.conference == "DMK" && d.resolution == "2024/15")
+        .find(|d| {
+            d.conference == "DMK"
+                && d.resolution
+                    .as_ref()
+                    .is_some_and(|r| r.reference == "2024/15")
+        })
         .expect("DMK duty");
     let imk = duties
         .iter()
@@ -51,7 +62,7 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
     );
     assert!(
         app.store
-            .duty(dmk.id)
+            .duty(dmk.id, Visibility::Confidential)
             .await
             .expect("duty")
             .done_at
@@ -69,7 +80,7 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
     );
     assert!(
         app.store
-            .duty(imk.id)
+            .duty(imk.id, Visibility::Confidential)
             .await
             .expect("duty")
             .done_at
@@ -243,4 +254,69 @@ async fn workshop_groups_capture_results_per_question_and_export_them() {
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_spokesperson_learns_of_a_resolution_in_preparation_but_not_its_number_or_title() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let form = |state| {
+        [
+            ("number", "2025/77"),
+            ("title", "Abwasserregister im Entwurf"),
+            ("body", "Nur für Mitglieder."),
+            ("session_number", "48"),
+            ("state", state),
+            ("relevance", "UMK: Betrifft die Umweltministerkonferenz"),
+        ]
+    };
+    let (_, umk) = user_with(
+        &app,
+        "UMK-Sprecherin",
+        &[Grant::new(Role::Spokesperson, conference("UMK")).expect("grant")],
+    )
+    .await;
+    let created = admin.post("/gremien/beschluesse/neu", &form("draft")).await;
+    assert_eq!(created.status(), 303);
+    for state in ["draft", "decided"] {
+        let saved = admin
+            .post("/gremien/beschluesse/2025/77/bearbeiten", &form(state))
+            .await;
+        assert_eq!(saved.status(), 303, "{state}");
+        let (status, page) = umk.get_text("/gremien/aufgaben").await;
+        assert_eq!(status, 200);
+        assert!(
+            !page.contains("2025/77") && !page.contains("Abwasserregister"),
+            "{state}: neither number nor title nor link"
+        );
+        assert!(
+            text(&page).contains("Ein Beschluss in Vorbereitung"),
+            "{state}: the spokesperson learns that one concerns the UMK: {}",
+            text(&page)
+        );
+        assert_eq!(
+            umk.get("/gremien/beschluesse/2025/77").await.status(),
+            404,
+            "{state}"
+        );
+        // Admins (and members, who read the resolution itself) see which one it is.
+        let (_, all) = admin.get_text("/gremien/aufgaben?konferenz=UMK").await;
+        assert!(all.contains("2025/77") && all.contains("Abwasserregister"));
+    }
+    // Published, it is the spokesperson's like any other.
+    let published = admin
+        .post(
+            "/gremien/beschluesse/2025/77/bearbeiten",
+            &form("published"),
+        )
+        .await;
+    assert_eq!(published.status(), 303);
+    let (_, page) = umk.get_text("/gremien/aufgaben").await;
+    assert!(page.contains("/gremien/beschluesse/2025/77") && page.contains("Abwasserregister"));
+    let public = app
+        .store
+        .duties(Some(&["UMK".to_owned()]), Visibility::Public)
+        .await
+        .expect("duties");
+    assert!(public.iter().all(|d| d.resolution.is_some()));
 }

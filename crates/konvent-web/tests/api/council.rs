@@ -1,8 +1,9 @@
 //! Council sessions, resolutions, reporting and follow-up meetings (G4–G6, G8 feeds).
 
-use konvent_core::authz::Role;
+use konvent_core::authz::{Grant, Role};
 
 use crate::helpers::{User, spawn_app, text};
+use crate::leaks::{conference, user_with};
 
 async fn create_session(admin: &User, number: &str, date: &str, state: &str) -> reqwest::Response {
     admin
@@ -422,8 +423,92 @@ async fn a_spokesperson_reports_for_their_own_conference_only() {
         )
         .await;
     assert_eq!(response.status(), 303);
-    let (_, page) = app.visitor().get_text("/gremien/sitzungen/47").await;
+    let (_, page) = spokesperson.get_text("/gremien/sitzungen/47").await;
     assert!(text(&page).contains("Gemeinsame AG-Sitzung"));
+}
+
+#[tokio::test]
+async fn a_report_is_read_by_the_council_and_its_conference_only_others_see_its_status() {
+    let app = spawn_app().await;
+    let spokesperson = app.user(Role::Spokesperson).await; // conference:DMK, "Test spokesperson"
+    let response = spokesperson
+        .post(
+            "/gremien/sitzungen/47/berichte/DMK",
+            &[("collaboration", "Vertraulicher Stand der AG Register")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let (_, dmk_office) = user_with(
+        &app,
+        "DMK-Geschäftsstelle",
+        &[Grant::new(Role::FachmkOffice, conference("DMK")).expect("grant")],
+    )
+    .await;
+    let (_, imk_spokesperson) = user_with(
+        &app,
+        "IMK-Sprecher",
+        &[Grant::new(Role::Spokesperson, conference("IMK")).expect("grant")],
+    )
+    .await;
+    let (_, imk_office) = user_with(
+        &app,
+        "IMK-Geschäftsstelle",
+        &[Grant::new(Role::FachmkOffice, conference("IMK")).expect("grant")],
+    )
+    .await;
+    let readers = [
+        ("admin", app.admin().await),
+        ("member", app.user(Role::Member).await),
+        ("the DMK's spokesperson", spokesperson),
+        ("the DMK's office", dmk_office),
+    ];
+    let others = [
+        ("visitor", app.visitor()),
+        ("participant", app.user(Role::Participant).await),
+        ("patron", app.user(Role::Patron).await),
+        ("the IMK's spokesperson", imk_spokesperson),
+        ("the IMK's office", imk_office),
+    ];
+    for (who, user) in &readers {
+        let (_, page) = user.get_text("/gremien/sitzungen/47").await;
+        let page = text(&page);
+        assert!(
+            page.contains("Vertraulicher Stand der AG Register")
+                && page.contains("Test spokesperson"),
+            "{who} reads the report and its author"
+        );
+        let api: serde_json::Value = user
+            .get("/api/v1/sessions/47")
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            api["reports"][0]["input"]["collaboration"], "Vertraulicher Stand der AG Register",
+            "{who}"
+        );
+    }
+    for (who, user) in &others {
+        let (status, page) = user.get_text("/gremien/sitzungen/47").await;
+        assert_eq!(status, 200);
+        let page = text(&page);
+        assert!(
+            !page.contains("Vertraulicher Stand") && !page.contains("Test spokesperson"),
+            "{who} reads neither the answers nor the author: {page}"
+        );
+        assert!(
+            page.contains("Digitalministerkonferenz (DMK) berichtet"),
+            "{who} sees that the DMK reported: {page}"
+        );
+        let (_, api) = user.get_text("/api/v1/sessions/47").await;
+        assert!(
+            !api.contains("Vertraulicher Stand") && !api.contains("Test spokesperson"),
+            "{who}: {api}"
+        );
+        let api: serde_json::Value = serde_json::from_str(&api).expect("JSON");
+        assert_eq!(api["reports"][0]["conference"], "DMK");
+        assert_eq!(api["reports"][0]["status"], "filed", "{who}");
+    }
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod directory;
 mod helpers;
 mod import;
 mod konvent;
+mod leaks;
 mod live;
 mod live_limits;
 mod map;

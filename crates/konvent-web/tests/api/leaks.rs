@@ -1,0 +1,805 @@
+//! THE leak test (issue 14): unique markers planted in every confidential thing, then
+//! searched for, as every role that must not see them, in everything a client can reach:
+//! every page a crawler finds, the JSON API (everything `openapi.json` lists), OParl,
+//! the iCalendar feeds, every export (CSV, XLSX unzipped, Markdown, PDF) and the live
+//! replay of the event and each of its rooms. Positive controls make sure the search
+//! reaches the markers at all: each is found by at least one role that may see it.
+//!
+//! A new confidential thing is one more line in [`SECRETS`] (and where it is planted in
+//! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
+//! read.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::io::Read;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use jiff::SignedDuration;
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::demo;
+use konvent_core::gremien::council::ReportInput;
+use konvent_core::konvent::live::QuestionStatus;
+use konvent_core::strategy::Visibility as PictureVisibility;
+use konvent_core::strategy::demo as strategy_demo;
+use konvent_store::{Actor, EventRole, Who};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::{CSRF, TestApp, User, spawn_app};
+
+/// How many URLs a crawl of the pages (and of OParl, and of the API) visits at most, per
+/// viewer: enough for the demo's every page, bounded so the test stays fast.
+const CRAWL_LIMIT: usize = 700;
+const OPARL_LIMIT: usize = 300;
+const API_LIMIT: usize = 300;
+
+/// Who looks. Those in a secret's `hidden_from` must not find its marker anywhere; at
+/// least one of its `seen_by` must find it somewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Viewer {
+    /// Not signed in.
+    Visitor,
+    /// A registered participant of the convention (not the one who wrote the secrets).
+    Participant,
+    /// A spokesperson of the DMK (the secrets concern the UMK).
+    OtherSpokesperson,
+    /// A spokesperson of the UMK, whom the unpublished resolutions concern.
+    OwnSpokesperson,
+    /// The office of the DMK.
+    OtherOffice,
+    /// The office of the UMK.
+    OwnOffice,
+    /// The patron of another focus topic than the confidential target picture's.
+    OtherPatron,
+    /// A member of the council.
+    Member,
+    Admin,
+    /// The organizer of the convention (the demo's moderation).
+    Organizer,
+}
+
+impl Viewer {
+    const ALL: [Viewer; 10] = [
+        Viewer::Visitor,
+        Viewer::Participant,
+        Viewer::OtherSpokesperson,
+        Viewer::OwnSpokesperson,
+        Viewer::OtherOffice,
+        Viewer::OwnOffice,
+        Viewer::OtherPatron,
+        Viewer::Member,
+        Viewer::Admin,
+        Viewer::Organizer,
+    ];
+}
+
+/// The roles that never see anything confidential of the council or the event staff.
+const OUTSIDERS: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::Participant,
+    Viewer::OtherSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OtherPatron,
+];
+
+/// Outsiders, and the spokesperson of the conference an unpublished resolution concerns
+/// (DESIGN.md: unpublished resolutions reach only members and admins).
+const NOT_COUNCIL: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::Participant,
+    Viewer::OtherSpokesperson,
+    Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
+    Viewer::OtherPatron,
+];
+
+/// A confidential thing: its marker, who must not see it, who may.
+struct Secret {
+    marker: &'static str,
+    what: &'static str,
+    hidden_from: &'static [Viewer],
+    seen_by: &'static [Viewer],
+}
+
+#[rustfmt::skip]
+const SECRETS: &[Secret] = &[
+    Secret { marker: "LEAKdraftResTitle7f3a", what: "title of a draft resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdraftResBody7f3a", what: "text of a draft resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdraftResReason7f3a", what: "relevance reason of a draft resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdecidedResTitle9c1e", what: "title of a decided, unpublished resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdecidedResBody9c1e", what: "text of a decided, unpublished resolution", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKconfidentialPicture2b8d", what: "confidential target-picture version", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKreportAnswer5e0a", what: "a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson, Viewer::OwnOffice] },
+    Secret { marker: "LEAKreportAuthor5e0a", what: "the author of a spokesperson's report", hidden_from: OUTSIDERS, seen_by: &[Viewer::Admin, Viewer::Member, Viewer::OwnSpokesperson, Viewer::OwnOffice] },
+    Secret { marker: "LEAKdirectMessage3d71", what: "a direct message to the help desk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OtherOffice, Viewer::OtherPatron, Viewer::Member], seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKpendingQuestion8a44", what: "a pending podium question", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKrejectedQuestion8a44", what: "a rejected podium question", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKhiddenImpulse6f19", what: "a hidden impulse", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+];
+
+fn marker(what: &str) -> &'static str {
+    SECRETS
+        .iter()
+        .find(|s| s.what == what)
+        .map(|s| s.marker)
+        .expect("a secret of that name")
+}
+
+/// A signed-in account with exactly these grants (and this display name).
+pub(crate) async fn user_with(app: &TestApp, name: &str, grants: &[Grant]) -> (i64, User) {
+    let email = format!(
+        "{}@test.example",
+        name.to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric(), ".")
+    );
+    let id = app
+        .store
+        .ensure_account(&email, name, grants)
+        .await
+        .expect("account");
+    (id, signed_in(app, id).await)
+}
+
+async fn signed_in(app: &TestApp, id: i64) -> User {
+    let token = app
+        .store
+        .sign_in(id, SignedDuration::from_hours(1))
+        .await
+        .expect("session");
+    User {
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        cookie: format!("konvent_csrf={CSRF}; konvent_session={token}"),
+        base: app.address.clone(),
+    }
+}
+
+pub(crate) fn conference(abbreviation: &str) -> Scope {
+    format!("conference:{abbreviation}").parse().expect("scope")
+}
+
+async fn account_id(app: &TestApp, email: &str) -> i64 {
+    app.store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == email)
+        .expect("account exists")
+        .id
+}
+
+/// Plants every marker of [`SECRETS`] where it belongs, through the store's ordinary
+/// methods (the same the pages and the live hub call).
+async fn plant(app: &TestApp) {
+    let admin = Actor::system("Leak-Test");
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+
+    // Unpublished resolutions, relevant for the UMK, on the agenda of the 48th session.
+    for (number, state, title, body) in [
+        (
+            "2025/77",
+            "draft",
+            "title of a draft resolution",
+            "text of a draft resolution",
+        ),
+        (
+            "2025/78",
+            "decided",
+            "title of a decided, unpublished resolution",
+            "text of a decided, unpublished resolution",
+        ),
+    ] {
+        let input = konvent_core::gremien::council::ResolutionInput::parse(
+            number,
+            &format!("Entwurf {}", marker(title)),
+            &format!("Vertraulich: {}", marker(body)),
+            "",
+            "48",
+            state,
+        )
+        .expect("valid resolution");
+        let reason = format!(
+            "Betrifft die Umweltministerkonferenz {}",
+            marker("relevance reason of a draft resolution")
+        );
+        app.store
+            .save_resolution(&admin, None, &input, &[("UMK".to_owned(), reason)])
+            .await
+            .expect("resolution saved");
+    }
+
+    // A confidential target-picture version of the first topic.
+    let topics = app.store.topics().await.expect("topics");
+    app.store
+        .add_target_picture(
+            topics[0].id,
+            &format!(
+                "Vertrauliche Fassung {}",
+                marker("confidential target-picture version")
+            ),
+            PictureVisibility::Confidential,
+            "Leak-Test",
+        )
+        .await
+        .expect("target picture");
+
+    // The UMK's report for the 47th session, entered by a spokesperson whose name is a
+    // marker (that account takes no other part, so its name appears nowhere else).
+    let (author_id, _) = user_with(
+        app,
+        marker("the author of a spokesperson's report"),
+        &[Grant::new(Role::Spokesperson, conference("UMK")).expect("grant")],
+    )
+    .await;
+    let report = ReportInput::parse(
+        &format!("Zusammenarbeit {}", marker("a spokesperson's report")),
+        "",
+        "",
+        "",
+    )
+    .expect("valid report");
+    app.store
+        .file_report(
+            &Actor::account(author_id, marker("the author of a spokesperson's report")),
+            47,
+            "UMK",
+            &report,
+        )
+        .await
+        .expect("report filed");
+
+    // A participant writes to the help desk and asks two podium questions; one is
+    // rejected, the other stays pending. Her impulse is hidden by the organizer.
+    let writer_email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]);
+    let writer = Who::new(
+        account_id(app, &writer_email).await,
+        strategy_demo::PARTICIPANTS[0],
+    );
+    let organizer = Who::new(
+        account_id(app, demo::KONVENT_MODERATOR.0).await,
+        demo::KONVENT_MODERATOR.1,
+    );
+    let dm = format!("Hilfe {}", marker("a direct message to the help desk"));
+    app.store
+        .direct_message(event.id, &writer, None, None, &dm, &dm)
+        .await
+        .expect("direct message");
+    app.store
+        .ask(
+            event.id,
+            &writer,
+            &format!("Frage {}", marker("a pending podium question")),
+            false,
+            None,
+        )
+        .await
+        .expect("question");
+    let rejected = app
+        .store
+        .ask(
+            event.id,
+            &writer,
+            &format!("Frage {}", marker("a rejected podium question")),
+            false,
+            None,
+        )
+        .await
+        .expect("question");
+    let rejected_id = rejected.record.data["id"].as_i64().expect("question id");
+    app.store
+        .moderate_question(
+            event.id,
+            &organizer,
+            rejected_id,
+            QuestionStatus::Rejected,
+            None,
+        )
+        .await
+        .expect("rejected");
+    let rounds = app.store.rounds(event.id).await.expect("rounds");
+    let table = &rounds[0].tables[0];
+    let impulse = app
+        .store
+        .add_impulse(
+            table.id,
+            &writer,
+            &format!("Impuls {}", marker("a hidden impulse")),
+            None,
+        )
+        .await
+        .expect("impulse");
+    let impulse_id = impulse.record.data["id"].as_i64().expect("impulse id");
+    app.store
+        .moderate_impulse(impulse_id, &organizer, true, None)
+        .await
+        .expect("hidden");
+}
+
+/// Signs in each viewer (registering the signed-in ones for the convention, so that they
+/// reach its pages and its live replay like any participant).
+async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let topics = strategy_demo::topics().expect("topics");
+    let mut list = Vec::new();
+    for viewer in Viewer::ALL {
+        let (id, user) = match viewer {
+            Viewer::Visitor => {
+                list.push((viewer, None, app.visitor()));
+                continue;
+            }
+            Viewer::Participant => {
+                let email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[1]);
+                let id = account_id(app, &email).await;
+                (id, signed_in(app, id).await)
+            }
+            Viewer::OtherSpokesperson => {
+                user_with(
+                    app,
+                    "Leak DMK-Sprecherin",
+                    &[Grant::new(Role::Spokesperson, conference("DMK")).expect("grant")],
+                )
+                .await
+            }
+            Viewer::OwnSpokesperson => {
+                user_with(
+                    app,
+                    "Leak UMK-Sprecher",
+                    &[Grant::new(Role::Spokesperson, conference("UMK")).expect("grant")],
+                )
+                .await
+            }
+            Viewer::OtherOffice => {
+                user_with(
+                    app,
+                    "Leak DMK-Geschäftsstelle",
+                    &[Grant::new(Role::FachmkOffice, conference("DMK")).expect("grant")],
+                )
+                .await
+            }
+            Viewer::OwnOffice => {
+                user_with(
+                    app,
+                    "Leak UMK-Geschäftsstelle",
+                    &[Grant::new(Role::FachmkOffice, conference("UMK")).expect("grant")],
+                )
+                .await
+            }
+            Viewer::OtherPatron => {
+                let id = account_id(app, &strategy_demo::patron_email(&topics[1].slug)).await;
+                (id, signed_in(app, id).await)
+            }
+            Viewer::Member => {
+                user_with(
+                    app,
+                    "Leak Mitglied",
+                    &[Grant::new(Role::Member, Scope::Global).expect("grant")],
+                )
+                .await
+            }
+            Viewer::Admin => {
+                user_with(
+                    app,
+                    "Leak Admin",
+                    &[Grant::new(Role::Admin, Scope::Global).expect("grant")],
+                )
+                .await
+            }
+            Viewer::Organizer => {
+                let id = account_id(app, demo::KONVENT_MODERATOR.0).await;
+                (id, signed_in(app, id).await)
+            }
+        };
+        if app
+            .store
+            .event_role(event.id, id)
+            .await
+            .expect("event role")
+            .is_none()
+        {
+            app.store
+                .add_to_event(event.id, id, EventRole::Participant)
+                .await
+                .expect("registered");
+        }
+        list.push((viewer, Some(id), user));
+    }
+    list
+}
+
+/// What a viewer could read: (where, text).
+type Corpus = Vec<(String, String)>;
+
+/// Paths a crawler must not follow: they change state on GET or never end.
+fn skipped(path: &str) -> bool {
+    path.starts_with("/static/")
+        || path.starts_with("/sprache/")
+        || path.starts_with("/abmelden")
+        || path.starts_with("/anmelden")
+        || path.starts_with("/einladung/")
+        || path.ends_with("/live")
+        || path.contains("/live?")
+        || path.ends_with("/video")
+}
+
+/// The body as text; an XLSX file unzipped, every XML part inside concatenated.
+fn readable(path: &str, content_type: &str, bytes: &[u8]) -> String {
+    if content_type.contains("spreadsheetml")
+        || (path.ends_with(".xlsx") && bytes.starts_with(b"PK"))
+    {
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("the XLSX is a zip file");
+        let mut all = String::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i).expect("zip entry");
+            let mut text = String::new();
+            if part.read_to_string(&mut text).is_ok() {
+                all.push_str(&text);
+            }
+        }
+        assert!(all.contains("<worksheet"), "{path}: no worksheet inside");
+        return all;
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The same-origin links of an HTML page, as paths with their query.
+fn links(base: &str, html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let Some(end) = rest.find('"') else { break };
+            let raw = rest[..end].replace("&amp;", "&").replace("&#38;", "&");
+            let raw = raw.strip_prefix(base).map(str::to_owned).unwrap_or(raw);
+            let raw = raw.split('#').next().unwrap_or_default().to_owned();
+            if raw.starts_with('/') && !raw.starts_with("//") {
+                found.push(raw);
+            }
+        }
+    }
+    found
+}
+
+/// Every page, feed and export reachable from the start pages, GET only, bounded.
+async fn crawl(user: &User, starts: &[String]) -> Corpus {
+    let mut queue: VecDeque<String> = starts.iter().cloned().collect();
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut corpus = Vec::new();
+    while let Some(path) = queue.pop_front() {
+        if corpus.len() >= CRAWL_LIMIT {
+            break;
+        }
+        let response = user.get(&path).await;
+        let status = response.status().as_u16();
+        assert!(status < 500, "GET {path}: {status}");
+        let mut next = Vec::new();
+        if let Some(location) = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+        {
+            next.push(location.to_owned());
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|c| c.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.bytes().await.expect("body");
+        let body = readable(&path, &content_type, &bytes);
+        if content_type.starts_with("text/html") {
+            next.extend(links(&user.base, &body));
+        }
+        for link in next {
+            if link.starts_with('/') && !skipped(&link) && seen.insert(link.clone()) {
+                queue.push_back(link);
+            }
+        }
+        corpus.push((path, body));
+    }
+    corpus
+}
+
+/// Every object in a JSON document (the document itself included).
+fn objects(value: &Value, out: &mut Vec<serde_json::Map<String, Value>>) {
+    match value {
+        Value::Object(map) => {
+            out.push(map.clone());
+            map.values().for_each(|v| objects(v, out));
+        }
+        Value::Array(list) => list.iter().for_each(|v| objects(v, out)),
+        _ => {}
+    }
+}
+
+/// Everything `/api/v1/openapi.json` lists with GET: the paths without parameters, and
+/// the paths with parameters filled from the objects the lists returned.
+async fn api(user: &User) -> Corpus {
+    let spec: Value = user
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("OpenAPI document");
+    let prefix = spec["servers"][0]["url"].as_str().unwrap_or("/api/v1");
+    let paths: Vec<String> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter(|(_, ops)| ops.get("get").is_some())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut corpus = Vec::new();
+    let mut found = Vec::new();
+    for path in paths.iter().filter(|p| !p.contains('{')) {
+        let url = format!("{prefix}{path}");
+        let (status, body) = user.get_text(&url).await;
+        assert!(status < 500, "GET {url}: {status}");
+        if let Ok(json) = serde_json::from_str::<Value>(&body) {
+            objects(&json, &mut found);
+        }
+        corpus.push((url, body));
+    }
+    let mut urls = BTreeSet::new();
+    for template in paths.iter().filter(|p| p.contains('{')) {
+        let names: Vec<&str> = template
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .collect();
+        for object in &found {
+            let mut url = format!("{prefix}{template}");
+            let filled = names.iter().all(|name| {
+                let value = match object.get(*name) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => return false,
+                };
+                url = url.replace(&format!("{{{name}}}"), &value);
+                true
+            });
+            if filled {
+                urls.insert(url);
+            }
+        }
+    }
+    for url in urls.into_iter().take(API_LIMIT) {
+        let (status, body) = user.get_text(&url).await;
+        assert!(status < 500, "GET {url}: {status}");
+        corpus.push((url, body));
+    }
+    corpus
+}
+
+/// OParl from its system object, following every link to another OParl object or list.
+async fn oparl(user: &User) -> Corpus {
+    let root = format!("{}/oparl/v1/", user.base);
+    let mut queue = VecDeque::from([format!("{root}system")]);
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut corpus = Vec::new();
+    while let Some(url) = queue.pop_front() {
+        if corpus.len() >= OPARL_LIMIT {
+            break;
+        }
+        let path = url.trim_start_matches(&user.base).to_owned();
+        let (status, body) = user.get_text(&path).await;
+        assert!(status < 500, "GET {path}: {status}");
+        if let Ok(json) = serde_json::from_str::<Value>(&body) {
+            let mut strings = Vec::new();
+            strings_of(&json, &mut strings);
+            for s in strings {
+                if s.starts_with(&root) && seen.insert(s.clone()) {
+                    queue.push_back(s);
+                }
+            }
+        }
+        corpus.push((path, body));
+    }
+    assert!(corpus.len() > 5, "OParl has more than its system object");
+    corpus
+}
+
+fn strings_of(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(list) => list.iter().for_each(|v| strings_of(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_of(v, out)),
+        _ => {}
+    }
+}
+
+/// Everything the live hub replays from the start: the event-wide entries, then each
+/// room's, as a client with this session receives them (nothing when it may not
+/// connect).
+async fn live(app: &TestApp, user: &User, rooms: &[String]) -> Corpus {
+    let mut corpus = Vec::new();
+    let mut queries = vec!["?since=0".to_owned()];
+    queries.extend(rooms.iter().map(|r| format!("?since=0&room={r}")));
+    for query in queries {
+        let url = format!(
+            "{}/konvent/{}/live{query}",
+            app.address.replacen("http://", "ws://", 1),
+            demo::KONVENT_SLUG
+        );
+        let mut req = url.into_client_request().expect("request");
+        req.headers_mut()
+            .insert("cookie", user.cookie.parse().expect("header"));
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(req).await else {
+            // Refused (not signed in, not registered): nothing to leak here.
+            continue;
+        };
+        // `hello`, the room's `joined` (with its recent chat), the replay, `replayed`.
+        let mut replayed = 0;
+        let mut frames = String::new();
+        while replayed == 0 {
+            let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("live {query}: replay ends within 10 s"));
+            let Some(Ok(msg)) = msg else { break };
+            if let Message::Text(t) = msg {
+                replayed += t.as_str().matches(r#""t":"replayed""#).count();
+                frames.push_str(t.as_str());
+                frames.push('\n');
+            }
+        }
+        let _ = ws.close(None).await;
+        corpus.push((format!("live{query}"), frames));
+    }
+    corpus
+}
+
+/// The start pages of the crawl: the areas, the calendar, and every export (they are
+/// linked from pages too, but an export only organizers see linked must still be tried
+/// by everybody).
+fn starts() -> Vec<String> {
+    let event = format!("/konvent/{}", demo::KONVENT_SLUG);
+    let mut list: Vec<String> = ["/", "/konvent", "/gremien", "/strategie", "/calendar.ics"]
+        .map(str::to_owned)
+        .to_vec();
+    for export in [
+        "ergebnisse.md",
+        "ergebnisse.csv",
+        "ergebnisse.pdf",
+        "fragen",
+        "nachrichten",
+        "podium",
+        "organisation",
+        "feedback/ergebnisse",
+    ] {
+        list.push(format!("{event}/{export}"));
+    }
+    list.extend(
+        [
+            "/gremien/verzeichnis.csv",
+            "/gremien/verzeichnis.xlsx",
+            "/gremien/aufgaben",
+            "/gremien/aufgaben?alle=1",
+            "/gremien/sitzungen/47",
+            "/gremien/sitzungen/48",
+            "/gremien/beschluesse/2025/77",
+            "/gremien/beschluesse/2025/78",
+            "/meine-ergebnisse",
+        ]
+        .map(str::to_owned),
+    );
+    list
+}
+
+#[tokio::test]
+async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
+    let app = spawn_app().await;
+    plant(&app).await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let rooms: Vec<String> = app
+        .store
+        .rooms(event.id)
+        .await
+        .expect("rooms")
+        .into_iter()
+        .map(|r| r.slug)
+        .collect();
+
+    // What each viewer can read, from every source.
+    let mut corpora: HashMap<Viewer, Corpus> = HashMap::new();
+    for (viewer, _, user) in viewers(&app).await {
+        let mut corpus = crawl(&user, &starts()).await;
+        assert!(
+            corpus.iter().any(|(p, _)| p == "/calendar.ics")
+                && corpus.iter().any(|(p, _)| p.ends_with(".xlsx"))
+                && corpus.iter().any(|(p, _)| p.ends_with(".pdf")),
+            "{viewer:?}: the crawl reaches the feeds and exports"
+        );
+        corpus.extend(api(&user).await);
+        corpus.extend(oparl(&user).await);
+        corpus.extend(live(&app, &user, &rooms).await);
+        let count = |prefix: &str| corpus.iter().filter(|(p, _)| p.starts_with(prefix)).count();
+        eprintln!(
+            "{viewer:?}: {} readings ({} API, {} OParl, {} live)",
+            corpus.len(),
+            count("/api/"),
+            count("/oparl/"),
+            count("live?")
+        );
+        if std::env::var_os("LEAKS_PATHS").is_some() {
+            for (p, t) in &corpus {
+                eprintln!("  {viewer:?} {p} {}", t.len());
+            }
+        }
+        corpora.insert(viewer, corpus);
+    }
+
+    // The exports were really read (by those who may export them).
+    let admin = &corpora[&Viewer::Admin];
+    let body = |path: &str| {
+        admin
+            .iter()
+            .find(|(p, _)| p.ends_with(path))
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_default()
+    };
+    assert!(
+        body("/ergebnisse.pdf").starts_with("%PDF"),
+        "the PDF export"
+    );
+    assert!(
+        body("/verzeichnis.xlsx").contains("<worksheet"),
+        "the XLSX export"
+    );
+    assert!(body("/ergebnisse.csv").contains(';') || body("/ergebnisse.csv").contains(','));
+    assert!(
+        body("/calendar.ics").starts_with("BEGIN:VCALENDAR"),
+        "the calendar"
+    );
+
+    // Nobody finds what they may not see.
+    let mut leaks = Vec::new();
+    // Issue 14 item 3 (fixed in the live hub, not here): a hidden impulse's original
+    // `added` entry is still replayed with its text to everybody in the table's room.
+    // Those findings are collected apart so that they fail the last assertion only.
+    let mut live_hidden_impulse = Vec::new();
+    for secret in SECRETS {
+        for viewer in secret.hidden_from {
+            for (place, text) in &corpora[viewer] {
+                if text.contains(secret.marker) {
+                    let finding = format!("{viewer:?} sees {} in {place}", secret.what);
+                    if secret.what == "a hidden impulse" && place.starts_with("live?") {
+                        live_hidden_impulse.push(finding);
+                    } else {
+                        leaks.push(finding);
+                    }
+                }
+            }
+        }
+    }
+    // Positive controls: the search reaches every marker.
+    for secret in SECRETS {
+        let found_by: Vec<_> = secret
+            .seen_by
+            .iter()
+            .filter(|v| corpora[*v].iter().any(|(_, t)| t.contains(secret.marker)))
+            .collect();
+        eprintln!("{} found by {found_by:?}", secret.what);
+        assert!(
+            !found_by.is_empty(),
+            "nobody of {:?} finds {} ({}): the search does not reach it",
+            secret.seen_by,
+            secret.what,
+            secret.marker
+        );
+    }
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+    // Fails until issue 14 item 3 (a hidden impulse replayed with its text) is fixed in
+    // crates/konvent-web/src/live/.
+    assert!(
+        live_hidden_impulse.is_empty(),
+        "issue 14 item 3, the live replay of hidden impulses:\n{}",
+        live_hidden_impulse.join("\n")
+    );
+}
