@@ -324,6 +324,7 @@ report-no-exchange = Kein Austausch – kein Bericht
 report-answers = Bericht entlang der Leitfragen
 report-save = Bericht speichern
 report-current = Bisher eingetragen:
+report-internal = Der Bericht ist intern: Ihn lesen die Mitglieder des IT-Planungsrats und die Konferenz selbst.
 follow-ups-title = Nachbesprechungen
 follow-ups-lead = Drei Wochen nach jeder Sitzung stellt die FITKO in einer Videokonferenz alle Beschlüsse mit Relevanz für die Fachministerkonferenzen vor – für die Geschäftsstellen, die Arbeitsgruppen und die Digitalisierungsakteure der Fachressorts.
 follow-ups-none = Noch keine Nachbesprechung geplant: Sie entsteht, sobald eine Sitzung als durchgeführt markiert ist.

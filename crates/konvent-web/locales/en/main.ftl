@@ -324,6 +324,7 @@ report-no-exchange = No exchange – no report
 report-answers = Report along the guiding questions
 report-save = Save report
 report-current = Entered so far:
+report-internal = The report is internal: the council's members and the conference itself read it.
 follow-ups-title = Follow-up meetings
 follow-ups-lead = Three weeks after each session, FITKO presents every resolution relevant for the conferences in a video conference – for the conferences' offices, working groups and the digitalisation staff of the ministries.
 follow-ups-none = No follow-up meeting yet: one is scheduled when a session is marked held.

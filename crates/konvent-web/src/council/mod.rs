@@ -129,6 +129,8 @@ pub struct ReportLine {
     pub status: &'static str,
     pub answers: Vec<(String, String)>,
     pub author: Option<String>,
+    /// A report was filed whose answers the reader may not read (reports are internal).
+    pub internal: bool,
     pub may_file: bool,
 }
 
@@ -257,6 +259,7 @@ pub async fn session(
             status: report.map_or("open", |r| r.status),
             answers,
             author: report.and_then(|r| r.author.clone()),
+            internal: report.is_some_and(|r| r.status == "filed" && r.input.is_none()),
             may_file: abbreviation
                 .as_ref()
                 .is_some_and(|a| ctx.may(Action::SpeakFor(a))),

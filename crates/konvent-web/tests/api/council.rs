@@ -500,6 +500,7 @@ async fn a_report_is_read_by_the_council_and_its_conference_only_others_see_its_
             page.contains("Digitalministerkonferenz (DMK) berichtet"),
             "{who} sees that the DMK reported: {page}"
         );
+        assert!(page.contains("Der Bericht ist intern"), "{who}");
         let (_, api) = user.get_text("/api/v1/sessions/47").await;
         assert!(
             !api.contains("Vertraulicher Stand") && !api.contains("Test spokesperson"),
