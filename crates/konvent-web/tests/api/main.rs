@@ -11,6 +11,7 @@ mod import;
 mod konvent;
 mod live;
 mod map;
+mod moderation;
 mod oparl;
 mod shell;
 mod strategy;
