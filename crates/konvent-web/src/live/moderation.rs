@@ -83,7 +83,9 @@ pub async fn check_write(
         .get(&live.store, info.event.id)
         .await
         .map_err(refusal)?;
-    if let Some(ends) = restrictions.mutes.get(&actor.who.id) {
+    if let Some(ends) = restrictions.mutes.get(&actor.who.id)
+        && ends.is_none_or(|t| t > jiff::Timestamp::now())
+    {
         return Err(Refusal::new(
             "muted",
             match ends {

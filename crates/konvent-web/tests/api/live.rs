@@ -77,6 +77,11 @@ pub(crate) async fn connect(app: &TestApp, cookie: &str, query: &str) -> Client 
         .expect("connected")
 }
 
+/// Like [`connect`], but answers a refused upgrade instead of failing.
+pub(crate) async fn try_connect(app: &TestApp, cookie: &str, query: &str) -> Result<Client, WsError> {
+    request(app, Some(cookie), query, None).await
+}
+
 /// A connection whose socket takes in little (a small receive buffer), so that a client
 /// that stops reading backs up into the server quickly.
 async fn connect_small_buffer(app: &TestApp, cookie: &str, query: &str) -> Client {
@@ -157,6 +162,17 @@ impl Client {
             self.unread.extend(parse(msg));
             if let Some(first) = self.unread.pop_front() {
                 return first;
+            }
+        }
+    }
+
+    /// Whether the server closes the socket (within the wait), whatever it sends first.
+    pub(crate) async fn closed(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => {}
             }
         }
     }

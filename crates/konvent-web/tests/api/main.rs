@@ -13,6 +13,7 @@ mod leaks;
 mod live;
 mod live_limits;
 mod map;
+mod moderation;
 mod oparl;
 mod shell;
 mod strategy;
