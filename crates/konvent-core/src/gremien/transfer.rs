@@ -754,6 +754,16 @@ fn export_cells(row: &DirectoryRow) -> [Option<Cell>; 14] {
 
 /// Reads the first worksheet of an XLSX workbook. Dates may be date cells or text.
 pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
+    // calamine indexes shared strings without a bounds check: a cell naming a string the
+    // file does not have panics inside it. Such a file is unreadable, not a crash.
+    std::panic::catch_unwind(|| read_xlsx(bytes)).unwrap_or_else(|_| {
+        Err(ImportReport::file(
+            "Die Datei ist keine lesbare Excel-Arbeitsmappe (.xlsx).",
+        ))
+    })
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
     check_size(bytes)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable_xlsx)?;
     let Some(sheet) = workbook.sheet_names().into_iter().next() else {
