@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod demo;
+pub mod export;
 pub mod gremien;
 pub mod konvent;
 pub mod strategy;

@@ -103,6 +103,178 @@ pub fn required_text(
     }
 }
 
+/// A path on this site to return to after an action (a sign-in, a language switch, a
+/// form): only such paths are followed, never another site (no open redirect).
+///
+/// The value is checked as given and once more percent-decoded, because a browser
+/// reading the `Location` header drops tabs and line breaks and treats `\` like `/`:
+/// `/\t/evil.example` would take it to `//evil.example`. Refused are values that do not
+/// start with exactly one `/`, that hold control characters, backslashes or whitespace
+/// other than the plain space, or whose decoded form does any of that. What is accepted
+/// comes back with spaces and non-ASCII characters percent-encoded, fit for a header.
+pub fn local_path(value: &str) -> Option<String> {
+    fn plain(path: &str) -> bool {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.chars().any(|c| {
+                c == '\\' || c.is_control() || (c.is_whitespace() && c != ' ') || invisible(c)
+            })
+    }
+    let decoded = percent_decode(value)?;
+    if !plain(value) || !plain(&decoded) || decoded.starts_with("/ /") {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A link people enter (where a pin was taken up): `https://` or `http://` with a host,
+/// or a path on this site ([`local_path`]).
+pub fn user_link(value: &str) -> Result<String, &'static str> {
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host_ok = rest
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '[');
+            let decoded = percent_decode(value).unwrap_or_default();
+            let clean = |s: &str| {
+                !s.chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace() || invisible(c))
+            };
+            if host_ok && clean(value) && clean(&decoded) {
+                Ok(value.to_owned())
+            } else {
+                Err("Der Link ist keine gültige Adresse.")
+            }
+        }
+        None => local_path(value).ok_or("Der Link muss mit https://, http:// oder / beginnen."),
+    }
+}
+
+/// `%XX` sequences decoded; `None` when the result is not UTF-8 (a trick, not a path).
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let (h, l) = (hex(h).unwrap_or(0), hex(l).unwrap_or(0));
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Characters that are invisible or reorder text: direction marks and overrides
+/// (U+200E/F, U+202A–202E, U+2066–2069, U+061C), zero-width characters (U+200B–200D,
+/// U+2060–2064, U+FEFF), fillers that look like nothing (Hangul fillers, U+3164),
+/// the soft hyphen, invisible separators and tag characters. With them a name can pose
+/// as another ("Admin" + U+200B) or show reversed.
+pub fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// A name or title people enter (display names, names of events and rooms, titles of
+/// resolutions, topics and pins): trimmed, normalised to NFC, at most `max_chars`
+/// characters, one line, and free of invisible and direction-changing characters
+/// ([`invisible`]). Problems are added to `errors` under `field`; the result is then
+/// empty.
+pub fn required_name(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> String {
+    match checked_name(value, max_chars) {
+        Ok(v) => v,
+        Err((code, message)) => {
+            errors.add(field, code, message);
+            String::new()
+        }
+    }
+}
+
+/// Like [`required_name`], but the field may stay empty (`None`).
+pub fn optional_name(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> Option<String> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    let v = required_name(errors, field, value, max_chars);
+    (!v.is_empty()).then_some(v)
+}
+
+/// The rule of [`required_name`] on its own: the clean name, or an error code and German message.
+pub fn checked_name(value: &str, max_chars: usize) -> Result<String, (&'static str, String)> {
+    use unicode_normalization::UnicodeNormalization;
+    let value: String = value.trim().nfc().collect();
+    if value.is_empty() {
+        return Err(("required", "Bitte ausfüllen.".to_owned()));
+    }
+    if value.chars().count() > max_chars {
+        return Err((
+            "too-long",
+            format!("Höchstens {max_chars} Zeichen erlaubt."),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() || invisible(c)) {
+        return Err((
+            "invisible-characters",
+            "Enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa U+202E oder \
+             U+200B) oder einen Zeilenumbruch. Bitte nur sichtbare Zeichen verwenden."
+                .to_owned(),
+        ));
+    }
+    Ok(value)
+}
+
 /// Parses an optional calendar date, ISO (`2024-03-20`) or German (`20.03.2024`).
 pub fn optional_date(
     errors: &mut FieldErrors,
@@ -163,5 +335,115 @@ mod tests {
         required_text(&mut errors, "name", "zu lang für zehn", 10);
         assert_eq!(errors.0.len(), 1);
         assert_eq!(errors.get("name").map(|e| e.code), Some("too-long"));
+    }
+
+    #[test]
+    fn local_paths_are_kept_and_everything_else_is_refused() {
+        assert_eq!(local_path("/").as_deref(), Some("/"));
+        assert_eq!(
+            local_path("/konvent/x?tab=1#a").as_deref(),
+            Some("/konvent/x?tab=1#a")
+        );
+        assert_eq!(
+            local_path("/suche?q=ä ö").as_deref(),
+            Some("/suche?q=%C3%A4%20%C3%B6")
+        );
+        for hostile in [
+            "",
+            "evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "\t//evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{85}/evil.example",
+            "/\u{2028}/evil.example",
+            "/\u{200B}/evil.example",
+            "/%E2%80%AE/evil",
+            "/ /evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/%FF%FE",
+        ] {
+            assert_eq!(local_path(hostile), None, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn user_links_are_web_addresses_or_local_paths() {
+        assert!(user_link("https://beispiel.de/x").is_ok());
+        assert!(user_link("http://beispiel.de").is_ok());
+        assert_eq!(user_link(" /konvent/a ").as_deref(), Ok("/konvent/a"));
+        for hostile in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "https://",
+            "https:///evil.example",
+            "https://\t@evil.example",
+            "https://beispiel.de/%0a",
+            "https://evil.example\\@beispiel.de",
+            "ftp://beispiel.de",
+        ] {
+            assert!(user_link(hostile).is_err(), "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_normalised_and_spoofing_characters_refused() {
+        // "é" as e + combining acute becomes the one composed character.
+        assert_eq!(
+            checked_name(" Rene\u{301} ", 50).as_deref(),
+            Ok("Ren\u{e9}")
+        );
+        assert_eq!(
+            checked_name("Jörg Müller-Übel", 50).as_deref(),
+            Ok("Jörg Müller-Übel")
+        );
+        for hostile in [
+            "Admin\u{202E}nimdA",
+            "Ad\u{200B}min",
+            "\u{2066}Admin\u{2069}",
+            "\u{2067}x",
+            "\u{2068}x",
+            "Admin\u{200E}",
+            "Admin\u{200F}",
+            "\u{FEFF}Admin",
+            "Ad\u{200D}min",
+            "Ad\u{2060}min",
+            "Ad\u{00AD}min",
+            "Ad\u{061C}min",
+            "Ad\u{3164}min",
+            "Ad\u{E0041}min",
+            "Zeile\nzwei",
+            "Tab\there",
+        ] {
+            let refused = checked_name(hostile, 50).expect_err(hostile);
+            assert_eq!(refused.0, "invisible-characters", "{hostile:?}");
+        }
+        let mut errors = FieldErrors::new();
+        assert_eq!(
+            required_name(&mut errors, "display_name", "Ad\u{200B}min", 50),
+            ""
+        );
+        assert_eq!(
+            errors.get("display_name").map(|e| e.code),
+            Some("invisible-characters")
+        );
+        assert!(errors.0[0].message.contains("unsichtbare"));
     }
 }

@@ -21,6 +21,7 @@ mod oparl;
 mod pages;
 mod pdf;
 mod router;
+mod server;
 mod session;
 pub mod settings;
 mod strategy;
@@ -60,6 +61,21 @@ impl AppState {
     }
 }
 
+/// A listening socket on `addr` whose queue of connections not yet accepted holds
+/// `backlog` (the system caps it at `net.core.somaxconn`). `TcpListener::bind` would
+/// use a fixed 1024, and a burst of connects beyond that loses SYNs.
+pub fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restart may bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     state: AppState,
@@ -76,10 +92,10 @@ pub async fn serve(
             }
         }
     });
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Our own accept loop (not `axum::serve`): header, body and send timeouts and
+    // connection limits; see `server`. Handlers get `ConnectInfo<SocketAddr>` as before.
+    let limits = server::Limits::from_settings(&state.settings);
+    let served = server::run(listener, router(state), limits, shutdown).await;
     checkpoints.abort();
     served
 }

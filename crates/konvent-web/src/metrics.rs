@@ -1,8 +1,13 @@
 //! Prometheus metrics at `/metrics`: requests by route and status, and their duration.
+//! They name routes and count connections, so they are served only to a scraper with the
+//! configured bearer token (`metrics_token`) or, if allowed (`metrics_loopback`), to a
+//! client on this machine that did not come through a reverse proxy.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -112,10 +117,73 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+/// Whether this request may read the metrics.
+fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), Response> {
+    use subtle::ConstantTimeEq;
+    let settings = &state.settings;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(given) = bearer
+        && !settings.metrics_token.is_empty()
+    {
+        if bool::from(given.as_bytes().ct_eq(settings.metrics_token.as_bytes())) {
+            return Ok(());
+        }
+        return Err(refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Das Token für /metrics ist falsch.",
+        ));
+    }
+    // A reverse proxy on this machine connects from loopback for every client out there;
+    // a request that carries a proxy's forwarding header did not start here.
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    if settings.metrics_loopback && peer.ip().is_loopback() && !proxied {
+        return Ok(());
+    }
+    if settings.metrics_token.is_empty() {
+        Err(refusal(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "/metrics ist nur von diesem Rechner aus erreichbar.",
+        ))
+    } else {
+        Err(refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "/metrics verlangt ein Token (Authorization: Bearer …).",
+        ))
+    }
+}
+
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+    }
+    response
+}
+
+pub async fn render(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = allowed(&state, peer, &headers) {
+        return refused;
+    }
     let mut body = String::new();
     if encode(&mut body, &state.metrics.registry).is_err() {
-        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (
         [(

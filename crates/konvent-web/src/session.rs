@@ -22,10 +22,8 @@ use crate::layout::{Chrome, render};
 
 /// Only paths on this site are followed after signing in (no open redirect).
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/".to_owned(),
-    }
+    next.and_then(konvent_core::validation::local_path)
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// Starts a session and redirects to `next`.
@@ -296,7 +294,7 @@ pub async fn accept_invitation(
 ) -> AppResult<Response> {
     let info = valid_invitation(&state, &token).await?;
     let mut errors = FieldErrors::new();
-    let name = konvent_core::validation::required_text(
+    let name = konvent_core::validation::required_name(
         &mut errors,
         "display_name",
         &form.display_name,

@@ -3,7 +3,7 @@
 //! `konvent.example.toml` documents every key with its default; a test keeps them equal.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -42,6 +42,26 @@ pub struct Settings {
     /// upvotes, impulses, pins, messages, …). Organizers and helpers get ten times as
     /// many. 0: no limit.
     pub live_writes_per_10s: u32,
+    // The HTTP edge (issue 14): timeouts, connection limits, listen backlog, /metrics.
+    /// Seconds to send a request's head, from when the server waits for it (also the
+    /// idle time allowed between requests on a kept-alive connection); 0: none.
+    pub header_timeout_secs: u32,
+    /// Seconds for a request body to arrive whole; 0: none.
+    pub body_timeout_secs: u32,
+    /// Seconds a connection may make no progress while no request is handled; 0: none.
+    pub send_timeout_secs: u32,
+    /// Open connections (WebSockets included) in total; 0: no limit.
+    pub max_connections: u32,
+    /// Open connections from one client address; 0: no limit.
+    pub max_connections_per_address: u32,
+    /// Client addresses not limited per address (reverse proxies in front).
+    pub connection_limit_exempt: Vec<IpAddr>,
+    /// Length of the queue of connections not yet accepted; 0: the system's maximum.
+    pub listen_backlog: u32,
+    /// Bearer token a scraper sends for /metrics; empty: none.
+    pub metrics_token: String,
+    /// Serve /metrics to clients on this machine without a token.
+    pub metrics_loopback: bool,
 }
 
 impl Default for Settings {
@@ -65,6 +85,18 @@ impl Default for Settings {
             bbb_api_url: String::new(),
             bbb_secret: String::new(),
             live_writes_per_10s: konvent_core::konvent::live::WRITE_LIMIT as u32,
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            send_timeout_secs: 60,
+            max_connections: 20_000,
+            max_connections_per_address: 1_000,
+            connection_limit_exempt: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            listen_backlog: 0,
+            metrics_token: String::new(),
+            metrics_loopback: true,
         }
     }
 }
@@ -103,6 +135,19 @@ impl Settings {
             }
             _ => None,
         }
+    }
+
+    /// The listen backlog: the configured one, else the system's maximum
+    /// (`/proc/sys/net/core/somaxconn`, 4096 where that cannot be read).
+    pub fn backlog(&self) -> u32 {
+        if self.listen_backlog > 0 {
+            return self.listen_backlog;
+        }
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(4096)
     }
 
     /// The database URL to connect to: the configured one or SQLite in the data folder.
@@ -145,6 +190,25 @@ impl fmt::Debug for Settings {
             .field("jitsi_app_id", &self.jitsi_app_id)
             .field("bbb_api_url", &self.bbb_api_url)
             .field("live_writes_per_10s", &self.live_writes_per_10s)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("body_timeout_secs", &self.body_timeout_secs)
+            .field("send_timeout_secs", &self.send_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
+            )
+            .field("connection_limit_exempt", &self.connection_limit_exempt)
+            .field("listen_backlog", &self.listen_backlog)
+            .field(
+                "metrics_token",
+                &if self.metrics_token.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("metrics_loopback", &self.metrics_loopback)
             .finish_non_exhaustive()
     }
 }
@@ -159,7 +223,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 18);
+        assert_eq!(table.len(), 27);
     }
 
     #[test]
@@ -174,5 +238,28 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("geheim"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_metrics_token() {
+        let s = Settings {
+            metrics_token: "geheim-token".into(),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("geheim"));
+    }
+
+    #[test]
+    fn the_system_backlog_is_used_unless_one_is_set() {
+        let system = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or(4096);
+        assert_eq!(Settings::default().backlog(), system);
+        let s = Settings {
+            listen_backlog: 64,
+            ..Settings::default()
+        };
+        assert_eq!(s.backlog(), 64);
     }
 }

@@ -372,8 +372,7 @@ async fn sign_in_link(store: &Store, settings: &Settings, email: &str) -> anyhow
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
+    let listener = konvent_web::listen(settings.bind, settings.backlog())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let mut settings = settings;
     // With port 0 the system picks one: links must name the real one.

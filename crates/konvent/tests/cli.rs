@@ -242,3 +242,56 @@ fn import_directory_refuses_a_bad_file_with_row_reasons_and_imports_a_good_one()
         "the refused file stored nothing: {stdout}"
     );
 }
+
+/// The backlog of the listening socket on `port`, as the system reports it (`ss` shows
+/// it as the Send-Q of a listening socket).
+fn listen_backlog(port: &str) -> u32 {
+    let out = Command::new("ss")
+        .args(["-Hltn", &format!("sport = :{port}")])
+        .output()
+        .expect("ss runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fields.first(), Some(&"LISTEN"), "{text}");
+    fields[2].parse().expect("Send-Q")
+}
+
+#[test]
+fn serve_listens_with_the_systems_backlog_or_the_configured_one() {
+    let system: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4096);
+    let dir = TempDir::new();
+    let (mut child, _, running) = serve_demo(&dir);
+    let port = running.rsplit(':').next().expect("port").to_owned();
+    let backlog = listen_backlog(&port);
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert_eq!(backlog, system, "not tokio's fixed 128");
+
+    let config = dir.0.join("konvent.toml");
+    std::fs::write(&config, "listen_backlog = 321\n").expect("config");
+    let mut child = konvent()
+        .args(["--config", &config.display().to_string()])
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--data",
+            &dir.data(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let _link = lines.next();
+    let running = lines.next().expect("a line").expect("utf-8");
+    let port = running.rsplit(':').next().expect("port").to_owned();
+    let backlog = listen_backlog(&port);
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert_eq!(backlog, 321.min(system));
+}

@@ -160,7 +160,7 @@ impl ConcernInput {
             .parse::<ConcernKind>()
             .map_err(|m| errors.add("kind", "invalid-choice", m))
             .ok();
-        let title = required_text(&mut errors, "title", title, MAX_TEXT);
+        let title = crate::validation::required_name(&mut errors, "title", title, MAX_TEXT);
         let body = required_text(&mut errors, "body", body, MAX_BODY);
         match kind {
             Some(kind) if errors.is_empty() => Ok(Self { kind, title, body }),

@@ -8,7 +8,7 @@ use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
 
 use super::directory::{MAX_TEXT, ResolutionNumber};
-use crate::validation::{FieldErrors, optional_date, optional_text, required_text};
+use crate::validation::{FieldErrors, optional_date, optional_text};
 
 /// From this session on, every agenda carries "Reporting FachMK" (seed deck, slide
 /// "Reporting zu jeder IT-PLR Sitzung").
@@ -246,7 +246,7 @@ impl ResolutionInput {
         let number = ResolutionNumber::parse(number)
             .map_err(|m| errors.add("number", "invalid-resolution", m))
             .ok();
-        let title = required_text(&mut errors, "title", title, MAX_TEXT);
+        let title = crate::validation::required_name(&mut errors, "title", title, MAX_TEXT);
         let body = optional_text(&mut errors, "body", body, MAX_BODY).unwrap_or_default();
         let mut parsed_links = Vec::new();
         for line in links.lines().map(str::trim).filter(|l| !l.is_empty()) {

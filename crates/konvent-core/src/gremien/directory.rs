@@ -7,7 +7,7 @@ use std::str::FromStr;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{FieldErrors, optional_date, optional_text, required_text};
+use crate::validation::{FieldErrors, optional_date, optional_text};
 
 /// Longest free text in the directory (names, functions, notes).
 pub const MAX_TEXT: usize = 500;
@@ -201,7 +201,7 @@ impl ConferenceInput {
         let abbreviation = Abbreviation::parse(abbreviation)
             .map_err(|m| errors.add("abbreviation", "invalid-abbreviation", m))
             .ok();
-        let name = required_text(&mut errors, "name", name, MAX_TEXT);
+        let name = crate::validation::required_name(&mut errors, "name", name, MAX_TEXT);
         let lead_states = optional_text(&mut errors, "lead_states", lead_states, MAX_TEXT);
         let office_contact = optional_text(&mut errors, "office_contact", office_contact, MAX_TEXT);
         match abbreviation {
@@ -233,7 +233,7 @@ impl PersonInput {
         organisation: &str,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = required_text(&mut errors, "name", name, MAX_TEXT);
+        let name = crate::validation::required_name(&mut errors, "name", name, MAX_TEXT);
         if is_vacancy_marker(&name) {
             errors.add(
                 "name",
@@ -241,7 +241,7 @@ impl PersonInput {
                 "„N.N.“ ist keine Person: Eine Vakanz wird ohne Person eingetragen.",
             );
         }
-        let title = optional_text(&mut errors, "title", title, 100);
+        let title = crate::validation::optional_name(&mut errors, "title", title, 100);
         let function = optional_text(&mut errors, "function", function, MAX_TEXT);
         let organisation = optional_text(&mut errors, "organisation", organisation, MAX_TEXT);
         errors.into_result(Self {

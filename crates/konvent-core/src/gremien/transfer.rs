@@ -20,6 +20,7 @@ use super::directory::{
     Abbreviation, MAX_TEXT, PersonInput, ResolutionNumber, RoleKind, check_period,
     is_vacancy_marker,
 };
+use crate::export::{BOM, CsvWriter, XlsxWriter, is_formula_like};
 use crate::validation::{FieldErrors, optional_date, optional_text, parse_date};
 
 /// Largest file accepted for import.
@@ -67,8 +68,6 @@ const ENGLISH_HEADERS: [&str; 14] = [
 const XLSX_WIDTHS: [f64; 14] = [
     14.0, 40.0, 24.0, 30.0, 20.0, 28.0, 10.0, 45.0, 40.0, 12.0, 12.0, 11.0, 36.0, 45.0,
 ];
-
-const BOM: &str = "\u{feff}";
 
 /// A person holding a role, as read from or written to a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -636,10 +635,6 @@ fn check_size(bytes: &[u8]) -> Result<(), ImportReport> {
 // CSV
 // ---------------------------------------------------------------------------------------
 
-/// Starts of a cell that a spreadsheet would run as a formula ("CSV injection"). The
-/// export puts an apostrophe before such a cell, the import takes it away again.
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
 /// Reads a CSV file: UTF-8 (a BOM is ignored), `,` or `;` as delimiter.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
     check_size(bytes)?;
@@ -695,7 +690,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 fn csv_cell(field: &str) -> Option<Cell> {
     let field = field.trim();
     let field = match field.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        // The export defuses formula-like cells with an apostrophe; taken away again.
+        Some(rest) if is_formula_like(rest) => rest,
         _ => field,
     };
     Cell::text(field)
@@ -715,40 +711,18 @@ fn blank_lines_before(record: &csv::StringRecord, lines_read: u64) -> usize {
 }
 
 /// Writes a CSV file: `,`-separated, UTF-8 with a BOM so that Excel shows umlauts,
-/// dates as `YYYY-MM-DD`, a vacancy as "N.N.".
+/// dates as `YYYY-MM-DD`, a vacancy as "N.N.", formula-like cells defused
+/// ([`crate::export`]).
 pub fn write_csv(rows: &[DirectoryRow]) -> Vec<u8> {
-    let mut out = String::from(BOM);
-    push_csv_line(&mut out, HEADERS.iter().map(|h| (*h).to_owned()));
+    let mut w = CsvWriter::new(HEADERS);
     for row in rows {
-        push_csv_line(
-            &mut out,
-            export_cells(row).into_iter().map(|cell| {
-                let text = cell.map(Cell::into_text).unwrap_or_default();
-                if text.starts_with(FORMULA_STARTS) {
-                    format!("'{text}")
-                } else {
-                    text
-                }
-            }),
+        w.row(
+            export_cells(row)
+                .into_iter()
+                .map(|cell| cell.map(Cell::into_text).unwrap_or_default()),
         );
     }
-    out.into_bytes()
-}
-
-fn push_csv_line(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if field.contains([',', ';', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&field);
-        }
-    }
-    out.push_str("\r\n");
+    w.finish()
 }
 
 /// The cells of a row in the column order of [`HEADERS`].
@@ -780,6 +754,16 @@ fn export_cells(row: &DirectoryRow) -> [Option<Cell>; 14] {
 
 /// Reads the first worksheet of an XLSX workbook. Dates may be date cells or text.
 pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
+    // calamine indexes shared strings without a bounds check: a cell naming a string the
+    // file does not have panics inside it. Such a file is unreadable, not a crash.
+    std::panic::catch_unwind(|| read_xlsx(bytes)).unwrap_or_else(|_| {
+        Err(ImportReport::file(
+            "Die Datei ist keine lesbare Excel-Arbeitsmappe (.xlsx).",
+        ))
+    })
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
     check_size(bytes)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable_xlsx)?;
     let Some(sheet) = workbook.sheet_names().into_iter().next() else {
@@ -873,47 +857,18 @@ fn excel_date(value: &calamine::ExcelDateTime) -> Option<Date> {
 /// Writes an XLSX workbook: the same columns as [`write_csv`], the header bold and
 /// frozen with a filter, dates as real date cells shown `dd.mm.yyyy`.
 pub fn write_xlsx(rows: &[DirectoryRow]) -> Result<Vec<u8>, ExportError> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-
-    let mut workbook = Workbook::new();
-    let bold = Format::new().set_bold();
-    let date_format = Format::new().set_num_format("dd.mm.yyyy");
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("Verzeichnis")?;
-    for (col, (header, width)) in (0u16..).zip(HEADERS.iter().zip(XLSX_WIDTHS)) {
-        sheet.write_string_with_format(0, col, *header, &bold)?;
-        sheet.set_column_width(col, width)?;
-    }
-    let mut last_row = 0;
+    let headers: Vec<(&str, f64)> = HEADERS.into_iter().zip(XLSX_WIDTHS).collect();
+    let mut w = XlsxWriter::new("Verzeichnis", &headers)?;
     for (row_number, row) in (1u32..).zip(rows) {
         for (col, cell) in (0u16..).zip(export_cells(row)) {
             match cell {
                 None => {}
-                Some(Cell::Date(date)) => {
-                    // Excel has no dates before 1900; such a date is written as text.
-                    let excel = u16::try_from(date.year()).ok().and_then(|year| {
-                        ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8).ok()
-                    });
-                    match excel {
-                        Some(excel) => sheet.write_datetime_with_format(
-                            row_number,
-                            col,
-                            excel,
-                            &date_format,
-                        )?,
-                        None => sheet.write_string(row_number, col, date.to_string())?,
-                    };
-                }
-                Some(cell) => {
-                    sheet.write_string(row_number, col, cell.into_text())?;
-                }
+                Some(Cell::Date(date)) => w.date(row_number, col, date)?,
+                Some(cell) => w.text(row_number, col, &cell.into_text())?,
             }
         }
-        last_row = row_number;
     }
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, last_row, (HEADERS.len() - 1) as u16)?;
-    Ok(workbook.save_to_buffer()?)
+    Ok(w.finish()?)
 }
 
 #[cfg(test)]

@@ -227,6 +227,7 @@ error-too-many-requests = Zu viele Anfragen. Bitte warten Sie einen Moment.
 error-payload-too-large = Die Datei oder Anfrage ist zu groß.
 error-internal = Etwas ist schiefgegangen. Der Fehler wurde protokolliert.
 error-required = Bitte ausfüllen.
+error-invisible-characters = Enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa U+202E oder U+200B) oder einen Zeilenumbruch. Bitte nur sichtbare Zeichen verwenden.
 error-too-long = Zu lang.
 error-invalid-date = Kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT).
 error-invalid-abbreviation = Ungültiges Kürzel.

@@ -227,6 +227,7 @@ error-too-many-requests = Too many requests. Please wait a moment.
 error-payload-too-large = The file or request is too large.
 error-internal = Something went wrong. The error has been logged.
 error-required = Please fill in.
+error-invisible-characters = Contains invisible or direction-changing characters (such as U+202E or U+200B) or a line break. Please use visible characters only.
 error-too-long = Too long.
 error-invalid-date = Not a valid date (DD.MM.YYYY or YYYY-MM-DD).
 error-invalid-abbreviation = Invalid abbreviation.

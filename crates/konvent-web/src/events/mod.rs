@@ -790,11 +790,9 @@ pub async fn action(
             _ => AppError::BadRequest(r.message),
         })?;
     let prefix = format!("/konvent/{slug}");
-    let back = if form.zurueck.starts_with(&prefix) && !form.zurueck.contains("//") {
-        form.zurueck
-    } else {
-        prefix
-    };
+    let back = konvent_core::validation::local_path(&form.zurueck)
+        .filter(|back| back == &prefix || back.starts_with(&format!("{prefix}/")))
+        .unwrap_or(prefix);
     Ok(Redirect::to(&back))
 }
 
@@ -905,14 +903,21 @@ pub async fn create_room(
             "Kurzbezeichnung: Kleinbuchstaben, Ziffern und Bindestriche, höchstens 60 Zeichen.",
         );
     }
-    let name = form.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.add(
-            "name",
-            "required",
-            "Bitte einen Namen (bis 100 Zeichen) angeben.",
-        );
-    }
+    let name = match konvent_core::validation::checked_name(&form.name, 100) {
+        Ok(name) => name,
+        Err(("invisible-characters", message)) => {
+            errors.add("name", "invisible-characters", message);
+            String::new()
+        }
+        Err(_) => {
+            errors.add(
+                "name",
+                "required",
+                "Bitte einen Namen (bis 100 Zeichen) angeben.",
+            );
+            String::new()
+        }
+    };
     let kind = form.kind.parse::<RoomKind>();
     if kind.is_err() {
         errors.add("kind", "invalid", "Bitte eine Raumart wählen.");

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
+use konvent_core::export::CsvWriter;
 use konvent_core::konvent as core;
 use konvent_core::strategy::PinStatus;
 use konvent_core::strategy::grouping::group;
@@ -17,7 +18,7 @@ use konvent_store::{FeedbackResults, Impulse, Pin};
 use super::{event_info, require_actor, require_organizer};
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::layout::{Chrome, render};
 
 /// How many groups and pins the podium page shows.
@@ -243,18 +244,17 @@ fn markdown(r: &Results) -> String {
     out
 }
 
-fn csv(r: &Results) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| AppError::Internal(e.to_string());
-    w.write_record([
+/// The results as a spreadsheet; every cell goes through the one export writer, which
+/// defuses formula-like texts (impulses and pins are written by participants).
+fn csv(r: &Results) -> Vec<u8> {
+    let mut w = CsvWriter::new([
         "Art", "Runde", "Thema", "Von", "Text", "Stimmen", "Stand", "Ergebnis",
-    ])
-    .map_err(internal)?;
+    ]);
     for (number, tables) in &r.rounds {
         let round = number.to_string();
         for t in tables {
             if !t.summary.trim().is_empty() {
-                w.write_record([
+                w.row([
                     "Zusammenfassung",
                     &round,
                     &t.topic,
@@ -263,17 +263,15 @@ fn csv(r: &Results) -> AppResult<Vec<u8>> {
                     "",
                     "",
                     "",
-                ])
-                .map_err(internal)?;
+                ]);
             }
             for (author, text) in &t.impulses {
-                w.write_record(["Impuls", &round, &t.topic, author, text, "", "", ""])
-                    .map_err(internal)?;
+                w.row(["Impuls", &round, &t.topic, author, text, "", "", ""]);
             }
         }
     }
     for p in &r.pins {
-        w.write_record([
+        w.row([
             "Pinnwand",
             "",
             p.topic.as_ref().map(|t| t.1.as_str()).unwrap_or(""),
@@ -282,10 +280,9 @@ fn csv(r: &Results) -> AppResult<Vec<u8>> {
             &p.votes.to_string(),
             pin_status(p),
             &p.outcome,
-        ])
-        .map_err(internal)?;
+        ]);
     }
-    w.write_record([
+    w.row([
         "Feedback",
         "",
         "",
@@ -294,10 +291,8 @@ fn csv(r: &Results) -> AppResult<Vec<u8>> {
         "",
         "",
         "",
-    ])
-    .map_err(internal)?;
-    w.into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))
+    ]);
+    w.finish()
 }
 
 fn pdf_lines(r: &Results) -> Vec<crate::pdf::Line> {
@@ -368,7 +363,7 @@ pub async fn export_csv(
 ) -> AppResult<Response> {
     let r = results(&state, &ctx, &slug).await?;
     Ok(download(
-        csv(&r)?,
+        csv(&r),
         "text/csv; charset=utf-8",
         format!("arbeitsergebnisse-{slug}.csv"),
     ))

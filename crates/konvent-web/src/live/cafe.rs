@@ -276,21 +276,17 @@ async fn decide_pin(
         Some(u) if u.chars().count() > URL_MAX => {
             return Err(Refusal::invalid("Der Link ist zu lang."));
         }
-        Some(u)
-            if u.starts_with("https://")
-                || u.starts_with("http://")
-                || (u.starts_with('/') && !u.starts_with("//")) =>
-        {
-            Some(u)
-        }
-        Some(_) => {
-            return Err(Refusal::invalid(
-                "Der Link muss mit https://, http:// oder / beginnen.",
-            ));
-        }
+        Some(u) => Some(konvent_core::validation::user_link(u).map_err(Refusal::invalid)?),
     };
     live.store
-        .decide_pin(info.event.id, pin, &actor.who, status, &outcome, url)
+        .decide_pin(
+            info.event.id,
+            pin,
+            &actor.who,
+            status,
+            &outcome,
+            url.as_deref(),
+        )
         .await
         .map_err(refusal)
 }

@@ -263,14 +263,8 @@ pub async fn follow(
         .store
         .follow(principal.user_id, target, id, form.on == "true")
         .await?;
-    let back = if form.zurueck.starts_with('/')
-        && !form.zurueck.starts_with("//")
-        && !form.zurueck.contains('\\')
-    {
-        form.zurueck
-    } else {
-        "/meine-ergebnisse".to_owned()
-    };
+    let back = konvent_core::validation::local_path(&form.zurueck)
+        .unwrap_or_else(|| "/meine-ergebnisse".to_owned());
     Ok(Redirect::to(&back))
 }
 

@@ -6,6 +6,7 @@ mod authz;
 mod cooperation;
 mod council;
 mod directory;
+mod edge;
 mod helpers;
 mod import;
 mod konvent;
