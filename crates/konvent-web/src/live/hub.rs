@@ -439,7 +439,7 @@ impl Fanout {
     /// Ends every connection of `account` to the event (removed from it, K17): each gets
     /// `last` as its final frame, then the hub lets go of it and its socket closes. The
     /// rooms they were in get new headcounts. Answers how many connections ended.
-    pub fn close_account(&self, event_id: i64, account: i64, last: Utf8Bytes) -> usize {
+    pub fn remove_account_from_event(&self, event_id: i64, account: i64, last: Utf8Bytes) -> usize {
         let mut rooms = Vec::new();
         let mut closed = 0;
         {

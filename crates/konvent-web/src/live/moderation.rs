@@ -278,7 +278,7 @@ pub async fn run(
                 "message": "Sie wurden von der Veranstaltung ausgeschlossen.",
             });
             live.fanout
-                .close_account(event, person.id, Utf8Bytes::from(goodbye.to_string()));
+                .remove_account_from_event(event, person.id, Utf8Bytes::from(goodbye.to_string()));
             Ok(written)
         }
         Command::Readmit { user, .. } => {
