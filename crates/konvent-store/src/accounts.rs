@@ -2,7 +2,7 @@
 //! (invitations) or sign people in (sign-in links). Links and session cookies carry a
 //! random token; only its SHA-256 hash is stored.
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use konvent_core::authz::{Grant, Principal, Role, Scope};
 use sha2::{Digest, Sha256};
 
@@ -235,6 +235,49 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(n)
+    }
+
+    /// Failed sign-ins under `key` within [`SIGN_IN_WINDOW`], and when the last one was.
+    pub async fn sign_in_failures(&self, key: &str) -> Result<(i64, Option<Timestamp>)> {
+        let (n, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+        )
+        .bind(key)
+        .bind(now_micros() - SIGN_IN_WINDOW.as_micros() as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((n, last.and_then(|t| Timestamp::from_microsecond(t).ok())))
+    }
+
+    /// Notes that `email` signed in successfully in the browser holding `device`.
+    pub async fn remember_device(&self, email: &str, device: &str) -> Result<()> {
+        let now = now_micros();
+        sqlx::query(
+            "INSERT INTO known_devices (token_hash, email, seen_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (token_hash, email) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(token_hash(device))
+        .bind(email)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM known_devices WHERE seen_at < $1")
+            .bind(now - SignedDuration::from_hours(24 * 365).as_micros() as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether `email` has signed in before in the browser holding `device`.
+    pub async fn is_known_device(&self, email: &str, device: &str) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM known_devices WHERE token_hash = $1 AND email = $2",
+        )
+        .bind(token_hash(device))
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Starts a session and returns its cookie token.

@@ -426,6 +426,45 @@ async fn accounts_links_and_sessions_behave_alike_on_every_backend() {
                 .expect("count"),
             0
         );
+        let (n, last) = store
+            .sign_in_failures("peer:127.0.0.1")
+            .await
+            .expect("count and last");
+        assert_eq!(n, 3, "{backend}");
+        assert!(last.is_some(), "{backend}");
+        assert_eq!(
+            store.sign_in_failures("peer:10.0.0.1").await.expect("none"),
+            (0, None),
+            "{backend}"
+        );
+
+        // Devices in which an address signed in before.
+        assert!(
+            !store
+                .is_known_device("x@example.org", "geraet")
+                .await
+                .expect("known")
+        );
+        store
+            .remember_device("x@example.org", "geraet")
+            .await
+            .expect("remembered");
+        store
+            .remember_device("x@example.org", "geraet")
+            .await
+            .expect("remembered twice");
+        assert!(
+            store
+                .is_known_device("x@example.org", "geraet")
+                .await
+                .expect("known")
+        );
+        assert!(
+            !store
+                .is_known_device("y@example.org", "geraet")
+                .await
+                .expect("known")
+        );
         t.remove().await;
     }
 }

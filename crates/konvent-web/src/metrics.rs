@@ -118,7 +118,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 /// Whether this request may read the metrics.
-fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), Response> {
+/// Why a request may not read the metrics: status, code and message.
+type Refused = (StatusCode, &'static str, &'static str);
+
+fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), Refused> {
     use subtle::ConstantTimeEq;
     let settings = &state.settings;
     let bearer = headers
@@ -132,7 +135,7 @@ fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
         if bool::from(given.as_bytes().ct_eq(settings.metrics_token.as_bytes())) {
             return Ok(());
         }
-        return Err(refusal(
+        return Err((
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Das Token für /metrics ist falsch.",
@@ -147,13 +150,13 @@ fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
         return Ok(());
     }
     if settings.metrics_token.is_empty() {
-        Err(refusal(
+        Err((
             StatusCode::FORBIDDEN,
             "forbidden",
             "/metrics ist nur von diesem Rechner aus erreichbar.",
         ))
     } else {
-        Err(refusal(
+        Err((
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "/metrics verlangt ein Token (Authorization: Bearer …).",
@@ -161,7 +164,7 @@ fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
     }
 }
 
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+fn refusal((status, code, message): Refused) -> Response {
     let body = serde_json::json!({ "error": { "code": code, "message": message } });
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
@@ -179,7 +182,7 @@ pub async fn render(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = allowed(&state, peer, &headers) {
-        return refused;
+        return refusal(refused);
     }
     let mut body = String::new();
     if encode(&mut body, &state.metrics.registry).is_err() {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
@@ -94,23 +94,76 @@ pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> AppResult<H
     ))
 }
 
+/// The cookie that marks a browser in which an address has signed in before.
+const DEVICE_COOKIE: &str = "konvent_device";
+
+/// How long one client must wait before trying an address again after `failures`
+/// failed tries within the window: not at all for the first `limit`, then 1 s, 2 s,
+/// 4 s, … up to the window itself.
+fn backoff(failures: i64, limit: i64) -> Option<SignedDuration> {
+    if failures < limit {
+        return None;
+    }
+    let doublings = u32::try_from(failures - limit).unwrap_or(u32::MAX).min(20);
+    Some(SignedDuration::from_secs(1i64 << doublings).min(konvent_store::SIGN_IN_WINDOW))
+}
+
+/// Signs in with address and password. Failures are counted per address *and* client
+/// (the browser's device cookie from an earlier sign-in of this address, else the IP
+/// address): one client that keeps failing waits longer and longer, while the owner on
+/// their own device still gets in. Two ceilings stop guessing at scale, and do not apply
+/// to a device the address has signed in from before: twenty times `sign_in_attempts`
+/// failures for one address from all clients, and four times as many from one client
+/// for all addresses.
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<SignInForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
     let next = local_path(Some(&form.weiter));
     let email = form.email.trim().to_lowercase();
+    let device = cookie(&headers, DEVICE_COOKIE).filter(|d| !d.is_empty() && d.len() <= 128);
+    let known = match device {
+        Some(d) if !email.is_empty() => state.store.is_known_device(&email, d).await?,
+        _ => false,
+    };
+    let client = match device {
+        Some(d) if known => {
+            use sha2::Digest;
+            format!(
+                "device:{}",
+                &hex::encode(sha2::Sha256::digest(d.as_bytes()))[..16]
+            )
+        }
+        _ => format!("ip:{}", peer.ip()),
+    };
+    let pair_key = format!("pair:{email}|{client}");
     let email_key = format!("email:{email}");
     let peer_key = format!("peer:{}", peer.ip());
-    let limit = i64::from(state.settings.sign_in_attempts);
-    if state.store.recent_sign_in_failures(&email_key).await? >= limit
-        || state.store.recent_sign_in_failures(&peer_key).await? >= limit * 4
+    let limit = i64::from(state.settings.sign_in_attempts).max(1);
+    let (failures, last) = state.store.sign_in_failures(&pair_key).await?;
+    let mut wait = backoff(failures, limit)
+        .zip(last)
+        .map(|(delay, last)| (last + delay).duration_since(jiff::Timestamp::now()))
+        .filter(|left| left.is_positive());
+    if wait.is_none()
+        && !known
+        && (state.store.recent_sign_in_failures(&email_key).await? >= limit * 20
+            || state.store.recent_sign_in_failures(&peer_key).await? >= limit * 4)
     {
+        wait = Some(SignedDuration::from_secs(60));
+    }
+    if let Some(wait) = wait {
         let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-too-many")]);
-        return Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response());
+        let seconds = (wait.as_millis() + 999) / 1000;
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response();
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        return Ok(response);
     }
     let stored = state.store.password_hash(&email).await?;
     let password = form.password;
@@ -123,11 +176,30 @@ pub async fn sign_in(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     match account.filter(|_| ok) {
-        Some(id) => start_session(&state, id, &next).await,
+        Some(id) => {
+            let mut response = start_session(&state, id, &next).await?;
+            match device {
+                Some(d) => state.store.remember_device(&email, d).await?,
+                None => {
+                    let token = konvent_store::new_token();
+                    state.store.remember_device(&email, &token).await?;
+                    response.headers_mut().append(
+                        SET_COOKIE,
+                        set_cookie(
+                            DEVICE_COOKIE,
+                            &token,
+                            Some(60 * 60 * 24 * 365),
+                            state.settings.secure_cookies,
+                        ),
+                    );
+                }
+            }
+            Ok(response)
+        }
         None => {
             state
                 .store
-                .record_sign_in_failure(&[&email_key, &peer_key])
+                .record_sign_in_failure(&[&pair_key, &email_key, &peer_key])
                 .await?;
             let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-failed")]);
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())

@@ -120,9 +120,13 @@ impl PinStatus {
     }
 }
 
-/// Trims `text` and checks it is not empty and at most `max` characters.
+/// Trims `text`, normalises it to NFC and checks it is not empty, at most `max`
+/// characters and free of characters that hide or reverse text (the ones of
+/// [`crate::validation::invisible`], except the joiners that emoji and some scripts
+/// need; line breaks and tabs are fine in these longer texts).
 pub fn text(text: &str, max: usize, what: &str) -> Result<String, String> {
-    let t = text.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let t: String = text.trim().nfc().collect();
     if t.is_empty() {
         return Err(format!("Bitte {what} eingeben."));
     }
@@ -132,12 +136,41 @@ pub fn text(text: &str, max: usize, what: &str) -> Result<String, String> {
             "Der Text ist zu lang ({n} Zeichen; höchstens {max})."
         ));
     }
-    Ok(t.to_owned())
+    let hidden = |c: char| {
+        (crate::validation::invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}'))
+            || (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    };
+    if t.chars().any(hidden) {
+        return Err(
+            "Der Text enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa \
+             U+202E oder U+200B). Bitte nur sichtbare Zeichen verwenden."
+                .to_owned(),
+        );
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impulse_and_pin_texts_refuse_hidden_and_reversing_characters() {
+        assert_eq!(
+            text(" Rene\u{301}\nzweite Zeile ", 100, "x").as_deref(),
+            Ok("Ren\u{e9}\nzweite Zeile")
+        );
+        assert!(text("Team \u{1F469}\u{200D}\u{1F4BB}", 100, "x").is_ok());
+        for hostile in [
+            "Pin\u{202E}txet",
+            "\u{2066}Pin\u{2069}",
+            "P\u{200B}in",
+            "\u{FEFF}Pin",
+        ] {
+            let refused = text(hostile, 100, "x").expect_err(hostile);
+            assert!(refused.contains("unsichtbare"), "{refused}");
+        }
+    }
 
     #[test]
     fn values_round_trip_through_their_stored_form() {

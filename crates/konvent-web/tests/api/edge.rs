@@ -600,3 +600,120 @@ async fn a_display_name_with_invisible_or_direction_changing_characters_is_refus
         .expect("account");
     assert_eq!(account.display_name, "Ren\u{e9} M\u{fc}ller");
 }
+
+/// A client whose connections come from `ip` (any 127.x address reaches the server).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .expect("client")
+}
+
+async fn try_sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    cookie: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/anmelden"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", crate::helpers::CSRF),
+            ("email", "besitzerin@example.org"),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("POST")
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
+#[tokio::test]
+async fn an_attacker_failing_at_sign_in_does_not_lock_the_owner_out() {
+    let app = spawn_app().await;
+    let hash = konvent_store::password::hash("richtiges-passwort").expect("hash");
+    let token = app
+        .store
+        .create_login_token(
+            konvent_store::TokenPurpose::Invitation,
+            "besitzerin@example.org",
+            None,
+            None,
+            jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("token")
+        .token;
+    app.store
+        .redeem_invitation(&token, "Besitzerin", &hash)
+        .await
+        .expect("account");
+    let csrf = format!("konvent_csrf={}", crate::helpers::CSRF);
+
+    // The attacker fails five times, then has to wait, longer after every failure.
+    let attacker = client_from([127, 0, 0, 2]);
+    for _ in 0..5 {
+        let r = try_sign_in(&app, &attacker, &csrf, "falsch-falsch-falsch").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = try_sign_in(&app, &attacker, &csrf, "richtiges-passwort").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right one"
+    );
+    assert_eq!(retry_after(&r), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = try_sign_in(&app, &attacker, &csrf, "falsch-falsch-falsch").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = try_sign_in(&app, &attacker, &csrf, "falsch-falsch-falsch").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&r), 2, "the delay grows");
+
+    // The owner, from another client, signs in and gets a device cookie.
+    let owner = client_from([127, 0, 0, 3]);
+    let r = try_sign_in(&app, &owner, &csrf, "richtiges-passwort").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the owner gets in");
+    let device = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("konvent_device="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .expect("device cookie");
+
+    // Guessing spread over many clients reaches the address's ceiling: new clients wait,
+    // the owner's known device does not.
+    let keys = ["email:besitzerin@example.org"];
+    for _ in 0..100 {
+        app.store
+            .record_sign_in_failure(&keys)
+            .await
+            .expect("failure noted");
+    }
+    let stranger = client_from([127, 0, 0, 4]);
+    let r = try_sign_in(&app, &stranger, &csrf, "richtiges-passwort").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = try_sign_in(
+        &app,
+        &stranger,
+        &format!("{csrf}; {device}"),
+        "richtiges-passwort",
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the owner's device, even from a new network"
+    );
+}
