@@ -110,4 +110,94 @@ mod tests {
         assert!(html.contains("href=\"https://www.it-planungsrat.de\""));
         assert!(!to_html("![x](https://evil.example/p.png)").contains("<img"));
     }
+
+    /// Every tag in `html` is one the renderer may write, every attribute one of its
+    /// harmless ones, and every link target one of the allowed kinds.
+    fn assert_harmless(source: &str, html: &str, allowed: &[&str]) {
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            let end = rest[start..]
+                .find('>')
+                .map(|e| start + e)
+                .unwrap_or_else(|| panic!("unclosed tag in {html:?} from {source:?}"));
+            let tag = &rest[start + 1..end];
+            rest = &rest[end + 1..];
+            let tag = tag.strip_prefix('/').unwrap_or(tag);
+            let tag = tag.strip_suffix(" /").unwrap_or(tag);
+            let (name, attributes) = tag.split_once(' ').unwrap_or((tag, ""));
+            assert!(
+                allowed.contains(&name),
+                "tag <{name}> in {html:?} from {source:?}"
+            );
+            // Attributes come as name="value" with the value escaped, separated by
+            // single spaces.
+            let mut attributes = attributes;
+            while !attributes.is_empty() {
+                let (attribute, value_and_rest) = attributes
+                    .split_once("=\"")
+                    .unwrap_or_else(|| panic!("attribute without value in {html:?}"));
+                let (value, after) = value_and_rest
+                    .split_once('"')
+                    .unwrap_or_else(|| panic!("unterminated attribute in {html:?}"));
+                attributes = after.trim_start();
+                match attribute {
+                    "href" => assert!(
+                        super::safe_link(value)
+                            && !value.to_ascii_lowercase().contains("javascript:"),
+                        "href {value:?} from {source:?}"
+                    ),
+                    "title" | "start" => {}
+                    "style" => assert!(value.starts_with("text-align: "), "{html:?}"),
+                    "class" => assert!(value.starts_with("language-"), "{html:?}"),
+                    other => panic!("attribute {other} in {html:?} from {source:?}"),
+                }
+            }
+        }
+        assert!(!html.to_ascii_lowercase().contains("<script"), "{html:?}");
+    }
+
+    const BLOCKS: [&str; 18] = [
+        "p",
+        "strong",
+        "em",
+        "del",
+        "code",
+        "pre",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "hr",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+    ];
+
+    #[test]
+    fn fuzz_markdown_gives_harmless_html() {
+        let mut allowed = BLOCKS.to_vec();
+        allowed.extend(["h6", "table", "thead", "tbody", "tr", "th", "td"]);
+        bolero::check!().for_each(|bytes: &[u8]| {
+            if let Ok(source) = std::str::from_utf8(bytes) {
+                assert_harmless(source, &to_html(source), &allowed);
+            }
+        });
+    }
+
+    #[test]
+    fn fuzz_chat_markdown_gives_harmless_html_without_headings_or_tables() {
+        let allowed: Vec<&str> = BLOCKS
+            .into_iter()
+            .filter(|t| !t.starts_with('h') || *t == "hr")
+            .collect();
+        bolero::check!().for_each(|bytes: &[u8]| {
+            if let Ok(source) = std::str::from_utf8(bytes) {
+                assert_harmless(source, &chat_to_html(source), &allowed);
+            }
+        });
+    }
 }

@@ -150,7 +150,12 @@ impl ResolutionNumber {
             .map(str::trim)
             .unwrap_or(value);
         let (year, number) = value.split_once('/').ok_or(MSG)?;
+        // Digits only: `u16::from_str` would also take a sign ("2024/+5").
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if year.len() != 4 || number.is_empty() || number.len() > 3 {
+            return Err(MSG);
+        }
+        if !digits(year) || !digits(number) {
             return Err(MSG);
         }
         let year: u16 = year.parse().map_err(|_| MSG)?;
@@ -348,6 +353,9 @@ mod tests {
             "2022/0",
             "abcd/12",
             "2022/43/1",
+            // Found by fuzzing: signs were read as part of the number.
+            "2010/+1",
+            "+202/1",
         ] {
             assert!(
                 ResolutionNumber::parse(bad).is_err(),

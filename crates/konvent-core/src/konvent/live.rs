@@ -27,7 +27,7 @@ pub const WRITE_WINDOW_MS: i64 = 10_000;
 pub const MAX_TIMER_SECONDS: i64 = 3600;
 
 /// One command from a client.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Command {
     Join {
@@ -411,7 +411,8 @@ pub fn parse(frame: &str) -> Result<Command, Refusal> {
 }
 
 /// Checks and tidies a text people write: trimmed, 1 to [`MAX_TEXT_CHARS`] characters,
-/// no control characters other than line breaks and tabs.
+/// no control characters other than line breaks and tabs; every line break becomes
+/// `\n` (a lone `\r` too), so that tidy text stays the same when checked again.
 pub fn text(value: &str) -> Result<String, Refusal> {
     let value = value.trim();
     if value.is_empty() {
@@ -429,7 +430,7 @@ pub fn text(value: &str) -> Result<String, Refusal> {
     {
         return Err(Refusal::invalid("Der Text enthält Steuerzeichen."));
     }
-    Ok(value.replace("\r\n", "\n"))
+    Ok(value.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// Checks a timer's length.
@@ -539,6 +540,9 @@ mod tests {
         assert!(text(&"ä".repeat(MAX_TEXT_CHARS)).is_ok());
         assert!(text(&"ä".repeat(MAX_TEXT_CHARS + 1)).is_err());
         assert!(text("a\u{0}b").is_err());
+        // Found by fuzzing: a lone carriage return stayed, and "\r\r\n" became "\r\n".
+        assert_eq!(text("!\r!").as_deref(), Ok("!\n!"));
+        assert_eq!(text("a\r\r\nb").as_deref(), Ok("a\n\nb"));
         assert!(text("a\u{1b}[31mb").is_err());
     }
 
