@@ -191,6 +191,7 @@ pub async fn seat(
             Redirect::to(&format!("/konvent/{slug}/cafe/tische/{}", form.table)).into_response(),
         ),
         Err(r) if r.code == "forbidden" => Err(AppError::Forbidden),
+        Err(r) if r.code == "rate_limited" => Err(AppError::TooManyRequests),
         Err(r) => {
             let mut response = cafe_page(&state, &ctx, &slug, Some(r.message))
                 .await?

@@ -787,6 +787,7 @@ pub async fn action(
         .await
         .map_err(|r| match r.code {
             "forbidden" => AppError::Forbidden,
+            "rate_limited" => AppError::TooManyRequests,
             _ => AppError::BadRequest(r.message),
         })?;
     let prefix = format!("/konvent/{slug}");

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -852,7 +852,9 @@ fn collect_until(mut ws: Socket, stop: &'static str) -> tokio::task::JoinHandle<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_closed_and_the_others_get_every_frame() {
-    let app = spawn_app().await;
+    // Without the write budget: organizers get 100 commands per 10 s, and this test
+    // needs hundreds of announcements.
+    let app = spawn_app_with(|s| s.live_writes_per_10s = 0).await;
     let people = participants(&app, 2).await;
     let admin = app.admin().await.cookie;
     let open = || app.state.metrics.live.connections.get();
@@ -865,7 +867,7 @@ async fn a_client_that_stops_reading_is_closed_and_the_others_get_every_frame() 
     assert_eq!(open(), 3);
     assert_eq!(app.state.live.fanout.slow_kicks(), 0);
 
-    // The organizer (not rate limited) announces until the stalled client is closed:
+    // The organizer announces until the stalled client is closed:
     // frames of about 3 KB fill its socket buffers (some MB on loopback) and then its
     // queue of 1024 frames.
     let (mut sink, mut stream) = organizer.ws.split();
