@@ -241,7 +241,8 @@ async fn item_now(
     item: ModeratedItem,
     id: i64,
 ) -> Result<Option<(String, Option<Who>, Option<String>)>> {
-    let who = |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
+    let who =
+        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
     Ok(match item {
         ModeratedItem::Chat => {
             let row: Option<(Option<String>, String)> = sqlx::query_as(
@@ -396,9 +397,12 @@ impl Store {
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| {
-                json!({ "item": item.as_str(), "id": item_id })
-            })
+            append(
+                tx,
+                event_id,
+                entry,
+                |_| json!({ "item": item.as_str(), "id": item_id }),
+            )
             .await
         }
         .await;
@@ -673,9 +677,12 @@ impl Store {
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| {
-                json!({ "report": id, "item": item.as_str(), "id": item_id })
-            })
+            append(
+                tx,
+                event_id,
+                entry,
+                |_| json!({ "report": id, "item": item.as_str(), "id": item_id }),
+            )
             .await
         }
         .await;
@@ -752,13 +759,12 @@ impl Store {
 
     /// Whether the account was removed from the event (and not let back in).
     pub async fn removed_from_event(&self, event_id: i64, account_id: i64) -> Result<bool> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2",
-        )
-        .bind(event_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.is_some())
     }
 

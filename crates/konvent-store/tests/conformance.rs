@@ -1168,7 +1168,10 @@ async fn moderation_story(backend: &str, store: &Store) {
     let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
     let rooms = store.rooms(event.id).await.expect("rooms");
     let plenum = rooms.iter().find(|r| r.slug == "plenum").expect("plenum");
-    let tokens = store.load_test_sessions(event.id, 3).await.expect("sessions");
+    let tokens = store
+        .load_test_sessions(event.id, 3)
+        .await
+        .expect("sessions");
     let mut people = Vec::new();
     for token in &tokens {
         let p = store.signed_in(token).await.expect("q").expect("valid");
@@ -1178,7 +1181,14 @@ async fn moderation_story(backend: &str, store: &Store) {
 
     // Removed items leave only tombstones in the log, and the chat history skips them.
     let line = store
-        .post_chat(event.id, "plenum", anna, None, "Rauschgoldengel", "<p>Rauschgoldengel</p>")
+        .post_chat(
+            event.id,
+            "plenum",
+            anna,
+            None,
+            "Rauschgoldengel",
+            "<p>Rauschgoldengel</p>",
+        )
         .await
         .expect("chat");
     let pin = store
@@ -1196,13 +1206,27 @@ async fn moderation_story(backend: &str, store: &Store) {
         .expect("question");
     let question_id = question.record.data["id"].as_i64().expect("question id");
     store
-        .report(event.id, bert, ModeratedItem::Chat, line.record.seq, "Unsinn", None)
+        .report(
+            event.id,
+            bert,
+            ModeratedItem::Chat,
+            line.record.seq,
+            "Unsinn",
+            None,
+        )
         .await
         .expect("report");
     assert!(
         matches!(
             store
-                .report(event.id, bert, ModeratedItem::Chat, line.record.seq, "Nochmal", None)
+                .report(
+                    event.id,
+                    bert,
+                    ModeratedItem::Chat,
+                    line.record.seq,
+                    "Nochmal",
+                    None
+                )
                 .await,
             Err(StoreError::Conflict(_))
         ),
@@ -1242,8 +1266,22 @@ async fn moderation_story(backend: &str, store: &Store) {
             .all(|r| r.seq != line.record.seq),
         "{backend}"
     );
-    assert!(store.report_queue(event.id).await.expect("queue").is_empty());
-    assert!(store.pins(event.id, 0).await.expect("pins").0.iter().all(|p| p.id != pin_id));
+    assert!(
+        store
+            .report_queue(event.id)
+            .await
+            .expect("queue")
+            .is_empty()
+    );
+    assert!(
+        store
+            .pins(event.id, 0)
+            .await
+            .expect("pins")
+            .0
+            .iter()
+            .all(|p| p.id != pin_id)
+    );
 
     // Mutes, locks and removals.
     store
@@ -1257,7 +1295,10 @@ async fn moderation_story(backend: &str, store: &Store) {
     let r = store.restrictions(event.id).await.expect("restrictions");
     assert_eq!(r.mutes.get(&anna.id), Some(&None), "{backend}");
     assert!(r.locked_rooms.contains("plenum"));
-    store.unmute(event.id, organizer, anna, None).await.expect("unmute");
+    store
+        .unmute(event.id, organizer, anna, None)
+        .await
+        .expect("unmute");
     store
         .lock_chat(event.id, organizer, plenum, false, "", None)
         .await
@@ -1270,12 +1311,37 @@ async fn moderation_story(backend: &str, store: &Store) {
         .expel(event.id, organizer, bert, "Störung", None)
         .await
         .expect("expel");
-    assert!(store.removed_from_event(event.id, bert.id).await.expect("q"));
-    assert_eq!(store.event_role(event.id, bert.id).await.expect("role"), None);
-    assert_eq!(store.removed_people(event.id).await.expect("removed"), vec![bert.clone()]);
-    store.readmit(event.id, organizer, bert, None).await.expect("readmit");
-    assert!(!store.removed_from_event(event.id, bert.id).await.expect("q"));
-    assert!(store.event_role(event.id, bert.id).await.expect("role").is_some());
+    assert!(
+        store
+            .removed_from_event(event.id, bert.id)
+            .await
+            .expect("q")
+    );
+    assert_eq!(
+        store.event_role(event.id, bert.id).await.expect("role"),
+        None
+    );
+    assert_eq!(
+        store.removed_people(event.id).await.expect("removed"),
+        vec![bert.clone()]
+    );
+    store
+        .readmit(event.id, organizer, bert, None)
+        .await
+        .expect("readmit");
+    assert!(
+        !store
+            .removed_from_event(event.id, bert.id)
+            .await
+            .expect("q")
+    );
+    assert!(
+        store
+            .event_role(event.id, bert.id)
+            .await
+            .expect("role")
+            .is_some()
+    );
 
     let log = store.moderation_log(event.id).await.expect("log");
     let actions: Vec<&str> = log.iter().rev().map(|a| a.action.as_str()).collect();
@@ -1286,5 +1352,8 @@ async fn moderation_story(backend: &str, store: &Store) {
         ],
         "{backend}"
     );
-    assert_eq!(log.last().and_then(|a| a.content.as_deref()), Some("Rauschgoldengel"));
+    assert_eq!(
+        log.last().and_then(|a| a.content.as_deref()),
+        Some("Rauschgoldengel")
+    );
 }
