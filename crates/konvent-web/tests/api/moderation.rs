@@ -116,6 +116,11 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
     {
         assert!(!record.data.to_string().contains(secret), "{record:?}");
     }
+    // Its author cannot bring the text back by editing it.
+    let refused = moderator
+        .command(json!({ "t": "edit_impulse", "id": "e1", "impulse": impulse, "text": secret }))
+        .await;
+    assert_eq!(refused["t"], "error", "{refused}");
     // The table's page for a participant does not show it either.
     let (_, page) = anna.get_text(&format!("{EVENT}/cafe/tische/{table}")).await;
     assert!(!text(&page).contains(secret));
