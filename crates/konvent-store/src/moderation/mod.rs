@@ -217,6 +217,28 @@ async fn record(tx: &mut Tx, event_id: i64, by: &Who, a: Action<'_>) -> Result<(
     Ok(())
 }
 
+/// Records a table moderator's hiding, showing or merging of an impulse in the moderation
+/// log, in the caller's transaction.
+pub(crate) async fn record_impulse(
+    tx: &mut Tx,
+    event_id: i64,
+    by: &Who,
+    action: &str,
+    impulse: &crate::Impulse,
+    room: &str,
+) -> Result<()> {
+    let author = impulse
+        .author_id
+        .map(|id| Who::new(id, impulse.author_name.clone()));
+    let mut a = Action::new(action);
+    a.item = Some("impulse");
+    a.item_id = Some(impulse.id);
+    a.room = Some(room);
+    a.person = author.as_ref();
+    a.content = Some(&impulse.text);
+    record(tx, event_id, by, a).await
+}
+
 /// The staff's live entry of an action on a person or a report (reasons are for the
 /// staff only).
 async fn staff_entry(

@@ -136,6 +136,13 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
             .await
             .contains(secret)
     );
+    // Both are in the organizers' moderation log.
+    let (_, page) = admin.get_text(&format!("{EVENT}/moderation")).await;
+    let page = text(&page);
+    assert!(
+        page.contains("Impuls ausgeblendet") && page.contains("Impuls wieder gezeigt"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
