@@ -1202,6 +1202,12 @@ impl Store {
         }
         let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
         let impulse = impulse_in(tx, id).await?;
+        let action = match (merge_into, hidden) {
+            (Some(_), _) => "merge",
+            (None, true) => "hide",
+            (None, false) => "show",
+        };
+        crate::moderation::record_impulse(tx, event_id, by, action, &impulse, &room).await?;
         let record = if impulse.hidden {
             // Hidden: its text leaves the live log, and its own entry carries none
             // (showing it again writes a new entry with the text).

@@ -1191,3 +1191,208 @@ async fn strategy_story(backend: &str, store: &Store) {
     assert_eq!(first.record.seq, seqs[0], "{backend}");
     assert!(answers[1].as_ref().expect("new").fresh, "{backend}");
 }
+
+#[tokio::test]
+async fn moderation_redacts_the_log_and_restricts_people_on_every_backend() {
+    for t in stores().await {
+        moderation_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn moderation_story(backend: &str, store: &Store) {
+    use konvent_store::{ModeratedItem, Who};
+
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+    let rooms = store.rooms(event.id).await.expect("rooms");
+    let plenum = rooms.iter().find(|r| r.slug == "plenum").expect("plenum");
+    let tokens = store
+        .load_test_sessions(event.id, 3)
+        .await
+        .expect("sessions");
+    let mut people = Vec::new();
+    for token in &tokens {
+        let p = store.signed_in(token).await.expect("q").expect("valid");
+        people.push(Who::new(p.user_id, p.display_name));
+    }
+    let (anna, bert, organizer) = (&people[0], &people[1], &people[2]);
+
+    // Removed items leave only tombstones in the log, and the chat history skips them.
+    let line = store
+        .post_chat(
+            event.id,
+            "plenum",
+            anna,
+            None,
+            "Rauschgoldengel",
+            "<p>Rauschgoldengel</p>",
+        )
+        .await
+        .expect("chat");
+    let pin = store
+        .add_pin(event.id, None, anna, "Pinnadelkissen", None)
+        .await
+        .expect("pin");
+    let pin_id = pin.record.data["id"].as_i64().expect("pin id");
+    store
+        .vote_pin(event.id, pin_id, bert, true)
+        .await
+        .expect("vote");
+    let question = store
+        .ask(event.id, anna, "Fragezeichenkette", false, None)
+        .await
+        .expect("question");
+    let question_id = question.record.data["id"].as_i64().expect("question id");
+    store
+        .report(
+            event.id,
+            bert,
+            ModeratedItem::Chat,
+            line.record.seq,
+            "Unsinn",
+            None,
+        )
+        .await
+        .expect("report");
+    assert!(
+        matches!(
+            store
+                .report(
+                    event.id,
+                    bert,
+                    ModeratedItem::Chat,
+                    line.record.seq,
+                    "Nochmal",
+                    None
+                )
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: one report per person and item"
+    );
+    let queue = store.report_queue(event.id).await.expect("queue");
+    assert_eq!(queue.len(), 1, "{backend}");
+    assert_eq!(queue[0].text, "Rauschgoldengel");
+    for (item, id) in [
+        (ModeratedItem::Chat, line.record.seq),
+        (ModeratedItem::Pin, pin_id),
+        (ModeratedItem::Question, question_id),
+    ] {
+        let removed = store
+            .remove_item(event.id, organizer, item, id, "Test", Some(item.as_str()))
+            .await
+            .expect("removed");
+        assert_eq!(removed.record.kind, "removed");
+        let again = store
+            .remove_item(event.id, organizer, item, id, "Test", Some(item.as_str()))
+            .await
+            .expect("a re-sent command");
+        assert!(!again.fresh, "{backend}: stored once");
+    }
+    for record in store.live_since(event.id, 0, 100_000).await.expect("log") {
+        let data = record.data.to_string();
+        for marker in ["Rauschgoldengel", "Pinnadelkissen", "Fragezeichenkette"] {
+            assert!(!data.contains(marker), "{backend}: {record:?}");
+        }
+    }
+    assert!(
+        store
+            .live_recent(event.id, Some("plenum"), "chat", 50)
+            .await
+            .expect("recent")
+            .iter()
+            .all(|r| r.seq != line.record.seq),
+        "{backend}"
+    );
+    assert!(
+        store
+            .report_queue(event.id)
+            .await
+            .expect("queue")
+            .is_empty()
+    );
+    assert!(
+        store
+            .pins(event.id, 0)
+            .await
+            .expect("pins")
+            .0
+            .iter()
+            .all(|p| p.id != pin_id)
+    );
+
+    // Mutes, locks and removals.
+    store
+        .mute(event.id, organizer, anna, None, "laut", None)
+        .await
+        .expect("mute");
+    store
+        .lock_chat(event.id, organizer, plenum, true, "", None)
+        .await
+        .expect("lock");
+    let r = store.restrictions(event.id).await.expect("restrictions");
+    assert_eq!(r.mutes.get(&anna.id), Some(&None), "{backend}");
+    assert!(r.locked_rooms.contains("plenum"));
+    store
+        .unmute(event.id, organizer, anna, None)
+        .await
+        .expect("unmute");
+    store
+        .lock_chat(event.id, organizer, plenum, false, "", None)
+        .await
+        .expect("unlock");
+    assert_eq!(
+        store.restrictions(event.id).await.expect("restrictions"),
+        konvent_store::Restrictions::default()
+    );
+    store
+        .expel(event.id, organizer, bert, "Störung", None)
+        .await
+        .expect("expel");
+    assert!(
+        store
+            .removed_from_event(event.id, bert.id)
+            .await
+            .expect("q")
+    );
+    assert_eq!(
+        store.event_role(event.id, bert.id).await.expect("role"),
+        None
+    );
+    assert_eq!(
+        store.removed_people(event.id).await.expect("removed"),
+        vec![bert.clone()]
+    );
+    store
+        .readmit(event.id, organizer, bert, None)
+        .await
+        .expect("readmit");
+    assert!(
+        !store
+            .removed_from_event(event.id, bert.id)
+            .await
+            .expect("q")
+    );
+    assert!(
+        store
+            .event_role(event.id, bert.id)
+            .await
+            .expect("role")
+            .is_some()
+    );
+
+    let log = store.moderation_log(event.id).await.expect("log");
+    let actions: Vec<&str> = log.iter().rev().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "remove", "remove", "remove", "mute", "lock", "unmute", "unlock", "expel", "readmit"
+        ],
+        "{backend}"
+    );
+    assert_eq!(
+        log.last().and_then(|a| a.content.as_deref()),
+        Some("Rauschgoldengel")
+    );
+}

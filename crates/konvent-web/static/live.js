@@ -88,6 +88,25 @@
     li.appendChild(body);
     return li;
   }
+  // A chat line's "Melden" (and, for organizers, "Entfernen") forms: the page's own
+  // markup from its template, filled in for this line.
+  function chatItem(ev) {
+    var li = messageItem(ev);
+    var template = byId("chat-actions-template");
+    if (!template) return li;
+    var label = (ev.data.from ? ev.data.from.name : "") + ", " + timeOf(ev.at);
+    Array.prototype.forEach.call(template.content.children, function (node) {
+      var part = node.cloneNode(true);
+      part.querySelectorAll('input[name="target"]').forEach(function (i) { i.value = String(ev.seq); });
+      part.querySelectorAll(".visually-hidden").forEach(function (s) { s.textContent = ": " + label; });
+      var input = part.querySelector('input[name="reason"]'), name = part.querySelector("label");
+      if (input && name) { input.id = "report-chat-" + ev.seq; name.setAttribute("for", input.id); }
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(part);
+      (part.tagName === "FORM" ? [part] : Array.prototype.slice.call(part.querySelectorAll("form"))).forEach(wire);
+    });
+    return li;
+  }
   // Adds a line once, in sequence order: a replay after a longer absence (since= an old
   // seq) also brings lines older than the last ones the server rendered into the page.
   function appendOnce(list, item) {
@@ -282,7 +301,7 @@
     switch (ev.kind) {
       case "chat":
         if (d.redacted) removed({ item: "chat", id: ev.seq });
-        else if (ev.room === room) appendOnce(byId("chat-log"), messageItem(ev));
+        else if (ev.room === room) appendOnce(byId("chat-log"), chatItem(ev));
         break;
       case "removed":
         removed(d);
@@ -433,7 +452,7 @@
     }
   }
   function onEventChatOnly(ev) {
-    if (ev.kind === "chat" && !(ev.data || {}).redacted) appendOnce(byId("chat-log"), messageItem(ev));
+    if (ev.kind === "chat" && !(ev.data || {}).redacted) appendOnce(byId("chat-log"), chatItem(ev));
   }
 
   function connect() {

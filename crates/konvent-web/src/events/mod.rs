@@ -51,13 +51,22 @@ pub(crate) async fn require_actor(
     ctx: &Ctx,
     info: &EventInfo,
 ) -> AppResult<Actor> {
-    ctx.signed_in()?;
-    actor(state, ctx, info).await?.ok_or_else(|| {
-        AppError::BadRequest(ctx.tr().with(
-            "event-not-registered",
-            &[("event", info.event.title.as_str())],
-        ))
-    })
+    let principal = ctx.signed_in()?;
+    if let Some(actor) = actor(state, ctx, info).await? {
+        return Ok(actor);
+    }
+    // Removed from the event by its organizers (K17): no way in until they let them back.
+    if state
+        .store
+        .removed_from_event(info.event.id, principal.user_id)
+        .await?
+    {
+        return Err(AppError::Forbidden);
+    }
+    Err(AppError::BadRequest(ctx.tr().with(
+        "event-not-registered",
+        &[("event", info.event.title.as_str())],
+    )))
 }
 
 pub(crate) fn require_organizer(actor: &Actor) -> AppResult<()> {

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use konvent_core::konvent::live::{self, Command, Refusal};
-use konvent_store::{ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written};
+use konvent_store::{
+    ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
+};
 use serde_json::json;
 
 use super::{Actor, EventInfo, Live, organizer_only, refusal};

@@ -116,10 +116,19 @@ pub async fn upgrade(
     let actor = match Actor::of(&live.store, &info, principal).await {
         Ok(Some(actor)) => actor,
         Ok(None) => {
+            let removed = live
+                .store
+                .removed_from_event(info.event.id, principal.user_id)
+                .await
+                .unwrap_or(false);
             return refuse(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "Sie sind für diese Veranstaltung nicht angemeldet.",
+                if removed {
+                    "Sie wurden von dieser Veranstaltung ausgeschlossen."
+                } else {
+                    "Sie sind für diese Veranstaltung nicht angemeldet."
+                },
             );
         }
         Err(e) => {

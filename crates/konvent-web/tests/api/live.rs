@@ -78,7 +78,11 @@ pub(crate) async fn connect(app: &TestApp, cookie: &str, query: &str) -> Client 
 }
 
 /// Like [`connect`], but answers a refused upgrade instead of failing.
-pub(crate) async fn try_connect(app: &TestApp, cookie: &str, query: &str) -> Result<Client, WsError> {
+pub(crate) async fn try_connect(
+    app: &TestApp,
+    cookie: &str,
+    query: &str,
+) -> Result<Client, WsError> {
     request(app, Some(cookie), query, None).await
 }
 

@@ -79,13 +79,7 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
     .await;
     let impulse = app
         .store
-        .event_impulses(
-            app.store
-                .event(demo::KONVENT_SLUG)
-                .await
-                .expect("event")
-                .id,
-        )
+        .event_impulses(app.store.event(demo::KONVENT_SLUG).await.expect("event").id)
         .await
         .expect("impulses")
         .into_iter()
@@ -93,7 +87,11 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
         .expect("stored")
         .id;
     // Before hiding, a replay carries the text (the test would pass trivially otherwise).
-    assert!(replay_from_start(&app, &anna.cookie, &room).await.contains(secret));
+    assert!(
+        replay_from_start(&app, &anna.cookie, &room)
+            .await
+            .contains(secret)
+    );
 
     let hidden = acked(
         &mut moderator,
@@ -104,12 +102,25 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
 
     let replay = replay_from_start(&app, &anna.cookie, &room).await;
     assert!(!replay.contains(secret), "{replay}");
-    assert!(replay.contains(r#""redacted":true"#), "a tombstone keeps the place");
+    assert!(
+        replay.contains(r#""redacted":true"#),
+        "a tombstone keeps the place"
+    );
     // No reader of the log gets it: every stored entry is redacted.
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    for record in app.store.live_since(event.id, 0, 100_000).await.expect("log") {
+    for record in app
+        .store
+        .live_since(event.id, 0, 100_000)
+        .await
+        .expect("log")
+    {
         assert!(!record.data.to_string().contains(secret), "{record:?}");
     }
+    // Its author cannot bring the text back by editing it.
+    let refused = moderator
+        .command(json!({ "t": "edit_impulse", "id": "e1", "impulse": impulse, "text": secret }))
+        .await;
+    assert_eq!(refused["t"], "error", "{refused}");
     // The table's page for a participant does not show it either.
     let (_, page) = anna.get_text(&format!("{EVENT}/cafe/tische/{table}")).await;
     assert!(!text(&page).contains(secret));
@@ -120,7 +131,18 @@ async fn a_hidden_impulse_reaches_nobody_who_joins_later_not_even_in_its_own_ent
         json!({ "t": "moderate_impulse", "id": "s1", "impulse": impulse, "hidden": false }),
     )
     .await;
-    assert!(replay_from_start(&app, &anna.cookie, &room).await.contains(secret));
+    assert!(
+        replay_from_start(&app, &anna.cookie, &room)
+            .await
+            .contains(secret)
+    );
+    // Both are in the organizers' moderation log.
+    let (_, page) = admin.get_text(&format!("{EVENT}/moderation")).await;
+    let page = text(&page);
+    assert!(
+        page.contains("Impuls ausgeblendet") && page.contains("Impuls wieder gezeigt"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -134,7 +156,11 @@ async fn a_removed_chat_line_disappears_live_from_the_replay_and_from_the_page()
     let mut writer = connect(&app, &anna.cookie, "?room=plenum").await;
     let mut reader = connect(&app, &ben.cookie, "?room=plenum").await;
     let mut organizer = connect(&app, &admin.cookie, "?room=plenum").await;
-    let line = acked(&mut writer, json!({ "t": "chat", "id": "c1", "text": spam })).await;
+    let line = acked(
+        &mut writer,
+        json!({ "t": "chat", "id": "c1", "text": spam }),
+    )
+    .await;
     // A participant may not remove it.
     let refused = reader
         .command(json!({ "t": "remove", "id": "r0", "item": "chat", "target": line }))
@@ -258,7 +284,10 @@ async fn removed_impulses_pins_and_questions_leave_the_exports_and_the_replay() 
     // The log lists each removal.
     let log = app.store.moderation_log(event.id).await.expect("log");
     assert_eq!(log.iter().filter(|a| a.action == "remove").count(), 3);
-    assert!(log.iter().all(|a| a.reason == "Beleidigend" && a.actor == "Test admin"));
+    assert!(
+        log.iter()
+            .all(|a| a.reason == "Beleidigend" && a.actor == "Test admin")
+    );
 }
 
 #[tokio::test]
@@ -267,7 +296,11 @@ async fn a_muted_person_is_refused_until_the_mute_ends() {
     let admin = app.admin().await;
     let (anna, anna_id) = participant(&app, "anna").await;
     let mut socket = connect(&app, &anna.cookie, "?room=plenum").await;
-    acked(&mut socket, json!({ "t": "chat", "id": "c0", "text": "Hallo" })).await;
+    acked(
+        &mut socket,
+        json!({ "t": "chat", "id": "c0", "text": "Hallo" }),
+    )
+    .await;
 
     let r = admin
         .post(
@@ -284,7 +317,10 @@ async fn a_muted_person_is_refused_until_the_mute_ends() {
     for (id, frame) in [
         ("c1", json!({ "t": "chat", "id": "c1", "text": "Noch was" })),
         ("p1", json!({ "t": "pin", "id": "p1", "text": "Ein Thema" })),
-        ("q1", json!({ "t": "ask", "id": "q1", "text": "Eine Frage" })),
+        (
+            "q1",
+            json!({ "t": "ask", "id": "q1", "text": "Eine Frage" }),
+        ),
     ] {
         let refused = socket.command(frame).await;
         assert_eq!(refused["code"], "muted", "{id}: {refused}");
@@ -311,7 +347,11 @@ async fn a_muted_person_is_refused_until_the_mute_ends() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    acked(&mut socket, json!({ "t": "chat", "id": "c2", "text": "Wieder da" })).await;
+    acked(
+        &mut socket,
+        json!({ "t": "chat", "id": "c2", "text": "Wieder da" }),
+    )
+    .await;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let admin_id = app
         .store
@@ -341,13 +381,21 @@ async fn a_muted_person_is_refused_until_the_mute_ends() {
         .await;
     assert_eq!(refused["code"], "muted", "{refused}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    acked(&mut socket, json!({ "t": "chat", "id": "c4", "text": "Vorbei" })).await;
+    acked(
+        &mut socket,
+        json!({ "t": "chat", "id": "c4", "text": "Vorbei" }),
+    )
+    .await;
 
     // For the rest of the event.
     let r = admin
         .post(
             &format!("{EVENT}/aktion"),
-            &[("t", "mute"), ("user", &anna_id.to_string()), ("minutes", "")],
+            &[
+                ("t", "mute"),
+                ("user", &anna_id.to_string()),
+                ("minutes", ""),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -392,14 +440,18 @@ async fn a_removed_person_is_disconnected_and_cannot_return_until_let_back_in() 
     // No way back in: socket, pages, forms, registering anew.
     assert_eq!(upgrade_status(&app, &anna.cookie).await, 403);
     let (status, _) = anna.get_text(&format!("{EVENT}/raeume/plenum")).await;
-    assert!(status >= 400, "{status}");
+    assert_eq!(status, 403);
     let r = anna
         .post(
             &format!("{EVENT}/aktion"),
-            &[("t", "chat"), ("room", "plenum"), ("text", "Ich bin noch da")],
+            &[
+                ("t", "chat"),
+                ("room", "plenum"),
+                ("text", "Ich bin noch da"),
+            ],
         )
         .await;
-    assert!(r.status().is_client_error());
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = anna.post(&format!("{EVENT}/anmelden"), &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (_, page) = admin.get_text(&format!("{EVENT}/moderation")).await;
@@ -414,7 +466,11 @@ async fn a_removed_person_is_disconnected_and_cannot_return_until_let_back_in() 
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let mut back = connect(&app, &anna.cookie, "?room=plenum").await;
-    acked(&mut back, json!({ "t": "chat", "id": "c1", "text": "Wieder da" })).await;
+    acked(
+        &mut back,
+        json!({ "t": "chat", "id": "c1", "text": "Wieder da" }),
+    )
+    .await;
     assert_ne!(ben_id, anna_id);
 }
 
@@ -443,7 +499,11 @@ async fn a_locked_room_refuses_participants_chat_but_not_announcements_or_organi
 
     let refused = socket.chat("c1", "Darf ich?").await;
     assert_eq!(refused["code"], "locked", "{refused}");
-    acked(&mut organizer, json!({ "t": "chat", "id": "o1", "text": "Wir übernehmen." })).await;
+    acked(
+        &mut organizer,
+        json!({ "t": "chat", "id": "o1", "text": "Wir übernehmen." }),
+    )
+    .await;
     let announcement = acked(
         &mut organizer,
         json!({ "t": "announce", "id": "a1", "text": "Gleich geht es weiter." }),
@@ -461,7 +521,11 @@ async fn a_locked_room_refuses_participants_chat_but_not_announcements_or_organi
         json!({ "t": "lock_chat", "id": "l2", "room": "plenum", "locked": false }),
     )
     .await;
-    acked(&mut socket, json!({ "t": "chat", "id": "c2", "text": "Jetzt ja." })).await;
+    acked(
+        &mut socket,
+        json!({ "t": "chat", "id": "c2", "text": "Jetzt ja." }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -544,7 +608,11 @@ async fn a_report_lands_in_the_queue_once_per_person_and_counts_against_the_budg
     let r = admin
         .post(
             &format!("{EVENT}/aktion"),
-            &[("t", "dismiss_report"), ("item", "chat"), ("target", &target)],
+            &[
+                ("t", "dismiss_report"),
+                ("item", "chat"),
+                ("target", &target),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -576,7 +644,13 @@ async fn participants_can_call_no_moderation_action() {
     let (status, _) = anna.get_text(&format!("{EVENT}/moderation")).await;
     assert_eq!(status, 403);
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    assert!(app.store.moderation_log(event.id).await.expect("log").is_empty());
+    assert!(
+        app.store
+            .moderation_log(event.id)
+            .await
+            .expect("log")
+            .is_empty()
+    );
 }
 
 /// Posts a form to the event's action path.

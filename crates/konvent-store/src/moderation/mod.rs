@@ -9,13 +9,16 @@
 //! `since`, the chat history of `joined`, the hub's gap filling, pages and exports) gets
 //! the redacted version. The text stays only in `moderation_actions`, for the organizers.
 
+mod people;
+mod read;
+
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use serde_json::{Map, Value, json};
 
 use crate::live::{Audience, Entry, Tx, append};
-use crate::{LiveRecord, Result, Room, Store, StoreError, Who, Written, now_micros};
+use crate::{LiveRecord, Result, Store, StoreError, Who, Written, now_micros};
 
 /// The longest reason a report or a moderation action may carry.
 pub const REASON_MAX: usize = 500;
@@ -214,6 +217,28 @@ async fn record(tx: &mut Tx, event_id: i64, by: &Who, a: Action<'_>) -> Result<(
     Ok(())
 }
 
+/// Records a table moderator's hiding, showing or merging of an impulse in the moderation
+/// log, in the caller's transaction.
+pub(crate) async fn record_impulse(
+    tx: &mut Tx,
+    event_id: i64,
+    by: &Who,
+    action: &str,
+    impulse: &crate::Impulse,
+    room: &str,
+) -> Result<()> {
+    let author = impulse
+        .author_id
+        .map(|id| Who::new(id, impulse.author_name.clone()));
+    let mut a = Action::new(action);
+    a.item = Some("impulse");
+    a.item_id = Some(impulse.id);
+    a.room = Some(room);
+    a.person = author.as_ref();
+    a.content = Some(&impulse.text);
+    record(tx, event_id, by, a).await
+}
+
 /// The staff's live entry of an action on a person or a report (reasons are for the
 /// staff only).
 async fn staff_entry(
@@ -241,7 +266,8 @@ async fn item_now(
     item: ModeratedItem,
     id: i64,
 ) -> Result<Option<(String, Option<Who>, Option<String>)>> {
-    let who = |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
+    let who =
+        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
     Ok(match item {
         ModeratedItem::Chat => {
             let row: Option<(Option<String>, String)> = sqlx::query_as(
@@ -306,20 +332,6 @@ async fn item_now(
         }
     })
 }
-
-type ActionRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<i64>,
-);
 
 impl Store {
     /// Removes an item for everybody: out of the page, the exports and the live log (its
@@ -396,229 +408,13 @@ impl Store {
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| {
-                json!({ "item": item.as_str(), "id": item_id })
-            })
-            .await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
-    }
-
-    /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
-    pub async fn mute(
-        &self,
-        event_id: i64,
-        by: &Who,
-        person: &Who,
-        ends_at: Option<jiff::Timestamp>,
-        reason: &str,
-        client_id: Option<&str>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let ends = ends_at.map(|t| t.as_microsecond());
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
-            sqlx::query(
-                "INSERT INTO event_mutes (event_id, account_id, ends_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
+            append(
+                tx,
+                event_id,
+                entry,
+                |_| json!({ "item": item.as_str(), "id": item_id }),
             )
-            .bind(event_id)
-            .bind(person.id)
-            .bind(ends)
-            .execute(&mut **tx)
-            .await?;
-            let mut action = Action::new("mute");
-            action.person = Some(person);
-            action.reason = reason;
-            action.ends_at = ends;
-            record(tx, event_id, by, action).await?;
-            let data = json!({
-                "action": "mute",
-                "user": person.json(),
-                "until": ends_at.map(|t| t.to_string()),
-                "reason": reason,
-            });
-            staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
             .await
-    }
-
-    /// Ends a mute early.
-    pub async fn unmute(
-        &self,
-        event_id: i64,
-        by: &Who,
-        person: &Who,
-        client_id: Option<&str>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
-            sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
-                .bind(person.id)
-                .execute(&mut **tx)
-                .await?;
-            let mut action = Action::new("unmute");
-            action.person = Some(person);
-            record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "unmute", "user": person.json() });
-            staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
-    }
-
-    /// Removes a person from the event: their registration goes, and they may not come
-    /// back until an organizer lets them ([`Store::readmit`]).
-    pub async fn expel(
-        &self,
-        event_id: i64,
-        by: &Who,
-        person: &Who,
-        reason: &str,
-        client_id: Option<&str>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
-            sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
-                .bind(person.id)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query(
-                "DELETE FROM hands WHERE account_id = $1 \
-                 AND room_id IN (SELECT id FROM rooms WHERE event_id = $2)",
-            )
-            .bind(person.id)
-            .bind(event_id)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO event_removals (event_id, account_id, at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (event_id, account_id) DO NOTHING",
-            )
-            .bind(event_id)
-            .bind(person.id)
-            .bind(now_micros())
-            .execute(&mut **tx)
-            .await?;
-            let mut action = Action::new("expel");
-            action.person = Some(person);
-            action.reason = reason;
-            record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "expel", "user": person.json(), "reason": reason });
-            staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
-    }
-
-    /// Lets a removed person back in, registered as a participant again.
-    pub async fn readmit(
-        &self,
-        event_id: i64,
-        by: &Who,
-        person: &Who,
-        client_id: Option<&str>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
-            let done =
-                sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
-                    .bind(event_id)
-                    .bind(person.id)
-                    .execute(&mut **tx)
-                    .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict(
-                    "Diese Person ist nicht von der Veranstaltung ausgeschlossen.".into(),
-                ));
-            }
-            sqlx::query(
-                "INSERT INTO event_people (event_id, account_id, role) \
-                 VALUES ($1, $2, 'participant') ON CONFLICT (event_id, account_id) DO NOTHING",
-            )
-            .bind(event_id)
-            .bind(person.id)
-            .execute(&mut **tx)
-            .await?;
-            let mut action = Action::new("readmit");
-            action.person = Some(person);
-            record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "readmit", "user": person.json() });
-            staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
-    }
-
-    /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
-    /// it from a `chat_lock` entry.
-    pub async fn lock_chat(
-        &self,
-        event_id: i64,
-        by: &Who,
-        room: &Room,
-        locked: bool,
-        reason: &str,
-        client_id: Option<&str>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
-            if locked {
-                sqlx::query(
-                    "INSERT INTO room_chat_locks (room_id) VALUES ($1) \
-                     ON CONFLICT (room_id) DO NOTHING",
-                )
-                .bind(room.id)
-                .execute(&mut **tx)
-                .await?;
-            } else {
-                sqlx::query("DELETE FROM room_chat_locks WHERE room_id = $1")
-                    .bind(room.id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            let mut action = Action::new(if locked { "lock" } else { "unlock" });
-            action.item = Some("room");
-            action.room = Some(&room.slug);
-            action.reason = reason;
-            record(tx, event_id, by, action).await?;
-            let entry = Entry {
-                kind: "chat_lock",
-                room: Some(&room.slug),
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
-            append(tx, event_id, entry, |_| json!({ "locked": locked })).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -673,9 +469,12 @@ impl Store {
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| {
-                json!({ "report": id, "item": item.as_str(), "id": item_id })
-            })
+            append(
+                tx,
+                event_id,
+                entry,
+                |_| json!({ "report": id, "item": item.as_str(), "id": item_id }),
+            )
             .await
         }
         .await;
@@ -722,148 +521,5 @@ impl Store {
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
             .await
-    }
-
-    /// The mutes in force and the locked rooms of an event.
-    pub async fn restrictions(&self, event_id: i64) -> Result<Restrictions> {
-        let mutes: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT account_id, ends_at FROM event_mutes WHERE event_id = $1 \
-             AND (ends_at IS NULL OR ends_at > $2)",
-        )
-        .bind(event_id)
-        .bind(now_micros())
-        .fetch_all(&self.pool)
-        .await?;
-        let locked: Vec<(String,)> = sqlx::query_as(
-            "SELECT r.slug FROM room_chat_locks l JOIN rooms r ON r.id = l.room_id \
-             WHERE r.event_id = $1",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Restrictions {
-            mutes: mutes
-                .into_iter()
-                .map(|(id, ends)| (id, ends.map(crate::timestamp)))
-                .collect(),
-            locked_rooms: locked.into_iter().map(|(s,)| s).collect(),
-        })
-    }
-
-    /// Whether the account was removed from the event (and not let back in).
-    pub async fn removed_from_event(&self, event_id: i64, account_id: i64) -> Result<bool> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2",
-        )
-        .bind(event_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
-    /// The mutes in force, by name.
-    pub async fn mutes(&self, event_id: i64) -> Result<Vec<Mute>> {
-        let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT a.id, a.display_name, m.ends_at FROM event_mutes m \
-             JOIN accounts a ON a.id = m.account_id WHERE m.event_id = $1 \
-             AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY a.display_name, a.id",
-        )
-        .bind(event_id)
-        .bind(now_micros())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, ends)| Mute {
-                person: Who { id, name },
-                ends_at: ends.map(crate::timestamp),
-            })
-            .collect())
-    }
-
-    /// The people removed from the event, by name.
-    pub async fn removed_people(&self, event_id: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT a.id, a.display_name FROM event_removals r \
-             JOIN accounts a ON a.id = r.account_id WHERE r.event_id = $1 \
-             ORDER BY a.display_name, a.id",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| Who { id, name })
-            .collect())
-    }
-
-    /// The reported items waiting for a decision, oldest report first.
-    pub async fn report_queue(&self, event_id: i64) -> Result<Vec<ReportedItem>> {
-        let rows: Vec<(String, i64, Option<String>, String)> = sqlx::query_as(
-            "SELECT r.item, r.item_id, a.display_name, r.reason FROM moderation_reports r \
-             LEFT JOIN accounts a ON a.id = r.reporter_id \
-             WHERE r.event_id = $1 AND r.status = 'open' ORDER BY r.id",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut queue: Vec<ReportedItem> = Vec::new();
-        let mut tx = self.pool.begin().await?;
-        for (item, item_id, reporter, reason) in rows {
-            let item = ModeratedItem::from_str(&item).map_err(StoreError::Corrupt)?;
-            let reporter = reporter.unwrap_or_default();
-            if let Some(known) = queue
-                .iter_mut()
-                .find(|q| q.item == item && q.item_id == item_id)
-            {
-                known.reasons.push((reporter, reason));
-                continue;
-            }
-            let (text, author) = match item_now(&mut tx, event_id, item, item_id).await? {
-                Some((text, author, _)) => (text, author),
-                None => (String::new(), None),
-            };
-            queue.push(ReportedItem {
-                item,
-                item_id,
-                author,
-                text,
-                reasons: vec![(reporter, reason)],
-            });
-        }
-        tx.commit().await?;
-        Ok(queue)
-    }
-
-    /// Every moderation action of an event, newest first.
-    pub async fn moderation_log(&self, event_id: i64) -> Result<Vec<ModerationAction>> {
-        let rows: Vec<ActionRow> = sqlx::query_as(
-            "SELECT id, at, actor, action, item, item_id, room, person, content, reason, ends_at \
-             FROM moderation_actions WHERE event_id = $1 ORDER BY at DESC, id DESC LIMIT 1000",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, at, actor, action, item, item_id, room, person, content, reason, ends)| {
-                    ModerationAction {
-                        id,
-                        at: crate::timestamp(at),
-                        actor,
-                        action,
-                        item,
-                        item_id,
-                        room,
-                        person,
-                        content,
-                        reason,
-                        ends_at: ends.map(crate::timestamp),
-                    }
-                },
-            )
-            .collect())
     }
 }

@@ -1,0 +1,229 @@
+//! Moderation that concerns people and rooms (K17): mutes in chat, removal from an event
+//! and readmission, and locking a room's chat.
+
+use serde_json::json;
+
+use super::{Action, record, staff_entry};
+use crate::live::{Audience, Entry, append};
+use crate::{Result, Room, Store, StoreError, Who, Written, now_micros};
+
+impl Store {
+    /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
+    pub async fn mute(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        ends_at: Option<jiff::Timestamp>,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let ends = ends_at.map(|t| t.as_microsecond());
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query(
+                "INSERT INTO event_mutes (event_id, account_id, ends_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .bind(ends)
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("mute");
+            action.person = Some(person);
+            action.reason = reason;
+            action.ends_at = ends;
+            record(tx, event_id, by, action).await?;
+            let data = json!({
+                "action": "mute",
+                "user": person.json(),
+                "until": ends_at.map(|t| t.to_string()),
+                "reason": reason,
+            });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Ends a mute early.
+    pub async fn unmute(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(person.id)
+                .execute(&mut **tx)
+                .await?;
+            let mut action = Action::new("unmute");
+            action.person = Some(person);
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "unmute", "user": person.json() });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Removes a person from the event: their registration goes, and they may not come
+    /// back until an organizer lets them ([`Store::readmit`]).
+    pub async fn expel(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(person.id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM hands WHERE account_id = $1 \
+                 AND room_id IN (SELECT id FROM rooms WHERE event_id = $2)",
+            )
+            .bind(person.id)
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO event_removals (event_id, account_id, at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id, account_id) DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .bind(now_micros())
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("expel");
+            action.person = Some(person);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "expel", "user": person.json(), "reason": reason });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Lets a removed person back in, registered as a participant again.
+    pub async fn readmit(
+        &self,
+        event_id: i64,
+        by: &Who,
+        person: &Who,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            let done =
+                sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
+                    .bind(event_id)
+                    .bind(person.id)
+                    .execute(&mut **tx)
+                    .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "Diese Person ist nicht von der Veranstaltung ausgeschlossen.".into(),
+                ));
+            }
+            sqlx::query(
+                "INSERT INTO event_people (event_id, account_id, role) \
+                 VALUES ($1, $2, 'participant') ON CONFLICT (event_id, account_id) DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(person.id)
+            .execute(&mut **tx)
+            .await?;
+            let mut action = Action::new("readmit");
+            action.person = Some(person);
+            record(tx, event_id, by, action).await?;
+            let data = json!({ "action": "readmit", "user": person.json() });
+            staff_entry(tx, event_id, by, client_id, data).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+
+    /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
+    /// it from a `chat_lock` entry.
+    pub async fn lock_chat(
+        &self,
+        event_id: i64,
+        by: &Who,
+        room: &Room,
+        locked: bool,
+        reason: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            if locked {
+                sqlx::query(
+                    "INSERT INTO room_chat_locks (room_id) VALUES ($1) \
+                     ON CONFLICT (room_id) DO NOTHING",
+                )
+                .bind(room.id)
+                .execute(&mut **tx)
+                .await?;
+            } else {
+                sqlx::query("DELETE FROM room_chat_locks WHERE room_id = $1")
+                    .bind(room.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let mut action = Action::new(if locked { "lock" } else { "unlock" });
+            action.item = Some("room");
+            action.room = Some(&room.slug);
+            action.reason = reason;
+            record(tx, event_id, by, action).await?;
+            let entry = Entry {
+                kind: "chat_lock",
+                room: Some(&room.slug),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id,
+            };
+            append(tx, event_id, entry, |_| json!({ "locked": locked })).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, by.id, client_id)
+            .await
+    }
+}
