@@ -43,8 +43,7 @@ pub struct Options {
 }
 
 async fn dial(port: u16, token: &str) -> Result<Ws> {
-    let url =
-        format!("ws://127.0.0.1:{port}/konvent/strategiekonvent-2025/live?room=lasttest");
+    let url = format!("ws://127.0.0.1:{port}/konvent/strategiekonvent-2025/live?room=lasttest");
     let mut req = url.into_client_request()?;
     req.headers_mut()
         .insert("cookie", format!("konvent_session={token}").parse()?);
@@ -114,10 +113,7 @@ impl Chatters {
     }
 
     fn count(&self) -> u64 {
-        self.latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.latency.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     fn reset(&self) {
@@ -147,10 +143,8 @@ async fn chatter(
 ) {
     let (mut tx, mut rx) = ws.split();
     let mut sent: HashMap<String, Instant> = HashMap::new();
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + offset,
-        Duration::from_secs(2),
-    );
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + offset, Duration::from_secs(2));
     let mut n = 0u64;
     loop {
         tokio::select! {
@@ -231,8 +225,10 @@ async fn targets(port: u16, token: &str) -> Result<Targets> {
 fn command(kind: &str, i: u64, targets: &Targets) -> Value {
     let id = format!("f{i}");
     match kind {
-        "hand" => json!({ "t": "hand", "id": id, "up": i % 2 == 0 }),
-        "vote_pin" => json!({ "t": "vote_pin", "id": id, "pin": targets.pin, "on": i % 2 == 0 }),
+        "hand" => json!({ "t": "hand", "id": id, "up": i.is_multiple_of(2) }),
+        "vote_pin" => {
+            json!({ "t": "vote_pin", "id": id, "pin": targets.pin, "on": i.is_multiple_of(2) })
+        }
         "chat" => json!({ "t": "chat", "id": id, "text": format!("Flut {i}") }),
         "ask" => json!({ "t": "ask", "id": id, "text": format!("Flut {i}?"), "anonymous": false }),
         "pin" => json!({ "t": "pin", "id": id, "text": format!("Flut {i}") }),
@@ -249,7 +245,13 @@ struct Flooded {
     other_errors: u64,
 }
 
-async fn flood(port: u16, token: &str, kind: &str, for_: Duration, targets: &Targets) -> Result<Flooded> {
+async fn flood(
+    port: u16,
+    token: &str,
+    kind: &str,
+    for_: Duration,
+    targets: &Targets,
+) -> Result<Flooded> {
     let ws = dial(port, token).await?;
     let (mut tx, mut rx) = ws.split();
     let slots = Semaphore::new(IN_FLIGHT);
@@ -266,7 +268,11 @@ async fn flood(port: u16, token: &str, kind: &str, for_: Duration, targets: &Tar
             permit.forget();
             let frame = command(kind, i, targets);
             i += 1;
-            if tx.send(Message::Text(frame.to_string().into())).await.is_err() {
+            if tx
+                .send(Message::Text(frame.to_string().into()))
+                .await
+                .is_err()
+            {
                 break;
             }
             sent.fetch_add(1, Ordering::Relaxed);
@@ -282,7 +288,9 @@ async fn flood(port: u16, token: &str, kind: &str, for_: Duration, targets: &Tar
             let next = tokio::time::timeout(Duration::from_millis(200), rx.next()).await;
             let msg = match next {
                 Err(_) => {
-                    if done.load(Ordering::Relaxed) && Instant::now() > until + Duration::from_secs(10) {
+                    if done.load(Ordering::Relaxed)
+                        && Instant::now() > until + Duration::from_secs(10)
+                    {
                         break;
                     }
                     continue;
@@ -396,7 +404,10 @@ pub async fn run(options: &Options, konvent: &str) -> Result<()> {
 }
 
 async fn run_on(server: &Running, options: &Options, kinds: &[String]) -> Result<Vec<Row>> {
-    let dir = server.data_dir().context("konvent's data folder")?.to_owned();
+    let dir = server
+        .data_dir()
+        .context("konvent's data folder")?
+        .to_owned();
     let tokens = &server.tokens;
     let (flooder, setup, others) = (&tokens[0], &tokens[1], &tokens[2..]);
     let targets = targets(server.port, setup).await?;

@@ -239,8 +239,15 @@ impl Running {
     ) -> Result<Self> {
         // The hub's throughput is measured, not the per-person write limit (10 commands
         // per 10 s by default), which would cap N clients at N/s.
-        Self::start_configured(target, clients, konvent, cores, map, "live_writes_per_10s = 0\n")
-            .await
+        Self::start_configured(
+            target,
+            clients,
+            konvent,
+            cores,
+            map,
+            "live_writes_per_10s = 0\n",
+        )
+        .await
     }
 
     /// As [`Running::start_with_map`], with `config` as konvent's configuration file

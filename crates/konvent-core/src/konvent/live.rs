@@ -584,7 +584,10 @@ mod tests {
             r#"{"t":"goto","area":"plenum"}"#,
         ] {
             let command = parse(frame).expect(frame);
-            assert!(command.belongs_to_connection(), "{frame} is the connection's");
+            assert!(
+                command.belongs_to_connection(),
+                "{frame} is the connection's"
+            );
         }
     }
 

@@ -163,7 +163,11 @@ impl Live {
         let closed = self
             .fanout
             .close_account(account, hub::Goodbye::RightsChanged);
-        tracing::debug!(account, closed, "live: sockets closed after a change of rights");
+        tracing::debug!(
+            account,
+            closed,
+            "live: sockets closed after a change of rights"
+        );
     }
 
     /// Publishes a committed entry (only fresh ones: a re-sent command was published
@@ -306,8 +310,7 @@ pub async fn run(
     let event = info.event.id;
     let id = command.id().map(str::to_owned);
     let client_id = id.as_deref();
-    if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff)
-    {
+    if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff) {
         return Err(Refusal::new(
             "rate_limited",
             "Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.",

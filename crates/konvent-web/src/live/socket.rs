@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -370,7 +370,9 @@ impl Connection {
                 })))
                 .await?;
             // Ends the connection (its set-up failed on purpose).
-            return Err(axum::Error::new("since ahead of the event's log: told to reload"));
+            return Err(axum::Error::new(
+                "since ahead of the event's log: told to reload",
+            ));
         }
         if let Some(mut after) = since.filter(|s| *s >= 0) {
             while after < until {

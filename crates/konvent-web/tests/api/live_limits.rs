@@ -163,11 +163,11 @@ async fn a_participant_flooding_hands_votes_and_seats_is_refused_after_the_budge
     let before = log_len(&app).await;
 
     // 200 commands in one burst, without waiting for the answers.
-    let burst = 200;
+    let burst: usize = 200;
     for i in 0..burst {
         let id = format!("f{i}");
         let frame = match i % 3 {
-            0 => json!({ "t": "hand", "id": id, "up": i % 2 == 0 }),
+            0 => json!({ "t": "hand", "id": id, "up": i.is_multiple_of(2) }),
             1 => json!({ "t": "vote_pin", "id": id, "pin": pin, "on": i % 2 == 1 }),
             _ => json!({ "t": "seat", "id": id, "table": tables[i % 2] }),
         };
@@ -208,7 +208,9 @@ async fn a_client_ahead_of_the_log_is_told_to_reload_and_a_bad_since_gets_a_json
     // The page saw sequence numbers the restored database never had.
     let ahead = event.last_seq + 1000;
     let mut client = connect(&app, &people[0].0, &format!("?room=plenum&since={ahead}")).await;
-    let reload = client.until(|f| f["t"] == "reload" || f["t"] == "replayed").await;
+    let reload = client
+        .until(|f| f["t"] == "reload" || f["t"] == "replayed")
+        .await;
     assert_eq!(reload["t"], "reload", "{reload}");
     assert_eq!(reload["seq"], event.last_seq);
     assert!(reload["reason"].as_str().is_some_and(|r| !r.is_empty()));
