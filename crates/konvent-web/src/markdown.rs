@@ -181,10 +181,10 @@ mod tests {
     fn fuzz_markdown_gives_harmless_html() {
         let mut allowed = BLOCKS.to_vec();
         allowed.extend(["h6", "table", "thead", "tbody", "tr", "th", "td"]);
+        // Lossy: random bytes still give text with Markdown's ASCII syntax in it.
         bolero::check!().for_each(|bytes: &[u8]| {
-            if let Ok(source) = std::str::from_utf8(bytes) {
-                assert_harmless(source, &to_html(source), &allowed);
-            }
+            let source = String::from_utf8_lossy(bytes);
+            assert_harmless(&source, &to_html(&source), &allowed);
         });
     }
 
@@ -195,9 +195,8 @@ mod tests {
             .filter(|t| !t.starts_with('h') || *t == "hr")
             .collect();
         bolero::check!().for_each(|bytes: &[u8]| {
-            if let Ok(source) = std::str::from_utf8(bytes) {
-                assert_harmless(source, &chat_to_html(source), &allowed);
-            }
+            let source = String::from_utf8_lossy(bytes);
+            assert_harmless(&source, &chat_to_html(&source), &allowed);
         });
     }
 }
