@@ -4,9 +4,9 @@
 //! nothing panics.
 //!
 //! Under `cargo test` every target replays its saved inputs
-//! (`tests/__fuzz__/fuzz__<target>/corpus` and `crashes`) and then random inputs for one
+//! (`tests/__fuzz__/<name without fuzz_>/corpus` and `crashes`) and then random inputs for one
 //! second. With a fuzzing engine (docs/fuzzing.md):
-//! `cargo +nightly bolero test -p konvent-core --test fuzz <target> --engine libfuzzer`.
+//! `cargo +nightly bolero test -p konvent-core fuzz_live_command -T 180s` (libFuzzer).
 
 use std::collections::HashMap;
 
