@@ -614,8 +614,10 @@ mod tests {
             parse(r#"{"t":"lock_chat","room":"plenum","locked":true}"#),
             Ok(Command::LockChat { locked: true, .. })
         ));
-        assert!(parse(r#"{"t":"report","item":"impulse","target":4,"reason":"x"}"#)
-            .is_ok_and(|c| !c.belongs_to_connection()));
+        assert!(
+            parse(r#"{"t":"report","item":"impulse","target":4,"reason":"x"}"#)
+                .is_ok_and(|c| !c.belongs_to_connection())
+        );
     }
 
     #[test]

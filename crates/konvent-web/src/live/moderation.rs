@@ -279,8 +279,11 @@ pub async fn run(
                 "code": "removed",
                 "message": "Sie wurden von der Veranstaltung ausgeschlossen.",
             });
-            live.fanout
-                .remove_account_from_event(event, person.id, Utf8Bytes::from(goodbye.to_string()));
+            live.fanout.remove_account_from_event(
+                event,
+                person.id,
+                Utf8Bytes::from(goodbye.to_string()),
+            );
             Ok(written)
         }
         Command::Readmit { user, .. } => {
