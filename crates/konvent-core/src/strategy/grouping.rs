@@ -493,8 +493,17 @@ pub fn group(texts: &[&str]) -> (Vec<Group>, Vec<Terms>) {
     // Equally similar pairs are taken in the order of their texts, not of their
     // positions: joining one pair can keep the next from joining, and the groups must
     // not depend on the order the impulses came in (identical texts are interchangeable).
+    // Each text's rank among the texts (identical texts share one), computed once: the
+    // sort then compares numbers, not strings.
+    let mut by_text: Vec<usize> = (0..n).collect();
+    by_text.sort_by(|&a, &b| texts[a].cmp(texts[b]));
+    let mut rank = vec![0usize; n];
+    for w in 1..n {
+        let (prev, this) = (by_text[w - 1], by_text[w]);
+        rank[this] = rank[prev] + usize::from(texts[prev] != texts[this]);
+    }
     let texts_of = |a: usize, b: usize| {
-        let (x, y) = (texts[a], texts[b]);
+        let (x, y) = (rank[a], rank[b]);
         if x <= y { (x, y) } else { (y, x) }
     };
     pairs.sort_by(|x, y| {
