@@ -117,11 +117,14 @@ pub async fn run(
 
 /// Answers a connection over a limit with `503` and closes it.
 async fn refuse(mut stream: TcpStream) {
-    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\
-        retry-after: 5\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 42\r\n\r\n\
-        Zu viele Verbindungen, bitte gleich erneut.";
+    const MESSAGE: &str = "Zu viele Verbindungen, bitte gleich erneut.";
+    let busy = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 5\r\n\
+         content-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\r\n{MESSAGE}",
+        MESSAGE.len()
+    );
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        let _ = stream.write_all(BUSY).await;
+        let _ = stream.write_all(busy.as_bytes()).await;
         let _ = stream.shutdown().await;
     })
     .await;

@@ -462,6 +462,13 @@ async fn connections_over_the_per_address_limit_are_refused() {
         .await
         .expect("closed");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    // The whole message, as long as its content-length says.
+    let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
+    assert!(
+        head.contains(&format!("content-length: {}", body.len())),
+        "{answer}"
+    );
+    assert!(body.contains("Zu viele Verbindungen"), "{answer}");
 
     // A place is free again once a connection closes.
     drop(first);
