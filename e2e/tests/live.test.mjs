@@ -80,12 +80,12 @@ const live = (page, timeout) =>
 /** The names in the speaker queue, in order (the text before a moderator's button). */
 const queueNames = (page) =>
   page.locator('#queue > li').evaluateAll((lis) => lis.map((li) => li.firstChild.textContent.trim()));
-/** The texts of the chat lines (without name and time), in order. */
+/** The texts of the chat lines (without name, time and the report and remove forms), in order. */
 const chatBodies = (page) =>
   page.locator('#chat-log > li').evaluateAll((lis) =>
     lis.map((li) => {
       const copy = li.cloneNode(true);
-      copy.querySelectorAll('.who, .meta').forEach((e) => e.remove());
+      copy.querySelectorAll('.who, .meta, details, form').forEach((e) => e.remove());
       return copy.textContent.replace(/\s+/g, ' ').trim();
     }),
   );
