@@ -55,24 +55,13 @@ fn zip_entry(bytes: &[u8], name: &str) -> String {
     text
 }
 
-async fn account_id(app: &TestApp, email: &str) -> i64 {
-    app.store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == email)
-        .expect("account")
-        .id
-}
-
 #[tokio::test]
 async fn every_spreadsheet_export_defuses_formula_like_impulses_pins_and_names() {
     let app = spawn_app().await;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let rounds = app.store.rounds(event.id).await.expect("rounds");
     let table = rounds[0].tables[0].id;
-    let who = Who::new(account_id(&app, demo::KONVENT_MODERATOR.0).await, "Eve");
+    let who = Who::new(app.account_id(demo::KONVENT_MODERATOR.0).await, "Eve");
     for hostile in HOSTILE {
         app.store
             .add_impulse(table, &who, hostile, None)
@@ -241,7 +230,7 @@ async fn signing_in_never_redirects_to_another_site() {
 async fn a_picked_up_pin_links_only_to_the_web_or_this_site() {
     let app = spawn_app().await;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let who = Who::new(account_id(&app, demo::KONVENT_MODERATOR.0).await, "Eve");
+    let who = Who::new(app.account_id(demo::KONVENT_MODERATOR.0).await, "Eve");
     let written = app
         .store
         .add_pin(event.id, None, &who, "Später besprechen", None)
@@ -508,7 +497,7 @@ async fn an_open_websocket_outlives_the_header_and_send_timeouts() {
     .await;
     let user = app.sign_in_existing(demo::KONVENT_MODERATOR.0).await;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let id = account_id(&app, demo::KONVENT_MODERATOR.0).await;
+    let id = app.account_id(demo::KONVENT_MODERATOR.0).await;
     if app
         .store
         .event_role(event.id, id)

@@ -166,6 +166,18 @@ impl TestApp {
         }
     }
 
+    /// The id of the account with this e-mail address (it must exist).
+    pub async fn account_id(&self, email: &str) -> i64 {
+        self.store
+            .accounts()
+            .await
+            .expect("accounts")
+            .into_iter()
+            .find(|a| a.email == email)
+            .expect("account exists")
+            .id
+    }
+
     pub async fn admin(&self) -> User {
         self.user(Role::Admin).await
     }

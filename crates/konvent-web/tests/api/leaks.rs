@@ -164,17 +164,6 @@ pub(crate) fn conference(abbreviation: &str) -> Scope {
     format!("conference:{abbreviation}").parse().expect("scope")
 }
 
-async fn account_id(app: &TestApp, email: &str) -> i64 {
-    app.store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == email)
-        .expect("account exists")
-        .id
-}
-
 /// Plants every marker of [`SECRETS`] where it belongs, through the store's ordinary
 /// methods (the same the pages and the live hub call).
 async fn plant(app: &TestApp) {
@@ -259,11 +248,11 @@ async fn plant(app: &TestApp) {
     // rejected, the other stays pending. Her impulse is hidden by the organizer.
     let writer_email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]);
     let writer = Who::new(
-        account_id(app, &writer_email).await,
+        app.account_id(&writer_email).await,
         strategy_demo::PARTICIPANTS[0],
     );
     let organizer = Who::new(
-        account_id(app, demo::KONVENT_MODERATOR.0).await,
+        app.account_id(demo::KONVENT_MODERATOR.0).await,
         demo::KONVENT_MODERATOR.1,
     );
     let dm = format!("Hilfe {}", marker("a direct message to the help desk"));
@@ -379,7 +368,7 @@ async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
             }
             Viewer::Participant => {
                 let email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[1]);
-                let id = account_id(app, &email).await;
+                let id = app.account_id(&email).await;
                 (id, signed_in(app, id).await)
             }
             Viewer::OtherSpokesperson => {
@@ -415,7 +404,9 @@ async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
                 .await
             }
             Viewer::OtherPatron => {
-                let id = account_id(app, &strategy_demo::patron_email(&topics[1].slug)).await;
+                let id = app
+                    .account_id(&strategy_demo::patron_email(&topics[1].slug))
+                    .await;
                 (id, signed_in(app, id).await)
             }
             Viewer::Member => {
@@ -435,7 +426,7 @@ async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
                 .await
             }
             Viewer::Organizer => {
-                let id = account_id(app, demo::KONVENT_MODERATOR.0).await;
+                let id = app.account_id(demo::KONVENT_MODERATOR.0).await;
                 (id, signed_in(app, id).await)
             }
         };

@@ -280,18 +280,6 @@ pub(crate) async fn participants(app: &TestApp, n: usize) -> Vec<(String, i64)> 
     out
 }
 
-/// The account id of a demo account.
-async fn account_id(app: &TestApp, email: &str) -> i64 {
-    app.store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == email)
-        .expect("account exists")
-        .id
-}
-
 /// `kind:text` of every `ev` frame.
 fn ev_texts(frames: &[Value]) -> Vec<String> {
     frames
@@ -345,7 +333,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed() {
     let people = participants(&app, 3).await;
     let anna_id = people[0].1;
     let admin = app.admin().await.cookie;
-    let goebel = account_id(&app, demo::KONVENT_MODERATOR.0).await;
+    let goebel = app.account_id(demo::KONVENT_MODERATOR.0).await;
 
     let mut anna = connect(&app, &people[0].0, "?room=plenum").await;
     let last = anna
@@ -554,7 +542,7 @@ async fn the_microphone_rule_switches_at_the_twentieth_joiner() {
 async fn participants_cannot_give_the_floor_announce_or_read_others_messages() {
     let app = spawn_app().await;
     let people = participants(&app, 3).await;
-    let goebel = account_id(&app, demo::KONVENT_MODERATOR.0).await;
+    let goebel = app.account_id(demo::KONVENT_MODERATOR.0).await;
     let mut anna = connect(&app, &people[0].0, "?room=plenum").await;
     let mut bert = connect(&app, &people[1].0, "?room=plenum").await;
     let mut carl = connect(&app, &people[2].0, "?room=plenum").await;
