@@ -119,6 +119,8 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKhiddenImpulse6f19", what: "a hidden impulse", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "LEAKremovedChat4c27", what: "a chat line removed by the organizers", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKremovedPin4c27", what: "a pin removed by the organizers", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKreportReason1b90", what: "a participant's reason for reporting a chat line", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKmuteReason1b90", what: "the organizers' reason for muting a person", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
 ];
 
 fn marker(what: &str) -> &'static str {
@@ -352,6 +354,52 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("pin removed");
+
+    // A chat line reported by the participant, and the participant muted by the
+    // organizers: the reasons are for the organizers' queue and log only.
+    let reported = app
+        .store
+        .post_chat(
+            event.id,
+            "plenum",
+            &organizer,
+            None,
+            "Willkommen",
+            "Willkommen",
+        )
+        .await
+        .expect("chat line");
+    app.store
+        .report(
+            event.id,
+            &writer,
+            ModeratedItem::Chat,
+            reported.record.seq,
+            &format!(
+                "Grund {}",
+                marker("a participant's reason for reporting a chat line")
+            ),
+            None,
+        )
+        .await
+        .expect("reported");
+    let until = jiff::Timestamp::now()
+        .checked_add(SignedDuration::from_hours(1))
+        .expect("time");
+    app.store
+        .mute(
+            event.id,
+            &organizer,
+            &writer,
+            Some(until),
+            &format!(
+                "Grund {}",
+                marker("the organizers' reason for muting a person")
+            ),
+            None,
+        )
+        .await
+        .expect("muted");
 }
 
 /// Signs in each viewer (registering the signed-in ones for the convention, so that they
