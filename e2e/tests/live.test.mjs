@@ -223,7 +223,12 @@ describe('a live room with several participants', () => {
     assert.equal(await giveFloor(chair.page, p3.name).count(), 1);
     for (const page of [p2.page, p3.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'floor');
 
-    // An announcement from the organizers' console reaches every room page.
+    // An announcement from the organizers' console reaches every room page, and the
+    // lobby that participant 2 has open in another tab.
+    const lobby = await openSession(browser, server, { context: p2.s.context });
+    sessions.push(lobby);
+    await lobby.visit(EVENT);
+    await live(lobby.page);
     const notice = 'Die Pause beginnt in fünf Minuten.';
     await desk.page.getByLabel('Text der Durchsage').fill(notice);
     await desk.page.getByRole('button', { name: 'Durchsage senden' }).click();
@@ -234,6 +239,8 @@ describe('a live room with several participants', () => {
     }
     await until(desk.page, () => document.getElementById('announce-text').value === '');
     for (const page of [p1.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'announcement');
+    await lobby.page.locator('#announcements li', { hasText: notice }).waitFor();
+    await assertRegionsEqualReload(lobby.page, ['#announcements', '[data-empty-for="announcements"]'], 'lobby announcements');
 
     // Participant 3's network drops: offline, and the connection is gone. Meanwhile
     // participant 1 writes two lines (with the "Senden" button).
@@ -320,9 +327,20 @@ describe('a live room with several participants', () => {
     await p1.s.axe();
     p1.s.assertClean();
 
-    // Questions and messages.
+    // Questions and messages: a message to the help desk reaches the help desk's staff
+    // (the chair is an organizer) without a reload, and equals its reload on both sides.
     await p1.s.visit(`${EVENT}/fragen`);
+    await chair.visit(`${EVENT}/nachrichten`);
+    await live(chair.page);
     await p1.s.visit(`${EVENT}/nachrichten`);
+    await live(p1.page);
+    const question = 'Wo finde ich die Folien des Pitches?';
+    await p1.page.getByRole('textbox', { name: 'Nachricht' }).fill(question);
+    await p1.page.getByRole('button', { name: 'Senden', exact: true }).click();
+    for (const page of [p1.page, chair.page]) {
+      await page.locator('#dm-log li', { hasText: question }).waitFor();
+      await assertRegionsEqualReload(page, ['#dm-log', '[data-empty-for="dm-log"]'], 'direct message');
+    }
     await chair.visit(EVENT);
     await chair.visit(`${EVENT}/fragen`);
     for (const s of [p2.s, p3.s, desk]) s.assertClean();
