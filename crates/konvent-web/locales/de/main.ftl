@@ -790,6 +790,7 @@ moderation-report-send = Meldung senden
 moderation-chat-locked = Der Chat dieses Raums ist gesperrt; es schreiben nur Organisation und Moderation.
 
 # Gremien and Strategie after the walk-through (issue 15, items 14–20)
+field-upcoming-session = Sitzung
 choose-session = Bitte wählen
 choose-role = Bitte wählen
 col-name = Name

@@ -790,6 +790,7 @@ moderation-report-send = Send report
 moderation-chat-locked = This room's chat is locked; only organizers and moderators write here.
 
 # Gremien and Strategie after the walk-through (issue 15, items 14–20)
+field-upcoming-session = Session
 choose-session = Please choose
 choose-role = Please choose
 col-name = Name

@@ -519,11 +519,14 @@ async fn concern_view(
             Field::new(&t, "answer", Kind::Textarea)
                 .value(&f.answer)
                 .hint(t.get("hint-concern-answer")),
-            Field::new(
-                &t,
-                "session_number",
-                Kind::Select(session_choices(state, ctx, &k, &f.session_number).await?),
-            )
+            Field {
+                label: t.get("field-upcoming-session"),
+                ..Field::new(
+                    &t,
+                    "session_number",
+                    Kind::Select(session_choices(state, ctx, &k, &f.session_number).await?),
+                )
+            }
             .hint(t.get("hint-concern-session")),
         ];
         let problems = attach(&t, &mut fields, errors);
