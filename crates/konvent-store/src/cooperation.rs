@@ -35,6 +35,9 @@ pub struct Duty {
     pub due_on: Option<Date>,
     pub done_at: Option<i64>,
     pub done_by: Option<String>,
+    /// Whether the council has decided the resolution (decided or published): its tasks
+    /// "before" and "during" the decision are then past their time even without a date.
+    pub resolution_decided: bool,
 }
 
 /// A duty's resolution: `2024/15` and its title.
@@ -97,6 +100,7 @@ impl Duty {
                 .transpose()?,
             done_at: r.done_at,
             done_by: r.done_by,
+            resolution_decided: state != ResolutionState::Draft,
         })
     }
 }
@@ -359,13 +363,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let agenda_item = match (triage.status, triage.session_number) {
             (ConcernStatus::Accepted, Some(number)) if before.session_number != Some(number) => {
-                let session: Option<(i64,)> = sqlx::query_as(
-                    "SELECT id FROM council_sessions WHERE number = $1 AND deleted_at IS NULL",
+                let session: Option<(i64, String, String)> = sqlx::query_as(
+                    "SELECT id, date, state FROM council_sessions \
+                     WHERE number = $1 AND deleted_at IS NULL",
                 )
                 .bind(number)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((session,)) = session else {
+                let Some((session, date, state)) = session else {
                     let mut errors = konvent_core::FieldErrors::new();
                     errors.add(
                         "session_number",
@@ -374,6 +379,7 @@ impl Store {
                     );
                     return Err(StoreError::Invalid(errors));
                 };
+                crate::council::check_upcoming(number, &date, &state, "session_number")?;
                 let title = format!("Anliegen der {}: {}", before.conference, before.title);
                 Some(
                     crate::council::insert_agenda_item(&mut tx, actor, session, &title, false)

@@ -7,8 +7,8 @@
 use jiff::civil::{Date, Time};
 use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::{
-    REPORTING_ITEM_TITLE, ReportInput, ResolutionInput, ResolutionState, SessionInput,
-    SessionState, has_standard_reporting_item,
+    FollowUpInput, REPORTING_ITEM_TITLE, ReportInput, ResolutionInput, ResolutionState,
+    SessionInput, SessionState, has_standard_reporting_item,
 };
 use serde::Serialize;
 use sqlx::FromRow;
@@ -373,9 +373,17 @@ impl Store {
             .collect())
     }
 
+    /// Adds an item to the agenda of a session that is still to come: a held, cancelled
+    /// or past session takes no new items.
     pub async fn add_agenda_item(&self, actor: &Actor, number: i64, title: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
+        check_upcoming(
+            number,
+            &session.date.to_string(),
+            session.state.as_str(),
+            "title",
+        )?;
         let id = insert_agenda_item(&mut tx, actor, session.id, title, false).await?;
         tx.commit().await?;
         Ok(id)
@@ -815,6 +823,48 @@ impl Store {
         row.map(FollowUp::try_from).transpose()
     }
 
+    /// Sets a follow-up meeting's date, time and video link. A date the office chose
+    /// stays put: the meeting counts as confirmed and no longer moves with the session.
+    pub async fn update_follow_up(
+        &self,
+        actor: &Actor,
+        number: i64,
+        input: &FollowUpInput,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let session = session_in(&mut tx, number).await?;
+        let f = follow_up_in(&mut tx, session.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query(
+            "UPDATE follow_ups SET date = $1, start_time = $2, end_time = $3, video_url = $4, \
+             confirmed = 1, modified_at = $5 WHERE id = $6",
+        )
+        .bind(input.date.to_string())
+        .bind(time_text(input.start_time))
+        .bind(time_text(input.end_time))
+        .bind(&input.video_url)
+        .bind(now_micros())
+        .bind(f.id)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "follow_up",
+                entity_id: f.id,
+                action: "updated",
+                before: audit::snapshot(&f),
+                after: audit::snapshot(input),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Confirms a follow-up meeting on its date: from now on it stays put.
     pub async fn confirm_follow_up(&self, actor: &Actor, number: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -853,6 +903,48 @@ async fn touch_session(tx: &mut Tx, session_id: i64) -> Result<()> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Whether a session can still take new agenda items: not held, not cancelled and not
+/// in the past. Refuses with a message for `field` (the form's session choice or the
+/// new item's title) that names the session and why.
+pub(crate) fn check_upcoming(
+    number: i64,
+    date: &str,
+    state: &str,
+    field: &'static str,
+) -> Result<()> {
+    let state: SessionState = state.parse().map_err(|_| corrupt("state", state))?;
+    let date = parse_date(date)?;
+    let day = date.strftime("%d.%m.%Y");
+    match state {
+        SessionState::Held => Err(invalid(
+            field,
+            "session-held",
+            &format!(
+                "Die {number}. Sitzung hat am {day} schon stattgefunden. Bitte eine kommende Sitzung wählen."
+            ),
+        )),
+        SessionState::Cancelled => Err(invalid(
+            field,
+            "session-cancelled",
+            &format!("Die {number}. Sitzung ist abgesagt. Bitte eine kommende Sitzung wählen."),
+        )),
+        _ if date < crate::today() => Err(invalid(
+            field,
+            "session-past",
+            &format!(
+                "Die {number}. Sitzung lag am {day} in der Vergangenheit. Bitte eine kommende Sitzung wählen."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a session still lies ahead: planned or invited, today or later.
+pub fn is_upcoming(session: &Session) -> bool {
+    matches!(session.state, SessionState::Planned | SessionState::Invited)
+        && session.date >= crate::today()
 }
 
 fn invalid(field: &'static str, code: &'static str, message: &str) -> StoreError {

@@ -29,7 +29,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
 pub use audit::{Actor, AuditEntry};
 pub use cooperation::{Concern, Duty, Workshop, WorkshopQuestion};
-pub use council::{AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility};
+pub use council::{
+    AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
+};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,

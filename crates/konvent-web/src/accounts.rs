@@ -35,17 +35,63 @@ struct AccountsPage {
     problems: Vec<String>,
     created: Option<(String, String)>,
     role_choices: Vec<crate::forms::Choice>,
+    scope_choices: Vec<crate::forms::Choice>,
 }
 
 fn role_label(t: &Tr, role: Role) -> String {
     t.get(&format!("account-role-{}", role.as_str().replace('_', "-")))
 }
 
+/// The roles to choose from: an empty "please choose" first (no role is preselected, so
+/// a stray click grants nothing), the least privileged roles next, administration last.
 fn role_options(t: &Tr) -> Vec<(String, String)> {
-    Role::ALL
-        .iter()
-        .map(|r| (r.as_str().to_owned(), role_label(t, *r)))
+    std::iter::once((String::new(), t.get("choose-role")))
+        .chain(
+            Role::ALL
+                .iter()
+                .rev()
+                .map(|r| (r.as_str().to_owned(), role_label(t, *r))),
+        )
         .collect()
+}
+
+/// The valid scopes to choose from: none (for the global roles), each conference, each
+/// event, each room of an event and each focus topic.
+async fn scope_options(state: &AppState, t: &Tr) -> AppResult<Vec<(String, String)>> {
+    let mut options = vec![(String::new(), t.get("scope-none"))];
+    for c in state.store.conferences().await? {
+        options.push((
+            format!("conference:{}", c.abbreviation),
+            format!(
+                "{}: {} ({})",
+                t.get("scope-conference"),
+                c.name,
+                c.abbreviation
+            ),
+        ));
+    }
+    let events = state.store.events().await?;
+    for e in &events {
+        options.push((
+            format!("event:{}", e.id),
+            format!("{}: {}", t.get("scope-event"), e.title),
+        ));
+    }
+    for e in &events {
+        for r in state.store.rooms(e.id).await? {
+            options.push((
+                format!("room:{}", r.id),
+                format!("{}: {} – {}", t.get("scope-room"), e.title, r.name),
+            ));
+        }
+    }
+    for topic in state.store.topics().await? {
+        options.push((
+            format!("topic:{}", topic.id),
+            format!("{}: {}", t.get("scope-topic"), topic.title),
+        ));
+    }
+    Ok(options)
 }
 
 #[derive(Deserialize, Default)]
@@ -67,6 +113,10 @@ pub struct GrantForm {
 }
 
 fn parse_grant(errors: &mut FieldErrors, role: &str, scope: &str) -> Option<Grant> {
+    if role.trim().is_empty() {
+        errors.add("role", "required", "Bitte eine Rolle wählen.");
+        return None;
+    }
     let role: Role = role
         .parse()
         .map_err(|_| errors.add("role", "invalid-choice", "Bitte aus der Liste wählen."))
@@ -111,6 +161,7 @@ async fn accounts_page(
                 .collect(),
         })
         .collect();
+    let scopes = scope_options(state, &t).await?;
     let mut invite_fields = vec![
         Field::new(&t, "email", Kind::Email)
             .value(&form.email)
@@ -121,7 +172,12 @@ async fn accounts_page(
             Kind::Select(choices(role_options(&t), &form.role)),
         )
         .required(),
-        Field::text(&t, "scope", &form.scope).hint(t.get("hint-scope")),
+        Field::new(
+            &t,
+            "scope",
+            Kind::Select(choices(scopes.clone(), &form.scope)),
+        )
+        .hint(t.get("hint-scope")),
     ];
     let problems = attach(&t, &mut invite_fields, errors);
     Ok(AccountsPage {
@@ -131,6 +187,7 @@ async fn accounts_page(
         problems,
         created,
         role_choices: choices(role_options(&t), ""),
+        scope_choices: choices(scopes, ""),
     })
 }
 

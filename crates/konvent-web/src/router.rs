@@ -156,6 +156,10 @@ pub fn router(state: AppState) -> Router {
             post(council::no_exchange),
         )
         .route(
+            "/gremien/sitzungen/{n}/nachbesprechung/bearbeiten",
+            get(council::edit_follow_up).post(council::update_follow_up),
+        )
+        .route(
             "/gremien/sitzungen/{n}/nachbesprechung/bestaetigen",
             post(council::confirm_follow_up),
         )

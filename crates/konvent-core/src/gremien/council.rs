@@ -185,6 +185,69 @@ impl SessionInput {
     }
 }
 
+/// A follow-up meeting's date, time and video link as the office edits them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpInput {
+    pub date: Date,
+    pub start_time: Time,
+    pub end_time: Time,
+    pub video_url: Option<String>,
+}
+
+impl FollowUpInput {
+    pub fn parse(
+        date: &str,
+        start_time: &str,
+        end_time: &str,
+        video_url: &str,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let date = optional_date(&mut errors, "date", date);
+        if date.is_none() && errors.get("date").is_none() {
+            errors.add("date", "required", "Bitte ausfüllen.");
+        }
+        let start_time = time_field(
+            &mut errors,
+            "start_time",
+            start_time,
+            Time::constant(10, 0, 0, 0),
+        );
+        let end_time = time_field(
+            &mut errors,
+            "end_time",
+            end_time,
+            Time::constant(11, 30, 0, 0),
+        );
+        if end_time <= start_time && errors.get("start_time").is_none() {
+            errors.add(
+                "end_time",
+                "end-before-start",
+                "Das Ende liegt vor dem Beginn.",
+            );
+        }
+        let video_url = match video_url.trim() {
+            "" => None,
+            v => parse_web_address(v).or_else(|| {
+                errors.add(
+                    "video_url",
+                    "invalid-url",
+                    "Bitte eine Adresse mit https:// angeben.",
+                );
+                None
+            }),
+        };
+        match date {
+            Some(date) if errors.is_empty() => Ok(Self {
+                date,
+                start_time,
+                end_time,
+                video_url,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolutionState {

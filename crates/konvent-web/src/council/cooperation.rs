@@ -60,8 +60,17 @@ struct DutyRow {
     resolution: String,
     phase: String,
     due: String,
+    /// Open and past its time: due before today, or a task "before" or "during" the
+    /// decision of a resolution the council has already decided.
+    overdue: bool,
+    /// Who is responsible: the spokespersons named in the directory when the duty was
+    /// created and the accounts that speak for the conference now; the reader marked.
+    owners: String,
     done: Option<String>,
 }
+
+/// Rows per page of the duties list.
+const DUTIES_PER_PAGE: usize = 50;
 
 #[derive(Template)]
 #[template(path = "duties.html")]
@@ -69,17 +78,41 @@ struct DutiesPage {
     c: Chrome,
     rows: Vec<DutyRow>,
     open: usize,
-    filter: String,
-    all: bool,
+    overdue: usize,
+    /// How many rows the filter selects, over all pages.
+    matching: usize,
+    conferences: Vec<crate::forms::Choice>,
+    statuses: Vec<crate::forms::Choice>,
+    page: usize,
+    pages: usize,
+    /// The query of this filter, without the page, for the paging links.
+    query: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct DutyQuery {
     konferenz: Option<String>,
+    /// "offen" (default), "ueberfaellig", "erledigt" or "alle".
+    status: Option<String>,
+    /// Older links: any value means "alle".
     alle: Option<String>,
+    seite: Option<String>,
 }
 
-/// What is open for the reader: a spokesperson sees their conferences, admins all.
+/// Whether an open duty is past its time (see `DutyRow::overdue`). Decided resolutions
+/// from before this platform have no session date, so their tasks "before" and "during"
+/// the decision have no due date: the decision itself says their time is over.
+fn is_overdue(d: &Duty, today: jiff::civil::Date) -> bool {
+    use konvent_core::gremien::cooperation::DutyPhase;
+    d.done_at.is_none()
+        && match d.due_on {
+            Some(due) => due < today,
+            None => d.resolution_decided && d.phase != DutyPhase::After,
+        }
+}
+
+/// What is open for the reader: a spokesperson sees their conferences, admins all;
+/// filtered by conference and status, 50 to a page, the overdue ones first.
 pub async fn duties(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -91,40 +124,160 @@ pub async fn duties(
         return Err(AppError::Forbidden);
     }
     let t = ctx.tr();
-    let filter = q.konferenz.unwrap_or_default();
-    let all = q.alle.is_some();
-    let rows: Vec<DutyRow> = state
+    let today = konvent_store::today();
+    let filter = q.konferenz.unwrap_or_default().trim().to_owned();
+    let status = match (q.status.as_deref(), q.alle.is_some()) {
+        (Some(s @ ("offen" | "ueberfaellig" | "erledigt" | "alle")), _) => s.to_owned(),
+        (_, true) => "alle".to_owned(),
+        _ => "offen".to_owned(),
+    };
+    let page = q
+        .seite
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .filter(|p| *p > 0)
+        .unwrap_or(1);
+    // Who speaks for which conference now, from the accounts.
+    let mut speakers: std::collections::HashMap<String, Vec<(i64, String)>> =
+        std::collections::HashMap::new();
+    for account in state.store.accounts().await? {
+        for g in &account.grants {
+            if let (
+                konvent_core::authz::Role::Spokesperson,
+                konvent_core::authz::Scope::Conference(a),
+            ) = (g.role, &g.scope)
+            {
+                speakers
+                    .entry(a.as_str().to_owned())
+                    .or_default()
+                    .push((account.id, account.display_name.clone()));
+            }
+        }
+    }
+    let all = state
         .store
         .duties(mine.as_deref(), super::visibility(&ctx))
-        .await?
+        .await?;
+    let open = all.iter().filter(|d| d.done_at.is_none()).count();
+    let overdue = all.iter().filter(|d| is_overdue(d, today)).count();
+    let mut selected: Vec<Duty> = all
         .into_iter()
         .filter(|d| filter.is_empty() || d.conference == filter)
-        .filter(|d| all || d.done_at.is_none())
-        .map(|d| DutyRow {
-            resolution: match &d.resolution {
-                Some(r) => r.reference.clone(),
-                None => t.get("duty-resolution-in-preparation"),
-            },
-            phase: t.get(&format!("duty-phase-{}", d.phase.as_str())),
-            due: d.due_on.as_ref().map(date_de).unwrap_or_else(|| "–".into()),
-            done: d.done_at.map(|at| {
-                format!(
-                    "{} ({})",
-                    datetime_de(at),
-                    d.done_by.clone().unwrap_or_default()
-                )
-            }),
-            duty: d,
+        .filter(|d| match status.as_str() {
+            "offen" => d.done_at.is_none(),
+            "ueberfaellig" => is_overdue(d, today),
+            "erledigt" => d.done_at.is_some(),
+            _ => true,
         })
         .collect();
-    let open = rows.iter().filter(|r| r.duty.done_at.is_none()).count();
+    // Overdue first, then the other open ones by due date, then the done ones.
+    selected.sort_by_key(|d| {
+        (
+            !is_overdue(d, today),
+            d.done_at.is_some(),
+            d.due_on.is_none(),
+            d.due_on,
+        )
+    });
+    let matching = selected.len();
+    let pages = matching.div_ceil(DUTIES_PER_PAGE).max(1);
+    let page = page.min(pages);
+    let rows: Vec<DutyRow> = selected
+        .into_iter()
+        .skip((page - 1) * DUTIES_PER_PAGE)
+        .take(DUTIES_PER_PAGE)
+        .map(|d| {
+            let mut owners: Vec<String> = d
+                .owner
+                .as_deref()
+                .map(|o| o.split(", ").map(str::to_owned).collect())
+                .unwrap_or_default();
+            for (id, name) in speakers.get(&d.conference).into_iter().flatten() {
+                let me = *id == principal.user_id;
+                let same = owners
+                    .iter_mut()
+                    .find(|o| o.as_str() == name || o.ends_with(&format!(" {name}")));
+                match same {
+                    Some(o) if me => *o = t.with("duty-owner-you", &[("name", o.as_str())]),
+                    Some(_) => {}
+                    None if me => owners.push(t.with("duty-owner-you", &[("name", name)])),
+                    None => owners.push(name.clone()),
+                }
+            }
+            let overdue = is_overdue(&d, today);
+            DutyRow {
+                resolution: match &d.resolution {
+                    Some(r) => r.reference.clone(),
+                    None => t.get("duty-resolution-in-preparation"),
+                },
+                phase: t.get(&format!("duty-phase-{}", d.phase.as_str())),
+                due: match &d.due_on {
+                    Some(due) => date_de(due),
+                    None if overdue => t.get("duty-due-decided"),
+                    None => "–".into(),
+                },
+                overdue,
+                owners: if owners.is_empty() {
+                    "N.N.".into()
+                } else {
+                    owners.join(", ")
+                },
+                done: d.done_at.map(|at| {
+                    format!(
+                        "{} ({})",
+                        datetime_de(at),
+                        d.done_by.clone().unwrap_or_default()
+                    )
+                }),
+                duty: d,
+            }
+        })
+        .collect();
+    let conference_options = std::iter::once((String::new(), t.get("duties-all-conferences")))
+        .chain(
+            state
+                .store
+                .conferences()
+                .await?
+                .into_iter()
+                .filter(|c| mine.as_ref().is_none_or(|m| m.contains(&c.abbreviation)))
+                .map(|c| {
+                    (
+                        c.abbreviation.clone(),
+                        format!("{} ({})", c.name, c.abbreviation),
+                    )
+                }),
+        );
+    let status_options = ["offen", "ueberfaellig", "erledigt", "alle"]
+        .into_iter()
+        .map(|s| (s.to_owned(), t.get(&format!("duties-status-{s}"))));
+    let mut query = format!("status={status}");
+    if !filter.is_empty() {
+        query.push_str("&konferenz=");
+        query.push_str(&urlencoding(&filter));
+    }
     render(&DutiesPage {
         c: Chrome::new(&ctx, "gremien", t.get("duties-title")),
         rows,
         open,
-        filter,
-        all,
+        overdue,
+        matching,
+        conferences: choices(conference_options, &filter),
+        statuses: choices(status_options, &status),
+        page,
+        pages,
+        query,
     })
+}
+
+/// A query value made safe for a link (conference abbreviations are letters anyway).
+fn urlencoding(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -307,6 +460,39 @@ pub struct TriageForm {
     session_number: String,
 }
 
+/// The sessions a concern can be put on: those still to come (not held, not cancelled,
+/// not past), soonest first, after an empty "please choose". The session the concern is
+/// already on stays listed, so that saving the answer keeps it.
+async fn session_choices(
+    state: &AppState,
+    ctx: &Ctx,
+    k: &Concern,
+    selected: &str,
+) -> AppResult<Vec<crate::forms::Choice>> {
+    let t = ctx.tr();
+    let mut sessions: Vec<_> = state
+        .store
+        .sessions()
+        .await?
+        .into_iter()
+        .filter(|s| konvent_store::is_upcoming(s) || k.session_number == Some(s.number))
+        .collect();
+    sessions.sort_by_key(|s| (s.date, s.number));
+    let options = std::iter::once((String::new(), t.get("choose-session")))
+        .chain(sessions.into_iter().map(|s| {
+            (
+                s.number.to_string(),
+                format!(
+                    "{} – {}",
+                    super::session_title(&t, s.number),
+                    super::weekday_date(&t, &s.date)
+                ),
+            )
+        }))
+        .collect::<Vec<_>>();
+    Ok(choices(options, selected))
+}
+
 async fn concern_view(
     state: &AppState,
     ctx: &Ctx,
@@ -333,8 +519,15 @@ async fn concern_view(
             Field::new(&t, "answer", Kind::Textarea)
                 .value(&f.answer)
                 .hint(t.get("hint-concern-answer")),
-            Field::text(&t, "session_number", &f.session_number)
-                .hint(t.get("hint-concern-session")),
+            Field {
+                label: t.get("field-upcoming-session"),
+                ..Field::new(
+                    &t,
+                    "session_number",
+                    Kind::Select(session_choices(state, ctx, &k, &f.session_number).await?),
+                )
+            }
+            .hint(t.get("hint-concern-session")),
         ];
         let problems = attach(&t, &mut fields, errors);
         (Some(fields), problems)

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
-use konvent_core::gremien::council::{SessionInput, SessionState};
+use konvent_core::gremien::council::{FollowUpInput, SessionInput, SessionState};
 use konvent_core::validation::required_text;
 use serde::Deserialize;
 
@@ -80,9 +80,20 @@ fn session_page(
     page
 }
 
-pub async fn new_session(ctx: Ctx) -> AppResult<Response> {
+/// A new session's form, with the next number after the highest one prefilled.
+pub async fn new_session(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
+    let next = state
+        .store
+        .sessions()
+        .await?
+        .iter()
+        .map(|s| s.number)
+        .max()
+        .unwrap_or(0)
+        + 1;
     let form = SessionForm {
+        number: next.to_string(),
         state: SessionState::Planned.as_str().into(),
         start_time: "10:00".into(),
         end_time: "16:00".into(),
@@ -297,6 +308,94 @@ pub async fn remove_agenda_item(
         .remove_agenda_item(&ctx.actor()?, number, item)
         .await?;
     Ok(Redirect::to(&format!("/gremien/sitzungen/{number}#tagesordnung")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct FollowUpForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    start_time: String,
+    #[serde(default)]
+    end_time: String,
+    #[serde(default)]
+    video_url: String,
+}
+
+fn follow_up_page(ctx: &Ctx, number: i64, f: &FollowUpForm) -> FormPage {
+    let t = ctx.tr();
+    let fields = vec![
+        Field::new(&t, "date", Kind::Date).value(&f.date).required(),
+        Field::text(&t, "start_time", &f.start_time).hint(t.get("hint-time")),
+        Field::text(&t, "end_time", &f.end_time).hint(t.get("hint-time")),
+        Field::text(&t, "video_url", &f.video_url).hint(t.get("hint-video-url")),
+    ];
+    let title = t.with(
+        "follow-up-edit-title",
+        &[("session", &session_title(&t, number))],
+    );
+    let mut page = FormPage::new(
+        Chrome::new(ctx, "gremien", title),
+        format!("/gremien/sitzungen/{number}/nachbesprechung/bearbeiten"),
+        fields,
+        t.get("save"),
+    );
+    page.intro = Some(t.get("follow-up-edit-lead"));
+    page.cancel = Some(format!("/gremien/sitzungen/{number}#nachbesprechung"));
+    page
+}
+
+/// The form to set a follow-up meeting's date, time and video link.
+pub async fn edit_follow_up(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(number): Id,
+) -> AppResult<Response> {
+    ctx.require(Action::EditCouncil)?;
+    let s = state.store.session(number).await?;
+    let f = state
+        .store
+        .follow_up(s.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = FollowUpForm {
+        date: f.date.to_string(),
+        start_time: f.start_time.strftime("%H:%M").to_string(),
+        end_time: f.end_time.strftime("%H:%M").to_string(),
+        video_url: f.video_url.unwrap_or_default(),
+    };
+    form_response(follow_up_page(&ctx, number, &form), &FieldErrors::new())
+}
+
+pub async fn update_follow_up(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(number): Id,
+    CsrfForm(form): CsrfForm<FollowUpForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::EditCouncil)?;
+    let errors = match FollowUpInput::parse(
+        &form.date,
+        &form.start_time,
+        &form.end_time,
+        &form.video_url,
+    ) {
+        Ok(input) => match state
+            .store
+            .update_follow_up(&ctx.actor()?, number, &input)
+            .await
+        {
+            Ok(()) => {
+                return Ok(
+                    Redirect::to(&format!("/gremien/sitzungen/{number}#nachbesprechung"))
+                        .into_response(),
+                );
+            }
+            Err(e) => store_errors("date", e)?,
+        },
+        Err(errors) => errors,
+    };
+    form_response(follow_up_page(&ctx, number, &form), &errors)
 }
 
 pub async fn confirm_follow_up(

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::Html;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
-use konvent_core::gremien::council::has_standard_reporting_item;
+use konvent_core::gremien::council::{ResolutionState, has_standard_reporting_item};
 use konvent_store::{FollowUp, Resolution, Session, Visibility};
 
 use crate::AppState;
@@ -27,8 +27,9 @@ pub use cooperation::{
     submit_concern, triage_concern, workshop, workshops,
 };
 pub use edit::{
-    add_agenda_item, confirm_follow_up, create_session, edit_session, move_agenda_item,
-    new_session, remove_agenda_item, remove_agenda_item_form, update_session,
+    add_agenda_item, confirm_follow_up, create_session, edit_follow_up, edit_session,
+    move_agenda_item, new_session, remove_agenda_item, remove_agenda_item_form, update_follow_up,
+    update_session,
 };
 pub use reports::{no_exchange, report_form, save_report};
 pub use resolutions::{
@@ -108,7 +109,7 @@ pub async fn sessions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html
         rows.push(SessionRow {
             number: s.number,
             title: session_title(&t, s.number),
-            date: date_de(&s.date),
+            date: weekday_date(&t, &s.date),
             place: s.place.clone().unwrap_or_else(|| "–".into()),
             state: state_label(&t, s.state),
             reporting,
@@ -138,11 +139,35 @@ pub struct ReportLine {
 pub struct FollowUpView {
     pub date: String,
     pub time: String,
+    pub video_url: Option<String>,
     pub confirmed: bool,
-    pub agenda: Vec<(String, String, String)>,
-    pub invitees: Vec<(String, String)>,
+    pub agenda: Vec<FollowUpItem>,
+    pub invitees: Vec<Invitees>,
 }
 
+/// A resolution on a follow-up's agenda; `confidential` while it is not published, so
+/// the office sees that invitees do not see it yet.
+pub struct FollowUpItem {
+    pub reference: String,
+    pub title: String,
+    pub conferences: String,
+    pub confidential: bool,
+}
+
+/// Whom a follow-up invites from one conference: its office address, its spokespersons
+/// and contact persons from the directory and, for the office, the accounts that speak
+/// or work for it with their addresses.
+pub struct Invitees {
+    pub conference: String,
+    pub abbreviation: String,
+    pub people: Vec<String>,
+}
+
+/// A resolution the public cannot read yet carries a visible "draft · confidential" or
+/// "decided · confidential" mark on the office's pages.
+pub fn confidential_mark(t: &Tr, state: ResolutionState) -> Option<String> {
+    (!state.is_public()).then(|| t.get(&format!("confidential-mark-{}", state.as_str())))
+}
 #[derive(Template)]
 #[template(path = "session.html")]
 struct SessionPage {
@@ -154,7 +179,9 @@ struct SessionPage {
     video_url: Option<String>,
     state: String,
     agenda: Vec<konvent_store::AgendaItem>,
-    resolutions: Vec<Resolution>,
+    resolutions: Vec<(Resolution, Option<String>)>,
+    /// Whether the session still takes new agenda items (not held, cancelled or past).
+    open_for_items: bool,
     reporting: Vec<ReportLine>,
     has_reporting: bool,
     follow_up: Option<FollowUpView>,
@@ -165,24 +192,91 @@ pub fn time_range(start: jiff::civil::Time, end: jiff::civil::Time) -> String {
     format!("{}–{} Uhr", start.strftime("%H:%M"), end.strftime("%H:%M"))
 }
 
-/// The follow-up's agenda (the session's resolutions flagged as relevant) and its
-/// invitees (offices and contact persons of those conferences).
-/// The directory as the follow-up views need it, read once per page.
+/// "Di., 14.04.2026" (German) or "Tue, 14.04.2026" (English).
+pub fn weekday_date(t: &Tr, date: &jiff::civil::Date) -> String {
+    use jiff::civil::Weekday::*;
+    let (de, en) = match date.weekday() {
+        Monday => ("Mo.", "Mon"),
+        Tuesday => ("Di.", "Tue"),
+        Wednesday => ("Mi.", "Wed"),
+        Thursday => ("Do.", "Thu"),
+        Friday => ("Fr.", "Fri"),
+        Saturday => ("Sa.", "Sat"),
+        Sunday => ("So.", "Sun"),
+    };
+    let day = match t.lang {
+        crate::i18n::Lang::De => de,
+        crate::i18n::Lang::En => en,
+    };
+    format!("{day}, {}", date_de(date))
+}
+
+/// The directory as the follow-up views need it, read once per page; the accounts
+/// (with their addresses) only for the office.
 pub struct Directory {
     conferences: Vec<konvent_store::ConferenceSummary>,
     assignments: std::collections::HashMap<i64, Vec<konvent_store::Assignment>>,
+    accounts: Vec<konvent_store::Account>,
 }
 
 impl Directory {
-    pub async fn load(state: &AppState) -> AppResult<Self> {
+    pub async fn load(state: &AppState, ctx: &Ctx) -> AppResult<Self> {
         Ok(Self {
             conferences: state.store.conferences().await?,
             assignments: state.store.assignments_by_conference().await?,
+            accounts: if ctx.may(Action::EditCouncil) {
+                state.store.accounts().await?
+            } else {
+                Vec::new()
+            },
         })
+    }
+
+    /// The people a follow-up invites from a conference, each once.
+    fn people(&self, t: &Tr, c: &konvent_store::ConferenceSummary) -> Vec<String> {
+        use konvent_core::authz::{Role, Scope};
+        use konvent_core::gremien::RoleKind;
+        let today = konvent_store::today();
+        let mut people: Vec<String> = Vec::new();
+        let mut add = |p: String| {
+            if !people.contains(&p) {
+                people.push(p);
+            }
+        };
+        if let Some(office) = &c.office_contact {
+            add(format!("{}: {office}", t.get("follow-up-office")));
+        }
+        for role in [RoleKind::Spokesperson, RoleKind::Contact] {
+            for a in self.assignments.get(&c.id).into_iter().flatten() {
+                if a.role != role || !a.is_current(today) {
+                    continue;
+                }
+                if let Some(p) = &a.person {
+                    add(format!(
+                        "{} ({})",
+                        p.full_name(),
+                        t.get(&format!("follow-up-as-{}", role.as_str()))
+                    ));
+                }
+            }
+        }
+        for account in &self.accounts {
+            let speaks = account.grants.iter().any(|g| {
+                matches!(g.role, Role::Spokesperson | Role::FachmkOffice)
+                    && matches!(&g.scope, Scope::Conference(a) if a.as_str() == c.abbreviation)
+            });
+            if speaks {
+                add(format!("{} <{}>", account.display_name, account.email));
+            }
+        }
+        people
     }
 }
 
+/// The follow-up's agenda (the session's resolutions flagged as relevant) and its
+/// invitees (office, spokespersons and contact persons of those conferences).
 pub fn follow_up_view(
+    t: &Tr,
     directory: &Directory,
     f: &FollowUp,
     resolutions: &[Resolution],
@@ -191,32 +285,28 @@ pub fn follow_up_view(
     let mut conferences = std::collections::BTreeSet::new();
     for r in resolutions.iter().filter(|r| !r.relevance.is_empty()) {
         let names: Vec<&str> = r.relevance.iter().map(|v| v.conference.as_str()).collect();
-        agenda.push((r.reference(), r.title.clone(), names.join(", ")));
+        agenda.push(FollowUpItem {
+            reference: r.reference(),
+            title: r.title.clone(),
+            conferences: names.join(", "),
+            confidential: !r.state.is_public(),
+        });
         conferences.extend(r.relevance.iter().map(|v| v.conference_id));
     }
-    let today = konvent_store::today();
-    let mut invitees = Vec::new();
-    for c in &directory.conferences {
-        if !conferences.contains(&c.id) {
-            continue;
-        }
-        let mut who: Vec<String> = c.office_contact.iter().cloned().collect();
-        who.extend(
-            directory
-                .assignments
-                .get(&c.id)
-                .into_iter()
-                .flatten()
-                .filter(|a| {
-                    a.role == konvent_core::gremien::RoleKind::Contact && a.is_current(today)
-                })
-                .filter_map(|a| a.person.as_ref().map(|p| p.full_name())),
-        );
-        invitees.push((c.name.clone(), who.join("; ")));
-    }
+    let invitees = directory
+        .conferences
+        .iter()
+        .filter(|c| conferences.contains(&c.id))
+        .map(|c| Invitees {
+            conference: c.name.clone(),
+            abbreviation: c.abbreviation.clone(),
+            people: directory.people(t, c),
+        })
+        .collect();
     FollowUpView {
-        date: date_de(&f.date),
+        date: weekday_date(t, &f.date),
         time: time_range(f.start_time, f.end_time),
+        video_url: f.video_url.clone(),
         confirmed: f.confirmed,
         agenda,
         invitees,
@@ -242,7 +332,7 @@ pub async fn session(
         agenda.iter().any(|a| a.is_reporting) || has_standard_reporting_item(number);
     let reports = reports::visible_reports(&state, &ctx, s.id).await?;
     let mut reporting = Vec::new();
-    let directory = Directory::load(&state).await?;
+    let directory = Directory::load(&state, &ctx).await?;
     for c in &directory.conferences {
         let report = reports.iter().find(|r| r.conference == c.abbreviation);
         let abbreviation = Abbreviation::parse(&c.abbreviation).ok();
@@ -271,17 +361,24 @@ pub async fn session(
         .store
         .follow_up(s.id)
         .await?
-        .map(|f| follow_up_view(&directory, &f, &resolutions));
+        .map(|f| follow_up_view(&t, &directory, &f, &resolutions));
     render(&SessionPage {
         c: Chrome::new(&ctx, "gremien", session_title(&t, number)),
         number,
-        date: date_de(&s.date),
+        date: weekday_date(&t, &s.date),
         time: time_range(s.start_time, s.end_time),
+        open_for_items: konvent_store::is_upcoming(&s),
         place: s.place,
         video_url: s.video_url,
         state: state_label(&t, s.state),
         agenda,
-        resolutions,
+        resolutions: resolutions
+            .into_iter()
+            .map(|r| {
+                let mark = confidential_mark(&t, r.state);
+                (r, mark)
+            })
+            .collect(),
         reporting,
         has_reporting,
         follow_up,
@@ -299,12 +396,13 @@ struct FollowUpRow {
 struct FollowUpsPage {
     c: Chrome,
     rows: Vec<FollowUpRow>,
+    may_edit: bool,
 }
 
 pub async fn follow_ups(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let resolutions = state.store.resolutions(visibility(&ctx)).await?;
-    let directory = Directory::load(&state).await?;
+    let directory = Directory::load(&state, &ctx).await?;
     let mut rows = Vec::new();
     for f in state.store.follow_ups().await? {
         let of_session: Vec<Resolution> = resolutions
@@ -314,11 +412,12 @@ pub async fn follow_ups(State(state): State<AppState>, ctx: Ctx) -> AppResult<Ht
             .collect();
         rows.push(FollowUpRow {
             number: f.session_number,
-            view: follow_up_view(&directory, &f, &of_session),
+            view: follow_up_view(&t, &directory, &f, &of_session),
         });
     }
     render(&FollowUpsPage {
         c: Chrome::new(&ctx, "gremien", t.get("follow-ups-title")),
         rows,
+        may_edit: ctx.may(Action::EditCouncil),
     })
 }

@@ -35,9 +35,32 @@ struct ConsolidationPage {
     singles: Vec<Impulse>,
     total: usize,
     draft: Option<TargetPicture>,
-    confidential: Vec<TargetPicture>,
+    /// Every version, oldest first, with the published one in force marked.
+    versions: Vec<VersionRow>,
+    /// Only the office publishes, once the council has decided (the patron is told so).
+    may_publish: bool,
+    /// Published resolutions only: a target picture is published with one of those.
     resolutions: Vec<(i64, String)>,
     error: Option<String>,
+    /// A refused publish: the version and why, shown beside its resolution choice.
+    publish_error: Option<(i64, String)>,
+}
+
+impl ConsolidationPage {
+    /// Why publishing version `id` was refused, if it just was.
+    fn publish_error_for(&self, id: &i64) -> Option<String> {
+        self.publish_error
+            .as_ref()
+            .filter(|(version, _)| version == id)
+            .map(|(_, message)| message.clone())
+    }
+}
+
+struct VersionRow {
+    picture: TargetPicture,
+    state: String,
+    /// The published version readers see now.
+    current: bool,
 }
 
 async fn require(state: &AppState, ctx: &Ctx, slug: &str) -> AppResult<Topic> {
@@ -51,6 +74,7 @@ async fn page(
     ctx: &Ctx,
     topic: Topic,
     error: Option<String>,
+    publish_error: Option<(i64, String)>,
 ) -> AppResult<Html<String>> {
     let saved = state.store.saved_groups(topic.id).await?;
     let in_saved: std::collections::HashSet<i64> = saved
@@ -78,12 +102,28 @@ async fn page(
             singles.extend(g.members.iter().map(|&i| open[i].clone()));
         }
     }
-    let versions = state.store.target_pictures(topic.id, true).await?;
+    let mut versions = state.store.target_pictures(topic.id, true).await?;
+    versions.sort_by_key(|v| v.version);
+    let current = versions
+        .iter()
+        .filter(|v| v.visibility == Visibility::Published)
+        .map(|v| v.id)
+        .next_back();
+    let t = ctx.tr();
+    let rows = versions
+        .iter()
+        .map(|v| VersionRow {
+            state: t.get(&format!("visibility-{}", v.visibility.as_str())),
+            current: Some(v.id) == current,
+            picture: v.clone(),
+        })
+        .collect();
     let resolutions = state
         .store
         .resolutions(konvent_store::Visibility::Public)
         .await?
         .into_iter()
+        .filter(|r| r.state == konvent_core::gremien::council::ResolutionState::Published)
         .map(|r| (r.id, format!("{} {}", r.reference(), r.title)))
         .collect();
     render(&ConsolidationPage {
@@ -98,10 +138,9 @@ async fn page(
             .iter()
             .find(|v| v.visibility == Visibility::Draft)
             .cloned(),
-        confidential: versions
-            .into_iter()
-            .filter(|v| v.visibility == Visibility::Confidential)
-            .collect(),
+        versions: rows,
+        may_publish: ctx.may(Action::EditCouncil),
+        publish_error,
         saved,
         suggestions,
         singles,
@@ -117,7 +156,7 @@ pub async fn show(
     Path(slug): Path<String>,
 ) -> AppResult<Html<String>> {
     let topic = require(&state, &ctx, &slug).await?;
-    page(&state, &ctx, topic, None).await
+    page(&state, &ctx, topic, None, None).await
 }
 
 /// One form for every consolidation step; `aktion` says which.
@@ -207,17 +246,32 @@ pub async fn step(
                     .await?;
             }
             "veroeffentlichen" => {
+                let version = form.version.ok_or(StoreError::NotFound)?;
+                let refused = |message: &str| {
+                    StoreError::Invalid({
+                        let mut errors = konvent_core::FieldErrors::new();
+                        errors.add("resolution", "publish-refused", message);
+                        errors
+                    })
+                };
                 if !ctx.may(Action::EditCouncil) {
-                    return Err(StoreError::Conflict(
+                    return Err(refused(
                         "Veröffentlichen darf die Geschäftsstelle, wenn der IT-Planungsrat \
-                         beschlossen hat."
-                            .into(),
+                         beschlossen hat.",
                     ));
                 }
-                let version = form.version.ok_or(StoreError::NotFound)?;
+                let Some(resolution) = form.resolution else {
+                    return Err(refused(
+                        "Bitte den veröffentlichten Beschluss wählen, der diese Fassung beschlossen hat.",
+                    ));
+                };
                 store
-                    .advance_target_picture(version, Visibility::Published, form.resolution)
-                    .await?;
+                    .advance_target_picture(version, Visibility::Published, Some(resolution))
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(m) => refused(&m),
+                        other => other,
+                    })?;
             }
             other => {
                 return Err(StoreError::Conflict(format!(
@@ -234,7 +288,20 @@ pub async fn step(
                 .into_response(),
         ),
         Err(StoreError::Conflict(message)) => {
-            let mut response = page(&state, &ctx, topic, Some(message))
+            let mut response = page(&state, &ctx, topic, Some(message), None)
+                .await?
+                .into_response();
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(StoreError::Invalid(errors)) => {
+            let message = errors
+                .0
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            let publish_error = Some((form.version.unwrap_or_default(), message));
+            let mut response = page(&state, &ctx, topic, None, publish_error)
                 .await?
                 .into_response();
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

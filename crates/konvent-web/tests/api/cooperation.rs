@@ -171,18 +171,30 @@ async fn a_conference_office_submits_a_concern_and_sees_how_the_office_decided()
         .post(&path, &[("status", "declined"), ("answer", "")])
         .await;
     assert_eq!(response.status(), 422);
+    // The 48th session is held: the concern goes onto the 49th, still to come.
+    let created = admin
+        .post(
+            "/gremien/sitzungen/neu",
+            &[
+                ("number", "49"),
+                ("date", "2099-03-25"),
+                ("state", "planned"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
     let response = admin
-        .post(&path, &[("status", "accepted"), ("session_number", "48")])
+        .post(&path, &[("status", "accepted"), ("session_number", "49")])
         .await;
     assert_eq!(response.status(), 303);
     let (_, page) = office.get_text(&path).await;
     assert!(
-        text(&page).contains("auf die Tagesordnung genommen – 48. Sitzung des IT-Planungsrats"),
+        text(&page).contains("auf die Tagesordnung genommen – 49. Sitzung des IT-Planungsrats"),
         "{}",
         text(&page)
     );
-    let s48 = app.store.session(48).await.expect("48");
-    let agenda = app.store.agenda(s48.id).await.expect("agenda");
+    let s49 = app.store.session(49).await.expect("49");
+    let agenda = app.store.agenda(s49.id).await.expect("agenda");
     assert!(
         agenda
             .iter()

@@ -32,7 +32,7 @@ async fn the_standard_item_appears_from_the_43rd_session_on_and_not_before() {
         303
     );
     assert_eq!(
-        create_session(&admin, "49", "2026-03-25", "planned")
+        create_session(&admin, "49", "2099-03-25", "planned")
             .await
             .status(),
         303
@@ -52,7 +52,7 @@ async fn the_standard_item_appears_from_the_43rd_session_on_and_not_before() {
 async fn the_standard_item_can_be_moved_and_is_removed_only_after_a_warning() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    create_session(&admin, "49", "2026-03-25", "planned").await;
+    create_session(&admin, "49", "2099-03-25", "planned").await;
     assert_eq!(
         admin
             .post(
@@ -199,7 +199,7 @@ async fn the_demo_shows_sessions_with_reporting_status_resolutions_and_follow_up
     let s43 = text(&s43);
     assert!(
         s43.contains("Beschluss 2024/15: Registermodernisierung")
-            && s43.contains("Geschäftsstelle und Arbeitsebene der Digitalministerkonferenz"),
+            && s43.contains("Digitalministerkonferenz (DMK): Martina Klement (Sprecher:in)"),
         "{s43}"
     );
     let (_, resolutions) = visitor.get_text("/gremien/beschluesse").await;

@@ -18,3 +18,4 @@ mod moderation;
 mod oparl;
 mod shell;
 mod strategy;
+mod walkthrough_gremien;
