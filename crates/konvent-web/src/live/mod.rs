@@ -5,6 +5,7 @@
 
 pub mod cafe;
 pub mod commit;
+pub mod fragments;
 pub mod hub;
 pub mod map;
 pub mod moderation;
@@ -401,9 +402,8 @@ pub async fn run(
                         .ok_or_else(|| Refusal::invalid("Diesen Programmpunkt gibt es nicht."))?,
                 ),
             };
-            let item = current.and_then(|i| info.agenda.get(i));
             store
-                .set_current_item(event, &actor.who, current, item, client_id)
+                .set_current_item(event, &actor.who, current, &info.agenda, client_id)
                 .await
         }
         Command::Timer {
