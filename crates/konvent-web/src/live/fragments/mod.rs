@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use crate::i18n::{Lang, Tr};
 
+pub mod chat;
+pub mod floor;
 pub mod lobby;
 
 /// One change to a page, as `live.js` applies it (the `dom` list of an `ev` frame).
@@ -181,6 +183,8 @@ impl At {
 /// language. Entries that change no region bring none.
 pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
     match record.kind.as_str() {
+        "chat" | "announcement" | "dm" | "chat_lock" => chat::ops(record, fx),
+        "hand" | "floor" => floor::ops(record, fx),
         "agenda" | "timer" | "feedback_open" => lobby::ops(record, fx),
         "removed" => removed(record),
         _ => Vec::new(),
@@ -210,7 +214,7 @@ mod tests {
             id: 5,
             moderates: vec!["plenum".into()],
             mine: ["q3".to_owned()].into(),
-            now: "2026-12-03T10:00:00Z".parse().expect("time"),
+            now: "2026-12-03T10:00:00Z".parse().expect("a time"),
             ..Viewer::default()
         }
     }
