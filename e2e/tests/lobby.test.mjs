@@ -115,7 +115,7 @@ describe('the lobby while the organizers run the event', () => {
     await desk.page.getByLabel('Bezeichnung', { exact: true }).fill('Pitch Datennutzung');
     await desk.page.getByLabel('Dauer (Sekunden)').fill('120');
     await desk.page.getByRole('button', { name: 'Timer starten' }).click();
-    for (const s of [...lobbies, plenum]) {
+    for (const s of [...lobbies, plenum, desk]) {
       const timer = s.page.locator('#timer');
       await timer.filter({ hasText: 'Pitch Datennutzung' }).waitFor();
       assert.ok(await timer.isVisible());
@@ -124,6 +124,7 @@ describe('the lobby while the organizers run the event', () => {
     await plenum.axe();
     for (const s of lobbies) await assertRegionsEqualReload(s.page, REGIONS, who(s));
     await assertRegionsEqualReload(plenum.page, ['#timer'], 'plenum');
+    await assertRegionsEqualReload(desk.page, ['#timer'], 'console');
 
     // 4. The survey opens: its card joins the destinations without a reload.
     await desk.load(() => desk.page.getByRole('button', { name: 'Umfrage öffnen' }).click());
@@ -140,11 +141,12 @@ describe('the lobby while the organizers run the event', () => {
 
     // 5. The timer stops: gone everywhere.
     await desk.page.getByRole('button', { name: 'Timer anhalten' }).click();
-    for (const s of [...lobbies, plenum]) {
+    for (const s of [...lobbies, plenum, desk]) {
       await until(s.page, () => document.getElementById('timer')?.hidden === true);
     }
     for (const s of lobbies) await assertRegionsEqualReload(s.page, REGIONS, who(s));
     await assertRegionsEqualReload(plenum.page, ['#timer'], 'plenum');
+    await assertRegionsEqualReload(desk.page, ['#timer'], 'console');
 
     for (const s of [...lobbies, plenum]) {
       await s.axe();
