@@ -5,7 +5,8 @@
 // the participant's and the organizer's lobby regions (now/next, programme, timer,
 // destinations) equal the same regions after a reload, the plenum shows the timer, and
 // axe-core stays clean. A screenshot of the lobby at 1280×800 goes to
-// e2e/screenshots/lobby.png.
+// e2e/screenshots/lobby.png. And a region that names the clock's next change
+// (data-refresh-at) is taken from the page again once that moment has passed.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -152,5 +153,36 @@ describe('the lobby while the organizers run the event', () => {
       await s.axe();
       s.assertClean();
     }
+  });
+
+  it('a region the clock changes is taken from the page again at the moment it names', { timeout: 120_000 }, async () => {
+    // The demo's program is over, so nothing on its lobby waits for the clock. This
+    // page marks its now/next panel as out of date in 3 s (data-refresh-at),
+    // before live.js runs (deferred scripts run after readyState turns "interactive");
+    // live.js then loads the page again (within 20 s) and takes the panel from it.
+    const [token] = participantTokens(server, SLUG, 1);
+    const s = await asParticipant(browser, server, token);
+    sessions.push(s);
+    await s.page.addInitScript((over) => {
+      document.addEventListener('readystatechange', () => {
+        const panel = document.getElementById('lobby-now');
+        if (document.readyState !== 'interactive' || !panel) return;
+        panel.setAttribute('data-refresh-at', new Date(Date.now() + 3000).toISOString());
+        panel.querySelector('.now').textContent = over.replace('beendet', 'veraltet');
+      });
+    }, OVER);
+    // Read at once (axe comes at the end): the refresh comes 3 s after the load at the earliest.
+    await s.page.goto(EVENT, { waitUntil: 'domcontentloaded' });
+    assert.match(await nowText(s.page), /Das Programm ist veraltet/);
+    await live(s.page);
+    await s.page.waitForFunction(
+      (over) => document.getElementById('lobby-now').textContent.includes(over),
+      OVER,
+      { polling: 200, timeout: 30_000 },
+    );
+    assert.equal(await s.page.locator('[data-refresh-at]').count(), 0);
+    await assertRegionsEqualReload(s.page, REGIONS, 'participant after the clock');
+    await s.axe();
+    s.assertClean();
   });
 });
