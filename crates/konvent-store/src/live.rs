@@ -1344,15 +1344,18 @@ impl Store {
         Ok(queue)
     }
 
-    /// Advances the agenda to item `current` (or back to the clock with `None`).
+    /// Advances the agenda to item `current` (or back to the clock with `None`). The entry
+    /// carries the whole `agenda` too: a lobby renders its now/next line and its programme
+    /// from the entry alone (the clock's item is the one at the entry's time).
     pub async fn set_current_item(
         &self,
         event_id: i64,
         by: &Who,
         current: Option<usize>,
-        item: Option<&AgendaEntry>,
+        agenda: &[AgendaEntry],
         client_id: Option<&str>,
     ) -> Result<Written> {
+        let item = current.and_then(|i| agenda.get(i));
         if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
             return Ok(done);
         }
@@ -1382,6 +1385,7 @@ impl Store {
                         "starts_at": i.starts_at.to_string(),
                         "ends_at": i.ends_at.to_string(),
                     })),
+                    "agenda": agenda,
                 })
             })
             .await

@@ -12,7 +12,6 @@
     slow: "Verbindung zu langsam – verbinde neu …", signedOut: "Abgemeldet.",
     rights: "Ihre Rechte haben sich geändert – verbinde neu …",
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
-    now: "Jetzt: ",
     votes: " Stimmen", anonymous: "anonym", edited: "geändert", hidden: "ausgeblendet",
     merged: "zusammengeführt", round: "Runde ", running: " läuft.", ended: " ist beendet.",
     reload: " Bitte die Seite neu laden.",
@@ -23,7 +22,6 @@
     slow: "Connection too slow – reconnecting …", signedOut: "Signed out.",
     rights: "Your rights have changed – reconnecting …",
     youMuted: "You joined muted (rule from ", people: " people).",
-    now: "Now: ",
     votes: " votes", anonymous: "anonymous", edited: "edited", hidden: "hidden",
     merged: "merged", round: "Round ", running: " is running.", ended: " has ended.",
     reload: " Please reload the page.",
@@ -155,6 +153,36 @@
       if (list) note.hidden = list.children.length > 0;
     });
   }
+  // Regions the clock changes (the lobby's now/next panel and programme while no item
+  // the organizers started leads) name the moment in data-refresh-at; then this page is
+  // fetched again and those regions are taken from it, spread over 20 s so that a full
+  // lobby does not ask at once (docs/live-protocol.md, "The clock in the lobby").
+  var refreshTimer = null;
+  function scheduleRefresh(minWait) {
+    clearTimeout(refreshTimer);
+    var next = Infinity;
+    document.querySelectorAll("[data-refresh-at]").forEach(function (e) {
+      next = Math.min(next, Date.parse(e.getAttribute("data-refresh-at")) || Infinity);
+    });
+    if (next === Infinity) return;
+    var wait = Math.max(next - Date.now(), minWait || 0) + Math.random() * 20000;
+    refreshTimer = setTimeout(refreshRegions, Math.min(wait, 2147483647));
+  }
+  function refreshRegions() {
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-refresh-at]").forEach(function (old) {
+          var region = old.id && fresh.getElementById(old.id);
+          if (region) old.parentNode.replaceChild(document.importNode(region, true), old);
+        });
+        // A clock a little ahead of the server's asks again a bit later.
+        scheduleRefresh(5000);
+      })
+      .catch(function () { scheduleRefresh(60000); });
+  }
+  scheduleRefresh();
   // Time-limited parts ("Ändern" for 15 minutes, an announcement's banner) expire.
   setInterval(function () { personalise(document.body); }, 30000);
 
@@ -166,19 +194,7 @@
     if (rule && roomSlug === room) rule.setAttribute("data-state", muted ? "muted" : "open");
   }
 
-  function updateTimer(data) {
-    var box = byId("timer");
-    if (!box) return;
-    if (data.running && data.ends_at) {
-      box.setAttribute("data-ends-at", data.ends_at);
-      box.querySelector(".timer-label").textContent = data.label || "";
-      box.hidden = false;
-      tick();
-    } else {
-      box.removeAttribute("data-ends-at");
-      box.hidden = true;
-    }
-  }
+  // The pitch timer (fragment "timer", replaced by `timer` entries) counts down here.
   function tick() {
     var box = byId("timer");
     if (!box || !box.getAttribute("data-ends-at")) return;
@@ -311,20 +327,8 @@
     seen(ev.seq);
     var d = ev.data || {};
     apply(ev.dom, ev.room);
+    if (ev.kind === "agenda") scheduleRefresh();
     switch (ev.kind) {
-      case "agenda": {
-        var now = byId("agenda-now");
-        if (now && d.item) now.textContent = T.now + d.item.title;
-        document.querySelectorAll("[data-agenda-index]").forEach(function (row) {
-          var current = d.current !== null && row.getAttribute("data-agenda-index") === String(d.current);
-          row.classList.toggle("current", current);
-          if (current) row.setAttribute("aria-current", "step"); else row.removeAttribute("aria-current");
-        });
-        break;
-      }
-      case "timer":
-        updateTimer(d);
-        break;
       case "question":
         question(d);
         break;

@@ -833,3 +833,11 @@ pagination = Seiten
 page-previous = Vorherige Seite
 page-next = Nächste Seite
 page-of = Seite { $page } von { $pages }
+# Lobby: where to go (K1, K8, K9, K11–K14)
+lobby-destinations = Wohin möchten Sie?
+lobby-cafe-hint = Runden an den Thementischen: einen Tisch wählen, mitdiskutieren, Impulse geben.
+lobby-pinboard-hint = Themen für später parken, unterstützen und aufgegriffen sehen.
+lobby-questions-hint = Fragen ans Podium stellen und Fragen anderer unterstützen.
+lobby-helpdesk-hint = Bei Fragen: eine Nachricht an den Help Desk oder an die Helferinnen und Helfer.
+lobby-feedback-hint = Die Umfrage ist geöffnet: Wie war die Veranstaltung?
+lobby-organize-hint = Ablauf, Pitch-Timer, Durchsagen, Räume und Umfrage steuern.

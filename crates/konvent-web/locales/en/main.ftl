@@ -833,3 +833,11 @@ pagination = Pages
 page-previous = Previous page
 page-next = Next page
 page-of = Page { $page } of { $pages }
+# Lobby: where to go (K1, K8, K9, K11–K14)
+lobby-destinations = Where would you like to go?
+lobby-cafe-hint = Rounds at the topic tables: pick a table, join the discussion, give impulses.
+lobby-pinboard-hint = Park topics for later, support them and see them picked up.
+lobby-questions-hint = Ask the podium a question and support the questions of others.
+lobby-helpdesk-hint = Questions? Write to the help desk or to the helpers.
+lobby-feedback-hint = The survey is open: how was the event?
+lobby-organize-hint = Run the agenda, the pitch timer, announcements, rooms and the survey.

@@ -19,7 +19,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
 use konvent_core::konvent::video::{VideoUser, room_name};
-use konvent_core::konvent::{self as core, Phase, RoomKind};
+use konvent_core::konvent::{self as core, RoomKind};
 use konvent_store::{EventRole, NewRoom, Question, Room, StoreError};
 use serde::Deserialize;
 
@@ -28,7 +28,7 @@ use crate::ctx::{CsrfForm, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
-use crate::live::fragments::{self, Fx, floor::Person};
+use crate::live::fragments::{self, Fx, floor::Person, lobby};
 use crate::live::{Actor, EventInfo};
 use crate::markdown;
 use crate::settings::Video;
@@ -78,39 +78,14 @@ pub(crate) fn require_organizer(actor: &Actor) -> AppResult<()> {
     }
 }
 
-/// "12:50" and a German phrase for the lobby.
+/// "12:50" and a German phrase for the lobby (the now/next panel's lines).
 fn phase_line(t: &Tr, info: &EventInfo, now: Timestamp) -> (String, Option<String>) {
-    let agenda = &info.agenda;
-    match core::phase(agenda, now, info.event.current_item) {
-        Phase::Before { soon: true, .. } => (t.get("lobby-soon"), None),
-        Phase::Before { first, .. } => {
-            let with = if t.lang.code() == "de" {
-                first.kind.with_phrase_de()
-            } else {
-                first.kind.with_phrase_en()
-            };
-            (
-                t.with(
-                    "lobby-begins-at",
-                    &[("time", &core::clock(first.starts_at)), ("with", with)],
-                ),
-                None,
-            )
-        }
-        Phase::Running { current, next } => (
-            current
-                .map(|c| t.with("lobby-now", &[("item", &c.title)]))
-                .unwrap_or_default(),
-            next.map(|n| {
-                t.with(
-                    "lobby-next",
-                    &[("time", &core::clock(n.starts_at)), ("item", &n.title)],
-                )
-            }),
-        ),
-        Phase::Over => (t.get("lobby-over"), None),
-        Phase::Unplanned => (t.get("lobby-unplanned"), None),
+    lobby::Programme {
+        agenda: &info.agenda,
+        announced: info.event.current_item,
+        at: now,
     }
+    .lines(t)
 }
 
 // The list of events -----------------------------------------------------------------
@@ -154,7 +129,6 @@ struct AgendaLine {
     index: usize,
     time: String,
     title: String,
-    kind: String,
     current: bool,
 }
 
@@ -167,41 +141,22 @@ struct RoomLine {
     muted: bool,
 }
 
-struct TimerView {
-    label: String,
-    ends_at: String,
-    remaining: String,
-}
-
-fn timer_view(info: &konvent_store::Event, now: Timestamp) -> Option<TimerView> {
-    let timer = info.timer.as_ref()?;
-    let ends_at = timer.ends_at?;
-    let left = (ends_at.as_second() - now.as_second()).max(0);
-    Some(TimerView {
-        label: timer.label.clone(),
-        ends_at: ends_at.to_string(),
-        remaining: format!("{}:{:02}", left / 60, left % 60),
-    })
-}
-
 #[derive(Template)]
 #[template(path = "konvent/lobby.html")]
 struct LobbyPage {
     c: Chrome,
     slug: String,
     day: String,
-    now_line: String,
-    next_line: Option<String>,
+    /// The live regions (`live::fragments::lobby`), rendered for this viewer.
+    now: String,
+    timer: String,
+    destinations: String,
+    program: String,
     house_rules: String,
-    agenda: Vec<AgendaLine>,
     rooms: Vec<RoomLine>,
     announcements: Vec<String>,
-    timer: Option<TimerView>,
     registered: bool,
-    organizer: bool,
     signed_in: bool,
-    over: bool,
-    feedback_open: bool,
     live_url: String,
     script: String,
 }
@@ -216,30 +171,34 @@ pub async fn lobby(
     // Current item, timer and feedback change during the event: read them fresh.
     let event = state.store.event(&slug).await?;
     let now = Timestamp::now();
-    let fresh = EventInfo {
-        event: event.clone(),
-        agenda: info.agenda.clone(),
-        rooms: info.rooms.clone(),
-        map: info.map.clone(),
-    };
-    let (now_line, next_line) = phase_line(&t, &fresh, now);
-    let current = match core::phase(&fresh.agenda, now, event.current_item) {
-        Phase::Running {
-            current: Some(c), ..
-        } => fresh.agenda.iter().position(|a| a == c),
-        _ => None,
+    let programme = lobby::Programme {
+        agenda: &info.agenda,
+        announced: event.current_item,
+        at: now,
     };
     let actor = actor(&state, &ctx, &info).await?;
+    let fx = Fx::for_page(
+        &ctx,
+        &event.slug,
+        format!("/konvent/{}", event.slug),
+        actor.as_ref().map(|a| a.viewer(&info)).unwrap_or_default(),
+    );
     let counts = state.live.fanout.headcounts(event.id);
     let rooms = info
         .rooms
         .iter()
         .map(|r| {
             let count = counts.get(&r.slug).copied().unwrap_or(0);
+            let kind = t.get(&format!("room-kind-{}", r.kind.as_str()));
             RoomLine {
                 slug: r.slug.clone(),
                 name: r.name.clone(),
-                kind: t.get(&format!("room-kind-{}", r.kind.as_str())),
+                // "Plenum · 3 / 500", not "Plenum Plenum · …".
+                kind: if lobby::kind_adds(&r.name, &kind) {
+                    kind
+                } else {
+                    String::new()
+                },
                 count,
                 capacity: r.capacity,
                 muted: core::rule_in_force(count, event.mute_threshold),
@@ -261,32 +220,15 @@ pub async fn lobby(
     render(&LobbyPage {
         c: Chrome::new(&ctx, "konvent", event.title.clone()),
         day: core::day(event.starts_at),
-        now_line,
-        next_line,
+        now: lobby::now(&programme, &fx),
+        timer: lobby::timer(event.timer.as_ref(), now),
+        destinations: lobby::destinations(event.feedback_open, &fx),
+        program: lobby::program(&programme, &fx),
         house_rules: markdown::to_html(&event.house_rules),
-        agenda: fresh
-            .agenda
-            .iter()
-            .enumerate()
-            .map(|(index, a)| AgendaLine {
-                index,
-                time: format!("{}–{}", core::clock(a.starts_at), core::clock(a.ends_at)),
-                title: a.title.clone(),
-                kind: t.get(&format!("agenda-kind-{}", a.kind.as_str())),
-                current: current == Some(index),
-            })
-            .collect(),
         rooms,
         announcements,
-        timer: timer_view(&event, now),
         registered: actor.is_some(),
-        organizer: actor.as_ref().is_some_and(|a| a.organizer),
         signed_in: ctx.principal.is_some(),
-        over: matches!(
-            core::phase(&fresh.agenda, now, event.current_item),
-            Phase::Over
-        ),
-        feedback_open: event.feedback_open,
         live_url: format!("/konvent/{}/live", event.slug),
         script: crate::assets::url("live.js"),
         slug: event.slug,
@@ -352,6 +294,8 @@ struct RoomPage {
     script: String,
     back: String,
     other_rooms: Vec<(String, String)>,
+    /// The pitch timer in the plenum, where the pitches are watched (K7); empty elsewhere.
+    timer: String,
 }
 
 pub async fn room(
@@ -425,6 +369,13 @@ pub async fn room(
             .filter(|r| r.id != room.id)
             .map(|r| (r.slug.clone(), r.name.clone()))
             .collect(),
+        timer: if room.kind == RoomKind::Plenary {
+            // The cached event does not follow the timer.
+            let event = state.store.event(&slug).await?;
+            lobby::timer(event.timer.as_ref(), Timestamp::now())
+        } else {
+            String::new()
+        },
         slug,
         room,
     })
@@ -786,7 +737,8 @@ struct OrganizePage {
     slug: String,
     agenda: Vec<AgendaLine>,
     rooms: Vec<RoomLine>,
-    timer: Option<TimerView>,
+    /// The pitch timer (`live::fragments::lobby::timer`).
+    timer: String,
     feedback_open: bool,
     pitch_seconds: i64,
     room_kinds: Vec<(String, String)>,
@@ -819,7 +771,6 @@ pub async fn organize(
                 index,
                 time: format!("{}–{}", core::clock(a.starts_at), core::clock(a.ends_at)),
                 title: a.title.clone(),
-                kind: t.get(&format!("agenda-kind-{}", a.kind.as_str())),
                 current: event.current_item == Some(index),
             })
             .collect(),
@@ -838,7 +789,7 @@ pub async fn organize(
                 }
             })
             .collect(),
-        timer: timer_view(&event, Timestamp::now()),
+        timer: lobby::timer(event.timer.as_ref(), Timestamp::now()),
         feedback_open: event.feedback_open,
         pitch_seconds: core::PITCH_SECONDS,
         room_kinds: RoomKind::ALL

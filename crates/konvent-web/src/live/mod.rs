@@ -424,9 +424,8 @@ pub async fn run(
                         .ok_or_else(|| Refusal::invalid("Diesen Programmpunkt gibt es nicht."))?,
                 ),
             };
-            let item = current.and_then(|i| info.agenda.get(i));
             store
-                .set_current_item(event, &actor.who, current, item, client_id)
+                .set_current_item(event, &actor.who, current, &info.agenda, client_id)
                 .await
         }
         Command::Timer {
@@ -442,10 +441,14 @@ pub async fn run(
                 _ => "Pitch".to_owned(),
             };
             let ends_at = match action {
+                // In whole seconds: the entry and the stored timer (microseconds) then
+                // name the same end, so a live page and its reload show the same.
                 TimerAction::Start => Some(
                     Timestamp::now()
-                        .checked_add(jiff::SignedDuration::from_secs(seconds))
-                        .map_err(|_| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
+                        .as_second()
+                        .checked_add(seconds)
+                        .and_then(|end| Timestamp::from_second(end).ok())
+                        .ok_or_else(|| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
                 ),
                 TimerAction::Stop => None,
             };

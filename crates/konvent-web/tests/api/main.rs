@@ -13,6 +13,7 @@ mod konvent;
 mod leaks;
 mod live;
 mod live_limits;
+mod lobby;
 mod map;
 mod moderation;
 mod oparl;
