@@ -185,10 +185,12 @@ describe('the venue map', () => {
     // Avatars carry names: one's own says "Sie", the other person nearby at the entrance
     // has initials in the dot and the full name beside it, as the list of people says.
     const theirName = await other.page.locator('.account .who strong').innerText();
-    await page.locator('#map-near li', { hasText: `${theirName} – ` }).waitFor();
+    const listed = page.locator('#map-near li', { hasText: `${theirName} – ` });
+    await listed.waitFor();
+    const theirId = await listed.getAttribute('data-avatar');
     const mine = page.locator('#map-overlay .map-avatar.map-me');
     assert.equal(await mine.locator('.map-dot').innerText(), 'Sie');
-    const theirs = page.locator('#map-overlay .map-avatar:not(.map-me)');
+    const theirs = page.locator(`#map-overlay .map-avatar[data-avatar="${theirId}"]`);
     await theirs.locator('.map-name', { hasText: theirName }).waitFor();
     const initials = theirName.split(/\s+/).filter((w) => !w.endsWith('.'));
     assert.equal(

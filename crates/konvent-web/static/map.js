@@ -284,12 +284,12 @@
       el.textContent = a.kind === "table" && a.topic ? a.topic : a.name;
       var count = document.createElement("span");
       count.className = "map-count";
+      el.appendChild(count);
       overlay.appendChild(el);
-      overlay.appendChild(count);
       return { area: a, el: el, count: count };
     });
     var door = document.createElement("span");
-    door.className = "map-label";
+    door.className = "map-label map-door";
     door.textContent = T.entrance;
     overlay.appendChild(door);
     labels.push({ area: null, el: door, count: null });
@@ -310,20 +310,16 @@
     labels.forEach(function (l) {
       var a = l.area, s = l.el.style;
       if (!a) {
-        // The entrance label stands just inside, above the door.
-        s.left = (map.spawn[0] - cam.x0 + 0.5) * t + "px";
+        // The entrance label stands inside, beside the door, out of the newcomers' way.
+        s.left = (map.spawn[0] - cam.x0 + 2) * t + "px";
         s.bottom = h - (map.spawn[1] - cam.y0) * t + 2 + "px";
-        s.top = "";
         return;
       }
       s.left = (a.x - cam.x0 + a.w / 2) * t + "px";
       s.maxWidth = (a.w + 1.8) * t + "px";
-      // On the front edge of the area, so that the furniture stays in sight; the number
-      // of people in its back corner.
+      // On the front edge of the area, so that the furniture stays in sight and the
+      // names above the people standing there do not cover it.
       s.bottom = h - (a.y - cam.y0 + a.h + 0.45) * t + "px";
-      var c = l.count.style;
-      c.left = (a.x - cam.x0 + a.w) * t - 3 + "px";
-      c.top = (a.y - cam.y0) * t + 3 + "px";
     });
   }
 
@@ -508,7 +504,8 @@
   });
   box.addEventListener("keyup", function (e) { if (keys[e.key]) held = null; });
   box.addEventListener("blur", function () { held = null; });
-  canvas.addEventListener("click", function (e) {
+  // On the box, not the canvas: a click on a person's dot walks there too.
+  box.addEventListener("click", function (e) {
     if (!me || !map) return;
     var rect = canvas.getBoundingClientRect(), cam = camera();
     var x = cam.x0 + Math.floor((e.clientX - rect.left) / rect.width * cam.vw);
