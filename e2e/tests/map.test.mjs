@@ -182,6 +182,11 @@ describe('the venue map', () => {
       assert.ok(labels.some((l) => l.text.startsWith(t.topic ?? t.name)), `table ${t.name} is named`);
     }
 
+    // The drawing's text alternative names every place.
+    assert.match(await page.locator('#map-box').getAttribute('aria-describedby'), /\bmap-summary\b/);
+    const summary = await page.locator('#map-summary').textContent();
+    for (const a of map.areas) assert.ok(summary.includes(a.name), `the map's description names ${a.name}`);
+
     // Avatars carry names: one's own says "Sie", the other person nearby at the entrance
     // has initials in the dot and the full name beside it, as the list of people says.
     const theirName = await other.page.locator('.account .who strong').innerText();

@@ -247,9 +247,9 @@
     for (var gx = 0; gx <= cam.vw; gx++) { ctx.moveTo(gx * t + 0.5, 0); ctx.lineTo(gx * t + 0.5, cam.vh * t); }
     for (var gy = 0; gy <= cam.vh; gy++) { ctx.moveTo(0, gy * t + 0.5); ctx.lineTo(cam.vw * t, gy * t + 0.5); }
     ctx.stroke();
-    // Walls, row by row in runs.
+    // Walls, row by row in runs, with a lighter top where the floor lies north of them.
     for (var y = 0; y < cam.vh; y++) {
-      var row = map.rows[cam.y0 + y];
+      var row = map.rows[cam.y0 + y], above = map.rows[cam.y0 + y - 1] || "";
       var x = 0;
       while (x < cam.vw) {
         if (row.charAt(cam.x0 + x) !== "#") { x++; continue; }
@@ -258,7 +258,10 @@
         ctx.fillStyle = "#3b4049";
         ctx.fillRect(start * t, y * t, (x - start) * t, t);
         ctx.fillStyle = "#59606b";
-        ctx.fillRect(start * t, y * t, (x - start) * t, Math.max(2, t * 0.18));
+        for (var k = start; k < x; k++) {
+          if (above.charAt(cam.x0 + k) === "#") continue;
+          ctx.fillRect(k * t, y * t, t, Math.max(2, t * 0.18));
+        }
       }
     }
     // The entrance: a door mat where newcomers appear.
