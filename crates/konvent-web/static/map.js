@@ -372,7 +372,10 @@
         a.dot.style.width = a.dot.style.height = size + "px";
         a.label.style.top = -(size / 2 + 18) + "px";
       }
-      if (a !== me && me) {
+      // Whether the full name shows changes only when someone reaches another tile.
+      var key = me ? [a.x, a.y, me.x, me.y].join(",") : "";
+      if (a !== me && me && a.namedAt !== key) {
+        a.namedAt = key;
         var near = Math.abs(a.x - me.x) + Math.abs(a.y - me.y) <= NAME_NEAR ||
           (mine && areaAt(a.x, a.y) === mine);
         el.classList.toggle("map-named", !!near);
