@@ -268,8 +268,11 @@
     var ex = (map.spawn[0] - cam.x0) * t, ey = (map.spawn[1] - cam.y0) * t;
     rounded(ex - t, ey + t * 0.1, t * 3, t * 0.8, 2, "#8a6b4a");
     map.areas.forEach(function (a) {
-      var draw = furniture[a.kind] || drawOther;
-      draw((a.x - cam.x0) * t, (a.y - cam.y0) * t, a.w * t, a.h * t, t);
+      if (a.x + a.w < cam.x0 || a.y + a.h < cam.y0 || a.x > cam.x0 + cam.vw || a.y > cam.y0 + cam.vh) return;
+      var x = (a.x - cam.x0) * t, y = (a.y - cam.y0) * t;
+      // An area too small for furniture (a map from Tiled may have one) is a plain rug.
+      if (a.w < 3 || a.h < 3) { rounded(x + 1, y + 1, a.w * t - 2, a.h * t - 2, 3, "#e7ebef", "#8e99a6"); return; }
+      (furniture[a.kind] || drawOther)(x, y, a.w * t, a.h * t, t);
     });
     ctx.textAlign = "start";
     ctx.textBaseline = "alphabetic";
