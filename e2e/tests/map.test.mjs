@@ -230,6 +230,19 @@ describe('the venue map', () => {
     await me.axe();
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'map.png') });
+
+    // On a narrow screen the panel stacks below the map; a link under the map leads to it.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const mapBox = await page.locator('#map-box').boundingBox();
+    const panelBox = await page.locator('#map-room').boundingBox();
+    assert.ok(panelBox.y >= mapBox.y + mapBox.height, 'the panel is below the map');
+    assert.ok(mapBox.x + mapBox.width <= 390, 'the map fits the narrow screen');
+    const jump = page.getByRole('link', { name: `Sie sind jetzt in: ${last.name} – zu Chat und Wortmeldungen` });
+    await jump.click();
+    await page.waitForFunction(() => document.activeElement?.id === 'map-room-h');
+    await inView(heading, "the room panel's heading");
+    await me.axe();
     for (const p of people) p.assertClean();
   });
 

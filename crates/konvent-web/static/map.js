@@ -22,6 +22,7 @@
     atPinboard: "Sie stehen an der Pinnwand.", pinboardLink: "Zur Pinnwand",
     topic: "Thema: ", patron: "Patenschaft: ", people: " Personen", you: "Sie",
     entrance: "Eingang", summary: "Die Karte zeigt: ",
+    joined: "Sie sind jetzt in: ", toRoom: " – zu Chat und Wortmeldungen",
     at: "bei ", here: "hier", north: " nördlich", south: " südlich", west: " westlich", east: " östlich",
     tiles: function (n) { return n === 1 ? "1 Feld" : n + " Felder"; }
   } : {
@@ -29,6 +30,7 @@
     atPinboard: "You are at the pinboard.", pinboardLink: "To the pinboard",
     topic: "Topic: ", patron: "Patron: ", people: " people", you: "You",
     entrance: "Entrance", summary: "The map shows: ",
+    joined: "You are now in: ", toRoom: " – to the chat and the speaker queue",
     at: "at ", here: "here", north: " north", south: " south", west: " west", east: " east",
     tiles: function (n) { return n === 1 ? "1 tile" : n + " tiles"; }
   };
@@ -556,6 +558,18 @@
   var panel = document.getElementById("map-room");
   var focusPanel = false;
   if (panel) panel.hidden = false;
+  // Where the panel stands below the map (narrow screens), a link under the map leads to
+  // it; not a live region, the panel's heading already announces the room.
+  var jump = null;
+  if (panel) {
+    jump = document.createElement("p");
+    jump.className = "map-jump";
+    jump.hidden = true;
+    var jumpLink = document.createElement("a");
+    jumpLink.href = "#map-room-h";
+    jump.appendChild(jumpLink);
+    box.parentNode.insertBefore(jump, box.nextSibling);
+  }
   function showRoom(slug, name) {
     live.setRoom(slug);
     if (!panel) return;
@@ -570,6 +584,10 @@
     var body = document.getElementById("map-room-body");
     if (body) body.hidden = !slug;
     panel.classList.toggle("map-in", !!slug);
+    if (jump) {
+      jump.firstChild.textContent = slug ? T.joined + (name || "") + T.toRoom : "";
+      jump.hidden = !slug;
+    }
     var area = slug ? areaByKey(slug) : null;
     var topic = document.getElementById("map-room-topic");
     if (topic) {
@@ -648,9 +666,11 @@
           focusPanel = false;
           var heading = document.getElementById("map-room-h");
           if (heading) {
-            // Back up to the map and the panel if the list had scrolled them away.
-            if (!inSight(box) || !inSight(heading)) box.closest(".map-layout").scrollIntoView({ block: "start" });
-            heading.focus({ preventScroll: true });
+            // Side by side: back up to the map and the panel if the list had scrolled
+            // them away. Stacked (narrow screens): to the panel.
+            var beside = heading.getBoundingClientRect().top < box.getBoundingClientRect().bottom;
+            if (beside && (!inSight(box) || !inSight(heading))) box.closest(".map-layout").scrollIntoView({ block: "start" });
+            heading.focus({ preventScroll: beside });
           }
         }
         break;
