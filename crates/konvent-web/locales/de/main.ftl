@@ -719,7 +719,7 @@ map-patron = Patenschaft
 map-go = Hierhin gehen
 map-open = Raum öffnen
 map-kind-pinboard = Pinnwand
-map-room-title = Sie sind in
+map-room-title = Sie sind jetzt in
 map-room-open = Raum in voller Ansicht öffnen
 map-admin-title = Karte verwalten
 map-source = Karte in Gebrauch
@@ -732,6 +732,7 @@ map-import-refused = Die Karte wurde nicht übernommen:
 map-import-kept = Die bisherige Karte bleibt in Gebrauch.
 map-import-no-file = Bitte eine Kartendatei (.tmj) wählen.
 map-reset = Karte aus den Räumen verwenden
+map-room-none = Sie sind in keinem Raum.
 
 # Moderation (K17)
 moderation-title = Moderation: { $event }

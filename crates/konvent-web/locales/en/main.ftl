@@ -719,7 +719,7 @@ map-patron = Patron
 map-go = Go there
 map-open = Open room
 map-kind-pinboard = Pinboard
-map-room-title = You are in
+map-room-title = You are now in
 map-room-open = Open the room in full
 map-admin-title = Manage the map
 map-source = Map in use
@@ -732,6 +732,7 @@ map-import-refused = The map was not taken:
 map-import-kept = The previous map stays in use.
 map-import-no-file = Please choose a map file (.tmj).
 map-reset = Use the map generated from the rooms
+map-room-none = You are not in any room.
 
 # Moderation (K17)
 moderation-title = Moderation: { $event }
