@@ -241,9 +241,18 @@ mod tests {
             public_url: public_url.to_owned(),
             ..Settings::default()
         };
-        assert_eq!(at("127.0.0.1:8080", "").public_base(), "http://127.0.0.1:8080");
-        assert_eq!(at("10.1.2.3:9000", "").public_base(), "http://10.1.2.3:9000");
-        assert_eq!(at("0.0.0.0:9000", "").public_base(), "http://127.0.0.1:9000");
+        assert_eq!(
+            at("127.0.0.1:8080", "").public_base(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            at("10.1.2.3:9000", "").public_base(),
+            "http://10.1.2.3:9000"
+        );
+        assert_eq!(
+            at("0.0.0.0:9000", "").public_base(),
+            "http://127.0.0.1:9000"
+        );
         assert_eq!(at("[::]:9000", "").public_base(), "http://[::1]:9000");
         assert_eq!(
             at("0.0.0.0:9000", "https://konvent.example/").public_base(),

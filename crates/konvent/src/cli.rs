@@ -397,10 +397,7 @@ fn record_address(settings: &Settings) {
 /// the configured or default bind address.
 fn link_base(settings: &Settings) -> (String, String) {
     if !settings.public_url.is_empty() {
-        return (
-            settings.public_base(),
-            "Adresse aus public_url.".to_owned(),
-        );
+        return (settings.public_base(), "Adresse aus public_url.".to_owned());
     }
     let path = settings.data_dir.join(ADDRESS_FILE);
     if let Ok(text) = std::fs::read_to_string(&path) {
@@ -451,8 +448,13 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
             .iter()
             .any(|a| a.email == demo::ADMIN_EMAIL);
         if has_demo_admin {
-            let link =
-                sign_in_link(&store, &settings, &settings.public_base(), demo::ADMIN_EMAIL).await?;
+            let link = sign_in_link(
+                &store,
+                &settings,
+                &settings.public_base(),
+                demo::ADMIN_EMAIL,
+            )
+            .await?;
             println!("Anmeldelink für die Demo-Administration (einmal gültig): {link}");
         } else {
             println!(

@@ -132,7 +132,10 @@ fn sign_in_links_name_the_address_the_data_folders_server_runs_on_and_say_why() 
     let dir = TempDir::new();
     let (mut child, _, running) = serve_demo(&dir);
     let base = running.rsplit(' ').next().expect("address").to_owned();
-    assert_ne!(base, "http://127.0.0.1:8080", "the test server runs on a port of its own");
+    assert_ne!(
+        base, "http://127.0.0.1:8080",
+        "the test server runs on a port of its own"
+    );
 
     // The server's own address: stdout is the link alone (scripts read it), stderr why.
     let (stdout, stderr) = sign_in_link(&dir, "admin@konvent.example", &[]);

@@ -16,5 +16,7 @@ mod live_limits;
 mod map;
 mod moderation;
 mod oparl;
+mod podium;
 mod shell;
 mod strategy;
+mod walkthrough;
