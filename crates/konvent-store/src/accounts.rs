@@ -379,6 +379,22 @@ impl Store {
         Ok(accounts)
     }
 
+    /// The accounts holding exactly `grant` (e.g. the organizers of one event), by name.
+    pub async fn grant_holders(&self, grant: &Grant) -> Result<Vec<crate::Who>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.id, a.display_name FROM grants g JOIN accounts a ON a.id = g.account_id \
+             WHERE g.role = $1 AND g.scope = $2 ORDER BY a.display_name, a.id",
+        )
+        .bind(grant.role.as_str())
+        .bind(grant.scope.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| crate::Who::new(id, name))
+            .collect())
+    }
+
     /// Gives an account a role (audited). Granting what it already has changes nothing.
     pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
         let mut tx = self.begin_write().await?;

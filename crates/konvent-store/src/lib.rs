@@ -16,6 +16,7 @@ mod events;
 mod live;
 mod moderation;
 pub mod password;
+mod podium;
 mod strategy;
 mod venue;
 

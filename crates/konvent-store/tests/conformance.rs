@@ -1396,3 +1396,63 @@ async fn moderation_story(backend: &str, store: &Store) {
         Some("Rauschgoldengel")
     );
 }
+
+#[tokio::test]
+async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
+    for t in stores().await {
+        let store = &t.store;
+        konvent_store::demo::load(store, 21).await.expect("demo");
+        let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+        let topic = store.topics().await.expect("topics")[0].id;
+        let titles = || async { store.podium_titles(event.id, topic).await.expect("titles") };
+        store
+            .name_podium_group(
+                event.id,
+                topic,
+                None,
+                Some("Daten teilen"),
+                &[1, 2, 3],
+                "Moderation",
+            )
+            .await
+            .expect("named");
+        let named = titles().await;
+        assert_eq!(named.len(), 1, "{}", t.name);
+        assert_eq!(
+            (named[0].title.as_str(), named[0].members.as_slice()),
+            ("Daten teilen", [1, 2, 3].as_slice()),
+            "{}",
+            t.name
+        );
+        // Renaming replaces the title and records the group as it is now.
+        store
+            .name_podium_group(
+                event.id,
+                topic,
+                Some(named[0].id),
+                Some("Daten gemeinsam nutzen"),
+                &[1, 2, 3, 4],
+                "Moderation",
+            )
+            .await
+            .expect("renamed");
+        let named = titles().await;
+        assert_eq!(named.len(), 1, "{}", t.name);
+        assert_eq!(named[0].title, "Daten gemeinsam nutzen", "{}", t.name);
+        assert_eq!(named[0].members, [1, 2, 3, 4], "{}", t.name);
+        // Another topic's titles are its own; an empty name gives the suggestion back.
+        assert!(
+            store
+                .podium_titles(event.id, topic + 1)
+                .await
+                .expect("titles")
+                .is_empty()
+        );
+        store
+            .name_podium_group(event.id, topic, Some(named[0].id), None, &[], "Moderation")
+            .await
+            .expect("cleared");
+        assert!(titles().await.is_empty(), "{}", t.name);
+        t.remove().await;
+    }
+}

@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}/karte/standard", post(events::map::reset))
         .route("/konvent/{event}/podium", get(events::results::podium))
         .route(
+            "/konvent/{event}/podium/titel",
+            post(events::results::name_group),
+        )
+        .route(
             "/konvent/{event}/ergebnisse.md",
             get(events::results::export_md),
         )

@@ -107,10 +107,18 @@ impl Settings {
         toml::from_str(text)
     }
 
-    /// The base URL for links, without a trailing slash.
+    /// The base URL for links, without a trailing slash. A server listening on every
+    /// address (0.0.0.0, ::) is named by its loopback address, which browsers open.
     pub fn public_base(&self) -> String {
         if self.public_url.is_empty() {
-            format!("http://{}", self.bind)
+            let mut addr = self.bind;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr.ip() {
+                    IpAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+                    IpAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                });
+            }
+            format!("http://{addr}")
         } else {
             self.public_url.trim_end_matches('/').to_owned()
         }
@@ -224,6 +232,32 @@ mod tests {
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
         assert_eq!(table.len(), 27);
+    }
+
+    #[test]
+    fn links_name_public_url_or_the_bind_address_and_loopback_for_every_address() {
+        let at = |bind: &str, public_url: &str| Settings {
+            bind: bind.parse().expect("address"),
+            public_url: public_url.to_owned(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            at("127.0.0.1:8080", "").public_base(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            at("10.1.2.3:9000", "").public_base(),
+            "http://10.1.2.3:9000"
+        );
+        assert_eq!(
+            at("0.0.0.0:9000", "").public_base(),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(at("[::]:9000", "").public_base(), "http://[::1]:9000");
+        assert_eq!(
+            at("0.0.0.0:9000", "https://konvent.example/").public_base(),
+            "https://konvent.example"
+        );
     }
 
     #[test]

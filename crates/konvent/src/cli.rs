@@ -199,7 +199,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         SignedDuration::from_hours(hours),
                     )
                     .await?;
-                println!("{}/einladung/{}", settings.public_base(), token.token);
+                let (base, source) = link_base(&settings);
+                println!("{base}/einladung/{}", token.token);
+                eprintln!("{source}");
                 Ok(())
             }
             AdminCommand::SignInLink { email, store } => {
@@ -209,7 +211,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 if !store.accounts().await?.iter().any(|a| a.email == known) {
                     bail!("there is no account for {email}");
                 }
-                println!("{}", sign_in_link(&store, &settings, &email).await?);
+                // Links name the address the data folder's server is reached at; stdout
+                // carries the link alone (scripts read it), stderr says where it came from.
+                let (base, source) = link_base(&settings);
+                println!("{}", sign_in_link(&store, &settings, &base, &email).await?);
+                eprintln!("{source}");
                 Ok(())
             }
             AdminCommand::LoadTestSessions {
@@ -352,7 +358,12 @@ async fn import_map(
     Ok(())
 }
 
-async fn sign_in_link(store: &Store, settings: &Settings, email: &str) -> anyhow::Result<String> {
+async fn sign_in_link(
+    store: &Store,
+    settings: &Settings,
+    base: &str,
+    email: &str,
+) -> anyhow::Result<String> {
     let hours = i64::from(settings.sign_in_link_hours);
     let token = store
         .create_login_token(
@@ -363,11 +374,59 @@ async fn sign_in_link(store: &Store, settings: &Settings, email: &str) -> anyhow
             SignedDuration::from_hours(hours),
         )
         .await?;
-    Ok(format!(
-        "{}/anmelden/link/{}",
+    Ok(format!("{base}/anmelden/link/{}", token.token))
+}
+
+/// The file in the data folder where `serve` records the address its links name, so
+/// that `admin sign-in-link` and `admin invite` print links to the running server.
+const ADDRESS_FILE: &str = "server-address";
+
+/// Records the address the server's links name in its data folder. A failure only
+/// costs the command line its guess, so it is logged, not fatal.
+fn record_address(settings: &Settings) {
+    let path = settings.data_dir.join(ADDRESS_FILE);
+    let written = std::fs::create_dir_all(&settings.data_dir)
+        .and_then(|()| std::fs::write(&path, format!("{}\n", settings.public_base())));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "cannot record the server's address");
+    }
+}
+
+/// The base of links the command line prints, and a line saying where it comes from:
+/// `public_url` if set, else the address the data folder's server last ran on, else
+/// the configured or default bind address.
+fn link_base(settings: &Settings) -> (String, String) {
+    if !settings.public_url.is_empty() {
+        return (settings.public_base(), "Adresse aus public_url.".to_owned());
+    }
+    let path = settings.data_dir.join(ADDRESS_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let recorded = text.trim().trim_end_matches('/');
+        if recorded.starts_with("http://") || recorded.starts_with("https://") {
+            return (
+                recorded.to_owned(),
+                format!(
+                    "Adresse, an der der Server dieses Datenordners zuletzt lief ({}); \
+                     läuft er woanders, setzen Sie public_url.",
+                    path.display()
+                ),
+            );
+        }
+    }
+    if settings.bind != Settings::default().bind {
+        return (
+            settings.public_base(),
+            "Adresse aus der Einstellung bind; der Server dieses Datenordners lief noch nie \
+             (setzen Sie public_url, wenn er unter einer anderen Adresse erreichbar ist)."
+                .to_owned(),
+        );
+    }
+    (
         settings.public_base(),
-        token.token
-    ))
+        "Standardadresse: der Server dieses Datenordners lief noch nie; setzen Sie public_url \
+         in konvent.toml (oder KONVENT_PUBLIC_URL), wenn er unter einer anderen Adresse läuft."
+            .to_owned(),
+    )
 }
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
@@ -377,6 +436,7 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let mut settings = settings;
     // With port 0 the system picks one: links must name the real one.
     settings.bind = listener.local_addr()?;
+    record_address(&settings);
     if with_demo {
         if store.is_empty().await? {
             konvent_store::demo::load(&store, settings.follow_up_offset_days).await?;
@@ -388,7 +448,13 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
             .iter()
             .any(|a| a.email == demo::ADMIN_EMAIL);
         if has_demo_admin {
-            let link = sign_in_link(&store, &settings, demo::ADMIN_EMAIL).await?;
+            let link = sign_in_link(
+                &store,
+                &settings,
+                &settings.public_base(),
+                demo::ADMIN_EMAIL,
+            )
+            .await?;
             println!("Anmeldelink für die Demo-Administration (einmal gültig): {link}");
         } else {
             println!(

@@ -11,6 +11,7 @@ fn konvent() -> Command {
     cmd.env_remove("DATABASE_URL")
         .env_remove("KONVENT_DATA")
         .env_remove("KONVENT_BIND")
+        .env_remove("KONVENT_PUBLIC_URL")
         .env("RUST_LOG", "warn");
     cmd
 }
@@ -112,6 +113,86 @@ fn serve_demo_prints_a_sign_in_link_serves_the_directory_and_stops_on_sigterm() 
     assert_ne!(link, second_link);
     child.kill().expect("kill");
     let _ = child.wait();
+}
+
+/// `konvent admin sign-in-link EMAIL --data DIR` with extra environment: stdout, stderr.
+fn sign_in_link(dir: &TempDir, email: &str, env: &[(&str, &str)]) -> (String, String) {
+    let out = konvent()
+        .args(["admin", "sign-in-link", email, "--data", &dir.data()])
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (String::from_utf8(out.stdout).expect("utf-8"), stderr)
+}
+
+#[test]
+fn sign_in_links_name_the_address_the_data_folders_server_runs_on_and_say_why() {
+    let dir = TempDir::new();
+    let (mut child, _, running) = serve_demo(&dir);
+    let base = running.rsplit(' ').next().expect("address").to_owned();
+    assert_ne!(
+        base, "http://127.0.0.1:8080",
+        "the test server runs on a port of its own"
+    );
+
+    // The server's own address: stdout is the link alone (scripts read it), stderr why.
+    let (stdout, stderr) = sign_in_link(&dir, "admin@konvent.example", &[]);
+    let link = stdout.strip_suffix('\n').expect("one line");
+    assert!(!link.contains('\n'), "only the link on stdout: {stdout:?}");
+    assert!(
+        link.starts_with(&format!("{base}/anmelden/link/")),
+        "{link} names {base}"
+    );
+    assert!(
+        stderr.contains("Adresse, an der der Server dieses Datenordners zuletzt lief"),
+        "{stderr}"
+    );
+    // It works there: the link's page asks to press "Anmelden".
+    let path = link.trim_start_matches(&base);
+    let (status, page) = http_get(&base, path);
+    assert_eq!(status, 200, "{page}");
+
+    // public_url wins, and says so.
+    let (stdout, stderr) = sign_in_link(
+        &dir,
+        "admin@konvent.example",
+        &[("KONVENT_PUBLIC_URL", "https://konvent.example.org/")],
+    );
+    assert!(
+        stdout.starts_with("https://konvent.example.org/anmelden/link/"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("Adresse aus public_url"), "{stderr}");
+    child.kill().expect("kill");
+    let _ = child.wait();
+
+    // A data folder whose server never ran: the default address, and what to set.
+    let fresh = TempDir::new();
+    let out = konvent()
+        .args([
+            "admin",
+            "invite",
+            "neu@konvent.example",
+            "--role",
+            "participant",
+            "--data",
+            &fresh.data(),
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.starts_with("http://127.0.0.1:8080/einladung/"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Standardadresse") && stderr.contains("public_url"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod live;
 pub mod map;
+pub mod podium;
 pub mod video;
 
 use std::fmt;

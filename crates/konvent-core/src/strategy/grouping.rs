@@ -38,6 +38,9 @@ pub struct Terms {
 pub struct Group {
     pub members: Vec<usize>,
     pub shared: Vec<String>,
+    /// The most typical member: the one closest to the group's centre (the sum of its
+    /// members' TF-IDF vectors, each of length one); ties go to the first text.
+    pub centre: usize,
 }
 
 /// German stop words (Snowball's list, plus words that carry no topic in impulses).
@@ -558,7 +561,12 @@ pub fn group(texts: &[&str]) -> (Vec<Group>, Vec<Terms>) {
             words.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let mut shared: Vec<String> = words.into_iter().map(|(_, w)| w).collect();
             shared.dedup();
-            Group { members, shared }
+            let centre = centre(&members, &docs, &idf, &norms, &rank);
+            Group {
+                members,
+                shared,
+                centre,
+            }
         })
         .collect();
     groups.sort_by(|a, b| {
@@ -568,6 +576,45 @@ pub fn group(texts: &[&str]) -> (Vec<Group>, Vec<Terms>) {
             .then(a.members[0].cmp(&b.members[0]))
     });
     (groups, terms)
+}
+
+/// The member closest to the centre of `members`: its cosine with the sum of the
+/// members' unit vectors is largest (in one pass over the terms, not over pairs). Ties,
+/// and members without terms, go by the rank of their texts, then their position.
+fn centre(
+    members: &[usize],
+    docs: &[Vec<usize>],
+    idf: &[f64],
+    norms: &[f64],
+    rank: &[usize],
+) -> usize {
+    let mut sum: HashMap<usize, f64> = HashMap::new();
+    for &m in members {
+        if norms[m] > 0.0 {
+            for &t in &docs[m] {
+                *sum.entry(t).or_default() += idf[t] / norms[m];
+            }
+        }
+    }
+    let score = |m: usize| -> f64 {
+        if norms[m] == 0.0 {
+            return 0.0;
+        }
+        docs[m]
+            .iter()
+            .map(|&t| idf[t] / norms[m] * sum.get(&t).copied().unwrap_or(0.0))
+            .sum()
+    };
+    members
+        .iter()
+        .map(|&m| (score(m), m))
+        .max_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(rank[b.1].cmp(&rank[a.1]))
+                .then(b.1.cmp(&a.1))
+        })
+        .map(|(_, m)| m)
+        .unwrap_or(members[0])
 }
 
 fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -667,6 +714,33 @@ mod tests {
             groups.iter().map(|g| g.members.len()).sum::<usize>(),
             texts.len()
         );
+    }
+
+    #[test]
+    fn a_groups_centre_is_its_most_typical_member() {
+        let texts = [
+            "Register modernisieren",
+            "Register modernisieren und Daten vernetzen",
+            "Register modernisieren, Daten vernetzen und Portale verbinden",
+            "Register vernetzen",
+            "Fachkräfte gewinnen",
+        ];
+        let (groups, _) = group(&texts);
+        let register = groups
+            .iter()
+            .find(|g| g.members.contains(&0))
+            .expect("group");
+        assert!(register.members.len() >= 3, "{register:?}");
+        // The one that says what the others say, not the shortest or the longest.
+        assert_eq!(register.centre, 1, "{register:?}");
+        let alone = groups
+            .iter()
+            .find(|g| g.members == vec![4])
+            .expect("single");
+        assert_eq!(alone.centre, 4);
+        for g in &groups {
+            assert!(g.members.contains(&g.centre));
+        }
     }
 
     #[test]

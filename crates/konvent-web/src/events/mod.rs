@@ -9,6 +9,7 @@
 pub mod cafe;
 pub mod map;
 pub mod moderation;
+mod recipients;
 pub mod results;
 
 use std::sync::Arc;
@@ -296,6 +297,8 @@ struct RoomPage {
     other_rooms: Vec<(String, String)>,
     /// The pitch timer in the plenum, where the pitches are watched (K7); empty elsewhere.
     timer: String,
+    /// In the help desk room: who is on duty (the event's helpers).
+    helpdesk_staff: Option<Vec<konvent_store::Who>>,
 }
 
 pub async fn room(
@@ -340,8 +343,14 @@ pub async fn room(
     let presence = state.live.fanout.presence(event, &room.slug);
     let threshold = info.event.mute_threshold.to_string();
     let threshold = [("threshold", threshold.as_str())];
+    let helpdesk_staff = if room.kind == RoomKind::Helpdesk {
+        Some(state.store.helpers(event).await?)
+    } else {
+        None
+    };
     let t = ctx.tr();
     render(&RoomPage {
+        helpdesk_staff,
         c: Chrome::new(
             &ctx,
             "konvent",
@@ -976,7 +985,7 @@ struct MessagesPage {
     c: Chrome,
     slug: String,
     messages: Vec<String>,
-    recipients: Vec<(String, String)>,
+    recipients: Vec<recipients::RecipientGroup>,
     live_url: String,
     script: String,
 }
@@ -993,32 +1002,7 @@ pub async fn messages(
         .store
         .direct_messages(info.event.id, actor.who.id, actor.staff, 200)
         .await?;
-    let helpdesk = t.get("dm-helpdesk");
-    let mut recipients = vec![("helpdesk".to_owned(), helpdesk.clone())];
-    for helper in state.store.helpers(info.event.id).await? {
-        if helper.id != actor.who.id {
-            recipients.push((helper.id.to_string(), helper.name));
-        }
-    }
-    for room in &info.rooms {
-        if let Some(m) = &room.moderator
-            && m.id != actor.who.id
-            && !recipients.iter().any(|(id, _)| *id == m.id.to_string())
-        {
-            recipients.push((m.id.to_string(), m.name.clone()));
-        }
-    }
-    if actor.staff {
-        // Staff answer whoever wrote to them or to the help desk.
-        for r in &records {
-            if let (Some(id), Some(name)) = (r.sender_id, r.data["from"]["name"].as_str())
-                && id != actor.who.id
-                && !recipients.iter().any(|(i, _)| *i == id.to_string())
-            {
-                recipients.push((id.to_string(), name.to_owned()));
-            }
-        }
-    }
+    let recipients = recipients::groups(&state, &info, &actor, &records, &t).await?;
     let fx = Fx::for_page(
         &ctx,
         &slug,

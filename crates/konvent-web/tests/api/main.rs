@@ -17,6 +17,8 @@ mod lobby;
 mod map;
 mod moderation;
 mod oparl;
+mod podium;
 mod shell;
 mod strategy;
 mod walkthrough_gremien;
+mod walkthrough;

@@ -1,0 +1,69 @@
+//! The titles a moderator gives the groups of the podium bundle (K13). The groups
+//! themselves are computed from the impulses on every view; a title is stored with the
+//! impulses its group had when it was named, and
+//! [`konvent_core::konvent::podium::titles_for`] finds the group it belongs to now.
+
+use konvent_core::konvent::podium::NamedGroup;
+
+use crate::{Result, Store, now_micros};
+
+impl Store {
+    /// The titles given to the podium groups of one topic at one event, oldest first.
+    pub async fn podium_titles(&self, event_id: i64, topic_id: i64) -> Result<Vec<NamedGroup>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, title, members FROM podium_titles \
+             WHERE event_id = $1 AND topic_id = $2 ORDER BY id",
+        )
+        .bind(event_id)
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, members)| NamedGroup {
+                id,
+                title,
+                // Written by `name_podium_group` only; an unreadable list names nothing.
+                members: serde_json::from_str(&members).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Names a podium group (its impulses `members`): the title it carried before
+    /// (`replaces`, if any) goes, and `title` is stored unless it is `None`, which gives
+    /// the group back its suggested title. One transaction.
+    pub async fn name_podium_group(
+        &self,
+        event_id: i64,
+        topic_id: i64,
+        replaces: Option<i64>,
+        title: Option<&str>,
+        members: &[i64],
+        named_by: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(id) = replaces {
+            sqlx::query("DELETE FROM podium_titles WHERE id = $1 AND event_id = $2")
+                .bind(id)
+                .bind(event_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(title) = title {
+            sqlx::query(
+                "INSERT INTO podium_titles (event_id, topic_id, title, members, named_by, named_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(event_id)
+            .bind(topic_id)
+            .bind(title)
+            .bind(serde_json::to_string(members).unwrap_or_else(|_| "[]".to_owned()))
+            .bind(named_by)
+            .bind(now_micros())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
