@@ -790,3 +790,16 @@ moderation-report = Melden
 moderation-report-reason = Warum melden Sie das?
 moderation-report-send = Meldung senden
 moderation-chat-locked = Der Chat dieses Raums ist gesperrt; es schreiben nur Organisation und Moderation.
+
+# World Café: live regions (issue 15)
+impulse-hidden-text = Ausgeblendeter Impuls
+impulse-merge-open = Impulse zusammenführen …
+impulse-merge-from = Impuls
+table-people-none = Noch sitzt niemand an diesem Tisch.
+table-summary-none = Noch keine Zusammenfassung.
+table-summary-by = Festgehalten von { $name }
+table-summary-saved = Zusammenfassung gespeichert
+table-not-started = Diese Runde hat noch nicht begonnen; Impulse gibt es, sobald sie läuft.
+cafe-runs-until = Läuft bis
+cafe-clock-suffix = Uhr
+cafe-ended-rounds = Beendete Runden ({ $count })

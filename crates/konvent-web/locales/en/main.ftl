@@ -790,3 +790,16 @@ moderation-report = Report
 moderation-report-reason = Why are you reporting this?
 moderation-report-send = Send report
 moderation-chat-locked = This room's chat is locked; only organizers and moderators write here.
+
+# World Café: live regions (issue 15)
+impulse-hidden-text = Hidden impulse
+impulse-merge-open = Merge impulses …
+impulse-merge-from = Impulse
+table-people-none = Nobody sits at this table yet.
+table-summary-none = No summary yet.
+table-summary-by = Written down by { $name }
+table-summary-saved = Summary saved
+table-not-started = This round has not begun yet; impulses can be given once it runs.
+cafe-runs-until = Runs until
+cafe-clock-suffix = { "" }
+cafe-ended-rounds = Ended rounds ({ $count })

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::i18n::{Lang, Tr};
 
+pub mod cafe;
 pub mod chat;
 pub mod floor;
 
@@ -184,6 +185,7 @@ pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
     match record.kind.as_str() {
         "chat" | "announcement" | "dm" | "chat_lock" => chat::ops(record, fx),
         "hand" | "floor" => floor::ops(record, fx),
+        "impulse" | "summary" | "seat" | "round" => cafe::ops(record, fx),
         "removed" => removed(record),
         _ => Vec::new(),
     }
