@@ -130,6 +130,9 @@
         case "upsert": {
           var list = byId(op.into);
           if (!list || !node || !sameRoom(list, evRoom)) return;
+          // A list of one table of a room (a café round) takes only that table's items.
+          var scope = list.getAttribute("data-scope");
+          if (scope && node.getAttribute("data-scope") && node.getAttribute("data-scope") !== scope) return;
           old = node.id ? byId(node.id) : null;
           if (old) old.parentNode.replaceChild(node, old); else insertSorted(list, node);
           break;

@@ -118,6 +118,7 @@ pub fn impulse(i: &ImpulseLine, fx: &Fx) -> String {
 struct MergeOption<'a> {
     list: &'a str,
     id: i64,
+    table: i64,
     sort: String,
     text: &'a str,
 }
@@ -127,6 +128,7 @@ pub fn merge_option(list: &str, i: &ImpulseLine) -> String {
     html(&MergeOption {
         list,
         id: i.id,
+        table: i.table,
         sort: sort_key(i.id),
         text: &i.text,
     })
@@ -414,4 +416,79 @@ fn impulse_ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
         });
     }
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn line(hidden: bool) -> ImpulseLine {
+        ImpulseLine {
+            id: 7,
+            table: 3,
+            room: "datennutzung".into(),
+            author_id: Some(5),
+            author: "Jana Albers".into(),
+            text: if hidden {
+                String::new()
+            } else {
+                "Register vernetzen".into()
+            },
+            hidden,
+            merged: false,
+            edited: false,
+            created_at: "2026-12-03T10:00:00Z".parse().expect("time"),
+        }
+    }
+
+    #[test]
+    fn an_impulse_offers_its_author_a_change_for_a_quarter_of_an_hour() {
+        let html = impulse(&line(false), &Fx::live(Lang::De, "k"));
+        assert!(
+            html.contains(r#"data-gate="account:5 until:2026-12-03T10:15:00Z" hidden"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-gate="not-account:5" hidden"#));
+        assert!(html.contains(r#"data-gate="moderator:datennutzung" hidden"#));
+    }
+
+    #[test]
+    fn a_hidden_impulse_shows_only_to_the_tables_moderators_and_without_its_text() {
+        let mut record = LiveRecord {
+            event_id: 1,
+            seq: 9,
+            kind: "impulse".into(),
+            room: Some("datennutzung".into()),
+            audience: konvent_store::Audience::All,
+            sender_id: Some(1),
+            recipient_id: None,
+            data: serde_json::json!({
+                "id": 7, "table": 3, "author": {"id": 5, "name": "Jana Albers"},
+                "text": "Geheim", "hidden": true, "action": "moderated"
+            }),
+            at: 0,
+        };
+        let ops = ops(&record, &Fx::live(Lang::De, "k"));
+        let DomOp::Upsert { html, .. } = &ops[0] else {
+            panic!("{ops:?}")
+        };
+        assert!(!html.contains("Geheim"), "{html}");
+        assert!(html.starts_with(
+            r#"<li id="impulse-7" data-impulse="7" data-scope="table-3" data-sort="00000000000000000007" class="hidden-impulse" data-gate="moderator:datennutzung" hidden>"#
+        ), "{html}");
+        // It leaves the merge form.
+        assert!(ops.contains(&DomOp::Remove {
+            id: "merge-from-7".into()
+        }));
+        record.data["hidden"] = serde_json::json!(false);
+        let ops = super::ops(&record, &Fx::live(Lang::De, "k"));
+        assert!(matches!(
+            &ops[1],
+            DomOp::Upsert {
+                into: "merge-from",
+                ..
+            }
+        ));
+    }
 }

@@ -198,9 +198,16 @@ fn removed(record: &LiveRecord) -> Vec<DomOp> {
         return Vec::new();
     };
     match item {
-        "chat" | "impulse" | "pin" | "question" => vec![DomOp::Remove {
+        "chat" | "pin" | "question" => vec![DomOp::Remove {
             id: format!("{item}-{id}"),
         }],
+        // An impulse also leaves the moderation's merge form.
+        "impulse" => ["impulse", "merge-from", "merge-into"]
+            .into_iter()
+            .map(|list| DomOp::Remove {
+                id: format!("{list}-{id}"),
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
