@@ -183,6 +183,21 @@ describe('the World Café live', () => {
       }
       await p.axe();
     }
+
+    // Round 4 at the same topic shares the table's room: an impulse given there does not
+    // stray onto the round-3 page p1 still has open.
+    await chair.load(() => chair.page.getByRole('button', { name: 'Runde anlegen' }).click());
+    await chair.load(() => chair.page.getByRole('button', { name: 'Runde 4 für alle Tische starten' }).click());
+    await chair.load(() => round(chair.page, 4).getByRole('link', { name: 'Datennutzung' }).click());
+    await waitLive(chair.page);
+    const next = 'Ein Impuls aus Runde 4';
+    await chair.page.getByLabel('Ihr Impuls').fill(next);
+    await chair.page.getByLabel('Ihr Impuls').press('Enter');
+    await impulse(chair.page, next).waitFor();
+    await p1.page.locator(`#table-round-${tableId}[data-state="ended"]`).waitFor({ state: 'attached' });
+    await p1.page.waitForTimeout(500); // the same frame reached p1's socket by now
+    assert.equal(await impulse(p1.page, next).count(), 0, 'round 4 stays at round 4');
+    await assertRegionsEqualReload(p1.page, '#impulses', 'another round');
     for (const s of [chair, p1, p2]) s.assertClean();
   });
 });
