@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
+import { waitLive } from '../lib/regions.mjs';
 import { startServer } from '../lib/server.mjs';
 
 const SLUG = 'strategiekonvent-2025';
@@ -52,20 +53,34 @@ describe('a World Café with two rounds', () => {
 
     const tokens = participantTokens(server, SLUG, 3);
     const people = [];
-    for (const token of tokens) {
+    for (const token of tokens.slice(0, 2)) {
       const s = await asParticipant(browser, server, token);
       sessions.push(s);
       await s.visit(CAFE);
       people.push(s);
     }
-    const [p1, p2, p3] = people;
+    // The third's page is not live (its socket never reaches the server): it keeps what
+    // it showed when it loaded, as a page without JavaScript does. (A live page turns the
+    // table's row "voll" at once, as the organizer's other tab shows below.)
+    const p3 = await asParticipant(browser, server, tokens[2]);
+    await p3.page.routeWebSocket(/\/live/, () => {});
+    sessions.push(p3);
+    await p3.visit(CAFE);
+    people.push(p3);
+    const [p1, p2] = people;
 
+    const watch = await openSession(browser, server, { context: chair.context });
+    await watch.visit(CAFE);
+    await waitLive(watch.page);
     // Two take the two seats at "Datennutzung"; each lands on the table page, live.
     for (const p of [p1, p2]) {
       await p.load(() => seatButton(p.page, 3, 'Datennutzung').click());
       await p.page.getByRole('heading', { level: 1, name: 'Datennutzung – Runde 3' }).waitFor();
       await live(p.page);
     }
+    // A live café page learns it at once: the organizer's other tab shows "voll".
+    await round(watch.page, 3).locator('tr', { hasText: 'Datennutzung' }).getByText('voll').waitFor();
+    await watch.close();
     // The third finds the table full (her page was loaded before) and is offered the others.
     await p3.load(() => seatButton(p3.page, 3, 'Datennutzung').click(), { allowStatus: (s) => s === 409 });
     const notice = p3.page.locator('#cafe-notice');
@@ -91,8 +106,11 @@ describe('a World Café with two rounds', () => {
     await chair.load(() => round(chair.page, 3).getByRole('link', { name: 'Datennutzung' }).click());
     await chair.page.getByRole('heading', { name: 'Leitfaden für die Moderation' }).waitFor();
     const summary = 'Runde 3: Vorrang hat ein gemeinsamer Datenkatalog, gepflegt wie ein Register.';
+    await waitLive(chair.page);
     await chair.page.getByRole('textbox', { name: /^Zusammenfassung/ }).fill(summary);
-    await chair.load(() => chair.page.getByRole('button', { name: 'Zusammenfassung speichern' }).click());
+    // Saved over the live connection: confirmed beside the form, no page load.
+    await chair.page.getByRole('button', { name: 'Zusammenfassung speichern' }).click();
+    await chair.page.getByText('Zusammenfassung gespeichert').waitFor();
     assert.equal(await chair.page.getByRole('textbox', { name: /^Zusammenfassung/ }).inputValue(), summary);
     await chair.visit(CAFE);
     await chair.load(() => chair.page.getByRole('button', { name: 'Runde 3 für alle Tische beenden' }).click());

@@ -135,6 +135,7 @@ impl Impulse {
             "hidden": self.hidden,
             "merged_into": self.merged_into,
             "edited": self.edited,
+            "created_at": self.created_at.to_string(),
         })
     }
 }
@@ -338,6 +339,86 @@ async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, String, i64, i64
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)
+}
+
+/// Who sits at a table, by name, as `{id, name}` objects for live entries.
+async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Value>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT a.id, a.display_name FROM table_seats s JOIN accounts a \
+         ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name, a.id",
+    )
+    .bind(table_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .collect())
+}
+
+/// A café table as live entries carry it: `id`, `topic`, `question`, `moderator`,
+/// `capacity`, `people` (who sits there) and its round's `status`.
+async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<Value> {
+    let (topic, question, moderator, capacity, status): (
+        String,
+        String,
+        Option<String>,
+        i64,
+        String,
+    ) = sqlx::query_as(
+        "SELECT t.title, t.question, a.display_name, c.capacity, k.status \
+         FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
+         JOIN topics t ON t.id = c.topic_id LEFT JOIN accounts a ON a.id = c.moderator_id \
+         WHERE c.id = $1",
+    )
+    .bind(table_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(json!({
+        "id": table_id,
+        "topic": topic,
+        "question": question,
+        "moderator": moderator,
+        "capacity": capacity,
+        "people": seated_in(tx, table_id).await?,
+        "status": status,
+    }))
+}
+
+/// The event's café rounds for a `round` entry: each round's `id`, `number`, `status`,
+/// `ends_at` and `tables` (see [`table_line_in`]), in the order [`Store::rounds`] gives
+/// them.
+async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<Value>> {
+    let rounds: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, number, status, ends_at FROM cafe_rounds WHERE event_id = $1 \
+         ORDER BY number",
+    )
+    .bind(event_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let tables: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.round_id FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
+         JOIN topics t ON t.id = c.topic_id WHERE k.event_id = $1 ORDER BY k.number, t.position",
+    )
+    .bind(event_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::with_capacity(rounds.len());
+    for (id, number, status, ends_at) in rounds {
+        let mut lines = Vec::new();
+        for (table, _) in tables.iter().filter(|t| t.1 == id) {
+            lines.push(table_line_in(tx, *table).await?);
+        }
+        out.push(json!({
+            "id": id,
+            "number": number,
+            "status": status,
+            "ends_at": ends_at.map(|e| timestamp(e).to_string()),
+            "tables": lines,
+        }));
+    }
+    Ok(out)
 }
 
 impl Store {
@@ -731,7 +812,28 @@ impl Store {
         let now = now_micros();
         let ends_at = now + minutes * 60_000_000;
         match (current.as_str(), status) {
-            ("planned" | "ended", RoundStatus::Running) => {
+            ("ended", RoundStatus::Running) => {
+                return Err(StoreError::Conflict(format!(
+                    "Runde {number} ist schon beendet und lässt sich nicht noch einmal \
+                     starten; starten lässt sich nur die nächste geplante Runde."
+                )));
+            }
+            ("planned", RoundStatus::Running) => {
+                // Rounds run in their order: only the first planned one starts.
+                let (earlier,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM cafe_rounds WHERE event_id = $1 \
+                     AND status = 'planned' AND number < $2",
+                )
+                .bind(event_id)
+                .bind(number)
+                .fetch_one(&mut **tx)
+                .await?;
+                if earlier > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "Vor Runde {number} ist noch eine frühere Runde geplant; \
+                         bitte zuerst diese starten."
+                    )));
+                }
                 let (running,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM cafe_rounds WHERE event_id = $1 AND status = 'running'",
                 )
@@ -777,12 +879,16 @@ impl Store {
             recipient_id: None,
             client_id: None,
         };
+        // Every round as it stands now, so an open café page shows the new state
+        // without a reload.
+        let rounds = rounds_in(tx, event_id).await?;
         let record = append(tx, event_id, entry, |_| {
             json!({
                 "round": number,
                 "status": status.as_str(),
                 "ends_at": (status == RoundStatus::Running)
                     .then(|| timestamp(ends_at).to_string()),
+                "rounds": rounds,
             })
         })
         .await?;
@@ -844,12 +950,12 @@ impl Store {
         for table in
             std::iter::once(table_id).chain(before.map(|(t,)| t).filter(|t| *t != table_id))
         {
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM table_seats WHERE table_id = $1")
-                    .bind(table)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            counts.push(json!({ "table": table, "seated": n }));
+            // Who sits there, from the same rows as the count: a page's "Am Tisch" and
+            // its headcount are rendered from this one list.
+            let mut line = table_line_in(tx, table).await?;
+            line["table"] = json!(table);
+            line["seated"] = json!(line["people"].as_array().map_or(0, Vec::len));
+            counts.push(line);
         }
         let (event_id, ..) = table_room(tx, table_id).await?;
         let entry = Entry {
@@ -886,11 +992,20 @@ impl Store {
         Ok(row.map(|(id,)| id))
     }
 
+    /// The event's café rounds as a `round` live entry carries them (`rounds`): the
+    /// café page renders them with the same fragment as the live change.
+    pub async fn cafe_rounds(&self, event_id: i64) -> Result<Vec<Value>> {
+        let mut tx = self.pool.begin().await?;
+        let rounds = rounds_in(&mut tx, event_id).await?;
+        tx.commit().await?;
+        Ok(rounds)
+    }
+
     /// Who sits at a table.
     pub async fn table_people(&self, table_id: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.display_name FROM table_seats s JOIN accounts a \
-             ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name",
+             ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name, a.id",
         )
         .bind(table_id)
         .fetch_all(&self.pool)

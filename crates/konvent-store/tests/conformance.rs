@@ -921,6 +921,24 @@ async fn strategy_story(backend: &str, store: &Store) {
         .await
         .expect("now free");
     assert_eq!(store.seat(r3, people[1].id).await.expect("seat"), Some(t3b));
+    let moved = store
+        .take_seat(t3b, people[0].id, people[0].id)
+        .await
+        .expect("move");
+    let tables = moved.record.data["tables"].as_array().expect("tables");
+    for t in tables {
+        // Who sits there, from the same rows as the headcount.
+        assert_eq!(
+            t["people"].as_array().expect("people").len() as i64,
+            t["seated"].as_i64().expect("seated"),
+            "{backend}: {t}"
+        );
+    }
+    assert_eq!(tables[0]["people"].as_array().map(Vec::len), Some(2));
+    store
+        .take_seat(t3a, people[0].id, people[0].id)
+        .await
+        .expect("back");
     assert_eq!(store.table_people(t3a).await.expect("people").len(), 2);
 
     // Only one round runs at a time; starting and ending are live entries for everybody.
@@ -996,10 +1014,22 @@ async fn strategy_story(backend: &str, store: &Store) {
         .save_summary(t3a, &people[3], "Register sind der Schlüssel.")
         .await
         .expect("summary");
-    store
+    let ended = store
         .set_round(event.id, r3, &people[3], RoundStatus::Ended)
         .await
         .expect("end");
+    assert_eq!(
+        ended.record.data["rounds"][0]["status"], "ended",
+        "{backend}: the entry carries every round as it stands"
+    );
+    // An ended round does not start again.
+    assert!(
+        matches!(
+            store.set_round(event.id, r3, &people[3], RoundStatus::Running).await,
+            Err(StoreError::Conflict(ref m)) if m.contains("schon beendet")
+        ),
+        "{backend}"
+    );
     let previous = store.previous_summary(t4a).await.expect("previous");
     assert_eq!(
         previous,

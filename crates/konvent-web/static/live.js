@@ -128,6 +128,9 @@
         case "upsert": {
           var list = byId(op.into);
           if (!list || !node || !sameRoom(list, evRoom)) return;
+          // A list of one table of a room (a café round) takes only that table's items.
+          var scope = list.getAttribute("data-scope");
+          if (scope && node.getAttribute("data-scope") && node.getAttribute("data-scope") !== scope) return;
           old = node.id ? byId(node.id) : null;
           if (old) old.parentNode.replaceChild(node, old); else insertSorted(list, node);
           break;
@@ -229,42 +232,7 @@
     if (data.status === "rejected") li.hidden = true;
   }
 
-  // World Café: impulses of this table, its summary, headcounts, rounds, the pinboard.
-  function impulse(ev) {
-    var d = ev.data || {};
-    var list = byId("impulses");
-    if (!list || ev.room !== room || list.getAttribute("data-table") !== String(d.table)) return;
-    var leads = list.getAttribute("data-leads") === "true";
-    var li = list.querySelector('[data-impulse="' + d.id + '"]');
-    if (!li) {
-      // A tombstone (the impulse was hidden or removed) has no text to show.
-      if ((d.hidden && !leads) || d.redacted) return;
-      li = el("li");
-      li.setAttribute("data-impulse", String(d.id));
-      li.setAttribute("data-seq", String(ev.seq));
-      li.appendChild(el("span", "body"));
-      li.appendChild(document.createTextNode(" "));
-      var meta = el("span", "meta");
-      meta.appendChild(el("span", "who", d.author ? d.author.name : ""));
-      meta.appendChild(el("span", "state"));
-      li.appendChild(meta);
-      appendOnce(list, li);
-      var empty = byId("impulses-empty");
-      if (empty) empty.hidden = true;
-    }
-    if (d.text !== undefined) li.querySelector(".body").textContent = d.text;
-    var state = li.querySelector(".state");
-    if (state) {
-      var parts = [];
-      if (d.edited) parts.push(T.edited);
-      if (d.hidden) parts.push(T.hidden);
-      if (d.merged_into) parts.push(T.merged);
-      state.textContent = parts.length ? " · " + parts.join(" · ") : "";
-    }
-    li.classList.toggle("hidden-impulse", !!d.hidden);
-    li.classList.toggle("merged-impulse", !!d.merged_into);
-    if (d.hidden && !leads) li.parentNode.removeChild(li);
-  }
+  // The pinboard.
   function pin(d) {
     var list = byId("pins");
     if (!list) return;
@@ -332,38 +300,10 @@
       case "question":
         question(d);
         break;
-      case "impulse":
-        impulse(ev);
+      case "round":
+        // The café's regions are fragments (live/fragments/cafe.rs); this only says it.
+        if (!replaying) say(T.round + d.round + (d.status === "running" ? T.running : T.ended));
         break;
-      case "summary": {
-        var shown = byId("table-summary");
-        var list2 = byId("impulses");
-        if (shown && list2 && list2.getAttribute("data-table") === String(d.table)) shown.textContent = d.text;
-        break;
-      }
-      case "seat":
-        (d.tables || []).forEach(function (t) {
-          document.querySelectorAll('[data-table-count="' + t.table + '"]').forEach(function (e) {
-            e.textContent = String(t.seated);
-          });
-        });
-        break;
-      case "round": {
-        var line = T.round + d.round + (d.status === "running" ? T.running : T.ended);
-        var table = byId("impulses");
-        if (table) {
-          // A table page: its round ending closes the impulse form.
-          if (table.getAttribute("data-round") !== String(d.round)) break;
-          var form = byId("impulse-form");
-          if (form && d.status === "ended") form.hidden = true;
-          say(d.status === "running" ? line + T.reload : line);
-        } else if (document.querySelector("[data-round]")) {
-          // The café page shows the new state (buttons, timer); never over unsent text.
-          if (!replaying && !typing()) { say(line); setTimeout(function () { location.reload(); }, 600); }
-          else say(line + T.reload);
-        }
-        break;
-      }
       case "pin":
         pin(d);
         break;

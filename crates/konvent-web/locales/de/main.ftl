@@ -858,3 +858,15 @@ lobby-helpdesk-hint = Bei Fragen: eine Nachricht an den Help Desk oder an die He
 lobby-mine-hint = Ihre Impulse, Pinnwand-Themen und Anknüpfungspunkte – und was daraus wurde.
 lobby-feedback-hint = Die Umfrage ist geöffnet: Wie war die Veranstaltung?
 lobby-organize-hint = Ablauf, Pitch-Timer, Durchsagen, Räume und Umfrage steuern.
+# World Café: live regions (issue 15)
+impulse-hidden-text = Ausgeblendeter Impuls
+impulse-merge-open = Impulse zusammenführen …
+impulse-merge-from = Impuls
+table-people-none = Noch sitzt niemand an diesem Tisch.
+table-summary-none = Noch keine Zusammenfassung.
+table-summary-by = Festgehalten von { $name }
+table-summary-saved = Zusammenfassung gespeichert
+table-not-started = Diese Runde hat noch nicht begonnen; Impulse gibt es, sobald sie läuft.
+cafe-runs-until = Läuft bis
+cafe-clock-suffix = Uhr
+cafe-ended-rounds = Beendete Runden ({ $count })

@@ -858,3 +858,15 @@ lobby-helpdesk-hint = Questions? Write to the help desk or to the helpers.
 lobby-mine-hint = Your impulses, pinboard topics and follow-ups – and what came of them.
 lobby-feedback-hint = The survey is open: how was the event?
 lobby-organize-hint = Run the agenda, the pitch timer, announcements, rooms and the survey.
+# World Café: live regions (issue 15)
+impulse-hidden-text = Hidden impulse
+impulse-merge-open = Merge impulses …
+impulse-merge-from = Impulse
+table-people-none = Nobody sits at this table yet.
+table-summary-none = No summary yet.
+table-summary-by = Written down by { $name }
+table-summary-saved = Summary saved
+table-not-started = This round has not begun yet; impulses can be given once it runs.
+cafe-runs-until = Runs until
+cafe-clock-suffix = { "" }
+cafe-ended-rounds = Ended rounds ({ $count })

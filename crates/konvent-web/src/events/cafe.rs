@@ -5,50 +5,27 @@
 //! live for everybody at the table. Also the pinboard (K11).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use jiff::Timestamp;
 use konvent_core::konvent::live::Command;
-use konvent_core::strategy::{
-    FollowTarget, IMPULSE_EDIT_SECONDS, ROUND_MINUTES, RoundStatus, TABLE_CAPACITY,
-};
-use konvent_store::{CafeTable, Impulse, NewTable, Pin, Round, Topic, Who};
+use konvent_core::strategy::{FollowTarget, ROUND_MINUTES, TABLE_CAPACITY};
+use konvent_store::{CafeTable, NewTable, Pin, Topic, Who};
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
 use crate::AppState;
 use crate::ctx::{CsrfForm, CsrfPairs, Ctx};
 use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
-use crate::live::Actor;
 use crate::live::cafe::leads;
+use crate::live::fragments::Fx;
+use crate::live::fragments::cafe::{self as fragments, ImpulseLine, Seated};
 
-fn round_label(t: &Tr, round: &Round) -> String {
-    t.get(&format!("round-status-{}", round.status.as_str()))
-}
-
-struct TableLine {
+/// A table the organizers can seat somebody at (its round has not ended).
+struct AssignTable {
     id: i64,
-    topic: String,
-    question: String,
-    moderator: String,
-    seated: i64,
-    capacity: i64,
-    full: bool,
-    mine: bool,
-}
-
-struct RoundView {
-    id: i64,
-    number: i64,
-    status: String,
-    running: bool,
-    ended: bool,
-    ends_at: Option<String>,
-    remaining: String,
-    tables: Vec<TableLine>,
+    label: String,
 }
 
 #[derive(Template)]
@@ -56,9 +33,13 @@ struct RoundView {
 struct CafePage {
     c: Chrome,
     slug: String,
-    rounds: Vec<RoundView>,
+    /// The rounds region (`live::fragments::cafe::cafe_rounds`).
+    rounds: String,
+    /// Tables with room, named in the notice after a full table refused.
+    free: Vec<(String, i64, i64)>,
     organizer: bool,
     people: Vec<Who>,
+    assign: Vec<AssignTable>,
     topics: Vec<Topic>,
     minutes: i64,
     capacity: i64,
@@ -76,42 +57,30 @@ async fn cafe_page(
     let info = event_info(state, slug).await?;
     let actor = require_actor(state, ctx, &info).await?;
     let t = ctx.tr();
-    let now = Timestamp::now().as_second();
-    let mut rounds = Vec::new();
-    for round in state.store.rounds(info.event.id).await? {
-        let mine = state.store.seat(round.id, actor.who.id).await?;
-        let left = round
-            .ends_at
-            .map(|e| (e.as_second() - now).max(0))
-            .unwrap_or(0);
-        rounds.push(RoundView {
-            id: round.id,
-            number: round.number,
-            status: round_label(&t, &round),
-            running: round.status == RoundStatus::Running,
-            ended: round.status == RoundStatus::Ended,
-            ends_at: round.ends_at.map(|e| e.to_string()),
-            remaining: format!("{}:{:02}", left / 60, left % 60),
-            tables: round
-                .tables
-                .iter()
-                .map(|table| TableLine {
-                    id: table.id,
-                    topic: table.topic.title.clone(),
-                    question: table.topic.question.clone(),
-                    moderator: table
-                        .moderator
-                        .as_ref()
-                        .map(|m| m.name.clone())
-                        .unwrap_or_default(),
-                    seated: table.seated,
-                    capacity: table.capacity,
-                    full: table.full(),
-                    mine: mine == Some(table.id),
-                })
-                .collect(),
-        });
-    }
+    let rounds = fragments::rounds_of(&serde_json::Value::Array(
+        state.store.cafe_rounds(info.event.id).await?,
+    ));
+    let fx = Fx::page(
+        ctx.lang,
+        slug,
+        &ctx.csrf,
+        format!("/konvent/{slug}/cafe"),
+        actor.viewer(&info),
+    );
+    let open = || rounds.iter().filter(|r| r.status != "ended");
+    let free = open()
+        .flat_map(|r| r.tables.iter())
+        .filter(|tb| (tb.people.len() as i64) < tb.capacity)
+        .map(|tb| (tb.topic.clone(), tb.people.len() as i64, tb.capacity))
+        .collect();
+    let assign = open()
+        .flat_map(|r| {
+            r.tables.iter().map(|tb| AssignTable {
+                id: tb.id,
+                label: format!("{} {} – {}", t.get("round"), r.number, tb.topic),
+            })
+        })
+        .collect();
     let people = if actor.organizer {
         state.store.event_people(info.event.id, 500).await?
     } else {
@@ -124,9 +93,11 @@ async fn cafe_page(
             t.with("cafe-title", &[("event", &info.event.title)]),
         ),
         slug: slug.to_owned(),
-        rounds,
+        rounds: fragments::cafe_rounds(&rounds, &fx),
+        free,
         organizer: actor.organizer,
         people,
+        assign,
         topics: if actor.organizer {
             state.store.topics().await?
         } else {
@@ -281,29 +252,6 @@ pub async fn create_round(
 
 // A table -------------------------------------------------------------------------------
 
-struct ImpulseView {
-    id: i64,
-    author: String,
-    text: String,
-    hidden: bool,
-    merged: bool,
-    editable: bool,
-    edited: bool,
-}
-
-fn impulse_view(i: &Impulse, actor: &Actor, now: i64) -> ImpulseView {
-    ImpulseView {
-        id: i.id,
-        author: i.author_name.clone(),
-        text: i.text.clone(),
-        hidden: i.hidden,
-        merged: i.merged_into.is_some(),
-        editable: i.author_id == Some(actor.who.id)
-            && now - i.created_at.as_second() <= IMPULSE_EDIT_SECONDS,
-        edited: i.edited,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "konvent/table.html")]
 struct TablePage {
@@ -311,24 +259,39 @@ struct TablePage {
     slug: String,
     table: CafeTable,
     topic: Topic,
-    running: bool,
+    /// The round's state: `planned`, `running` or `ended` (the round region's
+    /// `data-state`).
+    round_state: String,
+    round_region: String,
     seated: bool,
     leads: bool,
-    /// Organizers remove impulses for good (K17).
-    organizer: bool,
     previous: Option<(i64, String, String)>,
-    impulses: Vec<ImpulseView>,
-    people: Vec<Who>,
+    /// The impulse lines (`live::fragments::cafe::impulse`).
+    impulses: Vec<String>,
+    /// The merge form's choices, twice (`merge-from`, `merge-into`).
+    merge_from: Vec<String>,
+    merge_into: Vec<String>,
+    people: String,
+    summary: String,
+    /// The summary was just saved (the plain form's way back says so).
+    saved: bool,
     following: bool,
     live_url: String,
     script: String,
     back: String,
 }
 
+#[derive(Deserialize)]
+pub struct TableQuery {
+    #[serde(default)]
+    gespeichert: Option<String>,
+}
+
 pub async fn table(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((slug, table_id)): Path<(String, i64)>,
+    Query(query): Query<TableQuery>,
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
@@ -338,13 +301,36 @@ pub async fn table(
     }
     let leads = leads(&actor, &info, &table);
     let seated = state.store.seat(table.round_id, actor.who.id).await? == Some(table.id);
-    let now = Timestamp::now().as_second();
-    let impulses = state
+    let back = format!("/konvent/{slug}/cafe/tische/{}", table.id);
+    let fx = Fx::page(
+        ctx.lang,
+        &slug,
+        &ctx.csrf,
+        back.clone(),
+        actor.viewer(&info),
+    );
+    // Every impulse, hidden ones too: the fragment shows those only to the table's
+    // moderators, and without their text.
+    let lines: Vec<ImpulseLine> = state
         .store
-        .table_impulses(table.id, leads)
+        .table_impulses(table.id, true)
         .await?
         .iter()
-        .map(|i| impulse_view(i, &actor, now))
+        .map(|i| ImpulseLine::of(i, &table.room_slug))
+        .collect();
+    let choices = |list: &str| {
+        lines
+            .iter()
+            .filter(|i| fragments::mergeable(i))
+            .map(|i| fragments::merge_option(list, i))
+            .collect::<Vec<_>>()
+    };
+    let people: Vec<Seated> = state
+        .store
+        .table_people(table.id)
+        .await?
+        .iter()
+        .map(Seated::from)
         .collect();
     let following = state
         .store
@@ -364,19 +350,29 @@ pub async fn table(
                 ],
             ),
         ),
-        running: table.round_status == RoundStatus::Running,
+        round_state: table.round_status.as_str().to_owned(),
+        round_region: fragments::table_round_id(table.id),
         previous: state.store.previous_summary(table.id).await?,
-        people: state.store.table_people(table.id).await?,
+        impulses: lines.iter().map(|i| fragments::impulse(i, &fx)).collect(),
+        merge_from: choices("merge-from"),
+        merge_into: choices("merge-into"),
+        people: fragments::table_people(table.id, table.capacity, &people, &fx),
+        summary: fragments::table_summary(
+            table.id,
+            &table.room_slug,
+            &table.summary,
+            table.summary_by.as_deref().unwrap_or_default(),
+            &fx,
+        ),
+        saved: query.gespeichert.as_deref() == Some("zusammenfassung"),
         topic: table.topic.clone(),
-        back: format!("/konvent/{slug}/cafe/tische/{}", table.id),
+        back,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,
         table,
         seated,
         leads,
-        organizer: actor.organizer,
-        impulses,
         following,
     })
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod authz;
+mod cafe;
 mod cooperation;
 mod council;
 mod directory;

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::i18n::{Lang, Tr};
 
+pub mod cafe;
 pub mod chat;
 pub mod floor;
 pub mod lobby;
@@ -186,6 +187,7 @@ pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
         "chat" | "announcement" | "dm" | "chat_lock" => chat::ops(record, fx),
         "hand" | "floor" => floor::ops(record, fx),
         "agenda" | "timer" | "feedback_open" => lobby::ops(record, fx),
+        "impulse" | "summary" | "seat" | "round" => cafe::ops(record, fx),
         "removed" => removed(record),
         _ => Vec::new(),
     }
@@ -198,9 +200,16 @@ fn removed(record: &LiveRecord) -> Vec<DomOp> {
         return Vec::new();
     };
     match item {
-        "chat" | "impulse" | "pin" | "question" => vec![DomOp::Remove {
+        "chat" | "pin" | "question" => vec![DomOp::Remove {
             id: format!("{item}-{id}"),
         }],
+        // An impulse also leaves the moderation's merge form.
+        "impulse" => ["impulse", "merge-from", "merge-into"]
+            .into_iter()
+            .map(|list| DomOp::Remove {
+                id: format!("{list}-{id}"),
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
