@@ -111,7 +111,8 @@ pub struct NewRoom {
 pub enum Audience {
     /// Everybody in the event.
     All,
-    /// The sender and the event's staff (organizers, helpers, admins).
+    /// The sender, the recipient (if any) and the event's staff (organizers, helpers,
+    /// admins).
     Staff,
     /// Only sender and recipient.
     Direct,
@@ -156,7 +157,9 @@ impl LiveRecord {
     pub fn visible_to(&self, account: i64, staff: bool) -> bool {
         match self.audience {
             Audience::All => true,
-            Audience::Staff => staff || self.sender_id == Some(account),
+            Audience::Staff => {
+                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
             Audience::Direct => {
                 self.sender_id == Some(account) || self.recipient_id == Some(account)
             }
@@ -1556,6 +1559,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The questions of an event that `account` supported (K13), for the page to mark
+    /// them.
+    pub async fn question_votes(&self, event_id: i64, account: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
+             WHERE q.event_id = $1 AND v.account_id = $2 ORDER BY v.question_id",
+        )
+        .bind(event_id)
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Opens or closes the feedback survey (K14).
     pub async fn set_feedback_open(&self, event_id: i64, by: &Who, open: bool) -> Result<Written> {
         if let Some(done) = self.already_written(event_id, by.id, None).await? {
@@ -1663,7 +1680,10 @@ async fn question_entry(
         room: None,
         audience: q.audience(),
         sender_id: Some(by.id),
-        recipient_id: None,
+        // The asker follows their question through every status, also when the
+        // organizers approve or reject it (a pending or rejected one reaches only the
+        // staff and its asker).
+        recipient_id: q.author_id,
         client_id,
     };
     append(tx, event_id, entry, |_| q.json()).await

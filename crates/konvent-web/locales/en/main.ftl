@@ -497,7 +497,11 @@ questions-anonymous = Ask anonymously (your name is not shown)
 questions-ask = Ask
 questions-list = Questions
 questions-none = No questions yet.
-questions-votes = votes
+questions-votes =
+    { $n ->
+        [one] { $n } vote
+       *[other] { $n } votes
+    }
 questions-upvote = Support
 questions-approve = Approve
 questions-answered = Answered
@@ -600,7 +604,11 @@ pin-no-topic = none
 pin-add = Pin it
 pins-title = Parked topics
 pins-none = Nothing pinned yet.
-pin-votes = votes
+pin-votes =
+    { $n ->
+        [one] { $n } vote
+       *[other] { $n } votes
+    }
 pin-vote = Vote
 pin-where = Where it continues
 pin-decide = Pick up or close
@@ -789,3 +797,9 @@ moderation-report = Report
 moderation-report-reason = Why are you reporting this?
 moderation-report-send = Send report
 moderation-chat-locked = This room's chat is locked; only organizers and moderators write here.
+
+# Questions and pins: the viewer's own votes (issue 15, items 3 and 4)
+questions-supported = You support this question.
+questions-already-supported = You already support this question; everybody has one vote per question.
+pin-unvote = Withdraw vote
+pin-voted = You have given your vote.

@@ -386,6 +386,7 @@ pub async fn table(
 struct PinView {
     pin: Pin,
     status: String,
+    votes: String,
     voted: bool,
     following: bool,
 }
@@ -396,6 +397,8 @@ struct PinboardPage {
     c: Chrome,
     slug: String,
     pins: Vec<PinView>,
+    /// The pins the viewer voted for, as `mine` keys (`p3 p7`).
+    mine: String,
     topics: Vec<Topic>,
     organizer: bool,
     live_url: String,
@@ -425,11 +428,17 @@ pub async fn pinboard(
             .into_iter()
             .map(|pin| PinView {
                 status: t.get(&format!("pin-status-{}", pin.status.as_str())),
+                votes: t.count("pin-votes", pin.votes),
                 voted: mine.contains(&pin.id),
                 following: followed.contains(&pin.id),
                 pin,
             })
             .collect(),
+        mine: mine
+            .iter()
+            .map(|id| format!("p{id}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         topics: state.store.topics().await?,
         organizer: actor.organizer,
         live_url: format!("/konvent/{slug}/live"),

@@ -14,7 +14,7 @@ pub mod results;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
@@ -792,17 +792,20 @@ pub async fn action(
         Some(info.room(&form.room).ok_or(AppError::NotFound)?)
     };
     let command = form.command()?;
-    crate::live::run(&state.live, &info, &actor, room, command)
-        .await
-        .map_err(|r| match r.code {
-            "forbidden" => AppError::Forbidden,
-            "rate_limited" => AppError::TooManyRequests,
-            _ => AppError::BadRequest(r.message),
-        })?;
     let prefix = format!("/konvent/{slug}");
     let back = konvent_core::validation::local_path(&form.zurueck)
         .filter(|back| back == &prefix || back.starts_with(&format!("{prefix}/")))
         .unwrap_or(prefix);
+    if let Err(r) = crate::live::run(&state.live, &info, &actor, room, command).await {
+        if let Some(again) = repeated_support(&state, &info, &actor, &form, &back).await? {
+            return Ok(again);
+        }
+        return Err(match r.code {
+            "forbidden" => AppError::Forbidden,
+            "rate_limited" => AppError::TooManyRequests,
+            _ => AppError::BadRequest(r.message),
+        });
+    }
     Ok(Redirect::to(&back))
 }
 
@@ -996,10 +999,44 @@ pub async fn toggle_feedback(
 
 // Podium questions ----------------------------------------------------------------------
 
+/// The notice a questions page shows after a plain form post (`?hinweis=`).
+const ALREADY_SUPPORTED: &str = "schon-unterstuetzt";
+
+/// A refused "Unterstützen" of a question the person already supports (a second click,
+/// or a second tab) goes back to the page with a notice beside the question instead of
+/// an error page.
+async fn repeated_support(
+    state: &AppState,
+    info: &EventInfo,
+    actor: &Actor,
+    form: &ActionForm,
+    back: &str,
+) -> AppResult<Option<Redirect>> {
+    if form.t != "upvote" {
+        return Ok(None);
+    }
+    let Ok(question) = number("question", &form.question) else {
+        return Ok(None);
+    };
+    let supported = state
+        .store
+        .question_votes(info.event.id, actor.who.id)
+        .await?;
+    if !supported.contains(&question) {
+        return Ok(None);
+    }
+    let path = back.split(['?', '#']).next().unwrap_or(back);
+    Ok(Some(Redirect::to(&format!(
+        "{path}?hinweis={ALREADY_SUPPORTED}#question-{question}"
+    ))))
+}
+
 struct QuestionLine {
     q: Question,
     status: String,
     asker: String,
+    votes: String,
+    supported: bool,
 }
 
 #[derive(Template)]
@@ -1008,19 +1045,34 @@ struct QuestionsPage {
     c: Chrome,
     slug: String,
     questions: Vec<QuestionLine>,
+    /// The questions the viewer supports, as `mine` keys (`q5 q7`).
+    mine: String,
+    notice: Option<String>,
     organizer: bool,
     live_url: String,
     script: String,
+}
+
+/// What a questions page may be told after a plain form post.
+#[derive(Deserialize)]
+pub struct QuestionsQuery {
+    #[serde(default)]
+    hinweis: String,
 }
 
 pub async fn questions(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
+    Query(query): Query<QuestionsQuery>,
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let t = ctx.tr();
+    let supported = state
+        .store
+        .question_votes(info.event.id, actor.who.id)
+        .await?;
     let questions = state
         .store
         .questions(info.event.id, Some(actor.who.id), actor.staff)
@@ -1033,12 +1085,20 @@ pub async fn questions(
                 .as_ref()
                 .map(|a| a.name.clone())
                 .unwrap_or_else(|| t.get("question-anonymous")),
+            votes: t.count("questions-votes", q.votes),
+            supported: supported.contains(&q.id),
             q,
         })
         .collect();
     render(&QuestionsPage {
         c: Chrome::new(&ctx, "konvent", t.get("questions-title")),
         questions,
+        mine: supported
+            .iter()
+            .map(|id| format!("q{id}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        notice: (query.hinweis == ALREADY_SUPPORTED).then(|| t.get("questions-already-supported")),
         organizer: actor.organizer,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),

@@ -16,5 +16,6 @@ mod live_limits;
 mod map;
 mod moderation;
 mod oparl;
+mod questions_pins;
 mod shell;
 mod strategy;
