@@ -8,11 +8,14 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { assertRegionsEqualReload } from '../lib/regions.mjs';
 import { konventBin, startServer } from '../lib/server.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
 const PLENUM = `${EVENT}/raeume/plenum`;
+/** The live regions of a room page (each one server-rendered fragment). */
+const ROOM_REGIONS = ['#chat-log', '#chat-locked', '#speaker-box', '#queue-box', '#announcements-box', '#mic-rule'];
 /** Where live.js keeps the last sequence it saw (docs/live-protocol.md: since=). */
 const SEQ_KEY = `konvent-seq:${SLUG}:plenum`;
 
@@ -172,6 +175,8 @@ describe('a live room with several participants', () => {
       assert.equal(await chatLine(page, 'Guten Tag aus dem Plenum').locator('strong', { hasText: 'Plenum' }).count(), 1, 'Markdown-lite rendered');
     }
     await fieldCleared(p1.page);
+    // The line as it arrived equals the line after a reload, for its author and another.
+    for (const page of [p1.page, p2.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'chat');
 
     // What is typed while a line is still on its way stays in the field when the
     // server acknowledges that line.
@@ -197,11 +202,12 @@ describe('a live room with several participants', () => {
     for (const page of rooms) {
       await page.locator('#queue > li').nth(1).waitFor();
       assert.deepEqual(await queueNames(page), [p2.name, p3.name], `queue on ${page.url()}`);
-      assert.ok(await page.locator('#queue-empty').isHidden(), '"Keine Wortmeldungen." hidden');
+      assert.equal(await page.locator('#queue-box .empty').count(), 0, 'no "Keine Wortmeldungen."');
     }
     // Only the moderator may give the floor.
     for (const p of people) assert.equal(await p.page.getByRole('button', { name: /^Wort erteilen/ }).count(), 0);
     assert.equal(await chair.page.getByRole('button', { name: /^Wort erteilen/ }).count(), 2);
+    for (const page of [p1.page, p2.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'hands');
 
     // The moderator gives the floor to participant 2.
     await giveFloor(chair.page, p2.name).click();
@@ -215,6 +221,7 @@ describe('a live room with several participants', () => {
     await p2.page.getByRole('button', { name: 'Hand heben' }).waitFor();
     await p3.page.getByRole('button', { name: 'Hand senken' }).waitFor();
     assert.equal(await giveFloor(chair.page, p3.name).count(), 1);
+    for (const page of [p2.page, p3.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'floor');
 
     // An announcement from the organizers' console reaches every room page.
     const notice = 'Die Pause beginnt in fünf Minuten.';
@@ -226,6 +233,7 @@ describe('a live room with several participants', () => {
       assert.equal((await box.textContent()).trim(), `Durchsage: ${notice}`);
     }
     await until(desk.page, () => document.getElementById('announce-text').value === '');
+    for (const page of [p1.page, chair.page]) await assertRegionsEqualReload(page, ROOM_REGIONS, 'announcement');
 
     // Participant 3's network drops: offline, and the connection is gone. Meanwhile
     // participant 1 writes two lines (with the "Senden" button).

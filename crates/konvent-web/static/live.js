@@ -10,11 +10,9 @@
     connecting: "Verbinde …", live: "Live verbunden.",
     lost: "Verbindung unterbrochen – neuer Versuch in ", seconds: " s.",
     slow: "Verbindung zu langsam – verbinde neu …", signedOut: "Abgemeldet.",
-    rights: "Ihre Rechte haben sich geändert – verbinde neu …", speaking: "Es spricht: ", nobody: "niemand",
-    muted: function (n) { return "Hier sind " + n + " oder mehr Personen: Wer jetzt eintritt, ist zunächst stummgeschaltet."; },
-    open: function (n) { return "Ab " + n + " Personen werden die Mikrofone beim Betreten automatisch stummgeschaltet."; },
+    rights: "Ihre Rechte haben sich geändert – verbinde neu …",
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
-    announcement: "Durchsage: ", raise: "Hand heben", lower: "Hand senken", now: "Jetzt: ",
+    now: "Jetzt: ",
     votes: " Stimmen", anonymous: "anonym", edited: "geändert", hidden: "ausgeblendet",
     merged: "zusammengeführt", round: "Runde ", running: " läuft.", ended: " ist beendet.",
     reload: " Bitte die Seite neu laden.",
@@ -23,11 +21,9 @@
     connecting: "Connecting …", live: "Live.",
     lost: "Connection lost – retrying in ", seconds: " s.",
     slow: "Connection too slow – reconnecting …", signedOut: "Signed out.",
-    rights: "Your rights have changed – reconnecting …", speaking: "Speaking: ", nobody: "nobody",
-    muted: function (n) { return n + " or more people are here: whoever joins now starts muted."; },
-    open: function (n) { return "From " + n + " people on, microphones are muted automatically on joining."; },
+    rights: "Your rights have changed – reconnecting …",
     youMuted: "You joined muted (rule from ", people: " people).",
-    announcement: "Announcement: ", raise: "Raise hand", lower: "Lower hand", now: "Now: ",
+    now: "Now: ",
     votes: " votes", anonymous: "anonymous", edited: "edited", hidden: "hidden",
     merged: "merged", round: "Round ", running: " is running.", ended: " has ended.",
     reload: " Please reload the page.",
@@ -67,109 +63,107 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function timeOf(at) {
-    try {
-      return new Date(at).toLocaleString(de ? "de-DE" : "en-GB", {
-        timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric",
-        hour: "2-digit", minute: "2-digit"
-      });
-    } catch (e) { return at; }
-  }
-  // Server-rendered, sanitised Markdown-lite (the server escapes all HTML).
-  function messageItem(ev, prefix) {
-    var li = el("li");
-    li.setAttribute("data-seq", String(ev.seq));
-    li.appendChild(el("span", "who", prefix || (ev.data.from ? ev.data.from.name : "")));
-    li.appendChild(document.createTextNode(" "));
-    li.appendChild(el("span", "meta", timeOf(ev.at)));
-    li.appendChild(document.createTextNode(" "));
-    var body = el("span", "body");
-    body.innerHTML = ev.data.html || "";
-    li.appendChild(body);
-    return li;
-  }
-  // A chat line's "Melden" (and, for organizers, "Entfernen") forms: the page's own
-  // markup from its template, filled in for this line.
-  function chatItem(ev) {
-    var li = messageItem(ev);
-    var template = byId("chat-actions-template");
-    if (!template) return li;
-    var label = (ev.data.from ? ev.data.from.name : "") + ", " + timeOf(ev.at);
-    Array.prototype.forEach.call(template.content.children, function (node) {
-      var part = node.cloneNode(true);
-      part.querySelectorAll('input[name="target"]').forEach(function (i) { i.value = String(ev.seq); });
-      part.querySelectorAll(".visually-hidden").forEach(function (s) { s.textContent = ": " + label; });
-      var input = part.querySelector('input[name="reason"]'), name = part.querySelector("label");
-      if (input && name) { input.id = "report-chat-" + ev.seq; name.setAttribute("for", input.id); }
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(part);
-      (part.tagName === "FORM" ? [part] : Array.prototype.slice.call(part.querySelectorAll("form"))).forEach(wire);
+
+  // Server-rendered fragments (docs/live-protocol.md, "Fragments"). The server renders
+  // every live region with the same template for the page and for the frame; this
+  // script only puts the fragments in place and resolves, for the signed-in person, the
+  // parts marked data-gate (the rules of Viewer::allows in live/fragments/mod.rs).
+  var csrf = status.getAttribute("data-csrf") || "";
+  var mine = {};
+  document.querySelectorAll("[data-mine]").forEach(function (e) {
+    (e.getAttribute("data-mine") || "").split(/\s+/).forEach(function (k) { if (k) mine[k] = true; });
+  });
+  function allows(rule) {
+    return rule.split(/\s+/).filter(Boolean).every(function (condition) {
+      var i = condition.indexOf(":");
+      var name = i < 0 ? condition : condition.slice(0, i), arg = i < 0 ? "" : condition.slice(i + 1);
+      var ids = arg.split(",").filter(Boolean).map(Number);
+      switch (name) {
+        case "organizer": return !!me.organizer;
+        case "staff": return !!me.staff;
+        case "moderator": return !!me.organizer || (me.moderates || []).indexOf(arg) >= 0;
+        case "account": return ids.indexOf(me.id) >= 0;
+        case "not-account": return ids.indexOf(me.id) < 0;
+        case "mine": return !!mine[arg];
+        case "not-mine": return !mine[arg];
+        case "until": return Date.now() < Date.parse(arg);
+        default: return false;
+      }
     });
-    return li;
   }
-  // Adds a line once, in sequence order: a replay after a longer absence (since= an old
-  // seq) also brings lines older than the last ones the server rendered into the page.
-  function appendOnce(list, item) {
-    if (!list) return;
-    var seq = item.getAttribute("data-seq");
-    if (seq && list.querySelector('[data-seq="' + seq + '"]')) return;
-    var n = parseInt(seq, 10), before = null;
-    if (!isNaN(n)) {
-      for (var c = list.lastElementChild; c; c = c.previousElementSibling) {
-        var s = parseInt(c.getAttribute("data-seq"), 10);
-        if (isNaN(s) || s < n) break;
-        before = c;
-      }
+  function personalise(root) {
+    if (!root || !me) return;
+    var gated = Array.prototype.slice.call(root.querySelectorAll("[data-gate]"));
+    if (root.hasAttribute && root.hasAttribute("data-gate")) gated.push(root);
+    gated.forEach(function (e) {
+      var hide = !allows(e.getAttribute("data-gate"));
+      if (e.hidden !== hide) e.hidden = hide;
+    });
+    // A live fragment's forms carry no token and no way back: the page's own.
+    root.querySelectorAll('input[name="csrf"]').forEach(function (i) { if (!i.value) i.value = csrf; });
+    root.querySelectorAll('input[name="zurueck"]').forEach(function (i) { if (!i.value) i.value = location.pathname; });
+  }
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return t.content.firstElementChild;
+  }
+  // Inserts a list's item by its data-sort key (ascending, compared as strings).
+  function insertSorted(list, node) {
+    var key = node.getAttribute("data-sort") || "";
+    var after = null;
+    for (var c = list.lastElementChild; c; c = c.previousElementSibling) {
+      if ((c.getAttribute("data-sort") || "") <= key) { after = c; break; }
     }
-    list.insertBefore(item, before);
+    list.insertBefore(node, after ? after.nextSibling : list.firstChild);
   }
-
-  function renderQueue(queue, speaker) {
-    var list = byId("queue");
-    if (list) {
-      var moderator = list.getAttribute("data-moderator") === "true";
-      var template = byId("give-floor-template");
-      while (list.firstChild) list.removeChild(list.firstChild);
-      (queue || []).forEach(function (p) {
-        var li = el("li", null, p.name);
-        li.setAttribute("data-user", String(p.id));
-        if (moderator && template) {
-          var form = template.content.firstElementChild.cloneNode(true);
-          form.querySelector('input[name="user"]').value = String(p.id);
-          form.querySelector(".visually-hidden").textContent = ": " + p.name;
-          li.appendChild(document.createTextNode(" "));
-          li.appendChild(form);
-          wire(form);
+  // Whether a region that belongs to a room takes what happened in `evRoom`.
+  function sameRoom(target, evRoom) {
+    var r = target.getAttribute("data-room");
+    return !r || !evRoom || r === evRoom;
+  }
+  function apply(ops, evRoom) {
+    (ops || []).forEach(function (op) {
+      var node = op.html !== undefined ? fragment(op.html) : null;
+      var old;
+      switch (op.op) {
+        case "upsert": {
+          var list = byId(op.into);
+          if (!list || !node || !sameRoom(list, evRoom)) return;
+          old = node.id ? byId(node.id) : null;
+          if (old) old.parentNode.replaceChild(node, old); else insertSorted(list, node);
+          break;
         }
-        list.appendChild(li);
-      });
-      var empty = byId("queue-empty");
-      if (empty) empty.hidden = (queue || []).length > 0;
-      if (me) {
-        var up = (queue || []).some(function (p) { return p.id === me.id; });
-        var hand = byId("hand-up");
-        var button = byId("hand-button");
-        if (hand && button) {
-          hand.value = up ? "false" : "true";
-          button.textContent = up ? button.getAttribute("data-lower") : button.getAttribute("data-raise");
-        }
+        case "replace":
+          old = byId(op.id);
+          if (!old || !node || !sameRoom(old, evRoom)) return;
+          old.parentNode.replaceChild(node, old);
+          break;
+        case "remove":
+          old = byId(op.id);
+          if (old) old.parentNode.removeChild(old);
+          return;
+        case "state":
+          old = byId(op.id);
+          if (old && sameRoom(old, evRoom)) old.setAttribute("data-state", op.state);
+          return;
       }
-    }
-    if (speaker !== undefined) {
-      var s = byId("speaker");
-      if (s) s.textContent = speaker ? speaker.name : T.nobody;
-    }
+      personalise(node);
+    });
+    document.querySelectorAll("[data-empty-for]").forEach(function (note) {
+      var list = byId(note.getAttribute("data-empty-for"));
+      if (list) note.hidden = list.children.length > 0;
+    });
   }
+  // Time-limited parts ("Ändern" for 15 minutes, an announcement's banner) expire.
+  setInterval(function () { personalise(document.body); }, 30000);
 
-  function presence(roomSlug, count, muted, threshold) {
+  function presence(roomSlug, count, muted) {
     document.querySelectorAll('[data-count-room="' + roomSlug + '"]').forEach(function (e) {
       e.textContent = String(count);
     });
     var rule = byId("mic-rule");
-    if (rule && roomSlug === room) {
-      rule.textContent = muted ? T.muted(threshold) : T.open(threshold);
-      rule.classList.toggle("notice-strong", !!muted);
-    }
+    if (rule && roomSlug === room) rule.setAttribute("data-state", muted ? "muted" : "open");
   }
 
   function updateTimer(data) {
@@ -283,6 +277,24 @@
     var outcome = li.querySelector(".pin-outcome");
     if (outcome && d.outcome) outcome.textContent = d.outcome;
   }
+  // Legacy, until the questions, pins and café regions are fragments too.
+  // Adds a line once, in sequence order: a replay after a longer absence (since= an old
+  // seq) also brings lines older than the last ones the server rendered into the page.
+  function appendOnce(list, item) {
+    if (!list) return;
+    var seq = item.getAttribute("data-seq");
+    if (seq && list.querySelector('[data-seq="' + seq + '"]')) return;
+    var n = parseInt(seq, 10), before = null;
+    if (!isNaN(n)) {
+      for (var c = list.lastElementChild; c; c = c.previousElementSibling) {
+        var s = parseInt(c.getAttribute("data-seq"), 10);
+        if (isNaN(s) || s < n) break;
+        before = c;
+      }
+    }
+    list.insertBefore(item, before);
+  }
+
   // An item removed by the organizers (K17): its element goes, wherever the page shows it.
   function removed(d) {
     var selector = d.item === "chat" ? '#chat-log [data-seq="' + d.id + '"]'
@@ -298,47 +310,8 @@
   function onEvent(ev) {
     seen(ev.seq);
     var d = ev.data || {};
+    apply(ev.dom, ev.room);
     switch (ev.kind) {
-      case "chat":
-        if (d.redacted) removed({ item: "chat", id: ev.seq });
-        else if (ev.room === room) appendOnce(byId("chat-log"), chatItem(ev));
-        break;
-      case "removed":
-        removed(d);
-        break;
-      case "chat_lock": {
-        var lock = byId("chat-locked");
-        if (lock && ev.room === room) lock.hidden = !d.locked;
-        break;
-      }
-      case "announcement": {
-        var list = byId("announcements");
-        if (list) {
-          var item = messageItem(ev);
-          if (!list.querySelector('[data-seq="' + ev.seq + '"]')) list.insertBefore(item, list.firstChild);
-          var empty = byId("announcements-empty");
-          if (empty) empty.hidden = true;
-        }
-        var banner = byId("announcements-box");
-        if (banner) {
-          banner.textContent = T.announcement + (d.text || "");
-          banner.hidden = false;
-        }
-        break;
-      }
-      case "dm": {
-        var to = d.to ? d.to.name : "Help Desk";
-        appendOnce(byId("dm-log"), messageItem(ev, (d.from ? d.from.name : "") + " → " + to));
-        var none = byId("dm-empty");
-        if (none) none.hidden = true;
-        break;
-      }
-      case "hand":
-        if (ev.room === room) renderQueue(d.queue);
-        break;
-      case "floor":
-        if (ev.room === room) renderQueue(d.queue, d.speaker);
-        break;
       case "agenda": {
         var now = byId("agenda-now");
         if (now && d.item) now.textContent = T.now + d.item.title;
@@ -398,11 +371,12 @@
     switch (msg.t) {
       case "hello":
         me = msg.you;
+        personalise(document.body);
         break;
       case "joined":
-        (msg.chat || []).forEach(onEventChatOnly);
-        renderQueue(msg.queue, msg.speaker);
-        presence(msg.room, msg.count, msg.muted && msg.count >= msg.threshold, msg.threshold);
+        // The room's regions, for a page that changes rooms (the map's panel).
+        apply(msg.dom, msg.room);
+        presence(msg.room, msg.count, msg.count >= msg.threshold);
         if (msg.muted) say(T.live + " " + T.youMuted + msg.threshold + T.people);
         break;
       case "reload":
@@ -422,7 +396,7 @@
         onEvent(msg);
         break;
       case "presence":
-        presence(msg.room, msg.count, msg.muted, msg.threshold);
+        presence(msg.room, msg.count, msg.muted);
         break;
       case "ack": {
         var sent = pending[msg.id];
@@ -430,7 +404,16 @@
         if (sent) {
           // Only what was sent: whatever was typed meanwhile stays.
           var text = sent.form.querySelector("textarea");
-          if (text && text.value === sent.text && !text.hasAttribute("data-keep")) text.value = "";
+          if (text && text.value === sent.text && !text.hasAttribute("data-keep")) {
+            text.value = "";
+            draft(text);
+          }
+          // What the person did that a fragment shows (e.g. "Sie unterstützen diese Frage").
+          var mark = sent.form.getAttribute("data-mark");
+          if (mark) { mine[mark] = true; personalise(document.body); }
+          // A form's server-rendered confirmation ("gespeichert").
+          var done = sent.form.querySelector(".form-done");
+          if (done) done.hidden = false;
           var err = sent.form.querySelector(".field-error");
           if (err) err.textContent = "";
           var reason = sent.form.querySelector('input[name="reason"]');
@@ -450,9 +433,6 @@
         break;
       }
     }
-  }
-  function onEventChatOnly(ev) {
-    if (ev.kind === "chat" && !(ev.data || {}).redacted) appendOnce(byId("chat-log"), chatItem(ev));
   }
 
   function connect() {
@@ -519,29 +499,45 @@
     return cmd;
   }
 
-  function wire(form) {
-    form.addEventListener("submit", function (e) {
-      if (!socket || socket.readyState !== 1) return; // the plain form post still works
-      var cmd = commandOf(form);
-      if (!cmd) return;
-      e.preventDefault();
-      var area = form.querySelector("textarea");
-      pending[cmd.id] = { form: form, text: area ? area.value : null };
-      socket.send(JSON.stringify(cmd));
-    });
-    var text = form.querySelector("textarea");
-    var live = form.getAttribute("data-live");
-    if (text && (live === "chat" || live === "impulse")) {
-      // Enter sends, Shift+Enter makes a new line.
-      text.addEventListener("keydown", function (e) {
-        if (e.key === "Enter" && !e.shiftKey) {
-          e.preventDefault();
-          if (form.requestSubmit) form.requestSubmit(); else form.submit();
-        }
-      });
-    }
+  // Forms marked data-live, wherever they are (also in fragments inserted later), send
+  // their command over the socket; without a connection they post as usual.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-live")) return;
+    if (!socket || socket.readyState !== 1) return;
+    var cmd = commandOf(form);
+    if (!cmd) return;
+    e.preventDefault();
+    var area = form.querySelector("textarea");
+    pending[cmd.id] = { form: form, text: area ? area.value : null };
+    var done = form.querySelector(".form-done");
+    if (done) done.hidden = true;
+    socket.send(JSON.stringify(cmd));
+  });
+  // Enter sends a chat line or an impulse, Shift+Enter makes a new line.
+  document.addEventListener("keydown", function (e) {
+    var text = e.target;
+    if (e.key !== "Enter" || e.shiftKey || text.tagName !== "TEXTAREA" || !text.form) return;
+    var live = text.form.getAttribute("data-live");
+    if (live !== "chat" && live !== "impulse") return;
+    e.preventDefault();
+    if (text.form.requestSubmit) text.form.requestSubmit(); else text.form.submit();
+  });
+  // Unsent text survives a reload (per page and field, for this tab).
+  function draftKey(text) { return "konvent-draft:" + location.pathname + ":" + (text.id || text.name); }
+  function draft(text) {
+    try {
+      if (text.value) sessionStorage.setItem(draftKey(text), text.value);
+      else sessionStorage.removeItem(draftKey(text));
+    } catch (err) { /* storage full or off: the draft is only not kept */ }
   }
-  document.querySelectorAll("form[data-live]").forEach(wire);
+  document.querySelectorAll("form[data-live] textarea").forEach(function (text) {
+    var kept = sessionStorage.getItem(draftKey(text));
+    if (kept && !text.value) text.value = kept;
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.tagName === "TEXTAREA" && e.target.form && e.target.form.hasAttribute("data-live")) draft(e.target);
+  });
   window.konventLive = {
     // Called with every frame, before this script handles it.
     listen: function (hook) { hooks.push(hook); },

@@ -485,6 +485,7 @@ organize-follow-clock = Der Uhr folgen
 announce-title = Durchsage an alle Räume
 announce-text = Text der Durchsage
 announce-send = Durchsage senden
+announcement-prefix = Durchsage:
 timer-title = Pitch-Timer
 timer-label = Bezeichnung
 timer-seconds = Dauer (Sekunden)

@@ -485,6 +485,7 @@ organize-follow-clock = Follow the clock
 announce-title = Announcement to all rooms
 announce-text = Text of the announcement
 announce-send = Send announcement
+announcement-prefix = Announcement:
 timer-title = Pitch timer
 timer-label = Label
 timer-seconds = Duration (seconds)

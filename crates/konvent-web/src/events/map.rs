@@ -49,6 +49,9 @@ struct MapPage {
     source: String,
     problems: Vec<String>,
     video: bool,
+    /// The microphone rule of the room joined, in both its states.
+    mic_open: String,
+    mic_muted_line: String,
     live_url: String,
     script: String,
     map_script: String,
@@ -122,6 +125,7 @@ async fn page(
 ) -> AppResult<MapPage> {
     let t = ctx.tr();
     let slug = info.event.slug.clone();
+    let threshold = info.event.mute_threshold.to_string();
     Ok(MapPage {
         c: Chrome::new(
             ctx,
@@ -137,6 +141,8 @@ async fn page(
         },
         problems,
         video: state.settings.video().is_some(),
+        mic_open: t.with("room-mic-rule", &[("threshold", &threshold)]),
+        mic_muted_line: t.with("room-muted-now", &[("threshold", &threshold)]),
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         map_script: crate::assets::url("map.js"),

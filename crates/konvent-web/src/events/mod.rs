@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
 use konvent_core::konvent::video::{VideoUser, room_name};
 use konvent_core::konvent::{self as core, Phase, RoomKind};
-use konvent_store::{EventRole, LiveRecord, NewRoom, Question, Room, StoreError};
+use konvent_store::{EventRole, NewRoom, Question, Room, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -28,6 +28,7 @@ use crate::ctx::{CsrfForm, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
+use crate::live::fragments::{self, Fx, floor::Person};
 use crate::live::{Actor, EventInfo};
 use crate::markdown;
 use crate::settings::Video;
@@ -166,25 +167,6 @@ struct RoomLine {
     muted: bool,
 }
 
-struct Message {
-    seq: i64,
-    at: String,
-    from: String,
-    html: String,
-}
-
-fn message(record: &LiveRecord) -> Message {
-    Message {
-        seq: record.seq,
-        at: crate::layout::datetime_de(record.at),
-        from: record.data["from"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        html: record.data["html"].as_str().unwrap_or_default().to_owned(),
-    }
-}
-
 struct TimerView {
     label: String,
     ends_at: String,
@@ -213,7 +195,7 @@ struct LobbyPage {
     house_rules: String,
     agenda: Vec<AgendaLine>,
     rooms: Vec<RoomLine>,
-    announcements: Vec<Message>,
+    announcements: Vec<String>,
     timer: Option<TimerView>,
     registered: bool,
     organizer: bool,
@@ -271,7 +253,7 @@ pub async fn lobby(
             .await?
             .iter()
             .rev()
-            .map(message)
+            .map(fragments::chat::announcement)
             .collect()
     } else {
         Vec::new()
@@ -346,17 +328,6 @@ pub struct Empty {}
 
 // A room --------------------------------------------------------------------------------
 
-struct Person {
-    id: i64,
-    name: String,
-}
-
-struct QueueView {
-    speaker: Option<Person>,
-    queue: Vec<Person>,
-    my_hand_up: bool,
-}
-
 #[derive(Template)]
 #[template(path = "konvent/room.html")]
 struct RoomPage {
@@ -364,16 +335,17 @@ struct RoomPage {
     slug: String,
     room: Room,
     kind: String,
-    chat: Vec<Message>,
-    q: QueueView,
+    /// The live regions ([`fragments`]), rendered for this person.
+    chat_log: String,
+    chat_locked: String,
+    banner: String,
+    speaker: String,
+    queue: String,
     moderator: bool,
-    /// Organizers remove chat lines (K17).
-    organizer: bool,
-    chat_locked: bool,
     count: i64,
     capacity: i64,
-    threshold: i64,
-    mic_line: String,
+    mic_open: String,
+    mic_muted_line: String,
     mic_muted: bool,
     video: bool,
     live_url: String,
@@ -391,16 +363,39 @@ pub async fn room(
     let actor = require_actor(&state, &ctx, &info).await?;
     let room = fresh_room(&state, &info, &room_slug).await?;
     let event = info.event.id;
+    let back = format!("/konvent/{slug}/raeume/{}", room.slug);
+    let fx = Fx::for_page(&ctx, &slug, &back, actor.viewer(&info));
     let chat = state
         .store
         .live_recent(event, Some(&room.slug), "chat", 50)
+        .await?;
+    let latest = state
+        .store
+        .live_recent(event, None, "announcement", 1)
+        .await?;
+    let waiting: Vec<Person> = state
+        .store
+        .speaker_queue(room.id)
         .await?
-        .iter()
-        .map(message)
+        .into_iter()
+        .map(|w| Person {
+            id: w.id,
+            name: w.name,
+        })
         .collect();
-    let queue = state.store.speaker_queue(room.id).await?;
+    let speaker = room.speaker.as_ref().map(|s| Person {
+        id: s.id,
+        name: s.name.clone(),
+    });
+    let locked = state
+        .store
+        .restrictions(event)
+        .await?
+        .locked_rooms
+        .contains(&room.slug);
     let presence = state.live.fanout.presence(event, &room.slug);
-    let threshold = info.event.mute_threshold;
+    let threshold = info.event.mute_threshold.to_string();
+    let threshold = [("threshold", threshold.as_str())];
     let t = ctx.tr();
     render(&RoomPage {
         c: Chrome::new(
@@ -409,45 +404,21 @@ pub async fn room(
             format!("{} – {}", room.name, info.event.title),
         ),
         kind: t.get(&format!("room-kind-{}", room.kind.as_str())),
-        chat,
-        q: QueueView {
-            speaker: room.speaker.as_ref().map(|s| Person {
-                id: s.id,
-                name: s.name.clone(),
-            }),
-            my_hand_up: queue.iter().any(|w| w.id == actor.who.id),
-            queue: queue
-                .into_iter()
-                .map(|w| Person {
-                    id: w.id,
-                    name: w.name,
-                })
-                .collect(),
-        },
+        chat_log: fragments::chat::chat_log(&room.slug, &chat, &fx),
+        chat_locked: fragments::chat::chat_locked(locked, &fx),
+        banner: fragments::chat::announcement_banner(latest.first(), &fx),
+        speaker: fragments::floor::speaker(&room.slug, speaker.as_ref(), &fx),
+        queue: fragments::floor::queue(&room.slug, &waiting, &fx),
         moderator: actor.moderates(&info, &room),
-        organizer: actor.organizer,
-        chat_locked: state
-            .store
-            .restrictions(event)
-            .await?
-            .locked_rooms
-            .contains(&room.slug),
         count: presence.count,
         capacity: room.capacity,
-        threshold,
         mic_muted: presence.muted,
-        mic_line: t.with(
-            if presence.muted {
-                "room-muted-now"
-            } else {
-                "room-mic-rule"
-            },
-            &[("threshold", &threshold.to_string())],
-        ),
+        mic_open: t.with("room-mic-rule", &threshold),
+        mic_muted_line: t.with("room-muted-now", &threshold),
         video: state.settings.video().is_some(),
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
-        back: format!("/konvent/{slug}/raeume/{}", room.slug),
+        back,
         other_rooms: info
             .rooms
             .iter()
@@ -1113,15 +1084,10 @@ pub async fn questions(
 struct MessagesPage {
     c: Chrome,
     slug: String,
-    messages: Vec<DmLine>,
+    messages: Vec<String>,
     recipients: Vec<(String, String)>,
     live_url: String,
     script: String,
-}
-
-struct DmLine {
-    m: Message,
-    to: String,
 }
 
 pub async fn messages(
@@ -1162,15 +1128,15 @@ pub async fn messages(
             }
         }
     }
+    let fx = Fx::for_page(
+        &ctx,
+        &slug,
+        format!("/konvent/{slug}/nachrichten"),
+        actor.viewer(&info),
+    );
     let messages = records
         .iter()
-        .map(|r| DmLine {
-            to: r.data["to"]["name"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| helpdesk.clone()),
-            m: message(r),
-        })
+        .map(|r| fragments::chat::dm_line(r, &fx))
         .collect();
     render(&MessagesPage {
         c: Chrome::new(&ctx, "konvent", t.get("dm-title")),

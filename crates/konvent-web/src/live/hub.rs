@@ -18,6 +18,8 @@ use axum::extract::ws::Utf8Bytes;
 use konvent_core::konvent::{joins_muted, rule_in_force};
 use konvent_store::{Audience, LiveRecord, Store};
 
+use super::fragments::{self, DomOp, Fx};
+use crate::i18n::Lang;
 use crate::metrics::LiveMetrics;
 use serde_json::json;
 use tokio::sync::{Notify, mpsc};
@@ -62,7 +64,8 @@ fn coalesce(conns: usize) -> Duration {
 /// database (a writer that committed and then failed to publish).
 const GAP_WAIT: Duration = Duration::from_millis(250);
 
-/// A committed entry on its way to connections: who may see it, and its frame.
+/// A committed entry on its way to connections: who may see it, and its frame in each
+/// language (its page fragments are rendered once per language, shared by everybody).
 #[derive(Debug, Clone)]
 pub struct Broadcast {
     pub event_id: i64,
@@ -71,7 +74,10 @@ pub struct Broadcast {
     pub audience: Audience,
     pub sender_id: Option<i64>,
     pub recipient_id: Option<i64>,
-    pub frame: Utf8Bytes,
+    /// The entry, until the fan-out renders its frames (it knows the event's slug).
+    record: Option<Arc<LiveRecord>>,
+    /// The `ev` frame per [`Lang`] (German first); empty until rendered.
+    frames: [Utf8Bytes; 2],
 }
 
 impl Broadcast {
@@ -83,8 +89,21 @@ impl Broadcast {
             audience: record.audience,
             sender_id: record.sender_id,
             recipient_id: record.recipient_id,
-            frame: Utf8Bytes::from(ev_frame(record)),
+            record: Some(Arc::new(record.clone())),
+            frames: Default::default(),
         }
+    }
+
+    /// Renders the frames once, for the event `slug`.
+    fn render(&mut self, slug: &str) {
+        if let Some(record) = self.record.take() {
+            self.frames =
+                LANGS.map(|lang| Utf8Bytes::from(ev_frame(&record, Some(&Fx::live(lang, slug)))));
+        }
+    }
+
+    fn frame(&self, lang: Lang) -> &Utf8Bytes {
+        &self.frames[lang as usize]
     }
 
     /// Whether a connection may see this entry: in its room (or event-wide), and meant
@@ -109,9 +128,13 @@ impl Broadcast {
     }
 }
 
-/// The `ev` frame of `docs/live-protocol.md`. Its keys come in a fixed order, the type
-/// and sequence number first, so a client can dispatch on the frame's first bytes.
-pub fn ev_frame(record: &LiveRecord) -> String {
+/// The languages frames are rendered in, in [`Lang`]'s order.
+const LANGS: [Lang; 2] = [Lang::De, Lang::En];
+
+/// The `ev` frame of `docs/live-protocol.md`, with the page changes of its fragments
+/// (`dom`) rendered as `fx` says (none without). Its keys come in a fixed order, the type and sequence
+/// number first, so a client can dispatch on the frame's first bytes.
+pub fn ev_frame(record: &LiveRecord, fx: Option<&Fx>) -> String {
     #[derive(serde::Serialize)]
     struct Ev<'a> {
         t: &'static str,
@@ -120,6 +143,8 @@ pub fn ev_frame(record: &LiveRecord) -> String {
         room: Option<&'a str>,
         at: String,
         data: &'a serde_json::Value,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        dom: Vec<DomOp>,
     }
     serde_json::to_string(&Ev {
         t: "ev",
@@ -128,6 +153,7 @@ pub fn ev_frame(record: &LiveRecord) -> String {
         room: record.room.as_deref(),
         at: konvent_store::timestamp(record.at).to_string(),
         data: &record.data,
+        dom: fx.map(|fx| fragments::ops(record, fx)).unwrap_or_default(),
     })
     .unwrap_or_default()
 }
@@ -231,6 +257,8 @@ struct Conn {
     kicked: AtomicBool,
     account: i64,
     staff: bool,
+    /// The language its page is in (which of an entry's frames it gets).
+    lang: Lang,
     room: Option<Arc<str>>,
 }
 
@@ -242,6 +270,8 @@ struct RoomPresence {
 }
 
 struct EventHub {
+    /// The event's slug (its fragments' links and forms name it).
+    slug: Arc<str>,
     /// The next sequence number to hand out to connections.
     next: i64,
     /// Entries that arrived ahead of a missing one.
@@ -331,7 +361,13 @@ impl Fanout {
 
     /// Makes sure the event has a hub, starting its sequencer at the event's current
     /// sequence number.
-    pub fn ensure_event(self: &Arc<Self>, event_id: i64, last_seq: i64, mute_threshold: i64) {
+    pub fn ensure_event(
+        self: &Arc<Self>,
+        event_id: i64,
+        slug: &str,
+        last_seq: i64,
+        mute_threshold: i64,
+    ) {
         if !self.ticking.swap(true, Ordering::Relaxed) {
             let fanout = Arc::downgrade(self);
             tokio::spawn(async move {
@@ -348,6 +384,7 @@ impl Fanout {
         }
         let mut events = self.lock();
         let hub = events.entry(event_id).or_insert_with(|| EventHub {
+            slug: Arc::from(slug),
             next: last_seq + 1,
             pending: BTreeMap::new(),
             gap_check_armed: false,
@@ -372,6 +409,7 @@ impl Fanout {
         event_id: i64,
         account: i64,
         staff: bool,
+        lang: Lang,
         room: Option<(&str, i64)>,
     ) -> Option<(Registration, Option<Result<Joined, JoinRefusal>>)> {
         let mut events = self.lock();
@@ -396,6 +434,7 @@ impl Fanout {
                 kicked: AtomicBool::new(false),
                 account,
                 staff,
+                lang,
                 room: None,
             },
         );
@@ -612,7 +651,7 @@ impl Fanout {
     }
 
     /// Hands a committed entry to the connections that may see it, in sequence order.
-    pub fn deliver(self: &Arc<Self>, broadcast: Broadcast) {
+    pub fn deliver(self: &Arc<Self>, mut broadcast: Broadcast) {
         let event_id = broadcast.event_id;
         let mut arm_gap_check = false;
         {
@@ -624,6 +663,7 @@ impl Fanout {
             if broadcast.seq < hub.next {
                 return;
             }
+            broadcast.render(&hub.slug);
             hub.pending.insert(broadcast.seq, broadcast);
             while let Some(b) = hub.pending.remove(&hub.next) {
                 hub.next += 1;
@@ -696,12 +736,13 @@ impl Fanout {
         let mut rest = &outbox[..];
         while !rest.is_empty() {
             let mut n = 1;
-            let mut bytes = rest[0].frame.len();
+            // Batches are cut by the German frames' size (the languages' differ little).
+            let mut bytes = rest[0].frame(Lang::De).len();
             while n < rest.len()
                 && n < BATCH_ENTRIES
-                && bytes + 1 + rest[n].frame.len() <= BATCH_BYTES
+                && bytes + 1 + rest[n].frame(Lang::De).len() <= BATCH_BYTES
             {
-                bytes += 1 + rest[n].frame.len();
+                bytes += 1 + rest[n].frame(Lang::De).len();
                 n += 1;
             }
             let (batch, tail) = rest.split_at(n);
@@ -711,9 +752,10 @@ impl Fanout {
     }
 
     /// Offers each connection the entries of `batch` (at most 64) it may see, in one
-    /// frame; connections that see the same entries share the frame's bytes.
+    /// frame; connections that see the same entries in the same language share the
+    /// frame's bytes.
     fn fan_out(&self, hub: &EventHub, batch: &[Broadcast]) {
-        let mut frames: HashMap<u64, Utf8Bytes> = HashMap::new();
+        let mut frames: HashMap<(u64, Lang), Utf8Bytes> = HashMap::new();
         let mut offer_batch = |conn: &Conn| {
             let seen = batch
                 .iter()
@@ -725,11 +767,11 @@ impl Fanout {
             }
             let last = &batch[63 - seen.leading_zeros() as usize];
             let frame = if seen.is_power_of_two() {
-                last.frame.clone()
+                last.frame(conn.lang).clone()
             } else {
                 frames
-                    .entry(seen)
-                    .or_insert_with(|| lines(batch, seen))
+                    .entry((seen, conn.lang))
+                    .or_insert_with(|| lines(batch, seen, conn.lang))
                     .clone()
             };
             self.offer(conn, Some(last.seq), &frame);
@@ -756,20 +798,20 @@ impl Fanout {
 }
 
 /// The frames of the entries whose bit is set in `seen`, one per line.
-fn lines(batch: &[Broadcast], seen: u64) -> Utf8Bytes {
+fn lines(batch: &[Broadcast], seen: u64, lang: Lang) -> Utf8Bytes {
     let mut text = String::with_capacity(
         batch
             .iter()
             .enumerate()
             .filter(|(i, _)| seen & 1 << i != 0)
-            .map(|(_, b)| b.frame.len() + 1)
+            .map(|(_, b)| b.frame(lang).len() + 1)
             .sum(),
     );
     for (_, b) in batch.iter().enumerate().filter(|(i, _)| seen & 1 << i != 0) {
         if !text.is_empty() {
             text.push('\n');
         }
-        text.push_str(b.frame.as_str());
+        text.push_str(b.frame(lang).as_str());
     }
     Utf8Bytes::from(text)
 }
@@ -886,7 +928,8 @@ mod tests {
             audience: Audience::All,
             sender_id: None,
             recipient_id: None,
-            frame: Utf8Bytes::from(format!("{{\"seq\":{seq}}}")),
+            record: None,
+            frames: [0, 1].map(|_| Utf8Bytes::from(format!("{{\"seq\":{seq}}}"))),
         }
     }
 
@@ -895,7 +938,7 @@ mod tests {
         let head = format!("{{\"seq\":{seq},\"pad\":\"");
         let pad = "x".repeat(size.saturating_sub(head.len() + 2));
         Broadcast {
-            frame: Utf8Bytes::from(format!("{head}{pad}\"}}")),
+            frames: [0, 1].map(|_| Utf8Bytes::from(format!("{head}{pad}\"}}"))),
             ..broadcast(event_id, seq)
         }
     }
@@ -922,8 +965,10 @@ mod tests {
     async fn entries_reach_connections_in_sequence_order_whatever_the_publish_order() {
         let (store, dir) = store().await;
         let fanout = Fanout::new(store, LiveMetrics::default());
-        fanout.ensure_event(1, 0, 20);
-        let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
+        fanout.ensure_event(1, "k", 0, 20);
+        let (mut reg, _) = fanout
+            .register(1, 7, false, Lang::De, None)
+            .expect("registered");
         fanout.deliver(broadcast(1, 2));
         fanout.deliver(broadcast(1, 3));
         tokio::time::sleep(COALESCE * 2).await;
@@ -939,10 +984,12 @@ mod tests {
     async fn a_connection_registered_before_a_flush_gets_the_outbox_and_not_the_log() {
         let (store, dir) = store().await;
         let fanout = Fanout::new(store, LiveMetrics::default());
-        fanout.ensure_event(1, 0, 20);
+        fanout.ensure_event(1, "k", 0, 20);
         fanout.deliver(broadcast(1, 1)); // after a quiet spell: out at once
         fanout.deliver(broadcast(1, 2)); // waits for the next flush
-        let (mut reg, _) = fanout.register(1, 7, false, None).expect("registered");
+        let (mut reg, _) = fanout
+            .register(1, 7, false, Lang::De, None)
+            .expect("registered");
         assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
         tokio::time::sleep(COALESCE * 2).await;
         assert_eq!(all_seqs(&mut reg.rx), vec![2]);
@@ -953,9 +1000,13 @@ mod tests {
     async fn a_client_that_stops_reading_is_told_to_go_once_and_others_get_everything() {
         let (store, dir) = store().await;
         let fanout = Fanout::new(store, LiveMetrics::default());
-        fanout.ensure_event(1, 0, 20);
-        let (stalled, _) = fanout.register(1, 1, false, None).expect("registered");
-        let (mut healthy, _) = fanout.register(1, 2, false, None).expect("registered");
+        fanout.ensure_event(1, "k", 0, 20);
+        let (stalled, _) = fanout
+            .register(1, 1, false, Lang::De, None)
+            .expect("registered");
+        let (mut healthy, _) = fanout
+            .register(1, 2, false, Lang::De, None)
+            .expect("registered");
         // Frames of 16 KiB: the stalled queue reaches its byte bound long before its
         // count of frames.
         let total = 200;
@@ -986,8 +1037,10 @@ mod tests {
     async fn a_queue_of_many_small_frames_is_bounded_by_their_count() {
         let (store, dir) = store().await;
         let fanout = Fanout::new(store, LiveMetrics::default());
-        fanout.ensure_event(1, 0, 20);
-        let (stalled, _) = fanout.register(1, 1, false, None).expect("registered");
+        fanout.ensure_event(1, "k", 0, 20);
+        let (stalled, _) = fanout
+            .register(1, 1, false, Lang::De, None)
+            .expect("registered");
         for i in 0..QUEUE_FRAMES * 2 {
             fanout.to_conn(1, stalled.id, Utf8Bytes::from(format!("{{\"n\":{i}}}")));
         }
@@ -1003,17 +1056,19 @@ mod tests {
     async fn entries_of_one_flush_share_a_frame_one_per_line_and_only_what_each_may_see() {
         let (store, dir) = store().await;
         let fanout = Fanout::new(store, LiveMetrics::default());
-        fanout.ensure_event(1, 0, 20);
+        fanout.ensure_event(1, "k", 0, 20);
         let (mut anna, _) = fanout
-            .register(1, 1, false, Some(("plenum", 100)))
+            .register(1, 1, false, Lang::De, Some(("plenum", 100)))
             .expect("registered");
         let (mut ben, _) = fanout
-            .register(1, 2, false, Some(("plenum", 100)))
+            .register(1, 2, false, Lang::De, Some(("plenum", 100)))
             .expect("registered");
         let (mut carla, _) = fanout
-            .register(1, 3, false, Some(("lounge", 100)))
+            .register(1, 3, false, Lang::De, Some(("lounge", 100)))
             .expect("registered");
-        let (mut helper, _) = fanout.register(1, 4, true, None).expect("registered");
+        let (mut helper, _) = fanout
+            .register(1, 4, true, Lang::De, None)
+            .expect("registered");
         let in_room = |seq, room: &str| Broadcast {
             room: Some(Arc::from(room)),
             ..broadcast(1, seq)
@@ -1053,9 +1108,9 @@ mod tests {
         konvent_store::demo::load(&store, 21).await.expect("demo");
         let event = store.event("strategiekonvent-2025").await.expect("event");
         let fanout = Fanout::new(store.clone(), LiveMetrics::default());
-        fanout.ensure_event(event.id, event.last_seq, 20);
+        fanout.ensure_event(event.id, &event.slug, event.last_seq, 20);
         let (mut reg, joined) = fanout
-            .register(event.id, 1, false, Some(("plenum", 100)))
+            .register(event.id, 1, false, Lang::De, Some(("plenum", 100)))
             .expect("registered");
         assert!(matches!(joined, Some(Ok(_))));
         let who = Who::new(1, "Demo");

@@ -5,6 +5,7 @@
 
 pub mod cafe;
 pub mod commit;
+pub mod fragments;
 pub mod hub;
 pub mod map;
 pub mod moderation;
@@ -102,6 +103,7 @@ impl Live {
         });
         self.fanout.ensure_event(
             info.event.id,
+            &info.event.slug,
             info.event.last_seq,
             info.event.mute_threshold,
         );
@@ -254,6 +256,27 @@ impl Actor {
 
     pub fn moderates(&self, info: &EventInfo, room: &Room) -> bool {
         moderates(&self.principal, info.event.id, room)
+    }
+
+    /// The slugs of the rooms this person moderates.
+    pub fn moderated_rooms(&self, info: &EventInfo) -> Vec<String> {
+        info.rooms
+            .iter()
+            .filter(|r| self.moderates(info, r))
+            .map(|r| r.slug.clone())
+            .collect()
+    }
+
+    /// This person as the live regions' `data-gate` rules see them.
+    pub fn viewer(&self, info: &EventInfo) -> fragments::Viewer {
+        fragments::Viewer {
+            id: self.who.id,
+            organizer: self.organizer,
+            staff: self.staff,
+            moderates: self.moderated_rooms(info),
+            mine: Default::default(),
+            now: jiff::Timestamp::now(),
+        }
     }
 }
 

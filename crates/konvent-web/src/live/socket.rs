@@ -16,11 +16,13 @@ use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::fragments::{self, DomOp, Fx, floor::Person};
 use super::hub::{Goodbye, Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
 use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
+use crate::i18n::Lang;
 use konvent_core::konvent::map::AreaTarget;
 use std::sync::atomic::AtomicU8;
 use tokio::sync::Notify;
@@ -157,7 +159,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
             // result (a connection the hub refused, its event gone, ends at once).
-            let opened = Connection::open(live, info, actor, socket, query);
+            let opened = Connection::open(live, info, actor, ctx.lang, socket, query);
             async move {
                 if let Some(opened) = opened {
                     opened.run().await;
@@ -197,6 +199,8 @@ struct Connection {
     live: Arc<Live>,
     info: Arc<EventInfo>,
     actor: Actor,
+    /// The language of the pages it keeps current (of their fragments).
+    lang: Lang,
     socket: WebSocket,
     conn: u64,
     room: Option<Room>,
@@ -273,6 +277,7 @@ impl Connection {
         live: Arc<Live>,
         info: Arc<EventInfo>,
         actor: Actor,
+        lang: Lang,
         socket: WebSocket,
         query: LiveQuery,
     ) -> Option<Opened> {
@@ -285,6 +290,7 @@ impl Connection {
             info.event.id,
             actor.who.id,
             actor.staff,
+            lang,
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
         )?;
         let Registration {
@@ -299,6 +305,7 @@ impl Connection {
                 live,
                 info,
                 actor,
+                lang,
                 socket,
                 conn: id,
                 room: None,
@@ -327,13 +334,7 @@ impl Connection {
     }
 
     async fn hello(&mut self, seq: i64) -> Result<(), axum::Error> {
-        let moderates: Vec<&str> = self
-            .info
-            .rooms
-            .iter()
-            .filter(|r| self.actor.moderates(&self.info, r))
-            .map(|r| r.slug.as_str())
-            .collect();
+        let moderates = self.actor.moderated_rooms(&self.info);
         let hello = text_frame(json!({
             "t": "hello",
             "seq": seq,
@@ -397,6 +398,7 @@ impl Connection {
                 let Some(last) = page.last().map(|r| r.seq) else {
                     break;
                 };
+                let fx = Fx::live(self.lang, &self.info.event.slug);
                 for record in page.iter().filter(|r| r.seq <= until) {
                     let in_room = match &record.room {
                         Some(room) => self.room.as_ref().is_some_and(|r| &r.slug == room),
@@ -404,7 +406,7 @@ impl Connection {
                     };
                     if in_room && record.visible_to(self.actor.who.id, self.actor.staff) {
                         self.socket
-                            .feed(Message::Text(Utf8Bytes::from(ev_frame(record))))
+                            .feed(Message::Text(Utf8Bytes::from(ev_frame(record, Some(&fx)))))
                             .await?;
                     }
                 }
@@ -794,28 +796,64 @@ impl Connection {
     async fn joined(&mut self, room: Room, joined: Joined) -> Result<(), axum::Error> {
         let event = self.info.event.id;
         let store = &self.live.store;
-        let chat: Vec<Value> = store
+        let records = store
             .live_recent(event, Some(&room.slug), "chat", HISTORY)
             .await
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let chat: Vec<Value> = records
             .iter()
-            .filter_map(|r| serde_json::from_str(&ev_frame(r)).ok())
+            .filter_map(|r| serde_json::from_str(&ev_frame(r, None)).ok())
             .collect();
-        let queue: Vec<Value> = store
+        let waiting: Vec<Person> = store
             .speaker_queue(room.id)
             .await
             .unwrap_or_default()
+            .into_iter()
+            .map(|w| Person {
+                id: w.id,
+                name: w.name,
+            })
+            .collect();
+        let queue: Vec<Value> = waiting
             .iter()
             .map(|w| json!({ "id": w.id, "name": w.name }))
             .collect();
         // The speaker may have changed since the event was cached.
-        let speaker = store
+        let now = store
             .rooms(event)
             .await
             .ok()
             .and_then(|rooms| rooms.into_iter().find(|r| r.id == room.id))
             .and_then(|r| r.speaker)
-            .map(|w| json!({ "id": w.id, "name": w.name }));
+            .map(|w| Person {
+                id: w.id,
+                name: w.name,
+            });
+        let speaker = now.as_ref().map(|w| json!({ "id": w.id, "name": w.name }));
+        let locked = store
+            .restrictions(event)
+            .await
+            .is_ok_and(|r| r.locked_rooms.contains(&room.slug));
+        // The room's regions of a page that changes rooms (the map's panel).
+        let fx = Fx::live(self.lang, &self.info.event.slug);
+        let dom = vec![
+            DomOp::Replace {
+                id: "chat-log".into(),
+                html: fragments::chat::chat_log(&room.slug, &records, &fx),
+            },
+            DomOp::Replace {
+                id: "chat-locked".into(),
+                html: fragments::chat::chat_locked(locked, &fx),
+            },
+            DomOp::Replace {
+                id: "speaker-box".into(),
+                html: fragments::floor::speaker(&room.slug, now.as_ref(), &fx),
+            },
+            DomOp::Replace {
+                id: "queue-box".into(),
+                html: fragments::floor::queue(&room.slug, &waiting, &fx),
+            },
+        ];
         let frame = text_frame(json!({
             "t": "joined",
             "room": room.slug,
@@ -827,6 +865,7 @@ impl Connection {
             "chat": chat,
             "queue": queue,
             "speaker": speaker,
+            "dom": dom,
         }));
         self.live.fanout.presence_changed(event, &room.slug);
         // The map's list shows the room's headcount, however people came in.
