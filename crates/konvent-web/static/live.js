@@ -189,30 +189,6 @@
   }
   setInterval(tick, 1000);
 
-  function question(data) {
-    var list = byId("questions");
-    if (!list) return;
-    if (data.redacted) { removed({ item: "question", id: data.id }); return; }
-    var li = list.querySelector('[data-question="' + data.id + '"]');
-    if (!li) {
-      li = el("li");
-      li.setAttribute("data-question", String(data.id));
-      li.appendChild(el("p", null, data.text));
-      var meta = el("p", "meta");
-      meta.appendChild(el("span", "asker", data.asker ? data.asker.name : T.anonymous));
-      meta.appendChild(document.createTextNode(" · "));
-      meta.appendChild(el("span", "votes", String(data.votes)));
-      meta.appendChild(document.createTextNode(T.votes));
-      li.appendChild(meta);
-      list.appendChild(li);
-    } else {
-      var votes = li.querySelector(".votes");
-      if (votes) votes.textContent = String(data.votes);
-    }
-    li.classList.toggle("answered", data.status === "answered");
-    if (data.status === "rejected") li.hidden = true;
-  }
-
   // World Café: impulses of this table, its summary, headcounts, rounds, the pinboard.
   function impulse(ev) {
     var d = ev.data || {};
@@ -248,34 +224,6 @@
     li.classList.toggle("hidden-impulse", !!d.hidden);
     li.classList.toggle("merged-impulse", !!d.merged_into);
     if (d.hidden && !leads) li.parentNode.removeChild(li);
-  }
-  function pin(d) {
-    var list = byId("pins");
-    if (!list) return;
-    if (d.redacted) { removed({ item: "pin", id: d.id }); return; }
-    var li = list.querySelector('[data-pin="' + d.id + '"]');
-    if (!li) {
-      li = el("li", "pin");
-      li.setAttribute("data-pin", String(d.id));
-      li.appendChild(el("p", "pin-text", d.text));
-      var meta = el("p", "meta");
-      meta.appendChild(document.createTextNode(d.author + (d.topic ? " · " + d.topic : "") + " · "));
-      meta.appendChild(el("span", "votes", String(d.votes)));
-      meta.appendChild(document.createTextNode(T.votes + " · "));
-      meta.appendChild(el("span", "pin-status"));
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(el("span", "pin-outcome"));
-      li.appendChild(meta);
-      list.appendChild(li);
-      var empty = byId("pins-empty");
-      if (empty) empty.hidden = true;
-    }
-    var votes = li.querySelector(".votes");
-    if (votes) votes.textContent = String(d.votes);
-    var status = li.querySelector(".pin-status");
-    if (status) status.textContent = T.pinStatus[d.status] || d.status;
-    var outcome = li.querySelector(".pin-outcome");
-    if (outcome && d.outcome) outcome.textContent = d.outcome;
   }
   // Legacy, until the questions, pins and café regions are fragments too.
   // Adds a line once, in sequence order: a replay after a longer absence (since= an old
@@ -325,9 +273,6 @@
       case "timer":
         updateTimer(d);
         break;
-      case "question":
-        question(d);
-        break;
       case "impulse":
         impulse(ev);
         break;
@@ -360,9 +305,6 @@
         }
         break;
       }
-      case "pin":
-        pin(d);
-        break;
     }
   }
 
@@ -411,6 +353,8 @@
           // What the person did that a fragment shows (e.g. "Sie unterstützen diese Frage").
           var mark = sent.form.getAttribute("data-mark");
           if (mark) { mine[mark] = true; personalise(document.body); }
+          var unmark = sent.form.getAttribute("data-unmark");
+          if (unmark) { delete mine[unmark]; personalise(document.body); }
           // A form's server-rendered confirmation ("gespeichert").
           var done = sent.form.querySelector(".form-done");
           if (done) done.hidden = false;
@@ -490,6 +434,7 @@
       case "impulse": case "summary": cmd.table = num("table"); cmd.text = str("text"); break;
       case "edit_impulse": cmd.impulse = num("impulse"); cmd.text = str("text"); break;
       case "pin": cmd.text = str("text"); cmd.topic = str("topic"); break;
+      case "vote_pin": cmd.pin = num("pin"); cmd.on = str("on") === "true"; break;
       case "moderate": cmd.question = num("question"); cmd.status = str("status"); break;
       case "report": case "remove":
         cmd.item = str("item"); cmd.target = num("target"); cmd.reason = str("reason") || "";

@@ -13,7 +13,7 @@ use konvent_core::konvent::live::Command;
 use konvent_core::strategy::{
     FollowTarget, IMPULSE_EDIT_SECONDS, ROUND_MINUTES, RoundStatus, TABLE_CAPACITY,
 };
-use konvent_store::{CafeTable, Impulse, NewTable, Pin, Round, Topic, Who};
+use konvent_store::{CafeTable, Impulse, NewTable, Round, Topic, Who};
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
@@ -24,6 +24,7 @@ use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
 use crate::live::Actor;
 use crate::live::cafe::leads;
+use crate::live::fragments::{Fx, pins};
 
 fn round_label(t: &Tr, round: &Round) -> String {
     t.get(&format!("round-status-{}", round.status.as_str()))
@@ -383,24 +384,16 @@ pub async fn table(
 
 // The pinboard (K11) ---------------------------------------------------------------------
 
-struct PinView {
-    pin: Pin,
-    status: String,
-    votes: String,
-    voted: bool,
-    following: bool,
-}
-
 #[derive(Template)]
 #[template(path = "konvent/pinboard.html")]
 struct PinboardPage {
     c: Chrome,
     slug: String,
-    pins: Vec<PinView>,
-    /// The pins the viewer voted for, as `mine` keys (`p3 p7`).
+    /// Each pin's fragment, rendered for the viewer.
+    pins: Vec<String>,
+    /// The pins the viewer voted for and follows up on, as `mine` keys (`p3 f3 p7`).
     mine: String,
     topics: Vec<Topic>,
-    organizer: bool,
     live_url: String,
     script: String,
 }
@@ -413,34 +406,30 @@ pub async fn pinboard(
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let t = ctx.tr();
-    let (pins, mine) = state.store.pins(info.event.id, actor.who.id).await?;
-    let followed: Vec<i64> = state
+    let (pins, voted) = state.store.pins(info.event.id, actor.who.id).await?;
+    let followed = state
         .store
         .connection_points(Some(actor.who.id))
         .await?
         .into_iter()
         .filter(|c| c.target == FollowTarget::Pin)
-        .map(|c| c.target_id)
+        .map(|c| pins::follow_key(c.target_id));
+    let mine: Vec<String> = voted
+        .into_iter()
+        .map(pins::vote_key)
+        .chain(followed)
         .collect();
+    let mut viewer = actor.viewer(&info);
+    viewer.mine.extend(mine.iter().cloned());
+    let fx = Fx::for_page(&ctx, &slug, format!("/konvent/{slug}/pinnwand"), viewer);
     render(&PinboardPage {
         c: Chrome::new(&ctx, "konvent", t.get("pinboard-title")),
         pins: pins
-            .into_iter()
-            .map(|pin| PinView {
-                status: t.get(&format!("pin-status-{}", pin.status.as_str())),
-                votes: t.count("pin-votes", pin.votes),
-                voted: mine.contains(&pin.id),
-                following: followed.contains(&pin.id),
-                pin,
-            })
-            .collect(),
-        mine: mine
             .iter()
-            .map(|id| format!("p{id}"))
-            .collect::<Vec<_>>()
-            .join(" "),
+            .map(|pin| pins::pin(pins::PinData::of(pin), &fx))
+            .collect(),
+        mine: mine.join(" "),
         topics: state.store.topics().await?,
-        organizer: actor.organizer,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,

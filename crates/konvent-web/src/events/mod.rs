@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
 use konvent_core::konvent::video::{VideoUser, room_name};
 use konvent_core::konvent::{self as core, Phase, RoomKind};
-use konvent_store::{EventRole, NewRoom, Question, Room, StoreError};
+use konvent_store::{EventRole, NewRoom, Room, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -1002,24 +1002,16 @@ async fn repeated_support(
     ))))
 }
 
-struct QuestionLine {
-    q: Question,
-    status: String,
-    asker: String,
-    votes: String,
-    supported: bool,
-}
-
 #[derive(Template)]
 #[template(path = "konvent/questions.html")]
 struct QuestionsPage {
     c: Chrome,
     slug: String,
-    questions: Vec<QuestionLine>,
+    /// Each question's fragment, rendered for the viewer.
+    questions: Vec<String>,
     /// The questions the viewer supports, as `mine` keys (`q5 q7`).
     mine: String,
     notice: Option<String>,
-    organizer: bool,
     live_url: String,
     script: String,
 }
@@ -1040,37 +1032,28 @@ pub async fn questions(
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let t = ctx.tr();
-    let supported = state
+    let supported: Vec<String> = state
         .store
         .question_votes(info.event.id, actor.who.id)
-        .await?;
+        .await?
+        .into_iter()
+        .map(fragments::questions::mine_key)
+        .collect();
+    let mut viewer = actor.viewer(&info);
+    viewer.mine.extend(supported.iter().cloned());
+    let fx = Fx::for_page(&ctx, &slug, format!("/konvent/{slug}/fragen"), viewer);
     let questions = state
         .store
         .questions(info.event.id, Some(actor.who.id), actor.staff)
         .await?
-        .into_iter()
-        .map(|q| QuestionLine {
-            status: t.get(&format!("question-status-{}", q.status.as_str())),
-            asker: q
-                .asker
-                .as_ref()
-                .map(|a| a.name.clone())
-                .unwrap_or_else(|| t.get("question-anonymous")),
-            votes: t.count("questions-votes", q.votes),
-            supported: supported.contains(&q.id),
-            q,
-        })
+        .iter()
+        .map(|q| fragments::questions::question(fragments::questions::QuestionData::of(q), &fx))
         .collect();
     render(&QuestionsPage {
         c: Chrome::new(&ctx, "konvent", t.get("questions-title")),
         questions,
-        mine: supported
-            .iter()
-            .map(|id| format!("q{id}"))
-            .collect::<Vec<_>>()
-            .join(" "),
+        mine: supported.join(" "),
         notice: (query.hinweis == ALREADY_SUPPORTED).then(|| t.get("questions-already-supported")),
-        organizer: actor.organizer,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,

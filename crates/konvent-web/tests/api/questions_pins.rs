@@ -180,9 +180,17 @@ async fn the_pages_mark_the_viewers_own_votes_and_nobody_elses() {
 
     let (_, page) = bert.get_text(&format!("{EVENT}/fragen")).await;
     assert_eq!(mine(&page, "questions"), [format!("q{question}")]);
-    assert!(text(&page).contains("Sie unterstützen diese Frage."));
+    assert!(
+        page.contains(&format!(
+            r#"<p class="supported" data-gate="mine:q{question}">Sie unterstützen diese Frage.</p>"#
+        )),
+        "bert reads that he supports it"
+    );
+    assert!(page.contains(&format!(r#"data-gate="not-mine:q{question}" hidden"#)));
     let (_, page) = anna.get_text(&format!("{EVENT}/fragen")).await;
     assert!(mine(&page, "questions").is_empty(), "anna did not vote");
+    assert!(page.contains(&format!(r#"data-gate="mine:q{question}" hidden"#)));
+    assert!(page.contains(&format!(r#"data-gate="not-mine:q{question}">"#)));
 
     let parked = "Barrierefreiheit der Portale";
     anna.post(

@@ -17,6 +17,8 @@ use crate::i18n::{Lang, Tr};
 
 pub mod chat;
 pub mod floor;
+pub mod pins;
+pub mod questions;
 
 /// One change to a page, as `live.js` applies it (the `dom` list of an `ev` frame).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -184,6 +186,8 @@ pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
     match record.kind.as_str() {
         "chat" | "announcement" | "dm" | "chat_lock" => chat::ops(record, fx),
         "hand" | "floor" => floor::ops(record, fx),
+        "question" => questions::ops(record, fx),
+        "pin" => pins::ops(record, fx),
         "removed" => removed(record),
         _ => Vec::new(),
     }
