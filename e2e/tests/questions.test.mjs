@@ -1,7 +1,8 @@
 // K11, K13 (issue 15, items 3 and 4): podium questions and the pinboard, live. Two
 // participants and the organizer: a question asked anonymously waits for approval (its
 // asker sees that, nobody else sees it), is approved and supported; a second click from
-// another tab is refused beside the button; a pin is parked, voted for, the vote taken
+// another tab is refused beside the button; a question rejected after its approval
+// leaves the others' pages; a pin is parked, voted for, the vote taken
 // back, and picked up. After every change each page's list equals its reload, for the
 // author and for the other participant; axe-core runs after the live changes too.
 import assert from 'node:assert/strict';
@@ -33,6 +34,8 @@ const order = (page, list, texts) =>
 /** A mark on the document: still there later = the page was never reloaded. */
 const markDocument = (page) => page.evaluate(() => (window.__e2eSameDocument = true));
 const sameDocument = (page) => page.evaluate(() => window.__e2eSameDocument === true);
+/** Waits until fn(arg) is true in the page (polling on a timer, also in a background tab). */
+const until = (page, fn, arg) => page.waitForFunction(fn, arg, { polling: 20 });
 
 describe('questions and pins, live', () => {
   let server;
@@ -128,6 +131,14 @@ describe('questions and pins, live', () => {
     await tab.axe();
     tab.assertClean();
     await tab.close();
+
+    // The organizer rejects participant 2's approved question: it leaves participant
+    // 1's page; its asker sees it rejected.
+    await button(chair.page, 'Ablehnen', named).click();
+    await question(p2.page, named).locator('.question-status', { hasText: 'abgelehnt' }).waitFor();
+    await until(p1.page, (text) => ![...document.querySelectorAll('#questions > li')].some((li) => li.textContent.includes(text)), named);
+    await question(chair.page, named).locator('.question-status', { hasText: 'abgelehnt' }).waitFor();
+    await sameAsReload('rejected', all);
 
     for (const p of people) await p.s.axe();
     await chair.axe();

@@ -1501,7 +1501,10 @@ impl Store {
             .await
     }
 
-    /// Approves, marks answered or rejects a question.
+    /// Approves, marks answered or rejects a question. A question that was public and is
+    /// no longer (rejected, or back to pending) first leaves everybody's pages: a
+    /// `removed` entry for everybody, returned first (to be published before the
+    /// question's own entry, which reaches only the staff and its asker).
     pub async fn moderate_question(
         &self,
         event_id: i64,
@@ -1509,29 +1512,57 @@ impl Store {
         question_id: i64,
         status: QuestionStatus,
         client_id: Option<&str>,
-    ) -> Result<Written> {
+    ) -> Result<(Option<LiveRecord>, Written)> {
         if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
+            return Ok((None, done));
         }
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let result = async {
-            let done =
-                sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
-                    .bind(status.as_str())
-                    .bind(question_id)
-                    .bind(event_id)
-                    .execute(&mut **tx)
-                    .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            let before = question(tx, event_id, question_id).await?;
+            sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
+                .bind(status.as_str())
+                .bind(question_id)
+                .bind(event_id)
+                .execute(&mut **tx)
+                .await?;
             let q = question(tx, event_id, question_id).await?;
-            question_entry(tx, event_id, &q, by, client_id).await
+            let withdrawn = if before.audience() == Audience::All && q.audience() != Audience::All {
+                let entry = Entry {
+                    kind: "removed",
+                    room: None,
+                    audience: Audience::All,
+                    sender_id: Some(by.id),
+                    recipient_id: None,
+                    client_id: None,
+                };
+                Some(
+                    append(
+                        tx,
+                        event_id,
+                        entry,
+                        |_| json!({ "item": "question", "id": question_id }),
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            Ok((
+                withdrawn,
+                question_entry(tx, event_id, &q, by, client_id).await?,
+            ))
         }
         .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        let (withdrawn, result) = match result {
+            Ok((withdrawn, record)) => (withdrawn, Ok(record)),
+            Err(e) => (None, Err(e)),
+        };
+        let written = self
+            .finish_live(owned, result, event_id, by.id, client_id)
+            .await?;
+        // Committed with the question's entry only when that one is new.
+        Ok((withdrawn.filter(|_| written.fresh), written))
     }
 
     /// The questions of an event, most votes first; `staff` also sees pending and

@@ -230,3 +230,69 @@ async fn the_pages_mark_the_viewers_own_votes_and_nobody_elses() {
     assert!(mine(&page, "pins").is_empty(), "the vote was taken back");
     assert!(text(&page).contains("0 Stimmen"));
 }
+
+#[tokio::test]
+async fn a_public_question_rejected_leaves_everybodys_page_but_its_askers() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let (anna, anna_id) = participant(&app, "anna").await;
+    let (bert, bert_id) = participant(&app, "bert").await;
+    let asked = "Darf ich das fragen?";
+    act(&anna, &[("t", "ask"), ("text", asked)]).await;
+    let (_, page) = admin.get_text(&format!("{EVENT}/fragen")).await;
+    let id = item_id(&page, "question", asked);
+    act(
+        &admin,
+        &[("t", "moderate"), ("question", &id), ("status", "approved")],
+    )
+    .await;
+    let (_, page) = bert.get_text(&format!("{EVENT}/fragen")).await;
+    assert!(page.contains(asked), "public after approval");
+
+    act(
+        &admin,
+        &[("t", "moderate"), ("question", &id), ("status", "rejected")],
+    )
+    .await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let log = app
+        .store
+        .live_since(event.id, 0, 10_000)
+        .await
+        .expect("log");
+    let [.., withdrawn, decided] = log.as_slice() else {
+        panic!("two entries at least");
+    };
+    assert_eq!(withdrawn.kind, "removed", "first it leaves every page");
+    assert_eq!(withdrawn.data["item"], "question");
+    assert_eq!(withdrawn.data["id"].to_string(), id);
+    assert!(withdrawn.visible_to(bert_id, false));
+    assert!(!withdrawn.data.to_string().contains(asked));
+    assert_eq!(
+        decided.kind, "question",
+        "then the asker and the staff get it back"
+    );
+    assert_eq!(decided.data["status"], "rejected");
+    assert!(decided.visible_to(anna_id, false));
+    assert!(!decided.visible_to(bert_id, false));
+
+    let (_, page) = bert.get_text(&format!("{EVENT}/fragen")).await;
+    assert!(!page.contains(asked), "gone for the others");
+    let (_, page) = anna.get_text(&format!("{EVENT}/fragen")).await;
+    assert!(text(&page).contains("abgelehnt"), "the asker sees why");
+
+    // Rejecting it again changes nothing for the others: no second removal.
+    let before = log.len();
+    act(
+        &admin,
+        &[("t", "moderate"), ("question", &id), ("status", "rejected")],
+    )
+    .await;
+    let log = app
+        .store
+        .live_since(event.id, 0, 10_000)
+        .await
+        .expect("log");
+    assert_eq!(log.len(), before + 1);
+    assert_eq!(log.last().expect("entry").kind, "question");
+}
