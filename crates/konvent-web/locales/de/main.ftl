@@ -802,5 +802,6 @@ moderation-chat-locked = Der Chat dieses Raums ist gesperrt; es schreiben nur Or
 # Questions and pins: the viewer's own votes (issue 15, items 3 and 4)
 questions-supported = Sie unterstützen diese Frage.
 questions-already-supported = Sie unterstützen diese Frage bereits; jede Person hat eine Stimme pro Frage.
+questions-already-supported-this = Sie unterstützen die Frage „{ $text }“ bereits; jede Person hat eine Stimme pro Frage.
 pin-unvote = Stimme zurückziehen
 pin-voted = Sie haben Ihre Stimme gegeben.

@@ -802,5 +802,6 @@ moderation-chat-locked = This room's chat is locked; only organizers and moderat
 # Questions and pins: the viewer's own votes (issue 15, items 3 and 4)
 questions-supported = You support this question.
 questions-already-supported = You already support this question; everybody has one vote per question.
+questions-already-supported-this = You already support the question “{ $text }”; everybody has one vote per question.
 pin-unvote = Withdraw vote
 pin-voted = You have given your vote.

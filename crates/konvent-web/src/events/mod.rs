@@ -998,7 +998,7 @@ async fn repeated_support(
     }
     let path = back.split(['?', '#']).next().unwrap_or(back);
     Ok(Some(Redirect::to(&format!(
-        "{path}?hinweis={ALREADY_SUPPORTED}#question-{question}"
+        "{path}?hinweis={ALREADY_SUPPORTED}&frage={question}#questions-notice"
     ))))
 }
 
@@ -1021,6 +1021,9 @@ struct QuestionsPage {
 pub struct QuestionsQuery {
     #[serde(default)]
     hinweis: String,
+    /// The question the notice is about (ignored unless the viewer sees it).
+    #[serde(default)]
+    frage: String,
 }
 
 pub async fn questions(
@@ -1042,10 +1045,19 @@ pub async fn questions(
     let mut viewer = actor.viewer(&info);
     viewer.mine.extend(supported.iter().cloned());
     let fx = Fx::for_page(&ctx, &slug, format!("/konvent/{slug}/fragen"), viewer);
-    let questions = state
+    let listed = state
         .store
         .questions(info.event.id, Some(actor.who.id), actor.staff)
-        .await?
+        .await?;
+    // The notice names the question, so that it is clear at the top of the page.
+    let notice = (query.hinweis == ALREADY_SUPPORTED).then(|| {
+        let about = query.frage.trim().parse::<i64>().ok();
+        match listed.iter().find(|q| Some(q.id) == about) {
+            Some(q) => t.with("questions-already-supported-this", &[("text", &q.text)]),
+            None => t.get("questions-already-supported"),
+        }
+    });
+    let questions = listed
         .iter()
         .map(|q| fragments::questions::question(fragments::questions::QuestionData::of(q), &fx))
         .collect();
@@ -1053,7 +1065,7 @@ pub async fn questions(
         c: Chrome::new(&ctx, "konvent", t.get("questions-title")),
         questions,
         mine: supported.join(" "),
-        notice: (query.hinweis == ALREADY_SUPPORTED).then(|| t.get("questions-already-supported")),
+        notice,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,

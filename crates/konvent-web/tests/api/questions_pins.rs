@@ -135,14 +135,14 @@ async fn a_second_support_by_plain_form_goes_back_to_the_question_with_a_notice(
         .to_owned();
     assert_eq!(
         location,
-        format!("{EVENT}/fragen?hinweis=schon-unterstuetzt#question-{id}")
+        format!("{EVENT}/fragen?hinweis=schon-unterstuetzt&frage={id}#questions-notice")
     );
     let (status, page) = bert.get_text(&location).await;
     assert_eq!(status, 200);
     let shown = text(&page);
     assert!(
-        shown.contains("Sie unterstützen diese Frage bereits"),
-        "the notice: {shown}"
+        shown.contains(&format!("Sie unterstützen die Frage „{asked}“ bereits")),
+        "the notice names the question: {shown}"
     );
     assert!(shown.contains("1 Stimme"), "still one vote: {shown}");
     assert!(!shown.contains("1 Stimmen"));
@@ -153,6 +153,13 @@ async fn a_second_support_by_plain_form_goes_back_to_the_question_with_a_notice(
         .await;
     assert!(!text(&page).contains("bereits"));
     assert!(!page.contains("<b>x</b>"));
+    let (status, page) = bert
+        .get_text(&format!(
+            "{EVENT}/fragen?hinweis=schon-unterstuetzt&frage=x"
+        ))
+        .await;
+    assert_eq!(status, 200, "a bad question id is no error");
+    assert!(text(&page).contains("Sie unterstützen diese Frage bereits"));
     let missing = act(&bert, &[("t", "upvote"), ("question", "999999")]).await;
     assert_eq!(missing.status().as_u16(), 400);
 }
