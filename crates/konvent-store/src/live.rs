@@ -111,7 +111,8 @@ pub struct NewRoom {
 pub enum Audience {
     /// Everybody in the event.
     All,
-    /// The sender and the event's staff (organizers, helpers, admins).
+    /// The sender, the recipient (if any) and the event's staff (organizers, helpers,
+    /// admins).
     Staff,
     /// Only sender and recipient.
     Direct,
@@ -156,7 +157,9 @@ impl LiveRecord {
     pub fn visible_to(&self, account: i64, staff: bool) -> bool {
         match self.audience {
             Audience::All => true,
-            Audience::Staff => staff || self.sender_id == Some(account),
+            Audience::Staff => {
+                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
             Audience::Direct => {
                 self.sender_id == Some(account) || self.recipient_id == Some(account)
             }
@@ -1502,7 +1505,10 @@ impl Store {
             .await
     }
 
-    /// Approves, marks answered or rejects a question.
+    /// Approves, marks answered or rejects a question. A question that was public and is
+    /// no longer (rejected, or back to pending) first leaves everybody's pages: a
+    /// `removed` entry for everybody, returned first (to be published before the
+    /// question's own entry, which reaches only the staff and its asker).
     pub async fn moderate_question(
         &self,
         event_id: i64,
@@ -1510,29 +1516,57 @@ impl Store {
         question_id: i64,
         status: QuestionStatus,
         client_id: Option<&str>,
-    ) -> Result<Written> {
+    ) -> Result<(Option<LiveRecord>, Written)> {
         if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
+            return Ok((None, done));
         }
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let result = async {
-            let done =
-                sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
-                    .bind(status.as_str())
-                    .bind(question_id)
-                    .bind(event_id)
-                    .execute(&mut **tx)
-                    .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            let before = question(tx, event_id, question_id).await?;
+            sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
+                .bind(status.as_str())
+                .bind(question_id)
+                .bind(event_id)
+                .execute(&mut **tx)
+                .await?;
             let q = question(tx, event_id, question_id).await?;
-            question_entry(tx, event_id, &q, by, client_id).await
+            let withdrawn = if before.audience() == Audience::All && q.audience() != Audience::All {
+                let entry = Entry {
+                    kind: "removed",
+                    room: None,
+                    audience: Audience::All,
+                    sender_id: Some(by.id),
+                    recipient_id: None,
+                    client_id: None,
+                };
+                Some(
+                    append(
+                        tx,
+                        event_id,
+                        entry,
+                        |_| json!({ "item": "question", "id": question_id }),
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            Ok((
+                withdrawn,
+                question_entry(tx, event_id, &q, by, client_id).await?,
+            ))
         }
         .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        let (withdrawn, result) = match result {
+            Ok((withdrawn, record)) => (withdrawn, Ok(record)),
+            Err(e) => (None, Err(e)),
+        };
+        let written = self
+            .finish_live(owned, result, event_id, by.id, client_id)
+            .await?;
+        // Committed with the question's entry only when that one is new.
+        Ok((withdrawn.filter(|_| written.fresh), written))
     }
 
     /// The questions of an event, most votes first; `staff` also sees pending and
@@ -1558,6 +1592,20 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The questions of an event that `account` supported (K13), for the page to mark
+    /// them.
+    pub async fn question_votes(&self, event_id: i64, account: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
+             WHERE q.event_id = $1 AND v.account_id = $2 ORDER BY v.question_id",
+        )
+        .bind(event_id)
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Opens or closes the feedback survey (K14).
@@ -1667,7 +1715,10 @@ async fn question_entry(
         room: None,
         audience: q.audience(),
         sender_id: Some(by.id),
-        recipient_id: None,
+        // The asker follows their question through every status, also when the
+        // organizers approve or reject it (a pending or rejected one reaches only the
+        // staff and its asker).
+        recipient_id: q.author_id,
         client_id,
     };
     append(tx, event_id, entry, |_| q.json()).await

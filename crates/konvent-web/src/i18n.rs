@@ -100,6 +100,15 @@ impl Tr {
             .unwrap_or_else(|| id.to_owned())
     }
 
+    /// The message `id` for a count `n` (its `$n`), so that a `{ $n -> [one] … *[other] … }`
+    /// selector picks the singular or the plural ("1 Stimme", "2 Stimmen").
+    pub fn count(&self, id: &str, n: i64) -> String {
+        let mut fluent_args = FluentArgs::new();
+        fluent_args.set("n", n);
+        self.format(id, Some(&fluent_args))
+            .unwrap_or_else(|| id.to_owned())
+    }
+
     /// The message `id` if the locale has it.
     pub fn try_get(&self, id: &str) -> Option<String> {
         self.format(id, None)
@@ -130,6 +139,17 @@ mod tests {
             .collect();
         ids.sort_unstable();
         ids
+    }
+
+    #[test]
+    fn a_count_picks_the_singular_or_the_plural() {
+        let de = Tr::new(Lang::De);
+        assert_eq!(de.count("questions-votes", 1), "1 Stimme");
+        assert_eq!(de.count("questions-votes", 0), "0 Stimmen");
+        assert_eq!(de.count("pin-votes", 2), "2 Stimmen");
+        let en = Tr::new(Lang::En);
+        assert_eq!(en.count("pin-votes", 1), "1 vote");
+        assert_eq!(en.count("questions-votes", 3), "3 votes");
     }
 
     #[test]

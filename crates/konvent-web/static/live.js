@@ -12,20 +12,16 @@
     slow: "Verbindung zu langsam – verbinde neu …", signedOut: "Abgemeldet.",
     rights: "Ihre Rechte haben sich geändert – verbinde neu …",
     youMuted: "Sie sind beim Betreten stummgeschaltet worden (Regel ab ", people: " Personen).",
-    votes: " Stimmen", anonymous: "anonym", edited: "geändert", hidden: "ausgeblendet",
-    merged: "zusammengeführt", round: "Runde ", running: " läuft.", ended: " ist beendet.",
-    reload: " Bitte die Seite neu laden.",
-    pinStatus: { open: "offen", picked_up: "aufgegriffen", closed: "geschlossen" }
+    round: "Runde ", running: " läuft.", ended: " ist beendet.",
+    reload: " Bitte die Seite neu laden."
   } : {
     connecting: "Connecting …", live: "Live.",
     lost: "Connection lost – retrying in ", seconds: " s.",
     slow: "Connection too slow – reconnecting …", signedOut: "Signed out.",
     rights: "Your rights have changed – reconnecting …",
     youMuted: "You joined muted (rule from ", people: " people).",
-    votes: " votes", anonymous: "anonymous", edited: "edited", hidden: "hidden",
-    merged: "merged", round: "Round ", running: " is running.", ended: " has ended.",
-    reload: " Please reload the page.",
-    pinStatus: { open: "open", picked_up: "picked up", closed: "closed" }
+    round: "Round ", running: " is running.", ended: " has ended.",
+    reload: " Please reload the page."
   };
 
   var event = status.getAttribute("data-event");
@@ -55,12 +51,7 @@
   }
   function say(text) { status.textContent = text; }
   function byId(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+
 
   // Server-rendered fragments (docs/live-protocol.md, "Fragments"). The server renders
   // every live region with the same template for the page and for the frame; this
@@ -208,83 +199,6 @@
   }
   setInterval(tick, 1000);
 
-  function question(data) {
-    var list = byId("questions");
-    if (!list) return;
-    if (data.redacted) { removed({ item: "question", id: data.id }); return; }
-    var li = list.querySelector('[data-question="' + data.id + '"]');
-    if (!li) {
-      li = el("li");
-      li.setAttribute("data-question", String(data.id));
-      li.appendChild(el("p", null, data.text));
-      var meta = el("p", "meta");
-      meta.appendChild(el("span", "asker", data.asker ? data.asker.name : T.anonymous));
-      meta.appendChild(document.createTextNode(" · "));
-      meta.appendChild(el("span", "votes", String(data.votes)));
-      meta.appendChild(document.createTextNode(T.votes));
-      li.appendChild(meta);
-      list.appendChild(li);
-    } else {
-      var votes = li.querySelector(".votes");
-      if (votes) votes.textContent = String(data.votes);
-    }
-    li.classList.toggle("answered", data.status === "answered");
-    if (data.status === "rejected") li.hidden = true;
-  }
-
-  // The pinboard.
-  function pin(d) {
-    var list = byId("pins");
-    if (!list) return;
-    if (d.redacted) { removed({ item: "pin", id: d.id }); return; }
-    var li = list.querySelector('[data-pin="' + d.id + '"]');
-    if (!li) {
-      li = el("li", "pin");
-      li.setAttribute("data-pin", String(d.id));
-      li.appendChild(el("p", "pin-text", d.text));
-      var meta = el("p", "meta");
-      meta.appendChild(document.createTextNode(d.author + (d.topic ? " · " + d.topic : "") + " · "));
-      meta.appendChild(el("span", "votes", String(d.votes)));
-      meta.appendChild(document.createTextNode(T.votes + " · "));
-      meta.appendChild(el("span", "pin-status"));
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(el("span", "pin-outcome"));
-      li.appendChild(meta);
-      list.appendChild(li);
-      var empty = byId("pins-empty");
-      if (empty) empty.hidden = true;
-    }
-    var votes = li.querySelector(".votes");
-    if (votes) votes.textContent = String(d.votes);
-    var status = li.querySelector(".pin-status");
-    if (status) status.textContent = T.pinStatus[d.status] || d.status;
-    var outcome = li.querySelector(".pin-outcome");
-    if (outcome && d.outcome) outcome.textContent = d.outcome;
-  }
-  // Legacy, until the questions, pins and café regions are fragments too.
-  // Adds a line once, in sequence order: a replay after a longer absence (since= an old
-  // seq) also brings lines older than the last ones the server rendered into the page.
-  function appendOnce(list, item) {
-    if (!list) return;
-    var seq = item.getAttribute("data-seq");
-    if (seq && list.querySelector('[data-seq="' + seq + '"]')) return;
-    var n = parseInt(seq, 10), before = null;
-    if (!isNaN(n)) {
-      for (var c = list.lastElementChild; c; c = c.previousElementSibling) {
-        var s = parseInt(c.getAttribute("data-seq"), 10);
-        if (isNaN(s) || s < n) break;
-        before = c;
-      }
-    }
-    list.insertBefore(item, before);
-  }
-
-  // An item removed by the organizers (K17): its element goes, wherever the page shows it.
-  function removed(d) {
-    var selector = d.item === "chat" ? '#chat-log [data-seq="' + d.id + '"]'
-      : "[data-" + d.item + '="' + d.id + '"]';
-    document.querySelectorAll(selector).forEach(function (e) { e.parentNode.removeChild(e); });
-  }
   function typing() {
     return Array.prototype.some.call(document.querySelectorAll("textarea"), function (t) {
       return t.value.trim() !== "" && !t.hasAttribute("data-keep");
@@ -297,15 +211,9 @@
     apply(ev.dom, ev.room);
     if (ev.kind === "agenda") scheduleRefresh();
     switch (ev.kind) {
-      case "question":
-        question(d);
-        break;
       case "round":
         // The café's regions are fragments (live/fragments/cafe.rs); this only says it.
         if (!replaying) say(T.round + d.round + (d.status === "running" ? T.running : T.ended));
-        break;
-      case "pin":
-        pin(d);
         break;
     }
   }
@@ -355,6 +263,8 @@
           // What the person did that a fragment shows (e.g. "Sie unterstützen diese Frage").
           var mark = sent.form.getAttribute("data-mark");
           if (mark) { mine[mark] = true; personalise(document.body); }
+          var unmark = sent.form.getAttribute("data-unmark");
+          if (unmark) { delete mine[unmark]; personalise(document.body); }
           // A form's server-rendered confirmation ("gespeichert").
           var done = sent.form.querySelector(".form-done");
           if (done) done.hidden = false;
@@ -434,6 +344,7 @@
       case "impulse": case "summary": cmd.table = num("table"); cmd.text = str("text"); break;
       case "edit_impulse": cmd.impulse = num("impulse"); cmd.text = str("text"); break;
       case "pin": cmd.text = str("text"); cmd.topic = str("topic"); break;
+      case "vote_pin": cmd.pin = num("pin"); cmd.on = str("on") === "true"; break;
       case "moderate": cmd.question = num("question"); cmd.status = str("status"); break;
       case "report": case "remove":
         cmd.item = str("item"); cmd.target = num("target"); cmd.reason = str("reason") || "";

@@ -497,7 +497,11 @@ questions-anonymous = Anonym stellen (Ihr Name wird nicht angezeigt)
 questions-ask = Frage stellen
 questions-list = Fragen
 questions-none = Noch keine Fragen.
-questions-votes = Stimmen
+questions-votes =
+    { $n ->
+        [one] { $n } Stimme
+       *[other] { $n } Stimmen
+    }
 questions-upvote = Unterstützen
 questions-approve = Freigeben
 questions-answered = Beantwortet
@@ -609,7 +613,11 @@ pin-no-topic = keines
 pin-add = Anpinnen
 pins-title = Geparkte Themen
 pins-none = Noch nichts angepinnt.
-pin-votes = Stimmen
+pin-votes =
+    { $n ->
+        [one] { $n } Stimme
+       *[other] { $n } Stimmen
+    }
 pin-vote = Stimme geben
 pin-where = Wo es weitergeht
 pin-decide = Aufgreifen oder schließen
@@ -870,3 +878,9 @@ table-not-started = Diese Runde hat noch nicht begonnen; Impulse gibt es, sobald
 cafe-runs-until = Läuft bis
 cafe-clock-suffix = Uhr
 cafe-ended-rounds = Beendete Runden ({ $count })
+# Questions and pins: the viewer's own votes (issue 15, items 3 and 4)
+questions-supported = Sie unterstützen diese Frage.
+questions-already-supported = Sie unterstützen diese Frage bereits; jede Person hat eine Stimme pro Frage.
+questions-already-supported-this = Sie unterstützen die Frage „{ $text }“ bereits; jede Person hat eine Stimme pro Frage.
+pin-unvote = Stimme zurückziehen
+pin-voted = Sie haben Ihre Stimme gegeben.

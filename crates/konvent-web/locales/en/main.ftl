@@ -497,7 +497,11 @@ questions-anonymous = Ask anonymously (your name is not shown)
 questions-ask = Ask
 questions-list = Questions
 questions-none = No questions yet.
-questions-votes = votes
+questions-votes =
+    { $n ->
+        [one] { $n } vote
+       *[other] { $n } votes
+    }
 questions-upvote = Support
 questions-approve = Approve
 questions-answered = Answered
@@ -609,7 +613,11 @@ pin-no-topic = none
 pin-add = Pin it
 pins-title = Parked topics
 pins-none = Nothing pinned yet.
-pin-votes = votes
+pin-votes =
+    { $n ->
+        [one] { $n } vote
+       *[other] { $n } votes
+    }
 pin-vote = Vote
 pin-where = Where it continues
 pin-decide = Pick up or close
@@ -870,3 +878,9 @@ table-not-started = This round has not begun yet; impulses can be given once it 
 cafe-runs-until = Runs until
 cafe-clock-suffix = { "" }
 cafe-ended-rounds = Ended rounds ({ $count })
+# Questions and pins: the viewer's own votes (issue 15, items 3 and 4)
+questions-supported = You support this question.
+questions-already-supported = You already support this question; everybody has one vote per question.
+questions-already-supported-this = You already support the question “{ $text }”; everybody has one vote per question.
+pin-unvote = Withdraw vote
+pin-voted = You have given your vote.

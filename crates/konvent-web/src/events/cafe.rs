@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::konvent::live::Command;
 use konvent_core::strategy::{FollowTarget, ROUND_MINUTES, TABLE_CAPACITY};
-use konvent_store::{CafeTable, NewTable, Pin, Topic, Who};
+use konvent_store::{CafeTable, NewTable, Topic, Who};
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
@@ -19,8 +19,8 @@ use crate::ctx::{CsrfForm, CsrfPairs, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, render};
 use crate::live::cafe::leads;
-use crate::live::fragments::Fx;
 use crate::live::fragments::cafe::{self as fragments, ImpulseLine, Seated};
+use crate::live::fragments::{Fx, pins};
 
 /// A table the organizers can seat somebody at (its round has not ended).
 struct AssignTable {
@@ -379,21 +379,16 @@ pub async fn table(
 
 // The pinboard (K11) ---------------------------------------------------------------------
 
-struct PinView {
-    pin: Pin,
-    status: String,
-    voted: bool,
-    following: bool,
-}
-
 #[derive(Template)]
 #[template(path = "konvent/pinboard.html")]
 struct PinboardPage {
     c: Chrome,
     slug: String,
-    pins: Vec<PinView>,
+    /// Each pin's fragment, rendered for the viewer.
+    pins: Vec<String>,
+    /// The pins the viewer voted for and follows up on, as `mine` keys (`p3 f3 p7`).
+    mine: String,
     topics: Vec<Topic>,
-    organizer: bool,
     live_url: String,
     script: String,
 }
@@ -406,28 +401,30 @@ pub async fn pinboard(
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let t = ctx.tr();
-    let (pins, mine) = state.store.pins(info.event.id, actor.who.id).await?;
-    let followed: Vec<i64> = state
+    let (pins, voted) = state.store.pins(info.event.id, actor.who.id).await?;
+    let followed = state
         .store
         .connection_points(Some(actor.who.id))
         .await?
         .into_iter()
         .filter(|c| c.target == FollowTarget::Pin)
-        .map(|c| c.target_id)
+        .map(|c| pins::follow_key(c.target_id));
+    let mine: Vec<String> = voted
+        .into_iter()
+        .map(pins::vote_key)
+        .chain(followed)
         .collect();
+    let mut viewer = actor.viewer(&info);
+    viewer.mine.extend(mine.iter().cloned());
+    let fx = Fx::for_page(&ctx, &slug, format!("/konvent/{slug}/pinnwand"), viewer);
     render(&PinboardPage {
         c: Chrome::new(&ctx, "konvent", t.get("pinboard-title")),
         pins: pins
-            .into_iter()
-            .map(|pin| PinView {
-                status: t.get(&format!("pin-status-{}", pin.status.as_str())),
-                voted: mine.contains(&pin.id),
-                following: followed.contains(&pin.id),
-                pin,
-            })
+            .iter()
+            .map(|pin| pins::pin(pins::PinData::of(pin), &fx))
             .collect(),
+        mine: mine.join(" "),
         topics: state.store.topics().await?,
-        organizer: actor.organizer,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,

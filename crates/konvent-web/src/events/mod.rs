@@ -15,13 +15,13 @@ pub mod results;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
 use konvent_core::konvent::video::{VideoUser, room_name};
 use konvent_core::konvent::{self as core, RoomKind};
-use konvent_store::{EventRole, NewRoom, Question, Room, StoreError};
+use konvent_store::{EventRole, NewRoom, Room, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -723,17 +723,20 @@ pub async fn action(
         Some(info.room(&form.room).ok_or(AppError::NotFound)?)
     };
     let command = form.command()?;
-    crate::live::run(&state.live, &info, &actor, room, command)
-        .await
-        .map_err(|r| match r.code {
-            "forbidden" => AppError::Forbidden,
-            "rate_limited" => AppError::TooManyRequests,
-            _ => AppError::BadRequest(r.message),
-        })?;
     let prefix = format!("/konvent/{slug}");
     let back = konvent_core::validation::local_path(&form.zurueck)
         .filter(|back| back == &prefix || back.starts_with(&format!("{prefix}/")))
         .unwrap_or(prefix);
+    if let Err(r) = crate::live::run(&state.live, &info, &actor, room, command).await {
+        if let Some(again) = repeated_support(&state, &info, &actor, &form, &back).await? {
+            return Ok(again);
+        }
+        return Err(match r.code {
+            "forbidden" => AppError::Forbidden,
+            "rate_limited" => AppError::TooManyRequests,
+            _ => AppError::BadRequest(r.message),
+        });
+    }
     Ok(Redirect::to(&back))
 }
 
@@ -927,10 +930,36 @@ pub async fn toggle_feedback(
 
 // Podium questions ----------------------------------------------------------------------
 
-struct QuestionLine {
-    q: Question,
-    status: String,
-    asker: String,
+/// The notice a questions page shows after a plain form post (`?hinweis=`).
+const ALREADY_SUPPORTED: &str = "schon-unterstuetzt";
+
+/// A refused "Unterstützen" of a question the person already supports (a second click,
+/// or a second tab) goes back to the page with a notice beside the question instead of
+/// an error page.
+async fn repeated_support(
+    state: &AppState,
+    info: &EventInfo,
+    actor: &Actor,
+    form: &ActionForm,
+    back: &str,
+) -> AppResult<Option<Redirect>> {
+    if form.t != "upvote" {
+        return Ok(None);
+    }
+    let Ok(question) = number("question", &form.question) else {
+        return Ok(None);
+    };
+    let supported = state
+        .store
+        .question_votes(info.event.id, actor.who.id)
+        .await?;
+    if !supported.contains(&question) {
+        return Ok(None);
+    }
+    let path = back.split(['?', '#']).next().unwrap_or(back);
+    Ok(Some(Redirect::to(&format!(
+        "{path}?hinweis={ALREADY_SUPPORTED}&frage={question}#questions-notice"
+    ))))
 }
 
 #[derive(Template)]
@@ -938,39 +967,65 @@ struct QuestionLine {
 struct QuestionsPage {
     c: Chrome,
     slug: String,
-    questions: Vec<QuestionLine>,
-    organizer: bool,
+    /// Each question's fragment, rendered for the viewer.
+    questions: Vec<String>,
+    /// The questions the viewer supports, as `mine` keys (`q5 q7`).
+    mine: String,
+    notice: Option<String>,
     live_url: String,
     script: String,
+}
+
+/// What a questions page may be told after a plain form post.
+#[derive(Deserialize)]
+pub struct QuestionsQuery {
+    #[serde(default)]
+    hinweis: String,
+    /// The question the notice is about (ignored unless the viewer sees it).
+    #[serde(default)]
+    frage: String,
 }
 
 pub async fn questions(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
+    Query(query): Query<QuestionsQuery>,
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let t = ctx.tr();
-    let questions = state
+    let supported: Vec<String> = state
         .store
-        .questions(info.event.id, Some(actor.who.id), actor.staff)
+        .question_votes(info.event.id, actor.who.id)
         .await?
         .into_iter()
-        .map(|q| QuestionLine {
-            status: t.get(&format!("question-status-{}", q.status.as_str())),
-            asker: q
-                .asker
-                .as_ref()
-                .map(|a| a.name.clone())
-                .unwrap_or_else(|| t.get("question-anonymous")),
-            q,
-        })
+        .map(fragments::questions::mine_key)
+        .collect();
+    let mut viewer = actor.viewer(&info);
+    viewer.mine.extend(supported.iter().cloned());
+    let fx = Fx::for_page(&ctx, &slug, format!("/konvent/{slug}/fragen"), viewer);
+    let listed = state
+        .store
+        .questions(info.event.id, Some(actor.who.id), actor.staff)
+        .await?;
+    // The notice names the question, so that it is clear at the top of the page.
+    let notice = (query.hinweis == ALREADY_SUPPORTED).then(|| {
+        let about = query.frage.trim().parse::<i64>().ok();
+        match listed.iter().find(|q| Some(q.id) == about) {
+            Some(q) => t.with("questions-already-supported-this", &[("text", &q.text)]),
+            None => t.get("questions-already-supported"),
+        }
+    });
+    let questions = listed
+        .iter()
+        .map(|q| fragments::questions::question(fragments::questions::QuestionData::of(q), &fx))
         .collect();
     render(&QuestionsPage {
         c: Chrome::new(&ctx, "konvent", t.get("questions-title")),
         questions,
-        organizer: actor.organizer,
+        mine: supported.join(" "),
+        notice,
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         slug,

@@ -118,7 +118,9 @@ impl Broadcast {
     fn visible_to(&self, account: i64, staff: bool) -> bool {
         match self.audience {
             Audience::All => true,
-            Audience::Staff => staff || self.sender_id == Some(account),
+            Audience::Staff => {
+                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
             Audience::Direct => {
                 self.sender_id == Some(account) || self.recipient_id == Some(account)
             }

@@ -477,6 +477,13 @@ pub async fn run(
             store
                 .moderate_question(event, &actor.who, question, status, client_id)
                 .await
+                .map(|(withdrawn, written)| {
+                    // A public question taken back leaves everybody's pages first.
+                    if let Some(record) = withdrawn {
+                        live.bus.publish(hub::Broadcast::from_record(&record));
+                    }
+                    written
+                })
         }
         cafe @ (Command::Impulse { .. }
         | Command::EditImpulse { .. }

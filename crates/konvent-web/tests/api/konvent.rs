@@ -305,7 +305,7 @@ async fn questions_wait_for_approval_and_stay_anonymous() {
     assert!(text(&page).contains("Wann kommen die Zielbilder?"));
     assert!(text(&page).contains("anonym"));
     let id = page
-        .split("data-question=\"")
+        .split("<li id=\"question-")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("question id")
@@ -329,11 +329,16 @@ async fn questions_wait_for_approval_and_stay_anonymous() {
             &[("t", "upvote"), ("question", &id)],
         )
         .await;
-    assert_eq!(r.status().as_u16(), 400, "one vote each");
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "one vote each: back with a notice"
+    );
     let (_, page) = bert.get_text(&format!("{EVENT}/fragen")).await;
     let page = text(&page);
     assert!(page.contains("Wann kommen die Zielbilder?"));
-    assert!(page.contains("1 Stimmen"));
+    assert!(page.contains("1 Stimme"));
+    assert!(!page.contains("1 Stimmen"));
     assert!(!page.contains("teilnehmerin1"), "anonymous");
 }
 

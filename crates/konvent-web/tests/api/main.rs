@@ -19,6 +19,7 @@ mod map;
 mod moderation;
 mod oparl;
 mod podium;
+mod questions_pins;
 mod shell;
 mod strategy;
 mod walkthrough_gremien;

@@ -19,6 +19,8 @@ pub mod cafe;
 pub mod chat;
 pub mod floor;
 pub mod lobby;
+pub mod pins;
+pub mod questions;
 
 /// One change to a page, as `live.js` applies it (the `dom` list of an `ev` frame).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -188,6 +190,8 @@ pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
         "hand" | "floor" => floor::ops(record, fx),
         "agenda" | "timer" | "feedback_open" => lobby::ops(record, fx),
         "impulse" | "summary" | "seat" | "round" => cafe::ops(record, fx),
+        "question" => questions::ops(record, fx),
+        "pin" => pins::ops(record, fx),
         "removed" => removed(record),
         _ => Vec::new(),
     }
