@@ -22,5 +22,5 @@ mod podium;
 mod questions_pins;
 mod shell;
 mod strategy;
-mod walkthrough_gremien;
 mod walkthrough;
+mod walkthrough_gremien;
