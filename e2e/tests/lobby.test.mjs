@@ -80,9 +80,9 @@ describe('the lobby while the organizers run the event', () => {
       assert.match(text, new RegExp(LOUNGE));
     }
     // The destinations come first: the map as the main one, then café, pinboard,
-    // questions, help desk; the console only for the organizer.
+    // questions, help desk, the person's own results; the console only for the organizer.
     const cards = (s) => s.page.locator('#destinations li:not([hidden]) a').allInnerTexts();
-    assert.deepEqual(await cards(guest), ['Auf die Karte', 'World Café', 'Postkasten & Pinnwand', 'Fragen ans Podium', 'Help Desk']);
+    assert.deepEqual(await cards(guest), ['Auf die Karte', 'World Café', 'Postkasten & Pinnwand', 'Fragen ans Podium', 'Help Desk', 'Meine Ergebnisse']);
     assert.deepEqual((await cards(chair)).at(-1), 'Organisation');
 
     // 1. The organizer runs the pitches again, after the program: "Jetzt" and
