@@ -4,11 +4,11 @@
 // moderator's summary opens the next round at that table, people switch tables, a pin
 // is parked and picked up. axe-core runs on every page.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
 import { waitLive } from '../lib/regions.mjs';
-import { startServer } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -24,16 +24,9 @@ describe('a World Café with two rounds', () => {
   let server;
   let browser;
   const sessions = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, (s, b) => {
+    server = s;
+    browser = b;
   });
 
   it('tables, live impulses, a summary carried over, switching tables, a pin picked up', { timeout: 240_000 }, async () => {

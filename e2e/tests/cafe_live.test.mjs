@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
 import { assertRegionsEqualReload, waitLive } from '../lib/regions.mjs';
-import { startServer } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -32,16 +32,9 @@ describe('the World Café live', () => {
   let server;
   let browser;
   const sessions = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, (s, b) => {
+    server = s;
+    browser = b;
   });
 
   it('rounds, seats, impulses, moderation and the summary equal their reload', { timeout: 300_000 }, async () => {

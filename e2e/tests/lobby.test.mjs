@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
 import { assertRegionsEqualReload } from '../lib/regions.mjs';
-import { startServer } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -38,16 +38,9 @@ describe('the lobby while the organizers run the event', () => {
   let server;
   let browser;
   const sessions = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, (s, b) => {
+    server = s;
+    browser = b;
   });
 
   it('now/next, programme, timer and the survey link follow the console live, as a reload shows them', { timeout: 240_000 }, async () => {

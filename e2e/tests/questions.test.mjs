@@ -6,11 +6,11 @@
 // back, and picked up. After every change each page's list equals its reload, for the
 // author and for the other participant; axe-core runs after the live changes too.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
 import { assertRegionsEqualReload } from '../lib/regions.mjs';
-import { startServer } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -41,16 +41,9 @@ describe('questions and pins, live', () => {
   let server;
   let browser;
   const sessions = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, (s, b) => {
+    server = s;
+    browser = b;
   });
 
   it('ask, approve, support; pin, vote, take back, decide — each page equals its reload', { timeout: 240_000 }, async () => {
