@@ -94,6 +94,49 @@ pub fn parse_web_address(value: &str) -> Option<String> {
     valid.then(|| value.to_owned())
 }
 
+/// A meeting's required date and its times (from 10:00 to `default_end` when left
+/// empty), the end after the beginning.
+fn meeting_time(
+    errors: &mut FieldErrors,
+    [date, start_time, end_time]: [&str; 3],
+    default_end: Time,
+) -> (Option<Date>, Time, Time) {
+    let date = optional_date(errors, "date", date);
+    if date.is_none() && errors.get("date").is_none() {
+        errors.add("date", "required", "Bitte ausfüllen.");
+    }
+    let start_time = time_field(
+        errors,
+        "start_time",
+        start_time,
+        Time::constant(10, 0, 0, 0),
+    );
+    let end_time = time_field(errors, "end_time", end_time, default_end);
+    if end_time <= start_time && errors.get("start_time").is_none() {
+        errors.add(
+            "end_time",
+            "end-before-start",
+            "Das Ende liegt vor dem Beginn.",
+        );
+    }
+    (date, start_time, end_time)
+}
+
+/// An optional video link: an https:// address, or none when left empty.
+fn video_field(errors: &mut FieldErrors, value: &str) -> Option<String> {
+    match value.trim() {
+        "" => None,
+        v => parse_web_address(v).or_else(|| {
+            errors.add(
+                "video_url",
+                "invalid-url",
+                "Bitte eine Adresse mit https:// angeben.",
+            );
+            None
+        }),
+    }
+}
+
 fn time_field(errors: &mut FieldErrors, field: &'static str, value: &str, default: Time) -> Time {
     if value.trim().is_empty() {
         return default;
@@ -131,41 +174,13 @@ impl SessionInput {
                 None
             }
         };
-        let date = optional_date(&mut errors, "date", date);
-        if date.is_none() && errors.get("date").is_none() {
-            errors.add("date", "required", "Bitte ausfüllen.");
-        }
-        let start_time = time_field(
+        let (date, start_time, end_time) = meeting_time(
             &mut errors,
-            "start_time",
-            start_time,
-            Time::constant(10, 0, 0, 0),
-        );
-        let end_time = time_field(
-            &mut errors,
-            "end_time",
-            end_time,
+            [date, start_time, end_time],
             Time::constant(16, 0, 0, 0),
         );
-        if end_time <= start_time && errors.get("start_time").is_none() {
-            errors.add(
-                "end_time",
-                "end-before-start",
-                "Das Ende liegt vor dem Beginn.",
-            );
-        }
         let place = optional_text(&mut errors, "place", place, MAX_TEXT);
-        let video_url = match video_url.trim() {
-            "" => None,
-            v => parse_web_address(v).or_else(|| {
-                errors.add(
-                    "video_url",
-                    "invalid-url",
-                    "Bitte eine Adresse mit https:// angeben.",
-                );
-                None
-            }),
-        };
+        let video_url = video_field(&mut errors, video_url);
         let state = state
             .parse::<SessionState>()
             .map_err(|m| errors.add("state", "invalid-choice", m))
@@ -202,40 +217,12 @@ impl FollowUpInput {
         video_url: &str,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let date = optional_date(&mut errors, "date", date);
-        if date.is_none() && errors.get("date").is_none() {
-            errors.add("date", "required", "Bitte ausfüllen.");
-        }
-        let start_time = time_field(
+        let (date, start_time, end_time) = meeting_time(
             &mut errors,
-            "start_time",
-            start_time,
-            Time::constant(10, 0, 0, 0),
-        );
-        let end_time = time_field(
-            &mut errors,
-            "end_time",
-            end_time,
+            [date, start_time, end_time],
             Time::constant(11, 30, 0, 0),
         );
-        if end_time <= start_time && errors.get("start_time").is_none() {
-            errors.add(
-                "end_time",
-                "end-before-start",
-                "Das Ende liegt vor dem Beginn.",
-            );
-        }
-        let video_url = match video_url.trim() {
-            "" => None,
-            v => parse_web_address(v).or_else(|| {
-                errors.add(
-                    "video_url",
-                    "invalid-url",
-                    "Bitte eine Adresse mit https:// angeben.",
-                );
-                None
-            }),
-        };
+        let video_url = video_field(&mut errors, video_url);
         match date {
             Some(date) if errors.is_empty() => Ok(Self {
                 date,
