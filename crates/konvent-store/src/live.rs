@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use konvent_core::konvent::live::QuestionStatus;
+pub use konvent_core::konvent::log::{Audience, LiveRecord, Who};
 use konvent_core::konvent::{AgendaEntry, AgendaKind, RoomKind};
 use serde_json::{Value, json};
 use sqlx::{Any, Transaction};
@@ -15,26 +16,6 @@ use sqlx::{Any, Transaction};
 use crate::{Result, Store, StoreError, now_micros, timestamp};
 
 pub(crate) type Tx = Transaction<'static, Any>;
-
-/// An account as live messages name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Who {
-    pub id: i64,
-    pub name: String,
-}
-
-impl Who {
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
-        Self {
-            id,
-            name: name.into(),
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        json!({ "id": self.id, "name": self.name })
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -104,67 +85,6 @@ pub struct NewRoom {
     pub kind: RoomKind,
     pub capacity: i64,
     pub moderator_id: Option<i64>,
-}
-
-/// Who may see a live-log entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// Everybody in the event.
-    All,
-    /// The sender, the recipient (if any) and the event's staff (organizers, helpers,
-    /// admins).
-    Staff,
-    /// Only sender and recipient.
-    Direct,
-}
-
-impl Audience {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Staff => "staff",
-            Self::Direct => "direct",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "all" => Ok(Self::All),
-            "staff" => Ok(Self::Staff),
-            "direct" => Ok(Self::Direct),
-            other => Err(StoreError::Corrupt(format!("unknown audience {other:?}"))),
-        }
-    }
-}
-
-/// One committed live-log entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveRecord {
-    pub event_id: i64,
-    pub seq: i64,
-    pub kind: String,
-    pub room: Option<String>,
-    pub audience: Audience,
-    pub sender_id: Option<i64>,
-    pub recipient_id: Option<i64>,
-    pub data: Value,
-    /// Unix microseconds.
-    pub at: i64,
-}
-
-impl LiveRecord {
-    /// Whether `account` (staff or not) may see this entry.
-    pub fn visible_to(&self, account: i64, staff: bool) -> bool {
-        match self.audience {
-            Audience::All => true,
-            Audience::Staff => {
-                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-            Audience::Direct => {
-                self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-        }
-    }
 }
 
 /// Bound parameters per statement in a batch write (SQLite allows 32766).
@@ -377,7 +297,7 @@ fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
         seq,
         kind,
         room,
-        audience: Audience::parse(&audience)?,
+        audience: Audience::parse(&audience).map_err(StoreError::Corrupt)?,
         sender_id,
         recipient_id,
         data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
