@@ -555,6 +555,24 @@ impl Store {
         Ok(rows.into_iter().map(event_from_row).collect())
     }
 
+    /// An event's slug by its id.
+    pub async fn event_slug(&self, event_id: i64) -> Result<String> {
+        sqlx::query_scalar::<_, String>("SELECT slug FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// An event's last committed live-log sequence number.
+    pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn event(&self, slug: &str) -> Result<Event> {
         let row: EventRow = sqlx::query_as(&format!("{EVENT_SELECT} WHERE slug = $1"))
             .bind(slug)

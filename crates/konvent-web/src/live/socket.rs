@@ -17,13 +17,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::fragments::{self, DomOp, Fx, floor::Person};
-use super::hub::{Goodbye, Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
-use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
+use super::publish::ev_frame;
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use crate::i18n::Lang;
 use konvent_core::konvent::map::AreaTarget;
+use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
+use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration};
 use std::sync::atomic::AtomicU8;
 use tokio::sync::Notify;
 
@@ -151,6 +152,19 @@ pub async fn upgrade(
             "Diesen Raum gibt es nicht.",
         );
     }
+    // Where this node's sequencer starts if it is the event's first connection here (the
+    // cached event's sequence is long out of date by then).
+    let last_seq = match live.store.last_seq(info.event.id).await {
+        Ok(last_seq) => last_seq,
+        Err(e) => {
+            tracing::error!(error = %e, "live: cannot read the event's sequence");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Interner Fehler.",
+            );
+        }
+    };
     ws.read_buffer_size(2048)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(4 * 1024 * 1024)
@@ -159,7 +173,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
             // result (a connection the hub refused, its event gone, ends at once).
-            let opened = Connection::open(live, info, actor, ctx.lang, socket, query);
+            let opened = Connection::open(live, info, actor, ctx.lang, socket, query, last_seq);
             async move {
                 if let Some(opened) = opened {
                     opened.run().await;
@@ -180,6 +194,12 @@ async fn ahead_of_log(live: &Live, info: &EventInfo, since: i64) -> Option<i64> 
             None
         }
     }
+}
+
+/// A hub frame as a WebSocket text message (the hub's frames are UTF-8: they are made
+/// from strings; the check is what axum asks for).
+fn text_of(frame: bytes::Bytes) -> Message {
+    Message::Text(Utf8Bytes::try_from(frame).unwrap_or_default())
 }
 
 fn text_frame(value: Value) -> Message {
@@ -280,6 +300,7 @@ impl Connection {
         lang: Lang,
         socket: WebSocket,
         query: LiveQuery,
+        last_seq: i64,
     ) -> Option<Opened> {
         let initial = query
             .room
@@ -287,12 +308,17 @@ impl Connection {
             .and_then(|slug| info.room(slug))
             .cloned();
         let (registration, joined) = live.fanout.register(
-            info.event.id,
+            EventStart {
+                id: info.event.id,
+                slug: &info.event.slug,
+                last_seq,
+                mute_threshold: info.event.mute_threshold,
+            },
             actor.who.id,
             actor.staff,
-            lang,
+            lang as usize,
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
-        )?;
+        );
         let Registration {
             id,
             rx,
@@ -469,11 +495,11 @@ impl Connection {
             biased;
             out = rx.recv() => {
                 let Some(Out::Frame { text, .. }) = out else { return Ok(false) };
-                self.socket.feed(Message::Text(text)).await?;
+                self.socket.feed(text_of(text)).await?;
                 // Write what else is waiting in one go.
                 for _ in 1..BATCH {
                     match rx.try_recv() {
-                        Some(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
+                        Some(Out::Frame { text, .. }) => self.socket.feed(text_of(text)).await?,
                         None => break,
                     }
                 }
@@ -876,7 +902,7 @@ impl Connection {
     }
 
     /// The room somebody left has a new headcount.
-    fn announce_presence(&self, left: Option<(Arc<str>, super::hub::Presence)>) {
+    fn announce_presence(&self, left: Option<(Arc<str>, Presence)>) {
         if let Some((room, _)) = left {
             self.live.fanout.presence_changed(self.info.event.id, &room);
             self.live.maps.counts_changed(self.info.event.id);
