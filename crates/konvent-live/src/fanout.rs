@@ -130,6 +130,8 @@ pub enum Goodbye {
     RightsChanged = 1,
     /// Its account signed out (4001).
     SignedOut = 2,
+    /// The node is shutting down: reconnect, to another node (1012).
+    Restart = 3,
 }
 
 impl Goodbye {
@@ -138,6 +140,7 @@ impl Goodbye {
         match reason.load(Ordering::Acquire) {
             1 => Self::RightsChanged,
             2 => Self::SignedOut,
+            3 => Self::Restart,
             _ => Self::Slow,
         }
     }
@@ -662,6 +665,24 @@ impl Fanout {
             closed += 1;
         }
         closed
+    }
+
+    /// Tells every connection of this node to close for `why` (the node shuts down):
+    /// answers how many.
+    pub fn close_all(&self, why: Goodbye) -> usize {
+        let events = self.lock();
+        let mut closed = 0;
+        for conn in events.values().flat_map(|hub| hub.conns.values()) {
+            conn.goodbye.fetch_max(why as u8, Ordering::AcqRel);
+            conn.kick.notify_one();
+            closed += 1;
+        }
+        closed
+    }
+
+    /// Open connections of this node.
+    pub fn connections(&self) -> usize {
+        self.lock().values().map(|hub| hub.conns.len()).sum()
     }
 
     /// Tells a connection whose queue is full to close; it resumes from its last seq.

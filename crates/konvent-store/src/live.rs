@@ -555,6 +555,27 @@ impl Store {
         Ok(rows.into_iter().map(event_from_row).collect())
     }
 
+    /// The live log's epoch (migration 0013): clients resuming with another one reload.
+    pub async fn live_epoch(&self) -> Result<String> {
+        sqlx::query_scalar::<_, String>("SELECT epoch FROM live_epoch WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the live log has no epoch".into()))
+    }
+
+    /// Gives the live log a new epoch (after the database was restored from a backup):
+    /// every page that resumes reloads. Answers the new epoch.
+    pub async fn new_live_epoch(&self) -> Result<String> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query("UPDATE live_epoch SET epoch = $1 WHERE id = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(epoch)
+    }
+
     /// An event's slug by its id.
     pub async fn event_slug(&self, event_id: i64) -> Result<String> {
         sqlx::query_scalar::<_, String>("SELECT slug FROM events WHERE id = $1")

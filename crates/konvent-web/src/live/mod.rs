@@ -61,6 +61,16 @@ pub struct Live {
     /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
     started: Instant,
+    /// The log's epoch (read once: a new one needs the nodes restarted).
+    epoch: tokio::sync::OnceCell<Arc<str>>,
+}
+
+/// Where an event's log stands when a connection opens: its last sequence number and the
+/// log's epoch.
+#[derive(Debug, Clone)]
+pub struct LogPosition {
+    pub last_seq: i64,
+    pub epoch: Arc<str>,
 }
 
 impl Live {
@@ -101,7 +111,32 @@ impl Live {
             moderation: moderation::Cache::default(),
             writes_per_window,
             started: Instant::now(),
+            epoch: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Where the event's log stands now (read from the database).
+    pub async fn log_position(&self, event_id: i64) -> Result<LogPosition, StoreError> {
+        let epoch = self
+            .epoch
+            .get_or_try_init(|| async { self.store.live_epoch().await.map(Arc::from) })
+            .await?
+            .clone();
+        Ok(LogPosition {
+            last_seq: self.store.last_seq(event_id).await?,
+            epoch,
+        })
+    }
+
+    /// The node shuts down: every live connection is told to reconnect (to another
+    /// node, through the proxy); waits up to `grace` for them to go.
+    pub async fn drain(&self, grace: std::time::Duration) {
+        let told = self.fanout.close_all(Goodbye::Restart);
+        tracing::info!(connections = told, "live: told every connection to move on");
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.fanout.connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// The event's cached parts (read from the store on first use).
