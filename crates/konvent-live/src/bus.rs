@@ -28,6 +28,9 @@ pub trait Bus: Send + Sync + 'static {
     /// presence tick that changed something and as a heartbeat).
     fn presence(&self, _event_id: i64, _snapshot: &HashMap<String, i64>) {}
 
+    /// What this node's people spent of their command budgets since the last tick.
+    fn spent(&self, _event_id: i64, _spent: &HashMap<i64, u32>) {}
+
     /// Moves of this node's avatars on an event's map, for the viewers on other nodes.
     fn moves(&self, _event_id: i64, _news: &MapNews) {}
 }

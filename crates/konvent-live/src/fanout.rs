@@ -20,6 +20,7 @@ use konvent_core::konvent::{joins_muted, rule_in_force};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc};
 
+use crate::budget::Budgets;
 use crate::bus::{Backfill, Bus};
 use crate::entry::Entry;
 use crate::metrics::LiveMetrics;
@@ -246,6 +247,8 @@ pub struct Fanout {
     next_conn: AtomicU64,
     metrics: LiveMetrics,
     ticking: AtomicBool,
+    /// Every person's command budget, over all nodes.
+    pub budgets: Budgets,
 }
 
 /// A registered connection: its id, its queue, the signal that it is too slow, and the
@@ -272,6 +275,7 @@ impl Fanout {
             next_conn: AtomicU64::new(u64::from(node) << 32 | 1),
             metrics,
             ticking: AtomicBool::new(false),
+            budgets: Budgets::default(),
         })
     }
 
@@ -319,12 +323,23 @@ impl Fanout {
                     return;
                 };
                 fanout.send_presence();
+                fanout.tell_spending();
                 n = n.wrapping_add(1);
                 if n.is_multiple_of(CATCH_UP_EVERY) {
                     fanout.catch_up_all();
                 }
             }
         });
+    }
+
+    /// Tells the other nodes what this node's people spent of their budgets.
+    fn tell_spending(&self) {
+        let spent = self.budgets.take_untold();
+        if let Some(bus) = self.bus() {
+            for (event_id, spent) in spent {
+                bus.spent(event_id, &spent);
+            }
+        }
     }
 
     /// The microphone threshold of an event changed.

@@ -4,6 +4,7 @@
 //! nodes serve one event. The web side renders the entries' frames, reads the log for
 //! the hub ([`Backfill`]) and runs the sockets.
 
+pub mod budget;
 pub mod bus;
 pub mod entry;
 pub mod fanout;

@@ -7,7 +7,8 @@
 //! - `….eph.<event>.presence`: a node's headcount per room, its whole snapshot, at every
 //!   change and as a heartbeat;
 //! - `….eph.<event>.map`: a node's avatars that moved or left (all of them as a
-//!   heartbeat).
+//!   heartbeat);
+//! - `….eph.<event>.spent`: what a node's people spent of their command budgets.
 //!
 //! Nothing here is trusted to arrive: the sequencer drops what it has, waits for what
 //! is missing and reads it from the database; a node that reconnects, or that the server
@@ -186,6 +187,13 @@ struct PresenceNews {
     rooms: HashMap<String, i64>,
 }
 
+/// What a node's people spent of their command budgets in one event.
+#[derive(Serialize, Deserialize)]
+struct SpendingNews {
+    node: u32,
+    spent: HashMap<i64, u32>,
+}
+
 /// A node's avatar news of one event.
 #[derive(Serialize, Deserialize)]
 struct AvatarNews {
@@ -248,6 +256,19 @@ impl Bus for NatsBus {
         }
     }
 
+    fn spent(&self, event_id: i64, spent: &HashMap<i64, u32>) {
+        let news = SpendingNews {
+            node: self.node,
+            spent: spent.clone(),
+        };
+        if let Ok(payload) = serde_json::to_vec(&news) {
+            self.send(
+                format!("{}.eph.{event_id}.spent", self.prefix),
+                Bytes::from(payload),
+            );
+        }
+    }
+
     fn moves(&self, event_id: i64, news: &MapNews) {
         let news = AvatarNews {
             node: self.node,
@@ -287,6 +308,7 @@ async fn listen(
     }
     let entry_subject = format!("{prefix}.ev.{event_id}");
     let presence_subject = format!("{prefix}.eph.{event_id}.presence");
+    let spent_subject = format!("{prefix}.eph.{event_id}.spent");
     let mut messages = futures_util::stream::select(entries, signals);
     while let Some(message) = messages.next().await {
         let Some(fanout) = fanout.upgrade() else {
@@ -303,6 +325,12 @@ async fn listen(
         } else if message.subject.as_str() == presence_subject {
             if let Ok(news) = serde_json::from_slice::<PresenceNews>(&message.payload) {
                 fanout.remote_presence(event_id, news.node, news.rooms);
+            }
+        } else if message.subject.as_str() == spent_subject {
+            if let Ok(news) = serde_json::from_slice::<SpendingNews>(&message.payload)
+                && news.node != fanout.node()
+            {
+                fanout.budgets.spent_elsewhere(event_id, &news.spent);
             }
         } else if let Ok(news) = serde_json::from_slice::<AvatarNews>(&message.payload)
             && let Some(maps) = maps.upgrade()

@@ -470,6 +470,16 @@ impl RateWindow {
         self.recent.push_back(now_ms);
         true
     }
+
+    /// Records `n` writes at `now_ms` that were counted elsewhere (by another node), as
+    /// far as the window holds them (at most `limit`).
+    pub fn spent_elsewhere(&mut self, now_ms: i64, n: usize, limit: usize) {
+        for _ in 0..n.min(limit) {
+            if !self.try_write(now_ms, limit) {
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,11 @@ pub mod publish;
 pub mod socket;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
-use konvent_core::konvent::live::{self, Command, RateWindow, Refusal, TimerAction};
+use konvent_core::konvent::live::{self, Command, Refusal, TimerAction};
 use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
 use konvent_core::konvent::{AgendaEntry, RoomKind};
 use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
@@ -54,13 +53,11 @@ pub struct Live {
     /// Impulses go through their own group commit.
     pub impulses: Committer<konvent_store::NewImpulse>,
     infos: RwLock<HashMap<String, Arc<EventInfo>>>,
-    rates: Mutex<HashMap<(i64, i64), RateWindow>>,
     /// Mutes and chat locks per event (K17).
     pub moderation: moderation::Cache,
     /// Durable commands per person within 10 seconds (`live_writes_per_10s`; staff get
     /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
-    started: Instant,
     /// The log's epoch (read once: a new one needs the nodes restarted).
     epoch: tokio::sync::OnceCell<Arc<str>>,
 }
@@ -107,10 +104,8 @@ impl Live {
             fanout,
             publisher,
             infos: RwLock::new(HashMap::new()),
-            rates: Mutex::new(HashMap::new()),
             moderation: moderation::Cache::default(),
             writes_per_window,
-            started: Instant::now(),
             epoch: tokio::sync::OnceCell::new(),
         })
     }
@@ -187,19 +182,7 @@ impl Live {
         } else {
             self.writes_per_window
         };
-        if limit == 0 {
-            return true;
-        }
-        let now = self.started.elapsed().as_millis() as i64;
-        let mut rates = self.rates.lock().unwrap_or_else(|e| e.into_inner());
-        if rates.len() > 100_000 {
-            // Old windows of people who went quiet are of no use.
-            rates.retain(|_, w| w.clone().try_write(now, limit));
-        }
-        rates
-            .entry((event_id, account))
-            .or_default()
-            .try_write(now, limit)
+        self.fanout.budgets.try_spend(event_id, account, limit)
     }
 
     /// The account signed out: its open sockets, in every event, close with 4001
