@@ -2,15 +2,17 @@
 //! replays what the client missed since its last sequence number, then forwards the
 //! hub's frames and runs the client's commands.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use konvent_core::konvent::live::{self, Command, MAX_FRAME_BYTES, Refusal};
 use konvent_store::Room;
 use serde::Deserialize;
@@ -173,7 +175,8 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
             // result (a connection the hub refused, its event gone, ends at once).
-            let opened = Connection::open(live, info, actor, ctx.lang, socket, query, last_seq);
+            let opened =
+                Connection::open(live, info, actor, ctx.lang, socket.split(), query, last_seq);
             async move {
                 if let Some(opened) = opened {
                     opened.run().await;
@@ -215,13 +218,63 @@ fn error_frame(id: Option<&str>, refusal: &Refusal) -> Message {
     }))
 }
 
-struct Connection {
+/// What a connection writes to the client (axum's `SplitSink` of the WebSocket, a
+/// channel in the unit tests).
+trait ToClient: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
+impl<W> ToClient for W where W: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
+
+/// What a connection reads from the client (axum's `SplitStream` of the WebSocket, a
+/// channel in the unit tests).
+trait FromClient: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static {}
+impl<R> FromClient for R where
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
+{
+}
+
+/// A connection's two directions, as one sink and stream: the connection is generic over
+/// them (axum's testing-websockets example), so its logic runs against channels in the
+/// unit tests and against the split WebSocket in the server. The halves stay apart, so
+/// a writer and a reader can each hold one.
+struct Duplex<W, R> {
+    sink: W,
+    stream: R,
+}
+
+impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
+    type Error = axum::Error;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.sink).poll_ready(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        Pin::new(&mut self.sink).start_send(item)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.sink).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.sink).poll_close(cx)
+    }
+}
+
+impl<W: ToClient, R: FromClient> Stream for Duplex<W, R> {
+    type Item = Result<Message, axum::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.stream).poll_next(cx)
+    }
+}
+
+struct Connection<W, R> {
     live: Arc<Live>,
     info: Arc<EventInfo>,
     actor: Actor,
     /// The language of the pages it keeps current (of their fragments).
     lang: Lang,
-    socket: WebSocket,
+    socket: Duplex<W, R>,
     conn: u64,
     room: Option<Room>,
     /// Whether the connection's avatar stands on the venue map.
@@ -231,8 +284,8 @@ struct Connection {
 /// A connection registered with the hub, before its set-up. Built outside the task's
 /// async state machine, which would otherwise keep room for the arguments it was made
 /// from for as long as the connection lives.
-struct Opened {
-    this: Box<Connection>,
+struct Opened<W, R> {
+    this: Box<Connection<W, R>>,
     rx: Inbox,
     kick: Arc<Notify>,
     goodbye: Arc<AtomicU8>,
@@ -247,7 +300,7 @@ struct SetUp {
     since: Option<i64>,
 }
 
-impl Opened {
+impl<W: ToClient, R: FromClient> Opened<W, R> {
     async fn run(self) {
         let Self {
             mut this,
@@ -291,17 +344,18 @@ impl Opened {
     }
 }
 
-impl Connection {
-    /// Registers the connection with the hub (in the room asked for, if any).
+impl<W: ToClient, R: FromClient> Connection<W, R> {
+    /// Registers the connection with the hub (in the room asked for, if any); it writes
+    /// to the client through the sink and reads from it through the stream.
     fn open(
         live: Arc<Live>,
         info: Arc<EventInfo>,
         actor: Actor,
         lang: Lang,
-        socket: WebSocket,
+        (sink, stream): (W, R),
         query: LiveQuery,
         last_seq: i64,
-    ) -> Option<Opened> {
+    ) -> Option<Opened<W, R>> {
         let initial = query
             .room
             .as_deref()
@@ -332,7 +386,7 @@ impl Connection {
                 info,
                 actor,
                 lang,
-                socket,
+                socket: Duplex { sink, stream },
                 conn: id,
                 room: None,
                 on_map: false,
