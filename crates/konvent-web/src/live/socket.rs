@@ -963,3 +963,6 @@ impl<W: ToClient, R: FromClient> Connection<W, R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
