@@ -2,9 +2,9 @@
 //! replays what the client missed since its last sequence number, then forwards the
 //! hub's frames and runs the client's commands.
 
-use std::pin::Pin;
+mod duplex;
+
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -12,7 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use konvent_core::konvent::live::{self, Command, MAX_FRAME_BYTES, Refusal};
 use konvent_store::Room;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use crate::i18n::Lang;
+use duplex::{Duplex, FromClient, ToClient};
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration};
@@ -175,6 +176,9 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
             // result (a connection the hub refused, its event gone, ends at once).
+            // Split, so that the connection runs on any sink and stream (channels in
+            // the unit tests); the halves share the socket behind a lock, about 100
+            // bytes more per connection than the socket alone.
             let opened =
                 Connection::open(live, info, actor, ctx.lang, socket.split(), query, last_seq);
             async move {
@@ -216,56 +220,6 @@ fn error_frame(id: Option<&str>, refusal: &Refusal) -> Message {
         "code": refusal.code,
         "message": refusal.message,
     }))
-}
-
-/// What a connection writes to the client (axum's `SplitSink` of the WebSocket, a
-/// channel in the unit tests).
-trait ToClient: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
-impl<W> ToClient for W where W: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
-
-/// What a connection reads from the client (axum's `SplitStream` of the WebSocket, a
-/// channel in the unit tests).
-trait FromClient: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static {}
-impl<R> FromClient for R where
-    R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
-{
-}
-
-/// A connection's two directions, as one sink and stream: the connection is generic over
-/// them (axum's testing-websockets example), so its logic runs against channels in the
-/// unit tests and against the split WebSocket in the server. The halves stay apart, so
-/// a writer and a reader can each hold one.
-struct Duplex<W, R> {
-    sink: W,
-    stream: R,
-}
-
-impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
-    type Error = axum::Error;
-
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.sink).poll_ready(cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
-        Pin::new(&mut self.sink).start_send(item)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.sink).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.sink).poll_close(cx)
-    }
-}
-
-impl<W: ToClient, R: FromClient> Stream for Duplex<W, R> {
-    type Item = Result<Message, axum::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.stream).poll_next(cx)
-    }
 }
 
 struct Connection<W, R> {
