@@ -433,6 +433,9 @@ impl Fanout {
         {
             events.remove(&event_id);
             if let Some(bus) = self.bus() {
+                // Nobody here any more: the others stop counting this node's people now,
+                // not only once its heartbeat is missed.
+                bus.presence(event_id, &HashMap::new());
                 bus.watch(event_id, false);
             }
         }

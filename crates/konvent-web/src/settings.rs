@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 27);
+        assert_eq!(table.len(), 29);
     }
 
     #[test]
