@@ -1428,7 +1428,7 @@ impl Store {
                     client_id: None,
                 };
                 let removed = payload::Removed {
-                    item: "question".into(),
+                    item: crate::ModeratedItem::Question.as_str().to_owned(),
                     id: question_id,
                 };
                 Some(append(tx, event_id, entry, |_| removed).await?)
