@@ -27,6 +27,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A live-log payload did not serialize (its types allow no such case today).
+    #[error("a live-log entry could not be encoded: {0}")]
+    Encode(serde_json::Error),
 }
 
 impl StoreError {

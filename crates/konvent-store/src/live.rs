@@ -8,9 +8,8 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use konvent_core::konvent::live::QuestionStatus;
-pub use konvent_core::konvent::log::{Audience, LiveRecord, Who};
+pub use konvent_core::konvent::log::{Audience, LiveRecord, Payload, Who, payload};
 use konvent_core::konvent::{AgendaEntry, AgendaKind, RoomKind};
-use serde_json::{Value, json};
 use sqlx::{Any, Transaction};
 
 use crate::{Result, Store, StoreError, now_micros, timestamp};
@@ -44,13 +43,14 @@ pub struct Timer {
 }
 
 impl Timer {
-    pub fn json(&self) -> Value {
-        json!({
-            "running": self.ends_at.is_some(),
-            "seconds": self.seconds,
-            "ends_at": self.ends_at.map(|t| t.to_string()),
-            "label": self.label,
-        })
+    /// The timer as its live entry carries it.
+    pub fn payload(&self) -> payload::Timer {
+        payload::Timer {
+            running: self.ends_at.is_some(),
+            seconds: self.seconds,
+            ends_at: self.ends_at,
+            label: self.label.clone(),
+        }
     }
 }
 
@@ -123,14 +123,14 @@ pub struct Question {
 }
 
 impl Question {
-    fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "text": self.text,
-            "asker": self.asker.as_ref().map(Who::json),
-            "status": self.status.as_str(),
-            "votes": self.votes,
-        })
+    fn payload(&self) -> payload::Question {
+        payload::Question {
+            id: self.id,
+            text: self.text.clone(),
+            asker: self.asker.clone(),
+            status: self.status,
+            votes: self.votes,
+        }
     }
 
     /// Approved and answered questions are public; pending and rejected ones only the
@@ -305,9 +305,8 @@ fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
     })
 }
 
-/// One entry to append.
+/// One entry to append; its kind comes with its payload.
 pub(crate) struct Entry<'a> {
-    pub kind: &'a str,
     pub room: Option<&'a str>,
     pub audience: Audience,
     pub sender_id: Option<i64>,
@@ -319,11 +318,11 @@ pub(crate) struct Entry<'a> {
 /// counter row stays locked until the transaction ends, so numbers have no gaps and no
 /// duplicates) and stores the entry. `data` receives the sequence number, so entries can
 /// carry it as their id.
-pub(crate) async fn append(
+pub(crate) async fn append<P: Payload>(
     tx: &mut Tx,
     event_id: i64,
     entry: Entry<'_>,
-    data: impl FnOnce(i64) -> Value,
+    data: impl FnOnce(i64) -> P,
 ) -> Result<LiveRecord> {
     let (seq,): (i64,) = sqlx::query_as(
         "UPDATE events SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
@@ -332,7 +331,7 @@ pub(crate) async fn append(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let data = data(seq);
+    let data = data(seq).data().map_err(StoreError::Encode)?;
     let at = now_micros();
     sqlx::query(
         "INSERT INTO live_log (event_id, seq, kind, room, audience, sender_id, recipient_id, \
@@ -340,7 +339,7 @@ pub(crate) async fn append(
     )
     .bind(event_id)
     .bind(seq)
-    .bind(entry.kind)
+    .bind(P::KIND)
     .bind(entry.room)
     .bind(entry.audience.as_str())
     .bind(entry.sender_id)
@@ -353,7 +352,7 @@ pub(crate) async fn append(
     Ok(LiveRecord {
         event_id,
         seq,
-        kind: entry.kind.to_owned(),
+        kind: P::KIND.to_owned(),
         room: entry.room.map(str::to_owned),
         audience: entry.audience,
         sender_id: entry.sender_id,
@@ -365,10 +364,10 @@ pub(crate) async fn append(
 
 /// Appends several entries of one event in one go: one sequence range, multi-row
 /// inserts. Their data must not depend on the sequence number.
-pub(crate) async fn append_many(
+pub(crate) async fn append_many<P: Payload>(
     tx: &mut Tx,
     event_id: i64,
-    entries: Vec<(Entry<'_>, Value)>,
+    entries: Vec<(Entry<'_>, P)>,
 ) -> Result<Vec<LiveRecord>> {
     if entries.is_empty() {
         return Ok(Vec::new());
@@ -387,22 +386,22 @@ pub(crate) async fn append_many(
         .into_iter()
         .enumerate()
         .map(|(i, (entry, data))| {
-            (
+            Ok((
                 entry.client_id,
                 LiveRecord {
                     event_id,
                     seq: last - n + 1 + i as i64,
-                    kind: entry.kind.to_owned(),
+                    kind: P::KIND.to_owned(),
                     room: entry.room.map(str::to_owned),
                     audience: entry.audience,
                     sender_id: entry.sender_id,
                     recipient_id: entry.recipient_id,
-                    data,
+                    data: data.data().map_err(StoreError::Encode)?,
                     at,
                 },
-            )
+            ))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for chunk in records.chunks(CHAT_BATCH_PARAMS / 10) {
         let values = crate::row_placeholders(chunk.len(), 10);
         let sql = format!(
@@ -441,10 +440,6 @@ async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
         .into_iter()
         .map(|(id, name)| Who { id, name })
         .collect())
-}
-
-fn queue_json(queue: &[Who]) -> Value {
-    Value::Array(queue.iter().map(Who::json).collect())
 }
 
 /// (id, text, author id, author name, anonymous, status, votes)
@@ -894,19 +889,15 @@ impl Store {
         let tx = &mut owned;
         let result = async {
             let entry = Entry {
-                kind: "chat",
                 room: Some(room),
                 audience: Audience::All,
                 sender_id: Some(from.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |seq| json!({ "id": seq, "from": from.json(), "text": text, "html": html }),
-            )
+            append(tx, event_id, entry, |seq| {
+                payload::Chat(line(seq, from, text, html))
+            })
             .await
         }
         .await;
@@ -1035,12 +1026,14 @@ impl Store {
             let record = LiveRecord {
                 event_id: l.event_id,
                 seq: *seq,
-                kind: "chat".to_owned(),
+                kind: payload::Chat::KIND.to_owned(),
                 room: Some(l.room.clone()),
                 audience: Audience::All,
                 sender_id: Some(l.from.id),
                 recipient_id: None,
-                data: json!({ "id": *seq, "from": l.from.json(), "text": l.text, "html": l.html }),
+                data: payload::Chat(line(*seq, &l.from, &l.text, &l.html))
+                    .data()
+                    .map_err(StoreError::Encode)?,
                 at,
             };
             *seq += 1;
@@ -1063,7 +1056,7 @@ impl Store {
                 query = query
                     .bind(r.event_id)
                     .bind(r.seq)
-                    .bind("chat")
+                    .bind(payload::Chat::KIND)
                     .bind(r.room.as_deref())
                     .bind(r.audience.as_str())
                     .bind(r.sender_id)
@@ -1130,19 +1123,15 @@ impl Store {
         let tx = &mut owned;
         let result = async {
             let entry = Entry {
-                kind: "announcement",
                 room: None,
                 audience: Audience::All,
                 sender_id: Some(from.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |seq| json!({ "id": seq, "from": from.json(), "text": text, "html": html }),
-            )
+            append(tx, event_id, entry, |seq| {
+                payload::Announcement(line(seq, from, text, html))
+            })
             .await
         }
         .await;
@@ -1168,7 +1157,6 @@ impl Store {
         let tx = &mut owned;
         let result = async {
             let entry = Entry {
-                kind: "dm",
                 room: None,
                 audience: if to.is_some() {
                     Audience::Direct
@@ -1180,13 +1168,7 @@ impl Store {
                 client_id,
             };
             append(tx, event_id, entry, |seq| {
-                let mut data =
-                    json!({ "id": seq, "from": from.json(), "text": text, "html": html });
-                match to {
-                    Some(to) => data["to"] = to.json(),
-                    None => data["to_helpdesk"] = Value::Bool(true),
-                }
-                data
+                payload::Dm::new(line(seq, from, text, html), to.cloned())
             })
             .await
         }
@@ -1229,20 +1211,18 @@ impl Store {
             }
             let queue = hand_queue(tx, room.id).await?;
             let entry = Entry {
-                kind: "hand",
                 room: Some(&room.slug),
                 audience: Audience::All,
                 sender_id: Some(who.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |_| json!({ "user": who.json(), "up": up, "queue": queue_json(&queue) }),
-            )
-            .await
+            let hand = payload::Hand {
+                user: who.clone(),
+                up,
+                queue,
+            };
+            append(tx, event_id, entry, |_| hand).await
         }
         .await;
         self.finish_live(owned, result, event_id, who.id, client_id)
@@ -1278,20 +1258,17 @@ impl Store {
             }
             let queue = hand_queue(tx, room.id).await?;
             let entry = Entry {
-                kind: "floor",
                 room: Some(&room.slug),
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |_| json!({ "speaker": speaker.map(Who::json), "queue": queue_json(&queue) }),
-            )
-            .await
+            let floor = payload::Floor {
+                speaker: speaker.cloned(),
+                queue,
+            };
+            append(tx, event_id, entry, |_| floor).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -1331,26 +1308,18 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
             let entry = Entry {
-                kind: "agenda",
                 room: None,
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| {
-                json!({
-                    "current": current,
-                    "item": item.map(|i| json!({
-                        "kind": i.kind.as_str(),
-                        "title": i.title,
-                        "starts_at": i.starts_at.to_string(),
-                        "ends_at": i.ends_at.to_string(),
-                    })),
-                    "agenda": agenda,
-                })
-            })
-            .await
+            let data = payload::Agenda {
+                current,
+                item: item.cloned(),
+                agenda: agenda.to_vec(),
+            };
+            append(tx, event_id, entry, |_| data).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -1382,14 +1351,13 @@ impl Store {
             .execute(&mut **tx)
             .await?;
             let entry = Entry {
-                kind: "timer",
                 room: None,
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| timer.json()).await
+            append(tx, event_id, entry, |_| timer.payload()).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -1492,22 +1460,17 @@ impl Store {
             let q = question(tx, event_id, question_id).await?;
             let withdrawn = if before.audience() == Audience::All && q.audience() != Audience::All {
                 let entry = Entry {
-                    kind: "removed",
                     room: None,
                     audience: Audience::All,
                     sender_id: Some(by.id),
                     recipient_id: None,
                     client_id: None,
                 };
-                Some(
-                    append(
-                        tx,
-                        event_id,
-                        entry,
-                        |_| json!({ "item": "question", "id": question_id }),
-                    )
-                    .await?,
-                )
+                let removed = payload::Removed {
+                    item: crate::ModeratedItem::Question.as_str().to_owned(),
+                    id: question_id,
+                };
+                Some(append(tx, event_id, entry, |_| removed).await?)
             } else {
                 None
             };
@@ -1581,14 +1544,13 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
             let entry = Entry {
-                kind: "feedback_open",
                 room: None,
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id: None,
             };
-            append(tx, event_id, entry, |_| json!({ "open": open })).await
+            append(tx, event_id, entry, |_| payload::FeedbackOpen { open }).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, None).await
@@ -1670,7 +1632,6 @@ async fn question_entry(
     client_id: Option<&str>,
 ) -> Result<LiveRecord> {
     let entry = Entry {
-        kind: "question",
         room: None,
         audience: q.audience(),
         sender_id: Some(by.id),
@@ -1680,7 +1641,17 @@ async fn question_entry(
         recipient_id: q.author_id,
         client_id,
     };
-    append(tx, event_id, entry, |_| q.json()).await
+    append(tx, event_id, entry, |_| q.payload()).await
+}
+
+/// A written line as chat lines, announcements and direct messages carry it.
+fn line(seq: i64, from: &Who, text: &str, html: &str) -> payload::Line {
+    payload::Line {
+        id: seq,
+        from: from.clone(),
+        text: text.to_owned(),
+        html: html.to_owned(),
+    }
 }
 
 pub(crate) async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> Result<i64> {

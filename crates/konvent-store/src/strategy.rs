@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use konvent_core::konvent::RoomKind;
+use konvent_core::konvent::log::payload::{self, ImpulseAction, PinAction, Tombstone};
 use konvent_core::strategy::{FollowTarget, PinStatus, RoundStatus, Visibility};
-use serde_json::{Value, json};
 
 use crate::live::{Entry, NewRoom, Tx, append, append_many, insert_room};
 use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
@@ -125,18 +125,23 @@ pub struct Impulse {
 }
 
 impl Impulse {
-    pub fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "table": self.table_id,
-            "round": self.round,
-            "author": { "id": self.author_id, "name": self.author_name },
-            "text": self.text,
-            "hidden": self.hidden,
-            "merged_into": self.merged_into,
-            "edited": self.edited,
-            "created_at": self.created_at.to_string(),
-        })
+    /// The impulse as its live entry carries it after `action`.
+    pub fn payload(&self, action: ImpulseAction) -> payload::Impulse {
+        payload::Impulse {
+            id: self.id,
+            table: self.table_id,
+            round: self.round,
+            author: payload::Author {
+                id: self.author_id,
+                name: self.author_name.clone(),
+            },
+            text: self.text.clone(),
+            hidden: self.hidden,
+            merged_into: self.merged_into,
+            edited: self.edited,
+            created_at: self.created_at,
+            action,
+        }
     }
 }
 
@@ -156,17 +161,19 @@ pub struct Pin {
 }
 
 impl Pin {
-    pub fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "topic": self.topic.as_ref().map(|(_, t)| t),
-            "author": self.author_name,
-            "text": self.text,
-            "status": self.status.as_str(),
-            "outcome": self.outcome,
-            "outcome_url": self.outcome_url,
-            "votes": self.votes,
-        })
+    /// The pin as its live entry carries it after `action`.
+    pub fn payload(&self, action: PinAction) -> payload::Pin {
+        payload::Pin {
+            id: self.id,
+            topic: self.topic.as_ref().map(|(_, t)| t.clone()),
+            author: self.author_name.clone(),
+            text: self.text.clone(),
+            status: self.status.as_str().to_owned(),
+            outcome: self.outcome.clone(),
+            outcome_url: self.outcome_url.clone(),
+            votes: self.votes,
+            action,
+        }
     }
 }
 
@@ -341,8 +348,8 @@ async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, String, i64, i64
     .ok_or(StoreError::NotFound)
 }
 
-/// Who sits at a table, by name, as `{id, name}` objects for live entries.
-async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Value>> {
+/// Who sits at a table, by name, for live entries.
+async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Who>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT a.id, a.display_name FROM table_seats s JOIN accounts a \
          ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name, a.id",
@@ -352,13 +359,12 @@ async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Value>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .map(|(id, name)| Who { id, name })
         .collect())
 }
 
-/// A café table as live entries carry it: `id`, `topic`, `question`, `moderator`,
-/// `capacity`, `people` (who sits there) and its round's `status`.
-async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<Value> {
+/// A café table as live entries carry it.
+async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<payload::CafeTable> {
     let (topic, question, moderator, capacity, status): (
         String,
         String,
@@ -375,21 +381,20 @@ async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<Value> {
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    Ok(json!({
-        "id": table_id,
-        "topic": topic,
-        "question": question,
-        "moderator": moderator,
-        "capacity": capacity,
-        "people": seated_in(tx, table_id).await?,
-        "status": status,
-    }))
+    Ok(payload::CafeTable {
+        id: table_id,
+        topic,
+        question,
+        moderator,
+        capacity,
+        people: seated_in(tx, table_id).await?,
+        status,
+    })
 }
 
-/// The event's café rounds for a `round` entry: each round's `id`, `number`, `status`,
-/// `ends_at` and `tables` (see [`table_line_in`]), in the order [`Store::rounds`] gives
+/// The event's café rounds for a `round` entry, in the order [`Store::rounds`] gives
 /// them.
-async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<Value>> {
+async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>> {
     let rounds: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, number, status, ends_at FROM cafe_rounds WHERE event_id = $1 \
          ORDER BY number",
@@ -410,13 +415,13 @@ async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<Value>> {
         for (table, _) in tables.iter().filter(|t| t.1 == id) {
             lines.push(table_line_in(tx, *table).await?);
         }
-        out.push(json!({
-            "id": id,
-            "number": number,
-            "status": status,
-            "ends_at": ends_at.map(|e| timestamp(e).to_string()),
-            "tables": lines,
-        }));
+        out.push(payload::CafeRound {
+            id,
+            number,
+            status,
+            ends_at: ends_at.map(timestamp),
+            tables: lines,
+        });
     }
     Ok(out)
 }
@@ -872,7 +877,6 @@ impl Store {
             }
         }
         let entry = Entry {
-            kind: "round",
             room: None,
             audience: Audience::All,
             sender_id: Some(by.id),
@@ -882,16 +886,13 @@ impl Store {
         // Every round as it stands now, so an open café page shows the new state
         // without a reload.
         let rounds = rounds_in(tx, event_id).await?;
-        let record = append(tx, event_id, entry, |_| {
-            json!({
-                "round": number,
-                "status": status.as_str(),
-                "ends_at": (status == RoundStatus::Running)
-                    .then(|| timestamp(ends_at).to_string()),
-                "rounds": rounds,
-            })
-        })
-        .await?;
+        let round = payload::Round {
+            round: number,
+            status: status.as_str().to_owned(),
+            ends_at: (status == RoundStatus::Running).then(|| timestamp(ends_at)),
+            rounds,
+        };
+        let record = append(tx, event_id, entry, |_| round).await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -952,27 +953,22 @@ impl Store {
         {
             // Who sits there, from the same rows as the count: a page's "Am Tisch" and
             // its headcount are rendered from this one list.
-            let mut line = table_line_in(tx, table).await?;
-            line["table"] = json!(table);
-            line["seated"] = json!(line["people"].as_array().map_or(0, Vec::len));
-            counts.push(line);
+            counts.push(table_line_in(tx, table).await?.into());
         }
         let (event_id, ..) = table_room(tx, table_id).await?;
         let entry = Entry {
-            kind: "seat",
             room: None,
             audience: Audience::All,
             sender_id: Some(by),
             recipient_id: None,
             client_id: None,
         };
-        let record = append(
-            tx,
-            event_id,
-            entry,
-            |_| json!({ "account": account, "table": table_id, "tables": counts }),
-        )
-        .await?;
+        let seat = payload::Seat {
+            account,
+            table: table_id,
+            tables: counts,
+        };
+        let record = append(tx, event_id, entry, |_| seat).await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -994,7 +990,7 @@ impl Store {
 
     /// The event's café rounds as a `round` live entry carries them (`rounds`): the
     /// café page renders them with the same fragment as the live change.
-    pub async fn cafe_rounds(&self, event_id: i64) -> Result<Vec<Value>> {
+    pub async fn cafe_rounds(&self, event_id: i64) -> Result<Vec<payload::CafeRound>> {
         let mut tx = self.pool.begin().await?;
         let rounds = rounds_in(&mut tx, event_id).await?;
         tx.commit().await?;
@@ -1032,20 +1028,19 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         let entry = Entry {
-            kind: "summary",
             room: Some(&room),
             audience: Audience::All,
             sender_id: Some(by.id),
             recipient_id: None,
             client_id: None,
         };
-        let record = append(
-            tx,
-            event_id,
-            entry,
-            |_| json!({ "table": table_id, "round": round, "text": text, "by": by.name }),
-        )
-        .await?;
+        let summary = payload::Summary {
+            table: table_id,
+            round,
+            text: text.to_owned(),
+            by: by.name.clone(),
+        };
+        let record = append(tx, event_id, entry, |_| summary).await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -1103,7 +1098,16 @@ impl Store {
             .fetch_one(&mut **tx)
             .await?;
             let impulse = impulse_in(tx, id).await?;
-            impulse_entry(tx, event_id, &room, author.id, client_id, &impulse, "added").await
+            impulse_entry(
+                tx,
+                event_id,
+                &room,
+                author.id,
+                client_id,
+                &impulse,
+                ImpulseAction::Added,
+            )
+            .await
         }
         .await;
         self.finish_live(owned, result, event_id, author.id, client_id)
@@ -1209,18 +1213,15 @@ impl Store {
                     created_at: timestamp(now),
                     edited: false,
                 };
-                let mut data = impulse.json();
-                data["action"] = json!("added");
                 entries.push((
                     Entry {
-                        kind: "impulse",
                         room: Some(room.as_str()),
                         audience: Audience::All,
                         sender_id: Some(item.author.id),
                         recipient_id: None,
                         client_id: item.client_id.as_deref(),
                     },
-                    data,
+                    impulse.payload(ImpulseAction::Added),
                 ));
                 which.push(i);
             }
@@ -1267,8 +1268,16 @@ impl Store {
             .await?;
         let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
         let impulse = impulse_in(tx, id).await?;
-        let record =
-            impulse_entry(tx, event_id, &room, author.id, None, &impulse, "edited").await?;
+        let record = impulse_entry(
+            tx,
+            event_id,
+            &room,
+            author.id,
+            None,
+            &impulse,
+            ImpulseAction::Edited,
+        )
+        .await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -1328,19 +1337,25 @@ impl Store {
             // (showing it again writes a new entry with the text).
             crate::moderation::redact(tx, event_id, "impulse", id).await?;
             let entry = Entry {
-                kind: "impulse",
                 room: Some(&room),
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id: None,
             };
-            let mut data = impulse.json();
-            data["action"] = json!("moderated");
-            let data = crate::moderation::tombstone("impulse", &data);
+            let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
             append(tx, event_id, entry, |_| data).await?
         } else {
-            impulse_entry(tx, event_id, &room, by.id, None, &impulse, "moderated").await?
+            impulse_entry(
+                tx,
+                event_id,
+                &room,
+                by.id,
+                None,
+                &impulse,
+                ImpulseAction::Moderated,
+            )
+            .await?
         };
         owned.commit().await?;
         Ok(Written {
@@ -1433,7 +1448,7 @@ impl Store {
             .bind(now_micros())
             .fetch_one(&mut **tx)
             .await?;
-            pin_entry(tx, event_id, author.id, client_id, id, "added").await
+            pin_entry(tx, event_id, author.id, client_id, id, PinAction::Added).await
         }
         .await;
         self.finish_live(owned, result, event_id, author.id, client_id)
@@ -1502,7 +1517,7 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
-        let record = pin_entry(tx, event_id, who.id, None, pin_id, "voted").await?;
+        let record = pin_entry(tx, event_id, who.id, None, pin_id, PinAction::Voted).await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -1544,7 +1559,7 @@ impl Store {
         .bind(pin_id)
         .execute(&mut **tx)
         .await?;
-        let record = pin_entry(tx, event_id, by.id, None, pin_id, "decided").await?;
+        let record = pin_entry(tx, event_id, by.id, None, pin_id, PinAction::Decided).await?;
         owned.commit().await?;
         Ok(Written {
             record,
@@ -1883,19 +1898,16 @@ async fn impulse_entry(
     sender: i64,
     client_id: Option<&str>,
     impulse: &Impulse,
-    action: &str,
+    action: ImpulseAction,
 ) -> Result<crate::LiveRecord> {
     let entry = Entry {
-        kind: "impulse",
         room: Some(room),
         audience: Audience::All,
         sender_id: Some(sender),
         recipient_id: None,
         client_id,
     };
-    let mut data = impulse.json();
-    data["action"] = json!(action);
-    append(tx, event_id, entry, |_| data).await
+    append(tx, event_id, entry, |_| impulse.payload(action)).await
 }
 
 async fn pin_entry(
@@ -1904,18 +1916,15 @@ async fn pin_entry(
     sender: i64,
     client_id: Option<&str>,
     pin_id: i64,
-    action: &str,
+    action: PinAction,
 ) -> Result<crate::LiveRecord> {
     let pin = pin_in(tx, pin_id).await?;
     let entry = Entry {
-        kind: "pin",
         room: None,
         audience: Audience::All,
         sender_id: Some(sender),
         recipient_id: None,
         client_id,
     };
-    let mut data = pin.json();
-    data["action"] = json!(action);
-    append(tx, event_id, entry, |_| data).await
+    append(tx, event_id, entry, |_| pin.payload(action)).await
 }

@@ -3,7 +3,7 @@
 //! generated from its rooms. Replacing the map writes a live-log entry, so everybody on
 //! the map learns of it (and a client that was away learns it on resume).
 
-use serde_json::json;
+use konvent_core::konvent::log::payload::VenueMap;
 
 use crate::live::{Entry, append};
 use crate::{Audience, Result, Store, Who, Written, now_micros};
@@ -77,7 +77,6 @@ impl Store {
                 }
             }
             let entry = Entry {
-                kind: "map",
                 room: None,
                 audience: Audience::All,
                 sender_id: by.map(|w| w.id),
@@ -85,7 +84,11 @@ impl Store {
                 client_id: None,
             };
             let source = map.map(|(name, _)| name);
-            append(tx, event_id, entry, |_| json!({ "source": source, "by": by_name })).await
+            let data = VenueMap {
+                source: source.map(str::to_owned),
+                by: by_name.to_owned(),
+            };
+            append(tx, event_id, entry, |_| data).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.map_or(0, |w| w.id), None)

@@ -167,7 +167,7 @@ impl FromStr for RoomKind {
 }
 
 /// One timed item of an event's agenda; times are instants, shown in Berlin time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgendaEntry {
     pub kind: AgendaKind,
     pub title: String,

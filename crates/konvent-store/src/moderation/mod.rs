@@ -15,7 +15,9 @@ mod read;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use serde_json::{Map, Value, json};
+pub use konvent_core::konvent::log::payload::tombstone;
+use konvent_core::konvent::log::payload::{self, Moderation};
+use serde_json::Value;
 
 use crate::live::{Audience, Entry, Tx, append};
 use crate::{LiveRecord, Result, Store, StoreError, Who, Written, now_micros};
@@ -103,24 +105,6 @@ pub struct ReportedItem {
 pub struct Mute {
     pub person: Who,
     pub ends_at: Option<jiff::Timestamp>,
-}
-
-/// An entry's data without what people wrote: ids, author and structure stay, so a
-/// client can find and drop the element; `redacted: true` marks it.
-pub fn tombstone(kind: &str, data: &Value) -> Value {
-    let mut out = Map::new();
-    for key in [
-        "id", "from", "author", "table", "round", "action", "topic", "status",
-    ] {
-        if let Some(v) = data.get(key) {
-            out.insert(key.to_owned(), v.clone());
-        }
-    }
-    if kind == "impulse" {
-        out.insert("hidden".into(), Value::Bool(true));
-    }
-    out.insert("redacted".into(), Value::Bool(true));
-    Value::Object(out)
 }
 
 /// Replaces the data of every earlier entry of `kind` about item `item_id` with its
@@ -246,10 +230,9 @@ async fn staff_entry(
     event_id: i64,
     by: &Who,
     client_id: Option<&str>,
-    data: Value,
+    data: Moderation,
 ) -> Result<LiveRecord> {
     let entry = Entry {
-        kind: "moderation",
         room: None,
         audience: Audience::Staff,
         sender_id: Some(by.id),
@@ -401,20 +384,17 @@ impl Store {
             action.reason = reason;
             record(tx, event_id, by, action).await?;
             let entry = Entry {
-                kind: "removed",
                 room: room.as_deref(),
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |_| json!({ "item": item.as_str(), "id": item_id }),
-            )
-            .await
+            let removed = payload::Removed {
+                item: item.as_str().to_owned(),
+                id: item_id,
+            };
+            append(tx, event_id, entry, |_| removed).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -462,20 +442,18 @@ impl Store {
                 StoreError::conflict_on_unique(e, "Sie haben diesen Beitrag schon gemeldet.")
             })?;
             let entry = Entry {
-                kind: "report",
                 room: None,
                 audience: Audience::Staff,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(
-                tx,
-                event_id,
-                entry,
-                |_| json!({ "report": id, "item": item.as_str(), "id": item_id }),
-            )
-            .await
+            let report = payload::Report {
+                report: id,
+                item: item.as_str().to_owned(),
+                id: item_id,
+            };
+            append(tx, event_id, entry, |_| report).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)
@@ -515,7 +493,10 @@ impl Store {
             action.item_id = Some(item_id);
             action.reason = reason;
             record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "dismiss", "item": item.as_str(), "id": item_id });
+            let data = Moderation::Dismiss {
+                item: item.as_str().to_owned(),
+                id: item_id,
+            };
             staff_entry(tx, event_id, by, client_id, data).await
         }
         .await;

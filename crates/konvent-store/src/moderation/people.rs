@@ -1,7 +1,7 @@
 //! Moderation that concerns people and rooms (K17): mutes in chat, removal from an event
 //! and readmission, and locking a room's chat.
 
-use serde_json::json;
+use konvent_core::konvent::log::payload::{ChatLock, Moderation};
 
 use super::{Action, record, staff_entry};
 use crate::live::{Audience, Entry, append};
@@ -39,12 +39,11 @@ impl Store {
             action.reason = reason;
             action.ends_at = ends;
             record(tx, event_id, by, action).await?;
-            let data = json!({
-                "action": "mute",
-                "user": person.json(),
-                "until": ends_at.map(|t| t.to_string()),
-                "reason": reason,
-            });
+            let data = Moderation::Mute {
+                user: person.clone(),
+                until: ends_at,
+                reason: reason.to_owned(),
+            };
             staff_entry(tx, event_id, by, client_id, data).await
         }
         .await;
@@ -74,7 +73,9 @@ impl Store {
             let mut action = Action::new("unmute");
             action.person = Some(person);
             record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "unmute", "user": person.json() });
+            let data = Moderation::Unmute {
+                user: person.clone(),
+            };
             staff_entry(tx, event_id, by, client_id, data).await
         }
         .await;
@@ -124,7 +125,10 @@ impl Store {
             action.person = Some(person);
             action.reason = reason;
             record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "expel", "user": person.json(), "reason": reason });
+            let data = Moderation::Expel {
+                user: person.clone(),
+                reason: reason.to_owned(),
+            };
             staff_entry(tx, event_id, by, client_id, data).await
         }
         .await;
@@ -168,7 +172,9 @@ impl Store {
             let mut action = Action::new("readmit");
             action.person = Some(person);
             record(tx, event_id, by, action).await?;
-            let data = json!({ "action": "readmit", "user": person.json() });
+            let data = Moderation::Readmit {
+                user: person.clone(),
+            };
             staff_entry(tx, event_id, by, client_id, data).await
         }
         .await;
@@ -213,14 +219,13 @@ impl Store {
             action.reason = reason;
             record(tx, event_id, by, action).await?;
             let entry = Entry {
-                kind: "chat_lock",
                 room: Some(&room.slug),
                 audience: Audience::All,
                 sender_id: Some(by.id),
                 recipient_id: None,
                 client_id,
             };
-            append(tx, event_id, entry, |_| json!({ "locked": locked })).await
+            append(tx, event_id, entry, |_| ChatLock { locked }).await
         }
         .await;
         self.finish_live(owned, result, event_id, by.id, client_id)

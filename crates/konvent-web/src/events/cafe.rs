@@ -57,9 +57,9 @@ async fn cafe_page(
     let info = event_info(state, slug).await?;
     let actor = require_actor(state, ctx, &info).await?;
     let t = ctx.tr();
-    let rounds = fragments::rounds_of(&serde_json::Value::Array(
-        state.store.cafe_rounds(info.event.id).await?,
-    ));
+    // The same reading as a `round` entry's `rounds` gets, so page and frame agree.
+    let rounds = state.store.cafe_rounds(info.event.id).await?;
+    let rounds = fragments::rounds_of(&serde_json::to_value(rounds).unwrap_or_default());
     let fx = Fx::page(
         ctx.lang,
         slug,

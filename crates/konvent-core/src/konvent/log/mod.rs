@@ -1,10 +1,15 @@
 //! The live log's entries as every layer sees them: what the store commits with the
 //! event's next sequence number, what the hub fans out, what a client replays.
 
-use serde_json::{Value, json};
+pub mod payload;
 
-/// An account as live messages name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use payload::Payload;
+
+/// An account as live messages name it (`{"id", "name"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Who {
     pub id: i64,
     pub name: String,
@@ -16,10 +21,6 @@ impl Who {
             id,
             name: name.into(),
         }
-    }
-
-    pub fn json(&self) -> Value {
-        json!({ "id": self.id, "name": self.name })
     }
 }
 
