@@ -156,7 +156,7 @@ pub struct Running {
     ticks: f64,
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -164,7 +164,7 @@ fn free_port() -> Result<u16> {
 
 /// A command pinned to the servers' core when there is one. taskset execs the program,
 /// so the child's pid is the server's.
-fn pinned(program: &str, cores: Cores) -> Command {
+pub(crate) fn pinned(program: &str, cores: Cores) -> Command {
     match cores.server {
         Some(core) => {
             let mut cmd = Command::new("taskset");
@@ -175,7 +175,7 @@ fn pinned(program: &str, cores: Cores) -> Command {
     }
 }
 
-fn clock_ticks() -> f64 {
+pub(crate) fn clock_ticks() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
