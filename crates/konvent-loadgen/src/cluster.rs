@@ -185,6 +185,16 @@ impl Cluster {
             .collect()
     }
 
+    /// CPU seconds of the local nats-server when the nodes use NATS (it may serve other
+    /// clients too; its pid is looked up by name).
+    pub fn nats_cpu_seconds(&self) -> Option<f64> {
+        if !self.nats {
+            return None;
+        }
+        let pid = servers::find_process("nats-server")?;
+        process_cpu_seconds(pid, self.ticks).ok()
+    }
+
     /// `kill -9` node `i`.
     pub fn kill(&mut self, i: usize) -> Result<()> {
         let node = self.nodes.get_mut(i).context("no such node")?;

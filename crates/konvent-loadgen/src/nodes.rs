@@ -49,6 +49,8 @@ struct Report {
     p99: f64,
     /// CPU µs per delivery, all nodes together.
     cpu_us: f64,
+    /// CPU µs per delivery of the local nats-server (when the nodes use it).
+    nats_us: Option<f64>,
     /// Share of a core each node used during the fixed phase.
     node_cores: Vec<f64>,
     lost: u64,
@@ -140,6 +142,7 @@ async fn measure(n: usize, opts: &Options, konvent: &str, cores: Cores) -> Resul
 
     let per_second = opts.rate / opts.clients.max(1) as f64;
     let before = cluster.cpu_per_node();
+    let nats_before = cluster.nats_cpu_seconds();
     let phase = Phase::run(
         &crowd,
         (per_second * opts.seconds) as usize,
@@ -148,11 +151,16 @@ async fn measure(n: usize, opts: &Options, konvent: &str, cores: Cores) -> Resul
     )
     .await;
     let after = cluster.cpu_per_node();
+    let nats = cluster
+        .nats_cpu_seconds()
+        .zip(nats_before)
+        .map(|(a, b)| a - b);
     let cpu: f64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();
     report.achieved = phase.achieved();
     report.p50 = phase.p(50.0);
     report.p99 = phase.p(99.0);
     report.cpu_us = cpu * 1e6 / phase.deliveries().max(1) as f64;
+    report.nats_us = nats.map(|s| s * 1e6 / phase.deliveries().max(1) as f64);
     report.node_cores = after
         .iter()
         .zip(&before)
@@ -197,7 +205,7 @@ fn tables(reports: &[Report]) -> String {
         _ => "–".into(),
     };
     let mut out = String::from(
-        "| nodes | bus | deliveries/s | p50 / p99 ms | CPU µs per delivery (all nodes) | × 1 node | each node's core | time to all p50 / p99 ms | p99 × 1 node | lost | duplicated | out of order | error frames, dropped |\n| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| nodes | bus | deliveries/s | p50 / p99 ms | CPU µs per delivery (all nodes) | × 1 node | nats-server µs per delivery | each node's core | time to all p50 / p99 ms | p99 × 1 node | lost | duplicated | out of order | error frames, dropped |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in reports {
         let cores: Vec<String> = r
@@ -207,7 +215,7 @@ fn tables(reports: &[Report]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} / {} | {:.2} | {} | {} | {} / {}{} | {} | {} | {} | {} | {}, {} |",
+            "| {} | {} | {:.0} | {} / {} | {:.2} | {} | {} | {} | {} / {}{} | {} | {} | {} | {} | {}, {} |",
             r.nodes,
             if r.nats { "NATS" } else { "in-process" },
             r.achieved,
@@ -215,6 +223,7 @@ fn tables(reports: &[Report]) -> String {
             f1(r.p99),
             r.cpu_us,
             ratio(r.cpu_us, one.map(|o| o.cpu_us)),
+            r.nats_us.map_or("–".into(), |v| format!("{v:.2}")),
             cores.join(", "),
             f1(r.tta.0),
             f1(r.tta.1),

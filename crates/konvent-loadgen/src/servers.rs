@@ -494,6 +494,16 @@ pub fn process_cpu_seconds(pid: u32, ticks: f64) -> Result<f64> {
     Ok((utime + stime) / ticks)
 }
 
+/// The first process whose command name (`/proc/PID/comm`) is `name`.
+pub fn find_process(name: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+}
+
 /// This process's CPU time in seconds.
 pub struct SelfCpu {
     ticks: f64,
