@@ -82,7 +82,7 @@ impl Node {
         process_cpu_seconds(self.pid, ticks).unwrap_or(0.0)
     }
 
-    /// Its bus counters from /metrics (`konvent_live_bus_*`), as they are printed.
+    /// Its bus counters from /metrics, as they are printed.
     pub async fn bus_counters(&self) -> Vec<(String, f64)> {
         if self.killed {
             return Vec::new();
@@ -94,12 +94,18 @@ impl Node {
     }
 }
 
-/// The `konvent_live_bus_*` samples of a metrics text (OpenMetrics counters end in
-/// `_total`; the name is kept as printed).
+/// The `konvent_live_bus_*` samples of a metrics text and the entries read from the
+/// database because the bus did not bring them (`konvent_live_gap_entries`). OpenMetrics
+/// counters end in `_total`; the name is kept as printed.
 pub fn bus_lines(metrics: &str) -> Vec<(String, f64)> {
     metrics
         .lines()
-        .filter(|l| l.starts_with("konvent_live_bus_"))
+        .filter(|l| l.starts_with("konvent_live_bus_") || l.starts_with("konvent_live_gap_"))
+        .filter(|l| {
+            !l.split_whitespace()
+                .next()
+                .is_some_and(|n| n.ends_with("_created"))
+        })
         .filter_map(|l| {
             let (name, value) = l.rsplit_once(' ')?;
             Some((name.to_owned(), value.parse().ok()?))
@@ -335,8 +341,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_bus_counters_and_nothing_else() {
-        let text = "# TYPE konvent_live_bus_published counter\nkonvent_live_bus_published_total 12\nkonvent_live_bus_received_total{kind=\"ev\"} 7\nkonvent_live_connections 3\n";
+    fn reads_the_bus_and_gap_counters_and_nothing_else() {
+        let text = "# TYPE konvent_live_bus_published counter\nkonvent_live_bus_published_total 12\nkonvent_live_bus_received_total{kind=\"ev\"} 7\nkonvent_live_bus_received_created 1.7e9\nkonvent_live_connections 3\nkonvent_live_gap_entries_total 2\n";
         assert_eq!(
             bus_lines(text),
             vec![
@@ -345,6 +351,7 @@ mod tests {
                     "konvent_live_bus_received_total{kind=\"ev\"}".to_owned(),
                     7.0
                 ),
+                ("konvent_live_gap_entries_total".to_owned(), 2.0),
             ]
         );
     }
