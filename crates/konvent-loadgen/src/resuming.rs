@@ -126,7 +126,7 @@ async fn dial(shared: &Shared, i: usize, log: &Log) -> Result<Ws> {
     if log.start_seq.is_some() {
         url.push_str(&format!("&since={}", log.last_seq));
         if let Some(epoch) = &log.epoch {
-            url.push_str(&format!("&epoch={epoch}"));
+            url.push_str(&format!("&epoch={}", query_value(epoch)));
         }
     }
     let mut req = url.into_client_request()?;
@@ -243,6 +243,21 @@ async fn run(
     }
 }
 
+/// `value` percent-encoded for a query string (an epoch is hex today; this keeps any
+/// other name intact).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A pause in `0..jitter` that differs from client to client (no randomness needed).
 fn spread(i: usize, jitter: Duration) -> Duration {
     let ms = jitter.as_millis() as u64;
@@ -327,6 +342,12 @@ mod tests {
         hello(&mut log, br#"{"t":"hello","seq":60,"epoch":3}"#);
         assert_eq!((log.start_seq, log.last_seq), (Some(41), 50));
         assert_eq!(log.epoch.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn an_epoch_goes_into_the_query_string_intact() {
+        assert_eq!(query_value("3f9a-b_c"), "3f9a-b_c");
+        assert_eq!(query_value("a b&c"), "a%20b%26c");
     }
 
     #[test]
