@@ -33,6 +33,11 @@ pub struct Infra {
     /// never (several nodes then do not share their fan-out: only for trying the tool).
     #[arg(long, default_value = "auto")]
     pub bus: BusChoice,
+    /// Places in the load-test room as a multiple of the clients (1: exactly full).
+    /// Right after a kill the dead node's headcount still counts on the others until
+    /// its presence times out, so resuming clients find an exactly full room `full`.
+    #[arg(long, default_value_t = 1.0)]
+    pub room_headroom: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +170,13 @@ impl Cluster {
         };
         let url = format!("{base}/{database}");
         cluster.tokens = load_test_sessions(konvent, &url, clients)?;
+        if infra.room_headroom > 1.0 {
+            let places = (clients as f64 * infra.room_headroom).ceil() as u64;
+            psql(
+                &url,
+                &format!("UPDATE rooms SET capacity = {places} WHERE slug = 'lasttest'"),
+            )?;
+        }
         let env = NodeEnv {
             database_url: url,
             nats_url: cluster.nats.then(|| infra.nats.clone()),

@@ -101,12 +101,13 @@ pub async fn run(opts: &Options, konvent: &str, cores: Cores) -> Result<()> {
     let logs: Vec<Log> = clients.iter().map(Client::log).collect();
     let report = Report::new(&logs, &shared.acked(), opts.nodes, victim);
     println!(
-        "Failover run {} (commit {}): {} clients on {} nodes (NATS: {}), {} chat lines at {}/s ({} s before the kill, {} s after), node {victim} killed; {} acknowledged, {} error frames; drained: {verdict}.\n",
+        "Failover run {} (commit {}): {} clients on {} nodes (NATS: {}), room places {}× the clients, {} chat lines at {}/s ({} s before the kill, {} s after), node {victim} killed; {} acknowledged, {} error frames; drained: {verdict}.\n",
         crate::now_utc(),
         crate::commit(),
         opts.clients,
         opts.nodes,
         if cluster.nats { "yes" } else { "no" },
+        opts.infra.room_headroom.max(1.0),
         sent,
         opts.lines_per_second,
         opts.warmup,
@@ -203,6 +204,8 @@ struct Report {
     clients_duplicating: usize,
     out_of_order: u64,
     reloads: u32,
+    /// Clients the room refused as `full` (on a resume, or at all).
+    refused_full: usize,
     /// Clients of the surviving nodes that had to reconnect.
     others_reconnected: usize,
     failed_dials: u32,
@@ -237,6 +240,7 @@ impl Report {
             r.spread[l.node % nodes] += 1;
             r.failed_dials += l.failed_dials;
             r.reloads += l.reloads;
+            r.refused_full += usize::from(l.refused_full > 0);
             r.out_of_order += l.out_of_order;
             let mut counts: HashMap<u64, u32> = HashMap::with_capacity(l.chat.len());
             for &s in &l.chat {
@@ -277,7 +281,7 @@ impl Report {
                 .map_or("–".into(), |x| format!("{x:.0}"))
         };
         format!(
-            "| clients | of the killed node | resumed: first frame on the new node p50 / p99 / max ms | replay done p50 / p99 / max ms | not resumed | acknowledged lines lost (clients) | entries others got but not they | duplicated (clients) | out of order | reloads | other nodes' clients reconnected | failed dials | clients per node after |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n| {} | {} | {} / {} / {} | {} / {} / {} | {} | {} ({}) | {} | {} ({}) | {} | {} | {} | {} | {:?} |\n",
+            "| clients | of the killed node | resumed: first frame on the new node p50 / p99 / max ms | replay done p50 / p99 / max ms | not resumed | acknowledged lines lost (clients) | entries others got but not they | duplicated (clients) | out of order | reloads | clients refused `full` | other nodes' clients reconnected | failed dials | clients per node after |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n| {} | {} | {} / {} / {} | {} / {} / {} | {} | {} ({}) | {} | {} ({}) | {} | {} | {} | {} | {} | {:?} |\n",
             self.clients,
             self.victims,
             p(&self.resumed, 50.0),
@@ -294,6 +298,7 @@ impl Report {
             self.clients_duplicating,
             self.out_of_order,
             self.reloads,
+            self.refused_full,
             self.others_reconnected,
             self.failed_dials,
             self.spread,

@@ -27,6 +27,7 @@ needle!(T_ACK, br#""t":"ack""#);
 needle!(T_REPLAYED, br#""t":"replayed""#);
 needle!(T_RELOAD, br#""t":"reload""#);
 needle!(T_ERROR, br#""t":"error""#);
+needle!(CODE_FULL, br#""code":"full""#);
 
 /// What all clients share: the clock, the kill, the acknowledged lines.
 pub struct Shared {
@@ -101,6 +102,9 @@ pub struct Log {
     pub reloads: u32,
     /// Dials that failed (it then tried the next node).
     pub failed_dials: u32,
+    /// `error` frames it got, and of those `full` (its room refused it on a (re)join).
+    pub errors: u32,
+    pub refused_full: u32,
 }
 
 /// One client: its sender and what it saw.
@@ -301,8 +305,14 @@ fn read_line(
         // The server cannot resume this client: it starts over as a page reload would.
         l.reloads += 1;
         l.start_seq = None;
-    } else if contains(line, &T_ERROR) && shared.errors.fetch_add(1, Ordering::Relaxed) < 5 {
-        eprintln!("error frame: {}", String::from_utf8_lossy(line));
+    } else if contains(line, &T_ERROR) {
+        l.errors += 1;
+        if contains(line, &CODE_FULL) {
+            l.refused_full += 1;
+        }
+        if shared.errors.fetch_add(1, Ordering::Relaxed) < 3 {
+            eprintln!("error frame: {}", String::from_utf8_lossy(line));
+        }
     }
 }
 
