@@ -122,7 +122,8 @@ struct Client {
 /// How to (re)connect client `i`.
 struct Dial {
     target: Target,
-    url: String,
+    /// Client `i` dials `urls[i % urls.len()]` (several nodes: round-robin).
+    urls: Vec<String>,
     tokens: Vec<String>,
     /// The last `stall_count` clients connect with this receive buffer (bytes).
     stall_count: usize,
@@ -137,6 +138,11 @@ pub struct Crowd {
     shared: Arc<Shared>,
     /// Whether the stall group is in force (its deliveries do not count).
     stalling: AtomicBool,
+}
+
+/// The load-test room's live socket on a konvent server.
+pub fn live_url(port: u16) -> String {
+    format!("ws://127.0.0.1:{port}/konvent/strategiekonvent-2025/live?room=lasttest")
 }
 
 /// The number in "lg 123" (after a quote: the text, not the rendered HTML).
@@ -156,7 +162,7 @@ fn message_id(frame: &[u8]) -> Option<usize> {
 
 /// The `seq` of a konvent `ev` frame, and whether it is a chat line: the frame starts
 /// `{"t":"ev","seq":N,"kind":"…"` (docs/live-protocol.md), so its first bytes tell.
-fn ev_head(frame: &[u8]) -> Option<(u64, bool)> {
+pub(crate) fn ev_head(frame: &[u8]) -> Option<(u64, bool)> {
     const HEAD: &[u8] = br#"{"t":"ev","seq":"#;
     const CHAT: &[u8] = br#","kind":"chat""#;
     let rest = frame.strip_prefix(HEAD)?;
@@ -268,7 +274,8 @@ impl Dial {
         &self,
         i: usize,
     ) -> Result<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>> {
-        let mut req = self.url.as_str().into_client_request()?;
+        let url = &self.urls[i % self.urls.len()];
+        let mut req = url.as_str().into_client_request()?;
         if let Some(token) = self.tokens.get(i) {
             req.headers_mut()
                 .insert("cookie", format!("konvent_session={token}").parse()?);
@@ -321,10 +328,7 @@ impl Crowd {
         stall_rcvbuf: Option<u32>,
     ) -> Result<Self> {
         let url = match server.target {
-            Target::Konvent => format!(
-                "ws://127.0.0.1:{}/konvent/strategiekonvent-2025/live?room=lasttest",
-                server.port
-            ),
+            Target::Konvent => live_url(server.port),
             Target::Tokio => format!("ws://127.0.0.1:{}/", server.port),
             Target::SocketIo => format!(
                 "ws://127.0.0.1:{}/socket.io/?EIO=4&transport=websocket",
@@ -333,12 +337,34 @@ impl Crowd {
         };
         let dial = Dial {
             target: server.target,
-            url,
+            urls: vec![url],
             tokens: server.tokens.clone(),
             stall_count: stall_count.min(n.saturating_sub(1)),
             stall_rcvbuf,
             n,
         };
+        Self::connect_with(dial).await
+    }
+
+    /// Connects `n` clients to several konvent nodes on one database, client `i` to
+    /// `ports[i % ports.len()]`, all in the load-test room.
+    pub async fn connect_spread(ports: &[u16], tokens: &[String], n: usize) -> Result<Self> {
+        if ports.is_empty() {
+            bail!("no nodes to connect to");
+        }
+        let dial = Dial {
+            target: Target::Konvent,
+            urls: ports.iter().map(|&p| live_url(p)).collect(),
+            tokens: tokens.to_vec(),
+            stall_count: 0,
+            stall_rcvbuf: None,
+            n,
+        };
+        Self::connect_with(dial).await
+    }
+
+    async fn connect_with(dial: Dial) -> Result<Self> {
+        let n = dial.n;
         let shared = Arc::new(Shared {
             base: Instant::now(),
             intended: (0..MAX_MESSAGES).map(|_| AtomicU64::new(0)).collect(),
@@ -381,7 +407,7 @@ impl Crowd {
         let limit = Arc::new(Semaphore::new(CONNECTING));
         let dial = Arc::new(Dial {
             target: self.dial.target,
-            url: self.dial.url.clone(),
+            urls: self.dial.urls.clone(),
             tokens: self.dial.tokens.clone(),
             stall_count: self.dial.stall_count,
             stall_rcvbuf: self.dial.stall_rcvbuf,

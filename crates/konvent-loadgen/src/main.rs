@@ -2,13 +2,18 @@
 //! the intended send time into HDR histograms, and the server's CPU time and memory
 //! from /proc. `compare` runs konvent and two baselines side by side: a minimal tokio
 //! WebSocket broadcast server (`baseline-tokio`, in this binary) and a socket.io 4
-//! server (`bench/socketio`). See BENCHMARKS.md.
+//! server (`bench/socketio`). `nodes` and `failover` run several konvent nodes on one
+//! PostgreSQL database with NATS between them. See BENCHMARKS.md and the README.
 
 mod baseline;
 mod bench;
 mod clients;
+mod cluster;
+mod failover;
 mod flood;
 mod map;
+mod nodes;
+mod resuming;
 mod servers;
 
 use std::time::Duration;
@@ -120,6 +125,28 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         kinds: Vec<String>,
     },
+    /// The same load against 1, 2, 3 … konvent nodes on one PostgreSQL database (a
+    /// fresh one per run, created and dropped with psql), NATS between the nodes; the
+    /// clients spread round-robin over the nodes in one room. Per run: deliveries/s, CPU
+    /// per delivery over all nodes and against one node, time to all, lost and
+    /// duplicated entries, the nodes' bus counters. Prints Markdown tables; fails when
+    /// anything was lost, duplicated or out of order.
+    Nodes {
+        #[command(flatten)]
+        options: nodes::Options,
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
+        konvent: String,
+    },
+    /// Clients spread over several nodes chat at a steady rate; after a warm-up one node
+    /// is killed (kill -9) and its clients resume on the next node with `since` (and
+    /// `epoch`). Prints how long they took (kill to first frame on the new node) and
+    /// the acknowledged lines each client lost or got twice; fails on any.
+    Failover {
+        #[command(flatten)]
+        options: failover::Options,
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
+        konvent: String,
+    },
     /// A short run against konvent that fails only on errors or on lost, duplicated or
     /// out-of-order messages (for CI; latency is printed, not judged).
     Smoke {
@@ -198,6 +225,17 @@ fn main() -> Result<()> {
             let cores = servers::pin_self(1, 0);
             runtime()?.block_on(map::run(&options, &konvent, cores))
         }
+        Command::Nodes { options, konvent } => {
+            servers::raise_open_files(options.clients)?;
+            let cores = servers::pin_self(1, 0);
+            runtime()?.block_on(nodes::run(&options, &konvent, cores))
+        }
+        Command::Failover { options, konvent } => {
+            // Resuming clients hold their old socket a moment while dialing the new one.
+            servers::raise_open_files(options.clients * 2)?;
+            let cores = servers::pin_self(1, 0);
+            runtime()?.block_on(failover::run(&options, &konvent, cores))
+        }
         Command::Smoke {
             konvent,
             clients,
@@ -251,18 +289,10 @@ async fn compare(
             }
         }
     }
-    let sh = |cmd: &str, args: &[&str]| {
-        std::process::Command::new(cmd)
-            .args(args)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default()
-    };
     println!(
         "Run {} (commit {}, kernel {}, {} cores; server pinned to core {}, load generator to the other); fixed phase {} s, saturation steps {} s, stall phases {} s, {} time-to-all broadcasts.\n",
-        sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        sh("git", &["rev-parse", "--short", "HEAD"]),
+        now_utc(),
+        commit(),
         sh("uname", &["-r"]),
         servers::online_cores(),
         cores.server.map_or("–".into(), |c| c.to_string()),
@@ -276,6 +306,26 @@ async fn compare(
         bail!("{failed} runs failed (see above)");
     }
     Ok(())
+}
+
+/// A command's standard output, trimmed (empty when it fails).
+fn sh(cmd: &str, args: &[&str]) -> String {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The time of a run, for its heading.
+pub(crate) fn now_utc() -> String {
+    sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+}
+
+/// The commit measured, for a run's heading.
+pub(crate) fn commit() -> String {
+    sh("git", &["rev-parse", "--short", "HEAD"])
 }
 
 async fn smoke(konvent: &str, clients: usize, messages: usize, rate: f64) -> Result<()> {

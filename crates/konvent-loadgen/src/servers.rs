@@ -156,7 +156,7 @@ pub struct Running {
     ticks: f64,
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -164,7 +164,7 @@ fn free_port() -> Result<u16> {
 
 /// A command pinned to the servers' core when there is one. taskset execs the program,
 /// so the child's pid is the server's.
-fn pinned(program: &str, cores: Cores) -> Command {
+pub(crate) fn pinned(program: &str, cores: Cores) -> Command {
     match cores.server {
         Some(core) => {
             let mut cmd = Command::new("taskset");
@@ -175,7 +175,7 @@ fn pinned(program: &str, cores: Cores) -> Command {
     }
 }
 
-fn clock_ticks() -> f64 {
+pub(crate) fn clock_ticks() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -492,6 +492,16 @@ pub fn process_cpu_seconds(pid: u32, ticks: f64) -> Result<f64> {
     let utime: f64 = fields.get(11).context("utime")?.parse()?;
     let stime: f64 = fields.get(12).context("stime")?.parse()?;
     Ok((utime + stime) / ticks)
+}
+
+/// The first process whose command name (`/proc/PID/comm`) is `name`.
+pub fn find_process(name: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
 }
 
 /// This process's CPU time in seconds.
