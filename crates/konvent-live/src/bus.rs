@@ -24,9 +24,9 @@ pub trait Bus: Send + Sync + 'static {
     /// nodes listens to an event only while.
     fn watch(&self, _event_id: i64, _watching: bool) {}
 
-    /// This node's headcount per room of an event (its whole snapshot, sent at every
+    /// Who is in each room of an event on this node (its whole snapshot, sent at every
     /// presence tick that changed something and as a heartbeat).
-    fn presence(&self, _event_id: i64, _snapshot: &HashMap<String, i64>) {}
+    fn presence(&self, _event_id: i64, _snapshot: &HashMap<String, Vec<i64>>) {}
 
     /// What this node's people spent of their command budgets since the last tick.
     fn spent(&self, _event_id: i64, _spent: &HashMap<i64, u32>) {}

@@ -198,7 +198,8 @@ struct EventHub {
 
 /// Another node's headcounts of one event, as it last told them.
 struct RemoteNode {
-    rooms: HashMap<Arc<str>, i64>,
+    /// Who is in each room there.
+    rooms: HashMap<Arc<str>, HashSet<i64>>,
     heard: Instant,
 }
 
@@ -507,24 +508,22 @@ impl Fanout {
         let Some(hub) = events.get(&event_id) else {
             return HashMap::new();
         };
-        let mut counts: HashMap<String, i64> = hub
+        let rooms: HashSet<&Arc<str>> = hub
             .rooms
-            .iter()
-            .map(|(k, r)| (k.to_string(), r.people.len() as i64))
+            .keys()
+            .chain(hub.remote.values().flat_map(|node| node.rooms.keys()))
             .collect();
-        for node in hub.remote.values() {
-            for (room, n) in &node.rooms {
-                *counts.entry(room.to_string()).or_default() += n;
-            }
-        }
-        counts.retain(|_, n| *n > 0);
-        counts
+        rooms
+            .into_iter()
+            .map(|room| (room.to_string(), people_in(hub, room)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 
-    /// What another node serving the event last counted in its rooms (its whole
-    /// snapshot: rooms it leaves out are empty there). Rooms whose sum changed hear of it
-    /// at the next presence tick.
-    pub fn remote_presence(&self, event_id: i64, node: u32, snapshot: HashMap<String, i64>) {
+    /// Who another node serving the event last said is in its rooms (its whole
+    /// snapshot: rooms it leaves out are empty there). Rooms whose people changed hear of
+    /// it at the next presence tick.
+    pub fn remote_presence(&self, event_id: i64, node: u32, snapshot: HashMap<String, Vec<i64>>) {
         if node == self.node {
             return;
         }
@@ -532,10 +531,10 @@ impl Fanout {
         let Some(hub) = events.get_mut(&event_id) else {
             return;
         };
-        let rooms: HashMap<Arc<str>, i64> = snapshot
+        let rooms: HashMap<Arc<str>, HashSet<i64>> = snapshot
             .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(room, n)| (Arc::from(room), n))
+            .filter(|(_, people)| !people.is_empty())
+            .map(|(room, people)| (Arc::from(room), people.into_iter().collect()))
             .collect();
         let before = hub.remote.insert(
             node,
@@ -590,10 +589,10 @@ impl Fanout {
                 if hub.told_dirty || hub.told_at.elapsed() >= HEARTBEAT {
                     hub.told_dirty = false;
                     hub.told_at = Instant::now();
-                    let own: HashMap<String, i64> = hub
+                    let own: HashMap<String, Vec<i64>> = hub
                         .rooms
                         .iter()
-                        .map(|(room, r)| (room.to_string(), r.people.len() as i64))
+                        .map(|(room, r)| (room.to_string(), r.people.keys().copied().collect()))
                         .collect();
                     snapshots.push((*event_id, own));
                 }
@@ -951,10 +950,16 @@ fn join_room(
         });
     }
     let present = people_in(hub, room);
+    // Here with another tab, or counted on another node (a tab there, or the
+    // connection this one resumes after its node died): no newcomer.
     let already_here = hub
         .rooms
         .get(room)
-        .is_some_and(|r| r.people.contains_key(&account));
+        .is_some_and(|r| r.people.contains_key(&account))
+        || hub
+            .remote
+            .values()
+            .any(|node| node.rooms.get(room).is_some_and(|p| p.contains(&account)));
     if !already_here && present >= capacity {
         return Err(JoinRefusal::Full);
     }
@@ -1013,15 +1018,19 @@ fn leave_room(hub: &mut EventHub, conn: u64) -> Option<(Arc<str>, Presence)> {
     Some((room, p))
 }
 
-/// The people in a room over all nodes: this node's (each person once, however many
-/// tabs) and what the others last told (a person with tabs on two nodes counts twice).
+/// The people in a room over all nodes: this node's and those the others last told of,
+/// each person once however many tabs on however many nodes.
 fn people_in(hub: &EventHub, room: &str) -> i64 {
-    let here = hub.rooms.get(room).map_or(0, |r| r.people.len() as i64);
-    here + hub
-        .remote
-        .values()
-        .filter_map(|node| node.rooms.get(room))
-        .sum::<i64>()
+    let here = hub.rooms.get(room);
+    let mut elsewhere: HashSet<i64> = HashSet::new();
+    for people in hub.remote.values().filter_map(|node| node.rooms.get(room)) {
+        elsewhere.extend(
+            people
+                .iter()
+                .filter(|a| here.is_none_or(|r| !r.people.contains_key(*a))),
+        );
+    }
+    here.map_or(0, |r| r.people.len() as i64) + elsewhere.len() as i64
 }
 
 impl EventHub {
@@ -1263,39 +1272,83 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn rooms_count_the_people_of_every_node_and_forget_a_silent_node() {
+    async fn rooms_count_the_people_of_every_node_once_and_forget_a_silent_node() {
         let fanout = fanout();
         let (_anna, joined) = fanout.register(start(1), 1, false, 0, Some(("plenum", 3)));
         assert_eq!(joined.expect("asked").expect("room").presence.count, 1);
         let other = fanout.node() ^ 1;
-        fanout.remote_presence(1, other, HashMap::from([("plenum".to_owned(), 2)]));
+        // Anna has a second tab on the other node: she counts once.
+        fanout.remote_presence(
+            1,
+            other,
+            HashMap::from([("plenum".to_owned(), vec![1, 2, 3])]),
+        );
         assert_eq!(fanout.presence(1, "plenum").count, 3);
         assert_eq!(fanout.headcounts(1).get("plenum"), Some(&3));
-        let (_ben, joined) = fanout.register(start(1), 2, false, 0, Some(("plenum", 3)));
+        let (_dora, joined) = fanout.register(start(1), 4, false, 0, Some(("plenum", 3)));
         assert_eq!(
             joined.expect("asked").expect_err("full over both nodes"),
             JoinRefusal::Full
         );
-        // Two nodes admitting at once can overshoot the capacity by what the other
-        // admitted since it last told (at most one presence tick plus the bus's latency).
-        fanout.remote_presence(1, other, HashMap::new());
-        assert_eq!(fanout.presence(1, "plenum").count, 1);
-        if let Some(hub) = fanout.lock().get_mut(&1) {
-            hub.remote.insert(
-                other,
-                RemoteNode {
-                    rooms: HashMap::from([(Arc::from("plenum"), 5)]),
-                    heard: Instant::now() - PEER_TIMEOUT,
-                },
-            );
+        // Ben's node died; he resumes here before it is forgotten: he is no newcomer.
+        let (_ben, joined) = fanout.register(start(1), 2, false, 0, Some(("plenum", 3)));
+        assert_eq!(joined.expect("asked").expect("room").presence.count, 3);
+        // A node that stopped telling is forgotten after PEER_TIMEOUT.
+        if let Some(hub) = fanout.lock().get_mut(&1)
+            && let Some(node) = hub.remote.get_mut(&other)
+        {
+            node.heard = Instant::now() - PEER_TIMEOUT;
         }
-        assert_eq!(fanout.presence(1, "plenum").count, 6);
         fanout.send_presence();
-        assert_eq!(
-            fanout.presence(1, "plenum").count,
-            1,
-            "a silent node is forgotten"
-        );
+        assert_eq!(fanout.presence(1, "plenum").count, 2, "Anna and Ben");
+    }
+
+    /// A bus that keeps what a node tells the others of its rooms.
+    #[derive(Default)]
+    struct Told(Mutex<Vec<HashMap<String, Vec<i64>>>>);
+
+    impl Bus for Told {
+        fn publish(&self, _entry: Entry) {}
+        fn presence(&self, _event_id: i64, snapshot: &HashMap<String, Vec<i64>>) {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(snapshot.clone());
+        }
+    }
+
+    #[tokio::test]
+    async fn two_nodes_admitting_at_once_overshoot_a_room_by_what_the_other_admitted_unheard() {
+        let (a, b) = (fanout(), fanout());
+        let (told_a, told_b) = (Arc::new(Told::default()), Arc::new(Told::default()));
+        a.set_bus(told_a.clone());
+        b.set_bus(told_b.clone());
+        let mut kept = Vec::new();
+        let mut join = |node: &Arc<Fanout>, account: i64| {
+            let (reg, joined) = node.register(start(1), account, false, 0, Some(("plenum", 10)));
+            kept.push(reg);
+            joined.expect("asked").is_ok()
+        };
+        // Within one presence tick neither has heard of the other's six.
+        let admitted =
+            (1..=6).filter(|n| join(&a, *n)).count() + (7..=12).filter(|n| join(&b, *n)).count();
+        assert_eq!(admitted, 12, "two over the capacity of 10");
+        // The next tick: each tells the other; nobody new gets in anywhere.
+        a.send_presence();
+        b.send_presence();
+        let last = |told: &Told| {
+            told.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last()
+                .cloned()
+                .expect("told")
+        };
+        b.remote_presence(1, a.node(), last(&told_a));
+        a.remote_presence(1, b.node(), last(&told_b));
+        assert_eq!(a.presence(1, "plenum").count, 12);
+        assert_eq!(b.presence(1, "plenum").count, 12);
+        assert!(!join(&a, 13) && !join(&b, 14), "full over both nodes");
     }
 
     #[tokio::test]

@@ -4,8 +4,8 @@
 //! Subjects, per deployment (`konvent.<deployment>.…`), subscribed per event only while
 //! this node has connections for it:
 //! - `….ev.<event>`: committed entries ([`Entry::encode`]);
-//! - `….eph.<event>.presence`: a node's headcount per room, its whole snapshot, at every
-//!   change and as a heartbeat;
+//! - `….eph.<event>.presence`: who is in each room on a node (account ids), its whole
+//!   snapshot, at every change and as a heartbeat;
 //! - `….eph.<event>.map`: a node's avatars that moved or left (all of them as a
 //!   heartbeat);
 //! - `….eph.<event>.spent`: what a node's people spent of their command budgets.
@@ -180,11 +180,11 @@ pub struct NatsBus {
     metrics: LiveMetrics,
 }
 
-/// A node's headcounts of one event.
+/// Who is in each room of one event on a node.
 #[derive(Serialize, Deserialize)]
 struct PresenceNews {
     node: u32,
-    rooms: HashMap<String, i64>,
+    rooms: HashMap<String, Vec<i64>>,
 }
 
 /// What a node's people spent of their command budgets in one event.
@@ -243,7 +243,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn presence(&self, event_id: i64, snapshot: &HashMap<String, i64>) {
+    fn presence(&self, event_id: i64, snapshot: &HashMap<String, Vec<i64>>) {
         let news = PresenceNews {
             node: self.node,
             rooms: snapshot.clone(),
