@@ -314,6 +314,41 @@ async fn entries_a_node_did_not_publish_reach_the_other_nodes_from_the_database(
     assert_everybody_received_everything(&cluster, &clients, sent, Duration::from_secs(10)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_on_the_map_of_different_nodes_see_each_other() {
+    let test = "people_on_the_map_of_different_nodes_see_each_other";
+    let Some(cluster) = Cluster::start(test, 2, |_| Vec::new()).await else {
+        return;
+    };
+    let clients = clients(&cluster, cluster.sessions(2)).await;
+
+    // Both step onto the map at the entrance, one on each node: in one cell, in view.
+    for c in &clients {
+        c.send(json!({ "t": "enter_map" }));
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let sees = |a: &Client, b: &Client| a.seen().avatars.contains(&b.seen().name);
+    while !(sees(&clients[0], &clients[1]) && sees(&clients[1], &clients[0]))
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for (a, b) in [(&clients[0], &clients[1]), (&clients[1], &clients[0])] {
+        let seen = a.seen();
+        assert!(
+            seen.avatars.contains(&b.seen().name),
+            "{} ({}, nodes {:?}) sees {} on the map; it saw {:?}\n{}",
+            a.name,
+            seen.name,
+            seen.nodes,
+            b.seen().name,
+            seen.avatars,
+            cluster.logs()
+        );
+    }
+}
+
 #[test]
 fn nats_without_postgresql_is_refused_with_a_clear_message() {
     let dir = std::env::temp_dir().join(format!("konvent-mn-refused-{}", std::process::id()));

@@ -3,7 +3,7 @@
 //! the next node that answers with `since` = the last sequence it saw, and sends again
 //! the commands it has no answer for (with their ids, so none is stored twice).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,12 @@ pub struct Seen {
     pub nodes: Vec<u16>,
     /// Commands sent and not yet answered.
     pub pending: usize,
+    /// The log's epoch from `hello`, handed back on a reconnect (`&epoch=`).
+    pub epoch: Option<String>,
+    /// The client's own name, from `hello`.
+    pub name: String,
+    /// Names of the other avatars the client was shown on the venue map.
+    pub avatars: BTreeSet<String>,
 }
 
 impl Seen {
@@ -101,8 +107,16 @@ async fn run(
     let mut sent = 0u64;
     let mut next = 0usize;
     loop {
-        let since = seen.lock().expect("seen").last();
-        let (mut socket, port) = reconnect(&ports, &mut next, &token, since).await;
+        let resume = {
+            let seen = seen.lock().expect("seen");
+            let since = seen
+                .last()
+                .map(|s| format!("&since={s}"))
+                .unwrap_or_default();
+            let epoch = seen.epoch.as_ref().map(|e| format!("&epoch={e}"));
+            since + &epoch.unwrap_or_default()
+        };
+        let (mut socket, port) = reconnect(&ports, &mut next, &token, &resume).await;
         seen.lock().expect("seen").nodes.push(port);
         let mut alive = true;
         for command in pending.values() {
@@ -112,10 +126,12 @@ async fn run(
             tokio::select! {
                 command = commands.recv() => {
                     let Some(command) = command else { return };
-                    let id = command["id"].as_str().unwrap_or_default().to_owned();
-                    sent += 1;
-                    pending.insert((sent, id), command.clone());
-                    seen.lock().expect("seen").pending = pending.len();
+                    // Only commands with an id are answered (and worth sending again).
+                    if let Some(id) = command["id"].as_str() {
+                        sent += 1;
+                        pending.insert((sent, id.to_owned()), command.clone());
+                        seen.lock().expect("seen").pending = pending.len();
+                    }
                     alive = socket.send(text(&command)).await.is_ok();
                 }
                 frame = socket.next() => {
@@ -149,7 +165,23 @@ async fn run(
 /// Notes one server frame; an answer takes its command off `pending`.
 fn record(seen: &mut Seen, f: &Value, pending: &mut BTreeMap<(u64, String), Value>) {
     match f["t"].as_str() {
-        Some("hello") if seen.start.is_none() => seen.start = f["seq"].as_i64(),
+        Some("hello") => {
+            if seen.start.is_none() {
+                seen.start = f["seq"].as_i64();
+            }
+            seen.name = f["you"]["name"].as_str().unwrap_or_default().to_owned();
+            seen.epoch = match &f["epoch"] {
+                Value::Null => None,
+                Value::String(e) => Some(e.clone()),
+                e => Some(e.to_string()),
+            };
+        }
+        Some("pos") => {
+            // A move names the avatar when it is new to the viewer: [id, x, y, name].
+            let moves = f["m"].as_array().into_iter().flatten();
+            let names = moves.filter_map(|m| m.get(3)?.as_str());
+            seen.avatars.extend(names.map(str::to_owned));
+        }
         Some("ev") => {
             let seq = f["seq"].as_i64().expect("ev with seq");
             seen.seqs.push(seq);
@@ -173,16 +205,12 @@ fn record(seen: &mut Seen, f: &Value, pending: &mut BTreeMap<(u64, String), Valu
 }
 
 /// Tries the nodes in turn, starting where the last connection was, until one accepts.
-async fn reconnect(
-    ports: &[u16],
-    next: &mut usize,
-    token: &str,
-    since: Option<i64>,
-) -> (Socket, u16) {
+/// `resume` is the query's tail after `room` (`&since=…&epoch=…`, or empty).
+async fn reconnect(ports: &[u16], next: &mut usize, token: &str, resume: &str) -> (Socket, u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let port = ports[*next % ports.len()];
-        if let Ok(socket) = connect(port, token, since).await {
+        if let Ok(socket) = connect(port, token, resume).await {
             return (socket, port);
         }
         *next += 1;
@@ -194,10 +222,9 @@ async fn reconnect(
 async fn connect(
     port: u16,
     token: &str,
-    since: Option<i64>,
+    resume: &str,
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
-    let mut req = format!("ws://127.0.0.1:{port}/konvent/{EVENT}/live?room={ROOM}{since}")
+    let mut req = format!("ws://127.0.0.1:{port}/konvent/{EVENT}/live?room={ROOM}{resume}")
         .into_client_request()?;
     req.headers_mut().insert(
         "cookie",
