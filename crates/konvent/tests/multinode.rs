@@ -45,22 +45,22 @@ fn pin(client: usize) -> Value {
 }
 
 /// `rounds` rounds in which every client in `writers` sends one chat line, `pause` apart;
-/// `between(round)` runs before each round (to kill something mid-burst). Returns the
-/// number of commands sent.
+/// `after(round)` runs right after a round is sent, while its lines are still on their
+/// way (to kill something mid-burst). Returns the number of commands sent.
 async fn chat_burst<F: AsyncFnMut(usize)>(
     clients: &[Client],
     writers: impl Iterator<Item = usize> + Clone,
     rounds: usize,
     pause: Duration,
-    mut between: F,
+    mut after: F,
 ) -> usize {
     let mut sent = 0;
     for round in 0..rounds {
-        between(round).await;
         for w in writers.clone() {
             clients[w].send(chat(w, round));
             sent += 1;
         }
+        after(round).await;
         tokio::time::sleep(pause).await;
     }
     sent
@@ -250,6 +250,9 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_another
     .await;
 
     assert_everybody_received_everything(&cluster, &clients, sent, Duration::from_secs(15)).await;
+    let resent: usize = clients.iter().map(|c| c.seen().resent).sum();
+    assert!(resent > 0, "the kill landed while lines were on their way");
+    eprintln!("{resent} commands sent again after the kill");
     for c in clients.iter().skip(1).step_by(3) {
         let nodes = c.seen().nodes;
         assert!(
@@ -272,11 +275,11 @@ async fn nodes_heal_after_nats_restarts_mid_burst() {
     let sent = chat_burst(
         &clients,
         0..CLIENTS,
-        10,
+        12,
         Duration::from_millis(60),
         async |round| match round {
             3 => nats.kill(),
-            6 => nats.restart().await,
+            8 => nats.restart().await,
             _ => {}
         },
     )

@@ -35,6 +35,8 @@ pub struct Seen {
     pub nodes: Vec<u16>,
     /// Commands sent and not yet answered.
     pub pending: usize,
+    /// Commands sent again after a reconnect, for want of an answer.
+    pub resent: usize,
     /// The log's epoch from `hello`, handed back on a reconnect (`&epoch=`).
     pub epoch: Option<String>,
     /// The client's own name, from `hello`.
@@ -117,7 +119,13 @@ async fn run(
             since + &epoch.unwrap_or_default()
         };
         let (mut socket, port) = reconnect(&ports, &mut next, &token, &resume).await;
-        seen.lock().expect("seen").nodes.push(port);
+        {
+            let mut seen = seen.lock().expect("seen");
+            seen.nodes.push(port);
+            if seen.nodes.len() > 1 {
+                seen.resent += pending.len();
+            }
+        }
         let mut alive = true;
         for command in pending.values() {
             alive &= socket.send(text(command)).await.is_ok();
