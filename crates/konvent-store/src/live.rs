@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use konvent_core::konvent::live::QuestionStatus;
+pub use konvent_core::konvent::log::{Audience, LiveRecord, Who};
 use konvent_core::konvent::{AgendaEntry, AgendaKind, RoomKind};
 use serde_json::{Value, json};
 use sqlx::{Any, Transaction};
@@ -15,26 +16,6 @@ use sqlx::{Any, Transaction};
 use crate::{Result, Store, StoreError, now_micros, timestamp};
 
 pub(crate) type Tx = Transaction<'static, Any>;
-
-/// An account as live messages name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Who {
-    pub id: i64,
-    pub name: String,
-}
-
-impl Who {
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
-        Self {
-            id,
-            name: name.into(),
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        json!({ "id": self.id, "name": self.name })
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -104,67 +85,6 @@ pub struct NewRoom {
     pub kind: RoomKind,
     pub capacity: i64,
     pub moderator_id: Option<i64>,
-}
-
-/// Who may see a live-log entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// Everybody in the event.
-    All,
-    /// The sender, the recipient (if any) and the event's staff (organizers, helpers,
-    /// admins).
-    Staff,
-    /// Only sender and recipient.
-    Direct,
-}
-
-impl Audience {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Staff => "staff",
-            Self::Direct => "direct",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "all" => Ok(Self::All),
-            "staff" => Ok(Self::Staff),
-            "direct" => Ok(Self::Direct),
-            other => Err(StoreError::Corrupt(format!("unknown audience {other:?}"))),
-        }
-    }
-}
-
-/// One committed live-log entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveRecord {
-    pub event_id: i64,
-    pub seq: i64,
-    pub kind: String,
-    pub room: Option<String>,
-    pub audience: Audience,
-    pub sender_id: Option<i64>,
-    pub recipient_id: Option<i64>,
-    pub data: Value,
-    /// Unix microseconds.
-    pub at: i64,
-}
-
-impl LiveRecord {
-    /// Whether `account` (staff or not) may see this entry.
-    pub fn visible_to(&self, account: i64, staff: bool) -> bool {
-        match self.audience {
-            Audience::All => true,
-            Audience::Staff => {
-                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-            Audience::Direct => {
-                self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-        }
-    }
 }
 
 /// Bound parameters per statement in a batch write (SQLite allows 32766).
@@ -377,7 +297,7 @@ fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
         seq,
         kind,
         room,
-        audience: Audience::parse(&audience)?,
+        audience: Audience::parse(&audience).map_err(StoreError::Corrupt)?,
         sender_id,
         recipient_id,
         data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -633,6 +553,45 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(event_from_row).collect())
+    }
+
+    /// The live log's epoch (migration 0013): clients resuming with another one reload.
+    pub async fn live_epoch(&self) -> Result<String> {
+        sqlx::query_scalar::<_, String>("SELECT epoch FROM live_epoch WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the live log has no epoch".into()))
+    }
+
+    /// Gives the live log a new epoch (after the database was restored from a backup):
+    /// every page that resumes reloads. Answers the new epoch.
+    pub async fn new_live_epoch(&self) -> Result<String> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query("UPDATE live_epoch SET epoch = $1 WHERE id = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(epoch)
+    }
+
+    /// An event's slug by its id.
+    pub async fn event_slug(&self, event_id: i64) -> Result<String> {
+        sqlx::query_scalar::<_, String>("SELECT slug FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// An event's last committed live-log sequence number.
+    pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn event(&self, slug: &str) -> Result<Event> {

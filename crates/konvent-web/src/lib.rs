@@ -46,14 +46,43 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a node that serves alone (its bus is in-process).
     pub fn new(store: Store, settings: Settings) -> Self {
         let metrics = Arc::new(metrics::Metrics::new());
+        let live = live::Live::new(
+            store.clone(),
+            metrics.live.clone(),
+            settings.live_writes_per_10s as usize,
+        );
+        Self::with_live(store, settings, metrics, live)
+    }
+
+    /// The state of one of several nodes that share events through NATS.
+    pub async fn with_nats(
+        store: Store,
+        settings: Settings,
+        options: konvent_live::nats::NatsOptions,
+    ) -> Result<Self, konvent_live::nats::NatsError> {
+        let metrics = Arc::new(metrics::Metrics::new());
+        let nats =
+            konvent_live::nats::NatsConnection::connect(options, metrics.live.clone()).await?;
+        let live = live::Live::with_bus(
+            store.clone(),
+            metrics.live.clone(),
+            settings.live_writes_per_10s as usize,
+            |fanout, maps| nats.attach(fanout, maps),
+        );
+        Ok(Self::with_live(store, settings, metrics, live))
+    }
+
+    fn with_live(
+        store: Store,
+        settings: Settings,
+        metrics: Arc<metrics::Metrics>,
+        live: Arc<live::Live>,
+    ) -> Self {
         Self {
-            live: live::Live::new(
-                store.clone(),
-                metrics.live.clone(),
-                settings.live_writes_per_10s as usize,
-            ),
+            live,
             store,
             settings: Arc::new(settings),
             metrics,
@@ -76,7 +105,11 @@ pub fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpLi
     socket.listen(backlog)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// How long a stopping node waits for its live connections to move on.
+const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight and tells the
+/// live connections to reconnect (to another node).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -95,7 +128,10 @@ pub async fn serve(
     // Our own accept loop (not `axum::serve`): header, body and send timeouts and
     // connection limits; see `server`. Handlers get `ConnectInfo<SocketAddr>` as before.
     let limits = server::Limits::from_settings(&state.settings);
+    let live = state.live.clone();
     let served = server::run(listener, router(state), limits, shutdown).await;
+    // No new connections arrive now: the live ones move to another node.
+    live.drain(DRAIN_GRACE).await;
     checkpoints.abort();
     served
 }

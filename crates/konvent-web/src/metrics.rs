@@ -3,6 +3,7 @@
 //! configured bearer token (`metrics_token`) or, if allowed (`metrics_loopback`), to a
 //! client on this machine that did not come through a reverse proxy.
 
+use konvent_live::LiveMetrics;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -14,7 +15,6 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -39,15 +39,6 @@ pub struct Metrics {
     pub live: LiveMetrics,
 }
 
-/// What the live hub reports: open connections, frames queued for clients, and clients
-/// closed because they could not keep up.
-#[derive(Clone, Default)]
-pub struct LiveMetrics {
-    pub connections: Gauge,
-    pub deliveries: Counter,
-    pub slow_closes: Counter,
-}
-
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("konvent");
@@ -62,21 +53,7 @@ impl Metrics {
             durations.clone(),
         );
         let live = LiveMetrics::default();
-        registry.register(
-            "live_connections",
-            "Open live WebSocket connections",
-            live.connections.clone(),
-        );
-        registry.register(
-            "live_deliveries",
-            "Frames queued for live clients",
-            live.deliveries.clone(),
-        );
-        registry.register(
-            "live_slow_closes",
-            "Live clients closed because they could not keep up",
-            live.slow_closes.clone(),
-        );
+        live.register(&mut registry);
         Self {
             registry,
             requests,

@@ -18,6 +18,10 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Empty: embedded SQLite in `data_dir`.
     pub database_url: String,
+    /// NATS between several nodes (`nats://host:4222`); empty: this node alone.
+    pub nats_url: String,
+    /// The deployment's name in NATS subjects: nodes with the same name share events.
+    pub nats_deployment: String,
     /// Base of printed links; empty: `http://` + bind address.
     pub public_url: String,
     pub secure_cookies: bool,
@@ -70,6 +74,8 @@ impl Default for Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./konvent-data"),
             database_url: String::new(),
+            nats_url: String::new(),
+            nats_deployment: "default".to_owned(),
             public_url: String::new(),
             secure_cookies: false,
             session_hours: 12,
@@ -185,6 +191,15 @@ impl fmt::Debug for Settings {
                     "[redacted]"
                 },
             )
+            .field(
+                "nats_url",
+                &if self.nats_url.is_empty() {
+                    ""
+                } else {
+                    "[set]"
+                },
+            )
+            .field("nats_deployment", &self.nats_deployment)
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_hours", &self.session_hours)

@@ -29,6 +29,7 @@
   var roomEl = document.querySelector("[data-room]");
   var room = roomEl ? roomEl.getAttribute("data-room") : null;
   var seqKey = "konvent-seq:" + event + ":" + (room || "");
+  var epochKey = "konvent-epoch:" + event;
   var socket = null;
   var me = null;
   var backoff = 1000;
@@ -223,6 +224,8 @@
     switch (msg.t) {
       case "hello":
         me = msg.you;
+        // The log's epoch: a page that resumes says which log its `since` counts in.
+        if (msg.epoch) sessionStorage.setItem(epochKey, msg.epoch);
         personalise(document.body);
         break;
       case "joined":
@@ -235,6 +238,7 @@
         // The server's log is behind what this page has seen (a database restored from
         // a backup): start over from the server's state, without the stale seq.
         sessionStorage.removeItem(seqKey);
+        sessionStorage.removeItem(epochKey);
         reloading = true;
         say(msg.reason || T.reload);
         setTimeout(function () { location.reload(); }, 300);
@@ -295,6 +299,8 @@
     var params = [];
     var last = lastSeq();
     if (last !== null) params.push("since=" + last);
+    var epoch = sessionStorage.getItem(epochKey);
+    if (last !== null && epoch) params.push("epoch=" + encodeURIComponent(epoch));
     if (room) params.push("room=" + encodeURIComponent(room));
     if (params.length) url += "?" + params.join("&");
     socket = new WebSocket(url);
@@ -315,6 +321,8 @@
       // Rights changed: reconnect at once; the server takes the rights anew.
       if (e.code === 4003) { say(T.rights); setTimeout(connect, 200); return; }
       if (e.code === 4008) { say(T.slow); setTimeout(connect, 200); return; }
+      // The server shuts down (an update): resume on another one, not all at once.
+      if (e.code === 1012) { say(T.connecting); setTimeout(connect, 200 + Math.random() * 1800); return; }
       say(T.lost + Math.round(backoff / 1000) + T.seconds);
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 15000);

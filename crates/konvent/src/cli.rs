@@ -71,6 +71,13 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// After the database was restored from a backup: give the live log a new epoch,
+    /// so that every open page reloads instead of waiting for entries that will not
+    /// come. Run it with all nodes stopped, then start them.
+    NewEpoch {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print a single-use sign-in link for an existing account.
     SignInLink {
         email: String,
@@ -147,6 +154,12 @@ fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings
     if let Some(url) = &store.database_url {
         settings.database_url = url.clone();
     }
+    if let Ok(url) = std::env::var("NATS_URL") {
+        settings.nats_url = url;
+    }
+    if let Ok(name) = std::env::var("KONVENT_NATS_DEPLOYMENT") {
+        settings.nats_deployment = name;
+    }
     if let Ok(url) = std::env::var("KONVENT_PUBLIC_URL") {
         settings.public_url = url;
     }
@@ -202,6 +215,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let (base, source) = link_base(&settings);
                 println!("{base}/einladung/{}", token.token);
                 eprintln!("{source}");
+                Ok(())
+            }
+            AdminCommand::NewEpoch { store } => {
+                let settings = settings(config, &store)?;
+                let store = open_store(&settings).await?;
+                let epoch = store.new_live_epoch().await?;
+                println!("Neue Epoche des Live-Protokolls: {epoch}");
                 Ok(())
             }
             AdminCommand::SignInLink { email, store } => {
@@ -430,6 +450,7 @@ fn link_base(settings: &Settings) -> (String, String) {
 }
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let nats = nats_options(&settings)?;
     let store = open_store(&settings).await?;
     let listener = konvent_web::listen(settings.bind, settings.backlog())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -465,7 +486,10 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     }
     println!("konvent läuft auf {}", settings.public_base());
     tracing::info!(settings = ?settings, backend = ?store.backend(), "serving");
-    let state = AppState::new(store.clone(), settings);
+    let state = match nats {
+        Some(options) => AppState::with_nats(store.clone(), settings, options).await?,
+        None => AppState::new(store.clone(), settings),
+    };
     konvent_web::serve(state, listener, shutdown_signal()).await?;
     if let Err(e) = store.checkpoint().await {
         tracing::warn!(error = %e, "final checkpoint failed");
@@ -473,6 +497,37 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The bus to the other nodes, when `nats_url` is set. Several nodes need one shared
+/// database: the embedded one belongs to one node.
+fn nats_options(settings: &Settings) -> anyhow::Result<Option<konvent_live::nats::NatsOptions>> {
+    if settings.nats_url.is_empty() {
+        return Ok(None);
+    }
+    if !settings
+        .database()
+        .is_some_and(|url| url.starts_with("postgres"))
+    {
+        bail!(
+            "NATS_URL is set, but the database is the embedded SQLite database of this node: \
+             several nodes must share one PostgreSQL database (set DATABASE_URL to \
+             postgres://…), or leave NATS_URL empty to run a single node"
+        );
+    }
+    let drop_every = std::env::var("KONVENT_TEST_DROP_PUBLISH")
+        .ok()
+        .map(|n| n.parse::<u64>())
+        .transpose()
+        .context("KONVENT_TEST_DROP_PUBLISH must be a number")?;
+    if drop_every.is_some() {
+        tracing::warn!("test hook: this node skips publishing some entries to NATS");
+    }
+    Ok(Some(konvent_live::nats::NatsOptions {
+        url: settings.nats_url.clone(),
+        deployment: settings.nats_deployment.clone(),
+        drop_every,
+    }))
 }
 
 async fn import_directory(settings: &Settings, file: &Path) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //! commands are in [`live`], video links in [`video`].
 
 pub mod live;
+pub mod log;
 pub mod map;
 pub mod podium;
 pub mod video;

@@ -21,8 +21,8 @@ use crate::AppState;
 use crate::ctx::{CsrfForm, Ctx, check_csrf, check_origin};
 use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, render};
-use crate::live::map::{PINBOARD_KEY, area_key};
 use crate::live::{EventInfo, room_refs};
+use konvent_live::map::{PINBOARD_KEY, area_key};
 
 /// Most tileset files one upload may carry.
 const MAX_TILESETS: usize = 16;

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use konvent_store::{ChatLine, NewImpulse, Store, StoreError, Written};
 use tokio::sync::{mpsc, oneshot};
 
-use super::hub::{Broadcast, Bus};
+use super::publish::Publisher;
 
 /// Items per transaction at most.
 const MAX_BATCH: usize = 256;
@@ -37,16 +37,16 @@ pub fn impulses<'a>(
 
 pub struct Committer<T> {
     store: Store,
-    bus: Arc<dyn Bus>,
+    publisher: Arc<Publisher>,
     commit: CommitFn<T>,
     queue: OnceLock<mpsc::Sender<(T, Reply)>>,
 }
 
 impl<T: Send + Sync + 'static> Committer<T> {
-    pub fn new(store: Store, bus: Arc<dyn Bus>, commit: CommitFn<T>) -> Self {
+    pub fn new(store: Store, publisher: Arc<Publisher>, commit: CommitFn<T>) -> Self {
         Self {
             store,
-            bus,
+            publisher,
             commit,
             queue: OnceLock::new(),
         }
@@ -57,7 +57,12 @@ impl<T: Send + Sync + 'static> Committer<T> {
     pub async fn post(&self, item: T) -> Result<Written, StoreError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.store.clone(), self.bus.clone(), self.commit, rx));
+            tokio::spawn(run(
+                self.store.clone(),
+                self.publisher.clone(),
+                self.commit,
+                rx,
+            ));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -69,7 +74,7 @@ impl<T: Send + Sync + 'static> Committer<T> {
 
 async fn run<T>(
     store: Store,
-    bus: Arc<dyn Bus>,
+    publisher: Arc<Publisher>,
     commit: CommitFn<T>,
     mut queue: mpsc::Receiver<(T, Reply)>,
 ) {
@@ -91,7 +96,7 @@ async fn run<T>(
         // In sequence order, as the store numbered them.
         for written in results.iter().flatten() {
             if written.fresh {
-                bus.publish(Broadcast::from_record(&written.record));
+                publisher.publish(&written.record);
             }
         }
         for (reply, result) in replies.drain(..).zip(results) {

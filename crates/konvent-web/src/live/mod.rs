@@ -6,9 +6,8 @@
 pub mod cafe;
 pub mod commit;
 pub mod fragments;
-pub mod hub;
-pub mod map;
 pub mod moderation;
+pub mod publish;
 pub mod socket;
 
 use std::collections::HashMap;
@@ -23,9 +22,9 @@ use konvent_core::konvent::{AgendaEntry, RoomKind};
 use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
-use crate::metrics::LiveMetrics;
 use commit::Committer;
-use hub::{Broadcast, Bus, Fanout};
+use konvent_live::{Bus, Fanout, Goodbye, InProcessBus, LiveMetrics, Maps};
+use publish::{Publisher, StoreLog};
 
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
 #[derive(Debug, Clone)]
@@ -47,9 +46,10 @@ impl EventInfo {
 pub struct Live {
     pub store: Store,
     pub fanout: Arc<Fanout>,
-    pub bus: Arc<dyn Bus>,
+    /// Renders committed entries and puts them on the bus.
+    pub publisher: Arc<Publisher>,
     /// Avatars on the venue maps.
-    pub maps: Arc<map::Maps>,
+    pub maps: Arc<Maps>,
     chats: Committer<ChatLine>,
     /// Impulses go through their own group commit.
     pub impulses: Committer<konvent_store::NewImpulse>,
@@ -61,25 +61,82 @@ pub struct Live {
     /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
     started: Instant,
+    /// The log's epoch (read once: a new one needs the nodes restarted).
+    epoch: tokio::sync::OnceCell<Arc<str>>,
+}
+
+/// Where an event's log stands when a connection opens: its last sequence number and the
+/// log's epoch.
+#[derive(Debug, Clone)]
+pub struct LogPosition {
+    pub last_seq: i64,
+    pub epoch: Arc<str>,
 }
 
 impl Live {
+    /// The live side of a single node (the bus is the node itself).
     pub fn new(store: Store, metrics: LiveMetrics, writes_per_window: usize) -> Arc<Self> {
-        let fanout = Fanout::new(store.clone(), metrics);
-        let bus = fanout.in_process_bus();
+        Self::with_bus(store, metrics, writes_per_window, |fanout, _| {
+            InProcessBus::of(fanout)
+        })
+    }
+
+    /// The live side with the bus `bus` makes for the node's fan-out and maps (a bus
+    /// between nodes delivers what it receives to them).
+    pub fn with_bus(
+        store: Store,
+        metrics: LiveMetrics,
+        writes_per_window: usize,
+        bus: impl FnOnce(&Arc<Fanout>, &Arc<Maps>) -> Arc<dyn Bus>,
+    ) -> Arc<Self> {
+        let fanout = Fanout::new(
+            Arc::new(StoreLog {
+                store: store.clone(),
+            }),
+            metrics,
+        );
+        let maps = Maps::new(fanout.clone());
+        let bus = bus(&fanout, &maps);
+        fanout.set_bus(bus.clone());
+        let publisher = Publisher::new(store.clone(), bus);
         Arc::new(Self {
-            maps: map::Maps::new(fanout.clone()),
-            chats: Committer::new(store.clone(), bus.clone(), commit::chats),
-            impulses: Committer::new(store.clone(), bus.clone(), commit::impulses),
+            maps,
+            chats: Committer::new(store.clone(), publisher.clone(), commit::chats),
+            impulses: Committer::new(store.clone(), publisher.clone(), commit::impulses),
             store,
             fanout,
-            bus,
+            publisher,
             infos: RwLock::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
             moderation: moderation::Cache::default(),
             writes_per_window,
             started: Instant::now(),
+            epoch: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Where the event's log stands now (read from the database).
+    pub async fn log_position(&self, event_id: i64) -> Result<LogPosition, StoreError> {
+        let epoch = self
+            .epoch
+            .get_or_try_init(|| async { self.store.live_epoch().await.map(Arc::from) })
+            .await?
+            .clone();
+        Ok(LogPosition {
+            last_seq: self.store.last_seq(event_id).await?,
+            epoch,
+        })
+    }
+
+    /// The node shuts down: every live connection is told to reconnect (to another
+    /// node, through the proxy); waits up to `grace` for them to go.
+    pub async fn drain(&self, grace: std::time::Duration) {
+        let told = self.fanout.close_all(Goodbye::Restart);
+        tracing::info!(connections = told, "live: told every connection to move on");
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.fanout.connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// The event's cached parts (read from the store on first use).
@@ -101,12 +158,9 @@ impl Live {
             map,
             event,
         });
-        self.fanout.ensure_event(
-            info.event.id,
-            &info.event.slug,
-            info.event.last_seq,
-            info.event.mute_threshold,
-        );
+        self.publisher.know(info.event.id, &info.event.slug);
+        self.fanout
+            .set_mute_threshold(info.event.id, info.event.mute_threshold);
         self.maps.ensure(info.event.id, info.map.clone());
         self.infos
             .write()
@@ -152,7 +206,7 @@ impl Live {
     /// ("signed out"). A socket's rights are taken when it opens; without this, a socket
     /// opened before the sign-out would go on acting for the account.
     pub fn signed_out(&self, account: i64) {
-        let closed = self.fanout.close_account(account, hub::Goodbye::SignedOut);
+        let closed = self.fanout.close_account(account, Goodbye::SignedOut);
         tracing::debug!(account, closed, "live: sockets closed after sign-out");
     }
 
@@ -162,9 +216,7 @@ impl Live {
     /// old socket announce or run the timer). Called by every handler that changes
     /// grants or a person's part in an event.
     pub fn account_changed(&self, account: i64) {
-        let closed = self
-            .fanout
-            .close_account(account, hub::Goodbye::RightsChanged);
+        let closed = self.fanout.close_account(account, Goodbye::RightsChanged);
         tracing::debug!(
             account,
             closed,
@@ -176,7 +228,7 @@ impl Live {
     /// the first time).
     pub fn publish(&self, written: &Written) {
         if written.fresh {
-            self.bus.publish(Broadcast::from_record(&written.record));
+            self.publisher.publish(&written.record);
         }
     }
 }
@@ -480,7 +532,7 @@ pub async fn run(
                 .map(|(withdrawn, written)| {
                     // A public question taken back leaves everybody's pages first.
                     if let Some(record) = withdrawn {
-                        live.bus.publish(hub::Broadcast::from_record(&record));
+                        live.publisher.publish(&record);
                     }
                     written
                 })

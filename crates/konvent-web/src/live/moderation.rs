@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
 use konvent_core::konvent::live::{self, Command, Refusal};
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
@@ -282,7 +281,7 @@ pub async fn run(
             live.fanout.remove_account_from_event(
                 event,
                 person.id,
-                Utf8Bytes::from(goodbye.to_string()),
+                bytes::Bytes::from(goodbye.to_string()),
             );
             Ok(written)
         }

@@ -17,13 +17,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::fragments::{self, DomOp, Fx, floor::Person};
-use super::hub::{Goodbye, Inbox, JoinRefusal, Joined, Out, Registration, ev_frame};
-use super::map::{MAX_STEP, MoveRefusal, Spot, area_key};
+use super::publish::ev_frame;
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use crate::i18n::Lang;
 use konvent_core::konvent::map::AreaTarget;
+use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
+use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration};
 use std::sync::atomic::AtomicU8;
 use tokio::sync::Notify;
 
@@ -36,6 +37,8 @@ pub const CLOSE_SIGNED_OUT: u16 = 4001;
 pub const CLOSE_RIGHTS_CHANGED: u16 = 4003;
 /// Close code after a `reload` frame: the client's `since` is ahead of the event's log.
 pub const CLOSE_RELOAD: u16 = 4010;
+/// The node shuts down (drained for an update): the client reconnects, to another node.
+pub const CLOSE_RESTART: u16 = 1012;
 /// Close code for a frame over the size limit (RFC 6455: message too big).
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Replay reads the log in pages of this many entries.
@@ -56,6 +59,8 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct LiveQuery {
     since: Option<i64>,
     room: Option<String>,
+    /// The log's epoch the client's `since` counts in (from its last `hello`).
+    epoch: Option<String>,
 }
 
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -151,6 +156,19 @@ pub async fn upgrade(
             "Diesen Raum gibt es nicht.",
         );
     }
+    // Where this node's sequencer starts if it is the event's first connection here (the
+    // cached event's sequence is long out of date by then), and the log's epoch.
+    let log = match live.log_position(info.event.id).await {
+        Ok(log) => log,
+        Err(e) => {
+            tracing::error!(error = %e, "live: cannot read the event's sequence");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Interner Fehler.",
+            );
+        }
+    };
     ws.read_buffer_size(2048)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(4 * 1024 * 1024)
@@ -159,7 +177,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
             // result (a connection the hub refused, its event gone, ends at once).
-            let opened = Connection::open(live, info, actor, ctx.lang, socket, query);
+            let opened = Connection::open(live, info, actor, ctx.lang, socket, query, log);
             async move {
                 if let Some(opened) = opened {
                     opened.run().await;
@@ -180,6 +198,12 @@ async fn ahead_of_log(live: &Live, info: &EventInfo, since: i64) -> Option<i64> 
             None
         }
     }
+}
+
+/// A hub frame as a WebSocket text message (the hub's frames are UTF-8: they are made
+/// from strings; the check is what axum asks for).
+fn text_of(frame: bytes::Bytes) -> Message {
+    Message::Text(Utf8Bytes::try_from(frame).unwrap_or_default())
 }
 
 fn text_frame(value: Value) -> Message {
@@ -225,6 +249,9 @@ struct SetUp {
     seq: i64,
     room: Option<(Room, Option<Result<Joined, JoinRefusal>>)>,
     since: Option<i64>,
+    /// The log's epoch, and whether the client's `since` counts in another one.
+    epoch: Arc<str>,
+    stale: bool,
 }
 
 impl Opened {
@@ -280,6 +307,7 @@ impl Connection {
         lang: Lang,
         socket: WebSocket,
         query: LiveQuery,
+        log: super::LogPosition,
     ) -> Option<Opened> {
         let initial = query
             .room
@@ -287,12 +315,17 @@ impl Connection {
             .and_then(|slug| info.room(slug))
             .cloned();
         let (registration, joined) = live.fanout.register(
-            info.event.id,
+            EventStart {
+                id: info.event.id,
+                slug: &info.event.slug,
+                last_seq: log.last_seq,
+                mute_threshold: info.event.mute_threshold,
+            },
             actor.who.id,
             actor.staff,
-            lang,
+            lang as usize,
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
-        )?;
+        );
         let Registration {
             id,
             rx,
@@ -317,14 +350,22 @@ impl Connection {
             set_up: Box::new(SetUp {
                 seq,
                 room: initial.map(|room| (room, joined)),
+                // A `since` from another epoch's log counts in a log that is gone.
+                stale: query.since.is_some()
+                    && query.epoch.as_deref().is_some_and(|e| e != &*log.epoch),
                 since: query.since,
+                epoch: log.epoch,
             }),
         })
     }
 
     /// Greets the client, answers the room it asked for and replays what it missed.
     async fn set_up(&mut self, set_up: SetUp) -> Result<(), axum::Error> {
-        self.hello(set_up.seq).await?;
+        self.hello(set_up.seq, &set_up.epoch).await?;
+        if set_up.stale {
+            let last = set_up.seq;
+            return self.tell_to_reload(last).await;
+        }
         match set_up.room {
             Some((room, Some(Ok(joined)))) => self.joined(room, joined).await?,
             Some((room, _)) => self.refuse_full(&room, None).await?,
@@ -333,11 +374,12 @@ impl Connection {
         self.replay(set_up.since, set_up.seq).await
     }
 
-    async fn hello(&mut self, seq: i64) -> Result<(), axum::Error> {
+    async fn hello(&mut self, seq: i64, epoch: &str) -> Result<(), axum::Error> {
         let moderates = self.actor.moderated_rooms(&self.info);
         let hello = text_frame(json!({
             "t": "hello",
             "seq": seq,
+            "epoch": epoch,
             "event": self.info.event.slug,
             "you": {
                 "id": self.actor.who.id,
@@ -350,6 +392,27 @@ impl Connection {
         self.socket.send(hello).await
     }
 
+    /// Tells a client whose `since` this log cannot serve (the database was restored
+    /// from a backup, or the log has another epoch) to reload, and ends the connection.
+    async fn tell_to_reload(&mut self, last: i64) -> Result<(), axum::Error> {
+        let reload = text_frame(json!({
+            "t": "reload",
+            "seq": last,
+            "reason": "Der Verlauf der Veranstaltung ist nicht mehr der, den diese Seite kennt (die Datenbank wurde wiederhergestellt). Bitte die Seite neu laden.",
+        }));
+        self.socket.send(reload).await?;
+        self.socket
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_RELOAD,
+                reason: "since does not fit the event's log: reload".into(),
+            })))
+            .await?;
+        // Ends the connection (its set-up failed on purpose).
+        Err(axum::Error::new(
+            "the client's since does not fit the log: told to reload",
+        ))
+    }
+
     /// Sends what the client missed: entries after `since` up to `until` that it may see
     /// (event-wide ones, its room's, its direct messages), in order. A client that has
     /// seen more than the event's log holds (the database was restored from a backup)
@@ -358,22 +421,7 @@ impl Connection {
         if let Some(since) = since.filter(|s| *s > until)
             && let Some(last) = ahead_of_log(&self.live, &self.info, since).await
         {
-            let reload = text_frame(json!({
-                "t": "reload",
-                "seq": last,
-                "reason": "Der Verlauf der Veranstaltung ist kürzer als der, den diese Seite kennt (die Datenbank wurde wiederhergestellt). Bitte die Seite neu laden.",
-            }));
-            self.socket.send(reload).await?;
-            self.socket
-                .send(Message::Close(Some(CloseFrame {
-                    code: CLOSE_RELOAD,
-                    reason: "since is ahead of the event's log: reload".into(),
-                })))
-                .await?;
-            // Ends the connection (its set-up failed on purpose).
-            return Err(axum::Error::new(
-                "since ahead of the event's log: told to reload",
-            ));
+            return self.tell_to_reload(last).await;
         }
         if let Some(mut after) = since.filter(|s| *s >= 0) {
             while after < until {
@@ -454,6 +502,7 @@ impl Connection {
             Goodbye::Slow => (CLOSE_SLOW, "slow consumer: resume from your last seq"),
             Goodbye::SignedOut => (CLOSE_SIGNED_OUT, "signed out"),
             Goodbye::RightsChanged => (CLOSE_RIGHTS_CHANGED, "rights changed: reconnect"),
+            Goodbye::Restart => (CLOSE_RESTART, "service restart: reconnect"),
         };
         let close = Message::Close(Some(CloseFrame {
             code,
@@ -469,11 +518,11 @@ impl Connection {
             biased;
             out = rx.recv() => {
                 let Some(Out::Frame { text, .. }) = out else { return Ok(false) };
-                self.socket.feed(Message::Text(text)).await?;
+                self.socket.feed(text_of(text)).await?;
                 // Write what else is waiting in one go.
                 for _ in 1..BATCH {
                     match rx.try_recv() {
-                        Some(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
+                        Some(Out::Frame { text, .. }) => self.socket.feed(text_of(text)).await?,
                         None => break,
                     }
                 }
@@ -876,7 +925,7 @@ impl Connection {
     }
 
     /// The room somebody left has a new headcount.
-    fn announce_presence(&self, left: Option<(Arc<str>, super::hub::Presence)>) {
+    fn announce_presence(&self, left: Option<(Arc<str>, Presence)>) {
         if let Some((room, _)) = left {
             self.live.fanout.presence_changed(self.info.event.id, &room);
             self.live.maps.counts_changed(self.info.event.id);

@@ -20,11 +20,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use konvent_core::konvent::map::{AreaTarget, VenueMap};
 use serde_json::{Value, json};
 
-use super::hub::Fanout;
+use serde::{Deserialize, Serialize};
+
+use crate::fanout::{Fanout, HEARTBEAT, PEER_TIMEOUT};
 
 /// Positions go out at most this often: at most 10 frames a second per viewer.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -62,6 +64,8 @@ pub struct Spot {
 
 struct Avatar {
     name: Arc<str>,
+    /// Whether its connection is on this node (others' avatars come over the bus).
+    local: bool,
     x: u16,
     y: u16,
     cell: u32,
@@ -86,6 +90,35 @@ struct EventMap {
     /// Avatars that left, with the cell viewers last saw them in.
     gone: Vec<(u64, u32)>,
     counts_dirty: bool,
+    /// Avatars of this node that left since the other nodes last heard.
+    gone_local: Vec<u64>,
+    /// When each other node last told of its avatars.
+    peers: HashMap<u32, Instant>,
+    /// When this node last told the others of all its avatars.
+    told_all: Instant,
+}
+
+/// Where an avatar of one node stands, for the other nodes serving the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub id: u64,
+    pub x: u16,
+    pub y: u16,
+    pub name: String,
+}
+
+/// What one node tells the others of its avatars in one tick: who moved (or all of them,
+/// `full`, as a heartbeat: whoever is not listed is gone), and who left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapNews {
+    pub moves: Vec<Move>,
+    pub gone: Vec<u64>,
+    pub full: bool,
+}
+
+/// The node a connection id belongs to (its high bits, [`Fanout`]).
+fn node_of(id: u64) -> u32 {
+    (id >> 32) as u32
 }
 
 /// The avatars of every event on this node.
@@ -135,6 +168,9 @@ impl Maps {
                 dirty: Vec::new(),
                 gone: Vec::new(),
                 counts_dirty: true,
+                gone_local: Vec::new(),
+                peers: HashMap::new(),
+                told_all: Instant::now(),
             },
         );
     }
@@ -175,6 +211,7 @@ impl Maps {
             conn,
             Avatar {
                 name: Arc::from(name),
+                local: true,
                 x,
                 y,
                 cell,
@@ -278,13 +315,43 @@ impl Maps {
         let Some(em) = events.get_mut(&event_id) else {
             return;
         };
-        if let Some(a) = em.avatars.remove(&conn) {
-            em.unindex(conn, a.cell);
-            em.vacate(a.x, a.y);
-            if let Some(shown) = a.shown {
-                em.gone.push((conn, shown));
+        if em.drop_avatar(conn) {
+            em.gone_local.push(conn);
+        }
+    }
+
+    /// What another node told of its avatars: they appear, move and leave on this
+    /// node's map like its own, for this node's viewers.
+    pub fn remote_news(&self, event_id: i64, node: u32, news: MapNews) {
+        if node == self.fanout.node() {
+            return;
+        }
+        let mut events = self.lock();
+        let Some(em) = events.get_mut(&event_id) else {
+            return;
+        };
+        em.peers.insert(node, Instant::now());
+        for id in news.gone {
+            if node_of(id) == node {
+                em.drop_avatar(id);
             }
-            em.counts_dirty = true;
+        }
+        if news.full {
+            let listed: std::collections::HashSet<u64> = news.moves.iter().map(|m| m.id).collect();
+            let stale: Vec<u64> = em
+                .avatars
+                .keys()
+                .copied()
+                .filter(|id| node_of(*id) == node && !listed.contains(id))
+                .collect();
+            for id in stale {
+                em.drop_avatar(id);
+            }
+        }
+        for m in news.moves {
+            if node_of(m.id) == node && em.map.walkable(m.x, m.y) {
+                em.set_remote(m);
+            }
         }
     }
 
@@ -308,9 +375,14 @@ impl Maps {
         let with_counts = n.is_multiple_of(COUNTS_EVERY);
         let mut out = Vec::new();
         let mut counts = Vec::new();
+        let mut tell = Vec::new();
         {
             let mut events = self.lock();
             for (event_id, em) in events.iter_mut() {
+                em.forget_silent_peers();
+                if let Some(news) = em.news() {
+                    tell.push((*event_id, news));
+                }
                 let frames = em.frames();
                 if !frames.is_empty() {
                     out.push((*event_id, frames));
@@ -325,6 +397,11 @@ impl Maps {
                 }
             }
         }
+        if let Some(bus) = self.fanout.bus() {
+            for (event_id, news) in tell {
+                bus.moves(event_id, &news);
+            }
+        }
         for (event_id, frames) in out {
             self.fanout.to_many(event_id, &frames);
         }
@@ -336,7 +413,7 @@ impl Maps {
 
     /// Headcounts of the areas: a room's people (however they came in) and the avatars
     /// standing at the pinboard.
-    fn counts_frame(&self, event_id: i64, map: &VenueMap) -> Utf8Bytes {
+    fn counts_frame(&self, event_id: i64, map: &VenueMap) -> Bytes {
         let rooms = self.fanout.headcounts(event_id);
         let standing = self.area_counts(event_id);
         let counts: serde_json::Map<String, Value> = map
@@ -353,7 +430,7 @@ impl Maps {
                 ),
             })
             .collect();
-        Utf8Bytes::from(json!({ "t": "areas", "counts": counts }).to_string())
+        Bytes::from(json!({ "t": "areas", "counts": counts }).to_string())
     }
 
     /// Sends the headcounts now (after somebody entered or left a room).
@@ -402,6 +479,120 @@ struct Delta {
 const SPAWN_SEARCH: usize = 4096;
 
 impl EventMap {
+    /// Takes an avatar off the map; answers whether there was one.
+    fn drop_avatar(&mut self, id: u64) -> bool {
+        let Some(a) = self.avatars.remove(&id) else {
+            return false;
+        };
+        self.unindex(id, a.cell);
+        self.vacate(a.x, a.y);
+        if let Some(shown) = a.shown {
+            self.gone.push((id, shown));
+        }
+        self.counts_dirty = true;
+        a.local
+    }
+
+    /// Puts another node's avatar where that node says it stands.
+    fn set_remote(&mut self, m: Move) {
+        let cell = self.cell_of(m.x, m.y);
+        let area = self.map.area_at(m.x, m.y);
+        let Some(a) = self.avatars.get_mut(&m.id) else {
+            self.occupy(m.x, m.y);
+            self.avatars.insert(
+                m.id,
+                Avatar {
+                    name: Arc::from(m.name),
+                    local: false,
+                    x: m.x,
+                    y: m.y,
+                    cell,
+                    shown: None,
+                    dirty: true,
+                    area,
+                    window: Instant::now(),
+                    moves: 0,
+                },
+            );
+            self.cells.entry(cell).or_default().push(m.id);
+            self.dirty.push(m.id);
+            self.counts_dirty = true;
+            return;
+        };
+        if (a.x, a.y) == (m.x, m.y) {
+            return;
+        }
+        let (old, old_cell) = ((a.x, a.y), a.cell);
+        if a.area != area {
+            self.counts_dirty = true;
+        }
+        (a.x, a.y, a.area, a.cell) = (m.x, m.y, area, cell);
+        if !a.dirty {
+            a.dirty = true;
+            self.dirty.push(m.id);
+        }
+        if old_cell != cell {
+            self.unindex(m.id, old_cell);
+            self.cells.entry(cell).or_default().push(m.id);
+        }
+        self.vacate(old.0, old.1);
+        self.occupy(m.x, m.y);
+    }
+
+    /// Drops the avatars of nodes that stopped telling (killed, or cut off).
+    fn forget_silent_peers(&mut self) {
+        let silent: Vec<u32> = self
+            .peers
+            .iter()
+            .filter(|(_, heard)| heard.elapsed() >= PEER_TIMEOUT)
+            .map(|(node, _)| *node)
+            .collect();
+        for node in silent {
+            self.peers.remove(&node);
+            let ids: Vec<u64> = self
+                .avatars
+                .keys()
+                .copied()
+                .filter(|id| node_of(*id) == node)
+                .collect();
+            for id in ids {
+                self.drop_avatar(id);
+            }
+        }
+    }
+
+    /// What the other nodes should hear of this node's avatars this tick: who moved and
+    /// who left, or everybody as a heartbeat. Read before [`EventMap::frames`] clears
+    /// the moves.
+    fn news(&mut self) -> Option<MapNews> {
+        let gone = std::mem::take(&mut self.gone_local);
+        let full = self.told_all.elapsed() >= HEARTBEAT;
+        if full {
+            self.told_all = Instant::now();
+        }
+        let told = |(id, a): (&u64, &Avatar)| Move {
+            id: *id,
+            x: a.x,
+            y: a.y,
+            name: a.name.to_string(),
+        };
+        let moves: Vec<Move> = if full {
+            self.avatars
+                .iter()
+                .filter(|(_, a)| a.local)
+                .map(told)
+                .collect()
+        } else {
+            self.dirty
+                .iter()
+                .filter_map(|id| self.avatars.get_key_value(id))
+                .filter(|(_, a)| a.local)
+                .map(told)
+                .collect()
+        };
+        (!moves.is_empty() || !gone.is_empty()).then_some(MapNews { moves, gone, full })
+    }
+
     fn tile(&self, x: u16, y: u16) -> u32 {
         u32::from(y) * u32::from(self.map.width) + u32::from(x)
     }
@@ -487,7 +678,7 @@ impl EventMap {
 
     /// This tick's frames: one per cell with viewers and news, one per viewer that
     /// changed cells.
-    fn frames(&mut self) -> Vec<(Vec<u64>, Utf8Bytes)> {
+    fn frames(&mut self) -> Vec<(Vec<u64>, Bytes)> {
         if self.dirty.is_empty() && self.gone.is_empty() {
             return Vec::new();
         }
@@ -528,13 +719,13 @@ impl EventMap {
                     }
                 }
             }
-            if prev != Some(cur) {
+            if prev != Some(cur) && self.avatars.get(&conn).is_some_and(|a| a.local) {
                 changed.push((conn, cur));
             }
         }
         // A viewer that changed cells gets only its new view: at most one frame per tick.
         let fresh: std::collections::HashSet<u64> = changed.iter().map(|(c, _)| *c).collect();
-        let mut frames: Vec<(Vec<u64>, Utf8Bytes)> = deltas
+        let mut frames: Vec<(Vec<u64>, Bytes)> = deltas
             .into_iter()
             .filter_map(|(cell, delta)| {
                 let viewers: Vec<u64> = self
@@ -559,7 +750,7 @@ impl EventMap {
     /// Everybody around `cur`, with names: the whole view of a viewer that changed
     /// cells (`reset`: whoever is not listed is out of sight). Whoever moved in the same
     /// tick is where they stand now, so a view never keeps somebody who left it.
-    fn surroundings(&self, cur: u32) -> Utf8Bytes {
+    fn surroundings(&self, cur: u32) -> Bytes {
         let mut delta = Delta {
             reset: true,
             ..Delta::default()
@@ -575,7 +766,7 @@ impl EventMap {
     }
 }
 
-fn pos_frame(delta: &Delta) -> Utf8Bytes {
+fn pos_frame(delta: &Delta) -> Bytes {
     let moves: Vec<Value> = delta
         .moves
         .iter()
@@ -591,13 +782,14 @@ fn pos_frame(delta: &Delta) -> Utf8Bytes {
     if delta.reset {
         frame["reset"] = json!(true);
     }
-    Utf8Bytes::from(frame.to_string())
+    Bytes::from(frame.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::LiveMetrics;
+    use crate::testing::MemoryLog;
     use konvent_core::konvent::map::Area;
 
     fn hall(width: u16, height: u16) -> VenueMap {
@@ -633,19 +825,15 @@ mod tests {
         }
     }
 
-    async fn maps(map: VenueMap) -> (Arc<Maps>, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("konvent-map-{}", konvent_store::new_token()));
-        let store = konvent_store::Store::open_data_dir(&dir)
-            .await
-            .expect("store");
-        let maps = Maps::new(Fanout::new(store, LiveMetrics::default()));
+    async fn maps(map: VenueMap) -> (Arc<Maps>, ()) {
+        let maps = Maps::new(Fanout::new(MemoryLog::new(), LiveMetrics::default()));
         maps.ensure(1, Arc::new(map));
-        (maps, dir)
+        (maps, ())
     }
 
     #[tokio::test]
     async fn a_crowd_arriving_at_once_spreads_out_around_the_entrance() {
-        let (maps, dir) = maps(hall(40, 20)).await;
+        let (maps, ()) = maps(hall(40, 20)).await;
         let mut spots = std::collections::HashSet::new();
         for conn in 0..200 {
             let spot = maps.enter(1, conn, "Gast", None).expect("on the map");
@@ -662,12 +850,11 @@ mod tests {
             maps.enter(1, 999, "Gast", None).map(|s| (s.x, s.y)),
             Some((20, 10))
         );
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn steps_are_checked_against_walls_length_and_rate() {
-        let (maps, dir) = maps(hall(40, 20)).await;
+        let (maps, ()) = maps(hall(40, 20)).await;
         maps.enter(1, 7, "Gast", None).expect("on the map");
         assert_eq!(maps.plan(1, 8, 20, 9), Err(MoveRefusal::NotOnMap));
         assert_eq!(maps.plan(1, 7, 20, 0), Err(MoveRefusal::TooFar));
@@ -682,17 +869,20 @@ mod tests {
         }
         assert_eq!(taken, MOVES_PER_SECOND);
         assert_eq!(maps.plan(1, 7, 21, 10), Err(MoveRefusal::TooFast));
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn a_viewer_that_changes_cells_gets_its_whole_new_view() {
-        let (maps, dir) = maps(hall(60, 20)).await;
+        let (maps, ()) = maps(hall(60, 20)).await;
         maps.enter(1, 1, "Anna", Some((10, 10)));
         maps.enter(1, 2, "Ben", Some((50, 10)));
         let mut events = maps.lock();
         let em = events.get_mut(&1).expect("event");
-        let first: Vec<String> = em.frames().iter().map(|(_, f)| f.to_string()).collect();
+        let first: Vec<String> = em
+            .frames()
+            .iter()
+            .map(|(_, f)| String::from_utf8_lossy(f).into_owned())
+            .collect();
         assert!(
             first
                 .iter()
@@ -718,7 +908,7 @@ mod tests {
         let to_ben: Vec<&str> = frames
             .iter()
             .filter(|(conns, _)| conns == &vec![2])
-            .map(|(_, f)| f.as_str())
+            .map(|(_, f)| std::str::from_utf8(f).expect("UTF-8"))
             .collect();
         assert!(
             to_ben
@@ -728,13 +918,12 @@ mod tests {
         let to_anna: Vec<&str> = frames
             .iter()
             .filter(|(conns, _)| conns.contains(&1))
-            .map(|(_, f)| f.as_str())
+            .map(|(_, f)| std::str::from_utf8(f).expect("UTF-8"))
             .collect();
         assert!(
             to_anna.iter().any(|f| f.contains("[2,12,10,\"Ben\"]")),
             "{to_anna:?}"
         );
         drop(events);
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

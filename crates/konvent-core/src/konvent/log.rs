@@ -1,0 +1,86 @@
+//! The live log's entries as every layer sees them: what the store commits with the
+//! event's next sequence number, what the hub fans out, what a client replays.
+
+use serde_json::{Value, json};
+
+/// An account as live messages name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub id: i64,
+    pub name: String,
+}
+
+impl Who {
+    pub fn new(id: i64, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({ "id": self.id, "name": self.name })
+    }
+}
+
+/// Who may see a live-log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Everybody in the event.
+    All,
+    /// The sender, the recipient (if any) and the event's staff (organizers, helpers,
+    /// admins).
+    Staff,
+    /// Only sender and recipient.
+    Direct,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Staff => "staff",
+            Self::Direct => "direct",
+        }
+    }
+
+    /// The stored name back; an unknown one is a corrupt record.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "staff" => Ok(Self::Staff),
+            "direct" => Ok(Self::Direct),
+            other => Err(format!("unknown audience {other:?}")),
+        }
+    }
+}
+
+/// One committed live-log entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRecord {
+    pub event_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub room: Option<String>,
+    pub audience: Audience,
+    pub sender_id: Option<i64>,
+    pub recipient_id: Option<i64>,
+    pub data: Value,
+    /// Unix microseconds.
+    pub at: i64,
+}
+
+impl LiveRecord {
+    /// Whether `account` (staff or not) may see this entry.
+    pub fn visible_to(&self, account: i64, staff: bool) -> bool {
+        match self.audience {
+            Audience::All => true,
+            Audience::Staff => {
+                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
+            Audience::Direct => {
+                self.sender_id == Some(account) || self.recipient_id == Some(account)
+            }
+        }
+    }
+}
