@@ -32,6 +32,7 @@ pub fn konvent() -> Command {
         "KONVENT_BIND",
         "KONVENT_PUBLIC_URL",
         "KONVENT_TEST_DROP_PUBLISH",
+        "KONVENT_NATS_DEPLOYMENT",
     ] {
         cmd.env_remove(var);
     }
