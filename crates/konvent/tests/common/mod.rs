@@ -340,8 +340,11 @@ impl Cluster {
         self.nodes.iter().map(|n| n.port).collect()
     }
 
-    /// Session tokens of `count` participants signed in to the event, all in [`ROOM`].
+    /// Session tokens of `count` participants signed in to the event. [`ROOM`] is made
+    /// to hold twice as many: a killed node's headcount stays in the others' sums until
+    /// its heartbeats are missed, and its clients must get back into the room meanwhile.
     pub fn sessions(&self, count: usize) -> Vec<String> {
+        let capacity = 2 * count;
         let out = konvent()
             .args([
                 "admin",
@@ -351,7 +354,7 @@ impl Cluster {
                 "--room",
                 ROOM,
             ])
-            .args(["--count", &count.to_string(), "--data"])
+            .args(["--count", &capacity.to_string(), "--data"])
             .arg(self.dir.join("admin"))
             .env("DATABASE_URL", &self.db.url)
             .output()
@@ -366,6 +369,7 @@ impl Cluster {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
+            .take(count)
             .collect();
         assert_eq!(tokens.len(), count, "one token per participant");
         tokens
