@@ -263,6 +263,34 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_another
     }
 }
 
+/// Found by this suite (issue 16): the survivors still count the killed node's people
+/// until its heartbeats are missed, so they refuse its clients with `full`, and a client
+/// outside the room receives none of the room's entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "server: a full room refuses a killed node's clients on failover"]
+async fn a_full_room_takes_back_the_clients_of_a_killed_node() {
+    let test = "a_full_room_takes_back_the_clients_of_a_killed_node";
+    let Some(mut cluster) = Cluster::start(test, 3, |_| Vec::new()).await else {
+        return;
+    };
+    let clients = clients(&cluster, cluster.sessions_in_room_of(CLIENTS, CLIENTS)).await;
+
+    let sent = chat_burst(
+        &clients,
+        0..CLIENTS,
+        10,
+        Duration::from_millis(40),
+        async |round| {
+            if round == 4 {
+                cluster.nodes[1].kill();
+            }
+        },
+    )
+    .await;
+
+    assert_everybody_received_everything(&cluster, &clients, sent, Duration::from_secs(15)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_heal_after_nats_restarts_mid_burst() {
     let test = "nodes_heal_after_nats_restarts_mid_burst";

@@ -344,7 +344,11 @@ impl Cluster {
     /// to hold twice as many: a killed node's headcount stays in the others' sums until
     /// its heartbeats are missed, and its clients must get back into the room meanwhile.
     pub fn sessions(&self, count: usize) -> Vec<String> {
-        let capacity = 2 * count;
+        self.sessions_in_room_of(count, 2 * count)
+    }
+
+    /// Session tokens of `count` participants, [`ROOM`] made to hold `capacity`.
+    pub fn sessions_in_room_of(&self, count: usize, capacity: usize) -> Vec<String> {
         let out = konvent()
             .args([
                 "admin",
