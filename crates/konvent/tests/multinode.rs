@@ -264,10 +264,10 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_another
 }
 
 /// Found by this suite (issue 16): the survivors still count the killed node's people
-/// until its heartbeats are missed, so they refuse its clients with `full`, and a client
-/// outside the room receives none of the room's entries.
+/// until its heartbeats are missed. They counted as newcomers and were refused with
+/// `full` (and outside the room got none of its entries); now presence names people, and
+/// a person already counted elsewhere is no newcomer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "server: a full room refuses a killed node's clients on failover"]
 async fn a_full_room_takes_back_the_clients_of_a_killed_node() {
     let test = "a_full_room_takes_back_the_clients_of_a_killed_node";
     let Some(mut cluster) = Cluster::start(test, 3, |_| Vec::new()).await else {
