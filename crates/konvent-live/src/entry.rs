@@ -35,15 +35,8 @@ impl Entry {
 
     /// Whether `account` (staff or not) may see this entry.
     pub fn visible_to(&self, account: i64, staff: bool) -> bool {
-        match self.audience {
-            Audience::All => true,
-            Audience::Staff => {
-                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-            Audience::Direct => {
-                self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-        }
+        self.audience
+            .admits(account, staff, self.sender_id, self.recipient_id)
     }
 
     /// The entry as one bus message: a JSON header line, then the frames back to back

@@ -5,9 +5,15 @@
 //! every connection that may see it. Each connection's queue is bounded: when it is full
 //! the connection is told to close (it resumes from its last sequence), so a client that
 //! stops reading costs at most one full queue. Entries reach the fan-out through a
-//! [`Bus`] (in-process here; a broker when several nodes share events), and a sequencer
-//! per event hands them to connections strictly in sequence order even when the writers
-//! that committed them publish out of order.
+//! [`Bus`] (in-process, or NATS when several nodes share events), and a sequencer per
+//! event hands them to connections strictly in sequence order even when the writers that
+//! committed them publish out of order, or the bus loses, repeats or delays them: what
+//! is missing is read from the log ([`Backfill`]).
+//!
+//! A node serves an event while it has connections for it: the first one starts the
+//! sequencer after the log's end, the last one leaving forgets it. Headcounts are summed
+//! over the nodes from the snapshots each node sends (who is in which room), so the
+//! microphone rule and room capacities hold for the event as a whole.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};

@@ -204,27 +204,7 @@ impl Maps {
             Some((x, y)) if em.map.walkable(x, y) && em.map.area_at(x, y).is_none() => (x, y),
             _ => em.free_near_spawn(),
         };
-        em.occupy(x, y);
-        let cell = em.cell_of(x, y);
-        let area = em.map.area_at(x, y);
-        em.avatars.insert(
-            conn,
-            Avatar {
-                name: Arc::from(name),
-                local: true,
-                x,
-                y,
-                cell,
-                shown: None,
-                dirty: true,
-                area,
-                window: Instant::now(),
-                moves: 0,
-            },
-        );
-        em.cells.entry(cell).or_default().push(conn);
-        em.dirty.push(conn);
-        em.counts_dirty = true;
+        let area = em.add_avatar(conn, Arc::from(name), true, x, y);
         Some(Spot { x, y, area })
     }
 
@@ -493,30 +473,45 @@ impl EventMap {
         a.local
     }
 
+    /// Puts a new avatar at (x, y), for the viewers' next tick; answers its area.
+    fn add_avatar(
+        &mut self,
+        id: u64,
+        name: Arc<str>,
+        local: bool,
+        x: u16,
+        y: u16,
+    ) -> Option<usize> {
+        self.occupy(x, y);
+        let cell = self.cell_of(x, y);
+        let area = self.map.area_at(x, y);
+        self.avatars.insert(
+            id,
+            Avatar {
+                name,
+                local,
+                x,
+                y,
+                cell,
+                shown: None,
+                dirty: true,
+                area,
+                window: Instant::now(),
+                moves: 0,
+            },
+        );
+        self.cells.entry(cell).or_default().push(id);
+        self.dirty.push(id);
+        self.counts_dirty = true;
+        area
+    }
+
     /// Puts another node's avatar where that node says it stands.
     fn set_remote(&mut self, m: Move) {
         let cell = self.cell_of(m.x, m.y);
         let area = self.map.area_at(m.x, m.y);
         let Some(a) = self.avatars.get_mut(&m.id) else {
-            self.occupy(m.x, m.y);
-            self.avatars.insert(
-                m.id,
-                Avatar {
-                    name: Arc::from(m.name),
-                    local: false,
-                    x: m.x,
-                    y: m.y,
-                    cell,
-                    shown: None,
-                    dirty: true,
-                    area,
-                    window: Instant::now(),
-                    moves: 0,
-                },
-            );
-            self.cells.entry(cell).or_default().push(m.id);
-            self.dirty.push(m.id);
-            self.counts_dirty = true;
+            self.add_avatar(m.id, Arc::from(m.name), false, m.x, m.y);
             return;
         };
         if (a.x, a.y) == (m.x, m.y) {

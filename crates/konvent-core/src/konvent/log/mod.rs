@@ -37,6 +37,23 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// Whether `account` (staff or not) may see an entry for this audience that
+    /// `sender` sent to `recipient`.
+    pub fn admits(
+        self,
+        account: i64,
+        staff: bool,
+        sender: Option<i64>,
+        recipient: Option<i64>,
+    ) -> bool {
+        let party = sender == Some(account) || recipient == Some(account);
+        match self {
+            Self::All => true,
+            Self::Staff => staff || party,
+            Self::Direct => party,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::All => "all",
@@ -74,14 +91,7 @@ pub struct LiveRecord {
 impl LiveRecord {
     /// Whether `account` (staff or not) may see this entry.
     pub fn visible_to(&self, account: i64, staff: bool) -> bool {
-        match self.audience {
-            Audience::All => true,
-            Audience::Staff => {
-                staff || self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-            Audience::Direct => {
-                self.sender_id == Some(account) || self.recipient_id == Some(account)
-            }
-        }
+        self.audience
+            .admits(account, staff, self.sender_id, self.recipient_id)
     }
 }
