@@ -263,6 +263,47 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_another
     }
 }
 
+/// An update: the node is stopped (SIGTERM), tells its clients to go elsewhere (1012),
+/// and exits; they resume on the other nodes and nothing is lost or delivered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_for_an_update_sends_its_clients_to_the_others() {
+    let test = "a_node_stopped_for_an_update_sends_its_clients_to_the_others";
+    let Some(mut cluster) = Cluster::start(test, 3, |_| Vec::new()).await else {
+        return;
+    };
+    let clients = clients(&cluster, cluster.sessions(CLIENTS)).await;
+    let stopped = cluster.nodes[1].port;
+    let mut clean = None;
+    let sent = chat_burst(
+        &clients,
+        0..CLIENTS,
+        10,
+        Duration::from_millis(40),
+        async |round| {
+            if round == 4 {
+                clean = Some(cluster.nodes[1].stop().await);
+            }
+        },
+    )
+    .await;
+    assert_eq!(clean, Some(true), "the node drained and exited cleanly");
+    assert_everybody_received_everything(&cluster, &clients, sent, Duration::from_secs(15)).await;
+    for c in clients.iter().skip(1).step_by(3) {
+        let nodes = c.seen().nodes;
+        assert!(
+            nodes.len() >= 2 && nodes.last() != Some(&stopped),
+            "{} left the stopped node {stopped}: {nodes:?}",
+            c.name
+        );
+        assert!(
+            c.seen().refused.is_empty(),
+            "{}: {:?}",
+            c.name,
+            c.seen().refused
+        );
+    }
+}
+
 /// Found by this suite (issue 16): the survivors still count the killed node's people
 /// until its heartbeats are missed. They counted as newcomers and were refused with
 /// `full` (and outside the room got none of its entries); now presence names people, and

@@ -241,6 +241,24 @@ impl Node {
         self.process = None;
     }
 
+    /// `systemctl stop`: SIGTERM, and waits until the node has drained and exited;
+    /// answers whether it exited cleanly.
+    pub async fn stop(&mut self) -> bool {
+        let Some(mut process) = self.process.take() else {
+            return false;
+        };
+        let pid = process.0.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = process.0.try_wait() {
+                return status.success();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// What the node wrote to stdout and stderr.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
