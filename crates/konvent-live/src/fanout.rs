@@ -75,7 +75,7 @@ const GAP_WAIT: Duration = Duration::from_millis(250);
 const GAP_PAGE: i64 = 500;
 
 /// Every this many presence ticks (a second) each event's sequence is compared with the
-/// log's end ([`Fanout::catch_up_all`]).
+/// log's end (`Fanout::check_log_end`).
 const CATCH_UP_EVERY: u32 = 2;
 
 /// A node tells the others its headcounts at least this often …
@@ -185,6 +185,8 @@ struct EventHub {
     /// Entries that arrived ahead of a missing one.
     pending: BTreeMap<i64, Entry>,
     gap_check_armed: bool,
+    /// The log's end at the last periodic check that found this node behind it.
+    behind: Option<i64>,
     conns: HashMap<u64, Conn>,
     rooms: HashMap<Arc<str>, RoomPresence>,
     mute_threshold: i64,
@@ -333,7 +335,7 @@ impl Fanout {
                 fanout.tell_spending();
                 n = n.wrapping_add(1);
                 if n.is_multiple_of(CATCH_UP_EVERY) {
-                    fanout.catch_up_all();
+                    fanout.check_log_end(false);
                 }
             }
         });
@@ -811,10 +813,18 @@ impl Fanout {
         }
     }
 
-    /// A lost *last* entry leaves no hole for the sequencer to notice: every event served
-    /// here compares its sequence with the log's now and then (and after the bus
-    /// reconnected), and reads what it lacks.
+    /// After the bus reconnected or dropped messages: every event served here reads at
+    /// once what it lacks from the log.
     pub fn catch_up_all(self: &Arc<Self>) {
+        self.check_log_end(true);
+    }
+
+    /// A lost *last* entry leaves no hole for the sequencer to notice: every event served
+    /// here compares its sequence with the log's end, and reads what it lacks. The
+    /// periodic check (`at_once` false) reads only what was missing at the check before
+    /// too: entries committed a moment ago are usually still on their way from their
+    /// publisher, and reading them would render them a second time for nothing.
+    fn check_log_end(self: &Arc<Self>, at_once: bool) {
         let events: Vec<(i64, Arc<str>)> = self
             .lock()
             .iter()
@@ -831,9 +841,20 @@ impl Fanout {
                         return;
                     }
                 };
-                let next = match fanout.lock().get(&event_id) {
-                    Some(hub) if hub.pending.is_empty() && last >= hub.next => hub.next,
-                    _ => return,
+                let next = {
+                    let mut events = fanout.lock();
+                    let Some(hub) = events.get_mut(&event_id) else {
+                        return;
+                    };
+                    if !hub.pending.is_empty() || last < hub.next {
+                        hub.behind = None;
+                        return;
+                    }
+                    let seen_before = hub.behind.replace(last);
+                    if !at_once && seen_before.is_none_or(|seen| seen < hub.next) {
+                        return;
+                    }
+                    hub.next
                 };
                 fanout.read_log(event_id, slug, next, last).await;
             });
@@ -1047,6 +1068,7 @@ impl EventHub {
             next: event.last_seq + 1,
             pending: BTreeMap::new(),
             gap_check_armed: false,
+            behind: None,
             conns: HashMap::new(),
             rooms: HashMap::new(),
             mute_threshold: event.mute_threshold,
