@@ -83,6 +83,11 @@ pub struct Options {
     /// arrived by then counts as lost.
     #[arg(long, default_value_t = 5.0)]
     pub drain: f64,
+    /// Bytes of the frame the baselines broadcast: as large as konvent's `ev` frame for a
+    /// chat line, so that every server writes the same bytes per delivery. `compare`
+    /// takes the size konvent's frames had in the same run when konvent ran first.
+    #[arg(long, default_value_t = crate::clients::KONVENT_FRAME_BYTES)]
+    pub frame_bytes: usize,
 }
 
 /// What one (target, N) run measured.
@@ -210,7 +215,7 @@ async fn measure_on(
     };
     let rcvbuf = (opts.stall_rcvbuf > 0).then_some(opts.stall_rcvbuf);
     let started = Instant::now();
-    let mut crowd = Crowd::connect(server, n, stall_count, rcvbuf)
+    let mut crowd = Crowd::connect(server, n, stall_count, rcvbuf, opts.frame_bytes)
         .await
         .context("connecting")?;
     let mut report = Report {

@@ -129,6 +129,8 @@ struct Dial {
     stall_count: usize,
     stall_rcvbuf: Option<u32>,
     n: usize,
+    /// Bytes a baseline's frame is padded to (konvent's chat frame), see [`ev_like`].
+    frame_bytes: usize,
 }
 
 /// N connected clients.
@@ -245,25 +247,35 @@ fn konvent_message(line: &[u8], shared: &Shared, last_seq: &mut u64) -> bool {
     }
 }
 
-/// For the tokio baseline, which broadcasts what it receives: a frame shaped and sized
-/// like the `ev` frame konvent sends for a chat line from a load-test account (same keys,
-/// same order, same kind of values; ±2 bytes by the digits of the numbers).
-pub fn ev_like(id: usize) -> String {
-    format!(
-        r#"{{"t":"ev","seq":{id},"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{{"from":{{"id":{uid},"name":"Lasttest {uid}"}},"html":"<p>lg {id}</p>\n","id":{id},"text":"lg {id}"}}}}"#,
+/// The size of konvent's `ev` frame for a chat line of a load-test account, fragments
+/// included (measured at 6104d3f: 1831–1842 bytes by the digits of the numbers). The
+/// baselines' frames are padded to what konvent sent earlier in the same `compare`
+/// run, or to this (`--frame-bytes`).
+pub const KONVENT_FRAME_BYTES: usize = 1840;
+
+/// For the tokio baseline, which broadcasts what it receives: a frame shaped like the
+/// `ev` frame konvent sends for a chat line from a load-test account (same keys, same
+/// order, same kind of values), its fragment padded so that the frame has `bytes`
+/// bytes (or as many as the rest takes, if that is more).
+pub fn ev_like(id: usize, bytes: usize) -> String {
+    let head = format!(
+        r#"{{"t":"ev","seq":{id},"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{{"from":{{"id":{uid},"name":"Lasttest {uid}"}},"html":"<p>lg {id}</p>\n","id":{id},"text":"lg {id}"}},"dom":[{{"op":"append","target":"chat-list","html":""#,
         uid = 1000 + id % 9000,
-    )
+    );
+    let tail = r#""}]}"#;
+    let pad = bytes.saturating_sub(head.len() + tail.len());
+    format!("{head}{}{tail}", "x".repeat(pad))
 }
 
-/// What a client sends for message `id`.
-fn frame_for(target: Target, id: usize) -> String {
+/// What a client sends for message `id`; a baseline's frame has `bytes` bytes.
+fn frame_for(target: Target, id: usize, bytes: usize) -> String {
     match target {
         Target::Konvent => format!(r#"{{"t":"chat","id":"m{id}","text":"lg {id}"}}"#),
-        Target::Tokio => ev_like(id),
-        // A socket.io event whose text pads the packet to the size of `ev_like`.
+        Target::Tokio => ev_like(id, bytes),
+        // A socket.io event whose text pads the packet to the same size.
         Target::SocketIo => {
             let head = format!("42[\"chat\",\"lg {id} ");
-            let pad = ev_like(id).len().saturating_sub(head.len() + 2);
+            let pad = bytes.saturating_sub(head.len() + 2);
             format!("{head}{}\"]", "x".repeat(pad))
         }
     }
@@ -326,6 +338,7 @@ impl Crowd {
         n: usize,
         stall_count: usize,
         stall_rcvbuf: Option<u32>,
+        frame_bytes: usize,
     ) -> Result<Self> {
         let url = match server.target {
             Target::Konvent => live_url(server.port),
@@ -342,6 +355,7 @@ impl Crowd {
             stall_count: stall_count.min(n.saturating_sub(1)),
             stall_rcvbuf,
             n,
+            frame_bytes,
         };
         Self::connect_with(dial).await
     }
@@ -359,6 +373,7 @@ impl Crowd {
             stall_count: 0,
             stall_rcvbuf: None,
             n,
+            frame_bytes: KONVENT_FRAME_BYTES,
         };
         Self::connect_with(dial).await
     }
@@ -412,6 +427,7 @@ impl Crowd {
             stall_count: self.dial.stall_count,
             stall_rcvbuf: self.dial.stall_rcvbuf,
             n: self.dial.n,
+            frame_bytes: self.dial.frame_bytes,
         });
         let mut pending = Vec::with_capacity(which.len());
         for i in which {
@@ -668,7 +684,7 @@ impl Phase {
             let sender = shared.next_sender.fetch_add(1, Ordering::Relaxed) % senders;
             let _ = crowd.clients[sender]
                 .out
-                .send(frame_for(crowd.dial.target, id));
+                .send(frame_for(crowd.dial.target, id, crowd.dial.frame_bytes));
         }
         // Wait until every counted client has every message, or the drain time is up.
         let deadline = Instant::now() + drain;
@@ -795,7 +811,7 @@ pub async fn time_to_all(
         let sender = shared.next_sender.fetch_add(1, Ordering::Relaxed) % crowd.senders().max(1);
         let _ = crowd.clients[sender]
             .out
-            .send(frame_for(crowd.dial.target, id));
+            .send(frame_for(crowd.dial.target, id, crowd.dial.frame_bytes));
         let deadline = Instant::now() + timeout;
         loop {
             if shared.arrivals[id].load(Ordering::Relaxed) as usize >= expected {
@@ -840,9 +856,9 @@ mod tests {
         );
         assert_eq!(ev_head(br#"{"t":"joined","seq":1}"#), None);
         assert_eq!(ack_id(br#"{"t":"ack","id":"m42","seq":9}"#), Some(42));
-        assert_eq!(message_id(ev_like(42).as_bytes()), Some(42));
+        assert_eq!(message_id(ev_like(42, 1840).as_bytes()), Some(42));
         assert_eq!(
-            message_id(frame_for(Target::SocketIo, 9).as_bytes()),
+            message_id(frame_for(Target::SocketIo, 9, 1840).as_bytes()),
             Some(9)
         );
         assert_eq!(message_id(b"{\"t\":\"presence\"}"), None);
@@ -850,8 +866,13 @@ mod tests {
 
     #[test]
     fn baseline_frames_are_as_large_as_konvents() {
-        let konvent = r#"{"t":"ev","seq":123,"kind":"chat","room":"lasttest","at":"2026-11-23T02:45:52.259363Z","data":{"from":{"id":5005,"name":"Lasttest 5005"},"html":"<p>lg 123</p>\n","id":123,"text":"lg 123"}}"#;
-        assert_eq!(ev_like(123).len(), konvent.len());
-        assert_eq!(frame_for(Target::SocketIo, 123).len(), konvent.len());
+        for bytes in [400, KONVENT_FRAME_BYTES, 5000] {
+            assert_eq!(ev_like(123, bytes).len(), bytes);
+            assert_eq!(frame_for(Target::SocketIo, 123, bytes).len(), bytes);
+            let frame: serde_json::Value = serde_json::from_str(&ev_like(123, bytes)).unwrap();
+            assert_eq!(frame["seq"], 123);
+        }
+        // Never shorter than its own keys.
+        assert!(ev_like(123, 10).len() > 10);
     }
 }

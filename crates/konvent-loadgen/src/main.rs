@@ -277,11 +277,20 @@ async fn compare(
     };
     let mut reports = Vec::new();
     let mut failed = 0;
+    // konvent first, so that the baselines broadcast frames as large as its own.
+    let mut targets = targets.to_vec();
+    targets.sort_by_key(|t| *t != Target::Konvent);
     for &n in ns {
-        for &target in targets {
+        let mut options = options.clone();
+        for &target in &targets {
             eprintln!("== {target} with {n} clients");
-            match bench::measure(target, n, options, scenarios, konvent, cores).await {
-                Ok(r) => reports.push(r),
+            match bench::measure(target, n, &options, scenarios, konvent, cores).await {
+                Ok(r) => {
+                    if target == Target::Konvent && r.frame_bytes > 0 {
+                        options.frame_bytes = r.frame_bytes;
+                    }
+                    reports.push(r)
+                }
                 Err(e) => {
                     failed += 1;
                     eprintln!("{target} with {n} clients failed: {e:#}");
@@ -336,7 +345,7 @@ async fn smoke(konvent: &str, clients: usize, messages: usize, rate: f64) -> Res
 }
 
 async fn smoke_on(server: &Running, clients: usize, messages: usize, rate: f64) -> Result<()> {
-    let crowd = Crowd::connect(server, clients, 0, None).await?;
+    let crowd = Crowd::connect(server, clients, 0, None, clients::KONVENT_FRAME_BYTES).await?;
     // Everybody's subscription is taken (hello, joined) before the first line.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let phase = Phase::run(&crowd, messages, rate, Duration::from_secs(60)).await;
