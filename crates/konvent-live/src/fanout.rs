@@ -42,30 +42,10 @@ pub const QUEUE_BYTES: usize = 1024 * 1024;
 /// of a thousand people in the room, a thousand times over while a room fills.
 pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
 
-/// Under load, entries are handed to connections at most this often per event (the
-/// window grows with the audience up to [`MAX_COALESCE`]), so that a connection gets
-/// several in one frame and one system call instead of one each (waking connections
-/// and writing is most of a broadcast's cost). An entry after a quiet spell goes out
-/// at once.
-pub const COALESCE: Duration = Duration::from_millis(10);
-/// The longest coalescing window, for the largest audiences (10,000 connections).
-pub const MAX_COALESCE: Duration = Duration::from_millis(200);
-
 /// Entries one frame carries at most (one JSON object per line) …
 const BATCH_ENTRIES: usize = 64;
 /// … and bytes, unless a single entry is larger.
 const BATCH_BYTES: usize = 64 * 1024;
-
-/// The coalescing window of an event with `conns` connections: a flush costs a wake-up
-/// and a write per connection, so the window grows with the audience (20 µs per
-/// connection, about what one wake-up and write cost) from [`COALESCE`] up to
-/// [`MAX_COALESCE`]: flushes then come no faster than connections can write them out.
-/// A busy chat in a room of a thousand costs 50 writes a second per person rather than
-/// 100; in a room of 5,000 (100 ms) the connections write 10 frames a second with all
-/// lines in them, instead of falling behind on one frame per line.
-fn coalesce(conns: usize) -> Duration {
-    Duration::from_micros(20 * conns as u64).clamp(COALESCE, MAX_COALESCE)
-}
 
 /// How long the sequencer waits for a missing sequence number before it reads it from the
 /// database (a writer that committed and then failed to publish, or a bus message lost).
@@ -125,31 +105,39 @@ impl Inbox {
     }
 }
 
-/// Why the hub tells a connection to close (read by the connection once its `kick`
-/// fires).
+/// Why the hub tells a connection to close: stored in the connection's `goodbye` (0
+/// while it was not told) before its `kick` fires. A later reason of higher rank
+/// replaces an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Goodbye {
     /// Its queue is full: it resumes from its last sequence (4008).
-    Slow = 0,
+    Slow = 1,
     /// Its account's grants or event roles changed: it reconnects, and the server
     /// derives its rights anew (4003).
-    RightsChanged = 1,
+    RightsChanged = 2,
     /// Its account signed out (4001).
-    SignedOut = 2,
+    SignedOut = 3,
     /// The node is shutting down: reconnect, to another node (1012).
-    Restart = 3,
+    Restart = 4,
 }
 
 impl Goodbye {
-    /// The reason a connection was told to close, as stored by the hub.
-    pub fn of(reason: &AtomicU8) -> Self {
+    /// Why a connection was told to close, if it was: one atomic load, cheap enough to
+    /// check before every write.
+    pub fn told(reason: &AtomicU8) -> Option<Self> {
         match reason.load(Ordering::Acquire) {
-            1 => Self::RightsChanged,
-            2 => Self::SignedOut,
-            3 => Self::Restart,
-            _ => Self::Slow,
+            0 => None,
+            1 => Some(Self::Slow),
+            2 => Some(Self::RightsChanged),
+            3 => Some(Self::SignedOut),
+            _ => Some(Self::Restart),
         }
+    }
+
+    /// Why a connection whose `kick` fired was told to close.
+    pub fn of(reason: &AtomicU8) -> Self {
+        Self::told(reason).unwrap_or(Self::Slow)
     }
 }
 
@@ -194,7 +182,6 @@ struct EventHub {
     presence_dirty: HashSet<Arc<str>>,
     /// Entries in order, waiting for the next flush to connections.
     outbox: Vec<Entry>,
-    last_flush: Instant,
     flush_armed: bool,
     /// The headcounts other nodes serving this event last told.
     remote: HashMap<u32, RemoteNode>,
@@ -390,7 +377,7 @@ impl Fanout {
             bytes: queued.clone(),
         };
         let kick = Arc::new(Notify::new());
-        let goodbye = Arc::new(AtomicU8::new(Goodbye::Slow as u8));
+        let goodbye = Arc::new(AtomicU8::new(0));
         self.metrics.connections.inc();
         hub.conns.insert(
             id,
@@ -713,6 +700,7 @@ impl Fanout {
     /// Tells a connection whose queue is full to close; it resumes from its last seq.
     fn too_slow(&self, conn: &Conn) {
         if !conn.kicked.swap(true, Ordering::Relaxed) {
+            conn.goodbye.fetch_max(Goodbye::Slow as u8, Ordering::AcqRel);
             conn.kick.notify_one();
             self.metrics.slow_closes.inc();
         }
@@ -743,22 +731,21 @@ impl Fanout {
                 arm_gap_check = true;
             }
             if !hub.outbox.is_empty() && !hub.flush_armed {
-                let since = hub.last_flush.elapsed();
-                let window = coalesce(hub.conns.len());
-                if since >= window {
-                    self.flush(hub);
-                } else {
-                    hub.flush_armed = true;
-                    let fanout = self.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(window - since).await;
-                        let mut events = fanout.lock();
-                        if let Some(hub) = events.get_mut(&event_id) {
-                            hub.flush_armed = false;
-                            fanout.flush(hub);
-                        }
-                    });
-                }
+                hub.flush_armed = true;
+                let fanout = self.clone();
+                tokio::spawn(async move {
+                    // Batching without waiting: the flush goes out once what is already
+                    // runnable has run (the writers still busy with the last flush, the
+                    // rest of the commit that published this entry). Entries that arrive
+                    // meanwhile join it, so under load a connection gets several in one
+                    // frame, one wake-up and one write; when the node is idle, at once.
+                    tokio::task::yield_now().await;
+                    let mut events = fanout.lock();
+                    if let Some(hub) = events.get_mut(&event_id) {
+                        hub.flush_armed = false;
+                        fanout.flush(hub);
+                    }
+                });
             }
         }
         if arm_gap_check {
@@ -864,7 +851,6 @@ impl Fanout {
     /// Hands everything in the outbox to the connections, in order. Several entries in
     /// one go reach a connection in one frame (one line each), one wake-up and one write.
     fn flush(&self, hub: &mut EventHub) {
-        hub.last_flush = std::time::Instant::now();
         let outbox = std::mem::take(&mut hub.outbox);
         let mut rest = &outbox[..];
         while !rest.is_empty() {
@@ -1074,7 +1060,6 @@ impl EventHub {
             mute_threshold: event.mute_threshold,
             presence_dirty: HashSet::new(),
             outbox: Vec::new(),
-            last_flush: now.checked_sub(MAX_COALESCE).unwrap_or(now),
             flush_armed: false,
             remote: HashMap::new(),
             told_dirty: true,
@@ -1150,6 +1135,11 @@ mod tests {
             .collect()
     }
 
+    /// Lets the flushes that are due run.
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
     fn all_seqs(inbox: &mut Inbox) -> Vec<i64> {
         std::iter::from_fn(|| inbox.try_recv())
             .flat_map(seqs_of)
@@ -1162,23 +1152,45 @@ mod tests {
         let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
         fanout.deliver(broadcast(1, 2));
         fanout.deliver(broadcast(1, 3));
-        tokio::time::sleep(COALESCE * 2).await;
+        settle().await;
         assert!(reg.rx.try_recv().is_none(), "2 and 3 wait for 1");
         fanout.deliver(broadcast(1, 1));
         fanout.deliver(broadcast(1, 2)); // a duplicate is dropped
-        tokio::time::sleep(COALESCE * 2).await;
+        settle().await;
         assert_eq!(all_seqs(&mut reg.rx), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_flush_waits_for_no_timer_and_takes_what_arrived_before_it_ran() {
+        let fanout = fanout();
+        let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
+        // Only yields below, no sleep: a flush behind a timer would not have gone out.
+        // Committed in one go (a group commit publishes its entries one after another).
+        for seq in 1..=3 {
+            fanout.deliver(broadcast(1, seq));
+        }
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let frame = reg.rx.try_recv().expect("flushed without a timer");
+        assert_eq!(seqs_of(frame), vec![1, 2, 3], "one frame, one line each");
+        fanout.deliver(broadcast(1, 4));
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(all_seqs(&mut reg.rx), vec![4], "an entry alone goes out at once too");
     }
 
     #[tokio::test]
     async fn a_connection_registered_before_a_flush_gets_the_outbox_and_not_the_log() {
         let fanout = fanout();
         let _first = fanout.register(start(1), 6, false, 0, None);
-        fanout.deliver(broadcast(1, 1)); // after a quiet spell: out at once
+        fanout.deliver(broadcast(1, 1));
+        settle().await;
         fanout.deliver(broadcast(1, 2)); // waits for the next flush
         let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
         assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
-        tokio::time::sleep(COALESCE * 2).await;
+        settle().await;
         assert_eq!(all_seqs(&mut reg.rx), vec![2]);
     }
 
@@ -1194,11 +1206,11 @@ mod tests {
         for seq in 1..=total {
             fanout.deliver(sized(1, seq, 16 * 1024));
             if seq % 16 == 0 {
-                tokio::time::sleep(COALESCE * 2).await;
+                settle().await;
             }
             received.extend(all_seqs(&mut healthy.rx));
         }
-        tokio::time::sleep(COALESCE * 2).await;
+        settle().await;
         received.extend(all_seqs(&mut healthy.rx));
         assert_eq!(received, (1..=total).collect::<Vec<_>>());
         tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
@@ -1237,8 +1249,9 @@ mod tests {
             room: Some(Arc::from(room)),
             ..broadcast(1, seq)
         };
-        // After a quiet spell the first entry goes out at once; the rest share a flush.
+        // The first flush goes out alone; what arrives while it is due shares the next.
         fanout.deliver(in_room(1, "plenum"));
+        settle().await;
         fanout.deliver(in_room(2, "plenum"));
         fanout.deliver(in_room(3, "lounge"));
         fanout.deliver(Entry {
@@ -1253,7 +1266,7 @@ mod tests {
             sender_id: Some(2),
             ..broadcast(1, 6)
         });
-        tokio::time::sleep(COALESCE * 3).await;
+        settle().await;
         let frames = |inbox: &mut Inbox| -> Vec<Vec<i64>> {
             std::iter::from_fn(|| inbox.try_recv())
                 .map(seqs_of)
