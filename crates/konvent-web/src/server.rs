@@ -168,6 +168,7 @@ async fn connection(
         (t / 4).max(Duration::from_millis(50))
     });
     let mut tick = tokio::time::interval(check_every);
+    let mut stall = Stall::new();
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -183,7 +184,7 @@ async fn connection(
             }
             _ = tick.tick() => {
                 if let Some(limit) = limits.send_timeout
-                    && activity.stalled_for() >= limit
+                    && stall.check(&activity) >= limit
                 {
                     tracing::debug!(%peer, "closing a connection that made no progress");
                     break;
@@ -249,37 +250,50 @@ impl Drop for Guard {
     }
 }
 
-/// When bytes last moved on a connection, and how many requests are being handled.
+/// Whether bytes moved on a connection, and how many requests are being handled. Moving
+/// bytes only counts (a WebSocket writes through here at every frame, so no clock is
+/// read there); the connection's watchdog notes when the count last changed.
 struct Activity {
-    start: Instant,
-    last_ms: AtomicU64,
+    moved: AtomicU64,
     busy: AtomicUsize,
 }
 
 impl Activity {
     fn new() -> Self {
         Self {
-            start: Instant::now(),
-            last_ms: AtomicU64::new(0),
+            moved: AtomicU64::new(0),
             busy: AtomicUsize::new(0),
         }
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
     fn touch(&self) {
-        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.moved.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The watchdog's view of an [`Activity`]: since when nothing has moved while no request
+/// was being handled.
+struct Stall {
+    seen: u64,
+    since: Instant,
+}
+
+impl Stall {
+    fn new() -> Self {
+        Self {
+            seen: 0,
+            since: Instant::now(),
+        }
     }
 
-    /// How long nothing has moved while no request was being handled.
-    fn stalled_for(&self) -> Duration {
-        if self.busy.load(Ordering::Relaxed) > 0 {
-            return Duration::ZERO;
+    /// How long nothing has moved while no request was being handled, as of now.
+    fn check(&mut self, activity: &Activity) -> Duration {
+        let moved = activity.moved.load(Ordering::Relaxed);
+        if moved != self.seen || activity.busy.load(Ordering::Relaxed) > 0 {
+            self.seen = moved;
+            self.since = Instant::now();
         }
-        let last = self.last_ms.load(Ordering::Relaxed);
-        Duration::from_millis(self.now_ms().saturating_sub(last))
+        self.since.elapsed()
     }
 }
 

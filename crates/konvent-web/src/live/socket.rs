@@ -24,7 +24,7 @@ use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
 use crate::i18n::Lang;
-use duplex::{Duplex, FromClient, ToClient};
+use duplex::Socket;
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration};
@@ -179,11 +179,11 @@ pub async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| {
             // Opened before the task's future is made, which then holds only the
-            // result (a connection the hub refused, its event gone, ends at once).
-            // Split, so that the connection runs on any sink and stream (channels in
-            // the unit tests); the halves share the socket behind a lock, about 100
-            // bytes more per connection than the socket alone.
-            let opened = Connection::open(live, info, actor, ctx.lang, socket.split(), query, log);
+            // result (a connection the hub refused, its event gone, ends at once). The
+            // connection runs on any sink and stream of messages (channels in the unit
+            // tests); the socket is not split, as the one task both reads and writes,
+            // and halves would take a lock at every read and write.
+            let opened = Connection::open(live, info, actor, ctx.lang, socket, query, log);
             async move {
                 if let Some(opened) = opened {
                     opened.run().await;
@@ -225,13 +225,13 @@ fn error_frame(id: Option<&str>, refusal: &Refusal) -> Message {
     }))
 }
 
-struct Connection<W, R> {
+struct Connection<S> {
     live: Arc<Live>,
     info: Arc<EventInfo>,
     actor: Actor,
     /// The language of the pages it keeps current (of their fragments).
     lang: Lang,
-    socket: Duplex<W, R>,
+    socket: S,
     conn: u64,
     room: Option<Room>,
     /// Whether the connection's avatar stands on the venue map.
@@ -241,8 +241,8 @@ struct Connection<W, R> {
 /// A connection registered with the hub, before its set-up. Built outside the task's
 /// async state machine, which would otherwise keep room for the arguments it was made
 /// from for as long as the connection lives.
-struct Opened<W, R> {
-    this: Box<Connection<W, R>>,
+struct Opened<S> {
+    this: Box<Connection<S>>,
     rx: Inbox,
     kick: Arc<Notify>,
     goodbye: Arc<AtomicU8>,
@@ -260,7 +260,7 @@ struct SetUp {
     stale: bool,
 }
 
-impl<W: ToClient, R: FromClient> Opened<W, R> {
+impl<S: Socket> Opened<S> {
     async fn run(self) {
         let Self {
             mut this,
@@ -304,18 +304,18 @@ impl<W: ToClient, R: FromClient> Opened<W, R> {
     }
 }
 
-impl<W: ToClient, R: FromClient> Connection<W, R> {
+impl<S: Socket> Connection<S> {
     /// Registers the connection with the hub (in the room asked for, if any); it writes
-    /// to the client through the sink and reads from it through the stream.
+    /// to the client and reads from it through `socket`.
     fn open(
         live: Arc<Live>,
         info: Arc<EventInfo>,
         actor: Actor,
         lang: Lang,
-        (sink, stream): (W, R),
+        socket: S,
         query: LiveQuery,
         log: super::LogPosition,
-    ) -> Option<Opened<W, R>> {
+    ) -> Option<Opened<S>> {
         let initial = query
             .room
             .as_deref()
@@ -346,7 +346,7 @@ impl<W: ToClient, R: FromClient> Connection<W, R> {
                 info,
                 actor,
                 lang,
-                socket: Duplex { sink, stream },
+                socket,
                 conn: id,
                 room: None,
                 on_map: false,
@@ -483,15 +483,23 @@ impl<W: ToClient, R: FromClient> Connection<W, R> {
         goodbye: &AtomicU8,
     ) -> Result<(), axum::Error> {
         loop {
+            // Told to go while frames keep coming: the check costs one atomic load,
+            // where polling `kicked` first would lock the Notify at every frame.
+            if let Some(why) = Goodbye::told(goodbye) {
+                self.say_goodbye(why).await;
+                return Ok(());
+            }
             let slow = tokio::select! {
                 biased;
-                () = &mut kicked => true,
                 go_on = self.step(rx) => {
                     if !go_on? {
                         return Ok(());
                     }
                     false
                 }
+                // While a write is stuck (a client that stopped reading) or nothing
+                // comes: the kick ends the wait.
+                () = &mut kicked => true,
             };
             if slow {
                 self.say_goodbye(Goodbye::of(goodbye)).await;

@@ -1,39 +1,63 @@
-//! A live connection's two directions as one sink and stream of WebSocket messages.
+//! What a live connection reads from and writes to: the WebSocket in the server, two
+//! channels joined into one sink and stream in the unit tests.
 
+#[cfg(test)]
 use std::pin::Pin;
+#[cfg(test)]
 use std::task::{Context, Poll};
 
 use axum::extract::ws::Message;
 use futures_util::{Sink, Stream};
 
-/// What a connection writes to the client (axum's `SplitSink` of the WebSocket, a
-/// channel in the unit tests).
+/// A sink and stream of WebSocket messages: axum's WebSocket, or a [`Duplex`].
+pub(super) trait Socket:
+    Sink<Message, Error = axum::Error>
+    + Stream<Item = Result<Message, axum::Error>>
+    + Unpin
+    + Send
+    + 'static
+{
+}
+impl<S> Socket for S where
+    S: Sink<Message, Error = axum::Error>
+        + Stream<Item = Result<Message, axum::Error>>
+        + Unpin
+        + Send
+        + 'static
+{
+}
+
+/// What a [`Duplex`] writes to the client through (a channel in the unit tests).
+#[cfg(test)]
 pub(super) trait ToClient:
     Sink<Message, Error = axum::Error> + Unpin + Send + 'static
 {
 }
+#[cfg(test)]
 impl<W> ToClient for W where W: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
 
-/// What a connection reads from the client (axum's `SplitStream` of the WebSocket, a
-/// channel in the unit tests).
+/// What a [`Duplex`] reads from the client through (a channel in the unit tests).
+#[cfg(test)]
 pub(super) trait FromClient:
     Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
 {
 }
+#[cfg(test)]
 impl<R> FromClient for R where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
 {
 }
 
-/// A connection's two directions, as one sink and stream: the connection is generic over
-/// them (axum's testing-websockets example), so its logic runs against channels in the
-/// unit tests and against the split WebSocket in the server. The halves stay apart, so
-/// a writer and a reader can each hold one.
+/// Two halves as one sink and stream: the connection is generic over its [`Socket`]
+/// (axum's testing-websockets example), so its logic runs against channels in the unit
+/// tests and against the WebSocket in the server.
+#[cfg(test)]
 pub(super) struct Duplex<W, R> {
     pub(super) sink: W,
     pub(super) stream: R,
 }
 
+#[cfg(test)]
 impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
     type Error = axum::Error;
 
@@ -54,6 +78,7 @@ impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
     }
 }
 
+#[cfg(test)]
 impl<W: ToClient, R: FromClient> Stream for Duplex<W, R> {
     type Item = Result<Message, axum::Error>;
 

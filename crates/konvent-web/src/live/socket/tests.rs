@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite;
 
+use super::duplex::Duplex;
 use super::{CLOSE_RELOAD, CLOSE_SIGNED_OUT, CLOSE_SLOW, CLOSE_TOO_BIG, Connection, LiveQuery};
 use crate::i18n::Lang;
 use crate::live::{Actor, EventInfo, Live};
@@ -130,7 +131,10 @@ impl Hub {
             self.info.clone(),
             actor,
             Lang::De,
-            (sink.sink_map_err(axum::Error::new), stream),
+            Duplex {
+                sink: sink.sink_map_err(axum::Error::new),
+                stream,
+            },
             query,
             super::super::LogPosition {
                 last_seq,
