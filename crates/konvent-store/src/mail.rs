@@ -1,22 +1,11 @@
-//! The mail outbox (DESIGN A1): mails are queued in the transaction of the change that
-//! causes them and sent later by a worker (konvent-web's `mail::worker`), on whichever
-//! node claims them first.
-//!
-//! A mail goes queued → sending → sent, or from sending back to queued (a temporary
-//! failure, tried again after 1, 2, 4, … minutes, at most an hour apart), or to failed
-//! (the server refused it for good; an admin may queue it again). A worker claims due
-//! mails with a lease: one `UPDATE … RETURNING` that re-checks each row's status, so two
-//! workers never hold the same mail. A lease that runs out (its node was killed while
-//! sending) makes the mail due again. Every later change names the claim, so a worker
-//! whose lease was taken over cannot overwrite the newer state.
-//!
-//! "Never twice" therefore means: never two senders at once, and never again after the
-//! `sent` mark. SMTP has no exactly-once delivery: a node that dies after the server's
-//! `250 OK` and before the mark sends that one mail again once its lease ran out, with
-//! the same Message-ID, so the receiving side can recognise the duplicate.
-//!
-//! Once a mail is sent its bodies are erased (they may carry single-use sign-in links);
-//! recipient, subject, status and times remain for the admin page.
+//! The mail outbox (DESIGN A1): a mail is queued in the transaction of the change that
+//! causes it; a worker (konvent-web's `mail::worker`, one per node) claims due mails with
+//! a lease and records what became of each attempt. States: queued → sending → sent, or
+//! back to queued after a temporary failure (1, 2, 4, … minutes, at most an hour), or
+//! failed (refused for good; an admin may queue it again). Every change after the claim
+//! names the claim, so a worker whose lease ran out and was taken over changes nothing.
+//! What "never twice" means exactly is said in the worker. A sent mail's bodies are
+//! erased (they may carry sign-in links); recipient, subject, status and times remain.
 
 use jiff::SignedDuration;
 
@@ -58,9 +47,13 @@ impl MailStatus {
             Self::Failed => "failed",
         }
     }
+}
 
-    fn parse(s: &str) -> Result<Self> {
-        match s {
+impl TryFrom<String> for MailStatus {
+    type Error = StoreError;
+
+    fn try_from(s: String) -> Result<Self> {
+        match s.as_str() {
             "queued" => Ok(Self::Queued),
             "sending" => Ok(Self::Sending),
             "sent" => Ok(Self::Sent),
@@ -73,7 +66,7 @@ impl MailStatus {
 }
 
 /// A mail as the admin page lists it (without its bodies).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxMail {
     pub id: i64,
     pub message_id: String,
@@ -81,6 +74,7 @@ pub struct OutboxMail {
     pub recipient: String,
     pub language: String,
     pub subject: String,
+    #[sqlx(try_from = "String")]
     pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -153,42 +147,6 @@ pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<i64> {
 
 const COLUMNS: &str = "id, message_id, kind, recipient, language, subject, status, attempts, \
                        next_attempt_at, last_error, created_at, sent_at, updated_at";
-
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    i64,
-    Option<i64>,
-    i64,
-);
-
-fn from_row(row: Row) -> Result<OutboxMail> {
-    let (id, message_id, kind, recipient, language, subject, status, attempts) =
-        (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7);
-    Ok(OutboxMail {
-        id,
-        message_id,
-        kind,
-        recipient,
-        language,
-        subject,
-        status: MailStatus::parse(&status)?,
-        attempts,
-        next_attempt_at: row.8,
-        last_error: row.9,
-        created_at: row.10,
-        sent_at: row.11,
-        updated_at: row.12,
-    })
-}
 
 impl Store {
     /// Queues one mail on its own (no other change rides with it).
@@ -379,23 +337,22 @@ impl Store {
 
     /// One mail, without its bodies.
     pub async fn mail(&self, id: i64) -> Result<Option<OutboxMail>> {
-        let row: Option<Row> =
+        Ok(
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
-                .await?;
-        row.map(from_row).transpose()
+                .await?,
+        )
     }
 
     /// The newest `limit` mails, newest first, for the admin page.
     pub async fn mails(&self, limit: i64) -> Result<Vec<OutboxMail>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM mail_outbox ORDER BY id DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(from_row).collect()
+        .await?)
     }
 
     /// Whether a mail still holds its bodies (tests check the erasure).
