@@ -82,22 +82,12 @@ impl Store {
         valid_for: SignedDuration,
     ) -> Result<LoginToken> {
         let token = new_token();
-        let now = now_micros();
-        let expires_at = now.saturating_add(valid_for.as_micros() as i64);
-        sqlx::query(
-            "INSERT INTO login_tokens (token_hash, purpose, email, role, scope, created_by, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let mut tx = self.begin_write().await?;
+        let expires_at = insert_login_token(
+            &mut tx, purpose, &token, email, grant, created_by, valid_for,
         )
-        .bind(token_hash(&token))
-        .bind(purpose.as_str())
-        .bind(normalize_email(email))
-        .bind(grant.map(|g| g.role.as_str()))
-        .bind(grant.map(|g| g.scope.to_string()))
-        .bind(created_by)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&self.pool)
         .await?;
+        tx.commit().await?;
         Ok(LoginToken { token, expires_at })
     }
 
@@ -196,6 +186,15 @@ impl Store {
         }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Whether an account with this address exists.
+    pub async fn has_account(&self, email: &str) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+            .bind(normalize_email(email))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// The account id and password hash for an address, for signing in.
@@ -451,6 +450,36 @@ impl Store {
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// Stores the hash of a single-use link `token` inside the caller's transaction;
+/// returns when it expires.
+pub(crate) async fn insert_login_token(
+    tx: &mut Tx,
+    purpose: TokenPurpose,
+    token: &str,
+    email: &str,
+    grant: Option<&Grant>,
+    created_by: Option<i64>,
+    valid_for: SignedDuration,
+) -> Result<i64> {
+    let now = now_micros();
+    let expires_at = now.saturating_add(valid_for.as_micros() as i64);
+    sqlx::query(
+        "INSERT INTO login_tokens (token_hash, purpose, email, role, scope, created_by, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(normalize_email(email))
+    .bind(grant.map(|g| g.role.as_str()))
+    .bind(grant.map(|g| g.scope.to_string()))
+    .bind(created_by)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(expires_at)
+}
+
 /// (email, role, scope, expires_at, name of the existing account)
 type TokenRow = (String, Option<String>, Option<String>, i64, Option<String>);
 
@@ -461,6 +490,37 @@ async fn exists(tx: &mut Tx, account_id: i64) -> Result<()> {
         .await?
         .map(|_| ())
         .ok_or(StoreError::NotFound)
+}
+
+/// Gives the account of `email` a role inside the caller's transaction (audited);
+/// granting what it has changes nothing. Fails when the address has no account.
+pub(crate) async fn grant_by_email(
+    tx: &mut Tx,
+    actor: &Actor,
+    email: &str,
+    grant: &Grant,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+        .bind(normalize_email(email))
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if insert_grant(tx, id, grant).await? {
+        audit::record(
+            tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "account",
+                entity_id: id,
+                action: "grant_added",
+                before: None,
+                after: audit::snapshot(grant),
+            },
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 /// Inserts a grant; false when the account already had it.

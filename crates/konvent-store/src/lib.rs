@@ -14,6 +14,7 @@ mod directory;
 mod error;
 mod events;
 mod live;
+mod mail;
 mod moderation;
 pub mod password;
 mod podium;
@@ -43,6 +44,7 @@ pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,
 };
+pub use mail::{ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };

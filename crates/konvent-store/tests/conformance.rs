@@ -1486,3 +1486,271 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
         t.remove().await;
     }
 }
+
+#[tokio::test]
+async fn the_mail_outbox_claims_retries_sends_and_fails_alike_on_every_backend() {
+    for t in stores().await {
+        outbox_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+fn mail(n: usize) -> konvent_store::NewMail {
+    konvent_store::NewMail {
+        message_id: format!("<{n}-{}@konvent.test>", konvent_store::new_token()),
+        kind: "invitation".into(),
+        recipient: format!("person{n}@example.org"),
+        language: "de".into(),
+        subject: format!("Einladung {n}"),
+        body_text: format!("Link {n}"),
+        body_html: format!("<p>Link {n}</p>"),
+    }
+}
+
+async fn outbox_story(backend: &str, store: &Store) {
+    use konvent_store::{MailStatus, NewLink};
+    let lease = SignedDuration::from_mins(5);
+    let minute = SignedDuration::from_mins(1);
+
+    // A link and its mail commit together; a failing mail takes its link with it.
+    let token = konvent_store::new_token();
+    let grant = Grant::new(Role::Member, Scope::Global).expect("grant");
+    let office = office();
+    let link = NewLink {
+        purpose: TokenPurpose::Invitation,
+        token: &token,
+        email: "person1@example.org",
+        grant: Some(&grant),
+        by: &office,
+        valid_for: SignedDuration::from_hours(1),
+    };
+    let first = mail(1);
+    store
+        .create_link_with_mail(&link, &first)
+        .await
+        .expect("link and mail");
+    assert!(
+        store
+            .login_token_info(TokenPurpose::Invitation, &token)
+            .await
+            .expect("info")
+            .is_some(),
+        "{backend}: the link is stored"
+    );
+    let token2 = konvent_store::new_token();
+    let duplicate = NewLink {
+        token: &token2,
+        ..link.clone()
+    };
+    assert!(
+        store
+            .create_link_with_mail(&duplicate, &first)
+            .await
+            .is_err(),
+        "{backend}: a second mail with the same Message-ID is refused"
+    );
+    assert!(
+        store
+            .login_token_info(TokenPurpose::Invitation, &token2)
+            .await
+            .expect("info")
+            .is_none(),
+        "{backend}: nothing half-written: no link without its mail"
+    );
+
+    // One worker holds a claimed mail; the other gets nothing.
+    let claimed = store.claim_due_mails("w1", lease, 8).await.expect("claim");
+    assert_eq!(claimed.len(), 1, "{backend}");
+    let a = &claimed[0];
+    assert_eq!(
+        (a.attempts, a.body_text.as_str()),
+        (1, "Link 1"),
+        "{backend}"
+    );
+    assert!(
+        store
+            .claim_due_mails("w2", lease, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // A temporary failure: only the holder may record it; due again in a minute.
+    assert!(
+        !store
+            .retry_mail_later(a.id, "w2", "451", minute)
+            .await
+            .expect("retry")
+    );
+    assert!(
+        store
+            .retry_mail_later(a.id, "w1", "451 busy", minute)
+            .await
+            .expect("retry")
+    );
+    let queued = store.mail(a.id).await.expect("mail").expect("exists");
+    assert_eq!(queued.status, MailStatus::Queued, "{backend}");
+    assert_eq!(queued.last_error.as_deref(), Some("451 busy"));
+    let wait = queued.next_attempt_at - queued.updated_at;
+    assert!(
+        (59_000_000..=61_000_000).contains(&wait),
+        "{backend}: {wait} µs"
+    );
+    assert!(
+        store
+            .claim_due_mails("w1", lease, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    // A lease that ran out (its node died while sending) is taken over; the old holder
+    // can no longer mark the mail, the new one can, and the bodies are erased.
+    let b = store.queue_mail(&mail(2)).await.expect("queue");
+    let stale = store
+        .claim_due_mails("w1", SignedDuration::ZERO, 8)
+        .await
+        .expect("claim");
+    assert_eq!(stale.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let taken = store.claim_due_mails("w2", lease, 8).await.expect("claim");
+    assert_eq!(taken.len(), 1, "{backend}: the lapsed lease is taken over");
+    assert_eq!((taken[0].id, taken[0].attempts), (b, 2));
+    assert!(!store.mark_mail_sent(b, "w1").await.expect("sent"));
+    assert!(store.mark_mail_sent(b, "w2").await.expect("sent"));
+    let sent = store.mail(b).await.expect("mail").expect("exists");
+    assert_eq!(sent.status, MailStatus::Sent, "{backend}");
+    assert!(sent.sent_at.is_some());
+    assert_eq!(sent.subject, "Einladung 2", "subject and recipient stay");
+    assert!(
+        !store.mail_has_bodies(b).await.expect("bodies"),
+        "{backend}: bodies erased"
+    );
+    assert!(
+        store
+            .claim_due_mails("w1", lease, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    // A refusal fails the mail with its reason; only a failed mail can be sent again.
+    let c = store.queue_mail(&mail(3)).await.expect("queue");
+    store.claim_due_mails("w1", lease, 8).await.expect("claim");
+    assert!(
+        store
+            .mark_mail_failed(c, "w1", "550 no such mailbox")
+            .await
+            .expect("failed")
+    );
+    let failed = store.mail(c).await.expect("mail").expect("exists");
+    assert_eq!(failed.status, MailStatus::Failed);
+    assert_eq!(failed.last_error.as_deref(), Some("550 no such mailbox"));
+    assert!(
+        store.mail_has_bodies(c).await.expect("bodies"),
+        "kept for sending again"
+    );
+    store.resend_mail(c).await.expect("resend");
+    let again = store.mail(c).await.expect("mail").expect("exists");
+    assert_eq!((again.status, again.attempts), (MailStatus::Queued, 0));
+    assert!(matches!(
+        store.resend_mail(c).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.resend_mail(b).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.resend_mail(999_999).await,
+        Err(StoreError::NotFound)
+    ));
+    // A stopping worker gives back what it did not try.
+    let held = store.claim_due_mails("w1", lease, 8).await.expect("claim");
+    assert_eq!(held.len(), 1);
+    assert!(store.release_mail(c, "w1").await.expect("release"));
+    let released = store.mail(c).await.expect("mail").expect("exists");
+    assert_eq!(
+        (released.status, released.attempts),
+        (MailStatus::Queued, 0)
+    );
+
+    // Two workers claiming at the same time never get the same mail.
+    for n in 10..40 {
+        store.queue_mail(&mail(n)).await.expect("queue");
+    }
+    let worker = |name: &'static str| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let batch = store.claim_due_mails(name, lease, 4).await.expect("claim");
+                if batch.is_empty() {
+                    return ids;
+                }
+                ids.extend(batch.iter().map(|m| m.id));
+            }
+        })
+    };
+    let (one, two) = tokio::join!(worker("x"), worker("y"));
+    let (one, two) = (one.expect("x"), two.expect("y"));
+    let all: HashSet<i64> = one.iter().chain(&two).copied().collect();
+    assert_eq!(
+        all.len(),
+        one.len() + two.len(),
+        "{backend}: no mail claimed twice"
+    );
+    assert_eq!(
+        all.len(),
+        31,
+        "{backend}: 30 new mails and the released one"
+    );
+
+    let listed = store.mails(100).await.expect("list");
+    assert_eq!(listed.len(), 33, "{backend}");
+    assert!(listed[0].id > listed[1].id, "newest first");
+
+    // A sign-in link for an address with an account gives it the role in the same
+    // transaction; for an address without one, nothing at all is written.
+    let id = store
+        .ensure_account("person9@example.org", "Person Neun", &[])
+        .await
+        .expect("account");
+    let sign_in = konvent_store::new_token();
+    let link = NewLink {
+        purpose: TokenPurpose::SignIn,
+        token: &sign_in,
+        ..link.clone()
+    };
+    let person9 = NewLink {
+        email: "Person9@example.org",
+        ..link.clone()
+    };
+    store
+        .create_link_with_mail(&person9, &mail(9))
+        .await
+        .expect("sign-in link and mail");
+    let principal = store
+        .principal(id)
+        .await
+        .expect("principal")
+        .expect("exists");
+    assert_eq!(principal.grants, vec![grant.clone()], "{backend}");
+    let nobody = konvent_store::new_token();
+    let unknown = NewLink {
+        token: &nobody,
+        email: "nobody@example.org",
+        ..link.clone()
+    };
+    assert!(matches!(
+        store.create_link_with_mail(&unknown, &mail(99)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .login_token_info(TokenPurpose::SignIn, &nobody)
+            .await
+            .expect("info")
+            .is_none()
+    );
+    assert_eq!(store.mails(100).await.expect("list").len(), 34, "{backend}");
+}

@@ -8,15 +8,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
 use konvent_core::FieldErrors;
 use konvent_core::authz::{Action, Grant, Role, Scope};
-use konvent_store::{Account, TokenPurpose};
+use konvent_store::{Account, NewLink, TokenPurpose};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::ctx::{CsrfForm, Ctx, Id};
 use crate::error::{AppError, AppResult};
 use crate::forms::{Field, Kind, attach, choices};
-use crate::i18n::Tr;
+use crate::i18n::{Lang, Tr};
 use crate::layout::{Chrome, datetime_de, render};
+use crate::mail::{Link, LinkKind, link_mail};
 
 struct AccountRow {
     id: i64,
@@ -26,6 +27,15 @@ struct AccountRow {
     grants: Vec<(String, String, String)>,
 }
 
+/// What an invitation did, for the page that follows it.
+struct Created {
+    email: String,
+    /// The invitation link, shown to the admin as well; None for an address that has an
+    /// account already (its mail carries a sign-in link, which only its owner sees).
+    link: Option<String>,
+    expires: String,
+}
+
 #[derive(Template)]
 #[template(path = "accounts.html")]
 struct AccountsPage {
@@ -33,7 +43,7 @@ struct AccountsPage {
     accounts: Vec<AccountRow>,
     invite_fields: Vec<Field>,
     problems: Vec<String>,
-    created: Option<(String, String)>,
+    created: Option<Created>,
     role_choices: Vec<crate::forms::Choice>,
     scope_choices: Vec<crate::forms::Choice>,
 }
@@ -102,6 +112,9 @@ pub struct InviteForm {
     role: String,
     #[serde(default)]
     scope: String,
+    /// The language of the mail: "de" or "en".
+    #[serde(default)]
+    language: String,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +148,7 @@ async fn accounts_page(
     ctx: &Ctx,
     form: &InviteForm,
     errors: &FieldErrors,
-    created: Option<(String, String)>,
+    created: Option<Created>,
 ) -> AppResult<AccountsPage> {
     let t = ctx.tr();
     let accounts = state
@@ -178,6 +191,24 @@ async fn accounts_page(
             Kind::Select(choices(scopes.clone(), &form.scope)),
         )
         .hint(t.get("hint-scope")),
+        Field::new(
+            &t,
+            "language",
+            Kind::Select(choices(
+                [Lang::De, Lang::En].map(|l| {
+                    (
+                        l.code().to_owned(),
+                        t.get(&format!("language-{}", l.code())),
+                    )
+                }),
+                if form.language.is_empty() {
+                    ctx.lang.code()
+                } else {
+                    form.language.as_str()
+                },
+            )),
+        )
+        .hint(t.get("hint-mail-language")),
     ];
     let problems = attach(&t, &mut invite_fields, errors);
     Ok(AccountsPage {
@@ -209,7 +240,7 @@ pub async fn invite(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> AppResult<Response> {
-    let admin = ctx.require(Action::ManageAccounts)?;
+    ctx.require(Action::ManageAccounts)?;
     let mut errors = FieldErrors::new();
     let email = form.email.trim();
     if !is_plausible_email(email) {
@@ -220,32 +251,102 @@ pub async fn invite(
         );
     }
     let grant = parse_grant(&mut errors, &form.role, &form.scope);
-    let Some(grant) = grant.filter(|_| errors.is_empty()) else {
+    let lang = match form.language.as_str() {
+        "" => Some(ctx.lang),
+        code => Lang::parse(code),
+    };
+    if lang.is_none() {
+        errors.add("language", "invalid-choice", "Bitte aus der Liste wählen.");
+    }
+    let (Some(grant), Some(lang)) = (grant.filter(|_| errors.is_empty()), lang) else {
         let page = accounts_page(&state, &ctx, &form, &errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
-    let hours = i64::from(state.settings.invitation_hours);
-    let token = state
-        .store
-        .create_login_token(
-            TokenPurpose::Invitation,
-            email,
-            Some(&grant),
-            Some(admin.user_id),
-            SignedDuration::from_hours(hours),
-        )
-        .await?;
-    let link = format!("{}/einladung/{}", state.settings.public_base(), token.token);
-    let created = Some((link, datetime_de(token.expires_at)));
+    let created = invite_by_mail(&state, &ctx, email, &grant, lang).await?;
     let page = accounts_page(
         &state,
         &ctx,
         &InviteForm::default(),
         &FieldErrors::new(),
-        created,
+        Some(created),
     )
     .await?;
     Ok(render(&page)?.into_response())
+}
+
+/// Creates the link and queues its mail in one transaction, then wakes the mail worker.
+/// A new address gets an invitation; an address with an account gets the invited role
+/// at once and a sign-in link instead of a second account.
+async fn invite_by_mail(
+    state: &AppState,
+    ctx: &Ctx,
+    email: &str,
+    grant: &Grant,
+    lang: Lang,
+) -> AppResult<Created> {
+    let admin = ctx.require(Action::ManageAccounts)?;
+    let existing = state.store.has_account(email).await?;
+    let (purpose, kind, path, hours) = if existing {
+        let hours = state.settings.sign_in_link_hours;
+        (
+            TokenPurpose::SignIn,
+            LinkKind::SignIn,
+            "anmelden/link",
+            hours,
+        )
+    } else {
+        let hours = state.settings.invitation_hours;
+        (
+            TokenPurpose::Invitation,
+            LinkKind::Invitation,
+            "einladung",
+            hours,
+        )
+    };
+    let valid_for = SignedDuration::from_hours(i64::from(hours));
+    let token = konvent_store::new_token();
+    let url = format!("{}/{path}/{token}", state.settings.public_base());
+    // The mail names the time the store will set, to the second.
+    let expires_at = jiff::Timestamp::now()
+        .as_microsecond()
+        .saturating_add(valid_for.as_micros() as i64);
+    let link = Link {
+        kind,
+        lang,
+        recipient: email,
+        inviter: &admin.display_name,
+        url: &url,
+        expires_at,
+    };
+    let mail = link_mail(&state.mail, &state.settings, &link)?;
+    let actor = ctx.actor()?;
+    let new_link = NewLink {
+        purpose,
+        token: &token,
+        email,
+        grant: Some(grant),
+        by: &actor,
+        valid_for,
+    };
+    let stored = state.store.create_link_with_mail(&new_link, &mail).await?;
+    state.mail.wake();
+    if existing {
+        // Open live sockets hold the rights they opened with: they reconnect with more.
+        let account = state
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.email == email.to_lowercase());
+        if let Some(account) = account {
+            state.live.account_changed(account.id);
+        }
+    }
+    Ok(Created {
+        email: email.to_owned(),
+        link: (!existing).then_some(url),
+        expires: datetime_de(stored.expires_at),
+    })
 }
 
 /// Rough check only: the address is confirmed by the person using the invitation.

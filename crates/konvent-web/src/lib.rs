@@ -15,6 +15,7 @@ mod ics;
 mod import;
 mod layout;
 pub mod live;
+pub mod mail;
 mod markdown;
 pub mod metrics;
 mod oparl;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
     pub live: Arc<live::Live>,
+    /// Mail delivery and the bell of this node's outbox worker.
+    pub mail: Arc<mail::Outbox>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
         Self {
             live,
             store,
+            mail: Arc::new(mail::Outbox::new(&settings)),
             settings: Arc::new(settings),
             metrics,
         }
@@ -108,8 +112,13 @@ pub fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpLi
 /// How long a stopping node waits for its live connections to move on.
 const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight and tells the
-/// live connections to reconnect (to another node).
+/// How long a stopping node waits for a mail being sent: one SMTP conversation's
+/// timeout and a little more.
+const MAIL_GRACE: std::time::Duration = std::time::Duration::from_secs(35);
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight, lets a mail
+/// being sent finish and tells the live connections to reconnect (to another node).
+/// The node's outbox worker runs meanwhile.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -127,11 +136,25 @@ pub async fn serve(
     });
     // Our own accept loop (not `axum::serve`): header, body and send timeouts and
     // connection limits; see `server`. Handlers get `ConnectInfo<SocketAddr>` as before.
+    let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let mail_worker = tokio::spawn(mail::worker::run(
+        state.store.clone(),
+        state.mail.clone(),
+        mail_stopped,
+    ));
     let limits = server::Limits::from_settings(&state.settings);
     let live = state.live.clone();
     let served = server::run(listener, router(state), limits, shutdown).await;
-    // No new connections arrive now: the live ones move to another node.
-    live.drain(DRAIN_GRACE).await;
+    let _ = stop_mail.send(true);
+    // No new connections arrive now: the live ones move to another node, while the
+    // mail worker finishes the mail it is sending.
+    let (_, mail_done) = tokio::join!(
+        live.drain(DRAIN_GRACE),
+        tokio::time::timeout(MAIL_GRACE, mail_worker)
+    );
+    if mail_done.is_err() {
+        tracing::warn!("the mail being sent did not finish in time; its lease will release it");
+    }
     checkpoints.abort();
     served
 }

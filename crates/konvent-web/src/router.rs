@@ -10,8 +10,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, events, import, layout, live, metrics,
-    pages, session, strategy,
+    AppState, accounts, assets, council, ctx, directory, events, import, layout, live, mail,
+    metrics, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -234,6 +234,9 @@ pub fn router(state: AppState) -> Router {
             "/admin/konten/{id}/rollen/entfernen",
             post(accounts::remove_grant),
         )
+        // The mail outbox (admins).
+        .route("/admin/mails", get(mail::admin::list))
+        .route("/admin/mails/{id}/erneut-senden", post(mail::admin::resend))
         // JSON API.
         .route("/api/v1/openapi.json", get(directory::api::openapi))
         .route("/api/v1/conferences", get(directory::api::conferences))

@@ -66,6 +66,12 @@ pub struct Settings {
     pub metrics_token: String,
     /// Serve /metrics to clients on this machine without a token.
     pub metrics_loopback: bool,
+    /// The mail server (`smtp://user:pass@host:587` STARTTLS, `smtps://…:465` implicit
+    /// TLS, `smtp://host:25?tls=none` a local relay without TLS); empty: mails are
+    /// written as `.eml` files into `data_dir/outbox-files/`.
+    pub smtp_url: String,
+    /// The sender of every mail, a mailbox such as `konvent <noreply@example.org>`.
+    pub mail_from: String,
 }
 
 impl Default for Settings {
@@ -103,6 +109,8 @@ impl Default for Settings {
             listen_backlog: 0,
             metrics_token: String::new(),
             metrics_loopback: true,
+            smtp_url: String::new(),
+            mail_from: "konvent <noreply@localhost>".to_owned(),
         }
     }
 }
@@ -162,6 +170,12 @@ impl Settings {
             .and_then(|s| s.trim().parse::<u32>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(4096)
+    }
+
+    /// Checks the mail settings: `smtp_url` (when set) and `mail_from` must parse. The
+    /// server refuses to start otherwise, with this message.
+    pub fn check_mail(&self) -> Result<(), String> {
+        crate::mail::MailConfig::from_settings(self).map(|_| ())
     }
 
     /// The database URL to connect to: the configured one or SQLite in the data folder.
@@ -232,6 +246,8 @@ impl fmt::Debug for Settings {
                 },
             )
             .field("metrics_loopback", &self.metrics_loopback)
+            .field("smtp_url", &crate::mail::redact_url(&self.smtp_url))
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -246,7 +262,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 29);
+        assert_eq!(table.len(), 31);
     }
 
     #[test]
@@ -296,6 +312,28 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("geheim"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_smtp_password() {
+        let s = Settings {
+            smtp_url: "smtp://konvent:geheim@mail.example.org:587".into(),
+            ..Settings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("geheim"), "{shown}");
+        assert!(shown.contains("mail.example.org"), "{shown}");
+    }
+
+    #[test]
+    fn the_default_mail_settings_pass_the_start_up_check() {
+        assert_eq!(Settings::default().check_mail(), Ok(()));
+        let bad = Settings {
+            mail_from: "kein Postfach".into(),
+            ..Settings::default()
+        };
+        let message = bad.check_mail().expect_err("refused");
+        assert!(message.contains("mail_from"), "{message}");
     }
 
     #[test]

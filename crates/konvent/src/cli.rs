@@ -166,6 +166,12 @@ fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings
     if let Ok(flag) = std::env::var("KONVENT_SECURE_COOKIES") {
         settings.secure_cookies = matches!(flag.as_str(), "1" | "true" | "yes");
     }
+    if let Ok(url) = std::env::var("KONVENT_SMTP_URL") {
+        settings.smtp_url = url;
+    }
+    if let Ok(from) = std::env::var("KONVENT_MAIL_FROM") {
+        settings.mail_from = from;
+    }
     Ok(settings)
 }
 
@@ -451,6 +457,10 @@ fn link_base(settings: &Settings) -> (String, String) {
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let nats = nats_options(&settings)?;
+    // Bad mail settings stop the start, not the first invitation.
+    if let Err(e) = settings.check_mail() {
+        bail!("the mail settings are unusable: {e}");
+    }
     let store = open_store(&settings).await?;
     let listener = konvent_web::listen(settings.bind, settings.backlog())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -18,6 +18,7 @@ async fn admin_pages(app: &TestApp) -> Vec<String> {
         format!("/gremien/personen/{person}/bearbeiten"),
         "/gremien/import".into(),
         "/admin/konten".into(),
+        "/admin/mails".into(),
     ]
 }
 
@@ -66,6 +67,7 @@ async fn admin_posts(app: &TestApp) -> Vec<(String, Vec<(&'static str, String)>)
             format!("/admin/konten/{account}/rollen/entfernen"),
             vec![("role", s("member")), ("scope", s(""))],
         ),
+        ("/admin/mails/1/erneut-senden".into(), vec![]),
     ]
 }
 

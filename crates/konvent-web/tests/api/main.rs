@@ -15,6 +15,7 @@ mod leaks;
 mod live;
 mod live_limits;
 mod lobby;
+mod mail;
 mod map;
 mod moderation;
 mod oparl;

@@ -33,6 +33,9 @@ pub fn konvent() -> Command {
         "KONVENT_PUBLIC_URL",
         "KONVENT_TEST_DROP_PUBLISH",
         "KONVENT_NATS_DEPLOYMENT",
+        "KONVENT_SMTP_URL",
+        "KONVENT_MAIL_FROM",
+        "KONVENT_TEST_MAIL_SECONDS",
     ] {
         cmd.env_remove(var);
     }

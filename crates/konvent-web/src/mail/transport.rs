@@ -1,0 +1,288 @@
+//! How mails leave konvent: over SMTP with lettre, or, without `smtp_url`, as `.eml`
+//! files in `data_dir/outbox-files/`. Parses the mail settings and tells a temporary
+//! failure (try again later) from a refusal (give up, with the server's reason).
+//!
+//! `smtp_url` schemes, chosen so that the short form is the safe one:
+//! - `smtp://[user:pass@]host[:port]`: STARTTLS, required (port 587 unless given);
+//! - `smtps://[user:pass@]host[:port]`: TLS from the first byte (port 465);
+//! - `smtp://host[:port]?tls=none`: no TLS, for a relay on this machine or network
+//!   (port 25); a password is refused there, it would travel in clear text.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use konvent_store::ClaimedMail;
+
+use crate::Settings;
+
+/// How long one SMTP conversation may take; well below the worker's lease.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Security {
+    StartTls,
+    Tls,
+    Plain,
+}
+
+/// A parsed `smtp_url`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpServer {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = url::Url::parse(text).map_err(|e| format!("smtp_url is not a URL: {e}"))?;
+        let mut tls_none = false;
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", "none") => tls_none = true,
+                _ => {
+                    return Err(format!(
+                        "smtp_url: unknown parameter {key}={value} (only tls=none is known)"
+                    ));
+                }
+            }
+        }
+        let (security, default_port) = match (url.scheme(), tls_none) {
+            ("smtp", false) => (Security::StartTls, 587),
+            ("smtp", true) => (Security::Plain, 25),
+            ("smtps", false) => (Security::Tls, 465),
+            ("smtps", true) => {
+                return Err("smtp_url: smtps:// is always TLS; tls=none contradicts it".into());
+            }
+            (scheme, _) => {
+                return Err(format!(
+                    "smtp_url must start with smtp:// or smtps://, not {scheme}://"
+                ));
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("smtp_url names no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| "smtp_url: the user name or password is not UTF-8".to_owned())
+        };
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            (user, Some(password)) => Some((decode(user)?, decode(password)?)),
+            (_, None) => return Err("smtp_url names a user but no password".into()),
+        };
+        if security == Security::Plain && credentials.is_some() {
+            return Err(
+                "smtp_url: a password is not sent without TLS (drop tls=none or the password)"
+                    .into(),
+            );
+        }
+        Ok(Self {
+            host,
+            port: url.port().unwrap_or(default_port),
+            security,
+            credentials,
+        })
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let tls = |host: &str| {
+            TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS set-up failed: {e}"))
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
+            .port(self.port)
+            .timeout(Some(SMTP_TIMEOUT));
+        builder = match self.security {
+            Security::StartTls => builder.tls(Tls::Required(tls(&self.host)?)),
+            Security::Tls => builder.tls(Tls::Wrapper(tls(&self.host)?)),
+            Security::Plain => builder.tls(Tls::None),
+        };
+        if let Some((user, password)) = &self.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(builder.build())
+    }
+}
+
+/// `smtp_url` for logs and `Debug`: the password replaced.
+pub fn redact_url(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    match url::Url::parse(text) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("[redacted]"));
+            }
+            url.to_string()
+        }
+        Err(_) => "[unparsable]".to_owned(),
+    }
+}
+
+/// Where mails go.
+pub enum Delivery {
+    Smtp {
+        server: SmtpServer,
+        /// Boxed: the enum stays small (one per node, built once).
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+    },
+    /// No `smtp_url`: `.eml` files in this folder.
+    Files(PathBuf),
+}
+
+/// The checked mail settings.
+pub struct MailConfig {
+    pub from: Mailbox,
+    pub delivery: Delivery,
+}
+
+impl MailConfig {
+    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
+        let from: Mailbox = settings.mail_from.parse().map_err(|e| {
+            format!(
+                "mail_from {:?} is not a mailbox such as \"konvent <noreply@example.org>\": {e}",
+                settings.mail_from
+            )
+        })?;
+        let delivery = if settings.smtp_url.is_empty() {
+            Delivery::Files(settings.data_dir.join("outbox-files"))
+        } else {
+            let server = SmtpServer::parse(&settings.smtp_url)?;
+            let transport = Box::new(server.transport()?);
+            Delivery::Smtp { server, transport }
+        };
+        Ok(Self { from, delivery })
+    }
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Try again later: the server was unreachable or answered 4xx.
+    Retry(String),
+    /// Refused for good (5xx, or a recipient that is no address): the reason.
+    Failed(String),
+}
+
+impl MailConfig {
+    /// One attempt at delivering `mail`.
+    pub async fn deliver(&self, mail: &ClaimedMail) -> Outcome {
+        let message = match self.message(mail) {
+            Ok(message) => message,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        match &self.delivery {
+            Delivery::Smtp { transport, .. } => match transport.send(message).await {
+                Ok(_) => Outcome::Sent,
+                Err(e) if e.is_permanent() => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Retry(e.to_string()),
+            },
+            Delivery::Files(dir) => match write_eml(dir, mail.id, &message.formatted()).await {
+                Ok(()) => Outcome::Sent,
+                Err(e) => Outcome::Retry(format!("cannot write to {}: {e}", dir.display())),
+            },
+        }
+    }
+
+    fn message(&self, mail: &ClaimedMail) -> Result<Message, String> {
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|e| format!("the recipient {:?} is no address: {e}", mail.recipient))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(mail.message_id.clone()))
+            .date_now()
+            .multipart(MultiPart::alternative_plain_html(
+                mail.body_text.clone(),
+                mail.body_html.clone(),
+            ))
+            .map_err(|e| format!("the mail could not be built: {e}"))
+    }
+}
+
+/// Writes `bytes` as `DIR/mail-ID.eml`, whole or not at all (a temporary file renamed),
+/// so that a second attempt after a crash replaces the file instead of adding one.
+async fn write_eml(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let path = dir.join(format!("mail-{id:08}.eml"));
+    let partial = dir.join(format!(".mail-{id:08}.eml.partial"));
+    tokio::fs::write(&partial, bytes).await?;
+    tokio::fs::rename(&partial, &path).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_say_how_the_server_is_reached() {
+        let s = SmtpServer::parse("smtp://konvent:ge%40heim@mail.example.org").expect("ok");
+        assert_eq!(s.security, Security::StartTls);
+        assert_eq!(s.port, 587);
+        assert_eq!(
+            s.credentials,
+            Some(("konvent".to_owned(), "ge@heim".to_owned()))
+        );
+        let s = SmtpServer::parse("smtps://u:p@mail.example.org").expect("ok");
+        assert_eq!((s.security, s.port), (Security::Tls, 465));
+        let s = SmtpServer::parse("smtp://127.0.0.1:2525?tls=none").expect("ok");
+        assert_eq!((s.security, s.port), (Security::Plain, 2525));
+        assert_eq!(s.credentials, None);
+        let s = SmtpServer::parse("smtp://[::1]?tls=none").expect("ok");
+        assert_eq!((s.host.as_str(), s.port), ("::1", 25));
+    }
+
+    #[test]
+    fn unclear_or_unsafe_smtp_urls_are_refused_with_a_reason() {
+        for (url, says) in [
+            ("http://mail.example.org", "smtp://"),
+            ("smtp://u:p@127.0.0.1?tls=none", "password"),
+            ("smtps://mail.example.org?tls=none", "contradicts"),
+            ("smtp://mail.example.org?tls=maybe", "tls=none"),
+            ("smtp://user@mail.example.org", "no password"),
+            ("mail.example.org", "URL"),
+        ] {
+            let e = SmtpServer::parse(url).expect_err(url);
+            assert!(e.contains(says), "{url}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_password_never_shows() {
+        let s = SmtpServer::parse("smtp://konvent:geheim@mail.example.org").expect("ok");
+        assert!(!format!("{s:?}").contains("geheim"));
+        let shown = redact_url("smtp://konvent:geheim@mail.example.org:587");
+        assert!(!shown.contains("geheim"), "{shown}");
+        assert!(shown.contains("mail.example.org:587"), "{shown}");
+    }
+}

@@ -1,0 +1,541 @@
+//! Mail through the durable outbox, end to end: the real binary sends to a real SMTP
+//! server (aiosmtpd, `tests/smtp/server.py`) on a free loopback port. An admin invites
+//! through the real form; the tests read what the server received and follow its links.
+//!
+//! The Python with aiosmtpd is `KONVENT_TEST_PYTHON` (scripts/test installs it into a
+//! virtual environment under target/), else `python3`. Without aiosmtpd the tests print a
+//! visible skip line, except under `CI=true`, where they fail.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+/// The CSRF token the test's admin sends, as cookie and as form field.
+const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn konvent() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_konvent"));
+    for var in [
+        "DATABASE_URL",
+        "NATS_URL",
+        "KONVENT_DATA",
+        "KONVENT_BIND",
+        "KONVENT_PUBLIC_URL",
+        "KONVENT_SMTP_URL",
+        "KONVENT_MAIL_FROM",
+        "KONVENT_TEST_MAIL_SECONDS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A folder of one test, removed at its end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "konvent-mail-{test}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A process killed (SIGKILL) and reaped when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The Python that has aiosmtpd, or None after a visible skip line (a failure in CI).
+fn python_with_aiosmtpd(test: &str) -> Option<String> {
+    let python = std::env::var("KONVENT_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let found = Command::new(&python)
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(python);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(
+        !in_ci,
+        "{test}: {python} has no aiosmtpd (set KONVENT_TEST_PYTHON), and CI must run the mail tests"
+    );
+    eprintln!(
+        "skipped: {test}: {python} has no aiosmtpd (scripts/test installs it; or set KONVENT_TEST_PYTHON)"
+    );
+    None
+}
+
+/// The test SMTP server on a port of its own.
+struct Smtp {
+    port: u16,
+    dir: PathBuf,
+    python: String,
+    process: Option<Process>,
+}
+
+impl Smtp {
+    /// A server that is not running yet: its port is reserved only by convention.
+    fn down(python: &str, dir: &Path) -> Self {
+        Self {
+            port: free_port(),
+            dir: dir.join("smtp"),
+            python: python.to_owned(),
+            process: None,
+        }
+    }
+
+    fn start(python: &str, dir: &Path) -> Self {
+        let mut smtp = Self::down(python, dir);
+        smtp.up();
+        smtp
+    }
+
+    fn up(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
+        let mut child = Command::new(&self.python)
+            .arg(script)
+            .args(["--port", &self.port.to_string(), "--dir"])
+            .arg(&self.dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the SMTP server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let process = Process(child);
+        let first = BufReader::new(stdout).lines().next();
+        assert!(
+            matches!(&first, Some(Ok(line)) if line == "ready"),
+            "the SMTP server did not get ready: {first:?}"
+        );
+        self.process = Some(process);
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    /// Every message received so far, decoded, oldest first.
+    fn messages(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                serde_json::from_str(&std::fs::read_to_string(p).expect("message"))
+                    .expect("message JSON")
+            })
+            .collect()
+    }
+
+    /// Refusals the server answered, one line each ("550 reject@…").
+    fn refusals(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("refusals.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    async fn wait_for_messages(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{count} messages expected, {} arrived",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// `konvent serve --demo` with its demo admin signed in.
+struct Konvent {
+    base: String,
+    session: String,
+    client: reqwest::Client,
+    _process: Process,
+}
+
+impl Konvent {
+    async fn start(data: &Path, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let mut child = konvent()
+            .args([
+                "serve",
+                "--demo",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data",
+            ])
+            .arg(data)
+            .envs(env.iter().map(|(k, v)| (*k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("konvent starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let process = Process(child);
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let link = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("a sign-in link: {first}"))
+            .to_owned();
+        // The rest of the output is not read: keep the pipe drained.
+        std::thread::spawn(move || lines.for_each(drop));
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        let base = format!("http://127.0.0.1:{port}");
+        let signed_in = client
+            .post(&link)
+            .header("cookie", format!("konvent_csrf={CSRF}"))
+            .form(&[("csrf", CSRF)])
+            .send()
+            .await
+            .expect("sign in");
+        let session = signed_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("konvent_session="))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_else(|| panic!("a session: {}", signed_in.status()))
+            .to_owned();
+        Self {
+            base,
+            session,
+            client,
+            _process: process,
+        }
+    }
+
+    fn cookie(&self) -> String {
+        format!("konvent_csrf={CSRF}; konvent_session={}", self.session)
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .send()
+            .await
+            .expect("GET");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut fields = form.to_vec();
+        fields.push(("csrf", CSRF));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
+    /// Invites `email` as council member through the admin form, mail in German.
+    async fn invite(&self, email: &str) {
+        let (status, page) = self
+            .post(
+                "/admin/konten/einladen",
+                &[
+                    ("email", email),
+                    ("role", "member"),
+                    ("scope", ""),
+                    ("language", "de"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains(email), "the page names the invited address");
+    }
+
+    /// Waits until the admin page shows what `done` looks for; returns the page.
+    async fn wait_for_mails_page(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, page) = self.get("/admin/mails").await;
+            assert_eq!(status, 200);
+            if done(&page) {
+                return page;
+            }
+            assert!(Instant::now() < deadline, "{what}:\n{page}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn first_link(message: &Value, path: &str) -> String {
+    let text = message["text"].as_str().expect("a plain-text part");
+    text.split_whitespace()
+        .find(|w| w.contains(path))
+        .unwrap_or_else(|| panic!("a link to {path} in:\n{text}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_invited_person_gets_one_mail_whose_link_opens_the_invitation_page() {
+    let Some(python) = python_with_aiosmtpd("invitation mail") else {
+        return;
+    };
+    let dir = TempDir::new("invite");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+
+    app.invite("neu.person@example.org").await;
+
+    let messages = smtp.wait_for_messages(1).await;
+    let mail = &messages[0];
+    assert_eq!(
+        mail["envelope_to"],
+        serde_json::json!(["neu.person@example.org"])
+    );
+    assert!(
+        mail["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Einladung"))
+    );
+    assert!(
+        mail["from"]
+            .as_str()
+            .is_some_and(|s| s.contains("noreply@localhost"))
+    );
+    assert!(
+        mail["message_id"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("@localhost>"))
+    );
+    let html = mail["html"].as_str().expect("an HTML part");
+    assert!(
+        !html.contains("<img") && !html.contains("src="),
+        "nothing loaded: {html}"
+    );
+    let link = first_link(mail, "/einladung/");
+    assert!(link.starts_with(&app.base), "{link}");
+    assert!(html.contains(&link), "the HTML part carries the same link");
+    let (status, page) = app.get(link.trim_start_matches(&app.base)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("neu.person@example.org"), "{page}");
+    assert!(
+        page.contains("name=\"password\""),
+        "the invitation form: {page}"
+    );
+
+    app.wait_for_mails_page("the mail is listed as sent", |p| {
+        p.contains("neu.person@example.org") && p.contains(">gesendet<")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(smtp.messages().len(), 1, "exactly one mail");
+}
+
+#[tokio::test]
+async fn mails_wait_while_the_mail_server_is_down_and_arrive_once_when_it_is_back() {
+    let Some(python) = python_with_aiosmtpd("server down") else {
+        return;
+    };
+    let dir = TempDir::new("down");
+    let mut smtp = Smtp::down(&python, &dir.0);
+    let app = Konvent::start(
+        &dir.0.join("data"),
+        &[
+            ("KONVENT_SMTP_URL", smtp.url()),
+            ("KONVENT_TEST_MAIL_SECONDS", "1".to_owned()),
+        ],
+    )
+    .await;
+
+    app.invite("wartet@example.org").await;
+    app.wait_for_mails_page("a failed attempt is shown, the mail still queued", |p| {
+        p.contains("wartet@example.org")
+            && p.contains("class=\"mail-error\"")
+            && p.contains(">wartet<")
+    })
+    .await;
+    smtp.up();
+
+    let messages = smtp.wait_for_messages(1).await;
+    assert_eq!(
+        messages[0]["envelope_to"],
+        serde_json::json!(["wartet@example.org"])
+    );
+    app.wait_for_mails_page("the mail is listed as sent", |p| p.contains(">gesendet<"))
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.messages().len(), 1, "sent once, not again");
+}
+
+#[tokio::test]
+async fn a_refused_mail_fails_with_the_servers_reason_and_can_be_sent_again() {
+    let Some(python) = python_with_aiosmtpd("refused mail") else {
+        return;
+    };
+    let dir = TempDir::new("refused");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+
+    app.invite("reject.me@example.org").await;
+    let page = app
+        .wait_for_mails_page("the mail failed with the server's reason", |p| {
+            p.contains(">fehlgeschlagen<")
+        })
+        .await;
+    assert!(page.contains("No such mailbox here"), "{page}");
+    assert_eq!(smtp.refusals(), ["550 reject.me@example.org"]);
+    let action = page
+        .split("action=\"")
+        .map(|rest| rest.split('"').next().unwrap_or_default())
+        .find(|a| a.ends_with("/erneut-senden"))
+        .expect("a send-again button")
+        .to_owned();
+
+    let (status, _) = app.post(&action, &[]).await;
+    assert_eq!(status, 303);
+    // Queued again and tried at once: the server refuses it a second time.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while smtp.refusals().len() < 2 {
+        assert!(Instant::now() < deadline, "the mail was not tried again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_for_mails_page("failed again", |p| p.contains(">fehlgeschlagen<"))
+        .await;
+    assert!(smtp.messages().is_empty(), "nothing was delivered");
+    // Only a failed mail can be sent again: a made-up one is not found.
+    let (status, _) = app.post("/admin/mails/999999/erneut-senden", &[]).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn mails_queued_when_konvent_is_killed_arrive_after_the_restart_none_twice() {
+    let Some(python) = python_with_aiosmtpd("kill -9") else {
+        return;
+    };
+    let dir = TempDir::new("kill");
+    let data = dir.0.join("data");
+    let mut smtp = Smtp::down(&python, &dir.0);
+    let env = [
+        ("KONVENT_SMTP_URL", smtp.url()),
+        ("KONVENT_TEST_MAIL_SECONDS", "1".to_owned()),
+    ];
+    let people = ["eins@example.org", "zwei@example.org", "drei@example.org"];
+    {
+        let app = Konvent::start(&data, &env).await;
+        for person in people {
+            app.invite(person).await;
+        }
+        app.wait_for_mails_page("every mail tried once", |p| {
+            p.matches("class=\"mail-error\"").count() >= people.len()
+        })
+        .await;
+        // `app` drops here: SIGKILL, no shutdown.
+    }
+    smtp.up();
+    let app = Konvent::start(&data, &env).await;
+
+    smtp.wait_for_messages(people.len()).await;
+    app.wait_for_mails_page("all sent", |p| {
+        p.matches(">gesendet<").count() == people.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let messages = smtp.messages();
+    let mut received: Vec<String> = messages
+        .iter()
+        .map(|m| m["envelope_to"][0].as_str().unwrap_or_default().to_owned())
+        .collect();
+    received.sort();
+    let mut expected: Vec<String> = people.iter().map(|p| (*p).to_owned()).collect();
+    expected.sort();
+    assert_eq!(received, expected, "each mail arrived, none twice");
+}
+
+#[tokio::test]
+async fn without_a_mail_server_mails_are_written_as_files() {
+    let dir = TempDir::new("files");
+    let data = dir.0.join("data");
+    let app = Konvent::start(&data, &[]).await;
+
+    app.invite("datei@example.org").await;
+
+    let outbox = data.join("outbox-files");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let file = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no .eml file in {}",
+            outbox.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let eml = std::fs::read_to_string(&file).expect("the file");
+    assert!(eml.contains("To: datei@example.org"), "{eml}");
+    assert!(eml.contains("Message-ID: <"), "{eml}");
+    let page = app
+        .wait_for_mails_page("counted as sent", |p| p.contains(">gesendet<"))
+        .await;
+    assert!(
+        page.contains(".eml"),
+        "the admin page says where mails go: {page}"
+    );
+}
