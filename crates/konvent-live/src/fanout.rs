@@ -700,7 +700,8 @@ impl Fanout {
     /// Tells a connection whose queue is full to close; it resumes from its last seq.
     fn too_slow(&self, conn: &Conn) {
         if !conn.kicked.swap(true, Ordering::Relaxed) {
-            conn.goodbye.fetch_max(Goodbye::Slow as u8, Ordering::AcqRel);
+            conn.goodbye
+                .fetch_max(Goodbye::Slow as u8, Ordering::AcqRel);
             conn.kick.notify_one();
             self.metrics.slow_closes.inc();
         }
@@ -1178,7 +1179,11 @@ mod tests {
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
-        assert_eq!(all_seqs(&mut reg.rx), vec![4], "an entry alone goes out at once too");
+        assert_eq!(
+            all_seqs(&mut reg.rx),
+            vec![4],
+            "an entry alone goes out at once too"
+        );
     }
 
     #[tokio::test]

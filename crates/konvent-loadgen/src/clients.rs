@@ -682,9 +682,11 @@ impl Phase {
             let intended = due.into_std().duration_since(shared.base).as_nanos() as u64;
             shared.intended[id].store(intended.max(1), Ordering::Relaxed);
             let sender = shared.next_sender.fetch_add(1, Ordering::Relaxed) % senders;
-            let _ = crowd.clients[sender]
-                .out
-                .send(frame_for(crowd.dial.target, id, crowd.dial.frame_bytes));
+            let _ = crowd.clients[sender].out.send(frame_for(
+                crowd.dial.target,
+                id,
+                crowd.dial.frame_bytes,
+            ));
         }
         // Wait until every counted client has every message, or the drain time is up.
         let deadline = Instant::now() + drain;
@@ -809,9 +811,11 @@ pub async fn time_to_all(
         let intended = shared.now_ns().max(1);
         shared.intended[id].store(intended, Ordering::Relaxed);
         let sender = shared.next_sender.fetch_add(1, Ordering::Relaxed) % crowd.senders().max(1);
-        let _ = crowd.clients[sender]
-            .out
-            .send(frame_for(crowd.dial.target, id, crowd.dial.frame_bytes));
+        let _ = crowd.clients[sender].out.send(frame_for(
+            crowd.dial.target,
+            id,
+            crowd.dial.frame_bytes,
+        ));
         let deadline = Instant::now() + timeout;
         loop {
             if shared.arrivals[id].load(Ordering::Relaxed) as usize >= expected {
