@@ -873,7 +873,8 @@ mod tests {
         for bytes in [400, KONVENT_FRAME_BYTES, 5000] {
             assert_eq!(ev_like(123, bytes).len(), bytes);
             assert_eq!(frame_for(Target::SocketIo, 123, bytes).len(), bytes);
-            let frame: serde_json::Value = serde_json::from_str(&ev_like(123, bytes)).unwrap();
+            let frame: serde_json::Value =
+                serde_json::from_str(&ev_like(123, bytes)).expect("JSON");
             assert_eq!(frame["seq"], 123);
         }
         // Never shorter than its own keys.
