@@ -15,7 +15,7 @@
 //! over the nodes from the snapshots each node sends (who is in which room), so the
 //! microphone rule and room capacities hold for the event as a whole.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ use bytes::Bytes;
 use konvent_core::konvent::log::Audience;
 use konvent_core::konvent::{joins_muted, rule_in_force};
 use serde_json::json;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::budget::Budgets;
 use crate::bus::{Backfill, Bus};
@@ -70,38 +70,114 @@ pub enum Out {
     Frame { seq: Option<i64>, text: Bytes },
 }
 
+/// What a connection and the fan-out share, in one allocation: the frames waiting for
+/// it, their bytes, and the signals that frames came or that it must go. A channel
+/// would allocate a block for 32 frames and three more shared cells for every
+/// connection up front; here the queue's buffer exists only while frames wait (an idle
+/// connection holds a few hundred bytes, not two kilobytes).
+struct Mailbox {
+    frames: Mutex<VecDeque<Out>>,
+    /// Bytes of the frames waiting.
+    bytes: AtomicUsize,
+    /// Frames came, or the fan-out let go (one permit is kept for a receiver that is
+    /// not waiting yet, so no wake-up is lost).
+    ready: Notify,
+    /// Fires when the hub tells the connection to go …
+    kick: Notify,
+    /// … for this reason (a [`Goodbye`]; 0 while it was not told), set before `kick`.
+    goodbye: AtomicU8,
+    /// The fan-out let go of the connection: no frame comes any more.
+    closed: AtomicBool,
+}
+
+/// A queue whose buffer grew past this many frames in a burst gives it back once the
+/// connection has written them all.
+const KEEP_FRAMES: usize = 64;
+
+impl Mailbox {
+    fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Out>> {
+        self.frames.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a frame unless the queue is full (`false`) or the connection is gone.
+    fn push(&self, out: Out) -> bool {
+        {
+            let mut frames = self.frames();
+            if frames.len() >= QUEUE_FRAMES {
+                return false;
+            }
+            frames.push_back(out);
+        }
+        self.ready.notify_one();
+        true
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.ready.notify_one();
+    }
+}
+
 /// A connection's end of its queue: the frames waiting for it, in order.
 pub struct Inbox {
-    rx: mpsc::Receiver<Out>,
-    /// Bytes of the frames waiting (shared with the fan-out's end).
-    bytes: Arc<AtomicUsize>,
+    shared: Arc<Mailbox>,
 }
 
 impl Inbox {
-    /// The next frame; `None` when the fan-out let go of the connection.
+    /// The next frame; `None` when the fan-out let go of the connection and every frame
+    /// queued before has been taken.
     pub async fn recv(&mut self) -> Option<Out> {
-        let out = self.rx.recv().await?;
-        Some(self.taken(out))
+        loop {
+            if let Some(out) = self.try_recv() {
+                return Some(out);
+            }
+            if self.shared.closed.load(Ordering::Acquire) {
+                // Frames queued just before the fan-out let go still count.
+                return self.try_recv();
+            }
+            self.shared.ready.notified().await;
+        }
     }
 
     pub fn try_recv(&mut self) -> Option<Out> {
-        let out = self.rx.try_recv().ok()?;
-        Some(self.taken(out))
+        let out = {
+            let mut frames = self.shared.frames();
+            let out = frames.pop_front()?;
+            if frames.is_empty() && frames.capacity() > KEEP_FRAMES {
+                *frames = VecDeque::new();
+            }
+            out
+        };
+        let Out::Frame { text, .. } = &out;
+        self.shared.bytes.fetch_sub(text.len(), Ordering::Relaxed);
+        Some(out)
     }
 
     /// Frames waiting.
     pub fn len(&self) -> usize {
-        self.rx.len()
+        self.shared.frames().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rx.is_empty()
+        self.shared.frames().is_empty()
+    }
+}
+
+/// The signal that the hub told a connection to go (too slow, signed out, rights
+/// changed, node shutting down), and why.
+pub struct Kick {
+    shared: Arc<Mailbox>,
+}
+
+impl Kick {
+    /// Fires once the connection is told to go (also when it was told before).
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.kick.notified()
     }
 
-    fn taken(&self, out: Out) -> Out {
-        let Out::Frame { text, .. } = &out;
-        self.bytes.fetch_sub(text.len(), Ordering::Relaxed);
-        out
+    /// Why it was told to go ([`Goodbye::told`], [`Goodbye::of`]).
+    pub fn reason(&self) -> &AtomicU8 {
+        &self.shared.goodbye
     }
 }
 
@@ -143,12 +219,8 @@ impl Goodbye {
 
 /// One connection as the fan-out sees it.
 struct Conn {
-    tx: mpsc::Sender<Out>,
-    /// Bytes of the frames in its queue.
-    queued: Arc<AtomicUsize>,
-    kick: Arc<Notify>,
-    /// Why it was told to close (a [`Goodbye`]); set before `kick` fires.
-    goodbye: Arc<AtomicU8>,
+    /// Its queue, and the signal that it must go.
+    mailbox: Arc<Mailbox>,
     /// Set once the connection was told to close for being slow.
     kicked: AtomicBool,
     account: i64,
@@ -253,10 +325,16 @@ pub struct Fanout {
 pub struct Registration {
     pub id: u64,
     pub rx: Inbox,
-    pub kick: Arc<Notify>,
-    /// Why `kick` fired ([`Goodbye::of`]).
-    pub goodbye: Arc<AtomicU8>,
+    pub kick: Kick,
     pub seq: i64,
+}
+
+/// The fan-out lets go of a connection by dropping it: what is queued is still written,
+/// then the connection's `recv` ends.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.mailbox.close();
+    }
 }
 
 impl Fanout {
@@ -370,22 +448,25 @@ impl Fanout {
         });
         hub.mute_threshold = event.mute_threshold;
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
-        let queued = Arc::new(AtomicUsize::new(0));
+        let mailbox = Arc::new(Mailbox {
+            frames: Mutex::new(VecDeque::new()),
+            bytes: AtomicUsize::new(0),
+            ready: Notify::new(),
+            kick: Notify::new(),
+            goodbye: AtomicU8::new(0),
+            closed: AtomicBool::new(false),
+        });
         let rx = Inbox {
-            rx,
-            bytes: queued.clone(),
+            shared: mailbox.clone(),
         };
-        let kick = Arc::new(Notify::new());
-        let goodbye = Arc::new(AtomicU8::new(0));
+        let kick = Kick {
+            shared: mailbox.clone(),
+        };
         self.metrics.connections.inc();
         hub.conns.insert(
             id,
             Conn {
-                tx,
-                queued,
-                kick: kick.clone(),
-                goodbye: goodbye.clone(),
+                mailbox,
                 kicked: AtomicBool::new(false),
                 account,
                 staff,
@@ -401,7 +482,6 @@ impl Fanout {
             id,
             rx,
             kick,
-            goodbye,
             seq: hub.next - 1 - hub.outbox.len() as i64,
         };
         (registration, joined)
@@ -474,7 +554,8 @@ impl Fanout {
                 }
                 if let Some(conn) = hub.conns.remove(&id) {
                     // Queued frames still reach the socket after the sender is gone.
-                    let _ = conn.tx.try_send(Out::Frame {
+                    conn.mailbox.bytes.fetch_add(last.len(), Ordering::Relaxed);
+                    conn.mailbox.push(Out::Frame {
                         seq: None,
                         text: last.clone(),
                     });
@@ -638,9 +719,10 @@ impl Fanout {
 
     fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Bytes) {
         let len = text.len();
-        let waiting = conn.queued.fetch_add(len, Ordering::Relaxed);
+        let mailbox = &conn.mailbox;
+        let waiting = mailbox.bytes.fetch_add(len, Ordering::Relaxed);
         if waiting > 0 && waiting + len > QUEUE_BYTES {
-            conn.queued.fetch_sub(len, Ordering::Relaxed);
+            mailbox.bytes.fetch_sub(len, Ordering::Relaxed);
             self.too_slow(conn);
             return;
         }
@@ -648,16 +730,11 @@ impl Fanout {
             seq,
             text: text.clone(),
         };
-        match conn.tx.try_send(out) {
-            Ok(()) => {
-                self.metrics.deliveries.inc();
-            }
-            Err(e) => {
-                conn.queued.fetch_sub(len, Ordering::Relaxed);
-                if let mpsc::error::TrySendError::Full(_) = e {
-                    self.too_slow(conn);
-                }
-            }
+        if mailbox.push(out) {
+            self.metrics.deliveries.inc();
+        } else {
+            mailbox.bytes.fetch_sub(len, Ordering::Relaxed);
+            self.too_slow(conn);
         }
     }
 
@@ -672,8 +749,8 @@ impl Fanout {
             .filter(|c| c.account == account)
         {
             // A sign-out wins over a change of rights; both over being slow.
-            conn.goodbye.fetch_max(why as u8, Ordering::AcqRel);
-            conn.kick.notify_one();
+            conn.mailbox.goodbye.fetch_max(why as u8, Ordering::AcqRel);
+            conn.mailbox.kick.notify_one();
             closed += 1;
         }
         closed
@@ -685,8 +762,8 @@ impl Fanout {
         let events = self.lock();
         let mut closed = 0;
         for conn in events.values().flat_map(|hub| hub.conns.values()) {
-            conn.goodbye.fetch_max(why as u8, Ordering::AcqRel);
-            conn.kick.notify_one();
+            conn.mailbox.goodbye.fetch_max(why as u8, Ordering::AcqRel);
+            conn.mailbox.kick.notify_one();
             closed += 1;
         }
         closed
@@ -700,9 +777,10 @@ impl Fanout {
     /// Tells a connection whose queue is full to close; it resumes from its last seq.
     fn too_slow(&self, conn: &Conn) {
         if !conn.kicked.swap(true, Ordering::Relaxed) {
-            conn.goodbye
+            conn.mailbox
+                .goodbye
                 .fetch_max(Goodbye::Slow as u8, Ordering::AcqRel);
-            conn.kick.notify_one();
+            conn.mailbox.kick.notify_one();
             self.metrics.slow_closes.inc();
         }
     }
@@ -1222,7 +1300,7 @@ mod tests {
             .await
             .expect("the stalled connection was told to close");
         assert_eq!(fanout.slow_kicks(), 1, "counted once");
-        let waiting = stalled.rx.bytes.load(Ordering::Relaxed);
+        let waiting = stalled.rx.shared.bytes.load(Ordering::Relaxed);
         assert!(
             waiting <= QUEUE_BYTES && waiting > QUEUE_BYTES / 2,
             "its queue stays bounded: {waiting} bytes"
@@ -1241,6 +1319,44 @@ mod tests {
             .expect("the stalled connection was told to close");
         assert_eq!(fanout.slow_kicks(), 1);
         assert_eq!(stalled.rx.len(), QUEUE_FRAMES, "its queue stays bounded");
+    }
+
+    #[tokio::test]
+    async fn a_queue_holds_no_buffer_while_idle_and_ends_after_what_was_queued_before_removal() {
+        let fanout = fanout();
+        let (mut reg, _) = fanout.register(start(1), 1, false, 0, None);
+        assert_eq!(reg.rx.shared.frames().capacity(), 0, "idle: no buffer");
+        // A burst grows the buffer; taking it all gives the buffer back.
+        for i in 0..200 {
+            fanout.to_conn(1, reg.id, Bytes::from(format!("{{\"n\":{i}}}")));
+        }
+        assert_eq!(reg.rx.len(), 200);
+        let mut taken = 0;
+        while reg.rx.try_recv().is_some() {
+            taken += 1;
+        }
+        assert_eq!(taken, 200);
+        assert_eq!(reg.rx.shared.frames().capacity(), 0, "given back");
+        assert_eq!(reg.rx.shared.bytes.load(Ordering::Relaxed), 0);
+        // A receiver waiting for a frame wakes for it.
+        let id = reg.id;
+        let waiting = tokio::spawn(async move {
+            let first = reg.rx.recv().await;
+            let second = reg.rx.recv().await;
+            let after = reg.rx.recv().await;
+            (first.is_some(), second.is_some(), after.is_none())
+        });
+        settle().await;
+        fanout.to_conn(1, id, Bytes::from_static(b"{}"));
+        fanout.to_conn(1, id, Bytes::from_static(b"{}"));
+        // Removed: the frames queued before still arrive, then the queue ends.
+        fanout.unregister(1, id);
+        let (first, second, ended) = tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("the receiver woke")
+            .expect("no panic");
+        assert!(first && second, "both queued frames arrived");
+        assert!(ended, "the queue ended once the connection was removed");
     }
 
     #[tokio::test]

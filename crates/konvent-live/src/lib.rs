@@ -17,7 +17,7 @@ mod testing;
 pub use bus::{Backfill, Bus, InProcessBus};
 pub use entry::Entry;
 pub use fanout::{
-    EventStart, Fanout, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration,
+    EventStart, Fanout, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Presence, Registration,
 };
 pub use map::Maps;
 pub use metrics::LiveMetrics;

@@ -27,9 +27,10 @@ use crate::i18n::Lang;
 use duplex::Socket;
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
-use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Out, Presence, Registration};
+use konvent_live::{
+    EventStart, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Presence, Registration,
+};
 use std::sync::atomic::AtomicU8;
-use tokio::sync::Notify;
 
 /// Close code for a client that could not keep up (4000–4999: private use).
 pub const CLOSE_SLOW: u16 = 4008;
@@ -244,8 +245,7 @@ struct Connection<S> {
 struct Opened<S> {
     this: Box<Connection<S>>,
     rx: Inbox,
-    kick: Arc<Notify>,
-    goodbye: Arc<AtomicU8>,
+    kick: Kick,
     set_up: Box<SetUp>,
 }
 
@@ -266,7 +266,6 @@ impl<S: Socket> Opened<S> {
             mut this,
             mut rx,
             kick,
-            goodbye,
             set_up,
         } = self;
         // Told to go for being too slow (its queue is full), or because its account
@@ -288,10 +287,10 @@ impl<S: Socket> Opened<S> {
                 }
             };
             if slow {
-                this.say_goodbye(Goodbye::of(&goodbye)).await;
+                this.say_goodbye(Goodbye::of(kick.reason())).await;
                 return Ok(());
             }
-            this.serve(&mut rx, kicked.as_mut(), &goodbye).await
+            this.serve(&mut rx, kicked.as_mut(), kick.reason()).await
         }
         .await;
         if let Err(e) = result {
@@ -333,13 +332,7 @@ impl<S: Socket> Connection<S> {
             lang as usize,
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
         );
-        let Registration {
-            id,
-            rx,
-            kick,
-            goodbye,
-            seq,
-        } = registration;
+        let Registration { id, rx, kick, seq } = registration;
         Some(Opened {
             this: Box::new(Self {
                 live,
@@ -353,7 +346,6 @@ impl<S: Socket> Connection<S> {
             }),
             rx,
             kick,
-            goodbye,
             set_up: Box::new(SetUp {
                 seq,
                 room: initial.map(|room| (room, joined)),
