@@ -116,11 +116,20 @@ pub struct Report {
 /// Memory per idle connection in KiB.
 #[derive(Debug, Default, Clone)]
 pub struct Idle {
-    /// Anonymous resident memory (heap, stacks, buffers): the figure judged.
+    /// Anonymous resident memory (heap, stacks, buffers) over all connections, against
+    /// the server before the first.
     pub anon: f64,
     /// All resident memory, the executable's code pages included.
     pub all: f64,
+    /// Anonymous resident memory per further connection, once a tenth of them are
+    /// connected: what one more idle connection costs, without what the server sets up
+    /// once for its first ones (caches, database pages, parsed translations).
+    pub extra: f64,
 }
+
+/// The share of the clients connected first when memory per further connection is
+/// measured (the rest connect after the reading).
+const WARM_SHARE: usize = 10;
 
 #[derive(Debug, Default, Clone)]
 pub struct Fixed {
@@ -215,13 +224,29 @@ async fn measure_on(
     };
     let rcvbuf = (opts.stall_rcvbuf > 0).then_some(opts.stall_rcvbuf);
     let started = Instant::now();
-    let mut crowd = Crowd::connect(server, n, stall_count, rcvbuf, opts.frame_bytes)
+    let warm = if has(Scenario::Idle) {
+        (n / WARM_SHARE).max(1)
+    } else {
+        n
+    };
+    let mut crowd = Crowd::connect_first(server, n, warm, stall_count, rcvbuf, opts.frame_bytes)
         .await
         .context("connecting")?;
+    let mut connecting = started.elapsed();
+    let anon_warm = if warm < n {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let anon = server.anon_kib()?;
+        let rest = Instant::now();
+        crowd.dial_more(n).await.context("connecting")?;
+        connecting += rest.elapsed();
+        Some(anon)
+    } else {
+        None
+    };
     let mut report = Report {
         target: target.to_string(),
         clients: n,
-        connect_s: started.elapsed().as_secs_f64(),
+        connect_s: connecting.as_secs_f64(),
         ..Report::default()
     };
     eprintln!("   {n} connected in {:.1} s", report.connect_s);
@@ -238,18 +263,23 @@ async fn measure_on(
         let rss_idle = server.rss_kib()?;
         let anon_idle = server.anon_kib()?;
         let per_conn = |before: u64, after: u64| (after as f64 - before as f64) / n as f64;
+        let extra = anon_warm.map_or(f64::NAN, |warm_kib| {
+            (anon_idle as f64 - warm_kib as f64) / (n - warm) as f64
+        });
         let idle = Idle {
             anon: per_conn(anon_before, anon_idle),
             all: per_conn(rss_before, rss_idle),
+            extra,
         };
         eprintln!(
-            "   idle: RSS {:.1} → {:.1} MiB ({:.2} KiB per connection), anonymous {:.1} → {:.1} MiB ({:.2} KiB per connection)",
+            "   idle: RSS {:.1} → {:.1} MiB ({:.2} KiB per connection), anonymous {:.1} → {:.1} MiB ({:.2} KiB per connection; {:.2} KiB per connection after the first {warm})",
             rss_before as f64 / 1024.0,
             rss_idle as f64 / 1024.0,
             idle.all,
             anon_before as f64 / 1024.0,
             anon_idle as f64 / 1024.0,
-            idle.anon
+            idle.anon,
+            idle.extra
         );
         report.idle = Some(idle);
     }
@@ -495,7 +525,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| server | clients | frame B | idle KiB/conn: anonymous (all resident) | time to all p50 / p99 ms | {:.0}/s: achieved, p50 / p99 ms, lost | CPU µs/delivery | server core | loadgen core |",
+        "| server | clients | frame B | idle KiB/conn: anonymous (all resident); each after the first tenth | time to all p50 / p99 ms | {:.0}/s: achieved, p50 / p99 ms, lost | CPU µs/delivery | server core | loadgen core |",
         opts.rate
     );
     out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -535,9 +565,12 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
             r.target,
             r.clients,
             r.frame_bytes,
-            r.idle
-                .as_ref()
-                .map_or("–".into(), |i| format!("{} ({})", f1(i.anon), f1(i.all))),
+            r.idle.as_ref().map_or("–".into(), |i| format!(
+                "{} ({}); {}",
+                f1(i.anon),
+                f1(i.all),
+                f1(i.extra)
+            )),
         );
     }
     out.push('\n');
@@ -620,6 +653,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
         };
         let Some(t) = find("tokio") else { continue };
         let idle = |r: &Report| r.idle.as_ref().map_or(f64::NAN, |i| i.anon);
+        let extra = |r: &Report| r.idle.as_ref().map_or(f64::NAN, |i| i.extra);
         let sat = |r: &Report| r.saturation.as_ref().map_or(f64::NAN, |s| s.best);
         let cpu = |r: &Report| r.fixed.as_ref().map_or(f64::NAN, |f| f.cpu_us);
         let tta99 = |r: &Report| r.tta.map_or(f64::NAN, |t| t.1);
@@ -630,9 +664,10 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
         };
         let _ = writeln!(
             ratios,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             k.clients,
             ratio(idle(k), idle(t)),
+            ratio(extra(k), extra(t)),
             ratio(cpu(k), cpu(t)),
             ratio(tta99(k), tta99(t)),
             ratio(sat(k), sat(t)),
@@ -645,7 +680,7 @@ pub fn tables(reports: &[Report], opts: &Options) -> String {
         );
     }
     if !ratios.is_empty() {
-        out.push_str("\nkonvent / tokio baseline in the same run (lower is better for the first three, higher for saturation):\n\n| clients | memory per idle connection | CPU per delivery | time to all p99 | saturation | saturation / socket.io's | konvent's healthy p99 with / without stalls |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        out.push_str("\nkonvent / tokio baseline in the same run (lower is better for the first three, higher for saturation):\n\n| clients | memory per idle connection | memory per further idle connection | CPU per delivery | time to all p99 | saturation | saturation / socket.io's | konvent's healthy p99 with / without stalls |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         out.push_str(&ratios);
     }
     out

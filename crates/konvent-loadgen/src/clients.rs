@@ -340,6 +340,19 @@ impl Crowd {
         stall_rcvbuf: Option<u32>,
         frame_bytes: usize,
     ) -> Result<Self> {
+        Self::connect_first(server, n, n, stall_count, stall_rcvbuf, frame_bytes).await
+    }
+
+    /// A crowd of `n` clients of which only the first `first` connect now; the rest with
+    /// [`Crowd::dial_more`].
+    pub async fn connect_first(
+        server: &Running,
+        n: usize,
+        first: usize,
+        stall_count: usize,
+        stall_rcvbuf: Option<u32>,
+        frame_bytes: usize,
+    ) -> Result<Self> {
         let url = match server.target {
             Target::Konvent => live_url(server.port),
             Target::Tokio => format!("ws://127.0.0.1:{}/", server.port),
@@ -357,7 +370,7 @@ impl Crowd {
             n,
             frame_bytes,
         };
-        Self::connect_with(dial).await
+        Self::connect_with(dial, first).await
     }
 
     /// Connects `n` clients to several konvent nodes on one database, client `i` to
@@ -375,10 +388,10 @@ impl Crowd {
             n,
             frame_bytes: KONVENT_FRAME_BYTES,
         };
-        Self::connect_with(dial).await
+        Self::connect_with(dial, n).await
     }
 
-    async fn connect_with(dial: Dial) -> Result<Self> {
+    async fn connect_with(dial: Dial, first: usize) -> Result<Self> {
         let n = dial.n;
         let shared = Arc::new(Shared {
             base: Instant::now(),
@@ -402,12 +415,21 @@ impl Crowd {
             shared,
             stalling: AtomicBool::new(false),
         };
-        let wss = crowd.dial_many((0..n).collect()).await?;
-        for (i, ws) in wss {
-            let client = crowd.spawn(i, ws);
-            crowd.clients.push(client);
-        }
+        crowd.dial_more(first).await?;
         Ok(crowd)
+    }
+
+    /// Connects clients until `upto` are connected (at most the crowd's size): a crowd
+    /// connected in steps shows what each further connection costs the server.
+    pub async fn dial_more(&mut self, upto: usize) -> Result<()> {
+        let from = self.clients.len();
+        let upto = upto.min(self.dial.n);
+        let wss = self.dial_many((from..upto).collect()).await?;
+        for (i, ws) in wss {
+            let client = self.spawn(i, ws);
+            self.clients.push(client);
+        }
+        Ok(())
     }
 
     async fn dial_many(
