@@ -131,7 +131,11 @@ mod tests {
         let at = |d: i8| reminder_offset(date(2026, 12, d), due, &[7, 1]);
         assert_eq!(at(2), None, "eight days before: nothing yet");
         assert_eq!(at(3), Some(7), "seven days before");
-        assert_eq!(at(6), Some(7), "a missed 7-day reminder is still the 7-day one");
+        assert_eq!(
+            at(6),
+            Some(7),
+            "a missed 7-day reminder is still the 7-day one"
+        );
         assert_eq!(at(9), Some(1), "the day before");
         assert_eq!(at(10), Some(1), "on the day: the missed 1-day reminder");
         assert_eq!(at(11), None, "past the due date");

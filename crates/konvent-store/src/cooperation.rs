@@ -16,8 +16,8 @@ use konvent_core::gremien::council::ResolutionState;
 use crate::audit::{self, Actor, Change};
 use crate::council::Visibility;
 use crate::notifications::{NoticeTopic, Render, notify};
-use konvent_core::notifications::NoticeKind;
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::notifications::NoticeKind;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 

@@ -46,10 +46,10 @@ pub use live::{
     Room, Timer, Who, Written,
 };
 pub use mail::{ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
-pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
+pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

@@ -164,12 +164,7 @@ struct EventDue {
 }
 
 /// The resolution of a duty as a mail may name it: only when it is published.
-fn public_resolution(
-    year: i64,
-    number: i64,
-    title: String,
-    state: &str,
-) -> Option<DutyResolution> {
+fn public_resolution(year: i64, number: i64, title: String, state: &str) -> Option<DutyResolution> {
     (state == "published").then(|| DutyResolution {
         reference: format!("{year}/{number:02}"),
         title,
@@ -177,7 +172,11 @@ fn public_resolution(
 }
 
 /// The accounts of `ids` who have not turned `kind` off.
-pub(crate) async fn recipients(tx: &mut Tx, kind: NoticeKind, ids: &[i64]) -> Result<Vec<Recipient>> {
+pub(crate) async fn recipients(
+    tx: &mut Tx,
+    kind: NoticeKind,
+    ids: &[i64],
+) -> Result<Vec<Recipient>> {
     let mut list = Vec::new();
     let mut seen = HashSet::new();
     for id in ids {
@@ -247,7 +246,11 @@ impl Store {
     /// that are not yet queued and not turned off: open reports for the next council
     /// session and open duties (to the conference's spokespersons), and events
     /// starting within a day (to their people).
-    pub async fn due_reminders(&self, now: Timestamp, schedule: &[u32]) -> Result<Vec<DueReminder>> {
+    pub async fn due_reminders(
+        &self,
+        now: Timestamp,
+        schedule: &[u32],
+    ) -> Result<Vec<DueReminder>> {
         let today = konvent_core::notifications::berlin_date(now);
         let mut due = Vec::new();
         if let Some(horizon) = schedule.iter().max() {

@@ -1780,11 +1780,8 @@ async fn reminders_story(backend: &str, store: &Store) {
         .import_directory(&office(), &demo::directory_rows(), |_| {})
         .await
         .expect("demo imports");
-    let dmk: Grant = Grant::new(
-        Role::Spokesperson,
-        "conference:DMK".parse().expect("scope"),
-    )
-    .expect("grant");
+    let dmk: Grant =
+        Grant::new(Role::Spokesperson, "conference:DMK".parse().expect("scope")).expect("grant");
     let anna = store
         .ensure_account("anna@example.org", "Anna", std::slice::from_ref(&dmk))
         .await
@@ -1795,11 +1792,7 @@ async fn reminders_story(backend: &str, store: &Store) {
         .expect("bert");
     // Bert turns duty mails off and reads English.
     store
-        .save_mail_preferences(
-            bert,
-            "en",
-            &[NoticeKind::DutyDue, NoticeKind::DutyAssigned],
-        )
+        .save_mail_preferences(bert, "en", &[NoticeKind::DutyDue, NoticeKind::DutyAssigned])
         .await
         .expect("preferences");
     assert_eq!(
@@ -1850,7 +1843,10 @@ async fn reminders_story(backend: &str, store: &Store) {
         .save_resolution_notifying(&office(), None, &draft, &relevance, &render)
         .await
         .expect("saved");
-    assert_eq!(queued, 1, "{backend}: Anna hears of the new duties, Bert not");
+    assert_eq!(
+        queued, 1,
+        "{backend}: Anna hears of the new duties, Bert not"
+    );
     {
         let seen = seen.lock().expect("lock");
         assert_eq!(seen.len(), 1);
@@ -1885,11 +1881,18 @@ async fn reminders_story(backend: &str, store: &Store) {
     assert!(store.queue_reminder(&due[0], &first).await.expect("queued"));
     let again = render(&due[0].notice).expect("mail");
     assert!(
-        !store.queue_reminder(&due[0], &again).await.expect("refused"),
+        !store
+            .queue_reminder(&due[0], &again)
+            .await
+            .expect("refused"),
         "{backend}: never twice"
     );
     assert!(
-        store.due_reminders(now, &[7, 1]).await.expect("due").is_empty(),
+        store
+            .due_reminders(now, &[7, 1])
+            .await
+            .expect("due")
+            .is_empty(),
         "{backend}: a second look finds nothing"
     );
     assert_eq!(store.reminders_queued().await.expect("count"), 1);
@@ -1906,9 +1909,15 @@ async fn reminders_story(backend: &str, store: &Store) {
         render(&duty.notice).expect("mail"),
         render(&duty.notice).expect("mail"),
     );
-    let (x, y) = tokio::join!(store.queue_reminder(duty, &a), store.queue_reminder(duty, &b));
+    let (x, y) = tokio::join!(
+        store.queue_reminder(duty, &a),
+        store.queue_reminder(duty, &b)
+    );
     assert_eq!(
-        [x.expect("x"), y.expect("y")].iter().filter(|q| **q).count(),
+        [x.expect("x"), y.expect("y")]
+            .iter()
+            .filter(|q| **q)
+            .count(),
         1,
         "{backend}"
     );
@@ -1960,8 +1969,8 @@ async fn reminders_story(backend: &str, store: &Store) {
         )
         .await
         .expect("submitted");
-    let answered = TriageInput::parse("answered", "Wird in der 61. Sitzung beraten.", "")
-        .expect("triage");
+    let answered =
+        TriageInput::parse("answered", "Wird in der 61. Sitzung beraten.", "").expect("triage");
     let queued = store
         .triage_concern_notifying(&office(), concern, &answered, &render)
         .await
@@ -1985,13 +1994,7 @@ async fn reminders_story(backend: &str, store: &Store) {
     .expect("resolution");
     seen.lock().expect("lock").clear();
     let (_, queued) = store
-        .save_resolution_notifying(
-            &office(),
-            Some(resolution),
-            &published,
-            &relevance,
-            &render,
-        )
+        .save_resolution_notifying(&office(), Some(resolution), &published, &relevance, &render)
         .await
         .expect("published");
     assert_eq!(queued, 2, "{backend}");
@@ -2003,13 +2006,7 @@ async fn reminders_story(backend: &str, store: &Store) {
         .collect();
     assert_eq!(languages, HashSet::from(["de".to_owned(), "en".to_owned()]));
     let (_, queued) = store
-        .save_resolution_notifying(
-            &office(),
-            Some(resolution),
-            &published,
-            &relevance,
-            &render,
-        )
+        .save_resolution_notifying(&office(), Some(resolution), &published, &relevance, &render)
         .await
         .expect("saved again");
     assert_eq!(queued, 0, "{backend}: published before, no second mail");

@@ -66,8 +66,11 @@ pub fn notice_mail(
             "mail-notice-why",
             &[(
                 "kind",
-                t.get(&format!("notice-kind-{}", notice.kind.as_str().replace('_', "-")))
-                    .as_str(),
+                t.get(&format!(
+                    "notice-kind-{}",
+                    notice.kind.as_str().replace('_', "-")
+                ))
+                .as_str(),
             )],
         ),
         opt_out: t.get("mail-notice-opt-out"),
@@ -271,7 +274,10 @@ mod tests {
         };
         let de = notice_mail(&outbox, &settings, &notice("de", topic.clone())).expect("renders");
         assert!(de.subject.contains("DMK"), "{}", de.subject);
-        assert!(de.body_text.contains("https://konvent.example/gremien/aufgaben"));
+        assert!(
+            de.body_text
+                .contains("https://konvent.example/gremien/aufgaben")
+        );
         assert!(
             de.body_text
                 .contains("https://konvent.example/konto/benachrichtigungen"),

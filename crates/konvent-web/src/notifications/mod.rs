@@ -70,12 +70,8 @@ fn page(
     saved: bool,
 ) -> PreferencesPage {
     let t = ctx.tr();
-    let mut field = Field::new(
-        &t,
-        "language",
-        Kind::Select(language_choices(&t, language)),
-    )
-    .hint(t.get("notifications-language-hint"));
+    let mut field = Field::new(&t, "language", Kind::Select(language_choices(&t, language)))
+        .hint(t.get("notifications-language-hint"));
     field.error = error;
     PreferencesPage {
         c: Chrome::new(ctx, "", t.get("notifications-title")),
