@@ -281,7 +281,21 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 31);
+        assert_eq!(table.len(), 32);
+    }
+
+    #[test]
+    fn reminder_days_come_as_a_comma_list_and_are_checked_at_start() {
+        assert_eq!(Settings::parse_reminder_days("7, 1"), Ok(vec![7, 1]));
+        assert_eq!(Settings::parse_reminder_days(""), Ok(vec![]));
+        assert!(Settings::parse_reminder_days("7,eins").is_err());
+        let bad = Settings {
+            reminder_days: vec![7, 0],
+            ..Settings::default()
+        };
+        let message = bad.check_mail().expect_err("refused");
+        assert!(message.contains("reminder_days"), "{message}");
+        assert!(Settings::default().check_mail().is_ok());
     }
 
     #[test]
