@@ -2010,4 +2010,60 @@ async fn reminders_story(backend: &str, store: &Store) {
         .await
         .expect("saved again");
     assert_eq!(queued, 0, "{backend}: published before, no second mail");
+
+    // An event starting in 20 hours reminds its people (Anna), once; one starting in
+    // two days, nobody yet.
+    let now = jiff::Timestamp::now();
+    for (slug, hours) in [("morgen", 20), ("uebermorgen", 48)] {
+        let starts_at = now + SignedDuration::from_hours(hours);
+        let event = store
+            .create_event(&konvent_store::NewEvent {
+                slug: slug.into(),
+                title: format!("Konvent {slug}"),
+                house_rules: String::new(),
+                mute_threshold: 20,
+                feedback_url: None,
+                agenda: vec![konvent_core::konvent::AgendaEntry {
+                    kind: konvent_core::konvent::AgendaKind::Opening,
+                    title: "Beginn".into(),
+                    starts_at,
+                    ends_at: starts_at + SignedDuration::from_hours(2),
+                }],
+                rooms: Vec::new(),
+            })
+            .await
+            .expect("event");
+        store
+            .add_to_event(event, anna, konvent_store::EventRole::Participant)
+            .await
+            .expect("joined");
+    }
+    let events: Vec<_> = store
+        .due_reminders(now, &[7, 1])
+        .await
+        .expect("due")
+        .into_iter()
+        .filter(|r| r.notice.kind == NoticeKind::EventTomorrow)
+        .collect();
+    assert_eq!(events.len(), 1, "{backend}: {events:?}");
+    assert!(
+        matches!(&events[0].notice.topic, NoticeTopic::Event { slug, .. } if slug == "morgen"),
+        "{backend}"
+    );
+    let mail = render(&events[0].notice).expect("mail");
+    assert!(
+        store
+            .queue_reminder(&events[0], &mail)
+            .await
+            .expect("queued")
+    );
+    assert!(
+        store
+            .due_reminders(now, &[7, 1])
+            .await
+            .expect("due")
+            .iter()
+            .all(|r| r.notice.kind != NoticeKind::EventTomorrow),
+        "{backend}: once"
+    );
 }
