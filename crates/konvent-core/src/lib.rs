@@ -7,6 +7,7 @@ pub mod demo;
 pub mod export;
 pub mod gremien;
 pub mod konvent;
+pub mod notifications;
 pub mod strategy;
 pub mod validation;
 

@@ -15,7 +15,9 @@ use konvent_core::gremien::council::ResolutionState;
 
 use crate::audit::{self, Actor, Change};
 use crate::council::Visibility;
+use crate::notifications::{NoticeTopic, Render, notify};
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::notifications::NoticeKind;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -107,12 +109,13 @@ impl Duty {
 
 /// Creates the checklist of a resolution for a conference, unless it exists: the deck's
 /// tasks, owned by the conference's current spokespersons, due relative to the session.
+/// Returns how many tasks were new.
 pub(crate) async fn ensure_duties(
     tx: &mut Tx,
     resolution_id: i64,
     conference_id: i64,
     session_date: Option<Date>,
-) -> Result<()> {
+) -> Result<u64> {
     let today = crate::today().to_string();
     let owners: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT p.name, p.title FROM role_assignments a JOIN persons p ON p.id = a.person_id \
@@ -136,9 +139,10 @@ pub(crate) async fn ensure_duties(
             .join(", ")
     });
     let now = now_micros();
+    let mut created = 0;
     for (position, (phase, task, days)) in RESOLUTION_DUTIES.iter().enumerate() {
         let due = session_date.and_then(|d| d.checked_add(days.days()).ok());
-        sqlx::query(
+        created += sqlx::query(
             "INSERT INTO duties (resolution_id, conference_id, phase, position, task, owner, due_on, \
              created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              ON CONFLICT (resolution_id, conference_id, position) DO NOTHING",
@@ -152,9 +156,10 @@ pub(crate) async fn ensure_duties(
         .bind(due.map(|d| d.to_string()))
         .bind(now)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
     }
-    Ok(())
+    Ok(created)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -359,6 +364,32 @@ impl Store {
 
     /// Decides on a concern; "accepted" puts it on the agenda of the given session.
     pub async fn triage_concern(&self, actor: &Actor, id: i64, triage: &TriageInput) -> Result<()> {
+        self.triage_concern_with(actor, id, triage, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Self::triage_concern`], and when it answers the concern, the mail to its
+    /// author in the same transaction (unless they turned it off). Returns the number
+    /// of mails queued.
+    pub async fn triage_concern_notifying(
+        &self,
+        actor: &Actor,
+        id: i64,
+        triage: &TriageInput,
+        render: Render<'_>,
+    ) -> Result<usize> {
+        self.triage_concern_with(actor, id, triage, Some(render))
+            .await
+    }
+
+    async fn triage_concern_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        triage: &TriageInput,
+        render: Option<Render<'_>>,
+    ) -> Result<usize> {
         let before = self.concern(id).await?;
         let mut tx = self.begin_write().await?;
         let agenda_item = match (triage.status, triage.session_number) {
@@ -399,11 +430,31 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let (conference,): (i64,) =
-            sqlx::query_as("SELECT conference_id FROM concerns WHERE id = $1")
+        let (conference, submitter): (i64, Option<i64>) =
+            sqlx::query_as("SELECT conference_id, submitter_id FROM concerns WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
+        let mut queued = 0;
+        if let (Some(render), Some(submitter)) = (render, submitter)
+            && triage.status == ConcernStatus::Answered
+            && before.status != ConcernStatus::Answered
+        {
+            let topic = NoticeTopic::ConcernAnswered {
+                concern_id: id,
+                title: before.title.clone(),
+                conference: before.conference.clone(),
+                answer: triage.answer.clone().unwrap_or_default(),
+            };
+            queued = notify(
+                &mut tx,
+                render,
+                NoticeKind::ConcernAnswered,
+                &[submitter],
+                &topic,
+            )
+            .await?;
+        }
         audit::record(
             &mut tx,
             actor,
@@ -418,7 +469,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(queued)
     }
 
     /// Creates a workshop with its discussion questions.

@@ -14,7 +14,10 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{self, Actor, Change};
+use crate::cooperation::DutyResolution;
+use crate::notifications::{NoticeTopic, Render, conference_accounts, notify};
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::notifications::NoticeKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
@@ -163,6 +166,14 @@ impl TryFrom<SessionRow> for Session {
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+async fn conference_name(tx: &mut Tx, id: i64) -> Result<String> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM conferences WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(name)
+}
 
 async fn session_in(tx: &mut Tx, number: i64) -> Result<Session> {
     let row: SessionRow = sqlx::query_as(&format!(
@@ -592,7 +603,6 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
-    #[tracing::instrument(skip(self, actor, input, relevance))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
@@ -600,7 +610,50 @@ impl Store {
         input: &ResolutionInput,
         relevance: &[(String, String)],
     ) -> Result<i64> {
+        self.save_resolution_with(actor, existing, input, relevance, None)
+            .await
+            .map(|(id, _)| id)
+    }
+
+    /// [`Self::save_resolution`] with its mails in the same transaction: the
+    /// spokespersons of a conference that gets new duties, and (when the resolution
+    /// becomes published) the spokespersons and offices of every relevant conference,
+    /// unless they turned these off. A draft's number, title and text are never
+    /// given to `render`. Returns the id and the number of mails queued.
+    pub async fn save_resolution_notifying(
+        &self,
+        actor: &Actor,
+        existing: Option<i64>,
+        input: &ResolutionInput,
+        relevance: &[(String, String)],
+        render: Render<'_>,
+    ) -> Result<(i64, usize)> {
+        self.save_resolution_with(actor, existing, input, relevance, Some(render))
+            .await
+    }
+
+    #[tracing::instrument(skip(self, actor, input, relevance, render))]
+    async fn save_resolution_with(
+        &self,
+        actor: &Actor,
+        existing: Option<i64>,
+        input: &ResolutionInput,
+        relevance: &[(String, String)],
+        render: Option<Render<'_>>,
+    ) -> Result<(i64, usize)> {
         let mut tx = self.begin_write().await?;
+        let was_published = match existing {
+            Some(id) => {
+                let state: Option<(String,)> = sqlx::query_as(
+                    "SELECT state FROM resolutions WHERE id = $1 AND deleted_at IS NULL",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                state.is_some_and(|(s,)| s == ResolutionState::Published.as_str())
+            }
+            None => false,
+        };
         let session = match input.session_number {
             Some(n) => Some(session_in(&mut tx, n).await.map_err(|e| match e {
                 StoreError::NotFound => invalid(
@@ -663,6 +716,9 @@ impl Store {
                 (id, "updated")
             }
         };
+        let published = input.state == ResolutionState::Published;
+        let reference = format!("{}/{:02}", input.number.year, input.number.number);
+        let mut queued = 0;
         for (abbreviation, reason) in relevance {
             let conference = match crate::directory::conference_id(&mut tx, abbreviation).await {
                 Ok(id) => id,
@@ -681,7 +737,52 @@ impl Store {
                 .bind(reason)
                 .execute(&mut *tx)
                 .await?;
-            crate::cooperation::ensure_duties(&mut tx, id, conference, session_date).await?;
+            let new_duties =
+                crate::cooperation::ensure_duties(&mut tx, id, conference, session_date).await?;
+            if let Some(render) = render.filter(|_| new_duties > 0) {
+                let topic = NoticeTopic::DutiesAssigned {
+                    conference: abbreviation.clone(),
+                    conference_name: conference_name(&mut tx, conference).await?,
+                    tasks: new_duties as i64,
+                    resolution: published.then(|| DutyResolution {
+                        reference: reference.clone(),
+                        title: input.title.clone(),
+                    }),
+                };
+                let spokespersons =
+                    conference_accounts(&mut tx, abbreviation, &["spokesperson"]).await?;
+                queued += notify(
+                    &mut tx,
+                    render,
+                    NoticeKind::DutyAssigned,
+                    &spokespersons,
+                    &topic,
+                )
+                .await?;
+            }
+        }
+        if let Some(render) = render.filter(|_| published && !was_published) {
+            let mut people = Vec::new();
+            for (abbreviation, _) in relevance {
+                people.extend(
+                    conference_accounts(&mut tx, abbreviation, &["spokesperson", "fachmk_office"])
+                        .await?,
+                );
+            }
+            let topic = NoticeTopic::ResolutionPublished {
+                year: i64::from(input.number.year),
+                number: i64::from(input.number.number),
+                title: input.title.clone(),
+                conferences: relevance.iter().map(|(a, _)| a.clone()).collect(),
+            };
+            queued += notify(
+                &mut tx,
+                render,
+                NoticeKind::ResolutionPublished,
+                &people,
+                &topic,
+            )
+            .await?;
         }
         audit::record(
             &mut tx,
@@ -697,7 +798,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok((id, queued))
     }
 
     /// The reports filed for a session.

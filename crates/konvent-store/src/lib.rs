@@ -16,6 +16,7 @@ mod events;
 mod live;
 mod mail;
 mod moderation;
+mod notifications;
 pub mod password;
 mod podium;
 mod strategy;
@@ -30,7 +31,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
 pub use audit::{Actor, AuditEntry};
-pub use cooperation::{Concern, Duty, Workshop, WorkshopQuestion};
+pub use cooperation::{Concern, Duty, DutyResolution, Workshop, WorkshopQuestion};
 pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };
@@ -48,6 +49,7 @@ pub use mail::{ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_dela
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
+pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

@@ -1754,3 +1754,316 @@ async fn outbox_story(backend: &str, store: &Store) {
     );
     assert_eq!(store.mails(100).await.expect("list").len(), 34, "{backend}");
 }
+
+#[tokio::test]
+async fn reminders_are_queued_once_and_notifications_respect_opt_outs_on_every_backend() {
+    for t in stores().await {
+        reminders_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+/// Noon in Berlin on `day`.
+fn berlin_noon(day: jiff::civil::Date) -> jiff::Timestamp {
+    konvent_core::konvent::berlin_time(day, 12, 0).expect("a Berlin time")
+}
+
+async fn reminders_story(backend: &str, store: &Store) {
+    use std::sync::Mutex;
+
+    use konvent_core::gremien::cooperation::{ConcernInput, TriageInput};
+    use konvent_core::gremien::council::{ReportInput, ResolutionInput, SessionInput};
+    use konvent_core::notifications::NoticeKind;
+    use konvent_store::{NewMail, Notice, NoticeTopic};
+
+    store
+        .import_directory(&office(), &demo::directory_rows(), |_| {})
+        .await
+        .expect("demo imports");
+    let dmk: Grant =
+        Grant::new(Role::Spokesperson, "conference:DMK".parse().expect("scope")).expect("grant");
+    let anna = store
+        .ensure_account("anna@example.org", "Anna", std::slice::from_ref(&dmk))
+        .await
+        .expect("anna");
+    let bert = store
+        .ensure_account("bert@example.org", "Bert", &[dmk])
+        .await
+        .expect("bert");
+    // Bert turns duty mails off and reads English.
+    store
+        .save_mail_preferences(bert, "en", &[NoticeKind::DutyDue, NoticeKind::DutyAssigned])
+        .await
+        .expect("preferences");
+    assert_eq!(
+        store.mail_preferences(bert).await.expect("read"),
+        (
+            "en".to_owned(),
+            vec![NoticeKind::DutyAssigned, NoticeKind::DutyDue]
+        ),
+        "{backend}"
+    );
+
+    // The renderer records what it was asked to write.
+    let seen: Mutex<Vec<Notice>> = Mutex::new(Vec::new());
+    let render = |n: &Notice| -> Option<NewMail> {
+        seen.lock().expect("lock").push(n.clone());
+        Some(NewMail {
+            message_id: format!("<{}@konvent.test>", konvent_store::new_token()),
+            kind: n.kind.as_str().into(),
+            recipient: n.recipient.email.clone(),
+            language: n.recipient.language.clone(),
+            subject: format!("{:?}", n.topic),
+            body_text: format!("{:?}", n.topic),
+            body_html: String::new(),
+        })
+    };
+
+    // A session on D with a draft resolution relevant for the DMK: its seven duties
+    // fall due relative to D (14 days before, 7 days before, …).
+    let d = jiff::civil::date(2030, 3, 20);
+    let session = SessionInput::parse("60", "2030-03-20", "10:00", "12:00", "", "", "planned")
+        .expect("session");
+    store
+        .create_session(&office(), &session, 21)
+        .await
+        .expect("session created");
+    let draft_title = "Geheimer Entwurf zur Registermodernisierung";
+    let draft = ResolutionInput::parse(
+        "2030/01",
+        draft_title,
+        "Vertraulicher Entwurfstext",
+        "",
+        "60",
+        "draft",
+    )
+    .expect("resolution");
+    let relevance = vec![("DMK".to_owned(), "Digitales".to_owned())];
+    let (resolution, queued) = store
+        .save_resolution_notifying(&office(), None, &draft, &relevance, &render)
+        .await
+        .expect("saved");
+    assert_eq!(
+        queued, 1,
+        "{backend}: Anna hears of the new duties, Bert not"
+    );
+    {
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].recipient.account_id, anna);
+        match &seen[0].topic {
+            NoticeTopic::DutiesAssigned {
+                conference,
+                tasks,
+                resolution,
+                ..
+            } => {
+                assert_eq!((conference.as_str(), *tasks), ("DMK", 7));
+                assert!(resolution.is_none(), "{backend}: a draft is never named");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let mails = store.mails(50).await.expect("mails");
+    assert!(
+        mails.iter().all(|m| !m.subject.contains(draft_title)),
+        "{backend}: the draft's title is in no mail"
+    );
+
+    // Seven days before the first duty (D − 14): one reminder, to Anna only.
+    let now = berlin_noon(d.checked_sub(jiff::Span::new().days(21)).expect("date"));
+    let due = store.due_reminders(now, &[7, 1]).await.expect("due");
+    assert_eq!(due.len(), 1, "{backend}: {due:?}");
+    assert_eq!(due[0].notice.kind, NoticeKind::DutyDue);
+    assert_eq!(due[0].notice.recipient.account_id, anna);
+    assert_eq!((due[0].days_before, due[0].due_on), (7, date(2030, 3, 6)));
+    let first = render(&due[0].notice).expect("mail");
+    assert!(store.queue_reminder(&due[0], &first).await.expect("queued"));
+    let again = render(&due[0].notice).expect("mail");
+    assert!(
+        !store
+            .queue_reminder(&due[0], &again)
+            .await
+            .expect("refused"),
+        "{backend}: never twice"
+    );
+    assert!(
+        store
+            .due_reminders(now, &[7, 1])
+            .await
+            .expect("due")
+            .is_empty(),
+        "{backend}: a second look finds nothing"
+    );
+    assert_eq!(store.reminders_queued().await.expect("count"), 1);
+
+    // Two nodes race for the same reminder: exactly one queues it.
+    let now = berlin_noon(d.checked_sub(jiff::Span::new().days(8)).expect("date"));
+    let due = store.due_reminders(now, &[7, 1]).await.expect("due");
+    let duty = due
+        .iter()
+        .find(|r| r.notice.kind == NoticeKind::DutyDue)
+        .expect("the duty due in a day");
+    assert_eq!(duty.days_before, 1, "{backend}");
+    let (a, b) = (
+        render(&duty.notice).expect("mail"),
+        render(&duty.notice).expect("mail"),
+    );
+    let (x, y) = tokio::join!(
+        store.queue_reminder(duty, &a),
+        store.queue_reminder(duty, &b)
+    );
+    assert_eq!(
+        [x.expect("x"), y.expect("y")]
+            .iter()
+            .filter(|q| **q)
+            .count(),
+        1,
+        "{backend}"
+    );
+
+    // A week before the session both spokespersons are reminded of the open report
+    // (Bert turned only duty mails off); once it is filed, nobody is.
+    let now = berlin_noon(d.checked_sub(jiff::Span::new().days(7)).expect("date"));
+    let reports: Vec<_> = store
+        .due_reminders(now, &[7, 1])
+        .await
+        .expect("due")
+        .into_iter()
+        .filter(|r| r.notice.kind == NoticeKind::ReportDue)
+        .collect();
+    assert_eq!(reports.len(), 2, "{backend}: {reports:?}");
+    assert!(reports.iter().all(|r| r.days_before == 7 && r.due_on == d));
+    store
+        .file_report(
+            &Actor::account(anna, "Anna"),
+            60,
+            "DMK",
+            &ReportInput {
+                no_exchange: true,
+                collaboration: None,
+                perception: None,
+                topics: None,
+                problems: None,
+            },
+        )
+        .await
+        .expect("filed");
+    let now = berlin_noon(d.checked_sub(jiff::Span::new().days(1)).expect("date"));
+    assert!(
+        store
+            .due_reminders(now, &[7, 1])
+            .await
+            .expect("due")
+            .iter()
+            .all(|r| r.notice.kind != NoticeKind::ReportDue),
+        "{backend}: a filed report reminds nobody"
+    );
+
+    // Anna's concern is answered: she gets a mail, once.
+    let concern = store
+        .submit_concern(
+            &Actor::account(anna, "Anna"),
+            "DMK",
+            &ConcernInput::parse("concern", "Schnittstellen", "Bitte klären").expect("concern"),
+        )
+        .await
+        .expect("submitted");
+    let answered =
+        TriageInput::parse("answered", "Wird in der 61. Sitzung beraten.", "").expect("triage");
+    let queued = store
+        .triage_concern_notifying(&office(), concern, &answered, &render)
+        .await
+        .expect("triaged");
+    assert_eq!(queued, 1, "{backend}");
+    let queued = store
+        .triage_concern_notifying(&office(), concern, &answered, &render)
+        .await
+        .expect("triaged again");
+    assert_eq!(queued, 0, "{backend}: answered before, no second mail");
+
+    // Publishing the resolution tells both spokespersons (Bert in English), once.
+    let published = ResolutionInput::parse(
+        "2030/01",
+        "Registermodernisierung",
+        "Beschlusstext",
+        "",
+        "60",
+        "published",
+    )
+    .expect("resolution");
+    seen.lock().expect("lock").clear();
+    let (_, queued) = store
+        .save_resolution_notifying(&office(), Some(resolution), &published, &relevance, &render)
+        .await
+        .expect("published");
+    assert_eq!(queued, 2, "{backend}");
+    let languages: HashSet<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|n| n.recipient.language.clone())
+        .collect();
+    assert_eq!(languages, HashSet::from(["de".to_owned(), "en".to_owned()]));
+    let (_, queued) = store
+        .save_resolution_notifying(&office(), Some(resolution), &published, &relevance, &render)
+        .await
+        .expect("saved again");
+    assert_eq!(queued, 0, "{backend}: published before, no second mail");
+
+    // An event starting in 20 hours reminds its people (Anna), once; one starting in
+    // two days, nobody yet.
+    let now = jiff::Timestamp::now();
+    for (slug, hours) in [("morgen", 20), ("uebermorgen", 48)] {
+        let starts_at = now + SignedDuration::from_hours(hours);
+        let event = store
+            .create_event(&konvent_store::NewEvent {
+                slug: slug.into(),
+                title: format!("Konvent {slug}"),
+                house_rules: String::new(),
+                mute_threshold: 20,
+                feedback_url: None,
+                agenda: vec![konvent_core::konvent::AgendaEntry {
+                    kind: konvent_core::konvent::AgendaKind::Opening,
+                    title: "Beginn".into(),
+                    starts_at,
+                    ends_at: starts_at + SignedDuration::from_hours(2),
+                }],
+                rooms: Vec::new(),
+            })
+            .await
+            .expect("event");
+        store
+            .add_to_event(event, anna, konvent_store::EventRole::Participant)
+            .await
+            .expect("joined");
+    }
+    let events: Vec<_> = store
+        .due_reminders(now, &[7, 1])
+        .await
+        .expect("due")
+        .into_iter()
+        .filter(|r| r.notice.kind == NoticeKind::EventTomorrow)
+        .collect();
+    assert_eq!(events.len(), 1, "{backend}: {events:?}");
+    assert!(
+        matches!(&events[0].notice.topic, NoticeTopic::Event { slug, .. } if slug == "morgen"),
+        "{backend}"
+    );
+    let mail = render(&events[0].notice).expect("mail");
+    assert!(
+        store
+            .queue_reminder(&events[0], &mail)
+            .await
+            .expect("queued")
+    );
+    assert!(
+        store
+            .due_reminders(now, &[7, 1])
+            .await
+            .expect("due")
+            .iter()
+            .all(|r| r.notice.kind != NoticeKind::EventTomorrow),
+        "{backend}: once"
+    );
+}

@@ -18,6 +18,7 @@ pub mod live;
 pub mod mail;
 mod markdown;
 pub mod metrics;
+pub mod notifications;
 mod oparl;
 mod pages;
 mod pdf;
@@ -137,6 +138,12 @@ pub async fn serve(
     // Our own accept loop (not `axum::serve`): header, body and send timeouts and
     // connection limits; see `server`. Handlers get `ConnectInfo<SocketAddr>` as before.
     let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let reminders = tokio::spawn(notifications::scheduler::run(
+        state.store.clone(),
+        state.mail.clone(),
+        state.settings.clone(),
+        mail_stopped.clone(),
+    ));
     let mail_worker = tokio::spawn(mail::worker::run(
         state.store.clone(),
         state.mail.clone(),
@@ -156,5 +163,7 @@ pub async fn serve(
         tracing::warn!("the mail being sent did not finish in time; its lease will release it");
     }
     checkpoints.abort();
+    // A reminder being queued is one transaction: stopped here, it is queued later.
+    reminders.abort();
     served
 }

@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, layout, live, mail,
-    metrics, pages, session, strategy,
+    metrics, notifications, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -233,6 +233,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/konten/{id}/rollen/entfernen",
             post(accounts::remove_grant),
+        )
+        // Reminders and notifications: what a person's mails are and which they get.
+        .route(
+            "/konto/benachrichtigungen",
+            get(notifications::preferences).post(notifications::save_preferences),
         )
         // The mail outbox (admins).
         .route("/admin/mails", get(mail::admin::list))

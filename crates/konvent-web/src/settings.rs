@@ -72,6 +72,9 @@ pub struct Settings {
     pub smtp_url: String,
     /// The sender of every mail, a mailbox such as `konvent <noreply@example.org>`.
     pub mail_from: String,
+    /// Days before a report's session or a duty's date on which its spokespersons are
+    /// reminded; empty: no reminders.
+    pub reminder_days: Vec<u32>,
 }
 
 impl Default for Settings {
@@ -111,6 +114,7 @@ impl Default for Settings {
             metrics_loopback: true,
             smtp_url: String::new(),
             mail_from: "konvent <noreply@localhost>".to_owned(),
+            reminder_days: vec![7, 1],
         }
     }
 }
@@ -175,7 +179,21 @@ impl Settings {
     /// Checks the mail settings: `smtp_url` (when set) and `mail_from` must parse. The
     /// server refuses to start otherwise, with this message.
     pub fn check_mail(&self) -> Result<(), String> {
+        konvent_core::notifications::check_schedule(&self.reminder_days)
+            .map_err(|e| format!("reminder_days: {e}"))?;
         crate::mail::MailConfig::from_settings(self).map(|_| ())
+    }
+
+    /// Parses `KONVENT_REMINDER_DAYS`: days separated by commas ("7,1"), or empty.
+    pub fn parse_reminder_days(text: &str) -> Result<Vec<u32>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                d.parse::<u32>()
+                    .map_err(|_| format!("reminder day {d:?} is not a number of days"))
+            })
+            .collect()
     }
 
     /// The database URL to connect to: the configured one or SQLite in the data folder.
@@ -248,6 +266,7 @@ impl fmt::Debug for Settings {
             .field("metrics_loopback", &self.metrics_loopback)
             .field("smtp_url", &crate::mail::redact_url(&self.smtp_url))
             .field("mail_from", &self.mail_from)
+            .field("reminder_days", &self.reminder_days)
             .finish_non_exhaustive()
     }
 }
@@ -262,7 +281,21 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 31);
+        assert_eq!(table.len(), 32);
+    }
+
+    #[test]
+    fn reminder_days_come_as_a_comma_list_and_are_checked_at_start() {
+        assert_eq!(Settings::parse_reminder_days("7, 1"), Ok(vec![7, 1]));
+        assert_eq!(Settings::parse_reminder_days(""), Ok(vec![]));
+        assert!(Settings::parse_reminder_days("7,eins").is_err());
+        let bad = Settings {
+            reminder_days: vec![7, 0],
+            ..Settings::default()
+        };
+        let message = bad.check_mail().expect_err("refused");
+        assert!(message.contains("reminder_days"), "{message}");
+        assert!(Settings::default().check_mail().is_ok());
     }
 
     #[test]

@@ -172,6 +172,10 @@ fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings
     if let Ok(from) = std::env::var("KONVENT_MAIL_FROM") {
         settings.mail_from = from;
     }
+    if let Ok(days) = std::env::var("KONVENT_REMINDER_DAYS") {
+        settings.reminder_days = Settings::parse_reminder_days(&days)
+            .map_err(|e| anyhow::anyhow!("KONVENT_REMINDER_DAYS: {e}"))?;
+    }
     Ok(settings)
 }
 

@@ -561,10 +561,22 @@ pub async fn triage_concern(
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let errors = match TriageInput::parse(&form.status, &form.answer, &form.session_number) {
-        Ok(triage) => match state.store.triage_concern(&ctx.actor()?, id, &triage).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/gremien/anliegen/{id}")).into_response()),
-            Err(e) => store_errors("status", e)?,
-        },
+        Ok(triage) => {
+            let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
+            match state
+                .store
+                .triage_concern_notifying(&ctx.actor()?, id, &triage, &render)
+                .await
+            {
+                Ok(queued) => {
+                    if queued > 0 {
+                        state.mail.wake();
+                    }
+                    return Ok(Redirect::to(&format!("/gremien/anliegen/{id}")).into_response());
+                }
+                Err(e) => store_errors("status", e)?,
+            }
+        }
         Err(errors) => errors,
     };
     let page = concern_view(&state, &ctx, id, Some(&form), &errors).await?;

@@ -205,15 +205,21 @@ async fn save(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
+    let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
     match state
         .store
-        .save_resolution(&ctx.actor()?, existing, &input, &relevance)
+        .save_resolution_notifying(&ctx.actor()?, existing, &input, &relevance, &render)
         .await
     {
-        Ok(_) => Ok(Ok(format!(
-            "/gremien/beschluesse/{}/{:02}",
-            input.number.year, input.number.number
-        ))),
+        Ok((_, queued)) => {
+            if queued > 0 {
+                state.mail.wake();
+            }
+            Ok(Ok(format!(
+                "/gremien/beschluesse/{}/{:02}",
+                input.number.year, input.number.number
+            )))
+        }
         Err(e) => Ok(Err(store_errors("number", e)?)),
     }
 }

@@ -171,6 +171,10 @@ pub(crate) fn conference(abbreviation: &str) -> Scope {
 async fn plant(app: &TestApp) {
     let admin = Actor::system("Leak-Test");
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    // A spokesperson of the UMK, who is mailed about the UMK's new duties.
+    let umk =
+        Grant::new(Role::Spokesperson, "conference:UMK".parse().expect("scope")).expect("grant");
+    user_with(app, "Sprecherin UMK", &[umk]).await;
 
     // Unpublished resolutions, relevant for the UMK, on the agenda of the 48th session.
     for (number, state, title, body) in [
@@ -200,8 +204,12 @@ async fn plant(app: &TestApp) {
             "Betrifft die Umweltministerkonferenz {}",
             marker("relevance reason of a draft resolution")
         );
+        // Saved as the pages save it: with the mails to the UMK's spokespersons (new
+        // duties), which must not name an unpublished resolution.
+        let render =
+            konvent_web::notifications::mail::renderer(&app.state.mail, &app.state.settings);
         app.store
-            .save_resolution(&admin, None, &input, &[("UMK".to_owned(), reason)])
+            .save_resolution_notifying(&admin, None, &input, &[("UMK".to_owned(), reason)], &render)
             .await
             .expect("resolution saved");
     }
@@ -868,6 +876,45 @@ async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
             secret.what,
             secret.marker
         );
+    }
+    // Mails go to people outside the council too: no unpublished resolution in any.
+    let mails = app.store.mails(1000).await.expect("mails");
+    assert!(
+        mails.iter().any(|m| m.kind == "duty_assigned"),
+        "the UMK's spokesperson was mailed: {mails:?}"
+    );
+    let mut written: Vec<(String, String)> = mails
+        .iter()
+        .map(|m| (format!("mail {} subject", m.id), m.subject.clone()))
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let dir = app.state.settings.data_dir.join("outbox-files");
+    loop {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        if files.len() >= mails.len() || std::time::Instant::now() > deadline {
+            for f in files {
+                // Quoted-printable soft line breaks could split a marker.
+                let text = std::fs::read_to_string(f.path())
+                    .unwrap_or_default()
+                    .replace("=\r\n", "")
+                    .replace("=\n", "");
+                written.push((f.path().display().to_string(), text));
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for secret in SECRETS.iter().filter(|s| !s.hidden_from.is_empty()) {
+        if !secret.what.contains("resolution") {
+            continue;
+        }
+        for (place, text) in &written {
+            if text.contains(secret.marker) {
+                leaks.push(format!("a mail carries {} in {place}", secret.what));
+            }
+        }
     }
     assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
 }

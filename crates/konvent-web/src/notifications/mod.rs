@@ -1,0 +1,128 @@
+//! Reminders and notifications (issue 18): the page where a signed-in person chooses
+//! the language of their mails and turns kinds of reminder and notification off
+//! (`/konto/benachrichtigungen`, linked from the user menu and from every such mail),
+//! the mails themselves (`mail`) and the scheduler that queues reminders (`scheduler`).
+
+pub mod mail;
+pub mod scheduler;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use konvent_core::notifications::NoticeKind;
+
+use crate::AppState;
+use crate::ctx::{CsrfPairs, Ctx};
+use crate::error::{AppError, AppResult};
+use crate::forms::{Choice, Field, Kind, choices};
+use crate::i18n::{Lang, Tr};
+use crate::layout::{Chrome, render};
+
+/// Fields a client may send at most: the kinds, the language and the CSRF token.
+const MAX_FIELDS: usize = NoticeKind::ALL.len() + 4;
+
+struct KindBox {
+    value: &'static str,
+    label: String,
+    on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct PreferencesPage {
+    c: Chrome,
+    reminders: Vec<KindBox>,
+    changes: Vec<KindBox>,
+    language: Field,
+    saved: bool,
+}
+
+fn boxes(t: &Tr, off: &[NoticeKind], reminders: bool) -> Vec<KindBox> {
+    NoticeKind::ALL
+        .into_iter()
+        .filter(|k| k.is_reminder() == reminders)
+        .map(|k| KindBox {
+            value: k.as_str(),
+            label: t.get(&format!("notice-kind-{}", k.as_str().replace('_', "-"))),
+            on: !off.contains(&k),
+        })
+        .collect()
+}
+
+fn language_choices(t: &Tr, selected: &str) -> Vec<Choice> {
+    choices(
+        [Lang::De, Lang::En].map(|l| {
+            (
+                l.code().to_owned(),
+                t.get(&format!("language-{}", l.code())),
+            )
+        }),
+        selected,
+    )
+}
+
+fn page(
+    ctx: &Ctx,
+    language: &str,
+    off: &[NoticeKind],
+    error: Option<String>,
+    saved: bool,
+) -> PreferencesPage {
+    let t = ctx.tr();
+    let mut field = Field::new(&t, "language", Kind::Select(language_choices(&t, language)))
+        .hint(t.get("notifications-language-hint"));
+    field.error = error;
+    PreferencesPage {
+        c: Chrome::new(ctx, "", t.get("notifications-title")),
+        reminders: boxes(&t, off, true),
+        changes: boxes(&t, off, false),
+        language: field,
+        saved,
+    }
+}
+
+pub async fn preferences(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let me = ctx.signed_in()?;
+    let (language, off) = state.store.mail_preferences(me.user_id).await?;
+    render(&page(&ctx, &language, &off, None, false))
+}
+
+/// Saves the language and the kinds left ticked (`on`); every kind not ticked is off.
+pub async fn save_preferences(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfPairs(pairs): CsrfPairs,
+) -> AppResult<Response> {
+    let me = ctx.signed_in()?;
+    if pairs.len() > MAX_FIELDS {
+        return Err(AppError::BadRequest("Zu viele Formularfelder.".into()));
+    }
+    let mut on = Vec::new();
+    let mut language = "";
+    for (name, value) in &pairs {
+        match name.as_str() {
+            "on" => on.push(
+                value
+                    .parse::<NoticeKind>()
+                    .map_err(|_| AppError::BadRequest("Unbekannte Benachrichtigung.".into()))?,
+            ),
+            "language" => language = value.as_str(),
+            _ => {}
+        }
+    }
+    let off: Vec<NoticeKind> = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| !on.contains(k))
+        .collect();
+    let Some(lang) = Lang::parse(language) else {
+        let error = ctx.tr().get("notifications-language-invalid");
+        let page = page(&ctx, language, &off, Some(error), false);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    state
+        .store
+        .save_mail_preferences(me.user_id, lang.code(), &off)
+        .await?;
+    Ok(render(&page(&ctx, lang.code(), &off, None, true))?.into_response())
+}
