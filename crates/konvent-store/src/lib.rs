@@ -18,6 +18,7 @@ mod mail;
 mod moderation;
 pub mod password;
 mod podium;
+mod registrations;
 mod strategy;
 mod venue;
 
@@ -44,9 +45,13 @@ pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,
 };
-pub use mail::{ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
+pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
+};
+pub use registrations::{
+    Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
+    RegistrationStatus,
 };
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,

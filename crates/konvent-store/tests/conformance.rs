@@ -1504,6 +1504,7 @@ fn mail(n: usize) -> konvent_store::NewMail {
         subject: format!("Einladung {n}"),
         body_text: format!("Link {n}"),
         body_html: format!("<p>Link {n}</p>"),
+        calendar: None,
     }
 }
 
@@ -1524,7 +1525,13 @@ async fn outbox_story(backend: &str, store: &Store) {
         by: &office,
         valid_for: SignedDuration::from_hours(1),
     };
-    let first = mail(1);
+    let first = konvent_store::NewMail {
+        calendar: Some(konvent_store::CalendarPart {
+            method: "REQUEST".into(),
+            ics: "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".into(),
+        }),
+        ..mail(1)
+    };
     store
         .create_link_with_mail(&link, &first)
         .await
@@ -1566,6 +1573,11 @@ async fn outbox_story(backend: &str, store: &Store) {
         (a.attempts, a.body_text.as_str()),
         (1, "Link 1"),
         "{backend}"
+    );
+    assert_eq!(
+        a.calendar(),
+        first.calendar,
+        "{backend}: the calendar part is kept"
     );
     assert!(
         store
