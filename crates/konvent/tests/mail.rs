@@ -608,8 +608,17 @@ fn ics_lines(ics: &str) -> Vec<String> {
     lines
 }
 
+/// A property's parameters and value (`;…:…` or `:…`): of the event, or for METHOD of
+/// the calendar.
 fn property<'a>(lines: &'a [String], name: &str) -> &'a str {
-    lines
+    let from = match name {
+        "METHOD" => 0,
+        _ => lines
+            .iter()
+            .position(|l| l == "BEGIN:VEVENT")
+            .expect("an event"),
+    };
+    lines[from..]
         .iter()
         .find_map(|l| {
             l.strip_prefix(name)
@@ -629,7 +638,8 @@ fn calendar_of(mail: &Value, method: &str) -> Vec<String> {
     let content_type = inline["content_type"].as_str().unwrap_or_default();
     assert!(content_type.starts_with("text/calendar"), "{content_type}");
     assert!(
-        content_type.contains(&format!("method={method}")),
+        content_type.contains(&format!("method={method}"))
+            || content_type.contains(&format!("method=\"{method}\"")),
         "{content_type}"
     );
     let attached = parts

@@ -56,12 +56,12 @@ class Handler:
         for part in message.walk():
             if part.is_multipart():
                 continue
-            name = part.get_filename()
-            if part.get_content_type() == "text/calendar" or (name or "").endswith(".ics"):
+            filename = part.get_filename()
+            if part.get_content_type() == "text/calendar" or (filename or "").endswith(".ics"):
                 calendars.append(
                     {
                         "content_type": str(part["Content-Type"]),
-                        "filename": name,
+                        "filename": filename,
                         "disposition": part.get_content_disposition(),
                         "text": part.get_payload(decode=True).decode("utf-8"),
                     }
