@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod live;
 mod mail;
+mod meetings;
 mod moderation;
 pub mod password;
 mod podium;
@@ -46,6 +47,7 @@ pub use live::{
     Room, Timer, Who, Written,
 };
 pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
+pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };

@@ -234,6 +234,15 @@ pub fn router(state: AppState) -> Router {
             "/gremien/anliegen/{id}",
             get(council::concern).post(council::triage_concern),
         )
+        // Meeting invitations as calendar entries (issue 18).
+        .route(
+            "/gremien/sitzungen/{id}/einladungen",
+            post(council::invitations::send_for_session),
+        )
+        .route(
+            "/gremien/sitzungen/{id}/nachbesprechung/einladungen",
+            post(council::invitations::send_for_follow_up),
+        )
         .route("/gremien/workshops", get(council::workshops))
         .route("/gremien/workshops/{id}", get(council::workshop))
         .route(

@@ -21,6 +21,7 @@ mod moderation;
 mod oparl;
 mod podium;
 mod questions_pins;
+mod registration;
 mod shell;
 mod strategy;
 mod walkthrough;
