@@ -801,3 +801,163 @@ async fn a_registration_is_confirmed_by_mail_gets_a_calendar_entry_and_the_waiti
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(smtp.messages().len(), 5, "no further mail");
 }
+
+/// The messages for `recipient`, oldest first.
+fn to<'a>(messages: &'a [Value], recipient: &str) -> Vec<&'a Value> {
+    messages
+        .iter()
+        .filter(|m| m["envelope_to"][0] == recipient)
+        .collect()
+}
+
+/// Waits until no further message arrives for a second; returns them all.
+async fn settled(smtp: &Smtp, at_least: usize) -> Vec<Value> {
+    let mut count = smtp.wait_for_messages(at_least).await.len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = smtp.messages();
+        if now.len() == count {
+            return now;
+        }
+        count = now.len();
+    }
+}
+
+#[tokio::test]
+async fn session_invitations_are_requests_a_move_updates_them_and_a_cancellation_cancels() {
+    let Some(python) = python_with_aiosmtpd("meeting invitations") else {
+        return;
+    };
+    let dir = TempDir::new("meetings");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+
+    // Two council members (the demo has none): invited, and their accounts created.
+    for (n, member) in ["mitglied.eins@example.org", "mitglied.zwei@example.org"]
+        .into_iter()
+        .enumerate()
+    {
+        app.invite(member).await;
+        let messages = smtp.wait_for_messages(n + 1).await;
+        let link = first_link(&messages[n], "/einladung/");
+        let (status, page) = app
+            .post_anonymous(
+                link.trim_start_matches(&app.base),
+                &[
+                    ("display_name", "Mitglied"),
+                    ("password", "ein langes Passwort 123"),
+                    ("password_repeat", "ein langes Passwort 123"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303, "{page}");
+    }
+    let before = smtp.messages().len();
+
+    let (status, page) = app.get("/gremien/sitzungen/48").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/gremien/sitzungen/48/einladungen"),
+        "the button"
+    );
+    let (status, page) = app.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(status, 303, "{page}");
+    let first: Vec<Value> = settled(&smtp, before + 1).await.split_off(before);
+    let invited = first.len();
+    assert!(invited >= 2, "{first:#?}");
+    let recipient = first[0]["envelope_to"][0]
+        .as_str()
+        .expect("a recipient")
+        .to_owned();
+    let mut recipients: Vec<&str> = first
+        .iter()
+        .filter_map(|m| m["envelope_to"][0].as_str())
+        .collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!(recipients.len(), invited, "one invitation each");
+    let invitation = calendar_of(&first[0], "REQUEST");
+    let uid = property(&invitation, "UID").to_owned();
+    let sequence = |lines: &[String]| -> i64 {
+        property(lines, "SEQUENCE")
+            .trim_start_matches(':')
+            .parse()
+            .expect("a number")
+    };
+    let first_sequence = sequence(&invitation);
+    assert!(uid.contains("session-"), "{uid}");
+    assert!(property(&invitation, "ORGANIZER").contains("mailto:"));
+    assert!(
+        property(&invitation, "ATTENDEE").ends_with(&format!("mailto:{recipient}")),
+        "{invitation:?}"
+    );
+
+    // Pressing again invites nobody twice.
+    app.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(
+        settled(&smtp, before + invited).await.len(),
+        before + invited
+    );
+
+    // Moved: an update to everybody, same UID, higher SEQUENCE, the new date.
+    let edit = |date: &'static str, state: &'static str| {
+        [
+            ("number", "48"),
+            ("date", date),
+            ("start_time", "10:00"),
+            ("end_time", "15:00"),
+            ("place", "Berlin, Bundesrat"),
+            ("video_url", ""),
+            ("state", state),
+        ]
+    };
+    let (status, page) = app
+        .post(
+            "/gremien/sitzungen/48/bearbeiten",
+            &edit("2027-03-17", "invited"),
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let moved = settled(&smtp, before + 2 * invited).await;
+    assert_eq!(moved.len(), before + 2 * invited);
+    let update = *to(&moved, &recipient).last().expect("a mail");
+    assert!(
+        update["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Geändert")),
+        "{update}"
+    );
+    let update = calendar_of(update, "REQUEST");
+    assert_eq!(property(&update, "UID"), uid);
+    assert!(sequence(&update) > first_sequence);
+    assert_eq!(
+        property(&update, "DTSTART"),
+        ";TZID=Europe/Berlin:20270317T100000"
+    );
+
+    // Saved unchanged: nothing sent.
+    app.post(
+        "/gremien/sitzungen/48/bearbeiten",
+        &edit("2027-03-17", "invited"),
+    )
+    .await;
+    assert_eq!(
+        settled(&smtp, before + 2 * invited).await.len(),
+        before + 2 * invited
+    );
+
+    // Cancelled: METHOD:CANCEL, same UID, higher SEQUENCE still.
+    let (status, _) = app
+        .post(
+            "/gremien/sitzungen/48/bearbeiten",
+            &edit("2027-03-17", "cancelled"),
+        )
+        .await;
+    assert_eq!(status, 303);
+    let all = settled(&smtp, before + 3 * invited).await;
+    assert_eq!(all.len(), before + 3 * invited);
+    let cancel = calendar_of(to(&all, &recipient).last().expect("a mail"), "CANCEL");
+    assert_eq!(property(&cancel, "UID"), uid);
+    assert_eq!(property(&cancel, "STATUS"), ":CANCELLED");
+    assert!(sequence(&cancel) > sequence(&update));
+}
