@@ -11,6 +11,11 @@
 //! without anyone having to remember it. Pressing the button again invites those added
 //! to the directory since (the others are not mailed twice).
 //!
+//! Invitees: for a session, the council's members and the conferences' offices (their
+//! accounts, and office addresses that are mail addresses); for a follow-up meeting, the
+//! people its page lists with an address: the offices and the spokespersons' and
+//! offices' accounts of the conferences the session's resolutions concern.
+//!
 //! The update follows the change in its own transaction, right after it: what an
 //! invitation said is stored (`sent_as`), so a missed update (the node died in between)
 //! goes out with the next save or press of the button, and never twice.
@@ -21,7 +26,7 @@ use jiff::Timestamp;
 use konvent_core::authz::Action;
 use konvent_core::gremien::council::SessionState;
 use konvent_store::{
-    CalendarPart, FollowUp, InvitationMail, Invitee, MeetingKind, NewMail, Session,
+    CalendarPart, FollowUp, InvitationMail, Invitee, MeetingKind, NewMail, Session, Visibility,
 };
 
 use super::feeds::{follow_up_event, sequence, session_event};
@@ -174,7 +179,7 @@ pub async fn send_for_follow_up(
     let entry = follow_up_event(&state.settings.public_base(), &t, &f);
     let when = when(&f.date, f.start_time, f.end_time);
     let compose = composer(&state, &entry, &when);
-    let invitees = state.store.meeting_invitees().await?;
+    let invitees = follow_up_invitees(&state, number).await?;
     state
         .store
         .send_meeting_invitations(
@@ -188,6 +193,45 @@ pub async fn send_for_follow_up(
         .await?;
     state.mail.wake();
     Ok(Redirect::to(&format!("/gremien/sitzungen/{number}#nachbesprechung")).into_response())
+}
+
+/// Whom a follow-up meeting invites, with an address (the session page lists them).
+async fn follow_up_invitees(state: &AppState, number: i64) -> AppResult<Vec<Invitee>> {
+    use konvent_core::authz::{Role, Scope};
+    let mut concerned = std::collections::BTreeSet::new();
+    for r in state.store.resolutions(Visibility::Confidential).await? {
+        if r.session_number == Some(number) {
+            concerned.extend(r.relevance.into_iter().map(|v| v.conference));
+        }
+    }
+    let mut list: Vec<Invitee> = Vec::new();
+    let mut add = |email: &str, name: &str| {
+        let email = email.trim().to_lowercase();
+        if crate::accounts::is_plausible_email(&email) && !list.iter().any(|i| i.email == email) {
+            list.push(Invitee {
+                email,
+                name: name.to_owned(),
+            });
+        }
+    };
+    for c in state.store.conferences().await? {
+        if !concerned.contains(&c.abbreviation) {
+            continue;
+        }
+        if let Some(office) = &c.office_contact {
+            add(office, &c.name);
+        }
+    }
+    for account in state.store.accounts().await? {
+        let speaks = account.grants.iter().any(|g| {
+            matches!(g.role, Role::Spokesperson | Role::FachmkOffice)
+                && matches!(&g.scope, Scope::Conference(a) if concerned.contains(a.as_str()))
+        });
+        if speaks {
+            add(&account.email, &account.display_name);
+        }
+    }
+    Ok(list)
 }
 
 /// After a session (and with it perhaps its follow-up) changed: updates or

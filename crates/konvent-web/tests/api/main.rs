@@ -10,6 +10,7 @@ mod directory;
 mod edge;
 mod helpers;
 mod import;
+mod invitations;
 mod konvent;
 mod leaks;
 mod live;
