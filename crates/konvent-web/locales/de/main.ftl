@@ -1009,3 +1009,4 @@ meeting-mail-cancellation-subject = Abgesagt: { $meeting }
 meeting-mail-cancellation-lead = { $meeting } am { $when } ist abgesagt.
 meeting-mail-action = Zur Sitzung
 meeting-mail-calendar = Der Termin liegt als Kalendereintrag bei; Ihr Kalender übernimmt spätere Änderungen.
+registrations-link = Anmeldungen über das Formular

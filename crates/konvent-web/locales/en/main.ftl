@@ -1009,3 +1009,4 @@ meeting-mail-cancellation-subject = Cancelled: { $meeting }
 meeting-mail-cancellation-lead = { $meeting } on { $when } is cancelled.
 meeting-mail-action = To the session
 meeting-mail-calendar = The date is attached as a calendar entry; your calendar takes over later changes.
+registrations-link = Registrations through the form
