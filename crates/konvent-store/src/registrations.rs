@@ -12,9 +12,9 @@
 
 use jiff::SignedDuration;
 
-use crate::accounts::token_hash;
+use crate::accounts::{insert_login_token, token_hash};
 use crate::mail::enqueue;
-use crate::{NewMail, Result, Store, StoreError, new_token, now_micros};
+use crate::{NewMail, Result, Store, StoreError, TokenPurpose, new_token, now_micros};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -140,9 +140,15 @@ pub enum Placement {
 }
 
 /// Renders the mail of a registration in its new state, given the new cancellation
-/// token; `None` sends none. An error is the rendering's, and undoes everything.
+/// token and, for the registered, a sign-in link's token (valid until a day after the
+/// event); `None` sends none. An error is the rendering's, and undoes everything.
 pub type Compose<'a> = &'a (
-        dyn Fn(&Registration, &str, Placement) -> std::result::Result<Option<NewMail>, String>
+        dyn Fn(
+    &Registration,
+    &str,
+    Placement,
+    Option<&str>,
+) -> std::result::Result<Option<NewMail>, String>
             + Sync
     );
 
@@ -460,7 +466,28 @@ async fn place(
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
+    let mut sign_in = None;
     if status == RegistrationStatus::Registered {
+        // A sign-in link for the person (a new account has no password), valid until a
+        // day after the event.
+        let (ends_at,): (i64,) = sqlx::query_as("SELECT ends_at FROM events WHERE id = $1")
+            .bind(reg.event_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let token = new_token();
+        let valid = SignedDuration::from_micros(ends_at.saturating_sub(now_micros()).max(0))
+            .saturating_add(SignedDuration::from_hours(24));
+        insert_login_token(
+            tx,
+            TokenPurpose::SignIn,
+            &token,
+            &reg.email,
+            None,
+            None,
+            valid,
+        )
+        .await?;
+        sign_in = Some(token);
         let (account,): (i64,) = sqlx::query_as(
             "INSERT INTO accounts (email, display_name, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id",
@@ -479,7 +506,9 @@ async fn place(
         .execute(&mut **tx)
         .await?;
     }
-    if let Some(mail) = compose(&reg, &cancel, why).map_err(StoreError::Corrupt)? {
+    if let Some(mail) =
+        compose(&reg, &cancel, why, sign_in.as_deref()).map_err(StoreError::Corrupt)?
+    {
         enqueue(tx, &mail).await?;
     }
     Ok(reg)

@@ -1785,7 +1785,8 @@ async fn registration_story(backend: &str, store: &Store) {
     let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
     let compose = |reg: &konvent_store::Registration,
                    token: &str,
-                   _: konvent_store::Placement|
+                   _: konvent_store::Placement,
+                   _: Option<&str>|
      -> Result<Option<konvent_store::NewMail>, String> {
         Ok(Some(konvent_store::NewMail {
             message_id: format!("<{token}@konvent.test>"),

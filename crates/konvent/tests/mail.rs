@@ -731,6 +731,13 @@ async fn a_registration_is_confirmed_by_mail_gets_a_calendar_entry_and_the_waiti
             .is_some_and(|s| s.contains("Anmeldung bestätigt")),
         "{registered}"
     );
+    // A personal sign-in link for the new account, which works.
+    let sign_in = first_link(registered, "/anmelden/link/");
+    let (status, page) = app
+        .get_anonymous(sign_in.trim_start_matches(&app.base))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("erste@example.org"), "{page}");
     let ics = calendar_of(registered, "PUBLISH");
     let uid = property(&ics, "UID").to_owned();
     assert!(

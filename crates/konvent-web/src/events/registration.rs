@@ -462,8 +462,9 @@ fn event_entry(state: &AppState, info: &EventInfo) -> IcsEvent {
 fn composer<'a>(
     state: &'a AppState,
     info: &'a EventInfo,
-) -> impl Fn(&Registration, &str, Placement) -> Result<Option<NewMail>, String> + Sync + 'a {
-    move |reg: &Registration, cancel_token: &str, why: Placement| {
+) -> impl Fn(&Registration, &str, Placement, Option<&str>) -> Result<Option<NewMail>, String> + Sync + 'a
+{
+    move |reg: &Registration, cancel_token: &str, why: Placement, sign_in: Option<&str>| {
         let lang = Lang::parse(&reg.language).unwrap_or_default();
         let t = Tr::new(lang);
         let (key, calendar) = match (reg.status, why) {
@@ -492,10 +493,12 @@ fn composer<'a>(
                 "{base}/konvent/{}/anmeldung/stornieren/{cancel_token}",
                 info.event.slug
             ),
-            expires: if calendar {
-                t.with("registration-mail-sign-in", &[("base", base.as_str())])
-            } else {
-                String::new()
+            expires: match sign_in {
+                Some(token) => t.with(
+                    "registration-mail-sign-in",
+                    &[("link", format!("{base}/anmelden/link/{token}").as_str())],
+                ),
+                None => String::new(),
             },
             ignore: String::new(),
             footer: t.with("mail-footer", &[("base", base.as_str())]),
