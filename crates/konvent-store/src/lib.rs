@@ -15,10 +15,12 @@ mod error;
 mod events;
 mod live;
 mod mail;
+mod meetings;
 mod moderation;
 mod notifications;
 pub mod password;
 mod podium;
+mod registrations;
 mod strategy;
 mod venue;
 
@@ -45,11 +47,16 @@ pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,
 };
-pub use mail::{ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
+pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
+pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
+pub use registrations::{
+    Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
+    RegistrationStatus,
+};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

@@ -27,6 +27,17 @@ pub struct NewMail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// A calendar entry the mail carries (an invitation, its update or cancellation, or
+    /// an event to add to one's calendar); kept until sent, like the bodies.
+    pub calendar: Option<CalendarPart>,
+}
+
+/// An iCalendar object (RFC 5545) and the iTIP method it is sent with (RFC 5546):
+/// `REQUEST`, `CANCEL` or `PUBLISH`. The method must match the object's `METHOD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarPart {
+    pub method: String,
+    pub ics: String,
 }
 
 /// Where a mail stands.
@@ -95,6 +106,21 @@ pub struct ClaimedMail {
     pub body_html: String,
     /// Including this one.
     pub attempts: i64,
+    pub calendar_method: Option<String>,
+    pub calendar_ics: Option<String>,
+}
+
+impl ClaimedMail {
+    /// The calendar entry the mail carries, if any.
+    pub fn calendar(&self) -> Option<CalendarPart> {
+        match (&self.calendar_method, &self.calendar_ics) {
+            (Some(method), Some(ics)) => Some(CalendarPart {
+                method: method.clone(),
+                ics: ics.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A single-use link to create together with the mail that carries it.
@@ -129,8 +155,9 @@ pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<i64> {
     let now = now_micros();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO mail_outbox (message_id, kind, recipient, language, subject, body_text, \
-         body_html, status, attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $8, $8) RETURNING id",
+         body_html, calendar_method, calendar_ics, status, attempts, next_attempt_at, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, 'queued', 0, $8, $8, $8) RETURNING id",
     )
     .bind(&mail.message_id)
     .bind(&mail.kind)
@@ -140,6 +167,8 @@ pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<i64> {
     .bind(&mail.body_text)
     .bind(&mail.body_html)
     .bind(now)
+    .bind(mail.calendar.as_ref().map(|c| c.method.as_str()))
+    .bind(mail.calendar.as_ref().map(|c| c.ics.as_str()))
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
@@ -211,7 +240,8 @@ impl Store {
              WHERE id IN (SELECT id FROM mail_outbox WHERE {due} \
                           ORDER BY next_attempt_at, id LIMIT $4) AND {due} \
              RETURNING id, message_id, recipient, subject, \
-             COALESCE(body_text, '') AS body_text, COALESCE(body_html, '') AS body_html, attempts"
+             COALESCE(body_text, '') AS body_text, COALESCE(body_html, '') AS body_html, attempts, \
+             calendar_method, calendar_ics"
         ))
         .bind(worker)
         .bind(now.saturating_add(lease.as_micros() as i64))
@@ -229,8 +259,9 @@ impl Store {
         let now = now_micros();
         let done = sqlx::query(
             "UPDATE mail_outbox SET status = 'sent', sent_at = $1, updated_at = $1, \
-             body_text = NULL, body_html = NULL, last_error = NULL, claimed_by = NULL, \
-             lease_until = NULL WHERE id = $2 AND status = 'sending' AND claimed_by = $3",
+             body_text = NULL, body_html = NULL, calendar_ics = NULL, last_error = NULL, \
+             claimed_by = NULL, lease_until = NULL \
+             WHERE id = $2 AND status = 'sending' AND claimed_by = $3",
         )
         .bind(now)
         .bind(id)
@@ -357,12 +388,13 @@ impl Store {
 
     /// Whether a mail still holds its bodies (tests check the erasure).
     pub async fn mail_has_bodies(&self, id: i64) -> Result<bool> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT body_text, body_html FROM mail_outbox WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some_and(|(t, h)| t.is_some() || h.is_some()))
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT body_text, body_html, calendar_ics FROM mail_outbox WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some_and(|(t, h, c)| t.is_some() || h.is_some() || c.is_some()))
     }
 }
 

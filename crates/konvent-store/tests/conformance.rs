@@ -1504,6 +1504,7 @@ fn mail(n: usize) -> konvent_store::NewMail {
         subject: format!("Einladung {n}"),
         body_text: format!("Link {n}"),
         body_html: format!("<p>Link {n}</p>"),
+        calendar: None,
     }
 }
 
@@ -1524,7 +1525,13 @@ async fn outbox_story(backend: &str, store: &Store) {
         by: &office,
         valid_for: SignedDuration::from_hours(1),
     };
-    let first = mail(1);
+    let first = konvent_store::NewMail {
+        calendar: Some(konvent_store::CalendarPart {
+            method: "REQUEST".into(),
+            ics: "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".into(),
+        }),
+        ..mail(1)
+    };
     store
         .create_link_with_mail(&link, &first)
         .await
@@ -1566,6 +1573,11 @@ async fn outbox_story(backend: &str, store: &Store) {
         (a.attempts, a.body_text.as_str()),
         (1, "Link 1"),
         "{backend}"
+    );
+    assert_eq!(
+        a.calendar(),
+        first.calendar,
+        "{backend}: the calendar part is kept"
     );
     assert!(
         store
@@ -1763,6 +1775,14 @@ async fn reminders_are_queued_once_and_notifications_respect_opt_outs_on_every_b
     }
 }
 
+#[tokio::test]
+async fn registrations_and_meeting_invitations_behave_alike_on_every_backend() {
+    for t in stores().await {
+        registration_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
 /// Noon in Berlin on `day`.
 fn berlin_noon(day: jiff::civil::Date) -> jiff::Timestamp {
     konvent_core::konvent::berlin_time(day, 12, 0).expect("a Berlin time")
@@ -1816,6 +1836,7 @@ async fn reminders_story(backend: &str, store: &Store) {
             subject: format!("{:?}", n.topic),
             body_text: format!("{:?}", n.topic),
             body_html: String::new(),
+            calendar: None,
         })
     };
 
@@ -2066,4 +2087,170 @@ async fn reminders_story(backend: &str, store: &Store) {
             .all(|r| r.notice.kind != NoticeKind::EventTomorrow),
         "{backend}: once"
     );
+}
+
+async fn registration_story(backend: &str, store: &Store) {
+    use konvent_store::{
+        EventRole, InvitationMail, Invitee, MeetingKind, NewRegistration, RegistrationMode,
+        RegistrationSettings, RegistrationStatus,
+    };
+
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+    let compose = |reg: &konvent_store::Registration,
+                   token: &str,
+                   _: konvent_store::Placement,
+                   _: Option<&str>|
+     -> Result<Option<konvent_store::NewMail>, String> {
+        Ok(Some(konvent_store::NewMail {
+            message_id: format!("<{token}@konvent.test>"),
+            kind: format!("registration_{}", reg.status.as_str()),
+            ..mail(0)
+        }))
+    };
+    assert_eq!(
+        store
+            .registration_settings(event.id)
+            .await
+            .expect("settings")
+            .mode,
+        RegistrationMode::Invitation,
+        "{backend}: by invitation only until an organizer opens it"
+    );
+    store
+        .set_registration_settings(
+            event.id,
+            RegistrationSettings {
+                mode: RegistrationMode::Open,
+                capacity: Some(1),
+            },
+            &compose,
+        )
+        .await
+        .expect("open");
+    let mut tokens = Vec::new();
+    for email in ["eins@example.org", "zwei@example.org"] {
+        let token = konvent_store::new_token();
+        let new = NewRegistration {
+            event_id: event.id,
+            email,
+            name: "Person",
+            organisation: "",
+            language: "de",
+            confirm_token: &token,
+        };
+        assert!(
+            store
+                .start_registration(&new, &mail(tokens.len() + 10))
+                .await
+                .expect("start")
+        );
+        let reg = store
+            .confirm_registration(&token, SignedDuration::from_hours(1), &compose)
+            .await
+            .expect("confirm");
+        tokens.push((email, reg.status));
+        assert!(
+            store
+                .confirm_registration(&token, SignedDuration::from_hours(1), &compose)
+                .await
+                .is_err(),
+            "{backend}: a confirmation link works once"
+        );
+    }
+    assert_eq!(
+        tokens,
+        [
+            ("eins@example.org", RegistrationStatus::Registered),
+            ("zwei@example.org", RegistrationStatus::Waiting)
+        ],
+        "{backend}"
+    );
+    let eins = store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == "eins@example.org")
+        .expect("an account was made");
+    assert_eq!(
+        store.event_role(event.id, eins.id).await.expect("role"),
+        Some(EventRole::Participant)
+    );
+    // A larger capacity moves the waiting list up.
+    store
+        .set_registration_settings(
+            event.id,
+            RegistrationSettings {
+                mode: RegistrationMode::Open,
+                capacity: None,
+            },
+            &compose,
+        )
+        .await
+        .expect("unlimited");
+    let regs = store.registrations(event.id).await.expect("list");
+    assert!(
+        regs.iter()
+            .all(|r| r.status == RegistrationStatus::Registered),
+        "{backend}: {regs:?}"
+    );
+
+    // Meeting invitations: once each, then an update with a higher sequence, a cancel.
+    let session = store.session(48).await.expect("session");
+    let invite = |i: &Invitee, seq: i64, what: InvitationMail| {
+        Ok(konvent_store::NewMail {
+            message_id: format!("<{}-{seq}-{what:?}@konvent.test>", i.email),
+            kind: format!("{what:?}"),
+            recipient: i.email.clone(),
+            ..mail(0)
+        })
+    };
+    let people = [Invitee {
+        email: "Mitglied@Example.org".into(),
+        name: "Mitglied".into(),
+    }];
+    assert_eq!(
+        store
+            .send_meeting_invitations(MeetingKind::Session, session.id, "a", 5, &people, &invite)
+            .await
+            .expect("send"),
+        1
+    );
+    assert_eq!(
+        store
+            .send_meeting_invitations(MeetingKind::Session, session.id, "a", 5, &people, &invite)
+            .await
+            .expect("again"),
+        0,
+        "{backend}: nobody twice"
+    );
+    assert_eq!(
+        store
+            .update_meeting_invitations(MeetingKind::Session, session.id, "a", false, 5, &invite)
+            .await
+            .expect("unchanged"),
+        0
+    );
+    assert_eq!(
+        store
+            .update_meeting_invitations(MeetingKind::Session, session.id, "b", false, 5, &invite)
+            .await
+            .expect("moved"),
+        1
+    );
+    assert_eq!(
+        store
+            .update_meeting_invitations(MeetingKind::Session, session.id, "b", true, 5, &invite)
+            .await
+            .expect("cancelled"),
+        1
+    );
+    let record = store
+        .meeting_invitation(MeetingKind::Session, session.id)
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!((record.sequence, record.cancelled), (7, true), "{backend}");
+    assert_eq!(record.invitees[0].email, "mitglied@example.org");
 }

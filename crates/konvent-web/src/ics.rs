@@ -2,7 +2,9 @@
 //! Outlook and Thunderbird: one VTIMEZONE for Europe/Berlin, local times with TZID,
 //! escaped text, CRLF line ends and lines folded at 75 octets.
 //!
-//! Written by hand: the format is small, and a writer is all we need.
+//! Written by hand: the format is small, and a writer is all we need. The same writer
+//! makes the calendar entries mails carry (iMIP, RFC 6047): [`message`] wraps one event
+//! with an iTIP method (RFC 5546), organizer and attendees.
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
@@ -75,18 +77,38 @@ const VTIMEZONE: &[&str] = &[
 /// Longest physical line, in octets, not counting the CRLF (RFC 5545 §3.1).
 const MAX_LINE_OCTETS: usize = 75;
 
+/// The iTIP method of a calendar object (RFC 5546 §1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// For information: add it to one's calendar, no reply expected.
+    Publish,
+    /// An invitation, or an update of one (same UID, higher SEQUENCE).
+    Request,
+    /// The meeting is off (same UID, STATUS:CANCELLED).
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "PUBLISH",
+            Self::Request => "REQUEST",
+            Self::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// An organizer or attendee: a name and an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+}
+
 /// A calendar with the given events, published (not an invitation to reply).
 pub fn calendar(name: &str, events: &[IcsEvent], now: Timestamp) -> String {
     let mut out = String::new();
-    for content in [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//FITKO//konvent//DE",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-    ] {
-        push_line(&mut out, content);
-    }
+    push_head(&mut out, Method::Publish);
     push_line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
     push_line(&mut out, &format!("X-WR-TIMEZONE:{TZID}"));
     for content in VTIMEZONE {
@@ -94,13 +116,60 @@ pub fn calendar(name: &str, events: &[IcsEvent], now: Timestamp) -> String {
     }
     let dtstamp = utc(now);
     for event in events {
-        push_event(&mut out, event, &dtstamp);
+        push_event(&mut out, event, &dtstamp, None);
     }
     push_line(&mut out, "END:VCALENDAR");
     out
 }
 
-fn push_event(out: &mut String, e: &IcsEvent, dtstamp: &str) {
+/// One event as a mail carries it (iMIP): with `method`, its organizer and attendees.
+/// Replies are not processed by konvent, so no reply is asked for (`RSVP=FALSE`).
+pub fn message(
+    method: Method,
+    event: &IcsEvent,
+    organizer: &Person,
+    attendees: &[Person],
+    now: Timestamp,
+) -> String {
+    let mut out = String::new();
+    push_head(&mut out, method);
+    for content in VTIMEZONE {
+        push_line(&mut out, content);
+    }
+    push_event(&mut out, event, &utc(now), Some((organizer, attendees)));
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+fn push_head(out: &mut String, method: Method) {
+    for content in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//FITKO//konvent//DE",
+        "CALSCALE:GREGORIAN",
+    ] {
+        push_line(out, content);
+    }
+    push_line(out, &format!("METHOD:{}", method.as_str()));
+}
+
+/// `;CN="…":mailto:…` of an organizer or attendee. A quoted parameter value may hold
+/// neither a double quote nor a control character (RFC 5545 §3.2); the address is a URI.
+fn party(who: &Person) -> String {
+    let name: String = who
+        .name
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    format!("CN=\"{name}\":mailto:{}", without_controls(&who.email))
+}
+
+fn push_event(
+    out: &mut String,
+    e: &IcsEvent,
+    dtstamp: &str,
+    parties: Option<(&Person, &[Person])>,
+) {
     push_line(out, "BEGIN:VEVENT");
     push_line(out, &format!("UID:{}", escape(&e.uid)));
     push_line(out, &format!("DTSTAMP:{dtstamp}"));
@@ -121,6 +190,18 @@ fn push_event(out: &mut String, e: &IcsEvent, dtstamp: &str) {
     push_line(out, &format!("SEQUENCE:{}", e.sequence));
     push_line(out, &format!("CREATED:{}", utc(e.created)));
     push_line(out, &format!("LAST-MODIFIED:{}", utc(e.last_modified)));
+    if let Some((organizer, attendees)) = parties {
+        push_line(out, &format!("ORGANIZER;{}", party(organizer)));
+        for attendee in attendees {
+            push_line(
+                out,
+                &format!(
+                    "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE;{}",
+                    party(attendee)
+                ),
+            );
+        }
+    }
     push_line(out, "END:VEVENT");
 }
 
@@ -284,6 +365,46 @@ mod tests {
             END:VEVENT\r\n\
             END:VCALENDAR\r\n";
         assert_eq!(ics, expected);
+    }
+
+    #[test]
+    fn an_invitation_names_its_method_organizer_and_attendee_and_folds() {
+        let mut e = event("46. Sitzung", datetime(2025, 3, 26, 10, 0, 0, 0));
+        e.sequence = 3;
+        let organizer = Person {
+            name: "Geschäftsstelle \"IT-PLR\"".into(),
+            email: "noreply@konvent.example".into(),
+        };
+        let attendee = Person {
+            name: "Ä".repeat(40),
+            email: "eva@example.org".into(),
+        };
+        let ics = message(
+            Method::Request,
+            &e,
+            &organizer,
+            std::slice::from_ref(&attendee),
+            Timestamp::UNIX_EPOCH,
+        );
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(ics.contains("\r\nMETHOD:REQUEST\r\n"));
+        assert!(ics.contains("\r\nUID:session-46@konvent\r\nDTSTAMP:"));
+        assert!(ics.contains("\r\nSEQUENCE:3\r\n"));
+        assert!(!ics.contains("X-WR-CALNAME"), "one event, not a feed");
+        let unfolded = unfold(&ics);
+        assert!(unfolded.contains(
+            "\r\nORGANIZER;CN=\"Geschäftsstelle IT-PLR\":mailto:noreply@konvent.example\r\n"
+        ));
+        assert!(unfolded.contains(&format!(
+            "\r\nATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE;CN=\"{}\":mailto:eva@example.org\r\n",
+            "Ä".repeat(40)
+        )));
+        for line in ics.split("\r\n") {
+            assert!(line.len() <= MAX_LINE_OCTETS, "{line:?}");
+        }
+        let cancel = message(Method::Cancel, &e, &organizer, &[], Timestamp::UNIX_EPOCH);
+        assert!(cancel.contains("\r\nMETHOD:CANCEL\r\n"));
+        assert!(!cancel.contains("ATTENDEE"));
     }
 
     #[test]

@@ -24,6 +24,39 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}", get(events::lobby))
         .route("/konvent/{event}/live", get(live::socket::upgrade))
         .route("/konvent/{event}/anmelden", post(events::register))
+        // Registration through the public form, and the organizers' list (issue 18).
+        .route(
+            "/konvent/{event}/anmeldung",
+            get(events::registration::form).post(events::registration::submit),
+        )
+        .route(
+            "/konvent/{event}/anmeldung/bestaetigen/{token}",
+            get(events::registration::confirm_form).post(events::registration::confirm),
+        )
+        .route(
+            "/konvent/{event}/anmeldung/stornieren/{token}",
+            get(events::registration::cancel_form).post(events::registration::cancel),
+        )
+        .route(
+            "/konvent/{event}/anmeldungen",
+            get(events::registration::list),
+        )
+        .route(
+            "/konvent/{event}/anmeldungen/einstellungen",
+            post(events::registration::save_settings),
+        )
+        .route(
+            "/konvent/{event}/anmeldungen/export.csv",
+            get(events::registration::export_csv),
+        )
+        .route(
+            "/konvent/{event}/anmeldungen/{id}/zulassen",
+            post(events::registration::approve),
+        )
+        .route(
+            "/konvent/{event}/anmeldungen/{id}/ablehnen",
+            post(events::registration::decline),
+        )
         .route("/konvent/{event}/aktion", post(events::action))
         .route("/konvent/{event}/raeume", post(events::create_room))
         .route("/konvent/{event}/raeume/{room}", get(events::room))
@@ -200,6 +233,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/gremien/anliegen/{id}",
             get(council::concern).post(council::triage_concern),
+        )
+        // Meeting invitations as calendar entries (issue 18).
+        .route(
+            "/gremien/sitzungen/{id}/einladungen",
+            post(council::invitations::send_for_session),
+        )
+        .route(
+            "/gremien/sitzungen/{id}/nachbesprechung/einladungen",
+            post(council::invitations::send_for_follow_up),
         )
         .route("/gremien/workshops", get(council::workshops))
         .route("/gremien/workshops/{id}", get(council::workshop))

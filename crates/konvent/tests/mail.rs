@@ -539,3 +539,432 @@ async fn without_a_mail_server_mails_are_written_as_files() {
         "the admin page says where mails go: {page}"
     );
 }
+
+impl Konvent {
+    /// A POST as a visitor who is not signed in (only the CSRF cookie).
+    async fn post_anonymous(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut fields = form.to_vec();
+        fields.push(("csrf", CSRF));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("konvent_csrf={CSRF}"))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
+    async fn get_anonymous(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("konvent_csrf={CSRF}"))
+            .send()
+            .await
+            .expect("GET");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
+    /// Follows a mailed link as the visitor: its page has one button, which is pressed.
+    async fn press_link(&self, link: &str) -> String {
+        let path = link.trim_start_matches(&self.base);
+        let (status, page) = self.get_anonymous(path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(page.contains(&format!("action=\"{path}\"")), "{page}");
+        let (status, page) = self.post_anonymous(path, &[]).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        page
+    }
+}
+
+/// Checks an iCalendar text the way a strict reader would: CRLF line ends only, no line
+/// over 75 octets, continuation lines start with one space; returns the unfolded lines.
+fn ics_lines(ics: &str) -> Vec<String> {
+    assert!(ics.ends_with("\r\n"), "{ics:?}");
+    let bytes = ics.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            assert_eq!(bytes.get(i.wrapping_sub(1)), Some(&b'\r'), "bare LF at {i}");
+        }
+    }
+    for line in ics.split("\r\n") {
+        assert!(line.len() <= 75, "{line:?} has {} octets", line.len());
+    }
+    let unfolded = ics.replace("\r\n ", "");
+    let lines: Vec<String> = unfolded
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+    assert_eq!(
+        lines.iter().filter(|l| *l == "BEGIN:VEVENT").count(),
+        1,
+        "one event"
+    );
+    lines
+}
+
+/// A property's parameters and value (`;…:…` or `:…`): of the event, or for METHOD of
+/// the calendar.
+fn property<'a>(lines: &'a [String], name: &str) -> &'a str {
+    let from = match name {
+        "METHOD" => 0,
+        _ => lines
+            .iter()
+            .position(|l| l == "BEGIN:VEVENT")
+            .expect("an event"),
+    };
+    lines[from..]
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix(name)
+                .filter(|rest| rest.starts_with(':') || rest.starts_with(';'))
+        })
+        .unwrap_or_else(|| panic!("{name} in {lines:#?}"))
+}
+
+/// The one calendar entry of a mail, inline as iMIP and attached as `.ics`, the same.
+fn calendar_of(mail: &Value, method: &str) -> Vec<String> {
+    let parts = mail["calendars"].as_array().expect("calendar parts");
+    assert_eq!(parts.len(), 2, "inline and attached: {parts:#?}");
+    let inline = parts
+        .iter()
+        .find(|p| p["disposition"].is_null() || p["disposition"] == "inline")
+        .expect("an inline part");
+    let content_type = inline["content_type"].as_str().unwrap_or_default();
+    assert!(content_type.starts_with("text/calendar"), "{content_type}");
+    assert!(
+        content_type.contains(&format!("method={method}"))
+            || content_type.contains(&format!("method=\"{method}\"")),
+        "{content_type}"
+    );
+    let attached = parts
+        .iter()
+        .find(|p| p["disposition"] == "attachment")
+        .expect("an attachment");
+    assert!(
+        attached["filename"]
+            .as_str()
+            .is_some_and(|f| f.ends_with(".ics"))
+    );
+    assert_eq!(inline["text"], attached["text"]);
+    assert!(
+        mail["content_type"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("multipart/mixed")),
+        "{}",
+        mail["content_type"]
+    );
+    let lines = ics_lines(inline["text"].as_str().expect("text"));
+    assert_eq!(property(&lines, "METHOD"), format!(":{method}"));
+    lines
+}
+
+#[tokio::test]
+async fn a_registration_is_confirmed_by_mail_gets_a_calendar_entry_and_the_waiting_list_moves_up() {
+    let Some(python) = python_with_aiosmtpd("event registration") else {
+        return;
+    };
+    let dir = TempDir::new("registration");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+    let slug = "strategiekonvent-2025";
+
+    // By invitation only (the default): the form refuses, nothing is written.
+    let (status, page) = app
+        .post_anonymous(
+            &format!("/konvent/{slug}/anmeldung"),
+            &[("name", "Eva"), ("email", "eva@example.org")],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("nur auf Einladung"), "{page}");
+
+    let (status, page) = app
+        .post(
+            &format!("/konvent/{slug}/anmeldungen/einstellungen"),
+            &[("mode", "open"), ("capacity", "1")],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+
+    // The first registrant confirms and is registered: the mail carries the event.
+    let (status, page) = app
+        .post_anonymous(
+            &format!("/konvent/{slug}/anmeldung"),
+            &[
+                ("name", "Erste Person"),
+                ("email", "erste@example.org"),
+                ("organisation", "Land Bremen"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let messages = smtp.wait_for_messages(1).await;
+    assert_eq!(
+        messages[0]["envelope_to"],
+        serde_json::json!(["erste@example.org"])
+    );
+    assert!(
+        messages[0]["calendars"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    let confirm = first_link(&messages[0], "/anmeldung/bestaetigen/");
+    let page = app.press_link(&confirm).await;
+    assert!(page.contains("angemeldet"), "{page}");
+    // The link works once.
+    let (status, _) = app
+        .post_anonymous(confirm.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(status, 404);
+
+    let messages = smtp.wait_for_messages(2).await;
+    let registered = &messages[1];
+    assert!(
+        registered["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Anmeldung bestätigt")),
+        "{registered}"
+    );
+    // A personal sign-in link for the new account, which works.
+    let sign_in = first_link(registered, "/anmelden/link/");
+    let (status, page) = app
+        .get_anonymous(sign_in.trim_start_matches(&app.base))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("erste@example.org"), "{page}");
+    let ics = calendar_of(registered, "PUBLISH");
+    let uid = property(&ics, "UID").to_owned();
+    assert!(
+        uid.starts_with(":event-") && uid.ends_with("@localhost"),
+        "{uid}"
+    );
+    assert!(property(&ics, "DTSTART").starts_with(";TZID=Europe/Berlin:20"));
+    assert!(property(&ics, "ATTENDEE").ends_with(":mailto:erste@example.org"));
+
+    // Capacity 1: the second registrant waits.
+    app.post_anonymous(
+        &format!("/konvent/{slug}/anmeldung"),
+        &[("name", "Zweite Person"), ("email", "zweite@example.org")],
+    )
+    .await;
+    let messages = smtp.wait_for_messages(3).await;
+    let page = app
+        .press_link(&first_link(&messages[2], "/anmeldung/bestaetigen/"))
+        .await;
+    assert!(page.contains("Warteliste"), "{page}");
+    let messages = smtp.wait_for_messages(4).await;
+    assert!(
+        messages[3]["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Warteliste")),
+        "{}",
+        messages[3]
+    );
+    assert!(
+        messages[3]["calendars"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    let (_, list) = app.get(&format!("/konvent/{slug}/anmeldungen")).await;
+    assert!(list.contains("registration-registered") && list.contains("registration-waiting"));
+
+    // The first cancels: the second moves up and is mailed the event, same UID.
+    let page = app
+        .press_link(&first_link(&messages[1], "/anmeldung/stornieren/"))
+        .await;
+    assert!(page.contains("storniert"), "{page}");
+    let messages = smtp.wait_for_messages(5).await;
+    let moved = &messages[4];
+    assert_eq!(
+        moved["envelope_to"],
+        serde_json::json!(["zweite@example.org"])
+    );
+    assert!(
+        moved["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("nachgerückt")),
+        "{moved}"
+    );
+    assert_eq!(property(&calendar_of(moved, "PUBLISH"), "UID"), uid);
+
+    let (status, csv) = app
+        .get(&format!("/konvent/{slug}/anmeldungen/export.csv"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("erste@example.org") && csv.contains("storniert"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("zweite@example.org") && csv.contains("angemeldet"),
+        "{csv}"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(smtp.messages().len(), 5, "no further mail");
+}
+
+/// The messages for `recipient`, oldest first.
+fn to<'a>(messages: &'a [Value], recipient: &str) -> Vec<&'a Value> {
+    messages
+        .iter()
+        .filter(|m| m["envelope_to"][0] == recipient)
+        .collect()
+}
+
+/// Waits until no further message arrives for a second; returns them all.
+async fn settled(smtp: &Smtp, at_least: usize) -> Vec<Value> {
+    let mut count = smtp.wait_for_messages(at_least).await.len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = smtp.messages();
+        if now.len() == count {
+            return now;
+        }
+        count = now.len();
+    }
+}
+
+#[tokio::test]
+async fn session_invitations_are_requests_a_move_updates_them_and_a_cancellation_cancels() {
+    let Some(python) = python_with_aiosmtpd("meeting invitations") else {
+        return;
+    };
+    let dir = TempDir::new("meetings");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+
+    // Two council members (the demo has none): invited, and their accounts created.
+    for (n, member) in ["mitglied.eins@example.org", "mitglied.zwei@example.org"]
+        .into_iter()
+        .enumerate()
+    {
+        app.invite(member).await;
+        let messages = smtp.wait_for_messages(n + 1).await;
+        let link = first_link(&messages[n], "/einladung/");
+        let (status, page) = app
+            .post_anonymous(
+                link.trim_start_matches(&app.base),
+                &[
+                    ("display_name", "Mitglied"),
+                    ("password", "ein langes Passwort 123"),
+                    ("password_repeat", "ein langes Passwort 123"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303, "{page}");
+    }
+    let before = smtp.messages().len();
+
+    let (status, page) = app.get("/gremien/sitzungen/48").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/gremien/sitzungen/48/einladungen"),
+        "the button"
+    );
+    let (status, page) = app.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(status, 303, "{page}");
+    let first: Vec<Value> = settled(&smtp, before + 1).await.split_off(before);
+    let invited = first.len();
+    assert!(invited >= 2, "{first:#?}");
+    let recipient = first[0]["envelope_to"][0]
+        .as_str()
+        .expect("a recipient")
+        .to_owned();
+    let mut recipients: Vec<&str> = first
+        .iter()
+        .filter_map(|m| m["envelope_to"][0].as_str())
+        .collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!(recipients.len(), invited, "one invitation each");
+    let invitation = calendar_of(&first[0], "REQUEST");
+    let uid = property(&invitation, "UID").to_owned();
+    let sequence = |lines: &[String]| -> i64 {
+        property(lines, "SEQUENCE")
+            .trim_start_matches(':')
+            .parse()
+            .expect("a number")
+    };
+    let first_sequence = sequence(&invitation);
+    assert!(uid.contains("session-"), "{uid}");
+    assert!(property(&invitation, "ORGANIZER").contains("mailto:"));
+    assert!(
+        property(&invitation, "ATTENDEE").ends_with(&format!("mailto:{recipient}")),
+        "{invitation:?}"
+    );
+
+    // Pressing again invites nobody twice.
+    app.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(
+        settled(&smtp, before + invited).await.len(),
+        before + invited
+    );
+
+    // Moved: an update to everybody, same UID, higher SEQUENCE, the new date.
+    let edit = |date: &'static str, state: &'static str| {
+        [
+            ("number", "48"),
+            ("date", date),
+            ("start_time", "10:00"),
+            ("end_time", "15:00"),
+            ("place", "Berlin, Bundesrat"),
+            ("video_url", ""),
+            ("state", state),
+        ]
+    };
+    let (status, page) = app
+        .post(
+            "/gremien/sitzungen/48/bearbeiten",
+            &edit("2027-03-17", "invited"),
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let moved = settled(&smtp, before + 2 * invited).await;
+    assert_eq!(moved.len(), before + 2 * invited);
+    let update = *to(&moved, &recipient).last().expect("a mail");
+    assert!(
+        update["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("Geändert")),
+        "{update}"
+    );
+    let update = calendar_of(update, "REQUEST");
+    assert_eq!(property(&update, "UID"), uid);
+    assert!(sequence(&update) > first_sequence);
+    assert_eq!(
+        property(&update, "DTSTART"),
+        ";TZID=Europe/Berlin:20270317T100000"
+    );
+
+    // Saved unchanged: nothing sent.
+    app.post(
+        "/gremien/sitzungen/48/bearbeiten",
+        &edit("2027-03-17", "invited"),
+    )
+    .await;
+    assert_eq!(
+        settled(&smtp, before + 2 * invited).await.len(),
+        before + 2 * invited
+    );
+
+    // Cancelled: METHOD:CANCEL, same UID, higher SEQUENCE still.
+    let (status, _) = app
+        .post(
+            "/gremien/sitzungen/48/bearbeiten",
+            &edit("2027-03-17", "cancelled"),
+        )
+        .await;
+    assert_eq!(status, 303);
+    let all = settled(&smtp, before + 3 * invited).await;
+    assert_eq!(all.len(), before + 3 * invited);
+    let cancel = calendar_of(to(&all, &recipient).last().expect("a mail"), "CANCEL");
+    assert_eq!(property(&cancel, "UID"), uid);
+    assert_eq!(property(&cancel, "STATUS"), ":CANCELLED");
+    assert!(sequence(&cancel) > sequence(&update));
+}

@@ -186,6 +186,7 @@ pub async fn update_session(
             .await
         {
             Ok(()) => {
+                super::invitations::after_session_change(&state, input.number).await?;
                 return Ok(
                     Redirect::to(&format!("/gremien/sitzungen/{}", input.number)).into_response(),
                 );
@@ -386,6 +387,7 @@ pub async fn update_follow_up(
             .await
         {
             Ok(()) => {
+                super::invitations::after_follow_up_change(&state, number).await?;
                 return Ok(
                     Redirect::to(&format!("/gremien/sitzungen/{number}#nachbesprechung"))
                         .into_response(),

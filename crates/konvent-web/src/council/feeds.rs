@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Tr};
 use crate::ics::{IcsEvent, IcsStatus, calendar};
 
-fn session_event(base: &str, t: &Tr, s: &Session) -> IcsEvent {
+pub(crate) fn session_event(base: &str, t: &Tr, s: &Session) -> IcsEvent {
     IcsEvent {
         uid: format!("session-{}@konvent", s.id),
         summary: session_title(t, s.number),
@@ -34,7 +34,7 @@ fn session_event(base: &str, t: &Tr, s: &Session) -> IcsEvent {
     }
 }
 
-fn follow_up_event(base: &str, t: &Tr, f: &FollowUp) -> IcsEvent {
+pub(crate) fn follow_up_event(base: &str, t: &Tr, f: &FollowUp) -> IcsEvent {
     IcsEvent {
         uid: format!("follow-up-{}@konvent", f.id),
         summary: t.with(
@@ -69,7 +69,7 @@ fn follow_up_event(base: &str, t: &Tr, f: &FollowUp) -> IcsEvent {
 
 /// Calendars must see a higher SEQUENCE after each change; seconds since creation grow
 /// with every modification and fit the field.
-fn sequence(created: i64, modified: i64) -> u32 {
+pub(crate) fn sequence(created: i64, modified: i64) -> u32 {
     u32::try_from((modified - created).max(0) / 1_000_000).unwrap_or(u32::MAX)
 }
 

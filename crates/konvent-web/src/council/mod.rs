@@ -5,6 +5,7 @@ pub mod api;
 mod cooperation;
 mod edit;
 pub mod feeds;
+pub mod invitations;
 mod reports;
 mod resolutions;
 

@@ -10,6 +10,7 @@ pub mod cafe;
 pub mod map;
 pub mod moderation;
 mod recipients;
+pub mod registration;
 pub mod results;
 
 use std::sync::Arc;

@@ -117,6 +117,25 @@ impl Outbox {
         format!("<{}@{}>", &konvent_store::new_token()[..32], self.domain)
     }
 
+    /// The domain of Message-IDs and calendar UIDs: the sender's.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The sender, as organizer of calendar entries.
+    pub(crate) fn organizer(&self) -> crate::ics::Person {
+        match &self.config {
+            Ok(c) => crate::ics::Person {
+                name: c.from.name.clone().unwrap_or_default(),
+                email: c.from.email.to_string(),
+            },
+            Err(_) => crate::ics::Person {
+                name: "konvent".to_owned(),
+                email: format!("noreply@{}", self.domain),
+            },
+        }
+    }
+
     /// Whether mails go to files instead of a mail server.
     pub fn writes_files(&self) -> Option<&std::path::Path> {
         match &self.config {
@@ -226,6 +245,28 @@ pub fn link_mail(
         subject: m.subject.clone(),
         body_text: LinkText { m: &m }.render()?,
         body_html: LinkHtml { m: &m }.render()?,
+        calendar: None,
+    })
+}
+
+/// A mail of `kind` in the layout of a link mail (greeting, lead, one action with its
+/// link, a closing line), optionally with a calendar entry.
+pub fn composed_mail(
+    outbox: &Outbox,
+    kind: &str,
+    recipient: &str,
+    m: &LinkMail,
+    calendar: Option<konvent_store::CalendarPart>,
+) -> Result<NewMail, askama::Error> {
+    Ok(NewMail {
+        message_id: outbox.new_message_id(),
+        kind: kind.to_owned(),
+        recipient: recipient.to_owned(),
+        language: m.lang.to_owned(),
+        subject: m.subject.clone(),
+        body_text: LinkText { m }.render()?,
+        body_html: LinkHtml { m }.render()?,
+        calendar,
     })
 }
 

@@ -12,12 +12,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use konvent_store::ClaimedMail;
+use konvent_store::{CalendarPart, ClaimedMail};
 
 use crate::Settings;
 
@@ -211,23 +212,64 @@ impl MailConfig {
         }
     }
 
-    fn message(&self, mail: &ClaimedMail) -> Result<Message, String> {
+    pub(crate) fn message(&self, mail: &ClaimedMail) -> Result<Message, String> {
         let to: Mailbox = mail
             .recipient
             .parse()
             .map_err(|e| format!("the recipient {:?} is no address: {e}", mail.recipient))?;
-        Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .message_id(Some(mail.message_id.clone()))
-            .date_now()
-            .multipart(MultiPart::alternative_plain_html(
-                mail.body_text.clone(),
-                mail.body_html.clone(),
-            ))
+            .date_now();
+        let body = match mail.calendar() {
+            None => {
+                MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone())
+            }
+            Some(calendar) => with_calendar(mail, &calendar)?,
+        };
+        builder
+            .multipart(body)
             .map_err(|e| format!("the mail could not be built: {e}"))
     }
+}
+
+/// A mail with a calendar entry, laid out as Outlook and Thunderbird expect an iMIP
+/// message (RFC 6047 §2.4): `multipart/mixed` holding a `multipart/alternative` of text,
+/// HTML and `text/calendar; method=…` (which the mail program shows as an invitation
+/// with its buttons), and the same object again as an `.ics` attachment for programs
+/// that only offer attachments. The calendar parts are base64: their CRLF line ends and
+/// folded lines arrive exactly as written.
+fn with_calendar(mail: &ClaimedMail, calendar: &CalendarPart) -> Result<MultiPart, String> {
+    let method = match calendar.method.as_str() {
+        m @ ("REQUEST" | "CANCEL" | "PUBLISH") => m,
+        other => return Err(format!("unknown calendar method {other:?}")),
+    };
+    let inline = ContentType::parse(&format!("text/calendar; method={method}; charset=UTF-8"))
+        .map_err(|e| format!("calendar content type: {e}"))?;
+    let attached =
+        ContentType::parse("application/ics").map_err(|e| format!("calendar content type: {e}"))?;
+    let body = || Body::new_with_encoding(calendar.ics.clone(), ContentTransferEncoding::Base64);
+    let file = match method {
+        "CANCEL" => "cancel.ics",
+        _ => "invite.ics",
+    };
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(mail.body_text.clone()))
+        .singlepart(SinglePart::html(mail.body_html.clone()))
+        .singlepart(
+            SinglePart::builder()
+                .header(inline)
+                .body(body().map_err(|_| "the calendar part cannot be encoded".to_owned())?),
+        );
+    let attachment = Attachment::new(file.to_owned()).body(
+        body().map_err(|_| "the calendar part cannot be encoded".to_owned())?,
+        attached,
+    );
+    Ok(MultiPart::mixed()
+        .multipart(alternative)
+        .singlepart(attachment))
 }
 
 /// Writes `bytes` as `DIR/mail-ID.eml`, whole or not at all (a temporary file renamed),
@@ -275,6 +317,54 @@ mod tests {
             let e = SmtpServer::parse(url).expect_err(url);
             assert!(e.contains(says), "{url}: {e}");
         }
+    }
+
+    #[test]
+    fn a_mail_with_a_calendar_entry_is_an_imip_message() {
+        let config = MailConfig::from_settings(&Settings {
+            mail_from: "konvent <noreply@konvent.example>".into(),
+            ..Settings::default()
+        })
+        .expect("config");
+        let ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n";
+        let mail = ClaimedMail {
+            id: 1,
+            message_id: "<1@konvent.example>".into(),
+            recipient: "eva@example.org".into(),
+            subject: "Einladung".into(),
+            body_text: "Text".into(),
+            body_html: "<p>HTML</p>".into(),
+            attempts: 1,
+            calendar_method: Some("REQUEST".into()),
+            calendar_ics: Some(ics.into()),
+        };
+        let raw =
+            String::from_utf8(config.message(&mail).expect("built").formatted()).expect("ASCII");
+        let mixed = raw.find("multipart/mixed").expect("mixed");
+        let alternative = raw.find("multipart/alternative").expect("alternative");
+        let inline = raw.find("Content-Type: text/calendar").expect("{raw}");
+        let header = raw[inline..].lines().next().unwrap_or_default();
+        assert!(
+            header.contains("method=REQUEST") || header.contains("method=\"REQUEST\""),
+            "{header}"
+        );
+        let attachment = raw.find("filename=\"invite.ics\"").expect("the attachment");
+        assert!(
+            mixed < alternative && alternative < inline && inline < attachment,
+            "{raw}"
+        );
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(ics);
+        assert_eq!(raw.matches(&encoded).count(), 2, "CRLF kept, twice: {raw}");
+
+        let odd = ClaimedMail {
+            calendar_method: Some("REPLY\r\nX: y".into()),
+            ..mail
+        };
+        assert!(
+            config.message(&odd).is_err(),
+            "an unknown method is refused"
+        );
     }
 
     #[test]

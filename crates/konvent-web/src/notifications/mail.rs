@@ -85,6 +85,7 @@ pub fn notice_mail(
         subject: m.subject.clone(),
         body_text: NoticeText { m: &m }.render()?,
         body_html: NoticeHtml { m: &m }.render()?,
+        calendar: None,
     })
 }
 

@@ -121,6 +121,21 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKremovedPin4c27", what: "a pin removed by the organizers", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKreportReason1b90", what: "a participant's reason for reporting a chat line", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKmuteReason1b90", what: "the organizers' reason for muting a person", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKregistrantName0e6c", what: "the name of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "leakregistrantmail0e6c", what: "the address of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+];
+
+/// Everybody but the event's organizers and the admins (the list of registrants).
+const NOT_EVENT_STAFF: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::Participant,
+    Viewer::OtherSpokesperson,
+    Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
+    Viewer::OtherPatron,
+    Viewer::Member,
 ];
 
 fn marker(what: &str) -> &'static str {
@@ -175,6 +190,43 @@ async fn plant(app: &TestApp) {
     let umk =
         Grant::new(Role::Spokesperson, "conference:UMK".parse().expect("scope")).expect("grant");
     user_with(app, "Sprecherin UMK", &[umk]).await;
+
+    // A registration through the public form, waiting for its address to be confirmed.
+    let address = format!(
+        "{}@example.org",
+        marker("the address of a person registered through the public form")
+    );
+    let name = format!(
+        "Registrantin {}",
+        marker("the name of a person registered through the public form")
+    );
+    let organisation = format!(
+        "Amt {}",
+        marker("the organisation of a person registered through the public form")
+    );
+    app.store
+        .start_registration(
+            &konvent_store::NewRegistration {
+                event_id: event.id,
+                email: &address,
+                name: &name,
+                organisation: &organisation,
+                language: "de",
+                confirm_token: &konvent_store::new_token(),
+            },
+            &konvent_store::NewMail {
+                message_id: "<leak-registration@konvent.test>".into(),
+                kind: "registration_confirm".into(),
+                recipient: address.clone(),
+                language: "de".into(),
+                subject: "Bitte bestätigen".into(),
+                body_text: "Link".into(),
+                body_html: "<p>Link</p>".into(),
+                calendar: None,
+            },
+        )
+        .await
+        .expect("registration");
 
     // Unpublished resolutions, relevant for the UMK, on the agenda of the 48th session.
     for (number, state, title, body) in [
@@ -764,6 +816,8 @@ fn starts() -> Vec<String> {
         "podium",
         "organisation",
         "feedback/ergebnisse",
+        "anmeldungen",
+        "anmeldungen/export.csv",
     ] {
         list.push(format!("{event}/{export}"));
     }

@@ -1,7 +1,9 @@
 """A real SMTP server for konvent's mail tests (crates/konvent/tests/mail.rs), built on
 aiosmtpd. It listens on 127.0.0.1 and the given port and saves every accepted message in
 the given folder twice: the raw bytes as NNN.eml and, decoded, as NNN.json (to, subject,
-message_id, text, html), written whole through a rename. Recipients whose local part
+message_id, text, html, calendars), written whole through a rename. "calendars" lists
+every text/calendar or .ics part: its content type with parameters, file name, and the
+exact text (CRLF kept). Recipients whose local part
 starts with "tempfail" are answered 451 (try again later), those starting with "reject"
 550 (refused for good); each refusal is noted as a line in refusals.log.
 
@@ -50,6 +52,20 @@ class Handler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         text = message.get_body(preferencelist=("plain",))
         html = message.get_body(preferencelist=("html",))
+        calendars = []
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            filename = part.get_filename()
+            if part.get_content_type() == "text/calendar" or (filename or "").endswith(".ics"):
+                calendars.append(
+                    {
+                        "content_type": str(part["Content-Type"]),
+                        "filename": filename,
+                        "disposition": part.get_content_disposition(),
+                        "text": part.get_payload(decode=True).decode("utf-8"),
+                    }
+                )
         decoded = {
             "envelope_to": envelope.rcpt_tos,
             "to": str(message["To"]),
@@ -58,6 +74,8 @@ class Handler:
             "message_id": str(message["Message-ID"]),
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,
+            "calendars": calendars,
+            "content_type": str(message["Content-Type"]),
         }
         for suffix, data in ((".eml", raw), (".json", json.dumps(decoded).encode())):
             path = os.path.join(self.folder, name + suffix)

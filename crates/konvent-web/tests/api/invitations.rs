@@ -1,0 +1,58 @@
+//! Meeting invitations from the office's buttons (the mails and their calendar entries
+//! are tested against a real SMTP server in crates/konvent/tests/mail.rs).
+
+use konvent_core::authz::Role;
+use konvent_store::MeetingKind;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn only_the_office_sends_invitations_and_each_invitee_gets_one_mail() {
+    let app = spawn_app().await;
+    let member = app.user(Role::Member).await;
+    let session = app.store.session(48).await.expect("session");
+
+    let response = member.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(response.status(), 403);
+    assert!(
+        app.store
+            .meeting_invitation(MeetingKind::Session, session.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing recorded"
+    );
+    assert!(app.store.mails(10).await.expect("mails").is_empty());
+
+    let admin = app.admin().await;
+    let response = admin.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(response.status(), 303);
+    let sent = app
+        .store
+        .meeting_invitation(MeetingKind::Session, session.id)
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert!(
+        sent.invitees
+            .iter()
+            .any(|i| i.email == "member@test.example"),
+        "{sent:?}"
+    );
+    let mails = app.store.mails(100).await.expect("mails");
+    assert_eq!(mails.len(), sent.invitees.len());
+    assert!(mails.iter().all(|m| m.kind == "meeting_invitation"));
+
+    // Again: nobody is mailed twice.
+    admin.post("/gremien/sitzungen/48/einladungen", &[]).await;
+    assert_eq!(
+        app.store.mails(100).await.expect("mails").len(),
+        mails.len()
+    );
+
+    // A follow-up meeting that does not exist: 404.
+    let response = admin
+        .post("/gremien/sitzungen/48/nachbesprechung/einladungen", &[])
+        .await;
+    assert!(matches!(response.status().as_u16(), 303 | 404));
+}
