@@ -58,9 +58,11 @@ async function accept(browser, server, sessions, link, name) {
   const person = await openSession(browser, server);
   sessions.push(person);
   await person.visit(link);
-  await person.page.getByLabel('Ihr Name').fill(name);
-  await person.page.getByLabel('Passwort', { exact: true }).fill(PASSWORD);
-  await person.page.getByLabel('Passwort wiederholen').fill(PASSWORD);
+  const nameField = person.page.getByLabel(/^Ihr Name/);
+  assert.equal(await nameField.inputValue(), name, 'the name from the list is offered');
+  await nameField.fill(name);
+  await person.page.getByLabel(/^Passwort \(/).fill(PASSWORD);
+  await person.page.getByLabel(/^Passwort wiederholen/).fill(PASSWORD);
   await person.load(() => person.page.getByRole('button', { name: 'Konto anlegen' }).click());
   assert.equal(new URL(person.page.url()).pathname, LOBBY, `${name} lands in the lobby`);
   assert.match(await person.page.locator('.who').innerText(), new RegExp(name));
