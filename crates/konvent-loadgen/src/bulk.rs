@@ -189,7 +189,7 @@ pub async fn run(options: &Options, konvent: &str, cores: Cores) -> Result<()> {
     server.stop().await;
     let (phases, upload_ms, written_s, last_mail_s, throughput) = result?;
     println!(
-        "Run {} (commit {}); {} people invited from one CSV list while {} participants chat (one line every 2 s each); konvent on core {}, load generator and aiosmtpd on the other; load average before the run: {}.\n",
+        "Run {} (commit {}); {} people invited from one CSV list while {} participants chat (one line every 2 s each); konvent on core {}, load generator and aiosmtpd on the other; load average at the end of the run: {}.\n",
         crate::now_utc(),
         crate::commit(),
         options.people,
