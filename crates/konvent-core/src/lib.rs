@@ -6,6 +6,7 @@ pub mod authz;
 pub mod demo;
 pub mod export;
 pub mod gremien;
+pub mod invitations;
 pub mod konvent;
 pub mod notifications;
 pub mod strategy;

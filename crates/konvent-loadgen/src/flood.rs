@@ -66,16 +66,17 @@ fn messages(msg: &Message, evs: bool) -> Vec<Value> {
 }
 
 /// The chatting participants: their acknowledgement latency (µs) of the current phase.
-struct Chatters {
+/// Also used by `bulk`.
+pub(crate) struct Chatters {
     latency: Arc<Mutex<Histogram<u64>>>,
     errors: Arc<AtomicU64>,
-    sending: Arc<AtomicBool>,
+    pub(crate) sending: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Chatters {
-    async fn start(port: u16, tokens: &[String]) -> Result<Self> {
+    pub(crate) async fn start(port: u16, tokens: &[String]) -> Result<Self> {
         let latency = Arc::new(Mutex::new(
             Histogram::new_with_bounds(1, 600_000_000, 3).context("histogram")?,
         ));
@@ -107,16 +108,16 @@ impl Chatters {
         })
     }
 
-    fn quantile_ms(&self, q: f64) -> f64 {
+    pub(crate) fn quantile_ms(&self, q: f64) -> f64 {
         let h = self.latency.lock().unwrap_or_else(|e| e.into_inner());
         h.value_at_quantile(q) as f64 / 1000.0
     }
 
-    fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.latency.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.latency
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -124,7 +125,7 @@ impl Chatters {
         self.errors.store(0, Ordering::Relaxed);
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;

@@ -7,6 +7,7 @@
 
 mod baseline;
 mod bench;
+mod bulk;
 mod clients;
 mod cluster;
 mod failover;
@@ -147,6 +148,23 @@ enum Command {
         #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
         konvent: String,
     },
+    /// Bulk invitations (A2): N people invited from one CSV list through konvent's
+    /// outbox to a local aiosmtpd while participants chat; time to the last mail
+    /// accepted, the outbox's mails/s, and the chat's latency during the import against
+    /// a phase without it. Prints Markdown tables. Needs a Python with aiosmtpd
+    /// (KONVENT_TEST_PYTHON).
+    Bulk {
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
+        konvent: String,
+        #[arg(long, default_value_t = 3000)]
+        people: usize,
+        /// Participants who chat meanwhile (one line every 2 s each).
+        #[arg(long, default_value_t = 100)]
+        chatters: usize,
+        /// Seconds of the phase without the import.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+    },
     /// A short run against konvent that fails only on errors or on lost, duplicated or
     /// out-of-order messages (for CI; latency is printed, not judged).
     Smoke {
@@ -244,6 +262,21 @@ fn main() -> Result<()> {
         } => {
             servers::raise_open_files(clients)?;
             runtime()?.block_on(smoke(&konvent, clients, messages, rate))
+        }
+        Command::Bulk {
+            konvent,
+            people,
+            chatters,
+            seconds,
+        } => {
+            servers::raise_open_files(chatters + 2)?;
+            let cores = servers::pin_self(1, 0);
+            let options = bulk::Options {
+                people,
+                chatters,
+                seconds,
+            };
+            runtime()?.block_on(bulk::run(&options, &konvent, cores))
         }
         Command::Flood {
             konvent,

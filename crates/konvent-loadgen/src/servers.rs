@@ -186,7 +186,7 @@ pub(crate) fn clock_ticks() -> f64 {
 }
 
 /// The repository's root (where bench/ is), from the working directory upwards.
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     let mut dir = std::env::current_dir().unwrap_or_default();
     loop {
         if dir.join("bench/socketio/server.js").exists() {

@@ -40,7 +40,8 @@ pub struct InvitationInfo {
     pub email: String,
     pub grant: Option<Grant>,
     pub expires_at: i64,
-    /// The account the e-mail address already has, if any.
+    /// The name of the account the e-mail address already has, else the name a bulk
+    /// invitation's list gave.
     pub account_name: Option<String>,
 }
 
@@ -98,7 +99,8 @@ impl Store {
         token: &str,
     ) -> Result<Option<InvitationInfo>> {
         let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT t.email, t.role, t.scope, t.expires_at, a.display_name \
+            "SELECT t.email, t.role, t.scope, t.expires_at, \
+                    COALESCE(a.display_name, t.display_name) \
                  FROM login_tokens t LEFT JOIN accounts a ON a.email = t.email \
                  WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL \
                    AND t.expires_at > $3",
@@ -129,7 +131,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let (email, role, scope) = consume(&mut tx, TokenPurpose::Invitation, token).await?;
+        let (email, role, scope, event) = consume(&mut tx, TokenPurpose::Invitation, token).await?;
         let grant = parse_grant(role.as_deref(), scope.as_deref())?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO accounts (email, display_name, password_hash, created_at) \
@@ -146,6 +148,9 @@ impl Store {
         if let Some(grant) = grant {
             insert_grant(&mut tx, id, &grant).await?;
         }
+        if let Some(event) = event {
+            crate::invitations::join_event(&mut tx, event, id).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -153,7 +158,7 @@ impl Store {
     /// Uses a sign-in link and returns the account it signs in.
     pub async fn redeem_sign_in_link(&self, token: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let (email, _, _) = consume(&mut tx, TokenPurpose::SignIn, token).await?;
+        let (email, ..) = consume(&mut tx, TokenPurpose::SignIn, token).await?;
         let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *tx)
@@ -536,18 +541,18 @@ async fn insert_grant(tx: &mut Tx, account_id: i64, grant: &Grant) -> Result<boo
     Ok(done.rows_affected() > 0)
 }
 
-/// Marks a valid link used and returns (email, role, scope). Fails for an unknown, used
-/// or expired link; the `used_at IS NULL` condition makes the use single even when two
-/// requests race.
+/// Marks a valid link used and returns (email, role, scope, event to join). Fails for an
+/// unknown, used or expired link; the `used_at IS NULL` condition makes the use single
+/// even when two requests race.
 async fn consume(
     tx: &mut Tx,
     purpose: TokenPurpose,
     token: &str,
-) -> Result<(String, Option<String>, Option<String>)> {
+) -> Result<(String, Option<String>, Option<String>, Option<i64>)> {
     sqlx::query_as(
         "UPDATE login_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING email, role, scope",
+         RETURNING email, role, scope, event_id",
     )
     .bind(now_micros())
     .bind(token_hash(token))

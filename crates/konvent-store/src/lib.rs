@@ -13,6 +13,7 @@ pub mod demo;
 mod directory;
 mod error;
 mod events;
+mod invitations;
 mod live;
 mod mail;
 mod meetings;
@@ -43,6 +44,7 @@ pub use directory::{
 };
 pub use error::StoreError;
 pub use events::LoggedEvent;
+pub use invitations::{BulkInvite, BulkJob};
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,

@@ -1776,6 +1776,14 @@ async fn reminders_are_queued_once_and_notifications_respect_opt_outs_on_every_b
 }
 
 #[tokio::test]
+async fn bulk_invitations_write_their_batches_alike_on_every_backend() {
+    for t in stores().await {
+        bulk_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+#[tokio::test]
 async fn registrations_and_meeting_invitations_behave_alike_on_every_backend() {
     for t in stores().await {
         registration_story(t.name, &t.store).await;
@@ -2253,4 +2261,100 @@ async fn registration_story(backend: &str, store: &Store) {
         .expect("recorded");
     assert_eq!((record.sequence, record.cancelled), (7, true), "{backend}");
     assert_eq!(record.invitees[0].email, "mitglied@example.org");
+}
+
+async fn bulk_story(backend: &str, store: &Store) {
+    use konvent_store::{BulkInvite, EventRole};
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event").id;
+    let known = store
+        .ensure_account("known@example.org", "Known", &[])
+        .await
+        .expect("account");
+    let by = Actor::account(known, "Known");
+    let participant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let job = store
+        .start_bulk_invitation(&by, Some(event), 2)
+        .await
+        .expect("job");
+    assert_eq!(
+        store.bulk_invitations_by(known, 0).await.expect("budget"),
+        (1, true),
+        "{backend}"
+    );
+    let existing = store
+        .existing_accounts(&["known@example.org".into(), "new@example.org".into()])
+        .await
+        .expect("existing");
+    assert_eq!(
+        existing,
+        HashSet::from(["known@example.org".to_owned()]),
+        "{backend}"
+    );
+    let invite = |purpose, email: &str, n| BulkInvite {
+        purpose,
+        token: konvent_store::new_token(),
+        email: email.to_owned(),
+        display_name: Some("Neue Person".to_owned()),
+        grant: participant.clone(),
+        event_id: Some(event),
+        valid_for: SignedDuration::from_hours(1),
+        mail: mail(n),
+    };
+    let batch = vec![
+        invite(TokenPurpose::Invitation, "new@example.org", 201),
+        invite(TokenPurpose::SignIn, "known@example.org", 202),
+    ];
+    let changed = store
+        .write_bulk_invitations(job, &by, &batch)
+        .await
+        .expect("batch");
+    assert_eq!(
+        changed,
+        vec![known],
+        "{backend}: the existing account's grant"
+    );
+    assert_eq!(
+        store.event_role(event, known).await.expect("role"),
+        Some(EventRole::Participant),
+        "{backend}: joined at once"
+    );
+    store.finish_bulk_invitation(job, None).await.expect("done");
+    let status = store
+        .bulk_invitation(job)
+        .await
+        .expect("job")
+        .expect("exists");
+    assert_eq!(
+        (
+            status.total,
+            status.written,
+            status.sent,
+            status.status.as_str()
+        ),
+        (2, 2, 0, "done"),
+        "{backend}"
+    );
+    assert_eq!(store.mails(10).await.expect("mails").len(), 2, "{backend}");
+
+    // The invitation offers the list's name and adds the new account to the event.
+    let info = store
+        .login_token_info(TokenPurpose::Invitation, &batch[0].token)
+        .await
+        .expect("info")
+        .expect("valid");
+    assert_eq!(
+        info.account_name.as_deref(),
+        Some("Neue Person"),
+        "{backend}"
+    );
+    let id = store
+        .redeem_invitation(&batch[0].token, "Neue Person", "hash")
+        .await
+        .expect("redeemed");
+    assert_eq!(
+        store.event_role(event, id).await.expect("role"),
+        Some(EventRole::Participant),
+        "{backend}"
+    );
 }

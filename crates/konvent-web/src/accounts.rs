@@ -351,17 +351,7 @@ async fn invite_by_mail(
 
 /// Rough check only: the address is confirmed by the person using the invitation.
 pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c == ';')
+    konvent_core::invitations::plausible_email(email)
 }
 
 pub async fn add_grant(

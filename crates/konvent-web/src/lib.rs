@@ -13,6 +13,7 @@ mod forms;
 mod i18n;
 mod ics;
 mod import;
+mod invitations;
 mod layout;
 pub mod live;
 pub mod mail;

@@ -10,8 +10,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, events, import, layout, live, mail,
-    metrics, notifications, pages, session, strategy,
+    AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout, live,
+    mail, metrics, notifications, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -284,6 +284,16 @@ pub fn router(state: AppState) -> Router {
         // The mail outbox (admins).
         .route("/admin/mails", get(mail::admin::list))
         .route("/admin/mails/{id}/erneut-senden", post(mail::admin::resend))
+        // Bulk invitations (admins; an event's organizers for their event).
+        .route(
+            "/admin/einladungen",
+            get(invitations::admin_form).post(invitations::admin_upload),
+        )
+        .route(
+            "/konvent/{event}/einladungen",
+            get(invitations::event_form).post(invitations::event_upload),
+        )
+        .route("/einladungen/{id}", get(invitations::progress))
         // JSON API.
         .route("/api/v1/openapi.json", get(directory::api::openapi))
         .route("/api/v1/conferences", get(directory::api::conferences))

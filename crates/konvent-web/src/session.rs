@@ -26,6 +26,17 @@ fn local_path(next: Option<&str>) -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
+/// `path` with `next` as the place to go after it (omitted when that is the start page).
+fn with_next(path: &str, next: &str) -> String {
+    if next == "/" {
+        return path.to_owned();
+    }
+    match serde_urlencoded::to_string([("weiter", next)]) {
+        Ok(query) => format!("{path}?{query}"),
+        Err(_) => path.to_owned(),
+    }
+}
+
 /// Starts a session and redirects to `next`.
 async fn start_session(state: &AppState, account_id: i64, next: &str) -> AppResult<Response> {
     let hours = u64::from(state.settings.session_hours);
@@ -245,6 +256,7 @@ pub async fn link_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    Query(q): Query<SignInQuery>,
 ) -> AppResult<Response> {
     let info = state
         .store
@@ -258,7 +270,10 @@ pub async fn link_form(
     let page = LinkPage {
         c: Chrome::new(&ctx, "", ctx.tr().get("sign-in")),
         info,
-        action: format!("/anmelden/link/{token}"),
+        action: with_next(
+            &format!("/anmelden/link/{token}"),
+            &local_path(q.weiter.as_deref()),
+        ),
     };
     Ok((status, render(&page)?).into_response())
 }
@@ -267,10 +282,11 @@ pub async fn link_sign_in(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    Query(q): Query<SignInQuery>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     match state.store.redeem_sign_in_link(&token).await {
-        Ok(id) => start_session(&state, id, "/").await,
+        Ok(id) => start_session(&state, id, &local_path(q.weiter.as_deref())).await,
         Err(StoreError::InvalidToken) => {
             let page = LinkPage {
                 c: Chrome::new(&ctx, "", ctx.tr().get("sign-in")),
@@ -296,6 +312,7 @@ pub struct InvitationForm {
 fn invitation_page(
     ctx: &Ctx,
     token: &str,
+    next: &str,
     info: &InvitationInfo,
     name: &str,
     errors: &FieldErrors,
@@ -319,7 +336,7 @@ fn invitation_page(
         heading: t.get("invitation-title"),
         intro: Some(t.with("invitation-lead", &[("email", &info.email)])),
         problems,
-        action: format!("/einladung/{token}"),
+        action: with_next(&format!("/einladung/{token}"), next),
         multipart: false,
         hidden: vec![],
         fields,
@@ -346,12 +363,14 @@ pub async fn invitation_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    Query(q): Query<SignInQuery>,
 ) -> AppResult<Html<String>> {
     let info = valid_invitation(&state, &token).await?;
     let name = info.account_name.clone().unwrap_or_default();
     render(&invitation_page(
         &ctx,
         &token,
+        &local_path(q.weiter.as_deref()),
         &info,
         &name,
         &FieldErrors::new(),
@@ -362,8 +381,10 @@ pub async fn accept_invitation(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    Query(q): Query<SignInQuery>,
     CsrfForm(form): CsrfForm<InvitationForm>,
 ) -> AppResult<Response> {
+    let next = local_path(q.weiter.as_deref());
     let info = valid_invitation(&state, &token).await?;
     let mut errors = FieldErrors::new();
     let name = konvent_core::validation::required_name(
@@ -382,7 +403,7 @@ pub async fn accept_invitation(
         );
     }
     if !errors.is_empty() {
-        let page = invitation_page(&ctx, &token, &info, &form.display_name, &errors);
+        let page = invitation_page(&ctx, &token, &next, &info, &form.display_name, &errors);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
     let pw = form.password;
@@ -395,7 +416,7 @@ pub async fn accept_invitation(
         Err(StoreError::InvalidToken) => return Err(AppError::BadRequest(invalid_link_message())),
         Err(e) => return Err(e.into()),
     };
-    start_session(&state, id, "/").await
+    start_session(&state, id, &next).await
 }
 
 #[derive(Deserialize, Default)]

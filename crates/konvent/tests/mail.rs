@@ -302,6 +302,76 @@ impl Konvent {
         assert!(page.contains(email), "the page names the invited address");
     }
 
+    /// Uploads a bulk invitation list as the admin; returns the progress page's path.
+    async fn invite_list(&self, csv: &str) -> String {
+        let form = reqwest::multipart::Form::new().text("csrf", CSRF).part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("liste.csv"),
+        );
+        let r = self
+            .client
+            .post(format!("{}/admin/einladungen", self.base))
+            .header("cookie", self.cookie())
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+
+    /// Follows a mailed link as the person it was sent to, with a browser of their own:
+    /// an invitation is accepted with a name and password, a sign-in link used. Returns
+    /// where konvent sends them and their session.
+    async fn follow_link(&self, link: &str) -> (String, String) {
+        let path = link.trim_start_matches(&self.base);
+        let cookie = format!("konvent_csrf={CSRF}");
+        let page = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(page.status(), 200, "{path}");
+        let form: Vec<(&str, &str)> = if path.starts_with("/einladung/") {
+            vec![
+                ("csrf", CSRF),
+                ("display_name", "Neue Person"),
+                ("password", "ein-langes-Passwort-2026"),
+                ("password_repeat", "ein-langes-Passwort-2026"),
+            ]
+        } else {
+            vec![("csrf", CSRF)]
+        };
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), 303, "{path}: {}", r.status());
+        let location = r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        let session = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("konvent_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session")
+            .to_owned();
+        (location, session)
+    }
+
     /// Waits until the admin page shows what `done` looks for; returns the page.
     async fn wait_for_mails_page(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -967,4 +1037,81 @@ async fn session_invitations_are_requests_a_move_updates_them_and_a_cancellation
     assert_eq!(property(&cancel, "UID"), uid);
     assert_eq!(property(&cancel, "STATUS"), ":CANCELLED");
     assert!(sequence(&cancel) > sequence(&update));
+}
+
+#[tokio::test]
+async fn a_bulk_invitation_of_three_sends_three_mails_whose_links_sign_each_person_in() {
+    let Some(python) = python_with_aiosmtpd("bulk invitation") else {
+        return;
+    };
+    let dir = TempDir::new("bulk");
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+
+    // Two new addresses and the demo's helper Moritz Dittrich, who has an account.
+    let progress = app
+        .invite_list(
+            "E-Mail;Name;Veranstaltung\n\
+             eins@example.org;Erste Person;strategiekonvent-2025\n\
+             zwei@example.org;Zweite Person;strategiekonvent-2025\n\
+             moritz.dittrich@konvent.example;Moritz Dittrich;strategiekonvent-2025\n",
+        )
+        .await;
+
+    let messages = smtp.wait_for_messages(3).await;
+    let mut to: Vec<&str> = messages
+        .iter()
+        .map(|m| m["envelope_to"][0].as_str().expect("a recipient"))
+        .collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        [
+            "eins@example.org",
+            "moritz.dittrich@konvent.example",
+            "zwei@example.org"
+        ]
+    );
+    for mail in &messages {
+        let recipient = mail["envelope_to"][0].as_str().expect("recipient");
+        let existing = recipient == "moritz.dittrich@konvent.example";
+        let link = first_link(
+            mail,
+            if existing {
+                "/anmelden/link/"
+            } else {
+                "/einladung/"
+            },
+        );
+        let (location, session) = app.follow_link(&link).await;
+        assert_eq!(location, "/konvent/strategiekonvent-2025", "{recipient}");
+        // Signed in as that person, in the event's lobby.
+        let lobby = app
+            .client
+            .get(format!("{}{location}", app.base))
+            .header(
+                "cookie",
+                format!("konvent_csrf={CSRF}; konvent_session={session}"),
+            )
+            .send()
+            .await
+            .expect("lobby");
+        assert_eq!(lobby.status(), 200);
+        let page = lobby.text().await.expect("page");
+        let name = if existing {
+            "Moritz Dittrich"
+        } else {
+            "Neue Person"
+        };
+        assert!(
+            page.contains(&format!("<strong>{name}</strong>")),
+            "{recipient} is signed in: {page}"
+        );
+    }
+
+    let (status, page) = app.get(&progress).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("3 von 3 Einladungen geschrieben"), "{page}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(smtp.messages().len(), 3, "one mail per person");
 }

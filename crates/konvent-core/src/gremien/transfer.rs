@@ -386,11 +386,7 @@ impl Collector {
         }
         match &self.layout {
             None => self.layout = Some(Layout::from_header(row, cells)?),
-            Some(_) if self.rows.len() >= MAX_ROWS => {
-                return Err(ImportReport::file(format!(
-                    "Die Datei hat mehr als {MAX_ROWS} Datenzeilen. Bitte in mehrere Dateien aufteilen."
-                )));
-            }
+            Some(_) if self.rows.len() >= MAX_ROWS => return Err(too_many_rows(MAX_ROWS)),
             Some(layout) => self.rows.push(layout.place(row, cells)),
         }
         Ok(())
@@ -637,6 +633,16 @@ fn check_size(bytes: &[u8]) -> Result<(), ImportReport> {
 
 /// Reads a CSV file: UTF-8 (a BOM is ignored), `,` or `;` as delimiter.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
+    let mut collector = Collector::default();
+    read_csv(bytes, &mut |row, cells| collector.push(row, cells))?;
+    collector.finish()
+}
+
+/// What takes the rows of a file in order: the spreadsheet row number and its non-empty
+/// cells with their 0-based positions.
+type RowSink<'a> = dyn FnMut(usize, Vec<(usize, Cell)>) -> Result<(), ImportReport> + 'a;
+
+fn read_csv(bytes: &[u8], sink: &mut RowSink<'_>) -> Result<(), ImportReport> {
     check_size(bytes)?;
     let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -655,7 +661,6 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
         .flexible(true)
         .delimiter(sniff_delimiter(text))
         .from_reader(text.as_bytes());
-    let mut collector = Collector::default();
     let mut record = csv::StringRecord::new();
     let mut row = 0;
     loop {
@@ -675,9 +680,9 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
             .enumerate()
             .filter_map(|(position, field)| csv_cell(field).map(|cell| (position, cell)))
             .collect();
-        collector.push(row, cells)?;
+        sink(row, cells)?;
     }
-    collector.finish()
+    Ok(())
 }
 
 /// German Excel writes `;`, everything else `,`: whichever the header line has more of.
@@ -754,16 +759,24 @@ fn export_cells(row: &DirectoryRow) -> [Option<Cell>; 14] {
 
 /// Reads the first worksheet of an XLSX workbook. Dates may be date cells or text.
 pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
-    // calamine indexes shared strings without a bounds check: a cell naming a string the
-    // file does not have panics inside it. Such a file is unreadable, not a crash.
-    std::panic::catch_unwind(|| read_xlsx(bytes)).unwrap_or_else(|_| {
-        Err(ImportReport::file(
-            "Die Datei ist keine lesbare Excel-Arbeitsmappe (.xlsx).",
-        ))
-    })
+    let mut collector = Collector::default();
+    read_xlsx_guarded(bytes, &mut |row, cells| collector.push(row, cells))?;
+    collector.finish()
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
+fn read_xlsx_guarded(bytes: &[u8], sink: &mut RowSink<'_>) -> Result<(), ImportReport> {
+    // calamine indexes shared strings without a bounds check: a cell naming a string the
+    // file does not have panics inside it. Such a file is unreadable, not a crash (the
+    // rows taken before the panic are thrown away with the error).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx(bytes, sink)))
+        .unwrap_or_else(|_| {
+            Err(ImportReport::file(
+                "Die Datei ist keine lesbare Excel-Arbeitsmappe (.xlsx).",
+            ))
+        })
+}
+
+fn read_xlsx(bytes: &[u8], sink: &mut RowSink<'_>) -> Result<(), ImportReport> {
     check_size(bytes)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable_xlsx)?;
     let Some(sheet) = workbook.sheet_names().into_iter().next() else {
@@ -776,7 +789,6 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
     let mut cells = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(unreadable_xlsx)?;
-    let mut collector = Collector::default();
     let mut current: Option<(u32, Vec<(usize, Cell)>)> = None;
     while let Some(cell) = cells.next_cell().map_err(unreadable_xlsx)? {
         let (row, position) = cell.get_position();
@@ -788,15 +800,15 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<DirectoryRow>, ImportReport> {
             Some((current_row, values)) if *current_row == row => values.push((position, value)),
             _ => {
                 if let Some((done, values)) = current.replace((row, vec![(position, value)])) {
-                    collector.push(done as usize + 1, values)?;
+                    sink(done as usize + 1, values)?;
                 }
             }
         }
     }
     if let Some((done, values)) = current {
-        collector.push(done as usize + 1, values)?;
+        sink(done as usize + 1, values)?;
     }
-    collector.finish()
+    Ok(())
 }
 
 fn unreadable_xlsx(error: calamine::XlsxError) -> ImportReport {
@@ -869,6 +881,57 @@ pub fn write_xlsx(rows: &[DirectoryRow]) -> Result<Vec<u8>, ExportError> {
         }
     }
     Ok(w.finish()?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Any table: the same readers for other lists (bulk invitations)
+// ---------------------------------------------------------------------------------------
+
+/// One non-empty row of a sheet: its spreadsheet row number (blank rows counted) and its
+/// non-empty cells as trimmed text with their 0-based positions. A date cell reads as
+/// `YYYY-MM-DD`, an Excel error value as its text (`#DIV/0!`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRow {
+    pub row: usize,
+    pub cells: Vec<(usize, String)>,
+}
+
+/// Reads the non-empty rows of a CSV file or of an XLSX workbook's first sheet, with
+/// the checks of the directory import (size, UTF-8, damaged files); the first row is
+/// the header, and more than `max_rows` rows after it refuse the file.
+pub fn read_sheet(
+    kind: FileKind,
+    bytes: &[u8],
+    max_rows: usize,
+) -> Result<Vec<SheetRow>, ImportReport> {
+    let mut rows: Vec<SheetRow> = Vec::new();
+    let mut sink = |row, cells: Vec<(usize, Cell)>| {
+        if cells.is_empty() {
+            return Ok(());
+        }
+        if rows.len() > max_rows {
+            return Err(too_many_rows(max_rows));
+        }
+        rows.push(SheetRow {
+            row,
+            cells: cells
+                .into_iter()
+                .map(|(position, cell)| (position, cell.into_text()))
+                .collect(),
+        });
+        Ok(())
+    };
+    match kind {
+        FileKind::Csv => read_csv(bytes, &mut sink)?,
+        FileKind::Xlsx => read_xlsx_guarded(bytes, &mut sink)?,
+    }
+    Ok(rows)
+}
+
+fn too_many_rows(max_rows: usize) -> ImportReport {
+    ImportReport::file(format!(
+        "Die Datei hat mehr als {max_rows} Datenzeilen. Bitte in mehrere Dateien aufteilen."
+    ))
 }
 
 #[cfg(test)]

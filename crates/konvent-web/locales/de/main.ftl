@@ -1055,3 +1055,26 @@ meeting-mail-cancellation-lead = { $meeting } am { $when } ist abgesagt.
 meeting-mail-action = Zur Sitzung
 meeting-mail-calendar = Der Termin liegt als Kalendereintrag bei; Ihr Kalender übernimmt spätere Änderungen.
 registrations-link = Anmeldungen über das Formular
+
+## bulk invitations
+bulk-title = Viele Personen einladen
+bulk-nav = Viele Personen einladen (Liste)
+bulk-lead = Laden Sie eine Liste hoch oder fügen Sie Adressen ein: Jede Person bekommt eine Einladung per E-Mail, wer schon ein Konto hat, einen Anmeldelink. Enthält die Liste einen Fehler, wird niemand eingeladen.
+bulk-event-lead = Die Personen der Liste werden als Teilnehmende zu „{ $event }“ eingeladen und landen nach dem Anmelden in der Lobby. Enthält die Liste einen Fehler, wird niemand eingeladen.
+bulk-columns = Spalten: E-Mail, Name (Pflicht), Organisation, Rolle (z. B. participant, member, organizer; leer: participant), Bereich (z. B. conference:DMK), Veranstaltung (Kurzname oder Nummer), Sprache (de oder en; leer: Ihre Sprache).
+bulk-hint-file = Höchstens 5 MB und 5.000 Zeilen. Eine Datei geht eingefügten Adressen vor.
+bulk-field-addresses = Oder Adressen einfügen
+bulk-hint-addresses = Eine Adresse je Zeile, wahlweise mit Name: Eva Beispiel <eva@example.org>. Alle werden als Teilnehmende eingeladen.
+bulk-submit = Prüfen und einladen
+bulk-refused = Die Liste wurde nicht übernommen, niemand wurde eingeladen
+bulk-no-input = Bitte eine Datei auswählen oder Adressen einfügen.
+bulk-busy = Eine Ihrer Listen wird noch geschrieben. Bitte warten Sie, bis sie fertig ist.
+bulk-too-many-lists = Sie haben in der letzten Stunde schon 10 Listen eingeladen. Bitte später weiter.
+bulk-progress-title = Einladungen werden verschickt
+bulk-progress-written = { $written } von { $total } Einladungen geschrieben.
+bulk-progress-sent = { $sent } E-Mails gesendet.
+bulk-progress-failed = { $failed } vom Mailserver abgelehnt.
+bulk-progress-running = Die Einladungen werden noch geschrieben.
+bulk-progress-done = Alle Einladungen sind geschrieben; die E-Mails gehen nacheinander hinaus.
+bulk-progress-reload = Stand aktualisieren
+bulk-event-link = Teilnehmende einladen

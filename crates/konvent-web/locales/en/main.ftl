@@ -1055,3 +1055,26 @@ meeting-mail-cancellation-lead = { $meeting } on { $when } is cancelled.
 meeting-mail-action = To the session
 meeting-mail-calendar = The date is attached as a calendar entry; your calendar takes over later changes.
 registrations-link = Registrations through the form
+
+## bulk invitations
+bulk-title = Invite many people
+bulk-nav = Invite many people (list)
+bulk-lead = Upload a list or paste addresses: everyone gets an invitation by e-mail, whoever has an account already gets a sign-in link. If the list has an error, nobody is invited.
+bulk-event-lead = The people on the list are invited to “{ $event }” as participants and land in its lobby after signing in. If the list has an error, nobody is invited.
+bulk-columns = Columns: E-Mail, Name (required), Organisation, Role (e.g. participant, member, organizer; empty: participant), Scope (e.g. conference:DMK), Event (short name or number), Language (de or en; empty: yours).
+bulk-hint-file = At most 5 MB and 5,000 rows. A file takes precedence over pasted addresses.
+bulk-field-addresses = Or paste addresses
+bulk-hint-addresses = One address per line, optionally with a name: Eva Example <eva@example.org>. Everyone is invited as participant.
+bulk-submit = Check and invite
+bulk-refused = The list was not taken, nobody was invited
+bulk-no-input = Please choose a file or paste addresses.
+bulk-busy = One of your lists is still being written. Please wait until it is done.
+bulk-too-many-lists = You have invited 10 lists in the last hour already. Please continue later.
+bulk-progress-title = Sending invitations
+bulk-progress-written = { $written } of { $total } invitations written.
+bulk-progress-sent = { $sent } mails sent.
+bulk-progress-failed = { $failed } refused by the mail server.
+bulk-progress-running = The invitations are still being written.
+bulk-progress-done = All invitations are written; the mails go out one after another.
+bulk-progress-reload = Refresh
+bulk-event-link = Invite participants

@@ -121,6 +121,7 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKremovedPin4c27", what: "a pin removed by the organizers", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKreportReason1b90", what: "a participant's reason for reporting a chat line", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKmuteReason1b90", what: "the organizers' reason for muting a person", hidden_from: OUTSIDERS, seen_by: &[Viewer::Organizer] },
+    Secret { marker: "leakbulkaddress9d2e", what: "an address invited in bulk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantName0e6c", what: "the name of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "leakregistrantmail0e6c", what: "the address of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
@@ -227,6 +228,32 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("registration");
+
+    // An address invited in bulk into the convention, its mail sent.
+    let form = reqwest::multipart::Form::new().text("csrf", CSRF).text(
+        "addresses",
+        format!(
+            "Geheim <{}@example.org>",
+            marker("an address invited in bulk")
+        ),
+    );
+    let inviter = app.admin().await;
+    let response = inviter
+        .client
+        .post(format!("{}/admin/einladungen", inviter.base))
+        .header("cookie", &inviter.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("bulk invitation");
+    assert_eq!(response.status(), 303);
+    for _ in 0..200 {
+        let job = app.store.bulk_invitation(1).await.expect("job");
+        if job.is_some_and(|j| !j.is_running()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Unpublished resolutions, relevant for the UMK, on the agenda of the 48th session.
     for (number, state, title, body) in [

@@ -3,6 +3,7 @@
 
 mod auth;
 mod authz;
+mod bulk_invitations;
 mod cafe;
 mod cooperation;
 mod council;
