@@ -13,6 +13,20 @@ use crate::accounts::{TokenPurpose, grant_by_email, insert_login_token};
 use crate::{Actor, LoginToken, Result, Store, StoreError, now_micros};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// The statement that ends a worker's claim on a mail, with `$set` as the rest of what
+/// it assigns (`Store::settle_claim` binds `$1` to `$3`).
+macro_rules! settle {
+    ($set:literal) => {
+        concat!(
+            "UPDATE mail_outbox SET ",
+            $set,
+            ", updated_at = $1, claimed_by = NULL, lease_until = NULL ",
+            "WHERE id = $2 AND status = 'sending' AND claimed_by = $3"
+        )
+    };
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// A mail to queue, rendered and complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,18 +270,30 @@ impl Store {
     /// The server accepted the mail: sent, and its bodies erased. False when `worker`
     /// no longer holds the mail (its lease ran out and another worker took it).
     pub async fn mark_mail_sent(&self, id: i64, worker: &str) -> Result<bool> {
-        let now = now_micros();
-        let done = sqlx::query(
-            "UPDATE mail_outbox SET status = 'sent', sent_at = $1, updated_at = $1, \
-             body_text = NULL, body_html = NULL, calendar_ics = NULL, last_error = NULL, \
-             claimed_by = NULL, lease_until = NULL \
-             WHERE id = $2 AND status = 'sending' AND claimed_by = $3",
+        self.settle_claim(
+            id,
+            worker,
+            settle!(
+                "status = 'sent', sent_at = $1, body_text = NULL, body_html = NULL, \
+                 calendar_ics = NULL, last_error = NULL"
+            ),
+            |q| q,
         )
-        .bind(now)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// Ends `worker`'s claim on mail `id` with `sql` (made by `settle!`; `$1` is now,
+    /// `$4` and on are bound by `bind`). False when `worker` no longer holds the mail
+    /// (its lease ran out and another worker took it).
+    async fn settle_claim<'q>(
+        &self,
+        id: i64,
+        worker: &'q str,
+        sql: &'static str,
+        bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
+    ) -> Result<bool> {
+        let query = sqlx::query(sql).bind(now_micros()).bind(id).bind(worker);
+        let done = bind(query).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -293,54 +319,37 @@ impl Store {
             return Ok(false);
         };
         let next = now.saturating_add(retry_delay(attempts, base).as_micros() as i64);
-        let done = sqlx::query(
-            "UPDATE mail_outbox SET status = 'queued', next_attempt_at = $1, last_error = $2, \
-             updated_at = $3, claimed_by = NULL, lease_until = NULL \
-             WHERE id = $4 AND status = 'sending' AND claimed_by = $5",
+        self.settle_claim(
+            id,
+            worker,
+            settle!("status = 'queued', next_attempt_at = $4, last_error = $5"),
+            |q| q.bind(next).bind(error),
         )
-        .bind(next)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// The server refused the mail for good (a 5xx answer): failed, with its reason.
     /// False when `worker` no longer holds the mail.
     pub async fn mark_mail_failed(&self, id: i64, worker: &str, reason: &str) -> Result<bool> {
-        let now = now_micros();
-        let done = sqlx::query(
-            "UPDATE mail_outbox SET status = 'failed', last_error = $1, updated_at = $2, \
-             claimed_by = NULL, lease_until = NULL \
-             WHERE id = $3 AND status = 'sending' AND claimed_by = $4",
+        self.settle_claim(
+            id,
+            worker,
+            settle!("status = 'failed', last_error = $4"),
+            |q| q.bind(reason),
         )
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// Gives back a claimed mail not yet tried (its worker is stopping): due again at
     /// once, the claim's attempt not counted.
     pub async fn release_mail(&self, id: i64, worker: &str) -> Result<bool> {
-        let now = now_micros();
-        let done = sqlx::query(
-            "UPDATE mail_outbox SET status = 'queued', attempts = attempts - 1, \
-             next_attempt_at = $1, updated_at = $1, claimed_by = NULL, lease_until = NULL \
-             WHERE id = $2 AND status = 'sending' AND claimed_by = $3",
+        self.settle_claim(
+            id,
+            worker,
+            settle!("status = 'queued', attempts = attempts - 1, next_attempt_at = $1"),
+            |q| q,
         )
-        .bind(now)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// Queues a failed mail again, due now, its attempts counted from zero. Only failed

@@ -96,6 +96,16 @@ fn python_with_aiosmtpd(test: &str) -> Option<String> {
     None
 }
 
+/// A test SMTP server and konvent sending to it, in a folder of their own; None after a
+/// visible skip line when aiosmtpd is missing (a failure in CI).
+async fn with_mail_server(test: &str, name: &str) -> Option<(TempDir, Smtp, Konvent)> {
+    let python = python_with_aiosmtpd(test)?;
+    let dir = TempDir::new(name);
+    let smtp = Smtp::start(&python, &dir.0);
+    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
+    Some((dir, smtp, app))
+}
+
 /// The test SMTP server on a port of its own.
 struct Smtp {
     port: u16,
@@ -397,12 +407,9 @@ fn first_link(message: &Value, path: &str) -> String {
 
 #[tokio::test]
 async fn an_invited_person_gets_one_mail_whose_link_opens_the_invitation_page() {
-    let Some(python) = python_with_aiosmtpd("invitation mail") else {
+    let Some((_dir, smtp, app)) = with_mail_server("invitation mail", "invite").await else {
         return;
     };
-    let dir = TempDir::new("invite");
-    let smtp = Smtp::start(&python, &dir.0);
-    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
 
     app.invite("neu.person@example.org").await;
 
@@ -489,12 +496,9 @@ async fn mails_wait_while_the_mail_server_is_down_and_arrive_once_when_it_is_bac
 
 #[tokio::test]
 async fn a_refused_mail_fails_with_the_servers_reason_and_can_be_sent_again() {
-    let Some(python) = python_with_aiosmtpd("refused mail") else {
+    let Some((_dir, smtp, app)) = with_mail_server("refused mail", "refused").await else {
         return;
     };
-    let dir = TempDir::new("refused");
-    let smtp = Smtp::start(&python, &dir.0);
-    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
 
     app.invite("reject.me@example.org").await;
     let page = app
@@ -736,12 +740,10 @@ fn calendar_of(mail: &Value, method: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_registration_is_confirmed_by_mail_gets_a_calendar_entry_and_the_waiting_list_moves_up() {
-    let Some(python) = python_with_aiosmtpd("event registration") else {
+    let Some((_dir, smtp, app)) = with_mail_server("event registration", "registration").await
+    else {
         return;
     };
-    let dir = TempDir::new("registration");
-    let smtp = Smtp::start(&python, &dir.0);
-    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
     let slug = "strategiekonvent-2025";
 
     // By invitation only (the default): the form refuses, nothing is written.
@@ -902,12 +904,9 @@ async fn settled(smtp: &Smtp, at_least: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn session_invitations_are_requests_a_move_updates_them_and_a_cancellation_cancels() {
-    let Some(python) = python_with_aiosmtpd("meeting invitations") else {
+    let Some((_dir, smtp, app)) = with_mail_server("meeting invitations", "meetings").await else {
         return;
     };
-    let dir = TempDir::new("meetings");
-    let smtp = Smtp::start(&python, &dir.0);
-    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
 
     // Two council members (the demo has none): invited, and their accounts created.
     for (n, member) in ["mitglied.eins@example.org", "mitglied.zwei@example.org"]
@@ -1041,12 +1040,9 @@ async fn session_invitations_are_requests_a_move_updates_them_and_a_cancellation
 
 #[tokio::test]
 async fn a_bulk_invitation_of_three_sends_three_mails_whose_links_sign_each_person_in() {
-    let Some(python) = python_with_aiosmtpd("bulk invitation") else {
+    let Some((_dir, smtp, app)) = with_mail_server("bulk invitation", "bulk").await else {
         return;
     };
-    let dir = TempDir::new("bulk");
-    let smtp = Smtp::start(&python, &dir.0);
-    let app = Konvent::start(&dir.0.join("data"), &[("KONVENT_SMTP_URL", smtp.url())]).await;
 
     // Two new addresses and the demo's helper Moritz Dittrich, who has an account.
     let progress = app
