@@ -99,7 +99,7 @@ impl Mailbox {
         self.frames.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a frame unless the queue is full (`false`) or the connection is gone.
+    /// Queues a frame, unless the queue is full (`false`).
     fn push(&self, out: Out) -> bool {
         {
             let mut frames = self.frames();
