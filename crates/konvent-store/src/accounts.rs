@@ -51,6 +51,8 @@ pub struct Account {
     pub id: i64,
     pub email: String,
     pub display_name: String,
+    /// Where the person works, as an invitation list gave it.
+    pub organisation: Option<String>,
     pub has_password: bool,
     pub grants: Vec<Grant>,
 }
@@ -131,17 +133,20 @@ impl Store {
         password_hash: &str,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let (email, role, scope, event) = consume(&mut tx, TokenPurpose::Invitation, token).await?;
+        let (email, role, scope, event, organisation) =
+            consume(&mut tx, TokenPurpose::Invitation, token).await?;
         let grant = parse_grant(role.as_deref(), scope.as_deref())?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO accounts (email, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO UPDATE \
-             SET display_name = excluded.display_name, password_hash = excluded.password_hash \
+            "INSERT INTO accounts (email, display_name, password_hash, organisation, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO UPDATE \
+             SET display_name = excluded.display_name, password_hash = excluded.password_hash, \
+                 organisation = COALESCE(accounts.organisation, excluded.organisation) \
              RETURNING id",
         )
         .bind(&email)
         .bind(display_name)
         .bind(password_hash)
+        .bind(organisation)
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await?;
@@ -363,19 +368,32 @@ impl Store {
             .collect()
     }
 
+    /// Where the person of an account works, if known.
+    pub async fn organisation_of(&self, account_id: i64) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT organisation FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(o,)| o))
+    }
+
     /// All accounts, by name.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, email, display_name, password_hash FROM accounts ORDER BY display_name, id",
+        type Row = (i64, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, email, display_name, organisation, password_hash FROM accounts \
+             ORDER BY display_name, id",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut accounts = Vec::with_capacity(rows.len());
-        for (id, email, display_name, hash) in rows {
+        for (id, email, display_name, organisation, hash) in rows {
             accounts.push(Account {
                 id,
                 email,
                 display_name,
+                organisation,
                 has_password: hash.is_some(),
                 grants: self.grants(id).await?,
             });
@@ -544,15 +562,20 @@ async fn insert_grant(tx: &mut Tx, account_id: i64, grant: &Grant) -> Result<boo
 /// Marks a valid link used and returns (email, role, scope, event to join). Fails for an
 /// unknown, used or expired link; the `used_at IS NULL` condition makes the use single
 /// even when two requests race.
-async fn consume(
-    tx: &mut Tx,
-    purpose: TokenPurpose,
-    token: &str,
-) -> Result<(String, Option<String>, Option<String>, Option<i64>)> {
+/// A used link: (email, role, scope, event, organisation).
+type Consumed = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+async fn consume(tx: &mut Tx, purpose: TokenPurpose, token: &str) -> Result<Consumed> {
     sqlx::query_as(
         "UPDATE login_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING email, role, scope, event_id",
+         RETURNING email, role, scope, event_id, organisation",
     )
     .bind(now_micros())
     .bind(token_hash(token))

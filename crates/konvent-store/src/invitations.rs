@@ -1,22 +1,29 @@
-//! Bulk invitations (A2): a list job and the batches it writes. Each batch is one
-//! transaction that stores every person's single-use link (with a sign-in link, the
-//! grant and the event at once) together with the mail that carries it, and counts the
-//! batch on its job. The caller checks the whole list before the first batch.
+//! Bulk invitations (A2): a list job, its rows and the batches it writes. The caller
+//! checks the whole list; [`Store::start_bulk_invitation`] stores the job with every
+//! row in one transaction, claimed by the starting node. Each batch is one transaction
+//! that renews the claim's lease, stores every person's single-use link (with a
+//! sign-in link, the grant and the event at once) together with the mail that carries
+//! it, deletes the rows it wrote and counts them on the job. A job whose node stopped
+//! or died is claimed again ([`Store::claim_bulk_invitations`]) and goes on with the
+//! rows left; a batch whose lease was taken over writes nothing.
 
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
 use konvent_core::authz::Grant;
+use konvent_core::invitations::Invitee;
 
 use crate::accounts::{TokenPurpose, grant_by_email, insert_login_token, token_hash};
 use crate::mail::enqueue;
-use crate::{Actor, NewMail, Result, Store, now_micros};
+use crate::{Actor, NewMail, Result, Store, StoreError, now_micros};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// One person of a batch: the link and its mail, rendered by the caller.
 #[derive(Debug, Clone)]
 pub struct BulkInvite {
+    /// The list's row this was made from (deleted with the write).
+    pub row: i64,
     /// `Invitation` for a new address, `SignIn` for an address with an account.
     pub purpose: TokenPurpose,
     /// From [`crate::new_token`]; only its hash is stored.
@@ -24,6 +31,8 @@ pub struct BulkInvite {
     pub email: String,
     /// The name the list gave, offered on the invitation form.
     pub display_name: Option<String>,
+    /// The organisation the list gave, kept on the account.
+    pub organisation: Option<String>,
     pub grant: Grant,
     /// The event the person joins as participant.
     pub event_id: Option<i64>,
@@ -66,64 +75,243 @@ type JobRow = (
     i64,
 );
 
+/// A job a node has claimed to go on with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkClaim {
+    pub id: i64,
+    pub created_by: Option<i64>,
+    pub event_id: Option<i64>,
+    /// The inviter's language, for rows that name none.
+    pub language: String,
+}
+
+/// A row as stored: (row, email, name, organisation, role, scope, event, language).
+type StoredRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+
+fn lease_end(lease: SignedDuration) -> i64 {
+    now_micros().saturating_add(lease.as_micros() as i64)
+}
+
 impl Store {
-    /// Starts a list job of `total` people by `by` (from an event's page: `event_id`).
+    /// Starts a job for the checked list `invitees` by `by` (from an event's page:
+    /// `event_id`; mails in `language` where a row names none), stored with every row
+    /// and claimed by `worker` for `lease`, in one transaction.
     pub async fn start_bulk_invitation(
         &self,
         by: &Actor,
         event_id: Option<i64>,
-        total: i64,
+        language: &str,
+        invitees: &[Invitee],
+        worker: &str,
+        lease: SignedDuration,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO bulk_invitations (created_by, event_id, total, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO bulk_invitations (created_by, event_id, total, language, claimed_by, \
+             lease_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(by.account_id)
         .bind(event_id)
-        .bind(total)
+        .bind(invitees.len() as i64)
+        .bind(language)
+        .bind(worker)
+        .bind(lease_end(lease))
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await?;
+        for invitee in invitees {
+            sqlx::query(
+                "INSERT INTO bulk_invitation_rows (job_id, row_number, email, name, \
+                 organisation, role, scope, event_id, language) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(id)
+            .bind(invitee.row as i64)
+            .bind(&invitee.email)
+            .bind(invitee.name.as_deref())
+            .bind(invitee.organisation.as_deref())
+            .bind(invitee.grant.role.as_str())
+            .bind(invitee.grant.scope.to_string())
+            .bind(invitee.event)
+            .bind(invitee.language.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Writes one batch of a job in one transaction: every link with its mail (and, for
-    /// an address with an account, the grant and the event at once), and the count.
-    /// Returns the existing accounts that got a grant.
+    /// Claims for `worker` the running jobs nobody holds: released by a stopping node,
+    /// or left by one whose lease ran out.
+    pub async fn claim_bulk_invitations(
+        &self,
+        worker: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<BulkClaim>> {
+        let now = now_micros();
+        let rows: Vec<(i64, Option<i64>, Option<i64>, String)> = sqlx::query_as(
+            "UPDATE bulk_invitations SET claimed_by = $1, lease_until = $2 \
+             WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING id, created_by, event_id, language",
+        )
+        .bind(worker)
+        .bind(lease_end(lease))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claims: Vec<BulkClaim> = rows
+            .into_iter()
+            .map(|(id, created_by, event_id, language)| BulkClaim {
+                id,
+                created_by,
+                event_id,
+                language,
+            })
+            .collect();
+        claims.sort_by_key(|c| c.id);
+        Ok(claims)
+    }
+
+    /// The next `limit` rows of a job not yet written, in the list's order.
+    pub async fn bulk_invitation_rows(&self, job: i64, limit: usize) -> Result<Vec<Invitee>> {
+        let rows: Vec<StoredRow> = sqlx::query_as(
+            "SELECT row_number, email, name, organisation, role, scope, event_id, language \
+             FROM bulk_invitation_rows WHERE job_id = $1 ORDER BY row_number LIMIT $2",
+        )
+        .bind(job)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(row, email, name, organisation, role, scope, event, language)| {
+                    let grant = Grant::new(
+                        role.parse().map_err(StoreError::Corrupt)?,
+                        scope.parse().map_err(StoreError::Corrupt)?,
+                    )
+                    .map_err(StoreError::Corrupt)?;
+                    Ok(Invitee {
+                        row: usize::try_from(row)
+                            .map_err(|_| StoreError::Corrupt(format!("row {row}")))?,
+                        email,
+                        name,
+                        organisation,
+                        grant,
+                        event,
+                        language,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Writes one batch of a job in one transaction: renews `worker`'s lease, writes
+    /// every link with its mail (and, for an address with an account, the grant and the
+    /// event at once), deletes the rows written and counts them. Returns the existing
+    /// accounts that got a grant, or None when `worker` no longer holds the job (its
+    /// lease ran out and another node took it over): then nothing is written.
     pub async fn write_bulk_invitations(
         &self,
         job: i64,
+        worker: &str,
+        lease: SignedDuration,
         by: &Actor,
         batch: &[BulkInvite],
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Option<Vec<i64>>> {
         let mut tx = self.begin_write().await?;
+        // First the job's row: on PostgreSQL this also waits for a batch of another
+        // node in flight, so two nodes never write the same rows.
+        let held = sqlx::query(
+            "UPDATE bulk_invitations SET lease_until = $1 \
+             WHERE id = $2 AND claimed_by = $3 AND status = 'running'",
+        )
+        .bind(lease_end(lease))
+        .bind(job)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !held {
+            return Ok(None);
+        }
         let mut changed = Vec::new();
+        let mut written = 0_i64;
         for invite in batch {
-            changed.extend(write_one(&mut tx, job, by, invite).await?);
+            let deleted = sqlx::query(
+                "DELETE FROM bulk_invitation_rows WHERE job_id = $1 AND row_number = $2",
+            )
+            .bind(job)
+            .bind(invite.row)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if deleted == 1 {
+                changed.extend(write_one(&mut tx, job, by, invite).await?);
+                written += 1;
+            }
         }
         sqlx::query("UPDATE bulk_invitations SET written = written + $1 WHERE id = $2")
-            .bind(batch.len() as i64)
+            .bind(written)
             .bind(job)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(Some(changed))
     }
 
-    /// Ends a job: done, or failed with the reason (the batches written stay written).
-    pub async fn finish_bulk_invitation(&self, job: i64, error: Option<&str>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    /// Gives back `worker`'s claim on a job it has not finished (its node is stopping):
+    /// the next node to look claims it at once.
+    pub async fn release_bulk_invitation(&self, job: i64, worker: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE bulk_invitations SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
+            "UPDATE bulk_invitations SET claimed_by = NULL, lease_until = NULL \
+             WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+        )
+        .bind(job)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends `worker`'s job: done, or failed with the reason (the batches written stay
+    /// written; the rows left are deleted). Nothing happens if `worker` lost the job.
+    pub async fn finish_bulk_invitation(
+        &self,
+        job: i64,
+        worker: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let held = sqlx::query(
+            "UPDATE bulk_invitations SET status = $1, error = $2, finished_at = $3, \
+             claimed_by = NULL, lease_until = NULL \
+             WHERE id = $4 AND claimed_by = $5 AND status = 'running'",
         )
         .bind(if error.is_some() { "failed" } else { "done" })
         .bind(error)
         .bind(now_micros())
         .bind(job)
+        .bind(worker)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
+        if held {
+            sqlx::query("DELETE FROM bulk_invitation_rows WHERE job_id = $1")
+                .bind(job)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -203,6 +391,14 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
     let changed = match invite.purpose {
         TokenPurpose::SignIn => {
             let account = grant_by_email(tx, by, &invite.email, &invite.grant).await?;
+            // The list's organisation, where the account names none yet.
+            sqlx::query(
+                "UPDATE accounts SET organisation = $1 WHERE id = $2 AND organisation IS NULL",
+            )
+            .bind(invite.organisation.as_deref())
+            .bind(account)
+            .execute(&mut **tx)
+            .await?;
             if let Some(event) = invite.event_id {
                 join_event(tx, event, account).await?;
             }
@@ -230,10 +426,12 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
             )
             .await?;
             sqlx::query(
-                "UPDATE login_tokens SET event_id = $1, display_name = $2 WHERE token_hash = $3",
+                "UPDATE login_tokens SET event_id = $1, display_name = $2, organisation = $3 \
+                 WHERE token_hash = $4",
             )
             .bind(invite.event_id)
             .bind(invite.display_name.as_deref())
+            .bind(invite.organisation.as_deref())
             .bind(token_hash(&invite.token))
             .execute(&mut **tx)
             .await?;

@@ -44,7 +44,7 @@ pub use directory::{
 };
 pub use error::StoreError;
 pub use events::LoggedEvent;
-pub use invitations::{BulkInvite, BulkJob};
+pub use invitations::{BulkClaim, BulkInvite, BulkJob};
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
     Room, Timer, Who, Written,

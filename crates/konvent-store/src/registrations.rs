@@ -124,7 +124,8 @@ pub struct NewRegistration<'a> {
     pub name: &'a str,
     pub organisation: &'a str,
     pub language: &'a str,
-    /// From [`new_token`]; the confirmation link's.
+    /// From [`new_token`]; the confirmation link's (unused by
+    /// [`Store::register_account`]: a signed-in person has nothing to confirm).
     pub confirm_token: &'a str,
 }
 
@@ -309,6 +310,83 @@ impl Store {
         Ok(reg)
     }
 
+    /// Registers a signed-in person (whose address their account vouches for) by the
+    /// event's rules, as a confirmed registration through the form would be: registered
+    /// (and a participant), waiting, or awaiting approval, with the same mail. Refused
+    /// for an event by invitation only. A person already registered, waiting, awaiting
+    /// approval or declined keeps that state and gets no mail.
+    pub async fn register_account(
+        &self,
+        new: &NewRegistration<'_>,
+        compose: Compose<'_>,
+    ) -> Result<Registration> {
+        let now = now_micros();
+        let email = new.email.trim().to_lowercase();
+        let mut tx = self.begin_write().await?;
+        let settings = lock_event(&mut tx, new.event_id).await?;
+        if settings.mode == RegistrationMode::Invitation {
+            return Err(StoreError::Conflict(
+                "Diese Veranstaltung ist nur auf Einladung: das Organisationsteam lädt ein.".into(),
+            ));
+        }
+        let existing: Option<Registration> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 AND email = $2"
+        ))
+        .bind(new.event_id)
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = match existing {
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO event_registrations (event_id, email, name, organisation, \
+                     language, status, cancel_hash, confirmed_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'unconfirmed', $6, $7, $7, $7) RETURNING id",
+                )
+                .bind(new.event_id)
+                .bind(&email)
+                .bind(new.name)
+                .bind(new.organisation)
+                .bind(new.language)
+                .bind(token_hash(&new_token()))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                id
+            }
+            Some(reg)
+                if matches!(
+                    reg.status,
+                    RegistrationStatus::Unconfirmed | RegistrationStatus::Cancelled
+                ) =>
+            {
+                sqlx::query(
+                    "UPDATE event_registrations SET name = $1, organisation = $2, language = $3, \
+                     confirm_hash = NULL, confirmed_at = $4, updated_at = $4 WHERE id = $5",
+                )
+                .bind(new.name)
+                .bind(new.organisation)
+                .bind(new.language)
+                .bind(now)
+                .bind(reg.id)
+                .execute(&mut *tx)
+                .await?;
+                reg.id
+            }
+            Some(reg) => return Ok(reg),
+        };
+        let status = match settings.mode {
+            RegistrationMode::Approval => RegistrationStatus::AwaitingApproval,
+            _ if has_room(&mut tx, new.event_id, settings.capacity).await? => {
+                RegistrationStatus::Registered
+            }
+            _ => RegistrationStatus::Waiting,
+        };
+        let reg = place(&mut tx, id, status, Placement::Confirmed, compose).await?;
+        tx.commit().await?;
+        Ok(reg)
+    }
+
     /// The registration a cancellation link belongs to, if it can still be cancelled.
     pub async fn registration_to_cancel(&self, token: &str) -> Result<Option<Registration>> {
         Ok(sqlx::query_as(&format!(
@@ -390,6 +468,21 @@ impl Store {
         let reg = end(&mut tx, reg, RegistrationStatus::Declined, compose).await?;
         tx.commit().await?;
         Ok(reg)
+    }
+
+    /// The registration of `email` for an event, if any.
+    pub async fn registration_of(
+        &self,
+        event_id: i64,
+        email: &str,
+    ) -> Result<Option<Registration>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 AND email = $2"
+        ))
+        .bind(event_id)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Every registration of an event, oldest first (organizers and admins only).

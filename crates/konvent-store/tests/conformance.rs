@@ -2264,6 +2264,7 @@ async fn registration_story(backend: &str, store: &Store) {
 }
 
 async fn bulk_story(backend: &str, store: &Store) {
+    use konvent_core::invitations::Invitee;
     use konvent_store::{BulkInvite, EventRole};
     konvent_store::demo::load(store, 21).await.expect("demo");
     let event = store.event(demo::KONVENT_SLUG).await.expect("event").id;
@@ -2273,14 +2274,42 @@ async fn bulk_story(backend: &str, store: &Store) {
         .expect("account");
     let by = Actor::account(known, "Known");
     let participant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let row = |row, email: &str| Invitee {
+        row,
+        email: email.to_owned(),
+        name: Some("Neue Person".to_owned()),
+        organisation: Some("Landesamt".to_owned()),
+        grant: participant.clone(),
+        event: Some(event),
+        language: (row == 4).then(|| "en".to_owned()),
+    };
+    let list = [
+        row(2, "new@example.org"),
+        row(3, "known@example.org"),
+        row(4, "third@example.org"),
+    ];
+    let lease = SignedDuration::from_mins(1);
     let job = store
-        .start_bulk_invitation(&by, Some(event), 2)
+        .start_bulk_invitation(&by, Some(event), "de", &list, "node-a", lease)
         .await
         .expect("job");
     assert_eq!(
         store.bulk_invitations_by(known, 0).await.expect("budget"),
         (1, true),
         "{backend}"
+    );
+    assert!(
+        store
+            .claim_bulk_invitations("node-b", lease)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: a job under a lease is nobody else's"
+    );
+    assert_eq!(
+        store.bulk_invitation_rows(job, 10).await.expect("rows"),
+        list.to_vec(),
+        "{backend}: the list comes back as it was stored"
     );
     let existing = store
         .existing_accounts(&["known@example.org".into(), "new@example.org".into()])
@@ -2291,27 +2320,30 @@ async fn bulk_story(backend: &str, store: &Store) {
         HashSet::from(["known@example.org".to_owned()]),
         "{backend}"
     );
-    let invite = |purpose, email: &str, n| BulkInvite {
+    let invite = |purpose, row: &Invitee, n| BulkInvite {
+        row: row.row as i64,
         purpose,
         token: konvent_store::new_token(),
-        email: email.to_owned(),
-        display_name: Some("Neue Person".to_owned()),
+        email: row.email.clone(),
+        display_name: row.name.clone(),
+        organisation: row.organisation.clone(),
         grant: participant.clone(),
         event_id: Some(event),
         valid_for: SignedDuration::from_hours(1),
         mail: mail(n),
     };
     let batch = vec![
-        invite(TokenPurpose::Invitation, "new@example.org", 201),
-        invite(TokenPurpose::SignIn, "known@example.org", 202),
+        invite(TokenPurpose::Invitation, &list[0], 201),
+        invite(TokenPurpose::SignIn, &list[1], 202),
     ];
+    // Node A writes a batch, with a lease that runs out at once: then it dies.
     let changed = store
-        .write_bulk_invitations(job, &by, &batch)
+        .write_bulk_invitations(job, "node-a", SignedDuration::ZERO, &by, &batch)
         .await
         .expect("batch");
     assert_eq!(
         changed,
-        vec![known],
+        Some(vec![known]),
         "{backend}: the existing account's grant"
     );
     assert_eq!(
@@ -2319,7 +2351,66 @@ async fn bulk_story(backend: &str, store: &Store) {
         Some(EventRole::Participant),
         "{backend}: joined at once"
     );
-    store.finish_bulk_invitation(job, None).await.expect("done");
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    // Node B takes the job over and finds only the row left.
+    let claims = store
+        .claim_bulk_invitations("node-b", lease)
+        .await
+        .expect("claim");
+    assert_eq!(
+        claims
+            .iter()
+            .map(|c| (c.id, c.created_by, c.event_id, c.language.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(job, Some(known), Some(event), "de")],
+        "{backend}"
+    );
+    let left = store.bulk_invitation_rows(job, 10).await.expect("rows");
+    assert_eq!(left, vec![list[2].clone()], "{backend}: the rows left");
+    // Node A, back from the dead, writes nothing.
+    let late = vec![invite(TokenPurpose::Invitation, &list[2], 203)];
+    assert_eq!(
+        store
+            .write_bulk_invitations(job, "node-a", lease, &by, &late)
+            .await
+            .expect("late batch"),
+        None,
+        "{backend}: a lost lease writes nothing"
+    );
+    store
+        .finish_bulk_invitation(job, "node-a", None)
+        .await
+        .expect("not finished by A");
+    assert!(
+        store
+            .bulk_invitation(job)
+            .await
+            .expect("job")
+            .expect("exists")
+            .is_running(),
+        "{backend}: only the holder finishes"
+    );
+    assert_eq!(
+        store
+            .write_bulk_invitations(job, "node-b", lease, &by, &late)
+            .await
+            .expect("batch"),
+        Some(vec![]),
+        "{backend}"
+    );
+    // The same row again (a retry) is not written twice.
+    assert_eq!(
+        store
+            .write_bulk_invitations(job, "node-b", lease, &by, &late)
+            .await
+            .expect("batch"),
+        Some(vec![]),
+        "{backend}"
+    );
+    store
+        .finish_bulk_invitation(job, "node-b", None)
+        .await
+        .expect("done");
     let status = store
         .bulk_invitation(job)
         .await
@@ -2332,10 +2423,40 @@ async fn bulk_story(backend: &str, store: &Store) {
             status.sent,
             status.status.as_str()
         ),
-        (2, 2, 0, "done"),
+        (3, 3, 0, "done"),
         "{backend}"
     );
-    assert_eq!(store.mails(10).await.expect("mails").len(), 2, "{backend}");
+    assert!(
+        store
+            .bulk_invitation_rows(job, 10)
+            .await
+            .expect("rows")
+            .is_empty(),
+        "{backend}: a finished job keeps no rows"
+    );
+    assert_eq!(store.mails(10).await.expect("mails").len(), 3, "{backend}");
+    assert!(
+        store
+            .claim_bulk_invitations("node-c", lease)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "{backend}: a finished job is claimed by nobody"
+    );
+    let organisation = |email: &'static str| async move {
+        store
+            .accounts()
+            .await
+            .expect("accounts")
+            .into_iter()
+            .find(|a| a.email == email)
+            .and_then(|a| a.organisation)
+    };
+    assert_eq!(
+        organisation("known@example.org").await.as_deref(),
+        Some("Landesamt"),
+        "{backend}: the list's organisation on an account that named none"
+    );
 
     // The invitation offers the list's name and adds the new account to the event.
     let info = store
@@ -2356,5 +2477,10 @@ async fn bulk_story(backend: &str, store: &Store) {
         store.event_role(event, id).await.expect("role"),
         Some(EventRole::Participant),
         "{backend}"
+    );
+    assert_eq!(
+        organisation("new@example.org").await.as_deref(),
+        Some("Landesamt"),
+        "{backend}: the invitation's organisation on the new account"
     );
 }

@@ -23,6 +23,7 @@ struct AccountRow {
     id: i64,
     name: String,
     email: String,
+    organisation: Option<String>,
     has_password: bool,
     grants: Vec<(String, String, String)>,
 }
@@ -160,6 +161,7 @@ async fn accounts_page(
             id: a.id,
             name: a.display_name,
             email: a.email,
+            organisation: a.organisation,
             has_password: a.has_password,
             grants: a
                 .grants

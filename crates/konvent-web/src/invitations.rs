@@ -4,8 +4,17 @@
 //! a list with a problem is refused row by row and nothing is written. A good list
 //! becomes a background job that writes the invitations in batches, each batch one
 //! transaction with its mails in the outbox, and a progress page counts along.
+//!
+//! The list is stored with its job before the first batch, and each batch deletes the
+//! rows it wrote: a job outlives its node. The node works it under a lease that every
+//! batch renews; a stopping node gives the lease back, a dead one lets it run out, and
+//! then [`resume`] on any node (this one after its restart) claims the job and writes
+//! the rows left. A batch whose lease was taken over writes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -15,7 +24,9 @@ use jiff::SignedDuration;
 use konvent_core::authz::{Action, Grant, Role, Scope};
 use konvent_core::gremien::transfer::{FileKind, MAX_FILE_BYTES, RowProblem};
 use konvent_core::invitations::{self, Invitee, Lookup};
-use konvent_store::{Actor, BulkInvite, TokenPurpose};
+use konvent_store::{Actor, BulkClaim, BulkInvite, TokenPurpose};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 use crate::AppState;
 use crate::ctx::{Ctx, Id, check_csrf, check_origin};
@@ -29,6 +40,84 @@ use crate::mail::{Link, LinkKind, link_mail};
 const BATCH: usize = 100;
 /// Lists one person may start per hour (besides: one at a time).
 const LISTS_PER_HOUR: i64 = 10;
+/// How long a node's claim on a job holds without a batch: far above one batch's time.
+/// A job of a node that died goes on elsewhere after this.
+const LEASE: SignedDuration = SignedDuration::from_secs(90);
+/// How often a node looks for jobs nobody works on.
+const SWEEP: Duration = Duration::from_secs(30);
+
+/// This node's list jobs: the writers running here, and the bell that makes [`resume`]
+/// look at once.
+#[derive(Default)]
+pub struct Jobs {
+    writers: Mutex<JoinSet<()>>,
+    bell: Notify,
+    stopping: AtomicBool,
+}
+
+impl Jobs {
+    /// Makes [`resume`] look for unclaimed jobs now.
+    pub fn wake(&self) {
+        self.bell.notify_one();
+    }
+
+    fn spawn(&self, writer: Writer) {
+        let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        // Finished writers are reaped here, so the set holds only running ones.
+        while writers.try_join_next().is_some() {}
+        writers.spawn(writer.run());
+    }
+
+    /// Tells the writers to stop after their batch and give their jobs back, and waits
+    /// for them at most `grace`.
+    pub async fn stop(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let mut writers =
+            std::mem::take(&mut *self.writers.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = async { while writers.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("a list job did not stop in time; its lease will release it");
+        }
+    }
+}
+
+/// A claim's owner: one per writer.
+fn worker_name() -> String {
+    format!("bulk-{}", &konvent_store::new_token()[..16])
+}
+
+/// Runs until the node stops: claims the jobs nobody works on (left by a node that
+/// stopped or died, this one before its restart included) and writes their rows left.
+pub async fn resume(state: AppState) {
+    let mut tick = tokio::time::interval(SWEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.jobs.bell.notified() => {}
+        }
+        if state.jobs.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let worker = worker_name();
+        let claims = match state.store.claim_bulk_invitations(&worker, LEASE).await {
+            Ok(claims) => claims,
+            Err(e) => {
+                tracing::warn!(error = %e, "list jobs: cannot look for jobs to resume");
+                continue;
+            }
+        };
+        for claim in claims {
+            match Writer::resumed(&state, &worker, &claim).await {
+                Ok(writer) => {
+                    tracing::info!(job = claim.id, "list job resumed");
+                    state.jobs.spawn(writer);
+                }
+                Err(e) => tracing::error!(job = claim.id, error = %e, "list job not resumed"),
+            }
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "invitations.html")]
@@ -238,22 +327,26 @@ async fn submit(
     };
 
     let actor = ctx.actor()?;
+    let worker = worker_name();
     let job = state
         .store
         .start_bulk_invitation(
             &actor,
             place.event.as_ref().map(|(id, ..)| *id),
-            invitees.len() as i64,
+            ctx.lang.code(),
+            &invitees,
+            &worker,
+            LEASE,
         )
         .await?;
-    let writer = Writer {
+    state.jobs.spawn(Writer {
         state: state.clone(),
         job,
+        worker,
         actor,
         lang: ctx.lang,
         slugs: known.slugs,
-    };
-    tokio::spawn(writer.run(invitees));
+    });
     Ok(Redirect::to(&format!("/einladungen/{job}")).into_response())
 }
 
@@ -329,53 +422,116 @@ impl Lookup for Known {
     }
 }
 
-/// The background job of one checked list.
+/// The background job of one checked list, on the node that holds its claim.
 struct Writer {
     state: AppState,
     job: i64,
+    /// The claim's owner.
+    worker: String,
     actor: Actor,
     lang: Lang,
     slugs: HashMap<i64, String>,
 }
 
+/// How a writer's work ended.
+enum Ended {
+    /// Every row is written.
+    Done,
+    /// The node is stopping: the job is given back.
+    Stopping,
+    /// Another node took the job over (this node's lease ran out).
+    Lost,
+}
+
 impl Writer {
-    async fn run(self, invitees: Vec<Invitee>) {
-        let outcome = self.write_all(&invitees).await;
-        let error = outcome.err().map(|e| {
-            tracing::error!(job = self.job, error = %e, "bulk invitation stopped");
-            "Das Schreiben der Einladungen brach ab (siehe Server-Protokoll); die gezählten \
-             Einladungen sind geschrieben, die übrigen nicht."
-                .to_owned()
-        });
-        if let Err(e) = self
-            .state
+    /// The writer of a job claimed again: the inviter and the event's links from the
+    /// database.
+    async fn resumed(state: &AppState, worker: &str, claim: &BulkClaim) -> AppResult<Self> {
+        let inviter = match claim.created_by {
+            Some(id) => state.store.principal(id).await?,
+            None => None,
+        };
+        // An inviter whose account is gone: the list still goes out, in konvent's name.
+        let actor = match inviter {
+            Some(p) => Actor::account(p.user_id, p.display_name),
+            None => Actor::system("konvent"),
+        };
+        let slugs = state
             .store
-            .finish_bulk_invitation(self.job, error.as_deref())
+            .events()
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.slug))
+            .collect();
+        Ok(Self {
+            state: state.clone(),
+            job: claim.id,
+            worker: worker.to_owned(),
+            actor,
+            lang: Lang::parse(&claim.language).unwrap_or_default(),
+            slugs,
+        })
+    }
+
+    async fn run(self) {
+        let store = &self.state.store;
+        let error = match self.write_all().await {
+            Ok(Ended::Done) => None,
+            Ok(Ended::Stopping) => {
+                if let Err(e) = store.release_bulk_invitation(self.job, &self.worker).await {
+                    tracing::warn!(job = self.job, error = %e, "list job not given back; its lease will release it");
+                }
+                return;
+            }
+            Ok(Ended::Lost) => {
+                tracing::warn!(job = self.job, "list job taken over by another node");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(job = self.job, error = %e, "bulk invitation stopped");
+                Some(
+                    "Das Schreiben der Einladungen brach ab (siehe Server-Protokoll); die \
+                     gezählten Einladungen sind geschrieben, die übrigen nicht."
+                        .to_owned(),
+                )
+            }
+        };
+        if let Err(e) = store
+            .finish_bulk_invitation(self.job, &self.worker, error.as_deref())
             .await
         {
             tracing::error!(job = self.job, error = %e, "bulk invitation not marked finished");
         }
     }
 
-    /// Writes the list in batches of [`BATCH`], one transaction each, so that a running
-    /// event's chat never waits for the whole list (SQLite has one writer). This is still
-    /// all or nothing for everything a list can get wrong: every row was checked before
-    /// the first batch, and nothing a later batch writes depends on an earlier one. What
-    /// can stop a job midway is the database itself failing; the job then records how
-    /// far it came, and the progress page says so.
-    async fn write_all(&self, invitees: &[Invitee]) -> AppResult<()> {
-        for chunk in invitees.chunks(BATCH) {
-            let emails: Vec<String> = chunk.iter().map(|i| i.email.clone()).collect();
-            let existing = self.state.store.existing_accounts(&emails).await?;
-            let batch = chunk
+    /// Writes the rows left in batches of [`BATCH`], one transaction each, so that a
+    /// running event's chat never waits for the whole list (SQLite has one writer).
+    /// This is still all or nothing for everything a list can get wrong: every row was
+    /// checked before the job was stored, and nothing a later batch writes depends on
+    /// an earlier one. What can stop a job midway is the database itself failing; the
+    /// job then records how far it came, and the progress page says so.
+    async fn write_all(&self) -> AppResult<Ended> {
+        let store = &self.state.store;
+        loop {
+            if self.state.jobs.stopping.load(Ordering::SeqCst) {
+                return Ok(Ended::Stopping);
+            }
+            let rows = store.bulk_invitation_rows(self.job, BATCH).await?;
+            if rows.is_empty() {
+                return Ok(Ended::Done);
+            }
+            let emails: Vec<String> = rows.iter().map(|i| i.email.clone()).collect();
+            let existing = store.existing_accounts(&emails).await?;
+            let batch = rows
                 .iter()
                 .map(|i| self.invite(i, existing.contains(&i.email)))
                 .collect::<AppResult<Vec<_>>>()?;
-            let changed = self
-                .state
-                .store
-                .write_bulk_invitations(self.job, &self.actor, &batch)
-                .await?;
+            let Some(changed) = store
+                .write_bulk_invitations(self.job, &self.worker, LEASE, &self.actor, &batch)
+                .await?
+            else {
+                return Ok(Ended::Lost);
+            };
             self.state.mail.wake();
             // Open live sockets hold the rights they opened with: they reconnect with more.
             for account in changed {
@@ -383,7 +539,6 @@ impl Writer {
             }
             tokio::task::yield_now().await;
         }
-        Ok(())
     }
 
     /// The link and mail of one person: an invitation for a new address, a sign-in link
@@ -432,10 +587,12 @@ impl Writer {
             },
         )?;
         Ok(BulkInvite {
+            row: invitee.row as i64,
             purpose,
             token,
             email: invitee.email.clone(),
             display_name: invitee.name.clone(),
+            organisation: invitee.organisation.clone(),
             grant: invitee.grant.clone(),
             event_id: invitee.event,
             valid_for,

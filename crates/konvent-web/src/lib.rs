@@ -13,7 +13,7 @@ mod forms;
 mod i18n;
 mod ics;
 mod import;
-mod invitations;
+pub mod invitations;
 mod layout;
 pub mod live;
 pub mod mail;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub live: Arc<live::Live>,
     /// Mail delivery and the bell of this node's outbox worker.
     pub mail: Arc<mail::Outbox>,
+    /// The list jobs (bulk invitations) this node works on.
+    pub jobs: Arc<invitations::Jobs>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             live,
             store,
             mail: Arc::new(mail::Outbox::new(&settings)),
+            jobs: Arc::default(),
             settings: Arc::new(settings),
             metrics,
         }
@@ -150,15 +153,20 @@ pub async fn serve(
         state.mail.clone(),
         mail_stopped,
     ));
+    // List jobs left by a node that stopped or died (this one before its restart).
+    let resume = tokio::spawn(invitations::resume(state.clone()));
+    let jobs = state.jobs.clone();
     let limits = server::Limits::from_settings(&state.settings);
     let live = state.live.clone();
     let served = server::run(listener, router(state), limits, shutdown).await;
     let _ = stop_mail.send(true);
     // No new connections arrive now: the live ones move to another node, while the
     // mail worker finishes the mail it is sending.
-    let (_, mail_done) = tokio::join!(
+    resume.abort();
+    let (_, mail_done, ()) = tokio::join!(
         live.drain(DRAIN_GRACE),
-        tokio::time::timeout(MAIL_GRACE, mail_worker)
+        tokio::time::timeout(MAIL_GRACE, mail_worker),
+        jobs.stop(DRAIN_GRACE)
     );
     if mail_done.is_err() {
         tracing::warn!("the mail being sent did not finish in time; its lease will release it");

@@ -184,6 +184,14 @@ impl Smtp {
             .collect()
     }
 
+    /// Connections the server saw (one EHLO each).
+    fn connections(&self) -> usize {
+        std::fs::read_to_string(self.dir.join("connections.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
     async fn wait_for_messages(&self, count: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -1110,4 +1118,6 @@ async fn a_bulk_invitation_of_three_sends_three_mails_whose_links_sign_each_pers
     assert!(page.contains("3 von 3 Einladungen geschrieben"), "{page}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(smtp.messages().len(), 3, "one mail per person");
+    // The three mails went one after another over one connection (the pool keeps it).
+    assert_eq!(smtp.connections(), 1, "one connection for the list");
 }

@@ -1078,3 +1078,12 @@ bulk-progress-running = Die Einladungen werden noch geschrieben.
 bulk-progress-done = Alle Einladungen sind geschrieben; die E-Mails gehen nacheinander hinaus.
 bulk-progress-reload = Stand aktualisieren
 bulk-event-link = Teilnehmende einladen
+
+## Teilnehmen als angemeldete Person, nach den Anmelderegeln der Veranstaltung (issue 18)
+lobby-join-heading = Ihre Anmeldung
+lobby-join-invitation-only = Diese Veranstaltung ist nur auf Einladung. Das Organisationsteam lädt die Teilnehmenden ein; wenden Sie sich bei Fragen an den Help Desk.
+lobby-join-apply = Teilnahme beantragen
+lobby-join-approval-lead = Die Veranstalter lassen die Teilnehmenden zu. Beantragen Sie die Teilnahme; Sie erhalten eine E-Mail, sobald entschieden ist.
+lobby-join-waiting = Die Veranstaltung ist ausgebucht: Sie stehen auf der Warteliste und erhalten eine E-Mail, sobald ein Platz frei wird.
+lobby-join-awaiting-approval = Ihre Anmeldung wartet auf die Zulassung durch die Veranstalter. Sie erhalten eine E-Mail.
+lobby-join-declined = Ihre Anmeldung zu dieser Veranstaltung wurde abgelehnt.

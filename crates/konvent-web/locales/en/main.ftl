@@ -1078,3 +1078,12 @@ bulk-progress-running = The invitations are still being written.
 bulk-progress-done = All invitations are written; the mails go out one after another.
 bulk-progress-reload = Refresh
 bulk-event-link = Invite participants
+
+## Joining as a signed-in person, by the event's registration rules (issue 18)
+lobby-join-heading = Your registration
+lobby-join-invitation-only = This event is by invitation only. The organizers invite the participants; ask the help desk if you have questions.
+lobby-join-apply = Apply to take part
+lobby-join-approval-lead = The organizers admit the participants. Apply to take part; you will get a mail once they have decided.
+lobby-join-waiting = The event is fully booked: you are on the waiting list and will get a mail as soon as a place is free.
+lobby-join-awaiting-approval = Your registration awaits the organizers' approval. You will get a mail.
+lobby-join-declined = Your registration for this event was declined.

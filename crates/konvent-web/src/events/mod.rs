@@ -19,6 +19,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use konvent_core::authz::Action;
 use konvent_core::konvent::live::{Command, QuestionStatus, TimerAction};
 use konvent_core::konvent::video::{VideoUser, room_name};
 use konvent_core::konvent::{self as core, RoomKind};
@@ -159,6 +160,8 @@ struct LobbyPage {
     announcements: Vec<String>,
     registered: bool,
     signed_in: bool,
+    /// For a signed-in person not yet taking part: how they may join.
+    join: registration::Join,
     live_url: String,
     script: String,
 }
@@ -219,6 +222,12 @@ pub async fn lobby(
     } else {
         Vec::new()
     };
+    let join = match (&ctx.principal, &actor) {
+        (Some(principal), None) => {
+            registration::join_state(&state, &ctx, principal, event.id).await?
+        }
+        _ => registration::Join::default(),
+    };
     render(&LobbyPage {
         c: Chrome::new(&ctx, "konvent", event.title.clone()),
         day: core::day(event.starts_at),
@@ -231,20 +240,22 @@ pub async fn lobby(
         announcements,
         registered: actor.is_some(),
         signed_in: ctx.principal.is_some(),
+        join,
         live_url: format!("/konvent/{}/live", event.slug),
         script: crate::assets::url("live.js"),
         slug: event.slug,
     })
 }
 
-/// Signs the signed-in account up for the event as a participant.
+/// Signs the signed-in account up for the event by its registration rules
+/// ([`registration::join`]); its organizers and admins join at once.
 pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
-) -> AppResult<Redirect> {
-    let principal = ctx.signed_in()?;
+) -> AppResult<Response> {
+    let principal = ctx.signed_in()?.clone();
     let info = event_info(&state, &slug).await?;
     if state
         .store
@@ -253,18 +264,23 @@ pub async fn register(
     {
         return Err(AppError::Forbidden);
     }
+    let lobby = Redirect::to(&format!("/konvent/{slug}")).into_response();
     if state
         .store
         .event_role(info.event.id, principal.user_id)
         .await?
-        .is_none()
+        .is_some()
     {
+        return Ok(lobby);
+    }
+    if ctx.may(Action::OrganizeEvent(info.event.id)) {
         state
             .store
             .add_to_event(info.event.id, principal.user_id, EventRole::Participant)
             .await?;
+        return Ok(lobby);
     }
-    Ok(Redirect::to(&format!("/konvent/{slug}")))
+    registration::join(&state, &ctx, &principal, &info).await
 }
 
 #[derive(Deserialize, Default)]

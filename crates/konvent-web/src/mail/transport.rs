@@ -7,13 +7,20 @@
 //! - `smtps://[user:pass@]host[:port]`: TLS from the first byte (port 465);
 //! - `smtp://host[:port]?tls=none`: no TLS, for a relay on this machine or network
 //!   (port 25); a password is refused there, it would travel in clear text.
+//!
+//! The SMTP connection is kept open between mails (lettre's pool, at most
+//! [`POOL_SIZE`] connections, closed after [`POOL_IDLE`] without a mail, tested with
+//! NOOP before reuse): a list of thousands of invitations costs one TCP and TLS
+//! handshake and one login, not one per mail.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -24,6 +31,11 @@ use crate::Settings;
 
 /// How long one SMTP conversation may take; well below the worker's lease.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Open connections kept: the node's worker sends one mail at a time.
+pub const POOL_SIZE: u32 = 2;
+/// How long an open connection waits for the next mail before it is closed (mail
+/// servers close idle clients after a few minutes; RFC 5321 § 4.5.3.2.7).
+pub const POOL_IDLE: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Security {
@@ -111,18 +123,28 @@ impl SmtpServer {
         })
     }
 
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    fn tls(&self) -> Result<Tls, String> {
         let tls = |host: &str| {
             TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS set-up failed: {e}"))
         };
+        Ok(match self.security {
+            Security::StartTls => Tls::Required(tls(&self.host)?),
+            Security::Tls => Tls::Wrapper(tls(&self.host)?),
+            Security::Plain => Tls::None,
+        })
+    }
+
+    /// The pooled transport. Its pool starts a clean-up task: call this on the runtime.
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
-            .timeout(Some(SMTP_TIMEOUT));
-        builder = match self.security {
-            Security::StartTls => builder.tls(Tls::Required(tls(&self.host)?)),
-            Security::Tls => builder.tls(Tls::Wrapper(tls(&self.host)?)),
-            Security::Plain => builder.tls(Tls::None),
-        };
+            .timeout(Some(SMTP_TIMEOUT))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(POOL_SIZE)
+                    .idle_timeout(POOL_IDLE),
+            )
+            .tls(self.tls()?);
         if let Some((user, password)) = &self.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
@@ -150,8 +172,9 @@ pub fn redact_url(text: &str) -> String {
 pub enum Delivery {
     Smtp {
         server: SmtpServer,
-        /// Boxed: the enum stays small (one per node, built once).
-        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        /// Built at the first mail, on the runtime (see [`SmtpServer::transport`]);
+        /// boxed: the enum stays small (one per node).
+        transport: Box<OnceLock<AsyncSmtpTransport<Tokio1Executor>>>,
     },
     /// No `smtp_url`: `.eml` files in this folder.
     Files(PathBuf),
@@ -175,8 +198,12 @@ impl MailConfig {
             Delivery::Files(settings.data_dir.join("outbox-files"))
         } else {
             let server = SmtpServer::parse(&settings.smtp_url)?;
-            let transport = Box::new(server.transport()?);
-            Delivery::Smtp { server, transport }
+            // Checked now, used at the first mail.
+            server.tls()?;
+            Delivery::Smtp {
+                server,
+                transport: Box::default(),
+            }
         };
         Ok(Self { from, delivery })
     }
@@ -200,11 +227,20 @@ impl MailConfig {
             Err(reason) => return Outcome::Failed(reason),
         };
         match &self.delivery {
-            Delivery::Smtp { transport, .. } => match transport.send(message).await {
-                Ok(_) => Outcome::Sent,
-                Err(e) if e.is_permanent() => Outcome::Failed(e.to_string()),
-                Err(e) => Outcome::Retry(e.to_string()),
-            },
+            Delivery::Smtp { server, transport } => {
+                let transport = match transport.get() {
+                    Some(transport) => transport,
+                    None => match server.transport() {
+                        Ok(built) => transport.get_or_init(|| built),
+                        Err(reason) => return Outcome::Retry(reason),
+                    },
+                };
+                match transport.send(message).await {
+                    Ok(_) => Outcome::Sent,
+                    Err(e) if e.is_permanent() => Outcome::Failed(e.to_string()),
+                    Err(e) => Outcome::Retry(e.to_string()),
+                }
+            }
             Delivery::Files(dir) => match write_eml(dir, mail.id, &message.formatted()).await {
                 Ok(()) => Outcome::Sent,
                 Err(e) => Outcome::Retry(format!("cannot write to {}: {e}", dir.display())),

@@ -250,3 +250,65 @@ async fn an_organizer_invites_participants_of_their_own_event_only() {
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipient, "teil@example.org");
 }
+
+#[tokio::test]
+async fn a_list_left_by_a_node_that_died_is_finished_by_another_each_person_invited_once() {
+    use jiff::SignedDuration;
+    use konvent_core::authz::{Grant, Scope};
+    use konvent_core::invitations::Invitee;
+    use konvent_store::Actor;
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let admin_id = app.account_id("admin@test.example").await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let list: Vec<Invitee> = (0..250)
+        .map(|n| Invitee {
+            row: n + 2,
+            email: format!("person{n}@example.org"),
+            name: Some(format!("Person {n}")),
+            organisation: Some("Bezirksamt".to_owned()),
+            grant: Grant::new(Role::Participant, Scope::Global).expect("grant"),
+            event: Some(event.id),
+            language: None,
+        })
+        .collect();
+    // Another node stored the list and died before its first batch: its lease runs out
+    // at once. This node finds the job when it next looks.
+    let job = app
+        .store
+        .start_bulk_invitation(
+            &Actor::account(admin_id, "Admin"),
+            None,
+            "en",
+            &list,
+            "dead-node",
+            SignedDuration::ZERO,
+        )
+        .await
+        .expect("the job");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.state.jobs.wake();
+
+    let page = wait_for_progress(&admin, &format!("/einladungen/{job}"), |p| {
+        p.contains("Alle Einladungen sind geschrieben")
+    })
+    .await;
+    assert!(page.contains("250 von 250"), "{page}");
+    let mails = app.store.mails(1000).await.expect("mails");
+    let mut recipients: Vec<&str> = mails.iter().map(|m| m.recipient.as_str()).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!((mails.len(), recipients.len()), (250, 250), "one mail each");
+    assert!(
+        mails.iter().all(|m| m.language == "en"),
+        "the inviter's language, kept with the job"
+    );
+    assert!(
+        app.store
+            .bulk_invitation_rows(job, 10)
+            .await
+            .expect("rows")
+            .is_empty()
+    );
+}

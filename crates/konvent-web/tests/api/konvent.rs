@@ -65,6 +65,15 @@ async fn signed_in_people_register_and_then_enter_rooms() {
     let user = app.user_named(Role::Participant, "neu").await;
     let (status, _) = user.get_text(&format!("{EVENT}/raeume/plenum")).await;
     assert_eq!(status, 400, "not registered yet");
+    // The demo's event is by invitation only; open it for registration.
+    let organizer = app.sign_in_existing(demo::KONVENT_MODERATOR.0).await;
+    let r = organizer
+        .post(
+            &format!("{EVENT}/anmeldungen/einstellungen"),
+            &[("mode", "open"), ("capacity", "")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
     let r = user.post(&format!("{EVENT}/anmelden"), &[]).await;
     assert_eq!(r.status().as_u16(), 303);
     let (status, html) = user.get_text(&format!("{EVENT}/raeume/plenum")).await;

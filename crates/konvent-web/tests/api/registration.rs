@@ -308,3 +308,92 @@ async fn organizers_list_export_approve_and_decline_and_participants_see_no_regi
     let (status, _) = app.visitor().get_text(&list_path()).await;
     assert!(matches!(status, 303 | 401 | 403), "{status}");
 }
+
+#[tokio::test]
+async fn signed_in_people_join_by_the_events_rules_invitation_approval_and_a_full_house() {
+    let app = spawn_app().await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let lobby = format!("/konvent/{}", demo::KONVENT_SLUG);
+    let join = format!("{lobby}/anmelden");
+    let eva = app.user_named(Role::Participant, "eva").await;
+    let eva_id = app.account_id("eva@test.example").await;
+
+    // By invitation only (the demo's default): no button, and the post is refused.
+    let (_, page) = eva.get_text(&lobby).await;
+    assert!(page.contains("nur auf Einladung"), "{page}");
+    assert!(!page.contains(&format!("action=\"{join}\"")), "{page}");
+    let response = eva.post(&join, &[]).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        app.store.event_role(event.id, eva_id).await.expect("role"),
+        None
+    );
+
+    // With approval: the person's request waits for the organizers, no place yet.
+    let organizer = app.sign_in_existing(demo::KONVENT_MODERATOR.0).await;
+    let settings = format!("/konvent/{}/anmeldungen/einstellungen", demo::KONVENT_SLUG);
+    let response = organizer
+        .post(&settings, &[("mode", "approval"), ("capacity", "")])
+        .await;
+    assert_eq!(response.status(), 303);
+    let (_, page) = eva.get_text(&lobby).await;
+    assert!(page.contains("Teilnahme beantragen"), "{page}");
+    let response = eva.post(&join, &[]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.expect("page").contains("Zulassung"));
+    assert_eq!(
+        app.store.event_role(event.id, eva_id).await.expect("role"),
+        None
+    );
+    let (_, page) = eva.get_text(&lobby).await;
+    assert!(page.contains("wartet auf die Zulassung"), "{page}");
+    let regs = app.store.registrations(event.id).await.expect("list");
+    let eva_reg = regs
+        .iter()
+        .find(|r| r.email == "eva@test.example")
+        .expect("eva's registration");
+    assert_eq!(eva_reg.status, RegistrationStatus::AwaitingApproval);
+    assert!(
+        eva_reg.confirmed_at.is_some(),
+        "the account vouches for the address"
+    );
+
+    // Open, with one place: the first joins at once, the second waits.
+    let response = organizer
+        .post(&settings, &[("mode", "open"), ("capacity", "1")])
+        .await;
+    assert_eq!(response.status(), 303);
+    let max = app.user_named(Role::Participant, "max").await;
+    let max_id = app.account_id("max@test.example").await;
+    let response = max.post(&join, &[]).await;
+    assert_eq!(response.status(), 303, "registered: back to the lobby");
+    assert_eq!(
+        app.store.event_role(event.id, max_id).await.expect("role"),
+        Some(EventRole::Participant)
+    );
+    let ida = app.user_named(Role::Participant, "ida").await;
+    let response = ida.post(&join, &[]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.expect("page").contains("Warteliste"));
+    let (_, page) = ida.get_text(&lobby).await;
+    assert!(page.contains("Warteliste"), "{page}");
+    // Each got the mail a registration through the form gets.
+    let kinds: Vec<(String, String)> = app
+        .store
+        .mails(100)
+        .await
+        .expect("mails")
+        .into_iter()
+        .map(|m| (m.recipient, m.kind))
+        .collect();
+    for who in ["eva@test.example", "max@test.example", "ida@test.example"] {
+        assert!(kinds.iter().any(|(to, _)| to == who), "{who}: {kinds:?}");
+    }
+
+    // The budget: a few tries an hour.
+    let mut last = 0;
+    for _ in 0..6 {
+        last = ida.post(&join, &[]).await.status().as_u16();
+    }
+    assert_eq!(last, 429);
+}

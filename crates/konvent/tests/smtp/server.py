@@ -5,7 +5,9 @@ message_id, text, html, calendars), written whole through a rename. "calendars" 
 every text/calendar or .ics part: its content type with parameters, file name, and the
 exact text (CRLF kept). Recipients whose local part
 starts with "tempfail" are answered 451 (try again later), those starting with "reject"
-550 (refused for good); each refusal is noted as a line in refusals.log.
+550 (refused for good); each refusal is noted as a line in refusals.log. Every EHLO (one
+per connection; a client reusing its connection sends none) is a line in
+connections.log.
 
     python server.py --port 2525 --dir /tmp/mails
 
@@ -32,6 +34,12 @@ class Handler:
     def note_refusal(self, code, address):
         with self.lock, open(os.path.join(self.folder, "refusals.log"), "a") as f:
             f.write(f"{code} {address}\n")
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock, open(os.path.join(self.folder, "connections.log"), "a") as f:
+            f.write(f"EHLO {hostname}\n")
+        return responses + ["250 HELP"]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
