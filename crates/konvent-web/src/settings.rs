@@ -70,6 +70,9 @@ pub struct Settings {
     /// TLS, `smtp://host:25?tls=none` a local relay without TLS); empty: mails are
     /// written as `.eml` files into `data_dir/outbox-files/`.
     pub smtp_url: String,
+    /// A PEM file of further root certificates the mail server's certificate may chain
+    /// to (an authority of the operator's own), trusted beside Mozilla's; empty: none.
+    pub smtp_ca_file: String,
     /// The sender of every mail, a mailbox such as `konvent <noreply@example.org>`.
     pub mail_from: String,
     /// Days before a report's session or a duty's date on which its spokespersons are
@@ -113,6 +116,7 @@ impl Default for Settings {
             metrics_token: String::new(),
             metrics_loopback: true,
             smtp_url: String::new(),
+            smtp_ca_file: String::new(),
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
         }
@@ -265,6 +269,7 @@ impl fmt::Debug for Settings {
             )
             .field("metrics_loopback", &self.metrics_loopback)
             .field("smtp_url", &crate::mail::redact_url(&self.smtp_url))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
             .finish_non_exhaustive()
@@ -281,7 +286,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 32);
+        assert_eq!(table.len(), 33);
     }
 
     #[test]

@@ -169,6 +169,9 @@ fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings
     if let Ok(url) = std::env::var("KONVENT_SMTP_URL") {
         settings.smtp_url = url;
     }
+    if let Ok(path) = std::env::var("KONVENT_SMTP_CA_FILE") {
+        settings.smtp_ca_file = path;
+    }
     if let Ok(from) = std::env::var("KONVENT_MAIL_FROM") {
         settings.mail_from = from;
     }

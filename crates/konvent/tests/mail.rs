@@ -111,6 +111,9 @@ struct Smtp {
     port: u16,
     dir: PathBuf,
     python: String,
+    /// Certificate and key, and whether TLS starts with the first byte (else STARTTLS,
+    /// required).
+    tls: Option<(PathBuf, PathBuf, bool)>,
     process: Option<Process>,
 }
 
@@ -121,6 +124,7 @@ impl Smtp {
             port: free_port(),
             dir: dir.join("smtp"),
             python: python.to_owned(),
+            tls: None,
             process: None,
         }
     }
@@ -133,10 +137,22 @@ impl Smtp {
 
     fn up(&mut self) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
-        let mut child = Command::new(&self.python)
+        let mut command = Command::new(&self.python);
+        command
             .arg(script)
             .args(["--port", &self.port.to_string(), "--dir"])
-            .arg(&self.dir)
+            .arg(&self.dir);
+        if let Some((cert, key, implicit)) = &self.tls {
+            command
+                .arg("--tls-cert")
+                .arg(cert)
+                .arg("--tls-key")
+                .arg(key);
+            if *implicit {
+                command.arg("--implicit-tls");
+            }
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -1120,4 +1136,147 @@ async fn a_bulk_invitation_of_three_sends_three_mails_whose_links_sign_each_pers
     assert_eq!(smtp.messages().len(), 3, "one mail per person");
     // The three mails went one after another over one connection (the pool keeps it).
     assert_eq!(smtp.connections(), 1, "one connection for the list");
+}
+
+/// A certificate authority of the test's own and a certificate it issued for
+/// `localhost`, made with openssl: (authority, certificate, key).
+fn authority_and_certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (Debian's package openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions");
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=konvent test authority",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[tokio::test]
+async fn mails_go_over_starttls_and_implicit_tls_and_an_unknown_authority_is_refused() {
+    let test = "mail over TLS";
+    let Some(python) = python_with_aiosmtpd(test) else {
+        return;
+    };
+    let dir = TempDir::new("tls");
+    let (authority, cert, key) = authority_and_certificate(&dir.0);
+
+    for (name, implicit, scheme) in [("starttls", false, "smtp"), ("implicit", true, "smtps")] {
+        let mut smtp = Smtp::down(&python, &dir.0.join(name));
+        smtp.tls = Some((cert.clone(), key.clone(), implicit));
+        smtp.up();
+        let app = Konvent::start(
+            &dir.0.join(format!("data-{name}")),
+            &[
+                (
+                    "KONVENT_SMTP_URL",
+                    format!("{scheme}://localhost:{}", smtp.port),
+                ),
+                (
+                    "KONVENT_SMTP_CA_FILE",
+                    authority.to_string_lossy().into_owned(),
+                ),
+            ],
+        )
+        .await;
+        app.invite(&format!("{name}@example.org")).await;
+        let messages = smtp.wait_for_messages(1).await;
+        assert_eq!(messages[0]["tls"], true, "{name}: {}", messages[0]);
+        assert_eq!(messages[0]["envelope_to"][0], format!("{name}@example.org"));
+    }
+
+    // Without being told of the authority, konvent does not trust the server: the mail
+    // waits, with the reason on the admin page, and nothing reaches the server.
+    let mut smtp = Smtp::down(&python, &dir.0.join("untrusted"));
+    smtp.tls = Some((cert, key, false));
+    smtp.up();
+    let app = Konvent::start(
+        &dir.0.join("data-untrusted"),
+        &[(
+            "KONVENT_SMTP_URL",
+            format!("smtp://localhost:{}", smtp.port),
+        )],
+    )
+    .await;
+    app.invite("untrusted@example.org").await;
+    let page = app
+        .wait_for_mails_page("the certificate refused", |p| {
+            p.to_lowercase().contains("certificate")
+        })
+        .await;
+    assert!(page.contains("untrusted@example.org"), "{page}");
+    assert!(smtp.messages().is_empty());
 }

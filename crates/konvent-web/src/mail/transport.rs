@@ -22,7 +22,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use konvent_store::{CalendarPart, ClaimedMail};
@@ -51,6 +51,8 @@ pub struct SmtpServer {
     pub port: u16,
     pub security: Security,
     pub credentials: Option<(String, String)>,
+    /// Further root certificates (PEM, from `smtp_ca_file`).
+    pub roots: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for SmtpServer {
@@ -120,12 +122,21 @@ impl SmtpServer {
             port: url.port().unwrap_or(default_port),
             security,
             credentials,
+            roots: None,
         })
     }
 
     fn tls(&self) -> Result<Tls, String> {
         let tls = |host: &str| {
-            TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS set-up failed: {e}"))
+            let mut builder = TlsParameters::builder(host.to_owned());
+            if let Some(pem) = &self.roots {
+                let roots = Certificate::from_pem(pem)
+                    .map_err(|e| format!("smtp_ca_file holds no usable certificate: {e}"))?;
+                builder = builder.add_root_certificate(roots);
+            }
+            builder
+                .build_rustls()
+                .map_err(|e| format!("TLS set-up failed: {e}"))
         };
         Ok(match self.security {
             Security::StartTls => Tls::Required(tls(&self.host)?),
@@ -197,7 +208,22 @@ impl MailConfig {
         let delivery = if settings.smtp_url.is_empty() {
             Delivery::Files(settings.data_dir.join("outbox-files"))
         } else {
-            let server = SmtpServer::parse(&settings.smtp_url)?;
+            let mut server = SmtpServer::parse(&settings.smtp_url)?;
+            if !settings.smtp_ca_file.is_empty() {
+                let pem = std::fs::read(&settings.smtp_ca_file).map_err(|e| {
+                    format!(
+                        "smtp_ca_file {:?} cannot be read: {e}",
+                        settings.smtp_ca_file
+                    )
+                })?;
+                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                    return Err(format!(
+                        "smtp_ca_file {:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                        settings.smtp_ca_file
+                    ));
+                }
+                server.roots = Some(pem);
+            }
             // Checked now, used at the first mail.
             server.tls()?;
             Delivery::Smtp {
@@ -401,6 +427,29 @@ mod tests {
             config.message(&odd).is_err(),
             "an unknown method is refused"
         );
+    }
+
+    #[test]
+    fn an_authority_file_must_exist_and_hold_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("konvent-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "kein Zertifikat").expect("file");
+        for (path, says) in [
+            (dir.join("missing.pem"), "cannot be read"),
+            (not_pem, "holds no PEM certificate"),
+        ] {
+            let settings = Settings {
+                smtp_url: "smtp://mail.example.org".into(),
+                smtp_ca_file: path.to_string_lossy().into_owned(),
+                ..Settings::default()
+            };
+            let Err(message) = MailConfig::from_settings(&settings) else {
+                panic!("{path:?} accepted");
+            };
+            assert!(message.contains(says), "{message}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -11,6 +11,10 @@ connections.log.
 
     python server.py --port 2525 --dir /tmp/mails
 
+With --tls-cert and --tls-key it requires STARTTLS before mail (refusing MAIL FROM in
+clear text), or, with --implicit-tls as well, speaks TLS from the first byte. Each decoded
+message says whether it arrived over TLS ("tls").
+
 prints "ready" once it accepts connections and runs until it is killed.
 """
 
@@ -19,6 +23,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import threading
 import time
 
@@ -39,7 +44,7 @@ class Handler:
         session.host_name = hostname
         with self.lock, open(os.path.join(self.folder, "connections.log"), "a") as f:
             f.write(f"EHLO {hostname}\n")
-        return responses + ["250 HELP"]
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -84,6 +89,7 @@ class Handler:
             "html": html.get_content() if html is not None else None,
             "calendars": calendars,
             "content_type": str(message["Content-Type"]),
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
         }
         for suffix, data in ((".eml", raw), (".json", json.dumps(decoded).encode())):
             path = os.path.join(self.folder, name + suffix)
@@ -97,9 +103,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--implicit-tls", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    controller = Controller(Handler(args.dir), hostname="127.0.0.1", port=args.port)
+    options = {}
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.implicit_tls:
+            options = {"ssl_context": context}
+        else:
+            options = {"tls_context": context, "require_starttls": True}
+    controller = Controller(
+        Handler(args.dir), hostname="127.0.0.1", port=args.port, **options
+    )
     controller.start()
     print("ready", flush=True)
     threading.Event().wait()
