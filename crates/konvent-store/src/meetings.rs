@@ -55,9 +55,12 @@ pub enum InvitationMail {
     Cancellation,
 }
 
-/// Renders the mail to one invitee with the entry's sequence.
-pub type InviteCompose<'a> =
-    &'a (dyn Fn(&Invitee, i64, InvitationMail) -> std::result::Result<NewMail, String> + Sync);
+/// Renders the mail to one invitee, in their mail language (`de`, `en`: the one their
+/// account chose on its notifications page; `de` for an address without an account),
+/// with the entry's sequence.
+pub type InviteCompose<'a> = &'a (
+        dyn Fn(&Invitee, &str, i64, InvitationMail) -> std::result::Result<NewMail, String> + Sync
+    );
 
 impl Store {
     /// What has been sent for a meeting, if anything.
@@ -170,9 +173,10 @@ impl Store {
         let mut queued = 0;
         if moved {
             for invitee in &invited {
+                let language = language_of(&mut tx, &invitee.email).await?;
                 enqueue(
                     &mut tx,
-                    &compose(invitee, sequence, InvitationMail::Update)
+                    &compose(invitee, &language, sequence, InvitationMail::Update)
                         .map_err(StoreError::Corrupt)?,
                 )
                 .await?;
@@ -199,9 +203,10 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let language = language_of(&mut tx, &invitee.email).await?;
             enqueue(
                 &mut tx,
-                &compose(&invitee, sequence, InvitationMail::Invitation)
+                &compose(&invitee, &language, sequence, InvitationMail::Invitation)
                     .map_err(StoreError::Corrupt)?,
             )
             .await?;
@@ -238,9 +243,10 @@ impl Store {
         record(&mut tx, kind, id, sequence, sent_as, cancelled).await?;
         let invited = invited(&mut tx, kind, id).await?;
         for invitee in &invited {
+            let language = language_of(&mut tx, &invitee.email).await?;
             enqueue(
                 &mut tx,
-                &compose(invitee, sequence, what).map_err(StoreError::Corrupt)?,
+                &compose(invitee, &language, sequence, what).map_err(StoreError::Corrupt)?,
             )
             .await?;
         }
@@ -284,6 +290,18 @@ async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The mail language of the account with this address; `de` without one.
+async fn language_of(tx: &mut Tx, email: &str) -> Result<String> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT p.language FROM accounts a JOIN mail_preferences p ON p.account_id = a.id \
+         WHERE a.email = $1",
+    )
+    .bind(email)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map_or_else(|| "de".to_owned(), |(language,)| language))
 }
 
 async fn invited(tx: &mut Tx, kind: MeetingKind, id: i64) -> Result<Vec<Invitee>> {

@@ -2206,11 +2206,12 @@ async fn registration_story(backend: &str, store: &Store) {
 
     // Meeting invitations: once each, then an update with a higher sequence, a cancel.
     let session = store.session(48).await.expect("session");
-    let invite = |i: &Invitee, seq: i64, what: InvitationMail| {
+    let invite = |i: &Invitee, language: &str, seq: i64, what: InvitationMail| {
         Ok(konvent_store::NewMail {
             message_id: format!("<{}-{seq}-{what:?}@konvent.test>", i.email),
             kind: format!("{what:?}"),
             recipient: i.email.clone(),
+            language: language.to_owned(),
             ..mail(0)
         })
     };
@@ -2261,6 +2262,35 @@ async fn registration_story(backend: &str, store: &Store) {
         .expect("recorded");
     assert_eq!((record.sequence, record.cancelled), (7, true), "{backend}");
     assert_eq!(record.invitees[0].email, "mitglied@example.org");
+
+    // Each mail in its recipient's language: German without an account, else the one
+    // the account chose.
+    let languages = |kind: &'static str| async move {
+        let mut found: Vec<String> = store
+            .mails(100)
+            .await
+            .expect("mails")
+            .into_iter()
+            .filter(|m| m.recipient == "mitglied@example.org" && m.kind == kind)
+            .map(|m| m.language)
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(languages("Invitation").await, ["de"], "{backend}");
+    let member = store
+        .ensure_account("mitglied@example.org", "Mitglied", &[])
+        .await
+        .expect("account");
+    store
+        .save_mail_preferences(member, "en", &[])
+        .await
+        .expect("preferences");
+    store
+        .update_meeting_invitations(MeetingKind::Session, session.id, "c", false, 5, &invite)
+        .await
+        .expect("moved again");
+    assert_eq!(languages("Update").await, ["de", "en"], "{backend}");
 }
 
 async fn bulk_story(backend: &str, store: &Store) {

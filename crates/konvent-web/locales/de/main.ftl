@@ -1087,3 +1087,4 @@ lobby-join-approval-lead = Die Veranstalter lassen die Teilnehmenden zu. Beantra
 lobby-join-waiting = Die Veranstaltung ist ausgebucht: Sie stehen auf der Warteliste und erhalten eine E-Mail, sobald ein Platz frei wird.
 lobby-join-awaiting-approval = Ihre Anmeldung wartet auf die Zulassung durch die Veranstalter. Sie erhalten eine E-Mail.
 lobby-join-declined = Ihre Anmeldung zu dieser Veranstaltung wurde abgelehnt.
+notifications-too-many = Zu viele Änderungen in kurzer Zeit. Bitte versuchen Sie es in einer Stunde wieder.

@@ -1087,3 +1087,4 @@ lobby-join-approval-lead = The organizers admit the participants. Apply to take 
 lobby-join-waiting = The event is fully booked: you are on the waiting list and will get a mail as soon as a place is free.
 lobby-join-awaiting-approval = Your registration awaits the organizers' approval. You will get a mail.
 lobby-join-declined = Your registration for this event was declined.
+notifications-too-many = Too many changes in a short time. Please try again in an hour.

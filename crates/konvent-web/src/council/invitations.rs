@@ -61,14 +61,16 @@ fn follow_up_sent_as(f: &FollowUp) -> String {
     )
 }
 
-/// The mails of one meeting's invitations (German: the council works in German).
+/// The mails of one meeting's invitations, each in its recipient's mail language (the
+/// meeting's name and the calendar entry stay as the council writes them, in German).
 fn composer<'a>(
     state: &'a AppState,
     entry: &'a IcsEvent,
     when: &'a str,
-) -> impl Fn(&Invitee, i64, InvitationMail) -> Result<NewMail, String> + Sync + 'a {
-    move |invitee: &Invitee, seq: i64, what: InvitationMail| {
-        let t = Tr::new(Lang::De);
+) -> impl Fn(&Invitee, &str, i64, InvitationMail) -> Result<NewMail, String> + Sync + 'a {
+    move |invitee: &Invitee, language: &str, seq: i64, what: InvitationMail| {
+        let lang = Lang::parse(language).unwrap_or_default();
+        let t = Tr::new(lang);
         let (key, method) = match what {
             InvitationMail::Invitation => ("invitation", Method::Request),
             InvitationMail::Update => ("update", Method::Request),
@@ -83,7 +85,7 @@ fn composer<'a>(
         }
         let base = state.settings.public_base();
         let m = LinkMail {
-            lang: "de",
+            lang: lang.code(),
             subject: t.with(
                 &format!("meeting-mail-{key}-subject"),
                 &[("meeting", event.summary.as_str())],

@@ -21,6 +21,8 @@ use crate::layout::{Chrome, render};
 
 /// Fields a client may send at most: the kinds, the language and the CSRF token.
 const MAX_FIELDS: usize = NoticeKind::ALL.len() + 4;
+/// Saves of one person's preferences per hour: far more than anyone changes their mind.
+const SAVES_PER_HOUR: i64 = 30;
 
 struct KindBox {
     value: &'static str,
@@ -120,6 +122,14 @@ pub async fn save_preferences(
         let page = page(&ctx, language, &off, Some(error), false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
+    // The budget, counted like sign-in attempts (per hour).
+    let key = format!("mail-preferences:{}", me.user_id);
+    if state.store.recent_sign_in_failures(&key).await? >= SAVES_PER_HOUR {
+        let error = ctx.tr().get("notifications-too-many");
+        let page = page(&ctx, lang.code(), &off, Some(error), false);
+        return Ok((StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response());
+    }
+    state.store.record_sign_in_failure(&[&key]).await?;
     state
         .store
         .save_mail_preferences(me.user_id, lang.code(), &off)

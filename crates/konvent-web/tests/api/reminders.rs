@@ -130,6 +130,16 @@ async fn the_preferences_page_refuses_an_unknown_language_beside_the_field() {
     assert_eq!(response.status(), 422);
     let page = response.text().await.expect("page");
     assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    // Saving counts against a budget.
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        let response = user
+            .post("/konto/benachrichtigungen", &[("language", "en")])
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[30], 429);
     assert_eq!(
         app.visitor()
             .get("/konto/benachrichtigungen")
