@@ -13,7 +13,7 @@ use crate::{NewMail, Result, Store, StoreError, now_micros};
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Which kind of meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MeetingKind {
     Session,
     FollowUp,
@@ -64,6 +64,31 @@ pub type InviteCompose<'a> = &'a (
 
 impl Store {
     /// What has been sent for a meeting, if anything.
+    /// What the last invitation of every meeting that has one said, and whether it was
+    /// a cancellation: (kind, meeting id) → (sent_as, cancelled). For the check that a
+    /// change missed by its update (the node died in between) still goes out.
+    pub async fn meeting_invitations_sent(
+        &self,
+    ) -> Result<std::collections::HashMap<(MeetingKind, i64), (String, bool)>> {
+        let rows: Vec<(String, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT meeting_kind, meeting_id, sent_as, cancelled_at FROM meeting_invitations",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(kind, id, sent_as, cancelled)| {
+                let kind = match kind.as_str() {
+                    "session" => MeetingKind::Session,
+                    "follow_up" => MeetingKind::FollowUp,
+                    other => {
+                        return Err(StoreError::Corrupt(format!("meeting kind {other:?}")));
+                    }
+                };
+                Ok(((kind, id), (sent_as, cancelled.is_some())))
+            })
+            .collect()
+    }
+
     pub async fn meeting_invitation(
         &self,
         kind: MeetingKind,

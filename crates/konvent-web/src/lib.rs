@@ -35,6 +35,9 @@ use std::sync::Arc;
 use konvent_store::Store;
 use tokio::net::TcpListener;
 
+/// One look for meeting invitations whose update a dying node missed (the node looks
+/// every minute by itself; tests call it directly).
+pub use council::invitations::reconcile_once as reconcile_meeting_invitations;
 pub use error::AppError;
 pub use router::router;
 pub use settings::Settings;
@@ -155,6 +158,8 @@ pub async fn serve(
     ));
     // List jobs left by a node that stopped or died (this one before its restart).
     let resume = tokio::spawn(invitations::resume(state.clone()));
+    // Meeting invitations whose update a dying node missed.
+    let reconcile = tokio::spawn(council::invitations::reconcile(state.clone()));
     let jobs = state.jobs.clone();
     let limits = server::Limits::from_settings(&state.settings);
     let live = state.live.clone();
@@ -163,6 +168,7 @@ pub async fn serve(
     // No new connections arrive now: the live ones move to another node, while the
     // mail worker finishes the mail it is sending.
     resume.abort();
+    reconcile.abort();
     let (_, mail_done, ()) = tokio::join!(
         live.drain(DRAIN_GRACE),
         tokio::time::timeout(MAIL_GRACE, mail_worker),

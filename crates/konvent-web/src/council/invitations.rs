@@ -17,8 +17,9 @@
 //! offices' accounts of the conferences the session's resolutions concern.
 //!
 //! The update follows the change in its own transaction, right after it: what an
-//! invitation said is stored (`sent_as`), so a missed update (the node died in between)
-//! goes out with the next save or press of the button, and never twice.
+//! invitation said is stored (`sent_as`), so an update is never sent twice, and one
+//! missed (the node died between the save and the update) is found by [`reconcile`],
+//! which every node runs every minute, and sent then.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -292,4 +293,63 @@ async fn after_follow_up(state: &AppState, f: &FollowUp, cancelled: bool) -> App
             &compose,
         )
         .await?)
+}
+
+/// How often a node looks for meetings whose invitees were not told of a change.
+const RECONCILE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs until the node stops: every minute, sends the updates (or cancellations) that a
+/// change missed. Reads only, unless something was missed; the update itself is
+/// idempotent (the meeting's row is locked and `sent_as` compared), so several nodes
+/// finding the same miss send it once.
+pub async fn reconcile(state: AppState) {
+    let mut tick = tokio::time::interval(RECONCILE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = reconcile_once(&state).await {
+            tracing::warn!(error = %e, "meeting invitations: cannot look for missed updates");
+        }
+    }
+}
+
+/// One look: the meetings whose last invitation says other than the meeting now.
+pub async fn reconcile_once(state: &AppState) -> AppResult<()> {
+    let sent = state.store.meeting_invitations_sent().await?;
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let differs = |kind, id, now: String, cancelled: bool| {
+        sent.get(&(kind, id))
+            .is_some_and(|(was, was_cancelled)| *was != now || *was_cancelled != cancelled)
+    };
+    let sessions = state.store.sessions().await?;
+    for s in &sessions {
+        let cancelled = s.state == SessionState::Cancelled;
+        if differs(MeetingKind::Session, s.id, session_sent_as(s), cancelled) {
+            tracing::info!(
+                session = s.number,
+                "meeting invitations: sending a missed update"
+            );
+            after_session_change(state, s.number).await?;
+        }
+    }
+    for f in state.store.follow_ups().await? {
+        let cancelled = sessions
+            .iter()
+            .any(|s| s.id == f.session_id && s.state == SessionState::Cancelled);
+        if differs(
+            MeetingKind::FollowUp,
+            f.id,
+            follow_up_sent_as(&f),
+            cancelled,
+        ) {
+            tracing::info!(
+                session = f.session_number,
+                "meeting invitations: sending a missed update"
+            );
+            after_follow_up_change(state, f.session_number).await?;
+        }
+    }
+    Ok(())
 }
