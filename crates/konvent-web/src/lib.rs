@@ -48,6 +48,8 @@ pub struct AppState {
     pub live: Arc<live::Live>,
     /// Mail delivery and the bell of this node's outbox worker.
     pub mail: Arc<mail::Outbox>,
+    /// The rooms of the council's live votes (G9).
+    pub votes_hub: Arc<council::votes_live::VoteHub>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             live,
             store,
             mail: Arc::new(mail::Outbox::new(&settings)),
+            votes_hub: Arc::default(),
             settings: Arc::new(settings),
             metrics,
         }
