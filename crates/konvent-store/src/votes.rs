@@ -10,7 +10,9 @@ use konvent_core::gremien::majority::{
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
+use crate::notifications::{NoticeTopic, Render, notify};
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::notifications::NoticeKind;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -269,7 +271,12 @@ async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>>
     let cast: Vec<_> = vote.ballots.iter().map(|b| (b.seat, b.ballot)).collect();
     let tally = decide(vote.kind, vote.procedure, &cast, &key);
     let json = serde_json::to_string(&tally).map_err(StoreError::Encode)?;
-    let now = now_micros();
+    // A written procedure is decided at its deadline, also when konvent closes it later
+    // (after a restart): the deadline is its date.
+    let now = match vote.deadline {
+        Some(deadline) => deadline.min(now_micros()),
+        None => now_micros(),
+    };
     let done = sqlx::query(
         "UPDATE council_votes SET closed_at = $1, result = $2, version = version + 1 \
          WHERE id = $3 AND closed_at IS NULL",
@@ -535,6 +542,62 @@ impl Store {
         Ok(id)
     }
 
+    /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
+    /// microseconds, in the future), and tells every seat holder in konvent and by mail,
+    /// in the same transaction. Returns the vote's id and the number of mails queued.
+    #[tracing::instrument(skip(self, actor, render))]
+    pub async fn start_written_procedure(
+        &self,
+        actor: &Actor,
+        resolution_id: i64,
+        deadline: i64,
+        render: Render<'_>,
+    ) -> Result<(i64, usize)> {
+        let now = now_micros();
+        if deadline <= now {
+            return Err(invalid(
+                "deadline",
+                "deadline-past",
+                "Die Frist muss in der Zukunft liegen.",
+            ));
+        }
+        let year = i64::from(
+            crate::timestamp(now)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .year(),
+        );
+        let mut tx = self.begin_write().await?;
+        let id = open_in(
+            &mut tx,
+            actor,
+            resolution_id,
+            Procedure::Written,
+            None,
+            None,
+            Some(deadline),
+            year,
+        )
+        .await?;
+        let holders: Vec<(i64,)> = sqlx::query_as("SELECT account_id FROM council_seats")
+            .fetch_all(&mut *tx)
+            .await?;
+        let people: Vec<i64> = holders.into_iter().map(|(id,)| id).collect();
+        let topic = NoticeTopic::WrittenProcedure {
+            vote_id: id,
+            deadline,
+        };
+        let queued = notify(
+            &mut tx,
+            render,
+            NoticeKind::WrittenProcedure,
+            &people,
+            &topic,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((id, queued))
+    }
+
     /// The votes of a session, in the order they were opened.
     pub async fn session_votes(&self, session_number: i64) -> Result<Vec<Vote>> {
         let mut tx = self.pool.begin().await?;
@@ -628,6 +691,16 @@ impl Store {
             .ok_or_else(|| refused("Diese Abstimmung ist schon geschlossen."))?;
         tx.commit().await?;
         Ok(closed)
+    }
+
+    /// The next deadline of a running written procedure, if any.
+    pub async fn next_vote_deadline(&self) -> Result<Option<i64>> {
+        let row: (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(deadline) FROM council_votes WHERE closed_at IS NULL AND deadline IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.0)
     }
 
     /// Closes every written procedure whose deadline has passed (the scheduler's work,

@@ -148,6 +148,10 @@ pub async fn serve(
         state.settings.clone(),
         mail_stopped.clone(),
     ));
+    let written = tokio::spawn(council::written::run_scheduler(
+        state.clone(),
+        mail_stopped.clone(),
+    ));
     let mail_worker = tokio::spawn(mail::worker::run(
         state.store.clone(),
         state.mail.clone(),
@@ -169,5 +173,7 @@ pub async fn serve(
     checkpoints.abort();
     // A reminder being queued is one transaction: stopped here, it is queued later.
     reminders.abort();
+    // Closing a written procedure is one transaction: stopped here, it closes later.
+    written.abort();
     served
 }

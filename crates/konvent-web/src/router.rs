@@ -229,6 +229,10 @@ pub fn router(state: AppState) -> Router {
             get(council::votes_live::session_socket),
         )
         .route(
+            "/gremien/umlaufverfahren",
+            get(council::written::written).post(council::written::start),
+        )
+        .route(
             "/gremien/umlaufverfahren/live",
             get(council::votes_live::written_socket),
         )

@@ -10,6 +10,7 @@ mod reports;
 mod resolutions;
 pub mod votes;
 pub mod votes_live;
+pub mod written;
 
 use askama::Template;
 use axum::extract::State;

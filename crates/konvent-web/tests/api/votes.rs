@@ -371,3 +371,143 @@ async fn the_office_maintains_seats_and_the_key_per_year() {
         Some((Seat::Be, true))
     );
 }
+
+#[tokio::test]
+async fn the_office_starts_a_written_procedure_and_the_members_hear_of_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let resolution = draft(&app, &admin, "2026/04", "recommendation").await;
+    let tomorrow = jiff::Zoned::now()
+        .date()
+        .tomorrow()
+        .expect("date")
+        .to_string();
+    let r = admin
+        .post(
+            "/gremien/umlaufverfahren",
+            &[("resolution", "x"), ("date", &tomorrow), ("time", "12:00")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = admin
+        .post(
+            "/gremien/umlaufverfahren",
+            &[
+                ("resolution", &resolution.to_string()),
+                ("date", "2020-01-01"),
+                ("time", "12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "a deadline in the past");
+    let r = admin
+        .post(
+            "/gremien/umlaufverfahren",
+            &[
+                ("resolution", &resolution.to_string()),
+                ("date", &tomorrow),
+                ("time", "12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let procedure = &app.store.written_procedures().await.expect("list")[0];
+    assert!(procedure.is_open());
+    // Every seat holder gets a mail; it names no draft.
+    let mails = app.store.mails(500).await.expect("outbox");
+    let notices: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.contains("Umlaufverfahren"))
+        .collect();
+    assert_eq!(notices.len(), 18, "17 members and the Bund's deputy");
+    assert!(
+        notices
+            .iter()
+            .all(|m| !m.subject.contains("Entwurf zur Abstimmung"))
+    );
+    // A member votes on the page.
+    let nw = member(&app, Seat::Nw).await;
+    let r = nw
+        .post(
+            &format!("/gremien/abstimmungen/{}/stimme", procedure.id),
+            &[("ballot", "yes"), ("zurueck", "/gremien/umlaufverfahren")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = nw.get_text("/gremien/umlaufverfahren").await;
+    assert!(text(&page).contains("Mitglied Nordrhein-Westfalen (Demo)"));
+}
+
+#[tokio::test]
+async fn a_deadline_that_passes_while_konvent_is_stopped_is_counted_once_after_the_restart() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let resolution = draft(&app, &admin, "2026/05", "recommendation").await;
+    let deadline = jiff::Timestamp::now().as_microsecond() + 2_000_000;
+    let (vote, _) = app
+        .store
+        .start_written_procedure(
+            &konvent_store::Actor::system("Test"),
+            resolution,
+            deadline,
+            &|_| None,
+        )
+        .await
+        .expect("started");
+    assert_eq!(
+        ballot(&member(&app, Seat::Hb).await, vote, "yes").await,
+        303
+    );
+    assert_eq!(ballot(&member(&app, Seat::Sl).await, vote, "no").await, 303);
+    assert_eq!(
+        ballot(&member(&app, Seat::Be).await, vote, "yes").await,
+        303
+    );
+
+    // konvent stops before the deadline, which passes meanwhile.
+    let stopped = app.stop().await;
+    let wait = deadline - jiff::Timestamp::now().as_microsecond() + 500_000;
+    tokio::time::sleep(std::time::Duration::from_micros(
+        u64::try_from(wait).unwrap_or(0),
+    ))
+    .await;
+    let app = stopped.start().await;
+    let closed = wait_closed(&app, vote).await;
+    assert_eq!(closed.closed_at, Some(deadline), "decided at the deadline");
+    assert_eq!(
+        (
+            closed.tally.yes,
+            closed.tally.no,
+            closed.tally.abstain,
+            closed.tally.absent
+        ),
+        (2, 1, 14, 0),
+        "the silent seats abstain"
+    );
+    // Another restart computes nothing again.
+    let version = closed.version;
+    let app = app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let again = app.store.vote(vote).await.expect("vote");
+    assert_eq!((again.version, again.closed_at), (version, Some(deadline)));
+    let r = app
+        .store
+        .resolution(2026, 5, Visibility::Confidential)
+        .await
+        .expect("resolution");
+    assert_eq!(r.vote_result.as_ref(), Some(&again.tally));
+    let admin = app.admin().await;
+    let (_, page) = admin.get_text("/gremien/beschluesse/2026/05").await;
+    assert!(text(&page).contains("Im Umlaufverfahren zählt ein Sitz ohne Stimme als Enthaltung"));
+}
+
+async fn wait_closed(app: &TestApp, vote: i64) -> konvent_store::Vote {
+    for _ in 0..100 {
+        let v = app.store.vote(vote).await.expect("vote");
+        if !v.is_open() {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the written procedure was not closed after the restart");
+}
