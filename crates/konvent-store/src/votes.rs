@@ -257,12 +257,27 @@ async fn holder_of(tx: &mut Tx, account_id: i64) -> Result<Option<(Seat, bool)>>
 /// procedure, frozen on the vote and on its resolution (a draft that is adopted becomes
 /// decided). `None` when it was closed already (by another node, or before a restart).
 async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>> {
+    // Claims the row first (a ballot being cast waits, then finds the vote closed), and
+    // reads the ballots after: the result counts exactly the ballots of the closed vote.
+    let claimed = sqlx::query(
+        "UPDATE council_votes SET version = version + 1 WHERE id = $1 AND closed_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM council_votes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return match exists {
+            Some(_) => Ok(None),
+            None => Err(StoreError::NotFound),
+        };
+    }
     let Some(vote) = load_vote(tx, "v.id = $1", id).await?.pop() else {
         return Err(StoreError::NotFound);
     };
-    if !vote.is_open() {
-        return Ok(None);
-    }
     let key_year: (i64,) = sqlx::query_as("SELECT key_year FROM council_votes WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
@@ -278,8 +293,7 @@ async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>>
         None => now_micros(),
     };
     let done = sqlx::query(
-        "UPDATE council_votes SET closed_at = $1, result = $2, version = version + 1 \
-         WHERE id = $3 AND closed_at IS NULL",
+        "UPDATE council_votes SET closed_at = $1, result = $2 WHERE id = $3 AND closed_at IS NULL",
     )
     .bind(now)
     .bind(&json)
@@ -642,6 +656,17 @@ impl Store {
         if closed_at.is_some() || deadline.is_some_and(|d| d <= now) {
             return Err(refused("Diese Abstimmung ist geschlossen."));
         }
+        // Claims the vote's row while it is open: a close that committed meanwhile
+        // (PostgreSQL re-reads the row after waiting for it) refuses this ballot.
+        let claimed = sqlx::query(
+            "UPDATE council_votes SET version = version + 1 WHERE id = $1 AND closed_at IS NULL",
+        )
+        .bind(vote_id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Err(refused("Diese Abstimmung ist geschlossen."));
+        }
         let existing: Option<(i64, i64)> = sqlx::query_as(
             "SELECT by_deputy, changes FROM council_ballots WHERE vote_id = $1 AND seat = $2",
         )
@@ -674,10 +699,6 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE council_votes SET version = version + 1 WHERE id = $1")
-            .bind(vote_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(())
     }
