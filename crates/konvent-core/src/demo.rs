@@ -461,6 +461,21 @@ pub const KONVENT_HELPERS: [(&str, &str); 2] = [
 ];
 pub const KONVENT_MODERATOR: (&str, &str) = ("andre.goebel@konvent.example", "Dr. André Göbel");
 
+/// The demo's council member for a seat (G9): an account with the member role that
+/// represents the Bund or a Land; the Bund also has a deputy.
+pub fn seat_member(seat: crate::gremien::majority::Seat) -> (String, String) {
+    (
+        format!("mitglied-{}@konvent.example", seat.code()),
+        format!("Mitglied {} (Demo)", seat.name()),
+    )
+}
+
+/// The demo's deputy for the Bund's seat.
+pub const SEAT_DEPUTY: (&str, &str) = (
+    "stellvertretung-bund@konvent.example",
+    "Stellvertretung Bund (Demo)",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

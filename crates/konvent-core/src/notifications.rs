@@ -24,16 +24,19 @@ pub enum NoticeKind {
     DutyAssigned,
     /// A resolution relevant for the person's conference was published.
     ResolutionPublished,
+    /// A written procedure (Umlaufverfahren) started: the council's seat holders.
+    WrittenProcedure,
 }
 
 impl NoticeKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::ReportDue,
         Self::DutyDue,
         Self::EventTomorrow,
         Self::ConcernAnswered,
         Self::DutyAssigned,
         Self::ResolutionPublished,
+        Self::WrittenProcedure,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl NoticeKind {
             Self::ConcernAnswered => "concern_answered",
             Self::DutyAssigned => "duty_assigned",
             Self::ResolutionPublished => "resolution_published",
+            Self::WrittenProcedure => "written_procedure",
         }
     }
 

@@ -10,6 +10,7 @@ use konvent_core::gremien::council::{
     FollowUpInput, REPORTING_ITEM_TITLE, ReportInput, ResolutionInput, ResolutionState,
     SessionInput, SessionState, has_standard_reporting_item,
 };
+use konvent_core::gremien::majority::{DraftKind, Tally};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -65,6 +66,10 @@ pub struct Resolution {
     pub session_number: Option<i64>,
     pub state: ResolutionState,
     pub relevance: Vec<Relevance>,
+    /// The majority it needs (G9).
+    pub kind: DraftKind,
+    /// The result of the vote that decided it, once that vote is closed.
+    pub vote_result: Option<Tally>,
     pub created_at: i64,
     pub modified_at: i64,
 }
@@ -535,10 +540,12 @@ impl Store {
             String,
             i64,
             i64,
+            String,
+            Option<String>,
         );
         let sql = format!(
             "SELECT r.id, r.year, r.number, r.title, r.body, r.links, s.number, r.state, \
-             r.created_at, r.modified_at FROM resolutions r \
+             r.created_at, r.modified_at, r.kind, r.vote_result FROM resolutions r \
              LEFT JOIN council_sessions s ON s.id = r.session_id \
              WHERE r.deleted_at IS NULL {condition} ORDER BY r.year DESC, r.number DESC"
         );
@@ -567,8 +574,16 @@ impl Store {
                     state,
                     created_at,
                     modified_at,
+                    kind,
+                    vote_result,
                 )| {
                     Ok(Resolution {
+                        kind: kind.parse().map_err(|_| corrupt("kind", &kind))?,
+                        vote_result: vote_result
+                            .map(|v| {
+                                serde_json::from_str(&v).map_err(|_| corrupt("vote_result", &v))
+                            })
+                            .transpose()?,
                         id,
                         year,
                         number,
@@ -674,7 +689,8 @@ impl Store {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO resolutions (year, number, title, body, links, session_id, state, \
-                     created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                     created_at, modified_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
+                     RETURNING id",
                 )
                 .bind(i64::from(input.number.year))
                 .bind(i64::from(input.number.number))
@@ -684,6 +700,7 @@ impl Store {
                 .bind(session_id)
                 .bind(input.state.as_str())
                 .bind(now)
+                .bind(input.kind.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| StoreError::conflict_on_unique(e, conflict))?;
@@ -692,7 +709,8 @@ impl Store {
             Some(id) => {
                 let done = sqlx::query(
                     "UPDATE resolutions SET year = $1, number = $2, title = $3, body = $4, links = $5, \
-                     session_id = $6, state = $7, modified_at = $8 WHERE id = $9 AND deleted_at IS NULL",
+                     session_id = $6, state = $7, modified_at = $8, kind = $10 \
+                     WHERE id = $9 AND deleted_at IS NULL",
                 )
                 .bind(i64::from(input.number.year))
                 .bind(i64::from(input.number.number))
@@ -703,6 +721,7 @@ impl Store {
                 .bind(input.state.as_str())
                 .bind(now)
                 .bind(id)
+                .bind(input.kind.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::conflict_on_unique(e, conflict))?;

@@ -78,6 +78,28 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
     store
         .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
         .await?;
+    load_seats(store, &actor).await?;
+    Ok(())
+}
+
+/// The Königsteiner Schlüssel of 2016 (the facts file's values) and the seventeen seats,
+/// each with a demo member; the Bund with a deputy too (G9).
+async fn load_seats(store: &Store, actor: &Actor) -> Result<()> {
+    use konvent_core::gremien::majority::{KeyTable, Seat};
+    store.save_key_table(actor, &KeyTable::demo_2016()).await?;
+    let member = Grant::new(Role::Member, Scope::Global).map_err(invalid)?;
+    for seat in Seat::ALL {
+        let (email, name) = demo::seat_member(seat);
+        store
+            .ensure_account(&email, &name, std::slice::from_ref(&member))
+            .await?;
+        store.assign_seat(actor, seat, &email, false).await?;
+    }
+    let (email, name) = demo::SEAT_DEPUTY;
+    store
+        .ensure_account(email, name, std::slice::from_ref(&member))
+        .await?;
+    store.assign_seat(actor, Seat::Bund, email, true).await?;
     Ok(())
 }
 

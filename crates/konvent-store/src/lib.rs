@@ -24,6 +24,7 @@ mod podium;
 mod registrations;
 mod strategy;
 mod venue;
+mod votes;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -64,6 +65,7 @@ pub use strategy::{
     TargetPicture, Topic,
 };
 pub use venue::StoredMap;
+pub use votes::{CastBallot, Closed, MAX_BALLOT_CHANGES, SeatHolder, Vote};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

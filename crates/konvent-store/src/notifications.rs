@@ -77,6 +77,9 @@ pub enum NoticeTopic {
         title: String,
         conferences: Vec<String>,
     },
+    /// A written procedure started; the draft is not named (a draft is never named in a
+    /// mail), only where to vote and by when.
+    WrittenProcedure { vote_id: i64, deadline: i64 },
 }
 
 /// One mail to write: its kind, its recipient and what it is about.

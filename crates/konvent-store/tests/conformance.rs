@@ -2514,3 +2514,210 @@ async fn bulk_story(backend: &str, store: &Store) {
         "{backend}: the invitation's organisation on the new account"
     );
 }
+
+#[tokio::test]
+async fn council_votes_count_freeze_and_refuse_alike_on_every_backend() {
+    for t in stores().await {
+        votes_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn votes_story(backend: &str, store: &Store) {
+    use konvent_core::gremien::council::{ResolutionInput, SessionInput};
+    use konvent_core::gremien::majority::{
+        Ballot, DraftKind, Failed, KeyTable, Outcome, Seat, parse_share,
+    };
+
+    // The key of 2016, and one of 2017 that differs in two shares.
+    store
+        .save_key_table(&office(), &KeyTable::demo_2016())
+        .await
+        .expect("key");
+    let mut shares = KeyTable::demo_2016().shares;
+    shares[0] += 10;
+    shares[1] -= 10;
+    let key_2017 = KeyTable::new(2017, shares).expect("valid");
+    store
+        .save_key_table(&office(), &key_2017)
+        .await
+        .expect("key");
+    let tables = store.key_tables().await.expect("tables");
+    assert_eq!(tables.len(), 2, "{backend}");
+    assert_eq!(tables[0], key_2017, "{backend}: newest first, exact shares");
+    assert_eq!(
+        tables[1].share(Seat::Nw),
+        parse_share("21,14424").expect("share")
+    );
+
+    let session = SessionInput::parse(
+        "46",
+        "2025-03-20",
+        "10:00",
+        "16:00",
+        "Berlin",
+        "",
+        "planned",
+    )
+    .expect("session");
+    store
+        .create_session(&office(), &session, 21)
+        .await
+        .expect("session");
+    let mut draft =
+        ResolutionInput::parse("2025/11", "Standard XY", "Text", "", "46", "draft").expect("draft");
+    draft.kind = DraftKind::Binding;
+    let resolution = store
+        .save_resolution(&office(), None, &draft, &[])
+        .await
+        .expect("saved");
+
+    let mut members = Vec::new();
+    for seat in Seat::ALL {
+        let email = format!("{}@example.org", seat.code());
+        let id = store
+            .ensure_account(&email, seat.name(), &[])
+            .await
+            .expect("account");
+        store
+            .assign_seat(&office(), seat, &email, false)
+            .await
+            .expect("seat");
+        members.push((seat, id));
+    }
+    let deputy = store
+        .ensure_account("deputy@example.org", "Stellvertretung", &[])
+        .await
+        .expect("deputy");
+    store
+        .assign_seat(&office(), Seat::Bund, "deputy@example.org", true)
+        .await
+        .expect("deputy seat");
+    let stranger = store
+        .ensure_account("stranger@example.org", "Fremd", &[])
+        .await
+        .expect("stranger");
+    assert_eq!(
+        store.seat_of(deputy).await.expect("seat"),
+        Some((Seat::Bund, true))
+    );
+    assert_eq!(
+        store.seat_holders().await.expect("holders").len(),
+        18,
+        "{backend}"
+    );
+    assert!(matches!(
+        store
+            .assign_seat(&office(), Seat::Be, "nobody@example.org", false)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    let vote = store
+        .open_vote(&office(), 46, resolution, None)
+        .await
+        .expect("opened");
+    assert!(
+        matches!(
+            store.open_vote(&office(), 46, resolution, None).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: one open vote per draft"
+    );
+    // The Bund's deputy votes first, then the member takes the seat's ballot over.
+    store
+        .cast_ballot(deputy, vote, Ballot::No)
+        .await
+        .expect("deputy votes");
+    for (seat, id) in &members {
+        let ballot = if matches!(seat, Seat::Nw | Seat::By | Seat::Bw) {
+            Ballot::No
+        } else {
+            Ballot::Yes
+        };
+        store.cast_ballot(*id, vote, ballot).await.expect("ballot");
+    }
+    assert!(
+        matches!(
+            store.cast_ballot(deputy, vote, Ballot::No).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: the deputy does not overrule the member"
+    );
+    assert!(matches!(
+        store.cast_ballot(stranger, vote, Ballot::Yes).await,
+        Err(StoreError::NotFound)
+    ));
+    let running = store.vote(vote).await.expect("vote");
+    assert!(running.is_open());
+    assert_eq!(running.ballots.len(), 17);
+    assert!(!running.ballot_of(Seat::Bund).expect("bund").by_deputy);
+    assert_eq!(
+        running.tally.failed,
+        Some(Failed::LaenderShares),
+        "{backend}"
+    );
+    assert_eq!(
+        running.tally.key_year, 2017,
+        "{backend}: the newest key up to 2025"
+    );
+
+    // Two members change their minds; a third changes until the budget is spent.
+    let id_of = |seat: Seat| members.iter().find(|(s, _)| *s == seat).expect("member").1;
+    store
+        .cast_ballot(id_of(Seat::Nw), vote, Ballot::Yes)
+        .await
+        .expect("change");
+    store
+        .cast_ballot(id_of(Seat::By), vote, Ballot::Yes)
+        .await
+        .expect("change");
+    for _ in 0..konvent_store::MAX_BALLOT_CHANGES {
+        store
+            .cast_ballot(id_of(Seat::Hb), vote, Ballot::Yes)
+            .await
+            .expect("change");
+    }
+    assert!(
+        matches!(
+            store.cast_ballot(id_of(Seat::Hb), vote, Ballot::No).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: the budget on ballots"
+    );
+    let version = store.vote(vote).await.expect("vote").version;
+
+    let closed = store.close_vote(&office(), vote).await.expect("closed");
+    assert_eq!(closed.outcome, Outcome::Adopted, "{backend}");
+    assert_eq!(closed.session_number, Some(46));
+    assert!(matches!(
+        store.close_vote(&office(), vote).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        matches!(
+            store.cast_ballot(id_of(Seat::Bw), vote, Ballot::Yes).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: a closed vote is frozen"
+    );
+    assert!(
+        matches!(
+            store.open_vote(&office(), 46, resolution, None).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: a decided draft is not voted on again"
+    );
+    let frozen = store.vote(vote).await.expect("vote");
+    assert!(!frozen.is_open());
+    assert!(frozen.version > version);
+    assert_eq!((frozen.tally.yes, frozen.tally.no), (16, 1), "{backend}");
+    let stored = store
+        .resolution(2025, 11, konvent_store::Visibility::Confidential)
+        .await
+        .expect("resolution");
+    assert_eq!(stored.state.as_str(), "decided", "{backend}");
+    assert_eq!(stored.kind, DraftKind::Binding);
+    assert_eq!(stored.vote_result.as_ref(), Some(&frozen.tally));
+    assert_eq!(store.session_votes(46).await.expect("votes").len(), 1);
+}

@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../static/live.js"),
     },
     Asset {
+        name: "council.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/council.js"),
+    },
+    Asset {
         name: "map.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../static/map.js"),

@@ -53,6 +53,8 @@ pub struct AppState {
     pub mail: Arc<mail::Outbox>,
     /// The list jobs (bulk invitations) this node works on.
     pub jobs: Arc<invitations::Jobs>,
+    /// The rooms of the council's live votes (G9).
+    pub votes_hub: Arc<council::votes_live::VoteHub>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             store,
             mail: Arc::new(mail::Outbox::new(&settings)),
             jobs: Arc::default(),
+            votes_hub: Arc::default(),
             settings: Arc::new(settings),
             metrics,
         }
@@ -151,6 +154,10 @@ pub async fn serve(
         state.settings.clone(),
         mail_stopped.clone(),
     ));
+    let written = tokio::spawn(council::written::run_scheduler(
+        state.clone(),
+        mail_stopped.clone(),
+    ));
     let mail_worker = tokio::spawn(mail::worker::run(
         state.store.clone(),
         state.mail.clone(),
@@ -180,5 +187,7 @@ pub async fn serve(
     checkpoints.abort();
     // A reminder being queued is one transaction: stopped here, it is queued later.
     reminders.abort();
+    // Closing a written procedure is one transaction: stopped here, it closes later.
+    written.abort();
     served
 }

@@ -209,6 +209,41 @@ pub fn router(state: AppState) -> Router {
             get(council::feeds::follow_up),
         )
         .route("/gremien/nachbesprechungen", get(council::follow_ups))
+        // The council's votes (G9).
+        .route("/gremien/stimmen", get(council::votes::setup))
+        .route("/gremien/stimmen/sitze", post(council::votes::assign_seat))
+        .route(
+            "/gremien/stimmen/sitze/{account}/entfernen",
+            post(council::votes::unassign_seat),
+        )
+        .route(
+            "/gremien/stimmen/schluessel",
+            post(council::votes::save_key),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/abstimmungen",
+            post(council::votes::open_vote),
+        )
+        .route(
+            "/gremien/sitzungen/{n}/live",
+            get(council::votes_live::session_socket),
+        )
+        .route(
+            "/gremien/umlaufverfahren",
+            get(council::written::written).post(council::written::start),
+        )
+        .route(
+            "/gremien/umlaufverfahren/live",
+            get(council::votes_live::written_socket),
+        )
+        .route(
+            "/gremien/abstimmungen/{id}/stimme",
+            post(council::votes::cast_ballot),
+        )
+        .route(
+            "/gremien/abstimmungen/{id}/schliessen",
+            post(council::votes::close_vote),
+        )
         .route("/gremien/beschluesse", get(council::resolutions))
         .route(
             "/gremien/beschluesse/neu",

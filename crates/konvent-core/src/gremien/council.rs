@@ -8,6 +8,7 @@ use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
 
 use super::directory::{MAX_TEXT, ResolutionNumber};
+use super::majority::DraftKind;
 use crate::validation::{FieldErrors, optional_date, optional_text};
 
 /// From this session on, every agenda carries "Reporting FachMK" (seed deck, slide
@@ -281,6 +282,9 @@ pub struct ResolutionInput {
     pub links: Vec<String>,
     pub session_number: Option<i64>,
     pub state: ResolutionState,
+    /// Which majority the draft needs (G9); `parse` gives a binding decision, forms set it.
+    #[serde(default)]
+    pub kind: DraftKind,
 }
 
 impl ResolutionInput {
@@ -339,6 +343,7 @@ impl ResolutionInput {
                 links: parsed_links,
                 session_number,
                 state,
+                kind: DraftKind::default(),
             }),
             _ => Err(errors),
         }

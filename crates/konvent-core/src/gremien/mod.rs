@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod cooperation;
 pub mod council;
 pub mod directory;
+pub mod majority;
 pub mod transfer;
 
 pub use directory::{

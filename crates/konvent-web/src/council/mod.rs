@@ -8,6 +8,9 @@ pub mod feeds;
 pub mod invitations;
 mod reports;
 mod resolutions;
+pub mod votes;
+pub mod votes_live;
+pub mod written;
 
 use askama::Template;
 use axum::extract::State;
@@ -173,6 +176,8 @@ pub fn confidential_mark(t: &Tr, state: ResolutionState) -> Option<String> {
 #[template(path = "session.html")]
 struct SessionPage {
     c: Chrome,
+    votes: Option<votes::SessionVotes>,
+    script: String,
     number: i64,
     date: String,
     time: String,
@@ -363,8 +368,17 @@ pub async fn session(
         .follow_up(s.id)
         .await?
         .map(|f| follow_up_view(&t, &directory, &f, &resolutions));
+    let drafts = resolutions
+        .iter()
+        .filter(|r| r.state == ResolutionState::Draft && r.vote_result.is_none())
+        .map(|r| (r.id, format!("{} {}", r.reference(), r.title)))
+        .collect();
+    let items = agenda.iter().map(|a| (a.id, a.title.clone())).collect();
+    let votes = votes::session_votes(&state, &ctx, number, drafts, items).await?;
     render(&SessionPage {
         c: Chrome::new(&ctx, "gremien", session_title(&t, number)),
+        votes,
+        script: crate::assets::url("council.js"),
         number,
         date: weekday_date(&t, &s.date),
         time: time_range(s.start_time, s.end_time),

@@ -8,6 +8,7 @@ use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::ResolutionNumber;
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState};
+use konvent_core::gremien::majority::DraftKind;
 use konvent_store::Resolution;
 use serde::Deserialize;
 
@@ -57,6 +58,9 @@ struct ResolutionPage {
     c: Chrome,
     r: Resolution,
     state: String,
+    kind: String,
+    /// The vote's result and how it was counted, once decided by a vote.
+    result: Option<(String, String)>,
     body_html: String,
     may_edit: bool,
 }
@@ -87,6 +91,13 @@ pub async fn resolution(
             ),
         ),
         state: state_label(&t, r.state),
+        kind: super::votes::kind_label(&t, r.kind),
+        result: r.vote_result.as_ref().map(|tally| {
+            (
+                super::votes::result_line(&t, tally),
+                super::votes::reading(&t, tally),
+            )
+        }),
         body_html: crate::markdown::to_html(&r.body),
         r,
         may_edit: ctx.may(Action::EditCouncil),
@@ -109,6 +120,8 @@ pub struct ResolutionForm {
     state: String,
     #[serde(default)]
     relevance: String,
+    #[serde(default)]
+    kind: String,
 }
 
 /// Relevance lines `DMK: Grund` into (abbreviation, reason).
@@ -153,6 +166,9 @@ fn resolution_page(
     let states = ResolutionState::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), state_label(&t, *s)));
+    let kinds = DraftKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), super::votes::kind_label(&t, *k)));
     let fields = vec![
         Field::text(&t, "number", &f.number)
             .required()
@@ -169,6 +185,9 @@ fn resolution_page(
         Field::new(&t, "state", Kind::Select(choices(states, &f.state)))
             .required()
             .hint(t.get("hint-resolution-state")),
+        Field::new(&t, "kind", Kind::Select(choices(kinds, &f.kind)))
+            .required()
+            .hint(t.get("hint-resolution-kind")),
         Field::new(&t, "relevance", Kind::Textarea)
             .value(&f.relevance)
             .hint(t.get("hint-relevance")),
@@ -199,12 +218,20 @@ async fn save(
     );
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
     let relevance = parse_relevance(&form.relevance, &mut errors);
-    let Ok(input) = parsed else {
+    let kind = match form.kind.trim() {
+        "" => Some(DraftKind::default()),
+        k => k
+            .parse::<DraftKind>()
+            .map_err(|m| errors.add("kind", "invalid-choice", m))
+            .ok(),
+    };
+    let (Ok(mut input), Some(kind)) = (parsed, kind) else {
         return Ok(Err(errors));
     };
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
+    input.kind = kind;
     let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
     match state
         .store
@@ -228,6 +255,7 @@ pub async fn new_resolution(ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let form = ResolutionForm {
         state: ResolutionState::Draft.as_str().into(),
+        kind: DraftKind::default().as_str().into(),
         ..ResolutionForm::default()
     };
     let page = resolution_page(
@@ -283,6 +311,7 @@ pub async fn edit_resolution(
         links: r.links.join("\n"),
         session_number: r.session_number.map(|n| n.to_string()).unwrap_or_default(),
         state: r.state.as_str().into(),
+        kind: r.kind.as_str().into(),
         relevance: r
             .relevance
             .iter()

@@ -220,6 +220,15 @@ fn texts(t: &Tr, topic: &NoticeTopic) -> (String, String, Vec<String>, String) {
                 format!("/gremien/beschluesse/{year}/{number:02}"),
             )
         }
+        NoticeTopic::WrittenProcedure { vote_id, deadline } => {
+            let when = datetime_de(*deadline);
+            (
+                t.get("mail-written-procedure-subject"),
+                t.with("mail-written-procedure-lead", &[("deadline", &when)]),
+                Vec::new(),
+                format!("/gremien/umlaufverfahren#vote-{vote_id}"),
+            )
+        }
     }
 }
 

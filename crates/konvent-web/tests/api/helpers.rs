@@ -269,3 +269,58 @@ pub async fn snapshot(store: &Store) -> String {
     let persons = store.persons().await.expect("persons");
     format!("{rows:?}{persons:?}")
 }
+
+/// A stopped server's database, to start again.
+pub struct Stopped {
+    dir: PathBuf,
+}
+
+impl TestApp {
+    /// Stops this server (its schedulers with it) and closes its database.
+    pub async fn stop(mut self) -> Stopped {
+        let dir = std::mem::take(&mut self.dir);
+        let store = self.store.clone();
+        drop(self);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        store.close().await;
+        Stopped { dir }
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(self) -> TestApp {
+        self.stop().await.start().await
+    }
+}
+
+impl Stopped {
+    /// A new server on the same database (the demo is not loaded again).
+    pub async fn start(self) -> TestApp {
+        let dir = self.dir;
+        let store = Store::open_data_dir(&dir).await.expect("store opens again");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let settings = Settings {
+            data_dir: dir.clone(),
+            ..Settings::default()
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), settings);
+        let server_state = state.clone();
+        tokio::spawn(async move {
+            konvent_web::serve(server_state, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            address,
+            store,
+            state,
+            dir,
+            _shutdown: tx,
+        }
+    }
+}

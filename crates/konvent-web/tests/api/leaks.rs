@@ -124,6 +124,9 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "leakbulkaddress9d2e", what: "an address invited in bulk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantName0e6c", what: "the name of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "leakregistrantmail0e6c", what: "the address of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "LEAKvoterSession4a1d", what: "a named ballot of an open vote in a session", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKvoterWritten4a1d", what: "a named ballot of a running written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKwrittenDraft4a1d", what: "the title of a draft in a written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
@@ -291,6 +294,95 @@ async fn plant(app: &TestApp) {
             .save_resolution_notifying(&admin, None, &input, &[("UMK".to_owned(), reason)], &render)
             .await
             .expect("resolution saved");
+    }
+
+    // Votes (G9, G10): an open vote in the 48th session on the draft, and a running
+    // written procedure on another draft, each with a ballot whose voter's name is a
+    // marker (ballots are named; open ones reach only the council).
+    {
+        use konvent_core::gremien::majority::{Ballot, Seat};
+        let draft = app
+            .store
+            .resolution(2025, 77, konvent_store::Visibility::Confidential)
+            .await
+            .expect("draft");
+        let vote = app
+            .store
+            .open_vote(&admin, 48, draft.id, None)
+            .await
+            .expect("vote opened");
+        let (voter, _) = user_with(
+            app,
+            marker("a named ballot of an open vote in a session"),
+            &[],
+        )
+        .await;
+        let email = app
+            .store
+            .accounts()
+            .await
+            .expect("accounts")
+            .into_iter()
+            .find(|a| a.id == voter)
+            .expect("voter")
+            .email;
+        app.store
+            .assign_seat(&admin, Seat::Hb, &email, false)
+            .await
+            .expect("seat");
+        app.store
+            .cast_ballot(voter, vote, Ballot::No)
+            .await
+            .expect("ballot");
+
+        let written = konvent_core::gremien::council::ResolutionInput::parse(
+            "2025/79",
+            &format!(
+                "Entwurf {}",
+                marker("the title of a draft in a written procedure")
+            ),
+            "Vertraulich",
+            "",
+            "",
+            "draft",
+        )
+        .expect("valid resolution");
+        let id = app
+            .store
+            .save_resolution(&admin, None, &written, &[])
+            .await
+            .expect("draft saved");
+        let render =
+            konvent_web::notifications::mail::renderer(&app.state.mail, &app.state.settings);
+        let deadline = jiff::Timestamp::now().as_microsecond() + 86_400_000_000;
+        let (procedure, _) = app
+            .store
+            .start_written_procedure(&admin, id, deadline, &render)
+            .await
+            .expect("written procedure");
+        let (voter, _) = user_with(
+            app,
+            marker("a named ballot of a running written procedure"),
+            &[],
+        )
+        .await;
+        let email = app
+            .store
+            .accounts()
+            .await
+            .expect("accounts")
+            .into_iter()
+            .find(|a| a.id == voter)
+            .expect("voter")
+            .email;
+        app.store
+            .assign_seat(&admin, Seat::Sl, &email, false)
+            .await
+            .expect("seat");
+        app.store
+            .cast_ballot(voter, procedure, Ballot::Yes)
+            .await
+            .expect("ballot");
     }
 
     // A confidential target-picture version of the first topic.

@@ -27,5 +27,6 @@ mod registration;
 mod reminders;
 mod shell;
 mod strategy;
+mod votes;
 mod walkthrough;
 mod walkthrough_gremien;
