@@ -20,6 +20,7 @@ pub mod mail;
 mod markdown;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 mod oparl;
 mod pages;
 mod pdf;

@@ -75,6 +75,9 @@ pub struct Settings {
     /// Days before a report's session or a duty's date on which its spokespersons are
     /// reminded; empty: no reminders.
     pub reminder_days: Vec<u32>,
+    /// Single sign-on (issue 19): the OpenID providers offered on the sign-in page,
+    /// `[[oidc]]` tables in konvent.toml (or one from `KONVENT_OIDC_*`).
+    pub oidc: Vec<crate::oidc::ProviderSettings>,
 }
 
 impl Default for Settings {
@@ -115,6 +118,7 @@ impl Default for Settings {
             smtp_url: String::new(),
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
+            oidc: Vec::new(),
         }
     }
 }
@@ -182,6 +186,11 @@ impl Settings {
         konvent_core::notifications::check_schedule(&self.reminder_days)
             .map_err(|e| format!("reminder_days: {e}"))?;
         crate::mail::MailConfig::from_settings(self).map(|_| ())
+    }
+
+    /// Checks the single sign-on providers; the server refuses to start otherwise.
+    pub fn check_oidc(&self) -> Result<(), String> {
+        crate::oidc::config::check_all(&self.oidc)
     }
 
     /// Parses `KONVENT_REMINDER_DAYS`: days separated by commas ("7,1"), or empty.
@@ -267,6 +276,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &crate::mail::redact_url(&self.smtp_url))
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
+            .field("oidc", &self.oidc)
             .finish_non_exhaustive()
     }
 }
@@ -281,7 +291,7 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 32);
+        assert_eq!(table.len(), 33);
     }
 
     #[test]
