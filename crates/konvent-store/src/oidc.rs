@@ -81,6 +81,16 @@ impl Store {
         Ok(())
     }
 
+    /// How many sign-ins are in progress (not expired), from everybody.
+    pub async fn open_oidc_flows(&self) -> Result<i64> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM oidc_flows WHERE expires_at > $1")
+                .bind(now_micros())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
     /// Takes the sign-in in progress of `key` (it cannot be taken twice); `None` when
     /// there is none or it expired.
     pub async fn take_oidc_flow(&self, key: &str) -> Result<Option<OidcFlow>> {

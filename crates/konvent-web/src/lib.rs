@@ -49,6 +49,8 @@ pub struct AppState {
     pub live: Arc<live::Live>,
     /// Mail delivery and the bell of this node's outbox worker.
     pub mail: Arc<mail::Outbox>,
+    /// The single sign-on providers (issue 19).
+    pub sso: oidc::SharedSso,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ impl AppState {
             live,
             store,
             mail: Arc::new(mail::Outbox::new(&settings)),
+            sso: Arc::new(oidc::Sso::new(&settings.oidc)),
             settings: Arc::new(settings),
             metrics,
         }

@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout, live,
-    mail, metrics, notifications, pages, session, strategy,
+    mail, metrics, notifications, oidc, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -259,6 +259,17 @@ pub fn router(state: AppState) -> Router {
             get(session::sign_in_form).post(session::sign_in),
         )
         .route("/abmelden", post(session::sign_out))
+        // Single sign-on (issue 19).
+        .route("/anmelden/oidc/{id}", get(oidc::start))
+        .route("/anmelden/oidc/{id}/zurueck", get(oidc::callback))
+        .route(
+            "/oidc/{id}/backchannel-logout",
+            post(oidc::backchannel_logout),
+        )
+        .route(
+            "/admin/anmeldung",
+            get(session::admin_sign_in_form).post(session::admin_sign_in_switch),
+        )
         .route(
             "/anmelden/link/{token}",
             get(session::link_form).post(session::link_sign_in),

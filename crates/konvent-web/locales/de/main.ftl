@@ -1078,3 +1078,22 @@ bulk-progress-running = Die Einladungen werden noch geschrieben.
 bulk-progress-done = Alle Einladungen sind geschrieben; die E-Mails gehen nacheinander hinaus.
 bulk-progress-reload = Stand aktualisieren
 bulk-event-link = Teilnehmende einladen
+
+# Single sign-on with OpenID Connect (issue 19)
+oidc-heading = Mit Ihrem Dienstkonto anmelden
+oidc-local-heading = Mit konvent-Passwort anmelden
+oidc-sign-in-with = Anmelden mit { $provider }
+oidc-unreachable = Der Anmeldedienst ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten noch einmal oder melden Sie sich mit Ihrem konvent-Passwort an.
+oidc-cancelled = Die Anmeldung beim Anmeldedienst wurde abgebrochen. Sie können es noch einmal versuchen.
+oidc-provider-error = Der Anmeldedienst hat die Anmeldung abgelehnt. Bitte versuchen Sie es noch einmal oder wenden Sie sich an die Administration.
+oidc-state = Diese Anmeldung ist abgelaufen oder wurde in einem anderen Browserfenster begonnen. Bitte starten Sie die Anmeldung noch einmal.
+oidc-code-refused = Der Anmeldedienst hat die Anmeldung nicht bestätigt (der Anmeldecode war schon benutzt oder abgelaufen). Bitte starten Sie die Anmeldung noch einmal.
+oidc-token-invalid = Die Antwort des Anmeldedienstes hat die Sicherheitsprüfung nicht bestanden; Sie wurden nicht angemeldet. Bitte starten Sie die Anmeldung noch einmal oder wenden Sie sich an die Administration.
+oidc-email-taken = Zu Ihrer E-Mail-Adresse gibt es schon ein konvent-Konto. Melden Sie sich bitte mit Ihrem konvent-Passwort an oder bitten Sie die Administration, das Konto mit Ihrem Dienstkonto zu verbinden.
+sign-in-local-off = Die Anmeldung mit Passwort ist nur noch für die Administration möglich. Bitte melden Sie sich mit Ihrem Dienstkonto an.
+sign-in-local-admins-only = Die Anmeldung mit konvent-Passwort steht nur der Administration offen.
+local-passwords-title = Anmeldung mit Passwort
+field-local-passwords = Lokale Passwörter
+local-passwords-on = an – alle dürfen sich mit Passwort anmelden
+local-passwords-off = aus – nur die Administration; alle anderen über den Anmeldedienst
+local-passwords-hint = Anmeldelinks per E-Mail und Einladungen bleiben davon unberührt.

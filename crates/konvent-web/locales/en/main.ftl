@@ -1078,3 +1078,22 @@ bulk-progress-running = The invitations are still being written.
 bulk-progress-done = All invitations are written; the mails go out one after another.
 bulk-progress-reload = Refresh
 bulk-event-link = Invite participants
+
+# Single sign-on with OpenID Connect (issue 19)
+oidc-heading = Sign in with your organisation's account
+oidc-local-heading = Sign in with a konvent password
+oidc-sign-in-with = Sign in with { $provider }
+oidc-unreachable = The sign-in service cannot be reached right now. Please try again in a few minutes or sign in with your konvent password.
+oidc-cancelled = Signing in at the sign-in service was cancelled. You can try again.
+oidc-provider-error = The sign-in service refused the sign-in. Please try again or contact the administration.
+oidc-state = This sign-in has expired or was started in another browser window. Please start signing in again.
+oidc-code-refused = The sign-in service did not confirm the sign-in (the sign-in code was already used or has expired). Please start signing in again.
+oidc-token-invalid = The sign-in service's answer failed the security check; you were not signed in. Please start signing in again or contact the administration.
+oidc-email-taken = There already is a konvent account for your e-mail address. Please sign in with your konvent password or ask the administration to connect the account with your organisation's account.
+sign-in-local-off = Signing in with a password is open to the administration only. Please sign in with your organisation's account.
+sign-in-local-admins-only = Signing in with a konvent password is open to the administration only.
+local-passwords-title = Signing in with a password
+field-local-passwords = Local passwords
+local-passwords-on = on – everybody may sign in with a password
+local-passwords-off = off – the administration only; everybody else through the sign-in service
+local-passwords-hint = Sign-in links by e-mail and invitations are not affected.
