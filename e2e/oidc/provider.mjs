@@ -7,7 +7,8 @@
 //
 // For the refusal tests a control endpoint switches misbehaviour on:
 //   POST /__test/mode?jwks=foreign   the JWKS names a key the tokens are not signed with
-//   POST /__test/mode?id_token_ttl=1 ID tokens expire after one second
+//   POST /__test/mode?expire=1       ID tokens live one second and reach konvent after two
+//   POST /__test/mode?person=bert&groups=a,b   bert's groups claim from now on
 //   POST /__test/mode                everything back to normal
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -27,7 +28,7 @@ const groupsOverride = {};
 const signing = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 const publicOf = ({ kty, n, e }, kid) => ({ kty, n, e, kid, use: 'sig', alg: 'RS256' });
-const mode = { jwks: 'normal', idTokenTtl: 3600 };
+const mode = { jwks: 'normal', idTokenTtl: 3600, tokenDelayMs: 0 };
 
 const client = {
   client_id: 'konvent',
@@ -101,9 +102,15 @@ function start(listenPort) {
     provider.use(async (ctx, next) => {
       if (ctx.path === '/__test/mode' && ctx.method === 'POST') {
         mode.jwks = ctx.query.jwks === 'foreign' ? 'foreign' : 'normal';
-        mode.idTokenTtl = Number(ctx.query.id_token_ttl ?? 3600);
+        mode.idTokenTtl = ctx.query.expire ? 1 : 3600;
+        mode.tokenDelayMs = ctx.query.expire ? 2100 : 0;
         if (ctx.query.person) groupsOverride[ctx.query.person] = (ctx.query.groups ?? '').split(',').filter(Boolean);
         ctx.status = 204;
+        return;
+      }
+      if (ctx.path === '/token' && mode.tokenDelayMs > 0) {
+        await next();
+        await new Promise((r) => setTimeout(r, mode.tokenDelayMs));
         return;
       }
       if (ctx.path === '/jwks' && mode.jwks === 'foreign') {

@@ -83,11 +83,10 @@ impl Store {
 
     /// How many sign-ins are in progress (not expired), from everybody.
     pub async fn open_oidc_flows(&self) -> Result<i64> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM oidc_flows WHERE expires_at > $1")
-                .bind(now_micros())
-                .fetch_one(&self.pool)
-                .await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oidc_flows WHERE expires_at > $1")
+            .bind(now_micros())
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n)
     }
 

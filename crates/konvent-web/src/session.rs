@@ -148,9 +148,7 @@ pub async fn sign_in_form(
     ctx: Ctx,
     Query(q): Query<SignInQuery>,
 ) -> AppResult<Html<String>> {
-    render(
-        &sign_in_page_now(&ctx, &state, "", &local_path(q.weiter.as_deref()), vec![]).await?,
-    )
+    render(&sign_in_page_now(&ctx, &state, "", &local_path(q.weiter.as_deref()), vec![]).await?)
 }
 
 /// The cookie that marks a browser in which an address has signed in before.
@@ -238,9 +236,14 @@ pub async fn sign_in(
             None => false,
         };
         if !admin {
-            let page =
-                sign_in_page_now(&ctx, &state, &email, &next, vec![t.get("sign-in-local-off")])
-                    .await?;
+            let page = sign_in_page_now(
+                &ctx,
+                &state,
+                &email,
+                &next,
+                vec![t.get("sign-in-local-off")],
+            )
+            .await?;
             return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
         }
     }
@@ -279,9 +282,8 @@ pub async fn sign_in(
                 .store
                 .record_sign_in_failure(&[&pair_key, &email_key, &peer_key])
                 .await?;
-            let page =
-                sign_in_page_now(&ctx, &state, &email, &next, vec![t.get("sign-in-failed")])
-                    .await?;
+            let page = sign_in_page_now(&ctx, &state, &email, &next, vec![t.get("sign-in-failed")])
+                .await?;
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
     }
@@ -374,7 +376,10 @@ pub async fn admin_sign_in_switch(
             return Err(AppError::Invalid(errors));
         }
     };
-    state.store.set_local_passwords(&ctx.actor()?, allowed).await?;
+    state
+        .store
+        .set_local_passwords(&ctx.actor()?, allowed)
+        .await?;
     Ok(Redirect::to("/admin/anmeldung").into_response())
 }
 

@@ -89,7 +89,11 @@ pub async fn backchannel_logout(
         }
         Err(e) => {
             tracing::error!(provider = %id, error = %e, "oidc: back-channel logout failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, [(CACHE_CONTROL, "no-store")]).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(CACHE_CONTROL, "no-store")],
+            )
+                .into_response()
         }
     }
 }
@@ -122,7 +126,11 @@ pub fn validate(
     else {
         return Err("logout_token is not a signed JWT");
     };
-    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| "logout_token is not base64url");
+    let decode = |s: &str| {
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| "logout_token is not base64url")
+    };
     let header: Header =
         serde_json::from_slice(&decode(head)?).map_err(|_| "logout_token header unreadable")?;
     if header.alg == "none" || header.alg.starts_with("HS") {
@@ -157,7 +165,9 @@ pub fn validate(
     }
     let audience_ok = match claims.get("aud") {
         Some(serde_json::Value::String(a)) => a == client_id,
-        Some(serde_json::Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(client_id)),
+        Some(serde_json::Value::Array(items)) => {
+            items.iter().any(|a| a.as_str() == Some(client_id))
+        }
         _ => false,
     };
     if !audience_ok {

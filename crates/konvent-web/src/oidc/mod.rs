@@ -21,8 +21,7 @@ use konvent_store::{OidcFlow, OidcPerson, OidcRefusal, OidcSession};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
     CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreResponseType,
-    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse,
-    CoreTokenType,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AdditionalClaims, AuthenticationFlow, AuthorizationCode, Client, ClientId, ClientSecret,
@@ -65,8 +64,12 @@ type TokenFields = IdTokenFields<
     CoreJwsSigningAlgorithm,
 >;
 type Tokens = StandardTokenResponse<TokenFields, CoreTokenType>;
-type OidcIdToken =
-    IdToken<OtherClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+type OidcIdToken = IdToken<
+    OtherClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 type OidcClient = Client<
     OtherClaims,
     CoreAuthDisplay,
@@ -124,11 +127,14 @@ impl Sso {
     }
 
     /// Discovery from the issuer; the crate checks that the metadata names this issuer.
-    async fn metadata(&self, provider: &ProviderSettings) -> Result<ProviderMetadataWithLogout, String> {
+    async fn metadata(
+        &self,
+        provider: &ProviderSettings,
+    ) -> Result<ProviderMetadataWithLogout, String> {
         let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| e.to_string())?;
         ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| error_chain(&e))
     }
 
     async fn client(
@@ -139,7 +145,8 @@ impl Sso {
         let metadata = self.metadata(provider).await?;
         let secret = (!provider.client_secret.is_empty())
             .then(|| ClientSecret::new(provider.client_secret.clone()));
-        let redirect = RedirectUrl::new(redirect_uri(base, &provider.id)).map_err(|e| e.to_string())?;
+        let redirect =
+            RedirectUrl::new(redirect_uri(base, &provider.id)).map_err(|e| e.to_string())?;
         let client = OidcClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(provider.client_id.clone()),
@@ -148,6 +155,18 @@ impl Sso {
         .set_redirect_uri(redirect);
         Ok((client, metadata))
     }
+}
+
+/// An error with its causes, for the log ("request failed: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Where the provider sends the browser back.
@@ -372,7 +391,10 @@ pub async fn callback(
     let mut response = Redirect::to(&flow.next_path).into_response();
     let secure = state.settings.secure_cookies;
     let headers = response.headers_mut();
-    headers.append(SET_COOKIE, set_cookie(SESSION_COOKIE, &token, Some(hours * 3600), secure));
+    headers.append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &token, Some(hours * 3600), secure),
+    );
     headers.append(SET_COOKIE, set_cookie(FLOW_COOKIE, "", None, secure));
     Ok(response)
 }
@@ -389,13 +411,14 @@ pub async fn end_session_url(state: &AppState, session: &OidcSession) -> Option<
             return None;
         }
     };
-    let endpoint = metadata.additional_metadata().end_session_endpoint.clone()?;
+    let endpoint = metadata
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()?;
     let hint: OidcIdToken = session.id_token.parse().ok()?;
-    let back = openidconnect::PostLogoutRedirectUrl::new(format!(
-        "{}/",
-        state.settings.public_base()
-    ))
-    .ok()?;
+    let back =
+        openidconnect::PostLogoutRedirectUrl::new(format!("{}/", state.settings.public_base()))
+            .ok()?;
     let url = openidconnect::LogoutRequest::from(endpoint)
         .set_id_token_hint(&hint)
         .set_client_id(ClientId::new(provider.client_id.clone()))
