@@ -61,6 +61,12 @@ const configuration = {
     rpInitiatedLogout: { enabled: true },
   },
   pkce: { required: () => true },
+  // The provider refuses to call special-use addresses (SSRF protection); konvent runs
+  // on 127.0.0.1 in the tests, so its back-channel logout is called without that guard.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   ttl: { IdToken: () => mode.idTokenTtl },
   // No consent screen: the test client is first-party.
   async loadExistingGrant(ctx) {
@@ -99,6 +105,9 @@ function start(listenPort) {
     const probe = { server: null };
     const provider = new Provider(issuer, configuration);
     provider.proxy = false;
+    // Failures the tests should see (stderr).
+    provider.on('backchannel.error', (ctx, err, client) => console.error('backchannel.error', client?.clientId, err?.message, err?.cause?.message ?? ''));
+    provider.on('server_error', (ctx, err) => console.error('server_error', err?.message));
     provider.use(async (ctx, next) => {
       if (ctx.path === '/__test/mode' && ctx.method === 'POST') {
         mode.jwks = ctx.query.jwks === 'foreign' ? 'foreign' : 'normal';

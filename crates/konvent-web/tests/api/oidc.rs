@@ -71,7 +71,7 @@ fn start_provider(port: u16, konvent: &str) -> Provider {
             format!("{konvent}/oidc/test/backchannel-logout"),
         )
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("node starts");
     let stdout = child.stdout.take().expect("stdout");
@@ -531,4 +531,130 @@ async fn a_provider_that_is_down_is_named_as_unreachable() {
         before,
     )
     .await;
+}
+
+async fn sessions_from_the_provider(app: &TestApp) -> i64 {
+    let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.dir.join("konvent.db").display()))
+        .await
+        .expect("db");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE oidc_provider = 'test'")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    n
+}
+
+/// The CSRF token of a page the browser gets from konvent.
+async fn csrf_of(browser: &Browser, app: &TestApp) -> String {
+    let html = browser
+        .http
+        .get(app.url("/admin/anmeldung"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let start = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    html[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_the_others() {
+    let Some((app, provider)) = setup("oidc logout").await else {
+        return;
+    };
+    let browser = Browser::new();
+    // Two konvent sessions from one provider session (two sign-ins in one browser).
+    let first = browser.sign_in(&app, "anna").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let first_session = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("konvent_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    assert_eq!(
+        browser.sign_in(&app, "anna").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(sessions_from_the_provider(&app).await, 2);
+    let with_first = || async {
+        no_redirects()
+            .get(app.url("/admin/konten"))
+            .header("cookie", format!("konvent_session={first_session}"))
+            .send()
+            .await
+            .expect("admin page")
+            .status()
+    };
+    assert_eq!(with_first().await, StatusCode::OK);
+
+    // A forged logout token changes nothing.
+    let forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5hIn0.";
+    let refused = Client::new()
+        .post(app.url("/oidc/test/backchannel-logout"))
+        .form(&[("logout_token", forged)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(sessions_from_the_provider(&app).await, 2);
+
+    // konvent's sign-out sends the browser to the provider's end-session endpoint.
+    let csrf = csrf_of(&browser, &app).await;
+    let out = browser
+        .http
+        .post(app.url("/abmelden"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let end = location(&out);
+    assert!(end.starts_with(&provider.issuer), "{end}");
+    assert!(end.contains("id_token_hint="), "{end}");
+    assert!(
+        end.contains(&format!(
+            "post_logout_redirect_uri={}",
+            url::form_urlencoded::byte_serialize(format!("{}/", app.address).as_bytes())
+                .collect::<String>()
+        )),
+        "{end}"
+    );
+    assert_eq!(sessions_from_the_provider(&app).await, 1);
+
+    // The person confirms at the provider; it ends its session and tells konvent
+    // through the back channel, which ends the other konvent session.
+    let page = browser.http.get(&end).send().await.expect("end page");
+    let html = page.text().await.expect("html");
+    let xsrf_at = html.find("name=\"xsrf\" value=\"").expect("confirm form") + 19;
+    let xsrf: String = html[xsrf_at..].chars().take_while(|c| *c != '"').collect();
+    let action_at = html.find("action=\"").expect("action") + 8;
+    let action: String = html[action_at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let confirm_url = reqwest::Url::parse(&provider.issuer)
+        .expect("issuer")
+        .join(&action)
+        .expect("action url");
+    let done = browser
+        .http
+        .post(confirm_url)
+        .form(&[("xsrf", xsrf.as_str()), ("logout", "yes")])
+        .send()
+        .await
+        .expect("confirm");
+    assert!(done.status().is_redirection(), "{}", done.status());
+    assert_eq!(location(&done), format!("{}/", app.address));
+    assert_eq!(sessions_from_the_provider(&app).await, 0);
+    assert_ne!(
+        with_first().await,
+        StatusCode::OK,
+        "the other session ended"
+    );
 }
