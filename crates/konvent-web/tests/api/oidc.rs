@@ -658,3 +658,77 @@ async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_
         "the other session ended"
     );
 }
+
+/// An account with a password, invited with `role`.
+async fn with_password(app: &TestApp, email: &str, role: Role) {
+    let token = app
+        .store
+        .create_login_token(
+            konvent_store::TokenPurpose::Invitation,
+            email,
+            Some(&crate::helpers::grant(role)),
+            None,
+            jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("link")
+        .token;
+    let hash = konvent_store::password::hash("richtiges-passwort").expect("hash");
+    app.store
+        .redeem_invitation(&token, "Jemand", &hash)
+        .await
+        .expect("account");
+}
+
+#[tokio::test]
+async fn an_admin_switches_local_passwords_off_for_everyone_but_admins() {
+    let app = crate::helpers::spawn_app().await;
+    with_password(&app, "mitglied@example.org", Role::Member).await;
+    with_password(&app, "chefin@example.org", Role::Admin).await;
+    let sign_in = |email: &'static str| {
+        let visitor = app.visitor();
+        async move {
+            visitor
+                .post(
+                    "/anmelden",
+                    &[("email", email), ("password", "richtiges-passwort")],
+                )
+                .await
+        }
+    };
+    assert_eq!(sign_in("mitglied@example.org").await.status(), 303);
+
+    // Only admins may turn the switch.
+    let member = app.user(Role::Member).await;
+    assert_eq!(
+        member
+            .post("/admin/anmeldung", &[("local_passwords", "off")])
+            .await
+            .status(),
+        403
+    );
+    assert!(app.store.local_passwords_allowed().await.expect("db"));
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/admin/anmeldung").await.status(), 200);
+    let bad = admin
+        .post("/admin/anmeldung", &[("local_passwords", "vielleicht")])
+        .await;
+    assert_eq!(bad.status(), 422);
+    let off = admin
+        .post("/admin/anmeldung", &[("local_passwords", "off")])
+        .await;
+    assert_eq!(off.status(), 303);
+    assert!(!app.store.local_passwords_allowed().await.expect("db"));
+
+    let refused = sign_in("mitglied@example.org").await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("nur noch für die Administration"), "{page}");
+    assert_eq!(
+        sign_in("chefin@example.org").await.status(),
+        303,
+        "admins still may"
+    );
+    let (_, form) = app.visitor().get_text("/anmelden").await;
+    assert!(form.contains("steht nur der Administration offen"));
+}
