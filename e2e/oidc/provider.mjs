@@ -117,9 +117,8 @@ function start(listenPort) {
         ctx.status = 204;
         return;
       }
-      if (ctx.path === '/token' && mode.tokenDelayMs > 0) {
-        await next();
-        await new Promise((r) => setTimeout(r, mode.tokenDelayMs));
+      if (ctx.path === '/favicon.ico') {
+        ctx.status = 204; // browsers ask; a 404 would be a console error in the e2e guard
         return;
       }
       if (ctx.path === '/jwks' && mode.jwks === 'foreign') {
@@ -127,6 +126,14 @@ function start(listenPort) {
         return;
       }
       await next();
+      // The development pages import a web font from Google: konvent's browser tests
+      // allow no third-party host, so the import is taken out.
+      if (typeof ctx.body === 'string' && ctx.type?.includes('html')) {
+        ctx.body = ctx.body.replace(/@import url\(https:[^)]*\);?/g, '');
+      }
+      if (ctx.path === '/token' && mode.tokenDelayMs > 0) {
+        await new Promise((r) => setTimeout(r, mode.tokenDelayMs));
+      }
     });
     probe.server = provider.listen(listenPort, '127.0.0.1', () => resolve(probe.server));
   });

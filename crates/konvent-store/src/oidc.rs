@@ -17,6 +17,9 @@ pub struct OidcFlow {
     pub nonce: String,
     pub pkce_verifier: String,
     pub next_path: String,
+    /// The account signed in when the sign-in started: an unknown subject is linked to
+    /// it instead of getting a new account.
+    pub link_account: Option<i64>,
 }
 
 /// A person as the provider's ID token names them.
@@ -66,7 +69,8 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO oidc_flows (key_hash, provider, state, nonce, pkce_verifier, \
-             next_path, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             next_path, link_account, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(token_hash(key))
         .bind(&flow.provider)
@@ -74,6 +78,7 @@ impl Store {
         .bind(&flow.nonce)
         .bind(&flow.pkce_verifier)
         .bind(&flow.next_path)
+        .bind(flow.link_account)
         .bind(now)
         .bind(now.saturating_add(valid_for.as_micros() as i64))
         .execute(&self.pool)
@@ -93,31 +98,35 @@ impl Store {
     /// Takes the sign-in in progress of `key` (it cannot be taken twice); `None` when
     /// there is none or it expired.
     pub async fn take_oidc_flow(&self, key: &str) -> Result<Option<OidcFlow>> {
-        let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+        type Row = (String, String, String, String, String, Option<i64>);
+        let row: Option<Row> = sqlx::query_as(
             "DELETE FROM oidc_flows WHERE key_hash = $1 AND expires_at > $2 \
-             RETURNING provider, state, nonce, pkce_verifier, next_path",
+             RETURNING provider, state, nonce, pkce_verifier, next_path, link_account",
         )
         .bind(token_hash(key))
         .bind(now_micros())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(
-            |(provider, state, nonce, pkce_verifier, next_path)| OidcFlow {
+            |(provider, state, nonce, pkce_verifier, next_path, link_account)| OidcFlow {
                 provider,
                 state,
                 nonce,
                 pkce_verifier,
                 next_path,
+                link_account,
             },
         ))
     }
 
-    /// Finds the account of the provider's subject, or creates it on the first sign-in,
-    /// and makes its provider grants equal `person.grants` (grants given in konvent
-    /// stay). One transaction: a refused person leaves nothing behind.
+    /// Finds the account of the provider's subject, or on the first sign-in links it to
+    /// `link_account` (the account signed in with its password when the sign-in started)
+    /// or creates one; then makes its provider grants equal `person.grants` (grants
+    /// given in konvent stay). One transaction: a refused person leaves nothing behind.
     pub async fn oidc_sign_in(
         &self,
         person: &OidcPerson,
+        link_account: Option<i64>,
     ) -> Result<std::result::Result<i64, OidcRefusal>> {
         let mut tx = self.begin_write().await?;
         let linked: Option<(i64,)> = sqlx::query_as(
@@ -127,9 +136,35 @@ impl Store {
         .bind(&person.subject)
         .fetch_optional(&mut *tx)
         .await?;
-        let id = match linked {
-            Some((id,)) => id,
-            None => {
+        let id = match (linked, link_account) {
+            (Some((id,)), _) => id,
+            (None, Some(id)) => {
+                sqlx::query(
+                    "INSERT INTO oidc_identities (provider, subject, account_id, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&person.provider)
+                .bind(&person.subject)
+                .bind(id)
+                .bind(now_micros())
+                .execute(&mut *tx)
+                .await?;
+                audit::record(
+                    &mut tx,
+                    &Actor::system(format!("Anmeldedienst {}", person.provider)),
+                    Change {
+                        conference_id: None,
+                        entity: "account",
+                        entity_id: id,
+                        action: "provider_linked",
+                        before: None,
+                        after: Some(serde_json::json!({ "provider": person.provider })),
+                    },
+                )
+                .await?;
+                id
+            }
+            (None, None) => {
                 // Without an address the account gets one that can receive nothing.
                 let email = match &person.email {
                     Some(e) => e.trim().to_lowercase(),

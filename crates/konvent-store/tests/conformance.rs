@@ -2376,6 +2376,7 @@ async fn oidc_story(backend: &str, store: &Store) {
         nonce: "n".into(),
         pkce_verifier: "v".into(),
         next_path: "/gremien".into(),
+        link_account: None,
     };
     store
         .begin_oidc_flow("key-1", &flow, SignedDuration::from_mins(10))
@@ -2417,7 +2418,7 @@ async fn oidc_story(backend: &str, store: &Store) {
         grants: vec![admin.clone(), member.clone()],
     };
     let id = store
-        .oidc_sign_in(&person)
+        .oidc_sign_in(&person, None)
         .await
         .expect("db")
         .expect("account");
@@ -2438,7 +2439,7 @@ async fn oidc_story(backend: &str, store: &Store) {
     person.grants = vec![member.clone()];
     person.email = Some("anders@land.example".into());
     assert_eq!(
-        store.oidc_sign_in(&person).await.expect("db"),
+        store.oidc_sign_in(&person, None).await.expect("db"),
         Ok(id),
         "{backend}: found by subject, not by address"
     );
@@ -2458,9 +2459,25 @@ async fn oidc_story(backend: &str, store: &Store) {
         ..person.clone()
     };
     assert_eq!(
-        store.oidc_sign_in(&stranger).await.expect("db"),
+        store.oidc_sign_in(&stranger, None).await.expect("db"),
         Err(OidcRefusal::EmailTaken),
         "{backend}"
+    );
+    assert_eq!(
+        store.accounts().await.expect("accounts").len(),
+        before,
+        "{backend}"
+    );
+    // Signed in with a password when it started, the same person links the subject.
+    assert_eq!(
+        store.oidc_sign_in(&stranger, Some(id)).await.expect("db"),
+        Ok(id),
+        "{backend}"
+    );
+    assert_eq!(
+        store.oidc_sign_in(&stranger, None).await.expect("db"),
+        Ok(id),
+        "{backend}: found by the linked subject from now on"
     );
     assert_eq!(
         store.accounts().await.expect("accounts").len(),

@@ -260,7 +260,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/abmelden", post(session::sign_out))
         // Single sign-on (issue 19).
-        .route("/anmelden/oidc/{id}", get(oidc::start))
+        .route(
+            "/anmelden/oidc/{id}",
+            get(oidc::start).post(oidc::start_link),
+        )
         .route("/anmelden/oidc/{id}/zurueck", get(oidc::callback))
         .route(
             "/oidc/{id}/backchannel-logout",
@@ -329,7 +332,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn(layout::error_pages))
         .layer(from_fn_with_state(state.clone(), ctx::context))
-        .layer(from_fn(layout::security_headers))
+        .layer(from_fn_with_state(state.clone(), layout::security_headers))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

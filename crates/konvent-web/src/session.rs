@@ -81,6 +81,8 @@ pub(crate) struct SignInPage {
     /// (href, label) of each provider's button.
     providers: Vec<(String, String)>,
     local_only_admins: bool,
+    /// Signed in (with a password): the providers are offered for connecting.
+    signed_in: bool,
 }
 
 pub(crate) fn sign_in_page(
@@ -118,7 +120,11 @@ pub(crate) fn sign_in_page(
         .map(|(id, label)| {
             (
                 with_next(&format!("/anmelden/oidc/{id}"), next),
-                t.with("oidc-sign-in-with", &[("provider", &label)]),
+                if ctx.principal.is_some() {
+                    t.with("oidc-link-with", &[("provider", &label)])
+                } else {
+                    t.with("oidc-sign-in-with", &[("provider", &label)])
+                },
             )
         })
         .collect();
@@ -127,6 +133,7 @@ pub(crate) fn sign_in_page(
         form,
         providers,
         local_only_admins: false,
+        signed_in: ctx.principal.is_some(),
     }
 }
 

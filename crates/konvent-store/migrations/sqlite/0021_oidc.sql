@@ -22,6 +22,9 @@ CREATE TABLE oidc_flows (
     nonce         TEXT    NOT NULL,
     pkce_verifier TEXT    NOT NULL,
     next_path     TEXT    NOT NULL,
+    -- Signed in with a konvent password when the sign-in started: the provider's
+    -- subject is linked to this account (the person confirmed by signing in locally).
+    link_account  INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
     created_at    INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL
 );

@@ -93,6 +93,8 @@ type OidcClient = Client<
 /// The configured providers and the HTTP client that talks to them.
 pub struct Sso {
     providers: Vec<ProviderSettings>,
+    /// The Content-Security-Policy of every page: forms may lead to these providers.
+    pub csp: axum::http::HeaderValue,
     http: openidconnect::reqwest::Client,
 }
 
@@ -105,7 +107,15 @@ impl Sso {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        // Origins come from checked issuer URLs (scheme, host, port: no spaces or quotes).
+        let origins: Vec<String> = providers
+            .iter()
+            .filter_map(|p| url::Url::parse(&p.issuer).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .collect();
         Self {
+            csp: crate::layout::csp(&origins),
             providers: providers.to_vec(),
             http,
         }
@@ -199,6 +209,33 @@ pub async fn start(
     Path(id): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> AppResult<Response> {
+    begin(state, ctx, id, q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {}
+
+/// A person signed in with their konvent password connects their provider account: the
+/// provider's subject is linked to this account when they come back. A form with the
+/// CSRF token, so that no other site can start it.
+pub async fn start_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<StartQuery>,
+    crate::ctx::CsrfForm(_): crate::ctx::CsrfForm<LinkForm>,
+) -> AppResult<Response> {
+    let account = ctx.signed_in()?.user_id;
+    begin(state, ctx, id, q, Some(account)).await
+}
+
+async fn begin(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+    q: StartQuery,
+    link: Option<i64>,
+) -> AppResult<Response> {
     let provider = state.sso.provider(&id)?;
     if state.store.open_oidc_flows().await? >= MAX_OPEN_FLOWS {
         return Err(AppError::TooManyRequests);
@@ -235,6 +272,7 @@ pub async fn start(
                 nonce: nonce.secret().clone(),
                 pkce_verifier: verifier.secret().clone(),
                 next_path: next,
+                link_account: link,
             },
             SignedDuration::from_mins(FLOW_MINUTES),
         )
@@ -365,7 +403,7 @@ pub async fn callback(
         name: name.chars().take(200).collect(),
         grants,
     };
-    let account = match state.store.oidc_sign_in(&person).await? {
+    let account = match state.store.oidc_sign_in(&person, flow.link_account).await? {
         Ok(account) => account,
         Err(OidcRefusal::EmailTaken) => {
             return refused(&ctx, &state, StatusCode::CONFLICT, "oidc-email-taken");

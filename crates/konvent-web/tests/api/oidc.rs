@@ -236,10 +236,19 @@ async fn control(provider: &Provider, query: &str) {
 
 #[tokio::test]
 async fn a_first_sign_in_creates_the_account_with_the_roles_from_the_groups_claim() {
-    let Some((app, _provider)) = setup("oidc first sign-in").await else {
+    let Some((app, provider)) = setup("oidc first sign-in").await else {
         return;
     };
     let page = reqwest::get(app.url("/anmelden")).await.expect("page");
+    // Signing out posts a form that the provider's end-session endpoint answers.
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", provider.issuer)),
+        "{csp}"
+    );
     let html = page.text().await.expect("html");
     let button = html
         .find("Anmelden mit Testportal")
@@ -731,4 +740,105 @@ async fn an_admin_switches_local_passwords_off_for_everyone_but_admins() {
     );
     let (_, form) = app.visitor().get_text("/anmelden").await;
     assert!(form.contains("steht nur der Administration offen"));
+}
+
+#[tokio::test]
+async fn an_existing_account_is_linked_only_after_its_owner_signs_in_with_the_password() {
+    let Some((app, _provider)) = setup("oidc linking").await else {
+        return;
+    };
+    with_password(&app, "bert@land.example", Role::Participant).await;
+    let before = account_count(&app).await;
+    // Same address at the provider: refused, nothing linked, nothing created.
+    let browser = Browser::new();
+    let response = browser.sign_in(&app, "bert").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::CONFLICT,
+        "gibt es schon ein konvent-Konto",
+        before,
+    )
+    .await;
+
+    // Bert signs in with the password, then connects the provider account (a form
+    // with the CSRF token; a plain link cannot do it).
+    let signed_in = browser
+        .http
+        .post(app.url("/anmelden"))
+        .header("cookie", format!("konvent_csrf={CSRF}"))
+        .form(&[
+            ("csrf", CSRF),
+            ("email", "bert@land.example"),
+            ("password", "richtiges-passwort"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("konvent_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session")
+        .to_owned();
+    let cookie = format!("konvent_csrf={CSRF}; konvent_session={session}");
+    let (_, page) = {
+        let r = browser
+            .http
+            .get(app.url("/anmelden"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("page");
+        (r.status(), r.text().await.expect("html"))
+    };
+    assert!(page.contains("Verbinden mit Testportal"), "{page}");
+    let start = browser
+        .http
+        .post(app.url("/anmelden/oidc/test"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", CSRF)])
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let flow_cookie = start
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("konvent_oidc="))
+        .and_then(|c| c.split(';').next())
+        .expect("flow cookie")
+        .to_owned();
+    let callback = browser.at_provider(&location(&start), "bert").await;
+    let back = browser
+        .http
+        .get(&callback)
+        .header("cookie", format!("konvent_oidc={flow_cookie}"))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(account_count(&app).await, before, "linked, not created");
+    let id = app.account_id("bert@land.example").await;
+    let grants = app
+        .store
+        .principal(id)
+        .await
+        .expect("db")
+        .expect("p")
+        .grants;
+    assert!(
+        grants.iter().any(|g| g.role == Role::Spokesperson),
+        "{grants:?}"
+    );
+    // From now on the provider alone signs bert in.
+    let again = Browser::new().sign_in(&app, "bert").await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(account_count(&app).await, before);
 }
