@@ -246,7 +246,8 @@ mod tests {
 
     #[test]
     fn bad_providers_are_refused_with_the_key_at_fault() {
-        let cases: [(fn(&mut ProviderSettings), &str); 6] = [
+        type Case = (fn(&mut ProviderSettings), &'static str);
+        let cases: [Case; 6] = [
             (|p| p.id = "Land X".into(), "id"),
             (|p| p.issuer = "http://sso.example".into(), "https"),
             (|p| p.issuer = "kein url".into(), "issuer"),
