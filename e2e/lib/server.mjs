@@ -40,13 +40,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts a konvent demo server. Resolves to
  * { baseURL, port, signInLink, dataDir, output(), stop() }.
+ * `env` adds variables to its environment; `port` picks its port (else a free one).
  */
-export async function startServer() {
+export async function startServer({ env: extraEnv = {}, port: chosenPort } = {}) {
   const bin = konventBin();
   if (!existsSync(bin)) {
     throw new Error(`konvent binary not found at ${bin} (set KONVENT_BIN or build it with cargo build)`);
   }
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'konvent-e2e-'));
   const baseURL = `http://127.0.0.1:${port}`;
 
@@ -55,6 +56,7 @@ export async function startServer() {
   delete env.KONVENT_BIND;
   delete env.KONVENT_DATA;
   delete env.NATS_URL;
+  Object.assign(env, extraEnv);
 
   const args = ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--data', dataDir];
   const child = spawn(bin, args, { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -19,6 +19,7 @@ mod mail;
 mod meetings;
 mod moderation;
 mod notifications;
+mod oidc;
 pub mod password;
 mod podium;
 mod registrations;
@@ -56,6 +57,7 @@ pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
+pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};
 pub use registrations::{
     Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
     RegistrationStatus,

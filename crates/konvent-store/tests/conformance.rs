@@ -2721,3 +2721,208 @@ async fn votes_story(backend: &str, store: &Store) {
     assert_eq!(stored.vote_result.as_ref(), Some(&frozen.tally));
     assert_eq!(store.session_votes(46).await.expect("votes").len(), 1);
 }
+
+#[tokio::test]
+async fn single_sign_on_links_subjects_syncs_grants_and_ends_sessions_alike_on_every_backend() {
+    for t in stores().await {
+        oidc_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn oidc_story(backend: &str, store: &Store) {
+    use konvent_store::{OidcFlow, OidcPerson, OidcRefusal, OidcSession};
+    // A flow is taken once, and not after it expired.
+    let flow = OidcFlow {
+        provider: "land".into(),
+        state: "s".into(),
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        next_path: "/gremien".into(),
+        link_account: None,
+    };
+    store
+        .begin_oidc_flow("key-1", &flow, SignedDuration::from_mins(10))
+        .await
+        .expect("flow");
+    store
+        .begin_oidc_flow("key-2", &flow, SignedDuration::from_secs(-1))
+        .await
+        .expect("flow");
+    assert_eq!(
+        store.open_oidc_flows().await.expect("count"),
+        1,
+        "{backend}"
+    );
+    assert_eq!(
+        store.take_oidc_flow("key-1").await.expect("take"),
+        Some(flow.clone()),
+        "{backend}"
+    );
+    assert_eq!(
+        store.take_oidc_flow("key-1").await.expect("take"),
+        None,
+        "{backend}"
+    );
+    assert_eq!(
+        store.take_oidc_flow("key-2").await.expect("take"),
+        None,
+        "{backend}"
+    );
+
+    // The first sign-in creates the account with the provider's grants.
+    let admin = Grant::new(Role::Admin, Scope::Global).expect("grant");
+    let member = Grant::new(Role::Member, Scope::Global).expect("grant");
+    let mut person = OidcPerson {
+        provider: "land".into(),
+        subject: "sub-1".into(),
+        email: Some("Anna@Land.example".into()),
+        name: "Anna Adler".into(),
+        grants: vec![admin.clone(), member.clone()],
+    };
+    let id = store
+        .oidc_sign_in(&person, None)
+        .await
+        .expect("db")
+        .expect("account");
+    let accounts = store.accounts().await.expect("accounts");
+    let account = accounts.iter().find(|a| a.id == id).expect("account");
+    assert_eq!(account.email, "anna@land.example", "{backend}");
+    assert!(!account.has_password, "{backend}");
+    assert_eq!(account.grants.len(), 2, "{backend}");
+    // konvent gives a grant of its own; the claim loses admin.
+    store
+        .add_grant(
+            &office(),
+            id,
+            &Grant::new(Role::Organizer, Scope::Event(1)).expect("g"),
+        )
+        .await
+        .expect("grant");
+    person.grants = vec![member.clone()];
+    person.email = Some("anders@land.example".into());
+    assert_eq!(
+        store.oidc_sign_in(&person, None).await.expect("db"),
+        Ok(id),
+        "{backend}: found by subject, not by address"
+    );
+    let grants = store.principal(id).await.expect("db").expect("p").grants;
+    assert_eq!(grants.len(), 2, "{backend}: {grants:?}");
+    assert!(!grants.contains(&admin), "{backend}");
+    assert_eq!(
+        store.provider_grants(id).await.expect("grants"),
+        [("member".to_owned(), "global".to_owned(), "land".to_owned())],
+        "{backend}"
+    );
+    // Another subject with a taken address gets no account; nothing is written.
+    let before = store.accounts().await.expect("accounts").len();
+    let stranger = OidcPerson {
+        subject: "sub-2".into(),
+        email: Some("anna@land.example".into()),
+        ..person.clone()
+    };
+    assert_eq!(
+        store.oidc_sign_in(&stranger, None).await.expect("db"),
+        Err(OidcRefusal::EmailTaken),
+        "{backend}"
+    );
+    assert_eq!(
+        store.accounts().await.expect("accounts").len(),
+        before,
+        "{backend}"
+    );
+    // Signed in with a password when it started, the same person links the subject.
+    assert_eq!(
+        store.oidc_sign_in(&stranger, Some(id)).await.expect("db"),
+        Ok(id),
+        "{backend}"
+    );
+    assert_eq!(
+        store.oidc_sign_in(&stranger, None).await.expect("db"),
+        Ok(id),
+        "{backend}: found by the linked subject from now on"
+    );
+    assert_eq!(
+        store.accounts().await.expect("accounts").len(),
+        before,
+        "{backend}"
+    );
+
+    // Sessions a provider started end by sid or by subject.
+    let session = |sid: &str| OidcSession {
+        provider: "land".into(),
+        subject: "sub-1".into(),
+        sid: Some(sid.into()),
+        id_token: "a.b.c".into(),
+    };
+    let hour = SignedDuration::from_hours(1);
+    let one = store
+        .sign_in_through_provider(id, hour, &session("sid-1"))
+        .await
+        .expect("s");
+    let two = store
+        .sign_in_through_provider(id, hour, &session("sid-2"))
+        .await
+        .expect("s");
+    let local = store.sign_in(id, hour).await.expect("s");
+    assert_eq!(
+        store.provider_session(&one).await.expect("db"),
+        Some(session("sid-1")),
+        "{backend}"
+    );
+    assert_eq!(
+        store.provider_session(&local).await.expect("db"),
+        None,
+        "{backend}"
+    );
+    assert_eq!(
+        store
+            .end_provider_sessions("land", None, Some("sid-1"))
+            .await
+            .expect("end"),
+        [id],
+        "{backend}"
+    );
+    assert!(
+        store.signed_in(&one).await.expect("db").is_none(),
+        "{backend}"
+    );
+    assert!(
+        store.signed_in(&two).await.expect("db").is_some(),
+        "{backend}"
+    );
+    store
+        .end_provider_sessions("land", Some("sub-1"), None)
+        .await
+        .expect("end");
+    assert!(
+        store.signed_in(&two).await.expect("db").is_none(),
+        "{backend}"
+    );
+    assert!(
+        store.signed_in(&local).await.expect("db").is_some(),
+        "{backend}: local stays"
+    );
+
+    // The local-password switch.
+    assert!(
+        store.local_passwords_allowed().await.expect("db"),
+        "{backend}"
+    );
+    store
+        .set_local_passwords(&office(), false)
+        .await
+        .expect("off");
+    assert!(
+        !store.local_passwords_allowed().await.expect("db"),
+        "{backend}"
+    );
+    store
+        .set_local_passwords(&office(), true)
+        .await
+        .expect("on");
+    assert!(
+        store.local_passwords_allowed().await.expect("db"),
+        "{backend}"
+    );
+}

@@ -84,15 +84,32 @@ pub fn datetime_de(micros: i64) -> String {
     }
 }
 
-/// The policy every response carries: our own scripts, styles and images only.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-     base-uri 'none'; object-src 'none'";
+/// The policy every response carries: our own scripts, styles and images only. Forms
+/// post to this site only, or to the single sign-on providers' origins (`providers`):
+/// signing out redirects a form's post to the provider's end-session endpoint, which
+/// browsers check against `form-action`.
+pub fn csp(providers: &[String]) -> HeaderValue {
+    let mut form_action = String::from("'self'");
+    for origin in providers {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; form-action 'self'"))
+}
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(CONTENT_SECURITY_POLICY, state.sso.csp.clone());
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));

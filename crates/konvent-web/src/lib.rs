@@ -20,6 +20,7 @@ pub mod mail;
 mod markdown;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 mod oparl;
 mod pages;
 mod pdf;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub jobs: Arc<invitations::Jobs>,
     /// The rooms of the council's live votes (G9).
     pub votes_hub: Arc<council::votes_live::VoteHub>,
+    /// The single sign-on providers (issue 19).
+    pub sso: oidc::SharedSso,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             mail: Arc::new(mail::Outbox::new(&settings)),
             jobs: Arc::default(),
             votes_hub: Arc::default(),
+            sso: Arc::new(oidc::Sso::new(&settings.oidc)),
             settings: Arc::new(settings),
             metrics,
         }

@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout, live,
-    mail, metrics, notifications, pages, session, strategy,
+    mail, metrics, notifications, oidc, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -294,6 +294,20 @@ pub fn router(state: AppState) -> Router {
             get(session::sign_in_form).post(session::sign_in),
         )
         .route("/abmelden", post(session::sign_out))
+        // Single sign-on (issue 19).
+        .route(
+            "/anmelden/oidc/{id}",
+            get(oidc::start).post(oidc::start_link),
+        )
+        .route("/anmelden/oidc/{id}/zurueck", get(oidc::callback))
+        .route(
+            "/oidc/{id}/backchannel-logout",
+            post(oidc::backchannel_logout),
+        )
+        .route(
+            "/admin/anmeldung",
+            get(session::admin_sign_in_form).post(session::admin_sign_in_switch),
+        )
         .route(
             "/anmelden/link/{token}",
             get(session::link_form).post(session::link_sign_in),
@@ -353,7 +367,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn(layout::error_pages))
         .layer(from_fn_with_state(state.clone(), ctx::context))
-        .layer(from_fn(layout::security_headers))
+        .layer(from_fn_with_state(state.clone(), layout::security_headers))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -72,9 +72,28 @@ pub struct SignInForm {
     weiter: String,
 }
 
-fn sign_in_page(ctx: &Ctx, email: &str, next: &str, problems: Vec<String>) -> FormPage {
+/// The sign-in page: the single sign-on providers first, the local sign-in second.
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub(crate) struct SignInPage {
+    c: Chrome,
+    form: FormPage,
+    /// (href, label) of each provider's button.
+    providers: Vec<(String, String)>,
+    local_only_admins: bool,
+    /// Signed in (with a password): the providers are offered for connecting.
+    signed_in: bool,
+}
+
+pub(crate) fn sign_in_page(
+    ctx: &Ctx,
+    state: &AppState,
+    email: &str,
+    next: &str,
+    problems: Vec<String>,
+) -> SignInPage {
     let t = ctx.tr();
-    FormPage {
+    let form = FormPage {
         c: Chrome::new(ctx, "", t.get("sign-in")),
         heading: t.get("sign-in"),
         intro: Some(t.get("sign-in-lead")),
@@ -93,16 +112,50 @@ fn sign_in_page(ctx: &Ctx, email: &str, next: &str, problems: Vec<String>) -> Fo
         ],
         submit: t.get("sign-in"),
         cancel: None,
+    };
+    let providers = state
+        .sso
+        .buttons()
+        .into_iter()
+        .map(|(id, label)| {
+            (
+                with_next(&format!("/anmelden/oidc/{id}"), next),
+                if ctx.principal.is_some() {
+                    t.with("oidc-link-with", &[("provider", &label)])
+                } else {
+                    t.with("oidc-sign-in-with", &[("provider", &label)])
+                },
+            )
+        })
+        .collect();
+    SignInPage {
+        c: Chrome::new(ctx, "", t.get("sign-in")),
+        form,
+        providers,
+        local_only_admins: false,
+        signed_in: ctx.principal.is_some(),
     }
 }
 
-pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> AppResult<Html<String>> {
-    render(&sign_in_page(
-        &ctx,
-        "",
-        &local_path(q.weiter.as_deref()),
-        vec![],
-    ))
+/// The sign-in page, saying whether local passwords are for admins only.
+async fn sign_in_page_now(
+    ctx: &Ctx,
+    state: &AppState,
+    email: &str,
+    next: &str,
+    problems: Vec<String>,
+) -> AppResult<SignInPage> {
+    let mut page = sign_in_page(ctx, state, email, next, problems);
+    page.local_only_admins = !state.store.local_passwords_allowed().await?;
+    Ok(page)
+}
+
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SignInQuery>,
+) -> AppResult<Html<String>> {
+    render(&sign_in_page_now(&ctx, &state, "", &local_path(q.weiter.as_deref()), vec![]).await?)
 }
 
 /// The cookie that marks a browser in which an address has signed in before.
@@ -168,7 +221,8 @@ pub async fn sign_in(
         wait = Some(SignedDuration::from_secs(60));
     }
     if let Some(wait) = wait {
-        let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-too-many")]);
+        let page =
+            sign_in_page_now(&ctx, &state, &email, &next, vec![t.get("sign-in-too-many")]).await?;
         let seconds = (wait.as_millis() + 999) / 1000;
         let mut response = (StatusCode::TOO_MANY_REQUESTS, render(&page)?).into_response();
         if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
@@ -177,6 +231,29 @@ pub async fn sign_in(
         return Ok(response);
     }
     let stored = state.store.password_hash(&email).await?;
+    // With local passwords off, only admins sign in with one; the others are sent to
+    // their provider before any password is checked.
+    if !state.store.local_passwords_allowed().await? {
+        let admin = match &stored {
+            Some((id, _)) => state
+                .store
+                .principal(*id)
+                .await?
+                .is_some_and(|p| p.is_admin()),
+            None => false,
+        };
+        if !admin {
+            let page = sign_in_page_now(
+                &ctx,
+                &state,
+                &email,
+                &next,
+                vec![t.get("sign-in-local-off")],
+            )
+            .await?;
+            return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
+        }
+    }
     let password = form.password;
     // Verify even for unknown addresses so that timing does not reveal accounts.
     let (account, hash) = match stored {
@@ -212,7 +289,8 @@ pub async fn sign_in(
                 .store
                 .record_sign_in_failure(&[&pair_key, &email_key, &peer_key])
                 .await?;
-            let page = sign_in_page(&ctx, &email, &next, vec![t.get("sign-in-failed")]);
+            let page = sign_in_page_now(&ctx, &state, &email, &next, vec![t.get("sign-in-failed")])
+                .await?;
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
     }
@@ -227,19 +305,89 @@ pub async fn sign_out(
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
+    let mut provider_logout = None;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        // A session a provider started ends there too (RP-initiated logout).
+        if let Some(session) = state.store.provider_session(token).await? {
+            provider_logout = crate::oidc::end_session_url(&state, &session).await;
+        }
         state.store.sign_out(token).await?;
     }
     // The account's live sockets were opened with this session's rights: they close.
     if let Some(principal) = &ctx.principal {
         state.live.signed_out(principal.user_id);
     }
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(provider_logout.as_deref().unwrap_or("/")).into_response();
     response.headers_mut().append(
         SET_COOKIE,
         set_cookie(SESSION_COOKIE, "", None, state.settings.secure_cookies),
     );
     Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    local_passwords: String,
+}
+
+fn switch_page(ctx: &Ctx, allowed: bool) -> FormPage {
+    let t = ctx.tr();
+    let choice = |value: &str, key: &str, selected: bool| crate::forms::Choice {
+        value: value.to_owned(),
+        label: t.get(key),
+        selected,
+    };
+    let field = Field::new(
+        &t,
+        "local_passwords",
+        Kind::Select(vec![
+            choice("on", "local-passwords-on", allowed),
+            choice("off", "local-passwords-off", !allowed),
+        ]),
+    )
+    .hint(t.get("local-passwords-hint"));
+    let mut page = FormPage::new(
+        Chrome::new(ctx, "admin", t.get("local-passwords-title")),
+        "/admin/anmeldung",
+        vec![field],
+        t.get("save"),
+    );
+    page.heading = t.get("local-passwords-title");
+    page
+}
+
+/// The admin switch: local passwords for everybody, or for admins only.
+pub async fn admin_sign_in_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    ctx.require(konvent_core::authz::Action::ManageAccounts)?;
+    let allowed = state.store.local_passwords_allowed().await?;
+    Ok(render(&switch_page(&ctx, allowed))?.into_response())
+}
+
+pub async fn admin_sign_in_switch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SwitchForm>,
+) -> AppResult<Response> {
+    ctx.require(konvent_core::authz::Action::ManageAccounts)?;
+    let allowed = match form.local_passwords.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "local_passwords",
+                "local-passwords-choose",
+                "Bitte wählen Sie an oder aus.",
+            );
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    state
+        .store
+        .set_local_passwords(&ctx.actor()?, allowed)
+        .await?;
+    Ok(Redirect::to("/admin/anmeldung").into_response())
 }
 
 #[derive(Template)]

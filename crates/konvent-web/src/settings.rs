@@ -78,6 +78,9 @@ pub struct Settings {
     /// Days before a report's session or a duty's date on which its spokespersons are
     /// reminded; empty: no reminders.
     pub reminder_days: Vec<u32>,
+    /// Single sign-on (issue 19): the OpenID providers offered on the sign-in page,
+    /// `[[oidc]]` tables in konvent.toml (or one from `KONVENT_OIDC_*`).
+    pub oidc: Vec<crate::oidc::ProviderSettings>,
 }
 
 impl Default for Settings {
@@ -119,6 +122,7 @@ impl Default for Settings {
             smtp_ca_file: String::new(),
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
+            oidc: Vec::new(),
         }
     }
 }
@@ -186,6 +190,11 @@ impl Settings {
         konvent_core::notifications::check_schedule(&self.reminder_days)
             .map_err(|e| format!("reminder_days: {e}"))?;
         crate::mail::MailConfig::from_settings(self).map(|_| ())
+    }
+
+    /// Checks the single sign-on providers; the server refuses to start otherwise.
+    pub fn check_oidc(&self) -> Result<(), String> {
+        crate::oidc::config::check_all(&self.oidc)
     }
 
     /// Parses `KONVENT_REMINDER_DAYS`: days separated by commas ("7,1"), or empty.
@@ -272,6 +281,7 @@ impl fmt::Debug for Settings {
             .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
+            .field("oidc", &self.oidc)
             .finish_non_exhaustive()
     }
 }

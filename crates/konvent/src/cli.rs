@@ -179,6 +179,13 @@ fn settings(config: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Settings
         settings.reminder_days = Settings::parse_reminder_days(&days)
             .map_err(|e| anyhow::anyhow!("KONVENT_REMINDER_DAYS: {e}"))?;
     }
+    if let Some(provider) = konvent_web::oidc::ProviderSettings::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| anyhow::anyhow!(e))?
+    {
+        // The environment's provider replaces one of the same id from the file.
+        settings.oidc.retain(|p| p.id != provider.id);
+        settings.oidc.push(provider);
+    }
     Ok(settings)
 }
 
@@ -467,6 +474,9 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     // Bad mail settings stop the start, not the first invitation.
     if let Err(e) = settings.check_mail() {
         bail!("the mail settings are unusable: {e}");
+    }
+    if let Err(e) = settings.check_oidc() {
+        bail!("the single sign-on settings are unusable: {e}");
     }
     let store = open_store(&settings).await?;
     let listener = konvent_web::listen(settings.bind, settings.backlog())

@@ -15,10 +15,11 @@ pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef01234567
 
 pub struct TestApp {
     pub address: String,
+    /// The data folder (its SQLite database), for tests that look inside.
+    pub dir: PathBuf,
     pub store: Store,
     /// The server's state: the live hub and the metrics, for tests that look inside.
     pub state: AppState,
-    dir: PathBuf,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -41,6 +42,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with settings changed by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_at(|settings, _| configure(settings)).await
+}
+
+/// Like [`spawn_app_with`]; `configure` also gets the server's address (for settings
+/// that name it, such as `public_url`).
+pub async fn spawn_app_at(configure: impl FnOnce(&mut Settings, &str)) -> TestApp {
     let dir = std::env::temp_dir().join(format!("konvent-test-{}", konvent_store::new_token()));
     let store = Store::open_data_dir(&dir).await.expect("store opens");
     konvent_store::demo::load(&store, 21)
@@ -54,7 +61,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         data_dir: dir.clone(),
         ..Settings::default()
     };
-    configure(&mut settings);
+    configure(&mut settings, &address);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), settings);
     let server_state = state.clone();

@@ -20,6 +20,7 @@ mod lobby;
 mod mail;
 mod map;
 mod moderation;
+mod oidc;
 mod oparl;
 mod podium;
 mod questions_pins;
