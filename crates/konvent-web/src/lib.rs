@@ -15,6 +15,7 @@ mod ics;
 mod import;
 mod invitations;
 mod layout;
+pub mod legal;
 pub mod live;
 pub mod mail;
 mod markdown;

@@ -75,6 +75,8 @@ pub struct Settings {
     /// Days before a report's session or a duty's date on which its spokespersons are
     /// reminded; empty: no reminders.
     pub reminder_days: Vec<u32>,
+    /// What a public body must publish (issue 21): the `[legal]` table.
+    pub legal: crate::legal::LegalSettings,
 }
 
 impl Default for Settings {
@@ -115,6 +117,7 @@ impl Default for Settings {
             smtp_url: String::new(),
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
+            legal: crate::legal::LegalSettings::default(),
         }
     }
 }
@@ -267,6 +270,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &crate::mail::redact_url(&self.smtp_url))
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
+            .field("legal", &self.legal)
             .finish_non_exhaustive()
     }
 }
@@ -281,7 +285,9 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 32);
+        assert_eq!(table.len(), 33);
+        let legal = table["legal"].as_table().expect("[legal] is a table");
+        assert_eq!(legal.len(), 19);
     }
 
     #[test]

@@ -1,0 +1,211 @@
+//! What a public body must offer (issue 21): the legal pages, linked from every page.
+
+use konvent_core::authz::Role;
+use konvent_web::legal::LegalSettings;
+
+use crate::helpers::{spawn_app, spawn_app_with, text};
+
+const LEGAL_PAGES: [&str; 4] = [
+    "/barrierefreiheit",
+    "/leichte-sprache",
+    "/impressum",
+    "/datenschutz",
+];
+
+fn links_every_legal_page(html: &str) -> bool {
+    LEGAL_PAGES
+        .iter()
+        .all(|path| html.contains(&format!("<a href=\"{path}\">")))
+}
+
+#[tokio::test]
+async fn every_page_links_the_statement_plain_language_imprint_and_privacy_in_its_footer() {
+    let app = spawn_app().await;
+    let visitor = app.visitor();
+    let participant = app.user(Role::Participant).await;
+    let admin = app.admin().await;
+    let mut pages = vec![
+        "/",
+        "/konvent",
+        "/gremien",
+        "/strategie",
+        "/gremien/konferenzen",
+        "/anmelden",
+        "/gibt-es-nicht",
+    ];
+    pages.extend(LEGAL_PAGES);
+    for path in &pages {
+        let (status, html) = visitor.get_text(path).await;
+        assert!(status == 200 || status == 404, "{path}: {status}");
+        let footer = html.split("<footer").nth(1).expect("a footer");
+        assert!(links_every_legal_page(footer), "{path} lacks a legal link");
+    }
+    for (who, path) in [
+        (&participant, "/konvent/strategiekonvent-2025"),
+        (&admin, "/admin/konten"),
+        (&admin, "/admin/mails"),
+    ] {
+        let (status, html) = who.get_text(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(links_every_legal_page(&html), "{path} lacks a legal link");
+    }
+}
+
+#[tokio::test]
+async fn the_default_statement_names_konvents_barriers_and_the_hessian_enforcement_body() {
+    let app = spawn_app().await;
+    let (status, html) = app.visitor().get_text("/barrierefreiheit").await;
+    assert_eq!(status, 200);
+    let page = text(&html);
+    for expected in [
+        "Erklärung zur Barrierefreiheit",
+        "teilweise vereinbar",
+        "Liste der Orte",
+        "Videoräume eines anderen Anbieters",
+        "sechs Wochen",
+        "Regierungspräsidium Gießen",
+        "noch nicht angegeben",
+        "HVBIT",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}: {page}");
+    }
+    let mut english = app.visitor();
+    english.cookie = format!("{}; konvent_lang=en", english.cookie);
+    let (_, html) = english.get_text("/barrierefreiheit").await;
+    let page = text(&html);
+    assert!(page.contains("Accessibility statement"), "{page}");
+    assert!(page.contains("six weeks"), "{page}");
+}
+
+#[tokio::test]
+async fn the_statement_renders_from_the_operators_settings() {
+    let app = spawn_app_with(|s| {
+        s.legal = LegalSettings {
+            operator: "Bundesamt für Beispiele".into(),
+            conformity: "fully".into(),
+            prepared_on: "2026-11-02".into(),
+            reviewed_on: "2026-12-01".into(),
+            feedback_email: "barrieren@bund.example".into(),
+            feedback_phone: "+49 30 1234".into(),
+            enforcement: "bund".into(),
+            barriers: "- **Alte Protokolle** sind eingescannt. Alternative: auf Anfrage als Text."
+                .into(),
+            ..LegalSettings::default()
+        }
+    })
+    .await;
+    let (_, html) = app.visitor().get_text("/barrierefreiheit").await;
+    let page = text(&html);
+    for expected in [
+        "Bundesamt für Beispiele",
+        "vollständig vereinbar",
+        "02.11.2026",
+        "01.12.2026",
+        "barrieren@bund.example",
+        "+49 30 1234",
+        "eines Monats",
+        "§ 16 BGG",
+        "Mauerstraße 53",
+        "BITV 2.0",
+        "Alte Protokolle",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}: {page}");
+    }
+    assert!(!page.contains("sechs Wochen"), "{page}");
+    assert!(
+        !page.contains("Videoräume eines anderen Anbieters"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn imprint_and_privacy_come_from_markdown_text_or_a_file_and_raw_html_stays_text() {
+    let dir = std::env::temp_dir().join(format!("konvent-legal-{}", konvent_store::new_token()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("datenschutz.md");
+    std::fs::write(&file, "## Aus der Datei\n\nDatenschutz der Musterbehörde.").expect("write");
+    let file = file.to_string_lossy().into_owned();
+    let app = spawn_app_with(move |s| {
+        s.legal.imprint = "## Herausgeber\n\nMusterbehörde <script>alert(1)</script>".into();
+        s.legal.privacy_file = file;
+    })
+    .await;
+    let visitor = app.visitor();
+    let (status, imprint) = visitor.get_text("/impressum").await;
+    assert_eq!(status, 200);
+    assert!(imprint.contains("<h2>Herausgeber</h2>"), "{imprint}");
+    assert!(!imprint.contains("<script>"), "raw HTML must stay text");
+    let (status, privacy) = visitor.get_text("/datenschutz").await;
+    assert_eq!(status, 200);
+    assert!(privacy.contains("<h2>Aus der Datei</h2>"), "{privacy}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_default_privacy_notice_follows_the_settings_it_describes() {
+    let app = spawn_app_with(|s| {
+        s.session_hours = 9;
+        s.invitation_hours = 72;
+        s.legal.operator = "Musterstelle".into();
+    })
+    .await;
+    let (status, html) = app.visitor().get_text("/datenschutz").await;
+    assert_eq!(status, 200);
+    let page = text(&html);
+    for expected in [
+        "Musterstelle",
+        "höchstens 9 Stunden",
+        "Einladungen gelten 72 Stunden",
+        "nicht gespeichert",
+        "Art. 15 DSGVO",
+        "keine Videoräume",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}: {page}");
+    }
+    let (_, imprint) = app.visitor().get_text("/impressum").await;
+    assert!(text(&imprint).contains("noch kein Impressum"), "{imprint}");
+}
+
+#[tokio::test]
+async fn the_plain_language_page_names_the_help_desk_and_the_sign_language_video() {
+    let app = spawn_app_with(|s| s.legal = LegalSettings::demo()).await;
+    let (status, html) = app.visitor().get_text("/leichte-sprache").await;
+    assert_eq!(status, 200);
+    let page = text(&html);
+    for expected in [
+        "Was ist konvent?",
+        "Wie mache ich mit?",
+        "hilfe@musterstelle.example",
+        "Gebärdensprache",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}: {page}");
+    }
+    assert!(
+        html.contains("href=\"https://video.musterstelle.example/"),
+        "{html}"
+    );
+    // Without a video, the page says so, and the file route has nothing to serve.
+    let plain = spawn_app().await;
+    let (_, html) = plain.visitor().get_text("/leichte-sprache").await;
+    assert!(text(&html).contains("gibt es noch nicht"), "{html}");
+    let (status, _) = plain.visitor().get_text("/gebaerdensprache/video").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_sign_language_video_file_is_served_from_disk() {
+    let dir = std::env::temp_dir().join(format!("konvent-video-{}", konvent_store::new_token()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("dgs.webm");
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &bytes).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let app = spawn_app_with(move |s| s.legal.sign_language_video = path).await;
+    let (_, html) = app.visitor().get_text("/leichte-sprache").await;
+    assert!(html.contains("<video controls"), "{html}");
+    let response = app.visitor().get("/gebaerdensprache/video").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "video/webm");
+    assert_eq!(response.bytes().await.expect("body").to_vec(), bytes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
