@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         // What a public body must offer (A4, issue 21), linked from every page's footer.
         .route("/barrierefreiheit", get(legal::statement))
+        .route("/barrierefreiheit/meldung", post(legal::feedback::submit))
         .route("/impressum", get(legal::imprint))
         .route("/datenschutz", get(legal::privacy))
         .route("/leichte-sprache", get(legal::easy))

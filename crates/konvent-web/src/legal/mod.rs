@@ -4,6 +4,7 @@
 //! is public and linked from every page's footer; its facts come from `[legal]` in
 //! `konvent.toml` ([`LegalSettings`]).
 
+pub mod feedback;
 mod settings;
 
 use askama::Template;
@@ -12,6 +13,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use konvent_core::FieldErrors;
 use tokio::io::AsyncReadExt;
 
 pub use settings::{Conformity, Enforcement, LegalSettings};
@@ -19,6 +21,7 @@ pub use settings::{Conformity, Enforcement, LegalSettings};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::forms::{Field, Kind, attach};
 use crate::i18n::Tr;
 use crate::layout::{Chrome, render};
 
@@ -85,14 +88,38 @@ struct StatementPage {
     feedback_email: String,
     feedback_phone: String,
     enforcement_html: String,
+    /// The barrier report form, with the errors of a refused report.
+    fields: Vec<Field>,
+    problems: Vec<String>,
 }
 
-/// The accessibility statement (BITV 2.0 § 7, HVBIT § 4).
+/// The accessibility statement (BITV 2.0 § 7, HVBIT § 4), with the report form.
 pub async fn statement(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let form = match &ctx.principal {
+        Some(p) => feedback::BarrierForm {
+            name: p.display_name.clone(),
+            email: p.email.clone(),
+            ..feedback::BarrierForm::default()
+        },
+        None => feedback::BarrierForm::default(),
+    };
+    statement_with(&state, &ctx, &form, &FieldErrors::new(), StatusCode::OK).await
+}
+
+/// The statement with the report form as typed and its errors beside the fields.
+async fn statement_with(
+    state: &AppState,
+    ctx: &Ctx,
+    form: &feedback::BarrierForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
     let t = ctx.tr();
     let legal = &state.settings.legal;
+    let mut fields = feedback::fields(&t, form);
+    let problems = attach(&t, &mut fields, errors);
     let page = StatementPage {
-        c: Chrome::new(&ctx, "", t.get("legal-statement-title")),
+        c: Chrome::new(ctx, "", t.get("legal-statement-title")),
         operator: operator(&t, legal),
         base: state.settings.public_base(),
         enforcement: legal.enforcement(),
@@ -104,8 +131,10 @@ pub async fn statement(State(state): State<AppState>, ctx: Ctx) -> AppResult<Res
         feedback_email: legal.feedback_email.clone(),
         feedback_phone: legal.feedback_phone.clone(),
         enforcement_html: markdown_or_empty(&legal.enforcement_text),
+        fields,
+        problems,
     };
-    Ok(render(&page)?.into_response())
+    Ok((status, render(&page)?).into_response())
 }
 
 #[derive(Template)]

@@ -209,3 +209,190 @@ async fn a_sign_language_video_file_is_served_from_disk() {
     assert_eq!(response.bytes().await.expect("body").to_vec(), bytes);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The mails queued so far: (kind, recipient, subject).
+async fn outbox(app: &crate::helpers::TestApp) -> Vec<(String, String, String)> {
+    let mut mails: Vec<_> = app
+        .store
+        .mails(100)
+        .await
+        .expect("mails")
+        .into_iter()
+        .map(|m| (m.kind, m.recipient, m.subject))
+        .collect();
+    mails.sort();
+    mails
+}
+
+#[tokio::test]
+async fn a_barrier_report_mails_the_office_and_a_copy_to_the_reporter_without_javascript() {
+    let app = spawn_app_with(|s| s.legal.feedback_email = "barrieren@amt.example".into()).await;
+    let visitor = app.visitor();
+    let (_, html) = visitor.get_text("/barrierefreiheit").await;
+    assert!(
+        html.contains("action=\"/barrierefreiheit/meldung#barriere-melden\""),
+        "{html}"
+    );
+    let response = visitor
+        .post(
+            "/barrierefreiheit/meldung",
+            &[
+                ("name", "Erika Meldend"),
+                ("email", "Erika@Example.org"),
+                ("page", "/konvent/strategiekonvent-2025/karte"),
+                (
+                    "message",
+                    "Die Karte lässt sich mit dem Screenreader nicht bedienen.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = text(&response.text().await.expect("body"));
+    assert!(page.contains("erika@example.org"), "{page}");
+    let mails = outbox(&app).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[0].0, "barrier_report");
+    assert_eq!(mails[0].1, "barrieren@amt.example");
+    assert_eq!(mails[1].0, "barrier_report_copy");
+    assert_eq!(mails[1].1, "erika@example.org");
+}
+
+#[tokio::test]
+async fn without_an_office_address_every_admin_gets_the_report() {
+    let app = spawn_app().await;
+    app.admin().await;
+    let response = app
+        .visitor()
+        .post(
+            "/barrierefreiheit/meldung",
+            &[
+                ("email", "a@example.org"),
+                ("message", "Kontrast zu schwach."),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let mails = outbox(&app).await;
+    let admins: Vec<_> = mails
+        .iter()
+        .filter(|m| m.0 == "barrier_report")
+        .map(|m| m.1.as_str())
+        .collect();
+    assert!(admins.contains(&"admin@test.example"), "{mails:?}");
+    assert!(mails.iter().any(|m| m.0 == "barrier_report_copy"));
+}
+
+#[tokio::test]
+async fn a_bad_report_gets_its_messages_beside_the_fields_and_sends_nothing() {
+    let app = spawn_app_with(|s| s.legal.feedback_email = "barrieren@amt.example".into()).await;
+    let visitor = app.visitor();
+    let long = "x".repeat(5_001);
+    for (form, field, message) in [
+        (
+            vec![("email", ""), ("message", "Etwas")],
+            "f-email",
+            "damit wir antworten",
+        ),
+        (
+            vec![("email", "kein-postfach"), ("message", "Etwas")],
+            "f-email",
+            "gültige E-Mail-Adresse",
+        ),
+        (
+            vec![("email", "a@example.org"), ("message", "  ")],
+            "f-message",
+            "beschreiben Sie",
+        ),
+        (
+            vec![("email", "a@example.org"), ("message", long.as_str())],
+            "f-message",
+            "höchstens 5000 Zeichen",
+        ),
+        (
+            vec![
+                ("email", "a@example.org"),
+                ("message", "x"),
+                ("name", "a\u{7}b"),
+            ],
+            "f-name",
+            "Steuerzeichen",
+        ),
+    ] {
+        let response = visitor.post("/barrierefreiheit/meldung", &form).await;
+        assert_eq!(response.status(), 422, "{form:?}");
+        let html = response.text().await.expect("body");
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "{field} has no error: {html}"
+        );
+        assert!(text(&html).contains(message), "{message:?} missing");
+        assert!(html.contains("aria-invalid=\"true\""));
+    }
+    // What was typed stays in the form.
+    let response = visitor
+        .post(
+            "/barrierefreiheit/meldung",
+            &[("email", "kein-postfach"), ("message", "Mein langer Text")],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("Mein langer Text")
+    );
+    assert!(outbox(&app).await.is_empty(), "nothing is sent");
+    // Without the CSRF token nothing happens either.
+    let response = visitor
+        .post_raw(
+            "/barrierefreiheit/meldung",
+            &[("email", "a@example.org"), ("message", "x")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    assert!(outbox(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn one_address_may_send_five_reports_an_hour() {
+    let app = spawn_app_with(|s| s.legal.feedback_email = "barrieren@amt.example".into()).await;
+    let visitor = app.visitor();
+    let form = [
+        ("email", "viel@example.org"),
+        ("message", "Noch eine Barriere."),
+    ];
+    for _ in 0..5 {
+        let response = visitor.post("/barrierefreiheit/meldung", &form).await;
+        assert_eq!(response.status(), 200);
+    }
+    let response = visitor.post("/barrierefreiheit/meldung", &form).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "3600");
+    assert!(text(&response.text().await.expect("body")).contains("später noch einmal"));
+    assert_eq!(
+        outbox(&app).await.len(),
+        10,
+        "five reports, each with its copy"
+    );
+    // Another address from the same client still gets through (the client's budget is
+    // larger), until the client's own budget of twenty is spent.
+    for i in 0..15 {
+        let email = format!("person{i}@example.org");
+        let response = visitor
+            .post(
+                "/barrierefreiheit/meldung",
+                &[("email", email.as_str()), ("message", "Barriere.")],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "report {i}");
+    }
+    let response = visitor
+        .post(
+            "/barrierefreiheit/meldung",
+            &[("email", "neu@example.org"), ("message", "Barriere.")],
+        )
+        .await;
+    assert_eq!(response.status(), 429);
+}
