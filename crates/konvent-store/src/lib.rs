@@ -20,6 +20,7 @@ mod meetings;
 mod moderation;
 mod notifications;
 pub mod password;
+mod personal_data;
 mod podium;
 mod registrations;
 mod strategy;
@@ -55,6 +56,7 @@ pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
+pub use personal_data::{DataSection, section_names as personal_data_sections};
 pub use registrations::{
     Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
     RegistrationStatus,

@@ -2358,3 +2358,91 @@ async fn bulk_story(backend: &str, store: &Store) {
         "{backend}"
     );
 }
+
+#[tokio::test]
+async fn a_persons_data_is_exported_whole_and_alone_on_every_backend() {
+    for t in stores().await {
+        personal_data_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn personal_data_story(backend: &str, store: &Store) {
+    use konvent_store::Who;
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let me_id = store
+        .ensure_account("ich@example.org", "Ich Selbst", &[grant.clone()])
+        .await
+        .expect("account");
+    let other_id = store
+        .ensure_account("du@example.org", "Du Andere", &[grant])
+        .await
+        .expect("account");
+    let me = Who::new(me_id, "Ich Selbst");
+    let other = Who::new(other_id, "Du Andere");
+    store
+        .post_chat(event.id, "plenum", &me, None, "meine Zeile", "meine Zeile")
+        .await
+        .expect("chat");
+    store
+        .post_chat(
+            event.id,
+            "plenum",
+            &other,
+            None,
+            "deine Zeile",
+            "deine Zeile",
+        )
+        .await
+        .expect("chat");
+    store
+        .direct_message(event.id, &other, Some(&me), None, "an mich", "an mich")
+        .await
+        .expect("dm");
+    store
+        .ask(event.id, &me, "meine Frage", true, None)
+        .await
+        .expect("question");
+
+    let data = store
+        .personal_data(me_id)
+        .await
+        .expect("export")
+        .expect("the account exists");
+    let section = |name: &str| {
+        data.iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{backend}: section {name}"))
+    };
+    let account = &section("account").rows[0];
+    assert_eq!(account["email"], "ich@example.org", "{backend}");
+    assert_eq!(account["id"], me_id, "{backend}");
+    assert_eq!(
+        account["has_password"], 0,
+        "{backend}: integers stay numbers"
+    );
+    assert_eq!(section("roles").rows[0]["role"], "participant", "{backend}");
+    let chat = &section("chat_lines").rows;
+    assert_eq!(chat.len(), 1, "{backend}: only my line");
+    assert!(
+        chat[0]["data"]
+            .as_str()
+            .expect("text")
+            .contains("meine Zeile")
+    );
+    assert!(
+        chat[0]["at"].as_i64().is_some(),
+        "{backend}: times are numbers"
+    );
+    let dms = &section("direct_messages").rows;
+    assert_eq!(dms.len(), 1, "{backend}: the message to me");
+    assert_eq!(dms[0]["recipient_id"], me_id, "{backend}");
+    let questions = &section("questions").rows;
+    assert_eq!(questions[0]["text"], "meine Frage", "{backend}");
+    let all = format!("{data:?}");
+    assert!(!all.contains("deine Zeile"), "{backend}: {all}");
+    assert!(!all.contains("du@example.org"), "{backend}");
+    assert_eq!(store.personal_data(999_999).await.expect("export"), None);
+}

@@ -26,6 +26,8 @@ pub fn router(state: AppState) -> Router {
         .route("/datenschutz", get(legal::privacy))
         .route("/leichte-sprache", get(legal::easy))
         .route("/gebaerdensprache/video", get(legal::sign_language_file))
+        .route("/konto/daten", get(legal::export::page))
+        .route("/konto/daten.json", get(legal::export::json))
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
         .route("/konvent/{event}", get(events::lobby))

@@ -4,6 +4,7 @@
 //! is public and linked from every page's footer; its facts come from `[legal]` in
 //! `konvent.toml` ([`LegalSettings`]).
 
+pub mod export;
 pub mod feedback;
 mod settings;
 

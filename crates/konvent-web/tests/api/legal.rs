@@ -396,3 +396,122 @@ async fn one_address_may_send_five_reports_an_hour() {
         .await;
     assert_eq!(response.status(), 429);
 }
+
+#[tokio::test]
+async fn a_participant_downloads_everything_they_did_and_nothing_of_anybody_else() {
+    use konvent_core::konvent::live::QuestionStatus;
+    use konvent_store::Who;
+
+    let app = spawn_app().await;
+    let event = app
+        .store
+        .event(konvent_core::demo::KONVENT_SLUG)
+        .await
+        .expect("event");
+    let me_user = app.user_named(Role::Participant, "exportmensch").await;
+    let me = Who::new(
+        app.account_id("exportmensch@test.example").await,
+        "exportmensch",
+    );
+    app.user_named(Role::Participant, "anderemensch").await;
+    let other = Who::new(
+        app.account_id("anderemensch@test.example").await,
+        "anderemensch",
+    );
+    let organizer = Who::new(
+        app.account_id(konvent_core::demo::KONVENT_MODERATOR.0)
+            .await,
+        konvent_core::demo::KONVENT_MODERATOR.1,
+    );
+    let s = &app.store;
+    // What the other person does: none of it may appear in my export.
+    s.post_chat(event.id, "plenum", &other, None, "FREMDchat", "FREMDchat")
+        .await
+        .expect("chat");
+    let their_pin = s
+        .add_pin(event.id, None, &other, "FREMDpin", None)
+        .await
+        .expect("pin");
+    let their_pin = their_pin.record.data["id"].as_i64().expect("pin id");
+    let their_question = s
+        .ask(event.id, &other, "FREMDfrage", false, None)
+        .await
+        .expect("question");
+    let their_question = their_question.record.data["id"].as_i64().expect("id");
+    s.moderate_question(
+        event.id,
+        &organizer,
+        their_question,
+        QuestionStatus::Approved,
+        None,
+    )
+    .await
+    .expect("approved");
+    // What I do: chat, a direct message, an impulse, a pin, votes, a question.
+    s.post_chat(event.id, "plenum", &me, None, "MEINchat", "MEINchat")
+        .await
+        .expect("chat");
+    s.direct_message(event.id, &me, None, None, "MEINEdm", "MEINEdm")
+        .await
+        .expect("dm");
+    let rounds = s.rounds(event.id).await.expect("rounds");
+    s.add_impulse(rounds[0].tables[0].id, &me, "MEINimpuls", None)
+        .await
+        .expect("impulse");
+    s.add_pin(event.id, None, &me, "MEINpin", None)
+        .await
+        .expect("pin");
+    s.vote_pin(event.id, their_pin, &me, true)
+        .await
+        .expect("pin vote");
+    s.ask(event.id, &me, "MEINEfrage", false, None)
+        .await
+        .expect("question");
+    s.upvote(event.id, &me, their_question, None)
+        .await
+        .expect("upvote");
+
+    let response = me_user.get("/konto/daten.json").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment")
+    );
+    let export: serde_json::Value = response.json().await.expect("json");
+    let sections = &export["sections"];
+    let text_of = |name: &str| sections[name].to_string();
+    assert!(text_of("account").contains("exportmensch@test.example"));
+    assert!(text_of("roles").contains("participant"));
+    assert!(text_of("chat_lines").contains("MEINchat"));
+    assert!(text_of("direct_messages").contains("MEINEdm"));
+    assert!(text_of("impulses").contains("MEINimpuls"));
+    assert!(text_of("pins").contains("MEINpin"));
+    assert_eq!(sections["pin_votes"][0]["pin_id"], their_pin);
+    assert!(text_of("questions").contains("MEINEfrage"));
+    assert_eq!(sections["question_votes"][0]["question_id"], their_question);
+    assert!(text_of("sessions").contains("expires_at"));
+    for section in konvent_store::personal_data_sections() {
+        assert!(sections[section].is_array(), "section {section} present");
+    }
+    let all = export.to_string();
+    for theirs in ["FREMDchat", "FREMDpin", "FREMDfrage", "anderemensch"] {
+        assert!(!all.contains(theirs), "{theirs} is another person's");
+    }
+    assert!(!all.contains("password_hash") && !all.contains("token_hash"));
+
+    // The page shows the same, readable; visitors are sent to sign in.
+    let (status, html) = me_user.get_text("/konto/daten").await;
+    assert_eq!(status, 200);
+    let page = text(&html);
+    assert!(
+        page.contains("MEINimpuls") && page.contains("Chatzeilen"),
+        "{page}"
+    );
+    assert!(!page.contains("FREMDchat"));
+    for path in ["/konto/daten", "/konto/daten.json"] {
+        let response = app.visitor().get(path).await;
+        assert_eq!(response.status(), 303, "{path}");
+    }
+}
