@@ -23,6 +23,7 @@ pub mod password;
 mod personal_data;
 mod podium;
 mod registrations;
+mod retention;
 mod strategy;
 mod venue;
 
@@ -61,6 +62,7 @@ pub use registrations::{
     Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
     RegistrationStatus,
 };
+pub use retention::{RetentionPeriods, RetentionRun};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

@@ -146,6 +146,11 @@ pub async fn serve(
         state.settings.clone(),
         mail_stopped.clone(),
     ));
+    let retention = tokio::spawn(legal::retention::run(
+        state.store.clone(),
+        state.settings.clone(),
+        mail_stopped.clone(),
+    ));
     let mail_worker = tokio::spawn(mail::worker::run(
         state.store.clone(),
         state.mail.clone(),
@@ -167,5 +172,7 @@ pub async fn serve(
     checkpoints.abort();
     // A reminder being queued is one transaction: stopped here, it is queued later.
     reminders.abort();
+    // A retention run is one transaction: stopped here, it runs at the next start.
+    retention.abort();
     served
 }

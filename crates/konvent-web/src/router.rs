@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/gebaerdensprache/video", get(legal::sign_language_file))
         .route("/konto/daten", get(legal::export::page))
         .route("/konto/daten.json", get(legal::export::json))
+        .route("/admin/aufbewahrung", get(legal::retention::page))
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
         .route("/konvent/{event}", get(events::lobby))

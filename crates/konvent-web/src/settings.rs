@@ -77,6 +77,8 @@ pub struct Settings {
     pub reminder_days: Vec<u32>,
     /// What a public body must publish (issue 21): the `[legal]` table.
     pub legal: crate::legal::LegalSettings,
+    /// How long what is kept (issue 21): the `[retention]` table.
+    pub retention: crate::legal::RetentionSettings,
 }
 
 impl Default for Settings {
@@ -118,6 +120,7 @@ impl Default for Settings {
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
             legal: crate::legal::LegalSettings::default(),
+            retention: crate::legal::RetentionSettings::default(),
         }
     }
 }
@@ -271,6 +274,7 @@ impl fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
             .field("legal", &self.legal)
+            .field("retention", &self.retention)
             .finish_non_exhaustive()
     }
 }
@@ -285,7 +289,11 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 33);
+        assert_eq!(table.len(), 34);
+        let retention = table["retention"]
+            .as_table()
+            .expect("[retention] is a table");
+        assert_eq!(retention.len(), 5);
         let legal = table["legal"].as_table().expect("[legal] is a table");
         assert_eq!(legal.len(), 19);
     }

@@ -6,6 +6,7 @@
 
 pub mod export;
 pub mod feedback;
+pub mod retention;
 mod settings;
 
 use askama::Template;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
 use tokio::io::AsyncReadExt;
 
+pub use retention::RetentionSettings;
 pub use settings::{Conformity, Enforcement, LegalSettings};
 
 use crate::AppState;
@@ -152,6 +154,7 @@ struct TextPage {
     sign_in_link_hours: u32,
     invitation_hours: u32,
     video: bool,
+    retention: RetentionSettings,
 }
 
 async fn text_page(
@@ -181,6 +184,7 @@ async fn text_page(
         sign_in_link_hours: s.sign_in_link_hours,
         invitation_hours: s.invitation_hours,
         video: s.video().is_some(),
+        retention: s.retention.clone(),
     };
     Ok(render(&page)?.into_response())
 }

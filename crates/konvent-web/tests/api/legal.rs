@@ -230,7 +230,7 @@ async fn a_barrier_report_mails_the_office_and_a_copy_to_the_reporter_without_ja
     let visitor = app.visitor();
     let (_, html) = visitor.get_text("/barrierefreiheit").await;
     assert!(
-        html.contains("action=\"/barrierefreiheit/meldung#barriere-melden\""),
+        html.contains("action=\"/barrierefreiheit/meldung\""),
         "{html}"
     );
     let response = visitor
@@ -514,4 +514,46 @@ async fn a_participant_downloads_everything_they_did_and_nothing_of_anybody_else
         let response = app.visitor().get(path).await;
         assert_eq!(response.status(), 303, "{path}");
     }
+}
+
+#[tokio::test]
+async fn admins_see_the_retention_periods_and_the_last_run_and_the_privacy_notice_states_them() {
+    let app = spawn_app_with(|s| {
+        s.retention.chat_days = 77;
+        s.retention.access_log_days = 9;
+    })
+    .await;
+    let admin = app.admin().await;
+    let (status, html) = admin.get_text("/admin/aufbewahrung").await;
+    assert_eq!(status, 200);
+    let page = text(&html);
+    assert!(
+        page.contains("77") && page.contains("noch nicht gelaufen"),
+        "{page}"
+    );
+    let periods = konvent_store::RetentionPeriods {
+        chat_days: 77,
+        feedback_days: 365,
+        sign_in_days: 30,
+        mail_days: 90,
+    };
+    app.store
+        .apply_retention(jiff::Timestamp::now(), &periods)
+        .await
+        .expect("run");
+    let (_, html) = admin.get_text("/admin/aufbewahrung").await;
+    assert!(text(&html).contains("Letzter Lauf"), "{html}");
+    let (status, _) = app
+        .user(Role::Participant)
+        .await
+        .get_text("/admin/aufbewahrung")
+        .await;
+    assert_eq!(status, 403);
+    let (_, privacy) = app.visitor().get_text("/datenschutz").await;
+    let privacy = text(&privacy);
+    assert!(privacy.contains("77 Tage nach ihrem Ende"), "{privacy}");
+    assert!(
+        privacy.contains("Protokolle des Servers: 9 Tage"),
+        "{privacy}"
+    );
 }
