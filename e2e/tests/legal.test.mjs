@@ -114,4 +114,23 @@ describe('legal pages and the barrier report form', () => {
     const copy = await mailsTo(server, 'erika.meldend@example.org');
     assert.ok(copy.some((m) => m.includes('Kopie Ihrer Meldung')), 'the reporter gets a copy');
   });
+
+  it('the admin reads "Meine Daten" and the retention page, both axe-clean', { timeout: 120_000 }, async () => {
+    const s = await openSession(browser, server);
+    sessions.push(s);
+    const { page } = s;
+    await s.visit(server.signInLink);
+    await s.load(() => page.getByRole('button', { name: 'Anmelden', exact: true }).click());
+    await s.load(() => page.getByRole('link', { name: 'Meine Daten', exact: true }).click());
+    assert.equal(new URL(page.url()).pathname, '/konto/daten');
+    const mine = await page.getByRole('main').innerText();
+    assert.ok(mine.includes('admin') || mine.includes('@'), 'the account is listed');
+    const download = await page.request.get('/konto/daten.json');
+    assert.equal(download.status(), 200);
+    const data = await download.json();
+    assert.ok(Array.isArray(data.sections.account) && data.sections.account.length === 1);
+    await s.load(() => page.getByRole('link', { name: 'Aufbewahrung', exact: true }).click());
+    assert.equal(new URL(page.url()).pathname, '/admin/aufbewahrung');
+    assert.ok((await page.getByRole('table').innerText()).includes('180'));
+  });
 });
