@@ -2373,7 +2373,11 @@ async fn personal_data_story(backend: &str, store: &Store) {
     let event = store.event(demo::KONVENT_SLUG).await.expect("event");
     let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
     let me_id = store
-        .ensure_account("ich@example.org", "Ich Selbst", &[grant.clone()])
+        .ensure_account(
+            "ich@example.org",
+            "Ich Selbst",
+            std::slice::from_ref(&grant),
+        )
         .await
         .expect("account");
     let other_id = store
