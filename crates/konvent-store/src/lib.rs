@@ -21,8 +21,10 @@ mod moderation;
 mod notifications;
 mod oidc;
 pub mod password;
+mod personal_data;
 mod podium;
 mod registrations;
+mod retention;
 mod strategy;
 mod venue;
 mod votes;
@@ -58,10 +60,12 @@ pub use moderation::{
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};
+pub use personal_data::{DataSection, section_names as personal_data_sections};
 pub use registrations::{
     Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
     RegistrationStatus,
 };
+pub use retention::{RetentionPeriods, RetentionRun};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

@@ -200,6 +200,18 @@ impl Store {
         Ok(id)
     }
 
+    /// Queues several mails that belong together (a report and its copy to the sender)
+    /// in one transaction: all of them or none.
+    pub async fn queue_mails(&self, mails: &[NewMail]) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(mails.len());
+        for mail in mails {
+            ids.push(enqueue(&mut tx, mail).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     /// Creates a single-use link and queues the mail that carries it, in one
     /// transaction (with a sign-in link's role, if any): there is never a link without
     /// its mail, nor a mail with a link that was not stored.

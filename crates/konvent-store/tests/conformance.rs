@@ -2926,3 +2926,239 @@ async fn oidc_story(backend: &str, store: &Store) {
         "{backend}"
     );
 }
+
+#[tokio::test]
+async fn a_persons_data_is_exported_whole_and_alone_on_every_backend() {
+    for t in stores().await {
+        personal_data_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn personal_data_story(backend: &str, store: &Store) {
+    use konvent_store::Who;
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let me_id = store
+        .ensure_account(
+            "ich@example.org",
+            "Ich Selbst",
+            std::slice::from_ref(&grant),
+        )
+        .await
+        .expect("account");
+    let other_id = store
+        .ensure_account("du@example.org", "Du Andere", &[grant])
+        .await
+        .expect("account");
+    let me = Who::new(me_id, "Ich Selbst");
+    let other = Who::new(other_id, "Du Andere");
+    store
+        .post_chat(event.id, "plenum", &me, None, "meine Zeile", "meine Zeile")
+        .await
+        .expect("chat");
+    store
+        .post_chat(
+            event.id,
+            "plenum",
+            &other,
+            None,
+            "deine Zeile",
+            "deine Zeile",
+        )
+        .await
+        .expect("chat");
+    store
+        .direct_message(event.id, &other, Some(&me), None, "an mich", "an mich")
+        .await
+        .expect("dm");
+    store
+        .ask(event.id, &me, "meine Frage", true, None)
+        .await
+        .expect("question");
+
+    let data = store
+        .personal_data(me_id)
+        .await
+        .expect("export")
+        .expect("the account exists");
+    let section = |name: &str| {
+        data.iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{backend}: section {name}"))
+    };
+    let account = &section("account").rows[0];
+    assert_eq!(account["email"], "ich@example.org", "{backend}");
+    assert_eq!(account["id"], me_id, "{backend}");
+    assert_eq!(
+        account["has_password"], 0,
+        "{backend}: integers stay numbers"
+    );
+    assert_eq!(section("roles").rows[0]["role"], "participant", "{backend}");
+    let chat = &section("chat_lines").rows;
+    assert_eq!(chat.len(), 1, "{backend}: only my line");
+    assert!(
+        chat[0]["data"]
+            .as_str()
+            .expect("text")
+            .contains("meine Zeile")
+    );
+    assert!(
+        chat[0]["at"].as_i64().is_some(),
+        "{backend}: times are numbers"
+    );
+    let dms = &section("direct_messages").rows;
+    assert_eq!(dms.len(), 1, "{backend}: the message to me");
+    assert_eq!(dms[0]["recipient_id"], me_id, "{backend}");
+    let questions = &section("questions").rows;
+    assert_eq!(questions[0]["text"], "meine Frage", "{backend}");
+    let all = format!("{data:?}");
+    assert!(!all.contains("deine Zeile"), "{backend}: {all}");
+    assert!(!all.contains("du@example.org"), "{backend}");
+    assert_eq!(store.personal_data(999_999).await.expect("export"), None);
+}
+
+#[tokio::test]
+async fn retention_with_period_zero_removes_what_it_should_and_nothing_else_on_every_backend() {
+    for t in stores().await {
+        retention_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn retention_story(backend: &str, store: &Store) {
+    use konvent_store::{RetentionPeriods, Who};
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let me_id = store
+        .ensure_account("bleibt@example.org", "Bleibt", &[grant])
+        .await
+        .expect("account");
+    let me = Who::new(me_id, "Bleibt");
+    store
+        .post_chat(event.id, "plenum", &me, None, "weg damit", "weg damit")
+        .await
+        .expect("chat");
+    store
+        .direct_message(event.id, &me, None, None, "auch weg", "auch weg")
+        .await
+        .expect("dm");
+    store
+        .ask(event.id, &me, "eine Frage bleibt", false, None)
+        .await
+        .expect("question");
+    store
+        .add_pin(event.id, None, &me, "ein Pin bleibt", None)
+        .await
+        .expect("pin");
+    store
+        .submit_feedback(event.id, me_id, 4, Some("gut"))
+        .await
+        .expect("feedback");
+    store
+        .record_sign_in_failure(&["retention-test"])
+        .await
+        .expect("failure");
+    let session = store
+        .sign_in(me_id, SignedDuration::from_hours(1))
+        .await
+        .expect("session");
+    // One mail sent, one still queued.
+    let mail = |n: &str| konvent_store::NewMail {
+        message_id: format!("<{n}@konvent.test>"),
+        kind: "test".into(),
+        recipient: "bleibt@example.org".into(),
+        language: "de".into(),
+        subject: n.into(),
+        body_text: "x".into(),
+        body_html: "<p>x</p>".into(),
+        calendar: None,
+    };
+    store.queue_mail(&mail("gesendet")).await.expect("queued");
+    let claimed = store
+        .claim_due_mails("w", SignedDuration::from_mins(5), 8)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1, "{backend}");
+    assert!(
+        store
+            .mark_mail_sent(claimed[0].id, "w")
+            .await
+            .expect("sent")
+    );
+    store.queue_mail(&mail("wartet")).await.expect("queued");
+
+    let zero = RetentionPeriods {
+        chat_days: 0,
+        feedback_days: 0,
+        sign_in_days: 0,
+        mail_days: 0,
+    };
+    // Before the event has ended, its chat and feedback stay, whatever the period.
+    let before_end = event
+        .ends_at
+        .checked_sub(SignedDuration::from_hours(1))
+        .expect("time");
+    let early = store.apply_retention(before_end, &zero).await.expect("run");
+    assert_eq!((early.chat_lines, early.feedback), (0, 0), "{backend}");
+
+    let now = jiff::Timestamp::now();
+    let run = store.apply_retention(now, &zero).await.expect("run");
+    assert_eq!(run.chat_lines, 2, "{backend}: the line and the message");
+    assert_eq!(run.feedback, 2, "{backend}: the answer and who gave it");
+    assert!(run.sign_in_records >= 1, "{backend}");
+    assert_eq!(run.mails, 1, "{backend}: only the sent mail");
+    assert_eq!(store.last_retention_run().await.expect("last"), Some(run));
+
+    let data = store
+        .personal_data(me_id)
+        .await
+        .expect("export")
+        .expect("account stays");
+    let rows = |name: &str| {
+        data.iter()
+            .find(|s| s.name == name)
+            .map(|s| s.rows.len())
+            .unwrap_or_default()
+    };
+    assert_eq!(rows("chat_lines"), 0, "{backend}");
+    assert_eq!(rows("direct_messages"), 0, "{backend}");
+    assert_eq!(rows("feedback_given"), 0, "{backend}");
+    assert_eq!(rows("questions"), 1, "{backend}: questions stay");
+    assert_eq!(rows("pins"), 1, "{backend}: pins stay");
+    assert_eq!(rows("account"), 1, "{backend}");
+    assert_eq!(
+        store
+            .recent_sign_in_failures("retention-test")
+            .await
+            .expect("n"),
+        0,
+        "{backend}"
+    );
+    assert!(
+        store.signed_in(&session).await.expect("session").is_some(),
+        "{backend}: a valid session stays"
+    );
+    let mails: Vec<String> = store
+        .mails(10)
+        .await
+        .expect("mails")
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        mails,
+        vec!["wartet".to_owned()],
+        "{backend}: the queued mail stays"
+    );
+
+    // A second run finds nothing more.
+    let again = store.apply_retention(now, &zero).await.expect("run");
+    assert_eq!(
+        (again.chat_lines, again.feedback, again.mails),
+        (0, 0, 0),
+        "{backend}"
+    );
+}

@@ -15,6 +15,7 @@ mod ics;
 mod import;
 pub mod invitations;
 mod layout;
+pub mod legal;
 pub mod live;
 pub mod mail;
 mod markdown;
@@ -162,6 +163,11 @@ pub async fn serve(
         state.clone(),
         mail_stopped.clone(),
     ));
+    let retention = tokio::spawn(legal::retention::run(
+        state.store.clone(),
+        state.settings.clone(),
+        mail_stopped.clone(),
+    ));
     let mail_worker = tokio::spawn(mail::worker::run(
         state.store.clone(),
         state.mail.clone(),
@@ -193,5 +199,7 @@ pub async fn serve(
     reminders.abort();
     // Closing a written procedure is one transaction: stopped here, it closes later.
     written.abort();
+    // A retention run is one transaction: stopped here, it runs at the next start.
+    retention.abort();
     served
 }

@@ -10,8 +10,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout, live,
-    mail, metrics, notifications, oidc, pages, session, strategy,
+    AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
+    legal, live, mail, metrics, notifications, oidc, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -19,6 +19,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         // The three areas.
         .route("/", get(pages::home))
+        // What a public body must offer (A4, issue 21), linked from every page's footer.
+        .route("/barrierefreiheit", get(legal::statement))
+        .route("/barrierefreiheit/meldung", post(legal::feedback::submit))
+        .route("/impressum", get(legal::imprint))
+        .route("/datenschutz", get(legal::privacy))
+        .route("/leichte-sprache", get(legal::easy))
+        .route("/gebaerdensprache/video", get(legal::sign_language_file))
+        .route("/konto/daten", get(legal::export::page))
+        .route("/konto/daten.json", get(legal::export::json))
+        .route("/admin/aufbewahrung", get(legal::retention::page))
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
         .route("/konvent/{event}", get(events::lobby))

@@ -81,6 +81,10 @@ pub struct Settings {
     /// Single sign-on (issue 19): the OpenID providers offered on the sign-in page,
     /// `[[oidc]]` tables in konvent.toml (or one from `KONVENT_OIDC_*`).
     pub oidc: Vec<crate::oidc::ProviderSettings>,
+    /// What a public body must publish (issue 21): the `[legal]` table.
+    pub legal: crate::legal::LegalSettings,
+    /// How long what is kept (issue 21): the `[retention]` table.
+    pub retention: crate::legal::RetentionSettings,
 }
 
 impl Default for Settings {
@@ -123,6 +127,8 @@ impl Default for Settings {
             mail_from: "konvent <noreply@localhost>".to_owned(),
             reminder_days: vec![7, 1],
             oidc: Vec::new(),
+            legal: crate::legal::LegalSettings::default(),
+            retention: crate::legal::RetentionSettings::default(),
         }
     }
 }
@@ -282,6 +288,8 @@ impl fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("reminder_days", &self.reminder_days)
             .field("oidc", &self.oidc)
+            .field("legal", &self.legal)
+            .field("retention", &self.retention)
             .finish_non_exhaustive()
     }
 }
@@ -296,7 +304,13 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 33);
+        assert_eq!(table.len(), 36);
+        let retention = table["retention"]
+            .as_table()
+            .expect("[retention] is a table");
+        assert_eq!(retention.len(), 5);
+        let legal = table["legal"].as_table().expect("[legal] is a table");
+        assert_eq!(legal.len(), 19);
     }
 
     #[test]

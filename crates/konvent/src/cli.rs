@@ -478,6 +478,9 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     if let Err(e) = settings.check_oidc() {
         bail!("the single sign-on settings are unusable: {e}");
     }
+    if let Err(e) = settings.legal.check() {
+        bail!("the legal settings are unusable: {e}");
+    }
     let store = open_store(&settings).await?;
     let listener = konvent_web::listen(settings.bind, settings.backlog())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -486,6 +489,11 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     settings.bind = listener.local_addr()?;
     record_address(&settings);
     if with_demo {
+        // The demo shows the legal pages filled in for a fictitious operator, unless
+        // the configuration names a real one.
+        if settings.legal == konvent_web::legal::LegalSettings::default() {
+            settings.legal = konvent_web::legal::LegalSettings::demo();
+        }
         if store.is_empty().await? {
             konvent_store::demo::load(&store, settings.follow_up_offset_days).await?;
             tracing::info!("demo data loaded");

@@ -127,6 +127,7 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKvoterSession4a1d", what: "a named ballot of an open vote in a session", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKvoterWritten4a1d", what: "a named ballot of a running written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKwrittenDraft4a1d", what: "the title of a draft in a written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "leakbarrierreporter5a1d", what: "the address of a person who reported a barrier", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
@@ -194,6 +195,24 @@ async fn plant(app: &TestApp) {
     let umk =
         Grant::new(Role::Spokesperson, "conference:UMK".parse().expect("scope")).expect("grant");
     user_with(app, "Sprecherin UMK", &[umk]).await;
+
+    // A barrier report through the accessibility statement's form (issue 21): the
+    // reporter's address is in the outbox, for the admins only.
+    let reporter = format!(
+        "{}@example.org",
+        marker("the address of a person who reported a barrier")
+    );
+    let response = app
+        .visitor()
+        .post(
+            "/barrierefreiheit/meldung",
+            &[
+                ("email", reporter.as_str()),
+                ("message", "Kontrast zu schwach."),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200, "barrier report sent");
 
     // A registration through the public form, waiting for its address to be confirmed.
     let address = format!(

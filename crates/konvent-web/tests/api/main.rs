@@ -14,6 +14,7 @@ mod import;
 mod invitations;
 mod konvent;
 mod leaks;
+mod legal;
 mod live;
 mod live_limits;
 mod lobby;

@@ -1,0 +1,119 @@
+//! Retention (issue 21): the daily job, one per node, started by `serve`, that removes
+//! what is past its period ([`konvent_store::Store::apply_retention`]; several nodes
+//! removing the same rows do no harm), and the admin page `/admin/aufbewahrung` with
+//! the periods and the last run. The periods are `[retention]` in `konvent.toml`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use konvent_store::{RetentionPeriods, RetentionRun, Store};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::layout::{Chrome, datetime_de, render};
+
+/// `[retention]`: how many days each kind is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Chat lines and direct messages of an event, from the event's end.
+    pub chat_days: u32,
+    /// Feedback answers (and who answered), from the event's end.
+    pub feedback_days: u32,
+    /// Failed sign-ins, remembered devices, expired sessions and links.
+    pub sign_in_days: u32,
+    /// Sent and failed mails in the outbox.
+    pub mail_days: u32,
+    /// The server's request log (standard output): konvent keeps none itself; the
+    /// operator's log rotation must keep to this, and the privacy notice names it.
+    pub access_log_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            chat_days: 180,
+            feedback_days: 365,
+            sign_in_days: 30,
+            mail_days: 90,
+            access_log_days: 14,
+        }
+    }
+}
+
+impl RetentionSettings {
+    pub fn periods(&self) -> RetentionPeriods {
+        RetentionPeriods {
+            chat_days: self.chat_days,
+            feedback_days: self.feedback_days,
+            sign_in_days: self.sign_in_days,
+            mail_days: self.mail_days,
+        }
+    }
+}
+
+/// The job runs daily; its first run waits [`FIRST_RUN`] after the start, so that a
+/// server started for a test or a demo (whose event lies in the past) keeps what it is
+/// shown with for a while, and a node restarted every day still runs it.
+const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+const FIRST_RUN: Duration = Duration::from_secs(10 * 60);
+
+/// Runs ten minutes after the start and then daily until `stop` turns true.
+pub async fn run(store: Store, settings: Arc<crate::Settings>, mut stop: watch::Receiver<bool>) {
+    tokio::select! {
+        () = tokio::time::sleep(FIRST_RUN) => {}
+        _ = stop.changed() => return,
+    }
+    while !*stop.borrow() {
+        match store
+            .apply_retention(Timestamp::now(), &settings.retention.periods())
+            .await
+        {
+            Ok(run) => tracing::info!(?run, "retention: past their period removed"),
+            Err(e) => tracing::warn!(error = %e, "retention: failed; trying again later"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(EVERY) => {}
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "legal/retention.html")]
+struct RetentionPage {
+    c: Chrome,
+    s: RetentionSettings,
+    last: Option<(String, RetentionRun)>,
+}
+
+/// The admin page: the periods and the last run.
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let principal = ctx.signed_in()?;
+    if !principal.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let t = ctx.tr();
+    let last = state
+        .store
+        .last_retention_run()
+        .await?
+        .map(|run| (datetime_de(run.at), run));
+    let page = RetentionPage {
+        c: Chrome::new(&ctx, "", t.get("legal-retention-title")),
+        s: state.settings.retention.clone(),
+        last,
+    };
+    Ok(render(&page)?.into_response())
+}
