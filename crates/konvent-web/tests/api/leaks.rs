@@ -124,6 +124,8 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "leakbulkaddress9d2e", what: "an address invited in bulk", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantName0e6c", what: "the name of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "leakregistrantmail0e6c", what: "the address of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "LEAKssoName4a1d", what: "the name of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
+    Secret { marker: "leakssoaddress4a1d", what: "the address of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
@@ -191,6 +193,23 @@ async fn plant(app: &TestApp) {
     let umk =
         Grant::new(Role::Spokesperson, "conference:UMK".parse().expect("scope")).expect("grant");
     user_with(app, "Sprecherin UMK", &[umk]).await;
+
+    // A person whose first sign-in through a provider created the account.
+    let sso = konvent_store::OidcPerson {
+        provider: "land".into(),
+        subject: "leak-subject".into(),
+        email: Some(format!(
+            "{}@land.example",
+            marker("the address of a person signed in through single sign-on")
+        )),
+        name: marker("the name of a person signed in through single sign-on").into(),
+        grants: vec![],
+    };
+    app.store
+        .oidc_sign_in(&sso, None)
+        .await
+        .expect("db")
+        .expect("account");
 
     // A registration through the public form, waiting for its address to be confirmed.
     let address = format!(
