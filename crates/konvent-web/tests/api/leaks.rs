@@ -128,6 +128,8 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKvoterWritten4a1d", what: "a named ballot of a running written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKwrittenDraft4a1d", what: "the title of a draft in a written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "leakbarrierreporter5a1d", what: "the address of a person who reported a barrier", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
+    Secret { marker: "LEAKssoName4a1d", what: "the name of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
+    Secret { marker: "leakssoaddress4a1d", what: "the address of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
@@ -213,6 +215,22 @@ async fn plant(app: &TestApp) {
         )
         .await;
     assert_eq!(response.status(), 200, "barrier report sent");
+    // A person whose first sign-in through a provider created the account.
+    let sso = konvent_store::OidcPerson {
+        provider: "land".into(),
+        subject: "leak-subject".into(),
+        email: Some(format!(
+            "{}@land.example",
+            marker("the address of a person signed in through single sign-on")
+        )),
+        name: marker("the name of a person signed in through single sign-on").into(),
+        grants: vec![],
+    };
+    app.store
+        .oidc_sign_in(&sso, None)
+        .await
+        .expect("db")
+        .expect("account");
 
     // A registration through the public form, waiting for its address to be confirmed.
     let address = format!(
