@@ -195,14 +195,19 @@ impl Store {
             }
         };
         let invited = invited(&mut tx, kind, id).await?;
+        let languages = Languages::read(&mut tx).await?;
         let mut queued = 0;
         if moved {
             for invitee in &invited {
-                let language = language_of(&mut tx, &invitee.email).await?;
                 enqueue(
                     &mut tx,
-                    &compose(invitee, &language, sequence, InvitationMail::Update)
-                        .map_err(StoreError::Corrupt)?,
+                    &compose(
+                        invitee,
+                        languages.of(&invitee.email),
+                        sequence,
+                        InvitationMail::Update,
+                    )
+                    .map_err(StoreError::Corrupt)?,
                 )
                 .await?;
                 queued += 1;
@@ -228,11 +233,15 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let language = language_of(&mut tx, &invitee.email).await?;
             enqueue(
                 &mut tx,
-                &compose(&invitee, &language, sequence, InvitationMail::Invitation)
-                    .map_err(StoreError::Corrupt)?,
+                &compose(
+                    &invitee,
+                    languages.of(&invitee.email),
+                    sequence,
+                    InvitationMail::Invitation,
+                )
+                .map_err(StoreError::Corrupt)?,
             )
             .await?;
             queued += 1;
@@ -267,11 +276,12 @@ impl Store {
         let sequence = (sequence + 1).max(floor);
         record(&mut tx, kind, id, sequence, sent_as, cancelled).await?;
         let invited = invited(&mut tx, kind, id).await?;
+        let languages = Languages::read(&mut tx).await?;
         for invitee in &invited {
-            let language = language_of(&mut tx, &invitee.email).await?;
             enqueue(
                 &mut tx,
-                &compose(invitee, &language, sequence, what).map_err(StoreError::Corrupt)?,
+                &compose(invitee, languages.of(&invitee.email), sequence, what)
+                    .map_err(StoreError::Corrupt)?,
             )
             .await?;
         }
@@ -317,16 +327,24 @@ async fn record(
     Ok(())
 }
 
-/// The mail language of the account with this address; `de` without one.
-async fn language_of(tx: &mut Tx, email: &str) -> Result<String> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT p.language FROM accounts a JOIN mail_preferences p ON p.account_id = a.id \
-         WHERE a.email = $1",
-    )
-    .bind(email)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map_or_else(|| "de".to_owned(), |(language,)| language))
+/// The mail languages the accounts chose, by address (read once per transaction);
+/// `de` for an address without a choice.
+struct Languages(std::collections::HashMap<String, String>);
+
+impl Languages {
+    async fn read(tx: &mut Tx) -> Result<Self> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.email, p.language FROM accounts a \
+             JOIN mail_preferences p ON p.account_id = a.id",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        Ok(Self(rows.into_iter().collect()))
+    }
+
+    fn of(&self, email: &str) -> &str {
+        self.0.get(email).map_or("de", String::as_str)
+    }
 }
 
 async fn invited(tx: &mut Tx, kind: MeetingKind, id: i64) -> Result<Vec<Invitee>> {

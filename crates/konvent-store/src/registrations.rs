@@ -298,13 +298,7 @@ impl Store {
         .bind(reg.id)
         .execute(&mut *tx)
         .await?;
-        let status = match settings.mode {
-            RegistrationMode::Approval => RegistrationStatus::AwaitingApproval,
-            _ if has_room(&mut tx, reg.event_id, settings.capacity).await? => {
-                RegistrationStatus::Registered
-            }
-            _ => RegistrationStatus::Waiting,
-        };
+        let status = confirmed_status(&mut tx, reg.event_id, settings).await?;
         let reg = place(&mut tx, reg.id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
         Ok(reg)
@@ -375,13 +369,7 @@ impl Store {
             }
             Some(reg) => return Ok(reg),
         };
-        let status = match settings.mode {
-            RegistrationMode::Approval => RegistrationStatus::AwaitingApproval,
-            _ if has_room(&mut tx, new.event_id, settings.capacity).await? => {
-                RegistrationStatus::Registered
-            }
-            _ => RegistrationStatus::Waiting,
-        };
+        let status = confirmed_status(&mut tx, new.event_id, settings).await?;
         let reg = place(&mut tx, id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
         Ok(reg)
@@ -523,6 +511,20 @@ async fn lock_event(tx: &mut Tx, event_id: i64) -> Result<RegistrationSettings> 
         mode: RegistrationMode::parse(&mode)
             .ok_or_else(|| StoreError::Corrupt(format!("registration mode {mode:?}")))?,
         capacity,
+    })
+}
+
+/// Where a registration with a confirmed address goes by the event's rules: awaiting
+/// approval, registered while there is room, or waiting.
+async fn confirmed_status(
+    tx: &mut Tx,
+    event_id: i64,
+    settings: RegistrationSettings,
+) -> Result<RegistrationStatus> {
+    Ok(match settings.mode {
+        RegistrationMode::Approval => RegistrationStatus::AwaitingApproval,
+        _ if has_room(tx, event_id, settings.capacity).await? => RegistrationStatus::Registered,
+        _ => RegistrationStatus::Waiting,
     })
 }
 

@@ -145,6 +145,30 @@ const NOT_EVENT_STAFF: &[Viewer] = &[
     Viewer::Member,
 ];
 
+/// An account named `name` that holds `seat` in the council.
+async fn seated(
+    app: &TestApp,
+    admin: &Actor,
+    name: &str,
+    seat: konvent_core::gremien::majority::Seat,
+) -> i64 {
+    let (voter, _) = user_with(app, name, &[]).await;
+    let email = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.id == voter)
+        .expect("voter")
+        .email;
+    app.store
+        .assign_seat(admin, seat, &email, false)
+        .await
+        .expect("seat");
+    voter
+}
+
 fn marker(what: &str) -> &'static str {
     SECRETS
         .iter()
@@ -348,25 +372,13 @@ async fn plant(app: &TestApp) {
             .open_vote(&admin, 48, draft.id, None)
             .await
             .expect("vote opened");
-        let (voter, _) = user_with(
+        let voter = seated(
             app,
+            &admin,
             marker("a named ballot of an open vote in a session"),
-            &[],
+            Seat::Hb,
         )
         .await;
-        let email = app
-            .store
-            .accounts()
-            .await
-            .expect("accounts")
-            .into_iter()
-            .find(|a| a.id == voter)
-            .expect("voter")
-            .email;
-        app.store
-            .assign_seat(&admin, Seat::Hb, &email, false)
-            .await
-            .expect("seat");
         app.store
             .cast_ballot(voter, vote, Ballot::No)
             .await
@@ -397,25 +409,13 @@ async fn plant(app: &TestApp) {
             .start_written_procedure(&admin, id, deadline, &render)
             .await
             .expect("written procedure");
-        let (voter, _) = user_with(
+        let voter = seated(
             app,
+            &admin,
             marker("a named ballot of a running written procedure"),
-            &[],
+            Seat::Sl,
         )
         .await;
-        let email = app
-            .store
-            .accounts()
-            .await
-            .expect("accounts")
-            .into_iter()
-            .find(|a| a.id == voter)
-            .expect("voter")
-            .email;
-        app.store
-            .assign_seat(&admin, Seat::Sl, &email, false)
-            .await
-            .expect("seat");
         app.store
             .cast_ballot(voter, procedure, Ballot::Yes)
             .await

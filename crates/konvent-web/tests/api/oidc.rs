@@ -577,15 +577,7 @@ async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_
     // Two konvent sessions from one provider session (two sign-ins in one browser).
     let first = browser.sign_in(&app, "anna").await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
-    let first_session = first
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("konvent_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let first_session = session_cookie(&first);
     assert_eq!(
         browser.sign_in(&app, "anna").await.status(),
         StatusCode::SEE_OTHER
@@ -776,15 +768,7 @@ async fn an_existing_account_is_linked_only_after_its_owner_signs_in_with_the_pa
         .await
         .expect("sign in");
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let session = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("konvent_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("session")
-        .to_owned();
+    let session = session_cookie(&signed_in);
     let cookie = format!("konvent_csrf={CSRF}; konvent_session={session}");
     let (_, page) = {
         let r = browser
@@ -841,4 +825,17 @@ async fn an_existing_account_is_linked_only_after_its_owner_signs_in_with_the_pa
     let again = Browser::new().sign_in(&app, "bert").await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(account_count(&app).await, before);
+}
+
+/// The session a response sets.
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("konvent_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
 }
