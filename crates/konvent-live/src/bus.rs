@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 use futures_util::future::BoxFuture;
 
 use crate::entry::Entry;
-use crate::fanout::Fanout;
+use crate::fanout::{Fanout, Goodbye};
 use crate::map::MapNews;
 
 /// Carries what one node committed to every node's hub.
@@ -33,6 +33,10 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Moves of this node's avatars on an event's map, for the viewers on other nodes.
     fn moves(&self, _event_id: i64, _news: &MapNews) {}
+
+    /// Every other node closes the connections of `account` for `why` (it signed out,
+    /// was disabled, or its rights changed); this node closed its own already.
+    fn goodbye(&self, _account: i64, _why: Goodbye) {}
 }
 
 /// The bus of a single node: publishing is delivering, and there is nobody to tell of

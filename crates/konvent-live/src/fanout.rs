@@ -202,7 +202,12 @@ impl Goodbye {
     /// Why a connection was told to close, if it was: one atomic load, cheap enough to
     /// check before every write.
     pub fn told(reason: &AtomicU8) -> Option<Self> {
-        match reason.load(Ordering::Acquire) {
+        Self::from_code(reason.load(Ordering::Acquire))
+    }
+
+    /// The goodbye of its code (`why as u8`); 0 is none.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
             0 => None,
             1 => Some(Self::Slow),
             2 => Some(Self::RightsChanged),
@@ -754,6 +759,15 @@ impl Fanout {
             closed += 1;
         }
         closed
+    }
+
+    /// Like [`Fanout::close_account`], and the bus tells every other node to do the
+    /// same with the account's connections there. Answers how many closed here.
+    pub fn close_account_everywhere(&self, account: i64, why: Goodbye) -> usize {
+        if let Some(bus) = self.bus() {
+            bus.goodbye(account, why);
+        }
+        self.close_account(account, why)
     }
 
     /// Tells every connection of this node to close for `why` (the node shuts down):

@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 
 use crate::bus::Bus;
 use crate::entry::Entry;
-use crate::fanout::Fanout;
+use crate::fanout::{Fanout, Goodbye};
 use crate::map::{MapNews, Maps};
 use crate::metrics::LiveMetrics;
 
@@ -115,6 +115,12 @@ impl NatsConnection {
         let (tx, rx) = mpsc::channel(OUTGOING);
         let metrics = fanout.metrics().clone();
         tokio::spawn(send_loop(self.client.clone(), rx));
+        let prefix = format!("konvent.{}", self.options.deployment);
+        tokio::spawn(listen_goodbyes(
+            self.client.clone(),
+            format!("{prefix}.account.goodbye"),
+            Arc::downgrade(fanout),
+        ));
         Arc::new(NatsBus {
             client: self.client,
             prefix: format!("konvent.{}", self.options.deployment),
@@ -194,6 +200,14 @@ struct SpendingNews {
     spent: HashMap<i64, u32>,
 }
 
+/// A node tells the others to close an account's connections.
+#[derive(Serialize, Deserialize)]
+struct GoodbyeNews {
+    account: i64,
+    /// `Goodbye as u8`.
+    why: u8,
+}
+
 /// A node's avatar news of one event.
 #[derive(Serialize, Deserialize)]
 struct AvatarNews {
@@ -269,6 +283,19 @@ impl Bus for NatsBus {
         }
     }
 
+    fn goodbye(&self, account: i64, why: Goodbye) {
+        let news = GoodbyeNews {
+            account,
+            why: why as u8,
+        };
+        if let Ok(payload) = serde_json::to_vec(&news) {
+            self.send(
+                format!("{}.account.goodbye", self.prefix),
+                Bytes::from(payload),
+            );
+        }
+    }
+
     fn moves(&self, event_id: i64, news: &MapNews) {
         let news = AvatarNews {
             node: self.node,
@@ -279,6 +306,33 @@ impl Bus for NatsBus {
                 format!("{}.eph.{event_id}.map", self.prefix),
                 Bytes::from(payload),
             );
+        }
+    }
+}
+
+/// Closes this node's connections of the accounts other nodes name (signed out,
+/// disabled, rights changed), for as long as the node lives. A lost message leaves such
+/// a socket open until it next reconnects, which its ended session no longer allows.
+async fn listen_goodbyes(client: Client, subject: String, fanout: Weak<Fanout>) {
+    let mut messages = match client.subscribe(subject).await {
+        Ok(messages) => messages,
+        Err(e) => {
+            tracing::error!(error = %e, "live bus: cannot subscribe to account goodbyes");
+            return;
+        }
+    };
+    while let Some(message) = messages.next().await {
+        let Some(fanout) = fanout.upgrade() else {
+            return;
+        };
+        let Ok(news) = serde_json::from_slice::<GoodbyeNews>(&message.payload) else {
+            continue;
+        };
+        // Only what another node may ask for: not "slow", not "restart".
+        if let Some(why @ (Goodbye::SignedOut | Goodbye::RightsChanged)) =
+            Goodbye::from_code(news.why)
+        {
+            fanout.close_account(news.account, why);
         }
     }
 }

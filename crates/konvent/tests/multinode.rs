@@ -465,3 +465,59 @@ fn nats_without_postgresql_is_refused_with_a_clear_message() {
         "the message names PostgreSQL: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn signing_out_through_one_node_closes_the_sockets_on_the_others() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let test = "signing_out_through_one_node_closes_the_sockets_on_the_others";
+    let Some(cluster) = Cluster::start(test, 2, |_| Vec::new()).await else {
+        return;
+    };
+    let token = cluster.sessions(1).remove(0);
+    let [first, second] = [cluster.nodes[0].port, cluster.nodes[1].port];
+    let mut request = format!("ws://127.0.0.1:{second}/konvent/{}/live", common::EVENT)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "cookie",
+        format!("konvent_session={token}").parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("a socket on the second node");
+
+    let signed_out = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("http://127.0.0.1:{first}/abmelden"))
+        .header(
+            "cookie",
+            format!("konvent_csrf={CSRF}; konvent_session={token}"),
+        )
+        .form(&[("csrf", CSRF)])
+        .send()
+        .await
+        .expect("sign out on the first node");
+    assert_eq!(signed_out.status(), 303);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, socket.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                assert_eq!(u16::from(frame.code), 4001, "{frame:?}");
+                break;
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!(
+                "the socket on the other node was not closed as signed out: {other:?}\n{}",
+                cluster.logs()
+            ),
+        }
+    }
+}

@@ -189,7 +189,9 @@ impl Live {
     /// ("signed out"). A socket's rights are taken when it opens; without this, a socket
     /// opened before the sign-out would go on acting for the account.
     pub fn signed_out(&self, account: i64) {
-        let closed = self.fanout.close_account(account, Goodbye::SignedOut);
+        let closed = self
+            .fanout
+            .close_account_everywhere(account, Goodbye::SignedOut);
         tracing::debug!(account, closed, "live: sockets closed after sign-out");
     }
 
@@ -199,7 +201,9 @@ impl Live {
     /// old socket announce or run the timer). Called by every handler that changes
     /// grants or a person's part in an event.
     pub fn account_changed(&self, account: i64) {
-        let closed = self.fanout.close_account(account, Goodbye::RightsChanged);
+        let closed = self
+            .fanout
+            .close_account_everywhere(account, Goodbye::RightsChanged);
         tracing::debug!(
             account,
             closed,
