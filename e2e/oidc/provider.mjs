@@ -8,9 +8,11 @@
 // For the refusal tests a control endpoint switches misbehaviour on:
 //   POST /__test/mode?jwks=foreign   the JWKS names a key the tokens are not signed with
 //   POST /__test/mode?expire=1       ID tokens live one second and reach konvent after two
+//   POST /__test/mode?audience=other  ID tokens name another client as their audience
+//                                    (re-signed with the provider's own key)
 //   POST /__test/mode?person=bert&groups=a,b   bert's groups claim from now on
 //   POST /__test/mode                everything back to normal
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT ?? 0);
@@ -28,7 +30,18 @@ const groupsOverride = {};
 const signing = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 const publicOf = ({ kty, n, e }, kid) => ({ kty, n, e, kid, use: 'sig', alg: 'RS256' });
-const mode = { jwks: 'normal', idTokenTtl: 3600, tokenDelayMs: 0 };
+const mode = { jwks: 'normal', idTokenTtl: 3600, tokenDelayMs: 0, audience: null };
+
+// A JWT of this provider with its claims changed by `change`, signed again with the
+// provider's own key: a token that is genuine in every respect but the changed one.
+const signingKey = createPrivateKey({ key: signing, format: 'jwk' });
+function resigned(jwt, change) {
+  const [header, payload] = jwt.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  change(claims);
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), signingKey).toString('base64url')}`;
+}
 
 const client = {
   client_id: 'konvent',
@@ -113,6 +126,7 @@ function start(listenPort) {
         mode.jwks = ctx.query.jwks === 'foreign' ? 'foreign' : 'normal';
         mode.idTokenTtl = ctx.query.expire ? 1 : 3600;
         mode.tokenDelayMs = ctx.query.expire ? 2100 : 0;
+        mode.audience = ctx.query.audience ?? null;
         if (ctx.query.person) groupsOverride[ctx.query.person] = (ctx.query.groups ?? '').split(',').filter(Boolean);
         ctx.status = 204;
         return;
@@ -130,6 +144,9 @@ function start(listenPort) {
       // allow no third-party host, so the import is taken out.
       if (typeof ctx.body === 'string' && ctx.type?.includes('html')) {
         ctx.body = ctx.body.replace(/@import url\(https:[^)]*\);?/g, '');
+      }
+      if (ctx.path === '/token' && mode.audience && ctx.body?.id_token) {
+        ctx.body = { ...ctx.body, id_token: resigned(ctx.body.id_token, (c) => { c.aud = mode.audience; }) };
       }
       if (ctx.path === '/token' && mode.tokenDelayMs > 0) {
         await new Promise((r) => setTimeout(r, mode.tokenDelayMs));

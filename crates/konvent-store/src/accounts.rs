@@ -2,6 +2,8 @@
 //! (invitations) or sign people in (sign-in links). Links and session cookies carry a
 //! random token; only its SHA-256 hash is stored.
 
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 use konvent_core::authz::{Grant, Principal, Role, Scope};
 use sha2::{Digest, Sha256};
@@ -55,6 +57,14 @@ pub struct Account {
     pub organisation: Option<String>,
     pub has_password: bool,
     pub grants: Vec<Grant>,
+    /// For each of `grants`, the provider whose claims gave it (None: given in konvent).
+    pub granted_by: Vec<Option<String>>,
+    /// The providers the account signs in with.
+    pub providers: Vec<String>,
+    /// The provider an admin allowed it to be linked to at the next sign-in there.
+    pub link_provider: Option<String>,
+    /// An admin disabled it: it cannot sign in.
+    pub disabled: bool,
 }
 
 /// 32 random bytes, hex-encoded.
@@ -289,8 +299,12 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Starts a session and returns its cookie token.
+    /// Starts a session and returns its cookie token; a disabled account gets
+    /// [`StoreError::AccountDisabled`] (every way of signing in ends here).
     pub async fn sign_in(&self, account_id: i64, valid_for: SignedDuration) -> Result<String> {
+        if self.account_disabled(account_id).await? {
+            return Err(StoreError::AccountDisabled);
+        }
         let token = new_token();
         let now = now_micros();
         // Expired sessions and links are of no use: sweep them when a new one starts.
@@ -315,10 +329,12 @@ impl Store {
         Ok(token)
     }
 
-    /// The signed-in account behind a session cookie, if the session is valid.
+    /// The signed-in account behind a session cookie, if the session is valid and the
+    /// account is not disabled.
     pub async fn signed_in(&self, token: &str) -> Result<Option<Principal>> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+            "SELECT s.account_id FROM sessions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
         )
         .bind(token_hash(token))
         .bind(now_micros())
@@ -328,6 +344,73 @@ impl Store {
             Some((id,)) => self.principal(id).await,
             None => Ok(None),
         }
+    }
+
+    /// Whether an admin disabled the account.
+    pub async fn account_disabled(&self, account_id: i64) -> Result<bool> {
+        let row: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some_and(|(at,)| at.is_some()))
+    }
+
+    /// Disables an account (its sessions end in the same transaction) or enables it
+    /// again, audited. Answers whether anything changed.
+    pub async fn set_account_disabled(
+        &self,
+        actor: &Actor,
+        account_id: i64,
+        disabled: bool,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let changed = if disabled {
+            sqlx::query(
+                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+            )
+            .bind(now_micros())
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE accounts SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+            )
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+        }
+        .rows_affected()
+            > 0;
+        if !changed {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "account",
+                entity_id: account_id,
+                action: if disabled {
+                    "account_disabled"
+                } else {
+                    "account_enabled"
+                },
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<()> {
@@ -378,27 +461,64 @@ impl Store {
         Ok(row.and_then(|(o,)| o))
     }
 
-    /// All accounts, by name.
+    /// All accounts, by name, each with its grants (and which provider gave them) and
+    /// the providers it signs in with.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        type Row = (i64, String, String, Option<String>, Option<String>);
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, email, display_name, organisation, password_hash FROM accounts \
-             ORDER BY display_name, id",
+            "SELECT id, email, display_name, organisation, password_hash, disabled_at, \
+             link_provider FROM accounts ORDER BY display_name, id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut accounts = Vec::with_capacity(rows.len());
-        for (id, email, display_name, organisation, hash) in rows {
-            accounts.push(Account {
-                id,
-                email,
-                display_name,
-                organisation,
-                has_password: hash.is_some(),
-                grants: self.grants(id).await?,
-            });
+        let mut grants: HashMap<i64, Vec<(Grant, Option<String>)>> = HashMap::new();
+        let grant_rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT account_id, role, scope, provider FROM grants ORDER BY role, scope",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (account, role, scope, provider) in grant_rows {
+            if let Some(grant) = parse_grant(Some(&role), Some(&scope))? {
+                grants.entry(account).or_default().push((grant, provider));
+            }
         }
-        Ok(accounts)
+        let mut linked: HashMap<i64, Vec<String>> = HashMap::new();
+        let link_rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT account_id, provider FROM oidc_identities ORDER BY provider")
+                .fetch_all(&self.pool)
+                .await?;
+        for (account, provider) in link_rows {
+            linked.entry(account).or_default().push(provider);
+        }
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, email, display_name, organisation, hash, disabled_at, link_provider)| {
+                    let (grants, granted_by) =
+                        grants.remove(&id).unwrap_or_default().into_iter().unzip();
+                    Account {
+                        id,
+                        email,
+                        display_name,
+                        organisation,
+                        has_password: hash.is_some(),
+                        grants,
+                        granted_by,
+                        providers: linked.remove(&id).unwrap_or_default(),
+                        link_provider,
+                        disabled: disabled_at.is_some(),
+                    }
+                },
+            )
+            .collect())
     }
 
     /// The accounts holding exactly `grant` (e.g. the organizers of one event), by name.

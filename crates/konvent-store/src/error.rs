@@ -17,6 +17,9 @@ pub enum StoreError {
     /// An invitation or sign-in link that is unknown, used or expired.
     #[error("this link is unknown, already used or expired")]
     InvalidToken,
+    /// An admin disabled the account that tried to sign in.
+    #[error("this account is disabled")]
+    AccountDisabled,
     #[error("DATABASE_URL must start with sqlite: or postgres://")]
     UnsupportedUrl,
     #[error("cannot create the data folder: {0}")]

@@ -139,29 +139,7 @@ impl Store {
         let id = match (linked, link_account) {
             (Some((id,)), _) => id,
             (None, Some(id)) => {
-                sqlx::query(
-                    "INSERT INTO oidc_identities (provider, subject, account_id, created_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&person.provider)
-                .bind(&person.subject)
-                .bind(id)
-                .bind(now_micros())
-                .execute(&mut *tx)
-                .await?;
-                audit::record(
-                    &mut tx,
-                    &Actor::system(format!("Anmeldedienst {}", person.provider)),
-                    Change {
-                        conference_id: None,
-                        entity: "account",
-                        entity_id: id,
-                        action: "provider_linked",
-                        before: None,
-                        after: Some(serde_json::json!({ "provider": person.provider })),
-                    },
-                )
-                .await?;
+                link_identity(&mut tx, person, id, "provider_linked").await?;
                 id
             }
             (None, None) => {
@@ -174,34 +152,48 @@ impl Store {
                         person.provider
                     ),
                 };
-                let taken: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+                let taken: Option<(i64, Option<String>)> =
+                    sqlx::query_as("SELECT id, link_provider FROM accounts WHERE email = $1")
                         .bind(&email)
                         .fetch_optional(&mut *tx)
                         .await?;
-                if taken.is_some() {
-                    return Ok(Err(OidcRefusal::EmailTaken));
+                match taken {
+                    // An admin allowed this account to be linked to this provider, and
+                    // the provider vouches for the address (only verified ones arrive).
+                    Some((id, Some(allowed)))
+                        if allowed == person.provider && person.email.is_some() =>
+                    {
+                        link_identity(&mut tx, person, id, "provider_linked_by_admin").await?;
+                        sqlx::query("UPDATE accounts SET link_provider = NULL WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        id
+                    }
+                    Some(_) => return Ok(Err(OidcRefusal::EmailTaken)),
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO accounts (email, display_name, created_at) \
+                             VALUES ($1, $2, $3) RETURNING id",
+                        )
+                        .bind(&email)
+                        .bind(&person.name)
+                        .bind(now_micros())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO oidc_identities (provider, subject, account_id, created_at) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(&person.provider)
+                        .bind(&person.subject)
+                        .bind(id)
+                        .bind(now_micros())
+                        .execute(&mut *tx)
+                        .await?;
+                        id
+                    }
                 }
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO accounts (email, display_name, created_at) \
-                     VALUES ($1, $2, $3) RETURNING id",
-                )
-                .bind(&email)
-                .bind(&person.name)
-                .bind(now_micros())
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO oidc_identities (provider, subject, account_id, created_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&person.provider)
-                .bind(&person.subject)
-                .bind(id)
-                .bind(now_micros())
-                .execute(&mut *tx)
-                .await?;
-                id
             }
         };
         let had: Vec<(String, String)> = sqlx::query_as(
@@ -276,6 +268,20 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Ok(id))
+    }
+
+    /// Whether the account a provider's subject signs in to holds a grant given in
+    /// konvent (not from a provider's claims).
+    pub async fn oidc_has_konvent_grants(&self, provider: &str, subject: &str) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM oidc_identities i JOIN grants g ON g.account_id = i.account_id \
+             WHERE i.provider = $1 AND i.subject = $2 AND g.provider IS NULL",
+        )
+        .bind(provider)
+        .bind(subject)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// The grants of an account that came from a provider, with the provider's id.
@@ -408,7 +414,75 @@ impl Store {
     }
 }
 
+impl Store {
+    /// An admin allows the account to be linked to `provider` at its next sign-in there
+    /// with the account's (verified) address, or takes that back (`None`). Audited.
+    pub async fn allow_provider_link(
+        &self,
+        actor: &Actor,
+        account_id: i64,
+        provider: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE accounts SET link_provider = $1 WHERE id = $2")
+            .bind(provider)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "account",
+                entity_id: account_id,
+                action: "provider_link_allowed",
+                before: None,
+                after: Some(serde_json::json!({ "provider": provider })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// A fresh random value for a flow's cookie, state or nonce.
 pub fn oidc_random() -> String {
     new_token()
+}
+
+/// Links the provider's subject to an existing account, audited as `action`.
+async fn link_identity(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    person: &OidcPerson,
+    account_id: i64,
+    action: &'static str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO oidc_identities (provider, subject, account_id, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&person.provider)
+    .bind(&person.subject)
+    .bind(account_id)
+    .bind(now_micros())
+    .execute(&mut **tx)
+    .await?;
+    audit::record(
+        tx,
+        &Actor::system(format!("Anmeldedienst {}", person.provider)),
+        Change {
+            conference_id: None,
+            entity: "account",
+            entity_id: account_id,
+            action,
+            before: None,
+            after: Some(serde_json::json!({ "provider": person.provider })),
+        },
+    )
+    .await
 }

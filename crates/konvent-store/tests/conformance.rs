@@ -2925,6 +2925,125 @@ async fn oidc_story(backend: &str, store: &Store) {
         store.local_passwords_allowed().await.expect("db"),
         "{backend}"
     );
+
+    // An admin allows a local account to be linked at its next sign-in (once).
+    let carla = store
+        .ensure_account("carla@land.example", "Carla Christ", &[])
+        .await
+        .expect("account");
+    let carla_at_land = OidcPerson {
+        provider: "land".into(),
+        subject: "sub-carla".into(),
+        email: Some("carla@land.example".into()),
+        name: "Carla Christ".into(),
+        grants: vec![member.clone()],
+    };
+    assert_eq!(
+        store.oidc_sign_in(&carla_at_land, None).await.expect("db"),
+        Err(OidcRefusal::EmailTaken),
+        "{backend}"
+    );
+    store
+        .allow_provider_link(&office(), carla, Some("elsewhere"))
+        .await
+        .expect("allow");
+    assert_eq!(
+        store.oidc_sign_in(&carla_at_land, None).await.expect("db"),
+        Err(OidcRefusal::EmailTaken),
+        "{backend}: allowed for another provider only"
+    );
+    store
+        .allow_provider_link(&office(), carla, Some("land"))
+        .await
+        .expect("allow");
+    // No verified address: the admin's permission does not apply.
+    let unverified = OidcPerson {
+        email: None,
+        subject: "sub-carla-2".into(),
+        ..carla_at_land.clone()
+    };
+    let other = store
+        .oidc_sign_in(&unverified, None)
+        .await
+        .expect("db")
+        .expect("a new account");
+    assert_ne!(other, carla, "{backend}");
+    assert_eq!(
+        store.oidc_sign_in(&carla_at_land, None).await.expect("db"),
+        Ok(carla),
+        "{backend}: linked"
+    );
+    let listed = store.accounts().await.expect("accounts");
+    let row = listed.iter().find(|a| a.id == carla).expect("carla");
+    assert_eq!(row.providers, ["land"], "{backend}");
+    assert_eq!(row.link_provider, None, "{backend}: used once");
+    assert_eq!(row.granted_by, [Some("land".to_owned())], "{backend}");
+    assert!(
+        !store
+            .oidc_has_konvent_grants("land", "sub-carla")
+            .await
+            .expect("db"),
+        "{backend}: only the provider's grant"
+    );
+    assert!(
+        store
+            .allow_provider_link(&office(), i64::MAX, None)
+            .await
+            .is_err(),
+        "{backend}: unknown account"
+    );
+
+    // A disabled account cannot sign in; its sessions end; enabled, it can again.
+    let session = store
+        .sign_in(carla, SignedDuration::from_hours(1))
+        .await
+        .expect("session");
+    assert!(
+        store
+            .set_account_disabled(&office(), carla, true)
+            .await
+            .expect("disable"),
+        "{backend}"
+    );
+    assert!(
+        !store
+            .set_account_disabled(&office(), carla, true)
+            .await
+            .expect("again"),
+        "{backend}: nothing changed"
+    );
+    assert!(
+        store.signed_in(&session).await.expect("db").is_none(),
+        "{backend}"
+    );
+    assert!(
+        matches!(
+            store.sign_in(carla, SignedDuration::from_hours(1)).await,
+            Err(konvent_store::StoreError::AccountDisabled)
+        ),
+        "{backend}"
+    );
+    assert!(
+        store
+            .accounts()
+            .await
+            .expect("accounts")
+            .iter()
+            .any(|a| a.id == carla && a.disabled),
+        "{backend}"
+    );
+    store
+        .set_account_disabled(&office(), carla, false)
+        .await
+        .expect("enable");
+    let again = store
+        .sign_in(carla, SignedDuration::from_hours(1))
+        .await
+        .expect("session");
+    assert!(
+        store.signed_in(&again).await.expect("db").is_some(),
+        "{backend}"
+    );
 }
 
 #[tokio::test]

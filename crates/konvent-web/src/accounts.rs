@@ -25,7 +25,15 @@ struct AccountRow {
     email: String,
     organisation: Option<String>,
     has_password: bool,
-    grants: Vec<(String, String, String)>,
+    /// Role, scope, label, and the label of the provider whose claims gave it.
+    grants: Vec<(String, String, String, Option<String>)>,
+    /// The providers it signs in with, by label.
+    providers: Vec<String>,
+    /// The provider (label) it may be linked to at the next sign-in there.
+    link_provider: Option<String>,
+    disabled: bool,
+    /// The admin looking at the page: cannot disable their own account.
+    is_self: bool,
 }
 
 /// What an invitation did, for the page that follows it.
@@ -47,6 +55,8 @@ struct AccountsPage {
     created: Option<Created>,
     role_choices: Vec<crate::forms::Choice>,
     scope_choices: Vec<crate::forms::Choice>,
+    /// The configured single sign-on providers (id, label); empty without any.
+    providers: Vec<(String, String)>,
 }
 
 fn role_label(t: &Tr, role: Role) -> String {
@@ -152,6 +162,8 @@ async fn accounts_page(
     created: Option<Created>,
 ) -> AppResult<AccountsPage> {
     let t = ctx.tr();
+    let me = ctx.signed_in()?.user_id;
+    let label = |id: &String| state.sso.label_of(id);
     let accounts = state
         .store
         .accounts()
@@ -159,6 +171,7 @@ async fn accounts_page(
         .into_iter()
         .map(|a: Account| AccountRow {
             id: a.id,
+            is_self: a.id == me,
             name: a.display_name,
             email: a.email,
             organisation: a.organisation,
@@ -166,14 +179,19 @@ async fn accounts_page(
             grants: a
                 .grants
                 .iter()
-                .map(|g| {
+                .zip(&a.granted_by)
+                .map(|(g, by)| {
                     (
                         g.role.as_str().to_owned(),
                         g.scope.to_string(),
                         role_label(&t, g.role),
+                        by.as_ref().map(label),
                     )
                 })
                 .collect(),
+            providers: a.providers.iter().map(label).collect(),
+            link_provider: a.link_provider.as_ref().map(label),
+            disabled: a.disabled,
         })
         .collect();
     let scopes = scope_options(state, &t).await?;
@@ -221,6 +239,7 @@ async fn accounts_page(
         created,
         role_choices: choices(role_options(&t), ""),
         scope_choices: choices(scopes, ""),
+        providers: state.sso.buttons(),
     })
 }
 
@@ -390,6 +409,75 @@ pub async fn remove_grant(
     state.store.remove_grant(&ctx.actor()?, id, &grant).await?;
     // Open live sockets hold the rights they opened with: they reconnect with fewer.
     state.live.account_changed(id);
+    Ok(Redirect::to("/admin/konten").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    gesperrt: String,
+}
+
+/// Disables an account (its sessions end, its live sockets close) or enables it again.
+pub async fn set_disabled(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+    CsrfForm(form): CsrfForm<DisableForm>,
+) -> AppResult<Response> {
+    let admin = ctx.require(Action::ManageAccounts)?;
+    let disabled = match form.gesperrt.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest("gesperrt: 1 oder 0".to_owned())),
+    };
+    if disabled && id == admin.user_id {
+        return Err(AppError::Conflict(
+            "Das eigene Konto kann nicht gesperrt werden.".to_owned(),
+        ));
+    }
+    if state.store.principal(id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if state
+        .store
+        .set_account_disabled(&ctx.actor()?, id, disabled)
+        .await?
+        && disabled
+    {
+        state.live.signed_out(id);
+    }
+    Ok(Redirect::to("/admin/konten").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    provider: String,
+}
+
+/// Allows the account to be linked to a provider at its next sign-in there with the
+/// account's verified address (empty `provider`: takes that back).
+pub async fn allow_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id,
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManageAccounts)?;
+    let provider = match form.provider.as_str() {
+        "" => None,
+        p if state.sso.buttons().iter().any(|(known, _)| known == p) => Some(p),
+        _ => {
+            let mut errors = FieldErrors::new();
+            errors.add("provider", "invalid-choice", "Bitte aus der Liste wählen.");
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    state
+        .store
+        .allow_provider_link(&ctx.actor()?, id, provider)
+        .await?;
     Ok(Redirect::to("/admin/konten").into_response())
 }
 

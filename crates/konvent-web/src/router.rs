@@ -335,6 +335,8 @@ pub fn router(state: AppState) -> Router {
             "/admin/konten/{id}/rollen/entfernen",
             post(accounts::remove_grant),
         )
+        .route("/admin/konten/{id}/sperren", post(accounts::set_disabled))
+        .route("/admin/konten/{id}/verbinden", post(accounts::allow_link))
         // Reminders and notifications: what a person's mails are and which they get.
         .route(
             "/konto/benachrichtigungen",

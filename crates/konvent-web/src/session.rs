@@ -37,13 +37,28 @@ fn with_next(path: &str, next: &str) -> String {
     }
 }
 
-/// Starts a session and redirects to `next`.
-async fn start_session(state: &AppState, account_id: i64, next: &str) -> AppResult<Response> {
+/// Starts a session and redirects to `next`; a disabled account gets the sign-in page
+/// saying so.
+async fn start_session(
+    state: &AppState,
+    ctx: &Ctx,
+    account_id: i64,
+    next: &str,
+) -> AppResult<Response> {
     let hours = u64::from(state.settings.session_hours);
-    let token = state
+    let token = match state
         .store
         .sign_in(account_id, SignedDuration::from_hours(hours as i64))
-        .await?;
+        .await
+    {
+        Ok(token) => token,
+        Err(StoreError::AccountDisabled) => {
+            let problems = vec![ctx.tr().get("account-disabled")];
+            let page = sign_in_page_now(ctx, state, "", next, problems).await?;
+            return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(
         SET_COOKIE,
@@ -265,7 +280,10 @@ pub async fn sign_in(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     match account.filter(|_| ok) {
         Some(id) => {
-            let mut response = start_session(&state, id, &next).await?;
+            let mut response = start_session(&state, &ctx, id, &next).await?;
+            if response.status() == StatusCode::FORBIDDEN {
+                return Ok(response); // disabled: this device is not remembered
+            }
             match device {
                 Some(d) => state.store.remember_device(&email, d).await?,
                 None => {
@@ -434,7 +452,7 @@ pub async fn link_sign_in(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     match state.store.redeem_sign_in_link(&token).await {
-        Ok(id) => start_session(&state, id, &local_path(q.weiter.as_deref())).await,
+        Ok(id) => start_session(&state, &ctx, id, &local_path(q.weiter.as_deref())).await,
         Err(StoreError::InvalidToken) => {
             let page = LinkPage {
                 c: Chrome::new(&ctx, "", ctx.tr().get("sign-in")),
@@ -564,7 +582,7 @@ pub async fn accept_invitation(
         Err(StoreError::InvalidToken) => return Err(AppError::BadRequest(invalid_link_message())),
         Err(e) => return Err(e.into()),
     };
-    start_session(&state, id, &next).await
+    start_session(&state, &ctx, id, &next).await
 }
 
 #[derive(Deserialize, Default)]

@@ -1363,3 +1363,17 @@ legal-retention-access-log-note = konvent schreibt sie auf die Standardausgabe; 
 legal-retention-last-run = Letzter Lauf: { $when } Uhr.
 legal-retention-never = Der Löschlauf ist noch nicht gelaufen (zehn Minuten nach dem Start, dann täglich).
 legal-retention-config = Die Fristen stehen unter [retention] in konvent.toml.
+
+# Sign-in controls of an account (issue 19): disabled accounts, a provider without a role, admin links
+account-disabled = Dieses Konto ist gesperrt; Sie wurden nicht angemeldet. Bitte wenden Sie sich an die Administration oder die Geschäftsstelle.
+oidc-no-role = Ihr Konto beim Anmeldedienst hat keine Rolle für dieses konvent; Sie wurden nicht angemeldet. Bitte wenden Sie sich an die Geschäftsstelle, die Ihnen eine Rolle geben kann.
+col-sign-in = Anmeldung
+account-via = Meldet sich an über
+account-grant-from = vom Anmeldedienst { $provider }, folgt dessen Angaben bei jeder Anmeldung
+account-disabled-badge = Gesperrt
+account-disable = Sperren
+account-enable = Entsperren
+account-link-allow = Verbindung erlauben mit
+account-link-submit = Erlauben
+account-link-pending = Verbindung mit { $provider } bei der nächsten Anmeldung erlaubt.
+account-link-withdraw = Zurücknehmen

@@ -1363,3 +1363,17 @@ legal-retention-access-log-note = konvent writes them to standard output; the op
 legal-retention-last-run = Last run: { $when }.
 legal-retention-never = The deletion job has not run yet (ten minutes after the start, then daily).
 legal-retention-config = The periods are set under [retention] in konvent.toml.
+
+# Sign-in controls of an account (issue 19): disabled accounts, a provider without a role, admin links
+account-disabled = This account is disabled; you were not signed in. Please contact the administration or the office.
+oidc-no-role = Your account at the sign-in service has no role in this konvent; you were not signed in. Please contact the office, which can give you a role.
+col-sign-in = Sign-in
+account-via = Signs in through
+account-grant-from = from the sign-in service { $provider }, follows its data at every sign-in
+account-disabled-badge = Disabled
+account-disable = Disable
+account-enable = Enable
+account-link-allow = Allow linking with
+account-link-submit = Allow
+account-link-pending = Linking with { $provider } allowed at the next sign-in.
+account-link-withdraw = Withdraw

@@ -31,6 +31,10 @@ pub struct ProviderSettings {
     /// (`"fachmk-DMK-sprecher" = ["spokesperson conference:DMK"]`).
     #[serde(default)]
     pub roles: BTreeMap<String, Vec<String>>,
+    /// Only people whose claims map to a grant (or whose linked account holds one given
+    /// in konvent) may sign in; the others are told they have no role here.
+    #[serde(default)]
+    pub require_role: bool,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -55,6 +59,7 @@ impl fmt::Debug for ProviderSettings {
             .field("scopes", &self.scopes)
             .field("role_claim", &self.role_claim)
             .field("roles", &self.roles)
+            .field("require_role", &self.require_role)
             .finish()
     }
 }
@@ -106,6 +111,15 @@ impl ProviderSettings {
             },
             role_claim: var("KONVENT_OIDC_ROLE_CLAIM").unwrap_or_default(),
             roles,
+            require_role: match var("KONVENT_OIDC_REQUIRE_ROLE").as_deref() {
+                None | Some("" | "false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "KONVENT_OIDC_REQUIRE_ROLE: {other:?} is neither true nor false"
+                    ));
+                }
+            },
         }))
     }
 
@@ -149,6 +163,9 @@ impl ProviderSettings {
         }
         if !self.roles.is_empty() && self.role_claim.trim().is_empty() {
             return Err(at("roles are mapped but role_claim names no claim".into()));
+        }
+        if self.require_role && self.roles.is_empty() {
+            return Err(at("require_role is set but no roles are mapped".into()));
         }
         Ok(())
     }
@@ -235,6 +252,7 @@ mod tests {
                     vec!["spokesperson conference:DMK".into()],
                 ),
             ]),
+            require_role: false,
         }
     }
 
@@ -247,7 +265,7 @@ mod tests {
     #[test]
     fn bad_providers_are_refused_with_the_key_at_fault() {
         type Case = (fn(&mut ProviderSettings), &'static str);
-        let cases: [Case; 6] = [
+        let cases: [Case; 7] = [
             (|p| p.id = "Land X".into(), "id"),
             (|p| p.issuer = "http://sso.example".into(), "https"),
             (|p| p.issuer = "kein url".into(), "issuer"),
@@ -257,6 +275,13 @@ mod tests {
                 "unknown role",
             ),
             (|p| p.role_claim = String::new(), "role_claim"),
+            (
+                |p| {
+                    p.roles.clear();
+                    p.require_role = true;
+                },
+                "require_role",
+            ),
         ];
         for (change, expected) in cases {
             let mut p = provider();
@@ -303,6 +328,7 @@ mod tests {
             "KONVENT_OIDC_ROLES" => {
                 Some("konvent-admin=admin; dmk=spokesperson conference:DMK".to_owned())
             }
+            "KONVENT_OIDC_REQUIRE_ROLE" => Some("true".to_owned()),
             _ => None,
         };
         let p = ProviderSettings::from_env(env)
@@ -311,7 +337,17 @@ mod tests {
         assert_eq!(p.id, "sso");
         assert_eq!(p.scopes, ["openid", "email", "groups"]);
         assert_eq!(p.roles["dmk"], ["spokesperson conference:DMK"]);
+        assert!(p.require_role);
         assert_eq!(p.check(), Ok(()));
+        let wrong = |k: &str| match k {
+            "KONVENT_OIDC_REQUIRE_ROLE" => Some("ja".to_owned()),
+            other => env(other),
+        };
+        assert!(
+            ProviderSettings::from_env(wrong)
+                .expect_err("refused")
+                .contains("KONVENT_OIDC_REQUIRE_ROLE")
+        );
         assert_eq!(ProviderSettings::from_env(|_| None), Ok(None));
     }
 }

@@ -13,6 +13,7 @@ use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use serde::Deserialize;
 
+use super::Keys;
 use crate::AppState;
 
 /// The event a logout token carries.
@@ -22,6 +23,8 @@ const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// How old (by `iat`) a logout token may be, and how far in the future.
 const MAX_AGE_SECS: i64 = 600;
 const SKEW_SECS: i64 = 60;
+/// The refusal of a token that no key of the provider verifies.
+const UNKNOWN_KEY: &str = "logout_token signature does not match a key of the provider";
 
 #[derive(Deserialize)]
 pub struct LogoutForm {
@@ -56,24 +59,33 @@ pub async fn backchannel_logout(
     let Ok(provider) = state.sso.provider(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let metadata = match state.sso.metadata(provider).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(provider = %id, error = %e, "oidc: back-channel logout without keys");
-            return (StatusCode::BAD_GATEWAY, [(CACHE_CONTROL, "no-store")]).into_response();
-        }
-    };
-    let claims = match validate(
-        &form.logout_token,
-        metadata.issuer().as_str(),
-        &provider.client_id,
-        metadata.jwks().keys(),
-        jiff::Timestamp::now().as_second(),
-    ) {
-        Ok(claims) => claims,
-        Err(message) => {
-            tracing::info!(provider = %id, reason = message, "oidc: logout token refused");
-            return bad(message);
+    let now = jiff::Timestamp::now().as_second();
+    let mut keys = Keys::Cached;
+    let claims = loop {
+        let metadata = match state.sso.metadata(provider, keys).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(provider = %id, error = %e, "oidc: back-channel logout without keys");
+                return (StatusCode::BAD_GATEWAY, [(CACHE_CONTROL, "no-store")]).into_response();
+            }
+        };
+        match validate(
+            &form.logout_token,
+            metadata.issuer().as_str(),
+            &provider.client_id,
+            metadata.jwks().keys(),
+            now,
+        ) {
+            Ok(claims) => break claims,
+            // Only a signature that no known key verifies is worth reading the keys
+            // again (the provider may have rotated them); every other refusal is final.
+            Err(message) if message == UNKNOWN_KEY && keys == Keys::Cached => {
+                keys = Keys::Unknown;
+            }
+            Err(message) => {
+                tracing::info!(provider = %id, reason = message, "oidc: logout token refused");
+                return bad(message);
+            }
         }
     };
     match state
@@ -156,7 +168,7 @@ pub fn validate(
         })
         .any(|k| k.verify_signature(&alg, message, &signature).is_ok());
     if !verified {
-        return Err("logout_token signature does not match a key of the provider");
+        return Err(UNKNOWN_KEY);
     }
     let claims: serde_json::Value =
         serde_json::from_slice(&decode(body)?).map_err(|_| "logout_token claims unreadable")?;

@@ -9,8 +9,9 @@
 pub mod config;
 mod logout;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::SET_COOKIE;
@@ -24,9 +25,9 @@ use openidconnect::core::{
     CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthenticationFlow, AuthorizationCode, Client, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken,
-    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
+    ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IdToken, IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, StandardErrorResponse,
     StandardTokenResponse,
 };
@@ -46,6 +47,13 @@ const FLOW_COOKIE: &str = "konvent_oidc";
 const FLOW_MINUTES: i64 = 10;
 /// Sign-ins in progress at once, from everybody: beyond, starting one waits.
 const MAX_OPEN_FLOWS: i64 = 10_000;
+/// How long a provider's discovery document and keys are used before they are read
+/// again.
+const DISCOVERY_TTL: Duration = Duration::from_secs(300);
+/// A token signed with a key konvent does not know makes it read the provider's keys
+/// again (they may have rotated), but not more often than this: forged tokens at the
+/// public logout endpoint must not turn konvent into a load on the provider.
+const MIN_REFRESH: Duration = Duration::from_secs(30);
 
 /// Every claim of the ID token that openidconnect does not read itself (`groups`,
 /// `realm_access`, `sid`, …).
@@ -90,12 +98,25 @@ type OidcClient = Client<
     EndpointMaybeSet,
 >;
 
-/// The configured providers and the HTTP client that talks to them.
+/// The configured providers, the HTTP client that talks to them and what their
+/// discovery said.
 pub struct Sso {
     providers: Vec<ProviderSettings>,
     /// The Content-Security-Policy of every page: forms may lead to these providers.
     pub csp: axum::http::HeaderValue,
     http: openidconnect::reqwest::Client,
+    /// Provider id → its discovery document (with the keys) and when it was read.
+    discovered: Mutex<HashMap<String, (Instant, ProviderMetadataWithLogout)>>,
+}
+
+/// Whether a cached discovery will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// The cached document while it is younger than [`DISCOVERY_TTL`].
+    Cached,
+    /// A signature did not verify with the cached keys: read them again unless they
+    /// were read less than [`MIN_REFRESH`] ago.
+    Unknown,
 }
 
 impl Sso {
@@ -118,6 +139,7 @@ impl Sso {
             csp: crate::layout::csp(&origins),
             providers: providers.to_vec(),
             http,
+            discovered: Mutex::new(HashMap::new()),
         }
     }
 
@@ -129,6 +151,14 @@ impl Sso {
             .collect()
     }
 
+    /// The label of a provider, or its id when it is no longer configured.
+    pub fn label_of(&self, id: &str) -> String {
+        self.providers
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| p.label.clone())
+    }
+
     fn provider(&self, id: &str) -> AppResult<&ProviderSettings> {
         self.providers
             .iter()
@@ -136,23 +166,47 @@ impl Sso {
             .ok_or(AppError::NotFound)
     }
 
-    /// Discovery from the issuer; the crate checks that the metadata names this issuer.
+    /// Discovery from the issuer, kept for [`DISCOVERY_TTL`]; the crate checks that the
+    /// metadata names this issuer and reads its key set.
     async fn metadata(
         &self,
         provider: &ProviderSettings,
+        keys: Keys,
     ) -> Result<ProviderMetadataWithLogout, String> {
+        let fresh_for = match keys {
+            Keys::Cached => DISCOVERY_TTL,
+            Keys::Unknown => MIN_REFRESH,
+        };
+        if let Some((at, metadata)) = self.cache().get(&provider.id)
+            && at.elapsed() < fresh_for
+        {
+            return Ok(metadata.clone());
+        }
         let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| e.to_string())?;
-        ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| error_chain(&e))?;
+        self.cache()
+            .insert(provider.id.clone(), (Instant::now(), metadata.clone()));
+        Ok(metadata)
+    }
+
+    fn cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, ProviderMetadataWithLogout)>> {
+        // The map holds plain data; a panic elsewhere cannot leave it half-written.
+        self.discovered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn client(
         &self,
         provider: &ProviderSettings,
         base: &str,
+        keys: Keys,
     ) -> Result<(OidcClient, ProviderMetadataWithLogout), String> {
-        let metadata = self.metadata(provider).await?;
+        let metadata = self.metadata(provider, keys).await?;
         let secret = (!provider.client_secret.is_empty())
             .then(|| ClientSecret::new(provider.client_secret.clone()));
         let redirect =
@@ -241,7 +295,7 @@ async fn begin(
         return Err(AppError::TooManyRequests);
     }
     let base = state.settings.public_base();
-    let client = match state.sso.client(provider, &base).await {
+    let client = match state.sso.client(provider, &base, Keys::Cached).await {
         Ok((client, _)) => client,
         Err(e) => {
             tracing::warn!(provider = %id, error = %e, "oidc: provider unreachable");
@@ -338,7 +392,7 @@ pub async fn callback(
         return refused(&ctx, &state, StatusCode::BAD_REQUEST, "oidc-state");
     };
     let base = state.settings.public_base();
-    let client = match state.sso.client(provider, &base).await {
+    let client = match state.sso.client(provider, &base, Keys::Cached).await {
         Ok((client, _)) => client,
         Err(e) => {
             tracing::warn!(provider = %id, error = %e, "oidc: provider unreachable");
@@ -369,8 +423,17 @@ pub async fn callback(
     let Some(id_token) = tokens.extra_fields().id_token() else {
         return refused(&ctx, &state, StatusCode::BAD_GATEWAY, "oidc-token-invalid");
     };
-    let verifier = client.id_token_verifier();
-    let claims = match id_token.claims(&verifier, &Nonce::new(flow.nonce.clone())) {
+    let nonce = Nonce::new(flow.nonce.clone());
+    let mut checked = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .cloned();
+    if let Err(ClaimsVerificationError::SignatureVerification(_)) = &checked
+        && let Ok((again, _)) = state.sso.client(provider, &base, Keys::Unknown).await
+    {
+        // The provider may have rotated its keys since they were read.
+        checked = id_token.claims(&again.id_token_verifier(), &nonce).cloned();
+    }
+    let claims = match &checked {
         Ok(claims) => claims,
         Err(e) => {
             // The error names the check that failed, never the token.
@@ -396,6 +459,16 @@ pub async fn callback(
         provider.grants_for(&config::claim_values(other, &provider.role_claim))
     };
     let subject = claims.subject().as_str().to_owned();
+    // A provider that may only bring people with a role: without one from the claims
+    // (and without one given in konvent to a linked account) nobody is signed in.
+    if provider.require_role
+        && grants.is_empty()
+        && flow.link_account.is_none()
+        && !state.store.oidc_has_konvent_grants(&id, &subject).await?
+    {
+        tracing::info!(provider = %id, "oidc: no role for this konvent");
+        return refused(&ctx, &state, StatusCode::FORBIDDEN, "oidc-no-role");
+    }
     let person = OidcPerson {
         provider: id.clone(),
         subject: subject.clone(),
@@ -413,7 +486,7 @@ pub async fn callback(
     state.live.account_changed(account);
     let sid = other.get("sid").and_then(|s| s.as_str()).map(str::to_owned);
     let hours = u64::from(state.settings.session_hours);
-    let token = state
+    let started = state
         .store
         .sign_in_through_provider(
             account,
@@ -425,7 +498,14 @@ pub async fn callback(
                 id_token: id_token.to_string(),
             },
         )
-        .await?;
+        .await;
+    let token = match started {
+        Ok(token) => token,
+        Err(konvent_store::StoreError::AccountDisabled) => {
+            return refused(&ctx, &state, StatusCode::FORBIDDEN, "account-disabled");
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut response = Redirect::to(&flow.next_path).into_response();
     let secure = state.settings.secure_cookies;
     let headers = response.headers_mut();
@@ -442,7 +522,7 @@ pub async fn callback(
 /// `None` when the provider has none or cannot be reached (konvent's session ends anyway).
 pub async fn end_session_url(state: &AppState, session: &OidcSession) -> Option<String> {
     let provider = state.sso.provider(&session.provider).ok()?;
-    let metadata = match state.sso.metadata(provider).await {
+    let metadata = match state.sso.metadata(provider, Keys::Cached).await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(provider = %provider.id, error = %e, "oidc: no logout at the provider");

@@ -278,3 +278,101 @@ async fn signing_in_with_a_password_works_and_failures_are_rate_limited() {
         .await;
     assert_eq!(response.headers()["location"], "/");
 }
+
+#[tokio::test]
+async fn a_disabled_account_cannot_sign_in_its_sessions_and_sockets_end_and_enabling_restores_it() {
+    let app = spawn_app().await;
+    let token = link(
+        &app,
+        TokenPurpose::Invitation,
+        "gesperrt@example.org",
+        Some(&grant(Role::Member)),
+        SignedDuration::from_hours(1),
+    )
+    .await;
+    let hash = konvent_store::password::hash("richtiges-passwort").expect("hash");
+    let id = app
+        .store
+        .redeem_invitation(&token, "Gesperrte Person", &hash)
+        .await
+        .expect("account");
+    let event = app
+        .store
+        .event(konvent_core::demo::KONVENT_SLUG)
+        .await
+        .expect("event");
+    app.store
+        .add_to_event(event.id, id, konvent_store::EventRole::Participant)
+        .await
+        .expect("participant");
+    let session = app
+        .store
+        .sign_in(id, SignedDuration::from_hours(1))
+        .await
+        .expect("session");
+    let person = User {
+        client: app.visitor().client,
+        cookie: format!("konvent_csrf={CSRF}; konvent_session={session}"),
+        base: app.address.clone(),
+    };
+    assert!(text(&person.get_text("/").await.1).contains("Angemeldet als"));
+    let mut socket = crate::live::connect(&app, &crate::live::cookie(&session), "").await;
+
+    let admin = app.admin().await;
+    let path = format!("/admin/konten/{id}/sperren");
+    // An admin cannot disable their own account; a wrong value is a bad request.
+    let own = app.account_id("admin@test.example").await;
+    let refused = admin
+        .post(
+            &format!("/admin/konten/{own}/sperren"),
+            &[("gesperrt", "1")],
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(admin.post(&path, &[("gesperrt", "ja")]).await.status(), 400);
+    // Nobody else may disable anybody.
+    assert_eq!(person.post(&path, &[("gesperrt", "1")]).await.status(), 403);
+
+    assert_eq!(admin.post(&path, &[("gesperrt", "1")]).await.status(), 303);
+    let (_, page) = admin.get_text("/admin/konten").await;
+    assert!(text(&page).contains("Gesperrt"), "{}", text(&page));
+    // The open session and its live socket end at once.
+    assert!(!text(&person.get_text("/").await.1).contains("Angemeldet als"));
+    let close = socket.until(|f| f["t"] == "close").await;
+    assert_eq!(close["code"], 4001, "{close}");
+    // Neither the password nor a new session lets it in, and it says why.
+    let visitor = app.visitor();
+    let sign_in = [
+        ("email", "gesperrt@example.org"),
+        ("password", "richtiges-passwort"),
+    ];
+    let response = visitor.post("/anmelden", &sign_in).await;
+    assert_eq!(response.status(), 403);
+    assert!(session_cookie(&response).is_none());
+    assert!(text(&response.text().await.expect("body")).contains("Konto ist gesperrt"));
+    assert!(matches!(
+        app.store.sign_in(id, SignedDuration::from_hours(1)).await,
+        Err(konvent_store::StoreError::AccountDisabled)
+    ));
+
+    // Enabled again, the password works as before.
+    assert_eq!(admin.post(&path, &[("gesperrt", "0")]).await.status(), 303);
+    let response = visitor.post("/anmelden", &sign_in).await;
+    assert_eq!(response.status(), 303);
+    assert!(session_cookie(&response).is_some());
+    let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.dir.join("konvent.db").display()))
+        .await
+        .expect("db");
+    let actions: Vec<(String,)> = sqlx::query_as(
+        "SELECT action FROM audit_log WHERE entity = 'account' AND entity_id = ? ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&db)
+    .await
+    .expect("audit");
+    let actions: Vec<&str> = actions.iter().map(|(a,)| a.as_str()).collect();
+    assert!(
+        actions.ends_with(&["account_disabled", "account_enabled"]),
+        "{actions:?}"
+    );
+}

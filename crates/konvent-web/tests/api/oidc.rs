@@ -11,7 +11,7 @@ use konvent_web::oidc::ProviderSettings;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 
-use crate::helpers::{CSRF, TestApp, spawn_app_at};
+use crate::helpers::{CSRF, TestApp, spawn_app_at, text};
 
 /// The running provider; stopped when dropped.
 struct Provider {
@@ -112,19 +112,30 @@ fn provider_settings(issuer: &str) -> ProviderSettings {
         ],
         role_claim: "groups".into(),
         roles,
+        require_role: false,
     }
 }
 
 /// konvent with the provider configured, and the provider running.
 async fn setup(test: &str) -> Option<(TestApp, Provider)> {
+    setup_with(test, |_| {}).await
+}
+
+/// Like [`setup`], with konvent's provider settings changed by `change`.
+async fn setup_with(
+    test: &str,
+    change: impl FnOnce(&mut ProviderSettings),
+) -> Option<(TestApp, Provider)> {
     if !provider_available(test) {
         return None;
     }
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
+    let mut settings = provider_settings(&issuer);
+    change(&mut settings);
     let app = spawn_app_at(|s, address| {
         s.public_url = address.to_owned();
-        s.oidc = vec![provider_settings(&issuer)];
+        s.oidc = vec![settings];
     })
     .await;
     let provider = start_provider(port, &app.address);
@@ -496,15 +507,41 @@ async fn an_expired_id_token_is_refused() {
 }
 
 #[tokio::test]
+async fn an_id_token_for_another_client_is_refused() {
+    let Some((app, provider)) = setup("oidc foreign audience").await else {
+        return;
+    };
+    // The provider re-signs its ID tokens with its own key: naming konvent, the token
+    // is taken (so the re-signing itself is sound)…
+    control(&provider, "audience=konvent").await;
+    let taken = Browser::new().sign_in(&app, "anna").await;
+    assert_eq!(taken.status(), StatusCode::SEE_OTHER);
+    // …naming another client, it is refused and nobody is signed in or created.
+    let before = account_count(&app).await;
+    control(&provider, "audience=andere-anwendung").await;
+    let response = Browser::new().sign_in(&app, "bert").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::BAD_REQUEST,
+        "Sicherheitsprüfung nicht bestanden",
+        before,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_id_token_signed_with_an_unknown_key_is_refused() {
     let Some((app, provider)) = setup("oidc unknown key").await else {
         return;
     };
     let before = account_count(&app).await;
+    // The provider publishes a key the tokens are not signed with, from before konvent
+    // first reads its keys; reading them again at the failed signature changes nothing.
+    control(&provider, "jwks=foreign").await;
     let browser = Browser::new();
     let auth = browser.start(&app).await;
     let callback = browser.at_provider(&auth, "anna").await;
-    control(&provider, "jwks=foreign").await;
     let response = browser.back(&callback).await;
     assert_refused(
         &app,
@@ -593,6 +630,9 @@ async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_
             .status()
     };
     assert_eq!(with_first().await, StatusCode::OK);
+    // The first session has a live socket open in the event.
+    let mut socket =
+        crate::live::connect(&app, &crate::live::cookie(&first_session), "?room=plenum").await;
 
     // A forged logout token changes nothing.
     let forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5hIn0.";
@@ -658,6 +698,9 @@ async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_
         StatusCode::OK,
         "the other session ended"
     );
+    // …and its live socket closed as signed out.
+    let close = socket.until(|f| f["t"] == "close").await;
+    assert_eq!(close["code"], 4001, "{close}");
 }
 
 /// An account with a password, invited with `role`.
@@ -838,4 +881,123 @@ fn session_cookie(response: &reqwest::Response) -> String {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned()
+}
+
+#[tokio::test]
+async fn a_provider_that_requires_a_role_lets_in_only_people_with_one() {
+    let Some((app, provider)) = setup_with("oidc require role", |p| p.require_role = true).await
+    else {
+        return;
+    };
+    // Bert's groups map to nothing here: refused, and no account is left behind.
+    control(&provider, "person=bert&groups=kantine").await;
+    let before = account_count(&app).await;
+    let response = Browser::new().sign_in(&app, "bert").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::FORBIDDEN,
+        "keine Rolle für dieses konvent",
+        before,
+    )
+    .await;
+    // With a mapped group he is let in…
+    control(&provider, "person=bert&groups=it-plr-mitglied").await;
+    assert_eq!(
+        Browser::new().sign_in(&app, "bert").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // …and a role given in konvent keeps him in when the provider's group goes.
+    let id = app.account_id("bert@land.example").await;
+    app.store
+        .add_grant(
+            &konvent_store::Actor::system("Test"),
+            id,
+            &crate::helpers::grant(Role::Participant),
+        )
+        .await
+        .expect("grant");
+    control(&provider, "person=bert&groups=kantine").await;
+    assert_eq!(
+        Browser::new().sign_in(&app, "bert").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn an_admin_allows_an_existing_account_to_be_linked_and_can_disable_it() {
+    let Some((app, _provider)) = setup("oidc admin link").await else {
+        return;
+    };
+    with_password(&app, "bert@land.example", Role::Participant).await;
+    let id = app.account_id("bert@land.example").await;
+    let admin = app.admin().await;
+    let participant = app.user(Role::Participant).await;
+    let before = account_count(&app).await;
+    assert_eq!(
+        Browser::new().sign_in(&app, "bert").await.status(),
+        StatusCode::CONFLICT
+    );
+
+    let path = format!("/admin/konten/{id}/verbinden");
+    assert_eq!(
+        admin
+            .post(&path, &[("provider", "unbekannt")])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        participant
+            .post(&path, &[("provider", "test")])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        admin.post(&path, &[("provider", "test")]).await.status(),
+        303
+    );
+    let (_, page) = admin.get_text("/admin/konten").await;
+    assert!(
+        text(&page).contains("Verbindung mit Testportal bei der nächsten Anmeldung erlaubt"),
+        "{}",
+        text(&page)
+    );
+
+    // Bert's next sign-in at the provider (with his verified address) links the account.
+    assert_eq!(
+        Browser::new().sign_in(&app, "bert").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(account_count(&app).await, before, "linked, not created");
+    let (_, page) = admin.get_text("/admin/konten").await;
+    let page = text(&page);
+    assert!(page.contains("Meldet sich an über Testportal"), "{page}");
+    assert!(
+        page.contains("vom Anmeldedienst Testportal"),
+        "the provider's grant is marked: {page}"
+    );
+    assert!(
+        !page.contains("bei der nächsten Anmeldung erlaubt"),
+        "used once"
+    );
+
+    // Disabled, the provider no longer signs him in, and he is told why.
+    assert_eq!(
+        admin
+            .post(&format!("/admin/konten/{id}/sperren"), &[("gesperrt", "1")])
+            .await
+            .status(),
+        303
+    );
+    let refused = Browser::new().sign_in(&app, "bert").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("Konto ist gesperrt")
+    );
 }
