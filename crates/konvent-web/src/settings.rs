@@ -133,10 +133,98 @@ impl Default for Settings {
     }
 }
 
+/// A flat `oidc_*` value as its `KONVENT_OIDC_*` text: strings as they are, a list
+/// of scopes joined by spaces, a table of roles as `value=grant;…`, a flag as
+/// `true`/`false`; anything else as TOML text, which the provider's check refuses.
+fn flat_value(value: &toml::Value) -> Option<String> {
+    Some(match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(" "),
+        toml::Value::Table(roles) => roles
+            .iter()
+            .flat_map(|(claim, grants)| {
+                let grants: Vec<String> = match grants {
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|g| g.as_str().map_or_else(|| g.to_string(), str::to_owned))
+                        .collect(),
+                    other => vec![
+                        other
+                            .as_str()
+                            .map_or_else(|| other.to_string(), str::to_owned),
+                    ],
+                };
+                grants.into_iter().map(move |g| format!("{claim}={g}"))
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => other.to_string(),
+    })
+}
+
 impl Settings {
-    /// Defaults overridden by a TOML document.
+    /// Defaults overridden by a TOML document. One single sign-on provider may also be
+    /// written with the flat keys `oidc_issuer`, `oidc_client_id`, `oidc_client_secret`,
+    /// `oidc_label`, `oidc_id`, `oidc_scopes`, `oidc_role_claim`, `oidc_roles` and
+    /// `oidc_require_role` (as with `KONVENT_OIDC_*`); it joins the `[[oidc]]` tables,
+    /// replacing one of the same id.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+        let mut table: toml::Table = text.parse()?;
+        let flat: Vec<String> = table
+            .keys()
+            .filter(|k| k.starts_with("oidc_"))
+            .cloned()
+            .collect();
+        if flat.is_empty() {
+            // The document as it is, so that errors name their line.
+            return toml::from_str(text);
+        }
+        let mut keys = toml::Table::new();
+        for key in flat {
+            if let Some(value) = table.remove(&key) {
+                keys.insert(key, value);
+            }
+        }
+        let mut settings: Self = toml::Value::Table(table).try_into()?;
+        let provider = crate::oidc::ProviderSettings::from_env(|var| {
+            let key = var.strip_prefix("KONVENT_")?.to_ascii_lowercase();
+            flat_value(keys.get(&key)?)
+        })
+        .map_err(<toml::de::Error as serde::de::Error>::custom)?;
+        let known = [
+            "oidc_issuer",
+            "oidc_client_id",
+            "oidc_client_secret",
+            "oidc_label",
+            "oidc_id",
+            "oidc_scopes",
+            "oidc_role_claim",
+            "oidc_roles",
+            "oidc_require_role",
+        ];
+        if let Some(unknown) = keys.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(serde::de::Error::custom(format!(
+                "unknown key `{unknown}` (the flat single sign-on keys are {})",
+                known.join(", ")
+            )));
+        }
+        match provider {
+            Some(provider) => {
+                settings.oidc.retain(|p| p.id != provider.id);
+                settings.oidc.push(provider);
+            }
+            None => {
+                return Err(serde::de::Error::custom(
+                    "the flat single sign-on keys need oidc_issuer",
+                ));
+            }
+        }
+        Ok(settings)
     }
 
     /// The base URL for links, without a trailing slash. A server listening on every
@@ -311,6 +399,49 @@ mod tests {
         assert_eq!(retention.len(), 5);
         let legal = table["legal"].as_table().expect("[legal] is a table");
         assert_eq!(legal.len(), 19);
+    }
+
+    #[test]
+    fn one_provider_may_be_written_with_the_flat_oidc_keys() {
+        let text = r#"
+            session_hours = 9
+            oidc_issuer = "https://sso.land.example/realms/konvent"
+            oidc_client_id = "konvent"
+            oidc_client_secret = "geheim"
+            oidc_label = "Landesportal"
+            oidc_scopes = ["openid", "email", "groups"]
+            oidc_role_claim = "groups"
+            oidc_roles = { "konvent-admin" = ["admin"], "dmk" = "spokesperson conference:DMK" }
+            oidc_require_role = true
+        "#;
+        let settings = Settings::from_toml(text).expect("parses");
+        assert_eq!(settings.session_hours, 9);
+        let [p] = settings.oidc.as_slice() else {
+            panic!("one provider: {:?}", settings.oidc);
+        };
+        assert_eq!(p.id, "sso");
+        assert_eq!(p.label, "Landesportal");
+        assert_eq!(p.client_secret, "geheim");
+        assert_eq!(p.scopes, ["openid", "email", "groups"]);
+        assert_eq!(p.roles["konvent-admin"], ["admin"]);
+        assert_eq!(p.roles["dmk"], ["spokesperson conference:DMK"]);
+        assert!(p.require_role);
+        assert_eq!(p.check(), Ok(()));
+        // A misspelt flat key, or flat keys without an issuer, are refused by name.
+        let typo =
+            Settings::from_toml("oidc_issuer = \"https://x.example\"\noidc_clientid = \"k\"");
+        assert!(
+            typo.expect_err("refused")
+                .to_string()
+                .contains("oidc_clientid")
+        );
+        let no_issuer = Settings::from_toml("oidc_client_id = \"k\"");
+        assert!(
+            no_issuer
+                .expect_err("refused")
+                .to_string()
+                .contains("oidc_issuer")
+        );
     }
 
     #[test]
