@@ -10,6 +10,7 @@ mod audit;
 mod cooperation;
 mod council;
 pub mod demo;
+mod deletion;
 mod directory;
 mod error;
 mod events;
@@ -42,6 +43,7 @@ pub use cooperation::{Concern, Duty, DutyResolution, Workshop, WorkshopQuestion}
 pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };
+pub use deletion::{Deleted, DeletionRequest, pseudonym};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,

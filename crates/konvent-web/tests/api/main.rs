@@ -6,6 +6,7 @@ mod authz;
 mod bulk_invitations;
 mod cafe;
 mod cooperation;
+mod deletion;
 mod council;
 mod directory;
 mod edge;
