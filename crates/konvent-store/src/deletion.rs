@@ -345,11 +345,13 @@ impl Store {
         .await?;
         if namesakes == 0 {
             for (table, column) in NAMED_ONLY {
-                sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2"))
-                    .bind(&pseudonym)
-                    .bind(&name)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(&format!(
+                    "UPDATE {table} SET {column} = $1 WHERE {column} = $2"
+                ))
+                .bind(&pseudonym)
+                .bind(&name)
+                .execute(&mut *tx)
+                .await?;
             }
         }
 

@@ -3251,15 +3251,36 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
         .expect("account");
     let other = Who::new(other_id, "Bleibt Hier");
     store
-        .post_chat(event.id, "plenum", &me, None, "bleibende Zeile", "bleibende Zeile")
+        .post_chat(
+            event.id,
+            "plenum",
+            &me,
+            None,
+            "bleibende Zeile",
+            "bleibende Zeile",
+        )
         .await
         .expect("chat");
     store
-        .post_chat(event.id, "plenum", &other, None, "Danke, Erika Vergessenwerden!", "x")
+        .post_chat(
+            event.id,
+            "plenum",
+            &other,
+            None,
+            "Danke, Erika Vergessenwerden!",
+            "x",
+        )
         .await
         .expect("chat");
     store
-        .direct_message(event.id, &me, None, None, "geheime Nachricht", "geheime Nachricht")
+        .direct_message(
+            event.id,
+            &me,
+            None,
+            None,
+            "geheime Nachricht",
+            "geheime Nachricht",
+        )
         .await
         .expect("dm");
     let rounds = store.rounds(event.id).await.expect("rounds");
@@ -3280,7 +3301,11 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
         .await
         .expect("session");
     store
-        .add_grant(&Actor::account(id, name), other_id, &Grant::new(Role::Member, Scope::Global).expect("grant"))
+        .add_grant(
+            &Actor::account(id, name),
+            other_id,
+            &Grant::new(Role::Member, Scope::Global).expect("grant"),
+        )
         .await
         .expect("an audit entry naming the person");
 
@@ -3302,7 +3327,10 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
         store.signed_in(&session).await.expect("session").is_none(),
         "{backend}: the session is gone"
     );
-    assert!(!store.has_account(email).await.expect("lookup"), "{backend}");
+    assert!(
+        !store.has_account(email).await.expect("lookup"),
+        "{backend}"
+    );
 
     // The name and the address are nowhere in the database.
     let texts = every_text(url).await;
@@ -3313,7 +3341,12 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
     assert!(found.is_empty(), "{backend}: still there: {found:#?}");
     // The content stays, under the pseudonym; the direct message is gone.
     let all = texts.join("\n");
-    for kept in ["bleibende Zeile", "bleibender Impuls", "bleibender Pin", "bleibende Frage"] {
+    for kept in [
+        "bleibende Zeile",
+        "bleibender Impuls",
+        "bleibender Pin",
+        "bleibende Frage",
+    ] {
         assert!(all.contains(kept), "{backend}: {kept} stays");
     }
     assert!(!all.contains("geheime Nachricht"), "{backend}");
@@ -3343,11 +3376,18 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
         .expect("account");
     for section in &data {
         if section.name != "account" {
-            assert!(section.rows.is_empty(), "{backend}: {} is empty", section.name);
+            assert!(
+                section.rows.is_empty(),
+                "{backend}: {} is empty",
+                section.name
+            );
         }
     }
     store.request_deletion(fresh).await.expect("request");
-    let again = store.delete_account(&office(), fresh).await.expect("deleted");
+    let again = store
+        .delete_account(&office(), fresh)
+        .await
+        .expect("deleted");
     assert_eq!(again.pseudonym, "Gelöschte Person 2", "{backend}");
     assert!(matches!(
         store.request_deletion(fresh).await,

@@ -1390,3 +1390,4 @@ legal-deletions-since = Beantragt am
 legal-deletions-action = Bestätigen
 legal-deletions-confirm-for = Konto von { $name } löschen
 legal-data-deletion-request = Antrag auf Löschung
+legal-deletions-not-own = Das eigene Konto löscht eine andere Person mit Administrationsrolle.

@@ -1390,3 +1390,4 @@ legal-deletions-since = Requested on
 legal-deletions-action = Confirm
 legal-deletions-confirm-for = Delete the account of { $name }
 legal-data-deletion-request = Request for deletion
+legal-deletions-not-own = Another person with the admin role deletes your own account.

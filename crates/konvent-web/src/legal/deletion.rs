@@ -3,7 +3,7 @@
 //! stays, and why, and asks for a confirmation); an admin sees the open requests on
 //! `/admin/loeschantraege` and confirms each. The deletion itself is one transaction
 //! ([`konvent_store::Store::delete_account`]); after it, the account's open sockets
-//! close (its sessions are gone with it, so they cannot come back).
+//! on this node close (its sessions are gone with it, so they cannot come back).
 
 use askama::Template;
 use axum::extract::State;
@@ -129,8 +129,16 @@ pub async fn confirm(
     CsrfForm(_): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
     admin_only(&ctx)?;
+    // The last admin must not lock the office out: another admin confirms.
+    if ctx.signed_in()?.user_id == id {
+        return Err(AppError::Conflict(ctx.tr().get("legal-deletions-not-own")));
+    }
     let deleted = state.store.delete_account(&ctx.actor()?, id).await?;
     state.live.signed_out(id);
+    // Cached rooms name their moderators: read them again.
+    for event in state.store.events().await? {
+        state.live.invalidate(&event.slug);
+    }
     tracing::info!(account = id, pseudonym = %deleted.pseudonym, "account deleted on request");
     Ok(Redirect::to("/admin/loeschantraege").into_response())
 }

@@ -39,8 +39,16 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
     // Erika takes part: a chat line, a message to the help desk, a question (through
     // the plain forms), an impulse and a pin.
     for form in [
-        vec![("t", "chat"), ("room", "plenum"), ("text", "DELzeile bleibt")],
-        vec![("t", "dm"), ("to", "helpdesk"), ("text", "DELnachricht geht")],
+        vec![
+            ("t", "chat"),
+            ("room", "plenum"),
+            ("text", "DELzeile bleibt"),
+        ],
+        vec![
+            ("t", "dm"),
+            ("to", "helpdesk"),
+            ("text", "DELnachricht geht"),
+        ],
         vec![("t", "ask"), ("text", "DELfrage bleibt")],
     ] {
         let r = erika.post(&format!("{EVENT}/aktion"), &form).await;
@@ -77,7 +85,10 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
     assert!(page.contains("/konto/loeschen"));
     let (status, page) = erika.get_text("/konto/loeschen").await;
     assert_eq!(status, 200);
-    assert!(text(&page).contains("Gelöschte Person"), "the page explains");
+    assert!(
+        text(&page).contains("Gelöschte Person"),
+        "the page explains"
+    );
     let r = erika.post("/konto/loeschen", &[]).await;
     assert_eq!(r.status().as_u16(), 422, "not without the confirmation");
     assert!(
@@ -146,7 +157,11 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
         .map(|r| r.slug)
         .collect();
     let mut everything = Vec::new();
-    for (who, user) in [("admin", &admin), ("organizer", &organizer), ("participant", &other)] {
+    for (who, user) in [
+        ("admin", &admin),
+        ("organizer", &organizer),
+        ("participant", &other),
+    ] {
         let mut corpus = crawl(user, &starts()).await;
         corpus.extend(api(user).await);
         corpus.extend(oparl(user).await);
@@ -202,4 +217,14 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
             assert!(section.rows.is_empty(), "{} starts empty", section.name);
         }
     }
+
+    // An admin's own request waits for another admin.
+    let admin_id = app.account_id("admin@test.example").await;
+    let r = admin.post("/konto/loeschen", &[("confirm", "ja")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = admin
+        .post(&format!("/admin/loeschantraege/{admin_id}/loeschen"), &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(app.store.principal(admin_id).await.expect("db").is_some());
 }

@@ -637,7 +637,12 @@ async fn plant(app: &TestApp) {
         .expect("chat line");
     let rounds = app.store.rounds(event.id).await.expect("rounds");
     app.store
-        .add_impulse(rounds[0].tables[0].id, &deleted, "Ein bleibender Impuls", None)
+        .add_impulse(
+            rounds[0].tables[0].id,
+            &deleted,
+            "Ein bleibender Impuls",
+            None,
+        )
         .await
         .expect("impulse");
     app.store

@@ -597,7 +597,9 @@ async fn a_demo_servers_retention_run_leaves_the_chat_and_feedback_written_in_it
         .await
         .expect("chat");
     assert!(
-        lines.iter().any(|l| l.data.to_string().contains("DEMOzeile")),
+        lines
+            .iter()
+            .any(|l| l.data.to_string().contains("DEMOzeile")),
         "the demo chat stays"
     );
 }
