@@ -43,6 +43,9 @@ describe('legal pages and the barrier report form', () => {
   const sessions = [];
   let server;
   let browser;
+  // The admin signed in by the test before the deletion request (the demo's sign-in
+  // link works once).
+  let admin;
   serverAndBrowser(sessions, (s, b) => {
     server = s;
     browser = b;
@@ -118,6 +121,7 @@ describe('legal pages and the barrier report form', () => {
   it('the admin reads "Meine Daten" and the retention page, both axe-clean', { timeout: 120_000 }, async () => {
     const s = await openSession(browser, server);
     sessions.push(s);
+    admin = s;
     const { page } = s;
     await s.visit(server.signInLink);
     await s.load(() => page.getByRole('button', { name: 'Anmelden', exact: true }).click());
@@ -132,5 +136,26 @@ describe('legal pages and the barrier report form', () => {
     await s.load(() => page.getByRole('link', { name: 'Aufbewahrung', exact: true }).click());
     assert.equal(new URL(page.url()).pathname, '/admin/aufbewahrung');
     assert.ok((await page.getByRole('table').innerText()).includes('180'));
+  });
+  it('a person asks for the deletion of their account with a confirmation, and the admins see the request; axe-clean', { timeout: 120_000 }, async () => {
+    const s = admin;
+    const { page } = s;
+    await s.visit('/konto/daten');
+    await s.load(() => page.getByRole('link', { name: 'Löschung meines Kontos beantragen' }).click());
+    assert.equal(new URL(page.url()).pathname, '/konto/loeschen');
+    assert.ok((await page.getByRole('main').innerText()).includes('Gelöschte Person'));
+    // Without the confirmation: the message stands beside the box.
+    await s.load(() => page.getByRole('button', { name: 'Löschung beantragen' }).click(), {
+      allowStatus: (status) => status === 422,
+    });
+    const box = page.getByRole('checkbox', { name: 'Ja, mein Konto soll gelöscht werden.' });
+    assert.equal(await box.getAttribute('aria-invalid'), 'true');
+    await box.check();
+    await s.load(() => page.getByRole('button', { name: 'Löschung beantragen' }).click());
+    assert.equal(await page.getByText(/liegt der Administration vor/).count(), 1);
+    await s.visit('/admin/loeschantraege');
+    const table = await page.getByRole('table').innerText();
+    assert.ok(table.includes('@'), 'the request is listed with its address');
+    assert.equal(await page.getByRole('button', { name: /^Konto von .+ löschen$/ }).count(), 1);
   });
 });

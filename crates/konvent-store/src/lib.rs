@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod cooperation;
 mod council;
+mod deletion;
 pub mod demo;
 mod directory;
 mod error;
@@ -42,6 +43,7 @@ pub use cooperation::{Concern, Duty, DutyResolution, Workshop, WorkshopQuestion}
 pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };
+pub use deletion::{Deleted, DeletionRequest, pseudonym};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,

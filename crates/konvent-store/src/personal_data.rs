@@ -178,6 +178,11 @@ const SECTIONS: &[(&str, Key, &str)] = &[
         "SELECT language, modified_at FROM mail_preferences WHERE account_id = $1",
     ),
     (
+        "deletion_request",
+        Key::Account,
+        "SELECT requested_at FROM deletion_requests WHERE account_id = $1",
+    ),
+    (
         "notification_opt_outs",
         Key::Account,
         "SELECT kind FROM notification_opt_outs WHERE account_id = $1",

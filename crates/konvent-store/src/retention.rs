@@ -2,11 +2,17 @@
 //! the run is recorded. Periods are in days; 0 removes everything of its kind that is
 //! over (an ended event's chat, a sent mail) at once.
 //!
-//! - chat lines and direct messages of an event: counted from the event's end; the
-//!   live log keeps its other entries (hands, impulses, pins, questions live on as
-//!   content of the event and the strategy process);
+//! - chat lines and direct messages of an event: counted from the event's end, or from
+//!   when the line was written if that is later; the live log keeps its other entries
+//!   (hands, impulses, pins, questions live on as content of the event and the
+//!   strategy process);
 //! - feedback: the anonymous answers and the record of who answered, from the event's
-//!   end;
+//!   end, or from when the event was set up in konvent if that is later (the answers
+//!   carry no time, by design);
+//!
+//! The "if later" keeps what is written in an event set up after it took place for its
+//! whole period: above all the demo, whose event is dated on the seed's day in 2025,
+//! so a demo server keeps its demo content instead of losing it at the first run.
 //! - sign-in records: failed sign-ins and remembered devices from when they were seen,
 //!   sessions and single-use links from when they expired;
 //! - mails: sent or failed mails from when they were last touched; queued mails stay.
@@ -49,7 +55,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let chat = cutoff(now, periods.chat_days);
         let chat_lines = sqlx::query(
-            "DELETE FROM live_log WHERE kind IN ('chat', 'dm') AND event_id IN \
+            "DELETE FROM live_log WHERE kind IN ('chat', 'dm') AND at <= $1 AND event_id IN \
              (SELECT id FROM events WHERE ends_at <= $1)",
         )
         .bind(chat)
@@ -61,9 +67,9 @@ impl Store {
         let mut feedback = 0;
         for sql in [
             "DELETE FROM feedback_answers WHERE event_id IN \
-             (SELECT id FROM events WHERE ends_at <= $1)",
+             (SELECT id FROM events WHERE ends_at <= $1 AND created_at <= $1)",
             "DELETE FROM feedback_given WHERE event_id IN \
-             (SELECT id FROM events WHERE ends_at <= $1)",
+             (SELECT id FROM events WHERE ends_at <= $1 AND created_at <= $1)",
         ] {
             feedback += sqlx::query(sql)
                 .bind(feedback_cut)

@@ -29,6 +29,15 @@ pub fn router(state: AppState) -> Router {
         .route("/konto/daten", get(legal::export::page))
         .route("/konto/daten.json", get(legal::export::json))
         .route("/admin/aufbewahrung", get(legal::retention::page))
+        .route(
+            "/konto/loeschen",
+            get(legal::deletion::page).post(legal::deletion::request),
+        )
+        .route("/admin/loeschantraege", get(legal::deletion::list))
+        .route(
+            "/admin/loeschantraege/{id}/loeschen",
+            post(legal::deletion::confirm),
+        )
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
         .route("/konvent/{event}", get(events::lobby))

@@ -4,6 +4,7 @@
 //! is public and linked from every page's footer; its facts come from `[legal]` in
 //! `konvent.toml` ([`LegalSettings`]).
 
+pub mod deletion;
 pub mod export;
 pub mod feedback;
 pub mod retention;

@@ -60,8 +60,9 @@ impl RetentionSettings {
 }
 
 /// The job runs daily; its first run waits [`FIRST_RUN`] after the start, so that a
-/// server started for a test or a demo (whose event lies in the past) keeps what it is
-/// shown with for a while, and a node restarted every day still runs it.
+/// node restarted every day still runs it. A demo server keeps what is written in it:
+/// a chat line's period counts from when it was written if that is after its event's
+/// end (the demo's event is dated 2025).
 const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 const FIRST_RUN: Duration = Duration::from_secs(10 * 60);
 

@@ -557,3 +557,49 @@ async fn admins_see_the_retention_periods_and_the_last_run_and_the_privacy_notic
         "{privacy}"
     );
 }
+
+#[tokio::test]
+async fn a_demo_servers_retention_run_leaves_the_chat_and_feedback_written_in_it_in_place() {
+    // Every test app is a demo server: its event is dated on the seed's day in 2025.
+    let app = spawn_app().await;
+    let event = app
+        .store
+        .event(konvent_core::demo::KONVENT_SLUG)
+        .await
+        .expect("event");
+    assert!(
+        event.ends_at < jiff::Timestamp::now(),
+        "the demo event is over"
+    );
+    let _participant = app.user(Role::Participant).await;
+    let me = konvent_store::Who::new(
+        app.account_id("participant@test.example").await,
+        "Demo-Gast",
+    );
+    app.store
+        .post_chat(event.id, "plenum", &me, None, "DEMOzeile", "DEMOzeile")
+        .await
+        .expect("chat");
+    app.store
+        .submit_feedback(event.id, me.id, 5, Some("DEMOfeedback"))
+        .await
+        .expect("feedback");
+    let periods = konvent_web::legal::RetentionSettings::default().periods();
+    let run = app
+        .store
+        .apply_retention(jiff::Timestamp::now(), &periods)
+        .await
+        .expect("run");
+    assert_eq!((run.chat_lines, run.feedback), (0, 0));
+    let lines = app
+        .store
+        .live_recent(event.id, Some("plenum"), "chat", 50)
+        .await
+        .expect("chat");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.data.to_string().contains("DEMOzeile")),
+        "the demo chat stays"
+    );
+}

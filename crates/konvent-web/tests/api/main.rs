@@ -7,6 +7,7 @@ mod bulk_invitations;
 mod cafe;
 mod cooperation;
 mod council;
+mod deletion;
 mod directory;
 mod edge;
 mod helpers;
