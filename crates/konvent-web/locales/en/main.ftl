@@ -1377,6 +1377,7 @@ account-link-allow = Allow linking with
 account-link-submit = Allow
 account-link-pending = Linking with { $provider } allowed at the next sign-in.
 account-link-withdraw = Withdraw
+
 ## Deletion of one's account (Art. 17 GDPR, issue 21, h-privacy)
 legal-deletion-link = Ask for the deletion of my account
 legal-deletion-title = Have my account deleted
