@@ -461,8 +461,9 @@ impl Store {
         Ok(row.and_then(|(o,)| o))
     }
 
-    /// All accounts, by name, each with its grants (and which provider gave them) and
-    /// the providers it signs in with.
+    /// All accounts but deleted ones (Art. 17: only their pseudonym row is left), by
+    /// name, each with its grants (and which provider gave them) and the providers it
+    /// signs in with.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         type Row = (
             i64,
@@ -475,7 +476,7 @@ impl Store {
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, email, display_name, organisation, password_hash, disabled_at, \
-             link_provider FROM accounts ORDER BY display_name, id",
+             link_provider FROM accounts WHERE deleted_at IS NULL ORDER BY display_name, id",
         )
         .fetch_all(&self.pool)
         .await?;
