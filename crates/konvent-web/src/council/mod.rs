@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod invitations;
 mod reports;
 mod resolutions;
+pub mod attendance;
 pub mod votes;
 pub mod votes_live;
 pub mod written;
