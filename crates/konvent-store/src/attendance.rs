@@ -178,12 +178,11 @@ impl Store {
         let (seat, conference) = match presence {
             Presence::Guest => {
                 let abbreviation = conference.map(str::trim).unwrap_or_default();
-                let known: Option<(String,)> = sqlx::query_as(
-                    "SELECT abbreviation FROM conferences WHERE abbreviation = $1",
-                )
-                .bind(abbreviation)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let known: Option<(String,)> =
+                    sqlx::query_as("SELECT abbreviation FROM conferences WHERE abbreviation = $1")
+                        .bind(abbreviation)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 let Some((abbreviation,)) = known else {
                     return Err(invalid(
                         "conference",
@@ -260,16 +259,20 @@ impl Store {
     }
 
     /// Takes an account off the session's attendance.
-    pub async fn remove_attendance(&self, actor: &Actor, number: i64, account_id: i64) -> Result<()> {
+    pub async fn remove_attendance(
+        &self,
+        actor: &Actor,
+        number: i64,
+        account_id: i64,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = crate::council::session_in(&mut tx, number).await?;
-        let done = sqlx::query(
-            "DELETE FROM council_attendance WHERE session_id = $1 AND account_id = $2",
-        )
-        .bind(session.id)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+        let done =
+            sqlx::query("DELETE FROM council_attendance WHERE session_id = $1 AND account_id = $2")
+                .bind(session.id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

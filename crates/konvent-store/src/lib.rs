@@ -74,7 +74,8 @@ pub use strategy::{
 };
 pub use venue::StoredMap;
 pub use votes::{
-    AgendaResult, CastBallot, Closed, MAX_BALLOT_CHANGES, MAX_STOP_REASON, SeatHolder, StopRequest, Vote,
+    AgendaResult, CastBallot, Closed, MAX_BALLOT_CHANGES, MAX_STOP_REASON, SeatHolder, StopRequest,
+    Vote,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

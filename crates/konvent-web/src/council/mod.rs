@@ -2,13 +2,13 @@
 //! meetings (G4–G6), as pages; the calendar feeds (G8) are in `feeds`.
 
 pub mod api;
+pub mod attendance;
 mod cooperation;
 mod edit;
 pub mod feeds;
 pub mod invitations;
 mod reports;
 mod resolutions;
-pub mod attendance;
 pub mod votes;
 pub mod votes_live;
 pub mod written;

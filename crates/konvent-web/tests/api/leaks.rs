@@ -170,6 +170,24 @@ async fn seated(
     voter
 }
 
+/// Records the account `voter` as a present member of the session `number` (the demo
+/// keeps the attendance of the 48th session: only the present vote).
+async fn present(app: &TestApp, admin: &Actor, voter: i64, number: i64) {
+    let email = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.id == voter)
+        .expect("voter")
+        .email;
+    app.store
+        .record_attendance(admin, number, &email, konvent_store::Presence::Member, None)
+        .await
+        .expect("present");
+}
+
 fn marker(what: &str) -> &'static str {
     SECRETS
         .iter()
@@ -380,6 +398,7 @@ async fn plant(app: &TestApp) {
             Seat::Hb,
         )
         .await;
+        present(app, &admin, voter, 48).await;
         app.store
             .cast_ballot(voter, vote, Ballot::No)
             .await
@@ -426,7 +445,12 @@ async fn plant(app: &TestApp) {
         // draft stays unpublished, so neither its ballots nor its result leave the
         // council (OParl's AgendaItem.result carries public resolutions only).
         let rejected = konvent_core::gremien::council::ResolutionInput::parse(
-            "2025/80", "Abgelehnter Entwurf", "Vertraulich", "", "48", "draft",
+            "2025/80",
+            "Abgelehnter Entwurf",
+            "Vertraulich",
+            "",
+            "48",
+            "draft",
         )
         .expect("valid resolution");
         let id = app
@@ -448,6 +472,7 @@ async fn plant(app: &TestApp) {
             Seat::St,
         )
         .await;
+        present(app, &admin, voter, 48).await;
         app.store
             .cast_ballot(voter, vote, Ballot::No)
             .await
