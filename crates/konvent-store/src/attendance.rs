@@ -71,9 +71,12 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {value:?}"))
 }
 
+/// An attendee's account, name, role, seat and conference.
+type AttendeeRow = (i64, String, String, Option<String>, Option<String>);
+
 /// The attendance of the session `session_id`, by seat, then guests by name.
 pub(crate) async fn attendance_in(tx: &mut Tx, session_id: i64) -> Result<Vec<Attendee>> {
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT t.account_id, a.display_name, t.role, t.seat, t.conference \
          FROM council_attendance t JOIN accounts a ON a.id = t.account_id \
          WHERE t.session_id = $1 ORDER BY a.display_name",

@@ -166,6 +166,13 @@ type VoteRow = (
     Option<i64>,
 );
 
+/// A stop request: seat, name, reason, when, decision.
+type StopRow = (String, Option<String>, String, i64, Option<String>);
+/// What a ballot is checked against: closed, deadline, stopped, session.
+type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+/// A written procedure's resolution, procedure, deadline, closed and stopped.
+type WrittenRow = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+
 const VOTE_COLUMNS: &str = "v.id, r.id, r.year, r.number, r.title, v.kind, v.procedure, s.number, \
      a.title, v.deadline, v.opened_at, v.closed_at, v.result, v.version, v.key_year, v.stopped_at";
 const VOTE_FROM: &str = "FROM council_votes v JOIN resolutions r ON r.id = v.resolution_id \
@@ -275,7 +282,7 @@ async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<Vec<Vote>> {
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-        let rows: Vec<(String, Option<String>, String, i64, Option<String>)> = sqlx::query_as(
+        let rows: Vec<StopRow> = sqlx::query_as(
             "SELECT q.seat, a.display_name, q.reason, q.created_at, q.decision \
              FROM council_stop_requests q LEFT JOIN accounts a ON a.id = q.account_id \
              WHERE q.vote_id = $1 ORDER BY q.created_at, q.seat",
@@ -757,7 +764,7 @@ impl Store {
         let Some((seat, deputy)) = holder_of(&mut tx, account_id).await? else {
             return Err(StoreError::NotFound);
         };
-        let vote: Option<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let vote: Option<BallotGate> = sqlx::query_as(
             "SELECT closed_at, deadline, stopped_at, session_id FROM council_votes WHERE id = $1",
         )
         .bind(vote_id)
@@ -1060,7 +1067,7 @@ impl Store {
 /// The resolution of the written procedure `vote_id`, which must be running (not
 /// closed, stopped or past its deadline); claims its row (version + 1).
 async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
-    let row: Option<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row: Option<WrittenRow> = sqlx::query_as(
         "SELECT resolution_id, procedure, deadline, closed_at, stopped_at \
          FROM council_votes WHERE id = $1",
     )
