@@ -476,6 +476,36 @@ pub const SEAT_DEPUTY: (&str, &str) = (
     "Stellvertretung Bund (Demo)",
 );
 
+/// A guest of a FachMK at the 48th session (the deck: "Einladung von Vertreter:innen
+/// der FachMK"): address, name, conference.
+pub const SESSION_GUEST: (&str, &str, &str) =
+    ("gast-dmk@konvent.example", "Gast der DMK (Demo)", "DMK");
+
+/// The votes of the demo's 48th session (G9): number, title, text. The first is adopted
+/// and published, the second rejected (the Bund voted no).
+pub const SESSION_VOTES: [(&str, &str, &str); 2] = [
+    (
+        "2025/40",
+        "Betrieb der Registermodernisierung",
+        "Der IT-Planungsrat beschließt den gemeinsamen Betrieb der Komponenten der \
+         Registermodernisierung ab 2026.\n\n*Demo: Abstimmung in der 48. Sitzung.*",
+    ),
+    (
+        "2025/41",
+        "Gemeinsame Finanzierung eines Dienstes",
+        "Der IT-Planungsrat beschließt, einen Dienst gemeinsam zu finanzieren.\n\n\
+         *Demo: in der 48. Sitzung abgelehnt, der Bund stimmte nicht zu.*",
+    ),
+];
+
+/// The demo's running written procedure (G10): number, title, text.
+pub const WRITTEN_PROCEDURE: (&str, &str, &str) = (
+    "2025/42",
+    "Empfehlung zur Barrierefreiheit der Onlinedienste",
+    "Der IT-Planungsrat empfiehlt, neue Onlinedienste vor dem Start auf Barrierefreiheit \
+     zu prüfen.\n\n*Demo: im Umlaufverfahren.*",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,7 +180,7 @@ async fn conference_name(tx: &mut Tx, id: i64) -> Result<String> {
     Ok(name)
 }
 
-async fn session_in(tx: &mut Tx, number: i64) -> Result<Session> {
+pub(crate) async fn session_in(tx: &mut Tx, number: i64) -> Result<Session> {
     let row: SessionRow = sqlx::query_as(&format!(
         "SELECT {SESSION_COLUMNS} FROM council_sessions WHERE number = $1 AND deleted_at IS NULL"
     ))

@@ -100,6 +100,100 @@ async fn load_seats(store: &Store, actor: &Actor) -> Result<()> {
         .ensure_account(email, name, std::slice::from_ref(&member))
         .await?;
     store.assign_seat(actor, Seat::Bund, email, true).await?;
+    load_votes(store, actor).await?;
+    Ok(())
+}
+
+/// The 48th session's attendance and two closed votes on its agenda item (one adopted
+/// and published, one rejected), and a running written procedure with some ballots
+/// (G9, G10).
+async fn load_votes(store: &Store, actor: &Actor) -> Result<()> {
+    use crate::attendance::Presence;
+    use konvent_core::gremien::majority::{Ballot, DraftKind, Seat};
+    let id_of = |email: String| async move {
+        store
+            .accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.email == email)
+            .map(|a| a.id)
+            .ok_or_else(|| invalid(format!("no account {email}")))
+    };
+    // Attendance: the Bund by its deputy, Saarland apologised, the others present,
+    // and a guest of the DMK.
+    for seat in Seat::ALL {
+        let (email, _) = demo::seat_member(seat);
+        let presence = match seat {
+            Seat::Bund => continue,
+            Seat::Sl => Presence::Apology,
+            _ => Presence::Member,
+        };
+        store
+            .record_attendance(actor, 48, &email, presence, None)
+            .await?;
+    }
+    store
+        .record_attendance(actor, 48, demo::SEAT_DEPUTY.0, Presence::Deputy, None)
+        .await?;
+    let (email, name, conference) = demo::SESSION_GUEST;
+    store.ensure_account(email, name, &[]).await?;
+    store
+        .record_attendance(actor, 48, email, Presence::Guest, Some(conference))
+        .await?;
+
+    let session = store.session(48).await?;
+    let item = store.agenda(session.id).await?.first().map(|a| a.id);
+    for (i, (number, title, body)) in demo::SESSION_VOTES.into_iter().enumerate() {
+        let mut input = ResolutionInput::parse(number, title, body, "", "48", "draft")
+            .map_err(|e| invalid(format!("resolution {number}: {e}")))?;
+        input.kind = DraftKind::Binding;
+        let id = store.save_resolution(actor, None, &input, &[]).await?;
+        let vote = store.open_vote(actor, 48, id, item).await?;
+        let adopted = i == 0;
+        store
+            .cast_ballot(
+                id_of(demo::SEAT_DEPUTY.0.to_owned()).await?,
+                vote,
+                if adopted { Ballot::Yes } else { Ballot::No },
+            )
+            .await?;
+        for seat in Seat::laender() {
+            let ballot = match seat {
+                Seat::Sl => continue,
+                Seat::By if adopted => Ballot::Abstain,
+                Seat::Nw | Seat::He if !adopted => Ballot::No,
+                _ => Ballot::Yes,
+            };
+            let voter = id_of(demo::seat_member(seat).0).await?;
+            store.cast_ballot(voter, vote, ballot).await?;
+        }
+        store.close_vote(actor, vote).await?;
+        if adopted {
+            input.state = konvent_core::gremien::council::ResolutionState::Published;
+            store.save_resolution(actor, Some(id), &input, &[]).await?;
+        }
+    }
+
+    let (number, title, body) = demo::WRITTEN_PROCEDURE;
+    let mut input = ResolutionInput::parse(number, title, body, "", "", "draft")
+        .map_err(|e| invalid(format!("resolution {number}: {e}")))?;
+    input.kind = DraftKind::Recommendation;
+    let id = store.save_resolution(actor, None, &input, &[]).await?;
+    let no_mail = |_: &crate::Notice| None;
+    let deadline = crate::now_micros() + 14 * 86_400_000_000;
+    let (vote, _) = store
+        .start_written_procedure(actor, id, deadline, &no_mail)
+        .await?;
+    for (seat, ballot) in [
+        (Seat::Bund, Ballot::Yes),
+        (Seat::Bw, Ballot::Yes),
+        (Seat::Hh, Ballot::Yes),
+        (Seat::Sn, Ballot::Abstain),
+        (Seat::Th, Ballot::No),
+    ] {
+        let voter = id_of(demo::seat_member(seat).0).await?;
+        store.cast_ballot(voter, vote, ballot).await?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! its event-log entry in one transaction: either all of it is stored or nothing.
 
 mod accounts;
+mod attendance;
 mod audit;
 mod cooperation;
 mod council;
@@ -38,6 +39,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
+pub use attendance::{Attendee, Presence};
 pub use audit::{Actor, AuditEntry};
 pub use cooperation::{Concern, Duty, DutyResolution, Workshop, WorkshopQuestion};
 pub use council::{
@@ -73,7 +75,10 @@ pub use strategy::{
     TargetPicture, Topic,
 };
 pub use venue::StoredMap;
-pub use votes::{CastBallot, Closed, MAX_BALLOT_CHANGES, SeatHolder, Vote};
+pub use votes::{
+    AgendaResult, CastBallot, Closed, MAX_BALLOT_CHANGES, MAX_STOP_REASON, SeatHolder, StopRequest,
+    Vote,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

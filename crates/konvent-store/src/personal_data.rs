@@ -145,6 +145,29 @@ const SECTIONS: &[(&str, Key, &str)] = &[
          problems, author, created_at, modified_at FROM reports WHERE author_id = $1 ORDER BY id",
     ),
     (
+        "council_seats",
+        Key::Account,
+        "SELECT seat, role, created_at FROM council_seats WHERE account_id = $1",
+    ),
+    (
+        "council_ballots",
+        Key::Account,
+        "SELECT vote_id, seat, ballot, by_deputy, cast_at FROM council_ballots \
+         WHERE account_id = $1 ORDER BY vote_id",
+    ),
+    (
+        "council_stop_requests",
+        Key::Account,
+        "SELECT vote_id, seat, reason, created_at, decision, decided_at \
+         FROM council_stop_requests WHERE account_id = $1 ORDER BY vote_id",
+    ),
+    (
+        "council_attendance",
+        Key::Account,
+        "SELECT session_id, role, seat, conference, created_at FROM council_attendance \
+         WHERE account_id = $1 ORDER BY session_id",
+    ),
+    (
         "concerns",
         Key::Account,
         "SELECT id, conference_id, kind, title, body, submitter, status, answer, created_at, \

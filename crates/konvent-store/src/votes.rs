@@ -20,6 +20,21 @@ type Tx = sqlx::Transaction<'static, sqlx::Any>;
 /// member's client cannot flood the live region or the database).
 pub const MAX_BALLOT_CHANGES: i64 = 20;
 
+/// The longest reason of a request to stop a written procedure, in characters.
+pub const MAX_STOP_REASON: usize = 1000;
+
+/// A seat's request to stop a written procedure and take the matter to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StopRequest {
+    pub seat: Seat,
+    /// Who asked (empty once the account is gone).
+    pub name: String,
+    pub reason: String,
+    pub at: i64,
+    /// The office's decision: `stopped` or `continued`; `None` while it is pending.
+    pub decision: Option<String>,
+}
+
 /// A seat's holder: its representative or one of its deputies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeatHolder {
@@ -58,11 +73,36 @@ pub struct Vote {
     pub version: i64,
     pub ballots: Vec<CastBallot>,
     pub tally: Tally,
+    /// When the office stopped the written procedure (it ends without a result), and
+    /// the number of the session the matter went to.
+    pub stopped_at: Option<i64>,
+    pub stopped_for_session: Option<i64>,
+    pub stop_requests: Vec<StopRequest>,
+    /// A session vote's attendance (who is present for which seat); empty when the
+    /// session's attendance is not recorded, and for a written procedure.
+    pub attendance: Vec<crate::attendance::Attendee>,
 }
 
 impl Vote {
     pub fn is_open(&self) -> bool {
-        self.closed_at.is_none()
+        self.closed_at.is_none() && self.stopped_at.is_none()
+    }
+
+    /// Whether the session's attendance is recorded: then only present members' (or
+    /// their present deputies') ballots count.
+    pub fn attendance_recorded(&self) -> bool {
+        use crate::attendance::Presence;
+        self.attendance
+            .iter()
+            .any(|a| matches!(a.presence, Presence::Member | Presence::Deputy))
+    }
+
+    /// Requests to stop it that the office has not decided on yet.
+    pub fn pending_stop_requests(&self) -> usize {
+        self.stop_requests
+            .iter()
+            .filter(|r| r.decision.is_none())
+            .count()
     }
 
     /// `2024/15`
@@ -73,6 +113,16 @@ impl Vote {
     pub fn ballot_of(&self, seat: Seat) -> Option<&CastBallot> {
         self.ballots.iter().find(|b| b.seat == seat)
     }
+}
+
+/// The result of a closed vote in a session on one of its agenda items (what OParl's
+/// `AgendaItem.result` carries; the caller keeps only public resolutions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgendaResult {
+    pub agenda_item_id: i64,
+    pub resolution_id: i64,
+    pub tally: Tally,
+    pub closed_at: i64,
 }
 
 /// A vote closed by [`Store::close_vote`] or [`Store::close_due_votes`].
@@ -113,10 +163,18 @@ type VoteRow = (
     Option<String>,
     i64,
     i64,
+    Option<i64>,
 );
 
+/// A stop request: seat, name, reason, when, decision.
+type StopRow = (String, Option<String>, String, i64, Option<String>);
+/// What a ballot is checked against: closed, deadline, stopped, session.
+type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+/// A written procedure's resolution, procedure, deadline, closed and stopped.
+type WrittenRow = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+
 const VOTE_COLUMNS: &str = "v.id, r.id, r.year, r.number, r.title, v.kind, v.procedure, s.number, \
-     a.title, v.deadline, v.opened_at, v.closed_at, v.result, v.version, v.key_year";
+     a.title, v.deadline, v.opened_at, v.closed_at, v.result, v.version, v.key_year, v.stopped_at";
 const VOTE_FROM: &str = "FROM council_votes v JOIN resolutions r ON r.id = v.resolution_id \
      LEFT JOIN council_sessions s ON s.id = v.session_id \
      LEFT JOIN agenda_items a ON a.id = v.agenda_item_id";
@@ -183,6 +241,7 @@ async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<Vec<Vote>> {
             result,
             version,
             key_year,
+            stopped_at,
         ) = row;
         let kind: DraftKind = kind.parse().map_err(|_| corrupt("kind", &kind))?;
         let procedure = match procedure.as_str() {
@@ -207,6 +266,40 @@ async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<Vec<Vote>> {
             });
         }
         ballots.sort_by_key(|b| b.seat);
+        let session_id: (Option<i64>,) =
+            sqlx::query_as("SELECT session_id FROM council_votes WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+        let attendance = match session_id.0 {
+            Some(session) => crate::attendance::attendance_in(tx, session).await?,
+            None => Vec::new(),
+        };
+        let stopped_for_session: Option<(i64,)> = sqlx::query_as(
+            "SELECT s.number FROM council_votes v \
+             JOIN council_sessions s ON s.id = v.stopped_for_session WHERE v.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let rows: Vec<StopRow> = sqlx::query_as(
+            "SELECT q.seat, a.display_name, q.reason, q.created_at, q.decision \
+             FROM council_stop_requests q LEFT JOIN accounts a ON a.id = q.account_id \
+             WHERE q.vote_id = $1 ORDER BY q.created_at, q.seat",
+        )
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut stop_requests = Vec::with_capacity(rows.len());
+        for (seat, name, reason, at, decision) in rows {
+            stop_requests.push(StopRequest {
+                seat: seat.parse().map_err(|_| corrupt("seat", &seat))?,
+                name: name.unwrap_or_default(),
+                reason,
+                at,
+                decision,
+            });
+        }
         let tally = match result {
             Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("result", &json))?,
             None => {
@@ -233,6 +326,10 @@ async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<Vec<Vote>> {
             version,
             ballots,
             tally,
+            stopped_at,
+            stopped_for_session: stopped_for_session.map(|(n,)| n),
+            stop_requests,
+            attendance,
         });
     }
     Ok(votes)
@@ -260,7 +357,8 @@ async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>>
     // Claims the row first (a ballot being cast waits, then finds the vote closed), and
     // reads the ballots after: the result counts exactly the ballots of the closed vote.
     let claimed = sqlx::query(
-        "UPDATE council_votes SET version = version + 1 WHERE id = $1 AND closed_at IS NULL",
+        "UPDATE council_votes SET version = version + 1 \
+         WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
     )
     .bind(id)
     .execute(&mut **tx)
@@ -618,6 +716,28 @@ impl Store {
         load_vote(&mut tx, "s.number = $1", session_number).await
     }
 
+    /// The results of the closed votes taken in sessions on an agenda item, in the order
+    /// they closed. No ballots and no names: only the frozen tally.
+    pub async fn agenda_results(&self) -> Result<Vec<AgendaResult>> {
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT agenda_item_id, resolution_id, result, closed_at FROM council_votes \
+             WHERE procedure = 'session' AND agenda_item_id IS NOT NULL \
+             AND closed_at IS NOT NULL AND result IS NOT NULL ORDER BY closed_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(agenda_item_id, resolution_id, json, closed_at)| {
+                Ok(AgendaResult {
+                    agenda_item_id,
+                    resolution_id,
+                    tally: serde_json::from_str(&json).map_err(|_| corrupt("result", &json))?,
+                    closed_at,
+                })
+            })
+            .collect()
+    }
+
     /// One vote.
     pub async fn vote(&self, id: i64) -> Result<Vote> {
         let mut tx = self.pool.begin().await?;
@@ -644,22 +764,31 @@ impl Store {
         let Some((seat, deputy)) = holder_of(&mut tx, account_id).await? else {
             return Err(StoreError::NotFound);
         };
-        let vote: Option<(Option<i64>, Option<i64>)> =
-            sqlx::query_as("SELECT closed_at, deadline FROM council_votes WHERE id = $1")
-                .bind(vote_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((closed_at, deadline)) = vote else {
+        let vote: Option<BallotGate> = sqlx::query_as(
+            "SELECT closed_at, deadline, stopped_at, session_id FROM council_votes WHERE id = $1",
+        )
+        .bind(vote_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((closed_at, deadline, stopped_at, session_id)) = vote else {
             return Err(StoreError::NotFound);
         };
         let now = now_micros();
+        if stopped_at.is_some() {
+            return Err(refused("Dieses Umlaufverfahren wurde abgebrochen."));
+        }
         if closed_at.is_some() || deadline.is_some_and(|d| d <= now) {
             return Err(refused("Diese Abstimmung ist geschlossen."));
+        }
+        // In a session whose attendance is recorded, only the present count.
+        if let Some(session) = session_id {
+            crate::attendance::check_present(&mut tx, session, account_id, seat, deputy).await?;
         }
         // Claims the vote's row while it is open: a close that committed meanwhile
         // (PostgreSQL re-reads the row after waiting for it) refuses this ballot.
         let claimed = sqlx::query(
-            "UPDATE council_votes SET version = version + 1 WHERE id = $1 AND closed_at IS NULL",
+            "UPDATE council_votes SET version = version + 1 \
+             WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
         )
         .bind(vote_id)
         .execute(&mut *tx)
@@ -717,7 +846,8 @@ impl Store {
     /// The next deadline of a running written procedure, if any.
     pub async fn next_vote_deadline(&self) -> Result<Option<i64>> {
         let row: (Option<i64>,) = sqlx::query_as(
-            "SELECT MIN(deadline) FROM council_votes WHERE closed_at IS NULL AND deadline IS NOT NULL",
+            "SELECT MIN(deadline) FROM council_votes WHERE closed_at IS NULL AND stopped_at IS NULL \
+             AND deadline IS NOT NULL",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -728,8 +858,8 @@ impl Store {
     /// also after a restart): each exactly once, non-voters counted as abstaining.
     pub async fn close_due_votes(&self, now: i64) -> Result<Vec<Closed>> {
         let due: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM council_votes WHERE closed_at IS NULL AND deadline IS NOT NULL \
-             AND deadline <= $1 ORDER BY deadline LIMIT 100",
+            "SELECT id FROM council_votes WHERE closed_at IS NULL AND stopped_at IS NULL \
+             AND deadline IS NOT NULL AND deadline <= $1 ORDER BY deadline LIMIT 100",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -744,6 +874,231 @@ impl Store {
         }
         Ok(closed)
     }
+
+    /// A seat holder asks for the running written procedure `vote_id` to be stopped and
+    /// the matter put on a session's agenda, with a short reason. One request per seat
+    /// and procedure (the budget: it cannot be repeated or changed).
+    #[tracing::instrument(skip(self, actor, reason))]
+    pub async fn request_stop(
+        &self,
+        actor: &Actor,
+        account_id: i64,
+        vote_id: i64,
+        reason: &str,
+    ) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid(
+                "reason",
+                "required",
+                "Bitte kurz begründen, warum das Umlaufverfahren abgebrochen werden soll.",
+            ));
+        }
+        if reason.chars().count() > MAX_STOP_REASON {
+            return Err(invalid(
+                "reason",
+                "too-long",
+                "Die Begründung darf höchstens 1000 Zeichen lang sein.",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let Some((seat, _)) = holder_of(&mut tx, account_id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        open_written(&mut tx, vote_id).await?;
+        let done = sqlx::query(
+            "INSERT INTO council_stop_requests (vote_id, seat, account_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vote_id, seat) DO NOTHING",
+        )
+        .bind(vote_id)
+        .bind(seat.code())
+        .bind(account_id)
+        .bind(reason)
+        .bind(now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(refused(
+                "Für Ihren Sitz liegt schon ein Antrag auf Abbruch dieses Umlaufverfahrens vor.",
+            ));
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "vote",
+                entity_id: vote_id,
+                action: "stop_requested",
+                before: None,
+                after: Some(serde_json::json!({ "seat": seat.code(), "reason": reason })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The office stops the running written procedure `vote_id`: it ends without a
+    /// result, the pending requests are decided, and the draft goes onto the agenda of
+    /// the upcoming session `session_number` as an item (and becomes that session's
+    /// draft, to be voted on there). Returns the new agenda item's id.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn stop_written_procedure(
+        &self,
+        actor: &Actor,
+        vote_id: i64,
+        session_number: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let resolution_id = open_written(&mut tx, vote_id).await?;
+        let session = match crate::council::session_in(&mut tx, session_number).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => {
+                return Err(invalid(
+                    "session",
+                    "unknown-session",
+                    "Bitte eine kommende Sitzung wählen.",
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        crate::council::check_upcoming(
+            session_number,
+            &session.date.to_string(),
+            session.state.as_str(),
+            "session",
+        )?;
+        let now = now_micros();
+        let claimed = sqlx::query(
+            "UPDATE council_votes SET stopped_at = $1, stopped_for_session = $2, \
+             version = version + 1 WHERE id = $3 AND closed_at IS NULL AND stopped_at IS NULL",
+        )
+        .bind(now)
+        .bind(session.id)
+        .bind(vote_id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Err(refused("Dieses Umlaufverfahren läuft nicht mehr."));
+        }
+        sqlx::query(
+            "UPDATE council_stop_requests SET decision = 'stopped', decided_at = $1 \
+             WHERE vote_id = $2 AND decision IS NULL",
+        )
+        .bind(now)
+        .bind(vote_id)
+        .execute(&mut *tx)
+        .await?;
+        let (year, number, title): (i64, i64, String) =
+            sqlx::query_as("SELECT year, number, title FROM resolutions WHERE id = $1")
+                .bind(resolution_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE resolutions SET session_id = $1, modified_at = $2 WHERE id = $3")
+            .bind(session.id)
+            .bind(now)
+            .bind(resolution_id)
+            .execute(&mut *tx)
+            .await?;
+        let item = crate::council::insert_agenda_item(
+            &mut tx,
+            actor,
+            session.id,
+            &format!("Beschlussentwurf {year}/{number:02}: {title}"),
+            false,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "vote",
+                entity_id: vote_id,
+                action: "stopped",
+                before: None,
+                after: Some(serde_json::json!({
+                    "session": session_number,
+                    "agenda_item": item,
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// The office lets the written procedure `vote_id` run on: the pending requests to
+    /// stop it are decided as `continued`. Refused when none is pending.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn continue_written_procedure(&self, actor: &Actor, vote_id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        open_written(&mut tx, vote_id).await?;
+        let done = sqlx::query(
+            "UPDATE council_stop_requests SET decision = 'continued', decided_at = $1 \
+             WHERE vote_id = $2 AND decision IS NULL",
+        )
+        .bind(now_micros())
+        .bind(vote_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(refused("Es liegt kein offener Antrag auf Abbruch vor."));
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "vote",
+                entity_id: vote_id,
+                action: "continued",
+                before: None,
+                after: Some(serde_json::json!({ "requests": done.rows_affected() })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The resolution of the written procedure `vote_id`, which must be running (not
+/// closed, stopped or past its deadline); claims its row (version + 1).
+async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
+    let row: Option<WrittenRow> = sqlx::query_as(
+        "SELECT resolution_id, procedure, deadline, closed_at, stopped_at \
+         FROM council_votes WHERE id = $1",
+    )
+    .bind(vote_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((resolution_id, procedure, deadline, closed_at, stopped_at)) = row else {
+        return Err(StoreError::NotFound);
+    };
+    if procedure != "written" {
+        return Err(refused(
+            "Nur ein Umlaufverfahren kann abgebrochen werden; eine Abstimmung in der Sitzung schließt die Sitzungsleitung.",
+        ));
+    }
+    if stopped_at.is_some() {
+        return Err(refused("Dieses Umlaufverfahren wurde schon abgebrochen."));
+    }
+    if closed_at.is_some() || deadline.is_some_and(|d| d <= now_micros()) {
+        return Err(refused("Dieses Umlaufverfahren ist schon beendet."));
+    }
+    let claimed = sqlx::query(
+        "UPDATE council_votes SET version = version + 1 \
+         WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
+    )
+    .bind(vote_id)
+    .execute(&mut **tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(refused("Dieses Umlaufverfahren läuft nicht mehr."));
+    }
+    Ok(resolution_id)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3513,3 +3513,202 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
         Err(StoreError::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn council_stop_requests_and_attendance_alike_on_every_backend() {
+    for t in stores().await {
+        decisions_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+/// A written procedure stopped on a member's request and taken to a session; a session
+/// vote in which only the present count.
+async fn decisions_story(backend: &str, store: &Store) {
+    use konvent_core::gremien::council::{ResolutionInput, SessionInput};
+    use konvent_core::gremien::majority::{Ballot, KeyTable, Seat};
+    use konvent_store::Presence;
+
+    store
+        .save_key_table(&office(), &KeyTable::demo_2016())
+        .await
+        .expect("key");
+    let future = (jiff::Zoned::now().date() + jiff::Span::new().days(40)).to_string();
+    for (number, date) in [("46", "2025-03-20"), ("49", future.as_str())] {
+        let input = SessionInput::parse(number, date, "10:00", "16:00", "Berlin", "", "planned")
+            .expect("session");
+        store
+            .create_session(&office(), &input, 21)
+            .await
+            .expect("session");
+    }
+    let mut ids = Vec::new();
+    for seat in [Seat::Bund, Seat::By, Seat::He] {
+        let email = format!("{}@example.org", seat.code());
+        let id = store
+            .ensure_account(&email, seat.name(), &[])
+            .await
+            .expect("account");
+        store
+            .assign_seat(&office(), seat, &email, false)
+            .await
+            .expect("seat");
+        ids.push(id);
+    }
+    let (bund, by, he) = (ids[0], ids[1], ids[2]);
+    let deputy = store
+        .ensure_account("deputy@example.org", "Stellvertretung", &[])
+        .await
+        .expect("deputy");
+    store
+        .assign_seat(&office(), Seat::Bund, "deputy@example.org", true)
+        .await
+        .expect("deputy seat");
+
+    // The written procedure: one request per seat, then stopped for session 49.
+    let written =
+        ResolutionInput::parse("2025/12", "Umlauf", "Text", "", "", "draft").expect("draft");
+    let resolution = store
+        .save_resolution(&office(), None, &written, &[])
+        .await
+        .expect("saved");
+    let no_mail = |_: &konvent_store::Notice| None;
+    let deadline = jiff::Timestamp::now().as_microsecond() + 86_400_000_000;
+    let (vote, _) = store
+        .start_written_procedure(&office(), resolution, deadline, &no_mail)
+        .await
+        .expect("started");
+    let asker = Actor::account(he, "Hessen");
+    assert!(matches!(
+        store.request_stop(&asker, he, vote, " ").await,
+        Err(StoreError::Invalid(_))
+    ));
+    store
+        .request_stop(&asker, he, vote, "Beratung nötig")
+        .await
+        .expect("request");
+    assert!(
+        matches!(
+            store.request_stop(&asker, he, vote, "Noch einmal").await,
+            Err(StoreError::Conflict(_))
+        ),
+        "{backend}: one request per seat"
+    );
+    store
+        .continue_written_procedure(&office(), vote)
+        .await
+        .expect("continued");
+    assert!(matches!(
+        store.continue_written_procedure(&office(), vote).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich")
+        .await
+        .expect("request");
+    assert!(
+        store
+            .stop_written_procedure(&office(), vote, 46)
+            .await
+            .is_err(),
+        "{backend}: a past session takes no item"
+    );
+    store
+        .stop_written_procedure(&office(), vote, 49)
+        .await
+        .expect("stopped");
+    let stopped = store.vote(vote).await.expect("vote");
+    assert!(!stopped.is_open(), "{backend}");
+    assert_eq!(stopped.closed_at, None);
+    assert_eq!(stopped.stopped_for_session, Some(49));
+    let decisions: Vec<_> = stopped
+        .stop_requests
+        .iter()
+        .map(|r| (r.seat, r.decision.clone()))
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![
+            (Seat::He, Some("continued".to_owned())),
+            (Seat::By, Some("stopped".to_owned()))
+        ],
+        "{backend}"
+    );
+    assert!(matches!(
+        store.cast_ballot(bund, vote, Ballot::Yes).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.next_vote_deadline().await.expect("deadline"),
+        None,
+        "{backend}"
+    );
+    // The draft belongs to session 49 now and may be voted on there.
+    store
+        .open_vote(&office(), 49, resolution, None)
+        .await
+        .expect("a new vote on the stopped draft");
+
+    // Attendance in session 46: Bayern present, the Bund represented, Hessen apologised.
+    let mut draft =
+        ResolutionInput::parse("2025/13", "Sitzung", "Text", "", "46", "draft").expect("draft");
+    draft.kind = konvent_core::gremien::majority::DraftKind::Recommendation;
+    let resolution = store
+        .save_resolution(&office(), None, &draft, &[])
+        .await
+        .expect("saved");
+    let vote = store
+        .open_vote(&office(), 46, resolution, None)
+        .await
+        .expect("opened");
+    store
+        .record_attendance(&office(), 46, "by@example.org", Presence::Member, None)
+        .await
+        .expect("member");
+    store
+        .record_attendance(&office(), 46, "DEPUTY@example.org", Presence::Deputy, None)
+        .await
+        .expect("deputy");
+    store
+        .record_attendance(&office(), 46, "he@example.org", Presence::Apology, None)
+        .await
+        .expect("apology");
+    assert!(matches!(
+        store
+            .record_attendance(&office(), 46, "he@example.org", Presence::Guest, Some("XX"))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.cast_ballot(he, vote, Ballot::Yes).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.cast_ballot(bund, vote, Ballot::Yes).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .cast_ballot(deputy, vote, Ballot::Yes)
+        .await
+        .expect("the deputy of the absent member");
+    store
+        .cast_ballot(by, vote, Ballot::No)
+        .await
+        .expect("present");
+    let list = store.attendance(46).await.expect("attendance");
+    assert_eq!(list.len(), 3, "{backend}");
+    assert_eq!(list[0].seat, Some(Seat::Bund), "{backend}: by seat");
+    assert_eq!(list[0].presence, Presence::Deputy);
+    let v = store.vote(vote).await.expect("vote");
+    assert!(v.attendance_recorded());
+    assert_eq!((v.tally.yes, v.tally.no), (1, 1), "{backend}");
+    store
+        .remove_attendance(&office(), 46, deputy)
+        .await
+        .expect("removed");
+    assert!(matches!(
+        store.remove_attendance(&office(), 46, deputy).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.attendance(46).await.expect("attendance").len(), 2);
+}

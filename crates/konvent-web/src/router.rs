@@ -263,6 +263,26 @@ pub fn router(state: AppState) -> Router {
             "/gremien/abstimmungen/{id}/schliessen",
             post(council::votes::close_vote),
         )
+        .route(
+            "/gremien/sitzungen/{number}/anwesenheit",
+            post(council::attendance::record),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/anwesenheit/{account}/entfernen",
+            post(council::attendance::remove),
+        )
+        .route(
+            "/gremien/abstimmungen/{id}/abbruch-antrag",
+            post(council::written::request_stop),
+        )
+        .route(
+            "/gremien/abstimmungen/{id}/abbrechen",
+            post(council::written::stop),
+        )
+        .route(
+            "/gremien/abstimmungen/{id}/fortsetzen",
+            post(council::written::resume),
+        )
         .route("/gremien/beschluesse", get(council::resolutions))
         .route(
             "/gremien/beschluesse/neu",

@@ -2,6 +2,7 @@
 //! meetings (G4–G6), as pages; the calendar feeds (G8) are in `feeds`.
 
 pub mod api;
+pub mod attendance;
 mod cooperation;
 mod edit;
 pub mod feeds;

@@ -113,6 +113,29 @@ pub struct VoteFx {
     pub back: String,
     /// Whether the viewer holds a seat and is the office; `None` in a live frame.
     pub viewer: Option<(bool, bool)>,
+    /// The upcoming sessions (number, label) a stopped written procedure may go to.
+    pub sessions: Vec<(i64, String)>,
+}
+
+/// The sessions still to come, as choices for stopping a written procedure.
+pub async fn upcoming_sessions(state: &AppState, t: &Tr) -> AppResult<Vec<(i64, String)>> {
+    Ok(state
+        .store
+        .sessions()
+        .await?
+        .iter()
+        .filter(|s| konvent_store::is_upcoming(s))
+        .map(|s| {
+            (
+                s.number,
+                format!(
+                    "{} – {}",
+                    super::session_title(t, s.number),
+                    super::weekday_date(t, &s.date)
+                ),
+            )
+        })
+        .collect())
 }
 
 impl VoteFx {
@@ -130,10 +153,21 @@ impl VoteFx {
     }
 }
 
+/// A request to stop a written procedure, as shown.
+pub struct StopLine {
+    pub seat: String,
+    pub name: String,
+    pub reason: String,
+    pub state: String,
+}
+
 pub struct SeatLine {
     pub seat: String,
     pub ballot: String,
     pub by: String,
+    /// Whether the seat is present, represented, apologised or absent (when the
+    /// session's attendance is recorded).
+    pub presence: String,
 }
 
 #[derive(Template)]
@@ -146,6 +180,9 @@ pub struct VoteFragment<'a> {
     pub reading: String,
     pub seats: Vec<SeatLine>,
     pub when: String,
+    pub stops: Vec<StopLine>,
+    pub pending: usize,
+    pub stopped: String,
 }
 
 /// The vote's region, for a page or a live frame.
@@ -170,10 +207,16 @@ pub fn vote_html(fx: &VoteFx, v: &Vote) -> String {
                     }
                 })
                 .unwrap_or_default();
+            let presence = if v.attendance_recorded() {
+                super::attendance::seat_state(t, &v.attendance, seat)
+            } else {
+                String::new()
+            };
             SeatLine {
                 seat: seat.name().to_owned(),
                 ballot,
                 by,
+                presence,
             }
         })
         .collect();
@@ -193,6 +236,28 @@ pub fn vote_html(fx: &VoteFx, v: &Vote) -> String {
         }
         None => String::new(),
     };
+    let stops = v
+        .stop_requests
+        .iter()
+        .map(|r| StopLine {
+            seat: r.seat.name().to_owned(),
+            name: r.name.clone(),
+            reason: r.reason.clone(),
+            state: t.get(match r.decision.as_deref() {
+                Some("stopped") => "stop-request-stopped",
+                Some(_) => "stop-request-continued",
+                None => "stop-request-pending",
+            }),
+        })
+        .collect();
+    let stopped = match (v.stopped_at, v.stopped_for_session) {
+        (Some(_), Some(n)) => t.with(
+            "written-stopped-for",
+            &[("session", &super::session_title(t, n))],
+        ),
+        (Some(_), None) => t.get("written-stopped"),
+        _ => String::new(),
+    };
     crate::live::fragments::html(&VoteFragment {
         fx,
         v,
@@ -201,6 +266,9 @@ pub fn vote_html(fx: &VoteFx, v: &Vote) -> String {
         reading: reading(t, &v.tally),
         seats,
         when,
+        stops,
+        pending: v.pending_stop_requests(),
+        stopped,
     })
 }
 
@@ -210,11 +278,14 @@ pub async fn page_fx(state: &AppState, ctx: &Ctx, back: String) -> AppResult<Vot
         Some(p) => state.store.seat_of(p.user_id).await?.is_some(),
         None => false,
     };
+    let t = ctx.tr();
+    let sessions = upcoming_sessions(state, &t).await?;
     Ok(VoteFx {
-        t: ctx.tr(),
+        t,
         csrf: ctx.csrf.clone(),
         back,
         viewer: Some((seat, ctx.may(Action::EditCouncil))),
+        sessions,
     })
 }
 
@@ -435,7 +506,7 @@ pub struct BallotForm {
 }
 
 /// Where a form returns to: a council page, never elsewhere.
-fn back_to(zurueck: &str, vote: &Vote) -> String {
+pub(super) fn back_to(zurueck: &str, vote: &Vote) -> String {
     if zurueck.starts_with("/gremien/") && !zurueck.starts_with("//") {
         format!("{zurueck}#vote-{}", vote.id)
     } else {
@@ -484,6 +555,7 @@ pub async fn close_vote(
 
 /// The votes section of a session page: the fragments, and what the office may open.
 pub struct SessionVotes {
+    pub attendance: super::attendance::View,
     pub seat: bool,
     pub office: bool,
     pub votes: Vec<String>,
@@ -510,7 +582,9 @@ pub async fn session_votes(
         .map(|v| vote_html(&fx, v))
         .collect();
     let (seat, office) = fx.viewer.unwrap_or_default();
+    let attendance = super::attendance::view(state, &fx.t, number).await?;
     Ok(Some(SessionVotes {
+        attendance,
         seat,
         office,
         votes,

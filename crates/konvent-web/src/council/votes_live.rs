@@ -35,13 +35,16 @@ pub struct VoteFrame {
 }
 
 impl VoteFrame {
-    fn of(v: &Vote) -> Self {
+    /// `sessions`: the upcoming sessions' numbers and labels by language (German,
+    /// English), for the office's form that stops a written procedure.
+    fn of(v: &Vote, sessions: &[Vec<(i64, String)>; 2]) -> Self {
         let frame = |lang| {
             let fx = VoteFx {
                 t: Tr::new(lang),
                 csrf: String::new(),
                 back: String::new(),
                 viewer: None,
+                sessions: sessions[usize::from(lang == Lang::En)].clone(),
             };
             Utf8Bytes::from(
                 serde_json::json!({
@@ -95,10 +98,27 @@ impl VoteHub {
     }
 }
 
+/// The upcoming sessions in both languages (see [`VoteFrame::of`]).
+async fn sessions(state: &AppState) -> [Vec<(i64, String)>; 2] {
+    let mut out = [Vec::new(), Vec::new()];
+    for (i, lang) in [Lang::De, Lang::En].into_iter().enumerate() {
+        match super::votes::upcoming_sessions(state, &Tr::new(lang)).await {
+            Ok(s) => out[i] = s,
+            Err(e) => tracing::error!(error = ?e, "votes: cannot read the upcoming sessions"),
+        }
+    }
+    out
+}
+
 /// Publishes a vote's region as it is now committed (call it after the commit).
 pub async fn publish(state: &AppState, vote_id: i64) {
     match state.store.vote(vote_id).await {
-        Ok(v) => state.votes_hub.send(&room_of(&v), VoteFrame::of(&v)),
+        Ok(v) => {
+            let sessions = sessions(state).await;
+            state
+                .votes_hub
+                .send(&room_of(&v), VoteFrame::of(&v, &sessions));
+        }
         Err(e) => tracing::error!(error = %e, vote_id, "votes: cannot publish"),
     }
 }
@@ -189,9 +209,10 @@ async fn catch_up(
     room: &str,
     lang: Lang,
 ) -> Result<(), axum::Error> {
+    let sessions = sessions(state).await;
     for v in current(state, room).await {
         socket
-            .send(Message::Text(VoteFrame::of(&v).for_lang(lang)))
+            .send(Message::Text(VoteFrame::of(&v, &sessions).for_lang(lang)))
             .await?;
     }
     Ok(())

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -170,4 +170,78 @@ pub async fn run_scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+}
+
+// ---- a request to stop a written procedure, and the office's decision ----
+
+#[derive(Deserialize)]
+pub struct StopRequestForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    zurueck: String,
+}
+
+/// A seat holder asks for the procedure to be stopped and taken to a session.
+pub async fn request_stop(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<StopRequestForm>,
+) -> AppResult<Response> {
+    let principal = ctx.require(Action::ReadConfidential)?;
+    if state.store.seat_of(principal.user_id).await?.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    state
+        .store
+        .request_stop(&ctx.actor()?, principal.user_id, id, &form.reason)
+        .await?;
+    let vote = state.store.vote(id).await?;
+    super::votes_live::publish(&state, id).await;
+    Ok(Redirect::to(&super::votes::back_to(&form.zurueck, &vote)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    zurueck: String,
+}
+
+/// The office stops the procedure; the draft goes onto the chosen session's agenda.
+pub async fn stop(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::EditCouncil)?;
+    let Ok(number) = form.session.trim().parse::<i64>() else {
+        return Err(AppError::BadRequest(ctx.tr().get("stop-choose-session")));
+    };
+    state
+        .store
+        .stop_written_procedure(&ctx.actor()?, id, number)
+        .await?;
+    super::votes_live::publish(&state, id).await;
+    Ok(Redirect::to(&format!("/gremien/sitzungen/{number}")).into_response())
+}
+
+/// The office lets the procedure run on.
+pub async fn resume(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::EditCouncil)?;
+    state
+        .store
+        .continue_written_procedure(&ctx.actor()?, id)
+        .await?;
+    let vote = state.store.vote(id).await?;
+    super::votes_live::publish(&state, id).await;
+    Ok(Redirect::to(&super::votes::back_to(&form.zurueck, &vote)).into_response())
 }

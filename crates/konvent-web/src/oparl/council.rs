@@ -91,10 +91,11 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
         files: Vec::new(),
         locations: Vec::new(),
     };
+    let results = agenda_results(store, &resolutions).await?;
     for s in &sessions {
         let agenda = store.agenda(s.id).await?;
         let removed = store.removed_agenda_items(s.id).await?;
-        session_meeting(urls, s, &agenda, &removed, &mut out);
+        session_meeting(urls, s, &agenda, &removed, &results, &mut out);
     }
     for f in &follow_ups {
         follow_up_meeting(
@@ -115,11 +116,52 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
     Ok(out)
 }
 
+/// An agenda item's vote results (OParl `AgendaItem.result`): one line per closed vote
+/// on it whose resolution is public, with the arithmetic, and when the last changed.
+struct ItemResult {
+    text: String,
+    modified: i64,
+}
+
+/// The results of the votes on agenda items, by agenda item; only for `public`
+/// resolutions (a rejected draft or an unpublished decision gives no result).
+async fn agenda_results(
+    store: &konvent_store::Store,
+    public: &[Resolution],
+) -> Result<HashMap<i64, ItemResult>, StoreError> {
+    let t = crate::i18n::Tr::new(crate::i18n::Lang::De);
+    let by_id: HashMap<i64, &Resolution> = public.iter().map(|r| (r.id, r)).collect();
+    let mut out: HashMap<i64, ItemResult> = HashMap::new();
+    for v in store.agenda_results().await? {
+        let Some(r) = by_id.get(&v.resolution_id) else {
+            continue;
+        };
+        let line = format!(
+            "{} {}: {}",
+            t.get("resolution"),
+            r.reference(),
+            crate::council::votes::result_line(&t, &v.tally)
+        );
+        let modified = v.closed_at.max(r.modified_at);
+        out.entry(v.agenda_item_id)
+            .and_modify(|e| {
+                e.text = format!("{}; {line}", e.text);
+                e.modified = e.modified.max(modified);
+            })
+            .or_insert(ItemResult {
+                text: line,
+                modified,
+            });
+    }
+    Ok(out)
+}
+
 fn session_meeting(
     urls: &Urls,
     s: &Session,
     agenda: &[konvent_store::AgendaItem],
     removed: &[konvent_store::AgendaItem],
+    results: &HashMap<i64, ItemResult>,
     out: &mut Council,
 ) {
     let meeting_url = urls.object(Kind::Meeting, s.id);
@@ -127,13 +169,18 @@ fn session_meeting(
         .iter()
         .enumerate()
         .map(|(i, a)| {
+            let result = results.get(&a.id);
             Obj::new(Kind::AgendaItem, &urls.object(Kind::AgendaItem, a.id))
                 .set("meeting", meeting_url.clone())
                 .set("number", (i + 1).to_string())
                 .set("order", i + 1)
                 .set("name", a.title.clone())
                 .set("public", true)
-                .item(a.created_at, a.modified_at)
+                .opt("result", result.map(|r| r.text.clone()))
+                .item(
+                    a.created_at,
+                    a.modified_at.max(result.map_or(0, |r| r.modified)),
+                )
         })
         .collect();
     let location = s.place.as_ref().map(|place| {

@@ -126,6 +126,7 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "leakregistrantmail0e6c", what: "the address of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "LEAKvoterSession4a1d", what: "a named ballot of an open vote in a session", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKvoterWritten4a1d", what: "a named ballot of a running written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKvoterClosed20c3", what: "a named ballot of a closed vote that rejected a draft", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKwrittenDraft4a1d", what: "the title of a draft in a written procedure", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "leakbarrierreporter5a1d", what: "the address of a person who reported a barrier", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKssoName4a1d", what: "the name of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
@@ -172,6 +173,24 @@ async fn seated(
         .await
         .expect("seat");
     voter
+}
+
+/// Records the account `voter` as a present member of the session `number` (the demo
+/// keeps the attendance of the 48th session: only the present vote).
+async fn present(app: &TestApp, admin: &Actor, voter: i64, number: i64) {
+    let email = app
+        .store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.id == voter)
+        .expect("voter")
+        .email;
+    app.store
+        .record_attendance(admin, number, &email, konvent_store::Presence::Member, None)
+        .await
+        .expect("present");
 }
 
 fn marker(what: &str) -> &'static str {
@@ -384,6 +403,7 @@ async fn plant(app: &TestApp) {
             Seat::Hb,
         )
         .await;
+        present(app, &admin, voter, 48).await;
         app.store
             .cast_ballot(voter, vote, Ballot::No)
             .await
@@ -425,6 +445,44 @@ async fn plant(app: &TestApp) {
             .cast_ballot(voter, procedure, Ballot::Yes)
             .await
             .expect("ballot");
+
+        // A closed vote on an agenda item of the 48th session that rejected a draft: the
+        // draft stays unpublished, so neither its ballots nor its result leave the
+        // council (OParl's AgendaItem.result carries public resolutions only).
+        let rejected = konvent_core::gremien::council::ResolutionInput::parse(
+            "2025/80",
+            "Abgelehnter Entwurf",
+            "Vertraulich",
+            "",
+            "48",
+            "draft",
+        )
+        .expect("valid resolution");
+        let id = app
+            .store
+            .save_resolution(&admin, None, &rejected, &[])
+            .await
+            .expect("draft saved");
+        let session = app.store.session(48).await.expect("48");
+        let item = app.store.agenda(session.id).await.expect("agenda")[0].id;
+        let vote = app
+            .store
+            .open_vote(&admin, 48, id, Some(item))
+            .await
+            .expect("vote opened");
+        let voter = seated(
+            app,
+            &admin,
+            marker("a named ballot of a closed vote that rejected a draft"),
+            Seat::St,
+        )
+        .await;
+        present(app, &admin, voter, 48).await;
+        app.store
+            .cast_ballot(voter, vote, Ballot::No)
+            .await
+            .expect("ballot");
+        app.store.close_vote(&admin, vote).await.expect("closed");
     }
 
     // A confidential target-picture version of the first topic.
