@@ -30,9 +30,14 @@ async fn spend(state: &AppState, kind: &str, account: i64, per_hour: i64) -> App
     Ok(())
 }
 
+/// A person's id from a form field (forms carry text); "not found" otherwise.
+fn number(value: &str) -> AppResult<i64> {
+    value.trim().parse().map_err(|_| AppError::NotFound)
+}
+
 #[derive(Deserialize)]
 pub struct RequestForm {
-    an: i64,
+    an: String,
     #[serde(default)]
     nachricht: String,
 }
@@ -64,23 +69,17 @@ pub async fn request(
 ) -> AppResult<Redirect> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
+    let to = number(&form.an)?;
     let visible = state
         .store
         .event_profiles(info.event.id)
         .await?
         .iter()
-        .any(|p| p.account.id == form.an);
+        .any(|p| p.account.id == to);
     if !visible {
         return Err(AppError::NotFound);
     }
-    let outcome = send_request(
-        &state,
-        actor.who.id,
-        form.an,
-        info.event.id,
-        &form.nachricht,
-    )
-    .await?;
+    let outcome = send_request(&state, actor.who.id, to, info.event.id, &form.nachricht).await?;
     let notice = match outcome {
         RequestOutcome::Sent => "gesendet",
         RequestOutcome::Connected => "verbunden",
@@ -97,16 +96,17 @@ pub async fn request_peer(
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<Redirect> {
     let me = ctx.signed_in()?.user_id;
+    let to = number(&form.an)?;
     let peer = state
         .store
         .point_peers(me)
         .await?
         .iter()
-        .any(|p| p.peers.iter().any(|peer| peer.who.id == form.an));
+        .any(|p| p.peers.iter().any(|peer| peer.who.id == to));
     if !peer {
         return Err(AppError::NotFound);
     }
-    send_request(&state, me, form.an, 0, &form.nachricht).await?;
+    send_request(&state, me, to, 0, &form.nachricht).await?;
     Ok(Redirect::to("/meine-ergebnisse#anknuepfen"))
 }
 
@@ -134,7 +134,7 @@ pub async fn answer(
 
 #[derive(Deserialize)]
 pub struct BlockForm {
-    wer: i64,
+    wer: String,
     an: String,
 }
 
@@ -147,7 +147,8 @@ pub async fn block(
 ) -> AppResult<Redirect> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
-    if state.store.principal(form.wer).await?.is_none() {
+    let other = number(&form.wer)?;
+    if state.store.principal(other).await?.is_none() {
         return Err(AppError::NotFound);
     }
     spend(
@@ -159,7 +160,7 @@ pub async fn block(
     .await?;
     state
         .store
-        .set_blocked(actor.who.id, form.wer, form.an == "1")
+        .set_blocked(actor.who.id, other, form.an == "1")
         .await?;
     Ok(Redirect::to(&format!("/konvent/{slug}/kontakte")))
 }
