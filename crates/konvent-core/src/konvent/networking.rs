@@ -16,6 +16,8 @@ pub const TOPIC_MAX: usize = 40;
 pub const REQUEST_MESSAGE_MAX: usize = 300;
 /// Contact requests a person may send per hour.
 pub const REQUESTS_PER_HOUR: i64 = 20;
+/// Profile saves a person may make per hour.
+pub const PROFILE_SAVES_PER_HOUR: i64 = 30;
 /// Longest name of a follow-up group, and most members.
 pub const GROUP_NAME_MAX: usize = 80;
 pub const GROUP_MEMBERS_MAX: usize = 20;

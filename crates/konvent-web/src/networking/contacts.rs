@@ -21,7 +21,12 @@ use crate::layout::{Chrome, render};
 
 /// Counts one write against the person's hourly budget `kind`; `TooManyRequests` when it
 /// is spent (counted like sign-in attempts, as the other form budgets are).
-async fn spend(state: &AppState, kind: &str, account: i64, per_hour: i64) -> AppResult<()> {
+pub(super) async fn spend(
+    state: &AppState,
+    kind: &str,
+    account: i64,
+    per_hour: i64,
+) -> AppResult<()> {
     let key = format!("{kind}:{account}");
     if state.store.recent_sign_in_failures(&key).await? >= per_hour {
         return Err(AppError::TooManyRequests);

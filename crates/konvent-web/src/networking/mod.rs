@@ -288,6 +288,13 @@ async fn save(
     pairs: &[(String, String)],
     back: String,
 ) -> AppResult<Response> {
+    contacts::spend(
+        state,
+        "network-profile",
+        account,
+        rules::PROFILE_SAVES_PER_HOUR,
+    )
+    .await?;
     if pairs.iter().any(|(k, _)| k == "delete") {
         state.store.delete_profile(account, event_id).await?;
         return Ok(Redirect::to(&back).into_response());
