@@ -3181,7 +3181,11 @@ async fn networking_story(backend: &str, store: &Store) {
     let mut ids = Vec::new();
     for name in ["netz-a", "netz-b", "netz-c"] {
         let id = store
-            .ensure_account(&format!("{name}@example.org"), name, &[grant.clone()])
+            .ensure_account(
+                &format!("{name}@example.org"),
+                name,
+                std::slice::from_ref(&grant),
+            )
             .await
             .expect("account");
         store

@@ -164,10 +164,8 @@ async fn profile_page(
     Ok((status, render(&page)?).into_response())
 }
 
-/// The profile form's fields, checked; the errors per field otherwise.
-fn parse_profile(
-    pairs: &[(String, String)],
-) -> Result<ProfileFields, (ProfileFields, HashMap<&'static str, String>)> {
+/// The profile form's fields, checked, with the errors per field (none: valid).
+fn parse_profile(pairs: &[(String, String)]) -> (ProfileFields, HashMap<&'static str, String>) {
     let get = |name: &str| {
         pairs
             .iter()
@@ -226,11 +224,7 @@ fn parse_profile(
         show_location: on("show_location"),
         match_points: on("match_points"),
     };
-    if errors.is_empty() {
-        Ok(fields)
-    } else {
-        Err((fields, errors))
-    }
+    (fields, errors)
 }
 
 #[derive(Deserialize, Default)]
@@ -299,15 +293,12 @@ async fn save(
         state.store.delete_profile(account, event_id).await?;
         return Ok(Redirect::to(&back).into_response());
     }
-    match parse_profile(pairs) {
-        Ok(fields) => {
-            state.store.save_profile(account, event_id, &fields).await?;
-            Ok(Redirect::to(&format!("{back}?gespeichert=1")).into_response())
-        }
-        Err((fields, errors)) => {
-            profile_page(state, ctx, event, fields, errors, false, false).await
-        }
+    let (fields, errors) = parse_profile(pairs);
+    if errors.is_empty() {
+        state.store.save_profile(account, event_id, &fields).await?;
+        return Ok(Redirect::to(&format!("{back}?gespeichert=1")).into_response());
     }
+    profile_page(state, ctx, event, fields, errors, false, false).await
 }
 
 pub async fn save_own_profile(
