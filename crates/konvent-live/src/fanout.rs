@@ -601,6 +601,35 @@ impl Fanout {
             .collect()
     }
 
+    /// Everybody connected to the event, over all nodes, with the room they are in
+    /// (`None`: connected, in no room; other nodes tell only of people in rooms). For
+    /// "who is here" (K15+).
+    pub fn whereabouts(&self, event_id: i64) -> HashMap<i64, Option<Arc<str>>> {
+        let events = self.lock();
+        let Some(hub) = events.get(&event_id) else {
+            return HashMap::new();
+        };
+        let mut out: HashMap<i64, Option<Arc<str>>> = HashMap::new();
+        for node in hub.remote.values() {
+            for (room, people) in &node.rooms {
+                for account in people {
+                    out.insert(*account, Some(room.clone()));
+                }
+            }
+        }
+        for conn in hub.conns.values() {
+            match &conn.room {
+                Some(room) => {
+                    out.insert(conn.account, Some(room.clone()));
+                }
+                None => {
+                    out.entry(conn.account).or_insert(None);
+                }
+            }
+        }
+        out
+    }
+
     /// Who another node serving the event last said is in its rooms (its whole
     /// snapshot: rooms it leaves out are empty there). Rooms whose people changed hear of
     /// it at the next presence tick.

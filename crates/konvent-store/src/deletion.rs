@@ -99,6 +99,14 @@ const REMOVED_BY_ID: &[(&str, &str)] = &[
     ("event_mutes", "account_id"),
     ("event_removals", "account_id"),
     ("deletion_requests", "account_id"),
+    // Networking (K15+): the profile, contact requests and blocks either way, and the
+    // follow-up groups' member lists (a group the person started stays, without them).
+    ("network_profiles", "account_id"),
+    ("contact_requests", "from_id"),
+    ("contact_requests", "to_id"),
+    ("contact_blocks", "account_id"),
+    ("contact_blocks", "blocked_id"),
+    ("follow_up_group_members", "account_id"),
 ];
 
 /// What goes with the address: (table, column holding it).

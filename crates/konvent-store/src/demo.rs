@@ -340,6 +340,26 @@ async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> Result<()> {
                 true,
             )
             .await?;
+        // A networking profile (K15+) for each, so the list of who is here and the
+        // people with the same connection points are filled at once.
+        let (organisation, role, region, tag, about) = strategy_demo::PROFILES[i];
+        let fields = konvent_core::konvent::networking::ProfileFields {
+            organisation: organisation.into(),
+            role: role.into(),
+            region: region.into(),
+            topics: vec![topic.title.clone(), tag.into()],
+            about: about.into(),
+            phone: String::new(),
+            share_email: true,
+            visibility: if i % 3 == 2 {
+                konvent_core::konvent::networking::ProfileVisibility::Event
+            } else {
+                konvent_core::konvent::networking::ProfileVisibility::SignedIn
+            },
+            show_location: true,
+            match_points: true,
+        };
+        store.save_profile(who.id, 0, &fields).await?;
     }
     consolidate(store, &topics[0]).await
 }

@@ -20,6 +20,7 @@ mod live;
 mod mail;
 mod meetings;
 mod moderation;
+mod networking;
 mod notifications;
 mod oidc;
 pub mod password;
@@ -61,6 +62,9 @@ pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMa
 pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
+};
+pub use networking::{
+    ContactOverview, ContactRequest, FollowUpGroup, Peer, PointPeers, Profile, RequestOutcome,
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};

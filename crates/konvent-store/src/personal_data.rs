@@ -109,6 +109,33 @@ const SECTIONS: &[(&str, Key, &str)] = &[
         Key::Account,
         "SELECT target, target_id, created_at FROM connection_points WHERE account_id = $1",
     ),
+    // Networking (K15+): the person's profiles, requests, blocks and follow-up groups.
+    (
+        "network_profiles",
+        Key::Account,
+        "SELECT event_id, organisation, role, region, topics, about, phone, share_email, \
+         visibility, show_location, match_points, updated_at FROM network_profiles \
+         WHERE account_id = $1 ORDER BY event_id",
+    ),
+    (
+        "contact_requests",
+        Key::Account,
+        "SELECT from_id, to_id, event_id, message, \
+         CASE WHEN status = 'declined' AND from_id = $1 THEN 'open' ELSE status END AS status, \
+         created_at FROM contact_requests WHERE from_id = $1 OR to_id = $1 ORDER BY id",
+    ),
+    (
+        "contact_blocks",
+        Key::Account,
+        "SELECT blocked_id, created_at FROM contact_blocks WHERE account_id = $1",
+    ),
+    (
+        "follow_up_groups",
+        Key::Account,
+        "SELECT g.id, g.name, g.target, g.target_id, m.joined_at FROM follow_up_groups g \
+         JOIN follow_up_group_members m ON m.group_id = g.id WHERE m.account_id = $1 \
+         ORDER BY g.id",
+    ),
     // The answers themselves are stored without a name (anonymous by design): only
     // that this person gave feedback is theirs.
     (

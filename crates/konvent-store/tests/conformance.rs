@@ -3712,3 +3712,218 @@ async fn decisions_story(backend: &str, store: &Store) {
     ));
     assert_eq!(store.attendance(46).await.expect("attendance").len(), 2);
 }
+
+#[tokio::test]
+async fn networking_profiles_requests_blocks_and_groups_behave_alike_on_every_backend() {
+    for t in stores().await {
+        networking_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+async fn networking_story(backend: &str, store: &Store) {
+    use konvent_core::konvent::networking::{ProfileFields, ProfileVisibility};
+    use konvent_core::strategy::FollowTarget;
+    use konvent_store::{EventRole, RequestOutcome};
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let mut ids = Vec::new();
+    for name in ["netz-a", "netz-b", "netz-c"] {
+        let id = store
+            .ensure_account(
+                &format!("{name}@example.org"),
+                name,
+                std::slice::from_ref(&grant),
+            )
+            .await
+            .expect("account");
+        store
+            .add_to_event(event.id, id, EventRole::Participant)
+            .await
+            .expect("registered");
+        ids.push(id);
+    }
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    let fields = |visibility, organisation: &str| ProfileFields {
+        organisation: organisation.into(),
+        topics: vec!["Cloud".into(), "KI".into()],
+        visibility,
+        share_email: true,
+        match_points: true,
+        ..ProfileFields::default()
+    };
+    store
+        .save_profile(a, 0, &fields(ProfileVisibility::SignedIn, "Org A"))
+        .await
+        .expect("global profile");
+    store
+        .save_profile(b, event.id, &fields(ProfileVisibility::Event, "Org B"))
+        .await
+        .expect("event profile");
+    store
+        .save_profile(c, 0, &fields(ProfileVisibility::Nobody, "Org C"))
+        .await
+        .expect("hidden profile");
+    // Saving again updates in place.
+    store
+        .save_profile(b, event.id, &fields(ProfileVisibility::Event, "Org B2"))
+        .await
+        .expect("updated");
+    let seen: Vec<(String, String)> = store
+        .event_profiles(event.id)
+        .await
+        .expect("profiles")
+        .into_iter()
+        .filter(|p| ids.contains(&p.account.id))
+        .map(|p| (p.account.name, p.fields.organisation))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("netz-a".to_owned(), "Org A".to_owned()),
+            ("netz-b".to_owned(), "Org B2".to_owned())
+        ],
+        "{backend}"
+    );
+    let own = store
+        .own_profile(b, event.id)
+        .await
+        .expect("own")
+        .expect("some");
+    assert_eq!(own.fields.topics, vec!["Cloud", "KI"], "{backend}");
+
+    // Requests: a asks b; b asking back connects them; nobody asks twice.
+    assert_eq!(
+        store
+            .request_contact(a, b, event.id, "Hallo")
+            .await
+            .expect("sent"),
+        RequestOutcome::Sent,
+        "{backend}"
+    );
+    assert!(matches!(
+        store.request_contact(a, b, event.id, "nochmal").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.request_contact(b, a, 0, "").await.expect("connected"),
+        RequestOutcome::Connected,
+        "{backend}"
+    );
+    assert!(
+        store.are_contacts(a, b).await.expect("contacts"),
+        "{backend}"
+    );
+    // a asks c; c declines: the request reads as open for a, and a cannot ask again.
+    store
+        .request_contact(a, c, event.id, "")
+        .await
+        .expect("sent");
+    let request = store.contact_overview(c).await.expect("o").incoming[0].id;
+    assert_eq!(
+        store
+            .answer_contact_request(c, request, false)
+            .await
+            .expect("declined"),
+        a,
+        "{backend}"
+    );
+    assert!(matches!(
+        store.answer_contact_request(c, request, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let overview = store.contact_overview(a).await.expect("o");
+    assert_eq!(overview.contact_ids, vec![b], "{backend}");
+    assert_eq!(overview.sent.len(), 1, "{backend}");
+    assert!(!overview.sent[0].accepted, "{backend}");
+    assert_eq!(
+        overview.contacts[0].email.as_deref(),
+        Some("netz-b@example.org")
+    );
+    assert!(
+        store.request_contact(a, c, 0, "").await.is_err(),
+        "{backend}"
+    );
+
+    // A block ends the contact and stops requests either way.
+    store.set_blocked(b, a, true).await.expect("blocked");
+    assert!(
+        !store.are_contacts(a, b).await.expect("contacts"),
+        "{backend}"
+    );
+    assert!(
+        store.blocked_between(a, b).await.expect("blocked"),
+        "{backend}"
+    );
+    assert!(
+        store.request_contact(b, a, 0, "").await.is_err(),
+        "{backend}"
+    );
+    assert!(
+        store
+            .contact_overview(a)
+            .await
+            .expect("o")
+            .contacts
+            .is_empty()
+    );
+    store.set_blocked(b, a, false).await.expect("unblocked");
+    assert!(
+        store.are_contacts(a, b).await.expect("contacts"),
+        "{backend}"
+    );
+
+    // Connection points: a and b allow matching and marked the same topic; c marked it
+    // and allows it too but has a hidden profile, so shows without organisation.
+    let topic = store.topics().await.expect("topics")[0].id;
+    for id in [a, b, c] {
+        store
+            .follow(id, FollowTarget::Topic, topic, true)
+            .await
+            .expect("marked");
+    }
+    let peers = store.point_peers(a).await.expect("peers");
+    let point = peers.iter().find(|p| p.target_id == topic).expect("point");
+    let names: Vec<(&str, &str)> = point
+        .peers
+        .iter()
+        .filter(|p| ids.contains(&p.who.id))
+        .map(|p| (p.who.name.as_str(), p.organisation.as_str()))
+        .collect();
+    assert_eq!(names, vec![("netz-b", ""), ("netz-c", "")], "{backend}");
+    let group = store
+        .start_group(a, "Cloud-Runde", FollowTarget::Topic, topic, &[b])
+        .await
+        .expect("group");
+    assert!(
+        store
+            .start_group(a, "ohne", FollowTarget::Topic, topic, &[999_999])
+            .await
+            .is_err()
+    );
+    let groups = store.groups_of(b).await.expect("groups");
+    assert_eq!(groups.len(), 1, "{backend}");
+    assert_eq!(groups[0].id, group);
+    assert_eq!(groups[0].members.len(), 2, "{backend}");
+
+    // Everything is in the export; deleting the profile removes it.
+    let data = store.personal_data(a).await.expect("export").expect("a");
+    let rows = |name: &str| {
+        data.iter()
+            .find(|s| s.name == name)
+            .map(|s| s.rows.len())
+            .unwrap_or_default()
+    };
+    assert_eq!(rows("network_profiles"), 1, "{backend}");
+    assert_eq!(rows("contact_requests"), 2, "{backend}");
+    assert_eq!(rows("follow_up_groups"), 1, "{backend}");
+    let c_data = store.personal_data(c).await.expect("export").expect("c");
+    let blocks = c_data
+        .iter()
+        .find(|s| s.name == "contact_blocks")
+        .expect("s");
+    assert!(blocks.rows.is_empty(), "{backend}");
+    store.delete_profile(a, 0).await.expect("deleted");
+    assert!(store.own_profile(a, 0).await.expect("own").is_none());
+}

@@ -20,6 +20,7 @@ pub mod live;
 pub mod mail;
 mod markdown;
 pub mod metrics;
+mod networking;
 pub mod notifications;
 pub mod oidc;
 mod oparl;

@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
-    legal, live, mail, metrics, notifications, oidc, pages, session, strategy,
+    legal, live, mail, metrics, networking, notifications, oidc, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -95,6 +95,38 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/konvent/{event}/feedback/ergebnisse",
             get(events::feedback_results),
+        )
+        // Networking (K15+): profiles, who is here, contacts.
+        .route(
+            "/konvent/{event}/profil",
+            get(networking::event_profile).post(networking::save_event_profile),
+        )
+        .route("/konvent/{event}/teilnehmende", get(networking::people))
+        .route("/konvent/{event}/kontakte", get(networking::contacts::page))
+        .route(
+            "/konvent/{event}/kontakte/anfrage",
+            post(networking::contacts::request),
+        )
+        .route(
+            "/konvent/{event}/kontakte/sperren",
+            post(networking::contacts::block),
+        )
+        .route(
+            "/konvent/{event}/kontakte/{id}/antwort",
+            post(networking::contacts::answer),
+        )
+        .route(
+            "/konto/profil",
+            get(networking::own_profile).post(networking::save_own_profile),
+        )
+        .route("/konto/kontakte.vcf", get(networking::contacts::vcard))
+        .route(
+            "/konto/kontakte/anfrage",
+            post(networking::contacts::request_peer),
+        )
+        .route(
+            "/meine-ergebnisse/gruppen",
+            post(networking::contacts::start_group),
         )
         .route("/konvent/{event}/cafe", get(events::cafe::cafe))
         .route("/konvent/{event}/cafe/platz", post(events::cafe::seat))

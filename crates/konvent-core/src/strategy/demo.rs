@@ -74,6 +74,96 @@ pub const PARTICIPANTS: [&str; 12] = [
     "Omar Mansour",
 ];
 
+/// The networking profiles (K15+) of the made-up participants, in the order of
+/// [`PARTICIPANTS`]: organisation, role, Land or conference, a free tag, a line about
+/// themselves. Made up, like the names.
+pub const PROFILES: [(&str, &str, &str, &str, &str); 12] = [
+    (
+        "Staatskanzlei Hessen",
+        "Referentin Digitalisierung",
+        "Hessen",
+        "Registermodernisierung",
+        "Ich bringe Fachverfahren und Länderkoordination zusammen.",
+    ),
+    (
+        "FITKO",
+        "Produktmanager",
+        "Bund",
+        "Föderale Architektur",
+        "Suche Mitstreiter für gemeinsame Komponenten.",
+    ),
+    (
+        "Innenministerium Nordrhein-Westfalen",
+        "Referatsleiterin",
+        "IMK",
+        "Cloud",
+        "Interessiert an Souveränität und Betrieb in der Cloud.",
+    ),
+    (
+        "Senatskanzlei Hamburg",
+        "CDO-Stab",
+        "Hamburg",
+        "Open Data",
+        "Daten teilen, aber richtig: gern ins Gespräch kommen.",
+    ),
+    (
+        "Landesamt für Digitalisierung Bayern",
+        "Architektin",
+        "Bayern",
+        "KI",
+        "KI in der Verwaltung, pragmatisch und prüfbar.",
+    ),
+    (
+        "Bundesministerium des Innern",
+        "Referent",
+        "Bund",
+        "OZG",
+        "OZG-Nachnutzung und Einer-für-Alle.",
+    ),
+    (
+        "Ministerium für Umwelt Baden-Württemberg",
+        "Digitalbeauftragte",
+        "UMK",
+        "Umweltdaten",
+        "Wie kommen Umweltdaten schneller in die Fachverfahren?",
+    ),
+    (
+        "Kommunale Spitzenverbände",
+        "Referent Digitalisierung",
+        "Niedersachsen",
+        "Kommunen",
+        "Die kommunale Sicht einbringen.",
+    ),
+    (
+        "Justizministerium Sachsen",
+        "Projektleiterin E-Akte",
+        "E-Justice-Rat",
+        "E-Akte",
+        "E-Akte und Justizportal.",
+    ),
+    (
+        "Dataport",
+        "Lösungsarchitekt",
+        "Schleswig-Holstein",
+        "Betrieb",
+        "Gemeinsamer Betrieb über Ländergrenzen.",
+    ),
+    (
+        "Gesundheitsministerium Brandenburg",
+        "Referentin",
+        "GMK",
+        "Gesundheitsdaten",
+        "Digitale Gesundheitsämter vernetzen.",
+    ),
+    (
+        "Digitalagentur Berlin",
+        "Teamleiter",
+        "Berlin",
+        "Nutzerzentrierung",
+        "Nutzerforschung für Verwaltungsleistungen.",
+    ),
+];
+
 /// The demo e-mail address of a made-up participant ("Jana Albers" →
 /// "jana.albers@konvent.example").
 pub fn participant_email(name: &str) -> String {

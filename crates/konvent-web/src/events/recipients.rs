@@ -1,6 +1,7 @@
 //! Who a direct message can go to (K12), grouped by who they are for the sender: the
 //! help desk and its helpers, the rooms' moderation, the café tables' patrons, the
-//! event's organizers, and for the help desk's staff whoever wrote to them.
+//! event's organizers, one's accepted contacts (K15+), and for the help desk's staff
+//! whoever wrote to them.
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::konvent::RoomKind;
@@ -70,6 +71,14 @@ pub(super) async fn groups(
             organisation.push((who.id.to_string(), who.name));
         }
     }
+    // Accepted contacts (K15+) who take part in the event.
+    let mut contacts = Vec::new();
+    let overview = state.store.contact_overview(actor.who.id).await?;
+    for (id, card) in overview.contact_ids.iter().zip(&overview.contacts) {
+        if state.store.event_role(info.event.id, *id).await?.is_some() && seen.insert(*id) {
+            contacts.push((id.to_string(), card.name.clone()));
+        }
+    }
     let mut writers = Vec::new();
     if actor.staff {
         // Staff answer whoever wrote to them or to the help desk.
@@ -86,6 +95,7 @@ pub(super) async fn groups(
         ("dm-group-organisation", organisation),
         ("dm-group-moderation", named(moderation)),
         ("dm-group-patrons", named(patrons)),
+        ("net-dm-group-contacts", contacts),
         ("dm-group-writers", writers),
     ]
     .into_iter()

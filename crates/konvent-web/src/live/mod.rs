@@ -578,8 +578,8 @@ async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who
     }
 }
 
-/// Participants write to the staff (helpers, organizers, moderators); staff write to
-/// anybody in the event.
+/// Participants write to the staff (helpers, organizers, moderators) and to their
+/// accepted contacts; staff write to anybody in the event.
 async fn dm_recipient(
     store: &Store,
     info: &EventInfo,
@@ -597,11 +597,18 @@ async fn dm_recipient(
         .ok_or_else(|| Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil."))?;
     let recipient_is_staff =
         recipient.staff || info.rooms.iter().any(|r| recipient.moderates(info, r));
-    if actor.staff || recipient_is_staff {
+    // Accepted contacts (K15+) write to each other; a block ends that.
+    if actor.staff
+        || recipient_is_staff
+        || store
+            .are_contacts(actor.who.id, recipient.who.id)
+            .await
+            .map_err(refusal)?
+    {
         Ok(recipient.who)
     } else {
         Err(Refusal::forbidden(
-            "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer und die Moderation.",
+            "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer, die Moderation und Ihre Kontakte.",
         ))
     }
 }

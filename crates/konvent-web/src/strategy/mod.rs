@@ -334,6 +334,13 @@ struct MinePage {
     pins: Vec<MyPin>,
     points: Vec<(String, String, String, i64)>,
     topics: Vec<TopicLine>,
+    /// Networking (K16+): the people who marked the same points, and one's groups.
+    peers: Vec<konvent_store::PointPeers>,
+    /// Whether the person allows being found by them (a profile setting).
+    matching: bool,
+    groups: Vec<konvent_store::FollowUpGroup>,
+    /// Accepted contacts and people already asked (no second request button).
+    asked: Vec<i64>,
 }
 
 pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
@@ -429,11 +436,23 @@ pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
             question: topic.question,
         });
     }
+    let peers = state.store.point_peers(principal.user_id).await?;
+    let overview = state.store.contact_overview(principal.user_id).await?;
+    let asked = overview
+        .contact_ids
+        .iter()
+        .copied()
+        .chain(overview.sent.iter().map(|r| r.to.id))
+        .collect();
     render(&MinePage {
         c: Chrome::new(&ctx, "strategie", t.get("mine-title")),
         impulses,
         pins,
         points,
         topics: lines,
+        matching: !peers.is_empty(),
+        peers,
+        groups: state.store.groups_of(principal.user_id).await?,
+        asked,
     })
 }

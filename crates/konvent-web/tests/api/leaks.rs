@@ -57,10 +57,12 @@ enum Viewer {
     Admin,
     /// The organizer of the convention (the demo's moderation).
     Organizer,
+    /// Signed in, but not registered for the convention.
+    Outsider,
 }
 
 impl Viewer {
-    const ALL: [Viewer; 10] = [
+    const ALL: [Viewer; 11] = [
         Viewer::Visitor,
         Viewer::Participant,
         Viewer::OtherSpokesperson,
@@ -71,6 +73,7 @@ impl Viewer {
         Viewer::Member,
         Viewer::Admin,
         Viewer::Organizer,
+        Viewer::Outsider,
     ];
 }
 
@@ -132,12 +135,31 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKssoName4a1d", what: "the name of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "leakssoaddress4a1d", what: "the address of a person signed in through single sign-on", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Organizer], seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKdeletedName7c2f", what: "the name of a deleted person", hidden_from: &Viewer::ALL, seen_by: NOBODY },
+    Secret { marker: "LEAKnobodyProfileOrg22a1", what: "the organisation on a profile visible to nobody", hidden_from: ALL_BUT_PARTICIPANT, seen_by: &[Viewer::Participant] },
+    Secret { marker: "LEAKnobodyProfileAbout22a1", what: "the line about oneself on a profile visible to nobody", hidden_from: ALL_BUT_PARTICIPANT, seen_by: &[Viewer::Participant] },
+    Secret { marker: "LEAKeventProfileOrg22b2", what: "the organisation on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
+    Secret { marker: "LEAKeventProfileAbout22b2", what: "the line about oneself on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
+    Secret { marker: "LEAKcontactPhone22c3", what: "a phone number a profile shares with contacts only", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Admin, Viewer::Outsider], seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
 /// Nobody, not even the admins: what a deletion removed (the positive control is
 /// the deletion test's: the content stays, under the pseudonym, where the search looks).
 const NOBODY: &[Viewer] = &[];
+
+/// Everybody but the participant whose own profile it is (networking, K15+).
+const ALL_BUT_PARTICIPANT: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::OtherSpokesperson,
+    Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
+    Viewer::OtherPatron,
+    Viewer::Member,
+    Viewer::Admin,
+    Viewer::Organizer,
+    Viewer::Outsider,
+];
 
 /// Everybody but the event's organizers and the admins (the list of registrants).
 const NOT_EVENT_STAFF: &[Viewer] = &[
@@ -715,6 +737,97 @@ async fn plant(app: &TestApp) {
         .delete_account(&admin, deleted_id)
         .await
         .expect("deleted");
+    plant_profiles(app).await;
+}
+
+/// Networking (K15+): the participant viewer's own profile is visible to nobody (and
+/// allows being found through a connection point, which shows names only); another
+/// participant's profile is visible to the event; a third one's phone number goes to
+/// the organizer, an accepted contact, only.
+async fn plant_profiles(app: &TestApp) {
+    use konvent_core::konvent::networking::{ProfileFields, ProfileVisibility};
+    use konvent_core::strategy::FollowTarget;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let email = |n: usize| strategy_demo::participant_email(strategy_demo::PARTICIPANTS[n]);
+    let hidden = app.account_id(&email(1)).await;
+    let shown = app.account_id(&email(2)).await;
+    let contact = app.account_id(&email(3)).await;
+    let organizer = app.account_id(demo::KONVENT_MODERATOR.0).await;
+    let topic = app.store.topics().await.expect("topics")[0].id;
+    let profile = |visibility, organisation: &str, about: &str, phone: &str| ProfileFields {
+        organisation: organisation.into(),
+        about: about.into(),
+        phone: phone.into(),
+        visibility,
+        match_points: true,
+        ..ProfileFields::default()
+    };
+    let nobody = profile(
+        ProfileVisibility::Nobody,
+        &format!(
+            "Amt {}",
+            marker("the organisation on a profile visible to nobody")
+        ),
+        &format!(
+            "Über mich {}",
+            marker("the line about oneself on a profile visible to nobody")
+        ),
+        "",
+    );
+    app.store
+        .save_profile(hidden, 0, &nobody)
+        .await
+        .expect("profile");
+    app.store
+        .save_profile(hidden, event.id, &nobody)
+        .await
+        .expect("profile");
+    let event_only = profile(
+        ProfileVisibility::Event,
+        &format!(
+            "Amt {}",
+            marker("the organisation on a profile visible to the event")
+        ),
+        &format!(
+            "Über mich {}",
+            marker("the line about oneself on a profile visible to the event")
+        ),
+        "",
+    );
+    app.store
+        .save_profile(shown, event.id, &event_only)
+        .await
+        .expect("profile");
+    for id in [hidden, shown] {
+        app.store
+            .follow(id, FollowTarget::Topic, topic, true)
+            .await
+            .expect("marked");
+    }
+    let phone = format!(
+        "0228 {}",
+        marker("a phone number a profile shares with contacts only")
+    );
+    let shares = profile(ProfileVisibility::SignedIn, "Amt Kontakt", "", &phone);
+    app.store
+        .save_profile(contact, 0, &shares)
+        .await
+        .expect("profile");
+    app.store
+        .request_contact(contact, organizer, event.id, "Hallo")
+        .await
+        .expect("request");
+    let request = app
+        .store
+        .contact_overview(organizer)
+        .await
+        .expect("o")
+        .incoming[0]
+        .id;
+    app.store
+        .answer_contact_request(organizer, request, true)
+        .await
+        .expect("accepted");
 }
 
 /// Signs in each viewer (registering the signed-in ones for the convention, so that they
@@ -791,6 +904,11 @@ async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
             Viewer::Organizer => {
                 let id = app.account_id(demo::KONVENT_MODERATOR.0).await;
                 (id, signed_in(app, id).await)
+            }
+            Viewer::Outsider => {
+                let (id, user) = user_with(app, "Leak Aussenstehende", &[]).await;
+                list.push((viewer, Some(id), user));
+                continue;
             }
         };
         if app
@@ -1073,6 +1191,10 @@ pub(crate) fn starts() -> Vec<String> {
         "feedback/ergebnisse",
         "anmeldungen",
         "anmeldungen/export.csv",
+        "teilnehmende",
+        "teilnehmende?online=1",
+        "kontakte",
+        "profil",
     ] {
         list.push(format!("{event}/{export}"));
     }
@@ -1087,6 +1209,8 @@ pub(crate) fn starts() -> Vec<String> {
             "/gremien/beschluesse/2025/77",
             "/gremien/beschluesse/2025/78",
             "/meine-ergebnisse",
+            "/konto/profil",
+            "/konto/kontakte.vcf",
         ]
         .map(str::to_owned),
     );

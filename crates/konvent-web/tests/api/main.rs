@@ -22,6 +22,7 @@ mod lobby;
 mod mail;
 mod map;
 mod moderation;
+mod networking;
 mod oidc;
 mod oparl;
 mod podium;

@@ -1,0 +1,615 @@
+//! Networking (K15+, K16+): who sees a profile, contact requests over real sockets,
+//! silent declines, blocks, people who marked the same connection point, the vCard and
+//! the request budget.
+
+use konvent_core::authz::Role;
+use konvent_core::demo;
+use konvent_core::strategy::FollowTarget;
+use konvent_store::EventRole;
+use serde_json::json;
+
+use crate::helpers::{TestApp, User, spawn_app, text};
+use crate::live::connect;
+
+const EVENT: &str = "/konvent/strategiekonvent-2025";
+
+/// A signed-in account `name@test.example`, registered for the demo event unless
+/// `registered` is false.
+async fn person(app: &TestApp, name: &str, registered: bool) -> (User, i64) {
+    let user = app.user_named(Role::Participant, name).await;
+    let id = app.account_id(&format!("{name}@test.example")).await;
+    if registered {
+        let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+        app.store
+            .add_to_event(event.id, id, EventRole::Participant)
+            .await
+            .expect("registered");
+    }
+    (user, id)
+}
+
+/// Saves a profile through the form; `extra` adds or overrides fields.
+async fn profile(
+    user: &User,
+    path: &str,
+    visibility: &str,
+    organisation: &str,
+    extra: &[(&str, &str)],
+) {
+    let mut form = vec![
+        ("visibility", visibility),
+        ("organisation", organisation),
+        ("role", "Referentin"),
+        ("region", "Hessen"),
+        ("about", "Ich vernetze gern."),
+        ("tags", "Cloud, KI"),
+    ];
+    form.extend_from_slice(extra);
+    let r = user.post(path, &form).await;
+    assert_eq!(
+        r.status(),
+        303,
+        "profile saved: {}",
+        r.text().await.unwrap_or_default()
+    );
+}
+
+async fn people_page(user: &User, query: &str) -> (u16, String) {
+    user.get_text(&format!("{EVENT}/teilnehmende{query}")).await
+}
+
+#[tokio::test]
+async fn a_profile_is_seen_only_by_whom_its_visibility_names() {
+    let app = spawn_app().await;
+    let (hidden, _) = person(&app, "verborgen", true).await;
+    let (event_only, _) = person(&app, "nurhier", true).await;
+    let (everybody, _) = person(&app, "alle", true).await;
+    let (viewer, _) = person(&app, "schaut", true).await;
+    let (outsider, _) = person(&app, "draussen", false).await;
+    profile(
+        &hidden,
+        &format!("{EVENT}/profil"),
+        "nobody",
+        "Amt Unsichtbar",
+        &[],
+    )
+    .await;
+    profile(
+        &event_only,
+        &format!("{EVENT}/profil"),
+        "event",
+        "Amt Veranstaltung",
+        &[],
+    )
+    .await;
+    profile(
+        &everybody,
+        "/konto/profil",
+        "signed_in",
+        "Amt Öffentlich",
+        &[],
+    )
+    .await;
+
+    let (status, page) = people_page(&viewer, "").await;
+    assert_eq!(status, 200);
+    let page = text(&page);
+    assert!(
+        page.contains("nurhier") && page.contains("Amt Veranstaltung"),
+        "{page}"
+    );
+    assert!(
+        page.contains("alle") && page.contains("Amt Öffentlich"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("verborgen") && !page.contains("Amt Unsichtbar"),
+        "{page}"
+    );
+
+    // Filters (GET form, no JavaScript): by organisation, and "online now".
+    let (_, filtered) = people_page(&viewer, "?organisation=Amt+Veranstaltung").await;
+    assert!(filtered.contains("<h2>nurhier") && !filtered.contains("<h2>alle"));
+    let (_, online) = people_page(&viewer, "?online=1").await;
+    assert!(!online.contains("<h2>nurhier"), "nobody is connected");
+
+    // Somebody signed in who is not a participant, and a visitor, see no list.
+    let (status, page) = people_page(&outsider, "").await;
+    assert_ne!(status, 200);
+    assert!(!page.contains("Amt Veranstaltung"));
+    let (status, page) = people_page(&app.visitor(), "").await;
+    assert_eq!(status, 303, "sign in first");
+    assert!(!page.contains("Amt Veranstaltung"));
+
+    // The event's own profile wins over the konvent-wide one; deleting it brings that back.
+    profile(
+        &everybody,
+        &format!("{EVENT}/profil"),
+        "nobody",
+        "Amt Öffentlich",
+        &[],
+    )
+    .await;
+    let (_, page) = people_page(&viewer, "").await;
+    assert!(!text(&page).contains("Amt Öffentlich"));
+    let r = everybody
+        .post(&format!("{EVENT}/profil"), &[("delete", "1")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = people_page(&viewer, "").await;
+    assert!(text(&page).contains("Amt Öffentlich"));
+}
+
+#[tokio::test]
+async fn bad_profile_input_is_refused_beside_its_field_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let (anna, id) = person(&app, "anna", true).await;
+    let long = "x".repeat(301);
+    let r = anna
+        .post(
+            "/konto/profil",
+            &[
+                ("visibility", "event"),
+                ("about", long.as_str()),
+                ("tags", "a,b,c,d,e,f,g,h,i"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("f-about-error") && page.contains("f-tags-error"),
+        "{page}"
+    );
+    let r = anna
+        .post("/konto/profil", &[("visibility", "everybody")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(app.store.own_profile(id, 0).await.expect("read").is_none());
+}
+
+#[tokio::test]
+async fn an_accepted_request_lets_two_write_to_each_other_live_and_after_a_reload() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(
+        &anna,
+        "/konto/profil",
+        "event",
+        "FITKO",
+        &[("share_email", "1"), ("phone", "+49 69 1234")],
+    )
+    .await;
+    profile(&bert, "/konto/profil", "event", "Land Hessen", &[]).await;
+
+    // Before they are contacts, Anna may not write to Bert.
+    let mut anna_ws = connect(&app, &anna.cookie, "").await;
+    let refused = anna_ws
+        .command(json!({ "t": "dm", "id": "x1", "to": bert_id, "text": "zu früh" }))
+        .await;
+    assert_eq!(refused["t"], "error", "{refused}");
+
+    let r = anna
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[
+                ("an", &bert_id.to_string()),
+                ("nachricht", "Reden wir über Cloud?"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, contacts) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(contacts.contains("Reden wir über Cloud?"), "{contacts}");
+    let request = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id;
+    let r = bert
+        .post(
+            &format!("{EVENT}/kontakte/{request}/antwort"),
+            &[("annehmen", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+
+    // Bert sees what Anna's profile shares with contacts; the list shows no phone.
+    let (_, contacts) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(contacts.contains("anna@test.example") && contacts.contains("+49 69 1234"));
+    let (_, list) = people_page(&bert, "").await;
+    assert!(!list.contains("+49 69 1234"));
+    // Anna is a recipient in Bert's message form.
+    let (_, messages) = bert.get_text(&format!("{EVENT}/nachrichten")).await;
+    assert!(
+        messages.contains(&format!("value=\"{anna_id}\"")),
+        "{messages}"
+    );
+
+    let mut bert_ws = connect(&app, &bert.cookie, "").await;
+    let sent = anna_ws
+        .command(json!({ "t": "dm", "id": "m1", "to": bert_id, "text": "Hallo Bert" }))
+        .await;
+    assert_eq!(sent["t"], "ack", "{sent}");
+    let arrived = bert_ws
+        .until(|f| f["t"] == "ev" && f["kind"] == "dm" && f["data"]["text"] == "Hallo Bert")
+        .await;
+    assert_eq!(arrived["data"]["from"]["id"], anna_id);
+    let answer = bert_ws
+        .command(json!({ "t": "dm", "id": "m2", "to": anna_id, "text": "Hallo Anna" }))
+        .await;
+    assert_eq!(answer["t"], "ack");
+    anna_ws
+        .until(|f| f["t"] == "ev" && f["kind"] == "dm" && f["data"]["text"] == "Hallo Anna")
+        .await;
+
+    // Both survive a reload.
+    let (_, page) = bert.get_text(&format!("{EVENT}/nachrichten")).await;
+    assert!(page.contains("Hallo Bert") && page.contains("Hallo Anna"));
+
+    // Now online, both show as such in the list, filtered by "online now".
+    let (_, online) = people_page(&anna, "?online=1").await;
+    let online = text(&online);
+    assert!(
+        online.contains("bert") && online.contains("Land Hessen"),
+        "{online}"
+    );
+}
+
+#[tokio::test]
+async fn a_decline_is_silent_and_nobody_asks_twice() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&bert, "/konto/profil", "event", "Land Hessen", &[]).await;
+    let bert_text = bert_id.to_string();
+    let path = format!("{EVENT}/kontakte/anfrage");
+    let form = [("an", bert_text.as_str())];
+    let ask = || anna.post(&path, &form);
+    assert_eq!(ask().await.status(), 303);
+    let request = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id;
+    let r = bert
+        .post(
+            &format!("{EVENT}/kontakte/{request}/antwort"),
+            &[("annehmen", "0")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, bert_page) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(
+        !text(&bert_page).contains("anna"),
+        "declined: gone from Bert's list"
+    );
+
+    // Anna still sees her request as asked, and cannot ask again.
+    let (_, anna_page) = anna.get_text(&format!("{EVENT}/kontakte")).await;
+    let anna_page = text(&anna_page);
+    assert!(anna_page.contains("bert angefragt"), "{anna_page}");
+    assert!(!anna_page.contains("abgelehnt"));
+    assert_eq!(ask().await.status(), 409);
+    // Her data export does not tell either.
+    let export = anna.get_text("/konto/daten.json").await.1;
+    assert!(!export.contains("declined"), "{export}");
+    // Answering again or somebody else's request: not found.
+    let r = anna
+        .post(
+            &format!("{EVENT}/kontakte/{request}/antwort"),
+            &[("annehmen", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_block_stops_requests_and_messages() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&anna, "/konto/profil", "event", "FITKO", &[]).await;
+    profile(&bert, "/konto/profil", "event", "Land Hessen", &[]).await;
+    anna.post(
+        &format!("{EVENT}/kontakte/anfrage"),
+        &[("an", &bert_id.to_string())],
+    )
+    .await;
+    let request = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id;
+    bert.post(
+        &format!("{EVENT}/kontakte/{request}/antwort"),
+        &[("annehmen", "1")],
+    )
+    .await;
+    assert!(
+        app.store
+            .are_contacts(anna_id, bert_id)
+            .await
+            .expect("contacts")
+    );
+
+    let r = bert
+        .post(
+            &format!("{EVENT}/kontakte/sperren"),
+            &[("wer", &anna_id.to_string()), ("an", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let mut anna_ws = connect(&app, &anna.cookie, "").await;
+    let refused = anna_ws
+        .command(json!({ "t": "dm", "id": "b1", "to": bert_id, "text": "trotzdem" }))
+        .await;
+    assert_eq!(refused["t"], "error", "{refused}");
+    let r = anna
+        .post(
+            "/konvent/strategiekonvent-2025/aktion",
+            &[
+                ("t", "dm"),
+                ("to", &bert_id.to_string()),
+                ("text", "per Formular"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    // Bert asking Anna is refused too, either way round.
+    let r = anna
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[("an", &bert_id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let r = bert
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[("an", &anna_id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let (_, vcard) = bert.get_text("/konto/kontakte.vcf").await;
+    assert!(
+        !vcard.contains("anna"),
+        "a blocked contact leaves the vCard"
+    );
+    let (_, contacts) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(contacts.contains("Sperre aufheben"));
+}
+
+#[tokio::test]
+async fn people_who_marked_the_same_point_find_each_other_and_start_a_group() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, carl_id) = person(&app, "carl", true).await;
+    let topic = app.store.topics().await.expect("topics")[0].clone();
+    for id in [anna_id, bert_id, carl_id] {
+        app.store
+            .follow(id, FollowTarget::Topic, topic.id, true)
+            .await
+            .expect("marked");
+    }
+    profile(
+        &anna,
+        "/konto/profil",
+        "signed_in",
+        "FITKO",
+        &[("match_points", "1")],
+    )
+    .await;
+    profile(
+        &bert,
+        "/konto/profil",
+        "nobody",
+        "Amt Geheim",
+        &[("match_points", "1")],
+    )
+    .await;
+    // Carl marked it too, but does not allow being found.
+    profile(&carl, "/konto/profil", "signed_in", "Amt Carl", &[]).await;
+
+    let (_, page) = anna.get_text("/meine-ergebnisse").await;
+    let page = text(&page);
+    assert!(
+        page.contains(&topic.title) && page.contains("bert"),
+        "{page}"
+    );
+    assert!(!page.contains("carl"), "{page}");
+    assert!(
+        !page.contains("Amt Geheim"),
+        "a hidden profile shows the name only"
+    );
+    let (_, bert_page) = bert.get_text("/meine-ergebnisse").await;
+    assert!(text(&bert_page).contains("anna (FITKO)"));
+    // Carl, who does not allow it, sees nobody.
+    let (_, carl_page) = carl.get_text("/meine-ergebnisse").await;
+    assert!(!text(&carl_page).contains("anna (FITKO)"));
+
+    // A request from there, and a follow-up group.
+    let r = anna
+        .post("/konto/kontakte/anfrage", &[("an", &bert_id.to_string())])
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = anna
+        .post("/konto/kontakte/anfrage", &[("an", &carl_id.to_string())])
+        .await;
+    assert_eq!(
+        r.status(),
+        404,
+        "Carl is not shown, so cannot be asked from there"
+    );
+    let target = topic.id.to_string();
+    let r = anna
+        .post(
+            "/meine-ergebnisse/gruppen",
+            &[
+                ("name", "Cloud-Runde"),
+                ("target", "topic"),
+                ("id", &target),
+                ("mitglied", &bert_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = anna
+        .post(
+            "/meine-ergebnisse/gruppen",
+            &[
+                ("name", "Mit Carl"),
+                ("target", "topic"),
+                ("id", &target),
+                ("mitglied", &carl_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let (_, bert_page) = bert.get_text("/meine-ergebnisse").await;
+    let bert_page = text(&bert_page);
+    assert!(
+        bert_page.contains("Cloud-Runde : anna, bert"),
+        "{bert_page}"
+    );
+    assert!(!bert_page.contains("Mit Carl"));
+    let export = bert.get_text("/konto/daten.json").await.1;
+    assert!(export.contains("Cloud-Runde"));
+}
+
+#[tokio::test]
+async fn the_vcard_holds_only_what_each_contact_shares() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, carl_id) = person(&app, "carl", true).await;
+    profile(&anna, "/konto/profil", "event", "FITKO", &[]).await;
+    profile(
+        &bert,
+        "/konto/profil",
+        "event",
+        "Land; Hessen",
+        &[("share_email", "1"), ("phone", "0611 123")],
+    )
+    .await;
+    profile(
+        &carl,
+        "/konto/profil",
+        "event",
+        "Amt Carl",
+        &[("phone", "0228 999")],
+    )
+    .await;
+    for (other, id) in [(&bert, bert_id), (&carl, carl_id)] {
+        anna.post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[("an", &id.to_string())],
+        )
+        .await;
+        let request = app
+            .store
+            .contact_overview(id)
+            .await
+            .expect("overview")
+            .incoming[0]
+            .id;
+        other
+            .post(
+                &format!("{EVENT}/kontakte/{request}/antwort"),
+                &[("annehmen", "1")],
+            )
+            .await;
+    }
+    let r = anna.get("/konto/kontakte.vcf").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/vcard")
+    );
+    let vcard = r.text().await.expect("body");
+    assert_eq!(
+        vcard.matches("BEGIN:VCARD\r\nVERSION:4.0\r\n").count(),
+        2,
+        "{vcard}"
+    );
+    assert!(vcard.contains("FN:bert\r\n") && vcard.contains("ORG:Land\\; Hessen\r\n"));
+    assert!(
+        vcard.contains("EMAIL:bert@test.example\r\n") && vcard.contains("TEL;VALUE=text:0611 123")
+    );
+    assert!(vcard.contains("FN:carl\r\n") && vcard.contains("0228 999"));
+    assert!(
+        !vcard.contains("carl@test.example"),
+        "Carl shares no address"
+    );
+    assert!(!vcard.contains("anna"), "not one's own card");
+    let _ = anna_id;
+    let (status, _) = app.visitor().get_text("/konto/kontakte.vcf").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn contact_requests_are_budgeted() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let mut last = 0;
+    for n in 0..=konvent_core::konvent::networking::REQUESTS_PER_HOUR {
+        let (other, id) = person(&app, &format!("p{n}"), true).await;
+        profile(&other, "/konto/profil", "event", "Amt", &[]).await;
+        let r = anna
+            .post(
+                &format!("{EVENT}/kontakte/anfrage"),
+                &[("an", &id.to_string())],
+            )
+            .await;
+        last = r.status().as_u16();
+        if n < konvent_core::konvent::networking::REQUESTS_PER_HOUR {
+            assert_eq!(last, 303, "request {n}");
+        }
+    }
+    assert_eq!(last, 429);
+    // A message over the limit is refused before anything is stored.
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&bert, "/konto/profil", "event", "Amt", &[]).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    let long = "x".repeat(301);
+    let r = carl
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[("an", &bert_id.to_string()), ("nachricht", &long)],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        app.store
+            .contact_overview(bert_id)
+            .await
+            .expect("o")
+            .incoming
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_request_to_somebody_without_a_visible_profile_is_not_found() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&bert, "/konto/profil", "nobody", "Amt", &[]).await;
+    let r = anna
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[("an", &bert_id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
