@@ -120,7 +120,9 @@ pub(crate) fn sign_in_page(
             Field::new(&t, "email", Kind::Email)
                 .value(email)
                 .required()
-                .autocomplete("username"),
+                // The account name is the e-mail address: "email" is the token HTML allows on
+                // an input of type email ("username" belongs to text inputs).
+                .autocomplete("email"),
             Field::new(&t, "password", Kind::Password { new: false })
                 .required()
                 .autocomplete("current-password"),

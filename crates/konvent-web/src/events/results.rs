@@ -437,38 +437,57 @@ fn csv(r: &Results) -> Vec<u8> {
     w.finish()
 }
 
-fn pdf_lines(r: &Results) -> Vec<crate::pdf::Line> {
-    use crate::pdf::Line;
-    let mut lines = vec![
-        Line::title(format!("Arbeitsergebnisse – {}", r.title)),
-        Line::text(r.day.clone()),
+fn pdf_blocks(r: &Results) -> Vec<crate::pdf::Block> {
+    use crate::pdf::Block;
+    let mut blocks = vec![
+        Block::title(format!("Arbeitsergebnisse – {}", r.title)),
+        Block::text(r.day.clone()),
     ];
     for (number, tables) in &r.rounds {
-        lines.push(Line::heading(format!("World Café – Runde {number}")));
+        blocks.push(Block::heading(format!("World Café – Runde {number}")));
         for t in tables {
-            lines.push(Line::subheading(t.topic.clone()));
+            blocks.push(Block::subheading(t.topic.clone()));
             if !t.moderator.is_empty() {
-                lines.push(Line::text(format!("Moderation: {}", t.moderator)));
+                blocks.push(Block::text(format!("Moderation: {}", t.moderator)));
             }
             if !t.summary.trim().is_empty() {
-                lines.push(Line::text(format!("Zusammenfassung: {}", t.summary)));
+                blocks.push(Block::text(format!("Zusammenfassung: {}", t.summary)));
             }
-            for (author, text) in &t.impulses {
-                lines.push(Line::bullet(format!("{text} ({author})")));
-            }
+            blocks.push(Block::list(
+                t.impulses
+                    .iter()
+                    .map(|(author, text)| format!("{text} ({author})"))
+                    .collect(),
+            ));
         }
     }
-    lines.push(Line::heading("Postkasten & Pinnwand".into()));
-    for p in &r.pins {
-        let mut s = format!("{} – {} Stimmen – {}", p.text, p.votes, pin_status(p));
-        if !p.outcome.is_empty() {
-            let _ = write!(s, ": {}", p.outcome);
-        }
-        lines.push(Line::bullet(s));
+    blocks.push(Block::heading("Postkasten & Pinnwand".into()));
+    if r.pins.is_empty() {
+        blocks.push(Block::text("Keine Beiträge.".into()));
+    } else {
+        blocks.push(Block::table(
+            &[
+                ("Beitrag", 0.46),
+                ("Stimmen", 0.12),
+                ("Status", 0.16),
+                ("Ergebnis", 0.26),
+            ],
+            r.pins
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.text.clone(),
+                        p.votes.to_string(),
+                        pin_status(p).to_owned(),
+                        p.outcome.clone(),
+                    ]
+                })
+                .collect(),
+        ));
     }
-    lines.push(Line::heading("Feedback".into()));
-    lines.push(Line::text(feedback_line(&r.feedback)));
-    lines
+    blocks.push(Block::heading("Feedback".into()));
+    blocks.push(Block::text(feedback_line(&r.feedback)));
+    blocks
 }
 
 fn download(body: Vec<u8>, mime: &'static str, name: String) -> Response {
@@ -518,7 +537,11 @@ pub async fn export_pdf(
 ) -> AppResult<Response> {
     let r = results(&state, &ctx, &slug).await?;
     Ok(download(
-        crate::pdf::document(&format!("Arbeitsergebnisse – {}", r.title), &pdf_lines(&r)),
+        crate::pdf::document(
+            &format!("Arbeitsergebnisse – {}", r.title),
+            "de-DE",
+            &pdf_blocks(&r),
+        ),
         "application/pdf",
         format!("arbeitsergebnisse-{slug}.pdf"),
     ))

@@ -505,3 +505,81 @@ async fn the_patron_consolidates_impulses_into_the_next_draft() {
     let (status, _) = participant.get_text("/strategie/anknuepfungspunkte").await;
     assert_eq!(status, 403);
 }
+
+/// The Python that has pikepdf for `scripts/pdf_check.py` (`KONVENT_TEST_PDF_PYTHON`,
+/// which scripts/test installs into target/pdf-check-venv), or None after a visible skip
+/// line (a failure in CI).
+fn python_with_pikepdf(test: &str) -> Option<String> {
+    let python = std::env::var("KONVENT_TEST_PDF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import pikepdf"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(python);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(
+        !in_ci,
+        "{test}: {python} has no pikepdf (set KONVENT_TEST_PDF_PYTHON), and CI must check the PDFs"
+    );
+    eprintln!(
+        "skipped: {test}: {python} has no pikepdf (scripts/test installs it; or set KONVENT_TEST_PDF_PYTHON)"
+    );
+    None
+}
+
+/// The results PDF is tagged PDF (PDF/UA-1): scripts/pdf_check.py reads it with pikepdf
+/// and checks language, title, metadata, embedded fonts, the structure tree's headings,
+/// lists and table, and that every piece of page content belongs to the tree or is an
+/// artifact.
+#[tokio::test]
+async fn the_results_pdf_is_tagged_for_screen_readers() {
+    let Some(python) = python_with_pikepdf("the_results_pdf_is_tagged_for_screen_readers") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let participant = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let r = participant
+        .post(
+            &format!("{EVENT}/aktion"),
+            &[
+                ("t", "pin"),
+                ("text", "Barrierefreie Formulare – für alle"),
+                ("topic", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let organizer = registered(&app, organizer_email()).await;
+    let r = organizer.get(&format!("{EVENT}/ergebnisse.pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let pdf = r.bytes().await.expect("pdf");
+    let dir = std::env::temp_dir().join(format!("konvent-pdf-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("ergebnisse.pdf");
+    std::fs::write(&file, &pdf).expect("written");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pdf_check.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .args(["--title", "Arbeitsergebnisse – Strategiekonvent 2025"])
+        .args(["--lang", "de-DE"])
+        .args([
+            "--tags",
+            "Document,H1,H2,H3,P,L,LI,Lbl,LBody,Table,TR,TH,TD",
+        ])
+        .arg(&file)
+        .output()
+        .expect("pdf_check.py runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "pdf_check.py:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok ("));
+}
