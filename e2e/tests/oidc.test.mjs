@@ -105,4 +105,43 @@ describe('signing in through an OpenID provider', () => {
     );
     await s.close();
   });
+
+  it('a back-channel logout from the provider closes a live page of the ended session', { timeout: 120_000 }, async () => {
+    const a = await openSession(browser, server);
+    const providerButton = () => a.page.getByRole('link', { name: 'Anmelden mit Landesportal' });
+    const backInKonvent = (url) => url.href.startsWith(server.baseURL) && !url.pathname.startsWith('/anmelden');
+    await a.visit('/anmelden');
+    await Promise.all([a.page.waitForURL(/\/interaction\//), providerButton().click()]);
+    await a.page.locator('input[name="login"]').fill('anna');
+    await a.page.locator('input[name="password"]').fill('irgendwas');
+    await Promise.all([a.page.waitForURL(backInKonvent), a.page.locator('button[type="submit"]').click()]);
+
+    // This konvent session goes on in another window (as on a second device), whose
+    // lobby holds a live connection.
+    const first = (await a.page.context().cookies()).find((c) => c.name === 'konvent_session');
+    assert.ok(first, 'a konvent session after the sign-in');
+    const b = await openSession(browser, server);
+    await b.page.context().addCookies([first]);
+    await b.visit('/konvent/strategiekonvent-2025');
+    await b.page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
+    assert.ok(await b.page.getByRole('button', { name: 'Abmelden' }).count(), 'signed in');
+
+    // A second sign-in in the first window reuses the provider session; signing out
+    // there ends it, and the provider's back channel ends the first konvent session:
+    // the other window's live connection closes and its page reloads signed out.
+    // (Signed in, the sign-in page offers to link instead: start at the provider's path.)
+    await a.page.goto(`${server.baseURL}/anmelden/oidc/land`);
+    await a.page.waitForURL(backInKonvent);
+    const reloaded = b.page.waitForEvent('load', { timeout: 30_000 });
+    await Promise.all([a.page.waitForURL(/\/session\/end/), a.page.getByRole('button', { name: 'Abmelden' }).click()]);
+    await Promise.all([
+      a.page.waitForURL((url) => url.href === `${server.baseURL}/`),
+      a.page.getByRole('button', { name: /Yes, sign me out/ }).click(),
+    ]);
+    await reloaded;
+    await b.page.getByRole('link', { name: 'Anmelden' }).first().waitFor();
+    assert.equal(await b.page.getByRole('button', { name: 'Abmelden' }).count(), 0, 'the other window is signed out');
+    await a.close();
+    await b.close();
+  });
 });
