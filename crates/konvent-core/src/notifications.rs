@@ -26,10 +26,16 @@ pub enum NoticeKind {
     ResolutionPublished,
     /// A written procedure (Umlaufverfahren) started: the council's seat holders.
     WrittenProcedure,
+    /// A seat holder asked to stop a written procedure: the office.
+    StopRequested,
+    /// The office stopped a written procedure for a session: the seat holders.
+    ProcedureStopped,
+    /// The office let a written procedure run on: those who asked to stop it.
+    ProcedureContinued,
 }
 
 impl NoticeKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::ReportDue,
         Self::DutyDue,
         Self::EventTomorrow,
@@ -37,6 +43,9 @@ impl NoticeKind {
         Self::DutyAssigned,
         Self::ResolutionPublished,
         Self::WrittenProcedure,
+        Self::StopRequested,
+        Self::ProcedureStopped,
+        Self::ProcedureContinued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +57,9 @@ impl NoticeKind {
             Self::DutyAssigned => "duty_assigned",
             Self::ResolutionPublished => "resolution_published",
             Self::WrittenProcedure => "written_procedure",
+            Self::StopRequested => "stop_requested",
+            Self::ProcedureStopped => "procedure_stopped",
+            Self::ProcedureContinued => "procedure_continued",
         }
     }
 

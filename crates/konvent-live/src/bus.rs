@@ -37,6 +37,18 @@ pub trait Bus: Send + Sync + 'static {
     /// Every other node closes the connections of `account` for `why` (it signed out,
     /// was disabled, or its rights changed); this node closed its own already.
     fn goodbye(&self, _account: i64, _why: Goodbye) {}
+
+    /// Every other node shows `changed` live on its pages; this node did already.
+    fn changed(&self, _changed: &Changed) {}
+}
+
+/// A committed change outside an event's log that pages show live (a council vote's
+/// ballots): only its kind and id travel, and each node reads the thing itself from the
+/// database. A lost notice leaves a page as it was until its next reload or reconnect.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Changed {
+    pub kind: String,
+    pub id: i64,
 }
 
 /// The bus of a single node: publishing is delivering, and there is nobody to tell of

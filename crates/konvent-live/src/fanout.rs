@@ -27,7 +27,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::budget::Budgets;
-use crate::bus::{Backfill, Bus};
+use crate::bus::{Backfill, Bus, Changed};
 use crate::entry::Entry;
 use crate::metrics::LiveMetrics;
 
@@ -44,6 +44,8 @@ pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
 
 /// Entries one frame carries at most (one JSON object per line) …
 const BATCH_ENTRIES: usize = 64;
+/// How many changes from other nodes wait for this node's pages ([`Fanout::changes`]).
+pub const CHANGES_QUEUE: usize = 256;
 /// … and bytes, unless a single entry is larger.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -322,6 +324,8 @@ pub struct Fanout {
     ticking: AtomicBool,
     /// Every person's command budget, over all nodes.
     pub budgets: Budgets,
+    /// Changes outside the log that other nodes committed ([`Fanout::changes`]).
+    changes: tokio::sync::broadcast::Sender<Changed>,
 }
 
 /// A registered connection: its id, its queue, the signal that it is too slow, and the
@@ -355,6 +359,7 @@ impl Fanout {
             metrics,
             ticking: AtomicBool::new(false),
             budgets: Budgets::default(),
+            changes: tokio::sync::broadcast::channel(CHANGES_QUEUE).0,
         })
     }
 
@@ -365,6 +370,24 @@ impl Fanout {
 
     pub(crate) fn bus(&self) -> Option<&Arc<dyn Bus>> {
         self.bus.get()
+    }
+
+    /// Tells every other node of a committed change this node shows live already.
+    pub fn changed_here(&self, changed: &Changed) {
+        if let Some(bus) = self.bus() {
+            bus.changed(changed);
+        }
+    }
+
+    /// A change another node committed, for this node's pages ([`Fanout::changes`]).
+    pub fn changed_elsewhere(&self, changed: Changed) {
+        let _ = self.changes.send(changed);
+    }
+
+    /// The changes other nodes committed, as the bus brings them; a receiver that falls
+    /// more than [`CHANGES_QUEUE`] behind is told it lagged and must read anew.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Changed> {
+        self.changes.subscribe()
     }
 
     /// This node's number (see [`Fanout`]).

@@ -14,7 +14,7 @@ pub mod nats;
 #[cfg(test)]
 mod testing;
 
-pub use bus::{Backfill, Bus, InProcessBus};
+pub use bus::{Backfill, Bus, Changed, InProcessBus};
 pub use entry::Entry;
 pub use fanout::{
     EventStart, Fanout, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Presence, Registration,

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::bus::Bus;
+use crate::bus::{Bus, Changed};
 use crate::entry::Entry;
 use crate::fanout::{Fanout, Goodbye};
 use crate::map::{MapNews, Maps};
@@ -116,6 +116,11 @@ impl NatsConnection {
         let metrics = fanout.metrics().clone();
         tokio::spawn(send_loop(self.client.clone(), rx));
         let prefix = format!("konvent.{}", self.options.deployment);
+        tokio::spawn(listen_changes(
+            self.client.clone(),
+            format!("{prefix}.changed"),
+            Arc::downgrade(fanout),
+        ));
         tokio::spawn(listen_goodbyes(
             self.client.clone(),
             format!("{prefix}.account.goodbye"),
@@ -208,6 +213,14 @@ struct GoodbyeNews {
     why: u8,
 }
 
+/// A node tells the others of a change their pages show live.
+#[derive(Serialize, Deserialize)]
+struct ChangedNews {
+    node: u32,
+    #[serde(flatten)]
+    changed: Changed,
+}
+
 /// A node's avatar news of one event.
 #[derive(Serialize, Deserialize)]
 struct AvatarNews {
@@ -296,6 +309,16 @@ impl Bus for NatsBus {
         }
     }
 
+    fn changed(&self, changed: &Changed) {
+        let news = ChangedNews {
+            node: self.node,
+            changed: changed.clone(),
+        };
+        if let Ok(payload) = serde_json::to_vec(&news) {
+            self.send(format!("{}.changed", self.prefix), Bytes::from(payload));
+        }
+    }
+
     fn moves(&self, event_id: i64, news: &MapNews) {
         let news = AvatarNews {
             node: self.node,
@@ -306,6 +329,28 @@ impl Bus for NatsBus {
                 format!("{}.eph.{event_id}.map", self.prefix),
                 Bytes::from(payload),
             );
+        }
+    }
+}
+
+/// Hands the changes other nodes committed to this node's pages, for as long as the
+/// node lives (its own come back from the broker too and are skipped).
+async fn listen_changes(client: Client, subject: String, fanout: Weak<Fanout>) {
+    let mut messages = match client.subscribe(subject).await {
+        Ok(messages) => messages,
+        Err(e) => {
+            tracing::error!(error = %e, "live bus: cannot subscribe to changes");
+            return;
+        }
+    };
+    while let Some(message) = messages.next().await {
+        let Some(fanout) = fanout.upgrade() else {
+            return;
+        };
+        match serde_json::from_slice::<ChangedNews>(&message.payload) {
+            Ok(news) if news.node != fanout.node() => fanout.changed_elsewhere(news.changed),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "live bus: a change notice that is not one"),
         }
     }
 }

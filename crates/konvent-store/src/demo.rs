@@ -168,6 +168,7 @@ async fn load_votes(store: &Store, actor: &Actor) -> Result<()> {
             store.cast_ballot(voter, vote, ballot).await?;
         }
         store.close_vote(actor, vote).await?;
+        held_on_the_session_day(store, vote, i).await?;
         if adopted {
             input.state = konvent_core::gremien::council::ResolutionState::Published;
             store.save_resolution(actor, Some(id), &input, &[]).await?;
@@ -194,6 +195,33 @@ async fn load_votes(store: &Store, actor: &Actor) -> Result<()> {
         let voter = id_of(demo::seat_member(seat).0).await?;
         store.cast_ballot(voter, vote, ballot).await?;
     }
+    Ok(())
+}
+
+/// Dates the `i`-th vote of the 48th session on the session's day (10:00 Berlin time
+/// and twenty minutes per vote), as if it had been taken there, not when the demo loads.
+async fn held_on_the_session_day(store: &Store, vote: i64, i: usize) -> Result<()> {
+    let (_, date, _) = demo::SESSIONS
+        .into_iter()
+        .find(|(n, _, _)| *n == 48)
+        .ok_or_else(|| invalid("no 48th session".to_owned()))?;
+    let day: jiff::civil::Date = date.parse().map_err(|e| invalid(format!("{e}")))?;
+    let minutes = i8::try_from(20 * i).map_err(|e| invalid(format!("{e}")))?;
+    let opened = konvent::berlin_time(day, 10, minutes)
+        .ok_or_else(|| invalid("10:00 on the session day".to_owned()))?
+        .as_microsecond();
+    let closed = opened + 15 * 60_000_000;
+    sqlx::query("UPDATE council_votes SET opened_at = $1, closed_at = $2 WHERE id = $3")
+        .bind(opened)
+        .bind(closed)
+        .bind(vote)
+        .execute(&store.pool)
+        .await?;
+    sqlx::query("UPDATE council_ballots SET cast_at = $1 WHERE vote_id = $2")
+        .bind(opened + 5 * 60_000_000)
+        .bind(vote)
+        .execute(&store.pool)
+        .await?;
     Ok(())
 }
 

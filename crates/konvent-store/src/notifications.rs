@@ -80,6 +80,16 @@ pub enum NoticeTopic {
     /// A written procedure started; the draft is not named (a draft is never named in a
     /// mail), only where to vote and by when.
     WrittenProcedure { vote_id: i64, deadline: i64 },
+    /// A seat holder asked the office to stop a written procedure (to the office); the
+    /// draft is not named, nor the reason, only whose seat asked and where to decide.
+    StopRequested { vote_id: i64, seat: String },
+    /// The office stopped a written procedure: the matter goes to a session instead.
+    ProcedureStopped {
+        session_number: i64,
+        session_date: Date,
+    },
+    /// The office let a written procedure run on (to those who asked to stop it).
+    ProcedureContinued { vote_id: i64, deadline: i64 },
 }
 
 /// One mail to write: its kind, its recipient and what it is about.

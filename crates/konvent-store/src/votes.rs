@@ -690,10 +690,7 @@ impl Store {
             year,
         )
         .await?;
-        let holders: Vec<(i64,)> = sqlx::query_as("SELECT account_id FROM council_seats")
-            .fetch_all(&mut *tx)
-            .await?;
-        let people: Vec<i64> = holders.into_iter().map(|(id,)| id).collect();
+        let people = seat_holders(&mut tx).await?;
         let topic = NoticeTopic::WrittenProcedure {
             vote_id: id,
             deadline,
@@ -877,15 +874,17 @@ impl Store {
 
     /// A seat holder asks for the running written procedure `vote_id` to be stopped and
     /// the matter put on a session's agenda, with a short reason. One request per seat
-    /// and procedure (the budget: it cannot be repeated or changed).
-    #[tracing::instrument(skip(self, actor, reason))]
+    /// and procedure (the budget: it cannot be repeated or changed). The office (the
+    /// administrators) is told by mail; answers how many mails were queued.
+    #[tracing::instrument(skip(self, actor, reason, render))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
         account_id: i64,
         vote_id: i64,
         reason: &str,
-    ) -> Result<()> {
+        render: Render<'_>,
+    ) -> Result<usize> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(invalid(
@@ -935,21 +934,34 @@ impl Store {
             },
         )
         .await?;
+        // The office (the administrators) decides, so it is told.
+        let office: Vec<(i64,)> =
+            sqlx::query_as("SELECT DISTINCT account_id FROM grants WHERE role = 'admin'")
+                .fetch_all(&mut *tx)
+                .await?;
+        let office: Vec<i64> = office.into_iter().map(|(id,)| id).collect();
+        let topic = NoticeTopic::StopRequested {
+            vote_id,
+            seat: seat.name().to_owned(),
+        };
+        let queued = notify(&mut tx, render, NoticeKind::StopRequested, &office, &topic).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(queued)
     }
 
     /// The office stops the running written procedure `vote_id`: it ends without a
     /// result, the pending requests are decided, and the draft goes onto the agenda of
     /// the upcoming session `session_number` as an item (and becomes that session's
-    /// draft, to be voted on there). Returns the new agenda item's id.
-    #[tracing::instrument(skip(self, actor))]
+    /// draft, to be voted on there); every seat holder is told by mail. Returns the new
+    /// agenda item's id and the number of mails queued.
+    #[tracing::instrument(skip(self, actor, render))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
         vote_id: i64,
         session_number: i64,
-    ) -> Result<i64> {
+        render: Render<'_>,
+    ) -> Result<(i64, usize)> {
         let mut tx = self.begin_write().await?;
         let resolution_id = open_written(&mut tx, vote_id).await?;
         let session = match crate::council::session_in(&mut tx, session_number).await {
@@ -1025,16 +1037,43 @@ impl Store {
             },
         )
         .await?;
+        // Every seat holder was asked to vote, so every one is told it ended.
+        let holders = seat_holders(&mut tx).await?;
+        let topic = NoticeTopic::ProcedureStopped {
+            session_number,
+            session_date: session.date,
+        };
+        let queued = notify(
+            &mut tx,
+            render,
+            NoticeKind::ProcedureStopped,
+            &holders,
+            &topic,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(item)
+        Ok((item, queued))
     }
 
     /// The office lets the written procedure `vote_id` run on: the pending requests to
-    /// stop it are decided as `continued`. Refused when none is pending.
-    #[tracing::instrument(skip(self, actor))]
-    pub async fn continue_written_procedure(&self, actor: &Actor, vote_id: i64) -> Result<()> {
+    /// stop it are decided as `continued`, and those who asked are told by mail (answers
+    /// how many mails were queued). Refused when none is pending.
+    #[tracing::instrument(skip(self, actor, render))]
+    pub async fn continue_written_procedure(
+        &self,
+        actor: &Actor,
+        vote_id: i64,
+        render: Render<'_>,
+    ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
         open_written(&mut tx, vote_id).await?;
+        // Those who asked are told that the office let it run on.
+        let askers: Vec<(i64,)> = sqlx::query_as(
+            "SELECT account_id FROM council_stop_requests WHERE vote_id = $1 AND decision IS NULL",
+        )
+        .bind(vote_id)
+        .fetch_all(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE council_stop_requests SET decision = 'continued', decided_at = $1 \
              WHERE vote_id = $2 AND decision IS NULL",
@@ -1059,9 +1098,35 @@ impl Store {
             },
         )
         .await?;
+        let deadline: (Option<i64>,) =
+            sqlx::query_as("SELECT deadline FROM council_votes WHERE id = $1")
+                .bind(vote_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let askers: Vec<i64> = askers.into_iter().map(|(id,)| id).collect();
+        let topic = NoticeTopic::ProcedureContinued {
+            vote_id,
+            deadline: deadline.0.unwrap_or_default(),
+        };
+        let queued = notify(
+            &mut tx,
+            render,
+            NoticeKind::ProcedureContinued,
+            &askers,
+            &topic,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(queued)
     }
+}
+
+/// Every holder of a seat of the council, members and deputies.
+async fn seat_holders(tx: &mut Tx) -> Result<Vec<i64>> {
+    let holders: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT account_id FROM council_seats")
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(holders.into_iter().map(|(id,)| id).collect())
 }
 
 /// The resolution of the written procedure `vote_id`, which must be running (not

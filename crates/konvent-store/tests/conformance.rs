@@ -3578,45 +3578,87 @@ async fn decisions_story(backend: &str, store: &Store) {
         .start_written_procedure(&office(), resolution, deadline, &no_mail)
         .await
         .expect("started");
+    // Who is told of a request and a decision: the mails' kinds and recipients.
+    let told: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::default();
+    let tell = |n: &konvent_store::Notice| -> Option<konvent_store::NewMail> {
+        told.lock()
+            .expect("lock")
+            .push((n.kind.as_str().to_owned(), n.recipient.email.clone()));
+        None
+    };
+    let told_now = || std::mem::take(&mut *told.lock().expect("lock"));
+    let admin = store
+        .ensure_account(
+            "geschaeftsstelle@example.org",
+            "Geschäftsstelle",
+            &[Grant::new(Role::Admin, Scope::Global).expect("grant")],
+        )
+        .await
+        .expect("office account");
     let asker = Actor::account(he, "Hessen");
     assert!(matches!(
-        store.request_stop(&asker, he, vote, " ").await,
+        store.request_stop(&asker, he, vote, " ", &tell).await,
         Err(StoreError::Invalid(_))
     ));
     store
-        .request_stop(&asker, he, vote, "Beratung nötig")
+        .request_stop(&asker, he, vote, "Beratung nötig", &tell)
         .await
         .expect("request");
+    assert_eq!(
+        told_now(),
+        vec![(
+            "stop_requested".to_owned(),
+            "geschaeftsstelle@example.org".to_owned()
+        )],
+        "{backend}: the office is told of the request"
+    );
     assert!(
         matches!(
-            store.request_stop(&asker, he, vote, "Noch einmal").await,
+            store.request_stop(&asker, he, vote, "Noch einmal", &tell).await,
             Err(StoreError::Conflict(_))
         ),
         "{backend}: one request per seat"
     );
     store
-        .continue_written_procedure(&office(), vote)
+        .continue_written_procedure(&office(), vote, &tell)
         .await
         .expect("continued");
+    assert_eq!(
+        told_now(),
+        vec![("procedure_continued".to_owned(), "he@example.org".to_owned())],
+        "{backend}: who asked is told it runs on"
+    );
     assert!(matches!(
-        store.continue_written_procedure(&office(), vote).await,
+        store.continue_written_procedure(&office(), vote, &tell).await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich")
+        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich", &tell)
         .await
         .expect("request");
+    told_now();
     assert!(
         store
-            .stop_written_procedure(&office(), vote, 46)
+            .stop_written_procedure(&office(), vote, 46, &tell)
             .await
             .is_err(),
         "{backend}: a past session takes no item"
     );
+    assert!(told_now().is_empty(), "{backend}: nobody told of a refusal");
     store
-        .stop_written_procedure(&office(), vote, 49)
+        .stop_written_procedure(&office(), vote, 49, &tell)
         .await
         .expect("stopped");
+    let mut stopped_told = told_now();
+    stopped_told.sort();
+    assert_eq!(
+        stopped_told,
+        ["bund", "by", "deputy", "he"]
+            .map(|who| ("procedure_stopped".to_owned(), format!("{who}@example.org")))
+            .to_vec(),
+        "{backend}: every seat holder, deputies too, is told it stopped"
+    );
+    assert!(admin > 0);
     let stopped = store.vote(vote).await.expect("vote");
     assert!(!stopped.is_open(), "{backend}");
     assert_eq!(stopped.closed_at, None);

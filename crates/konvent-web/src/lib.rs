@@ -178,6 +178,8 @@ pub async fn serve(
     let resume = tokio::spawn(invitations::resume(state.clone()));
     // Meeting invitations whose update a dying node missed.
     let reconcile = tokio::spawn(council::invitations::reconcile(state.clone()));
+    // Votes other nodes changed, for the viewers on this one.
+    let votes = tokio::spawn(council::votes_live::follow_other_nodes(state.clone()));
     let jobs = state.jobs.clone();
     let limits = server::Limits::from_settings(&state.settings);
     let live = state.live.clone();
@@ -187,6 +189,7 @@ pub async fn serve(
     // mail worker finishes the mail it is sending.
     resume.abort();
     reconcile.abort();
+    votes.abort();
     let (_, mail_done, ()) = tokio::join!(
         live.drain(DRAIN_GRACE),
         tokio::time::timeout(MAIL_GRACE, mail_worker),

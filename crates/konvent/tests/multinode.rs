@@ -521,3 +521,123 @@ async fn signing_out_through_one_node_closes_the_sockets_on_the_others() {
         }
     }
 }
+
+/// A session cookie of the demo account `email`, signed in through `port` with a link
+/// from `konvent admin sign-in-link`.
+async fn signed_in(cluster: &Cluster, port: u16, email: &str) -> String {
+    const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let out = konvent()
+        .args(["admin", "sign-in-link", email, "--data"])
+        .arg(std::env::temp_dir().join(format!("konvent-mn-link-{}", std::process::id())))
+        .env("DATABASE_URL", &cluster.db.url)
+        .output()
+        .expect("konvent admin runs");
+    assert!(
+        out.status.success(),
+        "sign-in-link: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let path = &link[link.find("/anmelden/link/").expect("a sign-in link")..];
+    let signed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("http://127.0.0.1:{port}{path}"))
+        .header("cookie", format!("konvent_csrf={CSRF}"))
+        .form(&[("csrf", CSRF)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status(), 303, "{email} signed in");
+    signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find_map(|c| c.strip_prefix("konvent_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .expect("a session cookie")
+}
+
+#[tokio::test]
+async fn a_ballot_cast_through_one_node_reaches_the_vote_viewers_on_the_others() {
+    use futures_util::StreamExt;
+    use konvent_core::demo::seat_member;
+    use konvent_core::gremien::majority::Seat;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let test = "a_ballot_cast_through_one_node_reaches_the_vote_viewers_on_the_others";
+    let Some(cluster) = Cluster::start(test, 2, |_| Vec::new()).await else {
+        return;
+    };
+    let [first, second] = [cluster.nodes[0].port, cluster.nodes[1].port];
+    let viewer = signed_in(&cluster, second, &seat_member(Seat::Be).0).await;
+    let voter = signed_in(&cluster, first, &seat_member(Seat::By).0).await;
+
+    // A member watches the written procedures on the second node; the demo's running
+    // procedure arrives first, as it stands.
+    let mut request = format!("ws://127.0.0.1:{second}/gremien/umlaufverfahren/live")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "cookie",
+        format!("konvent_session={viewer}").parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("a vote socket on the second node");
+    let next_frame = async |socket: &mut _| -> Value {
+        let socket: &mut tokio_tungstenite::WebSocketStream<_> = socket;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    return serde_json::from_str(&text).expect("a JSON frame");
+                }
+                Ok(Some(Ok(_))) => {}
+                other => panic!("no vote frame: {other:?}\n{}", cluster.logs()),
+            }
+        }
+    };
+    let first_frame = next_frame(&mut socket).await;
+    assert_eq!(first_frame["t"], "vote", "{first_frame}");
+    let id = first_frame["id"].as_i64().expect("the vote's id");
+    let version = first_frame["version"].as_i64().expect("its version");
+    assert!(
+        !first_frame["html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Mitglied Bayern"),
+        "Bayern has not voted yet: {first_frame}"
+    );
+
+    // Bayern votes through the first node.
+    let cast = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!(
+            "http://127.0.0.1:{first}/gremien/abstimmungen/{id}/stimme"
+        ))
+        .header(
+            "cookie",
+            format!("konvent_csrf={CSRF}; konvent_session={voter}"),
+        )
+        .form(&[("csrf", CSRF), ("ballot", "yes")])
+        .send()
+        .await
+        .expect("a ballot through the first node");
+    assert_eq!(cast.status(), 303, "the ballot was taken");
+
+    let frame = next_frame(&mut socket).await;
+    assert_eq!(frame["id"].as_i64(), Some(id), "{frame}");
+    assert!(
+        frame["version"].as_i64() > Some(version),
+        "a newer version: {frame}"
+    );
+    let html = frame["html"].as_str().unwrap_or_default();
+    assert!(html.contains("Mitglied Bayern"), "the new ballot is shown: {html}");
+}

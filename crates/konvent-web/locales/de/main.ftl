@@ -1518,3 +1518,17 @@ legal-data-network-profiles = Vernetzungsprofile
 legal-data-contact-requests = Kontaktanfragen
 legal-data-contact-blocks = Gesperrte Personen
 legal-data-follow-up-groups = Folgegruppen
+## lead: mails about stopping a written procedure (issue 20)
+mail-written-procedure-action = Abstimmen
+notice-kind-stop-requested = Antrag auf Abbruch eines Umlaufverfahrens (an die Geschäftsstelle)
+mail-stop-requested-subject = Antrag auf Abbruch eines Umlaufverfahrens
+mail-stop-requested-lead = für { $seat } wurde beantragt, ein laufendes Umlaufverfahren abzubrechen und die Sache in einer Sitzung zu beraten. Bitte entscheiden Sie in konvent, ob das Verfahren abgebrochen wird oder weiterläuft.
+mail-stop-requested-action = Antrag entscheiden
+notice-kind-procedure-stopped = Abgebrochenes Umlaufverfahren
+mail-procedure-stopped-subject = Umlaufverfahren abgebrochen
+mail-procedure-stopped-lead = die Geschäftsstelle hat ein Umlaufverfahren abgebrochen. Die Sache wird in der { $number }. Sitzung am { $date } beraten; Ihre Stimme im Umlaufverfahren zählt nicht mehr.
+mail-procedure-stopped-action = Zur Sitzung
+notice-kind-procedure-continued = Entscheidung über Ihren Antrag auf Abbruch
+mail-procedure-continued-subject = Umlaufverfahren läuft weiter
+mail-procedure-continued-lead = die Geschäftsstelle hat entschieden, das Umlaufverfahren nicht abzubrechen, zu dem Sie den Abbruch beantragt hatten. Es läuft bis { $deadline } weiter; wer bis dahin nicht abstimmt, gilt als enthalten.
+mail-procedure-continued-action = Zum Umlaufverfahren

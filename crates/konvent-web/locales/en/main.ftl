@@ -1518,3 +1518,17 @@ legal-data-network-profiles = Networking profiles
 legal-data-contact-requests = Contact requests
 legal-data-contact-blocks = Blocked people
 legal-data-follow-up-groups = Follow-up groups
+## lead: mails about stopping a written procedure (issue 20)
+mail-written-procedure-action = Vote
+notice-kind-stop-requested = Request to stop a written procedure (to the office)
+mail-stop-requested-subject = Request to stop a written procedure
+mail-stop-requested-lead = on behalf of { $seat }, somebody asked to stop a running written procedure and to discuss the matter in a session. Please decide in konvent whether the procedure stops or runs on.
+mail-stop-requested-action = Decide the request
+notice-kind-procedure-stopped = Stopped written procedure
+mail-procedure-stopped-subject = Written procedure stopped
+mail-procedure-stopped-lead = the office stopped a written procedure. The matter will be discussed in session { $number } on { $date }; your ballot in the written procedure no longer counts.
+mail-procedure-stopped-action = Go to the session
+notice-kind-procedure-continued = Decision on your request to stop
+mail-procedure-continued-subject = Written procedure runs on
+mail-procedure-continued-lead = the office decided not to stop the written procedure you had asked to stop. It runs until { $deadline }; whoever has not voted by then counts as abstaining.
+mail-procedure-continued-action = Go to the written procedure

@@ -6,8 +6,9 @@
 //! connection first gets every region of its room as it stands, so a reconnect — or a
 //! connection that fell behind its bounded queue — catches up by the current state.
 //!
-//! The rooms live in this node's memory; with several nodes (NATS) a viewer sees the
-//! changes made through its own node live and the others on reload.
+//! The rooms live in each node's memory. With several nodes (NATS) a node that commits a
+//! change tells the others the vote's id over the bus ([`konvent_live::Changed`]); each
+//! reads the vote from the database and sends it to its own rooms ([`follow_other_nodes`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use konvent_core::authz::Action;
+use konvent_live::Changed;
 use konvent_store::Vote;
 use tokio::sync::broadcast;
 
@@ -90,6 +92,16 @@ impl VoteHub {
             .subscribe()
     }
 
+    /// The rooms somebody listens to.
+    fn rooms(&self) -> Vec<String> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms
+            .iter()
+            .filter(|(_, tx)| tx.receiver_count() > 0)
+            .map(|(room, _)| room.clone())
+            .collect()
+    }
+
     fn send(&self, room: &str, frame: VoteFrame) {
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = rooms.get(room) {
@@ -110,8 +122,42 @@ async fn sessions(state: &AppState) -> [Vec<(i64, String)>; 2] {
     out
 }
 
-/// Publishes a vote's region as it is now committed (call it after the commit).
+/// What the bus calls a vote's change.
+const CHANGED_KIND: &str = "vote";
+
+/// Publishes a vote's region as it is now committed (call it after the commit), here
+/// and, through the bus, on every other node.
 pub async fn publish(state: &AppState, vote_id: i64) {
+    publish_here(state, vote_id).await;
+    state.live.fanout.changed_here(&Changed {
+        kind: CHANGED_KIND.to_owned(),
+        id: vote_id,
+    });
+}
+
+/// Sends the votes other nodes changed to this node's rooms, for as long as the node
+/// runs. Fallen behind, it sends every vote of every room anew.
+pub async fn follow_other_nodes(state: AppState) {
+    let mut changes = state.live.fanout.changes();
+    loop {
+        match changes.recv().await {
+            Ok(changed) if changed.kind == CHANGED_KIND => publish_here(&state, changed.id).await,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "votes: fell behind the other nodes' changes");
+                for room in state.votes_hub.rooms() {
+                    for v in current(&state, &room).await {
+                        publish_here(&state, v.id).await;
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Publishes a vote's region to this node's room of it.
+async fn publish_here(state: &AppState, vote_id: i64) {
     match state.store.vote(vote_id).await {
         Ok(v) => {
             let sessions = sessions(state).await;

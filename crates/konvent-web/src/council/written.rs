@@ -193,10 +193,14 @@ pub async fn request_stop(
     if state.store.seat_of(principal.user_id).await?.is_none() {
         return Err(AppError::Forbidden);
     }
-    state
+    let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
+    let queued = state
         .store
-        .request_stop(&ctx.actor()?, principal.user_id, id, &form.reason)
+        .request_stop(&ctx.actor()?, principal.user_id, id, &form.reason, &render)
         .await?;
+    if queued > 0 {
+        state.mail.wake();
+    }
     let vote = state.store.vote(id).await?;
     super::votes_live::publish(&state, id).await;
     Ok(Redirect::to(&super::votes::back_to(&form.zurueck, &vote)).into_response())
@@ -221,10 +225,14 @@ pub async fn stop(
     let Ok(number) = form.session.trim().parse::<i64>() else {
         return Err(AppError::BadRequest(ctx.tr().get("stop-choose-session")));
     };
-    state
+    let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
+    let (_, queued) = state
         .store
-        .stop_written_procedure(&ctx.actor()?, id, number)
+        .stop_written_procedure(&ctx.actor()?, id, number, &render)
         .await?;
+    if queued > 0 {
+        state.mail.wake();
+    }
     super::votes_live::publish(&state, id).await;
     Ok(Redirect::to(&format!("/gremien/sitzungen/{number}")).into_response())
 }
@@ -237,10 +245,14 @@ pub async fn resume(
     CsrfForm(form): CsrfForm<DecideForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
-    state
+    let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
+    let queued = state
         .store
-        .continue_written_procedure(&ctx.actor()?, id)
+        .continue_written_procedure(&ctx.actor()?, id, &render)
         .await?;
+    if queued > 0 {
+        state.mail.wake();
+    }
     let vote = state.store.vote(id).await?;
     super::votes_live::publish(&state, id).await;
     Ok(Redirect::to(&super::votes::back_to(&form.zurueck, &vote)).into_response())

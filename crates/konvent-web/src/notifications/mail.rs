@@ -229,6 +229,36 @@ fn texts(t: &Tr, topic: &NoticeTopic) -> (String, String, Vec<String>, String) {
                 format!("/gremien/umlaufverfahren#vote-{vote_id}"),
             )
         }
+        NoticeTopic::StopRequested { vote_id, seat } => (
+            t.get("mail-stop-requested-subject"),
+            t.with("mail-stop-requested-lead", &[("seat", seat)]),
+            Vec::new(),
+            format!("/gremien/umlaufverfahren#vote-{vote_id}"),
+        ),
+        NoticeTopic::ProcedureStopped {
+            session_number,
+            session_date,
+        } => (
+            t.get("mail-procedure-stopped-subject"),
+            t.with(
+                "mail-procedure-stopped-lead",
+                &[
+                    ("number", &session_number.to_string()),
+                    ("date", &date_de(session_date)),
+                ],
+            ),
+            Vec::new(),
+            format!("/gremien/sitzungen/{session_number}"),
+        ),
+        NoticeTopic::ProcedureContinued { vote_id, deadline } => (
+            t.get("mail-procedure-continued-subject"),
+            t.with(
+                "mail-procedure-continued-lead",
+                &[("deadline", &datetime_de(*deadline))],
+            ),
+            Vec::new(),
+            format!("/gremien/umlaufverfahren#vote-{vote_id}"),
+        ),
     }
 }
 
@@ -302,5 +332,117 @@ mod tests {
         assert_ne!(de.subject, en.subject);
         assert!(en.body_html.contains("lang=\"en\""));
         assert_eq!(en.kind, "duty_assigned");
+    }
+    /// A sample topic for every kind of notice, so that a new kind without its texts
+    /// fails here rather than mailing a message id.
+    fn samples() -> Vec<(NoticeKind, NoticeTopic)> {
+        let date = jiff::civil::date(2026, 3, 25);
+        vec![
+            (
+                NoticeKind::ReportDue,
+                NoticeTopic::Report {
+                    session_number: 49,
+                    session_date: date,
+                    conference: "DMK".into(),
+                    conference_name: "Digitalministerkonferenz".into(),
+                },
+            ),
+            (
+                NoticeKind::DutyDue,
+                NoticeTopic::Duty {
+                    duty_id: 1,
+                    task: "Beschluss vorstellen".into(),
+                    conference: "DMK".into(),
+                    conference_name: "Digitalministerkonferenz".into(),
+                    due_on: date,
+                    resolution: None,
+                },
+            ),
+            (
+                NoticeKind::EventTomorrow,
+                NoticeTopic::Event {
+                    slug: "strategiekonvent-2025".into(),
+                    title: "Strategiekonvent".into(),
+                    starts_at: 1_700_000_000_000_000,
+                },
+            ),
+            (
+                NoticeKind::ConcernAnswered,
+                NoticeTopic::ConcernAnswered {
+                    concern_id: 1,
+                    title: "Anliegen".into(),
+                    conference: "DMK".into(),
+                    answer: "Antwort".into(),
+                },
+            ),
+            (
+                NoticeKind::DutyAssigned,
+                NoticeTopic::DutiesAssigned {
+                    conference: "DMK".into(),
+                    conference_name: "Digitalministerkonferenz".into(),
+                    tasks: 2,
+                    resolution: None,
+                },
+            ),
+            (
+                NoticeKind::ResolutionPublished,
+                NoticeTopic::ResolutionPublished {
+                    year: 2026,
+                    number: 3,
+                    title: "Beschluss".into(),
+                    conferences: vec!["DMK".into()],
+                },
+            ),
+            (
+                NoticeKind::WrittenProcedure,
+                NoticeTopic::WrittenProcedure {
+                    vote_id: 7,
+                    deadline: 1_700_000_000_000_000,
+                },
+            ),
+            (
+                NoticeKind::StopRequested,
+                NoticeTopic::StopRequested {
+                    vote_id: 7,
+                    seat: "Hessen".into(),
+                },
+            ),
+            (
+                NoticeKind::ProcedureStopped,
+                NoticeTopic::ProcedureStopped {
+                    session_number: 49,
+                    session_date: date,
+                },
+            ),
+            (
+                NoticeKind::ProcedureContinued,
+                NoticeTopic::ProcedureContinued {
+                    vote_id: 7,
+                    deadline: 1_700_000_000_000_000,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_kind_of_notice_has_its_texts_in_both_languages() {
+        let settings = Settings::default();
+        let outbox = Outbox::new(&settings);
+        let samples = samples();
+        let kinds: Vec<NoticeKind> = samples.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, NoticeKind::ALL, "one sample per kind, in order");
+        for (kind, topic) in samples {
+            for lang in ["de", "en"] {
+                let mut n = notice(lang, topic.clone());
+                n.kind = kind;
+                let mail = notice_mail(&outbox, &settings, &n).expect("renders");
+                for text in [&mail.subject, &mail.body_text] {
+                    let id = text
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                        .find(|w| w.starts_with("mail-") || w.starts_with("notice-kind-"));
+                    assert_eq!(id, None, "{kind} ({lang}) shows a message id: {text}");
+                }
+            }
+        }
     }
 }
