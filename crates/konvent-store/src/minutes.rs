@@ -321,7 +321,11 @@ impl Store {
                 .collect(),
             resolutions: resolutions
                 .iter()
-                .filter(|r| !on_item.get(&r.id).is_some_and(|i| agenda.iter().any(|a| a.id == *i)))
+                .filter(|r| {
+                    !on_item
+                        .get(&r.id)
+                        .is_some_and(|i| agenda.iter().any(|a| a.id == *i))
+                })
                 .map(entry)
                 .collect(),
             reports: conferences
@@ -438,8 +442,12 @@ impl Store {
         let Some((id, m)) = latest.filter(|(_, m)| m.state == from) else {
             return Err(StoreError::Conflict(
                 match from {
-                    MinutesState::Draft => "Es gibt keinen Entwurf der Niederschrift, der abgeschlossen werden könnte.",
-                    _ => "Es gibt keine abgeschlossene Niederschrift, die freigegeben werden könnte.",
+                    MinutesState::Draft => {
+                        "Es gibt keinen Entwurf der Niederschrift, der abgeschlossen werden könnte."
+                    }
+                    _ => {
+                        "Es gibt keine abgeschlossene Niederschrift, die freigegeben werden könnte."
+                    }
                 }
                 .to_owned(),
             ));
@@ -455,7 +463,11 @@ impl Store {
                  WHERE id = $2"
             }
         };
-        sqlx::query(sql).bind(now).bind(id).execute(&mut *tx).await?;
+        sqlx::query(sql)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         record(&mut tx, actor, number, m.version, action).await?;
         tx.commit().await?;
         Ok(m.version)

@@ -3614,7 +3614,9 @@ async fn decisions_story(backend: &str, store: &Store) {
     );
     assert!(
         matches!(
-            store.request_stop(&asker, he, vote, "Noch einmal", &tell).await,
+            store
+                .request_stop(&asker, he, vote, "Noch einmal", &tell)
+                .await,
             Err(StoreError::Conflict(_))
         ),
         "{backend}: one request per seat"
@@ -3625,15 +3627,26 @@ async fn decisions_story(backend: &str, store: &Store) {
         .expect("continued");
     assert_eq!(
         told_now(),
-        vec![("procedure_continued".to_owned(), "he@example.org".to_owned())],
+        vec![(
+            "procedure_continued".to_owned(),
+            "he@example.org".to_owned()
+        )],
         "{backend}: who asked is told it runs on"
     );
     assert!(matches!(
-        store.continue_written_procedure(&office(), vote, &tell).await,
+        store
+            .continue_written_procedure(&office(), vote, &tell)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich", &tell)
+        .request_stop(
+            &Actor::account(by, "Bayern"),
+            by,
+            vote,
+            "Grundsätzlich",
+            &tell,
+        )
         .await
         .expect("request");
     told_now();
@@ -3996,11 +4009,11 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
         .create_session(&office(), &input, 21)
         .await
         .expect("session");
-    assert!(matches!(
-        store.minutes(99).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(store.minutes(46).await.expect("none").is_empty(), "{backend}");
+    assert!(matches!(store.minutes(99).await, Err(StoreError::NotFound)));
+    assert!(
+        store.minutes(46).await.expect("none").is_empty(),
+        "{backend}"
+    );
     assert!(matches!(
         store.edit_minutes(&office(), 46, "x", &[]).await,
         Err(StoreError::Conflict(_))
@@ -4055,7 +4068,13 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
             .expect("report");
     }
 
-    assert_eq!(store.generate_minutes(&office(), 46).await.expect("generated"), 1);
+    assert_eq!(
+        store
+            .generate_minutes(&office(), 46)
+            .await
+            .expect("generated"),
+        1
+    );
     let list = store.minutes(46).await.expect("minutes");
     assert_eq!(list.len(), 1, "{backend}");
     let m = &list[0];
@@ -4090,7 +4109,10 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
             .expect("edited"),
         1
     );
-    assert_eq!(store.generate_minutes(&office(), 46).await.expect("again"), 1);
+    assert_eq!(
+        store.generate_minutes(&office(), 46).await.expect("again"),
+        1
+    );
     let m = store.minutes(46).await.expect("minutes").remove(0);
     assert_eq!(m.content.remarks, "Bemerkung", "{backend}");
     assert_eq!(
@@ -4113,12 +4135,21 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
         store.release_minutes(&office(), 46).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(store.finalise_minutes(&office(), 46).await.expect("final"), 1);
+    assert_eq!(
+        store.finalise_minutes(&office(), 46).await.expect("final"),
+        1
+    );
     assert!(matches!(
         store.finalise_minutes(&office(), 46).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(store.release_minutes(&office(), 46).await.expect("released"), 1);
+    assert_eq!(
+        store
+            .release_minutes(&office(), 46)
+            .await
+            .expect("released"),
+        1
+    );
     let m = store.minutes(46).await.expect("minutes").remove(0);
     assert_eq!(m.state, MinutesState::Released);
     assert!(m.finalised_at.is_some() && m.released_at.is_some());
@@ -4148,13 +4179,19 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
         .await
         .expect("renamed");
     for m in store.minutes(46).await.expect("minutes") {
-        assert_eq!(m.content.attendance[0].name, "Gelöschte Person 1", "{backend}");
+        assert_eq!(
+            m.content.attendance[0].name, "Gelöschte Person 1",
+            "{backend}"
+        );
     }
     let stored: Vec<(String,)> = sqlx::query_as("SELECT content FROM council_minutes")
         .fetch_all(&mut conn)
         .await
         .expect("content");
-    assert!(stored.iter().all(|(c,)| !c.contains("Bettina")), "{backend}");
+    assert!(
+        stored.iter().all(|(c,)| !c.contains("Bettina")),
+        "{backend}"
+    );
     // Each step is in the audit log.
     let actions: Vec<(String,)> =
         sqlx::query_as("SELECT action FROM audit_log WHERE entity = 'minutes'")
@@ -4162,6 +4199,9 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
             .await
             .expect("audit");
     for action in ["generated", "edited", "finalised", "released"] {
-        assert!(actions.iter().any(|(a,)| a == action), "{backend}: {action}");
+        assert!(
+            actions.iter().any(|(a,)| a == action),
+            "{backend}: {action}"
+        );
     }
 }

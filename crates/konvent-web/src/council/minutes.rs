@@ -169,7 +169,10 @@ fn view(t: &Tr, date: String, m: &Minutes) -> View {
     let stamp = match (m.released_at, m.finalised_at) {
         (Some(at), _) => t.with("minutes-released-at", &[("at", &datetime_de(at))]),
         (None, Some(at)) => t.with("minutes-finalised-at", &[("at", &datetime_de(at))]),
-        _ => t.with("minutes-modified-at", &[("at", &datetime_de(m.modified_at))]),
+        _ => t.with(
+            "minutes-modified-at",
+            &[("at", &datetime_de(m.modified_at))],
+        ),
     };
     View {
         title: t.with(
@@ -189,10 +192,18 @@ fn view(t: &Tr, date: String, m: &Minutes) -> View {
                 id: i.agenda_item_id,
                 title: i.title.clone(),
                 notes: i.notes.clone(),
-                resolutions: i.resolutions.iter().map(|r| resolution_view(t, r)).collect(),
+                resolutions: i
+                    .resolutions
+                    .iter()
+                    .map(|r| resolution_view(t, r))
+                    .collect(),
             })
             .collect(),
-        resolutions: c.resolutions.iter().map(|r| resolution_view(t, r)).collect(),
+        resolutions: c
+            .resolutions
+            .iter()
+            .map(|r| resolution_view(t, r))
+            .collect(),
         reports,
         remarks: c.remarks.clone(),
     }
@@ -222,7 +233,12 @@ async fn session_date(state: &AppState, t: &Tr, number: i64) -> AppResult<String
     Ok(weekday_date(t, &s.date))
 }
 
-async fn page(state: &AppState, ctx: &Ctx, number: i64, version: Option<i64>) -> AppResult<Response> {
+async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    number: i64,
+    version: Option<i64>,
+) -> AppResult<Response> {
     let t = ctx.tr();
     let date = session_date(state, &t, number).await?;
     require_reader(ctx)?;
@@ -400,10 +416,7 @@ pub async fn generate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
-    state
-        .store
-        .generate_minutes(&ctx.actor()?, number)
-        .await?;
+    state.store.generate_minutes(&ctx.actor()?, number).await?;
     Ok(back(number))
 }
 
@@ -414,10 +427,7 @@ pub async fn finalise(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
-    state
-        .store
-        .finalise_minutes(&ctx.actor()?, number)
-        .await?;
+    state.store.finalise_minutes(&ctx.actor()?, number).await?;
     Ok(back(number))
 }
 
@@ -428,10 +438,7 @@ pub async fn release(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
-    state
-        .store
-        .release_minutes(&ctx.actor()?, number)
-        .await?;
+    state.store.release_minutes(&ctx.actor()?, number).await?;
     Ok(back(number))
 }
 

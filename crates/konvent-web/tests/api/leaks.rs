@@ -787,7 +787,10 @@ async fn plant_minutes(app: &TestApp, admin: &Actor) {
         .await
         .expect("edited");
     app.store.finalise_minutes(admin, 45).await.expect("final");
-    app.store.release_minutes(admin, 45).await.expect("released");
+    app.store
+        .release_minutes(admin, 45)
+        .await
+        .expect("released");
     app.store
         .edit_minutes(
             admin,

@@ -187,7 +187,10 @@ fn python_with_pikepdf(test: &str) -> Option<String> {
         return Some(python);
     }
     let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    assert!(!in_ci, "{test}: {python} has no pikepdf, and CI must check the PDFs");
+    assert!(
+        !in_ci,
+        "{test}: {python} has no pikepdf, and CI must check the PDFs"
+    );
     eprintln!("skipped: {test}: {python} has no pikepdf (set KONVENT_TEST_PDF_PYTHON)");
     None
 }
