@@ -13,7 +13,7 @@ use crate::{Result, Store, StoreError, now_micros};
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// How somebody is recorded for a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Presence {
     /// The seat's member, present.
     Member,

@@ -79,6 +79,39 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
         .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
         .await?;
     load_seats(store, &actor).await?;
+    load_minutes(store, &actor).await?;
+    Ok(())
+}
+
+/// The minutes of the 46th session (G11), with the office's notes, finalised and
+/// released to the members.
+async fn load_minutes(store: &Store, actor: &Actor) -> Result<()> {
+    store.generate_minutes(actor, 46).await?;
+    let session = store.session(46).await?;
+    let notes: Vec<(i64, String)> = store
+        .agenda(session.id)
+        .await?
+        .into_iter()
+        .filter(|item| item.is_reporting)
+        .map(|item| {
+            (
+                item.id,
+                "Die fachpolitischen Sprecherinnen und Sprecher berichten aus ihren \
+                 Fachministerkonferenzen; die Berichte liegen der Niederschrift zugrunde."
+                    .to_owned(),
+            )
+        })
+        .collect();
+    store
+        .edit_minutes(
+            actor,
+            46,
+            "Die Sitzung wurde um 10:00 Uhr eröffnet und um 16:00 Uhr geschlossen.",
+            &notes,
+        )
+        .await?;
+    store.finalise_minutes(actor, 46).await?;
+    store.release_minutes(actor, 46).await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ mod invitations;
 mod live;
 mod mail;
 mod meetings;
+mod minutes;
 mod moderation;
 mod networking;
 mod notifications;
@@ -60,6 +61,10 @@ pub use live::{
 };
 pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
 pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
+pub use minutes::{
+    MAX_MINUTES_TEXT, Minutes, MinutesAttendee, MinutesContent, MinutesItem, MinutesReport,
+    MinutesResolution, MinutesState,
+};
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };

@@ -3614,7 +3614,9 @@ async fn decisions_story(backend: &str, store: &Store) {
     );
     assert!(
         matches!(
-            store.request_stop(&asker, he, vote, "Noch einmal", &tell).await,
+            store
+                .request_stop(&asker, he, vote, "Noch einmal", &tell)
+                .await,
             Err(StoreError::Conflict(_))
         ),
         "{backend}: one request per seat"
@@ -3625,15 +3627,26 @@ async fn decisions_story(backend: &str, store: &Store) {
         .expect("continued");
     assert_eq!(
         told_now(),
-        vec![("procedure_continued".to_owned(), "he@example.org".to_owned())],
+        vec![(
+            "procedure_continued".to_owned(),
+            "he@example.org".to_owned()
+        )],
         "{backend}: who asked is told it runs on"
     );
     assert!(matches!(
-        store.continue_written_procedure(&office(), vote, &tell).await,
+        store
+            .continue_written_procedure(&office(), vote, &tell)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich", &tell)
+        .request_stop(
+            &Actor::account(by, "Bayern"),
+            by,
+            vote,
+            "Grundsätzlich",
+            &tell,
+        )
         .await
         .expect("request");
     told_now();
@@ -3968,4 +3981,227 @@ async fn networking_story(backend: &str, store: &Store) {
     assert!(blocks.rows.is_empty(), "{backend}");
     store.delete_profile(a, 0).await.expect("deleted");
     assert!(store.own_profile(a, 0).await.expect("own").is_none());
+}
+
+#[tokio::test]
+async fn minutes_are_generated_edited_finalised_released_and_versioned_alike_on_every_backend() {
+    for t in stores().await {
+        minutes_story(t.name, &t.store, &t.url).await;
+        t.remove().await;
+    }
+}
+
+/// The minutes of a session (G11): generated from attendance, agenda, a closed vote and
+/// a report; edited, finalised, released; a change after that is the next version; the
+/// names come from the accounts (a rename reaches every version).
+async fn minutes_story(backend: &str, store: &Store, url: &str) {
+    use konvent_core::gremien::council::{ReportInput, ResolutionInput, SessionInput};
+    use konvent_core::gremien::majority::{Ballot, KeyTable, Seat};
+    use konvent_store::{MinutesState, Presence};
+
+    store
+        .save_key_table(&office(), &KeyTable::demo_2016())
+        .await
+        .expect("key");
+    let input = SessionInput::parse("46", "2025-03-20", "10:00", "16:00", "Berlin", "", "held")
+        .expect("session");
+    store
+        .create_session(&office(), &input, 21)
+        .await
+        .expect("session");
+    assert!(matches!(store.minutes(99).await, Err(StoreError::NotFound)));
+    assert!(
+        store.minutes(46).await.expect("none").is_empty(),
+        "{backend}"
+    );
+    assert!(matches!(
+        store.edit_minutes(&office(), 46, "x", &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.finalise_minutes(&office(), 46).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let bund = store
+        .ensure_account("bund@example.org", "Bettina Bund", &[])
+        .await
+        .expect("account");
+    store
+        .assign_seat(&office(), Seat::Bund, "bund@example.org", false)
+        .await
+        .expect("seat");
+    store
+        .record_attendance(&office(), 46, "bund@example.org", Presence::Member, None)
+        .await
+        .expect("present");
+    let session = store.session(46).await.expect("session");
+    let item = store
+        .add_agenda_item(&office(), 46, "Registermodernisierung")
+        .await;
+    // A held session takes no new items; then the standard item is the one there is.
+    let item = match item {
+        Ok(id) => id,
+        Err(_) => store.agenda(session.id).await.expect("agenda")[0].id,
+    };
+    let mut draft = ResolutionInput::parse("2025/20", "Register", "Der Text.", "", "46", "draft")
+        .expect("draft");
+    draft.kind = konvent_core::gremien::majority::DraftKind::Recommendation;
+    let resolution = store
+        .save_resolution(&office(), None, &draft, &[])
+        .await
+        .expect("saved");
+    let vote = store
+        .open_vote(&office(), 46, resolution, Some(item))
+        .await
+        .expect("vote");
+    store
+        .cast_ballot(bund, vote, Ballot::Yes)
+        .await
+        .expect("ballot");
+    store.close_vote(&office(), vote).await.expect("closed");
+    let conference = store.conferences().await.expect("conferences");
+    if let Some(c) = conference.first() {
+        store
+            .file_report(&office(), 46, &c.abbreviation, &ReportInput::no_exchange())
+            .await
+            .expect("report");
+    }
+
+    assert_eq!(
+        store
+            .generate_minutes(&office(), 46)
+            .await
+            .expect("generated"),
+        1
+    );
+    let list = store.minutes(46).await.expect("minutes");
+    assert_eq!(list.len(), 1, "{backend}");
+    let m = &list[0];
+    assert_eq!(m.state, MinutesState::Draft);
+    assert_eq!(m.content.attendance.len(), 1);
+    assert_eq!(m.content.attendance[0].name, "Bettina Bund", "{backend}");
+    let on_item = m
+        .content
+        .items
+        .iter()
+        .find(|i| i.agenda_item_id == item)
+        .expect("the item");
+    assert_eq!(on_item.resolutions.len(), 1, "{backend}");
+    assert!(on_item.resolutions[0].result.is_some());
+    assert!(m.content.resolutions.is_empty());
+    if let Some(c) = conference.first() {
+        let r = m
+            .content
+            .reports
+            .iter()
+            .find(|r| r.conference == c.abbreviation)
+            .expect("report");
+        assert_eq!(r.status, "none");
+    }
+
+    // Edited and generated again: still version 1, the notes kept.
+    let notes = vec![(item, "Aussprache zum Register.".to_owned())];
+    assert_eq!(
+        store
+            .edit_minutes(&office(), 46, " Bemerkung ", &notes)
+            .await
+            .expect("edited"),
+        1
+    );
+    assert_eq!(
+        store.generate_minutes(&office(), 46).await.expect("again"),
+        1
+    );
+    let m = store.minutes(46).await.expect("minutes").remove(0);
+    assert_eq!(m.content.remarks, "Bemerkung", "{backend}");
+    assert_eq!(
+        m.content
+            .items
+            .iter()
+            .find(|i| i.agenda_item_id == item)
+            .expect("item")
+            .notes,
+        "Aussprache zum Register."
+    );
+    let long = "x".repeat(konvent_store::MAX_MINUTES_TEXT + 1);
+    assert!(matches!(
+        store.edit_minutes(&office(), 46, &long, &[]).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Release needs a finalised version; finalised, then released.
+    assert!(matches!(
+        store.release_minutes(&office(), 46).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.finalise_minutes(&office(), 46).await.expect("final"),
+        1
+    );
+    assert!(matches!(
+        store.finalise_minutes(&office(), 46).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .release_minutes(&office(), 46)
+            .await
+            .expect("released"),
+        1
+    );
+    let m = store.minutes(46).await.expect("minutes").remove(0);
+    assert_eq!(m.state, MinutesState::Released);
+    assert!(m.finalised_at.is_some() && m.released_at.is_some());
+
+    // A change after the release is version 2; version 1 stays as it was.
+    assert_eq!(
+        store
+            .edit_minutes(&office(), 46, "Berichtigung", &[])
+            .await
+            .expect("edited"),
+        2
+    );
+    assert_eq!(store.generate_minutes(&office(), 46).await.expect("gen"), 2);
+    let list = store.minutes(46).await.expect("minutes");
+    assert_eq!(list.len(), 2, "{backend}");
+    assert_eq!(list[0].content.remarks, "Bemerkung");
+    assert_eq!(list[0].state, MinutesState::Released);
+    assert_eq!(list[1].content.remarks, "Berichtigung");
+    assert_eq!(list[1].state, MinutesState::Draft);
+
+    // Names are read when shown: a renamed account is renamed in every version, and
+    // no version stores the name.
+    let mut conn = admin_connection(url).await.expect("connection");
+    sqlx::query("UPDATE accounts SET display_name = 'Gelöschte Person 1' WHERE id = $1")
+        .bind(bund)
+        .execute(&mut conn)
+        .await
+        .expect("renamed");
+    for m in store.minutes(46).await.expect("minutes") {
+        assert_eq!(
+            m.content.attendance[0].name, "Gelöschte Person 1",
+            "{backend}"
+        );
+    }
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT content FROM council_minutes")
+        .fetch_all(&mut conn)
+        .await
+        .expect("content");
+    assert!(
+        stored.iter().all(|(c,)| !c.contains("Bettina")),
+        "{backend}"
+    );
+    // Each step is in the audit log.
+    let actions: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_log WHERE entity = 'minutes'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("audit");
+    for action in ["generated", "edited", "finalised", "released"] {
+        assert!(
+            actions.iter().any(|(a,)| a == action),
+            "{backend}: {action}"
+        );
+    }
 }

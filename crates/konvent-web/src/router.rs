@@ -303,6 +303,36 @@ pub fn router(state: AppState) -> Router {
             "/gremien/sitzungen/{number}/anwesenheit/{account}/entfernen",
             post(council::attendance::remove),
         )
+        // The minutes of a session (G11): the office generates, edits, finalises and
+        // releases them; members read the released versions.
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift",
+            get(council::minutes::show),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/erzeugen",
+            post(council::minutes::generate),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/bearbeiten",
+            get(council::minutes::edit).post(council::minutes::save),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/abschliessen",
+            post(council::minutes::finalise),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/freigeben",
+            post(council::minutes::release),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}",
+            get(council::minutes::show_version),
+        )
+        .route(
+            "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}/niederschrift.pdf",
+            get(council::minutes::pdf),
+        )
         .route(
             "/gremien/abstimmungen/{id}/abbruch-antrag",
             post(council::written::request_stop),

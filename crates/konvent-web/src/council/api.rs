@@ -31,12 +31,14 @@ pub async fn session(
         .into_iter()
         .filter(|r| r.session_number == Some(number))
         .collect();
+    let minutes = super::minutes::api_summary(&state, &ctx, number).await?;
     Ok(Json(json!({
         "session": s,
         "agenda": agenda,
         "reports": reports,
         "resolutions": resolutions,
         "follow_up": follow_up,
+        "minutes": minutes,
     })))
 }
 

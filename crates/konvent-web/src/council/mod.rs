@@ -7,6 +7,7 @@ mod cooperation;
 mod edit;
 pub mod feeds;
 pub mod invitations;
+pub mod minutes;
 mod reports;
 mod resolutions;
 pub mod votes;
@@ -193,6 +194,8 @@ struct SessionPage {
     has_reporting: bool,
     follow_up: Option<FollowUpView>,
     may_edit: bool,
+    /// Whether the reader may open the minutes (the office and the members).
+    may_read_minutes: bool,
 }
 
 pub fn time_range(start: jiff::civil::Time, end: jiff::civil::Time) -> String {
@@ -399,6 +402,7 @@ pub async fn session(
         has_reporting,
         follow_up,
         may_edit: ctx.may(Action::EditCouncil),
+        may_read_minutes: ctx.may(Action::EditCouncil) || ctx.may(Action::ReadConfidential),
     })
 }
 

@@ -141,6 +141,35 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKeventProfileAbout22b2", what: "the line about oneself on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
     Secret { marker: "LEAKcontactPhone22c3", what: "a phone number a profile shares with contacts only", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Admin, Viewer::Outsider], seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "LEAKminutesDraft6d0b", what: "a draft of a session's minutes", hidden_from: NOT_OFFICE, seen_by: &[Viewer::Admin] },
+    Secret { marker: "LEAKminutesReleased6d0b", what: "minutes released to the members", hidden_from: NOT_MEMBERS, seen_by: &[Viewer::Admin, Viewer::Member] },
+];
+
+/// Everybody but the council's members and the office (released minutes, G11).
+const NOT_MEMBERS: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::Participant,
+    Viewer::OtherSpokesperson,
+    Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
+    Viewer::OtherPatron,
+    Viewer::Organizer,
+    Viewer::Outsider,
+];
+
+/// Everybody but the office (drafts of minutes, G11).
+const NOT_OFFICE: &[Viewer] = &[
+    Viewer::Visitor,
+    Viewer::Participant,
+    Viewer::OtherSpokesperson,
+    Viewer::OwnSpokesperson,
+    Viewer::OtherOffice,
+    Viewer::OwnOffice,
+    Viewer::OtherPatron,
+    Viewer::Member,
+    Viewer::Organizer,
+    Viewer::Outsider,
 ];
 
 /// Nobody, not even the admins: what a deletion removed (the positive control is
@@ -738,6 +767,39 @@ async fn plant(app: &TestApp) {
         .await
         .expect("deleted");
     plant_profiles(app).await;
+    plant_minutes(app, &admin).await;
+}
+
+/// Minutes (G11): the 45th session's released to the members; a new draft of the
+/// 46th session's (whose first version the demo released) that only the office sees.
+async fn plant_minutes(app: &TestApp, admin: &Actor) {
+    app.store
+        .generate_minutes(admin, 45)
+        .await
+        .expect("generated");
+    app.store
+        .edit_minutes(
+            admin,
+            45,
+            &format!("Bemerkung {}", marker("minutes released to the members")),
+            &[],
+        )
+        .await
+        .expect("edited");
+    app.store.finalise_minutes(admin, 45).await.expect("final");
+    app.store
+        .release_minutes(admin, 45)
+        .await
+        .expect("released");
+    app.store
+        .edit_minutes(
+            admin,
+            46,
+            &format!("Entwurf {}", marker("a draft of a session's minutes")),
+            &[],
+        )
+        .await
+        .expect("draft");
 }
 
 /// Networking (K15+): the participant viewer's own profile is visible to nobody (and

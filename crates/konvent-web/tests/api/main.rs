@@ -21,6 +21,7 @@ mod live_limits;
 mod lobby;
 mod mail;
 mod map;
+mod minutes;
 mod moderation;
 mod networking;
 mod oidc;

@@ -1,0 +1,252 @@
+//! The minutes of a council session (G11) through a real server: who may read and
+//! change them (public, participant, member, office), versions after finalisation, the
+//! session's JSON, and the PDF as tagged PDF (PDF/UA-1).
+
+use konvent_core::authz::Role;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, text};
+
+const BASE: &str = "/gremien/sitzungen/46/niederschrift";
+
+async fn minutes_json(user: &crate::helpers::User, number: i64) -> Value {
+    let r = user.get(&format!("/api/v1/sessions/{number}")).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.expect("JSON");
+    v["minutes"].clone()
+}
+
+#[tokio::test]
+async fn the_released_minutes_reach_members_and_the_office_and_drafts_only_the_office() {
+    let app = spawn_app().await;
+    let visitor = app.visitor();
+    let participant = app.user(Role::Participant).await;
+    let member = app.user(Role::Member).await;
+    let admin = app.admin().await;
+
+    // The demo released the minutes of the 46th session: members and the office read
+    // them; the public and participants do not.
+    assert_eq!(visitor.get(BASE).await.status().as_u16(), 303);
+    assert_eq!(participant.get(BASE).await.status().as_u16(), 403);
+    assert_eq!(
+        participant
+            .get(&format!("{BASE}/fassungen/1/niederschrift.pdf"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let (status, html) = member.get_text(BASE).await;
+    assert_eq!(status, 200);
+    assert!(text(&html).contains("Die Sitzung wurde um 10:00 Uhr eröffnet"));
+    assert!(text(&html).contains("Fassung 1"));
+    assert!(!html.contains("niederschrift/abschliessen"));
+
+    // The JSON: the public learns only that minutes were released.
+    assert_eq!(
+        minutes_json(&visitor, 46).await,
+        serde_json::json!({ "status": "released" })
+    );
+    assert_eq!(
+        minutes_json(&participant, 46).await,
+        serde_json::json!({ "status": "released" })
+    );
+    let m = minutes_json(&member, 46).await;
+    assert_eq!(m["status"], "released");
+    assert_eq!(m["versions"].as_array().expect("versions").len(), 1);
+    assert_eq!(minutes_json(&visitor, 47).await, Value::Null);
+
+    // Members may not change them.
+    for path in ["erzeugen", "abschliessen", "freigeben", "bearbeiten"] {
+        let r = member
+            .post(&format!("{BASE}/{path}"), &[("remarks", "x")])
+            .await;
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+    }
+    assert_eq!(
+        member
+            .get(&format!("{BASE}/bearbeiten"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+
+    // The office edits after the release: a new version, a draft only it sees.
+    let r = admin
+        .post(
+            &format!("{BASE}/bearbeiten"),
+            &[("remarks", "Entwurfsbemerkung zur zweiten Fassung")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, html) = admin.get_text(BASE).await;
+    assert!(text(&html).contains("Entwurfsbemerkung zur zweiten Fassung"));
+    assert!(text(&html).contains("Fassung 2"));
+    assert_eq!(minutes_json(&admin, 46).await["status"], "draft");
+    let (_, html) = member.get_text(BASE).await;
+    assert!(!html.contains("Entwurfsbemerkung"));
+    assert_eq!(
+        member
+            .get(&format!("{BASE}/fassungen/2"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        member
+            .get(&format!("{BASE}/fassungen/2/niederschrift.pdf"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    let m = minutes_json(&member, 46).await;
+    assert_eq!(m["version"], 1);
+    assert!(!m.to_string().contains("draft"));
+    assert_eq!(
+        minutes_json(&visitor, 46).await,
+        serde_json::json!({ "status": "released" })
+    );
+
+    // Too long a text: the message beside the field, nothing saved.
+    let long = "x".repeat(konvent_store::MAX_MINUTES_TEXT + 1);
+    let r = admin
+        .post(&format!("{BASE}/bearbeiten"), &[("remarks", long.as_str())])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.expect("body").contains("f-remarks-error"));
+
+    // Finalised, not yet released: still only the office; released: the members too,
+    // and the first version stays readable.
+    assert_eq!(
+        admin
+            .post(&format!("{BASE}/freigeben"), &[])
+            .await
+            .status()
+            .as_u16(),
+        409
+    );
+    assert_eq!(
+        admin
+            .post(&format!("{BASE}/abschliessen"), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert!(!member.get_text(BASE).await.1.contains("Entwurfsbemerkung"));
+    assert_eq!(
+        admin
+            .post(&format!("{BASE}/freigeben"), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, html) = member.get_text(BASE).await;
+    assert!(text(&html).contains("Entwurfsbemerkung zur zweiten Fassung"));
+    let (status, old) = member.get_text(&format!("{BASE}/fassungen/1")).await;
+    assert_eq!(status, 200);
+    assert!(!old.contains("Entwurfsbemerkung"));
+    assert_eq!(
+        minutes_json(&member, 46).await["versions"]
+            .as_array()
+            .expect("versions")
+            .len(),
+        2
+    );
+
+    // A session without minutes: the office generates the first version.
+    let r = admin
+        .post("/gremien/sitzungen/47/niederschrift/erzeugen", &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(minutes_json(&admin, 47).await["status"], "draft");
+    assert_eq!(minutes_json(&member, 47).await, Value::Null);
+    assert_eq!(minutes_json(&visitor, 47).await, Value::Null);
+    // Without the CSRF token: refused.
+    let r = admin
+        .post_raw("/gremien/sitzungen/47/niederschrift/abschliessen", &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+}
+
+/// The Python that has pikepdf for `scripts/pdf_check.py`, or None after a visible
+/// skip line (a failure in CI); as in `strategy.rs`.
+fn python_with_pikepdf(test: &str) -> Option<String> {
+    let python = std::env::var("KONVENT_TEST_PDF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import pikepdf"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(python);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(
+        !in_ci,
+        "{test}: {python} has no pikepdf, and CI must check the PDFs"
+    );
+    eprintln!("skipped: {test}: {python} has no pikepdf (set KONVENT_TEST_PDF_PYTHON)");
+    None
+}
+
+/// The minutes' PDF is tagged PDF (PDF/UA-1): language, title, headings, lists and the
+/// attendance table, checked by scripts/pdf_check.py with pikepdf.
+#[tokio::test]
+async fn the_minutes_pdf_is_tagged_for_screen_readers() {
+    let Some(python) = python_with_pikepdf("the_minutes_pdf_is_tagged_for_screen_readers") else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // The 48th session has attendance with a guest and two votes on its agenda item.
+    let base = "/gremien/sitzungen/48/niederschrift";
+    for step in ["erzeugen", "abschliessen", "freigeben"] {
+        let r = admin.post(&format!("{base}/{step}"), &[]).await;
+        assert_eq!(r.status().as_u16(), 303, "{step}");
+    }
+    let member = app.user(Role::Member).await;
+    let r = member
+        .get(&format!("{base}/fassungen/1/niederschrift.pdf"))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().expect("type"),
+        "application/pdf"
+    );
+    let pdf = r.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let dir = std::env::temp_dir().join(format!("konvent-minutes-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("niederschrift.pdf");
+    std::fs::write(&file, &pdf).expect("written");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pdf_check.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .args([
+            "--title",
+            "Niederschrift der 48. Sitzung des IT-Planungsrats",
+        ])
+        .args(["--lang", "de-DE"])
+        .args([
+            "--tags",
+            "Document,H1,H2,H3,P,L,LI,Lbl,LBody,Table,TR,TH,TD",
+        ])
+        .arg(&file)
+        .output()
+        .expect("pdf_check.py runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "pdf_check.py:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok ("));
+}
