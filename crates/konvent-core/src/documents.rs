@@ -74,9 +74,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Pdf => "application/pdf",
-            Self::Docx => {
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            }
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Pptx => {
                 "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -203,9 +201,7 @@ pub fn clean_file_name(name: &str, format: Format) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let mut clean: String = base
         .chars()
-        .filter(|c| {
-            !c.is_control() && !crate::validation::invisible(*c) && !matches!(c, '"' | ';')
-        })
+        .filter(|c| !c.is_control() && !crate::validation::invisible(*c) && !matches!(c, '"' | ';'))
         .collect::<String>()
         .trim()
         .trim_start_matches('.')
@@ -261,6 +257,52 @@ pub fn size_label(bytes: i64) -> String {
     format!("{value:.1} {unit}").replace('.', ",")
 }
 
+/// A small, valid one-page PDF with the given lines (ASCII) in Helvetica: the demo's
+/// documents and the tests' uploads.
+pub fn simple_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut text = String::from("BT /F1 12 Tf 56 780 Td 16 TL");
+    for line in lines {
+        let escaped: String = line
+            .chars()
+            .map(|c| match c {
+                '(' | ')' | '\\' => format!("\\{c}"),
+                c if c.is_ascii() && !c.is_control() => c.to_string(),
+                _ => "?".to_owned(),
+            })
+            .collect();
+        text.push_str(&format!(" ({escaped}) Tj T*"));
+    }
+    text.push_str(" ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,8 +311,8 @@ mod tests {
     fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
         let mut w = zip::ZipWriter::new(&mut out);
-        let stored =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         for (name, bytes) in entries {
             w.start_file(*name, stored).expect("entry");
             w.write_all(bytes).expect("write");
@@ -286,13 +328,25 @@ mod tests {
         assert_eq!(Format::sniff(b""), None);
         let odt = zip_with(&[("mimetype", b"application/vnd.oasis.opendocument.text")]);
         assert_eq!(Format::sniff(&odt), Some(Format::Odt));
-        let ods = zip_with(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet")]);
+        let ods = zip_with(&[(
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        )]);
         assert_eq!(Format::sniff(&ods), Some(Format::Ods));
-        let docx = zip_with(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w/>")]);
+        let docx = zip_with(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("word/document.xml", b"<w/>"),
+        ]);
         assert_eq!(Format::sniff(&docx), Some(Format::Docx));
-        let xlsx = zip_with(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<w/>")]);
+        let xlsx = zip_with(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<w/>"),
+        ]);
         assert_eq!(Format::sniff(&xlsx), Some(Format::Xlsx));
-        let pptx = zip_with(&[("[Content_Types].xml", b"<Types/>"), ("ppt/presentation.xml", b"<p/>")]);
+        let pptx = zip_with(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("ppt/presentation.xml", b"<p/>"),
+        ]);
         assert_eq!(Format::sniff(&pptx), Some(Format::Pptx));
         let other = zip_with(&[("index.html", b"<html>")]);
         assert_eq!(Format::sniff(&other), None);
@@ -303,7 +357,8 @@ mod tests {
 
     #[test]
     fn an_upload_needs_a_title_a_file_and_a_known_format() {
-        let ok = Upload::parse(Some(" Vorlage "), "C:\\tmp\\Vorlage.pdf", b"%PDF-1.4").expect("valid");
+        let ok =
+            Upload::parse(Some(" Vorlage "), "C:\\tmp\\Vorlage.pdf", b"%PDF-1.4").expect("valid");
         assert_eq!(ok.title, "Vorlage");
         assert_eq!(ok.file_name, "Vorlage.pdf");
         assert_eq!(ok.format, Format::Pdf);
@@ -312,14 +367,20 @@ mod tests {
         assert_eq!(bad.get("file").map(|e| e.code), Some("document-bad-type"));
         let long = "a".repeat(MAX_FILE_NAME_CHARS + 1);
         let bad = Upload::parse(None, &long, b"%PDF-1.4").expect_err("too long");
-        assert_eq!(bad.get("file").map(|e| e.code), Some("document-name-too-long"));
+        assert_eq!(
+            bad.get("file").map(|e| e.code),
+            Some("document-name-too-long")
+        );
         let none = Upload::parse(None, "", b"").expect_err("no file");
         assert_eq!(none.get("file").map(|e| e.code), Some("document-no-file"));
     }
 
     #[test]
     fn file_names_lose_paths_and_get_the_extension_of_their_format() {
-        assert_eq!(clean_file_name("../../etc/passwd", Format::Pdf), "passwd.pdf");
+        assert_eq!(
+            clean_file_name("../../etc/passwd", Format::Pdf),
+            "passwd.pdf"
+        );
         assert_eq!(clean_file_name("seite.html", Format::Pdf), "seite.html.pdf");
         assert_eq!(clean_file_name("Bericht.PDF", Format::Pdf), "Bericht.PDF");
         assert_eq!(clean_file_name("a\"b;c.odt", Format::Odt), "abc.odt");
@@ -341,6 +402,15 @@ mod tests {
         assert_eq!(size_label(512), "512 Bytes");
         assert_eq!(size_label(2048), "2,0 KB");
         assert_eq!(size_label(1_258_291), "1,2 MB");
+    }
+
+    #[test]
+    fn the_simple_pdf_is_a_pdf_with_its_text() {
+        let pdf = simple_pdf(&["Tagesordnung (Entwurf)"]);
+        assert_eq!(Format::sniff(&pdf), Some(Format::Pdf));
+        let text = String::from_utf8(pdf).expect("ascii");
+        assert!(text.contains("(Tagesordnung \\(Entwurf\\)) Tj"));
+        assert!(text.ends_with("%%EOF\n"));
     }
 
     #[test]

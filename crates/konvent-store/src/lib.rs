@@ -11,6 +11,7 @@ mod audit;
 mod cooperation;
 mod council;
 mod deletion;
+mod documents;
 pub mod demo;
 mod directory;
 mod error;
@@ -47,6 +48,7 @@ pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };
 pub use deletion::{Deleted, DeletionRequest, pseudonym};
+pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,
