@@ -31,6 +31,7 @@ mod server;
 mod session;
 pub mod settings;
 mod strategy;
+mod documents;
 
 use std::future::Future;
 use std::sync::Arc;

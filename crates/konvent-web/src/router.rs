@@ -13,9 +13,12 @@ use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
     legal, live, mail, metrics, networking, notifications, oidc, pages, session, strategy,
 };
+use crate::documents;
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    // A document's file plus the form around it (title, token, part headers).
+    let document_limit = DefaultBodyLimit::max(state.settings.max_document_bytes + 64 * 1024);
     Router::new()
         // The three areas.
         .route("/", get(pages::home))
@@ -430,6 +433,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/resolutions/{year}/{number}",
             get(council::api::resolution),
+        )
+        // Documents (G12): files of agenda items, resolutions, target pictures, workshops.
+        .route(
+            "/dokumente/neu/{kind}/{id}",
+            get(documents::new_form)
+                .post(documents::upload)
+                .layer(document_limit),
+        )
+        .route("/dokumente/{id}", get(documents::download))
+        .route(
+            "/dokumente/{id}/versionen/{version}",
+            get(documents::download_version),
+        )
+        .route(
+            "/dokumente/{id}/ersetzen",
+            get(documents::replace_form)
+                .post(documents::replace)
+                .layer(document_limit),
+        )
+        .route(
+            "/api/v1/documents/{kind}/{id}",
+            get(documents::api_list),
         )
         // Operations.
         .route("/healthz", get(health))

@@ -9,6 +9,7 @@
 //! on the configured `public_url`, else on the request's host.
 
 mod council;
+mod documents;
 mod directory;
 mod list;
 mod model;
