@@ -86,18 +86,26 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
 /// Documents (G12) on two agenda items: the reporting items of the 46th and 47th
 /// sessions, each a small PDF; the 46th's in a second version.
 async fn load_documents(store: &Store, actor: &Actor) -> Result<()> {
-    use konvent_core::documents::{Format, OwnerKind, simple_pdf};
     use crate::{NewFile, Owner};
+    use konvent_core::documents::{Format, OwnerKind, simple_pdf};
     for (number, title, lines) in [
         (
             46,
             "Übersicht der Berichte der Fachministerkonferenzen",
-            ["Uebersicht der Berichte", "46. Sitzung des IT-Planungsrats", "Stand: Entwurf"],
+            [
+                "Uebersicht der Berichte",
+                "46. Sitzung des IT-Planungsrats",
+                "Stand: Entwurf",
+            ],
         ),
         (
             47,
             "Sachstand Reporting FachMK",
-            ["Sachstand Reporting FachMK", "47. Sitzung des IT-Planungsrats", "Stand: final"],
+            [
+                "Sachstand Reporting FachMK",
+                "47. Sitzung des IT-Planungsrats",
+                "Stand: final",
+            ],
         ),
     ] {
         let Ok(session) = store.session(number).await else {

@@ -11,9 +11,9 @@ mod audit;
 mod cooperation;
 mod council;
 mod deletion;
-mod documents;
 pub mod demo;
 mod directory;
+mod documents;
 mod error;
 mod events;
 mod invitations;
@@ -48,11 +48,11 @@ pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };
 pub use deletion::{Deleted, DeletionRequest, pseudonym};
-pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,
 };
+pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use error::StoreError;
 pub use events::LoggedEvent;
 pub use invitations::{BulkClaim, BulkInvite, BulkJob};

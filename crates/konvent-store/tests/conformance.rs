@@ -3614,7 +3614,9 @@ async fn decisions_story(backend: &str, store: &Store) {
     );
     assert!(
         matches!(
-            store.request_stop(&asker, he, vote, "Noch einmal", &tell).await,
+            store
+                .request_stop(&asker, he, vote, "Noch einmal", &tell)
+                .await,
             Err(StoreError::Conflict(_))
         ),
         "{backend}: one request per seat"
@@ -3625,15 +3627,26 @@ async fn decisions_story(backend: &str, store: &Store) {
         .expect("continued");
     assert_eq!(
         told_now(),
-        vec![("procedure_continued".to_owned(), "he@example.org".to_owned())],
+        vec![(
+            "procedure_continued".to_owned(),
+            "he@example.org".to_owned()
+        )],
         "{backend}: who asked is told it runs on"
     );
     assert!(matches!(
-        store.continue_written_procedure(&office(), vote, &tell).await,
+        store
+            .continue_written_procedure(&office(), vote, &tell)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .request_stop(&Actor::account(by, "Bayern"), by, vote, "Grundsätzlich", &tell)
+        .request_stop(
+            &Actor::account(by, "Bayern"),
+            by,
+            vote,
+            "Grundsätzlich",
+            &tell,
+        )
         .await
         .expect("request");
     told_now();
@@ -4047,7 +4060,10 @@ async fn documents_story(backend: &str, store: &Store) {
         store.document_content(id, 3).await,
         Err(StoreError::NotFound)
     ));
-    assert!(matches!(store.document(id + 99).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.document(id + 99).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store
             .replace_document(

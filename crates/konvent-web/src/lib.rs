@@ -7,6 +7,7 @@ mod assets;
 mod council;
 mod ctx;
 mod directory;
+mod documents;
 mod error;
 mod events;
 mod forms;
@@ -31,7 +32,6 @@ mod server;
 mod session;
 pub mod settings;
 mod strategy;
-mod documents;
 
 use std::future::Future;
 use std::sync::Arc;

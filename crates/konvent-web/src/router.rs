@@ -8,12 +8,12 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
+use crate::documents;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
     legal, live, mail, metrics, networking, notifications, oidc, pages, session, strategy,
 };
-use crate::documents;
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
@@ -452,10 +452,7 @@ pub fn router(state: AppState) -> Router {
                 .post(documents::replace)
                 .layer(document_limit),
         )
-        .route(
-            "/api/v1/documents/{kind}/{id}",
-            get(documents::api_list),
-        )
+        .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
         // Operations.
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))

@@ -199,7 +199,10 @@ struct SessionPage {
 
 impl SessionPage {
     /// The documents of the agenda item at `index`.
-    fn item_documents(&self, index: impl std::borrow::Borrow<usize>) -> Option<&crate::documents::DocList> {
+    fn item_documents(
+        &self,
+        index: impl std::borrow::Borrow<usize>,
+    ) -> Option<&crate::documents::DocList> {
         self.documents.get(*index.borrow())
     }
 }

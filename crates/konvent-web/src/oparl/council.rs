@@ -203,7 +203,10 @@ fn session_meeting(
                 .set("name", a.title.clone())
                 .set("public", true)
                 .opt("result", result.map(|r| r.text.clone()))
-                .list("auxiliaryFile", own.iter().map(|f| f.json.clone()).collect())
+                .list(
+                    "auxiliaryFile",
+                    own.iter().map(|f| f.json.clone()).collect(),
+                )
                 .item(
                     a.created_at,
                     latest(
@@ -385,7 +388,10 @@ fn paper(
         .opt("date", date)
         .set("paperType", "Beschluss")
         .set("mainFile", file.json.clone())
-        .list("auxiliaryFile", own.iter().map(|f| f.json.clone()).collect())
+        .list(
+            "auxiliaryFile",
+            own.iter().map(|f| f.json.clone()).collect(),
+        )
         .set(
             "originatorOrganization",
             json!([urls.object(Kind::Organization, COUNCIL)]),

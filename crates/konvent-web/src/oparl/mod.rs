@@ -9,8 +9,8 @@
 //! on the configured `public_url`, else on the request's host.
 
 mod council;
-mod documents;
 mod directory;
+mod documents;
 mod list;
 mod model;
 

@@ -220,7 +220,9 @@ pub async fn topic(
                 .filter(|g| g.accepted_into == Some(v.id))
                 .cloned()
                 .collect(),
-            documents: documents.next().unwrap_or_else(crate::documents::DocList::none),
+            documents: documents
+                .next()
+                .unwrap_or_else(crate::documents::DocList::none),
         });
     }
     let following = match &ctx.principal {

@@ -546,20 +546,39 @@ async fn plant(app: &TestApp) {
             .id;
         for (owner, title, file_name, content) in [
             (
-                Owner { kind: OwnerKind::Resolution, id: draft.id },
-                format!("Anlage {}", marker("the title of a draft resolution's document")),
-                format!("Anlage-{}.pdf", marker("the file name of a draft resolution's document")),
+                Owner {
+                    kind: OwnerKind::Resolution,
+                    id: draft.id,
+                },
+                format!(
+                    "Anlage {}",
+                    marker("the title of a draft resolution's document")
+                ),
+                format!(
+                    "Anlage-{}.pdf",
+                    marker("the file name of a draft resolution's document")
+                ),
                 marker("the content of a draft resolution's document"),
             ),
             (
-                Owner { kind: OwnerKind::TargetPicture, id: picture },
-                format!("Zielbild-Anlage {}", marker("the title of a confidential target picture's document")),
+                Owner {
+                    kind: OwnerKind::TargetPicture,
+                    id: picture,
+                },
+                format!(
+                    "Zielbild-Anlage {}",
+                    marker("the title of a confidential target picture's document")
+                ),
                 "Zielbild-Anlage.pdf".to_owned(),
                 marker("the content of a confidential target picture's document"),
             ),
         ] {
             let pdf = simple_pdf(&["Vertraulich", content]);
-            let file = NewFile { file_name: &file_name, format: Format::Pdf, bytes: &pdf };
+            let file = NewFile {
+                file_name: &file_name,
+                format: Format::Pdf,
+                bytes: &pdf,
+            };
             let id = app
                 .store
                 .add_document(&admin, owner, &title, file)
