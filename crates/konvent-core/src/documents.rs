@@ -174,14 +174,14 @@ impl Upload {
             format
         };
         let file_name = format.map(|f| clean_file_name(file_name, f));
-        if let Some(name) = &file_name {
-            if name.chars().count() > MAX_FILE_NAME_CHARS {
-                errors.add(
-                    "file",
-                    "document-name-too-long",
-                    format!("Der Dateiname ist zu lang (höchstens {MAX_FILE_NAME_CHARS} Zeichen)."),
-                );
-            }
+        if let Some(name) = &file_name
+            && name.chars().count() > MAX_FILE_NAME_CHARS
+        {
+            errors.add(
+                "file",
+                "document-name-too-long",
+                format!("Der Dateiname ist zu lang (höchstens {MAX_FILE_NAME_CHARS} Zeichen)."),
+            );
         }
         match (format, file_name) {
             (Some(format), Some(file_name)) if errors.is_empty() => Ok(Self {

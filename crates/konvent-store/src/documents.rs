@@ -81,7 +81,7 @@ fn assemble(docs: Vec<DocRow>, versions: Vec<VersionRow>) -> Result<Vec<Document
                     created_at: v.7,
                 })
                 .collect();
-            own.sort_by(|a, b| b.version.cmp(&a.version));
+            own.sort_by_key(|v| std::cmp::Reverse(v.version));
             if own.is_empty() {
                 return Err(StoreError::Corrupt(format!("document {id} has no version")));
             }
