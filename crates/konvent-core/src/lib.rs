@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod demo;
+pub mod documents;
 pub mod export;
 pub mod gremien;
 pub mod invitations;

@@ -65,6 +65,7 @@ const NAMED_BY_ID: &[(&str, &str, &str)] = &[
     ("moderation_actions", "actor", "actor_id"),
     ("moderation_actions", "person", "person_id"),
     ("audit_log", "actor", "actor_id"),
+    ("document_versions", "uploader", "uploaded_by"),
 ];
 
 /// Columns that hold only a name: rewritten where they equal the old name.

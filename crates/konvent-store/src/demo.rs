@@ -80,6 +80,7 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
         .await?;
     load_seats(store, &actor).await?;
     load_minutes(store, &actor).await?;
+    load_documents(store, &actor).await?;
     Ok(())
 }
 
@@ -112,6 +113,73 @@ async fn load_minutes(store: &Store, actor: &Actor) -> Result<()> {
         .await?;
     store.finalise_minutes(actor, 46).await?;
     store.release_minutes(actor, 46).await?;
+    Ok(())
+}
+
+/// Documents (G12) on two agenda items: the reporting items of the 46th and 47th
+/// sessions, each a small PDF; the 46th's in a second version.
+async fn load_documents(store: &Store, actor: &Actor) -> Result<()> {
+    use crate::{NewFile, Owner};
+    use konvent_core::documents::{Format, OwnerKind, simple_pdf};
+    for (number, title, lines) in [
+        (
+            46,
+            "Übersicht der Berichte der Fachministerkonferenzen",
+            [
+                "Uebersicht der Berichte",
+                "46. Sitzung des IT-Planungsrats",
+                "Stand: Entwurf",
+            ],
+        ),
+        (
+            47,
+            "Sachstand Reporting FachMK",
+            [
+                "Sachstand Reporting FachMK",
+                "47. Sitzung des IT-Planungsrats",
+                "Stand: final",
+            ],
+        ),
+    ] {
+        let Ok(session) = store.session(number).await else {
+            continue;
+        };
+        let Some(item) = store.agenda(session.id).await?.into_iter().next() else {
+            continue;
+        };
+        let owner = Owner {
+            kind: OwnerKind::AgendaItem,
+            id: item.id,
+        };
+        let pdf = simple_pdf(&lines);
+        let file_name = format!("Reporting-FachMK-{number}.pdf");
+        let id = store
+            .add_document(
+                actor,
+                owner,
+                title,
+                NewFile {
+                    file_name: &file_name,
+                    format: Format::Pdf,
+                    bytes: &pdf,
+                },
+            )
+            .await?;
+        if number == 46 {
+            let pdf = simple_pdf(&[lines[0], lines[1], "Stand: nach Abstimmung mit den FachMK"]);
+            store
+                .replace_document(
+                    actor,
+                    id,
+                    NewFile {
+                        file_name: &file_name,
+                        format: Format::Pdf,
+                        bytes: &pdf,
+                    },
+                )
+                .await?;
+        }
+    }
     Ok(())
 }
 

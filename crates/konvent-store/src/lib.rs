@@ -13,6 +13,7 @@ mod council;
 mod deletion;
 pub mod demo;
 mod directory;
+mod documents;
 mod error;
 mod events;
 mod invitations;
@@ -52,6 +53,7 @@ pub use directory::{
     Assignment, AssignmentChange, ConferenceDetail, ConferenceSummary, ImportSummary, Person,
     PersonDetail, today,
 };
+pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use error::StoreError;
 pub use events::LoggedEvent;
 pub use invitations::{BulkClaim, BulkInvite, BulkJob};

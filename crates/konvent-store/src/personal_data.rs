@@ -200,6 +200,15 @@ const SECTIONS: &[(&str, Key, &str)] = &[
         "SELECT id, conference_id, kind, title, body, submitter, status, answer, created_at, \
          modified_at FROM concerns WHERE submitter_id = $1 ORDER BY id",
     ),
+    // Documents (G12): what the person uploaded, without the files themselves.
+    (
+        "documents",
+        Key::Account,
+        "SELECT d.id, d.owner_kind, d.owner_id, d.title, v.version, v.file_name, \
+         v.content_type, v.size, v.created_at FROM document_versions v \
+         JOIN documents d ON d.id = v.document_id WHERE v.uploaded_by = $1 \
+         ORDER BY d.id, v.version",
+    ),
     (
         "audit_entries",
         Key::Account,

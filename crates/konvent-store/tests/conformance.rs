@@ -3991,6 +3991,14 @@ async fn minutes_are_generated_edited_finalised_released_and_versioned_alike_on_
     }
 }
 
+#[tokio::test]
+async fn documents_keep_their_versions_alike_on_every_backend() {
+    for t in stores().await {
+        documents_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
 /// The minutes of a session (G11): generated from attendance, agenda, a closed vote and
 /// a report; edited, finalised, released; a change after that is the next version; the
 /// names come from the accounts (a rename reaches every version).
@@ -4204,4 +4212,206 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
             "{backend}: {action}"
         );
     }
+}
+
+async fn documents_story(backend: &str, store: &Store) {
+    use konvent_core::documents::{Format, MAX_PER_OWNER, OwnerKind};
+    use konvent_store::{NewFile, Owner};
+
+    let uploader = store
+        .ensure_account("doc@example.org", "Dora Dokument", &[])
+        .await
+        .expect("account");
+    let actor = Actor::account(uploader, "Dora Dokument");
+    let item = Owner {
+        kind: OwnerKind::AgendaItem,
+        id: 7,
+    };
+    let first = b"%PDF-1.4 erste Fassung".to_vec();
+    let id = store
+        .add_document(
+            &actor,
+            item,
+            "Beschlussvorlage Übersicht",
+            NewFile {
+                file_name: "Übersicht.pdf",
+                format: Format::Pdf,
+                bytes: &first,
+            },
+        )
+        .await
+        .expect("added");
+    let second = b"%PDF-1.4 zweite Fassung, etwas laenger".to_vec();
+    let version = store
+        .replace_document(
+            &actor,
+            id,
+            NewFile {
+                file_name: "Übersicht-v2.pdf",
+                format: Format::Pdf,
+                bytes: &second,
+            },
+        )
+        .await
+        .expect("replaced");
+    assert_eq!(version, 2, "{backend}");
+
+    let docs = store.documents(item).await.expect("documents");
+    assert_eq!(docs.len(), 1, "{backend}");
+    let doc = &docs[0];
+    assert_eq!(doc.title, "Beschlussvorlage Übersicht", "{backend}");
+    assert_eq!(doc.owner, item, "{backend}");
+    assert_eq!(doc.versions.len(), 2, "{backend}");
+    assert_eq!(doc.current().version, 2, "{backend}");
+    assert_eq!(doc.current().file_name, "Übersicht-v2.pdf", "{backend}");
+    assert_eq!(doc.current().size, second.len() as i64, "{backend}");
+    assert_eq!(doc.current().content_type, "application/pdf", "{backend}");
+    assert_eq!(doc.current().uploader, "Dora Dokument", "{backend}");
+    assert_eq!(doc.versions[1].file_name, "Übersicht.pdf", "{backend}");
+    assert_eq!(store.document(id).await.expect("one"), *doc, "{backend}");
+    assert_eq!(
+        store.document_content(id, 1).await.expect("v1"),
+        first,
+        "{backend}"
+    );
+    assert_eq!(
+        store.document_content(id, 2).await.expect("v2"),
+        second,
+        "{backend}"
+    );
+    assert!(matches!(
+        store.document_content(id, 3).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.document(id + 99).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .replace_document(
+                &actor,
+                id + 99,
+                NewFile {
+                    file_name: "x.pdf",
+                    format: Format::Pdf,
+                    bytes: &first,
+                },
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let of_kind = store
+        .documents_of_kind(OwnerKind::AgendaItem)
+        .await
+        .expect("kind");
+    assert_eq!(of_kind, docs, "{backend}");
+    assert!(
+        store
+            .documents_of_kind(OwnerKind::Workshop)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+
+    // An owner takes a limited number of documents.
+    let workshop = Owner {
+        kind: OwnerKind::Workshop,
+        id: 1,
+    };
+    for n in 0..MAX_PER_OWNER {
+        store
+            .add_document(
+                &actor,
+                workshop,
+                &format!("Nr. {n}"),
+                NewFile {
+                    file_name: "n.pdf",
+                    format: Format::Pdf,
+                    bytes: b"%PDF-1.4",
+                },
+            )
+            .await
+            .expect("within the limit");
+    }
+    assert!(matches!(
+        store
+            .add_document(
+                &actor,
+                workshop,
+                "eins zu viel",
+                NewFile {
+                    file_name: "n.pdf",
+                    format: Format::Pdf,
+                    bytes: b"%PDF-1.4",
+                },
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // The owner's facts decide who sees a document: a confidential target-picture
+    // version is reported as such; owners that do not exist are not found.
+    let topic = store
+        .create_topic(&konvent_store::NewTopic {
+            slug: "doc-topic".into(),
+            title: "Thema".into(),
+            patron: "Pat Rone".into(),
+            question: "Wie?".into(),
+            guiding_questions: vec![],
+        })
+        .await
+        .expect("topic");
+    let picture = store
+        .add_target_picture(
+            topic,
+            "Text",
+            konvent_core::strategy::Visibility::Confidential,
+            "Pat Rone",
+        )
+        .await
+        .expect("picture");
+    match store
+        .document_owner(Owner {
+            kind: OwnerKind::TargetPicture,
+            id: picture,
+        })
+        .await
+        .expect("owner")
+    {
+        konvent_store::OwnerInfo::TargetPicture {
+            topic_id,
+            slug,
+            version,
+            visibility,
+        } => {
+            assert_eq!(topic_id, topic, "{backend}");
+            assert_eq!(slug, "doc-topic", "{backend}");
+            assert_eq!(version, 1, "{backend}");
+            assert!(!visibility.is_public(), "{backend}");
+        }
+        other => panic!("{backend}: {other:?}"),
+    }
+    for kind in OwnerKind::ALL {
+        assert!(
+            matches!(
+                store.document_owner(Owner { kind, id: 99_999 }).await,
+                Err(StoreError::NotFound)
+            ),
+            "{backend} {kind:?}"
+        );
+    }
+
+    // The uploader's export lists every version they uploaded, without the bytes.
+    let data = store
+        .personal_data(uploader)
+        .await
+        .expect("export")
+        .expect("account");
+    let section = data
+        .iter()
+        .find(|s| s.name == "documents")
+        .expect("documents section");
+    assert_eq!(section.rows.len(), 2 + MAX_PER_OWNER, "{backend}");
+    assert!(!format!("{:?}", section.rows).contains("erste Fassung"));
 }

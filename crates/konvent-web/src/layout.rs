@@ -109,7 +109,10 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(CONTENT_SECURITY_POLICY, state.sso.csp.clone());
+    // A response with its own, stricter policy keeps it (documents' downloads).
+    if !h.contains_key(CONTENT_SECURITY_POLICY) {
+        h.insert(CONTENT_SECURITY_POLICY, state.sso.csp.clone());
+    }
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));

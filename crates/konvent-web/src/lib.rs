@@ -7,6 +7,7 @@ mod assets;
 mod council;
 mod ctx;
 mod directory;
+mod documents;
 mod error;
 mod events;
 mod forms;

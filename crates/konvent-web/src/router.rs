@@ -8,6 +8,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
+use crate::documents;
 use crate::error::AppError;
 use crate::{
     AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
@@ -16,6 +17,8 @@ use crate::{
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    // A document's file plus the form around it (title, token, part headers).
+    let document_limit = DefaultBodyLimit::max(state.settings.max_document_bytes + 64 * 1024);
     Router::new()
         // The three areas.
         .route("/", get(pages::home))
@@ -461,6 +464,25 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/resolutions/{year}/{number}",
             get(council::api::resolution),
         )
+        // Documents (G12): files of agenda items, resolutions, target pictures, workshops.
+        .route(
+            "/dokumente/neu/{kind}/{id}",
+            get(documents::new_form)
+                .post(documents::upload)
+                .layer(document_limit),
+        )
+        .route("/dokumente/{id}", get(documents::download))
+        .route(
+            "/dokumente/{id}/versionen/{version}",
+            get(documents::download_version),
+        )
+        .route(
+            "/dokumente/{id}/ersetzen",
+            get(documents::replace_form)
+                .post(documents::replace)
+                .layer(document_limit),
+        )
+        .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
         // Operations.
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))

@@ -30,6 +30,9 @@ pub struct Settings {
     pub sign_in_link_hours: u32,
     pub sign_in_attempts: u32,
     pub max_body_bytes: usize,
+    /// Largest file of a document (G12), in bytes; its upload routes take this much
+    /// (plus the form around it) whatever `max_body_bytes` says.
+    pub max_document_bytes: usize,
     /// Days from a council session to its follow-up meeting (moved to a working day).
     pub follow_up_offset_days: i64,
     /// Video rooms (K5): "jitsi", "bigbluebutton", or empty for none.
@@ -102,6 +105,7 @@ impl Default for Settings {
             sign_in_link_hours: 24,
             sign_in_attempts: 5,
             max_body_bytes: 6 * 1024 * 1024,
+            max_document_bytes: 20 * 1024 * 1024,
             follow_up_offset_days: 21,
             video_backend: String::new(),
             jitsi_url: String::new(),
@@ -346,6 +350,7 @@ impl fmt::Debug for Settings {
             .field("sign_in_link_hours", &self.sign_in_link_hours)
             .field("sign_in_attempts", &self.sign_in_attempts)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_document_bytes", &self.max_document_bytes)
             .field("follow_up_offset_days", &self.follow_up_offset_days)
             .field("video_backend", &self.video_backend)
             .field("jitsi_url", &self.jitsi_url)

@@ -613,6 +613,19 @@ struct WorkshopPage {
     w: Workshop,
     may_add: bool,
     error: Option<(i64, String)>,
+    documents: crate::documents::DocList,
+}
+
+async fn workshop_documents(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+) -> AppResult<crate::documents::DocList> {
+    let owner = konvent_store::Owner {
+        kind: konvent_core::documents::OwnerKind::Workshop,
+        id,
+    };
+    crate::documents::list(state, ctx, owner).await
 }
 
 pub async fn workshop(
@@ -621,8 +634,10 @@ pub async fn workshop(
     Id(id): Id,
 ) -> AppResult<Html<String>> {
     let w = state.store.workshop(id).await?;
+    let documents = workshop_documents(&state, &ctx, id).await?;
     render(&WorkshopPage {
         c: Chrome::new(&ctx, "gremien", w.title.clone()),
+        documents,
         may_add: ctx.may(Action::AddWorkResult),
         w,
         error: None,
@@ -660,6 +675,7 @@ pub async fn add_work_result(
                 .map(|e| e.message.clone())
                 .unwrap_or_default();
             let page = WorkshopPage {
+                documents: workshop_documents(&state, &ctx, id).await?,
                 c: Chrome::new(&ctx, "gremien", w.title.clone()),
                 may_add: true,
                 w,

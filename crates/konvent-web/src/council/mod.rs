@@ -187,6 +187,8 @@ struct SessionPage {
     video_url: Option<String>,
     state: String,
     agenda: Vec<konvent_store::AgendaItem>,
+    /// The documents of each agenda item, in the agenda's order.
+    documents: Vec<crate::documents::DocList>,
     resolutions: Vec<(Resolution, Option<String>)>,
     /// Whether the session still takes new agenda items (not held, cancelled or past).
     open_for_items: bool,
@@ -196,6 +198,16 @@ struct SessionPage {
     may_edit: bool,
     /// Whether the reader may open the minutes (the office and the members).
     may_read_minutes: bool,
+}
+
+impl SessionPage {
+    /// The documents of the agenda item at `index`.
+    fn item_documents(
+        &self,
+        index: impl std::borrow::Borrow<usize>,
+    ) -> Option<&crate::documents::DocList> {
+        self.documents.get(*index.borrow())
+    }
 }
 
 pub fn time_range(start: jiff::civil::Time, end: jiff::civil::Time) -> String {
@@ -379,7 +391,15 @@ pub async fn session(
         .collect();
     let items = agenda.iter().map(|a| (a.id, a.title.clone())).collect();
     let votes = votes::session_votes(&state, &ctx, number, drafts, items).await?;
+    let documents = crate::documents::lists(
+        &state,
+        konvent_core::documents::OwnerKind::AgendaItem,
+        &agenda.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ctx.may(Action::EditCouncil),
+    )
+    .await?;
     render(&SessionPage {
+        documents,
         c: Chrome::new(&ctx, "gremien", session_title(&t, number)),
         votes,
         script: crate::assets::url("council.js"),

@@ -63,6 +63,7 @@ struct ResolutionPage {
     result: Option<(String, String)>,
     body_html: String,
     may_edit: bool,
+    documents: crate::documents::DocList,
 }
 
 /// `/gremien/beschluesse/2024/15`
@@ -81,7 +82,13 @@ pub async fn resolution(
         .resolution(i64::from(n.year), i64::from(n.number), visibility(&ctx))
         .await?;
     let t = ctx.tr();
+    let owner = konvent_store::Owner {
+        kind: konvent_core::documents::OwnerKind::Resolution,
+        id: r.id,
+    };
+    let documents = crate::documents::list(&state, &ctx, owner).await?;
     render(&ResolutionPage {
+        documents,
         c: Chrome::new(
             &ctx,
             "gremien",

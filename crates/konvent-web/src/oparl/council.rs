@@ -92,10 +92,32 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
         locations: Vec::new(),
     };
     let results = agenda_results(store, &resolutions).await?;
+    let mut agendas = Vec::new();
     for s in &sessions {
-        let agenda = store.agenda(s.id).await?;
-        let removed = store.removed_agenda_items(s.id).await?;
-        session_meeting(urls, s, &agenda, &removed, &results, &mut out);
+        agendas.push((
+            store.agenda(s.id).await?,
+            store.removed_agenda_items(s.id).await?,
+        ));
+    }
+    // Documents (G12) of the items on an agenda and of the published resolutions.
+    let item_sessions: HashMap<i64, i64> = sessions
+        .iter()
+        .zip(&agendas)
+        .flat_map(|(s, (agenda, _))| agenda.iter().map(move |a| (a.id, s.number)))
+        .collect();
+    let paper_pages: HashMap<i64, String> = resolutions
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                format!("/gremien/beschluesse/{}/{:02}", r.year, r.number),
+            )
+        })
+        .collect();
+    let (agenda_files, paper_files) =
+        super::documents::load(store, urls, &item_sessions, &paper_pages).await?;
+    for (s, (agenda, removed)) in sessions.iter().zip(&agendas) {
+        session_meeting(urls, s, agenda, removed, &results, &agenda_files, &mut out);
     }
     for f in &follow_ups {
         follow_up_meeting(
@@ -111,8 +133,10 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
     for r in &resolutions {
         let session = r.session_number.and_then(|n| by_number.get(&n).copied());
         let follow_up = r.session_number.and_then(|n| follow_up_of.get(&n).copied());
-        paper(urls, r, session, follow_up, &mut out);
+        paper(urls, r, session, follow_up, &paper_files, &mut out);
     }
+    out.files
+        .extend(super::documents::all(&agenda_files, &paper_files));
     Ok(out)
 }
 
@@ -162,6 +186,7 @@ fn session_meeting(
     agenda: &[konvent_store::AgendaItem],
     removed: &[konvent_store::AgendaItem],
     results: &HashMap<i64, ItemResult>,
+    files: &super::documents::Files,
     out: &mut Council,
 ) {
     let meeting_url = urls.object(Kind::Meeting, s.id);
@@ -170,6 +195,7 @@ fn session_meeting(
         .enumerate()
         .map(|(i, a)| {
             let result = results.get(&a.id);
+            let own = files.get(&a.id).map(Vec::as_slice).unwrap_or_default();
             Obj::new(Kind::AgendaItem, &urls.object(Kind::AgendaItem, a.id))
                 .set("meeting", meeting_url.clone())
                 .set("number", (i + 1).to_string())
@@ -177,9 +203,17 @@ fn session_meeting(
                 .set("name", a.title.clone())
                 .set("public", true)
                 .opt("result", result.map(|r| r.text.clone()))
+                .list(
+                    "auxiliaryFile",
+                    own.iter().map(|f| f.json.clone()).collect(),
+                )
                 .item(
                     a.created_at,
-                    a.modified_at.max(result.map_or(0, |r| r.modified)),
+                    latest(
+                        [a.modified_at, result.map_or(0, |r| r.modified)]
+                            .into_iter()
+                            .chain(own.iter().map(|f| f.modified)),
+                    ),
                 )
         })
         .collect();
@@ -283,8 +317,10 @@ fn paper(
     r: &Resolution,
     session: Option<&Session>,
     follow_up: Option<&FollowUp>,
+    files: &super::documents::Files,
     out: &mut Council,
 ) {
+    let own = files.get(&r.id).map(Vec::as_slice).unwrap_or_default();
     let paper_url = urls.object(Kind::Paper, r.id);
     let mut consultations = Vec::new();
     if let Some(s) = session {
@@ -342,7 +378,8 @@ fn paper(
     let modified = latest(
         [r.modified_at, file.modified]
             .into_iter()
-            .chain(consultations.iter().map(|c| c.modified)),
+            .chain(consultations.iter().map(|c| c.modified))
+            .chain(own.iter().map(|f| f.modified)),
     );
     let paper = Obj::new(Kind::Paper, &paper_url)
         .set("body", urls.body())
@@ -351,6 +388,10 @@ fn paper(
         .opt("date", date)
         .set("paperType", "Beschluss")
         .set("mainFile", file.json.clone())
+        .list(
+            "auxiliaryFile",
+            own.iter().map(|f| f.json.clone()).collect(),
+        )
         .set(
             "originatorOrganization",
             json!([urls.object(Kind::Organization, COUNCIL)]),

@@ -10,6 +10,7 @@
 
 mod council;
 mod directory;
+mod documents;
 mod list;
 mod model;
 

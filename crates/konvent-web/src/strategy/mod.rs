@@ -128,6 +128,7 @@ struct VersionView {
     diff: Vec<DiffLine>,
     previous: Option<i64>,
     groups: Vec<SavedGroup>,
+    documents: crate::documents::DocList,
 }
 
 #[derive(Template)]
@@ -174,6 +175,14 @@ pub async fn topic(
     };
     let groups = state.store.saved_groups(topic.id).await?;
     let follow_ups = state.store.follow_ups().await?;
+    let mut documents = crate::documents::lists(
+        &state,
+        konvent_core::documents::OwnerKind::TargetPicture,
+        &versions.iter().map(|v| v.id).collect::<Vec<_>>(),
+        ctx.may(Action::ConsolidateTopic(topic.id)),
+    )
+    .await?
+    .into_iter();
     let mut views = Vec::new();
     for (i, v) in versions.iter().enumerate() {
         let previous = versions.get(i + 1);
@@ -211,6 +220,9 @@ pub async fn topic(
                 .filter(|g| g.accepted_into == Some(v.id))
                 .cloned()
                 .collect(),
+            documents: documents
+                .next()
+                .unwrap_or_else(crate::documents::DocList::none),
         });
     }
     let following = match &ctx.principal {

@@ -143,6 +143,11 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "LEAKminutesDraft6d0b", what: "a draft of a session's minutes", hidden_from: NOT_OFFICE, seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKminutesReleased6d0b", what: "minutes released to the members", hidden_from: NOT_MEMBERS, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdocTitle3e91", what: "the title of a draft resolution's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdocFile3e91", what: "the file name of a draft resolution's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKdocContent3e91", what: "the content of a draft resolution's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKpictureDocTitle3e92", what: "the title of a confidential target picture's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKpictureDocContent3e92", what: "the content of a confidential target picture's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
 ];
 
 /// Everybody but the council's members and the office (released minutes, G11).
@@ -550,6 +555,70 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("target picture");
+
+    // Documents (G12) of the draft resolution and of the confidential target-picture
+    // version, with markers in the title, the file name and the file itself; each in a
+    // second version, so that the versions' own addresses are read too.
+    {
+        use konvent_core::documents::{Format, OwnerKind, simple_pdf};
+        use konvent_store::{NewFile, Owner};
+        let draft = app
+            .store
+            .resolution(2025, 77, konvent_store::Visibility::Confidential)
+            .await
+            .expect("draft");
+        let picture = app
+            .store
+            .target_pictures(topics[0].id, true)
+            .await
+            .expect("pictures")[0]
+            .id;
+        for (owner, title, file_name, content) in [
+            (
+                Owner {
+                    kind: OwnerKind::Resolution,
+                    id: draft.id,
+                },
+                format!(
+                    "Anlage {}",
+                    marker("the title of a draft resolution's document")
+                ),
+                format!(
+                    "Anlage-{}.pdf",
+                    marker("the file name of a draft resolution's document")
+                ),
+                marker("the content of a draft resolution's document"),
+            ),
+            (
+                Owner {
+                    kind: OwnerKind::TargetPicture,
+                    id: picture,
+                },
+                format!(
+                    "Zielbild-Anlage {}",
+                    marker("the title of a confidential target picture's document")
+                ),
+                "Zielbild-Anlage.pdf".to_owned(),
+                marker("the content of a confidential target picture's document"),
+            ),
+        ] {
+            let pdf = simple_pdf(&["Vertraulich", content]);
+            let file = NewFile {
+                file_name: &file_name,
+                format: Format::Pdf,
+                bytes: &pdf,
+            };
+            let id = app
+                .store
+                .add_document(&admin, owner, &title, file)
+                .await
+                .expect("document");
+            app.store
+                .replace_document(&admin, id, file)
+                .await
+                .expect("second version");
+        }
+    }
 
     // The UMK's report for the 47th session, entered by a spokesperson whose name is a
     // marker (that account takes no other part, so its name appears nowhere else).
@@ -1053,7 +1122,12 @@ fn pdf_text(bytes: &[u8]) -> String {
         }
         rest = &rest[end..];
     }
-    assert!(text.len() > raw, "a PDF without text");
+    // Documents (G12) are other people's PDFs: theirs may write their text as literal
+    // strings (`(…) Tj`), which the file as it is holds already.
+    assert!(
+        text.len() > raw || text.contains(") Tj"),
+        "a PDF without text"
+    );
     text
 }
 
@@ -1307,6 +1381,12 @@ pub(crate) fn starts() -> Vec<String> {
         ]
         .map(str::to_owned),
     );
+    // Documents (G12) by their addresses, linked or not: the demo's two and the
+    // confidential ones [`plant`] adds after them.
+    for id in 1..=6 {
+        list.push(format!("/dokumente/{id}"));
+        list.push(format!("/dokumente/{id}/versionen/1"));
+    }
     list
 }
 

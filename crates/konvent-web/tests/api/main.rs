@@ -9,6 +9,7 @@ mod cooperation;
 mod council;
 mod deletion;
 mod directory;
+mod documents;
 mod edge;
 mod helpers;
 mod import;
