@@ -281,7 +281,10 @@ mod tests {
         assert!(finds("Größe der Länder", "Lander"));
         assert!(finds("Café und Résumé", "resume"));
         for term in index("Überprüfung der Maßnahmen à la carte") {
-            assert!(term.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            assert!(
+                term.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            );
         }
     }
 

@@ -86,7 +86,13 @@ fn parse_day(text: &str) -> Option<Date> {
 fn plain(markdown: &str) -> String {
     markdown
         .chars()
-        .map(|c| if matches!(c, '#' | '*' | '_' | '>' | '`') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '#' | '*' | '_' | '>' | '`') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -96,14 +102,13 @@ fn plain(markdown: &str) -> String {
 // ---- The sources, one per kind: what a kind's pages show, to whom ----
 
 async fn resolutions(tx: &mut Tx) -> Result<Vec<Doc>> {
-    let rows: Vec<(i64, i64, i64, String, String, String, Option<String>, i64)> =
-        sqlx::query_as(
-            "SELECT r.id, r.year, r.number, r.title, r.body, r.state, s.date, r.created_at \
+    let rows: Vec<(i64, i64, i64, String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT r.id, r.year, r.number, r.title, r.body, r.state, s.date, r.created_at \
              FROM resolutions r LEFT JOIN council_sessions s ON s.id = r.session_id \
              WHERE r.deleted_at IS NULL ORDER BY r.id",
-        )
-        .fetch_all(&mut **tx)
-        .await?;
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let relevance: Vec<(i64, String)> = sqlx::query_as(
         "SELECT rr.resolution_id, c.abbreviation FROM resolution_relevance rr \
          JOIN conferences c ON c.id = rr.conference_id ORDER BY c.abbreviation",
@@ -112,26 +117,31 @@ async fn resolutions(tx: &mut Tx) -> Result<Vec<Doc>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, year, number, title, body, state, date, created)| Doc {
-            title: format!("{year}/{number:02} {title}"),
-            body,
-            // The public reads published resolutions; drafts and decided ones are the
-            // council's decision papers (council::Visibility).
-            audience: if state == "published" {
-                "public".into()
-            } else {
-                "confidential".into()
+        .map(
+            |(id, year, number, title, body, state, date, created)| Doc {
+                title: format!("{year}/{number:02} {title}"),
+                body,
+                // The public reads published resolutions; drafts and decided ones are the
+                // council's decision papers (council::Visibility).
+                audience: if state == "published" {
+                    "public".into()
+                } else {
+                    "confidential".into()
+                },
+                day: date
+                    .as_deref()
+                    .and_then(parse_day)
+                    .or(Some(day_of(created))),
+                year: Some(year),
+                state,
+                conferences: relevance
+                    .iter()
+                    .filter(|(r, _)| *r == id)
+                    .map(|(_, c)| c.clone())
+                    .collect(),
+                link: format!("/gremien/beschluesse/{year}/{number:02}"),
             },
-            day: date.as_deref().and_then(parse_day).or(Some(day_of(created))),
-            year: Some(year),
-            state,
-            conferences: relevance
-                .iter()
-                .filter(|(r, _)| *r == id)
-                .map(|(_, c)| c.clone())
-                .collect(),
-            link: format!("/gremien/beschluesse/{year}/{number:02}"),
-        })
+        )
         .collect())
 }
 
@@ -488,15 +498,17 @@ impl Store {
             .await?;
         let hits = rows
             .into_iter()
-            .map(|(kind, title, body, day, state, conferences, link)| SearchHit {
-                kind,
-                title,
-                body,
-                day: day.as_deref().and_then(parse_day),
-                state,
-                conferences: conferences.split_whitespace().map(str::to_owned).collect(),
-                link,
-            })
+            .map(
+                |(kind, title, body, day, state, conferences, link)| SearchHit {
+                    kind,
+                    title,
+                    body,
+                    day: day.as_deref().and_then(parse_day),
+                    state,
+                    conferences: conferences.split_whitespace().map(str::to_owned).collect(),
+                    link,
+                },
+            )
             .collect();
         Ok((hits, total))
     }
