@@ -10,6 +10,7 @@ pub mod gremien;
 pub mod invitations;
 pub mod konvent;
 pub mod notifications;
+pub mod search;
 pub mod strategy;
 pub mod validation;
 

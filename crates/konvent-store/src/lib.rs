@@ -30,6 +30,7 @@ mod personal_data;
 mod podium;
 mod registrations;
 mod retention;
+mod search;
 mod strategy;
 mod venue;
 mod votes;
@@ -81,6 +82,7 @@ pub use registrations::{
     RegistrationStatus,
 };
 pub use retention::{RetentionPeriods, RetentionRun};
+pub use search::{KINDS as SEARCH_KINDS, SearchHit, SearchQuery};
 pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,

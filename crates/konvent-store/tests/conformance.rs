@@ -4415,3 +4415,109 @@ async fn documents_story(backend: &str, store: &Store) {
     assert_eq!(section.rows.len(), 2 + MAX_PER_OWNER, "{backend}");
     assert!(!format!("{:?}", section.rows).contains("erste Fassung"));
 }
+
+// ---- Search (issue 20) ----
+
+/// Every audience the demo can have, so the comparison covers confidential rows too.
+async fn all_audiences(store: &Store) -> Vec<String> {
+    let mut audiences: Vec<String> = ["public", "signed_in", "confidential"]
+        .map(String::from)
+        .to_vec();
+    for c in store.conferences().await.expect("conferences") {
+        audiences.push(format!("conference:{}", c.abbreviation));
+    }
+    for t in store.topics().await.expect("topics") {
+        audiences.push(format!("topic:{}", t.id));
+    }
+    for e in 1..20 {
+        audiences.push(format!("event:{e}"));
+    }
+    audiences
+}
+
+async fn search_for(
+    store: &Store,
+    text: &str,
+    audiences: &[String],
+) -> (Vec<konvent_store::SearchHit>, i64) {
+    let terms = konvent_core::search::Terms::default()
+        .query(text)
+        .expect("valid query");
+    store
+        .search(&konvent_store::SearchQuery {
+            terms,
+            audiences: audiences.to_vec(),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("search")
+}
+
+#[tokio::test]
+async fn search_finds_the_same_things_on_every_backend() {
+    let mut results: Vec<(&str, Vec<String>)> = Vec::new();
+    for t in stores().await {
+        let store = &t.store;
+        konvent_store::demo::load(store, 21).await.expect("demo");
+        let everything = all_audiences(store).await;
+        let public = vec!["public".to_owned()];
+        let mut seen = Vec::new();
+        for q in [
+            "Beschlüsse",
+            "Sitzung",
+            "Cloud",
+            "Verwaltungen",
+            "Registermodernisierung",
+            "Zielbild",
+            "Impuls",
+            "Anliegen",
+            "Digitalisierung",
+        ] {
+            let (all, total) = search_for(store, q, &everything).await;
+            let (open, _) = search_for(store, q, &public).await;
+            assert!(open.len() <= all.len(), "{}: {q}", t.name);
+            assert!(
+                open.iter().all(|h| all.contains(h)),
+                "{}: the public sees a subset",
+                t.name
+            );
+            seen.push(format!("{q}: {total} {all:?} | {open:?}"));
+        }
+        // Filters narrow.
+        let terms = konvent_core::search::Terms::default()
+            .query("Sitzung")
+            .expect("valid");
+        let (sessions, _) = store
+            .search(&konvent_store::SearchQuery {
+                terms: terms.clone(),
+                audiences: everything.clone(),
+                kind: Some("session".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert!(!sessions.is_empty(), "{}: sessions found", t.name);
+        assert!(sessions.iter().all(|h| h.kind == "session"));
+        seen.push(format!("kind: {sessions:?}"));
+        // A write after a search is found by the next search (the trigger marks the
+        // kind, the search rebuilds it).
+        let session = store.sessions().await.expect("sessions")[0].number;
+        store
+            .add_agenda_item(&office(), session, "Quokkazählung in Behörden")
+            .await
+            .expect("item");
+        let (found, total) = search_for(store, "Quokkazählungen", &public).await;
+        assert_eq!(total, 1, "{}: the new item is found", t.name);
+        assert_eq!(found[0].kind, "agenda_item");
+        seen.push(format!("new: {found:?}"));
+        // Nothing for a searcher without audiences.
+        assert_eq!(search_for(store, "Sitzung", &[]).await.1, 0);
+        results.push((t.name, seen));
+        t.remove().await;
+    }
+    if let [(_, sqlite), (_, postgres)] = results.as_slice() {
+        assert_eq!(sqlite, postgres, "SQLite and PostgreSQL find the same");
+    }
+}

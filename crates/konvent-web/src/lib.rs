@@ -28,6 +28,7 @@ mod oparl;
 mod pages;
 mod pdf;
 mod router;
+mod search;
 mod server;
 mod session;
 pub mod settings;

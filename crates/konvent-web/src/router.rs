@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
             get(events::results::export_pdf),
         )
         // The strategy process (S1–S4, K16).
+        .route("/suche", get(crate::search::page))
         .route("/strategie", get(strategy::topics))
         .route("/strategie/themen/{slug}", get(strategy::topic))
         .route(
@@ -460,6 +461,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions", get(council::api::sessions))
         .route("/api/v1/sessions/{n}", get(council::api::session))
         .route("/api/v1/resolutions", get(council::api::resolutions))
+        .route("/api/v1/search", get(crate::search::api))
         .route(
             "/api/v1/resolutions/{year}/{number}",
             get(council::api::resolution),

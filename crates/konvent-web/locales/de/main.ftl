@@ -1589,3 +1589,50 @@ error-document-no-file = Bitte eine Datei wählen.
 error-document-bad-type = Diese Datei ist kein PDF- oder Office-Dokument (erlaubt: PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP).
 error-document-name-too-long = Der Dateiname ist zu lang.
 legal-data-documents = Hochgeladene Dokumente
+
+## search
+nav-search = Suche
+search-title = Suche
+search-field = Suchbegriffe
+search-filters = Eingrenzen
+search-kind = Art
+search-all = alle
+search-year = Jahr
+search-conference = Fachministerkonferenz (Kürzel, z. B. DMK)
+search-state = Stand
+search-submit = Suchen
+search-results = Ergebnisse
+search-summary = { $count ->
+    [0] Nichts gefunden.
+    [one] Ein Treffer.
+   *[other] { $count } Treffer.
+}
+search-pages = Seiten der Ergebnisse
+search-previous = Vorige Seite
+search-next = Nächste Seite
+search-kind-resolution = Beschluss
+search-kind-session = Sitzung
+search-kind-agenda_item = Tagesordnungspunkt
+search-kind-concern = Anliegen
+search-kind-target_picture = Zielbild
+search-kind-impulse = Impuls
+search-state-draft = Entwurf
+search-state-decided = beschlossen
+search-state-published = veröffentlicht
+search-state-confidential = vertraulich
+search-state-planned = geplant
+search-state-invited = eingeladen
+search-state-held = stattgefunden
+search-state-cancelled = abgesagt
+search-state-open = offen
+search-state-accepted = angenommen
+search-state-answered = beantwortet
+search-state-declined = abgelehnt
+search-query-empty = Bitte mindestens ein Wort eingeben.
+search-query-too-long = Die Suche darf höchstens { $max } Zeichen lang sein.
+search-query-too-many-terms = Bitte höchstens acht Wörter eingeben.
+search-bad-kind = Diese Art gibt es nicht.
+search-bad-year = Bitte ein Jahr mit vier Ziffern angeben.
+search-bad-conference = Bitte das Kürzel einer Fachministerkonferenz angeben.
+search-bad-state = Diesen Stand gibt es nicht.
+search-bad-number = Bitte eine Zahl von 1 bis { $max } angeben.

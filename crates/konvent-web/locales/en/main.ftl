@@ -1589,3 +1589,50 @@ error-document-no-file = Please choose a file.
 error-document-bad-type = This file is not a PDF or office document (allowed: PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP).
 error-document-name-too-long = The file name is too long.
 legal-data-documents = Uploaded documents
+
+## search
+nav-search = Search
+search-title = Search
+search-field = Search terms
+search-filters = Narrow down
+search-kind = Kind
+search-all = all
+search-year = Year
+search-conference = Specialist minister conference (abbreviation, e.g. DMK)
+search-state = State
+search-submit = Search
+search-results = Results
+search-summary = { $count ->
+    [0] Nothing found.
+    [one] One result.
+   *[other] { $count } results.
+}
+search-pages = Pages of results
+search-previous = Previous page
+search-next = Next page
+search-kind-resolution = Resolution
+search-kind-session = Session
+search-kind-agenda_item = Agenda item
+search-kind-concern = Concern
+search-kind-target_picture = Target picture
+search-kind-impulse = Impulse
+search-state-draft = draft
+search-state-decided = decided
+search-state-published = published
+search-state-confidential = confidential
+search-state-planned = planned
+search-state-invited = invited
+search-state-held = held
+search-state-cancelled = cancelled
+search-state-open = open
+search-state-accepted = accepted
+search-state-answered = answered
+search-state-declined = declined
+search-query-empty = Please enter at least one word.
+search-query-too-long = A search may be at most { $max } characters long.
+search-query-too-many-terms = Please enter at most eight words.
+search-bad-kind = There is no such kind.
+search-bad-year = Please give a year with four digits.
+search-bad-conference = Please give the abbreviation of a specialist minister conference.
+search-bad-state = There is no such state.
+search-bad-number = Please give a number from 1 to { $max }.
