@@ -36,6 +36,14 @@ const ACE_EXCLUDED_RULES = new Map([]);
  * aria-labelledby or title are therefore dropped; a named form still has to be unique.
  */
 const ACE_NAMED_FORM_RULES = ['aria_form_label_unique', 'aria_landmark_name_unique'];
+/**
+ * element_tabbable_role_valid accepts a tab stop without a widget role only while the
+ * element overflows at the moment of the check. A region that scrolls once it fills
+ * (overflow auto/scroll, e.g. the chat log, which grows live) needs its tab stop from
+ * the start so that keyboard users can scroll it (WCAG 2.1.1; axe's
+ * scrollable-region-focusable asks for exactly that); its results are dropped.
+ */
+const ACE_SCROLLER_RULES = ['element_tabbable_role_valid'];
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -166,7 +174,7 @@ export async function openSession(browser, server, { contextOptions = {}, contex
     const hasAce = await page.evaluate(() => typeof window.ace === 'object');
     if (!hasAce) await page.evaluate(ACE_SOURCE);
     const violations = await page.evaluate(
-      async ([policy, excluded, namedFormRules]) => {
+      async ([policy, excluded, namedFormRules, scrollerRules]) => {
         const report = await new window.ace.Checker().check(document, [policy]);
         const unnamedForm = (xpath) => {
           const el = xpath
@@ -179,13 +187,22 @@ export async function openSession(browser, server, { contextOptions = {}, contex
             !el.hasAttribute('title')
           );
         };
+        const scroller = (xpath) => {
+          const el = xpath
+            ? document.evaluate(xpath, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue
+            : null;
+          if (!el) return false;
+          const cs = getComputedStyle(el);
+          return ['auto', 'scroll'].includes(cs.overflowY) || ['auto', 'scroll'].includes(cs.overflowX);
+        };
         return report.results
           .filter((r) => (r.level ?? '') === 'violation' || (r.value?.[0] === 'VIOLATION' && r.value?.[1] === 'FAIL'))
           .filter((r) => !excluded.includes(r.ruleId))
           .filter((r) => !(namedFormRules.includes(r.ruleId) && unnamedForm(r.path?.dom)))
+          .filter((r) => !(scrollerRules.includes(r.ruleId) && scroller(r.path?.dom)))
           .map((r) => ({ id: r.ruleId, message: r.message, path: r.path?.dom, snippet: r.snippet }));
       },
-      [ACE_POLICY, [...ACE_EXCLUDED_RULES.keys()], ACE_NAMED_FORM_RULES],
+      [ACE_POLICY, [...ACE_EXCLUDED_RULES.keys()], ACE_NAMED_FORM_RULES, ACE_SCROLLER_RULES],
     );
     if (violations.length > 0) {
       const lines = violations.map((v) => `${v.id}: ${v.message}\n      at ${v.path}\n      ${v.snippet}`);
