@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
 use tokio::io::AsyncReadExt;
 
-pub use retention::RetentionSettings;
+pub use retention::{RetentionKind, RetentionSettings};
 pub use settings::{Conformity, Enforcement, LegalSettings};
 
 use crate::AppState;
@@ -92,6 +92,8 @@ struct StatementPage {
     feedback_email: String,
     feedback_phone: String,
     enforcement_html: String,
+    /// The enforcement body's application form, a link; empty: none.
+    enforcement_form: String,
     /// The barrier report form, with the errors of a refused report.
     fields: Vec<Field>,
     problems: Vec<String>,
@@ -135,6 +137,7 @@ async fn statement_with(
         feedback_email: legal.feedback_email.clone(),
         feedback_phone: legal.feedback_phone.clone(),
         enforcement_html: markdown_or_empty(&legal.enforcement_text),
+        enforcement_form: legal.enforcement_form.trim().to_owned(),
         fields,
         problems,
     };
@@ -155,7 +158,8 @@ struct TextPage {
     sign_in_link_hours: u32,
     invitation_hours: u32,
     video: bool,
-    retention: RetentionSettings,
+    /// The retention periods, one line per [`RetentionKind`].
+    retention: Vec<retention::RetentionLine>,
 }
 
 async fn text_page(
@@ -185,7 +189,7 @@ async fn text_page(
         sign_in_link_hours: s.sign_in_link_hours,
         invitation_hours: s.invitation_hours,
         video: s.video().is_some(),
-        retention: s.retention.clone(),
+        retention: retention::retention_lines(&t, &s.retention, None),
     };
     Ok(render(&page)?.into_response())
 }

@@ -59,6 +59,89 @@ impl RetentionSettings {
     }
 }
 
+/// The kinds of data with a retention period. The privacy notice and the admin page
+/// both list them from here (name and period from [`RetentionSettings`]), so neither
+/// can name a kind or a period the job does not keep to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionKind {
+    Chat,
+    Feedback,
+    SignIn,
+    Mails,
+    AccessLog,
+}
+
+impl RetentionKind {
+    pub const ALL: [RetentionKind; 5] = [
+        RetentionKind::Chat,
+        RetentionKind::Feedback,
+        RetentionKind::SignIn,
+        RetentionKind::Mails,
+        RetentionKind::AccessLog,
+    ];
+
+    /// The locale key of the kind's name (with the moment its period counts from).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            RetentionKind::Chat => "legal-retention-chat",
+            RetentionKind::Feedback => "legal-retention-feedback",
+            RetentionKind::SignIn => "legal-retention-sign-in",
+            RetentionKind::Mails => "legal-retention-mails",
+            RetentionKind::AccessLog => "legal-retention-access-log",
+        }
+    }
+
+    /// Its period in days.
+    pub fn days(self, s: &RetentionSettings) -> u32 {
+        match self {
+            RetentionKind::Chat => s.chat_days,
+            RetentionKind::Feedback => s.feedback_days,
+            RetentionKind::SignIn => s.sign_in_days,
+            RetentionKind::Mails => s.mail_days,
+            RetentionKind::AccessLog => s.access_log_days,
+        }
+    }
+
+    /// How many rows of it a run removed; `None` for what konvent does not hold itself
+    /// (the access log).
+    pub fn removed(self, run: &RetentionRun) -> Option<i64> {
+        match self {
+            RetentionKind::Chat => Some(run.chat_lines),
+            RetentionKind::Feedback => Some(run.feedback),
+            RetentionKind::SignIn => Some(run.sign_in_records),
+            RetentionKind::Mails => Some(run.mails),
+            RetentionKind::AccessLog => None,
+        }
+    }
+}
+
+/// One line of the list of periods: the kind's name and its period in days.
+pub struct RetentionLine {
+    pub label: String,
+    pub days: u32,
+    /// Rows removed by the last run; `None`: no run yet, or not konvent's to remove.
+    pub removed: Option<i64>,
+    /// Kept outside konvent (the access log): the operator's log rotation keeps to it.
+    pub external: bool,
+}
+
+/// The list of periods, in the order of [`RetentionKind::ALL`].
+pub fn retention_lines(
+    t: &crate::i18n::Tr,
+    s: &RetentionSettings,
+    last: Option<&RetentionRun>,
+) -> Vec<RetentionLine> {
+    RetentionKind::ALL
+        .into_iter()
+        .map(|kind| RetentionLine {
+            label: t.get(kind.label_key()),
+            days: kind.days(s),
+            removed: last.and_then(|run| kind.removed(run)),
+            external: kind == RetentionKind::AccessLog,
+        })
+        .collect()
+}
+
 /// The job runs daily; its first run waits [`FIRST_RUN`] after the start, so that a
 /// node restarted every day still runs it. A demo server keeps what is written in it:
 /// a chat line's period counts from when it was written if that is after its event's
@@ -95,8 +178,9 @@ pub async fn run(store: Store, settings: Arc<crate::Settings>, mut stop: watch::
 #[template(path = "legal/retention.html")]
 struct RetentionPage {
     c: Chrome,
-    s: RetentionSettings,
-    last: Option<(String, RetentionRun)>,
+    lines: Vec<RetentionLine>,
+    /// When the job last ran.
+    last: Option<String>,
 }
 
 /// The admin page: the periods and the last run.
@@ -106,15 +190,11 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         return Err(AppError::Forbidden);
     }
     let t = ctx.tr();
-    let last = state
-        .store
-        .last_retention_run()
-        .await?
-        .map(|run| (datetime_de(run.at), run));
+    let run = state.store.last_retention_run().await?;
     let page = RetentionPage {
         c: Chrome::new(&ctx, "", t.get("legal-retention-title")),
-        s: state.settings.retention.clone(),
-        last,
+        lines: retention_lines(&t, &state.settings.retention, run.as_ref()),
+        last: run.map(|run| datetime_de(run.at)),
     };
     Ok(render(&page)?.into_response())
 }

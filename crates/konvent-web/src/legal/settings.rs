@@ -34,6 +34,9 @@ pub struct LegalSettings {
     pub enforcement: String,
     /// The enforcement body for "custom", Markdown (name, address, when to turn to it).
     pub enforcement_text: String,
+    /// The enforcement body's online form for an application (for "hessen" or "bund"),
+    /// an `https://` link shown beside its address; empty: none shown.
+    pub enforcement_form: String,
     /// The imprint, Markdown, or the path of a Markdown file (`imprint_file` wins).
     pub imprint: String,
     pub imprint_file: String,
@@ -65,6 +68,7 @@ impl Default for LegalSettings {
             feedback_phone: String::new(),
             enforcement: "hessen".to_owned(),
             enforcement_text: String::new(),
+            enforcement_form: String::new(),
             imprint: String::new(),
             imprint_file: String::new(),
             privacy: String::new(),
@@ -128,6 +132,12 @@ impl LegalSettings {
         if self.enforcement == "custom" && self.enforcement_text.trim().is_empty() {
             return Err("legal.enforcement = \"custom\" needs legal.enforcement_text".into());
         }
+        if !self.enforcement_form.is_empty() && !self.enforcement_form.starts_with("https://") {
+            return Err(format!(
+                "legal.enforcement_form must be an https:// link, not {:?}",
+                self.enforcement_form
+            ));
+        }
         for (key, value) in [
             ("prepared_on", &self.prepared_on),
             ("reviewed_on", &self.reviewed_on),
@@ -166,6 +176,8 @@ impl LegalSettings {
             feedback_phone: "+49 69 000000-0".to_owned(),
             enforcement: "hessen".to_owned(),
             enforcement_text: String::new(),
+            enforcement_form: "https://lbit.hessen.de/Durchsetzungs-und-Ueberwachungsstelle/Durchsetzungsverfahren-beantragen"
+                .to_owned(),
             imprint: DEMO_IMPRINT.to_owned(),
             imprint_file: String::new(),
             privacy: String::new(),

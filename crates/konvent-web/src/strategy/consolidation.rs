@@ -317,7 +317,8 @@ fn bad(e: AppError) -> StoreError {
 }
 
 impl StepForm {
-    /// Ticked impulses repeat the field `impulse`.
+    /// Ticked impulses repeat the field `impulse` (a saved group's form names it
+    /// `impulse-<group>`, so that each group's checkboxes are a set of their own).
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut form = Self::default();
         for (key, value) in pairs {
@@ -326,7 +327,7 @@ impl StepForm {
                 "aktion" => form.aktion = value,
                 "label" => form.label = value,
                 "impulses" => form.impulses = value,
-                "impulse" => form.impulse.extend(number()),
+                k if k == "impulse" || k.starts_with("impulse-") => form.impulse.extend(number()),
                 "group" => form.group = number(),
                 "into" => form.into = number(),
                 "body" => form.body = value,

@@ -63,6 +63,8 @@ async fn the_default_statement_names_konvents_barriers_and_the_hessian_enforceme
         "Liste der Orte",
         "Videoräume eines anderen Anbieters",
         "sechs Wochen",
+        "Landesbeauftragte für barrierefreie IT",
+        "Formular der LBIT",
         "Regierungspräsidium Gießen",
         "noch nicht angegeben",
         "HVBIT",
@@ -88,6 +90,7 @@ async fn the_statement_renders_from_the_operators_settings() {
             feedback_email: "barrieren@bund.example".into(),
             feedback_phone: "+49 30 1234".into(),
             enforcement: "bund".into(),
+            enforcement_form: "https://www.schlichtungsstelle-bgg.de/antrag".into(),
             barriers: "- **Alte Protokolle** sind eingescannt. Alternative: auf Anfrage als Text."
                 .into(),
             ..LegalSettings::default()
@@ -105,6 +108,7 @@ async fn the_statement_renders_from_the_operators_settings() {
         "+49 30 1234",
         "eines Monats",
         "§ 16 BGG",
+        "Formular der Schlichtungsstelle",
         "Mauerstraße 53",
         "BITV 2.0",
         "Alte Protokolle",
@@ -551,11 +555,18 @@ async fn admins_see_the_retention_periods_and_the_last_run_and_the_privacy_notic
     assert_eq!(status, 403);
     let (_, privacy) = app.visitor().get_text("/datenschutz").await;
     let privacy = text(&privacy);
-    assert!(privacy.contains("77 Tage nach ihrem Ende"), "{privacy}");
-    assert!(
-        privacy.contains("Protokolle des Servers: 9 Tage"),
-        "{privacy}"
-    );
+    // One line per kind of the retention settings, named as on the admin page.
+    for line in [
+        "Chatzeilen und Direktnachrichten (ab Ende der Veranstaltung): 77 Tage.",
+        "Feedback (ab Ende der Veranstaltung): 365 Tage.",
+        "Anmeldeversuche, Geräte, abgelaufene Anmeldungen und Links: 30 Tage.",
+        "Versandte und gescheiterte E-Mails: 90 Tage.",
+        "Protokolle des Servers: 9 Tage.",
+    ] {
+        assert!(privacy.contains(line), "{line} missing in {privacy}");
+        let label = line.split(": ").next().expect("label");
+        assert!(page.contains(label), "{label} missing on the admin page");
+    }
 }
 
 #[tokio::test]
