@@ -141,6 +141,7 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKeventProfileAbout22b2", what: "the line about oneself on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
     Secret { marker: "LEAKcontactPhone22c3", what: "a phone number a profile shares with contacts only", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Admin, Viewer::Outsider], seen_by: &[Viewer::Organizer] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
+    Secret { marker: "LEAKpseudoRealName3e9b", what: "the real name of a participant who appears under a pseudonym", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::Outsider], seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
 /// Nobody, not even the admins: what a deletion removed (the positive control is
@@ -738,6 +739,43 @@ async fn plant(app: &TestApp) {
         .await
         .expect("deleted");
     plant_profiles(app).await;
+    plant_pseudonym(app).await;
+}
+
+/// Pseudonymous participation (issue 21): a participant whose real name is a marker
+/// speaks once under it, then chooses a pseudonym (through the page, as a person
+/// does), speaks again and raises a hand (through the plain forms, so the name comes
+/// from the same place as on the WebSocket). Other participants see only the
+/// pseudonym, also in the lines written before it; the organizers see both.
+async fn plant_pseudonym(app: &TestApp) {
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let slug = demo::KONVENT_SLUG;
+    let real = format!(
+        "Klar {}",
+        marker("the real name of a participant who appears under a pseudonym")
+    );
+    let (id, user) = user_with(app, &real, &[]).await;
+    app.store
+        .add_to_event(event.id, id, EventRole::Participant)
+        .await
+        .expect("registered");
+    let action = format!("/konvent/{slug}/aktion");
+    let chat = |text: &'static str| [("t", "chat"), ("room", "plenum"), ("text", text)];
+    let r = user.post(&action, &chat("Noch unter eigenem Namen")).await;
+    assert!(r.status().is_redirection(), "chat: {}", r.status());
+    let r = user
+        .post(
+            &format!("/konvent/{slug}/pseudonym"),
+            &[("pseudonym", "Leise Stimme"), ("action", "save")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "pseudonym: {}", r.status());
+    let r = user.post(&action, &chat("Jetzt unter Pseudonym")).await;
+    assert!(r.status().is_redirection(), "chat: {}", r.status());
+    let r = user
+        .post(&action, &[("t", "hand"), ("room", "plenum"), ("up", "true")])
+        .await;
+    assert!(r.status().is_redirection(), "hand: {}", r.status());
 }
 
 /// Networking (K15+): the participant viewer's own profile is visible to nobody (and

@@ -34,3 +34,4 @@ mod strategy;
 mod votes;
 mod walkthrough;
 mod walkthrough_gremien;
+mod pseudonyms;
