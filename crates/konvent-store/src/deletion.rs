@@ -295,7 +295,10 @@ impl Store {
         let now = now_micros();
         // The names chosen in events (pseudonymous participation) go too: what was
         // written under them is rewritten to the deletion's pseudonym first.
-        for event_id in crate::pseudonyms::of_account(&mut tx, account_id).await?.into_keys() {
+        for event_id in crate::pseudonyms::of_account(&mut tx, account_id)
+            .await?
+            .into_keys()
+        {
             crate::pseudonyms::rename_in_event(&mut tx, event_id, account_id, &pseudonym).await?;
         }
 

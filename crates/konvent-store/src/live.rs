@@ -429,14 +429,12 @@ pub(crate) async fn append_many<P: Payload>(
 }
 
 async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        &format!(
-            "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
              JOIN rooms hr ON hr.id = h.room_id \
              WHERE h.room_id = $1 ORDER BY h.raised_at, h.account_id",
-            crate::pseudonyms::name_in_event("hr.event_id", "a.id")
-        ),
-    )
+        crate::pseudonyms::name_in_event("hr.event_id", "a.id")
+    ))
     .bind(room_id)
     .fetch_all(&mut **tx)
     .await?;
@@ -681,13 +679,11 @@ impl Store {
 
     /// The named helpers of the help desk (K12).
     pub async fn helpers(&self, event_id: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            &format!(
-                "SELECT a.id, {} FROM event_people p JOIN accounts a ON a.id = p.account_id \
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT a.id, {} FROM event_people p JOIN accounts a ON a.id = p.account_id \
                  WHERE p.event_id = $1 AND p.role = 'helper' ORDER BY a.display_name",
-                crate::pseudonyms::name_in_event("$1", "a.id")
-            ),
-        )
+            crate::pseudonyms::name_in_event("$1", "a.id")
+        ))
         .bind(event_id)
         .fetch_all(&self.pool)
         .await?;
@@ -699,13 +695,11 @@ impl Store {
 
     /// Everybody registered for the event, by name (at most `limit`, for pick lists).
     pub async fn event_people(&self, event_id: i64, limit: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            &format!(
-                "SELECT a.id, {0} AS name FROM event_people p JOIN accounts a \
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT a.id, {0} AS name FROM event_people p JOIN accounts a \
                  ON a.id = p.account_id WHERE p.event_id = $1 ORDER BY name, a.id LIMIT $2",
-                crate::pseudonyms::name_in_event("$1", "a.id")
-            ),
-        )
+            crate::pseudonyms::name_in_event("$1", "a.id")
+        ))
         .bind(event_id)
         .bind(limit)
         .fetch_all(&self.pool)

@@ -236,13 +236,11 @@ impl Store {
                         "Dieser Name gehört einer anderen Person der Veranstaltung.",
                     ));
                 }
-                sqlx::query(
-                    "DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2",
-                )
-                .bind(event_id)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
+                    .bind(event_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(
                     "INSERT INTO event_pseudonyms (event_id, account_id, pseudonym, folded, set_at) \
                      VALUES ($1, $2, $3, $4, $5)",
@@ -263,13 +261,11 @@ impl Store {
                 p.clone()
             }
             None => {
-                sqlx::query(
-                    "DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2",
-                )
-                .bind(event_id)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
+                    .bind(event_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
                 real
             }
         };
@@ -305,13 +301,12 @@ pub(crate) async fn rename_in_event(
             .fetch_all(&mut **tx)
             .await?;
     let pins: Vec<i64> = pins.into_iter().map(|(id,)| id).collect();
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT seq, kind, data FROM live_log WHERE event_id = $1 AND data LIKE $2",
-    )
-    .bind(event_id)
-    .bind(format!("%{account_id}%"))
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT seq, kind, data FROM live_log WHERE event_id = $1 AND data LIKE $2")
+            .bind(event_id)
+            .bind(format!("%{account_id}%"))
+            .fetch_all(&mut **tx)
+            .await?;
     for (seq, kind, data) in rows {
         let Ok(mut value) = serde_json::from_str::<Value>(&data) else {
             continue;
@@ -370,12 +365,11 @@ fn rename(value: &mut Value, account: i64, name: &str) -> bool {
 
 /// The pseudonyms the account chose, per event (for its deletion).
 pub(crate) async fn of_account(tx: &mut Tx, account_id: i64) -> Result<HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT event_id, pseudonym FROM event_pseudonyms WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT event_id, pseudonym FROM event_pseudonyms WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await?;
     Ok(rows.into_iter().collect())
 }
 

@@ -3996,7 +3996,11 @@ async fn pseudonym_story(backend: &str, store: &Store) {
     let mut ids = Vec::new();
     for name in ["Pseudo Anna", "Pseudo Bert"] {
         let id = store
-            .ensure_account(&format!("{}@example.org", name.replace(' ', ".")), name, &[])
+            .ensure_account(
+                &format!("{}@example.org", name.replace(' ', ".")),
+                name,
+                &[],
+            )
             .await
             .expect("account");
         store
@@ -4037,16 +4041,28 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         "characters"
     );
     assert_eq!(
-        refused(store.set_pseudonym(event.id, anna, Some(&"x".repeat(41))).await),
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some(&"x".repeat(41)))
+                .await
+        ),
         "too-long"
     );
     // Another person's real name, or a taken pseudonym (in any case), is refused.
     assert_eq!(
-        refused(store.set_pseudonym(event.id, anna, Some("pseudo bert")).await),
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some("pseudo bert"))
+                .await
+        ),
         "taken"
     );
     assert_eq!(
-        refused(store.set_pseudonym(event.id, anna, Some("DATENLOTSE")).await),
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some("DATENLOTSE"))
+                .await
+        ),
         "taken"
     );
     assert_eq!(
@@ -4061,18 +4077,29 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         "Nachtfalter"
     );
     assert_eq!(
-        refused(store.set_pseudonym(event.id, bert, Some("nachtfalter")).await),
+        refused(
+            store
+                .set_pseudonym(event.id, bert, Some("nachtfalter"))
+                .await
+        ),
         "taken"
     );
     // The live log and what is read back by id show the pseudonym, never the name.
     let log = store.live_since(event.id, 0, 100_000).await.expect("log");
-    let text = serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>())
-        .expect("json");
+    let text =
+        serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>()).expect("json");
     assert!(!text.contains("Pseudo Anna"), "{backend}: {text}");
-    let chat = log.iter().find(|r| r.seq == before.record.seq).expect("line");
+    let chat = log
+        .iter()
+        .find(|r| r.seq == before.record.seq)
+        .expect("line");
     assert_eq!(chat.data["from"]["name"], "Nachtfalter", "{backend}");
     let people = store.event_people(event.id, 1000).await.expect("people");
-    assert!(people.iter().any(|p| p.id == anna && p.name == "Nachtfalter"));
+    assert!(
+        people
+            .iter()
+            .any(|p| p.id == anna && p.name == "Nachtfalter")
+    );
     assert!(!people.iter().any(|p| p.name == "Pseudo Anna"), "{backend}");
     let staff = store.event_pseudonyms(event.id).await.expect("staff");
     assert!(
@@ -4083,8 +4110,15 @@ async fn pseudonym_story(backend: &str, store: &Store) {
     );
 
     // The export names it; stopping pseudonyms brings the real name back in reads.
-    let data = store.personal_data(anna).await.expect("export").expect("anna");
-    let section = data.iter().find(|s| s.name == "pseudonyms").expect("section");
+    let data = store
+        .personal_data(anna)
+        .await
+        .expect("export")
+        .expect("anna");
+    let section = data
+        .iter()
+        .find(|s| s.name == "pseudonyms")
+        .expect("section");
     assert_eq!(section.rows.len(), 1, "{backend}");
     assert_eq!(section.rows[0]["pseudonym"], "Nachtfalter", "{backend}");
     store
@@ -4105,11 +4139,17 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         .expect("allowed again");
     // Removing it shows the real name again (in the log too).
     assert_eq!(
-        store.set_pseudonym(event.id, anna, None).await.expect("removed"),
+        store
+            .set_pseudonym(event.id, anna, None)
+            .await
+            .expect("removed"),
         "Pseudo Anna"
     );
     let log = store.live_since(event.id, 0, 100_000).await.expect("log");
-    let chat = log.iter().find(|r| r.seq == before.record.seq).expect("line");
+    let chat = log
+        .iter()
+        .find(|r| r.seq == before.record.seq)
+        .expect("line");
     assert_eq!(chat.data["from"]["name"], "Pseudo Anna", "{backend}");
 
     // Deletion removes the pseudonyms and what was written under them.
@@ -4118,17 +4158,30 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         .await
         .expect("set");
     store
-        .post_chat(event.id, &room.slug, &Who::new(bert, "Eule"), None, "hu", "hu")
+        .post_chat(
+            event.id,
+            &room.slug,
+            &Who::new(bert, "Eule"),
+            None,
+            "hu",
+            "hu",
+        )
         .await
         .expect("chat");
     let deleted = store
         .delete_account(&office(), bert)
         .await
         .expect("deleted");
-    assert!(store.pseudonym(event.id, bert).await.expect("none").is_none());
+    assert!(
+        store
+            .pseudonym(event.id, bert)
+            .await
+            .expect("none")
+            .is_none()
+    );
     let log = store.live_since(event.id, 0, 100_000).await.expect("log");
-    let text = serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>())
-        .expect("json");
+    let text =
+        serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>()).expect("json");
     assert!(!text.contains("\"Eule\""), "{backend}");
     assert!(text.contains(&deleted.pseudonym), "{backend}");
 }

@@ -773,7 +773,10 @@ async fn plant_pseudonym(app: &TestApp) {
     let r = user.post(&action, &chat("Jetzt unter Pseudonym")).await;
     assert!(r.status().is_redirection(), "chat: {}", r.status());
     let r = user
-        .post(&action, &[("t", "hand"), ("room", "plenum"), ("up", "true")])
+        .post(
+            &action,
+            &[("t", "hand"), ("room", "plenum"), ("up", "true")],
+        )
         .await;
     assert!(r.status().is_redirection(), "hand: {}", r.status());
 }
