@@ -4168,6 +4168,7 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         )
         .await
         .expect("chat");
+    store.request_deletion(bert).await.expect("asked");
     let deleted = store
         .delete_account(&office(), bert)
         .await
