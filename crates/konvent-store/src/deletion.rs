@@ -108,6 +108,8 @@ const REMOVED_BY_ID: &[(&str, &str)] = &[
     ("contact_blocks", "account_id"),
     ("contact_blocks", "blocked_id"),
     ("follow_up_group_members", "account_id"),
+    // Pseudonymous participation: the names chosen in events.
+    ("event_pseudonyms", "account_id"),
 ];
 
 /// What goes with the address: (table, column holding it).
@@ -292,6 +294,14 @@ impl Store {
                 .await?;
         let pseudonym = pseudonym(n);
         let now = now_micros();
+        // The names chosen in events (pseudonymous participation) go too: what was
+        // written under them is rewritten to the deletion's pseudonym first.
+        for event_id in crate::pseudonyms::of_account(&mut tx, account_id)
+            .await?
+            .into_keys()
+        {
+            crate::pseudonyms::rename_in_event(&mut tx, event_id, account_id, &pseudonym).await?;
+        }
 
         for (table, column) in REMOVED_BY_ID {
             sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))

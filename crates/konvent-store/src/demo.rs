@@ -74,6 +74,7 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
         .await?;
     let event = load_konvent(store, &actor).await?;
     load_strategy(store, &actor, event).await?;
+    load_pseudonyms(store, &actor, event).await?;
     let admin = Grant::new(Role::Admin, Scope::Global).map_err(invalid)?;
     store
         .ensure_account(demo::ADMIN_EMAIL, demo::ADMIN_NAME, &[admin])
@@ -613,6 +614,22 @@ async fn consolidate(store: &Store, topic: &DemoTopic) -> Result<()> {
     }
     if let Some(first) = saved.first() {
         store.accept_group(topic.id, *first, by).await?;
+    }
+    Ok(())
+}
+
+/// Pseudonymous participation (issue 21): the convention allows it, and two of its
+/// participants appear under a chosen name (what they wrote shows it too).
+async fn load_pseudonyms(store: &Store, actor: &Actor, event: i64) -> Result<()> {
+    store.set_pseudonyms_allowed(event, true, actor).await?;
+    for (name, pseudonym) in strategy_demo::PARTICIPANTS
+        .iter()
+        .zip(["Stille Beobachterin", "Datenlotse"])
+    {
+        let id = store
+            .ensure_account(&strategy_demo::participant_email(name), name, &[])
+            .await?;
+        store.set_pseudonym(event, id, Some(pseudonym)).await?;
     }
     Ok(())
 }

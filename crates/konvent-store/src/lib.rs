@@ -28,6 +28,7 @@ mod oidc;
 pub mod password;
 mod personal_data;
 mod podium;
+mod pseudonyms;
 mod registrations;
 mod retention;
 mod search;
@@ -77,6 +78,7 @@ pub use networking::{
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};
 pub use personal_data::{DataSection, section_names as personal_data_sections};
+pub use pseudonyms::{PSEUDONYM_MAX, Pseudonym, checked_pseudonym};
 pub use registrations::{
     Compose, NewRegistration, Placement, Registration, RegistrationMode, RegistrationSettings,
     RegistrationStatus,

@@ -429,10 +429,12 @@ pub(crate) async fn append_many<P: Payload>(
 }
 
 async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT a.id, a.display_name FROM hands h JOIN accounts a ON a.id = h.account_id \
-         WHERE h.room_id = $1 ORDER BY h.raised_at, h.account_id",
-    )
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
+             JOIN rooms hr ON hr.id = h.room_id \
+             WHERE h.room_id = $1 ORDER BY h.raised_at, h.account_id",
+        crate::pseudonyms::name_in_event("hr.event_id", "a.id")
+    ))
     .bind(room_id)
     .fetch_all(&mut **tx)
     .await?;
@@ -445,13 +447,20 @@ async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
 /// (id, text, author id, author name, anonymous, status, votes)
 type QuestionRow = (i64, String, Option<i64>, Option<String>, i64, String, i64);
 
-const QUESTION_SELECT: &str = "SELECT q.id, q.text, q.author_id, a.display_name, q.anonymous, \
-     q.status, (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id) AS votes \
-     FROM questions q LEFT JOIN accounts a ON a.id = q.author_id";
+/// The columns of a [`QuestionRow`]; the asker's name is the one they have in the event.
+fn question_select() -> String {
+    format!(
+        "SELECT q.id, q.text, q.author_id, {}, q.anonymous, \
+         q.status, (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id) AS votes \
+         FROM questions q LEFT JOIN accounts a ON a.id = q.author_id",
+        crate::pseudonyms::name_in_event("q.event_id", "a.id")
+    )
+}
 
 async fn question(tx: &mut Tx, event_id: i64, id: i64) -> Result<Question> {
     let row: Option<QuestionRow> = sqlx::query_as(&format!(
-        "{QUESTION_SELECT} WHERE q.id = $1 AND q.event_id = $2"
+        "{} WHERE q.id = $1 AND q.event_id = $2",
+        question_select()
     ))
     .bind(id)
     .bind(event_id)
@@ -670,10 +679,11 @@ impl Store {
 
     /// The named helpers of the help desk (K12).
     pub async fn helpers(&self, event_id: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT a.id, a.display_name FROM event_people p JOIN accounts a ON a.id = p.account_id \
-             WHERE p.event_id = $1 AND p.role = 'helper' ORDER BY a.display_name",
-        )
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT a.id, {} FROM event_people p JOIN accounts a ON a.id = p.account_id \
+                 WHERE p.event_id = $1 AND p.role = 'helper' ORDER BY a.display_name",
+            crate::pseudonyms::name_in_event("$1", "a.id")
+        ))
         .bind(event_id)
         .fetch_all(&self.pool)
         .await?;
@@ -685,10 +695,11 @@ impl Store {
 
     /// Everybody registered for the event, by name (at most `limit`, for pick lists).
     pub async fn event_people(&self, event_id: i64, limit: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT a.id, a.display_name FROM event_people p JOIN accounts a ON a.id = p.account_id \
-             WHERE p.event_id = $1 ORDER BY a.display_name, a.id LIMIT $2",
-        )
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT a.id, {0} AS name FROM event_people p JOIN accounts a \
+                 ON a.id = p.account_id WHERE p.event_id = $1 ORDER BY name, a.id LIMIT $2",
+            crate::pseudonyms::name_in_event("$1", "a.id")
+        ))
         .bind(event_id)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -1500,7 +1511,8 @@ impl Store {
         staff: bool,
     ) -> Result<Vec<Question>> {
         let rows: Vec<QuestionRow> = sqlx::query_as(&format!(
-            "{QUESTION_SELECT} WHERE q.event_id = $1 ORDER BY votes DESC, q.id"
+            "{} WHERE q.event_id = $1 ORDER BY votes DESC, q.id",
+            question_select()
         ))
         .bind(event_id)
         .fetch_all(&self.pool)

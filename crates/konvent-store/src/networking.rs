@@ -188,20 +188,30 @@ impl Store {
 
     /// The profiles an event's participants see of each other: of every participant
     /// (not removed), the event's own profile or else the konvent-wide one, unless it is
-    /// visible to nobody. By name.
+    /// visible to nobody. By name. A person who appears in the event under a pseudonym
+    /// appears here under it too, and only with the event's own profile (the
+    /// konvent-wide one belongs to the real name).
     #[tracing::instrument(skip(self))]
     pub async fn event_profiles(&self, event_id: i64) -> Result<Vec<Profile>> {
+        let named = PROFILE_COLUMNS.replacen(
+            "a.display_name",
+            &crate::pseudonyms::name_in_event("e.event_id", "a.id"),
+            1,
+        );
         let rows: Vec<ProfileRow> = sqlx::query_as(&format!(
-            "SELECT {PROFILE_COLUMNS} FROM event_people e \
+            "SELECT {named} FROM event_people e \
              JOIN accounts a ON a.id = e.account_id \
              JOIN network_profiles p ON p.account_id = e.account_id \
              AND (p.event_id = e.event_id OR (p.event_id = 0 AND NOT EXISTS ( \
                  SELECT 1 FROM network_profiles o WHERE o.account_id = e.account_id \
-                 AND o.event_id = e.event_id))) \
+                 AND o.event_id = e.event_id) AND NOT EXISTS ( \
+                 SELECT 1 FROM event_pseudonyms ps JOIN events pe ON pe.id = ps.event_id \
+                 WHERE ps.event_id = e.event_id AND ps.account_id = e.account_id \
+                 AND pe.pseudonyms_allowed <> 0))) \
              WHERE e.event_id = $1 AND p.visibility <> 'nobody' \
              AND NOT EXISTS (SELECT 1 FROM event_removals r WHERE r.event_id = e.event_id \
                  AND r.account_id = e.account_id) \
-             ORDER BY a.display_name, a.id"
+             ORDER BY 2, a.id"
         ))
         .bind(event_id)
         .fetch_all(&self.pool)

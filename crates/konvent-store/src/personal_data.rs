@@ -246,6 +246,12 @@ const SECTIONS: &[(&str, Key, &str)] = &[
         Key::Account,
         "SELECT kind FROM notification_opt_outs WHERE account_id = $1",
     ),
+    (
+        "pseudonyms",
+        Key::Account,
+        "SELECT event_id, pseudonym, set_at FROM event_pseudonyms WHERE account_id = $1 \
+         ORDER BY event_id",
+    ),
 ];
 
 /// One section of an export: its name and its rows.

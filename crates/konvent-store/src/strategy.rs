@@ -350,10 +350,12 @@ async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, String, i64, i64
 
 /// Who sits at a table, by name, for live entries.
 async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Who>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT a.id, a.display_name FROM table_seats s JOIN accounts a \
-         ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name, a.id",
-    )
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
+             ON a.id = s.account_id JOIN cafe_tables st ON st.id = s.table_id \
+             JOIN rooms sr ON sr.id = st.room_id WHERE s.table_id = $1 ORDER BY name, a.id",
+        crate::pseudonyms::name_in_event("sr.event_id", "a.id")
+    ))
     .bind(table_id)
     .fetch_all(&mut **tx)
     .await?;
@@ -999,10 +1001,12 @@ impl Store {
 
     /// Who sits at a table.
     pub async fn table_people(&self, table_id: i64) -> Result<Vec<Who>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT a.id, a.display_name FROM table_seats s JOIN accounts a \
-             ON a.id = s.account_id WHERE s.table_id = $1 ORDER BY a.display_name, a.id",
-        )
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
+                 ON a.id = s.account_id JOIN cafe_tables st ON st.id = s.table_id \
+                 JOIN rooms sr ON sr.id = st.room_id WHERE s.table_id = $1 ORDER BY name, a.id",
+            crate::pseudonyms::name_in_event("sr.event_id", "a.id")
+        ))
         .bind(table_id)
         .fetch_all(&self.pool)
         .await?;

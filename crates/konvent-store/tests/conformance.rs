@@ -3992,6 +3992,14 @@ async fn minutes_are_generated_edited_finalised_released_and_versioned_alike_on_
 }
 
 #[tokio::test]
+async fn pseudonyms_are_chosen_checked_applied_and_removed_alike_on_every_backend() {
+    for t in stores().await {
+        pseudonym_story(t.name, &t.store).await;
+        t.remove().await;
+    }
+}
+
+#[tokio::test]
 async fn documents_keep_their_versions_alike_on_every_backend() {
     for t in stores().await {
         documents_story(t.name, &t.store).await;
@@ -4520,4 +4528,213 @@ async fn search_finds_the_same_things_on_every_backend() {
     if let [(_, sqlite), (_, postgres)] = results.as_slice() {
         assert_eq!(sqlite, postgres, "SQLite and PostgreSQL find the same");
     }
+}
+
+async fn pseudonym_story(backend: &str, store: &Store) {
+    use konvent_store::{EventRole, Who};
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    // The demo allows pseudonyms in its convention, with two participants using them.
+    assert!(store.pseudonyms_allowed(event.id).await.expect("allowed"));
+    let shown: Vec<String> = store
+        .event_pseudonyms(event.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|p| p.pseudonym)
+        .collect();
+    assert_eq!(shown, ["Datenlotse", "Stille Beobachterin"], "{backend}");
+
+    let mut ids = Vec::new();
+    for name in ["Pseudo Anna", "Pseudo Bert"] {
+        let id = store
+            .ensure_account(
+                &format!("{}@example.org", name.replace(' ', ".")),
+                name,
+                &[],
+            )
+            .await
+            .expect("account");
+        store
+            .add_to_event(event.id, id, EventRole::Participant)
+            .await
+            .expect("registered");
+        ids.push(id);
+    }
+    let (anna, bert) = (ids[0], ids[1]);
+    // Anna speaks under her name first, then takes a pseudonym: the line follows.
+    let room = store.rooms(event.id).await.expect("rooms")[0].clone();
+    let before = store
+        .post_chat(
+            event.id,
+            &room.slug,
+            &Who::new(anna, "Pseudo Anna"),
+            None,
+            "hallo",
+            "hallo",
+        )
+        .await
+        .expect("chat");
+    store
+        .set_hand(event.id, &room, &Who::new(anna, "Pseudo Anna"), true, None)
+        .await
+        .expect("hand");
+
+    let refused = |r: Result<String, StoreError>| match r {
+        Err(StoreError::Invalid(e)) => e.get("pseudonym").map(|e| e.code).unwrap_or_default(),
+        other => panic!("{backend}: expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        refused(store.set_pseudonym(event.id, anna, Some("")).await),
+        "required"
+    );
+    assert_eq!(
+        refused(store.set_pseudonym(event.id, anna, Some("<script>")).await),
+        "characters"
+    );
+    assert_eq!(
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some(&"x".repeat(41)))
+                .await
+        ),
+        "too-long"
+    );
+    // Another person's real name, or a taken pseudonym (in any case), is refused.
+    assert_eq!(
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some("pseudo bert"))
+                .await
+        ),
+        "taken"
+    );
+    assert_eq!(
+        refused(
+            store
+                .set_pseudonym(event.id, anna, Some("DATENLOTSE"))
+                .await
+        ),
+        "taken"
+    );
+    assert_eq!(
+        store
+            .set_pseudonym(event.id, anna, Some("Nachtfalter"))
+            .await
+            .expect("set"),
+        "Nachtfalter"
+    );
+    assert_eq!(
+        store.name_in_event(event.id, anna).await.expect("name"),
+        "Nachtfalter"
+    );
+    assert_eq!(
+        refused(
+            store
+                .set_pseudonym(event.id, bert, Some("nachtfalter"))
+                .await
+        ),
+        "taken"
+    );
+    // The live log and what is read back by id show the pseudonym, never the name.
+    let log = store.live_since(event.id, 0, 100_000).await.expect("log");
+    let text =
+        serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>()).expect("json");
+    assert!(!text.contains("Pseudo Anna"), "{backend}: {text}");
+    let chat = log
+        .iter()
+        .find(|r| r.seq == before.record.seq)
+        .expect("line");
+    assert_eq!(chat.data["from"]["name"], "Nachtfalter", "{backend}");
+    let people = store.event_people(event.id, 1000).await.expect("people");
+    assert!(
+        people
+            .iter()
+            .any(|p| p.id == anna && p.name == "Nachtfalter")
+    );
+    assert!(!people.iter().any(|p| p.name == "Pseudo Anna"), "{backend}");
+    let staff = store.event_pseudonyms(event.id).await.expect("staff");
+    assert!(
+        staff
+            .iter()
+            .any(|p| p.account_id == anna && p.real_name == "Pseudo Anna"),
+        "{backend}"
+    );
+
+    // The export names it; stopping pseudonyms brings the real name back in reads.
+    let data = store
+        .personal_data(anna)
+        .await
+        .expect("export")
+        .expect("anna");
+    let section = data
+        .iter()
+        .find(|s| s.name == "pseudonyms")
+        .expect("section");
+    assert_eq!(section.rows.len(), 1, "{backend}");
+    assert_eq!(section.rows[0]["pseudonym"], "Nachtfalter", "{backend}");
+    store
+        .set_pseudonyms_allowed(event.id, false, &office())
+        .await
+        .expect("stopped");
+    assert_eq!(
+        store.name_in_event(event.id, anna).await.expect("name"),
+        "Pseudo Anna"
+    );
+    assert!(matches!(
+        store.set_pseudonym(event.id, bert, Some("Eule")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_pseudonyms_allowed(event.id, true, &office())
+        .await
+        .expect("allowed again");
+    // Removing it shows the real name again (in the log too).
+    assert_eq!(
+        store
+            .set_pseudonym(event.id, anna, None)
+            .await
+            .expect("removed"),
+        "Pseudo Anna"
+    );
+    let log = store.live_since(event.id, 0, 100_000).await.expect("log");
+    let chat = log
+        .iter()
+        .find(|r| r.seq == before.record.seq)
+        .expect("line");
+    assert_eq!(chat.data["from"]["name"], "Pseudo Anna", "{backend}");
+
+    // Deletion removes the pseudonyms and what was written under them.
+    store
+        .set_pseudonym(event.id, bert, Some("Eule"))
+        .await
+        .expect("set");
+    store
+        .post_chat(
+            event.id,
+            &room.slug,
+            &Who::new(bert, "Eule"),
+            None,
+            "hu",
+            "hu",
+        )
+        .await
+        .expect("chat");
+    store.request_deletion(bert).await.expect("asked");
+    let deleted = store
+        .delete_account(&office(), bert)
+        .await
+        .expect("deleted");
+    assert!(
+        store
+            .pseudonym(event.id, bert)
+            .await
+            .expect("none")
+            .is_none()
+    );
+    let log = store.live_since(event.id, 0, 100_000).await.expect("log");
+    let text =
+        serde_json::to_string(&log.iter().map(|r| &r.data).collect::<Vec<_>>()).expect("json");
+    assert!(!text.contains("\"Eule\""), "{backend}");
+    assert!(text.contains(&deleted.pseudonym), "{backend}");
 }

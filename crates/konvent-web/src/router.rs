@@ -105,6 +105,15 @@ pub fn router(state: AppState) -> Router {
             get(networking::event_profile).post(networking::save_event_profile),
         )
         .route("/konvent/{event}/teilnehmende", get(networking::people))
+        // Pseudonymous participation (issue 21).
+        .route(
+            "/konvent/{event}/pseudonym",
+            get(events::pseudonym::show).post(events::pseudonym::save),
+        )
+        .route(
+            "/konvent/{event}/pseudonym/einstellung",
+            post(events::pseudonym::setting),
+        )
         .route("/konvent/{event}/kontakte", get(networking::contacts::page))
         .route(
             "/konvent/{event}/kontakte/anfrage",

@@ -1636,3 +1636,26 @@ search-bad-number = Bitte eine Zahl von 1 bis { $max } angeben.
 ## a11y
 legal-enforcement-form-hessen = Antrag auf ein Durchsetzungsverfahren (Formular der LBIT)
 legal-enforcement-form-bund = Antrag auf ein Schlichtungsverfahren (Formular der Schlichtungsstelle)
+
+## pseudo
+pseudonym-title = Pseudonym
+pseudonym-lead = Sie können in dieser Veranstaltung unter einem selbst gewählten Namen auftreten. Andere Teilnehmende sehen dann nur diesen Namen – im Chat, bei Impulsen, Fragen, Wortmeldungen, in der Liste der Anwesenden und in den Ergebnissen.
+pseudonym-current = Ihr Pseudonym:
+pseudonym-none = Sie treten unter Ihrem Namen auf.
+pseudonym-field = Pseudonym
+pseudonym-hint = Höchstens { $max } Zeichen: Buchstaben, Ziffern, Leerzeichen und - . _ '. Der Name darf nicht schon vergeben sein und nicht der Name einer anderen Person der Veranstaltung sein.
+pseudonym-save = Pseudonym speichern
+pseudonym-remove = Pseudonym entfernen
+pseudonym-saved = Gespeichert. Ihr Name in dieser Veranstaltung ist geändert.
+pseudonym-who-sees = Die Organisation und der Helpdesk sehen weiterhin, wer hinter dem Pseudonym steht. Wenn Sie eine Kontaktanfrage senden oder annehmen, sieht die andere Person Ihren Namen.
+pseudonym-not-allowed = In dieser Veranstaltung sind Pseudonyme nicht vorgesehen.
+pseudonym-list-title = Pseudonyme der Teilnehmenden
+pseudonym-list-caption = Wer hinter welchem Pseudonym steht (nur für Organisation und Helpdesk)
+pseudonym-list-empty = Niemand tritt unter einem Pseudonym auf.
+pseudonym-real-name = Pseudonym (Name)
+pseudonym-setting-title = Pseudonyme
+pseudonym-setting-on = Teilnehmende dürfen unter einem Pseudonym auftreten.
+pseudonym-setting-off = Alle Teilnehmenden treten unter ihrem Namen auf.
+pseudonym-setting-allow = Pseudonyme erlauben
+pseudonym-setting-stop = Pseudonyme nicht mehr erlauben
+legal-data-pseudonyms = Pseudonyme in Veranstaltungen

@@ -1636,3 +1636,26 @@ search-bad-number = Please give a number from 1 to { $max }.
 ## a11y
 legal-enforcement-form-hessen = Apply for an enforcement procedure (form of the LBIT)
 legal-enforcement-form-bund = Apply for arbitration (form of the arbitration body)
+
+## pseudo
+pseudonym-title = Pseudonym
+pseudonym-lead = In this event you may appear under a name you choose. Other participants then see only this name – in the chat, with impulses, questions, requests to speak, in the list of who is here and in the results.
+pseudonym-current = Your pseudonym:
+pseudonym-none = You appear under your name.
+pseudonym-field = Pseudonym
+pseudonym-hint = At most { $max } characters: letters, digits, spaces and - . _ '. The name must not be taken already and must not be the name of another person of the event.
+pseudonym-save = Save pseudonym
+pseudonym-remove = Remove pseudonym
+pseudonym-saved = Saved. Your name in this event has changed.
+pseudonym-who-sees = The organizers and the help desk still see who is behind the pseudonym. If you send or accept a contact request, the other person sees your name.
+pseudonym-not-allowed = This event does not offer pseudonyms.
+pseudonym-list-title = Participants' pseudonyms
+pseudonym-list-caption = Who is behind which pseudonym (organizers and help desk only)
+pseudonym-list-empty = Nobody appears under a pseudonym.
+pseudonym-real-name = Pseudonym (name)
+pseudonym-setting-title = Pseudonyms
+pseudonym-setting-on = Participants may appear under a pseudonym.
+pseudonym-setting-off = All participants appear under their names.
+pseudonym-setting-allow = Allow pseudonyms
+pseudonym-setting-stop = Stop allowing pseudonyms
+legal-data-pseudonyms = Pseudonyms in events

@@ -9,6 +9,7 @@
 pub mod cafe;
 pub mod map;
 pub mod moderation;
+pub mod pseudonym;
 mod recipients;
 pub mod registration;
 pub mod results;
@@ -769,6 +770,8 @@ struct OrganizePage {
     /// The pitch timer (`live::fragments::lobby::timer`).
     timer: String,
     feedback_open: bool,
+    /// Participants may appear under a pseudonym (issue 21).
+    pseudonyms_allowed: bool,
     pitch_seconds: i64,
     room_kinds: Vec<(String, String)>,
     live_url: String,
@@ -820,6 +823,7 @@ pub async fn organize(
             .collect(),
         timer: lobby::timer(event.timer.as_ref(), Timestamp::now()),
         feedback_open: event.feedback_open,
+        pseudonyms_allowed: state.store.pseudonyms_allowed(event.id).await?,
         pitch_seconds: core::PITCH_SECONDS,
         room_kinds: RoomKind::ALL
             .iter()

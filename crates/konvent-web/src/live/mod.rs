@@ -175,7 +175,7 @@ impl Live {
     /// Counts one durable command of `account` against its budget in the event; false
     /// when the budget of the last 10 seconds is spent (the command is refused, and
     /// nothing is read or written for it).
-    fn within_budget(&self, event_id: i64, account: i64, staff: bool) -> bool {
+    pub(crate) fn within_budget(&self, event_id: i64, account: i64, staff: bool) -> bool {
         let limit = if staff {
             self.writes_per_window
                 .saturating_mul(live::STAFF_WRITE_FACTOR)
@@ -284,8 +284,12 @@ impl Actor {
         if !organizer && store.removed_from_event(event, principal.user_id).await? {
             return Ok(None);
         }
+        // The one place a person's name in an event is decided for what they do there:
+        // their pseudonym while the event allows pseudonyms (issue 21), so everything
+        // they write (chat, impulses, hands, questions, pins) carries it, never the real name.
+        let name = store.name_in_event(event, principal.user_id).await?;
         Ok(Some(Self {
-            who: Who::new(principal.user_id, principal.display_name.clone()),
+            who: Who::new(principal.user_id, name),
             email: principal.email.clone(),
             organizer,
             staff: organizer || role == Some(EventRole::Helper),

@@ -148,6 +148,7 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKdocContent3e91", what: "the content of a draft resolution's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKpictureDocTitle3e92", what: "the title of a confidential target picture's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
     Secret { marker: "LEAKpictureDocContent3e92", what: "the content of a confidential target picture's document", hidden_from: NOT_COUNCIL, seen_by: &[Viewer::Admin, Viewer::Member] },
+    Secret { marker: "LEAKpseudoRealName3e9b", what: "the real name of a participant who appears under a pseudonym", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::Outsider], seen_by: &[Viewer::Organizer, Viewer::Admin] },
 ];
 
 /// Everybody but the council's members and the office (released minutes, G11).
@@ -837,6 +838,7 @@ async fn plant(app: &TestApp) {
         .expect("deleted");
     plant_profiles(app).await;
     plant_minutes(app, &admin).await;
+    plant_pseudonym(app).await;
 }
 
 /// Minutes (G11): the 45th session's released to the members; a new draft of the
@@ -869,6 +871,45 @@ async fn plant_minutes(app: &TestApp, admin: &Actor) {
         )
         .await
         .expect("draft");
+}
+
+/// Pseudonymous participation (issue 21): a participant whose real name is a marker
+/// speaks once under it, then chooses a pseudonym (through the page, as a person
+/// does), speaks again and raises a hand (through the plain forms, so the name comes
+/// from the same place as on the WebSocket). Other participants see only the
+/// pseudonym, also in the lines written before it; the organizers see both.
+async fn plant_pseudonym(app: &TestApp) {
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let slug = demo::KONVENT_SLUG;
+    let real = format!(
+        "Klar {}",
+        marker("the real name of a participant who appears under a pseudonym")
+    );
+    let (id, user) = user_with(app, &real, &[]).await;
+    app.store
+        .add_to_event(event.id, id, EventRole::Participant)
+        .await
+        .expect("registered");
+    let action = format!("/konvent/{slug}/aktion");
+    let chat = |text: &'static str| [("t", "chat"), ("room", "plenum"), ("text", text)];
+    let r = user.post(&action, &chat("Noch unter eigenem Namen")).await;
+    assert!(r.status().is_redirection(), "chat: {}", r.status());
+    let r = user
+        .post(
+            &format!("/konvent/{slug}/pseudonym"),
+            &[("pseudonym", "Leise Stimme"), ("action", "save")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "pseudonym: {}", r.status());
+    let r = user.post(&action, &chat("Jetzt unter Pseudonym")).await;
+    assert!(r.status().is_redirection(), "chat: {}", r.status());
+    let r = user
+        .post(
+            &action,
+            &[("t", "hand"), ("room", "plenum"), ("up", "true")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "hand: {}", r.status());
 }
 
 /// Networking (K15+): the participant viewer's own profile is visible to nobody (and

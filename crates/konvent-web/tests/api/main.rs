@@ -28,6 +28,7 @@ mod networking;
 mod oidc;
 mod oparl;
 mod podium;
+mod pseudonyms;
 mod questions_pins;
 mod registration;
 mod reminders;
