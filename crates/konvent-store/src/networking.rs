@@ -29,6 +29,8 @@ pub struct ContactRequest {
     pub from: Who,
     pub to: Who,
     pub message: String,
+    /// The event it was sent from (0: from "Meine Ergebnisse").
+    pub event_id: i64,
     /// For the asker a declined request stays "open" (declining is silent).
     pub accepted: bool,
     pub created_at: i64,
@@ -377,10 +379,10 @@ impl Store {
     /// The person's open requests (both ways), accepted contacts and blocks.
     #[tracing::instrument(skip(self))]
     pub async fn contact_overview(&self, account: i64) -> Result<ContactOverview> {
-        type Row = (i64, i64, String, i64, String, String, String, i64);
+        type Row = (i64, i64, String, i64, String, String, String, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT r.id, r.from_id, f.display_name, r.to_id, t.display_name, r.message, \
-             r.status, r.created_at FROM contact_requests r \
+             r.status, r.created_at, r.event_id FROM contact_requests r \
              JOIN accounts f ON f.id = r.from_id JOIN accounts t ON t.id = r.to_id \
              WHERE r.from_id = $1 OR r.to_id = $1 ORDER BY r.created_at, r.id",
         )
@@ -401,9 +403,10 @@ impl Store {
                 .collect(),
             ..ContactOverview::default()
         };
-        for (id, from_id, from_name, to_id, to_name, message, status, created_at) in rows {
+        for (id, from_id, from_name, to_id, to_name, message, status, created_at, event_id) in rows {
             let request = ContactRequest {
                 id,
+                event_id,
                 from: Who::new(from_id, from_name),
                 to: Who::new(to_id, to_name),
                 message,

@@ -102,6 +102,10 @@ pub fn router(state: AppState) -> Router {
             get(networking::event_profile).post(networking::save_event_profile),
         )
         .route("/konvent/{event}/teilnehmende", get(networking::people))
+        .route(
+            "/konvent/{event}/teilnehmende/liste",
+            get(networking::people_fragment),
+        )
         .route("/konvent/{event}/kontakte", get(networking::contacts::page))
         .route(
             "/konvent/{event}/kontakte/anfrage",

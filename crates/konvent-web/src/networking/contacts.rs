@@ -175,6 +175,7 @@ pub async fn block(
 struct ContactsPage {
     c: Chrome,
     slug: String,
+    event_id: i64,
     incoming: Vec<ContactRequest>,
     sent: Vec<ContactRequest>,
     contacts: Vec<(i64, Card)>,
@@ -193,6 +194,7 @@ pub async fn page(
     render(&ContactsPage {
         c: Chrome::new(&ctx, "konvent", ctx.tr().get("net-contacts-title")),
         slug,
+        event_id: info.event.id,
         incoming: o.incoming,
         sent: o.sent,
         contacts: o.contact_ids.into_iter().zip(o.contacts).collect(),
