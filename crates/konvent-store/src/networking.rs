@@ -84,6 +84,20 @@ pub struct FollowUpGroup {
     pub target: FollowTarget,
     pub target_id: i64,
     pub members: Vec<Who>,
+    /// The latest date proposal, if any.
+    pub meeting: Option<GroupMeeting>,
+}
+
+/// A follow-up group's date proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMeeting {
+    /// Unix microseconds (UTC).
+    pub starts_at: i64,
+    pub minutes: i64,
+    /// A place, a video link or a room of an event.
+    pub place: String,
+    /// 1 for the first proposal, higher with each new one (iCalendar SEQUENCE).
+    pub sequence: i64,
 }
 
 type ProfileRow = (
@@ -572,8 +586,10 @@ impl Store {
 
     /// The follow-up groups the person belongs to, with their members, newest first.
     pub async fn groups_of(&self, account: i64) -> Result<Vec<FollowUpGroup>> {
-        let groups: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT g.id, g.name, g.target, g.target_id FROM follow_up_groups g \
+        type Row = (i64, String, String, i64, Option<i64>, i64, String, i64);
+        let groups: Vec<Row> = sqlx::query_as(
+            "SELECT g.id, g.name, g.target, g.target_id, g.meeting_start, g.meeting_minutes, \
+             g.meeting_place, g.meeting_sequence FROM follow_up_groups g \
              JOIN follow_up_group_members m ON m.group_id = g.id \
              WHERE m.account_id = $1 ORDER BY g.id DESC",
         )
@@ -581,7 +597,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(groups.len());
-        for (id, name, target, target_id) in groups {
+        for (id, name, target, target_id, start, minutes, place, sequence) in groups {
             let members: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT a.id, a.display_name FROM follow_up_group_members m \
                  JOIN accounts a ON a.id = m.account_id WHERE m.group_id = $1 \
@@ -599,8 +615,68 @@ impl Store {
                     .into_iter()
                     .map(|(id, name)| Who { id, name })
                     .collect(),
+                meeting: start.map(|starts_at| GroupMeeting {
+                    starts_at,
+                    minutes,
+                    place,
+                    sequence,
+                }),
             });
         }
         Ok(out)
+    }
+
+    /// A member proposes a date for the group (replacing an earlier proposal). Returns
+    /// the group as it is now and every member's address, for the invitations.
+    #[tracing::instrument(skip(self, place))]
+    pub async fn propose_meeting(
+        &self,
+        account: i64,
+        group_id: i64,
+        starts_at: i64,
+        minutes: i64,
+        place: &str,
+    ) -> Result<(FollowUpGroup, Vec<(Who, String)>)> {
+        let mut tx = self.begin_write().await?;
+        let member: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM follow_up_group_members WHERE group_id = $1 AND account_id = $2",
+        )
+        .bind(group_id)
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if member.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE follow_up_groups SET meeting_start = $1, meeting_minutes = $2, \
+             meeting_place = $3, meeting_sequence = meeting_sequence + 1 WHERE id = $4",
+        )
+        .bind(starts_at)
+        .bind(minutes)
+        .bind(place)
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let group = self
+            .groups_of(account)
+            .await?
+            .into_iter()
+            .find(|g| g.id == group_id)
+            .ok_or(StoreError::NotFound)?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT a.id, a.display_name, a.email FROM follow_up_group_members m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.group_id = $1 \
+             ORDER BY a.display_name, a.id",
+        )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let members = rows
+            .into_iter()
+            .map(|(id, name, email)| (Who { id, name }, email))
+            .collect();
+        Ok((group, members))
     }
 }

@@ -125,6 +125,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/konto/kontakte.vcf", get(networking::contacts::vcard))
         .route(
+            "/meine-ergebnisse/gruppen/{id}/termin",
+            post(networking::contacts::propose_meeting),
+        )
+        .route(
             "/konto/kontakte/anfrage",
             post(networking::contacts::request_peer),
         )

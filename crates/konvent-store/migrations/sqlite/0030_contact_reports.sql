@@ -15,3 +15,10 @@ INSERT INTO moderation_reports_new (id, event_id, item, item_id, reporter_id, re
 DROP TABLE moderation_reports;
 ALTER TABLE moderation_reports_new RENAME TO moderation_reports;
 CREATE UNIQUE INDEX moderation_reports_once ON moderation_reports (event_id, item, item_id, reporter_id);
+
+-- A follow-up group's date proposal (K16+), sent to its members as a calendar
+-- invitation; a new proposal replaces it (the sequence counts up, so calendars update).
+ALTER TABLE follow_up_groups ADD COLUMN meeting_start INTEGER;
+ALTER TABLE follow_up_groups ADD COLUMN meeting_minutes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE follow_up_groups ADD COLUMN meeting_place TEXT NOT NULL DEFAULT '';
+ALTER TABLE follow_up_groups ADD COLUMN meeting_sequence INTEGER NOT NULL DEFAULT 0;

@@ -608,6 +608,21 @@ async fn dm_recipient(
             .await
             .map_err(refusal)?
     {
+        // Between contacts: an hourly budget on top of the live one (K15+).
+        if !actor.staff && !recipient_is_staff {
+            let key = format!("direct-message:{}", actor.who.id);
+            let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
+            if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
+                return Err(Refusal::new(
+                    "rate_limited",
+                    "Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.",
+                ));
+            }
+            store
+                .record_sign_in_failure(&[&key])
+                .await
+                .map_err(refusal)?;
+        }
         Ok(recipient.who)
     } else {
         Err(Refusal::forbidden(

@@ -512,7 +512,6 @@ pub async fn people(
     let notice = match filter.hinweis.as_str() {
         "gesendet" => Some(t.get("net-request-sent")),
         "verbunden" => Some(t.get("net-request-connected")),
-        "gemeldet" => Some(t.get("net-reported")),
         _ => None,
     };
     render(&PeoplePage {
