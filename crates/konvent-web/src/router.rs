@@ -439,6 +439,12 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/resolutions/{year}/{number}",
             get(council::api::resolution),
         )
+        .route(
+            "/api/v1/events/{event}/people",
+            get(networking::api::people),
+        )
+        .route("/api/v1/contacts", get(networking::api::contacts))
+        .route("/api/v1/contact-requests", get(networking::api::requests))
         // Operations.
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))

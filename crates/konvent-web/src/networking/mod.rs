@@ -3,6 +3,7 @@
 //! where people are right now (if they allow it) and a "Hierhin gehen". Contact
 //! requests, contacts and their vCard are in [`contacts`].
 
+pub mod api;
 pub mod contacts;
 pub mod watch;
 
