@@ -417,7 +417,8 @@ impl Store {
                 .collect(),
             ..ContactOverview::default()
         };
-        for (id, from_id, from_name, to_id, to_name, message, status, created_at, event_id) in rows {
+        for (id, from_id, from_name, to_id, to_name, message, status, created_at, event_id) in rows
+        {
             let request = ContactRequest {
                 id,
                 event_id,

@@ -454,13 +454,12 @@ impl Store {
                 .ok_or(StoreError::NotFound)?;
             // A contact request's message only by the one it was sent to.
             if item == ModeratedItem::Contact {
-                let mine: Option<(i64,)> = sqlx::query_as(
-                    "SELECT 1 FROM contact_requests WHERE id = $1 AND to_id = $2",
-                )
-                .bind(item_id)
-                .bind(by.id)
-                .fetch_optional(&mut **tx)
-                .await?;
+                let mine: Option<(i64,)> =
+                    sqlx::query_as("SELECT 1 FROM contact_requests WHERE id = $1 AND to_id = $2")
+                        .bind(item_id)
+                        .bind(by.id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
                 if mine.is_none() {
                     return Err(StoreError::NotFound);
                 }

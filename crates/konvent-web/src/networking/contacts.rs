@@ -321,13 +321,7 @@ pub async fn propose_meeting(
     spend(&state, "group-proposal", me, rules::PROPOSALS_PER_HOUR).await?;
     let (group, members) = state
         .store
-        .propose_meeting(
-            me,
-            group_id,
-            starts_at.as_microsecond(),
-            minutes,
-            &place,
-        )
+        .propose_meeting(me, group_id, starts_at.as_microsecond(), minutes, &place)
         .await?;
     let sequence = group.meeting.as_ref().map_or(0, |m| m.sequence);
     let t = crate::i18n::Tr::new(crate::i18n::Lang::De);
@@ -375,7 +369,10 @@ pub async fn propose_meeting(
     for (who, email) in &members {
         let m = crate::mail::LinkMail {
             lang: "de",
-            subject: t.with("net-proposal-mail-subject", &[("group", group.name.as_str())]),
+            subject: t.with(
+                "net-proposal-mail-subject",
+                &[("group", group.name.as_str())],
+            ),
             greeting: t.with("registration-mail-greeting", &[("name", who.name.as_str())]),
             lead: t.with(
                 "net-proposal-mail-lead",

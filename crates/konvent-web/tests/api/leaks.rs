@@ -836,10 +836,7 @@ async fn plant_profiles(app: &TestApp) {
             shown,
             organizer,
             event.id,
-            &format!(
-                "Hallo {}",
-                marker("the message of an open contact request")
-            ),
+            &format!("Hallo {}", marker("the message of an open contact request")),
         )
         .await
         .expect("request");

@@ -634,7 +634,9 @@ async fn the_people_list_follows_presence_live_and_its_frames_carry_nobody() {
     let (_, page) = people_page(&carl, "?online=1").await;
     assert!(
         page.contains("id=\"people-list\"")
-            && page.contains("data-fragment-url=\"/konvent/strategiekonvent-2025/teilnehmende/liste?online=1\"")
+            && page.contains(
+                "data-fragment-url=\"/konvent/strategiekonvent-2025/teilnehmende/liste?online=1\""
+            )
             && page.contains("data-watch=\"teilnehmende\""),
         "{page}"
     );
@@ -647,9 +649,7 @@ async fn the_people_list_follows_presence_live_and_its_frames_carry_nobody() {
     // Anna comes online, in the plenary: the list is told to refresh, and its region
     // (the page's own template) shows her there, with the way to her on the map.
     let _anna_ws = connect(&app, &anna.cookie, "?room=plenum").await;
-    let frame = watcher
-        .until(|f| f["t"] == "refresh")
-        .await;
+    let frame = watcher.until(|f| f["t"] == "refresh").await;
     assert_eq!(frame, json!({ "t": "refresh", "id": "people-list" }));
     let (status, region) = carl
         .get_text(&format!("{EVENT}/teilnehmende/liste?online=1"))
@@ -661,7 +661,10 @@ async fn the_people_list_follows_presence_live_and_its_frames_carry_nobody() {
         "{region}"
     );
     let (_, page) = people_page(&carl, "?online=1").await;
-    assert!(page.contains(region.trim()), "the page holds the same region");
+    assert!(
+        page.contains(region.trim()),
+        "the page holds the same region"
+    );
 
     // Bert, whose profile is visible to nobody, comes online: a frame, but neither it
     // nor the region names him.
@@ -762,11 +765,24 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
             .expect("marked");
     }
     for who in [&anna, &bert] {
-        profile(who, "/konto/profil", "event", "Amt", &[("match_points", "1")]).await;
+        profile(
+            who,
+            "/konto/profil",
+            "event",
+            "Amt",
+            &[("match_points", "1")],
+        )
+        .await;
     }
     let group = app
         .store
-        .start_group(anna_id, "Cloud-Runde", FollowTarget::Topic, topic.id, &[bert_id])
+        .start_group(
+            anna_id,
+            "Cloud-Runde",
+            FollowTarget::Topic,
+            topic.id,
+            &[bert_id],
+        )
         .await
         .expect("group");
     let day = (jiff::Zoned::now().date() + jiff::Span::new().days(3)).to_string();
@@ -801,7 +817,9 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
     let (_, mine) = anna.get_text("/meine-ergebnisse").await;
     let mine = text(&mine);
     assert!(
-        mine.contains("Vorgeschlagener Termin") && mine.contains("14:30") && mine.contains("Raum Elbe"),
+        mine.contains("Vorgeschlagener Termin")
+            && mine.contains("14:30")
+            && mine.contains("Raum Elbe"),
         "{mine}"
     );
     // The mail carries the invitation (iTIP REQUEST, the group's UID).
@@ -817,10 +835,16 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
         if let Some(t) = found {
             break t;
         }
-        assert!(std::time::Instant::now() < deadline, "no invitation written");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no invitation written"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert!(calendar.contains(&format!("follow-up-group-{group}@konvent")), "{calendar}");
+    assert!(
+        calendar.contains(&format!("follow-up-group-{group}@konvent")),
+        "{calendar}"
+    );
 }
 
 #[tokio::test]
@@ -849,8 +873,14 @@ async fn the_api_lists_people_contacts_and_requests_as_visibility_allows() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert!(names.contains(&"bert") && !names.contains(&"carl"), "{body}");
-    assert!(!body.contains("Amt Carl") && !body.contains("0611 4711"), "{body}");
+    assert!(
+        names.contains(&"bert") && !names.contains(&"carl"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Amt Carl") && !body.contains("0611 4711"),
+        "{body}"
+    );
     let (status, body) = outsider.get_text(&people).await;
     assert_ne!(status, 200);
     assert!(!body.contains("Amt Bert"));
