@@ -73,7 +73,8 @@ pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
 pub use networking::{
-    ContactOverview, ContactRequest, FollowUpGroup, Peer, PointPeers, Profile, RequestOutcome,
+    ContactOverview, ContactRequest, FollowUpGroup, GroupMeeting, Peer, PointPeers, Profile,
+    RequestOutcome,
 };
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};

@@ -29,6 +29,8 @@ pub struct ContactRequest {
     pub from: Who,
     pub to: Who,
     pub message: String,
+    /// The event it was sent from (0: from "Meine Ergebnisse").
+    pub event_id: i64,
     /// For the asker a declined request stays "open" (declining is silent).
     pub accepted: bool,
     pub created_at: i64,
@@ -82,6 +84,20 @@ pub struct FollowUpGroup {
     pub target: FollowTarget,
     pub target_id: i64,
     pub members: Vec<Who>,
+    /// The latest date proposal, if any.
+    pub meeting: Option<GroupMeeting>,
+}
+
+/// A follow-up group's date proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMeeting {
+    /// Unix microseconds (UTC).
+    pub starts_at: i64,
+    pub minutes: i64,
+    /// A place, a video link or a room of an event.
+    pub place: String,
+    /// 1 for the first proposal, higher with each new one (iCalendar SEQUENCE).
+    pub sequence: i64,
 }
 
 type ProfileRow = (
@@ -387,10 +403,10 @@ impl Store {
     /// The person's open requests (both ways), accepted contacts and blocks.
     #[tracing::instrument(skip(self))]
     pub async fn contact_overview(&self, account: i64) -> Result<ContactOverview> {
-        type Row = (i64, i64, String, i64, String, String, String, i64);
+        type Row = (i64, i64, String, i64, String, String, String, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT r.id, r.from_id, f.display_name, r.to_id, t.display_name, r.message, \
-             r.status, r.created_at FROM contact_requests r \
+             r.status, r.created_at, r.event_id FROM contact_requests r \
              JOIN accounts f ON f.id = r.from_id JOIN accounts t ON t.id = r.to_id \
              WHERE r.from_id = $1 OR r.to_id = $1 ORDER BY r.created_at, r.id",
         )
@@ -411,9 +427,11 @@ impl Store {
                 .collect(),
             ..ContactOverview::default()
         };
-        for (id, from_id, from_name, to_id, to_name, message, status, created_at) in rows {
+        for (id, from_id, from_name, to_id, to_name, message, status, created_at, event_id) in rows
+        {
             let request = ContactRequest {
                 id,
+                event_id,
                 from: Who::new(from_id, from_name),
                 to: Who::new(to_id, to_name),
                 message,
@@ -579,8 +597,10 @@ impl Store {
 
     /// The follow-up groups the person belongs to, with their members, newest first.
     pub async fn groups_of(&self, account: i64) -> Result<Vec<FollowUpGroup>> {
-        let groups: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT g.id, g.name, g.target, g.target_id FROM follow_up_groups g \
+        type Row = (i64, String, String, i64, Option<i64>, i64, String, i64);
+        let groups: Vec<Row> = sqlx::query_as(
+            "SELECT g.id, g.name, g.target, g.target_id, g.meeting_start, g.meeting_minutes, \
+             g.meeting_place, g.meeting_sequence FROM follow_up_groups g \
              JOIN follow_up_group_members m ON m.group_id = g.id \
              WHERE m.account_id = $1 ORDER BY g.id DESC",
         )
@@ -588,7 +608,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(groups.len());
-        for (id, name, target, target_id) in groups {
+        for (id, name, target, target_id, start, minutes, place, sequence) in groups {
             let members: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT a.id, a.display_name FROM follow_up_group_members m \
                  JOIN accounts a ON a.id = m.account_id WHERE m.group_id = $1 \
@@ -606,8 +626,68 @@ impl Store {
                     .into_iter()
                     .map(|(id, name)| Who { id, name })
                     .collect(),
+                meeting: start.map(|starts_at| GroupMeeting {
+                    starts_at,
+                    minutes,
+                    place,
+                    sequence,
+                }),
             });
         }
         Ok(out)
+    }
+
+    /// A member proposes a date for the group (replacing an earlier proposal). Returns
+    /// the group as it is now and every member's address, for the invitations.
+    #[tracing::instrument(skip(self, place))]
+    pub async fn propose_meeting(
+        &self,
+        account: i64,
+        group_id: i64,
+        starts_at: i64,
+        minutes: i64,
+        place: &str,
+    ) -> Result<(FollowUpGroup, Vec<(Who, String)>)> {
+        let mut tx = self.begin_write().await?;
+        let member: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM follow_up_group_members WHERE group_id = $1 AND account_id = $2",
+        )
+        .bind(group_id)
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if member.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE follow_up_groups SET meeting_start = $1, meeting_minutes = $2, \
+             meeting_place = $3, meeting_sequence = meeting_sequence + 1 WHERE id = $4",
+        )
+        .bind(starts_at)
+        .bind(minutes)
+        .bind(place)
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let group = self
+            .groups_of(account)
+            .await?
+            .into_iter()
+            .find(|g| g.id == group_id)
+            .ok_or(StoreError::NotFound)?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT a.id, a.display_name, a.email FROM follow_up_group_members m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.group_id = $1 \
+             ORDER BY a.display_name, a.id",
+        )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let members = rows
+            .into_iter()
+            .map(|(id, name, email)| (Who { id, name }, email))
+            .collect();
+        Ok((group, members))
     }
 }

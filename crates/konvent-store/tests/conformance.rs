@@ -3961,6 +3961,28 @@ async fn networking_story(backend: &str, store: &Store) {
     assert_eq!(groups.len(), 1, "{backend}");
     assert_eq!(groups[0].id, group);
     assert_eq!(groups[0].members.len(), 2, "{backend}");
+    // A member proposes a date (twice: the sequence counts up); nobody else may.
+    assert!(groups[0].meeting.is_none(), "{backend}");
+    let (g, addresses) = store
+        .propose_meeting(b, group, 1_900_000_000_000_000, 60, "Raum Elbe")
+        .await
+        .expect("proposal");
+    assert_eq!(addresses.len(), 2, "{backend}");
+    assert_eq!(g.meeting.as_ref().map(|m| m.sequence), Some(1), "{backend}");
+    let (g, _) = store
+        .propose_meeting(a, group, 1_900_000_360_000_000, 90, "")
+        .await
+        .expect("again");
+    let meeting = g.meeting.expect("meeting");
+    assert_eq!(
+        (meeting.starts_at, meeting.minutes, meeting.sequence),
+        (1_900_000_360_000_000, 90, 2),
+        "{backend}"
+    );
+    assert!(matches!(
+        store.propose_meeting(c, group, 1_900_000_000_000_000, 60, "").await,
+        Err(konvent_store::StoreError::NotFound)
+    ));
 
     // Everything is in the export; deleting the profile removes it.
     let data = store.personal_data(a).await.expect("export").expect("a");

@@ -114,6 +114,10 @@ pub fn router(state: AppState) -> Router {
             "/konvent/{event}/pseudonym/einstellung",
             post(events::pseudonym::setting),
         )
+        .route(
+            "/konvent/{event}/teilnehmende/liste",
+            get(networking::people_fragment),
+        )
         .route("/konvent/{event}/kontakte", get(networking::contacts::page))
         .route(
             "/konvent/{event}/kontakte/anfrage",
@@ -132,6 +136,10 @@ pub fn router(state: AppState) -> Router {
             get(networking::own_profile).post(networking::save_own_profile),
         )
         .route("/konto/kontakte.vcf", get(networking::contacts::vcard))
+        .route(
+            "/meine-ergebnisse/gruppen/{id}/termin",
+            post(networking::contacts::propose_meeting),
+        )
         .route(
             "/konto/kontakte/anfrage",
             post(networking::contacts::request_peer),
@@ -494,6 +502,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(document_limit),
         )
         .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
+
+        .route(
+            "/api/v1/events/{event}/people",
+            get(networking::api::people),
+        )
+        .route("/api/v1/contacts", get(networking::api::contacts))
+        .route("/api/v1/contact-requests", get(networking::api::requests))
         // Operations.
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))

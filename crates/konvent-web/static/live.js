@@ -178,6 +178,34 @@
       .catch(function () { scheduleRefresh(60000); });
   }
   scheduleRefresh();
+  // A region the server says changed (e.g. who is here, K15+) is fetched anew from its
+  // data-fragment-url, rendered by the page's own template. Not while the person works
+  // in it (focus inside, a form opened): then a little later.
+  var fetching = {};
+  function refreshFragment(id) {
+    var old = byId(id);
+    var url = old && old.getAttribute("data-fragment-url");
+    if (!url || fetching[id]) return;
+    if (old.contains(document.activeElement) || old.querySelector("details[open]")) {
+      fetching[id] = true;
+      setTimeout(function () { fetching[id] = false; refreshFragment(id); }, 3000);
+      return;
+    }
+    fetching[id] = true;
+    setTimeout(function () {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+        .then(function (html) {
+          fetching[id] = false;
+          var now = byId(id), node = fragment(html);
+          if (!now || !node || node.id !== id) return;
+          if (now.contains(document.activeElement) || now.querySelector("details[open]")) { refreshFragment(id); return; }
+          now.parentNode.replaceChild(node, now);
+          personalise(node);
+        })
+        .catch(function () { fetching[id] = false; });
+    }, Math.random() * 500);
+  }
   // Time-limited parts ("Ändern" for 15 minutes, an announcement's banner) expire.
   setInterval(function () { personalise(document.body); }, 30000);
 
@@ -254,6 +282,9 @@
       case "presence":
         presence(msg.room, msg.count, msg.muted);
         break;
+      case "refresh":
+        refreshFragment(msg.id);
+        break;
       case "ack": {
         var sent = pending[msg.id];
         delete pending[msg.id];
@@ -302,6 +333,8 @@
     var epoch = sessionStorage.getItem(epochKey);
     if (last !== null && epoch) params.push("epoch=" + encodeURIComponent(epoch));
     if (room) params.push("room=" + encodeURIComponent(room));
+    var watched = document.querySelector("[data-watch]");
+    if (watched) params.push("liste=" + encodeURIComponent(watched.getAttribute("data-watch")));
     if (params.length) url += "?" + params.join("&");
     socket = new WebSocket(url);
     socket.onopen = function () { backoff = 1000; replaying = true; };

@@ -45,7 +45,8 @@
   var held = null;          // direction of a held key
   var lastStep = 0;
   var lastArea = null;      // the area key the server last put us in
-  var wanted = null;        // after a reconnect: go back to this area
+  // after a reconnect: go back to this area; at first, where "?zu=" asks (K15+)
+  var wanted = canvas.getAttribute("data-zu") || null;
   var drawing = false;
   var ctx = canvas.getContext("2d");
   var overlay = document.getElementById("map-overlay");

@@ -23,6 +23,13 @@ pub const GROUP_NAME_MAX: usize = 80;
 pub const GROUP_MEMBERS_MAX: usize = 20;
 /// Follow-up groups a person may start per hour.
 pub const GROUPS_PER_HOUR: i64 = 10;
+/// Direct messages a person may send to contacts per hour (the help desk and staff
+/// are not counted).
+pub const DMS_PER_HOUR: i64 = 120;
+/// Date proposals (calendar invitations) a person may send per hour.
+pub const PROPOSALS_PER_HOUR: i64 = 10;
+/// Longest place or note of a date proposal.
+pub const PROPOSAL_TEXT_MAX: usize = 300;
 
 /// Who sees a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -32,6 +32,8 @@ pub enum ModeratedItem {
     Impulse,
     Pin,
     Question,
+    /// The message of a contact request (K15+), reported by its recipient.
+    Contact,
 }
 
 impl ModeratedItem {
@@ -41,12 +43,13 @@ impl ModeratedItem {
             Self::Impulse => "impulse",
             Self::Pin => "pin",
             Self::Question => "question",
+            Self::Contact => "contact",
         }
     }
 
     /// Whether participants may report it.
     pub fn reportable(self) -> bool {
-        matches!(self, Self::Chat | Self::Impulse)
+        matches!(self, Self::Chat | Self::Impulse | Self::Contact)
     }
 }
 
@@ -58,6 +61,7 @@ impl FromStr for ModeratedItem {
             "impulse" => Ok(Self::Impulse),
             "pin" => Ok(Self::Pin),
             "question" => Ok(Self::Question),
+            "contact" => Ok(Self::Contact),
             other => Err(format!("Unbekannte Art von Beitrag: {other:?}")),
         }
     }
@@ -292,6 +296,18 @@ async fn item_now(
             .await?;
             row.map(|(text, author, name, room)| (text, who(author, Some(name)), Some(room)))
         }
+        ModeratedItem::Contact => {
+            let row: Option<(String, i64, String)> = sqlx::query_as(
+                "SELECT r.message, r.from_id, a.display_name FROM contact_requests r \
+                 JOIN accounts a ON a.id = r.from_id \
+                 WHERE r.id = $1 AND r.event_id = $2 AND r.message <> ''",
+            )
+            .bind(id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|(text, author, name)| (text, Some(Who { id: author, name }), None))
+        }
         ModeratedItem::Pin => {
             let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
                 "SELECT text, author_id, author_name FROM pins WHERE id = $1 AND event_id = $2",
@@ -364,6 +380,16 @@ impl Store {
                         .execute(&mut **tx)
                         .await?;
                 }
+                // The message goes; a request still open is declined with it.
+                ModeratedItem::Contact => {
+                    sqlx::query(
+                        "UPDATE contact_requests SET message = '', status = CASE \
+                         WHEN status = 'open' THEN 'declined' ELSE status END WHERE id = $1",
+                    )
+                    .bind(item_id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
             }
             redact(tx, event_id, item.as_str(), item_id).await?;
             sqlx::query(
@@ -414,7 +440,7 @@ impl Store {
     ) -> Result<Written> {
         if !item.reportable() {
             return Err(StoreError::Conflict(
-                "Melden lassen sich Chatnachrichten und Impulse.".into(),
+                "Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.".into(),
             ));
         }
         if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
@@ -426,6 +452,18 @@ impl Store {
             item_now(tx, event_id, item, item_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;
+            // A contact request's message only by the one it was sent to.
+            if item == ModeratedItem::Contact {
+                let mine: Option<(i64,)> =
+                    sqlx::query_as("SELECT 1 FROM contact_requests WHERE id = $1 AND to_id = $2")
+                        .bind(item_id)
+                        .bind(by.id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if mine.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO moderation_reports (event_id, item, item_id, reporter_id, reason, at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

@@ -1659,3 +1659,20 @@ pseudonym-setting-off = Alle Teilnehmenden treten unter ihrem Namen auf.
 pseudonym-setting-allow = Pseudonyme erlauben
 pseudonym-setting-stop = Pseudonyme nicht mehr erlauben
 legal-data-pseudonyms = Pseudonyme in Veranstaltungen
+
+## net
+net-report = Melden
+net-report-reason = Grund für die Meldung an die Moderation
+net-report-send = An die Moderation melden
+moderation-item-contact = Kontaktanfrage
+net-proposal = Termin vorschlagen
+net-proposal-current = Vorgeschlagener Termin
+net-proposal-date = Datum
+net-proposal-time = Uhrzeit
+net-proposal-minutes = Dauer in Minuten
+net-proposal-place = Ort
+net-proposal-place-hint = Ein Ort, ein Videolink oder ein Raum einer Veranstaltung. Alle Mitglieder bekommen eine Kalendereinladung per E-Mail.
+net-proposal-send = Einladung senden
+net-proposal-mail-subject = Terminvorschlag: { $group }
+net-proposal-mail-lead = für Ihre Anschlussgruppe „{ $group }“ ist ein Termin vorgeschlagen: { $when } { $place }. Die Kalendereinladung hängt an dieser E-Mail.
+net-proposal-mail-action = Zur Gruppe

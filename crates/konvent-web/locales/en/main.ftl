@@ -1659,3 +1659,20 @@ pseudonym-setting-off = All participants appear under their names.
 pseudonym-setting-allow = Allow pseudonyms
 pseudonym-setting-stop = Stop allowing pseudonyms
 legal-data-pseudonyms = Pseudonyms in events
+
+## net
+net-report = Report
+net-report-reason = Reason for the report to the moderators
+net-report-send = Report to the moderators
+moderation-item-contact = Contact request
+net-proposal = Propose a date
+net-proposal-current = Proposed date
+net-proposal-date = Date
+net-proposal-time = Time
+net-proposal-minutes = Length in minutes
+net-proposal-place = Place
+net-proposal-place-hint = A place, a video link or a room of an event. Every member gets a calendar invitation by email.
+net-proposal-send = Send the invitation
+net-proposal-mail-subject = Date proposal: { $group }
+net-proposal-mail-lead = a date has been proposed for your follow-up group “{ $group }”: { $when } { $place }. The calendar invitation is attached to this email.
+net-proposal-mail-action = To the group

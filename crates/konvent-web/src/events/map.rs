@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::konvent::map::{self, AreaTarget, MAX_FILE_BYTES, VenueMap};
@@ -44,6 +44,8 @@ struct AreaView {
 struct MapPage {
     c: Chrome,
     slug: String,
+    /// The area to walk to once the map is drawn (`?zu=`, "Hierhin gehen" of K15+).
+    zu: String,
     areas: Vec<AreaView>,
     organizer: bool,
     source: String,
@@ -146,18 +148,31 @@ async fn page(
         live_url: format!("/konvent/{slug}/live"),
         script: crate::assets::url("live.js"),
         map_script: crate::assets::url("map.js"),
+        zu: String::new(),
         slug,
     })
+}
+
+#[derive(Deserialize, Default)]
+pub struct MapQuery {
+    /// An area's key: walk there (next to somebody, from "Wer ist hier").
+    #[serde(default)]
+    zu: String,
 }
 
 pub async fn map_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
+    Query(q): Query<MapQuery>,
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
-    render(&page(&state, &ctx, &info, actor.organizer, vec![]).await?)
+    let mut page = page(&state, &ctx, &info, actor.organizer, vec![]).await?;
+    if info.map.areas.iter().any(|a| area_key(&a.target) == q.zu) {
+        page.zu = q.zu;
+    }
+    render(&page)
 }
 
 /// The map for the canvas: the grid, the areas with their names, topics and patrons.

@@ -60,6 +60,8 @@ pub struct Live {
     writes_per_window: usize,
     /// The log's epoch (read once: a new one needs the nodes restarted).
     epoch: tokio::sync::OnceCell<Arc<str>>,
+    /// The people lists that follow the event's presence (K15+).
+    pub people: Arc<crate::networking::watch::PeopleWatch>,
 }
 
 /// Where an event's log stands when a connection opens: its last sequence number and the
@@ -97,6 +99,7 @@ impl Live {
         fanout.set_bus(bus.clone());
         let publisher = Publisher::new(store.clone(), bus);
         Arc::new(Self {
+            people: crate::networking::watch::PeopleWatch::new(&fanout),
             maps,
             chats: Committer::new(store.clone(), publisher.clone(), commit::chats),
             impulses: Committer::new(store.clone(), publisher.clone(), commit::impulses),
@@ -609,6 +612,21 @@ async fn dm_recipient(
             .await
             .map_err(refusal)?
     {
+        // Between contacts: an hourly budget on top of the live one (K15+).
+        if !actor.staff && !recipient_is_staff {
+            let key = format!("direct-message:{}", actor.who.id);
+            let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
+            if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
+                return Err(Refusal::new(
+                    "rate_limited",
+                    "Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.",
+                ));
+            }
+            store
+                .record_sign_in_failure(&[&key])
+                .await
+                .map_err(refusal)?;
+        }
         Ok(recipient.who)
     } else {
         Err(Refusal::forbidden(

@@ -196,7 +196,7 @@ pub async fn run(
             let item = item_of(&item)?;
             if !item.reportable() {
                 return Err(Refusal::invalid(
-                    "Melden lassen sich Chatnachrichten und Impulse.",
+                    "Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.",
                 ));
             }
             let why = reason(&why, true)?;

@@ -65,6 +65,8 @@ pub struct LiveQuery {
     room: Option<String>,
     /// The log's epoch the client's `since` counts in (from its last `hello`).
     epoch: Option<String>,
+    /// `teilnehmende`: the page shows the people list, which follows presence (K15+).
+    liste: Option<String>,
 }
 
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -298,6 +300,7 @@ impl<S: Socket> Opened<S> {
         }
         let event = this.info.event.id;
         this.live.maps.remove(event, this.conn);
+        this.live.people.unwatch(event, this.conn);
         let left = this.live.fanout.unregister(event, this.conn);
         this.announce_presence(left);
     }
@@ -333,6 +336,9 @@ impl<S: Socket> Connection<S> {
             initial.as_ref().map(|r| (r.slug.as_str(), r.capacity)),
         );
         let Registration { id, rx, kick, seq } = registration;
+        if query.liste.as_deref() == Some(crate::networking::watch::LIST) {
+            live.people.watch(info.event.id, id);
+        }
         Some(Opened {
             this: Box::new(Self {
                 live,

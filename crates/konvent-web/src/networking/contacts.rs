@@ -175,6 +175,7 @@ pub async fn block(
 struct ContactsPage {
     c: Chrome,
     slug: String,
+    event_id: i64,
     incoming: Vec<ContactRequest>,
     sent: Vec<ContactRequest>,
     contacts: Vec<(i64, Card)>,
@@ -193,6 +194,7 @@ pub async fn page(
     render(&ContactsPage {
         c: Chrome::new(&ctx, "konvent", ctx.tr().get("net-contacts-title")),
         slug,
+        event_id: info.event.id,
         incoming: o.incoming,
         sent: o.sent,
         contacts: o.contact_ids.into_iter().zip(o.contacts).collect(),
@@ -255,5 +257,149 @@ pub async fn start_group(
         .store
         .start_group(me, &name, target, target_id, &members)
         .await?;
+    Ok(Redirect::to("/meine-ergebnisse#gruppen"))
+}
+
+#[derive(Deserialize)]
+pub struct ProposalForm {
+    /// `YYYY-MM-DD`.
+    datum: String,
+    /// `HH:MM`, local time (Europe/Berlin).
+    uhrzeit: String,
+    #[serde(default)]
+    dauer: String,
+    #[serde(default)]
+    ort: String,
+}
+
+/// The date proposal's start (Unix microseconds) and length in minutes, or what is wrong.
+fn parse_proposal(form: &ProposalForm) -> Result<(jiff::civil::DateTime, i64), String> {
+    let date: jiff::civil::Date = form
+        .datum
+        .trim()
+        .parse()
+        .map_err(|_| "Bitte ein Datum wählen (TT.MM.JJJJ).".to_owned())?;
+    let time: jiff::civil::Time = form
+        .uhrzeit
+        .trim()
+        .parse()
+        .map_err(|_| "Bitte eine Uhrzeit wählen (HH:MM).".to_owned())?;
+    let minutes: i64 = match form.dauer.trim() {
+        "" => 60,
+        d => d
+            .parse()
+            .ok()
+            .filter(|m| (15..=480).contains(m))
+            .ok_or_else(|| "Die Dauer liegt zwischen 15 und 480 Minuten.".to_owned())?,
+    };
+    Ok((date.to_datetime(time), minutes))
+}
+
+/// A member of a follow-up group proposes a date: stored with the group, and every
+/// member gets a calendar invitation by mail (iTIP REQUEST, the same UID for each new
+/// proposal, so calendars update it).
+pub async fn propose_meeting(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ProposalForm>,
+) -> AppResult<Redirect> {
+    let me = ctx.signed_in()?.user_id;
+    let group_id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let (start, minutes) = parse_proposal(&form).map_err(AppError::BadRequest)?;
+    let place = rules::optional_text(&form.ort, rules::PROPOSAL_TEXT_MAX, "Der Ort")
+        .map_err(AppError::BadRequest)?;
+    let starts_at = start
+        .in_tz("Europe/Berlin")
+        .map_err(|_| AppError::BadRequest("Diese Uhrzeit gibt es nicht.".into()))?
+        .timestamp();
+    if starts_at < jiff::Timestamp::now() {
+        return Err(AppError::BadRequest(
+            "Der Termin liegt in der Vergangenheit.".into(),
+        ));
+    }
+    spend(&state, "group-proposal", me, rules::PROPOSALS_PER_HOUR).await?;
+    let (group, members) = state
+        .store
+        .propose_meeting(me, group_id, starts_at.as_microsecond(), minutes, &place)
+        .await?;
+    let sequence = group.meeting.as_ref().map_or(0, |m| m.sequence);
+    let t = crate::i18n::Tr::new(crate::i18n::Lang::De);
+    let base = state.settings.public_base();
+    let now = jiff::Timestamp::now();
+    let end = start
+        .checked_add(jiff::Span::new().minutes(minutes))
+        .map_err(|_| AppError::BadRequest("Diese Dauer geht nicht.".into()))?;
+    let event = crate::ics::IcsEvent {
+        uid: format!("follow-up-group-{}@konvent", group.id),
+        summary: group.name.clone(),
+        description: Some(
+            group
+                .members
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        location: (!place.is_empty()).then(|| place.clone()),
+        url: Some(format!("{base}/meine-ergebnisse#gruppen")),
+        start,
+        end,
+        status: crate::ics::IcsStatus::Confirmed,
+        sequence: u32::try_from(sequence).unwrap_or(0),
+        last_modified: now,
+        created: now,
+    };
+    let attendees: Vec<crate::ics::Person> = members
+        .iter()
+        .map(|(who, email)| crate::ics::Person {
+            name: who.name.clone(),
+            email: email.clone(),
+        })
+        .collect();
+    let ics = crate::ics::message(
+        crate::ics::Method::Request,
+        &event,
+        &state.mail.organizer(),
+        &attendees,
+        now,
+    );
+    let when = crate::layout::datetime_de(starts_at.as_microsecond());
+    let mut mails = Vec::with_capacity(members.len());
+    for (who, email) in &members {
+        let m = crate::mail::LinkMail {
+            lang: "de",
+            subject: t.with(
+                "net-proposal-mail-subject",
+                &[("group", group.name.as_str())],
+            ),
+            greeting: t.with("registration-mail-greeting", &[("name", who.name.as_str())]),
+            lead: t.with(
+                "net-proposal-mail-lead",
+                &[
+                    ("group", group.name.as_str()),
+                    ("when", when.as_str()),
+                    ("place", place.as_str()),
+                ],
+            ),
+            action: t.get("net-proposal-mail-action"),
+            link: format!("{base}/meine-ergebnisse#gruppen"),
+            expires: String::new(),
+            ignore: String::new(),
+            footer: t.with("mail-footer", &[("base", base.as_str())]),
+        };
+        mails.push(crate::mail::composed_mail(
+            &state.mail,
+            "follow_up_meeting",
+            email,
+            &m,
+            Some(konvent_store::CalendarPart {
+                method: crate::ics::Method::Request.as_str().to_owned(),
+                ics: ics.clone(),
+            }),
+        )?);
+    }
+    state.store.queue_mails(&mails).await?;
+    state.mail.wake();
     Ok(Redirect::to("/meine-ergebnisse#gruppen"))
 }

@@ -3,7 +3,9 @@
 //! where people are right now (if they allow it) and a "Hierhin gehen". Contact
 //! requests, contacts and their vCard are in [`contacts`].
 
+pub mod api;
 pub mod contacts;
+pub mod watch;
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::konvent::networking::{self as rules, ProfileFields, ProfileVisibility};
 use konvent_store::Profile;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::ctx::{CsrfPairs, Ctx};
@@ -291,11 +293,13 @@ async fn save(
     .await?;
     if pairs.iter().any(|(k, _)| k == "delete") {
         state.store.delete_profile(account, event_id).await?;
+        state.live.people.touch(event_id);
         return Ok(Redirect::to(&back).into_response());
     }
     let (fields, errors) = parse_profile(pairs);
     if errors.is_empty() {
         state.store.save_profile(account, event_id, &fields).await?;
+        state.live.people.touch(event_id);
         return Ok(Redirect::to(&format!("{back}?gespeichert=1")).into_response());
     }
     profile_page(state, ctx, event, fields, errors, false, false).await
@@ -346,35 +350,50 @@ struct PersonLine {
     contact: bool,
 }
 
+/// The list region of who is here: the same template for the page and for its live
+/// refresh (`/konvent/{e}/teilnehmende/liste`, fetched when [`watch`] tells the page).
+#[derive(Template)]
+#[template(path = "networking/people_list.html")]
+struct PeopleList {
+    c: Chrome,
+    slug: String,
+    people: Vec<PersonLine>,
+    /// "N of M people shown".
+    count_line: String,
+    /// Where the region is fetched anew (with the page's filters).
+    url: String,
+}
+
 #[derive(Template)]
 #[template(path = "networking/people.html")]
 struct PeoplePage {
     c: Chrome,
     slug: String,
     event_title: String,
-    people: Vec<PersonLine>,
-    /// "N of M people shown".
-    count_line: String,
+    /// The rendered [`PeopleList`].
+    list: String,
     filter: PeopleFilter,
     organisations: Vec<String>,
     regions: Vec<String>,
     topics: Vec<String>,
     has_profile: bool,
     notice: Option<String>,
+    live_url: String,
+    script: String,
 }
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 pub struct PeopleFilter {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     organisation: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     land: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     thema: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     online: Option<String>,
     /// A notice after a contact request (`gesendet`, `verbunden`).
-    #[serde(default)]
+    #[serde(default, skip_serializing)]
     hinweis: String,
 }
 
@@ -390,6 +409,14 @@ impl PeopleFilter {
                     .any(|t| t.eq_ignore_ascii_case(&self.thema)))
             && (self.online.is_none() || online)
     }
+
+    /// The filters as a query string (`?…`, or empty).
+    fn query(&self) -> String {
+        match serde_urlencoded::to_string(self) {
+            Ok(q) if !q.is_empty() => format!("?{q}"),
+            _ => String::new(),
+        }
+    }
 }
 
 fn sorted_unique(values: impl Iterator<Item = String>) -> Vec<String> {
@@ -399,29 +426,31 @@ fn sorted_unique(values: impl Iterator<Item = String>) -> Vec<String> {
     v
 }
 
-/// Who is here: the event's participants with a profile visible to them.
-pub async fn people(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(slug): Path<String>,
-    Query(filter): Query<PeopleFilter>,
-) -> AppResult<Html<String>> {
-    let info = event_info(&state, &slug).await?;
-    let actor = require_actor(&state, &ctx, &info).await?;
+/// Who is here for one participant, with the filters' choices.
+struct Here {
+    list: PeopleList,
+    profiles: Vec<Profile>,
+}
+
+async fn here(
+    state: &AppState,
+    ctx: &Ctx,
+    info: &crate::live::EventInfo,
+    viewer: i64,
+    filter: &PeopleFilter,
+) -> AppResult<Here> {
     let t = ctx.tr();
+    let slug = info.event.slug.clone();
     let profiles = state.store.event_profiles(info.event.id).await?;
     let here = state.live.fanout.whereabouts(info.event.id);
-    let overview = state.store.contact_overview(actor.who.id).await?;
-    let has_profile = profiles.iter().any(|p| p.account.id == actor.who.id);
-    let organisations = sorted_unique(profiles.iter().map(|p| p.fields.organisation.clone()));
-    let regions = sorted_unique(profiles.iter().map(|p| p.fields.region.clone()));
-    let topics = sorted_unique(profiles.iter().flat_map(|p| p.fields.topics.clone()));
+    let overview = state.store.contact_overview(viewer).await?;
     let total = profiles.len();
     let people: Vec<PersonLine> = profiles
-        .into_iter()
+        .iter()
+        .filter(|p| !overview.blocked.iter().any(|b| b.id == p.account.id))
         .filter_map(|p| {
             let online = here.contains_key(&p.account.id);
-            if !filter.keeps(&p, online) {
+            if !filter.keeps(p, online) {
                 return None;
             }
             let room = if p.fields.show_location {
@@ -434,20 +463,53 @@ pub async fn people(
             };
             Some(PersonLine {
                 id: p.account.id,
-                me: p.account.id == actor.who.id,
+                me: p.account.id == viewer,
                 contact: overview.contact_ids.contains(&p.account.id),
-                name: p.account.name,
+                name: p.account.name.clone(),
                 // Shown only to a participant who may see them anyway: everything but
                 // what the profile keeps for contacts.
                 fields: ProfileFields {
                     phone: String::new(),
-                    ..p.fields
+                    ..p.fields.clone()
                 },
                 online,
                 room,
             })
         })
         .collect();
+    Ok(Here {
+        list: PeopleList {
+            c: Chrome::new(ctx, "konvent", t.get("net-people-title")),
+            count_line: t.with(
+                "net-people-count",
+                &[
+                    ("shown", &people.len().to_string()),
+                    ("total", &total.to_string()),
+                ],
+            ),
+            url: format!("/konvent/{slug}/teilnehmende/liste{}", filter.query()),
+            slug,
+            people,
+        },
+        profiles,
+    })
+}
+
+/// Who is here: the event's participants with a profile visible to them.
+pub async fn people(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(filter): Query<PeopleFilter>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let t = ctx.tr();
+    let Here { list, profiles } = here(&state, &ctx, &info, actor.who.id, &filter).await?;
+    let has_profile = profiles.iter().any(|p| p.account.id == actor.who.id);
+    let organisations = sorted_unique(profiles.iter().map(|p| p.fields.organisation.clone()));
+    let regions = sorted_unique(profiles.iter().map(|p| p.fields.region.clone()));
+    let topics = sorted_unique(profiles.iter().flat_map(|p| p.fields.topics.clone()));
     let notice = match filter.hinweis.as_str() {
         "gesendet" => Some(t.get("net-request-sent")),
         "verbunden" => Some(t.get("net-request-connected")),
@@ -456,15 +518,10 @@ pub async fn people(
     render(&PeoplePage {
         c: Chrome::new(&ctx, "konvent", t.get("net-people-title")),
         event_title: info.event.title.clone(),
+        list: list.render()?,
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
         slug,
-        count_line: t.with(
-            "net-people-count",
-            &[
-                ("shown", &people.len().to_string()),
-                ("total", &total.to_string()),
-            ],
-        ),
-        people,
         filter,
         organisations,
         regions,
@@ -472,4 +529,17 @@ pub async fn people(
         has_profile,
         notice,
     })
+}
+
+/// The list region alone, for the page's live refresh.
+pub async fn people_fragment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(filter): Query<PeopleFilter>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let Here { list, .. } = here(&state, &ctx, &info, actor.who.id, &filter).await?;
+    Ok(Html(list.render()?))
 }

@@ -140,6 +140,8 @@ const SECRETS: &[Secret] = &[
     Secret { marker: "LEAKeventProfileOrg22b2", what: "the organisation on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
     Secret { marker: "LEAKeventProfileAbout22b2", what: "the line about oneself on a profile visible to the event", hidden_from: &[Viewer::Visitor, Viewer::Outsider], seen_by: &[Viewer::Participant, Viewer::Organizer] },
     Secret { marker: "LEAKcontactPhone22c3", what: "a phone number a profile shares with contacts only", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Admin, Viewer::Outsider], seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKcontactMessage22d4", what: "the message of an open contact request", hidden_from: &[Viewer::Visitor, Viewer::Participant, Viewer::OtherSpokesperson, Viewer::OwnSpokesperson, Viewer::OtherOffice, Viewer::OwnOffice, Viewer::OtherPatron, Viewer::Member, Viewer::Admin, Viewer::Outsider], seen_by: &[Viewer::Organizer] },
+    Secret { marker: "LEAKgroupPlace22e5", what: "the place of a follow-up group's date proposal", hidden_from: ALL_BUT_PARTICIPANT, seen_by: &[Viewer::Participant] },
     Secret { marker: "LEAKregistrantOrg0e6c", what: "the organisation of a person registered through the public form", hidden_from: NOT_EVENT_STAFF, seen_by: &[Viewer::Organizer, Viewer::Admin] },
     Secret { marker: "LEAKminutesDraft6d0b", what: "a draft of a session's minutes", hidden_from: NOT_OFFICE, seen_by: &[Viewer::Admin] },
     Secret { marker: "LEAKminutesReleased6d0b", what: "minutes released to the members", hidden_from: NOT_MEMBERS, seen_by: &[Viewer::Admin, Viewer::Member] },
@@ -1000,6 +1002,35 @@ async fn plant_profiles(app: &TestApp) {
         .answer_contact_request(organizer, request, true)
         .await
         .expect("accepted");
+    // An open request to the organizer: its message is for the organizer alone.
+    app.store
+        .request_contact(
+            shown,
+            organizer,
+            event.id,
+            &format!("Hallo {}", marker("the message of an open contact request")),
+        )
+        .await
+        .expect("request");
+    // A follow-up group of the participant viewer and another, with a date proposal.
+    let group = app
+        .store
+        .start_group(hidden, "Leak-Runde", FollowTarget::Topic, topic, &[shown])
+        .await
+        .expect("group");
+    app.store
+        .propose_meeting(
+            hidden,
+            group,
+            jiff::Timestamp::now().as_microsecond() + 86_400_000_000,
+            60,
+            &format!(
+                "Raum {}",
+                marker("the place of a follow-up group's date proposal")
+            ),
+        )
+        .await
+        .expect("proposal");
 }
 
 /// Signs in each viewer (registering the signed-in ones for the convention, so that they
@@ -1401,6 +1432,7 @@ pub(crate) fn starts() -> Vec<String> {
         "anmeldungen/export.csv",
         "teilnehmende",
         "teilnehmende?online=1",
+        "teilnehmende/liste",
         "kontakte",
         "profil",
     ] {
@@ -1419,6 +1451,9 @@ pub(crate) fn starts() -> Vec<String> {
             "/meine-ergebnisse",
             "/konto/profil",
             "/konto/kontakte.vcf",
+            "/api/v1/events/strategiekonvent-2025/people",
+            "/api/v1/contacts",
+            "/api/v1/contact-requests",
         ]
         .map(str::to_owned),
     );

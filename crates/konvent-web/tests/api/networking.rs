@@ -613,3 +613,278 @@ async fn a_request_to_somebody_without_a_visible_profile_is_not_found() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn the_people_list_follows_presence_live_and_its_frames_carry_nobody() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, _) = person(&app, "bert", true).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    profile(
+        &anna,
+        &format!("{EVENT}/profil"),
+        "event",
+        "Amt Anna",
+        &[("show_location", "1")],
+    )
+    .await;
+    profile(&bert, &format!("{EVENT}/profil"), "nobody", "Amt Bert", &[]).await;
+
+    // The page names the region, where to fetch it, and that its socket watches it.
+    let (_, page) = people_page(&carl, "?online=1").await;
+    assert!(
+        page.contains("id=\"people-list\"")
+            && page.contains(
+                "data-fragment-url=\"/konvent/strategiekonvent-2025/teilnehmende/liste?online=1\""
+            )
+            && page.contains("data-watch=\"teilnehmende\""),
+        "{page}"
+    );
+    let mut watcher = connect(&app, &carl.cookie, "?liste=teilnehmende").await;
+    let (_, before) = carl
+        .get_text(&format!("{EVENT}/teilnehmende/liste?online=1"))
+        .await;
+    assert!(!before.contains("Amt Anna"), "Anna is not online yet");
+
+    // Anna comes online, in the plenary: the list is told to refresh, and its region
+    // (the page's own template) shows her there, with the way to her on the map.
+    let _anna_ws = connect(&app, &anna.cookie, "?room=plenum").await;
+    let frame = watcher.until(|f| f["t"] == "refresh").await;
+    assert_eq!(frame, json!({ "t": "refresh", "id": "people-list" }));
+    let (status, region) = carl
+        .get_text(&format!("{EVENT}/teilnehmende/liste?online=1"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(region.starts_with("<div id=\"people-list\""), "{region}");
+    assert!(
+        region.contains("Amt Anna") && region.contains("karte?zu=plenum"),
+        "{region}"
+    );
+    let (_, page) = people_page(&carl, "?online=1").await;
+    assert!(
+        page.contains(region.trim()),
+        "the page holds the same region"
+    );
+
+    // Bert, whose profile is visible to nobody, comes online: a frame, but neither it
+    // nor the region names him.
+    let _bert_ws = connect(&app, &bert.cookie, "").await;
+    let frame = watcher.until(|f| f["t"] == "refresh").await;
+    assert!(!frame.to_string().contains("bert"));
+    let (_, region) = carl.get_text(&format!("{EVENT}/teilnehmende/liste")).await;
+    assert!(!region.contains("Amt Bert") && !region.contains(">bert"));
+
+    // Not for somebody outside the event.
+    let (outsider, _) = person(&app, "draussen", false).await;
+    let (status, region) = outsider
+        .get_text(&format!("{EVENT}/teilnehmende/liste"))
+        .await;
+    assert_ne!(status, 200);
+    assert!(!region.contains("Amt Anna"));
+}
+
+#[tokio::test]
+async fn the_message_of_a_contact_request_goes_to_the_moderators_when_reported() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    profile(&bert, "/konto/profil", "event", "Land Hessen", &[]).await;
+    anna.post(
+        &format!("{EVENT}/kontakte/anfrage"),
+        &[
+            ("an", &bert_id.to_string()),
+            ("nachricht", "Kaufen Sie jetzt Bitcoin"),
+        ],
+    )
+    .await;
+    let request = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id
+        .to_string();
+    let (_, page) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(page.contains("name=\"item\" value=\"contact\""), "{page}");
+    let path = format!("{EVENT}/aktion");
+    let form = [
+        ("t", "report"),
+        ("item", "contact"),
+        ("target", request.as_str()),
+        ("reason", "Werbung"),
+        ("zurueck", "/konvent/strategiekonvent-2025/kontakte"),
+    ];
+    // Only the recipient may report it.
+    assert_ne!(carl.post(&path, &form).await.status(), 303);
+    assert_eq!(bert.post(&path, &form).await.status(), 303);
+    let admin = app.admin().await;
+    let (_, queue) = admin.get_text(&format!("{EVENT}/moderation")).await;
+    assert!(
+        queue.contains("Kaufen Sie jetzt Bitcoin") && queue.contains("Werbung"),
+        "{queue}"
+    );
+    // The moderators remove it: the message is gone and the request declined.
+    let r = admin
+        .post(
+            &format!("{EVENT}/aktion"),
+            &[
+                ("t", "remove"),
+                ("item", "contact"),
+                ("target", request.as_str()),
+                ("reason", ""),
+                ("zurueck", "/konvent/strategiekonvent-2025/moderation"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(!page.contains("Bitcoin"), "{page}");
+    assert!(
+        app.store
+            .contact_overview(bert_id)
+            .await
+            .expect("overview")
+            .incoming
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    let topic = app.store.topics().await.expect("topics")[0].clone();
+    for id in [anna_id, bert_id] {
+        app.store
+            .follow(id, FollowTarget::Topic, topic.id, true)
+            .await
+            .expect("marked");
+    }
+    for who in [&anna, &bert] {
+        profile(
+            who,
+            "/konto/profil",
+            "event",
+            "Amt",
+            &[("match_points", "1")],
+        )
+        .await;
+    }
+    let group = app
+        .store
+        .start_group(
+            anna_id,
+            "Cloud-Runde",
+            FollowTarget::Topic,
+            topic.id,
+            &[bert_id],
+        )
+        .await
+        .expect("group");
+    let day = (jiff::Zoned::now().date() + jiff::Span::new().days(3)).to_string();
+    let path = format!("/meine-ergebnisse/gruppen/{group}/termin");
+    let form = [
+        ("datum", day.as_str()),
+        ("uhrzeit", "14:30"),
+        ("dauer", "90"),
+        ("ort", "Raum Elbe"),
+    ];
+    // Not a member: not found. A date in the past: refused, nothing sent.
+    assert_eq!(carl.post(&path, &form).await.status(), 404);
+    let r = bert
+        .post(
+            &path,
+            &[("datum", "2020-01-01"), ("uhrzeit", "10:00"), ("ort", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(bert.post(&path, &form).await.status(), 303);
+    let mails: Vec<_> = app
+        .store
+        .mails(100)
+        .await
+        .expect("mails")
+        .into_iter()
+        .filter(|m| m.kind == "follow_up_meeting")
+        .collect();
+    let mut to: Vec<_> = mails.iter().map(|m| m.recipient.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["anna@test.example", "bert@test.example"]);
+    let (_, mine) = anna.get_text("/meine-ergebnisse").await;
+    let mine = text(&mine);
+    assert!(
+        mine.contains("Vorgeschlagener Termin")
+            && mine.contains("14:30")
+            && mine.contains("Raum Elbe"),
+        "{mine}"
+    );
+    let _ = group;
+}
+
+#[tokio::test]
+async fn the_api_lists_people_contacts_and_requests_as_visibility_allows() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    let (outsider, _) = person(&app, "draussen", false).await;
+    profile(
+        &bert,
+        "/konto/profil",
+        "event",
+        "Amt Bert",
+        &[("phone", "0611 4711")],
+    )
+    .await;
+    profile(&carl, "/konto/profil", "nobody", "Amt Carl", &[]).await;
+    let people = format!("/api/v1/events/{}/people", demo::KONVENT_SLUG);
+    let (status, body) = anna.get_text(&people).await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"bert") && !names.contains(&"carl"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Amt Carl") && !body.contains("0611 4711"),
+        "{body}"
+    );
+    let (status, body) = outsider.get_text(&people).await;
+    assert_ne!(status, 200);
+    assert!(!body.contains("Amt Bert"));
+    let (status, _) = app.visitor().get_text(&people).await;
+    assert_eq!(status, 401);
+
+    anna.post(
+        &format!("{EVENT}/kontakte/anfrage"),
+        &[("an", &bert_id.to_string()), ("nachricht", "Hallo Bert")],
+    )
+    .await;
+    let (_, requests) = bert.get_text("/api/v1/contact-requests").await;
+    let requests: serde_json::Value = serde_json::from_str(&requests).expect("json");
+    assert_eq!(requests["incoming"][0]["message"], "Hallo Bert");
+    assert_eq!(requests["incoming"][0]["person"]["name"], "anna");
+    let id = requests["incoming"][0]["id"].as_i64().expect("id");
+    bert.post(
+        &format!("{EVENT}/kontakte/{id}/antwort"),
+        &[("annehmen", "1")],
+    )
+    .await;
+    let (_, contacts) = anna.get_text("/api/v1/contacts").await;
+    let contacts: serde_json::Value = serde_json::from_str(&contacts).expect("json");
+    assert_eq!(contacts["data"][0]["name"], "bert");
+    assert_eq!(contacts["data"][0]["phone"], "0611 4711");
+    assert_eq!(contacts["data"][0]["email"], serde_json::Value::Null);
+    let (_, none) = carl.get_text("/api/v1/contacts").await;
+    assert!(!none.contains("0611 4711"));
+}

@@ -257,6 +257,7 @@ fn query(since: Option<i64>, room: Option<&str>) -> LiveQuery {
         since,
         room: room.map(str::to_owned),
         epoch: None,
+        liste: None,
     }
 }
 
