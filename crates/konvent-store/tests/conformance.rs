@@ -3980,7 +3980,9 @@ async fn networking_story(backend: &str, store: &Store) {
         "{backend}"
     );
     assert!(matches!(
-        store.propose_meeting(c, group, 1_900_000_000_000_000, 60, "").await,
+        store
+            .propose_meeting(c, group, 1_900_000_000_000_000, 60, "")
+            .await,
         Err(konvent_store::StoreError::NotFound)
     ));
 

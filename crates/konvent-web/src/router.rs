@@ -502,7 +502,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(document_limit),
         )
         .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
-
         .route(
             "/api/v1/events/{event}/people",
             get(networking::api::people),

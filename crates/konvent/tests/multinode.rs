@@ -639,5 +639,8 @@ async fn a_ballot_cast_through_one_node_reaches_the_vote_viewers_on_the_others()
         "a newer version: {frame}"
     );
     let html = frame["html"].as_str().unwrap_or_default();
-    assert!(html.contains("Mitglied Bayern"), "the new ballot is shown: {html}");
+    assert!(
+        html.contains("Mitglied Bayern"),
+        "the new ballot is shown: {html}"
+    );
 }
