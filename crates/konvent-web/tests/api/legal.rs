@@ -64,7 +64,6 @@ async fn the_default_statement_names_konvents_barriers_and_the_hessian_enforceme
         "Videoräume eines anderen Anbieters",
         "sechs Wochen",
         "Landesbeauftragte für barrierefreie IT",
-        "Formular der LBIT",
         "Regierungspräsidium Gießen",
         "noch nicht angegeben",
         "HVBIT",
