@@ -3535,8 +3535,10 @@ async fn decisions_story(backend: &str, store: &Store) {
         .expect("key");
     let future = (jiff::Zoned::now().date() + jiff::Span::new().days(40)).to_string();
     for (number, date) in [("46", "2025-03-20"), ("49", future.as_str())] {
-        let input = SessionInput::parse(number, date, "10:00", "16:00", "Berlin", "", "planned")
-            .expect("session");
+        let input = konvent_core::gremien::council::SessionInput::parse(
+            number, date, "10:00", "16:00", "Berlin", "", "planned",
+        )
+        .expect("session");
         store
             .create_session(&office(), &input, 21)
             .await
@@ -4535,9 +4537,33 @@ async fn search_finds_the_same_things_on_every_backend() {
         seen.push(format!("kind: {sessions:?}"));
         // A write after a search is found by the next search (the trigger marks the
         // kind, the search rebuilds it).
-        let session = store.sessions().await.expect("sessions")[0].number;
+        // On a session still to come (one that was held takes no new items).
+        let next = store
+            .sessions()
+            .await
+            .expect("sessions")
+            .iter()
+            .map(|s| s.number)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let future = (jiff::Zoned::now().date() + jiff::Span::new().days(40)).to_string();
+        let input = konvent_core::gremien::council::SessionInput::parse(
+            &next.to_string(),
+            &future,
+            "10:00",
+            "16:00",
+            "Berlin",
+            "",
+            "planned",
+        )
+        .expect("session");
         store
-            .add_agenda_item(&office(), session, "Quokkazählung in Behörden")
+            .create_session(&office(), &input, 21)
+            .await
+            .expect("session");
+        store
+            .add_agenda_item(&office(), next, "Quokkazählung in Behörden")
             .await
             .expect("item");
         let (found, total) = search_for(store, "Quokkazählungen", &public).await;

@@ -397,13 +397,13 @@ mod tests {
         assert_eq!(parsed, Settings::default());
         // Every key is written out, not left to the defaults.
         let table: toml::Table = EXAMPLE_TOML.parse().expect("valid TOML");
-        assert_eq!(table.len(), 36);
+        assert_eq!(table.len(), 37);
         let retention = table["retention"]
             .as_table()
             .expect("[retention] is a table");
         assert_eq!(retention.len(), 5);
         let legal = table["legal"].as_table().expect("[legal] is a table");
-        assert_eq!(legal.len(), 19);
+        assert_eq!(legal.len(), 20);
     }
 
     #[test]
