@@ -131,7 +131,7 @@ describe('a World Café with two rounds', () => {
     await chair.visit(`${EVENT}/pinnwand`);
     const pin = chair.page.locator('#pins > li', { hasText: parked });
     await pin.locator('summary').click();
-    await pin.getByLabel('Aufgreifen', { exact: true }).check();
+    await pin.getByLabel(/^Entscheidung/).selectOption('picked_up');
     await pin.getByLabel(/^Wo es aufgegriffen wird/).fill('Nachbesprechung der nächsten Sitzung');
     await chair.load(() => pin.getByRole('button', { name: 'Speichern' }).click());
     await p1.page.locator('#pins > li', { hasText: parked }).locator('.pin-status', { hasText: 'aufgegriffen' }).waitFor();

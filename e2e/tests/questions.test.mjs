@@ -176,7 +176,7 @@ describe('questions and pins, live', () => {
     // The organizer picks the first pin up (a plain form); both participants see it live.
     const item = pin(chair.page, parked);
     await item.locator('summary').click();
-    await item.getByLabel('Aufgreifen', { exact: true }).check();
+    await item.getByLabel(/^Entscheidung/).selectOption('picked_up');
     await item.getByLabel(/^Wo es aufgegriffen wird/).fill('Nachbesprechung der nächsten Sitzung');
     await chair.load(() => item.getByRole('button', { name: 'Speichern' }).click());
     for (const p of people) {

@@ -101,8 +101,13 @@ fn plain(markdown: &str) -> String {
 
 // ---- The sources, one per kind: what a kind's pages show, to whom ----
 
+/// id, year, number, title, body, state, session date, created.
+type ResolutionRow = (i64, i64, i64, String, String, String, Option<String>, i64);
+/// id, title, body, answer, status, created, conference abbreviation.
+type ConcernRow = (i64, String, String, Option<String>, String, i64, String);
+
 async fn resolutions(tx: &mut Tx) -> Result<Vec<Doc>> {
-    let rows: Vec<(i64, i64, i64, String, String, String, Option<String>, i64)> = sqlx::query_as(
+    let rows: Vec<ResolutionRow> = sqlx::query_as(
         "SELECT r.id, r.year, r.number, r.title, r.body, r.state, s.date, r.created_at \
              FROM resolutions r LEFT JOIN council_sessions s ON s.id = r.session_id \
              WHERE r.deleted_at IS NULL ORDER BY r.id",
@@ -198,7 +203,7 @@ async fn agenda_items(tx: &mut Tx) -> Result<Vec<Doc>> {
 }
 
 async fn concerns(tx: &mut Tx) -> Result<Vec<Doc>> {
-    let rows: Vec<(i64, String, String, Option<String>, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<ConcernRow> = sqlx::query_as(
         "SELECT k.id, k.title, k.body, k.answer, k.status, k.created_at, c.abbreviation \
          FROM concerns k JOIN conferences c ON c.id = k.conference_id ORDER BY k.id",
     )

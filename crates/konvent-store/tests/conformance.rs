@@ -3525,7 +3525,7 @@ async fn council_stop_requests_and_attendance_alike_on_every_backend() {
 /// A written procedure stopped on a member's request and taken to a session; a session
 /// vote in which only the present count.
 async fn decisions_story(backend: &str, store: &Store) {
-    use konvent_core::gremien::council::{ResolutionInput, SessionInput};
+    use konvent_core::gremien::council::ResolutionInput;
     use konvent_core::gremien::majority::{Ballot, KeyTable, Seat};
     use konvent_store::Presence;
 
