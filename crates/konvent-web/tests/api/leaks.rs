@@ -1277,6 +1277,20 @@ fn objects(value: &Value, out: &mut Vec<serde_json::Map<String, Value>>) {
 
 /// Everything `/api/v1/openapi.json` lists with GET: the paths without parameters, and
 /// the paths with parameters filled from the objects the lists returned.
+/// Every secret's marker searched through `/api/v1/search`: the text of the hits only.
+async fn search(user: &User) -> Corpus {
+    let mut corpus = Vec::new();
+    for secret in SECRETS {
+        let url = format!("/api/v1/search?q={}", secret.marker);
+        let (status, body) = user.get_text(&url).await;
+        assert_eq!(status, 200, "GET {url}: {body}");
+        let value: Value = serde_json::from_str(&body).expect("search JSON");
+        let hits = value["data"].as_array().expect("data").clone();
+        corpus.push((url, Value::Array(hits).to_string()));
+    }
+    corpus
+}
+
 pub(crate) async fn api(user: &User) -> Corpus {
     let spec: Value = user
         .get("/api/v1/openapi.json")
@@ -1482,7 +1496,9 @@ async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
 
     // What each viewer can read, from every source.
     let mut corpora: HashMap<Viewer, Corpus> = HashMap::new();
+    let mut searched: HashMap<Viewer, Corpus> = HashMap::new();
     for (viewer, _, user) in viewers(&app).await {
+        searched.insert(viewer, search(&user).await);
         let mut corpus = crawl(&user, &starts()).await;
         assert!(
             corpus.iter().any(|(p, _)| p == "/calendar.ics")
@@ -1543,6 +1559,24 @@ async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
             }
         }
     }
+    // The search finds no secret for those who may not see it (its hits, not the query
+    // it repeats back), and finds one for the council (a draft resolution's title).
+    for secret in SECRETS {
+        for viewer in secret.hidden_from {
+            for (place, text) in &searched[viewer] {
+                if place.ends_with(secret.marker) && text.contains(secret.marker) {
+                    leaks.push(format!("{viewer:?} finds {} by {place}", secret.what));
+                }
+            }
+        }
+    }
+    assert!(
+        searched[&Viewer::Admin]
+            .iter()
+            .any(|(place, text)| place.ends_with("LEAKdraftResTitle7f3a")
+                && text.contains("LEAKdraftResTitle7f3a")),
+        "the search finds a draft resolution's title for an admin"
+    );
     // Positive controls: the search reaches every marker (that anybody may see).
     for secret in SECRETS.iter().filter(|s| !s.seen_by.is_empty()) {
         let found_by: Vec<_> = secret
