@@ -470,7 +470,7 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) {sql}");
         let page_sql = format!(
             "SELECT kind, title, body, day, state, conferences, link {sql} \
-             ORDER BY COALESCE(day, '') DESC, kind, title, link LIMIT {limit} OFFSET {offset}"
+             ORDER BY COALESCE(day, '') DESC, kind, title, link, id LIMIT {limit} OFFSET {offset}"
         );
         macro_rules! bind_all {
             ($query:expr) => {{
