@@ -54,7 +54,7 @@ async fn audiences(state: &AppState, ctx: &Ctx) -> AppResult<Vec<String>> {
 }
 
 /// The form's fields, named in German on the page; the API takes the English names.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct Params {
     #[serde(default, alias = "q")]
     q: String,
@@ -102,21 +102,16 @@ fn parse(t: &Tr, p: &Params) -> Result<Asked, String> {
                 .ok_or_else(|| t.get("search-bad-year"))?,
         ),
     };
-    let conference = match opt(&p.fachmk) {
-        None => None,
-        Some(c) => Some(
-            Abbreviation::parse(&c)
-                .map_err(|_| t.get("search-bad-conference"))?
-                .to_string(),
-        ),
-    };
-    let state = opt(&p.stand);
-    if state
-        .as_deref()
-        .is_some_and(|s| s.len() > 20 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-    {
+    // Conference and state are filters by value: one that names nothing finds nothing;
+    // only their length is limited (counted as sent).
+    if p.fachmk.chars().count() > 24 {
+        return Err(t.get("search-bad-conference"));
+    }
+    let conference = opt(&p.fachmk);
+    if p.stand.chars().count() > 20 {
         return Err(t.get("search-bad-state"));
     }
+    let state = opt(&p.stand);
     let number = |s: &str, default: u32, max: u32| -> Result<u32, String> {
         match opt(s) {
             None => Ok(default),
@@ -271,7 +266,30 @@ pub async fn api(
     Query(p): Query<Params>,
 ) -> AppResult<Json<Value>> {
     let t = ctx.tr();
-    let asked = parse(&t, &p).map_err(AppError::BadRequest)?;
+    let asked = match parse(&t, &p) {
+        Ok(asked) => asked,
+        // A query of only signs or stop words finds nothing (an empty one is refused);
+        // the page says "Bitte mindestens ein Wort eingeben" beside the field instead.
+        Err(_)
+            if !p.q.trim().is_empty()
+                && matches!(Terms::default().query(&p.q), Err(QueryError::Empty)) =>
+        {
+            // The filters are checked all the same.
+            let probe = Params {
+                q: "konvent".to_owned(),
+                ..p.clone()
+            };
+            parse(&t, &probe).map_err(AppError::BadRequest)?;
+            return Ok(Json(json!({
+                "data": [],
+                "terms": [],
+                "total": 0,
+                "page": 1,
+                "per_page": PAGE_SIZE_DEFAULT,
+            })));
+        }
+        Err(message) => return Err(AppError::BadRequest(message)),
+    };
     let terms = asked.query.terms.clone();
     let (page, per_page) = (asked.page, asked.per_page);
     let (hits, total) = run(&state, &ctx, asked).await?;
