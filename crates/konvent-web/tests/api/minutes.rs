@@ -2,6 +2,7 @@
 //! change them (public, participant, member, office), versions after finalisation, the
 //! session's JSON, and the PDF as tagged PDF (PDF/UA-1).
 
+use crate::strategy::{check_tagged_pdf, python_with_pikepdf};
 use konvent_core::authz::Role;
 use serde_json::Value;
 
@@ -173,28 +174,6 @@ async fn the_released_minutes_reach_members_and_the_office_and_drafts_only_the_o
     assert_eq!(r.status().as_u16(), 403);
 }
 
-/// The Python that has pikepdf for `scripts/pdf_check.py`, or None after a visible
-/// skip line (a failure in CI); as in `strategy.rs`.
-fn python_with_pikepdf(test: &str) -> Option<String> {
-    let python = std::env::var("KONVENT_TEST_PDF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let found = std::process::Command::new(&python)
-        .args(["-c", "import pikepdf"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        return Some(python);
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    assert!(
-        !in_ci,
-        "{test}: {python} has no pikepdf, and CI must check the PDFs"
-    );
-    eprintln!("skipped: {test}: {python} has no pikepdf (set KONVENT_TEST_PDF_PYTHON)");
-    None
-}
-
 /// The minutes' PDF is tagged PDF (PDF/UA-1): language, title, headings, lists and the
 /// attendance table, checked by scripts/pdf_check.py with pikepdf.
 #[tokio::test]
@@ -221,32 +200,10 @@ async fn the_minutes_pdf_is_tagged_for_screen_readers() {
     );
     let pdf = r.bytes().await.expect("pdf");
     assert!(pdf.starts_with(b"%PDF-"));
-    let dir = std::env::temp_dir().join(format!("konvent-minutes-pdf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("niederschrift.pdf");
-    std::fs::write(&file, &pdf).expect("written");
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pdf_check.py");
-    let out = std::process::Command::new(&python)
-        .arg(script)
-        .args([
-            "--title",
-            "Niederschrift der 48. Sitzung des IT-Planungsrats",
-        ])
-        .args(["--lang", "de-DE"])
-        .args([
-            "--tags",
-            "Document,H1,H2,H3,P,L,LI,Lbl,LBody,Table,TR,TH,TD",
-        ])
-        .arg(&file)
-        .output()
-        .expect("pdf_check.py runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "pdf_check.py:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    check_tagged_pdf(
+        &python,
+        &pdf,
+        "niederschrift.pdf",
+        "Niederschrift der 48. Sitzung des IT-Planungsrats",
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok ("));
 }

@@ -509,7 +509,7 @@ async fn the_patron_consolidates_impulses_into_the_next_draft() {
 /// The Python that has pikepdf for `scripts/pdf_check.py` (`KONVENT_TEST_PDF_PYTHON`,
 /// which scripts/test installs into target/pdf-check-venv), or None after a visible skip
 /// line (a failure in CI).
-fn python_with_pikepdf(test: &str) -> Option<String> {
+pub(crate) fn python_with_pikepdf(test: &str) -> Option<String> {
     let python = std::env::var("KONVENT_TEST_PDF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let found = std::process::Command::new(&python)
         .args(["-c", "import pikepdf"])
@@ -557,15 +557,26 @@ async fn the_results_pdf_is_tagged_for_screen_readers() {
     let r = organizer.get(&format!("{EVENT}/ergebnisse.pdf")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let pdf = r.bytes().await.expect("pdf");
-    let dir = std::env::temp_dir().join(format!("konvent-pdf-check-{}", std::process::id()));
+    check_tagged_pdf(
+        &python,
+        &pdf,
+        "ergebnisse.pdf",
+        "Arbeitsergebnisse – Strategiekonvent 2025",
+    );
+}
+
+/// Runs `scripts/pdf_check.py` (pikepdf) on a generated PDF: its title, language
+/// and the tags of headings, lists and tables (PDF/UA-1).
+pub(crate) fn check_tagged_pdf(python: &str, pdf: &[u8], name: &str, title: &str) {
+    let dir = std::env::temp_dir().join(format!("konvent-pdf-check-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("ergebnisse.pdf");
-    std::fs::write(&file, &pdf).expect("written");
+    let file = dir.join(name);
+    std::fs::write(&file, pdf).expect("written");
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pdf_check.py");
-    let out = std::process::Command::new(&python)
+    let out = std::process::Command::new(python)
         .arg(script)
-        .args(["--title", "Arbeitsergebnisse – Strategiekonvent 2025"])
+        .args(["--title", title])
         .args(["--lang", "de-DE"])
         .args([
             "--tags",
