@@ -461,7 +461,7 @@ impl Store {
             sql.push_str(&format!(" AND year = {}", next()));
         }
         if q.conference.is_some() {
-            sql.push_str(&format!(" AND conferences LIKE {}", next()));
+            sql.push_str(&format!(" AND conferences LIKE {} ESCAPE '\\'", next()));
         }
         if q.state.is_some() {
             sql.push_str(&format!(" AND state = {}", next()));
@@ -485,7 +485,12 @@ impl Store {
                     query = query.bind(year);
                 }
                 if let Some(c) = &q.conference {
-                    query = query.bind(format!("% {c} %"));
+                    // The value is matched as written: `%`, `_` and `\` are no wildcards.
+                    let literal = c
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    query = query.bind(format!("% {literal} %"));
                 }
                 if let Some(state) = &q.state {
                     query = query.bind(state.clone());

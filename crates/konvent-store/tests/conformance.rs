@@ -4497,6 +4497,7 @@ async fn search_finds_the_same_things_on_every_backend() {
         let everything = all_audiences(store).await;
         let public = vec!["public".to_owned()];
         let mut seen = Vec::new();
+        let mut with_conference = None;
         for q in [
             "Beschlüsse",
             "Sitzung",
@@ -4516,6 +4517,9 @@ async fn search_finds_the_same_things_on_every_backend() {
                 "{}: the public sees a subset",
                 t.name
             );
+            if let Some(c) = all.iter().find_map(|h| h.conferences.first()) {
+                with_conference.get_or_insert((q, c.clone()));
+            }
             seen.push(format!("{q}: {total} {all:?} | {open:?}"));
         }
         // Filters narrow.
@@ -4535,6 +4539,42 @@ async fn search_finds_the_same_things_on_every_backend() {
         assert!(!sessions.is_empty(), "{}: sessions found", t.name);
         assert!(sessions.iter().all(|h| h.kind == "session"));
         seen.push(format!("kind: {sessions:?}"));
+        // A conference is a value, not a pattern: `%` and `_` match only themselves.
+        let mut by_conference = Vec::new();
+        let (text, abbreviation) = with_conference.expect("a hit of a conference");
+        let wildcards = [
+            abbreviation.clone(),
+            format!("{}%", &abbreviation[..1]),
+            format!("{}_{}", &abbreviation[..1], &abbreviation[2..]),
+            "%".to_owned(),
+        ];
+        for conference in wildcards {
+            let (hits, total) = store
+                .search(&konvent_store::SearchQuery {
+                    terms: konvent_core::search::Terms::default()
+                        .query(text)
+                        .expect("valid"),
+                    audiences: everything.clone(),
+                    conference: Some(conference.clone()),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await
+                .expect("search");
+            assert!(
+                hits.iter().all(|h| h.conferences.contains(&abbreviation)),
+                "{}: {conference}",
+                t.name
+            );
+            by_conference.push(total);
+        }
+        assert!(
+            by_conference[0] > 0,
+            "{}: {abbreviation} has concerns",
+            t.name
+        );
+        assert_eq!(by_conference[1..], [0, 0, 0], "{}: no wildcards", t.name);
+        seen.push(format!("conference: {by_conference:?}"));
         // A write after a search is found by the next search (the trigger marks the
         // kind, the search rebuilds it).
         // On a session still to come (one that was held takes no new items).

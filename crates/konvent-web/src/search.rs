@@ -54,22 +54,32 @@ async fn audiences(state: &AppState, ctx: &Ctx) -> AppResult<Vec<String>> {
 }
 
 /// The form's fields, named in German on the page; the API takes the English names.
+/// The form sends its empty fields as empty values, which mean "no filter" there; the
+/// API refuses an empty kind, year, page or per_page, as its schema says.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Params {
     #[serde(default, alias = "q")]
     q: String,
-    #[serde(default, alias = "kind")]
-    art: String,
-    #[serde(default, alias = "year")]
-    jahr: String,
+    #[serde(alias = "kind")]
+    art: Option<String>,
+    #[serde(alias = "year")]
+    jahr: Option<String>,
     #[serde(default, alias = "conference")]
     fachmk: String,
     #[serde(default, alias = "state")]
     stand: String,
-    #[serde(default, alias = "page")]
-    seite: String,
-    #[serde(default)]
-    per_page: String,
+    #[serde(alias = "page")]
+    seite: Option<String>,
+    per_page: Option<String>,
+}
+
+impl Params {
+    /// The typed parameters sent, but empty.
+    fn empty_typed(&self) -> bool {
+        [&self.art, &self.jahr, &self.seite, &self.per_page]
+            .into_iter()
+            .any(|v| v.as_deref().is_some_and(|v| v.trim().is_empty()))
+    }
 }
 
 /// A validated search: the store's query and the page asked for.
@@ -89,11 +99,12 @@ fn parse(t: &Tr, p: &Params) -> Result<Asked, String> {
         let s = s.trim();
         (!s.is_empty()).then(|| s.to_owned())
     };
-    let kind = opt(&p.art);
+    let given = |s: &Option<String>| s.as_deref().and_then(opt);
+    let kind = given(&p.art);
     if kind.as_deref().is_some_and(|k| !SEARCH_KINDS.contains(&k)) {
         return Err(t.get("search-bad-kind"));
     }
-    let year = match opt(&p.jahr) {
+    let year = match given(&p.jahr) {
         None => None,
         Some(y) => Some(
             y.parse::<i64>()
@@ -112,8 +123,8 @@ fn parse(t: &Tr, p: &Params) -> Result<Asked, String> {
         return Err(t.get("search-bad-state"));
     }
     let state = opt(&p.stand);
-    let number = |s: &str, default: u32, max: u32| -> Result<u32, String> {
-        match opt(s) {
+    let number = |s: &Option<String>, default: u32, max: u32| -> Result<u32, String> {
+        match given(s) {
             None => Ok(default),
             Some(v) => v
                 .parse::<u32>()
@@ -180,8 +191,8 @@ fn page_link(p: &Params, page: u32) -> String {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
     url.append_pair("q", &p.q);
     for (k, v) in [
-        ("art", &p.art),
-        ("jahr", &p.jahr),
+        ("art", p.art.as_deref().unwrap_or_default()),
+        ("jahr", p.jahr.as_deref().unwrap_or_default()),
         ("fachmk", &p.fachmk),
         ("stand", &p.stand),
     ] {
@@ -202,8 +213,8 @@ pub async fn page(
     let mut view = SearchPage {
         c: Chrome::new(&ctx, "suche", t.get("search-title")),
         q: p.q.clone(),
-        art: p.art.clone(),
-        jahr: p.jahr.clone(),
+        art: p.art.clone().unwrap_or_default(),
+        jahr: p.jahr.clone().unwrap_or_default(),
         fachmk: p.fachmk.clone(),
         stand: p.stand.clone(),
         kinds: SEARCH_KINDS
@@ -266,6 +277,9 @@ pub async fn api(
     Query(p): Query<Params>,
 ) -> AppResult<Json<Value>> {
     let t = ctx.tr();
+    if p.empty_typed() {
+        return Err(AppError::BadRequest(t.get("search-empty-parameter")));
+    }
     let asked = match parse(&t, &p) {
         Ok(asked) => asked,
         // A query of only signs or stop words finds nothing (an empty one is refused);

@@ -1629,6 +1629,7 @@ search-query-too-long = Die Suche darf höchstens { $max } Zeichen lang sein.
 search-query-too-many-terms = Bitte höchstens acht Wörter eingeben.
 search-bad-kind = Diese Art gibt es nicht.
 search-bad-year = Bitte ein Jahr mit vier Ziffern angeben.
+search-empty-parameter = Die Parameter kind, year, page und per_page dürfen nicht leer sein; ein Filter, der nicht gelten soll, wird weggelassen.
 search-bad-conference = Bitte das Kürzel einer Fachministerkonferenz angeben.
 search-bad-state = Diesen Stand gibt es nicht.
 search-bad-number = Bitte eine Zahl von 1 bis { $max } angeben.

@@ -1629,6 +1629,7 @@ search-query-too-long = A search may be at most { $max } characters long.
 search-query-too-many-terms = Please enter at most eight words.
 search-bad-kind = There is no such kind.
 search-bad-year = Please give a year with four digits.
+search-empty-parameter = The parameters kind, year, page and per_page must not be empty; leave out a filter that should not apply.
 search-bad-conference = Please give the abbreviation of a specialist minister conference.
 search-bad-state = There is no such state.
 search-bad-number = Please give a number from 1 to { $max }.

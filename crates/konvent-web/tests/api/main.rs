@@ -32,6 +32,7 @@ mod pseudonyms;
 mod questions_pins;
 mod registration;
 mod reminders;
+mod search;
 mod shell;
 mod strategy;
 mod votes;
