@@ -9,7 +9,7 @@
 //! whole kind is cheap at the council's scale (hundreds of rows; impulses thousands) and
 //! cannot drift; searches are rare next to writes, so writers pay one row update only.
 //!
-//! **Adding a kind** (e.g. minutes, documents): write one `async fn <kind>(tx) ->
+//! **Adding a kind**: write one `async fn <kind>(tx) ->
 //! Result<Vec<Doc>>` below, add its name to [`KINDS`] and its arm to `source`, and in a
 //! new migration add `search_touch` triggers on the tables it reads (both backends).
 
@@ -17,15 +17,18 @@ use jiff::civil::Date;
 use konvent_core::search::Terms;
 use sqlx::{Any, Transaction};
 
-use crate::{Backend, Result, Store, timestamp};
+use crate::minutes::MinutesContent;
+use crate::{Backend, Result, Store, StoreError, timestamp};
 
 type Tx = Transaction<'static, Any>;
 
 /// Every kind the index holds, in the order a search's filter lists them.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 8] = [
     "resolution",
     "session",
     "agenda_item",
+    "minutes",
+    "document",
     "concern",
     "target_picture",
     "impulse",
@@ -37,8 +40,9 @@ struct Doc {
     title: String,
     /// The text searched besides the title, and shown as the snippet.
     body: String,
-    /// Who may find it: `public`, `signed_in`, `confidential`, `conference:ABBR`,
-    /// `topic:ID` or `event:ID` (see the web layer's `search::audiences`).
+    /// Who may find it: `public`, `signed_in`, `confidential`, `council_office`,
+    /// `conference:ABBR`, `topic:ID` or `event:ID` (see the web layer's
+    /// `search::audiences`).
     audience: String,
     day: Option<Date>,
     /// The year filtered on (a resolution's own year, else the day's).
@@ -202,6 +206,152 @@ async fn agenda_items(tx: &mut Tx) -> Result<Vec<Doc>> {
         .collect())
 }
 
+/// session number, session date, version, state, content.
+type MinutesRow = (i64, String, i64, String, String);
+
+/// The words of one version of the minutes: the agenda with the office's notes, the
+/// resolutions as recorded, the remarks. Names are not in the content (they are read
+/// from the accounts when shown), so they are not searched either.
+fn minutes_text(content: &MinutesContent) -> String {
+    let resolution = |r: &crate::MinutesResolution| {
+        format!("{} {} {}", r.reference, r.title, plain(&r.body))
+    };
+    let mut parts = Vec::new();
+    for item in &content.items {
+        parts.push(item.title.clone());
+        parts.push(item.notes.clone());
+        parts.extend(item.resolutions.iter().map(resolution));
+    }
+    parts.extend(content.resolutions.iter().map(resolution));
+    parts.push(content.remarks.clone());
+    parts
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The minutes of each session, as the minutes page (web `council::minutes::readable`)
+/// shows them: the members (`ReadConfidential`) read the newest released version, the
+/// office (`EditCouncil`) every version. So a session has up to two rows: its newest
+/// released version for `confidential`, and its newest version, when that is a draft
+/// or final, for `council_office` alone; a draft's words never reach a member.
+async fn minutes(tx: &mut Tx) -> Result<Vec<Doc>> {
+    let rows: Vec<MinutesRow> = sqlx::query_as(
+        "SELECT s.number, s.date, m.version, m.state, m.content FROM council_minutes m \
+         JOIN council_sessions s ON s.id = m.session_id \
+         WHERE s.deleted_at IS NULL ORDER BY s.number, m.version",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let doc = |(number, date, version, state, content): &MinutesRow,
+               audience: &str|
+     -> Result<Doc> {
+        let content: MinutesContent = serde_json::from_str(content)
+            .map_err(|e| StoreError::Corrupt(format!("minutes content: {e}")))?;
+        let day = parse_day(date);
+        Ok(Doc {
+            title: format!("Niederschrift der {number}. Sitzung des IT-Planungsrats, Fassung {version}"),
+            body: minutes_text(&content),
+            audience: audience.to_owned(),
+            year: day.map(|d| i64::from(d.year())),
+            day,
+            state: state.clone(),
+            conferences: Vec::new(),
+            link: format!("/gremien/sitzungen/{number}/niederschrift/fassungen/{version}"),
+        })
+    };
+    let mut docs = Vec::new();
+    for session in rows.chunk_by(|a, b| a.0 == b.0) {
+        if let Some(released) = session.iter().rev().find(|m| m.3 == "released") {
+            docs.push(doc(released, "confidential")?);
+        }
+        if let Some(latest) = session.last().filter(|m| m.3 != "released") {
+            docs.push(doc(latest, "council_office")?);
+        }
+    }
+    Ok(docs)
+}
+
+/// document id, owner kind, owner id, title, the newest version's file name and time.
+type DocumentRow = (i64, String, i64, String, String, i64);
+
+/// The documents' titles and file names (of the newest version; never their content),
+/// each found by whoever may read its owner, by the rule of web `documents::access`:
+/// agenda items and workshops are public; a resolution's documents as the resolution
+/// (`confidential` until published); a target-picture version's as that version
+/// (`topic:ID` unless published). A document whose owner is gone is not found.
+async fn documents(tx: &mut Tx) -> Result<Vec<Doc>> {
+    use std::collections::HashMap;
+    let rows: Vec<DocumentRow> = sqlx::query_as(
+        "SELECT d.id, d.owner_kind, d.owner_id, d.title, v.file_name, v.created_at \
+         FROM documents d JOIN document_versions v ON v.document_id = d.id \
+         WHERE v.version = (SELECT MAX(w.version) FROM document_versions w \
+                            WHERE w.document_id = d.id) \
+         ORDER BY d.id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    // Each owner's audience, keyed by (owner kind, owner id).
+    let mut audience: HashMap<(&str, i64), String> = HashMap::new();
+    let items: Vec<(i64,)> = sqlx::query_as(
+        "SELECT a.id FROM agenda_items a JOIN council_sessions s ON s.id = a.session_id \
+         WHERE a.deleted_at IS NULL AND s.deleted_at IS NULL",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id,) in items {
+        audience.insert(("agenda-item", id), "public".into());
+    }
+    let resolutions: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, state FROM resolutions WHERE deleted_at IS NULL")
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id, state) in resolutions {
+        let who = if state == "published" {
+            "public".to_owned()
+        } else {
+            "confidential".to_owned()
+        };
+        audience.insert(("resolution", id), who);
+    }
+    let pictures: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT p.id, p.topic_id, p.visibility FROM target_pictures p")
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id, topic, visibility) in pictures {
+        let who = if visibility == "published" {
+            "public".to_owned()
+        } else {
+            format!("topic:{topic}")
+        };
+        audience.insert(("target-picture", id), who);
+    }
+    let workshops: Vec<(i64,)> = sqlx::query_as("SELECT id FROM workshops")
+        .fetch_all(&mut **tx)
+        .await?;
+    for (id,) in workshops {
+        audience.insert(("workshop", id), "public".into());
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, owner, title, file_name, at)| {
+            let audience = audience.get(&(kind.as_str(), owner))?.clone();
+            let day = day_of(at);
+            Some(Doc {
+                title,
+                body: file_name,
+                audience,
+                year: Some(i64::from(day.year())),
+                day: Some(day),
+                state: String::new(),
+                conferences: Vec::new(),
+                link: format!("/dokumente/{id}"),
+            })
+        })
+        .collect())
+}
+
 async fn concerns(tx: &mut Tx) -> Result<Vec<Doc>> {
     let rows: Vec<ConcernRow> = sqlx::query_as(
         "SELECT k.id, k.title, k.body, k.answer, k.status, k.created_at, c.abbreviation \
@@ -293,6 +443,8 @@ async fn source(tx: &mut Tx, kind: &str) -> Result<Vec<Doc>> {
         "resolution" => resolutions(tx).await,
         "session" => sessions(tx).await,
         "agenda_item" => agenda_items(tx).await,
+        "minutes" => minutes(tx).await,
+        "document" => documents(tx).await,
         "concern" => concerns(tx).await,
         "target_picture" => target_pictures(tx).await,
         "impulse" => impulses(tx).await,

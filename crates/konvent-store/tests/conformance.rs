@@ -4454,7 +4454,7 @@ async fn documents_story(backend: &str, store: &Store) {
 
 /// Every audience the demo can have, so the comparison covers confidential rows too.
 async fn all_audiences(store: &Store) -> Vec<String> {
-    let mut audiences: Vec<String> = ["public", "signed_in", "confidential"]
+    let mut audiences: Vec<String> = ["public", "signed_in", "confidential", "council_office"]
         .map(String::from)
         .to_vec();
     for c in store.conferences().await.expect("conferences") {
@@ -4508,6 +4508,10 @@ async fn search_finds_the_same_things_on_every_backend() {
             "Impuls",
             "Anliegen",
             "Digitalisierung",
+            "Niederschrift",
+            "eröffnet",
+            "Übersicht Berichte",
+            "Reporting",
         ] {
             let (all, total) = search_for(store, q, &everything).await;
             let (open, _) = search_for(store, q, &public).await;
@@ -4539,6 +4543,78 @@ async fn search_finds_the_same_things_on_every_backend() {
         assert!(!sessions.is_empty(), "{}: sessions found", t.name);
         assert!(sessions.iter().all(|h| h.kind == "session"));
         seen.push(format!("kind: {sessions:?}"));
+        // The minutes of the 46th session (released) are the members' and the office's;
+        // the documents of agenda items are public, found by title and by file name.
+        let minutes = |audiences: Vec<String>| konvent_store::SearchQuery {
+            terms: konvent_core::search::Terms::default()
+                .query("eröffnet geschlossen")
+                .expect("valid"),
+            audiences,
+            kind: Some("minutes".into()),
+            limit: 50,
+            ..Default::default()
+        };
+        let (released, _) = store
+            .search(&minutes(everything.clone()))
+            .await
+            .expect("search");
+        assert_eq!(released.len(), 1, "{}: {released:?}", t.name);
+        assert_eq!(released[0].state, "released");
+        assert!(
+            released[0]
+                .link
+                .starts_with("/gremien/sitzungen/46/niederschrift/fassungen/"),
+            "{}: {released:?}",
+            t.name
+        );
+        let (members, _) = store
+            .search(&minutes(vec!["confidential".into()]))
+            .await
+            .expect("search");
+        assert_eq!(members, released, "{}: the members read it", t.name);
+        let (open, _) = store.search(&minutes(public.clone())).await.expect("search");
+        assert!(open.is_empty(), "{}: the public does not", t.name);
+        seen.push(format!("minutes: {released:?}"));
+        for q in ["Übersicht Berichte", "Reporting-FachMK-47.pdf"] {
+            let (docs, _) = store
+                .search(&konvent_store::SearchQuery {
+                    terms: konvent_core::search::Terms::default()
+                        .query(q)
+                        .expect("valid"),
+                    audiences: public.clone(),
+                    kind: Some("document".into()),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await
+                .expect("search");
+            assert_eq!(docs.len(), 1, "{}: {q}: {docs:?}", t.name);
+            assert!(docs[0].link.starts_with("/dokumente/"), "{docs:?}");
+            seen.push(format!("document: {docs:?}"));
+        }
+        // A new draft of the minutes: the office finds its words, the members do not.
+        store
+            .edit_minutes(
+                &office(),
+                46,
+                "Die Sitzung wurde eröffnet; die Wombatzählung ist vertagt.",
+                &[],
+            )
+            .await
+            .expect("draft");
+        let (draft, _) = search_for(store, "Wombatzählung", &everything).await;
+        assert_eq!(draft.len(), 1, "{}: {draft:?}", t.name);
+        assert_eq!(draft[0].state, "draft");
+        let members = vec!["public".into(), "signed_in".into(), "confidential".into()];
+        assert_eq!(search_for(store, "Wombatzählung", &members).await.1, 0);
+        let (office_sees, _) = search_for(store, "eröffnet", &everything).await;
+        assert!(
+            office_sees.iter().any(|h| h.state == "draft")
+                && office_sees.iter().any(|h| h.state == "released"),
+            "{}: the office finds the draft and the released version: {office_sees:?}",
+            t.name
+        );
+        seen.push(format!("draft: {draft:?}"));
         // A conference is a value, not a pattern: `%` and `_` match only themselves.
         let mut by_conference = Vec::new();
         let (text, abbreviation) = with_conference.expect("a hit of a conference");

@@ -32,6 +32,11 @@ async fn audiences(state: &AppState, ctx: &Ctx) -> AppResult<Vec<String>> {
     if ctx.may(Action::ReadConfidential) {
         out.push("confidential".into());
     }
+    // The minutes' drafts and final versions: the office, by the minutes page's rule
+    // (`council::minutes::readable`).
+    if ctx.may(Action::EditCouncil) {
+        out.push("council_office".into());
+    }
     for c in state.store.conferences().await? {
         if Abbreviation::parse(&c.abbreviation).is_ok_and(|a| ctx.may(Action::WorkFor(&a))) {
             out.push(format!("conference:{}", c.abbreviation));
