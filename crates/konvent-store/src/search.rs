@@ -213,9 +213,8 @@ type MinutesRow = (i64, String, i64, String, String);
 /// resolutions as recorded, the remarks. Names are not in the content (they are read
 /// from the accounts when shown), so they are not searched either.
 fn minutes_text(content: &MinutesContent) -> String {
-    let resolution = |r: &crate::MinutesResolution| {
-        format!("{} {} {}", r.reference, r.title, plain(&r.body))
-    };
+    let resolution =
+        |r: &crate::MinutesResolution| format!("{} {} {}", r.reference, r.title, plain(&r.body));
     let mut parts = Vec::new();
     for item in &content.items {
         parts.push(item.title.clone());
@@ -244,23 +243,24 @@ async fn minutes(tx: &mut Tx) -> Result<Vec<Doc>> {
     )
     .fetch_all(&mut **tx)
     .await?;
-    let doc = |(number, date, version, state, content): &MinutesRow,
-               audience: &str|
-     -> Result<Doc> {
-        let content: MinutesContent = serde_json::from_str(content)
-            .map_err(|e| StoreError::Corrupt(format!("minutes content: {e}")))?;
-        let day = parse_day(date);
-        Ok(Doc {
-            title: format!("Niederschrift der {number}. Sitzung des IT-Planungsrats, Fassung {version}"),
-            body: minutes_text(&content),
-            audience: audience.to_owned(),
-            year: day.map(|d| i64::from(d.year())),
-            day,
-            state: state.clone(),
-            conferences: Vec::new(),
-            link: format!("/gremien/sitzungen/{number}/niederschrift/fassungen/{version}"),
-        })
-    };
+    let doc =
+        |(number, date, version, state, content): &MinutesRow, audience: &str| -> Result<Doc> {
+            let content: MinutesContent = serde_json::from_str(content)
+                .map_err(|e| StoreError::Corrupt(format!("minutes content: {e}")))?;
+            let day = parse_day(date);
+            Ok(Doc {
+                title: format!(
+                    "Niederschrift der {number}. Sitzung des IT-Planungsrats, Fassung {version}"
+                ),
+                body: minutes_text(&content),
+                audience: audience.to_owned(),
+                year: day.map(|d| i64::from(d.year())),
+                day,
+                state: state.clone(),
+                conferences: Vec::new(),
+                link: format!("/gremien/sitzungen/{number}/niederschrift/fassungen/{version}"),
+            })
+        };
     let mut docs = Vec::new();
     for session in rows.chunk_by(|a, b| a.0 == b.0) {
         if let Some(released) = session.iter().rev().find(|m| m.3 == "released") {

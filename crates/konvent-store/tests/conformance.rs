@@ -4572,7 +4572,10 @@ async fn search_finds_the_same_things_on_every_backend() {
             .await
             .expect("search");
         assert_eq!(members, released, "{}: the members read it", t.name);
-        let (open, _) = store.search(&minutes(public.clone())).await.expect("search");
+        let (open, _) = store
+            .search(&minutes(public.clone()))
+            .await
+            .expect("search");
         assert!(open.is_empty(), "{}: the public does not", t.name);
         seen.push(format!("minutes: {released:?}"));
         for q in ["Übersicht Berichte", "Reporting-FachMK-47.pdf"] {

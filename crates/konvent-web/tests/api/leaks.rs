@@ -1577,6 +1577,38 @@ async fn no_confidential_marker_reaches_anybody_who_may_not_see_it() {
                 && text.contains("LEAKdraftResTitle7f3a")),
         "the search finds a draft resolution's title for an admin"
     );
+    // … and the confidential minutes and documents' titles for those who may read them
+    // (issue 20); a document's content is never searched, not even for an admin.
+    let finds = |viewer: Viewer, what: &str| {
+        let m = marker(what);
+        searched[&viewer]
+            .iter()
+            .any(|(place, text)| place.ends_with(m) && text.contains(m))
+    };
+    for (viewer, what) in [
+        (Viewer::Admin, "a draft of a session's minutes"),
+        (Viewer::Member, "minutes released to the members"),
+        (Viewer::Member, "the title of a draft resolution's document"),
+        (
+            Viewer::Member,
+            "the file name of a draft resolution's document",
+        ),
+        (
+            Viewer::Member,
+            "the title of a confidential target picture's document",
+        ),
+    ] {
+        assert!(
+            finds(viewer, what),
+            "the search finds {what} for {viewer:?}"
+        );
+    }
+    for what in [
+        "the content of a draft resolution's document",
+        "the content of a confidential target picture's document",
+    ] {
+        assert!(!finds(Viewer::Admin, what), "the search never reads {what}");
+    }
     // Positive controls: the search reaches every marker (that anybody may see).
     for secret in SECRETS.iter().filter(|s| !s.seen_by.is_empty()) {
         let found_by: Vec<_> = secret

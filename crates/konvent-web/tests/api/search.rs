@@ -92,3 +92,85 @@ async fn the_api_filters_pages_and_refuses_what_its_schema_refuses() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_member_finds_the_released_minutes_a_visitor_does_not_and_a_draft_only_the_office() {
+    let app = spawn_app().await;
+    let member = app.user(konvent_core::authz::Role::Member).await;
+    // The demo's minutes of the 46th session, released: "… um 10:00 Uhr eröffnet …".
+    let (status, found) = api(&member, "q=er%C3%B6ffnet&kind=minutes").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 1, "{found}");
+    let hit = &found["data"][0];
+    assert_eq!(hit["state"], "released");
+    let link = hit["link"].as_str().expect("link");
+    assert!(
+        link.starts_with("/gremien/sitzungen/46/niederschrift/fassungen/"),
+        "{hit}"
+    );
+    // The link is the page the member may read.
+    assert_eq!(member.get(link).await.status(), 200);
+    for outsider in [
+        app.visitor(),
+        app.user(konvent_core::authz::Role::Spokesperson).await,
+    ] {
+        let (status, none) = api(&outsider, "q=er%C3%B6ffnet&kind=minutes").await;
+        assert_eq!(status, 200);
+        assert_eq!(none["total"], 0, "{none}");
+    }
+
+    // A new draft: the office finds its words, the member does not.
+    app.store
+        .edit_minutes(
+            &konvent_store::Actor::system("Geschäftsstelle"),
+            46,
+            "Die Sitzung wurde eröffnet; die Wombatzählung ist vertagt.",
+            &[],
+        )
+        .await
+        .expect("draft");
+    let admin = app.admin().await;
+    let (_, office) = api(&admin, "q=Wombatz%C3%A4hlung").await;
+    assert_eq!(office["total"], 1, "{office}");
+    assert_eq!(office["data"][0]["state"], "draft");
+    let draft_link = office["data"][0]["link"].as_str().expect("link");
+    assert_eq!(admin.get(draft_link).await.status(), 200);
+    let (_, none) = api(&member, "q=Wombatz%C3%A4hlung").await;
+    assert_eq!(none["total"], 0, "{none}");
+    // The member still finds the released version, the office both.
+    let (_, still) = api(&member, "q=er%C3%B6ffnet&kind=minutes").await;
+    assert_eq!(still["data"][0]["state"], "released", "{still}");
+    let (_, both) = api(&admin, "q=er%C3%B6ffnet&kind=minutes").await;
+    assert_eq!(both["total"], 2, "{both}");
+}
+
+#[tokio::test]
+async fn a_visitor_finds_a_public_documents_title_and_the_page_offers_both_new_kinds() {
+    let app = spawn_app().await;
+    let visitor = app.visitor();
+    // The demo's document on the 46th session's first agenda item.
+    let (status, found) = api(&visitor, "q=%C3%9Cbersicht%20Berichte&kind=document").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 1, "{found}");
+    let hit = &found["data"][0];
+    assert_eq!(
+        hit["title"],
+        "Übersicht der Berichte der Fachministerkonferenzen"
+    );
+    let link = hit["link"].as_str().expect("link");
+    assert!(link.starts_with("/dokumente/"), "{hit}");
+    let download = visitor.get(link).await;
+    assert_eq!(download.status(), 200);
+    // By the file name of its current version too.
+    let (_, by_name) = api(&visitor, "q=Reporting-FachMK-46.pdf&kind=document").await;
+    assert_eq!(by_name["data"][0]["link"], link, "{by_name}");
+
+    let (status, page) = visitor.get_text("/suche?q=Reporting&art=document").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<option value=\"minutes\""), "{page}");
+    assert!(
+        page.contains("<option value=\"document\" selected"),
+        "{page}"
+    );
+    assert!(text(&page).contains("Sachstand Reporting FachMK"), "{page}");
+}
