@@ -69,6 +69,7 @@ pub async fn load(store: &Store, follow_up_offset_days: i64) -> Result<()> {
             &actor,
             demo::WORKSHOP_TITLE,
             None,
+            None,
             &demo::WORKSHOP_QUESTIONS,
         )
         .await?;
