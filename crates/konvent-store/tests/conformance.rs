@@ -4174,7 +4174,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
 
     // Release needs a finalised version; finalised, then released.
     assert!(matches!(
-        store.release_minutes(&office(), 46).await,
+        store.release_minutes(&office(), 46, &|_| None).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
@@ -4187,10 +4187,10 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     ));
     assert_eq!(
         store
-            .release_minutes(&office(), 46)
+            .release_minutes(&office(), 46, &|_| None)
             .await
             .expect("released"),
-        1
+        (1, 0)
     );
     let m = store.minutes(46).await.expect("minutes").remove(0);
     assert_eq!(m.state, MinutesState::Released);

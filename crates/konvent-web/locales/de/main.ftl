@@ -1340,6 +1340,7 @@ legal-data-sessions = Anmeldesitzungen
 legal-data-known-devices = Bekannte Geräte
 legal-data-mails = E-Mails an Sie
 legal-data-mail-preferences = Sprache der E-Mails
+legal-data-inbox-notices = Mitteilungen in konvent
 legal-data-notification-opt-outs = Abbestellte Benachrichtigungen
 legal-privacy-retention-heading = Wie lange konvent speichert
 legal-privacy-retention-line = { $kind }: { $days } Tage.
@@ -1528,6 +1529,14 @@ notice-kind-procedure-continued = Entscheidung über Ihren Antrag auf Abbruch
 mail-procedure-continued-subject = Umlaufverfahren läuft weiter
 mail-procedure-continued-lead = die Geschäftsstelle hat entschieden, das Umlaufverfahren nicht abzubrechen, zu dem Sie den Abbruch beantragt hatten. Es läuft bis { $deadline } weiter; wer bis dahin nicht abstimmt, gilt als enthalten.
 mail-procedure-continued-action = Zum Umlaufverfahren
+notice-kind-minutes-released = Freigegebene Niederschriften des IT-Planungsrats
+mail-minutes-released-subject = Niederschrift der { $session }. Sitzung freigegeben (Fassung { $version })
+mail-minutes-released-lead = die Geschäftsstelle hat die Niederschrift der { $session }. Sitzung des IT-Planungsrats (Fassung { $version }) für die Mitglieder freigegeben. Sie lesen sie in konvent, als Seite und als PDF.
+mail-minutes-released-action = Zur Niederschrift
+inbox-title = Mitteilungen
+inbox-empty = Keine Mitteilungen.
+inbox-minutes-released = Die Niederschrift der { $session }. Sitzung (Fassung { $version }) wurde freigegeben.
+notifications-settings = Einstellungen für E-Mails
 
 ## minutes
 minutes-title = Niederschrift der { $session }

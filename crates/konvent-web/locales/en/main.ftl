@@ -1340,6 +1340,7 @@ legal-data-sessions = Sign-in sessions
 legal-data-known-devices = Known devices
 legal-data-mails = E-mails to you
 legal-data-mail-preferences = Language of e-mails
+legal-data-inbox-notices = Notices in konvent
 legal-data-notification-opt-outs = Notifications turned off
 legal-privacy-retention-heading = How long konvent keeps things
 legal-privacy-retention-line = { $kind }: { $days } days.
@@ -1528,6 +1529,14 @@ notice-kind-procedure-continued = Decision on your request to stop
 mail-procedure-continued-subject = Written procedure runs on
 mail-procedure-continued-lead = the office decided not to stop the written procedure you had asked to stop. It runs until { $deadline }; whoever has not voted by then counts as abstaining.
 mail-procedure-continued-action = Go to the written procedure
+notice-kind-minutes-released = Released minutes of the IT planning council
+mail-minutes-released-subject = Minutes of the { $session }th session released (version { $version })
+mail-minutes-released-lead = the office has released the minutes of the { $session }th session of the IT planning council (version { $version }) to the members. You can read them in konvent, as a page and as a PDF.
+mail-minutes-released-action = Read the minutes
+inbox-title = Notices
+inbox-empty = No notices.
+inbox-minutes-released = The minutes of the { $session }th session (version { $version }) were released.
+notifications-settings = Mail settings
 
 ## minutes
 minutes-title = Minutes of the { $session }

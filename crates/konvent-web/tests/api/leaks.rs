@@ -861,7 +861,7 @@ async fn plant_minutes(app: &TestApp, admin: &Actor) {
         .expect("edited");
     app.store.finalise_minutes(admin, 45).await.expect("final");
     app.store
-        .release_minutes(admin, 45)
+        .release_minutes(admin, 45, &|_| None)
         .await
         .expect("released");
     app.store
