@@ -155,7 +155,8 @@ pub async fn save_preferences(
     let mut language = "";
     for (name, value) in &pairs {
         match name.as_str() {
-            "on" => on.push(
+            // Each fieldset's checkboxes have their own name (a group of one name).
+            "on" | "on-change" => on.push(
                 value
                     .parse::<NoticeKind>()
                     .map_err(|_| AppError::BadRequest("Unbekannte Benachrichtigung.".into()))?,
