@@ -1,6 +1,6 @@
 // G12: documents on an agenda item, as the office uses them: upload a PDF, replace it,
-// see version 2 in the list, download it as an attachment; a file that is no PDF is
-// refused with the message beside the field.
+// see version 2 in the list, download it as an attachment, delete it after a
+// confirmation; a file that is no PDF is refused with the message beside the field.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, openSession } from '../lib/browser.mjs';
@@ -48,7 +48,7 @@ describe('documents on an agenda item', () => {
     await server?.stop();
   });
 
-  it('the office uploads a PDF, replaces it, sees version 2 and downloads it as an attachment', { timeout: 180_000 }, async () => {
+  it('the office uploads a PDF, replaces it, sees version 2, downloads it as an attachment and deletes it', { timeout: 180_000 }, async () => {
     const { page } = s;
     await s.visit(server.signInLink);
     await s.load(() => page.getByRole('button', { name: 'Anmelden', exact: true }).click());
@@ -98,6 +98,15 @@ describe('documents on an agenda item', () => {
     assert.match(body, /Zweite Fassung/);
     const first = await page.request.get(`${href}/versionen/1`);
     assert.match((await first.body()).toString('latin1'), /Erste Fassung/);
+
+    // --- delete it, after the confirmation step --------------------------------------
+    await s.load(() => page.getByRole('link', { name: `Löschen: ${TITLE}`, exact: true }).click());
+    await page.getByRole('heading', { level: 1, name: `Dokument löschen: ${TITLE}` }).waitFor();
+    await s.load(() => page.getByRole('button', { name: 'Endgültig löschen', exact: true }).click());
+    assert.match(page.url(), /\/gremien\/sitzungen\/45\?dokument-geloescht=agenda-item-\d+#top-\d+$/);
+    await page.getByRole('status').filter({ hasText: 'Das Dokument wurde mit allen Versionen gelöscht.' }).waitFor();
+    assert.equal(await page.locator('.documents tr', { hasText: TITLE }).count(), 0);
+    assert.equal((await page.request.get(href)).status(), 404, 'its address leads nowhere');
     s.assertClean();
   });
 });

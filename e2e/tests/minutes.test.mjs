@@ -1,7 +1,7 @@
 // The minutes of a council session in the browser (issue 20, G11): the office generates
 // the minutes of the 48th session (attendance, its agenda item with two votes), edits
-// the draft, finalises and releases it; a member then opens the minutes and downloads
-// the PDF. axe-core checks every page on the way (the guards of lib/browser.mjs too).
+// the draft, finalises and releases it; a member, told of it in konvent, then opens the
+// minutes and downloads the PDF. axe-core checks every page on the way (the guards of lib/browser.mjs too).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +72,10 @@ describe('the minutes of a council session', () => {
     const member = await openSession(browser, server);
     sessions.push(member);
     await signIn(member, signInPath(server, 'mitglied-by@konvent.example'));
+    // The member was told in konvent: the notice leads to the released version.
+    await member.visit('/konto/benachrichtigungen');
+    await member.load(() => member.page.getByRole('link', { name: 'Die Niederschrift der 48. Sitzung (Fassung 1) wurde freigegeben.', exact: true }).click());
+    assert.match(member.page.url(), /\/gremien\/sitzungen\/48\/niederschrift\/fassungen\/1$/);
     await member.visit(SESSION);
     await member.load(() => member.page.getByRole('link', { name: 'Niederschrift', exact: true }).click());
     const memberMain = member.page.getByRole('main');

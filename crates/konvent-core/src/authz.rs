@@ -229,6 +229,10 @@ pub enum Action<'a> {
     ReadReport(&'a Abbreviation),
     /// Add a group's work result to a workshop.
     AddWorkResult,
+    /// Run a workshop: keep its documents (upload, replace, delete). The office (admins)
+    /// runs every workshop; a workshop of an event (`Some(event)`) is also run by that
+    /// event's organizers.
+    RunWorkshop(Option<i64>),
     /// Run an event (K1–K7, K13, K14): agenda, rooms, announcements, the pitch timer,
     /// podium questions, feedback results.
     OrganizeEvent(i64),
@@ -295,6 +299,9 @@ impl Principal {
             }
             // Workshop groups are whoever takes part: any signed-in account.
             Action::AddWorkResult => true,
+            Action::RunWorkshop(event) => {
+                self.is_admin() || event.is_some_and(|e| self.may(Action::OrganizeEvent(e)))
+            }
             Action::OrganizeEvent(event) => {
                 self.is_admin() || self.holds_scope(Role::Organizer, &Scope::Event(event))
             }
@@ -423,6 +430,33 @@ mod tests {
         ]);
         assert!(!participant.may(Action::OrganizeEvent(1)));
         assert!(!participant.may(Action::ModerateRoom { event: 1, room: 3 }));
+    }
+
+    #[test]
+    fn a_workshop_is_run_by_the_office_and_the_organizers_of_its_event() {
+        let with = |role, scope| principal(vec![Grant::new(role, scope).expect("valid")]);
+        let admin = with(Role::Admin, Scope::Global);
+        assert!(admin.may(Action::RunWorkshop(None)));
+        assert!(admin.may(Action::RunWorkshop(Some(1))));
+        let organizer = with(Role::Organizer, Scope::Event(1));
+        assert!(organizer.may(Action::RunWorkshop(Some(1))));
+        assert!(!organizer.may(Action::RunWorkshop(Some(2))));
+        assert!(
+            !organizer.may(Action::RunWorkshop(None)),
+            "a council workshop is the office's"
+        );
+        for outsider in [
+            with(Role::Participant, Scope::Global),
+            with(Role::Member, Scope::Global),
+            with(Role::Moderator, Scope::Room(1)),
+            with(Role::Patron, Scope::Topic(1)),
+        ] {
+            assert!(
+                !outsider.may(Action::RunWorkshop(Some(1))),
+                "{:?}",
+                outsider.grants
+            );
+        }
     }
 
     #[test]

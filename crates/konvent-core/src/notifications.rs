@@ -32,10 +32,12 @@ pub enum NoticeKind {
     ProcedureStopped,
     /// The office let a written procedure run on: those who asked to stop it.
     ProcedureContinued,
+    /// The office released a version of a session's minutes: the council's members.
+    MinutesReleased,
 }
 
 impl NoticeKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::ReportDue,
         Self::DutyDue,
         Self::EventTomorrow,
@@ -46,6 +48,7 @@ impl NoticeKind {
         Self::StopRequested,
         Self::ProcedureStopped,
         Self::ProcedureContinued,
+        Self::MinutesReleased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl NoticeKind {
             Self::StopRequested => "stop_requested",
             Self::ProcedureStopped => "procedure_stopped",
             Self::ProcedureContinued => "procedure_continued",
+            Self::MinutesReleased => "minutes_released",
         }
     }
 

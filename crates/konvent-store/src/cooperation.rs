@@ -224,6 +224,8 @@ pub struct Workshop {
     pub id: i64,
     pub title: String,
     pub date: Option<Date>,
+    /// The event the workshop belongs to: its organizers keep the workshop's documents.
+    pub event_id: Option<i64>,
     pub questions: Vec<WorkshopQuestion>,
 }
 
@@ -472,21 +474,24 @@ impl Store {
         Ok(queued)
     }
 
-    /// Creates a workshop with its discussion questions.
+    /// Creates a workshop with its discussion questions, of an event or of the council.
     pub async fn create_workshop(
         &self,
         actor: &Actor,
         title: &str,
         date: Option<Date>,
+        event: Option<i64>,
         questions: &[&str],
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO workshops (title, date, created_at, modified_at) VALUES ($1, $2, $3, $3) RETURNING id",
+            "INSERT INTO workshops (title, date, event_id, created_at, modified_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
         )
         .bind(title)
         .bind(date.map(|d| d.to_string()))
+        .bind(event)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -509,7 +514,9 @@ impl Store {
                 entity_id: id,
                 action: "created",
                 before: None,
-                after: Some(serde_json::json!({ "title": title, "questions": questions })),
+                after: Some(
+                    serde_json::json!({ "title": title, "event": event, "questions": questions }),
+                ),
             },
         )
         .await?;
@@ -529,8 +536,8 @@ impl Store {
     }
 
     pub async fn workshop(&self, id: i64) -> Result<Workshop> {
-        let (title, date): (String, Option<String>) =
-            sqlx::query_as("SELECT title, date FROM workshops WHERE id = $1")
+        let (title, date, event_id): (String, Option<String>, Option<i64>) =
+            sqlx::query_as("SELECT title, date, event_id FROM workshops WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?
@@ -553,6 +560,7 @@ impl Store {
             id,
             title,
             date: date.and_then(|d| d.parse().ok()),
+            event_id,
             questions: questions
                 .into_iter()
                 .map(|(qid, text)| WorkshopQuestion {

@@ -4,8 +4,8 @@
 //!
 //! - **removed**: the address, password, organisation, sessions, sign-in links, single
 //!   sign-on links, remembered devices, failed sign-ins, mail preferences and opt-outs,
-//!   reminders, mails to the address, bulk-invitation rows, roles (grants) and council
-//!   seats, the places in events (participant, helper, raised hands, café seats),
+//!   reminders, notices in konvent, mails to the address, bulk-invitation rows, roles
+//!   (grants) and council seats, the places in events (participant, helper, raised hands, café seats),
 //!   connection points, the record of having given feedback, mutes and removals, and
 //!   every direct message the person sent or received (a private exchange between two
 //!   people, not content of the event: its other party loses their copy too);
@@ -15,7 +15,8 @@
 //!   obligation: the council's decisions and how they came about must stay traceable):
 //!   reports, concerns, ballots of council votes, the rooms and tables the person led,
 //!   the registrations for events and invitations to meetings (their name and address
-//!   replaced), the moderation log and the audit log.
+//!   replaced), the minutes of council sessions (the office's notes and remarks in every
+//!   draft and version), the moderation log and the audit log.
 //!
 //! Names are stored beside ids in some places (impulses, pins, reports, the moderation
 //! and audit logs) and inside the live log's JSON (`{"id", "name"}` of every actor): the
@@ -91,6 +92,7 @@ const REMOVED_BY_ID: &[(&str, &str)] = &[
     ("mail_preferences", "account_id"),
     ("notification_opt_outs", "account_id"),
     ("reminders_sent", "account_id"),
+    ("inbox_notices", "account_id"),
     ("council_seats", "account_id"),
     ("event_people", "account_id"),
     ("hands", "account_id"),
@@ -414,6 +416,19 @@ impl Store {
             )
             .await?;
         }
+
+        // The minutes (G11): the attendance names the person by account id (the pseudonym
+        // reaches it when read), but the office's notes and remarks are free text, in
+        // every draft and version.
+        scrub_json_rows(
+            &mut tx,
+            "SELECT id, id, content FROM council_minutes WHERE content LIKE $1 ESCAPE '\\' \
+             OR content LIKE $2 ESCAPE '\\'",
+            "UPDATE council_minutes SET content = $1 WHERE id = $2 AND id = $3",
+            &patterns,
+            &words,
+        )
+        .await?;
 
         sqlx::query(
             "UPDATE accounts SET email = $1, display_name = $2, password_hash = NULL, \

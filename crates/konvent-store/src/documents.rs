@@ -1,6 +1,7 @@
 //! Documents (G12): files with versions attached to an agenda item, a resolution, a
-//! target-picture version or a workshop. Each upload and each new version is one
-//! transaction with its audit entry; a document never loses a version.
+//! target-picture version or a workshop. Each upload, each new version and each
+//! deletion is one transaction with its audit entry; a document never loses a version
+//! but goes as a whole.
 
 use konvent_core::documents::{Format, MAX_PER_OWNER, MAX_VERSIONS, OwnerKind};
 use serde::Serialize;
@@ -228,6 +229,61 @@ impl Store {
         Ok(version)
     }
 
+    /// Removes a document with every version and its bytes (they live in its rows), in
+    /// one transaction with its audit entry; the audit keeps what was removed, without
+    /// the bytes. [`StoreError::NotFound`] when it does not exist (any more).
+    pub async fn delete_document(&self, actor: &Actor, document_id: i64) -> Result<Owner> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(String, i64, String)> =
+            sqlx::query_as("SELECT owner_kind, owner_id, title FROM documents WHERE id = $1")
+                .bind(document_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (kind, owner_id, title) = row.ok_or(StoreError::NotFound)?;
+        let kind = OwnerKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("document owner kind: {kind:?}")))?;
+        let versions: Vec<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT version, file_name, size, sha256 FROM document_versions \
+             WHERE document_id = $1 ORDER BY version",
+        )
+        .bind(document_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Versions first: the cascade would do it, but not every connection of every
+        // backend is sure to have foreign keys on.
+        sqlx::query("DELETE FROM document_versions WHERE document_id = $1")
+            .bind(document_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(document_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                conference_id: None,
+                entity: "document",
+                entity_id: document_id,
+                action: "deleted",
+                before: Some(serde_json::json!({
+                    "owner": kind.as_str(), "owner_id": owner_id, "title": title,
+                    "versions": versions.iter().map(|(version, file_name, size, sha256)| {
+                        serde_json::json!({
+                            "version": version, "file_name": file_name, "size": size,
+                            "sha256": sha256,
+                        })
+                    }).collect::<Vec<_>>(),
+                })),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Owner { kind, id: owner_id })
+    }
+
     /// The documents of one owner, oldest first, each with its versions.
     pub async fn documents(&self, owner: Owner) -> Result<Vec<Document>> {
         let docs: Vec<DocRow> = sqlx::query_as(
@@ -327,6 +383,8 @@ pub enum OwnerInfo {
     },
     Workshop {
         title: String,
+        /// The event it belongs to, whose organizers keep its documents.
+        event_id: Option<i64>,
     },
 }
 
@@ -388,12 +446,12 @@ impl Store {
                 }
             }
             OwnerKind::Workshop => {
-                let row: Option<(String,)> =
-                    sqlx::query_as("SELECT title FROM workshops WHERE id = $1")
+                let row: Option<(String, Option<i64>)> =
+                    sqlx::query_as("SELECT title, event_id FROM workshops WHERE id = $1")
                         .bind(owner.id)
                         .fetch_optional(&self.pool)
                         .await?;
-                row.map(|(title,)| OwnerInfo::Workshop { title })
+                row.map(|(title, event_id)| OwnerInfo::Workshop { title, event_id })
             }
         };
         info.ok_or(StoreError::NotFound)

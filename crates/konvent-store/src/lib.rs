@@ -16,6 +16,7 @@ mod directory;
 mod documents;
 mod error;
 mod events;
+mod inbox;
 mod invitations;
 mod live;
 mod mail;
@@ -58,6 +59,7 @@ pub use directory::{
 pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use error::StoreError;
 pub use events::LoggedEvent;
+pub use inbox::{INBOX_LIMIT, InboxNotice};
 pub use invitations::{BulkClaim, BulkInvite, BulkJob};
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::attendance::Presence;
 use crate::audit::{self, Actor, Change};
 use crate::council::Visibility;
+use crate::notifications::{NoticeTopic, Render, notify};
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::notifications::NoticeKind;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -422,11 +424,34 @@ impl Store {
             .await
     }
 
-    /// Releases the finalised minutes (the newest version) to the members.
-    #[tracing::instrument(skip(self, actor))]
-    pub async fn release_minutes(&self, actor: &Actor, number: i64) -> Result<i64> {
-        self.advance_minutes(actor, number, MinutesState::Final, "released")
-            .await
+    /// Releases the finalised minutes (the newest version) to the members, and tells
+    /// each member in konvent ([`crate::inbox`]) and by mail, in the same transaction,
+    /// once per version. Returns the version and the number of mails queued.
+    #[tracing::instrument(skip(self, actor, render))]
+    pub async fn release_minutes(
+        &self,
+        actor: &Actor,
+        number: i64,
+        render: Render<'_>,
+    ) -> Result<(i64, usize)> {
+        let mut tx = self.begin_write().await?;
+        let version = advance_in(&mut tx, actor, number, MinutesState::Final, "released").await?;
+        let members = crate::inbox::members(&mut tx).await?;
+        let told = crate::inbox::tell(
+            &mut tx,
+            &members,
+            NoticeKind::MinutesReleased,
+            number,
+            version,
+        )
+        .await?;
+        let topic = NoticeTopic::MinutesReleased {
+            session_number: number,
+            version,
+        };
+        let queued = notify(&mut tx, render, NoticeKind::MinutesReleased, &told, &topic).await?;
+        tx.commit().await?;
+        Ok((version, queued))
     }
 
     async fn advance_minutes(
@@ -437,39 +462,50 @@ impl Store {
         action: &str,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let session = crate::council::session_in(&mut tx, number).await?;
-        let latest = latest_in(&mut tx, session.id, number).await?;
-        let Some((id, m)) = latest.filter(|(_, m)| m.state == from) else {
-            return Err(StoreError::Conflict(
-                match from {
-                    MinutesState::Draft => {
-                        "Es gibt keinen Entwurf der Niederschrift, der abgeschlossen werden könnte."
-                    }
-                    _ => {
-                        "Es gibt keine abgeschlossene Niederschrift, die freigegeben werden könnte."
-                    }
-                }
-                .to_owned(),
-            ));
-        };
-        let now = now_micros();
-        let sql = match from {
-            MinutesState::Draft => {
-                "UPDATE council_minutes SET state = 'final', finalised_at = $1, modified_at = $1 \
-                 WHERE id = $2"
-            }
-            _ => {
-                "UPDATE council_minutes SET state = 'released', released_at = $1, modified_at = $1 \
-                 WHERE id = $2"
-            }
-        };
-        sqlx::query(sql)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        record(&mut tx, actor, number, m.version, action).await?;
+        let version = advance_in(&mut tx, actor, number, from, action).await?;
         tx.commit().await?;
-        Ok(m.version)
+        Ok(version)
     }
+}
+
+/// Moves the newest version on from `from` (draft to final, final to released) and
+/// records it; a conflict when the newest version is not in that state.
+async fn advance_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    number: i64,
+    from: MinutesState,
+    action: &str,
+) -> Result<i64> {
+    let session = crate::council::session_in(tx, number).await?;
+    let latest = latest_in(tx, session.id, number).await?;
+    let Some((id, m)) = latest.filter(|(_, m)| m.state == from) else {
+        return Err(StoreError::Conflict(
+            match from {
+                MinutesState::Draft => {
+                    "Es gibt keinen Entwurf der Niederschrift, der abgeschlossen werden könnte."
+                }
+                _ => "Es gibt keine abgeschlossene Niederschrift, die freigegeben werden könnte.",
+            }
+            .to_owned(),
+        ));
+    };
+    let now = now_micros();
+    let sql = match from {
+        MinutesState::Draft => {
+            "UPDATE council_minutes SET state = 'final', finalised_at = $1, modified_at = $1 \
+             WHERE id = $2"
+        }
+        _ => {
+            "UPDATE council_minutes SET state = 'released', released_at = $1, modified_at = $1 \
+             WHERE id = $2"
+        }
+    };
+    sqlx::query(sql)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    record(tx, actor, number, m.version, action).await?;
+    Ok(m.version)
 }

@@ -90,6 +90,9 @@ pub enum NoticeTopic {
     },
     /// The office let a written procedure run on (to those who asked to stop it).
     ProcedureContinued { vote_id: i64, deadline: i64 },
+    /// The office released a version of a session's minutes (to the members); what they
+    /// say is not in the mail, only where to read them.
+    MinutesReleased { session_number: i64, version: i64 },
 }
 
 /// One mail to write: its kind, its recipient and what it is about.

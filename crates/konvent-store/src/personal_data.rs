@@ -242,6 +242,12 @@ const SECTIONS: &[(&str, Key, &str)] = &[
         "SELECT requested_at FROM deletion_requests WHERE account_id = $1",
     ),
     (
+        "inbox_notices",
+        Key::Account,
+        "SELECT kind, subject_id, version, created_at FROM inbox_notices \
+         WHERE account_id = $1 ORDER BY id",
+    ),
+    (
         "notification_opt_outs",
         Key::Account,
         "SELECT kind FROM notification_opt_outs WHERE account_id = $1",

@@ -4039,8 +4039,17 @@ async fn documents_keep_their_versions_alike_on_every_backend() {
 async fn minutes_story(backend: &str, store: &Store, url: &str) {
     use konvent_core::gremien::council::{ReportInput, ResolutionInput, SessionInput};
     use konvent_core::gremien::majority::{Ballot, KeyTable, Seat};
+    use konvent_core::notifications::NoticeKind;
     use konvent_store::{MinutesState, Presence};
 
+    let member = store
+        .ensure_account(
+            "mitglied@example.org",
+            "Mia Mitglied",
+            &[Grant::new(Role::Member, Scope::Global).expect("grant")],
+        )
+        .await
+        .expect("member");
     store
         .save_key_table(&office(), &KeyTable::demo_2016())
         .await
@@ -4174,7 +4183,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
 
     // Release needs a finalised version; finalised, then released.
     assert!(matches!(
-        store.release_minutes(&office(), 46).await,
+        store.release_minutes(&office(), 46, &|_| None).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
@@ -4187,14 +4196,22 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     ));
     assert_eq!(
         store
-            .release_minutes(&office(), 46)
+            .release_minutes(&office(), 46, &|_| None)
             .await
             .expect("released"),
-        1
+        (1, 0)
     );
     let m = store.minutes(46).await.expect("minutes").remove(0);
     assert_eq!(m.state, MinutesState::Released);
     assert!(m.finalised_at.is_some() && m.released_at.is_some());
+    // Each member is told once in konvent; a mail goes through the renderer.
+    let told = store.inbox(member).await.expect("inbox");
+    assert_eq!(told.len(), 1, "{backend}");
+    assert_eq!(
+        (told[0].kind, told[0].subject_id, told[0].version),
+        (NoticeKind::MinutesReleased, 46, 1),
+        "{backend}"
+    );
 
     // A change after the release is version 2; version 1 stays as it was.
     assert_eq!(
@@ -4448,6 +4465,73 @@ async fn documents_story(backend: &str, store: &Store) {
         .expect("documents section");
     assert_eq!(section.rows.len(), 2 + MAX_PER_OWNER, "{backend}");
     assert!(!format!("{:?}", section.rows).contains("erste Fassung"));
+
+    // A workshop of an event names it, so that its organizers keep its documents.
+    let starts_at = jiff::Timestamp::now();
+    let event = store
+        .create_event(&konvent_store::NewEvent {
+            slug: "doc-event".into(),
+            title: "Konvent mit Werkstatt".into(),
+            house_rules: String::new(),
+            mute_threshold: 20,
+            feedback_url: None,
+            agenda: vec![konvent_core::konvent::AgendaEntry {
+                kind: konvent_core::konvent::AgendaKind::Opening,
+                title: "Beginn".into(),
+                starts_at,
+                ends_at: starts_at + SignedDuration::from_hours(2),
+            }],
+            rooms: Vec::new(),
+        })
+        .await
+        .expect("event");
+    let of_event = store
+        .create_workshop(&actor, "Werkstatt", None, Some(event), &["Frage?"])
+        .await
+        .expect("workshop");
+    assert_eq!(
+        store.workshop(of_event).await.expect("workshop").event_id,
+        Some(event),
+        "{backend}"
+    );
+    match store
+        .document_owner(Owner {
+            kind: OwnerKind::Workshop,
+            id: of_event,
+        })
+        .await
+        .expect("owner")
+    {
+        konvent_store::OwnerInfo::Workshop { title, event_id } => {
+            assert_eq!(title, "Werkstatt", "{backend}");
+            assert_eq!(event_id, Some(event), "{backend}");
+        }
+        other => panic!("{backend}: {other:?}"),
+    }
+
+    // A deletion takes the document with every version and its bytes; audited.
+    let owner = store.delete_document(&actor, id).await.expect("deleted");
+    assert_eq!(owner, item, "{backend}");
+    assert!(
+        store.documents(item).await.expect("docs").is_empty(),
+        "{backend}"
+    );
+    assert!(matches!(
+        store.document_content(id, 1).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_document(&actor, id).await,
+        Err(StoreError::NotFound)
+    ));
+    let logged = store
+        .events_since("directory", 0, 100_000)
+        .await
+        .expect("events");
+    assert!(
+        logged.iter().any(|e| e.kind == "document_deleted"),
+        "{backend}"
+    );
 }
 
 // ---- Search (issue 20) ----

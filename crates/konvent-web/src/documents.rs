@@ -18,7 +18,7 @@ use konvent_store::{Document, NewFile, Owner, OwnerInfo, StoreError};
 use serde_json::json;
 
 use crate::AppState;
-use crate::ctx::{Ctx, check_csrf, check_origin};
+use crate::ctx::{CsrfForm, Ctx, check_csrf, check_origin};
 use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, datetime_de, render};
 
@@ -38,7 +38,9 @@ pub struct Access {
 
 /// Decides by the owner's own rules: agenda items and workshops are public; a resolution
 /// as the decision papers are ([`crate::council::visibility`]); a target-picture version
-/// as the topic page shows it ([`crate::strategy::reads_confidential`]'s action).
+/// as the topic page shows it ([`crate::strategy::reads_confidential`]'s action). Who
+/// runs a workshop ([`Action::RunWorkshop`]: the office, its event's organizers) keeps
+/// its documents.
 pub async fn access(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<Access> {
     let t = ctx.tr();
     let info = state.store.document_owner(owner).await?;
@@ -87,9 +89,9 @@ pub async fn access(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<Acce
                 ),
             }
         }
-        OwnerInfo::Workshop { title } => Access {
+        OwnerInfo::Workshop { title, event_id } => Access {
             may_read: true,
-            may_edit: ctx.may(Action::EditCouncil),
+            may_edit: ctx.may(Action::RunWorkshop(event_id)),
             back: format!("/gremien/workshops/{0}#dokumente-workshop-{0}", owner.id),
             label: title,
         },
@@ -145,6 +147,8 @@ pub struct DocList {
     pub items: Vec<DocLine>,
     pub may_edit: bool,
     pub new_url: String,
+    /// The page follows the deletion of one of this list's documents: say so.
+    pub deleted: bool,
 }
 
 impl DocList {
@@ -155,12 +159,13 @@ impl DocList {
             items: Vec::new(),
             may_edit: false,
             new_url: String::new(),
+            deleted: false,
         }
     }
 
     /// Whether the page shows the list at all.
     pub fn shown(&self) -> bool {
-        self.may_edit || !self.items.is_empty()
+        self.may_edit || self.deleted || !self.items.is_empty()
     }
 }
 
@@ -186,12 +191,42 @@ fn line(d: &Document) -> DocLine {
     }
 }
 
-fn list_of(owner: Owner, docs: &[Document], may_edit: bool) -> DocList {
+/// The query a page is shown with after a document of `owner` was deleted.
+const DELETED_PARAM: &str = "dokument-geloescht";
+
+fn anchor_of(owner: Owner) -> String {
+    format!("{}-{}", owner.kind.as_str(), owner.id)
+}
+
+/// Whether the request is the page shown after a deletion from this owner's list.
+fn after_deletion(ctx: &Ctx, owner: Owner) -> bool {
+    let Some((_, query)) = ctx.path.split_once('?') else {
+        return false;
+    };
+    let wanted = format!("{DELETED_PARAM}={}", anchor_of(owner));
+    query.split('&').any(|pair| pair == wanted)
+}
+
+/// The owner's page (`back`, perhaps with an anchor) with the deletion's query.
+fn with_deleted_notice(back: &str, owner: Owner) -> String {
+    let (path, fragment) = match back.split_once('#') {
+        Some((path, fragment)) => (path, format!("#{fragment}")),
+        None => (back, String::new()),
+    };
+    let joint = if path.contains('?') { '&' } else { '?' };
+    format!(
+        "{path}{joint}{DELETED_PARAM}={}{fragment}",
+        anchor_of(owner)
+    )
+}
+
+fn list_of(ctx: &Ctx, owner: Owner, docs: &[Document], may_edit: bool) -> DocList {
     DocList {
-        anchor: format!("{}-{}", owner.kind.as_str(), owner.id),
+        anchor: anchor_of(owner),
         items: docs.iter().filter(|d| d.owner == owner).map(line).collect(),
         may_edit,
         new_url: format!("/dokumente/neu/{}/{}", owner.kind.as_str(), owner.id),
+        deleted: may_edit && after_deletion(ctx, owner),
     }
 }
 
@@ -203,13 +238,19 @@ pub async fn list(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<DocLis
     } else {
         Vec::new()
     };
-    Ok(list_of(owner, &docs, access.may_read && access.may_edit))
+    Ok(list_of(
+        ctx,
+        owner,
+        &docs,
+        access.may_read && access.may_edit,
+    ))
 }
 
 /// The lists of several owners of one kind the page shows, read at once. The caller
 /// shows only owners the reader may see; `may_edit` is the owner kind's edit right.
 pub async fn lists(
     state: &AppState,
+    ctx: &Ctx,
     kind: OwnerKind,
     ids: &[i64],
     may_edit: bool,
@@ -217,7 +258,7 @@ pub async fn lists(
     let docs = state.store.documents_of_kind(kind).await?;
     Ok(ids
         .iter()
-        .map(|id| list_of(Owner { kind, id: *id }, &docs, may_edit))
+        .map(|id| list_of(ctx, Owner { kind, id: *id }, &docs, may_edit))
         .collect())
 }
 
@@ -474,6 +515,67 @@ pub async fn replace(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+// Delete ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "document_delete.html")]
+struct DeletePage {
+    c: Chrome,
+    back: String,
+    owner: String,
+    action: String,
+    file_name: String,
+    versions: usize,
+}
+
+/// A document the reader may change, or "not found" / "forbidden".
+async fn changeable(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document, Access)> {
+    ctx.signed_in()?;
+    let (doc, access) = document_for(state, ctx, id).await?;
+    if access.may_edit {
+        Ok((doc, access))
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The confirmation step: what goes (the document with all its versions), and a form.
+pub async fn delete_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (doc, access) = changeable(&state, &ctx, id).await?;
+    let heading = ctx
+        .tr()
+        .with("documents-delete-title", &[("title", &doc.title)]);
+    Ok(render(&DeletePage {
+        c: Chrome::new(&ctx, "gremien", heading),
+        back: access.back,
+        owner: access.label,
+        action: format!("/dokumente/{id}/loeschen"),
+        file_name: doc.current().file_name.clone(),
+        versions: doc.versions.len(),
+    })?
+    .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {}
+
+/// Deletes the document with every version; back to its owner's page, which says so.
+/// Afterwards its addresses answer "not found".
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<DeleteForm>,
+) -> AppResult<Response> {
+    let (doc, access) = changeable(&state, &ctx, id).await?;
+    let owner = state.store.delete_document(&ctx.actor()?, doc.id).await?;
+    Ok(Redirect::to(&with_deleted_notice(&access.back, owner)).into_response())
 }
 
 // Downloads -----------------------------------------------------------------------------

@@ -501,6 +501,10 @@ pub fn router(state: AppState) -> Router {
                 .post(documents::replace)
                 .layer(document_limit),
         )
+        .route(
+            "/dokumente/{id}/loeschen",
+            get(documents::delete_form).post(documents::delete),
+        )
         .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
         .route(
             "/api/v1/events/{event}/people",

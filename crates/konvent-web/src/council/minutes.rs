@@ -438,7 +438,14 @@ pub async fn release(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
-    state.store.release_minutes(&ctx.actor()?, number).await?;
+    let render = crate::notifications::mail::renderer(&state.mail, &state.settings);
+    let (_, queued) = state
+        .store
+        .release_minutes(&ctx.actor()?, number, &render)
+        .await?;
+    if queued > 0 {
+        state.mail.wake();
+    }
     Ok(back(number))
 }
 

@@ -393,6 +393,7 @@ pub async fn session(
     let votes = votes::session_votes(&state, &ctx, number, drafts, items).await?;
     let documents = crate::documents::lists(
         &state,
+        &ctx,
         konvent_core::documents::OwnerKind::AgendaItem,
         &agenda.iter().map(|a| a.id).collect::<Vec<_>>(),
         ctx.may(Action::EditCouncil),

@@ -259,6 +259,22 @@ fn texts(t: &Tr, topic: &NoticeTopic) -> (String, String, Vec<String>, String) {
             Vec::new(),
             format!("/gremien/umlaufverfahren#vote-{vote_id}"),
         ),
+        NoticeTopic::MinutesReleased {
+            session_number,
+            version,
+        } => {
+            let args = [
+                ("session", session_number.to_string()),
+                ("version", version.to_string()),
+            ];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            (
+                t.with("mail-minutes-released-subject", &args),
+                t.with("mail-minutes-released-lead", &args),
+                Vec::new(),
+                format!("/gremien/sitzungen/{session_number}/niederschrift/fassungen/{version}"),
+            )
+        }
     }
 }
 
@@ -419,6 +435,13 @@ mod tests {
                 NoticeTopic::ProcedureContinued {
                     vote_id: 7,
                     deadline: 1_700_000_000_000_000,
+                },
+            ),
+            (
+                NoticeKind::MinutesReleased,
+                NoticeTopic::MinutesReleased {
+                    session_number: 46,
+                    version: 2,
                 },
             ),
         ]

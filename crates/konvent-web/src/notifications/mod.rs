@@ -1,5 +1,6 @@
-//! Reminders and notifications (issue 18): the page where a signed-in person chooses
-//! the language of their mails and turns kinds of reminder and notification off
+//! Reminders and notifications (issue 18): the page where a signed-in person reads what
+//! konvent told them (the notices in konvent, e.g. released minutes), chooses the
+//! language of their mails and turns kinds of reminder and notification off
 //! (`/konto/benachrichtigungen`, linked from the user menu and from every such mail),
 //! the mails themselves (`mail`) and the scheduler that queues reminders (`scheduler`).
 
@@ -17,7 +18,7 @@ use crate::ctx::{CsrfPairs, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::forms::{Choice, Field, Kind, choices};
 use crate::i18n::{Lang, Tr};
-use crate::layout::{Chrome, render};
+use crate::layout::{Chrome, datetime_de, render};
 
 /// Fields a client may send at most: the kinds, the language and the CSRF token.
 const MAX_FIELDS: usize = NoticeKind::ALL.len() + 4;
@@ -38,6 +39,53 @@ struct PreferencesPage {
     changes: Vec<KindBox>,
     language: Field,
     saved: bool,
+    /// What konvent told the person (newest first).
+    inbox: Vec<InboxLine>,
+}
+
+/// A notice in konvent as the page lists it.
+struct InboxLine {
+    text: String,
+    link: String,
+    date: String,
+}
+
+/// The person's notices in their language, with the link to what each is about.
+async fn inbox(state: &AppState, ctx: &Ctx, account_id: i64) -> AppResult<Vec<InboxLine>> {
+    let t = ctx.tr();
+    Ok(state
+        .store
+        .inbox(account_id)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let (text, link) = match n.kind {
+                NoticeKind::MinutesReleased => (
+                    t.with(
+                        "inbox-minutes-released",
+                        &[
+                            ("session", &n.subject_id.to_string()),
+                            ("version", &n.version.to_string()),
+                        ],
+                    ),
+                    format!(
+                        "/gremien/sitzungen/{}/niederschrift/fassungen/{}",
+                        n.subject_id, n.version
+                    ),
+                ),
+                // Only the release of minutes is told in konvent so far.
+                other => (
+                    t.get(&format!("notice-kind-{}", other.as_str().replace('_', "-"))),
+                    mail::PREFERENCES_PATH.to_owned(),
+                ),
+            };
+            InboxLine {
+                text,
+                link,
+                date: datetime_de(n.created_at),
+            }
+        })
+        .collect())
 }
 
 fn boxes(t: &Tr, off: &[NoticeKind], reminders: bool) -> Vec<KindBox> {
@@ -81,13 +129,16 @@ fn page(
         changes: boxes(&t, off, false),
         language: field,
         saved,
+        inbox: Vec::new(),
     }
 }
 
 pub async fn preferences(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let me = ctx.signed_in()?;
     let (language, off) = state.store.mail_preferences(me.user_id).await?;
-    render(&page(&ctx, &language, &off, None, false))
+    let mut page = page(&ctx, &language, &off, None, false);
+    page.inbox = inbox(&state, &ctx, me.user_id).await?;
+    render(&page)
 }
 
 /// Saves the language and the kinds left ticked (`on`); every kind not ticked is off.
@@ -104,7 +155,8 @@ pub async fn save_preferences(
     let mut language = "";
     for (name, value) in &pairs {
         match name.as_str() {
-            "on" => on.push(
+            // Each fieldset's checkboxes have their own name (a group of one name).
+            "on" | "on-change" => on.push(
                 value
                     .parse::<NoticeKind>()
                     .map_err(|_| AppError::BadRequest("Unbekannte Benachrichtigung.".into()))?,
@@ -134,5 +186,7 @@ pub async fn save_preferences(
         .store
         .save_mail_preferences(me.user_id, lang.code(), &off)
         .await?;
-    Ok(render(&page(&ctx, lang.code(), &off, None, true))?.into_response())
+    let mut page = page(&ctx, lang.code(), &off, None, true);
+    page.inbox = inbox(&state, &ctx, me.user_id).await?;
+    Ok(render(&page)?.into_response())
 }

@@ -177,6 +177,7 @@ pub async fn topic(
     let follow_ups = state.store.follow_ups().await?;
     let mut documents = crate::documents::lists(
         &state,
+        &ctx,
         konvent_core::documents::OwnerKind::TargetPicture,
         &versions.iter().map(|v| v.id).collect::<Vec<_>>(),
         ctx.may(Action::ConsolidateTopic(topic.id)),

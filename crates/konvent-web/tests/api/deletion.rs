@@ -9,16 +9,37 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
-use konvent_store::{EventRole, Who};
+use konvent_store::{EventRole, Presence, Who};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::{spawn_app, text};
-use crate::leaks::{api, crawl, live, oparl, starts, user_with};
+use crate::leaks::{api, crawl, live, oparl, pdf_text, starts, user_with};
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 const NAME: &str = "Erika Vergessenwerden";
 const EMAIL: &str = "erika.vergessenwerden@test.example";
+const MINUTES: &str = "/gremien/sitzungen/47/niederschrift";
+
+/// The minutes of the 47th session as the office reads them: the newest version's page,
+/// and each version's page and PDF (as text).
+async fn minutes_texts(office: &crate::helpers::User) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let (status, page) = office.get_text(MINUTES).await;
+    assert_eq!(status, 200);
+    out.push((MINUTES.to_owned(), text(&page)));
+    for version in [1, 2] {
+        let path = format!("{MINUTES}/fassungen/{version}");
+        let (status, page) = office.get_text(&path).await;
+        assert_eq!(status, 200, "{path}");
+        out.push((path.clone(), text(&page)));
+        let path = format!("{path}/niederschrift.pdf");
+        let r = office.get(&path).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        out.push((path, pdf_text(&r.bytes().await.expect("pdf"))));
+    }
+    out
+}
 
 #[tokio::test]
 async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_a_pseudonym() {
@@ -79,6 +100,50 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
         .await
         .expect("socket opens");
 
+    // Erika was a guest of the 47th session: the minutes name her in the attendance
+    // and in the office's notes, in a released version 1 and a draft version 2.
+    let office = konvent_store::Actor::system("Geschäftsstelle");
+    app.store
+        .record_attendance(&office, 47, EMAIL, Presence::Guest, Some("DMK"))
+        .await
+        .expect("attendance");
+    app.store
+        .generate_minutes(&office, 47)
+        .await
+        .expect("generated");
+    let session = app.store.session(47).await.expect("session");
+    let item = app.store.agenda(session.id).await.expect("agenda")[0].id;
+    app.store
+        .edit_minutes(
+            &office,
+            47,
+            &format!("Das Schlusswort hielt {NAME}."),
+            &[(item, format!("{NAME} berichtete aus der DMK."))],
+        )
+        .await
+        .expect("edited");
+    app.store
+        .finalise_minutes(&office, 47)
+        .await
+        .expect("final");
+    app.store
+        .release_minutes(&office, 47, &|_| None)
+        .await
+        .expect("released");
+    app.store
+        .edit_minutes(
+            &office,
+            47,
+            &format!("Nachtrag: {NAME} reicht die Folien nach."),
+            &[(item, format!("{NAME} berichtete aus der DMK."))],
+        )
+        .await
+        .expect("draft 2");
+    let admin = app.admin().await;
+    for (place, content) in minutes_texts(&admin).await {
+        assert!(content.contains(NAME), "before: {place} names her");
+    }
+
     // The request, with its confirmation step.
     let (status, page) = erika.get_text("/konto/daten").await;
     assert_eq!(status, 200);
@@ -113,7 +178,6 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
         .post(&format!("/admin/loeschantraege/{id}/loeschen"), &[])
         .await;
     assert_eq!(r.status().as_u16(), 403);
-    let admin = app.admin().await;
     let (status, list) = admin.get_text("/admin/loeschantraege").await;
     assert_eq!(status, 200);
     assert!(text(&list).contains(NAME) && list.contains(EMAIL));
@@ -174,6 +238,17 @@ async fn a_deleted_participant_is_nowhere_by_name_and_their_content_stays_under_
         }
         everything.extend(corpus.into_iter().map(|(p, c)| (who, p, c)));
     }
+    // The minutes: every version's page and PDF, attendance and notes alike.
+    for (place, content) in minutes_texts(&admin).await {
+        assert!(
+            !content.contains(NAME) && !content.contains(EMAIL),
+            "the minutes still name her in {place}"
+        );
+        assert!(content.contains("Gelöschte Person 1"), "{place}: {content}");
+    }
+    let stored = app.store.minutes(47).await.expect("minutes");
+    assert!(!serde_json::to_string(&stored).expect("json").contains(NAME));
+
     // The content stays, under the pseudonym, in the pages and the live replay.
     let shows = |what: &str, prefix: &str| {
         everything

@@ -412,3 +412,283 @@ async fn who_sees_and_changes_documents_follows_their_owner() {
 async fn member_again(app: &TestApp) -> User {
     app.user(Role::Member).await
 }
+
+/// A workshop of the demo's event (its organizers run it) with one document of the office.
+async fn event_workshop(app: &TestApp) -> (i64, i64, i64) {
+    let event = app
+        .store
+        .event(konvent_core::demo::KONVENT_SLUG)
+        .await
+        .expect("event")
+        .id;
+    let workshop = app
+        .store
+        .create_workshop(
+            &konvent_store::Actor::system("Test"),
+            "Werkstatt Registermodernisierung",
+            None,
+            Some(event),
+            &["Was brauchen die Länder?"],
+        )
+        .await
+        .expect("workshop");
+    (
+        event,
+        workshop,
+        upload_to(app, OwnerKind::Workshop, workshop).await,
+    )
+}
+
+/// Stores a document directly (as the office) and answers its id.
+async fn upload_to(app: &TestApp, kind: OwnerKind, id: i64) -> i64 {
+    let pdf = simple_pdf(&["Anlage"]);
+    app.store
+        .add_document(
+            &konvent_store::Actor::system("Test"),
+            Owner { kind, id },
+            "Anlage zum Löschen",
+            konvent_store::NewFile {
+                file_name: "anlage.pdf",
+                format: konvent_core::documents::Format::Pdf,
+                bytes: &pdf,
+            },
+        )
+        .await
+        .expect("document")
+}
+
+#[tokio::test]
+async fn an_events_organizer_keeps_the_documents_of_its_workshops_and_a_participant_does_not() {
+    let app = spawn_app().await;
+    let (event, workshop, doc) = event_workshop(&app).await;
+    let grant = |scope| konvent_core::authz::Grant::new(Role::Organizer, scope).expect("grant");
+    let (_, organizer) = crate::leaks::user_with(
+        &app,
+        "Olga Organisiert",
+        &[grant(konvent_core::authz::Scope::Event(event))],
+    )
+    .await;
+    let (_, elsewhere) = crate::leaks::user_with(
+        &app,
+        "Otto Anderswo",
+        &[grant(konvent_core::authz::Scope::Event(event + 1000))],
+    )
+    .await;
+    let new = format!("/dokumente/neu/workshop/{workshop}");
+    let pdf = simple_pdf(&["Ergebnisse"]);
+
+    // The organizer sees the links on the workshop's page, uploads and replaces.
+    let (status, page) = organizer
+        .get_text(&format!("/gremien/workshops/{workshop}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&new), "{page}");
+    assert!(
+        page.contains(&format!("/dokumente/{doc}/loeschen")),
+        "{page}"
+    );
+    assert_eq!(organizer.get(&new).await.status(), 200);
+    let response = send(
+        &organizer,
+        &new,
+        Some("Fotoprotokoll"),
+        "foto.pdf",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        format!("/gremien/workshops/{workshop}#dokumente-workshop-{workshop}").as_str()
+    );
+    let replace = format!("/dokumente/{doc}/ersetzen");
+    assert_eq!(
+        send(&organizer, &replace, None, "anlage-2.pdf", pdf.clone())
+            .await
+            .status(),
+        303
+    );
+    let docs = app
+        .store
+        .documents(Owner {
+            kind: OwnerKind::Workshop,
+            id: workshop,
+        })
+        .await
+        .expect("docs");
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0].versions.len(), 2);
+
+    // Neither the council's workshop nor another event's is theirs.
+    let council_workshop = app.store.workshops().await.expect("workshops");
+    let council_workshop = council_workshop
+        .iter()
+        .find(|(id, ..)| *id != workshop)
+        .expect("the demo's workshop")
+        .0;
+    let other_new = format!("/dokumente/neu/workshop/{council_workshop}");
+    assert_eq!(organizer.get(&other_new).await.status(), 403);
+
+    // A participant, an organizer of another event: refused with a German message, and
+    // no links on the page.
+    for (who, user) in [
+        ("participant", app.user(Role::Participant).await),
+        ("other organizer", elsewhere),
+    ] {
+        let response = send(&user, &new, Some("x"), "x.pdf", pdf.clone()).await;
+        assert_eq!(response.status(), 403, "{who}");
+        let body = text(&response.text().await.expect("body"));
+        assert!(
+            body.contains("fehlt Ihnen die Berechtigung"),
+            "{who}: {body}"
+        );
+        assert_eq!(
+            send(&user, &replace, None, "x.pdf", pdf.clone())
+                .await
+                .status(),
+            403,
+            "{who}"
+        );
+        let (_, page) = user
+            .get_text(&format!("/gremien/workshops/{workshop}"))
+            .await;
+        assert!(page.contains("Fotoprotokoll"), "{who} reads the list");
+        assert!(!page.contains(&new) && !page.contains(&replace), "{who}");
+    }
+}
+
+#[tokio::test]
+async fn whoever_may_upload_deletes_a_document_with_all_its_versions_after_a_confirmation() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let item = agenda_item(&app, 45).await;
+    let doc = upload_to(&app, OwnerKind::AgendaItem, item).await;
+    assert_eq!(
+        send(
+            &admin,
+            &format!("/dokumente/{doc}/ersetzen"),
+            None,
+            "v2.pdf",
+            simple_pdf(&["v2"])
+        )
+        .await
+        .status(),
+        303
+    );
+    let delete = format!("/dokumente/{doc}/loeschen");
+
+    // Visitors and participants may do neither step.
+    let visitor = app.visitor();
+    let status = visitor.get(&delete).await.status();
+    assert!(status == 303 || status == 401, "{status}");
+    let status = visitor.post(&delete, &[]).await.status();
+    assert!(status == 303 || status == 401, "{status}");
+    let participant = app.user(Role::Participant).await;
+    assert_eq!(participant.get(&delete).await.status(), 403);
+    let response = participant.post(&delete, &[]).await;
+    assert_eq!(response.status(), 403);
+    assert!(text(&response.text().await.expect("body")).contains("fehlt Ihnen die Berechtigung"));
+    assert_eq!(
+        app.visitor()
+            .get(&format!("/dokumente/{doc}"))
+            .await
+            .status(),
+        200
+    );
+
+    // The office: the confirmation (a form with the token), then without the token
+    // nothing happens, then the deletion.
+    let (status, page) = admin.get_text(&delete).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"csrf\"") && page.contains(&format!("action=\"{delete}\"")));
+    assert!(text(&page).contains("Anlage zum Löschen"), "{page}");
+    assert_eq!(admin.post_raw(&delete, &[]).await.status(), 403);
+    let response = admin.post(&delete, &[]).await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(
+        location,
+        format!("/gremien/sitzungen/45?dokument-geloescht=agenda-item-{item}#top-{item}")
+    );
+    let (_, page) = admin.get_text(&location).await;
+    assert!(
+        text(&page).contains("Das Dokument wurde mit allen Versionen gelöscht."),
+        "{page}"
+    );
+    // The message is the office's only.
+    let (_, page) = app.visitor().get_text(&location).await;
+    assert!(!page.contains("Versionen gelöscht"));
+
+    // Everything of it is gone: addresses, versions, the list, OParl, the bytes.
+    for path in [
+        format!("/dokumente/{doc}"),
+        format!("/dokumente/{doc}/versionen/1"),
+        format!("/dokumente/{doc}/versionen/2"),
+        format!("/dokumente/{doc}/ersetzen"),
+        delete.clone(),
+        format!("/oparl/v1/file/document-{doc}"),
+    ] {
+        assert_eq!(admin.get(&path).await.status(), 404, "{path}");
+    }
+    assert_eq!(admin.post(&delete, &[]).await.status(), 404);
+    assert!(
+        app.store
+            .documents(Owner {
+                kind: OwnerKind::AgendaItem,
+                id: item
+            })
+            .await
+            .expect("docs")
+            .is_empty()
+    );
+    assert!(app.store.document_content(doc, 1).await.is_err());
+    let (_, agenda) = app
+        .visitor()
+        .get_text(&format!("/oparl/v1/agendaitem/{item}"))
+        .await;
+    assert!(!agenda.contains(&format!("document-{doc}")), "{agenda}");
+
+    // The audit log keeps what went (without the bytes).
+    let events = app
+        .store
+        .events_since("directory", 0, 100_000)
+        .await
+        .expect("events");
+    assert!(events.iter().any(|e| e.kind == "document_deleted"));
+
+    // A workshop's organizer deletes the workshop's documents too.
+    let (event, workshop, doc) = event_workshop(&app).await;
+    let (_, organizer) = crate::leaks::user_with(
+        &app,
+        "Olga Organisiert",
+        &[konvent_core::authz::Grant::new(
+            Role::Organizer,
+            konvent_core::authz::Scope::Event(event),
+        )
+        .expect("grant")],
+    )
+    .await;
+    let delete = format!("/dokumente/{doc}/loeschen");
+    assert_eq!(participant.post(&delete, &[]).await.status(), 403);
+    assert_eq!(organizer.get(&delete).await.status(), 200);
+    let response = organizer.post(&delete, &[]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        format!(
+            "/gremien/workshops/{workshop}?dokument-geloescht=workshop-{workshop}\
+             #dokumente-workshop-{workshop}"
+        )
+        .as_str()
+    );
+    assert_eq!(
+        app.visitor()
+            .get(&format!("/dokumente/{doc}"))
+            .await
+            .status(),
+        404
+    );
+}

@@ -861,7 +861,7 @@ async fn plant_minutes(app: &TestApp, admin: &Actor) {
         .expect("edited");
     app.store.finalise_minutes(admin, 45).await.expect("final");
     app.store
-        .release_minutes(admin, 45)
+        .release_minutes(admin, 45, &|_| None)
         .await
         .expect("released");
     app.store
@@ -1174,7 +1174,7 @@ fn readable(path: &str, content_type: &str, bytes: &[u8]) -> String {
 /// the text its pages show, which its uncompressed content streams write in hex
 /// (`<4C45414B…> Tj`, WinAnsi), decoded (one string per line of a page, so a marker is
 /// never split).
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     let mut text = String::from_utf8_lossy(bytes).into_owned();
     let raw = text.len();
     let mut rest = bytes;

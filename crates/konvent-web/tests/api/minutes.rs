@@ -207,3 +207,125 @@ async fn the_minutes_pdf_is_tagged_for_screen_readers() {
         "Niederschrift der 48. Sitzung des IT-Planungsrats",
     );
 }
+
+/// Releasing a version tells every council member once, in konvent and by mail (in
+/// their language); nobody else; a release cannot happen twice for one version.
+#[tokio::test]
+async fn releasing_minutes_tells_each_member_once_in_konvent_and_by_mail() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let member = app.user(Role::Member).await;
+    let member_id = app.account_id("member@test.example").await;
+    app.store
+        .save_mail_preferences(member_id, "en", &[])
+        .await
+        .expect("english");
+    let participant = app.user(Role::Participant).await;
+    let participant_id = app.account_id("participant@test.example").await;
+    let base = "/gremien/sitzungen/47/niederschrift";
+    for step in ["erzeugen", "abschliessen", "freigeben"] {
+        let r = admin.post(&format!("{base}/{step}"), &[]).await;
+        assert_eq!(r.status().as_u16(), 303, "{step}");
+    }
+
+    let accounts = app.store.accounts().await.expect("accounts");
+    let members: Vec<_> = accounts
+        .iter()
+        .filter(|a| a.grants.iter().any(|g| g.role == Role::Member))
+        .collect();
+    assert!(
+        members.len() > 1,
+        "the demo's seat holders and the test member"
+    );
+    let released = |m: &konvent_store::InboxNotice| {
+        m.kind == konvent_core::notifications::NoticeKind::MinutesReleased
+            && m.subject_id == 47
+            && m.version == 1
+    };
+    let mails = app.store.mails(1000).await.expect("outbox");
+    let minutes_mails: Vec<_> = mails
+        .iter()
+        .filter(|m| m.kind == "minutes_released")
+        .collect();
+    assert_eq!(minutes_mails.len(), members.len(), "one mail per member");
+    for m in &members {
+        let inbox = app.store.inbox(m.id).await.expect("inbox");
+        assert_eq!(
+            inbox.iter().filter(|n| released(n)).count(),
+            1,
+            "{}",
+            m.email
+        );
+        assert_eq!(
+            minutes_mails
+                .iter()
+                .filter(|mail| mail.recipient == m.email)
+                .count(),
+            1,
+            "{}",
+            m.email
+        );
+    }
+    // In the recipient's language; the mail says where, not what the minutes say.
+    let theirs = minutes_mails
+        .iter()
+        .find(|m| m.recipient == "member@test.example")
+        .expect("the member's mail");
+    assert_eq!(theirs.language, "en");
+    assert!(theirs.subject.contains("47"), "{}", theirs.subject);
+    let german = minutes_mails
+        .iter()
+        .find(|m| m.recipient != "member@test.example")
+        .expect("another member's mail");
+    assert!(german.subject.starts_with("Niederschrift der 47. Sitzung"));
+
+    // Nobody else: not the participant, not the office (unless a member).
+    assert!(
+        app.store
+            .inbox(participant_id)
+            .await
+            .expect("inbox")
+            .is_empty()
+    );
+    assert!(
+        !minutes_mails
+            .iter()
+            .any(|m| m.recipient == "participant@test.example"
+                || m.recipient == "admin@test.example")
+    );
+    let (_, page) = participant.get_text("/konto/benachrichtigungen").await;
+    assert!(!page.contains("/niederschrift/fassungen/"), "{page}");
+
+    // The member finds the notice on their page, linked to the version.
+    let (status, page) = member.get_text("/konto/benachrichtigungen").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("href=\"/gremien/sitzungen/47/niederschrift/fassungen/1\""),
+        "{page}"
+    );
+
+    // The same version is not released (nor told) twice; the next version is told.
+    let r = admin.post(&format!("{base}/freigeben"), &[]).await;
+    assert_eq!(r.status().as_u16(), 409);
+    let count = |mails: &[konvent_store::OutboxMail]| {
+        mails
+            .iter()
+            .filter(|m| m.kind == "minutes_released")
+            .count()
+    };
+    assert_eq!(
+        count(&app.store.mails(1000).await.expect("outbox")),
+        members.len()
+    );
+    for step in ["bearbeiten", "abschliessen", "freigeben"] {
+        let r = admin
+            .post(&format!("{base}/{step}"), &[("remarks", "Zweite Fassung")])
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "{step}");
+    }
+    assert_eq!(
+        count(&app.store.mails(1000).await.expect("outbox")),
+        2 * members.len()
+    );
+    assert_eq!(app.store.inbox(member_id).await.expect("inbox").len(), 2);
+}
