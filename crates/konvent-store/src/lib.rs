@@ -16,6 +16,7 @@ mod directory;
 mod documents;
 mod error;
 mod events;
+mod follow_up_groups;
 mod invitations;
 mod live;
 mod mail;
@@ -58,6 +59,9 @@ pub use directory::{
 pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use error::StoreError;
 pub use events::LoggedEvent;
+pub use follow_up_groups::{
+    FollowUpGroup, GroupMeeting, GroupPlace, GroupRecipient, GroupRoom, RoomChoice,
+};
 pub use invitations::{BulkClaim, BulkInvite, BulkJob};
 pub use live::{
     Audience, ChatLine, Event, EventRole, FeedbackResults, LiveRecord, NewEvent, NewRoom, Question,
@@ -72,10 +76,7 @@ pub use minutes::{
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
-pub use networking::{
-    ContactOverview, ContactRequest, FollowUpGroup, GroupMeeting, Peer, PointPeers, Profile,
-    RequestOutcome,
-};
+pub use networking::{ContactOverview, ContactRequest, Peer, PointPeers, Profile, RequestOutcome};
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};
 pub use personal_data::{DataSection, section_names as personal_data_sections};
