@@ -113,9 +113,7 @@ pub async fn request_peer(
         RequestOutcome::Sent => "gesendet",
         RequestOutcome::Connected => "verbunden",
     };
-    Ok(Redirect::to(&format!(
-        "/meine-ergebnisse?hinweis={notice}#anknuepfen"
-    )))
+    Ok(Redirect::to(&format!("/meine-ergebnisse?hinweis={notice}")))
 }
 
 #[derive(Deserialize)]
