@@ -78,7 +78,7 @@ pub async fn start_group(
     if let Some(GroupPlace::NewRoom { .. }) = place {
         invalidate_room_of(&state, me, id).await?;
     }
-    Ok(Redirect::to(&format!("/meine-ergebnisse?hinweis=gruppe")))
+    Ok(Redirect::to("/meine-ergebnisse?hinweis=gruppe"))
 }
 
 #[derive(Deserialize)]
@@ -103,7 +103,7 @@ pub async fn set_room(
     if let GroupPlace::NewRoom { .. } = place {
         invalidate_room_of(&state, me, group_id).await?;
     }
-    Ok(Redirect::to(&format!("/meine-ergebnisse?hinweis=raum")))
+    Ok(Redirect::to("/meine-ergebnisse?hinweis=raum"))
 }
 
 /// A room was created: the event's cached rooms (map, lobby) are read anew.
@@ -256,7 +256,7 @@ pub async fn propose_meeting(
     }
     state.store.queue_mails(&mails).await?;
     state.mail.wake();
-    Ok(Redirect::to(&format!("/meine-ergebnisse?hinweis=termin")))
+    Ok(Redirect::to("/meine-ergebnisse?hinweis=termin"))
 }
 
 /// The texts of one member's date-proposal mail, in the member's mail language.
