@@ -45,7 +45,8 @@ pub struct GroupRoom {
 pub enum GroupPlace {
     /// One of the rooms [`Store::group_room_choices`] offers.
     Room(i64),
-    /// A new small room in this event, named after the connection point.
+    /// A new small room in this event, named after the connection point (the group
+    /// keeps the one it has there already).
     NewRoom { event_id: i64 },
 }
 
@@ -379,6 +380,18 @@ async fn place_group(
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(not_yours)?;
+            // The group's own room there already: it stays (no second one).
+            let own: Option<(i64,)> = sqlx::query_as(
+                "SELECT r.id FROM follow_up_groups g JOIN rooms r ON r.id = g.room_id \
+                 WHERE g.id = $1 AND g.room_created = 1 AND r.event_id = $2",
+            )
+            .bind(group_id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if own.is_some() {
+                return Ok(());
+            }
             let (count,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM follow_up_groups g JOIN rooms r ON r.id = g.room_id \
                  WHERE r.event_id = $1 AND g.room_created = 1",

@@ -3993,6 +3993,14 @@ async fn networking_story(backend: &str, store: &Store) {
         .room
         .clone()
         .expect("a room");
+    // Asking again keeps the group's own room: no second one.
+    let before = store.rooms(event.id).await.expect("rooms").len();
+    store.set_group_room(a, group, place).await.expect("again");
+    assert_eq!(
+        store.rooms(event.id).await.expect("rooms").len(),
+        before,
+        "{backend}"
+    );
     let topic_title = store.topics().await.expect("topics")[0].title.clone();
     assert_eq!(
         (room.name.as_str(), room.event_slug.as_str()),
