@@ -16,6 +16,7 @@ mod directory;
 mod documents;
 mod error;
 mod events;
+mod follow_up_groups;
 mod inbox;
 mod invitations;
 mod live;
@@ -59,6 +60,9 @@ pub use directory::{
 pub use documents::{Document, DocumentVersion, NewFile, Owner, OwnerInfo};
 pub use error::StoreError;
 pub use events::LoggedEvent;
+pub use follow_up_groups::{
+    FollowUpGroup, GroupMeeting, GroupPlace, GroupRecipient, GroupRoom, RoomChoice,
+};
 pub use inbox::{INBOX_LIMIT, InboxNotice};
 pub use invitations::{BulkClaim, BulkInvite, BulkJob};
 pub use live::{
@@ -74,10 +78,7 @@ pub use minutes::{
 pub use moderation::{
     ModeratedItem, ModerationAction, Mute, REASON_MAX, ReportedItem, Restrictions, tombstone,
 };
-pub use networking::{
-    ContactOverview, ContactRequest, FollowUpGroup, GroupMeeting, Peer, PointPeers, Profile,
-    RequestOutcome,
-};
+pub use networking::{ContactOverview, ContactRequest, Peer, PointPeers, Profile, RequestOutcome};
 pub use notifications::{DueReminder, Notice, NoticeTopic, Recipient, Render};
 pub use oidc::{OidcFlow, OidcPerson, OidcRefusal, OidcSession, oidc_random};
 pub use personal_data::{DataSection, section_names as personal_data_sections};

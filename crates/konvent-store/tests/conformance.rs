@@ -3950,12 +3950,12 @@ async fn networking_story(backend: &str, store: &Store) {
         .collect();
     assert_eq!(names, vec![("netz-b", ""), ("netz-c", "")], "{backend}");
     let group = store
-        .start_group(a, "Cloud-Runde", FollowTarget::Topic, topic, &[b])
+        .start_group(a, "Cloud-Runde", FollowTarget::Topic, topic, &[b], None)
         .await
         .expect("group");
     assert!(
         store
-            .start_group(a, "ohne", FollowTarget::Topic, topic, &[999_999])
+            .start_group(a, "ohne", FollowTarget::Topic, topic, &[999_999], None)
             .await
             .is_err()
     );
@@ -3963,6 +3963,71 @@ async fn networking_story(backend: &str, store: &Store) {
     assert_eq!(groups.len(), 1, "{backend}");
     assert_eq!(groups[0].id, group);
     assert_eq!(groups[0].members.len(), 2, "{backend}");
+    // The starter puts the group in a new small room of the event, named after the
+    // connection point; nobody else may, and only in an event they take part in.
+    assert!(groups[0].room.is_none(), "{backend}");
+    let choices = store.group_room_choices(a).await.expect("choices");
+    let choice = choices
+        .iter()
+        .find(|c| c.event_id == event.id)
+        .expect("the event");
+    assert!(!choice.rooms.is_empty(), "{backend}");
+    let place = konvent_store::GroupPlace::NewRoom { event_id: event.id };
+    assert!(matches!(
+        store.set_group_room(b, group, place).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .set_group_room(
+                a,
+                group,
+                konvent_store::GroupPlace::NewRoom { event_id: 999_999 }
+            )
+            .await
+            .is_err(),
+        "{backend}"
+    );
+    store.set_group_room(a, group, place).await.expect("room");
+    let room = store.groups_of(b).await.expect("groups")[0]
+        .room
+        .clone()
+        .expect("a room");
+    // Asking again keeps the group's own room: no second one.
+    let before = store.rooms(event.id).await.expect("rooms").len();
+    store.set_group_room(a, group, place).await.expect("again");
+    assert_eq!(
+        store.rooms(event.id).await.expect("rooms").len(),
+        before,
+        "{backend}"
+    );
+    let topic_title = store.topics().await.expect("topics")[0].title.clone();
+    assert_eq!(
+        (room.name.as_str(), room.event_slug.as_str()),
+        (topic_title.as_str(), event.slug.as_str()),
+        "{backend}"
+    );
+    assert!(
+        store
+            .rooms(event.id)
+            .await
+            .expect("rooms")
+            .iter()
+            .any(|r| r.slug == room.slug),
+        "{backend}"
+    );
+    store
+        .set_group_room(a, group, konvent_store::GroupPlace::Room(choice.rooms[0].0))
+        .await
+        .expect("an existing room");
+    assert_eq!(
+        store.groups_of(a).await.expect("groups")[0]
+            .room
+            .as_ref()
+            .map(|r| r.name.clone()),
+        Some(choice.rooms[0].1.clone()),
+        "{backend}"
+    );
     // A member proposes a date (twice: the sequence counts up); nobody else may.
     assert!(groups[0].meeting.is_none(), "{backend}");
     let (g, addresses) = store
@@ -3970,6 +4035,7 @@ async fn networking_story(backend: &str, store: &Store) {
         .await
         .expect("proposal");
     assert_eq!(addresses.len(), 2, "{backend}");
+    assert!(addresses.iter().all(|m| m.language == "de"), "{backend}");
     assert_eq!(g.meeting.as_ref().map(|m| m.sequence), Some(1), "{backend}");
     let (g, _) = store
         .propose_meeting(a, group, 1_900_000_360_000_000, 90, "")
@@ -3987,6 +4053,55 @@ async fn networking_story(backend: &str, store: &Store) {
             .await,
         Err(konvent_store::StoreError::NotFound)
     ));
+
+    // A request sent from "Meine Ergebnisse" (no event) is reported by its recipient in
+    // an event they take part in, and that event's moderators may then remove it.
+    store
+        .request_contact(c, b, 0, "Kaufen Sie jetzt")
+        .await
+        .expect("asked");
+    let spam = store.contact_overview(b).await.expect("o").incoming[0].id;
+    let who = |id: i64, name: &str| konvent_store::Who {
+        id,
+        name: name.into(),
+    };
+    let moderator = who(a, "netz-a");
+    assert!(
+        store
+            .remove_item(
+                event.id,
+                &moderator,
+                konvent_store::ModeratedItem::Contact,
+                spam,
+                "",
+                None
+            )
+            .await
+            .is_err(),
+        "not before a report, {backend}"
+    );
+    store
+        .report(
+            event.id,
+            &who(b, "netz-b"),
+            konvent_store::ModeratedItem::Contact,
+            spam,
+            "Werbung",
+            None,
+        )
+        .await
+        .expect("reported");
+    store
+        .remove_item(
+            event.id,
+            &moderator,
+            konvent_store::ModeratedItem::Contact,
+            spam,
+            "",
+            None,
+        )
+        .await
+        .expect("removed");
 
     // Everything is in the export; deleting the profile removes it.
     let data = store.personal_data(a).await.expect("export").expect("a");

@@ -138,7 +138,11 @@ pub fn router(state: AppState) -> Router {
         .route("/konto/kontakte.vcf", get(networking::contacts::vcard))
         .route(
             "/meine-ergebnisse/gruppen/{id}/termin",
-            post(networking::contacts::propose_meeting),
+            post(networking::groups::propose_meeting),
+        )
+        .route(
+            "/meine-ergebnisse/gruppen/{id}/raum",
+            post(networking::groups::set_room),
         )
         .route(
             "/konto/kontakte/anfrage",
@@ -146,7 +150,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/meine-ergebnisse/gruppen",
-            post(networking::contacts::start_group),
+            post(networking::groups::start_group),
         )
         .route("/konvent/{event}/cafe", get(events::cafe::cafe))
         .route("/konvent/{event}/cafe/platz", post(events::cafe::seat))

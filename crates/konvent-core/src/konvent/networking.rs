@@ -30,6 +30,11 @@ pub const DMS_PER_HOUR: i64 = 120;
 pub const PROPOSALS_PER_HOUR: i64 = 10;
 /// Longest place or note of a date proposal.
 pub const PROPOSAL_TEXT_MAX: usize = 300;
+/// Small rooms that follow-up groups may create in one event (the organizers' own
+/// rooms do not count), so that a busy event's map and room list stay usable.
+pub const GROUP_ROOMS_PER_EVENT: i64 = 50;
+/// Longest name of a room created for a follow-up group (a room's name limit).
+pub const GROUP_ROOM_NAME_MAX: usize = 100;
 
 /// Who sees a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

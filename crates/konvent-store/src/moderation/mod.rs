@@ -300,7 +300,9 @@ async fn item_now(
             let row: Option<(String, i64, String)> = sqlx::query_as(
                 "SELECT r.message, r.from_id, a.display_name FROM contact_requests r \
                  JOIN accounts a ON a.id = r.from_id \
-                 WHERE r.id = $1 AND r.event_id = $2 AND r.message <> ''",
+                 WHERE r.id = $1 AND r.message <> '' AND (r.event_id = $2 OR (r.event_id = 0 \
+                 AND EXISTS (SELECT 1 FROM moderation_reports m WHERE m.event_id = $2 \
+                 AND m.item = 'contact' AND m.item_id = r.id)))",
             )
             .bind(id)
             .bind(event_id)
@@ -449,20 +451,26 @@ impl Store {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let result = async {
-            item_now(tx, event_id, item, item_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            // A contact request's message only by the one it was sent to.
+            // A contact request's message only by the one it was sent to: one sent from
+            // an event in that event, one sent from "Meine Ergebnisse" (no event) in the
+            // event its recipient reports it from, whose moderators then handle it.
             if item == ModeratedItem::Contact {
-                let mine: Option<(i64,)> =
-                    sqlx::query_as("SELECT 1 FROM contact_requests WHERE id = $1 AND to_id = $2")
-                        .bind(item_id)
-                        .bind(by.id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                let mine: Option<(i64,)> = sqlx::query_as(
+                    "SELECT 1 FROM contact_requests WHERE id = $1 AND to_id = $2 \
+                     AND message <> '' AND event_id IN (0, $3)",
+                )
+                .bind(item_id)
+                .bind(by.id)
+                .bind(event_id)
+                .fetch_optional(&mut **tx)
+                .await?;
                 if mine.is_none() {
                     return Err(StoreError::NotFound);
                 }
+            } else {
+                item_now(tx, event_id, item, item_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
             }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO moderation_reports (event_id, item, item_id, reporter_id, reason, at) \

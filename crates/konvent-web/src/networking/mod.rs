@@ -1,10 +1,12 @@
 //! Networking (K15+): a person's opt-in profile, for one event or for konvent as a
 //! whole, and the list of who is here in an event, filterable without JavaScript, with
 //! where people are right now (if they allow it) and a "Hierhin gehen". Contact
-//! requests, contacts and their vCard are in [`contacts`].
+//! requests, contacts and their vCard are in [`contacts`], follow-up groups in
+//! [`groups`].
 
 pub mod api;
 pub mod contacts;
+pub mod groups;
 pub mod watch;
 
 use std::collections::HashMap;

@@ -6,7 +6,7 @@
 pub mod consolidation;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use konvent_core::authz::Action;
 use konvent_core::strategy::{FollowTarget, Visibility};
@@ -354,11 +354,35 @@ struct MinePage {
     groups: Vec<konvent_store::FollowUpGroup>,
     /// Accepted contacts and people already asked (no second request button).
     asked: Vec<i64>,
+    /// The events the person takes part in with their rooms, for a group's room.
+    rooms: Vec<konvent_store::RoomChoice>,
+    me: i64,
+    /// What the last form did (`?hinweis=`), focused on arrival.
+    notice: Option<String>,
 }
 
-pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+#[derive(Deserialize)]
+pub struct MineQuery {
+    #[serde(default)]
+    hinweis: String,
+}
+
+pub async fn mine(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<MineQuery>,
+) -> AppResult<Html<String>> {
     let principal = ctx.signed_in()?;
     let t = ctx.tr();
+    let notice = match q.hinweis.as_str() {
+        "gesendet" => Some("net-request-sent"),
+        "verbunden" => Some("net-request-connected"),
+        "gruppe" => Some("net-notice-group"),
+        "raum" => Some("net-notice-group-room"),
+        "termin" => Some("net-notice-proposal"),
+        _ => None,
+    }
+    .map(|key| t.get(key));
     let topics = state.store.topics().await?;
     let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
     let mut grouped: Vec<i64> = Vec::new();
@@ -467,5 +491,8 @@ pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
         peers,
         groups: state.store.groups_of(principal.user_id).await?,
         asked,
+        rooms: state.store.group_room_choices(principal.user_id).await?,
+        me: principal.user_id,
+        notice,
     })
 }

@@ -1015,7 +1015,14 @@ async fn plant_profiles(app: &TestApp) {
     // A follow-up group of the participant viewer and another, with a date proposal.
     let group = app
         .store
-        .start_group(hidden, "Leak-Runde", FollowTarget::Topic, topic, &[shown])
+        .start_group(
+            hidden,
+            "Leak-Runde",
+            FollowTarget::Topic,
+            topic,
+            &[shown],
+            None,
+        )
         .await
         .expect("group");
     app.store

@@ -782,9 +782,15 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
             FollowTarget::Topic,
             topic.id,
             &[bert_id],
+            None,
         )
         .await
         .expect("group");
+    // Bert reads his mails in English.
+    app.store
+        .save_mail_preferences(bert_id, "en", &[])
+        .await
+        .expect("language");
     let day = (jiff::Zoned::now().date() + jiff::Span::new().days(3)).to_string();
     let path = format!("/meine-ergebnisse/gruppen/{group}/termin");
     let form = [
@@ -814,6 +820,22 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
     let mut to: Vec<_> = mails.iter().map(|m| m.recipient.clone()).collect();
     to.sort();
     assert_eq!(to, ["anna@test.example", "bert@test.example"]);
+    // Each in the recipient's mail language.
+    let subject = |to: &str| {
+        mails
+            .iter()
+            .find(|m| m.recipient == to)
+            .map(|m| (m.language.clone(), m.subject.clone()))
+            .expect("mail")
+    };
+    assert_eq!(
+        subject("bert@test.example"),
+        ("en".to_owned(), "Date proposal: Cloud-Runde".to_owned())
+    );
+    assert_eq!(
+        subject("anna@test.example"),
+        ("de".to_owned(), "Terminvorschlag: Cloud-Runde".to_owned())
+    );
     let (_, mine) = anna.get_text("/meine-ergebnisse").await;
     let mine = text(&mine);
     assert!(
@@ -823,6 +845,250 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
         "{mine}"
     );
     let _ = group;
+}
+
+/// Anna and Bert (registered for the demo event unless `registered` says otherwise)
+/// marked the first focus topic and allow being found; answers the topic's id.
+async fn two_peers(app: &TestApp, people: &[(&User, i64)]) -> i64 {
+    let topic = app.store.topics().await.expect("topics")[0].clone();
+    for (who, id) in people {
+        app.store
+            .follow(*id, FollowTarget::Topic, topic.id, true)
+            .await
+            .expect("marked");
+        profile(
+            who,
+            "/konto/profil",
+            "event",
+            "Amt",
+            &[("match_points", "1")],
+        )
+        .await;
+    }
+    topic.id
+}
+
+#[tokio::test]
+async fn a_follow_up_group_meets_in_a_room_of_the_event_that_its_members_find_linked() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (out, out_id) = person(&app, "draussen", false).await;
+    let topic = two_peers(&app, &[(&anna, anna_id), (&bert, bert_id), (&out, out_id)]).await;
+    let topic_title = app.store.topics().await.expect("topics")[0].title.clone();
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let lounge = app
+        .store
+        .rooms(event.id)
+        .await
+        .expect("rooms")
+        .into_iter()
+        .find(|r| r.kind == konvent_core::konvent::RoomKind::Lounge)
+        .expect("a lounge");
+
+    // The start form offers the event's rooms and a new one; the outsider's none.
+    let (_, mine) = anna.get_text("/meine-ergebnisse").await;
+    assert!(
+        mine.contains(&format!("value=\"r{}\"", lounge.id))
+            && mine.contains(&format!("value=\"neu{}\"", event.id)),
+        "{mine}"
+    );
+    let (_, theirs) = out.get_text("/meine-ergebnisse").await;
+    assert!(!theirs.contains("name=\"raum\""), "{theirs}");
+
+    // Somebody outside the event cannot put a group in its rooms: refused, no group.
+    let topic_id = topic.to_string();
+    let anna_s = anna_id.to_string();
+    let lounge_choice = format!("r{}", lounge.id);
+    let r = out
+        .post(
+            "/meine-ergebnisse/gruppen",
+            &[
+                ("name", "Fremdgruppe"),
+                ("target", "topic"),
+                ("id", &topic_id),
+                ("mitglied", &anna_s),
+                ("raum", &lounge_choice),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        app.store
+            .groups_of(out_id)
+            .await
+            .expect("groups")
+            .is_empty()
+    );
+
+    // Anna starts a group with a new small room, named after the connection point.
+    let bert_s = bert_id.to_string();
+    let new_room = format!("neu{}", event.id);
+    let r = anna
+        .post(
+            "/meine-ergebnisse/gruppen",
+            &[
+                ("name", "Cloud-Runde"),
+                ("target", "topic"),
+                ("id", &topic_id),
+                ("mitglied", &bert_s),
+                ("raum", &new_room),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let group = app.store.groups_of(bert_id).await.expect("groups")[0].clone();
+    let room = group.room.clone().expect("a room");
+    assert_eq!(room.name, topic_title);
+    assert_eq!(room.event_slug, demo::KONVENT_SLUG);
+    let created = app
+        .store
+        .rooms(event.id)
+        .await
+        .expect("rooms")
+        .into_iter()
+        .find(|r| r.slug == room.slug)
+        .expect("the room exists in the event");
+    assert_eq!(created.kind, konvent_core::konvent::RoomKind::Other);
+    // Bert sees the link in "Meine Ergebnisse", and the room's page opens for him.
+    let link = format!("{EVENT}/raeume/{}", room.slug);
+    let (_, mine) = bert.get_text("/meine-ergebnisse").await;
+    assert!(mine.contains(&format!("href=\"{link}\"")), "{mine}");
+    let (status, _) = bert.get_text(&link).await;
+    assert_eq!(status, 200);
+
+    // Only the starter changes the room; Anna moves it to the lounge.
+    let path = format!("/meine-ergebnisse/gruppen/{}/raum", group.id);
+    assert_eq!(
+        bert.post(&path, &[("raum", &lounge_choice)]).await.status(),
+        404
+    );
+    assert_eq!(
+        anna.post(&path, &[("raum", "irgendwo")]).await.status(),
+        400
+    );
+    assert_eq!(
+        anna.post(&path, &[("raum", &lounge_choice)]).await.status(),
+        303
+    );
+    let (_, mine) = bert.get_text("/meine-ergebnisse").await;
+    assert!(
+        mine.contains(&format!("href=\"{EVENT}/raeume/{}\"", lounge.slug)),
+        "{mine}"
+    );
+
+    // A date without a place is in the group's room; free text stays possible.
+    let day = (jiff::Zoned::now().date() + jiff::Span::new().days(3)).to_string();
+    let proposal = format!("/meine-ergebnisse/gruppen/{}/termin", group.id);
+    let r = bert
+        .post(&proposal, &[("datum", day.as_str()), ("uhrzeit", "10:00")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let place = |g: &konvent_store::FollowUpGroup| g.meeting.clone().expect("meeting").place;
+    let now = app.store.groups_of(anna_id).await.expect("groups")[0].clone();
+    assert!(
+        place(&now).starts_with(&lounge.name) && place(&now).contains(&lounge.slug),
+        "{:?}",
+        now.meeting
+    );
+    let r = bert
+        .post(
+            &proposal,
+            &[
+                ("datum", day.as_str()),
+                ("uhrzeit", "11:00"),
+                ("ort", "Café am Markt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let now = app.store.groups_of(anna_id).await.expect("groups")[0].clone();
+    assert_eq!(place(&now), "Café am Markt");
+}
+
+#[tokio::test]
+async fn a_request_from_my_results_is_reported_like_one_from_the_people_list() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    let (carl, _) = person(&app, "carl", true).await;
+    two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
+    let r = anna
+        .post(
+            "/konto/kontakte/anfrage",
+            &[
+                ("an", &bert_id.to_string()),
+                ("nachricht", "Kaufen Sie jetzt Bitcoin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let request = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .clone();
+    assert_eq!(request.event_id, 0, "sent from Meine Ergebnisse");
+    let id = request.id.to_string();
+    // The same report form as for a request from the people list.
+    let (_, page) = bert.get_text(&format!("{EVENT}/kontakte")).await;
+    assert!(
+        page.contains("name=\"item\" value=\"contact\"")
+            && page.contains(&format!("name=\"target\" value=\"{id}\"")),
+        "{page}"
+    );
+    let form = [
+        ("t", "report"),
+        ("item", "contact"),
+        ("target", id.as_str()),
+        ("reason", "Werbung"),
+        (
+            "zurueck",
+            "/konvent/strategiekonvent-2025/kontakte?hinweis=gemeldet",
+        ),
+    ];
+    let path = format!("{EVENT}/aktion");
+    assert_ne!(carl.post(&path, &form).await.status(), 303);
+    let admin = app.admin().await;
+    // Before any report, the event's moderators cannot touch it.
+    let remove = [
+        ("t", "remove"),
+        ("item", "contact"),
+        ("target", id.as_str()),
+        ("reason", ""),
+        ("zurueck", "/konvent/strategiekonvent-2025/moderation"),
+    ];
+    assert_ne!(admin.post(&path, &remove).await.status(), 303);
+    let r = bert.post(&path, &form).await;
+    assert_eq!(r.status(), 303);
+    let back = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(back.ends_with("/kontakte?hinweis=gemeldet"), "{back}");
+    let (_, page) = bert.get_text(&back).await;
+    assert!(
+        page.contains("Ihre Meldung ist bei der Moderation."),
+        "{page}"
+    );
+    let (_, queue) = admin.get_text(&format!("{EVENT}/moderation")).await;
+    assert!(
+        queue.contains("Kaufen Sie jetzt Bitcoin") && queue.contains("Werbung"),
+        "{queue}"
+    );
+    assert_eq!(admin.post(&path, &remove).await.status(), 303);
+    assert!(
+        app.store
+            .contact_overview(bert_id)
+            .await
+            .expect("overview")
+            .incoming
+            .is_empty()
+    );
 }
 
 #[tokio::test]
