@@ -25,8 +25,12 @@ pub(super) struct Doc {
     pub link: String,
 }
 
+/// The day of a moment in the council's calendar (Europe/Berlin), as every page shows it.
 fn day_of(micros: i64) -> Date {
-    timestamp(micros).to_zoned(jiff::tz::TimeZone::UTC).date()
+    let at = timestamp(micros);
+    at.in_tz(konvent_core::konvent::TIME_ZONE)
+        .unwrap_or_else(|_| at.to_zoned(jiff::tz::TimeZone::UTC))
+        .date()
 }
 
 /// Markdown's markers are not words; leave them out of what is shown.
@@ -390,5 +394,24 @@ pub(super) async fn source(tx: &mut Tx, kind: &str) -> Result<Vec<Doc>> {
         "target_picture" => target_pictures(tx).await,
         "impulse" => impulses(tx).await,
         _ => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_of;
+
+    #[test]
+    fn a_late_evening_in_berlin_is_that_days_hit() {
+        // 2026-06-30 22:30 UTC is 00:30 on 1 July in Berlin (summer time).
+        let micros = jiff::Timestamp::from_second(1_782_858_600)
+            .expect("valid")
+            .as_microsecond();
+        assert_eq!(day_of(micros), jiff::civil::date(2026, 7, 1));
+        // 2026-01-15 23:30 UTC is 00:30 on 16 January (winter time).
+        let micros = jiff::Timestamp::from_second(1_768_519_800)
+            .expect("valid")
+            .as_microsecond();
+        assert_eq!(day_of(micros), jiff::civil::date(2026, 1, 16));
     }
 }
