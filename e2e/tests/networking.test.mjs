@@ -68,6 +68,11 @@ describe('networking', () => {
     await asker.s.visit(`${EVENT}/kontakte`);
     await asker.page.locator('#contacts > li', { hasText: other.name }).getByRole('link', { name: /@/ }).waitFor();
 
+    // The same lists konvent-wide, reached from the account area.
+    await asker.s.load(() => asker.page.getByRole('link', { name: 'Meine Kontakte', exact: true }).click());
+    await asker.page.locator('#contacts > li', { hasText: other.name }).getByRole('link', { name: /@/ }).waitFor();
+    await asker.s.axe();
+
     // Direct messages both ways, live, each equal to its reload.
     for (const p of people) {
       await p.s.visit(`${EVENT}/nachrichten`);

@@ -136,6 +136,16 @@ pub fn router(state: AppState) -> Router {
             get(networking::own_profile).post(networking::save_own_profile),
         )
         .route("/konto/kontakte.vcf", get(networking::contacts::vcard))
+        // One's contacts outside any event: requests from "Meine Ergebnisse" have none.
+        .route("/konto/kontakte", get(networking::contacts::own_page))
+        .route(
+            "/konto/kontakte/sperren",
+            post(networking::contacts::block_own),
+        )
+        .route(
+            "/konto/kontakte/{id}/antwort",
+            post(networking::contacts::answer_own),
+        )
         .route(
             "/meine-ergebnisse/gruppen/{id}/termin",
             post(networking::groups::propose_meeting),

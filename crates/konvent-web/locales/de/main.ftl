@@ -1709,3 +1709,7 @@ net-notice-declined = Die Anfrage ist abgelehnt. Die anfragende Person erfährt 
 net-notice-blocked = Die Person ist gesperrt.
 net-notice-unblocked = Die Sperre ist aufgehoben.
 net-notice-reported = Ihre Meldung ist bei der Moderation.
+net-contacts-nav = Meine Kontakte
+net-contacts-own-link = Alle Kontaktanfragen und Kontakte
+net-contacts-own-lead = Anfragen an Sie – auch solche aus „Meine Ergebnisse“, die zu keiner Veranstaltung gehören –, Ihre Kontakte mit dem, was deren Profil teilt, und wen Sie gesperrt haben.
+net-report-via = Melden lässt sich diese Anfrage bei der Moderation einer Veranstaltung, an der Sie teilnehmen, auf deren Kontaktseite:

@@ -1709,3 +1709,7 @@ net-notice-declined = The request is declined. The person who asked is not told.
 net-notice-blocked = The person is blocked.
 net-notice-unblocked = The block is lifted.
 net-notice-reported = Your report is with the moderators.
+net-contacts-nav = My contacts
+net-contacts-own-link = All contact requests and contacts
+net-contacts-own-lead = Requests to you – including those from “My results”, which belong to no event –, your contacts with what their profiles share, and whom you have blocked.
+net-report-via = You can report this request to the moderators of an event you take part in, on its contacts page:

@@ -742,8 +742,14 @@ pub async fn action(
     };
     let command = form.command()?;
     let prefix = format!("/konvent/{slug}");
+    // Back within the event, or to the konvent-wide contacts page, which reports a
+    // request's message to the moderators of the event it was sent from.
     let back = konvent_core::validation::local_path(&form.zurueck)
-        .filter(|back| back == &prefix || back.starts_with(&format!("{prefix}/")))
+        .filter(|back| {
+            back == &prefix
+                || back.starts_with(&format!("{prefix}/"))
+                || back == "/konto/kontakte?hinweis=gemeldet"
+        })
         .unwrap_or(prefix);
     if let Err(r) = crate::live::run(&state.live, &info, &actor, room, command).await {
         if let Some(again) = repeated_support(&state, &info, &actor, &form, &back).await? {

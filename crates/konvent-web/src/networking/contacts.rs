@@ -16,6 +16,7 @@ use crate::ctx::{CsrfForm, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::events::{event_info, require_actor};
 use crate::layout::{Chrome, render};
+use crate::live::Actor;
 
 /// Counts one write against the person's hourly budget `kind`; `TooManyRequests` when it
 /// is spent (counted like sign-in attempts, as the other form budgets are).
@@ -121,25 +122,63 @@ pub struct AnswerForm {
     annehmen: String,
 }
 
-/// The recipient accepts or declines.
+/// Who acts on the contacts page, and where that page is: an event's
+/// (`/konvent/{e}/kontakte`, its participants only) or the konvent-wide one
+/// (`/konto/kontakte`, everybody signed in). Requests sent from "Meine Ergebnisse" have no
+/// event, so their recipient must be able to answer them without one.
+async fn whose_contacts(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: Option<&str>,
+) -> AppResult<(i64, String)> {
+    match slug {
+        Some(slug) => {
+            let info = event_info(state, slug).await?;
+            let actor = require_actor(state, ctx, &info).await?;
+            Ok((actor.who.id, format!("/konvent/{slug}/kontakte")))
+        }
+        None => Ok((ctx.signed_in()?.user_id, OWN_PAGE.to_owned())),
+    }
+}
+
+/// The konvent-wide contacts page.
+const OWN_PAGE: &str = "/konto/kontakte";
+
+/// The recipient accepts or declines (declining is silent for the asker); anybody else
+/// gets "not found", as for a request that does not exist.
+async fn answer_in(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: Option<&str>,
+    id: &str,
+    form: &AnswerForm,
+) -> AppResult<Redirect> {
+    let (me, page) = whose_contacts(state, ctx, slug).await?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let accept = form.annehmen == "1";
+    state.store.answer_contact_request(me, id, accept).await?;
+    let notice = if accept { "angenommen" } else { "abgelehnt" };
+    Ok(Redirect::to(&format!("{page}?hinweis={notice}")))
+}
+
+/// The recipient answers, from an event's contacts page.
 pub async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((slug, id)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> AppResult<Redirect> {
-    let info = event_info(&state, &slug).await?;
-    let actor = require_actor(&state, &ctx, &info).await?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let accept = form.annehmen == "1";
-    state
-        .store
-        .answer_contact_request(actor.who.id, id, accept)
-        .await?;
-    let notice = if accept { "angenommen" } else { "abgelehnt" };
-    Ok(Redirect::to(&format!(
-        "/konvent/{slug}/kontakte?hinweis={notice}"
-    )))
+    answer_in(&state, &ctx, Some(&slug), &id, &form).await
+}
+
+/// The recipient answers, from the konvent-wide contacts page.
+pub async fn answer_own(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+) -> AppResult<Redirect> {
+    answer_in(&state, &ctx, None, &id, &form).await
 }
 
 #[derive(Deserialize)]
@@ -148,32 +187,64 @@ pub struct BlockForm {
     an: String,
 }
 
-/// Blocks or unblocks a person.
+/// Blocks or unblocks a person (counted against the person's budget).
+async fn block_in(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: Option<&str>,
+    form: &BlockForm,
+) -> AppResult<Redirect> {
+    let (me, page) = whose_contacts(state, ctx, slug).await?;
+    let other = number(&form.wer)?;
+    if state.store.principal(other).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    spend(state, "contact-block", me, rules::REQUESTS_PER_HOUR).await?;
+    let on = form.an == "1";
+    state.store.set_blocked(me, other, on).await?;
+    let notice = if on { "gesperrt" } else { "entsperrt" };
+    Ok(Redirect::to(&format!("{page}?hinweis={notice}")))
+}
+
+/// Blocks or unblocks, from an event's contacts page.
 pub async fn block(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
     CsrfForm(form): CsrfForm<BlockForm>,
 ) -> AppResult<Redirect> {
-    let info = event_info(&state, &slug).await?;
-    let actor = require_actor(&state, &ctx, &info).await?;
-    let other = number(&form.wer)?;
-    if state.store.principal(other).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    spend(
-        &state,
-        "contact-block",
-        actor.who.id,
-        rules::REQUESTS_PER_HOUR,
-    )
-    .await?;
-    let on = form.an == "1";
-    state.store.set_blocked(actor.who.id, other, on).await?;
-    let notice = if on { "gesperrt" } else { "entsperrt" };
-    Ok(Redirect::to(&format!(
-        "/konvent/{slug}/kontakte?hinweis={notice}"
-    )))
+    block_in(&state, &ctx, Some(&slug), &form).await
+}
+
+/// Blocks or unblocks, from the konvent-wide contacts page.
+pub async fn block_own(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<BlockForm>,
+) -> AppResult<Redirect> {
+    block_in(&state, &ctx, None, &form).await
+}
+
+/// An open request to the person, with where its message can be reported.
+struct Incoming {
+    r: ContactRequest,
+    /// The event whose moderators get a report of its message, reported right here.
+    report_in: Option<String>,
+    /// Events (slug, title) whose contacts page reports it: a request without event on
+    /// the konvent-wide page, reported from an event the person takes part in.
+    report_via: Vec<(String, String)>,
+}
+
+/// The lists both contacts pages show (`networking/contact_lists.html`).
+struct ContactLists {
+    /// The page itself: where its forms post to and come back to.
+    page: String,
+    incoming: Vec<Incoming>,
+    sent: Vec<ContactRequest>,
+    contacts: Vec<(i64, Card)>,
+    blocked: Vec<konvent_store::Who>,
+    /// Where the contacts write to each other (an event's messages), if anywhere.
+    write: Option<String>,
 }
 
 #[derive(Template)]
@@ -181,12 +252,16 @@ pub async fn block(
 struct ContactsPage {
     c: Chrome,
     slug: String,
-    event_id: i64,
-    incoming: Vec<ContactRequest>,
-    sent: Vec<ContactRequest>,
-    contacts: Vec<(i64, Card)>,
-    blocked: Vec<konvent_store::Who>,
+    l: ContactLists,
     /// What the last form did (`?hinweis=`), focused on arrival.
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "networking/own_contacts.html")]
+struct OwnContactsPage {
+    c: Chrome,
+    l: ContactLists,
     notice: Option<String>,
 }
 
@@ -194,6 +269,33 @@ struct ContactsPage {
 pub struct NoticeQuery {
     #[serde(default)]
     hinweis: String,
+}
+
+fn notice(ctx: &Ctx, q: &NoticeQuery) -> Option<String> {
+    match q.hinweis.as_str() {
+        "angenommen" => Some("net-notice-accepted"),
+        "abgelehnt" => Some("net-notice-declined"),
+        "gesperrt" => Some("net-notice-blocked"),
+        "entsperrt" => Some("net-notice-unblocked"),
+        "gemeldet" => Some("net-notice-reported"),
+        _ => None,
+    }
+    .map(|key| ctx.tr().get(key))
+}
+
+/// The events the person takes part in (slug, title), as `require_actor` decides.
+async fn my_events(state: &AppState, ctx: &Ctx) -> AppResult<Vec<(i64, String, String)>> {
+    let Some(principal) = &ctx.principal else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for event in state.store.events().await? {
+        let info = event_info(state, &event.slug).await?;
+        if Actor::of(&state.store, &info, principal).await?.is_some() {
+            out.push((event.id, event.slug, event.title));
+        }
+    }
+    Ok(out)
 }
 
 /// The person's requests, contacts and blocks, from within an event.
@@ -206,24 +308,86 @@ pub async fn page(
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
     let o = state.store.contact_overview(actor.who.id).await?;
-    let notice = match q.hinweis.as_str() {
-        "angenommen" => Some("net-notice-accepted"),
-        "abgelehnt" => Some("net-notice-declined"),
-        "gesperrt" => Some("net-notice-blocked"),
-        "entsperrt" => Some("net-notice-unblocked"),
-        "gemeldet" => Some("net-notice-reported"),
-        _ => None,
-    }
-    .map(|key| ctx.tr().get(key));
+    // A request sent from this event, or from "Meine Ergebnisse" (no event): reported to
+    // this event's moderators.
+    let incoming = o
+        .incoming
+        .into_iter()
+        .map(|r| Incoming {
+            report_in: (!r.message.is_empty() && (r.event_id == info.event.id || r.event_id == 0))
+                .then(|| slug.clone()),
+            report_via: Vec::new(),
+            r,
+        })
+        .collect();
     render(&ContactsPage {
         c: Chrome::new(&ctx, "konvent", ctx.tr().get("net-contacts-title")),
+        l: ContactLists {
+            page: format!("/konvent/{slug}/kontakte"),
+            incoming,
+            sent: o.sent,
+            contacts: o.contact_ids.into_iter().zip(o.contacts).collect(),
+            blocked: o.blocked,
+            write: Some(format!("/konvent/{slug}/nachrichten")),
+        },
         slug,
-        event_id: info.event.id,
-        incoming: o.incoming,
-        sent: o.sent,
-        contacts: o.contact_ids.into_iter().zip(o.contacts).collect(),
-        blocked: o.blocked,
-        notice,
+        notice: notice(&ctx, &q),
+    })
+}
+
+/// The person's requests, contacts and blocks, konvent-wide: for everybody signed in,
+/// whether or not they take part in an event. A message is reported only to moderators
+/// who may see it (`Store::report`): one sent from an event to that event's, one sent
+/// without event from an event's contacts page the person can open.
+pub async fn own_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Html<String>> {
+    let me = ctx.signed_in()?.user_id;
+    let o = state.store.contact_overview(me).await?;
+    let events = if o.incoming.iter().any(|r| !r.message.is_empty()) {
+        my_events(&state, &ctx).await?
+    } else {
+        Vec::new()
+    };
+    let incoming = o
+        .incoming
+        .into_iter()
+        .map(|r| {
+            let (report_in, report_via) = if r.message.is_empty() {
+                (None, Vec::new())
+            } else if r.event_id == 0 {
+                let via = events
+                    .iter()
+                    .map(|(_, slug, title)| (slug.clone(), title.clone()))
+                    .collect();
+                (None, via)
+            } else {
+                let slug = events
+                    .iter()
+                    .find(|(id, _, _)| *id == r.event_id)
+                    .map(|(_, slug, _)| slug.clone());
+                (slug, Vec::new())
+            };
+            Incoming {
+                r,
+                report_in,
+                report_via,
+            }
+        })
+        .collect();
+    render(&OwnContactsPage {
+        c: Chrome::new(&ctx, "konvent", ctx.tr().get("net-contacts-title")),
+        l: ContactLists {
+            page: OWN_PAGE.to_owned(),
+            incoming,
+            sent: o.sent,
+            contacts: o.contact_ids.into_iter().zip(o.contacts).collect(),
+            blocked: o.blocked,
+            write: None,
+        },
+        notice: notice(&ctx, &q),
     })
 }
 

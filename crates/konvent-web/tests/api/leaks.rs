@@ -1471,6 +1471,7 @@ pub(crate) fn starts() -> Vec<String> {
             "/gremien/beschluesse/2025/78",
             "/meine-ergebnisse",
             "/konto/profil",
+            "/konto/kontakte",
             "/konto/kontakte.vcf",
             "/api/v1/events/strategiekonvent-2025/people",
             "/api/v1/contacts",

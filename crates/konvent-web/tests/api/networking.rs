@@ -1154,3 +1154,204 @@ async fn the_api_lists_people_contacts_and_requests_as_visibility_allows() {
     let (_, none) = carl.get_text("/api/v1/contacts").await;
     assert!(!none.contains("0611 4711"));
 }
+
+/// A request from "Meine Ergebnisse"; its status.
+async fn ask(who: &User, to: i64) -> u16 {
+    who.post("/konto/kontakte/anfrage", &[("an", &to.to_string())])
+        .await
+        .status()
+        .as_u16()
+}
+
+/// Where a form's answer sends the browser.
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_person_in_no_event_answers_a_request_from_my_results_on_the_konvent_wide_page() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", false).await;
+    let (bert, bert_id) = person(&app, "bert", false).await;
+    let (carl, _) = person(&app, "carl", false).await;
+    two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
+    let r = anna
+        .post(
+            "/konto/kontakte/anfrage",
+            &[
+                ("an", &bert_id.to_string()),
+                ("nachricht", "Gern zur Cloud austauschen"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let id = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id;
+
+    // Bert takes part in no event, and sees the request konvent-wide.
+    let (status, page) = bert.get_text("/konto/kontakte").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Gern zur Cloud austauschen")
+            && page.contains(&format!("action=\"/konto/kontakte/{id}/antwort\""))
+            && page.contains("action=\"/konto/kontakte/sperren\""),
+        "{page}"
+    );
+    assert!(
+        !page.contains("name=\"item\" value=\"contact\""),
+        "no event, no moderators: nothing to report to"
+    );
+    let (_, anna_page) = anna.get_text("/konto/kontakte").await;
+    assert!(text(&anna_page).contains("bert angefragt"), "{anna_page}");
+
+    // Only the recipient answers.
+    let answer = format!("/konto/kontakte/{id}/antwort");
+    let r = carl.post(&answer, &[("annehmen", "1")]).await;
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Diese Seite gibt es nicht.")
+    );
+
+    let r = bert.post(&answer, &[("annehmen", "1")]).await;
+    assert_eq!(r.status(), 303);
+    let back = location(&r);
+    assert_eq!(back, "/konto/kontakte?hinweis=angenommen");
+    let (_, page) = bert.get_text(&back).await;
+    assert!(
+        page.contains("id=\"hinweis\"") && page.contains("Die Anfrage ist angenommen"),
+        "{page}"
+    );
+    assert!(page.contains("<h3>anna</h3>"), "{page}");
+    let (_, anna_page) = anna.get_text("/konto/kontakte").await;
+    assert!(anna_page.contains("<h3>bert</h3>"), "{anna_page}");
+    assert!(anna_page.contains("href=\"/konto/kontakte.vcf\""));
+    // Answered once only.
+    assert_eq!(bert.post(&answer, &[("annehmen", "0")]).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
+    let app = spawn_app().await;
+    let (anna, anna_id) = person(&app, "anna", false).await;
+    let (bert, bert_id) = person(&app, "bert", false).await;
+    let (carl, carl_id) = person(&app, "carl", false).await;
+    two_peers(
+        &app,
+        &[(&anna, anna_id), (&bert, bert_id), (&carl, carl_id)],
+    )
+    .await;
+    assert_eq!(ask(&anna, bert_id).await, 303);
+    let id = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id;
+    let r = bert
+        .post(
+            &format!("/konto/kontakte/{id}/antwort"),
+            &[("annehmen", "0")],
+        )
+        .await;
+    assert_eq!(location(&r), "/konto/kontakte?hinweis=abgelehnt");
+    // Anna is not told: her request still reads as open, and she cannot ask again.
+    let (_, anna_page) = anna.get_text("/konto/kontakte").await;
+    assert!(text(&anna_page).contains("bert angefragt"), "{anna_page}");
+    assert!(!anna_page.contains("abgelehnt"));
+    assert_ne!(ask(&anna, bert_id).await, 303);
+
+    // Bert blocks Carl konvent-wide: Carl can no longer ask.
+    let r = bert
+        .post(
+            "/konto/kontakte/sperren",
+            &[("wer", &carl_id.to_string()), ("an", "1")],
+        )
+        .await;
+    assert_eq!(location(&r), "/konto/kontakte?hinweis=gesperrt");
+    let (_, page) = bert.get_text("/konto/kontakte?hinweis=gesperrt").await;
+    assert!(page.contains("Die Person ist gesperrt.") && page.contains("Sperre aufheben"));
+    assert_ne!(ask(&carl, bert_id).await, 303);
+    let overview = app.store.contact_overview(bert_id).await.expect("overview");
+    assert!(overview.incoming.is_empty(), "{overview:?}");
+}
+
+#[tokio::test]
+async fn a_visitor_is_sent_to_sign_in_from_the_konvent_wide_contacts() {
+    let app = spawn_app().await;
+    let visitor = app.visitor();
+    let r = visitor.get("/konto/kontakte").await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        location(&r).starts_with("/anmelden?weiter="),
+        "{}",
+        location(&r)
+    );
+    let r = visitor
+        .post("/konto/kontakte/1/antwort", &[("annehmen", "1")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/anmelden"));
+}
+
+#[tokio::test]
+async fn a_request_sent_in_an_event_is_reported_from_the_konvent_wide_page() {
+    let app = spawn_app().await;
+    let (anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&bert, &format!("{EVENT}/profil"), "event", "Amt", &[]).await;
+    let r = anna
+        .post(
+            &format!("{EVENT}/kontakte/anfrage"),
+            &[
+                ("an", &bert_id.to_string()),
+                ("nachricht", "Kaufen Sie jetzt Bitcoin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = bert.get_text("/konto/kontakte").await;
+    assert!(
+        page.contains(&format!("action=\"{EVENT}/aktion\""))
+            && page.contains("value=\"/konto/kontakte?hinweis=gemeldet\""),
+        "{page}"
+    );
+    let id = app
+        .store
+        .contact_overview(bert_id)
+        .await
+        .expect("overview")
+        .incoming[0]
+        .id
+        .to_string();
+    let r = bert
+        .post(
+            &format!("{EVENT}/aktion"),
+            &[
+                ("t", "report"),
+                ("item", "contact"),
+                ("target", id.as_str()),
+                ("reason", "Werbung"),
+                ("zurueck", "/konto/kontakte?hinweis=gemeldet"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/konto/kontakte?hinweis=gemeldet");
+    let (_, page) = bert.get_text("/konto/kontakte?hinweis=gemeldet").await;
+    assert!(
+        page.contains("Ihre Meldung ist bei der Moderation."),
+        "{page}"
+    );
+}
