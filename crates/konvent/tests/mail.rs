@@ -1134,7 +1134,7 @@ async fn a_bulk_invitation_of_three_sends_three_mails_whose_links_sign_each_pers
     assert!(page.contains("3 von 3 Einladungen geschrieben"), "{page}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(smtp.messages().len(), 3, "one mail per person");
-    // The three mails went one after another over one connection (the pool keeps it).
+    // The three mails went one after another over one connection (kept open).
     assert_eq!(smtp.connections(), 1, "one connection for the list");
 }
 

@@ -8,22 +8,27 @@
 //! - `smtp://host[:port]?tls=none`: no TLS, for a relay on this machine or network
 //!   (port 25); a password is refused there, it would travel in clear text.
 //!
-//! The SMTP connection is kept open between mails (lettre's pool, at most
-//! [`POOL_SIZE`] connections, closed after [`POOL_IDLE`] without a mail, tested with
-//! NOOP before reuse): a list of thousands of invitations costs one TCP and TLS
-//! handshake and one login, not one per mail.
+//! The SMTP connection is kept open between mails ([`Connection`]: one per node, since
+//! the node's worker sends one mail at a time; closed with QUIT after [`POOL_IDLE`]
+//! without a mail, tested with NOOP before reuse): a list of thousands of invitations costs one
+//! TCP and TLS handshake and one login, not one per mail. konvent opens the socket
+//! itself with `TCP_NODELAY`: lettre 0.11.23 writes a message's closing `.` apart from
+//! its body and leaves Nagle's algorithm on, so every mail waited 40 ms for the server's
+//! delayed ACK (20 mails a second; BENCHMARKS.md, issue 18). With `smtps://` (TLS from
+//! the first byte) lettre opens the socket, and that wait stays.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 
 use konvent_store::{CalendarPart, ClaimedMail};
 
@@ -31,8 +36,6 @@ use crate::Settings;
 
 /// How long one SMTP conversation may take; well below the worker's lease.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Open connections kept: the node's worker sends one mail at a time.
-pub const POOL_SIZE: u32 = 2;
 /// How long an open connection waits for the next mail before it is closed (mail
 /// servers close idle clients after a few minutes; RFC 5321 § 4.5.3.2.7).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -145,21 +148,135 @@ impl SmtpServer {
         })
     }
 
-    /// The pooled transport. Its pool starts a clean-up task: call this on the runtime.
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
-            .port(self.port)
-            .timeout(Some(SMTP_TIMEOUT))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(POOL_SIZE)
-                    .idle_timeout(POOL_IDLE),
+    /// A new connection: greeted, TLS as configured, logged in.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Outcome> {
+        let hello = ClientId::default();
+        let tls = self.tls().map_err(Outcome::Retry)?;
+        let mut connection = match &tls {
+            Tls::Wrapper(parameters) => AsyncSmtpConnection::connect_tokio1(
+                (self.host.as_str(), self.port),
+                Some(SMTP_TIMEOUT),
+                &hello,
+                Some(parameters.clone()),
+                None,
             )
-            .tls(self.tls()?);
-        if let Some((user, password)) = &self.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            .await
+            .map_err(outcome)?,
+            _ => {
+                let unreachable = |e: std::io::Error| {
+                    Outcome::Retry(format!(
+                        "the mail server {}:{} cannot be reached: {e}",
+                        self.host, self.port
+                    ))
+                };
+                let socket = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+                    .await
+                    .map_err(unreachable)?;
+                socket.set_nodelay(true).map_err(unreachable)?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(socket), &hello)
+                    .await
+                    .map_err(outcome)?
+            }
+        };
+        if let Tls::Required(parameters) = &tls {
+            connection
+                .starttls(parameters.clone(), &hello)
+                .await
+                .map_err(outcome)?;
         }
-        Ok(builder.build())
+        if let Some((user, password)) = &self.credentials {
+            connection
+                .auth(
+                    DEFAULT_MECHANISMS,
+                    &Credentials::new(user.clone(), password.clone()),
+                )
+                .await
+                .map_err(outcome)?;
+        }
+        Ok(connection)
+    }
+}
+
+/// The node's open SMTP connection and when it last carried a mail.
+#[derive(Default)]
+pub struct Connection {
+    open: tokio::sync::Mutex<Option<(AsyncSmtpConnection, Instant)>>,
+    /// A task closes the connection once it sat idle for [`POOL_IDLE`].
+    closing: AtomicBool,
+}
+
+impl Connection {
+    /// Sends one mail over the open connection (after a NOOP shows it still works), or
+    /// over a new one.
+    async fn send(self: &Arc<Self>, server: &SmtpServer, message: &Message) -> Outcome {
+        let mut open = self.open.lock().await;
+        let reused = match open.take() {
+            Some((mut c, used)) => {
+                if used.elapsed() < POOL_IDLE && c.test_connected().await {
+                    Some(c)
+                } else {
+                    c.abort().await;
+                    None
+                }
+            }
+            None => None,
+        };
+        let mut connection = match reused {
+            Some(c) => c,
+            None => match server.connect().await {
+                Ok(c) => c,
+                Err(outcome) => return outcome,
+            },
+        };
+        let sent = connection
+            .send(message.envelope(), &message.formatted())
+            .await;
+        if !connection.has_broken() {
+            *open = Some((connection, Instant::now()));
+            self.close_when_idle();
+        }
+        match sent {
+            Ok(_) => Outcome::Sent,
+            Err(e) => outcome(e),
+        }
+    }
+}
+
+impl Connection {
+    /// Starts the task that says QUIT to the open connection once no mail used it for
+    /// [`POOL_IDLE`] (one task at a time).
+    fn close_when_idle(self: &Arc<Self>) {
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut wait = POOL_IDLE;
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(this) = this.upgrade() else { return };
+                let mut open = this.open.lock().await;
+                match open.as_ref().map(|(_, used)| used.elapsed()) {
+                    Some(idle) if idle < POOL_IDLE => wait = POOL_IDLE - idle,
+                    _ => {
+                        if let Some((mut connection, _)) = open.take() {
+                            let _ = tokio::time::timeout(SMTP_TIMEOUT, connection.quit()).await;
+                        }
+                        this.closing.store(false, Ordering::Release);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// A refusal for good (5xx) or a reason to try again later.
+fn outcome(e: lettre::transport::smtp::Error) -> Outcome {
+    if e.is_permanent() {
+        Outcome::Failed(e.to_string())
+    } else {
+        Outcome::Retry(e.to_string())
     }
 }
 
@@ -183,9 +300,8 @@ pub fn redact_url(text: &str) -> String {
 pub enum Delivery {
     Smtp {
         server: SmtpServer,
-        /// Built at the first mail, on the runtime (see [`SmtpServer::transport`]);
-        /// boxed: the enum stays small (one per node).
-        transport: Box<OnceLock<AsyncSmtpTransport<Tokio1Executor>>>,
+        /// The open connection (none before the first mail).
+        connection: Arc<Connection>,
     },
     /// No `smtp_url`: `.eml` files in this folder.
     Files(PathBuf),
@@ -228,7 +344,7 @@ impl MailConfig {
             server.tls()?;
             Delivery::Smtp {
                 server,
-                transport: Box::default(),
+                connection: Arc::default(),
             }
         };
         Ok(Self { from, delivery })
@@ -253,18 +369,13 @@ impl MailConfig {
             Err(reason) => return Outcome::Failed(reason),
         };
         match &self.delivery {
-            Delivery::Smtp { server, transport } => {
-                let transport = match transport.get() {
-                    Some(transport) => transport,
-                    None => match server.transport() {
-                        Ok(built) => transport.get_or_init(|| built),
-                        Err(reason) => return Outcome::Retry(reason),
-                    },
-                };
-                match transport.send(message).await {
-                    Ok(_) => Outcome::Sent,
-                    Err(e) if e.is_permanent() => Outcome::Failed(e.to_string()),
-                    Err(e) => Outcome::Retry(e.to_string()),
+            Delivery::Smtp { server, connection } => {
+                match tokio::time::timeout(SMTP_TIMEOUT, connection.send(server, &message)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Retry(format!(
+                        "the mail server did not finish within {} s",
+                        SMTP_TIMEOUT.as_secs()
+                    )),
                 }
             }
             Delivery::Files(dir) => match write_eml(dir, mail.id, &message.formatted()).await {
