@@ -240,9 +240,7 @@ impl Connection {
             Err(e) => outcome(e),
         }
     }
-}
 
-impl Connection {
     /// Starts the task that says QUIT to the open connection once no mail used it for
     /// [`POOL_IDLE`] (one task at a time).
     fn close_when_idle(self: &Arc<Self>) {
