@@ -437,15 +437,9 @@ async fn people_who_marked_the_same_point_find_each_other_and_start_a_group() {
     assert!(!text(&carl_page).contains("anna (FITKO)"));
 
     // A request from there, and a follow-up group.
-    let r = anna
-        .post("/konto/kontakte/anfrage", &[("an", &bert_id.to_string())])
-        .await;
-    assert_eq!(r.status(), 303);
-    let r = anna
-        .post("/konto/kontakte/anfrage", &[("an", &carl_id.to_string())])
-        .await;
+    assert_eq!(ask(&anna, bert_id, "").await, 303);
     assert_eq!(
-        r.status(),
+        ask(&anna, carl_id, "").await,
         404,
         "Carl is not shown, so cannot be asked from there"
     );
@@ -1013,16 +1007,7 @@ async fn a_request_from_my_results_is_reported_like_one_from_the_people_list() {
     let (bert, bert_id) = person(&app, "bert", true).await;
     let (carl, _) = person(&app, "carl", true).await;
     two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
-    let r = anna
-        .post(
-            "/konto/kontakte/anfrage",
-            &[
-                ("an", &bert_id.to_string()),
-                ("nachricht", "Kaufen Sie jetzt Bitcoin"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(ask(&anna, bert_id, "Kaufen Sie jetzt Bitcoin").await, 303);
     let request = app
         .store
         .contact_overview(bert_id)
@@ -1155,12 +1140,15 @@ async fn the_api_lists_people_contacts_and_requests_as_visibility_allows() {
     assert!(!none.contains("0611 4711"));
 }
 
-/// A request from "Meine Ergebnisse"; its status.
-async fn ask(who: &User, to: i64) -> u16 {
-    who.post("/konto/kontakte/anfrage", &[("an", &to.to_string())])
-        .await
-        .status()
-        .as_u16()
+/// A request from "Meine Ergebnisse" with a message (may be empty); its status.
+async fn ask(who: &User, to: i64, message: &str) -> u16 {
+    who.post(
+        "/konto/kontakte/anfrage",
+        &[("an", &to.to_string()), ("nachricht", message)],
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 /// Where a form's answer sends the browser.
@@ -1179,16 +1167,7 @@ async fn a_person_in_no_event_answers_a_request_from_my_results_on_the_konvent_w
     let (bert, bert_id) = person(&app, "bert", false).await;
     let (carl, _) = person(&app, "carl", false).await;
     two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
-    let r = anna
-        .post(
-            "/konto/kontakte/anfrage",
-            &[
-                ("an", &bert_id.to_string()),
-                ("nachricht", "Gern zur Cloud austauschen"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(ask(&anna, bert_id, "Gern zur Cloud austauschen").await, 303);
     let id = app
         .store
         .contact_overview(bert_id)
@@ -1252,7 +1231,7 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
         &[(&anna, anna_id), (&bert, bert_id), (&carl, carl_id)],
     )
     .await;
-    assert_eq!(ask(&anna, bert_id).await, 303);
+    assert_eq!(ask(&anna, bert_id, "").await, 303);
     let id = app
         .store
         .contact_overview(bert_id)
@@ -1271,7 +1250,7 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
     let (_, anna_page) = anna.get_text("/konto/kontakte").await;
     assert!(text(&anna_page).contains("bert angefragt"), "{anna_page}");
     assert!(!anna_page.contains("abgelehnt"));
-    assert_ne!(ask(&anna, bert_id).await, 303);
+    assert_ne!(ask(&anna, bert_id, "").await, 303);
 
     // Bert blocks Carl konvent-wide: Carl can no longer ask.
     let r = bert
@@ -1283,7 +1262,7 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
     assert_eq!(location(&r), "/konto/kontakte?hinweis=gesperrt");
     let (_, page) = bert.get_text("/konto/kontakte?hinweis=gesperrt").await;
     assert!(page.contains("Die Person ist gesperrt.") && page.contains("Sperre aufheben"));
-    assert_ne!(ask(&carl, bert_id).await, 303);
+    assert_ne!(ask(&carl, bert_id, "").await, 303);
     let overview = app.store.contact_overview(bert_id).await.expect("overview");
     assert!(overview.incoming.is_empty(), "{overview:?}");
 }
