@@ -35,6 +35,8 @@ mod registrations;
 mod retention;
 mod search;
 mod strategy;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod venue;
 mod votes;
 

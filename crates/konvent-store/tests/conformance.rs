@@ -1,7 +1,7 @@
 //! One conformance story for both stores: the directory through a council year, accounts
 //! and links, the event log under concurrent writers, and a refused import. Runs against
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
-//! run in a fresh database that is dropped afterwards).
+//! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
 use std::collections::HashSet;
 
@@ -10,85 +10,14 @@ use jiff::civil::date;
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
 use konvent_core::gremien::{AssignmentInput, ConferenceInput, PersonInput, RoleKind};
+use konvent_store::testing::TestStore;
 use konvent_store::{Actor, AssignmentChange, Store, StoreError, TokenPurpose};
 
-/// A fresh store per backend, with what it takes to remove it again.
-struct TestStore {
-    name: &'static str,
-    store: Store,
-    cleanup: Cleanup,
-    /// Where a second connection finds the same database.
-    url: String,
-}
-
-enum Cleanup {
-    Dir(std::path::PathBuf),
-    Database { admin_url: String, name: String },
-}
-
-impl TestStore {
-    async fn remove(self) {
-        self.store.close().await;
-        match self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Database { admin_url, name } => {
-                if let Ok(mut conn) = admin_connection(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            }
-        }
-    }
-}
-
-async fn admin_connection(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error> {
+/// A connection of its own to a test store's database, beside the store's pool.
+async fn second_connection(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     sqlx::AnyConnection::connect(url).await
-}
-
-/// SQLite always; PostgreSQL when configured, otherwise a visible note.
-async fn stores() -> Vec<TestStore> {
-    let dir = std::env::temp_dir().join(format!(
-        "konvent-conformance-{}",
-        konvent_store::new_token()
-    ));
-    let mut stores = vec![TestStore {
-        name: "sqlite",
-        store: Store::open_data_dir(&dir).await.expect("sqlite store"),
-        url: format!("sqlite://{}", dir.join("konvent.db").display()),
-        cleanup: Cleanup::Dir(dir),
-    }];
-    match std::env::var("KONVENT_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("konvent_test_{}", &konvent_store::new_token()[..16]);
-            let mut conn = admin_connection(&admin_url)
-                .await
-                .expect("PostgreSQL reachable");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let (base, _) = admin_url
-                .rsplit_once('/')
-                .expect("URL with a database name");
-            let url = format!("{base}/{name}");
-            stores.push(TestStore {
-                name: "postgres",
-                store: Store::connect(&url).await.expect("postgres store"),
-                cleanup: Cleanup::Database { admin_url, name },
-                url,
-            });
-        }
-        _ => eprintln!(
-            "NOTE: PostgreSQL conformance skipped: KONVENT_TEST_DATABASE_URL is not set \
-             (CI sets it)."
-        ),
-    }
-    stores
 }
 
 fn office() -> Actor {
@@ -105,9 +34,8 @@ async fn snapshot(store: &Store) -> String {
 
 #[tokio::test]
 async fn the_directory_goes_through_a_council_year_on_every_backend() {
-    for t in stores().await {
-        council_year(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        council_year(t.backend, &t.store).await;
     }
 }
 
@@ -307,9 +235,9 @@ async fn council_year(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn accounts_links_and_sessions_behave_alike_on_every_backend() {
-    for t in stores().await {
+    for t in TestStore::every_backend().await {
         let store = &t.store;
-        let backend = t.name;
+        let backend = t.backend;
         let spokesperson = Grant::new(
             Role::Spokesperson,
             "conference:DMK".parse::<Scope>().expect("scope"),
@@ -469,13 +397,12 @@ async fn accounts_links_and_sessions_behave_alike_on_every_backend() {
                 .await
                 .expect("known")
         );
-        t.remove().await;
     }
 }
 
 #[tokio::test]
 async fn concurrent_writers_get_unique_gapless_event_numbers_on_every_backend() {
-    for t in stores().await {
+    for t in TestStore::every_backend().await {
         let mut tasks = Vec::new();
         for i in 0..24 {
             let store = t.store.clone();
@@ -493,17 +420,15 @@ async fn concurrent_writers_get_unique_gapless_event_numbers_on_every_backend() 
             .await
             .expect("events");
         let seqs: HashSet<i64> = events.iter().map(|e| e.seq).collect();
-        assert_eq!(events.len(), 24, "{}", t.name);
-        assert_eq!(seqs, (1..=24).collect(), "{}", t.name);
-        t.remove().await;
+        assert_eq!(events.len(), 24, "{}", t.backend);
+        assert_eq!(seqs, (1..=24).collect(), "{}", t.backend);
     }
 }
 
 #[tokio::test]
 async fn the_live_log_numbers_commits_and_deduplicates_on_every_backend() {
-    for t in stores().await {
-        live_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        live_story(t.backend, &t.store).await;
     }
 }
 
@@ -830,9 +755,8 @@ async fn live_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn the_world_cafe_and_the_strategy_process_behave_alike_on_every_backend() {
-    for t in stores().await {
-        strategy_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        strategy_story(t.backend, &t.store).await;
     }
 }
 
@@ -1228,9 +1152,8 @@ async fn strategy_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn moderation_redacts_the_log_and_restricts_people_on_every_backend() {
-    for t in stores().await {
-        moderation_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        moderation_story(t.backend, &t.store).await;
     }
 }
 
@@ -1433,7 +1356,7 @@ async fn moderation_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
-    for t in stores().await {
+    for t in TestStore::every_backend().await {
         let store = &t.store;
         konvent_store::demo::load(store, 21).await.expect("demo");
         let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
@@ -1451,12 +1374,12 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
             .await
             .expect("named");
         let named = titles().await;
-        assert_eq!(named.len(), 1, "{}", t.name);
+        assert_eq!(named.len(), 1, "{}", t.backend);
         assert_eq!(
             (named[0].title.as_str(), named[0].members.as_slice()),
             ("Daten teilen", [1, 2, 3].as_slice()),
             "{}",
-            t.name
+            t.backend
         );
         // Renaming replaces the title and records the group as it is now.
         store
@@ -1471,9 +1394,9 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
             .await
             .expect("renamed");
         let named = titles().await;
-        assert_eq!(named.len(), 1, "{}", t.name);
-        assert_eq!(named[0].title, "Daten gemeinsam nutzen", "{}", t.name);
-        assert_eq!(named[0].members, [1, 2, 3, 4], "{}", t.name);
+        assert_eq!(named.len(), 1, "{}", t.backend);
+        assert_eq!(named[0].title, "Daten gemeinsam nutzen", "{}", t.backend);
+        assert_eq!(named[0].members, [1, 2, 3, 4], "{}", t.backend);
         // Another topic's titles are its own; an empty name gives the suggestion back.
         assert!(
             store
@@ -1486,16 +1409,14 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
             .name_podium_group(event.id, topic, Some(named[0].id), None, &[], "Moderation")
             .await
             .expect("cleared");
-        assert!(titles().await.is_empty(), "{}", t.name);
-        t.remove().await;
+        assert!(titles().await.is_empty(), "{}", t.backend);
     }
 }
 
 #[tokio::test]
 async fn the_mail_outbox_claims_retries_sends_and_fails_alike_on_every_backend() {
-    for t in stores().await {
-        outbox_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        outbox_story(t.backend, &t.store).await;
     }
 }
 
@@ -1773,25 +1694,22 @@ async fn outbox_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn reminders_are_queued_once_and_notifications_respect_opt_outs_on_every_backend() {
-    for t in stores().await {
-        reminders_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        reminders_story(t.backend, &t.store).await;
     }
 }
 
 #[tokio::test]
 async fn bulk_invitations_write_their_batches_alike_on_every_backend() {
-    for t in stores().await {
-        bulk_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        bulk_story(t.backend, &t.store).await;
     }
 }
 
 #[tokio::test]
 async fn registrations_and_meeting_invitations_behave_alike_on_every_backend() {
-    for t in stores().await {
-        registration_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        registration_story(t.backend, &t.store).await;
     }
 }
 
@@ -2521,9 +2439,8 @@ async fn bulk_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn council_votes_count_freeze_and_refuse_alike_on_every_backend() {
-    for t in stores().await {
-        votes_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        votes_story(t.backend, &t.store).await;
     }
 }
 
@@ -2728,9 +2645,8 @@ async fn votes_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn single_sign_on_links_subjects_syncs_grants_and_ends_sessions_alike_on_every_backend() {
-    for t in stores().await {
-        oidc_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        oidc_story(t.backend, &t.store).await;
     }
 }
 
@@ -3052,9 +2968,8 @@ async fn oidc_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn a_persons_data_is_exported_whole_and_alone_on_every_backend() {
-    for t in stores().await {
-        personal_data_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        personal_data_story(t.backend, &t.store).await;
     }
 }
 
@@ -3144,9 +3059,8 @@ async fn personal_data_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn retention_with_period_zero_removes_what_it_should_and_nothing_else_on_every_backend() {
-    for t in stores().await {
-        retention_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        retention_story(t.backend, &t.store).await;
     }
 }
 
@@ -3307,16 +3221,15 @@ async fn retention_story(backend: &str, store: &Store) {
 #[tokio::test]
 async fn a_deleted_account_leaves_its_content_under_a_pseudonym_and_its_name_nowhere_on_every_backend()
  {
-    for t in stores().await {
-        deletion_story(t.name, &t.store, &t.url).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        deletion_story(t.backend, &t.store, &t.url).await;
     }
 }
 
 /// Every text cell of every table, as `table: value` lines.
 async fn every_text(url: &str) -> Vec<String> {
     use sqlx::{Column, Row};
-    let mut conn = admin_connection(url).await.expect("second connection");
+    let mut conn = second_connection(url).await.expect("second connection");
     let tables: Vec<(String,)> = if url.starts_with("sqlite") {
         sqlx::query_as(
             "SELECT name FROM sqlite_master WHERE type = 'table' \
@@ -3516,9 +3429,8 @@ async fn deletion_story(backend: &str, store: &Store, url: &str) {
 
 #[tokio::test]
 async fn council_stop_requests_and_attendance_alike_on_every_backend() {
-    for t in stores().await {
-        decisions_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        decisions_story(t.backend, &t.store).await;
     }
 }
 
@@ -3772,9 +3684,8 @@ async fn decisions_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn networking_profiles_requests_blocks_and_groups_behave_alike_on_every_backend() {
-    for t in stores().await {
-        networking_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        networking_story(t.backend, &t.store).await;
     }
 }
 
@@ -4126,25 +4037,22 @@ async fn networking_story(backend: &str, store: &Store) {
 
 #[tokio::test]
 async fn minutes_are_generated_edited_finalised_released_and_versioned_alike_on_every_backend() {
-    for t in stores().await {
-        minutes_story(t.name, &t.store, &t.url).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        minutes_story(t.backend, &t.store, &t.url).await;
     }
 }
 
 #[tokio::test]
 async fn pseudonyms_are_chosen_checked_applied_and_removed_alike_on_every_backend() {
-    for t in stores().await {
-        pseudonym_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        pseudonym_story(t.backend, &t.store).await;
     }
 }
 
 #[tokio::test]
 async fn documents_keep_their_versions_alike_on_every_backend() {
-    for t in stores().await {
-        documents_story(t.name, &t.store).await;
-        t.remove().await;
+    for t in TestStore::every_backend().await {
+        documents_story(t.backend, &t.store).await;
     }
 }
 
@@ -4346,7 +4254,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
 
     // Names are read when shown: a renamed account is renamed in every version, and
     // no version stores the name.
-    let mut conn = admin_connection(url).await.expect("connection");
+    let mut conn = second_connection(url).await.expect("connection");
     sqlx::query("UPDATE accounts SET display_name = 'Gelöschte Person 1' WHERE id = $1")
         .bind(bund)
         .execute(&mut conn)
@@ -4690,7 +4598,7 @@ async fn search_for(
 #[tokio::test]
 async fn search_finds_the_same_things_on_every_backend() {
     let mut results: Vec<(&str, Vec<String>)> = Vec::new();
-    for t in stores().await {
+    for t in TestStore::every_backend().await {
         let store = &t.store;
         konvent_store::demo::load(store, 21).await.expect("demo");
         let everything = all_audiences(store).await;
@@ -4714,11 +4622,11 @@ async fn search_finds_the_same_things_on_every_backend() {
         ] {
             let (all, total) = search_for(store, q, &everything).await;
             let (open, _) = search_for(store, q, &public).await;
-            assert!(open.len() <= all.len(), "{}: {q}", t.name);
+            assert!(open.len() <= all.len(), "{}: {q}", t.backend);
             assert!(
                 open.iter().all(|h| all.contains(h)),
                 "{}: the public sees a subset",
-                t.name
+                t.backend
             );
             if let Some(c) = all.iter().find_map(|h| h.conferences.first()) {
                 with_conference.get_or_insert((q, c.clone()));
@@ -4739,7 +4647,7 @@ async fn search_finds_the_same_things_on_every_backend() {
             })
             .await
             .expect("search");
-        assert!(!sessions.is_empty(), "{}: sessions found", t.name);
+        assert!(!sessions.is_empty(), "{}: sessions found", t.backend);
         assert!(sessions.iter().all(|h| h.kind == "session"));
         seen.push(format!("kind: {sessions:?}"));
         // The minutes of the 46th session (released) are the members' and the office's;
@@ -4757,25 +4665,25 @@ async fn search_finds_the_same_things_on_every_backend() {
             .search(&minutes(everything.clone()))
             .await
             .expect("search");
-        assert_eq!(released.len(), 1, "{}: {released:?}", t.name);
+        assert_eq!(released.len(), 1, "{}: {released:?}", t.backend);
         assert_eq!(released[0].state, "released");
         assert!(
             released[0]
                 .link
                 .starts_with("/gremien/sitzungen/46/niederschrift/fassungen/"),
             "{}: {released:?}",
-            t.name
+            t.backend
         );
         let (members, _) = store
             .search(&minutes(vec!["confidential".into()]))
             .await
             .expect("search");
-        assert_eq!(members, released, "{}: the members read it", t.name);
+        assert_eq!(members, released, "{}: the members read it", t.backend);
         let (open, _) = store
             .search(&minutes(public.clone()))
             .await
             .expect("search");
-        assert!(open.is_empty(), "{}: the public does not", t.name);
+        assert!(open.is_empty(), "{}: the public does not", t.backend);
         seen.push(format!("minutes: {released:?}"));
         for q in ["Übersicht Berichte", "Reporting-FachMK-47.pdf"] {
             let (docs, _) = store
@@ -4790,7 +4698,7 @@ async fn search_finds_the_same_things_on_every_backend() {
                 })
                 .await
                 .expect("search");
-            assert_eq!(docs.len(), 1, "{}: {q}: {docs:?}", t.name);
+            assert_eq!(docs.len(), 1, "{}: {q}: {docs:?}", t.backend);
             assert!(docs[0].link.starts_with("/dokumente/"), "{docs:?}");
             seen.push(format!("document: {docs:?}"));
         }
@@ -4805,7 +4713,7 @@ async fn search_finds_the_same_things_on_every_backend() {
             .await
             .expect("draft");
         let (draft, _) = search_for(store, "Wombatzählung", &everything).await;
-        assert_eq!(draft.len(), 1, "{}: {draft:?}", t.name);
+        assert_eq!(draft.len(), 1, "{}: {draft:?}", t.backend);
         assert_eq!(draft[0].state, "draft");
         let members = vec!["public".into(), "signed_in".into(), "confidential".into()];
         assert_eq!(search_for(store, "Wombatzählung", &members).await.1, 0);
@@ -4814,7 +4722,7 @@ async fn search_finds_the_same_things_on_every_backend() {
             office_sees.iter().any(|h| h.state == "draft")
                 && office_sees.iter().any(|h| h.state == "released"),
             "{}: the office finds the draft and the released version: {office_sees:?}",
-            t.name
+            t.backend
         );
         seen.push(format!("draft: {draft:?}"));
         // A conference is a value, not a pattern: `%` and `_` match only themselves.
@@ -4842,16 +4750,16 @@ async fn search_finds_the_same_things_on_every_backend() {
             assert!(
                 hits.iter().all(|h| h.conferences.contains(&abbreviation)),
                 "{}: {conference}",
-                t.name
+                t.backend
             );
             by_conference.push(total);
         }
         assert!(
             by_conference[0] > 0,
             "{}: {abbreviation} has concerns",
-            t.name
+            t.backend
         );
-        assert_eq!(by_conference[1..], [0, 0, 0], "{}: no wildcards", t.name);
+        assert_eq!(by_conference[1..], [0, 0, 0], "{}: no wildcards", t.backend);
         seen.push(format!("conference: {by_conference:?}"));
         // A write after a search is found by the next search (the trigger marks the
         // kind, the search rebuilds it).
@@ -4885,13 +4793,12 @@ async fn search_finds_the_same_things_on_every_backend() {
             .await
             .expect("item");
         let (found, total) = search_for(store, "Quokkazählungen", &public).await;
-        assert_eq!(total, 1, "{}: the new item is found", t.name);
+        assert_eq!(total, 1, "{}: the new item is found", t.backend);
         assert_eq!(found[0].kind, "agenda_item");
         seen.push(format!("new: {found:?}"));
         // Nothing for a searcher without audiences.
         assert_eq!(search_for(store, "Sitzung", &[]).await.1, 0);
-        results.push((t.name, seen));
-        t.remove().await;
+        results.push((t.backend, seen));
     }
     if let [(_, sqlite), (_, postgres)] = results.as_slice() {
         assert_eq!(sqlite, postgres, "SQLite and PostgreSQL find the same");

@@ -7,12 +7,15 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use konvent_core::demo;
-use konvent_store::{Store, Who};
+use konvent_store::Who;
+use konvent_store::testing::TestStore;
 use proptest::prelude::*;
 
 struct Log {
     runtime: tokio::runtime::Runtime,
-    store: Store,
+    /// A static is never dropped: the folder stays in the temporary folder, as any
+    /// process-wide fixture's would.
+    database: TestStore,
     event_id: i64,
     people: [Who; 2],
 }
@@ -25,11 +28,10 @@ fn log() -> &'static Log {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir =
-            std::env::temp_dir().join(format!("konvent-resume-{}", konvent_store::new_token()));
-        let (store, event_id, people) = runtime.block_on(async {
-            let store = Store::open_data_dir(&dir).await.expect("sqlite store");
-            konvent_store::demo::load(&store, 21).await.expect("demo");
+        let (database, event_id, people) = runtime.block_on(async {
+            let database = TestStore::sqlite().await;
+            let store = &database.store;
+            konvent_store::demo::load(store, 21).await.expect("demo");
             let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
             let tokens = store
                 .load_test_sessions(event.id, 2)
@@ -41,11 +43,11 @@ fn log() -> &'static Log {
                 people.push(Who::new(p.user_id, p.display_name));
             }
             let people: [Who; 2] = people.try_into().expect("two people");
-            (store, event.id, people)
+            (database, event.id, people)
         });
         Log {
             runtime,
-            store,
+            database,
             event_id,
             people,
         }
@@ -73,7 +75,7 @@ proptest! {
                 let room = if plenum { "plenum" } else { "lounge" };
                 // Client ids are fresh per case; a repeated one is a re-sent command.
                 let client_id = id.map(|i| format!("{prefix}-{i}"));
-                let w = log.store
+                let w = log.database.store
                     .post_chat(log.event_id, room, &log.people[who], client_id.as_deref(), "Hallo", "<p>Hallo</p>")
                     .await
                     .expect("chat");
@@ -92,14 +94,14 @@ proptest! {
             }
         });
         run(writes);
-        let last = log.runtime.block_on(log.store.event(demo::KONVENT_SLUG)).expect("event").last_seq;
+        let last = log.runtime.block_on(log.database.store.event(demo::KONVENT_SLUG)).expect("event").last_seq;
 
         let since = (last - since_back).max(-1);
         let replayed = log.runtime.block_on(async {
             let mut seqs = Vec::new();
             let mut after = since;
             loop {
-                let entries = log.store.live_since(log.event_id, after, page).await.expect("page");
+                let entries = log.database.store.live_since(log.event_id, after, page).await.expect("page");
                 prop_assert!(entries.len() as i64 <= page);
                 let Some(end) = entries.last().map(|e| e.seq) else { break };
                 for e in &entries {

@@ -5,7 +5,6 @@
 //! a command or replay the log open the demo data on disk, as the integration tests do.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use konvent_core::konvent::live::MAX_FRAME_BYTES;
 use konvent_core::konvent::log::Audience;
 use konvent_core::konvent::map::generate;
 use konvent_live::{Entry, LiveMetrics};
+use konvent_store::testing::TestStore;
 use konvent_store::{Event, Store, Who};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -38,16 +38,8 @@ const EVENT: i64 = 7;
 struct Hub {
     live: Arc<Live>,
     info: Arc<EventInfo>,
-    /// The database's directory, removed at the end.
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    /// The on-disk database, removed at the end.
+    _database: Option<TestStore>,
 }
 
 impl Hub {
@@ -77,15 +69,14 @@ impl Hub {
                 rooms: Vec::new(),
                 map: Arc::new(generate(&[])),
             }),
-            dir: None,
+            _database: None,
         }
     }
 
     /// The demo data's convention on an on-disk SQLite database, with `n` participants.
     async fn with_demo_data(n: usize) -> (Self, Vec<Actor>) {
-        let dir =
-            std::env::temp_dir().join(format!("konvent-socket-{}", konvent_store::new_token()));
-        let store = Store::open_data_dir(&dir).await.expect("store opens");
+        let database = TestStore::sqlite().await;
+        let store = database.store.clone();
         konvent_store::demo::load(&store, 21)
             .await
             .expect("demo data loads");
@@ -111,7 +102,7 @@ impl Hub {
         let hub = Self {
             live,
             info,
-            dir: Some(dir),
+            _database: Some(database),
         };
         (hub, people)
     }
