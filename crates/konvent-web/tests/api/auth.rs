@@ -316,7 +316,7 @@ async fn a_disabled_account_cannot_sign_in_its_sessions_and_sockets_end_and_enab
         base: app.address.clone(),
     };
     assert!(text(&person.get_text("/").await.1).contains("Angemeldet als"));
-    let mut socket = crate::live::connect(&app, &crate::live::cookie(&session), "").await;
+    let mut socket = crate::ws::connect(&app, &crate::ws::cookie(&session), "").await;
 
     let admin = app.admin().await;
     let path = format!("/admin/konten/{id}/sperren");

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::helpers::{CSRF, TestApp, spawn_app};
-use crate::live::{Client, connect, log_len, participants, request};
+use crate::ws::{Client, connect, log_len, participants, request};
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 

@@ -9,7 +9,7 @@ use konvent_store::{EventRole, NewEvent};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, User, spawn_app, text};
-use crate::live::connect;
+use crate::ws::connect;
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 const LOUNGE: &str = "Die Lounge bleibt zur Vernetzung geöffnet.";
@@ -43,7 +43,7 @@ async fn set_current_in(admin: &User, event: &str, current: &str) {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A live connection to the event `slug` (`crate::live::connect` knows only the demo's).
+/// A live connection to the event `slug` (`crate::ws::connect` knows only the demo's).
 async fn socket(app: &TestApp, slug: &str, cookie: &str) -> Socket {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = format!(

@@ -38,3 +38,4 @@ mod strategy;
 mod votes;
 mod walkthrough;
 mod walkthrough_gremien;
+mod ws;

@@ -12,7 +12,7 @@ use konvent_store::{EventRole, NewRoom};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, User, spawn_app};
-use crate::live::{Client, connect, participants};
+use crate::ws::{Client, connect, participants};
 
 /// Steps are sent a little slower than the server's limit of 10 a second.
 const STEP: Duration = Duration::from_millis(110);

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, User, spawn_app, text};
-use crate::live::{Client, connect};
+use crate::ws::{Client, connect};
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 
@@ -666,7 +666,7 @@ async fn spawn_app_limited() -> TestApp {
 
 /// The status the WebSocket upgrade answers (101 when it succeeds).
 async fn upgrade_status(app: &TestApp, cookie: &str) -> u16 {
-    match crate::live::try_connect(app, cookie, "").await {
+    match crate::ws::try_connect(app, cookie, "").await {
         Ok(_) => 101,
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
         Err(e) => panic!("unexpected {e}"),

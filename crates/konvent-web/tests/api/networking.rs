@@ -9,7 +9,7 @@ use konvent_store::EventRole;
 use serde_json::json;
 
 use crate::helpers::{TestApp, User, spawn_app, text};
-use crate::live::connect;
+use crate::ws::connect;
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 

@@ -632,7 +632,7 @@ async fn signing_out_ends_the_provider_session_and_its_back_channel_logout_ends_
     assert_eq!(with_first().await, StatusCode::OK);
     // The first session has a live socket open in the event.
     let mut socket =
-        crate::live::connect(&app, &crate::live::cookie(&first_session), "?room=plenum").await;
+        crate::ws::connect(&app, &crate::ws::cookie(&first_session), "?room=plenum").await;
 
     // A forged logout token changes nothing.
     let forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5hIn0.";
