@@ -211,38 +211,38 @@ pub fn router(state: AppState) -> Router {
         .route("/gremien/konferenzen", get(directory::conferences))
         .route(
             "/gremien/konferenzen/neu",
-            get(directory::new_conference).post(directory::create_conference),
+            get(directory::edit::new_conference).post(directory::edit::create_conference),
         )
         .route("/gremien/konferenzen/{abbr}", get(directory::conference))
         .route(
             "/gremien/konferenzen/{abbr}/bearbeiten",
-            get(directory::edit_conference).post(directory::update_conference),
+            get(directory::edit::edit_conference).post(directory::edit::update_conference),
         )
         .route(
             "/gremien/konferenzen/{abbr}/rollen/neu",
-            get(directory::new_assignment).post(directory::create_assignment),
+            get(directory::edit::new_assignment).post(directory::edit::create_assignment),
         )
         .route(
             "/gremien/konferenzen/{abbr}/protokoll",
-            get(directory::audit),
+            get(directory::audit::audit),
         )
         .route(
             "/gremien/rollen/{id}/bearbeiten",
-            get(directory::edit_assignment).post(directory::update_assignment),
+            get(directory::edit::edit_assignment).post(directory::edit::update_assignment),
         )
         .route(
             "/gremien/rollen/{id}/beenden",
-            get(directory::end_assignment_form).post(directory::end_assignment),
+            get(directory::edit::end_assignment_form).post(directory::edit::end_assignment),
         )
         .route("/gremien/personen", get(directory::persons))
         .route(
             "/gremien/personen/neu",
-            get(directory::new_person).post(directory::create_person),
+            get(directory::edit::new_person).post(directory::edit::create_person),
         )
         .route("/gremien/personen/{id}", get(directory::person))
         .route(
             "/gremien/personen/{id}/bearbeiten",
-            get(directory::edit_person).post(directory::update_person),
+            get(directory::edit::edit_person).post(directory::edit::update_person),
         )
         .route("/gremien/import", get(import::form).post(import::upload))
         .route("/gremien/verzeichnis.csv", get(import::export_csv))
@@ -251,40 +251,40 @@ pub fn router(state: AppState) -> Router {
         .route("/gremien/sitzungen", get(council::sessions))
         .route(
             "/gremien/sitzungen/neu",
-            get(council::new_session).post(council::create_session),
+            get(council::edit::new_session).post(council::edit::create_session),
         )
         .route("/gremien/sitzungen/{n}", get(council::session))
         .route(
             "/gremien/sitzungen/{n}/bearbeiten",
-            get(council::edit_session).post(council::update_session),
+            get(council::edit::edit_session).post(council::edit::update_session),
         )
         .route(
             "/gremien/sitzungen/{n}/tagesordnung",
-            post(council::add_agenda_item),
+            post(council::edit::add_agenda_item),
         )
         .route(
             "/gremien/sitzungen/{n}/tagesordnung/{item}/verschieben",
-            post(council::move_agenda_item),
+            post(council::edit::move_agenda_item),
         )
         .route(
             "/gremien/sitzungen/{n}/tagesordnung/{item}/entfernen",
-            get(council::remove_agenda_item_form).post(council::remove_agenda_item),
+            get(council::edit::remove_agenda_item_form).post(council::edit::remove_agenda_item),
         )
         .route(
             "/gremien/sitzungen/{n}/berichte/{abbr}",
-            get(council::report_form).post(council::save_report),
+            get(council::reports::report_form).post(council::reports::save_report),
         )
         .route(
             "/gremien/sitzungen/{n}/berichte/{abbr}/kein-austausch",
-            post(council::no_exchange),
+            post(council::reports::no_exchange),
         )
         .route(
             "/gremien/sitzungen/{n}/nachbesprechung/bearbeiten",
-            get(council::edit_follow_up).post(council::update_follow_up),
+            get(council::edit::edit_follow_up).post(council::edit::update_follow_up),
         )
         .route(
             "/gremien/sitzungen/{n}/nachbesprechung/bestaetigen",
-            post(council::confirm_follow_up),
+            post(council::edit::confirm_follow_up),
         )
         .route(
             "/gremien/sitzungen/{n}/kalender.ics",
@@ -380,30 +380,37 @@ pub fn router(state: AppState) -> Router {
             "/gremien/abstimmungen/{id}/fortsetzen",
             post(council::written::resume),
         )
-        .route("/gremien/beschluesse", get(council::resolutions))
+        .route(
+            "/gremien/beschluesse",
+            get(council::resolutions::resolutions),
+        )
         .route(
             "/gremien/beschluesse/neu",
-            get(council::new_resolution).post(council::create_resolution),
+            get(council::resolutions::new_resolution).post(council::resolutions::create_resolution),
         )
-        .route("/gremien/beschluesse/{year}/{nn}", get(council::resolution))
+        .route(
+            "/gremien/beschluesse/{year}/{nn}",
+            get(council::resolutions::resolution),
+        )
         .route(
             "/gremien/beschluesse/{year}/{nn}/bearbeiten",
-            get(council::edit_resolution).post(council::update_resolution),
+            get(council::resolutions::edit_resolution)
+                .post(council::resolutions::update_resolution),
         )
         .route("/calendar.ics", get(council::feeds::all))
-        .route("/gremien/aufgaben", get(council::duties))
+        .route("/gremien/aufgaben", get(council::cooperation::duties))
         .route(
             "/gremien/aufgaben/{id}/erledigt",
-            post(council::set_duty_done),
+            post(council::cooperation::set_duty_done),
         )
-        .route("/gremien/anliegen", get(council::concerns))
+        .route("/gremien/anliegen", get(council::cooperation::concerns))
         .route(
             "/gremien/anliegen/neu",
-            get(council::new_concern).post(council::submit_concern),
+            get(council::cooperation::new_concern).post(council::cooperation::submit_concern),
         )
         .route(
             "/gremien/anliegen/{id}",
-            get(council::concern).post(council::triage_concern),
+            get(council::cooperation::concern).post(council::cooperation::triage_concern),
         )
         // Meeting invitations as calendar entries (issue 18).
         .route(
@@ -414,15 +421,18 @@ pub fn router(state: AppState) -> Router {
             "/gremien/sitzungen/{id}/nachbesprechung/einladungen",
             post(council::invitations::send_for_follow_up),
         )
-        .route("/gremien/workshops", get(council::workshops))
-        .route("/gremien/workshops/{id}", get(council::workshop))
+        .route("/gremien/workshops", get(council::cooperation::workshops))
+        .route(
+            "/gremien/workshops/{id}",
+            get(council::cooperation::workshop),
+        )
         .route(
             "/gremien/workshops/{id}/ergebnisse.md",
-            get(council::export_workshop),
+            get(council::cooperation::export_workshop),
         )
         .route(
             "/gremien/workshops/{id}/fragen/{question}/ergebnisse",
-            post(council::add_work_result),
+            post(council::cooperation::add_work_result),
         )
         // Signing in and out.
         .route(
@@ -438,7 +448,7 @@ pub fn router(state: AppState) -> Router {
         .route("/anmelden/oidc/{id}/zurueck", get(oidc::callback))
         .route(
             "/oidc/{id}/backchannel-logout",
-            post(oidc::backchannel_logout),
+            post(oidc::logout::backchannel_logout),
         )
         .route(
             "/admin/anmeldung",

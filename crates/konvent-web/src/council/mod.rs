@@ -3,13 +3,13 @@
 
 pub mod api;
 pub mod attendance;
-mod cooperation;
-mod edit;
+pub mod cooperation;
+pub mod edit;
 pub mod feeds;
 pub mod invitations;
 pub mod minutes;
-mod reports;
-mod resolutions;
+pub mod reports;
+pub mod resolutions;
 pub mod votes;
 pub mod votes_live;
 pub mod written;
@@ -27,20 +27,6 @@ use crate::ctx::{Ctx, Id};
 use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::layout::{Chrome, date_de, render};
-
-pub use cooperation::{
-    add_work_result, concern, concerns, duties, export_workshop, new_concern, set_duty_done,
-    submit_concern, triage_concern, workshop, workshops,
-};
-pub use edit::{
-    add_agenda_item, confirm_follow_up, create_session, edit_follow_up, edit_session,
-    move_agenda_item, new_session, remove_agenda_item, remove_agenda_item_form, update_follow_up,
-    update_session,
-};
-pub use reports::{no_exchange, report_form, save_report};
-pub use resolutions::{
-    create_resolution, edit_resolution, new_resolution, resolution, resolutions, update_resolution,
-};
 
 /// What the reader may see of the decision papers.
 pub fn visibility(ctx: &Ctx) -> Visibility {

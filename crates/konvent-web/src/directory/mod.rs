@@ -2,8 +2,8 @@
 //! conference with its current, planned and past role holders, and the persons.
 
 pub mod api;
-mod audit;
-mod edit;
+pub mod audit;
+pub mod edit;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -18,13 +18,6 @@ use crate::ctx::{Ctx, Id};
 use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::layout::{Chrome, date_de, render};
-
-pub use audit::audit;
-pub use edit::{
-    create_assignment, create_conference, create_person, edit_assignment, edit_conference,
-    edit_person, end_assignment, end_assignment_form, new_assignment, new_conference, new_person,
-    update_assignment, update_conference, update_person,
-};
 
 /// The German (or English) name of a role.
 pub fn role_label(t: &Tr, role: RoleKind) -> String {

@@ -7,7 +7,7 @@
 //! No token goes into a URL or a log line.
 
 pub mod config;
-mod logout;
+pub mod logout;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 pub use config::ProviderSettings;
-pub use logout::backchannel_logout;
 
 use crate::AppState;
 use crate::ctx::{Ctx, SESSION_COOKIE, cookie, set_cookie};
