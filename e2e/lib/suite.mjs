@@ -8,19 +8,28 @@ import { startServer } from './server.mjs';
 
 /**
  * Registers the suite's before/after hooks. `ready(server, browser)` receives both once
- * they run; the sessions pushed onto `sessions` are closed afterwards.
+ * they run (it may be async: a session it opens and pushes onto `sessions` is ready
+ * before the first test); the sessions pushed onto `sessions` are closed afterwards.
+ *
+ * Options:
+ * - `server`: the options for `startServer` (port, env), or an async function that
+ *   returns them, for a suite that must start a peer first (the OpenID provider);
+ * - `cleanup`: called after the sessions and the browser are closed and before the
+ *   server stops, for what the suite started itself (a relay, a provider).
  */
-export function serverAndBrowser(sessions, ready) {
+export function serverAndBrowser(sessions, ready, { server: serverOptions, cleanup } = {}) {
   let server;
   let browser;
   before(async () => {
-    server = await startServer();
+    const options = typeof serverOptions === 'function' ? await serverOptions() : serverOptions;
+    server = await startServer(options);
     browser = await launchBrowser();
-    ready(server, browser);
+    await ready(server, browser);
   });
   after(async () => {
     for (const s of sessions) await s.close().catch(() => {});
     await browser?.close().catch(() => {});
+    await cleanup?.();
     await server?.stop();
   });
 }

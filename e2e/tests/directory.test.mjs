@@ -1,8 +1,8 @@
 // G1/G2: the directory of the Fachministerkonferenzen, as the demo admin uses it.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { field, launchBrowser, openSession, selectOptionByText } from '../lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { field, openSession, selectOptionByText } from '../lib/browser.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 // shared/seeds/FACTS.md, "Directory of spokespersons" (Beschluss 2022/43).
 const CONFERENCES = [
@@ -78,19 +78,13 @@ function headedPart(page, name) {
 
 describe('the directory of the Fachministerkonferenzen', () => {
   let server;
-  let browser;
+  const sessions = [];
   let s;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, browser) => {
+    server = sv;
     s = await openSession(browser, server);
-  });
-
-  after(async () => {
-    await s?.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+    sessions.push(s);
   });
 
   it('the demo admin signs in with the printed link, reads the directory, assigns a role and finds it in the history and the audit log', { timeout: 180_000 }, async () => {

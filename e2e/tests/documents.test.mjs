@@ -2,9 +2,9 @@
 // see version 2 in the list, download it as an attachment, delete it after a
 // confirmation; a file that is no PDF is refused with the message beside the field.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 /** A small valid one-page PDF with one line of text. */
 function pdf(line) {
@@ -33,19 +33,13 @@ const TITLE = 'Beschlussvorlage Digitalisierung';
 
 describe('documents on an agenda item', () => {
   let server;
-  let browser;
+  const sessions = [];
   let s;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, browser) => {
+    server = sv;
     s = await openSession(browser, server);
-  });
-
-  after(async () => {
-    await s?.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+    sessions.push(s);
   });
 
   it('the office uploads a PDF, replaces it, sees version 2, downloads it as an attachment and deletes it', { timeout: 180_000 }, async () => {

@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { field, launchBrowser, openSession, selectOptionByText } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { field, openSession, selectOptionByText } from '../lib/browser.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
 
@@ -48,19 +49,15 @@ async function accessibleNames(s) {
 describe('Gremien and Strategie after the walk-through', () => {
   let server;
   let browser;
+  const sessions = [];
   let s;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, b) => {
+    server = sv;
+    browser = b;
     s = await openSession(browser, server);
+    sessions.push(s);
     mkdirSync(SCREENSHOTS, { recursive: true });
-  });
-
-  after(async () => {
-    await s?.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
   });
 
   it('the office, a spokesperson and a patron see the fixes', { timeout: 300_000 }, async () => {

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { assertRegionsEqualReload } from '../lib/regions.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -114,19 +115,14 @@ describe('a live room with several participants', () => {
   let tokens;
   const sessions = [];
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, b) => {
+    server = sv;
+    browser = b;
     // Three participants for the live room, a fourth for the room without JavaScript.
     tokens = participantTokens(server, 4);
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
+  }, { cleanup: async () => {
     await net3?.close();
-    await server?.stop();
-  });
+  } });
 
   it('chat, hands in order, the floor, an announcement and a reconnect', { timeout: 240_000 }, async () => {
     // Participant 3 reaches the server through a relay whose connections can be cut.

@@ -4,9 +4,10 @@
 // minutes and downloads the PDF. axe-core checks every page on the way (the guards of lib/browser.mjs too).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { field, launchBrowser, openSession } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { field, openSession } from '../lib/browser.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SESSION = '/gremien/sitzungen/48';
 const REMARKS = 'Die Sitzung endete um 15:30 Uhr.';
@@ -32,15 +33,9 @@ describe('the minutes of a council session', () => {
   let browser;
   const sessions = [];
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, async (sv, b) => {
+    server = sv;
+    browser = b;
   });
 
   it('the office generates, edits, finalises and releases; a member reads and downloads', { timeout: 300_000 }, async () => {

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { freePort, startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
+import { freePort } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,32 +41,37 @@ describe('signing in through an OpenID provider', () => {
   let provider;
   let browser;
 
-  before(async () => {
-    const providerPort = await freePort();
-    const port = await freePort();
-    const baseURL = `http://127.0.0.1:${port}`;
-    provider = await startProvider(providerPort, baseURL);
-    server = await startServer({
-      port,
-      env: {
-        KONVENT_PUBLIC_URL: baseURL,
-        KONVENT_OIDC_ID: 'land',
-        KONVENT_OIDC_LABEL: 'Landesportal',
-        KONVENT_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
-        KONVENT_OIDC_CLIENT_ID: 'konvent',
-        KONVENT_OIDC_CLIENT_SECRET: 'konvent-test-secret',
-        KONVENT_OIDC_SCOPES: 'openid email profile groups',
-        KONVENT_OIDC_ROLE_CLAIM: 'groups',
-        KONVENT_OIDC_ROLES: 'konvent-admin=admin',
+  serverAndBrowser(
+    [],
+    (sv, b) => {
+      server = sv;
+      browser = b;
+    },
+    {
+      // The provider first, so that konvent finds it when it starts.
+      server: async () => {
+        const providerPort = await freePort();
+        const port = await freePort();
+        const baseURL = `http://127.0.0.1:${port}`;
+        provider = await startProvider(providerPort, baseURL);
+        return {
+          port,
+          env: {
+            KONVENT_PUBLIC_URL: baseURL,
+            KONVENT_OIDC_ID: 'land',
+            KONVENT_OIDC_LABEL: 'Landesportal',
+            KONVENT_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
+            KONVENT_OIDC_CLIENT_ID: 'konvent',
+            KONVENT_OIDC_CLIENT_SECRET: 'konvent-test-secret',
+            KONVENT_OIDC_SCOPES: 'openid email profile groups',
+            KONVENT_OIDC_ROLE_CLAIM: 'groups',
+            KONVENT_OIDC_ROLES: 'konvent-admin=admin',
+          },
+        };
       },
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-    provider?.kill('SIGTERM');
-  });
+      cleanup: () => provider?.kill('SIGTERM'),
+    },
+  );
 
   it('the provider button comes first, the person lands signed in as admin, and signing out ends the provider session', { timeout: 120_000 }, async () => {
     const s = await openSession(browser, server);

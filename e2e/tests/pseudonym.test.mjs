@@ -5,9 +5,10 @@
 // pseudonym in the room and "Pseudonym (name)" on the pseudonym page. Every page axe-clean.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -39,15 +40,9 @@ describe('pseudonymous participation', () => {
   let browser;
   const sessions = [];
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, async (sv, b) => {
+    server = sv;
+    browser = b;
   });
 
   it('a participant appears under a pseudonym; the moderator sees who it is', { timeout: 180_000 }, async () => {

@@ -1,27 +1,22 @@
 // G4: a spokesperson files the report of their conference for a council session.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { field, launchBrowser, openSession } from '../lib/browser.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
+import { field, openSession } from '../lib/browser.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const textOf = (locator) => locator.evaluate((el) => el.innerText.replace(/\s+/g, ' '));
 
 describe('reporting of the conferences to the council', () => {
   let server;
-  let browser;
+  const sessions = [];
   let s;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, browser) => {
+    server = sv;
     s = await openSession(browser, server);
-  });
-
-  after(async () => {
-    await s?.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+    sessions.push(s);
   });
 
   it('a spokesperson accepts an invitation, reports "no exchange" for the 47th session and the session page shows it', { timeout: 180_000 }, async () => {

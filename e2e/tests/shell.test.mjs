@@ -1,8 +1,8 @@
 // The shell of the UI: pages, skip link, language switch, 404 — all axe-clean.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SHELL_PAGES = ['/', '/gremien', '/konvent', '/strategie', '/gremien/personen', '/anmelden'];
 
@@ -11,13 +11,9 @@ describe('every page of the shell is reachable by keyboard and passes axe', () =
   let browser;
   let s;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser([], (sv, b) => {
+    server = sv;
+    browser = b;
   });
   // A fresh context (no cookies, German) for every test.
   beforeEach(async () => {

@@ -5,10 +5,11 @@
 // checks the session page with an open and with a closed vote.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { field, launchBrowser, openSession, selectOptionByText } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { field, openSession, selectOptionByText } from '../lib/browser.mjs';
 import { regionSnapshot } from '../lib/regions.mjs';
-import { konventBin, startServer } from '../lib/server.mjs';
+import { konventBin } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SESSION = '/gremien/sitzungen/46';
 const DRAFT = '2026/05';
@@ -90,15 +91,9 @@ describe('a vote in a council session, live in four browsers', () => {
   let browser;
   const sessions = [];
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+  serverAndBrowser(sessions, async (sv, b) => {
+    server = sv;
+    browser = b;
   });
 
   it('the office opens, three members vote and change, the office closes', { timeout: 300_000 }, async () => {

@@ -6,10 +6,10 @@
 // groups carry titles for the stage that the moderator can change. axe-core runs on
 // every page visited.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openSession } from '../lib/browser.mjs';
+import { describe, it } from 'node:test';
+import { openSession } from '../lib/browser.mjs';
 import { asParticipant, participantTokens } from '../lib/participants.mjs';
-import { startServer } from '../lib/server.mjs';
+import { serverAndBrowser } from '../lib/suite.mjs';
 
 const SLUG = 'strategiekonvent-2025';
 const EVENT = `/konvent/${SLUG}`;
@@ -35,14 +35,12 @@ async function sameLine(page, control, label, what, slack = 8) {
 
 describe('the walk-through of the live convention', () => {
   let server;
-  let browser;
   const sessions = [];
   let participant;
   let chair;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  serverAndBrowser(sessions, async (sv, browser) => {
+    server = sv;
     const [token] = participantTokens(server, SLUG, 1);
     participant = await asParticipant(browser, server, token);
     sessions.push(participant);
@@ -50,12 +48,6 @@ describe('the walk-through of the live convention', () => {
     sessions.push(chair);
     await chair.visit(server.signInLink);
     await chair.load(() => chair.page.getByRole('button', { name: 'Anmelden', exact: true }).click());
-  });
-
-  after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
   });
 
   it('the lobby and every convention page link "Meine Ergebnisse"', { timeout: 60_000 }, async () => {
