@@ -5,6 +5,7 @@ use konvent_core::konvent::log::{Audience, Who, payload};
 use super::log::{Entry, LiveTx, Tx, Written, append};
 use crate::{Result, Room, Store, now_micros};
 
+/// The raised hands of a room, in the order they went up.
 async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \

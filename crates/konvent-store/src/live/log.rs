@@ -171,6 +171,26 @@ impl Store {
         Ok(records)
     }
 
+    /// One live write: runs `write` (the effect and its entry, see [`append`]) in a
+    /// transaction and commits it. A command re-sent with a client id that was already
+    /// committed gets its first entry back (`fresh = false`) and `write` does not run;
+    /// two copies racing end the same way (see [`Store::finish_live`]).
+    pub(crate) async fn live_write(
+        &self,
+        event_id: i64,
+        sender: i64,
+        client_id: Option<&str>,
+        write: impl AsyncFnOnce(&mut LiveTx) -> Result<LiveRecord>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, sender, client_id).await? {
+            return Ok(done);
+        }
+        let mut live = LiveTx(self.begin_write().await?);
+        let result = write(&mut live).await;
+        self.finish_live(live.0, result, event_id, sender, client_id)
+            .await
+    }
+
     /// The entry a command with this client id already produced, if any.
     pub(crate) async fn already_written(
         &self,
@@ -224,25 +244,5 @@ impl Store {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// One live write: runs `write` (the effect and its entry, see [`append`]) in a
-    /// transaction and commits it. A command re-sent with a client id that was already
-    /// committed gets its first entry back (`fresh = false`) and `write` does not run;
-    /// two copies racing end the same way (see [`Store::finish_live`]).
-    pub(crate) async fn live_write(
-        &self,
-        event_id: i64,
-        sender: i64,
-        client_id: Option<&str>,
-        write: impl AsyncFnOnce(&mut LiveTx) -> Result<LiveRecord>,
-    ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, sender, client_id).await? {
-            return Ok(done);
-        }
-        let mut live = LiveTx(self.begin_write().await?);
-        let result = write(&mut live).await;
-        self.finish_live(live.0, result, event_id, sender, client_id)
-            .await
     }
 }
