@@ -17,6 +17,7 @@ mod documents;
 mod error;
 mod events;
 mod follow_up_groups;
+mod group_commit;
 mod inbox;
 mod invitations;
 mod live;

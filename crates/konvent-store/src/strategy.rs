@@ -1122,22 +1122,14 @@ impl Store {
     /// order; each with its live entry. If any of them fails (a re-sent one, a table that
     /// is gone), every one is tried on its own, so each gets its own answer.
     pub async fn add_impulses(&self, items: &[NewImpulse]) -> Vec<Result<Written>> {
-        if items.is_empty() {
-            return Vec::new();
-        }
-        match self.add_impulses_at_once(items).await {
-            Ok(written) => written.into_iter().map(Ok).collect(),
-            Err(_) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(
-                        self.add_impulse(i.table_id, &i.author, &i.text, i.client_id.as_deref())
-                            .await,
-                    );
-                }
-                out
-            }
-        }
+        // A repeat in the batch names the same table (so the same event).
+        self.group_commit(
+            items,
+            |i| Some((i.table_id, i.author.id, i.client_id.as_deref()?)),
+            |distinct| async move { self.add_impulses_at_once(&distinct).await },
+            |i| self.add_impulse(i.table_id, &i.author, &i.text, i.client_id.as_deref()),
+        )
+        .await
     }
 
     async fn add_impulses_at_once(&self, items: &[NewImpulse]) -> Result<Vec<Written>> {

@@ -1148,6 +1148,27 @@ async fn strategy_story(backend: &str, store: &Store) {
     assert!(!first.fresh, "{backend}");
     assert_eq!(first.record.seq, seqs[0], "{backend}");
     assert!(answers[1].as_ref().expect("new").fresh, "{backend}");
+    // The same impulse twice in one batch (sent again before the answer came) is written
+    // once; the copy gets the first one's entry.
+    let twice = vec![
+        konvent_store::NewImpulse {
+            client_id: Some("batch-4".into()),
+            text: "Doppelt".into(),
+            ..batch[0].clone()
+        };
+        2
+    ];
+    let answers = store.add_impulses(&twice).await;
+    let first = answers[0].as_ref().expect("first copy");
+    let second = answers[1].as_ref().expect("second copy");
+    assert!(first.fresh && !second.fresh, "{backend}");
+    assert_eq!(first.record.seq, second.record.seq, "{backend}");
+    let stored = store.table_impulses(t3b, false).await.expect("impulses");
+    assert_eq!(
+        stored.iter().filter(|i| i.text == "Doppelt").count(),
+        1,
+        "{backend}"
+    );
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ pub use konvent_core::konvent::log::payload::tombstone;
 use konvent_core::konvent::log::payload::{self, Moderation};
 use serde_json::Value;
 
-use crate::live::{Audience, Entry, Tx, append};
+use crate::live::{Audience, Entry, LiveTx, Tx, append};
 use crate::{LiveRecord, Result, Store, StoreError, Who, Written, now_micros};
 
 /// The longest reason a report or a moderation action may carry.
@@ -347,12 +347,7 @@ impl Store {
         reason: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             let (content, author, room) = item_now(tx, event_id, item, item_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;
@@ -423,10 +418,8 @@ impl Store {
                 id: item_id,
             };
             append(tx, event_id, entry, |_| removed).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// A participant reports a chat line or an impulse, with a reason; once per person
@@ -445,12 +438,7 @@ impl Store {
                 "Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.".into(),
             ));
         }
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             // A contact request's message only by the one it was sent to: one sent from
             // an event in that event, one sent from "Meine Ergebnisse" (no event) in the
             // event its recipient reports it from, whose moderators then handle it.
@@ -500,10 +488,8 @@ impl Store {
                 id: item_id,
             };
             append(tx, event_id, entry, |_| report).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// Dismisses the open reports about an item (it stays).
@@ -516,12 +502,7 @@ impl Store {
         reason: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             let done = sqlx::query(
                 "UPDATE moderation_reports SET status = 'dismissed' WHERE event_id = $1 \
                  AND item = $2 AND item_id = $3 AND status = 'open'",
@@ -544,9 +525,7 @@ impl Store {
                 id: item_id,
             };
             staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 }

@@ -4,7 +4,7 @@
 use konvent_core::konvent::log::payload::{ChatLock, Moderation};
 
 use super::{Action, record, staff_entry};
-use crate::live::{Audience, Entry, append};
+use crate::live::{Audience, Entry, LiveTx, append};
 use crate::{Result, Room, Store, StoreError, Who, Written, now_micros};
 
 impl Store {
@@ -18,13 +18,8 @@ impl Store {
         reason: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
         let ends = ends_at.map(|t| t.as_microsecond());
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query(
                 "INSERT INTO event_mutes (event_id, account_id, ends_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
@@ -45,10 +40,8 @@ impl Store {
                 reason: reason.to_owned(),
             };
             staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// Ends a mute early.
@@ -59,12 +52,7 @@ impl Store {
         person: &Who,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id)
                 .bind(person.id)
@@ -77,10 +65,8 @@ impl Store {
                 user: person.clone(),
             };
             staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// Removes a person from the event: their registration goes, and they may not come
@@ -93,12 +79,7 @@ impl Store {
         reason: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id)
                 .bind(person.id)
@@ -130,10 +111,8 @@ impl Store {
                 reason: reason.to_owned(),
             };
             staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// Lets a removed person back in, registered as a participant again.
@@ -144,12 +123,7 @@ impl Store {
         person: &Who,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             let done =
                 sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
                     .bind(event_id)
@@ -176,10 +150,8 @@ impl Store {
                 user: person.clone(),
             };
             staff_entry(tx, event_id, by, client_id, data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
@@ -193,12 +165,7 @@ impl Store {
         reason: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, by.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             if locked {
                 sqlx::query(
                     "INSERT INTO room_chat_locks (room_id) VALUES ($1) \
@@ -226,9 +193,7 @@ impl Store {
                 client_id,
             };
             append(tx, event_id, entry, |_| ChatLock { locked }).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.id, client_id)
-            .await
+        })
+        .await
     }
 }

@@ -1,0 +1,117 @@
+//! The floor of a room (K6): raised hands in the order they went up, and who speaks.
+
+use konvent_core::konvent::log::{Audience, Who, payload};
+
+use super::log::{Entry, LiveTx, Tx, Written, append};
+use crate::{Result, Room, Store, now_micros};
+
+/// The raised hands of a room, in the order they went up.
+async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
+             JOIN rooms hr ON hr.id = h.room_id \
+             WHERE h.room_id = $1 ORDER BY h.raised_at, h.account_id",
+        crate::pseudonyms::name_in_event("hr.event_id", "a.id")
+    ))
+    .bind(room_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| Who { id, name })
+        .collect())
+}
+
+impl Store {
+    /// Raises or lowers a hand (K6); the entry carries the queue after the change.
+    pub async fn set_hand(
+        &self,
+        event_id: i64,
+        room: &Room,
+        who: &Who,
+        up: bool,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        self.live_write(event_id, who.id, client_id, async |LiveTx(tx)| {
+            if up {
+                sqlx::query(
+                    "INSERT INTO hands (room_id, account_id, raised_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (room_id, account_id) DO NOTHING",
+                )
+                .bind(room.id)
+                .bind(who.id)
+                .bind(now_micros())
+                .execute(&mut **tx)
+                .await?;
+            } else {
+                sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
+                    .bind(room.id)
+                    .bind(who.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let queue = hand_queue(tx, room.id).await?;
+            let entry = Entry {
+                room: Some(&room.slug),
+                audience: Audience::All,
+                sender_id: Some(who.id),
+                recipient_id: None,
+                client_id,
+            };
+            let hand = payload::Hand {
+                user: who.clone(),
+                up,
+                queue,
+            };
+            append(tx, event_id, entry, |_| hand).await
+        })
+        .await
+    }
+
+    /// Gives the floor to `speaker` (whose hand goes down) or takes it back (`None`).
+    pub async fn give_floor(
+        &self,
+        event_id: i64,
+        room: &Room,
+        by: &Who,
+        speaker: Option<&Who>,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
+            sqlx::query("UPDATE rooms SET speaker_id = $1 WHERE id = $2")
+                .bind(speaker.map(|s| s.id))
+                .bind(room.id)
+                .execute(&mut **tx)
+                .await?;
+            if let Some(s) = speaker {
+                sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
+                    .bind(room.id)
+                    .bind(s.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let queue = hand_queue(tx, room.id).await?;
+            let entry = Entry {
+                room: Some(&room.slug),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id,
+            };
+            let floor = payload::Floor {
+                speaker: speaker.cloned(),
+                queue,
+            };
+            append(tx, event_id, entry, |_| floor).await
+        })
+        .await
+    }
+
+    /// The current speaker queue of a room, in order.
+    pub async fn speaker_queue(&self, room_id: i64) -> Result<Vec<Who>> {
+        let mut tx = self.pool.begin().await?;
+        let queue = hand_queue(&mut tx, room_id).await?;
+        tx.commit().await?;
+        Ok(queue)
+    }
+}

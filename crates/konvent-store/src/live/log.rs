@@ -1,0 +1,248 @@
+//! The live log (K1–K7): every live write stores its effect and its entry, numbered with
+//! the event's next sequence number, in one transaction ([`Store::live_write`]); pages
+//! and reconnecting clients read the entries back ([`Store::live_since`],
+//! [`Store::live_recent`]). The hub broadcasts only what was committed here.
+
+use konvent_core::konvent::log::{Audience, LiveRecord, Payload};
+use sqlx::{Any, Transaction};
+
+use crate::group_commit::append_batch;
+use crate::{Result, Store, StoreError};
+
+pub(crate) type Tx = Transaction<'static, Any>;
+
+/// The transaction a [`Store::live_write`] runs its write in. A type of its own without
+/// a lifetime: rustc cannot yet prove an async closure taking `&mut Transaction<'static,
+/// _>` `Send` where the caller needs it (tokio tasks, axum handlers), but it can for
+/// this one. The write takes it apart at once: `async |LiveTx(tx)| { … }`.
+pub(crate) struct LiveTx(pub Tx);
+
+/// The result of a live write: the entry, and whether it is new (a command re-sent with
+/// a client id that was already committed returns the first entry, `fresh = false`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub record: LiveRecord,
+    pub fresh: bool,
+}
+
+pub(super) type LiveRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    i64,
+);
+
+pub(super) const LIVE_SELECT: &str = "SELECT event_id, seq, kind, room, audience, sender_id, recipient_id, \
+     data, at FROM live_log";
+
+pub(crate) fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
+    let (event_id, seq, kind, room, audience, sender_id, recipient_id, data, at) = r;
+    Ok(LiveRecord {
+        event_id,
+        seq,
+        kind,
+        room,
+        audience: Audience::parse(&audience).map_err(StoreError::Corrupt)?,
+        sender_id,
+        recipient_id,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        at,
+    })
+}
+
+/// One entry to append; its kind comes with its payload.
+pub(crate) struct Entry<'a> {
+    pub room: Option<&'a str>,
+    pub audience: Audience,
+    pub sender_id: Option<i64>,
+    pub recipient_id: Option<i64>,
+    pub client_id: Option<&'a str>,
+}
+
+/// Appends to the live log inside `tx`: takes the event's next sequence number (the
+/// counter row stays locked until the transaction ends, so numbers have no gaps and no
+/// duplicates) and stores the entry. `data` receives the sequence number, so entries can
+/// carry it as their id.
+pub(crate) async fn append<P: Payload>(
+    tx: &mut Tx,
+    event_id: i64,
+    entry: Entry<'_>,
+    data: impl FnOnce(i64) -> P,
+) -> Result<LiveRecord> {
+    append_batch(tx, vec![(event_id, entry, data)])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Appends several entries of one event in one go: one sequence range, multi-row
+/// inserts. Their data must not depend on the sequence number.
+pub(crate) async fn append_many<P: Payload>(
+    tx: &mut Tx,
+    event_id: i64,
+    entries: Vec<(Entry<'_>, P)>,
+) -> Result<Vec<LiveRecord>> {
+    let entries = entries
+        .into_iter()
+        .map(|(entry, data)| (event_id, entry, move |_| data))
+        .collect();
+    append_batch(tx, entries).await
+}
+
+impl Store {
+    /// The live log's epoch (migration 0013): clients resuming with another one reload.
+    pub async fn live_epoch(&self) -> Result<String> {
+        sqlx::query_scalar::<_, String>("SELECT epoch FROM live_epoch WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the live log has no epoch".into()))
+    }
+
+    /// Gives the live log a new epoch (after the database was restored from a backup):
+    /// every page that resumes reloads. Answers the new epoch.
+    pub async fn new_live_epoch(&self) -> Result<String> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query("UPDATE live_epoch SET epoch = $1 WHERE id = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(epoch)
+    }
+
+    /// An event's last committed live-log sequence number.
+    pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The live-log entries after `after`, in order, at most `limit`.
+    pub async fn live_since(
+        &self,
+        event_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveRecord>> {
+        let rows: Vec<LiveRow> = sqlx::query_as(&format!(
+            "{LIVE_SELECT} WHERE event_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(event_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(live_from_row).collect()
+    }
+
+    /// The last `limit` entries of `kinds` for a room (or for the whole event when `room`
+    /// is `None`), oldest first: what a page shows before live updates take over. Removed
+    /// entries (tombstones, see `moderation`) are left out.
+    pub async fn live_recent(
+        &self,
+        event_id: i64,
+        room: Option<&str>,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<LiveRecord>> {
+        let rows: Vec<LiveRow> = sqlx::query_as(&format!(
+            "{LIVE_SELECT} WHERE event_id = $1 AND kind = $2 AND (room = $3 OR ($3 IS NULL AND room IS NULL)) \
+             AND data NOT LIKE '%\"redacted\":true%' ORDER BY seq DESC LIMIT $4"
+        ))
+        .bind(event_id)
+        .bind(kind)
+        .bind(room)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut records = rows
+            .into_iter()
+            .map(live_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        records.reverse();
+        Ok(records)
+    }
+
+    /// One live write: runs `write` (the effect and its entry, see [`append`]) in a
+    /// transaction and commits it. A command re-sent with a client id that was already
+    /// committed gets its first entry back (`fresh = false`) and `write` does not run;
+    /// two copies racing end the same way (see [`Store::finish_live`]).
+    pub(crate) async fn live_write(
+        &self,
+        event_id: i64,
+        sender: i64,
+        client_id: Option<&str>,
+        write: impl AsyncFnOnce(&mut LiveTx) -> Result<LiveRecord>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, sender, client_id).await? {
+            return Ok(done);
+        }
+        let mut live = LiveTx(self.begin_write().await?);
+        let result = write(&mut live).await;
+        self.finish_live(live.0, result, event_id, sender, client_id)
+            .await
+    }
+
+    /// The entry a command with this client id already produced, if any.
+    pub(crate) async fn already_written(
+        &self,
+        event_id: i64,
+        sender: i64,
+        client_id: Option<&str>,
+    ) -> Result<Option<Written>> {
+        let Some(client_id) = client_id else {
+            return Ok(None);
+        };
+        let row: Option<LiveRow> = sqlx::query_as(&format!(
+            "{LIVE_SELECT} WHERE event_id = $1 AND sender_id = $2 AND client_id = $3"
+        ))
+        .bind(event_id)
+        .bind(sender)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Written {
+                record: live_from_row(r)?,
+                fresh: false,
+            })
+        })
+        .transpose()
+    }
+
+    /// Finishes one live write: commits `result` or, when it broke the unique client-id
+    /// index (two copies of the same command racing), returns the winner's entry.
+    pub(crate) async fn finish_live(
+        &self,
+        tx: Tx,
+        result: Result<LiveRecord>,
+        event_id: i64,
+        sender: i64,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        match result {
+            Ok(record) => {
+                tx.commit().await?;
+                Ok(Written {
+                    record,
+                    fresh: true,
+                })
+            }
+            Err(StoreError::Database(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+                drop(tx);
+                self.already_written(event_id, sender, client_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("doppelter Befehl".into()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
