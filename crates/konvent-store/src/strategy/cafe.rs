@@ -8,6 +8,7 @@ use std::str::FromStr;
 use konvent_core::konvent::RoomKind;
 use konvent_core::konvent::log::payload;
 use konvent_core::strategy::RoundStatus;
+use konvent_core::strategy::cafe::change_round;
 
 use crate::live::{Entry, NewRoom, Tx, append, insert_room};
 use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
@@ -183,67 +184,40 @@ impl Store {
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
+        let current = RoundStatus::from_str(&current).map_err(corrupt)?;
+        // Where every round of the event stands, for the rules in core.
+        let rounds: Vec<(i64, String)> =
+            sqlx::query_as("SELECT number, status FROM cafe_rounds WHERE event_id = $1")
+                .bind(event_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        let rounds = rounds
+            .into_iter()
+            .map(|(n, s)| Ok((n, RoundStatus::from_str(&s).map_err(corrupt)?)))
+            .collect::<Result<Vec<_>>>()?;
+        change_round(number, current, status, &rounds)?;
         let now = now_micros();
         let ends_at = now + minutes * 60_000_000;
-        match (current.as_str(), status) {
-            ("ended", RoundStatus::Running) => {
-                return Err(StoreError::Conflict(format!(
-                    "Runde {number} ist schon beendet und lässt sich nicht noch einmal \
-                     starten; starten lässt sich nur die nächste geplante Runde."
-                )));
-            }
-            ("planned", RoundStatus::Running) => {
-                // Rounds run in their order: only the first planned one starts.
-                let (earlier,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM cafe_rounds WHERE event_id = $1 \
-                     AND status = 'planned' AND number < $2",
-                )
-                .bind(event_id)
-                .bind(number)
-                .fetch_one(&mut **tx)
-                .await?;
-                if earlier > 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "Vor Runde {number} ist noch eine frühere Runde geplant; \
-                         bitte zuerst diese starten."
-                    )));
-                }
-                let (running,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM cafe_rounds WHERE event_id = $1 AND status = 'running'",
-                )
-                .bind(event_id)
-                .fetch_one(&mut **tx)
-                .await?;
-                if running > 0 {
-                    return Err(StoreError::Conflict(
-                        "Es läuft schon eine Runde; bitte sie zuerst beenden.".into(),
-                    ));
-                }
-                sqlx::query(
-                    "UPDATE cafe_rounds SET status = 'running', started_at = $1, ends_at = $2, \
-                     ended_at = NULL WHERE id = $3",
-                )
-                .bind(now)
-                .bind(ends_at)
-                .bind(round_id)
-                .execute(&mut **tx)
-                .await?;
-            }
-            ("running", RoundStatus::Ended) => {
-                sqlx::query(
-                    "UPDATE cafe_rounds SET status = 'ended', ended_at = $1, ends_at = NULL \
-                     WHERE id = $2",
-                )
-                .bind(now)
-                .bind(round_id)
-                .execute(&mut **tx)
-                .await?;
-            }
-            _ => {
-                return Err(StoreError::Conflict(
-                    "Die Runde ist nicht in dem Stand, der dafür nötig ist.".into(),
-                ));
-            }
+        if status == RoundStatus::Running {
+            sqlx::query(
+                "UPDATE cafe_rounds SET status = 'running', started_at = $1, ends_at = $2, \
+                 ended_at = NULL WHERE id = $3",
+            )
+            .bind(now)
+            .bind(ends_at)
+            .bind(round_id)
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            // The rules let nothing else through: a running round ends.
+            sqlx::query(
+                "UPDATE cafe_rounds SET status = 'ended', ended_at = $1, ends_at = NULL \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(round_id)
+            .execute(&mut **tx)
+            .await?;
         }
         let entry = Entry {
             room: None,

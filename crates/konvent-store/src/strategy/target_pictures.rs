@@ -6,9 +6,10 @@
 use std::str::FromStr;
 
 use konvent_core::strategy::Visibility;
+use konvent_core::strategy::target_pictures as lifecycle;
 
 use crate::live::Tx;
-use crate::{Result, Store, StoreError, now_micros, timestamp};
+use crate::{Result, Store, now_micros, timestamp};
 
 use super::corrupt;
 
@@ -121,76 +122,68 @@ impl Store {
         Ok(id)
     }
 
-    /// Saves the draft's text.
+    /// Saves the draft's text; other versions are refused ([`lifecycle::edit`]).
     pub async fn save_draft(&self, id: i64, body: &str) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE target_pictures SET body = $1, modified_at = $2 \
-             WHERE id = $3 AND visibility = 'draft'",
-        )
-        .bind(body)
-        .bind(now_micros())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "Nur der Entwurf kann bearbeitet werden.".into(),
-            ));
-        }
+        let mut tx = self.begin_write().await?;
+        let current = visibility_in(&mut tx, id).await?;
+        lifecycle::edit(current)?;
+        sqlx::query("UPDATE target_pictures SET body = $1, modified_at = $2 WHERE id = $3")
+            .bind(body)
+            .bind(now_micros())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Moves a version on: draft → confidential (into the decision papers) → published
-    /// with the resolution that decided it. Published versions stay published.
+    /// with the resolution that decided it. Published versions stay published; core's
+    /// [`lifecycle::advance`] decides what is allowed.
     pub async fn advance_target_picture(
         &self,
         id: i64,
         to: Visibility,
         resolution_id: Option<i64>,
     ) -> Result<()> {
-        let now = now_micros();
-        let done = match to {
-            Visibility::Confidential => {
-                sqlx::query(
-                    "UPDATE target_pictures SET visibility = 'confidential', modified_at = $1 \
-                     WHERE id = $2 AND visibility = 'draft'",
-                )
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-            }
-            Visibility::Published => {
-                let resolution = resolution_id.ok_or_else(|| {
-                    StoreError::Conflict(
-                        "Bitte den Beschluss angeben, der es beschlossen hat.".into(),
-                    )
-                })?;
-                sqlx::query(
-                    "UPDATE target_pictures SET visibility = 'published', resolution_id = $1, \
-                     published_at = $2, modified_at = $2 \
-                     WHERE id = $3 AND visibility = 'confidential' \
-                     AND EXISTS (SELECT 1 FROM resolutions WHERE id = $1 AND state = 'published')",
+        let mut tx = self.begin_write().await?;
+        let current = visibility_in(&mut tx, id).await?;
+        let published = match resolution_id {
+            Some(resolution) => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM resolutions WHERE id = $1 AND state = 'published'",
                 )
                 .bind(resolution)
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(n > 0)
             }
-            Visibility::Draft => {
-                return Err(StoreError::Conflict(
-                    "Eine Fassung wird nicht wieder zum Entwurf.".into(),
-                ));
-            }
+            None => None,
         };
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "Das geht in diesem Stand nicht (vertraulich erst aus dem Entwurf, \
-                 veröffentlicht erst mit einem veröffentlichten Beschluss)."
-                    .into(),
-            ));
+        lifecycle::advance(current, to, published)?;
+        let now = now_micros();
+        if to == Visibility::Published {
+            sqlx::query(
+                "UPDATE target_pictures SET visibility = 'published', resolution_id = $1, \
+                 published_at = $2, modified_at = $2 WHERE id = $3",
+            )
+            .bind(resolution_id)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            // The rules let nothing else through: the draft goes into the decision papers.
+            sqlx::query(
+                "UPDATE target_pictures SET visibility = 'confidential', modified_at = $1 \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -224,6 +217,20 @@ async fn insert_version(
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// Where version `id` stands (`None`: there is no such version). Takes the version's
+/// row lock on PostgreSQL, so that nothing changes it between the decision and the write;
+/// SQLite's writer lock does the same.
+async fn visibility_in(tx: &mut Tx, id: i64) -> Result<Option<Visibility>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "UPDATE target_pictures SET visibility = visibility WHERE id = $1 RETURNING visibility",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|(v,)| Visibility::from_str(&v).map_err(corrupt))
+        .transpose()
 }
 
 pub(super) async fn draft_in(tx: &mut Tx, topic_id: i64, by: &str) -> Result<i64> {
