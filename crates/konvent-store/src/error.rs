@@ -2,6 +2,9 @@
 
 use konvent_core::FieldErrors;
 use konvent_core::gremien::transfer::ImportReport;
+use konvent_core::strategy::Refused;
+use konvent_core::strategy::cafe::RoundRefusal;
+use konvent_core::strategy::target_pictures::TargetPictureRefusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -10,6 +13,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the text says which, in German.
     #[error("{0}")]
     Conflict(String),
+    /// A rule of the domain (konvent-core) refused the change; the web translates it.
+    #[error(transparent)]
+    Refused(#[from] Refused),
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     #[error("import refused:\n{0}")]
@@ -44,5 +50,17 @@ impl StoreError {
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<RoundRefusal> for StoreError {
+    fn from(refusal: RoundRefusal) -> Self {
+        Self::Refused(refusal.into())
+    }
+}
+
+impl From<TargetPictureRefusal> for StoreError {
+    fn from(refusal: TargetPictureRefusal) -> Self {
+        Self::Refused(refusal.into())
     }
 }

@@ -881,7 +881,7 @@ async fn strategy_story(backend: &str, store: &Store) {
         store
             .set_round(event.id, r4, &people[3], RoundStatus::Running)
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
 
     // Impulses: live at the table's room, editable by their author, moderated.
@@ -954,7 +954,7 @@ async fn strategy_story(backend: &str, store: &Store) {
     assert!(
         matches!(
             store.set_round(event.id, r3, &people[3], RoundStatus::Running).await,
-            Err(StoreError::Conflict(ref m)) if m.contains("schon beendet")
+            Err(StoreError::Refused(ref r)) if r.to_string().contains("schon beendet")
         ),
         "{backend}"
     );
@@ -1094,7 +1094,7 @@ async fn strategy_story(backend: &str, store: &Store) {
         store
             .advance_target_picture(draft, Visibility::Published, None)
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store
         .advance_target_picture(draft, Visibility::Confidential, None)

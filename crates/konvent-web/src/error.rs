@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
+use konvent_core::strategy::Refused;
 use konvent_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,9 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// A rule of the domain refused; shown in the reader's language.
+    #[error("{0}")]
+    Refused(Refused),
     #[error("too many requests")]
     TooManyRequests,
     #[error("payload too large")]
@@ -41,6 +45,8 @@ pub struct ErrorInfo {
     /// A message id in the locale files, or a literal message (German) when `literal`.
     pub message: String,
     pub literal: bool,
+    /// A domain refusal, translated by the middleware (then `message` is unused).
+    pub refused: Option<Refused>,
     pub sign_in_next: Option<String>,
 }
 
@@ -52,7 +58,7 @@ impl AppError {
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,7 +73,7 @@ impl AppError {
             Self::Csrf => "csrf_failed",
             Self::BadRequest(_) => "bad_request",
             Self::Invalid(_) => "invalid_input",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::Refused(_) => "conflict",
             Self::TooManyRequests => "too_many_requests",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Internal(_) => "internal",
@@ -78,12 +84,17 @@ impl AppError {
         let (message, literal) = match self {
             Self::BadRequest(m) | Self::Conflict(m) => (m.clone(), true),
             Self::Invalid(errors) => (errors.to_string(), true),
+            Self::Refused(r) => (r.to_string(), true),
             _ => (format!("error-{}", self.code().replace('_', "-")), false),
         };
         ErrorInfo {
             code: self.code(),
             message,
             literal,
+            refused: match self {
+                Self::Refused(r) => Some(*r),
+                _ => None,
+            },
             sign_in_next: match self {
                 Self::SignInRequired { next } => Some(next.clone()),
                 _ => None,
@@ -108,6 +119,7 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Refused(r) => Self::Refused(r),
             StoreError::Invalid(errors) => Self::Invalid(errors),
             StoreError::Import(report) => Self::BadRequest(report.to_string()),
             StoreError::InvalidToken => Self::NotFound,

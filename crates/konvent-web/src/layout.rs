@@ -142,7 +142,9 @@ pub async fn error_pages(req: Request, next: Next) -> Response {
     let status = response.status();
     let Some(ctx) = ctx else { return response };
     let t = ctx.tr();
-    let message = if info.literal {
+    let message = if let Some(refused) = &info.refused {
+        crate::refusals::text(t, refused)
+    } else if info.literal {
         info.message.clone()
     } else {
         t.get(&info.message)

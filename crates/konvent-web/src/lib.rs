@@ -27,6 +27,7 @@ pub mod oidc;
 mod oparl;
 mod pages;
 mod pdf;
+mod refusals;
 mod router;
 mod search;
 mod server;

@@ -362,7 +362,11 @@ impl FromStr for QuestionStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub code: &'static str,
+    /// In German.
     pub message: String,
+    /// The domain rule that refused, if one did: the edges show it in the reader's
+    /// language (`message` is its German text).
+    pub rule: Option<crate::strategy::Refused>,
 }
 
 impl Refusal {
@@ -370,6 +374,7 @@ impl Refusal {
         Self {
             code,
             message: message.into(),
+            rule: None,
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -377,6 +382,16 @@ impl Refusal {
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new("forbidden", message)
+    }
+}
+
+impl From<crate::strategy::Refused> for Refusal {
+    fn from(refused: crate::strategy::Refused) -> Self {
+        Self {
+            code: "invalid",
+            message: refused.to_string(),
+            rule: Some(refused),
+        }
     }
 }
 

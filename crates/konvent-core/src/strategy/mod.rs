@@ -2,8 +2,10 @@
 //! topics and their target pictures, café rounds and tables, impulses, the pinboard,
 //! connection points, and the grouping of impulses for consolidation.
 
+pub mod cafe;
 pub mod demo;
 pub mod grouping;
+pub mod target_pictures;
 
 use std::fmt;
 use std::str::FromStr;
@@ -118,6 +120,17 @@ impl PinStatus {
             Self::Closed => "geschlossen",
         }
     }
+}
+
+/// A rule of the strategy process or the café refused a change (see [`cafe`] and
+/// [`target_pictures`]). The store carries it to the web, which shows it in the reader's
+/// language; its text here is the German one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Round(#[from] cafe::RoundRefusal),
+    #[error(transparent)]
+    TargetPicture(#[from] target_pictures::TargetPictureRefusal),
 }
 
 /// Trims `text`, normalises it to NFC and checks it is not empty, at most `max`

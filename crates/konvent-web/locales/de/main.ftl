@@ -644,6 +644,16 @@ results-md = Arbeitsergebnisse (Markdown)
 results-csv = Arbeitsergebnisse (CSV)
 results-pdf = Arbeitsergebnisse (PDF)
 
+# Refused changes of café rounds and target pictures (konvent-core's rules, issue 17)
+refused-round-already-ended = Runde { $number } ist schon beendet und lässt sich nicht noch einmal starten; starten lässt sich nur die nächste geplante Runde.
+refused-round-earlier-planned = Vor Runde { $number } ist noch eine frühere Runde geplant; bitte zuerst diese starten.
+refused-round-another-running = Es läuft schon eine Runde; bitte sie zuerst beenden.
+refused-round-wrong-state = Die Runde ist nicht in dem Stand, der dafür nötig ist.
+refused-target-picture-not-a-draft = Nur der Entwurf kann bearbeitet werden.
+refused-target-picture-resolution-missing = Bitte den Beschluss angeben, der es beschlossen hat.
+refused-target-picture-back-to-draft = Eine Fassung wird nicht wieder zum Entwurf.
+refused-target-picture-wrong-state = Das geht in diesem Stand nicht (vertraulich erst aus dem Entwurf, veröffentlicht erst mit einem veröffentlichten Beschluss).
+
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate
 topic-guiding-questions = Leitfragen

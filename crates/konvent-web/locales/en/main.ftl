@@ -644,6 +644,16 @@ results-md = Work results (Markdown)
 results-csv = Work results (CSV)
 results-pdf = Work results (PDF)
 
+# Refused changes of café rounds and target pictures (konvent-core's rules, issue 17)
+refused-round-already-ended = Round { $number } has already ended and cannot be started again; only the next planned round can be started.
+refused-round-earlier-planned = An earlier round than round { $number } is still planned; please start that one first.
+refused-round-another-running = A round is already running; please end it first.
+refused-round-wrong-state = The round is not in the state this needs.
+refused-target-picture-not-a-draft = Only the draft can be edited.
+refused-target-picture-resolution-missing = Please name the resolution that decided it.
+refused-target-picture-back-to-draft = A version never becomes the draft again.
+refused-target-picture-wrong-state = Not possible in this state (confidential only from the draft, published only with a published resolution).
+
 # Strategy process (S1–S4, K16)
 topic-patron = Patron
 topic-guiding-questions = Guiding questions

@@ -164,9 +164,14 @@ pub async fn seat(
         Err(r) if r.code == "forbidden" => Err(AppError::Forbidden),
         Err(r) if r.code == "rate_limited" => Err(AppError::TooManyRequests),
         Err(r) => {
-            let mut response = cafe_page(&state, &ctx, &slug, Some(r.message))
-                .await?
-                .into_response();
+            let mut response = cafe_page(
+                &state,
+                &ctx,
+                &slug,
+                Some(crate::refusals::live(ctx.tr(), &r)),
+            )
+            .await?
+            .into_response();
             *response.status_mut() = StatusCode::CONFLICT;
             Ok(response)
         }

@@ -758,7 +758,7 @@ pub async fn action(
         return Err(match r.code {
             "forbidden" => AppError::Forbidden,
             "rate_limited" => AppError::TooManyRequests,
-            _ => AppError::BadRequest(r.message),
+            _ => AppError::BadRequest(crate::refusals::live(ctx.tr(), &r)),
         });
     }
     Ok(Redirect::to(&back))

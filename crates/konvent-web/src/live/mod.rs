@@ -341,6 +341,7 @@ fn refusal(e: StoreError) -> Refusal {
     match e {
         StoreError::NotFound => Refusal::invalid("Nicht gefunden."),
         StoreError::Conflict(m) => Refusal::invalid(m),
+        StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");
             Refusal::new("internal", "Interner Fehler; bitte erneut versuchen.")

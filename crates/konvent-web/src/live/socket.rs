@@ -23,7 +23,7 @@ use super::publish::ev_frame;
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
 use crate::ctx::{Ctx, check_origin};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Tr};
 use duplex::Socket;
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
@@ -219,12 +219,12 @@ fn text_frame(value: Value) -> Message {
     Message::Text(Utf8Bytes::from(value.to_string()))
 }
 
-fn error_frame(id: Option<&str>, refusal: &Refusal) -> Message {
+fn error_frame(id: Option<&str>, refusal: &Refusal, lang: Lang) -> Message {
     text_frame(json!({
         "t": "error",
         "id": id,
         "code": refusal.code,
-        "message": refusal.message,
+        "message": crate::refusals::live(Tr::new(lang), refusal),
     }))
 }
 
@@ -572,7 +572,7 @@ impl<S: Socket> Connection<S> {
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let refusal = Refusal::new("bad_frame", "Nur Text-Nachrichten (JSON).");
-                        self.socket.send(error_frame(None, &refusal)).await?;
+                        self.socket.send(error_frame(None, &refusal, self.lang)).await?;
                         Ok(true)
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(true),
@@ -584,7 +584,12 @@ impl<S: Socket> Connection<S> {
     async fn command(&mut self, text: &str) -> Result<(), axum::Error> {
         let command = match live::parse(text) {
             Ok(command) => command,
-            Err(refusal) => return self.socket.send(error_frame(None, &refusal)).await,
+            Err(refusal) => {
+                return self
+                    .socket
+                    .send(error_frame(None, &refusal, self.lang))
+                    .await;
+            }
         };
         match command {
             Command::Ping => self.socket.send(text_frame(json!({ "t": "pong" }))).await,
@@ -608,7 +613,10 @@ impl<S: Socket> Connection<S> {
                 else {
                     let refusal =
                         Refusal::new("unknown_area", "Diesen Ort gibt es auf der Karte nicht.");
-                    return self.socket.send(error_frame(id.as_deref(), &refusal)).await;
+                    return self
+                        .socket
+                        .send(error_frame(id.as_deref(), &refusal, self.lang))
+                        .await;
                 };
                 if self.live.maps.map(self.info.event.id).is_some() && !self.on_map {
                     self.enter_map(None).await?;
@@ -634,7 +642,7 @@ impl<S: Socket> Connection<S> {
                         false,
                     ),
                     Err(refusal) => (
-                        error_frame(id.as_deref(), &refusal),
+                        error_frame(id.as_deref(), &refusal, self.lang),
                         refusal.code == "rate_limited",
                     ),
                 };
@@ -672,7 +680,10 @@ impl<S: Socket> Connection<S> {
             .enter(event, self.conn, &self.actor.who.name, at)
         else {
             let refusal = Refusal::new("no_map", "Diese Veranstaltung hat keine Karte.");
-            return self.socket.send(error_frame(None, &refusal)).await;
+            return self
+                .socket
+                .send(error_frame(None, &refusal, self.lang))
+                .await;
         };
         self.on_map = true;
         self.you(spot, None).await
@@ -710,7 +721,9 @@ impl<S: Socket> Connection<S> {
             ),
             MoveRefusal::TooFast => Refusal::new("too_fast", "Zu viele Schritte auf einmal."),
         };
-        self.socket.send(error_frame(id, &message)).await?;
+        self.socket
+            .send(error_frame(id, &message, self.lang))
+            .await?;
         self.correct().await
     }
 
@@ -749,7 +762,9 @@ impl<S: Socket> Connection<S> {
                     return self.correct().await;
                 };
                 if let Err(refusal) = self.take_seat_at(&room).await {
-                    self.socket.send(error_frame(id, &refusal)).await?;
+                    self.socket
+                        .send(error_frame(id, &refusal, self.lang))
+                        .await?;
                     return self.correct().await;
                 }
                 match self
@@ -820,7 +835,10 @@ impl<S: Socket> Connection<S> {
     async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
         let Some(room) = self.info.room(slug).cloned() else {
             let refusal = Refusal::new("unknown_room", "Diesen Raum gibt es nicht.");
-            return self.socket.send(error_frame(None, &refusal)).await;
+            return self
+                .socket
+                .send(error_frame(None, &refusal, self.lang))
+                .await;
         };
         match self
             .live
@@ -850,7 +868,7 @@ impl<S: Socket> Connection<S> {
                 others.join(", ")
             ),
         );
-        self.socket.send(error_frame(id, &refusal)).await
+        self.socket.send(error_frame(id, &refusal, self.lang)).await
     }
 
     /// Answers a successful join with the room's state, and tells both rooms the new

@@ -270,6 +270,7 @@ pub async fn step(
                     .await
                     .map_err(|e| match e {
                         StoreError::Conflict(m) => refused(&m),
+                        StoreError::Refused(r) => refused(&crate::refusals::text(ctx.tr(), &r)),
                         other => other,
                     })?;
             }
@@ -287,6 +288,14 @@ pub async fn step(
             Redirect::to(&format!("/strategie/themen/{}/konsolidierung", topic.slug))
                 .into_response(),
         ),
+        Err(StoreError::Refused(refused)) => {
+            let message = crate::refusals::text(ctx.tr(), &refused);
+            let mut response = page(&state, &ctx, topic, Some(message), None)
+                .await?
+                .into_response();
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
         Err(StoreError::Conflict(message)) => {
             let mut response = page(&state, &ctx, topic, Some(message), None)
                 .await?

@@ -126,6 +126,35 @@ async fn an_ended_round_offers_no_start_and_the_server_refuses_to_start_it_again
 }
 
 #[tokio::test]
+async fn a_refused_round_start_is_explained_in_english_to_an_english_reader() {
+    let app = spawn_app().await;
+    let mut organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;
+    let round = round_three(&app, &organizer, "10").await;
+    assert_eq!(
+        set_round(&organizer, &round, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        set_round(&organizer, &round, false).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    organizer.cookie = format!("{}; konvent_lang=en", organizer.cookie);
+    let r = set_round(&organizer, &round, true).await;
+
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains(
+            "Round 3 has already ended and cannot be started again; only the next planned \
+             round can be started."
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("schon beendet"), "{page}");
+}
+
+#[tokio::test]
 async fn a_summary_saved_with_the_plain_form_is_confirmed_beside_the_form() {
     let app = spawn_app().await;
     let organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;

@@ -1,0 +1,216 @@
+//! Consolidation (S3, S4): the groups of a topic's impulses the project team saves,
+//! merges and splits, and accepts into the draft of the topic's next target picture.
+
+use std::collections::HashMap;
+
+use crate::live::Tx;
+use crate::{Result, Store, StoreError, now_micros};
+
+use super::impulses::{IMPULSE_SELECT, Impulse, ImpulseRow, impulse_from};
+use super::target_pictures::draft_in;
+
+/// A group the project team saved while consolidating a topic (S3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedGroup {
+    pub id: i64,
+    pub topic_id: i64,
+    pub label: String,
+    pub accepted_into: Option<i64>,
+    pub members: Vec<Impulse>,
+}
+
+impl Store {
+    /// The groups the project team saved for a topic, with their impulses.
+    pub async fn saved_groups(&self, topic_id: i64) -> Result<Vec<SavedGroup>> {
+        let groups: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, label, accepted_into FROM impulse_groups WHERE topic_id = $1 ORDER BY id",
+        )
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
+            "{IMPULSE_SELECT} JOIN impulse_group_members m ON m.impulse_id = i.id \
+             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1 ORDER BY i.id"
+        ))
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let membership: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
+             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1",
+        )
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        let members: Vec<(i64, Impulse)> = rows
+            .into_iter()
+            .map(impulse_from)
+            .map(|i| (membership.get(&i.id).copied().unwrap_or_default(), i))
+            .collect();
+        Ok(groups
+            .into_iter()
+            .map(|(id, label, accepted_into)| SavedGroup {
+                id,
+                topic_id,
+                label,
+                accepted_into,
+                members: members
+                    .iter()
+                    .filter(|(g, _)| *g == id)
+                    .map(|(_, i)| i.clone())
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Saves a group of impulses of the topic (taking them out of any other group; a
+    /// group left empty goes).
+    pub async fn save_group(
+        &self,
+        topic_id: i64,
+        label: &str,
+        impulses: &[i64],
+        by: &str,
+    ) -> Result<i64> {
+        if impulses.is_empty() {
+            return Err(StoreError::Conflict("Eine Gruppe braucht Impulse.".into()));
+        }
+        let mut tx = self.begin_write().await?;
+        let (group,): (i64,) = sqlx::query_as(
+            "INSERT INTO impulse_groups (topic_id, label, created_by, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(topic_id)
+        .bind(label)
+        .bind(by)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        for &impulse in impulses {
+            let owner: Option<(i64,)> =
+                sqlx::query_as("SELECT topic_id FROM impulses WHERE id = $1")
+                    .bind(impulse)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if owner != Some((topic_id,)) {
+                return Err(StoreError::Conflict(
+                    "Ein Impuls gehört nicht zu diesem Thema.".into(),
+                ));
+            }
+            sqlx::query(
+                "INSERT INTO impulse_group_members (impulse_id, group_id) VALUES ($1, $2) \
+                 ON CONFLICT (impulse_id) DO UPDATE SET group_id = excluded.group_id",
+            )
+            .bind(impulse)
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        }
+        drop_empty_groups(&mut tx, topic_id).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Moves every impulse of group `from` into group `into` (both of the topic).
+    pub async fn merge_groups(&self, topic_id: i64, into: i64, from: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM impulse_groups WHERE topic_id = $1 AND id IN ($2, $3) \
+             AND accepted_into IS NULL",
+        )
+        .bind(topic_id)
+        .bind(into)
+        .bind(from)
+        .fetch_one(&mut *tx)
+        .await?;
+        if n != 2 || into == from {
+            return Err(StoreError::Conflict(
+                "Zusammenführen geht nur mit zwei offenen Gruppen dieses Themas.".into(),
+            ));
+        }
+        sqlx::query("UPDATE impulse_group_members SET group_id = $1 WHERE group_id = $2")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        drop_empty_groups(&mut tx, topic_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes an impulse out of its group (splitting it off).
+    pub async fn ungroup_impulse(&self, topic_id: i64, impulse: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM impulse_group_members WHERE impulse_id = $1 AND group_id IN \
+             (SELECT id FROM impulse_groups WHERE topic_id = $2 AND accepted_into IS NULL)",
+        )
+        .bind(impulse)
+        .bind(topic_id)
+        .execute(&mut *tx)
+        .await?;
+        drop_empty_groups(&mut tx, topic_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Accepts a group into the topic's draft of the next version: its label and
+    /// impulses are appended to the draft's text as a point to work in, and the group
+    /// remembers the version (S4).
+    pub async fn accept_group(&self, topic_id: i64, group: i64, by: &str) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT label, accepted_into FROM impulse_groups WHERE id = $1 AND topic_id = $2",
+        )
+        .bind(group)
+        .bind(topic_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (label, accepted) = row.ok_or(StoreError::NotFound)?;
+        if accepted.is_some() {
+            return Err(StoreError::Conflict(
+                "Diese Gruppe ist schon übernommen.".into(),
+            ));
+        }
+        let draft = draft_in(&mut tx, topic_id, by).await?;
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM impulse_group_members WHERE group_id = $1")
+                .bind(group)
+                .fetch_one(&mut *tx)
+                .await?;
+        let (body,): (String,) = sqlx::query_as("SELECT body FROM target_pictures WHERE id = $1")
+            .bind(draft)
+            .fetch_one(&mut *tx)
+            .await?;
+        let body = format!(
+            "{}\n\n- **{label}** (aus {count} Impulsen; einzuarbeiten)",
+            body.trim_end()
+        );
+        sqlx::query("UPDATE target_pictures SET body = $1, modified_at = $2 WHERE id = $3")
+            .bind(body)
+            .bind(now_micros())
+            .bind(draft)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE impulse_groups SET accepted_into = $1 WHERE id = $2")
+            .bind(draft)
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(draft)
+    }
+}
+
+async fn drop_empty_groups(tx: &mut Tx, topic_id: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM impulse_groups WHERE topic_id = $1 AND accepted_into IS NULL AND id NOT IN \
+         (SELECT group_id FROM impulse_group_members)",
+    )
+    .bind(topic_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

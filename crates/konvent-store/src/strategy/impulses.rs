@@ -1,0 +1,355 @@
+//! Impulses (K10): what participants write at a café table, live for everybody there;
+//! edited by their author for a quarter of an hour, hidden or merged by the table's
+//! moderation. Impulses that arrive together are committed in
+//! [`super::impulse_batch`].
+
+use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
+
+use crate::live::{Entry, Tx, append};
+use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
+
+use super::cafe_tables::table_room;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impulse {
+    pub id: i64,
+    pub event_id: i64,
+    pub table_id: i64,
+    pub topic_id: i64,
+    pub round: i64,
+    pub author_id: Option<i64>,
+    pub author_name: String,
+    pub text: String,
+    pub hidden: bool,
+    pub merged_into: Option<i64>,
+    pub created_at: jiff::Timestamp,
+    pub edited: bool,
+}
+
+impl Impulse {
+    /// The impulse as its live entry carries it after `action`.
+    pub fn payload(&self, action: ImpulseAction) -> payload::Impulse {
+        payload::Impulse {
+            id: self.id,
+            table: self.table_id,
+            round: self.round,
+            author: payload::Author {
+                id: self.author_id,
+                name: self.author_name.clone(),
+            },
+            text: self.text.clone(),
+            hidden: self.hidden,
+            merged_into: self.merged_into,
+            edited: self.edited,
+            created_at: self.created_at,
+            action,
+        }
+    }
+}
+
+pub(super) type ImpulseRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+pub(super) const IMPULSE_SELECT: &str = "SELECT i.id, i.event_id, i.table_id, i.topic_id, i.round, \
+     i.author_id, i.author_name, i.text, i.hidden, i.merged_into, i.created_at, i.edited_at \
+     FROM impulses i";
+
+pub(super) fn impulse_from(row: ImpulseRow) -> Impulse {
+    let (
+        id,
+        event_id,
+        table_id,
+        topic_id,
+        round,
+        author_id,
+        author_name,
+        text,
+        hidden,
+        merged,
+        at,
+        edited,
+    ) = row;
+    Impulse {
+        id,
+        event_id,
+        table_id,
+        topic_id,
+        round,
+        author_id,
+        author_name,
+        text,
+        hidden: hidden != 0,
+        merged_into: merged,
+        created_at: timestamp(at),
+        edited: edited.is_some(),
+    }
+}
+
+async fn impulse_in(tx: &mut Tx, id: i64) -> Result<Impulse> {
+    let row: Option<ImpulseRow> = sqlx::query_as(&format!("{IMPULSE_SELECT} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(impulse_from).ok_or(StoreError::NotFound)
+}
+
+impl Store {
+    /// A new impulse at a table, live for everybody there.
+    pub async fn add_impulse(
+        &self,
+        table_id: i64,
+        author: &Who,
+        text: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let (event_id, room, topic_id, round, _) = table_room(tx, table_id).await?;
+        if let Some(done) = self.already_written(event_id, author.id, client_id).await? {
+            return Ok(done);
+        }
+        let result = async {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO impulses (event_id, table_id, topic_id, round, author_id, \
+                 author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id",
+            )
+            .bind(event_id)
+            .bind(table_id)
+            .bind(topic_id)
+            .bind(round)
+            .bind(author.id)
+            .bind(&author.name)
+            .bind(text)
+            .bind(now_micros())
+            .fetch_one(&mut **tx)
+            .await?;
+            let impulse = impulse_in(tx, id).await?;
+            impulse_entry(
+                tx,
+                event_id,
+                &room,
+                author.id,
+                client_id,
+                &impulse,
+                ImpulseAction::Added,
+            )
+            .await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, author.id, client_id)
+            .await
+    }
+
+    /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
+    pub async fn edit_impulse(&self, id: i64, author: &Who, text: &str) -> Result<Written> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let impulse = impulse_in(tx, id).await?;
+        if impulse.author_id != Some(author.id) {
+            return Err(StoreError::Conflict(
+                "Nur wer einen Impuls geschrieben hat, kann ihn ändern.".into(),
+            ));
+        }
+        if impulse.hidden {
+            return Err(StoreError::Conflict(
+                "Dieser Impuls ist ausgeblendet und kann nicht geändert werden.".into(),
+            ));
+        }
+        let age = jiff::Timestamp::now().as_second() - impulse.created_at.as_second();
+        if age > konvent_core::strategy::IMPULSE_EDIT_SECONDS {
+            return Err(StoreError::Conflict(
+                "Impulse können nur in der ersten Viertelstunde geändert werden.".into(),
+            ));
+        }
+        sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
+            .bind(text)
+            .bind(now_micros())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
+        let impulse = impulse_in(tx, id).await?;
+        let record = impulse_entry(
+            tx,
+            event_id,
+            &room,
+            author.id,
+            None,
+            &impulse,
+            ImpulseAction::Edited,
+        )
+        .await?;
+        owned.commit().await?;
+        Ok(Written {
+            record,
+            fresh: true,
+        })
+    }
+
+    /// The moderator hides an impulse (or shows it again) or merges it into another of
+    /// the same table.
+    pub async fn moderate_impulse(
+        &self,
+        id: i64,
+        by: &Who,
+        hidden: bool,
+        merge_into: Option<i64>,
+    ) -> Result<Written> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let impulse = impulse_in(tx, id).await?;
+        if let Some(target) = merge_into {
+            let other = impulse_in(tx, target).await?;
+            if other.table_id != impulse.table_id || other.id == impulse.id {
+                return Err(StoreError::Conflict(
+                    "Zusammenführen geht nur mit einem anderen Impuls desselben Tisches.".into(),
+                ));
+            }
+            if other.merged_into.is_some() {
+                return Err(StoreError::Conflict(
+                    "Dieser Impuls ist selbst schon zusammengeführt.".into(),
+                ));
+            }
+        }
+        sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
+            .bind(i64::from(hidden))
+            .bind(merge_into)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        // What was merged into this one follows it.
+        if let Some(target) = merge_into {
+            sqlx::query("UPDATE impulses SET merged_into = $1 WHERE merged_into = $2")
+                .bind(target)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
+        let impulse = impulse_in(tx, id).await?;
+        let action = match (merge_into, hidden) {
+            (Some(_), _) => "merge",
+            (None, true) => "hide",
+            (None, false) => "show",
+        };
+        crate::moderation::record_impulse(tx, event_id, by, action, &impulse, &room).await?;
+        let record = if impulse.hidden {
+            // Hidden: its text leaves the live log, and its own entry carries none
+            // (showing it again writes a new entry with the text).
+            crate::moderation::redact(tx, event_id, "impulse", id).await?;
+            let entry = Entry {
+                room: Some(&room),
+                audience: Audience::All,
+                sender_id: Some(by.id),
+                recipient_id: None,
+                client_id: None,
+            };
+            let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
+            append(tx, event_id, entry, |_| data).await?
+        } else {
+            impulse_entry(
+                tx,
+                event_id,
+                &room,
+                by.id,
+                None,
+                &impulse,
+                ImpulseAction::Moderated,
+            )
+            .await?
+        };
+        owned.commit().await?;
+        Ok(Written {
+            record,
+            fresh: true,
+        })
+    }
+
+    pub async fn impulse(&self, id: i64) -> Result<Impulse> {
+        let row: Option<ImpulseRow> = sqlx::query_as(&format!("{IMPULSE_SELECT} WHERE i.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(impulse_from).ok_or(StoreError::NotFound)
+    }
+
+    /// A table's impulses in order, hidden ones only with `hidden`.
+    pub async fn table_impulses(&self, table_id: i64, hidden: bool) -> Result<Vec<Impulse>> {
+        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
+            "{IMPULSE_SELECT} WHERE i.table_id = $1 AND (i.hidden = 0 OR $2 = 1) ORDER BY i.id"
+        ))
+        .bind(table_id)
+        .bind(i64::from(hidden))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(impulse_from).collect())
+    }
+
+    /// Every visible impulse of a topic, from all rounds and events, merged ones left out
+    /// (their text lives on in the one they were merged into).
+    pub async fn topic_impulses(&self, topic_id: i64) -> Result<Vec<Impulse>> {
+        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
+            "{IMPULSE_SELECT} WHERE i.topic_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
+             ORDER BY i.id"
+        ))
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(impulse_from).collect())
+    }
+
+    /// An event's visible impulses (for the podium bundle and the results export).
+    pub async fn event_impulses(&self, event_id: i64) -> Result<Vec<Impulse>> {
+        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
+            "{IMPULSE_SELECT} WHERE i.event_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
+             ORDER BY i.topic_id, i.round, i.id"
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(impulse_from).collect())
+    }
+
+    /// What `account` wrote.
+    pub async fn impulses_by(&self, account: i64) -> Result<Vec<Impulse>> {
+        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
+            "{IMPULSE_SELECT} WHERE i.author_id = $1 ORDER BY i.id"
+        ))
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(impulse_from).collect())
+    }
+}
+
+async fn impulse_entry(
+    tx: &mut Tx,
+    event_id: i64,
+    room: &str,
+    sender: i64,
+    client_id: Option<&str>,
+    impulse: &Impulse,
+    action: ImpulseAction,
+) -> Result<crate::LiveRecord> {
+    let entry = Entry {
+        room: Some(room),
+        audience: Audience::All,
+        sender_id: Some(sender),
+        recipient_id: None,
+        client_id,
+    };
+    append(tx, event_id, entry, |_| impulse.payload(action)).await
+}

@@ -1,0 +1,268 @@
+//! The pinboard (K11): an event's notes for the organizers, with dot votes, taken up
+//! (with where) or closed (with why). Every change is a live entry for everybody.
+
+use std::str::FromStr;
+
+use konvent_core::konvent::log::payload::{self, PinAction};
+use konvent_core::strategy::PinStatus;
+
+use crate::live::{Entry, Tx, append};
+use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros};
+
+use super::corrupt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub id: i64,
+    pub event_id: i64,
+    pub topic: Option<(i64, String)>,
+    pub author_id: Option<i64>,
+    pub author_name: String,
+    pub text: String,
+    pub status: PinStatus,
+    pub outcome: String,
+    pub outcome_url: Option<String>,
+    pub decided_by: Option<String>,
+    pub votes: i64,
+}
+
+impl Pin {
+    /// The pin as its live entry carries it after `action`.
+    pub fn payload(&self, action: PinAction) -> payload::Pin {
+        payload::Pin {
+            id: self.id,
+            topic: self.topic.as_ref().map(|(_, t)| t.clone()),
+            author: self.author_name.clone(),
+            text: self.text.clone(),
+            status: self.status.as_str().to_owned(),
+            outcome: self.outcome.clone(),
+            outcome_url: self.outcome_url.clone(),
+            votes: self.votes,
+            action,
+        }
+    }
+}
+
+type PinRow = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+const PIN_SELECT: &str = "SELECT p.id, p.event_id, p.topic_id, t.title, p.author_id, \
+     p.author_name, p.text, p.status, p.outcome, p.outcome_url, p.decided_by, \
+     (SELECT COUNT(*) FROM pin_votes v WHERE v.pin_id = p.id) AS votes \
+     FROM pins p LEFT JOIN topics t ON t.id = p.topic_id";
+
+fn pin_from(row: PinRow) -> Result<Pin> {
+    let (
+        id,
+        event_id,
+        topic_id,
+        topic,
+        author_id,
+        author_name,
+        text,
+        status,
+        outcome,
+        url,
+        by,
+        votes,
+    ) = row;
+    Ok(Pin {
+        id,
+        event_id,
+        topic: topic_id.zip(topic),
+        author_id,
+        author_name,
+        text,
+        status: PinStatus::from_str(&status).map_err(corrupt)?,
+        outcome,
+        outcome_url: url,
+        decided_by: by,
+        votes,
+    })
+}
+
+async fn pin_in(tx: &mut Tx, id: i64) -> Result<Pin> {
+    let row: Option<PinRow> = sqlx::query_as(&format!("{PIN_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    pin_from(row.ok_or(StoreError::NotFound)?)
+}
+
+impl Store {
+    pub async fn add_pin(
+        &self,
+        event_id: i64,
+        topic_id: Option<i64>,
+        author: &Who,
+        text: &str,
+        client_id: Option<&str>,
+    ) -> Result<Written> {
+        if let Some(done) = self.already_written(event_id, author.id, client_id).await? {
+            return Ok(done);
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let result = async {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO pins (event_id, topic_id, author_id, author_name, text, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(event_id)
+            .bind(topic_id)
+            .bind(author.id)
+            .bind(&author.name)
+            .bind(text)
+            .bind(now_micros())
+            .fetch_one(&mut **tx)
+            .await?;
+            pin_entry(tx, event_id, author.id, client_id, id, PinAction::Added).await
+        }
+        .await;
+        self.finish_live(owned, result, event_id, author.id, client_id)
+            .await
+    }
+
+    /// An event's pins, most votes first, with the ones `account` voted for.
+    pub async fn pins(&self, event_id: i64, account: i64) -> Result<(Vec<Pin>, Vec<i64>)> {
+        let rows: Vec<PinRow> = sqlx::query_as(&format!(
+            "{PIN_SELECT} WHERE p.event_id = $1 ORDER BY votes DESC, p.id"
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mine: Vec<(i64,)> = sqlx::query_as(
+            "SELECT v.pin_id FROM pin_votes v JOIN pins p ON p.id = v.pin_id \
+             WHERE p.event_id = $1 AND v.account_id = $2",
+        )
+        .bind(event_id)
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            rows.into_iter().map(pin_from).collect::<Result<_>>()?,
+            mine.into_iter().map(|(id,)| id).collect(),
+        ))
+    }
+
+    pub async fn pins_by(&self, account: i64) -> Result<Vec<Pin>> {
+        let rows: Vec<PinRow> = sqlx::query_as(&format!(
+            "{PIN_SELECT} WHERE p.author_id = $1 ORDER BY p.id"
+        ))
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(pin_from).collect()
+    }
+
+    /// A dot vote for a pin, or taking it back. One per person and pin.
+    pub async fn vote_pin(
+        &self,
+        event_id: i64,
+        pin_id: i64,
+        who: &Who,
+        on: bool,
+    ) -> Result<Written> {
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let pin = pin_in(tx, pin_id).await?;
+        if pin.event_id != event_id {
+            return Err(StoreError::NotFound);
+        }
+        if on {
+            sqlx::query(
+                "INSERT INTO pin_votes (pin_id, account_id) VALUES ($1, $2) \
+                 ON CONFLICT (pin_id, account_id) DO NOTHING",
+            )
+            .bind(pin_id)
+            .bind(who.id)
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM pin_votes WHERE pin_id = $1 AND account_id = $2")
+                .bind(pin_id)
+                .bind(who.id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let record = pin_entry(tx, event_id, who.id, None, pin_id, PinAction::Voted).await?;
+        owned.commit().await?;
+        Ok(Written {
+            record,
+            fresh: true,
+        })
+    }
+
+    /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
+    /// with a reason.
+    pub async fn decide_pin(
+        &self,
+        event_id: i64,
+        pin_id: i64,
+        by: &Who,
+        status: PinStatus,
+        outcome: &str,
+        outcome_url: Option<&str>,
+    ) -> Result<Written> {
+        if status == PinStatus::Open {
+            return Err(StoreError::Conflict(
+                "Bitte aufgreifen oder schließen.".into(),
+            ));
+        }
+        let mut owned = self.begin_write().await?;
+        let tx = &mut owned;
+        let pin = pin_in(tx, pin_id).await?;
+        if pin.event_id != event_id {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE pins SET status = $1, outcome = $2, outcome_url = $3, decided_by = $4, \
+             decided_at = $5 WHERE id = $6",
+        )
+        .bind(status.as_str())
+        .bind(outcome)
+        .bind(outcome_url)
+        .bind(&by.name)
+        .bind(now_micros())
+        .bind(pin_id)
+        .execute(&mut **tx)
+        .await?;
+        let record = pin_entry(tx, event_id, by.id, None, pin_id, PinAction::Decided).await?;
+        owned.commit().await?;
+        Ok(Written {
+            record,
+            fresh: true,
+        })
+    }
+}
+
+async fn pin_entry(
+    tx: &mut Tx,
+    event_id: i64,
+    sender: i64,
+    client_id: Option<&str>,
+    pin_id: i64,
+    action: PinAction,
+) -> Result<crate::LiveRecord> {
+    let pin = pin_in(tx, pin_id).await?;
+    let entry = Entry {
+        room: None,
+        audience: Audience::All,
+        sender_id: Some(sender),
+        recipient_id: None,
+        client_id,
+    };
+    append(tx, event_id, entry, |_| pin.payload(action)).await
+}

@@ -1,0 +1,254 @@
+//! Target pictures (S2): a topic's numbered versions and their lifecycle, draft →
+//! confidential (in the decision papers) → published with the resolution that decided
+//! it. Confidential versions and drafts are filtered here, in SQL, by the `confidential`
+//! flag the caller passes after checking the reader's rights.
+
+use std::str::FromStr;
+
+use konvent_core::strategy::Visibility;
+use konvent_core::strategy::target_pictures as lifecycle;
+
+use crate::live::Tx;
+use crate::{Result, Store, now_micros, timestamp};
+
+use super::corrupt;
+
+/// One version of a topic's target picture (S2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetPicture {
+    pub id: i64,
+    pub topic_id: i64,
+    pub version: i64,
+    /// Markdown.
+    pub body: String,
+    pub visibility: Visibility,
+    /// The resolution that decided it (number and title), once published.
+    pub resolution: Option<(i64, String, String)>,
+    pub created_by: String,
+    pub modified_at: jiff::Timestamp,
+    pub published_at: Option<jiff::Timestamp>,
+}
+
+impl Store {
+    /// A topic's target-picture versions, newest first. Drafts and confidential versions
+    /// only with `confidential` (the caller checked the reader may see decision papers).
+    pub async fn target_pictures(
+        &self,
+        topic_id: i64,
+        confidential: bool,
+    ) -> Result<Vec<TargetPicture>> {
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            String,
+            i64,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT p.id, p.topic_id, p.version, p.body, p.visibility, p.resolution_id, \
+             r.year, r.number, r.title, p.created_by, p.modified_at, p.published_at \
+             FROM target_pictures p LEFT JOIN resolutions r ON r.id = p.resolution_id \
+             WHERE p.topic_id = $1 AND (p.visibility = 'published' OR $2 = 1) \
+             ORDER BY p.version DESC",
+        )
+        .bind(topic_id)
+        .bind(i64::from(confidential))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(
+                    id,
+                    topic_id,
+                    version,
+                    body,
+                    vis,
+                    res,
+                    year,
+                    number,
+                    title,
+                    by,
+                    at,
+                    published,
+                )| {
+                    Ok(TargetPicture {
+                        id,
+                        topic_id,
+                        version,
+                        body,
+                        visibility: Visibility::from_str(&vis).map_err(corrupt)?,
+                        resolution: match (res, year, number, title) {
+                            (Some(id), Some(y), Some(n), Some(t)) => {
+                                Some((id, format!("{y}/{n:02}"), t))
+                            }
+                            _ => None,
+                        },
+                        created_by: by,
+                        modified_at: timestamp(at),
+                        published_at: published.map(timestamp),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Adds the next version of a topic's target picture.
+    pub async fn add_target_picture(
+        &self,
+        topic_id: i64,
+        body: &str,
+        visibility: Visibility,
+        by: &str,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_version(&mut tx, topic_id, body, visibility, by).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The topic's draft of the next version, created from the newest version when there
+    /// is none yet.
+    pub async fn draft_target_picture(&self, topic_id: i64, by: &str) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = draft_in(&mut tx, topic_id, by).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves the draft's text; other versions are refused ([`lifecycle::edit`]).
+    pub async fn save_draft(&self, id: i64, body: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let current = visibility_in(&mut tx, id).await?;
+        lifecycle::edit(current)?;
+        sqlx::query("UPDATE target_pictures SET body = $1, modified_at = $2 WHERE id = $3")
+            .bind(body)
+            .bind(now_micros())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves a version on: draft → confidential (into the decision papers) → published
+    /// with the resolution that decided it. Published versions stay published; core's
+    /// [`lifecycle::advance`] decides what is allowed.
+    pub async fn advance_target_picture(
+        &self,
+        id: i64,
+        to: Visibility,
+        resolution_id: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let current = visibility_in(&mut tx, id).await?;
+        let published = match resolution_id {
+            Some(resolution) => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM resolutions WHERE id = $1 AND state = 'published'",
+                )
+                .bind(resolution)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(n > 0)
+            }
+            None => None,
+        };
+        lifecycle::advance(current, to, published)?;
+        let now = now_micros();
+        if to == Visibility::Published {
+            sqlx::query(
+                "UPDATE target_pictures SET visibility = 'published', resolution_id = $1, \
+                 published_at = $2, modified_at = $2 WHERE id = $3",
+            )
+            .bind(resolution_id)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            // The rules let nothing else through: the draft goes into the decision papers.
+            sqlx::query(
+                "UPDATE target_pictures SET visibility = 'confidential', modified_at = $1 \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_version(
+    tx: &mut Tx,
+    topic_id: i64,
+    body: &str,
+    visibility: Visibility,
+    by: &str,
+) -> Result<i64> {
+    let (next,): (i64,) = sqlx::query_as(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM target_pictures WHERE topic_id = $1",
+    )
+    .bind(topic_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let now = now_micros();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO target_pictures (topic_id, version, body, visibility, created_by, \
+         created_at, modified_at, published_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+         RETURNING id",
+    )
+    .bind(topic_id)
+    .bind(next)
+    .bind(body)
+    .bind(visibility.as_str())
+    .bind(by)
+    .bind(now)
+    .bind(visibility.is_public().then_some(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Where version `id` stands (`None`: there is no such version). Takes the version's
+/// row lock on PostgreSQL, so that nothing changes it between the decision and the write;
+/// SQLite's writer lock does the same.
+async fn visibility_in(tx: &mut Tx, id: i64) -> Result<Option<Visibility>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "UPDATE target_pictures SET visibility = visibility WHERE id = $1 RETURNING visibility",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|(v,)| Visibility::from_str(&v).map_err(corrupt))
+        .transpose()
+}
+
+pub(super) async fn draft_in(tx: &mut Tx, topic_id: i64, by: &str) -> Result<i64> {
+    let draft: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM target_pictures WHERE topic_id = $1 AND visibility = 'draft'",
+    )
+    .bind(topic_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((id,)) = draft {
+        return Ok(id);
+    }
+    let newest: Option<(String,)> = sqlx::query_as(
+        "SELECT body FROM target_pictures WHERE topic_id = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(topic_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let body = newest.map(|(b,)| b).unwrap_or_default();
+    insert_version(tx, topic_id, &body, Visibility::Draft, by).await
+}

@@ -1,0 +1,96 @@
+//! konvent-core's typed refusals (a rule of the domain said no) in the reader's
+//! language, through the Fluent files. The German texts are the same the core types
+//! display; a test below holds them equal.
+
+use konvent_core::konvent::live::Refusal;
+use konvent_core::strategy::Refused;
+use konvent_core::strategy::cafe::RoundRefusal;
+use konvent_core::strategy::target_pictures::TargetPictureRefusal;
+
+use crate::i18n::Tr;
+
+/// The message id of `refused` and its arguments.
+fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) {
+    match refused {
+        Refused::Round(r) => match r {
+            RoundRefusal::AlreadyEnded { number } => (
+                "refused-round-already-ended",
+                Some(("number", number.to_string())),
+            ),
+            RoundRefusal::EarlierPlanned { number } => (
+                "refused-round-earlier-planned",
+                Some(("number", number.to_string())),
+            ),
+            RoundRefusal::AnotherRunning => ("refused-round-another-running", None),
+            RoundRefusal::WrongState => ("refused-round-wrong-state", None),
+        },
+        Refused::TargetPicture(r) => match r {
+            TargetPictureRefusal::NotADraft => ("refused-target-picture-not-a-draft", None),
+            TargetPictureRefusal::ResolutionMissing => {
+                ("refused-target-picture-resolution-missing", None)
+            }
+            TargetPictureRefusal::BackToDraft => ("refused-target-picture-back-to-draft", None),
+            TargetPictureRefusal::WrongState => ("refused-target-picture-wrong-state", None),
+        },
+    }
+}
+
+/// Why `refused`, in the language of `t`.
+pub fn text(t: Tr, refused: &Refused) -> String {
+    match message(refused) {
+        (id, Some((name, value))) => t.with(id, &[(name, value.as_str())]),
+        (id, None) => t.get(id),
+    }
+}
+
+/// A live command's refusal in the language of `t`: translated when a rule of the
+/// domain refused it, else its message as it was written.
+pub fn live(t: Tr, refusal: &Refusal) -> String {
+    match &refusal.rule {
+        Some(refused) => text(t, refused),
+        None => refusal.message.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn every_refusal() -> Vec<Refused> {
+        vec![
+            RoundRefusal::AlreadyEnded { number: 3 }.into(),
+            RoundRefusal::EarlierPlanned { number: 4 }.into(),
+            RoundRefusal::AnotherRunning.into(),
+            RoundRefusal::WrongState.into(),
+            TargetPictureRefusal::NotADraft.into(),
+            TargetPictureRefusal::ResolutionMissing.into(),
+            TargetPictureRefusal::BackToDraft.into(),
+            TargetPictureRefusal::WrongState.into(),
+        ]
+    }
+
+    #[test]
+    fn the_german_text_is_the_one_core_displays() {
+        for refused in every_refusal() {
+            assert_eq!(text(Tr::new(Lang::De), &refused), refused.to_string());
+        }
+    }
+
+    #[test]
+    fn every_refusal_has_an_english_text() {
+        for refused in every_refusal() {
+            let english = text(Tr::new(Lang::En), &refused);
+            assert!(!english.starts_with("refused-"), "{english}");
+            assert_ne!(english, refused.to_string());
+        }
+        assert_eq!(
+            text(
+                Tr::new(Lang::En),
+                &RoundRefusal::AlreadyEnded { number: 3 }.into()
+            ),
+            "Round 3 has already ended and cannot be started again; only the next planned \
+             round can be started."
+        );
+    }
+}
