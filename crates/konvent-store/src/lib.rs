@@ -34,6 +34,7 @@ mod pseudonyms;
 mod registrations;
 mod retention;
 mod search;
+pub mod statements;
 mod strategy;
 mod venue;
 mod votes;
