@@ -348,50 +348,67 @@ async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, String, i64, i64
     .ok_or(StoreError::NotFound)
 }
 
-/// Who sits at a table, by name, for live entries.
-async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Who>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
-             ON a.id = s.account_id JOIN cafe_tables st ON st.id = s.table_id \
-             JOIN rooms sr ON sr.id = st.room_id WHERE s.table_id = $1 ORDER BY name, a.id",
-        crate::pseudonyms::name_in_event("sr.event_id", "a.id")
-    ))
-    .bind(table_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| Who { id, name })
-        .collect())
-}
-
 /// A café table as live entries carry it.
 async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<payload::CafeTable> {
-    let (topic, question, moderator, capacity, status): (
-        String,
-        String,
-        Option<String>,
-        i64,
-        String,
-    ) = sqlx::query_as(
-        "SELECT t.title, t.question, a.display_name, c.capacity, k.status \
+    table_lines_in(tx, "c.id = $1", table_id)
+        .await?
+        .pop()
+        .map(|(_, line)| line)
+        .ok_or(StoreError::NotFound)
+}
+
+/// The café tables `condition` picks (on `cafe_tables c` and `cafe_rounds k`, with `id`
+/// as `$1`) with their rounds, as live entries carry them, in round and topic order:
+/// two queries however many tables there are.
+async fn table_lines_in(
+    tx: &mut Tx,
+    condition: &str,
+    id: i64,
+) -> Result<Vec<(i64, payload::CafeTable)>> {
+    type Row = (i64, i64, String, String, Option<String>, i64, String);
+    let tables: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT c.id, c.round_id, t.title, t.question, a.display_name, c.capacity, k.status \
          FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
          JOIN topics t ON t.id = c.topic_id LEFT JOIN accounts a ON a.id = c.moderator_id \
-         WHERE c.id = $1",
-    )
-    .bind(table_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok(payload::CafeTable {
-        id: table_id,
-        topic,
-        question,
-        moderator,
-        capacity,
-        people: seated_in(tx, table_id).await?,
-        status,
-    })
+         WHERE {condition} ORDER BY k.number, t.position"
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let seats: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+        "SELECT s.table_id, a.id, {0} AS name FROM table_seats s JOIN accounts a \
+             ON a.id = s.account_id JOIN cafe_tables c ON c.id = s.table_id \
+             JOIN cafe_rounds k ON k.id = c.round_id JOIN rooms sr ON sr.id = c.room_id \
+             WHERE {condition} ORDER BY name, a.id",
+        crate::pseudonyms::name_in_event("sr.event_id", "a.id")
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut people: HashMap<i64, Vec<Who>> = HashMap::new();
+    for (table, account, name) in seats {
+        people
+            .entry(table)
+            .or_default()
+            .push(Who { id: account, name });
+    }
+    Ok(tables
+        .into_iter()
+        .map(
+            |(table, round, topic, question, moderator, capacity, status)| {
+                let line = payload::CafeTable {
+                    id: table,
+                    topic,
+                    question,
+                    moderator,
+                    capacity,
+                    people: people.remove(&table).unwrap_or_default(),
+                    status,
+                };
+                (round, line)
+            },
+        )
+        .collect())
 }
 
 /// The event's café rounds for a `round` entry, in the order [`Store::rounds`] gives
@@ -404,28 +421,23 @@ async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>
     .bind(event_id)
     .fetch_all(&mut **tx)
     .await?;
-    let tables: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.round_id FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
-         JOIN topics t ON t.id = c.topic_id WHERE k.event_id = $1 ORDER BY k.number, t.position",
-    )
-    .bind(event_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::with_capacity(rounds.len());
-    for (id, number, status, ends_at) in rounds {
-        let mut lines = Vec::new();
-        for (table, _) in tables.iter().filter(|t| t.1 == id) {
-            lines.push(table_line_in(tx, *table).await?);
-        }
-        out.push(payload::CafeRound {
-            id,
-            number,
-            status,
-            ends_at: ends_at.map(timestamp),
-            tables: lines,
-        });
-    }
-    Ok(out)
+    let mut tables = table_lines_in(tx, "k.event_id = $1", event_id).await?;
+    Ok(rounds
+        .into_iter()
+        .map(|(id, number, status, ends_at)| {
+            let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut tables)
+                .into_iter()
+                .partition(|(round, _)| *round == id);
+            tables = rest;
+            payload::CafeRound {
+                id,
+                number,
+                status,
+                ends_at: ends_at.map(timestamp),
+                tables: here.into_iter().map(|(_, line)| line).collect(),
+            }
+        })
+        .collect())
 }
 
 impl Store {
@@ -476,6 +488,28 @@ impl Store {
         topic_id: i64,
         confidential: bool,
     ) -> Result<Vec<TargetPicture>> {
+        self.target_pictures_of(Some(topic_id), confidential).await
+    }
+
+    /// Every topic's target-picture versions as [`Store::target_pictures`] gives them for
+    /// one, by topic: one query for a page that lists all topics.
+    pub async fn target_pictures_by_topic(
+        &self,
+        confidential: bool,
+    ) -> Result<HashMap<i64, Vec<TargetPicture>>> {
+        let mut by_topic: HashMap<i64, Vec<TargetPicture>> = HashMap::new();
+        for picture in self.target_pictures_of(None, confidential).await? {
+            by_topic.entry(picture.topic_id).or_default().push(picture);
+        }
+        Ok(by_topic)
+    }
+
+    /// The versions of one topic or of all, newest first within a topic.
+    async fn target_pictures_of(
+        &self,
+        topic_id: Option<i64>,
+        confidential: bool,
+    ) -> Result<Vec<TargetPicture>> {
         type Row = (
             i64,
             i64,
@@ -490,17 +524,23 @@ impl Store {
             i64,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(
+        let sql = format!(
             "SELECT p.id, p.topic_id, p.version, p.body, p.visibility, p.resolution_id, \
              r.year, r.number, r.title, p.created_by, p.modified_at, p.published_at \
              FROM target_pictures p LEFT JOIN resolutions r ON r.id = p.resolution_id \
-             WHERE p.topic_id = $1 AND (p.visibility = 'published' OR $2 = 1) \
-             ORDER BY p.version DESC",
-        )
-        .bind(topic_id)
-        .bind(i64::from(confidential))
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE (p.visibility = 'published' OR $1 = 1) {} \
+             ORDER BY p.topic_id, p.version DESC",
+            if topic_id.is_some() {
+                "AND p.topic_id = $2"
+            } else {
+                ""
+            }
+        );
+        let mut query = sqlx::query_as(&sql).bind(i64::from(confidential));
+        if let Some(topic_id) = topic_id {
+            query = query.bind(topic_id);
+        }
+        let rows: Vec<Row> = query.fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(
                 |(
@@ -1651,24 +1691,47 @@ impl Store {
 
     /// The groups the project team saved for a topic, with their impulses.
     pub async fn saved_groups(&self, topic_id: i64) -> Result<Vec<SavedGroup>> {
-        let groups: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, label, accepted_into FROM impulse_groups WHERE topic_id = $1 ORDER BY id",
+        self.saved_groups_of(Some(topic_id)).await
+    }
+
+    /// The saved groups of every topic (as [`Store::saved_groups`] gives them for one):
+    /// three queries for a page that lists all topics.
+    pub async fn all_saved_groups(&self) -> Result<Vec<SavedGroup>> {
+        self.saved_groups_of(None).await
+    }
+
+    async fn saved_groups_of(&self, topic_id: Option<i64>) -> Result<Vec<SavedGroup>> {
+        // `g.topic_id = $1`, or every topic.
+        let of_topic = if topic_id.is_some() {
+            "g.topic_id = $1"
+        } else {
+            "1 = 1"
+        };
+        let groups: Vec<(i64, i64, String, Option<i64>)> = bind_topic(
+            &format!(
+                "SELECT g.id, g.topic_id, g.label, g.accepted_into FROM impulse_groups g \
+             WHERE {of_topic} ORDER BY g.id"
+            ),
+            topic_id,
         )
-        .bind(topic_id)
         .fetch_all(&self.pool)
         .await?;
-        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
-            "{IMPULSE_SELECT} JOIN impulse_group_members m ON m.impulse_id = i.id \
-             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1 ORDER BY i.id"
-        ))
-        .bind(topic_id)
+        let rows: Vec<ImpulseRow> = bind_topic(
+            &format!(
+                "{IMPULSE_SELECT} JOIN impulse_group_members m ON m.impulse_id = i.id \
+                 JOIN impulse_groups g ON g.id = m.group_id WHERE {of_topic} ORDER BY i.id"
+            ),
+            topic_id,
+        )
         .fetch_all(&self.pool)
         .await?;
-        let membership: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
-             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1",
+        let membership: HashMap<i64, i64> = bind_topic::<(i64, i64)>(
+            &format!(
+                "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
+                 JOIN impulse_groups g ON g.id = m.group_id WHERE {of_topic}"
+            ),
+            topic_id,
         )
-        .bind(topic_id)
         .fetch_all(&self.pool)
         .await?
         .into_iter()
@@ -1680,7 +1743,7 @@ impl Store {
             .collect();
         Ok(groups
             .into_iter()
-            .map(|(id, label, accepted_into)| SavedGroup {
+            .map(|(id, topic_id, label, accepted_into)| SavedGroup {
                 id,
                 topic_id,
                 label,
@@ -1931,4 +1994,19 @@ async fn pin_entry(
         client_id,
     };
     append(tx, event_id, entry, |_| pin.payload(action)).await
+}
+
+/// `sql` with the topic bound as `$1` when there is one (its `WHERE` names it then).
+fn bind_topic<'q, O>(
+    sql: &'q str,
+    topic_id: Option<i64>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    let query = sqlx::query_as(sql);
+    match topic_id {
+        Some(id) => query.bind(id),
+        None => query,
+    }
 }
