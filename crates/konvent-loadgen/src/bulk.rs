@@ -117,8 +117,14 @@ async fn request(
 
 /// Signs the demo admin in through a link from `konvent admin sign-in-link`.
 async fn admin_session(konvent: &str, data: &Path, port: u16) -> Result<String> {
+    session(konvent, data, port, "admin@konvent.example").await
+}
+
+/// Signs the account `email` in through a link from `konvent admin sign-in-link`; its
+/// session token.
+pub(crate) async fn session(konvent: &str, data: &Path, port: u16, email: &str) -> Result<String> {
     let out = Command::new(konvent)
-        .args(["admin", "sign-in-link", "admin@konvent.example", "--data"])
+        .args(["admin", "sign-in-link", email, "--data"])
         .arg(data)
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")

@@ -14,6 +14,7 @@ mod failover;
 mod flood;
 mod map;
 mod nodes;
+mod pages;
 mod resuming;
 mod servers;
 
@@ -165,6 +166,18 @@ enum Command {
         #[arg(long, default_value_t = 20.0)]
         seconds: f64,
     },
+    /// The main pages at the start of an event (issue 17): a demo participant's lobby,
+    /// room, map, café and "Meine Ergebnisse", the demo admin's lobby, café and duties
+    /// list, each for a fixed time over a fixed number of kept-alive connections, against
+    /// `/healthz` of the same server in the same run; konvent on core 0 with the demo
+    /// data, the load generator on core 1. Prints a Markdown table with each page's
+    /// requests/s, p50, p99 and ratio to `/healthz`; fails when a request fails.
+    Pages {
+        #[command(flatten)]
+        options: pages::Options,
+        #[arg(long, env = "KONVENT_BIN", default_value = "target/release/konvent")]
+        konvent: String,
+    },
     /// A short run against konvent that fails only on errors or on lost, duplicated or
     /// out-of-order messages (for CI; latency is printed, not judged).
     Smoke {
@@ -277,6 +290,11 @@ fn main() -> Result<()> {
                 seconds,
             };
             runtime()?.block_on(bulk::run(&options, &konvent, cores))
+        }
+        Command::Pages { options, konvent } => {
+            servers::raise_open_files(options.connections + 2)?;
+            let cores = servers::pin_self(1, 0);
+            runtime()?.block_on(pages::run(&options, &konvent, cores))
         }
         Command::Flood {
             konvent,

@@ -260,6 +260,27 @@ impl Store {
         Ok(list)
     }
 
+    /// Who speaks for which conference now: (abbreviation, account id, name) for each
+    /// spokesperson grant, people in the order of [`Store::accounts`]. One query, for the
+    /// duties list, instead of every account with all its grants.
+    pub async fn spokespersons(&self) -> Result<Vec<(String, i64, String)>> {
+        use konvent_core::authz::{Role, Scope};
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT g.scope, a.id, a.display_name FROM grants g \
+             JOIN accounts a ON a.id = g.account_id \
+             WHERE g.role = $1 AND a.deleted_at IS NULL ORDER BY a.display_name, a.id, g.scope",
+        )
+        .bind(Role::Spokesperson.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(scope, id, name)| match scope.parse::<Scope>() {
+                Ok(Scope::Conference(a)) => Ok((a.as_str().to_owned(), id, name)),
+                _ => Err(StoreError::Corrupt(format!("spokesperson scope {scope:?}"))),
+            })
+            .collect()
+    }
+
     pub async fn duty(&self, id: i64, visibility: Visibility) -> Result<Duty> {
         let row: DutyRow = sqlx::query_as(&format!("{DUTY_SELECT} AND d.id = $1"))
             .bind(id)

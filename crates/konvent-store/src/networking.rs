@@ -6,6 +6,7 @@
 //! profile wins over the konvent-wide one, and only the event's participants (not removed
 //! from it) appear, with a profile that is not "nobody".
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use konvent_core::konvent::networking::{Card, ProfileFields, ProfileVisibility};
@@ -466,39 +467,42 @@ impl Store {
             return Ok(Vec::new());
         }
         let mine = self.connection_points(Some(account)).await?;
-        let mut out = Vec::with_capacity(mine.len());
-        for point in mine {
-            let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-                "SELECT a.id, a.display_name, (SELECT p.organisation FROM network_profiles p \
-                 WHERE p.account_id = a.id AND p.visibility = 'signed_in' \
-                 ORDER BY p.event_id LIMIT 1) FROM connection_points c \
-                 JOIN accounts a ON a.id = c.account_id \
-                 WHERE c.target = $1 AND c.target_id = $2 AND c.account_id <> $3 \
-                 AND EXISTS (SELECT 1 FROM network_profiles m WHERE m.account_id = a.id \
-                     AND m.match_points = 1) \
-                 AND NOT EXISTS (SELECT 1 FROM contact_blocks b WHERE (b.account_id = $3 \
-                     AND b.blocked_id = a.id) OR (b.account_id = a.id AND b.blocked_id = $3)) \
-                 ORDER BY a.display_name, a.id",
-            )
-            .bind(point.target.as_str())
-            .bind(point.target_id)
-            .bind(account)
-            .fetch_all(&self.pool)
-            .await?;
-            out.push(PointPeers {
+        // Everybody else's marks on the same points, in one query for all of them.
+        let rows: Vec<(String, i64, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT m.target, m.target_id, a.id, a.display_name, \
+             (SELECT p.organisation FROM network_profiles p \
+             WHERE p.account_id = a.id AND p.visibility = 'signed_in' \
+             ORDER BY p.event_id LIMIT 1) FROM connection_points m \
+             JOIN connection_points c ON c.target = m.target AND c.target_id = m.target_id \
+             JOIN accounts a ON a.id = c.account_id \
+             WHERE m.account_id = $1 AND c.account_id <> $1 \
+             AND EXISTS (SELECT 1 FROM network_profiles n WHERE n.account_id = a.id \
+                 AND n.match_points = 1) \
+             AND NOT EXISTS (SELECT 1 FROM contact_blocks b WHERE (b.account_id = $1 \
+                 AND b.blocked_id = a.id) OR (b.account_id = a.id AND b.blocked_id = $1)) \
+             ORDER BY a.display_name, a.id",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut peers: HashMap<(String, i64), Vec<Peer>> = HashMap::new();
+        for (target, target_id, id, name, organisation) in rows {
+            peers.entry((target, target_id)).or_default().push(Peer {
+                who: Who { id, name },
+                organisation: organisation.unwrap_or_default(),
+            });
+        }
+        Ok(mine
+            .into_iter()
+            .map(|point| PointPeers {
+                peers: peers
+                    .remove(&(point.target.as_str().to_owned(), point.target_id))
+                    .unwrap_or_default(),
                 target: point.target,
                 target_id: point.target_id,
                 label: point.label,
-                peers: rows
-                    .into_iter()
-                    .map(|(id, name, organisation)| Peer {
-                        who: Who { id, name },
-                        organisation: organisation.unwrap_or_default(),
-                    })
-                    .collect(),
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     async fn allows_matching(&self, account: i64) -> Result<bool> {

@@ -3,6 +3,8 @@
 //! impulses its group had when it was named, and
 //! [`konvent_core::konvent::podium::titles_for`] finds the group it belongs to now.
 
+use std::collections::HashMap;
+
 use konvent_core::konvent::podium::NamedGroup;
 
 use crate::{Result, Store, now_micros};
@@ -10,23 +12,33 @@ use crate::{Result, Store, now_micros};
 impl Store {
     /// The titles given to the podium groups of one topic at one event, oldest first.
     pub async fn podium_titles(&self, event_id: i64, topic_id: i64) -> Result<Vec<NamedGroup>> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, title, members FROM podium_titles \
-             WHERE event_id = $1 AND topic_id = $2 ORDER BY id",
+        let mut by_topic = self.podium_titles_by_topic(event_id).await?;
+        Ok(by_topic.remove(&topic_id).unwrap_or_default())
+    }
+
+    /// The titles given to the podium groups at one event, by topic, oldest first: one
+    /// query for the podium page's topics.
+    pub async fn podium_titles_by_topic(
+        &self,
+        event_id: i64,
+    ) -> Result<HashMap<i64, Vec<NamedGroup>>> {
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT topic_id, id, title, members FROM podium_titles \
+             WHERE event_id = $1 ORDER BY id",
         )
         .bind(event_id)
-        .bind(topic_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, title, members)| NamedGroup {
+        let mut by_topic: HashMap<i64, Vec<NamedGroup>> = HashMap::new();
+        for (topic_id, id, title, members) in rows {
+            by_topic.entry(topic_id).or_default().push(NamedGroup {
                 id,
                 title,
                 // Written by `name_podium_group` only; an unreadable list names nothing.
                 members: serde_json::from_str(&members).unwrap_or_default(),
-            })
-            .collect())
+            });
+        }
+        Ok(by_topic)
     }
 
     /// Names a podium group (its impulses `members`): the title it carried before

@@ -5034,3 +5034,61 @@ async fn pseudonym_story(backend: &str, store: &Store) {
     assert!(!text.contains("\"Eule\""), "{backend}");
     assert!(text.contains(&deleted.pseudonym), "{backend}");
 }
+
+/// Runs `work` in a root span named like a request to `uri` and returns the statements
+/// the counter attributed to it.
+async fn statements_of<F: std::future::Future>(uri: &str, work: F) -> u64 {
+    use tracing::Instrument;
+    let counter = konvent_store::statements::StatementCounter::install();
+    work.instrument(tracing::info_span!(parent: None, "request", method = "TEST", uri))
+        .await;
+    // The span closes when its last handle goes: on SQLite the connection's worker
+    // thread drops its copy a moment after the caller has the result.
+    for _ in 0..200 {
+        if let Some(n) = counter.last("TEST", uri) {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{uri}: the span never closed");
+}
+
+#[tokio::test]
+async fn the_statement_counter_counts_every_statement_on_both_backends_inside_transactions_too() {
+    for t in TestStore::every_backend().await {
+        let store = &t.store;
+        let name = t.backend;
+        // One statement outside a transaction.
+        let n = statements_of(&format!("/{name}/ping"), async {
+            store.ping().await.expect("ping");
+        })
+        .await;
+        assert_eq!(n, 1, "{name}: ping");
+        // One per key and one to sweep: a loop shows as such.
+        let n = statements_of(&format!("/{name}/failures"), async {
+            store
+                .record_sign_in_failure(&["a", "b", "c"])
+                .await
+                .expect("failures");
+        })
+        .await;
+        assert_eq!(n, 4, "{name}: three failures and the sweep");
+        // Inside a transaction: the account and its two grants, without BEGIN and
+        // COMMIT (which sqlx reports on PostgreSQL only).
+        let grants = [
+            Grant::new(Role::Participant, Scope::Global).expect("grant"),
+            Grant::new(Role::Admin, Scope::Global).expect("grant"),
+        ];
+        let n = statements_of(&format!("/{name}/account"), async {
+            store
+                .ensure_account("counted@test.example", "Gezählt", &grants)
+                .await
+                .expect("account");
+        })
+        .await;
+        assert_eq!(
+            n, 3,
+            "{name}: the account and two grants in one transaction"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use konvent_core::strategy::cafe::change_round;
 use crate::live::{Entry, NewRoom, Tx, append, insert_room};
 use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
-use super::cafe_tables::{CafeTable, table_line_in};
+use super::cafe_tables::{CafeTable, table_lines_in};
 use super::corrupt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,28 +45,23 @@ async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>
     .bind(event_id)
     .fetch_all(&mut **tx)
     .await?;
-    let tables: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.round_id FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
-         JOIN topics t ON t.id = c.topic_id WHERE k.event_id = $1 ORDER BY k.number, t.position",
-    )
-    .bind(event_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::with_capacity(rounds.len());
-    for (id, number, status, ends_at) in rounds {
-        let mut lines = Vec::new();
-        for (table, _) in tables.iter().filter(|t| t.1 == id) {
-            lines.push(table_line_in(tx, *table).await?);
-        }
-        out.push(payload::CafeRound {
-            id,
-            number,
-            status,
-            ends_at: ends_at.map(timestamp),
-            tables: lines,
-        });
-    }
-    Ok(out)
+    let mut tables = table_lines_in(tx, "k.event_id = $1", event_id).await?;
+    Ok(rounds
+        .into_iter()
+        .map(|(id, number, status, ends_at)| {
+            let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut tables)
+                .into_iter()
+                .partition(|(round, _)| *round == id);
+            tables = rest;
+            payload::CafeRound {
+                id,
+                number,
+                status,
+                ends_at: ends_at.map(timestamp),
+                tables: here.into_iter().map(|(_, line)| line).collect(),
+            }
+        })
+        .collect())
 }
 
 impl Store {

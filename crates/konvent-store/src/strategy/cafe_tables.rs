@@ -2,6 +2,7 @@
 //! there (seats, limited by the table's capacity) and the summary its moderator writes
 //! at the end of the round. The live entries carry a table as [`table_line_in`] reads it.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use konvent_core::konvent::log::payload;
@@ -50,50 +51,67 @@ pub(super) async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, Strin
     .ok_or(StoreError::NotFound)
 }
 
-/// Who sits at a table, by name, for live entries.
-async fn seated_in(tx: &mut Tx, table_id: i64) -> Result<Vec<Who>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
-             ON a.id = s.account_id JOIN cafe_tables st ON st.id = s.table_id \
-             JOIN rooms sr ON sr.id = st.room_id WHERE s.table_id = $1 ORDER BY name, a.id",
-        crate::pseudonyms::name_in_event("sr.event_id", "a.id")
-    ))
-    .bind(table_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| Who { id, name })
-        .collect())
-}
-
 /// A café table as live entries carry it.
 pub(super) async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<payload::CafeTable> {
-    let (topic, question, moderator, capacity, status): (
-        String,
-        String,
-        Option<String>,
-        i64,
-        String,
-    ) = sqlx::query_as(
-        "SELECT t.title, t.question, a.display_name, c.capacity, k.status \
+    table_lines_in(tx, "c.id = $1", table_id)
+        .await?
+        .pop()
+        .map(|(_, line)| line)
+        .ok_or(StoreError::NotFound)
+}
+
+/// The café tables `condition` picks (on `cafe_tables c` and `cafe_rounds k`, with `id`
+/// as `$1`) with their rounds, as live entries carry them, in round and topic order:
+/// two queries however many tables there are.
+pub(super) async fn table_lines_in(
+    tx: &mut Tx,
+    condition: &str,
+    id: i64,
+) -> Result<Vec<(i64, payload::CafeTable)>> {
+    type Row = (i64, i64, String, String, Option<String>, i64, String);
+    let tables: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT c.id, c.round_id, t.title, t.question, a.display_name, c.capacity, k.status \
          FROM cafe_tables c JOIN cafe_rounds k ON k.id = c.round_id \
          JOIN topics t ON t.id = c.topic_id LEFT JOIN accounts a ON a.id = c.moderator_id \
-         WHERE c.id = $1",
-    )
-    .bind(table_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok(payload::CafeTable {
-        id: table_id,
-        topic,
-        question,
-        moderator,
-        capacity,
-        people: seated_in(tx, table_id).await?,
-        status,
-    })
+         WHERE {condition} ORDER BY k.number, t.position"
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let seats: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+        "SELECT s.table_id, a.id, {0} AS name FROM table_seats s JOIN accounts a \
+             ON a.id = s.account_id JOIN cafe_tables c ON c.id = s.table_id \
+             JOIN cafe_rounds k ON k.id = c.round_id JOIN rooms sr ON sr.id = c.room_id \
+             WHERE {condition} ORDER BY name, a.id",
+        crate::pseudonyms::name_in_event("sr.event_id", "a.id")
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut people: HashMap<i64, Vec<Who>> = HashMap::new();
+    for (table, account, name) in seats {
+        people
+            .entry(table)
+            .or_default()
+            .push(Who { id: account, name });
+    }
+    Ok(tables
+        .into_iter()
+        .map(
+            |(table, round, topic, question, moderator, capacity, status)| {
+                let line = payload::CafeTable {
+                    id: table,
+                    topic,
+                    question,
+                    moderator,
+                    capacity,
+                    people: people.remove(&table).unwrap_or_default(),
+                    status,
+                };
+                (round, line)
+            },
+        )
+        .collect())
 }
 
 impl Store {

@@ -22,24 +22,47 @@ pub struct SavedGroup {
 impl Store {
     /// The groups the project team saved for a topic, with their impulses.
     pub async fn saved_groups(&self, topic_id: i64) -> Result<Vec<SavedGroup>> {
-        let groups: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, label, accepted_into FROM impulse_groups WHERE topic_id = $1 ORDER BY id",
+        self.saved_groups_of(Some(topic_id)).await
+    }
+
+    /// The saved groups of every topic (as [`Store::saved_groups`] gives them for one):
+    /// three queries for a page that lists all topics.
+    pub async fn all_saved_groups(&self) -> Result<Vec<SavedGroup>> {
+        self.saved_groups_of(None).await
+    }
+
+    async fn saved_groups_of(&self, topic_id: Option<i64>) -> Result<Vec<SavedGroup>> {
+        // `g.topic_id = $1`, or every topic.
+        let of_topic = if topic_id.is_some() {
+            "g.topic_id = $1"
+        } else {
+            "1 = 1"
+        };
+        let groups: Vec<(i64, i64, String, Option<i64>)> = bind_topic(
+            &format!(
+                "SELECT g.id, g.topic_id, g.label, g.accepted_into FROM impulse_groups g \
+             WHERE {of_topic} ORDER BY g.id"
+            ),
+            topic_id,
         )
-        .bind(topic_id)
         .fetch_all(&self.pool)
         .await?;
-        let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
-            "{IMPULSE_SELECT} JOIN impulse_group_members m ON m.impulse_id = i.id \
-             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1 ORDER BY i.id"
-        ))
-        .bind(topic_id)
+        let rows: Vec<ImpulseRow> = bind_topic(
+            &format!(
+                "{IMPULSE_SELECT} JOIN impulse_group_members m ON m.impulse_id = i.id \
+                 JOIN impulse_groups g ON g.id = m.group_id WHERE {of_topic} ORDER BY i.id"
+            ),
+            topic_id,
+        )
         .fetch_all(&self.pool)
         .await?;
-        let membership: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
-             JOIN impulse_groups g ON g.id = m.group_id WHERE g.topic_id = $1",
+        let membership: HashMap<i64, i64> = bind_topic::<(i64, i64)>(
+            &format!(
+                "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
+                 JOIN impulse_groups g ON g.id = m.group_id WHERE {of_topic}"
+            ),
+            topic_id,
         )
-        .bind(topic_id)
         .fetch_all(&self.pool)
         .await?
         .into_iter()
@@ -51,7 +74,7 @@ impl Store {
             .collect();
         Ok(groups
             .into_iter()
-            .map(|(id, label, accepted_into)| SavedGroup {
+            .map(|(id, topic_id, label, accepted_into)| SavedGroup {
                 id,
                 topic_id,
                 label,
@@ -213,4 +236,19 @@ async fn drop_empty_groups(tx: &mut Tx, topic_id: i64) -> Result<()> {
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// `sql` with the topic bound as `$1` when there is one (its `WHERE` names it then).
+fn bind_topic<'q, O>(
+    sql: &'q str,
+    topic_id: Option<i64>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    let query = sqlx::query_as(sql);
+    match topic_id {
+        Some(id) => query.bind(id),
+        None => query,
+    }
 }

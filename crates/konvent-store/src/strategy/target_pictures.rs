@@ -3,6 +3,7 @@
 //! it. Confidential versions and drafts are filtered here, in SQL, by the `confidential`
 //! flag the caller passes after checking the reader's rights.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use konvent_core::strategy::Visibility;
@@ -37,6 +38,28 @@ impl Store {
         topic_id: i64,
         confidential: bool,
     ) -> Result<Vec<TargetPicture>> {
+        self.target_pictures_of(Some(topic_id), confidential).await
+    }
+
+    /// Every topic's target-picture versions as [`Store::target_pictures`] gives them for
+    /// one, by topic: one query for a page that lists all topics.
+    pub async fn target_pictures_by_topic(
+        &self,
+        confidential: bool,
+    ) -> Result<HashMap<i64, Vec<TargetPicture>>> {
+        let mut by_topic: HashMap<i64, Vec<TargetPicture>> = HashMap::new();
+        for picture in self.target_pictures_of(None, confidential).await? {
+            by_topic.entry(picture.topic_id).or_default().push(picture);
+        }
+        Ok(by_topic)
+    }
+
+    /// The versions of one topic or of all, newest first within a topic.
+    async fn target_pictures_of(
+        &self,
+        topic_id: Option<i64>,
+        confidential: bool,
+    ) -> Result<Vec<TargetPicture>> {
         type Row = (
             i64,
             i64,
@@ -51,17 +74,23 @@ impl Store {
             i64,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(
+        let sql = format!(
             "SELECT p.id, p.topic_id, p.version, p.body, p.visibility, p.resolution_id, \
              r.year, r.number, r.title, p.created_by, p.modified_at, p.published_at \
              FROM target_pictures p LEFT JOIN resolutions r ON r.id = p.resolution_id \
-             WHERE p.topic_id = $1 AND (p.visibility = 'published' OR $2 = 1) \
-             ORDER BY p.version DESC",
-        )
-        .bind(topic_id)
-        .bind(i64::from(confidential))
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE (p.visibility = 'published' OR $1 = 1) {} \
+             ORDER BY p.topic_id, p.version DESC",
+            if topic_id.is_some() {
+                "AND p.topic_id = $2"
+            } else {
+                ""
+            }
+        );
+        let mut query = sqlx::query_as(&sql).bind(i64::from(confidential));
+        if let Some(topic_id) = topic_id {
+            query = query.bind(topic_id);
+        }
+        let rows: Vec<Row> = query.fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(
                 |(

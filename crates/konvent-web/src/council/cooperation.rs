@@ -139,19 +139,8 @@ pub async fn duties(
     // Who speaks for which conference now, from the accounts.
     let mut speakers: std::collections::HashMap<String, Vec<(i64, String)>> =
         std::collections::HashMap::new();
-    for account in state.store.accounts().await? {
-        for g in &account.grants {
-            if let (
-                konvent_core::authz::Role::Spokesperson,
-                konvent_core::authz::Scope::Conference(a),
-            ) = (g.role, &g.scope)
-            {
-                speakers
-                    .entry(a.as_str().to_owned())
-                    .or_default()
-                    .push((account.id, account.display_name.clone()));
-            }
-        }
+    for (conference, id, name) in state.store.spokespersons().await? {
+        speakers.entry(conference).or_default().push((id, name));
     }
     let all = state
         .store

@@ -105,6 +105,7 @@ async fn podium_page(
     let actor = require_actor(state, ctx, &info).await?;
     require_organizer(&actor)?;
     let impulses = visible(state.store.event_impulses(info.event.id).await?);
+    let mut named_by_topic = state.store.podium_titles_by_topic(info.event.id).await?;
     let mut topics = Vec::new();
     for topic in state.store.topics().await? {
         let mine: Vec<&Impulse> = impulses.iter().filter(|i| i.topic_id == topic.id).collect();
@@ -112,7 +113,7 @@ async fn podium_page(
             continue;
         }
         let groups = topic_groups(&mine);
-        let named = state.store.podium_titles(info.event.id, topic.id).await?;
+        let named = named_by_topic.remove(&topic.id).unwrap_or_default();
         let ids: Vec<Vec<i64>> = groups
             .iter()
             .map(|(members, _, _)| members.iter().map(|i| i.id).collect())

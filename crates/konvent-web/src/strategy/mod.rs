@@ -77,11 +77,12 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
     let t = ctx.tr();
     let mut lines = Vec::new();
     let mut consolidates = None;
+    let mut versions_by_topic = state.store.target_pictures_by_topic(false).await?;
     for topic in state.store.topics().await? {
         if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(topic.id)) {
             consolidates = Some(topic.slug.clone());
         }
-        let versions = state.store.target_pictures(topic.id, false).await?;
+        let versions = versions_by_topic.remove(&topic.id).unwrap_or_default();
         lines.push(TopicLine {
             state: state_line(&t, &versions),
             slug: topic.slug,
@@ -184,17 +185,21 @@ pub async fn topic(
     )
     .await?
     .into_iter();
+    // The public resolutions once for all versions, and only when a version names one.
+    let resolutions = if versions.iter().any(|v| v.resolution.is_some()) {
+        state
+            .store
+            .resolutions(konvent_store::Visibility::Public)
+            .await?
+    } else {
+        Vec::new()
+    };
     let mut views = Vec::new();
     for (i, v) in versions.iter().enumerate() {
         let previous = versions.get(i + 1);
         let follow_up = match &v.resolution {
             Some((id, ..)) => {
-                let resolution = state
-                    .store
-                    .resolutions(konvent_store::Visibility::Public)
-                    .await?
-                    .into_iter()
-                    .find(|r| r.id == *id);
+                let resolution = resolutions.iter().find(|r| r.id == *id);
                 resolution
                     .and_then(|r| r.session_number)
                     .and_then(|n| follow_ups.iter().find(|f| f.session_number == n))
@@ -387,19 +392,24 @@ pub async fn mine(
     let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
     let mut grouped: Vec<i64> = Vec::new();
     let mut versions = std::collections::HashMap::new();
-    for topic in &topics {
-        for group in state.store.saved_groups(topic.id).await? {
-            for m in &group.members {
-                match group.accepted_into {
-                    Some(v) => accepted.push((m.id, v)),
-                    None => grouped.push(m.id),
-                }
+    // Every topic's groups and versions in a few queries, not a few per topic.
+    for group in state.store.all_saved_groups().await? {
+        for m in &group.members {
+            match group.accepted_into {
+                Some(v) => accepted.push((m.id, v)),
+                None => grouped.push(m.id),
             }
         }
-        // All versions by id for the numbers (a number says nothing confidential).
-        for v in state.store.target_pictures(topic.id, true).await? {
-            versions.insert(v.id, v.version);
-        }
+    }
+    // All versions by id for the numbers (a number says nothing confidential).
+    for v in state
+        .store
+        .target_pictures_by_topic(true)
+        .await?
+        .into_values()
+        .flatten()
+    {
+        versions.insert(v.id, v.version);
     }
     let impulses = state
         .store
@@ -463,8 +473,9 @@ pub async fn mine(
         })
         .collect();
     let mut lines = Vec::new();
+    let mut published = state.store.target_pictures_by_topic(false).await?;
     for topic in topics {
-        let versions = state.store.target_pictures(topic.id, false).await?;
+        let versions = published.remove(&topic.id).unwrap_or_default();
         lines.push(TopicLine {
             state: state_line(&t, &versions),
             slug: topic.slug,

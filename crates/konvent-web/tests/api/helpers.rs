@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use jiff::SignedDuration;
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_store::Store;
+use konvent_store::statements::StatementCounter;
 use konvent_web::{AppState, Settings};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
@@ -198,6 +199,23 @@ impl User {
             .send()
             .await
             .expect("GET")
+    }
+
+    /// The SQL statements the server ran to answer `GET path`, and its status, counted
+    /// by the process's [`StatementCounter`] from the request's span.
+    pub async fn statements(&self, path: &str) -> (u16, u64) {
+        let counter = StatementCounter::install();
+        counter.clear();
+        let (status, _) = self.get_text(path).await;
+        // The request's span closes when the server has sent the body, which may be a
+        // moment after the client has read it.
+        for _ in 0..200 {
+            if let Some(n) = counter.last("GET", path) {
+                return (status, n);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("GET {path}: the request's span never closed");
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {

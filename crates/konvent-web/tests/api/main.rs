@@ -34,6 +34,7 @@ mod registration;
 mod reminders;
 mod search;
 mod shell;
+mod statements;
 mod strategy;
 mod votes;
 mod walkthrough;

@@ -1,0 +1,340 @@
+//! What the main pages cost in SQL statements (issue 17, "Pages at the start of an
+//! event"): each page is requested with the demo data and again with several times the
+//! rows (rooms, agenda, people, chat, hands, topics, café tables, impulses, pins,
+//! duties), and must run the same number of statements both times, within a small fixed
+//! bound: no page runs a query per row.
+
+use konvent_core::authz::{Grant, Role};
+use konvent_core::demo;
+use konvent_core::konvent::RoomKind;
+use konvent_core::strategy::FollowTarget;
+use konvent_core::strategy::demo as strategy_demo;
+use konvent_store::{ChatLine, EventRole, NewImpulse, NewRoom, NewTable, NewTopic, Who};
+
+use crate::helpers::{TestApp, User, spawn_app};
+
+const EVENT: &str = "/konvent/strategiekonvent-2025";
+
+/// Who opens a page.
+#[derive(Clone, Copy, Debug)]
+enum Opener {
+    /// A demo participant registered for the convention.
+    Participant,
+    /// An administrator.
+    Admin,
+}
+
+/// The pages, who opens them, and the most statements each may run.
+fn pages() -> Vec<(Opener, String, u64)> {
+    use Opener::{Admin, Participant};
+    let e = |p: &str| format!("{EVENT}{p}");
+    vec![
+        (Participant, e(""), 8),
+        (Participant, e("/raeume/plenum"), 13),
+        (Participant, e("/karte"), 8),
+        (Participant, e("/cafe"), 9),
+        (Participant, "/meine-ergebnisse".into(), 19),
+        (
+            Participant,
+            format!("/strategie/themen/{}", first_topic()),
+            15,
+        ),
+        (Participant, e("/pinnwand"), 10),
+        (Participant, e("/fragen"), 8),
+        (Participant, e("/nachrichten"), 11),
+        (Admin, e("/podium"), 10),
+        (Participant, e("/teilnehmende"), 9),
+        (Participant, "/konvent".into(), 4),
+        (Admin, e(""), 7),
+        (Admin, e("/cafe"), 10),
+        (Admin, e("/organisation"), 7),
+        (Admin, e("/moderation"), 12),
+        (Admin, "/gremien/aufgaben".into(), 6),
+        (Admin, "/gremien".into(), 5),
+        (Admin, "/gremien/sitzungen".into(), 11),
+        (Admin, "/gremien/beschluesse".into(), 5),
+        (Admin, "/gremien/anliegen".into(), 4),
+        (Admin, "/strategie".into(), 6),
+    ]
+}
+
+/// The slug of the demo's first topic.
+fn first_topic() -> String {
+    strategy_demo::topics().expect("demo topics")[0]
+        .slug
+        .clone()
+}
+
+/// A demo person, signed in and registered for the convention.
+async fn registered(app: &TestApp, email: &str) -> (User, i64) {
+    let user = app.sign_in_existing(email).await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let id = app.account_id(email).await;
+    if app
+        .store
+        .event_role(event.id, id)
+        .await
+        .expect("role")
+        .is_none()
+    {
+        app.store
+            .add_to_event(event.id, id, EventRole::Participant)
+            .await
+            .expect("registered");
+    }
+    (user, id)
+}
+
+/// Each page's status and statements, in the order of [`pages`].
+async fn count(participant: &User, admin: &User) -> Vec<(u16, u64)> {
+    let mut counts = Vec::new();
+    for (opener, path, _) in pages() {
+        let user = match opener {
+            Opener::Participant => participant,
+            Opener::Admin => admin,
+        };
+        // The second request: the event's cached parts are read on the first.
+        user.statements(&path).await;
+        counts.push(user.statements(&path).await);
+    }
+    counts
+}
+
+/// Adds `factor - 1` times the demo's rows of what the pages list, through the store as
+/// the server would write them (and a few rows copied in SQL where no store method adds
+/// them one by one).
+async fn grow(app: &TestApp, participant: i64, factor: usize) {
+    let store = &app.store;
+    let event = store.event(demo::KONVENT_SLUG).await.expect("event");
+    let more = factor - 1;
+    // Rooms and the agenda (the cached event is read again afterwards).
+    for i in 0..more * demo::KONVENT_ROOMS.len() {
+        store
+            .create_room(
+                event.id,
+                &NewRoom {
+                    slug: format!("raum-{i}"),
+                    name: format!("Raum {i}"),
+                    kind: RoomKind::Other,
+                    capacity: 100,
+                    moderator_id: None,
+                },
+            )
+            .await
+            .expect("room");
+    }
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        app.dir.join("konvent.db").display()
+    ))
+    .await
+    .expect("database");
+    for k in 1..factor as i64 {
+        sqlx::query(
+            "INSERT INTO event_agenda (event_id, position, kind, title, starts_at, ends_at) \
+             SELECT event_id, position + $1, kind, title, starts_at, ends_at FROM event_agenda \
+             WHERE event_id = $2 AND position < 1000",
+        )
+        .bind(k * 1000)
+        .bind(event.id)
+        .execute(&pool)
+        .await
+        .expect("agenda");
+        // Duties: the same checklists again, at later positions.
+        sqlx::query(
+            "INSERT INTO duties (resolution_id, conference_id, phase, position, task, owner, \
+             due_on, done_at, done_by, created_at, modified_at) \
+             SELECT resolution_id, conference_id, phase, position + $1, task, owner, due_on, \
+             done_at, done_by, created_at, modified_at FROM duties WHERE position < 1000",
+        )
+        .bind(k * 1000)
+        .execute(&pool)
+        .await
+        .expect("duties");
+    }
+    pool.close().await;
+    app.state.live.invalidate(demo::KONVENT_SLUG);
+    let plenum = store
+        .rooms(event.id)
+        .await
+        .expect("rooms")
+        .into_iter()
+        .find(|r| r.slug == "plenum")
+        .expect("plenum");
+    // People: registered, speaking for a conference, in the plenum's queue, chatting,
+    // asking.
+    let mut lines = Vec::new();
+    for i in 0..20 * more {
+        let id = store
+            .ensure_account(
+                &format!("mehr-{i}@test.example"),
+                &format!("Mehr {i}"),
+                &[
+                    Grant::new(Role::Spokesperson, "conference:DMK".parse().expect("scope"))
+                        .expect("grant"),
+                ],
+            )
+            .await
+            .expect("account");
+        store
+            .add_to_event(event.id, id, EventRole::Participant)
+            .await
+            .expect("registered");
+        let who = Who::new(id, format!("Mehr {i}"));
+        store
+            .set_hand(event.id, &plenum, &who, true, None)
+            .await
+            .expect("hand");
+        store
+            .ask(event.id, &who, &format!("Frage {i}?"), false, None)
+            .await
+            .expect("question");
+        for n in 0..5 {
+            lines.push(ChatLine {
+                event_id: event.id,
+                room: "plenum".into(),
+                from: who.clone(),
+                client_id: None,
+                text: format!("Zeile {n}"),
+                html: format!("<p>Zeile {n}</p>"),
+            });
+        }
+    }
+    for written in store.post_chats(&lines).await {
+        written.expect("chat line");
+    }
+    let organizer = Who::new(participant, "Jana Albers");
+    for i in 0..3 * more {
+        store
+            .announce(
+                event.id,
+                &organizer,
+                None,
+                &format!("Hinweis {i}"),
+                "<p>Hinweis</p>",
+            )
+            .await
+            .expect("announcement");
+    }
+    // Versions of the first topic's target picture, each published with a resolution.
+    let topic = store.topic(&first_topic()).await.expect("topic");
+    let resolution = store
+        .resolution(2024, 2, konvent_store::Visibility::Public)
+        .await
+        .expect("resolution");
+    for i in 0..3 * more {
+        let id = store
+            .add_target_picture(
+                topic.id,
+                &format!("Zielbild, Fassung {i}"),
+                konvent_core::strategy::Visibility::Confidential,
+                "Test",
+            )
+            .await
+            .expect("version");
+        store
+            .advance_target_picture(
+                id,
+                konvent_core::strategy::Visibility::Published,
+                Some(resolution.id),
+            )
+            .await
+            .expect("published");
+    }
+    // Topics, a café round with a table for each, impulses, pins and follows.
+    let topics = store.topics().await.expect("topics").len();
+    for i in 0..topics * more {
+        store
+            .create_topic(&NewTopic {
+                slug: format!("thema-{i}"),
+                title: format!("Thema {i}"),
+                patron: "Patenschaft".into(),
+                question: format!("Frage zu Thema {i}?"),
+                guiding_questions: vec!["Leitfrage?".into()],
+            })
+            .await
+            .expect("topic");
+    }
+    let topics = store.topics().await.expect("topics");
+    let tables: Vec<NewTable> = topics
+        .iter()
+        .map(|t| NewTable {
+            topic_id: t.id,
+            moderator_id: None,
+            capacity: 20,
+        })
+        .collect();
+    let number = store.rounds(event.id).await.expect("rounds").len() as i64 + 1;
+    let round = store
+        .create_round(event.id, number, 30, &tables)
+        .await
+        .expect("round");
+    let round = store
+        .rounds(event.id)
+        .await
+        .expect("rounds")
+        .into_iter()
+        .find(|r| r.id == round)
+        .expect("the new round");
+    let jana = Who::new(participant, "Jana Albers");
+    let impulses: Vec<NewImpulse> = round
+        .tables
+        .iter()
+        .flat_map(|t| {
+            (0..factor).map(|n| NewImpulse {
+                table_id: t.id,
+                author: jana.clone(),
+                text: format!("Impuls {n}"),
+                client_id: None,
+            })
+        })
+        .collect();
+    for written in store.add_impulses(&impulses).await {
+        written.expect("impulse");
+    }
+    for topic in &topics {
+        store
+            .follow(participant, FollowTarget::Topic, topic.id, true)
+            .await
+            .expect("follow");
+        store
+            .add_pin(event.id, Some(topic.id), &jana, "Merken", None)
+            .await
+            .expect("pin");
+    }
+}
+
+#[tokio::test]
+async fn the_main_pages_run_a_fixed_number_of_statements_whatever_the_size_of_the_data() {
+    let app = spawn_app().await;
+    let (participant, jana) = registered(
+        &app,
+        &strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]),
+    )
+    .await;
+    let admin = app.admin().await;
+    let demo_counts = count(&participant, &admin).await;
+    grow(&app, jana, 4).await;
+    let grown_counts = count(&participant, &admin).await;
+
+    let mut failures = Vec::new();
+    for (((opener, path, bound), (status, small)), (grown_status, large)) in
+        pages().into_iter().zip(demo_counts).zip(grown_counts)
+    {
+        eprintln!(
+            "{opener:?} {path}: {small} statements with the demo data, {large} with four \
+             times the rows (at most {bound})"
+        );
+        if status != 200 || grown_status != 200 {
+            failures.push(format!(
+                "{opener:?} {path}: answered {status}, then {grown_status}"
+            ));
+        } else if small != large || large > bound {
+            failures.push(format!(
+                "{opener:?} {path}: {small} statements with the demo data, {large} with four \
+                 times the rows, at most {bound} allowed"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
