@@ -5,7 +5,7 @@
 
 use konvent_core::konvent::log::payload::VenueMap;
 
-use crate::live::{Entry, append};
+use crate::live::{Entry, LiveTx, append};
 use crate::{Audience, Result, Store, Who, Written, now_micros};
 
 /// An event's own map as stored.
@@ -49,9 +49,8 @@ impl Store {
         map: Option<(&str, &str)>,
     ) -> Result<Written> {
         let by_name = by.map_or("Kommandozeile", |w| w.name.as_str());
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        let sender = by.map_or(0, |w| w.id);
+        self.live_write(event_id, sender, None, async |LiveTx(tx)| {
             match map {
                 Some((source_name, map_json)) => {
                     sqlx::query(
@@ -89,9 +88,7 @@ impl Store {
                 by: by_name.to_owned(),
             };
             append(tx, event_id, entry, |_| data).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, by.map_or(0, |w| w.id), None)
-            .await
+        })
+        .await
     }
 }
