@@ -35,6 +35,7 @@ mod pseudonyms;
 mod registrations;
 mod retention;
 mod search;
+#[cfg(feature = "testing")]
 pub mod statements;
 mod strategy;
 #[cfg(feature = "testing")]
