@@ -282,20 +282,17 @@ pub async fn step(
         }
         Ok(())
     }
-    .await;
+    .await
+    // A rule's refusal is shown like a conflict, in the reader's language.
+    .map_err(|e| match e {
+        StoreError::Refused(r) => StoreError::Conflict(crate::refusals::text(ctx.tr(), &r)),
+        other => other,
+    });
     match result {
         Ok(()) => Ok(
             Redirect::to(&format!("/strategie/themen/{}/konsolidierung", topic.slug))
                 .into_response(),
         ),
-        Err(StoreError::Refused(refused)) => {
-            let message = crate::refusals::text(ctx.tr(), &refused);
-            let mut response = page(&state, &ctx, topic, Some(message), None)
-                .await?
-                .into_response();
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
-        }
         Err(StoreError::Conflict(message)) => {
             let mut response = page(&state, &ctx, topic, Some(message), None)
                 .await?
