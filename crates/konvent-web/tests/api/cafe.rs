@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use konvent_core::demo;
 use konvent_core::strategy::demo as strategy_demo;
-use konvent_store::{EventRole, Round};
+use konvent_store::Round;
 use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -15,26 +15,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::helpers::{TestApp, User, spawn_app, text};
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
-
-/// A demo person, signed in and registered for the convention.
-async fn registered(app: &TestApp, email: &str) -> User {
-    let user = app.sign_in_existing(email).await;
-    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let id = app.account_id(email).await;
-    if app
-        .store
-        .event_role(event.id, id)
-        .await
-        .expect("role")
-        .is_none()
-    {
-        app.store
-            .add_to_event(event.id, id, EventRole::Participant)
-            .await
-            .expect("registered");
-    }
-    user
-}
 
 /// The organizer adds round 3 (two topics, `capacity` seats each) and returns it.
 async fn round_three(app: &TestApp, organizer: &User, capacity: &str) -> Round {
@@ -78,7 +58,7 @@ async fn set_round(organizer: &User, round: &Round, running: bool) -> reqwest::R
 #[tokio::test]
 async fn an_ended_round_offers_no_start_and_the_server_refuses_to_start_it_again() {
     let app = spawn_app().await;
-    let organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;
+    let organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
 
     // The demo's rounds 1 and 2 have ended: the café offers no start for them.
     let (status, html) = organizer.get_text(&format!("{EVENT}/cafe")).await;
@@ -128,7 +108,7 @@ async fn an_ended_round_offers_no_start_and_the_server_refuses_to_start_it_again
 #[tokio::test]
 async fn a_refused_round_start_is_explained_in_english_to_an_english_reader() {
     let app = spawn_app().await;
-    let mut organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;
+    let mut organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
     let round = round_three(&app, &organizer, "10").await;
     assert_eq!(
         set_round(&organizer, &round, true).await.status(),
@@ -157,7 +137,7 @@ async fn a_refused_round_start_is_explained_in_english_to_an_english_reader() {
 #[tokio::test]
 async fn a_summary_saved_with_the_plain_form_is_confirmed_beside_the_form() {
     let app = spawn_app().await;
-    let organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;
+    let organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
     let round = round_three(&app, &organizer, "10").await;
     let table = round.tables[0].id;
     let page = format!("{EVENT}/cafe/tische/{table}");
@@ -195,7 +175,9 @@ async fn a_summary_saved_with_the_plain_form_is_confirmed_beside_the_form() {
         "{html}"
     );
     // Everybody at the table reads it in the summary region.
-    let person = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let person = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
     let (_, html) = person.get_text(&page).await;
     assert!(html.contains(&format!(r#"<div id="summary-{table}""#)));
     assert!(text(&html).contains(summary));
@@ -251,7 +233,7 @@ async fn socket(app: &TestApp, user: &User, room: &str) -> Socket {
 #[tokio::test]
 async fn am_tisch_names_everybody_the_headcount_counts_on_the_page_and_live() {
     let app = spawn_app().await;
-    let organizer = registered(&app, demo::KONVENT_MODERATOR.0).await;
+    let organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
     let round = round_three(&app, &organizer, "25").await;
     assert_eq!(
         set_round(&organizer, &round, true).await.status(),
@@ -259,8 +241,12 @@ async fn am_tisch_names_everybody_the_headcount_counts_on_the_page_and_live() {
     );
     let table = &round.tables[0];
     let page = format!("{EVENT}/cafe/tische/{}", table.id);
-    let jana = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
-    let tobias = registered(&app, &strategy_demo::participant_email("Tobias Brandt")).await;
+    let jana = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
+    let tobias = app
+        .registered(&strategy_demo::participant_email("Tobias Brandt"))
+        .await;
 
     // Jana sits down first and keeps the table's room open.
     let r = jana

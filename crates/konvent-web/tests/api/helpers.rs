@@ -189,6 +189,31 @@ impl TestApp {
     pub async fn admin(&self) -> User {
         self.user(Role::Admin).await
     }
+
+    /// A demo person (the account exists), signed in and registered for the demo
+    /// convention as a participant unless they already take part in it.
+    pub async fn registered(&self, email: &str) -> User {
+        let user = self.sign_in_existing(email).await;
+        let event = self
+            .store
+            .event(konvent_core::demo::KONVENT_SLUG)
+            .await
+            .expect("event");
+        let id = self.account_id(email).await;
+        if self
+            .store
+            .event_role(event.id, id)
+            .await
+            .expect("role")
+            .is_none()
+        {
+            self.store
+                .add_to_event(event.id, id, konvent_store::EventRole::Participant)
+                .await
+                .expect("registered");
+        }
+        user
+    }
 }
 
 impl User {

@@ -65,26 +65,6 @@ fn first_topic() -> String {
         .clone()
 }
 
-/// A demo person, signed in and registered for the convention.
-async fn registered(app: &TestApp, email: &str) -> (User, i64) {
-    let user = app.sign_in_existing(email).await;
-    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let id = app.account_id(email).await;
-    if app
-        .store
-        .event_role(event.id, id)
-        .await
-        .expect("role")
-        .is_none()
-    {
-        app.store
-            .add_to_event(event.id, id, EventRole::Participant)
-            .await
-            .expect("registered");
-    }
-    (user, id)
-}
-
 /// Each page's status and statements, in the order of [`pages`].
 async fn count(participant: &User, admin: &User) -> Vec<(u16, u64)> {
     let mut counts = Vec::new();
@@ -307,11 +287,9 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
 #[tokio::test]
 async fn the_main_pages_run_a_fixed_number_of_statements_whatever_the_size_of_the_data() {
     let app = spawn_app().await;
-    let (participant, jana) = registered(
-        &app,
-        &strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]),
-    )
-    .await;
+    let email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]);
+    let participant = app.registered(&email).await;
+    let jana = app.account_id(&email).await;
     let admin = app.admin().await;
     let demo_counts = count(&participant, &admin).await;
     grow(&app, jana, 4).await;

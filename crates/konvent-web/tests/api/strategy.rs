@@ -9,7 +9,6 @@ use futures_util::StreamExt;
 use konvent_core::authz::Role;
 use konvent_core::demo;
 use konvent_core::strategy::demo as strategy_demo;
-use konvent_store::EventRole;
 use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -44,33 +43,6 @@ fn confidential_words() -> String {
     }
     assert!(best.len() >= 3, "a distinctive phrase: {best:?}");
     best.join(" ")
-}
-
-async fn registered(app: &TestApp, email: &str) -> User {
-    let user = app.sign_in_existing(email).await;
-    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let id = app
-        .store
-        .accounts()
-        .await
-        .expect("accounts")
-        .into_iter()
-        .find(|a| a.email == email)
-        .expect("account")
-        .id;
-    if app
-        .store
-        .event_role(event.id, id)
-        .await
-        .expect("role")
-        .is_none()
-    {
-        app.store
-            .add_to_event(event.id, id, EventRole::Participant)
-            .await
-            .expect("registered");
-    }
-    user
 }
 
 fn organizer_email() -> &'static str {
@@ -137,7 +109,9 @@ async fn a_confidential_target_picture_never_reaches_a_participant() {
 
     // A participant of the convention, a spokesperson and a visitor do not: not on any
     // page, in any export or API answer, nor in any live message.
-    let participant = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let participant = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
     let spokesperson = app.user(Role::Spokesperson).await;
     let visitor = app.visitor();
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
@@ -204,11 +178,14 @@ async fn a_confidential_target_picture_never_reaches_a_participant() {
 #[tokio::test]
 async fn a_full_table_refuses_and_the_next_round_opens_with_the_summary() {
     let app = spawn_app().await;
-    let organizer = registered(&app, organizer_email()).await;
+    let organizer = app.registered(organizer_email()).await;
     let people: Vec<User> = {
         let mut v = Vec::new();
         for name in ["Jana Albers", "Tobias Brandt", "Miriam Celik"] {
-            v.push(registered(&app, &strategy_demo::participant_email(name)).await);
+            v.push(
+                app.registered(&strategy_demo::participant_email(name))
+                    .await,
+            );
         }
         v
     };
@@ -369,7 +346,7 @@ async fn a_full_table_refuses_and_the_next_round_opens_with_the_summary() {
 #[tokio::test]
 async fn organizers_export_the_work_results_and_the_podium_bundle() {
     let app = spawn_app().await;
-    let organizer = registered(&app, organizer_email()).await;
+    let organizer = app.registered(organizer_email()).await;
     let topics = strategy_demo::topics().expect("topics");
     let r = organizer.get(&format!("{EVENT}/ergebnisse.md")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -404,7 +381,9 @@ async fn organizers_export_the_work_results_and_the_podium_bundle() {
     for t in &topics {
         assert!(text(&html).contains(&t.title));
     }
-    let participant = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let participant = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
     for path in [
         "ergebnisse.md",
         "ergebnisse.csv",
@@ -468,7 +447,9 @@ async fn the_patron_consolidates_impulses_into_the_next_draft() {
     assert!(page.contains("Datenkompetenz in der Fläche"), "{page}");
     assert!(page.contains("Entwurf"));
     // Participants see neither the draft nor its groups.
-    let participant = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let participant = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
     let (_, html) = participant
         .get_text(&format!("/strategie/themen/{slug}"))
         .await;
@@ -541,7 +522,9 @@ async fn the_results_pdf_is_tagged_for_screen_readers() {
         return;
     };
     let app = spawn_app().await;
-    let participant = registered(&app, &strategy_demo::participant_email("Jana Albers")).await;
+    let participant = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
     let r = participant
         .post(
             &format!("{EVENT}/aktion"),
@@ -553,7 +536,7 @@ async fn the_results_pdf_is_tagged_for_screen_readers() {
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let organizer = registered(&app, organizer_email()).await;
+    let organizer = app.registered(organizer_email()).await;
     let r = organizer.get(&format!("{EVENT}/ergebnisse.pdf")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let pdf = r.bytes().await.expect("pdf");
