@@ -644,3 +644,70 @@ async fn a_ballot_cast_through_one_node_reaches_the_vote_viewers_on_the_others()
         "the new ballot is shown: {html}"
     );
 }
+
+#[tokio::test]
+async fn a_room_created_through_one_node_opens_on_the_others_at_once() {
+    const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let test = "a_room_created_through_one_node_opens_on_the_others_at_once";
+    let Some(cluster) = Cluster::start(test, 2, |_| Vec::new()).await else {
+        return;
+    };
+    let [first, second] = [cluster.nodes[0].port, cluster.nodes[1].port];
+    let admin = signed_in(&cluster, first, konvent_core::demo::ADMIN_EMAIL).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let room_on_second = async || {
+        http.get(format!(
+            "http://127.0.0.1:{second}/konvent/{}/raeume/nachgereicht",
+            common::EVENT
+        ))
+        .header("cookie", format!("konvent_session={admin}"))
+        .send()
+        .await
+        .expect("the room page on the second node")
+        .status()
+    };
+
+    // The second node reads the event's rooms (and keeps them) before the room exists.
+    assert_eq!(room_on_second().await, 404, "no such room yet");
+    let asked = Instant::now();
+
+    let created = http
+        .post(format!(
+            "http://127.0.0.1:{first}/konvent/{}/raeume",
+            common::EVENT
+        ))
+        .header(
+            "cookie",
+            format!("konvent_csrf={CSRF}; konvent_session={admin}"),
+        )
+        .form(&[
+            ("csrf", CSRF),
+            ("slug", "nachgereicht"),
+            ("name", "Nachgereichter Raum"),
+            ("kind", "other"),
+            ("capacity", "40"),
+        ])
+        .send()
+        .await
+        .expect("a room created through the first node");
+    assert_eq!(created.status(), 303, "the room was created");
+
+    // The first node tells the second over the bus, well before the second's copy of the
+    // rooms would grow stale on its own (after five seconds): it opens within three.
+    let deadline = asked + Duration::from_secs(3);
+    loop {
+        let status = room_on_second().await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new room is still {status} on the second node\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

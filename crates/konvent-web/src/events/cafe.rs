@@ -251,7 +251,7 @@ pub async fn create_round(
         )
         .await?;
     // The round may have opened rooms for new topics.
-    state.live.invalidate(&slug);
+    state.live.invalidate(info.event.id);
     Ok(Redirect::to(&format!("/konvent/{slug}/cafe")).into_response())
 }
 

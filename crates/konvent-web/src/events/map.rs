@@ -373,7 +373,7 @@ async fn save(
                 .map(|(m, j)| (m.source.as_str(), j)),
         )
         .await?;
-    state.live.invalidate(slug);
+    state.live.invalidate(info.event.id);
     // Loads the new map into the hub before anybody hears of it.
     event_info(state, slug).await?;
     state.live.publish(&written);

@@ -929,7 +929,7 @@ pub async fn create_room(
             StoreError::Conflict(m) => AppError::Conflict(m),
             other => other.into(),
         })?;
-    state.live.invalidate(&slug);
+    state.live.invalidate(info.event.id);
     Ok(Redirect::to(&format!("/konvent/{slug}/organisation")))
 }
 

@@ -137,7 +137,7 @@ pub async fn confirm(
     state.live.signed_out(id);
     // Cached rooms name their moderators: read them again.
     for event in state.store.events().await? {
-        state.live.invalidate(&event.slug);
+        state.live.invalidate(event.id);
     }
     tracing::info!(account = id, pseudonym = %deleted.pseudonym, "account deleted on request");
     Ok(Redirect::to("/admin/loeschantraege").into_response())

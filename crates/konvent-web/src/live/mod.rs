@@ -6,40 +6,26 @@
 pub mod cafe;
 pub mod commit;
 pub mod fragments;
+pub mod info;
 pub mod moderation;
 pub mod publish;
 pub mod socket;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
+use konvent_core::konvent::RoomKind;
 use konvent_core::konvent::live::{self, Command, Refusal, TimerAction};
-use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
-use konvent_core::konvent::{AgendaEntry, RoomKind};
-use konvent_store::{ChatLine, Event, EventRole, Room, Store, StoreError, Timer, Who, Written};
+use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
 use commit::Committer;
-use konvent_live::{Bus, Fanout, Goodbye, InProcessBus, LiveMetrics, Maps};
+use konvent_live::{Bus, Changed, Fanout, Goodbye, InProcessBus, LiveMetrics, Maps};
 use publish::{Publisher, StoreLog};
 
-/// An event's parts that change rarely (rooms, agenda), cached for the hot path.
-#[derive(Debug, Clone)]
-pub struct EventInfo {
-    pub event: Event,
-    pub agenda: Vec<AgendaEntry>,
-    pub rooms: Vec<Room>,
-    /// The venue map (K8): the organizer's own, or the one generated from the rooms.
-    pub map: Arc<VenueMap>,
-}
-
-impl EventInfo {
-    pub fn room(&self, slug: &str) -> Option<&Room> {
-        self.rooms.iter().find(|r| r.slug == slug)
-    }
-}
+use info::Infos;
+pub use info::{EventInfo, room_refs};
 
 /// The live state of one node.
 pub struct Live {
@@ -52,7 +38,8 @@ pub struct Live {
     chats: Committer<ChatLine>,
     /// Impulses go through their own group commit.
     pub impulses: Committer<konvent_store::NewImpulse>,
-    infos: RwLock<HashMap<String, Arc<EventInfo>>>,
+    /// The events' parts that change rarely, as this node last read them.
+    infos: Infos,
     /// Mutes and chat locks per event (K17).
     pub moderation: moderation::Cache,
     /// Durable commands per person within 10 seconds (`live_writes_per_10s`; staff get
@@ -98,7 +85,8 @@ impl Live {
         let bus = bus(&fanout, &maps);
         fanout.set_bus(bus.clone());
         let publisher = Publisher::new(store.clone(), bus);
-        Arc::new(Self {
+        let changes = fanout.changes();
+        let live = Arc::new(Self {
             people: crate::networking::watch::PeopleWatch::new(&fanout),
             maps,
             chats: Committer::new(store.clone(), publisher.clone(), commit::chats),
@@ -106,11 +94,13 @@ impl Live {
             store,
             fanout,
             publisher,
-            infos: RwLock::new(HashMap::new()),
+            infos: Infos::default(),
             moderation: moderation::Cache::default(),
             writes_per_window,
             epoch: tokio::sync::OnceCell::new(),
-        })
+        });
+        tokio::spawn(info::follow_other_nodes(Arc::downgrade(&live), changes));
+        live
     }
 
     /// Where the event's log stands now (read from the database).
@@ -137,42 +127,28 @@ impl Live {
         }
     }
 
-    /// The event's cached parts (read from the store on first use).
+    /// The event's parts, from this node's copy while it is fresh ([`info::FRESH`]).
     pub async fn info(&self, slug: &str) -> Result<Arc<EventInfo>, StoreError> {
-        if let Some(info) = self
-            .infos
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(slug)
-        {
-            return Ok(info.clone());
+        if let Some(info) = self.infos.fresh(slug) {
+            return Ok(info);
         }
-        let event = self.store.event(slug).await?;
-        let rooms = self.store.rooms(event.id).await?;
-        let map = Arc::new(venue_map(&self.store, event.id, &rooms).await?);
-        let info = Arc::new(EventInfo {
-            agenda: self.store.event_agenda(event.id).await?,
-            rooms,
-            map,
-            event,
-        });
+        let info = Arc::new(EventInfo::read(&self.store, slug).await?);
         self.publisher.know(info.event.id, &info.event.slug);
         self.fanout
             .set_mute_threshold(info.event.id, info.event.mute_threshold);
         self.maps.ensure(info.event.id, info.map.clone());
-        self.infos
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(slug.to_owned(), info.clone());
+        self.infos.keep(info.clone());
         Ok(info)
     }
 
-    /// Forgets the cached parts after rooms or the agenda changed.
-    pub fn invalidate(&self, slug: &str) {
-        self.infos
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(slug);
+    /// The event's rooms, agenda or map changed (committed): this node forgets its copy
+    /// of its parts, and tells the other nodes to forget theirs.
+    pub fn invalidate(&self, event_id: i64) {
+        self.infos.forget(event_id);
+        self.fanout.changed_here(&Changed {
+            kind: info::CHANGED_KIND.to_owned(),
+            id: event_id,
+        });
     }
 
     /// Counts one durable command of `account` against its budget in the event; false
@@ -221,39 +197,6 @@ impl Live {
             self.publisher.publish(&written.record);
         }
     }
-}
-
-/// The rooms as the map sees them.
-pub fn room_refs(rooms: &[Room]) -> Vec<RoomRef> {
-    rooms
-        .iter()
-        .map(|r| RoomRef {
-            slug: r.slug.clone(),
-            name: r.name.clone(),
-            kind: r.kind,
-        })
-        .collect()
-}
-
-/// The event's own map, or the one generated from its rooms. A stored map whose rooms
-/// are gone loses those areas (the rooms were deleted after the upload).
-async fn venue_map(store: &Store, event_id: i64, rooms: &[Room]) -> Result<VenueMap, StoreError> {
-    let refs = room_refs(rooms);
-    if let Some(stored) = store.venue_map(event_id).await? {
-        match serde_json::from_str::<VenueMap>(&stored.map_json) {
-            Ok(mut map) => {
-                map.areas.retain(|a| match &a.target {
-                    AreaTarget::Room { room } => rooms.iter().any(|r| &r.slug == room),
-                    AreaTarget::Pinboard => true,
-                });
-                return Ok(map);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, event_id, "stored venue map unreadable; using the generated one");
-            }
-        }
-    }
-    Ok(generate(&refs))
 }
 
 /// Who acts in an event, with what they may do there.

@@ -71,12 +71,13 @@ pub async fn start_group(
         )));
     }
     spend(&state, "follow-up-group", me, rules::GROUPS_PER_HOUR).await?;
-    let id = state
+    state
         .store
         .start_group(me, &name, target, target_id, &members, place)
         .await?;
-    if let Some(GroupPlace::NewRoom { .. }) = place {
-        invalidate_room_of(&state, me, id).await?;
+    if let Some(GroupPlace::NewRoom { event_id }) = place {
+        // A room was created: the event's cached rooms (map, lobby) are read anew.
+        state.live.invalidate(event_id);
     }
     Ok(Redirect::to("/meine-ergebnisse?hinweis=gruppe"))
 }
@@ -100,18 +101,10 @@ pub async fn set_room(
         .ok_or_else(|| AppError::BadRequest("Bitte einen Raum aus der Liste wählen.".into()))?;
     spend(&state, "follow-up-group", me, rules::GROUPS_PER_HOUR).await?;
     state.store.set_group_room(me, group_id, place).await?;
-    if let GroupPlace::NewRoom { .. } = place {
-        invalidate_room_of(&state, me, group_id).await?;
+    if let GroupPlace::NewRoom { event_id } = place {
+        state.live.invalidate(event_id);
     }
     Ok(Redirect::to("/meine-ergebnisse?hinweis=raum"))
-}
-
-/// A room was created: the event's cached rooms (map, lobby) are read anew.
-async fn invalidate_room_of(state: &AppState, me: i64, group_id: i64) -> AppResult<()> {
-    if let Some(room) = group(state, me, group_id).await?.room {
-        state.live.invalidate(&room.event_slug);
-    }
-    Ok(())
 }
 
 async fn group(state: &AppState, me: i64, group_id: i64) -> AppResult<FollowUpGroup> {

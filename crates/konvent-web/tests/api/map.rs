@@ -176,7 +176,7 @@ async fn a_full_area_refuses_entry_and_the_avatar_stays_outside() {
         )
         .await
         .expect("room");
-    app.state.live.invalidate(demo::KONVENT_SLUG);
+    app.state.live.invalidate(event);
     let map = current_map(&app).await;
     let cabin = area_index(&map, "kabine");
     let people = participants(&app, 2).await;
@@ -419,7 +419,7 @@ async fn positions_of_people_far_away_are_not_sent() {
         .set_venue_map(event_id(&app).await, None, Some(("halle.tmj", &json)))
         .await
         .expect("stored");
-    app.state.live.invalidate(demo::KONVENT_SLUG);
+    app.state.live.invalidate(event_id(&app).await);
     assert_eq!(*current_map(&app).await, hall);
 
     let people = participants(&app, 3).await;

@@ -133,7 +133,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
         .expect("duties");
     }
     pool.close().await;
-    app.state.live.invalidate(demo::KONVENT_SLUG);
+    app.state.live.invalidate(event.id);
     let plenum = store
         .rooms(event.id)
         .await

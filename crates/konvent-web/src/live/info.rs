@@ -1,0 +1,163 @@
+//! An event's parts that change rarely (the event itself, its agenda, rooms and venue map),
+//! kept in memory for the pages and the live hot path instead of read on every request.
+//!
+//! Several nodes serve one event, and each keeps its own copy. The node that changes a
+//! part forgets its copy at once and rings the bus's doorbell ([`CHANGED_KIND`]); every
+//! other node forgets its copy when the notice arrives. The bus may lose a notice, so no
+//! copy is trusted for longer than [`FRESH`]: a node that missed one follows within that
+//! time, and one that fell behind the bus forgets everything.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use konvent_core::konvent::AgendaEntry;
+use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
+use konvent_live::Changed;
+use konvent_store::{Event, Room, Store, StoreError};
+use tokio::sync::broadcast;
+
+use super::Live;
+
+/// How long a node trusts its copy of an event's parts when it heard of no change.
+pub const FRESH: Duration = Duration::from_secs(5);
+
+/// The kind of the bus's notice "this event's parts changed" (its id is the event's).
+pub const CHANGED_KIND: &str = "event";
+
+/// An event's parts that change rarely (rooms, agenda), cached for the hot path.
+#[derive(Debug, Clone)]
+pub struct EventInfo {
+    pub event: Event,
+    pub agenda: Vec<AgendaEntry>,
+    pub rooms: Vec<Room>,
+    /// The venue map (K8): the organizer's own, or the one generated from the rooms.
+    pub map: Arc<VenueMap>,
+}
+
+impl EventInfo {
+    pub fn room(&self, slug: &str) -> Option<&Room> {
+        self.rooms.iter().find(|r| r.slug == slug)
+    }
+
+    /// Reads the event's parts from the store.
+    pub(super) async fn read(store: &Store, slug: &str) -> Result<Self, StoreError> {
+        let event = store.event(slug).await?;
+        let rooms = store.rooms(event.id).await?;
+        let map = Arc::new(venue_map(store, event.id, &rooms).await?);
+        Ok(Self {
+            agenda: store.event_agenda(event.id).await?,
+            rooms,
+            map,
+            event,
+        })
+    }
+}
+
+/// This node's copies, by event slug.
+#[derive(Default)]
+pub struct Infos {
+    by_slug: RwLock<HashMap<String, Kept>>,
+}
+
+struct Kept {
+    read_at: Instant,
+    info: Arc<EventInfo>,
+}
+
+impl Infos {
+    /// The event's parts, if this node read them less than [`FRESH`] ago and heard of no
+    /// change since.
+    pub fn fresh(&self, slug: &str) -> Option<Arc<EventInfo>> {
+        self.by_slug
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(slug)
+            .filter(|copy| copy.read_at.elapsed() < FRESH)
+            .map(|copy| copy.info.clone())
+    }
+
+    pub fn keep(&self, info: Arc<EventInfo>) {
+        self.by_slug
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                info.event.slug.clone(),
+                Kept {
+                    read_at: Instant::now(),
+                    info,
+                },
+            );
+    }
+
+    /// Forgets the copy of the event `event_id`.
+    pub fn forget(&self, event_id: i64) {
+        self.by_slug
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, copy| copy.info.event.id != event_id);
+    }
+
+    pub fn forget_all(&self) {
+        self.by_slug
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// Forgets this node's copies of what other nodes changed, for as long as the node runs.
+pub(super) async fn follow_other_nodes(
+    live: Weak<Live>,
+    mut changes: broadcast::Receiver<Changed>,
+) {
+    loop {
+        let changed = changes.recv().await;
+        let Some(live) = live.upgrade() else { return };
+        match changed {
+            Ok(changed) if changed.kind == CHANGED_KIND => live.infos.forget(changed.id),
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "live: fell behind the other nodes' changes; forgetting every event's parts"
+                );
+                live.infos.forget_all();
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The rooms as the map sees them.
+pub fn room_refs(rooms: &[Room]) -> Vec<RoomRef> {
+    rooms
+        .iter()
+        .map(|r| RoomRef {
+            slug: r.slug.clone(),
+            name: r.name.clone(),
+            kind: r.kind,
+        })
+        .collect()
+}
+
+/// The event's own map, or the one generated from its rooms. A stored map whose rooms
+/// are gone loses those areas (the rooms were deleted after the upload).
+async fn venue_map(store: &Store, event_id: i64, rooms: &[Room]) -> Result<VenueMap, StoreError> {
+    let refs = room_refs(rooms);
+    if let Some(stored) = store.venue_map(event_id).await? {
+        match serde_json::from_str::<VenueMap>(&stored.map_json) {
+            Ok(mut map) => {
+                map.areas.retain(|a| match &a.target {
+                    AreaTarget::Room { room } => rooms.iter().any(|r| &r.slug == room),
+                    AreaTarget::Pinboard => true,
+                });
+                return Ok(map);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, event_id, "stored venue map unreadable; using the generated one");
+            }
+        }
+    }
+    Ok(generate(&refs))
+}
