@@ -425,27 +425,20 @@ pub fn parse(frame: &str) -> Result<Command, Refusal> {
     Ok(command)
 }
 
-/// Checks and tidies a text people write: trimmed, 1 to [`MAX_TEXT_CHARS`] characters,
-/// no control characters other than line breaks and tabs; every line break becomes
-/// `\n` (a lone `\r` too), so that tidy text stays the same when checked again.
+/// Checks and tidies a text people write live (chat, messages, questions): the one
+/// check of [`crate::validation::text`] for several lines of 1 to [`MAX_TEXT_CHARS`]
+/// characters; every line break becomes `\n`, so that tidy text stays the same when
+/// checked again.
 pub fn text(value: &str) -> Result<String, Refusal> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(Refusal::invalid("Der Text ist leer."));
-    }
-    let chars = value.chars().count();
-    if chars > MAX_TEXT_CHARS {
-        return Err(Refusal::invalid(format!(
-            "Der Text ist zu lang ({chars} Zeichen, höchstens {MAX_TEXT_CHARS})."
-        )));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(Refusal::invalid("Der Text enthält Steuerzeichen."));
-    }
-    Ok(value.replace("\r\n", "\n").replace('\r', "\n"))
+    use crate::validation::text::{HIDDEN_MESSAGE, Problem, Shape, tidy};
+    tidy(value, Shape::Lines, MAX_TEXT_CHARS).map_err(|problem| match problem {
+        Problem::Empty => Refusal::invalid("Der Text ist leer."),
+        Problem::TooLong { chars, max } => Refusal::invalid(format!(
+            "Der Text ist zu lang ({chars} Zeichen, höchstens {max})."
+        )),
+        Problem::Control => Refusal::invalid("Der Text enthält Steuerzeichen."),
+        Problem::Hidden => Refusal::invalid(HIDDEN_MESSAGE),
+    })
 }
 
 /// Checks a timer's length.

@@ -133,34 +133,18 @@ pub enum Refused {
     TargetPicture(#[from] target_pictures::TargetPictureRefusal),
 }
 
-/// Trims `text`, normalises it to NFC and checks it is not empty, at most `max`
-/// characters and free of characters that hide or reverse text (the ones of
-/// [`crate::validation::invisible`], except the joiners that emoji and some scripts
-/// need; line breaks and tabs are fine in these longer texts).
+/// Checks a text of the strategy work (impulses, pins, summaries, target pictures): the
+/// one check of [`crate::validation::text`] for several lines of at most `max`
+/// characters (`what` names the text in the message when it is empty).
 pub fn text(text: &str, max: usize, what: &str) -> Result<String, String> {
-    use unicode_normalization::UnicodeNormalization;
-    let t: String = text.trim().nfc().collect();
-    if t.is_empty() {
-        return Err(format!("Bitte {what} eingeben."));
-    }
-    let n = t.chars().count();
-    if n > max {
-        return Err(format!(
-            "Der Text ist zu lang ({n} Zeichen; höchstens {max})."
-        ));
-    }
-    let hidden = |c: char| {
-        (crate::validation::invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}'))
-            || (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    };
-    if t.chars().any(hidden) {
-        return Err(
-            "Der Text enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa \
-             U+202E oder U+200B). Bitte nur sichtbare Zeichen verwenden."
-                .to_owned(),
-        );
-    }
-    Ok(t)
+    use crate::validation::text::{HIDDEN_MESSAGE, Problem, Shape, tidy};
+    tidy(text, Shape::Lines, max).map_err(|problem| match problem {
+        Problem::Empty => format!("Bitte {what} eingeben."),
+        Problem::TooLong { chars, max } => {
+            format!("Der Text ist zu lang ({chars} Zeichen; höchstens {max}).")
+        }
+        Problem::Control | Problem::Hidden => HIDDEN_MESSAGE.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Role;
+use konvent_core::validation::text::{self, Problem, Shape};
 use konvent_store::NewMail;
 use serde::Deserialize;
 
@@ -74,15 +75,43 @@ pub fn fields(t: &Tr, form: &BarrierForm) -> Vec<Field> {
 
 fn check(t: &Tr, form: &BarrierForm) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    let too_long = |n: usize| t.with("legal-report-too-long", &[("max", n.to_string().as_str())]);
-    if form.name.trim().chars().count() > NAME_MAX {
-        errors.add("name", "too-long", too_long(NAME_MAX));
-    }
+    // The name, the page and the message pass core's one text check; only the name and
+    // the page may stay empty.
+    let mut text = |field: &'static str, value: &str, shape: Shape, max: usize| match text::tidy(
+        value, shape, max,
+    ) {
+        Ok(_) => {}
+        Err(Problem::Empty) if field != "message" => {}
+        Err(Problem::Empty) => {
+            errors.add(field, "required", t.get("legal-report-message-required"))
+        }
+        Err(Problem::TooLong { .. }) => errors.add(
+            field,
+            "too-long",
+            t.with(
+                "legal-report-too-long",
+                &[("max", max.to_string().as_str())],
+            ),
+        ),
+        Err(Problem::Control | Problem::Hidden) => {
+            errors.add(field, "invalid", t.get("legal-report-control-chars"))
+        }
+    };
+    text("name", &form.name, Shape::Line, NAME_MAX);
+    text("page", &form.page, Shape::Line, PAGE_MAX);
+    text("message", &form.message, Shape::Lines, MESSAGE_MAX);
     let email = form.email.trim();
     if email.is_empty() {
         errors.add("email", "required", t.get("legal-report-email-required"));
     } else if email.chars().count() > EMAIL_MAX {
-        errors.add("email", "too-long", too_long(EMAIL_MAX));
+        errors.add(
+            "email",
+            "too-long",
+            t.with(
+                "legal-report-too-long",
+                &[("max", EMAIL_MAX.to_string().as_str())],
+            ),
+        );
     } else if !crate::accounts::is_plausible_email(email)
         || email.parse::<lettre::Address>().is_err()
     {
@@ -91,30 +120,6 @@ fn check(t: &Tr, form: &BarrierForm) -> FieldErrors {
             "invalid-email",
             t.get("legal-report-email-invalid"),
         );
-    }
-    if form.page.trim().chars().count() > PAGE_MAX {
-        errors.add("page", "too-long", too_long(PAGE_MAX));
-    }
-    let message = form.message.trim();
-    if message.is_empty() {
-        errors.add(
-            "message",
-            "required",
-            t.get("legal-report-message-required"),
-        );
-    } else if message.chars().count() > MESSAGE_MAX {
-        errors.add("message", "too-long", too_long(MESSAGE_MAX));
-    }
-    for (field, value) in [("name", &form.name), ("page", &form.page)] {
-        if value.chars().any(char::is_control) {
-            errors.add(field, "invalid", t.get("legal-report-control-chars"));
-        }
-    }
-    if message
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        errors.add("message", "invalid", t.get("legal-report-control-chars"));
     }
     errors
 }

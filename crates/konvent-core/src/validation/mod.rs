@@ -2,7 +2,12 @@
 //! returns. Each error has a stable `code` (the key of its message in the locale files)
 //! and a German fallback message for places without a locale (the command line).
 
+pub mod text;
+
 use std::fmt;
+
+use text::Problem;
+pub use text::{Shape, invisible};
 
 /// One problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,23 +70,24 @@ impl fmt::Display for FieldErrors {
 
 impl std::error::Error for FieldErrors {}
 
-/// Trims a text input and enforces a length limit; empty becomes `None`.
+/// A text input ([`text::tidy`] as [`Shape::Lines`]: trimmed, at most `max_chars`
+/// characters, no control or hidden characters but line breaks, tabs and joiners);
+/// empty becomes `None`. Problems are added to `errors` under `field`.
 pub fn optional_text(
     errors: &mut FieldErrors,
     field: &'static str,
     value: &str,
     max_chars: usize,
 ) -> Option<String> {
-    let value = value.trim();
-    if value.chars().count() > max_chars {
-        errors.add(
-            field,
-            "too-long",
-            format!("Höchstens {max_chars} Zeichen erlaubt."),
-        );
-        return None;
+    match text::tidy(value, Shape::Lines, max_chars) {
+        Ok(v) => Some(v),
+        Err(Problem::Empty) => None,
+        Err(problem) => {
+            let (code, message) = field_problem(Shape::Lines, problem);
+            errors.add(field, code, message);
+            None
+        }
     }
-    (!value.is_empty()).then(|| value.to_owned())
 }
 
 /// Like [`optional_text`], but the field must not be empty.
@@ -91,14 +97,31 @@ pub fn required_text(
     value: &str,
     max_chars: usize,
 ) -> String {
-    let before = errors.0.len();
-    match optional_text(errors, field, value, max_chars) {
-        Some(v) => v,
-        None => {
-            if errors.0.len() == before {
-                errors.add(field, "required", "Bitte ausfüllen.");
-            }
+    match text::tidy(value, Shape::Lines, max_chars) {
+        Ok(v) => v,
+        Err(problem) => {
+            let (code, message) = field_problem(Shape::Lines, problem);
+            errors.add(field, code, message);
             String::new()
+        }
+    }
+}
+
+/// A problem of a text field of `shape` as its error code and German message.
+fn field_problem(shape: Shape, problem: Problem) -> (&'static str, String) {
+    match (shape, problem) {
+        (_, Problem::Empty) => ("required", "Bitte ausfüllen.".to_owned()),
+        (_, Problem::TooLong { max, .. }) => {
+            ("too-long", format!("Höchstens {max} Zeichen erlaubt."))
+        }
+        (Shape::Line, Problem::Control | Problem::Hidden) => (
+            "invisible-characters",
+            "Enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa U+202E oder \
+             U+200B) oder einen Zeilenumbruch. Bitte nur sichtbare Zeichen verwenden."
+                .to_owned(),
+        ),
+        (Shape::Lines, Problem::Control | Problem::Hidden) => {
+            ("hidden-characters", text::HIDDEN_MESSAGE.to_owned())
         }
     }
 }
@@ -189,34 +212,6 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Characters that are invisible or reorder text: direction marks and overrides
-/// (U+200E/F, U+202A–202E, U+2066–2069, U+061C), zero-width characters (U+200B–200D,
-/// U+2060–2064, U+FEFF), fillers that look like nothing (Hangul fillers, U+3164),
-/// the soft hyphen, invisible separators and tag characters. With them a name can pose
-/// as another ("Admin" + U+200B) or show reversed.
-pub fn invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0000}'..='\u{E007F}'
-    )
-}
-
 /// A name or title people enter (display names, names of events and rooms, titles of
 /// resolutions, topics and pins): trimmed, normalised to NFC, at most `max_chars`
 /// characters, one line, and free of invisible and direction-changing characters
@@ -253,26 +248,7 @@ pub fn optional_name(
 
 /// The rule of [`required_name`] on its own: the clean name, or an error code and German message.
 pub fn checked_name(value: &str, max_chars: usize) -> Result<String, (&'static str, String)> {
-    use unicode_normalization::UnicodeNormalization;
-    let value: String = value.trim().nfc().collect();
-    if value.is_empty() {
-        return Err(("required", "Bitte ausfüllen.".to_owned()));
-    }
-    if value.chars().count() > max_chars {
-        return Err((
-            "too-long",
-            format!("Höchstens {max_chars} Zeichen erlaubt."),
-        ));
-    }
-    if value.chars().any(|c| c.is_control() || invisible(c)) {
-        return Err((
-            "invisible-characters",
-            "Enthält unsichtbare oder die Schreibrichtung ändernde Zeichen (etwa U+202E oder \
-             U+200B) oder einen Zeilenumbruch. Bitte nur sichtbare Zeichen verwenden."
-                .to_owned(),
-        ));
-    }
-    Ok(value)
+    text::tidy(value, Shape::Line, max_chars).map_err(|p| field_problem(Shape::Line, p))
 }
 
 /// Parses an optional calendar date, ISO (`2024-03-20`) or German (`20.03.2024`).
