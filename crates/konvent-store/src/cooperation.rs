@@ -11,10 +11,9 @@ use konvent_core::gremien::cooperation::{
 use serde::Serialize;
 use sqlx::FromRow;
 
-use konvent_core::gremien::council::ResolutionState;
+use konvent_core::gremien::council::{ResolutionState, Visibility};
 
 use crate::audit::{self, Actor, Change};
-use crate::council::Visibility;
 use crate::notifications::{NoticeTopic, Render, notify};
 use crate::{Result, Store, StoreError, now_micros};
 use konvent_core::notifications::NoticeKind;
