@@ -272,6 +272,20 @@ impl FromStr for ResolutionState {
     }
 }
 
+/// Which resolutions a reader may see: the public sees published ones only; council
+/// members and admins see the confidential decision papers too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Confidential,
+}
+
+impl Visibility {
+    pub fn allows(self, state: ResolutionState) -> bool {
+        self == Self::Confidential || state.is_public()
+    }
+}
+
 /// A resolution as entered in a form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolutionInput {

@@ -1,52 +1,13 @@
-//! Registration for an event through its public form (issue 18): a person leaves name,
-//! address and organisation, confirms the address through a mailed single-use link,
-//! and is then registered, put on the waiting list (the event is full), or waits for an
-//! organizer's approval. A registered person is a participant of the event, with their
-//! existing account or a new one without password (it signs in by link). Cancelling a
-//! registered place moves the first of the waiting list up (first confirmed, first
-//! served), in the same transaction and with its mail.
-//!
-//! The links' tokens are stored as hashes only. The cancellation link of a registration
-//! is renewed with every mail that carries it, so that the newest mail always holds a
-//! working one without the token itself being kept.
+//! One registration: left through the public form (or by a signed-in person), confirmed
+//! through its link, approved or declined by an organizer, cancelled through its link.
 
 use jiff::SignedDuration;
 
-use crate::accounts::{insert_login_token, token_hash};
+use super::places::{confirmed_status, end, has_room, lock_event, place};
+use super::{COLUMNS, Compose, Placement, RegistrationMode, Tx};
+use crate::accounts::token_hash;
 use crate::mail::enqueue;
-use crate::{NewMail, Result, Store, StoreError, TokenPurpose, new_token, now_micros};
-
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
-
-/// Who may register through the public form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegistrationMode {
-    /// Nobody: the organizers add people (the default).
-    Invitation,
-    /// Anyone with the link, once the address is confirmed.
-    Open,
-    /// As open, then an organizer approves.
-    Approval,
-}
-
-impl RegistrationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invitation => "invitation",
-            Self::Open => "open",
-            Self::Approval => "approval",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "invitation" => Some(Self::Invitation),
-            "open" => Some(Self::Open),
-            "approval" => Some(Self::Approval),
-            _ => None,
-        }
-    }
-}
+use crate::{NewMail, Result, Store, StoreError, new_token, now_micros};
 
 /// Where a registration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +53,6 @@ impl TryFrom<String> for RegistrationStatus {
     }
 }
 
-/// An event's registration rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RegistrationSettings {
-    pub mode: RegistrationMode,
-    /// At most this many registered; `None`: no limit.
-    pub capacity: Option<i64>,
-}
-
 /// One registration, as the organizers' list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Registration {
@@ -129,73 +82,7 @@ pub struct NewRegistration<'a> {
     pub confirm_token: &'a str,
 }
 
-/// Why a registration's mail is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    /// The address was confirmed (status: registered, waiting or awaiting approval).
-    Confirmed,
-    /// An organizer approved it (registered or waiting).
-    Approved,
-    /// A place became free and it moved up from the waiting list.
-    MovedUp,
-}
-
-/// Renders the mail of a registration in its new state, given the new cancellation
-/// token and, for the registered, a sign-in link's token (valid until a day after the
-/// event); `None` sends none. An error is the rendering's, and undoes everything.
-pub type Compose<'a> = &'a (
-        dyn Fn(
-    &Registration,
-    &str,
-    Placement,
-    Option<&str>,
-) -> std::result::Result<Option<NewMail>, String>
-            + Sync
-    );
-
-const COLUMNS: &str = "id, event_id, email, name, organisation, language, status, \
-                       confirmed_at, created_at, updated_at";
-
 impl Store {
-    pub async fn registration_settings(&self, event_id: i64) -> Result<RegistrationSettings> {
-        let row: Option<(String, Option<i64>)> = sqlx::query_as(
-            "SELECT registration_mode, registration_capacity FROM events WHERE id = $1",
-        )
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let (mode, capacity) = row.ok_or(StoreError::NotFound)?;
-        Ok(RegistrationSettings {
-            mode: RegistrationMode::parse(&mode)
-                .ok_or_else(|| StoreError::Corrupt(format!("registration mode {mode:?}")))?,
-            capacity,
-        })
-    }
-
-    /// Sets the rules. A larger capacity moves the waiting list up (with their mails).
-    pub async fn set_registration_settings(
-        &self,
-        event_id: i64,
-        settings: RegistrationSettings,
-        compose: Compose<'_>,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE events SET registration_mode = $1, registration_capacity = $2 WHERE id = $3",
-        )
-        .bind(settings.mode.as_str())
-        .bind(settings.capacity)
-        .bind(event_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        move_up(&mut tx, event_id, compose).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Stores a registration waiting for its address to be confirmed, with the mail that
     /// carries the link. An address that registered before and is unconfirmed or
     /// cancelled starts again; one that is registered, waiting or awaiting approval (or
@@ -493,175 +380,4 @@ async fn one(tx: &mut Tx, event_id: i64, id: i64) -> Result<Registration> {
     .fetch_optional(&mut **tx)
     .await?;
     found.ok_or(StoreError::NotFound)
-}
-
-/// The event's rules, its row locked until the transaction ends (a no-op update: on
-/// PostgreSQL two registrations of one event wait for each other here, so a capacity
-/// is never overrun; SQLite has one writer anyway).
-async fn lock_event(tx: &mut Tx, event_id: i64) -> Result<RegistrationSettings> {
-    let row: Option<(String, Option<i64>)> = sqlx::query_as(
-        "UPDATE events SET registration_mode = registration_mode WHERE id = $1 \
-         RETURNING registration_mode, registration_capacity",
-    )
-    .bind(event_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let (mode, capacity) = row.ok_or(StoreError::NotFound)?;
-    Ok(RegistrationSettings {
-        mode: RegistrationMode::parse(&mode)
-            .ok_or_else(|| StoreError::Corrupt(format!("registration mode {mode:?}")))?,
-        capacity,
-    })
-}
-
-/// Where a registration with a confirmed address goes by the event's rules: awaiting
-/// approval, registered while there is room, or waiting.
-async fn confirmed_status(
-    tx: &mut Tx,
-    event_id: i64,
-    settings: RegistrationSettings,
-) -> Result<RegistrationStatus> {
-    Ok(match settings.mode {
-        RegistrationMode::Approval => RegistrationStatus::AwaitingApproval,
-        _ if has_room(tx, event_id, settings.capacity).await? => RegistrationStatus::Registered,
-        _ => RegistrationStatus::Waiting,
-    })
-}
-
-async fn has_room(tx: &mut Tx, event_id: i64, capacity: Option<i64>) -> Result<bool> {
-    let Some(capacity) = capacity else {
-        return Ok(true);
-    };
-    let (registered,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM event_registrations WHERE event_id = $1 AND status = 'registered'",
-    )
-    .bind(event_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(registered < capacity)
-}
-
-/// Sets a registration's status (renewing its cancellation link) and queues its mail;
-/// a registered person becomes a participant of the event.
-async fn place(
-    tx: &mut Tx,
-    id: i64,
-    status: RegistrationStatus,
-    why: Placement,
-    compose: Compose<'_>,
-) -> Result<Registration> {
-    let cancel = new_token();
-    let reg: Registration = sqlx::query_as(&format!(
-        "UPDATE event_registrations SET status = $1, cancel_hash = $2, updated_at = $3 \
-         WHERE id = $4 RETURNING {COLUMNS}"
-    ))
-    .bind(status.as_str())
-    .bind(token_hash(&cancel))
-    .bind(now_micros())
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut sign_in = None;
-    if status == RegistrationStatus::Registered {
-        // A sign-in link for the person (a new account has no password), valid until a
-        // day after the event.
-        let (ends_at,): (i64,) = sqlx::query_as("SELECT ends_at FROM events WHERE id = $1")
-            .bind(reg.event_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        let token = new_token();
-        let valid = SignedDuration::from_micros(ends_at.saturating_sub(now_micros()).max(0))
-            .saturating_add(SignedDuration::from_hours(24));
-        insert_login_token(
-            tx,
-            TokenPurpose::SignIn,
-            &token,
-            &reg.email,
-            None,
-            None,
-            valid,
-        )
-        .await?;
-        sign_in = Some(token);
-        let (account,): (i64,) = sqlx::query_as(
-            "INSERT INTO accounts (email, display_name, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id",
-        )
-        .bind(&reg.email)
-        .bind(&reg.name)
-        .bind(now_micros())
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, 'participant') \
-             ON CONFLICT (event_id, account_id) DO NOTHING",
-        )
-        .bind(reg.event_id)
-        .bind(account)
-        .execute(&mut **tx)
-        .await?;
-    }
-    if let Some(mail) =
-        compose(&reg, &cancel, why, sign_in.as_deref()).map_err(StoreError::Corrupt)?
-    {
-        enqueue(tx, &mail).await?;
-    }
-    Ok(reg)
-}
-
-/// Cancels or declines `reg`; if it held a place, the person leaves the event's
-/// participants (helpers stay) and the waiting list moves up.
-async fn end(
-    tx: &mut Tx,
-    reg: Registration,
-    status: RegistrationStatus,
-    compose: Compose<'_>,
-) -> Result<Registration> {
-    let ended: Registration = sqlx::query_as(&format!(
-        "UPDATE event_registrations SET status = $1, confirm_hash = NULL, updated_at = $2 \
-         WHERE id = $3 RETURNING {COLUMNS}"
-    ))
-    .bind(status.as_str())
-    .bind(now_micros())
-    .bind(reg.id)
-    .fetch_one(&mut **tx)
-    .await?;
-    if reg.status == RegistrationStatus::Registered {
-        sqlx::query(
-            "DELETE FROM event_people WHERE event_id = $1 AND role = 'participant' \
-             AND account_id = (SELECT id FROM accounts WHERE email = $2)",
-        )
-        .bind(reg.event_id)
-        .bind(&reg.email)
-        .execute(&mut **tx)
-        .await?;
-        move_up(tx, reg.event_id, compose).await?;
-    }
-    Ok(ended)
-}
-
-/// Gives free places to the waiting list, first confirmed first.
-async fn move_up(tx: &mut Tx, event_id: i64, compose: Compose<'_>) -> Result<()> {
-    let settings = lock_event(tx, event_id).await?;
-    while has_room(tx, event_id, settings.capacity).await? {
-        let next: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM event_registrations WHERE event_id = $1 AND status = 'waiting' \
-             ORDER BY confirmed_at, id LIMIT 1",
-        )
-        .bind(event_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((id,)) = next else {
-            break;
-        };
-        place(
-            tx,
-            id,
-            RegistrationStatus::Registered,
-            Placement::MovedUp,
-            compose,
-        )
-        .await?;
-    }
-    Ok(())
 }
