@@ -19,7 +19,6 @@ pub const PRESENCE_TICK: Duration = Duration::from_millis(500);
 
 /// A node tells the others its headcounts at least this often …
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
-
 /// … and is forgotten (its people no longer counted) after this long without a word.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(7);
 

@@ -13,7 +13,6 @@ use super::{Conn, Fanout, Mailbox};
 
 /// How many frames a connection may have waiting before it counts as too slow …
 pub const QUEUE_FRAMES: usize = 1024;
-
 /// … and how many bytes they may hold (a frame larger than this alone is let through).
 /// Frames are shared between connections, so this bounds what one slow client keeps
 /// alive, not a copy of its own.

@@ -15,7 +15,6 @@ use crate::entry::Entry;
 
 /// Entries one frame carries at most (one JSON object per line) …
 const BATCH_ENTRIES: usize = 64;
-
 /// … and bytes, unless a single entry is larger.
 const BATCH_BYTES: usize = 64 * 1024;
 
