@@ -22,6 +22,7 @@ mod inbox;
 mod invitations;
 mod live;
 mod mail;
+mod map;
 mod meetings;
 mod minutes;
 mod moderation;
@@ -40,7 +41,6 @@ pub mod statements;
 mod strategy;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod venue;
 mod votes;
 
 use std::path::Path;
@@ -75,6 +75,7 @@ pub use live::{
     Room, Timer, Who, Written,
 };
 pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
+pub use map::StoredMap;
 pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
 pub use minutes::{
     MAX_MINUTES_TEXT, Minutes, MinutesAttendee, MinutesContent, MinutesItem, MinutesReport,
@@ -98,7 +99,6 @@ pub use strategy::{
     CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
     TargetPicture, Topic,
 };
-pub use venue::StoredMap;
 pub use votes::{
     AgendaResult, CastBallot, Closed, MAX_BALLOT_CHANGES, MAX_STOP_REASON, SeatHolder, StopRequest,
     Vote,
