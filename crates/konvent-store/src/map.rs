@@ -6,7 +6,7 @@
 use konvent_core::konvent::log::payload::VenueMap;
 
 use crate::live::{Entry, LiveTx, append};
-use crate::{Audience, Result, Store, Who, Written, now_micros};
+use crate::{Result, Store, Who, Written, now_micros};
 
 /// An event's own map as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,13 +75,7 @@ impl Store {
                         .await?;
                 }
             }
-            let entry = Entry {
-                room: None,
-                audience: Audience::All,
-                sender_id: by.map(|w| w.id),
-                recipient_id: None,
-                client_id: None,
-            };
+            let entry = Entry::to_all(None, by.map(|w| w.id), None);
             let source = map.map(|(name, _)| name);
             let data = VenueMap {
                 source: source.map(str::to_owned),

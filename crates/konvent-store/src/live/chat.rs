@@ -32,13 +32,7 @@ impl Store {
         html: &str,
     ) -> Result<Written> {
         self.live_write(event_id, from.id, client_id, async |LiveTx(tx)| {
-            let entry = Entry {
-                room: Some(room),
-                audience: Audience::All,
-                sender_id: Some(from.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(Some(room), from.id, client_id);
             append(tx, event_id, entry, |seq| {
                 payload::Chat(line(seq, from, text, html))
             })
@@ -85,13 +79,7 @@ impl Store {
             .zip(&earlier)
             .filter(|(_, e)| e.is_none())
             .map(|(l, _)| {
-                let entry = Entry {
-                    room: Some(&l.room),
-                    audience: Audience::All,
-                    sender_id: Some(l.from.id),
-                    recipient_id: None,
-                    client_id: l.client_id.as_deref(),
-                };
+                let entry = Entry::to_all(Some(&l.room), l.from.id, l.client_id.as_deref());
                 let data = |seq| payload::Chat(line(seq, &l.from, &l.text, &l.html));
                 (l.event_id, entry, data)
             })
@@ -126,13 +114,7 @@ impl Store {
         html: &str,
     ) -> Result<Written> {
         self.live_write(event_id, from.id, client_id, async |LiveTx(tx)| {
-            let entry = Entry {
-                room: None,
-                audience: Audience::All,
-                sender_id: Some(from.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(None, from.id, client_id);
             append(tx, event_id, entry, |seq| {
                 payload::Announcement(line(seq, from, text, html))
             })

@@ -1,7 +1,7 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, evaluated without names.
 
-use konvent_core::konvent::log::{Audience, Who, payload};
+use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Store, StoreError};
@@ -36,13 +36,7 @@ impl Store {
                 .bind(event_id)
                 .execute(&mut **tx)
                 .await?;
-            let entry = Entry {
-                room: None,
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id: None,
-            };
+            let entry = Entry::to_all(None, by.id, None);
             append(tx, event_id, entry, |_| payload::FeedbackOpen { open }).await
         })
         .await

@@ -1,6 +1,6 @@
 //! The floor of a room (K6): raised hands in the order they went up, and who speaks.
 
-use konvent_core::konvent::log::{Audience, Who, payload};
+use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Tx, Written, append};
 use crate::{Result, Room, Store, now_micros};
@@ -51,13 +51,7 @@ impl Store {
                     .await?;
             }
             let queue = hand_queue(tx, room.id).await?;
-            let entry = Entry {
-                room: Some(&room.slug),
-                audience: Audience::All,
-                sender_id: Some(who.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(Some(&room.slug), who.id, client_id);
             let hand = payload::Hand {
                 user: who.clone(),
                 up,
@@ -91,13 +85,7 @@ impl Store {
                     .await?;
             }
             let queue = hand_queue(tx, room.id).await?;
-            let entry = Entry {
-                room: Some(&room.slug),
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(Some(&room.slug), by.id, client_id);
             let floor = payload::Floor {
                 speaker: speaker.cloned(),
                 queue,

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use konvent_core::konvent::AgendaEntry;
-use konvent_core::konvent::log::{Audience, Who, payload};
+use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Store, now_micros};
@@ -48,13 +48,7 @@ impl Store {
                 .bind(event_id)
                 .execute(&mut **tx)
                 .await?;
-            let entry = Entry {
-                room: None,
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(None, by.id, client_id);
             let data = payload::Agenda {
                 current,
                 item: item.cloned(),
@@ -84,13 +78,7 @@ impl Store {
             .bind(event_id)
             .execute(&mut **tx)
             .await?;
-            let entry = Entry {
-                room: None,
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(None, by.id, client_id);
             append(tx, event_id, entry, |_| timer.payload()).await
         })
         .await

@@ -64,6 +64,36 @@ pub(crate) struct Entry<'a> {
     pub client_id: Option<&'a str>,
 }
 
+impl<'a> Entry<'a> {
+    /// An entry for everybody in the event, about `room` (`None`: the whole event), sent
+    /// by `sender` (`None`: nobody left, the account was deleted) with the client's
+    /// command id `client_id`, if the command came with one.
+    pub fn to_all(
+        room: Option<&'a str>,
+        sender: impl Into<Option<i64>>,
+        client_id: Option<&'a str>,
+    ) -> Self {
+        Self {
+            room,
+            audience: Audience::All,
+            sender_id: sender.into(),
+            recipient_id: None,
+            client_id,
+        }
+    }
+
+    /// An event-wide entry only the staff and its sender see (reasons, reports).
+    pub fn to_staff(sender: i64, client_id: Option<&'a str>) -> Self {
+        Self {
+            room: None,
+            audience: Audience::Staff,
+            sender_id: Some(sender),
+            recipient_id: None,
+            client_id,
+        }
+    }
+}
+
 /// Appends to the live log inside `tx`: takes the event's next sequence number (the
 /// counter row stays locked until the transaction ends, so numbers have no gaps and no
 /// duplicates) and stores the entry. `data` receives the sequence number, so entries can

@@ -163,13 +163,7 @@ impl Store {
                     .await?;
                 let q = question(tx, event_id, question_id).await?;
                 if before.audience() == Audience::All && q.audience() != Audience::All {
-                    let entry = Entry {
-                        room: None,
-                        audience: Audience::All,
-                        sender_id: Some(by.id),
-                        recipient_id: None,
-                        client_id: None,
-                    };
+                    let entry = Entry::to_all(None, by.id, None);
                     let removed = payload::Removed {
                         item: crate::ModeratedItem::Question.as_str().to_owned(),
                         id: question_id,

@@ -19,7 +19,7 @@ pub use konvent_core::konvent::log::payload::tombstone;
 use konvent_core::konvent::log::payload::{self, Moderation};
 use serde_json::Value;
 
-use crate::live::{Audience, Entry, LiveTx, Tx, append};
+use crate::live::{Entry, LiveTx, Tx, append};
 use crate::{LiveRecord, Result, Store, StoreError, Who, Written, now_micros};
 
 /// The longest reason a report or a moderation action may carry.
@@ -236,13 +236,7 @@ async fn staff_entry(
     client_id: Option<&str>,
     data: Moderation,
 ) -> Result<LiveRecord> {
-    let entry = Entry {
-        room: None,
-        audience: Audience::Staff,
-        sender_id: Some(by.id),
-        recipient_id: None,
-        client_id,
-    };
+    let entry = Entry::to_staff(by.id, client_id);
     append(tx, event_id, entry, |_| data).await
 }
 
@@ -406,13 +400,7 @@ impl Store {
             action.content = Some(&content);
             action.reason = reason;
             record(tx, event_id, by, action).await?;
-            let entry = Entry {
-                room: room.as_deref(),
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(room.as_deref(), by.id, client_id);
             let removed = payload::Removed {
                 item: item.as_str().to_owned(),
                 id: item_id,
@@ -475,13 +463,7 @@ impl Store {
             .map_err(|e| {
                 StoreError::conflict_on_unique(e, "Sie haben diesen Beitrag schon gemeldet.")
             })?;
-            let entry = Entry {
-                room: None,
-                audience: Audience::Staff,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_staff(by.id, client_id);
             let report = payload::Report {
                 report: id,
                 item: item.as_str().to_owned(),

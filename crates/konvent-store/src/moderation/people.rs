@@ -4,7 +4,7 @@
 use konvent_core::konvent::log::payload::{ChatLock, Moderation};
 
 use super::{Action, record, staff_entry};
-use crate::live::{Audience, Entry, LiveTx, append};
+use crate::live::{Entry, LiveTx, append};
 use crate::{Result, Room, Store, StoreError, Who, Written, now_micros};
 
 impl Store {
@@ -185,13 +185,7 @@ impl Store {
             action.room = Some(&room.slug);
             action.reason = reason;
             record(tx, event_id, by, action).await?;
-            let entry = Entry {
-                room: Some(&room.slug),
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id,
-            };
+            let entry = Entry::to_all(Some(&room.slug), by.id, client_id);
             append(tx, event_id, entry, |_| ChatLock { locked }).await
         })
         .await

@@ -11,7 +11,7 @@ use konvent_core::strategy::RoundStatus;
 use konvent_core::strategy::cafe::change_round;
 
 use crate::live::{Entry, NewRoom, Tx, append, insert_room};
-use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
+use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 use super::cafe_tables::{CafeTable, table_lines_in};
 use super::corrupt;
@@ -214,13 +214,7 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         }
-        let entry = Entry {
-            room: None,
-            audience: Audience::All,
-            sender_id: Some(by.id),
-            recipient_id: None,
-            client_id: None,
-        };
+        let entry = Entry::to_all(None, by.id, None);
         // Every round as it stands now, so an open café page shows the new state
         // without a reload.
         let rounds = rounds_in(tx, event_id).await?;

@@ -9,7 +9,7 @@ use konvent_core::konvent::log::payload;
 use konvent_core::strategy::RoundStatus;
 
 use crate::live::{Entry, Tx, append};
-use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros};
+use crate::{Result, Store, StoreError, Who, Written, now_micros};
 
 use super::corrupt;
 use super::topics::{Topic, topic_from};
@@ -237,13 +237,7 @@ impl Store {
             counts.push(table_line_in(tx, table).await?.into());
         }
         let (event_id, ..) = table_room(tx, table_id).await?;
-        let entry = Entry {
-            room: None,
-            audience: Audience::All,
-            sender_id: Some(by),
-            recipient_id: None,
-            client_id: None,
-        };
+        let entry = Entry::to_all(None, by, None);
         let seat = payload::Seat {
             account,
             table: table_id,
@@ -301,13 +295,7 @@ impl Store {
         .bind(table_id)
         .execute(&mut **tx)
         .await?;
-        let entry = Entry {
-            room: Some(&room),
-            audience: Audience::All,
-            sender_id: Some(by.id),
-            recipient_id: None,
-            client_id: None,
-        };
+        let entry = Entry::to_all(Some(&room), by.id, None);
         let summary = payload::Summary {
             table: table_id,
             round,

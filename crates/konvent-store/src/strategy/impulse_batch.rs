@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use konvent_core::konvent::log::payload::ImpulseAction;
 
 use crate::live::{Entry, append_many};
-use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
+use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 use super::cafe_tables::table_room;
 use super::impulses::Impulse;
@@ -116,13 +116,11 @@ impl Store {
                     edited: false,
                 };
                 entries.push((
-                    Entry {
-                        room: Some(room.as_str()),
-                        audience: Audience::All,
-                        sender_id: Some(item.author.id),
-                        recipient_id: None,
-                        client_id: item.client_id.as_deref(),
-                    },
+                    Entry::to_all(
+                        Some(room.as_str()),
+                        item.author.id,
+                        item.client_id.as_deref(),
+                    ),
                     impulse.payload(ImpulseAction::Added),
                 ));
                 which.push(i);

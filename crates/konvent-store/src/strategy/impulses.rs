@@ -6,7 +6,7 @@
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
 
 use crate::live::{Entry, Tx, append};
-use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros, timestamp};
+use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 use super::cafe_tables::table_room;
 
@@ -250,13 +250,7 @@ impl Store {
             // Hidden: its text leaves the live log, and its own entry carries none
             // (showing it again writes a new entry with the text).
             crate::moderation::redact(tx, event_id, "impulse", id).await?;
-            let entry = Entry {
-                room: Some(&room),
-                audience: Audience::All,
-                sender_id: Some(by.id),
-                recipient_id: None,
-                client_id: None,
-            };
+            let entry = Entry::to_all(Some(&room), by.id, None);
             let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
             append(tx, event_id, entry, |_| data).await?
         } else {
@@ -344,12 +338,6 @@ async fn impulse_entry(
     impulse: &Impulse,
     action: ImpulseAction,
 ) -> Result<crate::LiveRecord> {
-    let entry = Entry {
-        room: Some(room),
-        audience: Audience::All,
-        sender_id: Some(sender),
-        recipient_id: None,
-        client_id,
-    };
+    let entry = Entry::to_all(Some(room), sender, client_id);
     append(tx, event_id, entry, |_| impulse.payload(action)).await
 }

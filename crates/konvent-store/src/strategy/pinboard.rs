@@ -7,7 +7,7 @@ use konvent_core::konvent::log::payload::{self, PinAction};
 use konvent_core::strategy::PinStatus;
 
 use crate::live::{Entry, Tx, append};
-use crate::{Audience, Result, Store, StoreError, Who, Written, now_micros};
+use crate::{Result, Store, StoreError, Who, Written, now_micros};
 
 use super::corrupt;
 
@@ -257,12 +257,6 @@ async fn pin_entry(
     action: PinAction,
 ) -> Result<crate::LiveRecord> {
     let pin = pin_in(tx, pin_id).await?;
-    let entry = Entry {
-        room: None,
-        audience: Audience::All,
-        sender_id: Some(sender),
-        recipient_id: None,
-        client_id,
-    };
+    let entry = Entry::to_all(None, sender, client_id);
     append(tx, event_id, entry, |_| pin.payload(action)).await
 }
