@@ -43,9 +43,9 @@ pub fn router(state: AppState) -> Router {
         )
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
-        .route("/konvent/{event}", get(events::lobby))
+        .route("/konvent/{event}", get(events::lobby::lobby))
         .route("/konvent/{event}/live", get(live::socket::upgrade))
-        .route("/konvent/{event}/anmelden", post(events::register))
+        .route("/konvent/{event}/anmelden", post(events::lobby::register))
         // Registration through the public form, and the organizers' list (issue 18).
         .route(
             "/konvent/{event}/anmeldung",
@@ -79,25 +79,37 @@ pub fn router(state: AppState) -> Router {
             "/konvent/{event}/anmeldungen/{id}/ablehnen",
             post(events::registration::decline),
         )
-        .route("/konvent/{event}/aktion", post(events::action))
-        .route("/konvent/{event}/raeume", post(events::create_room))
-        .route("/konvent/{event}/raeume/{room}", get(events::room))
-        .route("/konvent/{event}/raeume/{room}/video", get(events::video))
-        .route("/konvent/{event}/organisation", get(events::organize))
+        .route("/konvent/{event}/aktion", post(events::commands::action))
+        .route(
+            "/konvent/{event}/raeume",
+            post(events::organize::create_room),
+        )
+        .route("/konvent/{event}/raeume/{room}", get(events::room::room))
+        .route(
+            "/konvent/{event}/raeume/{room}/video",
+            get(events::room::video),
+        )
+        .route(
+            "/konvent/{event}/organisation",
+            get(events::organize::organize),
+        )
         .route("/konvent/{event}/moderation", get(events::moderation::page))
-        .route("/konvent/{event}/fragen", get(events::questions))
-        .route("/konvent/{event}/nachrichten", get(events::messages))
+        .route("/konvent/{event}/fragen", get(events::questions::questions))
+        .route(
+            "/konvent/{event}/nachrichten",
+            get(events::messages::messages),
+        )
         .route(
             "/konvent/{event}/feedback",
-            get(events::feedback_form).post(events::submit_feedback),
+            get(events::feedback::feedback_form).post(events::feedback::submit_feedback),
         )
         .route(
             "/konvent/{event}/feedback/freigabe",
-            post(events::toggle_feedback),
+            post(events::feedback::toggle_feedback),
         )
         .route(
             "/konvent/{event}/feedback/ergebnisse",
-            get(events::feedback_results),
+            get(events::feedback::feedback_results),
         )
         // Networking (K15+): profiles, who is here, contacts.
         .route(
