@@ -49,35 +49,36 @@ pub fn router(state: AppState) -> Router {
         // Registration through the public form, and the organizers' list (issue 18).
         .route(
             "/konvent/{event}/anmeldung",
-            get(events::registration::form).post(events::registration::submit),
+            get(events::registration::form::form).post(events::registration::form::submit),
         )
         .route(
             "/konvent/{event}/anmeldung/bestaetigen/{token}",
-            get(events::registration::confirm_form).post(events::registration::confirm),
+            get(events::registration::links::confirm_form)
+                .post(events::registration::links::confirm),
         )
         .route(
             "/konvent/{event}/anmeldung/stornieren/{token}",
-            get(events::registration::cancel_form).post(events::registration::cancel),
+            get(events::registration::links::cancel_form).post(events::registration::links::cancel),
         )
         .route(
             "/konvent/{event}/anmeldungen",
-            get(events::registration::list),
+            get(events::registration::list::list),
         )
         .route(
             "/konvent/{event}/anmeldungen/einstellungen",
-            post(events::registration::save_settings),
+            post(events::registration::list::save_settings),
         )
         .route(
             "/konvent/{event}/anmeldungen/export.csv",
-            get(events::registration::export_csv),
+            get(events::registration::list::export_csv),
         )
         .route(
             "/konvent/{event}/anmeldungen/{id}/zulassen",
-            post(events::registration::approve),
+            post(events::registration::list::approve),
         )
         .route(
             "/konvent/{event}/anmeldungen/{id}/ablehnen",
-            post(events::registration::decline),
+            post(events::registration::list::decline),
         )
         .route("/konvent/{event}/aktion", post(events::commands::action))
         .route(

@@ -35,7 +35,7 @@ struct LobbyPage {
     registered: bool,
     signed_in: bool,
     /// For a signed-in person not yet taking part: how they may join.
-    join: registration::Join,
+    join: registration::join::Join,
     live_url: String,
     script: String,
 }
@@ -98,9 +98,9 @@ pub async fn lobby(
     };
     let join = match (&ctx.principal, &actor) {
         (Some(principal), None) => {
-            registration::join_state(&state, &ctx, principal, event.id).await?
+            registration::join::join_state(&state, &ctx, principal, event.id).await?
         }
-        _ => registration::Join::default(),
+        _ => registration::join::Join::default(),
     };
     render(&LobbyPage {
         c: Chrome::new(&ctx, "konvent", event.title.clone()),
@@ -122,7 +122,7 @@ pub async fn lobby(
 }
 
 /// Signs the signed-in account up for the event by its registration rules
-/// ([`registration::join`]); its organizers and admins join at once.
+/// ([`registration::join::join`]); its organizers and admins join at once.
 pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -154,5 +154,5 @@ pub async fn register(
             .await?;
         return Ok(lobby);
     }
-    registration::join(&state, &ctx, &principal, &info).await
+    registration::join::join(&state, &ctx, &principal, &info).await
 }
