@@ -411,19 +411,27 @@ pub fn router(state: AppState) -> Router {
                 .post(council::resolutions::update_resolution),
         )
         .route("/calendar.ics", get(council::feeds::all))
-        .route("/gremien/aufgaben", get(council::cooperation::duties))
+        .route(
+            "/gremien/aufgaben",
+            get(council::cooperation::duties::duties),
+        )
         .route(
             "/gremien/aufgaben/{id}/erledigt",
-            post(council::cooperation::set_duty_done),
+            post(council::cooperation::duties::set_duty_done),
         )
-        .route("/gremien/anliegen", get(council::cooperation::concerns))
+        .route(
+            "/gremien/anliegen",
+            get(council::cooperation::concerns::concerns),
+        )
         .route(
             "/gremien/anliegen/neu",
-            get(council::cooperation::new_concern).post(council::cooperation::submit_concern),
+            get(council::cooperation::concerns::new_concern)
+                .post(council::cooperation::concerns::submit_concern),
         )
         .route(
             "/gremien/anliegen/{id}",
-            get(council::cooperation::concern).post(council::cooperation::triage_concern),
+            get(council::cooperation::concerns::concern)
+                .post(council::cooperation::concerns::triage_concern),
         )
         // Meeting invitations as calendar entries (issue 18).
         .route(
@@ -434,18 +442,21 @@ pub fn router(state: AppState) -> Router {
             "/gremien/sitzungen/{id}/nachbesprechung/einladungen",
             post(council::invitations::send_for_follow_up),
         )
-        .route("/gremien/workshops", get(council::cooperation::workshops))
+        .route(
+            "/gremien/workshops",
+            get(council::cooperation::workshops::workshops),
+        )
         .route(
             "/gremien/workshops/{id}",
-            get(council::cooperation::workshop),
+            get(council::cooperation::workshops::workshop),
         )
         .route(
             "/gremien/workshops/{id}/ergebnisse.md",
-            get(council::cooperation::export_workshop),
+            get(council::cooperation::workshops::export_workshop),
         )
         .route(
             "/gremien/workshops/{id}/fragen/{question}/ergebnisse",
-            post(council::cooperation::add_work_result),
+            post(council::cooperation::workshops::add_work_result),
         )
         // Signing in and out.
         .route(
