@@ -534,26 +534,29 @@ pub fn router(state: AppState) -> Router {
         // Documents (G12): files of agenda items, resolutions, target pictures, workshops.
         .route(
             "/dokumente/neu/{kind}/{id}",
-            get(documents::new_form)
-                .post(documents::upload)
+            get(documents::upload::new_form)
+                .post(documents::upload::upload)
                 .layer(document_limit),
         )
-        .route("/dokumente/{id}", get(documents::download))
+        .route("/dokumente/{id}", get(documents::download::download))
         .route(
             "/dokumente/{id}/versionen/{version}",
-            get(documents::download_version),
+            get(documents::download::download_version),
         )
         .route(
             "/dokumente/{id}/ersetzen",
-            get(documents::replace_form)
-                .post(documents::replace)
+            get(documents::upload::replace_form)
+                .post(documents::upload::replace)
                 .layer(document_limit),
         )
         .route(
             "/dokumente/{id}/loeschen",
-            get(documents::delete_form).post(documents::delete),
+            get(documents::delete::delete_form).post(documents::delete::delete),
         )
-        .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
+        .route(
+            "/api/v1/documents/{kind}/{id}",
+            get(documents::api::api_list),
+        )
         .route(
             "/api/v1/events/{event}/people",
             get(networking::api::people),
