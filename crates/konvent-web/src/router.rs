@@ -224,16 +224,19 @@ pub fn router(state: AppState) -> Router {
         .route("/gremien/konferenzen", get(directory::conferences))
         .route(
             "/gremien/konferenzen/neu",
-            get(directory::edit::new_conference).post(directory::edit::create_conference),
+            get(directory::edit::conferences::new_conference)
+                .post(directory::edit::conferences::create_conference),
         )
         .route("/gremien/konferenzen/{abbr}", get(directory::conference))
         .route(
             "/gremien/konferenzen/{abbr}/bearbeiten",
-            get(directory::edit::edit_conference).post(directory::edit::update_conference),
+            get(directory::edit::conferences::edit_conference)
+                .post(directory::edit::conferences::update_conference),
         )
         .route(
             "/gremien/konferenzen/{abbr}/rollen/neu",
-            get(directory::edit::new_assignment).post(directory::edit::create_assignment),
+            get(directory::edit::assignments::new_assignment)
+                .post(directory::edit::assignments::create_assignment),
         )
         .route(
             "/gremien/konferenzen/{abbr}/protokoll",
@@ -241,21 +244,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/gremien/rollen/{id}/bearbeiten",
-            get(directory::edit::edit_assignment).post(directory::edit::update_assignment),
+            get(directory::edit::assignments::edit_assignment)
+                .post(directory::edit::assignments::update_assignment),
         )
         .route(
             "/gremien/rollen/{id}/beenden",
-            get(directory::edit::end_assignment_form).post(directory::edit::end_assignment),
+            get(directory::edit::assignments::end_assignment_form)
+                .post(directory::edit::assignments::end_assignment),
         )
         .route("/gremien/personen", get(directory::persons))
         .route(
             "/gremien/personen/neu",
-            get(directory::edit::new_person).post(directory::edit::create_person),
+            get(directory::edit::persons::new_person).post(directory::edit::persons::create_person),
         )
         .route("/gremien/personen/{id}", get(directory::person))
         .route(
             "/gremien/personen/{id}/bearbeiten",
-            get(directory::edit::edit_person).post(directory::edit::update_person),
+            get(directory::edit::persons::edit_person)
+                .post(directory::edit::persons::update_person),
         )
         .route("/gremien/import", get(import::form).post(import::upload))
         .route("/gremien/verzeichnis.csv", get(import::export_csv))
