@@ -514,11 +514,11 @@ pub fn router(state: AppState) -> Router {
         // Bulk invitations (admins; an event's organizers for their event).
         .route(
             "/admin/einladungen",
-            get(invitations::admin_form).post(invitations::admin_upload),
+            get(invitations::upload::admin_form).post(invitations::upload::admin_upload),
         )
         .route(
             "/konvent/{event}/einladungen",
-            get(invitations::event_form).post(invitations::event_upload),
+            get(invitations::upload::event_form).post(invitations::upload::event_upload),
         )
         .route("/einladungen/{id}", get(invitations::progress))
         // JSON API.
