@@ -361,31 +361,31 @@ pub fn router(state: AppState) -> Router {
         // releases them; members read the released versions.
         .route(
             "/gremien/sitzungen/{number}/niederschrift",
-            get(council::minutes::show),
+            get(council::minutes::show::show),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/erzeugen",
-            post(council::minutes::generate),
+            post(council::minutes::edit::generate),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/bearbeiten",
-            get(council::minutes::edit).post(council::minutes::save),
+            get(council::minutes::edit::edit).post(council::minutes::edit::save),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/abschliessen",
-            post(council::minutes::finalise),
+            post(council::minutes::edit::finalise),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/freigeben",
-            post(council::minutes::release),
+            post(council::minutes::edit::release),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}",
-            get(council::minutes::show_version),
+            get(council::minutes::show::show_version),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}/niederschrift.pdf",
-            get(council::minutes::pdf),
+            get(council::minutes::pdf::pdf),
         )
         .route(
             "/gremien/abstimmungen/{id}/abbruch-antrag",
