@@ -467,7 +467,7 @@ pub fn router(state: AppState) -> Router {
         // Signing in and out.
         .route(
             "/anmelden",
-            get(session::sign_in_form).post(session::sign_in),
+            get(session::password::sign_in_form).post(session::password::sign_in),
         )
         .route("/abmelden", post(session::sign_out))
         // Single sign-on (issue 19).
@@ -482,17 +482,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/admin/anmeldung",
-            get(session::admin_sign_in_form).post(session::admin_sign_in_switch),
+            get(session::local_passwords::admin_sign_in_form)
+                .post(session::local_passwords::admin_sign_in_switch),
         )
         .route(
             "/anmelden/link/{token}",
-            get(session::link_form).post(session::link_sign_in),
+            get(session::link::link_form).post(session::link::link_sign_in),
         )
         .route(
             "/einladung/{token}",
-            get(session::invitation_form).post(session::accept_invitation),
+            get(session::invitation::invitation_form).post(session::invitation::accept_invitation),
         )
-        .route("/sprache/{lang}", get(session::switch_language))
+        .route("/sprache/{lang}", get(session::language::switch_language))
         // Accounts (admins).
         .route("/admin/konten", get(accounts::list))
         .route("/admin/konten/einladen", post(accounts::invite))
