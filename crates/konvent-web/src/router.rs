@@ -43,61 +43,74 @@ pub fn router(state: AppState) -> Router {
         )
         // The live convention (K1–K7, K12–K15).
         .route("/konvent", get(events::list))
-        .route("/konvent/{event}", get(events::lobby))
+        .route("/konvent/{event}", get(events::lobby::lobby))
         .route("/konvent/{event}/live", get(live::socket::upgrade))
-        .route("/konvent/{event}/anmelden", post(events::register))
+        .route("/konvent/{event}/anmelden", post(events::lobby::register))
         // Registration through the public form, and the organizers' list (issue 18).
         .route(
             "/konvent/{event}/anmeldung",
-            get(events::registration::form).post(events::registration::submit),
+            get(events::registration::form::form).post(events::registration::form::submit),
         )
         .route(
             "/konvent/{event}/anmeldung/bestaetigen/{token}",
-            get(events::registration::confirm_form).post(events::registration::confirm),
+            get(events::registration::links::confirm_form)
+                .post(events::registration::links::confirm),
         )
         .route(
             "/konvent/{event}/anmeldung/stornieren/{token}",
-            get(events::registration::cancel_form).post(events::registration::cancel),
+            get(events::registration::links::cancel_form).post(events::registration::links::cancel),
         )
         .route(
             "/konvent/{event}/anmeldungen",
-            get(events::registration::list),
+            get(events::registration::list::list),
         )
         .route(
             "/konvent/{event}/anmeldungen/einstellungen",
-            post(events::registration::save_settings),
+            post(events::registration::list::save_settings),
         )
         .route(
             "/konvent/{event}/anmeldungen/export.csv",
-            get(events::registration::export_csv),
+            get(events::registration::list::export_csv),
         )
         .route(
             "/konvent/{event}/anmeldungen/{id}/zulassen",
-            post(events::registration::approve),
+            post(events::registration::list::approve),
         )
         .route(
             "/konvent/{event}/anmeldungen/{id}/ablehnen",
-            post(events::registration::decline),
+            post(events::registration::list::decline),
         )
-        .route("/konvent/{event}/aktion", post(events::action))
-        .route("/konvent/{event}/raeume", post(events::create_room))
-        .route("/konvent/{event}/raeume/{room}", get(events::room))
-        .route("/konvent/{event}/raeume/{room}/video", get(events::video))
-        .route("/konvent/{event}/organisation", get(events::organize))
+        .route("/konvent/{event}/aktion", post(events::commands::action))
+        .route(
+            "/konvent/{event}/raeume",
+            post(events::organize::create_room),
+        )
+        .route("/konvent/{event}/raeume/{room}", get(events::room::room))
+        .route(
+            "/konvent/{event}/raeume/{room}/video",
+            get(events::room::video),
+        )
+        .route(
+            "/konvent/{event}/organisation",
+            get(events::organize::organize),
+        )
         .route("/konvent/{event}/moderation", get(events::moderation::page))
-        .route("/konvent/{event}/fragen", get(events::questions))
-        .route("/konvent/{event}/nachrichten", get(events::messages))
+        .route("/konvent/{event}/fragen", get(events::questions::questions))
+        .route(
+            "/konvent/{event}/nachrichten",
+            get(events::messages::messages),
+        )
         .route(
             "/konvent/{event}/feedback",
-            get(events::feedback_form).post(events::submit_feedback),
+            get(events::feedback::feedback_form).post(events::feedback::submit_feedback),
         )
         .route(
             "/konvent/{event}/feedback/freigabe",
-            post(events::toggle_feedback),
+            post(events::feedback::toggle_feedback),
         )
         .route(
             "/konvent/{event}/feedback/ergebnisse",
-            get(events::feedback_results),
+            get(events::feedback::feedback_results),
         )
         // Networking (K15+): profiles, who is here, contacts.
         .route(
@@ -211,16 +224,19 @@ pub fn router(state: AppState) -> Router {
         .route("/gremien/konferenzen", get(directory::conferences))
         .route(
             "/gremien/konferenzen/neu",
-            get(directory::edit::new_conference).post(directory::edit::create_conference),
+            get(directory::edit::conferences::new_conference)
+                .post(directory::edit::conferences::create_conference),
         )
         .route("/gremien/konferenzen/{abbr}", get(directory::conference))
         .route(
             "/gremien/konferenzen/{abbr}/bearbeiten",
-            get(directory::edit::edit_conference).post(directory::edit::update_conference),
+            get(directory::edit::conferences::edit_conference)
+                .post(directory::edit::conferences::update_conference),
         )
         .route(
             "/gremien/konferenzen/{abbr}/rollen/neu",
-            get(directory::edit::new_assignment).post(directory::edit::create_assignment),
+            get(directory::edit::assignments::new_assignment)
+                .post(directory::edit::assignments::create_assignment),
         )
         .route(
             "/gremien/konferenzen/{abbr}/protokoll",
@@ -228,21 +244,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/gremien/rollen/{id}/bearbeiten",
-            get(directory::edit::edit_assignment).post(directory::edit::update_assignment),
+            get(directory::edit::assignments::edit_assignment)
+                .post(directory::edit::assignments::update_assignment),
         )
         .route(
             "/gremien/rollen/{id}/beenden",
-            get(directory::edit::end_assignment_form).post(directory::edit::end_assignment),
+            get(directory::edit::assignments::end_assignment_form)
+                .post(directory::edit::assignments::end_assignment),
         )
         .route("/gremien/personen", get(directory::persons))
         .route(
             "/gremien/personen/neu",
-            get(directory::edit::new_person).post(directory::edit::create_person),
+            get(directory::edit::persons::new_person).post(directory::edit::persons::create_person),
         )
         .route("/gremien/personen/{id}", get(directory::person))
         .route(
             "/gremien/personen/{id}/bearbeiten",
-            get(directory::edit::edit_person).post(directory::edit::update_person),
+            get(directory::edit::persons::edit_person)
+                .post(directory::edit::persons::update_person),
         )
         .route("/gremien/import", get(import::form).post(import::upload))
         .route("/gremien/verzeichnis.csv", get(import::export_csv))
@@ -342,31 +361,31 @@ pub fn router(state: AppState) -> Router {
         // releases them; members read the released versions.
         .route(
             "/gremien/sitzungen/{number}/niederschrift",
-            get(council::minutes::show),
+            get(council::minutes::show::show),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/erzeugen",
-            post(council::minutes::generate),
+            post(council::minutes::edit::generate),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/bearbeiten",
-            get(council::minutes::edit).post(council::minutes::save),
+            get(council::minutes::edit::edit).post(council::minutes::edit::save),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/abschliessen",
-            post(council::minutes::finalise),
+            post(council::minutes::edit::finalise),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/freigeben",
-            post(council::minutes::release),
+            post(council::minutes::edit::release),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}",
-            get(council::minutes::show_version),
+            get(council::minutes::show::show_version),
         )
         .route(
             "/gremien/sitzungen/{number}/niederschrift/fassungen/{version}/niederschrift.pdf",
-            get(council::minutes::pdf),
+            get(council::minutes::pdf::pdf),
         )
         .route(
             "/gremien/abstimmungen/{id}/abbruch-antrag",
@@ -398,19 +417,27 @@ pub fn router(state: AppState) -> Router {
                 .post(council::resolutions::update_resolution),
         )
         .route("/calendar.ics", get(council::feeds::all))
-        .route("/gremien/aufgaben", get(council::cooperation::duties))
+        .route(
+            "/gremien/aufgaben",
+            get(council::cooperation::duties::duties),
+        )
         .route(
             "/gremien/aufgaben/{id}/erledigt",
-            post(council::cooperation::set_duty_done),
+            post(council::cooperation::duties::set_duty_done),
         )
-        .route("/gremien/anliegen", get(council::cooperation::concerns))
+        .route(
+            "/gremien/anliegen",
+            get(council::cooperation::concerns::concerns),
+        )
         .route(
             "/gremien/anliegen/neu",
-            get(council::cooperation::new_concern).post(council::cooperation::submit_concern),
+            get(council::cooperation::concerns::new_concern)
+                .post(council::cooperation::concerns::submit_concern),
         )
         .route(
             "/gremien/anliegen/{id}",
-            get(council::cooperation::concern).post(council::cooperation::triage_concern),
+            get(council::cooperation::concerns::concern)
+                .post(council::cooperation::concerns::triage_concern),
         )
         // Meeting invitations as calendar entries (issue 18).
         .route(
@@ -421,23 +448,26 @@ pub fn router(state: AppState) -> Router {
             "/gremien/sitzungen/{id}/nachbesprechung/einladungen",
             post(council::invitations::send_for_follow_up),
         )
-        .route("/gremien/workshops", get(council::cooperation::workshops))
+        .route(
+            "/gremien/workshops",
+            get(council::cooperation::workshops::workshops),
+        )
         .route(
             "/gremien/workshops/{id}",
-            get(council::cooperation::workshop),
+            get(council::cooperation::workshops::workshop),
         )
         .route(
             "/gremien/workshops/{id}/ergebnisse.md",
-            get(council::cooperation::export_workshop),
+            get(council::cooperation::workshops::export_workshop),
         )
         .route(
             "/gremien/workshops/{id}/fragen/{question}/ergebnisse",
-            post(council::cooperation::add_work_result),
+            post(council::cooperation::workshops::add_work_result),
         )
         // Signing in and out.
         .route(
             "/anmelden",
-            get(session::sign_in_form).post(session::sign_in),
+            get(session::password::sign_in_form).post(session::password::sign_in),
         )
         .route("/abmelden", post(session::sign_out))
         // Single sign-on (issue 19).
@@ -452,17 +482,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/admin/anmeldung",
-            get(session::admin_sign_in_form).post(session::admin_sign_in_switch),
+            get(session::local_passwords::admin_sign_in_form)
+                .post(session::local_passwords::admin_sign_in_switch),
         )
         .route(
             "/anmelden/link/{token}",
-            get(session::link_form).post(session::link_sign_in),
+            get(session::link::link_form).post(session::link::link_sign_in),
         )
         .route(
             "/einladung/{token}",
-            get(session::invitation_form).post(session::accept_invitation),
+            get(session::invitation::invitation_form).post(session::invitation::accept_invitation),
         )
-        .route("/sprache/{lang}", get(session::switch_language))
+        .route("/sprache/{lang}", get(session::language::switch_language))
         // Accounts (admins).
         .route("/admin/konten", get(accounts::list))
         .route("/admin/konten/einladen", post(accounts::invite))
@@ -484,11 +515,11 @@ pub fn router(state: AppState) -> Router {
         // Bulk invitations (admins; an event's organizers for their event).
         .route(
             "/admin/einladungen",
-            get(invitations::admin_form).post(invitations::admin_upload),
+            get(invitations::upload::admin_form).post(invitations::upload::admin_upload),
         )
         .route(
             "/konvent/{event}/einladungen",
-            get(invitations::event_form).post(invitations::event_upload),
+            get(invitations::upload::event_form).post(invitations::upload::event_upload),
         )
         .route("/einladungen/{id}", get(invitations::progress))
         // JSON API.
@@ -510,26 +541,29 @@ pub fn router(state: AppState) -> Router {
         // Documents (G12): files of agenda items, resolutions, target pictures, workshops.
         .route(
             "/dokumente/neu/{kind}/{id}",
-            get(documents::new_form)
-                .post(documents::upload)
+            get(documents::upload::new_form)
+                .post(documents::upload::upload)
                 .layer(document_limit),
         )
-        .route("/dokumente/{id}", get(documents::download))
+        .route("/dokumente/{id}", get(documents::download::download))
         .route(
             "/dokumente/{id}/versionen/{version}",
-            get(documents::download_version),
+            get(documents::download::download_version),
         )
         .route(
             "/dokumente/{id}/ersetzen",
-            get(documents::replace_form)
-                .post(documents::replace)
+            get(documents::upload::replace_form)
+                .post(documents::upload::replace)
                 .layer(document_limit),
         )
         .route(
             "/dokumente/{id}/loeschen",
-            get(documents::delete_form).post(documents::delete),
+            get(documents::delete::delete_form).post(documents::delete::delete),
         )
-        .route("/api/v1/documents/{kind}/{id}", get(documents::api_list))
+        .route(
+            "/api/v1/documents/{kind}/{id}",
+            get(documents::api::api_list),
+        )
         .route(
             "/api/v1/events/{event}/people",
             get(networking::api::people),

@@ -1,0 +1,209 @@
+//! A room of an event (K3–K6): its chat, speaker queue and the video call.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use konvent_core::konvent::video::{VideoUser, room_name};
+use konvent_core::konvent::{self as core, RoomKind};
+use konvent_store::Room;
+
+use super::{event_info, require_actor};
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::layout::{Chrome, render};
+use crate::live::EventInfo;
+use crate::live::fragments::{self, Fx, floor::Person, lobby};
+use crate::settings::Video;
+
+#[derive(Template)]
+#[template(path = "konvent/room.html")]
+struct RoomPage {
+    c: Chrome,
+    slug: String,
+    room: Room,
+    kind: String,
+    /// The live regions ([`fragments`]), rendered for this person.
+    chat_log: String,
+    chat_locked: String,
+    banner: String,
+    speaker: String,
+    queue: String,
+    moderator: bool,
+    count: i64,
+    capacity: i64,
+    mic_open: String,
+    mic_muted_line: String,
+    mic_muted: bool,
+    video: bool,
+    live_url: String,
+    script: String,
+    back: String,
+    other_rooms: Vec<(String, String)>,
+    /// The pitch timer in the plenum, where the pitches are watched (K7); empty elsewhere.
+    timer: String,
+    /// In the help desk room: who is on duty (the event's helpers).
+    helpdesk_staff: Option<Vec<konvent_store::Who>>,
+}
+
+pub async fn room(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, room_slug)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let room = fresh_room(&state, &info, &room_slug).await?;
+    let event = info.event.id;
+    let back = format!("/konvent/{slug}/raeume/{}", room.slug);
+    let fx = Fx::for_page(&ctx, &slug, &back, actor.viewer(&info));
+    let chat = state
+        .store
+        .live_recent(event, Some(&room.slug), "chat", 50)
+        .await?;
+    let latest = state
+        .store
+        .live_recent(event, None, "announcement", 1)
+        .await?;
+    let waiting: Vec<Person> = state
+        .store
+        .speaker_queue(room.id)
+        .await?
+        .into_iter()
+        .map(|w| Person {
+            id: w.id,
+            name: w.name,
+        })
+        .collect();
+    let speaker = room.speaker.as_ref().map(|s| Person {
+        id: s.id,
+        name: s.name.clone(),
+    });
+    let locked = state
+        .store
+        .restrictions(event)
+        .await?
+        .locked_rooms
+        .contains(&room.slug);
+    let presence = state.live.fanout.presence(event, &room.slug);
+    let threshold = info.event.mute_threshold.to_string();
+    let threshold = [("threshold", threshold.as_str())];
+    let helpdesk_staff = if room.kind == RoomKind::Helpdesk {
+        Some(state.store.helpers(event).await?)
+    } else {
+        None
+    };
+    let t = ctx.tr();
+    render(&RoomPage {
+        helpdesk_staff,
+        c: Chrome::new(
+            &ctx,
+            "konvent",
+            format!("{} – {}", room.name, info.event.title),
+        ),
+        kind: t.get(&format!("room-kind-{}", room.kind.as_str())),
+        chat_log: fragments::chat::chat_log(&room.slug, &chat, &fx),
+        chat_locked: fragments::chat::chat_locked(locked, &fx),
+        banner: fragments::chat::announcement_banner(latest.first(), &fx),
+        speaker: fragments::floor::speaker(&room.slug, speaker.as_ref(), &fx),
+        queue: fragments::floor::queue(&room.slug, &waiting, &fx),
+        moderator: actor.moderates(&info, &room),
+        count: presence.count,
+        capacity: room.capacity,
+        mic_muted: presence.muted,
+        mic_open: t.with("room-mic-rule", &threshold),
+        mic_muted_line: t.with("room-muted-now", &threshold),
+        video: state.settings.video().is_some(),
+        live_url: format!("/konvent/{slug}/live"),
+        script: crate::assets::url("live.js"),
+        back,
+        other_rooms: info
+            .rooms
+            .iter()
+            .filter(|r| r.id != room.id)
+            .map(|r| (r.slug.clone(), r.name.clone()))
+            .collect(),
+        timer: if room.kind == RoomKind::Plenary {
+            // The cached event does not follow the timer.
+            let event = state.store.event(&slug).await?;
+            lobby::timer(event.timer.as_ref(), Timestamp::now())
+        } else {
+            String::new()
+        },
+        slug,
+        room,
+    })
+}
+
+/// The room with its current speaker (which the cache does not follow).
+async fn fresh_room(state: &AppState, info: &EventInfo, slug: &str) -> AppResult<Room> {
+    info.room(slug).ok_or(AppError::NotFound)?;
+    state
+        .store
+        .rooms(info.event.id)
+        .await?
+        .into_iter()
+        .find(|r| r.slug == slug)
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "konvent/video.html")]
+struct VideoPage {
+    c: Chrome,
+    back: String,
+    create: Option<String>,
+    join: Option<String>,
+}
+
+/// Opens the room's video: Jitsi with a signed token (a redirect), or BigBlueButton
+/// with signed create and join links; without a configured backend, says so.
+pub async fn video(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, room_slug)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let info = event_info(&state, &slug).await?;
+    let actor = require_actor(&state, &ctx, &info).await?;
+    let room = info.room(&room_slug).ok_or(AppError::NotFound)?;
+    let presence = state.live.fanout.presence(info.event.id, &room.slug);
+    let user = VideoUser {
+        id: actor.who.id,
+        name: &actor.who.name,
+        email: &actor.email,
+        moderator: actor.moderates(&info, room),
+        muted: core::rule_in_force(presence.count, info.event.mute_threshold),
+    };
+    let name = room_name(&info.event.slug, &room.slug);
+    match state.settings.video() {
+        Some(Video::Jitsi(jitsi)) => Ok(Redirect::to(&jitsi.join_url(
+            &name,
+            &user,
+            info.event.mute_threshold,
+            Timestamp::now().as_second(),
+        ))
+        .into_response()),
+        Some(Video::BigBlueButton(bbb)) => {
+            // A BBB meeting must be created before anyone joins: moderators get the
+            // signed create link (BBB answers it idempotently) beside the join link.
+            let create = user
+                .moderator
+                .then(|| bbb.create_url(&name, &room.name, user.muted));
+            Ok(render(&VideoPage {
+                c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-title")),
+                back: format!("/konvent/{slug}/raeume/{room_slug}"),
+                create,
+                join: Some(bbb.join_url(&name, &user)),
+            })?
+            .into_response())
+        }
+        None => Ok(render(&VideoPage {
+            c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-missing-title")),
+            back: format!("/konvent/{slug}/raeume/{room_slug}"),
+            create: None,
+            join: None,
+        })?
+        .into_response()),
+    }
+}
