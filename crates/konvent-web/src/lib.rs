@@ -13,7 +13,6 @@ mod events;
 mod forms;
 mod i18n;
 mod ics;
-mod import;
 pub mod invitations;
 mod layout;
 pub mod legal;

@@ -11,8 +11,8 @@ use tower_http::trace::TraceLayer;
 use crate::documents;
 use crate::error::AppError;
 use crate::{
-    AppState, accounts, assets, council, ctx, directory, events, import, invitations, layout,
-    legal, live, mail, metrics, networking, notifications, oidc, pages, session, strategy,
+    AppState, accounts, assets, council, ctx, directory, events, invitations, layout, legal, live,
+    mail, metrics, networking, notifications, oidc, pages, session, strategy,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -88,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}/raeume/{room}", get(events::room::room))
         .route(
             "/konvent/{event}/raeume/{room}/video",
-            get(events::room::video),
+            get(events::video::video),
         )
         .route(
             "/konvent/{event}/organisation",
@@ -191,10 +191,10 @@ pub fn router(state: AppState) -> Router {
         .route("/konvent/{event}/karte/gehen", post(events::map::goto))
         .route("/konvent/{event}/karte/import", post(events::map::import))
         .route("/konvent/{event}/karte/standard", post(events::map::reset))
-        .route("/konvent/{event}/podium", get(events::results::podium))
+        .route("/konvent/{event}/podium", get(events::podium::podium))
         .route(
             "/konvent/{event}/podium/titel",
-            post(events::results::name_group),
+            post(events::podium::name_group),
         )
         .route(
             "/konvent/{event}/ergebnisse.md",
@@ -263,9 +263,18 @@ pub fn router(state: AppState) -> Router {
             get(directory::edit::persons::edit_person)
                 .post(directory::edit::persons::update_person),
         )
-        .route("/gremien/import", get(import::form).post(import::upload))
-        .route("/gremien/verzeichnis.csv", get(import::export_csv))
-        .route("/gremien/verzeichnis.xlsx", get(import::export_xlsx))
+        .route(
+            "/gremien/import",
+            get(directory::transfer::form).post(directory::transfer::upload),
+        )
+        .route(
+            "/gremien/verzeichnis.csv",
+            get(directory::transfer::export_csv),
+        )
+        .route(
+            "/gremien/verzeichnis.xlsx",
+            get(directory::transfer::export_xlsx),
+        )
         // Council sessions, resolutions, reports, follow-up meetings (G4–G6).
         .route("/gremien/sitzungen", get(council::sessions))
         .route(

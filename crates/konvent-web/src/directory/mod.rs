@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod edit;
+pub mod transfer;
 
 use askama::Template;
 use axum::extract::{Path, State};

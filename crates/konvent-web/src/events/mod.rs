@@ -17,12 +17,14 @@ pub mod map;
 pub mod messages;
 pub mod moderation;
 pub mod organize;
+pub mod podium;
 pub mod pseudonym;
 pub mod questions;
 mod recipients;
 pub mod registration;
 pub mod results;
 pub mod room;
+pub mod video;
 
 use std::sync::Arc;
 

@@ -1,11 +1,10 @@
-//! A room of an event (K3–K6): its chat, speaker queue and the video call.
+//! A room of an event (K3–K6): its chat, speaker queue and the way into its video call ([`super::video`]).
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Html;
 use jiff::Timestamp;
-use konvent_core::konvent::video::{VideoUser, room_name};
-use konvent_core::konvent::{self as core, RoomKind};
+use konvent_core::konvent::RoomKind;
 use konvent_store::Room;
 
 use super::{event_info, require_actor};
@@ -15,7 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, render};
 use crate::live::EventInfo;
 use crate::live::fragments::{self, Fx, floor::Person, lobby};
-use crate::settings::Video;
 
 #[derive(Template)]
 #[template(path = "konvent/room.html")]
@@ -146,64 +144,4 @@ async fn fresh_room(state: &AppState, info: &EventInfo, slug: &str) -> AppResult
         .into_iter()
         .find(|r| r.slug == slug)
         .ok_or(AppError::NotFound)
-}
-
-#[derive(Template)]
-#[template(path = "konvent/video.html")]
-struct VideoPage {
-    c: Chrome,
-    back: String,
-    create: Option<String>,
-    join: Option<String>,
-}
-
-/// Opens the room's video: Jitsi with a signed token (a redirect), or BigBlueButton
-/// with signed create and join links; without a configured backend, says so.
-pub async fn video(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path((slug, room_slug)): Path<(String, String)>,
-) -> AppResult<Response> {
-    let info = event_info(&state, &slug).await?;
-    let actor = require_actor(&state, &ctx, &info).await?;
-    let room = info.room(&room_slug).ok_or(AppError::NotFound)?;
-    let presence = state.live.fanout.presence(info.event.id, &room.slug);
-    let user = VideoUser {
-        id: actor.who.id,
-        name: &actor.who.name,
-        email: &actor.email,
-        moderator: actor.moderates(&info, room),
-        muted: core::rule_in_force(presence.count, info.event.mute_threshold),
-    };
-    let name = room_name(&info.event.slug, &room.slug);
-    match state.settings.video() {
-        Some(Video::Jitsi(jitsi)) => Ok(Redirect::to(&jitsi.join_url(
-            &name,
-            &user,
-            info.event.mute_threshold,
-            Timestamp::now().as_second(),
-        ))
-        .into_response()),
-        Some(Video::BigBlueButton(bbb)) => {
-            // A BBB meeting must be created before anyone joins: moderators get the
-            // signed create link (BBB answers it idempotently) beside the join link.
-            let create = user
-                .moderator
-                .then(|| bbb.create_url(&name, &room.name, user.muted));
-            Ok(render(&VideoPage {
-                c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-title")),
-                back: format!("/konvent/{slug}/raeume/{room_slug}"),
-                create,
-                join: Some(bbb.join_url(&name, &user)),
-            })?
-            .into_response())
-        }
-        None => Ok(render(&VideoPage {
-            c: Chrome::new(&ctx, "konvent", ctx.tr().get("video-missing-title")),
-            back: format!("/konvent/{slug}/raeume/{room_slug}"),
-            create: None,
-            join: None,
-        })?
-        .into_response()),
-    }
 }
