@@ -1,4 +1,5 @@
-//! Prometheus metrics at `/metrics`: requests by route and status, and their duration.
+//! Operations: the health check at `/healthz` (for load balancers), and Prometheus
+//! metrics at `/metrics`: requests by route and status, and their duration.
 //! They name routes and count connections, so they are served only to a scraper with the
 //! configured bearer token (`metrics_token`) or, if allowed (`metrics_loopback`), to a
 //! client on this machine that did not come through a reverse proxy.
@@ -173,4 +174,16 @@ pub async fn render(
         body,
     )
         .into_response()
+}
+
+/// `/healthz`: 200 while the database answers, else 503 (a load balancer then sends
+/// nobody here).
+pub async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+        }
+    }
 }

@@ -2,8 +2,7 @@
 //! see and bookmark), English for the JSON API.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
@@ -580,11 +579,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/contacts", get(networking::api::contacts))
         .route("/api/v1/contact-requests", get(networking::api::requests))
         // Operations.
-        .route("/healthz", get(health))
+        .route("/healthz", get(metrics::health))
         .route("/metrics", get(metrics::render))
         .route("/static/{version}/{name}", get(assets::serve))
         .merge(crate::oparl::routes())
-        .fallback(not_found)
+        .fallback(async || AppError::NotFound)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn(layout::error_pages))
         .layer(from_fn_with_state(state.clone(), ctx::context))
@@ -592,18 +591,4 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
-        }
-    }
-}
-
-async fn not_found() -> AppError {
-    AppError::NotFound
 }
