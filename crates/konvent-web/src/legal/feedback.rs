@@ -75,43 +75,28 @@ pub fn fields(t: &Tr, form: &BarrierForm) -> Vec<Field> {
 
 fn check(t: &Tr, form: &BarrierForm) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    // The name, the page and the message pass core's one text check; only the name and
-    // the page may stay empty.
-    let mut text = |field: &'static str, value: &str, shape: Shape, max: usize| match text::tidy(
-        value, shape, max,
-    ) {
-        Ok(_) => {}
-        Err(Problem::Empty) if field != "message" => {}
-        Err(Problem::Empty) => {
-            errors.add(field, "required", t.get("legal-report-message-required"))
-        }
-        Err(Problem::TooLong { .. }) => errors.add(
-            field,
-            "too-long",
-            t.with(
-                "legal-report-too-long",
-                &[("max", max.to_string().as_str())],
-            ),
-        ),
-        Err(Problem::Control | Problem::Hidden) => {
-            errors.add(field, "invalid", t.get("legal-report-control-chars"))
-        }
-    };
-    text("name", &form.name, Shape::Line, NAME_MAX);
-    text("page", &form.page, Shape::Line, PAGE_MAX);
-    text("message", &form.message, Shape::Lines, MESSAGE_MAX);
+    let too_long = |n: usize| t.with("legal-report-too-long", &[("max", n.to_string().as_str())]);
+    // The name, the page and the message pass core's one text check.
+    let mut text =
+        |field, value: &str, shape, max, required: bool| match text::tidy(value, shape, max) {
+            Ok(_) => {}
+            Err(Problem::Empty) if !required => {}
+            Err(Problem::Empty) => {
+                errors.add(field, "required", t.get("legal-report-message-required"))
+            }
+            Err(Problem::TooLong { .. }) => errors.add(field, "too-long", too_long(max)),
+            Err(Problem::Control | Problem::Hidden) => {
+                errors.add(field, "invalid", t.get("legal-report-control-chars"))
+            }
+        };
+    text("name", &form.name, Shape::Line, NAME_MAX, false);
+    text("page", &form.page, Shape::Line, PAGE_MAX, false);
+    text("message", &form.message, Shape::Lines, MESSAGE_MAX, true);
     let email = form.email.trim();
     if email.is_empty() {
         errors.add("email", "required", t.get("legal-report-email-required"));
     } else if email.chars().count() > EMAIL_MAX {
-        errors.add(
-            "email",
-            "too-long",
-            t.with(
-                "legal-report-too-long",
-                &[("max", EMAIL_MAX.to_string().as_str())],
-            ),
-        );
+        errors.add("email", "too-long", too_long(EMAIL_MAX));
     } else if !crate::accounts::is_plausible_email(email)
         || email.parse::<lettre::Address>().is_err()
     {
