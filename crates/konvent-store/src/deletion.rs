@@ -455,6 +455,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.memo.account_changed(account_id);
         Ok(Deleted {
             account_id,
             pseudonym,

@@ -266,6 +266,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        // The accounts that got a grant or joined an event (new ones have no copies).
+        for account in &changed {
+            self.memo.account_changed(*account);
+        }
         Ok(Some(changed))
     }
 

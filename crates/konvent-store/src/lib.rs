@@ -24,6 +24,7 @@ mod live;
 mod mail;
 mod map;
 mod meetings;
+mod memo;
 mod minutes;
 mod moderation;
 mod networking;
@@ -77,6 +78,7 @@ pub use live::{
 pub use mail::{CalendarPart, ClaimedMail, MailStatus, NewLink, NewMail, OutboxMail, retry_delay};
 pub use map::StoredMap;
 pub use meetings::{InvitationMail, InviteCompose, Invitee, MeetingInvitation, MeetingKind};
+pub use memo::{FRESH as MEMO_FRESH, Forget, Membership};
 pub use minutes::{
     MAX_MINUTES_TEXT, Minutes, MinutesAttendee, MinutesContent, MinutesItem, MinutesReport,
     MinutesResolution, MinutesState,
@@ -124,6 +126,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// What the pages ask on every request, kept in memory (see `memo`).
+    memo: std::sync::Arc<memo::Memo>,
 }
 
 impl Store {
@@ -199,7 +203,11 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            memo: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -221,9 +221,10 @@ impl Store {
         mail: &NewMail,
     ) -> Result<LoginToken> {
         let mut tx = self.begin_write().await?;
+        let mut granted = None;
         let stored_grant = match (link.purpose, link.grant) {
             (TokenPurpose::SignIn, Some(grant)) => {
-                grant_by_email(&mut tx, link.by, link.email, grant).await?;
+                granted = Some(grant_by_email(&mut tx, link.by, link.email, grant).await?);
                 None
             }
             (_, grant) => grant,
@@ -240,6 +241,9 @@ impl Store {
         .await?;
         enqueue(&mut tx, mail).await?;
         tx.commit().await?;
+        if let Some(account) = granted {
+            self.memo.account_changed(account);
+        }
         Ok(LoginToken {
             token: link.token.to_owned(),
             expires_at,

@@ -267,6 +267,7 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.memo.account_changed(id);
         Ok(Ok(id))
     }
 
@@ -369,6 +370,9 @@ impl Store {
         let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
         ids.sort_unstable();
         ids.dedup();
+        for account in &ids {
+            self.memo.account_changed(*account);
+        }
         Ok(ids)
     }
 

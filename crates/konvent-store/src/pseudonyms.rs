@@ -128,6 +128,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.memo.event_changed(event_id);
         Ok(())
     }
 
@@ -271,6 +272,7 @@ impl Store {
         };
         rename_in_event(&mut tx, event_id, account_id, &name).await?;
         tx.commit().await?;
+        self.memo.account_changed(account_id);
         Ok(name)
     }
 }

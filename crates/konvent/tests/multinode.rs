@@ -711,3 +711,75 @@ async fn a_room_created_through_one_node_opens_on_the_others_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn an_account_disabled_through_one_node_is_signed_out_on_the_others_at_once() {
+    const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let test = "an_account_disabled_through_one_node_is_signed_out_on_the_others_at_once";
+    let Some(cluster) = Cluster::start(test, 2, |_| Vec::new()).await else {
+        return;
+    };
+    let [first, second] = [cluster.nodes[0].port, cluster.nodes[1].port];
+    let email = konvent_core::strategy::demo::participant_email(
+        konvent_core::strategy::demo::PARTICIPANTS[0],
+    );
+    let admin = signed_in(&cluster, first, konvent_core::demo::ADMIN_EMAIL).await;
+    let participant = signed_in(&cluster, second, &email).await;
+    let store = konvent_store::Store::connect(&cluster.db.url)
+        .await
+        .expect("the cluster's database");
+    let account = store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == email)
+        .expect("the participant's account")
+        .id;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let results_on_second = async || {
+        http.get(format!("http://127.0.0.1:{second}/meine-ergebnisse"))
+            .header("cookie", format!("konvent_session={participant}"))
+            .send()
+            .await
+            .expect("a page on the second node")
+            .status()
+    };
+
+    // The second node reads the session (and keeps it) while the account is enabled.
+    assert_eq!(results_on_second().await, 200, "signed in");
+    let asked = Instant::now();
+
+    let disabled = http
+        .post(format!(
+            "http://127.0.0.1:{first}/admin/konten/{account}/sperren"
+        ))
+        .header(
+            "cookie",
+            format!("konvent_csrf={CSRF}; konvent_session={admin}"),
+        )
+        .form(&[("csrf", CSRF), ("gesperrt", "1")])
+        .send()
+        .await
+        .expect("the account disabled through the first node");
+    assert_eq!(disabled.status(), 303, "the account was disabled");
+
+    // The first node tells the second over the bus, well before the second's copy of the
+    // session would grow stale on its own (after five seconds): it is gone within three.
+    let deadline = asked + Duration::from_secs(3);
+    loop {
+        let status = results_on_second().await;
+        if status == 303 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the disabled account's session still gets {status} on the second node\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

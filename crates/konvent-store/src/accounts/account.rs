@@ -53,6 +53,7 @@ impl Store {
             insert_grant(&mut tx, id, grant).await?;
         }
         tx.commit().await?;
+        self.memo.account_changed(id);
         Ok(id)
     }
 
@@ -129,6 +130,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.memo.account_changed(account_id);
         Ok(true)
     }
 

@@ -57,6 +57,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.memo.account_changed(account_id);
         Ok(())
     }
 
@@ -87,6 +88,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.memo.account_changed(account_id);
         Ok(())
     }
 }

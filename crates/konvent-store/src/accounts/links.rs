@@ -124,6 +124,7 @@ impl Store {
             crate::invitations::join_event(&mut tx, event, id).await?;
         }
         tx.commit().await?;
+        self.memo.account_changed(id);
         Ok(id)
     }
 

@@ -2,7 +2,6 @@
 //! limit counts, and the devices a person signed in from before.
 
 use jiff::{SignedDuration, Timestamp};
-use konvent_core::authz::Principal;
 
 use super::{new_token, normalize_email, token_hash};
 use crate::{Result, Store, StoreError, now_micros};
@@ -123,28 +122,13 @@ impl Store {
         Ok(token)
     }
 
-    /// The signed-in account behind a session cookie, if the session is valid and the
-    /// account is not disabled.
-    pub async fn signed_in(&self, token: &str) -> Result<Option<Principal>> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT s.account_id FROM sessions s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
-        )
-        .bind(token_hash(token))
-        .bind(now_micros())
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some((id,)) => self.principal(id).await,
-            None => Ok(None),
-        }
-    }
-
     pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let hash = token_hash(token);
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
+            .bind(&hash)
             .execute(&self.pool)
             .await?;
+        self.memo.session_ended(&hash);
         Ok(())
     }
 }

@@ -60,6 +60,15 @@ pub struct NewRoom {
     pub moderator_id: Option<i64>,
 }
 
+/// A person's part in an event as stored (`participant` or `helper`).
+pub(crate) fn event_role(stored: &str) -> EventRole {
+    if stored == "helper" {
+        EventRole::Helper
+    } else {
+        EventRole::Participant
+    }
+}
+
 /// A person's part in an event, besides global roles and scoped grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventRole {
@@ -300,6 +309,7 @@ impl Store {
         .bind(role)
         .execute(&self.pool)
         .await?;
+        self.memo.account_changed(account_id);
         Ok(())
     }
 
@@ -311,13 +321,7 @@ impl Store {
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(r,)| {
-            if r == "helper" {
-                EventRole::Helper
-            } else {
-                EventRole::Participant
-            }
-        }))
+        Ok(row.map(|(r,)| event_role(&r)))
     }
 
     /// The named helpers of the help desk (K12).

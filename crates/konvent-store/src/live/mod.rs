@@ -18,8 +18,8 @@ mod questions;
 pub use konvent_core::konvent::log::{Audience, LiveRecord, Who};
 
 pub use chat::ChatLine;
-pub(crate) use events::insert_room;
 pub use events::{Event, EventRole, NewEvent, NewRoom, Room};
+pub(crate) use events::{event_role, insert_room};
 pub use feedback::FeedbackResults;
 pub use lobby::Timer;
 pub use log::Written;

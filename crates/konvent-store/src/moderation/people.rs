@@ -113,6 +113,7 @@ impl Store {
             staff_entry(tx, event_id, by, client_id, data).await
         })
         .await
+        .inspect(|_| self.memo.account_changed(person.id))
     }
 
     /// Lets a removed person back in, registered as a participant again.
@@ -152,6 +153,7 @@ impl Store {
             staff_entry(tx, event_id, by, client_id, data).await
         })
         .await
+        .inspect(|_| self.memo.account_changed(person.id))
     }
 
     /// Locks a room's chat for participants (or unlocks it); everybody in the room learns

@@ -188,6 +188,7 @@ impl Store {
         let status = confirmed_status(&mut tx, reg.event_id, settings).await?;
         let reg = place(&mut tx, reg.id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(reg.event_id);
         Ok(reg)
     }
 
@@ -259,6 +260,7 @@ impl Store {
         let status = confirmed_status(&mut tx, new.event_id, settings).await?;
         let reg = place(&mut tx, id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(reg.event_id);
         Ok(reg)
     }
 
@@ -292,6 +294,7 @@ impl Store {
         lock_event(&mut tx, reg.event_id).await?;
         let reg = end(&mut tx, reg, RegistrationStatus::Cancelled, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(reg.event_id);
         Ok(reg)
     }
 
@@ -318,6 +321,7 @@ impl Store {
         };
         let reg = place(&mut tx, id, status, Placement::Approved, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(reg.event_id);
         Ok(reg)
     }
 
@@ -342,6 +346,7 @@ impl Store {
         lock_event(&mut tx, event_id).await?;
         let reg = end(&mut tx, reg, RegistrationStatus::Declined, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(reg.event_id);
         Ok(reg)
     }
 

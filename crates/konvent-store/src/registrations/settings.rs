@@ -79,6 +79,7 @@ impl Store {
         }
         move_up(&mut tx, event_id, compose).await?;
         tx.commit().await?;
+        self.memo.event_changed(event_id);
         Ok(())
     }
 }

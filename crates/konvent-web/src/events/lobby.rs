@@ -47,8 +47,9 @@ pub async fn lobby(
 ) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let info = event_info(&state, &slug).await?;
-    // Current item, timer and feedback change during the event: read them fresh.
-    let event = state.store.event(&slug).await?;
+    // Current item, timer and feedback switch too: every change of them renews the copy
+    // (`Live::publish`).
+    let event = &info.event;
     let now = Timestamp::now();
     let programme = lobby::Programme {
         agenda: &info.agenda,
@@ -117,7 +118,7 @@ pub async fn lobby(
         join,
         live_url: format!("/konvent/{}/live", event.slug),
         script: crate::assets::url("live.js"),
-        slug: event.slug,
+        slug: event.slug.clone(),
     })
 }
 

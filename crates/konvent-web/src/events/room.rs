@@ -12,7 +12,6 @@ use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, render};
-use crate::live::EventInfo;
 use crate::live::fragments::{self, Fx, floor::Person, lobby};
 
 #[derive(Template)]
@@ -52,7 +51,7 @@ pub async fn room(
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
-    let room = fresh_room(&state, &info, &room_slug).await?;
+    let room = info.room(&room_slug).ok_or(AppError::NotFound)?.clone();
     let event = info.event.id;
     let back = format!("/konvent/{slug}/raeume/{}", room.slug);
     let fx = Fx::for_page(&ctx, &slug, &back, actor.viewer(&info));
@@ -123,25 +122,11 @@ pub async fn room(
             .map(|r| (r.slug.clone(), r.name.clone()))
             .collect(),
         timer: if room.kind == RoomKind::Plenary {
-            // The cached event does not follow the timer.
-            let event = state.store.event(&slug).await?;
-            lobby::timer(event.timer.as_ref(), Timestamp::now())
+            lobby::timer(info.event.timer.as_ref(), Timestamp::now())
         } else {
             String::new()
         },
         slug,
         room,
     })
-}
-
-/// The room with its current speaker (which the cache does not follow).
-async fn fresh_room(state: &AppState, info: &EventInfo, slug: &str) -> AppResult<Room> {
-    info.room(slug).ok_or(AppError::NotFound)?;
-    state
-        .store
-        .rooms(info.event.id)
-        .await?
-        .into_iter()
-        .find(|r| r.slug == slug)
-        .ok_or(AppError::NotFound)
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use konvent_core::konvent::AgendaEntry;
 use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
 use konvent_live::Changed;
-use konvent_store::{Event, Room, Store, StoreError};
+use konvent_store::{Event, Forget, Room, Store, StoreError};
 use tokio::sync::broadcast;
 
 use super::Live;
@@ -24,6 +24,14 @@ pub const FRESH: Duration = Duration::from_secs(5);
 
 /// The kind of the bus's notice "this event's parts changed" (its id is the event's).
 pub const CHANGED_KIND: &str = "event";
+
+/// The kind of the notice "this account's sessions, grants or parts in events changed"
+/// (the store's [`Forget::Account`]; its id is the account's).
+pub const ACCOUNT_KIND: &str = "account";
+
+/// The kind of the notice "the parts of everybody in this event may have changed" (the
+/// store's [`Forget::Event`]; its id is the event's).
+pub const PEOPLE_KIND: &str = "people";
 
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
 #[derive(Debug, Clone)]
@@ -115,17 +123,56 @@ pub(super) async fn follow_other_nodes(
         let changed = changes.recv().await;
         let Some(live) = live.upgrade() else { return };
         match changed {
-            Ok(changed) if changed.kind == CHANGED_KIND => live.infos.forget(changed.id),
-            Ok(_) => {}
+            Ok(changed) => match changed.kind.as_str() {
+                CHANGED_KIND => live.infos.forget(changed.id),
+                ACCOUNT_KIND => live
+                    .store
+                    .forget_remembered(Some(Forget::Account(changed.id))),
+                PEOPLE_KIND => live
+                    .store
+                    .forget_remembered(Some(Forget::Event(changed.id))),
+                _ => {}
+            },
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::warn!(
                     missed,
-                    "live: fell behind the other nodes' changes; forgetting every event's parts"
+                    "live: fell behind the other nodes' changes; forgetting every copy"
                 );
                 live.infos.forget_all();
+                live.store.forget_remembered(None);
             }
             Err(broadcast::error::RecvError::Closed) => return,
         }
+    }
+}
+
+/// Tells the other nodes what this node's store changed of the sessions, grants and
+/// people in events it keeps copies of (see `konvent_store`'s memo), for as long as the
+/// node runs.
+pub(super) async fn tell_other_nodes(live: Weak<Live>, mut forgets: broadcast::Receiver<Forget>) {
+    loop {
+        let forget = forgets.recv().await;
+        let Some(live) = live.upgrade() else { return };
+        let changed = match forget {
+            Ok(Forget::Account(id)) => Changed {
+                kind: ACCOUNT_KIND.to_owned(),
+                id,
+            },
+            Ok(Forget::Event(id)) => Changed {
+                kind: PEOPLE_KIND.to_owned(),
+                id,
+            },
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                // The other nodes trust their copies no longer than the store's FRESH.
+                tracing::warn!(
+                    missed,
+                    "live: changes of people not passed on to the other nodes"
+                );
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        live.fanout.changed_here(&changed);
     }
 }
 

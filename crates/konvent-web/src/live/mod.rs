@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use konvent_core::authz::{Action, Principal};
 use konvent_core::konvent::RoomKind;
 use konvent_core::konvent::live::{self, Command, Refusal, TimerAction};
+use konvent_core::konvent::log::payload::{self, Payload};
 use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
@@ -86,6 +87,7 @@ impl Live {
         fanout.set_bus(bus.clone());
         let publisher = Publisher::new(store.clone(), bus);
         let changes = fanout.changes();
+        let forgets = store.memo_changes();
         let live = Arc::new(Self {
             people: crate::networking::watch::PeopleWatch::new(&fanout),
             maps,
@@ -100,6 +102,7 @@ impl Live {
             epoch: tokio::sync::OnceCell::new(),
         });
         tokio::spawn(info::follow_other_nodes(Arc::downgrade(&live), changes));
+        tokio::spawn(info::tell_other_nodes(Arc::downgrade(&live), forgets));
         live
     }
 
@@ -194,7 +197,21 @@ impl Live {
     /// the first time).
     pub fn publish(&self, written: &Written) {
         if written.fresh {
-            self.publisher.publish(&written.record);
+            // The event's current item, timer, feedback switch and its rooms' speakers
+            // are part of its cached parts: its pages read them from there, so a
+            // reload equals the live page.
+            let record = &written.record;
+            if [
+                payload::Agenda::KIND,
+                payload::Timer::KIND,
+                payload::FeedbackOpen::KIND,
+                payload::Floor::KIND,
+            ]
+            .contains(&record.kind.as_str())
+            {
+                self.invalidate(record.event_id);
+            }
+            self.publisher.publish(record);
         }
     }
 }
@@ -221,21 +238,22 @@ impl Actor {
     ) -> Result<Option<Self>, StoreError> {
         let event = info.event.id;
         let organizer = principal.may(Action::OrganizeEvent(event));
-        let role = store.event_role(event, principal.user_id).await?;
+        // Role, removal and name in one read, from the store's copy while it is fresh.
+        let membership = store.membership(event, principal.user_id).await?;
+        let role = membership.role;
         let moderates = info.rooms.iter().any(|r| moderates(principal, event, r));
         if !organizer && role.is_none() && !moderates {
             return Ok(None);
         }
         // Removed from the event (K17): out until an organizer lets them back.
-        if !organizer && store.removed_from_event(event, principal.user_id).await? {
+        if !organizer && membership.removed {
             return Ok(None);
         }
         // The one place a person's name in an event is decided for what they do there:
         // their pseudonym while the event allows pseudonyms (issue 21), so everything
         // they write (chat, impulses, hands, questions, pins) carries it, never the real name.
-        let name = store.name_in_event(event, principal.user_id).await?;
         Ok(Some(Self {
-            who: Who::new(principal.user_id, name),
+            who: Who::new(principal.user_id, membership.name.clone()),
             email: principal.email.clone(),
             organizer,
             staff: organizer || role == Some(EventRole::Helper),

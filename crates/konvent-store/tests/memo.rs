@@ -1,0 +1,150 @@
+//! The copies the store keeps for the pages (who is behind a session, a person's part in
+//! an event) follow every change the store makes at once, on both databases; what
+//! another node changed is forgotten when its notice arrives.
+
+use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::demo;
+use konvent_store::testing::TestStore;
+use konvent_store::{Actor, EventRole, Forget, Store, Who};
+use sqlx::Connection;
+
+#[tokio::test]
+async fn the_pages_copies_follow_every_change_on_every_backend() {
+    for t in TestStore::every_backend().await {
+        story(t.backend, &t.store, &t.url).await;
+    }
+}
+
+async fn story(backend: &str, store: &Store, url: &str) {
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
+    let tokens = store
+        .load_test_sessions(event.id, 2)
+        .await
+        .expect("sessions");
+    let mut notices = store.memo_changes();
+    let anna = store
+        .signed_in(&tokens[0])
+        .await
+        .expect("read")
+        .expect("a valid session");
+    let bert = store
+        .signed_in(&tokens[1])
+        .await
+        .expect("read")
+        .expect("a valid session");
+    let organizer = Who::new(bert.user_id, bert.display_name.clone());
+    let person = Who::new(anna.user_id, anna.display_name.clone());
+
+    // Registered: the copy is kept, and the removal replaces it at once.
+    let member = store
+        .membership(event.id, anna.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(member.role, Some(EventRole::Participant), "{backend}");
+    assert!(!member.removed, "{backend}");
+    assert_eq!(member.name, anna.display_name, "{backend}");
+    store
+        .expel(event.id, &organizer, &person, "Test", None)
+        .await
+        .expect("expelled");
+    let member = store
+        .membership(event.id, anna.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(
+        (member.role, member.removed),
+        (None, true),
+        "{backend}: removed at once"
+    );
+    assert_eq!(
+        notices.try_recv().ok(),
+        Some(Forget::Account(anna.user_id)),
+        "{backend}: the other nodes are told"
+    );
+    store
+        .readmit(event.id, &organizer, &person, None)
+        .await
+        .expect("readmitted");
+    let member = store
+        .membership(event.id, anna.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(
+        (member.role, member.removed),
+        (Some(EventRole::Participant), false),
+        "{backend}: back at once"
+    );
+
+    // A grant given is in the next request's principal.
+    let grant = Grant::new(
+        Role::Spokesperson,
+        "conference:DMK".parse::<Scope>().expect("scope"),
+    )
+    .expect("grant");
+    store
+        .add_grant(&Actor::system("Test"), anna.user_id, &grant)
+        .await
+        .expect("granted");
+    let principal = store
+        .signed_in(&tokens[0])
+        .await
+        .expect("read")
+        .expect("still signed in");
+    assert!(
+        principal.grants.contains(&grant),
+        "{backend}: the new grant"
+    );
+
+    // Signed out, or disabled: the session is gone at once.
+    store.sign_out(&tokens[0]).await.expect("signed out");
+    assert!(
+        store.signed_in(&tokens[0]).await.expect("read").is_none(),
+        "{backend}: signed out at once"
+    );
+    store
+        .set_account_disabled(&Actor::system("Test"), bert.user_id, true)
+        .await
+        .expect("disabled");
+    assert!(
+        store.signed_in(&tokens[1]).await.expect("read").is_none(),
+        "{backend}: disabled at once"
+    );
+
+    // Another node (here: a connection of its own) changes a registration; this node's
+    // copy stays until the other node's notice arrives.
+    let before = store
+        .membership(event.id, bert.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(before.role, Some(EventRole::Participant), "{backend}");
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("a second connection");
+    sqlx::query("UPDATE event_people SET role = 'helper' WHERE event_id = $1 AND account_id = $2")
+        .bind(event.id)
+        .bind(bert.user_id)
+        .execute(&mut other)
+        .await
+        .expect("changed elsewhere");
+    let kept = store
+        .membership(event.id, bert.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(
+        kept.role,
+        Some(EventRole::Participant),
+        "{backend}: the copy"
+    );
+    store.forget_remembered(Some(Forget::Event(event.id)));
+    let read = store
+        .membership(event.id, bert.user_id)
+        .await
+        .expect("membership");
+    assert_eq!(
+        read.role,
+        Some(EventRole::Helper),
+        "{backend}: read anew after the notice"
+    );
+}
