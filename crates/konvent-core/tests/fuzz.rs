@@ -133,7 +133,7 @@ fn fuzz_live_command() {
             }
             Err(refusal) => {
                 assert!(
-                    ["too_large", "bad_frame"].contains(&refusal.code),
+                    ["too_large", "bad_frame"].contains(&refusal.code()),
                     "{refusal:?}"
                 );
                 assert!(!refusal.message.is_empty());

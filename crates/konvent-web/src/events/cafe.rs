@@ -8,14 +8,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use konvent_core::konvent::live::Command;
+use konvent_core::konvent::live::{self, Command, RefusalKind};
 use konvent_core::strategy::{FollowTarget, ROUND_MINUTES, TABLE_CAPACITY};
 use konvent_store::{CafeTable, NewTable, Topic, Who};
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
 use crate::AppState;
-use crate::ctx::{CsrfForm, CsrfPairs, Ctx};
+use crate::ctx::{CsrfPairs, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::layout::{Chrome, render};
 use crate::live::cafe::leads;
@@ -119,50 +119,37 @@ pub async fn cafe(
     cafe_page(&state, &ctx, &slug, None).await
 }
 
-#[derive(Deserialize)]
-pub struct SeatForm {
-    /// A string: numbers do not survive the flattened CSRF form.
-    table: String,
-    #[serde(default)]
-    user: String,
-}
-
-/// Takes a seat (or, for organizers, assigns one). A full table answers with the café
-/// page, the reason on top and the tables that still have room.
+/// Takes a seat (or, for organizers, assigns one): the form's fields are the `seat`
+/// command's (`table`, and `user` for somebody else), read by core's one definition of
+/// the commands. A full table answers with the café page, the reason on top and the
+/// tables that still have room.
 pub async fn seat(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
-    CsrfForm(form): CsrfForm<SeatForm>,
+    CsrfPairs(fields): CsrfPairs,
 ) -> AppResult<Response> {
     let info = event_info(&state, &slug).await?;
     let actor = require_actor(&state, &ctx, &info).await?;
-    let user = match form.user.trim() {
-        "" => None,
-        u => Some(
-            u.parse()
-                .map_err(|_| AppError::BadRequest("user: keine Zahl".into()))?,
+    let command = live::from_form(
+        std::iter::once(("t", "seat")).chain(
+            fields
+                .iter()
+                .filter(|(k, _)| k != "csrf")
+                .map(|(k, v)| (k.as_str(), v.as_str())),
         ),
-    };
-    let table: i64 = form
-        .table
-        .trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest("table: keine Zahl".into()))?;
-    let command = Command::Seat {
-        id: None,
-        table,
-        user,
+    )
+    .map_err(|r| AppError::BadRequest(r.message))?;
+    let Command::Seat { table, user, .. } = command else {
+        return Err(AppError::BadRequest("Kein Platz gewählt.".into()));
     };
     match crate::live::run(&state.live, &info, &actor, None, command).await {
         Ok(_) if user.is_some_and(|u| u != actor.who.id) => {
             Ok(Redirect::to(&format!("/konvent/{slug}/cafe")).into_response())
         }
-        Ok(_) => Ok(
-            Redirect::to(&format!("/konvent/{slug}/cafe/tische/{}", form.table)).into_response(),
-        ),
-        Err(r) if r.code == "forbidden" => Err(AppError::Forbidden),
-        Err(r) if r.code == "rate_limited" => Err(AppError::TooManyRequests),
+        Ok(_) => Ok(Redirect::to(&format!("/konvent/{slug}/cafe/tische/{table}")).into_response()),
+        Err(r) if r.kind == RefusalKind::Forbidden => Err(AppError::Forbidden),
+        Err(r) if r.kind == RefusalKind::RateLimited => Err(AppError::TooManyRequests),
         Err(r) => {
             let mut response = cafe_page(
                 &state,

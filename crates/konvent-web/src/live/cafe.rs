@@ -2,11 +2,12 @@
 //! their moderation, the table's summary, rounds, seats and pins. Same path as every
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
-use konvent_core::konvent::live::{Command, Refusal};
+use konvent_core::authz::event as rules;
+use konvent_core::konvent::live::{Command, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
 
-use super::{Actor, EventInfo, Live, organizer_only, person_in_event, refusal};
+use super::{Actor, EventInfo, Live, person_in_event, refusal};
 
 /// Longest outcome note of a pin (where it was taken up, or why it was closed).
 pub const OUTCOME_MAX: usize = 1000;
@@ -27,16 +28,16 @@ async fn table_of(live: &Live, info: &EventInfo, table: i64) -> Result<CafeTable
     }
 }
 
-/// The table's moderator, a moderator of its room, or an organizer.
+/// The table's moderator, a moderator of its room, or an organizer
+/// ([`rules::leads_table`]).
 pub fn leads(actor: &Actor, info: &EventInfo, table: &CafeTable) -> bool {
-    actor.organizer
-        || table
-            .moderator
-            .as_ref()
-            .is_some_and(|m| m.id == actor.who.id)
-        || info
-            .room(&table.room_slug)
-            .is_some_and(|room| actor.moderates(info, room))
+    rules::leads_table(
+        actor.organizer,
+        actor.who.id,
+        table.moderator.as_ref().map(|m| m.id),
+        info.room(&table.room_slug)
+            .is_some_and(|room| actor.moderates(info, room)),
+    )
 }
 
 fn moderator_only(actor: &Actor, info: &EventInfo, table: &CafeTable) -> Result<(), Refusal> {
@@ -74,7 +75,7 @@ pub async fn run(
             ..
         } => moderate_impulse(live, info, actor, *impulse, *hidden, *merge_into).await,
         Command::Summary { table, text, .. } => summary(live, info, actor, *table, text).await,
-        Command::Round { round, running, .. } => match organizer_only(actor) {
+        Command::Round { round, running, .. } => match rules::organizer_only(actor.organizer) {
             Ok(()) => {
                 let status = if *running {
                     RoundStatus::Running
@@ -105,7 +106,7 @@ pub async fn run(
             ..
         } => decide_pin(live, info, actor, *pin, status, outcome, url.as_deref()).await,
         _ => Err(Refusal::new(
-            "bad_frame",
+            RefusalKind::BadFrame,
             "Kein Befehl des World Cafés oder der Pinnwand.",
         )),
     }?;
@@ -218,7 +219,7 @@ async fn seat(
     }
     let account = match user {
         Some(other) if other != actor.who.id => {
-            organizer_only(actor)?;
+            rules::organizer_only(actor.organizer)?;
             person_in_event(&live.store, info, other).await?.id
         }
         _ => actor.who.id,
@@ -263,7 +264,7 @@ async fn decide_pin(
     outcome: &str,
     url: Option<&str>,
 ) -> Result<Written, Refusal> {
-    organizer_only(actor)?;
+    rules::organizer_only(actor.organizer)?;
     let status: PinStatus = status.parse().map_err(Refusal::invalid)?;
     let what = if status == PinStatus::Closed {
         "einen Grund"

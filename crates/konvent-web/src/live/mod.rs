@@ -14,9 +14,10 @@ pub mod socket;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use konvent_core::authz::event::{self as rules, DirectMessage, DirectMessageAllowed};
 use konvent_core::authz::{Action, Principal};
 use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::live::{self, Command, Refusal, TimerAction};
+use konvent_core::konvent::live::{self, Command, Recipient, Refusal, RefusalKind, TimerAction};
 use konvent_core::konvent::log::payload::{self, Payload};
 use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
@@ -158,12 +159,7 @@ impl Live {
     /// when the budget of the last 10 seconds is spent (the command is refused, and
     /// nothing is read or written for it).
     pub(crate) fn within_budget(&self, event_id: i64, account: i64, staff: bool) -> bool {
-        let limit = if staff {
-            self.writes_per_window
-                .saturating_mul(live::STAFF_WRITE_FACTOR)
-        } else {
-            self.writes_per_window
-        };
+        let limit = rules::write_limit(self.writes_per_window, staff);
         self.fanout.budgets.try_spend(event_id, account, limit)
     }
 
@@ -287,15 +283,15 @@ impl Actor {
     }
 }
 
-/// The room's named moderator, a moderator grant for it, or the event's organizers.
+/// The room's named moderator, a moderator grant for it, or the event's organizers
+/// ([`rules::moderates`]).
 pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
-    room.moderator
-        .as_ref()
-        .is_some_and(|m| m.id == principal.user_id)
-        || principal.may(Action::ModerateRoom {
-            event,
-            room: room.id,
-        })
+    rules::moderates(
+        principal,
+        event,
+        room.id,
+        room.moderator.as_ref().map(|m| m.id),
+    )
 }
 
 fn refusal(e: StoreError) -> Refusal {
@@ -305,18 +301,11 @@ fn refusal(e: StoreError) -> Refusal {
         StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");
-            Refusal::new("internal", "Interner Fehler; bitte erneut versuchen.")
+            Refusal::new(
+                RefusalKind::Internal,
+                "Interner Fehler; bitte erneut versuchen.",
+            )
         }
-    }
-}
-
-fn organizer_only(actor: &Actor) -> Result<(), Refusal> {
-    if actor.organizer {
-        Ok(())
-    } else {
-        Err(Refusal::forbidden(
-            "Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung.",
-        ))
     }
 }
 
@@ -343,13 +332,19 @@ pub async fn run(
     let client_id = id.as_deref();
     if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff) {
         return Err(Refusal::new(
-            "rate_limited",
+            RefusalKind::RateLimited,
             "Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.",
         ));
     }
     moderation::check_write(live, info, actor, room, &command).await?;
-    let in_room =
-        || room.ok_or_else(|| Refusal::new("unknown_room", "Bitte zuerst einen Raum betreten."));
+    let in_room = || {
+        room.ok_or_else(|| {
+            Refusal::new(
+                RefusalKind::UnknownRoom,
+                "Bitte zuerst einen Raum betreten.",
+            )
+        })
+    };
     let written = match command {
         Command::Chat { text, .. } => {
             let room = in_room()?;
@@ -369,7 +364,7 @@ pub async fn run(
                 .map_err(refusal);
         }
         Command::Announce { text, .. } => {
-            organizer_only(actor)?;
+            rules::organizer_only(actor.organizer)?;
             let text = live::text(&text)?;
             store
                 .announce(event, &actor.who, client_id, &text, &chat_to_html(&text))
@@ -383,8 +378,10 @@ pub async fn run(
         } => {
             let text = live::text(&text)?;
             let recipient = match (to, to_helpdesk) {
-                (_, true) => None,
-                (Some(to), false) => Some(dm_recipient(store, info, actor, to).await?),
+                (Some(Recipient::Helpdesk), _) | (_, true) => None,
+                (Some(Recipient::Person(to)), false) => {
+                    Some(dm_recipient(store, info, actor, to).await?)
+                }
                 (None, false) => {
                     return Err(Refusal::invalid(
                         "Bitte eine Empfängerin, einen Empfänger oder den Help Desk wählen.",
@@ -422,7 +419,7 @@ pub async fn run(
                 .await
         }
         Command::Agenda { current, .. } => {
-            organizer_only(actor)?;
+            rules::organizer_only(actor.organizer)?;
             let current = match current {
                 None => None,
                 Some(i) => Some(
@@ -442,7 +439,7 @@ pub async fn run(
             label,
             ..
         } => {
-            organizer_only(actor)?;
+            rules::organizer_only(actor.organizer)?;
             let seconds = live::timer_seconds(seconds)?;
             let label = match label {
                 Some(l) if !l.trim().is_empty() => live::text(&l)?,
@@ -481,7 +478,7 @@ pub async fn run(
         Command::Moderate {
             question, status, ..
         } => {
-            organizer_only(actor)?;
+            rules::organizer_only(actor.organizer)?;
             store
                 .moderate_question(event, &actor.who, question, status, client_id)
                 .await
@@ -522,7 +519,7 @@ pub async fn run(
         | Command::Move { .. }
         | Command::Goto { .. } => {
             return Err(Refusal::new(
-                "bad_frame",
+                RefusalKind::BadFrame,
                 "Dieser Befehl gehört zur Verbindung.",
             ));
         }
@@ -547,8 +544,8 @@ async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who
     }
 }
 
-/// Participants write to the staff (helpers, organizers, moderators) and to their
-/// accepted contacts; staff write to anybody in the event.
+/// The person a direct message goes to, if `actor` may write to them
+/// ([`DirectMessage::check`]).
 async fn dm_recipient(
     store: &Store,
     info: &EventInfo,
@@ -564,37 +561,32 @@ async fn dm_recipient(
         .await
         .map_err(refusal)?
         .ok_or_else(|| Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil."))?;
-    let recipient_is_staff =
-        recipient.staff || info.rooms.iter().any(|r| recipient.moderates(info, r));
-    // Accepted contacts (K15+) write to each other; a block ends that.
-    if actor.staff
-        || recipient_is_staff
-        || store
+    let rule = DirectMessage {
+        sender_staff: actor.staff,
+        recipient_staff: recipient.staff,
+        recipient_moderates: info.rooms.iter().any(|r| recipient.moderates(info, r)),
+        // Accepted contacts (K15+) write to each other; a block ends that.
+        contacts: store
             .are_contacts(actor.who.id, recipient.who.id)
             .await
-            .map_err(refusal)?
-    {
+            .map_err(refusal)?,
+    };
+    if rule.check()? == DirectMessageAllowed::BetweenContacts {
         // Between contacts: an hourly budget on top of the live one (K15+).
-        if !actor.staff && !recipient_is_staff {
-            let key = format!("direct-message:{}", actor.who.id);
-            let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
-            if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
-                return Err(Refusal::new(
-                    "rate_limited",
-                    "Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.",
-                ));
-            }
-            store
-                .record_sign_in_failure(&[&key])
-                .await
-                .map_err(refusal)?;
+        let key = format!("direct-message:{}", actor.who.id);
+        let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
+        if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
+            return Err(Refusal::new(
+                RefusalKind::RateLimited,
+                "Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.",
+            ));
         }
-        Ok(recipient.who)
-    } else {
-        Err(Refusal::forbidden(
-            "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer, die Moderation und Ihre Kontakte.",
-        ))
+        store
+            .record_sign_in_failure(&[&key])
+            .await
+            .map_err(refusal)?;
     }
+    Ok(recipient.who)
 }
 
 /// Rooms of a kind, e.g. the help desk.

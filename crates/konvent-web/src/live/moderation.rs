@@ -12,13 +12,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use konvent_core::konvent::live::{self, Command, Refusal};
+use konvent_core::authz::event as rules;
+use konvent_core::konvent::live::{self, Command, Refusal, RefusalKind};
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
 };
 use serde_json::json;
 
-use super::{Actor, EventInfo, Live, organizer_only, refusal};
+use super::{Actor, EventInfo, Live, refusal};
 
 /// How long a node trusts its copy of an event's mutes and locks.
 pub const FRESH: Duration = Duration::from_secs(2);
@@ -76,7 +77,7 @@ pub async fn check_write(
             | Command::Ask { .. }
             | Command::Pin { .. }
     );
-    if !concerned || actor.organizer {
+    if !concerned || !rules::bound_by_mutes(actor.organizer) {
         return Ok(());
     }
     let restrictions = live
@@ -88,7 +89,7 @@ pub async fn check_write(
         && ends.is_none_or(|t| t > jiff::Timestamp::now())
     {
         return Err(Refusal::new(
-            "muted",
+            RefusalKind::Muted,
             match ends {
                 Some(t) => format!(
                     "Sie sind bis {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
@@ -102,10 +103,10 @@ pub async fn check_write(
     }
     if let (Command::Chat { .. }, Some(room)) = (command, room)
         && restrictions.locked_rooms.contains(&room.slug)
-        && !actor.moderates(info, room)
+        && rules::bound_by_chat_lock(actor.moderates(info, room))
     {
         return Err(Refusal::new(
-            "locked",
+            RefusalKind::Locked,
             "Der Chat dieses Raums ist gesperrt; hier schreiben gerade nur Organisation und \
              Moderation.",
         ));
@@ -145,9 +146,7 @@ async fn target(
     user: i64,
     registered: bool,
 ) -> Result<Who, Refusal> {
-    if user == actor.who.id {
-        return Err(Refusal::invalid("Das geht nicht mit sich selbst."));
-    }
+    rules::not_oneself(actor.who.id, user)?;
     let principal = live
         .store
         .principal(user)
@@ -162,10 +161,10 @@ async fn target(
         .await
         .map_err(refusal)?
     {
-        Some(other) if other.organizer => Err(Refusal::invalid(
-            "Organisatorinnen und Organisatoren lassen sich nicht stummschalten oder ausschließen.",
-        )),
-        Some(other) => Ok(other.who),
+        Some(other) => {
+            rules::restrictable(other.organizer)?;
+            Ok(other.who)
+        }
         None => Err(Refusal::invalid(
             "Diese Person nimmt nicht an der Veranstaltung teil.",
         )),
@@ -184,7 +183,7 @@ pub async fn run(
     let client_id = command.id().map(str::to_owned);
     let cid = client_id.as_deref();
     if !matches!(command, Command::Report { .. }) {
-        organizer_only(actor)?;
+        rules::organizer_only(actor.organizer)?;
     }
     let written = match command {
         Command::Report {
@@ -295,9 +294,9 @@ pub async fn run(
             reason: why,
             ..
         } => {
-            let room = info
-                .room(&room)
-                .ok_or_else(|| Refusal::new("unknown_room", "Diesen Raum gibt es nicht."))?;
+            let room = info.room(&room).ok_or_else(|| {
+                Refusal::new(RefusalKind::UnknownRoom, "Diesen Raum gibt es nicht.")
+            })?;
             let why = reason(&why, false)?;
             let written = store
                 .lock_chat(event, &actor.who, room, locked, &why, cid)
@@ -306,7 +305,10 @@ pub async fn run(
             written
         }
         _ => {
-            return Err(Refusal::new("bad_frame", "Kein Befehl der Moderation."));
+            return Err(Refusal::new(
+                RefusalKind::BadFrame,
+                "Kein Befehl der Moderation.",
+            ));
         }
     }
     .map_err(refusal)?;

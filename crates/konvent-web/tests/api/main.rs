@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod bulk_invitations;
 mod cafe;
+mod commands;
 mod cooperation;
 mod council;
 mod deletion;

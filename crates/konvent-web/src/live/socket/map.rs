@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::Refusal;
+use konvent_core::konvent::live::{Refusal, RefusalKind};
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::JoinRefusal;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
@@ -31,7 +31,7 @@ impl<S: Socket> Connection<S> {
             .maps
             .enter(event, self.conn, &self.actor.who.name, at)
         else {
-            let refusal = Refusal::new("no_map", "Diese Veranstaltung hat keine Karte.");
+            let refusal = Refusal::new(RefusalKind::NoMap, "Diese Veranstaltung hat keine Karte.");
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -65,13 +65,19 @@ impl<S: Socket> Connection<S> {
         refusal: MoveRefusal,
     ) -> Result<(), axum::Error> {
         let message = match refusal {
-            MoveRefusal::NotOnMap => Refusal::new("not_on_map", "Bitte zuerst die Karte betreten."),
-            MoveRefusal::Blocked => Refusal::new("blocked", "Dort geht es nicht weiter."),
+            MoveRefusal::NotOnMap => {
+                Refusal::new(RefusalKind::NotOnMap, "Bitte zuerst die Karte betreten.")
+            }
+            MoveRefusal::Blocked => {
+                Refusal::new(RefusalKind::Blocked, "Dort geht es nicht weiter.")
+            }
             MoveRefusal::TooFar => Refusal::new(
-                "too_far",
+                RefusalKind::TooFar,
                 format!("Schritte gehen höchstens {MAX_STEP} Felder weit."),
             ),
-            MoveRefusal::TooFast => Refusal::new("too_fast", "Zu viele Schritte auf einmal."),
+            MoveRefusal::TooFast => {
+                Refusal::new(RefusalKind::TooFast, "Zu viele Schritte auf einmal.")
+            }
         };
         self.socket
             .send(error_frame(id, &message, self.lang))

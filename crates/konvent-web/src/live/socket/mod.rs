@@ -197,7 +197,7 @@ fn error_frame(id: Option<&str>, refusal: &Refusal, lang: Lang) -> Message {
     text_frame(json!({
         "t": "error",
         "id": id,
-        "code": refusal.code,
+        "code": refusal.code(),
         "message": crate::refusals::live(Tr::new(lang), refusal),
     }))
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::Refusal;
+use konvent_core::konvent::live::{Refusal, RefusalKind};
 use konvent_live::{JoinRefusal, Joined, Presence};
 use konvent_store::Room;
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ impl<S: Socket> Connection<S> {
 
     pub(super) async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
         let Some(room) = self.info.room(slug).cloned() else {
-            let refusal = Refusal::new("unknown_room", "Diesen Raum gibt es nicht.");
+            let refusal = Refusal::new(RefusalKind::UnknownRoom, "Diesen Raum gibt es nicht.");
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -57,7 +57,7 @@ impl<S: Socket> Connection<S> {
             .map(|r| r.name.as_str())
             .collect();
         let refusal = Refusal::new(
-            "full",
+            RefusalKind::Full,
             format!(
                 "{} ist leider voll ({} Personen). Andere Räume: {}.",
                 room.name,

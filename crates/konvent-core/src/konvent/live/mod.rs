@@ -1,11 +1,17 @@
 //! The commands a participant's browser sends over the live WebSocket
-//! (`docs/live-protocol.md`), parsed and checked before anything is stored.
+//! (`docs/live-protocol.md`) or posts from a page's form ([`from_form`]), parsed and
+//! checked before anything is stored.
+
+mod form;
+mod refusal;
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use form::{Recipient, from_form};
+pub use refusal::{Refusal, RefusalKind};
 
 /// The largest client frame the server reads (16 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
@@ -26,7 +32,10 @@ pub const WRITE_WINDOW_MS: i64 = 10_000;
 /// The longest timer an organizer may start.
 pub const MAX_TIMER_SECONDS: i64 = 3600;
 
-/// One command from a client.
+/// One command from a client, the one definition for frames and forms alike: numbers,
+/// flags and a direct message's recipient read through [`form`]'s readers, so a form's
+/// text means what the frame's JSON value does. The connection's own commands (`join`,
+/// `enter_map`, `move`, …) come only as frames and read plain JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Command {
@@ -47,32 +56,35 @@ pub enum Command {
     Dm {
         #[serde(default)]
         id: Option<String>,
-        #[serde(default)]
-        to: Option<i64>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::recipient")]
+        to: Option<Recipient>,
+        #[serde(default, deserialize_with = "form::flag")]
         to_helpdesk: bool,
         text: String,
     },
     Hand {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::flag")]
         up: bool,
     },
     Floor {
         #[serde(default)]
         id: Option<String>,
+        #[serde(default, deserialize_with = "form::optional_number")]
         user: Option<i64>,
     },
     Agenda {
         #[serde(default)]
         id: Option<String>,
+        #[serde(default, deserialize_with = "form::optional_number")]
         current: Option<i64>,
     },
     Timer {
         #[serde(default)]
         id: Option<String>,
         action: TimerAction,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::optional_number")]
         seconds: Option<i64>,
         #[serde(default)]
         label: Option<String>,
@@ -81,17 +93,19 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         text: String,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::flag")]
         anonymous: bool,
     },
     Upvote {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         question: i64,
     },
     Moderate {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         question: i64,
         status: QuestionStatus,
     },
@@ -99,6 +113,7 @@ pub enum Command {
     Impulse {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         table: i64,
         text: String,
     },
@@ -106,6 +121,7 @@ pub enum Command {
     EditImpulse {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         impulse: i64,
         text: String,
     },
@@ -114,16 +130,18 @@ pub enum Command {
     ModerateImpulse {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         impulse: i64,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::flag")]
         hidden: bool,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::optional_number")]
         merge_into: Option<i64>,
     },
     /// The table's moderator writes the round's summary (K9).
     Summary {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         table: i64,
         text: String,
     },
@@ -131,15 +149,18 @@ pub enum Command {
     Round {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         round: i64,
+        #[serde(deserialize_with = "form::flag")]
         running: bool,
     },
     /// Take a seat at a table; organizers may seat somebody else (`user`).
     Seat {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         table: i64,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::optional_number")]
         user: Option<i64>,
     },
     /// Park a topic on the pinboard (K11), optionally for a focus topic (its slug).
@@ -154,13 +175,16 @@ pub enum Command {
     VotePin {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         pin: i64,
+        #[serde(deserialize_with = "form::flag")]
         on: bool,
     },
     /// Organizers pick a pin up (with where) or close it (with why).
     DecidePin {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         pin: i64,
         status: String,
         outcome: String,
@@ -173,6 +197,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         item: String,
+        #[serde(deserialize_with = "form::number")]
         target: i64,
         #[serde(default)]
         reason: String,
@@ -182,6 +207,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         item: String,
+        #[serde(deserialize_with = "form::number")]
         target: i64,
         reason: String,
     },
@@ -190,6 +216,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         item: String,
+        #[serde(deserialize_with = "form::number")]
         target: i64,
         #[serde(default)]
         reason: String,
@@ -198,8 +225,9 @@ pub enum Command {
     Mute {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         user: i64,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "form::optional_number")]
         minutes: Option<i64>,
         #[serde(default)]
         reason: String,
@@ -207,12 +235,14 @@ pub enum Command {
     Unmute {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         user: i64,
     },
     /// Organizers remove a person from the event (their sockets close).
     Expel {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         user: i64,
         #[serde(default)]
         reason: String,
@@ -221,6 +251,7 @@ pub enum Command {
     Readmit {
         #[serde(default)]
         id: Option<String>,
+        #[serde(deserialize_with = "form::number")]
         user: i64,
     },
     /// Organizers lock a room's chat for participants, or unlock it.
@@ -228,6 +259,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         room: String,
+        #[serde(deserialize_with = "form::flag")]
         locked: bool,
         #[serde(default)]
         reason: String,
@@ -358,69 +390,29 @@ impl FromStr for QuestionStatus {
     }
 }
 
-/// Why a command was refused; `code` is the protocol's error code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    /// In German.
-    pub message: String,
-    /// The domain rule that refused, if one did: the edges show it in the reader's
-    /// language (`message` is its German text).
-    pub rule: Option<crate::strategy::Refused>,
-}
-
-impl Refusal {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            rule: None,
-        }
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("invalid", message)
-    }
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new("forbidden", message)
-    }
-}
-
-impl From<crate::strategy::Refused> for Refusal {
-    fn from(refused: crate::strategy::Refused) -> Self {
-        Self {
-            code: "invalid",
-            message: refused.to_string(),
-            rule: Some(refused),
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for Refusal {}
-
 /// Parses one text frame. Oversized frames, malformed JSON and unknown commands are
 /// refused with a message that says what was wrong.
 pub fn parse(frame: &str) -> Result<Command, Refusal> {
     if frame.len() > MAX_FRAME_BYTES {
         return Err(Refusal::new(
-            "too_large",
+            RefusalKind::TooLarge,
             format!("Nachricht zu groß (höchstens {MAX_FRAME_BYTES} Bytes)"),
         ));
     }
     let command: Command = serde_json::from_str(frame)
-        .map_err(|e| Refusal::new("bad_frame", format!("Nachricht nicht lesbar: {e}")))?;
+        .map_err(|e| Refusal::bad_frame(format!("Nachricht nicht lesbar: {e}")))?;
+    checked(command)
+}
+
+/// What every command must hold however it came: a client's id of 1 to
+/// [`MAX_ID_CHARS`] characters, if it has one.
+fn checked(command: Command) -> Result<Command, Refusal> {
     if let Some(id) = command.id()
         && (id.is_empty() || id.chars().count() > MAX_ID_CHARS)
     {
-        return Err(Refusal::new(
-            "bad_frame",
-            format!("id muss 1 bis {MAX_ID_CHARS} Zeichen lang sein"),
-        ));
+        return Err(Refusal::bad_frame(format!(
+            "id muss 1 bis {MAX_ID_CHARS} Zeichen lang sein"
+        )));
     }
     Ok(command)
 }
@@ -539,13 +531,13 @@ mod tests {
             r#"{"t":"chat","id":"","text":"x"}"#,
         ] {
             let refusal = parse(bad).expect_err(bad);
-            assert_eq!(refusal.code, "bad_frame", "{bad}");
+            assert_eq!(refusal.code(), "bad_frame", "{bad}");
             assert!(!refusal.message.is_empty());
         }
         let long_id = format!(r#"{{"t":"chat","id":"{}","text":"x"}}"#, "i".repeat(65));
-        assert_eq!(parse(&long_id).expect_err("long id").code, "bad_frame");
+        assert_eq!(parse(&long_id).expect_err("long id").code(), "bad_frame");
         let huge = format!(r#"{{"t":"chat","text":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
-        assert_eq!(parse(&huge).expect_err("huge").code, "too_large");
+        assert_eq!(parse(&huge).expect_err("huge").code(), "too_large");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! spokesperson speaks for one conference, a moderator leads one room. The web layer asks
 //! these functions for every request; hiding a button is never the only check.
 
+pub mod event;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -1,0 +1,157 @@
+//! Why a live command was refused: one type for the WebSocket and the plain forms, with
+//! a typed kind the edges decide on (a page answers "forbidden" with 403, a socket with
+//! an `error` frame) and the protocol's code for the wire.
+
+use std::fmt;
+
+/// What kind of "no" a refusal is. Each kind has the error code of
+/// `docs/live-protocol.md` ([`RefusalKind::code`]); the edges match on the kind, never
+/// on the code's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalKind {
+    /// The frame is larger than [`super::MAX_FRAME_BYTES`].
+    TooLarge,
+    /// The frame or form is not a command (malformed, unknown, or not for this path).
+    BadFrame,
+    /// The command is understood but its content is not acceptable.
+    Invalid,
+    /// The person may not do this.
+    Forbidden,
+    /// The person's budget of writes is spent for now.
+    RateLimited,
+    /// The server failed; trying again may help.
+    Internal,
+    /// The room does not exist, or the command needs a room and none was entered.
+    UnknownRoom,
+    /// The place on the map does not exist.
+    UnknownArea,
+    /// The room is full.
+    Full,
+    /// The event has no venue map.
+    NoMap,
+    /// The avatar is not on the map yet.
+    NotOnMap,
+    /// The tile cannot be walked on.
+    Blocked,
+    /// The tile is not next to the avatar.
+    TooFar,
+    /// More steps than a client may send.
+    TooFast,
+    /// The person is muted (K17).
+    Muted,
+    /// The room's chat is locked (K17).
+    Locked,
+}
+
+impl RefusalKind {
+    /// The protocol's error code, as the `error` frame carries it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::BadFrame => "bad_frame",
+            Self::Invalid => "invalid",
+            Self::Forbidden => "forbidden",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+            Self::UnknownRoom => "unknown_room",
+            Self::UnknownArea => "unknown_area",
+            Self::Full => "full",
+            Self::NoMap => "no_map",
+            Self::NotOnMap => "not_on_map",
+            Self::Blocked => "blocked",
+            Self::TooFar => "too_far",
+            Self::TooFast => "too_fast",
+            Self::Muted => "muted",
+            Self::Locked => "locked",
+        }
+    }
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    /// In German.
+    pub message: String,
+    /// The domain rule that refused, if one did: the edges show it in the reader's
+    /// language (`message` is its German text).
+    pub rule: Option<crate::strategy::Refused>,
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            rule: None,
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(RefusalKind::Invalid, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(RefusalKind::Forbidden, message)
+    }
+    pub fn bad_frame(message: impl Into<String>) -> Self {
+        Self::new(RefusalKind::BadFrame, message)
+    }
+
+    /// The protocol's error code of its kind.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+}
+
+impl From<crate::strategy::Refused> for Refusal {
+    fn from(refused: crate::strategy::Refused) -> Self {
+        Self {
+            kind: RefusalKind::Invalid,
+            message: refused.to_string(),
+            rule: Some(refused),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_snake_case_code() {
+        use RefusalKind::*;
+        let all = [
+            TooLarge,
+            BadFrame,
+            Invalid,
+            Forbidden,
+            RateLimited,
+            Internal,
+            UnknownRoom,
+            UnknownArea,
+            Full,
+            NoMap,
+            NotOnMap,
+            Blocked,
+            TooFar,
+            TooFast,
+            Muted,
+            Locked,
+        ];
+        let codes: std::collections::HashSet<_> = all.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        );
+        assert_eq!(Refusal::forbidden("nein").to_string(), "forbidden: nein");
+    }
+}
