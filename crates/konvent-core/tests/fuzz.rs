@@ -1,7 +1,7 @@
 //! Fuzz targets for every parser of konvent-core that reads outside input: the directory
-//! import (CSV and XLSX), the Tiled import, live commands and texts, resolution numbers
-//! and the form inputs. Each target checks what must hold for every input, not only that
-//! nothing panics.
+//! import (CSV and XLSX), the Tiled import, live commands (as frames and as forms) and
+//! texts, resolution numbers and the form inputs. Each target checks what must hold for
+//! every input, not only that nothing panics.
 //!
 //! Under `cargo test` every target replays its saved inputs
 //! (`tests/__fuzz__/<name without fuzz_>/corpus` and `crashes`) and then random inputs for one
@@ -136,6 +136,32 @@ fn fuzz_live_command() {
                     ["too_large", "bad_frame"].contains(&refusal.code()),
                     "{refusal:?}"
                 );
+                assert!(!refusal.message.is_empty());
+            }
+        }
+    });
+}
+
+/// A live command posted as a form: the bytes are its fields, names and values in turn,
+/// split at 0x1F (unit separator). What a form is read as means the same written out as
+/// a frame; a form that is no command is refused as `bad_frame` with a reason.
+#[test]
+fn fuzz_live_form() {
+    bolero::check!().for_each(|bytes: &[u8]| {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return;
+        };
+        let parts: Vec<&str> = text.split('\u{1f}').collect();
+        let fields = parts
+            .chunks(2)
+            .map(|p| (p[0], p.get(1).copied().unwrap_or("")));
+        match live::from_form(fields) {
+            Ok(command) => {
+                let frame = serde_json::to_string(&command).expect("serializable");
+                assert_eq!(live::parse(&frame), Ok(command), "{frame}");
+            }
+            Err(refusal) => {
+                assert_eq!(refusal.code(), "bad_frame", "{refusal:?}");
                 assert!(!refusal.message.is_empty());
             }
         }
