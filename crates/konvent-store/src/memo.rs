@@ -53,12 +53,15 @@ struct Kept<T> {
     value: T,
 }
 
+/// Copies by key, each with the time until which it is trusted.
+type Copies<K, T> = RwLock<HashMap<K, Kept<T>>>;
+
 /// The copies of one node (shared by every clone of its [`Store`]).
 pub(crate) struct Memo {
     /// By the hash of the session token: the account, its principal, and the session's end.
-    sessions: RwLock<HashMap<String, Kept<Arc<Principal>>>>,
+    sessions: Copies<String, Arc<Principal>>,
     /// By (event, account).
-    members: RwLock<HashMap<(i64, i64), Kept<Arc<Membership>>>>,
+    members: Copies<(i64, i64), Arc<Membership>>,
     changes: broadcast::Sender<Forget>,
 }
 
@@ -78,10 +81,7 @@ impl std::fmt::Debug for Memo {
     }
 }
 
-fn fresh<K: std::hash::Hash + Eq, T: Clone>(
-    map: &RwLock<HashMap<K, Kept<T>>>,
-    key: &K,
-) -> Option<T> {
+fn fresh<K: std::hash::Hash + Eq, T: Clone>(map: &Copies<K, T>, key: &K) -> Option<T> {
     map.read()
         .unwrap_or_else(|e| e.into_inner())
         .get(key)
@@ -89,7 +89,7 @@ fn fresh<K: std::hash::Hash + Eq, T: Clone>(
         .map(|kept| kept.value.clone())
 }
 
-fn keep<K: std::hash::Hash + Eq, T>(map: &RwLock<HashMap<K, Kept<T>>>, key: K, kept: Kept<T>) {
+fn keep<K: std::hash::Hash + Eq, T>(map: &Copies<K, T>, key: K, kept: Kept<T>) {
     let mut map = map.write().unwrap_or_else(|e| e.into_inner());
     if map.len() >= MAX_KEPT {
         let now = Instant::now();

@@ -5,7 +5,7 @@
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
 use konvent_store::testing::TestStore;
-use konvent_store::{Actor, EventRole, Forget, Store, Who};
+use konvent_store::{Actor, EventRole, Forget, Membership, Store, Who};
 use sqlx::Connection;
 
 #[tokio::test]
@@ -13,6 +13,10 @@ async fn the_pages_copies_follow_every_change_on_every_backend() {
     for t in TestStore::every_backend().await {
         story(t.backend, &t.store, &t.url).await;
     }
+}
+
+async fn part_in(store: &Store, event: i64, account: i64) -> std::sync::Arc<Membership> {
+    store.membership(event, account).await.expect("membership")
 }
 
 async fn story(backend: &str, store: &Store, url: &str) {
@@ -37,10 +41,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
     let person = Who::new(anna.user_id, anna.display_name.clone());
 
     // Registered: the copy is kept, and the removal replaces it at once.
-    let member = store
-        .membership(event.id, anna.user_id)
-        .await
-        .expect("membership");
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(member.role, Some(EventRole::Participant), "{backend}");
     assert!(!member.removed, "{backend}");
     assert_eq!(member.name, anna.display_name, "{backend}");
@@ -48,10 +49,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .expel(event.id, &organizer, &person, "Test", None)
         .await
         .expect("expelled");
-    let member = store
-        .membership(event.id, anna.user_id)
-        .await
-        .expect("membership");
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (None, true),
@@ -66,10 +64,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .readmit(event.id, &organizer, &person, None)
         .await
         .expect("readmitted");
-    let member = store
-        .membership(event.id, anna.user_id)
-        .await
-        .expect("membership");
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (Some(EventRole::Participant), false),
@@ -113,10 +108,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
 
     // Another node (here: a connection of its own) changes a registration; this node's
     // copy stays until the other node's notice arrives.
-    let before = store
-        .membership(event.id, bert.user_id)
-        .await
-        .expect("membership");
+    let before = part_in(store, event.id, bert.user_id).await;
     assert_eq!(before.role, Some(EventRole::Participant), "{backend}");
     sqlx::any::install_default_drivers();
     let mut other = sqlx::AnyConnection::connect(url)
@@ -128,20 +120,14 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .execute(&mut other)
         .await
         .expect("changed elsewhere");
-    let kept = store
-        .membership(event.id, bert.user_id)
-        .await
-        .expect("membership");
+    let kept = part_in(store, event.id, bert.user_id).await;
     assert_eq!(
         kept.role,
         Some(EventRole::Participant),
         "{backend}: the copy"
     );
     store.forget_remembered(Some(Forget::Event(event.id)));
-    let read = store
-        .membership(event.id, bert.user_id)
-        .await
-        .expect("membership");
+    let read = part_in(store, event.id, bert.user_id).await;
     assert_eq!(
         read.role,
         Some(EventRole::Helper),
