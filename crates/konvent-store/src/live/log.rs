@@ -183,8 +183,16 @@ impl Store {
         kind: &str,
         limit: i64,
     ) -> Result<Vec<LiveRecord>> {
+        // One spelling per case, so that both databases walk the index (event_id, room,
+        // kind, seq) backwards from the newest entry: `room = $3 OR ($3 IS NULL AND …)`
+        // made SQLite read every entry of the event.
+        let room_is = if room.is_some() {
+            "room = $3"
+        } else {
+            "room IS NULL AND $3 IS NULL"
+        };
         let rows: Vec<LiveRow> = sqlx::query_as(&format!(
-            "{LIVE_SELECT} WHERE event_id = $1 AND kind = $2 AND (room = $3 OR ($3 IS NULL AND room IS NULL)) \
+            "{LIVE_SELECT} WHERE event_id = $1 AND {room_is} AND kind = $2 \
              AND data NOT LIKE '%\"redacted\":true%' ORDER BY seq DESC LIMIT $4"
         ))
         .bind(event_id)
