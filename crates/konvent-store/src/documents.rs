@@ -185,7 +185,7 @@ impl Store {
     }
 
     /// Adds the next version of a document; the older ones stay. Returns its number.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
     pub async fn replace_document(
         &self,
         actor: &Actor,
@@ -234,7 +234,7 @@ impl Store {
     /// Removes a document with every version and its bytes (they live in its rows), in
     /// one transaction with its audit entry; the audit keeps what was removed, without
     /// the bytes. [`StoreError::NotFound`] when it does not exist (any more).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
     pub async fn delete_document(&self, actor: &Actor, document_id: i64) -> Result<Owner> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, i64, String)> =
@@ -332,7 +332,7 @@ impl Store {
     }
 
     /// One document with its versions; the caller checks that the reader may see its owner.
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn document(&self, id: i64) -> Result<Document> {
         let docs: Vec<DocRow> = sqlx::query_as(
             "SELECT id, owner_kind, owner_id, title, created_at, modified_at FROM documents \
@@ -354,7 +354,7 @@ impl Store {
     }
 
     /// The bytes of one version of a document.
-    #[tracing::instrument(level = "debug", skip_all, fields(id, version))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, version = version))]
     pub async fn document_content(&self, id: i64, version: i64) -> Result<Vec<u8>> {
         let (content,): (Vec<u8>,) = sqlx::query_as(
             "SELECT content FROM document_versions WHERE document_id = $1 AND version = $2",

@@ -289,7 +289,7 @@ impl Store {
 
     /// The server accepted the mail: sent, and its bodies erased. False when `worker`
     /// no longer holds the mail (its lease ran out and another worker took it).
-    #[tracing::instrument(level = "debug", skip_all, fields(id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn mark_mail_sent(&self, id: i64, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -320,7 +320,7 @@ impl Store {
 
     /// A temporary failure (the server unreachable, or a 4xx answer): queued again for
     /// after [`retry_delay`]. False when `worker` no longer holds the mail.
-    #[tracing::instrument(level = "debug", skip_all, fields(id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn retry_mail_later(
         &self,
         id: i64,
@@ -352,7 +352,7 @@ impl Store {
 
     /// The server refused the mail for good (a 5xx answer): failed, with its reason.
     /// False when `worker` no longer holds the mail.
-    #[tracing::instrument(level = "debug", skip_all, fields(id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn mark_mail_failed(&self, id: i64, worker: &str, reason: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -365,7 +365,7 @@ impl Store {
 
     /// Gives back a claimed mail not yet tried (its worker is stopping): due again at
     /// once, the claim's attempt not counted.
-    #[tracing::instrument(level = "debug", skip_all, fields(id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn release_mail(&self, id: i64, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -378,7 +378,7 @@ impl Store {
 
     /// Queues a failed mail again, due now, its attempts counted from zero. Only failed
     /// mails can be resent: a queued one is on its way, a sent one has no body left.
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn resend_mail(&self, id: i64) -> Result<()> {
         let now = now_micros();
         let done = sqlx::query(
@@ -401,7 +401,7 @@ impl Store {
     }
 
     /// One mail, without its bodies.
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn mail(&self, id: i64) -> Result<Option<OutboxMail>> {
         Ok(
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = $1"))
@@ -423,7 +423,7 @@ impl Store {
     }
 
     /// Whether a mail still holds its bodies (tests check the erasure).
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn mail_has_bodies(&self, id: i64) -> Result<bool> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT body_text, body_html, calendar_ics FROM mail_outbox WHERE id = $1",

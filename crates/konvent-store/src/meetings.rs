@@ -90,7 +90,7 @@ impl Store {
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id))]
     pub async fn meeting_invitation(
         &self,
         kind: MeetingKind,
@@ -159,7 +159,7 @@ impl Store {
     /// `floor`); later to those not yet invited, and, when what the meeting says
     /// changed, an update to everybody invited before (sequence raised, at least to
     /// `floor`). Returns the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id, invitees = invitees.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id, invitees = invitees.len()))]
     pub async fn send_meeting_invitations(
         &self,
         kind: MeetingKind,
@@ -258,7 +258,7 @@ impl Store {
     /// cancellation to everybody invited. Nothing when no invitation was sent, when
     /// nothing the invitation said changed, or when it was cancelled already. Returns
     /// the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id))]
     pub async fn update_meeting_invitations(
         &self,
         kind: MeetingKind,

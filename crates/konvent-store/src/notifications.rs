@@ -504,7 +504,7 @@ impl Store {
     }
 
     /// A person's mail language ("de" until chosen) and the kinds they turned off.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn mail_preferences(&self, account_id: i64) -> Result<(String, Vec<NoticeKind>)> {
         let language: Option<(String,)> =
             sqlx::query_as("SELECT language FROM mail_preferences WHERE account_id = $1")
@@ -524,7 +524,7 @@ impl Store {
     }
 
     /// Sets a person's mail language and the kinds they turn off (all others on).
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id, off = off.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, off = off.len()))]
     pub async fn save_mail_preferences(
         &self,
         account_id: i64,

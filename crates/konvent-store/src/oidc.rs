@@ -126,7 +126,7 @@ impl Store {
     /// `link_account` (the account signed in with its password when the sign-in started)
     /// or creates one; then makes its provider grants equal `person.grants` (grants
     /// given in konvent stay). One transaction: a refused person leaves nothing behind.
-    #[tracing::instrument(level = "debug", skip_all, fields(link_account))]
+    #[tracing::instrument(level = "debug", skip_all, fields(link_account = link_account))]
     pub async fn oidc_sign_in(
         &self,
         person: &OidcPerson,
@@ -291,7 +291,7 @@ impl Store {
     }
 
     /// The grants of an account that came from a provider, with the provider's id.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn provider_grants(&self, account_id: i64) -> Result<Vec<(String, String, String)>> {
         Ok(sqlx::query_as(
             "SELECT role, scope, provider FROM grants \
@@ -303,7 +303,7 @@ impl Store {
     }
 
     /// Starts a session that a provider signed in; returns its cookie token.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn sign_in_through_provider(
         &self,
         account_id: i64,
@@ -432,7 +432,7 @@ impl Store {
 impl Store {
     /// An admin allows the account to be linked to `provider` at its next sign-in there
     /// with the account's (verified) address, or takes that back (`None`). Audited.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id, provider))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, provider = provider))]
     pub async fn allow_provider_link(
         &self,
         actor: &Actor,

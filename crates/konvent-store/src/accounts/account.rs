@@ -69,7 +69,7 @@ impl Store {
     }
 
     /// Whether an admin disabled the account.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn account_disabled(&self, account_id: i64) -> Result<bool> {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
@@ -81,7 +81,7 @@ impl Store {
 
     /// Disables an account (its sessions end in the same transaction) or enables it
     /// again, audited. Answers whether anything changed.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn set_account_disabled(
         &self,
         actor: &Actor,
@@ -139,7 +139,7 @@ impl Store {
     }
 
     /// An account with its grants.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn principal(&self, account_id: i64) -> Result<Option<Principal>> {
         let row: Option<(i64, String, String)> =
             sqlx::query_as("SELECT id, display_name, email FROM accounts WHERE id = $1")
@@ -158,7 +158,7 @@ impl Store {
     }
 
     /// Where the person of an account works, if known.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn organisation_of(&self, account_id: i64) -> Result<Option<String>> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT organisation FROM accounts WHERE id = $1")

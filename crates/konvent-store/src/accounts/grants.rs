@@ -39,7 +39,7 @@ impl Store {
     }
 
     /// Gives an account a role (audited). Granting what it already has changes nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
         let mut tx = self.begin_write().await?;
         exists(&mut tx, account_id).await?;
@@ -64,7 +64,7 @@ impl Store {
     }
 
     /// Takes a role away (audited).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn remove_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done =

@@ -43,7 +43,7 @@ pub struct InvitationInfo {
 
 impl Store {
     /// Creates a single-use link. For an invitation, `grant` is what the new account gets.
-    #[tracing::instrument(level = "debug", skip_all, fields(created_by))]
+    #[tracing::instrument(level = "debug", skip_all, fields(created_by = created_by))]
     pub async fn create_login_token(
         &self,
         purpose: TokenPurpose,

@@ -100,7 +100,7 @@ impl Store {
 
     /// Starts a session and returns its cookie token; a disabled account gets
     /// [`StoreError::AccountDisabled`] (every way of signing in ends here).
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn sign_in(&self, account_id: i64, valid_for: SignedDuration) -> Result<String> {
         if self.account_disabled(account_id).await? {
             return Err(StoreError::AccountDisabled);

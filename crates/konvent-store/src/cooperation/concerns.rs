@@ -123,7 +123,7 @@ impl Store {
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn concern(&self, id: i64) -> Result<Concern> {
         let row: ConcernRow = sqlx::query_as(&format!("{CONCERN_SELECT} WHERE k.id = $1"))
             .bind(id)
@@ -134,7 +134,7 @@ impl Store {
     }
 
     /// Decides on a concern; "accepted" puts it on the agenda of the given session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn triage_concern(&self, actor: &Actor, id: i64, triage: &TriageInput) -> Result<()> {
         self.triage_concern_with(actor, id, triage, None)
             .await
@@ -144,7 +144,7 @@ impl Store {
     /// [`Self::triage_concern`], and when it answers the concern, the mail to its
     /// author in the same transaction (unless they turned it off). Returns the number
     /// of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn triage_concern_notifying(
         &self,
         actor: &Actor,

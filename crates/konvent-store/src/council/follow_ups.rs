@@ -119,7 +119,7 @@ impl Store {
         rows.into_iter().map(FollowUp::try_from).collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(session_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
     pub async fn follow_up(&self, session_id: i64) -> Result<Option<FollowUp>> {
         let row: Option<FollowUpRow> =
             sqlx::query_as(&format!("{FOLLOW_UP_SELECT} AND f.session_id = $1"))
@@ -131,7 +131,7 @@ impl Store {
 
     /// Sets a follow-up meeting's date, time and video link. A date the office chose
     /// stays put: the meeting counts as confirmed and no longer moves with the session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn update_follow_up(
         &self,
         actor: &Actor,
@@ -173,7 +173,7 @@ impl Store {
     }
 
     /// Confirms a follow-up meeting on its date: from now on it stays put.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn confirm_follow_up(&self, actor: &Actor, number: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;

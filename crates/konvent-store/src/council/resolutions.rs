@@ -69,7 +69,7 @@ impl Store {
 
     /// A resolution by its number, if the reader may see it (else "not found", so that
     /// its existence does not leak).
-    #[tracing::instrument(level = "debug", skip_all, fields(year, number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(year = year, number = number))]
     pub async fn resolution(
         &self,
         year: i64,
@@ -179,7 +179,7 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
@@ -197,7 +197,7 @@ impl Store {
     /// becomes published) the spokespersons and offices of every relevant conference,
     /// unless they turned these off. A draft's number, title and text are never
     /// given to `render`. Returns the id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
     pub async fn save_resolution_notifying(
         &self,
         actor: &Actor,

@@ -89,7 +89,7 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(number = number))]
     pub async fn session(&self, number: i64) -> Result<Session> {
         let row: SessionRow = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} FROM council_sessions WHERE number = $1 AND deleted_at IS NULL"
@@ -152,7 +152,7 @@ impl Store {
 
     /// Changes a session. Marking it held schedules its follow-up meeting; a new date
     /// moves an unconfirmed follow-up with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn update_session(
         &self,
         actor: &Actor,

@@ -192,7 +192,7 @@ impl Store {
         Ok(list)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn assignment(&self, id: i64) -> Result<Assignment> {
         self.assignments_where("a.id = $1", id)
             .await?
@@ -224,7 +224,7 @@ impl Store {
     }
 
     /// Changes an assignment's person, dates, basis or note.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn update_assignment(
         &self,
         actor: &Actor,
@@ -273,7 +273,7 @@ impl Store {
     }
 
     /// Ends an assignment on `ends_on` (it stays in the history).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn end_assignment(&self, actor: &Actor, id: i64, ends_on: Date) -> Result<()> {
         let mut tx = self.begin_write().await?;
         end_assignment_in(&mut tx, actor, id, None, ends_on).await?;

@@ -75,7 +75,7 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn person(&self, id: i64) -> Result<PersonDetail> {
         let person = fetch_person(&self.pool, id).await?;
         let assignments = self.assignments_where("a.person_id = $1", id).await?;
@@ -93,7 +93,7 @@ impl Store {
         Ok(id)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn update_person(&self, actor: &Actor, id: i64, input: &PersonInput) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = fetch_person(&mut *tx, id).await?;

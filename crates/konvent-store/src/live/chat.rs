@@ -22,7 +22,7 @@ pub struct ChatLine {
 
 impl Store {
     /// A chat line in a room (K3). `html` is the sanitised rendering of `text`.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, room = %room, from = from.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = %room, from = from.id))]
     pub async fn post_chat(
         &self,
         event_id: i64,
@@ -107,7 +107,7 @@ impl Store {
     }
 
     /// An announcement to every room (K3).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, from = from.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, from = from.id))]
     pub async fn announce(
         &self,
         event_id: i64,
@@ -128,7 +128,7 @@ impl Store {
 
     /// A direct message to a named person, or (`to = None`) to the help desk, whose staff
     /// all see it (K12).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, from = from.id, to = to.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, from = from.id, to = to.map(|w| w.id)))]
     pub async fn direct_message(
         &self,
         event_id: i64,
@@ -160,7 +160,7 @@ impl Store {
 
     /// The direct messages `account` sent or received, and (for staff) those to the help
     /// desk; oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, account))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
     pub async fn direct_messages(
         &self,
         event_id: i64,

@@ -149,7 +149,7 @@ impl Store {
     }
 
     /// An event's last committed live-log sequence number.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
         sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
             .bind(event_id)
@@ -159,7 +159,7 @@ impl Store {
     }
 
     /// The live-log entries after `after`, in order, at most `limit`.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, after))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, after = after))]
     pub async fn live_since(
         &self,
         event_id: i64,
@@ -180,7 +180,7 @@ impl Store {
     /// The last `limit` entries of `kinds` for a room (or for the whole event when `room`
     /// is `None`), oldest first: what a page shows before live updates take over. Removed
     /// entries (tombstones, see `moderation`) are left out.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, room))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = room))]
     pub async fn live_recent(
         &self,
         event_id: i64,

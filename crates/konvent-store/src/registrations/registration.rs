@@ -306,7 +306,7 @@ impl Store {
 
     /// An organizer approves a registration awaiting approval: registered, or waiting
     /// when the event is full.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
     pub async fn approve_registration(
         &self,
         event_id: i64,
@@ -334,7 +334,7 @@ impl Store {
 
     /// An organizer declines a registration (not yet cancelled or declined); a freed
     /// place moves the waiting list up.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id, id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
     pub async fn decline_registration(
         &self,
         event_id: i64,
@@ -359,7 +359,7 @@ impl Store {
     }
 
     /// The registration of `email` for an event, if any.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn registration_of(
         &self,
         event_id: i64,
@@ -375,7 +375,7 @@ impl Store {
     }
 
     /// Every registration of an event, oldest first (organizers and admins only).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn registrations(&self, event_id: i64) -> Result<Vec<Registration>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 ORDER BY created_at, id"

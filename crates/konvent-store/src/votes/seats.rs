@@ -67,7 +67,7 @@ impl Store {
     }
 
     /// The seat an account holds, and whether as a deputy.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn seat_of(&self, account_id: i64) -> Result<Option<(Seat, bool)>> {
         let mut tx = self.pool.begin().await?;
         holder_of(&mut tx, account_id).await
@@ -135,7 +135,7 @@ impl Store {
     }
 
     /// Takes a seat from an account.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn unassign_seat(&self, actor: &Actor, account_id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM council_seats WHERE account_id = $1")

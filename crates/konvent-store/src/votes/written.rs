@@ -36,7 +36,7 @@ impl Store {
     /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
     /// microseconds, in the future), and tells every seat holder in konvent and by mail,
     /// in the same transaction. Returns the vote's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = resolution_id))]
     pub async fn start_written_procedure(
         &self,
         actor: &Actor,
@@ -133,7 +133,7 @@ impl Store {
     /// the matter put on a session's agenda, with a short reason. One request per seat
     /// and procedure (the budget: it cannot be repeated or changed). The office (the
     /// administrators) is told by mail; answers how many mails were queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id, vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = vote_id))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
@@ -211,7 +211,7 @@ impl Store {
     /// the upcoming session `session_number` as an item (and becomes that session's
     /// draft, to be voted on there); every seat holder is told by mail. Returns the new
     /// agenda item's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id, session_number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id, session_number = session_number))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
@@ -315,7 +315,7 @@ impl Store {
     /// The office lets the written procedure `vote_id` run on: the pending requests to
     /// stop it are decided as `continued`, and those who asked are told by mail (answers
     /// how many mails were queued). Refused when none is pending.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
     pub async fn continue_written_procedure(
         &self,
         actor: &Actor,

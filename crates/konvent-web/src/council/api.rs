@@ -16,7 +16,7 @@ pub async fn sessions(State(state): State<AppState>) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "data": state.store.sessions().await? })))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session(
     State(state): State<AppState>,
     ctx: Ctx,

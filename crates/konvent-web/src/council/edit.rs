@@ -143,7 +143,7 @@ pub async fn create_session(
     form_response(page, &errors)
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -174,7 +174,7 @@ pub async fn edit_session(
     form_response(page, &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn update_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -219,7 +219,7 @@ pub struct AgendaForm {
     title: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn add_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -245,7 +245,7 @@ pub struct MoveForm {
     direction: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number, item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn move_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -278,7 +278,7 @@ struct RemovePage {
 }
 
 /// Asks before an item is removed; for "Reporting FachMK" with a warning.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number, item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn remove_agenda_item_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -304,7 +304,7 @@ pub async fn remove_agenda_item_form(
     .into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number, item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn remove_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -355,7 +355,7 @@ fn follow_up_page(ctx: &Ctx, number: i64, f: &FollowUpForm) -> FormPage {
 }
 
 /// The form to set a follow-up meeting's date, time and video link.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -377,7 +377,7 @@ pub async fn edit_follow_up(
     form_response(follow_up_page(&ctx, number, &form), &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn update_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -410,7 +410,7 @@ pub async fn update_follow_up(
     form_response(follow_up_page(&ctx, number, &form), &errors)
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn confirm_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -114,7 +114,7 @@ pub async fn all(State(state): State<AppState>) -> AppResult<Response> {
     ))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(number))]
+#[tracing::instrument(level = "debug", skip_all, fields(number = number))]
 pub async fn session(
     State(state): State<AppState>,
     _ctx: Ctx,
@@ -129,7 +129,7 @@ pub async fn session(
     ))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(number))]
+#[tracing::instrument(level = "debug", skip_all, fields(number = number))]
 pub async fn follow_up(State(state): State<AppState>, Id(number): Id) -> AppResult<Response> {
     let t = tr();
     let s = state.store.session(number).await?;

@@ -322,7 +322,7 @@ pub fn follow_up_view(
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -474,7 +474,7 @@ pub struct OpenForm {
     agenda_item: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn open_vote(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -522,7 +522,7 @@ pub(super) fn back_to(zurueck: &str, vote: &Vote) -> String {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn cast_ballot(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -546,7 +546,7 @@ pub async fn cast_ballot(
     Ok(Redirect::to(&back_to(&form.zurueck, &vote)).into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn close_vote(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -209,7 +209,7 @@ async fn upgrade(
     ws.on_upgrade(move |socket| serve(state, socket, room, lang))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session_socket(
     State(state): State<AppState>,
     ctx: Ctx,

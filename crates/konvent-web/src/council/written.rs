@@ -185,7 +185,7 @@ pub struct StopRequestForm {
 }
 
 /// A seat holder asks for the procedure to be stopped and taken to a session.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn request_stop(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -218,7 +218,7 @@ pub struct DecideForm {
 }
 
 /// The office stops the procedure; the draft goes onto the chosen session's agenda.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn stop(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -242,7 +242,7 @@ pub async fn stop(
 }
 
 /// The office lets the procedure run on.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn resume(
     State(state): State<AppState>,
     ctx: Ctx,

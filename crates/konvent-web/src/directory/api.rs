@@ -54,7 +54,7 @@ struct PersonJson {
     assignments: Vec<Assignment>,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(id))]
+#[tracing::instrument(level = "debug", skip_all, fields(id = id))]
 pub async fn person(
     State(state): State<AppState>,
     Id(id): Id,

@@ -238,7 +238,7 @@ struct PersonPage {
     may_edit: bool,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn person(
     State(state): State<AppState>,
     ctx: Ctx,

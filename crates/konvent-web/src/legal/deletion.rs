@@ -125,7 +125,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 }
 
 /// An admin confirms a request: the account is deleted, its sockets close.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn confirm(
     State(state): State<AppState>,
     ctx: Ctx,

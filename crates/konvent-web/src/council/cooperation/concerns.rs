@@ -262,7 +262,7 @@ async fn concern_view(
     })
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn concern(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -271,7 +271,7 @@ pub async fn concern(
     render(&concern_view(&state, &ctx, id, None, &FieldErrors::new()).await?)
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn triage_concern(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -23,7 +23,7 @@ fn back(number: i64) -> Response {
     Redirect::to(&format!("/gremien/sitzungen/{number}/niederschrift")).into_response()
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn generate(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -35,7 +35,7 @@ pub async fn generate(
     Ok(back(number))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn finalise(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -47,7 +47,7 @@ pub async fn finalise(
     Ok(back(number))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn release(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -128,7 +128,7 @@ async fn edit_page(state: &AppState, ctx: &Ctx, number: i64) -> AppResult<EditPa
     })
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -138,7 +138,7 @@ pub async fn edit(
     Ok(render(&edit_page(&state, &ctx, number).await?)?.into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn save(
     State(state): State<AppState>,
     ctx: Ctx,

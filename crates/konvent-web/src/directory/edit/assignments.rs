@@ -247,7 +247,7 @@ async fn edit_assignment_context(
     Ok((a, fc))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn edit_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -262,7 +262,7 @@ pub async fn edit_assignment(
     )
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn update_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -322,7 +322,7 @@ fn end_page(ctx: &Ctx, a: &Assignment, ends_on: &str) -> FormPage {
     page
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn end_assignment_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -334,7 +334,7 @@ pub async fn end_assignment_form(
     form_response(end_page(&ctx, &a, &today), &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn end_assignment(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -91,7 +91,7 @@ pub async fn create_person(
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn edit_person(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -115,7 +115,7 @@ pub async fn edit_person(
     form_response(page, &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn update_person(
     State(state): State<AppState>,
     ctx: Ctx,

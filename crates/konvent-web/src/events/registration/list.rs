@@ -222,7 +222,7 @@ async fn decide(
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id = id))]
 pub async fn approve(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -232,7 +232,7 @@ pub async fn approve(
     decide(state, ctx, slug, id, true).await
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id = id))]
 pub async fn decline(
     State(state): State<AppState>,
     ctx: Ctx,
