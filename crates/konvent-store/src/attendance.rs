@@ -141,6 +141,7 @@ pub(crate) async fn check_present(
 
 impl Store {
     /// The attendance of the session `number`.
+    #[tracing::instrument(level = "debug", skip_all, fields(number = number))]
     pub async fn attendance(&self, number: i64) -> Result<Vec<Attendee>> {
         let mut tx = self.pool.begin().await?;
         let session = crate::council::session_in(&mut tx, number).await?;
@@ -150,7 +151,7 @@ impl Store {
     /// Records (or changes) how the account with `email` takes part in the session
     /// `number`. A member, deputy or apology is for the seat the account holds (as
     /// representative for `Member`, as deputy for `Deputy`); a guest names a FachMK.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, conference = conference))]
     pub async fn record_attendance(
         &self,
         actor: &Actor,
@@ -262,6 +263,7 @@ impl Store {
     }
 
     /// Takes an account off the session's attendance.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, account_id = account_id))]
     pub async fn remove_attendance(
         &self,
         actor: &Actor,

@@ -110,6 +110,7 @@ type AuditRow = (
 impl Store {
     /// The changes that concern a conference: to the conference itself, its role
     /// assignments, and the persons who hold or held a role for it. Newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(conference_id = conference_id))]
     pub async fn audit_for_conference(&self, conference_id: i64) -> Result<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, entity, entity_id, action, before_json, after_json \

@@ -212,7 +212,7 @@ async fn scrub_json_rows(
 impl Store {
     /// The signed-in person asks for the deletion of their account; asking again
     /// changes nothing. Answers when the (first) request was made.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn request_deletion(&self, account_id: i64) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let live: Option<(Option<i64>,)> =
@@ -242,6 +242,7 @@ impl Store {
     }
 
     /// When the account asked for its deletion, if it did and it is not done yet.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn deletion_requested(&self, account_id: i64) -> Result<Option<i64>> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT requested_at FROM deletion_requests WHERE account_id = $1")
@@ -252,6 +253,7 @@ impl Store {
     }
 
     /// The open requests, oldest first (at most `limit`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn deletion_requests(&self, limit: i64) -> Result<Vec<DeletionRequest>> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
             "SELECT a.id, a.display_name, a.email, r.requested_at FROM deletion_requests r \
@@ -276,7 +278,7 @@ impl Store {
     /// Carries out a requested deletion, in one transaction (see the module's text for
     /// what goes and what stays under the pseudonym). [`StoreError::NotFound`] when the
     /// account has no open request.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn delete_account(&self, actor: &Actor, account_id: i64) -> Result<Deleted> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, String)> = sqlx::query_as(

@@ -130,6 +130,7 @@ async fn insert_version(
 impl Store {
     /// Attaches a new document (version 1) to its owner. Refused with
     /// [`StoreError::Conflict`] when the owner holds [`MAX_PER_OWNER`] documents already.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn add_document(
         &self,
         actor: &Actor,
@@ -184,6 +185,7 @@ impl Store {
     }
 
     /// Adds the next version of a document; the older ones stay. Returns its number.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
     pub async fn replace_document(
         &self,
         actor: &Actor,
@@ -232,6 +234,7 @@ impl Store {
     /// Removes a document with every version and its bytes (they live in its rows), in
     /// one transaction with its audit entry; the audit keeps what was removed, without
     /// the bytes. [`StoreError::NotFound`] when it does not exist (any more).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
     pub async fn delete_document(&self, actor: &Actor, document_id: i64) -> Result<Owner> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, i64, String)> =
@@ -285,6 +288,7 @@ impl Store {
     }
 
     /// The documents of one owner, oldest first, each with its versions.
+    #[tracing::instrument(level = "debug", skip_all, fields(owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn documents(&self, owner: Owner) -> Result<Vec<Document>> {
         let docs: Vec<DocRow> = sqlx::query_as(
             "SELECT id, owner_kind, owner_id, title, created_at, modified_at FROM documents \
@@ -307,6 +311,7 @@ impl Store {
     }
 
     /// Every document of one kind of owner (for OParl and the owners' lists), oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind))]
     pub async fn documents_of_kind(&self, kind: OwnerKind) -> Result<Vec<Document>> {
         let docs: Vec<DocRow> = sqlx::query_as(
             "SELECT id, owner_kind, owner_id, title, created_at, modified_at FROM documents \
@@ -327,6 +332,7 @@ impl Store {
     }
 
     /// One document with its versions; the caller checks that the reader may see its owner.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn document(&self, id: i64) -> Result<Document> {
         let docs: Vec<DocRow> = sqlx::query_as(
             "SELECT id, owner_kind, owner_id, title, created_at, modified_at FROM documents \
@@ -348,6 +354,7 @@ impl Store {
     }
 
     /// The bytes of one version of a document.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, version = version))]
     pub async fn document_content(&self, id: i64, version: i64) -> Result<Vec<u8>> {
         let (content,): (Vec<u8>,) = sqlx::query_as(
             "SELECT content FROM document_versions WHERE document_id = $1 AND version = $2",
@@ -390,6 +397,7 @@ pub enum OwnerInfo {
 
 impl Store {
     /// The owner a document belongs to, or "not found" when it does not exist (any more).
+    #[tracing::instrument(level = "debug", skip_all, fields(owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn document_owner(&self, owner: Owner) -> Result<OwnerInfo> {
         let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what}: {v:?}"));
         let info = match owner.kind {

@@ -51,6 +51,7 @@ pub(crate) async fn append_event(
 
 impl Store {
     /// The events of `scope` after sequence `after`, in order, at most `limit`.
+    #[tracing::instrument(level = "debug", skip_all, fields(scope = %scope, after = after))]
     pub async fn events_since(
         &self,
         scope: &str,

@@ -66,6 +66,7 @@ pub(crate) async fn tell(
 
 impl Store {
     /// The person's notices, newest first (at most [`INBOX_LIMIT`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn inbox(&self, account_id: i64) -> Result<Vec<InboxNotice>> {
         let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
             "SELECT kind, subject_id, version, created_at FROM inbox_notices \

@@ -105,6 +105,7 @@ impl Store {
     /// Starts a job for the checked list `invitees` by `by` (from an event's page:
     /// `event_id`; mails in `language` where a row names none), stored with every row
     /// and claimed by `worker` for `lease`, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id, event_id = event_id, invitees = invitees.len(), worker = %worker))]
     pub async fn start_bulk_invitation(
         &self,
         by: &Actor,
@@ -152,6 +153,7 @@ impl Store {
 
     /// Claims for `worker` the running jobs nobody holds: released by a stopping node,
     /// or left by one whose lease ran out.
+    #[tracing::instrument(level = "debug", skip_all, fields(worker = %worker))]
     pub async fn claim_bulk_invitations(
         &self,
         worker: &str,
@@ -182,6 +184,7 @@ impl Store {
     }
 
     /// The next `limit` rows of a job not yet written, in the list's order.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
     pub async fn bulk_invitation_rows(&self, job: i64, limit: usize) -> Result<Vec<Invitee>> {
         let rows: Vec<StoredRow> = sqlx::query_as(
             "SELECT row_number, email, name, organisation, role, scope, event_id, language \
@@ -219,6 +222,7 @@ impl Store {
     /// event at once), deletes the rows written and counts them. Returns the existing
     /// accounts that got a grant, or None when `worker` no longer holds the job (its
     /// lease ran out and another node took it over): then nothing is written.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker, actor = by.account_id, batch = batch.len()))]
     pub async fn write_bulk_invitations(
         &self,
         job: i64,
@@ -275,6 +279,7 @@ impl Store {
 
     /// Gives back `worker`'s claim on a job it has not finished (its node is stopping):
     /// the next node to look claims it at once.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
     pub async fn release_bulk_invitation(&self, job: i64, worker: &str) -> Result<()> {
         sqlx::query(
             "UPDATE bulk_invitations SET claimed_by = NULL, lease_until = NULL \
@@ -289,6 +294,7 @@ impl Store {
 
     /// Ends `worker`'s job: done, or failed with the reason (the batches written stay
     /// written; the rows left are deleted). Nothing happens if `worker` lost the job.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
     pub async fn finish_bulk_invitation(
         &self,
         job: i64,
@@ -321,6 +327,7 @@ impl Store {
     }
 
     /// A job with its counts, if it exists.
+    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
     pub async fn bulk_invitation(&self, job: i64) -> Result<Option<BulkJob>> {
         let row: Option<JobRow> = sqlx::query_as(
             "SELECT id, created_by, event_id, total, written, status, error, created_at \
@@ -357,6 +364,7 @@ impl Store {
 
     /// How many lists `account` started since `since`, and whether one still runs: the
     /// budget of the upload.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn bulk_invitations_by(&self, account: i64, since: i64) -> Result<(i64, bool)> {
         let (started, running): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) \
@@ -370,6 +378,7 @@ impl Store {
     }
 
     /// Which of these (lower-cased) addresses have an account.
+    #[tracing::instrument(level = "debug", skip_all, fields(emails = emails.len()))]
     pub async fn existing_accounts(&self, emails: &[String]) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         // Bounded statements: SQLite allows 32,766 parameters, a batch is far below.

@@ -132,6 +132,7 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the embedded database `konvent.db` in `data_dir`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_data_dir(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(StoreError::DataDir)?;
         let path = data_dir.join("konvent.db");
@@ -139,7 +140,7 @@ impl Store {
     }
 
     /// Connects to `sqlite://…` or `postgres://…` and runs the migrations.
-    #[tracing::instrument(skip(url))]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -215,6 +216,7 @@ impl Store {
     }
 
     /// Answers once the database answers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -222,6 +224,7 @@ impl Store {
 
     /// True when nothing has been stored yet (no conference, no account): `--demo` fills
     /// only such a database.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn is_empty(&self) -> Result<bool> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM conferences) + (SELECT COUNT(*) FROM accounts)",
@@ -254,6 +257,7 @@ impl Store {
     /// over after each passive checkpoint, and `journal_size_limit` (also 8 MiB) keeps
     /// its file at that size. Without the truncation a burst under constant reading left
     /// a log of 1.5 GB on disk that never shrank.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn checkpoint(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
             // (busy, frames in the log, frames copied)
@@ -274,6 +278,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }

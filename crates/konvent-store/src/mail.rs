@@ -193,6 +193,7 @@ const COLUMNS: &str = "id, message_id, kind, recipient, language, subject, statu
 
 impl Store {
     /// Queues one mail on its own (no other change rides with it).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_mail(&self, mail: &NewMail) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id = enqueue(&mut tx, mail).await?;
@@ -202,6 +203,7 @@ impl Store {
 
     /// Queues several mails that belong together (a report and its copy to the sender)
     /// in one transaction: all of them or none.
+    #[tracing::instrument(level = "debug", skip_all, fields(mails = mails.len()))]
     pub async fn queue_mails(&self, mails: &[NewMail]) -> Result<Vec<i64>> {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(mails.len());
@@ -215,6 +217,7 @@ impl Store {
     /// Creates a single-use link and queues the mail that carries it, in one
     /// transaction (with a sign-in link's role, if any): there is never a link without
     /// its mail, nor a mail with a link that was not stored.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_link_with_mail(
         &self,
         link: &NewLink<'_>,
@@ -255,6 +258,7 @@ impl Store {
     /// the outer condition is checked again on each row as it is updated (PostgreSQL
     /// re-reads a row another transaction changed meanwhile; SQLite has one writer), so
     /// a mail is never claimed by two workers at once.
+    #[tracing::instrument(level = "debug", skip_all, fields(worker = %worker))]
     pub async fn claim_due_mails(
         &self,
         worker: &str,
@@ -285,6 +289,7 @@ impl Store {
 
     /// The server accepted the mail: sent, and its bodies erased. False when `worker`
     /// no longer holds the mail (its lease ran out and another worker took it).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn mark_mail_sent(&self, id: i64, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -315,6 +320,7 @@ impl Store {
 
     /// A temporary failure (the server unreachable, or a 4xx answer): queued again for
     /// after [`retry_delay`]. False when `worker` no longer holds the mail.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn retry_mail_later(
         &self,
         id: i64,
@@ -346,6 +352,7 @@ impl Store {
 
     /// The server refused the mail for good (a 5xx answer): failed, with its reason.
     /// False when `worker` no longer holds the mail.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn mark_mail_failed(&self, id: i64, worker: &str, reason: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -358,6 +365,7 @@ impl Store {
 
     /// Gives back a claimed mail not yet tried (its worker is stopping): due again at
     /// once, the claim's attempt not counted.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
     pub async fn release_mail(&self, id: i64, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
@@ -370,6 +378,7 @@ impl Store {
 
     /// Queues a failed mail again, due now, its attempts counted from zero. Only failed
     /// mails can be resent: a queued one is on its way, a sent one has no body left.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn resend_mail(&self, id: i64) -> Result<()> {
         let now = now_micros();
         let done = sqlx::query(
@@ -392,6 +401,7 @@ impl Store {
     }
 
     /// One mail, without its bodies.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn mail(&self, id: i64) -> Result<Option<OutboxMail>> {
         Ok(
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = $1"))
@@ -402,6 +412,7 @@ impl Store {
     }
 
     /// The newest `limit` mails, newest first, for the admin page.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mails(&self, limit: i64) -> Result<Vec<OutboxMail>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM mail_outbox ORDER BY id DESC LIMIT $1"
@@ -412,6 +423,7 @@ impl Store {
     }
 
     /// Whether a mail still holds its bodies (tests check the erasure).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn mail_has_bodies(&self, id: i64) -> Result<bool> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT body_text, body_html, calendar_ics FROM mail_outbox WHERE id = $1",

@@ -21,6 +21,7 @@ pub struct StoredMap {
 
 impl Store {
     /// The event's own map, if an organizer uploaded one.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn venue_map(&self, event_id: i64) -> Result<Option<StoredMap>> {
         let row: Option<(String, String, String, i64)> = sqlx::query_as(
             "SELECT source_name, map_json, uploaded_by, updated_at FROM venue_maps \
@@ -42,6 +43,7 @@ impl Store {
     /// Replaces the event's map (`Some`) or goes back to the generated one (`None`), with
     /// a live-log entry `map` in the same transaction. `by` is `None` from the command
     /// line.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.map(|w| w.id)))]
     pub async fn set_venue_map(
         &self,
         event_id: i64,

@@ -67,6 +67,7 @@ impl Store {
     /// What the last invitation of every meeting that has one said, and whether it was
     /// a cancellation: (kind, meeting id) → (sent_as, cancelled). For the check that a
     /// change missed by its update (the node died in between) still goes out.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn meeting_invitations_sent(
         &self,
     ) -> Result<std::collections::HashMap<(MeetingKind, i64), (String, bool)>> {
@@ -89,6 +90,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id))]
     pub async fn meeting_invitation(
         &self,
         kind: MeetingKind,
@@ -123,6 +125,7 @@ impl Store {
 
     /// Who would be invited: council members, conference offices (accounts), and the
     /// conferences' office contacts that are mail addresses.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn meeting_invitees(&self) -> Result<Vec<Invitee>> {
         let mut list: Vec<Invitee> = sqlx::query_as(
             "SELECT DISTINCT a.email AS email, a.display_name AS name FROM accounts a \
@@ -156,6 +159,7 @@ impl Store {
     /// `floor`); later to those not yet invited, and, when what the meeting says
     /// changed, an update to everybody invited before (sequence raised, at least to
     /// `floor`). Returns the number of mails queued.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id, invitees = invitees.len()))]
     pub async fn send_meeting_invitations(
         &self,
         kind: MeetingKind,
@@ -254,6 +258,7 @@ impl Store {
     /// cancellation to everybody invited. Nothing when no invitation was sent, when
     /// nothing the invitation said changed, or when it was cancelled already. Returns
     /// the number of mails queued.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = ?kind, id = id))]
     pub async fn update_meeting_invitations(
         &self,
         kind: MeetingKind,

@@ -159,6 +159,7 @@ impl Memo {
 impl Store {
     /// The signed-in account behind a session cookie, if the session is valid and the
     /// account is not disabled: from this node's copy while it is fresh.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn signed_in(&self, token: &str) -> Result<Option<Principal>> {
         let hash = crate::accounts::token_hash(token);
         if let Some(principal) = fresh(&self.memo.sessions, &hash) {
@@ -194,6 +195,7 @@ impl Store {
 
     /// The account's part in the event, in one statement: from this node's copy while
     /// it is fresh. [`StoreError::NotFound`] for an unknown account.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn membership(&self, event_id: i64, account_id: i64) -> Result<Arc<Membership>> {
         if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
             return Ok(kept);

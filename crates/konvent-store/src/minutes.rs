@@ -227,6 +227,7 @@ async fn record(tx: &mut Tx, actor: &Actor, number: i64, version: i64, action: &
 impl Store {
     /// Every version of the minutes of the session `number`, oldest first, with the
     /// attendees' current names.
+    #[tracing::instrument(level = "debug", skip_all, fields(number = number))]
     pub async fn minutes(&self, number: i64) -> Result<Vec<Minutes>> {
         let session = self.session(number).await?;
         let rows: Vec<MinutesRow> = sqlx::query_as(&format!(
@@ -267,7 +268,7 @@ impl Store {
     /// the draft if the newest version is one (keeping the office's notes and remarks),
     /// else as the next version's draft (taking the notes of the newest version).
     /// Returns the version.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn generate_minutes(&self, actor: &Actor, number: i64) -> Result<i64> {
         let session = self.session(number).await?;
         let agenda = self.agenda(session.id).await?;
@@ -373,7 +374,7 @@ impl Store {
     /// Saves the office's remarks and notes (by agenda item id; others are ignored) into
     /// the draft, or as the next version's draft when the newest version is final or
     /// released. Refused before the minutes were generated. Returns the version.
-    #[tracing::instrument(skip(self, actor, remarks, notes))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, notes = notes.len()))]
     pub async fn edit_minutes(
         &self,
         actor: &Actor,
@@ -418,7 +419,7 @@ impl Store {
     }
 
     /// Finalises the draft of the minutes (the newest version). Returns the version.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn finalise_minutes(&self, actor: &Actor, number: i64) -> Result<i64> {
         self.advance_minutes(actor, number, MinutesState::Draft, "finalised")
             .await
@@ -427,7 +428,7 @@ impl Store {
     /// Releases the finalised minutes (the newest version) to the members, and tells
     /// each member in konvent ([`crate::inbox`]) and by mail, in the same transaction,
     /// once per version. Returns the version and the number of mails queued.
-    #[tracing::instrument(skip(self, actor, render))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn release_minutes(
         &self,
         actor: &Actor,

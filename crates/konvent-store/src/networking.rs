@@ -120,7 +120,7 @@ fn profile_from(row: ProfileRow) -> Result<Profile> {
 
 impl Store {
     /// Writes the person's profile for the event (`event_id = 0`: konvent-wide).
-    #[tracing::instrument(skip(self, fields))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
     pub async fn save_profile(
         &self,
         account: i64,
@@ -157,6 +157,7 @@ impl Store {
     }
 
     /// Removes the person's profile for the event (or the konvent-wide one).
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
     pub async fn delete_profile(&self, account: i64, event_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM network_profiles WHERE account_id = $1 AND event_id = $2")
             .bind(account)
@@ -167,6 +168,7 @@ impl Store {
     }
 
     /// The person's own profile for exactly this event (0: konvent-wide), for editing.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
     pub async fn own_profile(&self, account: i64, event_id: i64) -> Result<Option<Profile>> {
         let row: Option<ProfileRow> = sqlx::query_as(&format!(
             "SELECT {PROFILE_COLUMNS} FROM network_profiles p JOIN accounts a \
@@ -184,7 +186,7 @@ impl Store {
     /// visible to nobody. By name. A person who appears in the event under a pseudonym
     /// appears here under it too, and only with the event's own profile (the
     /// konvent-wide one belongs to the real name).
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_profiles(&self, event_id: i64) -> Result<Vec<Profile>> {
         let named = PROFILE_COLUMNS.replacen(
             "a.display_name",
@@ -213,6 +215,7 @@ impl Store {
     }
 
     /// Whether the two block each other (either way).
+    #[tracing::instrument(level = "debug", skip_all, fields(a = a, b = b))]
     pub async fn blocked_between(&self, a: i64, b: i64) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM contact_blocks WHERE (account_id = $1 AND blocked_id = $2) \
@@ -226,6 +229,7 @@ impl Store {
     }
 
     /// Whether the two are accepted contacts, neither blocking the other.
+    #[tracing::instrument(level = "debug", skip_all, fields(a = a, b = b))]
     pub async fn are_contacts(&self, a: i64, b: i64) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM contact_requests WHERE status = 'accepted' \
@@ -243,7 +247,7 @@ impl Store {
     /// `from` asks `to` to connect. Refused to oneself, between people who block each
     /// other, and when `from` asked before (whatever `to` answered: a declined request
     /// reads as still open). When `to` had asked `from`, the two are contacts at once.
-    #[tracing::instrument(skip(self, message))]
+    #[tracing::instrument(level = "debug", skip_all, fields(from = from, to = to, event_id = event_id))]
     pub async fn request_contact(
         &self,
         from: i64,
@@ -319,6 +323,7 @@ impl Store {
 
     /// The recipient accepts or declines an open request; `NotFound` for any other.
     /// Returns the asker.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, request_id = request_id))]
     pub async fn answer_contact_request(
         &self,
         account: i64,
@@ -340,6 +345,7 @@ impl Store {
 
     /// Blocks (or unblocks) `other` for `account`: no requests, no messages either way;
     /// an open request from `other` is declined with it.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, other = other))]
     pub async fn set_blocked(&self, account: i64, other: i64, on: bool) -> Result<()> {
         if account == other {
             return Err(StoreError::Conflict(
@@ -378,7 +384,7 @@ impl Store {
     }
 
     /// The person's open requests (both ways), accepted contacts and blocks.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn contact_overview(&self, account: i64) -> Result<ContactOverview> {
         type Row = (i64, i64, String, i64, String, String, String, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
@@ -434,6 +440,7 @@ impl Store {
 
     /// What a contact's profile shares with contacts: the konvent-wide profile, or else
     /// the latest event profile; the name alone without one.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn card(&self, account: i64) -> Result<Card> {
         let row: Option<(String, String, String, String, String, i64, String)> = sqlx::query_as(
             "SELECT a.display_name, a.email, COALESCE(p.organisation, ''), \
@@ -461,7 +468,7 @@ impl Store {
 
     /// The person's connection points with the others who marked the same one and allow
     /// being found (a profile with "match_points"); only when the person allows it too.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn point_peers(&self, account: i64) -> Result<Vec<PointPeers>> {
         if !self.allows_matching(account).await? {
             return Ok(Vec::new());

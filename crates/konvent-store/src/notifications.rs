@@ -262,6 +262,7 @@ impl Store {
     /// that are not yet queued and not turned off: open reports for the next council
     /// session and open duties (to the conference's spokespersons), and events
     /// starting within a day (to their people).
+    #[tracing::instrument(level = "debug", skip_all, fields(schedule = schedule.len()))]
     pub async fn due_reminders(
         &self,
         now: Timestamp,
@@ -447,6 +448,7 @@ impl Store {
     /// Queues a reminder's mail unless it was queued before (by this node or another)
     /// or the person has turned its kind off meanwhile: the reminder's row and its mail
     /// in one transaction, the row's unique key deciding who queues it. True if queued.
+    #[tracing::instrument(level = "debug", skip_all, fields(notice = ?reminder.notice, subject_id = reminder.subject_id))]
     pub async fn queue_reminder(&self, reminder: &DueReminder, mail: &NewMail) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let (kind, subject_id, account_id, due_on, days_before) = reminder.key();
@@ -493,6 +495,7 @@ impl Store {
     }
 
     /// How many reminders were queued in all (tests and the admin's curiosity).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reminders_queued(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reminders_sent")
             .fetch_one(&self.pool)
@@ -501,6 +504,7 @@ impl Store {
     }
 
     /// A person's mail language ("de" until chosen) and the kinds they turned off.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn mail_preferences(&self, account_id: i64) -> Result<(String, Vec<NoticeKind>)> {
         let language: Option<(String,)> =
             sqlx::query_as("SELECT language FROM mail_preferences WHERE account_id = $1")
@@ -520,6 +524,7 @@ impl Store {
     }
 
     /// Sets a person's mail language and the kinds they turn off (all others on).
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, off = off.len()))]
     pub async fn save_mail_preferences(
         &self,
         account_id: i64,

@@ -55,6 +55,7 @@ const LOCAL_PASSWORDS: &str = "local_passwords";
 
 impl Store {
     /// Remembers a sign-in in progress under the hash of `key` (the browser's cookie).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_oidc_flow(
         &self,
         key: &str,
@@ -87,6 +88,7 @@ impl Store {
     }
 
     /// How many sign-ins are in progress (not expired), from everybody.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_oidc_flows(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oidc_flows WHERE expires_at > $1")
             .bind(now_micros())
@@ -97,6 +99,7 @@ impl Store {
 
     /// Takes the sign-in in progress of `key` (it cannot be taken twice); `None` when
     /// there is none or it expired.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn take_oidc_flow(&self, key: &str) -> Result<Option<OidcFlow>> {
         type Row = (String, String, String, String, String, Option<i64>);
         let row: Option<Row> = sqlx::query_as(
@@ -123,6 +126,7 @@ impl Store {
     /// `link_account` (the account signed in with its password when the sign-in started)
     /// or creates one; then makes its provider grants equal `person.grants` (grants
     /// given in konvent stay). One transaction: a refused person leaves nothing behind.
+    #[tracing::instrument(level = "debug", skip_all, fields(link_account = link_account))]
     pub async fn oidc_sign_in(
         &self,
         person: &OidcPerson,
@@ -273,6 +277,7 @@ impl Store {
 
     /// Whether the account a provider's subject signs in to holds a grant given in
     /// konvent (not from a provider's claims).
+    #[tracing::instrument(level = "debug", skip_all, fields(provider = %provider))]
     pub async fn oidc_has_konvent_grants(&self, provider: &str, subject: &str) -> Result<bool> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM oidc_identities i JOIN grants g ON g.account_id = i.account_id \
@@ -286,6 +291,7 @@ impl Store {
     }
 
     /// The grants of an account that came from a provider, with the provider's id.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn provider_grants(&self, account_id: i64) -> Result<Vec<(String, String, String)>> {
         Ok(sqlx::query_as(
             "SELECT role, scope, provider FROM grants \
@@ -297,6 +303,7 @@ impl Store {
     }
 
     /// Starts a session that a provider signed in; returns its cookie token.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn sign_in_through_provider(
         &self,
         account_id: i64,
@@ -319,6 +326,7 @@ impl Store {
     }
 
     /// The provider's side of the session behind a cookie token, if a provider started it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn provider_session(&self, token: &str) -> Result<Option<OidcSession>> {
         type Row = (
             Option<String>,
@@ -346,6 +354,7 @@ impl Store {
 
     /// Ends the sessions a provider's logout names: those of its session `sid`, or, without
     /// one, all of its subject's. Returns the accounts whose sessions ended.
+    #[tracing::instrument(level = "debug", skip_all, fields(provider = %provider))]
     pub async fn end_provider_sessions(
         &self,
         provider: &str,
@@ -377,6 +386,7 @@ impl Store {
     }
 
     /// Whether people other than admins may sign in with a password.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn local_passwords_allowed(&self) -> Result<bool> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT value FROM site_switches WHERE name = $1")
@@ -387,6 +397,7 @@ impl Store {
     }
 
     /// Turns local passwords on or off for everyone but admins (audited).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
     pub async fn set_local_passwords(&self, actor: &Actor, allowed: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let value = if allowed { "on" } else { "off" };
@@ -421,6 +432,7 @@ impl Store {
 impl Store {
     /// An admin allows the account to be linked to `provider` at its next sign-in there
     /// with the account's (verified) address, or takes that back (`None`). Audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, provider = provider))]
     pub async fn allow_provider_link(
         &self,
         actor: &Actor,

@@ -295,7 +295,7 @@ fn cell(row: &sqlx::any::AnyRow, i: usize) -> Value {
 impl Store {
     /// Everything konvent holds about the account `account_id`, read in one
     /// transaction; `None` when there is no such account.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn personal_data(&self, account_id: i64) -> Result<Option<Vec<DataSection>>> {
         let mut tx = self.pool.begin().await?;
         let email: Option<(String,)> = sqlx::query_as("SELECT email FROM accounts WHERE id = $1")

@@ -11,6 +11,7 @@ use crate::{Result, Store, now_micros};
 
 impl Store {
     /// The titles given to the podium groups of one topic at one event, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, topic_id = topic_id))]
     pub async fn podium_titles(&self, event_id: i64, topic_id: i64) -> Result<Vec<NamedGroup>> {
         let mut by_topic = self.podium_titles_by_topic(event_id).await?;
         Ok(by_topic.remove(&topic_id).unwrap_or_default())
@@ -18,6 +19,7 @@ impl Store {
 
     /// The titles given to the podium groups at one event, by topic, oldest first: one
     /// query for the podium page's topics.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn podium_titles_by_topic(
         &self,
         event_id: i64,
@@ -44,6 +46,7 @@ impl Store {
     /// Names a podium group (its impulses `members`): the title it carried before
     /// (`replaces`, if any) goes, and `title` is stored unless it is `None`, which gives
     /// the group back its suggested title. One transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, topic_id = topic_id, replaces = replaces, members = members.len()))]
     pub async fn name_podium_group(
         &self,
         event_id: i64,

@@ -77,6 +77,7 @@ fn invalid(code: &'static str, message: impl Into<String>) -> StoreError {
 
 impl Store {
     /// Whether the event lets participants appear under a pseudonym.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn pseudonyms_allowed(&self, event_id: i64) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT pseudonyms_allowed FROM events WHERE id = $1")
@@ -89,6 +90,7 @@ impl Store {
     /// Allows or stops pseudonyms in the event; a change is audited (nothing changes,
     /// nothing is written). Stopping keeps the chosen names (they apply again when the
     /// organizer allows pseudonyms again) and what was written under them.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, actor = actor.account_id))]
     pub async fn set_pseudonyms_allowed(
         &self,
         event_id: i64,
@@ -134,6 +136,7 @@ impl Store {
 
     /// The pseudonym the account chose in the event (also while the event does not
     /// allow pseudonyms; [`Store::name_in_event`] says whether it applies).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn pseudonym(&self, event_id: i64, account_id: i64) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT pseudonym FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2",
@@ -147,6 +150,7 @@ impl Store {
 
     /// The name the account has in the event: its pseudonym while the event allows
     /// them, else its display name.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn name_in_event(&self, event_id: i64, account_id: i64) -> Result<String> {
         let row: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT {} FROM accounts a WHERE a.id = $2",
@@ -161,6 +165,7 @@ impl Store {
 
     /// Every pseudonym chosen in the event with the real name behind it, by pseudonym
     /// (for organizers and the help desk).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_pseudonyms(&self, event_id: i64) -> Result<Vec<Pseudonym>> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT ps.account_id, ps.pseudonym, a.display_name FROM event_pseudonyms ps \
@@ -187,6 +192,7 @@ impl Store {
     /// name of another person of the event. The person's name in the event's live log,
     /// impulses and pins becomes the new one (the real name again after a removal).
     /// Returns the name the person now has in the event.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn set_pseudonym(
         &self,
         event_id: i64,

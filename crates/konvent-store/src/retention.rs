@@ -46,7 +46,7 @@ fn cutoff(now: Timestamp, days: u32) -> i64 {
 
 impl Store {
     /// Removes what is past its period at `now` and records the run.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply_retention(
         &self,
         now: Timestamp,
@@ -127,6 +127,7 @@ impl Store {
     }
 
     /// The latest run of the retention job, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_retention_run(&self) -> Result<Option<RetentionRun>> {
         Ok(sqlx::query_as(
             "SELECT at, chat_lines, feedback, sign_in_records, mails FROM retention_runs \

@@ -79,7 +79,7 @@ type HitRow = (
 
 impl Store {
     /// Rebuilds the index of every kind whose sources changed since its last build.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sync_search(&self) -> Result<()> {
         for kind in KINDS {
             let state: Option<(i64, i64)> = sqlx::query_as(
@@ -194,7 +194,7 @@ impl Store {
 
     /// The hits of `q` the searcher may see, newest first, with their total count.
     /// Re-syncs the index first.
-    #[tracing::instrument(skip(self, q), fields(terms = q.terms.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(terms = q.terms.len()))]
     pub async fn search(&self, q: &SearchQuery) -> Result<(Vec<SearchHit>, i64)> {
         self.sync_search().await?;
         if q.terms.is_empty() || q.audiences.is_empty() {

@@ -243,6 +243,7 @@ async fn accounts_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;
     let page = accounts_page(
@@ -256,6 +257,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
     Ok(render(&page)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn invite(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -375,6 +377,7 @@ pub fn is_plausible_email(email: &str) -> bool {
     konvent_core::invitations::plausible_email(email)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn add_grant(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -390,6 +393,7 @@ pub async fn add_grant(
     Ok(Redirect::to("/admin/konten").into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn remove_grant(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -419,6 +423,7 @@ pub struct DisableForm {
 }
 
 /// Disables an account (its sessions end, its live sockets close) or enables it again.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn set_disabled(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -458,6 +463,7 @@ pub struct LinkForm {
 
 /// Allows the account to be linked to a provider at its next sign-in there with the
 /// account's verified address (empty `provider`: takes that back).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn allow_link(
     State(state): State<AppState>,
     ctx: Ctx,

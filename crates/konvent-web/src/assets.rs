@@ -63,6 +63,7 @@ pub fn url(name: &str) -> String {
     format!("/static/{}/{name}", version())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(name = %name))]
 pub async fn serve(
     Path((version_in_url, name)): Path<(String, String)>,
 ) -> Result<Response, AppError> {

@@ -60,6 +60,12 @@ impl Ctx {
         self.principal.as_ref().is_some_and(|p| p.may(action))
     }
 
+    /// The signed-in account's id, if any: the one thing about the person that the
+    /// handlers' spans record (never the name or the e-mail address).
+    pub fn account_id(&self) -> Option<i64> {
+        self.principal.as_ref().map(|p| p.user_id)
+    }
+
     /// The actor recorded in the audit log.
     pub fn actor(&self) -> AppResult<Actor> {
         let p = self.signed_in()?;

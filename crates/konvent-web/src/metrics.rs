@@ -154,6 +154,7 @@ fn refusal((status, code, message): Refused) -> Response {
     response
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn render(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -178,6 +179,7 @@ pub async fn render(
 
 /// `/healthz`: 200 while the database answers, else 503 (a load balancer then sends
 /// nobody here).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),

@@ -17,6 +17,7 @@ struct HomePage {
     counts: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let conferences = state.store.conferences().await?.len();
     let persons = state.store.persons().await?.len();
@@ -41,6 +42,7 @@ struct GremienPage {
     may_edit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn gremien(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let conferences = state.store.conferences().await?;
     let assignments = state.store.assignments_by_conference().await?;

@@ -209,6 +209,7 @@ fn page_link(p: &Params, page: u32) -> String {
     format!("/suche?{}", url.finish())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -276,6 +277,7 @@ pub async fn page(
 
 // ---- The API ----
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn api(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -33,6 +33,7 @@ pub struct Account {
 impl Store {
     /// Creates an account without password (it signs in by link) or returns the existing
     /// one, and makes sure it has `grants`.
+    #[tracing::instrument(level = "debug", skip_all, fields(grants = grants.len()))]
     pub async fn ensure_account(
         &self,
         email: &str,
@@ -58,6 +59,7 @@ impl Store {
     }
 
     /// Whether an account with this address exists.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn has_account(&self, email: &str) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
             .bind(normalize_email(email))
@@ -67,6 +69,7 @@ impl Store {
     }
 
     /// Whether an admin disabled the account.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn account_disabled(&self, account_id: i64) -> Result<bool> {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
@@ -78,6 +81,7 @@ impl Store {
 
     /// Disables an account (its sessions end in the same transaction) or enables it
     /// again, audited. Answers whether anything changed.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn set_account_disabled(
         &self,
         actor: &Actor,
@@ -135,6 +139,7 @@ impl Store {
     }
 
     /// An account with its grants.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn principal(&self, account_id: i64) -> Result<Option<Principal>> {
         let row: Option<(i64, String, String)> =
             sqlx::query_as("SELECT id, display_name, email FROM accounts WHERE id = $1")
@@ -153,6 +158,7 @@ impl Store {
     }
 
     /// Where the person of an account works, if known.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn organisation_of(&self, account_id: i64) -> Result<Option<String>> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT organisation FROM accounts WHERE id = $1")
@@ -165,6 +171,7 @@ impl Store {
     /// All accounts but deleted ones (Art. 17: only their pseudonym row is left), by
     /// name, each with its grants (and which provider gave them) and the providers it
     /// signs in with.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         type Row = (
             i64,

@@ -22,6 +22,7 @@ impl Store {
     }
 
     /// The accounts holding exactly `grant` (e.g. the organizers of one event), by name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_holders(&self, grant: &Grant) -> Result<Vec<crate::Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.display_name FROM grants g JOIN accounts a ON a.id = g.account_id \
@@ -38,6 +39,7 @@ impl Store {
     }
 
     /// Gives an account a role (audited). Granting what it already has changes nothing.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
         let mut tx = self.begin_write().await?;
         exists(&mut tx, account_id).await?;
@@ -62,6 +64,7 @@ impl Store {
     }
 
     /// Takes a role away (audited).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn remove_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done =

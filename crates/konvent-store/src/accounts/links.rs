@@ -43,6 +43,7 @@ pub struct InvitationInfo {
 
 impl Store {
     /// Creates a single-use link. For an invitation, `grant` is what the new account gets.
+    #[tracing::instrument(level = "debug", skip_all, fields(created_by = created_by))]
     pub async fn create_login_token(
         &self,
         purpose: TokenPurpose,
@@ -62,6 +63,7 @@ impl Store {
     }
 
     /// What a link is for, if it is still valid (not used, not expired).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_token_info(
         &self,
         purpose: TokenPurpose,
@@ -93,6 +95,7 @@ impl Store {
     /// Uses an invitation: creates the account (or, for a known address, adds the
     /// invited role and sets the password) and marks the link used, all at once.
     /// Returns the account id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn redeem_invitation(
         &self,
         token: &str,
@@ -129,6 +132,7 @@ impl Store {
     }
 
     /// Uses a sign-in link and returns the account it signs in.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn redeem_sign_in_link(&self, token: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (email, ..) = consume(&mut tx, TokenPurpose::SignIn, token).await?;

@@ -11,6 +11,7 @@ pub const SIGN_IN_WINDOW: SignedDuration = SignedDuration::from_mins(15);
 
 impl Store {
     /// The account id and password hash for an address, for signing in.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn password_hash(&self, email: &str) -> Result<Option<(i64, String)>> {
         let row: Option<(i64, Option<String>)> =
             sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = $1")
@@ -21,6 +22,7 @@ impl Store {
     }
 
     /// Notes a failed sign-in under each key (the address, the client).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_sign_in_failure(&self, keys: &[&str]) -> Result<()> {
         let now = now_micros();
         for key in keys {
@@ -39,6 +41,7 @@ impl Store {
     }
 
     /// Failed sign-ins under `key` within [`SIGN_IN_WINDOW`].
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn recent_sign_in_failures(&self, key: &str) -> Result<i64> {
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2")
@@ -50,6 +53,7 @@ impl Store {
     }
 
     /// Failed sign-ins under `key` within [`SIGN_IN_WINDOW`], and when the last one was.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sign_in_failures(&self, key: &str) -> Result<(i64, Option<Timestamp>)> {
         let (n, last): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MAX(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
@@ -62,6 +66,7 @@ impl Store {
     }
 
     /// Notes that `email` signed in successfully in the browser holding `device`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remember_device(&self, email: &str, device: &str) -> Result<()> {
         let now = now_micros();
         sqlx::query(
@@ -81,6 +86,7 @@ impl Store {
     }
 
     /// Whether `email` has signed in before in the browser holding `device`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn is_known_device(&self, email: &str, device: &str) -> Result<bool> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM known_devices WHERE token_hash = $1 AND email = $2",
@@ -94,6 +100,7 @@ impl Store {
 
     /// Starts a session and returns its cookie token; a disabled account gets
     /// [`StoreError::AccountDisabled`] (every way of signing in ends here).
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn sign_in(&self, account_id: i64, valid_for: SignedDuration) -> Result<String> {
         if self.account_disabled(account_id).await? {
             return Err(StoreError::AccountDisabled);
@@ -122,6 +129,7 @@ impl Store {
         Ok(token)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         let hash = token_hash(token);
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")

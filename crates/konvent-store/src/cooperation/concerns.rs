@@ -69,6 +69,7 @@ impl TryFrom<ConcernRow> for Concern {
 
 impl Store {
     /// Submits a concern or topic proposal of a conference.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
     pub async fn submit_concern(
         &self,
         actor: &Actor,
@@ -109,6 +110,7 @@ impl Store {
     }
 
     /// Concerns, newest first; limited to some conferences if given.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn concerns(&self, conferences: Option<&[String]>) -> Result<Vec<Concern>> {
         let rows: Vec<ConcernRow> = sqlx::query_as(&format!(
             "{CONCERN_SELECT} ORDER BY k.created_at DESC, k.id DESC"
@@ -121,6 +123,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn concern(&self, id: i64) -> Result<Concern> {
         let row: ConcernRow = sqlx::query_as(&format!("{CONCERN_SELECT} WHERE k.id = $1"))
             .bind(id)
@@ -131,6 +134,7 @@ impl Store {
     }
 
     /// Decides on a concern; "accepted" puts it on the agenda of the given session.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn triage_concern(&self, actor: &Actor, id: i64, triage: &TriageInput) -> Result<()> {
         self.triage_concern_with(actor, id, triage, None)
             .await
@@ -140,6 +144,7 @@ impl Store {
     /// [`Self::triage_concern`], and when it answers the concern, the mail to its
     /// author in the same transaction (unless they turned it off). Returns the number
     /// of mails queued.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn triage_concern_notifying(
         &self,
         actor: &Actor,

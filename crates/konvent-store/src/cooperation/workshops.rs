@@ -27,6 +27,7 @@ pub struct WorkshopQuestion {
 
 impl Store {
     /// Creates a workshop with its discussion questions, of an event or of the council.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, event = event, questions = questions.len()))]
     pub async fn create_workshop(
         &self,
         actor: &Actor,
@@ -76,6 +77,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn workshops(&self) -> Result<Vec<(i64, String, Option<Date>)>> {
         let rows: Vec<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT id, title, date FROM workshops ORDER BY date DESC, id DESC")
@@ -87,6 +89,7 @@ impl Store {
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn workshop(&self, id: i64) -> Result<Workshop> {
         let (title, date, event_id): (String, Option<String>, Option<i64>) =
             sqlx::query_as("SELECT title, date, event_id FROM workshops WHERE id = $1")
@@ -129,6 +132,7 @@ impl Store {
     }
 
     /// A group's result for a question of a workshop.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, workshop = workshop, question = question))]
     pub async fn add_work_result(
         &self,
         actor: &Actor,

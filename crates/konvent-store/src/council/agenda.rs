@@ -23,11 +23,13 @@ pub struct AgendaItem {
 
 impl Store {
     /// The agenda of a session, in order.
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
     pub async fn agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
         self.agenda_items(session_id, false).await
     }
 
     /// The items taken off a session's agenda, for open data that reports deletions.
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
     pub async fn removed_agenda_items(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
         self.agenda_items(session_id, true).await
     }
@@ -73,6 +75,7 @@ impl Store {
 
     /// Adds an item to the agenda of a session that is still to come: a held, cancelled
     /// or past session takes no new items.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn add_agenda_item(&self, actor: &Actor, number: i64, title: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
@@ -88,6 +91,7 @@ impl Store {
     }
 
     /// Swaps an item with its neighbour (`up`: the one before it).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = item_id))]
     pub async fn move_agenda_item(
         &self,
         actor: &Actor,
@@ -147,6 +151,7 @@ impl Store {
     }
 
     /// Removes an item from the agenda (it stays stored as deleted, as OParl expects).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = item_id))]
     pub async fn remove_agenda_item(&self, actor: &Actor, number: i64, item_id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;

@@ -110,6 +110,7 @@ pub(super) async fn schedule_follow_up(
 
 impl Store {
     /// All follow-up meetings, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn follow_ups(&self) -> Result<Vec<FollowUp>> {
         let rows: Vec<FollowUpRow> =
             sqlx::query_as(&format!("{FOLLOW_UP_SELECT} ORDER BY f.date DESC"))
@@ -118,6 +119,7 @@ impl Store {
         rows.into_iter().map(FollowUp::try_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
     pub async fn follow_up(&self, session_id: i64) -> Result<Option<FollowUp>> {
         let row: Option<FollowUpRow> =
             sqlx::query_as(&format!("{FOLLOW_UP_SELECT} AND f.session_id = $1"))
@@ -129,6 +131,7 @@ impl Store {
 
     /// Sets a follow-up meeting's date, time and video link. A date the office chose
     /// stays put: the meeting counts as confirmed and no longer moves with the session.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn update_follow_up(
         &self,
         actor: &Actor,
@@ -170,6 +173,7 @@ impl Store {
     }
 
     /// Confirms a follow-up meeting on its date: from now on it stays put.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn confirm_follow_up(&self, actor: &Actor, number: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;

@@ -19,6 +19,7 @@ pub struct Report {
 
 impl Store {
     /// The reports filed for a session.
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
     pub async fn reports(&self, session_id: i64) -> Result<Vec<Report>> {
         type Row = (
             i64,
@@ -73,7 +74,7 @@ impl Store {
     }
 
     /// Files (or replaces) a conference's report for a session.
-    #[tracing::instrument(skip(self, actor, report))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, abbreviation = %abbreviation))]
     pub async fn file_report(
         &self,
         actor: &Actor,

@@ -58,6 +58,7 @@ async fn conference_name(tx: &mut Tx, id: i64) -> Result<String> {
 
 impl Store {
     /// Resolutions the reader may see, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn resolutions(&self, visibility: Visibility) -> Result<Vec<Resolution>> {
         let list = self.load_resolutions("", None).await?;
         Ok(list
@@ -68,6 +69,7 @@ impl Store {
 
     /// A resolution by its number, if the reader may see it (else "not found", so that
     /// its existence does not leak).
+    #[tracing::instrument(level = "debug", skip_all, fields(year = year, number = number))]
     pub async fn resolution(
         &self,
         year: i64,
@@ -177,6 +179,7 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
@@ -194,6 +197,7 @@ impl Store {
     /// becomes published) the spokespersons and offices of every relevant conference,
     /// unless they turned these off. A draft's number, title and text are never
     /// given to `render`. Returns the id and the number of mails queued.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
     pub async fn save_resolution_notifying(
         &self,
         actor: &Actor,

@@ -78,6 +78,7 @@ pub(crate) async fn session_in(tx: &mut Tx, number: i64) -> Result<Session> {
 
 impl Store {
     /// All sessions, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sessions(&self) -> Result<Vec<Session>> {
         let rows: Vec<SessionRow> = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} FROM council_sessions WHERE deleted_at IS NULL \
@@ -88,6 +89,7 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(number = number))]
     pub async fn session(&self, number: i64) -> Result<Session> {
         let row: SessionRow = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} FROM council_sessions WHERE number = $1 AND deleted_at IS NULL"
@@ -101,7 +103,7 @@ impl Store {
 
     /// Creates a session; from the 43rd on with the standard item "Reporting FachMK";
     /// a session created as held gets its follow-up meeting.
-    #[tracing::instrument(skip(self, actor, input), fields(number = input.number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = input.number))]
     pub async fn create_session(
         &self,
         actor: &Actor,
@@ -150,7 +152,7 @@ impl Store {
 
     /// Changes a session. Marking it held schedules its follow-up meeting; a new date
     /// moves an unconfirmed follow-up with it.
-    #[tracing::instrument(skip(self, actor, input))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
     pub async fn update_session(
         &self,
         actor: &Actor,

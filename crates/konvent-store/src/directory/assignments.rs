@@ -160,6 +160,7 @@ fn sort_assignments(list: &mut [Assignment]) {
 
 impl Store {
     /// Every assignment of every conference, grouped by conference id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn assignments_by_conference(&self) -> Result<HashMap<i64, Vec<Assignment>>> {
         let rows: Vec<AssignmentRow> = sqlx::query_as(ASSIGNMENT_SELECT)
             .fetch_all(&self.pool)
@@ -191,6 +192,7 @@ impl Store {
         Ok(list)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn assignment(&self, id: i64) -> Result<Assignment> {
         self.assignments_where("a.id = $1", id)
             .await?
@@ -200,7 +202,7 @@ impl Store {
     }
 
     /// Adds an assignment to a conference; with `replaces`, ends that one at the start.
-    #[tracing::instrument(skip(self, actor, change))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
     pub async fn create_assignment(
         &self,
         actor: &Actor,
@@ -222,7 +224,7 @@ impl Store {
     }
 
     /// Changes an assignment's person, dates, basis or note.
-    #[tracing::instrument(skip(self, actor, change))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn update_assignment(
         &self,
         actor: &Actor,
@@ -271,7 +273,7 @@ impl Store {
     }
 
     /// Ends an assignment on `ends_on` (it stays in the history).
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn end_assignment(&self, actor: &Actor, id: i64, ends_on: Date) -> Result<()> {
         let mut tx = self.begin_write().await?;
         end_assignment_in(&mut tx, actor, id, None, ends_on).await?;

@@ -58,6 +58,7 @@ pub(super) const CONFERENCE_COLUMNS: &str =
 
 impl Store {
     /// All conferences by name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn conferences(&self) -> Result<Vec<ConferenceSummary>> {
         let rows: Vec<ConferenceRow> = sqlx::query_as(&format!(
             "SELECT {CONFERENCE_COLUMNS} FROM conferences ORDER BY LOWER(name), id"
@@ -67,6 +68,7 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(abbreviation = %abbreviation))]
     pub async fn conference(&self, abbreviation: &str) -> Result<ConferenceDetail> {
         let row: ConferenceRow = sqlx::query_as(&format!(
             "SELECT {CONFERENCE_COLUMNS} FROM conferences WHERE abbreviation = $1"
@@ -84,7 +86,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(skip(self, actor, input), fields(abbreviation = %input.abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %input.abbreviation))]
     pub async fn create_conference(&self, actor: &Actor, input: &ConferenceInput) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id = insert_conference(&mut tx, input).await?;
@@ -106,7 +108,7 @@ impl Store {
     }
 
     /// Changes a conference, including its abbreviation.
-    #[tracing::instrument(skip(self, actor, input))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
     pub async fn update_conference(
         &self,
         actor: &Actor,

@@ -65,6 +65,7 @@ impl From<PersonRow> for Person {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn persons(&self) -> Result<Vec<Person>> {
         let rows: Vec<PersonRow> = sqlx::query_as(&format!(
             "SELECT {PERSON_COLUMNS} FROM persons ORDER BY LOWER(name), id"
@@ -74,6 +75,7 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn person(&self, id: i64) -> Result<PersonDetail> {
         let person = fetch_person(&self.pool, id).await?;
         let assignments = self.assignments_where("a.person_id = $1", id).await?;
@@ -83,7 +85,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(skip(self, actor, input))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id = insert_person(&mut tx, actor, input).await?;
@@ -91,7 +93,7 @@ impl Store {
         Ok(id)
     }
 
-    #[tracing::instrument(skip(self, actor, input))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn update_person(&self, actor: &Actor, id: i64, input: &PersonInput) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = fetch_person(&mut *tx, id).await?;

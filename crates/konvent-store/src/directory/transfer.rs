@@ -28,6 +28,7 @@ pub struct ImportSummary {
 impl Store {
     /// The directory as import rows, for export. Conferences without assignments get a
     /// vacancy row so that a round trip keeps them.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn directory_rows(&self) -> Result<Vec<DirectoryRow>> {
         let conferences = self.conferences().await?;
         let mut by_conference = self.assignments_by_conference().await?;
@@ -82,7 +83,7 @@ impl Store {
     /// Merges import rows into the directory in one transaction: conferences by
     /// abbreviation, persons by name, assignments by conference, role, person and start.
     /// Any problem refuses the whole file and changes nothing.
-    #[tracing::instrument(skip(self, actor, rows, progress), fields(rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, rows = rows.len()))]
     pub async fn import_directory(
         &self,
         actor: &Actor,

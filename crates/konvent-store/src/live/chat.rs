@@ -22,6 +22,7 @@ pub struct ChatLine {
 
 impl Store {
     /// A chat line in a room (K3). `html` is the sanitised rendering of `text`.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = %room, from = from.id))]
     pub async fn post_chat(
         &self,
         event_id: i64,
@@ -46,6 +47,7 @@ impl Store {
     /// id was already committed (or that repeat one in the same batch) return the first
     /// entry with `fresh = false`. If the batch as a whole fails, every line is tried on
     /// its own, so one bad line cannot take the others down with it.
+    #[tracing::instrument(level = "debug", skip_all, fields(lines = lines.len()))]
     pub async fn post_chats(&self, lines: &[ChatLine]) -> Vec<Result<Written>> {
         self.group_commit(
             lines,
@@ -105,6 +107,7 @@ impl Store {
     }
 
     /// An announcement to every room (K3).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, from = from.id))]
     pub async fn announce(
         &self,
         event_id: i64,
@@ -125,6 +128,7 @@ impl Store {
 
     /// A direct message to a named person, or (`to = None`) to the help desk, whose staff
     /// all see it (K12).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, from = from.id, to = to.map(|w| w.id)))]
     pub async fn direct_message(
         &self,
         event_id: i64,
@@ -156,6 +160,7 @@ impl Store {
 
     /// The direct messages `account` sent or received, and (for staff) those to the help
     /// desk; oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
     pub async fn direct_messages(
         &self,
         event_id: i64,

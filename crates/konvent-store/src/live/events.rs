@@ -169,6 +169,7 @@ fn room_from_row(r: RoomRow) -> Result<Room> {
 
 impl Store {
     /// Creates an event with its agenda and rooms.
+    #[tracing::instrument(level = "debug", skip_all, fields(slug = %event.slug))]
     pub async fn create_event(&self, event: &NewEvent) -> Result<i64> {
         let (starts_at, ends_at) = event
             .agenda
@@ -226,6 +227,7 @@ impl Store {
 
     /// Adds a room to an event (organizers create rooms beyond plenary, help desk and
     /// lounge).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = %room.slug))]
     pub async fn create_room(&self, event_id: i64, room: &NewRoom) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id = insert_room(&mut tx, event_id, room).await?;
@@ -233,6 +235,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn events(&self) -> Result<Vec<Event>> {
         let rows: Vec<EventRow> =
             sqlx::query_as(&format!("{EVENT_SELECT} ORDER BY starts_at DESC, id DESC"))
@@ -242,6 +245,7 @@ impl Store {
     }
 
     /// An event's slug by its id.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_slug(&self, event_id: i64) -> Result<String> {
         sqlx::query_scalar::<_, String>("SELECT slug FROM events WHERE id = $1")
             .bind(event_id)
@@ -250,6 +254,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
     pub async fn event(&self, slug: &str) -> Result<Event> {
         let row: EventRow = sqlx::query_as(&format!("{EVENT_SELECT} WHERE slug = $1"))
             .bind(slug)
@@ -259,6 +264,7 @@ impl Store {
         Ok(event_from_row(row))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_agenda(&self, event_id: i64) -> Result<Vec<AgendaEntry>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT kind, title, starts_at, ends_at FROM event_agenda \
@@ -279,6 +285,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn rooms(&self, event_id: i64) -> Result<Vec<Room>> {
         let rows: Vec<RoomRow> = sqlx::query_as(&format!(
             "{ROOM_SELECT} WHERE r.event_id = $1 ORDER BY r.position, r.id"
@@ -290,6 +297,7 @@ impl Store {
     }
 
     /// Registers an account for an event (or makes it a helper).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn add_to_event(
         &self,
         event_id: i64,
@@ -314,6 +322,7 @@ impl Store {
     }
 
     /// The account's part in the event, if it is registered.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn event_role(&self, event_id: i64, account_id: i64) -> Result<Option<EventRole>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT role FROM event_people WHERE event_id = $1 AND account_id = $2")
@@ -325,6 +334,7 @@ impl Store {
     }
 
     /// The named helpers of the help desk (K12).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn helpers(&self, event_id: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {} FROM event_people p JOIN accounts a ON a.id = p.account_id \
@@ -341,6 +351,7 @@ impl Store {
     }
 
     /// Everybody registered for the event, by name (at most `limit`, for pick lists).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_people(&self, event_id: i64, limit: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {0} AS name FROM event_people p JOIN accounts a \

@@ -29,6 +29,7 @@ impl FeedbackResults {
 
 impl Store {
     /// Opens or closes the feedback survey (K14).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id))]
     pub async fn set_feedback_open(&self, event_id: i64, by: &Who, open: bool) -> Result<Written> {
         self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
             sqlx::query("UPDATE events SET feedback_open = $1 WHERE id = $2")
@@ -43,6 +44,7 @@ impl Store {
     }
 
     /// Stores one feedback answer; a second one from the same person is a conflict.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn submit_feedback(
         &self,
         event_id: i64,
@@ -74,6 +76,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn has_given_feedback(&self, event_id: i64, account_id: i64) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM feedback_given WHERE event_id = $1 AND account_id = $2")
@@ -86,6 +89,7 @@ impl Store {
 
     /// The answers without names; comments in a stable order that is not the order of
     /// submission.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn feedback_results(&self, event_id: i64) -> Result<FeedbackResults> {
         let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
             "SELECT rating, comment FROM feedback_answers WHERE event_id = $1 ORDER BY id",

@@ -24,6 +24,7 @@ async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
 
 impl Store {
     /// Raises or lowers a hand (K6); the entry carries the queue after the change.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room_id = room.id, who = who.id))]
     pub async fn set_hand(
         &self,
         event_id: i64,
@@ -63,6 +64,7 @@ impl Store {
     }
 
     /// Gives the floor to `speaker` (whose hand goes down) or takes it back (`None`).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room_id = room.id, by = by.id, speaker = speaker.map(|w| w.id)))]
     pub async fn give_floor(
         &self,
         event_id: i64,
@@ -96,6 +98,7 @@ impl Store {
     }
 
     /// The current speaker queue of a room, in order.
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = room_id))]
     pub async fn speaker_queue(&self, room_id: i64) -> Result<Vec<Who>> {
         let mut tx = self.pool.begin().await?;
         let queue = hand_queue(&mut tx, room_id).await?;

@@ -6,6 +6,7 @@ use crate::{Result, Store, now_micros};
 impl Store {
     /// Creates `count` participant accounts for a load test or rehearsal, registers them
     /// for the event and signs each in; returns their session tokens. One transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn load_test_sessions(&self, event_id: i64, count: usize) -> Result<Vec<String>> {
         let now = now_micros();
         let expires = now + 7 * 24 * 3600 * 1_000_000;

@@ -126,6 +126,7 @@ pub(crate) async fn append_many<P: Payload>(
 
 impl Store {
     /// The live log's epoch (migration 0013): clients resuming with another one reload.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn live_epoch(&self) -> Result<String> {
         sqlx::query_scalar::<_, String>("SELECT epoch FROM live_epoch WHERE id = 1")
             .fetch_optional(&self.pool)
@@ -135,6 +136,7 @@ impl Store {
 
     /// Gives the live log a new epoch (after the database was restored from a backup):
     /// every page that resumes reloads. Answers the new epoch.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn new_live_epoch(&self) -> Result<String> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -147,6 +149,7 @@ impl Store {
     }
 
     /// An event's last committed live-log sequence number.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
         sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
             .bind(event_id)
@@ -156,6 +159,7 @@ impl Store {
     }
 
     /// The live-log entries after `after`, in order, at most `limit`.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, after = after))]
     pub async fn live_since(
         &self,
         event_id: i64,
@@ -176,6 +180,7 @@ impl Store {
     /// The last `limit` entries of `kinds` for a room (or for the whole event when `room`
     /// is `None`), oldest first: what a page shows before live updates take over. Removed
     /// entries (tombstones, see `moderation`) are left out.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = room))]
     pub async fn live_recent(
         &self,
         event_id: i64,

@@ -85,6 +85,7 @@ fn question_from(row: QuestionRow) -> Result<Question> {
 
 impl Store {
     /// A podium question from the audience (K13); it waits for approval.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id))]
     pub async fn ask(
         &self,
         event_id: i64,
@@ -112,6 +113,7 @@ impl Store {
     }
 
     /// One vote per person and question.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, question_id = question_id))]
     pub async fn upvote(
         &self,
         event_id: i64,
@@ -142,6 +144,7 @@ impl Store {
     /// no longer (rejected, or back to pending) first leaves everybody's pages: a
     /// `removed` entry for everybody, returned first (to be published before the
     /// question's own entry, which reaches only the staff and its asker).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, question_id = question_id))]
     pub async fn moderate_question(
         &self,
         event_id: i64,
@@ -179,6 +182,7 @@ impl Store {
 
     /// The questions of an event, most votes first; `staff` also sees pending and
     /// rejected ones, `asker` their own.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, viewer = viewer))]
     pub async fn questions(
         &self,
         event_id: i64,
@@ -205,6 +209,7 @@ impl Store {
 
     /// The questions of an event that `account` supported (K13), for the page to mark
     /// them.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
     pub async fn question_votes(&self, event_id: i64, account: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \

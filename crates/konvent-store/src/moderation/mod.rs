@@ -332,6 +332,7 @@ impl Store {
     /// Removes an item for everybody: out of the page, the exports and the live log (its
     /// entries become tombstones); a `removed` entry tells the clients to drop it. The
     /// text is kept in the moderation log for the organizers.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn remove_item(
         &self,
         event_id: i64,
@@ -412,6 +413,7 @@ impl Store {
 
     /// A participant reports a chat line or an impulse, with a reason; once per person
     /// and item. The entry reaches the reporter and the staff.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn report(
         &self,
         event_id: i64,
@@ -475,6 +477,7 @@ impl Store {
     }
 
     /// Dismisses the open reports about an item (it stays).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn dismiss_reports(
         &self,
         event_id: i64,

@@ -9,6 +9,7 @@ use crate::{Result, Room, Store, StoreError, Who, Written, now_micros};
 
 impl Store {
     /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
     pub async fn mute(
         &self,
         event_id: i64,
@@ -45,6 +46,7 @@ impl Store {
     }
 
     /// Ends a mute early.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
     pub async fn unmute(
         &self,
         event_id: i64,
@@ -71,6 +73,7 @@ impl Store {
 
     /// Removes a person from the event: their registration goes, and they may not come
     /// back until an organizer lets them ([`Store::readmit`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
     pub async fn expel(
         &self,
         event_id: i64,
@@ -117,6 +120,7 @@ impl Store {
     }
 
     /// Lets a removed person back in, registered as a participant again.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
     pub async fn readmit(
         &self,
         event_id: i64,
@@ -158,6 +162,7 @@ impl Store {
 
     /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
     /// it from a `chat_lock` entry.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, room_id = room.id))]
     pub async fn lock_chat(
         &self,
         event_id: i64,

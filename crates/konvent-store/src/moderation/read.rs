@@ -22,6 +22,7 @@ type ActionRow = (
 
 impl Store {
     /// The mutes in force and the locked rooms of an event.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn restrictions(&self, event_id: i64) -> Result<Restrictions> {
         let mutes: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "SELECT account_id, ends_at FROM event_mutes WHERE event_id = $1 \
@@ -48,6 +49,7 @@ impl Store {
     }
 
     /// Whether the account was removed from the event (and not let back in).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
     pub async fn removed_from_event(&self, event_id: i64, account_id: i64) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2")
@@ -59,6 +61,7 @@ impl Store {
     }
 
     /// The mutes in force, by name.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn mutes(&self, event_id: i64) -> Result<Vec<Mute>> {
         let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
             "SELECT a.id, a.display_name, m.ends_at FROM event_mutes m \
@@ -79,6 +82,7 @@ impl Store {
     }
 
     /// The people removed from the event, by name.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn removed_people(&self, event_id: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.display_name FROM event_removals r \
@@ -95,6 +99,7 @@ impl Store {
     }
 
     /// The reported items waiting for a decision, oldest report first.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn report_queue(&self, event_id: i64) -> Result<Vec<ReportedItem>> {
         let rows: Vec<(String, i64, Option<String>, String)> = sqlx::query_as(
             "SELECT r.item, r.item_id, a.display_name, r.reason FROM moderation_reports r \
@@ -133,6 +138,7 @@ impl Store {
     }
 
     /// Every moderation action of an event, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn moderation_log(&self, event_id: i64) -> Result<Vec<ModerationAction>> {
         let rows: Vec<ActionRow> = sqlx::query_as(
             "SELECT id, at, actor, action, item, item_id, room, person, content, reason, ends_at \

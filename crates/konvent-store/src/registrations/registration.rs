@@ -87,6 +87,7 @@ impl Store {
     /// carries the link. An address that registered before and is unconfirmed or
     /// cancelled starts again; one that is registered, waiting or awaiting approval (or
     /// was declined) changes nothing and gets no mail: false.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = new.event_id))]
     pub async fn start_registration(
         &self,
         new: &NewRegistration<'_>,
@@ -143,6 +144,7 @@ impl Store {
     }
 
     /// The unconfirmed registration a confirmation link belongs to, if still valid.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registration_to_confirm(
         &self,
         token: &str,
@@ -160,6 +162,7 @@ impl Store {
 
     /// Confirms the address (the link works once, within `valid_for`): registered,
     /// waiting, or awaiting approval, with the mail `compose` writes.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn confirm_registration(
         &self,
         token: &str,
@@ -197,6 +200,7 @@ impl Store {
     /// (and a participant), waiting, or awaiting approval, with the same mail. Refused
     /// for an event by invitation only. A person already registered, waiting, awaiting
     /// approval or declined keeps that state and gets no mail.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = new.event_id))]
     pub async fn register_account(
         &self,
         new: &NewRegistration<'_>,
@@ -265,6 +269,7 @@ impl Store {
     }
 
     /// The registration a cancellation link belongs to, if it can still be cancelled.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registration_to_cancel(&self, token: &str) -> Result<Option<Registration>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE cancel_hash = $1 \
@@ -277,6 +282,7 @@ impl Store {
 
     /// Cancels through the registrant's link. A registered place that becomes free
     /// goes to the first of the waiting list, who is mailed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cancel_registration(
         &self,
         token: &str,
@@ -300,6 +306,7 @@ impl Store {
 
     /// An organizer approves a registration awaiting approval: registered, or waiting
     /// when the event is full.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
     pub async fn approve_registration(
         &self,
         event_id: i64,
@@ -327,6 +334,7 @@ impl Store {
 
     /// An organizer declines a registration (not yet cancelled or declined); a freed
     /// place moves the waiting list up.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
     pub async fn decline_registration(
         &self,
         event_id: i64,
@@ -351,6 +359,7 @@ impl Store {
     }
 
     /// The registration of `email` for an event, if any.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn registration_of(
         &self,
         event_id: i64,
@@ -366,6 +375,7 @@ impl Store {
     }
 
     /// Every registration of an event, oldest first (organizers and admins only).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn registrations(&self, event_id: i64) -> Result<Vec<Registration>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 ORDER BY created_at, id"

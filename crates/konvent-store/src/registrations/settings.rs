@@ -43,6 +43,7 @@ pub struct RegistrationSettings {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn registration_settings(&self, event_id: i64) -> Result<RegistrationSettings> {
         let row: Option<(String, Option<i64>)> = sqlx::query_as(
             "SELECT registration_mode, registration_capacity FROM events WHERE id = $1",
@@ -59,6 +60,7 @@ impl Store {
     }
 
     /// Sets the rules. A larger capacity moves the waiting list up (with their mails).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn set_registration_settings(
         &self,
         event_id: i64,

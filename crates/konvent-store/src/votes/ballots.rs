@@ -20,7 +20,7 @@ type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 impl Store {
     /// Opens a vote on a draft resolution in a session (on one of its agenda items, if
     /// given). The draft's kind and the key of the session's year are frozen with it.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = resolution_id, agenda_item_id = agenda_item_id))]
     pub async fn open_vote(
         &self,
         actor: &Actor,
@@ -73,7 +73,7 @@ impl Store {
     /// Casts or changes the ballot of the seat `account_id` holds (a deputy only while
     /// the representative has not voted). Refused when the account holds no seat, the vote
     /// is closed or past its deadline, or the seat used up its changes.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = vote_id))]
     pub async fn cast_ballot(&self, account_id: i64, vote_id: i64, ballot: Ballot) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let Some((seat, deputy)) = holder_of(&mut tx, account_id).await? else {
@@ -148,7 +148,7 @@ impl Store {
     }
 
     /// Closes a vote and records its result; refused when it is closed already.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
     pub async fn close_vote(&self, actor: &Actor, vote_id: i64) -> Result<Closed> {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)

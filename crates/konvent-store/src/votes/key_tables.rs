@@ -46,6 +46,7 @@ pub(super) async fn key_of_year(tx: &mut Tx, year: i64) -> Result<KeyTable> {
 
 impl Store {
     /// Every year's Königsteiner Schlüssel, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn key_tables(&self) -> Result<Vec<KeyTable>> {
         let mut tx = self.pool.begin().await?;
         let years: Vec<(i64,)> =
@@ -60,6 +61,7 @@ impl Store {
     }
 
     /// Stores (or replaces) a year's key; the table was checked by [`KeyTable::new`].
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
     pub async fn save_key_table(&self, actor: &Actor, key: &KeyTable) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM key_shares WHERE year = $1")

@@ -42,6 +42,7 @@ pub(super) async fn seat_holders(tx: &mut Tx) -> Result<Vec<i64>> {
 
 impl Store {
     /// The seats' holders, by seat, the representative first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seat_holders(&self) -> Result<Vec<SeatHolder>> {
         let rows: Vec<(String, i64, String, String, String)> = sqlx::query_as(
             "SELECT s.seat, a.id, a.display_name, a.email, s.role FROM council_seats s \
@@ -66,6 +67,7 @@ impl Store {
     }
 
     /// The seat an account holds, and whether as a deputy.
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
     pub async fn seat_of(&self, account_id: i64) -> Result<Option<(Seat, bool)>> {
         let mut tx = self.pool.begin().await?;
         holder_of(&mut tx, account_id).await
@@ -73,7 +75,7 @@ impl Store {
 
     /// Gives a seat to the account with `email`, as representative (replacing the one
     /// before, who stays a deputy) or as a deputy. An account holds one seat at most.
-    #[tracing::instrument(skip(self, actor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, seat = ?seat))]
     pub async fn assign_seat(
         &self,
         actor: &Actor,
@@ -133,6 +135,7 @@ impl Store {
     }
 
     /// Takes a seat from an account.
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
     pub async fn unassign_seat(&self, actor: &Actor, account_id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM council_seats WHERE account_id = $1")

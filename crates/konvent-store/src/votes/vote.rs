@@ -248,6 +248,7 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
 
 impl Store {
     /// The votes of a session, in the order they were opened.
+    #[tracing::instrument(level = "debug", skip_all, fields(session_number = session_number))]
     pub async fn session_votes(&self, session_number: i64) -> Result<Vec<Vote>> {
         let mut tx = self.pool.begin().await?;
         load_vote(&mut tx, "s.number = $1", session_number).await
@@ -255,6 +256,7 @@ impl Store {
 
     /// The results of the closed votes taken in sessions on an agenda item, in the order
     /// they closed. No ballots and no names: only the frozen tally.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn agenda_results(&self) -> Result<Vec<AgendaResult>> {
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT agenda_item_id, resolution_id, result, closed_at FROM council_votes \
@@ -276,6 +278,7 @@ impl Store {
     }
 
     /// One vote.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn vote(&self, id: i64) -> Result<Vote> {
         let mut tx = self.pool.begin().await?;
         load_vote(&mut tx, "v.id = $1", id)

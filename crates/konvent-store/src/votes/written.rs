@@ -36,7 +36,7 @@ impl Store {
     /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
     /// microseconds, in the future), and tells every seat holder in konvent and by mail,
     /// in the same transaction. Returns the vote's id and the number of mails queued.
-    #[tracing::instrument(skip(self, actor, render))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = resolution_id))]
     pub async fn start_written_procedure(
         &self,
         actor: &Actor,
@@ -87,6 +87,7 @@ impl Store {
     }
 
     /// The written procedures, running ones first, then the closed ones, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn written_procedures(&self) -> Result<Vec<Vote>> {
         let mut tx = self.pool.begin().await?;
         let mut votes = load_vote(&mut tx, "v.procedure = 'written' AND v.id > $1", 0).await?;
@@ -95,6 +96,7 @@ impl Store {
     }
 
     /// The next deadline of a running written procedure, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn next_vote_deadline(&self) -> Result<Option<i64>> {
         let row: (Option<i64>,) = sqlx::query_as(
             "SELECT MIN(deadline) FROM council_votes WHERE closed_at IS NULL AND stopped_at IS NULL \
@@ -107,6 +109,7 @@ impl Store {
 
     /// Closes every written procedure whose deadline has passed (the scheduler's work,
     /// also after a restart): each exactly once, non-voters counted as abstaining.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close_due_votes(&self, now: i64) -> Result<Vec<Closed>> {
         let due: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM council_votes WHERE closed_at IS NULL AND stopped_at IS NULL \
@@ -130,7 +133,7 @@ impl Store {
     /// the matter put on a session's agenda, with a short reason. One request per seat
     /// and procedure (the budget: it cannot be repeated or changed). The office (the
     /// administrators) is told by mail; answers how many mails were queued.
-    #[tracing::instrument(skip(self, actor, reason, render))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = vote_id))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
@@ -208,7 +211,7 @@ impl Store {
     /// the upcoming session `session_number` as an item (and becomes that session's
     /// draft, to be voted on there); every seat holder is told by mail. Returns the new
     /// agenda item's id and the number of mails queued.
-    #[tracing::instrument(skip(self, actor, render))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id, session_number = session_number))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
@@ -312,7 +315,7 @@ impl Store {
     /// The office lets the written procedure `vote_id` run on: the pending requests to
     /// stop it are decided as `continued`, and those who asked are told by mail (answers
     /// how many mails were queued). Refused when none is pending.
-    #[tracing::instrument(skip(self, actor, render))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
     pub async fn continue_written_procedure(
         &self,
         actor: &Actor,

@@ -11,10 +11,12 @@ use crate::AppState;
 use crate::ctx::{Ctx, Id};
 use crate::error::{AppError, AppResult};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sessions(State(state): State<AppState>) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "data": state.store.sessions().await? })))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -42,12 +44,14 @@ pub async fn session(
     })))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn resolutions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
     Ok(Json(
         json!({ "data": state.store.resolutions(visibility(&ctx)).await? }),
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), year = %year, number = %number))]
 pub async fn resolution(
     State(state): State<AppState>,
     ctx: Ctx,

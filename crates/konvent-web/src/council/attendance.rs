@@ -131,6 +131,7 @@ pub struct RecordForm {
     conference: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn record(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -157,6 +158,7 @@ pub async fn record(
 #[derive(Deserialize)]
 pub struct RemoveForm {}
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, member = account))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -81,6 +81,7 @@ fn session_page(
 }
 
 /// A new session's form, with the next number after the highest one prefilled.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn new_session(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let next = state
@@ -109,6 +110,7 @@ pub async fn new_session(State(state): State<AppState>, ctx: Ctx) -> AppResult<R
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn create_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -141,6 +143,7 @@ pub async fn create_session(
     form_response(page, &errors)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -171,6 +174,7 @@ pub async fn edit_session(
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn update_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -215,6 +219,7 @@ pub struct AgendaForm {
     title: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn add_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -240,6 +245,7 @@ pub struct MoveForm {
     direction: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn move_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -272,6 +278,7 @@ struct RemovePage {
 }
 
 /// Asks before an item is removed; for "Reporting FachMK" with a warning.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn remove_agenda_item_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -297,6 +304,7 @@ pub async fn remove_agenda_item_form(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
 pub async fn remove_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -347,6 +355,7 @@ fn follow_up_page(ctx: &Ctx, number: i64, f: &FollowUpForm) -> FormPage {
 }
 
 /// The form to set a follow-up meeting's date, time and video link.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -368,6 +377,7 @@ pub async fn edit_follow_up(
     form_response(follow_up_page(&ctx, number, &form), &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn update_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -400,6 +410,7 @@ pub async fn update_follow_up(
     form_response(follow_up_page(&ctx, number, &form), &errors)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn confirm_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -89,6 +89,7 @@ fn tr() -> Tr {
     Tr::new(Lang::De)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(State(state): State<AppState>) -> AppResult<Response> {
     let t = tr();
     let base = state.settings.public_base();
@@ -113,6 +114,7 @@ pub async fn all(State(state): State<AppState>) -> AppResult<Response> {
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(number = number))]
 pub async fn session(
     State(state): State<AppState>,
     _ctx: Ctx,
@@ -127,6 +129,7 @@ pub async fn session(
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(number = number))]
 pub async fn follow_up(State(state): State<AppState>, Id(number): Id) -> AppResult<Response> {
     let t = tr();
     let s = state.store.session(number).await?;

@@ -131,6 +131,7 @@ fn when(date: &jiff::civil::Date, start: jiff::civil::Time, end: jiff::civil::Ti
 }
 
 /// "Einladungen senden" for a session (the council's office).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn send_for_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -165,6 +166,7 @@ pub async fn send_for_session(
 }
 
 /// "Einladungen senden" for a session's follow-up meeting.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn send_for_follow_up(
     State(state): State<AppState>,
     ctx: Ctx,

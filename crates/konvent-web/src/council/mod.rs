@@ -88,6 +88,7 @@ async fn reporting_summary(
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn sessions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let conferences = state.store.conferences().await?.len();
@@ -321,6 +322,7 @@ pub fn follow_up_view(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -426,6 +428,7 @@ struct FollowUpsPage {
     may_edit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn follow_ups(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let resolutions = state.store.resolutions(visibility(&ctx)).await?;

@@ -165,6 +165,7 @@ fn page(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, conference = %abbr))]
 pub async fn report_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -206,6 +207,7 @@ pub async fn report_form(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, conference = %abbr))]
 pub async fn save_report(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -234,6 +236,7 @@ pub async fn save_report(
 }
 
 /// "Kein Austausch – kein Bericht" in one click.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, conference = %abbr))]
 pub async fn no_exchange(
     State(state): State<AppState>,
     ctx: Ctx,

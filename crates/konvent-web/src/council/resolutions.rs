@@ -32,6 +32,7 @@ struct ResolutionsPage {
     confidential: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn resolutions(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let list = state
@@ -71,6 +72,7 @@ fn number(year: &str, nn: &str) -> AppResult<ResolutionNumber> {
     ResolutionNumber::parse(&format!("{year}/{nn}")).map_err(|_| AppError::NotFound)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), year = %year, number = %nn))]
 pub async fn resolution(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -258,6 +260,7 @@ async fn save(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn new_resolution(ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let form = ResolutionForm {
@@ -275,6 +278,7 @@ pub async fn new_resolution(ctx: Ctx) -> AppResult<Response> {
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn create_resolution(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -296,6 +300,7 @@ pub async fn create_resolution(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), year = %year, number = %nn))]
 pub async fn edit_resolution(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -337,6 +342,7 @@ pub async fn edit_resolution(
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), year = %year, number = %nn))]
 pub async fn update_resolution(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -365,6 +365,7 @@ async fn setup_page(
     Ok((status, render(&page)?).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn setup(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     setup_page(&state, &ctx, None, None).await
 }
@@ -377,6 +378,7 @@ pub struct KeyForm {
     shares: std::collections::HashMap<String, String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn save_key(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -425,6 +427,7 @@ pub struct SeatForm {
     role: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn assign_seat(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -449,6 +452,7 @@ pub async fn assign_seat(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), member = account))]
 pub async fn unassign_seat(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -470,6 +474,7 @@ pub struct OpenForm {
     agenda_item: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn open_vote(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -517,6 +522,7 @@ pub(super) fn back_to(zurueck: &str, vote: &Vote) -> String {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn cast_ballot(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -540,6 +546,7 @@ pub async fn cast_ballot(
     Ok(Redirect::to(&back_to(&form.zurueck, &vote)).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn close_vote(
     State(state): State<AppState>,
     ctx: Ctx,

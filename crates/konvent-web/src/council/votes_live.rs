@@ -209,6 +209,7 @@ async fn upgrade(
     ws.on_upgrade(move |socket| serve(state, socket, room, lang))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn session_socket(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -226,6 +227,7 @@ pub async fn session_socket(
     upgrade(state, ctx, format!("session:{number}"), headers, ws).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn written_socket(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -70,6 +70,7 @@ async fn page(state: &AppState, ctx: &Ctx, problem: Option<String>) -> AppResult
     Ok((status, html).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn written(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     page(&state, &ctx, None).await
 }
@@ -97,6 +98,7 @@ fn deadline(date: &str, time: &str) -> Option<i64> {
     Some(at.timestamp().as_microsecond())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn start(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -183,6 +185,7 @@ pub struct StopRequestForm {
 }
 
 /// A seat holder asks for the procedure to be stopped and taken to a session.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn request_stop(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -215,6 +218,7 @@ pub struct DecideForm {
 }
 
 /// The office stops the procedure; the draft goes onto the chosen session's agenda.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn stop(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -238,6 +242,7 @@ pub async fn stop(
 }
 
 /// The office lets the procedure run on.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn resume(
     State(state): State<AppState>,
     ctx: Ctx,

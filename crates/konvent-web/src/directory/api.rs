@@ -19,6 +19,7 @@ struct ConferenceJson {
     assignments: Vec<Assignment>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn conferences(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
     let mut by_conference = state.store.assignments_by_conference().await?;
     let data: Vec<ConferenceJson> = state
@@ -34,6 +35,7 @@ pub async fn conferences(State(state): State<AppState>) -> AppResult<Json<serde_
     Ok(Json(serde_json::json!({ "data": data })))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(conference = %abbr))]
 pub async fn conference(
     State(state): State<AppState>,
     Path(abbr): Path<String>,
@@ -52,6 +54,7 @@ struct PersonJson {
     assignments: Vec<Assignment>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = id))]
 pub async fn person(
     State(state): State<AppState>,
     Id(id): Id,
@@ -63,6 +66,7 @@ pub async fn person(
     })))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn openapi() -> Response {
     (
         [(CONTENT_TYPE, "application/json")],

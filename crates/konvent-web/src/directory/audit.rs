@@ -67,6 +67,7 @@ fn changes(t: &Tr, before: Option<&Value>, after: Option<&Value>) -> Vec<(String
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn audit(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -109,6 +109,7 @@ struct ConferencesPage {
     may_edit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn conferences(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let today = konvent_store::today();
@@ -152,6 +153,7 @@ struct ConferencePage {
     may_audit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn conference(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -190,6 +192,7 @@ struct PersonsPage {
     may_edit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn persons(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let today = konvent_store::today();
@@ -235,6 +238,7 @@ struct PersonPage {
     may_edit: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn person(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -34,6 +34,7 @@ fn page(ctx: &Ctx) -> ImportPage {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn form(ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     Ok(render(&page(&ctx))?.into_response())
@@ -64,6 +65,7 @@ async fn read_upload(ctx: &Ctx, mut multipart: Multipart) -> AppResult<Option<(S
     Ok(file)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -114,6 +116,7 @@ fn file_name(extension: &str) -> String {
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export_csv(State(state): State<AppState>) -> AppResult<Response> {
     let rows = state.store.directory_rows().await?;
     Ok((
@@ -126,6 +129,7 @@ pub async fn export_csv(State(state): State<AppState>) -> AppResult<Response> {
         .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export_xlsx(State(state): State<AppState>) -> AppResult<Response> {
     let rows = state.store.directory_rows().await?;
     let bytes = transfer::write_xlsx(&rows).map_err(|e| AppError::Internal(e.to_string()))?;

@@ -35,6 +35,7 @@ fn document_json(state: &AppState, d: &Document) -> serde_json::Value {
 }
 
 /// `GET /api/v1/documents/{kind}/{id}`: the documents of one owner the reader may see.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), kind = %kind, id = id))]
 pub async fn api_list(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -34,6 +34,7 @@ async fn changeable(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document
 }
 
 /// The confirmation step: what goes (the document with all its versions), and a form.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn delete_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -59,6 +60,7 @@ pub struct DeleteForm {}
 
 /// Deletes the document with every version; back to its owner's page, which says so.
 /// Afterwards its addresses answer "not found".
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -48,6 +48,7 @@ async fn serve(state: &AppState, ctx: &Ctx, id: i64, version: Option<i64>) -> Ap
 }
 
 /// The document's stable address: always its newest version.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -57,6 +58,7 @@ pub async fn download(
 }
 
 /// One version's own address.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id, version = version))]
 pub async fn download_version(
     State(state): State<AppState>,
     ctx: Ctx,

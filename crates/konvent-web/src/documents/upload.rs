@@ -140,6 +140,7 @@ fn check(ctx: &Ctx, page: &mut FormPage, sent: &Sent) -> Result<Upload, StatusCo
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), kind = %kind, id = id))]
 pub async fn new_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -157,6 +158,7 @@ pub async fn new_form(
     Ok(render(&page)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), kind = %kind, id = id))]
 pub async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -213,6 +215,7 @@ fn replace_page(ctx: &Ctx, state: &AppState, access: &Access, doc: &Document) ->
     page
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn replace_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -226,6 +229,7 @@ pub async fn replace_form(
     Ok(render(&replace_page(&ctx, &state, &access, &doc))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn replace(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -18,6 +18,7 @@ pub struct FeedbackToggle {
     open: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn toggle_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -46,6 +47,7 @@ struct FeedbackPage {
     error: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn feedback_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -82,6 +84,7 @@ pub struct FeedbackForm {
     comment: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn submit_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -138,6 +141,7 @@ struct FeedbackResultsPage {
     comments: Vec<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn feedback_results(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -40,6 +40,7 @@ struct LobbyPage {
     script: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn lobby(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -124,6 +125,7 @@ pub async fn lobby(
 
 /// Signs the signed-in account up for the event by its registration rules
 /// ([`registration::join::join`]); its organizers and admins join at once.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -160,6 +160,7 @@ pub struct MapQuery {
     zu: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn map_page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -176,6 +177,7 @@ pub async fn map_page(
 }
 
 /// The map for the canvas: the grid, the areas with their names, topics and patrons.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn map_json(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -220,6 +222,7 @@ pub struct GotoForm {
 }
 
 /// "Go there" without JavaScript: the area's room (or the pinboard) opens.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn goto(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -301,6 +304,7 @@ fn clean_name(name: &str) -> String {
 
 /// An organizer's map from Tiled: checked whole; with any problem it is refused with the
 /// list, and the map in use stays.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn import(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -340,6 +344,7 @@ pub async fn import(
 pub struct NoFields {}
 
 /// Back to the map generated from the rooms.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn reset(
     State(state): State<AppState>,
     ctx: Ctx,

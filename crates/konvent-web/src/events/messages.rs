@@ -22,6 +22,7 @@ struct MessagesPage {
     script: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn messages(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -114,6 +114,7 @@ struct EventsPage {
     events: Vec<EventLine>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let now = Timestamp::now();

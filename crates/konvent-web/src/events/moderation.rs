@@ -59,6 +59,7 @@ struct ModerationPage {
     log: Vec<LogLine>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn page(
     State(state): State<AppState>,
     ctx: Ctx,

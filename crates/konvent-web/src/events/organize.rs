@@ -41,6 +41,7 @@ struct OrganizePage {
     script: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn organize(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -113,6 +114,7 @@ pub struct RoomForm {
 }
 
 /// Creates a room (organizers).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn create_room(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -163,6 +163,7 @@ async fn podium_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn podium(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -183,6 +184,7 @@ pub struct NameGroupForm {
 /// The moderator names a podium group (or empties the field for the suggestion again).
 /// The group is found anew from one of its impulses, so the name is stored with the
 /// impulses the group has now.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn name_group(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -74,6 +74,7 @@ pub struct ShowQuery {
     gespeichert: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -97,6 +98,7 @@ pub struct PseudonymForm {
 
 /// Saves or removes the pseudonym. Counts against the person's budget like every
 /// durable command; a refused name comes back beside the field (422).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn save(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -147,6 +149,7 @@ pub struct SettingForm {
 }
 
 /// The organizers' switch (audited in the store).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn setting(
     State(state): State<AppState>,
     ctx: Ctx,

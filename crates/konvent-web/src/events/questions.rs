@@ -39,6 +39,7 @@ pub struct QuestionsQuery {
     frage: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn questions(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -267,6 +267,7 @@ fn download(body: Vec<u8>, mime: &'static str, name: String) -> Response {
         .into_response()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn export_md(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -280,6 +281,7 @@ pub async fn export_md(
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn export_csv(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -293,6 +295,7 @@ pub async fn export_csv(
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn export_pdf(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -44,6 +44,7 @@ struct RoomPage {
     helpdesk_staff: Option<Vec<konvent_store::Who>>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, room = %room_slug))]
 pub async fn room(
     State(state): State<AppState>,
     ctx: Ctx,

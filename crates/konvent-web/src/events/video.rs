@@ -26,6 +26,7 @@ struct VideoPage {
 
 /// Opens the room's video: Jitsi with a signed token (a redirect), or BigBlueButton
 /// with signed create and join links; without a configured backend, says so.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, room = %room_slug))]
 pub async fn video(
     State(state): State<AppState>,
     ctx: Ctx,

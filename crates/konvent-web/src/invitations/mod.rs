@@ -131,6 +131,7 @@ struct ProgressPage {
 }
 
 /// The progress of a list: for whoever started it, and admins.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn progress(State(state): State<AppState>, ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let principal = ctx.signed_in()?;
     let job = state

@@ -79,12 +79,14 @@ async fn event_place(state: &AppState, slug: &str) -> AppResult<Place> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn admin_form(ctx: Ctx) -> AppResult<Response> {
     let place = Place { event: None };
     place.require(&ctx)?;
     Ok(render(&page(&ctx, &place))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn event_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -95,6 +97,7 @@ pub async fn event_form(
     Ok(render(&page(&ctx, &place))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn admin_upload(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -104,6 +107,7 @@ pub async fn admin_upload(
     submit(state, ctx, headers, multipart, Place { event: None }).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn event_upload(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -50,6 +50,7 @@ async fn request_page(state: &AppState, ctx: &Ctx, error: Option<String>) -> App
 }
 
 /// The page that explains the deletion and asks for the confirmation.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     request_page(&state, &ctx, None).await
 }
@@ -62,6 +63,7 @@ pub struct ConfirmForm {
 
 /// The person confirms the request (the box "yes, delete my account" must be ticked).
 /// Asking again changes nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn request(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -100,6 +102,7 @@ fn admin_only(ctx: &Ctx) -> AppResult<()> {
 }
 
 /// The admins' list of open requests.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     admin_only(&ctx)?;
     let rows = state
@@ -122,6 +125,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 }
 
 /// An admin confirms a request: the account is deleted, its sockets close.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn confirm(
     State(state): State<AppState>,
     ctx: Ctx,

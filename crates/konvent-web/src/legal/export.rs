@@ -27,6 +27,7 @@ async fn sections(state: &AppState, ctx: &Ctx) -> AppResult<Vec<DataSection>> {
 }
 
 /// The JSON download: `{"exported_at", "sections": {name: [rows]}}`.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn json(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let sections = sections(&state, &ctx).await?;
     let mut by_name = serde_json::Map::new();
@@ -84,6 +85,7 @@ fn cell(column: &str, value: &Value) -> String {
 }
 
 /// The page: every kind, with what is held or "nothing".
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let t = ctx.tr();
     let sections = sections(&state, &ctx).await?;

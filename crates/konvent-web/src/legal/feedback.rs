@@ -213,6 +213,7 @@ struct SentPage {
 }
 
 /// A barrier report from the statement's form.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

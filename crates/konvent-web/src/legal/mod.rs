@@ -100,6 +100,7 @@ struct StatementPage {
 }
 
 /// The accessibility statement (BITV 2.0 § 7, HVBIT § 4), with the report form.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn statement(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let form = match &ctx.principal {
         Some(p) => feedback::BarrierForm {
@@ -195,6 +196,7 @@ async fn text_page(
 }
 
 /// The imprint (Impressum, § 5 DDG).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn imprint(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let legal = &state.settings.legal;
     text_page(&state, &ctx, "imprint", &legal.imprint, &legal.imprint_file).await
@@ -202,6 +204,7 @@ pub async fn imprint(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respo
 
 /// The privacy notice (Art. 13 DSGVO); without an operator text, konvent's own, made
 /// from the settings that decide what is kept and for how long.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn privacy(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let legal = &state.settings.legal;
     text_page(&state, &ctx, "privacy", &legal.privacy, &legal.privacy_file).await
@@ -235,6 +238,7 @@ struct EasyPage {
 }
 
 /// The page in plain language (BITV 2.0 § 4, Anlage 2), with the sign-language video.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn easy(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let t = ctx.tr();
     let legal = &state.settings.legal;
@@ -248,6 +252,7 @@ pub async fn easy(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 }
 
 /// The operator's sign-language video file, streamed from disk.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_language_file(State(state): State<AppState>) -> AppResult<Response> {
     let path = state.settings.legal.sign_language_video.trim().to_owned();
     if !matches!(sign_video(&state.settings.legal), SignVideo::File) {

@@ -184,6 +184,7 @@ struct RetentionPage {
 }
 
 /// The admin page: the periods and the last run.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let principal = ctx.signed_in()?;
     if !principal.is_admin() {

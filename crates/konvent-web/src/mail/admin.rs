@@ -69,6 +69,7 @@ fn row(t: &crate::i18n::Tr, m: OutboxMail) -> MailRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;
     let t = ctx.tr();
@@ -133,6 +134,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 pub struct Empty {}
 
 /// "Send again": a failed mail is queued again and this node's worker woken.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn resend(
     State(state): State<AppState>,
     ctx: Ctx,

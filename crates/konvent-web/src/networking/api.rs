@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::events::{event_info, require_actor};
 
 /// `GET /api/v1/events/{event}/people`: the event's participants with a visible profile.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn people(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -51,6 +52,7 @@ pub async fn people(
 }
 
 /// `GET /api/v1/contacts`: one's accepted contacts with what their profiles share.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn contacts(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
     let me = ctx.signed_in()?.user_id;
     let o = state.store.contact_overview(me).await?;
@@ -74,6 +76,7 @@ pub async fn contacts(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json
 
 /// `GET /api/v1/contact-requests`: open requests to the person, and the person's own
 /// requests not accepted (a declined one looks open).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
     let me = ctx.signed_in()?.user_id;
     let o = state.store.contact_overview(me).await?;

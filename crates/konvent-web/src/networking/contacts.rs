@@ -65,6 +65,7 @@ async fn send_request(
 
 /// A request from the list of who is here: only to somebody whose profile the asker
 /// sees there.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn request(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -94,6 +95,7 @@ pub async fn request(
 }
 
 /// A request to somebody who marked the same connection point ("Meine Ergebnisse").
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn request_peer(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -162,6 +164,7 @@ async fn answer_in(
 }
 
 /// The recipient answers, from an event's contacts page.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id = %id))]
 pub async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -172,6 +175,7 @@ pub async fn answer(
 }
 
 /// The recipient answers, from the konvent-wide contacts page.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn answer_own(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -207,6 +211,7 @@ async fn block_in(
 }
 
 /// Blocks or unblocks, from an event's contacts page.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn block(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -217,6 +222,7 @@ pub async fn block(
 }
 
 /// Blocks or unblocks, from the konvent-wide contacts page.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn block_own(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -299,6 +305,7 @@ async fn my_events(state: &AppState, ctx: &Ctx) -> AppResult<Vec<(i64, String, S
 }
 
 /// The person's requests, contacts and blocks, from within an event.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -339,6 +346,7 @@ pub async fn page(
 /// whether or not they take part in an event. A message is reported only to moderators
 /// who may see it (`Store::report`): one sent from an event to that event's, one sent
 /// without event from an event's contacts page the person can open.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn own_page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -392,6 +400,7 @@ pub async fn own_page(
 }
 
 /// One's accepted contacts as vCards (RFC 6350), with only what each one shares.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn vcard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let me = ctx.signed_in()?.user_id;
     let contacts = state.store.contact_overview(me).await?.contacts;

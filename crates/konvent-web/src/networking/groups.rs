@@ -39,6 +39,7 @@ fn group_place(value: &str) -> AppResult<Option<GroupPlace>> {
 
 /// Starts a follow-up group on a connection point with some of the people who marked
 /// it too (fields: `name`, `target`, `id`, `mitglied` repeated, `raum` optional).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn start_group(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -89,6 +90,7 @@ pub struct RoomForm {
 }
 
 /// The group's starter chooses (or changes) its room.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn set_room(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -156,6 +158,7 @@ fn parse_proposal(form: &ProposalForm) -> Result<(jiff::civil::DateTime, i64), S
 /// member gets a calendar invitation by mail (iTIP REQUEST, the same UID for each new
 /// proposal, so calendars update it), in the mail language they chose. Without a place
 /// the group's room is the place.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn propose_meeting(
     State(state): State<AppState>,
     ctx: Ctx,

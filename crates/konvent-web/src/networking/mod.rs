@@ -238,6 +238,7 @@ pub struct SavedQuery {
 }
 
 /// The konvent-wide profile.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn own_profile(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -252,6 +253,7 @@ pub async fn own_profile(
 }
 
 /// The profile for one event (the event's participants only).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn event_profile(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -307,6 +309,7 @@ async fn save(
     profile_page(state, ctx, event, fields, errors, false, false).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn save_own_profile(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -316,6 +319,7 @@ pub async fn save_own_profile(
     save(&state, &ctx, me, None, 0, &pairs, "/konto/profil".into()).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn save_event_profile(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -498,6 +502,7 @@ async fn here(
 }
 
 /// Who is here: the event's participants with a profile visible to them.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn people(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -534,6 +539,7 @@ pub async fn people(
 }
 
 /// The list region alone, for the page's live refresh.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn people_fragment(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -133,6 +133,7 @@ fn page(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn preferences(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let me = ctx.signed_in()?;
     let (language, off) = state.store.mail_preferences(me.user_id).await?;
@@ -142,6 +143,7 @@ pub async fn preferences(State(state): State<AppState>, ctx: Ctx) -> AppResult<H
 }
 
 /// Saves the language and the kinds left ticked (`on`); every kind not ticked is off.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn save_preferences(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -51,6 +51,7 @@ fn bad(message: &str) -> Response {
         .into_response()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn backchannel_logout(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -256,6 +256,7 @@ pub struct StartQuery {
 
 /// Starts signing in at a provider: remembers state, nonce and PKCE verifier, and sends
 /// the browser to the provider's authorization endpoint.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn start(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -271,6 +272,7 @@ pub struct LinkForm {}
 /// A person signed in with their konvent password connects their provider account: the
 /// provider's subject is linked to this account when they come back. A form with the
 /// CSRF token, so that no other site can start it.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn start_link(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -358,6 +360,7 @@ pub struct CallbackQuery {
 /// The provider sends the browser back: the flow is taken (once), the state compared,
 /// the code exchanged with the PKCE verifier, the ID token checked (signature, issuer,
 /// audience, expiry, nonce), then the account found or created and a session started.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn callback(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -101,6 +101,7 @@ fn urls(state: &AppState, headers: &HeaderMap) -> Urls {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn system(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let urls = urls(&state, &headers);
     match directory::origin(&state.store).await {
@@ -109,6 +110,7 @@ async fn system(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn bodies(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -119,6 +121,7 @@ async fn bodies(
     page(&state, &urls, Kind::Body, query.as_deref(), &list_url).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(body = %body, kind = %segment))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -153,6 +156,7 @@ async fn page(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(kind = %segment, key = %key))]
 async fn object(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -172,6 +176,7 @@ async fn object(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn unknown() -> Response {
     not_found()
 }

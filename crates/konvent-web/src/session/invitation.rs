@@ -74,6 +74,7 @@ fn invalid_link_message() -> String {
         .to_owned()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn invitation_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -92,6 +93,7 @@ pub async fn invitation_form(
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -18,6 +18,7 @@ pub struct LangQuery {
 }
 
 /// Sets the language cookie and goes back to the page the switch was on.
+#[tracing::instrument(level = "debug", skip_all, fields(lang = %lang))]
 pub async fn switch_language(
     State(state): State<AppState>,
     Path(lang): Path<String>,

@@ -22,6 +22,7 @@ struct LinkPage {
 
 /// The page behind a sign-in link: one button, so that mail scanners that open links
 /// do not use them up.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn link_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -48,6 +49,7 @@ pub async fn link_form(
     Ok((status, render(&page)?).into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn link_sign_in(
     State(state): State<AppState>,
     ctx: Ctx,

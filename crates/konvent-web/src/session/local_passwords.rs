@@ -44,12 +44,14 @@ fn switch_page(ctx: &Ctx, allowed: bool) -> FormPage {
 }
 
 /// The admin switch: local passwords for everybody, or for admins only.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn admin_sign_in_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     ctx.require(konvent_core::authz::Action::ManageAccounts)?;
     let allowed = state.store.local_passwords_allowed().await?;
     Ok(render(&switch_page(&ctx, allowed))?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn admin_sign_in_switch(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -167,6 +167,7 @@ async fn sign_in_page_now(
 #[derive(Deserialize)]
 pub struct Empty {}
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn sign_out(
     State(state): State<AppState>,
     ctx: Ctx,

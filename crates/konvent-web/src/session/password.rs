@@ -26,6 +26,7 @@ pub struct SignInForm {
     weiter: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn sign_in_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -55,6 +56,7 @@ fn backoff(failures: i64, limit: i64) -> Option<SignedDuration> {
 /// to a device the address has signed in from before: twenty times `sign_in_attempts`
 /// failures for one address from all clients, and four times as many from one client
 /// for all addresses.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -150,6 +150,7 @@ async fn page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -186,6 +187,7 @@ fn ids(list: &str) -> AppResult<Vec<i64>> {
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn step(
     State(state): State<AppState>,
     ctx: Ctx,

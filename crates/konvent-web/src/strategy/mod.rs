@@ -73,6 +73,7 @@ fn state_line(t: &Tr, versions: &[TargetPicture]) -> String {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let mut lines = Vec::new();
@@ -159,6 +160,7 @@ fn diff(old: &str, new: &str) -> Vec<DiffLine> {
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn topic(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -265,6 +267,7 @@ pub struct FollowForm {
 }
 
 /// "I want to follow up on this" on a topic, impulse or pin, or taking it back.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn follow(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -300,6 +303,7 @@ struct PointsPage {
 }
 
 /// Who wants to continue where (the project team).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn points(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let principal = ctx.signed_in()?;
     if !principal.is_admin() {
@@ -372,6 +376,7 @@ pub struct MineQuery {
     hinweis: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn mine(
     State(state): State<AppState>,
     ctx: Ctx,

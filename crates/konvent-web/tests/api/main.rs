@@ -14,6 +14,7 @@ mod documents;
 mod edge;
 mod helpers;
 mod import;
+mod instrument;
 mod invitations;
 mod konvent;
 mod leaks;

@@ -33,6 +33,7 @@ struct ConcernsPage {
     rows: Vec<(Concern, String, String)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn concerns(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let principal = ctx.signed_in()?;
     let mine = conferences_for(&state, principal, work_for).await?;
@@ -115,6 +116,7 @@ async fn concern_page(state: &AppState, ctx: &Ctx, f: &ConcernForm) -> AppResult
     Ok(page)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn new_concern(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let form = ConcernForm {
         kind: ConcernKind::Concern.as_str().into(),
@@ -126,6 +128,7 @@ pub async fn new_concern(State(state): State<AppState>, ctx: Ctx) -> AppResult<R
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn submit_concern(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -259,6 +262,7 @@ async fn concern_view(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn concern(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -267,6 +271,7 @@ pub async fn concern(
     render(&concern_view(&state, &ctx, id, None, &FieldErrors::new()).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn triage_concern(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -23,6 +23,7 @@ struct WorkshopsPage {
     list: Vec<(i64, String, String)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn workshops(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let list = state
         .store
@@ -59,6 +60,7 @@ async fn workshop_documents(
     crate::documents::list(state, ctx, owner).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn workshop(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -83,6 +85,7 @@ pub struct ResultForm {
     text: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id, question = question))]
 pub async fn add_work_result(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -118,6 +121,7 @@ pub async fn add_work_result(
 }
 
 /// The work results as Markdown, to pass on or print.
+#[tracing::instrument(level = "debug", skip_all, fields(id = id))]
 pub async fn export_workshop(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
     let w = state.store.workshop(id).await?;
     let mut md = format!("# {}\n\n", w.title);

@@ -23,6 +23,7 @@ fn back(number: i64) -> Response {
     Redirect::to(&format!("/gremien/sitzungen/{number}/niederschrift")).into_response()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn generate(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -34,6 +35,7 @@ pub async fn generate(
     Ok(back(number))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn finalise(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -45,6 +47,7 @@ pub async fn finalise(
     Ok(back(number))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn release(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -125,6 +128,7 @@ async fn edit_page(state: &AppState, ctx: &Ctx, number: i64) -> AppResult<EditPa
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn edit(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -134,6 +138,7 @@ pub async fn edit(
     Ok(render(&edit_page(&state, &ctx, number).await?)?.into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn save(
     State(state): State<AppState>,
     ctx: Ctx,

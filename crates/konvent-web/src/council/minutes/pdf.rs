@@ -13,6 +13,7 @@ use crate::i18n::Tr;
 use crate::pdf::Block;
 
 /// The tagged PDF of one version the reader may read.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, version = version))]
 pub async fn pdf(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -78,6 +78,7 @@ async fn page(
     .into_response())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number))]
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -86,6 +87,7 @@ pub async fn show(
     page(&state, &ctx, number, None).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, version = version))]
 pub async fn show_version(
     State(state): State<AppState>,
     ctx: Ctx,

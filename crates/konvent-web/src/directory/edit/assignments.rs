@@ -182,6 +182,7 @@ async fn new_assignment_context(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn new_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -199,6 +200,7 @@ pub async fn new_assignment(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn create_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -245,6 +247,7 @@ async fn edit_assignment_context(
     Ok((a, fc))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn edit_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -259,6 +262,7 @@ pub async fn edit_assignment(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn update_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -318,6 +322,7 @@ fn end_page(ctx: &Ctx, a: &Assignment, ends_on: &str) -> FormPage {
     page
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn end_assignment_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -329,6 +334,7 @@ pub async fn end_assignment_form(
     form_response(end_page(&ctx, &a, &today), &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn end_assignment(
     State(state): State<AppState>,
     ctx: Ctx,

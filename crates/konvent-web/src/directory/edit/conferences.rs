@@ -53,6 +53,7 @@ fn conference_page(
     page
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn new_conference(ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let t = ctx.tr();
@@ -66,6 +67,7 @@ pub async fn new_conference(ctx: Ctx) -> AppResult<Response> {
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn create_conference(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -101,6 +103,7 @@ pub async fn create_conference(
     form_response(page, &errors)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn edit_conference(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -124,6 +127,7 @@ pub async fn edit_conference(
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), conference = %abbr))]
 pub async fn update_conference(
     State(state): State<AppState>,
     ctx: Ctx,

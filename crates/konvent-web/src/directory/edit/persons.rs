@@ -53,6 +53,7 @@ fn parse_person(f: &PersonForm) -> Result<PersonInput, FieldErrors> {
     PersonInput::parse(&f.name, &f.title, &f.function, &f.organisation)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn new_person(ctx: Ctx) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let page = person_page(
@@ -65,6 +66,7 @@ pub async fn new_person(ctx: Ctx) -> AppResult<Response> {
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn create_person(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -89,6 +91,7 @@ pub async fn create_person(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn edit_person(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -112,6 +115,7 @@ pub async fn edit_person(
     form_response(page, &FieldErrors::new())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn update_person(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -78,6 +78,7 @@ fn closed(t: &Tr, settings: &RegistrationSettings) -> Option<FieldErrors> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -139,6 +140,7 @@ fn check(t: &Tr, form: &RegisterForm) -> FieldErrors {
 /// A registration through the form: checked, counted against the budgets, stored
 /// unconfirmed with its confirmation mail. The answer is the same whether or not the
 /// address had registered before, so that the page reveals nobody's registration.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::events::{Empty, event_info};
 
 /// The page behind a confirmation link: one button.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn confirm_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -46,6 +47,7 @@ pub async fn confirm_form(
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn confirm(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -85,6 +87,7 @@ pub async fn confirm(
 }
 
 /// The page behind a cancellation link: one button.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn cancel_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -112,6 +115,7 @@ pub async fn cancel_form(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn cancel(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -128,6 +128,7 @@ fn status_label(t: &Tr, status: RegistrationStatus) -> String {
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -144,6 +145,7 @@ pub struct SettingsForm {
     capacity: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn save_settings(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -220,6 +222,7 @@ async fn decide(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id = id))]
 pub async fn approve(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -229,6 +232,7 @@ pub async fn approve(
     decide(state, ctx, slug, id, true).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, id = id))]
 pub async fn decline(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -239,6 +243,7 @@ pub async fn decline(
 }
 
 /// The registrations as CSV (organizers and admins), every cell defused.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn export_csv(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -65,6 +65,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn upgrade(
     State(state): State<AppState>,
     ctx: Ctx,
