@@ -323,15 +323,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/gremien/nachbesprechungen", get(council::follow_ups))
         // The council's votes (G9).
-        .route("/gremien/stimmen", get(council::votes::setup))
-        .route("/gremien/stimmen/sitze", post(council::votes::assign_seat))
+        .route("/gremien/stimmen", get(council::seats::setup))
+        .route("/gremien/stimmen/sitze", post(council::seats::assign_seat))
         .route(
             "/gremien/stimmen/sitze/{account}/entfernen",
-            post(council::votes::unassign_seat),
+            post(council::seats::unassign_seat),
         )
         .route(
             "/gremien/stimmen/schluessel",
-            post(council::votes::save_key),
+            post(council::seats::save_key),
         )
         .route(
             "/gremien/sitzungen/{n}/abstimmungen",

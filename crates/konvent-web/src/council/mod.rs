@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod minutes;
 pub mod reports;
 pub mod resolutions;
+pub mod seats;
 pub mod votes;
 pub mod votes_live;
 pub mod written;
