@@ -1,6 +1,6 @@
-//! The council's votes (G9; the seats and the key are in `seats`): votes in a session — opened and closed by the office, ballots from the seats'
-//! holders — and their result with its arithmetic. A vote's region is rendered by ONE
-//! template (`vote_fragment.html`) for the session page and for the live update
+//! The council's votes (G9; the seats and the key are in `seats`): votes in a session,
+//! opened and closed by the office, ballots from the seats' holders, and their result
+//! with its arithmetic. A vote's region is rendered by ONE template (`vote_fragment.html`) for the session page and for the live update
 //! (`votes_live`), published strictly after the store committed.
 
 use askama::Template;
