@@ -220,8 +220,9 @@ pub(crate) async fn ensure_duties(
 }
 
 impl Store {
-    /// Duties, open ones first by due date; limited to some conferences if given. Those of
-    /// resolutions the reader may not see (`visibility`) come without number and title.
+    /// Every duty, open ones first by due date; limited to some conferences if given. Those
+    /// of resolutions the reader may not see (`visibility`) come without number and title.
+    /// The duties list reads one page at a time with [`Store::duty_page`] instead.
     pub async fn duties(
         &self,
         conferences: Option<&[String]>,
