@@ -54,7 +54,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPurpose, new_token};
 pub use attendance::{Attendee, Presence};
 pub use audit::{Actor, AuditEntry};
-pub use cooperation::{Concern, Duty, DutyResolution, Workshop, WorkshopQuestion};
+pub use cooperation::{
+    Concern, Duty, DutyListQuery, DutyPage, DutyResolution, DutyStatus, Workshop, WorkshopQuestion,
+};
 pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
 };

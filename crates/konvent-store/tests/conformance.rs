@@ -5092,3 +5092,224 @@ async fn the_statement_counter_counts_every_statement_on_both_backends_inside_tr
         );
     }
 }
+
+/// The duties list as the web built it before the database did (issue 17): every duty
+/// of the allowed conferences from [`Store::duties`], counted, filtered, sorted and cut
+/// in Rust. [`Store::duty_page`] must answer exactly the same.
+fn duty_page_in_rust(
+    all: Vec<konvent_store::Duty>,
+    q: &konvent_store::DutyListQuery,
+) -> konvent_store::DutyPage {
+    use konvent_store::DutyStatus;
+    let today = q.today;
+    let open = all.iter().filter(|d| d.done_at.is_none()).count() as i64;
+    let overdue = all.iter().filter(|d| d.is_overdue(today)).count() as i64;
+    let mut selected: Vec<_> = all
+        .into_iter()
+        .filter(|d| q.conference.as_ref().is_none_or(|c| &d.conference == c))
+        .filter(|d| match q.status {
+            DutyStatus::Open => d.done_at.is_none(),
+            DutyStatus::Overdue => d.is_overdue(today),
+            DutyStatus::Done => d.done_at.is_some(),
+            DutyStatus::All => true,
+        })
+        .collect();
+    selected.sort_by_key(|d| {
+        (
+            !d.is_overdue(today),
+            d.done_at.is_some(),
+            d.due_on.is_none(),
+            d.due_on,
+        )
+    });
+    let matching = selected.len() as i64;
+    let pages = ((matching + q.per_page - 1) / q.per_page).max(1);
+    let page = q.page.min(pages);
+    konvent_store::DutyPage {
+        duties: selected
+            .into_iter()
+            .skip(((page - 1) * q.per_page) as usize)
+            .take(q.per_page as usize)
+            .collect(),
+        page,
+        pages,
+        matching,
+        open,
+        overdue,
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_duties_is_filtered_counted_and_cut_in_the_database_as_it_was_in_rust() {
+    for t in TestStore::every_backend().await {
+        duty_pages(t.backend, &t.store, &t.url).await;
+    }
+}
+
+async fn duty_pages(backend: &str, store: &Store, url: &str) {
+    use konvent_core::gremien::council::{ResolutionInput, SessionInput};
+    use konvent_store::{DutyListQuery, DutyStatus, Visibility};
+    use sqlx::Connection;
+
+    // The demo's published resolutions (with and without a session date), a draft for
+    // the DMK and the IMK due around a later session, one resolution deleted, and some
+    // duties done.
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let session = SessionInput::parse("60", "2030-03-20", "10:00", "12:00", "", "", "planned")
+        .expect("session");
+    store
+        .create_session(&office(), &session, 21)
+        .await
+        .expect("session created");
+    let relevance = |conferences: &[&str]| -> Vec<(String, String)> {
+        conferences
+            .iter()
+            .map(|c| ((*c).to_owned(), "Digitales".to_owned()))
+            .collect()
+    };
+    let draft = ResolutionInput::parse("2030/01", "Geheimer Entwurf", "Text", "", "60", "draft")
+        .expect("draft");
+    store
+        .save_resolution(&office(), None, &draft, &relevance(&["DMK", "IMK"]))
+        .await
+        .expect("draft saved");
+    let gone = ResolutionInput::parse("2030/02", "Verworfen", "Text", "", "60", "decided")
+        .expect("resolution");
+    let gone = store
+        .save_resolution(&office(), None, &gone, &relevance(&["DMK"]))
+        .await
+        .expect("saved");
+    let mut conn = second_connection(url).await.expect("connection");
+    sqlx::query("UPDATE resolutions SET deleted_at = 1 WHERE id = $1")
+        .bind(gone)
+        .execute(&mut conn)
+        .await
+        .expect("deleted");
+    conn.close().await.expect("closed");
+    let all = store
+        .duties(None, Visibility::Confidential)
+        .await
+        .expect("duties");
+    assert_eq!(
+        all.len(),
+        4 * 13 * 7 + 2 * 7,
+        "{backend}: the deleted one's are gone"
+    );
+    for duty in all.iter().step_by(9) {
+        store
+            .set_duty_done(&office(), duty.id, true)
+            .await
+            .expect("done");
+    }
+
+    let base = DutyListQuery {
+        allowed: None,
+        conference: None,
+        status: DutyStatus::Open,
+        today: date(2025, 6, 1),
+        page: 1,
+        per_page: 50,
+        visibility: Visibility::Confidential,
+    };
+    // A few numbers said outright, so that the comparison below cannot agree on nothing.
+    let first = store.duty_page(&base).await.expect("page");
+    assert_eq!(first.open, 378 - 42, "{backend}");
+    assert_eq!(first.matching, first.open, "{backend}");
+    assert_eq!((first.page, first.pages), (1, 7), "{backend}");
+    assert_eq!(first.duties.len(), 50, "{backend}");
+    assert!(first.overdue > 0 && first.overdue < first.open, "{backend}");
+    assert!(first.duties[0].is_overdue(base.today), "{backend}");
+    let public = store
+        .duty_page(&DutyListQuery {
+            conference: Some("IMK".into()),
+            status: DutyStatus::All,
+            page: 9,
+            visibility: Visibility::Public,
+            ..base.clone()
+        })
+        .await
+        .expect("page");
+    assert_eq!(
+        (public.matching, public.page, public.pages),
+        (35, 1, 1),
+        "{backend}"
+    );
+    let hidden: Vec<_> = public
+        .duties
+        .iter()
+        .filter(|d| d.resolution.is_none())
+        .collect();
+    assert_eq!(
+        hidden.len(),
+        7,
+        "{backend}: the draft's duties, without number and title"
+    );
+    let none = store
+        .duty_page(&DutyListQuery {
+            conference: Some("XYZ".into()),
+            ..base.clone()
+        })
+        .await
+        .expect("page");
+    assert_eq!(
+        (
+            none.duties.len(),
+            none.matching,
+            none.page,
+            none.pages,
+            none.open
+        ),
+        (0, 0, 1, 1, first.open),
+        "{backend}: no match still counts what is open"
+    );
+    let n = statements_of(&format!("/{backend}/duties"), async {
+        store.duty_page(&base).await.expect("page");
+    })
+    .await;
+    assert_eq!(n, 1, "{backend}: one statement");
+
+    // Every filter, page and day against the list as Rust cut it.
+    let allowed = [None, Some(vec!["DMK".to_owned(), "IMK".to_owned()])];
+    let statuses = [
+        DutyStatus::Open,
+        DutyStatus::Overdue,
+        DutyStatus::Done,
+        DutyStatus::All,
+    ];
+    for today in [
+        date(2020, 1, 1),
+        date(2025, 6, 1),
+        date(2030, 3, 10),
+        date(2040, 1, 1),
+    ] {
+        for (allowed, visibility) in allowed
+            .iter()
+            .zip([Visibility::Confidential, Visibility::Public])
+        {
+            let every = store
+                .duties(allowed.as_deref(), visibility)
+                .await
+                .expect("duties");
+            for conference in [None, Some("DMK".to_owned()), Some("XYZ".to_owned())] {
+                for status in statuses {
+                    for (page, per_page) in [(1, 50), (2, 50), (3, 7), (99, 7)] {
+                        let q = DutyListQuery {
+                            allowed: allowed.clone(),
+                            conference: conference.clone(),
+                            status,
+                            today,
+                            page,
+                            per_page,
+                            visibility,
+                        };
+                        assert_eq!(
+                            store.duty_page(&q).await.expect("page"),
+                            duty_page_in_rust(every.clone(), &q),
+                            "{backend}: {q:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ use konvent_core::gremien::RoleKind;
 use konvent_core::gremien::cooperation::{DutyPhase, RESOLUTION_DUTIES};
 use konvent_core::gremien::council::{ResolutionState, Visibility};
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 
 use super::Tx;
 use crate::audit::{self, Actor, Change};
@@ -64,7 +64,25 @@ const DUTY_SELECT: &str = "SELECT d.id, r.year, r.number, r.title AS resolution_
     d.due_on, d.done_at, d.done_by FROM duties d JOIN resolutions r ON r.id = d.resolution_id \
     JOIN conferences c ON c.id = d.conference_id WHERE r.deleted_at IS NULL";
 
+/// The SQL twin of [`Duty::is_overdue`], over `DUTY_SELECT`'s aliases plus `$today`: the
+/// list counts, filters and sorts by it in the database.
+const OVERDUE_SQL: &str = "d.done_at IS NULL AND (d.due_on < {today} OR (d.due_on IS NULL \
+    AND r.state <> 'draft' AND d.phase <> 'after'))";
+
 impl Duty {
+    /// Whether the duty is open and past its time: due before `today`, or, without a due
+    /// date, a task "before" or "during" the decision of a resolution the council has
+    /// already decided (decided resolutions from before this platform have no session
+    /// date, so the decision itself says their time is over). `OVERDUE_SQL` says the same
+    /// in SQL; the store's tests hold the two together.
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.done_at.is_none()
+            && match self.due_on {
+                Some(due) => due < today,
+                None => self.resolution_decided && self.phase != DutyPhase::After,
+            }
+    }
+
     /// The duty as `visibility` lets the reader see it: the resolution's number and title
     /// only if the reader may see the resolution itself (the same rule as its page).
     fn from_row(r: DutyRow, visibility: Visibility) -> Result<Self> {
@@ -98,6 +116,52 @@ impl Duty {
             resolution_decided: state != ResolutionState::Draft,
         })
     }
+}
+
+/// Which duties a page of the duties list shows, by their state on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DutyStatus {
+    Open,
+    /// Open and past its time ([`Duty::is_overdue`]).
+    Overdue,
+    Done,
+    All,
+}
+
+/// One page of the duties list (G3), for [`Store::duty_page`].
+#[derive(Debug, Clone)]
+pub struct DutyListQuery {
+    /// The conferences whose duties the reader may see (`None`: all of them). The open
+    /// and overdue counts are over all of these, whatever the other filters.
+    pub allowed: Option<Vec<String>>,
+    /// Only this conference's duties (an abbreviation), if given.
+    pub conference: Option<String>,
+    pub status: DutyStatus,
+    /// The day that decides what is overdue.
+    pub today: Date,
+    /// From 1; a page past the last one shows the last one.
+    pub page: i64,
+    pub per_page: i64,
+    pub visibility: Visibility,
+}
+
+/// A page of the duties list with the counts the page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyPage {
+    /// The page's duties: the overdue ones first, then the other open ones by due date
+    /// (those without one last), then the done ones; within each by due date,
+    /// conference name and position in the checklist.
+    pub duties: Vec<Duty>,
+    /// The page shown: the one asked for, or the last one if it asked past the end.
+    pub page: i64,
+    /// How many pages the matching duties fill (at least one, even if empty).
+    pub pages: i64,
+    /// How many duties the query selects, over all pages.
+    pub matching: i64,
+    /// Open duties of the allowed conferences.
+    pub open: i64,
+    /// Overdue duties of the allowed conferences.
+    pub overdue: i64,
 }
 
 /// Creates the checklist of a resolution for a conference, unless it exists: the deck's
@@ -156,15 +220,16 @@ pub(crate) async fn ensure_duties(
 }
 
 impl Store {
-    /// Duties, open ones first by due date; limited to some conferences if given. Those of
-    /// resolutions the reader may not see (`visibility`) come without number and title.
+    /// Every duty, open ones first by due date; limited to some conferences if given. Those
+    /// of resolutions the reader may not see (`visibility`) come without number and title.
+    /// The duties list reads one page at a time with [`Store::duty_page`] instead.
     pub async fn duties(
         &self,
         conferences: Option<&[String]>,
         visibility: Visibility,
     ) -> Result<Vec<Duty>> {
         let rows: Vec<DutyRow> = sqlx::query_as(&format!(
-            "{DUTY_SELECT} ORDER BY d.done_at IS NOT NULL, d.due_on, c.name, d.position"
+            "{DUTY_SELECT} ORDER BY d.done_at IS NOT NULL, d.due_on, c.name, d.position, d.id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -174,6 +239,115 @@ impl Store {
                 continue;
             }
             list.push(Duty::from_row(row, visibility)?);
+        }
+        Ok(list)
+    }
+
+    /// One page of the duties list and its counts, in one statement: the database
+    /// filters, counts, sorts and cuts the page, so the list costs the same however many
+    /// duties there are (issue 17). Duties of resolutions the reader may not see come
+    /// without number and title, as in [`Store::duties`].
+    #[tracing::instrument(skip(self, q), fields(page = q.page, status = ?q.status))]
+    pub async fn duty_page(&self, q: &DutyListQuery) -> Result<DutyPage> {
+        let (page, per_page) = (q.page.max(1), q.per_page.max(1));
+        if q.allowed.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(DutyPage {
+                duties: Vec::new(),
+                page: 1,
+                pages: 1,
+                matching: 0,
+                open: 0,
+                overdue: 0,
+            });
+        }
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let overdue = OVERDUE_SQL.replace("{today}", &next());
+        let mut visible = "r.deleted_at IS NULL".to_owned();
+        if let Some(allowed) = &q.allowed {
+            let list: Vec<String> = allowed.iter().map(|_| next()).collect();
+            visible.push_str(&format!(" AND c.abbreviation IN ({})", list.join(", ")));
+        }
+        let mut matches = vec!["1 = 1".to_owned()];
+        if q.conference.is_some() {
+            matches.push(format!("conference = {}", next()));
+        }
+        matches.extend(
+            match q.status {
+                DutyStatus::Open => Some("done_at IS NULL"),
+                DutyStatus::Overdue => Some("overdue = 1"),
+                DutyStatus::Done => Some("done_at IS NOT NULL"),
+                DutyStatus::All => None,
+            }
+            .map(str::to_owned),
+        );
+        let matches = matches.join(" AND ");
+        let (asked, size) = (next(), next());
+        let order = |t: &str| {
+            format!(
+                "{t}overdue DESC, {t}done_at IS NOT NULL, {t}due_on IS NULL, {t}due_on, \
+                 {t}conference_name, {t}position, {t}id"
+            )
+        };
+        // `visible`: what the reader may see, with the overdue rule as a column;
+        // `counts`: the three numbers and the page shown (the last if asked past it),
+        // computed without LEAST/GREATEST, which SQLite lacks; then the counts joined
+        // with the page's rows, one row with empty duty columns if there are none.
+        let sql = format!(
+            "WITH visible AS (SELECT d.id, r.year, r.number, r.title AS resolution_title, \
+               r.state AS resolution_state, c.abbreviation AS conference, \
+               c.name AS conference_name, d.phase, d.position, d.task, d.owner, d.due_on, \
+               d.done_at, d.done_by, CASE WHEN {overdue} THEN 1 ELSE 0 END AS overdue \
+             FROM duties d JOIN resolutions r ON r.id = d.resolution_id \
+             JOIN conferences c ON c.id = d.conference_id WHERE {visible}), \
+             totals AS (SELECT COUNT(CASE WHEN done_at IS NULL THEN 1 END) AS open_count, \
+               COUNT(CASE WHEN overdue = 1 THEN 1 END) AS overdue_count, \
+               COUNT(CASE WHEN {matches} THEN 1 END) AS matching FROM visible), \
+             counts AS (SELECT open_count, overdue_count, matching, \
+               CASE WHEN {asked} < pages THEN {asked} ELSE pages END AS page \
+             FROM (SELECT open_count, overdue_count, matching, CASE WHEN matching = 0 THEN 1 \
+               ELSE (matching + {size} - 1) / {size} END AS pages FROM totals) t) \
+             SELECT n.open_count, n.overdue_count, n.matching, n.page, p.id, p.year, \
+               p.number, p.resolution_title, p.resolution_state, p.conference, \
+               p.conference_name, p.phase, p.task, p.owner, p.due_on, p.done_at, p.done_by \
+             FROM counts n LEFT JOIN (SELECT * FROM visible WHERE {matches} \
+               ORDER BY {} LIMIT {size} OFFSET (SELECT (page - 1) * {size} FROM counts)) p \
+             ON 1 = 1 ORDER BY {}",
+            order(""),
+            order("p."),
+        );
+        let mut query = sqlx::query(&sql).bind(q.today.to_string());
+        for conference in q.allowed.iter().flatten() {
+            query = query.bind(conference.clone());
+        }
+        if let Some(conference) = &q.conference {
+            query = query.bind(conference.clone());
+        }
+        let rows = query
+            .bind(page)
+            .bind(per_page)
+            .fetch_all(&self.pool)
+            .await?;
+        let first = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("duty counts without a row".into()))?;
+        let matching: i64 = first.try_get("matching")?;
+        let mut list = DutyPage {
+            duties: Vec::with_capacity(rows.len()),
+            page: first.try_get("page")?,
+            pages: ((matching + per_page - 1) / per_page).max(1),
+            matching,
+            open: first.try_get("open_count")?,
+            overdue: first.try_get("overdue_count")?,
+        };
+        for row in &rows {
+            if row.try_get::<Option<i64>, _>("id")?.is_some() {
+                list.duties
+                    .push(Duty::from_row(DutyRow::from_row(row)?, q.visibility)?);
+            }
         }
         Ok(list)
     }

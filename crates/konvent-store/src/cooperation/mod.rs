@@ -11,7 +11,7 @@ mod workshops;
 
 pub use concerns::Concern;
 pub(crate) use duties::ensure_duties;
-pub use duties::{Duty, DutyResolution};
+pub use duties::{Duty, DutyListQuery, DutyPage, DutyResolution, DutyStatus};
 pub use workshops::{Workshop, WorkshopQuestion};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;

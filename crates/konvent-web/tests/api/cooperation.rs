@@ -102,6 +102,90 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
     assert!(text(&all).contains("IMK"));
 }
 
+/// The duties' ids in the order a page of the list shows them.
+fn duty_ids(html: &str) -> Vec<i64> {
+    html.split("action=\"/gremien/aufgaben/")
+        .skip(1)
+        .map(|rest| {
+            rest.split('/')
+                .next()
+                .and_then(|id| id.parse().ok())
+                .expect("a duty's id")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_duties_list_pages_through_a_filter_and_shows_the_last_page_past_the_end() {
+    // Arrange: the demo's 364 duties, three of the DMK's and one of the IMK's done.
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let mut done = Vec::new();
+    for (conference, n) in [("DMK", 3), ("IMK", 1)] {
+        let duties = app
+            .store
+            .duties(Some(&[conference.to_owned()]), Visibility::Confidential)
+            .await
+            .expect("duties");
+        for duty in duties.iter().take(n) {
+            let path = format!("/gremien/aufgaben/{}/erledigt", duty.id);
+            assert_eq!(admin.post(&path, &[("done", "1")]).await.status(), 303);
+            done.push(duty.id);
+        }
+    }
+    let mut dmk = done[..3].to_vec();
+    dmk.sort_unstable();
+
+    // Act: the first, second and a page past the last of all duties, and the DMK's
+    // done ones.
+    let (_, first) = admin.get_text("/gremien/aufgaben?status=alle").await;
+    let (status, second) = admin
+        .get_text("/gremien/aufgaben?status=alle&seite=2")
+        .await;
+    let (_, last) = admin
+        .get_text("/gremien/aufgaben?status=alle&seite=99")
+        .await;
+    let (_, dmk_done) = admin
+        .get_text("/gremien/aufgaben?konferenz=DMK&status=erledigt")
+        .await;
+
+    // Assert: 50 to a page, each duty on one page only, the links keep the filter.
+    assert_eq!(status, 200);
+    let page = text(&second);
+    assert!(page.contains("Offene Aufgaben: 360"), "{page}");
+    assert!(page.contains("in dieser Auswahl: 364"), "{page}");
+    assert!(page.contains("Seite 2 von 8"), "{page}");
+    assert!(second.contains("href=\"/gremien/aufgaben?status=alle&amp;seite=1\" rel=\"prev\""));
+    assert!(second.contains("href=\"/gremien/aufgaben?status=alle&amp;seite=3\" rel=\"next\""));
+    let (first_ids, second_ids) = (duty_ids(&first), duty_ids(&second));
+    assert_eq!((first_ids.len(), second_ids.len()), (50, 50));
+    assert!(
+        second_ids.iter().all(|id| !first_ids.contains(id)),
+        "page 2 goes on where page 1 ended"
+    );
+    // Past the end the last page: the 14 duties after 7 full pages, the done ones last.
+    assert!(text(&last).contains("Seite 8 von 8"), "{}", text(&last));
+    assert!(!last.contains("rel=\"next\""));
+    let last_ids = duty_ids(&last);
+    assert_eq!(last_ids.len(), 14);
+    let mut last_four = last_ids[10..].to_vec();
+    last_four.sort_unstable();
+    done.sort_unstable();
+    assert_eq!(last_four, done, "the done duties come last");
+    // The status filter with a conference: the DMK's three done ones, on one page.
+    let page = text(&dmk_done);
+    assert!(page.contains("Offene Aufgaben: 360"), "{page}");
+    assert!(page.contains("in dieser Auswahl: 3"), "{page}");
+    let mut dmk_ids = duty_ids(&dmk_done);
+    dmk_ids.sort_unstable();
+    assert_eq!(dmk_ids, dmk, "the DMK's done duties, no other");
+    assert_eq!(dmk_done.matches(">wieder öffnen</button>").count(), 3);
+    assert!(
+        !dmk_done.contains("Seite 1 von"),
+        "one page needs no paging"
+    );
+}
+
 #[tokio::test]
 async fn a_conference_office_submits_a_concern_and_sees_how_the_office_decided() {
     let app = spawn_app().await;

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
-use konvent_store::Duty;
+use konvent_store::{Duty, DutyListQuery, DutyStatus};
 use serde::Deserialize;
 
 use super::{conferences_for, speak_for};
@@ -22,8 +22,7 @@ struct DutyRow {
     resolution: String,
     phase: String,
     due: String,
-    /// Open and past its time: due before today, or a task "before" or "during" the
-    /// decision of a resolution the council has already decided.
+    /// Open and past its time ([`Duty::is_overdue`]).
     overdue: bool,
     /// Who is responsible: the spokespersons named in the directory when the duty was
     /// created and the accounts that speak for the conference now; the reader marked.
@@ -32,21 +31,21 @@ struct DutyRow {
 }
 
 /// Rows per page of the duties list.
-const DUTIES_PER_PAGE: usize = 50;
+const DUTIES_PER_PAGE: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "duties.html")]
 struct DutiesPage {
     c: Chrome,
     rows: Vec<DutyRow>,
-    open: usize,
-    overdue: usize,
+    open: i64,
+    overdue: i64,
     /// How many rows the filter selects, over all pages.
-    matching: usize,
+    matching: i64,
     conferences: Vec<crate::forms::Choice>,
     statuses: Vec<crate::forms::Choice>,
-    page: usize,
-    pages: usize,
+    page: i64,
+    pages: i64,
     /// The query of this filter, without the page, for the paging links.
     query: String,
 }
@@ -61,20 +60,9 @@ pub struct DutyQuery {
     seite: Option<String>,
 }
 
-/// Whether an open duty is past its time (see `DutyRow::overdue`). Decided resolutions
-/// from before this platform have no session date, so their tasks "before" and "during"
-/// the decision have no due date: the decision itself says their time is over.
-fn is_overdue(d: &Duty, today: jiff::civil::Date) -> bool {
-    use konvent_core::gremien::cooperation::DutyPhase;
-    d.done_at.is_none()
-        && match d.due_on {
-            Some(due) => due < today,
-            None => d.resolution_decided && d.phase != DutyPhase::After,
-        }
-}
-
 /// What is open for the reader: a spokesperson sees their conferences, admins all;
-/// filtered by conference and status, 50 to a page, the overdue ones first.
+/// filtered by conference and status, 50 to a page, the overdue ones first. The store
+/// filters, counts and cuts the page (issue 17); this renders it.
 pub async fn duties(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -95,8 +83,10 @@ pub async fn duties(
     };
     let page = q
         .seite
-        .and_then(|p| p.trim().parse::<usize>().ok())
+        .and_then(|p| p.trim().parse::<u64>().ok())
         .filter(|p| *p > 0)
+        // Past the last page anyway: the last one is shown.
+        .map(|p| i64::try_from(p).unwrap_or(i64::MAX))
         .unwrap_or(1);
     // Who speaks for which conference now, from the accounts.
     let mut speakers: std::collections::HashMap<String, Vec<(i64, String)>> =
@@ -104,38 +94,26 @@ pub async fn duties(
     for (conference, id, name) in state.store.spokespersons().await? {
         speakers.entry(conference).or_default().push((id, name));
     }
-    let all = state
+    let listing = state
         .store
-        .duties(mine.as_deref(), crate::council::visibility(&ctx))
-        .await?;
-    let open = all.iter().filter(|d| d.done_at.is_none()).count();
-    let overdue = all.iter().filter(|d| is_overdue(d, today)).count();
-    let mut selected: Vec<Duty> = all
-        .into_iter()
-        .filter(|d| filter.is_empty() || d.conference == filter)
-        .filter(|d| match status.as_str() {
-            "offen" => d.done_at.is_none(),
-            "ueberfaellig" => is_overdue(d, today),
-            "erledigt" => d.done_at.is_some(),
-            _ => true,
+        .duty_page(&DutyListQuery {
+            allowed: mine.clone(),
+            conference: (!filter.is_empty()).then(|| filter.clone()),
+            status: match status.as_str() {
+                "offen" => DutyStatus::Open,
+                "ueberfaellig" => DutyStatus::Overdue,
+                "erledigt" => DutyStatus::Done,
+                _ => DutyStatus::All,
+            },
+            today,
+            page,
+            per_page: DUTIES_PER_PAGE,
+            visibility: crate::council::visibility(&ctx),
         })
-        .collect();
-    // Overdue first, then the other open ones by due date, then the done ones.
-    selected.sort_by_key(|d| {
-        (
-            !is_overdue(d, today),
-            d.done_at.is_some(),
-            d.due_on.is_none(),
-            d.due_on,
-        )
-    });
-    let matching = selected.len();
-    let pages = matching.div_ceil(DUTIES_PER_PAGE).max(1);
-    let page = page.min(pages);
-    let rows: Vec<DutyRow> = selected
+        .await?;
+    let rows: Vec<DutyRow> = listing
+        .duties
         .into_iter()
-        .skip((page - 1) * DUTIES_PER_PAGE)
-        .take(DUTIES_PER_PAGE)
         .map(|d| {
             let mut owners: Vec<String> = d
                 .owner
@@ -154,7 +132,7 @@ pub async fn duties(
                     None => owners.push(name.clone()),
                 }
             }
-            let overdue = is_overdue(&d, today);
+            let overdue = d.is_overdue(today);
             DutyRow {
                 resolution: match &d.resolution {
                     Some(r) => r.reference.clone(),
@@ -209,13 +187,13 @@ pub async fn duties(
     render(&DutiesPage {
         c: Chrome::new(&ctx, "gremien", t.get("duties-title")),
         rows,
-        open,
-        overdue,
-        matching,
+        open: listing.open,
+        overdue: listing.overdue,
+        matching: listing.matching,
         conferences: choices(conference_options, &filter),
         statuses: choices(status_options, &status),
-        page,
-        pages,
+        page: listing.page,
+        pages: listing.pages,
         query,
     })
 }
