@@ -247,7 +247,7 @@ impl Store {
     /// filters, counts, sorts and cuts the page, so the list costs the same however many
     /// duties there are (issue 17). Duties of resolutions the reader may not see come
     /// without number and title, as in [`Store::duties`].
-    #[tracing::instrument(skip(self, q), fields(page = q.page, status = ?q.status))]
+    #[tracing::instrument(level = "debug", skip_all, fields(page = q.page, status = ?q.status))]
     pub async fn duty_page(&self, q: &DutyListQuery) -> Result<DutyPage> {
         let (page, per_page) = (q.page.max(1), q.per_page.max(1));
         if q.allowed.as_ref().is_some_and(Vec::is_empty) {
