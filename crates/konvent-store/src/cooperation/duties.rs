@@ -223,6 +223,7 @@ impl Store {
     /// Every duty, open ones first by due date; limited to some conferences if given. Those
     /// of resolutions the reader may not see (`visibility`) come without number and title.
     /// The duties list reads one page at a time with [`Store::duty_page`] instead.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn duties(
         &self,
         conferences: Option<&[String]>,
@@ -355,6 +356,7 @@ impl Store {
     /// Who speaks for which conference now: (abbreviation, account id, name) for each
     /// spokesperson grant, people in the order of [`Store::accounts`]. One query, for the
     /// duties list, instead of every account with all its grants.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn spokespersons(&self) -> Result<Vec<(String, i64, String)>> {
         use konvent_core::authz::{Role, Scope};
         let rows: Vec<(String, i64, String)> = sqlx::query_as(
@@ -373,6 +375,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn duty(&self, id: i64, visibility: Visibility) -> Result<Duty> {
         let row: DutyRow = sqlx::query_as(&format!("{DUTY_SELECT} AND d.id = $1"))
             .bind(id)
@@ -383,6 +386,7 @@ impl Store {
     }
 
     /// Ticks a duty off (or opens it again).
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
     pub async fn set_duty_done(&self, actor: &Actor, id: i64, done: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();

@@ -29,6 +29,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Runs a command posted from a page (no JavaScript needed) and goes back.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn action(
     State(state): State<AppState>,
     ctx: Ctx,

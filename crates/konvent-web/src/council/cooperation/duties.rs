@@ -63,6 +63,7 @@ pub struct DutyQuery {
 /// What is open for the reader: a spokesperson sees their conferences, admins all;
 /// filtered by conference and status, 50 to a page, the overdue ones first. The store
 /// filters, counts and cuts the page (issue 17); this renders it.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn duties(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -215,6 +216,7 @@ pub struct DoneForm {
     done: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
 pub async fn set_duty_done(
     State(state): State<AppState>,
     ctx: Ctx,
