@@ -3,7 +3,10 @@
 use konvent_core::FieldErrors;
 use konvent_core::gremien::transfer::ImportReport;
 use konvent_core::strategy::Refused;
-use konvent_core::strategy::cafe::RoundRefusal;
+use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
+use konvent_core::strategy::consolidation::GroupRefusal;
+use konvent_core::strategy::impulses::ImpulseRefusal;
+use konvent_core::strategy::pinboard::PinRefusal;
 use konvent_core::strategy::target_pictures::TargetPictureRefusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,14 +56,23 @@ impl StoreError {
     }
 }
 
-impl From<RoundRefusal> for StoreError {
-    fn from(refusal: RoundRefusal) -> Self {
-        Self::Refused(refusal.into())
-    }
+/// Each kind of refusal of [`Refused`] converts straight into [`StoreError::Refused`],
+/// so the store's methods answer a core rule with `?`.
+macro_rules! refused_from {
+    ($($refusal:ty),+ $(,)?) => {$(
+        impl From<$refusal> for StoreError {
+            fn from(refusal: $refusal) -> Self {
+                Self::Refused(refusal.into())
+            }
+        }
+    )+};
 }
 
-impl From<TargetPictureRefusal> for StoreError {
-    fn from(refusal: TargetPictureRefusal) -> Self {
-        Self::Refused(refusal.into())
-    }
-}
+refused_from!(
+    RoundRefusal,
+    SeatRefusal,
+    ImpulseRefusal,
+    PinRefusal,
+    GroupRefusal,
+    TargetPictureRefusal,
+);

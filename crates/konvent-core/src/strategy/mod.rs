@@ -3,8 +3,11 @@
 //! connection points, and the grouping of impulses for consolidation.
 
 pub mod cafe;
+pub mod consolidation;
 pub mod demo;
 pub mod grouping;
+pub mod impulses;
+pub mod pinboard;
 pub mod target_pictures;
 
 use std::fmt;
@@ -122,13 +125,22 @@ impl PinStatus {
     }
 }
 
-/// A rule of the strategy process or the café refused a change (see [`cafe`] and
-/// [`target_pictures`]). The store carries it to the web, which shows it in the reader's
-/// language; its text here is the German one.
+/// A rule of the strategy process or the café refused a change (see [`cafe`],
+/// [`impulses`], [`pinboard`], [`consolidation`] and [`target_pictures`]). The store
+/// carries it to the web, which shows it in the reader's language; its text here is the
+/// German one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
     #[error(transparent)]
     Round(#[from] cafe::RoundRefusal),
+    #[error(transparent)]
+    Seat(#[from] cafe::SeatRefusal),
+    #[error(transparent)]
+    Impulse(#[from] impulses::ImpulseRefusal),
+    #[error(transparent)]
+    Pin(#[from] pinboard::PinRefusal),
+    #[error(transparent)]
+    Group(#[from] consolidation::GroupRefusal),
     #[error(transparent)]
     TargetPicture(#[from] target_pictures::TargetPictureRefusal),
 }

@@ -4,6 +4,7 @@
 //! [`super::impulse_batch`].
 
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
+use konvent_core::strategy::impulses;
 
 use crate::live::{Entry, Tx, append};
 use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
@@ -158,22 +159,13 @@ impl Store {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let impulse = impulse_in(tx, id).await?;
-        if impulse.author_id != Some(author.id) {
-            return Err(StoreError::Conflict(
-                "Nur wer einen Impuls geschrieben hat, kann ihn ändern.".into(),
-            ));
-        }
-        if impulse.hidden {
-            return Err(StoreError::Conflict(
-                "Dieser Impuls ist ausgeblendet und kann nicht geändert werden.".into(),
-            ));
-        }
-        let age = jiff::Timestamp::now().as_second() - impulse.created_at.as_second();
-        if age > konvent_core::strategy::IMPULSE_EDIT_SECONDS {
-            return Err(StoreError::Conflict(
-                "Impulse können nur in der ersten Viertelstunde geändert werden.".into(),
-            ));
-        }
+        impulses::edit(
+            impulse.author_id,
+            author.id,
+            impulse.hidden,
+            impulse.created_at,
+            jiff::Timestamp::now(),
+        )?;
         sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
             .bind(text)
             .bind(now_micros())
@@ -213,16 +205,13 @@ impl Store {
         let impulse = impulse_in(tx, id).await?;
         if let Some(target) = merge_into {
             let other = impulse_in(tx, target).await?;
-            if other.table_id != impulse.table_id || other.id == impulse.id {
-                return Err(StoreError::Conflict(
-                    "Zusammenführen geht nur mit einem anderen Impuls desselben Tisches.".into(),
-                ));
-            }
-            if other.merged_into.is_some() {
-                return Err(StoreError::Conflict(
-                    "Dieser Impuls ist selbst schon zusammengeführt.".into(),
-                ));
-            }
+            impulses::merge(
+                impulse.id,
+                impulse.table_id,
+                other.id,
+                other.table_id,
+                other.merged_into.is_some(),
+            )?;
         }
         sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
             .bind(i64::from(hidden))

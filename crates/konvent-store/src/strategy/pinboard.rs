@@ -216,11 +216,7 @@ impl Store {
         outcome: &str,
         outcome_url: Option<&str>,
     ) -> Result<Written> {
-        if status == PinStatus::Open {
-            return Err(StoreError::Conflict(
-                "Bitte aufgreifen oder schließen.".into(),
-            ));
-        }
+        konvent_core::strategy::pinboard::decide(status)?;
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let pin = pin_in(tx, pin_id).await?;
