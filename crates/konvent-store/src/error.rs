@@ -1,8 +1,9 @@
 //! The store's error type.
 
 use konvent_core::FieldErrors;
+use konvent_core::Refused;
 use konvent_core::gremien::transfer::ImportReport;
-use konvent_core::strategy::Refused;
+use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
 use konvent_core::strategy::impulses::ImpulseRefusal;
@@ -54,6 +55,16 @@ impl StoreError {
             _ => Self::Database(err),
         }
     }
+
+    /// Maps a unique-constraint violation to [`StoreError::Refused`] with `refusal`: two
+    /// writes raced, and the one that lost is refused by the same rule it would have met
+    /// had it come second.
+    pub(crate) fn refused_on_unique(err: sqlx::Error, refusal: impl Into<Refused>) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Refused(refusal.into()),
+            _ => Self::Database(err),
+        }
+    }
 }
 
 /// Each kind of refusal of [`Refused`] converts straight into [`StoreError::Refused`],
@@ -75,4 +86,5 @@ refused_from!(
     PinRefusal,
     GroupRefusal,
     TargetPictureRefusal,
+    ContactRefusal,
 );

@@ -3793,7 +3793,7 @@ async fn networking_story(backend: &str, store: &Store) {
     );
     assert!(matches!(
         store.request_contact(a, b, event.id, "nochmal").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store.request_contact(b, a, 0, "").await.expect("connected"),

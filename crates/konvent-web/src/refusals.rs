@@ -2,8 +2,9 @@
 //! language, through the Fluent files. The German texts are the same the core types
 //! display; a test below holds them equal.
 
+use konvent_core::Refused;
 use konvent_core::konvent::live::Refusal;
-use konvent_core::strategy::Refused;
+use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
 use konvent_core::strategy::impulses::ImpulseRefusal;
@@ -45,6 +46,16 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 GroupRefusal::ForeignImpulse => "refused-group-foreign-impulse",
                 GroupRefusal::NotTwoOpenGroups => "refused-group-not-two-open-groups",
                 GroupRefusal::AlreadyAccepted => "refused-group-already-accepted",
+            },
+            None,
+        ),
+        Refused::Contact(r) => (
+            match r {
+                ContactRefusal::ToOneself => "refused-contact-to-oneself",
+                ContactRefusal::Blocked => "refused-contact-blocked",
+                ContactRefusal::AlreadyConnected => "refused-contact-already-connected",
+                ContactRefusal::AlreadyAsked => "refused-contact-already-asked",
+                ContactRefusal::BlockOneself => "refused-contact-block-oneself",
             },
             None,
         ),
@@ -102,6 +113,11 @@ mod tests {
             TargetPictureRefusal::ResolutionMissing.into(),
             TargetPictureRefusal::BackToDraft.into(),
             TargetPictureRefusal::WrongState.into(),
+            ContactRefusal::ToOneself.into(),
+            ContactRefusal::Blocked.into(),
+            ContactRefusal::AlreadyConnected.into(),
+            ContactRefusal::AlreadyAsked.into(),
+            ContactRefusal::BlockOneself.into(),
         ]
     }
 

@@ -125,26 +125,6 @@ impl PinStatus {
     }
 }
 
-/// A rule of the strategy process or the café refused a change (see [`cafe`],
-/// [`impulses`], [`pinboard`], [`consolidation`] and [`target_pictures`]). The store
-/// carries it to the web, which shows it in the reader's language; its text here is the
-/// German one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error(transparent)]
-    Round(#[from] cafe::RoundRefusal),
-    #[error(transparent)]
-    Seat(#[from] cafe::SeatRefusal),
-    #[error(transparent)]
-    Impulse(#[from] impulses::ImpulseRefusal),
-    #[error(transparent)]
-    Pin(#[from] pinboard::PinRefusal),
-    #[error(transparent)]
-    Group(#[from] consolidation::GroupRefusal),
-    #[error(transparent)]
-    TargetPicture(#[from] target_pictures::TargetPictureRefusal),
-}
-
 /// Checks a text of the strategy work (impulses, pins, summaries, target pictures): the
 /// one check of [`crate::validation::text`] for several lines of at most `max`
 /// characters (`what` names the text in the message when it is empty).

@@ -645,8 +645,8 @@ results-md = Arbeitsergebnisse (Markdown)
 results-csv = Arbeitsergebnisse (CSV)
 results-pdf = Arbeitsergebnisse (PDF)
 
-# Refused changes of the café, impulses, the pinboard, the consolidation and target
-# pictures (konvent-core's rules, issue 17)
+# Refused changes of the café, impulses, the pinboard, the consolidation, target
+# pictures and contacts (konvent-core's rules, issue 17)
 refused-round-already-ended = Runde { $number } ist schon beendet und lässt sich nicht noch einmal starten; starten lässt sich nur die nächste geplante Runde.
 refused-round-earlier-planned = Vor Runde { $number } ist noch eine frühere Runde geplant; bitte zuerst diese starten.
 refused-round-another-running = Es läuft schon eine Runde; bitte sie zuerst beenden.
@@ -666,6 +666,11 @@ refused-target-picture-not-a-draft = Nur der Entwurf kann bearbeitet werden.
 refused-target-picture-resolution-missing = Bitte den Beschluss angeben, der es beschlossen hat.
 refused-target-picture-back-to-draft = Eine Fassung wird nicht wieder zum Entwurf.
 refused-target-picture-wrong-state = Das geht in diesem Stand nicht (vertraulich erst aus dem Entwurf, veröffentlicht erst mit einem veröffentlichten Beschluss).
+refused-contact-to-oneself = Eine Kontaktanfrage an sich selbst geht nicht.
+refused-contact-blocked = Mit dieser Person ist keine Kontaktaufnahme möglich.
+refused-contact-already-connected = Sie sind mit dieser Person schon verbunden.
+refused-contact-already-asked = Sie haben diese Person schon angefragt.
+refused-contact-block-oneself = Sich selbst sperren geht nicht.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate

@@ -645,8 +645,8 @@ results-md = Work results (Markdown)
 results-csv = Work results (CSV)
 results-pdf = Work results (PDF)
 
-# Refused changes of the café, impulses, the pinboard, the consolidation and target
-# pictures (konvent-core's rules, issue 17)
+# Refused changes of the café, impulses, the pinboard, the consolidation, target
+# pictures and contacts (konvent-core's rules, issue 17)
 refused-round-already-ended = Round { $number } has already ended and cannot be started again; only the next planned round can be started.
 refused-round-earlier-planned = An earlier round than round { $number } is still planned; please start that one first.
 refused-round-another-running = A round is already running; please end it first.
@@ -666,6 +666,11 @@ refused-target-picture-not-a-draft = Only the draft can be edited.
 refused-target-picture-resolution-missing = Please name the resolution that decided it.
 refused-target-picture-back-to-draft = A version never becomes the draft again.
 refused-target-picture-wrong-state = Not possible in this state (confidential only from the draft, published only with a published resolution).
+refused-contact-to-oneself = You cannot send a contact request to yourself.
+refused-contact-blocked = Contacting this person is not possible.
+refused-contact-already-connected = You are already connected with this person.
+refused-contact-already-asked = You have already sent this person a request.
+refused-contact-block-oneself = You cannot block yourself.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Patron
