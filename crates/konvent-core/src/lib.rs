@@ -18,8 +18,8 @@ pub use validation::{FieldError, FieldErrors};
 
 /// A rule of the domain refused a change: one of the typed refusals of the strategy
 /// work ([`strategy::cafe`], [`strategy::impulses`], [`strategy::pinboard`],
-/// [`strategy::consolidation`], [`strategy::target_pictures`]) or of networking
-/// ([`konvent::networking`]). The store carries it to the web, which shows it in the
+/// [`strategy::consolidation`], [`strategy::target_pictures`]), of networking
+/// ([`konvent::networking`]) or of moderation ([`konvent::moderation`]). The store carries it to the web, which shows it in the
 /// reader's language; its text here is the German one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
@@ -37,4 +37,6 @@ pub enum Refused {
     TargetPicture(#[from] strategy::target_pictures::TargetPictureRefusal),
     #[error(transparent)]
     Contact(#[from] konvent::networking::ContactRefusal),
+    #[error(transparent)]
+    Moderation(#[from] konvent::moderation::ModerationRefusal),
 }

@@ -3,6 +3,7 @@
 use konvent_core::FieldErrors;
 use konvent_core::Refused;
 use konvent_core::gremien::transfer::ImportReport;
+use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
@@ -87,4 +88,5 @@ refused_from!(
     GroupRefusal,
     TargetPictureRefusal,
     ContactRefusal,
+    ModerationRefusal,
 );

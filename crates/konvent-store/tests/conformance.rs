@@ -1245,7 +1245,7 @@ async fn moderation_story(backend: &str, store: &Store) {
                     None
                 )
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: one report per person and item"
     );

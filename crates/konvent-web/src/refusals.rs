@@ -4,6 +4,7 @@
 
 use konvent_core::Refused;
 use konvent_core::konvent::live::Refusal;
+use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
@@ -56,6 +57,14 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 ContactRefusal::AlreadyConnected => "refused-contact-already-connected",
                 ContactRefusal::AlreadyAsked => "refused-contact-already-asked",
                 ContactRefusal::BlockOneself => "refused-contact-block-oneself",
+            },
+            None,
+        ),
+        Refused::Moderation(r) => (
+            match r {
+                ModerationRefusal::NotReportable => "refused-moderation-not-reportable",
+                ModerationRefusal::AlreadyReported => "refused-moderation-already-reported",
+                ModerationRefusal::NotRemoved => "refused-moderation-not-removed",
             },
             None,
         ),
@@ -118,6 +127,9 @@ mod tests {
             ContactRefusal::AlreadyConnected.into(),
             ContactRefusal::AlreadyAsked.into(),
             ContactRefusal::BlockOneself.into(),
+            ModerationRefusal::NotReportable.into(),
+            ModerationRefusal::AlreadyReported.into(),
+            ModerationRefusal::NotRemoved.into(),
         ]
     }
 

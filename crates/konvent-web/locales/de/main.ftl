@@ -646,7 +646,7 @@ results-csv = Arbeitsergebnisse (CSV)
 results-pdf = Arbeitsergebnisse (PDF)
 
 # Refused changes of the café, impulses, the pinboard, the consolidation, target
-# pictures and contacts (konvent-core's rules, issue 17)
+# pictures, contacts and moderation (konvent-core's rules, issue 17)
 refused-round-already-ended = Runde { $number } ist schon beendet und lässt sich nicht noch einmal starten; starten lässt sich nur die nächste geplante Runde.
 refused-round-earlier-planned = Vor Runde { $number } ist noch eine frühere Runde geplant; bitte zuerst diese starten.
 refused-round-another-running = Es läuft schon eine Runde; bitte sie zuerst beenden.
@@ -671,6 +671,9 @@ refused-contact-blocked = Mit dieser Person ist keine Kontaktaufnahme möglich.
 refused-contact-already-connected = Sie sind mit dieser Person schon verbunden.
 refused-contact-already-asked = Sie haben diese Person schon angefragt.
 refused-contact-block-oneself = Sich selbst sperren geht nicht.
+refused-moderation-not-reportable = Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.
+refused-moderation-already-reported = Sie haben diesen Beitrag schon gemeldet.
+refused-moderation-not-removed = Diese Person ist nicht von der Veranstaltung ausgeschlossen.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate

@@ -646,7 +646,7 @@ results-csv = Work results (CSV)
 results-pdf = Work results (PDF)
 
 # Refused changes of the café, impulses, the pinboard, the consolidation, target
-# pictures and contacts (konvent-core's rules, issue 17)
+# pictures, contacts and moderation (konvent-core's rules, issue 17)
 refused-round-already-ended = Round { $number } has already ended and cannot be started again; only the next planned round can be started.
 refused-round-earlier-planned = An earlier round than round { $number } is still planned; please start that one first.
 refused-round-another-running = A round is already running; please end it first.
@@ -671,6 +671,9 @@ refused-contact-blocked = Contacting this person is not possible.
 refused-contact-already-connected = You are already connected with this person.
 refused-contact-already-asked = You have already sent this person a request.
 refused-contact-block-oneself = You cannot block yourself.
+refused-moderation-not-reportable = Chat messages, impulses and contact requests can be reported.
+refused-moderation-already-reported = You have already reported this post.
+refused-moderation-not-removed = This person is not removed from the event.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Patron
