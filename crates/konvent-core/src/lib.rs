@@ -15,3 +15,28 @@ pub mod strategy;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};
+
+/// A rule of the domain refused a change: one of the typed refusals of the strategy
+/// work ([`strategy::cafe`], [`strategy::impulses`], [`strategy::pinboard`],
+/// [`strategy::consolidation`], [`strategy::target_pictures`]), of networking
+/// ([`konvent::networking`]) or of moderation ([`konvent::moderation`]). The store carries it to the web, which shows it in the
+/// reader's language; its text here is the German one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Round(#[from] strategy::cafe::RoundRefusal),
+    #[error(transparent)]
+    Seat(#[from] strategy::cafe::SeatRefusal),
+    #[error(transparent)]
+    Impulse(#[from] strategy::impulses::ImpulseRefusal),
+    #[error(transparent)]
+    Pin(#[from] strategy::pinboard::PinRefusal),
+    #[error(transparent)]
+    Group(#[from] strategy::consolidation::GroupRefusal),
+    #[error(transparent)]
+    TargetPicture(#[from] strategy::target_pictures::TargetPictureRefusal),
+    #[error(transparent)]
+    Contact(#[from] konvent::networking::ContactRefusal),
+    #[error(transparent)]
+    Moderation(#[from] konvent::moderation::ModerationRefusal),
+}

@@ -1,9 +1,14 @@
 //! The store's error type.
 
 use konvent_core::FieldErrors;
+use konvent_core::Refused;
 use konvent_core::gremien::transfer::ImportReport;
-use konvent_core::strategy::Refused;
-use konvent_core::strategy::cafe::RoundRefusal;
+use konvent_core::konvent::moderation::ModerationRefusal;
+use konvent_core::konvent::networking::ContactRefusal;
+use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
+use konvent_core::strategy::consolidation::GroupRefusal;
+use konvent_core::strategy::impulses::ImpulseRefusal;
+use konvent_core::strategy::pinboard::PinRefusal;
 use konvent_core::strategy::target_pictures::TargetPictureRefusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,16 +56,37 @@ impl StoreError {
             _ => Self::Database(err),
         }
     }
-}
 
-impl From<RoundRefusal> for StoreError {
-    fn from(refusal: RoundRefusal) -> Self {
-        Self::Refused(refusal.into())
+    /// Maps a unique-constraint violation to [`StoreError::Refused`] with `refusal`: two
+    /// writes raced, and the one that lost is refused by the same rule it would have met
+    /// had it come second.
+    pub(crate) fn refused_on_unique(err: sqlx::Error, refusal: impl Into<Refused>) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Refused(refusal.into()),
+            _ => Self::Database(err),
+        }
     }
 }
 
-impl From<TargetPictureRefusal> for StoreError {
-    fn from(refusal: TargetPictureRefusal) -> Self {
-        Self::Refused(refusal.into())
-    }
+/// Each kind of refusal of [`Refused`] converts straight into [`StoreError::Refused`],
+/// so the store's methods answer a core rule with `?`.
+macro_rules! refused_from {
+    ($($refusal:ty),+ $(,)?) => {$(
+        impl From<$refusal> for StoreError {
+            fn from(refusal: $refusal) -> Self {
+                Self::Refused(refusal.into())
+            }
+        }
+    )+};
 }
+
+refused_from!(
+    RoundRefusal,
+    SeatRefusal,
+    ImpulseRefusal,
+    PinRefusal,
+    GroupRefusal,
+    TargetPictureRefusal,
+    ContactRefusal,
+    ModerationRefusal,
+);

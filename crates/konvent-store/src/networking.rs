@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use konvent_core::konvent::networking::{Card, ProfileFields, ProfileVisibility};
+use konvent_core::konvent::networking::{
+    self, Card, ContactRefusal, ProfileFields, ProfileVisibility,
+};
 use konvent_core::strategy::FollowTarget;
 
 use crate::{Result, Store, StoreError, Who, now_micros};
@@ -255,11 +257,7 @@ impl Store {
         event_id: i64,
         message: &str,
     ) -> Result<RequestOutcome> {
-        if from == to {
-            return Err(StoreError::Conflict(
-                "Eine Kontaktanfrage an sich selbst geht nicht.".into(),
-            ));
-        }
+        networking::request(from, to)?;
         let mut tx = self.begin_write().await?;
         let blocked: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM contact_blocks WHERE (account_id = $1 AND blocked_id = $2) \
@@ -269,11 +267,6 @@ impl Store {
         .bind(to)
         .fetch_optional(&mut *tx)
         .await?;
-        if blocked.is_some() {
-            return Err(StoreError::Conflict(
-                "Mit dieser Person ist keine Kontaktaufnahme möglich.".into(),
-            ));
-        }
         let pair: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT id, from_id, status FROM contact_requests \
              WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
@@ -282,16 +275,11 @@ impl Store {
         .bind(to)
         .fetch_all(&mut *tx)
         .await?;
-        if pair.iter().any(|(_, _, status)| status == "accepted") {
-            return Err(StoreError::Conflict(
-                "Sie sind mit dieser Person schon verbunden.".into(),
-            ));
-        }
-        if pair.iter().any(|(_, f, _)| *f == from) {
-            return Err(StoreError::Conflict(
-                "Sie haben diese Person schon angefragt.".into(),
-            ));
-        }
+        let earlier: Vec<(i64, bool)> = pair
+            .iter()
+            .map(|(_, asker, status)| (*asker, status == "accepted"))
+            .collect();
+        networking::request_again(from, blocked.is_some(), &earlier)?;
         if let Some((id, _, _)) = pair.iter().find(|(_, _, status)| status == "open") {
             sqlx::query(
                 "UPDATE contact_requests SET status = 'accepted', decided_at = $1 WHERE id = $2",
@@ -314,9 +302,7 @@ impl Store {
         .bind(now_micros())
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::conflict_on_unique(e, "Sie haben diese Person schon angefragt.")
-        })?;
+        .map_err(|e| StoreError::refused_on_unique(e, ContactRefusal::AlreadyAsked))?;
         tx.commit().await?;
         Ok(RequestOutcome::Sent)
     }
@@ -347,11 +333,7 @@ impl Store {
     /// an open request from `other` is declined with it.
     #[tracing::instrument(level = "debug", skip_all, fields(account = account, other = other))]
     pub async fn set_blocked(&self, account: i64, other: i64, on: bool) -> Result<()> {
-        if account == other {
-            return Err(StoreError::Conflict(
-                "Sich selbst sperren geht nicht.".into(),
-            ));
-        }
+        networking::block(account, other)?;
         let mut tx = self.begin_write().await?;
         if on {
             sqlx::query(

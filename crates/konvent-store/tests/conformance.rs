@@ -837,7 +837,7 @@ async fn strategy_story(backend: &str, store: &Store) {
         .expect("sitting down again where one sits is fine");
     let full = store.take_seat(t3a, people[2].id, people[2].id).await;
     assert!(
-        matches!(full, Err(StoreError::Conflict(ref m)) if m.contains("voll")),
+        matches!(full, Err(StoreError::Refused(ref r)) if r.to_string().contains("voll")),
         "{backend}"
     );
     store
@@ -904,7 +904,7 @@ async fn strategy_story(backend: &str, store: &Store) {
     let second_id = second.record.data["id"].as_i64().expect("id");
     assert!(matches!(
         store.edit_impulse(id, &people[2], "fremd").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     let edited = store
         .edit_impulse(id, &people[0], "Register modernisieren und vernetzen")
@@ -1080,7 +1080,7 @@ async fn strategy_story(backend: &str, store: &Store) {
     assert_eq!(groups[0].members[0].id, id);
     assert!(matches!(
         store.accept_group(a, group, "x").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(
         store
@@ -1245,7 +1245,7 @@ async fn moderation_story(backend: &str, store: &Store) {
                     None
                 )
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: one report per person and item"
     );
@@ -3793,7 +3793,7 @@ async fn networking_story(backend: &str, store: &Store) {
     );
     assert!(matches!(
         store.request_contact(a, b, event.id, "nochmal").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store.request_contact(b, a, 0, "").await.expect("connected"),

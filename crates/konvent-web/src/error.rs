@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konvent_core::FieldErrors;
-use konvent_core::strategy::Refused;
+use konvent_core::Refused;
 use konvent_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,9 +2,14 @@
 //! language, through the Fluent files. The German texts are the same the core types
 //! display; a test below holds them equal.
 
+use konvent_core::Refused;
 use konvent_core::konvent::live::Refusal;
-use konvent_core::strategy::Refused;
-use konvent_core::strategy::cafe::RoundRefusal;
+use konvent_core::konvent::moderation::ModerationRefusal;
+use konvent_core::konvent::networking::ContactRefusal;
+use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
+use konvent_core::strategy::consolidation::GroupRefusal;
+use konvent_core::strategy::impulses::ImpulseRefusal;
+use konvent_core::strategy::pinboard::PinRefusal;
 use konvent_core::strategy::target_pictures::TargetPictureRefusal;
 
 use crate::i18n::Tr;
@@ -24,6 +29,45 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
             RoundRefusal::AnotherRunning => ("refused-round-another-running", None),
             RoundRefusal::WrongState => ("refused-round-wrong-state", None),
         },
+        Refused::Seat(SeatRefusal::TableFull) => ("refused-seat-table-full", None),
+        Refused::Impulse(r) => (
+            match r {
+                ImpulseRefusal::NotTheAuthor => "refused-impulse-not-the-author",
+                ImpulseRefusal::Hidden => "refused-impulse-hidden",
+                ImpulseRefusal::EditTimeOver => "refused-impulse-edit-time-over",
+                ImpulseRefusal::MergeElsewhere => "refused-impulse-merge-elsewhere",
+                ImpulseRefusal::AlreadyMerged => "refused-impulse-already-merged",
+            },
+            None,
+        ),
+        Refused::Pin(PinRefusal::NoDecision) => ("refused-pin-no-decision", None),
+        Refused::Group(r) => (
+            match r {
+                GroupRefusal::Empty => "refused-group-empty",
+                GroupRefusal::ForeignImpulse => "refused-group-foreign-impulse",
+                GroupRefusal::NotTwoOpenGroups => "refused-group-not-two-open-groups",
+                GroupRefusal::AlreadyAccepted => "refused-group-already-accepted",
+            },
+            None,
+        ),
+        Refused::Contact(r) => (
+            match r {
+                ContactRefusal::ToOneself => "refused-contact-to-oneself",
+                ContactRefusal::Blocked => "refused-contact-blocked",
+                ContactRefusal::AlreadyConnected => "refused-contact-already-connected",
+                ContactRefusal::AlreadyAsked => "refused-contact-already-asked",
+                ContactRefusal::BlockOneself => "refused-contact-block-oneself",
+            },
+            None,
+        ),
+        Refused::Moderation(r) => (
+            match r {
+                ModerationRefusal::NotReportable => "refused-moderation-not-reportable",
+                ModerationRefusal::AlreadyReported => "refused-moderation-already-reported",
+                ModerationRefusal::NotRemoved => "refused-moderation-not-removed",
+            },
+            None,
+        ),
         Refused::TargetPicture(r) => match r {
             TargetPictureRefusal::NotADraft => ("refused-target-picture-not-a-draft", None),
             TargetPictureRefusal::ResolutionMissing => {
@@ -63,10 +107,29 @@ mod tests {
             RoundRefusal::EarlierPlanned { number: 4 }.into(),
             RoundRefusal::AnotherRunning.into(),
             RoundRefusal::WrongState.into(),
+            SeatRefusal::TableFull.into(),
+            ImpulseRefusal::NotTheAuthor.into(),
+            ImpulseRefusal::Hidden.into(),
+            ImpulseRefusal::EditTimeOver.into(),
+            ImpulseRefusal::MergeElsewhere.into(),
+            ImpulseRefusal::AlreadyMerged.into(),
+            PinRefusal::NoDecision.into(),
+            GroupRefusal::Empty.into(),
+            GroupRefusal::ForeignImpulse.into(),
+            GroupRefusal::NotTwoOpenGroups.into(),
+            GroupRefusal::AlreadyAccepted.into(),
             TargetPictureRefusal::NotADraft.into(),
             TargetPictureRefusal::ResolutionMissing.into(),
             TargetPictureRefusal::BackToDraft.into(),
             TargetPictureRefusal::WrongState.into(),
+            ContactRefusal::ToOneself.into(),
+            ContactRefusal::Blocked.into(),
+            ContactRefusal::AlreadyConnected.into(),
+            ContactRefusal::AlreadyAsked.into(),
+            ContactRefusal::BlockOneself.into(),
+            ModerationRefusal::NotReportable.into(),
+            ModerationRefusal::AlreadyReported.into(),
+            ModerationRefusal::NotRemoved.into(),
         ]
     }
 

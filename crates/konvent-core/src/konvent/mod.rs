@@ -5,6 +5,7 @@
 pub mod live;
 pub mod log;
 pub mod map;
+pub mod moderation;
 pub mod networking;
 pub mod podium;
 pub mod video;

@@ -134,6 +134,60 @@ pub fn topics<'a>(
     Ok(out)
 }
 
+/// Why a contact request or a block is refused. The texts are German (the store's
+/// callers have always shown them); the web shows each case in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ContactRefusal {
+    #[error("Eine Kontaktanfrage an sich selbst geht nicht.")]
+    ToOneself,
+    /// One of the two blocks the other.
+    #[error("Mit dieser Person ist keine Kontaktaufnahme möglich.")]
+    Blocked,
+    #[error("Sie sind mit dieser Person schon verbunden.")]
+    AlreadyConnected,
+    /// Asked before, whatever the answer was: a declined request reads as still open.
+    #[error("Sie haben diese Person schon angefragt.")]
+    AlreadyAsked,
+    #[error("Sich selbst sperren geht nicht.")]
+    BlockOneself,
+}
+
+/// Whether `from` may ask `to` at all: nobody asks themselves.
+pub fn request(from: i64, to: i64) -> Result<(), ContactRefusal> {
+    if from == to {
+        Err(ContactRefusal::ToOneself)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `from` may ask somebody, given whether either of the two blocks the other
+/// and the requests between them so far (who asked, and whether it was accepted).
+pub fn request_again(
+    from: i64,
+    blocked: bool,
+    earlier: &[(i64, bool)],
+) -> Result<(), ContactRefusal> {
+    if blocked {
+        Err(ContactRefusal::Blocked)
+    } else if earlier.iter().any(|&(_, accepted)| accepted) {
+        Err(ContactRefusal::AlreadyConnected)
+    } else if earlier.iter().any(|&(asker, _)| asker == from) {
+        Err(ContactRefusal::AlreadyAsked)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `account` may block (or unblock) `other`: nobody blocks themselves.
+pub fn block(account: i64, other: i64) -> Result<(), ContactRefusal> {
+    if account == other {
+        Err(ContactRefusal::BlockOneself)
+    } else {
+        Ok(())
+    }
+}
+
 /// One contact as a vCard shows it: only what the contact's profile shares.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Card {
@@ -250,5 +304,40 @@ mod tests {
         assert!(!text.contains("TEL"));
         assert!(text.ends_with("END:VCARD\r\n"));
         assert!(text.split("\r\n").all(|line| line.len() <= 75));
+    }
+
+    #[test]
+    fn nobody_asks_or_blocks_themselves() {
+        assert_eq!(request(1, 2), Ok(()));
+        assert_eq!(request(1, 1), Err(ContactRefusal::ToOneself));
+        assert_eq!(block(1, 2), Ok(()));
+        assert_eq!(block(1, 1), Err(ContactRefusal::BlockOneself));
+    }
+
+    #[test]
+    fn a_request_is_refused_when_blocked_connected_or_asked_before() {
+        assert_eq!(request_again(1, false, &[]), Ok(()));
+        assert_eq!(
+            request_again(1, false, &[(2, false)]),
+            Ok(()),
+            "the other one asked first: asking back connects"
+        );
+        assert_eq!(
+            request_again(1, true, &[(2, true)]),
+            Err(ContactRefusal::Blocked),
+            "a block is named first"
+        );
+        assert_eq!(
+            request_again(1, false, &[(1, true)]),
+            Err(ContactRefusal::AlreadyConnected)
+        );
+        assert_eq!(
+            request_again(1, false, &[(2, true)]),
+            Err(ContactRefusal::AlreadyConnected)
+        );
+        assert_eq!(
+            request_again(1, false, &[(1, false)]),
+            Err(ContactRefusal::AlreadyAsked)
+        );
     }
 }

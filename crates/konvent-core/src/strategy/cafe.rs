@@ -1,6 +1,7 @@
 //! The World Café's round state machine (K9): a round is planned, runs, and ends, for
 //! all its tables together. Rounds run one at a time and in their order; an ended round
-//! does not run again. The store asks [`change_round`] before it writes the change.
+//! does not run again. The store asks [`change_round`] before it writes the change,
+//! and [`take_seat`] before it seats somebody at a table.
 
 use super::RoundStatus;
 
@@ -53,6 +54,25 @@ pub fn change_round(
         }
         (RoundStatus::Running, RoundStatus::Ended) => Ok(()),
         _ => Err(RoundRefusal::WrongState),
+    }
+}
+
+/// Why nobody more may sit at a table. The text is German, as [`RoundRefusal`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SeatRefusal {
+    /// Every seat is taken.
+    #[error("Dieser Tisch ist voll. Bitte wählen Sie einen anderen Tisch.")]
+    TableFull,
+}
+
+/// Whether one more person may sit at a table of `capacity` seats where `seated` others
+/// sit already (whoever asks is not counted, so a person may choose their own table
+/// again).
+pub fn take_seat(seated: i64, capacity: i64) -> Result<(), SeatRefusal> {
+    if seated >= capacity {
+        Err(SeatRefusal::TableFull)
+    } else {
+        Ok(())
     }
 }
 
@@ -116,5 +136,14 @@ mod tests {
                 "{from} → {to}"
             );
         }
+    }
+
+    #[test]
+    fn a_table_seats_as_many_as_it_has_seats() {
+        assert_eq!(take_seat(0, 2), Ok(()));
+        assert_eq!(take_seat(1, 2), Ok(()));
+        assert_eq!(take_seat(2, 2), Err(SeatRefusal::TableFull));
+        assert_eq!(take_seat(3, 2), Err(SeatRefusal::TableFull), "over-full");
+        assert_eq!(take_seat(0, 0), Err(SeatRefusal::TableFull), "no seats");
     }
 }

@@ -3,8 +3,11 @@
 //! connection points, and the grouping of impulses for consolidation.
 
 pub mod cafe;
+pub mod consolidation;
 pub mod demo;
 pub mod grouping;
+pub mod impulses;
+pub mod pinboard;
 pub mod target_pictures;
 
 use std::fmt;
@@ -120,17 +123,6 @@ impl PinStatus {
             Self::Closed => "geschlossen",
         }
     }
-}
-
-/// A rule of the strategy process or the café refused a change (see [`cafe`] and
-/// [`target_pictures`]). The store carries it to the web, which shows it in the reader's
-/// language; its text here is the German one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error(transparent)]
-    Round(#[from] cafe::RoundRefusal),
-    #[error(transparent)]
-    TargetPicture(#[from] target_pictures::TargetPictureRefusal),
 }
 
 /// Checks a text of the strategy work (impulses, pins, summaries, target pictures): the

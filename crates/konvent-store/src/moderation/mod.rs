@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 pub use konvent_core::konvent::log::payload::tombstone;
 use konvent_core::konvent::log::payload::{self, Moderation};
+use konvent_core::konvent::moderation::ModerationRefusal;
 use serde_json::Value;
 
 use crate::live::{Entry, LiveTx, Tx, append};
@@ -424,9 +425,7 @@ impl Store {
         client_id: Option<&str>,
     ) -> Result<Written> {
         if !item.reportable() {
-            return Err(StoreError::Conflict(
-                "Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.".into(),
-            ));
+            return Err(ModerationRefusal::NotReportable.into());
         }
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             // A contact request's message only by the one it was sent to: one sent from
@@ -462,9 +461,7 @@ impl Store {
             .bind(now_micros())
             .fetch_one(&mut **tx)
             .await
-            .map_err(|e| {
-                StoreError::conflict_on_unique(e, "Sie haben diesen Beitrag schon gemeldet.")
-            })?;
+            .map_err(|e| StoreError::refused_on_unique(e, ModerationRefusal::AlreadyReported))?;
             let entry = Entry::to_staff(by.id, client_id);
             let report = payload::Report {
                 report: id,

@@ -2,10 +2,11 @@
 //! and readmission, and locking a room's chat.
 
 use konvent_core::konvent::log::payload::{ChatLock, Moderation};
+use konvent_core::konvent::moderation::ModerationRefusal;
 
 use super::{Action, record, staff_entry};
 use crate::live::{Entry, LiveTx, append};
-use crate::{Result, Room, Store, StoreError, Who, Written, now_micros};
+use crate::{Result, Room, Store, Who, Written, now_micros};
 
 impl Store {
     /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
@@ -136,9 +137,7 @@ impl Store {
                     .execute(&mut **tx)
                     .await?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict(
-                    "Diese Person ist nicht von der Veranstaltung ausgeschlossen.".into(),
-                ));
+                return Err(ModerationRefusal::NotRemoved.into());
             }
             sqlx::query(
                 "INSERT INTO event_people (event_id, account_id, role) \

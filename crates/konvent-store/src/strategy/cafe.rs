@@ -10,7 +10,7 @@ use konvent_core::konvent::log::payload;
 use konvent_core::strategy::RoundStatus;
 use konvent_core::strategy::cafe::change_round;
 
-use crate::live::{Entry, NewRoom, Tx, append, insert_room};
+use crate::live::{Entry, LiveTx, NewRoom, Tx, append, insert_room};
 use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 use super::cafe_tables::{CafeTable, table_lines_in};
@@ -169,67 +169,63 @@ impl Store {
         by: &Who,
         status: RoundStatus,
     ) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let (number, minutes, current): (i64, i64, String) = sqlx::query_as(
-            "SELECT number, minutes, status FROM cafe_rounds WHERE id = $1 AND event_id = $2",
-        )
-        .bind(round_id)
-        .bind(event_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let current = RoundStatus::from_str(&current).map_err(corrupt)?;
-        // Where every round of the event stands, for the rules in core.
-        let rounds: Vec<(i64, String)> =
-            sqlx::query_as("SELECT number, status FROM cafe_rounds WHERE event_id = $1")
-                .bind(event_id)
-                .fetch_all(&mut **tx)
+        self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
+            let (number, minutes, current): (i64, i64, String) = sqlx::query_as(
+                "SELECT number, minutes, status FROM cafe_rounds WHERE id = $1 AND event_id = $2",
+            )
+            .bind(round_id)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let current = RoundStatus::from_str(&current).map_err(corrupt)?;
+            // Where every round of the event stands, for the rules in core.
+            let rounds: Vec<(i64, String)> =
+                sqlx::query_as("SELECT number, status FROM cafe_rounds WHERE event_id = $1")
+                    .bind(event_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            let rounds = rounds
+                .into_iter()
+                .map(|(n, s)| Ok((n, RoundStatus::from_str(&s).map_err(corrupt)?)))
+                .collect::<Result<Vec<_>>>()?;
+            change_round(number, current, status, &rounds)?;
+            let now = now_micros();
+            let ends_at = now + minutes * 60_000_000;
+            if status == RoundStatus::Running {
+                sqlx::query(
+                    "UPDATE cafe_rounds SET status = 'running', started_at = $1, ends_at = $2, \
+                     ended_at = NULL WHERE id = $3",
+                )
+                .bind(now)
+                .bind(ends_at)
+                .bind(round_id)
+                .execute(&mut **tx)
                 .await?;
-        let rounds = rounds
-            .into_iter()
-            .map(|(n, s)| Ok((n, RoundStatus::from_str(&s).map_err(corrupt)?)))
-            .collect::<Result<Vec<_>>>()?;
-        change_round(number, current, status, &rounds)?;
-        let now = now_micros();
-        let ends_at = now + minutes * 60_000_000;
-        if status == RoundStatus::Running {
-            sqlx::query(
-                "UPDATE cafe_rounds SET status = 'running', started_at = $1, ends_at = $2, \
-                 ended_at = NULL WHERE id = $3",
-            )
-            .bind(now)
-            .bind(ends_at)
-            .bind(round_id)
-            .execute(&mut **tx)
-            .await?;
-        } else {
-            // The rules let nothing else through: a running round ends.
-            sqlx::query(
-                "UPDATE cafe_rounds SET status = 'ended', ended_at = $1, ends_at = NULL \
-                 WHERE id = $2",
-            )
-            .bind(now)
-            .bind(round_id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        let entry = Entry::to_all(None, by.id, None);
-        // Every round as it stands now, so an open café page shows the new state
-        // without a reload.
-        let rounds = rounds_in(tx, event_id).await?;
-        let round = payload::Round {
-            round: number,
-            status: status.as_str().to_owned(),
-            ends_at: (status == RoundStatus::Running).then(|| timestamp(ends_at)),
-            rounds,
-        };
-        let record = append(tx, event_id, entry, |_| round).await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+            } else {
+                // The rules let nothing else through: a running round ends.
+                sqlx::query(
+                    "UPDATE cafe_rounds SET status = 'ended', ended_at = $1, ends_at = NULL \
+                     WHERE id = $2",
+                )
+                .bind(now)
+                .bind(round_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            let entry = Entry::to_all(None, by.id, None);
+            // Every round as it stands now, so an open café page shows the new state
+            // without a reload.
+            let rounds = rounds_in(tx, event_id).await?;
+            let round = payload::Round {
+                round: number,
+                status: status.as_str().to_owned(),
+                ends_at: (status == RoundStatus::Running).then(|| timestamp(ends_at)),
+                rounds,
+            };
+            append(tx, event_id, entry, |_| round).await
         })
+        .await
     }
 
     /// The event's café rounds as a `round` live entry carries them (`rounds`): the

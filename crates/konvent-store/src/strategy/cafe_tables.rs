@@ -33,8 +33,9 @@ pub struct CafeTable {
 }
 
 impl CafeTable {
+    /// Nobody more may sit down here (the rule [`Store::take_seat`] asks, too).
     pub fn full(&self) -> bool {
-        self.seated >= self.capacity
+        konvent_core::strategy::cafe::take_seat(self.seated, self.capacity).is_err()
     }
 }
 
@@ -183,7 +184,7 @@ impl Store {
 
     /// Seats `account` at `table_id` for its round (replacing an earlier choice in the
     /// same round); `by` is who did it (the person or an organizer). A full table
-    /// refuses with [`StoreError::Conflict`]. The live entry carries the new headcounts
+    /// refuses ([`konvent_core::strategy::cafe::take_seat`]). The live entry carries the new headcounts
     /// of the tables concerned.
     pub async fn take_seat(&self, table_id: i64, account: i64, by: i64) -> Result<Written> {
         let mut owned = self.begin_write().await?;
@@ -205,11 +206,7 @@ impl Store {
         .bind(account)
         .fetch_one(&mut **tx)
         .await?;
-        if seated >= capacity {
-            return Err(StoreError::Conflict(
-                "Dieser Tisch ist voll. Bitte wählen Sie einen anderen Tisch.".into(),
-            ));
-        }
+        konvent_core::strategy::cafe::take_seat(seated, capacity)?;
         let before: Option<(i64,)> = sqlx::query_as(
             "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
         )

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use konvent_core::strategy::consolidation;
+
 use crate::live::Tx;
 use crate::{Result, Store, StoreError, now_micros};
 
@@ -97,9 +99,7 @@ impl Store {
         impulses: &[i64],
         by: &str,
     ) -> Result<i64> {
-        if impulses.is_empty() {
-            return Err(StoreError::Conflict("Eine Gruppe braucht Impulse.".into()));
-        }
+        consolidation::save(impulses)?;
         let mut tx = self.begin_write().await?;
         let (group,): (i64,) = sqlx::query_as(
             "INSERT INTO impulse_groups (topic_id, label, created_by, created_at) \
@@ -117,11 +117,7 @@ impl Store {
                     .bind(impulse)
                     .fetch_optional(&mut *tx)
                     .await?;
-            if owner != Some((topic_id,)) {
-                return Err(StoreError::Conflict(
-                    "Ein Impuls gehört nicht zu diesem Thema.".into(),
-                ));
-            }
+            consolidation::member(topic_id, owner.map(|(topic,)| topic))?;
             sqlx::query(
                 "INSERT INTO impulse_group_members (impulse_id, group_id) VALUES ($1, $2) \
                  ON CONFLICT (impulse_id) DO UPDATE SET group_id = excluded.group_id",
@@ -148,11 +144,7 @@ impl Store {
         .bind(from)
         .fetch_one(&mut *tx)
         .await?;
-        if n != 2 || into == from {
-            return Err(StoreError::Conflict(
-                "Zusammenführen geht nur mit zwei offenen Gruppen dieses Themas.".into(),
-            ));
-        }
+        consolidation::merge(into, from, n)?;
         sqlx::query("UPDATE impulse_group_members SET group_id = $1 WHERE group_id = $2")
             .bind(into)
             .bind(from)
@@ -192,11 +184,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let (label, accepted) = row.ok_or(StoreError::NotFound)?;
-        if accepted.is_some() {
-            return Err(StoreError::Conflict(
-                "Diese Gruppe ist schon übernommen.".into(),
-            ));
-        }
+        consolidation::accept(accepted)?;
         let draft = draft_in(&mut tx, topic_id, by).await?;
         let (count,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM impulse_group_members WHERE group_id = $1")

@@ -4,8 +4,9 @@
 //! [`super::impulse_batch`].
 
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
+use konvent_core::strategy::impulses;
 
-use crate::live::{Entry, Tx, append};
+use crate::live::{Entry, LiveTx, Tx, append};
 use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};
 
 use super::cafe_tables::table_room;
@@ -114,13 +115,18 @@ impl Store {
         text: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let (event_id, room, topic_id, round, _) = table_room(tx, table_id).await?;
-        if let Some(done) = self.already_written(event_id, author.id, client_id).await? {
-            return Ok(done);
-        }
-        let result = async {
+        // The live write is the event's, so the event comes first; the table's room,
+        // topic and round are read again in the transaction that writes the impulse.
+        let (event_id,): (i64,) = sqlx::query_as(
+            "SELECT r.event_id FROM cafe_tables c JOIN rooms r ON r.id = c.room_id \
+             WHERE c.id = $1",
+        )
+        .bind(table_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        self.live_write(event_id, author.id, client_id, async |LiveTx(tx)| {
+            let (_, room, topic_id, round, _) = table_room(tx, table_id).await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO impulses (event_id, table_id, topic_id, round, author_id, \
                  author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -147,10 +153,8 @@ impl Store {
                 ImpulseAction::Added,
             )
             .await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, author.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
@@ -158,22 +162,13 @@ impl Store {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
         let impulse = impulse_in(tx, id).await?;
-        if impulse.author_id != Some(author.id) {
-            return Err(StoreError::Conflict(
-                "Nur wer einen Impuls geschrieben hat, kann ihn ändern.".into(),
-            ));
-        }
-        if impulse.hidden {
-            return Err(StoreError::Conflict(
-                "Dieser Impuls ist ausgeblendet und kann nicht geändert werden.".into(),
-            ));
-        }
-        let age = jiff::Timestamp::now().as_second() - impulse.created_at.as_second();
-        if age > konvent_core::strategy::IMPULSE_EDIT_SECONDS {
-            return Err(StoreError::Conflict(
-                "Impulse können nur in der ersten Viertelstunde geändert werden.".into(),
-            ));
-        }
+        impulses::edit(
+            impulse.author_id,
+            author.id,
+            impulse.hidden,
+            impulse.created_at,
+            jiff::Timestamp::now(),
+        )?;
         sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
             .bind(text)
             .bind(now_micros())
@@ -213,16 +208,13 @@ impl Store {
         let impulse = impulse_in(tx, id).await?;
         if let Some(target) = merge_into {
             let other = impulse_in(tx, target).await?;
-            if other.table_id != impulse.table_id || other.id == impulse.id {
-                return Err(StoreError::Conflict(
-                    "Zusammenführen geht nur mit einem anderen Impuls desselben Tisches.".into(),
-                ));
-            }
-            if other.merged_into.is_some() {
-                return Err(StoreError::Conflict(
-                    "Dieser Impuls ist selbst schon zusammengeführt.".into(),
-                ));
-            }
+            impulses::merge(
+                impulse.id,
+                impulse.table_id,
+                other.id,
+                other.table_id,
+                other.merged_into.is_some(),
+            )?;
         }
         sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
             .bind(i64::from(hidden))

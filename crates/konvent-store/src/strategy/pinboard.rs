@@ -6,7 +6,7 @@ use std::str::FromStr;
 use konvent_core::konvent::log::payload::{self, PinAction};
 use konvent_core::strategy::PinStatus;
 
-use crate::live::{Entry, Tx, append};
+use crate::live::{Entry, LiveTx, Tx, append};
 use crate::{Result, Store, StoreError, Who, Written, now_micros};
 
 use super::corrupt;
@@ -110,12 +110,7 @@ impl Store {
         text: &str,
         client_id: Option<&str>,
     ) -> Result<Written> {
-        if let Some(done) = self.already_written(event_id, author.id, client_id).await? {
-            return Ok(done);
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let result = async {
+        self.live_write(event_id, author.id, client_id, async |LiveTx(tx)| {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO pins (event_id, topic_id, author_id, author_name, text, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -129,10 +124,8 @@ impl Store {
             .fetch_one(&mut **tx)
             .await?;
             pin_entry(tx, event_id, author.id, client_id, id, PinAction::Added).await
-        }
-        .await;
-        self.finish_live(owned, result, event_id, author.id, client_id)
-            .await
+        })
+        .await
     }
 
     /// An event's pins, most votes first, with the ones `account` voted for.
@@ -175,34 +168,30 @@ impl Store {
         who: &Who,
         on: bool,
     ) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let pin = pin_in(tx, pin_id).await?;
-        if pin.event_id != event_id {
-            return Err(StoreError::NotFound);
-        }
-        if on {
-            sqlx::query(
-                "INSERT INTO pin_votes (pin_id, account_id) VALUES ($1, $2) \
-                 ON CONFLICT (pin_id, account_id) DO NOTHING",
-            )
-            .bind(pin_id)
-            .bind(who.id)
-            .execute(&mut **tx)
-            .await?;
-        } else {
-            sqlx::query("DELETE FROM pin_votes WHERE pin_id = $1 AND account_id = $2")
+        self.live_write(event_id, who.id, None, async |LiveTx(tx)| {
+            let pin = pin_in(tx, pin_id).await?;
+            if pin.event_id != event_id {
+                return Err(StoreError::NotFound);
+            }
+            if on {
+                sqlx::query(
+                    "INSERT INTO pin_votes (pin_id, account_id) VALUES ($1, $2) \
+                     ON CONFLICT (pin_id, account_id) DO NOTHING",
+                )
                 .bind(pin_id)
                 .bind(who.id)
                 .execute(&mut **tx)
                 .await?;
-        }
-        let record = pin_entry(tx, event_id, who.id, None, pin_id, PinAction::Voted).await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+            } else {
+                sqlx::query("DELETE FROM pin_votes WHERE pin_id = $1 AND account_id = $2")
+                    .bind(pin_id)
+                    .bind(who.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            pin_entry(tx, event_id, who.id, None, pin_id, PinAction::Voted).await
         })
+        .await
     }
 
     /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
@@ -216,35 +205,27 @@ impl Store {
         outcome: &str,
         outcome_url: Option<&str>,
     ) -> Result<Written> {
-        if status == PinStatus::Open {
-            return Err(StoreError::Conflict(
-                "Bitte aufgreifen oder schließen.".into(),
-            ));
-        }
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let pin = pin_in(tx, pin_id).await?;
-        if pin.event_id != event_id {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query(
-            "UPDATE pins SET status = $1, outcome = $2, outcome_url = $3, decided_by = $4, \
-             decided_at = $5 WHERE id = $6",
-        )
-        .bind(status.as_str())
-        .bind(outcome)
-        .bind(outcome_url)
-        .bind(&by.name)
-        .bind(now_micros())
-        .bind(pin_id)
-        .execute(&mut **tx)
-        .await?;
-        let record = pin_entry(tx, event_id, by.id, None, pin_id, PinAction::Decided).await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+        konvent_core::strategy::pinboard::decide(status)?;
+        self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
+            let pin = pin_in(tx, pin_id).await?;
+            if pin.event_id != event_id {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query(
+                "UPDATE pins SET status = $1, outcome = $2, outcome_url = $3, decided_by = $4, \
+                 decided_at = $5 WHERE id = $6",
+            )
+            .bind(status.as_str())
+            .bind(outcome)
+            .bind(outcome_url)
+            .bind(&by.name)
+            .bind(now_micros())
+            .bind(pin_id)
+            .execute(&mut **tx)
+            .await?;
+            pin_entry(tx, event_id, by.id, None, pin_id, PinAction::Decided).await
         })
+        .await
     }
 }
 

@@ -645,15 +645,35 @@ results-md = Arbeitsergebnisse (Markdown)
 results-csv = Arbeitsergebnisse (CSV)
 results-pdf = Arbeitsergebnisse (PDF)
 
-# Refused changes of café rounds and target pictures (konvent-core's rules, issue 17)
+# Refused changes of the café, impulses, the pinboard, the consolidation, target
+# pictures, contacts and moderation (konvent-core's rules, issue 17)
 refused-round-already-ended = Runde { $number } ist schon beendet und lässt sich nicht noch einmal starten; starten lässt sich nur die nächste geplante Runde.
 refused-round-earlier-planned = Vor Runde { $number } ist noch eine frühere Runde geplant; bitte zuerst diese starten.
 refused-round-another-running = Es läuft schon eine Runde; bitte sie zuerst beenden.
 refused-round-wrong-state = Die Runde ist nicht in dem Stand, der dafür nötig ist.
+refused-seat-table-full = Dieser Tisch ist voll. Bitte wählen Sie einen anderen Tisch.
+refused-impulse-not-the-author = Nur wer einen Impuls geschrieben hat, kann ihn ändern.
+refused-impulse-hidden = Dieser Impuls ist ausgeblendet und kann nicht geändert werden.
+refused-impulse-edit-time-over = Impulse können nur in der ersten Viertelstunde geändert werden.
+refused-impulse-merge-elsewhere = Zusammenführen geht nur mit einem anderen Impuls desselben Tisches.
+refused-impulse-already-merged = Dieser Impuls ist selbst schon zusammengeführt.
+refused-pin-no-decision = Bitte aufgreifen oder schließen.
+refused-group-empty = Eine Gruppe braucht Impulse.
+refused-group-foreign-impulse = Ein Impuls gehört nicht zu diesem Thema.
+refused-group-not-two-open-groups = Zusammenführen geht nur mit zwei offenen Gruppen dieses Themas.
+refused-group-already-accepted = Diese Gruppe ist schon übernommen.
 refused-target-picture-not-a-draft = Nur der Entwurf kann bearbeitet werden.
 refused-target-picture-resolution-missing = Bitte den Beschluss angeben, der es beschlossen hat.
 refused-target-picture-back-to-draft = Eine Fassung wird nicht wieder zum Entwurf.
 refused-target-picture-wrong-state = Das geht in diesem Stand nicht (vertraulich erst aus dem Entwurf, veröffentlicht erst mit einem veröffentlichten Beschluss).
+refused-contact-to-oneself = Eine Kontaktanfrage an sich selbst geht nicht.
+refused-contact-blocked = Mit dieser Person ist keine Kontaktaufnahme möglich.
+refused-contact-already-connected = Sie sind mit dieser Person schon verbunden.
+refused-contact-already-asked = Sie haben diese Person schon angefragt.
+refused-contact-block-oneself = Sich selbst sperren geht nicht.
+refused-moderation-not-reportable = Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.
+refused-moderation-already-reported = Sie haben diesen Beitrag schon gemeldet.
+refused-moderation-not-removed = Diese Person ist nicht von der Veranstaltung ausgeschlossen.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate

@@ -645,15 +645,35 @@ results-md = Work results (Markdown)
 results-csv = Work results (CSV)
 results-pdf = Work results (PDF)
 
-# Refused changes of café rounds and target pictures (konvent-core's rules, issue 17)
+# Refused changes of the café, impulses, the pinboard, the consolidation, target
+# pictures, contacts and moderation (konvent-core's rules, issue 17)
 refused-round-already-ended = Round { $number } has already ended and cannot be started again; only the next planned round can be started.
 refused-round-earlier-planned = An earlier round than round { $number } is still planned; please start that one first.
 refused-round-another-running = A round is already running; please end it first.
 refused-round-wrong-state = The round is not in the state this needs.
+refused-seat-table-full = This table is full. Please choose another table.
+refused-impulse-not-the-author = Only the person who wrote an impulse can change it.
+refused-impulse-hidden = This impulse is hidden and cannot be changed.
+refused-impulse-edit-time-over = Impulses can only be changed within the first quarter of an hour.
+refused-impulse-merge-elsewhere = An impulse can only be merged with another impulse of the same table.
+refused-impulse-already-merged = This impulse has itself already been merged.
+refused-pin-no-decision = Please pick it up or close it.
+refused-group-empty = A group needs impulses.
+refused-group-foreign-impulse = An impulse does not belong to this topic.
+refused-group-not-two-open-groups = Only two open groups of this topic can be merged.
+refused-group-already-accepted = This group has already been accepted.
 refused-target-picture-not-a-draft = Only the draft can be edited.
 refused-target-picture-resolution-missing = Please name the resolution that decided it.
 refused-target-picture-back-to-draft = A version never becomes the draft again.
 refused-target-picture-wrong-state = Not possible in this state (confidential only from the draft, published only with a published resolution).
+refused-contact-to-oneself = You cannot send a contact request to yourself.
+refused-contact-blocked = Contacting this person is not possible.
+refused-contact-already-connected = You are already connected with this person.
+refused-contact-already-asked = You have already sent this person a request.
+refused-contact-block-oneself = You cannot block yourself.
+refused-moderation-not-reportable = Chat messages, impulses and contact requests can be reported.
+refused-moderation-already-reported = You have already reported this post.
+refused-moderation-not-removed = This person is not removed from the event.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Patron

@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use konvent_core::Refused;
 use konvent_core::authz::event as rules;
 use konvent_core::konvent::live::{self, Command, Refusal, RefusalKind};
+use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
 };
@@ -194,9 +196,7 @@ pub async fn run(
         } => {
             let item = item_of(&item)?;
             if !item.reportable() {
-                return Err(Refusal::invalid(
-                    "Melden lassen sich Chatnachrichten, Impulse und Kontaktanfragen.",
-                ));
+                return Err(Refused::from(ModerationRefusal::NotReportable).into());
             }
             let why = reason(&why, true)?;
             store

@@ -1,6 +1,7 @@
 //! The World Café's pages through the real server (issue 15): an ended round cannot be
 //! started again, a summary saved with the plain form says so, "Am Tisch" names
-//! everybody the headcount counts, and a seat's live frame carries the same region.
+//! everybody the headcount counts, a seat's live frame carries the same region, and
+//! refusals (a round that ended, a full table) come in the reader's language.
 
 use std::time::Duration;
 
@@ -292,4 +293,41 @@ async fn am_tisch_names_everybody_the_headcount_counts_on_the_page_and_live() {
     assert_eq!(text(&page_html[start..end]), live);
     // …and the headcount is nowhere else on the page to disagree with it.
     assert_eq!(text(&page_html).matches("/ 25").count(), 1);
+}
+
+#[tokio::test]
+async fn a_full_table_is_explained_in_english_to_an_english_reader() {
+    let app = spawn_app().await;
+    let organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
+    let round = round_three(&app, &organizer, "2").await;
+    assert_eq!(
+        set_round(&organizer, &round, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let table = round.tables[0].id.to_string();
+    for name in ["Jana Albers", "Tobias Brandt"] {
+        let person = app
+            .registered(&strategy_demo::participant_email(name))
+            .await;
+        let r = person
+            .post(&format!("{EVENT}/cafe/platz"), &[("table", &table)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let mut miriam = app
+        .registered(&strategy_demo::participant_email("Miriam Celik"))
+        .await;
+
+    miriam.cookie = format!("{}; konvent_lang=en", miriam.cookie);
+    let r = miriam
+        .post(&format!("{EVENT}/cafe/platz"), &[("table", &table)])
+        .await;
+
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains("This table is full. Please choose another table."),
+        "{page}"
+    );
+    assert!(!page.contains("Tisch ist voll"), "{page}");
 }

@@ -529,6 +529,38 @@ async fn a_locked_room_refuses_participants_chat_but_not_announcements_or_organi
 }
 
 #[tokio::test]
+async fn a_second_report_is_refused_in_english_to_an_english_reader() {
+    let app = spawn_app().await;
+    let (anna, _) = participant(&app, "anna").await;
+    let (mut ben, _) = participant(&app, "ben").await;
+    let mut writer = connect(&app, &anna.cookie, "?room=plenum").await;
+    let line = acked(
+        &mut writer,
+        json!({ "t": "chat", "id": "c1", "text": "Ein übler Satz" }),
+    )
+    .await;
+    let report = vec![
+        ("t", "report".to_owned()),
+        ("item", "chat".to_owned()),
+        ("target", line.to_string()),
+        ("reason", "Beleidigung".to_owned()),
+    ];
+    let r = post(&ben, report.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    ben.cookie = format!("{}; konvent_lang=en", ben.cookie);
+    let r = post(&ben, report).await;
+
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains("You have already reported this post."),
+        "{page}"
+    );
+    assert!(!page.contains("schon gemeldet"), "{page}");
+}
+
+#[tokio::test]
 async fn a_report_lands_in_the_queue_once_per_person_and_counts_against_the_budget() {
     let app = spawn_app_limited().await;
     let admin = app.admin().await;

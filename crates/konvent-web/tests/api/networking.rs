@@ -310,6 +310,36 @@ async fn a_decline_is_silent_and_nobody_asks_twice() {
 }
 
 #[tokio::test]
+async fn a_second_request_is_refused_in_the_askers_language() {
+    let app = spawn_app().await;
+    let (mut anna, _) = person(&app, "anna", true).await;
+    let (bert, bert_id) = person(&app, "bert", true).await;
+    profile(&bert, "/konto/profil", "event", "Land Hessen", &[]).await;
+    let bert_text = bert_id.to_string();
+    let path = format!("{EVENT}/kontakte/anfrage");
+    let form = [("an", bert_text.as_str())];
+    assert_eq!(anna.post(&path, &form).await.status(), 303);
+    let german = anna.post(&path, &form).await;
+    assert_eq!(german.status(), 409);
+    let german = text(&german.text().await.expect("body"));
+    assert!(
+        german.contains("Sie haben diese Person schon angefragt."),
+        "{german}"
+    );
+
+    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    let english = anna.post(&path, &form).await;
+
+    assert_eq!(english.status(), 409);
+    let english = text(&english.text().await.expect("body"));
+    assert!(
+        english.contains("You have already sent this person a request."),
+        "{english}"
+    );
+    assert!(!english.contains("angefragt"), "{english}");
+}
+
+#[tokio::test]
 async fn a_block_stops_requests_and_messages() {
     let app = spawn_app().await;
     let (anna, anna_id) = person(&app, "anna", true).await;

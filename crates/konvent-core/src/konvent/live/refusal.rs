@@ -75,7 +75,7 @@ pub struct Refusal {
     pub message: String,
     /// The domain rule that refused, if one did: the edges show it in the reader's
     /// language (`message` is its German text).
-    pub rule: Option<crate::strategy::Refused>,
+    pub rule: Option<crate::Refused>,
 }
 
 impl Refusal {
@@ -102,8 +102,8 @@ impl Refusal {
     }
 }
 
-impl From<crate::strategy::Refused> for Refusal {
-    fn from(refused: crate::strategy::Refused) -> Self {
+impl From<crate::Refused> for Refusal {
+    fn from(refused: crate::Refused) -> Self {
         Self {
             kind: RefusalKind::Invalid,
             message: refused.to_string(),
