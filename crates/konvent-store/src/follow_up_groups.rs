@@ -85,7 +85,7 @@ impl Store {
     /// people [`Store::point_peers`] shows for it; anybody else is refused. With a
     /// `place`, the group meets in that room (see [`Store::set_group_room`]). One
     /// transaction.
-    #[tracing::instrument(skip(self, name))]
+    #[tracing::instrument(level = "debug", skip_all, fields(creator = creator, target_id = target_id, members = members.len()))]
     pub async fn start_group(
         &self,
         creator: i64,
@@ -148,7 +148,7 @@ impl Store {
 
     /// The group's starter puts it in a room (an event's room, or a new small one);
     /// `NotFound` for anybody else.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
     pub async fn set_group_room(
         &self,
         account: i64,
@@ -173,6 +173,7 @@ impl Store {
 
     /// The events the person takes part in (not removed from), newest first, each with
     /// the rooms a follow-up group may meet in (not the help desk, not café tables).
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn group_room_choices(&self, account: i64) -> Result<Vec<RoomChoice>> {
         let rows: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT e.id, e.title, r.id, r.name FROM event_people p \
@@ -202,6 +203,7 @@ impl Store {
     }
 
     /// The follow-up groups the person belongs to, with their members, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn groups_of(&self, account: i64) -> Result<Vec<FollowUpGroup>> {
         type Row = (
             i64,
@@ -275,7 +277,7 @@ impl Store {
     /// A member proposes a date for the group (replacing an earlier proposal). Returns
     /// the group as it is now and every member's address and mail language, for the
     /// invitations.
-    #[tracing::instrument(skip(self, place))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
     pub async fn propose_meeting(
         &self,
         account: i64,

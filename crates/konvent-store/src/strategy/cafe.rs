@@ -67,6 +67,7 @@ async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>
 impl Store {
     /// Creates round `number` of an event with one table per topic. Each topic has one
     /// room per event (kind table, slug = the topic's), shared by its tables in all rounds.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, number = number))]
     pub async fn create_round(
         &self,
         event_id: i64,
@@ -131,6 +132,7 @@ impl Store {
     }
 
     /// The event's rounds with their tables and how many sit at each.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn rounds(&self, event_id: i64) -> Result<Vec<Round>> {
         type Row = (i64, i64, i64, String, i64, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
@@ -162,6 +164,7 @@ impl Store {
 
     /// Starts or ends a round for all its tables together; starting sets the timer.
     /// Only one round runs at a time.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, round_id = round_id, by = by.id))]
     pub async fn set_round(
         &self,
         event_id: i64,
@@ -230,6 +233,7 @@ impl Store {
 
     /// The event's café rounds as a `round` live entry carries them (`rounds`): the
     /// café page renders them with the same fragment as the live change.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn cafe_rounds(&self, event_id: i64) -> Result<Vec<payload::CafeRound>> {
         let mut tx = self.pool.begin().await?;
         let rounds = rounds_in(&mut tx, event_id).await?;

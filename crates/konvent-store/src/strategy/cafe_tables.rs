@@ -116,6 +116,7 @@ pub(super) async fn table_lines_in(
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
     pub async fn cafe_table(&self, table_id: i64) -> Result<CafeTable> {
         self.tables_where("c.id = $1", table_id)
             .await?
@@ -186,6 +187,7 @@ impl Store {
     /// same round); `by` is who did it (the person or an organizer). A full table
     /// refuses ([`konvent_core::strategy::cafe::take_seat`]). The live entry carries the new headcounts
     /// of the tables concerned.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, account = account, by = by))]
     pub async fn take_seat(&self, table_id: i64, account: i64, by: i64) -> Result<Written> {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
@@ -249,6 +251,7 @@ impl Store {
     }
 
     /// The table `account` sits at in a round.
+    #[tracing::instrument(level = "debug", skip_all, fields(round_id = round_id, account = account))]
     pub async fn seat(&self, round_id: i64, account: i64) -> Result<Option<i64>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
@@ -261,6 +264,7 @@ impl Store {
     }
 
     /// Who sits at a table.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
     pub async fn table_people(&self, table_id: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
@@ -279,6 +283,7 @@ impl Store {
 
     /// The table's summary at the end of its round (K9), written or edited by its
     /// moderator; shown to the same topic's table in the next round.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, by = by.id))]
     pub async fn save_summary(&self, table_id: i64, by: &Who, text: &str) -> Result<Written> {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
@@ -308,6 +313,7 @@ impl Store {
     }
 
     /// The summary the same topic's table wrote in the previous round, if any.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
     pub async fn previous_summary(&self, table_id: i64) -> Result<Option<(i64, String, String)>> {
         let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
             "SELECT p.number, pt.summary, pt.summary_by FROM cafe_tables c \

@@ -21,6 +21,7 @@ pub struct ConnectionPoint {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, target_id = target_id))]
     pub async fn follow(
         &self,
         account: i64,
@@ -69,6 +70,7 @@ impl Store {
     }
 
     /// Connection points with a label, for one person (`Some(account)`) or everybody.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connection_points(&self, account: Option<i64>) -> Result<Vec<ConnectionPoint>> {
         type Row = (i64, String, String, i64, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(

@@ -23,12 +23,14 @@ pub struct SavedGroup {
 
 impl Store {
     /// The groups the project team saved for a topic, with their impulses.
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn saved_groups(&self, topic_id: i64) -> Result<Vec<SavedGroup>> {
         self.saved_groups_of(Some(topic_id)).await
     }
 
     /// The saved groups of every topic (as [`Store::saved_groups`] gives them for one):
     /// three queries for a page that lists all topics.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_saved_groups(&self) -> Result<Vec<SavedGroup>> {
         self.saved_groups_of(None).await
     }
@@ -92,6 +94,7 @@ impl Store {
 
     /// Saves a group of impulses of the topic (taking them out of any other group; a
     /// group left empty goes).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn save_group(
         &self,
         topic_id: i64,
@@ -133,6 +136,7 @@ impl Store {
     }
 
     /// Moves every impulse of group `from` into group `into` (both of the topic).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn merge_groups(&self, topic_id: i64, into: i64, from: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let (n,): (i64,) = sqlx::query_as(
@@ -156,6 +160,7 @@ impl Store {
     }
 
     /// Takes an impulse out of its group (splitting it off).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn ungroup_impulse(&self, topic_id: i64, impulse: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -174,6 +179,7 @@ impl Store {
     /// Accepts a group into the topic's draft of the next version: its label and
     /// impulses are appended to the draft's text as a point to work in, and the group
     /// remembers the version (S4).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id, group = group))]
     pub async fn accept_group(&self, topic_id: i64, group: i64, by: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, Option<i64>)> = sqlx::query_as(

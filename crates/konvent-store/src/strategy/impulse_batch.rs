@@ -27,6 +27,7 @@ impl Store {
     /// Impulses that arrived together, committed in one transaction (group commit), in
     /// order; each with its live entry. If any of them fails (a re-sent one, a table that
     /// is gone), every one is tried on its own, so each gets its own answer.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_impulses(&self, items: &[NewImpulse]) -> Vec<Result<Written>> {
         // A repeat in the batch names the same table (so the same event).
         self.group_commit(

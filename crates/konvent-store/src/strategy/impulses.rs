@@ -108,6 +108,7 @@ async fn impulse_in(tx: &mut Tx, id: i64) -> Result<Impulse> {
 
 impl Store {
     /// A new impulse at a table, live for everybody there.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, author = author.id))]
     pub async fn add_impulse(
         &self,
         table_id: i64,
@@ -158,6 +159,7 @@ impl Store {
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, author = author.id))]
     pub async fn edit_impulse(&self, id: i64, author: &Who, text: &str) -> Result<Written> {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
@@ -196,6 +198,7 @@ impl Store {
 
     /// The moderator hides an impulse (or shows it again) or merges it into another of
     /// the same table.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, by = by.id))]
     pub async fn moderate_impulse(
         &self,
         id: i64,
@@ -264,6 +267,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn impulse(&self, id: i64) -> Result<Impulse> {
         let row: Option<ImpulseRow> = sqlx::query_as(&format!("{IMPULSE_SELECT} WHERE i.id = $1"))
             .bind(id)
@@ -273,6 +277,7 @@ impl Store {
     }
 
     /// A table's impulses in order, hidden ones only with `hidden`.
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
     pub async fn table_impulses(&self, table_id: i64, hidden: bool) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.table_id = $1 AND (i.hidden = 0 OR $2 = 1) ORDER BY i.id"
@@ -286,6 +291,7 @@ impl Store {
 
     /// Every visible impulse of a topic, from all rounds and events, merged ones left out
     /// (their text lives on in the one they were merged into).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn topic_impulses(&self, topic_id: i64) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.topic_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
@@ -298,6 +304,7 @@ impl Store {
     }
 
     /// An event's visible impulses (for the podium bundle and the results export).
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
     pub async fn event_impulses(&self, event_id: i64) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.event_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
@@ -310,6 +317,7 @@ impl Store {
     }
 
     /// What `account` wrote.
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn impulses_by(&self, account: i64) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.author_id = $1 ORDER BY i.id"

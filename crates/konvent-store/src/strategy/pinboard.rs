@@ -102,6 +102,7 @@ async fn pin_in(tx: &mut Tx, id: i64) -> Result<Pin> {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, author = author.id))]
     pub async fn add_pin(
         &self,
         event_id: i64,
@@ -129,6 +130,7 @@ impl Store {
     }
 
     /// An event's pins, most votes first, with the ones `account` voted for.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
     pub async fn pins(&self, event_id: i64, account: i64) -> Result<(Vec<Pin>, Vec<i64>)> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.event_id = $1 ORDER BY votes DESC, p.id"
@@ -150,6 +152,7 @@ impl Store {
         ))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
     pub async fn pins_by(&self, account: i64) -> Result<Vec<Pin>> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.author_id = $1 ORDER BY p.id"
@@ -161,6 +164,7 @@ impl Store {
     }
 
     /// A dot vote for a pin, or taking it back. One per person and pin.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, pin_id = pin_id, who = who.id))]
     pub async fn vote_pin(
         &self,
         event_id: i64,
@@ -196,6 +200,7 @@ impl Store {
 
     /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
     /// with a reason.
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, pin_id = pin_id, by = by.id))]
     pub async fn decide_pin(
         &self,
         event_id: i64,

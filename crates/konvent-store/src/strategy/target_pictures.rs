@@ -33,6 +33,7 @@ pub struct TargetPicture {
 impl Store {
     /// A topic's target-picture versions, newest first. Drafts and confidential versions
     /// only with `confidential` (the caller checked the reader may see decision papers).
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn target_pictures(
         &self,
         topic_id: i64,
@@ -43,6 +44,7 @@ impl Store {
 
     /// Every topic's target-picture versions as [`Store::target_pictures`] gives them for
     /// one, by topic: one query for a page that lists all topics.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn target_pictures_by_topic(
         &self,
         confidential: bool,
@@ -129,6 +131,7 @@ impl Store {
     }
 
     /// Adds the next version of a topic's target picture.
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn add_target_picture(
         &self,
         topic_id: i64,
@@ -144,6 +147,7 @@ impl Store {
 
     /// The topic's draft of the next version, created from the newest version when there
     /// is none yet.
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
     pub async fn draft_target_picture(&self, topic_id: i64, by: &str) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id = draft_in(&mut tx, topic_id, by).await?;
@@ -152,6 +156,7 @@ impl Store {
     }
 
     /// Saves the draft's text; other versions are refused ([`lifecycle::edit`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn save_draft(&self, id: i64, body: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let current = visibility_in(&mut tx, id).await?;
@@ -169,6 +174,7 @@ impl Store {
     /// Moves a version on: draft → confidential (into the decision papers) → published
     /// with the resolution that decided it. Published versions stay published; core's
     /// [`lifecycle::advance`] decides what is allowed.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn advance_target_picture(
         &self,
         id: i64,

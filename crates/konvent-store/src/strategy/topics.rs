@@ -43,6 +43,7 @@ pub(super) fn topic_from(row: TopicRow) -> Result<Topic> {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_topic(&self, topic: &NewTopic) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (position,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM topics")
@@ -66,6 +67,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn topics(&self) -> Result<Vec<Topic>> {
         let rows: Vec<TopicRow> = sqlx::query_as(&format!("{TOPIC_SELECT} ORDER BY position"))
             .fetch_all(&self.pool)
@@ -73,6 +75,7 @@ impl Store {
         rows.into_iter().map(topic_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
     pub async fn topic(&self, slug: &str) -> Result<Topic> {
         let row: Option<TopicRow> = sqlx::query_as(&format!("{TOPIC_SELECT} WHERE slug = $1"))
             .bind(slug)

@@ -111,6 +111,7 @@ async fn cafe_page(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn cafe(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -123,6 +124,7 @@ pub async fn cafe(
 /// command's (`table`, and `user` for somebody else), read by core's one definition of
 /// the commands. A full table answers with the café page, the reason on top and the
 /// tables that still have room.
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn seat(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -167,6 +169,7 @@ pub async fn seat(
 
 /// Organizers add the next round: one table per chosen topic, each led by the moderator
 /// of that topic's table in the round before (if any).
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn create_round(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -279,6 +282,7 @@ pub struct TableQuery {
     gespeichert: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, table_id = table_id))]
 pub async fn table(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -385,6 +389,7 @@ struct PinboardPage {
     script: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]
 pub async fn pinboard(
     State(state): State<AppState>,
     ctx: Ctx,
