@@ -11,6 +11,7 @@
 //! trusted for longer than [`FRESH`]; a session is never trusted past its end.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,9 @@ pub(crate) struct Memo {
     sessions: Copies<String, Arc<Principal>>,
     /// By (event, account).
     members: Copies<(i64, i64), Arc<Membership>>,
+    /// Counts what was forgotten: a read that saw it move while it asked the database
+    /// keeps nothing, since its answer may be from before the change.
+    forgotten: AtomicU64,
     changes: broadcast::Sender<Forget>,
 }
 
@@ -70,6 +74,7 @@ impl Default for Memo {
         Self {
             sessions: RwLock::default(),
             members: RwLock::default(),
+            forgotten: AtomicU64::new(0),
             changes: broadcast::channel(1024).0,
         }
     }
@@ -89,8 +94,21 @@ fn fresh<K: std::hash::Hash + Eq, T: Clone>(map: &Copies<K, T>, key: &K) -> Opti
         .map(|kept| kept.value.clone())
 }
 
-fn keep<K: std::hash::Hash + Eq, T>(map: &Copies<K, T>, key: K, kept: Kept<T>) {
+/// Keeps `kept` unless something was forgotten since `asked` (a generation of
+/// [`Memo::generation`]) was taken before the read.
+fn keep<K: std::hash::Hash + Eq, T>(
+    memo: &Memo,
+    map: &Copies<K, T>,
+    asked: u64,
+    key: K,
+    kept: Kept<T>,
+) {
     let mut map = map.write().unwrap_or_else(|e| e.into_inner());
+    // Checked under the write lock: a forget takes the same lock after counting, so it
+    // either sees this copy and removes it, or this check sees its count.
+    if memo.generation() != asked {
+        return;
+    }
     if map.len() >= MAX_KEPT {
         let now = Instant::now();
         map.retain(|_, k| k.until > now);
@@ -117,13 +135,20 @@ impl Memo {
 
     /// Every session's copy: one session ended, and only its hash is known.
     pub(crate) fn session_ended(&self, token_hash: &str) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.sessions
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(token_hash);
     }
 
+    /// Where the count of forgotten copies stands (see [`keep`]).
+    fn generation(&self) -> u64 {
+        self.forgotten.load(Ordering::SeqCst)
+    }
+
     fn forget(&self, what: Forget) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         match what {
             Forget::Account(account) => {
                 self.sessions
@@ -145,6 +170,7 @@ impl Memo {
     }
 
     fn forget_everything(&self) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.sessions
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -165,6 +191,7 @@ impl Store {
         if let Some(principal) = fresh(&self.memo.sessions, &hash) {
             return Ok(Some(Principal::clone(&principal)));
         }
+        let asked = self.memo.generation();
         let now = now_micros();
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT s.account_id, s.expires_at FROM sessions s \
@@ -183,7 +210,9 @@ impl Store {
         };
         let left = Duration::from_micros(expires_at.saturating_sub(now).max(0) as u64);
         keep(
+            &self.memo,
             &self.memo.sessions,
+            asked,
             hash,
             Kept {
                 until: Instant::now() + left.min(FRESH),
@@ -200,6 +229,7 @@ impl Store {
         if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
             return Ok(kept);
         }
+        let asked = self.memo.generation();
         let row: Option<(Option<String>, i64, String)> = sqlx::query_as(&format!(
             "SELECT (SELECT p.role FROM event_people p \
                      WHERE p.event_id = $1 AND p.account_id = a.id), \
@@ -220,7 +250,9 @@ impl Store {
             name,
         });
         keep(
+            &self.memo,
             &self.memo.members,
+            asked,
             (event_id, account_id),
             Kept {
                 until: Instant::now() + FRESH,
@@ -242,5 +274,40 @@ impl Store {
             Some(what) => self.memo.forget(what),
             None => self.memo.forget_everything(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(name: &str) -> Kept<Arc<Membership>> {
+        Kept {
+            until: Instant::now() + FRESH,
+            value: Arc::new(Membership {
+                role: Some(EventRole::Participant),
+                removed: false,
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_read_that_a_change_overtook_keeps_nothing() {
+        let memo = Memo::default();
+        // Read before the change committed, kept after it was forgotten: not kept.
+        let asked = memo.generation();
+        memo.account_changed(7);
+        keep(&memo, &memo.members, asked, (1, 7), copy("vorher"));
+        assert!(fresh(&memo.members, &(1, 7)).is_none());
+        // A read that nothing overtook is kept, until its account changes.
+        let asked = memo.generation();
+        keep(&memo, &memo.members, asked, (1, 7), copy("nachher"));
+        assert_eq!(
+            fresh(&memo.members, &(1, 7)).map(|m| m.name.clone()),
+            Some("nachher".to_owned())
+        );
+        memo.account_changed(7);
+        assert!(fresh(&memo.members, &(1, 7)).is_none());
     }
 }
