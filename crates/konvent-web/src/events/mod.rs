@@ -67,10 +67,12 @@ pub(crate) async fn require_actor(
         return Ok(actor);
     }
     // Removed from the event by its organizers (K17): no way in until they let them back.
+    // The same read `Actor::of` just made (kept by the store).
     if state
         .store
-        .removed_from_event(info.event.id, principal.user_id)
+        .membership(info.event.id, principal.user_id)
         .await?
+        .removed
     {
         return Err(AppError::Forbidden);
     }

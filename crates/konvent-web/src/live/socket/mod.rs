@@ -118,11 +118,12 @@ pub async fn upgrade(
     let actor = match Actor::of(&live.store, &info, principal).await {
         Ok(Some(actor)) => actor,
         Ok(None) => {
+            // The same read `Actor::of` just made (kept by the store).
             let removed = live
                 .store
-                .removed_from_event(info.event.id, principal.user_id)
+                .membership(info.event.id, principal.user_id)
                 .await
-                .unwrap_or(false);
+                .is_ok_and(|m| m.removed);
             return refuse(
                 StatusCode::FORBIDDEN,
                 "forbidden",
