@@ -7,6 +7,7 @@ pub mod demo;
 pub mod documents;
 pub mod export;
 pub mod gremien;
+pub mod ids;
 pub mod invitations;
 pub mod konvent;
 pub mod notifications;

@@ -248,11 +248,12 @@ impl<S: Send + Sync> FromRequest<S> for CsrfPairs {
     }
 }
 
-/// A numeric id from the path; anything else is "not found" (never axum's plain-text
-/// rejection, so pages and the API answer in their own format).
-pub struct Id(pub i64);
+/// An id from the path, a plain number or one of core's typed ids (`Id<EventId>`);
+/// anything else is "not found" (never axum's plain-text rejection, so pages and the API
+/// answer in their own format).
+pub struct Id<T = i64>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for Id {
+impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for Id<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {

@@ -1,0 +1,112 @@
+//! Typed ids: one newtype per kind of record, so an event's id cannot be passed where a
+//! table's is meant. Each wraps the database's row id; the store converts at the SQL
+//! edge (`.bind(id.get())`, `EventId::new(row_id)`), the web parses them from paths with
+//! [`std::str::FromStr`], and JSON carries them as plain numbers.
+
+use std::fmt;
+use std::num::NonZeroI64;
+use std::str::FromStr;
+
+/// A path or form held something that is not a record's id (a row id is a positive
+/// whole number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("keine gültige Kennung")]
+pub struct NotAnId;
+
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// The id of the database row `raw`.
+            pub const fn new(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            /// The database row id, for binding into a statement.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NotAnId;
+
+            /// Only a positive whole number in plain digits: `"12"`, not `"+12"`,
+            /// `"012"`, `"0"` or `"-3"`, so one record has one spelling in its address.
+            fn from_str(raw: &str) -> Result<Self, NotAnId> {
+                parse_row_id(raw).map(Self)
+            }
+        }
+    )*};
+}
+
+fn parse_row_id(raw: &str) -> Result<i64, NotAnId> {
+    let canonical =
+        !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
+    if !canonical {
+        return Err(NotAnId);
+    }
+    raw.parse::<NonZeroI64>()
+        .map(NonZeroI64::get)
+        .map_err(|_| NotAnId)
+}
+
+ids! {
+    // People and events (K).
+    /// A person's account.
+    AccountId;
+    /// An event (a convention).
+    EventId;
+    /// A room of an event.
+    RoomId;
+}
+
+// The ids of the live and strategy side (K, S) follow here.
+
+// The ids of the council side (G) follow here.
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_reads_only_its_one_spelling() {
+        assert_eq!("12".parse(), Ok(EventId::new(12)));
+        assert_eq!("9223372036854775807".parse(), Ok(EventId::new(i64::MAX)));
+        for wrong in [
+            "",
+            "0",
+            "012",
+            "+12",
+            "-3",
+            "1 ",
+            "12a",
+            "9223372036854775808",
+            "１２",
+        ] {
+            assert_eq!(wrong.parse::<EventId>(), Err(NotAnId), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn an_id_is_a_plain_number_in_json_and_text() {
+        let id = RoomId::new(7);
+        assert_eq!(serde_json::to_string(&id).unwrap(), "7");
+        assert_eq!(serde_json::from_str::<RoomId>("7").unwrap(), id);
+        assert_eq!(id.to_string(), "7");
+        assert_eq!(id.get(), 7);
+    }
+}
