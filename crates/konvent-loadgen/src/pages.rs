@@ -39,6 +39,10 @@ pub struct Options {
     /// Seconds of warm-up per page (requested, not measured).
     #[arg(long, default_value_t = 1.0)]
     pub warmup: f64,
+    /// Measure only the pages whose label contains one of these words (e.g.
+    /// `--only room --only café`); `/healthz` is always measured, as the ratios' base.
+    #[arg(long)]
+    pub only: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -126,7 +130,12 @@ async fn run_on(server: &Running, options: &Options, konvent: &str) -> Result<Ve
     let participant = crate::bulk::session(konvent, data, server.port, PARTICIPANT).await?;
     let admin = crate::bulk::session(konvent, data, server.port, ADMIN).await?;
     let mut rows = Vec::new();
-    for (label, who, path) in pages() {
+    let chosen = |label: &str| {
+        label == "/healthz"
+            || options.only.is_empty()
+            || options.only.iter().any(|word| label.contains(word.as_str()))
+    };
+    for (label, who, path) in pages().into_iter().filter(|(label, ..)| chosen(label)) {
         let cookie = match who {
             Who::Nobody => String::new(),
             Who::Participant => format!("Cookie: konvent_session={participant}\r\n"),
