@@ -7,6 +7,11 @@
 //! (the targets: a participant's lobby, room, map and café ≥ 0.4×, no page
 //! below 0.1×).
 //!
+//! While the pages are measured, the participant holds one live connection to the event
+//! (its WebSocket, in the plenum), as people in an event do: the parts of the pages that
+//! only the event's live log changes are kept in memory while somebody of the event is
+//! connected to the node, and read from the database otherwise.
+//!
 //! The client is a small HTTP/1.1 one over tokio's `TcpStream` (the load generator has no
 //! HTTP client crate): one request at a time per connection, the response read whole by
 //! its `content-length` or its chunks.
@@ -129,11 +134,44 @@ async fn run_on(server: &Running, options: &Options, konvent: &str) -> Result<Ve
     let data = server.data_dir().context("konvent's data folder")?;
     let participant = crate::bulk::session(konvent, data, server.port, PARTICIPANT).await?;
     let admin = crate::bulk::session(konvent, data, server.port, ADMIN).await?;
+    let live = stay_connected(server.port, &participant).await?;
+    let rows = measure(server, options, &participant, &admin).await;
+    live.abort();
+    rows
+}
+
+/// Opens the participant's live connection to the event and reads what it sends until
+/// the returned task is aborted.
+async fn stay_connected(port: u16, session: &str) -> Result<tokio::task::JoinHandle<()>> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request =
+        format!("ws://127.0.0.1:{port}{EVENT}/live?room=plenum").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("cookie", format!("konvent_session={session}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .context("the participant's live connection")?;
+    Ok(tokio::spawn(async move {
+        while let Some(Ok(_)) = ws.next().await {}
+    }))
+}
+
+async fn measure(
+    server: &Running,
+    options: &Options,
+    participant: &str,
+    admin: &str,
+) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let chosen = |label: &str| {
         label == "/healthz"
             || options.only.is_empty()
-            || options.only.iter().any(|word| label.contains(word.as_str()))
+            || options
+                .only
+                .iter()
+                .any(|word| label.contains(word.as_str()))
     };
     for (label, who, path) in pages().into_iter().filter(|(label, ..)| chosen(label)) {
         let cookie = match who {

@@ -214,6 +214,13 @@ impl Fanout {
         self.changes.subscribe()
     }
 
+    /// The last entry of the event this node has handed to its connections, in order;
+    /// `None` while nobody of the event is connected here (then this node may not hear
+    /// of the event's entries at all).
+    pub fn delivered(&self, event_id: i64) -> Option<i64> {
+        self.lock().get(&event_id).map(|hub| hub.next - 1)
+    }
+
     /// This node's number (see [`Fanout`]).
     pub fn node(&self) -> u32 {
         self.node

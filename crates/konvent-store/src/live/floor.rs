@@ -2,11 +2,15 @@
 
 use konvent_core::konvent::log::{Who, payload};
 
-use super::log::{Entry, LiveTx, Tx, Written, append};
+use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Room, Store, now_micros};
 
-/// The raised hands of a room, in the order they went up.
-async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
+/// The raised hands of a room, in the order they went up: one statement, inside a
+/// write's transaction or on its own.
+async fn hand_queue<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    room_id: i64,
+) -> Result<Vec<Who>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
              JOIN rooms hr ON hr.id = h.room_id \
@@ -14,7 +18,7 @@ async fn hand_queue(tx: &mut Tx, room_id: i64) -> Result<Vec<Who>> {
         crate::pseudonyms::name_in_event("hr.event_id", "a.id")
     ))
     .bind(room_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(executor)
     .await?;
     Ok(rows
         .into_iter()
@@ -51,7 +55,7 @@ impl Store {
                     .execute(&mut **tx)
                     .await?;
             }
-            let queue = hand_queue(tx, room.id).await?;
+            let queue = hand_queue(&mut **tx, room.id).await?;
             let entry = Entry::to_all(Some(&room.slug), who.id, client_id);
             let hand = payload::Hand {
                 user: who.clone(),
@@ -86,7 +90,7 @@ impl Store {
                     .execute(&mut **tx)
                     .await?;
             }
-            let queue = hand_queue(tx, room.id).await?;
+            let queue = hand_queue(&mut **tx, room.id).await?;
             let entry = Entry::to_all(Some(&room.slug), by.id, client_id);
             let floor = payload::Floor {
                 speaker: speaker.cloned(),
@@ -100,9 +104,6 @@ impl Store {
     /// The current speaker queue of a room, in order.
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = room_id))]
     pub async fn speaker_queue(&self, room_id: i64) -> Result<Vec<Who>> {
-        let mut tx = self.pool.begin().await?;
-        let queue = hand_queue(&mut tx, room_id).await?;
-        tx.commit().await?;
-        Ok(queue)
+        hand_queue(&self.pool, room_id).await
     }
 }

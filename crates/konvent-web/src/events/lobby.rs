@@ -88,8 +88,8 @@ pub async fn lobby(
         .collect();
     let announcements = if actor.is_some() {
         state
-            .store
-            .live_recent(event.id, None, "announcement", 5)
+            .live
+            .announcements(event.id)
             .await?
             .iter()
             .rev()

@@ -79,7 +79,7 @@ fn topics_by_room(rounds: &[Round]) -> HashMap<String, (String, String)> {
 async fn area_views(state: &AppState, ctx: &Ctx, info: &EventInfo) -> AppResult<Vec<AreaView>> {
     let t = ctx.tr();
     let slug = &info.event.slug;
-    let topics = topics_by_room(&state.store.rounds(info.event.id).await?);
+    let topics = topics_by_room(&state.live.rounds(info.event.id).await?);
     let rooms = state.live.fanout.headcounts(info.event.id);
     let standing = state.live.maps.area_counts(info.event.id);
     Ok(info

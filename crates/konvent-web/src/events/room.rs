@@ -56,22 +56,16 @@ pub async fn room(
     let event = info.event.id;
     let back = format!("/konvent/{slug}/raeume/{}", room.slug);
     let fx = Fx::for_page(&ctx, &slug, &back, actor.viewer(&info));
-    let chat = state
-        .store
-        .live_recent(event, Some(&room.slug), "chat", 50)
-        .await?;
-    let latest = state
-        .store
-        .live_recent(event, None, "announcement", 1)
-        .await?;
+    let chat = state.live.chat_tail(event, &room.slug).await?;
+    let announcements = state.live.announcements(event).await?;
     let waiting: Vec<Person> = state
-        .store
-        .speaker_queue(room.id)
+        .live
+        .hands(event, room.id)
         .await?
-        .into_iter()
+        .iter()
         .map(|w| Person {
             id: w.id,
-            name: w.name,
+            name: w.name.clone(),
         })
         .collect();
     let speaker = room.speaker.as_ref().map(|s| Person {
@@ -79,8 +73,9 @@ pub async fn room(
         name: s.name.clone(),
     });
     let locked = state
-        .store
-        .restrictions(event)
+        .live
+        .moderation
+        .get(&state.store, event)
         .await?
         .locked_rooms
         .contains(&room.slug);
@@ -103,7 +98,7 @@ pub async fn room(
         kind: t.get(&format!("room-kind-{}", room.kind.as_str())),
         chat_log: fragments::chat::chat_log(&room.slug, &chat, &fx),
         chat_locked: fragments::chat::chat_locked(locked, &fx),
-        banner: fragments::chat::announcement_banner(latest.first(), &fx),
+        banner: fragments::chat::announcement_banner(announcements.last(), &fx),
         speaker: fragments::floor::speaker(&room.slug, speaker.as_ref(), &fx),
         queue: fragments::floor::queue(&room.slug, &waiting, &fx),
         moderator: actor.moderates(&info, &room),

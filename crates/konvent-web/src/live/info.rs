@@ -33,6 +33,10 @@ pub const ACCOUNT_KIND: &str = "account";
 /// store's [`Forget::Event`]; its id is the event's).
 pub const PEOPLE_KIND: &str = "people";
 
+/// The kind of the notice "this event's mutes or chat locks changed" (its id is the
+/// event's).
+pub const MODERATION_KIND: &str = "moderation";
+
 /// An event's parts that change rarely (rooms, agenda), cached for the hot path.
 #[derive(Debug, Clone)]
 pub struct EventInfo {
@@ -125,6 +129,7 @@ pub(super) async fn follow_other_nodes(
         match changed {
             Ok(changed) => match changed.kind.as_str() {
                 CHANGED_KIND => live.infos.forget(changed.id),
+                MODERATION_KIND => live.moderation.forget(changed.id),
                 ACCOUNT_KIND => live
                     .store
                     .forget_remembered(Some(Forget::Account(changed.id))),
@@ -139,6 +144,7 @@ pub(super) async fn follow_other_nodes(
                     "live: fell behind the other nodes' changes; forgetting every copy"
                 );
                 live.infos.forget_all();
+                live.moderation.forget_all();
                 live.store.forget_remembered(None);
             }
             Err(broadcast::error::RecvError::Closed) => return,

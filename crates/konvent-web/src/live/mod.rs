@@ -8,6 +8,7 @@ pub mod commit;
 pub mod fragments;
 pub mod info;
 pub mod moderation;
+pub mod parts;
 pub mod publish;
 pub mod socket;
 
@@ -44,6 +45,8 @@ pub struct Live {
     infos: Infos,
     /// Mutes and chat locks per event (K17).
     pub moderation: moderation::Cache,
+    /// Parts of the pages that only the live log changes (chat, hands, café rounds).
+    pub parts: parts::Parts,
     /// Durable commands per person within 10 seconds (`live_writes_per_10s`; staff get
     /// [`live::STAFF_WRITE_FACTOR`] times as many); 0: no limit.
     writes_per_window: usize,
@@ -99,6 +102,7 @@ impl Live {
             publisher,
             infos: Infos::default(),
             moderation: moderation::Cache::default(),
+            parts: parts::Parts::default(),
             writes_per_window,
             epoch: tokio::sync::OnceCell::new(),
         });
@@ -151,6 +155,17 @@ impl Live {
         self.infos.forget(event_id);
         self.fanout.changed_here(&Changed {
             kind: info::CHANGED_KIND.to_owned(),
+            id: event_id,
+        });
+    }
+
+    /// The event's mutes or chat locks changed (committed): this node forgets its copy,
+    /// and tells the other nodes to forget theirs (each trusts its copy no longer than
+    /// [`moderation::FRESH`] should a notice be lost).
+    pub fn moderation_changed(&self, event_id: i64) {
+        self.moderation.forget(event_id);
+        self.fanout.changed_here(&Changed {
+            kind: info::MODERATION_KIND.to_owned(),
             id: event_id,
         });
     }

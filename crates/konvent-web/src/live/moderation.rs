@@ -5,8 +5,10 @@
 //! the moderation page and the WebSocket behave alike.
 //!
 //! Mutes and chat locks are checked before every write they concern ([`check_write`]);
-//! they are cached per event for [`FRESH`] (this node forgets its copy at once when it
-//! changes them, other nodes follow within that time).
+//! they are cached per event for [`FRESH`]. The room page reads the same copy. The node
+//! that changes them forgets its copy at once and rings the bus's doorbell
+//! ([`super::info::MODERATION_KIND`]); the other nodes forget theirs when the notice
+//! arrives, or within [`FRESH`] should it be lost.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,7 +37,9 @@ pub struct Cache {
 }
 
 impl Cache {
-    async fn get(&self, store: &Store, event_id: i64) -> Result<Arc<Restrictions>, StoreError> {
+    /// The event's mutes and chat locks: the copy that [`check_write`] enforces, so a
+    /// page shows a room locked exactly when its chat refuses participants' lines.
+    pub async fn get(&self, store: &Store, event_id: i64) -> Result<Arc<Restrictions>, StoreError> {
         if let Some((at, r)) = self
             .events
             .lock()
@@ -53,11 +57,18 @@ impl Cache {
         Ok(fresh)
     }
 
-    fn forget(&self, event_id: i64) {
+    pub(super) fn forget(&self, event_id: i64) {
         self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&event_id);
+    }
+
+    pub(super) fn forget_all(&self) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -251,13 +262,13 @@ pub async fn run(
             let written = store
                 .mute(event, &actor.who, &person, ends_at, &why, cid)
                 .await;
-            live.moderation.forget(event);
+            live.moderation_changed(event);
             written
         }
         Command::Unmute { user, .. } => {
             let person = target(live, info, actor, user, false).await?;
             let written = store.unmute(event, &actor.who, &person, cid).await;
-            live.moderation.forget(event);
+            live.moderation_changed(event);
             written
         }
         Command::Expel {
@@ -301,7 +312,7 @@ pub async fn run(
             let written = store
                 .lock_chat(event, &actor.who, room, locked, &why, cid)
                 .await;
-            live.moderation.forget(event);
+            live.moderation_changed(event);
             written
         }
         _ => {

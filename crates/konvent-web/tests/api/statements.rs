@@ -11,7 +11,10 @@ use konvent_core::strategy::FollowTarget;
 use konvent_core::strategy::demo as strategy_demo;
 use konvent_store::{ChatLine, EventRole, NewImpulse, NewRoom, NewTable, NewTopic, Who};
 
+use serde_json::json;
+
 use crate::helpers::{TestApp, User, spawn_app};
+use crate::ws::connect;
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 
@@ -30,7 +33,7 @@ fn pages() -> Vec<(Opener, String, u64)> {
     let e = |p: &str| format!("{EVENT}{p}");
     vec![
         (Participant, e(""), 1),
-        (Participant, e("/raeume/plenum"), 5),
+        (Participant, e("/raeume/plenum"), 3),
         (Participant, e("/karte"), 2),
         (Participant, e("/cafe"), 3),
         (Participant, "/meine-ergebnisse".into(), 16),
@@ -315,4 +318,62 @@ async fn the_main_pages_run_a_fixed_number_of_statements_whatever_the_size_of_th
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// While people of the event are connected, the parts of its pages that only the live
+/// log changes (a room's chat, its raised hands, the announcements, the café's rounds)
+/// are read once and served from memory; the next entry of the event makes the node read
+/// them anew, so a reload shows at once what the live page shows.
+#[tokio::test]
+async fn pages_come_from_memory_while_the_event_is_live_and_follow_its_next_entry() {
+    let app = spawn_app().await;
+    let email = strategy_demo::participant_email(strategy_demo::PARTICIPANTS[0]);
+    let participant = app.registered(&email).await;
+    let jana = app.account_id(&email).await;
+    let plenum = format!("{EVENT}/raeume/plenum");
+    let pages = [
+        EVENT.to_owned(),
+        plenum.clone(),
+        format!("{EVENT}/karte"),
+        format!("{EVENT}/cafe"),
+    ];
+    // Without a connection, each page reads its parts from the database every time.
+    for page in &pages {
+        participant.statements(page).await;
+        let (status, n) = participant.statements(page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            n > 0,
+            "{page}: read from the database with nobody connected"
+        );
+    }
+
+    let mut live = connect(&app, &participant.cookie, "?room=plenum").await;
+    live.replay().await;
+    for page in &pages {
+        participant.statements(page).await;
+        assert_eq!(
+            participant.statements(page).await,
+            (200, 0),
+            "{page}: from memory while the event is live"
+        );
+    }
+
+    // A chat line and a raised hand: the next reload shows both, as the live page does.
+    live.acked(json!({ "t": "chat", "id": "c1", "text": "Frisch aus dem Log" }))
+        .await;
+    live.acked(json!({ "t": "hand", "id": "h1", "up": true }))
+        .await;
+    let (status, html) = participant.get_text(&plenum).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Frisch aus dem Log"), "the new chat line");
+    let queue = html
+        .split("<ol id=\"queue\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</ol>").next())
+        .expect("the speaker queue");
+    assert!(
+        queue.contains(&format!("data-user=\"{jana}\"")),
+        "the raised hand is in the queue: {queue}"
+    );
 }

@@ -14,9 +14,6 @@ use super::{Connection, error_frame, text_frame};
 use crate::live::fragments::{self, DomOp, Fx, floor::Person};
 use crate::live::publish::ev_frame;
 
-/// Chat lines a `joined` frame carries.
-const HISTORY: i64 = 50;
-
 impl<S: Socket> Connection<S> {
     pub(super) async fn leave(&mut self) -> Result<(), axum::Error> {
         let left = self.live.fanout.leave(self.info.event.id, self.conn);
@@ -73,22 +70,24 @@ impl<S: Socket> Connection<S> {
     pub(super) async fn joined(&mut self, room: Room, joined: Joined) -> Result<(), axum::Error> {
         let event = self.info.event.id;
         let store = &self.live.store;
-        let records = store
-            .live_recent(event, Some(&room.slug), "chat", HISTORY)
+        let records = self
+            .live
+            .chat_tail(event, &room.slug)
             .await
             .unwrap_or_default();
         let chat: Vec<Value> = records
             .iter()
             .filter_map(|r| serde_json::from_str(&ev_frame(r, None)).ok())
             .collect();
-        let waiting: Vec<Person> = store
-            .speaker_queue(room.id)
+        let waiting: Vec<Person> = self
+            .live
+            .hands(event, room.id)
             .await
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .map(|w| Person {
                 id: w.id,
-                name: w.name,
+                name: w.name.clone(),
             })
             .collect();
         let queue: Vec<Value> = waiting
