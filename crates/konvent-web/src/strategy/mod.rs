@@ -397,7 +397,9 @@ pub async fn mine(
     let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
     let mut grouped: Vec<i64> = Vec::new();
     let mut versions = std::collections::HashMap::new();
-    // Every topic's groups and versions in a few queries, not a few per topic.
+    // Every topic's groups and versions in a few queries, not a few per topic: all
+    // versions (the confidential ones only for their numbers), read once.
+    let mut by_topic = state.store.target_pictures_by_topic(true).await?;
     for group in state.store.all_saved_groups().await? {
         for m in &group.members {
             match group.accepted_into {
@@ -407,13 +409,7 @@ pub async fn mine(
         }
     }
     // All versions by id for the numbers (a number says nothing confidential).
-    for v in state
-        .store
-        .target_pictures_by_topic(true)
-        .await?
-        .into_values()
-        .flatten()
-    {
+    for v in by_topic.values().flatten() {
         versions.insert(v.id, v.version);
     }
     let impulses = state
@@ -478,9 +474,9 @@ pub async fn mine(
         })
         .collect();
     let mut lines = Vec::new();
-    let mut published = state.store.target_pictures_by_topic(false).await?;
     for topic in topics {
-        let versions = published.remove(&topic.id).unwrap_or_default();
+        let mut versions = by_topic.remove(&topic.id).unwrap_or_default();
+        versions.retain(|v| v.visibility == Visibility::Published);
         lines.push(TopicLine {
             state: state_line(&t, &versions),
             slug: topic.slug,
