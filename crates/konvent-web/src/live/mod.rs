@@ -297,7 +297,6 @@ pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
 fn refusal(e: StoreError) -> Refusal {
     match e {
         StoreError::NotFound => Refusal::invalid("Nicht gefunden."),
-        StoreError::Conflict(m) => Refusal::invalid(m),
         StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");
