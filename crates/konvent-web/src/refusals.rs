@@ -132,6 +132,16 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
         Refused::Live(r) => (
             match r {
                 LiveRefusal::ShuttingDown => "refused-live-shutting-down",
+                LiveRefusal::NotFound => "refused-live-not-found",
+                LiveRefusal::NoSuchTable => "refused-live-no-such-table",
+                LiveRefusal::NoSuchImpulse => "refused-live-no-such-impulse",
+                LiveRefusal::NoSuchTopic => "refused-live-no-such-topic",
+                LiveRefusal::TableLeadOnly => "refused-live-table-lead-only",
+                LiveRefusal::NotACafeCommand => "refused-live-not-a-cafe-command",
+                LiveRefusal::RoundNotRunning => "refused-live-round-not-running",
+                LiveRefusal::SitDownFirst => "refused-live-sit-down-first",
+                LiveRefusal::RoundOver => "refused-live-round-over",
+                LiveRefusal::LinkTooLong => "refused-live-link-too-long",
             },
             None,
         ),
@@ -277,6 +287,16 @@ mod tests {
             Taken::ResolutionNumber.into(),
             Taken::DraftVote.into(),
             LiveRefusal::ShuttingDown.into(),
+            LiveRefusal::NotFound.into(),
+            LiveRefusal::NoSuchTable.into(),
+            LiveRefusal::NoSuchImpulse.into(),
+            LiveRefusal::NoSuchTopic.into(),
+            LiveRefusal::TableLeadOnly.into(),
+            LiveRefusal::NotACafeCommand.into(),
+            LiveRefusal::RoundNotRunning.into(),
+            LiveRefusal::SitDownFirst.into(),
+            LiveRefusal::RoundOver.into(),
+            LiveRefusal::LinkTooLong.into(),
         ]
     }
 

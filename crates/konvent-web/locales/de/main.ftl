@@ -721,6 +721,16 @@ refused-taken-session-number = Eine Sitzung mit dieser Nummer gibt es schon.
 refused-taken-resolution-number = Diese Beschlussnummer ist in diesem Jahr schon vergeben.
 refused-taken-draft-vote = Über diesen Entwurf läuft schon eine Abstimmung.
 refused-live-shutting-down = Der Server fährt herunter.
+refused-live-not-found = Nicht gefunden.
+refused-live-no-such-table = Diesen Tisch gibt es nicht.
+refused-live-no-such-impulse = Diesen Impuls gibt es nicht.
+refused-live-no-such-topic = Dieses Schwerpunktthema gibt es nicht.
+refused-live-table-lead-only = Das macht die Moderation dieses Tisches.
+refused-live-not-a-cafe-command = Kein Befehl des World Cafés oder der Pinnwand.
+refused-live-round-not-running = Impulse gibt es, solange die Runde läuft.
+refused-live-sit-down-first = Bitte zuerst an diesem Tisch Platz nehmen.
+refused-live-round-over = Diese Runde ist schon vorbei.
+refused-live-link-too-long = Der Link ist zu lang.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate

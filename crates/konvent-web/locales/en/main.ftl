@@ -721,6 +721,16 @@ refused-taken-session-number = A session with this number already exists.
 refused-taken-resolution-number = This resolution number is already taken this year.
 refused-taken-draft-vote = A vote on this draft is already running.
 refused-live-shutting-down = The server is shutting down.
+refused-live-not-found = Not found.
+refused-live-no-such-table = This table does not exist.
+refused-live-no-such-impulse = This impulse does not exist.
+refused-live-no-such-topic = This focus topic does not exist.
+refused-live-table-lead-only = The table's moderation does that.
+refused-live-not-a-cafe-command = Not a command of the World Café or the pinboard.
+refused-live-round-not-running = Impulses can be written while the round is running.
+refused-live-sit-down-first = Please take a seat at this table first.
+refused-live-round-over = This round is already over.
+refused-live-link-too-long = The link is too long.
 
 # Strategy process (S1–S4, K16)
 topic-patron = Patron

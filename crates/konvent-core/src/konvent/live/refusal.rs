@@ -129,6 +129,29 @@ pub enum LiveRefusal {
     /// The server is going down; the command was not committed.
     #[error("Der Server fährt herunter.")]
     ShuttingDown,
+    /// What the command names does not exist (or not in this event).
+    #[error("Nicht gefunden.")]
+    NotFound,
+    #[error("Diesen Tisch gibt es nicht.")]
+    NoSuchTable,
+    #[error("Diesen Impuls gibt es nicht.")]
+    NoSuchImpulse,
+    #[error("Dieses Schwerpunktthema gibt es nicht.")]
+    NoSuchTopic,
+    /// Only the table's lead moderates it.
+    #[error("Das macht die Moderation dieses Tisches.")]
+    TableLeadOnly,
+    #[error("Kein Befehl des World Cafés oder der Pinnwand.")]
+    NotACafeCommand,
+    #[error("Impulse gibt es, solange die Runde läuft.")]
+    RoundNotRunning,
+    #[error("Bitte zuerst an diesem Tisch Platz nehmen.")]
+    SitDownFirst,
+    #[error("Diese Runde ist schon vorbei.")]
+    RoundOver,
+    /// A pin's link is longer than the web's limit.
+    #[error("Der Link ist zu lang.")]
+    LinkTooLong,
 }
 
 impl fmt::Display for Refusal {
