@@ -303,6 +303,16 @@ pub fn simple_pdf(lines: &[&str]) -> Vec<u8> {
     out
 }
 
+/// Why a document or a new version is refused. The texts are German; the web shows each
+/// case in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentRefusal {
+    #[error("Hier sind höchstens {} Dokumente möglich.", MAX_PER_OWNER)]
+    TooManyDocuments,
+    #[error("Ein Dokument hat höchstens {} Versionen.", MAX_VERSIONS)]
+    TooManyVersions,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

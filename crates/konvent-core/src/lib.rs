@@ -13,6 +13,7 @@ pub mod konvent;
 pub mod notifications;
 pub mod search;
 pub mod strategy;
+pub mod taken;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};
@@ -20,8 +21,11 @@ pub use validation::{FieldError, FieldErrors};
 /// A rule of the domain refused a change: one of the typed refusals of the strategy
 /// work ([`strategy::cafe`], [`strategy::impulses`], [`strategy::pinboard`],
 /// [`strategy::consolidation`], [`strategy::target_pictures`]), of networking
-/// ([`konvent::networking`]) or of moderation ([`konvent::moderation`]). The store carries it to the web, which shows it in the
-/// reader's language; its text here is the German one.
+/// ([`konvent::networking`]), moderation ([`konvent::moderation`]), registrations and
+/// pseudonyms ([`konvent::registration`]), the council's votes, minutes and directory
+/// ([`gremien::votes`], [`gremien::minutes`], [`gremien::directory`]), documents, the mail
+/// outbox, or a unique rule ([`taken`]). The store carries it to the web, which shows it
+/// in the reader's language; its text here is the German one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
     #[error(transparent)]
@@ -40,4 +44,24 @@ pub enum Refused {
     Contact(#[from] konvent::networking::ContactRefusal),
     #[error(transparent)]
     Moderation(#[from] konvent::moderation::ModerationRefusal),
+    #[error(transparent)]
+    FollowUp(#[from] konvent::networking::FollowUpRefusal),
+    #[error(transparent)]
+    Registration(#[from] konvent::registration::RegistrationRefusal),
+    #[error(transparent)]
+    Pseudonym(#[from] konvent::registration::PseudonymRefusal),
+    #[error(transparent)]
+    Vote(#[from] gremien::votes::VoteRefusal),
+    #[error(transparent)]
+    Minutes(#[from] gremien::minutes::MinutesRefusal),
+    #[error(transparent)]
+    Assignment(#[from] gremien::directory::AssignmentRefusal),
+    #[error(transparent)]
+    Document(#[from] documents::DocumentRefusal),
+    #[error(transparent)]
+    Mail(#[from] notifications::MailRefusal),
+    #[error(transparent)]
+    Taken(#[from] taken::Taken),
+    #[error(transparent)]
+    Live(#[from] konvent::live::LiveRefusal),
 }

@@ -140,6 +140,14 @@ pub fn berlin_date(t: Timestamp) -> Date {
         .unwrap_or_else(|_| t.to_zoned(jiff::tz::TimeZone::UTC).date())
 }
 
+/// Why the mail outbox refuses to send a mail again. The text is German; the web shows
+/// it in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MailRefusal {
+    #[error("Nur eine fehlgeschlagene E-Mail kann erneut gesendet werden.")]
+    NotFailed,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! absent member (see [`Store::cast_ballot`]).
 
 use konvent_core::gremien::majority::Seat;
+use konvent_core::gremien::votes::VoteRefusal;
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -126,16 +127,8 @@ pub(crate) async fn check_present(
     match own.map(|a| a.presence) {
         Some(Presence::Member) if !deputy => Ok(()),
         Some(Presence::Deputy) if deputy && !member_present => Ok(()),
-        Some(Presence::Deputy) if deputy => Err(StoreError::Conflict(
-            "Das Mitglied Ihres Sitzes ist anwesend und stimmt selbst ab; die Stimme der \
-             Stellvertretung zählt nur für ein abwesendes Mitglied."
-                .to_owned(),
-        )),
-        _ => Err(StoreError::Conflict(
-            "Sie sind in dieser Sitzung nicht als anwesend erfasst. Es zählen nur die Stimmen \
-             anwesender Mitglieder oder der anwesenden Stellvertretung eines abwesenden Mitglieds."
-                .to_owned(),
-        )),
+        Some(Presence::Deputy) if deputy => Err(VoteRefusal::MemberPresent.into()),
+        _ => Err(VoteRefusal::NotPresent.into()),
     }
 }
 

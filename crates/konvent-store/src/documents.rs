@@ -3,6 +3,7 @@
 //! deletion is one transaction with its audit entry; a document never loses a version
 //! but goes as a whole.
 
+use konvent_core::documents::DocumentRefusal;
 use konvent_core::documents::{Format, MAX_PER_OWNER, MAX_VERSIONS, OwnerKind};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -129,7 +130,7 @@ async fn insert_version(
 
 impl Store {
     /// Attaches a new document (version 1) to its owner. Refused with
-    /// [`StoreError::Conflict`] when the owner holds [`MAX_PER_OWNER`] documents already.
+    /// [`DocumentRefusal::TooManyDocuments`] when the owner holds [`MAX_PER_OWNER`] documents already.
     #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn add_document(
         &self,
@@ -147,9 +148,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if count >= MAX_PER_OWNER as i64 {
-            return Err(StoreError::Conflict(format!(
-                "Hier sind höchstens {MAX_PER_OWNER} Dokumente möglich."
-            )));
+            return Err(DocumentRefusal::TooManyDocuments.into());
         }
         let at = now_micros();
         let (id,): (i64,) = sqlx::query_as(
@@ -200,9 +199,7 @@ impl Store {
                 .await?;
         let latest = latest.ok_or(StoreError::NotFound)?;
         if latest >= MAX_VERSIONS {
-            return Err(StoreError::Conflict(format!(
-                "Ein Dokument hat höchstens {MAX_VERSIONS} Versionen."
-            )));
+            return Err(DocumentRefusal::TooManyVersions.into());
         }
         let at = now_micros();
         let version = latest + 1;

@@ -2,22 +2,26 @@
 
 use konvent_core::FieldErrors;
 use konvent_core::Refused;
+use konvent_core::documents::DocumentRefusal;
+use konvent_core::gremien::directory::AssignmentRefusal;
+use konvent_core::gremien::minutes::MinutesRefusal;
 use konvent_core::gremien::transfer::ImportReport;
+use konvent_core::gremien::votes::VoteRefusal;
 use konvent_core::konvent::moderation::ModerationRefusal;
-use konvent_core::konvent::networking::ContactRefusal;
+use konvent_core::konvent::networking::{ContactRefusal, FollowUpRefusal};
+use konvent_core::konvent::registration::{PseudonymRefusal, RegistrationRefusal};
+use konvent_core::notifications::MailRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
 use konvent_core::strategy::impulses::ImpulseRefusal;
 use konvent_core::strategy::pinboard::PinRefusal;
 use konvent_core::strategy::target_pictures::TargetPictureRefusal;
+use konvent_core::taken::Taken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken; the text says which, in German.
-    #[error("{0}")]
-    Conflict(String),
     /// A rule of the domain (konvent-core) refused the change; the web translates it.
     #[error(transparent)]
     Refused(#[from] Refused),
@@ -47,16 +51,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`.
-    pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> Self {
-        match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                Self::Conflict(message.to_owned())
-            }
-            _ => Self::Database(err),
-        }
-    }
-
     /// Maps a unique-constraint violation to [`StoreError::Refused`] with `refusal`: two
     /// writes raced, and the one that lost is refused by the same rule it would have met
     /// had it come second.
@@ -89,4 +83,13 @@ refused_from!(
     TargetPictureRefusal,
     ContactRefusal,
     ModerationRefusal,
+    FollowUpRefusal,
+    RegistrationRefusal,
+    PseudonymRefusal,
+    VoteRefusal,
+    MinutesRefusal,
+    AssignmentRefusal,
+    DocumentRefusal,
+    MailRefusal,
+    Taken,
 );

@@ -3,6 +3,7 @@
 //! its rooms, or a small room created for it, named after the connection point) and its
 //! members propose dates that go out as calendar invitations.
 
+use konvent_core::konvent::networking::FollowUpRefusal;
 use std::str::FromStr;
 
 use konvent_core::konvent::RoomKind;
@@ -103,17 +104,13 @@ impl Store {
             .ok_or(StoreError::NotFound)?
             .peers;
         if members.is_empty() {
-            return Err(StoreError::Conflict(
-                "Bitte mindestens eine weitere Person wählen.".into(),
-            ));
+            return Err(FollowUpRefusal::NobodyElse.into());
         }
         if members
             .iter()
             .any(|m| !peers.iter().any(|p| p.who.id == *m))
         {
-            return Err(StoreError::Conflict(
-                "Die Gruppe kann nur Menschen mit demselben Anknüpfungspunkt aufnehmen.".into(),
-            ));
+            return Err(FollowUpRefusal::OtherConnectionPoint.into());
         }
         let now = now_micros();
         let mut tx = self.begin_write().await?;
@@ -357,11 +354,7 @@ async fn place_group(
         .bind(event_id)
         .bind(account)
     };
-    let not_yours = || {
-        StoreError::Conflict(
-            "Bitte einen Raum einer Veranstaltung wählen, an der Sie teilnehmen.".into(),
-        )
-    };
+    let not_yours = || StoreError::from(FollowUpRefusal::RoomNotYours);
     let (room_id, created) = match place {
         GroupPlace::Room(room_id) => {
             let room: Option<(i64,)> = sqlx::query_as(
@@ -402,10 +395,7 @@ async fn place_group(
             .fetch_one(&mut **tx)
             .await?;
             if count >= GROUP_ROOMS_PER_EVENT {
-                return Err(StoreError::Conflict(format!(
-                    "In dieser Veranstaltung gibt es schon {GROUP_ROOMS_PER_EVENT} Räume für \
-                     Folgegruppen. Bitte einen vorhandenen Raum wählen."
-                )));
+                return Err(FollowUpRefusal::TooManyRooms.into());
             }
             let label: (Option<String>,) = sqlx::query_as(
                 "SELECT CASE $1 WHEN 'topic' THEN (SELECT title FROM topics WHERE id = $2) \

@@ -8,6 +8,7 @@
 //! erased (they may carry sign-in links); recipient, subject, status and times remain.
 
 use jiff::SignedDuration;
+use konvent_core::notifications::MailRefusal;
 
 use crate::accounts::{TokenPurpose, grant_by_email, insert_login_token};
 use crate::{Actor, LoginToken, Result, Store, StoreError, now_micros};
@@ -394,9 +395,7 @@ impl Store {
         }
         match self.mail(id).await? {
             None => Err(StoreError::NotFound),
-            Some(_) => Err(StoreError::Conflict(
-                "Nur eine fehlgeschlagene E-Mail kann erneut gesendet werden.".to_owned(),
-            )),
+            Some(_) => Err(MailRefusal::NotFailed.into()),
         }
     }
 

@@ -9,6 +9,7 @@
 //! are read from the accounts when the minutes are read, so a deletion (which
 //! pseudonymises the account) reaches the minutes too.
 
+use konvent_core::gremien::minutes::MinutesRefusal;
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -401,9 +402,7 @@ impl Store {
         let session = crate::council::session_in(&mut tx, number).await?;
         let latest = latest_in(&mut tx, session.id, number).await?;
         let Some((_, before)) = &latest else {
-            return Err(StoreError::Conflict(
-                "Die Niederschrift ist noch nicht erzeugt.".to_owned(),
-            ));
+            return Err(MinutesRefusal::NotGenerated.into());
         };
         let mut content = before.content.clone();
         content.remarks = remarks.trim().to_owned();
@@ -481,15 +480,11 @@ async fn advance_in(
     let session = crate::council::session_in(tx, number).await?;
     let latest = latest_in(tx, session.id, number).await?;
     let Some((id, m)) = latest.filter(|(_, m)| m.state == from) else {
-        return Err(StoreError::Conflict(
-            match from {
-                MinutesState::Draft => {
-                    "Es gibt keinen Entwurf der Niederschrift, der abgeschlossen werden könnte."
-                }
-                _ => "Es gibt keine abgeschlossene Niederschrift, die freigegeben werden könnte.",
-            }
-            .to_owned(),
-        ));
+        return Err(match from {
+            MinutesState::Draft => MinutesRefusal::NoDraft,
+            _ => MinutesRefusal::NotFinal,
+        }
+        .into());
     };
     let now = now_micros();
     let sql = match from {

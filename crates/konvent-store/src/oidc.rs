@@ -362,9 +362,13 @@ impl Store {
         sid: Option<&str>,
     ) -> Result<Vec<i64>> {
         if subject.is_none() && sid.is_none() {
-            return Err(StoreError::Conflict(
-                "a logout names a subject or a session".into(),
-            ));
+            let mut errors = konvent_core::FieldErrors::new();
+            errors.add(
+                "logout_token",
+                "missing",
+                "a logout names a subject or a session",
+            );
+            return Err(StoreError::Invalid(errors));
         }
         let rows: Vec<(i64,)> = sqlx::query_as(
             "DELETE FROM sessions WHERE oidc_provider = $1 \

@@ -9,6 +9,7 @@
 //! rewrites the person's name in the event's live log and in the impulses and pins of
 //! the event, so a replay and a reload show the name the person has now.
 
+use konvent_core::konvent::registration::PseudonymRefusal;
 use std::collections::HashMap;
 
 use konvent_core::FieldErrors;
@@ -210,9 +211,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if row.ok_or(StoreError::NotFound)?.0 == 0 {
-            return Err(StoreError::Conflict(
-                "Diese Veranstaltung erlaubt keine Pseudonyme.".to_owned(),
-            ));
+            return Err(PseudonymRefusal::NotAllowed.into());
         }
         let real: Option<(String,)> =
             sqlx::query_as("SELECT display_name FROM accounts WHERE id = $1")
@@ -238,10 +237,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 if namesakes > 0 {
-                    return Err(invalid(
-                        "taken",
-                        "Dieser Name gehört einer anderen Person der Veranstaltung.",
-                    ));
+                    return Err(PseudonymRefusal::SomebodysName.into());
                 }
                 sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
                     .bind(event_id)
@@ -259,12 +255,7 @@ impl Store {
                 .bind(now_micros())
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| match StoreError::conflict_on_unique(e, "") {
-                    StoreError::Conflict(_) => {
-                        invalid("taken", "Diesen Namen trägt schon eine andere Person.")
-                    }
-                    other => other,
-                })?;
+                .map_err(|e| StoreError::refused_on_unique(e, PseudonymRefusal::Taken))?;
                 p.clone()
             }
             None => {

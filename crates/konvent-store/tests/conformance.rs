@@ -117,7 +117,7 @@ async fn council_year(backend: &str, store: &Store) {
         store
             .end_assignment(&office(), vacancy.id, date(2025, 9, 1))
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(matches!(
         store
@@ -138,7 +138,7 @@ async fn council_year(backend: &str, store: &Store) {
     assert!(
         matches!(
             store.update_conference(&office(), "VMK", &clash).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}"
     );
@@ -664,7 +664,7 @@ async fn live_story(backend: &str, store: &Store) {
     assert_eq!(voted.record.data["votes"], 1);
     assert!(matches!(
         store.upvote(event.id, &bert, qid, None).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store
@@ -682,7 +682,7 @@ async fn live_story(backend: &str, store: &Store) {
         .expect("fb");
     assert!(matches!(
         store.submit_feedback(event.id, anna.id, 1, None).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store
         .submit_feedback(event.id, bert.id, 4, None)
@@ -786,7 +786,7 @@ async fn strategy_story(backend: &str, store: &Store) {
     let b = store.create_topic(&topic("test-b")).await.expect("topic");
     assert!(matches!(
         store.create_topic(&topic("test-a")).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
 
     // Two rounds (numbers 3 and 4 next to the demo's), a table per topic, two seats each.
@@ -1612,11 +1612,11 @@ async fn outbox_story(backend: &str, store: &Store) {
     assert_eq!((again.status, again.attempts), (MailStatus::Queued, 0));
     assert!(matches!(
         store.resend_mail(c).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(matches!(
         store.resend_mail(b).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(matches!(
         store.resend_mail(999_999).await,
@@ -2562,7 +2562,7 @@ async fn votes_story(backend: &str, store: &Store) {
     assert!(
         matches!(
             store.open_vote(&office(), 46, resolution, None).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: one open vote per draft"
     );
@@ -2582,7 +2582,7 @@ async fn votes_story(backend: &str, store: &Store) {
     assert!(
         matches!(
             store.cast_ballot(deputy, vote, Ballot::No).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: the deputy does not overrule the member"
     );
@@ -2623,7 +2623,7 @@ async fn votes_story(backend: &str, store: &Store) {
     assert!(
         matches!(
             store.cast_ballot(id_of(Seat::Hb), vote, Ballot::No).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: the budget on ballots"
     );
@@ -2634,19 +2634,19 @@ async fn votes_story(backend: &str, store: &Store) {
     assert_eq!(closed.session_number, Some(46));
     assert!(matches!(
         store.close_vote(&office(), vote).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(
         matches!(
             store.cast_ballot(id_of(Seat::Bw), vote, Ballot::Yes).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: a closed vote is frozen"
     );
     assert!(
         matches!(
             store.open_vote(&office(), 46, resolution, None).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: a decided draft is not voted on again"
     );
@@ -3552,7 +3552,7 @@ async fn decisions_story(backend: &str, store: &Store) {
             store
                 .request_stop(&asker, he, vote, "Noch einmal", &tell)
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(_))
         ),
         "{backend}: one request per seat"
     );
@@ -3572,7 +3572,7 @@ async fn decisions_story(backend: &str, store: &Store) {
         store
             .continue_written_procedure(&office(), vote, &tell)
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store
         .request_stop(
@@ -3626,7 +3626,7 @@ async fn decisions_story(backend: &str, store: &Store) {
     );
     assert!(matches!(
         store.cast_ballot(bund, vote, Ballot::Yes).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store.next_vote_deadline().await.expect("deadline"),
@@ -3671,11 +3671,11 @@ async fn decisions_story(backend: &str, store: &Store) {
     ));
     assert!(matches!(
         store.cast_ballot(he, vote, Ballot::Yes).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(matches!(
         store.cast_ballot(bund, vote, Ballot::Yes).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store
         .cast_ballot(deputy, vote, Ballot::Yes)
@@ -4111,11 +4111,11 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     );
     assert!(matches!(
         store.edit_minutes(&office(), 46, "x", &[]).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert!(matches!(
         store.finalise_minutes(&office(), 46).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
 
     let bund = store
@@ -4228,7 +4228,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     // Release needs a finalised version; finalised, then released.
     assert!(matches!(
         store.release_minutes(&office(), 46, &|_| None).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store.finalise_minutes(&office(), 46).await.expect("final"),
@@ -4236,7 +4236,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     );
     assert!(matches!(
         store.finalise_minutes(&office(), 46).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     assert_eq!(
         store
@@ -4442,7 +4442,7 @@ async fn documents_story(backend: &str, store: &Store) {
                 },
             )
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
 
     // The owner's facts decide who sees a document: a confidential target-picture
@@ -4878,6 +4878,11 @@ async fn pseudonym_story(backend: &str, store: &Store) {
 
     let refused = |r: Result<String, StoreError>| match r {
         Err(StoreError::Invalid(e)) => e.get("pseudonym").map(|e| e.code).unwrap_or_default(),
+        // Somebody's real name or another person's pseudonym: core's typed refusal.
+        Err(StoreError::Refused(konvent_core::Refused::Pseudonym(
+            konvent_core::konvent::registration::PseudonymRefusal::SomebodysName
+            | konvent_core::konvent::registration::PseudonymRefusal::Taken,
+        ))) => "taken",
         other => panic!("{backend}: expected a refusal, got {other:?}"),
     };
     assert_eq!(
@@ -4979,7 +4984,7 @@ async fn pseudonym_story(backend: &str, store: &Store) {
     );
     assert!(matches!(
         store.set_pseudonym(event.id, bert, Some("Eule")).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store
         .set_pseudonyms_allowed(event.id, true, &office())

@@ -406,9 +406,7 @@ pub async fn remove_grant(
         parse_grant(&mut errors, &form.role, &form.scope).ok_or(AppError::Invalid(errors))?;
     // An admin cannot lock the office out by removing their own admin role.
     if id == admin.user_id && grant.role == Role::Admin {
-        return Err(AppError::Conflict(
-            "Die eigene Administrationsrolle kann nicht entfernt werden.".to_owned(),
-        ));
+        return Err(AppError::Conflict(ctx.tr().get("accounts-own-admin-role")));
     }
     state.store.remove_grant(&ctx.actor()?, id, &grant).await?;
     // Open live sockets hold the rights they opened with: they reconnect with fewer.
@@ -437,9 +435,7 @@ pub async fn set_disabled(
         _ => return Err(AppError::BadRequest("gesperrt: 1 oder 0".to_owned())),
     };
     if disabled && id == admin.user_id {
-        return Err(AppError::Conflict(
-            "Das eigene Konto kann nicht gesperrt werden.".to_owned(),
-        ));
+        return Err(AppError::Conflict(ctx.tr().get("accounts-disable-oneself")));
     }
     if state.store.principal(id).await?.is_none() {
         return Err(AppError::NotFound);

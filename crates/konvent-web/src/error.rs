@@ -118,7 +118,6 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(m) => Self::Conflict(m),
             StoreError::Refused(r) => Self::Refused(r),
             StoreError::Invalid(errors) => Self::Invalid(errors),
             StoreError::Import(report) => Self::BadRequest(report.to_string()),

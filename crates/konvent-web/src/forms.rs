@@ -191,13 +191,13 @@ pub fn form_response(mut page: FormPage, errors: &FieldErrors) -> AppResult<Resp
     Ok((status, render(&page)?).into_response())
 }
 
-/// Store conflicts and invalid input become messages beside `field` (or their own
-/// fields); other store errors stay errors.
-pub fn store_errors(field: &'static str, err: StoreError) -> Result<FieldErrors, AppError> {
+/// A rule's refusal (in the language of `t`) and invalid input become messages beside
+/// `field` (or their own fields); other store errors stay errors.
+pub fn store_errors(t: Tr, field: &'static str, err: StoreError) -> Result<FieldErrors, AppError> {
     match err {
-        StoreError::Conflict(m) => {
+        StoreError::Refused(refused) => {
             let mut errors = FieldErrors::new();
-            errors.add(field, "conflict", m);
+            errors.add(field, "conflict", crate::refusals::text(t, &refused));
             Ok(errors)
         }
         StoreError::Invalid(errors) => Ok(errors),

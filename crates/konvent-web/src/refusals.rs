@@ -3,14 +3,22 @@
 //! display; a test below holds them equal.
 
 use konvent_core::Refused;
-use konvent_core::konvent::live::Refusal;
+use konvent_core::documents::{DocumentRefusal, MAX_PER_OWNER, MAX_VERSIONS};
+use konvent_core::gremien::directory::AssignmentRefusal;
+use konvent_core::gremien::minutes::MinutesRefusal;
+use konvent_core::gremien::votes::VoteRefusal;
+use konvent_core::konvent::live::{LiveRefusal, Refusal};
 use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_core::konvent::networking::ContactRefusal;
+use konvent_core::konvent::networking::{FollowUpRefusal, GROUP_ROOMS_PER_EVENT};
+use konvent_core::konvent::registration::{PseudonymRefusal, RegistrationRefusal};
+use konvent_core::notifications::MailRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
 use konvent_core::strategy::impulses::ImpulseRefusal;
 use konvent_core::strategy::pinboard::PinRefusal;
 use konvent_core::strategy::target_pictures::TargetPictureRefusal;
+use konvent_core::taken::Taken;
 
 use crate::i18n::Tr;
 
@@ -68,6 +76,75 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
             },
             None,
         ),
+        Refused::FollowUp(r) => match r {
+            FollowUpRefusal::NobodyElse => ("refused-follow-up-nobody-else", None),
+            FollowUpRefusal::OtherConnectionPoint => {
+                ("refused-follow-up-other-connection-point", None)
+            }
+            FollowUpRefusal::RoomNotYours => ("refused-follow-up-room-not-yours", None),
+            FollowUpRefusal::TooManyRooms => (
+                "refused-follow-up-too-many-rooms",
+                Some(("max", GROUP_ROOMS_PER_EVENT.to_string())),
+            ),
+        },
+        Refused::Registration(r) => (
+            match r {
+                RegistrationRefusal::InvitationOnly => "refused-registration-invitation-only",
+                RegistrationRefusal::NotAwaitingApproval => {
+                    "refused-registration-not-awaiting-approval"
+                }
+                RegistrationRefusal::AlreadyEnded => "refused-registration-already-ended",
+            },
+            None,
+        ),
+        Refused::Pseudonym(r) => (
+            match r {
+                PseudonymRefusal::NotAllowed => "refused-pseudonym-not-allowed",
+                PseudonymRefusal::SomebodysName => "refused-pseudonym-somebodys-name",
+                PseudonymRefusal::Taken => "refused-pseudonym-taken",
+            },
+            None,
+        ),
+        Refused::Vote(r) => (vote(*r), None),
+        Refused::Minutes(r) => (
+            match r {
+                MinutesRefusal::NotGenerated => "refused-minutes-not-generated",
+                MinutesRefusal::NoDraft => "refused-minutes-no-draft",
+                MinutesRefusal::NotFinal => "refused-minutes-not-final",
+            },
+            None,
+        ),
+        Refused::Assignment(AssignmentRefusal::AlreadyEnded) => {
+            ("refused-assignment-already-ended", None)
+        }
+        Refused::Document(r) => match r {
+            DocumentRefusal::TooManyDocuments => (
+                "refused-document-too-many",
+                Some(("max", MAX_PER_OWNER.to_string())),
+            ),
+            DocumentRefusal::TooManyVersions => (
+                "refused-document-too-many-versions",
+                Some(("max", MAX_VERSIONS.to_string())),
+            ),
+        },
+        Refused::Mail(MailRefusal::NotFailed) => ("refused-mail-not-failed", None),
+        Refused::Taken(r) => (taken(*r), None),
+        Refused::Live(r) => (
+            match r {
+                LiveRefusal::ShuttingDown => "refused-live-shutting-down",
+                LiveRefusal::NotFound => "refused-live-not-found",
+                LiveRefusal::NoSuchTable => "refused-live-no-such-table",
+                LiveRefusal::NoSuchImpulse => "refused-live-no-such-impulse",
+                LiveRefusal::NoSuchTopic => "refused-live-no-such-topic",
+                LiveRefusal::TableLeadOnly => "refused-live-table-lead-only",
+                LiveRefusal::NotACafeCommand => "refused-live-not-a-cafe-command",
+                LiveRefusal::RoundNotRunning => "refused-live-round-not-running",
+                LiveRefusal::SitDownFirst => "refused-live-sit-down-first",
+                LiveRefusal::RoundOver => "refused-live-round-over",
+                LiveRefusal::LinkTooLong => "refused-live-link-too-long",
+            },
+            None,
+        ),
         Refused::TargetPicture(r) => match r {
             TargetPictureRefusal::NotADraft => ("refused-target-picture-not-a-draft", None),
             TargetPictureRefusal::ResolutionMissing => {
@@ -76,6 +153,42 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
             TargetPictureRefusal::BackToDraft => ("refused-target-picture-back-to-draft", None),
             TargetPictureRefusal::WrongState => ("refused-target-picture-wrong-state", None),
         },
+    }
+}
+
+fn vote(refusal: VoteRefusal) -> &'static str {
+    match refusal {
+        VoteRefusal::Stopped => "refused-vote-stopped",
+        VoteRefusal::Closed => "refused-vote-closed",
+        VoteRefusal::AlreadyClosed => "refused-vote-already-closed",
+        VoteRefusal::MemberVoted => "refused-vote-member-voted",
+        VoteRefusal::TooManyChanges => "refused-vote-too-many-changes",
+        VoteRefusal::NotADraft => "refused-vote-not-a-draft",
+        VoteRefusal::NoKey => "refused-vote-no-key",
+        VoteRefusal::MemberPresent => "refused-vote-member-present",
+        VoteRefusal::NotPresent => "refused-vote-not-present",
+        VoteRefusal::StopAlreadyRequested => "refused-vote-stop-already-requested",
+        VoteRefusal::NotRunning => "refused-vote-not-running",
+        VoteRefusal::NoOpenStopRequest => "refused-vote-no-open-stop-request",
+        VoteRefusal::NotWritten => "refused-vote-not-written",
+        VoteRefusal::AlreadyStopped => "refused-vote-already-stopped",
+        VoteRefusal::AlreadyOver => "refused-vote-already-over",
+    }
+}
+
+fn taken(taken: Taken) -> &'static str {
+    match taken {
+        Taken::ConferenceAbbreviation => "refused-taken-conference-abbreviation",
+        Taken::EventSlug => "refused-taken-event-slug",
+        Taken::RoomSlug => "refused-taken-room-slug",
+        Taken::Round => "refused-taken-round",
+        Taken::TopicTable => "refused-taken-topic-table",
+        Taken::Topic => "refused-taken-topic",
+        Taken::Feedback => "refused-taken-feedback",
+        Taken::QuestionVote => "refused-taken-question-vote",
+        Taken::SessionNumber => "refused-taken-session-number",
+        Taken::ResolutionNumber => "refused-taken-resolution-number",
+        Taken::DraftVote => "refused-taken-draft-vote",
     }
 }
 
@@ -130,6 +243,60 @@ mod tests {
             ModerationRefusal::NotReportable.into(),
             ModerationRefusal::AlreadyReported.into(),
             ModerationRefusal::NotRemoved.into(),
+            FollowUpRefusal::NobodyElse.into(),
+            FollowUpRefusal::OtherConnectionPoint.into(),
+            FollowUpRefusal::RoomNotYours.into(),
+            FollowUpRefusal::TooManyRooms.into(),
+            RegistrationRefusal::InvitationOnly.into(),
+            RegistrationRefusal::NotAwaitingApproval.into(),
+            RegistrationRefusal::AlreadyEnded.into(),
+            PseudonymRefusal::NotAllowed.into(),
+            PseudonymRefusal::SomebodysName.into(),
+            PseudonymRefusal::Taken.into(),
+            VoteRefusal::Stopped.into(),
+            VoteRefusal::Closed.into(),
+            VoteRefusal::AlreadyClosed.into(),
+            VoteRefusal::MemberVoted.into(),
+            VoteRefusal::TooManyChanges.into(),
+            VoteRefusal::NotADraft.into(),
+            VoteRefusal::NoKey.into(),
+            VoteRefusal::MemberPresent.into(),
+            VoteRefusal::NotPresent.into(),
+            VoteRefusal::StopAlreadyRequested.into(),
+            VoteRefusal::NotRunning.into(),
+            VoteRefusal::NoOpenStopRequest.into(),
+            VoteRefusal::NotWritten.into(),
+            VoteRefusal::AlreadyStopped.into(),
+            VoteRefusal::AlreadyOver.into(),
+            MinutesRefusal::NotGenerated.into(),
+            MinutesRefusal::NoDraft.into(),
+            MinutesRefusal::NotFinal.into(),
+            AssignmentRefusal::AlreadyEnded.into(),
+            DocumentRefusal::TooManyDocuments.into(),
+            DocumentRefusal::TooManyVersions.into(),
+            MailRefusal::NotFailed.into(),
+            Taken::ConferenceAbbreviation.into(),
+            Taken::EventSlug.into(),
+            Taken::RoomSlug.into(),
+            Taken::Round.into(),
+            Taken::TopicTable.into(),
+            Taken::Topic.into(),
+            Taken::Feedback.into(),
+            Taken::QuestionVote.into(),
+            Taken::SessionNumber.into(),
+            Taken::ResolutionNumber.into(),
+            Taken::DraftVote.into(),
+            LiveRefusal::ShuttingDown.into(),
+            LiveRefusal::NotFound.into(),
+            LiveRefusal::NoSuchTable.into(),
+            LiveRefusal::NoSuchImpulse.into(),
+            LiveRefusal::NoSuchTopic.into(),
+            LiveRefusal::TableLeadOnly.into(),
+            LiveRefusal::NotACafeCommand.into(),
+            LiveRefusal::RoundNotRunning.into(),
+            LiveRefusal::SitDownFirst.into(),
+            LiveRefusal::RoundOver.into(),
+            LiveRefusal::LinkTooLong.into(),
         ]
     }
 

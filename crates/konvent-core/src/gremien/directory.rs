@@ -332,6 +332,14 @@ pub fn check_period(errors: &mut FieldErrors, starts_on: Option<Date>, ends_on: 
     }
 }
 
+/// Why a change of an assignment is refused. The text is German; the web shows it in
+/// the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AssignmentRefusal {
+    #[error("Diese Besetzung ist bereits beendet.")]
+    AlreadyEnded,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@ pub mod cooperation;
 pub mod council;
 pub mod directory;
 pub mod majority;
+pub mod minutes;
 pub mod transfer;
+pub mod votes;
 
 pub use directory::{
     Abbreviation, AssignmentInput, ConferenceInput, PersonInput, ResolutionNumber, RoleKind,

@@ -8,6 +8,7 @@ pub mod map;
 pub mod moderation;
 pub mod networking;
 pub mod podium;
+pub mod registration;
 pub mod video;
 
 use std::fmt;

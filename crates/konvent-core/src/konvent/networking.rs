@@ -256,6 +256,26 @@ pub fn vcards(cards: &[Card]) -> String {
     out
 }
 
+/// Why a follow-up group or its room is refused. The texts are German; the web shows
+/// each case in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FollowUpRefusal {
+    #[error("Bitte mindestens eine weitere Person wählen.")]
+    NobodyElse,
+    /// Members come from the same connection point as the one who starts the group.
+    #[error("Die Gruppe kann nur Menschen mit demselben Anknüpfungspunkt aufnehmen.")]
+    OtherConnectionPoint,
+    #[error("Bitte einen Raum einer Veranstaltung wählen, an der Sie teilnehmen.")]
+    RoomNotYours,
+    /// The event has [`GROUP_ROOMS_PER_EVENT`] rooms of follow-up groups already.
+    #[error(
+        "In dieser Veranstaltung gibt es schon {} Räume für Folgegruppen. Bitte einen \
+         vorhandenen Raum wählen.",
+        GROUP_ROOMS_PER_EVENT
+    )]
+    TooManyRooms,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

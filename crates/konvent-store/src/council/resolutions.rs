@@ -5,6 +5,7 @@
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState, Visibility};
 use konvent_core::gremien::majority::{DraftKind, Tally};
 use konvent_core::notifications::NoticeKind;
+use konvent_core::taken::Taken;
 use serde::Serialize;
 
 use super::sessions::session_in;
@@ -247,7 +248,6 @@ impl Store {
         let session_date = session.as_ref().map(|s| s.date);
         let now = now_micros();
         let links = input.links.join("\n");
-        let conflict = "Diese Beschlussnummer ist in diesem Jahr schon vergeben.";
         let (id, action) = match existing {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
@@ -266,7 +266,7 @@ impl Store {
                 .bind(input.kind.as_str())
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| StoreError::conflict_on_unique(e, conflict))?;
+                .map_err(|e| StoreError::refused_on_unique(e, Taken::ResolutionNumber))?;
                 (id, "created")
             }
             Some(id) => {
@@ -287,7 +287,7 @@ impl Store {
                 .bind(input.kind.as_str())
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| StoreError::conflict_on_unique(e, conflict))?;
+                .map_err(|e| StoreError::refused_on_unique(e, Taken::ResolutionNumber))?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }

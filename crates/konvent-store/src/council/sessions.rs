@@ -7,6 +7,7 @@ use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::{
     REPORTING_ITEM_TITLE, SessionInput, SessionState, has_standard_reporting_item,
 };
+use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -126,7 +127,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| StoreError::conflict_on_unique(e, "Eine Sitzung mit dieser Nummer gibt es schon."))?;
+        .map_err(|e| StoreError::refused_on_unique(e, Taken::SessionNumber))?;
         audit::record(
             &mut tx,
             actor,
@@ -177,9 +178,7 @@ impl Store {
         .bind(before.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::conflict_on_unique(e, "Eine Sitzung mit dieser Nummer gibt es schon.")
-        })?;
+        .map_err(|e| StoreError::refused_on_unique(e, Taken::SessionNumber))?;
         audit::record(
             &mut tx,
             actor,

@@ -1,6 +1,7 @@
 //! Role assignments (G2): a person's role in a conference from a start to an end.
 //! An assignment is never deleted, it ends; a new one can replace a current one.
 
+use konvent_core::gremien::directory::AssignmentRefusal;
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -345,9 +346,7 @@ pub(super) async fn end_assignment_in(
         return Err(StoreError::NotFound);
     }
     if before.ends_on.is_some() {
-        return Err(StoreError::Conflict(
-            "Diese Besetzung ist bereits beendet.".to_owned(),
-        ));
+        return Err(AssignmentRefusal::AlreadyEnded.into());
     }
     if before.starts_on.is_some_and(|s| ends_on < s) {
         let mut errors = konvent_core::FieldErrors::new();

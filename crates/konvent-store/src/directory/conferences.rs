@@ -3,6 +3,7 @@
 
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::directory::ConferenceInput;
+use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -159,9 +160,7 @@ pub(super) async fn insert_conference(tx: &mut Tx, input: &ConferenceInput) -> R
     .bind(now)
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| {
-        StoreError::conflict_on_unique(e, "Eine Konferenz mit diesem Kürzel gibt es schon.")
-    })?;
+    .map_err(|e| StoreError::refused_on_unique(e, Taken::ConferenceAbbreviation))?;
     Ok(id)
 }
 
@@ -188,9 +187,7 @@ pub(super) async fn write_conference(
     .bind(id)
     .execute(&mut **tx)
     .await
-    .map_err(|e| {
-        StoreError::conflict_on_unique(e, "Eine Konferenz mit diesem Kürzel gibt es schon.")
-    })?;
+    .map_err(|e| StoreError::refused_on_unique(e, Taken::ConferenceAbbreviation))?;
     audit::record(
         tx,
         actor,

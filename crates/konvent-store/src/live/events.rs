@@ -1,5 +1,6 @@
 //! Events (K1, K2): their agenda, their rooms and who takes part in them.
 
+use konvent_core::taken::Taken;
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -198,12 +199,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::conflict_on_unique(
-                e,
-                "Eine Veranstaltung mit dieser Kurzbezeichnung gibt es schon.",
-            )
-        })?;
+        .map_err(|e| StoreError::refused_on_unique(e, Taken::EventSlug))?;
         for (position, item) in event.agenda.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO event_agenda (event_id, position, kind, title, starts_at, ends_at) \
@@ -387,8 +383,6 @@ pub(crate) async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> R
     .bind(position)
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| {
-        StoreError::conflict_on_unique(e, "Einen Raum mit dieser Kurzbezeichnung gibt es schon.")
-    })?;
+    .map_err(|e| StoreError::refused_on_unique(e, Taken::RoomSlug))?;
     Ok(id)
 }

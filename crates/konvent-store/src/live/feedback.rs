@@ -2,6 +2,7 @@
 //! once per person, evaluated without names.
 
 use konvent_core::konvent::log::{Who, payload};
+use konvent_core::taken::Taken;
 
 use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Store, StoreError};
@@ -58,9 +59,7 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                StoreError::conflict_on_unique(e, "Sie haben schon eine Rückmeldung gegeben.")
-            })?;
+            .map_err(|e| StoreError::refused_on_unique(e, Taken::Feedback))?;
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(

@@ -279,11 +279,13 @@ impl Store {
                     fresh: true,
                 })
             }
-            Err(StoreError::Database(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+            Err(StoreError::Database(e)) if matches!(&e, sqlx::Error::Database(db) if db.is_unique_violation()) =>
+            {
                 drop(tx);
+                // No winner to return: the unique rule that broke was another one.
                 self.already_written(event_id, sender, client_id)
                     .await?
-                    .ok_or_else(|| StoreError::Conflict("doppelter Befehl".into()))
+                    .ok_or(StoreError::Database(e))
             }
             Err(e) => Err(e),
         }

@@ -1,6 +1,7 @@
 //! Podium questions (K13): asked from the audience, supported with one vote per person,
 //! approved, answered or rejected by the organizers.
 
+use konvent_core::taken::Taken;
 use std::str::FromStr;
 
 use konvent_core::konvent::live::QuestionStatus;
@@ -131,9 +132,7 @@ impl Store {
                 .bind(by.id)
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| {
-                    StoreError::conflict_on_unique(e, "Sie haben für diese Frage schon gestimmt.")
-                })?;
+                .map_err(|e| StoreError::refused_on_unique(e, Taken::QuestionVote))?;
             let q = question(tx, event_id, question_id).await?;
             question_entry(tx, event_id, &q, by, client_id).await
         })

@@ -2,6 +2,7 @@
 //! through its link, approved or declined by an organizer, cancelled through its link.
 
 use jiff::SignedDuration;
+use konvent_core::konvent::registration::RegistrationRefusal;
 
 use super::places::{confirmed_status, end, has_room, lock_event, place};
 use super::{COLUMNS, Compose, Placement, RegistrationMode, Tx};
@@ -211,9 +212,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let settings = lock_event(&mut tx, new.event_id).await?;
         if settings.mode == RegistrationMode::Invitation {
-            return Err(StoreError::Conflict(
-                "Diese Veranstaltung ist nur auf Einladung: das Organisationsteam lädt ein.".into(),
-            ));
+            return Err(RegistrationRefusal::InvitationOnly.into());
         }
         let existing: Option<Registration> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 AND email = $2"
@@ -316,9 +315,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let reg = one(&mut tx, event_id, id).await?;
         if reg.status != RegistrationStatus::AwaitingApproval {
-            return Err(StoreError::Conflict(
-                "Nur eine Anmeldung, die auf Zulassung wartet, kann zugelassen werden.".into(),
-            ));
+            return Err(RegistrationRefusal::NotAwaitingApproval.into());
         }
         let settings = lock_event(&mut tx, event_id).await?;
         let status = if has_room(&mut tx, event_id, settings.capacity).await? {
@@ -347,9 +344,7 @@ impl Store {
             reg.status,
             RegistrationStatus::Cancelled | RegistrationStatus::Declined
         ) {
-            return Err(StoreError::Conflict(
-                "Diese Anmeldung ist bereits storniert oder abgelehnt.".into(),
-            ));
+            return Err(RegistrationRefusal::AlreadyEnded.into());
         }
         lock_event(&mut tx, event_id).await?;
         let reg = end(&mut tx, reg, RegistrationStatus::Declined, compose).await?;

@@ -3,6 +3,7 @@
 //! carries every round as it stands. The tables themselves, their seats and summaries
 //! are in [`super::cafe_tables`].
 
+use konvent_core::taken::Taken;
 use std::str::FromStr;
 
 use konvent_core::konvent::RoomKind;
@@ -85,7 +86,7 @@ impl Store {
         .bind(minutes)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| StoreError::conflict_on_unique(e, "Diese Runde gibt es schon."))?;
+        .map_err(|e| StoreError::refused_on_unique(e, Taken::Round))?;
         for table in tables {
             let (slug, title): (String, String) =
                 sqlx::query_as("SELECT slug, title FROM topics WHERE id = $1")
@@ -123,9 +124,7 @@ impl Store {
             .bind(table.capacity)
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                StoreError::conflict_on_unique(e, "Jedes Thema hat nur einen Tisch pro Runde.")
-            })?;
+            .map_err(|e| StoreError::refused_on_unique(e, Taken::TopicTable))?;
         }
         tx.commit().await?;
         Ok(round)

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use konvent_core::konvent::log::payload;
 use konvent_core::strategy::RoundStatus;
 
-use crate::live::{Entry, Tx, append};
+use crate::live::{Entry, LiveTx, Tx, append};
 use crate::{Result, Store, StoreError, Who, Written, now_micros};
 
 use super::corrupt;
@@ -189,65 +189,61 @@ impl Store {
     /// of the tables concerned.
     #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, account = account, by = by))]
     pub async fn take_seat(&self, table_id: i64, account: i64, by: i64) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        // Takes the table's row lock on PostgreSQL, so two people cannot both get the
-        // last seat; SQLite's writer lock does the same.
-        let (round_id, capacity): (i64, i64) = sqlx::query_as(
-            "UPDATE cafe_tables SET capacity = capacity WHERE id = $1 \
-             RETURNING round_id, capacity",
-        )
-        .bind(table_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let (seated,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM table_seats WHERE table_id = $1 AND account_id <> $2",
-        )
-        .bind(table_id)
-        .bind(account)
-        .fetch_one(&mut **tx)
-        .await?;
-        konvent_core::strategy::cafe::take_seat(seated, capacity)?;
-        let before: Option<(i64,)> = sqlx::query_as(
-            "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
-        )
-        .bind(round_id)
-        .bind(account)
-        .fetch_optional(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO table_seats (round_id, account_id, table_id, assigned) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (round_id, account_id) \
-             DO UPDATE SET table_id = excluded.table_id, assigned = excluded.assigned",
-        )
-        .bind(round_id)
-        .bind(account)
-        .bind(table_id)
-        .bind(i64::from(by != account))
-        .execute(&mut **tx)
-        .await?;
-        let mut counts = Vec::new();
-        for table in
-            std::iter::once(table_id).chain(before.map(|(t,)| t).filter(|t| *t != table_id))
-        {
-            // Who sits there, from the same rows as the count: a page's "Am Tisch" and
-            // its headcount are rendered from this one list.
-            counts.push(table_line_in(tx, table).await?.into());
-        }
-        let (event_id, ..) = table_room(tx, table_id).await?;
-        let entry = Entry::to_all(None, by, None);
-        let seat = payload::Seat {
-            account,
-            table: table_id,
-            tables: counts,
-        };
-        let record = append(tx, event_id, entry, |_| seat).await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+        let event_id = self.table_event(table_id).await?;
+        self.live_write(event_id, by, None, async |LiveTx(tx)| {
+            // Takes the table's row lock on PostgreSQL, so two people cannot both get the
+            // last seat; SQLite's writer lock does the same.
+            let (round_id, capacity): (i64, i64) = sqlx::query_as(
+                "UPDATE cafe_tables SET capacity = capacity WHERE id = $1 \
+                 RETURNING round_id, capacity",
+            )
+            .bind(table_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let (seated,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM table_seats WHERE table_id = $1 AND account_id <> $2",
+            )
+            .bind(table_id)
+            .bind(account)
+            .fetch_one(&mut **tx)
+            .await?;
+            konvent_core::strategy::cafe::take_seat(seated, capacity)?;
+            let before: Option<(i64,)> = sqlx::query_as(
+                "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
+            )
+            .bind(round_id)
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO table_seats (round_id, account_id, table_id, assigned) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (round_id, account_id) \
+                 DO UPDATE SET table_id = excluded.table_id, assigned = excluded.assigned",
+            )
+            .bind(round_id)
+            .bind(account)
+            .bind(table_id)
+            .bind(i64::from(by != account))
+            .execute(&mut **tx)
+            .await?;
+            let mut counts = Vec::new();
+            for table in
+                std::iter::once(table_id).chain(before.map(|(t,)| t).filter(|t| *t != table_id))
+            {
+                // Who sits there, from the same rows as the count: a page's "Am Tisch" and
+                // its headcount are rendered from this one list.
+                counts.push(table_line_in(tx, table).await?.into());
+            }
+            let entry = Entry::to_all(None, by, None);
+            let seat = payload::Seat {
+                account,
+                table: table_id,
+                tables: counts,
+            };
+            append(tx, event_id, entry, |_| seat).await
         })
+        .await
     }
 
     /// The table `account` sits at in a round.
@@ -285,31 +281,43 @@ impl Store {
     /// moderator; shown to the same topic's table in the next round.
     #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, by = by.id))]
     pub async fn save_summary(&self, table_id: i64, by: &Who, text: &str) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let (event_id, room, _, round, _) = table_room(tx, table_id).await?;
-        sqlx::query(
-            "UPDATE cafe_tables SET summary = $1, summary_by = $2, summary_at = $3 WHERE id = $4",
-        )
-        .bind(text)
-        .bind(&by.name)
-        .bind(now_micros())
-        .bind(table_id)
-        .execute(&mut **tx)
-        .await?;
-        let entry = Entry::to_all(Some(&room), by.id, None);
-        let summary = payload::Summary {
-            table: table_id,
-            round,
-            text: text.to_owned(),
-            by: by.name.clone(),
-        };
-        let record = append(tx, event_id, entry, |_| summary).await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+        let event_id = self.table_event(table_id).await?;
+        self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
+            let (_, room, _, round, _) = table_room(tx, table_id).await?;
+            sqlx::query(
+                "UPDATE cafe_tables SET summary = $1, summary_by = $2, summary_at = $3 \
+                 WHERE id = $4",
+            )
+            .bind(text)
+            .bind(&by.name)
+            .bind(now_micros())
+            .bind(table_id)
+            .execute(&mut **tx)
+            .await?;
+            let entry = Entry::to_all(Some(&room), by.id, None);
+            let summary = payload::Summary {
+                table: table_id,
+                round,
+                text: text.to_owned(),
+                by: by.name.clone(),
+            };
+            append(tx, event_id, entry, |_| summary).await
         })
+        .await
+    }
+
+    /// The event a café table's room belongs to: a live write is the event's, so
+    /// the table's writes read it before their transaction.
+    pub(super) async fn table_event(&self, table_id: i64) -> Result<i64> {
+        let (event_id,): (i64,) = sqlx::query_as(
+            "SELECT r.event_id FROM cafe_tables c JOIN rooms r ON r.id = c.room_id \
+             WHERE c.id = $1",
+        )
+        .bind(table_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(event_id)
     }
 
     /// The summary the same topic's table wrote in the previous round, if any.

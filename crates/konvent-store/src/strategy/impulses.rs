@@ -118,14 +118,7 @@ impl Store {
     ) -> Result<Written> {
         // The live write is the event's, so the event comes first; the table's room,
         // topic and round are read again in the transaction that writes the impulse.
-        let (event_id,): (i64,) = sqlx::query_as(
-            "SELECT r.event_id FROM cafe_tables c JOIN rooms r ON r.id = c.room_id \
-             WHERE c.id = $1",
-        )
-        .bind(table_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let event_id = self.table_event(table_id).await?;
         self.live_write(event_id, author.id, client_id, async |LiveTx(tx)| {
             let (_, room, topic_id, round, _) = table_room(tx, table_id).await?;
             let (id,): (i64,) = sqlx::query_as(
@@ -161,39 +154,38 @@ impl Store {
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
     #[tracing::instrument(level = "debug", skip_all, fields(id = id, author = author.id))]
     pub async fn edit_impulse(&self, id: i64, author: &Who, text: &str) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let impulse = impulse_in(tx, id).await?;
-        impulses::edit(
-            impulse.author_id,
-            author.id,
-            impulse.hidden,
-            impulse.created_at,
-            jiff::Timestamp::now(),
-        )?;
-        sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
-            .bind(text)
-            .bind(now_micros())
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
-        let impulse = impulse_in(tx, id).await?;
-        let record = impulse_entry(
-            tx,
-            event_id,
-            &room,
-            author.id,
-            None,
-            &impulse,
-            ImpulseAction::Edited,
-        )
-        .await?;
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+        // The live write is the event's, so the event comes first; the impulse is read
+        // again in the transaction that edits it.
+        let event_id = self.impulse(id).await?.event_id;
+        self.live_write(event_id, author.id, None, async |LiveTx(tx)| {
+            let impulse = impulse_in(tx, id).await?;
+            impulses::edit(
+                impulse.author_id,
+                author.id,
+                impulse.hidden,
+                impulse.created_at,
+                jiff::Timestamp::now(),
+            )?;
+            sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
+                .bind(text)
+                .bind(now_micros())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
+            let impulse = impulse_in(tx, id).await?;
+            impulse_entry(
+                tx,
+                event_id,
+                &room,
+                author.id,
+                None,
+                &impulse,
+                ImpulseAction::Edited,
+            )
+            .await
         })
+        .await
     }
 
     /// The moderator hides an impulse (or shows it again) or merges it into another of
@@ -206,65 +198,64 @@ impl Store {
         hidden: bool,
         merge_into: Option<i64>,
     ) -> Result<Written> {
-        let mut owned = self.begin_write().await?;
-        let tx = &mut owned;
-        let impulse = impulse_in(tx, id).await?;
-        if let Some(target) = merge_into {
-            let other = impulse_in(tx, target).await?;
-            impulses::merge(
-                impulse.id,
-                impulse.table_id,
-                other.id,
-                other.table_id,
-                other.merged_into.is_some(),
-            )?;
-        }
-        sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
-            .bind(i64::from(hidden))
-            .bind(merge_into)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        // What was merged into this one follows it.
-        if let Some(target) = merge_into {
-            sqlx::query("UPDATE impulses SET merged_into = $1 WHERE merged_into = $2")
-                .bind(target)
+        // The live write is the event's, so the event comes first; the impulse is read
+        // again in the transaction that changes it.
+        let event_id = self.impulse(id).await?.event_id;
+        self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
+            let impulse = impulse_in(tx, id).await?;
+            if let Some(target) = merge_into {
+                let other = impulse_in(tx, target).await?;
+                impulses::merge(
+                    impulse.id,
+                    impulse.table_id,
+                    other.id,
+                    other.table_id,
+                    other.merged_into.is_some(),
+                )?;
+            }
+            sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
+                .bind(i64::from(hidden))
+                .bind(merge_into)
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
-        }
-        let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
-        let impulse = impulse_in(tx, id).await?;
-        let action = match (merge_into, hidden) {
-            (Some(_), _) => "merge",
-            (None, true) => "hide",
-            (None, false) => "show",
-        };
-        crate::moderation::record_impulse(tx, event_id, by, action, &impulse, &room).await?;
-        let record = if impulse.hidden {
-            // Hidden: its text leaves the live log, and its own entry carries none
-            // (showing it again writes a new entry with the text).
-            crate::moderation::redact(tx, event_id, "impulse", id).await?;
-            let entry = Entry::to_all(Some(&room), by.id, None);
-            let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
-            append(tx, event_id, entry, |_| data).await?
-        } else {
-            impulse_entry(
-                tx,
-                event_id,
-                &room,
-                by.id,
-                None,
-                &impulse,
-                ImpulseAction::Moderated,
-            )
-            .await?
-        };
-        owned.commit().await?;
-        Ok(Written {
-            record,
-            fresh: true,
+            // What was merged into this one follows it.
+            if let Some(target) = merge_into {
+                sqlx::query("UPDATE impulses SET merged_into = $1 WHERE merged_into = $2")
+                    .bind(target)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
+            let impulse = impulse_in(tx, id).await?;
+            let action = match (merge_into, hidden) {
+                (Some(_), _) => "merge",
+                (None, true) => "hide",
+                (None, false) => "show",
+            };
+            crate::moderation::record_impulse(tx, event_id, by, action, &impulse, &room).await?;
+            if impulse.hidden {
+                // Hidden: its text leaves the live log, and its own entry carries none
+                // (showing it again writes a new entry with the text).
+                crate::moderation::redact(tx, event_id, "impulse", id).await?;
+                let entry = Entry::to_all(Some(&room), by.id, None);
+                let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
+                append(tx, event_id, entry, |_| data).await
+            } else {
+                impulse_entry(
+                    tx,
+                    event_id,
+                    &room,
+                    by.id,
+                    None,
+                    &impulse,
+                    ImpulseAction::Moderated,
+                )
+                .await
+            }
         })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]

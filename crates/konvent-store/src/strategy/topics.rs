@@ -3,6 +3,7 @@
 //! groups all hang off a topic.
 
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::taken::Taken;
 
 use super::corrupt;
 
@@ -62,7 +63,7 @@ impl Store {
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| StoreError::conflict_on_unique(e, "Dieses Thema gibt es schon."))?;
+        .map_err(|e| StoreError::refused_on_unique(e, Taken::Topic))?;
         tx.commit().await?;
         Ok(id)
     }

@@ -2,11 +2,13 @@
 //! and changing a seat's ballot, and closing the vote with its result, exactly once.
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
+use konvent_core::gremien::votes::{self, VoteRefusal};
+use konvent_core::taken::Taken;
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;
 use super::vote::{Closed, load_vote};
-use super::{Tx, invalid, refused};
+use super::{Tx, invalid};
 use crate::audit::{self, Actor, Change};
 use crate::{Result, Store, StoreError, now_micros};
 
@@ -89,12 +91,7 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         let now = now_micros();
-        if stopped_at.is_some() {
-            return Err(refused("Dieses Umlaufverfahren wurde abgebrochen."));
-        }
-        if closed_at.is_some() || deadline.is_some_and(|d| d <= now) {
-            return Err(refused("Diese Abstimmung ist geschlossen."));
-        }
+        votes::ballot(stopped_at.is_some(), closed_at.is_some(), deadline, now)?;
         // In a session whose attendance is recorded, only the present count.
         if let Some(session) = session_id {
             crate::attendance::check_present(&mut tx, session, account_id, seat, deputy).await?;
@@ -109,7 +106,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
-            return Err(refused("Diese Abstimmung ist geschlossen."));
+            return Err(VoteRefusal::Closed.into());
         }
         let existing: Option<(i64, i64)> = sqlx::query_as(
             "SELECT by_deputy, changes FROM council_ballots WHERE vote_id = $1 AND seat = $2",
@@ -120,12 +117,10 @@ impl Store {
         .await?;
         match existing {
             Some((by_deputy, _)) if deputy && by_deputy == 0 => {
-                return Err(refused(
-                    "Für diesen Sitz hat das Mitglied selbst schon abgestimmt.",
-                ));
+                return Err(VoteRefusal::MemberVoted.into());
             }
             Some((_, changes)) if changes >= MAX_BALLOT_CHANGES => {
-                return Err(refused("Diese Stimme ist schon zu oft geändert worden."));
+                return Err(VoteRefusal::TooManyChanges.into());
             }
             _ => {}
         }
@@ -153,7 +148,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)
             .await?
-            .ok_or_else(|| refused("Diese Abstimmung ist schon geschlossen."))?;
+            .ok_or(VoteRefusal::AlreadyClosed)?;
         tx.commit().await?;
         Ok(closed)
     }
@@ -184,14 +179,10 @@ pub(super) async fn open_in(
         ));
     };
     if state != "draft" || result.is_some() {
-        return Err(refused(
-            "Über diesen Beschluss ist schon abgestimmt worden; nur Entwürfe kommen zur Abstimmung.",
-        ));
+        return Err(VoteRefusal::NotADraft.into());
     }
     let Some(key) = key_in(tx, year).await? else {
-        return Err(refused(
-            "Es ist noch kein Königsteiner Schlüssel hinterlegt.",
-        ));
+        return Err(VoteRefusal::NoKey.into());
     };
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO council_votes (resolution_id, procedure, session_id, agenda_item_id, kind, \
@@ -209,9 +200,7 @@ pub(super) async fn open_in(
     .bind(now_micros())
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| {
-        StoreError::conflict_on_unique(e, "Über diesen Entwurf läuft schon eine Abstimmung.")
-    })?;
+    .map_err(|e| StoreError::refused_on_unique(e, Taken::DraftVote))?;
     audit::record(
         tx,
         actor,

@@ -35,7 +35,3 @@ fn invalid(field: &'static str, code: &'static str, message: &str) -> StoreError
     errors.add(field, code, message);
     StoreError::Invalid(errors)
 }
-
-fn refused(message: &str) -> StoreError {
-    StoreError::Conflict(message.to_owned())
-}

@@ -3,13 +3,14 @@
 //! the matter to a session, which the office decides.
 
 use konvent_core::gremien::majority::{Procedure, Seat};
+use konvent_core::gremien::votes::VoteRefusal;
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
 use super::ballots::{close_in, open_in};
 use super::seats::{holder_of, seat_holders};
 use super::vote::{Closed, Vote, load_vote};
-use super::{Tx, invalid, refused};
+use super::{Tx, invalid};
 use crate::audit::{self, Actor, Change};
 use crate::notifications::{NoticeTopic, Render, notify};
 use crate::{Result, Store, StoreError, now_micros};
@@ -174,9 +175,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(refused(
-                "Für Ihren Sitz liegt schon ein Antrag auf Abbruch dieses Umlaufverfahrens vor.",
-            ));
+            return Err(VoteRefusal::StopAlreadyRequested.into());
         }
         audit::record(
             &mut tx,
@@ -249,7 +248,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
-            return Err(refused("Dieses Umlaufverfahren läuft nicht mehr."));
+            return Err(VoteRefusal::NotRunning.into());
         }
         sqlx::query(
             "UPDATE council_stop_requests SET decision = 'stopped', decided_at = $1 \
@@ -340,7 +339,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(refused("Es liegt kein offener Antrag auf Abbruch vor."));
+            return Err(VoteRefusal::NoOpenStopRequest.into());
         }
         audit::record(
             &mut tx,
@@ -392,15 +391,13 @@ async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
         return Err(StoreError::NotFound);
     };
     if procedure != "written" {
-        return Err(refused(
-            "Nur ein Umlaufverfahren kann abgebrochen werden; eine Abstimmung in der Sitzung schließt die Sitzungsleitung.",
-        ));
+        return Err(VoteRefusal::NotWritten.into());
     }
     if stopped_at.is_some() {
-        return Err(refused("Dieses Umlaufverfahren wurde schon abgebrochen."));
+        return Err(VoteRefusal::AlreadyStopped.into());
     }
     if closed_at.is_some() || deadline.is_some_and(|d| d <= now_micros()) {
-        return Err(refused("Dieses Umlaufverfahren ist schon beendet."));
+        return Err(VoteRefusal::AlreadyOver.into());
     }
     let claimed = sqlx::query(
         "UPDATE council_votes SET version = version + 1 \
@@ -410,7 +407,7 @@ async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
     .execute(&mut **tx)
     .await?;
     if claimed.rows_affected() == 0 {
-        return Err(refused("Dieses Umlaufverfahren läuft nicht mehr."));
+        return Err(VoteRefusal::NotRunning.into());
     }
     Ok(resolution_id)
 }

@@ -129,7 +129,7 @@ pub async fn create_session(
                     Redirect::to(&format!("/gremien/sitzungen/{}", input.number)).into_response(),
                 );
             }
-            Err(e) => store_errors("number", e)?,
+            Err(e) => store_errors(ctx.tr(), "number", e)?,
         },
         Err(errors) => errors,
     };
@@ -195,7 +195,7 @@ pub async fn update_session(
                     Redirect::to(&format!("/gremien/sitzungen/{}", input.number)).into_response(),
                 );
             }
-            Err(e) => store_errors("number", e)?,
+            Err(e) => store_errors(ctx.tr(), "number", e)?,
         },
         Err(errors) => errors,
     };
@@ -403,7 +403,7 @@ pub async fn update_follow_up(
                         .into_response(),
                 );
             }
-            Err(e) => store_errors("date", e)?,
+            Err(e) => store_errors(ctx.tr(), "date", e)?,
         },
         Err(errors) => errors,
     };

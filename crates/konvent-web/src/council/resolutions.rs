@@ -256,7 +256,7 @@ async fn save(
                 input.number.year, input.number.number
             )))
         }
-        Err(e) => Ok(Err(store_errors("number", e)?)),
+        Err(e) => Ok(Err(store_errors(ctx.tr(), "number", e)?)),
     }
 }
 

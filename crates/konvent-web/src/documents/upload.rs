@@ -192,8 +192,8 @@ pub async fn upload(
         .await
     {
         Ok(_) => Ok(Redirect::to(&access.back).into_response()),
-        Err(StoreError::Conflict(message)) => {
-            page.file_error = Some(message);
+        Err(StoreError::Refused(refused)) => {
+            page.file_error = Some(crate::refusals::text(ctx.tr(), &refused));
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -256,8 +256,8 @@ pub async fn replace(
     };
     match state.store.replace_document(&ctx.actor()?, id, file).await {
         Ok(_) => Ok(Redirect::to(&access.back).into_response()),
-        Err(StoreError::Conflict(message)) => {
-            page.file_error = Some(message);
+        Err(StoreError::Refused(refused)) => {
+            page.file_error = Some(crate::refusals::text(ctx.tr(), &refused));
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),

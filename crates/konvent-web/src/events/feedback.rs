@@ -4,6 +4,8 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::Refused;
+use konvent_core::taken::Taken;
 use konvent_store::StoreError;
 use serde::Deserialize;
 
@@ -117,7 +119,7 @@ pub async fn submit_feedback(
             .submit_feedback(event.id, actor.who.id, rating, comment)
             .await
         {
-            Ok(()) | Err(StoreError::Conflict(_)) => {
+            Ok(()) | Err(StoreError::Refused(Refused::Taken(Taken::Feedback))) => {
                 return Ok(Redirect::to(&format!("/konvent/{slug}/feedback")).into_response());
             }
             Err(e) => return Err(e.into()),

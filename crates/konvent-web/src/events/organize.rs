@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use jiff::Timestamp;
 use konvent_core::konvent::{self as core, RoomKind};
-use konvent_store::{NewRoom, StoreError};
+use konvent_store::NewRoom;
 use serde::Deserialize;
 
 use super::{RoomLine, event_info, require_actor, require_organizer};
@@ -183,11 +183,7 @@ pub async fn create_room(
                 moderator_id: None,
             },
         )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(m) => AppError::Conflict(m),
-            other => other.into(),
-        })?;
+        .await?;
     state.live.invalidate(info.event.id);
     Ok(Redirect::to(&format!("/konvent/{slug}/organisation")))
 }

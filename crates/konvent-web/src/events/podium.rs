@@ -224,11 +224,7 @@ pub async fn name_group(
         .iter()
         .find(|(members, _, _)| members.iter().any(|i| i.id == anchor))
     else {
-        return Err(AppError::Conflict(
-            "Diesen Impuls zeigt das Bündel nicht mehr (ausgeblendet oder zusammengeführt); \
-             bitte die Seite neu laden."
-                .to_owned(),
-        ));
+        return Err(AppError::Conflict(ctx.tr().get("podium-impulse-gone")));
     };
     let ids: Vec<i64> = members.iter().map(|i| i.id).collect();
     let named = state.store.podium_titles(info.event.id, topic).await?;

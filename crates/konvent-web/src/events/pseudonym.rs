@@ -8,6 +8,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::Refused;
+use konvent_core::konvent::registration::PseudonymRefusal;
 use konvent_store::{PSEUDONYM_MAX, Pseudonym, StoreError};
 use serde::Deserialize;
 
@@ -118,11 +120,20 @@ pub async fn save(
             state.live.account_changed(actor.who.id);
             Ok(Redirect::to(&format!("/konvent/{slug}/pseudonym?gespeichert=1")).into_response())
         }
-        Err(StoreError::Invalid(errors)) => {
-            let message = errors
-                .get("pseudonym")
-                .map(|e| e.message.clone())
-                .unwrap_or_default();
+        Err(e @ (StoreError::Invalid(_) | StoreError::Refused(Refused::Pseudonym(_)))) => {
+            // Beside the field: its shape, or a name somebody else has.
+            let message = match e {
+                StoreError::Refused(r @ Refused::Pseudonym(p))
+                    if p != PseudonymRefusal::NotAllowed =>
+                {
+                    crate::refusals::text(ctx.tr(), &r)
+                }
+                StoreError::Invalid(errors) => errors
+                    .get("pseudonym")
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
+                other => return Err(other.into()),
+            };
             let mut page = page(
                 &state,
                 &ctx,
@@ -137,7 +148,6 @@ pub async fn save(
             *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(page)
         }
-        Err(StoreError::Conflict(m)) => Err(AppError::Conflict(m)),
         Err(e) => Err(e.into()),
     }
 }

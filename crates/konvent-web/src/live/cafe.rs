@@ -3,7 +3,7 @@
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
 use konvent_core::authz::event as rules;
-use konvent_core::konvent::live::{Command, Refusal, RefusalKind};
+use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
 
@@ -24,7 +24,10 @@ async fn table_of(live: &Live, info: &EventInfo, table: i64) -> Result<CafeTable
     if table.event_id == info.event.id {
         Ok(table)
     } else {
-        Err(Refusal::invalid("Diesen Tisch gibt es nicht."))
+        Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NoSuchTable,
+        ))
     }
 }
 
@@ -44,8 +47,9 @@ fn moderator_only(actor: &Actor, info: &EventInfo, table: &CafeTable) -> Result<
     if leads(actor, info, table) {
         Ok(())
     } else {
-        Err(Refusal::forbidden(
-            "Das macht die Moderation dieses Tisches.",
+        Err(Refusal::ruled(
+            RefusalKind::Forbidden,
+            LiveRefusal::TableLeadOnly,
         ))
     }
 }
@@ -105,9 +109,9 @@ pub async fn run(
             url,
             ..
         } => decide_pin(live, info, actor, *pin, status, outcome, url.as_deref()).await,
-        _ => Err(Refusal::new(
+        _ => Err(Refusal::ruled(
             RefusalKind::BadFrame,
-            "Kein Befehl des World Cafés oder der Pinnwand.",
+            LiveRefusal::NotACafeCommand,
         )),
     }?;
     live.publish(&written);
@@ -126,8 +130,9 @@ async fn impulse(
     let table = table_of(live, info, table).await?;
     if !leads(actor, info, &table) {
         if table.round_status != RoundStatus::Running {
-            return Err(Refusal::invalid(
-                "Impulse gibt es, solange die Runde läuft.",
+            return Err(Refusal::ruled(
+                RefusalKind::Invalid,
+                LiveRefusal::RoundNotRunning,
             ));
         }
         let seat = live
@@ -136,8 +141,9 @@ async fn impulse(
             .await
             .map_err(refusal)?;
         if seat != Some(table.id) {
-            return Err(Refusal::forbidden(
-                "Bitte zuerst an diesem Tisch Platz nehmen.",
+            return Err(Refusal::ruled(
+                RefusalKind::Forbidden,
+                LiveRefusal::SitDownFirst,
             ));
         }
     }
@@ -162,7 +168,10 @@ async fn edit_impulse(
     let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
-        return Err(Refusal::invalid("Diesen Impuls gibt es nicht."));
+        return Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NoSuchImpulse,
+        ));
     }
     live.store
         .edit_impulse(impulse, &actor.who, &text)
@@ -180,7 +189,10 @@ async fn moderate_impulse(
 ) -> Result<Written, Refusal> {
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
-        return Err(Refusal::invalid("Diesen Impuls gibt es nicht."));
+        return Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NoSuchImpulse,
+        ));
     }
     let table = table_of(live, info, found.table_id).await?;
     moderator_only(actor, info, &table)?;
@@ -215,7 +227,7 @@ async fn seat(
 ) -> Result<Written, Refusal> {
     let table = table_of(live, info, table).await?;
     if table.round_status == RoundStatus::Ended {
-        return Err(Refusal::invalid("Diese Runde ist schon vorbei."));
+        return Err(Refusal::ruled(RefusalKind::Invalid, LiveRefusal::RoundOver));
     }
     let account = match user {
         Some(other) if other != actor.who.id => {
@@ -244,7 +256,7 @@ async fn pin(
             live.store
                 .topic(slug)
                 .await
-                .map_err(|_| Refusal::invalid("Dieses Schwerpunktthema gibt es nicht."))?
+                .map_err(|_| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchTopic))?
                 .id,
         ),
         None => None,
@@ -275,7 +287,10 @@ async fn decide_pin(
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
         Some(u) if u.chars().count() > URL_MAX => {
-            return Err(Refusal::invalid("Der Link ist zu lang."));
+            return Err(Refusal::ruled(
+                RefusalKind::Invalid,
+                LiveRefusal::LinkTooLong,
+            ));
         }
         Some(u) => Some(konvent_core::validation::user_link(u).map_err(Refusal::invalid)?),
     };

@@ -5,6 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
+use konvent_core::konvent::live::LiveRefusal;
 use konvent_store::{ChatLine, NewImpulse, Store, StoreError, Written};
 use tokio::sync::{mpsc, oneshot};
 
@@ -66,7 +67,7 @@ impl<T: Send + Sync + 'static> Committer<T> {
             tx
         });
         let (reply, answer) = oneshot::channel();
-        let gone = || StoreError::Conflict("Der Server fährt herunter.".into());
+        let gone = || StoreError::Refused(LiveRefusal::ShuttingDown.into());
         queue.send((item, reply)).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }

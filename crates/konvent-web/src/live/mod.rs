@@ -18,7 +18,9 @@ use jiff::Timestamp;
 use konvent_core::authz::event::{self as rules, DirectMessage, DirectMessageAllowed};
 use konvent_core::authz::{Action, Principal};
 use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::live::{self, Command, Recipient, Refusal, RefusalKind, TimerAction};
+use konvent_core::konvent::live::{
+    self, Command, LiveRefusal, Recipient, Refusal, RefusalKind, TimerAction,
+};
 use konvent_core::konvent::log::payload::{self, Payload};
 use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
@@ -311,8 +313,7 @@ pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
 
 fn refusal(e: StoreError) -> Refusal {
     match e {
-        StoreError::NotFound => Refusal::invalid("Nicht gefunden."),
-        StoreError::Conflict(m) => Refusal::invalid(m),
+        StoreError::NotFound => Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NotFound),
         StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");

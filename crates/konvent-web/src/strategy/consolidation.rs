@@ -198,27 +198,25 @@ pub async fn step(
     let form = StepForm::from_pairs(pairs);
     let by = ctx.signed_in()?.display_name.clone();
     let store = &state.store;
-    let result: Result<(), StoreError> = async {
+    let t = ctx.tr();
+    let result: Result<(), Stop> = async {
         match form.aktion.as_str() {
             "speichern" => {
-                let mut members = ids(&form.impulses).map_err(bad)?;
+                let mut members = ids(&form.impulses)
+                    .map_err(|_| Stop::Said(t.get("consolidation-not-a-number")))?;
                 members.extend(&form.impulse);
                 members.sort_unstable();
                 members.dedup();
                 let label = strategy::text(&form.label, LABEL_MAX, "eine Bezeichnung")
-                    .map_err(StoreError::Conflict)?;
+                    .map_err(Stop::Said)?;
                 store.save_group(topic.id, &label, &members, &by).await?;
             }
             "zusammenfuehren" => {
                 let (Some(into), Some(from)) = (form.into, form.group) else {
-                    return Err(StoreError::Conflict(
-                        "Bitte die Gruppe wählen, mit der zusammengeführt wird.".into(),
-                    ));
+                    return Err(Stop::Said(t.get("consolidation-merge-choose-group")));
                 };
                 if into == from {
-                    return Err(StoreError::Conflict(
-                        "Bitte eine andere Gruppe wählen.".into(),
-                    ));
+                    return Err(Stop::Said(t.get("consolidation-merge-other-group")));
                 }
                 store.merge_groups(topic.id, into, from).await?;
             }
@@ -237,7 +235,7 @@ pub async fn step(
                     strategy::TARGET_PICTURE_MAX,
                     "den Text des Zielbilds",
                 )
-                .map_err(StoreError::Conflict)?;
+                .map_err(Stop::Said)?;
                 let draft = store.draft_target_picture(topic.id, &by).await?;
                 store.save_draft(draft, &body).await?;
             }
@@ -257,37 +255,32 @@ pub async fn step(
                     })
                 };
                 if !ctx.may(Action::EditCouncil) {
-                    return Err(refused(
-                        "Veröffentlichen darf die Geschäftsstelle, wenn der IT-Planungsrat \
-                         beschlossen hat.",
-                    ));
+                    return Err(refused(&t.get("consolidation-publish-office-only")).into());
                 }
                 let Some(resolution) = form.resolution else {
-                    return Err(refused(
-                        "Bitte den veröffentlichten Beschluss wählen, der diese Fassung beschlossen hat.",
-                    ));
+                    return Err(refused(&t.get("consolidation-publish-choose-resolution")).into());
                 };
                 store
                     .advance_target_picture(version, Visibility::Published, Some(resolution))
                     .await
                     .map_err(|e| match e {
-                        StoreError::Conflict(m) => refused(&m),
-                        StoreError::Refused(r) => refused(&crate::refusals::text(ctx.tr(), &r)),
+                        StoreError::Refused(r) => refused(&crate::refusals::text(t, &r)),
                         other => other,
                     })?;
             }
             other => {
-                return Err(StoreError::Conflict(format!(
-                    "Unbekannter Schritt {other:?}."
-                )));
+                let step = format!("{other:?}");
+                return Err(Stop::Said(
+                    t.with("consolidation-unknown-step", &[("step", &step)]),
+                ));
             }
         }
         Ok(())
     }
     .await
-    // A rule's refusal is shown like a conflict, in the reader's language.
+    // A rule's refusal is shown like the page's own checks, in the reader's language.
     .map_err(|e| match e {
-        StoreError::Refused(r) => StoreError::Conflict(crate::refusals::text(ctx.tr(), &r)),
+        Stop::Store(StoreError::Refused(r)) => Stop::Said(crate::refusals::text(t, &r)),
         other => other,
     });
     match result {
@@ -295,14 +288,14 @@ pub async fn step(
             Redirect::to(&format!("/strategie/themen/{}/konsolidierung", topic.slug))
                 .into_response(),
         ),
-        Err(StoreError::Conflict(message)) => {
+        Err(Stop::Said(message)) => {
             let mut response = page(&state, &ctx, topic, Some(message), None)
                 .await?
                 .into_response();
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
-        Err(StoreError::Invalid(errors)) => {
+        Err(Stop::Store(StoreError::Invalid(errors))) => {
             let message = errors
                 .0
                 .first()
@@ -315,13 +308,21 @@ pub async fn step(
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
-        Err(StoreError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
+        Err(Stop::Store(e)) => Err(e.into()),
     }
 }
 
-fn bad(e: AppError) -> StoreError {
-    StoreError::Conflict(e.to_string())
+/// Why a step of the consolidation did not happen: the store's answer, or a check of
+/// this page (or a rule's refusal) already in the reader's language.
+enum Stop {
+    Store(StoreError),
+    Said(String),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
 }
 
 impl StepForm {

@@ -331,3 +331,30 @@ async fn a_full_table_is_explained_in_english_to_an_english_reader() {
     );
     assert!(!page.contains("Tisch ist voll"), "{page}");
 }
+
+#[tokio::test]
+async fn an_impulse_before_the_round_runs_is_refused_in_english_to_an_english_reader() {
+    let app = spawn_app().await;
+    let organizer = app.registered(demo::KONVENT_MODERATOR.0).await;
+    let round = round_three(&app, &organizer, "10").await;
+    let table = round.tables[0].id.to_string();
+    let mut jana = app
+        .registered(&strategy_demo::participant_email("Jana Albers"))
+        .await;
+
+    jana.cookie = format!("{}; konvent_lang=en", jana.cookie);
+    let r = jana
+        .post(
+            &format!("{EVENT}/aktion"),
+            &[("t", "impulse"), ("table", &table), ("text", "Zu früh")],
+        )
+        .await;
+
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains("Impulses can be written while the round is running."),
+        "{page}"
+    );
+    assert!(!page.contains("solange die Runde"), "{page}");
+}

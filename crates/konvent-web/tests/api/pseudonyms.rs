@@ -6,7 +6,7 @@ use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
 use konvent_store::EventRole;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, text};
 use crate::leaks::user_with;
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
@@ -83,4 +83,46 @@ async fn a_participant_chooses_a_checked_pseudonym_and_others_see_only_it() {
         .post(&page, &[("pseudonym", "Eule"), ("action", "save")])
         .await;
     assert_eq!(r.status(), 409);
+}
+
+#[tokio::test]
+async fn a_taken_pseudonym_is_refused_in_english_to_an_english_reader() {
+    let app = spawn_app().await;
+    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
+    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
+    let (id, mut anna) = user_with(&app, "Anna Echtname", std::slice::from_ref(&grant)).await;
+    let (other_id, other) = user_with(&app, "Otto Anders", &[grant]).await;
+    for person in [id, other_id] {
+        app.store
+            .add_to_event(event.id, person, EventRole::Participant)
+            .await
+            .expect("registered");
+    }
+    let page = format!("{EVENT}/pseudonym");
+    let r = other
+        .post(&page, &[("pseudonym", "Nachtfalter"), ("action", "save")])
+        .await;
+    assert!(r.status().is_redirection());
+
+    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    let taken = anna
+        .post(&page, &[("pseudonym", "nachtfalter"), ("action", "save")])
+        .await;
+    let real_name = anna
+        .post(&page, &[("pseudonym", "Otto Anders"), ("action", "save")])
+        .await;
+
+    assert_eq!(taken.status(), 422);
+    let taken = text(&taken.text().await.expect("body"));
+    assert!(
+        taken.contains("Another person already goes by this name."),
+        "{taken}"
+    );
+    assert!(!taken.contains("trägt schon"), "{taken}");
+    assert_eq!(real_name.status(), 422);
+    let real_name = text(&real_name.text().await.expect("body"));
+    assert!(
+        real_name.contains("This name belongs to another person of the event."),
+        "{real_name}"
+    );
 }

@@ -927,6 +927,22 @@ async fn only_present_members_and_the_deputy_of_an_absent_member_vote_in_a_sessi
         page.contains("Sie sind in dieser Sitzung nicht als anwesend erfasst"),
         "{page}"
     );
+    // … and an English reader reads why in English.
+    let mut he = he;
+    he.cookie = format!("{}; konvent_lang=en", he.cookie);
+    let r = he
+        .post(
+            &format!("/gremien/abstimmungen/{vote}/stimme"),
+            &[("ballot", "yes"), ("zurueck", "/gremien/sitzungen/46")],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains("You are not recorded as present in this session."),
+        "{page}"
+    );
+    assert!(!page.contains("anwesend erfasst"), "{page}");
     // The absent Bund's member too; its present deputy votes for it.
     assert_eq!(
         ballot(&member(&app, Seat::Bund).await, vote, "no").await,

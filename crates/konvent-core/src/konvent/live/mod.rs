@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use form::{Recipient, from_form};
-pub use refusal::{Refusal, RefusalKind};
+pub use refusal::{LiveRefusal, Refusal, RefusalKind};
 
 /// The largest client frame the server reads (16 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;

@@ -96,6 +96,16 @@ impl Refusal {
         Self::new(RefusalKind::BadFrame, message)
     }
 
+    /// A refusal of `kind` by a typed rule: the edges show it in the reader's language.
+    pub fn ruled(kind: RefusalKind, rule: impl Into<crate::Refused>) -> Self {
+        let rule = rule.into();
+        Self {
+            kind,
+            message: rule.to_string(),
+            rule: Some(rule),
+        }
+    }
+
     /// The protocol's error code of its kind.
     pub fn code(&self) -> &'static str {
         self.kind.code()
@@ -110,6 +120,38 @@ impl From<crate::Refused> for Refusal {
             rule: Some(refused),
         }
     }
+}
+
+/// The live commands' own checks, before or around the store's: the texts are German
+/// and the edges show each case in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LiveRefusal {
+    /// The server is going down; the command was not committed.
+    #[error("Der Server fährt herunter.")]
+    ShuttingDown,
+    /// What the command names does not exist (or not in this event).
+    #[error("Nicht gefunden.")]
+    NotFound,
+    #[error("Diesen Tisch gibt es nicht.")]
+    NoSuchTable,
+    #[error("Diesen Impuls gibt es nicht.")]
+    NoSuchImpulse,
+    #[error("Dieses Schwerpunktthema gibt es nicht.")]
+    NoSuchTopic,
+    /// Only the table's lead moderates it.
+    #[error("Das macht die Moderation dieses Tisches.")]
+    TableLeadOnly,
+    #[error("Kein Befehl des World Cafés oder der Pinnwand.")]
+    NotACafeCommand,
+    #[error("Impulse gibt es, solange die Runde läuft.")]
+    RoundNotRunning,
+    #[error("Bitte zuerst an diesem Tisch Platz nehmen.")]
+    SitDownFirst,
+    #[error("Diese Runde ist schon vorbei.")]
+    RoundOver,
+    /// A pin's link is longer than the web's limit.
+    #[error("Der Link ist zu lang.")]
+    LinkTooLong,
 }
 
 impl fmt::Display for Refusal {

@@ -293,7 +293,7 @@ pub async fn triage_concern(
                     }
                     return Ok(Redirect::to(&format!("/gremien/anliegen/{id}")).into_response());
                 }
-                Err(e) => store_errors("status", e)?,
+                Err(e) => store_errors(ctx.tr(), "status", e)?,
             }
         }
         Err(errors) => errors,

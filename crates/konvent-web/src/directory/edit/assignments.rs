@@ -223,7 +223,7 @@ pub async fn create_assignment(
                 e.0.iter_mut().for_each(|err| err.field = "replaces");
                 e
             }
-            Err(e) => store_errors("replaces", e)?,
+            Err(e) => store_errors(ctx.tr(), "replaces", e)?,
         },
         Err(errors) => errors,
     };
@@ -282,7 +282,7 @@ pub async fn update_assignment(
                     Redirect::to(&format!("/gremien/konferenzen/{}", a.conference)).into_response(),
                 );
             }
-            Err(e) => store_errors("person_id", e)?,
+            Err(e) => store_errors(ctx.tr(), "person_id", e)?,
         },
         Err(errors) => errors,
     };
@@ -352,7 +352,7 @@ pub async fn end_assignment(
                     Redirect::to(&format!("/gremien/konferenzen/{}", a.conference)).into_response(),
                 );
             }
-            Err(e) => errors = store_errors("ends_on", e)?,
+            Err(e) => errors = store_errors(ctx.tr(), "ends_on", e)?,
         }
     } else if errors.is_empty() {
         errors.add("ends_on", "required", "Bitte ausfüllen.");

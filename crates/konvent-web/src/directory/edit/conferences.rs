@@ -88,7 +88,7 @@ pub async fn create_conference(
                         .into_response(),
                 );
             }
-            Err(e) => store_errors("abbreviation", e)?,
+            Err(e) => store_errors(ctx.tr(), "abbreviation", e)?,
         },
         Err(errors) => errors,
     };
@@ -153,7 +153,7 @@ pub async fn update_conference(
                         .into_response(),
                 );
             }
-            Err(e) => store_errors("abbreviation", e)?,
+            Err(e) => store_errors(ctx.tr(), "abbreviation", e)?,
         },
         Err(errors) => errors,
     };

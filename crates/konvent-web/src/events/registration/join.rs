@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
+use konvent_core::Refused;
 use konvent_core::authz::{Action, Principal};
+use konvent_core::konvent::registration::RegistrationRefusal;
 use konvent_store::{NewRegistration, RegistrationMode, RegistrationStatus, StoreError};
 
 use super::{NoticePage, PER_ADDRESS, composer};
@@ -117,7 +119,7 @@ pub async fn join(
     };
     let reg = match state.store.register_account(&new, &compose).await {
         Ok(reg) => reg,
-        Err(StoreError::Conflict(_)) => {
+        Err(StoreError::Refused(Refused::Registration(RegistrationRefusal::InvitationOnly))) => {
             let page = notice_page(t.get("lobby-join-invitation-only"));
             return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
         }

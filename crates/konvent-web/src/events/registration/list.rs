@@ -214,7 +214,8 @@ async fn decide(
             state.mail.wake();
             Ok(Redirect::to(&format!("/konvent/{slug}/anmeldungen")).into_response())
         }
-        Err(StoreError::Conflict(message)) => {
+        Err(StoreError::Refused(refused)) => {
+            let message = crate::refusals::text(ctx.tr(), &refused);
             let page = list_page(&state, &ctx, &slug, None, Some(message)).await?;
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
