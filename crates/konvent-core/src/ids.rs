@@ -78,6 +78,12 @@ ids! {
 
 // The ids of the council side (G) follow here.
 
+ids! {
+    // Council (G).
+    /// A council session (a meeting of the council, not a sign-in).
+    SessionId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

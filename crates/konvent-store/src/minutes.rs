@@ -9,6 +9,7 @@
 //! are read from the accounts when the minutes are read, so a deletion (which
 //! pseudonymises the account) reaches the minutes too.
 
+use konvent_core::ids::SessionId;
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -156,12 +157,16 @@ fn parse_row(number: i64, row: MinutesRow) -> Result<(i64, Minutes)> {
 }
 
 /// The newest version of the session's minutes with its row id.
-async fn latest_in(tx: &mut Tx, session_id: i64, number: i64) -> Result<Option<(i64, Minutes)>> {
+async fn latest_in(
+    tx: &mut Tx,
+    session_id: SessionId,
+    number: i64,
+) -> Result<Option<(i64, Minutes)>> {
     let row: Option<MinutesRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM council_minutes m WHERE m.session_id = $1 \
          ORDER BY m.version DESC LIMIT 1"
     ))
-    .bind(session_id)
+    .bind(session_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|r| parse_row(number, r)).transpose()
@@ -175,7 +180,7 @@ fn to_json(content: &MinutesContent) -> Result<String> {
 /// a draft; returns the version.
 async fn write_draft(
     tx: &mut Tx,
-    session_id: i64,
+    session_id: SessionId,
     latest: Option<&(i64, Minutes)>,
     content: &MinutesContent,
 ) -> Result<i64> {
@@ -197,7 +202,7 @@ async fn write_draft(
                 "INSERT INTO council_minutes (session_id, version, state, content, created_at, \
                  modified_at) VALUES ($1, $2, 'draft', $3, $4, $4)",
             )
-            .bind(session_id)
+            .bind(session_id.get())
             .bind(version)
             .bind(&json)
             .bind(now)
@@ -233,7 +238,7 @@ impl Store {
         let rows: Vec<MinutesRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM council_minutes m WHERE m.session_id = $1 ORDER BY m.version"
         ))
-        .bind(session.id)
+        .bind(session.id.get())
         .fetch_all(&self.pool)
         .await?;
         let mut list = rows

@@ -243,7 +243,7 @@ impl Store {
             })?),
             None => None,
         };
-        let session_id = session.as_ref().map(|s| s.id);
+        let session_id = session.as_ref().map(|s| s.id.get());
         let session_date = session.as_ref().map(|s| s.date);
         let now = now_micros();
         let links = input.links.join("\n");

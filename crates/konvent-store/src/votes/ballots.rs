@@ -2,6 +2,7 @@
 //! and changing a seat's ballot, and closing the vote with its result, exactly once.
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
+use konvent_core::ids::SessionId;
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;
@@ -60,7 +61,7 @@ impl Store {
             actor,
             resolution_id,
             Procedure::Session,
-            Some(session_id),
+            Some(SessionId::new(session_id)),
             agenda_item_id,
             None,
             year,
@@ -97,7 +98,14 @@ impl Store {
         }
         // In a session whose attendance is recorded, only the present count.
         if let Some(session) = session_id {
-            crate::attendance::check_present(&mut tx, session, account_id, seat, deputy).await?;
+            crate::attendance::check_present(
+                &mut tx,
+                SessionId::new(session),
+                account_id,
+                seat,
+                deputy,
+            )
+            .await?;
         }
         // Claims the vote's row while it is open: a close that committed meanwhile
         // (PostgreSQL re-reads the row after waiting for it) refuses this ballot.
@@ -165,7 +173,7 @@ pub(super) async fn open_in(
     actor: &Actor,
     resolution_id: i64,
     procedure: Procedure,
-    session_id: Option<i64>,
+    session_id: Option<SessionId>,
     agenda_item_id: Option<i64>,
     deadline: Option<i64>,
     year: i64,
@@ -200,7 +208,7 @@ pub(super) async fn open_in(
     )
     .bind(resolution_id)
     .bind(procedure.as_str())
-    .bind(session_id)
+    .bind(session_id.map(SessionId::get))
     .bind(agenda_item_id)
     .bind(&kind)
     .bind(i64::from(key.year))

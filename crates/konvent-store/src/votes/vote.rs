@@ -3,6 +3,7 @@
 //! stop it.
 
 use konvent_core::gremien::majority::{Ballot, DraftKind, Outcome, Procedure, Seat, Tally, decide};
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 
 use super::key_tables::key_of_year;
@@ -183,7 +184,7 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
                 .fetch_one(&mut **tx)
                 .await?;
         let attendance = match session_id.0 {
-            Some(session) => crate::attendance::attendance_in(tx, session).await?,
+            Some(session) => crate::attendance::attendance_in(tx, SessionId::new(session)).await?,
             None => Vec::new(),
         };
         let stopped_for_session: Option<(i64,)> = sqlx::query_as(

@@ -244,7 +244,7 @@ impl Store {
              version = version + 1 WHERE id = $3 AND closed_at IS NULL AND stopped_at IS NULL",
         )
         .bind(now)
-        .bind(session.id)
+        .bind(session.id.get())
         .bind(vote_id)
         .execute(&mut *tx)
         .await?;
@@ -265,7 +265,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query("UPDATE resolutions SET session_id = $1, modified_at = $2 WHERE id = $3")
-            .bind(session.id)
+            .bind(session.id.get())
             .bind(now)
             .bind(resolution_id)
             .execute(&mut *tx)

@@ -987,7 +987,7 @@ async fn only_present_members_and_the_deputy_of_an_absent_member_vote_in_a_sessi
     let session = app.store.session(46).await.expect("46");
     assert!(
         rows.iter()
-            .any(|r| r["session_id"] == session.id && r["role"] == "member"),
+            .any(|r| r["session_id"] == session.id.get() && r["role"] == "member"),
         "{rows:?}"
     );
 }
