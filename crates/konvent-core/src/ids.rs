@@ -82,6 +82,8 @@ ids! {
     // Council (G).
     /// A council session (a meeting of the council, not a sign-in).
     SessionId;
+    /// A resolution (a draft until it is decided).
+    ResolutionId;
 }
 
 #[cfg(test)]

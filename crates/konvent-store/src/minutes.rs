@@ -9,7 +9,7 @@
 //! are read from the accounts when the minutes are read, so a deletion (which
 //! pseudonymises the account) reaches the minutes too.
 
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{ResolutionId, SessionId};
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -73,7 +73,7 @@ pub struct MinutesAttendee {
 /// A resolution as the minutes record it: its text and the frozen result of its vote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesResolution {
-    pub resolution_id: i64,
+    pub resolution_id: ResolutionId,
     /// `2024/15`
     pub reference: String,
     pub title: String,
@@ -284,7 +284,7 @@ impl Store {
             .into_iter()
             .filter(|r| r.session_number == Some(number))
             .collect();
-        let on_item: HashMap<i64, i64> = self
+        let on_item: HashMap<ResolutionId, i64> = self
             .agenda_results()
             .await?
             .into_iter()

@@ -5223,7 +5223,7 @@ async fn duty_pages(backend: &str, store: &Store, url: &str) {
         .expect("saved");
     let mut conn = second_connection(url).await.expect("connection");
     sqlx::query("UPDATE resolutions SET deleted_at = 1 WHERE id = $1")
-        .bind(gone)
+        .bind(gone.get())
         .execute(&mut conn)
         .await
         .expect("deleted");

@@ -2,7 +2,7 @@
 //! and changing a seat's ballot, and closing the vote with its result, exactly once.
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{ResolutionId, SessionId};
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;
@@ -21,12 +21,12 @@ type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 impl Store {
     /// Opens a vote on a draft resolution in a session (on one of its agenda items, if
     /// given). The draft's kind and the key of the session's year are frozen with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = resolution_id, agenda_item_id = agenda_item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = %resolution_id, agenda_item_id = agenda_item_id))]
     pub async fn open_vote(
         &self,
         actor: &Actor,
         session_number: i64,
-        resolution_id: i64,
+        resolution_id: ResolutionId,
         agenda_item_id: Option<i64>,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
@@ -171,7 +171,7 @@ impl Store {
 pub(super) async fn open_in(
     tx: &mut Tx,
     actor: &Actor,
-    resolution_id: i64,
+    resolution_id: ResolutionId,
     procedure: Procedure,
     session_id: Option<SessionId>,
     agenda_item_id: Option<i64>,
@@ -181,7 +181,7 @@ pub(super) async fn open_in(
     let draft: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT state, kind, vote_result FROM resolutions WHERE id = $1 AND deleted_at IS NULL",
     )
-    .bind(resolution_id)
+    .bind(resolution_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((state, kind, result)) = draft else {
@@ -206,7 +206,7 @@ pub(super) async fn open_in(
          key_year, deadline, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          RETURNING id",
     )
-    .bind(resolution_id)
+    .bind(resolution_id.get())
     .bind(procedure.as_str())
     .bind(session_id.map(SessionId::get))
     .bind(agenda_item_id)
@@ -300,7 +300,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
     .bind(&json)
     .bind(now)
     .bind(i64::from(adopted))
-    .bind(vote.resolution_id)
+    .bind(vote.resolution_id.get())
     .execute(&mut **tx)
     .await?;
     audit::record(

@@ -3,7 +3,7 @@
 //! stop it.
 
 use konvent_core::gremien::majority::{Ballot, DraftKind, Outcome, Procedure, Seat, Tally, decide};
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{ResolutionId, SessionId};
 use serde::Serialize;
 
 use super::key_tables::key_of_year;
@@ -25,7 +25,7 @@ pub struct CastBallot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Vote {
     pub id: i64,
-    pub resolution_id: i64,
+    pub resolution_id: ResolutionId,
     pub resolution_year: i64,
     pub resolution_number: i64,
     pub resolution_title: String,
@@ -86,7 +86,7 @@ impl Vote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgendaResult {
     pub agenda_item_id: i64,
-    pub resolution_id: i64,
+    pub resolution_id: ResolutionId,
     pub tally: Tally,
     pub closed_at: i64,
 }
@@ -224,7 +224,7 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
         };
         votes.push(Vote {
             id,
-            resolution_id,
+            resolution_id: ResolutionId::new(resolution_id),
             resolution_year,
             resolution_number,
             resolution_title,
@@ -270,7 +270,7 @@ impl Store {
             .map(|(agenda_item_id, resolution_id, json, closed_at)| {
                 Ok(AgendaResult {
                     agenda_item_id,
-                    resolution_id,
+                    resolution_id: ResolutionId::new(resolution_id),
                     tally: serde_json::from_str(&json).map_err(|_| corrupt("result", &json))?,
                     closed_at,
                 })

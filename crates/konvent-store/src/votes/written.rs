@@ -3,6 +3,7 @@
 //! the matter to a session, which the office decides.
 
 use konvent_core::gremien::majority::{Procedure, Seat};
+use konvent_core::ids::ResolutionId;
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
@@ -36,11 +37,11 @@ impl Store {
     /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
     /// microseconds, in the future), and tells every seat holder in konvent and by mail,
     /// in the same transaction. Returns the vote's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = resolution_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = %resolution_id))]
     pub async fn start_written_procedure(
         &self,
         actor: &Actor,
-        resolution_id: i64,
+        resolution_id: ResolutionId,
         deadline: i64,
         render: Render<'_>,
     ) -> Result<(i64, usize)> {

@@ -4,6 +4,7 @@
 //! (`run_scheduler`) closes it at the deadline exactly once, counting non-voters as
 //! abstaining, also when konvent was stopped at the time and starts again later.
 
+use konvent_core::ids::ResolutionId;
 use std::time::Duration;
 
 use askama::Template;
@@ -27,7 +28,7 @@ use crate::layout::{Chrome, render};
 struct WrittenPage {
     c: Chrome,
     votes: Vec<String>,
-    drafts: Vec<(i64, String)>,
+    drafts: Vec<(ResolutionId, String)>,
     may_edit: bool,
     seat: bool,
     script: String,
@@ -106,7 +107,7 @@ pub async fn start(
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let t = ctx.tr();
-    let Ok(resolution) = form.resolution.trim().parse::<i64>() else {
+    let Ok(resolution) = form.resolution.trim().parse::<i64>().map(ResolutionId::new) else {
         return page(&state, &ctx, Some(t.get("written-choose-draft"))).await;
     };
     let Some(deadline) = deadline(&form.date, &form.time) else {

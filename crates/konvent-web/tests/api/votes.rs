@@ -2,6 +2,7 @@
 //! vote in a session whose result reaches the members live over the WebSocket while two
 //! of them change their ballots, and what is refused.
 
+use konvent_core::ids::ResolutionId;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -57,7 +58,7 @@ async fn member(app: &TestApp, seat: Seat) -> User {
 }
 
 /// A draft of session 46 of `kind`, entered through the form; its id.
-async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> i64 {
+async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> ResolutionId {
     let r = admin
         .post(
             "/gremien/beschluesse/neu",
@@ -86,7 +87,7 @@ async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> i64 {
         .id
 }
 
-async fn open(app: &TestApp, admin: &User, resolution: i64) -> i64 {
+async fn open(app: &TestApp, admin: &User, resolution: ResolutionId) -> i64 {
     let r = admin
         .post(
             "/gremien/sitzungen/46/abstimmungen",
@@ -513,7 +514,7 @@ async fn wait_closed(app: &TestApp, vote: i64) -> konvent_store::Vote {
 }
 
 /// A vote on an agenda item, opened through the session page; its id.
-async fn open_on_item(app: &TestApp, admin: &User, resolution: i64, item: i64) -> i64 {
+async fn open_on_item(app: &TestApp, admin: &User, resolution: ResolutionId, item: i64) -> i64 {
     let r = admin
         .post(
             "/gremien/sitzungen/46/abstimmungen",
