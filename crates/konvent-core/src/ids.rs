@@ -84,6 +84,8 @@ ids! {
     SessionId;
     /// A resolution (a draft until it is decided).
     ResolutionId;
+    /// A vote on a resolution, in a session or in writing.
+    VoteId;
 }
 
 #[cfg(test)]

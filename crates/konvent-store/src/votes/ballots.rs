@@ -2,7 +2,7 @@
 //! and changing a seat's ballot, and closing the vote with its result, exactly once.
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
-use konvent_core::ids::{ResolutionId, SessionId};
+use konvent_core::ids::{ResolutionId, SessionId, VoteId};
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;
@@ -28,7 +28,7 @@ impl Store {
         session_number: i64,
         resolution_id: ResolutionId,
         agenda_item_id: Option<i64>,
-    ) -> Result<i64> {
+    ) -> Result<VoteId> {
         let mut tx = self.begin_write().await?;
         let session: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, date FROM council_sessions WHERE number = $1 AND deleted_at IS NULL",
@@ -74,8 +74,13 @@ impl Store {
     /// Casts or changes the ballot of the seat `account_id` holds (a deputy only while
     /// the representative has not voted). Refused when the account holds no seat, the vote
     /// is closed or past its deadline, or the seat used up its changes.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = vote_id))]
-    pub async fn cast_ballot(&self, account_id: i64, vote_id: i64, ballot: Ballot) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = %vote_id))]
+    pub async fn cast_ballot(
+        &self,
+        account_id: i64,
+        vote_id: VoteId,
+        ballot: Ballot,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let Some((seat, deputy)) = holder_of(&mut tx, account_id).await? else {
             return Err(StoreError::NotFound);
@@ -83,7 +88,7 @@ impl Store {
         let vote: Option<BallotGate> = sqlx::query_as(
             "SELECT closed_at, deadline, stopped_at, session_id FROM council_votes WHERE id = $1",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .fetch_optional(&mut *tx)
         .await?;
         let Some((closed_at, deadline, stopped_at, session_id)) = vote else {
@@ -113,7 +118,7 @@ impl Store {
             "UPDATE council_votes SET version = version + 1 \
              WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
@@ -122,7 +127,7 @@ impl Store {
         let existing: Option<(i64, i64)> = sqlx::query_as(
             "SELECT by_deputy, changes FROM council_ballots WHERE vote_id = $1 AND seat = $2",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .fetch_optional(&mut *tx)
         .await?;
@@ -143,7 +148,7 @@ impl Store {
              ON CONFLICT (vote_id, seat) DO UPDATE SET ballot = $3, account_id = $4, \
              by_deputy = $5, changes = council_ballots.changes + 1, cast_at = $6",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .bind(ballot.as_str())
         .bind(account_id)
@@ -156,8 +161,8 @@ impl Store {
     }
 
     /// Closes a vote and records its result; refused when it is closed already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
-    pub async fn close_vote(&self, actor: &Actor, vote_id: i64) -> Result<Closed> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
+    pub async fn close_vote(&self, actor: &Actor, vote_id: VoteId) -> Result<Closed> {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)
             .await?
@@ -177,7 +182,7 @@ pub(super) async fn open_in(
     agenda_item_id: Option<i64>,
     deadline: Option<i64>,
     year: i64,
-) -> Result<i64> {
+) -> Result<VoteId> {
     let draft: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT state, kind, vote_result FROM resolutions WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -237,25 +242,25 @@ pub(super) async fn open_in(
         },
     )
     .await?;
-    Ok(id)
+    Ok(VoteId::new(id))
 }
 
 /// Closes the open vote `id` in the transaction: the result by the rule of its
 /// procedure, frozen on the vote and on its resolution (a draft that is adopted becomes
 /// decided). `None` when it was closed already (by another node, or before a restart).
-pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>> {
+pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: VoteId) -> Result<Option<Closed>> {
     // Claims the row first (a ballot being cast waits, then finds the vote closed), and
     // reads the ballots after: the result counts exactly the ballots of the closed vote.
     let claimed = sqlx::query(
         "UPDATE council_votes SET version = version + 1 \
          WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
     )
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     if claimed.rows_affected() == 0 {
         let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM council_votes WHERE id = $1")
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&mut **tx)
             .await?;
         return match exists {
@@ -263,11 +268,11 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
             None => Err(StoreError::NotFound),
         };
     }
-    let Some(vote) = load_vote(tx, "v.id = $1", id).await?.pop() else {
+    let Some(vote) = load_vote(tx, "v.id = $1", id.get()).await?.pop() else {
         return Err(StoreError::NotFound);
     };
     let key_year: (i64,) = sqlx::query_as("SELECT key_year FROM council_votes WHERE id = $1")
-        .bind(id)
+        .bind(id.get())
         .fetch_one(&mut **tx)
         .await?;
     let key = key_of_year(tx, key_year.0).await?;
@@ -285,7 +290,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
     )
     .bind(now)
     .bind(&json)
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -309,7 +314,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
         Change {
             conference_id: None,
             entity: "vote",
-            entity_id: id,
+            entity_id: id.get(),
             action: "closed",
             before: None,
             after: audit::snapshot(&tally),

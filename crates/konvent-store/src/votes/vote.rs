@@ -3,7 +3,7 @@
 //! stop it.
 
 use konvent_core::gremien::majority::{Ballot, DraftKind, Outcome, Procedure, Seat, Tally, decide};
-use konvent_core::ids::{ResolutionId, SessionId};
+use konvent_core::ids::{ResolutionId, SessionId, VoteId};
 use serde::Serialize;
 
 use super::key_tables::key_of_year;
@@ -24,7 +24,7 @@ pub struct CastBallot {
 /// A vote with its ballots; `tally` is the stored result once closed, else the count so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Vote {
-    pub id: i64,
+    pub id: VoteId,
     pub resolution_id: ResolutionId,
     pub resolution_year: i64,
     pub resolution_number: i64,
@@ -94,7 +94,7 @@ pub struct AgendaResult {
 /// A vote closed by [`Store::close_vote`] or [`Store::close_due_votes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
-    pub vote_id: i64,
+    pub vote_id: VoteId,
     pub session_number: Option<i64>,
     pub outcome: Outcome,
 }
@@ -223,7 +223,7 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
             }
         };
         votes.push(Vote {
-            id,
+            id: VoteId::new(id),
             resolution_id: ResolutionId::new(resolution_id),
             resolution_year,
             resolution_number,
@@ -279,10 +279,10 @@ impl Store {
     }
 
     /// One vote.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn vote(&self, id: i64) -> Result<Vote> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn vote(&self, id: VoteId) -> Result<Vote> {
         let mut tx = self.pool.begin().await?;
-        load_vote(&mut tx, "v.id = $1", id)
+        load_vote(&mut tx, "v.id = $1", id.get())
             .await?
             .pop()
             .ok_or(StoreError::NotFound)

@@ -3,7 +3,7 @@
 //! the matter to a session, which the office decides.
 
 use konvent_core::gremien::majority::{Procedure, Seat};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{ResolutionId, VoteId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
@@ -44,7 +44,7 @@ impl Store {
         resolution_id: ResolutionId,
         deadline: i64,
         render: Render<'_>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(VoteId, usize)> {
         let now = now_micros();
         if deadline <= now {
             return Err(invalid(
@@ -72,7 +72,7 @@ impl Store {
         .await?;
         let people = seat_holders(&mut tx).await?;
         let topic = NoticeTopic::WrittenProcedure {
-            vote_id: id,
+            vote_id: id.get(),
             deadline,
         };
         let queued = notify(
@@ -122,7 +122,9 @@ impl Store {
         let mut closed = Vec::new();
         for (id,) in due {
             let mut tx = self.begin_write().await?;
-            if let Some(c) = close_in(&mut tx, &Actor::system("Umlaufverfahren"), id).await? {
+            if let Some(c) =
+                close_in(&mut tx, &Actor::system("Umlaufverfahren"), VoteId::new(id)).await?
+            {
                 closed.push(c);
             }
             tx.commit().await?;
@@ -134,12 +136,12 @@ impl Store {
     /// the matter put on a session's agenda, with a short reason. One request per seat
     /// and procedure (the budget: it cannot be repeated or changed). The office (the
     /// administrators) is told by mail; answers how many mails were queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = %vote_id))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
         account_id: i64,
-        vote_id: i64,
+        vote_id: VoteId,
         reason: &str,
         render: Render<'_>,
     ) -> Result<usize> {
@@ -167,7 +169,7 @@ impl Store {
             "INSERT INTO council_stop_requests (vote_id, seat, account_id, reason, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vote_id, seat) DO NOTHING",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .bind(account_id)
         .bind(reason)
@@ -185,7 +187,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "stop_requested",
                 before: None,
                 after: Some(serde_json::json!({ "seat": seat.code(), "reason": reason })),
@@ -199,7 +201,7 @@ impl Store {
                 .await?;
         let office: Vec<i64> = office.into_iter().map(|(id,)| id).collect();
         let topic = NoticeTopic::StopRequested {
-            vote_id,
+            vote_id: vote_id.get(),
             seat: seat.name().to_owned(),
         };
         let queued = notify(&mut tx, render, NoticeKind::StopRequested, &office, &topic).await?;
@@ -212,11 +214,11 @@ impl Store {
     /// the upcoming session `session_number` as an item (and becomes that session's
     /// draft, to be voted on there); every seat holder is told by mail. Returns the new
     /// agenda item's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id, session_number = session_number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id, session_number = session_number))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
-        vote_id: i64,
+        vote_id: VoteId,
         session_number: i64,
         render: Render<'_>,
     ) -> Result<(i64, usize)> {
@@ -246,7 +248,7 @@ impl Store {
         )
         .bind(now)
         .bind(session.id.get())
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
@@ -257,7 +259,7 @@ impl Store {
              WHERE vote_id = $2 AND decision IS NULL",
         )
         .bind(now)
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         let (year, number, title): (i64, i64, String) =
@@ -285,7 +287,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "stopped",
                 before: None,
                 after: Some(serde_json::json!({
@@ -316,11 +318,11 @@ impl Store {
     /// The office lets the written procedure `vote_id` run on: the pending requests to
     /// stop it are decided as `continued`, and those who asked are told by mail (answers
     /// how many mails were queued). Refused when none is pending.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
     pub async fn continue_written_procedure(
         &self,
         actor: &Actor,
-        vote_id: i64,
+        vote_id: VoteId,
         render: Render<'_>,
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
@@ -329,7 +331,7 @@ impl Store {
         let askers: Vec<(i64,)> = sqlx::query_as(
             "SELECT account_id FROM council_stop_requests WHERE vote_id = $1 AND decision IS NULL",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .fetch_all(&mut *tx)
         .await?;
         let done = sqlx::query(
@@ -337,7 +339,7 @@ impl Store {
              WHERE vote_id = $2 AND decision IS NULL",
         )
         .bind(now_micros())
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -349,7 +351,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "continued",
                 before: None,
                 after: Some(serde_json::json!({ "requests": done.rows_affected() })),
@@ -358,12 +360,12 @@ impl Store {
         .await?;
         let deadline: (Option<i64>,) =
             sqlx::query_as("SELECT deadline FROM council_votes WHERE id = $1")
-                .bind(vote_id)
+                .bind(vote_id.get())
                 .fetch_one(&mut *tx)
                 .await?;
         let askers: Vec<i64> = askers.into_iter().map(|(id,)| id).collect();
         let topic = NoticeTopic::ProcedureContinued {
-            vote_id,
+            vote_id: vote_id.get(),
             deadline: deadline.0.unwrap_or_default(),
         };
         let queued = notify(
@@ -381,12 +383,12 @@ impl Store {
 
 /// The resolution of the written procedure `vote_id`, which must be running (not
 /// closed, stopped or past its deadline); claims its row (version + 1).
-async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
+async fn open_written(tx: &mut Tx, vote_id: VoteId) -> Result<i64> {
     let row: Option<WrittenRow> = sqlx::query_as(
         "SELECT resolution_id, procedure, deadline, closed_at, stopped_at \
          FROM council_votes WHERE id = $1",
     )
-    .bind(vote_id)
+    .bind(vote_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((resolution_id, procedure, deadline, closed_at, stopped_at)) = row else {
@@ -407,7 +409,7 @@ async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
         "UPDATE council_votes SET version = version + 1 \
          WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
     )
-    .bind(vote_id)
+    .bind(vote_id.get())
     .execute(&mut **tx)
     .await?;
     if claimed.rows_affected() == 0 {

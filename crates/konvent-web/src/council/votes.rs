@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::{Ballot, DraftKind, Failed, Outcome, Procedure, Seat, Tally};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{ResolutionId, VoteId};
 use konvent_store::Vote;
 use serde::Deserialize;
 
@@ -345,11 +345,11 @@ pub(super) fn back_to(zurueck: &str, vote: &Vote) -> String {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn cast_ballot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<BallotForm>,
 ) -> AppResult<Response> {
     let principal = ctx.require(Action::ReadConfidential)?;
@@ -369,11 +369,11 @@ pub async fn cast_ballot(
     Ok(Redirect::to(&back_to(&form.zurueck, &vote)).into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn close_vote(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<BallotForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
