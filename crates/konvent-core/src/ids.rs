@@ -78,6 +78,16 @@ ids! {
 
 // The ids of the council side (G) follow here.
 
+ids! {
+    // Council (G).
+    /// A council session (a meeting of the council, not a sign-in).
+    SessionId;
+    /// A resolution (a draft until it is decided).
+    ResolutionId;
+    /// A vote on a resolution, in a session or in writing.
+    VoteId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

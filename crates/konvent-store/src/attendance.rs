@@ -6,6 +6,7 @@
 
 use konvent_core::gremien::majority::Seat;
 use konvent_core::gremien::votes::VoteRefusal;
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -76,13 +77,13 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 type AttendeeRow = (i64, String, String, Option<String>, Option<String>);
 
 /// The attendance of the session `session_id`, by seat, then guests by name.
-pub(crate) async fn attendance_in(tx: &mut Tx, session_id: i64) -> Result<Vec<Attendee>> {
+pub(crate) async fn attendance_in(tx: &mut Tx, session_id: SessionId) -> Result<Vec<Attendee>> {
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT t.account_id, a.display_name, t.role, t.seat, t.conference \
          FROM council_attendance t JOIN accounts a ON a.id = t.account_id \
          WHERE t.session_id = $1 ORDER BY a.display_name",
     )
-    .bind(session_id)
+    .bind(session_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut list = rows
@@ -108,7 +109,7 @@ pub(crate) async fn attendance_in(tx: &mut Tx, session_id: i64) -> Result<Vec<At
 /// session's attendance is not kept in konvent, and every seat's ballot counts.
 pub(crate) async fn check_present(
     tx: &mut Tx,
-    session_id: i64,
+    session_id: SessionId,
     account_id: i64,
     seat: Seat,
     deputy: bool,
@@ -220,7 +221,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, account_id) DO UPDATE \
              SET role = $3, seat = $4, conference = $5, created_at = $6",
         )
-        .bind(session.id)
+        .bind(session.id.get())
         .bind(account_id)
         .bind(presence.as_str())
         .bind(&seat)
@@ -230,7 +231,7 @@ impl Store {
         .await?;
         // The live regions of the session's votes show the attendance: a new version.
         sqlx::query("UPDATE council_votes SET version = version + 1 WHERE session_id = $1")
-            .bind(session.id)
+            .bind(session.id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(
@@ -267,7 +268,7 @@ impl Store {
         let session = crate::council::session_in(&mut tx, number).await?;
         let done =
             sqlx::query("DELETE FROM council_attendance WHERE session_id = $1 AND account_id = $2")
-                .bind(session.id)
+                .bind(session.id.get())
                 .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
@@ -275,7 +276,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         sqlx::query("UPDATE council_votes SET version = version + 1 WHERE session_id = $1")
-            .bind(session.id)
+            .bind(session.id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(

@@ -10,6 +10,7 @@
 //! pseudonymises the account) reaches the minutes too.
 
 use konvent_core::gremien::minutes::MinutesRefusal;
+use konvent_core::ids::{ResolutionId, SessionId};
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -73,7 +74,7 @@ pub struct MinutesAttendee {
 /// A resolution as the minutes record it: its text and the frozen result of its vote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesResolution {
-    pub resolution_id: i64,
+    pub resolution_id: ResolutionId,
     /// `2024/15`
     pub reference: String,
     pub title: String,
@@ -157,12 +158,16 @@ fn parse_row(number: i64, row: MinutesRow) -> Result<(i64, Minutes)> {
 }
 
 /// The newest version of the session's minutes with its row id.
-async fn latest_in(tx: &mut Tx, session_id: i64, number: i64) -> Result<Option<(i64, Minutes)>> {
+async fn latest_in(
+    tx: &mut Tx,
+    session_id: SessionId,
+    number: i64,
+) -> Result<Option<(i64, Minutes)>> {
     let row: Option<MinutesRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM council_minutes m WHERE m.session_id = $1 \
          ORDER BY m.version DESC LIMIT 1"
     ))
-    .bind(session_id)
+    .bind(session_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|r| parse_row(number, r)).transpose()
@@ -176,7 +181,7 @@ fn to_json(content: &MinutesContent) -> Result<String> {
 /// a draft; returns the version.
 async fn write_draft(
     tx: &mut Tx,
-    session_id: i64,
+    session_id: SessionId,
     latest: Option<&(i64, Minutes)>,
     content: &MinutesContent,
 ) -> Result<i64> {
@@ -198,7 +203,7 @@ async fn write_draft(
                 "INSERT INTO council_minutes (session_id, version, state, content, created_at, \
                  modified_at) VALUES ($1, $2, 'draft', $3, $4, $4)",
             )
-            .bind(session_id)
+            .bind(session_id.get())
             .bind(version)
             .bind(&json)
             .bind(now)
@@ -234,7 +239,7 @@ impl Store {
         let rows: Vec<MinutesRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM council_minutes m WHERE m.session_id = $1 ORDER BY m.version"
         ))
-        .bind(session.id)
+        .bind(session.id.get())
         .fetch_all(&self.pool)
         .await?;
         let mut list = rows
@@ -280,7 +285,7 @@ impl Store {
             .into_iter()
             .filter(|r| r.session_number == Some(number))
             .collect();
-        let on_item: HashMap<i64, i64> = self
+        let on_item: HashMap<ResolutionId, i64> = self
             .agenda_results()
             .await?
             .into_iter()

@@ -2164,14 +2164,28 @@ async fn registration_story(backend: &str, store: &Store) {
     }];
     assert_eq!(
         store
-            .send_meeting_invitations(MeetingKind::Session, session.id, "a", 5, &people, &invite)
+            .send_meeting_invitations(
+                MeetingKind::Session,
+                session.id.get(),
+                "a",
+                5,
+                &people,
+                &invite
+            )
             .await
             .expect("send"),
         1
     );
     assert_eq!(
         store
-            .send_meeting_invitations(MeetingKind::Session, session.id, "a", 5, &people, &invite)
+            .send_meeting_invitations(
+                MeetingKind::Session,
+                session.id.get(),
+                "a",
+                5,
+                &people,
+                &invite
+            )
             .await
             .expect("again"),
         0,
@@ -2179,27 +2193,48 @@ async fn registration_story(backend: &str, store: &Store) {
     );
     assert_eq!(
         store
-            .update_meeting_invitations(MeetingKind::Session, session.id, "a", false, 5, &invite)
+            .update_meeting_invitations(
+                MeetingKind::Session,
+                session.id.get(),
+                "a",
+                false,
+                5,
+                &invite
+            )
             .await
             .expect("unchanged"),
         0
     );
     assert_eq!(
         store
-            .update_meeting_invitations(MeetingKind::Session, session.id, "b", false, 5, &invite)
+            .update_meeting_invitations(
+                MeetingKind::Session,
+                session.id.get(),
+                "b",
+                false,
+                5,
+                &invite
+            )
             .await
             .expect("moved"),
         1
     );
     assert_eq!(
         store
-            .update_meeting_invitations(MeetingKind::Session, session.id, "b", true, 5, &invite)
+            .update_meeting_invitations(
+                MeetingKind::Session,
+                session.id.get(),
+                "b",
+                true,
+                5,
+                &invite
+            )
             .await
             .expect("cancelled"),
         1
     );
     let record = store
-        .meeting_invitation(MeetingKind::Session, session.id)
+        .meeting_invitation(MeetingKind::Session, session.id.get())
         .await
         .expect("read")
         .expect("recorded");
@@ -2230,7 +2265,14 @@ async fn registration_story(backend: &str, store: &Store) {
         .await
         .expect("preferences");
     store
-        .update_meeting_invitations(MeetingKind::Session, session.id, "c", false, 5, &invite)
+        .update_meeting_invitations(
+            MeetingKind::Session,
+            session.id.get(),
+            "c",
+            false,
+            5,
+            &invite,
+        )
         .await
         .expect("moved again");
     assert_eq!(languages("Update").await, ["de", "en"], "{backend}");
@@ -5186,7 +5228,7 @@ async fn duty_pages(backend: &str, store: &Store, url: &str) {
         .expect("saved");
     let mut conn = second_connection(url).await.expect("connection");
     sqlx::query("UPDATE resolutions SET deleted_at = 1 WHERE id = $1")
-        .bind(gone)
+        .bind(gone.get())
         .execute(&mut conn)
         .await
         .expect("deleted");

@@ -2,6 +2,7 @@
 //! possibly onto a session's agenda.
 
 use konvent_core::gremien::cooperation::{ConcernInput, ConcernKind, ConcernStatus, TriageInput};
+use konvent_core::ids::SessionId;
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -186,8 +187,14 @@ impl Store {
                 crate::council::check_upcoming(number, &date, &state, "session_number")?;
                 let title = format!("Anliegen der {}: {}", before.conference, before.title);
                 Some(
-                    crate::council::insert_agenda_item(&mut tx, actor, session, &title, false)
-                        .await?,
+                    crate::council::insert_agenda_item(
+                        &mut tx,
+                        actor,
+                        SessionId::new(session),
+                        &title,
+                        false,
+                    )
+                    .await?,
                 )
             }
             _ => None,

@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use konvent_core::gremien::RoleKind;
 use konvent_core::gremien::cooperation::{DutyPhase, RESOLUTION_DUTIES};
 use konvent_core::gremien::council::{ResolutionState, Visibility};
+use konvent_core::ids::ResolutionId;
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -169,7 +170,7 @@ pub struct DutyPage {
 /// Returns how many tasks were new.
 pub(crate) async fn ensure_duties(
     tx: &mut Tx,
-    resolution_id: i64,
+    resolution_id: ResolutionId,
     conference_id: i64,
     session_date: Option<Date>,
 ) -> Result<u64> {
@@ -204,7 +205,7 @@ pub(crate) async fn ensure_duties(
              created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              ON CONFLICT (resolution_id, conference_id, position) DO NOTHING",
         )
-        .bind(resolution_id)
+        .bind(resolution_id.get())
         .bind(conference_id)
         .bind(phase.as_str())
         .bind(position as i64)

@@ -1,6 +1,7 @@
 //! A council session's agenda (G4): items added, moved and removed while the session
 //! lies ahead; removed items are kept for the record.
 
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 
 use super::Tx;
@@ -11,7 +12,7 @@ use crate::{Result, Store, StoreError, now_micros};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgendaItem {
     pub id: i64,
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub position: i64,
     pub title: String,
     pub is_reporting: bool,
@@ -23,18 +24,18 @@ pub struct AgendaItem {
 
 impl Store {
     /// The agenda of a session, in order.
-    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
-    pub async fn agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session_id))]
+    pub async fn agenda(&self, session_id: SessionId) -> Result<Vec<AgendaItem>> {
         self.agenda_items(session_id, false).await
     }
 
     /// The items taken off a session's agenda, for open data that reports deletions.
-    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
-    pub async fn removed_agenda_items(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session_id))]
+    pub async fn removed_agenda_items(&self, session_id: SessionId) -> Result<Vec<AgendaItem>> {
         self.agenda_items(session_id, true).await
     }
 
-    async fn agenda_items(&self, session_id: i64, removed: bool) -> Result<Vec<AgendaItem>> {
+    async fn agenda_items(&self, session_id: SessionId, removed: bool) -> Result<Vec<AgendaItem>> {
         type Row = (i64, i64, i64, String, i64, i64, i64, Option<i64>);
         let condition = if removed { "IS NOT NULL" } else { "IS NULL" };
         let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -42,7 +43,7 @@ impl Store {
              deleted_at FROM agenda_items WHERE session_id = $1 AND deleted_at {condition} \
              ORDER BY position, id"
         ))
-        .bind(session_id)
+        .bind(session_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -60,7 +61,7 @@ impl Store {
                 )| {
                     AgendaItem {
                         id,
-                        session_id,
+                        session_id: SessionId::new(session_id),
                         position,
                         title,
                         is_reporting: is_reporting != 0,
@@ -105,7 +106,7 @@ impl Store {
             "SELECT id, position FROM agenda_items WHERE session_id = $1 AND deleted_at IS NULL \
              ORDER BY position, id",
         )
-        .bind(session.id)
+        .bind(session.id.get())
         .fetch_all(&mut *tx)
         .await?;
         let index = items
@@ -161,7 +162,7 @@ impl Store {
         )
         .bind(now_micros())
         .bind(item_id)
-        .bind(session.id)
+        .bind(session.id.get())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -189,7 +190,7 @@ impl Store {
 pub(crate) async fn insert_agenda_item(
     tx: &mut Tx,
     actor: &Actor,
-    session_id: i64,
+    session_id: SessionId,
     title: &str,
     is_reporting: bool,
 ) -> Result<i64> {
@@ -197,14 +198,14 @@ pub(crate) async fn insert_agenda_item(
     let (position,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE session_id = $1 AND deleted_at IS NULL",
     )
-    .bind(session_id)
+    .bind(session_id.get())
     .fetch_one(&mut **tx)
     .await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO agenda_items (session_id, position, title, is_reporting, created_at, modified_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
-    .bind(session_id)
+    .bind(session_id.get())
     .bind(position)
     .bind(title)
     .bind(i64::from(is_reporting))

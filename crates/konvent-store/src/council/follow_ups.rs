@@ -4,6 +4,7 @@
 use jiff::civil::{Date, Time};
 use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::FollowUpInput;
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -15,7 +16,7 @@ use crate::{Result, Store, StoreError, now_micros};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUp {
     pub id: i64,
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub session_number: i64,
     pub date: Date,
     pub start_time: Time,
@@ -50,7 +51,7 @@ impl TryFrom<FollowUpRow> for FollowUp {
     fn try_from(r: FollowUpRow) -> Result<Self> {
         Ok(Self {
             id: r.id,
-            session_id: r.session_id,
+            session_id: SessionId::new(r.session_id),
             session_number: r.session_number,
             date: parse_date(&r.date)?,
             start_time: parse_time(&r.start_time)?,
@@ -63,10 +64,10 @@ impl TryFrom<FollowUpRow> for FollowUp {
     }
 }
 
-pub(super) async fn follow_up_in(tx: &mut Tx, session_id: i64) -> Result<Option<FollowUp>> {
+pub(super) async fn follow_up_in(tx: &mut Tx, session_id: SessionId) -> Result<Option<FollowUp>> {
     let row: Option<FollowUpRow> =
         sqlx::query_as(&format!("{FOLLOW_UP_SELECT} AND f.session_id = $1"))
-            .bind(session_id)
+            .bind(session_id.get())
             .fetch_optional(&mut **tx)
             .await?;
     row.map(FollowUp::try_from).transpose()
@@ -77,7 +78,7 @@ pub(super) async fn follow_up_in(tx: &mut Tx, session_id: i64) -> Result<Option<
 pub(super) async fn schedule_follow_up(
     tx: &mut Tx,
     actor: &Actor,
-    session_id: i64,
+    session_id: SessionId,
     session_date: Date,
     offset_days: i64,
 ) -> Result<()> {
@@ -87,7 +88,7 @@ pub(super) async fn schedule_follow_up(
         "INSERT INTO follow_ups (session_id, date, start_time, end_time, created_at, modified_at) \
          VALUES ($1, $2, '10:00', '11:30', $3, $3) RETURNING id",
     )
-    .bind(session_id)
+    .bind(session_id.get())
     .bind(date.to_string())
     .bind(now)
     .fetch_one(&mut **tx)
@@ -119,11 +120,11 @@ impl Store {
         rows.into_iter().map(FollowUp::try_from).collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
-    pub async fn follow_up(&self, session_id: i64) -> Result<Option<FollowUp>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session_id))]
+    pub async fn follow_up(&self, session_id: SessionId) -> Result<Option<FollowUp>> {
         let row: Option<FollowUpRow> =
             sqlx::query_as(&format!("{FOLLOW_UP_SELECT} AND f.session_id = $1"))
-                .bind(session_id)
+                .bind(session_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(FollowUp::try_from).transpose()

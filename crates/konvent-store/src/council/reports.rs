@@ -1,6 +1,7 @@
 //! The conferences' reports to a council session (G6), one per conference and session.
 
 use konvent_core::gremien::council::ReportInput;
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 
 use super::sessions::session_in;
@@ -9,7 +10,7 @@ use crate::{Result, Store, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub conference: String,
     pub conference_name: String,
     pub input: ReportInput,
@@ -19,8 +20,8 @@ pub struct Report {
 
 impl Store {
     /// The reports filed for a session.
-    #[tracing::instrument(level = "debug", skip_all, fields(session_id = session_id))]
-    pub async fn reports(&self, session_id: i64) -> Result<Vec<Report>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session_id))]
+    pub async fn reports(&self, session_id: SessionId) -> Result<Vec<Report>> {
         type Row = (
             i64,
             String,
@@ -38,7 +39,7 @@ impl Store {
              r.perception, r.topics, r.problems, r.author, r.modified_at FROM reports r \
              JOIN conferences c ON c.id = r.conference_id WHERE r.session_id = $1 ORDER BY c.name",
         )
-        .bind(session_id)
+        .bind(session_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -56,7 +57,7 @@ impl Store {
                     author,
                     modified_at,
                 )| Report {
-                    session_id,
+                    session_id: SessionId::new(session_id),
                     conference,
                     conference_name,
                     input: ReportInput {
@@ -95,7 +96,7 @@ impl Store {
              topics = excluded.topics, problems = excluded.problems, author_id = excluded.author_id, \
              author = excluded.author, modified_at = excluded.modified_at",
         )
-        .bind(session.id)
+        .bind(session.id.get())
         .bind(conference)
         .bind(i64::from(report.no_exchange))
         .bind(&report.collaboration)
@@ -113,7 +114,7 @@ impl Store {
             Change {
                 conference_id: Some(conference),
                 entity: "report",
-                entity_id: session.id,
+                entity_id: session.id.get(),
                 action: "filed",
                 before: None,
                 after: audit::snapshot(report),

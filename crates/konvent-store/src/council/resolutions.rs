@@ -4,6 +4,7 @@
 
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState, Visibility};
 use konvent_core::gremien::majority::{DraftKind, Tally};
+use konvent_core::ids::ResolutionId;
 use konvent_core::notifications::NoticeKind;
 use konvent_core::taken::Taken;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct Relevance {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resolution {
-    pub id: i64,
+    pub id: ResolutionId,
     pub year: i64,
     pub number: i64,
     pub title: String,
@@ -146,7 +147,7 @@ impl Store {
                                 serde_json::from_str(&v).map_err(|_| corrupt("vote_result", &v))
                             })
                             .transpose()?,
-                        id,
+                        id: ResolutionId::new(id),
                         year,
                         number,
                         title,
@@ -180,14 +181,14 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
-        existing: Option<i64>,
+        existing: Option<ResolutionId>,
         input: &ResolutionInput,
         relevance: &[(String, String)],
-    ) -> Result<i64> {
+    ) -> Result<ResolutionId> {
         self.save_resolution_with(actor, existing, input, relevance, None)
             .await
             .map(|(id, _)| id)
@@ -198,15 +199,15 @@ impl Store {
     /// becomes published) the spokespersons and offices of every relevant conference,
     /// unless they turned these off. A draft's number, title and text are never
     /// given to `render`. Returns the id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution_notifying(
         &self,
         actor: &Actor,
-        existing: Option<i64>,
+        existing: Option<ResolutionId>,
         input: &ResolutionInput,
         relevance: &[(String, String)],
         render: Render<'_>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(ResolutionId, usize)> {
         self.save_resolution_with(actor, existing, input, relevance, Some(render))
             .await
     }
@@ -215,11 +216,12 @@ impl Store {
     async fn save_resolution_with(
         &self,
         actor: &Actor,
-        existing: Option<i64>,
+        existing: Option<ResolutionId>,
         input: &ResolutionInput,
         relevance: &[(String, String)],
         render: Option<Render<'_>>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(ResolutionId, usize)> {
+        let existing = existing.map(ResolutionId::get);
         let mut tx = self.begin_write().await?;
         let was_published = match existing {
             Some(id) => {
@@ -244,7 +246,7 @@ impl Store {
             })?),
             None => None,
         };
-        let session_id = session.as_ref().map(|s| s.id);
+        let session_id = session.as_ref().map(|s| s.id.get());
         let session_date = session.as_ref().map(|s| s.date);
         let now = now_micros();
         let links = input.links.join("\n");
@@ -319,8 +321,13 @@ impl Store {
                 .bind(reason)
                 .execute(&mut *tx)
                 .await?;
-            let new_duties =
-                crate::cooperation::ensure_duties(&mut tx, id, conference, session_date).await?;
+            let new_duties = crate::cooperation::ensure_duties(
+                &mut tx,
+                ResolutionId::new(id),
+                conference,
+                session_date,
+            )
+            .await?;
             if let Some(render) = render.filter(|_| new_duties > 0) {
                 let topic = NoticeTopic::DutiesAssigned {
                     conference: abbreviation.clone(),
@@ -380,6 +387,6 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok((id, queued))
+        Ok((ResolutionId::new(id), queued))
     }
 }

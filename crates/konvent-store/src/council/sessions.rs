@@ -8,6 +8,7 @@ use konvent_core::gremien::council::{
     REPORTING_ITEM_TITLE, SessionInput, SessionState, has_standard_reporting_item,
 };
 use konvent_core::taken::Taken;
+use konvent_core::ids::SessionId;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -19,7 +20,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
-    pub id: i64,
+    pub id: SessionId,
     pub number: i64,
     pub date: Date,
     pub start_time: Time,
@@ -52,7 +53,7 @@ impl TryFrom<SessionRow> for Session {
     type Error = StoreError;
     fn try_from(r: SessionRow) -> Result<Self> {
         Ok(Self {
-            id: r.id,
+            id: SessionId::new(r.id),
             number: r.number,
             date: parse_date(&r.date)?,
             start_time: parse_time(&r.start_time)?,
@@ -110,7 +111,7 @@ impl Store {
         actor: &Actor,
         input: &SessionInput,
         follow_up_offset_days: i64,
-    ) -> Result<i64> {
+    ) -> Result<SessionId> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
@@ -142,13 +143,27 @@ impl Store {
         )
         .await?;
         if has_standard_reporting_item(input.number) {
-            insert_agenda_item(&mut tx, actor, id, REPORTING_ITEM_TITLE, true).await?;
+            insert_agenda_item(
+                &mut tx,
+                actor,
+                SessionId::new(id),
+                REPORTING_ITEM_TITLE,
+                true,
+            )
+            .await?;
         }
         if input.state == SessionState::Held {
-            schedule_follow_up(&mut tx, actor, id, input.date, follow_up_offset_days).await?;
+            schedule_follow_up(
+                &mut tx,
+                actor,
+                SessionId::new(id),
+                input.date,
+                follow_up_offset_days,
+            )
+            .await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(SessionId::new(id))
     }
 
     /// Changes a session. Marking it held schedules its follow-up meeting; a new date
@@ -175,7 +190,7 @@ impl Store {
         .bind(&input.video_url)
         .bind(input.state.as_str())
         .bind(now_micros())
-        .bind(before.id)
+        .bind(before.id.get())
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::refused_on_unique(e, Taken::SessionNumber))?;
@@ -185,7 +200,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "session",
-                entity_id: before.id,
+                entity_id: before.id.get(),
                 action: "updated",
                 before: audit::snapshot(&before),
                 after: audit::snapshot(input),
@@ -228,10 +243,10 @@ impl Store {
 }
 
 /// A change to the agenda changes the session (its `modified` time, for open data).
-pub(super) async fn touch_session(tx: &mut Tx, session_id: i64) -> Result<()> {
+pub(super) async fn touch_session(tx: &mut Tx, session: SessionId) -> Result<()> {
     sqlx::query("UPDATE council_sessions SET modified_at = $1 WHERE id = $2")
         .bind(now_micros())
-        .bind(session_id)
+        .bind(session.get())
         .execute(&mut **tx)
         .await?;
     Ok(())

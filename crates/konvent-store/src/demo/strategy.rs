@@ -63,7 +63,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> R
             .advance_target_picture(earlier, Visibility::Confidential, None)
             .await?;
         store
-            .advance_target_picture(earlier, Visibility::Published, Some(strategy.id))
+            .advance_target_picture(earlier, Visibility::Published, Some(strategy.id.get()))
             .await?;
         let current = store
             .add_target_picture(topic, &t.target_picture, Visibility::Draft, by)

@@ -95,7 +95,7 @@ async fn load_votes(store: &Store, actor: &Actor) -> Result<()> {
             store.cast_ballot(voter, vote, ballot).await?;
         }
         store.close_vote(actor, vote).await?;
-        held_on_the_session_day(store, vote, i).await?;
+        held_on_the_session_day(store, vote.get(), i).await?;
         if adopted {
             input.state = konvent_core::gremien::council::ResolutionState::Published;
             store.save_resolution(actor, Some(id), &input, &[]).await?;

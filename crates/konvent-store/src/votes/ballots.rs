@@ -4,6 +4,7 @@
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
 use konvent_core::gremien::votes::{self, VoteRefusal};
 use konvent_core::taken::Taken;
+use konvent_core::ids::{ResolutionId, SessionId, VoteId};
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;
@@ -22,14 +23,14 @@ type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 impl Store {
     /// Opens a vote on a draft resolution in a session (on one of its agenda items, if
     /// given). The draft's kind and the key of the session's year are frozen with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = resolution_id, agenda_item_id = agenda_item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = %resolution_id, agenda_item_id = agenda_item_id))]
     pub async fn open_vote(
         &self,
         actor: &Actor,
         session_number: i64,
-        resolution_id: i64,
+        resolution_id: ResolutionId,
         agenda_item_id: Option<i64>,
-    ) -> Result<i64> {
+    ) -> Result<VoteId> {
         let mut tx = self.begin_write().await?;
         let session: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, date FROM council_sessions WHERE number = $1 AND deleted_at IS NULL",
@@ -62,7 +63,7 @@ impl Store {
             actor,
             resolution_id,
             Procedure::Session,
-            Some(session_id),
+            Some(SessionId::new(session_id)),
             agenda_item_id,
             None,
             year,
@@ -75,8 +76,13 @@ impl Store {
     /// Casts or changes the ballot of the seat `account_id` holds (a deputy only while
     /// the representative has not voted). Refused when the account holds no seat, the vote
     /// is closed or past its deadline, or the seat used up its changes.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = vote_id))]
-    pub async fn cast_ballot(&self, account_id: i64, vote_id: i64, ballot: Ballot) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = %vote_id))]
+    pub async fn cast_ballot(
+        &self,
+        account_id: i64,
+        vote_id: VoteId,
+        ballot: Ballot,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let Some((seat, deputy)) = holder_of(&mut tx, account_id).await? else {
             return Err(StoreError::NotFound);
@@ -84,7 +90,7 @@ impl Store {
         let vote: Option<BallotGate> = sqlx::query_as(
             "SELECT closed_at, deadline, stopped_at, session_id FROM council_votes WHERE id = $1",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .fetch_optional(&mut *tx)
         .await?;
         let Some((closed_at, deadline, stopped_at, session_id)) = vote else {
@@ -94,7 +100,14 @@ impl Store {
         votes::ballot(stopped_at.is_some(), closed_at.is_some(), deadline, now)?;
         // In a session whose attendance is recorded, only the present count.
         if let Some(session) = session_id {
-            crate::attendance::check_present(&mut tx, session, account_id, seat, deputy).await?;
+            crate::attendance::check_present(
+                &mut tx,
+                SessionId::new(session),
+                account_id,
+                seat,
+                deputy,
+            )
+            .await?;
         }
         // Claims the vote's row while it is open: a close that committed meanwhile
         // (PostgreSQL re-reads the row after waiting for it) refuses this ballot.
@@ -102,7 +115,7 @@ impl Store {
             "UPDATE council_votes SET version = version + 1 \
              WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
@@ -111,7 +124,7 @@ impl Store {
         let existing: Option<(i64, i64)> = sqlx::query_as(
             "SELECT by_deputy, changes FROM council_ballots WHERE vote_id = $1 AND seat = $2",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .fetch_optional(&mut *tx)
         .await?;
@@ -130,7 +143,7 @@ impl Store {
              ON CONFLICT (vote_id, seat) DO UPDATE SET ballot = $3, account_id = $4, \
              by_deputy = $5, changes = council_ballots.changes + 1, cast_at = $6",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .bind(ballot.as_str())
         .bind(account_id)
@@ -143,8 +156,8 @@ impl Store {
     }
 
     /// Closes a vote and records its result; refused when it is closed already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
-    pub async fn close_vote(&self, actor: &Actor, vote_id: i64) -> Result<Closed> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
+    pub async fn close_vote(&self, actor: &Actor, vote_id: VoteId) -> Result<Closed> {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)
             .await?
@@ -158,17 +171,17 @@ impl Store {
 pub(super) async fn open_in(
     tx: &mut Tx,
     actor: &Actor,
-    resolution_id: i64,
+    resolution_id: ResolutionId,
     procedure: Procedure,
-    session_id: Option<i64>,
+    session_id: Option<SessionId>,
     agenda_item_id: Option<i64>,
     deadline: Option<i64>,
     year: i64,
-) -> Result<i64> {
+) -> Result<VoteId> {
     let draft: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT state, kind, vote_result FROM resolutions WHERE id = $1 AND deleted_at IS NULL",
     )
-    .bind(resolution_id)
+    .bind(resolution_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((state, kind, result)) = draft else {
@@ -189,9 +202,9 @@ pub(super) async fn open_in(
          key_year, deadline, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          RETURNING id",
     )
-    .bind(resolution_id)
+    .bind(resolution_id.get())
     .bind(procedure.as_str())
-    .bind(session_id)
+    .bind(session_id.map(SessionId::get))
     .bind(agenda_item_id)
     .bind(&kind)
     .bind(i64::from(key.year))
@@ -218,25 +231,25 @@ pub(super) async fn open_in(
         },
     )
     .await?;
-    Ok(id)
+    Ok(VoteId::new(id))
 }
 
 /// Closes the open vote `id` in the transaction: the result by the rule of its
 /// procedure, frozen on the vote and on its resolution (a draft that is adopted becomes
 /// decided). `None` when it was closed already (by another node, or before a restart).
-pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Option<Closed>> {
+pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: VoteId) -> Result<Option<Closed>> {
     // Claims the row first (a ballot being cast waits, then finds the vote closed), and
     // reads the ballots after: the result counts exactly the ballots of the closed vote.
     let claimed = sqlx::query(
         "UPDATE council_votes SET version = version + 1 \
          WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
     )
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     if claimed.rows_affected() == 0 {
         let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM council_votes WHERE id = $1")
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&mut **tx)
             .await?;
         return match exists {
@@ -244,11 +257,11 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
             None => Err(StoreError::NotFound),
         };
     }
-    let Some(vote) = load_vote(tx, "v.id = $1", id).await?.pop() else {
+    let Some(vote) = load_vote(tx, "v.id = $1", id.get()).await?.pop() else {
         return Err(StoreError::NotFound);
     };
     let key_year: (i64,) = sqlx::query_as("SELECT key_year FROM council_votes WHERE id = $1")
-        .bind(id)
+        .bind(id.get())
         .fetch_one(&mut **tx)
         .await?;
     let key = key_of_year(tx, key_year.0).await?;
@@ -266,7 +279,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
     )
     .bind(now)
     .bind(&json)
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -281,7 +294,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
     .bind(&json)
     .bind(now)
     .bind(i64::from(adopted))
-    .bind(vote.resolution_id)
+    .bind(vote.resolution_id.get())
     .execute(&mut **tx)
     .await?;
     audit::record(
@@ -290,7 +303,7 @@ pub(super) async fn close_in(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Opti
         Change {
             conference_id: None,
             entity: "vote",
-            entity_id: id,
+            entity_id: id.get(),
             action: "closed",
             before: None,
             after: audit::snapshot(&tally),

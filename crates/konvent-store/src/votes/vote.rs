@@ -3,6 +3,7 @@
 //! stop it.
 
 use konvent_core::gremien::majority::{Ballot, DraftKind, Outcome, Procedure, Seat, Tally, decide};
+use konvent_core::ids::{ResolutionId, SessionId, VoteId};
 use serde::Serialize;
 
 use super::key_tables::key_of_year;
@@ -23,8 +24,8 @@ pub struct CastBallot {
 /// A vote with its ballots; `tally` is the stored result once closed, else the count so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Vote {
-    pub id: i64,
-    pub resolution_id: i64,
+    pub id: VoteId,
+    pub resolution_id: ResolutionId,
     pub resolution_year: i64,
     pub resolution_number: i64,
     pub resolution_title: String,
@@ -85,7 +86,7 @@ impl Vote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgendaResult {
     pub agenda_item_id: i64,
-    pub resolution_id: i64,
+    pub resolution_id: ResolutionId,
     pub tally: Tally,
     pub closed_at: i64,
 }
@@ -93,7 +94,7 @@ pub struct AgendaResult {
 /// A vote closed by [`Store::close_vote`] or [`Store::close_due_votes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
-    pub vote_id: i64,
+    pub vote_id: VoteId,
     pub session_number: Option<i64>,
     pub outcome: Outcome,
 }
@@ -183,7 +184,7 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
                 .fetch_one(&mut **tx)
                 .await?;
         let attendance = match session_id.0 {
-            Some(session) => crate::attendance::attendance_in(tx, session).await?,
+            Some(session) => crate::attendance::attendance_in(tx, SessionId::new(session)).await?,
             None => Vec::new(),
         };
         let stopped_for_session: Option<(i64,)> = sqlx::query_as(
@@ -222,8 +223,8 @@ pub(super) async fn load_vote(tx: &mut Tx, condition: &str, id: i64) -> Result<V
             }
         };
         votes.push(Vote {
-            id,
-            resolution_id,
+            id: VoteId::new(id),
+            resolution_id: ResolutionId::new(resolution_id),
             resolution_year,
             resolution_number,
             resolution_title,
@@ -269,7 +270,7 @@ impl Store {
             .map(|(agenda_item_id, resolution_id, json, closed_at)| {
                 Ok(AgendaResult {
                     agenda_item_id,
-                    resolution_id,
+                    resolution_id: ResolutionId::new(resolution_id),
                     tally: serde_json::from_str(&json).map_err(|_| corrupt("result", &json))?,
                     closed_at,
                 })
@@ -278,10 +279,10 @@ impl Store {
     }
 
     /// One vote.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn vote(&self, id: i64) -> Result<Vote> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn vote(&self, id: VoteId) -> Result<Vote> {
         let mut tx = self.pool.begin().await?;
-        load_vote(&mut tx, "v.id = $1", id)
+        load_vote(&mut tx, "v.id = $1", id.get())
             .await?
             .pop()
             .ok_or(StoreError::NotFound)

@@ -4,6 +4,7 @@
 
 use konvent_core::gremien::majority::{Procedure, Seat};
 use konvent_core::gremien::votes::VoteRefusal;
+use konvent_core::ids::{ResolutionId, VoteId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
@@ -37,14 +38,14 @@ impl Store {
     /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
     /// microseconds, in the future), and tells every seat holder in konvent and by mail,
     /// in the same transaction. Returns the vote's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = resolution_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = %resolution_id))]
     pub async fn start_written_procedure(
         &self,
         actor: &Actor,
-        resolution_id: i64,
+        resolution_id: ResolutionId,
         deadline: i64,
         render: Render<'_>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(VoteId, usize)> {
         let now = now_micros();
         if deadline <= now {
             return Err(invalid(
@@ -72,7 +73,7 @@ impl Store {
         .await?;
         let people = seat_holders(&mut tx).await?;
         let topic = NoticeTopic::WrittenProcedure {
-            vote_id: id,
+            vote_id: id.get(),
             deadline,
         };
         let queued = notify(
@@ -122,7 +123,9 @@ impl Store {
         let mut closed = Vec::new();
         for (id,) in due {
             let mut tx = self.begin_write().await?;
-            if let Some(c) = close_in(&mut tx, &Actor::system("Umlaufverfahren"), id).await? {
+            if let Some(c) =
+                close_in(&mut tx, &Actor::system("Umlaufverfahren"), VoteId::new(id)).await?
+            {
                 closed.push(c);
             }
             tx.commit().await?;
@@ -134,12 +137,12 @@ impl Store {
     /// the matter put on a session's agenda, with a short reason. One request per seat
     /// and procedure (the budget: it cannot be repeated or changed). The office (the
     /// administrators) is told by mail; answers how many mails were queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = %vote_id))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
         account_id: i64,
-        vote_id: i64,
+        vote_id: VoteId,
         reason: &str,
         render: Render<'_>,
     ) -> Result<usize> {
@@ -167,7 +170,7 @@ impl Store {
             "INSERT INTO council_stop_requests (vote_id, seat, account_id, reason, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vote_id, seat) DO NOTHING",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .bind(seat.code())
         .bind(account_id)
         .bind(reason)
@@ -183,7 +186,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "stop_requested",
                 before: None,
                 after: Some(serde_json::json!({ "seat": seat.code(), "reason": reason })),
@@ -197,7 +200,7 @@ impl Store {
                 .await?;
         let office: Vec<i64> = office.into_iter().map(|(id,)| id).collect();
         let topic = NoticeTopic::StopRequested {
-            vote_id,
+            vote_id: vote_id.get(),
             seat: seat.name().to_owned(),
         };
         let queued = notify(&mut tx, render, NoticeKind::StopRequested, &office, &topic).await?;
@@ -210,11 +213,11 @@ impl Store {
     /// the upcoming session `session_number` as an item (and becomes that session's
     /// draft, to be voted on there); every seat holder is told by mail. Returns the new
     /// agenda item's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id, session_number = session_number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id, session_number = session_number))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
-        vote_id: i64,
+        vote_id: VoteId,
         session_number: i64,
         render: Render<'_>,
     ) -> Result<(i64, usize)> {
@@ -243,8 +246,8 @@ impl Store {
              version = version + 1 WHERE id = $3 AND closed_at IS NULL AND stopped_at IS NULL",
         )
         .bind(now)
-        .bind(session.id)
-        .bind(vote_id)
+        .bind(session.id.get())
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() == 0 {
@@ -255,7 +258,7 @@ impl Store {
              WHERE vote_id = $2 AND decision IS NULL",
         )
         .bind(now)
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         let (year, number, title): (i64, i64, String) =
@@ -264,7 +267,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query("UPDATE resolutions SET session_id = $1, modified_at = $2 WHERE id = $3")
-            .bind(session.id)
+            .bind(session.id.get())
             .bind(now)
             .bind(resolution_id)
             .execute(&mut *tx)
@@ -283,7 +286,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "stopped",
                 before: None,
                 after: Some(serde_json::json!({
@@ -314,11 +317,11 @@ impl Store {
     /// The office lets the written procedure `vote_id` run on: the pending requests to
     /// stop it are decided as `continued`, and those who asked are told by mail (answers
     /// how many mails were queued). Refused when none is pending.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
     pub async fn continue_written_procedure(
         &self,
         actor: &Actor,
-        vote_id: i64,
+        vote_id: VoteId,
         render: Render<'_>,
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
@@ -327,7 +330,7 @@ impl Store {
         let askers: Vec<(i64,)> = sqlx::query_as(
             "SELECT account_id FROM council_stop_requests WHERE vote_id = $1 AND decision IS NULL",
         )
-        .bind(vote_id)
+        .bind(vote_id.get())
         .fetch_all(&mut *tx)
         .await?;
         let done = sqlx::query(
@@ -335,7 +338,7 @@ impl Store {
              WHERE vote_id = $2 AND decision IS NULL",
         )
         .bind(now_micros())
-        .bind(vote_id)
+        .bind(vote_id.get())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -347,7 +350,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "vote",
-                entity_id: vote_id,
+                entity_id: vote_id.get(),
                 action: "continued",
                 before: None,
                 after: Some(serde_json::json!({ "requests": done.rows_affected() })),
@@ -356,12 +359,12 @@ impl Store {
         .await?;
         let deadline: (Option<i64>,) =
             sqlx::query_as("SELECT deadline FROM council_votes WHERE id = $1")
-                .bind(vote_id)
+                .bind(vote_id.get())
                 .fetch_one(&mut *tx)
                 .await?;
         let askers: Vec<i64> = askers.into_iter().map(|(id,)| id).collect();
         let topic = NoticeTopic::ProcedureContinued {
-            vote_id,
+            vote_id: vote_id.get(),
             deadline: deadline.0.unwrap_or_default(),
         };
         let queued = notify(
@@ -379,12 +382,12 @@ impl Store {
 
 /// The resolution of the written procedure `vote_id`, which must be running (not
 /// closed, stopped or past its deadline); claims its row (version + 1).
-async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
+async fn open_written(tx: &mut Tx, vote_id: VoteId) -> Result<i64> {
     let row: Option<WrittenRow> = sqlx::query_as(
         "SELECT resolution_id, procedure, deadline, closed_at, stopped_at \
          FROM council_votes WHERE id = $1",
     )
-    .bind(vote_id)
+    .bind(vote_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((resolution_id, procedure, deadline, closed_at, stopped_at)) = row else {
@@ -403,7 +406,7 @@ async fn open_written(tx: &mut Tx, vote_id: i64) -> Result<i64> {
         "UPDATE council_votes SET version = version + 1 \
          WHERE id = $1 AND closed_at IS NULL AND stopped_at IS NULL",
     )
-    .bind(vote_id)
+    .bind(vote_id.get())
     .execute(&mut **tx)
     .await?;
     if claimed.rows_affected() == 0 {

@@ -154,7 +154,7 @@ pub async fn send_for_session(
         .store
         .send_meeting_invitations(
             MeetingKind::Session,
-            s.id,
+            s.id.get(),
             &session_sent_as(&s),
             i64::from(sequence(s.created_at, s.modified_at)),
             &invitees,
@@ -252,7 +252,7 @@ pub async fn after_session_change(state: &AppState, number: i64) -> AppResult<()
         .store
         .update_meeting_invitations(
             MeetingKind::Session,
-            s.id,
+            s.id.get(),
             &session_sent_as(&s),
             s.state == SessionState::Cancelled,
             i64::from(sequence(s.created_at, s.modified_at)),
@@ -328,7 +328,12 @@ pub async fn reconcile_once(state: &AppState) -> AppResult<()> {
     let sessions = state.store.sessions().await?;
     for s in &sessions {
         let cancelled = s.state == SessionState::Cancelled;
-        if differs(MeetingKind::Session, s.id, session_sent_as(s), cancelled) {
+        if differs(
+            MeetingKind::Session,
+            s.id.get(),
+            session_sent_as(s),
+            cancelled,
+        ) {
             tracing::info!(
                 session = s.number,
                 "meeting invitations: sending a missed update"

@@ -9,6 +9,7 @@ use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::council::{GUIDING_QUESTIONS, ReportInput};
+use konvent_core::ids::SessionId;
 use konvent_store::Report;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,7 @@ pub fn answers(r: &ReportInput) -> Vec<(&'static str, Option<&str>)> {
 /// and export shows reports through [`visible_reports`], so the rule lives here once.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportView {
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub conference: String,
     pub conference_name: String,
     /// `filed`, or `none` (no exchange, no report).
@@ -74,7 +75,7 @@ impl ReportView {
 pub async fn visible_reports(
     state: &AppState,
     ctx: &Ctx,
-    session_id: i64,
+    session_id: SessionId,
 ) -> AppResult<Vec<ReportView>> {
     Ok(state
         .store

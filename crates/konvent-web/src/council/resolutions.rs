@@ -9,6 +9,7 @@ use konvent_core::authz::Action;
 use konvent_core::gremien::ResolutionNumber;
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState};
 use konvent_core::gremien::majority::DraftKind;
+use konvent_core::ids::ResolutionId;
 use konvent_store::Resolution;
 use serde::Deserialize;
 
@@ -86,7 +87,7 @@ pub async fn resolution(
     let t = ctx.tr();
     let owner = konvent_store::Owner {
         kind: konvent_core::documents::OwnerKind::Resolution,
-        id: r.id,
+        id: r.id.get(),
     };
     let documents = crate::documents::list(&state, &ctx, owner).await?;
     render(&ResolutionPage {
@@ -214,7 +215,7 @@ fn resolution_page(
 async fn save(
     state: &AppState,
     ctx: &Ctx,
-    existing: Option<i64>,
+    existing: Option<ResolutionId>,
     form: &ResolutionForm,
 ) -> AppResult<Result<String, FieldErrors>> {
     let parsed = ResolutionInput::parse(

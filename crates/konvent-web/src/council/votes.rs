@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::{Ballot, DraftKind, Failed, Outcome, Procedure, Seat, Tally};
+use konvent_core::ids::{ResolutionId, VoteId};
 use konvent_store::Vote;
 use serde::Deserialize;
 
@@ -307,6 +308,7 @@ pub async fn open_vote(
         .resolution
         .trim()
         .parse::<i64>()
+        .map(ResolutionId::new)
         .map_err(|_| AppError::BadRequest("Bitte einen Beschlussentwurf wählen.".into()))?;
     let item =
         match form.agenda_item.trim() {
@@ -343,11 +345,11 @@ pub(super) fn back_to(zurueck: &str, vote: &Vote) -> String {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn cast_ballot(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<BallotForm>,
 ) -> AppResult<Response> {
     let principal = ctx.require(Action::ReadConfidential)?;
@@ -367,11 +369,11 @@ pub async fn cast_ballot(
     Ok(Redirect::to(&back_to(&form.zurueck, &vote)).into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn close_vote(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<BallotForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
@@ -387,7 +389,7 @@ pub struct SessionVotes {
     pub seat: bool,
     pub office: bool,
     pub votes: Vec<String>,
-    pub drafts: Vec<(i64, String)>,
+    pub drafts: Vec<(ResolutionId, String)>,
     pub items: Vec<(i64, String)>,
 }
 
@@ -395,7 +397,7 @@ pub async fn session_votes(
     state: &AppState,
     ctx: &Ctx,
     number: i64,
-    drafts: Vec<(i64, String)>,
+    drafts: Vec<(ResolutionId, String)>,
     items: Vec<(i64, String)>,
 ) -> AppResult<Option<SessionVotes>> {
     if !ctx.may(Action::ReadConfidential) {

@@ -10,6 +10,7 @@
 //! change tells the others the vote's id over the bus ([`konvent_live::Changed`]); each
 //! reads the vote from the database and sends it to its own rooms ([`follow_other_nodes`]).
 
+use konvent_core::ids::VoteId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -127,11 +128,11 @@ const CHANGED_KIND: &str = "vote";
 
 /// Publishes a vote's region as it is now committed (call it after the commit), here
 /// and, through the bus, on every other node.
-pub async fn publish(state: &AppState, vote_id: i64) {
+pub async fn publish(state: &AppState, vote_id: VoteId) {
     publish_here(state, vote_id).await;
     state.live.fanout.changed_here(&Changed {
         kind: CHANGED_KIND.to_owned(),
-        id: vote_id,
+        id: vote_id.get(),
     });
 }
 
@@ -141,7 +142,9 @@ pub async fn follow_other_nodes(state: AppState) {
     let mut changes = state.live.fanout.changes();
     loop {
         match changes.recv().await {
-            Ok(changed) if changed.kind == CHANGED_KIND => publish_here(&state, changed.id).await,
+            Ok(changed) if changed.kind == CHANGED_KIND => {
+                publish_here(&state, VoteId::new(changed.id)).await
+            }
             Ok(_) => {}
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::warn!(missed, "votes: fell behind the other nodes' changes");
@@ -157,7 +160,7 @@ pub async fn follow_other_nodes(state: AppState) {
 }
 
 /// Publishes a vote's region to this node's room of it.
-async fn publish_here(state: &AppState, vote_id: i64) {
+async fn publish_here(state: &AppState, vote_id: VoteId) {
     match state.store.vote(vote_id).await {
         Ok(v) => {
             let sessions = sessions(state).await;
@@ -165,7 +168,7 @@ async fn publish_here(state: &AppState, vote_id: i64) {
                 .votes_hub
                 .send(&room_of(&v), VoteFrame::of(&v, &sessions));
         }
-        Err(e) => tracing::error!(error = %e, vote_id, "votes: cannot publish"),
+        Err(e) => tracing::error!(error = %e, %vote_id, "votes: cannot publish"),
     }
 }
 

@@ -4,6 +4,7 @@
 //! (`run_scheduler`) closes it at the deadline exactly once, counting non-voters as
 //! abstaining, also when konvent was stopped at the time and starts again later.
 
+use konvent_core::ids::{ResolutionId, VoteId};
 use std::time::Duration;
 
 use askama::Template;
@@ -27,7 +28,7 @@ use crate::layout::{Chrome, render};
 struct WrittenPage {
     c: Chrome,
     votes: Vec<String>,
-    drafts: Vec<(i64, String)>,
+    drafts: Vec<(ResolutionId, String)>,
     may_edit: bool,
     seat: bool,
     script: String,
@@ -106,7 +107,7 @@ pub async fn start(
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let t = ctx.tr();
-    let Ok(resolution) = form.resolution.trim().parse::<i64>() else {
+    let Ok(resolution) = form.resolution.trim().parse::<i64>().map(ResolutionId::new) else {
         return page(&state, &ctx, Some(t.get("written-choose-draft"))).await;
     };
     let Some(deadline) = deadline(&form.date, &form.time) else {
@@ -140,7 +141,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 pub async fn step(state: &AppState) -> Result<usize, konvent_store::StoreError> {
     let closed = state.store.close_due_votes(now()).await?;
     for c in &closed {
-        tracing::info!(vote = c.vote_id, outcome = ?c.outcome, "written procedure closed");
+        tracing::info!(vote = %c.vote_id, outcome = ?c.outcome, "written procedure closed");
         super::votes_live::publish(state, c.vote_id).await;
     }
     Ok(closed.len())
@@ -185,11 +186,11 @@ pub struct StopRequestForm {
 }
 
 /// A seat holder asks for the procedure to be stopped and taken to a session.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn request_stop(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<StopRequestForm>,
 ) -> AppResult<Response> {
     let principal = ctx.require(Action::ReadConfidential)?;
@@ -218,11 +219,11 @@ pub struct DecideForm {
 }
 
 /// The office stops the procedure; the draft goes onto the chosen session's agenda.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn stop(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<DecideForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
@@ -242,11 +243,11 @@ pub async fn stop(
 }
 
 /// The office lets the procedure run on.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn resume(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<VoteId>,
     CsrfForm(form): CsrfForm<DecideForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

@@ -7,6 +7,7 @@
 //! A follow-up meeting's agenda is what the council's page shows: every published
 //! resolution of its session that is flagged as relevant for a conference.
 
+use konvent_core::ids::ResolutionId;
 use std::collections::{BTreeSet, HashMap};
 
 use konvent_core::gremien::council::SessionState;
@@ -45,7 +46,7 @@ fn meeting_state(state: SessionState) -> &'static str {
     }
 }
 
-fn follow_up_key(id: i64) -> String {
+fn follow_up_key(id: impl std::fmt::Display) -> String {
     format!("follow-up-{id}")
 }
 
@@ -109,7 +110,7 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
         .iter()
         .map(|r| {
             (
-                r.id,
+                r.id.get(),
                 format!("/gremien/beschluesse/{}/{:02}", r.year, r.number),
             )
         })
@@ -154,7 +155,7 @@ async fn agenda_results(
     public: &[Resolution],
 ) -> Result<HashMap<i64, ItemResult>, StoreError> {
     let t = crate::i18n::Tr::new(crate::i18n::Lang::De);
-    let by_id: HashMap<i64, &Resolution> = public.iter().map(|r| (r.id, r)).collect();
+    let by_id: HashMap<ResolutionId, &Resolution> = public.iter().map(|r| (r.id, r)).collect();
     let mut out: HashMap<i64, ItemResult> = HashMap::new();
     for v in store.agenda_results().await? {
         let Some(r) = by_id.get(&v.resolution_id) else {
@@ -320,7 +321,10 @@ fn paper(
     files: &super::documents::Files,
     out: &mut Council,
 ) {
-    let own = files.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+    let own = files
+        .get(&r.id.get())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let paper_url = urls.object(Kind::Paper, r.id);
     let mut consultations = Vec::new();
     if let Some(s) = session {

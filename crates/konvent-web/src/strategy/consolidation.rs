@@ -124,7 +124,7 @@ async fn page(
         .await?
         .into_iter()
         .filter(|r| r.state == konvent_core::gremien::council::ResolutionState::Published)
-        .map(|r| (r.id, format!("{} {}", r.reference(), r.title)))
+        .map(|r| (r.id.get(), format!("{} {}", r.reference(), r.title)))
         .collect();
     render(&ConsolidationPage {
         c: Chrome::new(

@@ -201,7 +201,7 @@ pub async fn topic(
         let previous = versions.get(i + 1);
         let follow_up = match &v.resolution {
             Some((id, ..)) => {
-                let resolution = resolutions.iter().find(|r| r.id == *id);
+                let resolution = resolutions.iter().find(|r| r.id.get() == *id);
                 resolution
                     .and_then(|r| r.session_number)
                     .and_then(|n| follow_ups.iter().find(|f| f.session_number == n))

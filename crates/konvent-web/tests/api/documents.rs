@@ -313,7 +313,7 @@ async fn who_sees_and_changes_documents_follows_their_owner() {
         .store
         .documents(Owner {
             kind: OwnerKind::Resolution,
-            id: draft_id,
+            id: draft_id.get(),
         })
         .await
         .expect("docs")[0]

@@ -16,7 +16,7 @@ async fn only_the_office_sends_invitations_and_each_invitee_gets_one_mail() {
     assert_eq!(response.status(), 403);
     assert!(
         app.store
-            .meeting_invitation(MeetingKind::Session, session.id)
+            .meeting_invitation(MeetingKind::Session, session.id.get())
             .await
             .expect("read")
             .is_none(),
@@ -29,7 +29,7 @@ async fn only_the_office_sends_invitations_and_each_invitee_gets_one_mail() {
     assert_eq!(response.status(), 303);
     let sent = app
         .store
-        .meeting_invitation(MeetingKind::Session, session.id)
+        .meeting_invitation(MeetingKind::Session, session.id.get())
         .await
         .expect("read")
         .expect("recorded");

@@ -580,7 +580,7 @@ async fn plant(app: &TestApp) {
             (
                 Owner {
                     kind: OwnerKind::Resolution,
-                    id: draft.id,
+                    id: draft.id.get(),
                 },
                 format!(
                     "Anlage {}",

@@ -3,6 +3,7 @@
 //! paginate and filter; errors are JSON; every answer allows any origin; confidential
 //! resolutions never appear.
 
+use konvent_core::ids::ResolutionId;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -236,7 +237,7 @@ async fn crawl(app: &TestApp, schemas: &Schemas) -> Crawl {
 
 /// A draft and a decided resolution of session 46, relevant for the DMK: both are
 /// confidential decision papers.
-async fn confidential_resolutions(app: &TestApp) -> Vec<i64> {
+async fn confidential_resolutions(app: &TestApp) -> Vec<ResolutionId> {
     let actor = Actor::system("Test");
     let relevance = [("DMK".to_owned(), "Betrifft die DMK".to_owned())];
     let mut ids = Vec::new();

@@ -219,7 +219,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
             .advance_target_picture(
                 id,
                 konvent_core::strategy::Visibility::Published,
-                Some(resolution.id),
+                Some(resolution.id.get()),
             )
             .await
             .expect("published");

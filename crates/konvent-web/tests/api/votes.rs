@@ -2,6 +2,7 @@
 //! vote in a session whose result reaches the members live over the WebSocket while two
 //! of them change their ballots, and what is refused.
 
+use konvent_core::ids::{ResolutionId, VoteId};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -57,7 +58,7 @@ async fn member(app: &TestApp, seat: Seat) -> User {
 }
 
 /// A draft of session 46 of `kind`, entered through the form; its id.
-async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> i64 {
+async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> ResolutionId {
     let r = admin
         .post(
             "/gremien/beschluesse/neu",
@@ -86,7 +87,7 @@ async fn draft(app: &TestApp, admin: &User, number: &str, kind: &str) -> i64 {
         .id
 }
 
-async fn open(app: &TestApp, admin: &User, resolution: i64) -> i64 {
+async fn open(app: &TestApp, admin: &User, resolution: ResolutionId) -> VoteId {
     let r = admin
         .post(
             "/gremien/sitzungen/46/abstimmungen",
@@ -104,7 +105,7 @@ async fn open(app: &TestApp, admin: &User, resolution: i64) -> i64 {
         .id
 }
 
-async fn ballot(user: &User, vote: i64, ballot: &str) -> u16 {
+async fn ballot(user: &User, vote: VoteId, ballot: &str) -> u16 {
     user.post(
         &format!("/gremien/abstimmungen/{vote}/stimme"),
         &[("ballot", ballot), ("zurueck", "/gremien/sitzungen/46")],
@@ -501,7 +502,7 @@ async fn a_deadline_that_passes_while_konvent_is_stopped_is_counted_once_after_t
     assert!(text(&page).contains("Im Umlaufverfahren zählt ein Sitz ohne Stimme als Enthaltung"));
 }
 
-async fn wait_closed(app: &TestApp, vote: i64) -> konvent_store::Vote {
+async fn wait_closed(app: &TestApp, vote: VoteId) -> konvent_store::Vote {
     for _ in 0..100 {
         let v = app.store.vote(vote).await.expect("vote");
         if !v.is_open() {
@@ -513,7 +514,7 @@ async fn wait_closed(app: &TestApp, vote: i64) -> konvent_store::Vote {
 }
 
 /// A vote on an agenda item, opened through the session page; its id.
-async fn open_on_item(app: &TestApp, admin: &User, resolution: i64, item: i64) -> i64 {
+async fn open_on_item(app: &TestApp, admin: &User, resolution: ResolutionId, item: i64) -> VoteId {
     let r = admin
         .post(
             "/gremien/sitzungen/46/abstimmungen",
@@ -629,7 +630,7 @@ async fn upcoming_session(app: &TestApp) {
 }
 
 /// A written procedure on a new draft, started through the page; its id.
-async fn written(app: &TestApp, admin: &User, number: &str) -> i64 {
+async fn written(app: &TestApp, admin: &User, number: &str) -> VoteId {
     let resolution = draft(app, admin, number, "recommendation").await;
     let tomorrow = jiff::Zoned::now()
         .date()
@@ -657,7 +658,7 @@ async fn written(app: &TestApp, admin: &User, number: &str) -> i64 {
         .id
 }
 
-async fn ask_stop(user: &User, vote: i64, reason: &str) -> (u16, String) {
+async fn ask_stop(user: &User, vote: VoteId, reason: &str) -> (u16, String) {
     let r = user
         .post(
             &format!("/gremien/abstimmungen/{vote}/abbruch-antrag"),
@@ -1003,7 +1004,7 @@ async fn only_present_members_and_the_deputy_of_an_absent_member_vote_in_a_sessi
     let session = app.store.session(46).await.expect("46");
     assert!(
         rows.iter()
-            .any(|r| r["session_id"] == session.id && r["role"] == "member"),
+            .any(|r| r["session_id"] == session.id.get() && r["role"] == "member"),
         "{rows:?}"
     );
 }
