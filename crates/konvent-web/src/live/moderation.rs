@@ -8,6 +8,7 @@
 //! they are cached per event for [`FRESH`] (this node forgets its copy at once when it
 //! changes them, other nodes follow within that time).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,11 +32,11 @@ pub const MAX_MUTE_MINUTES: i64 = 7 * 24 * 60;
 /// Each event's mutes and chat locks, as last read.
 #[derive(Default)]
 pub struct Cache {
-    events: Mutex<HashMap<i64, (Instant, Arc<Restrictions>)>>,
+    events: Mutex<HashMap<EventId, (Instant, Arc<Restrictions>)>>,
 }
 
 impl Cache {
-    async fn get(&self, store: &Store, event_id: i64) -> Result<Arc<Restrictions>, StoreError> {
+    async fn get(&self, store: &Store, event_id: EventId) -> Result<Arc<Restrictions>, StoreError> {
         if let Some((at, r)) = self
             .events
             .lock()
@@ -53,7 +54,7 @@ impl Cache {
         Ok(fresh)
     }
 
-    fn forget(&self, event_id: i64) {
+    fn forget(&self, event_id: EventId) {
         self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())

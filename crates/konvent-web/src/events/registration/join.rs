@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::{Action, Principal};
+use konvent_core::ids::EventId;
 use konvent_store::{NewRegistration, RegistrationMode, RegistrationStatus, StoreError};
 
 use super::{NoticePage, PER_ADDRESS, composer};
@@ -26,7 +27,7 @@ pub async fn join_state(
     state: &AppState,
     ctx: &Ctx,
     principal: &Principal,
-    event_id: i64,
+    event_id: EventId,
 ) -> AppResult<Join> {
     let t = ctx.tr();
     if ctx.may(Action::OrganizeEvent(event_id)) {
