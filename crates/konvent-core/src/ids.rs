@@ -75,6 +75,26 @@ ids! {
 }
 
 // The ids of the live and strategy side (K, S) follow here.
+ids! {
+    // The live event (K).
+    /// A question to the podium (K13).
+    QuestionId;
+    // The strategy (S) and its World Café (K9).
+    /// A focus topic of the strategy (S1).
+    TopicId;
+    /// A version of a topic's target picture (S2).
+    TargetPictureId;
+    /// A round of an event's World Café (K9).
+    RoundId;
+    /// A table of a café round (K9).
+    TableId;
+    /// An impulse written at a café table (K10).
+    ImpulseId;
+    /// A saved group of a topic's impulses, made while consolidating (S3).
+    ImpulseGroupId;
+    /// A note on an event's pinboard (K11).
+    PinId;
+}
 
 // The ids of the council side (G) follow here.
 

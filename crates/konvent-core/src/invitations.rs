@@ -357,7 +357,9 @@ fn grant(
         }
     };
     let scope: Scope = match (scope, role.scope_kind(), event) {
-        ("", Some(crate::authz::ScopeKind::Event), Some(event)) => Scope::Event(event),
+        ("", Some(crate::authz::ScopeKind::Event), Some(event)) => {
+            Scope::Event(crate::ids::EventId::new(event))
+        }
         (scope, ..) => match scope.parse() {
             Ok(scope) => scope,
             Err(reason) => {
@@ -428,7 +430,8 @@ mod tests {
             matches!(slug_or_id, "strategiekonvent-2025" | "7").then_some(7)
         }
         fn scope_exists(&self, scope: &Scope) -> bool {
-            matches!(scope, Scope::Event(7)) || scope.to_string() == "conference:DMK"
+            matches!(scope, Scope::Event(e) if e.get() == 7)
+                || scope.to_string() == "conference:DMK"
         }
         fn may_invite(&self, grant: &Grant, event: Option<i64>) -> Result<(), String> {
             match self.organizer_of {
@@ -470,7 +473,11 @@ mod tests {
         assert_eq!(rows[0].event, Some(7));
         assert_eq!(rows[0].language.as_deref(), Some("en"));
         assert_eq!(rows[1].grant.scope.to_string(), "conference:DMK");
-        assert_eq!(rows[2].grant.scope, Scope::Event(7), "the row's event");
+        assert_eq!(
+            rows[2].grant.scope,
+            Scope::Event(crate::ids::EventId::new(7)),
+            "the row's event"
+        );
     }
 
     #[test]

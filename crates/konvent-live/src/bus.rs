@@ -6,6 +6,7 @@
 //! late (the sequencer drops what it has, waits for what is missing and then reads it
 //! through [`Backfill`]).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
@@ -22,17 +23,17 @@ pub trait Bus: Send + Sync + 'static {
 
     /// This node has connections for `event_id` now (`true`) or no more: a bus between
     /// nodes listens to an event only while.
-    fn watch(&self, _event_id: i64, _watching: bool) {}
+    fn watch(&self, _event_id: EventId, _watching: bool) {}
 
     /// Who is in each room of an event on this node (its whole snapshot, sent at every
     /// presence tick that changed something and as a heartbeat).
-    fn presence(&self, _event_id: i64, _snapshot: &HashMap<String, Vec<i64>>) {}
+    fn presence(&self, _event_id: EventId, _snapshot: &HashMap<String, Vec<i64>>) {}
 
     /// What this node's people spent of their command budgets since the last tick.
-    fn spent(&self, _event_id: i64, _spent: &HashMap<i64, u32>) {}
+    fn spent(&self, _event_id: EventId, _spent: &HashMap<i64, u32>) {}
 
     /// Moves of this node's avatars on an event's map, for the viewers on other nodes.
-    fn moves(&self, _event_id: i64, _news: &MapNews) {}
+    fn moves(&self, _event_id: EventId, _news: &MapNews) {}
 
     /// Every other node closes the connections of `account` for `why` (it signed out,
     /// was disabled, or its rights changed); this node closed its own already.
@@ -79,12 +80,12 @@ pub trait Backfill: Send + Sync + 'static {
     /// Up to `limit` entries of the event after sequence `after`, in order, with frames.
     fn since(
         &self,
-        event_id: i64,
+        event_id: EventId,
         slug: Arc<str>,
         after: i64,
         limit: i64,
     ) -> BoxFuture<'static, Result<Vec<Entry>, String>>;
 
     /// The event's last committed sequence number.
-    fn last_seq(&self, event_id: i64) -> BoxFuture<'static, Result<i64, String>>;
+    fn last_seq(&self, event_id: EventId) -> BoxFuture<'static, Result<i64, String>>;
 }

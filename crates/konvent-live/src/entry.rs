@@ -3,6 +3,7 @@
 //! the entry (or that read it back from the database), and shared by every connection of
 //! every node; the hub never looks inside them.
 
+use konvent_core::ids::EventId;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// A committed entry with its frames.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Assigned by the database in the writing transaction; the hub never assigns one.
     pub seq: i64,
     /// The room it concerns (`None`: the whole event).
@@ -95,7 +96,7 @@ static EMPTY: Bytes = Bytes::from_static(b"");
 /// The routing part of a bus message (short keys: it travels with every entry).
 #[derive(Serialize, Deserialize)]
 struct Header<'a> {
-    e: i64,
+    e: EventId,
     s: i64,
     #[serde(borrow)]
     r: Option<&'a str>,
@@ -112,7 +113,7 @@ mod tests {
     #[test]
     fn an_entry_survives_the_bus_and_a_damaged_message_is_no_entry() {
         let entry = Entry {
-            event_id: 3,
+            event_id: EventId::new(3),
             seq: 42,
             room: Some(Arc::from("plenum")),
             audience: Audience::Staff,

@@ -15,6 +15,7 @@
 //! says read too slowly, compares every event it serves with the log at once
 //! ([`Fanout::catch_up_all`]).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -185,7 +186,7 @@ pub struct NatsBus {
     maps: Weak<Maps>,
     outgoing: mpsc::Sender<(String, Bytes)>,
     /// The subscription task of every event this node serves.
-    watched: Mutex<HashMap<i64, JoinHandle<()>>>,
+    watched: Mutex<HashMap<EventId, JoinHandle<()>>>,
     drop_every: Option<u64>,
     published: AtomicU64,
     metrics: LiveMetrics,
@@ -252,7 +253,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn watch(&self, event_id: i64, watching: bool) {
+    fn watch(&self, event_id: EventId, watching: bool) {
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(task) = watched.remove(&event_id) {
             task.abort();
@@ -270,7 +271,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn presence(&self, event_id: i64, snapshot: &HashMap<String, Vec<i64>>) {
+    fn presence(&self, event_id: EventId, snapshot: &HashMap<String, Vec<i64>>) {
         let news = PresenceNews {
             node: self.node,
             rooms: snapshot.clone(),
@@ -283,7 +284,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn spent(&self, event_id: i64, spent: &HashMap<i64, u32>) {
+    fn spent(&self, event_id: EventId, spent: &HashMap<i64, u32>) {
         let news = SpendingNews {
             node: self.node,
             spent: spent.clone(),
@@ -319,7 +320,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn moves(&self, event_id: i64, news: &MapNews) {
+    fn moves(&self, event_id: EventId, news: &MapNews) {
         let news = AvatarNews {
             node: self.node,
             news: news.clone(),
@@ -387,7 +388,7 @@ async fn listen_goodbyes(client: Client, subject: String, fanout: Weak<Fanout>) 
 async fn listen(
     client: Client,
     prefix: String,
-    event_id: i64,
+    event_id: EventId,
     fanout: Weak<Fanout>,
     maps: Weak<Maps>,
     metrics: LiveMetrics,
@@ -397,7 +398,7 @@ async fn listen(
     let (entries, signals) = match (entries, signals) {
         (Ok(entries), Ok(signals)) => (entries, signals),
         (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, event_id, "live bus: cannot subscribe; the log heals");
+            tracing::error!(error = %e, %event_id, "live bus: cannot subscribe; the log heals");
             return;
         }
     };
@@ -419,7 +420,7 @@ async fn listen(
                     metrics.bus_received.inc();
                     fanout.deliver(entry);
                 }
-                _ => tracing::debug!(event_id, "live bus: an unreadable entry (the log heals)"),
+                _ => tracing::debug!(%event_id, "live bus: an unreadable entry (the log heals)"),
             }
         } else if message.subject.as_str() == presence_subject {
             if let Ok(news) = serde_json::from_slice::<PresenceNews>(&message.payload) {

@@ -1,5 +1,6 @@
 //! A log in memory for the hub's own tests (the web side's tests use the real store).
 
+use konvent_core::ids::EventId;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
@@ -29,7 +30,7 @@ impl MemoryLog {
 impl Backfill for MemoryLog {
     fn since(
         &self,
-        event_id: i64,
+        event_id: EventId,
         _slug: Arc<str>,
         after: i64,
         limit: i64,
@@ -46,7 +47,7 @@ impl Backfill for MemoryLog {
         Box::pin(async move { Ok(page) })
     }
 
-    fn last_seq(&self, event_id: i64) -> BoxFuture<'static, Result<i64, String>> {
+    fn last_seq(&self, event_id: EventId) -> BoxFuture<'static, Result<i64, String>> {
         let last = self
             .entries
             .lock()

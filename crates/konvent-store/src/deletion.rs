@@ -25,6 +25,7 @@
 //! a pin, ...) are rewritten where they equal the old name, unless another account that
 //! is not deleted has that name too (then they cannot be told apart and stay).
 
+use konvent_core::ids::EventId;
 use serde_json::Value;
 
 use crate::audit::{self, Actor, Change};
@@ -304,7 +305,13 @@ impl Store {
             .await?
             .into_keys()
         {
-            crate::pseudonyms::rename_in_event(&mut tx, event_id, account_id, &pseudonym).await?;
+            crate::pseudonyms::rename_in_event(
+                &mut tx,
+                EventId::new(event_id),
+                account_id,
+                &pseudonym,
+            )
+            .await?;
         }
 
         for (table, column) in REMOVED_BY_ID {

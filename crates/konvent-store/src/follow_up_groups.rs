@@ -3,6 +3,7 @@
 //! its rooms, or a small room created for it, named after the connection point) and its
 //! members propose dates that go out as calendar invitations.
 
+use konvent_core::ids::{EventId, RoomId};
 use konvent_core::konvent::networking::FollowUpRefusal;
 use std::str::FromStr;
 
@@ -45,16 +46,16 @@ pub struct GroupRoom {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupPlace {
     /// One of the rooms [`Store::group_room_choices`] offers.
-    Room(i64),
+    Room(RoomId),
     /// A new small room in this event, named after the connection point (the group
     /// keeps the one it has there already).
-    NewRoom { event_id: i64 },
+    NewRoom { event_id: EventId },
 }
 
 /// An event the person takes part in, with the rooms a group may meet in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomChoice {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub event_title: String,
     /// (room id, name), in the event's order.
     pub rooms: Vec<(i64, String)>,
@@ -185,9 +186,12 @@ impl Store {
         .await?;
         let mut out: Vec<RoomChoice> = Vec::new();
         for (event_id, event_title, room_id, room_name) in rows {
-            if out.last().is_none_or(|c| c.event_id != event_id) {
+            if out
+                .last()
+                .is_none_or(|c| c.event_id != EventId::new(event_id))
+            {
                 out.push(RoomChoice {
-                    event_id,
+                    event_id: EventId::new(event_id),
                     event_title,
                     rooms: Vec::new(),
                 });
@@ -345,13 +349,13 @@ async fn place_group(
     target_id: i64,
     place: GroupPlace,
 ) -> Result<()> {
-    let takes_part = |event_id: i64| {
+    let takes_part = |event_id: EventId| {
         sqlx::query_as::<_, (i64,)>(
             "SELECT 1 FROM event_people p WHERE p.event_id = $1 AND p.account_id = $2 \
              AND NOT EXISTS (SELECT 1 FROM event_removals x WHERE x.event_id = p.event_id \
                  AND x.account_id = p.account_id)",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account)
     };
     let not_yours = || StoreError::from(FollowUpRefusal::RoomNotYours);
@@ -360,11 +364,11 @@ async fn place_group(
             let room: Option<(i64,)> = sqlx::query_as(
                 "SELECT event_id FROM rooms WHERE id = $1 AND kind NOT IN ('helpdesk', 'table')",
             )
-            .bind(room_id)
+            .bind(room_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             let (event_id,) = room.ok_or_else(not_yours)?;
-            takes_part(event_id)
+            takes_part(EventId::new(event_id))
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(not_yours)?;
@@ -381,7 +385,7 @@ async fn place_group(
                  WHERE g.id = $1 AND g.room_created = 1 AND r.event_id = $2",
             )
             .bind(group_id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             if own.is_some() {
@@ -391,7 +395,7 @@ async fn place_group(
                 "SELECT COUNT(*) FROM follow_up_groups g JOIN rooms r ON r.id = g.room_id \
                  WHERE r.event_id = $1 AND g.room_created = 1",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_one(&mut **tx)
             .await?;
             if count >= GROUP_ROOMS_PER_EVENT {
@@ -405,7 +409,7 @@ async fn place_group(
             )
             .bind(target.as_str())
             .bind(target_id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_one(&mut **tx)
             .await?;
             let name = room_name(label.0.as_deref().unwrap_or(group_name));
@@ -422,7 +426,7 @@ async fn place_group(
         }
     };
     sqlx::query("UPDATE follow_up_groups SET room_id = $1, room_created = $2 WHERE id = $3")
-        .bind(room_id)
+        .bind(room_id.get())
         .bind(i64::from(created))
         .bind(group_id)
         .execute(&mut **tx)
@@ -443,10 +447,10 @@ fn room_name(label: &str) -> String {
 }
 
 /// `gruppe-{id}`, or with a number after it if the organizers use that slug already.
-async fn free_slug(tx: &mut Tx, event_id: i64, group_id: i64) -> Result<String> {
+async fn free_slug(tx: &mut Tx, event_id: EventId, group_id: i64) -> Result<String> {
     let taken: Vec<(String,)> =
         sqlx::query_as("SELECT slug FROM rooms WHERE event_id = $1 AND slug LIKE $2")
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(format!("gruppe-{group_id}%"))
             .fetch_all(&mut **tx)
             .await?;

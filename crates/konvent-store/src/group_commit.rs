@@ -6,6 +6,7 @@
 //! and [`append_batch`] gives each event one range of sequence numbers and stores the
 //! entries with multi-row inserts.
 
+use konvent_core::ids::EventId;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
@@ -120,8 +121,8 @@ type LiveRowWithClient = (
 /// the batch form of [`Store::already_written`].
 pub(crate) async fn committed_earlier(
     tx: &mut Tx,
-    keys: &[BatchKey<'_>],
-) -> Result<HashMap<(i64, i64, String), LiveRecord>> {
+    keys: &[(EventId, i64, &str)],
+) -> Result<HashMap<(EventId, i64, String), LiveRecord>> {
     let mut earlier = HashMap::new();
     for chunk in keys.chunks(BATCH_PARAMS / 3) {
         let conditions: Vec<String> = (0..chunk.len())
@@ -141,7 +142,7 @@ pub(crate) async fn committed_earlier(
         );
         let mut query = sqlx::query_as::<_, LiveRowWithClient>(&sql);
         for (event_id, sender, client_id) in chunk {
-            query = query.bind(*event_id).bind(*sender).bind(*client_id);
+            query = query.bind((*event_id).get()).bind(*sender).bind(*client_id);
         }
         for row in query.fetch_all(&mut **tx).await? {
             let (event_id, seq, kind, room, audience, sender_id, recipient_id, data, at, cid) = row;
@@ -157,7 +158,7 @@ pub(crate) async fn committed_earlier(
                 at,
             ))?;
             if let Some(sender) = record.sender_id {
-                earlier.insert((event_id, sender, cid), record);
+                earlier.insert((EventId::new(event_id), sender, cid), record);
             }
         }
     }
@@ -171,23 +172,23 @@ pub(crate) async fn committed_earlier(
 /// entries can carry it as their id.
 pub(crate) async fn append_batch<P: Payload>(
     tx: &mut Tx,
-    entries: Vec<(i64, Entry<'_>, impl FnOnce(i64) -> P)>,
+    entries: Vec<(EventId, Entry<'_>, impl FnOnce(i64) -> P)>,
 ) -> Result<Vec<LiveRecord>> {
     // How many numbers each event takes, in the order the events first appear.
-    let mut counts: Vec<(i64, i64)> = Vec::new();
+    let mut counts: Vec<(EventId, i64)> = Vec::new();
     for (event_id, _, _) in &entries {
         match counts.iter_mut().find(|(e, _)| e == event_id) {
             Some((_, n)) => *n += 1,
             None => counts.push((*event_id, 1)),
         }
     }
-    let mut next_seq: HashMap<i64, i64> = HashMap::with_capacity(counts.len());
+    let mut next_seq: HashMap<EventId, i64> = HashMap::with_capacity(counts.len());
     for (event_id, n) in counts {
         let (last,): (i64,) = sqlx::query_as(
             "UPDATE events SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
         )
         .bind(n)
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -225,7 +226,7 @@ pub(crate) async fn append_batch<P: Payload>(
         let mut query = sqlx::query(&sql);
         for (client_id, r) in chunk {
             query = query
-                .bind(r.event_id)
+                .bind(r.event_id.get())
                 .bind(r.seq)
                 .bind(r.kind.as_str())
                 .bind(r.room.as_deref())

@@ -7,6 +7,7 @@
 //! or died is claimed again ([`Store::claim_bulk_invitations`]) and goes on with the
 //! rows left; a batch whose lease was taken over writes nothing.
 
+use konvent_core::ids::EventId;
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -413,7 +414,7 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
             .execute(&mut **tx)
             .await?;
             if let Some(event) = invite.event_id {
-                join_event(tx, event, account).await?;
+                join_event(tx, EventId::new(event), account).await?;
             }
             insert_login_token(
                 tx,
@@ -461,12 +462,12 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
 }
 
 /// Adds an account to an event as participant; a helper stays a helper.
-pub(crate) async fn join_event(tx: &mut Tx, event: i64, account: i64) -> Result<()> {
+pub(crate) async fn join_event(tx: &mut Tx, event: EventId, account: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, 'participant') \
          ON CONFLICT (event_id, account_id) DO NOTHING",
     )
-    .bind(event)
+    .bind(event.get())
     .bind(account)
     .execute(&mut **tx)
     .await?;

@@ -3,6 +3,7 @@
 //! generated from its rooms. Replacing the map writes a live-log entry, so everybody on
 //! the map learns of it (and a client that was away learns it on resume).
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::log::payload::VenueMap;
 
 use crate::live::{Entry, LiveTx, append};
@@ -21,13 +22,13 @@ pub struct StoredMap {
 
 impl Store {
     /// The event's own map, if an organizer uploaded one.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn venue_map(&self, event_id: i64) -> Result<Option<StoredMap>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn venue_map(&self, event_id: EventId) -> Result<Option<StoredMap>> {
         let row: Option<(String, String, String, i64)> = sqlx::query_as(
             "SELECT source_name, map_json, uploaded_by, updated_at FROM venue_maps \
              WHERE event_id = $1",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(
@@ -43,10 +44,10 @@ impl Store {
     /// Replaces the event's map (`Some`) or goes back to the generated one (`None`), with
     /// a live-log entry `map` in the same transaction. `by` is `None` from the command
     /// line.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.map(|w| w.id)))]
     pub async fn set_venue_map(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: Option<&Who>,
         map: Option<(&str, &str)>,
     ) -> Result<Written> {
@@ -62,7 +63,7 @@ impl Store {
                          map_json = excluded.map_json, uploaded_by = excluded.uploaded_by, \
                          updated_at = excluded.updated_at",
                     )
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .bind(source_name)
                     .bind(map_json)
                     .bind(by_name)
@@ -72,7 +73,7 @@ impl Store {
                 }
                 None => {
                     sqlx::query("DELETE FROM venue_maps WHERE event_id = $1")
-                        .bind(event_id)
+                        .bind(event_id.get())
                         .execute(&mut **tx)
                         .await?;
                 }

@@ -10,6 +10,7 @@
 //! lose a notice, and a command-line tool writes without telling anybody, so no copy is
 //! trusted for longer than [`FRESH`]; a session is never trusted past its end.
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -35,7 +36,7 @@ pub enum Forget {
     Account(i64),
     /// Every person's part in an event may have changed (a bulk change, or the event
     /// started or stopped allowing pseudonyms).
-    Event(i64),
+    Event(EventId),
 }
 
 /// A person's part in an event, as every page of the event needs it.
@@ -62,7 +63,7 @@ pub(crate) struct Memo {
     /// By the hash of the session token: the account, its principal, and the session's end.
     sessions: Copies<String, Arc<Principal>>,
     /// By (event, account).
-    members: Copies<(i64, i64), Arc<Membership>>,
+    members: Copies<(EventId, i64), Arc<Membership>>,
     /// Counts what was forgotten: a read that saw it move while it asked the database
     /// keeps nothing, since its answer may be from before the change.
     forgotten: AtomicU64,
@@ -128,7 +129,7 @@ impl Memo {
     }
 
     /// Every person's part in the event may have changed (committed).
-    pub(crate) fn event_changed(&self, event: i64) {
+    pub(crate) fn event_changed(&self, event: EventId) {
         self.forget(Forget::Event(event));
         let _ = self.changes.send(Forget::Event(event));
     }
@@ -224,8 +225,8 @@ impl Store {
 
     /// The account's part in the event, in one statement: from this node's copy while
     /// it is fresh. [`StoreError::NotFound`] for an unknown account.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
-    pub async fn membership(&self, event_id: i64, account_id: i64) -> Result<Arc<Membership>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    pub async fn membership(&self, event_id: EventId, account_id: i64) -> Result<Arc<Membership>> {
         if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
             return Ok(kept);
         }
@@ -239,7 +240,7 @@ impl Store {
              FROM accounts a WHERE a.id = $2",
             crate::pseudonyms::name_in_event("$1", "a.id")
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -298,16 +299,28 @@ mod tests {
         // Read before the change committed, kept after it was forgotten: not kept.
         let asked = memo.generation();
         memo.account_changed(7);
-        keep(&memo, &memo.members, asked, (1, 7), copy("vorher"));
-        assert!(fresh(&memo.members, &(1, 7)).is_none());
+        keep(
+            &memo,
+            &memo.members,
+            asked,
+            (EventId::new(1), 7),
+            copy("vorher"),
+        );
+        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
         // A read that nothing overtook is kept, until its account changes.
         let asked = memo.generation();
-        keep(&memo, &memo.members, asked, (1, 7), copy("nachher"));
+        keep(
+            &memo,
+            &memo.members,
+            asked,
+            (EventId::new(1), 7),
+            copy("nachher"),
+        );
         assert_eq!(
-            fresh(&memo.members, &(1, 7)).map(|m| m.name.clone()),
+            fresh(&memo.members, &(EventId::new(1), 7)).map(|m| m.name.clone()),
             Some("nachher".to_owned())
         );
         memo.account_changed(7);
-        assert!(fresh(&memo.members, &(1, 7)).is_none());
+        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
     }
 }

@@ -6,6 +6,7 @@
 //! profile wins over the konvent-wide one, and only the event's participants (not removed
 //! from it) appear, with a profile that is not "nobody".
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -21,7 +22,7 @@ use crate::{Result, Store, StoreError, Who, now_micros};
 pub struct Profile {
     pub account: Who,
     /// 0: konvent-wide.
-    pub event_id: i64,
+    pub event_id: EventId,
     pub fields: ProfileFields,
 }
 
@@ -33,7 +34,7 @@ pub struct ContactRequest {
     pub to: Who,
     pub message: String,
     /// The event it was sent from (0: from "Meine Ergebnisse").
-    pub event_id: i64,
+    pub event_id: EventId,
     /// For the asker a declined request stays "open" (declining is silent).
     pub accepted: bool,
     pub created_at: i64,
@@ -104,7 +105,7 @@ fn profile_from(row: ProfileRow) -> Result<Profile> {
         row;
     Ok(Profile {
         account: Who { id, name },
-        event_id,
+        event_id: EventId::new(event_id),
         fields: ProfileFields {
             organisation,
             role,
@@ -122,11 +123,11 @@ fn profile_from(row: ProfileRow) -> Result<Profile> {
 
 impl Store {
     /// Writes the person's profile for the event (`event_id = 0`: konvent-wide).
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
     pub async fn save_profile(
         &self,
         account: i64,
-        event_id: i64,
+        event_id: EventId,
         fields: &ProfileFields,
     ) -> Result<()> {
         let topics = serde_json::to_string(&fields.topics).map_err(StoreError::Encode)?;
@@ -141,7 +142,7 @@ impl Store {
              match_points = excluded.match_points, updated_at = excluded.updated_at",
         )
         .bind(account)
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(&fields.organisation)
         .bind(&fields.role)
         .bind(&fields.region)
@@ -159,25 +160,25 @@ impl Store {
     }
 
     /// Removes the person's profile for the event (or the konvent-wide one).
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
-    pub async fn delete_profile(&self, account: i64, event_id: i64) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
+    pub async fn delete_profile(&self, account: i64, event_id: EventId) -> Result<()> {
         sqlx::query("DELETE FROM network_profiles WHERE account_id = $1 AND event_id = $2")
             .bind(account)
-            .bind(event_id)
+            .bind(event_id.get())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     /// The person's own profile for exactly this event (0: konvent-wide), for editing.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = event_id))]
-    pub async fn own_profile(&self, account: i64, event_id: i64) -> Result<Option<Profile>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
+    pub async fn own_profile(&self, account: i64, event_id: EventId) -> Result<Option<Profile>> {
         let row: Option<ProfileRow> = sqlx::query_as(&format!(
             "SELECT {PROFILE_COLUMNS} FROM network_profiles p JOIN accounts a \
              ON a.id = p.account_id WHERE p.account_id = $1 AND p.event_id = $2"
         ))
         .bind(account)
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_optional(&self.pool)
         .await?;
         row.map(profile_from).transpose()
@@ -188,8 +189,8 @@ impl Store {
     /// visible to nobody. By name. A person who appears in the event under a pseudonym
     /// appears here under it too, and only with the event's own profile (the
     /// konvent-wide one belongs to the real name).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_profiles(&self, event_id: i64) -> Result<Vec<Profile>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_profiles(&self, event_id: EventId) -> Result<Vec<Profile>> {
         let named = PROFILE_COLUMNS.replacen(
             "a.display_name",
             &crate::pseudonyms::name_in_event("e.event_id", "a.id"),
@@ -210,7 +211,7 @@ impl Store {
                  AND r.account_id = e.account_id) \
              ORDER BY 2, a.id"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(profile_from).collect()
@@ -249,12 +250,12 @@ impl Store {
     /// `from` asks `to` to connect. Refused to oneself, between people who block each
     /// other, and when `from` asked before (whatever `to` answered: a declined request
     /// reads as still open). When `to` had asked `from`, the two are contacts at once.
-    #[tracing::instrument(level = "debug", skip_all, fields(from = from, to = to, event_id = event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(from = from, to = to, event_id = %event_id))]
     pub async fn request_contact(
         &self,
         from: i64,
         to: i64,
-        event_id: i64,
+        event_id: EventId,
         message: &str,
     ) -> Result<RequestOutcome> {
         networking::request(from, to)?;
@@ -297,7 +298,7 @@ impl Store {
         )
         .bind(from)
         .bind(to)
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(message)
         .bind(now_micros())
         .execute(&mut *tx)
@@ -396,7 +397,7 @@ impl Store {
         {
             let request = ContactRequest {
                 id,
-                event_id,
+                event_id: EventId::new(event_id),
                 from: Who::new(from_id, from_name),
                 to: Who::new(to_id, to_name),
                 message,

@@ -3,6 +3,7 @@
 //! impulses its group had when it was named, and
 //! [`konvent_core::konvent::podium::titles_for`] finds the group it belongs to now.
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 
 use konvent_core::konvent::podium::NamedGroup;
@@ -11,24 +12,24 @@ use crate::{Result, Store, now_micros};
 
 impl Store {
     /// The titles given to the podium groups of one topic at one event, oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, topic_id = topic_id))]
-    pub async fn podium_titles(&self, event_id: i64, topic_id: i64) -> Result<Vec<NamedGroup>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = topic_id))]
+    pub async fn podium_titles(&self, event_id: EventId, topic_id: i64) -> Result<Vec<NamedGroup>> {
         let mut by_topic = self.podium_titles_by_topic(event_id).await?;
         Ok(by_topic.remove(&topic_id).unwrap_or_default())
     }
 
     /// The titles given to the podium groups at one event, by topic, oldest first: one
     /// query for the podium page's topics.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
     pub async fn podium_titles_by_topic(
         &self,
-        event_id: i64,
+        event_id: EventId,
     ) -> Result<HashMap<i64, Vec<NamedGroup>>> {
         let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT topic_id, id, title, members FROM podium_titles \
              WHERE event_id = $1 ORDER BY id",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         let mut by_topic: HashMap<i64, Vec<NamedGroup>> = HashMap::new();
@@ -46,10 +47,10 @@ impl Store {
     /// Names a podium group (its impulses `members`): the title it carried before
     /// (`replaces`, if any) goes, and `title` is stored unless it is `None`, which gives
     /// the group back its suggested title. One transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, topic_id = topic_id, replaces = replaces, members = members.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = topic_id, replaces = replaces, members = members.len()))]
     pub async fn name_podium_group(
         &self,
-        event_id: i64,
+        event_id: EventId,
         topic_id: i64,
         replaces: Option<i64>,
         title: Option<&str>,
@@ -60,7 +61,7 @@ impl Store {
         if let Some(id) = replaces {
             sqlx::query("DELETE FROM podium_titles WHERE id = $1 AND event_id = $2")
                 .bind(id)
-                .bind(event_id)
+                .bind(event_id.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -69,7 +70,7 @@ impl Store {
                 "INSERT INTO podium_titles (event_id, topic_id, title, members, named_by, named_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(topic_id)
             .bind(title)
             .bind(serde_json::to_string(members).unwrap_or_else(|_| "[]".to_owned()))

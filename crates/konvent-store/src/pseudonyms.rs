@@ -9,6 +9,7 @@
 //! rewrites the person's name in the event's live log and in the impulses and pins of
 //! the event, so a replay and a reload show the name the person has now.
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::registration::PseudonymRefusal;
 use std::collections::HashMap;
 
@@ -78,11 +79,11 @@ fn invalid(code: &'static str, message: impl Into<String>) -> StoreError {
 
 impl Store {
     /// Whether the event lets participants appear under a pseudonym.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn pseudonyms_allowed(&self, event_id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn pseudonyms_allowed(&self, event_id: EventId) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT pseudonyms_allowed FROM events WHERE id = $1")
-                .bind(event_id)
+                .bind(event_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.ok_or(StoreError::NotFound)?.0 != 0)
@@ -91,17 +92,17 @@ impl Store {
     /// Allows or stops pseudonyms in the event; a change is audited (nothing changes,
     /// nothing is written). Stopping keeps the chosen names (they apply again when the
     /// organizer allows pseudonyms again) and what was written under them.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, actor = actor.account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, actor = actor.account_id))]
     pub async fn set_pseudonyms_allowed(
         &self,
-        event_id: i64,
+        event_id: EventId,
         allowed: bool,
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT pseudonyms_allowed FROM events WHERE id = $1")
-                .bind(event_id)
+                .bind(event_id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
         let before = row.ok_or(StoreError::NotFound)?.0 != 0;
@@ -110,7 +111,7 @@ impl Store {
         }
         sqlx::query("UPDATE events SET pseudonyms_allowed = $1 WHERE id = $2")
             .bind(i64::from(allowed))
-            .bind(event_id)
+            .bind(event_id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(
@@ -119,7 +120,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "event",
-                entity_id: event_id,
+                entity_id: event_id.get(),
                 action: if allowed {
                     "pseudonyms_allowed"
                 } else {
@@ -137,12 +138,12 @@ impl Store {
 
     /// The pseudonym the account chose in the event (also while the event does not
     /// allow pseudonyms; [`Store::name_in_event`] says whether it applies).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
-    pub async fn pseudonym(&self, event_id: i64, account_id: i64) -> Result<Option<String>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    pub async fn pseudonym(&self, event_id: EventId, account_id: i64) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT pseudonym FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -151,13 +152,13 @@ impl Store {
 
     /// The name the account has in the event: its pseudonym while the event allows
     /// them, else its display name.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
-    pub async fn name_in_event(&self, event_id: i64, account_id: i64) -> Result<String> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    pub async fn name_in_event(&self, event_id: EventId, account_id: i64) -> Result<String> {
         let row: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT {} FROM accounts a WHERE a.id = $2",
             name_in_event("$1", "a.id")
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -166,14 +167,14 @@ impl Store {
 
     /// Every pseudonym chosen in the event with the real name behind it, by pseudonym
     /// (for organizers and the help desk).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_pseudonyms(&self, event_id: i64) -> Result<Vec<Pseudonym>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_pseudonyms(&self, event_id: EventId) -> Result<Vec<Pseudonym>> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT ps.account_id, ps.pseudonym, a.display_name FROM event_pseudonyms ps \
              JOIN accounts a ON a.id = ps.account_id WHERE ps.event_id = $1 \
              ORDER BY ps.folded, ps.account_id",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -193,10 +194,10 @@ impl Store {
     /// name of another person of the event. The person's name in the event's live log,
     /// impulses and pins becomes the new one (the real name again after a removal).
     /// Returns the name the person now has in the event.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
     pub async fn set_pseudonym(
         &self,
-        event_id: i64,
+        event_id: EventId,
         account_id: i64,
         pseudonym: Option<&str>,
     ) -> Result<String> {
@@ -207,7 +208,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT pseudonyms_allowed FROM events WHERE id = $1")
-                .bind(event_id)
+                .bind(event_id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
         if row.ok_or(StoreError::NotFound)?.0 == 0 {
@@ -231,7 +232,7 @@ impl Store {
                      WHERE p.event_id = $1 AND p.account_id = a.id) OR EXISTS (SELECT 1 FROM rooms r \
                      WHERE r.event_id = $1 AND (r.moderator_id = a.id OR r.speaker_id = a.id)))",
                 )
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(account_id)
                 .bind(&folded)
                 .fetch_one(&mut *tx)
@@ -240,7 +241,7 @@ impl Store {
                     return Err(PseudonymRefusal::SomebodysName.into());
                 }
                 sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .bind(account_id)
                     .execute(&mut *tx)
                     .await?;
@@ -248,7 +249,7 @@ impl Store {
                     "INSERT INTO event_pseudonyms (event_id, account_id, pseudonym, folded, set_at) \
                      VALUES ($1, $2, $3, $4, $5)",
                 )
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(account_id)
                 .bind(p)
                 .bind(&folded)
@@ -260,7 +261,7 @@ impl Store {
             }
             None => {
                 sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .bind(account_id)
                     .execute(&mut *tx)
                     .await?;
@@ -279,7 +280,7 @@ impl Store {
 /// author of its impulses and pins (and of their live entries).
 pub(crate) async fn rename_in_event(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     account_id: i64,
     name: &str,
 ) -> Result<()> {
@@ -288,21 +289,21 @@ pub(crate) async fn rename_in_event(
             "UPDATE {table} SET author_name = $1 WHERE event_id = $2 AND author_id = $3"
         ))
         .bind(name)
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
     }
     let pins: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM pins WHERE event_id = $1 AND author_id = $2")
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(account_id)
             .fetch_all(&mut **tx)
             .await?;
     let pins: Vec<i64> = pins.into_iter().map(|(id,)| id).collect();
     let rows: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT seq, kind, data FROM live_log WHERE event_id = $1 AND data LIKE $2")
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(format!("%{account_id}%"))
             .fetch_all(&mut **tx)
             .await?;
@@ -321,7 +322,7 @@ pub(crate) async fn rename_in_event(
         if changed {
             sqlx::query("UPDATE live_log SET data = $1 WHERE event_id = $2 AND seq = $3")
                 .bind(value.to_string())
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(seq)
                 .execute(&mut **tx)
                 .await?;

@@ -3,6 +3,7 @@
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
+use konvent_core::ids::EventId;
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -2295,7 +2296,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         name: Some("Neue Person".to_owned()),
         organisation: Some("Landesamt".to_owned()),
         grant: participant.clone(),
-        event: Some(event),
+        event: Some(event.get()),
         language: (row == 4).then(|| "en".to_owned()),
     };
     let list = [
@@ -2305,7 +2306,7 @@ async fn bulk_story(backend: &str, store: &Store) {
     ];
     let lease = SignedDuration::from_mins(1);
     let job = store
-        .start_bulk_invitation(&by, Some(event), "de", &list, "node-a", lease)
+        .start_bulk_invitation(&by, Some(event.get()), "de", &list, "node-a", lease)
         .await
         .expect("job");
     assert_eq!(
@@ -2343,7 +2344,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         display_name: row.name.clone(),
         organisation: row.organisation.clone(),
         grant: participant.clone(),
-        event_id: Some(event),
+        event_id: Some(event.get()),
         valid_for: SignedDuration::from_hours(1),
         mail: mail(n),
     };
@@ -2377,7 +2378,7 @@ async fn bulk_story(backend: &str, store: &Store) {
             .iter()
             .map(|c| (c.id, c.created_by, c.event_id, c.language.as_str()))
             .collect::<Vec<_>>(),
-        vec![(job, Some(known), Some(event), "de")],
+        vec![(job, Some(known), Some(event.get()), "de")],
         "{backend}"
     );
     let left = store.bulk_invitation_rows(job, 10).await.expect("rows");
@@ -2778,7 +2779,7 @@ async fn oidc_story(backend: &str, store: &Store) {
         .add_grant(
             &office(),
             id,
-            &Grant::new(Role::Organizer, Scope::Event(1)).expect("g"),
+            &Grant::new(Role::Organizer, Scope::Event(EventId::new(1))).expect("g"),
         )
         .await
         .expect("grant");
@@ -3785,7 +3786,11 @@ async fn networking_story(backend: &str, store: &Store) {
         ..ProfileFields::default()
     };
     store
-        .save_profile(a, 0, &fields(ProfileVisibility::SignedIn, "Org A"))
+        .save_profile(
+            a,
+            EventId::new(0),
+            &fields(ProfileVisibility::SignedIn, "Org A"),
+        )
         .await
         .expect("global profile");
     store
@@ -3793,7 +3798,11 @@ async fn networking_story(backend: &str, store: &Store) {
         .await
         .expect("event profile");
     store
-        .save_profile(c, 0, &fields(ProfileVisibility::Nobody, "Org C"))
+        .save_profile(
+            c,
+            EventId::new(0),
+            &fields(ProfileVisibility::Nobody, "Org C"),
+        )
         .await
         .expect("hidden profile");
     // Saving again updates in place.
@@ -3838,7 +3847,10 @@ async fn networking_story(backend: &str, store: &Store) {
         Err(StoreError::Refused(_))
     ));
     assert_eq!(
-        store.request_contact(b, a, 0, "").await.expect("connected"),
+        store
+            .request_contact(b, a, EventId::new(0), "")
+            .await
+            .expect("connected"),
         RequestOutcome::Connected,
         "{backend}"
     );
@@ -3873,7 +3885,10 @@ async fn networking_story(backend: &str, store: &Store) {
         Some("netz-b@example.org")
     );
     assert!(
-        store.request_contact(a, c, 0, "").await.is_err(),
+        store
+            .request_contact(a, c, EventId::new(0), "")
+            .await
+            .is_err(),
         "{backend}"
     );
 
@@ -3888,7 +3903,10 @@ async fn networking_story(backend: &str, store: &Store) {
         "{backend}"
     );
     assert!(
-        store.request_contact(b, a, 0, "").await.is_err(),
+        store
+            .request_contact(b, a, EventId::new(0), "")
+            .await
+            .is_err(),
         "{backend}"
     );
     assert!(
@@ -3956,7 +3974,9 @@ async fn networking_story(backend: &str, store: &Store) {
             .set_group_room(
                 a,
                 group,
-                konvent_store::GroupPlace::NewRoom { event_id: 999_999 }
+                konvent_store::GroupPlace::NewRoom {
+                    event_id: EventId::new(999_999)
+                }
             )
             .await
             .is_err(),
@@ -3991,7 +4011,11 @@ async fn networking_story(backend: &str, store: &Store) {
         "{backend}"
     );
     store
-        .set_group_room(a, group, konvent_store::GroupPlace::Room(choice.rooms[0].0))
+        .set_group_room(
+            a,
+            group,
+            konvent_store::GroupPlace::Room(konvent_core::ids::RoomId::new(choice.rooms[0].0)),
+        )
         .await
         .expect("an existing room");
     assert_eq!(
@@ -4031,7 +4055,7 @@ async fn networking_story(backend: &str, store: &Store) {
     // A request sent from "Meine Ergebnisse" (no event) is reported by its recipient in
     // an event they take part in, and that event's moderators may then remove it.
     store
-        .request_contact(c, b, 0, "Kaufen Sie jetzt")
+        .request_contact(c, b, EventId::new(0), "Kaufen Sie jetzt")
         .await
         .expect("asked");
     let spam = store.contact_overview(b).await.expect("o").incoming[0].id;
@@ -4094,8 +4118,17 @@ async fn networking_story(backend: &str, store: &Store) {
         .find(|s| s.name == "contact_blocks")
         .expect("s");
     assert!(blocks.rows.is_empty(), "{backend}");
-    store.delete_profile(a, 0).await.expect("deleted");
-    assert!(store.own_profile(a, 0).await.expect("own").is_none());
+    store
+        .delete_profile(a, EventId::new(0))
+        .await
+        .expect("deleted");
+    assert!(
+        store
+            .own_profile(a, EventId::new(0))
+            .await
+            .expect("own")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -4572,12 +4605,12 @@ async fn documents_story(backend: &str, store: &Store) {
         .await
         .expect("event");
     let of_event = store
-        .create_workshop(&actor, "Werkstatt", None, Some(event), &["Frage?"])
+        .create_workshop(&actor, "Werkstatt", None, Some(event.get()), &["Frage?"])
         .await
         .expect("workshop");
     assert_eq!(
         store.workshop(of_event).await.expect("workshop").event_id,
-        Some(event),
+        Some(event.get()),
         "{backend}"
     );
     match store
@@ -4590,7 +4623,7 @@ async fn documents_story(backend: &str, store: &Store) {
     {
         konvent_store::OwnerInfo::Workshop { title, event_id } => {
             assert_eq!(title, "Werkstatt", "{backend}");
-            assert_eq!(event_id, Some(event), "{backend}");
+            assert_eq!(event_id, Some(event.get()), "{backend}");
         }
         other => panic!("{backend}: {other:?}"),
     }

@@ -4,6 +4,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
+use konvent_core::ids::EventId;
 use konvent_store::testing::TestStore;
 use konvent_store::{Actor, EventRole, Forget, Membership, Store, Who};
 use sqlx::Connection;
@@ -16,7 +17,10 @@ async fn the_pages_copies_follow_every_change_on_every_backend() {
 }
 
 async fn part_in(store: &Store, event: i64, account: i64) -> std::sync::Arc<Membership> {
-    store.membership(event, account).await.expect("membership")
+    store
+        .membership(EventId::new(event), account)
+        .await
+        .expect("membership")
 }
 
 async fn story(backend: &str, store: &Store, url: &str) {
@@ -41,7 +45,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
     let person = Who::new(anna.user_id, anna.display_name.clone());
 
     // Registered: the copy is kept, and the removal replaces it at once.
-    let member = part_in(store, event.id, anna.user_id).await;
+    let member = part_in(store, event.id.get(), anna.user_id).await;
     assert_eq!(member.role, Some(EventRole::Participant), "{backend}");
     assert!(!member.removed, "{backend}");
     assert_eq!(member.name, anna.display_name, "{backend}");
@@ -49,7 +53,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .expel(event.id, &organizer, &person, "Test", None)
         .await
         .expect("expelled");
-    let member = part_in(store, event.id, anna.user_id).await;
+    let member = part_in(store, event.id.get(), anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (None, true),
@@ -64,7 +68,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .readmit(event.id, &organizer, &person, None)
         .await
         .expect("readmitted");
-    let member = part_in(store, event.id, anna.user_id).await;
+    let member = part_in(store, event.id.get(), anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (Some(EventRole::Participant), false),
@@ -108,26 +112,26 @@ async fn story(backend: &str, store: &Store, url: &str) {
 
     // Another node (here: a connection of its own) changes a registration; this node's
     // copy stays until the other node's notice arrives.
-    let before = part_in(store, event.id, bert.user_id).await;
+    let before = part_in(store, event.id.get(), bert.user_id).await;
     assert_eq!(before.role, Some(EventRole::Participant), "{backend}");
     sqlx::any::install_default_drivers();
     let mut other = sqlx::AnyConnection::connect(url)
         .await
         .expect("a second connection");
     sqlx::query("UPDATE event_people SET role = 'helper' WHERE event_id = $1 AND account_id = $2")
-        .bind(event.id)
+        .bind(event.id.get())
         .bind(bert.user_id)
         .execute(&mut other)
         .await
         .expect("changed elsewhere");
-    let kept = part_in(store, event.id, bert.user_id).await;
+    let kept = part_in(store, event.id.get(), bert.user_id).await;
     assert_eq!(
         kept.role,
         Some(EventRole::Participant),
         "{backend}: the copy"
     );
     store.forget_remembered(Some(Forget::Event(event.id)));
-    let read = part_in(store, event.id, bert.user_id).await;
+    let read = part_in(store, event.id.get(), bert.user_id).await;
     assert_eq!(
         read.role,
         Some(EventRole::Helper),

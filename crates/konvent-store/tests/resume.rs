@@ -3,6 +3,7 @@
 //! `since` yields exactly the entries after it, in order, each once — what a reconnecting
 //! client is replayed.
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -16,7 +17,7 @@ struct Log {
     /// A static is never dropped: the folder stays in the temporary folder, as any
     /// process-wide fixture's would.
     database: TestStore,
-    event_id: i64,
+    event_id: EventId,
     people: [Who; 2],
 }
 

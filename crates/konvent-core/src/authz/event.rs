@@ -5,6 +5,7 @@
 //! functions, so each rule is written once and tested here without a database.
 
 use super::{Action, Principal};
+use crate::ids::{EventId, RoomId};
 use crate::konvent::live::{Refusal, STAFF_WRITE_FACTOR};
 
 /// What only the event's organizers do (announcements, the agenda, the timer, the
@@ -22,7 +23,12 @@ pub fn organizer_only(organizer: bool) -> Result<(), Refusal> {
 /// Whether `principal` leads the room `room` of `event`: its named moderator (the
 /// account `moderator`), somebody with a moderator grant for it, or the event's
 /// organizers.
-pub fn moderates(principal: &Principal, event: i64, room: i64, moderator: Option<i64>) -> bool {
+pub fn moderates(
+    principal: &Principal,
+    event: EventId,
+    room: RoomId,
+    moderator: Option<i64>,
+) -> bool {
     moderator == Some(principal.user_id) || principal.may(Action::ModerateRoom { event, room })
 }
 
@@ -155,15 +161,37 @@ mod tests {
     #[test]
     fn a_room_is_led_by_its_moderator_a_grant_for_it_or_the_organizers() {
         let named = person(5, vec![]);
-        assert!(moderates(&named, 1, 10, Some(5)));
-        assert!(!moderates(&named, 1, 10, Some(6)));
-        assert!(!moderates(&named, 1, 10, None));
-        let granted = person(6, vec![grant(Role::Moderator, Scope::Room(10))]);
-        assert!(moderates(&granted, 1, 10, None));
-        assert!(!moderates(&granted, 1, 11, None), "another room");
-        let organizer = person(7, vec![grant(Role::Organizer, Scope::Event(1))]);
-        assert!(moderates(&organizer, 1, 10, Some(5)));
-        assert!(!moderates(&organizer, 2, 20, None), "another event");
+        assert!(moderates(&named, EventId::new(1), RoomId::new(10), Some(5)));
+        assert!(!moderates(
+            &named,
+            EventId::new(1),
+            RoomId::new(10),
+            Some(6)
+        ));
+        assert!(!moderates(&named, EventId::new(1), RoomId::new(10), None));
+        let granted = person(
+            6,
+            vec![grant(Role::Moderator, Scope::Room(RoomId::new(10)))],
+        );
+        assert!(moderates(&granted, EventId::new(1), RoomId::new(10), None));
+        assert!(
+            !moderates(&granted, EventId::new(1), RoomId::new(11), None),
+            "another room"
+        );
+        let organizer = person(
+            7,
+            vec![grant(Role::Organizer, Scope::Event(EventId::new(1)))],
+        );
+        assert!(moderates(
+            &organizer,
+            EventId::new(1),
+            RoomId::new(10),
+            Some(5)
+        ));
+        assert!(
+            !moderates(&organizer, EventId::new(2), RoomId::new(20), None),
+            "another event"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::gremien::Abbreviation;
+use crate::ids::{EventId, RoomId, TopicId};
 
 /// The roles of DESIGN.md's table. `public` is the absence of a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -106,9 +107,9 @@ impl ScopeKind {
 pub enum Scope {
     Global,
     Conference(Abbreviation),
-    Event(i64),
-    Room(i64),
-    Topic(i64),
+    Event(EventId),
+    Room(RoomId),
+    Topic(TopicId),
 }
 
 impl Scope {
@@ -142,9 +143,9 @@ impl FromStr for Scope {
             "conference" => Abbreviation::parse(value)
                 .map(Self::Conference)
                 .map_err(|m| format!("scope {s:?}: {m}")),
-            "event" => id().map(Self::Event),
-            "room" => id().map(Self::Room),
-            "topic" => id().map(Self::Topic),
+            "event" => id().map(|id| Self::Event(EventId::new(id))),
+            "room" => id().map(|id| Self::Room(RoomId::new(id))),
+            "topic" => id().map(|id| Self::Topic(TopicId::new(id))),
             _ => Err(format!(
                 "unknown scope kind {kind:?}; use conference, event, room or topic"
             )),
@@ -237,15 +238,15 @@ pub enum Action<'a> {
     RunWorkshop(Option<i64>),
     /// Run an event (K1–K7, K13, K14): agenda, rooms, announcements, the pitch timer,
     /// podium questions, feedback results.
-    OrganizeEvent(i64),
+    OrganizeEvent(EventId),
     /// Lead a room of an event: give and take the floor.
-    ModerateRoom { event: i64, room: i64 },
+    ModerateRoom { event: EventId, room: RoomId },
     /// Read a focus topic's target-picture versions while they are confidential (S2):
     /// the council's members, the topic's patron, admins.
-    ReadDraftTargetPicture(i64),
+    ReadDraftTargetPicture(TopicId),
     /// Consolidate a topic's impulses and write the next target-picture version (S3):
     /// the project team (admins) and the topic's patron.
-    ConsolidateTopic(i64),
+    ConsolidateTopic(TopicId),
 }
 
 impl Principal {
@@ -302,7 +303,8 @@ impl Principal {
             // Workshop groups are whoever takes part: any signed-in account.
             Action::AddWorkResult => true,
             Action::RunWorkshop(event) => {
-                self.is_admin() || event.is_some_and(|e| self.may(Action::OrganizeEvent(e)))
+                self.is_admin()
+                    || event.is_some_and(|e| self.may(Action::OrganizeEvent(EventId::new(e))))
             }
             Action::OrganizeEvent(event) => {
                 self.is_admin() || self.holds_scope(Role::Organizer, &Scope::Event(event))
@@ -401,8 +403,8 @@ mod tests {
             with(Role::Spokesperson, at(&imk)),
             with(Role::FachmkOffice, at(&imk)),
             with(Role::Participant, Scope::Global),
-            with(Role::Patron, Scope::Topic(1)),
-            with(Role::Organizer, Scope::Event(1)),
+            with(Role::Patron, Scope::Topic(TopicId::new(1))),
+            with(Role::Organizer, Scope::Event(EventId::new(1))),
         ] {
             assert!(
                 !outsider.may(Action::ReadReport(&dmk)),
@@ -415,23 +417,38 @@ mod tests {
     #[test]
     fn organizers_and_moderators_are_scoped_to_their_event_and_room() {
         let organizer = principal(vec![
-            Grant::new(Role::Organizer, Scope::Event(1)).expect("valid"),
+            Grant::new(Role::Organizer, Scope::Event(EventId::new(1))).expect("valid"),
         ]);
-        assert!(organizer.may(Action::OrganizeEvent(1)));
-        assert!(!organizer.may(Action::OrganizeEvent(2)));
-        assert!(organizer.may(Action::ModerateRoom { event: 1, room: 9 }));
-        assert!(!organizer.may(Action::ModerateRoom { event: 2, room: 9 }));
+        assert!(organizer.may(Action::OrganizeEvent(EventId::new(1))));
+        assert!(!organizer.may(Action::OrganizeEvent(EventId::new(2))));
+        assert!(organizer.may(Action::ModerateRoom {
+            event: EventId::new(1),
+            room: RoomId::new(9),
+        }));
+        assert!(!organizer.may(Action::ModerateRoom {
+            event: EventId::new(2),
+            room: RoomId::new(9),
+        }));
         let moderator = principal(vec![
-            Grant::new(Role::Moderator, Scope::Room(3)).expect("valid"),
+            Grant::new(Role::Moderator, Scope::Room(RoomId::new(3))).expect("valid"),
         ]);
-        assert!(moderator.may(Action::ModerateRoom { event: 1, room: 3 }));
-        assert!(!moderator.may(Action::ModerateRoom { event: 1, room: 4 }));
-        assert!(!moderator.may(Action::OrganizeEvent(1)));
+        assert!(moderator.may(Action::ModerateRoom {
+            event: EventId::new(1),
+            room: RoomId::new(3),
+        }));
+        assert!(!moderator.may(Action::ModerateRoom {
+            event: EventId::new(1),
+            room: RoomId::new(4),
+        }));
+        assert!(!moderator.may(Action::OrganizeEvent(EventId::new(1))));
         let participant = principal(vec![
             Grant::new(Role::Participant, Scope::Global).expect("valid"),
         ]);
-        assert!(!participant.may(Action::OrganizeEvent(1)));
-        assert!(!participant.may(Action::ModerateRoom { event: 1, room: 3 }));
+        assert!(!participant.may(Action::OrganizeEvent(EventId::new(1))));
+        assert!(!participant.may(Action::ModerateRoom {
+            event: EventId::new(1),
+            room: RoomId::new(3),
+        }));
     }
 
     #[test]
@@ -440,7 +457,7 @@ mod tests {
         let admin = with(Role::Admin, Scope::Global);
         assert!(admin.may(Action::RunWorkshop(None)));
         assert!(admin.may(Action::RunWorkshop(Some(1))));
-        let organizer = with(Role::Organizer, Scope::Event(1));
+        let organizer = with(Role::Organizer, Scope::Event(EventId::new(1)));
         assert!(organizer.may(Action::RunWorkshop(Some(1))));
         assert!(!organizer.may(Action::RunWorkshop(Some(2))));
         assert!(
@@ -450,8 +467,8 @@ mod tests {
         for outsider in [
             with(Role::Participant, Scope::Global),
             with(Role::Member, Scope::Global),
-            with(Role::Moderator, Scope::Room(1)),
-            with(Role::Patron, Scope::Topic(1)),
+            with(Role::Moderator, Scope::Room(RoomId::new(1))),
+            with(Role::Patron, Scope::Topic(TopicId::new(1))),
         ] {
             assert!(
                 !outsider.may(Action::RunWorkshop(Some(1))),
@@ -471,9 +488,9 @@ mod tests {
                 Some(ScopeKind::Conference) => {
                     Scope::Conference(Abbreviation::parse("IMK").expect("valid"))
                 }
-                Some(ScopeKind::Event) => Scope::Event(1),
-                Some(ScopeKind::Room) => Scope::Room(1),
-                Some(ScopeKind::Topic) => Scope::Topic(1),
+                Some(ScopeKind::Event) => Scope::Event(EventId::new(1)),
+                Some(ScopeKind::Room) => Scope::Room(RoomId::new(1)),
+                Some(ScopeKind::Topic) => Scope::Topic(TopicId::new(1)),
             };
             let p = principal(vec![Grant::new(role, scope).expect("valid")]);
             assert!(!p.may(Action::EditDirectory), "{role} must not edit");

@@ -21,6 +21,7 @@
 //! ([`sequencer`]), and each connection's bounded queue with the hub's word to go
 //! ([`queue`]).
 
+use konvent_core::ids::EventId;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -54,7 +55,7 @@ pub struct Fanout {
     backfill: Arc<dyn Backfill>,
     /// The bus to the other nodes (set once, right after the fan-out is made).
     bus: OnceLock<Arc<dyn Bus>>,
-    events: Mutex<HashMap<i64, EventHub>>,
+    events: Mutex<HashMap<EventId, EventHub>>,
     /// This node's number among the nodes (random): the high bits of its connection ids,
     /// which therefore name one connection across all nodes (the map's avatars).
     node: u32,
@@ -217,7 +218,7 @@ impl Fanout {
     /// The last entry of the event this node has handed to its connections, in order;
     /// `None` while nobody of the event is connected here (then this node may not hear
     /// of the event's entries at all).
-    pub fn delivered(&self, event_id: i64) -> Option<i64> {
+    pub fn delivered(&self, event_id: EventId) -> Option<i64> {
         self.lock().get(&event_id).map(|hub| hub.next - 1)
     }
 
@@ -235,7 +236,7 @@ impl Fanout {
         self.metrics.slow_closes.get()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, EventHub>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, EventHub>> {
         // A panic while holding the lock leaves plain maps behind; keep serving.
         self.events.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -290,7 +291,7 @@ mod tests {
         Fanout::new(MemoryLog::new(), LiveMetrics::default())
     }
 
-    fn start(id: i64) -> EventStart<'static> {
+    fn start(id: EventId) -> EventStart<'static> {
         EventStart {
             id,
             slug: "k",
@@ -299,7 +300,7 @@ mod tests {
         }
     }
 
-    fn broadcast(event_id: i64, seq: i64) -> Entry {
+    fn broadcast(event_id: EventId, seq: i64) -> Entry {
         Entry {
             event_id,
             seq,
@@ -312,7 +313,7 @@ mod tests {
     }
 
     /// An entry whose frame is `size` bytes of JSON.
-    fn sized(event_id: i64, seq: i64, size: usize) -> Entry {
+    fn sized(event_id: EventId, seq: i64, size: usize) -> Entry {
         let head = format!("{{\"seq\":{seq},\"pad\":\"");
         let pad = "x".repeat(size.saturating_sub(head.len() + 2));
         Entry {
@@ -348,13 +349,13 @@ mod tests {
     #[tokio::test]
     async fn entries_reach_connections_in_sequence_order_whatever_the_publish_order() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
-        fanout.deliver(broadcast(1, 2));
-        fanout.deliver(broadcast(1, 3));
+        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
+        fanout.deliver(broadcast(EventId::new(1), 2));
+        fanout.deliver(broadcast(EventId::new(1), 3));
         settle().await;
         assert!(reg.rx.try_recv().is_none(), "2 and 3 wait for 1");
-        fanout.deliver(broadcast(1, 1));
-        fanout.deliver(broadcast(1, 2)); // a duplicate is dropped
+        fanout.deliver(broadcast(EventId::new(1), 1));
+        fanout.deliver(broadcast(EventId::new(1), 2)); // a duplicate is dropped
         settle().await;
         assert_eq!(all_seqs(&mut reg.rx), vec![1, 2, 3]);
     }
@@ -362,18 +363,18 @@ mod tests {
     #[tokio::test]
     async fn a_flush_waits_for_no_timer_and_takes_what_arrived_before_it_ran() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
+        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
         // Only yields below, no sleep: a flush behind a timer would not have gone out.
         // Committed in one go (a group commit publishes its entries one after another).
         for seq in 1..=3 {
-            fanout.deliver(broadcast(1, seq));
+            fanout.deliver(broadcast(EventId::new(1), seq));
         }
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
         let frame = reg.rx.try_recv().expect("flushed without a timer");
         assert_eq!(seqs_of(frame), vec![1, 2, 3], "one frame, one line each");
-        fanout.deliver(broadcast(1, 4));
+        fanout.deliver(broadcast(EventId::new(1), 4));
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
@@ -387,11 +388,11 @@ mod tests {
     #[tokio::test]
     async fn a_connection_registered_before_a_flush_gets_the_outbox_and_not_the_log() {
         let fanout = fanout();
-        let _first = fanout.register(start(1), 6, false, 0, None);
-        fanout.deliver(broadcast(1, 1));
+        let _first = fanout.register(start(EventId::new(1)), 6, false, 0, None);
+        fanout.deliver(broadcast(EventId::new(1), 1));
         settle().await;
-        fanout.deliver(broadcast(1, 2)); // waits for the next flush
-        let (mut reg, _) = fanout.register(start(1), 7, false, 0, None);
+        fanout.deliver(broadcast(EventId::new(1), 2)); // waits for the next flush
+        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
         assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
         settle().await;
         assert_eq!(all_seqs(&mut reg.rx), vec![2]);
@@ -400,14 +401,14 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_stops_reading_is_told_to_go_once_and_others_get_everything() {
         let fanout = fanout();
-        let (stalled, _) = fanout.register(start(1), 1, false, 0, None);
-        let (mut healthy, _) = fanout.register(start(1), 2, false, 0, None);
+        let (stalled, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        let (mut healthy, _) = fanout.register(start(EventId::new(1)), 2, false, 0, None);
         // Frames of 16 KiB: the stalled queue reaches its byte bound long before its
         // count of frames.
         let total = 200;
         let mut received = Vec::new();
         for seq in 1..=total {
-            fanout.deliver(sized(1, seq, 16 * 1024));
+            fanout.deliver(sized(EventId::new(1), seq, 16 * 1024));
             if seq % 16 == 0 {
                 settle().await;
             }
@@ -430,9 +431,13 @@ mod tests {
     #[tokio::test]
     async fn a_queue_of_many_small_frames_is_bounded_by_their_count() {
         let fanout = fanout();
-        let (stalled, _) = fanout.register(start(1), 1, false, 0, None);
+        let (stalled, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
         for i in 0..QUEUE_FRAMES * 2 {
-            fanout.to_conn(1, stalled.id, Bytes::from(format!("{{\"n\":{i}}}")));
+            fanout.to_conn(
+                EventId::new(1),
+                stalled.id,
+                Bytes::from(format!("{{\"n\":{i}}}")),
+            );
         }
         tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
             .await
@@ -444,11 +449,15 @@ mod tests {
     #[tokio::test]
     async fn a_queue_holds_no_buffer_while_idle_and_ends_after_what_was_queued_before_removal() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(1), 1, false, 0, None);
+        let (mut reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
         assert_eq!(reg.rx.shared.frames().capacity(), 0, "idle: no buffer");
         // A burst grows the buffer; taking it all gives the buffer back.
         for i in 0..200 {
-            fanout.to_conn(1, reg.id, Bytes::from(format!("{{\"n\":{i}}}")));
+            fanout.to_conn(
+                EventId::new(1),
+                reg.id,
+                Bytes::from(format!("{{\"n\":{i}}}")),
+            );
         }
         assert_eq!(reg.rx.len(), 200);
         let mut taken = 0;
@@ -467,10 +476,10 @@ mod tests {
             (first.is_some(), second.is_some(), after.is_none())
         });
         settle().await;
-        fanout.to_conn(1, id, Bytes::from_static(b"{}"));
-        fanout.to_conn(1, id, Bytes::from_static(b"{}"));
+        fanout.to_conn(EventId::new(1), id, Bytes::from_static(b"{}"));
+        fanout.to_conn(EventId::new(1), id, Bytes::from_static(b"{}"));
         // Removed: the frames queued before still arrive, then the queue ends.
-        fanout.unregister(1, id);
+        fanout.unregister(EventId::new(1), id);
         let (first, second, ended) = tokio::time::timeout(Duration::from_secs(1), waiting)
             .await
             .expect("the receiver woke")
@@ -482,13 +491,16 @@ mod tests {
     #[tokio::test]
     async fn entries_of_one_flush_share_a_frame_one_per_line_and_only_what_each_may_see() {
         let fanout = fanout();
-        let (mut anna, _) = fanout.register(start(1), 1, false, 0, Some(("plenum", 100)));
-        let (mut ben, _) = fanout.register(start(1), 2, false, 0, Some(("plenum", 100)));
-        let (mut carla, _) = fanout.register(start(1), 3, false, 0, Some(("lounge", 100)));
-        let (mut helper, _) = fanout.register(start(1), 4, true, 0, None);
+        let (mut anna, _) =
+            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 100)));
+        let (mut ben, _) =
+            fanout.register(start(EventId::new(1)), 2, false, 0, Some(("plenum", 100)));
+        let (mut carla, _) =
+            fanout.register(start(EventId::new(1)), 3, false, 0, Some(("lounge", 100)));
+        let (mut helper, _) = fanout.register(start(EventId::new(1)), 4, true, 0, None);
         let in_room = |seq, room: &str| Entry {
             room: Some(Arc::from(room)),
-            ..broadcast(1, seq)
+            ..broadcast(EventId::new(1), seq)
         };
         // The first flush goes out alone; what arrives while it is due shares the next.
         fanout.deliver(in_room(1, "plenum"));
@@ -499,13 +511,13 @@ mod tests {
             audience: Audience::Direct,
             sender_id: Some(1),
             recipient_id: Some(4),
-            ..broadcast(1, 4)
+            ..broadcast(EventId::new(1), 4)
         });
-        fanout.deliver(broadcast(1, 5));
+        fanout.deliver(broadcast(EventId::new(1), 5));
         fanout.deliver(Entry {
             audience: Audience::Staff,
             sender_id: Some(2),
-            ..broadcast(1, 6)
+            ..broadcast(EventId::new(1), 6)
         });
         settle().await;
         let frames = |inbox: &mut Inbox| -> Vec<Vec<i64>> {
@@ -523,11 +535,12 @@ mod tests {
     async fn a_gap_left_by_a_writer_that_never_published_is_filled_from_the_log() {
         let log = MemoryLog::new();
         let fanout = Fanout::new(log.clone(), LiveMetrics::default());
-        let (mut reg, _) = fanout.register(start(1), 1, false, 0, Some(("plenum", 100)));
-        log.push(broadcast(1, 1));
-        log.push(broadcast(1, 2));
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 100)));
+        log.push(broadcast(EventId::new(1), 1));
+        log.push(broadcast(EventId::new(1), 2));
         // Only the second is published; the first writer "died" after its commit.
-        fanout.deliver(broadcast(1, 2));
+        fanout.deliver(broadcast(EventId::new(1), 2));
         let mut got = Vec::new();
         while got.len() < 2 {
             let out = tokio::time::timeout(Duration::from_secs(2), reg.rx.recv())
@@ -544,8 +557,8 @@ mod tests {
     async fn a_lost_last_entry_is_read_from_the_log_without_a_later_one() {
         let log = MemoryLog::new();
         let fanout = Fanout::new(log.clone(), LiveMetrics::default());
-        let (mut reg, _) = fanout.register(start(1), 1, false, 0, None);
-        log.push(broadcast(1, 1));
+        let (mut reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        log.push(broadcast(EventId::new(1), 1));
         let out = tokio::time::timeout(Duration::from_secs(3), reg.rx.recv())
             .await
             .expect("caught up in time")
@@ -556,33 +569,40 @@ mod tests {
     #[tokio::test]
     async fn rooms_count_the_people_of_every_node_once_and_forget_a_silent_node() {
         let fanout = fanout();
-        let (_anna, joined) = fanout.register(start(1), 1, false, 0, Some(("plenum", 3)));
+        let (_anna, joined) =
+            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 3)));
         assert_eq!(joined.expect("asked").expect("room").presence.count, 1);
         let other = fanout.node() ^ 1;
         // Anna has a second tab on the other node: she counts once.
         fanout.remote_presence(
-            1,
+            EventId::new(1),
             other,
             HashMap::from([("plenum".to_owned(), vec![1, 2, 3])]),
         );
-        assert_eq!(fanout.presence(1, "plenum").count, 3);
-        assert_eq!(fanout.headcounts(1).get("plenum"), Some(&3));
-        let (_dora, joined) = fanout.register(start(1), 4, false, 0, Some(("plenum", 3)));
+        assert_eq!(fanout.presence(EventId::new(1), "plenum").count, 3);
+        assert_eq!(fanout.headcounts(EventId::new(1)).get("plenum"), Some(&3));
+        let (_dora, joined) =
+            fanout.register(start(EventId::new(1)), 4, false, 0, Some(("plenum", 3)));
         assert_eq!(
             joined.expect("asked").expect_err("full over both nodes"),
             JoinRefusal::Full
         );
         // Ben's node died; he resumes here before it is forgotten: he is no newcomer.
-        let (_ben, joined) = fanout.register(start(1), 2, false, 0, Some(("plenum", 3)));
+        let (_ben, joined) =
+            fanout.register(start(EventId::new(1)), 2, false, 0, Some(("plenum", 3)));
         assert_eq!(joined.expect("asked").expect("room").presence.count, 3);
         // A node that stopped telling is forgotten after PEER_TIMEOUT.
-        if let Some(hub) = fanout.lock().get_mut(&1)
+        if let Some(hub) = fanout.lock().get_mut(&EventId::new(1))
             && let Some(node) = hub.remote.get_mut(&other)
         {
             node.heard = Instant::now() - PEER_TIMEOUT;
         }
         fanout.send_presence();
-        assert_eq!(fanout.presence(1, "plenum").count, 2, "Anna and Ben");
+        assert_eq!(
+            fanout.presence(EventId::new(1), "plenum").count,
+            2,
+            "Anna and Ben"
+        );
     }
 
     /// A bus that keeps what a node tells the others of its rooms.
@@ -591,7 +611,7 @@ mod tests {
 
     impl Bus for Told {
         fn publish(&self, _entry: Entry) {}
-        fn presence(&self, _event_id: i64, snapshot: &HashMap<String, Vec<i64>>) {
+        fn presence(&self, _event_id: EventId, snapshot: &HashMap<String, Vec<i64>>) {
             self.0
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -607,7 +627,13 @@ mod tests {
         b.set_bus(told_b.clone());
         let mut kept = Vec::new();
         let mut join = |node: &Arc<Fanout>, account: i64| {
-            let (reg, joined) = node.register(start(1), account, false, 0, Some(("plenum", 10)));
+            let (reg, joined) = node.register(
+                start(EventId::new(1)),
+                account,
+                false,
+                0,
+                Some(("plenum", 10)),
+            );
             kept.push(reg);
             joined.expect("asked").is_ok()
         };
@@ -626,24 +652,24 @@ mod tests {
                 .cloned()
                 .expect("told")
         };
-        b.remote_presence(1, a.node(), last(&told_a));
-        a.remote_presence(1, b.node(), last(&told_b));
-        assert_eq!(a.presence(1, "plenum").count, 12);
-        assert_eq!(b.presence(1, "plenum").count, 12);
+        b.remote_presence(EventId::new(1), a.node(), last(&told_a));
+        a.remote_presence(EventId::new(1), b.node(), last(&told_b));
+        assert_eq!(a.presence(EventId::new(1), "plenum").count, 12);
+        assert_eq!(b.presence(EventId::new(1), "plenum").count, 12);
         assert!(!join(&a, 13) && !join(&b, 14), "full over both nodes");
     }
 
     #[tokio::test]
     async fn an_event_nobody_here_is_connected_to_is_forgotten_and_starts_afresh() {
         let fanout = fanout();
-        let (reg, _) = fanout.register(start(1), 1, false, 0, None);
-        fanout.deliver(broadcast(1, 1));
-        fanout.unregister(1, reg.id);
-        assert!(fanout.lock().get(&1).is_none());
+        let (reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        fanout.deliver(broadcast(EventId::new(1), 1));
+        fanout.unregister(EventId::new(1), reg.id);
+        assert!(fanout.lock().get(&EventId::new(1)).is_none());
         let (reg, _) = fanout.register(
             EventStart {
                 last_seq: 40,
-                ..start(1)
+                ..start(EventId::new(1))
             },
             1,
             false,

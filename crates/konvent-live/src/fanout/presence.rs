@@ -3,6 +3,7 @@
 //! frames each changed room gets at the next tick, and this node's own snapshots and
 //! heartbeats.
 
+use konvent_core::ids::EventId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,14 +32,14 @@ pub struct Presence {
 
 impl Fanout {
     /// The microphone threshold of an event changed.
-    pub fn set_mute_threshold(&self, event_id: i64, mute_threshold: i64) {
+    pub fn set_mute_threshold(&self, event_id: EventId, mute_threshold: i64) {
         if let Some(hub) = self.lock().get_mut(&event_id) {
             hub.mute_threshold = mute_threshold;
         }
     }
 
     /// The headcount of every room of an event with someone in it, over all nodes.
-    pub fn headcounts(&self, event_id: i64) -> HashMap<String, i64> {
+    pub fn headcounts(&self, event_id: EventId) -> HashMap<String, i64> {
         let events = self.lock();
         let Some(hub) = events.get(&event_id) else {
             return HashMap::new();
@@ -58,7 +59,7 @@ impl Fanout {
     /// Everybody connected to the event, over all nodes, with the room they are in
     /// (`None`: connected, in no room; other nodes tell only of people in rooms). For
     /// "who is here" (K15+).
-    pub fn whereabouts(&self, event_id: i64) -> HashMap<i64, Option<Arc<str>>> {
+    pub fn whereabouts(&self, event_id: EventId) -> HashMap<i64, Option<Arc<str>>> {
         let events = self.lock();
         let Some(hub) = events.get(&event_id) else {
             return HashMap::new();
@@ -87,7 +88,12 @@ impl Fanout {
     /// Who another node serving the event last said is in its rooms (its whole
     /// snapshot: rooms it leaves out are empty there). Rooms whose people changed hear of
     /// it at the next presence tick.
-    pub fn remote_presence(&self, event_id: i64, node: u32, snapshot: HashMap<String, Vec<i64>>) {
+    pub fn remote_presence(
+        &self,
+        event_id: EventId,
+        node: u32,
+        snapshot: HashMap<String, Vec<i64>>,
+    ) {
         if node == self.node {
             return;
         }
@@ -116,7 +122,7 @@ impl Fanout {
     }
 
     /// Whether the microphone rule is in force in a room right now.
-    pub fn presence(&self, event_id: i64, room: &str) -> Presence {
+    pub fn presence(&self, event_id: EventId, room: &str) -> Presence {
         let events = self.lock();
         events
             .get(&event_id)
@@ -128,7 +134,7 @@ impl Fanout {
     }
 
     /// Notes that a room's headcount changed; the next presence tick tells the room.
-    pub fn presence_changed(&self, event_id: i64, room: &str) {
+    pub fn presence_changed(&self, event_id: EventId, room: &str) {
         let mut events = self.lock();
         if let Some(hub) = events.get_mut(&event_id) {
             hub.presence_dirty.insert(Arc::from(room));

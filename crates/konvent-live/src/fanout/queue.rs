@@ -3,6 +3,7 @@
 //! to close, and closing an account's connections (signed out, rights changed) or all of
 //! them (the node shuts down).
 
+use konvent_core::ids::EventId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -159,7 +160,7 @@ impl Goodbye {
 
 impl Fanout {
     /// Queues a frame for one connection.
-    pub fn to_conn(&self, event_id: i64, conn: u64, text: Bytes) {
+    pub fn to_conn(&self, event_id: EventId, conn: u64, text: Bytes) {
         let events = self.lock();
         if let Some(c) = events.get(&event_id).and_then(|h| h.conns.get(&conn)) {
             self.offer(c, None, &text);
@@ -168,7 +169,7 @@ impl Fanout {
 
     /// Queues frames for many connections of an event under one lock: each frame for its
     /// list of connections (the map's position frames, one per area of interest).
-    pub fn to_many(&self, event_id: i64, frames: &[(Vec<u64>, Bytes)]) {
+    pub fn to_many(&self, event_id: EventId, frames: &[(Vec<u64>, Bytes)]) {
         let events = self.lock();
         let Some(hub) = events.get(&event_id) else {
             return;

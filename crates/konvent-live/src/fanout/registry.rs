@@ -3,6 +3,7 @@
 //! capacity and the microphone rule (K4), and letting go of it, or of every connection
 //! of an account removed from the event (K17).
 
+use konvent_core::ids::EventId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,7 @@ use super::{Conn, EventHub, Fanout, Inbox, Kick, Mailbox, Out, Presence};
 /// is read from the database just before (the sequencer starts after it).
 #[derive(Debug, Clone, Copy)]
 pub struct EventStart<'a> {
-    pub id: i64,
+    pub id: EventId,
     pub slug: &'a str,
     pub last_seq: i64,
     pub mute_threshold: i64,
@@ -116,7 +117,7 @@ impl Fanout {
     }
 
     /// Removes a connection; answers the presence of the room it was in.
-    pub fn unregister(&self, event_id: i64, conn: u64) -> Option<(Arc<str>, Presence)> {
+    pub fn unregister(&self, event_id: EventId, conn: u64) -> Option<(Arc<str>, Presence)> {
         let mut events = self.lock();
         let hub = events.get_mut(&event_id)?;
         let left = leave_room(hub, conn);
@@ -130,7 +131,7 @@ impl Fanout {
     /// Stops serving an event nobody on this node is connected to any more: its
     /// sequencer would fall behind unheard, so the next connection starts it afresh from
     /// the database.
-    fn forget_if_idle(&self, events: &mut HashMap<i64, EventHub>, event_id: i64) {
+    fn forget_if_idle(&self, events: &mut HashMap<EventId, EventHub>, event_id: EventId) {
         if events
             .get(&event_id)
             .is_some_and(|hub| hub.conns.is_empty())
@@ -149,7 +150,7 @@ impl Fanout {
     /// `capacity` people already.
     pub fn join(
         &self,
-        event_id: i64,
+        event_id: EventId,
         conn: u64,
         room: &str,
         capacity: i64,
@@ -162,7 +163,7 @@ impl Fanout {
     /// Ends every connection of `account` to the event (removed from it, K17): each gets
     /// `last` as its final frame, then the hub lets go of it and its socket closes. The
     /// rooms they were in get new headcounts. Answers how many connections ended.
-    pub fn remove_account_from_event(&self, event_id: i64, account: i64, last: Bytes) -> usize {
+    pub fn remove_account_from_event(&self, event_id: EventId, account: i64, last: Bytes) -> usize {
         let mut rooms = Vec::new();
         let mut closed = 0;
         {
@@ -200,7 +201,7 @@ impl Fanout {
     }
 
     /// Takes a connection out of its room.
-    pub fn leave(&self, event_id: i64, conn: u64) -> Option<(Arc<str>, Presence)> {
+    pub fn leave(&self, event_id: EventId, conn: u64) -> Option<(Arc<str>, Presence)> {
         let mut events = self.lock();
         let hub = events.get_mut(&event_id)?;
         leave_room(hub, conn)

@@ -3,6 +3,7 @@
 //! waits; what stays missing, and a lost last entry, is read from the log
 //! ([`Backfill`](crate::Backfill)).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +79,7 @@ impl Fanout {
     }
 
     /// Reads entries the sequencer still waits for from the database.
-    async fn fill_gap(self: Arc<Self>, event_id: i64) {
+    async fn fill_gap(self: Arc<Self>, event_id: EventId) {
         let (slug, next, until) = {
             let mut events = self.lock();
             let Some(hub) = events.get_mut(&event_id) else {
@@ -95,7 +96,7 @@ impl Fanout {
 
     /// Reads entries `from..=until` of an event from the log and delivers them, a page at
     /// a time.
-    async fn read_log(self: &Arc<Self>, event_id: i64, slug: Arc<str>, from: i64, until: i64) {
+    async fn read_log(self: &Arc<Self>, event_id: EventId, slug: Arc<str>, from: i64, until: i64) {
         let mut after = from - 1;
         while after < until {
             let page = match self
@@ -105,7 +106,7 @@ impl Fanout {
             {
                 Ok(page) => page,
                 Err(e) => {
-                    tracing::error!(error = %e, event_id, "live: cannot read the log to fill a gap");
+                    tracing::error!(error = %e, %event_id, "live: cannot read the log to fill a gap");
                     return;
                 }
             };
@@ -132,7 +133,7 @@ impl Fanout {
     /// too: entries committed a moment ago are usually still on their way from their
     /// publisher, and reading them would render them a second time for nothing.
     pub(super) fn check_log_end(self: &Arc<Self>, at_once: bool) {
-        let events: Vec<(i64, Arc<str>)> = self
+        let events: Vec<(EventId, Arc<str>)> = self
             .lock()
             .iter()
             .filter(|(_, hub)| !hub.gap_check_armed)
@@ -144,7 +145,7 @@ impl Fanout {
                 let last = match fanout.backfill.last_seq(event_id).await {
                     Ok(last) => last,
                     Err(e) => {
-                        tracing::warn!(error = %e, event_id, "live: cannot read the log's end");
+                        tracing::warn!(error = %e, %event_id, "live: cannot read the log's end");
                         return;
                     }
                 };

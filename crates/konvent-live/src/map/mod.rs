@@ -19,6 +19,7 @@
 //! move, go to an area, leave); the placement on tiles and cells is in [`cells`], the
 //! tick with its frames and the news the nodes tell each other in [`tick`].
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -129,7 +130,7 @@ fn node_of(id: u64) -> u32 {
 
 /// The avatars of every event on this node.
 pub struct Maps {
-    events: Mutex<HashMap<i64, EventMap>>,
+    events: Mutex<HashMap<EventId, EventMap>>,
     fanout: Arc<Fanout>,
     ticking: AtomicBool,
 }
@@ -143,13 +144,13 @@ impl Maps {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, EventMap>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, EventMap>> {
         self.events.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Makes `map` the event's map. A different map than before sends everybody off it
     /// (their pages load the new one and step on again).
-    pub fn ensure(self: &Arc<Self>, event_id: i64, map: Arc<VenueMap>) {
+    pub fn ensure(self: &Arc<Self>, event_id: EventId, map: Arc<VenueMap>) {
         if !self.ticking.swap(true, Ordering::Relaxed) {
             let maps = Arc::downgrade(self);
             tokio::spawn(tick_loop(maps));
@@ -182,7 +183,7 @@ impl Maps {
     }
 
     /// The event's map, once [`Maps::ensure`] was called.
-    pub fn map(&self, event_id: i64) -> Option<Arc<VenueMap>> {
+    pub fn map(&self, event_id: EventId) -> Option<Arc<VenueMap>> {
         self.lock().get(&event_id).map(|m| m.map.clone())
     }
 
@@ -191,7 +192,7 @@ impl Maps {
     /// that is on the map already stays where it is.
     pub fn enter(
         &self,
-        event_id: i64,
+        event_id: EventId,
         conn: u64,
         name: &str,
         at: Option<(i64, i64)>,
@@ -216,7 +217,7 @@ impl Maps {
 
     /// Checks a step to (x, y): where it would stand. Nothing changes yet; the caller
     /// joins the area's room first and then calls [`Maps::place`].
-    pub fn plan(&self, event_id: i64, conn: u64, x: i64, y: i64) -> Result<Spot, MoveRefusal> {
+    pub fn plan(&self, event_id: EventId, conn: u64, x: i64, y: i64) -> Result<Spot, MoveRefusal> {
         let mut events = self.lock();
         let em = events.get_mut(&event_id).ok_or(MoveRefusal::NotOnMap)?;
         let a = em.avatars.get_mut(&conn).ok_or(MoveRefusal::NotOnMap)?;
@@ -246,7 +247,7 @@ impl Maps {
     }
 
     /// A free spot in an area (the list's "go there").
-    pub fn spot_in(&self, event_id: i64, conn: u64, area: usize) -> Result<Spot, MoveRefusal> {
+    pub fn spot_in(&self, event_id: EventId, conn: u64, area: usize) -> Result<Spot, MoveRefusal> {
         let events = self.lock();
         let em = events.get(&event_id).ok_or(MoveRefusal::NotOnMap)?;
         if !em.avatars.contains_key(&conn) {
@@ -265,7 +266,7 @@ impl Maps {
     }
 
     /// Moves the avatar; viewers hear of it at the next tick.
-    pub fn place(&self, event_id: i64, conn: u64, spot: Spot) {
+    pub fn place(&self, event_id: EventId, conn: u64, spot: Spot) {
         let mut events = self.lock();
         let Some(em) = events.get_mut(&event_id) else {
             return;
@@ -296,7 +297,7 @@ impl Maps {
     }
 
     /// Takes the connection's avatar off the map.
-    pub fn remove(&self, event_id: i64, conn: u64) {
+    pub fn remove(&self, event_id: EventId, conn: u64) {
         let mut events = self.lock();
         let Some(em) = events.get_mut(&event_id) else {
             return;
@@ -307,7 +308,7 @@ impl Maps {
     }
 
     /// How many avatars stand in each area (index into the map's areas).
-    pub fn area_counts(&self, event_id: i64) -> Vec<usize> {
+    pub fn area_counts(&self, event_id: EventId) -> Vec<usize> {
         let events = self.lock();
         events.get(&event_id).map_or_else(Vec::new, |em| {
             let mut counts = vec![0; em.map.areas.len()];
@@ -374,7 +375,7 @@ mod tests {
 
     async fn maps(map: VenueMap) -> (Arc<Maps>, ()) {
         let maps = Maps::new(Fanout::new(MemoryLog::new(), LiveMetrics::default()));
-        maps.ensure(1, Arc::new(map));
+        maps.ensure(EventId::new(1), Arc::new(map));
         (maps, ())
     }
 
@@ -383,7 +384,9 @@ mod tests {
         let (maps, ()) = maps(hall(40, 20)).await;
         let mut spots = std::collections::HashSet::new();
         for conn in 0..200 {
-            let spot = maps.enter(1, conn, "Gast", None).expect("on the map");
+            let spot = maps
+                .enter(EventId::new(1), conn, "Gast", None)
+                .expect("on the map");
             assert!(spot.area.is_none(), "nobody arrives inside a room");
             assert!(spots.insert((spot.x, spot.y)), "one per tile");
         }
@@ -392,9 +395,10 @@ mod tests {
             "the first stands at the entrance"
         );
         // Somebody leaving frees the tile for the next.
-        maps.remove(1, 0);
+        maps.remove(EventId::new(1), 0);
         assert_eq!(
-            maps.enter(1, 999, "Gast", None).map(|s| (s.x, s.y)),
+            maps.enter(EventId::new(1), 999, "Gast", None)
+                .map(|s| (s.x, s.y)),
             Some((20, 10))
         );
     }
@@ -402,29 +406,45 @@ mod tests {
     #[tokio::test]
     async fn steps_are_checked_against_walls_length_and_rate() {
         let (maps, ()) = maps(hall(40, 20)).await;
-        maps.enter(1, 7, "Gast", None).expect("on the map");
-        assert_eq!(maps.plan(1, 8, 20, 9), Err(MoveRefusal::NotOnMap));
-        assert_eq!(maps.plan(1, 7, 20, 0), Err(MoveRefusal::TooFar));
-        assert_eq!(maps.plan(1, 7, 23, 10), Err(MoveRefusal::TooFar));
-        assert_eq!(maps.plan(1, 7, -1, 10), Err(MoveRefusal::Blocked));
-        let spot = maps.plan(1, 7, 21, 9).expect("a step");
-        maps.place(1, 7, spot);
+        maps.enter(EventId::new(1), 7, "Gast", None)
+            .expect("on the map");
+        assert_eq!(
+            maps.plan(EventId::new(1), 8, 20, 9),
+            Err(MoveRefusal::NotOnMap)
+        );
+        assert_eq!(
+            maps.plan(EventId::new(1), 7, 20, 0),
+            Err(MoveRefusal::TooFar)
+        );
+        assert_eq!(
+            maps.plan(EventId::new(1), 7, 23, 10),
+            Err(MoveRefusal::TooFar)
+        );
+        assert_eq!(
+            maps.plan(EventId::new(1), 7, -1, 10),
+            Err(MoveRefusal::Blocked)
+        );
+        let spot = maps.plan(EventId::new(1), 7, 21, 9).expect("a step");
+        maps.place(EventId::new(1), 7, spot);
         // Ten a second are taken (the refused ones above count too); then they drop.
         let mut taken = 4;
-        while maps.plan(1, 7, 21, 10).is_ok() {
+        while maps.plan(EventId::new(1), 7, 21, 10).is_ok() {
             taken += 1;
         }
         assert_eq!(taken, MOVES_PER_SECOND);
-        assert_eq!(maps.plan(1, 7, 21, 10), Err(MoveRefusal::TooFast));
+        assert_eq!(
+            maps.plan(EventId::new(1), 7, 21, 10),
+            Err(MoveRefusal::TooFast)
+        );
     }
 
     #[tokio::test]
     async fn a_viewer_that_changes_cells_gets_its_whole_new_view() {
         let (maps, ()) = maps(hall(60, 20)).await;
-        maps.enter(1, 1, "Anna", Some((10, 10)));
-        maps.enter(1, 2, "Ben", Some((50, 10)));
+        maps.enter(EventId::new(1), 1, "Anna", Some((10, 10)));
+        maps.enter(EventId::new(1), 2, "Ben", Some((50, 10)));
         let mut events = maps.lock();
-        let em = events.get_mut(&1).expect("event");
+        let em = events.get_mut(&EventId::new(1)).expect("event");
         let first: Vec<String> = em
             .frames()
             .iter()
@@ -448,9 +468,9 @@ mod tests {
             y: 10,
             area: None,
         };
-        maps.place(1, 2, spot);
+        maps.place(EventId::new(1), 2, spot);
         let mut events = maps.lock();
-        let em = events.get_mut(&1).expect("event");
+        let em = events.get_mut(&EventId::new(1)).expect("event");
         let frames = em.frames();
         let to_ben: Vec<&str> = frames
             .iter()

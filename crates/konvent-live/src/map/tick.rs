@@ -2,6 +2,7 @@
 //! that changed cells), the areas' headcounts, and the news of its avatars each node
 //! tells the others (with the heartbeat that lets them forget a silent node).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -30,7 +31,7 @@ pub(super) async fn tick_loop(maps: Weak<Maps>) {
 impl Maps {
     /// What another node told of its avatars: they appear, move and leave on this
     /// node's map like its own, for this node's viewers.
-    pub fn remote_news(&self, event_id: i64, node: u32, news: MapNews) {
+    pub fn remote_news(&self, event_id: EventId, node: u32, news: MapNews) {
         if node == self.fanout.node() {
             return;
         }
@@ -107,7 +108,7 @@ impl Maps {
 
     /// Headcounts of the areas: a room's people (however they came in) and the avatars
     /// standing at the pinboard.
-    fn counts_frame(&self, event_id: i64, map: &VenueMap) -> Bytes {
+    fn counts_frame(&self, event_id: EventId, map: &VenueMap) -> Bytes {
         let rooms = self.fanout.headcounts(event_id);
         let standing = self.area_counts(event_id);
         let counts: serde_json::Map<String, Value> = map
@@ -128,7 +129,7 @@ impl Maps {
     }
 
     /// Sends the headcounts now (after somebody entered or left a room).
-    pub fn counts_changed(&self, event_id: i64) {
+    pub fn counts_changed(&self, event_id: EventId) {
         if let Some(em) = self.lock().get_mut(&event_id) {
             em.counts_dirty = true;
         }

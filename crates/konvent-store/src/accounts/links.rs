@@ -3,6 +3,7 @@
 
 use jiff::SignedDuration;
 use konvent_core::authz::Grant;
+use konvent_core::ids::EventId;
 
 use super::grants::{insert_grant, parse_grant};
 use super::{Tx, new_token, normalize_email, token_hash};
@@ -124,7 +125,7 @@ impl Store {
             insert_grant(&mut tx, id, &grant).await?;
         }
         if let Some(event) = event {
-            crate::invitations::join_event(&mut tx, event, id).await?;
+            crate::invitations::join_event(&mut tx, EventId::new(event), id).await?;
         }
         tx.commit().await?;
         self.memo.account_changed(id);

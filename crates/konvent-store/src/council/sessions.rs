@@ -7,8 +7,8 @@ use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::{
     REPORTING_ITEM_TITLE, SessionInput, SessionState, has_standard_reporting_item,
 };
-use konvent_core::taken::Taken;
 use konvent_core::ids::SessionId;
+use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
 

@@ -3,6 +3,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
+use konvent_core::ids::EventId;
 use konvent_core::konvent::{self, AgendaEntry};
 use konvent_core::strategy::demo as strategy_demo;
 
@@ -10,7 +11,7 @@ use super::invalid;
 use crate::{Actor, EventRole, NewEvent, NewRoom, Result, Store};
 
 /// The Strategiekonvent 2025 with the deck's agenda, rooms, house rules and helpers.
-pub(super) async fn load_konvent(store: &Store, actor: &Actor) -> Result<i64> {
+pub(super) async fn load_konvent(store: &Store, actor: &Actor) -> Result<EventId> {
     let (y, m, d) = demo::KONVENT_DATE;
     let day = jiff::civil::date(y, m, d);
     let at = |(h, min): (i8, i8)| {
@@ -62,7 +63,7 @@ pub(super) async fn load_konvent(store: &Store, actor: &Actor) -> Result<i64> {
 
 /// Pseudonymous participation (issue 21): the convention allows it, and two of its
 /// participants appear under a chosen name (what they wrote shows it too).
-pub(super) async fn load_pseudonyms(store: &Store, actor: &Actor, event: i64) -> Result<()> {
+pub(super) async fn load_pseudonyms(store: &Store, actor: &Actor, event: EventId) -> Result<()> {
     store.set_pseudonyms_allowed(event, true, actor).await?;
     // The last two of the twelve, so the first ones keep their names in the tests that
     // follow them by name.

@@ -3,6 +3,8 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
+use konvent_core::ids::EventId;
+use konvent_core::ids::TopicId;
 use konvent_core::strategy::demo::{self as strategy_demo, DemoTopic};
 use konvent_core::strategy::grouping::group;
 use konvent_core::strategy::{PinStatus, RoundStatus, TABLE_CAPACITY, Visibility};
@@ -16,7 +18,7 @@ use crate::{Actor, EventRole, NewTable, NewTopic, Result, Store, Who};
 /// convention; two café rounds at five tables with impulses and summaries; pins with
 /// votes, one picked up and one closed; connection points; and the consolidation of the
 /// first topic in progress (two groups saved, one accepted into the next draft).
-pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> Result<()> {
+pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) -> Result<()> {
     let topics = strategy_demo::topics().map_err(invalid)?;
     let (mod_email, mod_name) = demo::KONVENT_MODERATOR;
     let organizer = Who::new(
@@ -46,7 +48,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> R
                 guiding_questions: t.guiding_questions.clone(),
             })
             .await?;
-        let grant = Grant::new(Role::Patron, Scope::Topic(topic)).map_err(invalid)?;
+        let grant = Grant::new(Role::Patron, Scope::Topic(TopicId::new(topic))).map_err(invalid)?;
         let patron = store
             .ensure_account(&strategy_demo::patron_email(&t.slug), &t.patron, &[])
             .await?;
@@ -121,7 +123,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> R
             show_location: true,
             match_points: true,
         };
-        store.save_profile(who.id, 0, &fields).await?;
+        store.save_profile(who.id, EventId::new(0), &fields).await?;
     }
     consolidate(store, &topics[0]).await
 }
@@ -131,7 +133,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: i64) -> R
 #[allow(clippy::too_many_arguments)]
 async fn play_round(
     store: &Store,
-    event: i64,
+    event: EventId,
     round_id: i64,
     round: usize,
     topics: &[DemoTopic],
@@ -181,7 +183,7 @@ async fn play_round(
 /// The pins of all tables, with votes; the most voted is picked up, one closed.
 async fn pinboard(
     store: &Store,
-    event: i64,
+    event: EventId,
     topics: &[DemoTopic],
     people: &[Who],
     organizer: &Who,

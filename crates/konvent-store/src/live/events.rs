@@ -1,5 +1,6 @@
 //! Events (K1, K2): their agenda, their rooms and who takes part in them.
 
+use konvent_core::ids::{EventId, RoomId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -12,7 +13,7 @@ use crate::{Result, Store, StoreError, now_micros, timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    pub id: i64,
+    pub id: EventId,
     pub slug: String,
     pub title: String,
     pub starts_at: Timestamp,
@@ -30,8 +31,8 @@ pub struct Event {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
-    pub id: i64,
-    pub event_id: i64,
+    pub id: RoomId,
+    pub event_id: EventId,
     pub slug: String,
     pub name: String,
     pub kind: RoomKind,
@@ -117,7 +118,7 @@ fn event_from_row(r: EventRow) -> Event {
         last_seq,
     ) = r;
     Event {
-        id,
+        id: EventId::new(id),
         slug,
         title,
         starts_at: timestamp(starts_at),
@@ -157,8 +158,8 @@ const ROOM_SELECT: &str = "SELECT r.id, r.event_id, r.slug, r.name, r.kind, r.ca
 fn room_from_row(r: RoomRow) -> Result<Room> {
     let (id, event_id, slug, name, kind, capacity, mod_id, mod_name, sp_id, sp_name) = r;
     Ok(Room {
-        id,
-        event_id,
+        id: RoomId::new(id),
+        event_id: EventId::new(event_id),
         slug,
         name,
         kind: RoomKind::from_str(&kind).map_err(StoreError::Corrupt)?,
@@ -171,7 +172,7 @@ fn room_from_row(r: RoomRow) -> Result<Room> {
 impl Store {
     /// Creates an event with its agenda and rooms.
     #[tracing::instrument(level = "debug", skip_all, fields(slug = %event.slug))]
-    pub async fn create_event(&self, event: &NewEvent) -> Result<i64> {
+    pub async fn create_event(&self, event: &NewEvent) -> Result<EventId> {
         let (starts_at, ends_at) = event
             .agenda
             .iter()
@@ -200,12 +201,13 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| StoreError::refused_on_unique(e, Taken::EventSlug))?;
+        let id = EventId::new(id);
         for (position, item) in event.agenda.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO event_agenda (event_id, position, kind, title, starts_at, ends_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(id)
+            .bind(id.get())
             .bind(position as i64)
             .bind(item.kind.as_str())
             .bind(&item.title)
@@ -223,8 +225,8 @@ impl Store {
 
     /// Adds a room to an event (organizers create rooms beyond plenary, help desk and
     /// lounge).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = %room.slug))]
-    pub async fn create_room(&self, event_id: i64, room: &NewRoom) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room = %room.slug))]
+    pub async fn create_room(&self, event_id: EventId, room: &NewRoom) -> Result<RoomId> {
         let mut tx = self.begin_write().await?;
         let id = insert_room(&mut tx, event_id, room).await?;
         tx.commit().await?;
@@ -241,10 +243,10 @@ impl Store {
     }
 
     /// An event's slug by its id.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_slug(&self, event_id: i64) -> Result<String> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_slug(&self, event_id: EventId) -> Result<String> {
         sqlx::query_scalar::<_, String>("SELECT slug FROM events WHERE id = $1")
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)
@@ -260,13 +262,13 @@ impl Store {
         Ok(event_from_row(row))
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_agenda(&self, event_id: i64) -> Result<Vec<AgendaEntry>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_agenda(&self, event_id: EventId) -> Result<Vec<AgendaEntry>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT kind, title, starts_at, ends_at FROM event_agenda \
              WHERE event_id = $1 ORDER BY position",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -281,22 +283,22 @@ impl Store {
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn rooms(&self, event_id: i64) -> Result<Vec<Room>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn rooms(&self, event_id: EventId) -> Result<Vec<Room>> {
         let rows: Vec<RoomRow> = sqlx::query_as(&format!(
             "{ROOM_SELECT} WHERE r.event_id = $1 ORDER BY r.position, r.id"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(room_from_row).collect()
     }
 
     /// Registers an account for an event (or makes it a helper).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
     pub async fn add_to_event(
         &self,
-        event_id: i64,
+        event_id: EventId,
         account_id: i64,
         role: EventRole,
     ) -> Result<()> {
@@ -308,7 +310,7 @@ impl Store {
             "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (event_id, account_id) DO UPDATE SET role = excluded.role",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account_id)
         .bind(role)
         .execute(&self.pool)
@@ -318,11 +320,15 @@ impl Store {
     }
 
     /// The account's part in the event, if it is registered.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
-    pub async fn event_role(&self, event_id: i64, account_id: i64) -> Result<Option<EventRole>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    pub async fn event_role(
+        &self,
+        event_id: EventId,
+        account_id: i64,
+    ) -> Result<Option<EventRole>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT role FROM event_people WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -330,14 +336,14 @@ impl Store {
     }
 
     /// The named helpers of the help desk (K12).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn helpers(&self, event_id: i64) -> Result<Vec<Who>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn helpers(&self, event_id: EventId) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {} FROM event_people p JOIN accounts a ON a.id = p.account_id \
                  WHERE p.event_id = $1 AND p.role = 'helper' ORDER BY a.display_name",
             crate::pseudonyms::name_in_event("$1", "a.id")
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -347,14 +353,14 @@ impl Store {
     }
 
     /// Everybody registered for the event, by name (at most `limit`, for pick lists).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_people(&self, event_id: i64, limit: i64) -> Result<Vec<Who>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_people(&self, event_id: EventId, limit: i64) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {0} AS name FROM event_people p JOIN accounts a \
                  ON a.id = p.account_id WHERE p.event_id = $1 ORDER BY name, a.id LIMIT $2",
             crate::pseudonyms::name_in_event("$1", "a.id")
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -365,16 +371,16 @@ impl Store {
     }
 }
 
-pub(crate) async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> Result<i64> {
+pub(crate) async fn insert_room(tx: &mut Tx, event_id: EventId, room: &NewRoom) -> Result<RoomId> {
     let (position,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rooms WHERE event_id = $1")
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_one(&mut **tx)
         .await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO rooms (event_id, slug, name, kind, capacity, moderator_id, position) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
-    .bind(event_id)
+    .bind(event_id.get())
     .bind(&room.slug)
     .bind(&room.name)
     .bind(room.kind.as_str())
@@ -384,5 +390,5 @@ pub(crate) async fn insert_room(tx: &mut Tx, event_id: i64, room: &NewRoom) -> R
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| StoreError::refused_on_unique(e, Taken::RoomSlug))?;
-    Ok(id)
+    Ok(RoomId::new(id))
 }

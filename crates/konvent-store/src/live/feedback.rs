@@ -1,6 +1,7 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, evaluated without names.
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::log::{Who, payload};
 use konvent_core::taken::Taken;
 
@@ -30,12 +31,17 @@ impl FeedbackResults {
 
 impl Store {
     /// Opens or closes the feedback survey (K14).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id))]
-    pub async fn set_feedback_open(&self, event_id: i64, by: &Who, open: bool) -> Result<Written> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
+    pub async fn set_feedback_open(
+        &self,
+        event_id: EventId,
+        by: &Who,
+        open: bool,
+    ) -> Result<Written> {
         self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
             sqlx::query("UPDATE events SET feedback_open = $1 WHERE id = $2")
                 .bind(i64::from(open))
-                .bind(event_id)
+                .bind(event_id.get())
                 .execute(&mut **tx)
                 .await?;
             let entry = Entry::to_all(None, by.id, None);
@@ -45,17 +51,17 @@ impl Store {
     }
 
     /// Stores one feedback answer; a second one from the same person is a conflict.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
     pub async fn submit_feedback(
         &self,
-        event_id: i64,
+        event_id: EventId,
         account_id: i64,
         rating: i64,
         comment: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO feedback_given (event_id, account_id) VALUES ($1, $2)")
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(account_id)
             .execute(&mut *tx)
             .await
@@ -66,7 +72,7 @@ impl Store {
             "INSERT INTO feedback_answers (id, event_id, rating, comment) VALUES ($1, $2, $3, $4)",
         )
         .bind(i64::from_le_bytes(id) & i64::MAX)
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(rating)
         .bind(comment)
         .execute(&mut *tx)
@@ -75,11 +81,11 @@ impl Store {
         Ok(())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account_id = account_id))]
-    pub async fn has_given_feedback(&self, event_id: i64, account_id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    pub async fn has_given_feedback(&self, event_id: EventId, account_id: i64) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM feedback_given WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -88,12 +94,12 @@ impl Store {
 
     /// The answers without names; comments in a stable order that is not the order of
     /// submission.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn feedback_results(&self, event_id: i64) -> Result<FeedbackResults> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn feedback_results(&self, event_id: EventId) -> Result<FeedbackResults> {
         let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
             "SELECT rating, comment FROM feedback_answers WHERE event_id = $1 ORDER BY id",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         let mut results = FeedbackResults::default();

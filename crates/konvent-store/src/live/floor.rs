@@ -1,5 +1,6 @@
 //! The floor of a room (K6): raised hands in the order they went up, and who speaks.
 
+use konvent_core::ids::{EventId, RoomId};
 use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
@@ -9,7 +10,7 @@ use crate::{Result, Room, Store, now_micros};
 /// write's transaction or on its own.
 async fn hand_queue<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    room_id: i64,
+    room_id: RoomId,
 ) -> Result<Vec<Who>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT a.id, {} FROM hands h JOIN accounts a ON a.id = h.account_id \
@@ -17,7 +18,7 @@ async fn hand_queue<'e>(
              WHERE h.room_id = $1 ORDER BY h.raised_at, h.account_id",
         crate::pseudonyms::name_in_event("hr.event_id", "a.id")
     ))
-    .bind(room_id)
+    .bind(room_id.get())
     .fetch_all(executor)
     .await?;
     Ok(rows
@@ -28,10 +29,10 @@ async fn hand_queue<'e>(
 
 impl Store {
     /// Raises or lowers a hand (K6); the entry carries the queue after the change.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room_id = room.id, who = who.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, who = who.id))]
     pub async fn set_hand(
         &self,
-        event_id: i64,
+        event_id: EventId,
         room: &Room,
         who: &Who,
         up: bool,
@@ -43,14 +44,14 @@ impl Store {
                     "INSERT INTO hands (room_id, account_id, raised_at) VALUES ($1, $2, $3) \
                          ON CONFLICT (room_id, account_id) DO NOTHING",
                 )
-                .bind(room.id)
+                .bind(room.id.get())
                 .bind(who.id)
                 .bind(now_micros())
                 .execute(&mut **tx)
                 .await?;
             } else {
                 sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
-                    .bind(room.id)
+                    .bind(room.id.get())
                     .bind(who.id)
                     .execute(&mut **tx)
                     .await?;
@@ -68,10 +69,10 @@ impl Store {
     }
 
     /// Gives the floor to `speaker` (whose hand goes down) or takes it back (`None`).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room_id = room.id, by = by.id, speaker = speaker.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, by = by.id, speaker = speaker.map(|w| w.id)))]
     pub async fn give_floor(
         &self,
-        event_id: i64,
+        event_id: EventId,
         room: &Room,
         by: &Who,
         speaker: Option<&Who>,
@@ -80,12 +81,12 @@ impl Store {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("UPDATE rooms SET speaker_id = $1 WHERE id = $2")
                 .bind(speaker.map(|s| s.id))
-                .bind(room.id)
+                .bind(room.id.get())
                 .execute(&mut **tx)
                 .await?;
             if let Some(s) = speaker {
                 sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
-                    .bind(room.id)
+                    .bind(room.id.get())
                     .bind(s.id)
                     .execute(&mut **tx)
                     .await?;
@@ -102,8 +103,8 @@ impl Store {
     }
 
     /// The current speaker queue of a room, in order.
-    #[tracing::instrument(level = "debug", skip_all, fields(room_id = room_id))]
-    pub async fn speaker_queue(&self, room_id: i64) -> Result<Vec<Who>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room_id))]
+    pub async fn speaker_queue(&self, room_id: RoomId) -> Result<Vec<Who>> {
         hand_queue(&self.pool, room_id).await
     }
 }

@@ -2,12 +2,13 @@
 //! rehearsal of an event, each signed in.
 
 use crate::{Result, Store, now_micros};
+use konvent_core::ids::EventId;
 
 impl Store {
     /// Creates `count` participant accounts for a load test or rehearsal, registers them
     /// for the event and signs each in; returns their session tokens. One transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn load_test_sessions(&self, event_id: i64, count: usize) -> Result<Vec<String>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn load_test_sessions(&self, event_id: EventId, count: usize) -> Result<Vec<String>> {
         let now = now_micros();
         let expires = now + 7 * 24 * 3600 * 1_000_000;
         let mut tx = self.begin_write().await?;
@@ -29,7 +30,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, 'participant')",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(id)
             .execute(&mut *tx)
             .await?;

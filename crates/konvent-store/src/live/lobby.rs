@@ -2,6 +2,7 @@
 //! organizers advanced to, and the pitch timer.
 
 use jiff::Timestamp;
+use konvent_core::ids::EventId;
 use konvent_core::konvent::AgendaEntry;
 use konvent_core::konvent::log::{Who, payload};
 
@@ -32,10 +33,10 @@ impl Store {
     /// Advances the agenda to item `current` (or back to the clock with `None`). The entry
     /// carries the whole `agenda` too: a lobby renders its now/next line and its programme
     /// from the entry alone (the clock's item is the one at the entry's time).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, agenda = agenda.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, agenda = agenda.len()))]
     pub async fn set_current_item(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         current: Option<usize>,
         agenda: &[AgendaEntry],
@@ -46,7 +47,7 @@ impl Store {
             sqlx::query("UPDATE events SET current_item = $1, modified_at = $2 WHERE id = $3")
                 .bind(current.map(|c| c as i64))
                 .bind(now_micros())
-                .bind(event_id)
+                .bind(event_id.get())
                 .execute(&mut **tx)
                 .await?;
             let entry = Entry::to_all(None, by.id, client_id);
@@ -61,10 +62,10 @@ impl Store {
     }
 
     /// Starts (`timer.ends_at` set) or stops the pitch timer (K7).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
     pub async fn set_timer(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         timer: &Timer,
         client_id: Option<&str>,
@@ -77,7 +78,7 @@ impl Store {
             .bind(&timer.label)
             .bind(timer.seconds)
             .bind(timer.ends_at.map(|t| t.as_microsecond()))
-            .bind(event_id)
+            .bind(event_id.get())
             .execute(&mut **tx)
             .await?;
             let entry = Entry::to_all(None, by.id, client_id);

@@ -3,6 +3,7 @@
 //! and reconnecting clients read the entries back ([`Store::live_since`],
 //! [`Store::live_recent`]). The hub broadcasts only what was committed here.
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::log::{Audience, LiveRecord, Payload};
 use sqlx::{Any, Transaction};
 
@@ -43,7 +44,7 @@ pub(super) const LIVE_SELECT: &str = "SELECT event_id, seq, kind, room, audience
 pub(crate) fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
     let (event_id, seq, kind, room, audience, sender_id, recipient_id, data, at) = r;
     Ok(LiveRecord {
-        event_id,
+        event_id: EventId::new(event_id),
         seq,
         kind,
         room,
@@ -100,7 +101,7 @@ impl<'a> Entry<'a> {
 /// carry it as their id.
 pub(crate) async fn append<P: Payload>(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     entry: Entry<'_>,
     data: impl FnOnce(i64) -> P,
 ) -> Result<LiveRecord> {
@@ -114,7 +115,7 @@ pub(crate) async fn append<P: Payload>(
 /// inserts. Their data must not depend on the sequence number.
 pub(crate) async fn append_many<P: Payload>(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     entries: Vec<(Entry<'_>, P)>,
 ) -> Result<Vec<LiveRecord>> {
     let entries = entries
@@ -149,27 +150,27 @@ impl Store {
     }
 
     /// An event's last committed live-log sequence number.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn last_seq(&self, event_id: i64) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn last_seq(&self, event_id: EventId) -> Result<i64> {
         sqlx::query_scalar::<_, i64>("SELECT last_seq FROM events WHERE id = $1")
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
     /// The live-log entries after `after`, in order, at most `limit`.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, after = after))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, after = after))]
     pub async fn live_since(
         &self,
-        event_id: i64,
+        event_id: EventId,
         after: i64,
         limit: i64,
     ) -> Result<Vec<LiveRecord>> {
         let rows: Vec<LiveRow> = sqlx::query_as(&format!(
             "{LIVE_SELECT} WHERE event_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -180,10 +181,10 @@ impl Store {
     /// The last `limit` entries of `kinds` for a room (or for the whole event when `room`
     /// is `None`), oldest first: what a page shows before live updates take over. Removed
     /// entries (tombstones, see `moderation`) are left out.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, room = room))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room = room))]
     pub async fn live_recent(
         &self,
-        event_id: i64,
+        event_id: EventId,
         room: Option<&str>,
         kind: &str,
         limit: i64,
@@ -200,7 +201,7 @@ impl Store {
             "{LIVE_SELECT} WHERE event_id = $1 AND {room_is} AND kind = $2 \
              AND data NOT LIKE '%\"redacted\":true%' ORDER BY seq DESC LIMIT $4"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(kind)
         .bind(room)
         .bind(limit)
@@ -220,7 +221,7 @@ impl Store {
     /// two copies racing end the same way (see [`Store::finish_live`]).
     pub(crate) async fn live_write(
         &self,
-        event_id: i64,
+        event_id: EventId,
         sender: i64,
         client_id: Option<&str>,
         write: impl AsyncFnOnce(&mut LiveTx) -> Result<LiveRecord>,
@@ -237,7 +238,7 @@ impl Store {
     /// The entry a command with this client id already produced, if any.
     pub(crate) async fn already_written(
         &self,
-        event_id: i64,
+        event_id: EventId,
         sender: i64,
         client_id: Option<&str>,
     ) -> Result<Option<Written>> {
@@ -247,7 +248,7 @@ impl Store {
         let row: Option<LiveRow> = sqlx::query_as(&format!(
             "{LIVE_SELECT} WHERE event_id = $1 AND sender_id = $2 AND client_id = $3"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(sender)
         .bind(client_id)
         .fetch_optional(&self.pool)
@@ -267,7 +268,7 @@ impl Store {
         &self,
         tx: Tx,
         result: Result<LiveRecord>,
-        event_id: i64,
+        event_id: EventId,
         sender: i64,
         client_id: Option<&str>,
     ) -> Result<Written> {

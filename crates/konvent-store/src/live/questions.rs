@@ -1,6 +1,7 @@
 //! Podium questions (K13): asked from the audience, supported with one vote per person,
 //! approved, answered or rejected by the organizers.
 
+use konvent_core::ids::EventId;
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -56,13 +57,13 @@ fn question_select() -> String {
     )
 }
 
-async fn question(tx: &mut Tx, event_id: i64, id: i64) -> Result<Question> {
+async fn question(tx: &mut Tx, event_id: EventId, id: i64) -> Result<Question> {
     let row: Option<QuestionRow> = sqlx::query_as(&format!(
         "{} WHERE q.id = $1 AND q.event_id = $2",
         question_select()
     ))
     .bind(id)
-    .bind(event_id)
+    .bind(event_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     question_from(row.ok_or(StoreError::NotFound)?)
@@ -86,10 +87,10 @@ fn question_from(row: QuestionRow) -> Result<Question> {
 
 impl Store {
     /// A podium question from the audience (K13); it waits for approval.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
     pub async fn ask(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         text: &str,
         anonymous: bool,
@@ -100,7 +101,7 @@ impl Store {
                 "INSERT INTO questions (event_id, author_id, anonymous, text, status, created_at) \
                      VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(by.id)
             .bind(i64::from(anonymous))
             .bind(text)
@@ -114,10 +115,10 @@ impl Store {
     }
 
     /// One vote per person and question.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, question_id = question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = question_id))]
     pub async fn upvote(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         question_id: i64,
         client_id: Option<&str>,
@@ -143,10 +144,10 @@ impl Store {
     /// no longer (rejected, or back to pending) first leaves everybody's pages: a
     /// `removed` entry for everybody, returned first (to be published before the
     /// question's own entry, which reaches only the staff and its asker).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, question_id = question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = question_id))]
     pub async fn moderate_question(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         question_id: i64,
         status: QuestionStatus,
@@ -160,7 +161,7 @@ impl Store {
                 sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
                     .bind(status.as_str())
                     .bind(question_id)
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .execute(&mut **tx)
                     .await?;
                 let q = question(tx, event_id, question_id).await?;
@@ -181,10 +182,10 @@ impl Store {
 
     /// The questions of an event, most votes first; `staff` also sees pending and
     /// rejected ones, `asker` their own.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, viewer = viewer))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, viewer = viewer))]
     pub async fn questions(
         &self,
-        event_id: i64,
+        event_id: EventId,
         viewer: Option<i64>,
         staff: bool,
     ) -> Result<Vec<Question>> {
@@ -192,7 +193,7 @@ impl Store {
             "{} WHERE q.event_id = $1 ORDER BY votes DESC, q.id",
             question_select()
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
@@ -208,13 +209,13 @@ impl Store {
 
     /// The questions of an event that `account` supported (K13), for the page to mark
     /// them.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
-    pub async fn question_votes(&self, event_id: i64, account: i64) -> Result<Vec<i64>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
+    pub async fn question_votes(&self, event_id: EventId, account: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
              WHERE q.event_id = $1 AND v.account_id = $2 ORDER BY v.question_id",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
@@ -224,7 +225,7 @@ impl Store {
 
 async fn question_entry(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     q: &Question,
     by: &Who,
     client_id: Option<&str>,

@@ -12,6 +12,7 @@
 mod people;
 mod read;
 
+use konvent_core::ids::EventId;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
@@ -116,12 +117,12 @@ pub struct Mute {
 /// [`tombstone`], inside `tx`. Chat lines are found by their sequence number (their id),
 /// the others by the `id` in their data (a text search narrows the rows, the parsed data
 /// decides).
-pub(crate) async fn redact(tx: &mut Tx, event_id: i64, kind: &str, item_id: i64) -> Result<()> {
+pub(crate) async fn redact(tx: &mut Tx, event_id: EventId, kind: &str, item_id: i64) -> Result<()> {
     let rows: Vec<(i64, String)> = if kind == "chat" {
         sqlx::query_as(
             "SELECT seq, data FROM live_log WHERE event_id = $1 AND kind = 'chat' AND seq = $2",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(item_id)
         .fetch_all(&mut **tx)
         .await?
@@ -130,7 +131,7 @@ pub(crate) async fn redact(tx: &mut Tx, event_id: i64, kind: &str, item_id: i64)
             "SELECT seq, data FROM live_log WHERE event_id = $1 AND kind = $2 \
              AND (data LIKE $3 OR data LIKE $4)",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(kind)
         .bind(format!("%\"id\":{item_id},%"))
         .bind(format!("%\"id\":{item_id}}}%"))
@@ -147,7 +148,7 @@ pub(crate) async fn redact(tx: &mut Tx, event_id: i64, kind: &str, item_id: i64)
         }
         sqlx::query("UPDATE live_log SET data = $1 WHERE event_id = $2 AND seq = $3")
             .bind(tombstone(kind, &data).to_string())
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(seq)
             .execute(&mut **tx)
             .await?;
@@ -182,13 +183,13 @@ impl Action<'_> {
     }
 }
 
-async fn record(tx: &mut Tx, event_id: i64, by: &Who, a: Action<'_>) -> Result<()> {
+async fn record(tx: &mut Tx, event_id: EventId, by: &Who, a: Action<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO moderation_actions (event_id, at, actor_id, actor, action, item, item_id, \
          room, person_id, person, content, reason, ends_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(event_id)
+    .bind(event_id.get())
     .bind(now_micros())
     .bind(by.id)
     .bind(&by.name)
@@ -210,7 +211,7 @@ async fn record(tx: &mut Tx, event_id: i64, by: &Who, a: Action<'_>) -> Result<(
 /// log, in the caller's transaction.
 pub(crate) async fn record_impulse(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     by: &Who,
     action: &str,
     impulse: &crate::Impulse,
@@ -232,7 +233,7 @@ pub(crate) async fn record_impulse(
 /// staff only).
 async fn staff_entry(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     by: &Who,
     client_id: Option<&str>,
     data: Moderation,
@@ -244,7 +245,7 @@ async fn staff_entry(
 /// An item as it stands: its text, author and room (`None` when it is gone).
 async fn item_now(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     item: ModeratedItem,
     id: i64,
 ) -> Result<Option<(String, Option<Who>, Option<String>)>> {
@@ -255,7 +256,7 @@ async fn item_now(
             let row: Option<(Option<String>, String)> = sqlx::query_as(
                 "SELECT room, data FROM live_log WHERE event_id = $1 AND seq = $2 AND kind = 'chat'",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -286,7 +287,7 @@ async fn item_now(
                  WHERE i.id = $1 AND i.event_id = $2",
             )
             .bind(id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             row.map(|(text, author, name, room)| (text, who(author, Some(name)), Some(room)))
@@ -300,7 +301,7 @@ async fn item_now(
                  AND m.item = 'contact' AND m.item_id = r.id)))",
             )
             .bind(id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             row.map(|(text, author, name)| (text, Some(Who { id: author, name }), None))
@@ -310,7 +311,7 @@ async fn item_now(
                 "SELECT text, author_id, author_name FROM pins WHERE id = $1 AND event_id = $2",
             )
             .bind(id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             row.map(|(text, author, name)| (text, who(author, Some(name)), None))
@@ -321,7 +322,7 @@ async fn item_now(
                  LEFT JOIN accounts a ON a.id = q.author_id WHERE q.id = $1 AND q.event_id = $2",
             )
             .bind(id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
             row.map(|(text, author, name)| (text, who(author, name), None))
@@ -333,10 +334,10 @@ impl Store {
     /// Removes an item for everybody: out of the page, the exports and the live log (its
     /// entries become tombstones); a `removed` entry tells the clients to drop it. The
     /// text is kept in the moderation log for the organizers.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn remove_item(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         item: ModeratedItem,
         item_id: i64,
@@ -389,7 +390,7 @@ impl Store {
                 "UPDATE moderation_reports SET status = 'removed' WHERE event_id = $1 \
                  AND item = $2 AND item_id = $3 AND status = 'open'",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(item.as_str())
             .bind(item_id)
             .execute(&mut **tx)
@@ -414,10 +415,10 @@ impl Store {
 
     /// A participant reports a chat line or an impulse, with a reason; once per person
     /// and item. The entry reaches the reporter and the staff.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn report(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         item: ModeratedItem,
         item_id: i64,
@@ -438,7 +439,7 @@ impl Store {
                 )
                 .bind(item_id)
                 .bind(by.id)
-                .bind(event_id)
+                .bind(event_id.get())
                 .fetch_optional(&mut **tx)
                 .await?;
                 if mine.is_none() {
@@ -453,7 +454,7 @@ impl Store {
                 "INSERT INTO moderation_reports (event_id, item, item_id, reporter_id, reason, at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(item.as_str())
             .bind(item_id)
             .bind(by.id)
@@ -474,10 +475,10 @@ impl Store {
     }
 
     /// Dismisses the open reports about an item (it stays).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
     pub async fn dismiss_reports(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         item: ModeratedItem,
         item_id: i64,
@@ -489,7 +490,7 @@ impl Store {
                 "UPDATE moderation_reports SET status = 'dismissed' WHERE event_id = $1 \
                  AND item = $2 AND item_id = $3 AND status = 'open'",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(item.as_str())
             .bind(item_id)
             .execute(&mut **tx)

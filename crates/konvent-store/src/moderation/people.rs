@@ -1,6 +1,7 @@
 //! Moderation that concerns people and rooms (K17): mutes in chat, removal from an event
 //! and readmission, and locking a room's chat.
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::log::payload::{ChatLock, Moderation};
 use konvent_core::konvent::moderation::ModerationRefusal;
 
@@ -10,10 +11,10 @@ use crate::{Result, Room, Store, Who, Written, now_micros};
 
 impl Store {
     /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
     pub async fn mute(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         person: &Who,
         ends_at: Option<jiff::Timestamp>,
@@ -26,7 +27,7 @@ impl Store {
                 "INSERT INTO event_mutes (event_id, account_id, ends_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(person.id)
             .bind(ends)
             .execute(&mut **tx)
@@ -47,17 +48,17 @@ impl Store {
     }
 
     /// Ends a mute early.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
     pub async fn unmute(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         person: &Who,
         client_id: Option<&str>,
     ) -> Result<Written> {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(person.id)
                 .execute(&mut **tx)
                 .await?;
@@ -74,10 +75,10 @@ impl Store {
 
     /// Removes a person from the event: their registration goes, and they may not come
     /// back until an organizer lets them ([`Store::readmit`]).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
     pub async fn expel(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         person: &Who,
         reason: &str,
@@ -85,7 +86,7 @@ impl Store {
     ) -> Result<Written> {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
-                .bind(event_id)
+                .bind(event_id.get())
                 .bind(person.id)
                 .execute(&mut **tx)
                 .await?;
@@ -94,14 +95,14 @@ impl Store {
                  AND room_id IN (SELECT id FROM rooms WHERE event_id = $2)",
             )
             .bind(person.id)
-            .bind(event_id)
+            .bind(event_id.get())
             .execute(&mut **tx)
             .await?;
             sqlx::query(
                 "INSERT INTO event_removals (event_id, account_id, at) VALUES ($1, $2, $3) \
                  ON CONFLICT (event_id, account_id) DO NOTHING",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(person.id)
             .bind(now_micros())
             .execute(&mut **tx)
@@ -121,10 +122,10 @@ impl Store {
     }
 
     /// Lets a removed person back in, registered as a participant again.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
     pub async fn readmit(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         person: &Who,
         client_id: Option<&str>,
@@ -132,7 +133,7 @@ impl Store {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             let done =
                 sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .bind(person.id)
                     .execute(&mut **tx)
                     .await?;
@@ -143,7 +144,7 @@ impl Store {
                 "INSERT INTO event_people (event_id, account_id, role) \
                  VALUES ($1, $2, 'participant') ON CONFLICT (event_id, account_id) DO NOTHING",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(person.id)
             .execute(&mut **tx)
             .await?;
@@ -161,10 +162,10 @@ impl Store {
 
     /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
     /// it from a `chat_lock` entry.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, by = by.id, room_id = room.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, room_id = %room.id))]
     pub async fn lock_chat(
         &self,
-        event_id: i64,
+        event_id: EventId,
         by: &Who,
         room: &Room,
         locked: bool,
@@ -177,12 +178,12 @@ impl Store {
                     "INSERT INTO room_chat_locks (room_id) VALUES ($1) \
                      ON CONFLICT (room_id) DO NOTHING",
                 )
-                .bind(room.id)
+                .bind(room.id.get())
                 .execute(&mut **tx)
                 .await?;
             } else {
                 sqlx::query("DELETE FROM room_chat_locks WHERE room_id = $1")
-                    .bind(room.id)
+                    .bind(room.id.get())
                     .execute(&mut **tx)
                     .await?;
             }

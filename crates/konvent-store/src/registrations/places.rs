@@ -3,6 +3,7 @@
 //! when a place becomes free, each with its mail in the same transaction.
 
 use jiff::SignedDuration;
+use konvent_core::ids::EventId;
 
 use super::{
     COLUMNS, Registration, RegistrationMode, RegistrationSettings, RegistrationStatus, Tx,
@@ -38,12 +39,12 @@ pub type Compose<'a> = &'a (
 /// The event's rules, its row locked until the transaction ends (a no-op update: on
 /// PostgreSQL two registrations of one event wait for each other here, so a capacity
 /// is never overrun; SQLite has one writer anyway).
-pub(super) async fn lock_event(tx: &mut Tx, event_id: i64) -> Result<RegistrationSettings> {
+pub(super) async fn lock_event(tx: &mut Tx, event_id: EventId) -> Result<RegistrationSettings> {
     let row: Option<(String, Option<i64>)> = sqlx::query_as(
         "UPDATE events SET registration_mode = registration_mode WHERE id = $1 \
          RETURNING registration_mode, registration_capacity",
     )
-    .bind(event_id)
+    .bind(event_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let (mode, capacity) = row.ok_or(StoreError::NotFound)?;
@@ -58,7 +59,7 @@ pub(super) async fn lock_event(tx: &mut Tx, event_id: i64) -> Result<Registratio
 /// approval, registered while there is room, or waiting.
 pub(super) async fn confirmed_status(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     settings: RegistrationSettings,
 ) -> Result<RegistrationStatus> {
     Ok(match settings.mode {
@@ -68,14 +69,18 @@ pub(super) async fn confirmed_status(
     })
 }
 
-pub(super) async fn has_room(tx: &mut Tx, event_id: i64, capacity: Option<i64>) -> Result<bool> {
+pub(super) async fn has_room(
+    tx: &mut Tx,
+    event_id: EventId,
+    capacity: Option<i64>,
+) -> Result<bool> {
     let Some(capacity) = capacity else {
         return Ok(true);
     };
     let (registered,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM event_registrations WHERE event_id = $1 AND status = 'registered'",
     )
-    .bind(event_id)
+    .bind(event_id.get())
     .fetch_one(&mut **tx)
     .await?;
     Ok(registered < capacity)
@@ -175,20 +180,20 @@ pub(super) async fn end(
         .bind(&reg.email)
         .execute(&mut **tx)
         .await?;
-        move_up(tx, reg.event_id, compose).await?;
+        move_up(tx, EventId::new(reg.event_id), compose).await?;
     }
     Ok(ended)
 }
 
 /// Gives free places to the waiting list, first confirmed first.
-pub(super) async fn move_up(tx: &mut Tx, event_id: i64, compose: Compose<'_>) -> Result<()> {
+pub(super) async fn move_up(tx: &mut Tx, event_id: EventId, compose: Compose<'_>) -> Result<()> {
     let settings = lock_event(tx, event_id).await?;
     while has_room(tx, event_id, settings.capacity).await? {
         let next: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM event_registrations WHERE event_id = $1 AND status = 'waiting' \
              ORDER BY confirmed_at, id LIMIT 1",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_optional(&mut **tx)
         .await?;
         let Some((id,)) = next else {

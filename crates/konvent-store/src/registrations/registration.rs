@@ -2,6 +2,7 @@
 //! through its link, approved or declined by an organizer, cancelled through its link.
 
 use jiff::SignedDuration;
+use konvent_core::ids::EventId;
 use konvent_core::konvent::registration::RegistrationRefusal;
 
 use super::places::{confirmed_status, end, has_room, lock_event, place};
@@ -73,7 +74,7 @@ pub struct Registration {
 /// A registration through the public form, before its address is confirmed.
 #[derive(Debug, Clone)]
 pub struct NewRegistration<'a> {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub email: &'a str,
     pub name: &'a str,
     pub organisation: &'a str,
@@ -88,7 +89,7 @@ impl Store {
     /// carries the link. An address that registered before and is unconfirmed or
     /// cancelled starts again; one that is registered, waiting or awaiting approval (or
     /// was declined) changes nothing and gets no mail: false.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = new.event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %new.event_id))]
     pub async fn start_registration(
         &self,
         new: &NewRegistration<'_>,
@@ -100,7 +101,7 @@ impl Store {
         let existing: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM event_registrations WHERE event_id = $1 AND email = $2",
         )
-        .bind(new.event_id)
+        .bind(new.event_id.get())
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
@@ -111,7 +112,7 @@ impl Store {
                      language, status, confirm_hash, cancel_hash, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 'unconfirmed', $6, $7, $8, $8)",
                 )
-                .bind(new.event_id)
+                .bind(new.event_id.get())
                 .bind(&email)
                 .bind(new.name)
                 .bind(new.organisation)
@@ -181,7 +182,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let reg = found.ok_or(StoreError::InvalidToken)?;
-        let settings = lock_event(&mut tx, reg.event_id).await?;
+        let settings = lock_event(&mut tx, EventId::new(reg.event_id)).await?;
         sqlx::query(
             "UPDATE event_registrations SET confirm_hash = NULL, confirmed_at = $1 WHERE id = $2",
         )
@@ -189,10 +190,10 @@ impl Store {
         .bind(reg.id)
         .execute(&mut *tx)
         .await?;
-        let status = confirmed_status(&mut tx, reg.event_id, settings).await?;
+        let status = confirmed_status(&mut tx, EventId::new(reg.event_id), settings).await?;
         let reg = place(&mut tx, reg.id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
-        self.memo.event_changed(reg.event_id);
+        self.memo.event_changed(EventId::new(reg.event_id));
         Ok(reg)
     }
 
@@ -201,7 +202,7 @@ impl Store {
     /// (and a participant), waiting, or awaiting approval, with the same mail. Refused
     /// for an event by invitation only. A person already registered, waiting, awaiting
     /// approval or declined keeps that state and gets no mail.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = new.event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %new.event_id))]
     pub async fn register_account(
         &self,
         new: &NewRegistration<'_>,
@@ -217,7 +218,7 @@ impl Store {
         let existing: Option<Registration> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 AND email = $2"
         ))
-        .bind(new.event_id)
+        .bind(new.event_id.get())
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
@@ -228,7 +229,7 @@ impl Store {
                      language, status, cancel_hash, confirmed_at, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 'unconfirmed', $6, $7, $7, $7) RETURNING id",
                 )
-                .bind(new.event_id)
+                .bind(new.event_id.get())
                 .bind(&email)
                 .bind(new.name)
                 .bind(new.organisation)
@@ -263,7 +264,7 @@ impl Store {
         let status = confirmed_status(&mut tx, new.event_id, settings).await?;
         let reg = place(&mut tx, id, status, Placement::Confirmed, compose).await?;
         tx.commit().await?;
-        self.memo.event_changed(reg.event_id);
+        self.memo.event_changed(EventId::new(reg.event_id));
         Ok(reg)
     }
 
@@ -296,19 +297,19 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let reg = found.ok_or(StoreError::InvalidToken)?;
-        lock_event(&mut tx, reg.event_id).await?;
+        lock_event(&mut tx, EventId::new(reg.event_id)).await?;
         let reg = end(&mut tx, reg, RegistrationStatus::Cancelled, compose).await?;
         tx.commit().await?;
-        self.memo.event_changed(reg.event_id);
+        self.memo.event_changed(EventId::new(reg.event_id));
         Ok(reg)
     }
 
     /// An organizer approves a registration awaiting approval: registered, or waiting
     /// when the event is full.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, id = id))]
     pub async fn approve_registration(
         &self,
-        event_id: i64,
+        event_id: EventId,
         id: i64,
         compose: Compose<'_>,
     ) -> Result<Registration> {
@@ -325,16 +326,16 @@ impl Store {
         };
         let reg = place(&mut tx, id, status, Placement::Approved, compose).await?;
         tx.commit().await?;
-        self.memo.event_changed(reg.event_id);
+        self.memo.event_changed(EventId::new(reg.event_id));
         Ok(reg)
     }
 
     /// An organizer declines a registration (not yet cancelled or declined); a freed
     /// place moves the waiting list up.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, id = id))]
     pub async fn decline_registration(
         &self,
-        event_id: i64,
+        event_id: EventId,
         id: i64,
         compose: Compose<'_>,
     ) -> Result<Registration> {
@@ -349,44 +350,44 @@ impl Store {
         lock_event(&mut tx, event_id).await?;
         let reg = end(&mut tx, reg, RegistrationStatus::Declined, compose).await?;
         tx.commit().await?;
-        self.memo.event_changed(reg.event_id);
+        self.memo.event_changed(EventId::new(reg.event_id));
         Ok(reg)
     }
 
     /// The registration of `email` for an event, if any.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
     pub async fn registration_of(
         &self,
-        event_id: i64,
+        event_id: EventId,
         email: &str,
     ) -> Result<Option<Registration>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 AND email = $2"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)
         .await?)
     }
 
     /// Every registration of an event, oldest first (organizers and admins only).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn registrations(&self, event_id: i64) -> Result<Vec<Registration>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn registrations(&self, event_id: EventId) -> Result<Vec<Registration>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM event_registrations WHERE event_id = $1 ORDER BY created_at, id"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?)
     }
 }
 
-async fn one(tx: &mut Tx, event_id: i64, id: i64) -> Result<Registration> {
+async fn one(tx: &mut Tx, event_id: EventId, id: i64) -> Result<Registration> {
     let found: Option<Registration> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM event_registrations WHERE id = $1 AND event_id = $2"
     ))
     .bind(id)
-    .bind(event_id)
+    .bind(event_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     found.ok_or(StoreError::NotFound)

@@ -3,6 +3,7 @@
 use super::Compose;
 use super::places::move_up;
 use crate::{Result, Store, StoreError};
+use konvent_core::ids::EventId;
 
 /// Who may register through the public form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +44,12 @@ pub struct RegistrationSettings {
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn registration_settings(&self, event_id: i64) -> Result<RegistrationSettings> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn registration_settings(&self, event_id: EventId) -> Result<RegistrationSettings> {
         let row: Option<(String, Option<i64>)> = sqlx::query_as(
             "SELECT registration_mode, registration_capacity FROM events WHERE id = $1",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_optional(&self.pool)
         .await?;
         let (mode, capacity) = row.ok_or(StoreError::NotFound)?;
@@ -60,10 +61,10 @@ impl Store {
     }
 
     /// Sets the rules. A larger capacity moves the waiting list up (with their mails).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
     pub async fn set_registration_settings(
         &self,
-        event_id: i64,
+        event_id: EventId,
         settings: RegistrationSettings,
         compose: Compose<'_>,
     ) -> Result<()> {
@@ -73,7 +74,7 @@ impl Store {
         )
         .bind(settings.mode.as_str())
         .bind(settings.capacity)
-        .bind(event_id)
+        .bind(event_id.get())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {

@@ -3,6 +3,7 @@
 //! carries every round as it stands. The tables themselves, their seats and summaries
 //! are in [`super::cafe_tables`].
 
+use konvent_core::ids::EventId;
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -20,7 +21,7 @@ use super::corrupt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Round {
     pub id: i64,
-    pub event_id: i64,
+    pub event_id: EventId,
     pub number: i64,
     pub status: RoundStatus,
     pub minutes: i64,
@@ -38,15 +39,15 @@ pub struct NewTable {
 
 /// The event's café rounds for a `round` entry, in the order [`Store::rounds`] gives
 /// them.
-async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>> {
+async fn rounds_in(tx: &mut Tx, event_id: EventId) -> Result<Vec<payload::CafeRound>> {
     let rounds: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, number, status, ends_at FROM cafe_rounds WHERE event_id = $1 \
          ORDER BY number",
     )
-    .bind(event_id)
+    .bind(event_id.get())
     .fetch_all(&mut **tx)
     .await?;
-    let mut tables = table_lines_in(tx, "k.event_id = $1", event_id).await?;
+    let mut tables = table_lines_in(tx, "k.event_id = $1", event_id.get()).await?;
     Ok(rounds
         .into_iter()
         .map(|(id, number, status, ends_at)| {
@@ -68,10 +69,10 @@ async fn rounds_in(tx: &mut Tx, event_id: i64) -> Result<Vec<payload::CafeRound>
 impl Store {
     /// Creates round `number` of an event with one table per topic. Each topic has one
     /// room per event (kind table, slug = the topic's), shared by its tables in all rounds.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, number = number))]
     pub async fn create_round(
         &self,
-        event_id: i64,
+        event_id: EventId,
         number: i64,
         minutes: i64,
         tables: &[NewTable],
@@ -81,7 +82,7 @@ impl Store {
             "INSERT INTO cafe_rounds (event_id, number, minutes) VALUES ($1, $2, $3) \
              RETURNING id",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(number)
         .bind(minutes)
         .fetch_one(&mut *tx)
@@ -96,7 +97,7 @@ impl Store {
                     .ok_or(StoreError::NotFound)?;
             let room: Option<(i64,)> =
                 sqlx::query_as("SELECT id FROM rooms WHERE event_id = $1 AND slug = $2")
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .bind(&slug)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -110,7 +111,7 @@ impl Store {
                         capacity: table.capacity,
                         moderator_id: table.moderator_id,
                     };
-                    insert_room(&mut tx, event_id, &new).await?
+                    (insert_room(&mut tx, event_id, &new).await?).get()
                 }
             };
             sqlx::query(
@@ -131,17 +132,17 @@ impl Store {
     }
 
     /// The event's rounds with their tables and how many sit at each.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn rounds(&self, event_id: i64) -> Result<Vec<Round>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn rounds(&self, event_id: EventId) -> Result<Vec<Round>> {
         type Row = (i64, i64, i64, String, i64, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, event_id, number, status, minutes, ends_at FROM cafe_rounds \
              WHERE event_id = $1 ORDER BY number",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
-        let mut tables = self.tables_where("k.event_id = $1", event_id).await?;
+        let mut tables = self.tables_where("k.event_id = $1", event_id.get()).await?;
         rows.into_iter()
             .map(|(id, event_id, number, status, minutes, ends_at)| {
                 let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut tables)
@@ -150,7 +151,7 @@ impl Store {
                 tables = rest;
                 Ok(Round {
                     id,
-                    event_id,
+                    event_id: EventId::new(event_id),
                     number,
                     status: RoundStatus::from_str(&status).map_err(corrupt)?,
                     minutes,
@@ -163,10 +164,10 @@ impl Store {
 
     /// Starts or ends a round for all its tables together; starting sets the timer.
     /// Only one round runs at a time.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, round_id = round_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, round_id = round_id, by = by.id))]
     pub async fn set_round(
         &self,
-        event_id: i64,
+        event_id: EventId,
         round_id: i64,
         by: &Who,
         status: RoundStatus,
@@ -176,7 +177,7 @@ impl Store {
                 "SELECT number, minutes, status FROM cafe_rounds WHERE id = $1 AND event_id = $2",
             )
             .bind(round_id)
-            .bind(event_id)
+            .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -184,7 +185,7 @@ impl Store {
             // Where every round of the event stands, for the rules in core.
             let rounds: Vec<(i64, String)> =
                 sqlx::query_as("SELECT number, status FROM cafe_rounds WHERE event_id = $1")
-                    .bind(event_id)
+                    .bind(event_id.get())
                     .fetch_all(&mut **tx)
                     .await?;
             let rounds = rounds
@@ -232,8 +233,8 @@ impl Store {
 
     /// The event's café rounds as a `round` live entry carries them (`rounds`): the
     /// café page renders them with the same fragment as the live change.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn cafe_rounds(&self, event_id: i64) -> Result<Vec<payload::CafeRound>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn cafe_rounds(&self, event_id: EventId) -> Result<Vec<payload::CafeRound>> {
         let mut tx = self.pool.begin().await?;
         let rounds = rounds_in(&mut tx, event_id).await?;
         tx.commit().await?;

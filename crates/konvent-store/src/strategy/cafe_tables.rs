@@ -2,6 +2,7 @@
 //! there (seats, limited by the table's capacity) and the summary its moderator writes
 //! at the end of the round. The live entries carry a table as [`table_line_in`] reads it.
 
+use konvent_core::ids::{EventId, RoomId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -18,12 +19,12 @@ use super::topics::{Topic, topic_from};
 pub struct CafeTable {
     pub id: i64,
     pub round_id: i64,
-    pub event_id: i64,
+    pub event_id: EventId,
     /// The round's number and where it stands.
     pub round: i64,
     pub round_status: RoundStatus,
     pub topic: Topic,
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub room_slug: String,
     pub moderator: Option<Who>,
     pub capacity: i64,
@@ -40,16 +41,20 @@ impl CafeTable {
 }
 
 /// The table's room slug, for live entries.
-pub(super) async fn table_room(tx: &mut Tx, table_id: i64) -> Result<(i64, String, i64, i64, i64)> {
-    sqlx::query_as(
+pub(super) async fn table_room(
+    tx: &mut Tx,
+    table_id: i64,
+) -> Result<(EventId, String, i64, i64, i64)> {
+    let row: Option<(i64, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT r.event_id, r.slug, c.topic_id, k.number, c.round_id FROM cafe_tables c \
          JOIN rooms r ON r.id = c.room_id JOIN cafe_rounds k ON k.id = c.round_id \
          WHERE c.id = $1",
     )
     .bind(table_id)
     .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)
+    .await?;
+    let (event_id, room, topic_id, round, round_id) = row.ok_or(StoreError::NotFound)?;
+    Ok((EventId::new(event_id), room, topic_id, round, round_id))
 }
 
 /// A café table as live entries carry it.
@@ -167,11 +172,11 @@ impl Store {
                 Ok(CafeTable {
                     id: r.id,
                     round_id: r.round_id,
-                    event_id: r.event_id,
+                    event_id: EventId::new(r.event_id),
                     round: r.round,
                     round_status: RoundStatus::from_str(&r.round_status).map_err(corrupt)?,
                     topic: topic_from((r.tid, r.slug, r.title, r.patron, r.question, r.questions))?,
-                    room_id: r.room_id,
+                    room_id: RoomId::new(r.room_id),
                     room_slug: r.room_slug,
                     moderator: r.mod_id.zip(r.mod_name).map(|(id, name)| Who { id, name }),
                     capacity: r.capacity,
@@ -308,7 +313,7 @@ impl Store {
 
     /// The event a café table's room belongs to: a live write is the event's, so
     /// the table's writes read it before their transaction.
-    pub(super) async fn table_event(&self, table_id: i64) -> Result<i64> {
+    pub(super) async fn table_event(&self, table_id: i64) -> Result<EventId> {
         let (event_id,): (i64,) = sqlx::query_as(
             "SELECT r.event_id FROM cafe_tables c JOIN rooms r ON r.id = c.room_id \
              WHERE c.id = $1",
@@ -317,7 +322,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        Ok(event_id)
+        Ok(EventId::new(event_id))
     }
 
     /// The summary the same topic's table wrote in the previous round, if any.

@@ -1,6 +1,7 @@
 //! Impulses that arrive together (K10), committed in one transaction with their live
 //! entries (group commit); see [`Store::add_impulses`].
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 
 use konvent_core::konvent::log::payload::ImpulseAction;
@@ -42,7 +43,7 @@ impl Store {
     async fn add_impulses_at_once(&self, items: &[NewImpulse]) -> Result<Vec<Written>> {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
-        let mut tables: HashMap<i64, (i64, String, i64, i64, i64)> = HashMap::new();
+        let mut tables: HashMap<i64, (EventId, String, i64, i64, i64)> = HashMap::new();
         for item in items {
             if let std::collections::hash_map::Entry::Vacant(slot) = tables.entry(item.table_id) {
                 slot.insert(table_room(tx, item.table_id).await?);
@@ -63,7 +64,7 @@ impl Store {
             for item in chunk {
                 let (event_id, _, topic_id, round, _) = &tables[&item.table_id];
                 query = query
-                    .bind(*event_id)
+                    .bind(event_id.get())
                     .bind(item.table_id)
                     .bind(*topic_id)
                     .bind(*round)
@@ -90,7 +91,7 @@ impl Store {
         }
         // Their live entries, per event in order.
         let mut out: Vec<Option<Written>> = vec![None; items.len()];
-        let mut events: Vec<i64> = tables.values().map(|t| t.0).collect();
+        let mut events: Vec<EventId> = tables.values().map(|t| t.0).collect();
         events.sort_unstable();
         events.dedup();
         for event in events {

@@ -3,6 +3,7 @@
 //! moderation. Impulses that arrive together are committed in
 //! [`super::impulse_batch`].
 
+use konvent_core::ids::EventId;
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
 use konvent_core::strategy::impulses;
 
@@ -14,7 +15,7 @@ use super::cafe_tables::table_room;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impulse {
     pub id: i64,
-    pub event_id: i64,
+    pub event_id: EventId,
     pub table_id: i64,
     pub topic_id: i64,
     pub round: i64,
@@ -84,7 +85,7 @@ pub(super) fn impulse_from(row: ImpulseRow) -> Impulse {
     ) = row;
     Impulse {
         id,
-        event_id,
+        event_id: EventId::new(event_id),
         table_id,
         topic_id,
         round,
@@ -126,7 +127,7 @@ impl Store {
                  author_name, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  RETURNING id",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(table_id)
             .bind(topic_id)
             .bind(round)
@@ -295,13 +296,13 @@ impl Store {
     }
 
     /// An event's visible impulses (for the podium bundle and the results export).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id))]
-    pub async fn event_impulses(&self, event_id: i64) -> Result<Vec<Impulse>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id))]
+    pub async fn event_impulses(&self, event_id: EventId) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.event_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
              ORDER BY i.topic_id, i.round, i.id"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(impulse_from).collect())
@@ -322,7 +323,7 @@ impl Store {
 
 async fn impulse_entry(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     room: &str,
     sender: i64,
     client_id: Option<&str>,

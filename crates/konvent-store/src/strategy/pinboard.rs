@@ -1,6 +1,7 @@
 //! The pinboard (K11): an event's notes for the organizers, with dot votes, taken up
 //! (with where) or closed (with why). Every change is a live entry for everybody.
 
+use konvent_core::ids::EventId;
 use std::str::FromStr;
 
 use konvent_core::konvent::log::payload::{self, PinAction};
@@ -14,7 +15,7 @@ use super::corrupt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {
     pub id: i64,
-    pub event_id: i64,
+    pub event_id: EventId,
     pub topic: Option<(i64, String)>,
     pub author_id: Option<i64>,
     pub author_name: String,
@@ -80,7 +81,7 @@ fn pin_from(row: PinRow) -> Result<Pin> {
     ) = row;
     Ok(Pin {
         id,
-        event_id,
+        event_id: EventId::new(event_id),
         topic: topic_id.zip(topic),
         author_id,
         author_name,
@@ -102,10 +103,10 @@ async fn pin_in(tx: &mut Tx, id: i64) -> Result<Pin> {
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, author = author.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, author = author.id))]
     pub async fn add_pin(
         &self,
-        event_id: i64,
+        event_id: EventId,
         topic_id: Option<i64>,
         author: &Who,
         text: &str,
@@ -116,7 +117,7 @@ impl Store {
                 "INSERT INTO pins (event_id, topic_id, author_id, author_name, text, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
-            .bind(event_id)
+            .bind(event_id.get())
             .bind(topic_id)
             .bind(author.id)
             .bind(&author.name)
@@ -130,19 +131,19 @@ impl Store {
     }
 
     /// An event's pins, most votes first, with the ones `account` voted for.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, account = account))]
-    pub async fn pins(&self, event_id: i64, account: i64) -> Result<(Vec<Pin>, Vec<i64>)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
+    pub async fn pins(&self, event_id: EventId, account: i64) -> Result<(Vec<Pin>, Vec<i64>)> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.event_id = $1 ORDER BY votes DESC, p.id"
         ))
-        .bind(event_id)
+        .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
         let mine: Vec<(i64,)> = sqlx::query_as(
             "SELECT v.pin_id FROM pin_votes v JOIN pins p ON p.id = v.pin_id \
              WHERE p.event_id = $1 AND v.account_id = $2",
         )
-        .bind(event_id)
+        .bind(event_id.get())
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
@@ -164,10 +165,10 @@ impl Store {
     }
 
     /// A dot vote for a pin, or taking it back. One per person and pin.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, pin_id = pin_id, who = who.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = pin_id, who = who.id))]
     pub async fn vote_pin(
         &self,
-        event_id: i64,
+        event_id: EventId,
         pin_id: i64,
         who: &Who,
         on: bool,
@@ -200,10 +201,10 @@ impl Store {
 
     /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
     /// with a reason.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = event_id, pin_id = pin_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = pin_id, by = by.id))]
     pub async fn decide_pin(
         &self,
-        event_id: i64,
+        event_id: EventId,
         pin_id: i64,
         by: &Who,
         status: PinStatus,
@@ -236,7 +237,7 @@ impl Store {
 
 async fn pin_entry(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventId,
     sender: i64,
     client_id: Option<&str>,
     pin_id: i64,

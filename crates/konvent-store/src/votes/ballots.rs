@@ -3,8 +3,8 @@
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
 use konvent_core::gremien::votes::{self, VoteRefusal};
-use konvent_core::taken::Taken;
 use konvent_core::ids::{ResolutionId, SessionId, VoteId};
+use konvent_core::taken::Taken;
 
 use super::key_tables::{key_in, key_of_year};
 use super::seats::holder_of;

@@ -13,6 +13,7 @@ pub mod upload;
 
 use konvent_core::authz::Action;
 use konvent_core::documents::{Format, OwnerKind, size_label};
+use konvent_core::ids::TopicId;
 use konvent_store::{Document, Owner, OwnerInfo};
 
 use crate::AppState;
@@ -71,11 +72,11 @@ pub async fn access(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<Acce
             version,
             visibility,
         } => {
-            let may_read =
-                visibility.is_public() || ctx.may(Action::ReadDraftTargetPicture(topic_id));
+            let may_read = visibility.is_public()
+                || ctx.may(Action::ReadDraftTargetPicture(TopicId::new(topic_id)));
             Access {
                 may_read,
-                may_edit: may_read && ctx.may(Action::ConsolidateTopic(topic_id)),
+                may_edit: may_read && ctx.may(Action::ConsolidateTopic(TopicId::new(topic_id))),
                 back: format!("/strategie/themen/{slug}#v{version}"),
                 label: t.with(
                     "documents-target-picture",

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::Refused;
+use konvent_core::ids::EventId;
 use konvent_core::konvent::registration::PseudonymRefusal;
 use konvent_store::{PSEUDONYM_MAX, Pseudonym, StoreError};
 use serde::Deserialize;
@@ -66,7 +67,7 @@ async fn page(
     })
 }
 
-async fn actor_event(state: &AppState, slug: &str) -> AppResult<i64> {
+async fn actor_event(state: &AppState, slug: &str) -> AppResult<EventId> {
     Ok(event_info(state, slug).await?.event.id)
 }
 

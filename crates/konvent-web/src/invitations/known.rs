@@ -1,5 +1,6 @@
 //! What exists, and what an inviter may grant, for checking a list.
 
+use konvent_core::ids::TopicId;
 use std::collections::{HashMap, HashSet};
 
 use konvent_core::authz::{Grant, Role, Scope};
@@ -34,13 +35,13 @@ impl Known {
             page_event: place.event.as_ref().map(|(id, ..)| *id),
         };
         for e in state.store.events().await? {
-            known.events.insert(e.slug.clone(), e.id);
-            known.events.insert(e.id.to_string(), e.id);
+            known.events.insert(e.slug.clone(), e.id.get());
+            known.events.insert(e.id.to_string(), e.id.get());
             known.scopes.insert(Scope::Event(e.id).to_string());
             for r in state.store.rooms(e.id).await? {
                 known.scopes.insert(Scope::Room(r.id).to_string());
             }
-            known.slugs.insert(e.id, e.slug);
+            known.slugs.insert(e.id.get(), e.slug);
         }
         for c in state.store.conferences().await? {
             known
@@ -48,7 +49,9 @@ impl Known {
                 .insert(format!("conference:{}", c.abbreviation));
         }
         for topic in state.store.topics().await? {
-            known.scopes.insert(Scope::Topic(topic.id).to_string());
+            known
+                .scopes
+                .insert(Scope::Topic(TopicId::new(topic.id)).to_string());
         }
         Ok(known)
     }

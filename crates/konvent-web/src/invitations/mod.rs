@@ -19,6 +19,7 @@ mod known;
 pub mod upload;
 mod writer;
 
+use konvent_core::ids::EventId;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -149,7 +150,7 @@ pub async fn progress(State(state): State<AppState>, ctx: Ctx, Id(id): Id) -> Ap
             .events()
             .await?
             .into_iter()
-            .find(|e| e.id == event_id)
+            .find(|e| e.id == EventId::new(event_id))
             .map(|e| (e.slug, e.title));
     }
     let page = ProgressPage {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::transfer::{FileKind, MAX_FILE_BYTES, RowProblem};
+use konvent_core::ids::EventId;
 use konvent_core::invitations;
 
 use super::known::Known;
@@ -47,7 +48,9 @@ impl Place {
     /// Admins everywhere; an event's organizers on its page.
     fn require(&self, ctx: &Ctx) -> AppResult<()> {
         match &self.event {
-            Some((id, ..)) => ctx.require(Action::OrganizeEvent(*id)).map(drop),
+            Some((id, ..)) => ctx
+                .require(Action::OrganizeEvent(EventId::new(*id)))
+                .map(drop),
             None => ctx.require(Action::ManageAccounts).map(drop),
         }
     }
@@ -72,7 +75,7 @@ async fn event_place(state: &AppState, slug: &str) -> AppResult<Place> {
     let info = crate::events::event_info(state, slug).await?;
     Ok(Place {
         event: Some((
-            info.event.id,
+            info.event.id.get(),
             info.event.slug.clone(),
             info.event.title.clone(),
         )),

@@ -57,7 +57,7 @@ impl Writer {
             .events()
             .await?
             .into_iter()
-            .map(|e| (e.id, e.slug))
+            .map(|e| (e.id.get(), e.slug))
             .collect();
         Ok(Self {
             state: state.clone(),

@@ -7,6 +7,7 @@
 //! copy is trusted for longer than [`FRESH`]: a node that missed one follows within that
 //! time, and one that fell behind the bus forgets everything.
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -103,7 +104,7 @@ impl Infos {
     }
 
     /// Forgets the copy of the event `event_id`.
-    pub fn forget(&self, event_id: i64) {
+    pub fn forget(&self, event_id: EventId) {
         self.by_slug
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -128,14 +129,14 @@ pub(super) async fn follow_other_nodes(
         let Some(live) = live.upgrade() else { return };
         match changed {
             Ok(changed) => match changed.kind.as_str() {
-                CHANGED_KIND => live.infos.forget(changed.id),
-                MODERATION_KIND => live.moderation.forget(changed.id),
+                CHANGED_KIND => live.infos.forget(EventId::new(changed.id)),
+                MODERATION_KIND => live.moderation.forget(EventId::new(changed.id)),
                 ACCOUNT_KIND => live
                     .store
                     .forget_remembered(Some(Forget::Account(changed.id))),
                 PEOPLE_KIND => live
                     .store
-                    .forget_remembered(Some(Forget::Event(changed.id))),
+                    .forget_remembered(Some(Forget::Event(EventId::new(changed.id)))),
                 _ => {}
             },
             Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -166,7 +167,7 @@ pub(super) async fn tell_other_nodes(live: Weak<Live>, mut forgets: broadcast::R
             },
             Ok(Forget::Event(id)) => Changed {
                 kind: PEOPLE_KIND.to_owned(),
-                id,
+                id: id.get(),
             },
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 // The other nodes trust their copies no longer than the store's FRESH.
@@ -196,7 +197,11 @@ pub fn room_refs(rooms: &[Room]) -> Vec<RoomRef> {
 
 /// The event's own map, or the one generated from its rooms. A stored map whose rooms
 /// are gone loses those areas (the rooms were deleted after the upload).
-async fn venue_map(store: &Store, event_id: i64, rooms: &[Room]) -> Result<VenueMap, StoreError> {
+async fn venue_map(
+    store: &Store,
+    event_id: EventId,
+    rooms: &[Room],
+) -> Result<VenueMap, StoreError> {
     let refs = room_refs(rooms);
     if let Some(stored) = store.venue_map(event_id).await? {
         match serde_json::from_str::<VenueMap>(&stored.map_json) {
@@ -208,7 +213,7 @@ async fn venue_map(store: &Store, event_id: i64, rooms: &[Room]) -> Result<Venue
                 return Ok(map);
             }
             Err(e) => {
-                tracing::error!(error = %e, event_id, "stored venue map unreadable; using the generated one");
+                tracing::error!(error = %e, %event_id, "stored venue map unreadable; using the generated one");
             }
         }
     }

@@ -12,6 +12,7 @@ pub mod parts;
 pub mod publish;
 pub mod socket;
 
+use konvent_core::ids::EventId;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -114,7 +115,7 @@ impl Live {
     }
 
     /// Where the event's log stands now (read from the database).
-    pub async fn log_position(&self, event_id: i64) -> Result<LogPosition, StoreError> {
+    pub async fn log_position(&self, event_id: EventId) -> Result<LogPosition, StoreError> {
         let epoch = self
             .epoch
             .get_or_try_init(|| async { self.store.live_epoch().await.map(Arc::from) })
@@ -153,29 +154,29 @@ impl Live {
 
     /// The event's rooms, agenda or map changed (committed): this node forgets its copy
     /// of its parts, and tells the other nodes to forget theirs.
-    pub fn invalidate(&self, event_id: i64) {
+    pub fn invalidate(&self, event_id: EventId) {
         self.infos.forget(event_id);
         self.fanout.changed_here(&Changed {
             kind: info::CHANGED_KIND.to_owned(),
-            id: event_id,
+            id: event_id.get(),
         });
     }
 
     /// The event's mutes or chat locks changed (committed): this node forgets its copy,
     /// and tells the other nodes to forget theirs (each trusts its copy no longer than
     /// [`moderation::FRESH`] should a notice be lost).
-    pub fn moderation_changed(&self, event_id: i64) {
+    pub fn moderation_changed(&self, event_id: EventId) {
         self.moderation.forget(event_id);
         self.fanout.changed_here(&Changed {
             kind: info::MODERATION_KIND.to_owned(),
-            id: event_id,
+            id: event_id.get(),
         });
     }
 
     /// Counts one durable command of `account` against its budget in the event; false
     /// when the budget of the last 10 seconds is spent (the command is refused, and
     /// nothing is read or written for it).
-    pub(crate) fn within_budget(&self, event_id: i64, account: i64, staff: bool) -> bool {
+    pub(crate) fn within_budget(&self, event_id: EventId, account: i64, staff: bool) -> bool {
         let limit = rules::write_limit(self.writes_per_window, staff);
         self.fanout.budgets.try_spend(event_id, account, limit)
     }
@@ -302,7 +303,7 @@ impl Actor {
 
 /// The room's named moderator, a moderator grant for it, or the event's organizers
 /// ([`rules::moderates`]).
-pub fn moderates(principal: &Principal, event: i64, room: &Room) -> bool {
+pub fn moderates(principal: &Principal, event: EventId, room: &Room) -> bool {
     rules::moderates(
         principal,
         event,

@@ -10,6 +10,7 @@
 //! ([`super::info::MODERATION_KIND`]); the other nodes forget theirs when the notice
 //! arrives, or within [`FRESH`] should it be lost.
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,13 +34,17 @@ pub const MAX_MUTE_MINUTES: i64 = 7 * 24 * 60;
 /// Each event's mutes and chat locks, as last read.
 #[derive(Default)]
 pub struct Cache {
-    events: Mutex<HashMap<i64, (Instant, Arc<Restrictions>)>>,
+    events: Mutex<HashMap<EventId, (Instant, Arc<Restrictions>)>>,
 }
 
 impl Cache {
     /// The event's mutes and chat locks: the copy that [`check_write`] enforces, so a
     /// page shows a room locked exactly when its chat refuses participants' lines.
-    pub async fn get(&self, store: &Store, event_id: i64) -> Result<Arc<Restrictions>, StoreError> {
+    pub async fn get(
+        &self,
+        store: &Store,
+        event_id: EventId,
+    ) -> Result<Arc<Restrictions>, StoreError> {
         if let Some((at, r)) = self
             .events
             .lock()
@@ -57,7 +62,7 @@ impl Cache {
         Ok(fresh)
     }
 
-    pub(super) fn forget(&self, event_id: i64) {
+    pub(super) fn forget(&self, event_id: EventId) {
         self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use konvent_core::ids::{EventId, RoomId};
 use konvent_core::konvent::log::payload;
 use konvent_live::Fanout;
 use konvent_store::{LiveRecord, Round, StoreError, Who};
@@ -36,7 +37,7 @@ pub enum Part {
     /// The latest announcements ([`ANNOUNCEMENTS`]).
     Announcements,
     /// The raised hands of a room (its id).
-    Hands(i64),
+    Hands(RoomId),
     /// The café's rounds as a `round` entry carries them.
     CafeRounds,
     /// The café's rounds with their tables, as the map labels its rooms.
@@ -53,7 +54,7 @@ struct Kept {
 /// This node's copies, by event and part.
 #[derive(Default)]
 pub struct Parts {
-    kept: Mutex<HashMap<(i64, Part), Kept>>,
+    kept: Mutex<HashMap<(EventId, Part), Kept>>,
 }
 
 impl Parts {
@@ -62,7 +63,7 @@ impl Parts {
     pub async fn get<V, E>(
         &self,
         fanout: &Fanout,
-        event_id: i64,
+        event_id: EventId,
         part: Part,
         read: impl AsyncFnOnce() -> Result<V, E>,
     ) -> Result<Arc<V>, E>
@@ -92,7 +93,7 @@ impl Parts {
         Ok(value)
     }
 
-    fn current<V: Send + Sync + 'static>(&self, key: &(i64, Part), seq: i64) -> Option<Arc<V>> {
+    fn current<V: Send + Sync + 'static>(&self, key: &(EventId, Part), seq: i64) -> Option<Arc<V>> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         let copy = kept.get(key)?;
         if copy.seq != seq || copy.read_at.elapsed() >= FRESH {
@@ -112,7 +113,7 @@ impl Live {
     /// The last [`CHAT_LINES`] lines of a room's chat, oldest first.
     pub async fn chat_tail(
         &self,
-        event_id: i64,
+        event_id: EventId,
         room: &str,
     ) -> Result<Arc<Vec<LiveRecord>>, StoreError> {
         self.parts
@@ -130,7 +131,10 @@ impl Live {
     }
 
     /// The latest [`ANNOUNCEMENTS`] announcements of the event, oldest first.
-    pub async fn announcements(&self, event_id: i64) -> Result<Arc<Vec<LiveRecord>>, StoreError> {
+    pub async fn announcements(
+        &self,
+        event_id: EventId,
+    ) -> Result<Arc<Vec<LiveRecord>>, StoreError> {
         self.parts
             .get(&self.fanout, event_id, Part::Announcements, async || {
                 self.store
@@ -141,7 +145,11 @@ impl Live {
     }
 
     /// The raised hands of a room, in the order they went up.
-    pub async fn hands(&self, event_id: i64, room_id: i64) -> Result<Arc<Vec<Who>>, StoreError> {
+    pub async fn hands(
+        &self,
+        event_id: EventId,
+        room_id: RoomId,
+    ) -> Result<Arc<Vec<Who>>, StoreError> {
         self.parts
             .get(&self.fanout, event_id, Part::Hands(room_id), async || {
                 self.store.speaker_queue(room_id).await
@@ -152,7 +160,7 @@ impl Live {
     /// The café's rounds as a `round` entry carries them.
     pub async fn cafe_rounds(
         &self,
-        event_id: i64,
+        event_id: EventId,
     ) -> Result<Arc<Vec<payload::CafeRound>>, StoreError> {
         self.parts
             .get(&self.fanout, event_id, Part::CafeRounds, async || {
@@ -162,7 +170,7 @@ impl Live {
     }
 
     /// The café's rounds with their tables.
-    pub async fn rounds(&self, event_id: i64) -> Result<Arc<Vec<Round>>, StoreError> {
+    pub async fn rounds(&self, event_id: EventId) -> Result<Arc<Vec<Round>>, StoreError> {
         self.parts
             .get(&self.fanout, event_id, Part::Rounds, async || {
                 self.store.rounds(event_id).await

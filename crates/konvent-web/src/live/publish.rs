@@ -2,6 +2,7 @@
 //! `ev` frame rendered once per language, fragments included) and goes on the bus; the
 //! hub reads what the bus did not bring back from the store ([`Backfill`]).
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -64,7 +65,7 @@ pub struct Publisher {
     store: Store,
     bus: Arc<dyn Bus>,
     /// Event slugs by id (the fragments' links name the event).
-    slugs: RwLock<HashMap<i64, Arc<str>>>,
+    slugs: RwLock<HashMap<EventId, Arc<str>>>,
 }
 
 impl Publisher {
@@ -81,7 +82,7 @@ impl Publisher {
     }
 
     /// Notes an event's slug (the live side learns it when it loads the event).
-    pub fn know(&self, event_id: i64, slug: &str) {
+    pub fn know(&self, event_id: EventId, slug: &str) {
         self.slugs
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -126,7 +127,7 @@ pub struct StoreLog {
 impl Backfill for StoreLog {
     fn since(
         &self,
-        event_id: i64,
+        event_id: EventId,
         slug: Arc<str>,
         after: i64,
         limit: i64,
@@ -141,7 +142,7 @@ impl Backfill for StoreLog {
         })
     }
 
-    fn last_seq(&self, event_id: i64) -> BoxFuture<'static, Result<i64, String>> {
+    fn last_seq(&self, event_id: EventId) -> BoxFuture<'static, Result<i64, String>> {
         let store = self.store.clone();
         Box::pin(async move { store.last_seq(event_id).await.map_err(|e| e.to_string()) })
     }

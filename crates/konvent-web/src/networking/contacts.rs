@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::ids::EventId;
 use konvent_core::konvent::networking::{self as rules, Card};
 use konvent_store::{ContactRequest, RequestOutcome};
 use serde::Deserialize;
@@ -51,7 +52,7 @@ async fn send_request(
     state: &AppState,
     from: i64,
     to: i64,
-    event_id: i64,
+    event_id: EventId,
     message: &str,
 ) -> AppResult<RequestOutcome> {
     let message = rules::optional_text(message, rules::REQUEST_MESSAGE_MAX, "Die Nachricht")
@@ -112,7 +113,7 @@ pub async fn request_peer(
     if !peer {
         return Err(AppError::NotFound);
     }
-    let notice = match send_request(&state, me, to, 0, &form.nachricht).await? {
+    let notice = match send_request(&state, me, to, EventId::new(0), &form.nachricht).await? {
         RequestOutcome::Sent => "gesendet",
         RequestOutcome::Connected => "verbunden",
     };
@@ -290,7 +291,7 @@ fn notice(ctx: &Ctx, q: &NoticeQuery) -> Option<String> {
 }
 
 /// The events the person takes part in (slug, title), as `require_actor` decides.
-async fn my_events(state: &AppState, ctx: &Ctx) -> AppResult<Vec<(i64, String, String)>> {
+async fn my_events(state: &AppState, ctx: &Ctx) -> AppResult<Vec<(EventId, String, String)>> {
     let Some(principal) = &ctx.principal else {
         return Ok(Vec::new());
     };
@@ -321,8 +322,9 @@ pub async fn page(
         .incoming
         .into_iter()
         .map(|r| Incoming {
-            report_in: (!r.message.is_empty() && (r.event_id == info.event.id || r.event_id == 0))
-                .then(|| slug.clone()),
+            report_in: (!r.message.is_empty()
+                && (r.event_id == info.event.id || r.event_id == EventId::new(0)))
+            .then(|| slug.clone()),
             report_via: Vec::new(),
             r,
         })
@@ -365,7 +367,7 @@ pub async fn own_page(
         .map(|r| {
             let (report_in, report_via) = if r.message.is_empty() {
                 (None, Vec::new())
-            } else if r.event_id == 0 {
+            } else if r.event_id == EventId::new(0) {
                 let via = events
                     .iter()
                     .map(|(_, slug, title)| (slug.clone(), title.clone()))

@@ -294,14 +294,20 @@ fn proposal_mail(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use konvent_core::ids::{EventId, RoomId};
 
     #[test]
     fn a_groups_room_field_names_no_room_an_events_room_or_a_new_one() {
         assert_eq!(group_place("").ok(), Some(None));
-        assert_eq!(group_place("r7").ok(), Some(Some(GroupPlace::Room(7))));
+        assert_eq!(
+            group_place("r7").ok(),
+            Some(Some(GroupPlace::Room(RoomId::new(7))))
+        );
         assert_eq!(
             group_place("neu3").ok(),
-            Some(Some(GroupPlace::NewRoom { event_id: 3 }))
+            Some(Some(GroupPlace::NewRoom {
+                event_id: EventId::new(3)
+            }))
         );
         assert!(group_place("x").is_err());
         assert!(group_place("r").is_err());

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod groups;
 pub mod watch;
 
+use konvent_core::ids::EventId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -245,7 +246,7 @@ pub async fn own_profile(
     Query(q): Query<SavedQuery>,
 ) -> AppResult<Response> {
     let me = ctx.signed_in()?;
-    let profile = state.store.own_profile(me.user_id, 0).await?;
+    let profile = state.store.own_profile(me.user_id, EventId::new(0)).await?;
     let exists = profile.is_some();
     let fields = profile.map(|p| p.fields).unwrap_or_default();
     let saved = q.gespeichert.is_some();
@@ -269,7 +270,7 @@ pub async fn event_profile(
         Some(p) => p.fields,
         None => state
             .store
-            .own_profile(actor.who.id, 0)
+            .own_profile(actor.who.id, EventId::new(0))
             .await?
             .map(|p| p.fields)
             .unwrap_or_default(),
@@ -284,7 +285,7 @@ async fn save(
     ctx: &Ctx,
     account: i64,
     event: Option<(String, String)>,
-    event_id: i64,
+    event_id: EventId,
     pairs: &[(String, String)],
     back: String,
 ) -> AppResult<Response> {
@@ -316,7 +317,16 @@ pub async fn save_own_profile(
     CsrfPairs(pairs): CsrfPairs,
 ) -> AppResult<Response> {
     let me = ctx.signed_in()?.user_id;
-    save(&state, &ctx, me, None, 0, &pairs, "/konto/profil".into()).await
+    save(
+        &state,
+        &ctx,
+        me,
+        None,
+        EventId::new(0),
+        &pairs,
+        "/konto/profil".into(),
+    )
+    .await
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug))]

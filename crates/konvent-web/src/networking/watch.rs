@@ -5,6 +5,7 @@
 //! template as the page (`/konvent/{e}/teilnehmende/liste`), rendered for the viewer, so
 //! a frame carries nothing about anybody.
 
+use konvent_core::ids::EventId;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -37,7 +38,7 @@ struct Watched {
 /// The watched people lists of this node.
 pub struct PeopleWatch {
     fanout: Weak<Fanout>,
-    events: Mutex<HashMap<i64, Watched>>,
+    events: Mutex<HashMap<EventId, Watched>>,
     ticking: AtomicBool,
 }
 
@@ -50,12 +51,12 @@ impl PeopleWatch {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Watched>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, Watched>> {
         self.events.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A connection shows the event's people list.
-    pub fn watch(self: &Arc<Self>, event_id: i64, conn: u64) {
+    pub fn watch(self: &Arc<Self>, event_id: EventId, conn: u64) {
         let signature = self.signature(event_id);
         let mut events = self.lock();
         let watched = events.entry(event_id).or_insert_with(|| Watched {
@@ -68,7 +69,7 @@ impl PeopleWatch {
     }
 
     /// A connection closed (whether it watched or not).
-    pub fn unwatch(&self, event_id: i64, conn: u64) {
+    pub fn unwatch(&self, event_id: EventId, conn: u64) {
         let mut events = self.lock();
         if let Some(w) = events.get_mut(&event_id) {
             w.conns.remove(&conn);
@@ -80,17 +81,17 @@ impl PeopleWatch {
 
     /// A profile that the event's list may show changed (`event_id = 0`: a konvent-wide
     /// profile, which every event's list may show).
-    pub fn touch(&self, event_id: i64) {
+    pub fn touch(&self, event_id: EventId) {
         let mut events = self.lock();
         for (id, w) in events.iter_mut() {
-            if event_id == 0 || *id == event_id {
+            if event_id == EventId::new(0) || *id == event_id {
                 w.dirty = true;
             }
         }
     }
 
     /// Who is connected to the event and where, as one number.
-    fn signature(&self, event_id: i64) -> u64 {
+    fn signature(&self, event_id: EventId) -> u64 {
         let Some(fanout) = self.fanout.upgrade() else {
             return 0;
         };
@@ -125,7 +126,7 @@ impl PeopleWatch {
         let Some(fanout) = self.fanout.upgrade() else {
             return;
         };
-        let ids: Vec<i64> = self.lock().keys().copied().collect();
+        let ids: Vec<EventId> = self.lock().keys().copied().collect();
         for event_id in ids {
             let signature = self.signature(event_id);
             let conns = {

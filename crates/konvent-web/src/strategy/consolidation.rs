@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
+use konvent_core::ids::TopicId;
 use konvent_core::strategy::grouping::group;
 use konvent_core::strategy::{self, Visibility};
 use konvent_store::{Impulse, SavedGroup, StoreError, TargetPicture, Topic};
@@ -65,7 +66,7 @@ struct VersionRow {
 
 async fn require(state: &AppState, ctx: &Ctx, slug: &str) -> AppResult<Topic> {
     let topic = state.store.topic(slug).await?;
-    ctx.require(Action::ConsolidateTopic(topic.id))?;
+    ctx.require(Action::ConsolidateTopic(TopicId::new(topic.id)))?;
     Ok(topic)
 }
 

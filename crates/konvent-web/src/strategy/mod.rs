@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use konvent_core::authz::Action;
+use konvent_core::ids::TopicId;
 use konvent_core::strategy::{FollowTarget, Visibility};
 use konvent_store::{SavedGroup, TargetPicture, Topic};
 use serde::Deserialize;
@@ -23,7 +24,7 @@ use crate::markdown;
 
 /// Whether the reader may see a topic's drafts and confidential versions.
 pub fn reads_confidential(ctx: &Ctx, topic: &Topic) -> bool {
-    ctx.may(Action::ReadDraftTargetPicture(topic.id))
+    ctx.may(Action::ReadDraftTargetPicture(TopicId::new(topic.id)))
 }
 
 fn visibility_label(t: &Tr, v: Visibility) -> String {
@@ -80,7 +81,7 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
     let mut consolidates = None;
     let mut versions_by_topic = state.store.target_pictures_by_topic(false).await?;
     for topic in state.store.topics().await? {
-        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(topic.id)) {
+        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))) {
             consolidates = Some(topic.slug.clone());
         }
         let versions = versions_by_topic.remove(&topic.id).unwrap_or_default();
@@ -183,7 +184,7 @@ pub async fn topic(
         &ctx,
         konvent_core::documents::OwnerKind::TargetPicture,
         &versions.iter().map(|v| v.id).collect::<Vec<_>>(),
-        ctx.may(Action::ConsolidateTopic(topic.id)),
+        ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
     )
     .await?
     .into_iter();
@@ -244,7 +245,7 @@ pub async fn topic(
     };
     render(&TopicPage {
         c: Chrome::new(&ctx, "strategie", topic.title.clone()),
-        consolidates: ctx.may(Action::ConsolidateTopic(topic.id)),
+        consolidates: ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
         signed_in: ctx.principal.is_some(),
         confidential_hidden: hidden,
         versions: views,

@@ -3,6 +3,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::documents::{OwnerKind, simple_pdf};
+use konvent_core::ids::EventId;
 use konvent_store::Owner;
 
 use crate::helpers::{CSRF, TestApp, User, spawn_app, spawn_app_with, text};
@@ -427,13 +428,13 @@ async fn event_workshop(app: &TestApp) -> (i64, i64, i64) {
             &konvent_store::Actor::system("Test"),
             "Werkstatt Registermodernisierung",
             None,
-            Some(event),
+            Some(event.get()),
             &["Was brauchen die Länder?"],
         )
         .await
         .expect("workshop");
     (
-        event,
+        event.get(),
         workshop,
         upload_to(app, OwnerKind::Workshop, workshop).await,
     )
@@ -465,13 +466,17 @@ async fn an_events_organizer_keeps_the_documents_of_its_workshops_and_a_particip
     let (_, organizer) = crate::leaks::user_with(
         &app,
         "Olga Organisiert",
-        &[grant(konvent_core::authz::Scope::Event(event))],
+        &[grant(konvent_core::authz::Scope::Event(EventId::new(
+            event,
+        )))],
     )
     .await;
     let (_, elsewhere) = crate::leaks::user_with(
         &app,
         "Otto Anderswo",
-        &[grant(konvent_core::authz::Scope::Event(event + 1000))],
+        &[grant(konvent_core::authz::Scope::Event(EventId::new(
+            event + 1000,
+        )))],
     )
     .await;
     let new = format!("/dokumente/neu/workshop/{workshop}");
@@ -666,7 +671,7 @@ async fn whoever_may_upload_deletes_a_document_with_all_its_versions_after_a_con
         "Olga Organisiert",
         &[konvent_core::authz::Grant::new(
             Role::Organizer,
-            konvent_core::authz::Scope::Event(event),
+            konvent_core::authz::Scope::Event(EventId::new(event)),
         )
         .expect("grant")],
     )

@@ -1,6 +1,7 @@
 //! `spawn_app()`: a real server on 127.0.0.1:0 with its own SQLite database holding the
 //! demo data, plus clients signed in with each role.
 
+use konvent_core::ids::{EventId, RoomId, TopicId};
 use std::path::PathBuf;
 
 use jiff::SignedDuration;
@@ -96,9 +97,9 @@ pub fn grant(role: Role) -> Grant {
         Some(konvent_core::authz::ScopeKind::Conference) => {
             "conference:DMK".parse().expect("scope")
         }
-        Some(konvent_core::authz::ScopeKind::Event) => Scope::Event(1),
-        Some(konvent_core::authz::ScopeKind::Room) => Scope::Room(1),
-        Some(konvent_core::authz::ScopeKind::Topic) => Scope::Topic(1),
+        Some(konvent_core::authz::ScopeKind::Event) => Scope::Event(EventId::new(1)),
+        Some(konvent_core::authz::ScopeKind::Room) => Scope::Room(RoomId::new(1)),
+        Some(konvent_core::authz::ScopeKind::Topic) => Scope::Topic(TopicId::new(1)),
     };
     Grant::new(role, scope).expect("valid grant")
 }

@@ -9,6 +9,7 @@
 //! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
 //! read.
 
+use konvent_core::ids::EventId;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::time::Duration;
@@ -949,7 +950,7 @@ async fn plant_profiles(app: &TestApp) {
         "",
     );
     app.store
-        .save_profile(hidden, 0, &nobody)
+        .save_profile(hidden, EventId::new(0), &nobody)
         .await
         .expect("profile");
     app.store
@@ -984,7 +985,7 @@ async fn plant_profiles(app: &TestApp) {
     );
     let shares = profile(ProfileVisibility::SignedIn, "Amt Kontakt", "", &phone);
     app.store
-        .save_profile(contact, 0, &shares)
+        .save_profile(contact, EventId::new(0), &shares)
         .await
         .expect("profile");
     app.store

@@ -2,6 +2,7 @@
 //! joins its room and walking out leaves it, a full area refuses, a broken Tiled file is
 //! refused with its reasons while the old map stays, and nobody hears of avatars far away.
 
+use konvent_core::ids::EventId;
 use std::time::Duration;
 
 use konvent_core::authz::Role;
@@ -18,7 +19,7 @@ use crate::ws::{Client, connect, participants};
 const STEP: Duration = Duration::from_millis(110);
 
 async fn event_id(app: &TestApp) -> i64 {
-    app.store.event(demo::KONVENT_SLUG).await.expect("event").id
+    (app.store.event(demo::KONVENT_SLUG).await.expect("event").id).get()
 }
 
 /// A signed-in member `NAME@test.example` who takes part in the demo event.
@@ -34,7 +35,11 @@ async fn registered(app: &TestApp, name: &str) -> User {
         .expect("account")
         .id;
     app.store
-        .add_to_event(event_id(app).await, account, EventRole::Participant)
+        .add_to_event(
+            EventId::new(event_id(app).await),
+            account,
+            EventRole::Participant,
+        )
         .await
         .expect("registered");
     user
@@ -165,7 +170,7 @@ async fn a_full_area_refuses_entry_and_the_avatar_stays_outside() {
     let event = event_id(&app).await;
     app.store
         .create_room(
-            event,
+            EventId::new(event),
             &NewRoom {
                 slug: "kabine".into(),
                 name: "Kabine".into(),
@@ -176,7 +181,7 @@ async fn a_full_area_refuses_entry_and_the_avatar_stays_outside() {
         )
         .await
         .expect("room");
-    app.state.live.invalidate(event);
+    app.state.live.invalidate(EventId::new(event));
     let map = current_map(&app).await;
     let cabin = area_index(&map, "kabine");
     let people = participants(&app, 2).await;
@@ -416,10 +421,16 @@ async fn positions_of_people_far_away_are_not_sent() {
     assert!(hall.check().is_empty(), "{:?}", hall.check());
     let json = serde_json::to_string(&hall).expect("JSON");
     app.store
-        .set_venue_map(event_id(&app).await, None, Some(("halle.tmj", &json)))
+        .set_venue_map(
+            EventId::new(event_id(&app).await),
+            None,
+            Some(("halle.tmj", &json)),
+        )
         .await
         .expect("stored");
-    app.state.live.invalidate(event_id(&app).await);
+    app.state
+        .live
+        .invalidate(EventId::new(event_id(&app).await));
     assert_eq!(*current_map(&app).await, hall);
 
     let people = participants(&app, 3).await;

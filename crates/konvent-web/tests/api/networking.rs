@@ -4,6 +4,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
+use konvent_core::ids::EventId;
 use konvent_core::strategy::FollowTarget;
 use konvent_store::EventRole;
 use serde_json::json;
@@ -165,7 +166,13 @@ async fn bad_profile_input_is_refused_beside_its_field_and_nothing_is_stored() {
         .post("/konto/profil", &[("visibility", "everybody")])
         .await;
     assert_eq!(r.status(), 422);
-    assert!(app.store.own_profile(id, 0).await.expect("read").is_none());
+    assert!(
+        app.store
+            .own_profile(id, EventId::new(0))
+            .await
+            .expect("read")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -1045,7 +1052,11 @@ async fn a_request_from_my_results_is_reported_like_one_from_the_people_list() {
         .expect("overview")
         .incoming[0]
         .clone();
-    assert_eq!(request.event_id, 0, "sent from Meine Ergebnisse");
+    assert_eq!(
+        request.event_id,
+        EventId::new(0),
+        "sent from Meine Ergebnisse"
+    );
     let id = request.id.to_string();
     // The same report form as for a request from the people list.
     let (_, page) = bert.get_text(&format!("{EVENT}/kontakte")).await;

@@ -2,6 +2,7 @@
 //! e2e/node_modules, run by e2e/oidc/provider.mjs on a loopback port. Without node or the
 //! package the tests print a visible skip line; under `CI=true` they fail instead.
 
+use konvent_core::ids::EventId;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -317,7 +318,8 @@ async fn provider_grants_follow_the_claim_and_grants_given_in_konvent_stay() {
     assert!(grants.iter().any(|g| g.role == Role::Spokesperson));
     assert!(grants.iter().any(|g| g.role == Role::Member));
     // konvent gives bert a role of its own.
-    let organizer = konvent_core::authz::Grant::new(Role::Organizer, Scope::Event(1)).expect("g");
+    let organizer =
+        konvent_core::authz::Grant::new(Role::Organizer, Scope::Event(EventId::new(1))).expect("g");
     let admin = konvent_store::Actor::system("test");
     app.store
         .add_grant(&admin, id, &organizer)

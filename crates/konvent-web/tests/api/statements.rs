@@ -119,7 +119,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
              WHERE event_id = $2 AND position < 1000",
         )
         .bind(k * 1000)
-        .bind(event.id)
+        .bind(event.id.get())
         .execute(&pool)
         .await
         .expect("agenda");

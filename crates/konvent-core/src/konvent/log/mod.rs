@@ -3,6 +3,7 @@
 
 pub mod payload;
 
+use crate::ids::EventId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -76,7 +77,7 @@ impl Audience {
 /// One committed live-log entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveRecord {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub seq: i64,
     pub kind: String,
     pub room: Option<String>,

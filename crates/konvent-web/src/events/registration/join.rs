@@ -6,6 +6,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::Refused;
 use konvent_core::authz::{Action, Principal};
+use konvent_core::ids::EventId;
 use konvent_core::konvent::registration::RegistrationRefusal;
 use konvent_store::{NewRegistration, RegistrationMode, RegistrationStatus, StoreError};
 
@@ -28,7 +29,7 @@ pub async fn join_state(
     state: &AppState,
     ctx: &Ctx,
     principal: &Principal,
-    event_id: i64,
+    event_id: EventId,
 ) -> AppResult<Join> {
     let t = ctx.tr();
     if ctx.may(Action::OrganizeEvent(event_id)) {

@@ -27,7 +27,7 @@ pub async fn confirm_form(
         return invalid_link(&ctx);
     };
     let info = event_info(&state, &slug).await?;
-    if reg.event_id != info.event.id {
+    if reg.event_id != info.event.id.get() {
         return invalid_link(&ctx);
     }
     notice(
@@ -60,7 +60,7 @@ pub async fn confirm(
         .registration_to_confirm(&token, CONFIRM_VALID)
         .await?
     {
-        Some(reg) if reg.event_id == info.event.id => {}
+        Some(reg) if reg.event_id == info.event.id.get() => {}
         _ => return invalid_link(&ctx),
     }
     let compose = composer(&state, &info);
@@ -96,7 +96,7 @@ pub async fn cancel_form(
     let t = ctx.tr();
     let info = event_info(&state, &slug).await?;
     match state.store.registration_to_cancel(&token).await? {
-        Some(reg) if reg.event_id == info.event.id => notice(
+        Some(reg) if reg.event_id == info.event.id.get() => notice(
             &ctx,
             t.get("registration-cancel-heading"),
             t.with(
@@ -124,7 +124,7 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     let info = event_info(&state, &slug).await?;
     match state.store.registration_to_cancel(&token).await? {
-        Some(reg) if reg.event_id == info.event.id => {}
+        Some(reg) if reg.event_id == info.event.id.get() => {}
         _ => return invalid_link(&ctx),
     }
     let compose = composer(&state, &info);

@@ -422,6 +422,7 @@ fn impulse_ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
+    use konvent_core::ids::EventId;
 
     fn line(hidden: bool) -> ImpulseLine {
         ImpulseLine {
@@ -456,7 +457,7 @@ mod tests {
     #[test]
     fn a_hidden_impulse_shows_only_to_the_tables_moderators_and_without_its_text() {
         let mut record = LiveRecord {
-            event_id: 1,
+            event_id: EventId::new(1),
             seq: 9,
             kind: "impulse".into(),
             room: Some("datennutzung".into()),

@@ -129,12 +129,13 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::live::fragments::Viewer;
+    use konvent_core::ids::EventId;
     use konvent_store::Audience;
     use serde_json::json;
 
     fn entry() -> LiveRecord {
         LiveRecord {
-            event_id: 1,
+            event_id: EventId::new(1),
             seq: 9,
             kind: "pin".into(),
             room: None,

@@ -4,6 +4,7 @@
 //! never reads (an empty one in memory: [`Live`] owns a store); only the tests that run
 //! a command or replay the log open the demo data on disk, as the integration tests do.
 
+use konvent_core::ids::EventId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,7 +53,7 @@ impl Hub {
             live: Live::new(store, LiveMetrics::default(), 0),
             info: Arc::new(EventInfo {
                 event: Event {
-                    id: EVENT,
+                    id: EventId::new(EVENT),
                     slug: "testkonvent".into(),
                     title: "Testkonvent".into(),
                     starts_at: Timestamp::UNIX_EPOCH,
@@ -277,7 +278,7 @@ fn entry(seq: i64) -> Entry {
 fn direct(seq: i64, audience: Audience, to: Option<i64>) -> Entry {
     let frame = Bytes::from(json!({ "t": "ev", "seq": seq, "kind": "announce" }).to_string());
     Entry {
-        event_id: EVENT,
+        event_id: EventId::new(EVENT),
         seq,
         room: None,
         audience,
@@ -332,7 +333,9 @@ async fn a_client_that_stops_reading_is_told_to_go_with_4008_though_a_write_wait
     let mut offered = 0;
     while hub.live.fanout.slow_kicks() == 0 {
         assert!(offered < 10_000, "the hub never found the client slow");
-        hub.live.fanout.to_conn(EVENT, anna.conn, filler.clone());
+        hub.live
+            .fanout
+            .to_conn(EventId::new(EVENT), anna.conn, filler.clone());
         offered += 1;
         if offered % 64 == 0 {
             tokio::task::yield_now().await;
