@@ -134,8 +134,8 @@ mod tests {
     #[test]
     fn an_id_is_a_plain_number_in_json_and_text() {
         let id = RoomId::new(7);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "7");
-        assert_eq!(serde_json::from_str::<RoomId>("7").unwrap(), id);
+        assert_eq!(serde_json::to_string(&id).expect("json"), "7");
+        assert_eq!(serde_json::from_str::<RoomId>("7").expect("id"), id);
         assert_eq!(id.to_string(), "7");
         assert_eq!(id.get(), 7);
     }
