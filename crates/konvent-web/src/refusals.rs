@@ -7,7 +7,7 @@ use konvent_core::documents::{DocumentRefusal, MAX_PER_OWNER, MAX_VERSIONS};
 use konvent_core::gremien::directory::AssignmentRefusal;
 use konvent_core::gremien::minutes::MinutesRefusal;
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::konvent::live::{LiveRefusal, Refusal};
+use konvent_core::konvent::live::{Expected, FormProblem, LiveRefusal, Refusal};
 use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::konvent::networking::{FollowUpRefusal, GROUP_ROOMS_PER_EVENT};
@@ -201,12 +201,34 @@ pub fn text(t: Tr, refused: &Refused) -> String {
 }
 
 /// A live command's refusal in the language of `t`: translated when a rule of the
-/// domain refused it, else its message as it was written.
+/// domain refused it or a form could not be read, else its message as it was written.
 pub fn live(t: Tr, refusal: &Refusal) -> String {
-    match &refusal.rule {
-        Some(refused) => text(t, refused),
-        None => refusal.message.clone(),
+    match (&refusal.rule, &refusal.form) {
+        (Some(refused), _) => text(t, refused),
+        (None, Some(problem)) => form(t, problem),
+        (None, None) => refusal.message.clone(),
     }
+}
+
+/// What was wrong with a posted form, in the language of `t`.
+pub fn form(t: Tr, problem: &FormProblem) -> String {
+    let (id, name, value) = match problem {
+        FormProblem::UnknownCommand(value) => ("refused-form-unknown-command", "value", value),
+        FormProblem::Missing(field) => ("refused-form-missing", "field", field),
+        FormProblem::Wrong { value, expected } => (
+            match expected {
+                Expected::Number => "refused-form-not-a-number",
+                Expected::NumberOrNothing => "refused-form-not-a-number-or-nothing",
+                Expected::Flag => "refused-form-not-a-flag",
+                Expected::Recipient => "refused-form-not-a-recipient",
+                Expected::Other => "refused-form-wrong",
+            },
+            "value",
+            value,
+        ),
+        FormProblem::Other(reason) => ("refused-form-other", "reason", reason),
+    };
+    t.with(id, &[(name, value.as_str())])
 }
 
 #[cfg(test)]
@@ -304,6 +326,43 @@ mod tests {
     fn the_german_text_is_the_one_core_displays() {
         for refused in every_refusal() {
             assert_eq!(text(Tr::new(Lang::De), &refused), refused.to_string());
+        }
+    }
+
+    #[test]
+    fn a_form_problem_reads_in_german_as_core_says_it_and_in_english() {
+        let problems = [
+            FormProblem::UnknownCommand("explode".into()),
+            FormProblem::Missing("text".into()),
+            FormProblem::Wrong {
+                value: "zwölf".into(),
+                expected: Expected::Number,
+            },
+            FormProblem::Wrong {
+                value: "x".into(),
+                expected: Expected::NumberOrNothing,
+            },
+            FormProblem::Wrong {
+                value: "vielleicht".into(),
+                expected: Expected::Flag,
+            },
+            FormProblem::Wrong {
+                value: "x".into(),
+                expected: Expected::Recipient,
+            },
+            FormProblem::Wrong {
+                value: "x".into(),
+                expected: Expected::Other,
+            },
+            FormProblem::Other("serde".into()),
+        ];
+        for problem in problems {
+            assert_eq!(form(Tr::new(Lang::De), &problem), problem.to_string());
+            let english = form(Tr::new(Lang::En), &problem);
+            assert!(
+                english.starts_with("The form could not be read: "),
+                "{english}"
+            );
         }
     }
 

@@ -731,6 +731,14 @@ refused-live-round-not-running = Impulse gibt es, solange die Runde läuft.
 refused-live-sit-down-first = Bitte zuerst an diesem Tisch Platz nehmen.
 refused-live-round-over = Diese Runde ist schon vorbei.
 refused-live-link-too-long = Der Link ist zu lang.
+refused-form-unknown-command = Formular nicht lesbar: „{ $value }“ ist kein Befehl.
+refused-form-missing = Formular nicht lesbar: Das Feld „{ $field }“ fehlt.
+refused-form-not-a-number = Formular nicht lesbar: „{ $value }“ ist keine ganze Zahl.
+refused-form-not-a-number-or-nothing = Formular nicht lesbar: „{ $value }“ ist weder eine ganze Zahl noch leer.
+refused-form-not-a-flag = Formular nicht lesbar: „{ $value }“ ist weder ja noch nein.
+refused-form-not-a-recipient = Formular nicht lesbar: „{ $value }“ ist weder die Nummer einer Person noch „helpdesk“.
+refused-form-wrong = Formular nicht lesbar: „{ $value }“ passt hier nicht.
+refused-form-other = Formular nicht lesbar: { $reason }
 
 # Strategy process (S1–S4, K16)
 topic-patron = Themenpate

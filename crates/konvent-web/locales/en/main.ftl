@@ -731,6 +731,14 @@ refused-live-round-not-running = Impulses can be written while the round is runn
 refused-live-sit-down-first = Please take a seat at this table first.
 refused-live-round-over = This round is already over.
 refused-live-link-too-long = The link is too long.
+refused-form-unknown-command = The form could not be read: “{ $value }” is not a command.
+refused-form-missing = The form could not be read: the field “{ $field }” is missing.
+refused-form-not-a-number = The form could not be read: “{ $value }” is not a whole number.
+refused-form-not-a-number-or-nothing = The form could not be read: “{ $value }” is neither a whole number nor empty.
+refused-form-not-a-flag = The form could not be read: “{ $value }” is neither yes nor no.
+refused-form-not-a-recipient = The form could not be read: “{ $value }” is neither a person's number nor “helpdesk”.
+refused-form-wrong = The form could not be read: “{ $value }” does not fit here.
+refused-form-other = The form could not be read: { $reason }
 
 # Strategy process (S1–S4, K16)
 topic-patron = Patron

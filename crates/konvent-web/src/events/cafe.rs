@@ -141,7 +141,7 @@ pub async fn seat(
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         ),
     )
-    .map_err(|r| AppError::BadRequest(r.message))?;
+    .map_err(|r| AppError::BadRequest(crate::refusals::live(ctx.tr(), &r)))?;
     let Command::Seat { table, user, .. } = command else {
         return Err(AppError::BadRequest("Kein Platz gewählt.".into()));
     };

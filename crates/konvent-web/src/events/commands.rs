@@ -48,7 +48,7 @@ pub async fn action(
             .filter(|(k, _)| k != CSRF && k != BACK)
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )
-    .map_err(|r| AppError::BadRequest(r.message))?;
+    .map_err(|r| AppError::BadRequest(crate::refusals::live(ctx.tr(), &r)))?;
     let prefix = format!("/konvent/{slug}");
     // Back within the event, or to the konvent-wide contacts page, which reports a
     // request's message to the moderators of the event it was sent from.

@@ -91,3 +91,25 @@ async fn a_form_s_ticked_checkbox_and_empty_number_mean_what_the_frame_s_values_
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_form_with_a_bad_number_is_refused_in_english_to_an_english_reader() {
+    let app = crate::helpers::spawn_app().await;
+    let mut anna = participant(&app, "anna").await;
+
+    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    let r = anna
+        .post(
+            &format!("{EVENT}/aktion"),
+            &[("t", "upvote"), ("question", "zwölf")],
+        )
+        .await;
+
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = text(&r.text().await.expect("body"));
+    assert!(
+        page.contains("The form could not be read: “zwölf” is not a whole number."),
+        "{page}"
+    );
+    assert!(!page.contains("nicht lesbar"), "{page}");
+}

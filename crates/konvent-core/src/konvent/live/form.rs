@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Command, Refusal, checked};
+use super::{Command, Refusal, RefusalKind, checked};
 
 /// Reads a command from a posted form's fields, by the same definition as a frame's.
 /// The form's own fields (its CSRF token, where to go back to) are the caller's to
@@ -23,10 +23,131 @@ use super::{Command, Refusal, checked};
 pub fn from_form<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Command, Refusal> {
-    let fields = de::value::MapDeserializer::<_, de::value::Error>::new(fields.into_iter());
-    let command = Command::deserialize(fields)
-        .map_err(|e| Refusal::bad_frame(format!("Formular nicht lesbar: {e}")))?;
+    let fields = de::value::MapDeserializer::<_, FormError>::new(fields.into_iter());
+    let command = Command::deserialize(fields).map_err(|e| Refusal {
+        kind: RefusalKind::BadFrame,
+        message: format!("Formular nicht lesbar: {}", e.serde),
+        rule: None,
+        form: Some(e.problem),
+    })?;
     checked(command)
+}
+
+/// What was wrong with a posted form: serde's findings kept apart, so that the edges
+/// say them in the reader's language. The texts here are the German ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormProblem {
+    /// `t` names no command.
+    UnknownCommand(String),
+    /// A field the command needs is missing.
+    Missing(String),
+    /// A field's text is not what the command takes there.
+    Wrong { value: String, expected: Expected },
+    /// Anything else serde found, in its own words.
+    Other(String),
+}
+
+/// What a field should have held, as the readers below say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Number,
+    NumberOrNothing,
+    Flag,
+    Recipient,
+    Other,
+}
+
+impl fmt::Display for FormProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Formular nicht lesbar: ")?;
+        match self {
+            Self::UnknownCommand(value) => write!(f, "„{value}“ ist kein Befehl."),
+            Self::Missing(field) => write!(f, "Das Feld „{field}“ fehlt."),
+            Self::Wrong { value, expected } => match expected {
+                Expected::Number => write!(f, "„{value}“ ist keine ganze Zahl."),
+                Expected::NumberOrNothing => {
+                    write!(f, "„{value}“ ist weder eine ganze Zahl noch leer.")
+                }
+                Expected::Flag => write!(f, "„{value}“ ist weder ja noch nein."),
+                Expected::Recipient => write!(
+                    f,
+                    "„{value}“ ist weder die Nummer einer Person noch „{HELPDESK}“."
+                ),
+                Expected::Other => write!(f, "„{value}“ passt hier nicht."),
+            },
+            Self::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// serde's error while reading a form: what it found as a [`FormProblem`], and serde's
+/// own words for it (the refusal's message, as it has always been).
+#[derive(Debug)]
+struct FormError {
+    problem: FormProblem,
+    serde: String,
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.serde)
+    }
+}
+
+impl std::error::Error for FormError {}
+
+impl de::Error for FormError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        let serde = msg.to_string();
+        Self {
+            problem: FormProblem::Other(serde.clone()),
+            serde,
+        }
+    }
+
+    fn invalid_type(unexpected: Unexpected, expected: &dyn de::Expected) -> Self {
+        Self {
+            serde: de::value::Error::invalid_type(unexpected, expected).to_string(),
+            ..Self::invalid_value(unexpected, expected)
+        }
+    }
+
+    fn invalid_value(unexpected: Unexpected, expected: &dyn de::Expected) -> Self {
+        let serde = de::value::Error::invalid_value(unexpected, expected).to_string();
+        let value = match unexpected {
+            Unexpected::Str(s) => s.to_owned(),
+            Unexpected::Unsigned(n) => n.to_string(),
+            Unexpected::Signed(n) => n.to_string(),
+            Unexpected::Bool(b) => b.to_string(),
+            other => other.to_string(),
+        };
+        // The readers below name what they take; anything else is serde's own.
+        let expected = match expected.to_string().as_str() {
+            "a whole number" => Expected::Number,
+            "a whole number or nothing" => Expected::NumberOrNothing,
+            "true or false" => Expected::Flag,
+            e if e.starts_with("a person's number") => Expected::Recipient,
+            _ => Expected::Other,
+        };
+        Self {
+            problem: FormProblem::Wrong { value, expected },
+            serde,
+        }
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        Self {
+            problem: FormProblem::UnknownCommand(variant.to_owned()),
+            serde: de::value::Error::unknown_variant(variant, expected).to_string(),
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        Self {
+            problem: FormProblem::Missing(field.to_owned()),
+            serde: de::value::Error::missing_field(field).to_string(),
+        }
+    }
 }
 
 /// A whole number: a JSON number, or its digits as text (a form's field).

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use form::{Recipient, from_form};
+pub use form::{Expected, FormProblem, Recipient, from_form};
 pub use refusal::{LiveRefusal, Refusal, RefusalKind};
 
 /// The largest client frame the server reads (16 KiB).

@@ -76,6 +76,9 @@ pub struct Refusal {
     /// The domain rule that refused, if one did: the edges show it in the reader's
     /// language (`message` is its German text).
     pub rule: Option<crate::Refused>,
+    /// What was wrong with a posted form, if that was it: the edges say it in the
+    /// reader's language (`message` keeps serde's words after a German prefix).
+    pub form: Option<super::FormProblem>,
 }
 
 impl Refusal {
@@ -84,6 +87,7 @@ impl Refusal {
             kind,
             message: message.into(),
             rule: None,
+            form: None,
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -103,6 +107,7 @@ impl Refusal {
             kind,
             message: rule.to_string(),
             rule: Some(rule),
+            form: None,
         }
     }
 
@@ -118,6 +123,7 @@ impl From<crate::Refused> for Refusal {
             kind: RefusalKind::Invalid,
             message: refused.to_string(),
             rule: Some(refused),
+            form: None,
         }
     }
 }
