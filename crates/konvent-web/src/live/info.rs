@@ -119,6 +119,31 @@ impl Infos {
     }
 }
 
+impl Live {
+    /// The event's rooms, agenda or map changed (committed): this node forgets its copy
+    /// of its parts, and tells the other nodes to forget theirs.
+    pub fn invalidate(&self, event_id: EventId) {
+        self.infos.forget(event_id);
+        self.ring(CHANGED_KIND, event_id);
+    }
+
+    /// The event's mutes or chat locks changed (committed): this node forgets its copy,
+    /// and tells the other nodes to forget theirs (each trusts its copy no longer than
+    /// [`super::moderation::FRESH`] should a notice be lost).
+    pub fn moderation_changed(&self, event_id: EventId) {
+        self.moderation.forget(event_id);
+        self.ring(MODERATION_KIND, event_id);
+    }
+
+    /// Rings the bus's doorbell: the other nodes forget their copies of `kind`.
+    fn ring(&self, kind: &str, event_id: EventId) {
+        self.fanout.changed_here(&Changed {
+            kind: kind.to_owned(),
+            id: event_id.get(),
+        });
+    }
+}
+
 /// Forgets this node's copies of what other nodes changed, for as long as the node runs.
 pub(super) async fn follow_other_nodes(
     live: Weak<Live>,

@@ -27,7 +27,7 @@ use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Wr
 
 use crate::markdown::chat_to_html;
 use commit::Committer;
-use konvent_live::{Bus, Changed, Fanout, Goodbye, InProcessBus, LiveMetrics, Maps};
+use konvent_live::{Bus, Fanout, Goodbye, InProcessBus, LiveMetrics, Maps};
 use publish::{Publisher, StoreLog};
 
 use info::Infos;
@@ -150,27 +150,6 @@ impl Live {
         self.maps.ensure(info.event.id, info.map.clone());
         self.infos.keep(info.clone());
         Ok(info)
-    }
-
-    /// The event's rooms, agenda or map changed (committed): this node forgets its copy
-    /// of its parts, and tells the other nodes to forget theirs.
-    pub fn invalidate(&self, event_id: EventId) {
-        self.infos.forget(event_id);
-        self.fanout.changed_here(&Changed {
-            kind: info::CHANGED_KIND.to_owned(),
-            id: event_id.get(),
-        });
-    }
-
-    /// The event's mutes or chat locks changed (committed): this node forgets its copy,
-    /// and tells the other nodes to forget theirs (each trusts its copy no longer than
-    /// [`moderation::FRESH`] should a notice be lost).
-    pub fn moderation_changed(&self, event_id: EventId) {
-        self.moderation.forget(event_id);
-        self.fanout.changed_here(&Changed {
-            kind: info::MODERATION_KIND.to_owned(),
-            id: event_id.get(),
-        });
     }
 
     /// Counts one durable command of `account` against its budget in the event; false
