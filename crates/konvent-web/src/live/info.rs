@@ -124,6 +124,7 @@ impl Live {
     /// of its parts, and tells the other nodes to forget theirs.
     pub fn invalidate(&self, event_id: EventId) {
         self.infos.forget(event_id);
+        self.parts.forget(event_id);
         self.ring(CHANGED_KIND, event_id);
     }
 
@@ -154,7 +155,10 @@ pub(super) async fn follow_other_nodes(
         let Some(live) = live.upgrade() else { return };
         match changed {
             Ok(changed) => match changed.kind.as_str() {
-                CHANGED_KIND => live.infos.forget(EventId::new(changed.id)),
+                CHANGED_KIND => {
+                    live.infos.forget(EventId::new(changed.id));
+                    live.parts.forget(EventId::new(changed.id));
+                }
                 MODERATION_KIND => live.moderation.forget(EventId::new(changed.id)),
                 ACCOUNT_KIND => live
                     .store
@@ -171,6 +175,7 @@ pub(super) async fn follow_other_nodes(
                 );
                 live.infos.forget_all();
                 live.moderation.forget_all();
+                live.parts.forget_all();
                 live.store.forget_remembered(None);
             }
             Err(broadcast::error::RecvError::Closed) => return,

@@ -7,7 +7,9 @@
 //! connections when the copy was read ([`Fanout::delivered`]). It serves pages for as
 //! long as no later entry has arrived, so a page shows what its live regions show and a
 //! reload equals the live page; and for at most [`FRESH`], so what changes without an
-//! entry (a topic's title, say) follows within that time. A node with nobody of the
+//! entry (a topic's title, say) follows within that time. What changes an event's parts
+//! without an entry and says so ([`Live::invalidate`]: a café round created, a deleted
+//! account's name) makes every node forget its copies of the event at once. A node with nobody of the
 //! event connected does not hear the event's entries from other nodes, so it keeps
 //! nothing for that event and reads the database.
 
@@ -91,6 +93,19 @@ impl Parts {
             },
         );
         Ok(value)
+    }
+
+    /// Forgets the copies of the event (it changed in a way that wrote no entry: a café
+    /// round created, a deleted account's name).
+    pub fn forget(&self, event_id: EventId) {
+        self.kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(event, _), _| *event != event_id);
+    }
+
+    pub fn forget_all(&self) {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     fn current<V: Send + Sync + 'static>(&self, key: &(EventId, Part), seq: i64) -> Option<Arc<V>> {

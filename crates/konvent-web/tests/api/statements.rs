@@ -376,4 +376,26 @@ async fn pages_come_from_memory_while_the_event_is_live_and_follow_its_next_entr
         queue.contains(&format!("data-user=\"{jana}\"")),
         "the raised hand is in the queue: {queue}"
     );
+
+    // A round the organizer creates writes no entry, and still shows on the next reload.
+    let cafe = format!("{EVENT}/cafe");
+    let (_, before) = participant.get_text(&cafe).await;
+    assert!(!before.contains("id=\"round3\""), "no third round yet");
+    let admin = app.admin().await;
+    let created = admin
+        .post(
+            &format!("{EVENT}/cafe/runden"),
+            &[
+                ("topic", "datennutzung"),
+                ("minutes", "30"),
+                ("capacity", "8"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let (_, after) = participant.get_text(&cafe).await;
+    assert!(
+        after.contains("id=\"round3\""),
+        "the new round on the reload"
+    );
 }
