@@ -59,7 +59,6 @@ async fn cafe_page(
     let t = ctx.tr();
     // The same reading as a `round` entry's `rounds` gets, so page and frame agree.
     let rounds = state.live.cafe_rounds(info.event.id).await?;
-    let rounds = fragments::rounds_of(&serde_json::to_value(&*rounds).unwrap_or_default());
     let fx = Fx::page(
         ctx.lang,
         slug,

@@ -19,11 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use konvent_core::ids::{EventId, RoomId};
-use konvent_core::konvent::log::payload;
 use konvent_live::Fanout;
 use konvent_store::{LiveRecord, Round, StoreError, Who};
 
 use super::Live;
+use super::fragments::cafe::{RoundLine, rounds_of};
 
 /// How long a copy serves at most, even when no entry arrived.
 pub const FRESH: Duration = Duration::from_secs(5);
@@ -40,7 +40,7 @@ pub enum Part {
     Announcements,
     /// The raised hands of a room (its id).
     Hands(RoomId),
-    /// The café's rounds as a `round` entry carries them.
+    /// The café's rounds as its fragments render them.
     CafeRounds,
     /// The café's rounds with their tables, as the map labels its rooms.
     Rounds,
@@ -172,14 +172,13 @@ impl Live {
             .await
     }
 
-    /// The café's rounds as a `round` entry carries them.
-    pub async fn cafe_rounds(
-        &self,
-        event_id: EventId,
-    ) -> Result<Arc<Vec<payload::CafeRound>>, StoreError> {
+    /// The café's rounds as its fragments render them: the reading a `round` entry
+    /// carries, turned into the fragments' lines once per copy, not once per page.
+    pub async fn cafe_rounds(&self, event_id: EventId) -> Result<Arc<Vec<RoundLine>>, StoreError> {
         self.parts
             .get(&self.fanout, event_id, Part::CafeRounds, async || {
-                self.store.cafe_rounds(event_id).await
+                let rounds = self.store.cafe_rounds(event_id).await?;
+                Ok(rounds_of(&serde_json::to_value(rounds).unwrap_or_default()))
             })
             .await
     }

@@ -120,7 +120,7 @@ async fn a_refused_round_start_is_explained_in_english_to_an_english_reader() {
         StatusCode::SEE_OTHER
     );
 
-    organizer.cookie = format!("{}; konvent_lang=en", organizer.cookie);
+    organizer.reads_english();
     let r = set_round(&organizer, &round, true).await;
 
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -318,7 +318,7 @@ async fn a_full_table_is_explained_in_english_to_an_english_reader() {
         .registered(&strategy_demo::participant_email("Miriam Celik"))
         .await;
 
-    miriam.cookie = format!("{}; konvent_lang=en", miriam.cookie);
+    miriam.reads_english();
     let r = miriam
         .post(&format!("{EVENT}/cafe/platz"), &[("table", &table)])
         .await;
@@ -342,7 +342,7 @@ async fn an_impulse_before_the_round_runs_is_refused_in_english_to_an_english_re
         .registered(&strategy_demo::participant_email("Jana Albers"))
         .await;
 
-    jana.cookie = format!("{}; konvent_lang=en", jana.cookie);
+    jana.reads_english();
     let r = jana
         .post(
             &format!("{EVENT}/aktion"),

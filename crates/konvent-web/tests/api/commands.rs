@@ -97,7 +97,7 @@ async fn a_form_with_a_bad_number_is_refused_in_english_to_an_english_reader() {
     let app = crate::helpers::spawn_app().await;
     let mut anna = participant(&app, "anna").await;
 
-    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    anna.reads_english();
     let r = anna
         .post(
             &format!("{EVENT}/aktion"),

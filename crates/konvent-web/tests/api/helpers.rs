@@ -218,6 +218,11 @@ impl TestApp {
 }
 
 impl User {
+    /// From here on the person reads in English (the cookie the language switch sets).
+    pub fn reads_english(&mut self) {
+        self.cookie = format!("{}; konvent_lang=en", self.cookie);
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.base))

@@ -71,7 +71,7 @@ async fn the_default_statement_names_konvents_barriers_and_the_hessian_enforceme
         assert!(page.contains(expected), "missing {expected:?}: {page}");
     }
     let mut english = app.visitor();
-    english.cookie = format!("{}; konvent_lang=en", english.cookie);
+    english.reads_english();
     let (_, html) = english.get_text("/barrierefreiheit").await;
     let page = text(&html);
     assert!(page.contains("Accessibility statement"), "{page}");

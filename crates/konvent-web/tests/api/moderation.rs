@@ -548,7 +548,7 @@ async fn a_second_report_is_refused_in_english_to_an_english_reader() {
     let r = post(&ben, report.clone()).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
-    ben.cookie = format!("{}; konvent_lang=en", ben.cookie);
+    ben.reads_english();
     let r = post(&ben, report).await;
 
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

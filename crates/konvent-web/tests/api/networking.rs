@@ -334,7 +334,7 @@ async fn a_second_request_is_refused_in_the_askers_language() {
         "{german}"
     );
 
-    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    anna.reads_english();
     let english = anna.post(&path, &form).await;
 
     assert_eq!(english.status(), 409);

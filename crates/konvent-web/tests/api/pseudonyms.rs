@@ -4,26 +4,33 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
-use konvent_store::EventRole;
+use konvent_store::{Event, EventRole};
 
-use crate::helpers::{spawn_app, text};
+use crate::helpers::{TestApp, User, spawn_app, text};
 use crate::leaks::user_with;
 
 const EVENT: &str = "/konvent/strategiekonvent-2025";
 
-#[tokio::test]
-async fn a_participant_chooses_a_checked_pseudonym_and_others_see_only_it() {
-    let app = spawn_app().await;
+/// Anna Echtname and Otto Anders, both participants of the demo event: the event, Anna's
+/// account id, and both signed in.
+async fn anna_and_otto(app: &TestApp) -> (Event, i64, User, User) {
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
-    let (id, anna) = user_with(&app, "Anna Echtname", std::slice::from_ref(&grant)).await;
-    let (other_id, other) = user_with(&app, "Otto Anders", &[grant]).await;
+    let (id, anna) = user_with(app, "Anna Echtname", std::slice::from_ref(&grant)).await;
+    let (other_id, other) = user_with(app, "Otto Anders", &[grant]).await;
     for person in [id, other_id] {
         app.store
             .add_to_event(event.id, person, EventRole::Participant)
             .await
             .expect("registered");
     }
+    (event, id, anna, other)
+}
+
+#[tokio::test]
+async fn a_participant_chooses_a_checked_pseudonym_and_others_see_only_it() {
+    let app = spawn_app().await;
+    let (event, id, anna, other) = anna_and_otto(&app).await;
     let page = format!("{EVENT}/pseudonym");
     let (status, body) = anna.get_text(&page).await;
     assert_eq!(status, 200);
@@ -88,23 +95,14 @@ async fn a_participant_chooses_a_checked_pseudonym_and_others_see_only_it() {
 #[tokio::test]
 async fn a_taken_pseudonym_is_refused_in_english_to_an_english_reader() {
     let app = spawn_app().await;
-    let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
-    let grant = Grant::new(Role::Participant, Scope::Global).expect("grant");
-    let (id, mut anna) = user_with(&app, "Anna Echtname", std::slice::from_ref(&grant)).await;
-    let (other_id, other) = user_with(&app, "Otto Anders", &[grant]).await;
-    for person in [id, other_id] {
-        app.store
-            .add_to_event(event.id, person, EventRole::Participant)
-            .await
-            .expect("registered");
-    }
+    let (_, _, mut anna, other) = anna_and_otto(&app).await;
     let page = format!("{EVENT}/pseudonym");
     let r = other
         .post(&page, &[("pseudonym", "Nachtfalter"), ("action", "save")])
         .await;
     assert!(r.status().is_redirection());
 
-    anna.cookie = format!("{}; konvent_lang=en", anna.cookie);
+    anna.reads_english();
     let taken = anna
         .post(&page, &[("pseudonym", "nachtfalter"), ("action", "save")])
         .await;

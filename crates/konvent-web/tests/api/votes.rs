@@ -930,7 +930,7 @@ async fn only_present_members_and_the_deputy_of_an_absent_member_vote_in_a_sessi
     );
     // … and an English reader reads why in English.
     let mut he = he;
-    he.cookie = format!("{}; konvent_lang=en", he.cookie);
+    he.reads_english();
     let r = he
         .post(
             &format!("/gremien/abstimmungen/{vote}/stimme"),
