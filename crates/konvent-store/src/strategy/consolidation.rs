@@ -61,7 +61,7 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let membership: HashMap<i64, i64> = bind_topic::<(i64, i64)>(
+        let membership: HashMap<ImpulseId, ImpulseGroupId> = bind_topic::<(i64, i64)>(
             &format!(
                 "SELECT m.impulse_id, m.group_id FROM impulse_group_members m \
                  JOIN impulse_groups g ON g.id = m.group_id WHERE {of_topic}"
@@ -71,24 +71,28 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
+        .map(|(impulse, group)| (ImpulseId::new(impulse), ImpulseGroupId::new(group)))
         .collect();
-        let members: Vec<(i64, Impulse)> = rows
+        let members: Vec<(Option<ImpulseGroupId>, Impulse)> = rows
             .into_iter()
             .map(impulse_from)
-            .map(|i| (membership.get(&i.id.get()).copied().unwrap_or_default(), i))
+            .map(|i| (membership.get(&i.id).copied(), i))
             .collect();
         Ok(groups
             .into_iter()
-            .map(|(id, topic_id, label, accepted_into)| SavedGroup {
-                id: ImpulseGroupId::new(id),
-                topic_id: TopicId::new(topic_id),
-                label,
-                accepted_into: accepted_into.map(TargetPictureId::new),
-                members: members
-                    .iter()
-                    .filter(|(g, _)| *g == id)
-                    .map(|(_, i)| i.clone())
-                    .collect(),
+            .map(|(id, topic_id, label, accepted_into)| {
+                let id = ImpulseGroupId::new(id);
+                SavedGroup {
+                    id,
+                    topic_id: TopicId::new(topic_id),
+                    label,
+                    accepted_into: accepted_into.map(TargetPictureId::new),
+                    members: members
+                        .iter()
+                        .filter(|(g, _)| *g == Some(id))
+                        .map(|(_, i)| i.clone())
+                        .collect(),
+                }
             })
             .collect())
     }
