@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use konvent_core::ids::TopicId;
+
 use crate::{
     ConnectionPoint, ContactOverview, FollowUpGroup, Impulse, Pin, PointPeers, Result, RoomChoice,
     SavedGroup, Store, TargetPicture, Topic,
@@ -20,7 +22,7 @@ pub struct MyResults {
     pub topics: Vec<Topic>,
     /// Every target-picture version by topic, the confidential ones too: the page shows
     /// only the published ones and the numbers of the others.
-    pub target_pictures: HashMap<i64, Vec<TargetPicture>>,
+    pub target_pictures: HashMap<TopicId, Vec<TargetPicture>>,
     /// Every saved group of impulses (S3), for what became of the person's impulses.
     pub saved_groups: Vec<SavedGroup>,
     /// The person's impulses.

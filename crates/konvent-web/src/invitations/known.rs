@@ -1,6 +1,5 @@
 //! What exists, and what an inviter may grant, for checking a list.
 
-use konvent_core::ids::TopicId;
 use std::collections::{HashMap, HashSet};
 
 use konvent_core::authz::{Grant, Role, Scope};
@@ -49,9 +48,7 @@ impl Known {
                 .insert(format!("conference:{}", c.abbreviation));
         }
         for topic in state.store.topics().await? {
-            known
-                .scopes
-                .insert(Scope::Topic(TopicId::new(topic.id)).to_string());
+            known.scopes.insert(Scope::Topic(topic.id).to_string());
         }
         Ok(known)
     }

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use konvent_core::authz::Action;
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{ImpulseId, TargetPictureId};
 use konvent_core::strategy::{FollowTarget, Visibility};
 use konvent_store::{SavedGroup, TargetPicture, Topic};
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use crate::markdown;
 
 /// Whether the reader may see a topic's drafts and confidential versions.
 pub fn reads_confidential(ctx: &Ctx, topic: &Topic) -> bool {
-    ctx.may(Action::ReadDraftTargetPicture(TopicId::new(topic.id)))
+    ctx.may(Action::ReadDraftTargetPicture(topic.id))
 }
 
 fn visibility_label(t: &Tr, v: Visibility) -> String {
@@ -81,7 +81,7 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
     let mut consolidates = None;
     let mut versions_by_topic = state.store.target_pictures_by_topic(false).await?;
     for topic in state.store.topics().await? {
-        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))) {
+        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(topic.id)) {
             consolidates = Some(topic.slug.clone());
         }
         let versions = versions_by_topic.remove(&topic.id).unwrap_or_default();
@@ -183,8 +183,8 @@ pub async fn topic(
         &state,
         &ctx,
         konvent_core::documents::OwnerKind::TargetPicture,
-        &versions.iter().map(|v| v.id).collect::<Vec<_>>(),
-        ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
+        &versions.iter().map(|v| v.id.get()).collect::<Vec<_>>(),
+        ctx.may(Action::ConsolidateTopic(topic.id)),
     )
     .await?
     .into_iter();
@@ -202,7 +202,7 @@ pub async fn topic(
         let previous = versions.get(i + 1);
         let follow_up = match &v.resolution {
             Some((id, ..)) => {
-                let resolution = resolutions.iter().find(|r| r.id.get() == *id);
+                let resolution = resolutions.iter().find(|r| r.id == *id);
                 resolution
                     .and_then(|r| r.session_number)
                     .and_then(|n| follow_ups.iter().find(|f| f.session_number == n))
@@ -240,12 +240,12 @@ pub async fn topic(
             .connection_points(Some(p.user_id))
             .await?
             .iter()
-            .any(|c| c.target == FollowTarget::Topic && c.target_id == topic.id),
+            .any(|c| c.target == FollowTarget::Topic && c.target_id == topic.id.get()),
         None => false,
     };
     render(&TopicPage {
         c: Chrome::new(&ctx, "strategie", topic.title.clone()),
-        consolidates: ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
+        consolidates: ctx.may(Action::ConsolidateTopic(topic.id)),
         signed_in: ctx.principal.is_some(),
         confidential_hidden: hidden,
         versions: views,
@@ -395,8 +395,8 @@ pub async fn mine(
     }
     .map(|key| t.get(key));
     let mine = state.store.my_results(principal.user_id).await?;
-    let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
-    let mut grouped: Vec<i64> = Vec::new();
+    let mut accepted: Vec<(ImpulseId, TargetPictureId)> = Vec::new(); // (impulse, version)
+    let mut grouped: Vec<ImpulseId> = Vec::new();
     let mut versions = std::collections::HashMap::new();
     // Every topic's groups and versions in a few queries, not a few per topic: all
     // versions (the confidential ones only for their numbers), read once.

@@ -9,7 +9,7 @@
 //! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
 //! read.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, ImpulseId, QuestionId};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::time::Duration;
@@ -596,7 +596,7 @@ async fn plant(app: &TestApp) {
             (
                 Owner {
                     kind: OwnerKind::TargetPicture,
-                    id: picture,
+                    id: picture.get(),
                 },
                 format!(
                     "Zielbild-Anlage {}",
@@ -686,7 +686,7 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("question");
-    let rejected_id = rejected.record.data["id"].as_i64().expect("question id");
+    let rejected_id = QuestionId::new(rejected.record.data["id"].as_i64().expect("question id"));
     app.store
         .moderate_question(
             event.id,
@@ -709,7 +709,7 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("impulse");
-    let impulse_id = impulse.record.data["id"].as_i64().expect("impulse id");
+    let impulse_id = ImpulseId::new(impulse.record.data["id"].as_i64().expect("impulse id"));
     app.store
         .moderate_impulse(impulse_id, &organizer, true, None)
         .await
@@ -975,7 +975,7 @@ async fn plant_profiles(app: &TestApp) {
         .expect("profile");
     for id in [hidden, shown] {
         app.store
-            .follow(id, FollowTarget::Topic, topic, true)
+            .follow(id, FollowTarget::Topic, topic.get(), true)
             .await
             .expect("marked");
     }
@@ -1020,7 +1020,7 @@ async fn plant_profiles(app: &TestApp) {
             hidden,
             "Leak-Runde",
             FollowTarget::Topic,
-            topic,
+            topic.get(),
             &[shown],
             None,
         )

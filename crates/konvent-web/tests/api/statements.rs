@@ -219,7 +219,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
             .advance_target_picture(
                 id,
                 konvent_core::strategy::Visibility::Published,
-                Some(resolution.id.get()),
+                Some(resolution.id),
             )
             .await
             .expect("published");
@@ -277,7 +277,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
     }
     for topic in &topics {
         store
-            .follow(participant, FollowTarget::Topic, topic.id, true)
+            .follow(participant, FollowTarget::Topic, topic.id.get(), true)
             .await
             .expect("follow");
         store
