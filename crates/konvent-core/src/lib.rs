@@ -26,7 +26,7 @@ pub use validation::{FieldError, FieldErrors};
 /// ([`gremien::votes`], [`gremien::minutes`], [`gremien::directory`]), documents, the mail
 /// outbox, or a unique rule ([`taken`]). The store carries it to the web, which shows it
 /// in the reader's language; its text here is the German one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
     #[error(transparent)]
     Round(#[from] strategy::cafe::RoundRefusal),

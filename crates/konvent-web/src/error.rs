@@ -92,7 +92,7 @@ impl AppError {
             message,
             literal,
             refused: match self {
-                Self::Refused(r) => Some(*r),
+                Self::Refused(r) => Some(r.clone()),
                 _ => None,
             },
             sign_in_next: match self {

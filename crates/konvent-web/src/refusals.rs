@@ -7,7 +7,9 @@ use konvent_core::documents::{DocumentRefusal, MAX_PER_OWNER, MAX_VERSIONS};
 use konvent_core::gremien::directory::AssignmentRefusal;
 use konvent_core::gremien::minutes::MinutesRefusal;
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::konvent::live::{Expected, FormProblem, LiveRefusal, Refusal};
+use konvent_core::konvent::live::{
+    Expected, FormProblem, LiveRefusal, MAX_FRAME_BYTES, MAX_ID_CHARS, MAX_TIMER_SECONDS, Refusal,
+};
 use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_core::konvent::networking::ContactRefusal;
 use konvent_core::konvent::networking::{FollowUpRefusal, GROUP_ROOMS_PER_EVENT};
@@ -22,22 +24,25 @@ use konvent_core::taken::Taken;
 
 use crate::i18n::Tr;
 
+/// A message's Fluent arguments.
+type Args = Vec<(&'static str, String)>;
+
 /// The message id of `refused` and its arguments.
-fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) {
+fn message(refused: &Refused) -> (&'static str, Args) {
     match refused {
         Refused::Round(r) => match r {
             RoundRefusal::AlreadyEnded { number } => (
                 "refused-round-already-ended",
-                Some(("number", number.to_string())),
+                vec![("number", number.to_string())],
             ),
             RoundRefusal::EarlierPlanned { number } => (
                 "refused-round-earlier-planned",
-                Some(("number", number.to_string())),
+                vec![("number", number.to_string())],
             ),
-            RoundRefusal::AnotherRunning => ("refused-round-another-running", None),
-            RoundRefusal::WrongState => ("refused-round-wrong-state", None),
+            RoundRefusal::AnotherRunning => ("refused-round-another-running", vec![]),
+            RoundRefusal::WrongState => ("refused-round-wrong-state", vec![]),
         },
-        Refused::Seat(SeatRefusal::TableFull) => ("refused-seat-table-full", None),
+        Refused::Seat(SeatRefusal::TableFull) => ("refused-seat-table-full", vec![]),
         Refused::Impulse(r) => (
             match r {
                 ImpulseRefusal::NotTheAuthor => "refused-impulse-not-the-author",
@@ -46,9 +51,9 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 ImpulseRefusal::MergeElsewhere => "refused-impulse-merge-elsewhere",
                 ImpulseRefusal::AlreadyMerged => "refused-impulse-already-merged",
             },
-            None,
+            vec![],
         ),
-        Refused::Pin(PinRefusal::NoDecision) => ("refused-pin-no-decision", None),
+        Refused::Pin(PinRefusal::NoDecision) => ("refused-pin-no-decision", vec![]),
         Refused::Group(r) => (
             match r {
                 GroupRefusal::Empty => "refused-group-empty",
@@ -56,7 +61,7 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 GroupRefusal::NotTwoOpenGroups => "refused-group-not-two-open-groups",
                 GroupRefusal::AlreadyAccepted => "refused-group-already-accepted",
             },
-            None,
+            vec![],
         ),
         Refused::Contact(r) => (
             match r {
@@ -66,7 +71,7 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 ContactRefusal::AlreadyAsked => "refused-contact-already-asked",
                 ContactRefusal::BlockOneself => "refused-contact-block-oneself",
             },
-            None,
+            vec![],
         ),
         Refused::Moderation(r) => (
             match r {
@@ -74,17 +79,17 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 ModerationRefusal::AlreadyReported => "refused-moderation-already-reported",
                 ModerationRefusal::NotRemoved => "refused-moderation-not-removed",
             },
-            None,
+            vec![],
         ),
         Refused::FollowUp(r) => match r {
-            FollowUpRefusal::NobodyElse => ("refused-follow-up-nobody-else", None),
+            FollowUpRefusal::NobodyElse => ("refused-follow-up-nobody-else", vec![]),
             FollowUpRefusal::OtherConnectionPoint => {
-                ("refused-follow-up-other-connection-point", None)
+                ("refused-follow-up-other-connection-point", vec![])
             }
-            FollowUpRefusal::RoomNotYours => ("refused-follow-up-room-not-yours", None),
+            FollowUpRefusal::RoomNotYours => ("refused-follow-up-room-not-yours", vec![]),
             FollowUpRefusal::TooManyRooms => (
                 "refused-follow-up-too-many-rooms",
-                Some(("max", GROUP_ROOMS_PER_EVENT.to_string())),
+                vec![("max", GROUP_ROOMS_PER_EVENT.to_string())],
             ),
         },
         Refused::Registration(r) => (
@@ -95,7 +100,7 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 }
                 RegistrationRefusal::AlreadyEnded => "refused-registration-already-ended",
             },
-            None,
+            vec![],
         ),
         Refused::Pseudonym(r) => (
             match r {
@@ -103,57 +108,151 @@ fn message(refused: &Refused) -> (&'static str, Option<(&'static str, String)>) 
                 PseudonymRefusal::SomebodysName => "refused-pseudonym-somebodys-name",
                 PseudonymRefusal::Taken => "refused-pseudonym-taken",
             },
-            None,
+            vec![],
         ),
-        Refused::Vote(r) => (vote(*r), None),
+        Refused::Vote(r) => (vote(*r), vec![]),
         Refused::Minutes(r) => (
             match r {
                 MinutesRefusal::NotGenerated => "refused-minutes-not-generated",
                 MinutesRefusal::NoDraft => "refused-minutes-no-draft",
                 MinutesRefusal::NotFinal => "refused-minutes-not-final",
             },
-            None,
+            vec![],
         ),
         Refused::Assignment(AssignmentRefusal::AlreadyEnded) => {
-            ("refused-assignment-already-ended", None)
+            ("refused-assignment-already-ended", vec![])
         }
         Refused::Document(r) => match r {
             DocumentRefusal::TooManyDocuments => (
                 "refused-document-too-many",
-                Some(("max", MAX_PER_OWNER.to_string())),
+                vec![("max", MAX_PER_OWNER.to_string())],
             ),
             DocumentRefusal::TooManyVersions => (
                 "refused-document-too-many-versions",
-                Some(("max", MAX_VERSIONS.to_string())),
+                vec![("max", MAX_VERSIONS.to_string())],
             ),
         },
-        Refused::Mail(MailRefusal::NotFailed) => ("refused-mail-not-failed", None),
-        Refused::Taken(r) => (taken(*r), None),
-        Refused::Live(r) => (
-            match r {
-                LiveRefusal::ShuttingDown => "refused-live-shutting-down",
-                LiveRefusal::NotFound => "refused-live-not-found",
-                LiveRefusal::NoSuchTable => "refused-live-no-such-table",
-                LiveRefusal::NoSuchImpulse => "refused-live-no-such-impulse",
-                LiveRefusal::NoSuchTopic => "refused-live-no-such-topic",
-                LiveRefusal::TableLeadOnly => "refused-live-table-lead-only",
-                LiveRefusal::NotACafeCommand => "refused-live-not-a-cafe-command",
-                LiveRefusal::RoundNotRunning => "refused-live-round-not-running",
-                LiveRefusal::SitDownFirst => "refused-live-sit-down-first",
-                LiveRefusal::RoundOver => "refused-live-round-over",
-                LiveRefusal::LinkTooLong => "refused-live-link-too-long",
-            },
-            None,
-        ),
+        Refused::Mail(MailRefusal::NotFailed) => ("refused-mail-not-failed", vec![]),
+        Refused::Taken(r) => (taken(*r), vec![]),
+        Refused::Live(r) => live_rule(r),
         Refused::TargetPicture(r) => match r {
-            TargetPictureRefusal::NotADraft => ("refused-target-picture-not-a-draft", None),
+            TargetPictureRefusal::NotADraft => ("refused-target-picture-not-a-draft", vec![]),
             TargetPictureRefusal::ResolutionMissing => {
-                ("refused-target-picture-resolution-missing", None)
+                ("refused-target-picture-resolution-missing", vec![])
             }
-            TargetPictureRefusal::BackToDraft => ("refused-target-picture-back-to-draft", None),
-            TargetPictureRefusal::WrongState => ("refused-target-picture-wrong-state", None),
+            TargetPictureRefusal::BackToDraft => ("refused-target-picture-back-to-draft", vec![]),
+            TargetPictureRefusal::WrongState => ("refused-target-picture-wrong-state", vec![]),
         },
     }
+}
+
+/// The message id of a live command's own refusal and its arguments.
+fn live_rule(refusal: &LiveRefusal) -> (&'static str, Args) {
+    let id = match refusal {
+        LiveRefusal::ShuttingDown => "refused-live-shutting-down",
+        LiveRefusal::NotFound => "refused-live-not-found",
+        LiveRefusal::NoSuchTable => "refused-live-no-such-table",
+        LiveRefusal::NoSuchImpulse => "refused-live-no-such-impulse",
+        LiveRefusal::NoSuchTopic => "refused-live-no-such-topic",
+        LiveRefusal::TableLeadOnly => "refused-live-table-lead-only",
+        LiveRefusal::NotACafeCommand => "refused-live-not-a-cafe-command",
+        LiveRefusal::RoundNotRunning => "refused-live-round-not-running",
+        LiveRefusal::SitDownFirst => "refused-live-sit-down-first",
+        LiveRefusal::RoundOver => "refused-live-round-over",
+        LiveRefusal::LinkTooLong => "refused-live-link-too-long",
+        LiveRefusal::OrganizersOnly => "refused-live-organizers-only",
+        LiveRefusal::NotOneself => "refused-live-not-oneself",
+        LiveRefusal::OrganizersUnrestrictable => "refused-live-organizers-unrestrictable",
+        LiveRefusal::DirectMessageNotAllowed => "refused-live-direct-message-not-allowed",
+        LiveRefusal::FrameTooLarge => {
+            return (
+                "refused-live-frame-too-large",
+                vec![("max", MAX_FRAME_BYTES.to_string())],
+            );
+        }
+        LiveRefusal::Unreadable { reason } => {
+            return ("refused-live-unreadable", vec![("reason", reason.clone())]);
+        }
+        LiveRefusal::IdLength => {
+            return (
+                "refused-live-id-length",
+                vec![("max", MAX_ID_CHARS.to_string())],
+            );
+        }
+        LiveRefusal::TextEmpty => "refused-live-text-empty",
+        LiveRefusal::TextTooLong { chars, max } => {
+            return (
+                "refused-live-text-too-long",
+                vec![("chars", chars.to_string()), ("max", max.to_string())],
+            );
+        }
+        LiveRefusal::TextControl => "refused-live-text-control",
+        LiveRefusal::TextHidden => "refused-live-text-hidden",
+        LiveRefusal::TimerRange => {
+            return (
+                "refused-live-timer-range",
+                vec![("max", MAX_TIMER_SECONDS.to_string())],
+            );
+        }
+        LiveRefusal::MuteRange { max } => {
+            return ("refused-live-mute-range", vec![("max", max.to_string())]);
+        }
+        LiveRefusal::TimeOutOfRange => "refused-live-time-out-of-range",
+        LiveRefusal::MutedUntil { until } => {
+            return (
+                "refused-live-muted-until",
+                vec![
+                    ("day", konvent_core::konvent::day(*until)),
+                    ("time", konvent_core::konvent::clock(*until)),
+                ],
+            );
+        }
+        LiveRefusal::MutedForGood => "refused-live-muted-for-good",
+        LiveRefusal::ChatLocked => "refused-live-chat-locked",
+        LiveRefusal::ReasonMissing => "refused-live-reason-missing",
+        LiveRefusal::ReasonTooLong { chars, max } => {
+            return (
+                "refused-live-reason-too-long",
+                vec![("chars", chars.to_string()), ("max", max.to_string())],
+            );
+        }
+        LiveRefusal::NoSuchPerson => "refused-live-no-such-person",
+        LiveRefusal::NotInEvent => "refused-live-not-in-event",
+        LiveRefusal::NoSuchRoom => "refused-live-no-such-room",
+        LiveRefusal::NotAModerationCommand => "refused-live-not-a-moderation-command",
+        LiveRefusal::NoSuchArea => "refused-live-no-such-area",
+        LiveRefusal::TextFramesOnly => "refused-live-text-frames-only",
+        LiveRefusal::NoMap => "refused-live-no-map",
+        LiveRefusal::EnterMapFirst => "refused-live-enter-map-first",
+        LiveRefusal::Blocked => "refused-live-blocked",
+        LiveRefusal::StepTooFar { max } => {
+            return ("refused-live-step-too-far", vec![("max", max.to_string())]);
+        }
+        LiveRefusal::TooManySteps => "refused-live-too-many-steps",
+        LiveRefusal::RoomFull {
+            room,
+            capacity,
+            others,
+        } => {
+            return (
+                "refused-live-room-full",
+                vec![
+                    ("room", room.clone()),
+                    ("capacity", capacity.to_string()),
+                    ("others", others.clone()),
+                ],
+            );
+        }
+        LiveRefusal::Internal => "refused-live-internal",
+        LiveRefusal::TooManyActions => "refused-live-too-many-actions",
+        LiveRefusal::EnterRoomFirst => "refused-live-enter-room-first",
+        LiveRefusal::NoRecipient => "refused-live-no-recipient",
+        LiveRefusal::FloorByModeration => "refused-live-floor-by-moderation",
+        LiveRefusal::NoSuchAgendaItem => "refused-live-no-such-agenda-item",
+        LiveRefusal::ConnectionCommand => "refused-live-connection-command",
+        LiveRefusal::TooManyDirectMessages => "refused-live-too-many-direct-messages",
+    };
+    (id, vec![])
 }
 
 fn vote(refusal: VoteRefusal) -> &'static str {
@@ -194,10 +293,12 @@ fn taken(taken: Taken) -> &'static str {
 
 /// Why `refused`, in the language of `t`.
 pub fn text(t: Tr, refused: &Refused) -> String {
-    match message(refused) {
-        (id, Some((name, value))) => t.with(id, &[(name, value.as_str())]),
-        (id, None) => t.get(id),
+    let (id, args) = message(refused);
+    if args.is_empty() {
+        return t.get(id);
     }
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    t.with(id, &args)
 }
 
 /// A live command's refusal in the language of `t`: translated when a rule of the
@@ -319,6 +420,64 @@ mod tests {
             LiveRefusal::SitDownFirst.into(),
             LiveRefusal::RoundOver.into(),
             LiveRefusal::LinkTooLong.into(),
+            LiveRefusal::OrganizersOnly.into(),
+            LiveRefusal::NotOneself.into(),
+            LiveRefusal::OrganizersUnrestrictable.into(),
+            LiveRefusal::DirectMessageNotAllowed.into(),
+            LiveRefusal::FrameTooLarge.into(),
+            LiveRefusal::Unreadable {
+                reason: "expected value at line 1 column 1".into(),
+            }
+            .into(),
+            LiveRefusal::IdLength.into(),
+            LiveRefusal::TextEmpty.into(),
+            LiveRefusal::TextTooLong {
+                chars: 2001,
+                max: 2000,
+            }
+            .into(),
+            LiveRefusal::TextControl.into(),
+            LiveRefusal::TextHidden.into(),
+            LiveRefusal::TimerRange.into(),
+            LiveRefusal::MuteRange { max: 10080 }.into(),
+            LiveRefusal::TimeOutOfRange.into(),
+            LiveRefusal::MutedUntil {
+                until: "2026-05-04T12:30:00Z".parse().unwrap(),
+            }
+            .into(),
+            LiveRefusal::MutedForGood.into(),
+            LiveRefusal::ChatLocked.into(),
+            LiveRefusal::ReasonMissing.into(),
+            LiveRefusal::ReasonTooLong {
+                chars: 501,
+                max: 500,
+            }
+            .into(),
+            LiveRefusal::NoSuchPerson.into(),
+            LiveRefusal::NotInEvent.into(),
+            LiveRefusal::NoSuchRoom.into(),
+            LiveRefusal::NotAModerationCommand.into(),
+            LiveRefusal::NoSuchArea.into(),
+            LiveRefusal::TextFramesOnly.into(),
+            LiveRefusal::NoMap.into(),
+            LiveRefusal::EnterMapFirst.into(),
+            LiveRefusal::Blocked.into(),
+            LiveRefusal::StepTooFar { max: 2 }.into(),
+            LiveRefusal::TooManySteps.into(),
+            LiveRefusal::RoomFull {
+                room: "Foyer".into(),
+                capacity: 20,
+                others: "Saal, Help Desk".into(),
+            }
+            .into(),
+            LiveRefusal::Internal.into(),
+            LiveRefusal::TooManyActions.into(),
+            LiveRefusal::EnterRoomFirst.into(),
+            LiveRefusal::NoRecipient.into(),
+            LiveRefusal::FloorByModeration.into(),
+            LiveRefusal::NoSuchAgendaItem.into(),
+            LiveRefusal::ConnectionCommand.into(),
+            LiveRefusal::TooManyDirectMessages.into(),
         ]
     }
 

@@ -6,7 +6,7 @@
 
 use super::{Action, Principal};
 use crate::ids::{EventId, RoomId};
-use crate::konvent::live::{Refusal, STAFF_WRITE_FACTOR};
+use crate::konvent::live::{LiveRefusal, Refusal, RefusalKind, STAFF_WRITE_FACTOR};
 
 /// What only the event's organizers do (announcements, the agenda, the timer, the
 /// podium's moderation, café rounds, moderation K17): refused for everybody else.
@@ -14,8 +14,9 @@ pub fn organizer_only(organizer: bool) -> Result<(), Refusal> {
     if organizer {
         Ok(())
     } else {
-        Err(Refusal::forbidden(
-            "Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung.",
+        Err(Refusal::ruled(
+            RefusalKind::Forbidden,
+            LiveRefusal::OrganizersOnly,
         ))
     }
 }
@@ -70,7 +71,10 @@ pub fn bound_by_chat_lock(moderates_room: bool) -> bool {
 /// than `actor`.
 pub fn not_oneself(actor: i64, person: i64) -> Result<(), Refusal> {
     if actor == person {
-        Err(Refusal::invalid("Das geht nicht mit sich selbst."))
+        Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NotOneself,
+        ))
     } else {
         Ok(())
     }
@@ -79,9 +83,9 @@ pub fn not_oneself(actor: i64, person: i64) -> Result<(), Refusal> {
 /// Whether a person can be muted or removed from the event (K17): never an organizer.
 pub fn restrictable(organizer: bool) -> Result<(), Refusal> {
     if organizer {
-        Err(Refusal::invalid(
-            "Organisatorinnen und Organisatoren lassen sich nicht stummschalten oder \
-             ausschließen.",
+        Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::OrganizersUnrestrictable,
         ))
     } else {
         Ok(())
@@ -122,9 +126,9 @@ impl DirectMessage {
         } else if self.contacts {
             Ok(DirectMessageAllowed::BetweenContacts)
         } else {
-            Err(Refusal::forbidden(
-                "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer, die \
-                 Moderation und Ihre Kontakte.",
+            Err(Refusal::ruled(
+                RefusalKind::Forbidden,
+                LiveRefusal::DirectMessageNotAllowed,
             ))
         }
     }

@@ -297,10 +297,7 @@ fn refusal(e: StoreError) -> Refusal {
         StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");
-            Refusal::new(
-                RefusalKind::Internal,
-                "Interner Fehler; bitte erneut versuchen.",
-            )
+            Refusal::ruled(RefusalKind::Internal, LiveRefusal::Internal)
         }
     }
 }
@@ -327,19 +324,14 @@ pub async fn run(
     let id = command.id().map(str::to_owned);
     let client_id = id.as_deref();
     if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff) {
-        return Err(Refusal::new(
+        return Err(Refusal::ruled(
             RefusalKind::RateLimited,
-            "Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.",
+            LiveRefusal::TooManyActions,
         ));
     }
     moderation::check_write(live, info, actor, room, &command).await?;
     let in_room = || {
-        room.ok_or_else(|| {
-            Refusal::new(
-                RefusalKind::UnknownRoom,
-                "Bitte zuerst einen Raum betreten.",
-            )
-        })
+        room.ok_or_else(|| Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::EnterRoomFirst))
     };
     let written = match command {
         Command::Chat { text, .. } => {
@@ -379,8 +371,9 @@ pub async fn run(
                     Some(dm_recipient(store, info, actor, to).await?)
                 }
                 (None, false) => {
-                    return Err(Refusal::invalid(
-                        "Bitte eine Empfängerin, einen Empfänger oder den Help Desk wählen.",
+                    return Err(Refusal::ruled(
+                        RefusalKind::Invalid,
+                        LiveRefusal::NoRecipient,
                     ));
                 }
             };
@@ -402,8 +395,9 @@ pub async fn run(
         Command::Floor { user, .. } => {
             let room = in_room()?;
             if !actor.moderates(info, room) {
-                return Err(Refusal::forbidden(
-                    "Das Wort erteilt die Moderation dieses Raums.",
+                return Err(Refusal::ruled(
+                    RefusalKind::Forbidden,
+                    LiveRefusal::FloorByModeration,
                 ));
             }
             let speaker = match user {
@@ -422,7 +416,9 @@ pub async fn run(
                     usize::try_from(i)
                         .ok()
                         .filter(|i| *i < info.agenda.len())
-                        .ok_or_else(|| Refusal::invalid("Diesen Programmpunkt gibt es nicht."))?,
+                        .ok_or_else(|| {
+                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchAgendaItem)
+                        })?,
                 ),
             };
             store
@@ -449,7 +445,9 @@ pub async fn run(
                         .as_second()
                         .checked_add(seconds)
                         .and_then(|end| Timestamp::from_second(end).ok())
-                        .ok_or_else(|| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
+                        .ok_or_else(|| {
+                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::TimeOutOfRange)
+                        })?,
                 ),
                 TimerAction::Stop => None,
             };
@@ -514,9 +512,9 @@ pub async fn run(
         | Command::EnterMap { .. }
         | Command::Move { .. }
         | Command::Goto { .. } => {
-            return Err(Refusal::new(
+            return Err(Refusal::ruled(
                 RefusalKind::BadFrame,
-                "Dieser Befehl gehört zur Verbindung.",
+                LiveRefusal::ConnectionCommand,
             ));
         }
     }
@@ -531,11 +529,12 @@ async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who
         .principal(id)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
     match Actor::of(store, info, &principal).await.map_err(refusal)? {
         Some(actor) => Ok(actor.who),
-        None => Err(Refusal::invalid(
-            "Diese Person nimmt nicht an der Veranstaltung teil.",
+        None => Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NotInEvent,
         )),
     }
 }
@@ -552,11 +551,11 @@ async fn dm_recipient(
         .principal(to)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
     let recipient = Actor::of(store, info, &principal)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::invalid("Diese Person nimmt nicht an der Veranstaltung teil."))?;
+        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NotInEvent))?;
     let rule = DirectMessage {
         sender_staff: actor.staff,
         recipient_staff: recipient.staff,
@@ -572,9 +571,9 @@ async fn dm_recipient(
         let key = format!("direct-message:{}", actor.who.id);
         let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
         if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
-            return Err(Refusal::new(
+            return Err(Refusal::ruled(
                 RefusalKind::RateLimited,
-                "Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.",
+                LiveRefusal::TooManyDirectMessages,
             ));
         }
         store

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use konvent_core::Refused;
 use konvent_core::authz::event as rules;
-use konvent_core::konvent::live::{self, Command, Refusal, RefusalKind};
+use konvent_core::konvent::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::konvent::moderation::ModerationRefusal;
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
@@ -106,16 +106,11 @@ pub async fn check_write(
     if let Some(ends) = restrictions.mutes.get(&actor.who.id)
         && ends.is_none_or(|t| t > jiff::Timestamp::now())
     {
-        return Err(Refusal::new(
+        return Err(Refusal::ruled(
             RefusalKind::Muted,
             match ends {
-                Some(t) => format!(
-                    "Sie sind bis {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
-                    crate::layout::datetime_de(t.as_microsecond())
-                ),
-                None => "Sie sind für den Rest der Veranstaltung stummgeschaltet und können \
-                         nichts mehr schreiben."
-                    .to_owned(),
+                Some(until) => LiveRefusal::MutedUntil { until: *until },
+                None => LiveRefusal::MutedForGood,
             },
         ));
     }
@@ -123,11 +118,7 @@ pub async fn check_write(
         && restrictions.locked_rooms.contains(&room.slug)
         && rules::bound_by_chat_lock(actor.moderates(info, room))
     {
-        return Err(Refusal::new(
-            RefusalKind::Locked,
-            "Der Chat dieses Raums ist gesperrt; hier schreiben gerade nur Organisation und \
-             Moderation.",
-        ));
+        return Err(Refusal::ruled(RefusalKind::Locked, LiveRefusal::ChatLocked));
     }
     Ok(())
 }
@@ -140,7 +131,10 @@ fn item_of(item: &str) -> Result<ModeratedItem, Refusal> {
 fn reason(value: &str, required: bool) -> Result<String, Refusal> {
     if value.trim().is_empty() {
         return if required {
-            Err(Refusal::invalid("Bitte einen Grund angeben."))
+            Err(Refusal::ruled(
+                RefusalKind::Invalid,
+                LiveRefusal::ReasonMissing,
+            ))
         } else {
             Ok(String::new())
         };
@@ -148,9 +142,13 @@ fn reason(value: &str, required: bool) -> Result<String, Refusal> {
     let text = live::text(value)?;
     let chars = text.chars().count();
     if chars > REASON_MAX {
-        return Err(Refusal::invalid(format!(
-            "Der Grund ist zu lang ({chars} Zeichen, höchstens {REASON_MAX})."
-        )));
+        return Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::ReasonTooLong {
+                chars,
+                max: REASON_MAX,
+            },
+        ));
     }
     Ok(text)
 }
@@ -170,7 +168,7 @@ async fn target(
         .principal(user)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::invalid("Diese Person gibt es nicht."))?;
+        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
     let who = Who::new(principal.user_id, principal.display_name.clone());
     if !registered {
         return Ok(who);
@@ -183,8 +181,9 @@ async fn target(
             rules::restrictable(other.organizer)?;
             Ok(other.who)
         }
-        None => Err(Refusal::invalid(
-            "Diese Person nimmt nicht an der Veranstaltung teil.",
+        None => Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::NotInEvent,
         )),
     }
 }
@@ -256,12 +255,17 @@ pub async fn run(
                 Some(m) if (1..=MAX_MUTE_MINUTES).contains(&m) => Some(
                     jiff::Timestamp::now()
                         .checked_add(jiff::SignedDuration::from_mins(m))
-                        .map_err(|_| Refusal::invalid("Zeit außerhalb des Bereichs."))?,
+                        .map_err(|_| {
+                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::TimeOutOfRange)
+                        })?,
                 ),
                 Some(_) => {
-                    return Err(Refusal::invalid(format!(
-                        "Die Dauer muss zwischen 1 und {MAX_MUTE_MINUTES} Minuten liegen."
-                    )));
+                    return Err(Refusal::ruled(
+                        RefusalKind::Invalid,
+                        LiveRefusal::MuteRange {
+                            max: MAX_MUTE_MINUTES,
+                        },
+                    ));
                 }
             };
             let written = store
@@ -310,9 +314,9 @@ pub async fn run(
             reason: why,
             ..
         } => {
-            let room = info.room(&room).ok_or_else(|| {
-                Refusal::new(RefusalKind::UnknownRoom, "Diesen Raum gibt es nicht.")
-            })?;
+            let room = info
+                .room(&room)
+                .ok_or_else(|| Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::NoSuchRoom))?;
             let why = reason(&why, false)?;
             let written = store
                 .lock_chat(event, &actor.who, room, locked, &why, cid)
@@ -321,9 +325,9 @@ pub async fn run(
             written
         }
         _ => {
-            return Err(Refusal::new(
+            return Err(Refusal::ruled(
                 RefusalKind::BadFrame,
-                "Kein Befehl der Moderation.",
+                LiveRefusal::NotAModerationCommand,
             ));
         }
     }

@@ -396,13 +396,15 @@ impl FromStr for QuestionStatus {
 /// refused with a message that says what was wrong.
 pub fn parse(frame: &str) -> Result<Command, Refusal> {
     if frame.len() > MAX_FRAME_BYTES {
-        return Err(Refusal::new(
+        return Err(Refusal::ruled(
             RefusalKind::TooLarge,
-            format!("Nachricht zu groß (höchstens {MAX_FRAME_BYTES} Bytes)"),
+            LiveRefusal::FrameTooLarge,
         ));
     }
-    let command: Command = serde_json::from_str(frame)
-        .map_err(|e| Refusal::bad_frame(format!("Nachricht nicht lesbar: {e}")))?;
+    let command: Command = serde_json::from_str(frame).map_err(|e| {
+        let reason = e.to_string();
+        Refusal::ruled(RefusalKind::BadFrame, LiveRefusal::Unreadable { reason })
+    })?;
     checked(command)
 }
 
@@ -412,9 +414,7 @@ fn checked(command: Command) -> Result<Command, Refusal> {
     if let Some(id) = command.id()
         && (id.is_empty() || id.chars().count() > MAX_ID_CHARS)
     {
-        return Err(Refusal::bad_frame(format!(
-            "id muss 1 bis {MAX_ID_CHARS} Zeichen lang sein"
-        )));
+        return Err(Refusal::ruled(RefusalKind::BadFrame, LiveRefusal::IdLength));
     }
     Ok(command)
 }
@@ -424,14 +424,15 @@ fn checked(command: Command) -> Result<Command, Refusal> {
 /// characters; every line break becomes `\n`, so that tidy text stays the same when
 /// checked again.
 pub fn text(value: &str) -> Result<String, Refusal> {
-    use crate::validation::text::{HIDDEN_MESSAGE, Problem, Shape, tidy};
-    tidy(value, Shape::Lines, MAX_TEXT_CHARS).map_err(|problem| match problem {
-        Problem::Empty => Refusal::invalid("Der Text ist leer."),
-        Problem::TooLong { chars, max } => Refusal::invalid(format!(
-            "Der Text ist zu lang ({chars} Zeichen, höchstens {max})."
-        )),
-        Problem::Control => Refusal::invalid("Der Text enthält Steuerzeichen."),
-        Problem::Hidden => Refusal::invalid(HIDDEN_MESSAGE),
+    use crate::validation::text::{Problem, Shape, tidy};
+    tidy(value, Shape::Lines, MAX_TEXT_CHARS).map_err(|problem| {
+        let rule = match problem {
+            Problem::Empty => LiveRefusal::TextEmpty,
+            Problem::TooLong { chars, max } => LiveRefusal::TextTooLong { chars, max },
+            Problem::Control => LiveRefusal::TextControl,
+            Problem::Hidden => LiveRefusal::TextHidden,
+        };
+        Refusal::ruled(RefusalKind::Invalid, rule)
     })
 }
 
@@ -441,9 +442,10 @@ pub fn timer_seconds(seconds: Option<i64>) -> Result<i64, Refusal> {
     if (1..=MAX_TIMER_SECONDS).contains(&seconds) {
         Ok(seconds)
     } else {
-        Err(Refusal::invalid(format!(
-            "Die Dauer muss zwischen 1 und {MAX_TIMER_SECONDS} Sekunden liegen."
-        )))
+        Err(Refusal::ruled(
+            RefusalKind::Invalid,
+            LiveRefusal::TimerRange,
+        ))
     }
 }
 

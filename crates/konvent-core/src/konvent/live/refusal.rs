@@ -129,8 +129,9 @@ impl From<crate::Refused> for Refusal {
 }
 
 /// The live commands' own checks, before or around the store's: the texts are German
-/// and the edges show each case in the reader's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// and the edges show each case in the reader's language. Not `Copy`: a full room names
+/// itself and the others, and an unreadable frame carries serde's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiveRefusal {
     /// The server is going down; the command was not committed.
     #[error("Der Server fährt herunter.")]
@@ -158,6 +159,127 @@ pub enum LiveRefusal {
     /// A pin's link is longer than the web's limit.
     #[error("Der Link ist zu lang.")]
     LinkTooLong,
+    /// What only the event's organizers do.
+    #[error("Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung.")]
+    OrganizersOnly,
+    /// An organizer mutes, removes or lets back in somebody else (K17).
+    #[error("Das geht nicht mit sich selbst.")]
+    NotOneself,
+    /// Organizers are never muted or removed (K17).
+    #[error(
+        "Organisatorinnen und Organisatoren lassen sich nicht stummschalten oder \
+         ausschließen."
+    )]
+    OrganizersUnrestrictable,
+    /// A participant writes to the staff and to their contacts only (K12, K15+).
+    #[error(
+        "Direktnachrichten gehen an den Help Desk, die Helferinnen und Helfer, die \
+         Moderation und Ihre Kontakte."
+    )]
+    DirectMessageNotAllowed,
+    /// The frame is larger than [`super::MAX_FRAME_BYTES`].
+    #[error("Nachricht zu groß (höchstens {} Bytes)", super::MAX_FRAME_BYTES)]
+    FrameTooLarge,
+    /// The frame is not a command; `reason` is serde's, in English.
+    #[error("Nachricht nicht lesbar: {reason}")]
+    Unreadable { reason: String },
+    /// A client's id is empty or longer than [`super::MAX_ID_CHARS`].
+    #[error("id muss 1 bis {} Zeichen lang sein", super::MAX_ID_CHARS)]
+    IdLength,
+    #[error("Der Text ist leer.")]
+    TextEmpty,
+    #[error("Der Text ist zu lang ({chars} Zeichen, höchstens {max}).")]
+    TextTooLong { chars: usize, max: usize },
+    #[error("Der Text enthält Steuerzeichen.")]
+    TextControl,
+    #[error("{}", crate::validation::text::HIDDEN_MESSAGE)]
+    TextHidden,
+    /// A timer's length is not 1 to [`super::MAX_TIMER_SECONDS`] seconds.
+    #[error(
+        "Die Dauer muss zwischen 1 und {} Sekunden liegen.",
+        super::MAX_TIMER_SECONDS
+    )]
+    TimerRange,
+    /// A mute's length is not 1 to `max` minutes (K17).
+    #[error("Die Dauer muss zwischen 1 und {max} Minuten liegen.")]
+    MuteRange { max: i64 },
+    /// A time computed from the command lies outside what a timestamp holds.
+    #[error("Zeit außerhalb des Bereichs.")]
+    TimeOutOfRange,
+    /// The person is muted until `until` (K17).
+    #[error(
+        "Sie sind bis {}, {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
+        crate::konvent::day(*.until),
+        crate::konvent::clock(*.until)
+    )]
+    MutedUntil { until: jiff::Timestamp },
+    /// The person is muted for the rest of the event (K17).
+    #[error(
+        "Sie sind für den Rest der Veranstaltung stummgeschaltet und können nichts mehr \
+         schreiben."
+    )]
+    MutedForGood,
+    /// The room's chat is locked (K17).
+    #[error(
+        "Der Chat dieses Raums ist gesperrt; hier schreiben gerade nur Organisation und \
+         Moderation."
+    )]
+    ChatLocked,
+    #[error("Bitte einen Grund angeben.")]
+    ReasonMissing,
+    #[error("Der Grund ist zu lang ({chars} Zeichen, höchstens {max}).")]
+    ReasonTooLong { chars: usize, max: usize },
+    #[error("Diese Person gibt es nicht.")]
+    NoSuchPerson,
+    #[error("Diese Person nimmt nicht an der Veranstaltung teil.")]
+    NotInEvent,
+    #[error("Diesen Raum gibt es nicht.")]
+    NoSuchRoom,
+    #[error("Kein Befehl der Moderation.")]
+    NotAModerationCommand,
+    #[error("Diesen Ort gibt es auf der Karte nicht.")]
+    NoSuchArea,
+    /// A binary WebSocket frame.
+    #[error("Nur Text-Nachrichten (JSON).")]
+    TextFramesOnly,
+    #[error("Diese Veranstaltung hat keine Karte.")]
+    NoMap,
+    #[error("Bitte zuerst die Karte betreten.")]
+    EnterMapFirst,
+    #[error("Dort geht es nicht weiter.")]
+    Blocked,
+    /// A step longer than `max` tiles.
+    #[error("Schritte gehen höchstens {max} Felder weit.")]
+    StepTooFar { max: u16 },
+    #[error("Zu viele Schritte auf einmal.")]
+    TooManySteps,
+    /// The room `room` is full at `capacity` people; `others` names the other rooms.
+    #[error("{room} ist leider voll ({capacity} Personen). Andere Räume: {others}.")]
+    RoomFull {
+        room: String,
+        capacity: i64,
+        others: String,
+    },
+    /// The server failed; the details are in its log.
+    #[error("Interner Fehler; bitte erneut versuchen.")]
+    Internal,
+    #[error("Zu viele Aktionen in kurzer Zeit; bitte einen Moment warten.")]
+    TooManyActions,
+    #[error("Bitte zuerst einen Raum betreten.")]
+    EnterRoomFirst,
+    #[error("Bitte eine Empfängerin, einen Empfänger oder den Help Desk wählen.")]
+    NoRecipient,
+    /// Only the room's moderation gives the floor.
+    #[error("Das Wort erteilt die Moderation dieses Raums.")]
+    FloorByModeration,
+    #[error("Diesen Programmpunkt gibt es nicht.")]
+    NoSuchAgendaItem,
+    /// Join, leave, ping and the map's commands are the socket's, not a form's.
+    #[error("Dieser Befehl gehört zur Verbindung.")]
+    ConnectionCommand,
+    /// The hourly budget of direct messages between contacts is spent (K15+).
+    #[error("Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.")]
+    TooManyDirectMessages,
 }
 
 impl fmt::Display for Refusal {

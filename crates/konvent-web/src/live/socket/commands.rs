@@ -2,7 +2,7 @@
 //! map here, every other command through the same path as a form post.
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{self, Command, Refusal, RefusalKind};
+use konvent_core::konvent::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_live::map::{MoveRefusal, area_key};
 use serde_json::json;
 
@@ -46,10 +46,7 @@ impl<S: Socket> Connection<S> {
                     .iter()
                     .position(|a| area_key(&a.target) == area)
                 else {
-                    let refusal = Refusal::new(
-                        RefusalKind::UnknownArea,
-                        "Diesen Ort gibt es auf der Karte nicht.",
-                    );
+                    let refusal = Refusal::ruled(RefusalKind::UnknownArea, LiveRefusal::NoSuchArea);
                     return self
                         .socket
                         .send(error_frame(id.as_deref(), &refusal, self.lang))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{Refusal, RefusalKind};
+use konvent_core::konvent::live::{LiveRefusal, Refusal, RefusalKind};
 use konvent_core::konvent::map::AreaTarget;
 use konvent_live::JoinRefusal;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
@@ -31,7 +31,7 @@ impl<S: Socket> Connection<S> {
             .maps
             .enter(event, self.conn, &self.actor.who.name, at)
         else {
-            let refusal = Refusal::new(RefusalKind::NoMap, "Diese Veranstaltung hat keine Karte.");
+            let refusal = Refusal::ruled(RefusalKind::NoMap, LiveRefusal::NoMap);
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -66,18 +66,14 @@ impl<S: Socket> Connection<S> {
     ) -> Result<(), axum::Error> {
         let message = match refusal {
             MoveRefusal::NotOnMap => {
-                Refusal::new(RefusalKind::NotOnMap, "Bitte zuerst die Karte betreten.")
+                Refusal::ruled(RefusalKind::NotOnMap, LiveRefusal::EnterMapFirst)
             }
-            MoveRefusal::Blocked => {
-                Refusal::new(RefusalKind::Blocked, "Dort geht es nicht weiter.")
-            }
-            MoveRefusal::TooFar => Refusal::new(
+            MoveRefusal::Blocked => Refusal::ruled(RefusalKind::Blocked, LiveRefusal::Blocked),
+            MoveRefusal::TooFar => Refusal::ruled(
                 RefusalKind::TooFar,
-                format!("Schritte gehen höchstens {MAX_STEP} Felder weit."),
+                LiveRefusal::StepTooFar { max: MAX_STEP },
             ),
-            MoveRefusal::TooFast => {
-                Refusal::new(RefusalKind::TooFast, "Zu viele Schritte auf einmal.")
-            }
+            MoveRefusal::TooFast => Refusal::ruled(RefusalKind::TooFast, LiveRefusal::TooManySteps),
         };
         self.socket
             .send(error_frame(id, &message, self.lang))

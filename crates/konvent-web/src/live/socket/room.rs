@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{Refusal, RefusalKind};
+use konvent_core::konvent::live::{LiveRefusal, Refusal, RefusalKind};
 use konvent_live::{JoinRefusal, Joined, Presence};
 use konvent_store::Room;
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ impl<S: Socket> Connection<S> {
 
     pub(super) async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
         let Some(room) = self.info.room(slug).cloned() else {
-            let refusal = Refusal::new(RefusalKind::UnknownRoom, "Diesen Raum gibt es nicht.");
+            let refusal = Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::NoSuchRoom);
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -53,15 +53,12 @@ impl<S: Socket> Connection<S> {
             .filter(|r| r.id != room.id)
             .map(|r| r.name.as_str())
             .collect();
-        let refusal = Refusal::new(
-            RefusalKind::Full,
-            format!(
-                "{} ist leider voll ({} Personen). Andere Räume: {}.",
-                room.name,
-                room.capacity,
-                others.join(", ")
-            ),
-        );
+        let full = LiveRefusal::RoomFull {
+            room: room.name.clone(),
+            capacity: room.capacity,
+            others: others.join(", "),
+        };
+        let refusal = Refusal::ruled(RefusalKind::Full, full);
         self.socket.send(error_frame(id, &refusal, self.lang)).await
     }
 
