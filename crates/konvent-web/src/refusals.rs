@@ -526,6 +526,18 @@ mod tests {
     }
 
     #[test]
+    fn a_mute_ends_at_the_berlin_time_the_pages_show() {
+        let until: jiff::Timestamp = "2026-05-04T12:30:00Z".parse().unwrap();
+        assert_eq!(
+            LiveRefusal::MutedUntil { until }.to_string(),
+            format!(
+                "Sie sind bis {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
+                crate::layout::datetime_de(until.as_microsecond())
+            )
+        );
+    }
+
+    #[test]
     fn every_refusal_has_an_english_text() {
         for refused in every_refusal() {
             let english = text(Tr::new(Lang::En), &refused);

@@ -113,3 +113,30 @@ async fn a_form_with_a_bad_number_is_refused_in_english_to_an_english_reader() {
     );
     assert!(!page.contains("nicht lesbar"), "{page}");
 }
+
+#[tokio::test]
+async fn a_live_command_refused_by_its_own_checks_reads_in_english_to_an_english_reader() {
+    let app = crate::helpers::spawn_app().await;
+    let mut anna = participant(&app, "anna").await;
+
+    anna.reads_english();
+    for (form, english, german) in [
+        (
+            &[("t", "hand"), ("up", "true")][..],
+            "Please enter a room first.",
+            "Bitte zuerst einen Raum betreten.",
+        ),
+        (
+            &[("t", "ask"), ("text", "   ")],
+            "The text is empty.",
+            "Der Text ist leer.",
+        ),
+    ] {
+        let r = anna.post(&format!("{EVENT}/aktion"), form).await;
+
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{form:?}");
+        let page = text(&r.text().await.expect("body"));
+        assert!(page.contains(english), "{page}");
+        assert!(!page.contains(german), "{page}");
+    }
+}
