@@ -442,7 +442,7 @@ mod tests {
             LiveRefusal::MuteRange { max: 10080 }.into(),
             LiveRefusal::TimeOutOfRange.into(),
             LiveRefusal::MutedUntil {
-                until: "2026-05-04T12:30:00Z".parse().unwrap(),
+                until: "2026-05-04T12:30:00Z".parse().expect("a timestamp"),
             }
             .into(),
             LiveRefusal::MutedForGood.into(),
@@ -527,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_mute_ends_at_the_berlin_time_the_pages_show() {
-        let until: jiff::Timestamp = "2026-05-04T12:30:00Z".parse().unwrap();
+        let until: jiff::Timestamp = "2026-05-04T12:30:00Z".parse().expect("a timestamp");
         assert_eq!(
             LiveRefusal::MutedUntil { until }.to_string(),
             format!(
