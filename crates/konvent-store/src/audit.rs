@@ -4,6 +4,8 @@
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
+use konvent_core::ids::ConferenceId;
+
 use crate::events::append_event;
 use crate::{Result, Store, StoreError, now_micros};
 
@@ -45,7 +47,7 @@ pub struct AuditEntry {
 
 /// What one audit entry records.
 pub(crate) struct Change<'a> {
-    pub conference_id: Option<i64>,
+    pub conference_id: Option<ConferenceId>,
     pub entity: &'a str,
     pub entity_id: i64,
     pub action: &'a str,
@@ -85,7 +87,7 @@ pub(crate) async fn record(
     .bind(now_micros())
     .bind(actor.account_id)
     .bind(&actor.name)
-    .bind(change.conference_id)
+    .bind(change.conference_id.map(ConferenceId::get))
     .bind(change.entity)
     .bind(change.entity_id)
     .bind(change.action)
@@ -110,8 +112,11 @@ type AuditRow = (
 impl Store {
     /// The changes that concern a conference: to the conference itself, its role
     /// assignments, and the persons who hold or held a role for it. Newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(conference_id = conference_id))]
-    pub async fn audit_for_conference(&self, conference_id: i64) -> Result<Vec<AuditEntry>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(conference_id = %conference_id))]
+    pub async fn audit_for_conference(
+        &self,
+        conference_id: ConferenceId,
+    ) -> Result<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, entity, entity_id, action, before_json, after_json \
              FROM audit_log WHERE conference_id = $1 \
@@ -120,7 +125,7 @@ impl Store {
                      WHERE conference_id = $1 AND person_id IS NOT NULL)) \
              ORDER BY at DESC, id DESC LIMIT 1000",
         )
-        .bind(conference_id)
+        .bind(conference_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(audit_entry).collect()

@@ -10,7 +10,7 @@
 //! pseudonymises the account) reaches the minutes too.
 
 use konvent_core::gremien::minutes::MinutesRefusal;
-use konvent_core::ids::{ResolutionId, SessionId};
+use konvent_core::ids::{AgendaItemId, ResolutionId, SessionId};
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -87,7 +87,7 @@ pub struct MinutesResolution {
 /// An agenda item with the office's notes on it and the resolutions voted on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesItem {
-    pub agenda_item_id: i64,
+    pub agenda_item_id: AgendaItemId,
     pub title: String,
     pub is_reporting: bool,
     pub notes: String,
@@ -285,7 +285,7 @@ impl Store {
             .into_iter()
             .filter(|r| r.session_number == Some(number))
             .collect();
-        let on_item: HashMap<ResolutionId, i64> = self
+        let on_item: HashMap<ResolutionId, AgendaItemId> = self
             .agenda_results()
             .await?
             .into_iter()
@@ -386,7 +386,7 @@ impl Store {
         actor: &Actor,
         number: i64,
         remarks: &str,
-        notes: &[(i64, String)],
+        notes: &[(AgendaItemId, String)],
     ) -> Result<i64> {
         let too_long = |s: &str| s.chars().count() > MAX_MINUTES_TEXT;
         if too_long(remarks) {

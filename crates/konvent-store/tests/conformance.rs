@@ -3,7 +3,7 @@
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AssignmentId, DocumentId, EventId};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -128,7 +128,7 @@ async fn council_year(backend: &str, store: &Store) {
     ));
     assert!(matches!(
         store
-            .end_assignment(&office(), 999_999, date(2025, 6, 1))
+            .end_assignment(&office(), AssignmentId::new(999_999), date(2025, 6, 1))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -4454,14 +4454,14 @@ async fn documents_story(backend: &str, store: &Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.document(id + 99).await,
+        store.document(DocumentId::new(id.get() + 99)).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store
             .replace_document(
                 &actor,
-                id + 99,
+                DocumentId::new(id.get() + 99),
                 NewFile {
                     file_name: "x.pdf",
                     format: Format::Pdf,
@@ -4616,7 +4616,7 @@ async fn documents_story(backend: &str, store: &Store) {
     match store
         .document_owner(Owner {
             kind: OwnerKind::Workshop,
-            id: of_event,
+            id: of_event.get(),
         })
         .await
         .expect("owner")

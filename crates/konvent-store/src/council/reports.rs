@@ -97,7 +97,7 @@ impl Store {
              author = excluded.author, modified_at = excluded.modified_at",
         )
         .bind(session.id.get())
-        .bind(conference)
+        .bind(conference.get())
         .bind(i64::from(report.no_exchange))
         .bind(&report.collaboration)
         .bind(&report.perception)

@@ -4,7 +4,7 @@
 
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState, Visibility};
 use konvent_core::gremien::majority::{DraftKind, Tally};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{ConferenceId, ResolutionId};
 use konvent_core::notifications::NoticeKind;
 use konvent_core::taken::Taken;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Relevance {
-    pub conference_id: i64,
+    pub conference_id: ConferenceId,
     pub conference: String,
     pub conference_name: String,
     pub reason: String,
@@ -50,9 +50,9 @@ impl Resolution {
     }
 }
 
-async fn conference_name(tx: &mut Tx, id: i64) -> Result<String> {
+async fn conference_name(tx: &mut Tx, id: ConferenceId) -> Result<String> {
     let (name,): (String,) = sqlx::query_as("SELECT name FROM conferences WHERE id = $1")
-        .bind(id)
+        .bind(id.get())
         .fetch_one(&mut **tx)
         .await?;
     Ok(name)
@@ -164,7 +164,7 @@ impl Store {
                             .filter(|(resolution, ..)| *resolution == id)
                             .map(|(_, conference_id, conference, conference_name, reason)| {
                                 Relevance {
-                                    conference_id: *conference_id,
+                                    conference_id: ConferenceId::new(*conference_id),
                                     conference: conference.clone(),
                                     conference_name: conference_name.clone(),
                                     reason: reason.clone(),
@@ -317,7 +317,7 @@ impl Store {
             };
             sqlx::query("INSERT INTO resolution_relevance (resolution_id, conference_id, reason) VALUES ($1, $2, $3)")
                 .bind(id)
-                .bind(conference)
+                .bind(conference.get())
                 .bind(reason)
                 .execute(&mut *tx)
                 .await?;

@@ -218,7 +218,7 @@ impl Store {
                 sqlx::query("UPDATE follow_ups SET date = $1, modified_at = $2 WHERE id = $3")
                     .bind(date.to_string())
                     .bind(now_micros())
-                    .bind(f.id)
+                    .bind(f.id.get())
                     .execute(&mut *tx)
                     .await?;
                 audit::record(
@@ -227,7 +227,7 @@ impl Store {
                     Change {
                         conference_id: None,
                         entity: "follow_up",
-                        entity_id: f.id,
+                        entity_id: f.id.get(),
                         action: "moved",
                         before: audit::snapshot(&f.date),
                         after: audit::snapshot(&date),

@@ -4,7 +4,7 @@
 
 use konvent_core::gremien::majority::{Procedure, Seat};
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::ids::{ResolutionId, VoteId};
+use konvent_core::ids::{AgendaItemId, ResolutionId, VoteId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
@@ -220,7 +220,7 @@ impl Store {
         vote_id: VoteId,
         session_number: i64,
         render: Render<'_>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(AgendaItemId, usize)> {
         let mut tx = self.begin_write().await?;
         let resolution_id = open_written(&mut tx, vote_id).await?;
         let session = match crate::council::session_in(&mut tx, session_number).await {

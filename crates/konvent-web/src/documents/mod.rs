@@ -13,7 +13,7 @@ pub mod upload;
 
 use konvent_core::authz::Action;
 use konvent_core::documents::{Format, OwnerKind, size_label};
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{DocumentId, TopicId};
 use konvent_store::{Document, Owner, OwnerInfo};
 
 use crate::AppState;
@@ -124,7 +124,7 @@ fn owner_from(kind: &str, id: i64) -> AppResult<Owner> {
 
 /// One document as the owners' pages list it.
 pub struct DocLine {
-    pub id: i64,
+    pub id: DocumentId,
     pub title: String,
     pub file_name: String,
     pub format: String,
@@ -258,7 +258,11 @@ pub async fn lists(
 }
 
 /// A document and what the reader may do with it.
-async fn document_for(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document, Access)> {
+async fn document_for(
+    state: &AppState,
+    ctx: &Ctx,
+    id: DocumentId,
+) -> AppResult<(Document, Access)> {
     let doc = state.store.document(id).await?;
     let access = readable(state, ctx, doc.owner).await?;
     Ok((doc, access))
