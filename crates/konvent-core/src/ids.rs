@@ -126,6 +126,8 @@ ids! {
     WorkshopId;
     /// A document with its versions (G12).
     DocumentId;
+    /// A bulk invitation: an uploaded list, its rows and the batches it writes (A2).
+    BulkInvitationId;
 }
 
 #[cfg(test)]

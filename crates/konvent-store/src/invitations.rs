@@ -7,7 +7,7 @@
 //! or died is claimed again ([`Store::claim_bulk_invitations`]) and goes on with the
 //! rows left; a batch whose lease was taken over writes nothing.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{BulkInvitationId, EventId};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -44,7 +44,7 @@ pub struct BulkInvite {
 /// Where a list job stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkJob {
-    pub id: i64,
+    pub id: BulkInvitationId,
     pub created_by: Option<i64>,
     pub event_id: Option<i64>,
     pub total: i64,
@@ -79,7 +79,7 @@ type JobRow = (
 /// A job a node has claimed to go on with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkClaim {
-    pub id: i64,
+    pub id: BulkInvitationId,
     pub created_by: Option<i64>,
     pub event_id: Option<i64>,
     /// The inviter's language, for rows that name none.
@@ -115,7 +115,7 @@ impl Store {
         invitees: &[Invitee],
         worker: &str,
         lease: SignedDuration,
-    ) -> Result<i64> {
+    ) -> Result<BulkInvitationId> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO bulk_invitations (created_by, event_id, total, language, claimed_by, \
@@ -149,7 +149,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(BulkInvitationId::new(id))
     }
 
     /// Claims for `worker` the running jobs nobody holds: released by a stopping node,
@@ -174,7 +174,7 @@ impl Store {
         let mut claims: Vec<BulkClaim> = rows
             .into_iter()
             .map(|(id, created_by, event_id, language)| BulkClaim {
-                id,
+                id: BulkInvitationId::new(id),
                 created_by,
                 event_id,
                 language,
@@ -185,13 +185,17 @@ impl Store {
     }
 
     /// The next `limit` rows of a job not yet written, in the list's order.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
-    pub async fn bulk_invitation_rows(&self, job: i64, limit: usize) -> Result<Vec<Invitee>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job))]
+    pub async fn bulk_invitation_rows(
+        &self,
+        job: BulkInvitationId,
+        limit: usize,
+    ) -> Result<Vec<Invitee>> {
         let rows: Vec<StoredRow> = sqlx::query_as(
             "SELECT row_number, email, name, organisation, role, scope, event_id, language \
              FROM bulk_invitation_rows WHERE job_id = $1 ORDER BY row_number LIMIT $2",
         )
-        .bind(job)
+        .bind(job.get())
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
@@ -223,10 +227,10 @@ impl Store {
     /// event at once), deletes the rows written and counts them. Returns the existing
     /// accounts that got a grant, or None when `worker` no longer holds the job (its
     /// lease ran out and another node took it over): then nothing is written.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker, actor = by.account_id, batch = batch.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker, actor = by.account_id, batch = batch.len()))]
     pub async fn write_bulk_invitations(
         &self,
-        job: i64,
+        job: BulkInvitationId,
         worker: &str,
         lease: SignedDuration,
         by: &Actor,
@@ -240,7 +244,7 @@ impl Store {
              WHERE id = $2 AND claimed_by = $3 AND status = 'running'",
         )
         .bind(lease_end(lease))
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&mut *tx)
         .await?
@@ -255,7 +259,7 @@ impl Store {
             let deleted = sqlx::query(
                 "DELETE FROM bulk_invitation_rows WHERE job_id = $1 AND row_number = $2",
             )
-            .bind(job)
+            .bind(job.get())
             .bind(invite.row)
             .execute(&mut *tx)
             .await?
@@ -267,7 +271,7 @@ impl Store {
         }
         sqlx::query("UPDATE bulk_invitations SET written = written + $1 WHERE id = $2")
             .bind(written)
-            .bind(job)
+            .bind(job.get())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -280,13 +284,13 @@ impl Store {
 
     /// Gives back `worker`'s claim on a job it has not finished (its node is stopping):
     /// the next node to look claims it at once.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
-    pub async fn release_bulk_invitation(&self, job: i64, worker: &str) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker))]
+    pub async fn release_bulk_invitation(&self, job: BulkInvitationId, worker: &str) -> Result<()> {
         sqlx::query(
             "UPDATE bulk_invitations SET claimed_by = NULL, lease_until = NULL \
              WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
         )
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&self.pool)
         .await?;
@@ -295,10 +299,10 @@ impl Store {
 
     /// Ends `worker`'s job: done, or failed with the reason (the batches written stay
     /// written; the rows left are deleted). Nothing happens if `worker` lost the job.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker))]
     pub async fn finish_bulk_invitation(
         &self,
-        job: i64,
+        job: BulkInvitationId,
         worker: &str,
         error: Option<&str>,
     ) -> Result<()> {
@@ -311,7 +315,7 @@ impl Store {
         .bind(if error.is_some() { "failed" } else { "done" })
         .bind(error)
         .bind(now_micros())
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&mut *tx)
         .await?
@@ -319,7 +323,7 @@ impl Store {
             == 1;
         if held {
             sqlx::query("DELETE FROM bulk_invitation_rows WHERE job_id = $1")
-                .bind(job)
+                .bind(job.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -328,13 +332,13 @@ impl Store {
     }
 
     /// A job with its counts, if it exists.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
-    pub async fn bulk_invitation(&self, job: i64) -> Result<Option<BulkJob>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job))]
+    pub async fn bulk_invitation(&self, job: BulkInvitationId) -> Result<Option<BulkJob>> {
         let row: Option<JobRow> = sqlx::query_as(
             "SELECT id, created_by, event_id, total, written, status, error, created_at \
              FROM bulk_invitations WHERE id = $1",
         )
-        .bind(job)
+        .bind(job.get())
         .fetch_optional(&self.pool)
         .await?;
         let Some((id, created_by, event_id, total, written, status, error, created_at)) = row
@@ -350,7 +354,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(Some(BulkJob {
-            id,
+            id: BulkInvitationId::new(id),
             created_by,
             event_id,
             total,
@@ -401,7 +405,12 @@ impl Store {
     }
 }
 
-async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Result<Option<i64>> {
+async fn write_one(
+    tx: &mut Tx,
+    job: BulkInvitationId,
+    by: &Actor,
+    invite: &BulkInvite,
+) -> Result<Option<i64>> {
     let changed = match invite.purpose {
         TokenPurpose::SignIn => {
             let account = grant_by_email(tx, by, &invite.email, &invite.grant).await?;
@@ -454,7 +463,7 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
     };
     let mail = enqueue(tx, &invite.mail).await?;
     sqlx::query("UPDATE mail_outbox SET bulk_id = $1 WHERE id = $2")
-        .bind(job)
+        .bind(job.get())
         .bind(mail)
         .execute(&mut **tx)
         .await?;

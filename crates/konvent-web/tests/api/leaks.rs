@@ -9,7 +9,7 @@
 //! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
 //! read.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{BulkInvitationId, EventId};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::time::Duration;
@@ -396,7 +396,11 @@ async fn plant(app: &TestApp) {
         .expect("bulk invitation");
     assert_eq!(response.status(), 303);
     for _ in 0..200 {
-        let job = app.store.bulk_invitation(1).await.expect("job");
+        let job = app
+            .store
+            .bulk_invitation(BulkInvitationId::new(1))
+            .await
+            .expect("job");
         if job.is_some_and(|j| !j.is_running()) {
             break;
         }
