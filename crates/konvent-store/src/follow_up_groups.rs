@@ -3,7 +3,7 @@
 //! its rooms, or a small room created for it, named after the connection point) and its
 //! members propose dates that go out as calendar invitations.
 
-use konvent_core::ids::{EventId, RoomId};
+use konvent_core::ids::{EventId, FollowUpGroupId, RoomId};
 use konvent_core::konvent::networking::FollowUpRefusal;
 use std::str::FromStr;
 
@@ -19,7 +19,7 @@ use crate::{Result, Store, StoreError, Who, now_micros};
 /// A small follow-up group started from a connection point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUpGroup {
-    pub id: i64,
+    pub id: FollowUpGroupId,
     pub name: String,
     pub target: FollowTarget,
     pub target_id: i64,
@@ -96,7 +96,7 @@ impl Store {
         target_id: i64,
         members: &[i64],
         place: Option<GroupPlace>,
-    ) -> Result<i64> {
+    ) -> Result<FollowUpGroupId> {
         let peers = self
             .point_peers(creator)
             .await?
@@ -126,12 +126,13 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        let id = FollowUpGroupId::new(id);
         for member in std::iter::once(&creator).chain(members) {
             sqlx::query(
                 "INSERT INTO follow_up_group_members (group_id, account_id, joined_at) \
                  VALUES ($1, $2, $3) ON CONFLICT (group_id, account_id) DO NOTHING",
             )
-            .bind(id)
+            .bind(id.get())
             .bind(member)
             .bind(now)
             .execute(&mut *tx)
@@ -146,11 +147,11 @@ impl Store {
 
     /// The group's starter puts it in a room (an event's room, or a new small one);
     /// `NotFound` for anybody else.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = %group_id))]
     pub async fn set_group_room(
         &self,
         account: i64,
-        group_id: i64,
+        group_id: FollowUpGroupId,
         place: GroupPlace,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -158,7 +159,7 @@ impl Store {
             "SELECT name, target, target_id FROM follow_up_groups \
              WHERE id = $1 AND created_by = $2",
         )
-        .bind(group_id)
+        .bind(group_id.get())
         .bind(account)
         .fetch_optional(&mut *tx)
         .await?;
@@ -254,7 +255,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             out.push(FollowUpGroup {
-                id,
+                id: FollowUpGroupId::new(id),
                 name,
                 target: FollowTarget::from_str(&target).map_err(StoreError::Corrupt)?,
                 target_id,
@@ -278,11 +279,11 @@ impl Store {
     /// A member proposes a date for the group (replacing an earlier proposal). Returns
     /// the group as it is now and every member's address and mail language, for the
     /// invitations.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = %group_id))]
     pub async fn propose_meeting(
         &self,
         account: i64,
-        group_id: i64,
+        group_id: FollowUpGroupId,
         starts_at: i64,
         minutes: i64,
         place: &str,
@@ -291,7 +292,7 @@ impl Store {
         let member: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM follow_up_group_members WHERE group_id = $1 AND account_id = $2",
         )
-        .bind(group_id)
+        .bind(group_id.get())
         .bind(account)
         .fetch_optional(&mut *tx)
         .await?;
@@ -305,7 +306,7 @@ impl Store {
         .bind(starts_at)
         .bind(minutes)
         .bind(place)
-        .bind(group_id)
+        .bind(group_id.get())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -321,7 +322,7 @@ impl Store {
              LEFT JOIN mail_preferences p ON p.account_id = a.id WHERE m.group_id = $1 \
              ORDER BY a.display_name, a.id",
         )
-        .bind(group_id)
+        .bind(group_id.get())
         .fetch_all(&self.pool)
         .await?;
         let members = rows
@@ -343,7 +344,7 @@ impl Store {
 async fn place_group(
     tx: &mut Tx,
     account: i64,
-    group_id: i64,
+    group_id: FollowUpGroupId,
     group_name: &str,
     target: FollowTarget,
     target_id: i64,
@@ -384,7 +385,7 @@ async fn place_group(
                 "SELECT r.id FROM follow_up_groups g JOIN rooms r ON r.id = g.room_id \
                  WHERE g.id = $1 AND g.room_created = 1 AND r.event_id = $2",
             )
-            .bind(group_id)
+            .bind(group_id.get())
             .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
@@ -428,7 +429,7 @@ async fn place_group(
     sqlx::query("UPDATE follow_up_groups SET room_id = $1, room_created = $2 WHERE id = $3")
         .bind(room_id.get())
         .bind(i64::from(created))
-        .bind(group_id)
+        .bind(group_id.get())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -447,7 +448,7 @@ fn room_name(label: &str) -> String {
 }
 
 /// `gruppe-{id}`, or with a number after it if the organizers use that slug already.
-async fn free_slug(tx: &mut Tx, event_id: EventId, group_id: i64) -> Result<String> {
+async fn free_slug(tx: &mut Tx, event_id: EventId, group_id: FollowUpGroupId) -> Result<String> {
     let taken: Vec<(String,)> =
         sqlx::query_as("SELECT slug FROM rooms WHERE event_id = $1 AND slug LIKE $2")
             .bind(event_id.get())

@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use konvent_core::ids::FollowUpGroupId;
 use konvent_core::konvent::networking as rules;
 use konvent_core::strategy::FollowTarget;
 use konvent_store::{FollowUpGroup, GroupPlace, GroupRecipient};
@@ -98,7 +99,7 @@ pub async fn set_room(
     CsrfForm(form): CsrfForm<RoomForm>,
 ) -> AppResult<Redirect> {
     let me = ctx.signed_in()?.user_id;
-    let group_id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let group_id = FollowUpGroupId::new(id.parse().map_err(|_| AppError::NotFound)?);
     let place = group_place(&form.raum)?
         .ok_or_else(|| AppError::BadRequest("Bitte einen Raum aus der Liste wählen.".into()))?;
     spend(&state, "follow-up-group", me, rules::GROUPS_PER_HOUR).await?;
@@ -109,7 +110,7 @@ pub async fn set_room(
     Ok(Redirect::to("/meine-ergebnisse?hinweis=raum"))
 }
 
-async fn group(state: &AppState, me: i64, group_id: i64) -> AppResult<FollowUpGroup> {
+async fn group(state: &AppState, me: i64, group_id: FollowUpGroupId) -> AppResult<FollowUpGroup> {
     state
         .store
         .groups_of(me)
@@ -166,7 +167,7 @@ pub async fn propose_meeting(
     CsrfForm(form): CsrfForm<ProposalForm>,
 ) -> AppResult<Redirect> {
     let me = ctx.signed_in()?.user_id;
-    let group_id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let group_id = FollowUpGroupId::new(id.parse().map_err(|_| AppError::NotFound)?);
     let (start, minutes) = parse_proposal(&form).map_err(AppError::BadRequest)?;
     let place = rules::optional_text(&form.ort, rules::PROPOSAL_TEXT_MAX, "Der Ort")
         .map_err(AppError::BadRequest)?;
