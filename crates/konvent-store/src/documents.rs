@@ -5,7 +5,7 @@
 
 use konvent_core::documents::DocumentRefusal;
 use konvent_core::documents::{Format, MAX_PER_OWNER, MAX_VERSIONS, OwnerKind};
-use konvent_core::ids::DocumentId;
+use konvent_core::ids::{DocumentId, EventId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -390,7 +390,7 @@ pub enum OwnerInfo {
     Workshop {
         title: String,
         /// The event it belongs to, whose organizers keep its documents.
-        event_id: Option<i64>,
+        event_id: Option<EventId>,
     },
 }
 
@@ -458,7 +458,10 @@ impl Store {
                         .bind(owner.id)
                         .fetch_optional(&self.pool)
                         .await?;
-                row.map(|(title, event_id)| OwnerInfo::Workshop { title, event_id })
+                row.map(|(title, event_id)| OwnerInfo::Workshop {
+                    title,
+                    event_id: event_id.map(EventId::new),
+                })
             }
         };
         info.ok_or(StoreError::NotFound)

@@ -4605,12 +4605,12 @@ async fn documents_story(backend: &str, store: &Store) {
         .await
         .expect("event");
     let of_event = store
-        .create_workshop(&actor, "Werkstatt", None, Some(event.get()), &["Frage?"])
+        .create_workshop(&actor, "Werkstatt", None, Some(event), &["Frage?"])
         .await
         .expect("workshop");
     assert_eq!(
         store.workshop(of_event).await.expect("workshop").event_id,
-        Some(event.get()),
+        Some(event),
         "{backend}"
     );
     match store
@@ -4623,7 +4623,7 @@ async fn documents_story(backend: &str, store: &Store) {
     {
         konvent_store::OwnerInfo::Workshop { title, event_id } => {
             assert_eq!(title, "Werkstatt", "{backend}");
-            assert_eq!(event_id, Some(event.get()), "{backend}");
+            assert_eq!(event_id, Some(event), "{backend}");
         }
         other => panic!("{backend}: {other:?}"),
     }

@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 use konvent_core::gremien::cooperation::WorkResultInput;
-use konvent_core::ids::WorkshopId;
+use konvent_core::ids::{EventId, WorkshopId};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -14,7 +14,7 @@ pub struct Workshop {
     pub title: String,
     pub date: Option<Date>,
     /// The event the workshop belongs to: its organizers keep the workshop's documents.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub questions: Vec<WorkshopQuestion>,
 }
 
@@ -28,13 +28,13 @@ pub struct WorkshopQuestion {
 
 impl Store {
     /// Creates a workshop with its discussion questions, of an event or of the council.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, event = event, questions = questions.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, event = ?event, questions = questions.len()))]
     pub async fn create_workshop(
         &self,
         actor: &Actor,
         title: &str,
         date: Option<Date>,
-        event: Option<i64>,
+        event: Option<EventId>,
         questions: &[&str],
     ) -> Result<WorkshopId> {
         let mut tx = self.begin_write().await?;
@@ -45,7 +45,7 @@ impl Store {
         )
         .bind(title)
         .bind(date.map(|d| d.to_string()))
-        .bind(event)
+        .bind(event.map(EventId::get))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -122,7 +122,7 @@ impl Store {
             id,
             title,
             date: date.and_then(|d| d.parse().ok()),
-            event_id,
+            event_id: event_id.map(EventId::new),
             questions: questions
                 .into_iter()
                 .map(|(qid, text)| WorkshopQuestion {

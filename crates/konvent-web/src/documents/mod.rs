@@ -13,7 +13,7 @@ pub mod upload;
 
 use konvent_core::authz::Action;
 use konvent_core::documents::{Format, OwnerKind, size_label};
-use konvent_core::ids::{DocumentId, TopicId};
+use konvent_core::ids::{DocumentId, EventId, TopicId};
 use konvent_store::{Document, Owner, OwnerInfo};
 
 use crate::AppState;
@@ -86,7 +86,7 @@ pub async fn access(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<Acce
         }
         OwnerInfo::Workshop { title, event_id } => Access {
             may_read: true,
-            may_edit: ctx.may(Action::RunWorkshop(event_id)),
+            may_edit: ctx.may(Action::RunWorkshop(event_id.map(EventId::get))),
             back: format!("/gremien/workshops/{0}#dokumente-workshop-{0}", owner.id),
             label: title,
         },

@@ -428,7 +428,7 @@ async fn event_workshop(app: &TestApp) -> (i64, WorkshopId, DocumentId) {
             &konvent_store::Actor::system("Test"),
             "Werkstatt Registermodernisierung",
             None,
-            Some(event.get()),
+            Some(event),
             &["Was brauchen die Länder?"],
         )
         .await
