@@ -128,6 +128,8 @@ ids! {
     DocumentId;
     /// A bulk invitation: an uploaded list, its rows and the batches it writes (A2).
     BulkInvitationId;
+    /// A mail in the outbox, queued until a worker sends it (issue 18).
+    MailId;
     // Follow-up groups (K16), kept with the follow-ups they resemble.
     /// A small follow-up group of the people who marked the same connection point (K16).
     FollowUpGroupId;

@@ -464,7 +464,7 @@ async fn write_one(
     let mail = enqueue(tx, &invite.mail).await?;
     sqlx::query("UPDATE mail_outbox SET bulk_id = $1 WHERE id = $2")
         .bind(job.get())
-        .bind(mail)
+        .bind(mail.get())
         .execute(&mut **tx)
         .await?;
     Ok(changed)

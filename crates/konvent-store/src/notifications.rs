@@ -482,7 +482,7 @@ impl Store {
             "UPDATE reminders_sent SET mail_id = $1 WHERE kind = $2 AND subject_id = $3 \
              AND account_id = $4 AND due_on = $5 AND days_before = $6",
         )
-        .bind(mail_id)
+        .bind(mail_id.get())
         .bind(&kind)
         .bind(subject_id)
         .bind(account_id)

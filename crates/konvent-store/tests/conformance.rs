@@ -3,7 +3,7 @@
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
-use konvent_core::ids::{AssignmentId, DocumentId, EventId};
+use konvent_core::ids::{AssignmentId, DocumentId, EventId, MailId};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -1620,7 +1620,7 @@ async fn outbox_story(backend: &str, store: &Store) {
         Err(StoreError::Refused(_))
     ));
     assert!(matches!(
-        store.resend_mail(999_999).await,
+        store.resend_mail(MailId::new(999_999)).await,
         Err(StoreError::NotFound)
     ));
     // A stopping worker gives back what it did not try.
@@ -1652,7 +1652,7 @@ async fn outbox_story(backend: &str, store: &Store) {
     };
     let (one, two) = tokio::join!(worker("x"), worker("y"));
     let (one, two) = (one.expect("x"), two.expect("y"));
-    let all: HashSet<i64> = one.iter().chain(&two).copied().collect();
+    let all: HashSet<MailId> = one.iter().chain(&two).copied().collect();
     assert_eq!(
         all.len(),
         one.len() + two.len(),
