@@ -36,7 +36,7 @@ pub struct BulkInvite {
     pub organisation: Option<String>,
     pub grant: Grant,
     /// The event the person joins as participant.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub valid_for: SignedDuration,
     pub mail: NewMail,
 }
@@ -46,7 +46,7 @@ pub struct BulkInvite {
 pub struct BulkJob {
     pub id: BulkInvitationId,
     pub created_by: Option<i64>,
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub total: i64,
     pub written: i64,
     /// Mails of this list the outbox has sent.
@@ -81,7 +81,7 @@ type JobRow = (
 pub struct BulkClaim {
     pub id: BulkInvitationId,
     pub created_by: Option<i64>,
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     /// The inviter's language, for rows that name none.
     pub language: String,
 }
@@ -106,11 +106,11 @@ impl Store {
     /// Starts a job for the checked list `invitees` by `by` (from an event's page:
     /// `event_id`; mails in `language` where a row names none), stored with every row
     /// and claimed by `worker` for `lease`, in one transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id, event_id = event_id, invitees = invitees.len(), worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id, event_id = ?event_id, invitees = invitees.len(), worker = %worker))]
     pub async fn start_bulk_invitation(
         &self,
         by: &Actor,
-        event_id: Option<i64>,
+        event_id: Option<EventId>,
         language: &str,
         invitees: &[Invitee],
         worker: &str,
@@ -122,7 +122,7 @@ impl Store {
              lease_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(by.account_id)
-        .bind(event_id)
+        .bind(event_id.map(EventId::get))
         .bind(invitees.len() as i64)
         .bind(language)
         .bind(worker)
@@ -143,7 +143,7 @@ impl Store {
             .bind(invitee.organisation.as_deref())
             .bind(invitee.grant.role.as_str())
             .bind(invitee.grant.scope.to_string())
-            .bind(invitee.event)
+            .bind(invitee.event.map(EventId::get))
             .bind(invitee.language.as_deref())
             .execute(&mut *tx)
             .await?;
@@ -176,7 +176,7 @@ impl Store {
             .map(|(id, created_by, event_id, language)| BulkClaim {
                 id: BulkInvitationId::new(id),
                 created_by,
-                event_id,
+                event_id: event_id.map(EventId::new),
                 language,
             })
             .collect();
@@ -214,7 +214,7 @@ impl Store {
                         name,
                         organisation,
                         grant,
-                        event,
+                        event: event.map(EventId::new),
                         language,
                     })
                 },
@@ -356,7 +356,7 @@ impl Store {
         Ok(Some(BulkJob {
             id: BulkInvitationId::new(id),
             created_by,
-            event_id,
+            event_id: event_id.map(EventId::new),
             total,
             written,
             sent,
@@ -423,7 +423,7 @@ async fn write_one(
             .execute(&mut **tx)
             .await?;
             if let Some(event) = invite.event_id {
-                join_event(tx, EventId::new(event), account).await?;
+                join_event(tx, event, account).await?;
             }
             insert_login_token(
                 tx,
@@ -452,7 +452,7 @@ async fn write_one(
                 "UPDATE login_tokens SET event_id = $1, display_name = $2, organisation = $3 \
                  WHERE token_hash = $4",
             )
-            .bind(invite.event_id)
+            .bind(invite.event_id.map(EventId::get))
             .bind(invite.display_name.as_deref())
             .bind(invite.organisation.as_deref())
             .bind(token_hash(&invite.token))

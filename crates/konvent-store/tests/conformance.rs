@@ -2296,7 +2296,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         name: Some("Neue Person".to_owned()),
         organisation: Some("Landesamt".to_owned()),
         grant: participant.clone(),
-        event: Some(event.get()),
+        event: Some(event),
         language: (row == 4).then(|| "en".to_owned()),
     };
     let list = [
@@ -2306,7 +2306,7 @@ async fn bulk_story(backend: &str, store: &Store) {
     ];
     let lease = SignedDuration::from_mins(1);
     let job = store
-        .start_bulk_invitation(&by, Some(event.get()), "de", &list, "node-a", lease)
+        .start_bulk_invitation(&by, Some(event), "de", &list, "node-a", lease)
         .await
         .expect("job");
     assert_eq!(
@@ -2344,7 +2344,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         display_name: row.name.clone(),
         organisation: row.organisation.clone(),
         grant: participant.clone(),
-        event_id: Some(event.get()),
+        event_id: Some(event),
         valid_for: SignedDuration::from_hours(1),
         mail: mail(n),
     };
@@ -2378,7 +2378,7 @@ async fn bulk_story(backend: &str, store: &Store) {
             .iter()
             .map(|c| (c.id, c.created_by, c.event_id, c.language.as_str()))
             .collect::<Vec<_>>(),
-        vec![(job, Some(known), Some(event.get()), "de")],
+        vec![(job, Some(known), Some(event), "de")],
         "{backend}"
     );
     let left = store.bulk_invitation_rows(job, 10).await.expect("rows");

@@ -19,7 +19,7 @@ mod known;
 pub mod upload;
 mod writer;
 
-use konvent_core::ids::{BulkInvitationId, EventId};
+use konvent_core::ids::BulkInvitationId;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -154,7 +154,7 @@ pub async fn progress(
             .events()
             .await?
             .into_iter()
-            .find(|e| e.id == EventId::new(event_id))
+            .find(|e| e.id == event_id)
             .map(|e| (e.slug, e.title));
     }
     let page = ProgressPage {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use jiff::SignedDuration;
-use konvent_core::ids::BulkInvitationId;
+use konvent_core::ids::{BulkInvitationId, EventId};
 use konvent_core::invitations::Invitee;
 use konvent_store::{Actor, BulkClaim, BulkInvite, TokenPurpose};
 
@@ -23,7 +23,7 @@ pub(super) struct Writer {
     pub(super) worker: String,
     pub(super) actor: Actor,
     pub(super) lang: Lang,
-    pub(super) slugs: HashMap<i64, String>,
+    pub(super) slugs: HashMap<EventId, String>,
 }
 
 /// How a writer's work ended.
@@ -58,7 +58,7 @@ impl Writer {
             .events()
             .await?
             .into_iter()
-            .map(|e| (e.id.get(), e.slug))
+            .map(|e| (e.id, e.slug))
             .collect();
         Ok(Self {
             state: state.clone(),

@@ -275,7 +275,7 @@ async fn a_list_left_by_a_node_that_died_is_finished_by_another_each_person_invi
             name: Some(format!("Person {n}")),
             organisation: Some("Bezirksamt".to_owned()),
             grant: Grant::new(Role::Participant, Scope::Global).expect("grant"),
-            event: Some(event.id.get()),
+            event: Some(event.id),
             language: None,
         })
         .collect();
