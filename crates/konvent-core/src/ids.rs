@@ -94,6 +94,8 @@ ids! {
     ImpulseGroupId;
     /// A note on an event's pinboard (K11).
     PinId;
+    /// A title a moderator gave a group of the podium bundle (K13).
+    PodiumTitleId;
 }
 
 // The ids of the council side (G) follow here.

@@ -3,7 +3,7 @@
 //! impulses its group had when it was named, and
 //! [`konvent_core::konvent::podium::titles_for`] finds the group it belongs to now.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, ImpulseId, PodiumTitleId, TopicId};
 use std::collections::HashMap;
 
 use konvent_core::konvent::podium::NamedGroup;
@@ -12,8 +12,12 @@ use crate::{Result, Store, now_micros};
 
 impl Store {
     /// The titles given to the podium groups of one topic at one event, oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = topic_id))]
-    pub async fn podium_titles(&self, event_id: EventId, topic_id: i64) -> Result<Vec<NamedGroup>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = %topic_id))]
+    pub async fn podium_titles(
+        &self,
+        event_id: EventId,
+        topic_id: TopicId,
+    ) -> Result<Vec<NamedGroup>> {
         let mut by_topic = self.podium_titles_by_topic(event_id).await?;
         Ok(by_topic.remove(&topic_id).unwrap_or_default())
     }
@@ -24,7 +28,7 @@ impl Store {
     pub async fn podium_titles_by_topic(
         &self,
         event_id: EventId,
-    ) -> Result<HashMap<i64, Vec<NamedGroup>>> {
+    ) -> Result<HashMap<TopicId, Vec<NamedGroup>>> {
         let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT topic_id, id, title, members FROM podium_titles \
              WHERE event_id = $1 ORDER BY id",
@@ -32,14 +36,17 @@ impl Store {
         .bind(event_id.get())
         .fetch_all(&self.pool)
         .await?;
-        let mut by_topic: HashMap<i64, Vec<NamedGroup>> = HashMap::new();
+        let mut by_topic: HashMap<TopicId, Vec<NamedGroup>> = HashMap::new();
         for (topic_id, id, title, members) in rows {
-            by_topic.entry(topic_id).or_default().push(NamedGroup {
-                id,
-                title,
-                // Written by `name_podium_group` only; an unreadable list names nothing.
-                members: serde_json::from_str(&members).unwrap_or_default(),
-            });
+            by_topic
+                .entry(TopicId::new(topic_id))
+                .or_default()
+                .push(NamedGroup {
+                    id: PodiumTitleId::new(id),
+                    title,
+                    // Written by `name_podium_group` only; an unreadable list names nothing.
+                    members: serde_json::from_str(&members).unwrap_or_default(),
+                });
         }
         Ok(by_topic)
     }
@@ -47,20 +54,20 @@ impl Store {
     /// Names a podium group (its impulses `members`): the title it carried before
     /// (`replaces`, if any) goes, and `title` is stored unless it is `None`, which gives
     /// the group back its suggested title. One transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = topic_id, replaces = replaces, members = members.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, topic_id = %topic_id, replaces = replaces.map(PodiumTitleId::get), members = members.len()))]
     pub async fn name_podium_group(
         &self,
         event_id: EventId,
-        topic_id: i64,
-        replaces: Option<i64>,
+        topic_id: TopicId,
+        replaces: Option<PodiumTitleId>,
         title: Option<&str>,
-        members: &[i64],
+        members: &[ImpulseId],
         named_by: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         if let Some(id) = replaces {
             sqlx::query("DELETE FROM podium_titles WHERE id = $1 AND event_id = $2")
-                .bind(id)
+                .bind(id.get())
                 .bind(event_id.get())
                 .execute(&mut *tx)
                 .await?;
@@ -71,7 +78,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(event_id.get())
-            .bind(topic_id)
+            .bind(topic_id.get())
             .bind(title)
             .bind(serde_json::to_string(members).unwrap_or_else(|_| "[]".to_owned()))
             .bind(named_by)

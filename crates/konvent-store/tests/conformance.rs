@@ -3,7 +3,9 @@
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
-use konvent_core::ids::{AssignmentId, DocumentId, EventId, MailId};
+use konvent_core::ids::{
+    AssignmentId, DocumentId, EventId, ImpulseId, MailId, PinId, QuestionId, TopicId,
+};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -649,7 +651,7 @@ async fn live_story(backend: &str, store: &Store) {
         .record;
     assert_eq!(q.audience, Audience::Staff);
     assert!(q.data["asker"].is_null());
-    let qid = q.data["id"].as_i64().expect("id");
+    let qid = QuestionId::new(q.data["id"].as_i64().expect("id"));
     assert!(matches!(
         store.upvote(event.id, &bert, qid, None).await,
         Err(StoreError::NotFound)
@@ -897,12 +899,12 @@ async fn strategy_story(backend: &str, store: &Store) {
         .await
         .expect("re-sent");
     assert!(!again.fresh, "{backend}");
-    let id = first.record.data["id"].as_i64().expect("id");
+    let id = ImpulseId::new(first.record.data["id"].as_i64().expect("id"));
     let second = store
         .add_impulse(t3a, &people[2], "Die Register vernetzen!", None)
         .await
         .expect("impulse");
-    let second_id = second.record.data["id"].as_i64().expect("id");
+    let second_id = ImpulseId::new(second.record.data["id"].as_i64().expect("id"));
     assert!(matches!(
         store.edit_impulse(id, &people[2], "fremd").await,
         Err(StoreError::Refused(_))
@@ -982,7 +984,7 @@ async fn strategy_story(backend: &str, store: &Store) {
         )
         .await
         .expect("pin");
-    let pin_id = pin.record.data["id"].as_i64().expect("id");
+    let pin_id = PinId::new(pin.record.data["id"].as_i64().expect("id"));
     for p in &people[..3] {
         store
             .vote_pin(event.id, pin_id, p, true)
@@ -1015,11 +1017,11 @@ async fn strategy_story(backend: &str, store: &Store) {
 
     // Connection points.
     store
-        .follow(people[0].id, FollowTarget::Pin, pin_id, true)
+        .follow(people[0].id, FollowTarget::Pin, pin_id.get(), true)
         .await
         .expect("follow");
     store
-        .follow(people[0].id, FollowTarget::Topic, a, true)
+        .follow(people[0].id, FollowTarget::Topic, a.get(), true)
         .await
         .expect("follow");
     assert!(matches!(
@@ -1124,9 +1126,9 @@ async fn strategy_story(backend: &str, store: &Store) {
         .collect();
     let seqs: Vec<i64> = written.iter().map(|w| w.record.seq).collect();
     assert_eq!(seqs, vec![seqs[0], seqs[0] + 1, seqs[0] + 2], "{backend}");
-    let ids: Vec<i64> = written
+    let ids: Vec<ImpulseId> = written
         .iter()
-        .map(|w| w.record.data["id"].as_i64().expect("id"))
+        .map(|w| ImpulseId::new(w.record.data["id"].as_i64().expect("id")))
         .collect();
     assert_ne!(ids[0], ids[1], "{backend}");
     assert_eq!(written[2].record.data["text"], "Anders", "{backend}");
@@ -1213,7 +1215,7 @@ async fn moderation_story(backend: &str, store: &Store) {
         .add_pin(event.id, None, anna, "Pinnadelkissen", None)
         .await
         .expect("pin");
-    let pin_id = pin.record.data["id"].as_i64().expect("pin id");
+    let pin_id = PinId::new(pin.record.data["id"].as_i64().expect("pin id"));
     store
         .vote_pin(event.id, pin_id, bert, true)
         .await
@@ -1255,7 +1257,7 @@ async fn moderation_story(backend: &str, store: &Store) {
     assert_eq!(queue[0].text, "Rauschgoldengel");
     for (item, id) in [
         (ModeratedItem::Chat, line.record.seq),
-        (ModeratedItem::Pin, pin_id),
+        (ModeratedItem::Pin, pin_id.get()),
         (ModeratedItem::Question, question_id),
     ] {
         let removed = store
@@ -1383,6 +1385,7 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
         konvent_store::demo::load(store, 21).await.expect("demo");
         let event = store.event(demo::KONVENT_SLUG).await.expect("demo event");
         let topic = store.topics().await.expect("topics")[0].id;
+        let impulses = |ids: &[i64]| ids.iter().copied().map(ImpulseId::new).collect::<Vec<_>>();
         let titles = || async { store.podium_titles(event.id, topic).await.expect("titles") };
         store
             .name_podium_group(
@@ -1390,7 +1393,7 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
                 topic,
                 None,
                 Some("Daten teilen"),
-                &[1, 2, 3],
+                &impulses(&[1, 2, 3]),
                 "Moderation",
             )
             .await
@@ -1399,7 +1402,7 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
         assert_eq!(named.len(), 1, "{}", t.backend);
         assert_eq!(
             (named[0].title.as_str(), named[0].members.as_slice()),
-            ("Daten teilen", [1, 2, 3].as_slice()),
+            ("Daten teilen", impulses(&[1, 2, 3]).as_slice()),
             "{}",
             t.backend
         );
@@ -1410,7 +1413,7 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
                 topic,
                 Some(named[0].id),
                 Some("Daten gemeinsam nutzen"),
-                &[1, 2, 3, 4],
+                &impulses(&[1, 2, 3, 4]),
                 "Moderation",
             )
             .await
@@ -1418,11 +1421,11 @@ async fn podium_titles_are_named_renamed_and_cleared_alike_on_every_backend() {
         let named = titles().await;
         assert_eq!(named.len(), 1, "{}", t.backend);
         assert_eq!(named[0].title, "Daten gemeinsam nutzen", "{}", t.backend);
-        assert_eq!(named[0].members, [1, 2, 3, 4], "{}", t.backend);
+        assert_eq!(named[0].members, impulses(&[1, 2, 3, 4]), "{}", t.backend);
         // Another topic's titles are its own; an empty name gives the suggestion back.
         assert!(
             store
-                .podium_titles(event.id, topic + 1)
+                .podium_titles(event.id, TopicId::new(topic.get() + 1))
                 .await
                 .expect("titles")
                 .is_empty()
@@ -3925,7 +3928,7 @@ async fn networking_story(backend: &str, store: &Store) {
 
     // Connection points: a and b allow matching and marked the same topic; c marked it
     // and allows it too but has a hidden profile, so shows without organisation.
-    let topic = store.topics().await.expect("topics")[0].id;
+    let topic = store.topics().await.expect("topics")[0].id.get();
     for id in [a, b, c] {
         store
             .follow(id, FollowTarget::Topic, topic, true)
@@ -4544,7 +4547,7 @@ async fn documents_story(backend: &str, store: &Store) {
     match store
         .document_owner(Owner {
             kind: OwnerKind::TargetPicture,
-            id: picture,
+            id: picture.get(),
         })
         .await
         .expect("owner")
@@ -4555,7 +4558,7 @@ async fn documents_story(backend: &str, store: &Store) {
             version,
             visibility,
         } => {
-            assert_eq!(topic_id, topic, "{backend}");
+            assert_eq!(topic_id, topic.get(), "{backend}");
             assert_eq!(slug, "doc-topic", "{backend}");
             assert_eq!(version, 1, "{backend}");
             assert!(!visibility.is_public(), "{backend}");

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use konvent_core::demo;
+use konvent_core::ids::TableId;
 use konvent_core::strategy::RoundStatus;
 use konvent_core::strategy::demo as strategy_demo;
 use konvent_core::strategy::grouping::group;
@@ -51,7 +52,7 @@ fn args() -> Args {
 }
 
 /// A running round with one table per demo topic and room for everybody.
-async fn running_round(store: &Store) -> (Vec<i64>, Vec<Who>) {
+async fn running_round(store: &Store) -> (Vec<TableId>, Vec<Who>) {
     let event = store.event(demo::KONVENT_SLUG).await.expect("event");
     let topics = store.topics().await.expect("topics");
     let number = store.rounds(event.id).await.expect("rounds").len() as i64 + 1;

@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
-use konvent_core::ids::TopicId;
 use konvent_core::search::{
     PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, QUERY_MAX_CHARS, QueryError, Segment, Terms,
 };
@@ -44,7 +43,7 @@ async fn audiences(state: &AppState, ctx: &Ctx) -> AppResult<Vec<String>> {
         }
     }
     for t in state.store.topics().await? {
-        if ctx.may(Action::ReadDraftTargetPicture(TopicId::new(t.id))) {
+        if ctx.may(Action::ReadDraftTargetPicture(t.id)) {
             out.push(format!("topic:{}", t.id));
         }
     }

@@ -5,6 +5,8 @@
 //! was named, and stays with the group that still holds most of them, as new impulses
 //! arrive and the groups shift.
 
+use crate::ids::{ImpulseId, PodiumTitleId};
+
 /// How many words of the most typical impulse a suggested title takes.
 pub const TITLE_WORDS: usize = 6;
 /// The longest title a moderator may give, in characters.
@@ -59,9 +61,9 @@ pub fn parse_title(input: &str) -> Result<Option<String>, String> {
 /// A title the moderator gave a group, with the impulses (ids) the group had then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedGroup {
-    pub id: i64,
+    pub id: PodiumTitleId,
     pub title: String,
-    pub members: Vec<i64>,
+    pub members: Vec<ImpulseId>,
 }
 
 /// For each group (the ids of its impulses), the index into `named` of the title it
@@ -70,15 +72,15 @@ pub struct NamedGroup {
 /// is in one group only, so a name fits one group at most. When two names fit one group
 /// (their groups have joined), the one sharing more impulses with it wins, then the
 /// newer one.
-pub fn titles_for(groups: &[Vec<i64>], named: &[NamedGroup]) -> Vec<Option<usize>> {
+pub fn titles_for(groups: &[Vec<ImpulseId>], named: &[NamedGroup]) -> Vec<Option<usize>> {
     use std::collections::HashMap;
-    let group_of: HashMap<i64, usize> = groups
+    let group_of: HashMap<ImpulseId, usize> = groups
         .iter()
         .enumerate()
         .flat_map(|(g, members)| members.iter().map(move |&m| (m, g)))
         .collect();
     // (overlap, id) of the best name per group.
-    let mut best: Vec<Option<(usize, i64, usize)>> = vec![None; groups.len()];
+    let mut best: Vec<Option<(usize, PodiumTitleId, usize)>> = vec![None; groups.len()];
     for (n, name) in named.iter().enumerate() {
         let mut counts: HashMap<usize, usize> = HashMap::new();
         let mut present = 0;
@@ -152,26 +154,34 @@ mod tests {
 
     fn named(id: i64, members: &[i64]) -> NamedGroup {
         NamedGroup {
-            id,
+            id: PodiumTitleId::new(id),
             title: format!("Titel {id}"),
-            members: members.to_vec(),
+            members: impulses(members),
         }
+    }
+
+    fn impulses(ids: &[i64]) -> Vec<ImpulseId> {
+        ids.iter().copied().map(ImpulseId::new).collect()
+    }
+
+    fn groups(groups: &[&[i64]]) -> Vec<Vec<ImpulseId>> {
+        groups.iter().map(|g| impulses(g)).collect()
     }
 
     #[test]
     fn a_name_stays_with_the_group_that_keeps_most_of_its_impulses() {
         // Named when the group was 1, 2, 3; impulse 9 joined since, 3 moved away.
-        let groups = vec![vec![1, 2, 9], vec![3, 4], vec![5]];
+        let groups = groups(&[&[1, 2, 9], &[3, 4], &[5]]);
         let titles = titles_for(&groups, &[named(1, &[1, 2, 3])]);
         assert_eq!(titles, vec![Some(0), None, None]);
         // Split in the middle: no group holds more than half, the name rests.
-        let groups = vec![vec![1, 2], vec![3, 4]];
+        let groups = self::groups(&[&[1, 2], &[3, 4]]);
         assert_eq!(
             titles_for(&groups, &[named(1, &[1, 2, 3, 4])]),
             vec![None, None]
         );
         // Hidden impulses no longer count: 2 of the 3 still shown are here.
-        let groups = vec![vec![1, 2], vec![3]];
+        let groups = self::groups(&[&[1, 2], &[3]]);
         assert_eq!(
             titles_for(&groups, &[named(1, &[1, 2, 3, 7, 8])]),
             vec![Some(0), None]
@@ -180,7 +190,7 @@ mod tests {
 
     #[test]
     fn when_two_named_groups_join_the_closer_then_the_newer_name_wins() {
-        let groups = vec![vec![1, 2, 3, 4, 5]];
+        let groups = groups(&[&[1, 2, 3, 4, 5]]);
         let names = [named(1, &[1, 2]), named(2, &[3, 4, 5])];
         assert_eq!(titles_for(&groups, &names), vec![Some(1)]);
         let names = [named(1, &[1, 2]), named(2, &[3, 4])];

@@ -4,6 +4,8 @@
 //! impulses belong together is suggested by [`super::grouping`].) The store asks these
 //! functions before it writes.
 
+use crate::ids::{ImpulseGroupId, ImpulseId, TargetPictureId, TopicId};
+
 /// Why a group may not be saved, merged or accepted. The texts are German (the store's
 /// callers have always shown them); the web shows each case in the reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +25,7 @@ pub enum GroupRefusal {
 }
 
 /// Whether a group of `impulses` may be saved: it needs at least one.
-pub fn save(impulses: &[i64]) -> Result<(), GroupRefusal> {
+pub fn save(impulses: &[ImpulseId]) -> Result<(), GroupRefusal> {
     if impulses.is_empty() {
         Err(GroupRefusal::Empty)
     } else {
@@ -33,7 +35,7 @@ pub fn save(impulses: &[i64]) -> Result<(), GroupRefusal> {
 
 /// Whether an impulse of topic `owner` (`None`: no such impulse) may join a group of
 /// topic `topic`.
-pub fn member(topic: i64, owner: Option<i64>) -> Result<(), GroupRefusal> {
+pub fn member(topic: TopicId, owner: Option<TopicId>) -> Result<(), GroupRefusal> {
     if owner == Some(topic) {
         Ok(())
     } else {
@@ -43,7 +45,7 @@ pub fn member(topic: i64, owner: Option<i64>) -> Result<(), GroupRefusal> {
 
 /// Whether group `from` may merge into group `into`, when `open` of the two are open
 /// groups of the topic.
-pub fn merge(into: i64, from: i64, open: i64) -> Result<(), GroupRefusal> {
+pub fn merge(into: ImpulseGroupId, from: ImpulseGroupId, open: i64) -> Result<(), GroupRefusal> {
     if into == from || open != 2 {
         Err(GroupRefusal::NotTwoOpenGroups)
     } else {
@@ -53,7 +55,7 @@ pub fn merge(into: i64, from: i64, open: i64) -> Result<(), GroupRefusal> {
 
 /// Whether a group, already accepted into version `accepted_into` or not, may be
 /// accepted.
-pub fn accept(accepted_into: Option<i64>) -> Result<(), GroupRefusal> {
+pub fn accept(accepted_into: Option<TargetPictureId>) -> Result<(), GroupRefusal> {
     match accepted_into {
         None => Ok(()),
         Some(_) => Err(GroupRefusal::AlreadyAccepted),
@@ -66,19 +68,27 @@ mod tests {
 
     #[test]
     fn a_group_holds_impulses_of_its_own_topic() {
-        assert_eq!(save(&[1]), Ok(()));
+        assert_eq!(save(&[ImpulseId::new(1)]), Ok(()));
         assert_eq!(save(&[]), Err(GroupRefusal::Empty));
-        assert_eq!(member(3, Some(3)), Ok(()));
-        assert_eq!(member(3, Some(4)), Err(GroupRefusal::ForeignImpulse));
-        assert_eq!(member(3, None), Err(GroupRefusal::ForeignImpulse));
+        let topic = TopicId::new;
+        assert_eq!(member(topic(3), Some(topic(3))), Ok(()));
+        assert_eq!(
+            member(topic(3), Some(topic(4))),
+            Err(GroupRefusal::ForeignImpulse)
+        );
+        assert_eq!(member(topic(3), None), Err(GroupRefusal::ForeignImpulse));
     }
 
     #[test]
     fn two_different_open_groups_merge() {
-        assert_eq!(merge(1, 2, 2), Ok(()));
-        assert_eq!(merge(1, 2, 1), Err(GroupRefusal::NotTwoOpenGroups));
+        let group = ImpulseGroupId::new;
+        assert_eq!(merge(group(1), group(2), 2), Ok(()));
         assert_eq!(
-            merge(1, 1, 2),
+            merge(group(1), group(2), 1),
+            Err(GroupRefusal::NotTwoOpenGroups)
+        );
+        assert_eq!(
+            merge(group(1), group(1), 2),
             Err(GroupRefusal::NotTwoOpenGroups),
             "a group does not merge into itself"
         );
@@ -87,6 +97,9 @@ mod tests {
     #[test]
     fn a_group_is_accepted_once() {
         assert_eq!(accept(None), Ok(()));
-        assert_eq!(accept(Some(5)), Err(GroupRefusal::AlreadyAccepted));
+        assert_eq!(
+            accept(Some(TargetPictureId::new(5))),
+            Err(GroupRefusal::AlreadyAccepted)
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! writes.
 
 use super::IMPULSE_EDIT_SECONDS;
+use crate::ids::{ImpulseId, TableId};
 
 /// Why an impulse may not be edited or merged. The texts are German (the store's callers
 /// have always shown them); the web shows each case in the reader's language.
@@ -49,10 +50,10 @@ pub fn edit(
 /// Whether impulse `id` at table `table` may be merged into impulse `into` at table
 /// `into_table`, which is itself merged into another one when `into_merged`.
 pub fn merge(
-    id: i64,
-    table: i64,
-    into: i64,
-    into_table: i64,
+    id: ImpulseId,
+    table: TableId,
+    into: ImpulseId,
+    into_table: TableId,
     into_merged: bool,
 ) -> Result<(), ImpulseRefusal> {
     if into == id || into_table != table {
@@ -110,17 +111,21 @@ mod tests {
 
     #[test]
     fn an_impulse_merges_into_another_unmerged_one_of_its_table() {
-        assert_eq!(merge(1, 10, 2, 10, false), Ok(()));
+        let (impulse, table) = (ImpulseId::new, TableId::new);
         assert_eq!(
-            merge(1, 10, 1, 10, false),
+            merge(impulse(1), table(10), impulse(2), table(10), false),
+            Ok(())
+        );
+        assert_eq!(
+            merge(impulse(1), table(10), impulse(1), table(10), false),
             Err(ImpulseRefusal::MergeElsewhere)
         );
         assert_eq!(
-            merge(1, 10, 2, 11, false),
+            merge(impulse(1), table(10), impulse(2), table(11), false),
             Err(ImpulseRefusal::MergeElsewhere)
         );
         assert_eq!(
-            merge(1, 10, 2, 10, true),
+            merge(impulse(1), table(10), impulse(2), table(10), true),
             Err(ImpulseRefusal::AlreadyMerged)
         );
     }

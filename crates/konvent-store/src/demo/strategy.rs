@@ -3,8 +3,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
-use konvent_core::ids::EventId;
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{EventId, ImpulseId, PinId, RoundId};
 use konvent_core::strategy::demo::{self as strategy_demo, DemoTopic};
 use konvent_core::strategy::grouping::group;
 use konvent_core::strategy::{PinStatus, RoundStatus, TABLE_CAPACITY, Visibility};
@@ -48,7 +47,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
                 guiding_questions: t.guiding_questions.clone(),
             })
             .await?;
-        let grant = Grant::new(Role::Patron, Scope::Topic(TopicId::new(topic))).map_err(invalid)?;
+        let grant = Grant::new(Role::Patron, Scope::Topic(topic)).map_err(invalid)?;
         let patron = store
             .ensure_account(&strategy_demo::patron_email(&t.slug), &t.patron, &[])
             .await?;
@@ -65,7 +64,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
             .advance_target_picture(earlier, Visibility::Confidential, None)
             .await?;
         store
-            .advance_target_picture(earlier, Visibility::Published, Some(strategy.id.get()))
+            .advance_target_picture(earlier, Visibility::Published, Some(strategy.id))
             .await?;
         let current = store
             .add_target_picture(topic, &t.target_picture, Visibility::Draft, by)
@@ -100,7 +99,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
             .follow(
                 who.id,
                 konvent_core::strategy::FollowTarget::Topic,
-                topic.id,
+                topic.id.get(),
                 true,
             )
             .await?;
@@ -134,7 +133,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
 async fn play_round(
     store: &Store,
     event: EventId,
-    round_id: i64,
+    round_id: RoundId,
     round: usize,
     topics: &[DemoTopic],
     people: &[Who],
@@ -195,7 +194,7 @@ async fn pinboard(
         for text in &topic.pins {
             let author = &people[n % people.len()];
             let written = store.add_pin(event, Some(id), author, text, None).await?;
-            let pin = written.record.data["id"].as_i64().unwrap_or_default();
+            let pin = PinId::new(written.record.data["id"].as_i64().unwrap_or_default());
             // A spread of dot votes: 0 to 6 per pin.
             for voter in people.iter().skip(n % 4).step_by(2).take((n * 5) % 7) {
                 store.vote_pin(event, pin, voter, true).await?;
@@ -242,7 +241,7 @@ async fn consolidate(store: &Store, topic: &DemoTopic) -> Result<()> {
     let by = "Projektteam Föderale Digitalstrategie";
     let mut saved = Vec::new();
     for g in groups.iter().filter(|g| g.members.len() > 1).take(2) {
-        let members: Vec<i64> = g.members.iter().map(|&i| impulses[i].id).collect();
+        let members: Vec<ImpulseId> = g.members.iter().map(|&i| impulses[i].id).collect();
         let label = g.shared.join(", ");
         saved.push(store.save_group(topic.id, &label, &members, by).await?);
     }

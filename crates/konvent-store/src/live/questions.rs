@@ -1,7 +1,7 @@
 //! Podium questions (K13): asked from the audience, supported with one vote per person,
 //! approved, answered or rejected by the organizers.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, QuestionId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -14,7 +14,7 @@ use crate::{Result, Store, StoreError, now_micros};
 /// A podium question (K13).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
-    pub id: i64,
+    pub id: QuestionId,
     pub text: String,
     pub author_id: Option<i64>,
     /// `None` when the asker chose to stay anonymous.
@@ -57,12 +57,12 @@ fn question_select() -> String {
     )
 }
 
-async fn question(tx: &mut Tx, event_id: EventId, id: i64) -> Result<Question> {
+async fn question(tx: &mut Tx, event_id: EventId, id: QuestionId) -> Result<Question> {
     let row: Option<QuestionRow> = sqlx::query_as(&format!(
         "{} WHERE q.id = $1 AND q.event_id = $2",
         question_select()
     ))
-    .bind(id)
+    .bind(id.get())
     .bind(event_id.get())
     .fetch_optional(&mut **tx)
     .await?;
@@ -72,7 +72,7 @@ async fn question(tx: &mut Tx, event_id: EventId, id: i64) -> Result<Question> {
 fn question_from(row: QuestionRow) -> Result<Question> {
     let (id, text, author_id, name, anonymous, status, votes) = row;
     Ok(Question {
-        id,
+        id: QuestionId::new(id),
         text,
         author_id,
         asker: if anonymous != 0 {
@@ -108,19 +108,19 @@ impl Store {
             .bind(now_micros())
             .fetch_one(&mut **tx)
             .await?;
-            let q = question(tx, event_id, id).await?;
+            let q = question(tx, event_id, QuestionId::new(id)).await?;
             question_entry(tx, event_id, &q, by, client_id).await
         })
         .await
     }
 
     /// One vote per person and question.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = %question_id))]
     pub async fn upvote(
         &self,
         event_id: EventId,
         by: &Who,
-        question_id: i64,
+        question_id: QuestionId,
         client_id: Option<&str>,
     ) -> Result<Written> {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
@@ -129,7 +129,7 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
             sqlx::query("INSERT INTO question_votes (question_id, account_id) VALUES ($1, $2)")
-                .bind(question_id)
+                .bind(question_id.get())
                 .bind(by.id)
                 .execute(&mut **tx)
                 .await
@@ -144,12 +144,12 @@ impl Store {
     /// no longer (rejected, or back to pending) first leaves everybody's pages: a
     /// `removed` entry for everybody, returned first (to be published before the
     /// question's own entry, which reaches only the staff and its asker).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = %question_id))]
     pub async fn moderate_question(
         &self,
         event_id: EventId,
         by: &Who,
-        question_id: i64,
+        question_id: QuestionId,
         status: QuestionStatus,
         client_id: Option<&str>,
     ) -> Result<(Option<LiveRecord>, Written)> {
@@ -160,7 +160,7 @@ impl Store {
                 let before = question(tx, event_id, question_id).await?;
                 sqlx::query("UPDATE questions SET status = $1 WHERE id = $2 AND event_id = $3")
                     .bind(status.as_str())
-                    .bind(question_id)
+                    .bind(question_id.get())
                     .bind(event_id.get())
                     .execute(&mut **tx)
                     .await?;
@@ -169,7 +169,7 @@ impl Store {
                     let entry = Entry::to_all(None, by.id, None);
                     let removed = payload::Removed {
                         item: crate::ModeratedItem::Question.as_str().to_owned(),
-                        id: question_id,
+                        id: question_id.get(),
                     };
                     withdrawn = Some(append(tx, event_id, entry, |_| removed).await?);
                 }
@@ -210,7 +210,7 @@ impl Store {
     /// The questions of an event that `account` supported (K13), for the page to mark
     /// them.
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
-    pub async fn question_votes(&self, event_id: EventId, account: i64) -> Result<Vec<i64>> {
+    pub async fn question_votes(&self, event_id: EventId, account: i64) -> Result<Vec<QuestionId>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
              WHERE q.event_id = $1 AND v.account_id = $2 ORDER BY v.question_id",
@@ -219,7 +219,7 @@ impl Store {
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        Ok(rows.into_iter().map(|(id,)| QuestionId::new(id)).collect())
     }
 }
 

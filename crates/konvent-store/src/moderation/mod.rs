@@ -222,7 +222,7 @@ pub(crate) async fn record_impulse(
         .map(|id| Who::new(id, impulse.author_name.clone()));
     let mut a = Action::new(action);
     a.item = Some("impulse");
-    a.item_id = Some(impulse.id);
+    a.item_id = Some(impulse.id.get());
     a.room = Some(room);
     a.person = author.as_ref();
     a.content = Some(&impulse.text);

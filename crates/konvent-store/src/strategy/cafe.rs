@@ -3,7 +3,7 @@
 //! carries every round as it stands. The tables themselves, their seats and summaries
 //! are in [`super::cafe_tables`].
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, RoundId, TopicId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -20,7 +20,7 @@ use super::corrupt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Round {
-    pub id: i64,
+    pub id: RoundId,
     pub event_id: EventId,
     pub number: i64,
     pub status: RoundStatus,
@@ -32,7 +32,7 @@ pub struct Round {
 /// A table of a round as the organizer sets it up.
 #[derive(Debug, Clone)]
 pub struct NewTable {
-    pub topic_id: i64,
+    pub topic_id: TopicId,
     pub moderator_id: Option<i64>,
     pub capacity: i64,
 }
@@ -51,6 +51,7 @@ async fn rounds_in(tx: &mut Tx, event_id: EventId) -> Result<Vec<payload::CafeRo
     Ok(rounds
         .into_iter()
         .map(|(id, number, status, ends_at)| {
+            let id = RoundId::new(id);
             let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut tables)
                 .into_iter()
                 .partition(|(round, _)| *round == id);
@@ -76,7 +77,7 @@ impl Store {
         number: i64,
         minutes: i64,
         tables: &[NewTable],
-    ) -> Result<i64> {
+    ) -> Result<RoundId> {
         let mut tx = self.begin_write().await?;
         let (round,): (i64,) = sqlx::query_as(
             "INSERT INTO cafe_rounds (event_id, number, minutes) VALUES ($1, $2, $3) \
@@ -91,7 +92,7 @@ impl Store {
         for table in tables {
             let (slug, title): (String, String) =
                 sqlx::query_as("SELECT slug, title FROM topics WHERE id = $1")
-                    .bind(table.topic_id)
+                    .bind(table.topic_id.get())
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound)?;
@@ -119,7 +120,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(round)
-            .bind(table.topic_id)
+            .bind(table.topic_id.get())
             .bind(room_id)
             .bind(table.moderator_id)
             .bind(table.capacity)
@@ -128,7 +129,7 @@ impl Store {
             .map_err(|e| StoreError::refused_on_unique(e, Taken::TopicTable))?;
         }
         tx.commit().await?;
-        Ok(round)
+        Ok(RoundId::new(round))
     }
 
     /// The event's rounds with their tables and how many sit at each.
@@ -145,6 +146,7 @@ impl Store {
         let mut tables = self.tables_where("k.event_id = $1", event_id.get()).await?;
         rows.into_iter()
             .map(|(id, event_id, number, status, minutes, ends_at)| {
+                let id = RoundId::new(id);
                 let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut tables)
                     .into_iter()
                     .partition(|t| t.round_id == id);
@@ -164,11 +166,11 @@ impl Store {
 
     /// Starts or ends a round for all its tables together; starting sets the timer.
     /// Only one round runs at a time.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, round_id = round_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, round_id = %round_id, by = by.id))]
     pub async fn set_round(
         &self,
         event_id: EventId,
-        round_id: i64,
+        round_id: RoundId,
         by: &Who,
         status: RoundStatus,
     ) -> Result<Written> {
@@ -176,7 +178,7 @@ impl Store {
             let (number, minutes, current): (i64, i64, String) = sqlx::query_as(
                 "SELECT number, minutes, status FROM cafe_rounds WHERE id = $1 AND event_id = $2",
             )
-            .bind(round_id)
+            .bind(round_id.get())
             .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?
@@ -202,7 +204,7 @@ impl Store {
                 )
                 .bind(now)
                 .bind(ends_at)
-                .bind(round_id)
+                .bind(round_id.get())
                 .execute(&mut **tx)
                 .await?;
             } else {
@@ -212,7 +214,7 @@ impl Store {
                      WHERE id = $2",
                 )
                 .bind(now)
-                .bind(round_id)
+                .bind(round_id.get())
                 .execute(&mut **tx)
                 .await?;
             }

@@ -2,7 +2,7 @@
 //! there (seats, limited by the table's capacity) and the summary its moderator writes
 //! at the end of the round. The live entries carry a table as [`table_line_in`] reads it.
 
-use konvent_core::ids::{EventId, RoomId};
+use konvent_core::ids::{EventId, RoomId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -17,8 +17,8 @@ use super::topics::{Topic, topic_from};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CafeTable {
-    pub id: i64,
-    pub round_id: i64,
+    pub id: TableId,
+    pub round_id: RoundId,
     pub event_id: EventId,
     /// The round's number and where it stands.
     pub round: i64,
@@ -43,23 +43,29 @@ impl CafeTable {
 /// The table's room slug, for live entries.
 pub(super) async fn table_room(
     tx: &mut Tx,
-    table_id: i64,
-) -> Result<(EventId, String, i64, i64, i64)> {
+    table_id: TableId,
+) -> Result<(EventId, String, TopicId, i64, RoundId)> {
     let row: Option<(i64, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT r.event_id, r.slug, c.topic_id, k.number, c.round_id FROM cafe_tables c \
          JOIN rooms r ON r.id = c.room_id JOIN cafe_rounds k ON k.id = c.round_id \
          WHERE c.id = $1",
     )
-    .bind(table_id)
+    .bind(table_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let (event_id, room, topic_id, round, round_id) = row.ok_or(StoreError::NotFound)?;
-    Ok((EventId::new(event_id), room, topic_id, round, round_id))
+    Ok((
+        EventId::new(event_id),
+        room,
+        TopicId::new(topic_id),
+        round,
+        RoundId::new(round_id),
+    ))
 }
 
 /// A café table as live entries carry it.
-pub(super) async fn table_line_in(tx: &mut Tx, table_id: i64) -> Result<payload::CafeTable> {
-    table_lines_in(tx, "c.id = $1", table_id)
+pub(super) async fn table_line_in(tx: &mut Tx, table_id: TableId) -> Result<payload::CafeTable> {
+    table_lines_in(tx, "c.id = $1", table_id.get())
         .await?
         .pop()
         .map(|(_, line)| line)
@@ -73,7 +79,7 @@ pub(super) async fn table_lines_in(
     tx: &mut Tx,
     condition: &str,
     id: i64,
-) -> Result<Vec<(i64, payload::CafeTable)>> {
+) -> Result<Vec<(RoundId, payload::CafeTable)>> {
     type Row = (i64, i64, String, String, Option<String>, i64, String);
     let tables: Vec<Row> = sqlx::query_as(&format!(
         "SELECT c.id, c.round_id, t.title, t.question, a.display_name, c.capacity, k.status \
@@ -106,7 +112,7 @@ pub(super) async fn table_lines_in(
         .map(
             |(table, round, topic, question, moderator, capacity, status)| {
                 let line = payload::CafeTable {
-                    id: table,
+                    id: TableId::new(table),
                     topic,
                     question,
                     moderator,
@@ -114,16 +120,16 @@ pub(super) async fn table_lines_in(
                     people: people.remove(&table).unwrap_or_default(),
                     status,
                 };
-                (round, line)
+                (RoundId::new(round), line)
             },
         )
         .collect())
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
-    pub async fn cafe_table(&self, table_id: i64) -> Result<CafeTable> {
-        self.tables_where("c.id = $1", table_id)
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id))]
+    pub async fn cafe_table(&self, table_id: TableId) -> Result<CafeTable> {
+        self.tables_where("c.id = $1", table_id.get())
             .await?
             .pop()
             .ok_or(StoreError::NotFound)
@@ -170,8 +176,8 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(CafeTable {
-                    id: r.id,
-                    round_id: r.round_id,
+                    id: TableId::new(r.id),
+                    round_id: RoundId::new(r.round_id),
                     event_id: EventId::new(r.event_id),
                     round: r.round,
                     round_status: RoundStatus::from_str(&r.round_status).map_err(corrupt)?,
@@ -192,8 +198,8 @@ impl Store {
     /// same round); `by` is who did it (the person or an organizer). A full table
     /// refuses ([`konvent_core::strategy::cafe::take_seat`]). The live entry carries the new headcounts
     /// of the tables concerned.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, account = account, by = by))]
-    pub async fn take_seat(&self, table_id: i64, account: i64, by: i64) -> Result<Written> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, account = account, by = by))]
+    pub async fn take_seat(&self, table_id: TableId, account: i64, by: i64) -> Result<Written> {
         let event_id = self.table_event(table_id).await?;
         self.live_write(event_id, by, None, async |LiveTx(tx)| {
             // Takes the table's row lock on PostgreSQL, so two people cannot both get the
@@ -202,14 +208,14 @@ impl Store {
                 "UPDATE cafe_tables SET capacity = capacity WHERE id = $1 \
                  RETURNING round_id, capacity",
             )
-            .bind(table_id)
+            .bind(table_id.get())
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound)?;
             let (seated,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM table_seats WHERE table_id = $1 AND account_id <> $2",
             )
-            .bind(table_id)
+            .bind(table_id.get())
             .bind(account)
             .fetch_one(&mut **tx)
             .await?;
@@ -228,14 +234,13 @@ impl Store {
             )
             .bind(round_id)
             .bind(account)
-            .bind(table_id)
+            .bind(table_id.get())
             .bind(i64::from(by != account))
             .execute(&mut **tx)
             .await?;
             let mut counts = Vec::new();
-            for table in
-                std::iter::once(table_id).chain(before.map(|(t,)| t).filter(|t| *t != table_id))
-            {
+            let before = before.map(|(t,)| TableId::new(t));
+            for table in std::iter::once(table_id).chain(before.filter(|t| *t != table_id)) {
                 // Who sits there, from the same rows as the count: a page's "Am Tisch" and
                 // its headcount are rendered from this one list.
                 counts.push(table_line_in(tx, table).await?.into());
@@ -252,28 +257,28 @@ impl Store {
     }
 
     /// The table `account` sits at in a round.
-    #[tracing::instrument(level = "debug", skip_all, fields(round_id = round_id, account = account))]
-    pub async fn seat(&self, round_id: i64, account: i64) -> Result<Option<i64>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(round_id = %round_id, account = account))]
+    pub async fn seat(&self, round_id: RoundId, account: i64) -> Result<Option<TableId>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
         )
-        .bind(round_id)
+        .bind(round_id.get())
         .bind(account)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id,)| id))
+        Ok(row.map(|(id,)| TableId::new(id)))
     }
 
     /// Who sits at a table.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
-    pub async fn table_people(&self, table_id: i64) -> Result<Vec<Who>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id))]
+    pub async fn table_people(&self, table_id: TableId) -> Result<Vec<Who>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.id, {0} AS name FROM table_seats s JOIN accounts a \
                  ON a.id = s.account_id JOIN cafe_tables st ON st.id = s.table_id \
                  JOIN rooms sr ON sr.id = st.room_id WHERE s.table_id = $1 ORDER BY name, a.id",
             crate::pseudonyms::name_in_event("sr.event_id", "a.id")
         ))
-        .bind(table_id)
+        .bind(table_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -284,8 +289,8 @@ impl Store {
 
     /// The table's summary at the end of its round (K9), written or edited by its
     /// moderator; shown to the same topic's table in the next round.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, by = by.id))]
-    pub async fn save_summary(&self, table_id: i64, by: &Who, text: &str) -> Result<Written> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, by = by.id))]
+    pub async fn save_summary(&self, table_id: TableId, by: &Who, text: &str) -> Result<Written> {
         let event_id = self.table_event(table_id).await?;
         self.live_write(event_id, by.id, None, async |LiveTx(tx)| {
             let (_, room, _, round, _) = table_room(tx, table_id).await?;
@@ -296,7 +301,7 @@ impl Store {
             .bind(text)
             .bind(&by.name)
             .bind(now_micros())
-            .bind(table_id)
+            .bind(table_id.get())
             .execute(&mut **tx)
             .await?;
             let entry = Entry::to_all(Some(&room), by.id, None);
@@ -313,12 +318,12 @@ impl Store {
 
     /// The event a café table's room belongs to: a live write is the event's, so
     /// the table's writes read it before their transaction.
-    pub(super) async fn table_event(&self, table_id: i64) -> Result<EventId> {
+    pub(super) async fn table_event(&self, table_id: TableId) -> Result<EventId> {
         let (event_id,): (i64,) = sqlx::query_as(
             "SELECT r.event_id FROM cafe_tables c JOIN rooms r ON r.id = c.room_id \
              WHERE c.id = $1",
         )
-        .bind(table_id)
+        .bind(table_id.get())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -326,8 +331,11 @@ impl Store {
     }
 
     /// The summary the same topic's table wrote in the previous round, if any.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
-    pub async fn previous_summary(&self, table_id: i64) -> Result<Option<(i64, String, String)>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id))]
+    pub async fn previous_summary(
+        &self,
+        table_id: TableId,
+    ) -> Result<Option<(i64, String, String)>> {
         let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
             "SELECT p.number, pt.summary, pt.summary_by FROM cafe_tables c \
              JOIN cafe_rounds k ON k.id = c.round_id \
@@ -335,7 +343,7 @@ impl Store {
              JOIN cafe_tables pt ON pt.round_id = p.id AND pt.topic_id = c.topic_id \
              WHERE c.id = $1",
         )
-        .bind(table_id)
+        .bind(table_id.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row

@@ -1,7 +1,7 @@
 //! Impulses that arrive together (K10), committed in one transaction with their live
 //! entries (group commit); see [`Store::add_impulses`].
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, ImpulseId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 
 use konvent_core::konvent::log::payload::ImpulseAction;
@@ -18,7 +18,7 @@ const IMPULSE_BATCH_ROWS: usize = 500;
 /// An impulse on its way to the store (see [`Store::add_impulses`]).
 #[derive(Debug, Clone)]
 pub struct NewImpulse {
-    pub table_id: i64,
+    pub table_id: TableId,
     pub author: Who,
     pub text: String,
     pub client_id: Option<String>,
@@ -33,7 +33,7 @@ impl Store {
         // A repeat in the batch names the same table (so the same event).
         self.group_commit(
             items,
-            |i| Some((i.table_id, i.author.id, i.client_id.as_deref()?)),
+            |i| Some((i.table_id.get(), i.author.id, i.client_id.as_deref()?)),
             |distinct| async move { self.add_impulses_at_once(&distinct).await },
             |i| self.add_impulse(i.table_id, &i.author, &i.text, i.client_id.as_deref()),
         )
@@ -43,7 +43,7 @@ impl Store {
     async fn add_impulses_at_once(&self, items: &[NewImpulse]) -> Result<Vec<Written>> {
         let mut owned = self.begin_write().await?;
         let tx = &mut owned;
-        let mut tables: HashMap<i64, (EventId, String, i64, i64, i64)> = HashMap::new();
+        let mut tables: HashMap<TableId, (EventId, String, TopicId, i64, RoundId)> = HashMap::new();
         for item in items {
             if let std::collections::hash_map::Entry::Vacant(slot) = tables.entry(item.table_id) {
                 slot.insert(table_room(tx, item.table_id).await?);
@@ -52,7 +52,7 @@ impl Store {
         let now = now_micros();
         // The impulses, several rows per statement; the ids come back with what tells
         // the rows apart (identical rows are interchangeable).
-        let mut ids: Vec<Option<i64>> = vec![None; items.len()];
+        let mut ids: Vec<Option<ImpulseId>> = vec![None; items.len()];
         for (c, chunk) in items.chunks(IMPULSE_BATCH_ROWS).enumerate() {
             let values = crate::row_placeholders(chunk.len(), 8);
             let sql = format!(
@@ -65,8 +65,8 @@ impl Store {
                 let (event_id, _, topic_id, round, _) = &tables[&item.table_id];
                 query = query
                     .bind(event_id.get())
-                    .bind(item.table_id)
-                    .bind(*topic_id)
+                    .bind(item.table_id.get())
+                    .bind(topic_id.get())
                     .bind(*round)
                     .bind(item.author.id)
                     .bind(&item.author.name)
@@ -81,12 +81,12 @@ impl Store {
                     .enumerate()
                     .position(|(i, item)| {
                         ids[offset + i].is_none()
-                            && item.table_id == table_id
+                            && item.table_id.get() == table_id
                             && item.author.id == author_id
                             && item.text == text
                     })
                     .ok_or_else(|| StoreError::Corrupt("impulse batch: unknown row".into()))?;
-                ids[offset + slot] = Some(id);
+                ids[offset + slot] = Some(ImpulseId::new(id));
             }
         }
         // Their live entries, per event in order.

@@ -3,7 +3,7 @@
 //! moderation. Impulses that arrive together are committed in
 //! [`super::impulse_batch`].
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, ImpulseId, TableId, TopicId};
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
 use konvent_core::strategy::impulses;
 
@@ -14,16 +14,16 @@ use super::cafe_tables::table_room;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impulse {
-    pub id: i64,
+    pub id: ImpulseId,
     pub event_id: EventId,
-    pub table_id: i64,
-    pub topic_id: i64,
+    pub table_id: TableId,
+    pub topic_id: TopicId,
     pub round: i64,
     pub author_id: Option<i64>,
     pub author_name: String,
     pub text: String,
     pub hidden: bool,
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<ImpulseId>,
     pub created_at: jiff::Timestamp,
     pub edited: bool,
 }
@@ -84,24 +84,24 @@ pub(super) fn impulse_from(row: ImpulseRow) -> Impulse {
         edited,
     ) = row;
     Impulse {
-        id,
+        id: ImpulseId::new(id),
         event_id: EventId::new(event_id),
-        table_id,
-        topic_id,
+        table_id: TableId::new(table_id),
+        topic_id: TopicId::new(topic_id),
         round,
         author_id,
         author_name,
         text,
         hidden: hidden != 0,
-        merged_into: merged,
+        merged_into: merged.map(ImpulseId::new),
         created_at: timestamp(at),
         edited: edited.is_some(),
     }
 }
 
-async fn impulse_in(tx: &mut Tx, id: i64) -> Result<Impulse> {
+async fn impulse_in(tx: &mut Tx, id: ImpulseId) -> Result<Impulse> {
     let row: Option<ImpulseRow> = sqlx::query_as(&format!("{IMPULSE_SELECT} WHERE i.id = $1"))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&mut **tx)
         .await?;
     row.map(impulse_from).ok_or(StoreError::NotFound)
@@ -109,10 +109,10 @@ async fn impulse_in(tx: &mut Tx, id: i64) -> Result<Impulse> {
 
 impl Store {
     /// A new impulse at a table, live for everybody there.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id, author = author.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, author = author.id))]
     pub async fn add_impulse(
         &self,
-        table_id: i64,
+        table_id: TableId,
         author: &Who,
         text: &str,
         client_id: Option<&str>,
@@ -128,8 +128,8 @@ impl Store {
                  RETURNING id",
             )
             .bind(event_id.get())
-            .bind(table_id)
-            .bind(topic_id)
+            .bind(table_id.get())
+            .bind(topic_id.get())
             .bind(round)
             .bind(author.id)
             .bind(&author.name)
@@ -137,7 +137,7 @@ impl Store {
             .bind(now_micros())
             .fetch_one(&mut **tx)
             .await?;
-            let impulse = impulse_in(tx, id).await?;
+            let impulse = impulse_in(tx, ImpulseId::new(id)).await?;
             impulse_entry(
                 tx,
                 event_id,
@@ -153,8 +153,8 @@ impl Store {
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, author = author.id))]
-    pub async fn edit_impulse(&self, id: i64, author: &Who, text: &str) -> Result<Written> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, author = author.id))]
+    pub async fn edit_impulse(&self, id: ImpulseId, author: &Who, text: &str) -> Result<Written> {
         // The live write is the event's, so the event comes first; the impulse is read
         // again in the transaction that edits it.
         let event_id = self.impulse(id).await?.event_id;
@@ -170,7 +170,7 @@ impl Store {
             sqlx::query("UPDATE impulses SET text = $1, edited_at = $2 WHERE id = $3")
                 .bind(text)
                 .bind(now_micros())
-                .bind(id)
+                .bind(id.get())
                 .execute(&mut **tx)
                 .await?;
             let (event_id, room, ..) = table_room(tx, impulse.table_id).await?;
@@ -191,13 +191,13 @@ impl Store {
 
     /// The moderator hides an impulse (or shows it again) or merges it into another of
     /// the same table.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, by = by.id))]
     pub async fn moderate_impulse(
         &self,
-        id: i64,
+        id: ImpulseId,
         by: &Who,
         hidden: bool,
-        merge_into: Option<i64>,
+        merge_into: Option<ImpulseId>,
     ) -> Result<Written> {
         // The live write is the event's, so the event comes first; the impulse is read
         // again in the transaction that changes it.
@@ -216,15 +216,15 @@ impl Store {
             }
             sqlx::query("UPDATE impulses SET hidden = $1, merged_into = $2 WHERE id = $3")
                 .bind(i64::from(hidden))
-                .bind(merge_into)
-                .bind(id)
+                .bind(merge_into.map(ImpulseId::get))
+                .bind(id.get())
                 .execute(&mut **tx)
                 .await?;
             // What was merged into this one follows it.
             if let Some(target) = merge_into {
                 sqlx::query("UPDATE impulses SET merged_into = $1 WHERE merged_into = $2")
-                    .bind(target)
-                    .bind(id)
+                    .bind(target.get())
+                    .bind(id.get())
                     .execute(&mut **tx)
                     .await?;
             }
@@ -239,7 +239,7 @@ impl Store {
             if impulse.hidden {
                 // Hidden: its text leaves the live log, and its own entry carries none
                 // (showing it again writes a new entry with the text).
-                crate::moderation::redact(tx, event_id, "impulse", id).await?;
+                crate::moderation::redact(tx, event_id, "impulse", id.get()).await?;
                 let entry = Entry::to_all(Some(&room), by.id, None);
                 let data = Tombstone(impulse.payload(ImpulseAction::Moderated));
                 append(tx, event_id, entry, |_| data).await
@@ -259,22 +259,22 @@ impl Store {
         .await
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn impulse(&self, id: i64) -> Result<Impulse> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn impulse(&self, id: ImpulseId) -> Result<Impulse> {
         let row: Option<ImpulseRow> = sqlx::query_as(&format!("{IMPULSE_SELECT} WHERE i.id = $1"))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&self.pool)
             .await?;
         row.map(impulse_from).ok_or(StoreError::NotFound)
     }
 
     /// A table's impulses in order, hidden ones only with `hidden`.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = table_id))]
-    pub async fn table_impulses(&self, table_id: i64, hidden: bool) -> Result<Vec<Impulse>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id))]
+    pub async fn table_impulses(&self, table_id: TableId, hidden: bool) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.table_id = $1 AND (i.hidden = 0 OR $2 = 1) ORDER BY i.id"
         ))
-        .bind(table_id)
+        .bind(table_id.get())
         .bind(i64::from(hidden))
         .fetch_all(&self.pool)
         .await?;
@@ -283,13 +283,13 @@ impl Store {
 
     /// Every visible impulse of a topic, from all rounds and events, merged ones left out
     /// (their text lives on in the one they were merged into).
-    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = topic_id))]
-    pub async fn topic_impulses(&self, topic_id: i64) -> Result<Vec<Impulse>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(topic_id = %topic_id))]
+    pub async fn topic_impulses(&self, topic_id: TopicId) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.topic_id = $1 AND i.hidden = 0 AND i.merged_into IS NULL \
              ORDER BY i.id"
         ))
-        .bind(topic_id)
+        .bind(topic_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(impulse_from).collect())

@@ -1,7 +1,7 @@
 //! The pinboard (K11): an event's notes for the organizers, with dot votes, taken up
 //! (with where) or closed (with why). Every change is a live entry for everybody.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{EventId, PinId, TopicId};
 use std::str::FromStr;
 
 use konvent_core::konvent::log::payload::{self, PinAction};
@@ -14,9 +14,9 @@ use super::corrupt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {
-    pub id: i64,
+    pub id: PinId,
     pub event_id: EventId,
-    pub topic: Option<(i64, String)>,
+    pub topic: Option<(TopicId, String)>,
     pub author_id: Option<i64>,
     pub author_name: String,
     pub text: String,
@@ -80,9 +80,9 @@ fn pin_from(row: PinRow) -> Result<Pin> {
         votes,
     ) = row;
     Ok(Pin {
-        id,
+        id: PinId::new(id),
         event_id: EventId::new(event_id),
-        topic: topic_id.zip(topic),
+        topic: topic_id.map(TopicId::new).zip(topic),
         author_id,
         author_name,
         text,
@@ -94,9 +94,9 @@ fn pin_from(row: PinRow) -> Result<Pin> {
     })
 }
 
-async fn pin_in(tx: &mut Tx, id: i64) -> Result<Pin> {
+async fn pin_in(tx: &mut Tx, id: PinId) -> Result<Pin> {
     let row: Option<PinRow> = sqlx::query_as(&format!("{PIN_SELECT} WHERE p.id = $1"))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&mut **tx)
         .await?;
     pin_from(row.ok_or(StoreError::NotFound)?)
@@ -107,7 +107,7 @@ impl Store {
     pub async fn add_pin(
         &self,
         event_id: EventId,
-        topic_id: Option<i64>,
+        topic_id: Option<TopicId>,
         author: &Who,
         text: &str,
         client_id: Option<&str>,
@@ -118,13 +118,14 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(event_id.get())
-            .bind(topic_id)
+            .bind(topic_id.map(TopicId::get))
             .bind(author.id)
             .bind(&author.name)
             .bind(text)
             .bind(now_micros())
             .fetch_one(&mut **tx)
             .await?;
+            let id = PinId::new(id);
             pin_entry(tx, event_id, author.id, client_id, id, PinAction::Added).await
         })
         .await
@@ -132,7 +133,7 @@ impl Store {
 
     /// An event's pins, most votes first, with the ones `account` voted for.
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
-    pub async fn pins(&self, event_id: EventId, account: i64) -> Result<(Vec<Pin>, Vec<i64>)> {
+    pub async fn pins(&self, event_id: EventId, account: i64) -> Result<(Vec<Pin>, Vec<PinId>)> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.event_id = $1 ORDER BY votes DESC, p.id"
         ))
@@ -149,7 +150,7 @@ impl Store {
         .await?;
         Ok((
             rows.into_iter().map(pin_from).collect::<Result<_>>()?,
-            mine.into_iter().map(|(id,)| id).collect(),
+            mine.into_iter().map(|(id,)| PinId::new(id)).collect(),
         ))
     }
 
@@ -165,11 +166,11 @@ impl Store {
     }
 
     /// A dot vote for a pin, or taking it back. One per person and pin.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = pin_id, who = who.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, who = who.id))]
     pub async fn vote_pin(
         &self,
         event_id: EventId,
-        pin_id: i64,
+        pin_id: PinId,
         who: &Who,
         on: bool,
     ) -> Result<Written> {
@@ -183,13 +184,13 @@ impl Store {
                     "INSERT INTO pin_votes (pin_id, account_id) VALUES ($1, $2) \
                      ON CONFLICT (pin_id, account_id) DO NOTHING",
                 )
-                .bind(pin_id)
+                .bind(pin_id.get())
                 .bind(who.id)
                 .execute(&mut **tx)
                 .await?;
             } else {
                 sqlx::query("DELETE FROM pin_votes WHERE pin_id = $1 AND account_id = $2")
-                    .bind(pin_id)
+                    .bind(pin_id.get())
                     .bind(who.id)
                     .execute(&mut **tx)
                     .await?;
@@ -201,11 +202,11 @@ impl Store {
 
     /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
     /// with a reason.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = pin_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, by = by.id))]
     pub async fn decide_pin(
         &self,
         event_id: EventId,
-        pin_id: i64,
+        pin_id: PinId,
         by: &Who,
         status: PinStatus,
         outcome: &str,
@@ -226,7 +227,7 @@ impl Store {
             .bind(outcome_url)
             .bind(&by.name)
             .bind(now_micros())
-            .bind(pin_id)
+            .bind(pin_id.get())
             .execute(&mut **tx)
             .await?;
             pin_entry(tx, event_id, by.id, None, pin_id, PinAction::Decided).await
@@ -240,7 +241,7 @@ async fn pin_entry(
     event_id: EventId,
     sender: i64,
     client_id: Option<&str>,
-    pin_id: i64,
+    pin_id: PinId,
     action: PinAction,
 ) -> Result<crate::LiveRecord> {
     let pin = pin_in(tx, pin_id).await?;

@@ -3,13 +3,14 @@
 //! groups all hang off a topic.
 
 use crate::{Result, Store, StoreError, now_micros};
+use konvent_core::ids::TopicId;
 use konvent_core::taken::Taken;
 
 use super::corrupt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
-    pub id: i64,
+    pub id: TopicId,
     pub slug: String,
     pub title: String,
     pub patron: String,
@@ -34,7 +35,7 @@ const TOPIC_SELECT: &str =
 pub(super) fn topic_from(row: TopicRow) -> Result<Topic> {
     let (id, slug, title, patron, question, questions) = row;
     Ok(Topic {
-        id,
+        id: TopicId::new(id),
         slug,
         title,
         patron,
@@ -45,7 +46,7 @@ pub(super) fn topic_from(row: TopicRow) -> Result<Topic> {
 
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn create_topic(&self, topic: &NewTopic) -> Result<i64> {
+    pub async fn create_topic(&self, topic: &NewTopic) -> Result<TopicId> {
         let mut tx = self.begin_write().await?;
         let (position,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM topics")
             .fetch_one(&mut *tx)
@@ -65,7 +66,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::refused_on_unique(e, Taken::Topic))?;
         tx.commit().await?;
-        Ok(id)
+        Ok(TopicId::new(id))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::ids::{PinId, TableId};
 use konvent_core::konvent::live::{self, Command, RefusalKind};
 use konvent_core::strategy::{FollowTarget, ROUND_MINUTES, TABLE_CAPACITY};
 use konvent_store::{CafeTable, NewTable, Topic, Who};
@@ -24,7 +25,7 @@ use crate::live::fragments::{Fx, pins};
 
 /// A table the organizers can seat somebody at (its round has not ended).
 struct AssignTable {
-    id: i64,
+    id: TableId,
     label: String,
 }
 
@@ -281,11 +282,11 @@ pub struct TableQuery {
     gespeichert: Option<String>,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, table_id = table_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), slug = %slug, table_id = %table_id))]
 pub async fn table(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((slug, table_id)): Path<(String, i64)>,
+    Path((slug, table_id)): Path<(String, TableId)>,
     Query(query): Query<TableQuery>,
 ) -> AppResult<Html<String>> {
     let info = event_info(&state, &slug).await?;
@@ -332,7 +333,7 @@ pub async fn table(
         .connection_points(Some(actor.who.id))
         .await?
         .iter()
-        .any(|c| c.target == FollowTarget::Topic && c.target_id == table.topic.id);
+        .any(|c| c.target == FollowTarget::Topic && c.target_id == table.topic.id.get());
     render(&TablePage {
         c: Chrome::new(
             &ctx,
@@ -404,7 +405,7 @@ pub async fn pinboard(
         .await?
         .into_iter()
         .filter(|c| c.target == FollowTarget::Pin)
-        .map(|c| pins::follow_key(c.target_id));
+        .map(|c| pins::follow_key(PinId::new(c.target_id)));
     let mine: Vec<String> = voted
         .into_iter()
         .map(pins::vote_key)

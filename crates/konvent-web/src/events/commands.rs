@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use konvent_core::ids::QuestionId;
 use konvent_core::konvent::live::{self, Command, RefusalKind};
 
 use super::questions::ALREADY_SUPPORTED;
@@ -85,7 +86,7 @@ async fn repeated_support(
     state: &AppState,
     info: &EventInfo,
     actor: &Actor,
-    question: i64,
+    question: QuestionId,
     back: &str,
 ) -> AppResult<Option<Redirect>> {
     let supported = state

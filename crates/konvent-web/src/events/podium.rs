@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::ids::{ImpulseId, TopicId};
 use konvent_core::konvent::podium;
 use konvent_core::strategy::PinStatus;
 use konvent_core::strategy::grouping::group;
@@ -31,14 +32,14 @@ struct PodiumGroup {
     count: usize,
     examples: Vec<String>,
     /// The most typical impulse: the naming form names the group by it.
-    anchor: i64,
+    anchor: ImpulseId,
     /// A refused title, shown beside the field.
     error: Option<String>,
     entered: Option<String>,
 }
 
 struct PodiumTopic {
-    id: i64,
+    id: TopicId,
     title: String,
     impulses: usize,
     groups: Vec<PodiumGroup>,
@@ -81,7 +82,7 @@ fn topic_groups<'a>(mine: &[&'a Impulse]) -> Vec<(Vec<&'a Impulse>, &'a Impulse,
 
 /// A title the form refused: for the group of impulse `anchor`, what was entered, why.
 struct Refused {
-    anchor: i64,
+    anchor: ImpulseId,
     entered: String,
     message: String,
 }
@@ -105,7 +106,7 @@ async fn podium_page(
         }
         let groups = topic_groups(&mine);
         let named = named_by_topic.remove(&topic.id).unwrap_or_default();
-        let ids: Vec<Vec<i64>> = groups
+        let ids: Vec<Vec<ImpulseId>> = groups
             .iter()
             .map(|(members, _, _)| members.iter().map(|i| i.id).collect())
             .collect();
@@ -200,8 +201,8 @@ pub async fn name_group(
             .parse::<i64>()
             .map_err(|_| AppError::BadRequest(format!("{field}: keine Zahl")))
     };
-    let topic = number("topic", &form.topic)?;
-    let anchor = number("impulse", &form.impulse)?;
+    let topic = TopicId::new(number("topic", &form.topic)?);
+    let anchor = ImpulseId::new(number("impulse", &form.impulse)?);
     let title = match podium::parse_title(&form.title) {
         Ok(title) => title,
         Err(message) => {
@@ -226,7 +227,7 @@ pub async fn name_group(
     else {
         return Err(AppError::Conflict(ctx.tr().get("podium-impulse-gone")));
     };
-    let ids: Vec<i64> = members.iter().map(|i| i.id).collect();
+    let ids: Vec<ImpulseId> = members.iter().map(|i| i.id).collect();
     let named = state.store.podium_titles(info.event.id, topic).await?;
     let replaces = podium::titles_for(std::slice::from_ref(&ids), &named)[0].map(|n| named[n].id);
     state

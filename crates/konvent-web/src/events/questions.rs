@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use konvent_core::ids::QuestionId;
 use serde::Deserialize;
 
 use super::{event_info, require_actor};
@@ -65,7 +66,7 @@ pub async fn questions(
         .await?;
     // The notice names the question, so that it is clear at the top of the page.
     let notice = (query.hinweis == ALREADY_SUPPORTED).then(|| {
-        let about = query.frage.trim().parse::<i64>().ok();
+        let about = query.frage.trim().parse::<i64>().ok().map(QuestionId::new);
         match listed.iter().find(|q| Some(q.id) == about) {
             Some(q) => t.with("questions-already-supported-this", &[("text", &q.text)]),
             None => t.get("questions-already-supported"),

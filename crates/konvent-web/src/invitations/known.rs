@@ -1,6 +1,6 @@
 //! What exists, and what an inviter may grant, for checking a list.
 
-use konvent_core::ids::{EventId, TopicId};
+use konvent_core::ids::EventId;
 use std::collections::{HashMap, HashSet};
 
 use konvent_core::authz::{Grant, Role, Scope};
@@ -49,9 +49,7 @@ impl Known {
                 .insert(format!("conference:{}", c.abbreviation));
         }
         for topic in state.store.topics().await? {
-            known
-                .scopes
-                .insert(Scope::Topic(TopicId::new(topic.id)).to_string());
+            known.scopes.insert(Scope::Topic(topic.id).to_string());
         }
         Ok(known)
     }

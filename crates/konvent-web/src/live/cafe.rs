@@ -3,6 +3,7 @@
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
 use konvent_core::authz::event as rules;
+use konvent_core::ids::{ImpulseId, PinId, TableId};
 use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
@@ -19,7 +20,7 @@ fn checked(text: &str, max: usize, what: &str) -> Result<String, Refusal> {
 }
 
 /// The table, if it belongs to this event.
-async fn table_of(live: &Live, info: &EventInfo, table: i64) -> Result<CafeTable, Refusal> {
+async fn table_of(live: &Live, info: &EventInfo, table: TableId) -> Result<CafeTable, Refusal> {
     let table = live.store.cafe_table(table).await.map_err(refusal)?;
     if table.event_id == info.event.id {
         Ok(table)
@@ -122,7 +123,7 @@ async fn impulse(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    table: i64,
+    table: TableId,
     text: &str,
     client_id: Option<&str>,
 ) -> Result<Written, Refusal> {
@@ -162,7 +163,7 @@ async fn edit_impulse(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    impulse: i64,
+    impulse: ImpulseId,
     text: &str,
 ) -> Result<Written, Refusal> {
     let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
@@ -183,9 +184,9 @@ async fn moderate_impulse(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    impulse: i64,
+    impulse: ImpulseId,
     hidden: bool,
-    merge_into: Option<i64>,
+    merge_into: Option<ImpulseId>,
 ) -> Result<Written, Refusal> {
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
@@ -206,7 +207,7 @@ async fn summary(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    table: i64,
+    table: TableId,
     text: &str,
 ) -> Result<Written, Refusal> {
     let text = checked(text, strategy::SUMMARY_MAX, "eine Zusammenfassung")?;
@@ -222,7 +223,7 @@ async fn seat(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    table: i64,
+    table: TableId,
     user: Option<i64>,
 ) -> Result<Written, Refusal> {
     let table = table_of(live, info, table).await?;
@@ -271,7 +272,7 @@ async fn decide_pin(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    pin: i64,
+    pin: PinId,
     status: &str,
     outcome: &str,
     url: Option<&str>,

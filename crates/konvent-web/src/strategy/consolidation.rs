@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{ImpulseGroupId, ImpulseId, ResolutionId, TargetPictureId};
 use konvent_core::strategy::grouping::group;
 use konvent_core::strategy::{self, Visibility};
 use konvent_store::{Impulse, SavedGroup, StoreError, TargetPicture, Topic};
@@ -41,18 +41,19 @@ struct ConsolidationPage {
     /// Only the office publishes, once the council has decided (the patron is told so).
     may_publish: bool,
     /// Published resolutions only: a target picture is published with one of those.
-    resolutions: Vec<(i64, String)>,
+    resolutions: Vec<(ResolutionId, String)>,
     error: Option<String>,
-    /// A refused publish: the version and why, shown beside its resolution choice.
-    publish_error: Option<(i64, String)>,
+    /// A refused publish: the version (if the form named one) and why, shown beside its
+    /// resolution choice.
+    publish_error: Option<(Option<TargetPictureId>, String)>,
 }
 
 impl ConsolidationPage {
     /// Why publishing version `id` was refused, if it just was.
-    fn publish_error_for(&self, id: &i64) -> Option<String> {
+    fn publish_error_for(&self, id: &TargetPictureId) -> Option<String> {
         self.publish_error
             .as_ref()
-            .filter(|(version, _)| version == id)
+            .filter(|(version, _)| *version == Some(*id))
             .map(|(_, message)| message.clone())
     }
 }
@@ -66,7 +67,7 @@ struct VersionRow {
 
 async fn require(state: &AppState, ctx: &Ctx, slug: &str) -> AppResult<Topic> {
     let topic = state.store.topic(slug).await?;
-    ctx.require(Action::ConsolidateTopic(TopicId::new(topic.id)))?;
+    ctx.require(Action::ConsolidateTopic(topic.id))?;
     Ok(topic)
 }
 
@@ -75,10 +76,10 @@ async fn page(
     ctx: &Ctx,
     topic: Topic,
     error: Option<String>,
-    publish_error: Option<(i64, String)>,
+    publish_error: Option<(Option<TargetPictureId>, String)>,
 ) -> AppResult<Html<String>> {
     let saved = state.store.saved_groups(topic.id).await?;
-    let in_saved: std::collections::HashSet<i64> = saved
+    let in_saved: std::collections::HashSet<ImpulseId> = saved
         .iter()
         .flat_map(|g| g.members.iter().map(|m| m.id))
         .collect();
@@ -125,7 +126,7 @@ async fn page(
         .await?
         .into_iter()
         .filter(|r| r.state == konvent_core::gremien::council::ResolutionState::Published)
-        .map(|r| (r.id.get(), format!("{} {}", r.reference(), r.title)))
+        .map(|r| (r.id, format!("{} {}", r.reference(), r.title)))
         .collect();
     render(&ConsolidationPage {
         c: Chrome::new(
@@ -169,20 +170,21 @@ pub struct StepForm {
     /// Impulse ids, comma-separated (from a suggestion) …
     impulses: String,
     /// … or ticked one by one.
-    impulse: Vec<i64>,
-    group: Option<i64>,
-    into: Option<i64>,
+    impulse: Vec<ImpulseId>,
+    group: Option<ImpulseGroupId>,
+    into: Option<ImpulseGroupId>,
     body: String,
-    version: Option<i64>,
-    resolution: Option<i64>,
+    version: Option<TargetPictureId>,
+    resolution: Option<ResolutionId>,
 }
 
-fn ids(list: &str) -> AppResult<Vec<i64>> {
+fn ids(list: &str) -> AppResult<Vec<ImpulseId>> {
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse()
+            s.parse::<i64>()
+                .map(ImpulseId::new)
                 .map_err(|_| AppError::BadRequest("Impulse: keine Zahl".into()))
         })
         .collect()
@@ -302,7 +304,7 @@ pub async fn step(
                 .first()
                 .map(|e| e.message.clone())
                 .unwrap_or_default();
-            let publish_error = Some((form.version.unwrap_or_default(), message));
+            let publish_error = Some((form.version, message));
             let mut response = page(&state, &ctx, topic, None, publish_error)
                 .await?
                 .into_response();
@@ -337,12 +339,14 @@ impl StepForm {
                 "aktion" => form.aktion = value,
                 "label" => form.label = value,
                 "impulses" => form.impulses = value,
-                k if k == "impulse" || k.starts_with("impulse-") => form.impulse.extend(number()),
-                "group" => form.group = number(),
-                "into" => form.into = number(),
+                k if k == "impulse" || k.starts_with("impulse-") => {
+                    form.impulse.extend(number().map(ImpulseId::new));
+                }
+                "group" => form.group = number().map(ImpulseGroupId::new),
+                "into" => form.into = number().map(ImpulseGroupId::new),
                 "body" => form.body = value,
-                "version" => form.version = number(),
-                "resolution" => form.resolution = number(),
+                "version" => form.version = number().map(TargetPictureId::new),
+                "resolution" => form.resolution = number().map(ResolutionId::new),
                 _ => {}
             }
         }

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use konvent_core::authz::Action;
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{ImpulseId, TargetPictureId};
 use konvent_core::strategy::{FollowTarget, Visibility};
 use konvent_store::{SavedGroup, TargetPicture, Topic};
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use crate::markdown;
 
 /// Whether the reader may see a topic's drafts and confidential versions.
 pub fn reads_confidential(ctx: &Ctx, topic: &Topic) -> bool {
-    ctx.may(Action::ReadDraftTargetPicture(TopicId::new(topic.id)))
+    ctx.may(Action::ReadDraftTargetPicture(topic.id))
 }
 
 fn visibility_label(t: &Tr, v: Visibility) -> String {
@@ -81,16 +81,16 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
     let mut consolidates = None;
     let mut versions_by_topic = state.store.target_pictures_by_topic(false).await?;
     for topic in state.store.topics().await? {
-        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))) {
+        if consolidates.is_none() && ctx.may(Action::ConsolidateTopic(topic.id)) {
             consolidates = Some(topic.slug.clone());
         }
         let versions = versions_by_topic.remove(&topic.id).unwrap_or_default();
         lines.push(TopicLine {
             state: state_line(&t, &versions),
-            slug: topic.slug,
-            title: topic.title,
-            patron: topic.patron,
-            question: topic.question,
+            slug: topic.slug.clone(),
+            title: topic.title.clone(),
+            patron: topic.patron.clone(),
+            question: topic.question.clone(),
         });
     }
     render(&TopicsPage {
@@ -183,8 +183,8 @@ pub async fn topic(
         &state,
         &ctx,
         konvent_core::documents::OwnerKind::TargetPicture,
-        &versions.iter().map(|v| v.id).collect::<Vec<_>>(),
-        ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
+        &versions.iter().map(|v| v.id.get()).collect::<Vec<_>>(),
+        ctx.may(Action::ConsolidateTopic(topic.id)),
     )
     .await?
     .into_iter();
@@ -202,7 +202,7 @@ pub async fn topic(
         let previous = versions.get(i + 1);
         let follow_up = match &v.resolution {
             Some((id, ..)) => {
-                let resolution = resolutions.iter().find(|r| r.id.get() == *id);
+                let resolution = resolutions.iter().find(|r| r.id == *id);
                 resolution
                     .and_then(|r| r.session_number)
                     .and_then(|n| follow_ups.iter().find(|f| f.session_number == n))
@@ -240,12 +240,12 @@ pub async fn topic(
             .connection_points(Some(p.user_id))
             .await?
             .iter()
-            .any(|c| c.target == FollowTarget::Topic && c.target_id == topic.id),
+            .any(|c| c.target == FollowTarget::Topic && c.target_id == topic.id.get()),
         None => false,
     };
     render(&TopicPage {
         c: Chrome::new(&ctx, "strategie", topic.title.clone()),
-        consolidates: ctx.may(Action::ConsolidateTopic(TopicId::new(topic.id))),
+        consolidates: ctx.may(Action::ConsolidateTopic(topic.id)),
         signed_in: ctx.principal.is_some(),
         confidential_hidden: hidden,
         versions: views,
@@ -394,14 +394,14 @@ pub async fn mine(
         _ => None,
     }
     .map(|key| t.get(key));
-    let topics = state.store.topics().await?;
-    let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
-    let mut grouped: Vec<i64> = Vec::new();
+    let mine = state.store.my_results(principal.user_id).await?;
+    let mut accepted: Vec<(ImpulseId, TargetPictureId)> = Vec::new(); // (impulse, version)
+    let mut grouped: Vec<ImpulseId> = Vec::new();
     let mut versions = std::collections::HashMap::new();
     // Every topic's groups and versions in a few queries, not a few per topic: all
     // versions (the confidential ones only for their numbers), read once.
-    let mut by_topic = state.store.target_pictures_by_topic(true).await?;
-    for group in state.store.all_saved_groups().await? {
+    let mut by_topic = mine.target_pictures.clone();
+    for group in &mine.saved_groups {
         for m in &group.members {
             match group.accepted_into {
                 Some(v) => accepted.push((m.id, v)),
@@ -413,11 +413,9 @@ pub async fn mine(
     for v in by_topic.values().flatten() {
         versions.insert(v.id, v.version);
     }
-    let impulses = state
-        .store
-        .impulses_by(principal.user_id)
-        .await?
-        .into_iter()
+    let impulses = mine
+        .impulses
+        .iter()
         .map(|i| {
             let fate = if i.hidden {
                 t.get("fate-hidden")
@@ -437,57 +435,54 @@ pub async fn mine(
                 t.get("fate-open")
             };
             MyImpulse {
-                topic: topics
+                topic: mine
+                    .topics
                     .iter()
                     .find(|tp| tp.id == i.topic_id)
                     .map(|tp| tp.title.clone())
                     .unwrap_or_default(),
                 round: i.round,
-                text: i.text,
+                text: i.text.clone(),
                 fate,
             }
         })
         .collect();
-    let pins = state
-        .store
-        .pins_by(principal.user_id)
-        .await?
-        .into_iter()
+    let pins = mine
+        .pins
+        .iter()
         .map(|p| MyPin {
             status: t.get(&format!("pin-status-{}", p.status.as_str())),
-            text: p.text,
-            outcome: p.outcome,
-            url: p.outcome_url,
+            text: p.text.clone(),
+            outcome: p.outcome.clone(),
+            url: p.outcome_url.clone(),
         })
         .collect();
-    let points = state
-        .store
-        .connection_points(Some(principal.user_id))
-        .await?
-        .into_iter()
+    let points = mine
+        .connection_points
+        .iter()
         .map(|c| {
             (
                 t.get(&format!("follow-target-{}", c.target.as_str())),
-                c.label,
+                c.label.clone(),
                 c.target.as_str().to_owned(),
                 c.target_id,
             )
         })
         .collect();
     let mut lines = Vec::new();
-    for topic in topics {
+    for topic in &mine.topics {
         let mut versions = by_topic.remove(&topic.id).unwrap_or_default();
         versions.retain(|v| v.visibility == Visibility::Published);
         lines.push(TopicLine {
             state: state_line(&t, &versions),
-            slug: topic.slug,
-            title: topic.title,
-            patron: topic.patron,
-            question: topic.question,
+            slug: topic.slug.clone(),
+            title: topic.title.clone(),
+            patron: topic.patron.clone(),
+            question: topic.question.clone(),
         });
     }
-    let peers = state.store.point_peers(principal.user_id).await?;
-    let overview = state.store.contact_overview(principal.user_id).await?;
+    let peers = mine.peers.clone();
+    let overview = &mine.contacts;
     let asked = overview
         .contact_ids
         .iter()
@@ -502,9 +497,9 @@ pub async fn mine(
         topics: lines,
         matching: !peers.is_empty(),
         peers,
-        groups: state.store.groups_of(principal.user_id).await?,
+        groups: mine.groups.clone(),
         asked,
-        rooms: state.store.group_room_choices(principal.user_id).await?,
+        rooms: mine.rooms.clone(),
         me: principal.user_id,
         notice,
     })

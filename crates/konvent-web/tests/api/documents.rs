@@ -3,7 +3,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::documents::{OwnerKind, simple_pdf};
-use konvent_core::ids::{AgendaItemId, DocumentId, EventId, WorkshopId};
+use konvent_core::ids::{AgendaItemId, DocumentId, EventId, TopicId, WorkshopId};
 use konvent_store::Owner;
 
 use crate::helpers::{CSRF, TestApp, User, spawn_app, spawn_app_with, text};
@@ -353,7 +353,10 @@ async fn who_sees_and_changes_documents_follows_their_owner() {
 
     // A patron changes the documents of their topic's target-picture versions.
     let topics = app.store.topics().await.expect("topics");
-    let topic = topics.iter().find(|t| t.id == 1).expect("topic 1");
+    let topic = topics
+        .iter()
+        .find(|t| t.id == TopicId::new(1))
+        .expect("topic 1");
     let picture = app
         .store
         .target_pictures(topic.id, true)

@@ -9,7 +9,7 @@
 //! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
 //! read.
 
-use konvent_core::ids::{BulkInvitationId, EventId};
+use konvent_core::ids::{BulkInvitationId, EventId, ImpulseId, QuestionId};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::time::Duration;
@@ -600,7 +600,7 @@ async fn plant(app: &TestApp) {
             (
                 Owner {
                     kind: OwnerKind::TargetPicture,
-                    id: picture,
+                    id: picture.get(),
                 },
                 format!(
                     "Zielbild-Anlage {}",
@@ -690,7 +690,7 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("question");
-    let rejected_id = rejected.record.data["id"].as_i64().expect("question id");
+    let rejected_id = QuestionId::new(rejected.record.data["id"].as_i64().expect("question id"));
     app.store
         .moderate_question(
             event.id,
@@ -713,7 +713,7 @@ async fn plant(app: &TestApp) {
         )
         .await
         .expect("impulse");
-    let impulse_id = impulse.record.data["id"].as_i64().expect("impulse id");
+    let impulse_id = ImpulseId::new(impulse.record.data["id"].as_i64().expect("impulse id"));
     app.store
         .moderate_impulse(impulse_id, &organizer, true, None)
         .await
@@ -979,7 +979,7 @@ async fn plant_profiles(app: &TestApp) {
         .expect("profile");
     for id in [hidden, shown] {
         app.store
-            .follow(id, FollowTarget::Topic, topic, true)
+            .follow(id, FollowTarget::Topic, topic.get(), true)
             .await
             .expect("marked");
     }
@@ -1024,7 +1024,7 @@ async fn plant_profiles(app: &TestApp) {
             hidden,
             "Leak-Runde",
             FollowTarget::Topic,
-            topic,
+            topic.get(),
             &[shown],
             None,
         )

@@ -1,6 +1,7 @@
 //! What a public body must offer (issue 21): the legal pages, linked from every page.
 
 use konvent_core::authz::Role;
+use konvent_core::ids::{PinId, QuestionId};
 use konvent_web::legal::LegalSettings;
 
 use crate::helpers::{spawn_app, spawn_app_with, text};
@@ -444,7 +445,7 @@ async fn a_participant_downloads_everything_they_did_and_nothing_of_anybody_else
     s.moderate_question(
         event.id,
         &organizer,
-        their_question,
+        QuestionId::new(their_question),
         QuestionStatus::Approved,
         None,
     )
@@ -464,13 +465,13 @@ async fn a_participant_downloads_everything_they_did_and_nothing_of_anybody_else
     s.add_pin(event.id, None, &me, "MEINpin", None)
         .await
         .expect("pin");
-    s.vote_pin(event.id, their_pin, &me, true)
+    s.vote_pin(event.id, PinId::new(their_pin), &me, true)
         .await
         .expect("pin vote");
     s.ask(event.id, &me, "MEINEfrage", false, None)
         .await
         .expect("question");
-    s.upvote(event.id, &me, their_question, None)
+    s.upvote(event.id, &me, QuestionId::new(their_question), None)
         .await
         .expect("upvote");
 

@@ -5,6 +5,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
+use konvent_core::ids::TableId;
 use konvent_store::EventRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -115,7 +116,7 @@ async fn removing_the_organizer_grant_ends_announcements_and_timers_of_open_sock
 }
 
 /// A café round with two tables, running.
-async fn running_round(app: &TestApp) -> Vec<i64> {
+async fn running_round(app: &TestApp) -> Vec<TableId> {
     let admin = app.admin().await;
     let response = admin
         .post(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
+use konvent_core::ids::TableId;
 use konvent_store::{EventRole, Who};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -56,7 +57,7 @@ async fn replay_from_start(app: &TestApp, cookie: &str, room: &str) -> String {
 }
 
 /// The room of the first café table, and its id.
-async fn first_table(app: &TestApp) -> (i64, String) {
+async fn first_table(app: &TestApp) -> (TableId, String) {
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let rounds = app.store.rounds(event.id).await.expect("rounds");
     let table = &rounds[0].tables[0];
@@ -254,7 +255,12 @@ async fn removed_impulses_pins_and_questions_leave_the_exports_and_the_replay() 
     assert!(csv.contains(impulse_text) && csv.contains(pin_text));
 
     // Through the plain form (no JavaScript), the same path as the socket.
-    for (item, id) in [("impulse", impulse), ("pin", pin), ("question", question)] {
+    let items = [
+        ("impulse", impulse.get()),
+        ("pin", pin.get()),
+        ("question", question.get()),
+    ];
+    for (item, id) in items {
         let r = admin
             .post(
                 &format!("{EVENT}/aktion"),

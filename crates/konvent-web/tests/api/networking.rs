@@ -433,7 +433,7 @@ async fn people_who_marked_the_same_point_find_each_other_and_start_a_group() {
     let topic = app.store.topics().await.expect("topics")[0].clone();
     for id in [anna_id, bert_id, carl_id] {
         app.store
-            .follow(id, FollowTarget::Topic, topic.id, true)
+            .follow(id, FollowTarget::Topic, topic.id.get(), true)
             .await
             .expect("marked");
     }
@@ -791,7 +791,7 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
     let topic = app.store.topics().await.expect("topics")[0].clone();
     for id in [anna_id, bert_id] {
         app.store
-            .follow(id, FollowTarget::Topic, topic.id, true)
+            .follow(id, FollowTarget::Topic, topic.id.get(), true)
             .await
             .expect("marked");
     }
@@ -811,7 +811,7 @@ async fn a_follow_up_groups_date_goes_out_as_a_calendar_invitation() {
             anna_id,
             "Cloud-Runde",
             FollowTarget::Topic,
-            topic.id,
+            topic.id.get(),
             &[bert_id],
             None,
         )
@@ -884,7 +884,7 @@ async fn two_peers(app: &TestApp, people: &[(&User, i64)]) -> i64 {
     let topic = app.store.topics().await.expect("topics")[0].clone();
     for (who, id) in people {
         app.store
-            .follow(*id, FollowTarget::Topic, topic.id, true)
+            .follow(*id, FollowTarget::Topic, topic.id.get(), true)
             .await
             .expect("marked");
         profile(
@@ -896,7 +896,7 @@ async fn two_peers(app: &TestApp, people: &[(&User, i64)]) -> i64 {
         )
         .await;
     }
-    topic.id
+    topic.id.get()
 }
 
 #[tokio::test]

@@ -36,7 +36,7 @@ fn pages() -> Vec<(Opener, String, u64)> {
         (Participant, e("/raeume/plenum"), 3),
         (Participant, e("/karte"), 2),
         (Participant, e("/cafe"), 3),
-        (Participant, "/meine-ergebnisse".into(), 15),
+        (Participant, "/meine-ergebnisse".into(), 1),
         (
             Participant,
             format!("/strategie/themen/{}", first_topic()),
@@ -219,7 +219,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
             .advance_target_picture(
                 id,
                 konvent_core::strategy::Visibility::Published,
-                Some(resolution.id.get()),
+                Some(resolution.id),
             )
             .await
             .expect("published");
@@ -277,7 +277,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
     }
     for topic in &topics {
         store
-            .follow(participant, FollowTarget::Topic, topic.id, true)
+            .follow(participant, FollowTarget::Topic, topic.id.get(), true)
             .await
             .expect("follow");
         store

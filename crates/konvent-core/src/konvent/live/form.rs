@@ -16,6 +16,7 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Command, Refusal, RefusalKind, checked};
+use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
 
 /// Reads a command from a posted form's fields, by the same definition as a frame's.
 /// The form's own fields (its CSRF token, where to go back to) are the caller's to
@@ -150,16 +151,45 @@ impl de::Error for FormError {
     }
 }
 
+/// What a command's number field holds: a plain number, or a record's typed id read as
+/// the same number (so `"table":12` and `table=12` read as before, whatever the id's
+/// kind, and write out as the plain number again).
+pub(super) trait FromNumber {
+    fn from_number(n: i64) -> Self;
+}
+
+impl FromNumber for i64 {
+    fn from_number(n: i64) -> Self {
+        n
+    }
+}
+
+macro_rules! from_number {
+    ($($id:ty),+) => {$(
+        impl FromNumber for $id {
+            fn from_number(n: i64) -> Self {
+                Self::new(n)
+            }
+        }
+    )+};
+}
+
+from_number!(QuestionId, TableId, ImpulseId, RoundId, PinId);
+
 /// A whole number: a JSON number, or its digits as text (a form's field).
-pub(super) fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    deserializer.deserialize_any(Number)
+pub(super) fn number<'de, D: Deserializer<'de>, T: FromNumber>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_any(Number).map(T::from_number)
 }
 
 /// A whole number or nothing: JSON `null`, an empty form field or a missing one.
-pub(super) fn optional_number<'de, D: Deserializer<'de>>(
+pub(super) fn optional_number<'de, D: Deserializer<'de>, T: FromNumber>(
     deserializer: D,
-) -> Result<Option<i64>, D::Error> {
-    deserializer.deserialize_any(OptionalNumber)
+) -> Result<Option<T>, D::Error> {
+    Ok(deserializer
+        .deserialize_any(OptionalNumber)?
+        .map(T::from_number))
 }
 
 /// Yes or no: JSON `true` or `false`, or a form's `true`, `on` (a ticked checkbox's
@@ -382,7 +412,7 @@ mod tests {
             ]),
             Ok(Command::Moderate {
                 id: None,
-                question: 3,
+                question: QuestionId::new(3),
                 status: QuestionStatus::Answered
             })
         );

@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
+
 pub use form::{Expected, FormProblem, Recipient, from_form};
 pub use refusal::{LiveRefusal, Refusal, RefusalKind};
 
@@ -100,13 +102,13 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        question: i64,
+        question: QuestionId,
     },
     Moderate {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        question: i64,
+        question: QuestionId,
         status: QuestionStatus,
     },
     /// A World Café impulse at a table (K10).
@@ -114,7 +116,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        table: i64,
+        table: TableId,
         text: String,
     },
     /// The author changes their impulse while it may still be changed.
@@ -122,7 +124,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        impulse: i64,
+        impulse: ImpulseId,
         text: String,
     },
     /// The table's moderator hides an impulse (or shows it again) or merges it into
@@ -131,18 +133,18 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        impulse: i64,
+        impulse: ImpulseId,
         #[serde(default, deserialize_with = "form::flag")]
         hidden: bool,
         #[serde(default, deserialize_with = "form::optional_number")]
-        merge_into: Option<i64>,
+        merge_into: Option<ImpulseId>,
     },
     /// The table's moderator writes the round's summary (K9).
     Summary {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        table: i64,
+        table: TableId,
         text: String,
     },
     /// Organizers start or end a café round for all tables.
@@ -150,7 +152,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        round: i64,
+        round: RoundId,
         #[serde(deserialize_with = "form::flag")]
         running: bool,
     },
@@ -159,7 +161,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        table: i64,
+        table: TableId,
         #[serde(default, deserialize_with = "form::optional_number")]
         user: Option<i64>,
     },
@@ -176,7 +178,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        pin: i64,
+        pin: PinId,
         #[serde(deserialize_with = "form::flag")]
         on: bool,
     },
@@ -185,7 +187,7 @@ pub enum Command {
         #[serde(default)]
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
-        pin: i64,
+        pin: PinId,
         status: String,
         outcome: String,
         #[serde(default)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::Who;
+use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
 use crate::konvent::AgendaEntry;
 use crate::konvent::live::QuestionStatus;
 
@@ -139,7 +140,7 @@ pub struct Timer {
 /// A podium question as it stands (K13); `asker` is `None` when anonymous.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
-    pub id: i64,
+    pub id: QuestionId,
     pub text: String,
     pub asker: Option<Who>,
     pub status: QuestionStatus,
@@ -164,7 +165,7 @@ pub struct Round {
 /// One café round as `round` entries and the café page carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CafeRound {
-    pub id: i64,
+    pub id: RoundId,
     pub number: i64,
     pub status: String,
     pub ends_at: Option<Timestamp>,
@@ -175,7 +176,7 @@ pub struct CafeRound {
 /// `status` is its round's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CafeTable {
-    pub id: i64,
+    pub id: TableId,
     pub topic: String,
     pub question: String,
     /// The moderator's name.
@@ -189,7 +190,7 @@ pub struct CafeTable {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
     pub account: i64,
-    pub table: i64,
+    pub table: TableId,
     pub tables: Vec<SeatedTable>,
 }
 
@@ -199,7 +200,7 @@ pub struct Seat {
 pub struct SeatedTable {
     #[serde(flatten)]
     pub line: CafeTable,
-    pub table: i64,
+    pub table: TableId,
     pub seated: usize,
 }
 
@@ -216,13 +217,13 @@ impl From<CafeTable> for SeatedTable {
 /// An impulse at a café table (K9) after an `action`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Impulse {
-    pub id: i64,
-    pub table: i64,
+    pub id: ImpulseId,
+    pub table: TableId,
     pub round: i64,
     pub author: Author,
     pub text: String,
     pub hidden: bool,
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<ImpulseId>,
     pub edited: bool,
     /// The 15 minutes of editing count from it.
     pub created_at: Timestamp,
@@ -247,7 +248,7 @@ pub enum ImpulseAction {
 /// A table's summary written or edited by its moderator (K9); `by` is their name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
-    pub table: i64,
+    pub table: TableId,
     pub round: i64,
     pub text: String,
     pub by: String,
@@ -256,7 +257,7 @@ pub struct Summary {
 /// A pinboard entry (K11) after an `action`; `topic` and `author` are names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pin {
-    pub id: i64,
+    pub id: PinId,
     pub topic: Option<String>,
     pub author: String,
     pub text: String,

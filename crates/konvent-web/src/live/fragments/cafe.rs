@@ -5,6 +5,7 @@
 
 use askama::Template;
 use jiff::Timestamp;
+use konvent_core::ids::{ImpulseId, RoundId, TableId};
 use konvent_core::strategy::IMPULSE_EDIT_SECONDS;
 use konvent_store::{Impulse, LiveRecord, Who};
 use serde::Deserialize;
@@ -15,8 +16,8 @@ use super::{DomOp, Fx, html, sort_key};
 /// An impulse as its line shows it.
 #[derive(Debug, Clone)]
 pub struct ImpulseLine {
-    pub id: i64,
-    pub table: i64,
+    pub id: ImpulseId,
+    pub table: TableId,
     /// The table's room: its moderators hide, show and merge.
     pub room: String,
     pub author_id: Option<i64>,
@@ -61,8 +62,8 @@ impl ImpulseLine {
             .and_then(|c| c.parse().ok())
             .unwrap_or_else(|| konvent_store::timestamp(record.at));
         Some(Self {
-            id: d["id"].as_i64()?,
-            table: d["table"].as_i64()?,
+            id: ImpulseId::new(d["id"].as_i64()?),
+            table: TableId::new(d["table"].as_i64()?),
             room: record.room.clone().unwrap_or_default(),
             author_id: d["author"]["id"].as_i64(),
             author: d["author"]["name"].as_str().unwrap_or_default().to_owned(),
@@ -106,7 +107,7 @@ pub fn impulse(i: &ImpulseLine, fx: &Fx) -> String {
     html(&ImpulseFragment {
         fx,
         i,
-        sort: sort_key(i.id),
+        sort: sort_key(i.id.get()),
         lead_gate: format!("moderator:{}", i.room),
         edit_gate: format!("account:{author} until:{until}"),
         report_gate: format!("not-account:{author}"),
@@ -117,8 +118,8 @@ pub fn impulse(i: &ImpulseLine, fx: &Fx) -> String {
 #[template(path = "konvent/fragments/merge_option.html")]
 struct MergeOption<'a> {
     list: &'a str,
-    id: i64,
-    table: i64,
+    id: ImpulseId,
+    table: TableId,
     sort: String,
     text: &'a str,
 }
@@ -129,7 +130,7 @@ pub fn merge_option(list: &str, i: &ImpulseLine) -> String {
         list,
         id: i.id,
         table: i.table,
-        sort: sort_key(i.id),
+        sort: sort_key(i.id.get()),
         text: &i.text,
     })
 }
@@ -159,13 +160,13 @@ impl From<&Who> for Seated {
 #[template(path = "konvent/fragments/table_people.html")]
 struct TablePeople<'a> {
     fx: &'a Fx,
-    table: i64,
+    table: TableId,
     capacity: i64,
     people: &'a [Seated],
 }
 
 /// A table's "Am Tisch": how many sit there of how many seats, and who, from one list.
-pub fn table_people(table: i64, capacity: i64, people: &[Seated], fx: &Fx) -> String {
+pub fn table_people(table: TableId, capacity: i64, people: &[Seated], fx: &Fx) -> String {
     html(&TablePeople {
         fx,
         table,
@@ -178,14 +179,14 @@ pub fn table_people(table: i64, capacity: i64, people: &[Seated], fx: &Fx) -> St
 #[template(path = "konvent/fragments/table_summary.html")]
 struct TableSummary<'a> {
     fx: &'a Fx,
-    table: i64,
+    table: TableId,
     room: &'a str,
     text: &'a str,
     by: &'a str,
 }
 
 /// A table's summary of its round as everybody reads it (empty until there is one).
-pub fn table_summary(table: i64, room: &str, text: &str, by: &str, fx: &Fx) -> String {
+pub fn table_summary(table: TableId, room: &str, text: &str, by: &str, fx: &Fx) -> String {
     html(&TableSummary {
         fx,
         table,
@@ -199,7 +200,7 @@ pub fn table_summary(table: i64, room: &str, text: &str, by: &str, fx: &Fx) -> S
 /// [`konvent_store::Store::cafe_rounds`] for a page.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RoundLine {
-    pub id: i64,
+    pub id: RoundId,
     pub number: i64,
     pub status: String,
     pub ends_at: Option<Timestamp>,
@@ -208,7 +209,7 @@ pub struct RoundLine {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TableLine {
-    pub id: i64,
+    pub id: TableId,
     pub topic: String,
     pub question: String,
     pub moderator: Option<String>,
@@ -330,7 +331,7 @@ fn ids_rule(name: &str, people: &[Seated]) -> String {
 }
 
 /// A table page's round state: `planned`, `running` or `ended` (its `data-state`).
-pub fn table_round_id(table: i64) -> String {
+pub fn table_round_id(table: TableId) -> String {
     format!("table-round-{table}")
 }
 
@@ -339,7 +340,7 @@ pub fn ops(record: &LiveRecord, fx: &Fx) -> Vec<DomOp> {
         "impulse" => impulse_ops(record, fx),
         "summary" => {
             let d = &record.data;
-            let Some(table) = d["table"].as_i64() else {
+            let Some(table) = d["table"].as_i64().map(TableId::new) else {
                 return Vec::new();
             };
             vec![DomOp::Replace {
@@ -426,8 +427,8 @@ mod tests {
 
     fn line(hidden: bool) -> ImpulseLine {
         ImpulseLine {
-            id: 7,
-            table: 3,
+            id: ImpulseId::new(7),
+            table: TableId::new(3),
             room: "datennutzung".into(),
             author_id: Some(5),
             author: "Jana Albers".into(),

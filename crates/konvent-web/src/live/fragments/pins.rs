@@ -3,6 +3,7 @@
 //! outcome, and the organizers' controls.
 
 use askama::Template;
+use konvent_core::ids::PinId;
 use konvent_store::{LiveRecord, Pin};
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ pub const LIST: &str = "pins";
 /// What a pin's fragment shows: from the store for a page, from the entry's data for a
 /// live frame.
 pub struct PinData<'a> {
-    pub id: i64,
+    pub id: PinId,
     pub text: &'a str,
     pub author: &'a str,
     /// The focus topic's title.
@@ -41,7 +42,7 @@ impl<'a> PinData<'a> {
 
     fn from_entry(data: &'a Value) -> Option<Self> {
         Some(Self {
-            id: data["id"].as_i64()?,
+            id: PinId::new(data["id"].as_i64()?),
             text: data["text"].as_str()?,
             author: data["author"].as_str().unwrap_or_default(),
             topic: data["topic"].as_str(),
@@ -54,18 +55,18 @@ impl<'a> PinData<'a> {
 }
 
 /// The `mine` key of a pin the viewer voted for.
-pub fn vote_key(id: i64) -> String {
+pub fn vote_key(id: PinId) -> String {
     format!("p{id}")
 }
 
 /// The `mine` key of a pin the viewer follows up on (a connection point, K16).
-pub fn follow_key(id: i64) -> String {
+pub fn follow_key(id: PinId) -> String {
     format!("f{id}")
 }
 
 /// Most votes first, then the order they were pinned in (as the store lists them).
-fn sort(votes: i64, id: i64) -> String {
-    format!("{}-{}", sort_key(i64::MAX / 2 - votes), sort_key(id))
+fn sort(votes: i64, id: PinId) -> String {
+    format!("{}-{}", sort_key(i64::MAX / 2 - votes), sort_key(id.get()))
 }
 
 #[derive(Template)]
@@ -182,7 +183,7 @@ mod tests {
             "t",
             "/konvent/k/pinnwand",
             Viewer {
-                mine: [vote_key(7)].into(),
+                mine: [vote_key(PinId::new(7))].into(),
                 ..Viewer::default()
             },
         );

@@ -3,6 +3,7 @@
 //! of a pending one reads "wartet auf Freigabe") and the organizers' controls.
 
 use askama::Template;
+use konvent_core::ids::QuestionId;
 use konvent_store::{LiveRecord, Question};
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ pub const LIST: &str = "questions";
 /// What a question's fragment shows: from the store for a page, from the entry's data
 /// for a live frame.
 pub struct QuestionData<'a> {
-    pub id: i64,
+    pub id: QuestionId,
     pub text: &'a str,
     /// `None` when the asker stays anonymous.
     pub asker: Option<&'a str>,
@@ -35,7 +36,7 @@ impl<'a> QuestionData<'a> {
 
     fn from_entry(data: &'a Value) -> Option<Self> {
         Some(Self {
-            id: data["id"].as_i64()?,
+            id: QuestionId::new(data["id"].as_i64()?),
             text: data["text"].as_str()?,
             asker: data["asker"]["name"].as_str(),
             status: data["status"].as_str()?,
@@ -45,13 +46,13 @@ impl<'a> QuestionData<'a> {
 }
 
 /// The `mine` key of a question the viewer supports.
-pub fn mine_key(id: i64) -> String {
+pub fn mine_key(id: QuestionId) -> String {
     format!("q{id}")
 }
 
 /// Most support first, then the order they were asked in (as the store lists them).
-fn sort(votes: i64, id: i64) -> String {
-    format!("{}-{}", sort_key(i64::MAX / 2 - votes), sort_key(id))
+fn sort(votes: i64, id: QuestionId) -> String {
+    format!("{}-{}", sort_key(i64::MAX / 2 - votes), sort_key(id.get()))
 }
 
 #[derive(Template)]
@@ -193,7 +194,7 @@ mod tests {
             "t",
             "/konvent/k/fragen",
             Viewer {
-                mine: [mine_key(5)].into(),
+                mine: [mine_key(QuestionId::new(5))].into(),
                 ..Viewer::default()
             },
         );
@@ -208,7 +209,8 @@ mod tests {
 
     #[test]
     fn more_support_sorts_first_and_ties_keep_the_order_asked() {
-        assert!(sort(3, 9) < sort(2, 1));
-        assert!(sort(2, 1) < sort(2, 10));
+        let q = QuestionId::new;
+        assert!(sort(3, q(9)) < sort(2, q(1)));
+        assert!(sort(2, q(1)) < sort(2, q(10)));
     }
 }

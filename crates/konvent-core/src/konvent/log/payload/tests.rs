@@ -40,7 +40,7 @@ where
 
 fn table() -> CafeTable {
     CafeTable {
-        id: 3,
+        id: TableId::new(3),
         topic: "Mobilität".into(),
         question: "Wie kommen wir hin?".into(),
         moderator: None,
@@ -151,7 +151,7 @@ fn agenda_timer_and_questions_keep_their_shape() {
     );
     same(
         Question {
-            id: 4,
+            id: QuestionId::new(4),
             text: "Warum?".into(),
             asker: None,
             status: QuestionStatus::Pending,
@@ -170,7 +170,7 @@ fn the_cafe_keeps_its_shape() {
             status: "running".into(),
             ends_at: Some(at("2025-06-14T12:00:00Z")),
             rounds: vec![CafeRound {
-                id: 2,
+                id: RoundId::new(2),
                 number: 1,
                 status: "running".into(),
                 ends_at: None,
@@ -196,15 +196,15 @@ fn the_cafe_keeps_its_shape() {
     same(
         Seat {
             account: 7,
-            table: 3,
+            table: TableId::new(3),
             tables: vec![table().into()],
         },
         json!({ "account": 7, "table": 3, "tables": [seated] }),
     );
     same(
         Impulse {
-            id: 5,
-            table: 3,
+            id: ImpulseId::new(5),
+            table: TableId::new(3),
             round: 1,
             author: Author {
                 id: Some(7),
@@ -232,7 +232,7 @@ fn the_cafe_keeps_its_shape() {
     );
     same(
         Summary {
-            table: 3,
+            table: TableId::new(3),
             round: 1,
             text: "Mehr Radwege".into(),
             by: "Ada".into(),
@@ -241,7 +241,7 @@ fn the_cafe_keeps_its_shape() {
     );
     same(
         Pin {
-            id: 8,
+            id: PinId::new(8),
             topic: Some("Mobilität".into()),
             author: "Ada".into(),
             text: "Bus".into(),
@@ -334,8 +334,8 @@ fn moderation_keeps_its_shape() {
 #[test]
 fn a_hidden_impulse_is_committed_as_its_tombstone() {
     let impulse = Impulse {
-        id: 5,
-        table: 3,
+        id: ImpulseId::new(5),
+        table: TableId::new(3),
         round: 1,
         author: Author {
             id: Some(7),
