@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::Who;
+use crate::ids::AccountId;
 use crate::konvent::AgendaEntry;
 use crate::konvent::live::QuestionStatus;
 
@@ -188,7 +189,7 @@ pub struct CafeTable {
 /// Somebody took a seat at `table` (K9), with the tables concerned after the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
-    pub account: i64,
+    pub account: AccountId,
     pub table: i64,
     pub tables: Vec<SeatedTable>,
 }
