@@ -10,7 +10,7 @@
 //! lose a notice, and a command-line tool writes without telling anybody, so no copy is
 //! trusted for longer than [`FRESH`]; a session is never trusted past its end.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -122,10 +122,10 @@ fn keep<K: std::hash::Hash + Eq, T>(
 
 impl Memo {
     /// The account's sessions, grants, name or part in events changed (committed).
-    pub(crate) fn account_changed(&self, account: i64) {
-        self.forget(Forget::Account(account));
+    pub(crate) fn account_changed(&self, account: AccountId) {
+        self.forget(Forget::Account(account.get()));
         // Nobody listening (one node, or tests): nothing to pass on.
-        let _ = self.changes.send(Forget::Account(account));
+        let _ = self.changes.send(Forget::Account(account.get()));
     }
 
     /// Every person's part in the event may have changed (committed).
@@ -155,7 +155,7 @@ impl Memo {
                 self.sessions
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
-                    .retain(|_, kept| kept.value.user_id != account);
+                    .retain(|_, kept| kept.value.user_id != AccountId::new(account));
                 self.members
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
@@ -206,7 +206,7 @@ impl Store {
         let Some((account, expires_at)) = row else {
             return Ok(None);
         };
-        let Some(principal) = self.principal(account).await? else {
+        let Some(principal) = self.principal(AccountId::new(account)).await? else {
             return Ok(None);
         };
         let left = Duration::from_micros(expires_at.saturating_sub(now).max(0) as u64);
@@ -225,9 +225,13 @@ impl Store {
 
     /// The account's part in the event, in one statement: from this node's copy while
     /// it is fresh. [`StoreError::NotFound`] for an unknown account.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn membership(&self, event_id: EventId, account_id: i64) -> Result<Arc<Membership>> {
-        if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn membership(
+        &self,
+        event_id: EventId,
+        account_id: AccountId,
+    ) -> Result<Arc<Membership>> {
+        if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id.get())) {
             return Ok(kept);
         }
         let asked = self.memo.generation();
@@ -241,7 +245,7 @@ impl Store {
             crate::pseudonyms::name_in_event("$1", "a.id")
         ))
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&self.pool)
         .await?;
         let (role, removed, name) = row.ok_or(StoreError::NotFound)?;
@@ -254,7 +258,7 @@ impl Store {
             &self.memo,
             &self.memo.members,
             asked,
-            (event_id, account_id),
+            (event_id, account_id.get()),
             Kept {
                 until: Instant::now() + FRESH,
                 value: membership.clone(),
@@ -298,7 +302,7 @@ mod tests {
         let memo = Memo::default();
         // Read before the change committed, kept after it was forgotten: not kept.
         let asked = memo.generation();
-        memo.account_changed(7);
+        memo.account_changed(AccountId::new(7));
         keep(
             &memo,
             &memo.members,
@@ -320,7 +324,7 @@ mod tests {
             fresh(&memo.members, &(EventId::new(1), 7)).map(|m| m.name.clone()),
             Some("nachher".to_owned())
         );
-        memo.account_changed(7);
+        memo.account_changed(AccountId::new(7));
         assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
     }
 }

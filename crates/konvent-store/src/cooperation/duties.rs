@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use konvent_core::gremien::RoleKind;
 use konvent_core::gremien::cooperation::{DutyPhase, RESOLUTION_DUTIES};
 use konvent_core::gremien::council::{ResolutionState, Visibility};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{AccountId, ResolutionId};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -387,7 +387,7 @@ impl Store {
     }
 
     /// Ticks a duty off (or opens it again).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = id))]
     pub async fn set_duty_done(&self, actor: &Actor, id: i64, done: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();

@@ -2,6 +2,7 @@
 //! An assignment is never deleted, it ends; a new one can replace a current one.
 
 use konvent_core::gremien::directory::AssignmentRefusal;
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -203,7 +204,7 @@ impl Store {
     }
 
     /// Adds an assignment to a conference; with `replaces`, ends that one at the start.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn create_assignment(
         &self,
         actor: &Actor,
@@ -225,7 +226,7 @@ impl Store {
     }
 
     /// Changes an assignment's person, dates, basis or note.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = id))]
     pub async fn update_assignment(
         &self,
         actor: &Actor,
@@ -274,7 +275,7 @@ impl Store {
     }
 
     /// Ends an assignment on `ends_on` (it stays in the history).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = id))]
     pub async fn end_assignment(&self, actor: &Actor, id: i64, ends_on: Date) -> Result<()> {
         let mut tx = self.begin_write().await?;
         end_assignment_in(&mut tx, actor, id, None, ends_on).await?;

@@ -3,6 +3,7 @@
 //! apologies. The council sees it on the session page; the vote regions show per seat
 //! whether its ballot counts (the store refuses the ballot of an absent member).
 
+use konvent_core::ids::AccountId;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
@@ -17,7 +18,7 @@ use crate::i18n::Tr;
 
 /// One person on the attendance list, as shown.
 pub struct Line {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: String,
     pub label: String,
 }

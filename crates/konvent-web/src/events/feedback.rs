@@ -1,6 +1,7 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, its results shown to the organizers without names.
 
+use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -65,7 +66,7 @@ async fn feedback_page(
     state: &AppState,
     ctx: &Ctx,
     event: &konvent_store::Event,
-    account: i64,
+    account: AccountId,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
     render(&FeedbackPage {

@@ -2,6 +2,7 @@
 //! their moderation, the table's summary, rounds, seats and pins. Same path as every
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
+use konvent_core::ids::AccountId;
 use konvent_core::authz::event as rules;
 use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
@@ -223,7 +224,7 @@ async fn seat(
     info: &EventInfo,
     actor: &Actor,
     table: i64,
-    user: Option<i64>,
+    user: Option<AccountId>,
 ) -> Result<Written, Refusal> {
     let table = table_of(live, info, table).await?;
     if table.round_status == RoundStatus::Ended {

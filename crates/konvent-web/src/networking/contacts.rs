@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::networking::{self as rules, Card};
 use konvent_store::{ContactRequest, RequestOutcome};
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use crate::live::Actor;
 pub(super) async fn spend(
     state: &AppState,
     kind: &str,
-    account: i64,
+    account: AccountId,
     per_hour: i64,
 ) -> AppResult<()> {
     let key = format!("{kind}:{account}");
@@ -50,8 +50,8 @@ pub struct RequestForm {
 /// Sends `from`'s request to `to` after the checks every way in shares.
 async fn send_request(
     state: &AppState,
-    from: i64,
-    to: i64,
+    from: AccountId,
+    to: AccountId,
     event_id: EventId,
     message: &str,
 ) -> AppResult<RequestOutcome> {

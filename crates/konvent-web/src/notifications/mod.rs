@@ -7,6 +7,7 @@
 pub mod mail;
 pub mod scheduler;
 
+use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -51,7 +52,7 @@ struct InboxLine {
 }
 
 /// The person's notices in their language, with the link to what each is about.
-async fn inbox(state: &AppState, ctx: &Ctx, account_id: i64) -> AppResult<Vec<InboxLine>> {
+async fn inbox(state: &AppState, ctx: &Ctx, account_id: AccountId) -> AppResult<Vec<InboxLine>> {
     let t = ctx.tr();
     Ok(state
         .store

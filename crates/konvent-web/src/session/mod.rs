@@ -12,6 +12,7 @@ pub mod link;
 pub mod local_passwords;
 pub mod password;
 
+use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -49,7 +50,7 @@ fn with_next(path: &str, next: &str) -> String {
 async fn start_session(
     state: &AppState,
     ctx: &Ctx,
-    account_id: i64,
+    account_id: AccountId,
     next: &str,
 ) -> AppResult<Response> {
     let hours = u64::from(state.settings.session_hours);

@@ -3,6 +3,7 @@
 //! Pages render these from the store, live frames from the entries' data; both through
 //! the functions here, so an open page always equals its reload.
 
+use konvent_core::ids::AccountId;
 use askama::Template;
 use jiff::Timestamp;
 use konvent_core::strategy::IMPULSE_EDIT_SECONDS;
@@ -19,7 +20,7 @@ pub struct ImpulseLine {
     pub table: i64,
     /// The table's room: its moderators hide, show and merge.
     pub room: String,
-    pub author_id: Option<i64>,
+    pub author_id: Option<AccountId>,
     pub author: String,
     /// Empty for a hidden impulse: its text is not sent to anybody (the moderation page
     /// keeps it for the organizers).

@@ -4,7 +4,7 @@
 //! never reads (an empty one in memory: [`Live`] owns a store); only the tests that run
 //! a command or replay the log open the demo data on disk, as the integration tests do.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -275,7 +275,7 @@ fn entry(seq: i64) -> Entry {
 }
 
 /// An entry between person 12 and `to`, seen by `audience`.
-fn direct(seq: i64, audience: Audience, to: Option<i64>) -> Entry {
+fn direct(seq: i64, audience: Audience, to: Option<AccountId>) -> Entry {
     let frame = Bytes::from(json!({ "t": "ev", "seq": seq, "kind": "announce" }).to_string());
     Entry {
         event_id: EventId::new(EVENT),
