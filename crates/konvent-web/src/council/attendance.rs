@@ -3,11 +3,11 @@
 //! apologies. The council sees it on the session page; the vote regions show per seat
 //! whether its ballot counts (the store refuses the ballot of an absent member).
 
-use konvent_core::ids::AccountId;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::Seat;
+use konvent_core::ids::AccountId;
 use konvent_store::{Attendee, Presence};
 use serde::Deserialize;
 
@@ -159,11 +159,11 @@ pub async fn record(
 #[derive(Deserialize)]
 pub struct RemoveForm {}
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, member = account))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, member = %account))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((number, account)): Path<(i64, i64)>,
+    Path((number, account)): Path<(i64, AccountId)>,
     CsrfForm(_): CsrfForm<RemoveForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

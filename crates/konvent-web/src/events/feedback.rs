@@ -1,11 +1,11 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, its results shown to the organizers without names.
 
-use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::Refused;
+use konvent_core::ids::AccountId;
 use konvent_core::taken::Taken;
 use konvent_store::StoreError;
 use serde::Deserialize;

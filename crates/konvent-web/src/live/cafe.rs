@@ -2,8 +2,8 @@
 //! their moderation, the table's summary, rounds, seats and pins. Same path as every
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
-use konvent_core::ids::AccountId;
 use konvent_core::authz::event as rules;
+use konvent_core::ids::AccountId;
 use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};

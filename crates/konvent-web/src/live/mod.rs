@@ -167,7 +167,7 @@ impl Live {
         let closed = self
             .fanout
             .close_account_everywhere(account, Goodbye::SignedOut);
-        tracing::debug!(account, closed, "live: sockets closed after sign-out");
+        tracing::debug!(%account, closed, "live: sockets closed after sign-out");
     }
 
     /// The account's grants or event roles changed: its open sockets close with 4003
@@ -180,7 +180,7 @@ impl Live {
             .fanout
             .close_account_everywhere(account, Goodbye::RightsChanged);
         tracing::debug!(
-            account,
+            %account,
             closed,
             "live: sockets closed after a change of rights"
         );
@@ -526,7 +526,7 @@ pub async fn run(
 }
 
 /// Somebody who takes part in the event (for the floor).
-async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who, Refusal> {
+async fn person_in_event(store: &Store, info: &EventInfo, id: AccountId) -> Result<Who, Refusal> {
     let principal = store
         .principal(id)
         .await

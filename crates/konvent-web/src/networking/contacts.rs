@@ -36,8 +36,12 @@ pub(super) async fn spend(
 }
 
 /// A person's id from a form field (forms carry text); "not found" otherwise.
-fn number(value: &str) -> AppResult<i64> {
-    value.trim().parse().map_err(|_| AppError::NotFound)
+fn number(value: &str) -> AppResult<AccountId> {
+    value
+        .trim()
+        .parse()
+        .map(AccountId::new)
+        .map_err(|_| AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -133,7 +137,7 @@ async fn whose_contacts(
     state: &AppState,
     ctx: &Ctx,
     slug: Option<&str>,
-) -> AppResult<(i64, String)> {
+) -> AppResult<(AccountId, String)> {
     match slug {
         Some(slug) => {
             let info = event_info(state, slug).await?;
@@ -248,7 +252,7 @@ struct ContactLists {
     page: String,
     incoming: Vec<Incoming>,
     sent: Vec<ContactRequest>,
-    contacts: Vec<(i64, Card)>,
+    contacts: Vec<(AccountId, Card)>,
     blocked: Vec<konvent_store::Who>,
     /// Where the contacts write to each other (an event's messages), if anywhere.
     write: Option<String>,

@@ -356,7 +356,7 @@ pub async fn save_event_profile(
 
 /// One person in the list.
 struct PersonLine {
-    id: i64,
+    id: AccountId,
     name: String,
     fields: ProfileFields,
     online: bool,

@@ -7,11 +7,11 @@
 pub mod mail;
 pub mod scheduler;
 
-use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use konvent_core::ids::AccountId;
 use konvent_core::notifications::NoticeKind;
 
 use crate::AppState;

@@ -12,13 +12,13 @@ pub mod link;
 pub mod local_passwords;
 pub mod password;
 
-use konvent_core::ids::AccountId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
+use konvent_core::ids::AccountId;
 use konvent_store::StoreError;
 use serde::Deserialize;
 

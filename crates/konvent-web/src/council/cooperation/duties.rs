@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
+use konvent_core::ids::AccountId;
 use konvent_store::{Duty, DutyListQuery, DutyStatus};
 use serde::Deserialize;
 
@@ -90,7 +91,7 @@ pub async fn duties(
         .map(|p| i64::try_from(p).unwrap_or(i64::MAX))
         .unwrap_or(1);
     // Who speaks for which conference now, from the accounts.
-    let mut speakers: std::collections::HashMap<String, Vec<(i64, String)>> =
+    let mut speakers: std::collections::HashMap<String, Vec<(AccountId, String)>> =
         std::collections::HashMap::new();
     for (conference, id, name) in state.store.spokespersons().await? {
         speakers.entry(conference).or_default().push((id, name));

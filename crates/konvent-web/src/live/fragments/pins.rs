@@ -129,6 +129,7 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::live::fragments::Viewer;
+    use konvent_core::ids::AccountId;
     use konvent_core::ids::EventId;
     use konvent_store::Audience;
     use serde_json::json;
@@ -140,7 +141,7 @@ mod tests {
             kind: "pin".into(),
             room: None,
             audience: Audience::All,
-            sender_id: Some(4),
+            sender_id: Some(AccountId::new(4)),
             recipient_id: None,
             data: json!({ "id": 7, "topic": "Datennutzung", "author": "Anna", "text": "Später",
                 "status": "picked_up", "outcome": "In der Nachbesprechung", "outcome_url": null,
@@ -183,7 +184,7 @@ mod tests {
             "/konvent/k/pinnwand",
             Viewer {
                 mine: [vote_key(7)].into(),
-                ..Viewer::default()
+                ..Viewer::visitor()
             },
         );
         let data = entry().data;
