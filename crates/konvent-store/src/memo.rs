@@ -33,7 +33,7 @@ const MAX_KEPT: usize = 50_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forget {
     /// An account's sessions, grants, name, or part in any event changed.
-    Account(i64),
+    Account(AccountId),
     /// Every person's part in an event may have changed (a bulk change, or the event
     /// started or stopped allowing pseudonyms).
     Event(EventId),
@@ -63,7 +63,7 @@ pub(crate) struct Memo {
     /// By the hash of the session token: the account, its principal, and the session's end.
     sessions: Copies<String, Arc<Principal>>,
     /// By (event, account).
-    members: Copies<(EventId, i64), Arc<Membership>>,
+    members: Copies<(EventId, AccountId), Arc<Membership>>,
     /// Counts what was forgotten: a read that saw it move while it asked the database
     /// keeps nothing, since its answer may be from before the change.
     forgotten: AtomicU64,
@@ -123,9 +123,9 @@ fn keep<K: std::hash::Hash + Eq, T>(
 impl Memo {
     /// The account's sessions, grants, name or part in events changed (committed).
     pub(crate) fn account_changed(&self, account: AccountId) {
-        self.forget(Forget::Account(account.get()));
+        self.forget(Forget::Account(account));
         // Nobody listening (one node, or tests): nothing to pass on.
-        let _ = self.changes.send(Forget::Account(account.get()));
+        let _ = self.changes.send(Forget::Account(account));
     }
 
     /// Every person's part in the event may have changed (committed).
@@ -155,7 +155,7 @@ impl Memo {
                 self.sessions
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
-                    .retain(|_, kept| kept.value.user_id != AccountId::new(account));
+                    .retain(|_, kept| kept.value.user_id != account);
                 self.members
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
@@ -231,7 +231,7 @@ impl Store {
         event_id: EventId,
         account_id: AccountId,
     ) -> Result<Arc<Membership>> {
-        if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id.get())) {
+        if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
             return Ok(kept);
         }
         let asked = self.memo.generation();
@@ -258,7 +258,7 @@ impl Store {
             &self.memo,
             &self.memo.members,
             asked,
-            (event_id, account_id.get()),
+            (event_id, account_id),
             Kept {
                 until: Instant::now() + FRESH,
                 value: membership.clone(),
@@ -307,24 +307,24 @@ mod tests {
             &memo,
             &memo.members,
             asked,
-            (EventId::new(1), 7),
+            (EventId::new(1), AccountId::new(7)),
             copy("vorher"),
         );
-        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
+        assert!(fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).is_none());
         // A read that nothing overtook is kept, until its account changes.
         let asked = memo.generation();
         keep(
             &memo,
             &memo.members,
             asked,
-            (EventId::new(1), 7),
+            (EventId::new(1), AccountId::new(7)),
             copy("nachher"),
         );
         assert_eq!(
-            fresh(&memo.members, &(EventId::new(1), 7)).map(|m| m.name.clone()),
+            fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).map(|m| m.name.clone()),
             Some("nachher".to_owned())
         );
         memo.account_changed(AccountId::new(7));
-        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
+        assert!(fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).is_none());
     }
 }
