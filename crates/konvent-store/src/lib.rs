@@ -20,6 +20,7 @@ mod follow_up_groups;
 mod group_commit;
 mod inbox;
 mod invitations;
+mod kept;
 mod live;
 mod mail;
 mod map;
@@ -55,7 +56,8 @@ pub use accounts::{Account, InvitationInfo, LoginToken, SIGN_IN_WINDOW, TokenPur
 pub use attendance::{Attendee, Presence};
 pub use audit::{Actor, AuditEntry};
 pub use cooperation::{
-    Concern, Duty, DutyListQuery, DutyPage, DutyResolution, DutyStatus, Workshop, WorkshopQuestion,
+    Concern, Duty, DutyListQuery, DutyListing, DutyPage, DutyResolution, DutyStatus, Workshop,
+    WorkshopQuestion,
 };
 pub use council::{
     AgendaItem, FollowUp, Relevance, Report, Resolution, Session, Visibility, is_upcoming,
@@ -130,6 +132,8 @@ pub struct Store {
     backend: Backend,
     /// What the pages ask on every request, kept in memory (see `memo`).
     memo: std::sync::Arc<memo::Memo>,
+    /// Lists kept by their tables' change counter (see `kept`).
+    kept: std::sync::Arc<kept::Lists>,
 }
 
 impl Store {
@@ -210,6 +214,7 @@ impl Store {
             pool,
             backend,
             memo: Default::default(),
+            kept: Default::default(),
         })
     }
 

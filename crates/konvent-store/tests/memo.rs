@@ -135,3 +135,89 @@ async fn story(backend: &str, store: &Store, url: &str) {
         "{backend}: read anew after the notice"
     );
 }
+
+/// The duties list a node keeps (G3) serves only while no write touched its tables:
+/// this store's own, another node's (a connection of its own), and a grant's.
+#[tokio::test]
+async fn the_kept_duties_list_follows_every_write_whoever_writes() {
+    for t in TestStore::every_backend().await {
+        duties_story(t.backend, &t.store, &t.url).await;
+    }
+}
+
+async fn duties_story(backend: &str, store: &Store, url: &str) {
+    use konvent_store::{DutyListQuery, DutyStatus, Visibility};
+
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    let query = DutyListQuery {
+        allowed: None,
+        conference: None,
+        status: DutyStatus::Open,
+        today: jiff::civil::date(2025, 6, 1),
+        page: 1,
+        per_page: 50,
+        visibility: Visibility::Confidential,
+    };
+    let listing = |q| async move { store.duty_listing(q).await.expect("listing") };
+    let first = listing(&query).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &listing(&query).await),
+        "{backend}: kept while nothing changed"
+    );
+    assert_eq!(
+        first.page,
+        store.duty_page(&query).await.expect("page"),
+        "{backend}"
+    );
+
+    // Done through this store.
+    let duty = first.page.duties[0].id;
+    store
+        .set_duty_done(&Actor::system("Test"), duty, true)
+        .await
+        .expect("done");
+    let after = listing(&query).await;
+    assert_eq!(after.page.open, first.page.open - 1, "{backend}: own write");
+    assert!(after.page.duties.iter().all(|d| d.id != duty), "{backend}");
+
+    // Opened again by another node.
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("a second connection");
+    sqlx::query("UPDATE duties SET done_at = NULL, done_by = NULL WHERE id = $1")
+        .bind(duty)
+        .execute(&mut other)
+        .await
+        .expect("changed elsewhere");
+    let reopened = listing(&query).await;
+    assert_eq!(reopened.page, first.page, "{backend}: another node's write");
+
+    // A new spokesperson is named beside the duties of their conference.
+    let before = reopened.spokespersons.len();
+    let account = store
+        .accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .next()
+        .expect("an account");
+    let grant = Grant::new(
+        Role::Spokesperson,
+        "conference:DMK".parse::<Scope>().expect("scope"),
+    )
+    .expect("grant");
+    store
+        .add_grant(&Actor::system("Test"), account.id, &grant)
+        .await
+        .expect("granted");
+    let named = listing(&query).await;
+    assert_eq!(named.spokespersons.len(), before + 1, "{backend}: a grant");
+    assert!(
+        named
+            .spokespersons
+            .iter()
+            .any(|(c, id, _)| c == "DMK" && *id == account.id),
+        "{backend}"
+    );
+}

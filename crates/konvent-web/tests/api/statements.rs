@@ -53,7 +53,7 @@ fn pages() -> Vec<(Opener, String, u64)> {
         (Admin, e("/cafe"), 5),
         (Admin, e("/organisation"), 2),
         (Admin, e("/moderation"), 7),
-        (Admin, "/gremien/aufgaben".into(), 3),
+        (Admin, "/gremien/aufgaben".into(), 1),
         (Admin, "/gremien".into(), 2),
         (Admin, "/gremien/sitzungen".into(), 8),
         (Admin, "/gremien/beschluesse".into(), 2),

@@ -63,7 +63,8 @@ pub struct DutyQuery {
 
 /// What is open for the reader: a spokesperson sees their conferences, admins all;
 /// filtered by conference and status, 50 to a page, the overdue ones first. The store
-/// filters, counts and cuts the page (issue 17); this renders it.
+/// filters, counts and cuts the page, and each node keeps the pages it served until the
+/// duties' tables change (issue 17); this renders it.
 #[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
 pub async fn duties(
     State(state): State<AppState>,
@@ -90,15 +91,9 @@ pub async fn duties(
         // Past the last page anyway: the last one is shown.
         .map(|p| i64::try_from(p).unwrap_or(i64::MAX))
         .unwrap_or(1);
-    // Who speaks for which conference now, from the accounts.
-    let mut speakers: std::collections::HashMap<String, Vec<(AccountId, String)>> =
-        std::collections::HashMap::new();
-    for (conference, id, name) in state.store.spokespersons().await? {
-        speakers.entry(conference).or_default().push((id, name));
-    }
     let listing = state
         .store
-        .duty_page(&DutyListQuery {
+        .duty_listing(&DutyListQuery {
             allowed: mine.clone(),
             conference: (!filter.is_empty()).then(|| filter.clone()),
             status: match status.as_str() {
@@ -113,17 +108,28 @@ pub async fn duties(
             visibility: crate::council::visibility(&ctx),
         })
         .await?;
+    // Who speaks for which conference now, from the accounts.
+    let mut speakers: std::collections::HashMap<&str, Vec<(AccountId, &str)>> =
+        std::collections::HashMap::new();
+    for (conference, id, name) in &listing.spokespersons {
+        speakers
+            .entry(conference.as_str())
+            .or_default()
+            .push((*id, name.as_str()));
+    }
     let rows: Vec<DutyRow> = listing
+        .page
         .duties
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|d| {
             let mut owners: Vec<String> = d
                 .owner
                 .as_deref()
                 .map(|o| o.split(", ").map(str::to_owned).collect())
                 .unwrap_or_default();
-            for (id, name) in speakers.get(&d.conference).into_iter().flatten() {
-                let me = *id == principal.user_id;
+            for &(id, name) in speakers.get(d.conference.as_str()).into_iter().flatten() {
+                let me = id == principal.user_id;
                 let same = owners
                     .iter_mut()
                     .find(|o| o.as_str() == name || o.ends_with(&format!(" {name}")));
@@ -131,7 +137,7 @@ pub async fn duties(
                     Some(o) if me => *o = t.with("duty-owner-you", &[("name", o.as_str())]),
                     Some(_) => {}
                     None if me => owners.push(t.with("duty-owner-you", &[("name", name)])),
-                    None => owners.push(name.clone()),
+                    None => owners.push(name.to_owned()),
                 }
             }
             let overdue = d.is_overdue(today);
@@ -165,11 +171,9 @@ pub async fn duties(
         .collect();
     let conference_options = std::iter::once((String::new(), t.get("duties-all-conferences")))
         .chain(
-            state
-                .store
-                .conferences()
-                .await?
-                .into_iter()
+            listing
+                .conferences
+                .iter()
                 .filter(|c| mine.as_ref().is_none_or(|m| m.contains(&c.abbreviation)))
                 .map(|c| {
                     (
@@ -189,13 +193,13 @@ pub async fn duties(
     render(&DutiesPage {
         c: Chrome::new(&ctx, "gremien", t.get("duties-title")),
         rows,
-        open: listing.open,
-        overdue: listing.overdue,
-        matching: listing.matching,
+        open: listing.page.open,
+        overdue: listing.page.overdue,
+        matching: listing.page.matching,
         conferences: choices(conference_options, &filter),
         statuses: choices(status_options, &status),
-        page: listing.page,
-        pages: listing.pages,
+        page: listing.page.page,
+        pages: listing.page.pages,
         query,
     })
 }
