@@ -1,43 +1,41 @@
 //! Lists that many read and few change, kept in memory by each node and read again only
-//! when the change counter of the tables they read has moved.
+//! when the lists' change counter has moved.
 //!
-//! A counter is a row of `change_counters` that triggers bump on every write to its
-//! tables (migration 0034), whoever writes: this node, another node, a command-line
-//! tool. A request reads the counter (one small statement) before anything else; a copy
-//! made at that counter or later serves it, so a kept list is never older than the
+//! The counter is a row of `change_counters` that triggers bump on every write to the
+//! tables these lists read (migration 0034), whoever writes: this node, another node, a
+//! command-line tool. A request reads the counter (one small statement) before anything
+//! else; a copy made at that counter serves it, so a kept list is never older than the
 //! last change the reader could have seen. A copy is read after its counter, so it may
 //! be newer than its counter says; the next change moves the counter past it anyway.
+//! One counter serves every list, so that a write locks one counter row at most.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::cooperation::DutyListing;
-use crate::{Result, Store};
+use crate::{MyResults, Result, Store};
 
-/// The copies of one kind of list kept at most: beyond that, all are forgotten and the
-/// next requests read again (keys are made from the readers' filters, of which a
-/// client controls a few).
+/// The copies of a list kept at most, for lists by filter (a client controls a few
+/// filters): beyond that, all are forgotten and the next requests read again.
 const MAX_KEPT: usize = 64;
 
-/// A change counter: which tables' writes move it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Counter {
-    /// The duties list (G3): duties, resolutions, conferences, grants and accounts.
-    Duties,
-}
-
-impl Counter {
-    fn kind(self) -> &'static str {
-        match self {
-            Counter::Duties => "duties",
-        }
-    }
-}
+/// The copies kept at most of a list by person (one per person who opened it).
+const MAX_KEPT_PEOPLE: usize = 5_000;
 
 /// The kept lists of one node (shared by every clone of its [`Store`]).
-#[derive(Default)]
 pub(crate) struct Lists {
     pub(crate) duties: Kept<DutyListing>,
+    /// By account.
+    pub(crate) mine: Kept<MyResults>,
+}
+
+impl Default for Lists {
+    fn default() -> Self {
+        Self {
+            duties: Kept::new(MAX_KEPT),
+            mine: Kept::new(MAX_KEPT_PEOPLE),
+        }
+    }
 }
 
 impl std::fmt::Debug for Lists {
@@ -49,17 +47,18 @@ impl std::fmt::Debug for Lists {
 /// Copies of one kind of list by key, each with the counter it was read at.
 pub(crate) struct Kept<V> {
     copies: Mutex<HashMap<String, (i64, Arc<V>)>>,
-}
-
-impl<V> Default for Kept<V> {
-    fn default() -> Self {
-        Self {
-            copies: Mutex::default(),
-        }
-    }
+    /// How many copies at most.
+    limit: usize,
 }
 
 impl<V> Kept<V> {
+    fn new(limit: usize) -> Self {
+        Self {
+            copies: Mutex::default(),
+            limit,
+        }
+    }
+
     /// The copy of `key` if it was read at `generation`.
     pub(crate) fn get(&self, key: &str, generation: i64) -> Option<Arc<V>> {
         let copies = self.copies.lock().unwrap_or_else(|e| e.into_inner());
@@ -73,7 +72,7 @@ impl<V> Kept<V> {
     pub(crate) fn keep(&self, key: String, generation: i64, value: V) -> Arc<V> {
         let value = Arc::new(value);
         let mut copies = self.copies.lock().unwrap_or_else(|e| e.into_inner());
-        if copies.len() >= MAX_KEPT && !copies.contains_key(&key) {
+        if copies.len() >= self.limit && !copies.contains_key(&key) {
             copies.clear();
         }
         copies.insert(key, (generation, value.clone()));
@@ -82,11 +81,10 @@ impl<V> Kept<V> {
 }
 
 impl Store {
-    /// Where `counter` stands now.
-    pub(crate) async fn generation(&self, counter: Counter) -> Result<i64> {
+    /// Where the lists' change counter stands now.
+    pub(crate) async fn lists_generation(&self) -> Result<i64> {
         let (generation,): (i64,) =
-            sqlx::query_as("SELECT generation FROM change_counters WHERE kind = $1")
-                .bind(counter.kind())
+            sqlx::query_as("SELECT generation FROM change_counters WHERE kind = 'lists'")
                 .fetch_one(&self.pool)
                 .await?;
         Ok(generation)
@@ -99,7 +97,7 @@ mod tests {
 
     #[test]
     fn a_copy_serves_only_its_own_generation_and_the_kept_stay_bounded() {
-        let kept = Kept::<u32>::default();
+        let kept = Kept::<u32>::new(MAX_KEPT);
         kept.keep("a".into(), 3, 7);
         assert_eq!(kept.get("a", 3).as_deref(), Some(&7));
         assert_eq!(kept.get("a", 4), None, "a moved counter");

@@ -102,8 +102,8 @@ pub use registrations::{
 pub use retention::{RetentionPeriods, RetentionRun};
 pub use search::{KINDS as SEARCH_KINDS, SearchHit, SearchQuery};
 pub use strategy::{
-    CafeTable, ConnectionPoint, Impulse, NewImpulse, NewTable, NewTopic, Pin, Round, SavedGroup,
-    TargetPicture, Topic,
+    CafeTable, ConnectionPoint, Impulse, MyResults, NewImpulse, NewTable, NewTopic, Pin, Round,
+    SavedGroup, TargetPicture, Topic,
 };
 pub use votes::{
     AgendaResult, CastBallot, Closed, MAX_BALLOT_CHANGES, MAX_STOP_REASON, SeatHolder, StopRequest,

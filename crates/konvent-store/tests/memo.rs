@@ -221,3 +221,49 @@ async fn duties_story(backend: &str, store: &Store, url: &str) {
         "{backend}"
     );
 }
+
+/// What "Meine Ergebnisse" shows a person is kept while nothing it reads changed, and
+/// read anew after a write to any of it, here from another node.
+#[tokio::test]
+async fn the_kept_results_of_a_person_follow_writes_elsewhere() {
+    for t in TestStore::every_backend().await {
+        results_story(t.backend, &t.store, &t.url).await;
+    }
+}
+
+async fn results_story(backend: &str, store: &Store, url: &str) {
+    konvent_store::demo::load(store, 21).await.expect("demo");
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("a second connection");
+    let (author,): (i64,) = sqlx::query_as("SELECT author_id FROM impulses ORDER BY id LIMIT 1")
+        .fetch_one(&mut other)
+        .await
+        .expect("an impulse's author");
+    let first = store.my_results(author).await.expect("results");
+    assert!(!first.impulses.is_empty(), "{backend}: the demo's impulses");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &store.my_results(author).await.expect("kept")),
+        "{backend}: kept while nothing changed"
+    );
+    sqlx::query("UPDATE impulses SET text = 'Anders gesagt' WHERE author_id = $1")
+        .bind(author)
+        .execute(&mut other)
+        .await
+        .expect("an impulse changed elsewhere");
+    let read = store.my_results(author).await.expect("results");
+    assert!(
+        read.impulses.iter().all(|i| i.text == "Anders gesagt"),
+        "{backend}: the impulses read anew"
+    );
+    sqlx::query("UPDATE topics SET title = 'Neuer Titel'")
+        .execute(&mut other)
+        .await
+        .expect("a topic changed elsewhere");
+    let read = store.my_results(author).await.expect("results");
+    assert!(
+        read.topics.iter().all(|t| t.title == "Neuer Titel"),
+        "{backend}: the topics read anew"
+    );
+}

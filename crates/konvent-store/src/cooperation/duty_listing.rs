@@ -1,13 +1,12 @@
 //! A page of the duties list (G3) with what the page shows beside it: who speaks for
 //! which conference and the conferences to filter by. Everybody who opens the list
 //! asks the same few pages, and the tables behind it change seldom, so each node keeps
-//! the pages it served and reads them again only when the duties' change counter moved
+//! the pages it served and reads them again only when the lists' change counter moved
 //! (see `kept`): one small statement per request instead of three large ones.
 
 use konvent_core::ids::AccountId;
 
 use crate::directory::ConferenceSummary;
-use crate::kept::Counter;
 use crate::{DutyListQuery, DutyPage, Result, Store};
 
 /// A page of the duties list and what it shows beside.
@@ -26,7 +25,7 @@ impl Store {
     /// node's copy while no write touched the tables they come from.
     #[tracing::instrument(level = "debug", skip_all, fields(page = q.page))]
     pub async fn duty_listing(&self, q: &DutyListQuery) -> Result<std::sync::Arc<DutyListing>> {
-        let generation = self.generation(Counter::Duties).await?;
+        let generation = self.lists_generation().await?;
         // The query's every field decides the page, so its whole description is the key.
         let key = format!("{q:?}");
         if let Some(kept) = self.kept.duties.get(&key, generation) {

@@ -11,6 +11,7 @@
 //! - [`pinboard`]: pins and their votes (K11)
 //! - [`connection_points`]: what a person follows (K16)
 //! - [`consolidation`]: saved groups of impulses, accepted into a draft (S3, S4)
+//! - [`mine`]: what "Meine Ergebnisse" shows a person, kept by node
 //!
 //! Confidential target-picture versions are filtered in SQL, by the `confidential` flag
 //! the caller passes after checking the reader's rights: no query returns them otherwise.
@@ -21,6 +22,7 @@ mod connection_points;
 mod consolidation;
 mod impulse_batch;
 mod impulses;
+mod mine;
 mod pinboard;
 mod target_pictures;
 mod topics;
@@ -33,6 +35,7 @@ pub use connection_points::ConnectionPoint;
 pub use consolidation::SavedGroup;
 pub use impulse_batch::NewImpulse;
 pub use impulses::Impulse;
+pub use mine::MyResults;
 pub use pinboard::Pin;
 pub use target_pictures::TargetPicture;
 pub use topics::{NewTopic, Topic};

@@ -87,10 +87,10 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<S
         let versions = versions_by_topic.remove(&topic.id).unwrap_or_default();
         lines.push(TopicLine {
             state: state_line(&t, &versions),
-            slug: topic.slug,
-            title: topic.title,
-            patron: topic.patron,
-            question: topic.question,
+            slug: topic.slug.clone(),
+            title: topic.title.clone(),
+            patron: topic.patron.clone(),
+            question: topic.question.clone(),
         });
     }
     render(&TopicsPage {
@@ -394,14 +394,14 @@ pub async fn mine(
         _ => None,
     }
     .map(|key| t.get(key));
-    let topics = state.store.topics().await?;
+    let mine = state.store.my_results(principal.user_id).await?;
     let mut accepted: Vec<(i64, i64)> = Vec::new(); // (impulse, version)
     let mut grouped: Vec<i64> = Vec::new();
     let mut versions = std::collections::HashMap::new();
     // Every topic's groups and versions in a few queries, not a few per topic: all
     // versions (the confidential ones only for their numbers), read once.
-    let mut by_topic = state.store.target_pictures_by_topic(true).await?;
-    for group in state.store.all_saved_groups().await? {
+    let mut by_topic = mine.target_pictures.clone();
+    for group in &mine.saved_groups {
         for m in &group.members {
             match group.accepted_into {
                 Some(v) => accepted.push((m.id, v)),
@@ -413,11 +413,9 @@ pub async fn mine(
     for v in by_topic.values().flatten() {
         versions.insert(v.id, v.version);
     }
-    let impulses = state
-        .store
-        .impulses_by(principal.user_id)
-        .await?
-        .into_iter()
+    let impulses = mine
+        .impulses
+        .iter()
         .map(|i| {
             let fate = if i.hidden {
                 t.get("fate-hidden")
@@ -437,57 +435,54 @@ pub async fn mine(
                 t.get("fate-open")
             };
             MyImpulse {
-                topic: topics
+                topic: mine
+                    .topics
                     .iter()
                     .find(|tp| tp.id == i.topic_id)
                     .map(|tp| tp.title.clone())
                     .unwrap_or_default(),
                 round: i.round,
-                text: i.text,
+                text: i.text.clone(),
                 fate,
             }
         })
         .collect();
-    let pins = state
-        .store
-        .pins_by(principal.user_id)
-        .await?
-        .into_iter()
+    let pins = mine
+        .pins
+        .iter()
         .map(|p| MyPin {
             status: t.get(&format!("pin-status-{}", p.status.as_str())),
-            text: p.text,
-            outcome: p.outcome,
-            url: p.outcome_url,
+            text: p.text.clone(),
+            outcome: p.outcome.clone(),
+            url: p.outcome_url.clone(),
         })
         .collect();
-    let points = state
-        .store
-        .connection_points(Some(principal.user_id))
-        .await?
-        .into_iter()
+    let points = mine
+        .connection_points
+        .iter()
         .map(|c| {
             (
                 t.get(&format!("follow-target-{}", c.target.as_str())),
-                c.label,
+                c.label.clone(),
                 c.target.as_str().to_owned(),
                 c.target_id,
             )
         })
         .collect();
     let mut lines = Vec::new();
-    for topic in topics {
+    for topic in &mine.topics {
         let mut versions = by_topic.remove(&topic.id).unwrap_or_default();
         versions.retain(|v| v.visibility == Visibility::Published);
         lines.push(TopicLine {
             state: state_line(&t, &versions),
-            slug: topic.slug,
-            title: topic.title,
-            patron: topic.patron,
-            question: topic.question,
+            slug: topic.slug.clone(),
+            title: topic.title.clone(),
+            patron: topic.patron.clone(),
+            question: topic.question.clone(),
         });
     }
-    let peers = state.store.point_peers(principal.user_id).await?;
-    let overview = state.store.contact_overview(principal.user_id).await?;
+    let peers = mine.peers.clone();
+    let overview = &mine.contacts;
     let asked = overview
         .contact_ids
         .iter()
@@ -502,9 +497,9 @@ pub async fn mine(
         topics: lines,
         matching: !peers.is_empty(),
         peers,
-        groups: state.store.groups_of(principal.user_id).await?,
+        groups: mine.groups.clone(),
         asked,
-        rooms: state.store.group_room_choices(principal.user_id).await?,
+        rooms: mine.rooms.clone(),
         me: principal.user_id,
         notice,
     })

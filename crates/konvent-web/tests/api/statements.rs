@@ -37,7 +37,7 @@ fn pages() -> Vec<(Opener, String, u64)> {
         (Participant, e("/raeume/plenum"), 3),
         (Participant, e("/karte"), 2),
         (Participant, e("/cafe"), 3),
-        (Participant, "/meine-ergebnisse".into(), 15),
+        (Participant, "/meine-ergebnisse".into(), 1),
         (
             Participant,
             format!("/strategie/themen/{}", first_topic()),
