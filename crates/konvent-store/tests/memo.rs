@@ -241,6 +241,7 @@ async fn results_story(backend: &str, store: &Store, url: &str) {
         .fetch_one(&mut other)
         .await
         .expect("an impulse's author");
+    let author = AccountId::new(author);
     let first = store.my_results(author).await.expect("results");
     assert!(!first.impulses.is_empty(), "{backend}: the demo's impulses");
     assert!(
@@ -248,7 +249,7 @@ async fn results_story(backend: &str, store: &Store, url: &str) {
         "{backend}: kept while nothing changed"
     );
     sqlx::query("UPDATE impulses SET text = 'Anders gesagt' WHERE author_id = $1")
-        .bind(author)
+        .bind(author.get())
         .execute(&mut other)
         .await
         .expect("an impulse changed elsewhere");
