@@ -1,6 +1,7 @@
 //! The audit log: who changed which governance record when, with the record before and
 //! after the change, written in the transaction of the change itself.
 
+use konvent_core::ids::AccountId;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
@@ -12,12 +13,12 @@ use crate::{Result, Store, StoreError, now_micros};
 /// Who makes a change: a signed-in account, or the command line (no account).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub name: String,
 }
 
 impl Actor {
-    pub fn account(id: i64, name: impl Into<String>) -> Self {
+    pub fn account(id: AccountId, name: impl Into<String>) -> Self {
         Self {
             account_id: Some(id),
             name: name.into(),
@@ -85,7 +86,7 @@ pub(crate) async fn record(
          before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(now_micros())
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(&actor.name)
     .bind(change.conference_id.map(ConferenceId::get))
     .bind(change.entity)

@@ -5,7 +5,7 @@
 
 use konvent_core::documents::DocumentRefusal;
 use konvent_core::documents::{Format, MAX_PER_OWNER, MAX_VERSIONS, OwnerKind};
-use konvent_core::ids::{DocumentId, EventId};
+use konvent_core::ids::{AccountId, DocumentId, EventId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -121,7 +121,7 @@ async fn insert_version(
     .bind(size)
     .bind(hex::encode(Sha256::digest(file.bytes)))
     .bind(file.bytes.to_vec())
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(&actor.name)
     .bind(at)
     .execute(&mut **tx)
@@ -132,7 +132,7 @@ async fn insert_version(
 impl Store {
     /// Attaches a new document (version 1) to its owner. Refused with
     /// [`DocumentRefusal::TooManyDocuments`] when the owner holds [`MAX_PER_OWNER`] documents already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, owner_kind = ?owner.kind, owner_id = owner.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn add_document(
         &self,
         actor: &Actor,
@@ -159,7 +159,7 @@ impl Store {
         .bind(owner.kind.as_str())
         .bind(owner.id)
         .bind(title)
-        .bind(actor.account_id)
+        .bind(actor.account_id.map(AccountId::get))
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
@@ -186,7 +186,7 @@ impl Store {
     }
 
     /// Adds the next version of a document; the older ones stay. Returns its number.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = %document_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), document_id = %document_id))]
     pub async fn replace_document(
         &self,
         actor: &Actor,
@@ -233,7 +233,7 @@ impl Store {
     /// Removes a document with every version and its bytes (they live in its rows), in
     /// one transaction with its audit entry; the audit keeps what was removed, without
     /// the bytes. [`StoreError::NotFound`] when it does not exist (any more).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = %document_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), document_id = %document_id))]
     pub async fn delete_document(&self, actor: &Actor, document_id: DocumentId) -> Result<Owner> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, i64, String)> =

@@ -7,7 +7,7 @@
 //! or died is claimed again ([`Store::claim_bulk_invitations`]) and goes on with the
 //! rows left; a batch whose lease was taken over writes nothing.
 
-use konvent_core::ids::{BulkInvitationId, EventId};
+use konvent_core::ids::{AccountId, BulkInvitationId, EventId};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -45,7 +45,7 @@ pub struct BulkInvite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkJob {
     pub id: BulkInvitationId,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub event_id: Option<EventId>,
     pub total: i64,
     pub written: i64,
@@ -80,7 +80,7 @@ type JobRow = (
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkClaim {
     pub id: BulkInvitationId,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub event_id: Option<EventId>,
     /// The inviter's language, for rows that name none.
     pub language: String,
@@ -106,7 +106,7 @@ impl Store {
     /// Starts a job for the checked list `invitees` by `by` (from an event's page:
     /// `event_id`; mails in `language` where a row names none), stored with every row
     /// and claimed by `worker` for `lease`, in one transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id, event_id = ?event_id, invitees = invitees.len(), worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id.map(AccountId::get), event_id = ?event_id, invitees = invitees.len(), worker = %worker))]
     pub async fn start_bulk_invitation(
         &self,
         by: &Actor,
@@ -121,7 +121,7 @@ impl Store {
             "INSERT INTO bulk_invitations (created_by, event_id, total, language, claimed_by, \
              lease_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(by.account_id)
+        .bind(by.account_id.map(AccountId::get))
         .bind(event_id.map(EventId::get))
         .bind(invitees.len() as i64)
         .bind(language)
@@ -175,7 +175,7 @@ impl Store {
             .into_iter()
             .map(|(id, created_by, event_id, language)| BulkClaim {
                 id: BulkInvitationId::new(id),
-                created_by,
+                created_by: created_by.map(AccountId::new),
                 event_id: event_id.map(EventId::new),
                 language,
             })
@@ -227,7 +227,7 @@ impl Store {
     /// event at once), deletes the rows written and counts them. Returns the existing
     /// accounts that got a grant, or None when `worker` no longer holds the job (its
     /// lease ran out and another node took it over): then nothing is written.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker, actor = by.account_id, batch = batch.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker, actor = by.account_id.map(AccountId::get), batch = batch.len()))]
     pub async fn write_bulk_invitations(
         &self,
         job: BulkInvitationId,
@@ -235,7 +235,7 @@ impl Store {
         lease: SignedDuration,
         by: &Actor,
         batch: &[BulkInvite],
-    ) -> Result<Option<Vec<i64>>> {
+    ) -> Result<Option<Vec<AccountId>>> {
         let mut tx = self.begin_write().await?;
         // First the job's row: on PostgreSQL this also waits for a batch of another
         // node in flight, so two nodes never write the same rows.
@@ -355,7 +355,7 @@ impl Store {
         .await?;
         Ok(Some(BulkJob {
             id: BulkInvitationId::new(id),
-            created_by,
+            created_by: created_by.map(AccountId::new),
             event_id: event_id.map(EventId::new),
             total,
             written,
@@ -369,13 +369,13 @@ impl Store {
 
     /// How many lists `account` started since `since`, and whether one still runs: the
     /// budget of the upload.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn bulk_invitations_by(&self, account: i64, since: i64) -> Result<(i64, bool)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn bulk_invitations_by(&self, account: AccountId, since: i64) -> Result<(i64, bool)> {
         let (started, running): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) \
              FROM bulk_invitations WHERE created_by = $1 AND created_at >= $2",
         )
-        .bind(account)
+        .bind(account.get())
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
@@ -410,7 +410,7 @@ async fn write_one(
     job: BulkInvitationId,
     by: &Actor,
     invite: &BulkInvite,
-) -> Result<Option<i64>> {
+) -> Result<Option<AccountId>> {
     let changed = match invite.purpose {
         TokenPurpose::SignIn => {
             let account = grant_by_email(tx, by, &invite.email, &invite.grant).await?;
@@ -419,7 +419,7 @@ async fn write_one(
                 "UPDATE accounts SET organisation = $1 WHERE id = $2 AND organisation IS NULL",
             )
             .bind(invite.organisation.as_deref())
-            .bind(account)
+            .bind(account.get())
             .execute(&mut **tx)
             .await?;
             if let Some(event) = invite.event_id {
@@ -471,13 +471,13 @@ async fn write_one(
 }
 
 /// Adds an account to an event as participant; a helper stays a helper.
-pub(crate) async fn join_event(tx: &mut Tx, event: EventId, account: i64) -> Result<()> {
+pub(crate) async fn join_event(tx: &mut Tx, event: EventId, account: AccountId) -> Result<()> {
     sqlx::query(
         "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, 'participant') \
          ON CONFLICT (event_id, account_id) DO NOTHING",
     )
     .bind(event.get())
-    .bind(account)
+    .bind(account.get())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -4,7 +4,7 @@
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
 use konvent_core::ids::{
-    AssignmentId, DocumentId, EventId, ImpulseId, MailId, PinId, QuestionId, TopicId,
+    AccountId, AssignmentId, DocumentId, EventId, ImpulseId, MailId, PinId, QuestionId, TopicId,
 };
 use std::collections::HashSet;
 
@@ -611,14 +611,14 @@ async fn live_story(backend: &str, store: &Store) {
         .set_hand(event.id, plenum, &anna, true, None)
         .await
         .expect("hand");
-    assert_eq!(w.record.data["queue"][0]["id"], bert.id, "{backend}");
-    assert_eq!(w.record.data["queue"][1]["id"], anna.id, "{backend}");
+    assert_eq!(w.record.data["queue"][0]["id"], bert.id.get(), "{backend}");
+    assert_eq!(w.record.data["queue"][1]["id"], anna.id.get(), "{backend}");
     let moderator = plenum.moderator.clone().expect("moderator");
     let w = store
         .give_floor(event.id, plenum, &moderator, Some(&bert), None)
         .await
         .expect("floor");
-    assert_eq!(w.record.data["speaker"]["id"], bert.id);
+    assert_eq!(w.record.data["speaker"]["id"], bert.id.get());
     assert_eq!(w.record.data["queue"].as_array().map(Vec::len), Some(1));
     assert_eq!(
         store.speaker_queue(plenum.id).await.expect("queue"),
@@ -1295,7 +1295,7 @@ async fn moderation_story(backend: &str, store: &Store) {
     );
     assert!(
         store
-            .pins(event.id, 0)
+            .pins(event.id, AccountId::new(0))
             .await
             .expect("pins")
             .0
@@ -2974,7 +2974,7 @@ async fn oidc_story(backend: &str, store: &Store) {
     );
     assert!(
         store
-            .allow_provider_link(&office(), i64::MAX, None)
+            .allow_provider_link(&office(), AccountId::new(i64::MAX), None)
             .await
             .is_err(),
         "{backend}: unknown account"
@@ -3095,7 +3095,7 @@ async fn personal_data_story(backend: &str, store: &Store) {
     };
     let account = &section("account").rows[0];
     assert_eq!(account["email"], "ich@example.org", "{backend}");
-    assert_eq!(account["id"], me_id, "{backend}");
+    assert_eq!(account["id"], me_id.get(), "{backend}");
     assert_eq!(
         account["has_password"], 0,
         "{backend}: integers stay numbers"
@@ -3115,13 +3115,19 @@ async fn personal_data_story(backend: &str, store: &Store) {
     );
     let dms = &section("direct_messages").rows;
     assert_eq!(dms.len(), 1, "{backend}: the message to me");
-    assert_eq!(dms[0]["recipient_id"], me_id, "{backend}");
+    assert_eq!(dms[0]["recipient_id"], me_id.get(), "{backend}");
     let questions = &section("questions").rows;
     assert_eq!(questions[0]["text"], "meine Frage", "{backend}");
     let all = format!("{data:?}");
     assert!(!all.contains("deine Zeile"), "{backend}: {all}");
     assert!(!all.contains("du@example.org"), "{backend}");
-    assert_eq!(store.personal_data(999_999).await.expect("export"), None);
+    assert_eq!(
+        store
+            .personal_data(AccountId::new(999_999))
+            .await
+            .expect("export"),
+        None
+    );
 }
 
 #[tokio::test]
@@ -3652,7 +3658,7 @@ async fn decisions_story(backend: &str, store: &Store) {
             .to_vec(),
         "{backend}: every seat holder, deputies too, is told it stopped"
     );
-    assert!(admin > 0);
+    assert!(admin > AccountId::new(0));
     let stopped = store.vote(vote).await.expect("vote");
     assert!(!stopped.is_open(), "{backend}");
     assert_eq!(stopped.closed_at, None);
@@ -3950,7 +3956,14 @@ async fn networking_story(backend: &str, store: &Store) {
         .expect("group");
     assert!(
         store
-            .start_group(a, "ohne", FollowTarget::Topic, topic, &[999_999], None)
+            .start_group(
+                a,
+                "ohne",
+                FollowTarget::Topic,
+                topic,
+                &[AccountId::new(999_999)],
+                None
+            )
             .await
             .is_err()
     );
@@ -4063,10 +4076,10 @@ async fn networking_story(backend: &str, store: &Store) {
         .expect("asked");
     let spam = store.contact_overview(b).await.expect("o").incoming[0].id;
     let who = |id: i64, name: &str| konvent_store::Who {
-        id,
+        id: AccountId::new(id),
         name: name.into(),
     };
-    let moderator = who(a, "netz-a");
+    let moderator = who(a.get(), "netz-a");
     assert!(
         store
             .remove_item(
@@ -4084,7 +4097,7 @@ async fn networking_story(backend: &str, store: &Store) {
     store
         .report(
             event.id,
-            &who(b, "netz-b"),
+            &who(b.get(), "netz-b"),
             konvent_store::ModeratedItem::Contact,
             spam,
             "Werbung",
@@ -4355,7 +4368,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     // no version stores the name.
     let mut conn = second_connection(url).await.expect("connection");
     sqlx::query("UPDATE accounts SET display_name = 'Gelöschte Person 1' WHERE id = $1")
-        .bind(bund)
+        .bind(bund.get())
         .execute(&mut conn)
         .await
         .expect("renamed");

@@ -2,7 +2,7 @@
 //! possibly onto a session's agenda.
 
 use konvent_core::gremien::cooperation::{ConcernInput, ConcernKind, ConcernStatus, TriageInput};
-use konvent_core::ids::{AgendaItemId, ConcernId, ConferenceId, SessionId};
+use konvent_core::ids::{AccountId, AgendaItemId, ConcernId, ConferenceId, SessionId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -70,7 +70,7 @@ impl TryFrom<ConcernRow> for Concern {
 
 impl Store {
     /// Submits a concern or topic proposal of a conference.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn submit_concern(
         &self,
         actor: &Actor,
@@ -88,7 +88,7 @@ impl Store {
         .bind(input.kind.as_str())
         .bind(&input.title)
         .bind(&input.body)
-        .bind(actor.account_id)
+        .bind(actor.account_id.map(AccountId::get))
         .bind(&actor.name)
         .bind(now)
         .fetch_one(&mut *tx)
@@ -135,7 +135,7 @@ impl Store {
     }
 
     /// Decides on a concern; "accepted" puts it on the agenda of the given session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn triage_concern(
         &self,
         actor: &Actor,
@@ -150,7 +150,7 @@ impl Store {
     /// [`Self::triage_concern`], and when it answers the concern, the mail to its
     /// author in the same transaction (unless they turned it off). Returns the number
     /// of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn triage_concern_notifying(
         &self,
         actor: &Actor,
@@ -235,7 +235,7 @@ impl Store {
                 &mut tx,
                 render,
                 NoticeKind::ConcernAnswered,
-                &[submitter],
+                &[AccountId::new(submitter)],
                 &topic,
             )
             .await?;

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use konvent_core::gremien::RoleKind;
 use konvent_core::gremien::cooperation::{DutyPhase, RESOLUTION_DUTIES};
 use konvent_core::gremien::council::{ResolutionState, Visibility};
-use konvent_core::ids::{ConferenceId, DutyId, ResolutionId};
+use konvent_core::ids::{AccountId, ConferenceId, DutyId, ResolutionId};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -358,7 +358,7 @@ impl Store {
     /// spokesperson grant, people in the order of [`Store::accounts`]. One query, for the
     /// duties list, instead of every account with all its grants.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn spokespersons(&self) -> Result<Vec<(String, i64, String)>> {
+    pub async fn spokespersons(&self) -> Result<Vec<(String, AccountId, String)>> {
         use konvent_core::authz::{Role, Scope};
         let rows: Vec<(String, i64, String)> = sqlx::query_as(
             "SELECT g.scope, a.id, a.display_name FROM grants g \
@@ -370,7 +370,7 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(scope, id, name)| match scope.parse::<Scope>() {
-                Ok(Scope::Conference(a)) => Ok((a.as_str().to_owned(), id, name)),
+                Ok(Scope::Conference(a)) => Ok((a.as_str().to_owned(), AccountId::new(id), name)),
                 _ => Err(StoreError::Corrupt(format!("spokesperson scope {scope:?}"))),
             })
             .collect()
@@ -387,7 +387,7 @@ impl Store {
     }
 
     /// Ticks a duty off (or opens it again).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn set_duty_done(&self, actor: &Actor, id: DutyId, done: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();

@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 use konvent_core::gremien::cooperation::WorkResultInput;
-use konvent_core::ids::{EventId, WorkshopId};
+use konvent_core::ids::{AccountId, EventId, WorkshopId};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -28,7 +28,7 @@ pub struct WorkshopQuestion {
 
 impl Store {
     /// Creates a workshop with its discussion questions, of an event or of the council.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, event = ?event, questions = questions.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), event = ?event, questions = questions.len()))]
     pub async fn create_workshop(
         &self,
         actor: &Actor,
@@ -139,7 +139,7 @@ impl Store {
     }
 
     /// A group's result for a question of a workshop.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, workshop = %workshop, question = question))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), workshop = %workshop, question = question))]
     pub async fn add_work_result(
         &self,
         actor: &Actor,

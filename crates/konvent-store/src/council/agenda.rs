@@ -1,7 +1,7 @@
 //! A council session's agenda (G4): items added, moved and removed while the session
 //! lies ahead; removed items are kept for the record.
 
-use konvent_core::ids::{AgendaItemId, SessionId};
+use konvent_core::ids::{AccountId, AgendaItemId, SessionId};
 use serde::Serialize;
 
 use super::Tx;
@@ -76,7 +76,7 @@ impl Store {
 
     /// Adds an item to the agenda of a session that is still to come: a held, cancelled
     /// or past session takes no new items.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn add_agenda_item(
         &self,
         actor: &Actor,
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Swaps an item with its neighbour (`up`: the one before it).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = %item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, item_id = %item_id))]
     pub async fn move_agenda_item(
         &self,
         actor: &Actor,
@@ -157,7 +157,7 @@ impl Store {
     }
 
     /// Removes an item from the agenda (it stays stored as deleted, as OParl expects).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = %item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, item_id = %item_id))]
     pub async fn remove_agenda_item(
         &self,
         actor: &Actor,

@@ -4,7 +4,7 @@
 use jiff::civil::{Date, Time};
 use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::FollowUpInput;
-use konvent_core::ids::{FollowUpId, SessionId};
+use konvent_core::ids::{AccountId, FollowUpId, SessionId};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -132,7 +132,7 @@ impl Store {
 
     /// Sets a follow-up meeting's date, time and video link. A date the office chose
     /// stays put: the meeting counts as confirmed and no longer moves with the session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn update_follow_up(
         &self,
         actor: &Actor,
@@ -174,7 +174,7 @@ impl Store {
     }
 
     /// Confirms a follow-up meeting on its date: from now on it stays put.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn confirm_follow_up(&self, actor: &Actor, number: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;

@@ -4,7 +4,7 @@
 
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState, Visibility};
 use konvent_core::gremien::majority::{DraftKind, Tally};
-use konvent_core::ids::{ConferenceId, ResolutionId};
+use konvent_core::ids::{AccountId, ConferenceId, ResolutionId};
 use konvent_core::notifications::NoticeKind;
 use konvent_core::taken::Taken;
 use serde::Serialize;
@@ -181,7 +181,7 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
@@ -199,7 +199,7 @@ impl Store {
     /// becomes published) the spokespersons and offices of every relevant conference,
     /// unless they turned these off. A draft's number, title and text are never
     /// given to `render`. Returns the id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution_notifying(
         &self,
         actor: &Actor,

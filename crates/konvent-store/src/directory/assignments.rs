@@ -2,6 +2,7 @@
 //! An assignment is never deleted, it ends; a new one can replace a current one.
 
 use konvent_core::gremien::directory::AssignmentRefusal;
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -206,7 +207,7 @@ impl Store {
     }
 
     /// Adds an assignment to a conference; with `replaces`, ends that one at the start.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn create_assignment(
         &self,
         actor: &Actor,
@@ -228,7 +229,7 @@ impl Store {
     }
 
     /// Changes an assignment's person, dates, basis or note.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn update_assignment(
         &self,
         actor: &Actor,
@@ -277,7 +278,7 @@ impl Store {
     }
 
     /// Ends an assignment on `ends_on` (it stays in the history).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn end_assignment(
         &self,
         actor: &Actor,

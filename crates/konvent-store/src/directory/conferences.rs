@@ -3,7 +3,7 @@
 
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::directory::ConferenceInput;
-use konvent_core::ids::ConferenceId;
+use konvent_core::ids::{AccountId, ConferenceId};
 use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -88,7 +88,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %input.abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %input.abbreviation))]
     pub async fn create_conference(
         &self,
         actor: &Actor,
@@ -114,7 +114,7 @@ impl Store {
     }
 
     /// Changes a conference, including its abbreviation.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn update_conference(
         &self,
         actor: &Actor,

@@ -2,7 +2,7 @@
 //! every role they hold or held.
 
 use konvent_core::gremien::directory::PersonInput;
-use konvent_core::ids::PersonId;
+use konvent_core::ids::{AccountId, PersonId};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -86,7 +86,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get)))]
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonId> {
         let mut tx = self.begin_write().await?;
         let id = insert_person(&mut tx, actor, input).await?;
@@ -94,7 +94,7 @@ impl Store {
         Ok(id)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn update_person(
         &self,
         actor: &Actor,

@@ -4,7 +4,7 @@
 use konvent_core::gremien::directory::{AssignmentInput, ConferenceInput, PersonInput, RoleKind};
 use konvent_core::gremien::transfer::{DirectoryRow, ImportReport, PersonFields, RowProblem};
 use konvent_core::gremien::{Abbreviation, ResolutionNumber};
-use konvent_core::ids::{AssignmentId, ConferenceId, PersonId};
+use konvent_core::ids::{AccountId, AssignmentId, ConferenceId, PersonId};
 use serde::Serialize;
 
 use super::assignments::{fetch_assignment, insert_assignment};
@@ -84,7 +84,7 @@ impl Store {
     /// Merges import rows into the directory in one transaction: conferences by
     /// abbreviation, persons by name, assignments by conference, role, person and start.
     /// Any problem refuses the whole file and changes nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), rows = rows.len()))]
     pub async fn import_directory(
         &self,
         actor: &Actor,

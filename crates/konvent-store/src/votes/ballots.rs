@@ -3,7 +3,7 @@
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
 use konvent_core::gremien::votes::{self, VoteRefusal};
-use konvent_core::ids::{AgendaItemId, ResolutionId, SessionId, VoteId};
+use konvent_core::ids::{AccountId, AgendaItemId, ResolutionId, SessionId, VoteId};
 use konvent_core::taken::Taken;
 
 use super::key_tables::{key_in, key_of_year};
@@ -23,7 +23,7 @@ type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 impl Store {
     /// Opens a vote on a draft resolution in a session (on one of its agenda items, if
     /// given). The draft's kind and the key of the session's year are frozen with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = %resolution_id, agenda_item_id = ?agenda_item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), session_number = session_number, resolution_id = %resolution_id, agenda_item_id = ?agenda_item_id))]
     pub async fn open_vote(
         &self,
         actor: &Actor,
@@ -76,10 +76,10 @@ impl Store {
     /// Casts or changes the ballot of the seat `account_id` holds (a deputy only while
     /// the representative has not voted). Refused when the account holds no seat, the vote
     /// is closed or past its deadline, or the seat used up its changes.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, vote_id = %vote_id))]
     pub async fn cast_ballot(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         vote_id: VoteId,
         ballot: Ballot,
     ) -> Result<()> {
@@ -146,7 +146,7 @@ impl Store {
         .bind(vote_id.get())
         .bind(seat.code())
         .bind(ballot.as_str())
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(i64::from(deputy))
         .bind(now)
         .execute(&mut *tx)
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// Closes a vote and records its result; refused when it is closed already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), vote_id = %vote_id))]
     pub async fn close_vote(&self, actor: &Actor, vote_id: VoteId) -> Result<Closed> {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)
@@ -209,7 +209,7 @@ pub(super) async fn open_in(
     .bind(&kind)
     .bind(i64::from(key.year))
     .bind(deadline)
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(now_micros())
     .fetch_one(&mut **tx)
     .await

@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
-use konvent_core::ids::FollowUpGroupId;
+use konvent_core::ids::{AccountId, FollowUpGroupId};
 use konvent_core::konvent::networking as rules;
 use konvent_core::strategy::FollowTarget;
 use konvent_store::{FollowUpGroup, GroupPlace, GroupRecipient};
@@ -64,7 +64,11 @@ pub async fn start_group(
     let members = pairs
         .iter()
         .filter(|(k, _)| k == "mitglied")
-        .map(|(_, v)| v.parse::<i64>().map_err(|_| AppError::NotFound))
+        .map(|(_, v)| {
+            v.parse::<i64>()
+                .map(AccountId::new)
+                .map_err(|_| AppError::NotFound)
+        })
         .collect::<AppResult<Vec<_>>>()?;
     if members.len() > rules::GROUP_MEMBERS_MAX {
         return Err(AppError::BadRequest(format!(
@@ -110,7 +114,11 @@ pub async fn set_room(
     Ok(Redirect::to("/meine-ergebnisse?hinweis=raum"))
 }
 
-async fn group(state: &AppState, me: i64, group_id: FollowUpGroupId) -> AppResult<FollowUpGroup> {
+async fn group(
+    state: &AppState,
+    me: AccountId,
+    group_id: FollowUpGroupId,
+) -> AppResult<FollowUpGroup> {
     state
         .store
         .groups_of(me)

@@ -86,7 +86,7 @@ async fn ids(app: &TestApp) -> (AssignmentId, PersonId, i64) {
         .find(|a| a.email == "member@test.example")
         .expect("member account")
         .id;
-    (assignment, person, account)
+    (assignment, person, account.get())
 }
 
 async fn post(user: &User, path: &str, form: &[(&'static str, String)]) -> u16 {

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
-use konvent_core::ids::DutyId;
+use konvent_core::ids::{AccountId, DutyId};
 use konvent_store::{Duty, DutyListQuery, DutyStatus};
 use serde::Deserialize;
 
@@ -109,7 +109,7 @@ pub async fn duties(
         })
         .await?;
     // Who speaks for which conference now, from the accounts.
-    let mut speakers: std::collections::HashMap<&str, Vec<(i64, &str)>> =
+    let mut speakers: std::collections::HashMap<&str, Vec<(AccountId, &str)>> =
         std::collections::HashMap::new();
     for (conference, id, name) in &listing.spokespersons {
         speakers
