@@ -108,6 +108,33 @@ ids! {
     ResolutionId;
     /// A vote on a resolution, in a session or in writing.
     VoteId;
+    /// An item on a council session's agenda (G4).
+    AgendaItemId;
+    /// The follow-up meeting scheduled after a held council session (G4).
+    FollowUpId;
+    // Directory (G1, G2).
+    /// A specialist minister conference (G1).
+    ConferenceId;
+    /// A person of the directory, who holds roles (G2; not an account).
+    PersonId;
+    /// A person's role in a conference, from a start to an end (G2).
+    AssignmentId;
+    // Cooperation (G3, G7) and documents (G12).
+    /// A spokesperson's duty around a relevant resolution (G3).
+    DutyId;
+    /// A conference's concern, submitted to the office (G7).
+    ConcernId;
+    /// A workshop with its questions and work results (G7).
+    WorkshopId;
+    /// A document with its versions (G12).
+    DocumentId;
+    /// A bulk invitation: an uploaded list, its rows and the batches it writes (A2).
+    BulkInvitationId;
+    /// A mail in the outbox, queued until a worker sends it (issue 18).
+    MailId;
+    // Follow-up groups (K16), kept with the follow-ups they resemble.
+    /// A small follow-up group of the people who marked the same connection point (K16).
+    FollowUpGroupId;
 }
 
 #[cfg(test)]

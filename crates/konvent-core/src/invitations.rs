@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use crate::authz::{Grant, Role, Scope};
 use crate::gremien::transfer::{FileKind, ImportReport, RowProblem, read_sheet};
+use crate::ids::EventId;
 
 /// Most people in one list.
 pub const MAX_ROWS: usize = 5_000;
@@ -31,7 +32,7 @@ pub struct Invitee {
     pub organisation: Option<String>,
     pub grant: Grant,
     /// The event to join, as its id.
-    pub event: Option<i64>,
+    pub event: Option<EventId>,
     /// `de` or `en`; None = the inviter's language.
     pub language: Option<String>,
 }
@@ -39,14 +40,14 @@ pub struct Invitee {
 /// What the caller knows about the things a row may name.
 pub trait Lookup {
     /// The id of the event with this slug or number.
-    fn event(&self, slug_or_id: &str) -> Option<i64>;
+    fn event(&self, slug_or_id: &str) -> Option<EventId>;
     /// Whether the scope names something that exists.
     fn scope_exists(&self, scope: &Scope) -> bool;
     /// Whether the inviter may invite with this grant into this event (an organizer
     /// only participants of their own event; an admin anything).
-    fn may_invite(&self, grant: &Grant, event: Option<i64>) -> Result<(), String>;
+    fn may_invite(&self, grant: &Grant, event: Option<EventId>) -> Result<(), String>;
     /// The event a row without event column joins (the organizer's page's event).
-    fn default_event(&self) -> Option<i64>;
+    fn default_event(&self) -> Option<EventId>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -335,7 +336,7 @@ fn check_all(
 fn grant(
     role: &str,
     scope: &str,
-    event: Option<i64>,
+    event: Option<EventId>,
     lookup: &dyn Lookup,
     report: &mut impl FnMut(Option<Column>, String),
 ) -> Option<Grant> {
@@ -357,9 +358,7 @@ fn grant(
         }
     };
     let scope: Scope = match (scope, role.scope_kind(), event) {
-        ("", Some(crate::authz::ScopeKind::Event), Some(event)) => {
-            Scope::Event(crate::ids::EventId::new(event))
-        }
+        ("", Some(crate::authz::ScopeKind::Event), Some(event)) => Scope::Event(event),
         (scope, ..) => match scope.parse() {
             Ok(scope) => scope,
             Err(reason) => {
@@ -422,25 +421,25 @@ mod tests {
     /// Event 7 is "strategiekonvent-2025"; conference DMK exists; the inviter is an
     /// organizer of event 7 when `organizer_of` is set.
     struct Known {
-        organizer_of: Option<i64>,
+        organizer_of: Option<EventId>,
     }
 
     impl Lookup for Known {
-        fn event(&self, slug_or_id: &str) -> Option<i64> {
-            matches!(slug_or_id, "strategiekonvent-2025" | "7").then_some(7)
+        fn event(&self, slug_or_id: &str) -> Option<EventId> {
+            matches!(slug_or_id, "strategiekonvent-2025" | "7").then_some(EventId::new(7))
         }
         fn scope_exists(&self, scope: &Scope) -> bool {
             matches!(scope, Scope::Event(e) if e.get() == 7)
                 || scope.to_string() == "conference:DMK"
         }
-        fn may_invite(&self, grant: &Grant, event: Option<i64>) -> Result<(), String> {
+        fn may_invite(&self, grant: &Grant, event: Option<EventId>) -> Result<(), String> {
             match self.organizer_of {
                 None => Ok(()),
                 Some(own) if grant.role == Role::Participant && event == Some(own) => Ok(()),
                 Some(_) => Err("Nur Teilnehmende der eigenen Veranstaltung.".to_owned()),
             }
         }
-        fn default_event(&self) -> Option<i64> {
+        fn default_event(&self) -> Option<EventId> {
             self.organizer_of
         }
     }
@@ -470,7 +469,7 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].email, "eva@example.org");
         assert_eq!(rows[0].grant.role, Role::Participant);
-        assert_eq!(rows[0].event, Some(7));
+        assert_eq!(rows[0].event, Some(EventId::new(7)));
         assert_eq!(rows[0].language.as_deref(), Some("en"));
         assert_eq!(rows[1].grant.scope.to_string(), "conference:DMK");
         assert_eq!(
@@ -516,7 +515,7 @@ mod tests {
     #[test]
     fn an_organizer_invites_only_participants_of_their_event() {
         let organizer = Known {
-            organizer_of: Some(7),
+            organizer_of: Some(EventId::new(7)),
         };
         let csv = "E-Mail,Name,Rolle\na@example.org,A,\nb@example.org,B,admin\n";
         assert_eq!(
@@ -524,7 +523,7 @@ mod tests {
             vec![at(3, "Rolle")]
         );
         let rows = parse_pasted("a@example.org\n", &organizer).expect("valid");
-        assert_eq!(rows[0].event, Some(7), "the page's event");
+        assert_eq!(rows[0].event, Some(EventId::new(7)), "the page's event");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! what its people spent since; they count it too. A person with tabs on several nodes
 //! therefore gets at most one tick's worth of commands per node beyond the budget.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -14,8 +14,8 @@ use konvent_core::konvent::live::RateWindow;
 /// since it last told the others.
 pub struct Budgets {
     started: Instant,
-    windows: Mutex<HashMap<(EventId, i64), RateWindow>>,
-    untold: Mutex<HashMap<EventId, HashMap<i64, u32>>>,
+    windows: Mutex<HashMap<(EventId, AccountId), RateWindow>>,
+    untold: Mutex<HashMap<EventId, HashMap<AccountId, u32>>>,
 }
 
 /// Commands of one person another node's news counts at most (the largest budget, the
@@ -42,7 +42,7 @@ impl Budgets {
 
     /// Counts one command of `account` in the event against `limit`; false (and nothing
     /// counted) when the window is full. `limit` 0: no limit.
-    pub fn try_spend(&self, event_id: EventId, account: i64, limit: usize) -> bool {
+    pub fn try_spend(&self, event_id: EventId, account: AccountId, limit: usize) -> bool {
         if limit == 0 {
             return true;
         }
@@ -71,12 +71,12 @@ impl Budgets {
     }
 
     /// What this node's people spent since the last call, per event.
-    pub fn take_untold(&self) -> HashMap<EventId, HashMap<i64, u32>> {
+    pub fn take_untold(&self) -> HashMap<EventId, HashMap<AccountId, u32>> {
         std::mem::take(&mut *self.untold.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// What people spent on another node.
-    pub fn spent_elsewhere(&self, event_id: EventId, spent: &HashMap<i64, u32>) {
+    pub fn spent_elsewhere(&self, event_id: EventId, spent: &HashMap<AccountId, u32>) {
         let now = self.now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         for (account, n) in spent {
@@ -95,16 +95,19 @@ mod tests {
     #[test]
     fn what_another_node_counted_fills_the_same_window() {
         let budgets = Budgets::default();
-        assert!(budgets.try_spend(EventId::new(1), 7, 3));
-        assert_eq!(budgets.take_untold()[&EventId::new(1)][&7], 1);
+        assert!(budgets.try_spend(EventId::new(1), AccountId::new(7), 3));
+        assert_eq!(
+            budgets.take_untold()[&EventId::new(1)][&AccountId::new(7)],
+            1
+        );
         assert!(budgets.take_untold().is_empty(), "told once");
-        budgets.spent_elsewhere(EventId::new(1), &HashMap::from([(7, 2)]));
+        budgets.spent_elsewhere(EventId::new(1), &HashMap::from([(AccountId::new(7), 2)]));
         assert!(
-            !budgets.try_spend(EventId::new(1), 7, 3),
+            !budgets.try_spend(EventId::new(1), AccountId::new(7), 3),
             "1 here and 2 there fill a budget of 3"
         );
         assert!(
-            budgets.try_spend(EventId::new(1), 8, 3),
+            budgets.try_spend(EventId::new(1), AccountId::new(8), 3),
             "others keep theirs"
         );
     }

@@ -6,7 +6,7 @@
 //! late (the sequencer drops what it has, waits for what is missing and then reads it
 //! through [`Backfill`]).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
@@ -27,17 +27,17 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Who is in each room of an event on this node (its whole snapshot, sent at every
     /// presence tick that changed something and as a heartbeat).
-    fn presence(&self, _event_id: EventId, _snapshot: &HashMap<String, Vec<i64>>) {}
+    fn presence(&self, _event_id: EventId, _snapshot: &HashMap<String, Vec<AccountId>>) {}
 
     /// What this node's people spent of their command budgets since the last tick.
-    fn spent(&self, _event_id: EventId, _spent: &HashMap<i64, u32>) {}
+    fn spent(&self, _event_id: EventId, _spent: &HashMap<AccountId, u32>) {}
 
     /// Moves of this node's avatars on an event's map, for the viewers on other nodes.
     fn moves(&self, _event_id: EventId, _news: &MapNews) {}
 
     /// Every other node closes the connections of `account` for `why` (it signed out,
     /// was disabled, or its rights changed); this node closed its own already.
-    fn goodbye(&self, _account: i64, _why: Goodbye) {}
+    fn goodbye(&self, _account: AccountId, _why: Goodbye) {}
 
     /// Every other node shows `changed` live on its pages; this node did already.
     fn changed(&self, _changed: &Changed) {}

@@ -3,7 +3,7 @@
 //! the entry (or that read it back from the database), and shared by every connection of
 //! every node; the hub never looks inside them.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -19,8 +19,8 @@ pub struct Entry {
     /// The room it concerns (`None`: the whole event).
     pub room: Option<Arc<str>>,
     pub audience: Audience,
-    pub sender_id: Option<i64>,
-    pub recipient_id: Option<i64>,
+    pub sender_id: Option<AccountId>,
+    pub recipient_id: Option<AccountId>,
     /// The `ev` frame per language (indexed by the language's number, German first).
     pub frames: Box<[Bytes]>,
 }
@@ -35,7 +35,7 @@ impl Entry {
     }
 
     /// Whether `account` (staff or not) may see this entry.
-    pub fn visible_to(&self, account: i64, staff: bool) -> bool {
+    pub fn visible_to(&self, account: AccountId, staff: bool) -> bool {
         self.audience
             .admits(account, staff, self.sender_id, self.recipient_id)
     }
@@ -101,8 +101,8 @@ struct Header<'a> {
     #[serde(borrow)]
     r: Option<&'a str>,
     a: &'a str,
-    f: Option<i64>,
-    t: Option<i64>,
+    f: Option<AccountId>,
+    t: Option<AccountId>,
     n: Vec<usize>,
 }
 
@@ -117,7 +117,7 @@ mod tests {
             seq: 42,
             room: Some(Arc::from("plenum")),
             audience: Audience::Staff,
-            sender_id: Some(7),
+            sender_id: Some(AccountId::new(7)),
             recipient_id: None,
             frames: vec![
                 Bytes::from("{\"t\":\"ev\",\"seq\":42,\"x\":\"Grüße\\n\"}"),
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(back.seq, 42);
         assert_eq!(back.room.as_deref(), Some("plenum"));
         assert_eq!(back.audience, Audience::Staff);
-        assert_eq!(back.sender_id, Some(7));
+        assert_eq!(back.sender_id, Some(AccountId::new(7)));
         assert_eq!(back.frames, entry.frames);
         let cut = message.slice(..message.len() - 3);
         assert!(Entry::decode(&cut).is_none(), "a cut message is refused");

@@ -15,7 +15,7 @@
 //! says read too slowly, compares every event it serves with the log at once
 //! ([`Fanout::catch_up_all`]).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -196,20 +196,20 @@ pub struct NatsBus {
 #[derive(Serialize, Deserialize)]
 struct PresenceNews {
     node: u32,
-    rooms: HashMap<String, Vec<i64>>,
+    rooms: HashMap<String, Vec<AccountId>>,
 }
 
 /// What a node's people spent of their command budgets in one event.
 #[derive(Serialize, Deserialize)]
 struct SpendingNews {
     node: u32,
-    spent: HashMap<i64, u32>,
+    spent: HashMap<AccountId, u32>,
 }
 
 /// A node tells the others to close an account's connections.
 #[derive(Serialize, Deserialize)]
 struct GoodbyeNews {
-    account: i64,
+    account: AccountId,
     /// `Goodbye as u8`.
     why: u8,
 }
@@ -271,7 +271,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn presence(&self, event_id: EventId, snapshot: &HashMap<String, Vec<i64>>) {
+    fn presence(&self, event_id: EventId, snapshot: &HashMap<String, Vec<AccountId>>) {
         let news = PresenceNews {
             node: self.node,
             rooms: snapshot.clone(),
@@ -284,7 +284,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn spent(&self, event_id: EventId, spent: &HashMap<i64, u32>) {
+    fn spent(&self, event_id: EventId, spent: &HashMap<AccountId, u32>) {
         let news = SpendingNews {
             node: self.node,
             spent: spent.clone(),
@@ -297,7 +297,7 @@ impl Bus for NatsBus {
         }
     }
 
-    fn goodbye(&self, account: i64, why: Goodbye) {
+    fn goodbye(&self, account: AccountId, why: Goodbye) {
         let news = GoodbyeNews {
             account,
             why: why as u8,

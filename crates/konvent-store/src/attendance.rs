@@ -6,7 +6,7 @@
 
 use konvent_core::gremien::majority::Seat;
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, SessionId};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -54,7 +54,7 @@ impl std::str::FromStr for Presence {
 /// One line of a session's attendance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attendee {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: String,
     pub presence: Presence,
     /// The seat a member or deputy attends for, or apologises for.
@@ -90,7 +90,7 @@ pub(crate) async fn attendance_in(tx: &mut Tx, session_id: SessionId) -> Result<
         .into_iter()
         .map(|(account_id, name, role, seat, conference)| {
             Ok(Attendee {
-                account_id,
+                account_id: AccountId::new(account_id),
                 name,
                 presence: role.parse().map_err(|_| corrupt("role", &role))?,
                 seat: seat
@@ -110,7 +110,7 @@ pub(crate) async fn attendance_in(tx: &mut Tx, session_id: SessionId) -> Result<
 pub(crate) async fn check_present(
     tx: &mut Tx,
     session_id: SessionId,
-    account_id: i64,
+    account_id: AccountId,
     seat: Seat,
     deputy: bool,
 ) -> Result<()> {
@@ -145,7 +145,7 @@ impl Store {
     /// Records (or changes) how the account with `email` takes part in the session
     /// `number`. A member, deputy or apology is for the seat the account holds (as
     /// representative for `Member`, as deputy for `Deputy`); a guest names a FachMK.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, conference = conference))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, conference = conference))]
     pub async fn record_attendance(
         &self,
         actor: &Actor,
@@ -257,19 +257,19 @@ impl Store {
     }
 
     /// Takes an account off the session's attendance.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, account_id = %account_id))]
     pub async fn remove_attendance(
         &self,
         actor: &Actor,
         number: i64,
-        account_id: i64,
+        account_id: AccountId,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = crate::council::session_in(&mut tx, number).await?;
         let done =
             sqlx::query("DELETE FROM council_attendance WHERE session_id = $1 AND account_id = $2")
                 .bind(session.id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
@@ -285,7 +285,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "attendance",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: "removed",
                 before: None,
                 after: Some(serde_json::json!({ "session": number })),

@@ -1,8 +1,11 @@
 //! The audit log: who changed which governance record when, with the record before and
 //! after the change, written in the transaction of the change itself.
 
+use konvent_core::ids::AccountId;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
+
+use konvent_core::ids::ConferenceId;
 
 use crate::events::append_event;
 use crate::{Result, Store, StoreError, now_micros};
@@ -10,12 +13,12 @@ use crate::{Result, Store, StoreError, now_micros};
 /// Who makes a change: a signed-in account, or the command line (no account).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub name: String,
 }
 
 impl Actor {
-    pub fn account(id: i64, name: impl Into<String>) -> Self {
+    pub fn account(id: AccountId, name: impl Into<String>) -> Self {
         Self {
             account_id: Some(id),
             name: name.into(),
@@ -45,7 +48,7 @@ pub struct AuditEntry {
 
 /// What one audit entry records.
 pub(crate) struct Change<'a> {
-    pub conference_id: Option<i64>,
+    pub conference_id: Option<ConferenceId>,
     pub entity: &'a str,
     pub entity_id: i64,
     pub action: &'a str,
@@ -83,9 +86,9 @@ pub(crate) async fn record(
          before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(now_micros())
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(&actor.name)
-    .bind(change.conference_id)
+    .bind(change.conference_id.map(ConferenceId::get))
     .bind(change.entity)
     .bind(change.entity_id)
     .bind(change.action)
@@ -110,8 +113,11 @@ type AuditRow = (
 impl Store {
     /// The changes that concern a conference: to the conference itself, its role
     /// assignments, and the persons who hold or held a role for it. Newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(conference_id = conference_id))]
-    pub async fn audit_for_conference(&self, conference_id: i64) -> Result<Vec<AuditEntry>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(conference_id = %conference_id))]
+    pub async fn audit_for_conference(
+        &self,
+        conference_id: ConferenceId,
+    ) -> Result<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, entity, entity_id, action, before_json, after_json \
              FROM audit_log WHERE conference_id = $1 \
@@ -120,7 +126,7 @@ impl Store {
                      WHERE conference_id = $1 AND person_id IS NOT NULL)) \
              ORDER BY at DESC, id DESC LIMIT 1000",
         )
-        .bind(conference_id)
+        .bind(conference_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(audit_entry).collect()

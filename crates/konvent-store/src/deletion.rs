@@ -25,7 +25,7 @@
 //! a pin, ...) are rewritten where they equal the old name, unless another account that
 //! is not deleted has that name too (then they cannot be told apart and stay).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use serde_json::Value;
 
 use crate::audit::{self, Actor, Change};
@@ -34,7 +34,7 @@ use crate::{Result, Store, StoreError, now_micros};
 /// A request waiting for an admin, as the admin page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletionRequest {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub display_name: String,
     pub email: String,
     pub requested_at: i64,
@@ -43,7 +43,7 @@ pub struct DeletionRequest {
 /// What a confirmed deletion left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deleted {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub pseudonym: String,
 }
 
@@ -213,12 +213,12 @@ async fn scrub_json_rows(
 impl Store {
     /// The signed-in person asks for the deletion of their account; asking again
     /// changes nothing. Answers when the (first) request was made.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn request_deletion(&self, account_id: i64) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn request_deletion(&self, account_id: AccountId) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let live: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT deleted_at FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
         match live {
@@ -229,13 +229,13 @@ impl Store {
             "INSERT INTO deletion_requests (account_id, requested_at) VALUES ($1, $2) \
              ON CONFLICT (account_id) DO NOTHING",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(now_micros())
         .execute(&mut *tx)
         .await?;
         let (at,): (i64,) =
             sqlx::query_as("SELECT requested_at FROM deletion_requests WHERE account_id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
@@ -243,11 +243,11 @@ impl Store {
     }
 
     /// When the account asked for its deletion, if it did and it is not done yet.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn deletion_requested(&self, account_id: i64) -> Result<Option<i64>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn deletion_requested(&self, account_id: AccountId) -> Result<Option<i64>> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT requested_at FROM deletion_requests WHERE account_id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(at,)| at))
@@ -267,7 +267,7 @@ impl Store {
             .into_iter()
             .map(
                 |(account_id, display_name, email, requested_at)| DeletionRequest {
-                    account_id,
+                    account_id: AccountId::new(account_id),
                     display_name,
                     email,
                     requested_at,
@@ -279,15 +279,15 @@ impl Store {
     /// Carries out a requested deletion, in one transaction (see the module's text for
     /// what goes and what stays under the pseudonym). [`StoreError::NotFound`] when the
     /// account has no open request.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
-    pub async fn delete_account(&self, actor: &Actor, account_id: i64) -> Result<Deleted> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id))]
+    pub async fn delete_account(&self, actor: &Actor, account_id: AccountId) -> Result<Deleted> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT a.display_name, a.email FROM accounts a \
              JOIN deletion_requests r ON r.account_id = a.id \
              WHERE a.id = $1 AND a.deleted_at IS NULL",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&mut *tx)
         .await?;
         let Some((name, email)) = row else {
@@ -316,7 +316,7 @@ impl Store {
 
         for (table, column) in REMOVED_BY_ID {
             sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
-                .bind(account_id)
+                .bind(account_id.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -334,7 +334,7 @@ impl Store {
         sqlx::query(
             "DELETE FROM live_log WHERE kind = 'dm' AND (sender_id = $1 OR recipient_id = $1)",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .execute(&mut *tx)
         .await?;
 
@@ -361,7 +361,7 @@ impl Store {
         for (table, column, id) in NAMED_BY_ID {
             sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {id} = $2"))
                 .bind(&pseudonym)
-                .bind(account_id)
+                .bind(account_id.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -370,7 +370,7 @@ impl Store {
              AND deleted_at IS NULL",
         )
         .bind(&name)
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_one(&mut *tx)
         .await?;
         if namesakes == 0 {
@@ -447,7 +447,7 @@ impl Store {
         .bind(&pseudonym)
         .bind(now)
         .bind(n)
-        .bind(account_id)
+        .bind(account_id.get())
         .execute(&mut *tx)
         .await?;
         audit::record(
@@ -456,7 +456,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "account",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: "deleted",
                 before: None,
                 after: Some(serde_json::json!({ "pseudonym": pseudonym })),

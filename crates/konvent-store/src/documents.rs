@@ -5,6 +5,7 @@
 
 use konvent_core::documents::DocumentRefusal;
 use konvent_core::documents::{Format, MAX_PER_OWNER, MAX_VERSIONS, OwnerKind};
+use konvent_core::ids::{AccountId, DocumentId, EventId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -33,7 +34,7 @@ pub struct DocumentVersion {
 /// A document with its versions, newest first (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Document {
-    pub id: i64,
+    pub id: DocumentId,
     #[serde(skip)]
     pub owner: Owner,
     pub title: String,
@@ -88,7 +89,7 @@ fn assemble(docs: Vec<DocRow>, versions: Vec<VersionRow>) -> Result<Vec<Document
                 return Err(StoreError::Corrupt(format!("document {id} has no version")));
             }
             Ok(Document {
-                id,
+                id: DocumentId::new(id),
                 owner: Owner { kind, id: owner_id },
                 title,
                 created_at,
@@ -102,7 +103,7 @@ fn assemble(docs: Vec<DocRow>, versions: Vec<VersionRow>) -> Result<Vec<Document
 async fn insert_version(
     tx: &mut Tx,
     actor: &Actor,
-    document_id: i64,
+    document_id: DocumentId,
     version: i64,
     file: NewFile<'_>,
     at: i64,
@@ -113,14 +114,14 @@ async fn insert_version(
          sha256, content, uploaded_by, uploader, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(document_id)
+    .bind(document_id.get())
     .bind(version)
     .bind(file.file_name)
     .bind(file.format.content_type())
     .bind(size)
     .bind(hex::encode(Sha256::digest(file.bytes)))
     .bind(file.bytes.to_vec())
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(&actor.name)
     .bind(at)
     .execute(&mut **tx)
@@ -131,14 +132,14 @@ async fn insert_version(
 impl Store {
     /// Attaches a new document (version 1) to its owner. Refused with
     /// [`DocumentRefusal::TooManyDocuments`] when the owner holds [`MAX_PER_OWNER`] documents already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, owner_kind = ?owner.kind, owner_id = owner.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), owner_kind = ?owner.kind, owner_id = owner.id))]
     pub async fn add_document(
         &self,
         actor: &Actor,
         owner: Owner,
         title: &str,
         file: NewFile<'_>,
-    ) -> Result<i64> {
+    ) -> Result<DocumentId> {
         let mut tx = self.begin_write().await?;
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM documents WHERE owner_kind = $1 AND owner_id = $2",
@@ -158,10 +159,11 @@ impl Store {
         .bind(owner.kind.as_str())
         .bind(owner.id)
         .bind(title)
-        .bind(actor.account_id)
+        .bind(actor.account_id.map(AccountId::get))
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
+        let id = DocumentId::new(id);
         insert_version(&mut tx, actor, id, 1, file, at).await?;
         audit::record(
             &mut tx,
@@ -169,7 +171,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "document",
-                entity_id: id,
+                entity_id: id.get(),
                 action: "create",
                 before: None,
                 after: Some(serde_json::json!({
@@ -184,17 +186,17 @@ impl Store {
     }
 
     /// Adds the next version of a document; the older ones stay. Returns its number.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), document_id = %document_id))]
     pub async fn replace_document(
         &self,
         actor: &Actor,
-        document_id: i64,
+        document_id: DocumentId,
         file: NewFile<'_>,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let (latest,): (Option<i64>,) =
             sqlx::query_as("SELECT MAX(version) FROM document_versions WHERE document_id = $1")
-                .bind(document_id)
+                .bind(document_id.get())
                 .fetch_one(&mut *tx)
                 .await?;
         let latest = latest.ok_or(StoreError::NotFound)?;
@@ -206,7 +208,7 @@ impl Store {
         insert_version(&mut tx, actor, document_id, version, file, at).await?;
         sqlx::query("UPDATE documents SET modified_at = $1 WHERE id = $2")
             .bind(at)
-            .bind(document_id)
+            .bind(document_id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(
@@ -215,7 +217,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "document",
-                entity_id: document_id,
+                entity_id: document_id.get(),
                 action: "new_version",
                 before: Some(serde_json::json!({ "version": latest })),
                 after: Some(serde_json::json!({
@@ -231,12 +233,12 @@ impl Store {
     /// Removes a document with every version and its bytes (they live in its rows), in
     /// one transaction with its audit entry; the audit keeps what was removed, without
     /// the bytes. [`StoreError::NotFound`] when it does not exist (any more).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, document_id = document_id))]
-    pub async fn delete_document(&self, actor: &Actor, document_id: i64) -> Result<Owner> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), document_id = %document_id))]
+    pub async fn delete_document(&self, actor: &Actor, document_id: DocumentId) -> Result<Owner> {
         let mut tx = self.begin_write().await?;
         let row: Option<(String, i64, String)> =
             sqlx::query_as("SELECT owner_kind, owner_id, title FROM documents WHERE id = $1")
-                .bind(document_id)
+                .bind(document_id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
         let (kind, owner_id, title) = row.ok_or(StoreError::NotFound)?;
@@ -246,17 +248,17 @@ impl Store {
             "SELECT version, file_name, size, sha256 FROM document_versions \
              WHERE document_id = $1 ORDER BY version",
         )
-        .bind(document_id)
+        .bind(document_id.get())
         .fetch_all(&mut *tx)
         .await?;
         // Versions first: the cascade would do it, but not every connection of every
         // backend is sure to have foreign keys on.
         sqlx::query("DELETE FROM document_versions WHERE document_id = $1")
-            .bind(document_id)
+            .bind(document_id.get())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM documents WHERE id = $1")
-            .bind(document_id)
+            .bind(document_id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(
@@ -265,7 +267,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "document",
-                entity_id: document_id,
+                entity_id: document_id.get(),
                 action: "deleted",
                 before: Some(serde_json::json!({
                     "owner": kind.as_str(), "owner_id": owner_id, "title": title,
@@ -329,19 +331,19 @@ impl Store {
     }
 
     /// One document with its versions; the caller checks that the reader may see its owner.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn document(&self, id: i64) -> Result<Document> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn document(&self, id: DocumentId) -> Result<Document> {
         let docs: Vec<DocRow> = sqlx::query_as(
             "SELECT id, owner_kind, owner_id, title, created_at, modified_at FROM documents \
              WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.get())
         .fetch_all(&self.pool)
         .await?;
         let versions: Vec<VersionRow> = sqlx::query_as(&format!(
             "SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = $1"
         ))
-        .bind(id)
+        .bind(id.get())
         .fetch_all(&self.pool)
         .await?;
         assemble(docs, versions)?
@@ -351,12 +353,12 @@ impl Store {
     }
 
     /// The bytes of one version of a document.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, version = version))]
-    pub async fn document_content(&self, id: i64, version: i64) -> Result<Vec<u8>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, version = version))]
+    pub async fn document_content(&self, id: DocumentId, version: i64) -> Result<Vec<u8>> {
         let (content,): (Vec<u8>,) = sqlx::query_as(
             "SELECT content FROM document_versions WHERE document_id = $1 AND version = $2",
         )
-        .bind(id)
+        .bind(id.get())
         .bind(version)
         .fetch_optional(&self.pool)
         .await?
@@ -388,7 +390,7 @@ pub enum OwnerInfo {
     Workshop {
         title: String,
         /// The event it belongs to, whose organizers keep its documents.
-        event_id: Option<i64>,
+        event_id: Option<EventId>,
     },
 }
 
@@ -456,7 +458,10 @@ impl Store {
                         .bind(owner.id)
                         .fetch_optional(&self.pool)
                         .await?;
-                row.map(|(title, event_id)| OwnerInfo::Workshop { title, event_id })
+                row.map(|(title, event_id)| OwnerInfo::Workshop {
+                    title,
+                    event_id: event_id.map(EventId::new),
+                })
             }
         };
         info.ok_or(StoreError::NotFound)

@@ -3,7 +3,7 @@
 //! its rooms, or a small room created for it, named after the connection point) and its
 //! members propose dates that go out as calendar invitations.
 
-use konvent_core::ids::{EventId, RoomId};
+use konvent_core::ids::{AccountId, EventId, FollowUpGroupId, RoomId};
 use konvent_core::konvent::networking::FollowUpRefusal;
 use std::str::FromStr;
 
@@ -19,13 +19,13 @@ use crate::{Result, Store, StoreError, Who, now_micros};
 /// A small follow-up group started from a connection point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUpGroup {
-    pub id: i64,
+    pub id: FollowUpGroupId,
     pub name: String,
     pub target: FollowTarget,
     pub target_id: i64,
     pub members: Vec<Who>,
     /// Who started it (`None` once that account is deleted): only they choose its room.
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     /// The latest date proposal, if any.
     pub meeting: Option<GroupMeeting>,
     /// Where the group meets in konvent, if its starter chose a room.
@@ -87,16 +87,16 @@ impl Store {
     /// people [`Store::point_peers`] shows for it; anybody else is refused. With a
     /// `place`, the group meets in that room (see [`Store::set_group_room`]). One
     /// transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(creator = creator, target_id = target_id, members = members.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(creator = %creator, target_id = target_id, members = members.len()))]
     pub async fn start_group(
         &self,
-        creator: i64,
+        creator: AccountId,
         name: &str,
         target: FollowTarget,
         target_id: i64,
-        members: &[i64],
+        members: &[AccountId],
         place: Option<GroupPlace>,
-    ) -> Result<i64> {
+    ) -> Result<FollowUpGroupId> {
         let peers = self
             .point_peers(creator)
             .await?
@@ -122,17 +122,18 @@ impl Store {
         .bind(name)
         .bind(target.as_str())
         .bind(target_id)
-        .bind(creator)
+        .bind(creator.get())
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        let id = FollowUpGroupId::new(id);
         for member in std::iter::once(&creator).chain(members) {
             sqlx::query(
                 "INSERT INTO follow_up_group_members (group_id, account_id, joined_at) \
                  VALUES ($1, $2, $3) ON CONFLICT (group_id, account_id) DO NOTHING",
             )
-            .bind(id)
-            .bind(member)
+            .bind(id.get())
+            .bind(member.get())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -146,11 +147,11 @@ impl Store {
 
     /// The group's starter puts it in a room (an event's room, or a new small one);
     /// `NotFound` for anybody else.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, group_id = %group_id))]
     pub async fn set_group_room(
         &self,
-        account: i64,
-        group_id: i64,
+        account: AccountId,
+        group_id: FollowUpGroupId,
         place: GroupPlace,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -158,8 +159,8 @@ impl Store {
             "SELECT name, target, target_id FROM follow_up_groups \
              WHERE id = $1 AND created_by = $2",
         )
-        .bind(group_id)
-        .bind(account)
+        .bind(group_id.get())
+        .bind(account.get())
         .fetch_optional(&mut *tx)
         .await?;
         let (name, target, target_id) = row.ok_or(StoreError::NotFound)?;
@@ -171,8 +172,8 @@ impl Store {
 
     /// The events the person takes part in (not removed from), newest first, each with
     /// the rooms a follow-up group may meet in (not the help desk, not café tables).
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn group_room_choices(&self, account: i64) -> Result<Vec<RoomChoice>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn group_room_choices(&self, account: AccountId) -> Result<Vec<RoomChoice>> {
         let rows: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT e.id, e.title, r.id, r.name FROM event_people p \
              JOIN events e ON e.id = p.event_id \
@@ -181,7 +182,7 @@ impl Store {
                  WHERE x.event_id = e.id AND x.account_id = p.account_id) \
              ORDER BY e.starts_at DESC, e.id, r.position, r.id",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<RoomChoice> = Vec::new();
@@ -204,8 +205,8 @@ impl Store {
     }
 
     /// The follow-up groups the person belongs to, with their members, newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn groups_of(&self, account: i64) -> Result<Vec<FollowUpGroup>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn groups_of(&self, account: AccountId) -> Result<Vec<FollowUpGroup>> {
         type Row = (
             i64,
             String,
@@ -229,7 +230,7 @@ impl Store {
              LEFT JOIN rooms r ON r.id = g.room_id LEFT JOIN events e ON e.id = r.event_id \
              WHERE m.account_id = $1 ORDER BY g.id DESC",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(groups.len());
@@ -254,15 +255,15 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             out.push(FollowUpGroup {
-                id,
+                id: FollowUpGroupId::new(id),
                 name,
                 target: FollowTarget::from_str(&target).map_err(StoreError::Corrupt)?,
                 target_id,
                 members: members
                     .into_iter()
-                    .map(|(id, name)| Who { id, name })
+                    .map(|(id, name)| Who::new(AccountId::new(id), name))
                     .collect(),
-                created_by: row.12,
+                created_by: row.12.map(AccountId::new),
                 meeting: start.map(|starts_at| GroupMeeting {
                     starts_at,
                     minutes,
@@ -278,11 +279,11 @@ impl Store {
     /// A member proposes a date for the group (replacing an earlier proposal). Returns
     /// the group as it is now and every member's address and mail language, for the
     /// invitations.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, group_id = group_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, group_id = %group_id))]
     pub async fn propose_meeting(
         &self,
-        account: i64,
-        group_id: i64,
+        account: AccountId,
+        group_id: FollowUpGroupId,
         starts_at: i64,
         minutes: i64,
         place: &str,
@@ -291,8 +292,8 @@ impl Store {
         let member: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM follow_up_group_members WHERE group_id = $1 AND account_id = $2",
         )
-        .bind(group_id)
-        .bind(account)
+        .bind(group_id.get())
+        .bind(account.get())
         .fetch_optional(&mut *tx)
         .await?;
         if member.is_none() {
@@ -305,7 +306,7 @@ impl Store {
         .bind(starts_at)
         .bind(minutes)
         .bind(place)
-        .bind(group_id)
+        .bind(group_id.get())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -321,13 +322,13 @@ impl Store {
              LEFT JOIN mail_preferences p ON p.account_id = a.id WHERE m.group_id = $1 \
              ORDER BY a.display_name, a.id",
         )
-        .bind(group_id)
+        .bind(group_id.get())
         .fetch_all(&self.pool)
         .await?;
         let members = rows
             .into_iter()
             .map(|(id, name, email, language)| GroupRecipient {
-                who: Who { id, name },
+                who: Who::new(AccountId::new(id), name),
                 email,
                 language,
             })
@@ -342,8 +343,8 @@ impl Store {
 /// (a focus topic, or a pin or visible impulse of the same event), else after the group.
 async fn place_group(
     tx: &mut Tx,
-    account: i64,
-    group_id: i64,
+    account: AccountId,
+    group_id: FollowUpGroupId,
     group_name: &str,
     target: FollowTarget,
     target_id: i64,
@@ -356,7 +357,7 @@ async fn place_group(
                  AND x.account_id = p.account_id)",
         )
         .bind(event_id.get())
-        .bind(account)
+        .bind(account.get())
     };
     let not_yours = || StoreError::from(FollowUpRefusal::RoomNotYours);
     let (room_id, created) = match place {
@@ -384,7 +385,7 @@ async fn place_group(
                 "SELECT r.id FROM follow_up_groups g JOIN rooms r ON r.id = g.room_id \
                  WHERE g.id = $1 AND g.room_created = 1 AND r.event_id = $2",
             )
-            .bind(group_id)
+            .bind(group_id.get())
             .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
@@ -428,7 +429,7 @@ async fn place_group(
     sqlx::query("UPDATE follow_up_groups SET room_id = $1, room_created = $2 WHERE id = $3")
         .bind(room_id.get())
         .bind(i64::from(created))
-        .bind(group_id)
+        .bind(group_id.get())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -447,7 +448,7 @@ fn room_name(label: &str) -> String {
 }
 
 /// `gruppe-{id}`, or with a number after it if the organizers use that slug already.
-async fn free_slug(tx: &mut Tx, event_id: EventId, group_id: i64) -> Result<String> {
+async fn free_slug(tx: &mut Tx, event_id: EventId, group_id: FollowUpGroupId) -> Result<String> {
     let taken: Vec<(String,)> =
         sqlx::query_as("SELECT slug FROM rooms WHERE event_id = $1 AND slug LIKE $2")
             .bind(event_id.get())

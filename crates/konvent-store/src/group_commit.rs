@@ -6,7 +6,7 @@
 //! and [`append_batch`] gives each event one range of sequence numbers and stores the
 //! entries with multi-row inserts.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
@@ -121,8 +121,8 @@ type LiveRowWithClient = (
 /// the batch form of [`Store::already_written`].
 pub(crate) async fn committed_earlier(
     tx: &mut Tx,
-    keys: &[(EventId, i64, &str)],
-) -> Result<HashMap<(EventId, i64, String), LiveRecord>> {
+    keys: &[(EventId, AccountId, &str)],
+) -> Result<HashMap<(EventId, AccountId, String), LiveRecord>> {
     let mut earlier = HashMap::new();
     for chunk in keys.chunks(BATCH_PARAMS / 3) {
         let conditions: Vec<String> = (0..chunk.len())
@@ -142,7 +142,10 @@ pub(crate) async fn committed_earlier(
         );
         let mut query = sqlx::query_as::<_, LiveRowWithClient>(&sql);
         for (event_id, sender, client_id) in chunk {
-            query = query.bind((*event_id).get()).bind(*sender).bind(*client_id);
+            query = query
+                .bind((*event_id).get())
+                .bind(sender.get())
+                .bind(*client_id);
         }
         for row in query.fetch_all(&mut **tx).await? {
             let (event_id, seq, kind, room, audience, sender_id, recipient_id, data, at, cid) = row;
@@ -231,8 +234,8 @@ pub(crate) async fn append_batch<P: Payload>(
                 .bind(r.kind.as_str())
                 .bind(r.room.as_deref())
                 .bind(r.audience.as_str())
-                .bind(r.sender_id)
-                .bind(r.recipient_id)
+                .bind(r.sender_id.map(AccountId::get))
+                .bind(r.recipient_id.map(AccountId::get))
                 .bind(*client_id)
                 .bind(r.data.to_string())
                 .bind(r.at);

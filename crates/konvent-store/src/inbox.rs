@@ -4,6 +4,7 @@
 //! again (or by a second node) tells nobody twice. The mail goes only to those who got
 //! the notice just now, and only if they did not turn the kind off.
 
+use konvent_core::ids::AccountId;
 use konvent_core::notifications::NoticeKind;
 
 use crate::{Result, Store, StoreError, now_micros};
@@ -24,24 +25,24 @@ pub struct InboxNotice {
 }
 
 /// The council's members (role `member`) whose accounts are not deleted.
-pub(crate) async fn members(tx: &mut Tx) -> Result<Vec<i64>> {
+pub(crate) async fn members(tx: &mut Tx) -> Result<Vec<AccountId>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT DISTINCT g.account_id FROM grants g JOIN accounts a ON a.id = g.account_id \
          WHERE g.role = 'member' AND a.deleted_at IS NULL ORDER BY g.account_id",
     )
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    Ok(rows.into_iter().map(|(id,)| AccountId::new(id)).collect())
 }
 
 /// Writes the notice for each of `accounts` who does not have it yet; answers those.
 pub(crate) async fn tell(
     tx: &mut Tx,
-    accounts: &[i64],
+    accounts: &[AccountId],
     kind: NoticeKind,
     subject_id: i64,
     version: i64,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<AccountId>> {
     let now = now_micros();
     let mut told = Vec::new();
     for account in accounts {
@@ -50,7 +51,7 @@ pub(crate) async fn tell(
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (account_id, kind, subject_id, version) DO NOTHING",
         )
-        .bind(account)
+        .bind(account.get())
         .bind(kind.as_str())
         .bind(subject_id)
         .bind(version)
@@ -66,13 +67,13 @@ pub(crate) async fn tell(
 
 impl Store {
     /// The person's notices, newest first (at most [`INBOX_LIMIT`]).
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn inbox(&self, account_id: i64) -> Result<Vec<InboxNotice>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn inbox(&self, account_id: AccountId) -> Result<Vec<InboxNotice>> {
         let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
             "SELECT kind, subject_id, version, created_at FROM inbox_notices \
              WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(INBOX_LIMIT)
         .fetch_all(&self.pool)
         .await?;

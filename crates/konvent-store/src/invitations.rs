@@ -7,7 +7,7 @@
 //! or died is claimed again ([`Store::claim_bulk_invitations`]) and goes on with the
 //! rows left; a batch whose lease was taken over writes nothing.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, BulkInvitationId, EventId};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -36,7 +36,7 @@ pub struct BulkInvite {
     pub organisation: Option<String>,
     pub grant: Grant,
     /// The event the person joins as participant.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub valid_for: SignedDuration,
     pub mail: NewMail,
 }
@@ -44,9 +44,9 @@ pub struct BulkInvite {
 /// Where a list job stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkJob {
-    pub id: i64,
-    pub created_by: Option<i64>,
-    pub event_id: Option<i64>,
+    pub id: BulkInvitationId,
+    pub created_by: Option<AccountId>,
+    pub event_id: Option<EventId>,
     pub total: i64,
     pub written: i64,
     /// Mails of this list the outbox has sent.
@@ -79,9 +79,9 @@ type JobRow = (
 /// A job a node has claimed to go on with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkClaim {
-    pub id: i64,
-    pub created_by: Option<i64>,
-    pub event_id: Option<i64>,
+    pub id: BulkInvitationId,
+    pub created_by: Option<AccountId>,
+    pub event_id: Option<EventId>,
     /// The inviter's language, for rows that name none.
     pub language: String,
 }
@@ -106,23 +106,23 @@ impl Store {
     /// Starts a job for the checked list `invitees` by `by` (from an event's page:
     /// `event_id`; mails in `language` where a row names none), stored with every row
     /// and claimed by `worker` for `lease`, in one transaction.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id, event_id = event_id, invitees = invitees.len(), worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = by.account_id.map(AccountId::get), event_id = ?event_id, invitees = invitees.len(), worker = %worker))]
     pub async fn start_bulk_invitation(
         &self,
         by: &Actor,
-        event_id: Option<i64>,
+        event_id: Option<EventId>,
         language: &str,
         invitees: &[Invitee],
         worker: &str,
         lease: SignedDuration,
-    ) -> Result<i64> {
+    ) -> Result<BulkInvitationId> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO bulk_invitations (created_by, event_id, total, language, claimed_by, \
              lease_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(by.account_id)
-        .bind(event_id)
+        .bind(by.account_id.map(AccountId::get))
+        .bind(event_id.map(EventId::get))
         .bind(invitees.len() as i64)
         .bind(language)
         .bind(worker)
@@ -143,13 +143,13 @@ impl Store {
             .bind(invitee.organisation.as_deref())
             .bind(invitee.grant.role.as_str())
             .bind(invitee.grant.scope.to_string())
-            .bind(invitee.event)
+            .bind(invitee.event.map(EventId::get))
             .bind(invitee.language.as_deref())
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(BulkInvitationId::new(id))
     }
 
     /// Claims for `worker` the running jobs nobody holds: released by a stopping node,
@@ -174,9 +174,9 @@ impl Store {
         let mut claims: Vec<BulkClaim> = rows
             .into_iter()
             .map(|(id, created_by, event_id, language)| BulkClaim {
-                id,
-                created_by,
-                event_id,
+                id: BulkInvitationId::new(id),
+                created_by: created_by.map(AccountId::new),
+                event_id: event_id.map(EventId::new),
                 language,
             })
             .collect();
@@ -185,13 +185,17 @@ impl Store {
     }
 
     /// The next `limit` rows of a job not yet written, in the list's order.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
-    pub async fn bulk_invitation_rows(&self, job: i64, limit: usize) -> Result<Vec<Invitee>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job))]
+    pub async fn bulk_invitation_rows(
+        &self,
+        job: BulkInvitationId,
+        limit: usize,
+    ) -> Result<Vec<Invitee>> {
         let rows: Vec<StoredRow> = sqlx::query_as(
             "SELECT row_number, email, name, organisation, role, scope, event_id, language \
              FROM bulk_invitation_rows WHERE job_id = $1 ORDER BY row_number LIMIT $2",
         )
-        .bind(job)
+        .bind(job.get())
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
@@ -210,7 +214,7 @@ impl Store {
                         name,
                         organisation,
                         grant,
-                        event,
+                        event: event.map(EventId::new),
                         language,
                     })
                 },
@@ -223,15 +227,15 @@ impl Store {
     /// event at once), deletes the rows written and counts them. Returns the existing
     /// accounts that got a grant, or None when `worker` no longer holds the job (its
     /// lease ran out and another node took it over): then nothing is written.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker, actor = by.account_id, batch = batch.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker, actor = by.account_id.map(AccountId::get), batch = batch.len()))]
     pub async fn write_bulk_invitations(
         &self,
-        job: i64,
+        job: BulkInvitationId,
         worker: &str,
         lease: SignedDuration,
         by: &Actor,
         batch: &[BulkInvite],
-    ) -> Result<Option<Vec<i64>>> {
+    ) -> Result<Option<Vec<AccountId>>> {
         let mut tx = self.begin_write().await?;
         // First the job's row: on PostgreSQL this also waits for a batch of another
         // node in flight, so two nodes never write the same rows.
@@ -240,7 +244,7 @@ impl Store {
              WHERE id = $2 AND claimed_by = $3 AND status = 'running'",
         )
         .bind(lease_end(lease))
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&mut *tx)
         .await?
@@ -255,7 +259,7 @@ impl Store {
             let deleted = sqlx::query(
                 "DELETE FROM bulk_invitation_rows WHERE job_id = $1 AND row_number = $2",
             )
-            .bind(job)
+            .bind(job.get())
             .bind(invite.row)
             .execute(&mut *tx)
             .await?
@@ -267,7 +271,7 @@ impl Store {
         }
         sqlx::query("UPDATE bulk_invitations SET written = written + $1 WHERE id = $2")
             .bind(written)
-            .bind(job)
+            .bind(job.get())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -280,13 +284,13 @@ impl Store {
 
     /// Gives back `worker`'s claim on a job it has not finished (its node is stopping):
     /// the next node to look claims it at once.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
-    pub async fn release_bulk_invitation(&self, job: i64, worker: &str) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker))]
+    pub async fn release_bulk_invitation(&self, job: BulkInvitationId, worker: &str) -> Result<()> {
         sqlx::query(
             "UPDATE bulk_invitations SET claimed_by = NULL, lease_until = NULL \
              WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
         )
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&self.pool)
         .await?;
@@ -295,10 +299,10 @@ impl Store {
 
     /// Ends `worker`'s job: done, or failed with the reason (the batches written stay
     /// written; the rows left are deleted). Nothing happens if `worker` lost the job.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job, worker = %worker))]
     pub async fn finish_bulk_invitation(
         &self,
-        job: i64,
+        job: BulkInvitationId,
         worker: &str,
         error: Option<&str>,
     ) -> Result<()> {
@@ -311,7 +315,7 @@ impl Store {
         .bind(if error.is_some() { "failed" } else { "done" })
         .bind(error)
         .bind(now_micros())
-        .bind(job)
+        .bind(job.get())
         .bind(worker)
         .execute(&mut *tx)
         .await?
@@ -319,7 +323,7 @@ impl Store {
             == 1;
         if held {
             sqlx::query("DELETE FROM bulk_invitation_rows WHERE job_id = $1")
-                .bind(job)
+                .bind(job.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -328,13 +332,13 @@ impl Store {
     }
 
     /// A job with its counts, if it exists.
-    #[tracing::instrument(level = "debug", skip_all, fields(job = job))]
-    pub async fn bulk_invitation(&self, job: i64) -> Result<Option<BulkJob>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(job = %job))]
+    pub async fn bulk_invitation(&self, job: BulkInvitationId) -> Result<Option<BulkJob>> {
         let row: Option<JobRow> = sqlx::query_as(
             "SELECT id, created_by, event_id, total, written, status, error, created_at \
              FROM bulk_invitations WHERE id = $1",
         )
-        .bind(job)
+        .bind(job.get())
         .fetch_optional(&self.pool)
         .await?;
         let Some((id, created_by, event_id, total, written, status, error, created_at)) = row
@@ -350,9 +354,9 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(Some(BulkJob {
-            id,
-            created_by,
-            event_id,
+            id: BulkInvitationId::new(id),
+            created_by: created_by.map(AccountId::new),
+            event_id: event_id.map(EventId::new),
             total,
             written,
             sent,
@@ -365,13 +369,13 @@ impl Store {
 
     /// How many lists `account` started since `since`, and whether one still runs: the
     /// budget of the upload.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn bulk_invitations_by(&self, account: i64, since: i64) -> Result<(i64, bool)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn bulk_invitations_by(&self, account: AccountId, since: i64) -> Result<(i64, bool)> {
         let (started, running): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) \
              FROM bulk_invitations WHERE created_by = $1 AND created_at >= $2",
         )
-        .bind(account)
+        .bind(account.get())
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
@@ -401,7 +405,12 @@ impl Store {
     }
 }
 
-async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Result<Option<i64>> {
+async fn write_one(
+    tx: &mut Tx,
+    job: BulkInvitationId,
+    by: &Actor,
+    invite: &BulkInvite,
+) -> Result<Option<AccountId>> {
     let changed = match invite.purpose {
         TokenPurpose::SignIn => {
             let account = grant_by_email(tx, by, &invite.email, &invite.grant).await?;
@@ -410,11 +419,11 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
                 "UPDATE accounts SET organisation = $1 WHERE id = $2 AND organisation IS NULL",
             )
             .bind(invite.organisation.as_deref())
-            .bind(account)
+            .bind(account.get())
             .execute(&mut **tx)
             .await?;
             if let Some(event) = invite.event_id {
-                join_event(tx, EventId::new(event), account).await?;
+                join_event(tx, event, account).await?;
             }
             insert_login_token(
                 tx,
@@ -443,7 +452,7 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
                 "UPDATE login_tokens SET event_id = $1, display_name = $2, organisation = $3 \
                  WHERE token_hash = $4",
             )
-            .bind(invite.event_id)
+            .bind(invite.event_id.map(EventId::get))
             .bind(invite.display_name.as_deref())
             .bind(invite.organisation.as_deref())
             .bind(token_hash(&invite.token))
@@ -454,21 +463,21 @@ async fn write_one(tx: &mut Tx, job: i64, by: &Actor, invite: &BulkInvite) -> Re
     };
     let mail = enqueue(tx, &invite.mail).await?;
     sqlx::query("UPDATE mail_outbox SET bulk_id = $1 WHERE id = $2")
-        .bind(job)
-        .bind(mail)
+        .bind(job.get())
+        .bind(mail.get())
         .execute(&mut **tx)
         .await?;
     Ok(changed)
 }
 
 /// Adds an account to an event as participant; a helper stays a helper.
-pub(crate) async fn join_event(tx: &mut Tx, event: EventId, account: i64) -> Result<()> {
+pub(crate) async fn join_event(tx: &mut Tx, event: EventId, account: AccountId) -> Result<()> {
     sqlx::query(
         "INSERT INTO event_people (event_id, account_id, role) VALUES ($1, $2, 'participant') \
          ON CONFLICT (event_id, account_id) DO NOTHING",
     )
     .bind(event.get())
-    .bind(account)
+    .bind(account.get())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -8,7 +8,10 @@
 //! erased (they may carry sign-in links); recipient, subject, status and times remain.
 
 use jiff::SignedDuration;
+use konvent_core::ids::MailId;
 use konvent_core::notifications::MailRefusal;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::accounts::{TokenPurpose, grant_by_email, insert_login_token};
 use crate::{Actor, LoginToken, Result, Store, StoreError, now_micros};
@@ -92,15 +95,14 @@ impl TryFrom<String> for MailStatus {
 }
 
 /// A mail as the admin page lists it (without its bodies).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMail {
-    pub id: i64,
+    pub id: MailId,
     pub message_id: String,
     pub kind: String,
     pub recipient: String,
     pub language: String,
     pub subject: String,
-    #[sqlx(try_from = "String")]
     pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -111,9 +113,9 @@ pub struct OutboxMail {
 }
 
 /// A mail a worker has claimed: everything needed to send it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedMail {
-    pub id: i64,
+    pub id: MailId,
     pub message_id: String,
     pub recipient: String,
     pub subject: String,
@@ -123,6 +125,47 @@ pub struct ClaimedMail {
     pub attempts: i64,
     pub calendar_method: Option<String>,
     pub calendar_ics: Option<String>,
+}
+
+// By hand rather than derived: the row's id becomes a MailId, which knows no sqlx.
+impl<'r> FromRow<'r, AnyRow> for OutboxMail {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            id: MailId::new(row.try_get("id")?),
+            message_id: row.try_get("message_id")?,
+            kind: row.try_get("kind")?,
+            recipient: row.try_get("recipient")?,
+            language: row.try_get("language")?,
+            subject: row.try_get("subject")?,
+            status: MailStatus::try_from(status).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "status".into(),
+                source: Box::new(e),
+            })?,
+            attempts: row.try_get("attempts")?,
+            next_attempt_at: row.try_get("next_attempt_at")?,
+            last_error: row.try_get("last_error")?,
+            created_at: row.try_get("created_at")?,
+            sent_at: row.try_get("sent_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, AnyRow> for ClaimedMail {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: MailId::new(row.try_get("id")?),
+            message_id: row.try_get("message_id")?,
+            recipient: row.try_get("recipient")?,
+            subject: row.try_get("subject")?,
+            body_text: row.try_get("body_text")?,
+            body_html: row.try_get("body_html")?,
+            attempts: row.try_get("attempts")?,
+            calendar_method: row.try_get("calendar_method")?,
+            calendar_ics: row.try_get("calendar_ics")?,
+        })
+    }
 }
 
 impl ClaimedMail {
@@ -166,7 +209,7 @@ pub fn retry_delay(attempts: i64, base: SignedDuration) -> SignedDuration {
 
 /// Queues `mail` inside the caller's transaction: it commits, or is lost, with the
 /// change that caused it. Returns its id.
-pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<i64> {
+pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<MailId> {
     let now = now_micros();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO mail_outbox (message_id, kind, recipient, language, subject, body_text, \
@@ -186,7 +229,7 @@ pub(crate) async fn enqueue(tx: &mut Tx, mail: &NewMail) -> Result<i64> {
     .bind(mail.calendar.as_ref().map(|c| c.ics.as_str()))
     .fetch_one(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(MailId::new(id))
 }
 
 const COLUMNS: &str = "id, message_id, kind, recipient, language, subject, status, attempts, \
@@ -195,7 +238,7 @@ const COLUMNS: &str = "id, message_id, kind, recipient, language, subject, statu
 impl Store {
     /// Queues one mail on its own (no other change rides with it).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn queue_mail(&self, mail: &NewMail) -> Result<i64> {
+    pub async fn queue_mail(&self, mail: &NewMail) -> Result<MailId> {
         let mut tx = self.begin_write().await?;
         let id = enqueue(&mut tx, mail).await?;
         tx.commit().await?;
@@ -205,7 +248,7 @@ impl Store {
     /// Queues several mails that belong together (a report and its copy to the sender)
     /// in one transaction: all of them or none.
     #[tracing::instrument(level = "debug", skip_all, fields(mails = mails.len()))]
-    pub async fn queue_mails(&self, mails: &[NewMail]) -> Result<Vec<i64>> {
+    pub async fn queue_mails(&self, mails: &[NewMail]) -> Result<Vec<MailId>> {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(mails.len());
         for mail in mails {
@@ -290,8 +333,8 @@ impl Store {
 
     /// The server accepted the mail: sent, and its bodies erased. False when `worker`
     /// no longer holds the mail (its lease ran out and another worker took it).
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
-    pub async fn mark_mail_sent(&self, id: i64, worker: &str) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, worker = %worker))]
+    pub async fn mark_mail_sent(&self, id: MailId, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
             worker,
@@ -309,22 +352,25 @@ impl Store {
     /// (its lease ran out and another worker took it).
     async fn settle_claim<'q>(
         &self,
-        id: i64,
+        id: MailId,
         worker: &'q str,
         sql: &'static str,
         bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
     ) -> Result<bool> {
-        let query = sqlx::query(sql).bind(now_micros()).bind(id).bind(worker);
+        let query = sqlx::query(sql)
+            .bind(now_micros())
+            .bind(id.get())
+            .bind(worker);
         let done = bind(query).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// A temporary failure (the server unreachable, or a 4xx answer): queued again for
     /// after [`retry_delay`]. False when `worker` no longer holds the mail.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, worker = %worker))]
     pub async fn retry_mail_later(
         &self,
-        id: i64,
+        id: MailId,
         worker: &str,
         error: &str,
         base: SignedDuration,
@@ -334,7 +380,7 @@ impl Store {
             "SELECT attempts FROM mail_outbox WHERE id = $1 AND status = 'sending' \
              AND claimed_by = $2",
         )
-        .bind(id)
+        .bind(id.get())
         .bind(worker)
         .fetch_optional(&self.pool)
         .await?;
@@ -353,8 +399,8 @@ impl Store {
 
     /// The server refused the mail for good (a 5xx answer): failed, with its reason.
     /// False when `worker` no longer holds the mail.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
-    pub async fn mark_mail_failed(&self, id: i64, worker: &str, reason: &str) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, worker = %worker))]
+    pub async fn mark_mail_failed(&self, id: MailId, worker: &str, reason: &str) -> Result<bool> {
         self.settle_claim(
             id,
             worker,
@@ -366,8 +412,8 @@ impl Store {
 
     /// Gives back a claimed mail not yet tried (its worker is stopping): due again at
     /// once, the claim's attempt not counted.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id, worker = %worker))]
-    pub async fn release_mail(&self, id: i64, worker: &str) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, worker = %worker))]
+    pub async fn release_mail(&self, id: MailId, worker: &str) -> Result<bool> {
         self.settle_claim(
             id,
             worker,
@@ -379,15 +425,15 @@ impl Store {
 
     /// Queues a failed mail again, due now, its attempts counted from zero. Only failed
     /// mails can be resent: a queued one is on its way, a sent one has no body left.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn resend_mail(&self, id: i64) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn resend_mail(&self, id: MailId) -> Result<()> {
         let now = now_micros();
         let done = sqlx::query(
             "UPDATE mail_outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, \
              updated_at = $1 WHERE id = $2 AND status = 'failed'",
         )
         .bind(now)
-        .bind(id)
+        .bind(id.get())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 1 {
@@ -400,11 +446,11 @@ impl Store {
     }
 
     /// One mail, without its bodies.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn mail(&self, id: i64) -> Result<Option<OutboxMail>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn mail(&self, id: MailId) -> Result<Option<OutboxMail>> {
         Ok(
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = $1"))
-                .bind(id)
+                .bind(id.get())
                 .fetch_optional(&self.pool)
                 .await?,
         )
@@ -422,12 +468,12 @@ impl Store {
     }
 
     /// Whether a mail still holds its bodies (tests check the erasure).
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn mail_has_bodies(&self, id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn mail_has_bodies(&self, id: MailId) -> Result<bool> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT body_text, body_html, calendar_ics FROM mail_outbox WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some_and(|(t, h, c)| t.is_some() || h.is_some() || c.is_some()))

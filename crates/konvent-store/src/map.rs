@@ -44,7 +44,7 @@ impl Store {
     /// Replaces the event's map (`Some`) or goes back to the generated one (`None`), with
     /// a live-log entry `map` in the same transaction. `by` is `None` from the command
     /// line.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.map(|w| w.id.get())))]
     pub async fn set_venue_map(
         &self,
         event_id: EventId,
@@ -52,8 +52,7 @@ impl Store {
         map: Option<(&str, &str)>,
     ) -> Result<Written> {
         let by_name = by.map_or("Kommandozeile", |w| w.name.as_str());
-        let sender = by.map_or(0, |w| w.id);
-        self.live_write(event_id, sender, None, async |LiveTx(tx)| {
+        self.live_write(event_id, by.map(|w| w.id), None, async |LiveTx(tx)| {
             match map {
                 Some((source_name, map_json)) => {
                     sqlx::query(

@@ -10,7 +10,7 @@
 //! lose a notice, and a command-line tool writes without telling anybody, so no copy is
 //! trusted for longer than [`FRESH`]; a session is never trusted past its end.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -33,7 +33,7 @@ const MAX_KEPT: usize = 50_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forget {
     /// An account's sessions, grants, name, or part in any event changed.
-    Account(i64),
+    Account(AccountId),
     /// Every person's part in an event may have changed (a bulk change, or the event
     /// started or stopped allowing pseudonyms).
     Event(EventId),
@@ -63,7 +63,7 @@ pub(crate) struct Memo {
     /// By the hash of the session token: the account, its principal, and the session's end.
     sessions: Copies<String, Arc<Principal>>,
     /// By (event, account).
-    members: Copies<(EventId, i64), Arc<Membership>>,
+    members: Copies<(EventId, AccountId), Arc<Membership>>,
     /// Counts what was forgotten: a read that saw it move while it asked the database
     /// keeps nothing, since its answer may be from before the change.
     forgotten: AtomicU64,
@@ -122,7 +122,7 @@ fn keep<K: std::hash::Hash + Eq, T>(
 
 impl Memo {
     /// The account's sessions, grants, name or part in events changed (committed).
-    pub(crate) fn account_changed(&self, account: i64) {
+    pub(crate) fn account_changed(&self, account: AccountId) {
         self.forget(Forget::Account(account));
         // Nobody listening (one node, or tests): nothing to pass on.
         let _ = self.changes.send(Forget::Account(account));
@@ -206,7 +206,7 @@ impl Store {
         let Some((account, expires_at)) = row else {
             return Ok(None);
         };
-        let Some(principal) = self.principal(account).await? else {
+        let Some(principal) = self.principal(AccountId::new(account)).await? else {
             return Ok(None);
         };
         let left = Duration::from_micros(expires_at.saturating_sub(now).max(0) as u64);
@@ -225,8 +225,12 @@ impl Store {
 
     /// The account's part in the event, in one statement: from this node's copy while
     /// it is fresh. [`StoreError::NotFound`] for an unknown account.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn membership(&self, event_id: EventId, account_id: i64) -> Result<Arc<Membership>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn membership(
+        &self,
+        event_id: EventId,
+        account_id: AccountId,
+    ) -> Result<Arc<Membership>> {
         if let Some(kept) = fresh(&self.memo.members, &(event_id, account_id)) {
             return Ok(kept);
         }
@@ -241,7 +245,7 @@ impl Store {
             crate::pseudonyms::name_in_event("$1", "a.id")
         ))
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&self.pool)
         .await?;
         let (role, removed, name) = row.ok_or(StoreError::NotFound)?;
@@ -298,29 +302,29 @@ mod tests {
         let memo = Memo::default();
         // Read before the change committed, kept after it was forgotten: not kept.
         let asked = memo.generation();
-        memo.account_changed(7);
+        memo.account_changed(AccountId::new(7));
         keep(
             &memo,
             &memo.members,
             asked,
-            (EventId::new(1), 7),
+            (EventId::new(1), AccountId::new(7)),
             copy("vorher"),
         );
-        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
+        assert!(fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).is_none());
         // A read that nothing overtook is kept, until its account changes.
         let asked = memo.generation();
         keep(
             &memo,
             &memo.members,
             asked,
-            (EventId::new(1), 7),
+            (EventId::new(1), AccountId::new(7)),
             copy("nachher"),
         );
         assert_eq!(
-            fresh(&memo.members, &(EventId::new(1), 7)).map(|m| m.name.clone()),
+            fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).map(|m| m.name.clone()),
             Some("nachher".to_owned())
         );
-        memo.account_changed(7);
-        assert!(fresh(&memo.members, &(EventId::new(1), 7)).is_none());
+        memo.account_changed(AccountId::new(7));
+        assert!(fresh(&memo.members, &(EventId::new(1), AccountId::new(7))).is_none());
     }
 }

@@ -10,7 +10,7 @@
 //! pseudonymises the account) reaches the minutes too.
 
 use konvent_core::gremien::minutes::MinutesRefusal;
-use konvent_core::ids::{ResolutionId, SessionId};
+use konvent_core::ids::{AccountId, AgendaItemId, ResolutionId, SessionId};
 use std::collections::HashMap;
 
 use konvent_core::gremien::council::ResolutionState;
@@ -63,7 +63,7 @@ impl MinutesState {
 /// One line of the attendance in the minutes; `name` is filled in when read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesAttendee {
-    pub account_id: i64,
+    pub account_id: AccountId,
     #[serde(skip)]
     pub name: String,
     pub presence: Presence,
@@ -87,7 +87,7 @@ pub struct MinutesResolution {
 /// An agenda item with the office's notes on it and the resolutions voted on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesItem {
-    pub agenda_item_id: i64,
+    pub agenda_item_id: AgendaItemId,
     pub title: String,
     pub is_reporting: bool,
     pub notes: String,
@@ -247,15 +247,15 @@ impl Store {
             .map(|r| parse_row(number, r).map(|(_, m)| m))
             .collect::<Result<Vec<_>>>()?;
         // The names as the accounts have them now (a deleted account's pseudonym).
-        let ids: std::collections::BTreeSet<i64> = list
+        let ids: std::collections::BTreeSet<AccountId> = list
             .iter()
             .flat_map(|m| m.content.attendance.iter().map(|a| a.account_id))
             .collect();
-        let mut names: HashMap<i64, String> = HashMap::new();
+        let mut names: HashMap<AccountId, String> = HashMap::new();
         for id in ids {
             let name: Option<(String,)> =
                 sqlx::query_as("SELECT display_name FROM accounts WHERE id = $1")
-                    .bind(id)
+                    .bind(id.get())
                     .fetch_optional(&self.pool)
                     .await?;
             if let Some((name,)) = name {
@@ -274,7 +274,7 @@ impl Store {
     /// the draft if the newest version is one (keeping the office's notes and remarks),
     /// else as the next version's draft (taking the notes of the newest version).
     /// Returns the version.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn generate_minutes(&self, actor: &Actor, number: i64) -> Result<i64> {
         let session = self.session(number).await?;
         let agenda = self.agenda(session.id).await?;
@@ -285,7 +285,7 @@ impl Store {
             .into_iter()
             .filter(|r| r.session_number == Some(number))
             .collect();
-        let on_item: HashMap<ResolutionId, i64> = self
+        let on_item: HashMap<ResolutionId, AgendaItemId> = self
             .agenda_results()
             .await?
             .into_iter()
@@ -380,13 +380,13 @@ impl Store {
     /// Saves the office's remarks and notes (by agenda item id; others are ignored) into
     /// the draft, or as the next version's draft when the newest version is final or
     /// released. Refused before the minutes were generated. Returns the version.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, notes = notes.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, notes = notes.len()))]
     pub async fn edit_minutes(
         &self,
         actor: &Actor,
         number: i64,
         remarks: &str,
-        notes: &[(i64, String)],
+        notes: &[(AgendaItemId, String)],
     ) -> Result<i64> {
         let too_long = |s: &str| s.chars().count() > MAX_MINUTES_TEXT;
         if too_long(remarks) {
@@ -423,7 +423,7 @@ impl Store {
     }
 
     /// Finalises the draft of the minutes (the newest version). Returns the version.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn finalise_minutes(&self, actor: &Actor, number: i64) -> Result<i64> {
         self.advance_minutes(actor, number, MinutesState::Draft, "finalised")
             .await
@@ -432,7 +432,7 @@ impl Store {
     /// Releases the finalised minutes (the newest version) to the members, and tells
     /// each member in konvent ([`crate::inbox`]) and by mail, in the same transaction,
     /// once per version. Returns the version and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn release_minutes(
         &self,
         actor: &Actor,

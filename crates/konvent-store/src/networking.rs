@@ -6,7 +6,7 @@
 //! profile wins over the konvent-wide one, and only the event's participants (not removed
 //! from it) appear, with a profile that is not "nobody".
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -59,7 +59,7 @@ pub struct ContactOverview {
     /// Accepted contacts with what their profile shares.
     pub contacts: Vec<Card>,
     /// Their ids, in the order of `contacts`.
-    pub contact_ids: Vec<i64>,
+    pub contact_ids: Vec<AccountId>,
     pub blocked: Vec<Who>,
 }
 
@@ -104,7 +104,7 @@ fn profile_from(row: ProfileRow) -> Result<Profile> {
     let (id, name, event_id, organisation, role, region, topics, about, phone, share, vis, loc, m) =
         row;
     Ok(Profile {
-        account: Who { id, name },
+        account: Who::new(AccountId::new(id), name),
         event_id: EventId::new(event_id),
         fields: ProfileFields {
             organisation,
@@ -123,10 +123,10 @@ fn profile_from(row: ProfileRow) -> Result<Profile> {
 
 impl Store {
     /// Writes the person's profile for the event (`event_id = 0`: konvent-wide).
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, event_id = %event_id))]
     pub async fn save_profile(
         &self,
-        account: i64,
+        account: AccountId,
         event_id: EventId,
         fields: &ProfileFields,
     ) -> Result<()> {
@@ -141,7 +141,7 @@ impl Store {
              visibility = excluded.visibility, show_location = excluded.show_location, \
              match_points = excluded.match_points, updated_at = excluded.updated_at",
         )
-        .bind(account)
+        .bind(account.get())
         .bind(event_id.get())
         .bind(&fields.organisation)
         .bind(&fields.role)
@@ -160,10 +160,10 @@ impl Store {
     }
 
     /// Removes the person's profile for the event (or the konvent-wide one).
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
-    pub async fn delete_profile(&self, account: i64, event_id: EventId) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, event_id = %event_id))]
+    pub async fn delete_profile(&self, account: AccountId, event_id: EventId) -> Result<()> {
         sqlx::query("DELETE FROM network_profiles WHERE account_id = $1 AND event_id = $2")
-            .bind(account)
+            .bind(account.get())
             .bind(event_id.get())
             .execute(&self.pool)
             .await?;
@@ -171,13 +171,17 @@ impl Store {
     }
 
     /// The person's own profile for exactly this event (0: konvent-wide), for editing.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, event_id = %event_id))]
-    pub async fn own_profile(&self, account: i64, event_id: EventId) -> Result<Option<Profile>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, event_id = %event_id))]
+    pub async fn own_profile(
+        &self,
+        account: AccountId,
+        event_id: EventId,
+    ) -> Result<Option<Profile>> {
         let row: Option<ProfileRow> = sqlx::query_as(&format!(
             "SELECT {PROFILE_COLUMNS} FROM network_profiles p JOIN accounts a \
              ON a.id = p.account_id WHERE p.account_id = $1 AND p.event_id = $2"
         ))
-        .bind(account)
+        .bind(account.get())
         .bind(event_id.get())
         .fetch_optional(&self.pool)
         .await?;
@@ -218,30 +222,30 @@ impl Store {
     }
 
     /// Whether the two block each other (either way).
-    #[tracing::instrument(level = "debug", skip_all, fields(a = a, b = b))]
-    pub async fn blocked_between(&self, a: i64, b: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(a = %a, b = %b))]
+    pub async fn blocked_between(&self, a: AccountId, b: AccountId) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM contact_blocks WHERE (account_id = $1 AND blocked_id = $2) \
              OR (account_id = $2 AND blocked_id = $1)",
         )
-        .bind(a)
-        .bind(b)
+        .bind(a.get())
+        .bind(b.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
     }
 
     /// Whether the two are accepted contacts, neither blocking the other.
-    #[tracing::instrument(level = "debug", skip_all, fields(a = a, b = b))]
-    pub async fn are_contacts(&self, a: i64, b: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(a = %a, b = %b))]
+    pub async fn are_contacts(&self, a: AccountId, b: AccountId) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM contact_requests WHERE status = 'accepted' \
              AND ((from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)) \
              AND NOT EXISTS (SELECT 1 FROM contact_blocks WHERE (account_id = $1 AND \
              blocked_id = $2) OR (account_id = $2 AND blocked_id = $1))",
         )
-        .bind(a)
-        .bind(b)
+        .bind(a.get())
+        .bind(b.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
@@ -250,11 +254,11 @@ impl Store {
     /// `from` asks `to` to connect. Refused to oneself, between people who block each
     /// other, and when `from` asked before (whatever `to` answered: a declined request
     /// reads as still open). When `to` had asked `from`, the two are contacts at once.
-    #[tracing::instrument(level = "debug", skip_all, fields(from = from, to = to, event_id = %event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(from = %from, to = %to, event_id = %event_id))]
     pub async fn request_contact(
         &self,
-        from: i64,
-        to: i64,
+        from: AccountId,
+        to: AccountId,
         event_id: EventId,
         message: &str,
     ) -> Result<RequestOutcome> {
@@ -264,21 +268,21 @@ impl Store {
             "SELECT 1 FROM contact_blocks WHERE (account_id = $1 AND blocked_id = $2) \
              OR (account_id = $2 AND blocked_id = $1)",
         )
-        .bind(from)
-        .bind(to)
+        .bind(from.get())
+        .bind(to.get())
         .fetch_optional(&mut *tx)
         .await?;
         let pair: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT id, from_id, status FROM contact_requests \
              WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
         )
-        .bind(from)
-        .bind(to)
+        .bind(from.get())
+        .bind(to.get())
         .fetch_all(&mut *tx)
         .await?;
-        let earlier: Vec<(i64, bool)> = pair
+        let earlier: Vec<(AccountId, bool)> = pair
             .iter()
-            .map(|(_, asker, status)| (*asker, status == "accepted"))
+            .map(|(_, asker, status)| (AccountId::new(*asker), status == "accepted"))
             .collect();
         networking::request_again(from, blocked.is_some(), &earlier)?;
         if let Some((id, _, _)) = pair.iter().find(|(_, _, status)| status == "open") {
@@ -296,8 +300,8 @@ impl Store {
             "INSERT INTO contact_requests (from_id, to_id, event_id, message, status, created_at) \
              VALUES ($1, $2, $3, $4, 'open', $5)",
         )
-        .bind(from)
-        .bind(to)
+        .bind(from.get())
+        .bind(to.get())
         .bind(event_id.get())
         .bind(message)
         .bind(now_micros())
@@ -310,13 +314,13 @@ impl Store {
 
     /// The recipient accepts or declines an open request; `NotFound` for any other.
     /// Returns the asker.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, request_id = request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, request_id = request_id))]
     pub async fn answer_contact_request(
         &self,
-        account: i64,
+        account: AccountId,
         request_id: i64,
         accept: bool,
-    ) -> Result<i64> {
+    ) -> Result<AccountId> {
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE contact_requests SET status = $1, decided_at = $2 \
              WHERE id = $3 AND to_id = $4 AND status = 'open' RETURNING from_id",
@@ -324,16 +328,17 @@ impl Store {
         .bind(if accept { "accepted" } else { "declined" })
         .bind(now_micros())
         .bind(request_id)
-        .bind(account)
+        .bind(account.get())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(from,)| from).ok_or(StoreError::NotFound)
+        row.map(|(from,)| AccountId::new(from))
+            .ok_or(StoreError::NotFound)
     }
 
     /// Blocks (or unblocks) `other` for `account`: no requests, no messages either way;
     /// an open request from `other` is declined with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, other = other))]
-    pub async fn set_blocked(&self, account: i64, other: i64, on: bool) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, other = %other))]
+    pub async fn set_blocked(&self, account: AccountId, other: AccountId, on: bool) -> Result<()> {
         networking::block(account, other)?;
         let mut tx = self.begin_write().await?;
         if on {
@@ -341,8 +346,8 @@ impl Store {
                 "INSERT INTO contact_blocks (account_id, blocked_id, created_at) \
                  VALUES ($1, $2, $3) ON CONFLICT (account_id, blocked_id) DO NOTHING",
             )
-            .bind(account)
-            .bind(other)
+            .bind(account.get())
+            .bind(other.get())
             .bind(now_micros())
             .execute(&mut *tx)
             .await?;
@@ -351,14 +356,14 @@ impl Store {
                  WHERE from_id = $2 AND to_id = $3 AND status = 'open'",
             )
             .bind(now_micros())
-            .bind(other)
-            .bind(account)
+            .bind(other.get())
+            .bind(account.get())
             .execute(&mut *tx)
             .await?;
         } else {
             sqlx::query("DELETE FROM contact_blocks WHERE account_id = $1 AND blocked_id = $2")
-                .bind(account)
-                .bind(other)
+                .bind(account.get())
+                .bind(other.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -367,8 +372,8 @@ impl Store {
     }
 
     /// The person's open requests (both ways), accepted contacts and blocks.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn contact_overview(&self, account: i64) -> Result<ContactOverview> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn contact_overview(&self, account: AccountId) -> Result<ContactOverview> {
         type Row = (i64, i64, String, i64, String, String, String, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT r.id, r.from_id, f.display_name, r.to_id, t.display_name, r.message, \
@@ -376,25 +381,26 @@ impl Store {
              JOIN accounts f ON f.id = r.from_id JOIN accounts t ON t.id = r.to_id \
              WHERE r.from_id = $1 OR r.to_id = $1 ORDER BY r.created_at, r.id",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         let blocked: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.display_name FROM contact_blocks b JOIN accounts a \
              ON a.id = b.blocked_id WHERE b.account_id = $1 ORDER BY a.display_name",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         let mut overview = ContactOverview {
             blocked: blocked
                 .into_iter()
-                .map(|(id, name)| Who { id, name })
+                .map(|(id, name)| Who::new(AccountId::new(id), name))
                 .collect(),
             ..ContactOverview::default()
         };
         for (id, from_id, from_name, to_id, to_name, message, status, created_at, event_id) in rows
         {
+            let (from_id, to_id) = (AccountId::new(from_id), AccountId::new(to_id));
             let request = ContactRequest {
                 id,
                 event_id: EventId::new(event_id),
@@ -423,8 +429,8 @@ impl Store {
 
     /// What a contact's profile shares with contacts: the konvent-wide profile, or else
     /// the latest event profile; the name alone without one.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn card(&self, account: i64) -> Result<Card> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn card(&self, account: AccountId) -> Result<Card> {
         let row: Option<(String, String, String, String, String, i64, String)> = sqlx::query_as(
             "SELECT a.display_name, a.email, COALESCE(p.organisation, ''), \
                  COALESCE(p.role, ''), COALESCE(p.phone, ''), COALESCE(p.share_email, 0), \
@@ -434,7 +440,7 @@ impl Store {
                  CASE WHEN q.event_id = 0 THEN 0 ELSE 1 END, q.updated_at DESC LIMIT 1) \
                  WHERE a.id = $1",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_optional(&self.pool)
         .await?;
         let (name, email, organisation, role, phone, share, about) =
@@ -451,8 +457,8 @@ impl Store {
 
     /// The person's connection points with the others who marked the same one and allow
     /// being found (a profile with "match_points"); only when the person allows it too.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn point_peers(&self, account: i64) -> Result<Vec<PointPeers>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn point_peers(&self, account: AccountId) -> Result<Vec<PointPeers>> {
         if !self.allows_matching(account).await? {
             return Ok(Vec::new());
         }
@@ -472,13 +478,13 @@ impl Store {
                  AND b.blocked_id = a.id) OR (b.account_id = a.id AND b.blocked_id = $1)) \
              ORDER BY a.display_name, a.id",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         let mut peers: HashMap<(String, i64), Vec<Peer>> = HashMap::new();
         for (target, target_id, id, name, organisation) in rows {
             peers.entry((target, target_id)).or_default().push(Peer {
-                who: Who { id, name },
+                who: Who::new(AccountId::new(id), name),
                 organisation: organisation.unwrap_or_default(),
             });
         }
@@ -495,11 +501,11 @@ impl Store {
             .collect())
     }
 
-    async fn allows_matching(&self, account: i64) -> Result<bool> {
+    async fn allows_matching(&self, account: AccountId) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM network_profiles WHERE account_id = $1 AND match_points = 1",
         )
-        .bind(account)
+        .bind(account.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())

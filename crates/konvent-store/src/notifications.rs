@@ -6,6 +6,7 @@
 //! recipient's language, from templates) through a [`Render`] the store calls inside
 //! the transaction of the change, so that the mail commits, or is lost, with it.
 
+use konvent_core::ids::AccountId;
 use std::collections::HashSet;
 
 use jiff::Timestamp;
@@ -20,9 +21,9 @@ use crate::{Result, Store, StoreError, now_micros};
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Who a mail goes to.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email: String,
     pub name: String,
     /// "de" or "en": chosen on the person's notifications page, German until then.
@@ -122,10 +123,23 @@ impl DueReminder {
         (
             self.notice.kind.as_str().to_owned(),
             self.subject_id,
-            self.notice.recipient.account_id,
+            self.notice.recipient.account_id.get(),
             self.due_on.to_string(),
             i64::from(self.days_before),
         )
+    }
+}
+
+/// Read by hand for the typed account id (the database holds a plain number).
+impl<'r> FromRow<'r, sqlx::any::AnyRow> for Recipient {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(Self {
+            account_id: AccountId::new(row.try_get("account_id")?),
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            language: row.try_get("language")?,
+        })
     }
 }
 
@@ -191,7 +205,7 @@ fn public_resolution(year: i64, number: i64, title: String, state: &str) -> Opti
 pub(crate) async fn recipients(
     tx: &mut Tx,
     kind: NoticeKind,
-    ids: &[i64],
+    ids: &[AccountId],
 ) -> Result<Vec<Recipient>> {
     let mut list = Vec::new();
     let mut seen = HashSet::new();
@@ -204,7 +218,7 @@ pub(crate) async fn recipients(
              WHERE a.id = $1 AND {}",
             not_opted_out("$2")
         ))
-        .bind(id)
+        .bind(id.get())
         .bind(kind.as_str())
         .fetch_optional(&mut **tx)
         .await?;
@@ -218,7 +232,7 @@ pub(crate) async fn conference_accounts(
     tx: &mut Tx,
     abbreviation: &str,
     roles: &[&str],
-) -> Result<Vec<i64>> {
+) -> Result<Vec<AccountId>> {
     let mut ids = Vec::new();
     for role in roles {
         let rows: Vec<(i64,)> = sqlx::query_as(
@@ -228,7 +242,7 @@ pub(crate) async fn conference_accounts(
         .bind(format!("conference:{abbreviation}"))
         .fetch_all(&mut **tx)
         .await?;
-        ids.extend(rows.into_iter().map(|(id,)| id));
+        ids.extend(rows.into_iter().map(|(id,)| AccountId::new(id)));
     }
     Ok(ids)
 }
@@ -239,7 +253,7 @@ pub(crate) async fn notify(
     tx: &mut Tx,
     render: Render<'_>,
     kind: NoticeKind,
-    account_ids: &[i64],
+    account_ids: &[AccountId],
     topic: &NoticeTopic,
 ) -> Result<usize> {
     let mut queued = 0;
@@ -482,7 +496,7 @@ impl Store {
             "UPDATE reminders_sent SET mail_id = $1 WHERE kind = $2 AND subject_id = $3 \
              AND account_id = $4 AND due_on = $5 AND days_before = $6",
         )
-        .bind(mail_id)
+        .bind(mail_id.get())
         .bind(&kind)
         .bind(subject_id)
         .bind(account_id)
@@ -504,17 +518,20 @@ impl Store {
     }
 
     /// A person's mail language ("de" until chosen) and the kinds they turned off.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn mail_preferences(&self, account_id: i64) -> Result<(String, Vec<NoticeKind>)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn mail_preferences(
+        &self,
+        account_id: AccountId,
+    ) -> Result<(String, Vec<NoticeKind>)> {
         let language: Option<(String,)> =
             sqlx::query_as("SELECT language FROM mail_preferences WHERE account_id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         let off: Vec<(String,)> = sqlx::query_as(
             "SELECT kind FROM notification_opt_outs WHERE account_id = $1 ORDER BY kind",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok((
@@ -524,10 +541,10 @@ impl Store {
     }
 
     /// Sets a person's mail language and the kinds they turn off (all others on).
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, off = off.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, off = off.len()))]
     pub async fn save_mail_preferences(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         language: &str,
         off: &[NoticeKind],
     ) -> Result<()> {
@@ -537,18 +554,18 @@ impl Store {
              ON CONFLICT (account_id) DO UPDATE SET language = excluded.language, \
              modified_at = excluded.modified_at",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(language)
         .bind(now_micros())
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM notification_opt_outs WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await?;
         for kind in off.iter().collect::<HashSet<_>>() {
             sqlx::query("INSERT INTO notification_opt_outs (account_id, kind) VALUES ($1, $2)")
-                .bind(account_id)
+                .bind(account_id.get())
                 .bind(kind.as_str())
                 .execute(&mut *tx)
                 .await?;

@@ -4,6 +4,7 @@
 
 use jiff::SignedDuration;
 use konvent_core::authz::Grant;
+use konvent_core::ids::AccountId;
 
 use crate::accounts::{new_token, token_hash};
 use crate::audit::{self, Actor, Change};
@@ -19,7 +20,7 @@ pub struct OidcFlow {
     pub next_path: String,
     /// The account signed in when the sign-in started: an unknown subject is linked to
     /// it instead of getting a new account.
-    pub link_account: Option<i64>,
+    pub link_account: Option<AccountId>,
 }
 
 /// A person as the provider's ID token names them.
@@ -79,7 +80,7 @@ impl Store {
         .bind(&flow.nonce)
         .bind(&flow.pkce_verifier)
         .bind(&flow.next_path)
-        .bind(flow.link_account)
+        .bind(flow.link_account.map(AccountId::get))
         .bind(now)
         .bind(now.saturating_add(valid_for.as_micros() as i64))
         .execute(&self.pool)
@@ -117,7 +118,7 @@ impl Store {
                 nonce,
                 pkce_verifier,
                 next_path,
-                link_account,
+                link_account: link_account.map(AccountId::new),
             },
         ))
     }
@@ -126,12 +127,12 @@ impl Store {
     /// `link_account` (the account signed in with its password when the sign-in started)
     /// or creates one; then makes its provider grants equal `person.grants` (grants
     /// given in konvent stay). One transaction: a refused person leaves nothing behind.
-    #[tracing::instrument(level = "debug", skip_all, fields(link_account = link_account))]
+    #[tracing::instrument(level = "debug", skip_all, fields(link_account = link_account.map(AccountId::get)))]
     pub async fn oidc_sign_in(
         &self,
         person: &OidcPerson,
-        link_account: Option<i64>,
-    ) -> Result<std::result::Result<i64, OidcRefusal>> {
+        link_account: Option<AccountId>,
+    ) -> Result<std::result::Result<AccountId, OidcRefusal>> {
         let mut tx = self.begin_write().await?;
         let linked: Option<(i64,)> = sqlx::query_as(
             "SELECT account_id FROM oidc_identities WHERE provider = $1 AND subject = $2",
@@ -144,7 +145,7 @@ impl Store {
             (Some((id,)), _) => id,
             (None, Some(id)) => {
                 link_identity(&mut tx, person, id, "provider_linked").await?;
-                id
+                id.get()
             }
             (None, None) => {
                 // Without an address the account gets one that can receive nothing.
@@ -167,7 +168,13 @@ impl Store {
                     Some((id, Some(allowed)))
                         if allowed == person.provider && person.email.is_some() =>
                     {
-                        link_identity(&mut tx, person, id, "provider_linked_by_admin").await?;
+                        link_identity(
+                            &mut tx,
+                            person,
+                            AccountId::new(id),
+                            "provider_linked_by_admin",
+                        )
+                        .await?;
                         sqlx::query("UPDATE accounts SET link_provider = NULL WHERE id = $1")
                             .bind(id)
                             .execute(&mut *tx)
@@ -271,8 +278,8 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.memo.account_changed(id);
-        Ok(Ok(id))
+        self.memo.account_changed(AccountId::new(id));
+        Ok(Ok(AccountId::new(id)))
     }
 
     /// Whether the account a provider's subject signs in to holds a grant given in
@@ -291,22 +298,25 @@ impl Store {
     }
 
     /// The grants of an account that came from a provider, with the provider's id.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn provider_grants(&self, account_id: i64) -> Result<Vec<(String, String, String)>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn provider_grants(
+        &self,
+        account_id: AccountId,
+    ) -> Result<Vec<(String, String, String)>> {
         Ok(sqlx::query_as(
             "SELECT role, scope, provider FROM grants \
              WHERE account_id = $1 AND provider IS NOT NULL ORDER BY role, scope",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_all(&self.pool)
         .await?)
     }
 
     /// Starts a session that a provider signed in; returns its cookie token.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
     pub async fn sign_in_through_provider(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         valid_for: SignedDuration,
         session: &OidcSession,
     ) -> Result<String> {
@@ -360,7 +370,7 @@ impl Store {
         provider: &str,
         subject: Option<&str>,
         sid: Option<&str>,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<AccountId>> {
         if subject.is_none() && sid.is_none() {
             let mut errors = konvent_core::FieldErrors::new();
             errors.add(
@@ -380,7 +390,7 @@ impl Store {
         .bind(sid)
         .fetch_all(&self.pool)
         .await?;
-        let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
+        let mut ids: Vec<AccountId> = rows.into_iter().map(|(id,)| AccountId::new(id)).collect();
         ids.sort_unstable();
         ids.dedup();
         for account in &ids {
@@ -401,7 +411,7 @@ impl Store {
     }
 
     /// Turns local passwords on or off for everyone but admins (audited).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get)))]
     pub async fn set_local_passwords(&self, actor: &Actor, allowed: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let value = if allowed { "on" } else { "off" };
@@ -436,17 +446,17 @@ impl Store {
 impl Store {
     /// An admin allows the account to be linked to `provider` at its next sign-in there
     /// with the account's (verified) address, or takes that back (`None`). Audited.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, provider = provider))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id, provider = provider))]
     pub async fn allow_provider_link(
         &self,
         actor: &Actor,
-        account_id: i64,
+        account_id: AccountId,
         provider: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE accounts SET link_provider = $1 WHERE id = $2")
             .bind(provider)
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -458,7 +468,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "account",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: "provider_link_allowed",
                 before: None,
                 after: Some(serde_json::json!({ "provider": provider })),
@@ -479,7 +489,7 @@ pub fn oidc_random() -> String {
 async fn link_identity(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     person: &OidcPerson,
-    account_id: i64,
+    account_id: AccountId,
     action: &'static str,
 ) -> Result<()> {
     sqlx::query(
@@ -488,7 +498,7 @@ async fn link_identity(
     )
     .bind(&person.provider)
     .bind(&person.subject)
-    .bind(account_id)
+    .bind(account_id.get())
     .bind(now_micros())
     .execute(&mut **tx)
     .await?;
@@ -498,7 +508,7 @@ async fn link_identity(
         Change {
             conference_id: None,
             entity: "account",
-            entity_id: account_id,
+            entity_id: account_id.get(),
             action,
             before: None,
             after: Some(serde_json::json!({ "provider": person.provider })),

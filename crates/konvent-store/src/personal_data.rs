@@ -4,6 +4,7 @@
 //! one place that says what "everything" is; a table that starts to hold personal data
 //! gets a line here.
 
+use konvent_core::ids::AccountId;
 use serde_json::{Map, Value};
 use sqlx::{Column, Row};
 
@@ -295,11 +296,11 @@ fn cell(row: &sqlx::any::AnyRow, i: usize) -> Value {
 impl Store {
     /// Everything konvent holds about the account `account_id`, read in one
     /// transaction; `None` when there is no such account.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn personal_data(&self, account_id: i64) -> Result<Option<Vec<DataSection>>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn personal_data(&self, account_id: AccountId) -> Result<Option<Vec<DataSection>>> {
         let mut tx = self.pool.begin().await?;
         let email: Option<(String,)> = sqlx::query_as("SELECT email FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .fetch_optional(&mut *tx)
             .await?;
         let Some((email,)) = email else {
@@ -309,7 +310,7 @@ impl Store {
         for (name, key, sql) in SECTIONS {
             let query = sqlx::query(sql);
             let query = match key {
-                Key::Account => query.bind(account_id),
+                Key::Account => query.bind(account_id.get()),
                 Key::Email => query.bind(email.clone()),
             };
             let rows = query.fetch_all(&mut *tx).await?;

@@ -9,7 +9,7 @@
 //! rewrites the person's name in the event's live log and in the impulses and pins of
 //! the event, so a replay and a reload show the name the person has now.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::registration::PseudonymRefusal;
 use std::collections::HashMap;
 
@@ -66,7 +66,7 @@ pub fn checked_pseudonym(value: &str) -> std::result::Result<String, (&'static s
 /// A pseudonym of one person in one event, as organizers and the help desk see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pseudonym {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub pseudonym: String,
     pub real_name: String,
 }
@@ -92,7 +92,7 @@ impl Store {
     /// Allows or stops pseudonyms in the event; a change is audited (nothing changes,
     /// nothing is written). Stopping keeps the chosen names (they apply again when the
     /// organizer allows pseudonyms again) and what was written under them.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, actor = actor.account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, actor = actor.account_id.map(AccountId::get)))]
     pub async fn set_pseudonyms_allowed(
         &self,
         event_id: EventId,
@@ -138,13 +138,17 @@ impl Store {
 
     /// The pseudonym the account chose in the event (also while the event does not
     /// allow pseudonyms; [`Store::name_in_event`] says whether it applies).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn pseudonym(&self, event_id: EventId, account_id: i64) -> Result<Option<String>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn pseudonym(
+        &self,
+        event_id: EventId,
+        account_id: AccountId,
+    ) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT pseudonym FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2",
         )
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(p,)| p))
@@ -152,14 +156,14 @@ impl Store {
 
     /// The name the account has in the event: its pseudonym while the event allows
     /// them, else its display name.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn name_in_event(&self, event_id: EventId, account_id: i64) -> Result<String> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn name_in_event(&self, event_id: EventId, account_id: AccountId) -> Result<String> {
         let row: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT {} FROM accounts a WHERE a.id = $2",
             name_in_event("$1", "a.id")
         ))
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.ok_or(StoreError::NotFound)?.0)
@@ -180,7 +184,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(account_id, pseudonym, real_name)| Pseudonym {
-                account_id,
+                account_id: AccountId::new(account_id),
                 pseudonym,
                 real_name,
             })
@@ -194,11 +198,11 @@ impl Store {
     /// name of another person of the event. The person's name in the event's live log,
     /// impulses and pins becomes the new one (the real name again after a removal).
     /// Returns the name the person now has in the event.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
     pub async fn set_pseudonym(
         &self,
         event_id: EventId,
-        account_id: i64,
+        account_id: AccountId,
         pseudonym: Option<&str>,
     ) -> Result<String> {
         let pseudonym = match pseudonym {
@@ -216,7 +220,7 @@ impl Store {
         }
         let real: Option<(String,)> =
             sqlx::query_as("SELECT display_name FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&mut *tx)
                 .await?;
         let (real,) = real.ok_or(StoreError::NotFound)?;
@@ -233,7 +237,7 @@ impl Store {
                      WHERE r.event_id = $1 AND (r.moderator_id = a.id OR r.speaker_id = a.id)))",
                 )
                 .bind(event_id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .bind(&folded)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -242,7 +246,7 @@ impl Store {
                 }
                 sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
                     .bind(event_id.get())
-                    .bind(account_id)
+                    .bind(account_id.get())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
@@ -250,7 +254,7 @@ impl Store {
                      VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(event_id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .bind(p)
                 .bind(&folded)
                 .bind(now_micros())
@@ -262,7 +266,7 @@ impl Store {
             None => {
                 sqlx::query("DELETE FROM event_pseudonyms WHERE event_id = $1 AND account_id = $2")
                     .bind(event_id.get())
-                    .bind(account_id)
+                    .bind(account_id.get())
                     .execute(&mut *tx)
                     .await?;
                 real
@@ -281,7 +285,7 @@ impl Store {
 pub(crate) async fn rename_in_event(
     tx: &mut Tx,
     event_id: EventId,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
 ) -> Result<()> {
     for table in ["impulses", "pins"] {
@@ -290,14 +294,14 @@ pub(crate) async fn rename_in_event(
         ))
         .bind(name)
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .execute(&mut **tx)
         .await?;
     }
     let pins: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM pins WHERE event_id = $1 AND author_id = $2")
             .bind(event_id.get())
-            .bind(account_id)
+            .bind(account_id.get())
             .fetch_all(&mut **tx)
             .await?;
     let pins: Vec<i64> = pins.into_iter().map(|(id,)| id).collect();
@@ -333,11 +337,11 @@ pub(crate) async fn rename_in_event(
 
 /// Sets `name` in every object of `value` that is a person reference of `account`
 /// (exactly the keys `id` and `name`); whether anything changed.
-fn rename(value: &mut Value, account: i64, name: &str) -> bool {
+fn rename(value: &mut Value, account: AccountId, name: &str) -> bool {
     match value {
         Value::Object(map) => {
             if map.len() == 2
-                && map.get("id").and_then(Value::as_i64) == Some(account)
+                && map.get("id").and_then(Value::as_i64) == Some(account.get())
                 && map.get("name").is_some_and(Value::is_string)
             {
                 if map["name"].as_str() == Some(name) {
@@ -364,10 +368,10 @@ fn rename(value: &mut Value, account: i64, name: &str) -> bool {
 }
 
 /// The pseudonyms the account chose, per event (for its deletion).
-pub(crate) async fn of_account(tx: &mut Tx, account_id: i64) -> Result<HashMap<i64, String>> {
+pub(crate) async fn of_account(tx: &mut Tx, account_id: AccountId) -> Result<HashMap<i64, String>> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT event_id, pseudonym FROM event_pseudonyms WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .fetch_all(&mut **tx)
             .await?;
     Ok(rows.into_iter().collect())
@@ -398,11 +402,11 @@ mod tests {
             "queue": [{"id": 7, "name": "Anna"}, {"id": 8, "name": "Bert"}],
             "table": {"id": 7, "name": "Tisch", "capacity": 4}
         });
-        assert!(rename(&mut v, 7, "Datenlotse"));
+        assert!(rename(&mut v, AccountId::new(7), "Datenlotse"));
         assert_eq!(v["from"]["name"], "Datenlotse");
         assert_eq!(v["queue"][0]["name"], "Datenlotse");
         assert_eq!(v["queue"][1]["name"], "Bert");
         assert_eq!(v["table"]["name"], "Tisch");
-        assert!(!rename(&mut v, 7, "Datenlotse"));
+        assert!(!rename(&mut v, AccountId::new(7), "Datenlotse"));
     }
 }

@@ -3,7 +3,9 @@
 //! SQLite always and against PostgreSQL when `KONVENT_TEST_DATABASE_URL` is set (each
 //! run in a fresh database that `TestStore` drops afterwards, also when a test fails).
 
-use konvent_core::ids::{EventId, ImpulseId, PinId, QuestionId, TopicId};
+use konvent_core::ids::{
+    AccountId, AssignmentId, DocumentId, EventId, ImpulseId, MailId, PinId, QuestionId, TopicId,
+};
 use std::collections::HashSet;
 
 use jiff::SignedDuration;
@@ -128,7 +130,7 @@ async fn council_year(backend: &str, store: &Store) {
     ));
     assert!(matches!(
         store
-            .end_assignment(&office(), 999_999, date(2025, 6, 1))
+            .end_assignment(&office(), AssignmentId::new(999_999), date(2025, 6, 1))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -609,14 +611,14 @@ async fn live_story(backend: &str, store: &Store) {
         .set_hand(event.id, plenum, &anna, true, None)
         .await
         .expect("hand");
-    assert_eq!(w.record.data["queue"][0]["id"], bert.id, "{backend}");
-    assert_eq!(w.record.data["queue"][1]["id"], anna.id, "{backend}");
+    assert_eq!(w.record.data["queue"][0]["id"], bert.id.get(), "{backend}");
+    assert_eq!(w.record.data["queue"][1]["id"], anna.id.get(), "{backend}");
     let moderator = plenum.moderator.clone().expect("moderator");
     let w = store
         .give_floor(event.id, plenum, &moderator, Some(&bert), None)
         .await
         .expect("floor");
-    assert_eq!(w.record.data["speaker"]["id"], bert.id);
+    assert_eq!(w.record.data["speaker"]["id"], bert.id.get());
     assert_eq!(w.record.data["queue"].as_array().map(Vec::len), Some(1));
     assert_eq!(
         store.speaker_queue(plenum.id).await.expect("queue"),
@@ -1293,7 +1295,7 @@ async fn moderation_story(backend: &str, store: &Store) {
     );
     assert!(
         store
-            .pins(event.id, 0)
+            .pins(event.id, AccountId::new(0))
             .await
             .expect("pins")
             .0
@@ -1621,7 +1623,7 @@ async fn outbox_story(backend: &str, store: &Store) {
         Err(StoreError::Refused(_))
     ));
     assert!(matches!(
-        store.resend_mail(999_999).await,
+        store.resend_mail(MailId::new(999_999)).await,
         Err(StoreError::NotFound)
     ));
     // A stopping worker gives back what it did not try.
@@ -1653,7 +1655,7 @@ async fn outbox_story(backend: &str, store: &Store) {
     };
     let (one, two) = tokio::join!(worker("x"), worker("y"));
     let (one, two) = (one.expect("x"), two.expect("y"));
-    let all: HashSet<i64> = one.iter().chain(&two).copied().collect();
+    let all: HashSet<MailId> = one.iter().chain(&two).copied().collect();
     assert_eq!(
         all.len(),
         one.len() + two.len(),
@@ -2297,7 +2299,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         name: Some("Neue Person".to_owned()),
         organisation: Some("Landesamt".to_owned()),
         grant: participant.clone(),
-        event: Some(event.get()),
+        event: Some(event),
         language: (row == 4).then(|| "en".to_owned()),
     };
     let list = [
@@ -2307,7 +2309,7 @@ async fn bulk_story(backend: &str, store: &Store) {
     ];
     let lease = SignedDuration::from_mins(1);
     let job = store
-        .start_bulk_invitation(&by, Some(event.get()), "de", &list, "node-a", lease)
+        .start_bulk_invitation(&by, Some(event), "de", &list, "node-a", lease)
         .await
         .expect("job");
     assert_eq!(
@@ -2345,7 +2347,7 @@ async fn bulk_story(backend: &str, store: &Store) {
         display_name: row.name.clone(),
         organisation: row.organisation.clone(),
         grant: participant.clone(),
-        event_id: Some(event.get()),
+        event_id: Some(event),
         valid_for: SignedDuration::from_hours(1),
         mail: mail(n),
     };
@@ -2379,7 +2381,7 @@ async fn bulk_story(backend: &str, store: &Store) {
             .iter()
             .map(|c| (c.id, c.created_by, c.event_id, c.language.as_str()))
             .collect::<Vec<_>>(),
-        vec![(job, Some(known), Some(event.get()), "de")],
+        vec![(job, Some(known), Some(event), "de")],
         "{backend}"
     );
     let left = store.bulk_invitation_rows(job, 10).await.expect("rows");
@@ -2972,7 +2974,7 @@ async fn oidc_story(backend: &str, store: &Store) {
     );
     assert!(
         store
-            .allow_provider_link(&office(), i64::MAX, None)
+            .allow_provider_link(&office(), AccountId::new(i64::MAX), None)
             .await
             .is_err(),
         "{backend}: unknown account"
@@ -3093,7 +3095,7 @@ async fn personal_data_story(backend: &str, store: &Store) {
     };
     let account = &section("account").rows[0];
     assert_eq!(account["email"], "ich@example.org", "{backend}");
-    assert_eq!(account["id"], me_id, "{backend}");
+    assert_eq!(account["id"], me_id.get(), "{backend}");
     assert_eq!(
         account["has_password"], 0,
         "{backend}: integers stay numbers"
@@ -3113,13 +3115,19 @@ async fn personal_data_story(backend: &str, store: &Store) {
     );
     let dms = &section("direct_messages").rows;
     assert_eq!(dms.len(), 1, "{backend}: the message to me");
-    assert_eq!(dms[0]["recipient_id"], me_id, "{backend}");
+    assert_eq!(dms[0]["recipient_id"], me_id.get(), "{backend}");
     let questions = &section("questions").rows;
     assert_eq!(questions[0]["text"], "meine Frage", "{backend}");
     let all = format!("{data:?}");
     assert!(!all.contains("deine Zeile"), "{backend}: {all}");
     assert!(!all.contains("du@example.org"), "{backend}");
-    assert_eq!(store.personal_data(999_999).await.expect("export"), None);
+    assert_eq!(
+        store
+            .personal_data(AccountId::new(999_999))
+            .await
+            .expect("export"),
+        None
+    );
 }
 
 #[tokio::test]
@@ -3650,7 +3658,7 @@ async fn decisions_story(backend: &str, store: &Store) {
             .to_vec(),
         "{backend}: every seat holder, deputies too, is told it stopped"
     );
-    assert!(admin > 0);
+    assert!(admin > AccountId::new(0));
     let stopped = store.vote(vote).await.expect("vote");
     assert!(!stopped.is_open(), "{backend}");
     assert_eq!(stopped.closed_at, None);
@@ -3948,7 +3956,14 @@ async fn networking_story(backend: &str, store: &Store) {
         .expect("group");
     assert!(
         store
-            .start_group(a, "ohne", FollowTarget::Topic, topic, &[999_999], None)
+            .start_group(
+                a,
+                "ohne",
+                FollowTarget::Topic,
+                topic,
+                &[AccountId::new(999_999)],
+                None
+            )
             .await
             .is_err()
     );
@@ -4061,10 +4076,10 @@ async fn networking_story(backend: &str, store: &Store) {
         .expect("asked");
     let spam = store.contact_overview(b).await.expect("o").incoming[0].id;
     let who = |id: i64, name: &str| konvent_store::Who {
-        id,
+        id: AccountId::new(id),
         name: name.into(),
     };
-    let moderator = who(a, "netz-a");
+    let moderator = who(a.get(), "netz-a");
     assert!(
         store
             .remove_item(
@@ -4082,7 +4097,7 @@ async fn networking_story(backend: &str, store: &Store) {
     store
         .report(
             event.id,
-            &who(b, "netz-b"),
+            &who(b.get(), "netz-b"),
             konvent_store::ModeratedItem::Contact,
             spam,
             "Werbung",
@@ -4353,7 +4368,7 @@ async fn minutes_story(backend: &str, store: &Store, url: &str) {
     // no version stores the name.
     let mut conn = second_connection(url).await.expect("connection");
     sqlx::query("UPDATE accounts SET display_name = 'Gelöschte Person 1' WHERE id = $1")
-        .bind(bund)
+        .bind(bund.get())
         .execute(&mut conn)
         .await
         .expect("renamed");
@@ -4455,14 +4470,14 @@ async fn documents_story(backend: &str, store: &Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.document(id + 99).await,
+        store.document(DocumentId::new(id.get() + 99)).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store
             .replace_document(
                 &actor,
-                id + 99,
+                DocumentId::new(id.get() + 99),
                 NewFile {
                     file_name: "x.pdf",
                     format: Format::Pdf,
@@ -4606,25 +4621,25 @@ async fn documents_story(backend: &str, store: &Store) {
         .await
         .expect("event");
     let of_event = store
-        .create_workshop(&actor, "Werkstatt", None, Some(event.get()), &["Frage?"])
+        .create_workshop(&actor, "Werkstatt", None, Some(event), &["Frage?"])
         .await
         .expect("workshop");
     assert_eq!(
         store.workshop(of_event).await.expect("workshop").event_id,
-        Some(event.get()),
+        Some(event),
         "{backend}"
     );
     match store
         .document_owner(Owner {
             kind: OwnerKind::Workshop,
-            id: of_event,
+            id: of_event.get(),
         })
         .await
         .expect("owner")
     {
         konvent_store::OwnerInfo::Workshop { title, event_id } => {
             assert_eq!(title, "Werkstatt", "{backend}");
-            assert_eq!(event_id, Some(event.get()), "{backend}");
+            assert_eq!(event_id, Some(event), "{backend}");
         }
         other => panic!("{backend}: {other:?}"),
     }

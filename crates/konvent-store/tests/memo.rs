@@ -4,7 +4,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_store::testing::TestStore;
 use konvent_store::{Actor, EventRole, Forget, Membership, Store, Who};
 use sqlx::Connection;
@@ -16,11 +16,8 @@ async fn the_pages_copies_follow_every_change_on_every_backend() {
     }
 }
 
-async fn part_in(store: &Store, event: i64, account: i64) -> std::sync::Arc<Membership> {
-    store
-        .membership(EventId::new(event), account)
-        .await
-        .expect("membership")
+async fn part_in(store: &Store, event: EventId, account: AccountId) -> std::sync::Arc<Membership> {
+    store.membership(event, account).await.expect("membership")
 }
 
 async fn story(backend: &str, store: &Store, url: &str) {
@@ -45,7 +42,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
     let person = Who::new(anna.user_id, anna.display_name.clone());
 
     // Registered: the copy is kept, and the removal replaces it at once.
-    let member = part_in(store, event.id.get(), anna.user_id).await;
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(member.role, Some(EventRole::Participant), "{backend}");
     assert!(!member.removed, "{backend}");
     assert_eq!(member.name, anna.display_name, "{backend}");
@@ -53,7 +50,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .expel(event.id, &organizer, &person, "Test", None)
         .await
         .expect("expelled");
-    let member = part_in(store, event.id.get(), anna.user_id).await;
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (None, true),
@@ -68,7 +65,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .readmit(event.id, &organizer, &person, None)
         .await
         .expect("readmitted");
-    let member = part_in(store, event.id.get(), anna.user_id).await;
+    let member = part_in(store, event.id, anna.user_id).await;
     assert_eq!(
         (member.role, member.removed),
         (Some(EventRole::Participant), false),
@@ -112,7 +109,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
 
     // Another node (here: a connection of its own) changes a registration; this node's
     // copy stays until the other node's notice arrives.
-    let before = part_in(store, event.id.get(), bert.user_id).await;
+    let before = part_in(store, event.id, bert.user_id).await;
     assert_eq!(before.role, Some(EventRole::Participant), "{backend}");
     sqlx::any::install_default_drivers();
     let mut other = sqlx::AnyConnection::connect(url)
@@ -120,18 +117,18 @@ async fn story(backend: &str, store: &Store, url: &str) {
         .expect("a second connection");
     sqlx::query("UPDATE event_people SET role = 'helper' WHERE event_id = $1 AND account_id = $2")
         .bind(event.id.get())
-        .bind(bert.user_id)
+        .bind(bert.user_id.get())
         .execute(&mut other)
         .await
         .expect("changed elsewhere");
-    let kept = part_in(store, event.id.get(), bert.user_id).await;
+    let kept = part_in(store, event.id, bert.user_id).await;
     assert_eq!(
         kept.role,
         Some(EventRole::Participant),
         "{backend}: the copy"
     );
     store.forget_remembered(Some(Forget::Event(event.id)));
-    let read = part_in(store, event.id.get(), bert.user_id).await;
+    let read = part_in(store, event.id, bert.user_id).await;
     assert_eq!(
         read.role,
         Some(EventRole::Helper),
@@ -189,7 +186,7 @@ async fn duties_story(backend: &str, store: &Store, url: &str) {
         .await
         .expect("a second connection");
     sqlx::query("UPDATE duties SET done_at = NULL, done_by = NULL WHERE id = $1")
-        .bind(duty)
+        .bind(duty.get())
         .execute(&mut other)
         .await
         .expect("changed elsewhere");
@@ -244,6 +241,7 @@ async fn results_story(backend: &str, store: &Store, url: &str) {
         .fetch_one(&mut other)
         .await
         .expect("an impulse's author");
+    let author = AccountId::new(author);
     let first = store.my_results(author).await.expect("results");
     assert!(!first.impulses.is_empty(), "{backend}: the demo's impulses");
     assert!(
@@ -251,7 +249,7 @@ async fn results_story(backend: &str, store: &Store, url: &str) {
         "{backend}: kept while nothing changed"
     );
     sqlx::query("UPDATE impulses SET text = 'Anders gesagt' WHERE author_id = $1")
-        .bind(author)
+        .bind(author.get())
         .execute(&mut other)
         .await
         .expect("an impulse changed elsewhere");

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
 use konvent_core::FieldErrors;
 use konvent_core::authz::{Action, Grant, Role, Scope};
+use konvent_core::ids::AccountId;
 use konvent_store::{Account, NewLink, TokenPurpose};
 use serde::Deserialize;
 
@@ -20,7 +21,7 @@ use crate::layout::{Chrome, datetime_de, render};
 use crate::mail::{Link, LinkKind, link_mail};
 
 struct AccountRow {
-    id: i64,
+    id: AccountId,
     name: String,
     email: String,
     organisation: Option<String>,
@@ -377,11 +378,11 @@ pub fn is_plausible_email(email: &str) -> bool {
     konvent_core::invitations::plausible_email(email)
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn add_grant(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
     CsrfForm(form): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;
@@ -393,11 +394,11 @@ pub async fn add_grant(
     Ok(Redirect::to("/admin/konten").into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn remove_grant(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
     CsrfForm(form): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
     let admin = ctx.require(Action::ManageAccounts)?;
@@ -421,11 +422,11 @@ pub struct DisableForm {
 }
 
 /// Disables an account (its sessions end, its live sockets close) or enables it again.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn set_disabled(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
     CsrfForm(form): CsrfForm<DisableForm>,
 ) -> AppResult<Response> {
     let admin = ctx.require(Action::ManageAccounts)?;
@@ -459,11 +460,11 @@ pub struct LinkForm {
 
 /// Allows the account to be linked to a provider at its next sign-in there with the
 /// account's verified address (empty `provider`: takes that back).
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn allow_link(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
     CsrfForm(form): CsrfForm<LinkForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;

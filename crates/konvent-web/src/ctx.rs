@@ -61,9 +61,10 @@ impl Ctx {
     }
 
     /// The signed-in account's id, if any: the one thing about the person that the
-    /// handlers' spans record (never the name or the e-mail address).
+    /// handlers' spans record (never the name or the e-mail address). A plain number,
+    /// because a span's field takes one and not the typed id.
     pub fn account_id(&self) -> Option<i64> {
-        self.principal.as_ref().map(|p| p.user_id)
+        self.principal.as_ref().map(|p| p.user_id.get())
     }
 
     /// The actor recorded in the audit log.

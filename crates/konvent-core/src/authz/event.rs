@@ -5,7 +5,7 @@
 //! functions, so each rule is written once and tested here without a database.
 
 use super::{Action, Principal};
-use crate::ids::{EventId, RoomId};
+use crate::ids::{AccountId, EventId, RoomId};
 use crate::konvent::live::{LiveRefusal, Refusal, RefusalKind, STAFF_WRITE_FACTOR};
 
 /// What only the event's organizers do (announcements, the agenda, the timer, the
@@ -28,7 +28,7 @@ pub fn moderates(
     principal: &Principal,
     event: EventId,
     room: RoomId,
-    moderator: Option<i64>,
+    moderator: Option<AccountId>,
 ) -> bool {
     moderator == Some(principal.user_id) || principal.may(Action::ModerateRoom { event, room })
 }
@@ -37,8 +37,8 @@ pub fn moderates(
 /// (`table_moderator`), or somebody who moderates the table's room.
 pub fn leads_table(
     organizer: bool,
-    person: i64,
-    table_moderator: Option<i64>,
+    person: AccountId,
+    table_moderator: Option<AccountId>,
     moderates_room: bool,
 ) -> bool {
     organizer || table_moderator == Some(person) || moderates_room
@@ -69,7 +69,7 @@ pub fn bound_by_chat_lock(moderates_room: bool) -> bool {
 
 /// Whom an organizer mutes, removes from the event or lets back in (K17): somebody else
 /// than `actor`.
-pub fn not_oneself(actor: i64, person: i64) -> Result<(), Refusal> {
+pub fn not_oneself(actor: AccountId, person: AccountId) -> Result<(), Refusal> {
     if actor == person {
         Err(Refusal::ruled(
             RefusalKind::Invalid,
@@ -142,7 +142,7 @@ mod tests {
 
     fn person(id: i64, grants: Vec<Grant>) -> Principal {
         Principal {
-            user_id: id,
+            user_id: AccountId::new(id),
             display_name: "Test".into(),
             email: "t@example.org".into(),
             grants,
@@ -165,12 +165,17 @@ mod tests {
     #[test]
     fn a_room_is_led_by_its_moderator_a_grant_for_it_or_the_organizers() {
         let named = person(5, vec![]);
-        assert!(moderates(&named, EventId::new(1), RoomId::new(10), Some(5)));
+        assert!(moderates(
+            &named,
+            EventId::new(1),
+            RoomId::new(10),
+            Some(AccountId::new(5))
+        ));
         assert!(!moderates(
             &named,
             EventId::new(1),
             RoomId::new(10),
-            Some(6)
+            Some(AccountId::new(6))
         ));
         assert!(!moderates(&named, EventId::new(1), RoomId::new(10), None));
         let granted = person(
@@ -190,7 +195,7 @@ mod tests {
             &organizer,
             EventId::new(1),
             RoomId::new(10),
-            Some(5)
+            Some(AccountId::new(5))
         ));
         assert!(
             !moderates(&organizer, EventId::new(2), RoomId::new(20), None),
@@ -200,10 +205,20 @@ mod tests {
 
     #[test]
     fn a_table_is_led_by_its_moderator_its_room_s_moderation_or_an_organizer() {
-        assert!(leads_table(true, 1, None, false));
-        assert!(leads_table(false, 1, Some(1), false));
-        assert!(leads_table(false, 1, None, true));
-        assert!(!leads_table(false, 1, Some(2), false));
+        assert!(leads_table(true, AccountId::new(1), None, false));
+        assert!(leads_table(
+            false,
+            AccountId::new(1),
+            Some(AccountId::new(1)),
+            false
+        ));
+        assert!(leads_table(false, AccountId::new(1), None, true));
+        assert!(!leads_table(
+            false,
+            AccountId::new(1),
+            Some(AccountId::new(2)),
+            false
+        ));
     }
 
     #[test]
@@ -220,9 +235,9 @@ mod tests {
 
     #[test]
     fn organizers_restrict_somebody_else_and_never_another_organizer() {
-        assert_eq!(not_oneself(1, 2), Ok(()));
+        assert_eq!(not_oneself(AccountId::new(1), AccountId::new(2)), Ok(()));
         assert_eq!(
-            not_oneself(1, 1).map_err(|r| r.kind),
+            not_oneself(AccountId::new(1), AccountId::new(1)).map_err(|r| r.kind),
             Err(RefusalKind::Invalid)
         );
         assert_eq!(restrictable(false), Ok(()));

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::gremien::Abbreviation;
-use crate::ids::{EventId, RoomId, TopicId};
+use crate::ids::{AccountId, EventId, RoomId, TopicId};
 
 /// The roles of DESIGN.md's table. `public` is the absence of a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,7 +202,7 @@ impl Grant {
 /// A signed-in account with its grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: i64,
+    pub user_id: AccountId,
     pub display_name: String,
     pub email: String,
     pub grants: Vec<Grant>,
@@ -330,7 +330,7 @@ mod tests {
 
     fn principal(grants: Vec<Grant>) -> Principal {
         Principal {
-            user_id: 1,
+            user_id: AccountId::new(1),
             display_name: "Test".into(),
             email: "t@example.org".into(),
             grants,

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ids::AccountId;
+
 /// Longest organisation, role, region and phone number.
 pub const FIELD_MAX: usize = 120;
 /// Longest line about oneself.
@@ -153,7 +155,7 @@ pub enum ContactRefusal {
 }
 
 /// Whether `from` may ask `to` at all: nobody asks themselves.
-pub fn request(from: i64, to: i64) -> Result<(), ContactRefusal> {
+pub fn request(from: AccountId, to: AccountId) -> Result<(), ContactRefusal> {
     if from == to {
         Err(ContactRefusal::ToOneself)
     } else {
@@ -164,9 +166,9 @@ pub fn request(from: i64, to: i64) -> Result<(), ContactRefusal> {
 /// Whether `from` may ask somebody, given whether either of the two blocks the other
 /// and the requests between them so far (who asked, and whether it was accepted).
 pub fn request_again(
-    from: i64,
+    from: AccountId,
     blocked: bool,
-    earlier: &[(i64, bool)],
+    earlier: &[(AccountId, bool)],
 ) -> Result<(), ContactRefusal> {
     if blocked {
         Err(ContactRefusal::Blocked)
@@ -180,7 +182,7 @@ pub fn request_again(
 }
 
 /// Whether `account` may block (or unblock) `other`: nobody blocks themselves.
-pub fn block(account: i64, other: i64) -> Result<(), ContactRefusal> {
+pub fn block(account: AccountId, other: AccountId) -> Result<(), ContactRefusal> {
     if account == other {
         Err(ContactRefusal::BlockOneself)
     } else {
@@ -328,35 +330,41 @@ mod tests {
 
     #[test]
     fn nobody_asks_or_blocks_themselves() {
-        assert_eq!(request(1, 2), Ok(()));
-        assert_eq!(request(1, 1), Err(ContactRefusal::ToOneself));
-        assert_eq!(block(1, 2), Ok(()));
-        assert_eq!(block(1, 1), Err(ContactRefusal::BlockOneself));
+        assert_eq!(request(AccountId::new(1), AccountId::new(2)), Ok(()));
+        assert_eq!(
+            request(AccountId::new(1), AccountId::new(1)),
+            Err(ContactRefusal::ToOneself)
+        );
+        assert_eq!(block(AccountId::new(1), AccountId::new(2)), Ok(()));
+        assert_eq!(
+            block(AccountId::new(1), AccountId::new(1)),
+            Err(ContactRefusal::BlockOneself)
+        );
     }
 
     #[test]
     fn a_request_is_refused_when_blocked_connected_or_asked_before() {
-        assert_eq!(request_again(1, false, &[]), Ok(()));
+        assert_eq!(request_again(AccountId::new(1), false, &[]), Ok(()));
         assert_eq!(
-            request_again(1, false, &[(2, false)]),
+            request_again(AccountId::new(1), false, &[(AccountId::new(2), false)]),
             Ok(()),
             "the other one asked first: asking back connects"
         );
         assert_eq!(
-            request_again(1, true, &[(2, true)]),
+            request_again(AccountId::new(1), true, &[(AccountId::new(2), true)]),
             Err(ContactRefusal::Blocked),
             "a block is named first"
         );
         assert_eq!(
-            request_again(1, false, &[(1, true)]),
+            request_again(AccountId::new(1), false, &[(AccountId::new(1), true)]),
             Err(ContactRefusal::AlreadyConnected)
         );
         assert_eq!(
-            request_again(1, false, &[(2, true)]),
+            request_again(AccountId::new(1), false, &[(AccountId::new(2), true)]),
             Err(ContactRefusal::AlreadyConnected)
         );
         assert_eq!(
-            request_again(1, false, &[(1, false)]),
+            request_again(AccountId::new(1), false, &[(AccountId::new(1), false)]),
             Err(ContactRefusal::AlreadyAsked)
         );
     }

@@ -10,13 +10,15 @@ use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::ids::AccountId;
+
 /// How long a video token or join link stays valid.
 pub const TOKEN_SECONDS: i64 = 4 * 3600;
 
 /// Who opens a video room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VideoUser<'a> {
-    pub id: i64,
+    pub id: AccountId,
     pub name: &'a str,
     pub email: &'a str,
     pub moderator: bool,
@@ -223,7 +225,7 @@ mod tests {
 
     fn user(moderator: bool, muted: bool) -> VideoUser<'static> {
         VideoUser {
-            id: 7,
+            id: AccountId::new(7),
             name: "Jürina Hildebrand",
             email: "jh@example.org",
             moderator,

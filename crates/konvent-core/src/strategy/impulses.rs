@@ -4,7 +4,7 @@
 //! writes.
 
 use super::IMPULSE_EDIT_SECONDS;
-use crate::ids::{ImpulseId, TableId};
+use crate::ids::{AccountId, ImpulseId, TableId};
 
 /// Why an impulse may not be edited or merged. The texts are German (the store's callers
 /// have always shown them); the web shows each case in the reader's language.
@@ -30,8 +30,8 @@ pub enum ImpulseRefusal {
 /// Whether `who` may edit an impulse by `author` (`None` once that account is deleted),
 /// `hidden` or not, written at `written`, at `now`.
 pub fn edit(
-    author: Option<i64>,
-    who: i64,
+    author: Option<AccountId>,
+    who: AccountId,
     hidden: bool,
     written: jiff::Timestamp,
     now: jiff::Timestamp,
@@ -75,14 +75,35 @@ mod tests {
 
     #[test]
     fn the_author_edits_a_shown_impulse_for_a_quarter_of_an_hour() {
-        assert_eq!(edit(Some(7), 7, false, at(1000), at(1000)), Ok(()));
         assert_eq!(
-            edit(Some(7), 7, false, at(1000), at(1000 + IMPULSE_EDIT_SECONDS)),
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(7),
+                false,
+                at(1000),
+                at(1000)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(7),
+                false,
+                at(1000),
+                at(1000 + IMPULSE_EDIT_SECONDS)
+            ),
             Ok(()),
             "the last second still counts"
         );
         assert_eq!(
-            edit(Some(7), 7, false, at(1000), at(1001 + IMPULSE_EDIT_SECONDS)),
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(7),
+                false,
+                at(1000),
+                at(1001 + IMPULSE_EDIT_SECONDS)
+            ),
             Err(ImpulseRefusal::EditTimeOver)
         );
     }
@@ -90,20 +111,38 @@ mod tests {
     #[test]
     fn nobody_else_edits_it_and_nobody_edits_a_hidden_one() {
         assert_eq!(
-            edit(Some(7), 8, false, at(0), at(0)),
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(8),
+                false,
+                at(0),
+                at(0)
+            ),
             Err(ImpulseRefusal::NotTheAuthor)
         );
         assert_eq!(
-            edit(None, 8, false, at(0), at(0)),
+            edit(None, AccountId::new(8), false, at(0), at(0)),
             Err(ImpulseRefusal::NotTheAuthor),
             "a deleted author's impulse stays as it is"
         );
         assert_eq!(
-            edit(Some(7), 7, true, at(0), at(0)),
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(7),
+                true,
+                at(0),
+                at(0)
+            ),
             Err(ImpulseRefusal::Hidden)
         );
         assert_eq!(
-            edit(Some(7), 8, true, at(0), at(10_000)),
+            edit(
+                Some(AccountId::new(7)),
+                AccountId::new(8),
+                true,
+                at(0),
+                at(10_000)
+            ),
             Err(ImpulseRefusal::NotTheAuthor),
             "the author is asked first"
         );

@@ -21,7 +21,7 @@
 //! ([`sequencer`]), and each connection's bounded queue with the hub's word to go
 //! ([`queue`]).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -94,7 +94,7 @@ struct Conn {
     mailbox: Arc<Mailbox>,
     /// Set once the connection was told to close for being slow.
     kicked: AtomicBool,
-    account: i64,
+    account: AccountId,
     staff: bool,
     /// The language its page is in (which of an entry's frames it gets).
     lang: usize,
@@ -105,7 +105,7 @@ struct Conn {
 struct RoomPresence {
     conns: HashSet<u64>,
     /// Connections per person: people count once however many tabs they have open.
-    people: HashMap<i64, u32>,
+    people: HashMap<AccountId, u32>,
 }
 
 struct EventHub {
@@ -137,7 +137,7 @@ struct EventHub {
 /// Another node's headcounts of one event, as it last told them.
 struct RemoteNode {
     /// Who is in each room there.
-    rooms: HashMap<Arc<str>, HashSet<i64>>,
+    rooms: HashMap<Arc<str>, HashSet<AccountId>>,
     heard: Instant,
 }
 
@@ -349,7 +349,8 @@ mod tests {
     #[tokio::test]
     async fn entries_reach_connections_in_sequence_order_whatever_the_publish_order() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(7), false, 0, None);
         fanout.deliver(broadcast(EventId::new(1), 2));
         fanout.deliver(broadcast(EventId::new(1), 3));
         settle().await;
@@ -363,7 +364,8 @@ mod tests {
     #[tokio::test]
     async fn a_flush_waits_for_no_timer_and_takes_what_arrived_before_it_ran() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(7), false, 0, None);
         // Only yields below, no sleep: a flush behind a timer would not have gone out.
         // Committed in one go (a group commit publishes its entries one after another).
         for seq in 1..=3 {
@@ -388,11 +390,12 @@ mod tests {
     #[tokio::test]
     async fn a_connection_registered_before_a_flush_gets_the_outbox_and_not_the_log() {
         let fanout = fanout();
-        let _first = fanout.register(start(EventId::new(1)), 6, false, 0, None);
+        let _first = fanout.register(start(EventId::new(1)), AccountId::new(6), false, 0, None);
         fanout.deliver(broadcast(EventId::new(1), 1));
         settle().await;
         fanout.deliver(broadcast(EventId::new(1), 2)); // waits for the next flush
-        let (mut reg, _) = fanout.register(start(EventId::new(1)), 7, false, 0, None);
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(7), false, 0, None);
         assert_eq!(reg.seq, 1, "2 comes through the queue, not from the log");
         settle().await;
         assert_eq!(all_seqs(&mut reg.rx), vec![2]);
@@ -401,8 +404,10 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_stops_reading_is_told_to_go_once_and_others_get_everything() {
         let fanout = fanout();
-        let (stalled, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
-        let (mut healthy, _) = fanout.register(start(EventId::new(1)), 2, false, 0, None);
+        let (stalled, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
+        let (mut healthy, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(2), false, 0, None);
         // Frames of 16 KiB: the stalled queue reaches its byte bound long before its
         // count of frames.
         let total = 200;
@@ -431,7 +436,8 @@ mod tests {
     #[tokio::test]
     async fn a_queue_of_many_small_frames_is_bounded_by_their_count() {
         let fanout = fanout();
-        let (stalled, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        let (stalled, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
         for i in 0..QUEUE_FRAMES * 2 {
             fanout.to_conn(
                 EventId::new(1),
@@ -449,7 +455,8 @@ mod tests {
     #[tokio::test]
     async fn a_queue_holds_no_buffer_while_idle_and_ends_after_what_was_queued_before_removal() {
         let fanout = fanout();
-        let (mut reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
         assert_eq!(reg.rx.shared.frames().capacity(), 0, "idle: no buffer");
         // A burst grows the buffer; taking it all gives the buffer back.
         for i in 0..200 {
@@ -491,13 +498,29 @@ mod tests {
     #[tokio::test]
     async fn entries_of_one_flush_share_a_frame_one_per_line_and_only_what_each_may_see() {
         let fanout = fanout();
-        let (mut anna, _) =
-            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 100)));
-        let (mut ben, _) =
-            fanout.register(start(EventId::new(1)), 2, false, 0, Some(("plenum", 100)));
-        let (mut carla, _) =
-            fanout.register(start(EventId::new(1)), 3, false, 0, Some(("lounge", 100)));
-        let (mut helper, _) = fanout.register(start(EventId::new(1)), 4, true, 0, None);
+        let (mut anna, _) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(1),
+            false,
+            0,
+            Some(("plenum", 100)),
+        );
+        let (mut ben, _) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(2),
+            false,
+            0,
+            Some(("plenum", 100)),
+        );
+        let (mut carla, _) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(3),
+            false,
+            0,
+            Some(("lounge", 100)),
+        );
+        let (mut helper, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(4), true, 0, None);
         let in_room = |seq, room: &str| Entry {
             room: Some(Arc::from(room)),
             ..broadcast(EventId::new(1), seq)
@@ -509,14 +532,14 @@ mod tests {
         fanout.deliver(in_room(3, "lounge"));
         fanout.deliver(Entry {
             audience: Audience::Direct,
-            sender_id: Some(1),
-            recipient_id: Some(4),
+            sender_id: Some(AccountId::new(1)),
+            recipient_id: Some(AccountId::new(4)),
             ..broadcast(EventId::new(1), 4)
         });
         fanout.deliver(broadcast(EventId::new(1), 5));
         fanout.deliver(Entry {
             audience: Audience::Staff,
-            sender_id: Some(2),
+            sender_id: Some(AccountId::new(2)),
             ..broadcast(EventId::new(1), 6)
         });
         settle().await;
@@ -535,8 +558,13 @@ mod tests {
     async fn a_gap_left_by_a_writer_that_never_published_is_filled_from_the_log() {
         let log = MemoryLog::new();
         let fanout = Fanout::new(log.clone(), LiveMetrics::default());
-        let (mut reg, _) =
-            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 100)));
+        let (mut reg, _) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(1),
+            false,
+            0,
+            Some(("plenum", 100)),
+        );
         log.push(broadcast(EventId::new(1), 1));
         log.push(broadcast(EventId::new(1), 2));
         // Only the second is published; the first writer "died" after its commit.
@@ -557,7 +585,8 @@ mod tests {
     async fn a_lost_last_entry_is_read_from_the_log_without_a_later_one() {
         let log = MemoryLog::new();
         let fanout = Fanout::new(log.clone(), LiveMetrics::default());
-        let (mut reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        let (mut reg, _) =
+            fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
         log.push(broadcast(EventId::new(1), 1));
         let out = tokio::time::timeout(Duration::from_secs(3), reg.rx.recv())
             .await
@@ -569,27 +598,45 @@ mod tests {
     #[tokio::test]
     async fn rooms_count_the_people_of_every_node_once_and_forget_a_silent_node() {
         let fanout = fanout();
-        let (_anna, joined) =
-            fanout.register(start(EventId::new(1)), 1, false, 0, Some(("plenum", 3)));
+        let (_anna, joined) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(1),
+            false,
+            0,
+            Some(("plenum", 3)),
+        );
         assert_eq!(joined.expect("asked").expect("room").presence.count, 1);
         let other = fanout.node() ^ 1;
         // Anna has a second tab on the other node: she counts once.
         fanout.remote_presence(
             EventId::new(1),
             other,
-            HashMap::from([("plenum".to_owned(), vec![1, 2, 3])]),
+            HashMap::from([(
+                "plenum".to_owned(),
+                vec![AccountId::new(1), AccountId::new(2), AccountId::new(3)],
+            )]),
         );
         assert_eq!(fanout.presence(EventId::new(1), "plenum").count, 3);
         assert_eq!(fanout.headcounts(EventId::new(1)).get("plenum"), Some(&3));
-        let (_dora, joined) =
-            fanout.register(start(EventId::new(1)), 4, false, 0, Some(("plenum", 3)));
+        let (_dora, joined) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(4),
+            false,
+            0,
+            Some(("plenum", 3)),
+        );
         assert_eq!(
             joined.expect("asked").expect_err("full over both nodes"),
             JoinRefusal::Full
         );
         // Ben's node died; he resumes here before it is forgotten: he is no newcomer.
-        let (_ben, joined) =
-            fanout.register(start(EventId::new(1)), 2, false, 0, Some(("plenum", 3)));
+        let (_ben, joined) = fanout.register(
+            start(EventId::new(1)),
+            AccountId::new(2),
+            false,
+            0,
+            Some(("plenum", 3)),
+        );
         assert_eq!(joined.expect("asked").expect("room").presence.count, 3);
         // A node that stopped telling is forgotten after PEER_TIMEOUT.
         if let Some(hub) = fanout.lock().get_mut(&EventId::new(1))
@@ -607,11 +654,11 @@ mod tests {
 
     /// A bus that keeps what a node tells the others of its rooms.
     #[derive(Default)]
-    struct Told(Mutex<Vec<HashMap<String, Vec<i64>>>>);
+    struct Told(Mutex<Vec<HashMap<String, Vec<AccountId>>>>);
 
     impl Bus for Told {
         fn publish(&self, _entry: Entry) {}
-        fn presence(&self, _event_id: EventId, snapshot: &HashMap<String, Vec<i64>>) {
+        fn presence(&self, _event_id: EventId, snapshot: &HashMap<String, Vec<AccountId>>) {
             self.0
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -626,7 +673,7 @@ mod tests {
         a.set_bus(told_a.clone());
         b.set_bus(told_b.clone());
         let mut kept = Vec::new();
-        let mut join = |node: &Arc<Fanout>, account: i64| {
+        let mut join = |node: &Arc<Fanout>, account: AccountId| {
             let (reg, joined) = node.register(
                 start(EventId::new(1)),
                 account,
@@ -638,8 +685,8 @@ mod tests {
             joined.expect("asked").is_ok()
         };
         // Within one presence tick neither has heard of the other's six.
-        let admitted =
-            (1..=6).filter(|n| join(&a, *n)).count() + (7..=12).filter(|n| join(&b, *n)).count();
+        let admitted = (1..=6).filter(|n| join(&a, AccountId::new(*n))).count()
+            + (7..=12).filter(|n| join(&b, AccountId::new(*n))).count();
         assert_eq!(admitted, 12, "two over the capacity of 10");
         // The next tick: each tells the other; nobody new gets in anywhere.
         a.send_presence();
@@ -656,13 +703,16 @@ mod tests {
         a.remote_presence(EventId::new(1), b.node(), last(&told_b));
         assert_eq!(a.presence(EventId::new(1), "plenum").count, 12);
         assert_eq!(b.presence(EventId::new(1), "plenum").count, 12);
-        assert!(!join(&a, 13) && !join(&b, 14), "full over both nodes");
+        assert!(
+            !join(&a, AccountId::new(13)) && !join(&b, AccountId::new(14)),
+            "full over both nodes"
+        );
     }
 
     #[tokio::test]
     async fn an_event_nobody_here_is_connected_to_is_forgotten_and_starts_afresh() {
         let fanout = fanout();
-        let (reg, _) = fanout.register(start(EventId::new(1)), 1, false, 0, None);
+        let (reg, _) = fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
         fanout.deliver(broadcast(EventId::new(1), 1));
         fanout.unregister(EventId::new(1), reg.id);
         assert!(fanout.lock().get(&EventId::new(1)).is_none());
@@ -671,7 +721,7 @@ mod tests {
                 last_seq: 40,
                 ..start(EventId::new(1))
             },
-            1,
+            AccountId::new(1),
             false,
             0,
             None,

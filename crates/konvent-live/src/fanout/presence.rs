@@ -3,7 +3,7 @@
 //! frames each changed room gets at the next tick, and this node's own snapshots and
 //! heartbeats.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,12 +59,12 @@ impl Fanout {
     /// Everybody connected to the event, over all nodes, with the room they are in
     /// (`None`: connected, in no room; other nodes tell only of people in rooms). For
     /// "who is here" (K15+).
-    pub fn whereabouts(&self, event_id: EventId) -> HashMap<i64, Option<Arc<str>>> {
+    pub fn whereabouts(&self, event_id: EventId) -> HashMap<AccountId, Option<Arc<str>>> {
         let events = self.lock();
         let Some(hub) = events.get(&event_id) else {
             return HashMap::new();
         };
-        let mut out: HashMap<i64, Option<Arc<str>>> = HashMap::new();
+        let mut out: HashMap<AccountId, Option<Arc<str>>> = HashMap::new();
         for node in hub.remote.values() {
             for (room, people) in &node.rooms {
                 for account in people {
@@ -92,7 +92,7 @@ impl Fanout {
         &self,
         event_id: EventId,
         node: u32,
-        snapshot: HashMap<String, Vec<i64>>,
+        snapshot: HashMap<String, Vec<AccountId>>,
     ) {
         if node == self.node {
             return;
@@ -101,7 +101,7 @@ impl Fanout {
         let Some(hub) = events.get_mut(&event_id) else {
             return;
         };
-        let rooms: HashMap<Arc<str>, HashSet<i64>> = snapshot
+        let rooms: HashMap<Arc<str>, HashSet<AccountId>> = snapshot
             .into_iter()
             .filter(|(_, people)| !people.is_empty())
             .map(|(room, people)| (Arc::from(room), people.into_iter().collect()))
@@ -159,7 +159,7 @@ impl Fanout {
                 if hub.told_dirty || hub.told_at.elapsed() >= HEARTBEAT {
                     hub.told_dirty = false;
                     hub.told_at = Instant::now();
-                    let own: HashMap<String, Vec<i64>> = hub
+                    let own: HashMap<String, Vec<AccountId>> = hub
                         .rooms
                         .iter()
                         .map(|(room, r)| (room.to_string(), r.people.keys().copied().collect()))
@@ -200,7 +200,7 @@ pub(super) fn presence_of(hub: &EventHub, room: &str) -> Presence {
 /// each person once however many tabs on however many nodes.
 pub(super) fn people_in(hub: &EventHub, room: &str) -> i64 {
     let here = hub.rooms.get(room);
-    let mut elsewhere: HashSet<i64> = HashSet::new();
+    let mut elsewhere: HashSet<AccountId> = HashSet::new();
     for people in hub.remote.values().filter_map(|node| node.rooms.get(room)) {
         elsewhere.extend(
             people

@@ -3,7 +3,7 @@
 //! to close, and closing an account's connections (signed out, rights changed) or all of
 //! them (the node shuts down).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -217,7 +217,7 @@ impl Fanout {
 
     /// Tells every connection of `account`, in every event, to close for `why` (not
     /// [`Goodbye::Slow`]): after a sign-out, or when its rights changed. Answers how many.
-    pub fn close_account(&self, account: i64, why: Goodbye) -> usize {
+    pub fn close_account(&self, account: AccountId, why: Goodbye) -> usize {
         let events = self.lock();
         let mut closed = 0;
         for conn in events
@@ -235,7 +235,7 @@ impl Fanout {
 
     /// Like [`Fanout::close_account`], and the bus tells every other node to do the
     /// same with the account's connections there. Answers how many closed here.
-    pub fn close_account_everywhere(&self, account: i64, why: Goodbye) -> usize {
+    pub fn close_account_everywhere(&self, account: AccountId, why: Goodbye) -> usize {
         if let Some(bus) = self.bus() {
             bus.goodbye(account, why);
         }

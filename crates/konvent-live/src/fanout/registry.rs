@@ -3,7 +3,7 @@
 //! capacity and the microphone rule (K4), and letting go of it, or of every connection
 //! of an account removed from the event (K17).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,7 +61,7 @@ impl Fanout {
     pub fn register(
         self: &Arc<Self>,
         event: EventStart<'_>,
-        account: i64,
+        account: AccountId,
         staff: bool,
         lang: usize,
         room: Option<(&str, i64)>,
@@ -163,7 +163,12 @@ impl Fanout {
     /// Ends every connection of `account` to the event (removed from it, K17): each gets
     /// `last` as its final frame, then the hub lets go of it and its socket closes. The
     /// rooms they were in get new headcounts. Answers how many connections ended.
-    pub fn remove_account_from_event(&self, event_id: EventId, account: i64, last: Bytes) -> usize {
+    pub fn remove_account_from_event(
+        &self,
+        event_id: EventId,
+        account: AccountId,
+        last: Bytes,
+    ) -> usize {
         let mut rooms = Vec::new();
         let mut closed = 0;
         {

@@ -1,6 +1,7 @@
 //! Accounts: created by an invitation or at first sign-in, listed for the admins with
 //! their grants and providers, disabled and enabled again.
 
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 
 use konvent_core::authz::{Grant, Principal};
@@ -13,7 +14,7 @@ use crate::{Result, Store, StoreError, now_micros};
 /// An account as the admin pages list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub email: String,
     pub display_name: String,
     /// Where the person works, as an invitation list gave it.
@@ -39,7 +40,7 @@ impl Store {
         email: &str,
         display_name: &str,
         grants: &[Grant],
-    ) -> Result<i64> {
+    ) -> Result<AccountId> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO accounts (email, display_name, created_at) VALUES ($1, $2, $3) \
@@ -50,6 +51,7 @@ impl Store {
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await?;
+        let id = AccountId::new(id);
         for grant in grants {
             insert_grant(&mut tx, id, grant).await?;
         }
@@ -69,11 +71,11 @@ impl Store {
     }
 
     /// Whether an admin disabled the account.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn account_disabled(&self, account_id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn account_disabled(&self, account_id: AccountId) -> Result<bool> {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.is_some_and(|(at,)| at.is_some()))
@@ -81,11 +83,11 @@ impl Store {
 
     /// Disables an account (its sessions end in the same transaction) or enables it
     /// again, audited. Answers whether anything changed.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id))]
     pub async fn set_account_disabled(
         &self,
         actor: &Actor,
-        account_id: i64,
+        account_id: AccountId,
         disabled: bool,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
@@ -94,14 +96,14 @@ impl Store {
                 "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
             )
             .bind(now_micros())
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await?
         } else {
             sqlx::query(
                 "UPDATE accounts SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
             )
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await?
         }
@@ -112,7 +114,7 @@ impl Store {
         }
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -122,7 +124,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "account",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: if disabled {
                     "account_disabled"
                 } else {
@@ -139,18 +141,18 @@ impl Store {
     }
 
     /// An account with its grants.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn principal(&self, account_id: i64) -> Result<Option<Principal>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn principal(&self, account_id: AccountId) -> Result<Option<Principal>> {
         let row: Option<(i64, String, String)> =
             sqlx::query_as("SELECT id, display_name, email FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         let Some((user_id, display_name, email)) = row else {
             return Ok(None);
         };
         Ok(Some(Principal {
-            user_id,
+            user_id: AccountId::new(user_id),
             display_name,
             email,
             grants: self.grants(account_id).await?,
@@ -158,11 +160,11 @@ impl Store {
     }
 
     /// Where the person of an account works, if known.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn organisation_of(&self, account_id: i64) -> Result<Option<String>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn organisation_of(&self, account_id: AccountId) -> Result<Option<String>> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT organisation FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.and_then(|(o,)| o))
@@ -214,7 +216,7 @@ impl Store {
                     let (grants, granted_by) =
                         grants.remove(&id).unwrap_or_default().into_iter().unzip();
                     Account {
-                        id,
+                        id: AccountId::new(id),
                         email,
                         display_name,
                         organisation,
@@ -231,9 +233,9 @@ impl Store {
     }
 }
 
-pub(super) async fn exists(tx: &mut Tx, account_id: i64) -> Result<()> {
+pub(super) async fn exists(tx: &mut Tx, account_id: AccountId) -> Result<()> {
     sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_optional(&mut **tx)
         .await?
         .map(|_| ())

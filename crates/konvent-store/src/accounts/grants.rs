@@ -2,6 +2,7 @@
 //! or by an invitation.
 
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::ids::AccountId;
 
 use super::account::exists;
 use super::{Tx, normalize_email};
@@ -9,11 +10,11 @@ use crate::audit::{self, Actor, Change};
 use crate::{Result, Store, StoreError};
 
 impl Store {
-    pub(super) async fn grants(&self, account_id: i64) -> Result<Vec<Grant>> {
+    pub(super) async fn grants(&self, account_id: AccountId) -> Result<Vec<Grant>> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT role, scope FROM grants WHERE account_id = $1 ORDER BY role, scope",
         )
-        .bind(account_id)
+        .bind(account_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -34,13 +35,18 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| crate::Who::new(id, name))
+            .map(|(id, name)| crate::Who::new(AccountId::new(id), name))
             .collect())
     }
 
     /// Gives an account a role (audited). Granting what it already has changes nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
-    pub async fn add_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id))]
+    pub async fn add_grant(
+        &self,
+        actor: &Actor,
+        account_id: AccountId,
+        grant: &Grant,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         exists(&mut tx, account_id).await?;
         if insert_grant(&mut tx, account_id, grant).await? {
@@ -50,7 +56,7 @@ impl Store {
                 Change {
                     conference_id: None,
                     entity: "account",
-                    entity_id: account_id,
+                    entity_id: account_id.get(),
                     action: "grant_added",
                     before: None,
                     after: audit::snapshot(grant),
@@ -64,12 +70,17 @@ impl Store {
     }
 
     /// Takes a role away (audited).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
-    pub async fn remove_grant(&self, actor: &Actor, account_id: i64, grant: &Grant) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id))]
+    pub async fn remove_grant(
+        &self,
+        actor: &Actor,
+        account_id: AccountId,
+        grant: &Grant,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("DELETE FROM grants WHERE account_id = $1 AND role = $2 AND scope = $3")
-                .bind(account_id)
+                .bind(account_id.get())
                 .bind(grant.role.as_str())
                 .bind(grant.scope.to_string())
                 .execute(&mut *tx)
@@ -83,7 +94,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "account",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: "grant_removed",
                 before: audit::snapshot(grant),
                 after: None,
@@ -103,12 +114,13 @@ pub(crate) async fn grant_by_email(
     actor: &Actor,
     email: &str,
     grant: &Grant,
-) -> Result<i64> {
+) -> Result<AccountId> {
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
         .bind(normalize_email(email))
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
+    let id = AccountId::new(id);
     if insert_grant(tx, id, grant).await? {
         audit::record(
             tx,
@@ -116,7 +128,7 @@ pub(crate) async fn grant_by_email(
             Change {
                 conference_id: None,
                 entity: "account",
-                entity_id: id,
+                entity_id: id.get(),
                 action: "grant_added",
                 before: None,
                 after: audit::snapshot(grant),
@@ -128,11 +140,15 @@ pub(crate) async fn grant_by_email(
 }
 
 /// Inserts a grant; false when the account already had it.
-pub(super) async fn insert_grant(tx: &mut Tx, account_id: i64, grant: &Grant) -> Result<bool> {
+pub(super) async fn insert_grant(
+    tx: &mut Tx,
+    account_id: AccountId,
+    grant: &Grant,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO grants (account_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
-    .bind(account_id)
+    .bind(account_id.get())
     .bind(grant.role.as_str())
     .bind(grant.scope.to_string())
     .execute(&mut **tx)

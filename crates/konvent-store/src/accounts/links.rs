@@ -3,7 +3,7 @@
 
 use jiff::SignedDuration;
 use konvent_core::authz::Grant;
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 
 use super::grants::{insert_grant, parse_grant};
 use super::{Tx, new_token, normalize_email, token_hash};
@@ -44,13 +44,13 @@ pub struct InvitationInfo {
 
 impl Store {
     /// Creates a single-use link. For an invitation, `grant` is what the new account gets.
-    #[tracing::instrument(level = "debug", skip_all, fields(created_by = created_by))]
+    #[tracing::instrument(level = "debug", skip_all, fields(created_by = created_by.map(AccountId::get)))]
     pub async fn create_login_token(
         &self,
         purpose: TokenPurpose,
         email: &str,
         grant: Option<&Grant>,
-        created_by: Option<i64>,
+        created_by: Option<AccountId>,
         valid_for: SignedDuration,
     ) -> Result<LoginToken> {
         let token = new_token();
@@ -102,7 +102,7 @@ impl Store {
         token: &str,
         display_name: &str,
         password_hash: &str,
-    ) -> Result<i64> {
+    ) -> Result<AccountId> {
         let mut tx = self.begin_write().await?;
         let (email, role, scope, event, organisation) =
             consume(&mut tx, TokenPurpose::Invitation, token).await?;
@@ -121,6 +121,7 @@ impl Store {
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await?;
+        let id = AccountId::new(id);
         if let Some(grant) = grant {
             insert_grant(&mut tx, id, &grant).await?;
         }
@@ -134,7 +135,7 @@ impl Store {
 
     /// Uses a sign-in link and returns the account it signs in.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn redeem_sign_in_link(&self, token: &str) -> Result<i64> {
+    pub async fn redeem_sign_in_link(&self, token: &str) -> Result<AccountId> {
         let mut tx = self.begin_write().await?;
         let (email, ..) = consume(&mut tx, TokenPurpose::SignIn, token).await?;
         let (id,): (i64,) = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
@@ -143,7 +144,7 @@ impl Store {
             .await?
             .ok_or(StoreError::InvalidToken)?;
         tx.commit().await?;
-        Ok(id)
+        Ok(AccountId::new(id))
     }
 }
 
@@ -155,7 +156,7 @@ pub(crate) async fn insert_login_token(
     token: &str,
     email: &str,
     grant: Option<&Grant>,
-    created_by: Option<i64>,
+    created_by: Option<AccountId>,
     valid_for: SignedDuration,
 ) -> Result<i64> {
     let now = now_micros();
@@ -169,7 +170,7 @@ pub(crate) async fn insert_login_token(
     .bind(normalize_email(email))
     .bind(grant.map(|g| g.role.as_str()))
     .bind(grant.map(|g| g.scope.to_string()))
-    .bind(created_by)
+    .bind(created_by.map(AccountId::get))
     .bind(now)
     .bind(expires_at)
     .execute(&mut **tx)

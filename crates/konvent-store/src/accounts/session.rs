@@ -2,6 +2,7 @@
 //! limit counts, and the devices a person signed in from before.
 
 use jiff::{SignedDuration, Timestamp};
+use konvent_core::ids::AccountId;
 
 use super::{new_token, normalize_email, token_hash};
 use crate::{Result, Store, StoreError, now_micros};
@@ -12,13 +13,13 @@ pub const SIGN_IN_WINDOW: SignedDuration = SignedDuration::from_mins(15);
 impl Store {
     /// The account id and password hash for an address, for signing in.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn password_hash(&self, email: &str) -> Result<Option<(i64, String)>> {
+    pub async fn password_hash(&self, email: &str) -> Result<Option<(AccountId, String)>> {
         let row: Option<(i64, Option<String>)> =
             sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = $1")
                 .bind(normalize_email(email))
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
+        Ok(row.and_then(|(id, hash)| hash.map(|h| (AccountId::new(id), h))))
     }
 
     /// Notes a failed sign-in under each key (the address, the client).
@@ -100,8 +101,12 @@ impl Store {
 
     /// Starts a session and returns its cookie token; a disabled account gets
     /// [`StoreError::AccountDisabled`] (every way of signing in ends here).
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn sign_in(&self, account_id: i64, valid_for: SignedDuration) -> Result<String> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn sign_in(
+        &self,
+        account_id: AccountId,
+        valid_for: SignedDuration,
+    ) -> Result<String> {
         if self.account_disabled(account_id).await? {
             return Err(StoreError::AccountDisabled);
         }
@@ -121,7 +126,7 @@ impl Store {
              VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash(&token))
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(now)
         .bind(now.saturating_add(valid_for.as_micros() as i64))
         .execute(&self.pool)

@@ -2,7 +2,7 @@
 //! possibly onto a session's agenda.
 
 use konvent_core::gremien::cooperation::{ConcernInput, ConcernKind, ConcernStatus, TriageInput};
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, AgendaItemId, ConcernId, ConferenceId, SessionId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -13,7 +13,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Concern {
-    pub id: i64,
+    pub id: ConcernId,
     pub conference: String,
     pub conference_name: String,
     pub kind: ConcernKind,
@@ -53,7 +53,7 @@ impl TryFrom<ConcernRow> for Concern {
     fn try_from(r: ConcernRow) -> Result<Self> {
         let corrupt = |e: &str| StoreError::Corrupt(e.to_owned());
         Ok(Self {
-            id: r.id,
+            id: ConcernId::new(r.id),
             conference: r.conference,
             conference_name: r.conference_name,
             kind: r.kind.parse().map_err(corrupt)?,
@@ -70,13 +70,13 @@ impl TryFrom<ConcernRow> for Concern {
 
 impl Store {
     /// Submits a concern or topic proposal of a conference.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn submit_concern(
         &self,
         actor: &Actor,
         abbreviation: &str,
         input: &ConcernInput,
-    ) -> Result<i64> {
+    ) -> Result<ConcernId> {
         let mut tx = self.begin_write().await?;
         let conference = crate::directory::conference_id(&mut tx, abbreviation).await?;
         let now = now_micros();
@@ -84,11 +84,11 @@ impl Store {
             "INSERT INTO concerns (conference_id, kind, title, body, submitter_id, submitter, status, \
              created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $7) RETURNING id",
         )
-        .bind(conference)
+        .bind(conference.get())
         .bind(input.kind.as_str())
         .bind(&input.title)
         .bind(&input.body)
-        .bind(actor.account_id)
+        .bind(actor.account_id.map(AccountId::get))
         .bind(&actor.name)
         .bind(now)
         .fetch_one(&mut *tx)
@@ -107,7 +107,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(ConcernId::new(id))
     }
 
     /// Concerns, newest first; limited to some conferences if given.
@@ -124,10 +124,10 @@ impl Store {
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn concern(&self, id: i64) -> Result<Concern> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn concern(&self, id: ConcernId) -> Result<Concern> {
         let row: ConcernRow = sqlx::query_as(&format!("{CONCERN_SELECT} WHERE k.id = $1"))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -135,8 +135,13 @@ impl Store {
     }
 
     /// Decides on a concern; "accepted" puts it on the agenda of the given session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
-    pub async fn triage_concern(&self, actor: &Actor, id: i64, triage: &TriageInput) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
+    pub async fn triage_concern(
+        &self,
+        actor: &Actor,
+        id: ConcernId,
+        triage: &TriageInput,
+    ) -> Result<()> {
         self.triage_concern_with(actor, id, triage, None)
             .await
             .map(|_| ())
@@ -145,11 +150,11 @@ impl Store {
     /// [`Self::triage_concern`], and when it answers the concern, the mail to its
     /// author in the same transaction (unless they turned it off). Returns the number
     /// of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn triage_concern_notifying(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ConcernId,
         triage: &TriageInput,
         render: Render<'_>,
     ) -> Result<usize> {
@@ -160,7 +165,7 @@ impl Store {
     async fn triage_concern_with(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ConcernId,
         triage: &TriageInput,
         render: Option<Render<'_>>,
     ) -> Result<usize> {
@@ -205,14 +210,14 @@ impl Store {
         )
         .bind(triage.status.as_str())
         .bind(&triage.answer)
-        .bind(agenda_item)
+        .bind(agenda_item.map(AgendaItemId::get))
         .bind(now_micros())
-        .bind(id)
+        .bind(id.get())
         .execute(&mut *tx)
         .await?;
         let (conference, submitter): (i64, Option<i64>) =
             sqlx::query_as("SELECT conference_id, submitter_id FROM concerns WHERE id = $1")
-                .bind(id)
+                .bind(id.get())
                 .fetch_one(&mut *tx)
                 .await?;
         let mut queued = 0;
@@ -221,7 +226,7 @@ impl Store {
             && before.status != ConcernStatus::Answered
         {
             let topic = NoticeTopic::ConcernAnswered {
-                concern_id: id,
+                concern_id: id.get(),
                 title: before.title.clone(),
                 conference: before.conference.clone(),
                 answer: triage.answer.clone().unwrap_or_default(),
@@ -230,7 +235,7 @@ impl Store {
                 &mut tx,
                 render,
                 NoticeKind::ConcernAnswered,
-                &[submitter],
+                &[AccountId::new(submitter)],
                 &topic,
             )
             .await?;
@@ -239,9 +244,9 @@ impl Store {
             &mut tx,
             actor,
             Change {
-                conference_id: Some(conference),
+                conference_id: Some(ConferenceId::new(conference)),
                 entity: "concern",
-                entity_id: id,
+                entity_id: id.get(),
                 action: "triaged",
                 before: audit::snapshot(&before),
                 after: audit::snapshot(triage),

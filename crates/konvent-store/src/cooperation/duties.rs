@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use konvent_core::gremien::RoleKind;
 use konvent_core::gremien::cooperation::{DutyPhase, RESOLUTION_DUTIES};
 use konvent_core::gremien::council::{ResolutionState, Visibility};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{AccountId, ConferenceId, DutyId, ResolutionId};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -17,7 +17,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Duty {
-    pub id: i64,
+    pub id: DutyId,
     /// The resolution the duty belongs to, as far as the reader may see it: `None` while
     /// the resolution is unpublished and the reader may not read decision papers
     /// ([`Visibility`]); the duty then says only that a resolution in preparation
@@ -92,7 +92,7 @@ impl Duty {
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("state {:?}", r.resolution_state)))?;
         Ok(Self {
-            id: r.id,
+            id: DutyId::new(r.id),
             resolution: visibility.allows(state).then(|| DutyResolution {
                 reference: format!("{}/{:02}", r.year, r.number),
                 title: r.resolution_title,
@@ -171,7 +171,7 @@ pub struct DutyPage {
 pub(crate) async fn ensure_duties(
     tx: &mut Tx,
     resolution_id: ResolutionId,
-    conference_id: i64,
+    conference_id: ConferenceId,
     session_date: Option<Date>,
 ) -> Result<u64> {
     let today = crate::today().to_string();
@@ -181,7 +181,7 @@ pub(crate) async fn ensure_duties(
            AND (a.starts_on IS NULL OR a.starts_on <= $3) AND (a.ends_on IS NULL OR a.ends_on > $3) \
          ORDER BY a.id",
     )
-    .bind(conference_id)
+    .bind(conference_id.get())
     .bind(RoleKind::Spokesperson.as_str())
     .bind(&today)
     .fetch_all(&mut **tx)
@@ -206,7 +206,7 @@ pub(crate) async fn ensure_duties(
              ON CONFLICT (resolution_id, conference_id, position) DO NOTHING",
         )
         .bind(resolution_id.get())
-        .bind(conference_id)
+        .bind(conference_id.get())
         .bind(phase.as_str())
         .bind(position as i64)
         .bind(*task)
@@ -358,7 +358,7 @@ impl Store {
     /// spokesperson grant, people in the order of [`Store::accounts`]. One query, for the
     /// duties list, instead of every account with all its grants.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn spokespersons(&self) -> Result<Vec<(String, i64, String)>> {
+    pub async fn spokespersons(&self) -> Result<Vec<(String, AccountId, String)>> {
         use konvent_core::authz::{Role, Scope};
         let rows: Vec<(String, i64, String)> = sqlx::query_as(
             "SELECT g.scope, a.id, a.display_name FROM grants g \
@@ -370,16 +370,16 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(scope, id, name)| match scope.parse::<Scope>() {
-                Ok(Scope::Conference(a)) => Ok((a.as_str().to_owned(), id, name)),
+                Ok(Scope::Conference(a)) => Ok((a.as_str().to_owned(), AccountId::new(id), name)),
                 _ => Err(StoreError::Corrupt(format!("spokesperson scope {scope:?}"))),
             })
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn duty(&self, id: i64, visibility: Visibility) -> Result<Duty> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn duty(&self, id: DutyId, visibility: Visibility) -> Result<Duty> {
         let row: DutyRow = sqlx::query_as(&format!("{DUTY_SELECT} AND d.id = $1"))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -387,8 +387,8 @@ impl Store {
     }
 
     /// Ticks a duty off (or opens it again).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
-    pub async fn set_duty_done(&self, actor: &Actor, id: i64, done: bool) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
+    pub async fn set_duty_done(&self, actor: &Actor, id: DutyId, done: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
         let result = sqlx::query(
@@ -397,7 +397,7 @@ impl Store {
         .bind(done.then_some(now))
         .bind(done.then(|| actor.name.clone()))
         .bind(now)
-        .bind(id)
+        .bind(id.get())
         .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {
@@ -409,7 +409,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "duty",
-                entity_id: id,
+                entity_id: id.get(),
                 action: if done { "done" } else { "reopened" },
                 before: None,
                 after: None,

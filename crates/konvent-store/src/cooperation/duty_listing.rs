@@ -4,6 +4,8 @@
 //! the pages it served and reads them again only when the lists' change counter moved
 //! (see `kept`): one small statement per request instead of three large ones.
 
+use konvent_core::ids::AccountId;
+
 use crate::directory::ConferenceSummary;
 use crate::{DutyListQuery, DutyPage, Result, Store};
 
@@ -12,7 +14,7 @@ use crate::{DutyListQuery, DutyPage, Result, Store};
 pub struct DutyListing {
     pub page: DutyPage,
     /// Who speaks for which conference now, as [`Store::spokespersons`] gives them.
-    pub spokespersons: Vec<(String, i64, String)>,
+    pub spokespersons: Vec<(String, AccountId, String)>,
     /// Every conference, as [`Store::conferences`] gives them (the page filters them
     /// by what the reader may see).
     pub conferences: Vec<ConferenceSummary>,

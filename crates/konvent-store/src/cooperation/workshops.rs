@@ -2,6 +2,7 @@
 
 use jiff::civil::Date;
 use konvent_core::gremien::cooperation::WorkResultInput;
+use konvent_core::ids::{AccountId, EventId, WorkshopId};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Change};
@@ -9,11 +10,11 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Workshop {
-    pub id: i64,
+    pub id: WorkshopId,
     pub title: String,
     pub date: Option<Date>,
     /// The event the workshop belongs to: its organizers keep the workshop's documents.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub questions: Vec<WorkshopQuestion>,
 }
 
@@ -27,15 +28,15 @@ pub struct WorkshopQuestion {
 
 impl Store {
     /// Creates a workshop with its discussion questions, of an event or of the council.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, event = event, questions = questions.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), event = ?event, questions = questions.len()))]
     pub async fn create_workshop(
         &self,
         actor: &Actor,
         title: &str,
         date: Option<Date>,
-        event: Option<i64>,
+        event: Option<EventId>,
         questions: &[&str],
-    ) -> Result<i64> {
+    ) -> Result<WorkshopId> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
         let (id,): (i64,) = sqlx::query_as(
@@ -44,7 +45,7 @@ impl Store {
         )
         .bind(title)
         .bind(date.map(|d| d.to_string()))
-        .bind(event)
+        .bind(event.map(EventId::get))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -74,33 +75,39 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(WorkshopId::new(id))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workshops(&self) -> Result<Vec<(i64, String, Option<Date>)>> {
+    pub async fn workshops(&self) -> Result<Vec<(WorkshopId, String, Option<Date>)>> {
         let rows: Vec<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT id, title, date FROM workshops ORDER BY date DESC, id DESC")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, title, date)| (id, title, date.and_then(|d| d.parse().ok())))
+            .map(|(id, title, date)| {
+                (
+                    WorkshopId::new(id),
+                    title,
+                    date.and_then(|d| d.parse().ok()),
+                )
+            })
             .collect())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn workshop(&self, id: i64) -> Result<Workshop> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn workshop(&self, id: WorkshopId) -> Result<Workshop> {
         let (title, date, event_id): (String, Option<String>, Option<i64>) =
             sqlx::query_as("SELECT title, date, event_id FROM workshops WHERE id = $1")
-                .bind(id)
+                .bind(id.get())
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or(StoreError::NotFound)?;
         let questions: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, text FROM workshop_questions WHERE workshop_id = $1 ORDER BY position",
         )
-        .bind(id)
+        .bind(id.get())
         .fetch_all(&self.pool)
         .await?;
         let results: Vec<(i64, String, String, String)> = sqlx::query_as(
@@ -108,14 +115,14 @@ impl Store {
              JOIN workshop_questions q ON q.id = r.question_id WHERE q.workshop_id = $1 \
              ORDER BY r.group_name, r.id",
         )
-        .bind(id)
+        .bind(id.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(Workshop {
             id,
             title,
             date: date.and_then(|d| d.parse().ok()),
-            event_id,
+            event_id: event_id.map(EventId::new),
             questions: questions
                 .into_iter()
                 .map(|(qid, text)| WorkshopQuestion {
@@ -132,18 +139,18 @@ impl Store {
     }
 
     /// A group's result for a question of a workshop.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, workshop = workshop, question = question))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), workshop = %workshop, question = question))]
     pub async fn add_work_result(
         &self,
         actor: &Actor,
-        workshop: i64,
+        workshop: WorkshopId,
         question: i64,
         input: &WorkResultInput,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("SELECT 1 FROM workshop_questions WHERE id = $1 AND workshop_id = $2")
             .bind(question)
-            .bind(workshop)
+            .bind(workshop.get())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -163,7 +170,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "workshop",
-                entity_id: workshop,
+                entity_id: workshop.get(),
                 action: "result_added",
                 before: None,
                 after: audit::snapshot(input),

@@ -1,7 +1,7 @@
 //! A council session's agenda (G4): items added, moved and removed while the session
 //! lies ahead; removed items are kept for the record.
 
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, AgendaItemId, SessionId};
 use serde::Serialize;
 
 use super::Tx;
@@ -11,7 +11,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgendaItem {
-    pub id: i64,
+    pub id: AgendaItemId,
     pub session_id: SessionId,
     pub position: i64,
     pub title: String,
@@ -60,7 +60,7 @@ impl Store {
                     deleted_at,
                 )| {
                     AgendaItem {
-                        id,
+                        id: AgendaItemId::new(id),
                         session_id: SessionId::new(session_id),
                         position,
                         title,
@@ -76,8 +76,13 @@ impl Store {
 
     /// Adds an item to the agenda of a session that is still to come: a held, cancelled
     /// or past session takes no new items.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
-    pub async fn add_agenda_item(&self, actor: &Actor, number: i64, title: &str) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
+    pub async fn add_agenda_item(
+        &self,
+        actor: &Actor,
+        number: i64,
+        title: &str,
+    ) -> Result<AgendaItemId> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
         check_upcoming(
@@ -92,12 +97,12 @@ impl Store {
     }
 
     /// Swaps an item with its neighbour (`up`: the one before it).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, item_id = %item_id))]
     pub async fn move_agenda_item(
         &self,
         actor: &Actor,
         number: i64,
-        item_id: i64,
+        item_id: AgendaItemId,
         up: bool,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -111,7 +116,7 @@ impl Store {
         .await?;
         let index = items
             .iter()
-            .position(|(id, _)| *id == item_id)
+            .position(|(id, _)| *id == item_id.get())
             .ok_or(StoreError::NotFound)?;
         let other = if up {
             index.checked_sub(1)
@@ -139,7 +144,7 @@ impl Store {
                 Change {
                     conference_id: None,
                     entity: "agenda_item",
-                    entity_id: item_id,
+                    entity_id: item_id.get(),
                     action: if up { "moved_up" } else { "moved_down" },
                     before: None,
                     after: None,
@@ -152,8 +157,13 @@ impl Store {
     }
 
     /// Removes an item from the agenda (it stays stored as deleted, as OParl expects).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, item_id = item_id))]
-    pub async fn remove_agenda_item(&self, actor: &Actor, number: i64, item_id: i64) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, item_id = %item_id))]
+    pub async fn remove_agenda_item(
+        &self,
+        actor: &Actor,
+        number: i64,
+        item_id: AgendaItemId,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
         let done = sqlx::query(
@@ -161,7 +171,7 @@ impl Store {
              WHERE id = $2 AND session_id = $3 AND deleted_at IS NULL",
         )
         .bind(now_micros())
-        .bind(item_id)
+        .bind(item_id.get())
         .bind(session.id.get())
         .execute(&mut *tx)
         .await?;
@@ -175,7 +185,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "agenda_item",
-                entity_id: item_id,
+                entity_id: item_id.get(),
                 action: "removed",
                 before: None,
                 after: None,
@@ -193,7 +203,7 @@ pub(crate) async fn insert_agenda_item(
     session_id: SessionId,
     title: &str,
     is_reporting: bool,
-) -> Result<i64> {
+) -> Result<AgendaItemId> {
     let now = now_micros();
     let (position,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE session_id = $1 AND deleted_at IS NULL",
@@ -226,5 +236,5 @@ pub(crate) async fn insert_agenda_item(
         },
     )
     .await?;
-    Ok(id)
+    Ok(AgendaItemId::new(id))
 }

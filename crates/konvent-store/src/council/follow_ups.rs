@@ -4,7 +4,7 @@
 use jiff::civil::{Date, Time};
 use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::FollowUpInput;
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, FollowUpId, SessionId};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -15,7 +15,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUp {
-    pub id: i64,
+    pub id: FollowUpId,
     pub session_id: SessionId,
     pub session_number: i64,
     pub date: Date,
@@ -50,7 +50,7 @@ impl TryFrom<FollowUpRow> for FollowUp {
     type Error = StoreError;
     fn try_from(r: FollowUpRow) -> Result<Self> {
         Ok(Self {
-            id: r.id,
+            id: FollowUpId::new(r.id),
             session_id: SessionId::new(r.session_id),
             session_number: r.session_number,
             date: parse_date(&r.date)?,
@@ -132,7 +132,7 @@ impl Store {
 
     /// Sets a follow-up meeting's date, time and video link. A date the office chose
     /// stays put: the meeting counts as confirmed and no longer moves with the session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn update_follow_up(
         &self,
         actor: &Actor,
@@ -153,7 +153,7 @@ impl Store {
         .bind(time_text(input.end_time))
         .bind(&input.video_url)
         .bind(now_micros())
-        .bind(f.id)
+        .bind(f.id.get())
         .execute(&mut *tx)
         .await?;
         audit::record(
@@ -162,7 +162,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "follow_up",
-                entity_id: f.id,
+                entity_id: f.id.get(),
                 action: "updated",
                 before: audit::snapshot(&f),
                 after: audit::snapshot(input),
@@ -174,7 +174,7 @@ impl Store {
     }
 
     /// Confirms a follow-up meeting on its date: from now on it stays put.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn confirm_follow_up(&self, actor: &Actor, number: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let session = session_in(&mut tx, number).await?;
@@ -183,7 +183,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         sqlx::query("UPDATE follow_ups SET confirmed = 1, modified_at = $1 WHERE id = $2")
             .bind(now_micros())
-            .bind(f.id)
+            .bind(f.id.get())
             .execute(&mut *tx)
             .await?;
         audit::record(
@@ -192,7 +192,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "follow_up",
-                entity_id: f.id,
+                entity_id: f.id.get(),
                 action: "confirmed",
                 before: None,
                 after: None,

@@ -1,7 +1,7 @@
 //! The conferences' reports to a council session (G6), one per conference and session.
 
 use konvent_core::gremien::council::ReportInput;
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, SessionId};
 use serde::Serialize;
 
 use super::sessions::session_in;
@@ -75,7 +75,7 @@ impl Store {
     }
 
     /// Files (or replaces) a conference's report for a session.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number, abbreviation = %abbreviation))]
     pub async fn file_report(
         &self,
         actor: &Actor,
@@ -97,13 +97,13 @@ impl Store {
              author = excluded.author, modified_at = excluded.modified_at",
         )
         .bind(session.id.get())
-        .bind(conference)
+        .bind(conference.get())
         .bind(i64::from(report.no_exchange))
         .bind(&report.collaboration)
         .bind(&report.perception)
         .bind(&report.topics)
         .bind(&report.problems)
-        .bind(actor.account_id)
+        .bind(actor.account_id.map(AccountId::get))
         .bind(&actor.name)
         .bind(now)
         .execute(&mut *tx)

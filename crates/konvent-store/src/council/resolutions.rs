@@ -4,7 +4,7 @@
 
 use konvent_core::gremien::council::{ResolutionInput, ResolutionState, Visibility};
 use konvent_core::gremien::majority::{DraftKind, Tally};
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{AccountId, ConferenceId, ResolutionId};
 use konvent_core::notifications::NoticeKind;
 use konvent_core::taken::Taken;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Relevance {
-    pub conference_id: i64,
+    pub conference_id: ConferenceId,
     pub conference: String,
     pub conference_name: String,
     pub reason: String,
@@ -50,9 +50,9 @@ impl Resolution {
     }
 }
 
-async fn conference_name(tx: &mut Tx, id: i64) -> Result<String> {
+async fn conference_name(tx: &mut Tx, id: ConferenceId) -> Result<String> {
     let (name,): (String,) = sqlx::query_as("SELECT name FROM conferences WHERE id = $1")
-        .bind(id)
+        .bind(id.get())
         .fetch_one(&mut **tx)
         .await?;
     Ok(name)
@@ -164,7 +164,7 @@ impl Store {
                             .filter(|(resolution, ..)| *resolution == id)
                             .map(|(_, conference_id, conference, conference_name, reason)| {
                                 Relevance {
-                                    conference_id: *conference_id,
+                                    conference_id: ConferenceId::new(*conference_id),
                                     conference: conference.clone(),
                                     conference_name: conference_name.clone(),
                                     reason: reason.clone(),
@@ -181,7 +181,7 @@ impl Store {
 
     /// Creates or (with `existing`) changes a resolution with its relevance flags
     /// (conference abbreviation and reason).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution(
         &self,
         actor: &Actor,
@@ -199,7 +199,7 @@ impl Store {
     /// becomes published) the spokespersons and offices of every relevant conference,
     /// unless they turned these off. A draft's number, title and text are never
     /// given to `render`. Returns the id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, existing = ?existing, relevance = relevance.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), existing = ?existing, relevance = relevance.len()))]
     pub async fn save_resolution_notifying(
         &self,
         actor: &Actor,
@@ -317,7 +317,7 @@ impl Store {
             };
             sqlx::query("INSERT INTO resolution_relevance (resolution_id, conference_id, reason) VALUES ($1, $2, $3)")
                 .bind(id)
-                .bind(conference)
+                .bind(conference.get())
                 .bind(reason)
                 .execute(&mut *tx)
                 .await?;

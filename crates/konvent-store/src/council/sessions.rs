@@ -7,7 +7,7 @@ use konvent_core::gremien::calendar::follow_up_date;
 use konvent_core::gremien::council::{
     REPORTING_ITEM_TITLE, SessionInput, SessionState, has_standard_reporting_item,
 };
-use konvent_core::ids::SessionId;
+use konvent_core::ids::{AccountId, SessionId};
 use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -105,7 +105,7 @@ impl Store {
 
     /// Creates a session; from the 43rd on with the standard item "Reporting FachMK";
     /// a session created as held gets its follow-up meeting.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = input.number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = input.number))]
     pub async fn create_session(
         &self,
         actor: &Actor,
@@ -168,7 +168,7 @@ impl Store {
 
     /// Changes a session. Marking it held schedules its follow-up meeting; a new date
     /// moves an unconfirmed follow-up with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, number = number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), number = number))]
     pub async fn update_session(
         &self,
         actor: &Actor,
@@ -218,7 +218,7 @@ impl Store {
                 sqlx::query("UPDATE follow_ups SET date = $1, modified_at = $2 WHERE id = $3")
                     .bind(date.to_string())
                     .bind(now_micros())
-                    .bind(f.id)
+                    .bind(f.id.get())
                     .execute(&mut *tx)
                     .await?;
                 audit::record(
@@ -227,7 +227,7 @@ impl Store {
                     Change {
                         conference_id: None,
                         entity: "follow_up",
-                        entity_id: f.id,
+                        entity_id: f.id.get(),
                         action: "moved",
                         before: audit::snapshot(&f.date),
                         after: audit::snapshot(&date),

@@ -1,5 +1,7 @@
 //! The council's demo minutes (G11) and documents (G12).
 
+use konvent_core::ids::AgendaItemId;
+
 use crate::{Actor, Result, Store};
 
 /// The minutes of the 46th session (G11), with the office's notes, finalised and
@@ -7,7 +9,7 @@ use crate::{Actor, Result, Store};
 pub(super) async fn load_minutes(store: &Store, actor: &Actor) -> Result<()> {
     store.generate_minutes(actor, 46).await?;
     let session = store.session(46).await?;
-    let notes: Vec<(i64, String)> = store
+    let notes: Vec<(AgendaItemId, String)> = store
         .agenda(session.id)
         .await?
         .into_iter()
@@ -68,7 +70,7 @@ pub(super) async fn load_documents(store: &Store, actor: &Actor) -> Result<()> {
         };
         let owner = Owner {
             kind: OwnerKind::AgendaItem,
-            id: item.id,
+            id: item.id.get(),
         };
         let pdf = simple_pdf(&lines);
         let file_name = format!("Reporting-FachMK-{number}.pdf");

@@ -2,10 +2,12 @@
 //! An assignment is never deleted, it ends; a new one can replace a current one.
 
 use konvent_core::gremien::directory::AssignmentRefusal;
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 
 use jiff::civil::Date;
 use konvent_core::gremien::directory::{AssignmentInput, RoleKind};
+use konvent_core::ids::{AssignmentId, ConferenceId, PersonId};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -18,8 +20,8 @@ use crate::{Result, Store, StoreError, now_micros};
 /// A role assignment with its conference and person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Assignment {
-    pub id: i64,
-    pub conference_id: i64,
+    pub id: AssignmentId,
+    pub conference_id: ConferenceId,
     pub conference: String,
     pub conference_name: String,
     pub role: RoleKind,
@@ -60,12 +62,12 @@ impl Assignment {
 /// A new or changed assignment as the form submits it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignmentChange {
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
     pub function: Option<String>,
     pub input: AssignmentInput,
     /// A current assignment of the same conference that the new one replaces: it ends
     /// when the new one starts (or today).
-    pub replaces: Option<i64>,
+    pub replaces: Option<AssignmentId>,
 }
 
 #[derive(FromRow)]
@@ -115,7 +117,7 @@ impl TryFrom<AssignmentRow> for Assignment {
     fn try_from(r: AssignmentRow) -> Result<Self> {
         let person = match (r.person_id, r.person_name) {
             (Some(id), Some(name)) => Some(Person {
-                id,
+                id: PersonId::new(id),
                 name,
                 title: r.person_title,
                 function: r.person_function,
@@ -126,8 +128,8 @@ impl TryFrom<AssignmentRow> for Assignment {
             _ => None,
         };
         Ok(Self {
-            id: r.id,
-            conference_id: r.conference_id,
+            id: AssignmentId::new(r.id),
+            conference_id: ConferenceId::new(r.conference_id),
             conference: r.abbreviation,
             conference_name: r.conference_name,
             role: r
@@ -162,11 +164,13 @@ fn sort_assignments(list: &mut [Assignment]) {
 impl Store {
     /// Every assignment of every conference, grouped by conference id.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn assignments_by_conference(&self) -> Result<HashMap<i64, Vec<Assignment>>> {
+    pub async fn assignments_by_conference(
+        &self,
+    ) -> Result<HashMap<ConferenceId, Vec<Assignment>>> {
         let rows: Vec<AssignmentRow> = sqlx::query_as(ASSIGNMENT_SELECT)
             .fetch_all(&self.pool)
             .await?;
-        let mut map: HashMap<i64, Vec<Assignment>> = HashMap::new();
+        let mut map: HashMap<ConferenceId, Vec<Assignment>> = HashMap::new();
         for row in rows {
             let a = Assignment::try_from(row)?;
             map.entry(a.conference_id).or_default().push(a);
@@ -193,9 +197,9 @@ impl Store {
         Ok(list)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn assignment(&self, id: i64) -> Result<Assignment> {
-        self.assignments_where("a.id = $1", id)
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn assignment(&self, id: AssignmentId) -> Result<Assignment> {
+        self.assignments_where("a.id = $1", id.get())
             .await?
             .into_iter()
             .next()
@@ -203,13 +207,13 @@ impl Store {
     }
 
     /// Adds an assignment to a conference; with `replaces`, ends that one at the start.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn create_assignment(
         &self,
         actor: &Actor,
         abbreviation: &str,
         change: &AssignmentChange,
-    ) -> Result<i64> {
+    ) -> Result<AssignmentId> {
         let mut tx = self.begin_write().await?;
         let conference = conference_id(&mut tx, abbreviation).await?;
         if let Some(person_id) = change.person_id {
@@ -225,11 +229,11 @@ impl Store {
     }
 
     /// Changes an assignment's person, dates, basis or note.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
     pub async fn update_assignment(
         &self,
         actor: &Actor,
-        id: i64,
+        id: AssignmentId,
         change: &AssignmentChange,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -244,7 +248,7 @@ impl Store {
              modified_at = $9 WHERE id = $10",
         )
         .bind(input.role.as_str())
-        .bind(change.person_id)
+        .bind(change.person_id.map(PersonId::get))
         .bind(&change.function)
         .bind(input.starts_on.map(|d| d.to_string()))
         .bind(input.ends_on.map(|d| d.to_string()))
@@ -252,7 +256,7 @@ impl Store {
         .bind(&input.legal_basis)
         .bind(&input.note)
         .bind(now_micros())
-        .bind(id)
+        .bind(id.get())
         .execute(&mut *tx)
         .await?;
         let after = fetch_assignment(&mut tx, id).await?;
@@ -262,7 +266,7 @@ impl Store {
             Change {
                 conference_id: Some(before.conference_id),
                 entity: "assignment",
-                entity_id: id,
+                entity_id: id.get(),
                 action: "updated",
                 before: audit::snapshot(&before),
                 after: audit::snapshot(&after),
@@ -274,8 +278,13 @@ impl Store {
     }
 
     /// Ends an assignment on `ends_on` (it stays in the history).
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
-    pub async fn end_assignment(&self, actor: &Actor, id: i64, ends_on: Date) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
+    pub async fn end_assignment(
+        &self,
+        actor: &Actor,
+        id: AssignmentId,
+        ends_on: Date,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         end_assignment_in(&mut tx, actor, id, None, ends_on).await?;
         tx.commit().await?;
@@ -283,9 +292,9 @@ impl Store {
     }
 }
 
-pub(super) async fn fetch_assignment(tx: &mut Tx, id: i64) -> Result<Assignment> {
+pub(super) async fn fetch_assignment(tx: &mut Tx, id: AssignmentId) -> Result<Assignment> {
     let row: AssignmentRow = sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1"))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -295,9 +304,9 @@ pub(super) async fn fetch_assignment(tx: &mut Tx, id: i64) -> Result<Assignment>
 pub(super) async fn insert_assignment(
     tx: &mut Tx,
     actor: &Actor,
-    conference: i64,
+    conference: ConferenceId,
     change: &AssignmentChange,
-) -> Result<i64> {
+) -> Result<AssignmentId> {
     let input = &change.input;
     let now = now_micros();
     let (id,): (i64,) = sqlx::query_as(
@@ -305,9 +314,9 @@ pub(super) async fn insert_assignment(
          ends_on, appointing_resolution, legal_basis, note, created_at, modified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
     )
-    .bind(conference)
+    .bind(conference.get())
     .bind(input.role.as_str())
-    .bind(change.person_id)
+    .bind(change.person_id.map(PersonId::get))
     .bind(&change.function)
     .bind(input.starts_on.map(|d| d.to_string()))
     .bind(input.ends_on.map(|d| d.to_string()))
@@ -317,6 +326,7 @@ pub(super) async fn insert_assignment(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
+    let id = AssignmentId::new(id);
     let after = fetch_assignment(tx, id).await?;
     audit::record(
         tx,
@@ -324,7 +334,7 @@ pub(super) async fn insert_assignment(
         Change {
             conference_id: Some(conference),
             entity: "assignment",
-            entity_id: id,
+            entity_id: id.get(),
             action: "created",
             before: None,
             after: audit::snapshot(&after),
@@ -337,8 +347,8 @@ pub(super) async fn insert_assignment(
 pub(super) async fn end_assignment_in(
     tx: &mut Tx,
     actor: &Actor,
-    id: i64,
-    of_conference: Option<i64>,
+    id: AssignmentId,
+    of_conference: Option<ConferenceId>,
     ends_on: Date,
 ) -> Result<()> {
     let before = fetch_assignment(tx, id).await?;
@@ -360,7 +370,7 @@ pub(super) async fn end_assignment_in(
     sqlx::query("UPDATE role_assignments SET ends_on = $1, modified_at = $2 WHERE id = $3")
         .bind(ends_on.to_string())
         .bind(now_micros())
-        .bind(id)
+        .bind(id.get())
         .execute(&mut **tx)
         .await?;
     let after = fetch_assignment(tx, id).await?;
@@ -370,7 +380,7 @@ pub(super) async fn end_assignment_in(
         Change {
             conference_id: Some(before.conference_id),
             entity: "assignment",
-            entity_id: id,
+            entity_id: id.get(),
             action: "ended",
             before: audit::snapshot(&before),
             after: audit::snapshot(&after),

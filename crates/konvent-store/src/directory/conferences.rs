@@ -3,6 +3,7 @@
 
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::directory::ConferenceInput;
+use konvent_core::ids::{AccountId, ConferenceId};
 use konvent_core::taken::Taken;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -13,7 +14,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConferenceSummary {
-    pub id: i64,
+    pub id: ConferenceId,
     pub abbreviation: String,
     pub name: String,
     pub lead_states: Option<String>,
@@ -43,7 +44,7 @@ pub(super) struct ConferenceRow {
 impl From<ConferenceRow> for ConferenceSummary {
     fn from(r: ConferenceRow) -> Self {
         Self {
-            id: r.id,
+            id: ConferenceId::new(r.id),
             abbreviation: r.abbreviation,
             name: r.name,
             lead_states: r.lead_states,
@@ -87,8 +88,12 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %input.abbreviation))]
-    pub async fn create_conference(&self, actor: &Actor, input: &ConferenceInput) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %input.abbreviation))]
+    pub async fn create_conference(
+        &self,
+        actor: &Actor,
+        input: &ConferenceInput,
+    ) -> Result<ConferenceId> {
         let mut tx = self.begin_write().await?;
         let id = insert_conference(&mut tx, input).await?;
         audit::record(
@@ -97,7 +102,7 @@ impl Store {
             Change {
                 conference_id: Some(id),
                 entity: "conference",
-                entity_id: id,
+                entity_id: id.get(),
                 action: "created",
                 before: None,
                 after: audit::snapshot(input),
@@ -109,7 +114,7 @@ impl Store {
     }
 
     /// Changes a conference, including its abbreviation.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, abbreviation = %abbreviation))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), abbreviation = %abbreviation))]
     pub async fn update_conference(
         &self,
         actor: &Actor,
@@ -139,15 +144,19 @@ impl Store {
 }
 
 /// The id of a conference by its abbreviation, inside a transaction.
-pub(crate) async fn conference_id(tx: &mut Tx, abbreviation: &str) -> Result<i64> {
+pub(crate) async fn conference_id(tx: &mut Tx, abbreviation: &str) -> Result<ConferenceId> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conferences WHERE abbreviation = $1")
         .bind(abbreviation)
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|(id,)| id).ok_or(StoreError::NotFound)
+    row.map(|(id,)| ConferenceId::new(id))
+        .ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn insert_conference(tx: &mut Tx, input: &ConferenceInput) -> Result<i64> {
+pub(super) async fn insert_conference(
+    tx: &mut Tx,
+    input: &ConferenceInput,
+) -> Result<ConferenceId> {
     let now = now_micros();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO conferences (abbreviation, name, lead_states, office_contact, created_at, \
@@ -161,14 +170,14 @@ pub(super) async fn insert_conference(tx: &mut Tx, input: &ConferenceInput) -> R
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| StoreError::refused_on_unique(e, Taken::ConferenceAbbreviation))?;
-    Ok(id)
+    Ok(ConferenceId::new(id))
 }
 
 /// Writes a changed conference with audit and event; does nothing when nothing changed.
 pub(super) async fn write_conference(
     tx: &mut Tx,
     actor: &Actor,
-    id: i64,
+    id: ConferenceId,
     before: &ConferenceInput,
     after: &ConferenceInput,
 ) -> Result<bool> {
@@ -184,7 +193,7 @@ pub(super) async fn write_conference(
     .bind(&after.lead_states)
     .bind(&after.office_contact)
     .bind(now_micros())
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await
     .map_err(|e| StoreError::refused_on_unique(e, Taken::ConferenceAbbreviation))?;
@@ -194,7 +203,7 @@ pub(super) async fn write_conference(
         Change {
             conference_id: Some(id),
             entity: "conference",
-            entity_id: id,
+            entity_id: id.get(),
             action: "updated",
             before: audit::snapshot(before),
             after: audit::snapshot(after),

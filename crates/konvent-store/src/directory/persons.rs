@@ -2,6 +2,7 @@
 //! every role they hold or held.
 
 use konvent_core::gremien::directory::PersonInput;
+use konvent_core::ids::{AccountId, PersonId};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -11,7 +12,7 @@ use crate::{Result, Store, StoreError, now_micros};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
     pub title: Option<String>,
     pub function: Option<String>,
@@ -53,7 +54,7 @@ const PERSON_COLUMNS: &str = "id, name, title, function, organisation, created_a
 impl From<PersonRow> for Person {
     fn from(r: PersonRow) -> Self {
         Self {
-            id: r.id,
+            id: PersonId::new(r.id),
             name: r.name,
             title: r.title,
             function: r.function,
@@ -75,26 +76,31 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-    pub async fn person(&self, id: i64) -> Result<PersonDetail> {
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+    pub async fn person(&self, id: PersonId) -> Result<PersonDetail> {
         let person = fetch_person(&self.pool, id).await?;
-        let assignments = self.assignments_where("a.person_id = $1", id).await?;
+        let assignments = self.assignments_where("a.person_id = $1", id.get()).await?;
         Ok(PersonDetail {
             person,
             assignments,
         })
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
-    pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get)))]
+    pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonId> {
         let mut tx = self.begin_write().await?;
         let id = insert_person(&mut tx, actor, input).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, id = id))]
-    pub async fn update_person(&self, actor: &Actor, id: i64, input: &PersonInput) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), id = %id))]
+    pub async fn update_person(
+        &self,
+        actor: &Actor,
+        id: PersonId,
+        input: &PersonInput,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = fetch_person(&mut *tx, id).await?;
         let before = PersonInput {
@@ -113,7 +119,7 @@ impl Store {
             .bind(&input.function)
             .bind(&input.organisation)
             .bind(now_micros())
-            .bind(id)
+            .bind(id.get())
             .execute(&mut *tx)
             .await?;
             audit::record(
@@ -122,7 +128,7 @@ impl Store {
                 Change {
                     conference_id: None,
                     entity: "person",
-                    entity_id: id,
+                    entity_id: id.get(),
                     action: "updated",
                     before: audit::snapshot(&before),
                     after: audit::snapshot(input),
@@ -137,19 +143,23 @@ impl Store {
 
 pub(super) async fn fetch_person<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: i64,
+    id: PersonId,
 ) -> Result<Person> {
     let row: PersonRow = sqlx::query_as(&format!(
         "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
     ))
-    .bind(id)
+    .bind(id.get())
     .fetch_optional(executor)
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok(row.into())
 }
 
-pub(super) async fn insert_person(tx: &mut Tx, actor: &Actor, input: &PersonInput) -> Result<i64> {
+pub(super) async fn insert_person(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &PersonInput,
+) -> Result<PersonId> {
     let now = now_micros();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO persons (name, title, function, organisation, created_at, modified_at) \
@@ -175,5 +185,5 @@ pub(super) async fn insert_person(tx: &mut Tx, actor: &Actor, input: &PersonInpu
         },
     )
     .await?;
-    Ok(id)
+    Ok(PersonId::new(id))
 }

@@ -4,6 +4,7 @@
 use konvent_core::gremien::directory::{AssignmentInput, ConferenceInput, PersonInput, RoleKind};
 use konvent_core::gremien::transfer::{DirectoryRow, ImportReport, PersonFields, RowProblem};
 use konvent_core::gremien::{Abbreviation, ResolutionNumber};
+use konvent_core::ids::{AccountId, AssignmentId, ConferenceId, PersonId};
 use serde::Serialize;
 
 use super::assignments::{fetch_assignment, insert_assignment};
@@ -83,7 +84,7 @@ impl Store {
     /// Merges import rows into the directory in one transaction: conferences by
     /// abbreviation, persons by name, assignments by conference, role, person and start.
     /// Any problem refuses the whole file and changes nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), rows = rows.len()))]
     pub async fn import_directory(
         &self,
         actor: &Actor,
@@ -155,7 +156,7 @@ async fn apply_import_row(
                 Change {
                     conference_id: Some(id),
                     entity: "conference",
-                    entity_id: id,
+                    entity_id: id.get(),
                     action: "imported",
                     before: None,
                     after: audit::snapshot(&input),
@@ -166,6 +167,7 @@ async fn apply_import_row(
             id
         }
         Some(c) => {
+            let id = ConferenceId::new(c.id);
             let before = ConferenceInput {
                 abbreviation: row.conference.clone(),
                 name: c.name,
@@ -187,10 +189,10 @@ async fn apply_import_row(
                     .or_else(|| before.office_contact.clone()),
                 ..before.clone()
             };
-            if write_conference(tx, actor, c.id, &before, &after).await? {
+            if write_conference(tx, actor, id, &before, &after).await? {
                 summary.conferences_updated += 1;
             }
-            c.id
+            id
         }
     };
 
@@ -204,7 +206,7 @@ async fn apply_import_row(
                     .fetch_optional(&mut **tx)
                     .await?;
             Some(match found {
-                Some((id,)) => id,
+                Some((id,)) => PersonId::new(id),
                 None => {
                     summary.persons_created += 1;
                     let input = PersonInput {
@@ -241,9 +243,9 @@ async fn apply_import_row(
         "SELECT id FROM role_assignments WHERE conference_id = $1 AND role = $2 \
          AND COALESCE(person_id, 0) = $3 AND COALESCE(starts_on, '') = $4 ORDER BY id LIMIT 1",
     )
-    .bind(conference)
+    .bind(conference.get())
     .bind(role.as_str())
-    .bind(person_id.unwrap_or(0))
+    .bind(person_id.map_or(0, PersonId::get))
     .bind(row.starts_on.map(|d| d.to_string()).unwrap_or_default())
     .fetch_optional(&mut **tx)
     .await?;
@@ -253,6 +255,7 @@ async fn apply_import_row(
             summary.assignments_created += 1;
         }
         Some((id,)) => {
+            let id = AssignmentId::new(id);
             let before = fetch_assignment(tx, id).await?;
             let unchanged = before.ends_on == change.input.ends_on
                 && before.appointing_resolution
@@ -274,7 +277,7 @@ async fn apply_import_row(
                 .bind(&change.input.legal_basis)
                 .bind(&change.input.note)
                 .bind(now_micros())
-                .bind(id)
+                .bind(id.get())
                 .execute(&mut **tx)
                 .await?;
                 let after = fetch_assignment(tx, id).await?;
@@ -284,7 +287,7 @@ async fn apply_import_row(
                     Change {
                         conference_id: Some(conference),
                         entity: "assignment",
-                        entity_id: id,
+                        entity_id: id.get(),
                         action: "imported",
                         before: audit::snapshot(&before),
                         after: audit::snapshot(&after),

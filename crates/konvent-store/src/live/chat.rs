@@ -2,7 +2,7 @@
 //! person or the help desk. Chat lines that arrive together share one transaction
 //! ([`Store::post_chats`]).
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::log::{Audience, LiveRecord, Who, payload};
 
 use super::log::{Entry, LIVE_SELECT, LiveRow, LiveTx, Written, append, live_from_row};
@@ -23,7 +23,7 @@ pub struct ChatLine {
 
 impl Store {
     /// A chat line in a room (K3). `html` is the sanitised rendering of `text`.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room = %room, from = from.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room = %room, from = %from.id))]
     pub async fn post_chat(
         &self,
         event_id: EventId,
@@ -52,7 +52,7 @@ impl Store {
     pub async fn post_chats(&self, lines: &[ChatLine]) -> Vec<Result<Written>> {
         self.group_commit(
             lines,
-            |l| Some((l.event_id.get(), l.from.id, l.client_id.as_deref()?)),
+            |l| Some((l.event_id.get(), l.from.id.get(), l.client_id.as_deref()?)),
             |distinct| async move { self.post_chats_at_once(&distinct).await },
             |l| {
                 let cid = l.client_id.as_deref();
@@ -108,7 +108,7 @@ impl Store {
     }
 
     /// An announcement to every room (K3).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, from = from.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, from = %from.id))]
     pub async fn announce(
         &self,
         event_id: EventId,
@@ -129,7 +129,7 @@ impl Store {
 
     /// A direct message to a named person, or (`to = None`) to the help desk, whose staff
     /// all see it (K12).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, from = from.id, to = to.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, from = %from.id, to = to.map(|w| w.id.get())))]
     pub async fn direct_message(
         &self,
         event_id: EventId,
@@ -161,11 +161,11 @@ impl Store {
 
     /// The direct messages `account` sent or received, and (for staff) those to the help
     /// desk; oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = %account))]
     pub async fn direct_messages(
         &self,
         event_id: EventId,
-        account: i64,
+        account: AccountId,
         staff: bool,
         limit: i64,
     ) -> Result<Vec<LiveRecord>> {
@@ -174,7 +174,7 @@ impl Store {
              OR recipient_id = $2 OR (audience = 'staff' AND $3 = 1)) ORDER BY seq DESC LIMIT $4"
         ))
         .bind(event_id.get())
-        .bind(account)
+        .bind(account.get())
         .bind(i64::from(staff))
         .bind(limit)
         .fetch_all(&self.pool)

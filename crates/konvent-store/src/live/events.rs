@@ -1,6 +1,6 @@
 //! Events (K1, K2): their agenda, their rooms and who takes part in them.
 
-use konvent_core::ids::{EventId, RoomId};
+use konvent_core::ids::{AccountId, EventId, RoomId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -59,7 +59,7 @@ pub struct NewRoom {
     pub name: String,
     pub kind: RoomKind,
     pub capacity: i64,
-    pub moderator_id: Option<i64>,
+    pub moderator_id: Option<AccountId>,
 }
 
 /// A person's part in an event as stored (`participant` or `helper`).
@@ -164,8 +164,12 @@ fn room_from_row(r: RoomRow) -> Result<Room> {
         name,
         kind: RoomKind::from_str(&kind).map_err(StoreError::Corrupt)?,
         capacity,
-        moderator: mod_id.zip(mod_name).map(|(id, name)| Who { id, name }),
-        speaker: sp_id.zip(sp_name).map(|(id, name)| Who { id, name }),
+        moderator: mod_id
+            .zip(mod_name)
+            .map(|(id, name)| Who::new(AccountId::new(id), name)),
+        speaker: sp_id
+            .zip(sp_name)
+            .map(|(id, name)| Who::new(AccountId::new(id), name)),
     })
 }
 
@@ -295,11 +299,11 @@ impl Store {
     }
 
     /// Registers an account for an event (or makes it a helper).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
     pub async fn add_to_event(
         &self,
         event_id: EventId,
-        account_id: i64,
+        account_id: AccountId,
         role: EventRole,
     ) -> Result<()> {
         let role = match role {
@@ -311,7 +315,7 @@ impl Store {
              ON CONFLICT (event_id, account_id) DO UPDATE SET role = excluded.role",
         )
         .bind(event_id.get())
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(role)
         .execute(&self.pool)
         .await?;
@@ -320,16 +324,16 @@ impl Store {
     }
 
     /// The account's part in the event, if it is registered.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
     pub async fn event_role(
         &self,
         event_id: EventId,
-        account_id: i64,
+        account_id: AccountId,
     ) -> Result<Option<EventRole>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT role FROM event_people WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(r,)| event_role(&r)))
@@ -348,7 +352,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| Who { id, name })
+            .map(|(id, name)| Who::new(AccountId::new(id), name))
             .collect())
     }
 
@@ -366,7 +370,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| Who { id, name })
+            .map(|(id, name)| Who::new(AccountId::new(id), name))
             .collect())
     }
 }
@@ -385,7 +389,7 @@ pub(crate) async fn insert_room(tx: &mut Tx, event_id: EventId, room: &NewRoom) 
     .bind(&room.name)
     .bind(room.kind.as_str())
     .bind(room.capacity)
-    .bind(room.moderator_id)
+    .bind(room.moderator_id.map(AccountId::get))
     .bind(position)
     .fetch_one(&mut **tx)
     .await

@@ -1,7 +1,7 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, evaluated without names.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::log::{Who, payload};
 use konvent_core::taken::Taken;
 
@@ -31,7 +31,7 @@ impl FeedbackResults {
 
 impl Store {
     /// Opens or closes the feedback survey (K14).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id))]
     pub async fn set_feedback_open(
         &self,
         event_id: EventId,
@@ -51,18 +51,18 @@ impl Store {
     }
 
     /// Stores one feedback answer; a second one from the same person is a conflict.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
     pub async fn submit_feedback(
         &self,
         event_id: EventId,
-        account_id: i64,
+        account_id: AccountId,
         rating: i64,
         comment: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO feedback_given (event_id, account_id) VALUES ($1, $2)")
             .bind(event_id.get())
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::refused_on_unique(e, Taken::Feedback))?;
@@ -81,12 +81,16 @@ impl Store {
         Ok(())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn has_given_feedback(&self, event_id: EventId, account_id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn has_given_feedback(
+        &self,
+        event_id: EventId,
+        account_id: AccountId,
+    ) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM feedback_given WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.is_some())

@@ -1,6 +1,6 @@
 //! The floor of a room (K6): raised hands in the order they went up, and who speaks.
 
-use konvent_core::ids::{EventId, RoomId};
+use konvent_core::ids::{AccountId, EventId, RoomId};
 use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
@@ -23,13 +23,13 @@ async fn hand_queue<'e>(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name)| Who { id, name })
+        .map(|(id, name)| Who::new(AccountId::new(id), name))
         .collect())
 }
 
 impl Store {
     /// Raises or lowers a hand (K6); the entry carries the queue after the change.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, who = who.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, who = %who.id))]
     pub async fn set_hand(
         &self,
         event_id: EventId,
@@ -45,14 +45,14 @@ impl Store {
                          ON CONFLICT (room_id, account_id) DO NOTHING",
                 )
                 .bind(room.id.get())
-                .bind(who.id)
+                .bind(who.id.get())
                 .bind(now_micros())
                 .execute(&mut **tx)
                 .await?;
             } else {
                 sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
                     .bind(room.id.get())
-                    .bind(who.id)
+                    .bind(who.id.get())
                     .execute(&mut **tx)
                     .await?;
             }
@@ -69,7 +69,7 @@ impl Store {
     }
 
     /// Gives the floor to `speaker` (whose hand goes down) or takes it back (`None`).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, by = by.id, speaker = speaker.map(|w| w.id)))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, room_id = %room.id, by = %by.id, speaker = speaker.map(|w| w.id.get())))]
     pub async fn give_floor(
         &self,
         event_id: EventId,
@@ -80,14 +80,14 @@ impl Store {
     ) -> Result<Written> {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("UPDATE rooms SET speaker_id = $1 WHERE id = $2")
-                .bind(speaker.map(|s| s.id))
+                .bind((speaker.map(|s| s.id)).map(AccountId::get))
                 .bind(room.id.get())
                 .execute(&mut **tx)
                 .await?;
             if let Some(s) = speaker {
                 sqlx::query("DELETE FROM hands WHERE room_id = $1 AND account_id = $2")
                     .bind(room.id.get())
-                    .bind(s.id)
+                    .bind(s.id.get())
                     .execute(&mut **tx)
                     .await?;
             }

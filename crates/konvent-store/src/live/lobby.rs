@@ -33,7 +33,7 @@ impl Store {
     /// Advances the agenda to item `current` (or back to the clock with `None`). The entry
     /// carries the whole `agenda` too: a lobby renders its now/next line and its programme
     /// from the entry alone (the clock's item is the one at the entry's time).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, agenda = agenda.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, agenda = agenda.len()))]
     pub async fn set_current_item(
         &self,
         event_id: EventId,
@@ -62,7 +62,7 @@ impl Store {
     }
 
     /// Starts (`timer.ends_at` set) or stops the pitch timer (K7).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id))]
     pub async fn set_timer(
         &self,
         event_id: EventId,

@@ -3,7 +3,7 @@
 //! and reconnecting clients read the entries back ([`Store::live_since`],
 //! [`Store::live_recent`]). The hub broadcasts only what was committed here.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::log::{Audience, LiveRecord, Payload};
 use sqlx::{Any, Transaction};
 
@@ -49,8 +49,8 @@ pub(crate) fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
         kind,
         room,
         audience: Audience::parse(&audience).map_err(StoreError::Corrupt)?,
-        sender_id,
-        recipient_id,
+        sender_id: sender_id.map(AccountId::new),
+        recipient_id: recipient_id.map(AccountId::new),
         data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         at,
     })
@@ -60,8 +60,8 @@ pub(crate) fn live_from_row(r: LiveRow) -> Result<LiveRecord> {
 pub(crate) struct Entry<'a> {
     pub room: Option<&'a str>,
     pub audience: Audience,
-    pub sender_id: Option<i64>,
-    pub recipient_id: Option<i64>,
+    pub sender_id: Option<AccountId>,
+    pub recipient_id: Option<AccountId>,
     pub client_id: Option<&'a str>,
 }
 
@@ -71,7 +71,7 @@ impl<'a> Entry<'a> {
     /// command id `client_id`, if the command came with one.
     pub fn to_all(
         room: Option<&'a str>,
-        sender: impl Into<Option<i64>>,
+        sender: impl Into<Option<AccountId>>,
         client_id: Option<&'a str>,
     ) -> Self {
         Self {
@@ -84,7 +84,7 @@ impl<'a> Entry<'a> {
     }
 
     /// An event-wide entry only the staff and its sender see (reasons, reports).
-    pub fn to_staff(sender: i64, client_id: Option<&'a str>) -> Self {
+    pub fn to_staff(sender: AccountId, client_id: Option<&'a str>) -> Self {
         Self {
             room: None,
             audience: Audience::Staff,
@@ -218,14 +218,16 @@ impl Store {
     /// One live write: runs `write` (the effect and its entry, see [`append`]) in a
     /// transaction and commits it. A command re-sent with a client id that was already
     /// committed gets its first entry back (`fresh = false`) and `write` does not run;
-    /// two copies racing end the same way (see [`Store::finish_live`]).
+    /// two copies racing end the same way (see [`Store::finish_live`]). `sender` is
+    /// `None` for a write from the command line, which has no client id either.
     pub(crate) async fn live_write(
         &self,
         event_id: EventId,
-        sender: i64,
+        sender: impl Into<Option<AccountId>>,
         client_id: Option<&str>,
         write: impl AsyncFnOnce(&mut LiveTx) -> Result<LiveRecord>,
     ) -> Result<Written> {
+        let sender = sender.into();
         if let Some(done) = self.already_written(event_id, sender, client_id).await? {
             return Ok(done);
         }
@@ -239,7 +241,7 @@ impl Store {
     pub(crate) async fn already_written(
         &self,
         event_id: EventId,
-        sender: i64,
+        sender: Option<AccountId>,
         client_id: Option<&str>,
     ) -> Result<Option<Written>> {
         let Some(client_id) = client_id else {
@@ -249,7 +251,7 @@ impl Store {
             "{LIVE_SELECT} WHERE event_id = $1 AND sender_id = $2 AND client_id = $3"
         ))
         .bind(event_id.get())
-        .bind(sender)
+        .bind(sender.map(AccountId::get))
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -269,7 +271,7 @@ impl Store {
         tx: Tx,
         result: Result<LiveRecord>,
         event_id: EventId,
-        sender: i64,
+        sender: Option<AccountId>,
         client_id: Option<&str>,
     ) -> Result<Written> {
         match result {

@@ -1,7 +1,7 @@
 //! Podium questions (K13): asked from the audience, supported with one vote per person,
 //! approved, answered or rejected by the organizers.
 
-use konvent_core::ids::{EventId, QuestionId};
+use konvent_core::ids::{AccountId, EventId, QuestionId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -16,7 +16,7 @@ use crate::{Result, Store, StoreError, now_micros};
 pub struct Question {
     pub id: QuestionId,
     pub text: String,
-    pub author_id: Option<i64>,
+    pub author_id: Option<AccountId>,
     /// `None` when the asker chose to stay anonymous.
     pub asker: Option<Who>,
     pub status: QuestionStatus,
@@ -74,11 +74,13 @@ fn question_from(row: QuestionRow) -> Result<Question> {
     Ok(Question {
         id: QuestionId::new(id),
         text,
-        author_id,
+        author_id: author_id.map(AccountId::new),
         asker: if anonymous != 0 {
             None
         } else {
-            author_id.zip(name).map(|(id, name)| Who { id, name })
+            author_id
+                .zip(name)
+                .map(|(id, name)| Who::new(AccountId::new(id), name))
         },
         status: QuestionStatus::from_str(&status).map_err(StoreError::Corrupt)?,
         votes,
@@ -87,7 +89,7 @@ fn question_from(row: QuestionRow) -> Result<Question> {
 
 impl Store {
     /// A podium question from the audience (K13); it waits for approval.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id))]
     pub async fn ask(
         &self,
         event_id: EventId,
@@ -102,7 +104,7 @@ impl Store {
                      VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id",
             )
             .bind(event_id.get())
-            .bind(by.id)
+            .bind(by.id.get())
             .bind(i64::from(anonymous))
             .bind(text)
             .bind(now_micros())
@@ -115,7 +117,7 @@ impl Store {
     }
 
     /// One vote per person and question.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = %question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, question_id = %question_id))]
     pub async fn upvote(
         &self,
         event_id: EventId,
@@ -130,7 +132,7 @@ impl Store {
             }
             sqlx::query("INSERT INTO question_votes (question_id, account_id) VALUES ($1, $2)")
                 .bind(question_id.get())
-                .bind(by.id)
+                .bind(by.id.get())
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| StoreError::refused_on_unique(e, Taken::QuestionVote))?;
@@ -144,7 +146,7 @@ impl Store {
     /// no longer (rejected, or back to pending) first leaves everybody's pages: a
     /// `removed` entry for everybody, returned first (to be published before the
     /// question's own entry, which reaches only the staff and its asker).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, question_id = %question_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, question_id = %question_id))]
     pub async fn moderate_question(
         &self,
         event_id: EventId,
@@ -182,11 +184,11 @@ impl Store {
 
     /// The questions of an event, most votes first; `staff` also sees pending and
     /// rejected ones, `asker` their own.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, viewer = viewer))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, viewer = viewer.map(AccountId::get)))]
     pub async fn questions(
         &self,
         event_id: EventId,
-        viewer: Option<i64>,
+        viewer: Option<AccountId>,
         staff: bool,
     ) -> Result<Vec<Question>> {
         let rows: Vec<QuestionRow> = sqlx::query_as(&format!(
@@ -209,14 +211,18 @@ impl Store {
 
     /// The questions of an event that `account` supported (K13), for the page to mark
     /// them.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
-    pub async fn question_votes(&self, event_id: EventId, account: i64) -> Result<Vec<QuestionId>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = %account))]
+    pub async fn question_votes(
+        &self,
+        event_id: EventId,
+        account: AccountId,
+    ) -> Result<Vec<QuestionId>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
              WHERE q.event_id = $1 AND v.account_id = $2 ORDER BY v.question_id",
         )
         .bind(event_id.get())
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(id,)| QuestionId::new(id)).collect())

@@ -12,7 +12,7 @@
 mod people;
 mod read;
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
@@ -73,7 +73,7 @@ impl FromStr for ModeratedItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Restrictions {
     /// Muted accounts, with when the mute ends (`None`: for the rest of the event).
-    pub mutes: HashMap<i64, Option<jiff::Timestamp>>,
+    pub mutes: HashMap<AccountId, Option<jiff::Timestamp>>,
     /// Slugs of the rooms whose chat is locked.
     pub locked_rooms: HashSet<String>,
 }
@@ -191,13 +191,13 @@ async fn record(tx: &mut Tx, event_id: EventId, by: &Who, a: Action<'_>) -> Resu
     )
     .bind(event_id.get())
     .bind(now_micros())
-    .bind(by.id)
+    .bind(by.id.get())
     .bind(&by.name)
     .bind(a.action)
     .bind(a.item)
     .bind(a.item_id)
     .bind(a.room)
-    .bind(a.person.map(|p| p.id))
+    .bind((a.person.map(|p| p.id)).map(AccountId::get))
     .bind(a.person.map(|p| p.name.as_str()))
     .bind(a.content)
     .bind(a.reason)
@@ -249,8 +249,10 @@ async fn item_now(
     item: ModeratedItem,
     id: i64,
 ) -> Result<Option<(String, Option<Who>, Option<String>)>> {
-    let who =
-        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Who { id, name });
+    let who = |id: Option<i64>, name: Option<String>| {
+        id.zip(name)
+            .map(|(id, name)| Who::new(AccountId::new(id), name))
+    };
     Ok(match item {
         ModeratedItem::Chat => {
             let row: Option<(Option<String>, String)> = sqlx::query_as(
@@ -304,7 +306,9 @@ async fn item_now(
             .bind(event_id.get())
             .fetch_optional(&mut **tx)
             .await?;
-            row.map(|(text, author, name)| (text, Some(Who { id: author, name }), None))
+            row.map(|(text, author, name)| {
+                (text, Some(Who::new(AccountId::new(author), name)), None)
+            })
         }
         ModeratedItem::Pin => {
             let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
@@ -334,7 +338,7 @@ impl Store {
     /// Removes an item for everybody: out of the page, the exports and the live log (its
     /// entries become tombstones); a `removed` entry tells the clients to drop it. The
     /// text is kept in the moderation log for the organizers.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, item = ?item, item_id = item_id))]
     pub async fn remove_item(
         &self,
         event_id: EventId,
@@ -415,7 +419,7 @@ impl Store {
 
     /// A participant reports a chat line or an impulse, with a reason; once per person
     /// and item. The entry reaches the reporter and the staff.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, item = ?item, item_id = item_id))]
     pub async fn report(
         &self,
         event_id: EventId,
@@ -438,7 +442,7 @@ impl Store {
                      AND message <> '' AND event_id IN (0, $3)",
                 )
                 .bind(item_id)
-                .bind(by.id)
+                .bind(by.id.get())
                 .bind(event_id.get())
                 .fetch_optional(&mut **tx)
                 .await?;
@@ -457,7 +461,7 @@ impl Store {
             .bind(event_id.get())
             .bind(item.as_str())
             .bind(item_id)
-            .bind(by.id)
+            .bind(by.id.get())
             .bind(reason)
             .bind(now_micros())
             .fetch_one(&mut **tx)
@@ -475,7 +479,7 @@ impl Store {
     }
 
     /// Dismisses the open reports about an item (it stays).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, item = ?item, item_id = item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, item = ?item, item_id = item_id))]
     pub async fn dismiss_reports(
         &self,
         event_id: EventId,

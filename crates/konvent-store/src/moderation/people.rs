@@ -11,7 +11,7 @@ use crate::{Result, Room, Store, Who, Written, now_micros};
 
 impl Store {
     /// Mutes a person in chat until `ends_at` (`None`: for the rest of the event).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, person = %person.id))]
     pub async fn mute(
         &self,
         event_id: EventId,
@@ -28,7 +28,7 @@ impl Store {
                  ON CONFLICT (event_id, account_id) DO UPDATE SET ends_at = excluded.ends_at",
             )
             .bind(event_id.get())
-            .bind(person.id)
+            .bind(person.id.get())
             .bind(ends)
             .execute(&mut **tx)
             .await?;
@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// Ends a mute early.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, person = %person.id))]
     pub async fn unmute(
         &self,
         event_id: EventId,
@@ -59,7 +59,7 @@ impl Store {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_mutes WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id.get())
-                .bind(person.id)
+                .bind(person.id.get())
                 .execute(&mut **tx)
                 .await?;
             let mut action = Action::new("unmute");
@@ -75,7 +75,7 @@ impl Store {
 
     /// Removes a person from the event: their registration goes, and they may not come
     /// back until an organizer lets them ([`Store::readmit`]).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, person = %person.id))]
     pub async fn expel(
         &self,
         event_id: EventId,
@@ -87,14 +87,14 @@ impl Store {
         self.live_write(event_id, by.id, client_id, async |LiveTx(tx)| {
             sqlx::query("DELETE FROM event_people WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id.get())
-                .bind(person.id)
+                .bind(person.id.get())
                 .execute(&mut **tx)
                 .await?;
             sqlx::query(
                 "DELETE FROM hands WHERE account_id = $1 \
                  AND room_id IN (SELECT id FROM rooms WHERE event_id = $2)",
             )
-            .bind(person.id)
+            .bind(person.id.get())
             .bind(event_id.get())
             .execute(&mut **tx)
             .await?;
@@ -103,7 +103,7 @@ impl Store {
                  ON CONFLICT (event_id, account_id) DO NOTHING",
             )
             .bind(event_id.get())
-            .bind(person.id)
+            .bind(person.id.get())
             .bind(now_micros())
             .execute(&mut **tx)
             .await?;
@@ -122,7 +122,7 @@ impl Store {
     }
 
     /// Lets a removed person back in, registered as a participant again.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, person = person.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, person = %person.id))]
     pub async fn readmit(
         &self,
         event_id: EventId,
@@ -134,7 +134,7 @@ impl Store {
             let done =
                 sqlx::query("DELETE FROM event_removals WHERE event_id = $1 AND account_id = $2")
                     .bind(event_id.get())
-                    .bind(person.id)
+                    .bind(person.id.get())
                     .execute(&mut **tx)
                     .await?;
             if done.rows_affected() == 0 {
@@ -145,7 +145,7 @@ impl Store {
                  VALUES ($1, $2, 'participant') ON CONFLICT (event_id, account_id) DO NOTHING",
             )
             .bind(event_id.get())
-            .bind(person.id)
+            .bind(person.id.get())
             .execute(&mut **tx)
             .await?;
             let mut action = Action::new("readmit");
@@ -162,7 +162,7 @@ impl Store {
 
     /// Locks a room's chat for participants (or unlocks it); everybody in the room learns
     /// it from a `chat_lock` entry.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = by.id, room_id = %room.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, by = %by.id, room_id = %room.id))]
     pub async fn lock_chat(
         &self,
         event_id: EventId,

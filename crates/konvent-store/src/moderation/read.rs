@@ -1,7 +1,7 @@
 //! What the organizers read about moderation: the mutes and locks in force, who was
 //! removed, the queue of reported items and the log of every action.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::str::FromStr;
 
 use super::{ModeratedItem, ModerationAction, Mute, ReportedItem, Restrictions, item_now};
@@ -43,19 +43,23 @@ impl Store {
         Ok(Restrictions {
             mutes: mutes
                 .into_iter()
-                .map(|(id, ends)| (id, ends.map(crate::timestamp)))
+                .map(|(id, ends)| (AccountId::new(id), ends.map(crate::timestamp)))
                 .collect(),
             locked_rooms: locked.into_iter().map(|(s,)| s).collect(),
         })
     }
 
     /// Whether the account was removed from the event (and not let back in).
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = account_id))]
-    pub async fn removed_from_event(&self, event_id: EventId, account_id: i64) -> Result<bool> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account_id = %account_id))]
+    pub async fn removed_from_event(
+        &self,
+        event_id: EventId,
+        account_id: AccountId,
+    ) -> Result<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM event_removals WHERE event_id = $1 AND account_id = $2")
                 .bind(event_id.get())
-                .bind(account_id)
+                .bind(account_id.get())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.is_some())
@@ -76,7 +80,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, name, ends)| Mute {
-                person: Who { id, name },
+                person: Who::new(AccountId::new(id), name),
                 ends_at: ends.map(crate::timestamp),
             })
             .collect())
@@ -95,7 +99,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| Who { id, name })
+            .map(|(id, name)| Who::new(AccountId::new(id), name))
             .collect())
     }
 

@@ -3,7 +3,7 @@
 //! carries every round as it stands. The tables themselves, their seats and summaries
 //! are in [`super::cafe_tables`].
 
-use konvent_core::ids::{EventId, RoundId, TopicId};
+use konvent_core::ids::{AccountId, EventId, RoundId, TopicId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
@@ -33,7 +33,7 @@ pub struct Round {
 #[derive(Debug, Clone)]
 pub struct NewTable {
     pub topic_id: TopicId,
-    pub moderator_id: Option<i64>,
+    pub moderator_id: Option<AccountId>,
     pub capacity: i64,
 }
 
@@ -122,7 +122,7 @@ impl Store {
             .bind(round)
             .bind(table.topic_id.get())
             .bind(room_id)
-            .bind(table.moderator_id)
+            .bind(table.moderator_id.map(AccountId::get))
             .bind(table.capacity)
             .execute(&mut *tx)
             .await
@@ -166,7 +166,7 @@ impl Store {
 
     /// Starts or ends a round for all its tables together; starting sets the timer.
     /// Only one round runs at a time.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, round_id = %round_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, round_id = %round_id, by = %by.id))]
     pub async fn set_round(
         &self,
         event_id: EventId,

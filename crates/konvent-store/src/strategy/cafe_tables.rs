@@ -2,7 +2,7 @@
 //! there (seats, limited by the table's capacity) and the summary its moderator writes
 //! at the end of the round. The live entries carry a table as [`table_line_in`] reads it.
 
-use konvent_core::ids::{EventId, RoomId, RoundId, TableId, TopicId};
+use konvent_core::ids::{AccountId, EventId, RoomId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -105,7 +105,7 @@ pub(super) async fn table_lines_in(
         people
             .entry(table)
             .or_default()
-            .push(Who { id: account, name });
+            .push(Who::new(AccountId::new(account), name));
     }
     Ok(tables
         .into_iter()
@@ -184,7 +184,10 @@ impl Store {
                     topic: topic_from((r.tid, r.slug, r.title, r.patron, r.question, r.questions))?,
                     room_id: RoomId::new(r.room_id),
                     room_slug: r.room_slug,
-                    moderator: r.mod_id.zip(r.mod_name).map(|(id, name)| Who { id, name }),
+                    moderator: r
+                        .mod_id
+                        .zip(r.mod_name)
+                        .map(|(id, name)| Who::new(AccountId::new(id), name)),
                     capacity: r.capacity,
                     seated: r.seated,
                     summary: r.summary,
@@ -198,8 +201,13 @@ impl Store {
     /// same round); `by` is who did it (the person or an organizer). A full table
     /// refuses ([`konvent_core::strategy::cafe::take_seat`]). The live entry carries the new headcounts
     /// of the tables concerned.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, account = account, by = by))]
-    pub async fn take_seat(&self, table_id: TableId, account: i64, by: i64) -> Result<Written> {
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, account = %account, by = %by))]
+    pub async fn take_seat(
+        &self,
+        table_id: TableId,
+        account: AccountId,
+        by: AccountId,
+    ) -> Result<Written> {
         let event_id = self.table_event(table_id).await?;
         self.live_write(event_id, by, None, async |LiveTx(tx)| {
             // Takes the table's row lock on PostgreSQL, so two people cannot both get the
@@ -216,7 +224,7 @@ impl Store {
                 "SELECT COUNT(*) FROM table_seats WHERE table_id = $1 AND account_id <> $2",
             )
             .bind(table_id.get())
-            .bind(account)
+            .bind(account.get())
             .fetch_one(&mut **tx)
             .await?;
             konvent_core::strategy::cafe::take_seat(seated, capacity)?;
@@ -224,7 +232,7 @@ impl Store {
                 "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
             )
             .bind(round_id)
-            .bind(account)
+            .bind(account.get())
             .fetch_optional(&mut **tx)
             .await?;
             sqlx::query(
@@ -233,7 +241,7 @@ impl Store {
                  DO UPDATE SET table_id = excluded.table_id, assigned = excluded.assigned",
             )
             .bind(round_id)
-            .bind(account)
+            .bind(account.get())
             .bind(table_id.get())
             .bind(i64::from(by != account))
             .execute(&mut **tx)
@@ -257,13 +265,13 @@ impl Store {
     }
 
     /// The table `account` sits at in a round.
-    #[tracing::instrument(level = "debug", skip_all, fields(round_id = %round_id, account = account))]
-    pub async fn seat(&self, round_id: RoundId, account: i64) -> Result<Option<TableId>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(round_id = %round_id, account = %account))]
+    pub async fn seat(&self, round_id: RoundId, account: AccountId) -> Result<Option<TableId>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT table_id FROM table_seats WHERE round_id = $1 AND account_id = $2",
         )
         .bind(round_id.get())
-        .bind(account)
+        .bind(account.get())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(id,)| TableId::new(id)))
@@ -283,13 +291,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| Who { id, name })
+            .map(|(id, name)| Who::new(AccountId::new(id), name))
             .collect())
     }
 
     /// The table's summary at the end of its round (K9), written or edited by its
     /// moderator; shown to the same topic's table in the next round.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, by = %by.id))]
     pub async fn save_summary(&self, table_id: TableId, by: &Who, text: &str) -> Result<Written> {
         let event_id = self.table_event(table_id).await?;
         self.live_write(event_id, by.id, None, async |LiveTx(tx)| {

@@ -1,6 +1,7 @@
 //! Connection points (K16): topics, impulses and pins a person follows, for their own
 //! page and for the organizers.
 
+use konvent_core::ids::AccountId;
 use std::str::FromStr;
 
 use konvent_core::strategy::FollowTarget;
@@ -21,10 +22,10 @@ pub struct ConnectionPoint {
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account, target_id = target_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account, target_id = target_id))]
     pub async fn follow(
         &self,
-        account: i64,
+        account: AccountId,
         target: FollowTarget,
         target_id: i64,
         on: bool,
@@ -48,7 +49,7 @@ impl Store {
                 "INSERT INTO connection_points (account_id, target, target_id, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, target, target_id) DO NOTHING",
             )
-            .bind(account)
+            .bind(account.get())
             .bind(target.as_str())
             .bind(target_id)
             .bind(now_micros())
@@ -59,7 +60,7 @@ impl Store {
                 "DELETE FROM connection_points WHERE account_id = $1 AND target = $2 \
                  AND target_id = $3",
             )
-            .bind(account)
+            .bind(account.get())
             .bind(target.as_str())
             .bind(target_id)
             .execute(&mut *tx)
@@ -71,7 +72,10 @@ impl Store {
 
     /// Connection points with a label, for one person (`Some(account)`) or everybody.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn connection_points(&self, account: Option<i64>) -> Result<Vec<ConnectionPoint>> {
+    pub async fn connection_points(
+        &self,
+        account: Option<AccountId>,
+    ) -> Result<Vec<ConnectionPoint>> {
         type Row = (i64, String, String, i64, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT c.account_id, a.display_name, c.target, c.target_id, \
@@ -82,13 +86,13 @@ impl Store {
              WHERE ($1 = 0 OR c.account_id = $2) ORDER BY c.target, c.target_id, a.display_name",
         )
         .bind(i64::from(account.is_some()))
-        .bind(account.unwrap_or(0))
+        .bind(account.map_or(0, AccountId::get))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
             .map(|(id, name, target, target_id, label)| {
                 Ok(ConnectionPoint {
-                    account: Who { id, name },
+                    account: Who::new(AccountId::new(id), name),
                     target: FollowTarget::from_str(&target).map_err(corrupt)?,
                     target_id,
                     label: label.unwrap_or_default(),

@@ -1,7 +1,7 @@
 //! Impulses that arrive together (K10), committed in one transaction with their live
 //! entries (group commit); see [`Store::add_impulses`].
 
-use konvent_core::ids::{EventId, ImpulseId, RoundId, TableId, TopicId};
+use konvent_core::ids::{AccountId, EventId, ImpulseId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 
 use konvent_core::konvent::log::payload::ImpulseAction;
@@ -33,7 +33,7 @@ impl Store {
         // A repeat in the batch names the same table (so the same event).
         self.group_commit(
             items,
-            |i| Some((i.table_id.get(), i.author.id, i.client_id.as_deref()?)),
+            |i| Some((i.table_id.get(), i.author.id.get(), i.client_id.as_deref()?)),
             |distinct| async move { self.add_impulses_at_once(&distinct).await },
             |i| self.add_impulse(i.table_id, &i.author, &i.text, i.client_id.as_deref()),
         )
@@ -68,7 +68,7 @@ impl Store {
                     .bind(item.table_id.get())
                     .bind(topic_id.get())
                     .bind(*round)
-                    .bind(item.author.id)
+                    .bind(item.author.id.get())
                     .bind(&item.author.name)
                     .bind(&item.text)
                     .bind(now);
@@ -82,7 +82,7 @@ impl Store {
                     .position(|(i, item)| {
                         ids[offset + i].is_none()
                             && item.table_id.get() == table_id
-                            && item.author.id == author_id
+                            && item.author.id == AccountId::new(author_id)
                             && item.text == text
                     })
                     .ok_or_else(|| StoreError::Corrupt("impulse batch: unknown row".into()))?;

@@ -3,7 +3,7 @@
 //! moderation. Impulses that arrive together are committed in
 //! [`super::impulse_batch`].
 
-use konvent_core::ids::{EventId, ImpulseId, TableId, TopicId};
+use konvent_core::ids::{AccountId, EventId, ImpulseId, TableId, TopicId};
 use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
 use konvent_core::strategy::impulses;
 
@@ -19,7 +19,7 @@ pub struct Impulse {
     pub table_id: TableId,
     pub topic_id: TopicId,
     pub round: i64,
-    pub author_id: Option<i64>,
+    pub author_id: Option<AccountId>,
     pub author_name: String,
     pub text: String,
     pub hidden: bool,
@@ -36,7 +36,7 @@ impl Impulse {
             table: self.table_id,
             round: self.round,
             author: payload::Author {
-                id: self.author_id,
+                id: self.author_id.map(AccountId::get),
                 name: self.author_name.clone(),
             },
             text: self.text.clone(),
@@ -89,7 +89,7 @@ pub(super) fn impulse_from(row: ImpulseRow) -> Impulse {
         table_id: TableId::new(table_id),
         topic_id: TopicId::new(topic_id),
         round,
-        author_id,
+        author_id: author_id.map(AccountId::new),
         author_name,
         text,
         hidden: hidden != 0,
@@ -109,7 +109,7 @@ async fn impulse_in(tx: &mut Tx, id: ImpulseId) -> Result<Impulse> {
 
 impl Store {
     /// A new impulse at a table, live for everybody there.
-    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, author = author.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(table_id = %table_id, author = %author.id))]
     pub async fn add_impulse(
         &self,
         table_id: TableId,
@@ -131,7 +131,7 @@ impl Store {
             .bind(table_id.get())
             .bind(topic_id.get())
             .bind(round)
-            .bind(author.id)
+            .bind(author.id.get())
             .bind(&author.name)
             .bind(text)
             .bind(now_micros())
@@ -153,7 +153,7 @@ impl Store {
     }
 
     /// The author edits their impulse, within [`IMPULSE_EDIT_SECONDS`] of writing it.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, author = author.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, author = %author.id))]
     pub async fn edit_impulse(&self, id: ImpulseId, author: &Who, text: &str) -> Result<Written> {
         // The live write is the event's, so the event comes first; the impulse is read
         // again in the transaction that edits it.
@@ -191,7 +191,7 @@ impl Store {
 
     /// The moderator hides an impulse (or shows it again) or merges it into another of
     /// the same table.
-    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, by = %by.id))]
     pub async fn moderate_impulse(
         &self,
         id: ImpulseId,
@@ -309,12 +309,12 @@ impl Store {
     }
 
     /// What `account` wrote.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn impulses_by(&self, account: i64) -> Result<Vec<Impulse>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn impulses_by(&self, account: AccountId) -> Result<Vec<Impulse>> {
         let rows: Vec<ImpulseRow> = sqlx::query_as(&format!(
             "{IMPULSE_SELECT} WHERE i.author_id = $1 ORDER BY i.id"
         ))
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(impulse_from).collect())
@@ -325,7 +325,7 @@ async fn impulse_entry(
     tx: &mut Tx,
     event_id: EventId,
     room: &str,
-    sender: i64,
+    sender: AccountId,
     client_id: Option<&str>,
     impulse: &Impulse,
     action: ImpulseAction,

@@ -6,6 +6,7 @@
 //! counter moved (see `kept`): one small statement per request while nothing
 //! changed, instead of fifteen.
 
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,8 +45,8 @@ pub struct MyResults {
 impl Store {
     /// What "Meine Ergebnisse" shows `account`, from this node's copy while no write
     /// touched the tables it comes from.
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn my_results(&self, account: i64) -> Result<Arc<MyResults>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn my_results(&self, account: AccountId) -> Result<Arc<MyResults>> {
         let generation = self.lists_generation().await?;
         let key = account.to_string();
         if let Some(kept) = self.kept.mine.get(&key, generation) {

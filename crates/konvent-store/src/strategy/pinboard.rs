@@ -1,7 +1,7 @@
 //! The pinboard (K11): an event's notes for the organizers, with dot votes, taken up
 //! (with where) or closed (with why). Every change is a live entry for everybody.
 
-use konvent_core::ids::{EventId, PinId, TopicId};
+use konvent_core::ids::{AccountId, EventId, PinId, TopicId};
 use std::str::FromStr;
 
 use konvent_core::konvent::log::payload::{self, PinAction};
@@ -17,7 +17,7 @@ pub struct Pin {
     pub id: PinId,
     pub event_id: EventId,
     pub topic: Option<(TopicId, String)>,
-    pub author_id: Option<i64>,
+    pub author_id: Option<AccountId>,
     pub author_name: String,
     pub text: String,
     pub status: PinStatus,
@@ -83,7 +83,7 @@ fn pin_from(row: PinRow) -> Result<Pin> {
         id: PinId::new(id),
         event_id: EventId::new(event_id),
         topic: topic_id.map(TopicId::new).zip(topic),
-        author_id,
+        author_id: author_id.map(AccountId::new),
         author_name,
         text,
         status: PinStatus::from_str(&status).map_err(corrupt)?,
@@ -103,7 +103,7 @@ async fn pin_in(tx: &mut Tx, id: PinId) -> Result<Pin> {
 }
 
 impl Store {
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, author = author.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, author = %author.id))]
     pub async fn add_pin(
         &self,
         event_id: EventId,
@@ -119,7 +119,7 @@ impl Store {
             )
             .bind(event_id.get())
             .bind(topic_id.map(TopicId::get))
-            .bind(author.id)
+            .bind(author.id.get())
             .bind(&author.name)
             .bind(text)
             .bind(now_micros())
@@ -132,8 +132,12 @@ impl Store {
     }
 
     /// An event's pins, most votes first, with the ones `account` voted for.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = account))]
-    pub async fn pins(&self, event_id: EventId, account: i64) -> Result<(Vec<Pin>, Vec<PinId>)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, account = %account))]
+    pub async fn pins(
+        &self,
+        event_id: EventId,
+        account: AccountId,
+    ) -> Result<(Vec<Pin>, Vec<PinId>)> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.event_id = $1 ORDER BY votes DESC, p.id"
         ))
@@ -145,7 +149,7 @@ impl Store {
              WHERE p.event_id = $1 AND v.account_id = $2",
         )
         .bind(event_id.get())
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         Ok((
@@ -154,19 +158,19 @@ impl Store {
         ))
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(account = account))]
-    pub async fn pins_by(&self, account: i64) -> Result<Vec<Pin>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
+    pub async fn pins_by(&self, account: AccountId) -> Result<Vec<Pin>> {
         let rows: Vec<PinRow> = sqlx::query_as(&format!(
             "{PIN_SELECT} WHERE p.author_id = $1 ORDER BY p.id"
         ))
-        .bind(account)
+        .bind(account.get())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(pin_from).collect()
     }
 
     /// A dot vote for a pin, or taking it back. One per person and pin.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, who = who.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, who = %who.id))]
     pub async fn vote_pin(
         &self,
         event_id: EventId,
@@ -185,13 +189,13 @@ impl Store {
                      ON CONFLICT (pin_id, account_id) DO NOTHING",
                 )
                 .bind(pin_id.get())
-                .bind(who.id)
+                .bind(who.id.get())
                 .execute(&mut **tx)
                 .await?;
             } else {
                 sqlx::query("DELETE FROM pin_votes WHERE pin_id = $1 AND account_id = $2")
                     .bind(pin_id.get())
-                    .bind(who.id)
+                    .bind(who.id.get())
                     .execute(&mut **tx)
                     .await?;
             }
@@ -202,7 +206,7 @@ impl Store {
 
     /// Organizers pick a pin up (with where: `outcome`, optionally a link) or close it
     /// with a reason.
-    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, by = by.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event_id, pin_id = %pin_id, by = %by.id))]
     pub async fn decide_pin(
         &self,
         event_id: EventId,
@@ -239,7 +243,7 @@ impl Store {
 async fn pin_entry(
     tx: &mut Tx,
     event_id: EventId,
-    sender: i64,
+    sender: AccountId,
     client_id: Option<&str>,
     pin_id: PinId,
     action: PinAction,

@@ -3,7 +3,7 @@
 
 use konvent_core::gremien::majority::{Ballot, Outcome, Procedure, decide};
 use konvent_core::gremien::votes::{self, VoteRefusal};
-use konvent_core::ids::{ResolutionId, SessionId, VoteId};
+use konvent_core::ids::{AccountId, AgendaItemId, ResolutionId, SessionId, VoteId};
 use konvent_core::taken::Taken;
 
 use super::key_tables::{key_in, key_of_year};
@@ -23,13 +23,13 @@ type BallotGate = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 impl Store {
     /// Opens a vote on a draft resolution in a session (on one of its agenda items, if
     /// given). The draft's kind and the key of the session's year are frozen with it.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, session_number = session_number, resolution_id = %resolution_id, agenda_item_id = agenda_item_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), session_number = session_number, resolution_id = %resolution_id, agenda_item_id = ?agenda_item_id))]
     pub async fn open_vote(
         &self,
         actor: &Actor,
         session_number: i64,
         resolution_id: ResolutionId,
-        agenda_item_id: Option<i64>,
+        agenda_item_id: Option<AgendaItemId>,
     ) -> Result<VoteId> {
         let mut tx = self.begin_write().await?;
         let session: Option<(i64, String)> = sqlx::query_as(
@@ -46,7 +46,7 @@ impl Store {
             let found: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM agenda_items WHERE id = $1 AND session_id = $2 AND deleted_at IS NULL",
             )
-            .bind(item)
+            .bind(item.get())
             .bind(session_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -76,10 +76,10 @@ impl Store {
     /// Casts or changes the ballot of the seat `account_id` holds (a deputy only while
     /// the representative has not voted). Refused when the account holds no seat, the vote
     /// is closed or past its deadline, or the seat used up its changes.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, vote_id = %vote_id))]
     pub async fn cast_ballot(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         vote_id: VoteId,
         ballot: Ballot,
     ) -> Result<()> {
@@ -146,7 +146,7 @@ impl Store {
         .bind(vote_id.get())
         .bind(seat.code())
         .bind(ballot.as_str())
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(i64::from(deputy))
         .bind(now)
         .execute(&mut *tx)
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// Closes a vote and records its result; refused when it is closed already.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), vote_id = %vote_id))]
     pub async fn close_vote(&self, actor: &Actor, vote_id: VoteId) -> Result<Closed> {
         let mut tx = self.begin_write().await?;
         let closed = close_in(&mut tx, actor, vote_id)
@@ -174,7 +174,7 @@ pub(super) async fn open_in(
     resolution_id: ResolutionId,
     procedure: Procedure,
     session_id: Option<SessionId>,
-    agenda_item_id: Option<i64>,
+    agenda_item_id: Option<AgendaItemId>,
     deadline: Option<i64>,
     year: i64,
 ) -> Result<VoteId> {
@@ -205,11 +205,11 @@ pub(super) async fn open_in(
     .bind(resolution_id.get())
     .bind(procedure.as_str())
     .bind(session_id.map(SessionId::get))
-    .bind(agenda_item_id)
+    .bind(agenda_item_id.map(AgendaItemId::get))
     .bind(&kind)
     .bind(i64::from(key.year))
     .bind(deadline)
-    .bind(actor.account_id)
+    .bind(actor.account_id.map(AccountId::get))
     .bind(now_micros())
     .fetch_one(&mut **tx)
     .await

@@ -2,6 +2,7 @@
 //! a year are weighed.
 
 use konvent_core::gremien::majority::{KeyTable, Seat};
+use konvent_core::ids::AccountId;
 
 use super::{Tx, corrupt};
 use crate::audit::{self, Actor, Change};
@@ -61,7 +62,7 @@ impl Store {
     }
 
     /// Stores (or replaces) a year's key; the table was checked by [`KeyTable::new`].
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get)))]
     pub async fn save_key_table(&self, actor: &Actor, key: &KeyTable) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM key_shares WHERE year = $1")

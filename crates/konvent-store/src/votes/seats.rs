@@ -1,6 +1,7 @@
 //! The council's seventeen seats (G9): each with its representative and deputies.
 
 use konvent_core::gremien::majority::Seat;
+use konvent_core::ids::AccountId;
 use serde::Serialize;
 
 use super::{Tx, corrupt, invalid};
@@ -11,16 +12,16 @@ use crate::{Result, Store, StoreError, now_micros};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeatHolder {
     pub seat: Seat,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: String,
     pub email: String,
     pub deputy: bool,
 }
 
-pub(super) async fn holder_of(tx: &mut Tx, account_id: i64) -> Result<Option<(Seat, bool)>> {
+pub(super) async fn holder_of(tx: &mut Tx, account_id: AccountId) -> Result<Option<(Seat, bool)>> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT seat, role FROM council_seats WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .fetch_optional(&mut **tx)
             .await?;
     row.map(|(seat, role)| {
@@ -33,11 +34,14 @@ pub(super) async fn holder_of(tx: &mut Tx, account_id: i64) -> Result<Option<(Se
 }
 
 /// Every holder of a seat of the council, members and deputies.
-pub(super) async fn seat_holders(tx: &mut Tx) -> Result<Vec<i64>> {
+pub(super) async fn seat_holders(tx: &mut Tx) -> Result<Vec<AccountId>> {
     let holders: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT account_id FROM council_seats")
         .fetch_all(&mut **tx)
         .await?;
-    Ok(holders.into_iter().map(|(id,)| id).collect())
+    Ok(holders
+        .into_iter()
+        .map(|(id,)| AccountId::new(id))
+        .collect())
 }
 
 impl Store {
@@ -55,7 +59,7 @@ impl Store {
             .map(|(seat, account_id, name, email, role)| {
                 Ok(SeatHolder {
                     seat: seat.parse().map_err(|_| corrupt("seat", &seat))?,
-                    account_id,
+                    account_id: AccountId::new(account_id),
                     name,
                     email,
                     deputy: role == "deputy",
@@ -67,15 +71,15 @@ impl Store {
     }
 
     /// The seat an account holds, and whether as a deputy.
-    #[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
-    pub async fn seat_of(&self, account_id: i64) -> Result<Option<(Seat, bool)>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
+    pub async fn seat_of(&self, account_id: AccountId) -> Result<Option<(Seat, bool)>> {
         let mut tx = self.pool.begin().await?;
         holder_of(&mut tx, account_id).await
     }
 
     /// Gives a seat to the account with `email`, as representative (replacing the one
     /// before, who stays a deputy) or as a deputy. An account holds one seat at most.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, seat = ?seat))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), seat = ?seat))]
     pub async fn assign_seat(
         &self,
         actor: &Actor,
@@ -135,11 +139,11 @@ impl Store {
     }
 
     /// Takes a seat from an account.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id))]
-    pub async fn unassign_seat(&self, actor: &Actor, account_id: i64) -> Result<()> {
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id))]
+    pub async fn unassign_seat(&self, actor: &Actor, account_id: AccountId) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM council_seats WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.get())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -151,7 +155,7 @@ impl Store {
             Change {
                 conference_id: None,
                 entity: "seat",
-                entity_id: account_id,
+                entity_id: account_id.get(),
                 action: "unassigned",
                 before: None,
                 after: None,

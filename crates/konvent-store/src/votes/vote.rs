@@ -3,7 +3,7 @@
 //! stop it.
 
 use konvent_core::gremien::majority::{Ballot, DraftKind, Outcome, Procedure, Seat, Tally, decide};
-use konvent_core::ids::{ResolutionId, SessionId, VoteId};
+use konvent_core::ids::{AgendaItemId, ResolutionId, SessionId, VoteId};
 use serde::Serialize;
 
 use super::key_tables::key_of_year;
@@ -85,7 +85,7 @@ impl Vote {
 /// `AgendaItem.result` carries; the caller keeps only public resolutions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgendaResult {
-    pub agenda_item_id: i64,
+    pub agenda_item_id: AgendaItemId,
     pub resolution_id: ResolutionId,
     pub tally: Tally,
     pub closed_at: i64,
@@ -269,7 +269,7 @@ impl Store {
         rows.into_iter()
             .map(|(agenda_item_id, resolution_id, json, closed_at)| {
                 Ok(AgendaResult {
-                    agenda_item_id,
+                    agenda_item_id: AgendaItemId::new(agenda_item_id),
                     resolution_id: ResolutionId::new(resolution_id),
                     tally: serde_json::from_str(&json).map_err(|_| corrupt("result", &json))?,
                     closed_at,

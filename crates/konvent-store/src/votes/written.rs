@@ -4,7 +4,7 @@
 
 use konvent_core::gremien::majority::{Procedure, Seat};
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::ids::{ResolutionId, VoteId};
+use konvent_core::ids::{AccountId, AgendaItemId, ResolutionId, VoteId};
 use konvent_core::notifications::NoticeKind;
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ impl Store {
     /// Starts a written procedure (Umlaufverfahren) on a draft with a deadline (Unix
     /// microseconds, in the future), and tells every seat holder in konvent and by mail,
     /// in the same transaction. Returns the vote's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, resolution_id = %resolution_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), resolution_id = %resolution_id))]
     pub async fn start_written_procedure(
         &self,
         actor: &Actor,
@@ -137,11 +137,11 @@ impl Store {
     /// the matter put on a session's agenda, with a short reason. One request per seat
     /// and procedure (the budget: it cannot be repeated or changed). The office (the
     /// administrators) is told by mail; answers how many mails were queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, account_id = account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), account_id = %account_id, vote_id = %vote_id))]
     pub async fn request_stop(
         &self,
         actor: &Actor,
-        account_id: i64,
+        account_id: AccountId,
         vote_id: VoteId,
         reason: &str,
         render: Render<'_>,
@@ -172,7 +172,7 @@ impl Store {
         )
         .bind(vote_id.get())
         .bind(seat.code())
-        .bind(account_id)
+        .bind(account_id.get())
         .bind(reason)
         .bind(now_micros())
         .execute(&mut *tx)
@@ -198,7 +198,7 @@ impl Store {
             sqlx::query_as("SELECT DISTINCT account_id FROM grants WHERE role = 'admin'")
                 .fetch_all(&mut *tx)
                 .await?;
-        let office: Vec<i64> = office.into_iter().map(|(id,)| id).collect();
+        let office: Vec<AccountId> = office.into_iter().map(|(id,)| AccountId::new(id)).collect();
         let topic = NoticeTopic::StopRequested {
             vote_id: vote_id.get(),
             seat: seat.name().to_owned(),
@@ -213,14 +213,14 @@ impl Store {
     /// the upcoming session `session_number` as an item (and becomes that session's
     /// draft, to be voted on there); every seat holder is told by mail. Returns the new
     /// agenda item's id and the number of mails queued.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id, session_number = session_number))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), vote_id = %vote_id, session_number = session_number))]
     pub async fn stop_written_procedure(
         &self,
         actor: &Actor,
         vote_id: VoteId,
         session_number: i64,
         render: Render<'_>,
-    ) -> Result<(i64, usize)> {
+    ) -> Result<(AgendaItemId, usize)> {
         let mut tx = self.begin_write().await?;
         let resolution_id = open_written(&mut tx, vote_id).await?;
         let session = match crate::council::session_in(&mut tx, session_number).await {
@@ -317,7 +317,7 @@ impl Store {
     /// The office lets the written procedure `vote_id` run on: the pending requests to
     /// stop it are decided as `continued`, and those who asked are told by mail (answers
     /// how many mails were queued). Refused when none is pending.
-    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id, vote_id = %vote_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(actor = actor.account_id.map(AccountId::get), vote_id = %vote_id))]
     pub async fn continue_written_procedure(
         &self,
         actor: &Actor,
@@ -362,7 +362,7 @@ impl Store {
                 .bind(vote_id.get())
                 .fetch_one(&mut *tx)
                 .await?;
-        let askers: Vec<i64> = askers.into_iter().map(|(id,)| id).collect();
+        let askers: Vec<AccountId> = askers.into_iter().map(|(id,)| AccountId::new(id)).collect();
         let topic = NoticeTopic::ProcedureContinued {
             vote_id: vote_id.get(),
             deadline: deadline.0.unwrap_or_default(),

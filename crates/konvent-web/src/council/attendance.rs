@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::Seat;
+use konvent_core::ids::AccountId;
 use konvent_store::{Attendee, Presence};
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ use crate::i18n::Tr;
 
 /// One person on the attendance list, as shown.
 pub struct Line {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: String,
     pub label: String,
 }
@@ -158,11 +159,11 @@ pub async fn record(
 #[derive(Deserialize)]
 pub struct RemoveForm {}
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, member = account))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, member = %account))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((number, account)): Path<(i64, i64)>,
+    Path((number, account)): Path<(i64, AccountId)>,
     CsrfForm(_): CsrfForm<RemoveForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::council::{FollowUpInput, SessionInput, SessionState};
+use konvent_core::ids::AgendaItemId;
 use konvent_core::validation::required_text;
 use serde::Deserialize;
 
@@ -245,11 +246,11 @@ pub struct MoveForm {
     direction: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = %item))]
 pub async fn move_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((number, item)): Path<(i64, i64)>,
+    Path((number, item)): Path<(i64, AgendaItemId)>,
     CsrfForm(form): CsrfForm<MoveForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
@@ -278,11 +279,11 @@ struct RemovePage {
 }
 
 /// Asks before an item is removed; for "Reporting FachMK" with a warning.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = %item))]
 pub async fn remove_agenda_item_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((number, item)): Path<(i64, i64)>,
+    Path((number, item)): Path<(i64, AgendaItemId)>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;
     let session = state.store.session(number).await?;
@@ -304,11 +305,11 @@ pub async fn remove_agenda_item_form(
     .into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = item))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), number = number, item = %item))]
 pub async fn remove_agenda_item(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((number, item)): Path<(i64, i64)>,
+    Path((number, item)): Path<(i64, AgendaItemId)>,
     CsrfForm(_): CsrfForm<crate::session::Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

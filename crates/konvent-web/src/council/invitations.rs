@@ -189,7 +189,7 @@ pub async fn send_for_follow_up(
         .store
         .send_meeting_invitations(
             MeetingKind::FollowUp,
-            f.id,
+            f.id.get(),
             &follow_up_sent_as(&f),
             i64::from(sequence(f.created_at, f.modified_at)),
             &invitees,
@@ -288,7 +288,7 @@ async fn after_follow_up(state: &AppState, f: &FollowUp, cancelled: bool) -> App
         .store
         .update_meeting_invitations(
             MeetingKind::FollowUp,
-            f.id,
+            f.id.get(),
             &follow_up_sent_as(f),
             cancelled,
             i64::from(sequence(f.created_at, f.modified_at)),
@@ -347,7 +347,7 @@ pub async fn reconcile_once(state: &AppState) -> AppResult<()> {
             .any(|s| s.id == f.session_id && s.state == SessionState::Cancelled);
         if differs(
             MeetingKind::FollowUp,
-            f.id,
+            f.id.get(),
             follow_up_sent_as(&f),
             cancelled,
         ) {

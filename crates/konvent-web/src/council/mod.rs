@@ -21,6 +21,7 @@ use axum::response::Html;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::council::{ResolutionState, has_standard_reporting_item};
+use konvent_core::ids::ConferenceId;
 use konvent_store::{FollowUp, Resolution, Session, Visibility};
 
 use crate::AppState;
@@ -225,7 +226,7 @@ pub fn weekday_date(t: &Tr, date: &jiff::civil::Date) -> String {
 /// (with their addresses) only for the office.
 pub struct Directory {
     conferences: Vec<konvent_store::ConferenceSummary>,
-    assignments: std::collections::HashMap<i64, Vec<konvent_store::Assignment>>,
+    assignments: std::collections::HashMap<ConferenceId, Vec<konvent_store::Assignment>>,
     accounts: Vec<konvent_store::Account>,
 }
 
@@ -384,7 +385,7 @@ pub async fn session(
         &state,
         &ctx,
         konvent_core::documents::OwnerKind::AgendaItem,
-        &agenda.iter().map(|a| a.id).collect::<Vec<_>>(),
+        &agenda.iter().map(|a| a.id.get()).collect::<Vec<_>>(),
         ctx.may(Action::EditCouncil),
     )
     .await?;

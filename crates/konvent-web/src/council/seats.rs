@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::{KeyTable, Seat, format_share, parse_share};
+use konvent_core::ids::AccountId;
 use konvent_store::SeatHolder;
 use serde::Deserialize;
 
@@ -176,11 +177,11 @@ pub async fn assign_seat(
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), member = account))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), member = %account))]
 pub async fn unassign_seat(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(account): Path<i64>,
+    Path(account): Path<AccountId>,
     CsrfForm(_): CsrfForm<BallotForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::majority::{Ballot, DraftKind, Failed, Outcome, Procedure, Seat, Tally};
-use konvent_core::ids::{ResolutionId, VoteId};
+use konvent_core::ids::{AgendaItemId, ResolutionId, VoteId};
 use konvent_store::Vote;
 use serde::Deserialize;
 
@@ -313,7 +313,7 @@ pub async fn open_vote(
     let item =
         match form.agenda_item.trim() {
             "" => None,
-            v => Some(v.parse::<i64>().map_err(|_| {
+            v => Some(v.parse::<i64>().map(AgendaItemId::new).map_err(|_| {
                 AppError::BadRequest("Bitte einen Tagesordnungspunkt wählen.".into())
             })?),
         };
@@ -390,7 +390,7 @@ pub struct SessionVotes {
     pub office: bool,
     pub votes: Vec<String>,
     pub drafts: Vec<(ResolutionId, String)>,
-    pub items: Vec<(i64, String)>,
+    pub items: Vec<(AgendaItemId, String)>,
 }
 
 pub async fn session_votes(
@@ -398,7 +398,7 @@ pub async fn session_votes(
     ctx: &Ctx,
     number: i64,
     drafts: Vec<(ResolutionId, String)>,
-    items: Vec<(i64, String)>,
+    items: Vec<(AgendaItemId, String)>,
 ) -> AppResult<Option<SessionVotes>> {
     if !ctx.may(Action::ReadConfidential) {
         return Ok(None);

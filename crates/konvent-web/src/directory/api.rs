@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use konvent_core::ids::PersonId;
 use serde::Serialize;
 
 use crate::AppState;
@@ -54,10 +55,10 @@ struct PersonJson {
     assignments: Vec<Assignment>,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn person(
     State(state): State<AppState>,
-    Id(id): Id,
+    Id(id): Id<PersonId>,
 ) -> AppResult<Json<serde_json::Value>> {
     let detail = state.store.person(id).await?;
     Ok(Json(serde_json::json!(PersonJson {

@@ -12,6 +12,7 @@ use axum::response::Html;
 use jiff::civil::Date;
 use konvent_core::authz::Action;
 use konvent_core::gremien::RoleKind;
+use konvent_core::ids::{AssignmentId, PersonId};
 use konvent_store::Assignment;
 
 use crate::AppState;
@@ -27,11 +28,11 @@ pub fn role_label(t: &Tr, role: RoleKind) -> String {
 
 /// One assignment as the pages show it.
 pub struct Holder {
-    pub id: i64,
+    pub id: AssignmentId,
     pub role: String,
     /// The person's full name, or "N.N." for a vacancy.
     pub name: String,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
     pub function: Option<String>,
     pub conference: String,
     pub conference_name: String,
@@ -177,7 +178,7 @@ pub async fn conference(
 }
 
 struct PersonRow {
-    id: i64,
+    id: PersonId,
     name: String,
     function: Option<String>,
     organisation: Option<String>,
@@ -231,18 +232,18 @@ pub async fn persons(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<
 #[template(path = "person.html")]
 struct PersonPage {
     c: Chrome,
-    id: i64,
+    id: PersonId,
     function: Option<String>,
     organisation: Option<String>,
     assignments: Split,
     may_edit: bool,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<PersonId>,
 ) -> AppResult<Html<String>> {
     let t = ctx.tr();
     let detail = state.store.person(id).await?;

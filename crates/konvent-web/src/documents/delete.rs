@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use konvent_core::ids::DocumentId;
 use konvent_store::Document;
 
 use super::{Access, document_for, with_deleted_notice};
@@ -23,7 +24,7 @@ struct DeletePage {
 }
 
 /// A document the reader may change, or "not found" / "forbidden".
-async fn changeable(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document, Access)> {
+async fn changeable(state: &AppState, ctx: &Ctx, id: DocumentId) -> AppResult<(Document, Access)> {
     ctx.signed_in()?;
     let (doc, access) = document_for(state, ctx, id).await?;
     if access.may_edit {
@@ -34,11 +35,11 @@ async fn changeable(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document
 }
 
 /// The confirmation step: what goes (the document with all its versions), and a form.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn delete_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<DocumentId>,
 ) -> AppResult<Response> {
     let (doc, access) = changeable(&state, &ctx, id).await?;
     let heading = ctx
@@ -60,11 +61,11 @@ pub struct DeleteForm {}
 
 /// Deletes the document with every version; back to its owner's page, which says so.
 /// Afterwards its addresses answer "not found".
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<DocumentId>,
     CsrfForm(_): CsrfForm<DeleteForm>,
 ) -> AppResult<Response> {
     let (doc, access) = changeable(&state, &ctx, id).await?;

@@ -6,6 +6,7 @@ use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use konvent_core::documents::{Format, attachment_disposition};
+use konvent_core::ids::DocumentId;
 
 use super::document_for;
 use crate::AppState;
@@ -16,7 +17,12 @@ use crate::error::{AppError, AppResult};
 /// were to show it.
 const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
 
-async fn serve(state: &AppState, ctx: &Ctx, id: i64, version: Option<i64>) -> AppResult<Response> {
+async fn serve(
+    state: &AppState,
+    ctx: &Ctx,
+    id: DocumentId,
+    version: Option<i64>,
+) -> AppResult<Response> {
     let (doc, _) = document_for(state, ctx, id).await?;
     let v = match version {
         Some(n) => doc
@@ -48,21 +54,21 @@ async fn serve(state: &AppState, ctx: &Ctx, id: i64, version: Option<i64>) -> Ap
 }
 
 /// The document's stable address: always its newest version.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<DocumentId>,
 ) -> AppResult<Response> {
     serve(&state, &ctx, id, None).await
 }
 
 /// One version's own address.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id, version = version))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id, version = version))]
 pub async fn download_version(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, version)): Path<(i64, i64)>,
+    Path((id, version)): Path<(DocumentId, i64)>,
 ) -> AppResult<Response> {
     serve(&state, &ctx, id, Some(version)).await
 }

@@ -13,7 +13,7 @@ pub mod upload;
 
 use konvent_core::authz::Action;
 use konvent_core::documents::{Format, OwnerKind, size_label};
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{DocumentId, EventId, TopicId};
 use konvent_store::{Document, Owner, OwnerInfo};
 
 use crate::AppState;
@@ -86,7 +86,7 @@ pub async fn access(state: &AppState, ctx: &Ctx, owner: Owner) -> AppResult<Acce
         }
         OwnerInfo::Workshop { title, event_id } => Access {
             may_read: true,
-            may_edit: ctx.may(Action::RunWorkshop(event_id)),
+            may_edit: ctx.may(Action::RunWorkshop(event_id.map(EventId::get))),
             back: format!("/gremien/workshops/{0}#dokumente-workshop-{0}", owner.id),
             label: title,
         },
@@ -124,7 +124,7 @@ fn owner_from(kind: &str, id: i64) -> AppResult<Owner> {
 
 /// One document as the owners' pages list it.
 pub struct DocLine {
-    pub id: i64,
+    pub id: DocumentId,
     pub title: String,
     pub file_name: String,
     pub format: String,
@@ -258,7 +258,11 @@ pub async fn lists(
 }
 
 /// A document and what the reader may do with it.
-async fn document_for(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(Document, Access)> {
+async fn document_for(
+    state: &AppState,
+    ctx: &Ctx,
+    id: DocumentId,
+) -> AppResult<(Document, Access)> {
     let doc = state.store.document(id).await?;
     let access = readable(state, ctx, doc.owner).await?;
     Ok((doc, access))

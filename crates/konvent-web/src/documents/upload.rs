@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::documents::{MAX_FILE_NAME_CHARS, MAX_TITLE_CHARS, Upload, size_label};
+use konvent_core::ids::DocumentId;
 use konvent_store::{Document, NewFile, StoreError};
 
 use super::{Access, document_for, editable, owner_from};
@@ -215,11 +216,11 @@ fn replace_page(ctx: &Ctx, state: &AppState, access: &Access, doc: &Document) ->
     page
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn replace_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<DocumentId>,
 ) -> AppResult<Response> {
     ctx.signed_in()?;
     let (doc, access) = document_for(&state, &ctx, id).await?;
@@ -229,12 +230,12 @@ pub async fn replace_form(
     Ok(render(&replace_page(&ctx, &state, &access, &doc))?.into_response())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn replace(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<DocumentId>,
     multipart: Multipart,
 ) -> AppResult<Response> {
     check_origin(&headers)?;

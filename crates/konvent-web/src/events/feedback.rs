@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::Refused;
+use konvent_core::ids::AccountId;
 use konvent_core::taken::Taken;
 use konvent_store::StoreError;
 use serde::Deserialize;
@@ -65,7 +66,7 @@ async fn feedback_page(
     state: &AppState,
     ctx: &Ctx,
     event: &konvent_store::Event,
-    account: i64,
+    account: AccountId,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
     render(&FeedbackPage {

@@ -62,7 +62,9 @@ pub async fn lobby(
         &ctx,
         &event.slug,
         format!("/konvent/{}", event.slug),
-        actor.as_ref().map(|a| a.viewer(&info)).unwrap_or_default(),
+        actor
+            .as_ref()
+            .map_or_else(fragments::Viewer::visitor, |a| a.viewer(&info)),
     );
     let counts = state.live.fanout.headcounts(event.id);
     let rooms = info

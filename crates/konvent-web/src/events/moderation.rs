@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
+use konvent_core::ids::AccountId;
 
 use crate::AppState;
 use crate::ctx::Ctx;
@@ -24,7 +25,7 @@ struct ReportView {
 }
 
 struct PersonLine {
-    id: i64,
+    id: AccountId,
     name: String,
     until: String,
 }
@@ -52,7 +53,7 @@ struct ModerationPage {
     slug: String,
     back: String,
     reports: Vec<ReportView>,
-    people: Vec<(i64, String)>,
+    people: Vec<(AccountId, String)>,
     mutes: Vec<PersonLine>,
     removed: Vec<PersonLine>,
     rooms: Vec<RoomLock>,

@@ -4,6 +4,7 @@
 //! whoever wrote to them.
 
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::ids::AccountId;
 use konvent_core::konvent::RoomKind;
 use konvent_store::LiveRecord;
 
@@ -39,8 +40,8 @@ pub(super) async fn groups(
         }
     }
     // A moderator is named with the rooms they moderate.
-    let mut moderation: Vec<(i64, String, Vec<String>)> = Vec::new();
-    let mut patrons: Vec<(i64, String, Vec<String>)> = Vec::new();
+    let mut moderation: Vec<(AccountId, String, Vec<String>)> = Vec::new();
+    let mut patrons: Vec<(AccountId, String, Vec<String>)> = Vec::new();
     for room in &info.rooms {
         let Some(m) = &room.moderator else { continue };
         if let Some((_, _, rooms)) = moderation
@@ -58,7 +59,7 @@ pub(super) async fn groups(
             list.push((m.id, m.name.clone(), vec![room.name.clone()]));
         }
     }
-    let named = |list: Vec<(i64, String, Vec<String>)>| -> Vec<(String, String)> {
+    let named = |list: Vec<(AccountId, String, Vec<String>)>| -> Vec<(String, String)> {
         list.into_iter()
             .map(|(id, name, rooms)| (id.to_string(), format!("{name} – {}", rooms.join(", "))))
             .collect()

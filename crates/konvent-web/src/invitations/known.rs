@@ -1,5 +1,6 @@
 //! What exists, and what an inviter may grant, for checking a list.
 
+use konvent_core::ids::EventId;
 use std::collections::{HashMap, HashSet};
 
 use konvent_core::authz::{Grant, Role, Scope};
@@ -12,12 +13,12 @@ use crate::error::AppResult;
 /// What exists, and what this inviter may grant, for checking a list.
 pub(super) struct Known {
     /// Slug and number → id.
-    events: HashMap<String, i64>,
+    events: HashMap<String, EventId>,
     /// id → slug, for the links into the lobby.
-    pub(super) slugs: HashMap<i64, String>,
+    pub(super) slugs: HashMap<EventId, String>,
     scopes: HashSet<String>,
     admin: bool,
-    page_event: Option<i64>,
+    page_event: Option<EventId>,
 }
 
 impl Known {
@@ -34,13 +35,13 @@ impl Known {
             page_event: place.event.as_ref().map(|(id, ..)| *id),
         };
         for e in state.store.events().await? {
-            known.events.insert(e.slug.clone(), e.id.get());
-            known.events.insert(e.id.to_string(), e.id.get());
+            known.events.insert(e.slug.clone(), e.id);
+            known.events.insert(e.id.to_string(), e.id);
             known.scopes.insert(Scope::Event(e.id).to_string());
             for r in state.store.rooms(e.id).await? {
                 known.scopes.insert(Scope::Room(r.id).to_string());
             }
-            known.slugs.insert(e.id.get(), e.slug);
+            known.slugs.insert(e.id, e.slug);
         }
         for c in state.store.conferences().await? {
             known
@@ -55,7 +56,7 @@ impl Known {
 }
 
 impl Lookup for Known {
-    fn event(&self, slug_or_id: &str) -> Option<i64> {
+    fn event(&self, slug_or_id: &str) -> Option<EventId> {
         self.events.get(slug_or_id.trim()).copied()
     }
 
@@ -63,7 +64,7 @@ impl Lookup for Known {
         self.scopes.contains(&scope.to_string())
     }
 
-    fn may_invite(&self, grant: &Grant, event: Option<i64>) -> Result<(), String> {
+    fn may_invite(&self, grant: &Grant, event: Option<EventId>) -> Result<(), String> {
         if self.admin {
             return Ok(());
         }
@@ -76,7 +77,7 @@ impl Lookup for Known {
         Ok(())
     }
 
-    fn default_event(&self) -> Option<i64> {
+    fn default_event(&self) -> Option<EventId> {
         self.page_event
     }
 }

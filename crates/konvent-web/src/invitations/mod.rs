@@ -19,7 +19,7 @@ mod known;
 pub mod upload;
 mod writer;
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::BulkInvitationId;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -112,10 +112,10 @@ pub async fn resume(state: AppState) {
         for claim in claims {
             match Writer::resumed(&state, &worker, &claim).await {
                 Ok(writer) => {
-                    tracing::info!(job = claim.id, "list job resumed");
+                    tracing::info!(job = %claim.id, "list job resumed");
                     state.jobs.spawn(writer);
                 }
-                Err(e) => tracing::error!(job = claim.id, error = %e, "list job not resumed"),
+                Err(e) => tracing::error!(job = %claim.id, error = %e, "list job not resumed"),
             }
         }
     }
@@ -132,8 +132,12 @@ struct ProgressPage {
 }
 
 /// The progress of a list: for whoever started it, and admins.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
-pub async fn progress(State(state): State<AppState>, ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
+pub async fn progress(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(id): Id<BulkInvitationId>,
+) -> AppResult<Response> {
     let principal = ctx.signed_in()?;
     let job = state
         .store
@@ -150,7 +154,7 @@ pub async fn progress(State(state): State<AppState>, ctx: Ctx, Id(id): Id) -> Ap
             .events()
             .await?
             .into_iter()
-            .find(|e| e.id == EventId::new(event_id))
+            .find(|e| e.id == event_id)
             .map(|e| (e.slug, e.title));
     }
     let page = ProgressPage {

@@ -34,7 +34,7 @@ struct UploadPage {
 #[derive(Clone)]
 pub(super) struct Place {
     /// (id, slug, title)
-    pub(super) event: Option<(i64, String, String)>,
+    pub(super) event: Option<(EventId, String, String)>,
 }
 
 impl Place {
@@ -48,9 +48,7 @@ impl Place {
     /// Admins everywhere; an event's organizers on its page.
     fn require(&self, ctx: &Ctx) -> AppResult<()> {
         match &self.event {
-            Some((id, ..)) => ctx
-                .require(Action::OrganizeEvent(EventId::new(*id)))
-                .map(drop),
+            Some((id, ..)) => ctx.require(Action::OrganizeEvent(*id)).map(drop),
             None => ctx.require(Action::ManageAccounts).map(drop),
         }
     }
@@ -75,7 +73,7 @@ async fn event_place(state: &AppState, slug: &str) -> AppResult<Place> {
     let info = crate::events::event_info(state, slug).await?;
     Ok(Place {
         event: Some((
-            info.event.id.get(),
+            info.event.id,
             info.event.slug.clone(),
             info.event.title.clone(),
         )),

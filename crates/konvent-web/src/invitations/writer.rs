@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use jiff::SignedDuration;
+use konvent_core::ids::{BulkInvitationId, EventId};
 use konvent_core::invitations::Invitee;
 use konvent_store::{Actor, BulkClaim, BulkInvite, TokenPurpose};
 
@@ -17,12 +18,12 @@ use crate::mail::{Link, LinkKind, link_mail};
 /// The background job of one checked list, on the node that holds its claim.
 pub(super) struct Writer {
     pub(super) state: AppState,
-    pub(super) job: i64,
+    pub(super) job: BulkInvitationId,
     /// The claim's owner.
     pub(super) worker: String,
     pub(super) actor: Actor,
     pub(super) lang: Lang,
-    pub(super) slugs: HashMap<i64, String>,
+    pub(super) slugs: HashMap<EventId, String>,
 }
 
 /// How a writer's work ended.
@@ -57,7 +58,7 @@ impl Writer {
             .events()
             .await?
             .into_iter()
-            .map(|e| (e.id.get(), e.slug))
+            .map(|e| (e.id, e.slug))
             .collect();
         Ok(Self {
             state: state.clone(),
@@ -75,16 +76,16 @@ impl Writer {
             Ok(Ended::Done) => None,
             Ok(Ended::Stopping) => {
                 if let Err(e) = store.release_bulk_invitation(self.job, &self.worker).await {
-                    tracing::warn!(job = self.job, error = %e, "list job not given back; its lease will release it");
+                    tracing::warn!(job = %self.job, error = %e, "list job not given back; its lease will release it");
                 }
                 return;
             }
             Ok(Ended::Lost) => {
-                tracing::warn!(job = self.job, "list job taken over by another node");
+                tracing::warn!(job = %self.job, "list job taken over by another node");
                 return;
             }
             Err(e) => {
-                tracing::error!(job = self.job, error = %e, "bulk invitation stopped");
+                tracing::error!(job = %self.job, error = %e, "bulk invitation stopped");
                 Some(
                     "Das Schreiben der Einladungen brach ab (siehe Server-Protokoll); die \
                      gezählten Einladungen sind geschrieben, die übrigen nicht."
@@ -96,7 +97,7 @@ impl Writer {
             .finish_bulk_invitation(self.job, &self.worker, error.as_deref())
             .await
         {
-            tracing::error!(job = self.job, error = %e, "bulk invitation not marked finished");
+            tracing::error!(job = %self.job, error = %e, "bulk invitation not marked finished");
         }
     }
 

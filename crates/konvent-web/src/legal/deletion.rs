@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use konvent_core::ids::AccountId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -80,7 +81,7 @@ pub async fn request(
 
 /// One open request as the admin page shows it.
 struct Row {
-    id: i64,
+    id: AccountId,
     name: String,
     email: String,
     requested: String,
@@ -125,11 +126,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 }
 
 /// An admin confirms a request: the account is deleted, its sockets close.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn confirm(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AccountId>,
     CsrfForm(_): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
     admin_only(&ctx)?;
@@ -143,6 +144,6 @@ pub async fn confirm(
     for event in state.store.events().await? {
         state.live.invalidate(event.id);
     }
-    tracing::info!(account = id, pseudonym = %deleted.pseudonym, "account deleted on request");
+    tracing::info!(account = %id, pseudonym = %deleted.pseudonym, "account deleted on request");
     Ok(Redirect::to("/admin/loeschantraege").into_response())
 }

@@ -3,7 +3,7 @@
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
 use konvent_core::authz::event as rules;
-use konvent_core::ids::{ImpulseId, PinId, TableId};
+use konvent_core::ids::{AccountId, ImpulseId, PinId, TableId};
 use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
@@ -224,7 +224,7 @@ async fn seat(
     info: &EventInfo,
     actor: &Actor,
     table: TableId,
-    user: Option<i64>,
+    user: Option<AccountId>,
 ) -> Result<Written, Refusal> {
     let table = table_of(live, info, table).await?;
     if table.round_status == RoundStatus::Ended {

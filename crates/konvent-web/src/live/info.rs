@@ -7,7 +7,7 @@
 //! copy is trusted for longer than [`FRESH`]: a node that missed one follows within that
 //! time, and one that fell behind the bus forgets everything.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -162,7 +162,7 @@ pub(super) async fn follow_other_nodes(
                 MODERATION_KIND => live.moderation.forget(EventId::new(changed.id)),
                 ACCOUNT_KIND => live
                     .store
-                    .forget_remembered(Some(Forget::Account(changed.id))),
+                    .forget_remembered(Some(Forget::Account(AccountId::new(changed.id)))),
                 PEOPLE_KIND => live
                     .store
                     .forget_remembered(Some(Forget::Event(EventId::new(changed.id)))),
@@ -193,7 +193,7 @@ pub(super) async fn tell_other_nodes(live: Weak<Live>, mut forgets: broadcast::R
         let changed = match forget {
             Ok(Forget::Account(id)) => Changed {
                 kind: ACCOUNT_KIND.to_owned(),
-                id,
+                id: id.get(),
             },
             Ok(Forget::Event(id)) => Changed {
                 kind: PEOPLE_KIND.to_owned(),

@@ -12,7 +12,7 @@ pub mod parts;
 pub mod publish;
 pub mod socket;
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -155,7 +155,7 @@ impl Live {
     /// Counts one durable command of `account` against its budget in the event; false
     /// when the budget of the last 10 seconds is spent (the command is refused, and
     /// nothing is read or written for it).
-    pub(crate) fn within_budget(&self, event_id: EventId, account: i64, staff: bool) -> bool {
+    pub(crate) fn within_budget(&self, event_id: EventId, account: AccountId, staff: bool) -> bool {
         let limit = rules::write_limit(self.writes_per_window, staff);
         self.fanout.budgets.try_spend(event_id, account, limit)
     }
@@ -163,11 +163,11 @@ impl Live {
     /// The account signed out: its open sockets, in every event, close with 4001
     /// ("signed out"). A socket's rights are taken when it opens; without this, a socket
     /// opened before the sign-out would go on acting for the account.
-    pub fn signed_out(&self, account: i64) {
+    pub fn signed_out(&self, account: AccountId) {
         let closed = self
             .fanout
             .close_account_everywhere(account, Goodbye::SignedOut);
-        tracing::debug!(account, closed, "live: sockets closed after sign-out");
+        tracing::debug!(%account, closed, "live: sockets closed after sign-out");
     }
 
     /// The account's grants or event roles changed: its open sockets close with 4003
@@ -175,12 +175,12 @@ impl Live {
     /// derives its rights anew from the database (a grant taken away no longer lets an
     /// old socket announce or run the timer). Called by every handler that changes
     /// grants or a person's part in an event.
-    pub fn account_changed(&self, account: i64) {
+    pub fn account_changed(&self, account: AccountId) {
         let closed = self
             .fanout
             .close_account_everywhere(account, Goodbye::RightsChanged);
         tracing::debug!(
-            account,
+            %account,
             closed,
             "live: sockets closed after a change of rights"
         );
@@ -524,7 +524,7 @@ pub async fn run(
 }
 
 /// Somebody who takes part in the event (for the floor).
-async fn person_in_event(store: &Store, info: &EventInfo, id: i64) -> Result<Who, Refusal> {
+async fn person_in_event(store: &Store, info: &EventInfo, id: AccountId) -> Result<Who, Refusal> {
     let principal = store
         .principal(id)
         .await
@@ -545,7 +545,7 @@ async fn dm_recipient(
     store: &Store,
     info: &EventInfo,
     actor: &Actor,
-    to: i64,
+    to: AccountId,
 ) -> Result<Who, Refusal> {
     let principal = store
         .principal(to)

@@ -10,7 +10,7 @@
 //! ([`super::info::MODERATION_KIND`]); the other nodes forget theirs when the notice
 //! arrives, or within [`FRESH`] should it be lost.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -159,7 +159,7 @@ async fn target(
     live: &Live,
     info: &EventInfo,
     actor: &Actor,
-    user: i64,
+    user: AccountId,
     registered: bool,
 ) -> Result<Who, Refusal> {
     rules::not_oneself(actor.who.id, user)?;

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
+use konvent_core::ids::MailId;
 use konvent_store::{MailStatus, OutboxMail};
 use serde::Deserialize;
 
@@ -19,7 +20,7 @@ use crate::layout::{Chrome, datetime_de, render};
 const SHOWN: i64 = 500;
 
 struct MailRow {
-    id: i64,
+    id: MailId,
     recipient: String,
     subject: String,
     kind: String,
@@ -134,11 +135,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
 pub struct Empty {}
 
 /// "Send again": a failed mail is queued again and this node's worker woken.
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn resend(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<MailId>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageAccounts)?;

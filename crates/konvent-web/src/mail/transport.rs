@@ -376,7 +376,8 @@ impl MailConfig {
                     )),
                 }
             }
-            Delivery::Files(dir) => match write_eml(dir, mail.id, &message.formatted()).await {
+            Delivery::Files(dir) => match write_eml(dir, mail.id.get(), &message.formatted()).await
+            {
                 Ok(()) => Outcome::Sent,
                 Err(e) => Outcome::Retry(format!("cannot write to {}: {e}", dir.display())),
             },
@@ -456,6 +457,7 @@ async fn write_eml(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use konvent_core::ids::MailId;
 
     #[test]
     fn smtp_urls_say_how_the_server_is_reached() {
@@ -499,7 +501,7 @@ mod tests {
         .expect("config");
         let ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n";
         let mail = ClaimedMail {
-            id: 1,
+            id: MailId::new(1),
             message_id: "<1@konvent.example>".into(),
             recipient: "eva@example.org".into(),
             subject: "Einladung".into(),

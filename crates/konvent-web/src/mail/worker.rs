@@ -60,7 +60,7 @@ pub async fn run(store: Store, outbox: Arc<Outbox>, mut stop: watch::Receiver<bo
         }
         for mail in mails {
             if let Err(e) = store.release_mail(mail.id, &worker).await {
-                tracing::warn!(error = %e, mail = mail.id, "mail worker: cannot release a mail");
+                tracing::warn!(error = %e, mail = %mail.id, "mail worker: cannot release a mail");
             }
         }
         if full {
@@ -91,7 +91,7 @@ async fn record(
     let (done, what) = match &outcome {
         Outcome::Sent => (store.mark_mail_sent(mail.id, worker).await, "sent"),
         Outcome::Retry(error) => {
-            tracing::info!(mail = mail.id, attempts = mail.attempts, %error, "mail: will try again");
+            tracing::info!(mail = %mail.id, attempts = mail.attempts, %error, "mail: will try again");
             (
                 store
                     .retry_mail_later(mail.id, worker, error, retry_base)
@@ -100,7 +100,7 @@ async fn record(
             )
         }
         Outcome::Failed(reason) => {
-            tracing::warn!(mail = mail.id, %reason, "mail refused for good");
+            tracing::warn!(mail = %mail.id, %reason, "mail refused for good");
             (
                 store.mark_mail_failed(mail.id, worker, reason).await,
                 "failed",
@@ -108,15 +108,15 @@ async fn record(
         }
     };
     match done {
-        Ok(true) => tracing::debug!(mail = mail.id, what, "mail"),
+        Ok(true) => tracing::debug!(mail = %mail.id, what, "mail"),
         Ok(false) => tracing::warn!(
-            mail = mail.id,
+            mail = %mail.id,
             what,
             "mail: the lease ran out during the attempt; another worker holds it now"
         ),
         Err(e) => tracing::error!(
             error = %e,
-            mail = mail.id,
+            mail = %mail.id,
             what,
             "mail: cannot record the attempt; the mail is due again when its lease runs out"
         ),

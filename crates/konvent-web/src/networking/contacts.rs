@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::konvent::networking::{self as rules, Card};
 use konvent_store::{ContactRequest, RequestOutcome};
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use crate::live::Actor;
 pub(super) async fn spend(
     state: &AppState,
     kind: &str,
-    account: i64,
+    account: AccountId,
     per_hour: i64,
 ) -> AppResult<()> {
     let key = format!("{kind}:{account}");
@@ -36,8 +36,12 @@ pub(super) async fn spend(
 }
 
 /// A person's id from a form field (forms carry text); "not found" otherwise.
-fn number(value: &str) -> AppResult<i64> {
-    value.trim().parse().map_err(|_| AppError::NotFound)
+fn number(value: &str) -> AppResult<AccountId> {
+    value
+        .trim()
+        .parse()
+        .map(AccountId::new)
+        .map_err(|_| AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -50,8 +54,8 @@ pub struct RequestForm {
 /// Sends `from`'s request to `to` after the checks every way in shares.
 async fn send_request(
     state: &AppState,
-    from: i64,
-    to: i64,
+    from: AccountId,
+    to: AccountId,
     event_id: EventId,
     message: &str,
 ) -> AppResult<RequestOutcome> {
@@ -133,7 +137,7 @@ async fn whose_contacts(
     state: &AppState,
     ctx: &Ctx,
     slug: Option<&str>,
-) -> AppResult<(i64, String)> {
+) -> AppResult<(AccountId, String)> {
     match slug {
         Some(slug) => {
             let info = event_info(state, slug).await?;
@@ -248,7 +252,7 @@ struct ContactLists {
     page: String,
     incoming: Vec<Incoming>,
     sent: Vec<ContactRequest>,
-    contacts: Vec<(i64, Card)>,
+    contacts: Vec<(AccountId, Card)>,
     blocked: Vec<konvent_store::Who>,
     /// Where the contacts write to each other (an event's messages), if anywhere.
     write: Option<String>,

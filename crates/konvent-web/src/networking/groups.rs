@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use konvent_core::ids::{AccountId, FollowUpGroupId};
 use konvent_core::konvent::networking as rules;
 use konvent_core::strategy::FollowTarget;
 use konvent_store::{FollowUpGroup, GroupPlace, GroupRecipient};
@@ -63,7 +64,11 @@ pub async fn start_group(
     let members = pairs
         .iter()
         .filter(|(k, _)| k == "mitglied")
-        .map(|(_, v)| v.parse::<i64>().map_err(|_| AppError::NotFound))
+        .map(|(_, v)| {
+            v.parse::<i64>()
+                .map(AccountId::new)
+                .map_err(|_| AppError::NotFound)
+        })
         .collect::<AppResult<Vec<_>>>()?;
     if members.len() > rules::GROUP_MEMBERS_MAX {
         return Err(AppError::BadRequest(format!(
@@ -98,7 +103,7 @@ pub async fn set_room(
     CsrfForm(form): CsrfForm<RoomForm>,
 ) -> AppResult<Redirect> {
     let me = ctx.signed_in()?.user_id;
-    let group_id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let group_id = FollowUpGroupId::new(id.parse().map_err(|_| AppError::NotFound)?);
     let place = group_place(&form.raum)?
         .ok_or_else(|| AppError::BadRequest("Bitte einen Raum aus der Liste wählen.".into()))?;
     spend(&state, "follow-up-group", me, rules::GROUPS_PER_HOUR).await?;
@@ -109,7 +114,11 @@ pub async fn set_room(
     Ok(Redirect::to("/meine-ergebnisse?hinweis=raum"))
 }
 
-async fn group(state: &AppState, me: i64, group_id: i64) -> AppResult<FollowUpGroup> {
+async fn group(
+    state: &AppState,
+    me: AccountId,
+    group_id: FollowUpGroupId,
+) -> AppResult<FollowUpGroup> {
     state
         .store
         .groups_of(me)
@@ -166,7 +175,7 @@ pub async fn propose_meeting(
     CsrfForm(form): CsrfForm<ProposalForm>,
 ) -> AppResult<Redirect> {
     let me = ctx.signed_in()?.user_id;
-    let group_id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let group_id = FollowUpGroupId::new(id.parse().map_err(|_| AppError::NotFound)?);
     let (start, minutes) = parse_proposal(&form).map_err(AppError::BadRequest)?;
     let place = rules::optional_text(&form.ort, rules::PROPOSAL_TEXT_MAX, "Der Ort")
         .map_err(AppError::BadRequest)?;

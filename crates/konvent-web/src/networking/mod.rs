@@ -9,7 +9,7 @@ pub mod contacts;
 pub mod groups;
 pub mod watch;
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -283,7 +283,7 @@ pub async fn event_profile(
 async fn save(
     state: &AppState,
     ctx: &Ctx,
-    account: i64,
+    account: AccountId,
     event: Option<(String, String)>,
     event_id: EventId,
     pairs: &[(String, String)],
@@ -356,7 +356,7 @@ pub async fn save_event_profile(
 
 /// One person in the list.
 struct PersonLine {
-    id: i64,
+    id: AccountId,
     name: String,
     fields: ProfileFields,
     online: bool,
@@ -452,7 +452,7 @@ async fn here(
     state: &AppState,
     ctx: &Ctx,
     info: &crate::live::EventInfo,
-    viewer: i64,
+    viewer: AccountId,
     filter: &PeopleFilter,
 ) -> AppResult<Here> {
     let t = ctx.tr();

@@ -5,7 +5,7 @@
 //! template as the page (`/konvent/{e}/teilnehmende/liste`), rendered for the viewer, so
 //! a frame carries nothing about anybody.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -95,7 +95,7 @@ impl PeopleWatch {
         let Some(fanout) = self.fanout.upgrade() else {
             return 0;
         };
-        let mut here: Vec<(i64, Option<Arc<str>>)> =
+        let mut here: Vec<(AccountId, Option<Arc<str>>)> =
             fanout.whereabouts(event_id).into_iter().collect();
         here.sort();
         let mut h = DefaultHasher::new();

@@ -296,6 +296,7 @@ pub fn renderer<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use konvent_core::ids::AccountId;
     use konvent_core::notifications::NoticeKind;
     use konvent_store::{DutyResolution, Recipient};
 
@@ -303,7 +304,7 @@ mod tests {
         Notice {
             kind: NoticeKind::DutyAssigned,
             recipient: Recipient {
-                account_id: 1,
+                account_id: AccountId::new(1),
                 email: "a@b.example".into(),
                 name: "A".into(),
                 language: language.into(),

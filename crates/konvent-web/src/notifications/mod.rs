@@ -11,6 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use konvent_core::ids::AccountId;
 use konvent_core::notifications::NoticeKind;
 
 use crate::AppState;
@@ -51,7 +52,7 @@ struct InboxLine {
 }
 
 /// The person's notices in their language, with the link to what each is about.
-async fn inbox(state: &AppState, ctx: &Ctx, account_id: i64) -> AppResult<Vec<InboxLine>> {
+async fn inbox(state: &AppState, ctx: &Ctx, account_id: AccountId) -> AppResult<Vec<InboxLine>> {
     let t = ctx.tr();
     Ok(state
         .store

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod logout;
 
+use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -289,7 +290,7 @@ async fn begin(
     ctx: Ctx,
     id: String,
     q: StartQuery,
-    link: Option<i64>,
+    link: Option<AccountId>,
 ) -> AppResult<Response> {
     let provider = state.sso.provider(&id)?;
     if state.store.open_oidc_flows().await? >= MAX_OPEN_FLOWS {

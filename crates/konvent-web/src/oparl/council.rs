@@ -7,7 +7,7 @@
 //! A follow-up meeting's agenda is what the council's page shows: every published
 //! resolution of its session that is flagged as relevant for a conference.
 
-use konvent_core::ids::ResolutionId;
+use konvent_core::ids::{AgendaItemId, ConferenceId, ResolutionId};
 use std::collections::{BTreeSet, HashMap};
 
 use konvent_core::gremien::council::SessionState;
@@ -64,7 +64,7 @@ fn conference_urls<'a>(
     urls: &Urls,
     resolutions: impl IntoIterator<Item = &'a Resolution>,
 ) -> Vec<Value> {
-    let ids: BTreeSet<i64> = resolutions
+    let ids: BTreeSet<ConferenceId> = resolutions
         .into_iter()
         .flat_map(|r| r.relevance.iter().map(|v| v.conference_id))
         .collect();
@@ -104,7 +104,7 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Council, StoreError> 
     let item_sessions: HashMap<i64, i64> = sessions
         .iter()
         .zip(&agendas)
-        .flat_map(|(s, (agenda, _))| agenda.iter().map(move |a| (a.id, s.number)))
+        .flat_map(|(s, (agenda, _))| agenda.iter().map(move |a| (a.id.get(), s.number)))
         .collect();
     let paper_pages: HashMap<i64, String> = resolutions
         .iter()
@@ -153,10 +153,10 @@ struct ItemResult {
 async fn agenda_results(
     store: &konvent_store::Store,
     public: &[Resolution],
-) -> Result<HashMap<i64, ItemResult>, StoreError> {
+) -> Result<HashMap<AgendaItemId, ItemResult>, StoreError> {
     let t = crate::i18n::Tr::new(crate::i18n::Lang::De);
     let by_id: HashMap<ResolutionId, &Resolution> = public.iter().map(|r| (r.id, r)).collect();
-    let mut out: HashMap<i64, ItemResult> = HashMap::new();
+    let mut out: HashMap<AgendaItemId, ItemResult> = HashMap::new();
     for v in store.agenda_results().await? {
         let Some(r) = by_id.get(&v.resolution_id) else {
             continue;
@@ -186,7 +186,7 @@ fn session_meeting(
     s: &Session,
     agenda: &[konvent_store::AgendaItem],
     removed: &[konvent_store::AgendaItem],
-    results: &HashMap<i64, ItemResult>,
+    results: &HashMap<AgendaItemId, ItemResult>,
     files: &super::documents::Files,
     out: &mut Council,
 ) {
@@ -196,7 +196,10 @@ fn session_meeting(
         .enumerate()
         .map(|(i, a)| {
             let result = results.get(&a.id);
-            let own = files.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+            let own = files
+                .get(&a.id.get())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             Obj::new(Kind::AgendaItem, &urls.object(Kind::AgendaItem, a.id))
                 .set("meeting", meeting_url.clone())
                 .set("number", (i + 1).to_string())

@@ -7,6 +7,7 @@
 //! object without audit entries gets the time the directory was set up.
 
 use konvent_core::gremien::RoleKind;
+use konvent_core::ids::{ConferenceId, PersonId};
 use konvent_store::{Assignment, Person, Store, StoreError};
 use serde_json::{Value, json};
 
@@ -20,7 +21,7 @@ const COUNCIL_WEBSITE: &str = "https://www.it-planungsrat.de";
 const FITKO_WEBSITE: &str = "https://www.fitko.de";
 
 /// The URL key of a conference's Organization.
-pub fn conference_key(conference_id: i64) -> String {
+pub fn conference_key(conference_id: ConferenceId) -> String {
     format!("conference-{conference_id}")
 }
 
@@ -111,7 +112,7 @@ pub async fn load(state: &AppState, urls: &Urls) -> Result<Directory, StoreError
     let origin = origin(store).await?;
 
     // Memberships, with their person and conference.
-    let mut memberships: Vec<(i64, i64, Item)> = Vec::new();
+    let mut memberships: Vec<(PersonId, ConferenceId, Item)> = Vec::new();
     for c in &conferences {
         for a in assignments.get(&c.id).into_iter().flatten() {
             if let Some(person) = &a.person {

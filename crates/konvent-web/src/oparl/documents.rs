@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use konvent_core::documents::OwnerKind;
+use konvent_core::ids::DocumentId;
 use konvent_store::{Document, StoreError};
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use super::model::{Item, Kind, Obj, Urls};
 /// The files of one kind of owner by the owner's id, each in a stable order.
 pub type Files = HashMap<i64, Vec<Item>>;
 
-fn key(id: i64) -> String {
+fn key(id: DocumentId) -> String {
     format!("document-{id}")
 }
 

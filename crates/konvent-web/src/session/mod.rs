@@ -18,6 +18,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
+use konvent_core::ids::AccountId;
 use konvent_store::StoreError;
 use serde::Deserialize;
 
@@ -49,7 +50,7 @@ fn with_next(path: &str, next: &str) -> String {
 async fn start_session(
     state: &AppState,
     ctx: &Ctx,
-    account_id: i64,
+    account_id: AccountId,
     next: &str,
 ) -> AppResult<Response> {
     let hours = u64::from(state.settings.session_hours);

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use konvent_core::authz::Action;
-use konvent_core::ids::{ImpulseId, TargetPictureId};
+use konvent_core::ids::{AccountId, ImpulseId, TargetPictureId};
 use konvent_core::strategy::{FollowTarget, Visibility};
 use konvent_store::{SavedGroup, TargetPicture, Topic};
 use serde::Deserialize;
@@ -363,10 +363,10 @@ struct MinePage {
     matching: bool,
     groups: Vec<konvent_store::FollowUpGroup>,
     /// Accepted contacts and people already asked (no second request button).
-    asked: Vec<i64>,
+    asked: Vec<AccountId>,
     /// The events the person takes part in with their rooms, for a group's room.
     rooms: Vec<konvent_store::RoomChoice>,
-    me: i64,
+    me: AccountId,
     /// What the last form did (`?hinweis=`), focused on arrival.
     notice: Option<String>,
 }

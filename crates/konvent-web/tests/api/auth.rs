@@ -366,7 +366,7 @@ async fn a_disabled_account_cannot_sign_in_its_sessions_and_sockets_end_and_enab
     let actions: Vec<(String,)> = sqlx::query_as(
         "SELECT action FROM audit_log WHERE entity = 'account' AND entity_id = ? ORDER BY id",
     )
-    .bind(id)
+    .bind(id.get())
     .fetch_all(&db)
     .await
     .expect("audit");

@@ -1,6 +1,7 @@
 //! The authorization matrix: every admin form and its POST endpoint, for every role.
 
 use konvent_core::authz::Role;
+use konvent_core::ids::{AssignmentId, PersonId};
 
 use crate::helpers::{TestApp, User, snapshot, spawn_app};
 
@@ -72,7 +73,7 @@ async fn admin_posts(app: &TestApp) -> Vec<(String, Vec<(&'static str, String)>)
 }
 
 /// (an assignment of VMK, a person, the member test account).
-async fn ids(app: &TestApp) -> (i64, i64, i64) {
+async fn ids(app: &TestApp) -> (AssignmentId, PersonId, i64) {
     let assignment = app.store.conference("VMK").await.expect("VMK").assignments[0].id;
     let person = app.store.persons().await.expect("persons")[0].id;
     app.user(Role::Member).await;
@@ -85,7 +86,7 @@ async fn ids(app: &TestApp) -> (i64, i64, i64) {
         .find(|a| a.email == "member@test.example")
         .expect("member account")
         .id;
-    (assignment, person, account)
+    (assignment, person, account.get())
 }
 
 async fn post(user: &User, path: &str, form: &[(&'static str, String)]) -> u16 {

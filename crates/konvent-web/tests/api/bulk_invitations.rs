@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
+use konvent_core::ids::BulkInvitationId;
 use konvent_store::{MailStatus, TokenPurpose};
 use reqwest::Response;
 
@@ -36,7 +37,12 @@ async fn send_list(user: &User, path: &str, file: Option<(&str, &str)>, pasted: 
 async fn written(app: &TestApp) -> (usize, usize, bool) {
     let accounts = app.store.accounts().await.expect("accounts").len();
     let mails = app.store.mails(100).await.expect("mails").len();
-    let job = app.store.bulk_invitation(1).await.expect("job").is_some();
+    let job = app
+        .store
+        .bulk_invitation(BulkInvitationId::new(1))
+        .await
+        .expect("job")
+        .is_some();
     (accounts, mails, job)
 }
 
@@ -269,7 +275,7 @@ async fn a_list_left_by_a_node_that_died_is_finished_by_another_each_person_invi
             name: Some(format!("Person {n}")),
             organisation: Some("Bezirksamt".to_owned()),
             grant: Grant::new(Role::Participant, Scope::Global).expect("grant"),
-            event: Some(event.id.get()),
+            event: Some(event.id),
             language: None,
         })
         .collect();

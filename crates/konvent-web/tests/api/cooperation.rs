@@ -1,6 +1,7 @@
 //! Duties, concerns and workshops (G3, G7).
 
 use konvent_core::authz::{Grant, Role};
+use konvent_core::ids::DutyId;
 use konvent_store::Visibility;
 
 use crate::helpers::{spawn_app, text};
@@ -103,7 +104,7 @@ async fn a_spokesperson_sees_and_ticks_off_the_duties_of_their_conference_only()
 }
 
 /// The duties' ids in the order a page of the list shows them.
-fn duty_ids(html: &str) -> Vec<i64> {
+fn duty_ids(html: &str) -> Vec<DutyId> {
     html.split("action=\"/gremien/aufgaben/")
         .skip(1)
         .map(|rest| {

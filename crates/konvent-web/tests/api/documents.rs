@@ -3,7 +3,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::documents::{OwnerKind, simple_pdf};
-use konvent_core::ids::{EventId, TopicId};
+use konvent_core::ids::{AgendaItemId, DocumentId, EventId, TopicId, WorkshopId};
 use konvent_store::Owner;
 
 use crate::helpers::{CSRF, TestApp, User, spawn_app, spawn_app_with, text};
@@ -35,7 +35,7 @@ async fn send(
 }
 
 /// The id of the first agenda item of session `number` (the demo's reporting item).
-async fn agenda_item(app: &TestApp, number: i64) -> i64 {
+async fn agenda_item(app: &TestApp, number: i64) -> AgendaItemId {
     let session = app.store.session(number).await.expect("session");
     app.store.agenda(session.id).await.expect("agenda")[0].id
 }
@@ -68,7 +68,7 @@ async fn the_office_uploads_replaces_and_serves_a_document_with_its_versions() {
         .store
         .documents(Owner {
             kind: OwnerKind::AgendaItem,
-            id: item,
+            id: item.get(),
         })
         .await
         .expect("documents");
@@ -196,7 +196,7 @@ async fn bad_files_are_refused_with_a_message_beside_the_field() {
     let new = format!("/dokumente/neu/agenda-item/{item}");
     let owner = Owner {
         kind: OwnerKind::AgendaItem,
-        id: item,
+        id: item.get(),
     };
 
     // HTML that calls itself a PDF.
@@ -418,7 +418,7 @@ async fn member_again(app: &TestApp) -> User {
 }
 
 /// A workshop of the demo's event (its organizers run it) with one document of the office.
-async fn event_workshop(app: &TestApp) -> (i64, i64, i64) {
+async fn event_workshop(app: &TestApp) -> (i64, WorkshopId, DocumentId) {
     let event = app
         .store
         .event(konvent_core::demo::KONVENT_SLUG)
@@ -431,7 +431,7 @@ async fn event_workshop(app: &TestApp) -> (i64, i64, i64) {
             &konvent_store::Actor::system("Test"),
             "Werkstatt Registermodernisierung",
             None,
-            Some(event.get()),
+            Some(event),
             &["Was brauchen die Länder?"],
         )
         .await
@@ -439,12 +439,12 @@ async fn event_workshop(app: &TestApp) -> (i64, i64, i64) {
     (
         event.get(),
         workshop,
-        upload_to(app, OwnerKind::Workshop, workshop).await,
+        upload_to(app, OwnerKind::Workshop, workshop.get()).await,
     )
 }
 
 /// Stores a document directly (as the office) and answers its id.
-async fn upload_to(app: &TestApp, kind: OwnerKind, id: i64) -> i64 {
+async fn upload_to(app: &TestApp, kind: OwnerKind, id: i64) -> DocumentId {
     let pdf = simple_pdf(&["Anlage"]);
     app.store
         .add_document(
@@ -520,7 +520,7 @@ async fn an_events_organizer_keeps_the_documents_of_its_workshops_and_a_particip
         .store
         .documents(Owner {
             kind: OwnerKind::Workshop,
-            id: workshop,
+            id: workshop.get(),
         })
         .await
         .expect("docs");
@@ -570,7 +570,7 @@ async fn whoever_may_upload_deletes_a_document_with_all_its_versions_after_a_con
     let app = spawn_app().await;
     let admin = app.admin().await;
     let item = agenda_item(&app, 45).await;
-    let doc = upload_to(&app, OwnerKind::AgendaItem, item).await;
+    let doc = upload_to(&app, OwnerKind::AgendaItem, item.get()).await;
     assert_eq!(
         send(
             &admin,
@@ -646,7 +646,7 @@ async fn whoever_may_upload_deletes_a_document_with_all_its_versions_after_a_con
         app.store
             .documents(Owner {
                 kind: OwnerKind::AgendaItem,
-                id: item
+                id: item.get()
             })
             .await
             .expect("docs")

@@ -1,7 +1,7 @@
 //! `spawn_app()`: a real server on 127.0.0.1:0 with its own SQLite database holding the
 //! demo data, plus clients signed in with each role.
 
-use konvent_core::ids::{EventId, RoomId, TopicId};
+use konvent_core::ids::{AccountId, EventId, RoomId, TopicId};
 use std::path::PathBuf;
 
 use jiff::SignedDuration;
@@ -162,7 +162,7 @@ impl TestApp {
         self.session(id).await
     }
 
-    async fn session(&self, id: i64) -> User {
+    async fn session(&self, id: AccountId) -> User {
         let token = self
             .store
             .sign_in(id, SignedDuration::from_hours(1))
@@ -176,7 +176,7 @@ impl TestApp {
     }
 
     /// The id of the account with this e-mail address (it must exist).
-    pub async fn account_id(&self, email: &str) -> i64 {
+    pub async fn account_id(&self, email: &str) -> AccountId {
         self.store
             .accounts()
             .await

@@ -3,6 +3,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
+use konvent_core::ids::AccountId;
 use konvent_store::{EventRole, Store};
 
 use crate::helpers::{TestApp, User, spawn_app, spawn_app_with, text};
@@ -17,21 +18,22 @@ async fn participant(app: &TestApp, n: u32) -> (User, i64) {
     let id = user_id(&app.store, &format!("teilnehmerin{n}@test.example")).await;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     app.store
-        .add_to_event(event.id, id, EventRole::Participant)
+        .add_to_event(event.id, AccountId::new(id), EventRole::Participant)
         .await
         .expect("registered");
     (user, id)
 }
 
 async fn user_id(store: &Store, email: &str) -> i64 {
-    store
+    (store
         .accounts()
         .await
         .expect("accounts")
         .into_iter()
         .find(|a| a.email == email)
         .expect("account")
-        .id
+        .id)
+        .get()
 }
 
 async fn log_len(app: &TestApp) -> usize {

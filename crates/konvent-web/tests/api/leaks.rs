@@ -9,7 +9,7 @@
 //! [`plant`]); a new role one more [`Viewer`]. `LEAKS_PATHS=1` lists what each viewer
 //! read.
 
-use konvent_core::ids::{EventId, ImpulseId, QuestionId};
+use konvent_core::ids::{AccountId, BulkInvitationId, EventId, ImpulseId, QuestionId};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::time::Duration;
@@ -232,7 +232,7 @@ async fn seated(
         .assign_seat(admin, seat, &email, false)
         .await
         .expect("seat");
-    voter
+    voter.get()
 }
 
 /// Records the account `voter` as a present member of the session `number` (the demo
@@ -244,7 +244,7 @@ async fn present(app: &TestApp, admin: &Actor, voter: i64, number: i64) {
         .await
         .expect("accounts")
         .into_iter()
-        .find(|a| a.id == voter)
+        .find(|a| a.id == AccountId::new(voter))
         .expect("voter")
         .email;
     app.store
@@ -262,7 +262,7 @@ fn marker(what: &str) -> &'static str {
 }
 
 /// A signed-in account with exactly these grants (and this display name).
-pub(crate) async fn user_with(app: &TestApp, name: &str, grants: &[Grant]) -> (i64, User) {
+pub(crate) async fn user_with(app: &TestApp, name: &str, grants: &[Grant]) -> (AccountId, User) {
     let email = format!(
         "{}@test.example",
         name.to_lowercase()
@@ -276,7 +276,7 @@ pub(crate) async fn user_with(app: &TestApp, name: &str, grants: &[Grant]) -> (i
     (id, signed_in(app, id).await)
 }
 
-async fn signed_in(app: &TestApp, id: i64) -> User {
+async fn signed_in(app: &TestApp, id: AccountId) -> User {
     let token = app
         .store
         .sign_in(id, SignedDuration::from_hours(1))
@@ -396,7 +396,11 @@ async fn plant(app: &TestApp) {
         .expect("bulk invitation");
     assert_eq!(response.status(), 303);
     for _ in 0..200 {
-        let job = app.store.bulk_invitation(1).await.expect("job");
+        let job = app
+            .store
+            .bulk_invitation(BulkInvitationId::new(1))
+            .await
+            .expect("job");
         if job.is_some_and(|j| !j.is_running()) {
             break;
         }
@@ -465,7 +469,7 @@ async fn plant(app: &TestApp) {
         .await;
         present(app, &admin, voter, 48).await;
         app.store
-            .cast_ballot(voter, vote, Ballot::No)
+            .cast_ballot(AccountId::new(voter), vote, Ballot::No)
             .await
             .expect("ballot");
 
@@ -502,7 +506,7 @@ async fn plant(app: &TestApp) {
         )
         .await;
         app.store
-            .cast_ballot(voter, procedure, Ballot::Yes)
+            .cast_ballot(AccountId::new(voter), procedure, Ballot::Yes)
             .await
             .expect("ballot");
 
@@ -539,7 +543,7 @@ async fn plant(app: &TestApp) {
         .await;
         present(app, &admin, voter, 48).await;
         app.store
-            .cast_ballot(voter, vote, Ballot::No)
+            .cast_ballot(AccountId::new(voter), vote, Ballot::No)
             .await
             .expect("ballot");
         app.store.close_vote(&admin, vote).await.expect("closed");
@@ -1043,7 +1047,7 @@ async fn plant_profiles(app: &TestApp) {
 
 /// Signs in each viewer (registering the signed-in ones for the convention, so that they
 /// reach its pages and its live replay like any participant).
-async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<i64>, User)> {
+async fn viewers(app: &TestApp) -> Vec<(Viewer, Option<AccountId>, User)> {
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let topics = strategy_demo::topics().expect("topics");
     let mut list = Vec::new();

@@ -328,13 +328,13 @@ async fn participants_cannot_give_the_floor_announce_or_read_others_messages() {
         assert_eq!(dm["kind"], "dm");
         assert_eq!(dm["data"]["text"], "Ton weg");
         assert_eq!(dm["data"]["to_helpdesk"], true);
-        assert_eq!(dm["data"]["from"]["id"], people[1].1);
+        assert_eq!(dm["data"]["from"]["id"], people[1].1.get());
     }
     // The moderator is an organizer too: the help desk's messages and their own.
     let seen = chair.through(notice).await;
     assert_eq!(ev_seqs(&seen), vec![to_desk, to_chair, notice]);
     let dm = seen.iter().find(|f| f["seq"] == to_chair).expect("dm");
-    assert_eq!(dm["data"]["to"]["id"], goebel);
+    assert_eq!(dm["data"]["to"]["id"], goebel.get());
     let seen = bert.through(notice).await;
     assert_eq!(
         ev_seqs(&seen),
@@ -372,7 +372,7 @@ async fn participants_cannot_give_the_floor_announce_or_read_others_messages() {
             .await;
         assert_eq!(f["seq"], floor);
         assert_eq!(f["room"], "plenum");
-        assert_eq!(f["data"]["speaker"]["id"], people[1].1);
+        assert_eq!(f["data"]["speaker"]["id"], people[1].1.get());
         let queue: Vec<i64> = f["data"]["queue"]
             .as_array()
             .expect("queue")
@@ -381,14 +381,14 @@ async fn participants_cannot_give_the_floor_announce_or_read_others_messages() {
             .collect();
         assert_eq!(
             queue,
-            vec![people[2].1, people[0].1],
+            vec![people[2].1.get(), people[0].1.get()],
             "hands in raise order"
         );
     }
     // A newcomer to the room gets speaker and queue with `joined`.
     let mut late = connect(&app, &people[2].0, "?room=plenum").await;
     let joined = late.until(|f| f["t"] == "joined").await;
-    assert_eq!(joined["speaker"]["id"], people[1].1);
+    assert_eq!(joined["speaker"]["id"], people[1].1.get());
     assert_eq!(joined["queue"].as_array().map(Vec::len), Some(2));
 }
 

@@ -3,6 +3,7 @@
 //! from the event, chat locks, reports, the moderation log, and that participants may
 //! do none of it.
 
+use konvent_core::ids::AccountId;
 use std::time::Duration;
 
 use konvent_core::authz::Role;
@@ -35,7 +36,7 @@ async fn participant(app: &TestApp, name: &str) -> (User, i64) {
         .add_to_event(event.id, id, EventRole::Participant)
         .await
         .expect("registered");
-    (user, id)
+    (user, id.get())
 }
 
 async fn acked(client: &mut Client, frame: Value) -> i64 {
@@ -239,7 +240,11 @@ async fn removed_impulses_pins_and_questions_leave_the_exports_and_the_replay() 
         .find(|i| i.text == impulse_text)
         .expect("impulse")
         .id;
-    let (pins, _) = app.store.pins(event.id, 0).await.expect("pins");
+    let (pins, _) = app
+        .store
+        .pins(event.id, AccountId::new(0))
+        .await
+        .expect("pins");
     let pin = pins.iter().find(|p| p.text == pin_text).expect("pin").id;
     let questions = app
         .store
@@ -373,7 +378,7 @@ async fn a_muted_person_is_refused_until_the_mute_ends() {
         .mute(
             event.id,
             &Who::new(admin_id, "Test admin"),
-            &Who::new(anna_id, "anna"),
+            &Who::new(AccountId::new(anna_id), "anna"),
             Some(ends),
             "",
             None,

@@ -4,7 +4,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use konvent_core::strategy::FollowTarget;
 use konvent_store::EventRole;
 use serde_json::json;
@@ -16,7 +16,7 @@ const EVENT: &str = "/konvent/strategiekonvent-2025";
 
 /// A signed-in account `name@test.example`, registered for the demo event unless
 /// `registered` is false.
-async fn person(app: &TestApp, name: &str, registered: bool) -> (User, i64) {
+async fn person(app: &TestApp, name: &str, registered: bool) -> (User, AccountId) {
     let user = app.user_named(Role::Participant, name).await;
     let id = app.account_id(&format!("{name}@test.example")).await;
     if registered {
@@ -244,7 +244,7 @@ async fn an_accepted_request_lets_two_write_to_each_other_live_and_after_a_reloa
     let arrived = bert_ws
         .until(|f| f["t"] == "ev" && f["kind"] == "dm" && f["data"]["text"] == "Hallo Bert")
         .await;
-    assert_eq!(arrived["data"]["from"]["id"], anna_id);
+    assert_eq!(arrived["data"]["from"]["id"], anna_id.get());
     let answer = bert_ws
         .command(json!({ "t": "dm", "id": "m2", "to": anna_id, "text": "Hallo Anna" }))
         .await;
@@ -474,9 +474,9 @@ async fn people_who_marked_the_same_point_find_each_other_and_start_a_group() {
     assert!(!text(&carl_page).contains("anna (FITKO)"));
 
     // A request from there, and a follow-up group.
-    assert_eq!(ask(&anna, bert_id, "").await, 303);
+    assert_eq!(ask(&anna, bert_id.get(), "").await, 303);
     assert_eq!(
-        ask(&anna, carl_id, "").await,
+        ask(&anna, carl_id.get(), "").await,
         404,
         "Carl is not shown, so cannot be asked from there"
     );
@@ -884,7 +884,12 @@ async fn two_peers(app: &TestApp, people: &[(&User, i64)]) -> i64 {
     let topic = app.store.topics().await.expect("topics")[0].clone();
     for (who, id) in people {
         app.store
-            .follow(*id, FollowTarget::Topic, topic.id.get(), true)
+            .follow(
+                AccountId::new(*id),
+                FollowTarget::Topic,
+                topic.id.get(),
+                true,
+            )
             .await
             .expect("marked");
         profile(
@@ -905,7 +910,15 @@ async fn a_follow_up_group_meets_in_a_room_of_the_event_that_its_members_find_li
     let (anna, anna_id) = person(&app, "anna", true).await;
     let (bert, bert_id) = person(&app, "bert", true).await;
     let (out, out_id) = person(&app, "draussen", false).await;
-    let topic = two_peers(&app, &[(&anna, anna_id), (&bert, bert_id), (&out, out_id)]).await;
+    let topic = two_peers(
+        &app,
+        &[
+            (&anna, anna_id.get()),
+            (&bert, bert_id.get()),
+            (&out, out_id.get()),
+        ],
+    )
+    .await;
     let topic_title = app.store.topics().await.expect("topics")[0].title.clone();
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let lounge = app
@@ -1043,8 +1056,11 @@ async fn a_request_from_my_results_is_reported_like_one_from_the_people_list() {
     let (anna, anna_id) = person(&app, "anna", true).await;
     let (bert, bert_id) = person(&app, "bert", true).await;
     let (carl, _) = person(&app, "carl", true).await;
-    two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
-    assert_eq!(ask(&anna, bert_id, "Kaufen Sie jetzt Bitcoin").await, 303);
+    two_peers(&app, &[(&anna, anna_id.get()), (&bert, bert_id.get())]).await;
+    assert_eq!(
+        ask(&anna, bert_id.get(), "Kaufen Sie jetzt Bitcoin").await,
+        303
+    );
     let request = app
         .store
         .contact_overview(bert_id)
@@ -1207,8 +1223,11 @@ async fn a_person_in_no_event_answers_a_request_from_my_results_on_the_konvent_w
     let (anna, anna_id) = person(&app, "anna", false).await;
     let (bert, bert_id) = person(&app, "bert", false).await;
     let (carl, _) = person(&app, "carl", false).await;
-    two_peers(&app, &[(&anna, anna_id), (&bert, bert_id)]).await;
-    assert_eq!(ask(&anna, bert_id, "Gern zur Cloud austauschen").await, 303);
+    two_peers(&app, &[(&anna, anna_id.get()), (&bert, bert_id.get())]).await;
+    assert_eq!(
+        ask(&anna, bert_id.get(), "Gern zur Cloud austauschen").await,
+        303
+    );
     let id = app
         .store
         .contact_overview(bert_id)
@@ -1269,10 +1288,14 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
     let (carl, carl_id) = person(&app, "carl", false).await;
     two_peers(
         &app,
-        &[(&anna, anna_id), (&bert, bert_id), (&carl, carl_id)],
+        &[
+            (&anna, anna_id.get()),
+            (&bert, bert_id.get()),
+            (&carl, carl_id.get()),
+        ],
     )
     .await;
-    assert_eq!(ask(&anna, bert_id, "").await, 303);
+    assert_eq!(ask(&anna, bert_id.get(), "").await, 303);
     let id = app
         .store
         .contact_overview(bert_id)
@@ -1291,7 +1314,7 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
     let (_, anna_page) = anna.get_text("/konto/kontakte").await;
     assert!(text(&anna_page).contains("bert angefragt"), "{anna_page}");
     assert!(!anna_page.contains("abgelehnt"));
-    assert_ne!(ask(&anna, bert_id, "").await, 303);
+    assert_ne!(ask(&anna, bert_id.get(), "").await, 303);
 
     // Bert blocks Carl konvent-wide: Carl can no longer ask.
     let r = bert
@@ -1303,7 +1326,7 @@ async fn a_konvent_wide_decline_is_silent_and_a_block_stops_new_requests() {
     assert_eq!(location(&r), "/konto/kontakte?hinweis=gesperrt");
     let (_, page) = bert.get_text("/konto/kontakte?hinweis=gesperrt").await;
     assert!(page.contains("Die Person ist gesperrt.") && page.contains("Sperre aufheben"));
-    assert_ne!(ask(&carl, bert_id, "").await, 303);
+    assert_ne!(ask(&carl, bert_id.get(), "").await, 303);
     let overview = app.store.contact_overview(bert_id).await.expect("overview");
     assert!(overview.incoming.is_empty(), "{overview:?}");
 }

@@ -4,6 +4,7 @@
 
 use konvent_core::authz::{Grant, Role, Scope};
 use konvent_core::demo;
+use konvent_core::ids::AccountId;
 use konvent_store::{Event, EventRole};
 
 use crate::helpers::{TestApp, User, spawn_app, text};
@@ -24,7 +25,7 @@ async fn anna_and_otto(app: &TestApp) -> (Event, i64, User, User) {
             .await
             .expect("registered");
     }
-    (event, id, anna, other)
+    (event, id.get(), anna, other)
 }
 
 #[tokio::test]
@@ -72,7 +73,7 @@ async fn a_participant_chooses_a_checked_pseudonym_and_others_see_only_it() {
     assert!(r.status().is_redirection());
     assert!(
         app.store
-            .pseudonym(event.id, id)
+            .pseudonym(event.id, AccountId::new(id))
             .await
             .expect("read")
             .is_none()

@@ -4,6 +4,7 @@
 
 use konvent_core::authz::Role;
 use konvent_core::demo;
+use konvent_core::ids::AccountId;
 use konvent_store::{EventRole, LiveRecord};
 
 use crate::helpers::{TestApp, User, text};
@@ -19,7 +20,7 @@ async fn participant(app: &TestApp, name: &str) -> (User, i64) {
         .add_to_event(event.id, id, EventRole::Participant)
         .await
         .expect("registered");
-    (user, id)
+    (user, id.get())
 }
 
 async fn act(user: &User, form: &[(&str, &str)]) -> reqwest::Response {
@@ -95,8 +96,14 @@ async fn the_asker_sees_their_question_waiting_for_approval_and_its_every_status
     .await;
     let record = last_record(&app).await;
     assert_eq!(record.kind, "question");
-    assert!(record.visible_to(anna_id, false), "the asker hears of it");
-    assert!(!record.visible_to(bert_id, false), "nobody else does");
+    assert!(
+        record.visible_to(AccountId::new(anna_id), false),
+        "the asker hears of it"
+    );
+    assert!(
+        !record.visible_to(AccountId::new(bert_id), false),
+        "nobody else does"
+    );
     assert!(
         record.data["asker"].is_null(),
         "an anonymous asker stays anonymous in the entry"
@@ -273,15 +280,15 @@ async fn a_public_question_rejected_leaves_everybodys_page_but_its_askers() {
     assert_eq!(withdrawn.kind, "removed", "first it leaves every page");
     assert_eq!(withdrawn.data["item"], "question");
     assert_eq!(withdrawn.data["id"].to_string(), id);
-    assert!(withdrawn.visible_to(bert_id, false));
+    assert!(withdrawn.visible_to(AccountId::new(bert_id), false));
     assert!(!withdrawn.data.to_string().contains(asked));
     assert_eq!(
         decided.kind, "question",
         "then the asker and the staff get it back"
     );
     assert_eq!(decided.data["status"], "rejected");
-    assert!(decided.visible_to(anna_id, false));
-    assert!(!decided.visible_to(bert_id, false));
+    assert!(decided.visible_to(AccountId::new(anna_id), false));
+    assert!(!decided.visible_to(AccountId::new(bert_id), false));
 
     let (_, page) = bert.get_text(&format!("{EVENT}/fragen")).await;
     assert!(!page.contains(asked), "gone for the others");

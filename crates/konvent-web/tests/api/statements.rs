@@ -6,6 +6,7 @@
 
 use konvent_core::authz::{Grant, Role};
 use konvent_core::demo;
+use konvent_core::ids::AccountId;
 use konvent_core::konvent::RoomKind;
 use konvent_core::strategy::FollowTarget;
 use konvent_core::strategy::demo as strategy_demo;
@@ -186,7 +187,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
     for written in store.post_chats(&lines).await {
         written.expect("chat line");
     }
-    let organizer = Who::new(participant, "Jana Albers");
+    let organizer = Who::new(AccountId::new(participant), "Jana Albers");
     for i in 0..3 * more {
         store
             .announce(
@@ -259,7 +260,7 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
         .into_iter()
         .find(|r| r.id == round)
         .expect("the new round");
-    let jana = Who::new(participant, "Jana Albers");
+    let jana = Who::new(AccountId::new(participant), "Jana Albers");
     let impulses: Vec<NewImpulse> = round
         .tables
         .iter()
@@ -277,7 +278,12 @@ async fn grow(app: &TestApp, participant: i64, factor: usize) {
     }
     for topic in &topics {
         store
-            .follow(participant, FollowTarget::Topic, topic.id.get(), true)
+            .follow(
+                AccountId::new(participant),
+                FollowTarget::Topic,
+                topic.id.get(),
+                true,
+            )
             .await
             .expect("follow");
         store
@@ -295,7 +301,7 @@ async fn the_main_pages_run_a_fixed_number_of_statements_whatever_the_size_of_th
     let jana = app.account_id(&email).await;
     let admin = app.admin().await;
     let demo_counts = count(&participant, &admin).await;
-    grow(&app, jana, 4).await;
+    grow(&app, jana.get(), 4).await;
     let grown_counts = count(&participant, &admin).await;
 
     let mut failures = Vec::new();

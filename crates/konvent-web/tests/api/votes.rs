@@ -2,7 +2,7 @@
 //! vote in a session whose result reaches the members live over the WebSocket while two
 //! of them change their ballots, and what is refused.
 
-use konvent_core::ids::{ResolutionId, VoteId};
+use konvent_core::ids::{AgendaItemId, ResolutionId, VoteId};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -514,7 +514,12 @@ async fn wait_closed(app: &TestApp, vote: VoteId) -> konvent_store::Vote {
 }
 
 /// A vote on an agenda item, opened through the session page; its id.
-async fn open_on_item(app: &TestApp, admin: &User, resolution: ResolutionId, item: i64) -> VoteId {
+async fn open_on_item(
+    app: &TestApp,
+    admin: &User,
+    resolution: ResolutionId,
+    item: AgendaItemId,
+) -> VoteId {
     let r = admin
         .post(
             "/gremien/sitzungen/46/abstimmungen",
@@ -535,7 +540,7 @@ async fn open_on_item(app: &TestApp, admin: &User, resolution: ResolutionId, ite
         .id
 }
 
-async fn oparl_item(app: &TestApp, item: i64) -> Value {
+async fn oparl_item(app: &TestApp, item: AgendaItemId) -> Value {
     let r = reqwest::get(app.url(&format!("/oparl/v1/agendaitem/{item}")))
         .await
         .expect("GET");

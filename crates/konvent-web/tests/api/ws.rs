@@ -2,6 +2,7 @@
 //! event, its frames parsed, commands sent and their answers awaited, and the live log
 //! read back from the store.
 
+use konvent_core::ids::AccountId;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -262,7 +263,7 @@ impl Client {
 }
 
 /// Session tokens of `n` new participants of the demo event, with their account ids.
-pub(crate) async fn participants(app: &TestApp, n: usize) -> Vec<(String, i64)> {
+pub(crate) async fn participants(app: &TestApp, n: usize) -> Vec<(String, AccountId)> {
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let tokens = app
         .store

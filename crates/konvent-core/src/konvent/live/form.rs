@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Command, Refusal, RefusalKind, checked};
-use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
+use crate::ids::{AccountId, ImpulseId, PinId, QuestionId, RoundId, TableId};
 
 /// Reads a command from a posted form's fields, by the same definition as a frame's.
 /// The form's own fields (its CSRF token, where to go back to) are the caller's to
@@ -192,6 +192,18 @@ pub(super) fn optional_number<'de, D: Deserializer<'de>, T: FromNumber>(
         .map(T::from_number))
 }
 
+/// A person's account, read as a [`number`].
+pub(super) fn account<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AccountId, D::Error> {
+    number(deserializer).map(AccountId::new)
+}
+
+/// A person's account or nobody, read as an [`optional_number`].
+pub(super) fn optional_account<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<AccountId>, D::Error> {
+    optional_number(deserializer).map(|id| id.map(AccountId::new))
+}
+
 /// Yes or no: JSON `true` or `false`, or a form's `true`, `on` (a ticked checkbox's
 /// value) or `1`, and `false`, `off`, `0` or the empty text.
 pub(super) fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -210,7 +222,7 @@ pub(super) fn recipient<'de, D: Deserializer<'de>>(
 /// is `to=helpdesk`, and `to` reads that word too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recipient {
-    Person(i64),
+    Person(AccountId),
     Helpdesk,
 }
 
@@ -220,7 +232,7 @@ const HELPDESK: &str = "helpdesk";
 impl Serialize for Recipient {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Person(id) => serializer.serialize_i64(*id),
+            Self::Person(id) => serializer.serialize_i64(id.get()),
             Self::Helpdesk => serializer.serialize_str(HELPDESK),
         }
     }
@@ -317,17 +329,19 @@ impl<'de> Visitor<'de> for RecipientVisitor {
         d.deserialize_any(self)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(Recipient::Person(v)))
+        Ok(Some(Recipient::Person(AccountId::new(v))))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Number.visit_u64(v).map(|id| Some(Recipient::Person(id)))
+        Number
+            .visit_u64(v)
+            .map(|id| Some(Recipient::Person(AccountId::new(id))))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         if v.trim() == HELPDESK {
             return Ok(Some(Recipient::Helpdesk));
         }
         match OptionalNumber.visit_str::<E>(v) {
-            Ok(id) => Ok(id.map(Recipient::Person)),
+            Ok(id) => Ok(id.map(|id| Recipient::Person(AccountId::new(id)))),
             Err(_) => Err(E::invalid_value(Unexpected::Str(v), &self)),
         }
     }

@@ -10,8 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
-
+use crate::ids::{AccountId, ImpulseId, PinId, QuestionId, RoundId, TableId};
 pub use form::{Expected, FormProblem, Recipient, from_form};
 pub use refusal::{LiveRefusal, Refusal, RefusalKind};
 
@@ -73,8 +72,8 @@ pub enum Command {
     Floor {
         #[serde(default)]
         id: Option<String>,
-        #[serde(default, deserialize_with = "form::optional_number")]
-        user: Option<i64>,
+        #[serde(default, deserialize_with = "form::optional_account")]
+        user: Option<AccountId>,
     },
     Agenda {
         #[serde(default)]
@@ -162,8 +161,8 @@ pub enum Command {
         id: Option<String>,
         #[serde(deserialize_with = "form::number")]
         table: TableId,
-        #[serde(default, deserialize_with = "form::optional_number")]
-        user: Option<i64>,
+        #[serde(default, deserialize_with = "form::optional_account")]
+        user: Option<AccountId>,
     },
     /// Park a topic on the pinboard (K11), optionally for a focus topic (its slug).
     Pin {
@@ -227,8 +226,8 @@ pub enum Command {
     Mute {
         #[serde(default)]
         id: Option<String>,
-        #[serde(deserialize_with = "form::number")]
-        user: i64,
+        #[serde(deserialize_with = "form::account")]
+        user: AccountId,
         #[serde(default, deserialize_with = "form::optional_number")]
         minutes: Option<i64>,
         #[serde(default)]
@@ -237,15 +236,15 @@ pub enum Command {
     Unmute {
         #[serde(default)]
         id: Option<String>,
-        #[serde(deserialize_with = "form::number")]
-        user: i64,
+        #[serde(deserialize_with = "form::account")]
+        user: AccountId,
     },
     /// Organizers remove a person from the event (their sockets close).
     Expel {
         #[serde(default)]
         id: Option<String>,
-        #[serde(deserialize_with = "form::number")]
-        user: i64,
+        #[serde(deserialize_with = "form::account")]
+        user: AccountId,
         #[serde(default)]
         reason: String,
     },
@@ -253,8 +252,8 @@ pub enum Command {
     Readmit {
         #[serde(default)]
         id: Option<String>,
-        #[serde(deserialize_with = "form::number")]
-        user: i64,
+        #[serde(deserialize_with = "form::account")]
+        user: AccountId,
     },
     /// Organizers lock a room's chat for participants, or unlock it.
     LockChat {
@@ -619,10 +618,10 @@ mod tests {
         assert!(matches!(
             parse(r#"{"t":"mute","user":3,"minutes":10}"#),
             Ok(Command::Mute {
-                user: 3,
+                user,
                 minutes: Some(10),
                 ..
-            })
+            }) if user == AccountId::new(3)
         ));
         assert!(matches!(
             parse(r#"{"t":"lock_chat","room":"plenum","locked":true}"#),

@@ -3,7 +3,7 @@
 
 pub mod payload;
 
-use crate::ids::EventId;
+use crate::ids::{AccountId, EventId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,12 +12,12 @@ pub use payload::Payload;
 /// An account as live messages name it (`{"id", "name"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Who {
-    pub id: i64,
+    pub id: AccountId,
     pub name: String,
 }
 
 impl Who {
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
+    pub fn new(id: AccountId, name: impl Into<String>) -> Self {
         Self {
             id,
             name: name.into(),
@@ -42,10 +42,10 @@ impl Audience {
     /// `sender` sent to `recipient`.
     pub fn admits(
         self,
-        account: i64,
+        account: AccountId,
         staff: bool,
-        sender: Option<i64>,
-        recipient: Option<i64>,
+        sender: Option<AccountId>,
+        recipient: Option<AccountId>,
     ) -> bool {
         let party = sender == Some(account) || recipient == Some(account);
         match self {
@@ -82,8 +82,8 @@ pub struct LiveRecord {
     pub kind: String,
     pub room: Option<String>,
     pub audience: Audience,
-    pub sender_id: Option<i64>,
-    pub recipient_id: Option<i64>,
+    pub sender_id: Option<AccountId>,
+    pub recipient_id: Option<AccountId>,
     pub data: Value,
     /// Unix microseconds.
     pub at: i64,
@@ -91,7 +91,7 @@ pub struct LiveRecord {
 
 impl LiveRecord {
     /// Whether `account` (staff or not) may see this entry.
-    pub fn visible_to(&self, account: i64, staff: bool) -> bool {
+    pub fn visible_to(&self, account: AccountId, staff: bool) -> bool {
         self.audience
             .admits(account, staff, self.sender_id, self.recipient_id)
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::Who;
-use crate::ids::{ImpulseId, PinId, QuestionId, RoundId, TableId};
+use crate::ids::{AccountId, ImpulseId, PinId, QuestionId, RoundId, TableId};
 use crate::konvent::AgendaEntry;
 use crate::konvent::live::QuestionStatus;
 
@@ -189,7 +189,7 @@ pub struct CafeTable {
 /// Somebody took a seat at `table` (K9), with the tables concerned after the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
-    pub account: i64,
+    pub account: AccountId,
     pub table: TableId,
     pub tables: Vec<SeatedTable>,
 }

@@ -8,6 +8,7 @@ use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
 use konvent_core::gremien::cooperation::{ConcernInput, ConcernKind, ConcernStatus, TriageInput};
+use konvent_core::ids::ConcernId;
 use konvent_store::Concern;
 use serde::Deserialize;
 
@@ -213,7 +214,7 @@ async fn session_choices(
 async fn concern_view(
     state: &AppState,
     ctx: &Ctx,
-    id: i64,
+    id: ConcernId,
     f: Option<&TriageForm>,
     errors: &FieldErrors,
 ) -> AppResult<ConcernPage> {
@@ -262,20 +263,20 @@ async fn concern_view(
     })
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn concern(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<ConcernId>,
 ) -> AppResult<Html<String>> {
     render(&concern_view(&state, &ctx, id, None, &FieldErrors::new()).await?)
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn triage_concern(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<ConcernId>,
     CsrfForm(form): CsrfForm<TriageForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditCouncil)?;

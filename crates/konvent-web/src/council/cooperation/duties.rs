@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::Abbreviation;
+use konvent_core::ids::{AccountId, DutyId};
 use konvent_store::{Duty, DutyListQuery, DutyStatus};
 use serde::Deserialize;
 
@@ -108,7 +109,7 @@ pub async fn duties(
         })
         .await?;
     // Who speaks for which conference now, from the accounts.
-    let mut speakers: std::collections::HashMap<&str, Vec<(i64, &str)>> =
+    let mut speakers: std::collections::HashMap<&str, Vec<(AccountId, &str)>> =
         std::collections::HashMap::new();
     for (conference, id, name) in &listing.spokespersons {
         speakers
@@ -220,11 +221,11 @@ pub struct DoneForm {
     done: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn set_duty_done(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<DutyId>,
     CsrfForm(form): CsrfForm<DoneForm>,
 ) -> AppResult<Response> {
     let duty = state

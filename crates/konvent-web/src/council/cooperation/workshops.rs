@@ -8,6 +8,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
 use konvent_core::gremien::cooperation::WorkResultInput;
+use konvent_core::ids::WorkshopId;
 use konvent_store::Workshop;
 use serde::Deserialize;
 
@@ -20,7 +21,7 @@ use crate::layout::{Chrome, date_de, render};
 #[template(path = "workshops.html")]
 struct WorkshopsPage {
     c: Chrome,
-    list: Vec<(i64, String, String)>,
+    list: Vec<(WorkshopId, String, String)>,
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id()))]
@@ -51,20 +52,20 @@ struct WorkshopPage {
 async fn workshop_documents(
     state: &AppState,
     ctx: &Ctx,
-    id: i64,
+    id: WorkshopId,
 ) -> AppResult<crate::documents::DocList> {
     let owner = konvent_store::Owner {
         kind: konvent_core::documents::OwnerKind::Workshop,
-        id,
+        id: id.get(),
     };
     crate::documents::list(state, ctx, owner).await
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn workshop(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<WorkshopId>,
 ) -> AppResult<Html<String>> {
     let w = state.store.workshop(id).await?;
     let documents = workshop_documents(&state, &ctx, id).await?;
@@ -85,11 +86,11 @@ pub struct ResultForm {
     text: String,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id, question = question))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id, question = question))]
 pub async fn add_work_result(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, question)): Path<(i64, i64)>,
+    Path((id, question)): Path<(WorkshopId, i64)>,
     CsrfForm(form): CsrfForm<ResultForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::AddWorkResult)?;
@@ -121,8 +122,11 @@ pub async fn add_work_result(
 }
 
 /// The work results as Markdown, to pass on or print.
-#[tracing::instrument(level = "debug", skip_all, fields(id = id))]
-pub async fn export_workshop(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+pub async fn export_workshop(
+    State(state): State<AppState>,
+    Id(id): Id<WorkshopId>,
+) -> AppResult<Response> {
     let w = state.store.workshop(id).await?;
     let mut md = format!("# {}\n\n", w.title);
     if let Some(d) = &w.date {

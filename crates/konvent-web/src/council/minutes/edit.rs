@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::authz::Action;
+use konvent_core::ids::AgendaItemId;
 use konvent_store::{MAX_MINUTES_TEXT, MinutesState};
 
 use super::session_date;
@@ -82,7 +83,7 @@ struct EditPage {
 
 /// An agenda item's notes in the edit form, with the message beside them.
 struct EditItem {
-    id: i64,
+    id: AgendaItemId,
     title: String,
     notes: String,
     error: Option<String>,
@@ -153,6 +154,7 @@ pub async fn save(
         if k == "remarks" {
             remarks = v;
         } else if let Some(id) = k.strip_prefix("notes-").and_then(|s| s.parse::<i64>().ok()) {
+            let id = AgendaItemId::new(id);
             if notes.len() >= 500 {
                 return Err(AppError::BadRequest("Zu viele Felder.".into()));
             }
@@ -167,7 +169,7 @@ pub async fn save(
         )
     };
     let remarks_error = too_long(&remarks).then(message);
-    let note_errors: Vec<(i64, String)> = notes
+    let note_errors: Vec<(AgendaItemId, String)> = notes
         .iter()
         .filter(|(_, n)| too_long(n))
         .map(|(id, _)| (*id, message()))

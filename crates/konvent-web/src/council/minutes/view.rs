@@ -2,6 +2,7 @@
 //! reader's language, for the page and the PDF alike.
 
 use konvent_core::gremien::majority::Seat;
+use konvent_core::ids::AgendaItemId;
 use konvent_store::{Minutes, MinutesResolution, Presence};
 
 use super::state_label;
@@ -19,7 +20,7 @@ pub struct ResolutionView {
 }
 
 pub struct ItemView {
-    pub id: i64,
+    pub id: AgendaItemId,
     pub title: String,
     pub notes: String,
     pub resolutions: Vec<ResolutionView>,

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::{AssignmentInput, RoleKind};
+use konvent_core::ids::{AssignmentId, PersonId};
 use konvent_core::validation::optional_text;
 use konvent_store::{Assignment, AssignmentChange, StoreError};
 use serde::Deserialize;
@@ -77,8 +78,8 @@ impl AssignmentForm {
                 .map_err(|_| errors.add(field, "invalid-choice", "Bitte aus der Liste wählen."))
                 .ok(),
         };
-        let person_id = id(&mut errors, "person_id", &self.person_id);
-        let replaces = id(&mut errors, "replaces", &self.replaces);
+        let person_id = id(&mut errors, "person_id", &self.person_id).map(PersonId::new);
+        let replaces = id(&mut errors, "replaces", &self.replaces).map(AssignmentId::new);
         if replaces.is_some_and(|r| !replaceable.iter().any(|h| h.id == r)) {
             errors.add("replaces", "invalid-choice", "Bitte aus der Liste wählen.");
         }
@@ -233,7 +234,7 @@ pub async fn create_assignment(
 async fn edit_assignment_context(
     state: &AppState,
     ctx: &Ctx,
-    id: i64,
+    id: AssignmentId,
 ) -> AppResult<(Assignment, AssignmentFormContext)> {
     let a = state.store.assignment(id).await?;
     let fc = AssignmentFormContext {
@@ -247,11 +248,11 @@ async fn edit_assignment_context(
     Ok((a, fc))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn edit_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AssignmentId>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let (a, fc) = edit_assignment_context(&state, &ctx, id).await?;
@@ -262,11 +263,11 @@ pub async fn edit_assignment(
     )
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn update_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AssignmentId>,
     CsrfForm(form): CsrfForm<AssignmentForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
@@ -322,11 +323,11 @@ fn end_page(ctx: &Ctx, a: &Assignment, ends_on: &str) -> FormPage {
     page
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn end_assignment_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AssignmentId>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let a = state.store.assignment(id).await?;
@@ -334,11 +335,11 @@ pub async fn end_assignment_form(
     form_response(end_page(&ctx, &a, &today), &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn end_assignment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<AssignmentId>,
     CsrfForm(form): CsrfForm<EndForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::FieldErrors;
 use konvent_core::authz::Action;
 use konvent_core::gremien::PersonInput;
+use konvent_core::ids::PersonId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -91,11 +92,11 @@ pub async fn create_person(
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn edit_person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<PersonId>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;
     let p = state.store.person(id).await?.person;
@@ -115,11 +116,11 @@ pub async fn edit_person(
     form_response(page, &FieldErrors::new())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account = ctx.account_id(), id = %id))]
 pub async fn update_person(
     State(state): State<AppState>,
     ctx: Ctx,
-    Id(id): Id,
+    Id(id): Id<PersonId>,
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::EditDirectory)?;

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use jiff::Timestamp;
-use konvent_core::ids::{ImpulseId, RoundId, TableId};
+use konvent_core::ids::{AccountId, ImpulseId, RoundId, TableId};
 use konvent_core::strategy::IMPULSE_EDIT_SECONDS;
 use konvent_store::{Impulse, LiveRecord, Who};
 use serde::Deserialize;
@@ -20,7 +20,7 @@ pub struct ImpulseLine {
     pub table: TableId,
     /// The table's room: its moderators hide, show and merge.
     pub room: String,
-    pub author_id: Option<i64>,
+    pub author_id: Option<AccountId>,
     pub author: String,
     /// Empty for a hidden impulse: its text is not sent to anybody (the moderation page
     /// keeps it for the organizers).
@@ -65,7 +65,7 @@ impl ImpulseLine {
             id: ImpulseId::new(d["id"].as_i64()?),
             table: TableId::new(d["table"].as_i64()?),
             room: record.room.clone().unwrap_or_default(),
-            author_id: d["author"]["id"].as_i64(),
+            author_id: d["author"]["id"].as_i64().map(AccountId::new),
             author: d["author"]["name"].as_str().unwrap_or_default().to_owned(),
             text: if hidden {
                 String::new()
@@ -99,7 +99,8 @@ struct ImpulseFragment<'a> {
 /// "Ausblenden"/"Wieder einblenden" for the table's moderators. A hidden impulse shows
 /// only to them, without its text.
 pub fn impulse(i: &ImpulseLine, fx: &Fx) -> String {
-    let author = i.author_id.unwrap_or(0);
+    // A deleted author is account 0 in the gates: nobody is.
+    let author = i.author_id.map_or(0, AccountId::get);
     let until = i
         .created_at
         .checked_add(jiff::SignedDuration::from_secs(IMPULSE_EDIT_SECONDS))
@@ -143,7 +144,7 @@ pub fn mergeable(i: &ImpulseLine) -> bool {
 /// A person at a table, as the entries carry them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Seated {
-    pub id: i64,
+    pub id: AccountId,
     pub name: String,
 }
 
@@ -430,7 +431,7 @@ mod tests {
             id: ImpulseId::new(7),
             table: TableId::new(3),
             room: "datennutzung".into(),
-            author_id: Some(5),
+            author_id: Some(AccountId::new(5)),
             author: "Jana Albers".into(),
             text: if hidden {
                 String::new()
@@ -463,7 +464,7 @@ mod tests {
             kind: "impulse".into(),
             room: Some("datennutzung".into()),
             audience: konvent_store::Audience::All,
-            sender_id: Some(1),
+            sender_id: Some(AccountId::new(1)),
             recipient_id: None,
             data: serde_json::json!({
                 "id": 7, "table": 3, "author": {"id": 5, "name": "Jana Albers"},

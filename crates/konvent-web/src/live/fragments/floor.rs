@@ -1,20 +1,21 @@
 //! The floor of a room: who speaks, and the queue of raised hands.
 
 use askama::Template;
+use konvent_core::ids::AccountId;
 use konvent_store::LiveRecord;
 
 use super::{DomOp, Fx, html};
 
 /// A person as a live entry names them.
 pub struct Person {
-    pub id: i64,
+    pub id: AccountId,
     pub name: String,
 }
 
 impl Person {
     fn of(value: &serde_json::Value) -> Option<Self> {
         Some(Self {
-            id: value["id"].as_i64()?,
+            id: AccountId::new(value["id"].as_i64()?),
             name: value["name"].as_str().unwrap_or_default().to_owned(),
         })
     }

@@ -7,6 +7,7 @@
 //! the signed-in person with the same rules as [`Viewer::allows`]. `live.js` inserts,
 //! replaces and removes these fragments; it builds no markup of its own.
 
+use konvent_core::ids::AccountId;
 use std::collections::HashSet;
 
 use jiff::Timestamp;
@@ -41,9 +42,9 @@ pub enum DomOp {
 }
 
 /// The person a page is rendered for: what the `data-gate` rules ask about.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Viewer {
-    pub id: i64,
+    pub id: AccountId,
     pub organizer: bool,
     pub staff: bool,
     /// Slugs of the rooms this person moderates (organizers moderate every room).
@@ -55,6 +56,19 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A visitor: no part, nothing done, and account 0, which is nobody's (the gates of
+    /// a deleted author's impulse name it).
+    pub fn visitor() -> Self {
+        Self {
+            id: AccountId::new(0),
+            organizer: false,
+            staff: false,
+            moderates: Vec::new(),
+            mine: HashSet::new(),
+            now: Timestamp::default(),
+        }
+    }
+
     /// Whether every condition of a `data-gate` rule holds for this person. The rule is
     /// a space-separated list of `organizer`, `staff`, `moderator:ROOM`,
     /// `account:ID,ID`, `not-account:ID,ID`, `mine:KEY`, `not-mine:KEY`, `until:RFC3339`
@@ -62,7 +76,10 @@ impl Viewer {
     pub fn allows(&self, rule: &str) -> bool {
         rule.split_whitespace().all(|condition| {
             let (name, arg) = condition.split_once(':').unwrap_or((condition, ""));
-            let ids = || arg.split(',').filter_map(|id| id.parse::<i64>().ok());
+            let ids = || {
+                arg.split(',')
+                    .filter_map(|id| id.parse::<i64>().ok().map(AccountId::new))
+            };
             match name {
                 "organizer" => self.organizer,
                 "staff" => self.staff,
@@ -224,11 +241,11 @@ mod tests {
 
     fn viewer() -> Viewer {
         Viewer {
-            id: 5,
+            id: AccountId::new(5),
             moderates: vec!["plenum".into()],
             mine: ["q3".to_owned()].into(),
             now: "2026-12-03T10:00:00Z".parse().expect("a time"),
-            ..Viewer::default()
+            ..Viewer::visitor()
         }
     }
 

@@ -130,6 +130,7 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::live::fragments::Viewer;
+    use konvent_core::ids::AccountId;
     use konvent_core::ids::EventId;
     use konvent_store::Audience;
     use serde_json::json;
@@ -141,7 +142,7 @@ mod tests {
             kind: "pin".into(),
             room: None,
             audience: Audience::All,
-            sender_id: Some(4),
+            sender_id: Some(AccountId::new(4)),
             recipient_id: None,
             data: json!({ "id": 7, "topic": "Datennutzung", "author": "Anna", "text": "Später",
                 "status": "picked_up", "outcome": "In der Nachbesprechung", "outcome_url": null,
@@ -184,7 +185,7 @@ mod tests {
             "/konvent/k/pinnwand",
             Viewer {
                 mine: [vote_key(PinId::new(7))].into(),
-                ..Viewer::default()
+                ..Viewer::visitor()
             },
         );
         let data = entry().data;

@@ -131,6 +131,7 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::live::fragments::Viewer;
+    use konvent_core::ids::AccountId;
     use konvent_core::ids::EventId;
     use konvent_store::Audience;
     use serde_json::json;
@@ -142,8 +143,8 @@ mod tests {
             kind: "question".into(),
             room: None,
             audience: Audience::Staff,
-            sender_id: Some(4),
-            recipient_id: Some(4),
+            sender_id: Some(AccountId::new(4)),
+            recipient_id: Some(AccountId::new(4)),
             data: json!({ "id": 5, "text": "Wann?", "asker": null, "status": status, "votes": votes }),
             at: 0,
         }
@@ -195,7 +196,7 @@ mod tests {
             "/konvent/k/fragen",
             Viewer {
                 mine: [mine_key(QuestionId::new(5))].into(),
-                ..Viewer::default()
+                ..Viewer::visitor()
             },
         );
         let data = entry("approved", 3).data;

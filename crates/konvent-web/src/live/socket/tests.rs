@@ -4,7 +4,7 @@
 //! never reads (an empty one in memory: [`Live`] owns a store); only the tests that run
 //! a command or replay the log open the demo data on disk, as the integration tests do.
 
-use konvent_core::ids::EventId;
+use konvent_core::ids::{AccountId, EventId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -256,12 +256,12 @@ fn query(since: Option<i64>, room: Option<&str>) -> LiveQuery {
 fn person(id: i64, name: &str) -> Actor {
     let email = format!("{id}@test.example");
     Actor {
-        who: Who::new(id, name),
+        who: Who::new(AccountId::new(id), name),
         email: email.clone(),
         organizer: false,
         staff: false,
         principal: Principal {
-            user_id: id,
+            user_id: AccountId::new(id),
             display_name: name.into(),
             email,
             grants: Vec::new(),
@@ -275,14 +275,14 @@ fn entry(seq: i64) -> Entry {
 }
 
 /// An entry between person 12 and `to`, seen by `audience`.
-fn direct(seq: i64, audience: Audience, to: Option<i64>) -> Entry {
+fn direct(seq: i64, audience: Audience, to: Option<AccountId>) -> Entry {
     let frame = Bytes::from(json!({ "t": "ev", "seq": seq, "kind": "announce" }).to_string());
     Entry {
         event_id: EventId::new(EVENT),
         seq,
         room: None,
         audience,
-        sender_id: to.map(|_| 12),
+        sender_id: to.map(|_| AccountId::new(12)),
         recipient_id: to,
         frames: vec![frame.clone(), frame].into_boxed_slice(),
     }
@@ -317,10 +317,10 @@ async fn the_hubs_entries_are_written_in_sequence_order_and_only_those_for_this_
     let mut anna = hub.open(person(11, "Anna"), query(None, None), 0);
     anna.until("replayed").await;
     hub.deliver(entry(3));
-    hub.deliver(direct(2, Audience::Direct, Some(13)));
+    hub.deliver(direct(2, Audience::Direct, Some(AccountId::new(13))));
     hub.deliver(entry(1));
     hub.deliver(entry(4));
-    hub.deliver(direct(5, Audience::Direct, Some(11)));
+    hub.deliver(direct(5, Audience::Direct, Some(AccountId::new(11))));
     assert_eq!(anna.ev_seqs_until(5).await, [1, 3, 4, 5]);
 }
 
@@ -419,7 +419,7 @@ async fn signing_out_closes_the_accounts_sockets_with_4001_and_no_others() {
     for client in [&mut anna, &mut annas_other_tab, &mut bert] {
         client.until("replayed").await;
     }
-    hub.live.signed_out(11);
+    hub.live.signed_out(AccountId::new(11));
     for mut tab in [anna, annas_other_tab] {
         let close = tab.until("close").await;
         assert_eq!(close["code"], CLOSE_SIGNED_OUT);

@@ -13,7 +13,7 @@ fn at(s: &str) -> Timestamp {
 }
 
 fn ada() -> Who {
-    Who::new(7, "Ada")
+    Who::new(AccountId::new(7), "Ada")
 }
 
 fn line() -> Line {
@@ -73,7 +73,7 @@ fn written_lines_keep_their_shape() {
     same(Chat(line()), lines.clone());
     same(Announcement(line()), lines);
     same(
-        Dm::new(line(), Some(Who::new(9, "Bea"))),
+        Dm::new(line(), Some(Who::new(AccountId::new(9), "Bea"))),
         json!({
             "id": 12,
             "from": { "id": 7, "name": "Ada" },
@@ -195,7 +195,7 @@ fn the_cafe_keeps_its_shape() {
     seated["seated"] = json!(1);
     same(
         Seat {
-            account: 7,
+            account: AccountId::new(7),
             table: TableId::new(3),
             tables: vec![table().into()],
         },
