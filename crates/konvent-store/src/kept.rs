@@ -7,7 +7,8 @@
 //! else; a copy made at that counter serves it, so a kept list is never older than the
 //! last change the reader could have seen. A copy is read after its counter, so it may
 //! be newer than its counter says; the next change moves the counter past it anyway.
-//! One counter serves every list, so that a write locks one counter row at most.
+//! One counter serves every list, so that a write locks one counter row at most, and in
+//! PostgreSQL only at its commit (migration 0034), so writers cannot deadlock on it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,13 +2,13 @@
 -- memory by each node and read again only when this counter has moved (konvent-store's
 -- kept.rs). Triggers bump it on every write to the tables those lists read, whoever
 -- writes (any node, a command-line tool), so a kept list is never trusted past a change.
--- One counter for all of them: a write's transaction locks one row at most, so two
--- writers can never wait for each other's counters in PostgreSQL.
 --
 -- The duties list (G3) reads the duties, their resolutions and conferences, and the
 -- spokespersons (their grants and accounts). "Meine Ergebnisse" (K16, S1-S4) reads the
 -- topics, target pictures, saved groups, impulses, pins, follows, contacts, profiles and
--- follow-up groups with their events and rooms.
+-- follow-up groups with their events and rooms. Of the events and rooms, only the
+-- columns the lists show count: the live log moves an event's `last_seq` with every
+-- entry and a room's speaker with every turn, and neither may move the counter.
 CREATE TABLE change_counters (
     kind       TEXT    PRIMARY KEY,
     generation INTEGER NOT NULL
@@ -197,7 +197,7 @@ END;
 CREATE TRIGGER change_events_insert AFTER INSERT ON events BEGIN
     UPDATE change_counters SET generation = generation + 1 WHERE kind = 'lists';
 END;
-CREATE TRIGGER change_events_update AFTER UPDATE ON events BEGIN
+CREATE TRIGGER change_events_update AFTER UPDATE OF slug, title ON events BEGIN
     UPDATE change_counters SET generation = generation + 1 WHERE kind = 'lists';
 END;
 CREATE TRIGGER change_events_delete AFTER DELETE ON events BEGIN
@@ -206,7 +206,7 @@ END;
 CREATE TRIGGER change_rooms_insert AFTER INSERT ON rooms BEGIN
     UPDATE change_counters SET generation = generation + 1 WHERE kind = 'lists';
 END;
-CREATE TRIGGER change_rooms_update AFTER UPDATE ON rooms BEGIN
+CREATE TRIGGER change_rooms_update AFTER UPDATE OF event_id, kind, name, position ON rooms BEGIN
     UPDATE change_counters SET generation = generation + 1 WHERE kind = 'lists';
 END;
 CREATE TRIGGER change_rooms_delete AFTER DELETE ON rooms BEGIN

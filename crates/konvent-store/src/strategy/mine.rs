@@ -6,11 +6,10 @@
 //! counter moved (see `kept`): one small statement per request while nothing
 //! changed, instead of fifteen.
 
-use konvent_core::ids::AccountId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use konvent_core::ids::TopicId;
+use konvent_core::ids::{AccountId, TopicId};
 
 use crate::{
     ConnectionPoint, ContactOverview, FollowUpGroup, Impulse, Pin, PointPeers, Result, RoomChoice,
