@@ -35,6 +35,14 @@ macro_rules! ids {
             }
         }
 
+        /// The id of the database row `raw`, for readers that convert by `TryFrom`
+        /// (the store's rows: `#[sqlx(try_from = "i64")]`).
+        impl From<i64> for $name {
+            fn from(raw: i64) -> Self {
+                Self(raw)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)

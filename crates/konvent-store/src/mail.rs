@@ -10,8 +10,6 @@
 use jiff::SignedDuration;
 use konvent_core::ids::MailId;
 use konvent_core::notifications::MailRefusal;
-use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row};
 
 use crate::accounts::{TokenPurpose, grant_by_email, insert_login_token};
 use crate::{Actor, LoginToken, Result, Store, StoreError, now_micros};
@@ -95,14 +93,16 @@ impl TryFrom<String> for MailStatus {
 }
 
 /// A mail as the admin page lists it (without its bodies).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxMail {
+    #[sqlx(try_from = "i64")]
     pub id: MailId,
     pub message_id: String,
     pub kind: String,
     pub recipient: String,
     pub language: String,
     pub subject: String,
+    #[sqlx(try_from = "String")]
     pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -113,8 +113,9 @@ pub struct OutboxMail {
 }
 
 /// A mail a worker has claimed: everything needed to send it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimedMail {
+    #[sqlx(try_from = "i64")]
     pub id: MailId,
     pub message_id: String,
     pub recipient: String,
@@ -125,47 +126,6 @@ pub struct ClaimedMail {
     pub attempts: i64,
     pub calendar_method: Option<String>,
     pub calendar_ics: Option<String>,
-}
-
-// By hand rather than derived: the row's id becomes a MailId, which knows no sqlx.
-impl<'r> FromRow<'r, AnyRow> for OutboxMail {
-    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
-        let status: String = row.try_get("status")?;
-        Ok(Self {
-            id: MailId::new(row.try_get("id")?),
-            message_id: row.try_get("message_id")?,
-            kind: row.try_get("kind")?,
-            recipient: row.try_get("recipient")?,
-            language: row.try_get("language")?,
-            subject: row.try_get("subject")?,
-            status: MailStatus::try_from(status).map_err(|e| sqlx::Error::ColumnDecode {
-                index: "status".into(),
-                source: Box::new(e),
-            })?,
-            attempts: row.try_get("attempts")?,
-            next_attempt_at: row.try_get("next_attempt_at")?,
-            last_error: row.try_get("last_error")?,
-            created_at: row.try_get("created_at")?,
-            sent_at: row.try_get("sent_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-}
-
-impl<'r> FromRow<'r, AnyRow> for ClaimedMail {
-    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: MailId::new(row.try_get("id")?),
-            message_id: row.try_get("message_id")?,
-            recipient: row.try_get("recipient")?,
-            subject: row.try_get("subject")?,
-            body_text: row.try_get("body_text")?,
-            body_html: row.try_get("body_html")?,
-            attempts: row.try_get("attempts")?,
-            calendar_method: row.try_get("calendar_method")?,
-            calendar_ics: row.try_get("calendar_ics")?,
-        })
-    }
 }
 
 impl ClaimedMail {

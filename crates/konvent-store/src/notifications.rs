@@ -21,8 +21,9 @@ use crate::{Result, Store, StoreError, now_micros};
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Who a mail goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Recipient {
+    #[sqlx(try_from = "i64")]
     pub account_id: AccountId,
     pub email: String,
     pub name: String,
@@ -127,19 +128,6 @@ impl DueReminder {
             self.due_on.to_string(),
             i64::from(self.days_before),
         )
-    }
-}
-
-/// Read by hand for the typed account id (the database holds a plain number).
-impl<'r> FromRow<'r, sqlx::any::AnyRow> for Recipient {
-    fn from_row(row: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        Ok(Self {
-            account_id: AccountId::new(row.try_get("account_id")?),
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            language: row.try_get("language")?,
-        })
     }
 }
 

@@ -16,6 +16,14 @@ async fn the_pages_copies_follow_every_change_on_every_backend() {
     }
 }
 
+/// A connection of its own to the same database: what another node writes through.
+async fn other_node(url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .expect("a second connection")
+}
+
 async fn part_in(store: &Store, event: EventId, account: AccountId) -> std::sync::Arc<Membership> {
     store.membership(event, account).await.expect("membership")
 }
@@ -111,10 +119,7 @@ async fn story(backend: &str, store: &Store, url: &str) {
     // copy stays until the other node's notice arrives.
     let before = part_in(store, event.id, bert.user_id).await;
     assert_eq!(before.role, Some(EventRole::Participant), "{backend}");
-    sqlx::any::install_default_drivers();
-    let mut other = sqlx::AnyConnection::connect(url)
-        .await
-        .expect("a second connection");
+    let mut other = other_node(url).await;
     sqlx::query("UPDATE event_people SET role = 'helper' WHERE event_id = $1 AND account_id = $2")
         .bind(event.id.get())
         .bind(bert.user_id.get())
@@ -181,10 +186,7 @@ async fn duties_story(backend: &str, store: &Store, url: &str) {
     assert!(after.page.duties.iter().all(|d| d.id != duty), "{backend}");
 
     // Opened again by another node.
-    sqlx::any::install_default_drivers();
-    let mut other = sqlx::AnyConnection::connect(url)
-        .await
-        .expect("a second connection");
+    let mut other = other_node(url).await;
     sqlx::query("UPDATE duties SET done_at = NULL, done_by = NULL WHERE id = $1")
         .bind(duty.get())
         .execute(&mut other)
@@ -233,10 +235,7 @@ async fn the_kept_results_of_a_person_follow_writes_elsewhere() {
 
 async fn results_story(backend: &str, store: &Store, url: &str) {
     konvent_store::demo::load(store, 21).await.expect("demo");
-    sqlx::any::install_default_drivers();
-    let mut other = sqlx::AnyConnection::connect(url)
-        .await
-        .expect("a second connection");
+    let mut other = other_node(url).await;
     let (author,): (i64,) = sqlx::query_as("SELECT author_id FROM impulses ORDER BY id LIMIT 1")
         .fetch_one(&mut other)
         .await

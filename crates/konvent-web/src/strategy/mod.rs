@@ -400,7 +400,6 @@ pub async fn mine(
     let mut versions = std::collections::HashMap::new();
     // Every topic's groups and versions in a few queries, not a few per topic: all
     // versions (the confidential ones only for their numbers), read once.
-    let mut by_topic = mine.target_pictures.clone();
     for group in &mine.saved_groups {
         for m in &group.members {
             match group.accepted_into {
@@ -410,7 +409,7 @@ pub async fn mine(
         }
     }
     // All versions by id for the numbers (a number says nothing confidential).
-    for v in by_topic.values().flatten() {
+    for v in mine.target_pictures.values().flatten() {
         versions.insert(v.id, v.version);
     }
     let impulses = mine
@@ -471,10 +470,13 @@ pub async fn mine(
         .collect();
     let mut lines = Vec::new();
     for topic in &mine.topics {
-        let mut versions = by_topic.remove(&topic.id).unwrap_or_default();
-        versions.retain(|v| v.visibility == Visibility::Published);
+        // The line names only a published version ([`state_line`]).
+        let versions = mine
+            .target_pictures
+            .get(&topic.id)
+            .map_or(&[][..], Vec::as_slice);
         lines.push(TopicLine {
-            state: state_line(&t, &versions),
+            state: state_line(&t, versions),
             slug: topic.slug.clone(),
             title: topic.title.clone(),
             patron: topic.patron.clone(),
