@@ -267,3 +267,49 @@ async fn results_story(backend: &str, store: &Store, url: &str) {
         "{backend}: the topics read anew"
     );
 }
+
+/// The live log moves an event's `last_seq` with every entry, and a room's speaker with
+/// every turn: neither the lists' counter nor the search's may move with them. Both are
+/// one row every writer of their tables takes, so a chat line that took them would queue
+/// behind every other (and in PostgreSQL take them in the order opposite to an impulse's
+/// writer). What the lists and the search show (an event's slug) still moves both.
+#[tokio::test]
+async fn the_live_log_s_own_moves_leave_the_change_counters_alone() {
+    for t in TestStore::every_backend().await {
+        let backend = t.backend;
+        konvent_store::demo::load(&t.store, 21).await.expect("demo");
+        let mut db = other_node(&t.url).await;
+        sqlx::query(
+            "INSERT INTO search_dirty (kind, generation) VALUES ('impulse', 1) \
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(&mut db)
+        .await
+        .expect("the impulses' search row");
+        let before = counters(&mut db).await;
+        for moved in [
+            "UPDATE events SET last_seq = last_seq + 1",
+            "UPDATE rooms SET speaker_id = NULL",
+        ] {
+            sqlx::query(moved).execute(&mut db).await.expect(moved);
+        }
+        assert_eq!(counters(&mut db).await, before, "{backend}");
+        sqlx::query("UPDATE events SET slug = slug || '-neu'")
+            .execute(&mut db)
+            .await
+            .expect("renamed");
+        let (lists, search) = counters(&mut db).await;
+        assert!(lists > before.0 && search > before.1, "{backend}");
+    }
+}
+
+/// The lists' counter and the impulses' search generation.
+async fn counters(db: &mut sqlx::AnyConnection) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT generation FROM change_counters WHERE kind = 'lists'), \
+         (SELECT generation FROM search_dirty WHERE kind = 'impulse')",
+    )
+    .fetch_one(db)
+    .await
+    .expect("the counters")
+}
