@@ -15,6 +15,9 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every language, in the order of their numbers (`lang as usize`), German first.
+    pub const ALL: [Self; 2] = [Self::De, Self::En];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::De => "de",

@@ -225,6 +225,24 @@ fn live_rule(refusal: &LiveRefusal) -> (&'static str, Args) {
         LiveRefusal::NoMap => "refused-live-no-map",
         LiveRefusal::EnterMapFirst => "refused-live-enter-map-first",
         LiveRefusal::Blocked => "refused-live-blocked",
+        LiveRefusal::TextMissing { what } => {
+            return (
+                "refused-live-text-missing",
+                vec![("what", what.code().to_owned())],
+            );
+        }
+        LiveRefusal::NoSuchPinStatus { value } => {
+            return (
+                "refused-live-no-such-pin-status",
+                vec![("value", value.clone())],
+            );
+        }
+        LiveRefusal::NoSuchItemKind { value } => {
+            return (
+                "refused-live-no-such-item-kind",
+                vec![("value", value.clone())],
+            );
+        }
         LiveRefusal::StepTooFar { max } => {
             return ("refused-live-step-too-far", vec![("max", max.to_string())]);
         }
@@ -251,6 +269,8 @@ fn live_rule(refusal: &LiveRefusal) -> (&'static str, Args) {
         LiveRefusal::NoSuchAgendaItem => "refused-live-no-such-agenda-item",
         LiveRefusal::ConnectionCommand => "refused-live-connection-command",
         LiveRefusal::TooManyDirectMessages => "refused-live-too-many-direct-messages",
+        LiveRefusal::LinkInvalid => "refused-live-link-invalid",
+        LiveRefusal::Removed => "refused-live-removed",
     };
     (id, vec![])
 }
@@ -336,6 +356,7 @@ pub fn form(t: Tr, problem: &FormProblem) -> String {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
+    use konvent_core::konvent::live::Wanted;
 
     fn every_refusal() -> Vec<Refused> {
         vec![
@@ -478,6 +499,33 @@ mod tests {
             LiveRefusal::NoSuchAgendaItem.into(),
             LiveRefusal::ConnectionCommand.into(),
             LiveRefusal::TooManyDirectMessages.into(),
+            LiveRefusal::TextMissing {
+                what: Wanted::Impulse,
+            }
+            .into(),
+            LiveRefusal::TextMissing {
+                what: Wanted::Summary,
+            }
+            .into(),
+            LiveRefusal::TextMissing { what: Wanted::Pin }.into(),
+            LiveRefusal::TextMissing {
+                what: Wanted::Reason,
+            }
+            .into(),
+            LiveRefusal::TextMissing {
+                what: Wanted::WhereNext,
+            }
+            .into(),
+            LiveRefusal::LinkInvalid.into(),
+            LiveRefusal::NoSuchPinStatus {
+                value: "erledigt".into(),
+            }
+            .into(),
+            LiveRefusal::NoSuchItemKind {
+                value: "umfrage".into(),
+            }
+            .into(),
+            LiveRefusal::Removed.into(),
         ]
     }
 

@@ -362,6 +362,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_removed_person_gets_the_goodbye_in_each_connection_s_language_and_others_none() {
+        let fanout = fanout();
+        let event = EventId::new(1);
+        let (mut german, _) = fanout.register(start(event), AccountId::new(7), false, 0, None);
+        let (mut english, _) = fanout.register(start(event), AccountId::new(7), false, 1, None);
+        let (mut other, _) = fanout.register(start(event), AccountId::new(8), false, 1, None);
+        let last = [Bytes::from_static(b"tschuess"), Bytes::from_static(b"bye")];
+        assert_eq!(
+            fanout.remove_account_from_event(event, AccountId::new(7), &last),
+            2
+        );
+        let text = |out: Option<Out>| out.map(|Out::Frame { text, .. }| text);
+        assert_eq!(text(german.rx.try_recv()), Some(last[0].clone()));
+        assert_eq!(text(english.rx.try_recv()), Some(last[1].clone()));
+        assert_eq!(text(other.rx.try_recv()), None);
+        assert_eq!(fanout.connections(), 1, "the hub let go of both");
+    }
+
+    #[tokio::test]
     async fn a_flush_waits_for_no_timer_and_takes_what_arrived_before_it_ran() {
         let fanout = fanout();
         let (mut reg, _) =

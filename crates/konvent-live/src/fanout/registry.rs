@@ -161,13 +161,14 @@ impl Fanout {
     }
 
     /// Ends every connection of `account` to the event (removed from it, K17): each gets
-    /// `last` as its final frame, then the hub lets go of it and its socket closes. The
-    /// rooms they were in get new headcounts. Answers how many connections ended.
+    /// its language's frame of `last` (the first language's if `last` has none in it)
+    /// as its final frame, then the hub lets go of it and its socket closes. The rooms
+    /// they were in get new headcounts. Answers how many connections ended.
     pub fn remove_account_from_event(
         &self,
         event_id: EventId,
         account: AccountId,
-        last: Bytes,
+        last: &[Bytes],
     ) -> usize {
         let mut rooms = Vec::new();
         let mut closed = 0;
@@ -188,11 +189,13 @@ impl Fanout {
                 }
                 if let Some(conn) = hub.conns.remove(&id) {
                     // Queued frames still reach the socket after the sender is gone.
-                    conn.mailbox.bytes.fetch_add(last.len(), Ordering::Relaxed);
-                    conn.mailbox.push(Out::Frame {
-                        seq: None,
-                        text: last.clone(),
-                    });
+                    if let Some(last) = last.get(conn.lang).or(last.first()) {
+                        conn.mailbox.bytes.fetch_add(last.len(), Ordering::Relaxed);
+                        conn.mailbox.push(Out::Frame {
+                            seq: None,
+                            text: last.clone(),
+                        });
+                    }
                     self.metrics.connections.dec();
                     closed += 1;
                 }

@@ -770,6 +770,22 @@ refused-live-floor-by-moderation = Das Wort erteilt die Moderation dieses Raums.
 refused-live-no-such-agenda-item = Diesen Programmpunkt gibt es nicht.
 refused-live-connection-command = Dieser Befehl gehört zur Verbindung.
 refused-live-too-many-direct-messages = Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.
+refused-live-text-missing = { $what ->
+    [impulse] Bitte einen Impuls eingeben.
+    [summary] Bitte eine Zusammenfassung eingeben.
+    [pin] Bitte ein Thema eingeben.
+    [reason] Bitte einen Grund eingeben.
+   *[where-next] Bitte einen Hinweis, wo es weitergeht, eingeben.
+}
+refused-live-link-invalid = Der Link ist keine gültige Adresse.
+refused-live-no-such-pin-status = Diesen Stand einer Karte gibt es nicht: „{ $value }“.
+refused-live-no-such-item-kind = Diese Art von Beitrag gibt es nicht: „{ $value }“.
+refused-live-removed = Sie wurden von dieser Veranstaltung ausgeschlossen.
+live-refused-query = since muss eine Sequenznummer sein (eine ganze Zahl), room ein Raumkürzel.
+live-refused-origin = Verbindungen nur von konvent selbst.
+live-refused-sign-in = Bitte anmelden.
+live-refused-no-event = Diese Veranstaltung gibt es nicht.
+live-refused-not-registered = Sie sind für diese Veranstaltung nicht angemeldet.
 refused-form-unknown-command = Formular nicht lesbar: „{ $value }“ ist kein Befehl.
 refused-form-missing = Formular nicht lesbar: Das Feld „{ $field }“ fehlt.
 refused-form-not-a-number = Formular nicht lesbar: „{ $value }“ ist keine ganze Zahl.

@@ -770,6 +770,22 @@ refused-live-floor-by-moderation = The room's moderation gives the floor.
 refused-live-no-such-agenda-item = This agenda item does not exist.
 refused-live-connection-command = This command belongs to the connection.
 refused-live-too-many-direct-messages = Too many direct messages in the last hour; please continue later.
+refused-live-text-missing = { $what ->
+    [impulse] Please enter an impulse.
+    [summary] Please enter a summary.
+    [pin] Please enter a topic.
+    [reason] Please enter a reason.
+   *[where-next] Please say where it continues.
+}
+refused-live-link-invalid = The link is not a valid address.
+refused-live-no-such-pin-status = There is no such state of a card: “{ $value }”.
+refused-live-no-such-item-kind = There is no such kind of contribution: “{ $value }”.
+refused-live-removed = You have been removed from this event.
+live-refused-query = since must be a sequence number (a whole number), room a room's short name.
+live-refused-origin = Connections only from konvent itself.
+live-refused-sign-in = Please sign in.
+live-refused-no-event = There is no such event.
+live-refused-not-registered = You are not registered for this event.
 refused-form-unknown-command = The form could not be read: “{ $value }” is not a command.
 refused-form-missing = The form could not be read: the field “{ $field }” is missing.
 refused-form-not-a-number = The form could not be read: “{ $value }” is not a whole number.

@@ -4,7 +4,9 @@
 
 use konvent_core::authz::event as rules;
 use konvent_core::ids::{AccountId, ImpulseId, PinId, TableId};
-use konvent_core::konvent::live::{Command, LiveRefusal, Refusal, RefusalKind};
+use konvent_core::konvent::live::{
+    Command, LiveRefusal, Refusal, RefusalKind, Wanted, strategy_text,
+};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
 
@@ -14,10 +16,6 @@ use super::{Actor, EventInfo, Live, person_in_event, refusal};
 pub const OUTCOME_MAX: usize = 1000;
 /// Longest link to where a pin was taken up.
 pub const URL_MAX: usize = 500;
-
-fn checked(text: &str, max: usize, what: &str) -> Result<String, Refusal> {
-    strategy::text(text, max, what).map_err(Refusal::invalid)
-}
 
 /// The table, if it belongs to this event.
 async fn table_of(live: &Live, info: &EventInfo, table: TableId) -> Result<CafeTable, Refusal> {
@@ -127,7 +125,7 @@ async fn impulse(
     text: &str,
     client_id: Option<&str>,
 ) -> Result<Written, Refusal> {
-    let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
+    let text = strategy_text(text, strategy::IMPULSE_MAX, Wanted::Impulse)?;
     let table = table_of(live, info, table).await?;
     if !leads(actor, info, &table) {
         if table.round_status != RoundStatus::Running {
@@ -166,7 +164,7 @@ async fn edit_impulse(
     impulse: ImpulseId,
     text: &str,
 ) -> Result<Written, Refusal> {
-    let text = checked(text, strategy::IMPULSE_MAX, "einen Impuls")?;
+    let text = strategy_text(text, strategy::IMPULSE_MAX, Wanted::Impulse)?;
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
         return Err(Refusal::ruled(
@@ -210,7 +208,7 @@ async fn summary(
     table: TableId,
     text: &str,
 ) -> Result<Written, Refusal> {
-    let text = checked(text, strategy::SUMMARY_MAX, "eine Zusammenfassung")?;
+    let text = strategy_text(text, strategy::SUMMARY_MAX, Wanted::Summary)?;
     let table = table_of(live, info, table).await?;
     moderator_only(actor, info, &table)?;
     live.store
@@ -251,7 +249,7 @@ async fn pin(
     topic: Option<&str>,
     client_id: Option<&str>,
 ) -> Result<Written, Refusal> {
-    let text = checked(text, strategy::PIN_MAX, "ein Thema")?;
+    let text = strategy_text(text, strategy::PIN_MAX, Wanted::Pin)?;
     let topic = match topic.map(str::trim).filter(|t| !t.is_empty()) {
         Some(slug) => Some(
             live.store
@@ -278,13 +276,16 @@ async fn decide_pin(
     url: Option<&str>,
 ) -> Result<Written, Refusal> {
     rules::organizer_only(actor.organizer)?;
-    let status: PinStatus = status.parse().map_err(Refusal::invalid)?;
+    let status: PinStatus = status.parse().map_err(|_| {
+        let value = status.to_owned();
+        Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPinStatus { value })
+    })?;
     let what = if status == PinStatus::Closed {
-        "einen Grund"
+        Wanted::Reason
     } else {
-        "einen Hinweis, wo es weitergeht,"
+        Wanted::WhereNext
     };
-    let outcome = checked(outcome, OUTCOME_MAX, what)?;
+    let outcome = strategy_text(outcome, OUTCOME_MAX, what)?;
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
         Some(u) if u.chars().count() > URL_MAX => {
@@ -293,7 +294,10 @@ async fn decide_pin(
                 LiveRefusal::LinkTooLong,
             ));
         }
-        Some(u) => Some(konvent_core::validation::user_link(u).map_err(Refusal::invalid)?),
+        Some(u) => Some(
+            konvent_core::validation::user_link(u)
+                .map_err(|_| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::LinkInvalid))?,
+        ),
     };
     live.store
         .decide_pin(

@@ -25,6 +25,7 @@ use konvent_store::{
 use serde_json::json;
 
 use super::{Actor, EventInfo, Live, refusal};
+use crate::i18n::{Lang, Tr};
 
 /// How long a node trusts its copy of an event's mutes and locks.
 pub const FRESH: Duration = Duration::from_secs(2);
@@ -124,7 +125,10 @@ pub async fn check_write(
 }
 
 fn item_of(item: &str) -> Result<ModeratedItem, Refusal> {
-    item.parse().map_err(Refusal::invalid)
+    item.parse().map_err(|_| {
+        let value = item.to_owned();
+        Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchItemKind { value })
+    })
 }
 
 /// A reason: trimmed, at most [`REASON_MAX`] characters, required when `required`.
@@ -289,19 +293,16 @@ pub async fn run(
                 .expel(event, &actor.who, &person, &why, cid)
                 .await
                 .map_err(refusal)?;
-            // Their open connections to this event end now; the upgrade refuses them
-            // from here on.
-            let goodbye = json!({
-                "t": "error",
-                "id": null,
-                "code": "removed",
-                "message": "Sie wurden von der Veranstaltung ausgeschlossen.",
+            // Their open connections to this event end now, each told in its page's
+            // language; the upgrade refuses them from here on.
+            let goodbye = Lang::ALL.map(|lang| {
+                let message = crate::refusals::text(Tr::new(lang), &LiveRefusal::Removed.into());
+                let frame =
+                    json!({ "t": "error", "id": null, "code": "removed", "message": message });
+                bytes::Bytes::from(frame.to_string())
             });
-            live.fanout.remove_account_from_event(
-                event,
-                person.id,
-                bytes::Bytes::from(goodbye.to_string()),
-            );
+            live.fanout
+                .remove_account_from_event(event, person.id, &goodbye);
             Ok(written)
         }
         Command::Readmit { user, .. } => {

@@ -446,6 +446,10 @@ async fn a_removed_person_is_disconnected_and_cannot_return_until_let_back_in() 
     .await;
     let last = socket.until(|f| f["t"] == "error").await;
     assert_eq!(last["code"], "removed", "{last}");
+    assert_eq!(
+        last["message"], "Sie wurden von dieser Veranstaltung ausgeschlossen.",
+        "in the language of the page"
+    );
     assert!(socket.closed().await, "the socket closes");
 
     // No way back in: socket, pages, forms, registering anew.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, ImpulseId, PinId, QuestionId, RoundId, TableId};
 pub use form::{Expected, FormProblem, Recipient, from_form};
-pub use refusal::{LiveRefusal, Refusal, RefusalKind};
+pub use refusal::{LiveRefusal, Refusal, RefusalKind, Wanted};
 
 /// The largest client frame the server reads (16 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
@@ -423,10 +423,21 @@ fn checked(command: Command) -> Result<Command, Refusal> {
 /// characters; every line break becomes `\n`, so that tidy text stays the same when
 /// checked again.
 pub fn text(value: &str) -> Result<String, Refusal> {
+    tidy_lines(value, MAX_TEXT_CHARS, LiveRefusal::TextEmpty)
+}
+
+/// Checks and tidies a text of the strategy work (an impulse, a summary, a pin, a pin's
+/// outcome) of at most `max` characters, with the same check as [`text`]; `what` names
+/// it when it is empty.
+pub fn strategy_text(value: &str, max: usize, what: Wanted) -> Result<String, Refusal> {
+    tidy_lines(value, max, LiveRefusal::TextMissing { what })
+}
+
+fn tidy_lines(value: &str, max: usize, empty: LiveRefusal) -> Result<String, Refusal> {
     use crate::validation::text::{Problem, Shape, tidy};
-    tidy(value, Shape::Lines, MAX_TEXT_CHARS).map_err(|problem| {
+    tidy(value, Shape::Lines, max).map_err(|problem| {
         let rule = match problem {
-            Problem::Empty => LiveRefusal::TextEmpty,
+            Problem::Empty => empty,
             Problem::TooLong { chars, max } => LiveRefusal::TextTooLong { chars, max },
             Problem::Control => LiveRefusal::TextControl,
             Problem::Hidden => LiveRefusal::TextHidden,

@@ -67,7 +67,8 @@ impl RefusalKind {
     }
 }
 
-/// Why a command was refused.
+/// Why a command was refused: always by a typed rule or a form's problem, so that the
+/// edges can say it in the reader's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub kind: RefusalKind,
@@ -82,24 +83,6 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            rule: None,
-            form: None,
-        }
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(RefusalKind::Invalid, message)
-    }
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(RefusalKind::Forbidden, message)
-    }
-    pub fn bad_frame(message: impl Into<String>) -> Self {
-        Self::new(RefusalKind::BadFrame, message)
-    }
-
     /// A refusal of `kind` by a typed rule: the edges show it in the reader's language.
     pub fn ruled(kind: RefusalKind, rule: impl Into<crate::Refused>) -> Self {
         let rule = rule.into();
@@ -280,6 +263,59 @@ pub enum LiveRefusal {
     /// The hourly budget of direct messages between contacts is spent (K15+).
     #[error("Zu viele Direktnachrichten in der letzten Stunde; bitte später weiter.")]
     TooManyDirectMessages,
+    /// A text of the strategy work (an impulse, a summary, a pin, a pin's outcome) is
+    /// empty; `what` names it.
+    #[error("Bitte {} eingeben.", what.accusative())]
+    TextMissing { what: Wanted },
+    /// A pin's link is neither a web address nor a path on this site.
+    #[error("Der Link ist keine gültige Adresse.")]
+    LinkInvalid,
+    /// A pin's decision names no status a pin has.
+    #[error("Diesen Stand einer Karte gibt es nicht: „{value}“.")]
+    NoSuchPinStatus { value: String },
+    /// A report or moderation names no kind of contribution there is.
+    #[error("Diese Art von Beitrag gibt es nicht: „{value}“.")]
+    NoSuchItemKind { value: String },
+    /// The person was removed from the event (K17): their open connections end with
+    /// this, and a new one is refused.
+    #[error("Sie wurden von dieser Veranstaltung ausgeschlossen.")]
+    Removed,
+}
+
+/// Which text of the strategy work a person left empty ([`LiveRefusal::TextMissing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    Impulse,
+    Summary,
+    Pin,
+    /// Why a pin was closed.
+    Reason,
+    /// Where a pin that was taken up goes on.
+    WhereNext,
+}
+
+impl Wanted {
+    /// The wire and Fluent name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Impulse => "impulse",
+            Self::Summary => "summary",
+            Self::Pin => "pin",
+            Self::Reason => "reason",
+            Self::WhereNext => "where-next",
+        }
+    }
+
+    /// The German object of "Bitte … eingeben."
+    fn accusative(self) -> &'static str {
+        match self {
+            Self::Impulse => "einen Impuls",
+            Self::Summary => "eine Zusammenfassung",
+            Self::Pin => "ein Thema",
+            Self::Reason => "einen Grund",
+            Self::WhereNext => "einen Hinweis, wo es weitergeht,",
+        }
+    }
 }
 
 impl fmt::Display for Refusal {
@@ -322,6 +358,9 @@ mod tests {
                 .iter()
                 .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
         );
-        assert_eq!(Refusal::forbidden("nein").to_string(), "forbidden: nein");
+        assert_eq!(
+            Refusal::ruled(RefusalKind::Forbidden, LiveRefusal::OrganizersOnly).to_string(),
+            "forbidden: Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung."
+        );
     }
 }

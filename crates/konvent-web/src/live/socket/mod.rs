@@ -23,7 +23,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use konvent_core::konvent::live::{MAX_FRAME_BYTES, Refusal};
+use konvent_core::konvent::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
 use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,7 +57,7 @@ pub struct LiveQuery {
     liste: Option<String>,
 }
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
         Json(json!({ "error": { "code": code, "message": message } })),
@@ -74,26 +74,27 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let t = Tr::new(ctx.lang);
     // axum's own rejection is plain text; the protocol promises the JSON error body.
     let Ok(Query(query)) = query else {
         return refuse(
             StatusCode::BAD_REQUEST,
             "bad_request",
-            "since muss eine Sequenznummer sein (eine ganze Zahl), room ein Raumkürzel.",
+            t.get("live-refused-query"),
         );
     };
     if check_origin(&headers).is_err() {
         return refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "Verbindungen nur von konvent selbst.",
+            t.get("live-refused-origin"),
         );
     }
     let Some(principal) = ctx.principal.as_ref() else {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "sign_in_required",
-            "Bitte anmelden.",
+            t.get("live-refused-sign-in"),
         );
     };
     let live = state.live.clone();
@@ -103,7 +104,7 @@ pub async fn upgrade(
             return refuse(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                "Diese Veranstaltung gibt es nicht.",
+                t.get("live-refused-no-event"),
             );
         }
         Err(e) => {
@@ -111,7 +112,7 @@ pub async fn upgrade(
             return refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "Interner Fehler.",
+                crate::refusals::text(t, &LiveRefusal::Internal.into()),
             );
         }
     };
@@ -128,9 +129,9 @@ pub async fn upgrade(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 if removed {
-                    "Sie wurden von dieser Veranstaltung ausgeschlossen."
+                    crate::refusals::text(t, &LiveRefusal::Removed.into())
                 } else {
-                    "Sie sind für diese Veranstaltung nicht angemeldet."
+                    t.get("live-refused-not-registered")
                 },
             );
         }
@@ -139,7 +140,7 @@ pub async fn upgrade(
             return refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "Interner Fehler.",
+                crate::refusals::text(t, &LiveRefusal::Internal.into()),
             );
         }
     };
@@ -149,7 +150,7 @@ pub async fn upgrade(
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown_room",
-            "Diesen Raum gibt es nicht.",
+            crate::refusals::text(t, &LiveRefusal::NoSuchRoom.into()),
         );
     }
     // Where this node's sequencer starts if it is the event's first connection here (the
@@ -161,7 +162,7 @@ pub async fn upgrade(
             return refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "Interner Fehler.",
+                crate::refusals::text(t, &LiveRefusal::Internal.into()),
             );
         }
     };
