@@ -3,13 +3,13 @@
 //! can be unit-tested and reused by the store, the web layer and the command line.
 
 pub mod authz;
+pub mod convention;
 pub mod demo;
 pub mod documents;
 pub mod export;
 pub mod gremien;
 pub mod ids;
 pub mod invitations;
-pub mod konvent;
 pub mod notifications;
 pub mod search;
 pub mod strategy;
@@ -21,8 +21,8 @@ pub use validation::{FieldError, FieldErrors};
 /// A rule of the domain refused a change: one of the typed refusals of the strategy
 /// work ([`strategy::cafe`], [`strategy::impulses`], [`strategy::pinboard`],
 /// [`strategy::consolidation`], [`strategy::target_pictures`]), of networking
-/// ([`konvent::networking`]), moderation ([`konvent::moderation`]), registrations and
-/// pseudonyms ([`konvent::registration`]), the council's votes, minutes and directory
+/// ([`convention::networking`]), moderation ([`convention::moderation`]), registrations and
+/// pseudonyms ([`convention::registration`]), the council's votes, minutes and directory
 /// ([`gremien::votes`], [`gremien::minutes`], [`gremien::directory`]), documents, the mail
 /// outbox, or a unique rule ([`taken`]). The store carries it to the web, which shows it
 /// in the reader's language; its text here is the German one.
@@ -41,15 +41,15 @@ pub enum Refused {
     #[error(transparent)]
     TargetPicture(#[from] strategy::target_pictures::TargetPictureRefusal),
     #[error(transparent)]
-    Contact(#[from] konvent::networking::ContactRefusal),
+    Contact(#[from] convention::networking::ContactRefusal),
     #[error(transparent)]
-    Moderation(#[from] konvent::moderation::ModerationRefusal),
+    Moderation(#[from] convention::moderation::ModerationRefusal),
     #[error(transparent)]
-    FollowUp(#[from] konvent::networking::FollowUpRefusal),
+    FollowUp(#[from] convention::networking::FollowUpRefusal),
     #[error(transparent)]
-    Registration(#[from] konvent::registration::RegistrationRefusal),
+    Registration(#[from] convention::registration::RegistrationRefusal),
     #[error(transparent)]
-    Pseudonym(#[from] konvent::registration::PseudonymRefusal),
+    Pseudonym(#[from] convention::registration::PseudonymRefusal),
     #[error(transparent)]
     Vote(#[from] gremien::votes::VoteRefusal),
     #[error(transparent)]
@@ -63,5 +63,5 @@ pub enum Refused {
     #[error(transparent)]
     Taken(#[from] taken::Taken),
     #[error(transparent)]
-    Live(#[from] konvent::live::LiveRefusal),
+    Live(#[from] convention::live::LiveRefusal),
 }

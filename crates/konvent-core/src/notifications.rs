@@ -135,7 +135,7 @@ pub fn reminder_offset(today: Date, due: Date, schedule: &[u32]) -> Option<u32> 
 
 /// The Berlin calendar day of an instant.
 pub fn berlin_date(t: Timestamp) -> Date {
-    t.in_tz(crate::konvent::TIME_ZONE)
+    t.in_tz(crate::convention::TIME_ZONE)
         .map(|z| z.date())
         .unwrap_or_else(|_| t.to_zoned(jiff::tz::TimeZone::UTC).date())
 }

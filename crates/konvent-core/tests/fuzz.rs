@@ -10,14 +10,14 @@
 
 use std::collections::HashMap;
 
+use konvent_core::convention::RoomKind;
+use konvent_core::convention::live::{self, MAX_ID_CHARS, MAX_TEXT_CHARS};
+use konvent_core::convention::map::{RoomRef, import_tiled};
 use konvent_core::gremien::council::{ResolutionInput, SessionInput};
 use konvent_core::gremien::directory::{
     AssignmentInput, ConferenceInput, PersonInput, ResolutionNumber,
 };
 use konvent_core::gremien::transfer::{self, DirectoryRow, ImportReport};
-use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::live::{self, MAX_ID_CHARS, MAX_TEXT_CHARS};
-use konvent_core::konvent::map::{RoomRef, import_tiled};
 
 /// A refused import names at least one problem, each with a reason.
 fn assert_report(report: &ImportReport) {

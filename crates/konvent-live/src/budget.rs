@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use konvent_core::konvent::live::RateWindow;
+use konvent_core::convention::live::RateWindow;
 
 /// Windows of recent commands per (event, account), and what this node's people spent
 /// since it last told the others.

@@ -7,7 +7,7 @@ use konvent_core::ids::{AccountId, EventId};
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use konvent_core::konvent::log::Audience;
+use konvent_core::convention::log::Audience;
 use serde::{Deserialize, Serialize};
 
 /// A committed entry with its frames.

@@ -2,14 +2,14 @@
 
 use konvent_core::FieldErrors;
 use konvent_core::Refused;
+use konvent_core::convention::moderation::ModerationRefusal;
+use konvent_core::convention::networking::{ContactRefusal, FollowUpRefusal};
+use konvent_core::convention::registration::{PseudonymRefusal, RegistrationRefusal};
 use konvent_core::documents::DocumentRefusal;
 use konvent_core::gremien::directory::AssignmentRefusal;
 use konvent_core::gremien::minutes::MinutesRefusal;
 use konvent_core::gremien::transfer::ImportReport;
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::konvent::moderation::ModerationRefusal;
-use konvent_core::konvent::networking::{ContactRefusal, FollowUpRefusal};
-use konvent_core::konvent::registration::{PseudonymRefusal, RegistrationRefusal};
 use konvent_core::notifications::MailRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;

@@ -3,12 +3,12 @@
 //! its rooms, or a small room created for it, named after the connection point) and its
 //! members propose dates that go out as calendar invitations.
 
+use konvent_core::convention::networking::FollowUpRefusal;
 use konvent_core::ids::{AccountId, EventId, FollowUpGroupId, RoomId};
-use konvent_core::konvent::networking::FollowUpRefusal;
 use std::str::FromStr;
 
-use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::networking::{
+use konvent_core::convention::RoomKind;
+use konvent_core::convention::networking::{
     GROUP_MEMBERS_MAX, GROUP_ROOM_NAME_MAX, GROUP_ROOMS_PER_EVENT,
 };
 use konvent_core::strategy::FollowTarget;

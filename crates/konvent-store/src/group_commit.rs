@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
 
-use konvent_core::konvent::log::{LiveRecord, Payload};
+use konvent_core::convention::log::{LiveRecord, Payload};
 
 use crate::live::{Entry, Tx, Written, live_from_row};
 use crate::{Result, Store, StoreError, now_micros};

@@ -3,8 +3,8 @@
 //! generated from its rooms. Replacing the map writes a live-log entry, so everybody on
 //! the map learns of it (and a client that was away learns it on resume).
 
+use konvent_core::convention::log::payload::VenueMap;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::log::payload::VenueMap;
 
 use crate::live::{Entry, LiveTx, append};
 use crate::{Result, Store, Who, Written, now_micros};

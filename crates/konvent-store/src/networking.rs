@@ -10,7 +10,7 @@ use konvent_core::ids::{AccountId, EventId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use konvent_core::konvent::networking::{
+use konvent_core::convention::networking::{
     self, Card, ContactRefusal, ProfileFields, ProfileVisibility,
 };
 use konvent_core::strategy::FollowTarget;

@@ -1,12 +1,12 @@
 //! The titles a moderator gives the groups of the podium bundle (K13). The groups
 //! themselves are computed from the impulses on every view; a title is stored with the
 //! impulses its group had when it was named, and
-//! [`konvent_core::konvent::podium::titles_for`] finds the group it belongs to now.
+//! [`konvent_core::convention::podium::titles_for`] finds the group it belongs to now.
 
 use konvent_core::ids::{EventId, ImpulseId, PodiumTitleId, TopicId};
 use std::collections::HashMap;
 
-use konvent_core::konvent::podium::NamedGroup;
+use konvent_core::convention::podium::NamedGroup;
 
 use crate::{Result, Store, now_micros};
 

@@ -9,8 +9,8 @@
 //! rewrites the person's name in the event's live log and in the impulses and pins of
 //! the event, so a replay and a reload show the name the person has now.
 
+use konvent_core::convention::registration::PseudonymRefusal;
 use konvent_core::ids::{AccountId, EventId};
-use konvent_core::konvent::registration::PseudonymRefusal;
 use std::collections::HashMap;
 
 use konvent_core::FieldErrors;

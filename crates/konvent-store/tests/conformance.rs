@@ -436,7 +436,7 @@ async fn the_live_log_numbers_commits_and_deduplicates_on_every_backend() {
 }
 
 async fn live_story(backend: &str, store: &Store) {
-    use konvent_core::konvent::live::QuestionStatus;
+    use konvent_core::convention::live::QuestionStatus;
     use konvent_store::{Audience, EventRole, Who};
 
     konvent_store::demo::load(store, 21).await.expect("demo");
@@ -1740,7 +1740,7 @@ async fn registrations_and_meeting_invitations_behave_alike_on_every_backend() {
 
 /// Noon in Berlin on `day`.
 fn berlin_noon(day: jiff::civil::Date) -> jiff::Timestamp {
-    konvent_core::konvent::berlin_time(day, 12, 0).expect("a Berlin time")
+    konvent_core::convention::berlin_time(day, 12, 0).expect("a Berlin time")
 }
 
 async fn reminders_story(backend: &str, store: &Store) {
@@ -1999,8 +1999,8 @@ async fn reminders_story(backend: &str, store: &Store) {
                 house_rules: String::new(),
                 mute_threshold: 20,
                 feedback_url: None,
-                agenda: vec![konvent_core::konvent::AgendaEntry {
-                    kind: konvent_core::konvent::AgendaKind::Opening,
+                agenda: vec![konvent_core::convention::AgendaEntry {
+                    kind: konvent_core::convention::AgendaKind::Opening,
                     title: "Beginn".into(),
                     starts_at,
                     ends_at: starts_at + SignedDuration::from_hours(2),
@@ -3763,7 +3763,7 @@ async fn networking_profiles_requests_blocks_and_groups_behave_alike_on_every_ba
 }
 
 async fn networking_story(backend: &str, store: &Store) {
-    use konvent_core::konvent::networking::{ProfileFields, ProfileVisibility};
+    use konvent_core::convention::networking::{ProfileFields, ProfileVisibility};
     use konvent_core::strategy::FollowTarget;
     use konvent_store::{EventRole, RequestOutcome};
     konvent_store::demo::load(store, 21).await.expect("demo");
@@ -4610,8 +4610,8 @@ async fn documents_story(backend: &str, store: &Store) {
             house_rules: String::new(),
             mute_threshold: 20,
             feedback_url: None,
-            agenda: vec![konvent_core::konvent::AgendaEntry {
-                kind: konvent_core::konvent::AgendaKind::Opening,
+            agenda: vec![konvent_core::convention::AgendaEntry {
+                kind: konvent_core::convention::AgendaKind::Opening,
                 title: "Beginn".into(),
                 starts_at,
                 ends_at: starts_at + SignedDuration::from_hours(2),
@@ -4971,8 +4971,8 @@ async fn pseudonym_story(backend: &str, store: &Store) {
         Err(StoreError::Invalid(e)) => e.get("pseudonym").map(|e| e.code).unwrap_or_default(),
         // Somebody's real name or another person's pseudonym: core's typed refusal.
         Err(StoreError::Refused(konvent_core::Refused::Pseudonym(
-            konvent_core::konvent::registration::PseudonymRefusal::SomebodysName
-            | konvent_core::konvent::registration::PseudonymRefusal::Taken,
+            konvent_core::convention::registration::PseudonymRefusal::SomebodysName
+            | konvent_core::convention::registration::PseudonymRefusal::Taken,
         ))) => "taken",
         other => panic!("{backend}: expected a refusal, got {other:?}"),
     };

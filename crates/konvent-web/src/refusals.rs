@@ -3,17 +3,17 @@
 //! display; a test below holds them equal.
 
 use konvent_core::Refused;
+use konvent_core::convention::live::{
+    Expected, FormProblem, LiveRefusal, MAX_FRAME_BYTES, MAX_ID_CHARS, MAX_TIMER_SECONDS, Refusal,
+};
+use konvent_core::convention::moderation::ModerationRefusal;
+use konvent_core::convention::networking::ContactRefusal;
+use konvent_core::convention::networking::{FollowUpRefusal, GROUP_ROOMS_PER_EVENT};
+use konvent_core::convention::registration::{PseudonymRefusal, RegistrationRefusal};
 use konvent_core::documents::{DocumentRefusal, MAX_PER_OWNER, MAX_VERSIONS};
 use konvent_core::gremien::directory::AssignmentRefusal;
 use konvent_core::gremien::minutes::MinutesRefusal;
 use konvent_core::gremien::votes::VoteRefusal;
-use konvent_core::konvent::live::{
-    Expected, FormProblem, LiveRefusal, MAX_FRAME_BYTES, MAX_ID_CHARS, MAX_TIMER_SECONDS, Refusal,
-};
-use konvent_core::konvent::moderation::ModerationRefusal;
-use konvent_core::konvent::networking::ContactRefusal;
-use konvent_core::konvent::networking::{FollowUpRefusal, GROUP_ROOMS_PER_EVENT};
-use konvent_core::konvent::registration::{PseudonymRefusal, RegistrationRefusal};
 use konvent_core::notifications::MailRefusal;
 use konvent_core::strategy::cafe::{RoundRefusal, SeatRefusal};
 use konvent_core::strategy::consolidation::GroupRefusal;
@@ -202,8 +202,8 @@ fn live_rule(refusal: &LiveRefusal) -> (&'static str, Args) {
             return (
                 "refused-live-muted-until",
                 vec![
-                    ("day", konvent_core::konvent::day(*until)),
-                    ("time", konvent_core::konvent::clock(*until)),
+                    ("day", konvent_core::convention::day(*until)),
+                    ("time", konvent_core::convention::clock(*until)),
                 ],
             );
         }
@@ -356,7 +356,7 @@ pub fn form(t: Tr, problem: &FormProblem) -> String {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
-    use konvent_core::konvent::live::Wanted;
+    use konvent_core::convention::live::Wanted;
 
     fn every_refusal() -> Vec<Refused> {
         vec![

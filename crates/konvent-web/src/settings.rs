@@ -113,7 +113,7 @@ impl Default for Settings {
             jitsi_app_secret: String::new(),
             bbb_api_url: String::new(),
             bbb_secret: String::new(),
-            live_writes_per_10s: konvent_core::konvent::live::WRITE_LIMIT as u32,
+            live_writes_per_10s: konvent_core::convention::live::WRITE_LIMIT as u32,
             header_timeout_secs: 10,
             body_timeout_secs: 60,
             send_timeout_secs: 60,
@@ -250,7 +250,7 @@ impl Settings {
 
     /// The configured video backend, if it is complete.
     pub fn video(&self) -> Option<Video> {
-        use konvent_core::konvent::video::{BigBlueButton, Jitsi};
+        use konvent_core::convention::video::{BigBlueButton, Jitsi};
         match self.video_backend.as_str() {
             "jitsi" if !self.jitsi_url.is_empty() && !self.jitsi_app_secret.is_empty() => {
                 Some(Video::Jitsi(Jitsi {
@@ -316,8 +316,8 @@ impl Settings {
 /// A configured video backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Video {
-    Jitsi(konvent_core::konvent::video::Jitsi),
-    BigBlueButton(konvent_core::konvent::video::BigBlueButton),
+    Jitsi(konvent_core::convention::video::Jitsi),
+    BigBlueButton(konvent_core::convention::video::BigBlueButton),
 }
 
 /// Database URLs carry passwords: never print them.

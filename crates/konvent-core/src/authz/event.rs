@@ -5,8 +5,8 @@
 //! functions, so each rule is written once and tested here without a database.
 
 use super::{Action, Principal};
+use crate::convention::live::{LiveRefusal, Refusal, RefusalKind, STAFF_WRITE_FACTOR};
 use crate::ids::{AccountId, EventId, RoomId};
-use crate::konvent::live::{LiveRefusal, Refusal, RefusalKind, STAFF_WRITE_FACTOR};
 
 /// What only the event's organizers do (announcements, the agenda, the timer, the
 /// podium's moderation, café rounds, moderation K17): refused for everybody else.
@@ -113,7 +113,7 @@ pub enum DirectMessageAllowed {
     /// nobody is kept from asking for help and the staff can answer everybody.
     WithStaff,
     /// Between accepted contacts: at most
-    /// [`crate::konvent::networking::DMS_PER_HOUR`] an hour on top of the live budget.
+    /// [`crate::convention::networking::DMS_PER_HOUR`] an hour on top of the live budget.
     BetweenContacts,
 }
 
@@ -138,7 +138,7 @@ impl DirectMessage {
 mod tests {
     use super::*;
     use crate::authz::{Grant, Role, Scope};
-    use crate::konvent::live::RefusalKind;
+    use crate::convention::live::RefusalKind;
 
     fn person(id: i64, grants: Vec<Grant>) -> Principal {
         Principal {

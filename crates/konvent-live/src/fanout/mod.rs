@@ -282,7 +282,7 @@ mod tests {
     use std::time::Duration;
 
     use bytes::Bytes;
-    use konvent_core::konvent::log::Audience;
+    use konvent_core::convention::log::Audience;
 
     use super::*;
     use crate::testing::MemoryLog;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use konvent_core::konvent::rule_in_force;
+use konvent_core::convention::rule_in_force;
 use serde_json::json;
 
 use super::{EventHub, Fanout, RemoteNode};

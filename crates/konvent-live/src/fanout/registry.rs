@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use konvent_core::konvent::{joins_muted, rule_in_force};
+use konvent_core::convention::{joins_muted, rule_in_force};
 use tokio::sync::Notify;
 
 use super::presence::{people_in, presence_of};

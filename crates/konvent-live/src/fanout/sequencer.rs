@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use konvent_core::konvent::log::Audience;
+use konvent_core::convention::log::Audience;
 
 use super::{Conn, EventHub, Fanout};
 use crate::entry::Entry;

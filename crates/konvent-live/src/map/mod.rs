@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use konvent_core::konvent::map::{AreaTarget, VenueMap};
+use konvent_core::convention::map::{AreaTarget, VenueMap};
 use serde::{Deserialize, Serialize};
 
 use crate::fanout::Fanout;
@@ -338,7 +338,7 @@ mod tests {
     use super::*;
     use crate::metrics::LiveMetrics;
     use crate::testing::MemoryLog;
-    use konvent_core::konvent::map::Area;
+    use konvent_core::convention::map::Area;
 
     fn hall(width: u16, height: u16) -> VenueMap {
         let rows = (0..height)

@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use bytes::Bytes;
-use konvent_core::konvent::map::{AreaTarget, VenueMap};
+use konvent_core::convention::map::{AreaTarget, VenueMap};
 use serde_json::{Value, json};
 
 use super::{Avatar, COUNTS_EVERY, EventMap, MapNews, Maps, Move, PINBOARD_KEY, TICK, node_of};

@@ -2,9 +2,9 @@
 //! participants.
 
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::convention::{self, AgendaEntry};
 use konvent_core::demo;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::{self, AgendaEntry};
 use konvent_core::strategy::demo as strategy_demo;
 
 use super::invalid;
@@ -15,7 +15,7 @@ pub(super) async fn load_konvent(store: &Store, actor: &Actor) -> Result<EventId
     let (y, m, d) = demo::KONVENT_DATE;
     let day = jiff::civil::date(y, m, d);
     let at = |(h, min): (i8, i8)| {
-        konvent::berlin_time(day, h, min).ok_or_else(|| invalid(format!("time {h}:{min}")))
+        convention::berlin_time(day, h, min).ok_or_else(|| invalid(format!("time {h}:{min}")))
     };
     let mut agenda = Vec::new();
     for (kind, title, from, to) in demo::KONVENT_AGENDA {
@@ -43,7 +43,7 @@ pub(super) async fn load_konvent(store: &Store, actor: &Actor) -> Result<EventId
             slug: demo::KONVENT_SLUG.to_owned(),
             title: demo::KONVENT_TITLE.to_owned(),
             house_rules: demo::HOUSE_RULES.to_owned(),
-            mute_threshold: konvent::DEFAULT_MUTE_THRESHOLD,
+            mute_threshold: convention::DEFAULT_MUTE_THRESHOLD,
             feedback_url: None,
             agenda,
             rooms,

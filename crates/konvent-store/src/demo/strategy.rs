@@ -106,7 +106,7 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
         // A networking profile (K15+) for each, so the list of who is here and the
         // people with the same connection points are filled at once.
         let (organisation, role, region, tag, about) = strategy_demo::PROFILES[i];
-        let fields = konvent_core::konvent::networking::ProfileFields {
+        let fields = konvent_core::convention::networking::ProfileFields {
             organisation: organisation.into(),
             role: role.into(),
             region: region.into(),
@@ -115,9 +115,9 @@ pub(super) async fn load_strategy(store: &Store, actor: &Actor, event: EventId) 
             phone: String::new(),
             share_email: true,
             visibility: if i % 3 == 2 {
-                konvent_core::konvent::networking::ProfileVisibility::Event
+                konvent_core::convention::networking::ProfileVisibility::Event
             } else {
-                konvent_core::konvent::networking::ProfileVisibility::SignedIn
+                konvent_core::convention::networking::ProfileVisibility::SignedIn
             },
             show_location: true,
             match_points: true,

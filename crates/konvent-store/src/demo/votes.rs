@@ -2,9 +2,9 @@
 //! 48th session and a running written procedure (G9, G10).
 
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::convention;
 use konvent_core::demo;
 use konvent_core::gremien::council::ResolutionInput;
-use konvent_core::konvent;
 
 use super::invalid;
 use crate::{Actor, Result, Store};
@@ -134,7 +134,7 @@ async fn held_on_the_session_day(store: &Store, vote: i64, i: usize) -> Result<(
         .ok_or_else(|| invalid("no 48th session".to_owned()))?;
     let day: jiff::civil::Date = date.parse().map_err(|e| invalid(format!("{e}")))?;
     let minutes = i8::try_from(20 * i).map_err(|e| invalid(format!("{e}")))?;
-    let opened = konvent::berlin_time(day, 10, minutes)
+    let opened = convention::berlin_time(day, 10, minutes)
         .ok_or_else(|| invalid("10:00 on the session day".to_owned()))?
         .as_microsecond();
     let closed = opened + 15 * 60_000_000;

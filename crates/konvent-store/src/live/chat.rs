@@ -2,8 +2,8 @@
 //! person or the help desk. Chat lines that arrive together share one transaction
 //! ([`Store::post_chats`]).
 
+use konvent_core::convention::log::{Audience, LiveRecord, Who, payload};
 use konvent_core::ids::{AccountId, EventId};
-use konvent_core::konvent::log::{Audience, LiveRecord, Who, payload};
 
 use super::log::{Entry, LIVE_SELECT, LiveRow, LiveTx, Written, append, live_from_row};
 use crate::group_commit::{append_batch, committed_earlier};

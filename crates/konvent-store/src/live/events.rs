@@ -5,8 +5,8 @@ use konvent_core::taken::Taken;
 use std::str::FromStr;
 
 use jiff::Timestamp;
-use konvent_core::konvent::log::Who;
-use konvent_core::konvent::{AgendaEntry, AgendaKind, RoomKind};
+use konvent_core::convention::log::Who;
+use konvent_core::convention::{AgendaEntry, AgendaKind, RoomKind};
 
 use super::{Timer, Tx};
 use crate::{Result, Store, StoreError, now_micros, timestamp};

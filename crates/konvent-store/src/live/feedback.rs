@@ -1,8 +1,8 @@
 //! The feedback survey of an event (K14): opened and closed by the organizers, answered
 //! once per person, evaluated without names.
 
+use konvent_core::convention::log::{Who, payload};
 use konvent_core::ids::{AccountId, EventId};
-use konvent_core::konvent::log::{Who, payload};
 use konvent_core::taken::Taken;
 
 use super::log::{Entry, LiveTx, Written, append};

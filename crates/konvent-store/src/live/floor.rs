@@ -1,7 +1,7 @@
 //! The floor of a room (K6): raised hands in the order they went up, and who speaks.
 
+use konvent_core::convention::log::{Who, payload};
 use konvent_core::ids::{AccountId, EventId, RoomId};
-use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Room, Store, now_micros};

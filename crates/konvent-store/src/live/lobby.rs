@@ -2,9 +2,9 @@
 //! organizers advanced to, and the pitch timer.
 
 use jiff::Timestamp;
+use konvent_core::convention::AgendaEntry;
+use konvent_core::convention::log::{Who, payload};
 use konvent_core::ids::EventId;
-use konvent_core::konvent::AgendaEntry;
-use konvent_core::konvent::log::{Who, payload};
 
 use super::log::{Entry, LiveTx, Written, append};
 use crate::{Result, Store, now_micros};

@@ -3,8 +3,8 @@
 //! and reconnecting clients read the entries back ([`Store::live_since`],
 //! [`Store::live_recent`]). The hub broadcasts only what was committed here.
 
+use konvent_core::convention::log::{Audience, LiveRecord, Payload};
 use konvent_core::ids::{AccountId, EventId};
-use konvent_core::konvent::log::{Audience, LiveRecord, Payload};
 use sqlx::{Any, Transaction};
 
 use crate::group_commit::append_batch;

@@ -15,7 +15,7 @@ mod lobby;
 mod log;
 mod questions;
 
-pub use konvent_core::konvent::log::{Audience, LiveRecord, Who};
+pub use konvent_core::convention::log::{Audience, LiveRecord, Who};
 
 pub use chat::ChatLine;
 pub use events::{Event, EventRole, NewEvent, NewRoom, Room};

@@ -5,8 +5,8 @@ use konvent_core::ids::{AccountId, EventId, QuestionId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
-use konvent_core::konvent::live::QuestionStatus;
-use konvent_core::konvent::log::{Audience, LiveRecord, Who, payload};
+use konvent_core::convention::live::QuestionStatus;
+use konvent_core::convention::log::{Audience, LiveRecord, Who, payload};
 
 use super::log::{Entry, LiveTx, Tx, Written, append};
 use crate::{Result, Store, StoreError, now_micros};

@@ -16,9 +16,9 @@ use konvent_core::ids::{AccountId, EventId};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-pub use konvent_core::konvent::log::payload::tombstone;
-use konvent_core::konvent::log::payload::{self, Moderation};
-use konvent_core::konvent::moderation::ModerationRefusal;
+pub use konvent_core::convention::log::payload::tombstone;
+use konvent_core::convention::log::payload::{self, Moderation};
+use konvent_core::convention::moderation::ModerationRefusal;
 use serde_json::Value;
 
 use crate::live::{Entry, LiveTx, Tx, append};

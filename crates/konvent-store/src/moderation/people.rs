@@ -1,9 +1,9 @@
 //! Moderation that concerns people and rooms (K17): mutes in chat, removal from an event
 //! and readmission, and locking a room's chat.
 
+use konvent_core::convention::log::payload::{ChatLock, Moderation};
+use konvent_core::convention::moderation::ModerationRefusal;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::log::payload::{ChatLock, Moderation};
-use konvent_core::konvent::moderation::ModerationRefusal;
 
 use super::{Action, record, staff_entry};
 use crate::live::{Entry, LiveTx, append};

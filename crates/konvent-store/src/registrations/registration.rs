@@ -2,8 +2,8 @@
 //! through its link, approved or declined by an organizer, cancelled through its link.
 
 use jiff::SignedDuration;
+use konvent_core::convention::registration::RegistrationRefusal;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::registration::RegistrationRefusal;
 
 use super::places::{confirmed_status, end, has_room, lock_event, place};
 use super::{COLUMNS, Compose, Placement, RegistrationMode, Tx};

@@ -28,7 +28,7 @@ pub(super) struct Doc {
 /// The day of a moment in the council's calendar (Europe/Berlin), as every page shows it.
 fn day_of(micros: i64) -> Date {
     let at = timestamp(micros);
-    at.in_tz(konvent_core::konvent::TIME_ZONE)
+    at.in_tz(konvent_core::convention::TIME_ZONE)
         .unwrap_or_else(|_| at.to_zoned(jiff::tz::TimeZone::UTC))
         .date()
 }

@@ -7,8 +7,8 @@ use konvent_core::ids::{AccountId, EventId, RoundId, TopicId};
 use konvent_core::taken::Taken;
 use std::str::FromStr;
 
-use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::log::payload;
+use konvent_core::convention::RoomKind;
+use konvent_core::convention::log::payload;
 use konvent_core::strategy::RoundStatus;
 use konvent_core::strategy::cafe::change_round;
 

@@ -6,7 +6,7 @@ use konvent_core::ids::{AccountId, EventId, RoomId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use konvent_core::konvent::log::payload;
+use konvent_core::convention::log::payload;
 use konvent_core::strategy::RoundStatus;
 
 use crate::live::{Entry, LiveTx, Tx, append};

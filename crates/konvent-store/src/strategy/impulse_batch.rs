@@ -4,7 +4,7 @@
 use konvent_core::ids::{AccountId, EventId, ImpulseId, RoundId, TableId, TopicId};
 use std::collections::HashMap;
 
-use konvent_core::konvent::log::payload::ImpulseAction;
+use konvent_core::convention::log::payload::ImpulseAction;
 
 use crate::live::{Entry, append_many};
 use crate::{Result, Store, StoreError, Who, Written, now_micros, timestamp};

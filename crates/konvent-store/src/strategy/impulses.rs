@@ -3,8 +3,8 @@
 //! moderation. Impulses that arrive together are committed in
 //! [`super::impulse_batch`].
 
+use konvent_core::convention::log::payload::{self, ImpulseAction, Tombstone};
 use konvent_core::ids::{AccountId, EventId, ImpulseId, TableId, TopicId};
-use konvent_core::konvent::log::payload::{self, ImpulseAction, Tombstone};
 use konvent_core::strategy::impulses;
 
 use crate::live::{Entry, LiveTx, Tx, append};

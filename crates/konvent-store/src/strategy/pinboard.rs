@@ -4,7 +4,7 @@
 use konvent_core::ids::{AccountId, EventId, PinId, TopicId};
 use std::str::FromStr;
 
-use konvent_core::konvent::log::payload::{self, PinAction};
+use konvent_core::convention::log::payload::{self, PinAction};
 use konvent_core::strategy::PinStatus;
 
 use crate::live::{Entry, LiveTx, Tx, append};

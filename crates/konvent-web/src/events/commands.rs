@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use konvent_core::convention::live::{self, Command, RefusalKind};
 use konvent_core::ids::QuestionId;
-use konvent_core::konvent::live::{self, Command, RefusalKind};
 
 use super::questions::ALREADY_SUPPORTED;
 use super::{event_info, require_actor};

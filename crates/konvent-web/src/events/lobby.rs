@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use konvent_core::authz::Action;
-use konvent_core::konvent as core;
+use konvent_core::convention as core;
 use konvent_store::EventRole;
 
 use super::{Empty, RoomLine, actor, event_info, registration};

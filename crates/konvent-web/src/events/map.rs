@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use konvent_core::konvent::map::{self, AreaTarget, MAX_FILE_BYTES, VenueMap};
+use konvent_core::convention::map::{self, AreaTarget, MAX_FILE_BYTES, VenueMap};
 use konvent_core::strategy::RoundStatus;
 use konvent_store::Round;
 use serde::Deserialize;

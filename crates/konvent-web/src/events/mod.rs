@@ -32,7 +32,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use jiff::Timestamp;
-use konvent_core::konvent as core;
+use konvent_core::convention as core;
 use serde::Deserialize;
 
 use crate::AppState;

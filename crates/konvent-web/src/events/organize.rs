@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use jiff::Timestamp;
-use konvent_core::konvent::{self as core, RoomKind};
+use konvent_core::convention::{self as core, RoomKind};
 use konvent_store::NewRoom;
 use serde::Deserialize;
 

@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use konvent_core::Refused;
+use konvent_core::convention::registration::PseudonymRefusal;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::registration::PseudonymRefusal;
 use konvent_store::{PSEUDONYM_MAX, Pseudonym, StoreError};
 use serde::Deserialize;
 

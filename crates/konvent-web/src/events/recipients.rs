@@ -4,8 +4,8 @@
 //! whoever wrote to them.
 
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::convention::RoomKind;
 use konvent_core::ids::AccountId;
-use konvent_core::konvent::RoomKind;
 use konvent_store::LiveRecord;
 
 use crate::AppState;

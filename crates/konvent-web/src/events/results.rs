@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use konvent_core::convention as core;
 use konvent_core::export::CsvWriter;
-use konvent_core::konvent as core;
 use konvent_core::strategy::PinStatus;
 use konvent_store::{FeedbackResults, Pin};
 

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use jiff::Timestamp;
-use konvent_core::konvent::RoomKind;
+use konvent_core::convention::RoomKind;
 use konvent_store::Room;
 
 use super::{event_info, require_actor};

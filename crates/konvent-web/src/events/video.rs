@@ -1,12 +1,12 @@
 //! Video rooms (K5): a room's video opens through Jitsi with a signed token, or through
-//! BigBlueButton with signed create and join links (`konvent_core::konvent::video`).
+//! BigBlueButton with signed create and join links (`konvent_core::convention::video`).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use konvent_core::konvent as core;
-use konvent_core::konvent::video::{VideoUser, room_name};
+use konvent_core::convention as core;
+use konvent_core::convention::video::{VideoUser, room_name};
 
 use super::{event_info, require_actor};
 use crate::AppState;

@@ -3,10 +3,10 @@
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
 use konvent_core::authz::event as rules;
-use konvent_core::ids::{AccountId, ImpulseId, PinId, TableId};
-use konvent_core::konvent::live::{
+use konvent_core::convention::live::{
     Command, LiveRefusal, Refusal, RefusalKind, Wanted, strategy_text,
 };
+use konvent_core::ids::{AccountId, ImpulseId, PinId, TableId};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
 

@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
-use konvent_core::konvent::live::LiveRefusal;
+use konvent_core::convention::live::LiveRefusal;
 use konvent_store::{ChatLine, NewImpulse, Store, StoreError, Written};
 use tokio::sync::{mpsc, oneshot};
 

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use konvent_core::konvent::AgendaEntry;
-use konvent_core::konvent::map::{AreaTarget, RoomRef, VenueMap, generate};
+use konvent_core::convention::AgendaEntry;
+use konvent_core::convention::map::{AreaTarget, RoomRef, VenueMap, generate};
 use konvent_live::Changed;
 use konvent_store::{Event, Forget, Room, Store, StoreError};
 use tokio::sync::broadcast;

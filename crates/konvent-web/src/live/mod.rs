@@ -18,11 +18,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use konvent_core::authz::event::{self as rules, DirectMessage, DirectMessageAllowed};
 use konvent_core::authz::{Action, Principal};
-use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::live::{
+use konvent_core::convention::RoomKind;
+use konvent_core::convention::live::{
     self, Command, LiveRefusal, Recipient, Refusal, RefusalKind, TimerAction,
 };
-use konvent_core::konvent::log::payload::{self, Payload};
+use konvent_core::convention::log::payload::{self, Payload};
 use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
 use crate::markdown::chat_to_html;
@@ -570,7 +570,7 @@ async fn dm_recipient(
         // Between contacts: an hourly budget on top of the live one (K15+).
         let key = format!("direct-message:{}", actor.who.id);
         let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
-        if spent >= konvent_core::konvent::networking::DMS_PER_HOUR {
+        if spent >= konvent_core::convention::networking::DMS_PER_HOUR {
             return Err(Refusal::ruled(
                 RefusalKind::RateLimited,
                 LiveRefusal::TooManyDirectMessages,

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use konvent_core::Refused;
 use konvent_core::authz::event as rules;
-use konvent_core::konvent::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
-use konvent_core::konvent::moderation::ModerationRefusal;
+use konvent_core::convention::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::moderation::ModerationRefusal;
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
 };

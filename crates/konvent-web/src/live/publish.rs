@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use konvent_core::konvent::log::LiveRecord;
+use konvent_core::convention::log::LiveRecord;
 use konvent_live::{Backfill, Bus, Entry};
 use konvent_store::Store;
 

@@ -7,8 +7,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use konvent_core::convention::networking::{self as rules, Card};
 use konvent_core::ids::{AccountId, EventId};
-use konvent_core::konvent::networking::{self as rules, Card};
 use konvent_store::{ContactRequest, RequestOutcome};
 use serde::Deserialize;
 

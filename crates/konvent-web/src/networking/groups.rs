@@ -5,8 +5,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use konvent_core::convention::networking as rules;
 use konvent_core::ids::{AccountId, FollowUpGroupId};
-use konvent_core::konvent::networking as rules;
 use konvent_core::strategy::FollowTarget;
 use konvent_store::{FollowUpGroup, GroupPlace, GroupRecipient};
 use serde::Deserialize;

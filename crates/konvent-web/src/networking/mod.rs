@@ -16,7 +16,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use konvent_core::konvent::networking::{self as rules, ProfileFields, ProfileVisibility};
+use konvent_core::convention::networking::{self as rules, ProfileFields, ProfileVisibility};
 use konvent_store::Profile;
 use serde::{Deserialize, Serialize};
 

@@ -17,9 +17,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use jiff::SignedDuration;
 use konvent_core::authz::{Grant, Role, Scope};
+use konvent_core::convention::live::QuestionStatus;
 use konvent_core::demo;
 use konvent_core::gremien::council::ReportInput;
-use konvent_core::konvent::live::QuestionStatus;
 use konvent_core::strategy::Visibility as PictureVisibility;
 use konvent_core::strategy::demo as strategy_demo;
 use konvent_store::{Actor, EventRole, ModeratedItem, Who};
@@ -924,7 +924,7 @@ async fn plant_pseudonym(app: &TestApp) {
 /// participant's profile is visible to the event; a third one's phone number goes to
 /// the organizer, an accepted contact, only.
 async fn plant_profiles(app: &TestApp) {
-    use konvent_core::konvent::networking::{ProfileFields, ProfileVisibility};
+    use konvent_core::convention::networking::{ProfileFields, ProfileVisibility};
     use konvent_core::strategy::FollowTarget;
     let event = app.store.event(demo::KONVENT_SLUG).await.expect("event");
     let email = |n: usize| strategy_demo::participant_email(strategy_demo::PARTICIPANTS[n]);

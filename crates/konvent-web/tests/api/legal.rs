@@ -403,7 +403,7 @@ async fn one_address_may_send_five_reports_an_hour() {
 
 #[tokio::test]
 async fn a_participant_downloads_everything_they_did_and_nothing_of_anybody_else() {
-    use konvent_core::konvent::live::QuestionStatus;
+    use konvent_core::convention::live::QuestionStatus;
     use konvent_store::Who;
 
     let app = spawn_app().await;

@@ -3,8 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 use konvent_core::authz::Role;
+use konvent_core::convention::{AgendaEntry, AgendaKind, clock};
 use konvent_core::demo;
-use konvent_core::konvent::{AgendaEntry, AgendaKind, clock};
 use konvent_store::{EventRole, NewEvent};
 use serde_json::Value;
 

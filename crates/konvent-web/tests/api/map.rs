@@ -6,9 +6,9 @@ use konvent_core::ids::EventId;
 use std::time::Duration;
 
 use konvent_core::authz::Role;
+use konvent_core::convention::RoomKind;
+use konvent_core::convention::map::{Area, AreaTarget, VenueMap};
 use konvent_core::demo;
-use konvent_core::konvent::RoomKind;
-use konvent_core::konvent::map::{Area, AreaTarget, VenueMap};
 use konvent_store::{EventRole, NewRoom};
 use serde_json::{Value, json};
 

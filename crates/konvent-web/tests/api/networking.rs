@@ -593,7 +593,7 @@ async fn contact_requests_are_budgeted() {
     let app = spawn_app().await;
     let (anna, _) = person(&app, "anna", true).await;
     let mut last = 0;
-    for n in 0..=konvent_core::konvent::networking::REQUESTS_PER_HOUR {
+    for n in 0..=konvent_core::convention::networking::REQUESTS_PER_HOUR {
         let (other, id) = person(&app, &format!("p{n}"), true).await;
         profile(&other, "/konto/profil", "event", "Amt", &[]).await;
         let r = anna
@@ -603,7 +603,7 @@ async fn contact_requests_are_budgeted() {
             )
             .await;
         last = r.status().as_u16();
-        if n < konvent_core::konvent::networking::REQUESTS_PER_HOUR {
+        if n < konvent_core::convention::networking::REQUESTS_PER_HOUR {
             assert_eq!(last, 303, "request {n}");
         }
     }
@@ -927,7 +927,7 @@ async fn a_follow_up_group_meets_in_a_room_of_the_event_that_its_members_find_li
         .await
         .expect("rooms")
         .into_iter()
-        .find(|r| r.kind == konvent_core::konvent::RoomKind::Lounge)
+        .find(|r| r.kind == konvent_core::convention::RoomKind::Lounge)
         .expect("a lounge");
 
     // The start form offers the event's rooms and a new one; the outsider's none.
@@ -993,7 +993,7 @@ async fn a_follow_up_group_meets_in_a_room_of_the_event_that_its_members_find_li
         .into_iter()
         .find(|r| r.slug == room.slug)
         .expect("the room exists in the event");
-    assert_eq!(created.kind, konvent_core::konvent::RoomKind::Other);
+    assert_eq!(created.kind, konvent_core::convention::RoomKind::Other);
     // Bert sees the link in "Meine Ergebnisse", and the room's page opens for him.
     let link = format!("{EVENT}/raeume/{}", room.slug);
     let (_, mine) = bert.get_text("/meine-ergebnisse").await;

@@ -5,9 +5,9 @@
 //! bound: no page runs a query per row.
 
 use konvent_core::authz::{Grant, Role};
+use konvent_core::convention::RoomKind;
 use konvent_core::demo;
 use konvent_core::ids::AccountId;
-use konvent_core::konvent::RoomKind;
 use konvent_core::strategy::FollowTarget;
 use konvent_core::strategy::demo as strategy_demo;
 use konvent_store::{ChatLine, EventRole, NewImpulse, NewRoom, NewTable, NewTopic, Who};

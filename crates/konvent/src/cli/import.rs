@@ -21,11 +21,11 @@ pub(super) async fn import_map(
         let len = std::fs::metadata(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .len();
-        if len > konvent_core::konvent::map::MAX_FILE_BYTES as u64 {
+        if len > konvent_core::convention::map::MAX_FILE_BYTES as u64 {
             bail!(
                 "{} is larger than the limit of {} bytes",
                 path.display(),
-                konvent_core::konvent::map::MAX_FILE_BYTES
+                konvent_core::convention::map::MAX_FILE_BYTES
             );
         }
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
@@ -45,17 +45,18 @@ pub(super) async fn import_map(
         .event(event)
         .await
         .with_context(|| format!("there is no event {event:?}"))?;
-    let rooms: Vec<konvent_core::konvent::map::RoomRef> = store
+    let rooms: Vec<konvent_core::convention::map::RoomRef> = store
         .rooms(event.id)
         .await?
         .into_iter()
-        .map(|r| konvent_core::konvent::map::RoomRef {
+        .map(|r| konvent_core::convention::map::RoomRef {
             slug: r.slug,
             name: r.name,
             kind: r.kind,
         })
         .collect();
-    let map = match konvent_core::konvent::map::import_tiled(&name(file), &bytes, &sets, &rooms) {
+    let map = match konvent_core::convention::map::import_tiled(&name(file), &bytes, &sets, &rooms)
+    {
         Ok(map) => map,
         Err(problems) => {
             for p in &problems {

@@ -292,7 +292,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         ),
                         Some(_) => {}
                         None => {
-                            if !konvent_core::konvent::valid_slug(&slug) {
+                            if !konvent_core::convention::valid_slug(&slug) {
                                 bail!("room {slug:?}: use lowercase letters, digits and dashes");
                             }
                             store
@@ -301,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                                     &konvent_store::NewRoom {
                                         name: format!("Lasttest ({slug})"),
                                         slug,
-                                        kind: konvent_core::konvent::RoomKind::Other,
+                                        kind: konvent_core::convention::RoomKind::Other,
                                         capacity,
                                         moderator_id: None,
                                     },

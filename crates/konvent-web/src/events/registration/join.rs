@@ -6,8 +6,8 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use konvent_core::Refused;
 use konvent_core::authz::{Action, Principal};
+use konvent_core::convention::registration::RegistrationRefusal;
 use konvent_core::ids::EventId;
-use konvent_core::konvent::registration::RegistrationRefusal;
 use konvent_store::{NewRegistration, RegistrationMode, RegistrationStatus, StoreError};
 
 use super::{NoticePage, PER_ADDRESS, composer};

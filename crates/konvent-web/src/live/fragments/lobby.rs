@@ -10,7 +10,7 @@
 
 use askama::Template;
 use jiff::Timestamp;
-use konvent_core::konvent::{self as core, AgendaEntry, Phase, SOON_MINUTES};
+use konvent_core::convention::{self as core, AgendaEntry, Phase, SOON_MINUTES};
 use konvent_store::{LiveRecord, Timer};
 
 use super::{DomOp, Fx, html};
@@ -285,7 +285,7 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use jiff::civil::date;
-    use konvent_core::konvent::{AgendaKind, berlin_time};
+    use konvent_core::convention::{AgendaKind, berlin_time};
 
     fn at(h: i8, m: i8) -> Timestamp {
         berlin_time(date(2025, 2, 20), h, m).expect("valid time")

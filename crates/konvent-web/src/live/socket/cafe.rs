@@ -1,6 +1,6 @@
 //! Café tables (K9): walking up to a table whose round is running takes a seat there.
 
-use konvent_core::konvent::live::{Command, Refusal};
+use konvent_core::convention::live::{Command, Refusal};
 use konvent_store::Room;
 
 use super::Connection;
@@ -10,7 +10,7 @@ impl<S: Socket> Connection<S> {
     /// A café table whose round is running seats whoever walks up to it (K9: "Sie begeben
     /// sich auf der Karte selbstständig zum ausgewählten Thema"); a full table refuses.
     pub(super) async fn take_seat_at(&mut self, room: &Room) -> Result<(), Refusal> {
-        if room.kind != konvent_core::konvent::RoomKind::Table {
+        if room.kind != konvent_core::convention::RoomKind::Table {
             return Ok(());
         }
         let rounds = self

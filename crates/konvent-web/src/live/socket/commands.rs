@@ -2,7 +2,7 @@
 //! map here, every other command through the same path as a form post.
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
 use konvent_live::map::{MoveRefusal, area_key};
 use serde_json::json;
 

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU8;
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{SinkExt, StreamExt};
-use konvent_core::konvent::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal, RefusalKind};
+use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal, RefusalKind};
 use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Registration};
 use konvent_store::Room;
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{LiveRefusal, Refusal, RefusalKind};
-use konvent_core::konvent::map::AreaTarget;
+use konvent_core::convention::live::{LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::map::AreaTarget;
 use konvent_live::JoinRefusal;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use serde_json::json;
@@ -16,7 +16,7 @@ use super::{Connection, error_frame, text_frame};
 impl<S: Socket> Connection<S> {
     /// The event's map as the hub has it now (the cached event info may be older: the
     /// organizer replaced the map since this connection opened).
-    pub(super) fn venue(&self) -> Arc<konvent_core::konvent::map::VenueMap> {
+    pub(super) fn venue(&self) -> Arc<konvent_core::convention::map::VenueMap> {
         self.live
             .maps
             .map(self.info.event.id)

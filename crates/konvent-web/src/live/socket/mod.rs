@@ -23,7 +23,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use konvent_core::konvent::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
+use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
 use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::konvent::live::{LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::live::{LiveRefusal, Refusal, RefusalKind};
 use konvent_live::{JoinRefusal, Joined, Presence};
 use konvent_store::Room;
 use serde_json::{Value, json};

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::Who;
+use crate::convention::AgendaEntry;
+use crate::convention::live::QuestionStatus;
 use crate::ids::{AccountId, ImpulseId, PinId, QuestionId, RoundId, TableId};
-use crate::konvent::AgendaEntry;
-use crate::konvent::live::QuestionStatus;
 
 /// The data of one kind of live-log entry.
 pub trait Payload: Serialize {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Area, AreaTarget, FLOOR, MAX_SIDE, RoomRef, VenueMap, WALL};
-use crate::konvent::RoomKind;
+use crate::convention::RoomKind;
 
 /// At most this many rooms get an area in a generated map; with the largest areas (the
 /// stage) 400 still fit into [`MAX_SIDE`]² (a test checks it). Further rooms stay
@@ -222,7 +222,7 @@ fn build(plan: &Layout, bands: &[Vec<Spot>]) -> VenueMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::konvent::map::testutil::{generated_rooms, room};
+    use crate::convention::map::testutil::{generated_rooms, room};
 
     /// `check()` covers reachability; `paths` also walks to every area, which is too slow
     /// for hundreds of areas in an unoptimized test build.

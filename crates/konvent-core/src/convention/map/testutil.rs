@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::{RoomRef, VenueMap, import_tiled};
-use crate::konvent::RoomKind;
+use crate::convention::RoomKind;
 
 pub(super) fn room(slug: &str, name: &str, kind: RoomKind) -> RoomRef {
     RoomRef {

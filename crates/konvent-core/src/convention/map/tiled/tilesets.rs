@@ -9,7 +9,7 @@ use super::{
     GID_MASK, Gid, Import, Tileset, basename, integer, json_problem, property, shown, too_large,
     unread,
 };
-use crate::konvent::map::MAX_FILE_BYTES;
+use crate::convention::map::MAX_FILE_BYTES;
 
 impl Import<'_> {
     pub(super) fn tilesets(&mut self, doc: &Map<String, Value>, files: &HashMap<String, Vec<u8>>) {

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::konvent::AgendaKind;
+use crate::convention::AgendaKind;
 
 fn at(s: &str) -> Timestamp {
     s.parse().expect("timestamp")

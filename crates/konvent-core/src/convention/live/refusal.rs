@@ -192,8 +192,8 @@ pub enum LiveRefusal {
     /// The person is muted until `until` (K17).
     #[error(
         "Sie sind bis {}, {} Uhr stummgeschaltet und können bis dahin nichts schreiben.",
-        crate::konvent::day(*.until),
-        crate::konvent::clock(*.until)
+        crate::convention::day(*.until),
+        crate::convention::clock(*.until)
     )]
     MutedUntil { until: jiff::Timestamp },
     /// The person is muted for the rest of the event (K17).

@@ -258,8 +258,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::konvent::map::Area;
-    use crate::konvent::map::testutil::{
+    use crate::convention::map::Area;
+    use crate::convention::map::testutil::{
         H, W, embedded_tileset, has, import, rect, room_prop, valid_map, wall_gids,
     };
 

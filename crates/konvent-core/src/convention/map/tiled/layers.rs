@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use super::{GID_MASK, Gid, Import, Object, property, shown};
-use crate::konvent::map::AreaTarget;
+use crate::convention::map::AreaTarget;
 
 /// Tile layers with these names (compared in lower case) are walls wherever they have a tile.
 const WALL_LAYERS: [&str; 6] = ["walls", "wände", "waende", "wand", "collision", "kollision"];

@@ -2,7 +2,7 @@
 //! the map's tiles, checked for overlaps, and the map is handed out only without problems.
 
 use super::{Import, Object};
-use crate::konvent::map::{Area, AreaTarget, VenueMap, overlap_problems};
+use crate::convention::map::{Area, AreaTarget, VenueMap, overlap_problems};
 
 /// Tiled writes coordinates as floats; without this slack, 95.99999 px on 32 px tiles
 /// would spill into the next tile.
