@@ -168,7 +168,7 @@ async fn connection(
         (t / 4).max(Duration::from_millis(50))
     });
     let mut tick = tokio::time::interval(check_every);
-    let mut stall = Stall::new();
+    let mut stall = Stall::new(Instant::now());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -184,7 +184,7 @@ async fn connection(
             }
             _ = tick.tick() => {
                 if let Some(limit) = limits.send_timeout
-                    && stall.check(&activity) >= limit
+                    && stall.check(&activity, Instant::now()) >= limit
                 {
                     tracing::debug!(%peer, "closing a connection that made no progress");
                     break;
@@ -279,21 +279,21 @@ struct Stall {
 }
 
 impl Stall {
-    fn new() -> Self {
+    fn new(now: Instant) -> Self {
         Self {
             seen: 0,
-            since: Instant::now(),
+            since: now,
         }
     }
 
-    /// How long nothing has moved while no request was being handled, as of now.
-    fn check(&mut self, activity: &Activity) -> Duration {
+    /// How long nothing has moved while no request was being handled, as of `now`.
+    fn check(&mut self, activity: &Activity, now: Instant) -> Duration {
         let moved = activity.moved.load(Ordering::Relaxed);
         if moved != self.seen || activity.busy.load(Ordering::Relaxed) > 0 {
             self.seen = moved;
-            self.since = Instant::now();
+            self.since = now;
         }
-        self.since.elapsed()
+        now.saturating_duration_since(self.since)
     }
 }
 
@@ -415,5 +415,32 @@ impl hyper::body::Body for Deadline {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watchdog_counts_the_time_nothing_moved_while_no_request_ran() {
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        let activity = Arc::new(Activity::new());
+        let mut stall = Stall::new(start);
+        assert_eq!(stall.check(&activity, at(5)), Duration::from_secs(5));
+
+        // Bytes moved on the socket: the clock starts again.
+        activity.touch();
+        assert_eq!(stall.check(&activity, at(6)), Duration::ZERO);
+        assert_eq!(stall.check(&activity, at(9)), Duration::from_secs(3));
+
+        // A request being handled holds it at zero, and its end starts it again.
+        let busy = Busy::new(activity.clone());
+        assert_eq!(stall.check(&activity, at(20)), Duration::ZERO);
+        assert_eq!(stall.check(&activity, at(30)), Duration::ZERO);
+        drop(busy);
+        assert_eq!(stall.check(&activity, at(31)), Duration::ZERO, "it ended");
+        assert_eq!(stall.check(&activity, at(33)), Duration::from_secs(2));
     }
 }
