@@ -5,7 +5,7 @@
 //! functions, so each rule is written once and tested here without a database.
 
 use super::{Action, Principal};
-use crate::convention::live::{LiveRefusal, Refusal, RefusalKind, STAFF_WRITE_FACTOR};
+use crate::convention::live::{LiveRefusal, Refusal, STAFF_WRITE_FACTOR};
 use crate::ids::{AccountId, EventId, RoomId};
 
 /// What only the event's organizers do (announcements, the agenda, the timer, the
@@ -14,10 +14,7 @@ pub fn organizer_only(organizer: bool) -> Result<(), Refusal> {
     if organizer {
         Ok(())
     } else {
-        Err(Refusal::ruled(
-            RefusalKind::Forbidden,
-            LiveRefusal::OrganizersOnly,
-        ))
+        Err(Refusal::from(LiveRefusal::OrganizersOnly))
     }
 }
 
@@ -71,10 +68,7 @@ pub fn bound_by_chat_lock(moderates_room: bool) -> bool {
 /// than `actor`.
 pub fn not_oneself(actor: AccountId, person: AccountId) -> Result<(), Refusal> {
     if actor == person {
-        Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NotOneself,
-        ))
+        Err(Refusal::from(LiveRefusal::NotOneself))
     } else {
         Ok(())
     }
@@ -83,10 +77,7 @@ pub fn not_oneself(actor: AccountId, person: AccountId) -> Result<(), Refusal> {
 /// Whether a person can be muted or removed from the event (K17): never an organizer.
 pub fn restrictable(organizer: bool) -> Result<(), Refusal> {
     if organizer {
-        Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::OrganizersUnrestrictable,
-        ))
+        Err(Refusal::from(LiveRefusal::OrganizersUnrestrictable))
     } else {
         Ok(())
     }
@@ -126,10 +117,7 @@ impl DirectMessage {
         } else if self.contacts {
             Ok(DirectMessageAllowed::BetweenContacts)
         } else {
-            Err(Refusal::ruled(
-                RefusalKind::Forbidden,
-                LiveRefusal::DirectMessageNotAllowed,
-            ))
+            Err(Refusal::from(LiveRefusal::DirectMessageNotAllowed))
         }
     }
 }

@@ -3,9 +3,7 @@
 //! live command: authorize → validate → commit (with its live-log entry) → publish.
 
 use konvent_core::authz::event as rules;
-use konvent_core::convention::live::{
-    Command, LiveRefusal, Refusal, RefusalKind, Wanted, strategy_text,
-};
+use konvent_core::convention::live::{Command, LiveRefusal, Refusal, Wanted, strategy_text};
 use konvent_core::ids::{AccountId, ImpulseId, PinId, TableId};
 use konvent_core::strategy::{self, PinStatus, RoundStatus};
 use konvent_store::{CafeTable, NewImpulse, Written};
@@ -23,10 +21,7 @@ async fn table_of(live: &Live, info: &EventInfo, table: TableId) -> Result<CafeT
     if table.event_id == info.event.id {
         Ok(table)
     } else {
-        Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NoSuchTable,
-        ))
+        Err(Refusal::from(LiveRefusal::NoSuchTable))
     }
 }
 
@@ -46,10 +41,7 @@ fn moderator_only(actor: &Actor, info: &EventInfo, table: &CafeTable) -> Result<
     if leads(actor, info, table) {
         Ok(())
     } else {
-        Err(Refusal::ruled(
-            RefusalKind::Forbidden,
-            LiveRefusal::TableLeadOnly,
-        ))
+        Err(Refusal::from(LiveRefusal::TableLeadOnly))
     }
 }
 
@@ -108,10 +100,7 @@ pub async fn run(
             url,
             ..
         } => decide_pin(live, info, actor, *pin, status, outcome, url.as_deref()).await,
-        _ => Err(Refusal::ruled(
-            RefusalKind::BadFrame,
-            LiveRefusal::NotACafeCommand,
-        )),
+        _ => Err(Refusal::from(LiveRefusal::NotACafeCommand)),
     }?;
     live.publish(&written);
     Ok(written)
@@ -129,10 +118,7 @@ async fn impulse(
     let table = table_of(live, info, table).await?;
     if !leads(actor, info, &table) {
         if table.round_status != RoundStatus::Running {
-            return Err(Refusal::ruled(
-                RefusalKind::Invalid,
-                LiveRefusal::RoundNotRunning,
-            ));
+            return Err(Refusal::from(LiveRefusal::RoundNotRunning));
         }
         let seat = live
             .store
@@ -140,10 +126,7 @@ async fn impulse(
             .await
             .map_err(refusal)?;
         if seat != Some(table.id) {
-            return Err(Refusal::ruled(
-                RefusalKind::Forbidden,
-                LiveRefusal::SitDownFirst,
-            ));
+            return Err(Refusal::from(LiveRefusal::SitDownFirst));
         }
     }
     live.impulses
@@ -167,10 +150,7 @@ async fn edit_impulse(
     let text = strategy_text(text, strategy::IMPULSE_MAX, Wanted::Impulse)?;
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
-        return Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NoSuchImpulse,
-        ));
+        return Err(Refusal::from(LiveRefusal::NoSuchImpulse));
     }
     live.store
         .edit_impulse(impulse, &actor.who, &text)
@@ -188,10 +168,7 @@ async fn moderate_impulse(
 ) -> Result<Written, Refusal> {
     let found = live.store.impulse(impulse).await.map_err(refusal)?;
     if found.event_id != info.event.id {
-        return Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NoSuchImpulse,
-        ));
+        return Err(Refusal::from(LiveRefusal::NoSuchImpulse));
     }
     let table = table_of(live, info, found.table_id).await?;
     moderator_only(actor, info, &table)?;
@@ -226,7 +203,7 @@ async fn seat(
 ) -> Result<Written, Refusal> {
     let table = table_of(live, info, table).await?;
     if table.round_status == RoundStatus::Ended {
-        return Err(Refusal::ruled(RefusalKind::Invalid, LiveRefusal::RoundOver));
+        return Err(Refusal::from(LiveRefusal::RoundOver));
     }
     let account = match user {
         Some(other) if other != actor.who.id => {
@@ -255,7 +232,7 @@ async fn pin(
             live.store
                 .topic(slug)
                 .await
-                .map_err(|_| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchTopic))?
+                .map_err(|_| Refusal::from(LiveRefusal::NoSuchTopic))?
                 .id,
         ),
         None => None,
@@ -278,7 +255,7 @@ async fn decide_pin(
     rules::organizer_only(actor.organizer)?;
     let status: PinStatus = status.parse().map_err(|_| {
         let value = status.to_owned();
-        Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPinStatus { value })
+        Refusal::from(LiveRefusal::NoSuchPinStatus { value })
     })?;
     let what = if status == PinStatus::Closed {
         Wanted::Reason
@@ -289,14 +266,11 @@ async fn decide_pin(
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
         Some(u) if u.chars().count() > URL_MAX => {
-            return Err(Refusal::ruled(
-                RefusalKind::Invalid,
-                LiveRefusal::LinkTooLong,
-            ));
+            return Err(Refusal::from(LiveRefusal::LinkTooLong));
         }
         Some(u) => Some(
             konvent_core::validation::user_link(u)
-                .map_err(|_| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::LinkInvalid))?,
+                .map_err(|_| Refusal::from(LiveRefusal::LinkInvalid))?,
         ),
     };
     live.store

@@ -19,9 +19,7 @@ use jiff::Timestamp;
 use konvent_core::authz::event::{self as rules, DirectMessage, DirectMessageAllowed};
 use konvent_core::authz::{Action, Principal};
 use konvent_core::convention::RoomKind;
-use konvent_core::convention::live::{
-    self, Command, LiveRefusal, Recipient, Refusal, RefusalKind, TimerAction,
-};
+use konvent_core::convention::live::{self, Command, LiveRefusal, Recipient, Refusal, TimerAction};
 use konvent_core::convention::log::payload::{self, Payload};
 use konvent_store::{ChatLine, EventRole, Room, Store, StoreError, Timer, Who, Written};
 
@@ -293,11 +291,11 @@ pub fn moderates(principal: &Principal, event: EventId, room: &Room) -> bool {
 
 fn refusal(e: StoreError) -> Refusal {
     match e {
-        StoreError::NotFound => Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NotFound),
+        StoreError::NotFound => Refusal::from(LiveRefusal::NotFound),
         StoreError::Refused(r) => Refusal::from(r),
         other => {
             tracing::error!(error = %other, "live command failed");
-            Refusal::ruled(RefusalKind::Internal, LiveRefusal::Internal)
+            Refusal::from(LiveRefusal::Internal)
         }
     }
 }
@@ -324,15 +322,10 @@ pub async fn run(
     let id = command.id().map(str::to_owned);
     let client_id = id.as_deref();
     if !command.belongs_to_connection() && !live.within_budget(event, actor.who.id, actor.staff) {
-        return Err(Refusal::ruled(
-            RefusalKind::RateLimited,
-            LiveRefusal::TooManyActions,
-        ));
+        return Err(Refusal::from(LiveRefusal::TooManyActions));
     }
     moderation::check_write(live, info, actor, room, &command).await?;
-    let in_room = || {
-        room.ok_or_else(|| Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::EnterRoomFirst))
-    };
+    let in_room = || room.ok_or_else(|| Refusal::from(LiveRefusal::EnterRoomFirst));
     let written = match command {
         Command::Chat { text, .. } => {
             let room = in_room()?;
@@ -371,10 +364,7 @@ pub async fn run(
                     Some(dm_recipient(store, info, actor, to).await?)
                 }
                 (None, false) => {
-                    return Err(Refusal::ruled(
-                        RefusalKind::Invalid,
-                        LiveRefusal::NoRecipient,
-                    ));
+                    return Err(Refusal::from(LiveRefusal::NoRecipient));
                 }
             };
             store
@@ -395,10 +385,7 @@ pub async fn run(
         Command::Floor { user, .. } => {
             let room = in_room()?;
             if !actor.moderates(info, room) {
-                return Err(Refusal::ruled(
-                    RefusalKind::Forbidden,
-                    LiveRefusal::FloorByModeration,
-                ));
+                return Err(Refusal::from(LiveRefusal::FloorByModeration));
             }
             let speaker = match user {
                 Some(id) => Some(person_in_event(store, info, id).await?),
@@ -416,9 +403,7 @@ pub async fn run(
                     usize::try_from(i)
                         .ok()
                         .filter(|i| *i < info.agenda.len())
-                        .ok_or_else(|| {
-                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchAgendaItem)
-                        })?,
+                        .ok_or_else(|| Refusal::from(LiveRefusal::NoSuchAgendaItem))?,
                 ),
             };
             store
@@ -445,9 +430,7 @@ pub async fn run(
                         .as_second()
                         .checked_add(seconds)
                         .and_then(|end| Timestamp::from_second(end).ok())
-                        .ok_or_else(|| {
-                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::TimeOutOfRange)
-                        })?,
+                        .ok_or_else(|| Refusal::from(LiveRefusal::TimeOutOfRange))?,
                 ),
                 TimerAction::Stop => None,
             };
@@ -512,10 +495,7 @@ pub async fn run(
         | Command::EnterMap { .. }
         | Command::Move { .. }
         | Command::Goto { .. } => {
-            return Err(Refusal::ruled(
-                RefusalKind::BadFrame,
-                LiveRefusal::ConnectionCommand,
-            ));
+            return Err(Refusal::from(LiveRefusal::ConnectionCommand));
         }
     }
     .map_err(refusal)?;
@@ -529,13 +509,10 @@ async fn person_in_event(store: &Store, info: &EventInfo, id: AccountId) -> Resu
         .principal(id)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
+        .ok_or_else(|| Refusal::from(LiveRefusal::NoSuchPerson))?;
     match Actor::of(store, info, &principal).await.map_err(refusal)? {
         Some(actor) => Ok(actor.who),
-        None => Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NotInEvent,
-        )),
+        None => Err(Refusal::from(LiveRefusal::NotInEvent)),
     }
 }
 
@@ -551,11 +528,11 @@ async fn dm_recipient(
         .principal(to)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
+        .ok_or_else(|| Refusal::from(LiveRefusal::NoSuchPerson))?;
     let recipient = Actor::of(store, info, &principal)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NotInEvent))?;
+        .ok_or_else(|| Refusal::from(LiveRefusal::NotInEvent))?;
     let rule = DirectMessage {
         sender_staff: actor.staff,
         recipient_staff: recipient.staff,
@@ -571,10 +548,7 @@ async fn dm_recipient(
         let key = format!("direct-message:{}", actor.who.id);
         let spent = store.recent_sign_in_failures(&key).await.map_err(refusal)?;
         if spent >= konvent_core::convention::networking::DMS_PER_HOUR {
-            return Err(Refusal::ruled(
-                RefusalKind::RateLimited,
-                LiveRefusal::TooManyDirectMessages,
-            ));
+            return Err(Refusal::from(LiveRefusal::TooManyDirectMessages));
         }
         store
             .record_sign_in_failure(&[&key])

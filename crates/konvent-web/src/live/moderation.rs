@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use konvent_core::Refused;
 use konvent_core::authz::event as rules;
-use konvent_core::convention::live::{self, Command, LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::live::{self, Command, LiveRefusal, Refusal};
 use konvent_core::convention::moderation::ModerationRefusal;
 use konvent_store::{
     ModeratedItem, REASON_MAX, Restrictions, Room, Store, StoreError, Who, Written,
@@ -107,19 +107,16 @@ pub async fn check_write(
     if let Some(ends) = restrictions.mutes.get(&actor.who.id)
         && ends.is_none_or(|t| t > jiff::Timestamp::now())
     {
-        return Err(Refusal::ruled(
-            RefusalKind::Muted,
-            match ends {
-                Some(until) => LiveRefusal::MutedUntil { until: *until },
-                None => LiveRefusal::MutedForGood,
-            },
-        ));
+        return Err(Refusal::from(match ends {
+            Some(until) => LiveRefusal::MutedUntil { until: *until },
+            None => LiveRefusal::MutedForGood,
+        }));
     }
     if let (Command::Chat { .. }, Some(room)) = (command, room)
         && restrictions.locked_rooms.contains(&room.slug)
         && rules::bound_by_chat_lock(actor.moderates(info, room))
     {
-        return Err(Refusal::ruled(RefusalKind::Locked, LiveRefusal::ChatLocked));
+        return Err(Refusal::from(LiveRefusal::ChatLocked));
     }
     Ok(())
 }
@@ -127,7 +124,7 @@ pub async fn check_write(
 fn item_of(item: &str) -> Result<ModeratedItem, Refusal> {
     item.parse().map_err(|_| {
         let value = item.to_owned();
-        Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchItemKind { value })
+        Refusal::from(LiveRefusal::NoSuchItemKind { value })
     })
 }
 
@@ -135,10 +132,7 @@ fn item_of(item: &str) -> Result<ModeratedItem, Refusal> {
 fn reason(value: &str, required: bool) -> Result<String, Refusal> {
     if value.trim().is_empty() {
         return if required {
-            Err(Refusal::ruled(
-                RefusalKind::Invalid,
-                LiveRefusal::ReasonMissing,
-            ))
+            Err(Refusal::from(LiveRefusal::ReasonMissing))
         } else {
             Ok(String::new())
         };
@@ -146,13 +140,10 @@ fn reason(value: &str, required: bool) -> Result<String, Refusal> {
     let text = live::text(value)?;
     let chars = text.chars().count();
     if chars > REASON_MAX {
-        return Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::ReasonTooLong {
-                chars,
-                max: REASON_MAX,
-            },
-        ));
+        return Err(Refusal::from(LiveRefusal::ReasonTooLong {
+            chars,
+            max: REASON_MAX,
+        }));
     }
     Ok(text)
 }
@@ -172,7 +163,7 @@ async fn target(
         .principal(user)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::ruled(RefusalKind::Invalid, LiveRefusal::NoSuchPerson))?;
+        .ok_or_else(|| Refusal::from(LiveRefusal::NoSuchPerson))?;
     let who = Who::new(principal.user_id, principal.display_name.clone());
     if !registered {
         return Ok(who);
@@ -185,10 +176,7 @@ async fn target(
             rules::restrictable(other.organizer)?;
             Ok(other.who)
         }
-        None => Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::NotInEvent,
-        )),
+        None => Err(Refusal::from(LiveRefusal::NotInEvent)),
     }
 }
 
@@ -259,17 +247,12 @@ pub async fn run(
                 Some(m) if (1..=MAX_MUTE_MINUTES).contains(&m) => Some(
                     jiff::Timestamp::now()
                         .checked_add(jiff::SignedDuration::from_mins(m))
-                        .map_err(|_| {
-                            Refusal::ruled(RefusalKind::Invalid, LiveRefusal::TimeOutOfRange)
-                        })?,
+                        .map_err(|_| Refusal::from(LiveRefusal::TimeOutOfRange))?,
                 ),
                 Some(_) => {
-                    return Err(Refusal::ruled(
-                        RefusalKind::Invalid,
-                        LiveRefusal::MuteRange {
-                            max: MAX_MUTE_MINUTES,
-                        },
-                    ));
+                    return Err(Refusal::from(LiveRefusal::MuteRange {
+                        max: MAX_MUTE_MINUTES,
+                    }));
                 }
             };
             let written = store
@@ -317,7 +300,7 @@ pub async fn run(
         } => {
             let room = info
                 .room(&room)
-                .ok_or_else(|| Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::NoSuchRoom))?;
+                .ok_or_else(|| Refusal::from(LiveRefusal::NoSuchRoom))?;
             let why = reason(&why, false)?;
             let written = store
                 .lock_chat(event, &actor.who, room, locked, &why, cid)
@@ -326,10 +309,7 @@ pub async fn run(
             written
         }
         _ => {
-            return Err(Refusal::ruled(
-                RefusalKind::BadFrame,
-                LiveRefusal::NotAModerationCommand,
-            ));
+            return Err(Refusal::from(LiveRefusal::NotAModerationCommand));
         }
     }
     .map_err(refusal)?;

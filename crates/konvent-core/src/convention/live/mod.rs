@@ -395,14 +395,11 @@ impl FromStr for QuestionStatus {
 /// refused with a message that says what was wrong.
 pub fn parse(frame: &str) -> Result<Command, Refusal> {
     if frame.len() > MAX_FRAME_BYTES {
-        return Err(Refusal::ruled(
-            RefusalKind::TooLarge,
-            LiveRefusal::FrameTooLarge,
-        ));
+        return Err(Refusal::from(LiveRefusal::FrameTooLarge));
     }
     let command: Command = serde_json::from_str(frame).map_err(|e| {
         let reason = e.to_string();
-        Refusal::ruled(RefusalKind::BadFrame, LiveRefusal::Unreadable { reason })
+        Refusal::from(LiveRefusal::Unreadable { reason })
     })?;
     checked(command)
 }
@@ -413,7 +410,7 @@ fn checked(command: Command) -> Result<Command, Refusal> {
     if let Some(id) = command.id()
         && (id.is_empty() || id.chars().count() > MAX_ID_CHARS)
     {
-        return Err(Refusal::ruled(RefusalKind::BadFrame, LiveRefusal::IdLength));
+        return Err(Refusal::from(LiveRefusal::IdLength));
     }
     Ok(command)
 }
@@ -442,7 +439,7 @@ fn tidy_lines(value: &str, max: usize, empty: LiveRefusal) -> Result<String, Ref
             Problem::Control => LiveRefusal::TextControl,
             Problem::Hidden => LiveRefusal::TextHidden,
         };
-        Refusal::ruled(RefusalKind::Invalid, rule)
+        Refusal::from(rule)
     })
 }
 
@@ -452,10 +449,7 @@ pub fn timer_seconds(seconds: Option<i64>) -> Result<i64, Refusal> {
     if (1..=MAX_TIMER_SECONDS).contains(&seconds) {
         Ok(seconds)
     } else {
-        Err(Refusal::ruled(
-            RefusalKind::Invalid,
-            LiveRefusal::TimerRange,
-        ))
+        Err(Refusal::from(LiveRefusal::TimerRange))
     }
 }
 

@@ -83,27 +83,23 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// A refusal of `kind` by a typed rule: the edges show it in the reader's language.
-    pub fn ruled(kind: RefusalKind, rule: impl Into<crate::Refused>) -> Self {
-        let rule = rule.into();
-        Self {
-            kind,
-            message: rule.to_string(),
-            rule: Some(rule),
-            form: None,
-        }
-    }
-
     /// The protocol's error code of its kind.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }
 }
 
+/// A refusal by a typed rule, shown by the edges in the reader's language: a live rule
+/// refuses with its own kind ([`LiveRefusal::kind`]), every other rule of the domain as
+/// invalid.
 impl From<crate::Refused> for Refusal {
     fn from(refused: crate::Refused) -> Self {
+        let kind = match &refused {
+            crate::Refused::Live(rule) => rule.kind(),
+            _ => RefusalKind::Invalid,
+        };
         Self {
-            kind: RefusalKind::Invalid,
+            kind,
             message: refused.to_string(),
             rule: Some(refused),
             form: None,
@@ -282,6 +278,73 @@ pub enum LiveRefusal {
     Removed,
 }
 
+impl LiveRefusal {
+    /// The kind of "no" this rule is: each rule always refuses the same way, so the edges
+    /// (and the wire's `code`) follow from the rule alone.
+    pub fn kind(&self) -> RefusalKind {
+        match self {
+            Self::ShuttingDown
+            | Self::NotFound
+            | Self::NoSuchTable
+            | Self::NoSuchImpulse
+            | Self::NoSuchTopic
+            | Self::RoundNotRunning
+            | Self::RoundOver
+            | Self::LinkTooLong
+            | Self::NotOneself
+            | Self::OrganizersUnrestrictable
+            | Self::TextEmpty
+            | Self::TextTooLong { .. }
+            | Self::TextControl
+            | Self::TextHidden
+            | Self::TimerRange
+            | Self::MuteRange { .. }
+            | Self::TimeOutOfRange
+            | Self::ReasonMissing
+            | Self::ReasonTooLong { .. }
+            | Self::NoSuchPerson
+            | Self::NotInEvent
+            | Self::NoRecipient
+            | Self::NoSuchAgendaItem
+            | Self::TextMissing { .. }
+            | Self::LinkInvalid
+            | Self::NoSuchPinStatus { .. }
+            | Self::NoSuchItemKind { .. } => RefusalKind::Invalid,
+            Self::TableLeadOnly
+            | Self::SitDownFirst
+            | Self::OrganizersOnly
+            | Self::DirectMessageNotAllowed
+            | Self::FloorByModeration
+            | Self::Removed => RefusalKind::Forbidden,
+            Self::NotACafeCommand
+            | Self::Unreadable { .. }
+            | Self::IdLength
+            | Self::NotAModerationCommand
+            | Self::TextFramesOnly
+            | Self::ConnectionCommand => RefusalKind::BadFrame,
+            Self::FrameTooLarge => RefusalKind::TooLarge,
+            Self::TooManyActions | Self::TooManyDirectMessages => RefusalKind::RateLimited,
+            Self::Internal => RefusalKind::Internal,
+            Self::NoSuchRoom | Self::EnterRoomFirst => RefusalKind::UnknownRoom,
+            Self::NoSuchArea => RefusalKind::UnknownArea,
+            Self::RoomFull { .. } => RefusalKind::Full,
+            Self::NoMap => RefusalKind::NoMap,
+            Self::EnterMapFirst => RefusalKind::NotOnMap,
+            Self::Blocked => RefusalKind::Blocked,
+            Self::StepTooFar { .. } => RefusalKind::TooFar,
+            Self::TooManySteps => RefusalKind::TooFast,
+            Self::MutedUntil { .. } | Self::MutedForGood => RefusalKind::Muted,
+            Self::ChatLocked => RefusalKind::Locked,
+        }
+    }
+}
+
+impl From<LiveRefusal> for Refusal {
+    fn from(rule: LiveRefusal) -> Self {
+        Self::from(crate::Refused::from(rule))
+    }
+}
+
 /// Which text of the strategy work a person left empty ([`LiveRefusal::TextMissing`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wanted {
@@ -359,8 +422,23 @@ mod tests {
                 .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
         );
         assert_eq!(
-            Refusal::ruled(RefusalKind::Forbidden, LiveRefusal::OrganizersOnly).to_string(),
+            Refusal::from(LiveRefusal::OrganizersOnly).to_string(),
             "forbidden: Das dürfen nur die Organisatorinnen und Organisatoren der Veranstaltung."
+        );
+    }
+
+    #[test]
+    fn a_live_rule_refuses_with_its_own_kind_however_it_travels() {
+        let rule = LiveRefusal::TooManyActions;
+        assert_eq!(Refusal::from(rule.clone()).kind, RefusalKind::RateLimited);
+        // Through a store error, as a refused write comes back.
+        let refused = crate::Refused::from(rule);
+        assert_eq!(Refusal::from(refused).code(), "rate_limited");
+        // Every other rule of the domain is an invalid command.
+        let round = crate::strategy::cafe::RoundRefusal::AnotherRunning;
+        assert_eq!(
+            Refusal::from(crate::Refused::from(round)).kind,
+            RefusalKind::Invalid
         );
     }
 }

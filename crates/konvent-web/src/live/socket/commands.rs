@@ -46,7 +46,7 @@ impl<S: Socket> Connection<S> {
                     .iter()
                     .position(|a| area_key(&a.target) == area)
                 else {
-                    let refusal = Refusal::ruled(RefusalKind::UnknownArea, LiveRefusal::NoSuchArea);
+                    let refusal = Refusal::from(LiveRefusal::NoSuchArea);
                     return self
                         .socket
                         .send(error_frame(id.as_deref(), &refusal, self.lang))

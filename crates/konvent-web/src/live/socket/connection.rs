@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU8;
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{SinkExt, StreamExt};
-use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal, RefusalKind};
+use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
 use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Registration};
 use konvent_store::Room;
 
@@ -260,7 +260,7 @@ impl<S: Socket> Connection<S> {
                         Ok(true)
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        let refusal = Refusal::ruled(RefusalKind::BadFrame, LiveRefusal::TextFramesOnly);
+                        let refusal = Refusal::from(LiveRefusal::TextFramesOnly);
                         self.socket.send(error_frame(None, &refusal, self.lang)).await?;
                         Ok(true)
                     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::convention::live::{LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::live::{LiveRefusal, Refusal};
 use konvent_core::convention::map::AreaTarget;
 use konvent_live::JoinRefusal;
 use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
@@ -31,7 +31,7 @@ impl<S: Socket> Connection<S> {
             .maps
             .enter(event, self.conn, &self.actor.who.name, at)
         else {
-            let refusal = Refusal::ruled(RefusalKind::NoMap, LiveRefusal::NoMap);
+            let refusal = Refusal::from(LiveRefusal::NoMap);
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -65,15 +65,10 @@ impl<S: Socket> Connection<S> {
         refusal: MoveRefusal,
     ) -> Result<(), axum::Error> {
         let message = match refusal {
-            MoveRefusal::NotOnMap => {
-                Refusal::ruled(RefusalKind::NotOnMap, LiveRefusal::EnterMapFirst)
-            }
-            MoveRefusal::Blocked => Refusal::ruled(RefusalKind::Blocked, LiveRefusal::Blocked),
-            MoveRefusal::TooFar => Refusal::ruled(
-                RefusalKind::TooFar,
-                LiveRefusal::StepTooFar { max: MAX_STEP },
-            ),
-            MoveRefusal::TooFast => Refusal::ruled(RefusalKind::TooFast, LiveRefusal::TooManySteps),
+            MoveRefusal::NotOnMap => Refusal::from(LiveRefusal::EnterMapFirst),
+            MoveRefusal::Blocked => Refusal::from(LiveRefusal::Blocked),
+            MoveRefusal::TooFar => Refusal::from(LiveRefusal::StepTooFar { max: MAX_STEP }),
+            MoveRefusal::TooFast => Refusal::from(LiveRefusal::TooManySteps),
         };
         self.socket
             .send(error_frame(id, &message, self.lang))

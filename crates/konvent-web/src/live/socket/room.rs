@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::SinkExt;
-use konvent_core::convention::live::{LiveRefusal, Refusal, RefusalKind};
+use konvent_core::convention::live::{LiveRefusal, Refusal};
 use konvent_live::{JoinRefusal, Joined, Presence};
 use konvent_store::Room;
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ impl<S: Socket> Connection<S> {
 
     pub(super) async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
         let Some(room) = self.info.room(slug).cloned() else {
-            let refusal = Refusal::ruled(RefusalKind::UnknownRoom, LiveRefusal::NoSuchRoom);
+            let refusal = Refusal::from(LiveRefusal::NoSuchRoom);
             return self
                 .socket
                 .send(error_frame(None, &refusal, self.lang))
@@ -58,7 +58,7 @@ impl<S: Socket> Connection<S> {
             capacity: room.capacity,
             others: others.join(", "),
         };
-        let refusal = Refusal::ruled(RefusalKind::Full, full);
+        let refusal = Refusal::from(full);
         self.socket.send(error_frame(id, &refusal, self.lang)).await
     }
 
