@@ -7,6 +7,8 @@ use konvent_core::ids::{AccountId, EventId};
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::Text;
 use konvent_core::convention::log::Audience;
 use serde::{Deserialize, Serialize};
 
@@ -22,12 +24,12 @@ pub struct Entry {
     pub sender_id: Option<AccountId>,
     pub recipient_id: Option<AccountId>,
     /// The `ev` frame per language (indexed by the language's number, German first).
-    pub frames: Box<[Bytes]>,
+    pub frames: Box<[Text]>,
 }
 
 impl Entry {
     /// The frame in language `lang` (the first language's when there is none in it).
-    pub fn frame(&self, lang: usize) -> &Bytes {
+    pub fn frame(&self, lang: usize) -> &Text {
         self.frames
             .get(lang)
             .or_else(|| self.frames.first())
@@ -50,16 +52,16 @@ impl Entry {
             a: self.audience.as_str(),
             f: self.sender_id,
             t: self.recipient_id,
-            n: self.frames.iter().map(Bytes::len).collect(),
+            n: self.frames.iter().map(|f| f.len()).collect(),
         };
         let head = serde_json::to_vec(&header).unwrap_or_default();
         let mut out = BytesMut::with_capacity(
-            head.len() + 1 + self.frames.iter().map(Bytes::len).sum::<usize>(),
+            head.len() + 1 + self.frames.iter().map(|f| f.len()).sum::<usize>(),
         );
         out.put_slice(&head);
         out.put_u8(b'\n');
         for frame in &self.frames {
-            out.put_slice(frame);
+            out.put_slice(frame.as_bytes());
         }
         out.freeze()
     }
@@ -73,10 +75,11 @@ impl Entry {
         let mut frames = Vec::with_capacity(header.n.len());
         for len in &header.n {
             let end = at.checked_add(*len)?;
-            if end > message.len() || std::str::from_utf8(&message[at..end]).is_err() {
+            if end > message.len() {
                 return None;
             }
-            frames.push(message.slice(at..end));
+            // Checked here, once per node, for every connection it goes to.
+            frames.push(Text::try_from(message.slice(at..end)).ok()?);
             at = end;
         }
         Some(Self {
@@ -91,7 +94,7 @@ impl Entry {
     }
 }
 
-static EMPTY: Bytes = Bytes::from_static(b"");
+static EMPTY: Text = Text::from_static("");
 
 /// The routing part of a bus message (short keys: it travels with every entry).
 #[derive(Serialize, Deserialize)]
@@ -120,8 +123,8 @@ mod tests {
             sender_id: Some(AccountId::new(7)),
             recipient_id: None,
             frames: vec![
-                Bytes::from("{\"t\":\"ev\",\"seq\":42,\"x\":\"Grüße\\n\"}"),
-                Bytes::from("{\"t\":\"ev\",\"seq\":42,\"x\":\"hi\"}"),
+                Text::from("{\"t\":\"ev\",\"seq\":42,\"x\":\"Grüße\\n\"}"),
+                Text::from("{\"t\":\"ev\",\"seq\":42,\"x\":\"hi\"}"),
             ]
             .into(),
         };

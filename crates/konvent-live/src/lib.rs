@@ -21,3 +21,7 @@ pub use fanout::{
 };
 pub use map::Maps;
 pub use metrics::LiveMetrics;
+/// A frame's text as the WebSocket writes it: UTF-8, checked once where it is made (not
+/// at all when made from a `String`) and shared by every connection it goes to, so no
+/// connection checks it again.
+pub use tungstenite::Utf8Bytes as Text;

@@ -142,7 +142,7 @@ async fn connection(
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Tracked {
         inner: stream,
-        activity: activity.clone(),
+        activity: Some(activity.clone()),
         _guard: guard,
     });
     let body_timeout = limits.body_timeout;
@@ -251,8 +251,8 @@ impl Drop for Guard {
 }
 
 /// Whether bytes moved on a connection, and how many requests are being handled. Moving
-/// bytes only counts (a WebSocket writes through here at every frame, so no clock is
-/// read there); the connection's watchdog notes when the count last changed.
+/// bytes only counts (no clock is read there); the connection's watchdog notes when the
+/// count last changed.
 struct Activity {
     moved: AtomicU64,
     busy: AtomicUsize,
@@ -314,12 +314,29 @@ impl Drop for Busy {
     }
 }
 
-/// The client's socket, noting every byte that moves and holding the connection's place
-/// in the counts.
-struct Tracked {
+/// The client's socket, noting every byte that moves while it speaks HTTP, and holding
+/// the connection's place in the counts.
+pub(crate) struct Tracked {
     inner: TcpStream,
-    activity: Arc<Activity>,
+    /// `None` once the connection is a WebSocket (the watchdog stopped with HTTP).
+    activity: Option<Arc<Activity>>,
     _guard: Guard,
+}
+
+impl Tracked {
+    /// The stream of a connection upgraded to a WebSocket: the watchdog ended with the
+    /// HTTP connection, so no byte is counted any more (the live hub closes a socket that
+    /// falls behind).
+    pub(crate) fn unwatched(mut self) -> Self {
+        self.activity = None;
+        self
+    }
+
+    fn moved(&self) {
+        if let Some(activity) = &self.activity {
+            activity.touch();
+        }
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -331,7 +348,7 @@ impl AsyncRead for Tracked {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.moved();
         }
         polled
     }
@@ -345,7 +362,7 @@ impl AsyncWrite for Tracked {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.moved();
         }
         polled
     }
@@ -357,7 +374,7 @@ impl AsyncWrite for Tracked {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.moved();
         }
         polled
     }

@@ -281,7 +281,7 @@ impl Fanout {
 mod tests {
     use std::time::Duration;
 
-    use bytes::Bytes;
+    use crate::Text;
     use konvent_core::convention::log::Audience;
 
     use super::*;
@@ -308,7 +308,7 @@ mod tests {
             audience: Audience::All,
             sender_id: None,
             recipient_id: None,
-            frames: vec![Bytes::from(format!("{{\"seq\":{seq}}}")); 2].into(),
+            frames: vec![Text::from(format!("{{\"seq\":{seq}}}")); 2].into(),
         }
     }
 
@@ -317,7 +317,7 @@ mod tests {
         let head = format!("{{\"seq\":{seq},\"pad\":\"");
         let pad = "x".repeat(size.saturating_sub(head.len() + 2));
         Entry {
-            frames: vec![Bytes::from(format!("{head}{pad}\"}}")); 2].into(),
+            frames: vec![Text::from(format!("{head}{pad}\"}}")); 2].into(),
             ..broadcast(event_id, seq)
         }
     }
@@ -325,8 +325,7 @@ mod tests {
     /// The `seq` of every message in a frame (one per line).
     fn seqs_of(out: Out) -> Vec<i64> {
         let Out::Frame { text, .. } = out;
-        std::str::from_utf8(&text)
-            .expect("UTF-8")
+        text.as_str()
             .lines()
             .map(|line| {
                 let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
@@ -368,7 +367,7 @@ mod tests {
         let (mut german, _) = fanout.register(start(event), AccountId::new(7), false, 0, None);
         let (mut english, _) = fanout.register(start(event), AccountId::new(7), false, 1, None);
         let (mut other, _) = fanout.register(start(event), AccountId::new(8), false, 1, None);
-        let last = [Bytes::from_static(b"tschuess"), Bytes::from_static(b"bye")];
+        let last = [Text::from_static("tschuess"), Text::from_static("bye")];
         assert_eq!(
             fanout.remove_account_from_event(event, AccountId::new(7), &last),
             2
@@ -461,7 +460,7 @@ mod tests {
             fanout.to_conn(
                 EventId::new(1),
                 stalled.id,
-                Bytes::from(format!("{{\"n\":{i}}}")),
+                Text::from(format!("{{\"n\":{i}}}")),
             );
         }
         tokio::time::timeout(Duration::from_secs(1), stalled.kick.notified())
@@ -482,7 +481,7 @@ mod tests {
             fanout.to_conn(
                 EventId::new(1),
                 reg.id,
-                Bytes::from(format!("{{\"n\":{i}}}")),
+                Text::from(format!("{{\"n\":{i}}}")),
             );
         }
         assert_eq!(reg.rx.len(), 200);
@@ -502,8 +501,8 @@ mod tests {
             (first.is_some(), second.is_some(), after.is_none())
         });
         settle().await;
-        fanout.to_conn(EventId::new(1), id, Bytes::from_static(b"{}"));
-        fanout.to_conn(EventId::new(1), id, Bytes::from_static(b"{}"));
+        fanout.to_conn(EventId::new(1), id, Text::from_static("{}"));
+        fanout.to_conn(EventId::new(1), id, Text::from_static("{}"));
         // Removed: the frames queued before still arrive, then the queue ends.
         fanout.unregister(EventId::new(1), id);
         let (first, second, ended) = tokio::time::timeout(Duration::from_secs(1), waiting)

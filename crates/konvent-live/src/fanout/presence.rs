@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use crate::Text;
 use konvent_core::convention::rule_in_force;
 use serde_json::json;
 
@@ -212,8 +212,8 @@ pub(super) fn people_in(hub: &EventHub, room: &str) -> i64 {
 }
 
 /// The `presence` frame.
-pub fn presence_frame(room: &str, p: Presence, threshold: i64) -> Bytes {
-    Bytes::from(
+pub fn presence_frame(room: &str, p: Presence, threshold: i64) -> Text {
+    Text::from(
         json!({
             "t": "presence",
             "room": room,

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use bytes::Bytes;
+use crate::Text;
 
 use super::{Conn, Fanout, Mailbox};
 
@@ -27,7 +27,7 @@ const KEEP_FRAMES: usize = 64;
 #[derive(Debug, Clone)]
 pub enum Out {
     /// A frame for this client; `seq` is set for `ev` frames.
-    Frame { seq: Option<i64>, text: Bytes },
+    Frame { seq: Option<i64>, text: Text },
 }
 
 impl Mailbox {
@@ -160,7 +160,7 @@ impl Goodbye {
 
 impl Fanout {
     /// Queues a frame for one connection.
-    pub fn to_conn(&self, event_id: EventId, conn: u64, text: Bytes) {
+    pub fn to_conn(&self, event_id: EventId, conn: u64, text: Text) {
         let events = self.lock();
         if let Some(c) = events.get(&event_id).and_then(|h| h.conns.get(&conn)) {
             self.offer(c, None, &text);
@@ -169,7 +169,7 @@ impl Fanout {
 
     /// Queues frames for many connections of an event under one lock: each frame for its
     /// list of connections (the map's position frames, one per area of interest).
-    pub fn to_many(&self, event_id: EventId, frames: &[(Vec<u64>, Bytes)]) {
+    pub fn to_many(&self, event_id: EventId, frames: &[(Vec<u64>, Text)]) {
         let events = self.lock();
         let Some(hub) = events.get(&event_id) else {
             return;
@@ -183,7 +183,7 @@ impl Fanout {
         }
     }
 
-    pub(super) fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Bytes) {
+    pub(super) fn offer(&self, conn: &Conn, seq: Option<i64>, text: &Text) {
         let len = text.len();
         let mailbox = &conn.mailbox;
         let waiting = mailbox.bytes.fetch_add(len, Ordering::Relaxed);

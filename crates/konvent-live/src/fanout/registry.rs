@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
+use crate::Text;
 use konvent_core::convention::{joins_muted, rule_in_force};
 use tokio::sync::Notify;
 
@@ -168,7 +168,7 @@ impl Fanout {
         &self,
         event_id: EventId,
         account: AccountId,
-        last: &[Bytes],
+        last: &[Text],
     ) -> usize {
         let mut rooms = Vec::new();
         let mut closed = 0;

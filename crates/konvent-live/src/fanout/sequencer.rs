@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use crate::Text;
 use konvent_core::convention::log::Audience;
 
 use super::{Conn, EventHub, Fanout};
@@ -195,7 +195,7 @@ impl Fanout {
     /// frame; connections that see the same entries in the same language share the
     /// frame's bytes.
     fn fan_out(&self, hub: &EventHub, batch: &[Entry]) {
-        let mut frames: HashMap<(u64, usize), Bytes> = HashMap::new();
+        let mut frames: HashMap<(u64, usize), Text> = HashMap::new();
         let mut offer_batch = |conn: &Conn| {
             let seen = batch
                 .iter()
@@ -238,7 +238,7 @@ impl Fanout {
 }
 
 /// The frames of the entries whose bit is set in `seen`, one per line.
-fn lines(batch: &[Entry], seen: u64, lang: usize) -> Bytes {
+fn lines(batch: &[Entry], seen: u64, lang: usize) -> Text {
     let picked = || {
         batch
             .iter()
@@ -246,14 +246,14 @@ fn lines(batch: &[Entry], seen: u64, lang: usize) -> Bytes {
             .filter(move |(i, _)| seen & 1 << i != 0)
             .map(|(_, b)| b.frame(lang))
     };
-    let mut text = Vec::with_capacity(picked().map(|f| f.len() + 1).sum());
+    let mut text = String::with_capacity(picked().map(|f| f.len() + 1).sum());
     for frame in picked() {
         if !text.is_empty() {
-            text.push(b'\n');
+            text.push('\n');
         }
-        text.extend_from_slice(frame);
+        text.push_str(frame);
     }
-    Bytes::from(text)
+    Text::from(text)
 }
 
 /// Whether a connection may see an entry: in its room (or event-wide), and meant for it.

@@ -445,11 +445,7 @@ mod tests {
         maps.enter(EventId::new(1), 2, "Ben", Some((50, 10)));
         let mut events = maps.lock();
         let em = events.get_mut(&EventId::new(1)).expect("event");
-        let first: Vec<String> = em
-            .frames()
-            .iter()
-            .map(|(_, f)| String::from_utf8_lossy(f).into_owned())
-            .collect();
+        let first: Vec<String> = em.frames().iter().map(|(_, f)| f.to_string()).collect();
         assert!(
             first
                 .iter()
@@ -475,7 +471,7 @@ mod tests {
         let to_ben: Vec<&str> = frames
             .iter()
             .filter(|(conns, _)| conns == &vec![2])
-            .map(|(_, f)| std::str::from_utf8(f).expect("UTF-8"))
+            .map(|(_, f)| f.as_str())
             .collect();
         assert!(
             to_ben
@@ -485,7 +481,7 @@ mod tests {
         let to_anna: Vec<&str> = frames
             .iter()
             .filter(|(conns, _)| conns.contains(&1))
-            .map(|(_, f)| std::str::from_utf8(f).expect("UTF-8"))
+            .map(|(_, f)| f.as_str())
             .collect();
         assert!(
             to_anna.iter().any(|f| f.contains("[2,12,10,\"Ben\"]")),

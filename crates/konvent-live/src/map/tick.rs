@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use bytes::Bytes;
+use crate::Text;
 use konvent_core::convention::map::{AreaTarget, VenueMap};
 use serde_json::{Value, json};
 
@@ -108,7 +108,7 @@ impl Maps {
 
     /// Headcounts of the areas: a room's people (however they came in) and the avatars
     /// standing at the pinboard.
-    fn counts_frame(&self, event_id: EventId, map: &VenueMap) -> Bytes {
+    fn counts_frame(&self, event_id: EventId, map: &VenueMap) -> Text {
         let rooms = self.fanout.headcounts(event_id);
         let standing = self.area_counts(event_id);
         let counts: serde_json::Map<String, Value> = map
@@ -125,7 +125,7 @@ impl Maps {
                 ),
             })
             .collect();
-        Bytes::from(json!({ "t": "areas", "counts": counts }).to_string())
+        Text::from(json!({ "t": "areas", "counts": counts }).to_string())
     }
 
     /// Sends the headcounts now (after somebody entered or left a room).
@@ -230,7 +230,7 @@ impl EventMap {
 
     /// This tick's frames: one per cell with viewers and news, one per viewer that
     /// changed cells.
-    pub(super) fn frames(&mut self) -> Vec<(Vec<u64>, Bytes)> {
+    pub(super) fn frames(&mut self) -> Vec<(Vec<u64>, Text)> {
         if self.dirty.is_empty() && self.gone.is_empty() {
             return Vec::new();
         }
@@ -277,7 +277,7 @@ impl EventMap {
         }
         // A viewer that changed cells gets only its new view: at most one frame per tick.
         let fresh: std::collections::HashSet<u64> = changed.iter().map(|(c, _)| *c).collect();
-        let mut frames: Vec<(Vec<u64>, Bytes)> = deltas
+        let mut frames: Vec<(Vec<u64>, Text)> = deltas
             .into_iter()
             .filter_map(|(cell, delta)| {
                 let viewers: Vec<u64> = self
@@ -302,7 +302,7 @@ impl EventMap {
     /// Everybody around `cur`, with names: the whole view of a viewer that changed
     /// cells (`reset`: whoever is not listed is out of sight). Whoever moved in the same
     /// tick is where they stand now, so a view never keeps somebody who left it.
-    fn surroundings(&self, cur: u32) -> Bytes {
+    fn surroundings(&self, cur: u32) -> Text {
         let mut delta = Delta {
             reset: true,
             ..Delta::default()
@@ -318,7 +318,7 @@ impl EventMap {
     }
 }
 
-fn pos_frame(delta: &Delta) -> Bytes {
+fn pos_frame(delta: &Delta) -> Text {
     let moves: Vec<Value> = delta
         .moves
         .iter()
@@ -334,5 +334,5 @@ fn pos_frame(delta: &Delta) -> Bytes {
     if delta.reset {
         frame["reset"] = json!(true);
     }
-    Bytes::from(frame.to_string())
+    Text::from(frame.to_string())
 }

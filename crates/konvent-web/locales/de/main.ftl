@@ -786,6 +786,7 @@ live-refused-origin = Verbindungen nur von konvent selbst.
 live-refused-sign-in = Bitte anmelden.
 live-refused-no-event = Diese Veranstaltung gibt es nicht.
 live-refused-not-registered = Sie sind für diese Veranstaltung nicht angemeldet.
+live-refused-not-websocket = Diese Adresse öffnet eine WebSocket-Verbindung (GET mit Upgrade: websocket, Version 13).
 refused-form-unknown-command = Formular nicht lesbar: „{ $value }“ ist kein Befehl.
 refused-form-missing = Formular nicht lesbar: Das Feld „{ $field }“ fehlt.
 refused-form-not-a-number = Formular nicht lesbar: „{ $value }“ ist keine ganze Zahl.

@@ -786,6 +786,7 @@ live-refused-origin = Connections only from konvent itself.
 live-refused-sign-in = Please sign in.
 live-refused-no-event = There is no such event.
 live-refused-not-registered = You are not registered for this event.
+live-refused-not-websocket = This address opens a WebSocket connection (GET with Upgrade: websocket, version 13).
 refused-form-unknown-command = The form could not be read: “{ $value }” is not a command.
 refused-form-missing = The form could not be read: the field “{ $field }” is missing.
 refused-form-not-a-number = The form could not be read: “{ $value }” is not a whole number.

@@ -282,7 +282,7 @@ pub async fn run(
                 let message = crate::refusals::text(Tr::new(lang), &LiveRefusal::Removed.into());
                 let frame =
                     json!({ "t": "error", "id": null, "code": "removed", "message": message });
-                bytes::Bytes::from(frame.to_string())
+                konvent_live::Text::from(frame.to_string())
             });
             live.fanout
                 .remove_account_from_event(event, person.id, &goodbye);

@@ -6,9 +6,9 @@ use konvent_core::ids::EventId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use konvent_core::convention::log::LiveRecord;
+use konvent_live::Text;
 use konvent_live::{Backfill, Bus, Entry};
 use konvent_store::Store;
 
@@ -28,7 +28,7 @@ pub fn entry(record: &LiveRecord, slug: &str) -> Entry {
         sender_id: record.sender_id,
         recipient_id: record.recipient_id,
         frames: LANGS
-            .map(|lang| Bytes::from(ev_frame(record, Some(&Fx::live(lang, slug)))))
+            .map(|lang| Text::from(ev_frame(record, Some(&Fx::live(lang, slug)))))
             .into(),
     }
 }

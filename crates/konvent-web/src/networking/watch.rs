@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use bytes::Bytes;
 use konvent_live::Fanout;
+use konvent_live::Text;
 
 /// How often the presence of watched events is compared (and so, at most, how often a
 /// list is told to refresh).
@@ -141,7 +141,7 @@ impl PeopleWatch {
                 w.dirty = false;
                 w.conns.iter().copied().collect::<Vec<_>>()
             };
-            fanout.to_many(event_id, &[(conns, Bytes::from_static(FRAME.as_bytes()))]);
+            fanout.to_many(event_id, &[(conns, Text::from_static(FRAME))]);
         }
     }
 }

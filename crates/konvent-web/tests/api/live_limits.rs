@@ -234,3 +234,22 @@ async fn a_client_ahead_of_the_log_is_told_to_reload_and_a_bad_since_gets_a_json
         assert!(body["error"]["message"].is_string(), "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_request_that_is_no_websocket_handshake_gets_a_json_error_in_its_language() {
+    let app = spawn_app().await;
+    let people = participants(&app, 1).await;
+    let mut browser = app.visitor();
+    browser.cookie.clone_from(&people[0].0);
+    // A page's link followed by hand: a plain GET, no upgrade.
+    let response = browser.get(&format!("{EVENT}/live")).await;
+    assert_eq!(response.status(), StatusCode::UPGRADE_REQUIRED);
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert_eq!(body["error"]["code"], "not_websocket", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Diese Adresse öffnet eine WebSocket-Verbindung")),
+        "{body}"
+    );
+}

@@ -7,7 +7,7 @@ use konvent_live::map::{MoveRefusal, area_key};
 use serde_json::json;
 
 use super::duplex::Socket;
-use super::{Connection, error_frame, text_frame};
+use super::{Connection, WsError, error_frame, text_frame};
 
 /// How long a connection waits before it reads the next command after one refused for
 /// being over the budget: a flood then costs the server at most 50 refusals a second
@@ -16,7 +16,7 @@ use super::{Connection, error_frame, text_frame};
 const OVER_BUDGET_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl<S: Socket> Connection<S> {
-    pub(super) async fn command(&mut self, text: &str) -> Result<(), axum::Error> {
+    pub(super) async fn command(&mut self, text: &str) -> Result<(), WsError> {
         let command = match live::parse(text) {
             Ok(command) => command,
             Err(refusal) => {

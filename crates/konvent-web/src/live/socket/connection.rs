@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 
-use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{SinkExt, StreamExt};
 use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
 use konvent_live::{EventStart, Goodbye, Inbox, JoinRefusal, Joined, Kick, Out, Registration};
@@ -13,7 +12,7 @@ use konvent_store::Room;
 use super::duplex::Socket;
 use super::{
     CLOSE_RESTART, CLOSE_RIGHTS_CHANGED, CLOSE_SIGNED_OUT, CLOSE_SLOW, CLOSE_TOO_BIG, Connection,
-    LiveQuery, error_frame, text_of,
+    LiveQuery, Message, Utf8Bytes, WsError, close_frame, error_frame,
 };
 use crate::i18n::Lang;
 use crate::live::{Actor, EventInfo, Live, LogPosition};
@@ -147,7 +146,7 @@ impl<S: Socket> Connection<S> {
     }
 
     /// Greets the client, answers the room it asked for and replays what it missed.
-    async fn set_up(&mut self, set_up: SetUp) -> Result<(), axum::Error> {
+    async fn set_up(&mut self, set_up: SetUp) -> Result<(), WsError> {
         self.hello(set_up.seq, &set_up.epoch).await?;
         if set_up.stale {
             let last = set_up.seq;
@@ -168,7 +167,7 @@ impl<S: Socket> Connection<S> {
         // frame written.
         mut kicked: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
         goodbye: &AtomicU8,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), WsError> {
         loop {
             // Told to go while frames keep coming: the check costs one atomic load,
             // where polling `kicked` first would lock the Notify at every frame.
@@ -206,25 +205,22 @@ impl<S: Socket> Connection<S> {
             Goodbye::RightsChanged => (CLOSE_RIGHTS_CHANGED, "rights changed: reconnect"),
             Goodbye::Restart => (CLOSE_RESTART, "service restart: reconnect"),
         };
-        let close = Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        }));
+        let close = close_frame(code, Utf8Bytes::from_static(reason));
         let _ = tokio::time::timeout(CLOSE_GRACE, self.socket.send(close)).await;
     }
 
     /// Writes what the hub queued, or handles what the client sent. `false` when the
     /// connection is over.
-    async fn step(&mut self, rx: &mut Inbox) -> Result<bool, axum::Error> {
+    async fn step(&mut self, rx: &mut Inbox) -> Result<bool, WsError> {
         tokio::select! {
             biased;
             out = rx.recv() => {
                 let Some(Out::Frame { text, .. }) = out else { return Ok(false) };
-                self.socket.feed(text_of(text)).await?;
+                self.socket.feed(Message::Text(text)).await?;
                 // Write what else is waiting in one go.
                 for _ in 1..BATCH {
                     match rx.try_recv() {
-                        Some(Out::Frame { text, .. }) => self.socket.feed(text_of(text)).await?,
+                        Some(Out::Frame { text, .. }) => self.socket.feed(Message::Text(text)).await?,
                         None => break,
                     }
                 }
@@ -236,21 +232,14 @@ impl<S: Socket> Connection<S> {
                     None | Some(Ok(Message::Close(_))) => Ok(false),
                     Some(Err(e)) => {
                         // Over the size limit, or not a valid WebSocket frame: say why.
-                        let reason = if e.to_string().contains("too long")
-                            || e.to_string().contains("Space limit")
-                            || e.to_string().contains("size")
-                        {
-                            (CLOSE_TOO_BIG, format!("frame too large (at most {MAX_FRAME_BYTES} bytes)"))
-                        } else {
-                            (1002, "protocol error".to_owned())
+                        let close = match e {
+                            WsError::Capacity(_) => close_frame(
+                                CLOSE_TOO_BIG,
+                                format!("frame too large (at most {MAX_FRAME_BYTES} bytes)"),
+                            ),
+                            _ => close_frame(1002, "protocol error"),
                         };
-                        let _ = self
-                            .socket
-                            .send(Message::Close(Some(CloseFrame {
-                                code: reason.0,
-                                reason: reason.1.into(),
-                            })))
-                            .await;
+                        let _ = self.socket.send(close).await;
                         Ok(false)
                     }
                     // Boxed: commands wait on the database, idle connections should
@@ -264,7 +253,8 @@ impl<S: Socket> Connection<S> {
                         self.socket.send(error_frame(None, &refusal, self.lang)).await?;
                         Ok(true)
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(true),
+                    // (A raw frame is only ever written, never read.)
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(true),
                 }
             }
         }

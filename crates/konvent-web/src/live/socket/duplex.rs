@@ -6,21 +6,18 @@ use std::pin::Pin;
 #[cfg(test)]
 use std::task::{Context, Poll};
 
-use axum::extract::ws::Message;
 use futures_util::{Sink, Stream};
 
-/// A sink and stream of WebSocket messages: axum's WebSocket, or a [`Duplex`].
+use super::{Message, WsError};
+
+/// A sink and stream of WebSocket messages: the WebSocket ([`super::upgrade::LiveSocket`]), or a [`Duplex`].
 pub(super) trait Socket:
-    Sink<Message, Error = axum::Error>
-    + Stream<Item = Result<Message, axum::Error>>
-    + Unpin
-    + Send
-    + 'static
+    Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send + 'static
 {
 }
 impl<S> Socket for S where
-    S: Sink<Message, Error = axum::Error>
-        + Stream<Item = Result<Message, axum::Error>>
+    S: Sink<Message, Error = WsError>
+        + Stream<Item = Result<Message, WsError>>
         + Unpin
         + Send
         + 'static
@@ -29,24 +26,18 @@ impl<S> Socket for S where
 
 /// What a [`Duplex`] writes to the client through (a channel in the unit tests).
 #[cfg(test)]
-pub(super) trait ToClient:
-    Sink<Message, Error = axum::Error> + Unpin + Send + 'static
-{
-}
+pub(super) trait ToClient: Sink<Message, Error = WsError> + Unpin + Send + 'static {}
 #[cfg(test)]
-impl<W> ToClient for W where W: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
+impl<W> ToClient for W where W: Sink<Message, Error = WsError> + Unpin + Send + 'static {}
 
 /// What a [`Duplex`] reads from the client through (a channel in the unit tests).
 #[cfg(test)]
 pub(super) trait FromClient:
-    Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
+    Stream<Item = Result<Message, WsError>> + Unpin + Send + 'static
 {
 }
 #[cfg(test)]
-impl<R> FromClient for R where
-    R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static
-{
-}
+impl<R> FromClient for R where R: Stream<Item = Result<Message, WsError>> + Unpin + Send + 'static {}
 
 /// Two halves as one sink and stream: the connection is generic over its [`Socket`]
 /// (axum's testing-websockets example), so its logic runs against channels in the unit
@@ -59,7 +50,7 @@ pub(super) struct Duplex<W, R> {
 
 #[cfg(test)]
 impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
-    type Error = axum::Error;
+    type Error = WsError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Pin::new(&mut self.sink).poll_ready(cx)
@@ -80,7 +71,7 @@ impl<W: ToClient, R: FromClient> Sink<Message> for Duplex<W, R> {
 
 #[cfg(test)]
 impl<W: ToClient, R: FromClient> Stream for Duplex<W, R> {
-    type Item = Result<Message, axum::Error>;
+    type Item = Result<Message, WsError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.stream).poll_next(cx)

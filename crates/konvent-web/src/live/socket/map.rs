@@ -11,7 +11,7 @@ use konvent_live::map::{MAX_STEP, MoveRefusal, Spot, area_key};
 use serde_json::json;
 
 use super::duplex::Socket;
-use super::{Connection, error_frame, text_frame};
+use super::{Connection, WsError, error_frame, text_frame};
 
 impl<S: Socket> Connection<S> {
     /// The event's map as the hub has it now (the cached event info may be older: the
@@ -24,7 +24,7 @@ impl<S: Socket> Connection<S> {
     }
 
     /// Steps onto the venue map: the avatar appears, the client learns where.
-    pub(super) async fn enter_map(&mut self, at: Option<(i64, i64)>) -> Result<(), axum::Error> {
+    pub(super) async fn enter_map(&mut self, at: Option<(i64, i64)>) -> Result<(), WsError> {
         let event = self.info.event.id;
         let Some(spot) = self
             .live
@@ -43,7 +43,7 @@ impl<S: Socket> Connection<S> {
 
     /// The client's own avatar, as the server has it (after entering, a `goto`, or a
     /// refused step).
-    async fn you(&mut self, spot: Spot, id: Option<&str>) -> Result<(), axum::Error> {
+    async fn you(&mut self, spot: Spot, id: Option<&str>) -> Result<(), WsError> {
         let area = spot
             .area
             .and_then(|i| self.venue().areas.get(i).cloned())
@@ -63,7 +63,7 @@ impl<S: Socket> Connection<S> {
         &mut self,
         id: Option<&str>,
         refusal: MoveRefusal,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), WsError> {
         let message = match refusal {
             MoveRefusal::NotOnMap => Refusal::from(LiveRefusal::EnterMapFirst),
             MoveRefusal::Blocked => Refusal::from(LiveRefusal::Blocked),
@@ -77,7 +77,7 @@ impl<S: Socket> Connection<S> {
     }
 
     /// Tells the client where its avatar really stands.
-    async fn correct(&mut self) -> Result<(), axum::Error> {
+    async fn correct(&mut self) -> Result<(), WsError> {
         if !self.on_map {
             return Ok(());
         }
@@ -93,11 +93,7 @@ impl<S: Socket> Connection<S> {
 
     /// Takes a step that the map allows: walking into an area joins its room (a full one
     /// refuses, and the avatar stays where it was); walking out of it leaves the room.
-    pub(super) async fn walk_to(
-        &mut self,
-        spot: Spot,
-        id: Option<&str>,
-    ) -> Result<(), axum::Error> {
+    pub(super) async fn walk_to(&mut self, spot: Spot, id: Option<&str>) -> Result<(), WsError> {
         let event = self.info.event.id;
         let target = spot
             .area

@@ -14,12 +14,12 @@ mod duplex;
 mod map;
 mod replay;
 mod room;
+mod upgrade;
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,9 @@ use konvent_core::convention::live::{LiveRefusal, MAX_FRAME_BYTES, Refusal};
 use konvent_store::Room;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::{Actor, EventInfo, Live};
 use crate::AppState;
@@ -72,9 +75,19 @@ pub async fn upgrade(
     Path(slug): Path<String>,
     query: Result<Query<LiveQuery>, QueryRejection>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    upgrade: Result<upgrade::Upgrade, upgrade::NotWebSocket>,
 ) -> Response {
     let t = Tr::new(ctx.lang);
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(not) => {
+            return refuse(
+                not.status(),
+                "not_websocket",
+                t.get("live-refused-not-websocket"),
+            );
+        }
+    };
     // axum's own rejection is plain text; the protocol promises the JSON error body.
     let Ok(Query(query)) = query else {
         return refuse(
@@ -166,30 +179,33 @@ pub async fn upgrade(
             );
         }
     };
-    ws.read_buffer_size(2048)
+    let config = WebSocketConfig::default()
+        .read_buffer_size(2048)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(4 * 1024 * 1024)
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| {
-            // Opened before the task's future is made, which then holds only the
-            // result (a connection the hub refused, its event gone, ends at once). The
-            // connection runs on any sink and stream of messages (channels in the unit
-            // tests); the socket is not split, as the one task both reads and writes,
-            // and halves would take a lock at every read and write.
-            let opened = Connection::open(live, info, actor, ctx.lang, socket, query, log);
-            async move {
-                if let Some(opened) = opened {
-                    opened.run().await;
-                }
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    upgrade.on_upgrade(config, move |socket| {
+        // Opened before the task's future is made, which then holds only the
+        // result (a connection the hub refused, its event gone, ends at once). The
+        // connection runs on any sink and stream of messages (channels in the unit
+        // tests); the socket is not split, as the one task both reads and writes,
+        // and halves would take a lock at every read and write.
+        let opened = Connection::open(live, info, actor, ctx.lang, socket, query, log);
+        async move {
+            if let Some(opened) = opened {
+                opened.run().await;
             }
-        })
+        }
+    })
 }
 
-/// A hub frame as a WebSocket text message (the hub's frames are UTF-8: they are made
-/// from strings; the check is what axum asks for).
-fn text_of(frame: bytes::Bytes) -> Message {
-    Message::Text(Utf8Bytes::try_from(frame).unwrap_or_default())
+/// A close frame with its code and reason.
+fn close_frame(code: u16, reason: impl Into<Utf8Bytes>) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    }))
 }
 
 fn text_frame(value: Value) -> Message {

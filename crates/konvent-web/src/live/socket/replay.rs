@@ -1,12 +1,11 @@
 //! What a connection sends first: the greeting (`hello`), and the replay of what the
 //! client missed since its last sequence number, or the request to reload.
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::SinkExt;
 use serde_json::json;
 
 use super::duplex::Socket;
-use super::{CLOSE_RELOAD, Connection, text_frame};
+use super::{CLOSE_RELOAD, Connection, Message, WsError, close_frame, text_frame};
 use crate::live::fragments::Fx;
 use crate::live::publish::ev_frame;
 use crate::live::{EventInfo, Live};
@@ -29,7 +28,7 @@ async fn ahead_of_log(live: &Live, info: &EventInfo, since: i64) -> Option<i64> 
 }
 
 impl<S: Socket> Connection<S> {
-    pub(super) async fn hello(&mut self, seq: i64, epoch: &str) -> Result<(), axum::Error> {
+    pub(super) async fn hello(&mut self, seq: i64, epoch: &str) -> Result<(), WsError> {
         let moderates = self.actor.moderated_rooms(&self.info);
         let hello = text_frame(json!({
             "t": "hello",
@@ -49,7 +48,7 @@ impl<S: Socket> Connection<S> {
 
     /// Tells a client whose `since` this log cannot serve (the database was restored
     /// from a backup, or the log has another epoch) to reload, and ends the connection.
-    pub(super) async fn tell_to_reload(&mut self, last: i64) -> Result<(), axum::Error> {
+    pub(super) async fn tell_to_reload(&mut self, last: i64) -> Result<(), WsError> {
         let reload = text_frame(json!({
             "t": "reload",
             "seq": last,
@@ -57,26 +56,20 @@ impl<S: Socket> Connection<S> {
         }));
         self.socket.send(reload).await?;
         self.socket
-            .send(Message::Close(Some(CloseFrame {
-                code: CLOSE_RELOAD,
-                reason: "since does not fit the event's log: reload".into(),
-            })))
+            .send(close_frame(
+                CLOSE_RELOAD,
+                "since does not fit the event's log: reload",
+            ))
             .await?;
-        // Ends the connection (its set-up failed on purpose).
-        Err(axum::Error::new(
-            "the client's since does not fit the log: told to reload",
-        ))
+        // Ends the connection: its set-up failed on purpose, and the socket is closed.
+        Err(WsError::ConnectionClosed)
     }
 
     /// Sends what the client missed: entries after `since` up to `until` that it may see
     /// (event-wide ones, its room's, its direct messages), in order. A client that has
     /// seen more than the event's log holds (the database was restored from a backup)
     /// cannot resume: it is told to reload and the socket closes.
-    pub(super) async fn replay(
-        &mut self,
-        since: Option<i64>,
-        until: i64,
-    ) -> Result<(), axum::Error> {
+    pub(super) async fn replay(&mut self, since: Option<i64>, until: i64) -> Result<(), WsError> {
         if let Some(since) = since.filter(|s| *s > until)
             && let Some(last) = ahead_of_log(&self.live, &self.info, since).await
         {
@@ -95,10 +88,7 @@ impl<S: Socket> Connection<S> {
                         tracing::error!(error = %e, "live: replay failed");
                         return self
                             .socket
-                            .send(Message::Close(Some(CloseFrame {
-                                code: 1011,
-                                reason: "replay failed, please reconnect".into(),
-                            })))
+                            .send(close_frame(1011, "replay failed, please reconnect"))
                             .await;
                     }
                 };
@@ -113,7 +103,7 @@ impl<S: Socket> Connection<S> {
                     };
                     if in_room && record.visible_to(self.actor.who.id, self.actor.staff) {
                         self.socket
-                            .feed(Message::Text(Utf8Bytes::from(ev_frame(record, Some(&fx)))))
+                            .feed(Message::Text(ev_frame(record, Some(&fx)).into()))
                             .await?;
                     }
                 }

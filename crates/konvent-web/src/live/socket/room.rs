@@ -10,19 +10,19 @@ use konvent_store::Room;
 use serde_json::{Value, json};
 
 use super::duplex::Socket;
-use super::{Connection, error_frame, text_frame};
+use super::{Connection, WsError, error_frame, text_frame};
 use crate::live::fragments::{self, DomOp, Fx, floor::Person};
 use crate::live::publish::ev_frame;
 
 impl<S: Socket> Connection<S> {
-    pub(super) async fn leave(&mut self) -> Result<(), axum::Error> {
+    pub(super) async fn leave(&mut self) -> Result<(), WsError> {
         let left = self.live.fanout.leave(self.info.event.id, self.conn);
         self.room = None;
         self.announce_presence(left);
         self.socket.send(text_frame(json!({ "t": "left" }))).await
     }
 
-    pub(super) async fn join(&mut self, slug: &str) -> Result<(), axum::Error> {
+    pub(super) async fn join(&mut self, slug: &str) -> Result<(), WsError> {
         let Some(room) = self.info.room(slug).cloned() else {
             let refusal = Refusal::from(LiveRefusal::NoSuchRoom);
             return self
@@ -45,7 +45,7 @@ impl<S: Socket> Connection<S> {
         &mut self,
         room: &Room,
         id: Option<&str>,
-    ) -> Result<(), axum::Error> {
+    ) -> Result<(), WsError> {
         let others: Vec<&str> = self
             .info
             .rooms
@@ -64,7 +64,7 @@ impl<S: Socket> Connection<S> {
 
     /// Answers a successful join with the room's state, and tells both rooms the new
     /// headcounts.
-    pub(super) async fn joined(&mut self, room: Room, joined: Joined) -> Result<(), axum::Error> {
+    pub(super) async fn joined(&mut self, room: Room, joined: Joined) -> Result<(), WsError> {
         let event = self.info.event.id;
         let store = &self.live.store;
         let records = self

@@ -9,7 +9,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Message;
 use bytes::Bytes;
 use futures_channel::mpsc;
 use futures_util::{SinkExt, StreamExt};
@@ -24,7 +23,7 @@ use konvent_store::testing::TestStore;
 use konvent_store::{Event, Store, Who};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::duplex::Duplex;
 use super::{CLOSE_RELOAD, CLOSE_SIGNED_OUT, CLOSE_SLOW, CLOSE_TOO_BIG, Connection, LiveQuery};
@@ -124,7 +123,8 @@ impl Hub {
             actor,
             Lang::De,
             Duplex {
-                sink: sink.sink_map_err(axum::Error::new),
+                // The client went away: what the WebSocket reports then.
+                sink: sink.sink_map_err(|_| tungstenite::Error::ConnectionClosed),
                 stream,
             },
             query,
@@ -164,8 +164,8 @@ impl Hub {
 /// The client's ends of a connection's channels.
 struct Client {
     conn: u64,
-    /// Frames, or what axum's socket reports when it could not read one.
-    to_server: mpsc::Sender<Result<Message, axum::Error>>,
+    /// Frames, or what the WebSocket reports when it could not read one.
+    to_server: mpsc::Sender<Result<Message, tungstenite::Error>>,
     from_server: mpsc::Receiver<Message>,
     /// Messages of a frame read, not returned yet (the hub puts several into one frame,
     /// one per line).
@@ -193,7 +193,7 @@ impl Client {
                 ),
                 Message::Close(frame) => {
                     let frame = frame.expect("a close frame with a reason");
-                    return json!({ "t": "close", "code": frame.code, "reason": frame.reason.as_str() });
+                    return json!({ "t": "close", "code": u16::from(frame.code), "reason": frame.reason.as_str() });
                 }
                 other => panic!("unexpected frame {other:?}"),
             }
@@ -227,10 +227,10 @@ impl Client {
             .expect("the connection reads");
     }
 
-    /// What axum's socket reports for a frame it could not read.
+    /// What the WebSocket reports for a frame it could not read.
     async fn fail(&mut self, error: tungstenite::Error) {
         self.to_server
-            .send(Err(axum::Error::new(error)))
+            .send(Err(error))
             .await
             .expect("the connection reads");
     }
@@ -276,7 +276,8 @@ fn entry(seq: i64) -> Entry {
 
 /// An entry between person 12 and `to`, seen by `audience`.
 fn direct(seq: i64, audience: Audience, to: Option<AccountId>) -> Entry {
-    let frame = Bytes::from(json!({ "t": "ev", "seq": seq, "kind": "announce" }).to_string());
+    let frame =
+        konvent_live::Text::from(json!({ "t": "ev", "seq": seq, "kind": "announce" }).to_string());
     Entry {
         event_id: EventId::new(EVENT),
         seq,
@@ -329,7 +330,7 @@ async fn a_client_that_stops_reading_is_told_to_go_with_4008_though_a_write_wait
     let hub = Hub::without_database().await;
     // Room for two unread messages: `hello` and `replayed` fill it, the next write waits.
     let mut anna = hub.open_with(person(11, "Anna"), query(None, None), 0, 1);
-    let filler = Bytes::from_static(br#"{"t":"filler"}"#);
+    let filler = konvent_live::Text::from_static(r#"{"t":"filler"}"#);
     let mut offered = 0;
     while hub.live.fanout.slow_kicks() == 0 {
         assert!(offered < 10_000, "the hub never found the client slow");
@@ -355,7 +356,7 @@ async fn a_frame_too_big_closes_with_1009_and_a_broken_one_with_1002() {
     let hub = Hub::without_database().await;
     let mut anna = hub.open(person(11, "Anna"), query(None, None), 0);
     anna.until("replayed").await;
-    // What axum's socket reports for a message over `max_message_size`.
+    // What the WebSocket reports for a message over `max_message_size`.
     anna.fail(tungstenite::Error::Capacity(
         tungstenite::error::CapacityError::MessageTooLong {
             size: 20_000,
