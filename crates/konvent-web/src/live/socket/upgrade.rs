@@ -95,14 +95,19 @@ impl Upgrade {
             };
             // Every connection comes through konvent's own accept loop
             // (`crate::server`), whose stream is this type.
-            let Ok(parts) = upgraded.downcast::<TokioIo<Tracked>>() else {
+            let Ok(hyper::upgrade::Parts { io, read_buf, .. }) =
+                upgraded.downcast::<TokioIo<Tracked>>()
+            else {
                 tracing::error!("live: an upgraded connection not served by konvent's accept loop");
                 return;
             };
-            let stream = parts.io.into_inner().unwatched();
+            // Copied out: the bytes share hyper's read buffer, which would otherwise
+            // stay allocated for as long as the socket lives.
+            let read = read_buf.to_vec();
+            drop(read_buf);
             let socket = WebSocketStream::from_partially_read(
-                stream,
-                parts.read_buf.to_vec(),
+                io.into_inner().unwatched(),
+                read,
                 Role::Server,
                 Some(config),
             )
