@@ -10,7 +10,8 @@ use futures_util::{Sink, Stream};
 
 use super::{Message, WsError};
 
-/// A sink and stream of WebSocket messages: the WebSocket ([`super::upgrade::LiveSocket`]), or a [`Duplex`].
+/// A sink and stream of WebSocket messages: the WebSocket
+/// ([`super::upgrade::LiveSocket`]), or a [`Duplex`].
 pub(super) trait Socket:
     Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send + 'static
 {
