@@ -54,8 +54,15 @@ impl NotWebSocket {
 impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
     type Rejection = NotWebSocket;
 
+    /// Checks the request's handshake headers and takes its connection's upgrade.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, NotWebSocket> {
-        Self::from_parts(parts)
+        let accept = accept(&parts.method, &parts.headers)?;
+        // hyper offers the upgrade on an HTTP/1.1 connection that can be upgraded.
+        let on_upgrade = parts
+            .extensions
+            .remove::<OnUpgrade>()
+            .ok_or(NotWebSocket::NoUpgrade)?;
+        Ok(Self { accept, on_upgrade })
     }
 }
 
@@ -66,17 +73,6 @@ impl IntoResponse for NotWebSocket {
 }
 
 impl Upgrade {
-    /// Checks the request's handshake headers and takes its connection's upgrade.
-    pub(crate) fn from_parts(parts: &mut Parts) -> Result<Self, NotWebSocket> {
-        let accept = accept(&parts.method, &parts.headers)?;
-        // hyper offers the upgrade on an HTTP/1.1 connection that can be upgraded.
-        let on_upgrade = parts
-            .extensions
-            .remove::<OnUpgrade>()
-            .ok_or(NotWebSocket::NoUpgrade)?;
-        Ok(Self { accept, on_upgrade })
-    }
-
     /// Answers `101` and, once it is out, runs `serve` on the WebSocket: on the
     /// connection's own stream, with the bytes the client sent after its request.
     pub(crate) fn on_upgrade<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
