@@ -15,6 +15,7 @@ mod map;
 mod replay;
 mod room;
 mod upgrade;
+mod wire;
 
 use std::sync::Arc;
 

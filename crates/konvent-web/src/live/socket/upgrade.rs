@@ -1,5 +1,5 @@
 //! The live socket's opening handshake (RFC 6455, 4.2): the request checked, the `101`
-//! answered, and then the connection's own TCP stream handed to tokio-tungstenite. The
+//! answered, and then the connection's own TCP stream handed to [`WireSocket`]. The
 //! hub's frames go from there straight to the stream: no HTTP layer is left between
 //! them, and the frames' text, checked as UTF-8 once where it was made, is not checked
 //! again for each connection. The HTTP edge's watchdog stops counting the stream's
@@ -13,14 +13,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use super::wire::WireSocket;
 
 use crate::server::Tracked;
 
 /// The live socket as the connection reads and writes it.
-pub(super) type LiveSocket = WebSocketStream<Tracked>;
+pub(super) type LiveSocket = WireSocket<Tracked>;
 
 /// A request to open a WebSocket, checked, with the connection to take over once the
 /// `101` is out.
@@ -101,13 +102,7 @@ impl Upgrade {
             // stay allocated for as long as the socket lives.
             let read = read_buf.to_vec();
             drop(read_buf);
-            let socket = WebSocketStream::from_partially_read(
-                io.into_inner().unwatched(),
-                read,
-                Role::Server,
-                Some(config),
-            )
-            .await;
+            let socket = WireSocket::new(io.into_inner().unwatched(), read, config);
             serve(socket).await;
         });
         (

@@ -1,0 +1,426 @@
+//! The live socket on the wire: tungstenite reads the client's frames and answers its
+//! pings and closes; the hub's text frames are written by this file, without a copy. Each
+//! gets a header of its own (two to ten bytes), and the header and the frame's shared
+//! bytes go to the kernel in one vectored write with whatever else is waiting. The frame
+//! one entry makes for a thousand connections is so never copied into a thousand write
+//! buffers, and no waker is registered for a write that does not block.
+//!
+//! Everything that is not a text frame (close, pong, ping) still goes through
+//! tungstenite, so that its close handshake stays right: what it writes lands in a buffer
+//! of ours and goes out in order with the text frames.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_util::{Sink, Stream};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig, WebSocketContext};
+
+use super::{Message, WsError};
+
+/// Buffers handed to the kernel in one write at most (a header and a body per frame).
+const SLICES: usize = 64;
+/// Frames waiting before a send has to write first (a batch is 64).
+const WAITING: usize = 256;
+/// A queue whose buffer grew past this many frames gives it back once written.
+const KEEP: usize = 16;
+
+/// A WebSocket over `S` (the connection's TCP stream), server side.
+pub(crate) struct WireSocket<S> {
+    io: S,
+    ws: WebSocketContext,
+    /// What waits to be written, in order.
+    out: VecDeque<Chunk>,
+    /// What tungstenite wrote (a pong, a close), not yet queued.
+    control: Vec<u8>,
+    /// The stream ended (closed, or failed): nothing more is read.
+    ended: bool,
+}
+
+/// A frame waiting to be written: its header and its bytes, `done` of them written.
+struct Chunk {
+    head: [u8; 10],
+    head_len: u8,
+    body: Bytes,
+    done: usize,
+}
+
+impl Chunk {
+    /// A text frame with `body` as its payload (final, unmasked: a server's).
+    fn text(body: Bytes) -> Self {
+        let mut head = [0u8; 10];
+        head[0] = 0x81;
+        let len = body.len();
+        let head_len = if len < 126 {
+            head[1] = len as u8;
+            2
+        } else if let Ok(len) = u16::try_from(len) {
+            head[1] = 126;
+            head[2..4].copy_from_slice(&len.to_be_bytes());
+            4
+        } else {
+            head[1] = 127;
+            head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
+        };
+        Self {
+            head,
+            head_len,
+            body,
+            done: 0,
+        }
+    }
+
+    /// Bytes already framed (tungstenite's).
+    fn raw(body: Bytes) -> Self {
+        Self {
+            head: [0; 10],
+            head_len: 0,
+            body,
+            done: 0,
+        }
+    }
+
+    /// The parts still to write: of the header, of the body.
+    fn rest(&self) -> (&[u8], &[u8]) {
+        let head = usize::from(self.head_len);
+        if self.done < head {
+            (&self.head[self.done..head], &self.body)
+        } else {
+            (&[], &self.body[self.done - head..])
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.head_len) + self.body.len()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WireSocket<S> {
+    /// The socket after the handshake; `read` holds what the client sent after its
+    /// request.
+    pub(crate) fn new(io: S, read: Vec<u8>, config: WebSocketConfig) -> Self {
+        Self {
+            io,
+            ws: WebSocketContext::from_partially_read(read, Role::Server, Some(config)),
+            out: VecDeque::new(),
+            control: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// Queues what tungstenite wrote.
+    fn queue_control(&mut self) {
+        if !self.control.is_empty() {
+            let bytes = Bytes::from(std::mem::take(&mut self.control));
+            self.out.push_back(Chunk::raw(bytes));
+        }
+    }
+
+    /// Writes what waits, as far as the socket takes it.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Self { io, out, .. } = self;
+        while !out.is_empty() {
+            let mut slices = [IoSlice::new(&[]); SLICES];
+            let mut n = 0;
+            for chunk in out.iter() {
+                if n + 2 > SLICES {
+                    break;
+                }
+                let (head, body) = chunk.rest();
+                for part in [head, body] {
+                    if !part.is_empty() {
+                        slices[n] = IoSlice::new(part);
+                        n += 1;
+                    }
+                }
+            }
+            let mut written = ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            while written > 0 {
+                let Some(chunk) = out.front_mut() else { break };
+                let left = chunk.len() - chunk.done;
+                if written < left {
+                    chunk.done += written;
+                    break;
+                }
+                written -= left;
+                out.pop_front();
+            }
+        }
+        if out.capacity() > KEEP {
+            *out = VecDeque::new();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Hands a message that is not a text frame to tungstenite, and queues what it
+    /// writes.
+    fn write_through(&mut self, message: Message) -> Result<(), WsError> {
+        let mut capture = Capture {
+            written: &mut self.control,
+        };
+        let written = self
+            .ws
+            .write(&mut capture, message)
+            .and_then(|()| self.ws.flush(&mut capture));
+        self.queue_control();
+        written
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WireSocket<S> {
+    type Item = Result<Message, WsError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        let read = this.ws.read(&mut Reading {
+            io: &mut this.io,
+            cx,
+            written: &mut this.control,
+        });
+        let polled = match read {
+            Ok(message) => {
+                if matches!(message, Message::Ping(_) | Message::Close(_)) {
+                    // Its answer waits inside tungstenite until the next read or write:
+                    // have it now. (After a close, tungstenite reports the connection
+                    // closed: that is the close's end, not a failure.)
+                    let _ = this.ws.flush(&mut Capture {
+                        written: &mut this.control,
+                    });
+                }
+                Poll::Ready(Some(Ok(message)))
+            }
+            Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
+            Err(e) => {
+                this.ended = true;
+                Poll::Ready(Some(Err(e)))
+            }
+        };
+        // A pong or a close's answer goes out at once, not with the next frame. If the
+        // socket does not take it now, the waker is registered for when it does, and
+        // the next poll here tries again.
+        if !this.control.is_empty() {
+            this.queue_control();
+            if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
+                tracing::debug!(error = %e, "live: writing a control frame failed");
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WireSocket<S> {
+    type Error = WsError;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        if self.out.len() < WAITING {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_write_out(cx).map_err(WsError::Io)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
+        match message {
+            Message::Text(text) if self.ws.can_write() => {
+                self.queue_control();
+                self.out.push_back(Chunk::text(text.into()));
+                Ok(())
+            }
+            other => self.write_through(other),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        self.queue_control();
+        self.poll_write_out(cx).map_err(WsError::Io)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        ready!(self.as_mut().poll_flush(cx))?;
+        Pin::new(&mut self.io)
+            .poll_shutdown(cx)
+            .map_err(WsError::Io)
+    }
+}
+
+/// What tungstenite reads from while reading: the stream, with what it writes meanwhile
+/// (a pong, a close's answer) kept for [`WireSocket`] to write in order.
+struct Reading<'a, 'b, S> {
+    io: &'a mut S,
+    cx: &'a mut Context<'b>,
+    written: &'a mut Vec<u8>,
+}
+
+impl<S: AsyncRead + Unpin> Read for Reading<'_, '_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *self.io).poll_read(self.cx, &mut buf) {
+            Poll::Ready(Ok(())) => Ok(buf.filled().len()),
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl<S> Write for Reading<'_, '_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What tungstenite writes to when it frames a close, ping or pong for us.
+struct Capture<'a> {
+    written: &'a mut Vec<u8>,
+}
+
+impl Read for Capture<'_> {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl Write for Capture<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    /// A server socket on one end of a pipe, and a tungstenite client on the other.
+    async fn pair(
+        capacity: usize,
+    ) -> (
+        WireSocket<tokio::io::DuplexStream>,
+        tokio_tungstenite::WebSocketStream<tokio::io::DuplexStream>,
+    ) {
+        let (server, client) = tokio::io::duplex(capacity);
+        let server = WireSocket::new(server, Vec::new(), WebSocketConfig::default());
+        let client =
+            tokio_tungstenite::WebSocketStream::from_raw_socket(client, Role::Client, None).await;
+        (server, client)
+    }
+
+    #[tokio::test]
+    async fn text_frames_of_every_header_size_arrive_whole_and_in_order() {
+        // Through a pipe smaller than the frames, so writes stop halfway and go on.
+        let (mut server, mut client) = pair(1000).await;
+        let texts: Vec<String> = [0, 1, 125, 126, 65535, 65536, 200_000]
+            .iter()
+            .map(|&n| "ä".repeat(n / 2) + &"x".repeat(n % 2))
+            .collect();
+        let sent = texts.clone();
+        let writer = tokio::spawn(async move {
+            for text in sent {
+                server.feed(Message::Text(text.into())).await.unwrap();
+            }
+            server.flush().await.unwrap();
+            server
+        });
+        for text in &texts {
+            match client.next().await {
+                Some(Ok(Message::Text(got))) => assert_eq!(got.as_str(), text),
+                other => panic!("expected a text of {} bytes, got {other:?}", text.len()),
+            }
+        }
+        writer.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_ping_is_answered_without_a_frame_to_send_and_a_close_in_order() {
+        let (mut server, mut client) = pair(64 * 1024).await;
+        client
+            .send(Message::Ping(Bytes::from_static(b"hi")))
+            .await
+            .unwrap();
+        client
+            .send(Message::Text("from the client".into()))
+            .await
+            .unwrap();
+        // The server reads the ping, then the text; the pong goes out on its own.
+        assert!(matches!(server.next().await, Some(Ok(Message::Ping(_)))));
+        match server.next().await {
+            Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), "from the client"),
+            other => panic!("expected the client's text, got {other:?}"),
+        }
+        match client.next().await {
+            Some(Ok(Message::Pong(data))) => assert_eq!(&data[..], b"hi"),
+            other => panic!("expected a pong, got {other:?}"),
+        }
+        // A text, then a close: the client sees both, in that order.
+        server.feed(Message::Text("last".into())).await.unwrap();
+        let close = CloseFrame {
+            code: CloseCode::Library(4008),
+            reason: "slow consumer".into(),
+        };
+        server.send(Message::Close(Some(close))).await.unwrap();
+        match client.next().await {
+            Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), "last"),
+            other => panic!("expected the last text, got {other:?}"),
+        }
+        match client.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(frame.code, CloseCode::Library(4008));
+                assert_eq!(frame.reason.as_str(), "slow consumer");
+            }
+            other => panic!("expected the close frame, got {other:?}"),
+        }
+        // After its close, no text is written.
+        assert!(server.send(Message::Text("late".into())).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_client_s_close_is_answered_and_ends_the_stream() {
+        let (mut server, client) = pair(64 * 1024).await;
+        let mut raw = client.into_inner();
+        // A masked close frame with code 1000, written by hand.
+        let mask = [1u8, 2, 3, 4];
+        let payload = 1000u16.to_be_bytes();
+        let masked: Vec<u8> = payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4])
+            .collect();
+        let mut frame = vec![0x88, 0x80 | 2];
+        frame.extend_from_slice(&mask);
+        frame.extend_from_slice(&masked);
+        raw.write_all(&frame).await.unwrap();
+        match server.next().await {
+            Some(Ok(Message::Close(Some(close)))) => assert_eq!(close.code, CloseCode::Normal),
+            other => panic!("expected the client's close, got {other:?}"),
+        }
+        // The answer, unmasked: 0x88, length 2, code 1000.
+        let mut answer = [0u8; 4];
+        raw.read_exact(&mut answer).await.unwrap();
+        assert_eq!(answer, [0x88, 2, 0x03, 0xe8]);
+    }
+}
