@@ -339,6 +339,12 @@ impl Tracked {
     }
 }
 
+impl crate::live::socket::ReadReady for Tracked {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.inner.poll_read_ready(cx)
+    }
+}
+
 impl AsyncRead for Tracked {
     fn poll_read(
         mut self: Pin<&mut Self>,

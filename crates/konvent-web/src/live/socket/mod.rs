@@ -17,6 +17,8 @@ mod room;
 mod upgrade;
 mod wire;
 
+pub(crate) use wire::ReadReady;
+
 use std::sync::Arc;
 
 use axum::Json;

@@ -38,6 +38,15 @@ pub(crate) struct WireSocket<S> {
     control: Vec<u8>,
     /// The stream ended (closed, or failed): nothing more is read.
     ended: bool,
+    /// The last read found nothing more: the next one waits until the stream is readable.
+    drained: bool,
+}
+
+/// A stream that tells whether a read would find something, without reading: a
+/// connection woken for a frame to write is polled for reading too, and tungstenite's
+/// read prepares (zeroes) a read buffer every time it is asked.
+pub(crate) trait ReadReady {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
 /// A frame waiting to be written: its header and its bytes, `done` of them written.
@@ -99,7 +108,7 @@ impl Chunk {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> WireSocket<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> WireSocket<S> {
     /// The socket after the handshake; `read` holds what the client sent after its
     /// request.
     pub(crate) fn new(io: S, read: Vec<u8>, config: WebSocketConfig) -> Self {
@@ -109,6 +118,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireSocket<S> {
             out: VecDeque::new(),
             control: Vec::new(),
             ended: false,
+            drained: false,
         }
     }
 
@@ -174,13 +184,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireSocket<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WireSocket<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Stream for WireSocket<S> {
     type Item = Result<Message, WsError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if this.ended {
             return Poll::Ready(None);
+        }
+        if this.drained {
+            // Not readable yet: tungstenite's buffer holds no whole frame either (its
+            // last read ended asking for more). A failure shows in the read below.
+            if this.io.poll_read_ready(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.drained = false;
         }
         let read = this.ws.read(&mut Reading {
             io: &mut this.io,
@@ -199,7 +217,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WireSocket<S> {
                 }
                 Poll::Ready(Some(Ok(message)))
             }
-            Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                this.drained = true;
+                Poll::Pending
+            }
             Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
                 this.ended = true;
                 Poll::Ready(None)
@@ -222,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WireSocket<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WireSocket<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Sink<Message> for WireSocket<S> {
     type Error = WsError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
@@ -315,6 +336,12 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    impl ReadReady for tokio::io::DuplexStream {
+        fn poll_read_ready(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
 
     /// A server socket on one end of a pipe, and a tungstenite client on the other.
     async fn pair(
