@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use crate::budget::Budgets;
 use crate::bus::{Backfill, Bus, Changed};
@@ -77,12 +77,12 @@ struct Mailbox {
     frames: Mutex<VecDeque<Out>>,
     /// Bytes of the frames waiting.
     bytes: AtomicUsize,
-    /// Frames came, or the fan-out let go (one permit is kept for a receiver that is
-    /// not waiting yet, so no wake-up is lost).
-    ready: Notify,
-    /// Fires when the hub tells the connection to go …
-    kick: Notify,
-    /// … for this reason (a [`Goodbye`]; 0 while it was not told), set before `kick`.
+    /// Wakes the connection's task: frames came, the fan-out let go, or the hub told it
+    /// to go. One task waits on the [`Inbox`] and the [`Kick`] both, so one waker serves
+    /// them; each registers it and then looks again, so no wake-up is lost.
+    waker: AtomicWaker,
+    /// Why the hub told the connection to go (a [`Goodbye`]; 0 while it was not told),
+    /// set before the waker is woken.
     goodbye: AtomicU8,
     /// The fan-out let go of the connection: no frame comes any more.
     closed: AtomicBool,

@@ -7,6 +7,7 @@ use konvent_core::ids::{AccountId, EventId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
 
 use crate::Text;
 
@@ -44,13 +45,19 @@ impl Mailbox {
             }
             frames.push_back(out);
         }
-        self.ready.notify_one();
+        self.waker.wake();
         true
     }
 
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.ready.notify_one();
+        self.waker.wake();
+    }
+
+    /// Tells the connection to go for `why`; a reason of higher rank wins.
+    fn kick(&self, why: Goodbye) {
+        self.goodbye.fetch_max(why as u8, Ordering::AcqRel);
+        self.waker.wake();
     }
 }
 
@@ -63,19 +70,40 @@ impl Inbox {
     /// The next frame; `None` when the fan-out let go of the connection and every frame
     /// queued before has been taken.
     pub async fn recv(&mut self) -> Option<Out> {
-        loop {
-            if let Some(out) = self.try_recv() {
-                return Some(out);
-            }
-            if self.shared.closed.load(Ordering::Acquire) {
-                // Frames queued just before the fan-out let go still count.
-                return self.try_recv();
-            }
-            self.shared.ready.notified().await;
-        }
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Out>> {
+        if let Some(out) = self.try_recv() {
+            return Poll::Ready(Some(out));
+        }
+        if self.shared.closed.load(Ordering::Acquire) {
+            // Frames queued just before the fan-out let go still count.
+            return Poll::Ready(self.take());
+        }
+        self.shared.waker.register(cx.waker());
+        // Then look again, under the lock: a frame pushed before the waker was
+        // registered woke nobody.
+        if let Some(out) = self.take() {
+            return Poll::Ready(Some(out));
+        }
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Poll::Ready(self.take());
+        }
+        Poll::Pending
+    }
+
+    /// The next frame, if one waits. Looks at the count of bytes waiting first, which
+    /// costs no lock when the queue is empty, as it is after every batch written.
     pub fn try_recv(&mut self) -> Option<Out> {
+        if self.shared.bytes.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        self.take()
+    }
+
+    /// The next frame, looked for under the lock.
+    fn take(&mut self) -> Option<Out> {
         let out = {
             let mut frames = self.shared.frames();
             let out = frames.pop_front()?;
@@ -106,9 +134,19 @@ pub struct Kick {
 }
 
 impl Kick {
-    /// Fires once the connection is told to go (also when it was told before).
-    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.shared.kick.notified()
+    /// Fires once the connection is told to go (also when it was told before). Await it
+    /// in the task that reads the [`Inbox`]: the two share one waker.
+    pub fn notified(&self) -> impl Future<Output = ()> + Send + '_ {
+        std::future::poll_fn(|cx| {
+            if self.shared.goodbye.load(Ordering::Acquire) != 0 {
+                return Poll::Ready(());
+            }
+            self.shared.waker.register(cx.waker());
+            if self.shared.goodbye.load(Ordering::Acquire) != 0 {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        })
     }
 
     /// Why it was told to go ([`Goodbye::told`], [`Goodbye::of`]).
@@ -207,10 +245,7 @@ impl Fanout {
     /// Tells a connection whose queue is full to close; it resumes from its last seq.
     fn too_slow(&self, conn: &Conn) {
         if !conn.kicked.swap(true, Ordering::Relaxed) {
-            conn.mailbox
-                .goodbye
-                .fetch_max(Goodbye::Slow as u8, Ordering::AcqRel);
-            conn.mailbox.kick.notify_one();
+            conn.mailbox.kick(Goodbye::Slow);
             self.metrics.slow_closes.inc();
         }
     }
@@ -226,8 +261,7 @@ impl Fanout {
             .filter(|c| c.account == account)
         {
             // A sign-out wins over a change of rights; both over being slow.
-            conn.mailbox.goodbye.fetch_max(why as u8, Ordering::AcqRel);
-            conn.mailbox.kick.notify_one();
+            conn.mailbox.kick(why);
             closed += 1;
         }
         closed
@@ -248,8 +282,7 @@ impl Fanout {
         let events = self.lock();
         let mut closed = 0;
         for conn in events.values().flat_map(|hub| hub.conns.values()) {
-            conn.mailbox.goodbye.fetch_max(why as u8, Ordering::AcqRel);
-            conn.mailbox.kick.notify_one();
+            conn.mailbox.kick(why);
             closed += 1;
         }
         closed

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::Text;
+use futures_util::task::AtomicWaker;
 use konvent_core::convention::{joins_muted, rule_in_force};
-use tokio::sync::Notify;
 
 use super::presence::{people_in, presence_of};
 use super::{Conn, EventHub, Fanout, Inbox, Kick, Mailbox, Out, Presence};
@@ -80,8 +80,7 @@ impl Fanout {
         let mailbox = Arc::new(Mailbox {
             frames: Mutex::new(VecDeque::new()),
             bytes: AtomicUsize::new(0),
-            ready: Notify::new(),
-            kick: Notify::new(),
+            waker: AtomicWaker::new(),
             goodbye: AtomicU8::new(0),
             closed: AtomicBool::new(false),
         });

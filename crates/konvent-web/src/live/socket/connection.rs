@@ -163,14 +163,11 @@ impl<S: Socket> Connection<S> {
     async fn serve(
         &mut self,
         rx: &mut Inbox,
-        // Registered once: a fresh `notified()` per turn would lock the Notify twice per
-        // frame written.
-        mut kicked: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+        mut kicked: std::pin::Pin<&mut impl Future<Output = ()>>,
         goodbye: &AtomicU8,
     ) -> Result<(), WsError> {
         loop {
-            // Told to go while frames keep coming: the check costs one atomic load,
-            // where polling `kicked` first would lock the Notify at every frame.
+            // Told to go while frames keep coming: one atomic load.
             if let Some(why) = Goodbye::told(goodbye) {
                 self.say_goodbye(why).await;
                 return Ok(());
