@@ -339,9 +339,29 @@ impl Tracked {
     }
 }
 
-impl crate::live::socket::ReadReady for Tracked {
+impl crate::live::socket::WireIo for Tracked {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         self.inner.poll_read_ready(cx)
+    }
+
+    /// One `sendmsg`: the kernel's way for a socket, where `writev` goes through the
+    /// file layer first.
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            std::task::ready!(self.inner.poll_write_ready(cx))?;
+            let sent = self.inner.try_io(tokio::io::Interest::WRITABLE, || {
+                socket2::SockRef::from(&self.inner).send_vectored(bufs)
+            });
+            match sent {
+                // Readiness was stale: `try_io` cleared it, wait for the next.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                sent => return Poll::Ready(sent),
+            }
+        }
     }
 }
 

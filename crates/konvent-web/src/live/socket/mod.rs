@@ -17,7 +17,7 @@ mod room;
 mod upgrade;
 mod wire;
 
-pub(crate) use wire::ReadReady;
+pub(crate) use wire::WireIo;
 
 use std::sync::Arc;
 

@@ -42,11 +42,15 @@ pub(crate) struct WireSocket<S> {
     drained: bool,
 }
 
-/// A stream that tells whether a read would find something, without reading: a
-/// connection woken for a frame to write is polled for reading too, and tungstenite's
-/// read prepares (zeroes) a read buffer every time it is asked.
-pub(crate) trait ReadReady {
+/// The stream under a [`WireSocket`]: the connection's TCP stream.
+pub(crate) trait WireIo: AsyncRead + AsyncWrite + Unpin {
+    /// Whether a read would find something, without reading: a connection woken for a
+    /// frame to write is polled for reading too, and tungstenite's read prepares (zeroes)
+    /// a read buffer every time it is asked.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Writes as much of `bufs` as the stream takes, in one call to the kernel.
+    fn poll_send(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
 }
 
 /// A frame waiting to be written: its header and its bytes, `done` of them written.
@@ -108,7 +112,7 @@ impl Chunk {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> WireSocket<S> {
+impl<S: WireIo> WireSocket<S> {
     /// The socket after the handshake; `read` holds what the client sent after its
     /// request.
     pub(crate) fn new(io: S, read: Vec<u8>, config: WebSocketConfig) -> Self {
@@ -148,7 +152,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> WireSocket<S> {
                     }
                 }
             }
-            let mut written = ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n]))?;
+            let mut written = ready!(io.poll_send(cx, &slices[..n]))?;
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -184,7 +188,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> WireSocket<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Stream for WireSocket<S> {
+impl<S: WireIo> Stream for WireSocket<S> {
     type Item = Result<Message, WsError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -243,7 +247,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Stream for WireSocket<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Sink<Message> for WireSocket<S> {
+impl<S: WireIo> Sink<Message> for WireSocket<S> {
     type Error = WsError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
@@ -337,9 +341,17 @@ mod tests {
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-    impl ReadReady for tokio::io::DuplexStream {
+    impl WireIo for tokio::io::DuplexStream {
         fn poll_read_ready(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
             Poll::Ready(Ok(()))
+        }
+
+        fn poll_send(
+            &mut self,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(self).poll_write_vectored(cx, bufs)
         }
     }
 
