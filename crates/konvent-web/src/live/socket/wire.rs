@@ -380,9 +380,12 @@ mod tests {
         let sent = texts.clone();
         let writer = tokio::spawn(async move {
             for text in sent {
-                server.feed(Message::Text(text.into())).await.unwrap();
+                server
+                    .feed(Message::Text(text.into()))
+                    .await
+                    .expect("queued");
             }
-            server.flush().await.unwrap();
+            server.flush().await.expect("written");
             server
         });
         for text in &texts {
@@ -391,7 +394,7 @@ mod tests {
                 other => panic!("expected a text of {} bytes, got {other:?}", text.len()),
             }
         }
-        writer.await.unwrap();
+        writer.await.expect("the writer ran");
     }
 
     #[tokio::test]
@@ -400,11 +403,11 @@ mod tests {
         client
             .send(Message::Ping(Bytes::from_static(b"hi")))
             .await
-            .unwrap();
+            .expect("sent");
         client
             .send(Message::Text("from the client".into()))
             .await
-            .unwrap();
+            .expect("sent");
         // The server reads the ping, then the text; the pong goes out on its own.
         assert!(matches!(server.next().await, Some(Ok(Message::Ping(_)))));
         match server.next().await {
@@ -416,12 +419,18 @@ mod tests {
             other => panic!("expected a pong, got {other:?}"),
         }
         // A text, then a close: the client sees both, in that order.
-        server.feed(Message::Text("last".into())).await.unwrap();
+        server
+            .feed(Message::Text("last".into()))
+            .await
+            .expect("sent");
         let close = CloseFrame {
             code: CloseCode::Library(4008),
             reason: "slow consumer".into(),
         };
-        server.send(Message::Close(Some(close))).await.unwrap();
+        server
+            .send(Message::Close(Some(close)))
+            .await
+            .expect("sent");
         match client.next().await {
             Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), "last"),
             other => panic!("expected the last text, got {other:?}"),
@@ -452,14 +461,14 @@ mod tests {
         let mut frame = vec![0x88, 0x80 | 2];
         frame.extend_from_slice(&mask);
         frame.extend_from_slice(&masked);
-        raw.write_all(&frame).await.unwrap();
+        raw.write_all(&frame).await.expect("sent");
         match server.next().await {
             Some(Ok(Message::Close(Some(close)))) => assert_eq!(close.code, CloseCode::Normal),
             other => panic!("expected the client's close, got {other:?}"),
         }
         // The answer, unmasked: 0x88, length 2, code 1000.
         let mut answer = [0u8; 4];
-        raw.read_exact(&mut answer).await.unwrap();
+        raw.read_exact(&mut answer).await.expect("answered");
         assert_eq!(answer, [0x88, 2, 0x03, 0xe8]);
     }
 }
