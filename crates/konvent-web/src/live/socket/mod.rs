@@ -182,10 +182,10 @@ pub async fn upgrade(
             );
         }
     };
+    // tungstenite reads; it writes only the close, ping and pong frames, straight into
+    // the socket's own queue (`wire.rs`), so its write buffer settings do not matter.
     let config = WebSocketConfig::default()
         .read_buffer_size(2048)
-        .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES));
     upgrade.on_upgrade(config, move |socket| {
