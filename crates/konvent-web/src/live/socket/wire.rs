@@ -173,6 +173,17 @@ impl<S: WireIo> WireSocket<S> {
         Poll::Ready(Ok(()))
     }
 
+    /// Writes what a read left waiting (a pong, a close's answer) as far as the socket
+    /// takes it; for the rest the waker is registered. A failure shows at the next read
+    /// or write.
+    fn write_control(&mut self, cx: &mut Context<'_>) {
+        if !self.out.is_empty()
+            && let Poll::Ready(Err(e)) = self.poll_write_out(cx)
+        {
+            tracing::debug!(error = %e, "live: writing a control frame failed");
+        }
+    }
+
     /// Hands a message that is not a text frame to tungstenite, and queues what it
     /// writes.
     fn write_through(&mut self, message: Message) -> Result<(), WsError> {
@@ -196,6 +207,9 @@ impl<S: WireIo> Stream for WireSocket<S> {
         if this.ended {
             return Poll::Ready(None);
         }
+        // A pong or a close's answer the socket did not take at the last poll: the waker
+        // registered then brought the task here.
+        this.write_control(cx);
         if this.drained {
             // Not readable yet: tungstenite's buffer holds no whole frame either (its
             // last read ended asking for more). A failure shows in the read below.
@@ -239,9 +253,7 @@ impl<S: WireIo> Stream for WireSocket<S> {
         // the next poll here tries again.
         if !this.control.is_empty() {
             this.queue_control();
-            if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
-                tracing::debug!(error = %e, "live: writing a control frame failed");
-            }
+            this.write_control(cx);
         }
         polled
     }
@@ -444,6 +456,45 @@ mod tests {
         }
         // After its close, no text is written.
         assert!(server.send(Message::Text("late".into())).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_pong_the_socket_could_not_take_goes_out_once_it_can() {
+        // A pipe of 64 bytes, 62 of them taken by a text the client has not read yet:
+        // the pong (4 bytes) fits only halfway.
+        let (mut server, mut client) = pair(64).await;
+        server
+            .send(Message::Text("x".repeat(60).into()))
+            .await
+            .expect("written");
+        let (pinged, mut ping_read) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(message)) = server.next().await {
+                if matches!(message, Message::Ping(_)) {
+                    let _ = pinged.send(());
+                }
+            }
+        });
+        client
+            .send(Message::Ping(Bytes::from_static(b"hi")))
+            .await
+            .expect("sent");
+        // The server read the ping and began its pong before the client reads anything.
+        ping_read.recv().await.expect("the ping was read");
+        let answers = async {
+            let text = client.next().await;
+            let pong = client.next().await;
+            (text, pong)
+        };
+        let (text, pong) = tokio::time::timeout(std::time::Duration::from_secs(2), answers)
+            .await
+            .expect("the pong came");
+        assert!(matches!(text, Some(Ok(Message::Text(_)))));
+        match pong {
+            Some(Ok(Message::Pong(data))) => assert_eq!(&data[..], b"hi"),
+            other => panic!("expected a pong, got {other:?}"),
+        }
+        reader.abort();
     }
 
     #[tokio::test]
