@@ -470,6 +470,78 @@ mod tests {
         assert_eq!(stalled.rx.len(), QUEUE_FRAMES, "its queue stays bounded");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn frames_and_the_kick_from_another_thread_each_wake_the_connection() {
+        const FRAMES: usize = 10_000;
+        let fanout = fanout();
+        let (reg, _) = fanout.register(start(EventId::new(1)), AccountId::new(1), false, 0, None);
+        let Registration {
+            id, mut rx, kick, ..
+        } = reg;
+        let received = Arc::new(AtomicUsize::new(0));
+        // The connection's two waits, as its task has them: frames, and the word to go.
+        let counted = received.clone();
+        let connection = tokio::spawn(async move {
+            let kicked = kick.notified();
+            tokio::pin!(kicked);
+            loop {
+                tokio::select! {
+                    biased;
+                    out = rx.recv() => match out {
+                        Some(_) => counted.fetch_add(1, Ordering::Relaxed),
+                        None => return false,
+                    },
+                    () = &mut kicked => return true,
+                };
+            }
+        });
+        // Frames one at a time from a thread of its own, each once the one before has
+        // arrived: each may find the connection just going to sleep, and a wake-up lost
+        // there leaves it asleep for good.
+        let producer = {
+            let fanout = fanout.clone();
+            let received = received.clone();
+            std::thread::spawn(move || {
+                for sent in 0..FRAMES {
+                    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                    let mut spins = 0u32;
+                    while received.load(Ordering::Relaxed) < sent {
+                        if std::time::Instant::now() > deadline {
+                            return;
+                        }
+                        // Spin first (a wake-up takes microseconds), then give way on
+                        // a loaded machine.
+                        spins += 1;
+                        if spins < 1000 {
+                            std::hint::spin_loop();
+                        } else {
+                            std::thread::yield_now();
+                        }
+                    }
+                    fanout.to_conn(EventId::new(1), id, Text::from_static("{}"));
+                }
+            })
+        };
+        producer.join().expect("the producer ran");
+        let all = tokio::time::timeout(Duration::from_secs(10), async {
+            while received.load(Ordering::Relaxed) < FRAMES {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(
+            all.is_ok(),
+            "{} of {FRAMES} frames arrived",
+            received.load(Ordering::Relaxed)
+        );
+        fanout.close_all(Goodbye::Restart);
+        let kicked = tokio::time::timeout(Duration::from_secs(1), connection)
+            .await
+            .expect("the kick woke the connection")
+            .expect("no panic");
+        assert!(kicked, "told to go, not ended");
+    }
+
     #[tokio::test]
     async fn a_queue_holds_no_buffer_while_idle_and_ends_after_what_was_queued_before_removal() {
         let fanout = fanout();
