@@ -34,8 +34,6 @@ pub(crate) struct WireSocket<S> {
     ws: WebSocketContext,
     /// What waits to be written, in order.
     out: VecDeque<Chunk>,
-    /// What tungstenite wrote (a pong, a close), not yet queued.
-    control: Vec<u8>,
     /// The stream ended (closed, or failed): nothing more is read.
     ended: bool,
     /// The last read found nothing more: the next one waits until the stream is readable.
@@ -120,17 +118,15 @@ impl<S: WireIo> WireSocket<S> {
             io,
             ws: WebSocketContext::from_partially_read(read, Role::Server, Some(config)),
             out: VecDeque::new(),
-            control: Vec::new(),
             ended: false,
             drained: false,
         }
     }
 
     /// Queues what tungstenite wrote.
-    fn queue_control(&mut self) {
-        if !self.control.is_empty() {
-            let bytes = Bytes::from(std::mem::take(&mut self.control));
-            self.out.push_back(Chunk::raw(bytes));
+    fn queue_control(&mut self, control: Vec<u8>) {
+        if !control.is_empty() {
+            self.out.push_back(Chunk::raw(Bytes::from(control)));
         }
     }
 
@@ -187,14 +183,13 @@ impl<S: WireIo> WireSocket<S> {
     /// Hands a message that is not a text frame to tungstenite, and queues what it
     /// writes.
     fn write_through(&mut self, message: Message) -> Result<(), WsError> {
-        let mut capture = Capture {
-            written: &mut self.control,
-        };
+        let mut control = Vec::new();
+        let mut capture = Capture(&mut control);
         let written = self
             .ws
             .write(&mut capture, message)
             .and_then(|()| self.ws.flush(&mut capture));
-        self.queue_control();
+        self.queue_control(control);
         written
     }
 }
@@ -218,10 +213,12 @@ impl<S: WireIo> Stream for WireSocket<S> {
             }
             this.drained = false;
         }
+        // What tungstenite writes while it reads: a pong, a close's answer.
+        let mut control = Vec::new();
         let read = this.ws.read(&mut Reading {
             io: &mut this.io,
             cx,
-            written: &mut this.control,
+            written: &mut control,
         });
         let polled = match read {
             Ok(message) => {
@@ -229,9 +226,7 @@ impl<S: WireIo> Stream for WireSocket<S> {
                     // Its answer waits inside tungstenite until the next read or write:
                     // have it now. (After a close, tungstenite reports the connection
                     // closed: that is the close's end, not a failure.)
-                    let _ = this.ws.flush(&mut Capture {
-                        written: &mut this.control,
-                    });
+                    let _ = this.ws.flush(&mut Capture(&mut control));
                 }
                 Poll::Ready(Some(Ok(message)))
             }
@@ -251,8 +246,8 @@ impl<S: WireIo> Stream for WireSocket<S> {
         // A pong or a close's answer goes out at once, not with the next frame. If the
         // socket does not take it now, the waker is registered for when it does, and
         // the next poll here tries again.
-        if !this.control.is_empty() {
-            this.queue_control();
+        if !control.is_empty() {
+            this.queue_control(control);
             this.write_control(cx);
         }
         polled
@@ -272,7 +267,6 @@ impl<S: WireIo> Sink<Message> for WireSocket<S> {
     fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
         match message {
             Message::Text(text) if self.ws.can_write() => {
-                self.queue_control();
                 self.out.push_back(Chunk::text(text.into()));
                 Ok(())
             }
@@ -281,7 +275,6 @@ impl<S: WireIo> Sink<Message> for WireSocket<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
-        self.queue_control();
         self.poll_write_out(cx).map_err(WsError::Io)
     }
 
@@ -314,8 +307,7 @@ impl<S: AsyncRead + Unpin> Read for Reading<'_, '_, S> {
 
 impl<S> Write for Reading<'_, '_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
+        self.written.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -323,10 +315,9 @@ impl<S> Write for Reading<'_, '_, S> {
     }
 }
 
-/// What tungstenite writes to when it frames a close, ping or pong for us.
-struct Capture<'a> {
-    written: &'a mut Vec<u8>,
-}
+/// What tungstenite writes to when it frames a close, ping or pong for us (it reads
+/// nothing from it).
+struct Capture<'a>(&'a mut Vec<u8>);
 
 impl Read for Capture<'_> {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
@@ -336,8 +327,7 @@ impl Read for Capture<'_> {
 
 impl Write for Capture<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
+        self.0.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
